@@ -1,0 +1,25 @@
+# Yendor: `make deps` installs system packages, `make test` runs the test suite.
+SHELL := /bin/bash
+APT_PACKAGES := libzmq3-dev libopenblas-dev libsqlite3-dev pkg-config iproute2 python3 python3-pip
+export SWIFT_BACKTRACE := enable=no
+
+.PHONY: deps build test train fuzz clean
+
+deps:
+	@bash scripts/install-deps.sh $(APT_PACKAGES)
+
+build: deps
+	swift build -c release --product yendor
+
+test: deps
+	swift build --build-tests
+	swift test --skip-build --parallel --num-workers 2
+
+train: build
+	.build/release/yendor train
+
+fuzz:
+	bash scripts/fuzz-wire.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module map (see README.md): C shims -> transport/wire -> algorithms -> roles -> executable.
+let package = Package(
+    name: "Yendor",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "yendor", targets: ["yendor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // System libraries, found on the default include paths (installed by `make deps`).
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
+
+        // Transport and wire format.
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(name: "YendorWire"),
+
+        // Algorithms: pure code, unit-testable with numbers.
+        .target(name: "Dungeon"),
+        .target(name: "YendorNN", dependencies: ["CBLAS"]),
+        .target(name: "YendorLearner", dependencies: [
+            "YendorNN", "YendorWire",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "YendorReplay", dependencies: ["YendorWire"]),
+        .target(name: "YendorAnnotator", dependencies: [
+            "YendorWire", "ZeroMQ",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "YendorRollout", dependencies: [
+            "Dungeon", "YendorNN", "YendorLearner", "YendorWire", "ZeroMQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Roles as services, configuration, run directory, metrics.
+        .target(name: "YendorRuntime", dependencies: [
+            "ZeroMQ", "YendorWire", "Dungeon", "YendorNN", "YendorLearner",
+            "YendorReplay", "YendorRollout", "YendorAnnotator",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "yendor", dependencies: [
+            "YendorRuntime", "ZeroMQ", "YendorWire", "Dungeon", "YendorNN", "YendorLearner",
+            "YendorAnnotator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire"]),
+        .testTarget(name: "YendorWireTests", dependencies: ["YendorWire"]),
+        .testTarget(name: "DungeonTests", dependencies: ["Dungeon"]),
+        .testTarget(name: "YendorNNTests", dependencies: ["YendorNN"]),
+        .testTarget(name: "YendorLearnerTests", dependencies: ["YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
+        .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ"]),
+        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorRuntime", "ZeroMQ", "YendorWire"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

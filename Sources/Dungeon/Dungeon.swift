@@ -1,0 +1,1 @@
+// Dungeon: see README.md's module map.

@@ -1,0 +1,1 @@
+// YendorAnnotator: see README.md's module map.

@@ -1,0 +1,1 @@
+// YendorLearner: see README.md's module map.

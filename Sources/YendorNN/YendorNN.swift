@@ -1,0 +1,1 @@
+// YendorNN: see README.md's module map.

@@ -1,0 +1,1 @@
+// YendorReplay: see README.md's module map.

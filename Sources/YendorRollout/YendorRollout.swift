@@ -1,0 +1,1 @@
+// YendorRollout: see README.md's module map.

@@ -1,0 +1,1 @@
+// YendorRuntime: see README.md's module map.

@@ -1,0 +1,1 @@
+// YendorWire: see README.md's module map.

@@ -1,0 +1,1 @@
+// ZeroMQ: see README.md's module map.

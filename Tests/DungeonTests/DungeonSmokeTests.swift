@@ -1,0 +1,4 @@
+import Testing
+@testable import Dungeon
+
+@Test func moduleLinks() { #expect(Bool(true)) }

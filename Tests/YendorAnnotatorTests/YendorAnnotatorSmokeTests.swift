@@ -1,0 +1,4 @@
+import Testing
+@testable import YendorAnnotator
+
+@Test func moduleLinks() { #expect(Bool(true)) }

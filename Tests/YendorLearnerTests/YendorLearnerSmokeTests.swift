@@ -1,0 +1,4 @@
+import Testing
+@testable import YendorLearner
+
+@Test func moduleLinks() { #expect(Bool(true)) }

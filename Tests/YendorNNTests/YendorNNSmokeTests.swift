@@ -1,0 +1,4 @@
+import Testing
+@testable import YendorNN
+
+@Test func moduleLinks() { #expect(Bool(true)) }

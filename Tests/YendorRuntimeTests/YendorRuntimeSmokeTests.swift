@@ -1,0 +1,4 @@
+import Testing
+@testable import YendorRuntime
+
+@Test func moduleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import YendorWire
+
+@Test func moduleLinks() { #expect(Bool(true)) }
