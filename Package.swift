@@ -22,7 +22,8 @@ let package = Package(
 
         // Transport and wire format.
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
-        .target(name: "YendorWire"),
+        .target(name: "CCRC32C"),
+        .target(name: "YendorWire", dependencies: ["CCRC32C"]),
 
         // Algorithms: pure code, unit-testable with numbers.
         .target(name: "Dungeon"),

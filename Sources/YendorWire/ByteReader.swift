@@ -1,0 +1,154 @@
+/// Reads little-endian primitives from a payload, checking every length against what is left before
+/// touching or allocating anything.
+public struct ByteReader {
+    let base: UnsafeRawBufferPointer
+    public private(set) var offset = 0
+    let limits: WireLimits
+
+    init(_ base: UnsafeRawBufferPointer, limits: WireLimits) {
+        self.base = base
+        self.limits = limits
+    }
+
+    var remaining: Int { base.count - offset }
+
+    mutating func need(_ n: Int, _ field: @autoclosure () -> String) throws {
+        if n < 0 || n > remaining { throw WireError.truncated(field: field(), needed: n, available: remaining) }
+    }
+
+    mutating func read<T: FixedWidthInteger>(_: T.Type, _ field: @autoclosure () -> String) throws -> T {
+        try need(MemoryLayout<T>.size, field())
+        let v = base.loadUnaligned(fromByteOffset: offset, as: T.self)
+        offset += MemoryLayout<T>.size
+        return T(littleEndian: v)
+    }
+
+    mutating func readFloat(_ field: @autoclosure () -> String) throws -> Float {
+        Float(bitPattern: try read(UInt32.self, field()))
+    }
+
+    mutating func readDouble(_ field: @autoclosure () -> String) throws -> Double {
+        Double(bitPattern: try read(UInt64.self, field()))
+    }
+
+    mutating func readString(_ field: @autoclosure () -> String) throws -> String {
+        let name = field()
+        let n = Int(try read(UInt32.self, name + " length"))
+        if n > limits.maxStringBytes { throw WireError.tooLarge(field: name, size: n, limit: limits.maxStringBytes) }
+        try need(n, name)
+        let slice = UnsafeRawBufferPointer(rebasing: base[offset..<offset + n])
+        guard let s = String(validating: slice.bindMemory(to: UInt8.self), as: UTF8.self) else {
+            throw WireError.invalidUTF8(field: name)
+        }
+        offset += n
+        return s
+    }
+
+    /// A count of items that each take at least `minimumItemBytes`: checked against the limit and
+    /// against the bytes left, so a forged count cannot trigger a large allocation.
+    mutating func readCount(_ field: String, minimumItemBytes: Int) throws -> Int {
+        let n = Int(try read(UInt32.self, field))
+        if n > limits.maxItems { throw WireError.tooLarge(field: field, size: n, limit: limits.maxItems) }
+        if n * minimumItemBytes > remaining {
+            throw WireError.truncated(field: field, needed: n * minimumItemBytes, available: remaining)
+        }
+        return n
+    }
+
+    mutating func skipPadding(_ field: String) throws {
+        let misalignment = offset % 8
+        guard misalignment != 0 else { return }
+        let pad = 8 - misalignment
+        try need(pad, field + " padding")
+        for i in 0..<pad where base[offset + i] != 0 {
+            throw WireError.invalidValue(field: field, detail: "non-zero padding byte")
+        }
+        offset += pad
+    }
+
+    /// One array record, returned as a view into the payload (no copy yet).
+    mutating func readArray() throws -> ArrayView {
+        let name = try readString("array name")
+        let code = try read(UInt8.self, "\(name) dtype")
+        guard let dtype = DType(rawValue: code) else { throw WireError.unknownDType(field: name, code: code) }
+        let ndim = Int(try read(UInt8.self, "\(name) ndim"))
+        if ndim > limits.maxDimensions {
+            throw WireError.tooLarge(field: "\(name) ndim", size: ndim, limit: limits.maxDimensions)
+        }
+        guard try read(UInt16.self, "\(name) reserved") == 0 else {
+            throw WireError.invalidValue(field: name, detail: "reserved field is not zero")
+        }
+        var shape: [Int] = []
+        shape.reserveCapacity(ndim)
+        var count = 1
+        for d in 0..<ndim {
+            let extent = Int(try read(UInt32.self, "\(name) shape[\(d)]"))
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            if overflow || product > limits.maxMessageBytes {
+                throw WireError.tooLarge(field: "\(name) element count", size: overflow ? Int.max : product,
+                                         limit: limits.maxMessageBytes)
+            }
+            count = product
+            shape.append(extent)
+        }
+        try skipPadding(name)
+        let byteCount = count * dtype.size
+        try need(byteCount, "\(name) data")
+        let data = UnsafeRawBufferPointer(rebasing: base[offset..<offset + byteCount])
+        offset += byteCount
+        return ArrayView(name: name, dtype: dtype, shape: shape, data: data)
+    }
+
+    func finish() throws {
+        if remaining != 0 { throw WireError.trailingBytes(remaining) }
+    }
+}
+
+/// An array record still inside the received buffer.
+struct ArrayView {
+    let name: String
+    let dtype: DType
+    let shape: [Int]
+    let data: UnsafeRawBufferPointer
+
+    var count: Int { shape.reduce(1, *) }
+
+    func copy() -> NamedArray { NamedArray(name: name, dtype: dtype, shape: shape, bytes: Array(data)) }
+
+    /// Copies the elements out, checking dtype and shape first.
+    func values<T: WireScalar>(as: T.Type, shape expected: [Int]) throws -> [T] {
+        guard dtype == T.dtype else {
+            throw WireError.invalidShape(field: name, detail: "dtype \(dtype), expected \(T.dtype)")
+        }
+        guard shape == expected else {
+            throw WireError.invalidShape(field: name, detail: "shape \(shape), expected \(expected)")
+        }
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: data)
+            initialized = count
+        }
+    }
+}
+
+/// Reads a list of arrays into a name-keyed table, rejecting duplicates.
+struct ArrayTable {
+    private(set) var views: [String: ArrayView] = [:]
+    private(set) var order: [String] = []
+
+    init(_ reader: inout ByteReader) throws {
+        // Smallest possible record: empty name (4) + dtype/ndim/reserved (4).
+        let n = try reader.readCount("array count", minimumItemBytes: 8)
+        if n > reader.limits.maxArrays { throw WireError.tooLarge(field: "array count", size: n, limit: reader.limits.maxArrays) }
+        for _ in 0..<n {
+            let v = try reader.readArray()
+            if views[v.name] != nil { throw WireError.duplicateField(v.name) }
+            views[v.name] = v
+            order.append(v.name)
+        }
+    }
+
+    func required(_ name: String) throws -> ArrayView {
+        guard let v = views[name] else { throw WireError.missingField(name) }
+        return v
+    }
+}

@@ -1,1 +1,0 @@
-// YendorWire: see README.md's module map.

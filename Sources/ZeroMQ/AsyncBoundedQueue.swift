@@ -1,0 +1,182 @@
+import Synchronization
+
+/// A bounded FIFO between threads and tasks. Async senders suspend while it is full (backpressure);
+/// the non-async `trySend`/`tryReceive` serve dedicated threads that must never block on Swift tasks.
+///
+/// `onReceive` runs after an element is taken and `onSend` after one is added, outside the lock: a
+/// socket thread uses them to wake itself.
+public final class AsyncBoundedQueue<Element: Sendable>: Sendable {
+    /// Thrown to senders and receivers once the queue is closed with an error.
+    public struct Closed: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { "queue closed: \(reason)" }
+    }
+
+    private struct Waiter<C> {
+        let id: UInt64
+        let continuation: C
+    }
+
+    private struct State {
+        var buffer: [Element?] = []
+        var head = 0
+        var count = 0
+        var receivers: [Waiter<CheckedContinuation<Element?, Never>>] = []
+        var senders: [(waiter: Waiter<CheckedContinuation<Bool, Never>>, element: Element)] = []
+        var closed = false
+        var nextID: UInt64 = 0
+
+        mutating func push(_ e: Element, capacity: Int) {
+            buffer[(head + count) % capacity] = e
+            count += 1
+        }
+
+        mutating func pop(capacity: Int) -> Element? {
+            guard count > 0 else { return nil }
+            let e = buffer[head]
+            buffer[head] = nil
+            head = (head + 1) % capacity
+            count -= 1
+            return e
+        }
+
+        /// After a pop, the longest-waiting sender's element takes the free slot.
+        mutating func admitWaitingSender(capacity: Int) {
+            guard !senders.isEmpty, count < capacity else { return }
+            let s = senders.removeFirst()
+            push(s.element, capacity: capacity)
+            s.waiter.continuation.resume(returning: true)
+        }
+    }
+
+    /// Maximum number of buffered elements.
+    public let capacity: Int
+    private let state: Mutex<State>
+    private let onReceive: (@Sendable () -> Void)?
+    private let onSend: (@Sendable () -> Void)?
+
+    public init(capacity: Int, onSend: (@Sendable () -> Void)? = nil, onReceive: (@Sendable () -> Void)? = nil) {
+        precondition(capacity > 0, "capacity must be positive")
+        self.capacity = capacity
+        var s = State()
+        s.buffer = Array(repeating: nil, count: capacity)
+        state = Mutex(s)
+        self.onSend = onSend
+        self.onReceive = onReceive
+    }
+
+    /// Elements buffered now.
+    public var count: Int { state.withLock { $0.count } }
+
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Adds an element, waiting while the queue is full. Returns false if the queue was closed
+    /// (the element was not added). Cancellation also returns false.
+    @discardableResult
+    public func send(_ element: Element) async -> Bool {
+        if trySend(element) { return true }
+        let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+        let added = await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                let resume: Bool? = state.withLock { s in
+                    if s.closed || Task.isCancelled { return false }
+                    if !s.receivers.isEmpty {
+                        s.receivers.removeFirst().continuation.resume(returning: element)
+                        return true
+                    }
+                    if s.count < capacity {
+                        s.push(element, capacity: capacity)
+                        return true
+                    }
+                    s.senders.append((Waiter(id: id, continuation: c), element))
+                    return nil
+                }
+                if let resume { c.resume(returning: resume) }
+            }
+        } onCancel: {
+            let c = state.withLock { s -> CheckedContinuation<Bool, Never>? in
+                guard let i = s.senders.firstIndex(where: { $0.waiter.id == id }) else { return nil }
+                return s.senders.remove(at: i).waiter.continuation
+            }
+            c?.resume(returning: false)
+        }
+        if added { onSend?() }
+        return added
+    }
+
+    /// Adds an element if there is room now. Returns false when full or closed.
+    @discardableResult
+    public func trySend(_ element: Element) -> Bool {
+        let added = state.withLock { s -> Bool in
+            if s.closed { return false }
+            if !s.receivers.isEmpty {
+                s.receivers.removeFirst().continuation.resume(returning: element)
+                return true
+            }
+            guard s.count < capacity else { return false }
+            s.push(element, capacity: capacity)
+            return true
+        }
+        if added { onSend?() }
+        return added
+    }
+
+    /// Takes the oldest element, waiting while the queue is empty. Returns nil once the queue is
+    /// closed and drained, or when the task is cancelled.
+    public func receive() async -> Element? {
+        if let e = tryReceive() { return e }
+        let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+        let element = await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Element?, Never>) in
+                let ready: Element?? = state.withLock { s in
+                    if let e = s.pop(capacity: capacity) {
+                        s.admitWaitingSender(capacity: capacity)
+                        return .some(e)
+                    }
+                    if s.closed || Task.isCancelled { return .some(nil) }
+                    s.receivers.append(Waiter(id: id, continuation: c))
+                    return .none
+                }
+                if let ready { c.resume(returning: ready) }
+            }
+        } onCancel: {
+            let c = state.withLock { s -> CheckedContinuation<Element?, Never>? in
+                guard let i = s.receivers.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.receivers.remove(at: i).continuation
+            }
+            c?.resume(returning: nil)
+        }
+        if element != nil { onReceive?() }
+        return element
+    }
+
+    /// Takes the oldest element if there is one.
+    public func tryReceive() -> Element? {
+        let e = state.withLock { s -> Element? in
+            guard let e = s.pop(capacity: capacity) else { return nil }
+            s.admitWaitingSender(capacity: capacity)
+            return e
+        }
+        if e != nil { onReceive?() }
+        return e
+    }
+
+    /// Closes the queue: waiting senders get false, waiting receivers get nil once it is drained.
+    /// Returns what was still buffered or waiting to be sent, so the caller can count or save it.
+    @discardableResult
+    public func close() -> [Element] {
+        let (receivers, senders, left) = state.withLock { s in
+            s.closed = true
+            var left: [Element] = []
+            while let e = s.pop(capacity: capacity) { left.append(e) }
+            left.append(contentsOf: s.senders.map(\.element))
+            let r = s.receivers, snd = s.senders
+            s.receivers = []
+            s.senders = []
+            return (r, snd, left)
+        }
+        for r in receivers { r.continuation.resume(returning: nil) }
+        for s in senders { s.waiter.continuation.resume(returning: false) }
+        return left
+    }
+}

@@ -1,0 +1,208 @@
+import CZeroMQ
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A socket for async code. A dedicated thread owns the libzmq socket and moves messages between it
+/// and two bounded queues, so no libzmq call ever blocks Swift's cooperative thread pool.
+///
+/// - Sending suspends while the outbox is full; the outbox drains only as fast as libzmq accepts
+///   messages (its high-water mark), so a slow peer slows the sender instead of growing memory.
+/// - Receiving reads from the inbox; when the inbox is full the thread stops reading the socket and
+///   libzmq's receive high-water mark pushes back on the peers.
+/// - `close()` stops the thread, which closes the socket itself (libzmq sockets must be closed by
+///   their owning thread).
+public final class AsyncSocket: Sendable {
+    /// One multipart message as received (frames stay in libzmq's buffers).
+    public typealias Incoming = [Message]
+
+    /// The socket type.
+    public let type: SocketType
+    /// A name for logs and thread names, e.g. `learner.trajectories`.
+    public let name: String
+
+    private let inbox: AsyncBoundedQueue<Incoming>
+    private let outbox: AsyncBoundedQueue<[[UInt8]]>
+    private let commands: AsyncBoundedQueue<Command>
+    private let wake: EventFD
+    private let stopped = Atomic<Bool>(false)
+    private let finished: AsyncBoundedQueue<ZMQError?>
+    private let failure = Mutex<ZMQError?>(nil)
+
+    private struct Command: Sendable {
+        let body: @Sendable (Socket) throws -> Void
+        let done: @Sendable (Error?) -> Void
+    }
+
+    /// Creates the socket on a new thread and runs `setup` there (set options, bind, connect).
+    /// - Parameters:
+    ///   - inboxCapacity: received messages buffered before the thread stops reading.
+    ///   - outboxCapacity: messages buffered for sending before `send` suspends.
+    public init(
+        context: Context, type: SocketType, name: String,
+        inboxCapacity: Int = 64, outboxCapacity: Int = 64,
+        setup: @escaping @Sendable (Socket) throws -> Void = { _ in }
+    ) async throws {
+        self.type = type
+        self.name = name
+        let wake = try EventFD()
+        self.wake = wake
+        inbox = AsyncBoundedQueue(capacity: inboxCapacity, onReceive: { wake.signal() })
+        outbox = AsyncBoundedQueue(capacity: outboxCapacity, onSend: { wake.signal() })
+        commands = AsyncBoundedQueue(capacity: 16, onSend: { wake.signal() })
+        finished = AsyncBoundedQueue(capacity: 1)
+
+        let started = AsyncBoundedQueue<Result<Void, Error>>(capacity: 1)
+        let thread = Thread { [self] in
+            let socket: Socket
+            do {
+                socket = try Socket(context: context, type: type)
+                try setup(socket)
+            } catch {
+                started.trySend(.failure(error))
+                finished.trySend(nil)
+                return
+            }
+            started.trySend(.success(()))
+            let error = self.runLoop(socket: socket)
+            socket.close()
+            failure.withLock { $0 = error }
+            inbox.close()
+            outbox.close()
+            for c in commands.close() { c.done(ZMQError(code: ZMQError.ETERM_ZMQ, operation: "socket closed")) }
+            finished.trySend(error)
+        }
+        thread.name = "zmq.\(name)"
+        thread.stackSize = 1 << 20
+        thread.start()
+        switch await started.receive()! {
+        case .success: break
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Queues a message for sending, waiting while the outbox is full.
+    /// Throws when the socket is closed (the message was not sent).
+    public func send(_ parts: [[UInt8]]) async throws {
+        guard await outbox.send(parts) else { throw closedError() }
+    }
+
+    /// Queues a single-frame message.
+    public func send(_ frame: [UInt8]) async throws { try await send([frame]) }
+
+    /// Queues a message if the outbox has room now; false when full or closed.
+    @discardableResult
+    public func trySend(_ parts: [[UInt8]]) -> Bool { outbox.trySend(parts) }
+
+    /// The next message, or nil once the socket is closed (or the task cancelled).
+    public func receive() async -> Incoming? { await inbox.receive() }
+
+    /// A received message if one is waiting now.
+    public func tryReceive() -> Incoming? { inbox.tryReceive() }
+
+    /// Messages waiting in the inbox.
+    public var inboxDepth: Int { inbox.count }
+    /// Messages waiting in the outbox.
+    public var outboxDepth: Int { outbox.count }
+
+    /// Runs `body` on the socket's own thread (subscribe, connect, disconnect, read an option).
+    public func perform(_ body: @escaping @Sendable (Socket) throws -> Void) async throws {
+        let result = AsyncBoundedQueue<Result<Void, Error>>(capacity: 1)
+        let command = Command(body: body, done: { error in
+            result.trySend(error.map { .failure($0) } ?? .success(()))
+        })
+        guard await commands.send(command) else { throw closedError() }
+        try await result.receive()!.get()
+    }
+
+    /// Stops the thread, which closes the socket; waits until it has. Unsent messages are dropped after
+    /// the socket's linger period. Idempotent.
+    public func close() async {
+        if !stopped.exchange(true, ordering: .acquiringAndReleasing) { wake.signal() }
+        if let e = await finished.receive() { finished.trySend(e) } else { finished.trySend(nil) }
+    }
+
+    /// Why the thread stopped on its own (e.g. the context was terminated), if it did.
+    public var error: ZMQError? { failure.withLock { $0 } }
+
+    private func closedError() -> Error {
+        error ?? ZMQError(code: ZMQError.ETERM_ZMQ, operation: "\(name): socket closed")
+    }
+
+    // MARK: The socket thread
+
+    private func runLoop(socket: Socket) -> ZMQError? {
+        var poller = Poller()
+        let socketItem = poller.add(socket, [])
+        let wakeItem = poller.add(fileDescriptor: wake.fd, .readable)
+        var pendingSend: [[UInt8]]? = nil
+        do {
+            while !stopped.load(ordering: .acquiring) {
+                while let command = commands.tryReceive() {
+                    do { try command.body(socket); command.done(nil) } catch { command.done(error) }
+                }
+                if pendingSend == nil { pendingSend = outbox.tryReceive() }
+                var want: Poller.Events = []
+                if inbox.count < inbox.capacity { want.insert(.readable) }
+                if pendingSend != nil { want.insert(.writable) }
+                poller.set(socketItem, want)
+                // The timeout is a safety net only; the eventfd wakes the loop for every queue change.
+                try poller.poll(timeout: 250)
+                if poller.ready(wakeItem).contains(.readable) { wake.drain() }
+                let ready = poller.ready(socketItem)
+                if ready.contains(.writable) {
+                    while let parts = pendingSend {
+                        guard try socket.send(parts: parts, dontWait: true) else { break }
+                        pendingSend = outbox.tryReceive()
+                    }
+                }
+                if ready.contains(.readable) {
+                    while inbox.count < inbox.capacity, let message = try socket.receive(dontWait: true) {
+                        inbox.trySend(message)
+                    }
+                }
+            }
+            return nil
+        } catch let error as ZMQError {
+            return error
+        } catch {
+            return ZMQError(code: EINVAL, operation: "\(error)")
+        }
+    }
+}
+
+/// A non-blocking self-pipe: other threads signal it to wake a socket thread blocked in `zmq_poll`.
+final class EventFD: Sendable {
+    /// The read end, polled by the socket thread.
+    let fd: Int32
+    private let writeEnd: Int32
+
+    init() throws {
+        var ends: [Int32] = [0, 0]
+        if pipe(&ends) != 0 { throw ZMQError(code: errno, operation: "pipe") }
+        for end in ends {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        fd = ends[0]
+        writeEnd = ends[1]
+    }
+
+    deinit {
+        Glibc.close(fd)
+        Glibc.close(writeEnd)
+    }
+
+    /// A full pipe already wakes the reader, so a failed write needs no retry.
+    func signal() {
+        var one: UInt8 = 1
+        _ = write(writeEnd, &one, 1)
+    }
+
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while read(fd, &buffer, buffer.count) > 0 {}
+    }
+}

@@ -1,1 +1,0 @@
-// ZeroMQ: see README.md's module map.
