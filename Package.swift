@@ -59,13 +59,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire"]),
+        // Spawning `yendor` processes from tests (a peer over real sockets).
+        .target(name: "YendorTestSupport", path: "Tests/Support"),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorTestSupport"]),
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire"]),
         .testTarget(name: "DungeonTests", dependencies: ["Dungeon"]),
         .testTarget(name: "YendorNNTests", dependencies: ["YendorNN"]),
         .testTarget(name: "YendorLearnerTests", dependencies: ["YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
-        .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ"]),
-        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorRuntime", "ZeroMQ", "YendorWire"]),
+        .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
+        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,7 +22,7 @@ public struct TrajectoryBatch: WirePayload {
     public var actions: [Int32]
     /// Behaviour policy's log-probability of the action taken, [T, B].
     public var behaviourLogProbs: [Float]
-    /// Optional full behaviour logits, [T, B, A]; empty when not sent.
+    /// Optional full behaviour logits, [T, B, A]; sent when `actionCount` > 0.
     public var behaviourLogits: [Float]
     /// Number of actions A when `behaviourLogits` is present, else 0.
     public var actionCount: Int
@@ -95,14 +95,14 @@ public struct TrajectoryBatch: WirePayload {
         w.write(policyVersion)
         w.write(UInt32(steps))
         w.write(UInt32(envs))
-        let arrayCount = 13 + observations.count + (behaviourLogits.isEmpty ? 0 : 1)
+        let arrayCount = 14 + observations.count + (actionCount > 0 ? 1 : 0)
         w.write(UInt32(arrayCount))
         for o in observations {
             o.bytes.withUnsafeBytes { w.writeArray(name: Self.obsPrefix + o.name, dtype: o.dtype, shape: o.shape, data: $0) }
         }
         w.writeArray(name: "actions", shape: tb, values: actions)
         w.writeArray(name: "behaviour_logp", shape: tb, values: behaviourLogProbs)
-        if !behaviourLogits.isEmpty {
+        if actionCount > 0 {
             w.writeArray(name: "behaviour_logits", shape: [steps, envs, actionCount], values: behaviourLogits)
         }
         w.writeArray(name: "values", shape: tb, values: values)

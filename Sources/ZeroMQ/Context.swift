@@ -38,10 +38,12 @@ public final class Context: @unchecked Sendable {
         if first { zmq_ctx_shutdown(handle) }
     }
 
-    /// Shuts down and terminates the context. Blocks until every socket is closed (each by its own
-    /// thread) and, per socket, its linger period has passed. Idempotent.
+    /// Terminates the context: blocking calls on its sockets return `ETERM`, and this waits until every
+    /// socket is closed (each by its own thread) and its linger period has passed. Idempotent.
+    ///
+    /// It does not call `zmq_ctx_shutdown` first: after a shutdown libzmq may drop messages that are
+    /// still inside their linger period (seen as lost tail messages over ipc).
     public func terminate() {
-        shutdown()
         let first = state.withLock { s -> Bool in
             defer { s.terminated = true }
             return !s.terminated

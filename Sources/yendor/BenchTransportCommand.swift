@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import YendorWire
+import ZeroMQ
+
+/// PUSH/PULL throughput between two processes: encoded `TrajectoryBatch`es (encode on the sender,
+/// decode on the receiver) against raw byte frames of the same size, over tcp and ipc.
+struct BenchTransportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transport",
+        abstract: "PUSH/PULL throughput of encoded TrajectoryBatch messages vs raw libzmq frames.")
+
+    @Option(name: .customLong("volume-mib"), help: "MiB moved per configuration (sets the message count).")
+    var volumeMiB: Int = 1024
+
+    @Option(name: .customLong("sizes-kib"), parsing: .upToNextOption, help: "Message sizes in KiB.")
+    var sizesKiB: [Int] = [64, 1024]
+
+    func run() throws {
+        let (major, minor, patch) = Context.version
+        print("libzmq \(major).\(minor).\(patch); two processes on this machine; volume \(volumeMiB) MiB per row")
+        try printCodecSpeed()
+        print("")
+        print("transport  size      raw MB/s   batch MB/s   ratio   (batch: encode + send + receive + decode)")
+        for transport in ["tcp", "ipc"] {
+            for kib in sizesKiB {
+                let size = kib * 1024
+                let count = max(50, volumeMiB * 1024 * 1024 / size)
+                let raw = try measure(transport: transport, size: size, count: count, batch: false)
+                let encoded = try measure(transport: transport, size: size, count: count, batch: true)
+                let line = transport.padding(toLength: 9, withPad: " ", startingAt: 0)
+                    + String(format: "  %4d KiB  %9.0f  %11.0f   %5.2f", kib, raw, encoded, encoded / raw)
+                print(line)
+            }
+        }
+    }
+
+    private func printCodecSpeed() throws {
+        for kib in sizesKiB {
+            let batch = TransportBenchmark.batch(targetBytes: kib * 1024)
+            let bytes = batch.encoded()
+            let reps = max(20, 512 * 1024 * 1024 / bytes.count)
+            var start = Date()
+            var sink = 0
+            for _ in 0..<reps { sink &+= batch.encoded().count }
+            let encodeSeconds = Date().timeIntervalSince(start)
+            start = Date()
+            for _ in 0..<reps { sink &+= try TrajectoryBatch.decode(bytes).steps }
+            let decodeSeconds = Date().timeIntervalSince(start)
+            let gb = Double(bytes.count * reps) / 1e9
+            print(String(format: "codec %4d KiB batch (%d bytes): encode %.2f GB/s, decode %.2f GB/s (checksum %d)",
+                         kib, bytes.count, gb / encodeSeconds, gb / decodeSeconds, sink & 1))
+        }
+    }
+
+    /// Starts a receiving peer process, sends from here, returns MB/s as the receiver measured it.
+    private func measure(transport: String, size: Int, count: Int, batch: Bool) throws -> Double {
+        let endpoint = transport == "tcp"
+            ? "tcp://127.0.0.1:\(TransportBenchmark.freePort())"
+            : "ipc://\(NSTemporaryDirectory())yendor-bench-\(getpid()).sock"
+        let peer = Process()
+        peer.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        peer.arguments = ["_peer", "pull", "--endpoint", endpoint, "--count", "\(count)"] + (batch ? ["--decode"] : [])
+        let pipe = Pipe()
+        peer.standardOutput = pipe
+        try peer.run()
+        let reader = pipe.fileHandleForReading
+        guard let ready = readLine(reader), ready.hasPrefix("ready") else { throw ValidationError("peer did not start") }
+
+        let context = try Context()
+        defer { context.terminate() }
+        let socket = try Socket(context: context, type: .push)
+        try socket.set([.sendHighWaterMark(256), .linger(milliseconds: 30_000)])
+        try socket.connect(endpoint)
+        if batch {
+            let template = TransportBenchmark.batch(targetBytes: size)
+            for _ in 0..<count { try socket.send(template.encoded()) }
+        } else {
+            var frame = [UInt8](repeating: 7, count: size)
+            for i in 0..<count {
+                frame.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(i), as: UInt64.self) }
+                try socket.send(frame)
+            }
+        }
+        guard let summary = readLine(reader) else { throw ValidationError("peer gave no result") }
+        socket.close()
+        peer.waitUntilExit()
+        // "received N messages B bytes in S s"
+        let fields = summary.split(separator: " ")
+        guard fields.count >= 7, let bytes = Double(fields[3]), let seconds = Double(fields[6]) else {
+            throw ValidationError("unexpected peer output: \(summary)")
+        }
+        return bytes / seconds / 1e6
+    }
+
+    private func readLine(_ handle: FileHandle) -> String? {
+        var data = Data()
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty { return data.isEmpty ? nil : String(decoding: data, as: UTF8.self) }
+            if byte.first == 10 { return String(decoding: data, as: UTF8.self) }
+            data.append(byte)
+        }
+    }
+}
+
+/// Shared pieces of the transport benchmark and its peer.
+enum TransportBenchmark {
+    /// A batch shaped like a Dungeon rollout (9×9 glyph crop, 16 blstats, captions) of about `targetBytes`.
+    static func batch(targetBytes: Int) -> TrajectoryBatch {
+        let t = 32
+        let perStep = 9 * 9 * 2 + 16 * 4 + 4 * 6 + 2 * 1 + 4
+        let b = max(1, targetBytes / (t * perStep))
+        let n = t * b
+        var seed: UInt32 = 12345
+        func next() -> UInt32 { seed = seed &* 1_664_525 &+ 1_013_904_223; return seed }
+        return TrajectoryBatch(
+            workerID: "bench", task: "staircase-lvl3", policyVersion: 1, steps: t, envs: b,
+            observations: [
+                NamedArray(name: "crop", shape: [t + 1, b, 9, 9], values: (0..<(t + 1) * b * 81).map { _ in Int16(next() % 600) }),
+                NamedArray(name: "blstats", shape: [t + 1, b, 16], values: (0..<(t + 1) * b * 16).map { _ in Int32(next() % 100) }),
+            ],
+            actions: (0..<n).map { _ in Int32(next() % 20) },
+            behaviourLogProbs: (0..<n).map { _ in -Float(next() % 1000) / 300 },
+            values: (0..<n).map { _ in Float(next() % 1000) / 1000 },
+            rewards: (0..<n).map { _ in next() % 50 == 0 ? 1 : 0 },
+            dones: (0..<n).map { _ in next() % 200 == 0 ? 1 : 0 },
+            truncated: [UInt8](repeating: 0, count: n),
+            envIDs: (0..<b).map { Int32($0) },
+            policyVersions: [Int32](repeating: 1, count: n),
+            captions: ["", "You see here 12 gold pieces.", "You kill the jackal!", "That door is closed."],
+            captionIndex: (0..<n).map { _ in Int32(next() % 4) },
+            captionCount: (0..<n).map { _ in Int32(1 + next() % 3) },
+            episodes: [EpisodeSummary(env: 0, episodeReturn: 1, length: 300, success: true)])
+    }
+
+    static func freePort() -> Int {
+        // Bind to an ephemeral port through libzmq and release it.
+        guard let context = try? Context(), let socket = try? Socket(context: context, type: .pull) else { return 47_000 }
+        defer { socket.close(); context.terminate() }
+        guard (try? socket.bind("tcp://127.0.0.1:*")) != nil else { return 47_000 }
+        return Int(socket.lastEndpoint.split(separator: ":").last ?? "") ?? 47_000
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Synchronization
+
+/// A real child process for integration tests: usually the `yendor` binary playing a peer.
+/// Stdout lines are collected; the process is killed when the test drops it.
+public final class ChildProcess: @unchecked Sendable {
+    public let process = Process()
+    private let output = Mutex<[String]>([])
+    private let errors = Mutex<String>("")
+    private var partial = ""
+
+    /// Starts `yendor` (built next to the test bundle) with arguments.
+    public convenience init(yendor arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(executable: ChildProcess.yendorBinary, arguments: arguments, environment: environment)
+    }
+
+    public init(executable: URL, arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"  // a crashing child must not hang in the backtracer
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.partial += String(decoding: data, as: UTF8.self)
+            var lines = self.partial.components(separatedBy: "\n")
+            self.partial = lines.removeLast()
+            self.output.withLock { $0.append(contentsOf: lines) }
+        }
+        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.errors.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    deinit { kill() }
+
+    public var lines: [String] { output.withLock { $0 } }
+    public var standardError: String { errors.withLock { $0 } }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    /// Waits until a stdout line satisfies `predicate`, polling; nil on timeout or exit.
+    public func waitForLine(timeout: Double = 30, _ predicate: (String) -> Bool) async -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = lines.first(where: predicate) { return line }
+            if !process.isRunning {
+                try? await Task.sleep(for: .milliseconds(100))  // let the last output arrive
+                return lines.first(where: predicate)
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    /// Waits for exit; returns the status, or nil if it is still running after `timeout` seconds.
+    public func waitForExit(timeout: Double = 60) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        try? await Task.sleep(for: .milliseconds(50))
+        return process.terminationStatus
+    }
+
+    public func signal(_ sig: Int32) { if process.isRunning { Foundation.kill(process.processIdentifier, sig) } }
+
+    public func kill() { signal(SIGKILL) }
+
+    /// The `yendor` executable: $YENDOR_BINARY, or the one built next to the test bundle.
+    public static var yendorBinary: URL {
+        if let path = ProcessInfo.processInfo.environment["YENDOR_BINARY"] { return URL(fileURLWithPath: path) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("yendor")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/yendor")
+    }
+
+    /// A TCP port that was free a moment ago on 127.0.0.1.
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// A fresh ipc:// endpoint in the temporary directory.
+    public static func ipcEndpoint(_ name: String) -> String {
+        "ipc://\(NSTemporaryDirectory())yendor-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+    }
+}

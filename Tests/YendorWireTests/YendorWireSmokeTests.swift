@@ -1,4 +1,0 @@
-import Testing
-@testable import YendorWire
-
-@Test func moduleLinks() { #expect(Bool(true)) }

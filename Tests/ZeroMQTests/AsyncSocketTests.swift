@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import ZeroMQ
+
+@Suite("Async bridge")
+struct AsyncSocketTests {
+    @Test func messagesFlowBothWaysBetweenAsyncSockets() async throws {
+        let context = try Context()
+        let server = try await AsyncSocket(context: context, type: .router, name: "server") { try $0.bind("inproc://rpc") }
+        let client = try await AsyncSocket(context: context, type: .dealer, name: "client") {
+            try $0.set(.routingID(Array("c1".utf8)))
+            try $0.connect("inproc://rpc")
+        }
+        for i in 0..<200 {
+            try await client.send([Array("ping \(i)".utf8)])
+            let request = try #require(await server.receive())
+            #expect(request[0].bytes == Array("c1".utf8))
+            #expect(request[1].bytes == Array("ping \(i)".utf8))
+            try await server.send([request[0].bytes, Array("pong \(i)".utf8)])
+            let reply = try #require(await client.receive())
+            #expect(reply[0].bytes == Array("pong \(i)".utf8))
+        }
+        await client.close()
+        await server.close()
+        context.terminate()
+    }
+
+    @Test func aFullOutboxMakesSendersWaitInsteadOfGrowing() async throws {
+        let context = try Context()
+        // A PUSH with no peer cannot send: its outbox fills and the next send must wait.
+        let push = try await AsyncSocket(context: context, type: .push, name: "push", outboxCapacity: 4) {
+            try $0.set([.sendHighWaterMark(1), .linger(milliseconds: 0)])
+            try $0.bind("inproc://nobody")
+        }
+        // One message may sit in the thread's hand, the rest in the outbox.
+        var queued = 0
+        while push.trySend([[UInt8(queued)]]) { queued += 1 }
+        #expect(queued <= 6 && queued >= 4)
+        let blocked = Task { try await push.send([[99]]) }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(push.outboxDepth == 4)
+        // A receiver drains everything, then the waiting sender completes.
+        let pull = try await AsyncSocket(context: context, type: .pull, name: "pull") { try $0.connect("inproc://nobody") }
+        var got: [UInt8] = []
+        for _ in 0...queued { got.append(try #require(await pull.receive())[0].bytes[0]) }
+        try await blocked.value
+        #expect(got == Array(0..<UInt8(queued)) + [99])
+        await pull.close()
+        await push.close()
+        context.terminate()
+    }
+
+    @Test func closingWakesAPendingReceiverWithNil() async throws {
+        let context = try Context()
+        let pull = try await AsyncSocket(context: context, type: .pull, name: "idle") { try $0.bind("inproc://idle") }
+        let waiter = Task { await pull.receive() }
+        try await Task.sleep(for: .milliseconds(50))
+        await pull.close()
+        #expect(await waiter.value == nil)
+        await #expect(throws: ZMQError.self) { try await pull.send([[1]]) }
+        context.terminate()
+    }
+
+    @Test func setupErrorsSurfaceFromTheInitializer() async throws {
+        let context = try Context()
+        await #expect(throws: ZMQError.self) {
+            _ = try await AsyncSocket(context: context, type: .pull, name: "bad") { try $0.bind("tcp://not-an-address:x") }
+        }
+        context.terminate()
+    }
+
+    @Test func boundedQueueReturnsWhatWasLeftWhenClosed() async {
+        let queue = AsyncBoundedQueue<Int>(capacity: 2)
+        #expect(queue.trySend(1) && queue.trySend(2))
+        #expect(!queue.trySend(3))
+        let waiting = Task { await queue.send(3) }
+        try? await Task.sleep(for: .milliseconds(50))
+        #expect(queue.tryReceive() == 1)
+        #expect(await waiting.value)
+        let left = queue.close()
+        #expect(left == [2, 3])
+        #expect(await queue.receive() == nil)
+        #expect(await queue.send(4) == false)
+    }
+
+    @Test func cancellingAWaitingReceiverReturnsNil() async {
+        let queue = AsyncBoundedQueue<Int>(capacity: 1)
+        let waiter = Task { await queue.receive() }
+        try? await Task.sleep(for: .milliseconds(30))
+        waiter.cancel()
+        #expect(await waiter.value == nil)
+        #expect(queue.trySend(5))
+        #expect(queue.tryReceive() == 5)
+    }
+}

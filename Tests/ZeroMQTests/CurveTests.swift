@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import ZeroMQ
+
+/// CURVE between two sockets over real TCP: only a client that knows the server's key gets through.
+@Suite("CURVE security")
+struct CurveTests {
+    /// Starts a CURVE server PULL and a client PUSH configured by `client`; returns what arrived within `wait`.
+    func exchange(client configure: (Socket, CurveKeyPair) throws -> Void, wait: Int = 700) throws -> [[UInt8]] {
+        let context = try Context()
+        defer { context.terminate() }
+        let serverKeys = try CurveKeyPair.generate()
+        let server = try Socket(context: context, type: .pull)
+        let client = try Socket(context: context, type: .push)
+        defer { server.close(); client.close() }
+        try server.set([.curveServer(secretKey: serverKeys.secretKey), .receiveTimeout(milliseconds: 20)])
+        try server.bind("tcp://127.0.0.1:*")
+        try client.set([.linger(milliseconds: 0), .immediate(true)])
+        try configure(client, serverKeys)
+        try client.connect(server.lastEndpoint)
+        var received: [[UInt8]] = []
+        let deadline = Date().addingTimeInterval(Double(wait) / 1000)
+        while Date() < deadline {
+            _ = try client.send(Array("secret payload".utf8), dontWait: true)
+            if let m = try? server.receive() { received.append(m[0].bytes); break }
+        }
+        return received
+    }
+
+    @Test func aClientWithTheServerKeyTalks() throws {
+        let got = try exchange(client: { socket, server in
+            let mine = try CurveKeyPair.generate()
+            try socket.set(.curveClient(serverKey: server.publicKey, publicKey: mine.publicKey, secretKey: mine.secretKey))
+        }, wait: 5000)
+        #expect(got == [Array("secret payload".utf8)])
+    }
+
+    @Test func aClientWithAWrongServerKeyGetsNothingThrough() throws {
+        let got = try exchange(client: { socket, _ in
+            let mine = try CurveKeyPair.generate(), impostor = try CurveKeyPair.generate()
+            try socket.set(.curveClient(serverKey: impostor.publicKey, publicKey: mine.publicKey, secretKey: mine.secretKey))
+        })
+        #expect(got.isEmpty)
+    }
+
+    @Test func aClientWithoutCurveGetsNothingThrough() throws {
+        let got = try exchange(client: { _, _ in })
+        #expect(got.isEmpty)
+    }
+}
