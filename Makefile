@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libzmq3-dev libopenblas-dev libsqlite3-dev pkg-config iproute2 python3 python3-pip
 export SWIFT_BACKTRACE := enable=no
 
-.PHONY: deps build test train fuzz clean
+.PHONY: deps build test train fuzz bench clean
 
 deps:
 	@bash scripts/install-deps.sh $(APT_PACKAGES)
@@ -12,8 +12,7 @@ build: deps
 	swift build -c release --product yendor
 
 test: deps
-	swift build --build-tests
-	swift test --skip-build --parallel --num-workers 2
+	swift test
 
 train: build
 	.build/release/yendor train
