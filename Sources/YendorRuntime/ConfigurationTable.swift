@@ -1,0 +1,176 @@
+import Foundation
+import Yams
+
+/// Maps dotted keys (`learner.learning_rate`) to fields of a configuration struct, so a YAML file,
+/// `--set key=value` overrides and dedicated flags all go through one parser that names the field on
+/// every error and rejects unknown keys (a typo never silently does nothing).
+public struct ConfigurationTable<Root>: Sendable {
+    public struct Field: Sendable {
+        public let key: String
+        public let help: String
+        let apply: @Sendable (inout Root, String) throws -> Void
+        let read: @Sendable (Root) -> String
+    }
+
+    public private(set) var fields: [Field] = []
+
+    public init() {}
+
+    public mutating func add<V: ConfigValue>(_ key: String, _ path: WritableKeyPath<Root, V> & Sendable, _ help: String) {
+        fields.append(Field(key: key, help: help, apply: { root, text in
+            guard let v = V(configText: text) else {
+                throw ConfigurationError(field: key, problem: "'\(text)' is not \(V.configTypeName)")
+            }
+            root[keyPath: path] = v
+        }, read: { $0[keyPath: path].configText }))
+    }
+
+    public mutating func add<V: ConfigValue>(_ key: String, _ path: WritableKeyPath<Root, V?> & Sendable, _ help: String) {
+        fields.append(Field(key: key, help: help, apply: { root, text in
+            if text == "null" || text == "~" || text.isEmpty { root[keyPath: path] = nil; return }
+            guard let v = V(configText: text) else {
+                throw ConfigurationError(field: key, problem: "'\(text)' is not \(V.configTypeName)")
+            }
+            root[keyPath: path] = v
+        }, read: { $0[keyPath: path]?.configText ?? "null" }))
+    }
+
+    /// Sets one field from text; `source` names where the text came from.
+    public func set(_ key: String, _ text: String, in root: inout Root, source: String) throws {
+        guard let field = fields.first(where: { $0.key == key }) else {
+            let close = fields.map(\.key).filter { $0.hasPrefix(key.split(separator: ".").first.map(String.init) ?? "") }
+            let hint = close.isEmpty ? "" : " (fields in that section: \(close.joined(separator: ", ")))"
+            throw ConfigurationError(field: key, problem: "unknown configuration key\(hint)", source: source)
+        }
+        do {
+            try field.apply(&root, text)
+        } catch let e as ConfigurationError {
+            throw ConfigurationError(field: e.field, problem: e.problem, source: source)
+        }
+    }
+
+    /// Applies `key=value` overrides.
+    public func apply(overrides: [String], to root: inout Root) throws {
+        for item in overrides {
+            guard let eq = item.firstIndex(of: "=") else {
+                throw ConfigurationError(field: item, problem: "expected key=value", source: "--set")
+            }
+            try set(String(item[..<eq]), String(item[item.index(after: eq)...]), in: &root, source: "--set")
+        }
+    }
+
+    /// Applies a YAML document (nested mappings of the dotted keys).
+    public func apply(yaml text: String, source: String, to root: inout Root) throws {
+        let node: Any?
+        do {
+            node = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigurationError(field: source, problem: "not valid YAML: \(error)", source: source)
+        }
+        guard let node else { return }
+        guard let mapping = node as? [String: Any] else {
+            throw ConfigurationError(field: source, problem: "the top level must be a mapping", source: source)
+        }
+        for (key, value) in flatten(mapping, prefix: "") {
+            try set(key, value, in: &root, source: source)
+        }
+    }
+
+    public func apply(yamlFile path: String, to root: inout Root) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(field: path, problem: "cannot read the configuration file", source: path)
+        }
+        try apply(yaml: text, source: path, to: &root)
+    }
+
+    /// The resolved configuration as YAML, every field, in table order (written to the run directory).
+    public func yaml(_ root: Root) -> String {
+        var out = ""
+        var section = ""
+        for f in fields {
+            let parts = f.key.split(separator: ".")
+            let top = parts.count > 1 ? String(parts[0]) : ""
+            if top != section {
+                section = top
+                if !top.isEmpty { out += "\(top):\n" }
+            }
+            let indent = top.isEmpty ? "" : "  "
+            let name = top.isEmpty ? f.key : parts.dropFirst().joined(separator: ".")
+            out += "\(indent)\(name): \(quoted(f.read(root)))  # \(f.help)\n"
+        }
+        return out
+    }
+
+    public func value(_ key: String, in root: Root) -> String? { fields.first { $0.key == key }?.read(root) }
+
+    private func quoted(_ s: String) -> String {
+        if s.isEmpty || s.contains(":") || s.contains("#") || s.hasPrefix(" ") || s.contains("\"") {
+            return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return s
+    }
+
+    private func flatten(_ mapping: [String: Any], prefix: String) -> [(String, String)] {
+        var out: [(String, String)] = []
+        for (k, v) in mapping.sorted(by: { $0.key < $1.key }) {
+            let key = prefix.isEmpty ? k : "\(prefix).\(k)"
+            if let nested = v as? [String: Any] {
+                out += flatten(nested, prefix: key)
+            } else if v is NSNull {
+                out.append((key, "null"))
+            } else {
+                out.append((key, "\(v)"))
+            }
+        }
+        return out
+    }
+}
+
+/// Types a configuration field can have.
+public protocol ConfigValue: Sendable {
+    init?(configText: String)
+    var configText: String { get }
+    static var configTypeName: String { get }
+}
+
+extension Int: ConfigValue {
+    public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
+    public var configText: String { String(self) }
+    public static var configTypeName: String { "an integer" }
+}
+
+extension UInt64: ConfigValue {
+    public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
+    public var configText: String { String(self) }
+    public static var configTypeName: String { "a non-negative integer" }
+}
+
+extension Double: ConfigValue {
+    public init?(configText: String) { self.init(configText) }
+    public var configText: String { String(self) }
+    public static var configTypeName: String { "a number" }
+}
+
+extension Float: ConfigValue {
+    public init?(configText: String) { self.init(configText) }
+    public var configText: String { String(self) }
+    public static var configTypeName: String { "a number" }
+}
+
+extension Bool: ConfigValue {
+    public init?(configText: String) {
+        switch configText.lowercased() {
+        case "true", "yes", "on", "1": self = true
+        case "false", "no", "off", "0": self = false
+        default: return nil
+        }
+    }
+    public var configText: String { self ? "true" : "false" }
+    public static var configTypeName: String { "true or false" }
+}
+
+extension String: ConfigValue {
+    public init?(configText: String) { self = configText }
+    public var configText: String { self }
+    public static var configTypeName: String { "a string" }
+}

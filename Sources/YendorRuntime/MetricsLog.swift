@@ -1,0 +1,45 @@
+import Foundation
+
+/// Appends one JSON object per line to the run's metrics file: `{"time": …, "step": …, "rollout/sps": …}`.
+/// Lines are flushed as they are written, so a killed run keeps everything it logged.
+public final class MetricsLog: @unchecked Sendable {
+    private let handle: FileHandle
+    private let lock = NSLock()
+
+    public init(url: URL) throws {
+        if !FileManager.default.fileExists(atPath: url.path) {
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
+        handle = try FileHandle(forWritingTo: url)
+        handle.seekToEndOfFile()
+    }
+
+    deinit { try? handle.close() }
+
+    /// Writes a record. Non-finite values are written as null (JSON has no NaN).
+    public func write(_ values: [(String, Double)]) {
+        var line = "{"
+        for (i, (key, value)) in values.enumerated() {
+            if i > 0 { line += ", " }
+            line += "\"\(key)\": " + (value.isFinite ? MetricsLog.format(value) : "null")
+        }
+        line += "}\n"
+        lock.lock()
+        defer { lock.unlock() }
+        handle.write(Data(line.utf8))
+    }
+
+    static func format(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return String(v)
+    }
+
+    /// Reads a metrics file back (for tests, plots and resume checks).
+    public static func read(url: URL) throws -> [[String: Double]] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+        }
+    }
+}

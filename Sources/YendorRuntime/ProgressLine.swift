@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+
+/// Progress for humans: a live line redrawn in place when stderr is a terminal, plain periodic log
+/// lines otherwise (CI logs, Slurm output files).
+public struct ProgressLine: Sendable {
+    /// Whether stderr is a terminal.
+    public let interactive: Bool
+    private let logger: Logger
+
+    public init(logger: Logger, interactive: Bool = isatty(STDERR_FILENO) == 1) {
+        self.logger = logger
+        self.interactive = interactive
+    }
+
+    public struct Snapshot: Sendable {
+        public var steps: UInt64
+        public var budget: UInt64
+        public var sps: Double
+        public var episodes: Int
+        public var meanReturn: Double
+        public var successRate: Double
+        public var policyLag: Double
+        public var workers: Int
+
+        public init(steps: UInt64, budget: UInt64, sps: Double, episodes: Int, meanReturn: Double,
+                    successRate: Double, policyLag: Double, workers: Int) {
+            self.steps = steps
+            self.budget = budget
+            self.sps = sps
+            self.episodes = episodes
+            self.meanReturn = meanReturn
+            self.successRate = successRate
+            self.policyLag = policyLag
+            self.workers = workers
+        }
+    }
+
+    public func show(_ s: Snapshot) {
+        let pct = s.budget > 0 ? Double(s.steps) / Double(s.budget) * 100 : 0
+        let eta = s.sps > 0 && s.budget > s.steps ? Double(s.budget - s.steps) / s.sps : 0
+        // String(format:) with %@ is unreliable on Linux: only numbers go through it.
+        let text = "steps \(ProgressLine.short(Double(s.steps)))/\(ProgressLine.short(Double(s.budget)))"
+            + String(format: " (%.0f%%)", pct) + "  \(ProgressLine.short(s.sps)) SPS  episodes \(s.episodes)"
+            + String(format: "  return %.2f  success %.0f%%  lag %.1f", s.meanReturn, s.successRate * 100, s.policyLag)
+            + "  workers \(s.workers)  ETA \(ProgressLine.duration(eta))"
+        if interactive {
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
+        } else {
+            logger.info("\(text)")
+        }
+    }
+
+    /// Ends the live line so later output starts on a fresh line.
+    public func finish() {
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func short(_ v: Double) -> String {
+        switch v {
+        case 1e9...: return String(format: "%.2fG", v / 1e9)
+        case 1e6...: return String(format: "%.2fM", v / 1e6)
+        case 1e4...: return String(format: "%.1fK", v / 1e3)
+        default: return String(format: "%.0f", v)
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds)
+        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : "\(s / 60)m\(s % 60)s"
+    }
+}

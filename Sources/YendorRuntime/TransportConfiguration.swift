@@ -1,0 +1,59 @@
+/// Where roles bind and connect. The same topology runs in one process (`inproc://`), across
+/// processes on one machine (`ipc://`) and across machines (`tcp://`).
+public struct TransportConfiguration: Sendable, Equatable {
+    /// Learner's PULL socket for everything workers send (batches, Hello, heartbeats, stats).
+    public var trajectories: String = "tcp://0.0.0.0:5555"
+    /// Learner's PUB socket for weights, learner heartbeats and refusals.
+    public var weights: String = "tcp://0.0.0.0:5556"
+    /// Annotator's ROUTER socket for requests.
+    public var annotatorRequests: String = "tcp://0.0.0.0:5557"
+    /// Annotator's PUB socket for labels as they arrive.
+    public var annotatorLabels: String = "tcp://0.0.0.0:5558"
+    /// Seconds between heartbeats, both ways.
+    public var heartbeatInterval: Double = 1.0
+    /// Heartbeats missed before a peer counts as gone.
+    public var heartbeatMisses: Int = 5
+    /// Messages queued per socket before senders wait (ZeroMQ high-water mark and Yendor's own queues).
+    public var queueCapacity: Int = 64
+    /// Largest message accepted, in MiB; larger frames are counted and dropped.
+    public var maxMessageMiB: Int = 256
+    /// First reconnect delay in milliseconds; doubles up to `reconnectMaxMilliseconds`.
+    public var reconnectMilliseconds: Int = 100
+    /// Upper bound of the reconnect backoff in milliseconds.
+    public var reconnectMaxMilliseconds: Int = 5000
+    /// CURVE: path of this node's secret key file (`yendor keys generate`); empty = no encryption.
+    public var curveSecretKeyFile: String = ""
+    /// CURVE: the server's public key (clients) — Z85 text or a path to a `.pub` file.
+    public var curveServerKey: String = ""
+    /// CURVE: directory of `.pub` files of allowed clients (servers); empty = any client with the server key.
+    public var curveAllowedClients: String = ""
+
+    public init() {}
+
+    /// Endpoints for every role in one process.
+    public static func inProcess(run: String) -> TransportConfiguration {
+        var t = TransportConfiguration()
+        t.trajectories = "inproc://\(run)-trajectories"
+        t.weights = "inproc://\(run)-weights"
+        t.annotatorRequests = "inproc://\(run)-annotator-requests"
+        t.annotatorLabels = "inproc://\(run)-annotator-labels"
+        return t
+    }
+
+    /// The address a peer connects to for an endpoint this node binds (`0.0.0.0` → `host`).
+    public static func connectAddress(_ bind: String, host: String) -> String {
+        bind.replacingOccurrences(of: "0.0.0.0", with: host).replacingOccurrences(of: "*", with: host)
+    }
+
+    public func validate() throws {
+        for (name, endpoint) in [("transport.trajectories", trajectories), ("transport.weights", weights),
+                                 ("transport.annotator_requests", annotatorRequests), ("transport.annotator_labels", annotatorLabels)] {
+            let ok = ["tcp://", "ipc://", "inproc://"].contains { endpoint.hasPrefix($0) }
+            if !ok { throw ConfigurationError(field: name, problem: "'\(endpoint)' must start with tcp://, ipc:// or inproc://") }
+        }
+        if heartbeatInterval <= 0 { throw ConfigurationError(field: "transport.heartbeat_interval", problem: "must be positive") }
+        if heartbeatMisses < 1 { throw ConfigurationError(field: "transport.heartbeat_misses", problem: "must be at least 1") }
+        if queueCapacity < 1 { throw ConfigurationError(field: "transport.queue_capacity", problem: "must be at least 1") }
+        if maxMessageMiB < 1 { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be at least 1") }
+    }
+}

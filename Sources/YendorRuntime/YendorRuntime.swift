@@ -1,1 +1,0 @@
-// YendorRuntime: see README.md's module map.
