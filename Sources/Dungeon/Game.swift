@@ -11,26 +11,26 @@ public struct Game {
     var storedLevels: [Level]
     var generated: [Bool]
 
-    public private(set) var depth = 1
-    public private(set) var deepest = 1
-    public private(set) var x = 0
-    public private(set) var y = 0
+    public internal(set) var depth = 1
+    public internal(set) var deepest = 1
+    public internal(set) var x = 0
+    public internal(set) var y = 0
     /// Direction of the last move attempt; door actions and kicks act on that square.
     var facingX = 0, facingY = -1
-    public private(set) var hitPoints = 16
-    public private(set) var maxHitPoints = 16
-    public private(set) var experienceLevel = 1
-    public private(set) var experiencePoints = 0
-    public private(set) var gold = 0
-    public private(set) var nutrition = 900
-    public private(set) var turn = 1
+    public internal(set) var hitPoints = 16
+    public internal(set) var maxHitPoints = 16
+    public internal(set) var experienceLevel = 1
+    public internal(set) var experiencePoints = 0
+    public internal(set) var gold = 0
+    public internal(set) var nutrition = 900
+    public internal(set) var turn = 1
     /// Counts per `ItemKind` raw value.
     var inventory: [Int32]
     var prayerTimeout = 300
     var sleepTurns = 0
-    public private(set) var isDead = false
+    public internal(set) var isDead = false
     /// The player stood next to the Oracle at the end of the last step.
-    public private(set) var besideOracle = false
+    public internal(set) var besideOracle = false
     var hasMetOracle = false
     /// Room whose walls the player last saw from inside (lit rooms), or -1.
     var roomInView = -1
@@ -103,6 +103,14 @@ public struct Game {
         LevelGenerator.generate(into: &level, options: options, rng: &rng)
     }
 
+    /// Puts the player on a square and refreshes what they see (for tests and scenario set-up).
+    mutating func teleport(x: Int, y: Int) {
+        self.x = x
+        self.y = y
+        roomInView = -1
+        updateVision()
+    }
+
     // MARK: Step
 
     /// Performs one action and the world's reply; the caption of this step is in `caption`.
@@ -111,6 +119,7 @@ public struct Game {
         guard !isDead else { return }
         if action == .look {
             look()
+            checkOracle()
             return
         }
         if sleepTurns > 0 {
@@ -183,7 +192,7 @@ public struct Game {
                 line.say(.doorIsStuck)
             } else {
                 level.tiles[there] = .openDoor
-                line.say(.doorOpensOnMove)
+                line.say(.doorOpens)
             }
         case .lockedDoor: line.say(.doorIsLocked)
         case .stone, .hiddenCorridor: line.say(.itsSolidStone)
@@ -452,7 +461,7 @@ public struct Game {
             level.tiles[i] = .openDoor
             level.memory[i] = Glyph.openDoor
             line.say(.doorOpens)
-        case .lockedDoor: line.say(.doorLocked)
+        case .lockedDoor: line.say(.doorIsLocked)
         case .openDoor: line.say(.doorAlreadyOpen)
         case .brokenDoor: line.say(.doorIsBroken)
         default: line.say(.noDoorThere)
@@ -498,10 +507,10 @@ public struct Game {
         case .verticalWall, .horizontalWall, .topLeftCorner, .topRightCorner, .bottomLeftCorner,
              .bottomRightCorner, .hiddenDoor:
             line.say(.kickWallOuch)
-            damagePlayer(1 + rng.below(2))
+            if rng.oneIn(3) { damagePlayer(1) }
         case .stone, .hiddenCorridor:
             line.say(.kickStone)
-            damagePlayer(1 + rng.below(2))
+            if rng.oneIn(3) { damagePlayer(1) }
         case .fountain:
             line.say(.kickFountain)
             damagePlayer(1)
@@ -611,12 +620,13 @@ public struct Game {
         } else if prayerTimeout < 100 {
             prayerTimeout += 50 + rng.below(100)
             line.say(.feelHopeful)
-        } else if prayerTimeout > 400 {
-            prayerTimeout += 100
+        } else if prayerTimeout > 1000 {
+            // An angry god punishes but, unlike NetHack's lightning, never kills a random agent outright.
+            prayerTimeout += 20
             line.say(.godIsAngry)
-            damagePlayer(1 + rng.below(4))
+            if hitPoints > 2 { hitPoints -= 1 }
         } else {
-            prayerTimeout += 100
+            prayerTimeout += 50
             line.say(rng.oneIn(2) ? .feelGodDispleased : .feelSmallFear)
         }
     }

@@ -189,6 +189,15 @@ struct Level {
     /// Whether every room and both staircases are mutually reachable, counting closed, locked and
     /// hidden doors and hidden corridors as passable (they can be opened, kicked or found).
     func isConnected() -> Bool {
+        let reached = reachable()
+        for room in rooms where !reached[index(room.lowX, room.lowY)] { return false }
+        if downStairs >= 0 && !reached[downStairs] { return false }
+        return true
+    }
+
+    /// Squares reachable from the up staircase, as `isConnected` counts them; with
+    /// `avoidingLockedRoom` the doors of `lockedRoom` are impassable.
+    func reachable(avoidingLockedRoom: Bool = false) -> [Bool] {
         var reached = [Bool](repeating: false, count: tiles.count)
         var queue = [upStairs]
         reached[upStairs] = true
@@ -206,14 +215,13 @@ struct Level {
                     let t = tiles[j]
                     let passable = t.isWalkable || t.isDoor || t == .hiddenCorridor
                     guard passable else { continue }
+                    if avoidingLockedRoom && t.isDoor && Int(roomOf[j]) == lockedRoom { continue }
                     if dx != 0 && dy != 0 && (tiles[i].isDoor || t.isDoor) { continue }
                     reached[j] = true
                     queue.append(j)
                 }
             }
         }
-        for room in rooms where !reached[index(room.lowX, room.lowY)] { return false }
-        if downStairs >= 0 && !reached[downStairs] { return false }
-        return true
+        return reached
     }
 }

@@ -68,6 +68,13 @@ enum LevelGenerator {
             level.addObject(FloorObject(kind: .key, x: square % level.width, y: square / level.width, quantity: 1))
         }
         guard level.isConnected() else { return false }
+        if options.keyRoom {
+            // The key must be reachable without passing the locked doors (the staircase room must
+            // not cut the level in two).
+            let outside = level.reachable(avoidingLockedRoom: true)
+            guard let key = level.objects.first(where: { $0.kind == .key }),
+                  outside[level.index(key.x, key.y)] else { return false }
+        }
 
         placeFountains(&level, rng: &rng)
         placeObjects(&level, depth: options.depth, rng: &rng)
@@ -98,7 +105,7 @@ enum LevelGenerator {
         level.rooms.sort { $0.lowX < $1.lowX }
     }
 
-    private static func carveRoom(_ level: inout Level, _ room: Room) {
+    static func carveRoom(_ level: inout Level, _ room: Room) {
         let roomIndex = Int8(level.rooms.firstIndex { $0.lowX == room.lowX && $0.lowY == room.lowY } ?? 0)
         for y in (room.lowY - 1)...(room.highY + 1) {
             for x in (room.lowX - 1)...(room.highX + 1) {

@@ -5,7 +5,7 @@
 /// UTF-8 once (`Message.bytes`) so printing a message is a byte copy.
 enum Message: Int, CaseIterable {
     // Movement and terrain.
-    case itsAWall, itsSolidStone, diagonalOutOfDoorway, diagonalIntoDoorway, doorIsLocked, doorOpensOnMove,
+    case itsAWall, itsSolidStone, diagonalOutOfDoorway, diagonalIntoDoorway, doorIsLocked,
          doorIsStuck, youStopPetInWay, youSwapPlaces, peacefulInWay, oracleInWay, youCannotPassOracle
     // Looking at a square.
     case stairsDownHere, stairsUpHere, fountainHere, seeNoObjects, seeHereOne, seeHereMany, seeHereGold,
@@ -15,7 +15,7 @@ enum Message: Int, CaseIterable {
          deepestYet, cannotGoDeeper
     // Doors.
     case doorOpens, doorAlreadyOpen, doorIsBroken, noDoorThere, doorCloses, doorAlreadyClosed,
-         somethingInTheWay, doorLocked, cannotCloseBroken, noDoorToClose
+         somethingInTheWay, cannotCloseBroken, noDoorToClose
     // Kicking.
     case whamm, kickDoorCrashesOpen, kickDoorShatters, kickEmptySpace, kickWallOuch, kickStone,
          kickMonster, kickMonsterMiss, kickPeaceful, doorResists, kickFountain, kickStairs
@@ -72,7 +72,6 @@ enum Message: Int, CaseIterable {
         case .diagonalOutOfDoorway: return "You can't move diagonally out of an intact doorway."
         case .diagonalIntoDoorway: return "You can't move diagonally into an intact doorway."
         case .doorIsLocked: return "This door is locked."
-        case .doorOpensOnMove: return "The door opens."
         case .doorIsStuck: return "The door is stuck."
         case .youStopPetInWay: return "You stop.  Your %a is in your way."
         case .youSwapPlaces: return "You swap places with your %a."
@@ -108,7 +107,6 @@ enum Message: Int, CaseIterable {
         case .doorCloses: return "The door closes."
         case .doorAlreadyClosed: return "This door is already closed."
         case .somethingInTheWay: return "Something's in the way."
-        case .doorLocked: return "This door is locked."
         case .cannotCloseBroken: return "This door is broken and cannot be closed."
         case .noDoorToClose: return "There is no door there to close."
         case .whamm: return "WHAMM!!"
