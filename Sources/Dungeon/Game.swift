@@ -536,8 +536,7 @@ public struct Game {
     }
 
     private mutating func eat() {
-        let order: [ItemKind] = [.foodRation, .apple, .carrot, .fortuneCookie]
-        guard let food = order.first(where: { inventory[Int($0.rawValue)] > 0 }) else {
+        guard let food = Game.eatingOrder.first(where: { inventory[Int($0.rawValue)] > 0 }) else {
             return line.say(.nothingToEat)
         }
         inventory[Int(food.rawValue)] -= 1
@@ -547,7 +546,7 @@ public struct Game {
         switch food {
         case .foodRation:
             line.say(rng.oneIn(2) ? .rationDelicious : .rationBland)
-            line.say(.finishEating, Array("food ration".utf8))
+            line.say(.finishEating, ItemKind.bareNameBytes[Int(ItemKind.foodRation.rawValue)])
         case .apple: line.say(rng.oneIn(2) ? .appleCrisp : .appleJuicy)
         case .carrot: line.say(.carrotEyes)
         default:
@@ -560,9 +559,7 @@ public struct Game {
     private mutating func quaff() {
         let i = level.index(x, y)
         if level.tiles[i] == .fountain { return quaffFromFountain(i) }
-        let potions: [ItemKind] = [.potionOfHealing, .potionOfExtraHealing, .potionOfWater, .potionOfBooze,
-                                   .potionOfFruitJuice, .potionOfSleeping]
-        guard let potion = potions.first(where: { inventory[Int($0.rawValue)] > 0 }) else {
+        guard let potion = Game.drinkingOrder.first(where: { inventory[Int($0.rawValue)] > 0 }) else {
             return line.say(.nothingToDrink)
         }
         inventory[Int(potion.rawValue)] -= 1
@@ -686,6 +683,11 @@ public struct Game {
             line.say(Message.generalSounds[rng.below(Message.generalSounds.count)])
         }
     }
+
+    /// Which food `eat` picks first, and which potion `quaff` picks first.
+    static let eatingOrder: [ItemKind] = [.foodRation, .apple, .carrot, .fortuneCookie]
+    static let drinkingOrder: [ItemKind] = [.potionOfHealing, .potionOfExtraHealing, .potionOfWater, .potionOfBooze,
+                                            .potionOfFruitJuice, .potionOfSleeping]
 
     static let neighbourOffsets: [(Int, Int)] = [(0, -1), (1, 0), (0, 1), (-1, 0), (1, -1), (1, 1), (-1, 1), (-1, -1)]
 
@@ -894,7 +896,7 @@ public struct Game {
                 if !hasMetOracle {
                     hasMetOracle = true
                     line.say(.oracleRegards)
-                    line.say([Message.oracleSpeaks1, .oracleSpeaks2, .oracleSpeaks3][rng.below(3)])
+                    line.say(Message.oracleSayings[rng.below(Message.oracleSayings.count)])
                 }
                 return
             }

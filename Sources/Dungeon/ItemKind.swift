@@ -83,5 +83,6 @@ public enum ItemKind: UInt8, CaseIterable, Sendable {
 
     /// Precomputed UTF-8 names so captions are built without String work.
     static let singularBytes: [[UInt8]] = allCases.map { Array($0.articleText.utf8) }
+    static let bareNameBytes: [[UInt8]] = allCases.map { Array($0.singularText.utf8) }
     static let pluralBytes: [[UInt8]] = allCases.map { Array($0.pluralText.utf8) }
 }

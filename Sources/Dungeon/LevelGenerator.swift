@@ -192,11 +192,21 @@ enum LevelGenerator {
             }
             let dx = end.x - x, dy = end.y - y
             let horizontalFirst = abs(dx) > abs(dy) || (abs(dx) == abs(dy) && rng.oneIn(2))
-            let candidates: [(Int, Int)] = horizontalFirst
-                ? [(dx.signum(), 0), (0, dy.signum()), (0, 1), (0, -1)]
-                : [(0, dy.signum()), (dx.signum(), 0), (1, 0), (-1, 0)]
             var moved = false
-            for (cx, cy) in candidates where cx != 0 || cy != 0 {
+            for attempt in 0..<4 {
+                // Towards the end along the longer axis, then the other axis, then sideways.
+                let (cx, cy): (Int, Int)
+                switch (attempt, horizontalFirst) {
+                case (0, true): (cx, cy) = (dx.signum(), 0)
+                case (1, true): (cx, cy) = (0, dy.signum())
+                case (2, true): (cx, cy) = (0, 1)
+                case (3, true): (cx, cy) = (0, -1)
+                case (0, false): (cx, cy) = (0, dy.signum())
+                case (1, false): (cx, cy) = (dx.signum(), 0)
+                case (2, false): (cx, cy) = (1, 0)
+                default: (cx, cy) = (-1, 0)
+                }
+                if cx == 0 && cy == 0 { continue }
                 let nx = x + cx, ny = y + cy
                 guard nx >= 1, ny >= 1, nx <= level.width - 2, ny <= level.height - 2 else { continue }
                 let t = level.tiles[level.index(nx, ny)]
@@ -306,15 +316,18 @@ enum LevelGenerator {
             }
             if rng.oneIn(3) {
                 let i = randomFreeFloor(level, room: room, rng: &rng)
-                let kinds: [ItemKind] = [.foodRation, .apple, .fortuneCookie, .carrot, .potionOfHealing,
-                                         .potionOfExtraHealing, .potionOfWater, .potionOfBooze,
-                                         .potionOfFruitJuice, .potionOfSleeping, .key]
-                let kind = kinds[rng.below(kinds.count)]
+                let kind = randomItems[rng.below(randomItems.count)]
                 let quantity = (kind == .apple || kind == .carrot || kind == .fortuneCookie) ? 1 + rng.below(3) : 1
                 level.addObject(FloorObject(kind: kind, x: i % level.width, y: i / level.width, quantity: quantity))
             }
         }
     }
+
+    /// Objects that rooms may hold (gold is placed separately).
+    private static let randomItems: [ItemKind] = [
+        .foodRation, .apple, .fortuneCookie, .carrot, .potionOfHealing, .potionOfExtraHealing, .potionOfWater,
+        .potionOfBooze, .potionOfFruitJuice, .potionOfSleeping, .key,
+    ]
 
     private static func placeMonsters(_ level: inout Level, depth: Int, rng: inout SplitMix64) {
         let count = 1 + rng.below(3) + depth / 3

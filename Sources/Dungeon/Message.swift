@@ -294,6 +294,7 @@ enum Message: Int, CaseIterable {
     static let oracleSounds: [Message] = [
         .hearStrangeWind, .hearConvulsiveRavings, .hearSnoringSnakes, .hearWoodchucks, .hearLoudZot,
     ]
+    static let oracleSayings: [Message] = [.oracleSpeaks1, .oracleSpeaks2, .oracleSpeaks3]
     static let fortunes: [Message] = [
         .fortune1, .fortune2, .fortune3, .fortune4, .fortune5, .fortune6, .fortune7, .fortune8, .fortune9,
         .fortune10, .fortune11, .fortune12,

@@ -30,6 +30,9 @@ struct BenchEnvCommand: ParsableCommand {
     @Option(name: .long, help: "Run seed.")
     var seed: UInt64 = 1
 
+    @Option(name: .long, help: "Also measure the random policy's success rate over this many episodes per task (0 = skip).")
+    var successEpisodes: Int = 0
+
     func run() throws {
         let names = tasks?.split(separator: ",").map(String.init) ?? TaskRegistry.names
         for name in names { _ = try TaskRegistry.task(named: name) }
@@ -48,7 +51,33 @@ struct BenchEnvCommand: ParsableCommand {
             let variety = try measure(task: name, count: vector, fullMap: true, countCaptions: true)
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
                   + "  distinct captions in \(steps) steps: \(variety.distinctCaptions)")
+            if successEpisodes > 0 {
+                let (successes, meanLength) = try randomSuccess(task: name)
+                print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                      + "  random policy: \(successes)/\(successEpisodes) episodes succeeded, mean length "
+                      + String(format: "%.0f", meanLength))
+            }
         }
+    }
+
+    /// Successes of uniformly random actions over `successEpisodes` episodes, and the mean episode length.
+    private func randomSuccess(task: String) throws -> (Int, Double) {
+        let count = min(64, successEpisodes)
+        let env = try VectorEnv(task: task, count: count, seed: seed &+ 7,
+                                configuration: VectorEnv.Configuration(writeFullMap: false))
+        var actions = [Int32](repeating: 0, count: count)
+        var rng = SplitMix64(seed: seed ^ 0x5EED)
+        var episodes = 0, successes = 0, totalLength = 0
+        while episodes < successEpisodes {
+            for i in 0..<count { actions[i] = Int32(rng.below(Action.count)) }
+            try env.step(actions: actions)
+            for episode in env.finishedEpisodes where episodes < successEpisodes {
+                episodes += 1
+                totalLength += episode.length
+                if episode.success { successes += 1 }
+            }
+        }
+        return (successes, Double(totalLength) / Double(max(1, episodes)))
     }
 
     private struct Result {
