@@ -8,6 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure throughput; each benchmark prints its comparison as a ratio.",
         subcommands: [
             BenchTransportCommand.self,
+            BenchEnvCommand.self,
         ]
     )
 }

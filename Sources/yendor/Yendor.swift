@@ -10,6 +10,7 @@ struct Yendor: AsyncParsableCommand {
             Per node: `yendor learner`, `yendor worker`, `yendor annotator` run one role each.
             """,
         subcommands: [
+            PlayCommand.self,
             BenchCommand.self,
             KeysCommand.self,
             PeerCommand.self,

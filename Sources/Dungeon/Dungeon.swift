@@ -1,1 +1,0 @@
-// Dungeon: see README.md's module map.

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Dungeon
+import Foundation
+
+struct BenchEnvCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "env",
+        abstract: "Measure Dungeon env steps per second (random actions, one core) and caption variety."
+    )
+
+    @Option(name: .long, help: "Tasks to measure (comma-separated); default all.")
+    var tasks: String?
+
+    @Option(name: .long, help: "Steps per measurement.")
+    var steps: Int = 1_000_000
+
+    @Option(name: .long, help: "Envs in the vector runs.")
+    var vector: Int = 64
+
+    @Option(name: .long, help: "Run seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Also measure the random policy's success rate over this many episodes per task (0 = skip).")
+    var successEpisodes: Int = 0
+
+    func run() throws {
+        let names = tasks?.split(separator: ",").map(String.init) ?? TaskRegistry.names
+        for name in names { _ = try TaskRegistry.task(named: name) }
+        print("Dungeon env benchmark: random actions, one core, \(steps) steps per row")
+        print(ObservationLayout().fingerprint)
+        print("task                        envs  observations   steps/s   episodes")
+        for name in names {
+            for (count, fullMap) in [(1, true), (vector, true), (vector, false)] {
+                let result = try measure(task: name, count: count, fullMap: fullMap, countCaptions: false)
+                let label = fullMap ? "full     " : "crop-only"
+                print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                      + String(format: "%6d  ", count) + label
+                      + String(format: "    %9.0f  %9d", result.stepsPerSecond, result.episodes))
+            }
+            // Caption variety is counted in a separate, untimed run.
+            let variety = try measure(task: name, count: vector, fullMap: true, countCaptions: true)
+            print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                  + "  distinct captions in \(steps) steps: \(variety.distinctCaptions)")
+            if successEpisodes > 0 {
+                let (successes, meanLength) = try randomSuccess(task: name)
+                print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                      + "  random policy: \(successes)/\(successEpisodes) episodes succeeded, mean length "
+                      + String(format: "%.0f", meanLength))
+            }
+        }
+    }
+
+    /// Successes of uniformly random actions over `successEpisodes` episodes, and the mean episode length.
+    private func randomSuccess(task: String) throws -> (Int, Double) {
+        let count = min(64, successEpisodes)
+        let env = try VectorEnv(task: task, count: count, seed: seed &+ 7,
+                                configuration: VectorEnv.Configuration(writeFullMap: false))
+        var actions = [Int32](repeating: 0, count: count)
+        var rng = SplitMix64(seed: seed ^ 0x5EED)
+        var episodes = 0, successes = 0, totalLength = 0
+        while episodes < successEpisodes {
+            for i in 0..<count { actions[i] = Int32(rng.below(Action.count)) }
+            try env.step(actions: actions)
+            for episode in env.finishedEpisodes where episodes < successEpisodes {
+                episodes += 1
+                totalLength += episode.length
+                if episode.success { successes += 1 }
+            }
+        }
+        return (successes, Double(totalLength) / Double(max(1, episodes)))
+    }
+
+    private struct Result {
+        var stepsPerSecond: Double
+        var episodes: Int
+        var distinctCaptions: Int
+    }
+
+    private func measure(task: String, count: Int, fullMap: Bool, countCaptions: Bool) throws -> Result {
+        let env = try VectorEnv(task: task, count: count, seed: seed,
+                                configuration: VectorEnv.Configuration(writeFullMap: fullMap))
+        var actions = [Int32](repeating: 0, count: count)
+        var rng = SplitMix64(seed: seed ^ 0xBE4C)
+        var captionHashes = Set<UInt64>()
+        let captionBytes = env.layout.captionBytes
+        let iterations = max(1, steps / count)
+        var episodes = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<iterations {
+            for i in 0..<count { actions[i] = Int32(rng.below(Action.count)) }
+            try actions.withUnsafeBufferPointer { try env.step(actions: $0) }
+            episodes += env.finishedEpisodes.count
+            if countCaptions {
+                for i in 0..<count where env.captionLength[i] > 0 {
+                    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+                    let base = i * captionBytes
+                    for k in 0..<Int(env.captionLength[i]) { h = (h ^ UInt64(env.captions[base + k])) &* 0x100_0000_01B3 }
+                    captionHashes.insert(h)
+                }
+            }
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Result(stepsPerSecond: Double(iterations * count) / elapsed, episodes: episodes,
+                      distinctCaptions: captionHashes.count)
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Dungeon
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `yendor play`: play a Dungeon task in the terminal with NetHack keys, or replay a recording.
+struct PlayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "play",
+        abstract: "Play a Dungeon task with NetHack keys (hjklyubn . s , > < o c K e q a P :), or replay a recorded episode.",
+        discussion: """
+            Door actions and kicks act on the square you last moved (or tried to move) towards.
+            Q quits. With --record FILE the episode (task, seed, actions) is saved on quit or when it ends;
+            --replay FILE shows a recorded episode step by step.
+            """
+    )
+
+    @Option(name: .long, help: "Task name (\(TaskRegistry.names.joined(separator: ", "))).")
+    var task: String = "score"
+
+    @Option(name: .long, help: "Episode seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Save the episode to this file (JSON).")
+    var record: String?
+
+    @Option(name: .long, help: "Replay a recorded episode from this file instead of playing.")
+    var replay: String?
+
+    @Option(name: .long, help: "Milliseconds between replayed steps.")
+    var delay: Int = 150
+
+    func run() throws {
+        if let replay {
+            let recording = try EpisodeRecording.read(from: URL(fileURLWithPath: replay))
+            try recording.replay { game, step in
+                print(Renderer.ansi(of: game) + "[replay \(recording.task) seed \(recording.seed) step \(step)/\(recording.actions.count)]")
+                usleep(useconds_t(max(0, delay) * 1000))
+            }
+            return
+        }
+        let dungeonTask = try TaskRegistry.task(named: task)
+        var game = Game(configuration: dungeonTask.gameConfiguration(), seed: seed)
+        var recording = EpisodeRecording(task: task, seed: seed)
+        var previousScore = game.score
+        var succeeded = false
+        var steps = 0
+        var ended = ""
+        let terminal = RawTerminal()
+        defer { terminal.restore() }
+        while true {
+            print(Renderer.ansi(of: game) + "[\(task) seed \(seed)] \(ended.isEmpty ? "Q quits" : ended)", terminator: "\r\n")
+            if !ended.isEmpty { break }
+            guard let key = terminal.readKey() else { break }
+            if key == "Q" { break }
+            let mapped: Character = key == "\u{04}" ? "K" : (key == "#" ? "P" : key)
+            guard let action = Action(key: mapped) else { continue }
+            game.step(action)
+            recording.actions.append(action.rawValue)
+            steps += 1
+            let outcome = dungeonTask.evaluate(game: game, previousScore: previousScore, alreadySucceeded: succeeded)
+            previousScore = game.score
+            succeeded = outcome.success
+            if outcome.terminal {
+                ended = game.isDead ? "You died. Episode over." : "Goal reached! Episode over."
+            } else if steps >= dungeonTask.stepLimit {
+                ended = "Step limit reached. Episode over."
+            }
+        }
+        terminal.restore()
+        if let record {
+            try recording.write(to: URL(fileURLWithPath: record))
+            print("Recorded \(recording.actions.count) actions to \(record)")
+        }
+    }
+}
+
+/// Puts the terminal in raw mode (keys without Enter, no echo) and restores it.
+private final class RawTerminal {
+    private var original = termios()
+    private var active = false
+
+    init() {
+        guard isatty(STDIN_FILENO) == 1, tcgetattr(STDIN_FILENO, &original) == 0 else { return }
+        var raw = original
+        raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+        tcsetattr(STDIN_FILENO, TCSANOW, &raw)
+        active = true
+    }
+
+    func readKey() -> Character? {
+        var byte: UInt8 = 0
+        while true {
+            let n = read(STDIN_FILENO, &byte, 1)
+            if n <= 0 { return nil }
+            if byte == 10 || byte == 13 { continue }
+            return Character(UnicodeScalar(byte))
+        }
+    }
+
+    func restore() {
+        guard active else { return }
+        tcsetattr(STDIN_FILENO, TCSANOW, &original)
+        active = false
+    }
+}

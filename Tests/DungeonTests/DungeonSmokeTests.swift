@@ -1,4 +1,0 @@
-import Testing
-@testable import Dungeon
-
-@Test func moduleLinks() { #expect(Bool(true)) }
