@@ -4,6 +4,7 @@ import ArgumentParser
 struct Yendor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "yendor",
-        abstract: "Distributed APPO training with intrinsic rewards from LLM feedback."
+        abstract: "Distributed APPO training with intrinsic rewards from LLM feedback.",
+        subcommands: [BenchCommand.self]
     )
 }
