@@ -1,6 +1,7 @@
 import ArgumentParser
 import CBLAS
 import Foundation
+import Logging
 import YendorLearner
 import YendorNN
 
@@ -49,6 +50,12 @@ struct BenchLearnerCommand: ParsableCommand {
                 let rate = try trainingRate(batch: n, config: config)
                 let gflops = rate * Double(macs) * 2 * 3 / 1e9
                 print(row(t, "train", n, rate, gflops, gflops / peak))
+            }
+            for n in trainSizes {
+                // The whole APPO step: evaluation pass over T+1 rows, V-trace, one epoch.
+                let rate = try appoRate(samples: n, config: config)
+                let gflops = rate * Double(macs) * 2 * (3 + Double(33) / 32) / 1e9
+                print(row(t, "appo-train", n, rate, gflops, gflops / peak))
             }
             for n in inferenceSizes {
                 let rate = try inferenceRate(batch: n, config: config)
@@ -131,6 +138,27 @@ struct BenchLearnerCommand: ParsableCommand {
             policy.backward(gradLogits: gradLogits, gradValues: gradValues)
             adam.update(learningRate: 1e-5)
         } * Double(batch)
+    }
+
+    /// Samples/s of `APPOLearner.train(on:)` on a T=32 × B=samples/32 batch, one minibatch.
+    private func appoRate(samples: Int, config: PolicyNetwork.Configuration) throws -> Double {
+        var learnerConfig = APPOLearner.Configuration()
+        learnerConfig.policy = config
+        learnerConfig.minibatchSize = samples
+        learnerConfig.maxPolicyLag = .max
+        learnerConfig.blasThreads = BLAS.threadCount
+        let learner = try APPOLearner(configuration: learnerConfig, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+        let envs = max(samples / 32, 1)
+        var batch = RolloutBatch(timeSteps: 32, envCount: envs, layout: config.observation)
+        batch.observations = randomObservations((32 + 1) * envs, config.observation)
+        var rng = SeededGenerator(seed: 6)
+        for i in 0..<batch.sampleCount {
+            batch.actions[i] = Int32(rng.next() % UInt64(config.actionCount))
+            batch.behaviourLogProbs[i] = -logf(Float(config.actionCount))
+            batch.extrinsicRewards[i] = rng.nextUnitFloat()
+            batch.dones[i] = i % 97 == 0 ? 1 : 0
+        }
+        return try callsPerSecond { _ = try learner.train(on: batch) } * Double(batch.sampleCount)
     }
 
     /// Samples/s of `PolicyNetwork.act`.
