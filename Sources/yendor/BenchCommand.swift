@@ -9,6 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             BenchTransportCommand.self,
             BenchEnvCommand.self,
+            BenchLearnerCommand.self,
         ]
     )
 }

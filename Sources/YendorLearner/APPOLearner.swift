@@ -1,0 +1,415 @@
+import Foundation
+import Logging
+import YendorNN
+
+/// Asynchronous PPO with V-trace correction (APPO): the learner's update step.
+///
+/// `train(on:)` reads top to bottom:
+///  1. validate the batch; mark samples older than `maxPolicyLag` versions as dropped;
+///  2. reward r_t = ext_coef·extrinsic + int_coef·intrinsic (optionally scaled);
+///  3. evaluate the current policy on every observation: V(x_t) and log π(a_t|x_t);
+///  4. V-trace targets v_t and advantages A_t (IMPALA), computed once per call;
+///  5. for each epoch, for each shuffled minibatch of kept samples:
+///     L = L^CLIP + c_v·L^VF − c_e·H, backward, skip if non-finite, clip the gradient
+///     norm, Adam step at the scheduled learning rate;
+///  6. bump the policy version.
+///
+/// The ratio in L^CLIP is π_θ/μ (current policy over the behaviour policy that acted), as
+/// in APPO; V-trace uses π at the start of the call. A plain class, no sockets: the
+/// learner service owns one and feeds it batches.
+public final class APPOLearner {
+    /// Every hyperparameter of the learner; see docs/learner.md.
+    public struct Configuration: Sendable, Codable, Equatable {
+        /// The network's sizes.
+        public var policy = PolicyNetwork.Configuration()
+        /// Discount factor γ.
+        public var gamma: Float = 0.99
+        /// V-trace ρ̄: truncation of importance weights in the value targets.
+        public var rhoBar: Float = 1
+        /// V-trace c̄: truncation of the trace-cutting coefficients.
+        public var cBar: Float = 1
+        /// ρ̄ for the advantage's importance weight.
+        public var policyGradientRhoBar: Float = 1
+        /// PPO clip ε for the ratio π/μ.
+        public var ppoClip: Float = 0.1
+        /// Clip for the value loss around the pre-update value (0 disables).
+        public var valueClip: Float = 0
+        /// Coefficient c_v of the value loss.
+        public var valueLossCoefficient: Float = 0.5
+        /// Coefficient c_e of the entropy bonus.
+        public var entropyCoefficient: Float = 0.01
+        /// Normalise advantages to zero mean, unit variance per minibatch.
+        public var normalizeAdvantages = true
+        /// Adam base learning rate.
+        public var learningRate: Float = 3e-4
+        /// How the learning rate changes with optimiser steps.
+        public var learningRateSchedule = LearningRateSchedule.constant
+        /// Adam β₁, β₂, ε.
+        public var adam = Adam.Configuration()
+        /// Global gradient-norm clip (0 disables).
+        public var maxGradientNorm: Float = 4
+        /// Samples per minibatch (the whole batch if it has fewer kept samples).
+        public var minibatchSize = 1024
+        /// Passes over each batch.
+        public var epochs = 1
+        /// Samples whose policy version is more than this many versions behind are dropped.
+        public var maxPolicyLag: Int64 = 20
+        /// Weight of the environment reward.
+        public var extrinsicCoefficient: Float = 1
+        /// Weight of the intrinsic reward from the `IntrinsicRewardSource`.
+        public var intrinsicCoefficient: Float = 0.1
+        /// Divide combined rewards by their running standard deviation.
+        public var normalizeRewards = false
+        /// Clip combined (scaled) rewards to ±rewardClip (0 disables).
+        public var rewardClip: Float = 10
+        /// Consecutive non-finite updates tolerated before `train` throws.
+        public var maxConsecutiveNonFinite = 5
+        /// Seed for minibatch shuffling.
+        public var seed: UInt64 = 1
+        /// OpenBLAS threads (process-wide). 1 leaves the second core to rollout threads.
+        public var blasThreads = 1
+
+        public init() {}
+
+        /// Throws naming the first invalid field.
+        public func validate() throws {
+            func check(_ ok: Bool, _ field: String) throws { if !ok { throw LearnerError.badConfiguration(field) } }
+            try policy.validate()
+            try check(gamma >= 0 && gamma <= 1, "gamma must be in [0, 1]")
+            try check(rhoBar > 0 && cBar > 0 && policyGradientRhoBar > 0, "rhoBar, cBar, policyGradientRhoBar must be > 0")
+            try check(ppoClip > 0, "ppoClip must be > 0")
+            try check(valueClip >= 0, "valueClip must be >= 0")
+            try check(learningRate > 0, "learningRate must be > 0")
+            try check(maxGradientNorm >= 0, "maxGradientNorm must be >= 0")
+            try check(minibatchSize >= 1, "minibatchSize must be >= 1")
+            try check(epochs >= 1, "epochs must be >= 1")
+            try check(maxPolicyLag >= 0, "maxPolicyLag must be >= 0")
+            try check(maxConsecutiveNonFinite >= 1, "maxConsecutiveNonFinite must be >= 1")
+            try check(blasThreads >= 1, "blasThreads must be >= 1")
+        }
+    }
+
+    /// Hyperparameters in use.
+    public let configuration: Configuration
+    /// The network being trained.
+    public let policy: PolicyNetwork
+    /// Version of the current weights; samples carry the version that produced them.
+    public private(set) var policyVersion: Int64 = 0
+    /// Optimiser steps applied so far (drives the learning-rate schedule).
+    public private(set) var updateStep = 0
+    /// Minibatch updates skipped for non-finite loss/gradient, in total.
+    public private(set) var skippedNonFiniteTotal = 0
+    /// Samples dropped for policy lag, in total.
+    public private(set) var droppedForLagTotal = 0
+
+    private let optimizer: Adam
+    private var rng: SeededGenerator
+    private var rewardNormalizer = RewardNormalizer()
+    private var consecutiveNonFinite = 0
+    private let intrinsicRewardSource: any IntrinsicRewardSource
+    private let logger: Logger
+
+    // Per-call buffers, reused across calls.
+    private var rewards: [Float] = []
+    private var intrinsic: [Float] = []
+    private var values: [Float] = []
+    private var targetLogProbs: [Float] = []
+    private var logRhos: [Float] = []
+    private var valueTargets: [Float] = []
+    private var advantages: [Float] = []
+    private var kept: [Int] = []
+    private var rows: [Int] = []
+    private var minibatch: ObservationBatch
+    private var logProbRow: [Float] = []
+    private let gradLogits = Tensor(shape: [0])
+    private let gradValues = Tensor(shape: [0])
+
+    public init(configuration: Configuration, intrinsicRewards: any IntrinsicRewardSource = BatchIntrinsicRewardSource(), logger: Logger) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        policy = try PolicyNetwork(configuration: configuration.policy)
+        optimizer = Adam(parameters: policy.parameters, configuration: configuration.adam)
+        rng = SeededGenerator(seed: configuration.seed)
+        intrinsicRewardSource = intrinsicRewards
+        self.logger = logger
+        minibatch = ObservationBatch(count: 0, layout: configuration.policy.observation)
+        BLAS.setThreadCount(configuration.blasThreads)
+    }
+
+    // MARK: The update step
+
+    /// Trains on one batch: several minibatch updates, then a new policy version.
+    /// Throws on a malformed batch, or when `maxConsecutiveNonFinite` updates in a row
+    /// had a non-finite loss or gradient.
+    public func train(on batch: RolloutBatch) throws -> UpdateStats {
+        let c = configuration
+        let T = batch.timeSteps, B = batch.envCount, n = T * B
+        var stats = UpdateStats()
+
+        // 1. Validate; drop samples produced by a policy too many versions old.
+        try batch.validate(actionCount: c.policy.actionCount)
+        guard batch.observations.layout == c.policy.observation else {
+            throw LearnerError.badBatch("observation layout \(batch.observations.layout) differs from the policy's \(c.policy.observation)")
+        }
+        kept.removeAll(keepingCapacity: true)
+        for i in 0..<n where policyVersion - batch.policyVersions[i] <= c.maxPolicyLag { kept.append(i) }
+        stats.samplesDroppedForLag = n - kept.count
+        stats.samplesUsed = kept.count
+        droppedForLagTotal += stats.samplesDroppedForLag
+        if stats.samplesDroppedForLag > 0 {
+            logger.debug("dropped \(stats.samplesDroppedForLag) of \(n) samples older than \(c.maxPolicyLag) versions")
+        }
+
+        // 2. Reward: r = ext_coef·extrinsic + int_coef·intrinsic, optionally scaled and clipped.
+        intrinsicRewardSource.intrinsicRewards(for: batch, into: &intrinsic)
+        guard intrinsic.count == n else { throw LearnerError.badBatch("intrinsic reward source returned \(intrinsic.count) values, expected \(n)") }
+        rewards.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            let r = c.extrinsicCoefficient * batch.extrinsicRewards[i] + c.intrinsicCoefficient * intrinsic[i]
+            rewards.append(r.isFinite ? r : 0)
+        }
+        if c.normalizeRewards {
+            rewardNormalizer.observe(rewards)
+            rewardNormalizer.scale(&rewards)
+        }
+        if c.rewardClip > 0 { for i in 0..<n { rewards[i] = min(max(rewards[i], -c.rewardClip), c.rewardClip) } }
+        stats.meanReward = rewards.reduce(0, +) / Float(n)
+
+        // 3. Current policy on every observation: V(x_t) for t ≤ T, log π(a_t|x_t) for t < T.
+        try evaluate(batch)
+        logRhos.removeAll(keepingCapacity: true)
+        for i in 0..<n { logRhos.append(targetLogProbs[i] - batch.behaviourLogProbs[i]) }
+
+        // 4. V-trace targets v_t and advantages A_t.
+        VTrace.compute(timeSteps: T, envCount: B, values: values, rewards: rewards, logRhos: logRhos,
+                       dones: batch.dones, truncated: batch.truncated, gamma: c.gamma, rhoBar: c.rhoBar,
+                       cBar: c.cBar, policyGradientRhoBar: c.policyGradientRhoBar,
+                       targets: &valueTargets, advantages: &advantages)
+        if !kept.isEmpty {
+            stats.meanImportanceRatio = kept.reduce(Float(0)) { $0 + expf(logRhos[$1]) } / Float(kept.count)
+            stats.meanValueTarget = kept.reduce(Float(0)) { $0 + valueTargets[$1] } / Float(kept.count)
+        }
+
+        // 5. Epochs × shuffled minibatches of kept samples.
+        let size = min(c.minibatchSize, max(kept.count, 1))
+        var clippedCount = 0, lossSamples = 0
+        for _ in 0..<c.epochs {
+            shuffle(&kept)
+            var start = 0
+            while start < kept.count {
+                let end = min(start + size, kept.count)
+                let terms = try minibatchLossAndGradient(batch, samples: kept[start..<end])
+                start = end
+                let gradientNorm = GradientClipping.norm(policy.parameters)
+                guard terms.total.isFinite, gradientNorm.isFinite else {
+                    policy.zeroGradients()
+                    consecutiveNonFinite += 1
+                    skippedNonFiniteTotal += 1
+                    stats.updatesSkippedNonFinite += 1
+                    logger.warning("skipped update at step \(updateStep): non-finite loss (\(terms.total)) or gradient norm (\(gradientNorm))")
+                    if consecutiveNonFinite >= c.maxConsecutiveNonFinite {
+                        throw LearnerError.tooManyNonFiniteUpdates(step: updateStep, consecutive: consecutiveNonFinite)
+                    }
+                    continue
+                }
+                consecutiveNonFinite = 0
+                if c.maxGradientNorm > 0 { GradientClipping.clip(policy.parameters, maxNorm: c.maxGradientNorm) }
+                let rate = c.learningRateSchedule.rate(base: c.learningRate, step: updateStep)
+                optimizer.update(learningRate: rate)
+                policy.zeroGradients()
+                updateStep += 1
+                stats.updatesApplied += 1
+                stats.learningRate = rate
+                stats.gradientNorm += gradientNorm
+                stats.policyLoss += terms.policy * Float(terms.count)
+                stats.valueLoss += terms.value * Float(terms.count)
+                stats.entropy += terms.entropy * Float(terms.count)
+                stats.totalLoss += terms.total * Float(terms.count)
+                clippedCount += terms.clippedCount
+                lossSamples += terms.count
+            }
+        }
+        if lossSamples > 0 {
+            let s = Float(lossSamples)
+            stats.policyLoss /= s; stats.valueLoss /= s; stats.entropy /= s; stats.totalLoss /= s
+            stats.clipFraction = Float(clippedCount) / s
+            stats.gradientNorm /= Float(stats.updatesApplied)
+        }
+
+        // 6. New weights, new version.
+        if stats.updatesApplied > 0 { policyVersion += 1 }
+        stats.policyVersion = policyVersion
+        return stats
+    }
+
+    /// Loss terms of one minibatch (means over its samples).
+    struct LossTerms {
+        var policy: Float = 0, value: Float = 0, entropy: Float = 0, total: Float = 0
+        var count = 0, clippedCount = 0
+    }
+
+    /// Forward on the minibatch's observations, the loss L = L^CLIP + c_v·L^VF − c_e·H
+    /// (means over the minibatch), and its gradient accumulated into the parameters.
+    /// Needs `values`, `valueTargets`, `advantages` from steps 3–4 for this batch.
+    func minibatchLossAndGradient(_ batch: RolloutBatch, samples: ArraySlice<Int>) throws -> LossTerms {
+        let c = configuration, a = c.policy.actionCount, m = samples.count
+        minibatch.gather(samples, from: batch.observations)
+        let (logits, predicted) = try policy.forward(minibatch)
+
+        // Advantage normalisation statistics over this minibatch (treated as constants).
+        var mean: Float = 0, std: Float = 1
+        if c.normalizeAdvantages && m > 1 {
+            mean = samples.reduce(Float(0)) { $0 + advantages[$1] } / Float(m)
+            let variance = samples.reduce(Float(0)) { $0 + (advantages[$1] - mean) * (advantages[$1] - mean) } / Float(m)
+            std = variance.squareRoot() + 1e-8
+        }
+
+        var terms = LossTerms()
+        terms.count = m
+        gradLogits.resize([m, a])
+        gradValues.resize([m])
+        if logProbRow.count != a { logProbRow = [Float](repeating: 0, count: a) }
+        let scale = 1 / Float(m)
+        logits.data.withUnsafeBufferPointer { z in
+            gradLogits.data.withUnsafeMutableBufferPointer { dz in
+                logProbRow.withUnsafeMutableBufferPointer { lp in
+                    for (k, i) in samples.enumerated() {
+                        let row = dz.baseAddress! + k * a
+                        LogSoftmax.apply(z.baseAddress! + k * a, lp.baseAddress!, rows: 1, features: a)
+                        let action = Int(batch.actions[i])
+
+                        // Entropy bonus −c_e·H: gradient −c_e·dH/dz, written first.
+                        let h = PPOLoss.entropy(logProbs: lp.baseAddress!, count: a, gradLogits: row)
+                        for j in 0..<a { row[j] *= -c.entropyCoefficient * scale }
+
+                        // Clipped surrogate L^CLIP on r = π_θ/μ: d/dz_j log π(a) = 1[j=a] − p_j.
+                        let advantage = (advantages[i] - mean) / std
+                        let surrogate = PPOLoss.clippedSurrogate(logRatio: lp[action] - batch.behaviourLogProbs[i],
+                                                                 advantage: advantage, clip: c.ppoClip)
+                        let g = surrogate.gradLogProb * scale
+                        if g != 0 {
+                            for j in 0..<a { row[j] -= g * expf(lp[j]) }
+                            row[action] += g
+                        }
+
+                        // Value loss L^VF against the V-trace target.
+                        let v = PPOLoss.valueLoss(value: predicted.data[k], target: valueTargets[i], oldValue: values[i], clip: c.valueClip)
+                        gradValues.data[k] = c.valueLossCoefficient * v.gradValue * scale
+
+                        terms.policy += surrogate.loss * scale
+                        terms.value += v.loss * scale
+                        terms.entropy += h * scale
+                        if surrogate.clipped { terms.clippedCount += 1 }
+                    }
+                }
+            }
+        }
+        terms.total = terms.policy + c.valueLossCoefficient * terms.value - c.entropyCoefficient * terms.entropy
+        policy.backward(gradLogits: gradLogits, gradValues: gradValues)
+        return terms
+    }
+
+    /// Step 3: values for all (T+1)·B observations and log π of the taken actions, in
+    /// minibatch-sized chunks (no gradient).
+    private func evaluate(_ batch: RolloutBatch) throws {
+        let total = batch.observations.count, n = batch.sampleCount, a = configuration.policy.actionCount
+        values = [Float](repeating: 0, count: total)
+        targetLogProbs = [Float](repeating: 0, count: n)
+        if logProbRow.count != a { logProbRow = [Float](repeating: 0, count: a) }
+        var start = 0
+        while start < total {
+            let end = min(start + configuration.minibatchSize, total)
+            rows.removeAll(keepingCapacity: true)
+            rows.append(contentsOf: start..<end)
+            minibatch.gather(rows[...], from: batch.observations)
+            let (logits, v) = try policy.forward(minibatch)
+            for k in 0..<(end - start) {
+                let i = start + k
+                values[i] = v.data[k]
+                guard i < n else { continue }
+                logits.data.withUnsafeBufferPointer { z in
+                    logProbRow.withUnsafeMutableBufferPointer { lp in
+                        LogSoftmax.apply(z.baseAddress! + k * a, lp.baseAddress!, rows: 1, features: a)
+                    }
+                }
+                targetLogProbs[i] = logProbRow[Int(batch.actions[i])]
+            }
+            start = end
+        }
+    }
+
+    /// Fisher–Yates with the learner's own generator, so runs are reproducible and the
+    /// generator state can be checkpointed.
+    private func shuffle(_ items: inout [Int]) {
+        guard items.count > 1 else { return }
+        for i in stride(from: items.count - 1, to: 0, by: -1) {
+            let j = Int(rng.next() % UInt64(i + 1))
+            items.swapAt(i, j)
+        }
+    }
+
+    // MARK: Publication and checkpoints
+
+    /// The current weights for a `PolicyUpdate`; throws rather than publish a non-finite weight.
+    public func publishableWeights() throws -> [NamedTensor] {
+        let tensors = policy.namedTensors()
+        if let bad = tensors.first(where: { !$0.isFinite }) { throw LearnerError.nonFiniteWeights(parameter: bad.name) }
+        return tensors
+    }
+
+    /// Scalars saved alongside the tensors in a checkpoint.
+    struct CheckpointMetadata: Codable {
+        var format = 1
+        var policy: PolicyNetwork.Configuration
+        var policyVersion: Int64
+        var updateStep: Int
+        var adamStep: Int
+        var rngState: String
+        var rewardNormalizer: RewardNormalizer
+        var consecutiveNonFinite: Int
+        var skippedNonFiniteTotal: Int
+        var droppedForLagTotal: Int
+    }
+
+    /// Writes model, optimiser state, counters, reward statistics and RNG state to `url`
+    /// atomically (temp file + rename). Refuses non-finite weights.
+    public func save(to url: URL) throws {
+        let metadata = CheckpointMetadata(
+            policy: configuration.policy, policyVersion: policyVersion, updateStep: updateStep, adamStep: optimizer.step,
+            rngState: String(rng.state), rewardNormalizer: rewardNormalizer, consecutiveNonFinite: consecutiveNonFinite,
+            skippedNonFiniteTotal: skippedNonFiniteTotal, droppedForLagTotal: droppedForLagTotal)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try TensorFile.write(try publishableWeights() + optimizer.stateTensors(), metadata: try encoder.encode(metadata), to: url)
+        logger.info("checkpoint written to \(url.path) at policy version \(policyVersion)")
+    }
+
+    /// Restores everything `save(to:)` wrote; training then continues exactly as if the
+    /// saving learner had gone on. The policy configuration must match.
+    public func load(from url: URL) throws {
+        let (tensors, data) = try TensorFile.read(from: url)
+        let metadata: CheckpointMetadata
+        do { metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: data) } catch {
+            throw LearnerError.badCheckpoint("metadata is not valid: \(error)")
+        }
+        guard metadata.format == 1 else { throw LearnerError.badCheckpoint("unknown format \(metadata.format)") }
+        guard metadata.policy == configuration.policy else {
+            throw LearnerError.badCheckpoint("policy configuration in the checkpoint differs from this learner's")
+        }
+        guard let rngState = UInt64(metadata.rngState) else { throw LearnerError.badCheckpoint("rngState \(metadata.rngState) is not a UInt64") }
+        let model = tensors.filter { !$0.name.hasPrefix("adam.") }
+        var optimizerState: [String: NamedTensor] = [:]
+        for t in tensors where t.name.hasPrefix("adam.") { optimizerState[t.name] = t }
+        try policy.load(namedTensors: model)
+        do { try optimizer.loadState(optimizerState, step: metadata.adamStep) } catch {
+            throw LearnerError.badCheckpoint("optimiser state: \(error)")
+        }
+        policyVersion = metadata.policyVersion
+        updateStep = metadata.updateStep
+        rng = SeededGenerator(seed: rngState)
+        rewardNormalizer = metadata.rewardNormalizer
+        consecutiveNonFinite = metadata.consecutiveNonFinite
+        skippedNonFiniteTotal = metadata.skippedNonFiniteTotal
+        droppedForLagTotal = metadata.droppedForLagTotal
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+import YendorNN
+
+/// The actor-critic network: observation encoders, an MLP core, a categorical policy
+/// head and a value head.
+///
+/// ```
+/// glyph crop ──embedding──conv3×3·ELU ×k──linear·ELU──┐
+/// blstats ──sign·log1p──linear·ELU───────────────────├─concat─linear·ELU─layernorm─(linear·ELU)×…─┬─policy logits
+/// caption ──hashed bag of words──embedding-bag(mean)─┘                                        └─value
+/// ```
+/// Images are NHWC throughout, so the conv stack's output is read by the next linear
+/// layer as a flattened row per sample without copying.
+public final class PolicyNetwork {
+    /// Sizes of every part; stored in checkpoints so a mismatching load is rejected.
+    public struct Configuration: Sendable, Codable, Equatable {
+        /// Observation array sizes (the environment contract).
+        public var observation = ObservationLayout()
+        /// Number of discrete actions (policy head width).
+        public var actionCount = 20
+        /// Width of each glyph id's embedding (input channels of the first conv).
+        public var glyphEmbeddingDimension = 16
+        /// Output channels of each 3×3 conv layer over the crop (empty: MLP over embeddings).
+        public var convolutionChannels = [32, 32]
+        /// Square kernel side of each conv layer (padding keeps the crop size).
+        public var convolutionKernel = 3
+        /// Width of the glyph encoder's output.
+        public var glyphFeatures = 256
+        /// Width of the blstats encoder's output.
+        public var blstatsFeatures = 64
+        /// Hash buckets for caption words (bucket 0 = empty caption).
+        public var captionBuckets = 4096
+        /// Width of the caption embedding.
+        public var captionFeatures = 64
+        /// Width of each core layer.
+        public var coreWidth = 256
+        /// Number of core layers (linear·ELU), at least 1.
+        public var coreLayers = 2
+        /// Layer norm after the first core layer (stabilises the mixed-scale concat).
+        public var coreLayerNorm = true
+        /// Seed for weight initialisation.
+        public var seed: UInt64 = 1
+
+        public init() {}
+
+        /// Throws naming the first invalid field.
+        public func validate() throws {
+            func check(_ ok: Bool, _ field: String) throws { if !ok { throw LearnerError.badConfiguration(field) } }
+            try check(observation.cropSize >= 1, "observation.cropSize must be >= 1")
+            try check(observation.glyphVocabulary >= 1 && observation.glyphVocabulary <= 32768, "observation.glyphVocabulary must be in 1...32768 (Int16 ids)")
+            try check(observation.blstatsCount >= 0, "observation.blstatsCount must be >= 0")
+            try check(observation.captionCapacity >= 0, "observation.captionCapacity must be >= 0")
+            try check(actionCount >= 2, "actionCount must be >= 2")
+            try check(glyphEmbeddingDimension >= 1, "glyphEmbeddingDimension must be >= 1")
+            try check(convolutionChannels.allSatisfy { $0 >= 1 }, "convolutionChannels must all be >= 1")
+            try check(convolutionKernel >= 1 && convolutionKernel % 2 == 1, "convolutionKernel must be odd and >= 1")
+            try check(glyphFeatures >= 1 && blstatsFeatures >= 1 && captionFeatures >= 1, "glyphFeatures, blstatsFeatures, captionFeatures must be >= 1")
+            try check(captionBuckets >= 2, "captionBuckets must be >= 2")
+            try check(coreWidth >= 1 && coreLayers >= 1, "coreWidth and coreLayers must be >= 1")
+        }
+    }
+
+    /// The configuration this network was built with.
+    public let configuration: Configuration
+    /// All trainable parameters in a fixed order (names are unique).
+    public let parameters: [Parameter]
+
+    private let glyphEmbedding: Embedding
+    private let glyphTrunk: [Layer]
+    private let blstatsTrunk: [Layer]
+    private let captionBag: EmbeddingBag
+    private let core: [Layer]
+    private let policyHead: Linear
+    private let valueHead: Linear
+    private let hasher: CaptionHasher
+
+    // Reused per-call buffers.
+    private var glyphIndices: [Int32] = []
+    private var captionIndices: [Int32] = []
+    private var captionOffsets: [Int32] = []
+    private let blstatsInput = Tensor(shape: [0])
+    private let concat = Tensor(shape: [0])
+    private let values = Tensor(shape: [0])
+    private let gradCore = Tensor(shape: [0])
+    private let gradGlyph = Tensor(shape: [0])
+    private let gradBlstats = Tensor(shape: [0])
+    private let gradCaption = Tensor(shape: [0])
+    private var logProbRow: [Float] = []
+    private var batchSize = 0
+
+    public init(configuration: Configuration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        let c = configuration, crop = c.observation.cropSize
+        var rng = SeededGenerator(seed: c.seed)
+        glyphEmbedding = Embedding(name: "glyph.embedding", vocabulary: c.observation.glyphVocabulary,
+                                   dimension: c.glyphEmbeddingDimension, scale: 0.5, rng: &rng)
+        var trunk: [Layer] = []
+        var channels = c.glyphEmbeddingDimension
+        for (i, out) in c.convolutionChannels.enumerated() {
+            trunk.append(Conv2D(name: "glyph.conv\(i)", height: crop, width: crop, inChannels: channels, outChannels: out,
+                                kernel: c.convolutionKernel, padding: c.convolutionKernel / 2, rng: &rng))
+            trunk.append(ELU())
+            channels = out
+        }
+        trunk.append(Linear(name: "glyph.linear", inFeatures: crop * crop * channels, outFeatures: c.glyphFeatures, rng: &rng))
+        trunk.append(ELU())
+        glyphTrunk = trunk
+        blstatsTrunk = [Linear(name: "blstats.linear", inFeatures: max(c.observation.blstatsCount, 1), outFeatures: c.blstatsFeatures, rng: &rng), ELU()]
+        captionBag = EmbeddingBag(name: "caption.bag", vocabulary: c.captionBuckets, dimension: c.captionFeatures, scale: 0.5, rng: &rng)
+        var coreLayers: [Layer] = []
+        var width = c.glyphFeatures + c.blstatsFeatures + c.captionFeatures
+        for i in 0..<c.coreLayers {
+            coreLayers.append(Linear(name: "core.\(i)", inFeatures: width, outFeatures: c.coreWidth, rng: &rng))
+            coreLayers.append(ELU())
+            if i == 0 && c.coreLayerNorm { coreLayers.append(LayerNorm(name: "core.norm", features: c.coreWidth)) }
+            width = c.coreWidth
+        }
+        core = coreLayers
+        // A small policy-head gain starts the policy near uniform (maximal entropy).
+        policyHead = Linear(name: "policy", inFeatures: c.coreWidth, outFeatures: c.actionCount, gain: 0.01, rng: &rng)
+        valueHead = Linear(name: "value", inFeatures: c.coreWidth, outFeatures: 1, rng: &rng)
+        hasher = CaptionHasher(buckets: c.captionBuckets)
+        parameters = glyphEmbedding.parameters + glyphTrunk.flatMap(\.parameters) + blstatsTrunk.flatMap(\.parameters)
+            + captionBag.parameters + core.flatMap(\.parameters) + policyHead.parameters + valueHead.parameters
+    }
+
+    /// Multiply-adds of one sample's forward pass (backward costs about twice that).
+    public var multiplyAddsPerSample: Int {
+        var total = 0
+        for layer in glyphTrunk + blstatsTrunk + core + [policyHead, valueHead] as [Layer] {
+            if let l = layer as? Linear { total += l.multiplyAddsPerRow }
+            if let c = layer as? Conv2D { total += c.multiplyAddsPerImage }
+        }
+        return total
+    }
+
+    // MARK: Forward and backward
+
+    /// Computes policy logits [count, actionCount] and values [count] (network-owned
+    /// tensors, valid until the next call). Throws on malformed observations.
+    public func forward(_ batch: ObservationBatch) throws -> (logits: Tensor, values: Tensor) {
+        guard batch.layout == configuration.observation else {
+            throw LearnerError.badObservation("batch layout \(batch.layout) differs from the policy's \(configuration.observation)")
+        }
+        try batch.validate()
+        let n = batch.count
+        batchSize = n
+        glyphIndices.removeAll(keepingCapacity: true)
+        for g in batch.glyphs { glyphIndices.append(Int32(g)) }
+        let glyphFeatures = run(glyphTrunk, try glyphEmbedding.forward(glyphIndices))
+
+        // blstats vary over orders of magnitude (gold, turn counter); sign·log(1+|x|)
+        // brings them to O(1) without statistics that would need checkpointing.
+        let statCount = configuration.observation.blstatsCount
+        blstatsInput.resize([n, max(statCount, 1)])
+        blstatsInput.zero()
+        for i in 0..<(n * statCount) {
+            let x = Float(batch.blstats[i])
+            blstatsInput.data[i] = x >= 0 ? log1pf(x) : -log1pf(-x)
+        }
+        let blstatsFeatures = run(blstatsTrunk, blstatsInput)
+
+        hasher.encode(batch, indices: &captionIndices, offsets: &captionOffsets)
+        let captionFeatures = try captionBag.forward(indices: captionIndices, offsets: captionOffsets)
+
+        let parts = [glyphFeatures, blstatsFeatures, captionFeatures]
+        let widths = [configuration.glyphFeatures, configuration.blstatsFeatures, configuration.captionFeatures]
+        let total = widths.reduce(0, +)
+        concat.resize([n, total])
+        concat.data.withUnsafeMutableBufferPointer { dst in
+            var column = 0
+            for (part, width) in zip(parts, widths) {
+                part.data.withUnsafeBufferPointer { src in
+                    for r in 0..<n { (dst.baseAddress! + r * total + column).update(from: src.baseAddress! + r * width, count: width) }
+                }
+                column += width
+            }
+        }
+        let hidden = run(core, concat)
+        let logits = policyHead.forward(hidden)
+        let v = valueHead.forward(hidden)
+        values.resize([n])
+        values.data.withUnsafeMutableBufferPointer { dst in v.data.withUnsafeBufferPointer { dst.baseAddress!.update(from: $0.baseAddress!, count: n) } }
+        return (logits, values)
+    }
+
+    /// Back-propagates d(loss)/d(logits) [count, actionCount] and d(loss)/d(values) [count]
+    /// from the last `forward`, accumulating into every parameter's gradient.
+    public func backward(gradLogits: Tensor, gradValues: Tensor) {
+        let n = batchSize
+        precondition(gradLogits.count == n * configuration.actionCount && gradValues.count == n, "PolicyNetwork.backward: gradient sizes do not match the last forward")
+        let fromPolicy = policyHead.backward(gradLogits)
+        let fromValue = valueHead.backward(gradValues)
+        gradCore.resize(fromPolicy.shape)
+        gradCore.data.withUnsafeMutableBufferPointer { g in
+            fromPolicy.data.withUnsafeBufferPointer { a in
+                fromValue.data.withUnsafeBufferPointer { b in for i in 0..<g.count { g[i] = a[i] + b[i] } }
+            }
+        }
+        let gradConcat = runBackward(core, gradCore)
+        let widths = [configuration.glyphFeatures, configuration.blstatsFeatures, configuration.captionFeatures]
+        let total = widths.reduce(0, +)
+        var column = 0
+        for (target, width) in zip([gradGlyph, gradBlstats, gradCaption], widths) {
+            target.resize([n, width])
+            target.data.withUnsafeMutableBufferPointer { dst in
+                gradConcat.data.withUnsafeBufferPointer { src in
+                    for r in 0..<n { (dst.baseAddress! + r * width).update(from: src.baseAddress! + r * total + column, count: width) }
+                }
+            }
+            column += width
+        }
+        glyphEmbedding.backward(runBackward(glyphTrunk, gradGlyph))
+        _ = runBackward(blstatsTrunk, gradBlstats)
+        captionBag.backward(gradCaption)
+    }
+
+    /// Clears every parameter's gradient.
+    public func zeroGradients() {
+        for p in parameters { p.zeroGradient() }
+    }
+
+    private func run(_ layers: [Layer], _ input: Tensor) -> Tensor {
+        var x = input
+        for layer in layers { x = layer.forward(x) }
+        return x
+    }
+
+    private func runBackward(_ layers: [Layer], _ grad: Tensor) -> Tensor {
+        var g = grad
+        for layer in layers.reversed() { g = layer.backward(g) }
+        return g
+    }
+
+    // MARK: Acting
+
+    /// Samples one action per observation from the categorical policy and writes actions,
+    /// their log-probabilities and value estimates into `output` (storage is reused).
+    public func act(_ batch: ObservationBatch, into output: inout PolicyOutput, using rng: inout SeededGenerator) throws {
+        let (logits, v) = try forward(batch)
+        let n = batch.count, a = configuration.actionCount
+        output.actions.removeAll(keepingCapacity: true)
+        output.logProbs.removeAll(keepingCapacity: true)
+        output.values.removeAll(keepingCapacity: true)
+        if logProbRow.count != a { logProbRow = [Float](repeating: 0, count: a) }
+        logits.data.withUnsafeBufferPointer { z in
+            logProbRow.withUnsafeMutableBufferPointer { lp in
+                for r in 0..<n {
+                    LogSoftmax.apply(z.baseAddress! + r * a, lp.baseAddress!, rows: 1, features: a)
+                    // Inverse-CDF sampling; the last action absorbs rounding error.
+                    let u = rng.nextUnitFloat()
+                    var cumulative: Float = 0
+                    var chosen = a - 1
+                    for j in 0..<a {
+                        cumulative += expf(lp[j])
+                        if u < cumulative { chosen = j; break }
+                    }
+                    output.actions.append(Int32(chosen))
+                    output.logProbs.append(lp[chosen])
+                    output.values.append(v.data[r])
+                }
+            }
+        }
+    }
+
+    // MARK: Weights
+
+    /// All weights as named f32 tensors (for `PolicyUpdate` messages and checkpoints).
+    public func namedTensors() -> [NamedTensor] {
+        parameters.map(\.namedTensor)
+    }
+
+    /// Replaces all weights; every parameter must be present with its exact shape, and
+    /// no extra tensors are accepted. Nothing changes if this throws.
+    public func load(namedTensors tensors: [NamedTensor]) throws {
+        var byName: [String: NamedTensor] = [:]
+        for t in tensors {
+            guard byName.updateValue(t, forKey: t.name) == nil else { throw LearnerError.badCheckpoint("tensor \(t.name) appears twice") }
+        }
+        for p in parameters {
+            guard let t = byName[p.name] else { throw LearnerError.badCheckpoint("missing tensor \(p.name)") }
+            guard t.shape == p.shape, t.values.count == p.count else {
+                throw LearnerError.badCheckpoint("tensor \(p.name) has shape \(t.shape), expected \(p.shape)")
+            }
+            guard t.isFinite else { throw LearnerError.nonFiniteWeights(parameter: p.name) }
+        }
+        guard byName.count == parameters.count else {
+            let known = Set(parameters.map(\.name))
+            let extra = byName.keys.filter { !known.contains($0) }.sorted()
+            throw LearnerError.badCheckpoint("unknown tensors \(extra)")
+        }
+        for p in parameters { p.value = byName[p.name]!.values }
+    }
+}

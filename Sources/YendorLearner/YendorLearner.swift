@@ -1,1 +1,0 @@
-// YendorLearner: see README.md's module map.

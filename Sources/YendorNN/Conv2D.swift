@@ -1,0 +1,167 @@
+/// 2-D convolution, stride 1, zero padding, over channels-last (NHWC) images.
+///
+/// Implemented as im2col + one sgemm: each output pixel's receptive field
+/// (kernel×kernel×inChannels values, contiguous per kernel tap in NHWC) becomes a row,
+/// and the weight is a [kernel·kernel·inChannels, outChannels] matrix. The output is
+/// NHWC too, so a following `Linear` can read it as a flattened [batch, H·W·C] matrix.
+public final class Conv2D: Layer {
+    /// Input height.
+    public let height: Int
+    /// Input width.
+    public let width: Int
+    /// Input channels.
+    public let inChannels: Int
+    /// Output channels.
+    public let outChannels: Int
+    /// Square kernel side.
+    public let kernel: Int
+    /// Zero padding on every side.
+    public let padding: Int
+    /// Weight, shape [kernel·kernel·inChannels, outChannels].
+    public let weight: Parameter
+    /// Bias, shape [outChannels].
+    public let bias: Parameter
+    public var parameters: [Parameter] { [weight, bias] }
+
+    /// Output height.
+    public var outHeight: Int { height + 2 * padding - kernel + 1 }
+    /// Output width.
+    public var outWidth: Int { width + 2 * padding - kernel + 1 }
+    private var patchSize: Int { kernel * kernel * inChannels }
+
+    private var batch = 0
+    private let columns = Tensor(shape: [0])
+    private let gradColumns = Tensor(shape: [0])
+    private let output = Tensor(shape: [0])
+    private let gradInput = Tensor(shape: [0])
+
+    /// Creates the layer with uniform(±gain/√fanIn) weights and zero bias.
+    public init(name: String, height: Int, width: Int, inChannels: Int, outChannels: Int,
+                kernel: Int, padding: Int, gain: Float = 1, rng: inout SeededGenerator) {
+        precondition(kernel >= 1 && padding >= 0 && height + 2 * padding >= kernel && width + 2 * padding >= kernel,
+                     "Conv2D \(name): kernel \(kernel) with padding \(padding) does not fit \(height)x\(width)")
+        self.height = height
+        self.width = width
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.padding = padding
+        weight = Parameter(name: name + ".weight", shape: [kernel * kernel * inChannels, outChannels])
+        bias = Parameter(name: name + ".bias", shape: [outChannels])
+        weight.initializeUniform(bound: gain / Float(kernel * kernel * inChannels).squareRoot(), using: &rng)
+    }
+
+    /// Multiply-adds per image (for FLOP accounting).
+    public var multiplyAddsPerImage: Int { outHeight * outWidth * patchSize * outChannels }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let imageSize = height * width * inChannels
+        precondition(x.count % imageSize == 0, "Conv2D \(weight.name): input of \(x.count) elements is not a multiple of \(imageSize)")
+        batch = x.count / imageSize
+        let rows = batch * outHeight * outWidth
+        columns.resize([rows, patchSize])
+        output.resize([batch, outHeight, outWidth, outChannels])
+        x.data.withUnsafeBufferPointer { xp in
+            columns.data.withUnsafeMutableBufferPointer { cols in imageToColumns(xp.baseAddress!, cols.baseAddress!) }
+        }
+        let n = outChannels
+        output.data.withUnsafeMutableBufferPointer { out in
+            bias.value.withUnsafeBufferPointer { b in
+                for r in 0..<rows { (out.baseAddress! + r * n).update(from: b.baseAddress!, count: n) }
+            }
+            columns.data.withUnsafeBufferPointer { cols in
+                weight.value.withUnsafeBufferPointer { w in
+                    BLAS.gemm(m: rows, n: n, k: patchSize, a: cols.baseAddress!, lda: patchSize,
+                              b: w.baseAddress!, ldb: n, beta: 1, c: out.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        let rows = batch * outHeight * outWidth
+        precondition(gradOutput.count == rows * outChannels, "Conv2D \(weight.name): gradient size mismatch")
+        let n = outChannels
+        gradColumns.resize([rows, patchSize])
+        gradInput.resize([batch, height, width, inChannels])
+        gradOutput.data.withUnsafeBufferPointer { dy in
+            columns.data.withUnsafeBufferPointer { cols in
+                weight.gradient.withUnsafeMutableBufferPointer { dw in
+                    BLAS.gemm(transposeA: true, m: patchSize, n: n, k: rows, a: cols.baseAddress!, lda: patchSize,
+                              b: dy.baseAddress!, ldb: n, beta: 1, c: dw.baseAddress!, ldc: n)
+                }
+            }
+            bias.gradient.withUnsafeMutableBufferPointer { db in
+                for r in 0..<rows {
+                    let row = dy.baseAddress! + r * n
+                    for j in 0..<n { db[j] += row[j] }
+                }
+            }
+            weight.value.withUnsafeBufferPointer { w in
+                gradColumns.data.withUnsafeMutableBufferPointer { dc in
+                    BLAS.gemm(transposeB: true, m: rows, n: patchSize, k: n, a: dy.baseAddress!, lda: n,
+                              b: w.baseAddress!, ldb: n, beta: 0, c: dc.baseAddress!, ldc: patchSize)
+                }
+            }
+        }
+        gradInput.zero()
+        gradColumns.data.withUnsafeBufferPointer { dc in
+            gradInput.data.withUnsafeMutableBufferPointer { dx in columnsToImage(dc.baseAddress!, dx.baseAddress!) }
+        }
+        return gradInput
+    }
+
+    /// Copies each output pixel's receptive field into one row (zeros outside the image).
+    private func imageToColumns(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
+        let c = inChannels
+        var row = cols
+        for b in 0..<batch {
+            let image = x + b * height * width * c
+            for oy in 0..<outHeight {
+                for ox in 0..<outWidth {
+                    var dst = row
+                    for ky in 0..<kernel {
+                        let iy = oy + ky - padding
+                        for kx in 0..<kernel {
+                            let ix = ox + kx - padding
+                            if iy >= 0 && iy < height && ix >= 0 && ix < width {
+                                dst.update(from: image + (iy * width + ix) * c, count: c)
+                            } else {
+                                dst.update(repeating: 0, count: c)
+                            }
+                            dst += c
+                        }
+                    }
+                    row += patchSize
+                }
+            }
+        }
+    }
+
+    /// Adds each row's gradient back onto the pixels it was copied from.
+    private func columnsToImage(_ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+        let c = inChannels
+        var row = cols
+        for b in 0..<batch {
+            let image = dx + b * height * width * c
+            for oy in 0..<outHeight {
+                for ox in 0..<outWidth {
+                    var src = row
+                    for ky in 0..<kernel {
+                        let iy = oy + ky - padding
+                        for kx in 0..<kernel {
+                            let ix = ox + kx - padding
+                            if iy >= 0 && iy < height && ix >= 0 && ix < width {
+                                let dst = image + (iy * width + ix) * c
+                                for ch in 0..<c { dst[ch] += src[ch] }
+                            }
+                            src += c
+                        }
+                    }
+                    row += patchSize
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// Mean of embedding rows per bag: bag b covers `indices[offsets[b]..<offsets[b+1]]`.
+///
+/// Used for hashed bag-of-words captions. An empty bag gives a zero vector.
+public final class EmbeddingBag {
+    /// Number of rows (hash buckets).
+    public let vocabulary: Int
+    /// Width of each row.
+    public let dimension: Int
+    /// Table, shape [vocabulary, dimension].
+    public let table: Parameter
+    public var parameters: [Parameter] { [table] }
+
+    private var indices: [Int32] = []
+    private var offsets: [Int32] = []
+    private let output = Tensor(shape: [0])
+
+    /// Creates the table with uniform(±scale) entries.
+    public init(name: String, vocabulary: Int, dimension: Int, scale: Float = 1, rng: inout SeededGenerator) {
+        self.vocabulary = vocabulary
+        self.dimension = dimension
+        table = Parameter(name: name + ".table", shape: [vocabulary, dimension])
+        table.initializeUniform(bound: scale, using: &rng)
+    }
+
+    /// Averages each bag's rows. `offsets` has bags+1 non-decreasing entries starting at 0
+    /// and ending at `indices.count`.
+    public func forward(indices input: [Int32], offsets bagOffsets: [Int32]) throws -> Tensor {
+        guard let first = bagOffsets.first, first == 0, Int(bagOffsets.last!) == input.count else {
+            throw NNError.indexOutOfRange(layer: table.name, index: Int(bagOffsets.last ?? -1), limit: input.count)
+        }
+        for i in input where i < 0 || Int(i) >= vocabulary {
+            throw NNError.indexOutOfRange(layer: table.name, index: Int(i), limit: vocabulary)
+        }
+        for b in 1..<bagOffsets.count where bagOffsets[b] < bagOffsets[b - 1] {
+            throw NNError.indexOutOfRange(layer: table.name + " offsets", index: Int(bagOffsets[b]), limit: Int(bagOffsets[b - 1]))
+        }
+        indices.removeAll(keepingCapacity: true)
+        indices.append(contentsOf: input)
+        offsets.removeAll(keepingCapacity: true)
+        offsets.append(contentsOf: bagOffsets)
+        let bags = bagOffsets.count - 1
+        output.resize([bags, dimension])
+        output.zero()
+        let d = dimension
+        output.data.withUnsafeMutableBufferPointer { out in
+            table.value.withUnsafeBufferPointer { t in
+                for b in 0..<bags {
+                    let lo = Int(offsets[b]), hi = Int(offsets[b + 1])
+                    if hi == lo { continue }
+                    let scale = 1 / Float(hi - lo)
+                    let dst = out.baseAddress! + b * d
+                    for k in lo..<hi {
+                        let src = t.baseAddress! + Int(indices[k]) * d
+                        for j in 0..<d { dst[j] += src[j] * scale }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Spreads each bag's output gradient (divided by the bag size) onto its rows.
+    public func backward(_ gradOutput: Tensor) {
+        let bags = offsets.count - 1
+        precondition(gradOutput.count == bags * dimension, "EmbeddingBag \(table.name): gradient size mismatch")
+        let d = dimension
+        gradOutput.data.withUnsafeBufferPointer { dy in
+            table.gradient.withUnsafeMutableBufferPointer { g in
+                for b in 0..<bags {
+                    let lo = Int(offsets[b]), hi = Int(offsets[b + 1])
+                    if hi == lo { continue }
+                    let scale = 1 / Float(hi - lo)
+                    let src = dy.baseAddress! + b * d
+                    for k in lo..<hi {
+                        let dst = g.baseAddress! + Int(indices[k]) * d
+                        for j in 0..<d { dst[j] += src[j] * scale }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/// Rectified linear unit: y = max(x, 0).
+public final class ReLU: Layer {
+    public var parameters: [Parameter] { [] }
+    private var input: Tensor?
+    private let output = Tensor(shape: [0])
+    private let gradInput = Tensor(shape: [0])
+
+    public init() {}
+
+    public func forward(_ x: Tensor) -> Tensor {
+        input = x
+        output.resize(x.shape)
+        x.data.withUnsafeBufferPointer { xp in
+            output.data.withUnsafeMutableBufferPointer { y in
+                for i in 0..<xp.count { y[i] = max(xp[i], 0) }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("ReLU.backward before forward") }
+        gradInput.resize(x.shape)
+        x.data.withUnsafeBufferPointer { xp in
+            gradOutput.data.withUnsafeBufferPointer { dy in
+                gradInput.data.withUnsafeMutableBufferPointer { dx in
+                    for i in 0..<xp.count { dx[i] = xp[i] > 0 ? dy[i] : 0 }
+                }
+            }
+        }
+        return gradInput
+    }
+}

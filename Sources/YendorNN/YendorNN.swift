@@ -1,1 +1,0 @@
-// YendorNN: see README.md's module map.

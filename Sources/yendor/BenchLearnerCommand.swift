@@ -1,0 +1,173 @@
+import ArgumentParser
+import CBLAS
+import Foundation
+import Logging
+import YendorLearner
+import YendorNN
+
+/// `yendor bench learner`: training and inference throughput of the default policy, and
+/// the achieved GFLOP/s next to the cblas_sgemm peak measured in the same run.
+///
+/// A benchmark, not a test: it prints numbers and asserts nothing. Training is one
+/// forward + backward + Adam step on a minibatch (what `APPOLearner` repeats per
+/// minibatch); inference is `PolicyNetwork.act`. FLOPs count only matrix products
+/// (2 per multiply-add; backward = 2 × forward), so elementwise work shows up as the gap
+/// to the sgemm peak.
+struct BenchLearnerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "learner",
+        abstract: "Measure learner training and inference throughput against the sgemm peak.")
+
+    @Option(help: "OpenBLAS thread counts to measure, comma separated.")
+    var threads = "1,2"
+
+    @Option(help: "Training minibatch sizes, comma separated.")
+    var trainBatches = "1024,4096"
+
+    @Option(help: "Inference batch sizes, comma separated.")
+    var inferenceBatches = "64,256"
+
+    @Option(help: "Seconds to spend on each measurement (after one warm-up call).")
+    var seconds = 2.0
+
+    mutating func run() throws {
+        let threadCounts = try parseList(threads, "threads")
+        let trainSizes = try parseList(trainBatches, "train-batches")
+        let inferenceSizes = try parseList(inferenceBatches, "inference-batches")
+        let config = PolicyNetwork.Configuration()
+        let probe = try PolicyNetwork(configuration: config)
+        let macs = probe.multiplyAddsPerSample
+        let env = ProcessInfo.processInfo.environment
+        print("yendor bench learner — default policy: \(probe.parameters.reduce(0) { $0 + $1.count }) parameters, \(String(format: "%.2f", Double(macs) * 2 / 1e6)) MFLOP forward per sample")
+        print("OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "(unset)"), cores: \(ProcessInfo.processInfo.activeProcessorCount)")
+        print("")
+        print("\(pad("threads", 8)) \(pad("measure", 10)) \(lpad("batch", 7)) \(lpad("samples/s", 14)) \(lpad("GFLOP/s", 10)) \(lpad("% of peak", 10))")
+        for t in threadCounts {
+            BLAS.setThreadCount(t)
+            let peak = sgemmPeak()
+            print(row(t, "sgemm", 1024, nil, peak, nil))
+            for n in trainSizes {
+                let rate = try trainingRate(batch: n, config: config)
+                let gflops = rate * Double(macs) * 2 * 3 / 1e9
+                print(row(t, "train", n, rate, gflops, gflops / peak))
+            }
+            for n in trainSizes {
+                // The whole APPO step: evaluation pass over T+1 rows, V-trace, one epoch.
+                let rate = try appoRate(samples: n, config: config)
+                let gflops = rate * Double(macs) * 2 * (3 + Double(33) / 32) / 1e9
+                print(row(t, "appo-train", n, rate, gflops, gflops / peak))
+            }
+            for n in inferenceSizes {
+                let rate = try inferenceRate(batch: n, config: config)
+                let gflops = rate * Double(macs) * 2 / 1e9
+                print(row(t, "inference", n, rate, gflops, gflops / peak))
+            }
+        }
+    }
+
+    private func row(_ threads: Int, _ what: String, _ batch: Int, _ rate: Double?, _ gflops: Double, _ fraction: Double?) -> String {
+        let r = rate.map { String(format: "%.0f", $0) } ?? "-"
+        let f = fraction.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
+        return "\(pad(String(threads), 8)) \(pad(what, 10)) \(lpad(String(batch), 7)) \(lpad(r, 14)) \(lpad(String(format: "%.1f", gflops), 10)) \(lpad(f, 10))"
+    }
+
+    private func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+    private func lpad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
+
+    private func parseList(_ text: String, _ name: String) throws -> [Int] {
+        let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--\(name) must be a comma-separated list of positive integers, got '\(text)'")
+        }
+        return values.map { $0! }
+    }
+
+    /// Runs `body` once to warm up, then repeatedly for about `seconds`; returns calls/s.
+    private func callsPerSecond(_ body: () throws -> Void) rethrows -> Double {
+        try body()
+        let start = DispatchTime.now().uptimeNanoseconds
+        var calls = 0
+        var elapsed = 0.0
+        repeat {
+            try body()
+            calls += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        } while elapsed < seconds
+        return Double(calls) / elapsed
+    }
+
+    /// GFLOP/s of a square 1024 sgemm.
+    private func sgemmPeak() -> Double {
+        let n = 1024
+        var rng = SeededGenerator(seed: 1)
+        let a = (0..<(n * n)).map { _ in rng.nextUnitFloat() }
+        let b = (0..<(n * n)).map { _ in rng.nextUnitFloat() }
+        var c = [Float](repeating: 0, count: n * n)
+        let rate = callsPerSecond {
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        BLAS.gemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, beta: 0, c: cp.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
+        return rate * 2 * Double(n * n * n) / 1e9
+    }
+
+    private func randomObservations(_ count: Int, _ layout: ObservationLayout) -> ObservationBatch {
+        var rng = SeededGenerator(seed: 3)
+        var obs = ObservationBatch(count: count, layout: layout)
+        for i in 0..<obs.glyphs.count { obs.glyphs[i] = Int16(rng.next() % UInt64(layout.glyphVocabulary)) }
+        for i in 0..<obs.blstats.count { obs.blstats[i] = Int32(rng.next() % 100) }
+        for i in 0..<count { obs.setCaption(["You kill the jackal!", "It's a wall.", "You see here 3 gold pieces."][i % 3], at: i) }
+        return obs
+    }
+
+    /// Samples/s of forward + backward + Adam on one minibatch.
+    private func trainingRate(batch: Int, config: PolicyNetwork.Configuration) throws -> Double {
+        let policy = try PolicyNetwork(configuration: config)
+        let adam = Adam(parameters: policy.parameters)
+        let obs = randomObservations(batch, config.observation)
+        var rng = SeededGenerator(seed: 4)
+        let gradLogits = Tensor(shape: [batch, config.actionCount], data: (0..<(batch * config.actionCount)).map { _ in (rng.nextUnitFloat() - 0.5) * 1e-3 })
+        let gradValues = Tensor(shape: [batch], data: (0..<batch).map { _ in (rng.nextUnitFloat() - 0.5) * 1e-3 })
+        return try callsPerSecond {
+            policy.zeroGradients()
+            _ = try policy.forward(obs)
+            policy.backward(gradLogits: gradLogits, gradValues: gradValues)
+            adam.update(learningRate: 1e-5)
+        } * Double(batch)
+    }
+
+    /// Samples/s of `APPOLearner.train(on:)` on a T=32 × B=samples/32 batch, one minibatch.
+    private func appoRate(samples: Int, config: PolicyNetwork.Configuration) throws -> Double {
+        var learnerConfig = APPOLearner.Configuration()
+        learnerConfig.policy = config
+        learnerConfig.minibatchSize = samples
+        learnerConfig.maxPolicyLag = .max
+        learnerConfig.blasThreads = BLAS.threadCount
+        let learner = try APPOLearner(configuration: learnerConfig, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+        let envs = max(samples / 32, 1)
+        var batch = RolloutBatch(timeSteps: 32, envCount: envs, layout: config.observation)
+        batch.observations = randomObservations((32 + 1) * envs, config.observation)
+        var rng = SeededGenerator(seed: 6)
+        for i in 0..<batch.sampleCount {
+            batch.actions[i] = Int32(rng.next() % UInt64(config.actionCount))
+            batch.behaviourLogProbs[i] = -logf(Float(config.actionCount))
+            batch.extrinsicRewards[i] = rng.nextUnitFloat()
+            batch.dones[i] = i % 97 == 0 ? 1 : 0
+        }
+        return try callsPerSecond { _ = try learner.train(on: batch) } * Double(batch.sampleCount)
+    }
+
+    /// Samples/s of `PolicyNetwork.act`.
+    private func inferenceRate(batch: Int, config: PolicyNetwork.Configuration) throws -> Double {
+        let policy = try PolicyNetwork(configuration: config)
+        let obs = randomObservations(batch, config.observation)
+        var output = PolicyOutput()
+        var rng = SeededGenerator(seed: 5)
+        return try callsPerSecond { try policy.act(obs, into: &output, using: &rng) } * Double(batch)
+    }
+}
+

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import YendorNN
+@testable import YendorLearner
+
+@Test func actReturnsOneValidActionLogProbAndValuePerSample() throws {
+    let policy = try PolicyNetwork(configuration: tinyPolicyConfiguration())
+    let batch = randomBatch(seed: 1).observations
+    var output = PolicyOutput()
+    var rng = SeededGenerator(seed: 5)
+    try policy.act(batch, into: &output, using: &rng)
+    #expect(output.actions.count == batch.count && output.logProbs.count == batch.count && output.values.count == batch.count)
+    #expect(output.actions.allSatisfy { $0 >= 0 && $0 < 4 })
+    #expect(output.logProbs.allSatisfy { $0 <= 0 && $0 > -10 })
+    // Same seed, same samples.
+    var again = PolicyOutput()
+    var rng2 = SeededGenerator(seed: 5)
+    try policy.act(batch, into: &again, using: &rng2)
+    #expect(again.actions == output.actions && again.logProbs == output.logProbs)
+}
+
+@Test func sampledActionFrequenciesFollowThePolicy() throws {
+    // Make the policy head prefer action 2 strongly through its bias.
+    let policy = try PolicyNetwork(configuration: tinyPolicyConfiguration())
+    let head = policy.parameters.first { $0.name == "policy.bias" }!
+    head.value = [0, 0, 3, 0]  // p(2) = e³/(e³+3) ≈ 0.87
+    let batch = ObservationBatch(count: 2000, layout: tinyPolicyConfiguration().observation)
+    var output = PolicyOutput()
+    var rng = SeededGenerator(seed: 9)
+    try policy.act(batch, into: &output, using: &rng)
+    let share = Float(output.actions.filter { $0 == 2 }.count) / 2000
+    #expect(abs(share - expf(3) / (expf(3) + 3)) < 0.04)
+}
+
+@Test func namedTensorsRoundTripIntoAFreshNetwork() throws {
+    var other = tinyPolicyConfiguration()
+    other.seed = 99
+    let a = try PolicyNetwork(configuration: tinyPolicyConfiguration())
+    let b = try PolicyNetwork(configuration: other)
+    #expect(a.namedTensors() != b.namedTensors())
+    try b.load(namedTensors: a.namedTensors())
+    #expect(a.namedTensors() == b.namedTensors())
+    let obs = randomBatch(seed: 2).observations
+    #expect(try a.forward(obs).logits.data == b.forward(obs).logits.data)
+}
+
+@Test func loadRejectsWrongShapeMissingAndNonFiniteTensors() throws {
+    let policy = try PolicyNetwork(configuration: tinyPolicyConfiguration())
+    var tensors = policy.namedTensors()
+    tensors[0].shape = [1]
+    #expect(throws: LearnerError.self) { try policy.load(namedTensors: tensors) }
+    #expect(throws: LearnerError.badCheckpoint("missing tensor glyph.embedding.table")) { try policy.load(namedTensors: Array(policy.namedTensors().dropFirst())) }
+    var nan = policy.namedTensors()
+    nan[1].values[0] = .nan
+    #expect(throws: LearnerError.nonFiniteWeights(parameter: nan[1].name)) { try policy.load(namedTensors: nan) }
+}
+
+@Test func badObservationsAreRejectedByName() throws {
+    let policy = try PolicyNetwork(configuration: tinyPolicyConfiguration())
+    var obs = randomBatch(seed: 3).observations
+    obs.glyphs[5] = 8
+    #expect(throws: LearnerError.badObservation("glyphs[5] = 8 is outside 0..<8")) { try policy.forward(obs) }
+}
+
+@Test func captionHasherGivesEqualBagsForEqualWordsAndReservesBucketZeroForEmpty() {
+    var layout = tinyPolicyConfiguration().observation
+    layout.captionCapacity = 64
+    var batch = ObservationBatch(count: 3, layout: layout)
+    batch.setCaption("You kill the jackal!", at: 0)
+    batch.setCaption("you KILL the  jackal", at: 1)
+    batch.setCaption("", at: 2)
+    var indices: [Int32] = [], offsets: [Int32] = []
+    CaptionHasher(buckets: 1000).encode(batch, indices: &indices, offsets: &offsets)
+    #expect(offsets == [0, 4, 8, 9])
+    #expect(Array(indices[0..<4]) == Array(indices[4..<8]))
+    #expect(indices[8] == 0 && indices[0..<8].allSatisfy { $0 >= 1 })
+}
+
+@Test func configurationValidationNamesTheBadField() {
+    var c = tinyPolicyConfiguration()
+    c.actionCount = 1
+    #expect(throws: LearnerError.badConfiguration("actionCount must be >= 2")) { try PolicyNetwork(configuration: c) }
+}

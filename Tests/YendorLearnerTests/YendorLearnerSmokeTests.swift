@@ -1,4 +1,0 @@
-import Testing
-@testable import YendorLearner
-
-@Test func moduleLinks() { #expect(Bool(true)) }

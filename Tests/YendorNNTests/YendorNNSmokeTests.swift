@@ -1,4 +1,0 @@
-import Testing
-@testable import YendorNN
-
-@Test func moduleLinks() { #expect(Bool(true)) }
