@@ -16,6 +16,10 @@ public struct FinishedEpisode: Sendable, Equatable {
     /// Deepest level reached and final in-game score, for logs.
     public var deepest: Int
     public var score: Int
+    /// The caption the final step produced (the env already shows the next episode's first one).
+    public var lastCaption: String = ""
+    /// How often `lastCaption` had occurred in the episode, counting the final step.
+    public var lastCaptionCount: Int32 = 0
 }
 
 /// N games of one task stepped together, writing struct-of-arrays observation buffers.
@@ -186,10 +190,14 @@ public final class VectorEnv {
             doneStorage[i] = outcome.terminal || truncated ? 1 : 0
             truncatedStorage[i] = truncated ? 1 : 0
             if outcome.terminal || truncated {
+                // Episode ends are rare, so building the final caption's String here costs little.
+                let lastCaption = games[i].caption
+                let lastCount = lastCaption.isEmpty ? 0 : captionCounters[i][games[i].captionHash, default: 0] + 1
                 finishedEpisodes.append(FinishedEpisode(
                     envIndex: i, task: task.name, episodeReturn: episodeReturns[i], length: episodeLengths[i],
                     success: outcome.success, truncated: truncated, seed: episodeSeeds[i],
-                    deepest: games[i].deepest, score: games[i].score))
+                    deepest: games[i].deepest, score: games[i].score,
+                    lastCaption: lastCaption, lastCaptionCount: Int32(lastCount)))
                 startEpisode(i)
             } else {
                 writeObservation(i)

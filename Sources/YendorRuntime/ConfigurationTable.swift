@@ -174,3 +174,9 @@ extension String: ConfigValue {
     public var configText: String { self }
     public static var configTypeName: String { "a string" }
 }
+
+extension Int64: ConfigValue {
+    public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
+    public var configText: String { String(self) }
+    public static var configTypeName: String { "an integer" }
+}

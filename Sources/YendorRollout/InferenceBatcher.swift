@@ -1,0 +1,138 @@
+import Foundation
+import YendorLearner
+import YendorNN
+
+/// Batched policy inference shared by the rollout actors of one process.
+///
+/// Batching is greedy: when the network is idle a request runs at once with whatever else is
+/// waiting; requests that arrive during a forward pass form the next batch. With two actors this
+/// becomes Sample Factory's alternation — one actor steps its envs while the other's observations go
+/// through the network — so neither core idles, and with more actors batches grow by themselves.
+///
+/// New weights are swapped in between forward passes, never during one; each result carries the
+/// policy version that produced it.
+public actor InferenceBatcher {
+    /// What one request gets back.
+    public struct Result: Sendable {
+        public var actions: [Int32]
+        public var logProbs: [Float]
+        public var values: [Float]
+        public var policyVersion: Int64
+    }
+
+    private struct Request {
+        let observations: ObservationBatch
+        let continuation: CheckedContinuation<Result, Error>
+    }
+
+    private let engine: Engine
+    private var pending: [Request] = []
+    private var running = false
+    private var nextWeights: (version: Int64, tensors: [NamedTensor])?
+    /// The version of the weights used by the latest forward pass.
+    public private(set) var policyVersion: Int64 = 0
+    /// Forward passes and samples so far (for `rollout/inference_batch`).
+    public private(set) var forwardPasses = 0, samples = 0
+
+    /// - Parameter seed: seeds action sampling, so a worker's actions are reproducible.
+    public init(network: PolicyNetwork, seed: UInt64) {
+        engine = Engine(network: network, seed: seed)
+    }
+
+    /// Queues new weights; they are loaded before the next forward pass. Older versions are ignored.
+    public func update(version: Int64, tensors: [NamedTensor]) {
+        if version > max(policyVersion, nextWeights?.version ?? -1) { nextWeights = (version, tensors) }
+    }
+
+    /// Whether any weights arrived yet (version 0 is the random initial policy).
+    public var hasWeights: Bool { policyVersion > 0 || nextWeights != nil }
+
+    /// Samples actions for `observations`, batched with other actors' requests.
+    public func act(_ observations: ObservationBatch) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append(Request(observations: observations, continuation: continuation))
+            if !running {
+                running = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            let weights = nextWeights
+            nextWeights = nil
+            let engine = self.engine
+            let inputs = batch.map(\.observations)
+            // The forward pass runs off this actor so new requests can queue up meanwhile.
+            let outcome = await Task.detached { () -> Swift.Result<(PolicyOutput, Int64?), Error> in
+                do {
+                    var loaded: Int64? = nil
+                    if let weights {
+                        try engine.load(weights.tensors)
+                        loaded = weights.version
+                    }
+                    return .success((try engine.run(inputs), loaded))
+                } catch {
+                    return .failure(error)
+                }
+            }.value
+            switch outcome {
+            case .failure(let error):
+                for r in batch { r.continuation.resume(throwing: error) }
+            case .success(let (output, loaded)):
+                if let loaded { policyVersion = loaded }
+                forwardPasses += 1
+                var offset = 0
+                for r in batch {
+                    let n = r.observations.count
+                    r.continuation.resume(returning: Result(
+                        actions: Array(output.actions[offset..<offset + n]),
+                        logProbs: Array(output.logProbs[offset..<offset + n]),
+                        values: Array(output.values[offset..<offset + n]),
+                        policyVersion: policyVersion))
+                    offset += n
+                    samples += n
+                }
+            }
+        }
+        running = false
+    }
+
+    /// The network and its sampling state. Only the single drain loop touches it, one forward pass
+    /// at a time, which is what makes the unchecked Sendable safe.
+    final class Engine: @unchecked Sendable {
+        let network: PolicyNetwork
+        var rng: SeededGenerator
+        var output = PolicyOutput()
+        var combined: ObservationBatch?
+
+        init(network: PolicyNetwork, seed: UInt64) {
+            self.network = network
+            rng = SeededGenerator(seed: seed)
+        }
+
+        func load(_ tensors: [NamedTensor]) throws { try network.load(namedTensors: tensors) }
+
+        func run(_ inputs: [ObservationBatch]) throws -> PolicyOutput {
+            if inputs.count == 1 {
+                try network.act(inputs[0], into: &output, using: &rng)
+                return output
+            }
+            let layout = inputs[0].layout
+            var all = ObservationBatch(count: inputs.reduce(0) { $0 + $1.count }, layout: layout)
+            var g = 0, s = 0, c = 0, l = 0
+            for input in inputs {
+                all.glyphs.replaceSubrange(g..<g + input.glyphs.count, with: input.glyphs)
+                all.blstats.replaceSubrange(s..<s + input.blstats.count, with: input.blstats)
+                all.captionBytes.replaceSubrange(c..<c + input.captionBytes.count, with: input.captionBytes)
+                all.captionLengths.replaceSubrange(l..<l + input.captionLengths.count, with: input.captionLengths)
+                g += input.glyphs.count; s += input.blstats.count; c += input.captionBytes.count; l += input.captionLengths.count
+            }
+            try network.act(all, into: &output, using: &rng)
+            return output
+        }
+    }
+}

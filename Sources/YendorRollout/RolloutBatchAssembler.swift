@@ -1,0 +1,77 @@
+import YendorLearner
+import YendorWire
+
+/// Turns wire `TrajectoryBatch`es (possibly from several workers) into one learner `RolloutBatch`,
+/// placing each batch's envs side by side: envCount = ΣB, time-major rows.
+public enum RolloutBatchAssembler {
+    /// Why a trajectory cannot be trained on.
+    public struct Mismatch: Error, CustomStringConvertible, Equatable {
+        public let detail: String
+        public var description: String { "trajectory does not match the learner's observation layout: \(detail)" }
+    }
+
+    /// Checks one batch against the layout without converting it.
+    public static func check(_ b: TrajectoryBatch, layout: ObservationLayout) throws {
+        let rows = b.steps + 1
+        try expect(b, "crop", .i16, [rows, b.envs, layout.cropSize, layout.cropSize])
+        try expect(b, "blstats", .i32, [rows, b.envs, layout.blstatsCount])
+        try expect(b, "caption_index", .i32, [rows, b.envs])
+        if b.steps < 1 || b.envs < 1 { throw Mismatch(detail: "empty batch (T=\(b.steps), B=\(b.envs))") }
+    }
+
+    private static func expect(_ b: TrajectoryBatch, _ name: String, _ dtype: DType, _ shape: [Int]) throws {
+        guard let a = b.observation(name) else { throw Mismatch(detail: "missing obs/\(name)") }
+        guard a.dtype == dtype, a.shape == shape else {
+            throw Mismatch(detail: "obs/\(name) is \(a.dtype) \(a.shape), expected \(dtype) \(shape)")
+        }
+    }
+
+    /// Concatenates batches with equal T. `intrinsic` gives each batch's T·B intrinsic rewards
+    /// (time-major), or nil for zeros.
+    public static func assemble(_ batches: [TrajectoryBatch], layout: ObservationLayout,
+                                intrinsic: ((TrajectoryBatch) -> [Float])? = nil) throws -> RolloutBatch {
+        guard let first = batches.first else { throw Mismatch(detail: "no batches") }
+        let t = first.steps
+        for b in batches {
+            try check(b, layout: layout)
+            if b.steps != t { throw Mismatch(detail: "rollout lengths differ (\(b.steps) vs \(t))") }
+        }
+        let totalEnvs = batches.reduce(0) { $0 + $1.envs }
+        var out = RolloutBatch(timeSteps: t, envCount: totalEnvs, layout: layout)
+        let c = layout.cropSize * layout.cropSize, k = layout.blstatsCount, cap = layout.captionCapacity
+        var envOffset = 0
+        for b in batches {
+            let crop = b.observation("crop")!.values(as: Int16.self)!
+            let stats = b.observation("blstats")!.values(as: Int32.self)!
+            let captionIndex = b.observation("caption_index")!.values(as: Int32.self)!
+            let captionBytes = b.captions.map { Array($0.utf8.prefix(cap)) }
+            let reward = intrinsic?(b)
+            for row in 0...t {
+                for e in 0..<b.envs {
+                    let src = row * b.envs + e, dst = row * totalEnvs + envOffset + e
+                    out.observations.glyphs.replaceSubrange(dst * c..<(dst + 1) * c, with: crop[src * c..<(src + 1) * c])
+                    out.observations.blstats.replaceSubrange(dst * k..<(dst + 1) * k, with: stats[src * k..<(src + 1) * k])
+                    let index = Int(captionIndex[src])
+                    guard index >= 0, index < captionBytes.count else {
+                        throw Mismatch(detail: "obs/caption_index \(index) outside the caption table")
+                    }
+                    let bytes = captionBytes[index]
+                    out.observations.captionBytes.replaceSubrange(dst * cap..<dst * cap + bytes.count, with: bytes)
+                    out.observations.captionLengths[dst] = Int32(bytes.count)
+                    if row < t {
+                        let s = row * b.envs + e, d = row * totalEnvs + envOffset + e
+                        out.actions[d] = b.actions[s]
+                        out.behaviourLogProbs[d] = b.behaviourLogProbs[s]
+                        out.extrinsicRewards[d] = b.rewards[s]
+                        out.intrinsicRewards[d] = reward?[s] ?? 0
+                        out.dones[d] = b.dones[s]
+                        out.truncated[d] = b.truncated[s]
+                        out.policyVersions[d] = Int64(b.policyVersions[s])
+                    }
+                }
+            }
+            envOffset += b.envs
+        }
+        return out
+    }
+}

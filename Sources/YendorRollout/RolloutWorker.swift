@@ -1,0 +1,96 @@
+import Dungeon
+import Foundation
+import YendorLearner
+import YendorWire
+
+/// A Swift actor that owns a slice of environments and turns them into trajectories.
+///
+/// Each rollout runs `rolloutLength` steps: observations go to the shared `InferenceBatcher`, the
+/// sampled actions step the `VectorEnv`, and everything the learner needs is written into
+/// preallocated columns. The finished rollout becomes one `TrajectoryBatch` (T steps × B envs,
+/// T+1 observation rows) tagged with the policy version of every step.
+public actor RolloutWorker {
+    public struct Configuration: Sendable {
+        /// Task name from Dungeon's registry.
+        public var task: String
+        /// Environments this actor steps (B).
+        public var envs: Int
+        /// Steps per trajectory (T).
+        public var rolloutLength: Int
+        /// Seed of this actor's envs (derived from the run seed by the caller).
+        public var seed: UInt64
+        /// Also send the full 21×79 glyph map (`obs/glyphs`); the policy only needs the crop.
+        public var sendFullMap: Bool
+        /// Observation sizes.
+        public var layout: Dungeon.ObservationLayout
+        /// Worker id written into each batch.
+        public var workerID: String
+
+        public init(task: String, envs: Int, rolloutLength: Int, seed: UInt64, sendFullMap: Bool = false,
+                    layout: Dungeon.ObservationLayout = .init(), workerID: String) {
+            self.task = task
+            self.envs = envs
+            self.rolloutLength = rolloutLength
+            self.seed = seed
+            self.sendFullMap = sendFullMap
+            self.layout = layout
+            self.workerID = workerID
+        }
+    }
+
+    public let configuration: Configuration
+    private let env: VectorEnv
+    private let batcher: InferenceBatcher
+    private let policyLayout: YendorLearner.ObservationLayout
+    private var current: ObservationBatch
+    private var columns: TrajectoryColumns
+    /// Env steps taken so far.
+    public private(set) var steps = 0
+
+    public init(configuration: Configuration, batcher: InferenceBatcher, policyLayout: YendorLearner.ObservationLayout) throws {
+        self.configuration = configuration
+        self.batcher = batcher
+        self.policyLayout = policyLayout
+        env = try VectorEnv(task: configuration.task, count: configuration.envs, seed: configuration.seed,
+                            configuration: .init(layout: configuration.layout, writeFullMap: configuration.sendFullMap))
+        current = ObservationBatch(count: configuration.envs, layout: policyLayout)
+        columns = TrajectoryColumns(steps: configuration.rolloutLength, envs: configuration.envs,
+                                    layout: configuration.layout, fullMap: configuration.sendFullMap)
+    }
+
+    /// Runs one rollout of T steps and returns it as a wire batch.
+    public func rollout() async throws -> TrajectoryBatch {
+        let t = configuration.rolloutLength, b = configuration.envs
+        columns.beginRollout()
+        columns.recordObservation(row: 0, env: env)
+        var newestVersion: Int64 = 0
+        for step in 0..<t {
+            loadCurrentObservation()
+            let result = try await batcher.act(current)
+            newestVersion = max(newestVersion, result.policyVersion)
+            try result.actions.withUnsafeBufferPointer { try env.step(actions: $0) }
+            columns.recordStep(step, env: env, result: result)
+            columns.recordObservation(row: step + 1, env: env)
+            steps += b
+        }
+        return columns.batch(workerID: configuration.workerID, task: configuration.task, policyVersion: UInt64(max(newestVersion, 0)))
+    }
+
+    /// Copies the env's current observation into the policy's input layout.
+    private func loadCurrentObservation() {
+        let l = configuration.layout
+        current.glyphs.withUnsafeMutableBufferPointer { dst in
+            _ = dst.initialize(from: env.crop)
+        }
+        current.blstats.withUnsafeMutableBufferPointer { dst in
+            _ = dst.initialize(from: env.blstats)
+        }
+        precondition(policyLayout.captionCapacity == l.captionBytes, "caption capacity differs between env and policy")
+        current.captionBytes.withUnsafeMutableBufferPointer { dst in
+            _ = dst.initialize(from: env.captions)
+        }
+        current.captionLengths.withUnsafeMutableBufferPointer { dst in
+            _ = dst.initialize(from: env.captionLength)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// YendorRollout: see README.md's module map.

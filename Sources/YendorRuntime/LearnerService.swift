@@ -1,0 +1,290 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import YendorLearner
+import YendorRollout
+import YendorWire
+import ZeroMQ
+
+/// The learner role: binds the trajectory (PULL) and weights (PUB) sockets, buffers incoming
+/// trajectories with backpressure, trains APPO on them, publishes weights, tracks workers, writes
+/// metrics and checkpoints, and resumes from the run directory's latest checkpoint.
+///
+/// Loops, each a child task: receive (decode, check, buffer), train (assemble, update, publish,
+/// checkpoint), heartbeat (learner heartbeats, membership), report (metrics file, progress line).
+/// On graceful shutdown the buffer closes, the train loop finishes its update, a final checkpoint
+/// is written and workers are told with a `Goodbye`.
+public final class LearnerService: Service, Sendable {
+    public let configuration: TrainingConfiguration
+    let context: Context
+    let runDirectory: RunDirectory
+    let logger: Logger
+    let progress: ProgressLine
+    private let latestWeights = Mutex<[UInt8]?>(nil)
+    /// Set once the budget is reached (the `train` command then stops the other roles).
+    public let completion = AsyncBoundedQueue<UInt64>(capacity: 1)
+
+    public init(configuration: TrainingConfiguration, context: Context, runDirectory: RunDirectory, logger: Logger) {
+        self.configuration = configuration
+        self.context = context
+        self.runDirectory = runDirectory
+        self.logger = logger
+        progress = ProgressLine(logger: logger)
+    }
+
+    public func run() async throws {
+        let c = configuration, t = c.transport
+        let status = LearnerStatus(heartbeatTimeout: t.heartbeatInterval * Double(t.heartbeatMisses))
+        let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
+                                         inboxCapacity: t.queueCapacity) { s in
+            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)])
+            try s.bind(t.trajectories)
+        }
+        let pub = try await AsyncSocket(context: context, type: .pub, name: "learner.weights") { s in
+            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 500)])
+            try s.bind(t.weights)
+        }
+        logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)"])
+        let buffer = AsyncBoundedQueue<TrajectoryBatch>(capacity: c.replayCapacity)
+        let metrics = try MetricsLog(url: runDirectory.metrics)
+
+        var reason = "shutdown"
+        do {
+            try await withGracefulShutdownHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.receiveLoop(pull: pull, pub: pub, buffer: buffer, status: status) }
+                    group.addTask { try await self.trainLoop(buffer: buffer, pub: pub, status: status) }
+                    group.addTask { await self.heartbeatLoop(pub: pub, status: status) }
+                    group.addTask { await self.reportLoop(status: status, metrics: metrics, buffer: buffer) }
+                    // The train loop ends the role: budget reached, shutdown, or an error.
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                buffer.close()
+            }
+            if await status.envSteps >= c.totalSteps { reason = "finished" }
+        } catch {
+            logger.error("learner stopped: \(error)")
+            reason = "error: \(error)"
+            await shutdownSockets(pull: pull, pub: pub, reason: reason)
+            throw error
+        }
+        await writeMetrics(status: status, metrics: metrics, buffer: buffer, interval: 1)
+        progress.finish()
+        await shutdownSockets(pull: pull, pub: pub, reason: reason)
+        completion.trySend(await status.envSteps)
+        let finalSteps = await status.envSteps
+        logger.info("learner stopped (\(reason)) at \(finalSteps) env steps")
+    }
+
+    private func shutdownSockets(pull: AsyncSocket, pub: AsyncSocket, reason: String) async {
+        // `*` addresses every worker: they stop (finished) or wait for a learner to return (shutdown).
+        try? await pub.send(Goodbye(id: "*", reason: reason).encoded())
+        try? await Task.sleep(for: .milliseconds(100))
+        await pull.close()
+        await pub.close()
+    }
+
+    // MARK: Receive
+
+    private func receiveLoop(pull: AsyncSocket, pub: AsyncSocket, buffer: AsyncBoundedQueue<TrajectoryBatch>,
+                             status: LearnerStatus) async {
+        let limits = WireLimits(maxMessageBytes: configuration.transport.maxMessageMiB << 20)
+        let layout = configuration.policyLayout
+        while let parts = await pull.receive() {
+            guard let frame = parts.last else { continue }
+            let message: WireMessage
+            do {
+                message = try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) }
+            } catch let error as WireError {
+                await status.drop("decode: \(error.kindName)")
+                logger.warning("dropped a malformed frame: \(error)")
+                continue
+            } catch {
+                continue
+            }
+            let now = Clock.now
+            switch message {
+            case .hello(let hello):
+                await handleHello(hello, now: now, pub: pub, status: status)
+            case .heartbeat(let h):
+                await status.seen(h.id, now: now, policyVersion: h.policyVersion)
+            case .goodbye(let g):
+                await status.goodbye(g.id)
+                logger.info("worker \(g.id) left: \(g.reason)")
+            case .stats:
+                break
+            case .trajectoryBatch(let batch):
+                do {
+                    try RolloutBatchAssembler.check(batch, layout: layout)
+                } catch {
+                    await status.drop("layout")
+                    await refuse(batch.workerID, reason: "\(error)", pub: pub)
+                    continue
+                }
+                await status.received(batch, now: now)
+                // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
+                // makes workers wait too (backpressure, nothing dropped).
+                if !(await buffer.send(batch)) { return }
+            default:
+                await status.drop("unexpected \(message.kind)")
+            }
+        }
+    }
+
+    private func handleHello(_ hello: Hello, now: Double, pub: AsyncSocket, status: LearnerStatus) async {
+        if hello.protocolVersion != Envelope.version {
+            await refuse(hello.id, reason: "protocol version \(hello.protocolVersion), learner speaks \(Envelope.version)", pub: pub)
+            return
+        }
+        let expected = configuration.envLayout.fingerprint
+        if let layout = hello.capability("obs_layout"), layout != expected {
+            await refuse(hello.id, reason: "observation layout mismatch: learner expects [\(expected)], worker has [\(layout)]", pub: pub)
+            return
+        }
+        if let model = hello.capability("model"), model != configuration.modelSignature {
+            await refuse(hello.id, reason: "model mismatch: learner has [\(configuration.modelSignature)], worker has [\(model)]", pub: pub)
+            return
+        }
+        if await status.hello(hello, now: now) {
+            logger.info("worker \(hello.id) joined", metadata: ["envs": "\(hello.capability("envs") ?? "?")"])
+            // A late joiner gets the current weights at once instead of waiting for the next update.
+            if let weights = latestWeights.withLock({ $0 }) { try? await pub.send(weights) }
+        }
+    }
+
+    private func refuse(_ worker: String, reason: String, pub: AsyncSocket) async {
+        logger.error("refusing worker \(worker): \(reason)")
+        try? await pub.send(Goodbye(id: worker, reason: "refused: \(reason)").encoded())
+    }
+
+    // MARK: Train
+
+    private func trainLoop(buffer: AsyncBoundedQueue<TrajectoryBatch>, pub: AsyncSocket, status: LearnerStatus) async throws {
+        let c = configuration
+        let learner = try APPOLearner(configuration: c.resolvedLearner, logger: logger)
+        let checkpoints = Checkpoints(directory: runDirectory.checkpoints)
+        if let (url, state) = checkpoints.latest() {
+            guard state.modelSignature == c.modelSignature else {
+                throw ConfigurationError(field: "run.dir", problem: "the checkpoint in \(runDirectory.root.path) was written for a different model [\(state.modelSignature)]; use a new run directory")
+            }
+            try learner.load(from: url)
+            await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: learner.policyVersion)
+            logger.info("resumed from \(url.deletingLastPathComponent().lastPathComponent) at \(state.envSteps) env steps, policy version \(learner.policyVersion)")
+        }
+        try await publish(learner, pub: pub)
+        var lastCheckpoint = Clock.now
+        var pending: [TrajectoryBatch] = []
+        func save() async throws {
+            let state = Checkpoints.State(envSteps: await status.envSteps, episodes: await status.episodes,
+                                          updates: await status.updates, policyVersion: learner.policyVersion,
+                                          modelSignature: c.modelSignature)
+            try checkpoints.save(learner: learner, state: state)
+            lastCheckpoint = Clock.now
+        }
+        while await status.envSteps < c.totalSteps {
+            guard let batch = await buffer.receive() else { break }
+            pending.append(batch)
+            let samples = pending.reduce(0) { $0 + $1.steps * $1.envs }
+            guard samples >= c.batchSize else { continue }
+            let rollout = try RolloutBatchAssembler.assemble(pending, layout: c.policyLayout)
+            let lag = rollout.policyVersions.reduce(0.0) { $0 + Double(learner.policyVersion - $1) } / Double(max(rollout.sampleCount, 1))
+            pending.removeAll(keepingCapacity: true)
+            let stats = try learner.train(on: rollout)
+            await status.trained(steps: rollout.sampleCount, lag: lag, stats: .init(
+                policyLoss: stats.policyLoss, valueLoss: stats.valueLoss, entropy: stats.entropy,
+                gradientNorm: stats.gradientNorm, clipFraction: stats.clipFraction, learningRate: stats.learningRate,
+                meanReward: stats.meanReward), version: learner.policyVersion, droppedForLag: stats.samplesDroppedForLag)
+            if await status.updates % c.publishInterval == 0 { try await publish(learner, pub: pub) }
+            if Clock.now - lastCheckpoint >= c.checkpointInterval { try await save() }
+        }
+        try await save()
+    }
+
+    private func publish(_ learner: APPOLearner, pub: AsyncSocket) async throws {
+        let tensors = try learner.publishableWeights()
+        let update = PolicyUpdate(version: UInt64(learner.policyVersion), modelSignature: configuration.modelSignature,
+                                  tensors: tensors.map { NamedArray(name: $0.name, shape: $0.shape, values: $0.values) })
+        let bytes = update.encoded()
+        latestWeights.withLock { $0 = bytes }
+        try await pub.send(bytes)
+    }
+
+    // MARK: Heartbeats and reports
+
+    private func heartbeatLoop(pub: AsyncSocket, status: LearnerStatus) async {
+        var sequence: UInt64 = 0
+        while !Task.isCancelled {
+            let beat = Heartbeat(id: "learner", sequence: sequence, timeNanos: Clock.nanos,
+                                 policyVersion: UInt64(max(await status.policyVersion, 0)))
+            try? await pub.send(beat.encoded())
+            sequence += 1
+            for gone in await status.prune(now: Clock.now) { logger.warning("worker \(gone) timed out") }
+            try? await Task.sleep(for: .seconds(configuration.transport.heartbeatInterval))
+        }
+    }
+
+    private func reportLoop(status: LearnerStatus, metrics: MetricsLog, buffer: AsyncBoundedQueue<TrajectoryBatch>) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(configuration.logInterval))
+            if Task.isCancelled { return }
+            await writeMetrics(status: status, metrics: metrics, buffer: buffer, interval: configuration.logInterval)
+        }
+    }
+
+    private let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
+
+    private func writeMetrics(status: LearnerStatus, metrics: MetricsLog, buffer: AsyncBoundedQueue<TrajectoryBatch>, interval: Double) async {
+        let now = Clock.now
+        let steps = await status.envSteps
+        let (lastTime, lastSteps) = lastReport.withLock { $0 }
+        let sps = lastTime > 0 && now > lastTime ? Double(steps &- lastSteps) / (now - lastTime) : 0
+        lastReport.withLock { $0 = (now, steps) }
+        let s = await status.lastStats
+        let lag = await status.takeMeanLag()
+        let workers = await status.membership.count
+        let dropped = await status.dropped.values.reduce(0, +)
+        let values: [(String, Double)] = [
+            ("time", now), ("env_steps", Double(steps)), ("rollout/sps", sps),
+            ("rollout/episodes", Double(await status.episodes)), ("rollout/mean_return", await status.meanReturn),
+            ("rollout/success_rate", await status.successRate), ("learner/updates", Double(await status.updates)),
+            ("learner/policy_version", Double(await status.policyVersion)), ("learner/policy_lag", lag),
+            ("learner/loss/policy", Double(s.policyLoss)), ("learner/loss/value", Double(s.valueLoss)),
+            ("learner/entropy", Double(s.entropy)), ("learner/grad_norm", Double(s.gradientNorm)),
+            ("learner/clip_fraction", Double(s.clipFraction)), ("learner/learning_rate", Double(s.learningRate)),
+            ("learner/mean_reward", Double(s.meanReward)), ("learner/samples_dropped_lag", Double(await status.samplesDroppedForLag)),
+            ("replay/queue_depth", Double(buffer.count)), ("transport/frames_dropped", Double(dropped)),
+            ("membership/workers", Double(workers)),
+        ]
+        metrics.write(values)
+        progress.show(.init(steps: steps, budget: configuration.totalSteps, sps: sps, episodes: await status.episodes,
+                            meanReturn: await status.meanReturn, successRate: await status.successRate,
+                            policyLag: lag, workers: workers))
+    }
+}
+
+extension WireError {
+    /// A short stable name for counting errors by kind.
+    var kindName: String {
+        switch self {
+        case .truncated: return "truncated"
+        case .badMagic: return "bad_magic"
+        case .unsupportedVersion: return "version"
+        case .unknownKind: return "unknown_kind"
+        case .unsupportedFlags: return "flags"
+        case .checksumMismatch: return "checksum"
+        case .lengthMismatch: return "length"
+        case .tooLarge: return "too_large"
+        case .invalidUTF8: return "utf8"
+        case .unknownDType: return "dtype"
+        case .invalidShape: return "shape"
+        case .missingField: return "missing_field"
+        case .duplicateField: return "duplicate_field"
+        case .invalidValue: return "invalid_value"
+        case .trailingBytes: return "trailing_bytes"
+        case .wrongKind: return "wrong_kind"
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import YendorWire
+
+/// The learner's bookkeeping shared by its receive, train and heartbeat loops: membership, counters,
+/// recent episodes. Metric names are namespaced (`rollout/…`, `learner/…`, `transport/…`).
+actor LearnerStatus {
+    var membership: Membership
+    /// Env steps trained on (T·B of every batch used), the budget's unit.
+    var envSteps: UInt64 = 0
+    var episodes = 0
+    var updates = 0
+    var policyVersion: Int64 = 0
+    var batchesReceived = 0
+    /// Frames dropped, by reason (`decode:<error kind>`, `layout`, `unknown kind`).
+    var dropped: [String: Int] = [:]
+    var samplesDroppedForLag = 0
+    private var recentReturns: [Float] = []
+    private var recentSuccesses: [Bool] = []
+    private var lagSum = 0.0, lagCount = 0
+    var lastStats = UpdateSummary()
+
+    struct UpdateSummary: Sendable {
+        var policyLoss: Float = 0, valueLoss: Float = 0, entropy: Float = 0, gradientNorm: Float = 0
+        var clipFraction: Float = 0, learningRate: Float = 0, meanReward: Float = 0
+    }
+
+    init(heartbeatTimeout: Double) { membership = Membership(timeout: heartbeatTimeout) }
+
+    func drop(_ reason: String) { dropped[reason, default: 0] += 1 }
+
+    func received(_ batch: TrajectoryBatch, now: Double) {
+        batchesReceived += 1
+        membership.seen(batch.workerID, now: now, batch: true)
+        for e in batch.episodes {
+            episodes += 1
+            recentReturns.append(e.episodeReturn)
+            recentSuccesses.append(e.success)
+        }
+        if recentReturns.count > 200 {
+            recentReturns.removeFirst(recentReturns.count - 200)
+            recentSuccesses.removeFirst(recentSuccesses.count - 200)
+        }
+    }
+
+    func trained(steps: Int, lag: Double, stats: UpdateSummary, version: Int64, droppedForLag: Int) {
+        envSteps += UInt64(steps)
+        updates += 1
+        lagSum += lag
+        lagCount += 1
+        lastStats = stats
+        policyVersion = version
+        samplesDroppedForLag += droppedForLag
+    }
+
+    func restore(envSteps: UInt64, episodes: Int, updates: Int, version: Int64) {
+        self.envSteps = envSteps
+        self.episodes = episodes
+        self.updates = updates
+        policyVersion = version
+    }
+
+    var meanReturn: Double { recentReturns.isEmpty ? 0 : Double(recentReturns.reduce(0, +)) / Double(recentReturns.count) }
+    var successRate: Double { recentSuccesses.isEmpty ? 0 : Double(recentSuccesses.filter { $0 }.count) / Double(recentSuccesses.count) }
+
+    /// Mean policy lag since the last call, then resets the window.
+    func takeMeanLag() -> Double {
+        defer { lagSum = 0; lagCount = 0 }
+        return lagCount == 0 ? 0 : lagSum / Double(lagCount)
+    }
+
+    func hello(_ h: Hello, now: Double) -> Bool { membership.hello(h, now: now) }
+    func goodbye(_ id: String) { membership.goodbye(id) }
+    func seen(_ id: String, now: Double, policyVersion: UInt64) { membership.seen(id, now: now, policyVersion: policyVersion) }
+    func prune(now: Double) -> [String] { membership.prune(now: now) }
+    var liveWorkers: [String] { membership.members.keys.sorted() }
+}

@@ -1,0 +1,162 @@
+import Dungeon
+import Foundation
+import YendorLearner
+
+/// Everything a training run needs, with defaults that learn `staircase` on a laptop CPU in minutes.
+/// Every field has a dotted key (see `TrainingConfiguration.table`) usable in a YAML file and in
+/// `--set key=value`; dedicated flags (`--task`, `--steps`, …) set the most common ones.
+public struct TrainingConfiguration: Sendable {
+    // run
+    /// Run directory: resolved config, checkpoints, logs, metrics.jsonl.
+    public var runDirectory = "runs/default"
+    /// Run seed; per-worker, per-actor and per-env seeds derive from it.
+    public var seed: UInt64 = 1
+    /// Env steps to train for (the budget).
+    public var totalSteps: UInt64 = 2_000_000
+    /// Seconds between metrics records and progress updates.
+    public var logInterval = 5.0
+    /// Seconds between checkpoints (one is also written on shutdown).
+    public var checkpointInterval = 60.0
+
+    // env
+    /// Dungeon task (`yendor play --help` lists them).
+    public var task = "staircase"
+    /// Environments per rollout actor.
+    public var envsPerActor = 32
+    /// Rollout actors per worker process (2 lets env stepping and inference alternate on 2 cores).
+    public var actors = 2
+    /// Steps per trajectory (T).
+    public var rolloutLength = 32
+    /// Egocentric crop size (odd).
+    public var cropSize = 9
+    /// Also ship the full 21×79 glyph map in trajectories (the policy does not use it).
+    public var sendFullMap = false
+
+    // learner
+    /// APPO hyperparameters and network sizes (see docs/learner.md).
+    public var learner = APPOLearner.Configuration()
+    /// Samples (T·B summed over trajectories) per learner update.
+    public var batchSize = 2048
+    /// Updates between weight publications.
+    public var publishInterval = 1
+    /// Trajectories the learner buffers before workers are slowed down (backpressure).
+    public var replayCapacity = 16
+
+    // transport
+    public var transport = TransportConfiguration()
+
+    public init() {
+        learner.minibatchSize = 1024
+        learner.intrinsicCoefficient = 0
+    }
+
+    /// The observation layout rollouts produce.
+    public var envLayout: Dungeon.ObservationLayout { Dungeon.ObservationLayout(cropSize: cropSize) }
+
+    /// The layout the policy reads, derived from the env's so the two always agree.
+    public var policyLayout: YendorLearner.ObservationLayout {
+        var l = YendorLearner.ObservationLayout()
+        l.cropSize = cropSize
+        l.glyphVocabulary = Glyph.count
+        l.blstatsCount = BLStat.count
+        l.captionCapacity = envLayout.captionBytes
+        return l
+    }
+
+    /// Learner configuration with the layout, action count and seed filled in.
+    public var resolvedLearner: APPOLearner.Configuration {
+        var c = learner
+        c.policy.observation = policyLayout
+        c.policy.actionCount = Action.count
+        c.seed = seed
+        c.policy.seed = seed
+        return c
+    }
+
+    /// Describes the network and observation layout; peers with a different one are refused.
+    public var modelSignature: String {
+        let p = resolvedLearner.policy
+        return "policy-v1 \(envLayout.fingerprint) emb=\(p.glyphEmbeddingDimension) conv=\(p.convolutionChannels) "
+            + "k=\(p.convolutionKernel) core=\(p.coreWidth)x\(p.coreLayers) ln=\(p.coreLayerNorm) "
+            + "buckets=\(p.captionBuckets) caption=\(p.captionFeatures) blstats=\(p.blstatsFeatures) glyphf=\(p.glyphFeatures)"
+    }
+
+    /// Checks every field up front, naming the first bad one.
+    public func validate() throws {
+        func check(_ ok: Bool, _ key: String, _ problem: String) throws {
+            if !ok { throw ConfigurationError(field: key, problem: problem) }
+        }
+        do { _ = try TaskRegistry.task(named: task) } catch {
+            throw ConfigurationError(field: "env.task", problem: "\(error)")
+        }
+        try check(envsPerActor >= 1, "env.envs", "must be at least 1")
+        try check(actors >= 1, "env.actors", "must be at least 1")
+        try check(rolloutLength >= 1, "env.rollout_length", "must be at least 1")
+        try check(cropSize >= 1 && cropSize % 2 == 1 && cropSize <= 21, "env.crop_size", "must be odd, 1...21")
+        try check(totalSteps >= 1, "run.total_steps", "must be at least 1")
+        try check(logInterval > 0, "run.log_interval", "must be positive")
+        try check(checkpointInterval > 0, "run.checkpoint_interval", "must be positive")
+        try check(batchSize >= rolloutLength, "learner.batch_size", "must be at least env.rollout_length (\(rolloutLength))")
+        try check(publishInterval >= 1, "learner.publish_interval", "must be at least 1")
+        try check(replayCapacity >= 1, "replay.capacity", "must be at least 1")
+        do { try resolvedLearner.validate() } catch {
+            throw ConfigurationError(field: "learner", problem: "\(error)")
+        }
+        try transport.validate()
+    }
+
+    /// Every configurable field by dotted key.
+    public static let table: ConfigurationTable<TrainingConfiguration> = {
+        var t = ConfigurationTable<TrainingConfiguration>()
+        t.add("run.dir", \.runDirectory, "run directory")
+        t.add("run.seed", \.seed, "run seed")
+        t.add("run.total_steps", \.totalSteps, "env steps to train for")
+        t.add("run.log_interval", \.logInterval, "seconds between metrics records")
+        t.add("run.checkpoint_interval", \.checkpointInterval, "seconds between checkpoints")
+        t.add("env.task", \.task, "Dungeon task")
+        t.add("env.envs", \.envsPerActor, "environments per rollout actor")
+        t.add("env.actors", \.actors, "rollout actors per worker process")
+        t.add("env.rollout_length", \.rolloutLength, "steps per trajectory")
+        t.add("env.crop_size", \.cropSize, "egocentric crop size")
+        t.add("env.send_full_map", \.sendFullMap, "ship the full glyph map too")
+        t.add("learner.batch_size", \.batchSize, "samples per update")
+        t.add("learner.publish_interval", \.publishInterval, "updates between weight publications")
+        t.add("learner.learning_rate", \.learner.learningRate, "Adam learning rate")
+        t.add("learner.gamma", \.learner.gamma, "discount")
+        t.add("learner.rho_bar", \.learner.rhoBar, "V-trace rho-bar")
+        t.add("learner.c_bar", \.learner.cBar, "V-trace c-bar")
+        t.add("learner.ppo_clip", \.learner.ppoClip, "PPO clip epsilon")
+        t.add("learner.value_clip", \.learner.valueClip, "value loss clip (0 = off)")
+        t.add("learner.value_loss_coef", \.learner.valueLossCoefficient, "value loss weight")
+        t.add("learner.entropy_coef", \.learner.entropyCoefficient, "entropy bonus weight")
+        t.add("learner.normalize_advantages", \.learner.normalizeAdvantages, "normalise advantages per minibatch")
+        t.add("learner.max_grad_norm", \.learner.maxGradientNorm, "gradient norm clip (0 = off)")
+        t.add("learner.minibatch_size", \.learner.minibatchSize, "samples per minibatch")
+        t.add("learner.epochs", \.learner.epochs, "passes over each batch")
+        t.add("learner.max_policy_lag", \.learner.maxPolicyLag, "drop samples more versions behind than this")
+        t.add("learner.ext_coef", \.learner.extrinsicCoefficient, "extrinsic reward weight")
+        t.add("learner.int_coef", \.learner.intrinsicCoefficient, "intrinsic reward weight")
+        t.add("learner.normalize_rewards", \.learner.normalizeRewards, "divide rewards by running std")
+        t.add("learner.reward_clip", \.learner.rewardClip, "clip scaled rewards (0 = off)")
+        t.add("learner.blas_threads", \.learner.blasThreads, "OpenBLAS threads")
+        t.add("model.core_width", \.learner.policy.coreWidth, "core MLP width")
+        t.add("model.core_layers", \.learner.policy.coreLayers, "core MLP layers")
+        t.add("model.glyph_embedding", \.learner.policy.glyphEmbeddingDimension, "glyph embedding size")
+        t.add("model.glyph_features", \.learner.policy.glyphFeatures, "crop encoder output size")
+        t.add("model.caption_buckets", \.learner.policy.captionBuckets, "hashed caption vocabulary")
+        t.add("model.caption_features", \.learner.policy.captionFeatures, "caption encoder output size")
+        t.add("replay.capacity", \.replayCapacity, "trajectories buffered by the learner")
+        t.add("transport.trajectories", \.transport.trajectories, "learner PULL endpoint")
+        t.add("transport.weights", \.transport.weights, "learner PUB endpoint")
+        t.add("transport.annotator_requests", \.transport.annotatorRequests, "annotator ROUTER endpoint")
+        t.add("transport.annotator_labels", \.transport.annotatorLabels, "annotator PUB endpoint")
+        t.add("transport.heartbeat_interval", \.transport.heartbeatInterval, "seconds between heartbeats")
+        t.add("transport.heartbeat_misses", \.transport.heartbeatMisses, "missed heartbeats before a peer is gone")
+        t.add("transport.queue_capacity", \.transport.queueCapacity, "messages queued per socket")
+        t.add("transport.max_message_mib", \.transport.maxMessageMiB, "largest accepted message")
+        t.add("transport.curve_secret_key_file", \.transport.curveSecretKeyFile, "CURVE secret key file")
+        t.add("transport.curve_server_key", \.transport.curveServerKey, "CURVE server public key")
+        t.add("transport.curve_allowed_clients", \.transport.curveAllowedClients, "directory of allowed client keys")
+        return t
+    }()
+}

@@ -1,0 +1,169 @@
+import Dungeon
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import YendorLearner
+import YendorNN
+import YendorRollout
+import YendorWire
+import ZeroMQ
+
+/// The worker role: rollout actors sharing one batched policy, connected to a learner.
+///
+/// It PUSHes trajectories and SUBscribes to weights. It says `Hello` every heartbeat interval (which
+/// also re-registers it with a restarted learner), swaps in weights as they arrive, and keeps going
+/// when the learner disappears: ZeroMQ reconnects with backoff, sends wait on the full outbox
+/// (backpressure), and rollouts resume when the learner is back.
+public final class WorkerService: Service, Sendable {
+    /// Why a worker stopped on the learner's word.
+    public struct Refused: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { "the learner refused this worker: \(reason)" }
+    }
+
+    public let configuration: TrainingConfiguration
+    public let workerID: String
+    /// Endpoints to connect to (the learner's bind addresses with a reachable host).
+    let trajectories: String, weights: String
+    let context: Context
+    let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let learnerLastSeen = Mutex<Double>(0)
+    /// Trajectories sent so far (for tests and stats).
+    public let batchesSent = Atomic<Int>(0)
+
+    public init(configuration: TrainingConfiguration, workerID: String, trajectories: String, weights: String,
+                context: Context, logger: Logger) {
+        self.configuration = configuration
+        self.workerID = workerID
+        self.trajectories = trajectories
+        self.weights = weights
+        self.context = context
+        self.logger = logger
+    }
+
+    /// A stable 64-bit hash (FNV-1a) of the worker id, so seeds do not depend on Swift's randomised hashing.
+    static func stableHash(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    public func run() async throws {
+        let c = configuration, t = c.transport
+        let push = try await AsyncSocket(context: context, type: .push, name: "worker.trajectories",
+                                         outboxCapacity: t.queueCapacity) { [trajectories] s in
+            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0), .immediate(true),
+                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)])
+            try s.connect(trajectories)
+        }
+        let sub = try await AsyncSocket(context: context, type: .sub, name: "worker.weights") { [weights] s in
+            try s.set([.subscribe([]), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0),
+                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)])
+            try s.connect(weights)
+        }
+        let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
+        let workerSeed = SplitMix64.derive(c.seed, Self.stableHash(workerID))
+        let batcher = InferenceBatcher(network: network, seed: workerSeed)
+        var actors: [RolloutWorker] = []
+        for a in 0..<c.actors {
+            actors.append(try RolloutWorker(configuration: .init(
+                task: c.task, envs: c.envsPerActor, rolloutLength: c.rolloutLength,
+                seed: SplitMix64.derive(workerSeed, UInt64(a)), sendFullMap: c.sendFullMap,
+                layout: c.envLayout, workerID: workerID), batcher: batcher, policyLayout: c.policyLayout))
+        }
+        logger.info("worker \(workerID) connecting", metadata: ["trajectories": "\(trajectories)", "weights": "\(weights)",
+                                                              "envs": "\(c.actors * c.envsPerActor)"])
+        var failure: Error?
+        do {
+            try await withGracefulShutdownHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await self.subscriberLoop(sub: sub, batcher: batcher) }
+                    group.addTask { await self.helloLoop(push: push, batcher: batcher) }
+                    // Give the learner a moment to send current weights, so the first rollouts are not stale.
+                    for _ in 0..<50 where !(await batcher.hasWeights) && !stopping.load(ordering: .relaxed) {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    for actor in actors {
+                        group.addTask { try await self.rolloutLoop(actor: actor, push: push) }
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                self.stopping.store(true, ordering: .relaxed)
+            }
+        } catch is CancellationError {
+        } catch {
+            failure = error
+        }
+        push.trySend([Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown").encoded()])
+        try? await Task.sleep(for: .milliseconds(50))
+        await push.close()
+        await sub.close()
+        logger.info("worker \(workerID) stopped after \(batchesSent.load(ordering: .relaxed)) trajectories")
+        if let failure { throw failure }
+    }
+
+    private func rolloutLoop(actor: RolloutWorker, push: AsyncSocket) async throws {
+        while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            let batch = try await actor.rollout()
+            try await push.send(batch.encoded())
+            batchesSent.add(1, ordering: .relaxed)
+        }
+        throw CancellationError()
+    }
+
+    private func subscriberLoop(sub: AsyncSocket, batcher: InferenceBatcher) async throws {
+        let limits = WireLimits(maxMessageBytes: configuration.transport.maxMessageMiB << 20)
+        while let parts = await sub.receive() {
+            guard let frame = parts.last,
+                  let message = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }) else { continue }
+            learnerLastSeen.withLock { $0 = Clock.now }
+            switch message {
+            case .policyUpdate(let update):
+                guard update.modelSignature == configuration.modelSignature else {
+                    throw Refused(reason: "weights are for model [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
+                }
+                let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values(as: Float.self) ?? []) }
+                await batcher.update(version: Int64(update.version), tensors: tensors)
+            case .goodbye(let g) where g.id == workerID:
+                throw Refused(reason: g.reason)
+            case .goodbye(let g) where g.id == "*" && g.reason == "finished":
+                logger.info("learner finished training; worker stopping")
+                stopping.store(true, ordering: .relaxed)
+                throw CancellationError()
+            case .goodbye(let g) where g.id == "*":
+                logger.warning("learner went away (\(g.reason)); waiting for it to return")
+            default:
+                break
+            }
+        }
+    }
+
+    private func helloLoop(push: AsyncSocket, batcher: InferenceBatcher) async {
+        let c = configuration
+        let hello = Hello(role: "worker", id: workerID, capabilities: [
+            ("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature), ("task", c.task),
+            ("envs", "\(c.actors * c.envsPerActor)"), ("pid", "\(getpid())"),
+        ]).encoded()
+        let timeout = c.transport.heartbeatInterval * Double(c.transport.heartbeatMisses)
+        var reportedSilence = false
+        while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
+            // Never wait on a full outbox for a Hello: the next one comes in a second.
+            push.trySend([hello])
+            let silent = Clock.now - learnerLastSeen.withLock { $0 }
+            if silent > timeout && !reportedSilence {
+                logger.warning("no word from the learner at \(weights) for \(Int(silent)) s; retrying with backoff")
+                reportedSilence = true
+            } else if silent <= timeout && reportedSilence {
+                logger.info("learner is back")
+                reportedSilence = false
+            }
+            try? await Task.sleep(for: .seconds(c.transport.heartbeatInterval))
+        }
+    }
+}
