@@ -313,8 +313,8 @@ public final class APPOLearner {
     /// minibatch-sized chunks (no gradient).
     private func evaluate(_ batch: RolloutBatch) throws {
         let total = batch.observations.count, n = batch.sampleCount, a = configuration.policy.actionCount
-        values = [Float](repeating: 0, count: total)
-        targetLogProbs = [Float](repeating: 0, count: n)
+        values.resize(to: total)
+        targetLogProbs.resize(to: n)
         if logProbRow.count != a { logProbRow = [Float](repeating: 0, count: a) }
         var start = 0
         while start < total {
