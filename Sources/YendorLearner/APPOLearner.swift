@@ -166,7 +166,10 @@ public final class APPOLearner {
         rewards.removeAll(keepingCapacity: true)
         for i in 0..<n {
             let r = c.extrinsicCoefficient * batch.extrinsicRewards[i] + c.intrinsicCoefficient * intrinsic[i]
-            rewards.append(r.isFinite ? r : 0)
+            if r.isFinite { rewards.append(r) } else { rewards.append(0); stats.nonFiniteRewardsZeroed += 1 }
+        }
+        if stats.nonFiniteRewardsZeroed > 0 {
+            logger.warning("replaced \(stats.nonFiniteRewardsZeroed) non-finite rewards by 0 (check the intrinsic reward source)")
         }
         if c.normalizeRewards {
             rewardNormalizer.observe(rewards)
@@ -313,8 +316,8 @@ public final class APPOLearner {
     /// minibatch-sized chunks (no gradient).
     private func evaluate(_ batch: RolloutBatch) throws {
         let total = batch.observations.count, n = batch.sampleCount, a = configuration.policy.actionCount
-        values = [Float](repeating: 0, count: total)
-        targetLogProbs = [Float](repeating: 0, count: n)
+        values.resize(to: total)
+        targetLogProbs.resize(to: n)
         if logProbRow.count != a { logProbRow = [Float](repeating: 0, count: a) }
         var start = 0
         while start < total {

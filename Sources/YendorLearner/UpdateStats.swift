@@ -28,6 +28,9 @@ public struct UpdateStats: Sendable, Equatable {
     public var meanImportanceRatio: Float = 0
     /// Mean V-trace target v_t over used samples.
     public var meanValueTarget: Float = 0
+    /// Combined rewards that were NaN/∞ (e.g. from a faulty intrinsic source) and were
+    /// replaced by 0.
+    public var nonFiniteRewardsZeroed = 0
     /// Mean of the combined (and possibly scaled) reward over all samples.
     public var meanReward: Float = 0
 

@@ -1,4 +1,5 @@
 import Foundation
+import YendorNN
 
 /// V-trace off-policy targets and policy-gradient advantages (IMPALA, Espeholt et al.
 /// 2018), on time-major [T, B] arrays.
@@ -30,8 +31,8 @@ public enum VTrace {
         let n = timeSteps * envCount
         precondition(values.count == n + envCount && rewards.count == n && logRhos.count == n
                      && dones.count == n && truncated.count == n, "VTrace: array sizes do not match T=\(timeSteps), B=\(envCount)")
-        if targets.count != n { targets = [Float](repeating: 0, count: n) }
-        if advantages.count != n { advantages = [Float](repeating: 0, count: n) }
+        targets.resize(to: n)
+        advantages.resize(to: n)
         for b in 0..<envCount {
             // carry = v_{t+1} − V(x_{t+1}); zero at t = T−1 since v_T = V(x_T).
             var carry: Float = 0

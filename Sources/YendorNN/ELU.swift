@@ -19,7 +19,8 @@ public final class ELU: Layer {
         let a = alpha
         x.data.withUnsafeBufferPointer { xp in
             output.data.withUnsafeMutableBufferPointer { y in
-                for i in 0..<xp.count { let v = xp[i]; y[i] = v > 0 ? v : a * (expf(v) - 1) }
+                // Branch-free so the loop vectorises; `ELU.exponential` avoids a libm call.
+                for i in 0..<xp.count { let v = xp[i]; let e = ELU.exponential(min(v, 0)); y[i] = v > 0 ? v : a * (e - 1) }
             }
         }
         return output
@@ -40,5 +41,25 @@ public final class ELU: Layer {
             }
         }
         return gradInput
+    }
+
+    /// eˣ for x ≤ 0 (clamped at −87), accurate to ~2 ulp: x = n·ln2 + r with |r| ≤ ln2/2,
+    /// eʳ by a degree-7 polynomial (Cephes coefficients), 2ⁿ built in the exponent bits.
+    /// Plain arithmetic without traps or calls, so loops over it auto-vectorise.
+    @inline(__always)
+    static func exponential(_ value: Float) -> Float {
+        let x = max(value, -87)
+        let n = (x * 1.442_695_04 + 0.5).rounded(.down)
+        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        let e = p * r * r + r + 1
+        // n + 127 is an integer in [1, 127]; adding 2²³ puts it in the low mantissa bits.
+        let biased = (n + 127 + 8_388_608).bitPattern & 0x7F_FFFF
+        return e * Float(bitPattern: biased &<< 23)
     }
 }

@@ -54,7 +54,7 @@ public final class GRUCell {
         input = x
         hidden = h
         func affine(_ a: [Float], _ width: Int, _ w: Parameter, _ b: Parameter, into out: inout [Float]) {
-            if out.count != rows * G { out = [Float](repeating: 0, count: rows * G) }
+            out.resize(to: rows * G)
             out.withUnsafeMutableBufferPointer { o in
                 b.value.withUnsafeBufferPointer { bp in for i in 0..<rows { (o.baseAddress! + i * G).update(from: bp.baseAddress!, count: G) } }
                 a.withUnsafeBufferPointer { ap in
@@ -66,7 +66,7 @@ public final class GRUCell {
         }
         affine(x.data, inFeatures, inputWeight, inputBias, into: &gatesX)
         affine(h.data, H, hiddenWeight, hiddenBias, into: &gatesH)
-        if z.count != rows * H { z = [Float](repeating: 0, count: rows * H); r = z; n = z }
+        z.resize(to: rows * H); r.resize(to: rows * H); n.resize(to: rows * H)
         output.resize([rows, H])
         for i in 0..<rows {
             for j in 0..<H {
@@ -86,7 +86,7 @@ public final class GRUCell {
     public func backward(_ gradOutput: Tensor) -> (input: Tensor, hidden: Tensor) {
         guard let x = input, let h = hidden else { preconditionFailure("GRUCell.backward before forward") }
         let rows = x.count / inFeatures, H = hiddenFeatures, G = 3 * H
-        if gradGatesX.count != rows * G { gradGatesX = [Float](repeating: 0, count: rows * G); gradGatesH = gradGatesX }
+        gradGatesX.resize(to: rows * G); gradGatesH.resize(to: rows * G)
         gradHidden.resize([rows, H])
         for i in 0..<rows {
             for j in 0..<H {

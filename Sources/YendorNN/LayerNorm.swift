@@ -27,8 +27,8 @@ public final class LayerNorm: Layer {
         precondition(x.count % features == 0, "LayerNorm \(gain.name): input size mismatch")
         let rows = x.count / features, n = features
         output.resize(x.shape)
-        if normalized.count != x.count { normalized = [Float](repeating: 0, count: x.count) }
-        if inverseStd.count != rows { inverseStd = [Float](repeating: 0, count: rows) }
+        normalized.resize(to: x.count)
+        inverseStd.resize(to: rows)
         x.data.withUnsafeBufferPointer { xp in
             output.data.withUnsafeMutableBufferPointer { y in
                 normalized.withUnsafeMutableBufferPointer { xh in

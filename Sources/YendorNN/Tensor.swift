@@ -21,10 +21,12 @@ public final class Tensor {
     public var count: Int { data.count }
 
     /// Gives the tensor a new shape; the contents are unspecified afterwards unless the
-    /// count is unchanged (then they are kept). Allocates only when the count changes.
+    /// count is unchanged (then they are kept). Storage capacity is kept when shrinking, so
+    /// alternating batch sizes (e.g. a full minibatch then a short last chunk) allocate
+    /// only the first time the largest size is seen.
     public func resize(_ newShape: [Int]) {
         let count = newShape.reduce(1, *)
-        if count != data.count { data = [Float](repeating: 0, count: count) }
+        data.resize(to: count)
         shape = newShape
     }
 

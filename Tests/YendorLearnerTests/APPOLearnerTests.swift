@@ -92,6 +92,21 @@ struct ActionIntrinsicRewardSource: IntrinsicRewardSource {
     #expect(abs(try zero.train(on: batch).meanReward - extrinsicOnly) < 1e-5)
 }
 
+/// An intrinsic source that returns NaN for the first step.
+struct BrokenIntrinsicRewardSource: IntrinsicRewardSource {
+    func intrinsicRewards(for batch: RolloutBatch, into rewards: inout [Float]) {
+        rewards = [Float](repeating: 0, count: batch.sampleCount)
+        rewards[0] = .nan
+    }
+}
+
+@Test func nonFiniteRewardsAreZeroedAndCountedWithoutPoisoningTheWeights() throws {
+    let learner = try APPOLearner(configuration: tinyLearnerConfiguration(), intrinsicRewards: BrokenIntrinsicRewardSource(), logger: silentLogger())
+    let stats = try learner.train(on: randomBatch(seed: 1))
+    #expect(stats.nonFiniteRewardsZeroed == 1 && stats.updatesApplied == 4)
+    #expect(try learner.publishableWeights().allSatisfy(\.isFinite))
+}
+
 @Test func nonFiniteUpdatesAreSkippedThenStopTheLearnerNamingTheStep() throws {
     var c = tinyLearnerConfiguration()
     c.maxConsecutiveNonFinite = 3

@@ -139,3 +139,12 @@ private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = fal
     }
     #expect(worst < 2e-3)
 }
+
+@Test func eluMatchesTheLibmExponentialClosely() {
+    let xs: [Float] = [-100, -87, -20, -5, -1, -0.5, -1e-3, -1e-7, 0, 1e-7, 0.5, 3]
+    let y = ELU().forward(Tensor(shape: [xs.count], data: xs))
+    for (x, v) in zip(xs, y.data) {
+        let exact: Float = x > 0 ? x : expm1f(x)
+        #expect(abs(v - exact) <= 2e-7 + 2e-7 * abs(exact), "ELU(\(x)) = \(v), expected \(exact)")
+    }
+}
