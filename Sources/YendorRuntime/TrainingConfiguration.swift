@@ -29,6 +29,10 @@ public struct TrainingConfiguration: Sendable {
     public var rolloutLength = 32
     /// Egocentric crop size (odd).
     public var cropSize = 9
+    /// Map rows (NetHack's 21; smaller maps make tasks easier and faster).
+    public var mapRows = 21
+    /// Map columns (NetHack's 79).
+    public var mapColumns = 79
     /// Also ship the full 21×79 glyph map in trajectories (the policy does not use it).
     public var sendFullMap = false
 
@@ -51,7 +55,9 @@ public struct TrainingConfiguration: Sendable {
     }
 
     /// The observation layout rollouts produce.
-    public var envLayout: Dungeon.ObservationLayout { Dungeon.ObservationLayout(cropSize: cropSize) }
+    public var envLayout: Dungeon.ObservationLayout {
+        Dungeon.ObservationLayout(rows: mapRows, columns: mapColumns, cropSize: cropSize)
+    }
 
     /// The layout the policy reads, derived from the env's so the two always agree.
     public var policyLayout: YendorLearner.ObservationLayout {
@@ -102,6 +108,9 @@ public struct TrainingConfiguration: Sendable {
         do { try resolvedLearner.validate() } catch {
             throw ConfigurationError(field: "learner", problem: "\(error)")
         }
+        do { try envLayout.validate() } catch {
+            throw ConfigurationError(field: "env.map_rows/env.map_columns", problem: "\(error)")
+        }
         try transport.validate()
     }
 
@@ -118,6 +127,8 @@ public struct TrainingConfiguration: Sendable {
         t.add("env.actors", \.actors, "rollout actors per worker process")
         t.add("env.rollout_length", \.rolloutLength, "steps per trajectory")
         t.add("env.crop_size", \.cropSize, "egocentric crop size")
+        t.add("env.map_rows", \.mapRows, "map rows")
+        t.add("env.map_columns", \.mapColumns, "map columns")
         t.add("env.send_full_map", \.sendFullMap, "ship the full glyph map too")
         t.add("learner.batch_size", \.batchSize, "samples per update")
         t.add("learner.publish_interval", \.publishInterval, "updates between weight publications")

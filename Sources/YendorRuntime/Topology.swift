@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import ZeroMQ
+
+/// Wires the roles together, in one place. Services start in dependency order (learner before
+/// workers) and the service group stops them in reverse on SIGINT/SIGTERM or when the learner
+/// reaches its budget.
+public enum Topology {
+    /// Every role in this process over `inproc://` sockets: the quick start.
+    public static func inProcess(configuration: TrainingConfiguration, runDirectory: RunDirectory,
+                                 context: Context, logger: Logger) -> (ServiceGroup, LearnerService) {
+        var c = configuration
+        c.transport = TransportConfiguration.inProcess(run: "yendor-\(getpid())")
+        c.transport.heartbeatInterval = configuration.transport.heartbeatInterval
+        let learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory,
+                                     logger: logger.with(role: "learner"))
+        let worker = WorkerService(configuration: c, workerID: "worker-local", trajectories: c.transport.trajectories,
+                                   weights: c.transport.weights, context: context, logger: logger.with(role: "worker"))
+        return (group(services: [learner], then: [worker], logger: logger), learner)
+    }
+
+    /// The learner alone, bound to the configured endpoints.
+    public static func learner(configuration: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
+                               logger: Logger) -> (ServiceGroup, LearnerService) {
+        let learner = LearnerService(configuration: configuration, context: context, runDirectory: runDirectory,
+                                     logger: logger.with(role: "learner"))
+        return (group(services: [learner], then: [], logger: logger), learner)
+    }
+
+    /// One worker process connected to a learner.
+    public static func worker(configuration: TrainingConfiguration, workerID: String, learnerHost: String,
+                              context: Context, logger: Logger) -> ServiceGroup {
+        let t = configuration.transport
+        let worker = WorkerService(configuration: configuration, workerID: workerID,
+                                   trajectories: TransportConfiguration.connectAddress(t.trajectories, host: learnerHost),
+                                   weights: TransportConfiguration.connectAddress(t.weights, host: learnerHost),
+                                   context: context, logger: logger.with(role: "worker"))
+        return ServiceGroup(configuration: .init(
+            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
+                             failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+    }
+
+    /// `leaders` end the group when they return (the learner at its budget); `followers` are
+    /// stopped then, in reverse order.
+    static func group(services leaders: [any Service], then followers: [any Service], logger: Logger) -> ServiceGroup {
+        let configs = leaders.map {
+            ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                                                           failureTerminationBehavior: .gracefullyShutdownGroup)
+        } + followers.map {
+            ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore,
+                                                           failureTerminationBehavior: .gracefullyShutdownGroup)
+        }
+        var configuration = ServiceGroupConfiguration(services: configs, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      cancellationSignals: [], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        return ServiceGroup(configuration: configuration)
+    }
+}
+
+extension Logger {
+    /// A copy tagged with the role, so interleaved logs stay readable.
+    public func with(role: String) -> Logger {
+        var copy = self
+        copy[metadataKey: "role"] = "\(role)"
+        return copy
+    }
+}
