@@ -189,7 +189,8 @@ public struct ReplayBuffer: Sendable {
             guard let index = position[key] else { continue }
             items[index].priority = p
             maxPriority = max(maxPriority, p)
-            tree?.set(index, scaled(p))
+            let leaf = scaled(p)
+            tree?.set(index, leaf)
             updated += 1
         }
         return updated
@@ -204,7 +205,8 @@ public struct ReplayBuffer: Sendable {
 
     mutating func append(_ item: Item) {
         position[item.key] = items.count
-        tree?.set(items.count, scaled(item.priority))
+        let leaf = scaled(item.priority)
+        tree?.set(items.count, leaf)
         statistics.steps += item.steps
         timesSampledHeld += item.timesSampled
         items.append(item)
@@ -220,7 +222,7 @@ public struct ReplayBuffer: Sendable {
         if index != last {
             items[index] = items[last]
             position[items[index].key] = index
-            tree?.set(index, tree![last])
+            if let moved = tree?[last] { tree?.set(index, moved) }
         }
         items.removeLast()
         tree?.set(last, nil)
