@@ -4,7 +4,7 @@
 /// created (checkpoints carry both), and the current size. With `samplesPerInsert` = r and
 /// `errorBuffer` = e, let offset = r × `minSizeToSample` and diff = r × inserted − sampled. Then
 ///
-/// - an insert is allowed while the buffer holds fewer than `minSizeToSample` items, or when
+/// - an insert is allowed when the buffer would then hold at most `minSizeToSample` items, or when
 ///   diff after the insert stays ≤ offset + e (sampling has kept up);
 /// - a draw of n samples is allowed when the buffer holds at least `minSizeToSample` items and
 ///   diff after the draw stays ≥ offset − e (inserting has kept up).

@@ -71,7 +71,7 @@ extension ReplayBuffer {
             throw ReplayError.checkpointIO(file: path, reason: "writing \(temporary): \(error.localizedDescription)")
         }
         if rename(temporary, path) != 0 {
-            let reason = String(describing: POSIXErrorCode(rawValue: errno).map { POSIXError($0).localizedDescription } ?? "errno \(errno)")
+            let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
             throw ReplayError.checkpointIO(file: path, reason: "renaming \(temporary) into place: \(reason)")
         }

@@ -168,6 +168,13 @@ import YendorWire
             guard case .checkpointIO(let file, _) = error as? ReplayError else { return false }
             return file == missing.path
         }
+        let unwritable = dir.appendingPathComponent("no-such-dir/replay.ckpt")
+        #expect {
+            try ReplayBuffer(configuration: .init()).write(to: unwritable)
+        } throws: { error in
+            guard case .checkpointIO(let file, _) = error as? ReplayError else { return false }
+            return file == unwritable.path
+        }
         let (url, _) = try validCheckpoint(in: dir)
         #expect {
             try ReplayBuffer.read(from: url, configuration: .init(capacity: 1))
