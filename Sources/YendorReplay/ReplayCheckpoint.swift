@@ -100,7 +100,7 @@ extension ReplayBuffer {
         }
         let magic = try header.bytes(4, "magic").map { $0 }
         guard magic == ReplayCheckpoint.magic else {
-            throw corrupt("bad magic \(magic.map { String($0, radix: 16) }) (expected \"YRPL\"); not a replay checkpoint")
+            throw corrupt("bad magic \(magic.map { String($0, radix: 16) }.joined(separator: " ")) (expected \"YRPL\"); not a replay checkpoint")
         }
         let version = try header.read(UInt16.self, "version")
         guard version == ReplayCheckpoint.version else {
