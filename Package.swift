@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(name: "YendorNNTests", dependencies: ["YendorNN"]),
         .testTarget(name: "YendorLearnerTests", dependencies: ["YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
         .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
+        .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
         .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

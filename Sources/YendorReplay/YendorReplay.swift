@@ -1,1 +1,0 @@
-// YendorReplay: see README.md's module map.
