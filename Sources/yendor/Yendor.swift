@@ -10,6 +10,10 @@ struct Yendor: AsyncParsableCommand {
             Per node: `yendor learner`, `yendor worker`, `yendor annotator` run one role each.
             """,
         subcommands: [
+            TrainCommand.self,
+            LearnerCommand.self,
+            WorkerCommand.self,
+            ConfigCommand.self,
             PlayCommand.self,
             BenchCommand.self,
             KeysCommand.self,

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import YendorRuntime
+import ZeroMQ
+
+/// `yendor learner`: the learner role, binding the trajectory and weight endpoints.
+struct LearnerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "learner",
+        abstract: "Run the learner: receives trajectories, trains, publishes weights.",
+        discussion: "Example: yendor learner --run-dir runs/exp1 --task keyroom (workers: yendor worker --learner HOST)")
+
+    @OptionGroup var options: RunOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let c = try options.resolve(defaultRunDir: "runs/learner")
+            let logger = try options.makeLogger(label: "yendor")
+            let runDirectory = try RunDirectory(path: c.runDirectory)
+            try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
+            let context = try Context()
+            defer { context.terminate() }
+            let (group, _) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
+            try await group.run()
+        }
+    }
+}

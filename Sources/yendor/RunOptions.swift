@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Logging
+import YendorRuntime
+
+/// Options shared by `train`, `learner` and `worker`. Precedence: defaults < `--config` file <
+/// `--set key=value` < dedicated flags. Every field can be set with `--set`; `yendor config` lists them.
+struct RunOptions: ParsableArguments {
+    @Option(help: "YAML configuration file (keys as listed by `yendor config`).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set any field: --set learner.learning_rate=0.001 (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "Dungeon task, e.g. staircase, staircase-lvl3, keyroom, oracle, score.")
+    var task: String?
+
+    @Option(help: "Env steps to train for.")
+    var steps: UInt64?
+
+    @Option(name: .customLong("run-dir"), help: "Run directory (config, checkpoints, logs, metrics); reusing one resumes.")
+    var runDir: String?
+
+    @Option(help: "Run seed.")
+    var seed: UInt64?
+
+    @Option(help: "Environments per rollout actor.")
+    var envs: Int?
+
+    @Option(help: "Rollout actors per worker process.")
+    var actors: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    /// The resolved configuration, validated; errors name the field.
+    func resolve(defaultRunDir: String) throws -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.runDirectory = defaultRunDir
+        let table = TrainingConfiguration.table
+        if let config { try table.apply(yamlFile: config, to: &c) }
+        try table.apply(overrides: overrides, to: &c)
+        if let task { c.task = task }
+        if let steps { c.totalSteps = steps }
+        if let runDir { c.runDirectory = runDir }
+        if let seed { c.seed = seed }
+        if let envs { c.envsPerActor = envs }
+        if let actors { c.actors = actors }
+        try c.validate()
+        return c
+    }
+
+    func makeLogger(label: String) throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
+        }
+        LoggingBootstrap.once
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// swift-log's bootstrap may run once per process.
+enum LoggingBootstrap {
+    static let once: Void = { LoggingSystem.bootstrap(StreamLogHandler.standardError) }()
+}
+
+/// Turns configuration and refusal errors into a clear message and exit code instead of a trace.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let e as ConfigurationError {
+        throw ValidationError(e.description)
+    } catch let e as WorkerService.Refused {
+        FileHandle.standardError.write(Data("yendor: \(e)\n".utf8))
+        throw ExitCode(3)
+    }
+}
