@@ -2,7 +2,7 @@
 ///
 /// A value type stepped in place; all storage is allocated at init and reused by `reset(seed:)`.
 /// The same seed and actions give the same game, bit for bit.
-public struct Game {
+public struct Game: Sendable {
     public let configuration: GameConfiguration
     var rng = SplitMix64(seed: 0)
     /// The level the player is on.

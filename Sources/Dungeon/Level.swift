@@ -43,6 +43,10 @@ struct Level {
     var monsterAt: [Int16]
     /// Glyph of the top object on each square, or -1 (kept in step with `objects`).
     var topObject: [Int16]
+    /// Scratch for `markReachable` (result) and for breadth-first search and corridor digging.
+    var reached: [Bool]
+    var queue: [Int] = []
+    var path: [Int] = []
     /// Rooms the player has entered, as bits (for first-entry messages).
     var roomsEntered: UInt64 = 0
     var rooms: [Room] = []
@@ -69,6 +73,9 @@ struct Level {
         memory = [Int16](repeating: Glyph.stone, count: size)
         monsterAt = [Int16](repeating: -1, count: size)
         topObject = [Int16](repeating: -1, count: size)
+        reached = [Bool](repeating: false, count: size)
+        queue.reserveCapacity(size)
+        path.reserveCapacity(size)
     }
 
     /// Empties the level for regeneration, keeping storage.
@@ -188,18 +195,20 @@ struct Level {
 
     /// Whether every room and both staircases are mutually reachable, counting closed, locked and
     /// hidden doors and hidden corridors as passable (they can be opened, kicked or found).
-    func isConnected() -> Bool {
-        let reached = reachable()
+    mutating func isConnected() -> Bool {
+        markReachable()
         for room in rooms where !reached[index(room.lowX, room.lowY)] { return false }
         if downStairs >= 0 && !reached[downStairs] { return false }
         return true
     }
 
-    /// Squares reachable from the up staircase, as `isConnected` counts them; with
-    /// `avoidingLockedRoom` the doors of `lockedRoom` are impassable.
-    func reachable(avoidingLockedRoom: Bool = false) -> [Bool] {
-        var reached = [Bool](repeating: false, count: tiles.count)
-        var queue = [upStairs]
+    /// Fills `reached` with the squares reachable from the up staircase, as `isConnected` counts
+    /// them; with `avoidingLockedRoom` the doors of `lockedRoom` are impassable. Uses the level's
+    /// scratch storage, so generation allocates nothing once a level has been made.
+    mutating func markReachable(avoidingLockedRoom: Bool = false) {
+        for i in 0..<reached.count { reached[i] = false }
+        queue.removeAll(keepingCapacity: true)
+        queue.append(upStairs)
         reached[upStairs] = true
         var head = 0
         while head < queue.count {
@@ -222,6 +231,5 @@ struct Level {
                 }
             }
         }
-        return reached
     }
 }

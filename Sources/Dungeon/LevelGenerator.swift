@@ -71,9 +71,9 @@ enum LevelGenerator {
         if options.keyRoom {
             // The key must be reachable without passing the locked doors (the staircase room must
             // not cut the level in two).
-            let outside = level.reachable(avoidingLockedRoom: true)
+            level.markReachable(avoidingLockedRoom: true)
             guard let key = level.objects.first(where: { $0.kind == .key }),
-                  outside[level.index(key.x, key.y)] else { return false }
+                  level.reached[level.index(key.x, key.y)] else { return false }
         }
 
         placeFountains(&level, rng: &rng)
@@ -170,24 +170,24 @@ enum LevelGenerator {
         guard level.inBounds(start.x, start.y), level.inBounds(end.x, end.y) else { return false }
 
         // Dig greedily towards the end through rock; remember the path to undo a failure.
-        var path: [Int] = []
+        level.path.removeAll(keepingCapacity: true)
         var x = start.x, y = start.y
         var steps = 0
         while true {
             let i = level.index(x, y)
             let tile = level.tiles[i]
             guard tile == .stone || tile == .corridor || tile == .hiddenCorridor else {
-                undo(&level, path)
+                undo(&level)
                 return false
             }
             if tile == .stone {
                 level.tiles[i] = (depth > 2 && rng.oneIn(60)) ? .hiddenCorridor : .corridor
-                path.append(i)
+                level.path.append(i)
             }
             if x == end.x && y == end.y { break }
             steps += 1
             if steps > 400 {
-                undo(&level, path)
+                undo(&level)
                 return false
             }
             let dx = end.x - x, dy = end.y - y
@@ -218,7 +218,7 @@ enum LevelGenerator {
                 }
             }
             if !moved {
-                undo(&level, path)
+                undo(&level)
                 return false
             }
         }
@@ -227,8 +227,8 @@ enum LevelGenerator {
         return true
     }
 
-    private static func undo(_ level: inout Level, _ path: [Int]) {
-        for i in path { level.tiles[i] = .stone }
+    private static func undo(_ level: inout Level) {
+        for i in level.path { level.tiles[i] = .stone }
     }
 
     private static func placeDoor(_ level: inout Level, _ x: Int, _ y: Int, depth: Int, rng: inout SplitMix64) {

@@ -51,7 +51,9 @@ struct PlayCommand: ParsableCommand {
         let terminal = RawTerminal()
         defer { terminal.restore() }
         while true {
-            print(Renderer.ansi(of: game) + "[\(task) seed \(seed)] \(ended.isEmpty ? "Q quits" : ended)", terminator: "\r\n")
+            let help = "move hjklyubn  . wait  s search  , pick up  > < stairs  o c open/close  K kick  e eat  q quaff  a apply key  P pray  : look  Q quit"
+            print(Renderer.ansi(of: game) + "[\(task) seed \(seed) step \(steps)] \(ended.isEmpty ? help : ended)",
+                  terminator: "\r\n")
             if !ended.isEmpty { break }
             guard let key = terminal.readKey() else { break }
             if key == "Q" { break }

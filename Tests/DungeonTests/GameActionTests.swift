@@ -248,3 +248,39 @@ import Testing
         if game.isDead { break }
     }
 }
+
+@Test func anAdjacentPetFollowsDownTheStairs() {
+    var game = makeArena()
+    game.level.addMonster(Monster(kind: .kitten, x: 13, y: 7, hitPoints: 10, asleep: false, peaceful: true,
+                                  tame: true, alive: true))
+    let here = game.level.index(12, 7)
+    game.level.tiles[here] = .downStairs
+    game.level.downStairs = here
+    game.step(.down)
+    #expect(game.depth == 2)
+    let pets = game.level.monsters.filter { $0.alive && $0.tame }
+    #expect(pets.count == 1)
+    if let pet = pets.first { #expect(abs(pet.x - game.x) <= 1 && abs(pet.y - game.y) <= 1) }
+}
+
+@Test func inADarkRoomOnlyNeighboursAreSeen() {
+    var game = makeArena()
+    game.level.rooms[0].lit = false
+    for i in game.level.memory.indices { game.level.memory[i] = Glyph.stone }
+    game.teleport(x: 12, y: 7)
+    game.step(.search)
+    #expect(game.level.memory[game.level.index(13, 7)] == Glyph.darkFloor)
+    #expect(game.level.memory[game.level.index(16, 7)] == Glyph.stone)
+    // A monster three squares away in the dark is not drawn.
+    addMonster(&game, .newt, x: 15, y: 7, hitPoints: 50)
+    game.level.monsters[game.level.monsters.count - 1].asleep = true
+    #expect(game.displayedGlyph(game.level.index(15, 7)) != Glyph.monsterBase + Int16(MonsterKind.newt.rawValue))
+}
+
+@Test func inALitRoomTheWholeRoomAndItsMonstersAreSeen() {
+    var game = makeArena()
+    addMonster(&game, .newt, x: 18, y: 9, hitPoints: 50)
+    #expect(game.level.memory[game.level.index(19, 5)] == Glyph.litFloor)
+    #expect(game.level.memory[game.level.index(20, 10)] == Glyph.bottomRightCorner)
+    #expect(game.displayedGlyph(game.level.index(18, 9)) == Glyph.monsterBase + Int16(MonsterKind.newt.rawValue))
+}
