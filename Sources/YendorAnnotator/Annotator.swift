@@ -83,6 +83,12 @@ public actor Annotator {
         case known(Result)
         case pending
         case unknown
+
+        /// The result when known.
+        public var result: Result? {
+            if case .known(let result) = self { return result }
+            return nil
+        }
     }
 
     public nonisolated let identity: LabelerIdentity
