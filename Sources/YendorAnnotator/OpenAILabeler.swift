@@ -93,6 +93,8 @@ public final class OpenAILabeler: Labeler {
         public var requests = 0
         /// Retries (requests after the first for the same items).
         public var retries = 0
+        /// Failed attempts by kind (timeouts, 429, 5xx, connection errors), retried or not.
+        public var failedAttempts: [LabelErrorKind: Int] = [:]
         /// Delays slept before retries, most recent last (at most 64 kept).
         public var retryDelays: [Duration] = []
     }
@@ -203,6 +205,7 @@ public final class OpenAILabeler: Labeler {
                 await breaker.record(serverAlive: false)
                 transient = (kind, message, nil)
             }
+            state.withLock { $0.statistics.failedAttempts[transient.kind, default: 0] += 1 }
             guard retry < configuration.maxRetries, !Task.isCancelled else {
                 logger.warning("LLM request failed after retries", metadata: ["kind": "\(transient.kind.rawValue)", "retries": "\(retry)"])
                 return failed(requests, transient.kind, transient.message, since: start)

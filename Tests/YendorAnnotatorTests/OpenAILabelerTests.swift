@@ -46,11 +46,14 @@ import Testing
     @Test func slowServerTimesOutThenSucceeds() async throws {
         let server = try StubServer(script: [["delay": 3.0]])
         defer { server.stop() }
-        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .milliseconds(300) }, logger: testLogger)
+        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .milliseconds(500) }, logger: testLogger)
         let answers = await labeler.label(captions(1))
         #expect(answers.map(\.outcome) == [.labeled(.helpful)])
-        #expect(labeler.statistics.retries == 1)
-        #expect(try await server.stats().calls == 2)
+        // On a loaded machine a retry may time out too; what matters is timeouts, then success.
+        let statistics = labeler.statistics
+        #expect(statistics.retries >= 1)
+        #expect(statistics.failedAttempts == [.timeout: statistics.retries])
+        #expect(try await server.stats().calls == statistics.retries + 1)
     }
 
     @Test func timeoutsAfterEveryRetryAreReportedAsTimeout() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -14,6 +15,10 @@ final class StubServer: @unchecked Sendable {
     }
 
     private let process = Process()
+    /// Held open for the server's lifetime: the server exits at EOF on its stdin, so it
+    /// never outlives this test process, even one killed by SIGKILL.
+    private let lifeline = Pipe()
+    private let stopped = Mutex(false)
     let port: Int
 
     /// - Parameter script: one step per completion call (see the fixture's docstring).
@@ -28,6 +33,7 @@ final class StubServer: @unchecked Sendable {
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
+        process.standardInput = lifeline
         try process.run()
         // The first line is "PORT <n>"; read until it is complete.
         var text = ""
@@ -59,11 +65,13 @@ final class StubServer: @unchecked Sendable {
         _ = try await URLSession.shared.data(for: request)
     }
 
+    /// Sends SIGTERM. Deliberately no `waitUntilExit()`: it spins a run loop on the calling
+    /// thread, and with two cooperative threads two tests stopping at once deadlocked the
+    /// whole test process. Foundation reaps the child on its own.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard stopped.withLock({ stopped in defer { stopped = true }; return !stopped }) else { return }
+        try? lifeline.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
     }
 
     deinit { stop() }

@@ -15,10 +15,14 @@ default answer. A step may set:
 The default text is "Answer: A" for ranking prompts (they contain "Caption B:") and
 "Answer: helpful" otherwise.
 
+The server exits when its stdin closes, so it never outlives the test process.
+
 Control endpoints: POST /control {"down": true|false} makes every completion call answer
 503 while down; GET /stats returns {"calls", "max_active", "prompt_counts", "authorization"}.
 """
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -111,7 +115,18 @@ class Handler(BaseHTTPRequestHandler):
                 state["active"] -= 1
 
 
+def exit_when_parent_goes():
+    """The test holds our stdin open; EOF means it stopped us or died (even by SIGKILL)."""
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 def main():
+    # A Swift parent may spawn us with SIGTERM blocked (the spawning thread's mask is
+    # inherited); unblock it so terminate() works.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=exit_when_parent_goes, daemon=True).start()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print("PORT %d" % server.server_address[1], flush=True)
