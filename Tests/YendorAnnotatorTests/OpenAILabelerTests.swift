@@ -53,7 +53,10 @@ import Testing
         let statistics = labeler.statistics
         #expect(statistics.retries >= 1)
         #expect(statistics.failedAttempts == [.timeout: statistics.retries])
-        #expect(try await server.stats().calls == statistics.retries + 1)
+        // The server saw the slow call and the answered one; a retry that timed out under load
+        // may not have reached it.
+        let calls = try await server.stats().calls
+        #expect(calls >= 2 && calls <= statistics.retries + 1)
     }
 
     @Test func timeoutsAfterEveryRetryAreReportedAsTimeout() async throws {
@@ -134,7 +137,7 @@ import Testing
         try await server.setDown(true)
         let labeler = try OpenAILabeler(configuration: configuration(server) {
             $0.maxRetries = 8
-            $0.circuitBreaker = CircuitBreaker.Configuration(failureThreshold: 2, cooldown: .milliseconds(300))
+            $0.circuitBreaker = CircuitBreaker.Configuration(failureThreshold: 2, cooldown: .milliseconds(500))
         }, logger: testLogger)
         let call = Task { await labeler.label(captions(1)) }
         // Wait (bounded) until two failures have opened the breaker.
@@ -148,8 +151,10 @@ import Testing
         #expect(answers.map(\.outcome) == [.labeled(.helpful)])
         #expect(await labeler.breaker.state == .closed)
         #expect(await labeler.breaker.closings == 1)
-        // While open, calls waited for the cooldown instead of using up the retries.
-        #expect(callsWhileOpen == 2)
+        // While open, calls waited for the cooldown instead of using up the retries (without
+        // the breaker, 9 attempts 5 ms apart would all have reached the server by now). At
+        // most one probe may have slipped in on a slow machine.
+        #expect(callsWhileOpen == 2 || callsWhileOpen == 3)
         #expect(labeler.statistics.retries < 8)
     }
 
