@@ -37,3 +37,18 @@ import Testing
         }
     }
 }
+
+@Suite struct LabelerBackendTests {
+    @Test func backendsBuildTheLabelerTheyName() throws {
+        #expect(try LabelerBackend.lexicon.makeLabeler(logger: testLogger).identity.backend == "lexicon")
+        let simulated = LabelerBackend.simulated(.init(labelNoise: 0.2), wrapping: .lexicon)
+        #expect(try simulated.makeLabeler(logger: testLogger).identity.backend == "simulated+lexicon")
+    }
+
+    @Test func badNestedConfigurationNamesTheField() {
+        let backend = LabelerBackend.simulated(.init(labelNoise: -1), wrapping: .lexicon)
+        #expect(throws: AnnotatorError.invalidConfiguration(field: "labelNoise", reason: "must be in [0, 1], got -1.0")) {
+            try backend.makeLabeler(logger: testLogger)
+        }
+    }
+}
