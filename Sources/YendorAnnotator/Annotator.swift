@@ -47,29 +47,10 @@ public actor Annotator {
         }
     }
 
-    /// Where a result came from.
-    public enum Source: String, Sendable, Hashable {
-        /// The label store (asked before, possibly in an earlier run).
-        case store
-        /// The labeler, just now.
-        case labeler
-    }
-
-    /// One answer, as delivered to clients.
-    public struct Result: Sendable, Hashable {
-        public var request: LabelRequest
-        /// A label, `.failed(.unlabelable)` (final), or another error kind (given up for now).
-        public var outcome: LabelOutcome
-        public var rawResponse: String
-        /// Labeler latency of the answering attempt.
-        public var latency: Duration
-        public var source: Source
-    }
-
     /// What `submit` did with a batch of requests.
     public struct Receipt: Sendable, Hashable {
         /// Requests answered from the store at once, in request order.
-        public var known: [Result] = []
+        public var known: [LabelResult] = []
         /// Requests newly queued; their results arrive through `results()`.
         public var queued = 0
         /// Requests that were already pending or in flight; their results arrive as well.
@@ -80,12 +61,12 @@ public actor Annotator {
 
     /// The answer to a direct query.
     public enum QueryAnswer: Sendable, Hashable {
-        case known(Result)
+        case known(LabelResult)
         case pending
         case unknown
 
         /// The result when known.
-        public var result: Result? {
+        public var result: LabelResult? {
             if case .known(let result) = self { return result }
             return nil
         }
@@ -106,7 +87,7 @@ public actor Annotator {
     private var batchTasks: [Int: Task<Void, Never>] = [:]
     private var nextBatchID = 0
     private var stopping = false
-    private var subscribers: [Int: AsyncStream<Result>.Continuation] = [:]
+    private var subscribers: [Int: AsyncStream<LabelResult>.Continuation] = [:]
     private var nextSubscriberID = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -171,9 +152,9 @@ public actor Annotator {
     /// A stream of every result produced by the labeler from now on (not store hits, which
     /// `submit` returns directly). Bounded: a subscriber that falls more than
     /// `subscriberBufferSize` results behind loses the oldest; they remain in the store.
-    public func results() -> AsyncStream<Result> {
+    public func results() -> AsyncStream<LabelResult> {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: Result.self, bufferingPolicy: .bufferingNewest(configuration.subscriberBufferSize))
+            of: LabelResult.self, bufferingPolicy: .bufferingNewest(configuration.subscriberBufferSize))
         let id = nextSubscriberID
         nextSubscriberID += 1
         if stopping {
@@ -253,7 +234,7 @@ public actor Annotator {
             logger.error("labeler returned the wrong number of answers", metadata: ["expected": "\(requests.count)", "got": "\(answers.count)"])
         }
         var toStore: [StoredLabel] = []
-        var toPublish: [Result] = []
+        var toPublish: [LabelResult] = []
         var requeue: [LabelRequest] = []
         for (index, request) in requests.enumerated() {
             inFlight.remove(request)
@@ -267,7 +248,7 @@ public actor Annotator {
             case .labeled:
                 toStore.append(StoredLabel(key: key, outcome: answer.outcome, rawResponse: answer.rawResponse,
                                            attempts: tries.answer + tries.transient + 1, latency: answer.latency))
-                toPublish.append(Result(request: request, outcome: answer.outcome, rawResponse: answer.rawResponse,
+                toPublish.append(LabelResult(request: request, outcome: answer.outcome, rawResponse: answer.rawResponse,
                                         latency: answer.latency, source: .labeler))
             case .failed(let kind):
                 counters.errors[kind, default: 0] += 1
@@ -282,14 +263,14 @@ public actor Annotator {
                     let outcome = LabelOutcome.failed(.unlabelable)
                     toStore.append(StoredLabel(key: key, outcome: outcome, rawResponse: answer.rawResponse,
                                                attempts: tries.answer + tries.transient, latency: answer.latency))
-                    toPublish.append(Result(request: request, outcome: outcome, rawResponse: answer.rawResponse,
+                    toPublish.append(LabelResult(request: request, outcome: outcome, rawResponse: answer.rawResponse,
                                             latency: answer.latency, source: .labeler))
                 } else if (kind.isAnswerError || kind.isTransient) && tries.transient < configuration.maxTransientAttempts && !stopping {
                     attempts[request] = tries
                     requeue.append(request)
                 } else {
                     // Given up for now (e.g. the server rejects the request): not stored.
-                    toPublish.append(Result(request: request, outcome: answer.outcome, rawResponse: answer.rawResponse,
+                    toPublish.append(LabelResult(request: request, outcome: answer.outcome, rawResponse: answer.rawResponse,
                                             latency: answer.latency, source: .labeler))
                 }
             }
@@ -321,7 +302,7 @@ public actor Annotator {
 
     // MARK: - Helpers
 
-    private func storedLabels(for requests: [LabelRequest]) -> [LabelRequest: Result] {
+    private func storedLabels(for requests: [LabelRequest]) -> [LabelRequest: LabelResult] {
         let keys = requests.map { LabelKey(labeler: identity, request: $0) }
         let found: [LabelKey: StoredLabel]
         do { found = try store.lookup(keys) } catch {
@@ -329,9 +310,9 @@ public actor Annotator {
             logger.error("cannot read the label store", metadata: ["error": "\(error)"])
             return [:]
         }
-        var results: [LabelRequest: Result] = [:]
+        var results: [LabelRequest: LabelResult] = [:]
         for (key, stored) in found {
-            results[key.request] = Result(request: key.request, outcome: stored.outcome, rawResponse: stored.rawResponse,
+            results[key.request] = LabelResult(request: key.request, outcome: stored.outcome, rawResponse: stored.rawResponse,
                                           latency: stored.latency, source: .store)
         }
         return results
