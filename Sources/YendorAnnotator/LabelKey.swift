@@ -1,0 +1,10 @@
+/// The full identity of a label: who labeled what, for which goal.
+public struct LabelKey: Hashable, Sendable {
+    public var labeler: LabelerIdentity
+    public var request: LabelRequest
+
+    public init(labeler: LabelerIdentity, request: LabelRequest) {
+        self.labeler = labeler
+        self.request = request
+    }
+}

@@ -1,0 +1,15 @@
+/// The outcome for one item.
+public enum LabelOutcome: Hashable, Sendable {
+    case labeled(Label)
+    case failed(LabelErrorKind)
+
+    public var label: Label? {
+        if case .labeled(let label) = self { return label }
+        return nil
+    }
+
+    public var errorKind: LabelErrorKind? {
+        if case .failed(let kind) = self { return kind }
+        return nil
+    }
+}

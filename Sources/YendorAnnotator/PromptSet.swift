@@ -1,0 +1,152 @@
+import Foundation
+
+/// The classification and ranking prompts, with one description per goal.
+///
+/// Templates use the placeholders `{goal}`, `{caption}`, `{first}` and `{second}`. Every
+/// prompt asks for a final line `Answer: <label>` so `LabelParser` can read it strictly.
+/// `version` is part of every store key: change it whenever the wording changes, or old
+/// labels would be reused for a different question.
+public struct PromptSet: Hashable, Sendable, Codable {
+    /// Part of the store key; bump it when any text below changes.
+    public var version: String
+    /// Template for "is this caption helpful for the goal?"; needs `{goal}` and `{caption}`.
+    public var classification: String
+    /// Template for "which caption shows more progress?"; needs `{goal}`, `{first}`, `{second}`.
+    public var ranking: String
+    /// Goal descriptions inserted at `{goal}`, keyed `score`, `gold`, `combat`, `stairs`.
+    public var goals: [String: String]
+    /// Description for `Goal.custom(text)`; `{text}` is replaced by the experimenter's text.
+    public var customGoal: String
+
+    public init(version: String, classification: String, ranking: String,
+                goals: [String: String], customGoal: String) {
+        self.version = version
+        self.classification = classification
+        self.ranking = ranking
+        self.goals = goals
+        self.customGoal = customGoal
+    }
+
+    /// The prompts written for Yendor.
+    public static let builtIn = PromptSet(
+        version: "yendor-prompts-1",
+        classification: """
+            You are judging events from a roguelike dungeon game (NetHack or a game like it). \
+            The player character is controlled by a learning agent.
+
+            The agent's goal: {goal}
+
+            The game printed this message after one of the agent's moves:
+            "{caption}"
+
+            Does this message show an event that is helpful for the goal, i.e. a step the agent \
+            should be encouraged to repeat? Routine messages, failures, and events unrelated to \
+            the goal are not helpful.
+
+            Think briefly if you need to, then end with exactly one line, either
+            Answer: helpful
+            or
+            Answer: not helpful
+            """,
+        ranking: """
+            You are judging events from a roguelike dungeon game (NetHack or a game like it). \
+            The player character is controlled by a learning agent.
+
+            The agent's goal: {goal}
+
+            Caption A: "{first}"
+            Caption B: "{second}"
+
+            Which of the two messages shows more progress towards the goal? If they are \
+            equally good or equally irrelevant, say tie.
+
+            Think briefly if you need to, then end with exactly one line, one of
+            Answer: A
+            Answer: B
+            Answer: tie
+            """,
+        goals: [
+            "score": "reach a high in-game score: descend deeper, defeat monsters, collect gold and useful items, and stay alive.",
+            "gold": "collect as much gold as possible.",
+            "combat": "defeat monsters in melee or with ranged attacks while staying alive.",
+            "stairs": "find the staircase down and descend to deeper dungeon levels.",
+        ],
+        customGoal: "{text}"
+    )
+
+    /// Reads a prompt set from a JSON file with the same field names as this struct, and
+    /// validates it. A missing field falls back to the built-in text, except `version`,
+    /// which an override must set (else its labels would mix with the built-in ones).
+    public static func load(from url: URL) throws(AnnotatorError) -> PromptSet {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw .invalidInput("cannot read prompt file \(url.path): \(error.localizedDescription)")
+        }
+        struct Override: Decodable {
+            var version: String?
+            var classification: String?
+            var ranking: String?
+            var goals: [String: String]?
+            var customGoal: String?
+        }
+        let override: Override
+        do { override = try JSONDecoder().decode(Override.self, from: data) } catch {
+            throw .invalidInput("prompt file \(url.path) is not valid JSON: \(error)")
+        }
+        guard let version = override.version else {
+            throw .invalidConfiguration(field: "version", reason: "a prompt file must set its own version")
+        }
+        let base = PromptSet.builtIn
+        let prompts = PromptSet(
+            version: version,
+            classification: override.classification ?? base.classification,
+            ranking: override.ranking ?? base.ranking,
+            goals: base.goals.merging(override.goals ?? [:]) { _, new in new },
+            customGoal: override.customGoal ?? base.customGoal)
+        try prompts.validate()
+        return prompts
+    }
+
+    /// Checks that every template has the placeholders it needs.
+    public func validate() throws(AnnotatorError) {
+        if version.allSatisfy(\.isWhitespace) {
+            throw .invalidConfiguration(field: "version", reason: "must not be empty")
+        }
+        for placeholder in ["{goal}", "{caption}"] where !classification.contains(placeholder) {
+            throw .invalidConfiguration(field: "classification", reason: "missing placeholder \(placeholder)")
+        }
+        for placeholder in ["{goal}", "{first}", "{second}"] where !ranking.contains(placeholder) {
+            throw .invalidConfiguration(field: "ranking", reason: "missing placeholder \(placeholder)")
+        }
+        for goal in ["score", "gold", "combat", "stairs"] where goals[goal] == nil {
+            throw .invalidConfiguration(field: "goals.\(goal)", reason: "missing description")
+        }
+        if !customGoal.contains("{text}") {
+            throw .invalidConfiguration(field: "customGoal", reason: "missing placeholder {text}")
+        }
+    }
+
+    /// The goal text inserted at `{goal}`.
+    public func describe(_ goal: Goal) -> String {
+        switch goal {
+        case .custom(let text): customGoal.replacingOccurrences(of: "{text}", with: text)
+        default: goals[goal.key] ?? goal.key
+        }
+    }
+
+    /// The full prompt for one request.
+    public func render(_ request: LabelRequest) -> String {
+        let goal = describe(request.goal)
+        switch request.task {
+        case .classify(let caption):
+            return classification
+                .replacingOccurrences(of: "{goal}", with: goal)
+                .replacingOccurrences(of: "{caption}", with: caption)
+        case .rank(let first, let second):
+            return ranking
+                .replacingOccurrences(of: "{goal}", with: goal)
+                .replacingOccurrences(of: "{first}", with: first)
+                .replacingOccurrences(of: "{second}", with: second)
+        }
+    }
+}

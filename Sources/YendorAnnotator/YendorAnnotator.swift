@@ -1,1 +1,0 @@
-// YendorAnnotator: see README.md's module map.

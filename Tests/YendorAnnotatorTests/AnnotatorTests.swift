@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+@testable import YendorAnnotator
+
+@Suite struct AnnotatorTests {
+    func makeAnnotator(_ labeler: any Labeler, store: LabelStore? = nil,
+                       _ adjust: (inout Annotator.Configuration) -> Void = { _ in }) throws -> Annotator {
+        var configuration = Annotator.Configuration()
+        adjust(&configuration)
+        return try Annotator(labeler: labeler, store: store ?? temporaryStore().0, configuration: configuration, logger: testLogger)
+    }
+
+    @Test func knownLabelsAreAnsweredAtOnceFromTheStore() async throws {
+        let labeler = RecordingLabeler()
+        let annotator = try makeAnnotator(labeler)
+        let request = LabelRequest.classify("You kill the jackal!", goal: .combat)
+        let first = await annotator.submit([request])
+        #expect(first.queued == 1 && first.known.isEmpty)
+        await annotator.waitUntilIdle()
+        let second = await annotator.submit([request])
+        #expect(second.known.map(\.outcome) == [.labeled(.helpful)])
+        #expect(second.known.first?.source == .store)
+        #expect(second.queued == 0)
+        #expect(labeler.askedItems == [request])
+        #expect(await annotator.statistics().cacheHits == 1)
+    }
+
+    @Test func concurrentIdenticalRequestsFromTwoClientsAreLabeledOnce() async throws {
+        let gate = Gate()
+        let labeler = RecordingLabeler(gate: gate)
+        let annotator = try makeAnnotator(labeler)
+        let stream = await annotator.results()
+        let requests = captions(5)
+        async let receiptA = annotator.submit(requests)
+        async let receiptB = annotator.submit(requests)
+        let (a, b) = await (receiptA, receiptB)
+        #expect(a.queued + b.queued == 5)
+        #expect(a.duplicates + b.duplicates == 5)
+        await gate.open()
+        await annotator.waitUntilIdle()
+        #expect(labeler.askedItems.count == 5)
+        #expect(Set(labeler.askedItems) == Set(requests))
+        var published: [LabelRequest] = []
+        for await result in stream {
+            published.append(result.request)
+            if published.count == 5 { break }
+        }
+        #expect(Set(published) == Set(requests))
+        #expect(await annotator.statistics().duplicates == 5)
+    }
+
+    @Test func fullQueueDropsTheOldestPendingRequestsFirst() async throws {
+        let gate = Gate()
+        let labeler = RecordingLabeler(gate: gate)
+        let annotator = try makeAnnotator(labeler) {
+            $0.queueCapacity = 3
+            $0.batchSize = 1
+            $0.maxConcurrentBatches = 1
+        }
+        let requests = captions(6)
+        _ = await annotator.submit([requests[0]])  // goes straight to the (blocked) labeler
+        var dropped = 0
+        for request in requests[1...] { dropped += await annotator.submit([request]).dropped }
+        #expect(dropped == 2)
+        let statistics = await annotator.statistics()
+        #expect(statistics.dropped == 2 && statistics.queueDepth == 3 && statistics.inFlight == 1)
+        await gate.open()
+        await annotator.waitUntilIdle()
+        #expect(labeler.askedItems == [requests[0], requests[3], requests[4], requests[5]])
+    }
+
+    @Test func droppingNeverLosesStoredLabels() async throws {
+        let (store, _) = try temporaryStore()
+        let labeled = captions(2, prefix: "You hit the newt")
+        let warmup = try makeAnnotator(LexiconLabeler(), store: store)
+        _ = await warmup.submit(labeled)
+        await warmup.waitUntilIdle()
+        let gate = Gate()
+        let annotator = try makeAnnotator(RecordingLabeler(gate: gate), store: store) {
+            $0.queueCapacity = 1
+            $0.maxConcurrentBatches = 1
+            $0.batchSize = 1
+        }
+        _ = await annotator.submit(captions(10))  // overflows the queue many times
+        let receipt = await annotator.submit(labeled)
+        #expect(receipt.known.count == 2)
+        #expect(try store.count() == 2)
+        await gate.open()
+        await annotator.waitUntilIdle()
+    }
+
+    @Test func batchesNeverExceedTheBatchSize() async throws {
+        let gate = Gate()
+        let labeler = RecordingLabeler(gate: gate)
+        let annotator = try makeAnnotator(labeler) {
+            $0.batchSize = 4
+            $0.maxConcurrentBatches = 1
+        }
+        _ = await annotator.submit([captions(1, prefix: "first")[0]])  // occupies the only slot
+        _ = await annotator.submit(captions(10))
+        await gate.open()
+        await annotator.waitUntilIdle()
+        #expect(labeler.recorded.map(\.count) == [1, 4, 4, 2])
+    }
+
+    @Test func labelerCallsInFlightAreBoundedByMaxConcurrentBatches() async throws {
+        let gate = Gate()
+        let labeler = RecordingLabeler(gate: gate)
+        let annotator = try makeAnnotator(labeler) {
+            $0.batchSize = 1
+            $0.maxConcurrentBatches = 2
+        }
+        _ = await annotator.submit(captions(6))
+        let statistics = await annotator.statistics()
+        #expect(statistics.inFlight == 2)
+        #expect(statistics.queueDepth == 4)
+        await gate.open()
+        await annotator.waitUntilIdle()
+        #expect(labeler.askedItems.count == 6)
+    }
+
+    @Test func unusableAnswersAreRetriedThenStoredAsUnlabelable() async throws {
+        let (store, _) = try temporaryStore()
+        let labeler = ScriptedLabeler([.failed(.noLabel)])
+        let annotator = try makeAnnotator(labeler, store: store) { $0.maxAnswerAttempts = 3 }
+        let stream = await annotator.results()
+        let request = LabelRequest.classify("Hello Agent, welcome to NetHack!", goal: .score)
+        _ = await annotator.submit([request])
+        await annotator.waitUntilIdle()
+        #expect(labeler.callCount == 3)
+        var iterator = stream.makeAsyncIterator()
+        #expect(await iterator.next()?.outcome == .failed(.unlabelable))
+        let statistics = await annotator.statistics()
+        #expect(statistics.errors[.noLabel] == 3 && statistics.errors[.unlabelable] == 1)
+        // A new annotator on the same store never asks again.
+        let again = ScriptedLabeler([.labeled(.helpful)])
+        let restarted = try makeAnnotator(again, store: store)
+        let receipt = await restarted.submit([request])
+        #expect(receipt.known.map(\.outcome) == [.failed(.unlabelable)])
+        #expect(again.callCount == 0)
+    }
+
+    @Test func transientFailuresAreQueuedAgainUntilTheyLabel() async throws {
+        let labeler = ScriptedLabeler([.failed(.serverError), .failed(.timeout), .labeled(.helpful)])
+        let annotator = try makeAnnotator(labeler)
+        let request = LabelRequest.classify("You kill the newt!", goal: .combat)
+        _ = await annotator.submit([request])
+        await annotator.waitUntilIdle()
+        #expect(labeler.callCount == 3)
+        #expect(await annotator.lookup([request]).first?.result?.outcome == .labeled(.helpful))
+        let statistics = await annotator.statistics()
+        #expect(statistics.errors[.serverError] == 1 && statistics.errors[.timeout] == 1 && statistics.labeled == 1)
+    }
+
+    @Test func transientFailuresAreGivenUpAfterTheBoundWithoutStoring() async throws {
+        let (store, _) = try temporaryStore()
+        let labeler = ScriptedLabeler([.failed(.transport)])
+        let annotator = try makeAnnotator(labeler, store: store) { $0.maxTransientAttempts = 4 }
+        _ = await annotator.submit(captions(1))
+        await annotator.waitUntilIdle()
+        #expect(labeler.callCount == 4)
+        #expect(try store.count() == 0)
+    }
+
+    @Test func labelsPersistAndAreNeverAskedAgainAfterRestart() async throws {
+        let (store, _) = try temporaryStore()
+        let firstLabeler = RecordingLabeler()
+        let first = try makeAnnotator(firstLabeler, store: store)
+        _ = await first.submit(captions(5))
+        await first.waitUntilIdle()
+        await first.shutdown()
+        #expect(firstLabeler.askedItems.count == 5)
+
+        let reopened = try LabelStore(path: store.path)
+        let secondLabeler = RecordingLabeler()
+        let second = try makeAnnotator(secondLabeler, store: reopened)
+        let newRequest = LabelRequest.classify("You see here 3 gold pieces.", goal: .gold)
+        let receipt = await second.submit(captions(5) + [newRequest])
+        #expect(receipt.known.count == 5 && receipt.queued == 1)
+        await second.waitUntilIdle()
+        #expect(secondLabeler.askedItems == [newRequest])
+    }
+
+    @Test func lookupReportsKnownPendingAndUnknown() async throws {
+        let gate = Gate()
+        let annotator = try makeAnnotator(RecordingLabeler(gate: gate))
+        let pending = captions(1)[0], unknown = LabelRequest.classify("never sent", goal: .score)
+        _ = await annotator.submit([pending])
+        #expect(await annotator.lookup([pending, unknown]) == [.pending, .unknown])
+        await gate.open()
+        await annotator.waitUntilIdle()
+        guard case .known(let result) = await annotator.lookup([pending])[0] else {
+            Issue.record("expected a known label")
+            return
+        }
+        #expect(result.outcome == .labeled(.helpful))
+    }
+
+    @Test func metricsAreNamespacedUnderAnnotator() async throws {
+        let annotator = try makeAnnotator(LexiconLabeler())
+        _ = await annotator.submit(captions(3))
+        await annotator.waitUntilIdle()
+        let statistics = await annotator.statistics()
+        #expect(statistics.metrics["annotator/labeled"] == 3)
+        #expect(statistics.metrics["annotator/queue_depth"] == 0)
+        #expect(statistics.metrics.keys.allSatisfy { $0.hasPrefix("annotator/") })
+        #expect(statistics.statusLine.contains("labeled 3"))
+    }
+
+    @Test func invalidConfigurationNamesTheField() throws {
+        var configuration = Annotator.Configuration()
+        configuration.queueCapacity = 0
+        #expect(throws: AnnotatorError.invalidConfiguration(field: "queueCapacity", reason: "must be >= 1, got 0")) {
+            try configuration.validate()
+        }
+    }
+
+    @Test func percentilesUseNearestRank() {
+        let values = (1...100).map(Double.init)
+        #expect(Annotator.percentile(values, 0.5) == 50)
+        #expect(Annotator.percentile(values, 0.99) == 99)
+        #expect(Annotator.percentile([], 0.5) == 0)
+    }
+}

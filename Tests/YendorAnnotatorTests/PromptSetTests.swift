@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import YendorAnnotator
+
+@Suite struct PromptSetTests {
+    @Test(arguments: [Goal.score, .gold, .combat, .stairs, .custom("open every door you meet")])
+    func everyGoalVariantRendersItsDescriptionAndTheCaption(goal: Goal) {
+        let prompts = PromptSet.builtIn
+        let text = prompts.render(.classify("You kill the jackal!", goal: goal))
+        #expect(text.contains(prompts.describe(goal)))
+        #expect(text.contains("\"You kill the jackal!\""))
+        #expect(text.contains("Answer: not helpful"))
+        #expect(!text.contains("{"))
+    }
+
+    @Test func customGoalTextIsUsedVerbatim() {
+        #expect(PromptSet.builtIn.describe(.custom("open every door")) == "open every door")
+    }
+
+    @Test func rankingPromptNamesBothCaptionsInOrder() {
+        let text = PromptSet.builtIn.render(.rank("You miss.", "You kill the newt!", goal: .combat))
+        let a = text.range(of: "Caption A: \"You miss.\"")
+        let b = text.range(of: "Caption B: \"You kill the newt!\"")
+        #expect(a != nil && b != nil)
+        if let a, let b { #expect(a.lowerBound < b.lowerBound) }
+    }
+
+    @Test func builtInPromptsValidate() throws {
+        try PromptSet.builtIn.validate()
+    }
+
+    @Test func overrideFileReplacesTextAndKeepsTheRest() throws {
+        let directory = try temporaryDirectory()
+        let file = directory.appendingPathComponent("prompts.json")
+        try Data(#"{"version": "mine-2", "goals": {"gold": "hoard gold"}}"#.utf8).write(to: file)
+        let prompts = try PromptSet.load(from: file)
+        #expect(prompts.version == "mine-2")
+        #expect(prompts.describe(.gold) == "hoard gold")
+        #expect(prompts.classification == PromptSet.builtIn.classification)
+    }
+
+    @Test func overrideWithoutVersionIsRejectedNamingTheField() throws {
+        let file = try temporaryDirectory().appendingPathComponent("prompts.json")
+        try Data(#"{"classification": "{goal} {caption}"}"#.utf8).write(to: file)
+        #expect(throws: AnnotatorError.invalidConfiguration(field: "version", reason: "a prompt file must set its own version")) {
+            try PromptSet.load(from: file)
+        }
+    }
+
+    @Test func overrideMissingAPlaceholderIsRejectedNamingTheField() throws {
+        let file = try temporaryDirectory().appendingPathComponent("prompts.json")
+        try Data(#"{"version": "x", "ranking": "{goal} {first}"}"#.utf8).write(to: file)
+        #expect(throws: AnnotatorError.invalidConfiguration(field: "ranking", reason: "missing placeholder {second}")) {
+            try PromptSet.load(from: file)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+import Logging
+@testable import YendorAnnotator
+
+/// A fresh directory under the system temp directory, for store files.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-annotator-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+func temporaryStore() throws -> (LabelStore, URL) {
+    let directory = try temporaryDirectory()
+    let path = directory.appendingPathComponent("labels.sqlite").path
+    return (try LabelStore(path: path), directory)
+}
+
+let testLogger = Logger(label: "yendor.annotator.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+func captions(_ count: Int, prefix: String = "You kill the jackal") -> [LabelRequest] {
+    (0..<count).map { LabelRequest.classify("\(prefix) #\($0)!", goal: .combat) }
+}

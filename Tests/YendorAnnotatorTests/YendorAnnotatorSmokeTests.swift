@@ -1,4 +1,0 @@
-import Testing
-@testable import YendorAnnotator
-
-@Test func moduleLinks() { #expect(Bool(true)) }
