@@ -37,7 +37,10 @@ let package = Package(
             "YendorWire", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
+        .target(name: "YendorRewards", dependencies: ["YendorNN", "YendorLearner"]),
         .target(name: "YendorRollout", dependencies: [
             "Dungeon", "YendorNN", "YendorLearner", "YendorWire", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
@@ -46,7 +49,7 @@ let package = Package(
         // Roles as services, configuration, run directory, metrics.
         .target(name: "YendorRuntime", dependencies: [
             "ZeroMQ", "YendorWire", "Dungeon", "YendorNN", "YendorLearner",
-            "YendorReplay", "YendorRollout", "YendorAnnotator",
+            "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorRewards",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -66,7 +69,9 @@ let package = Package(
         .testTarget(name: "DungeonTests", dependencies: ["Dungeon"]),
         .testTarget(name: "YendorNNTests", dependencies: ["YendorNN"]),
         .testTarget(name: "YendorLearnerTests", dependencies: ["YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
-        .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
+        .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "YendorRewardsTests", dependencies: ["YendorRewards", "YendorNN", "YendorLearner"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
         .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
     ],

@@ -44,7 +44,7 @@ public struct TrainingConfiguration: Sendable {
     /// Updates between weight publications.
     public var publishInterval = 1
     /// Trajectories the learner buffers before workers are slowed down (backpressure).
-    public var replayCapacity = 16
+    public var replayCapacity = 2
 
     // transport
     public var transport = TransportConfiguration()

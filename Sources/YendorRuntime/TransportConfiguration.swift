@@ -14,7 +14,8 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// Heartbeats missed before a peer counts as gone.
     public var heartbeatMisses: Int = 5
     /// Messages queued per socket before senders wait (ZeroMQ high-water mark and Yendor's own queues).
-    public var queueCapacity: Int = 64
+    /// Small on purpose: every queued trajectory adds policy lag.
+    public var queueCapacity: Int = 2
     /// Largest message accepted, in MiB; larger frames are counted and dropped.
     public var maxMessageMiB: Int = 256
     /// First reconnect delay in milliseconds; doubles up to `reconnectMaxMilliseconds`.

@@ -1,0 +1,1 @@
+// YendorRewards: see README.md's module map.

@@ -1,0 +1,4 @@
+import Testing
+@testable import YendorRewards
+
+@Test func moduleLinks() { #expect(Bool(true)) }
