@@ -180,3 +180,18 @@ extension Int64: ConfigValue {
     public var configText: String { String(self) }
     public static var configTypeName: String { "an integer" }
 }
+
+extension Array: ConfigValue where Element == Int {
+    /// Comma-separated integers, e.g. `16,16`.
+    public init?(configText: String) {
+        let parts = configText.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")).split(separator: ",")
+        var values: [Int] = []
+        for p in parts {
+            guard let v = Int(p.trimmingCharacters(in: .whitespaces)) else { return nil }
+            values.append(v)
+        }
+        self = values
+    }
+    public var configText: String { map(String.init).joined(separator: ",") }
+    public static var configTypeName: String { "a comma-separated list of integers" }
+}

@@ -52,6 +52,14 @@ public struct TrainingConfiguration: Sendable {
     public init() {
         learner.minibatchSize = 1024
         learner.intrinsicCoefficient = 0
+        // A light network sized for a 9×9 crop (~1.3 MFLOP per forward pass): the learner keeps up
+        // with two cores of rollouts. `yendor bench train` prints its FLOPs next to every figure.
+        learner.policy.convolutionChannels = [16, 16]
+        learner.policy.glyphFeatures = 128
+        learner.policy.blstatsFeatures = 32
+        learner.policy.captionFeatures = 32
+        learner.policy.coreWidth = 128
+        learner.policy.coreLayers = 2
     }
 
     /// The observation layout rollouts produce.
@@ -153,6 +161,8 @@ public struct TrainingConfiguration: Sendable {
         t.add("model.core_width", \.learner.policy.coreWidth, "core MLP width")
         t.add("model.core_layers", \.learner.policy.coreLayers, "core MLP layers")
         t.add("model.glyph_embedding", \.learner.policy.glyphEmbeddingDimension, "glyph embedding size")
+        t.add("model.conv_channels", \.learner.policy.convolutionChannels, "channels of each 3x3 conv over the crop")
+        t.add("model.blstats_features", \.learner.policy.blstatsFeatures, "blstats encoder output size")
         t.add("model.glyph_features", \.learner.policy.glyphFeatures, "crop encoder output size")
         t.add("model.caption_buckets", \.learner.policy.captionBuckets, "hashed caption vocabulary")
         t.add("model.caption_features", \.learner.policy.captionFeatures, "caption encoder output size")

@@ -129,6 +129,7 @@ public final class WorkerService: Service, Sendable {
                     throw Refused(reason: "weights are for model [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
                 }
                 let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values(as: Float.self) ?? []) }
+                if !(await batcher.hasWeights) { logger.info("received weights, policy version \(update.version)") }
                 await batcher.update(version: Int64(update.version), tensors: tensors)
             case .goodbye(let g) where g.id == workerID:
                 throw Refused(reason: g.reason)

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct Yendor: AsyncParsableCommand {
@@ -20,4 +23,24 @@ struct Yendor: AsyncParsableCommand {
             PeerCommand.self,
         ]
     )
+
+    /// Parses and runs the subcommand after making sure shutdown signals can reach us: a parent may
+    /// have started us with them blocked (Foundation's `Process` on Linux does), and every role must
+    /// stop gracefully on SIGINT/SIGTERM however it was launched.
+    static func main() async {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -61,6 +61,20 @@ public final class ChildProcess: @unchecked Sendable {
         return nil
     }
 
+    /// Waits until stderr (where roles log) contains `text`; false on timeout or exit.
+    public func waitForStandardError(containing text: String, timeout: Double = 60) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if standardError.contains(text) { return true }
+            if !process.isRunning {
+                try? await Task.sleep(for: .milliseconds(100))
+                return standardError.contains(text)
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     /// Waits for exit; returns the status, or nil if it is still running after `timeout` seconds.
     public func waitForExit(timeout: Double = 60) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)

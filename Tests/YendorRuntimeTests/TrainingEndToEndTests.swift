@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import YendorTestSupport
+@testable import YendorRuntime
+
+/// Whole runs with real `yendor` processes over real sockets. A tiny network and short rollouts
+/// keep them fast in a debug build.
+@Suite("Training end to end", .serialized)
+struct TrainingEndToEndTests {
+    static let tinyConfiguration = """
+        env:
+          task: staircase
+          envs: 4
+          actors: 1
+          rollout_length: 16
+        learner:
+          batch_size: 64
+          minibatch_size: 64
+        model:
+          core_width: 16
+          core_layers: 1
+          conv_channels: 4
+          glyph_embedding: 4
+          glyph_features: 16
+          blstats_features: 8
+          caption_buckets: 64
+          caption_features: 8
+        run:
+          log_interval: 0.5
+          checkpoint_interval: 1
+        transport:
+          heartbeat_interval: 0.2
+        """
+
+    /// A fresh directory with the tiny configuration and tcp endpoints on free ports.
+    static func scratch(_ name: String) throws -> (dir: URL, config: String, endpoints: [String]) {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("tiny.yaml").path
+        try tinyConfiguration.write(toFile: config, atomically: true, encoding: .utf8)
+        let endpoints = ["--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
+                         "--set", "transport.weights=tcp://127.0.0.1:\(ChildProcess.freePort())"]
+        return (dir, config, endpoints)
+    }
+
+    static func envSteps(_ run: URL) -> Double {
+        (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0
+    }
+
+    /// Polls the metrics file until env steps exceed `threshold`.
+    static func waitForSteps(_ run: URL, above threshold: Double, timeout: Double = 90) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if envSteps(run) > threshold { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
+
+    @Test func inProcessTrainingReachesItsBudgetAndRecordsTheRun() async throws {
+        let (dir, config, _) = try Self.scratch("inprocess")
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "1500", "--run-dir", run.path])
+        let status = await train.waitForExit(timeout: 240)
+        #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
+        let metrics = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))
+        #expect((metrics.last?["env_steps"] ?? 0) >= 1500)
+        #expect(metrics.contains { ($0["learner/updates"] ?? 0) >= 1 })
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path))
+        let resolved = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
+        #expect(resolved.contains("rollout_length: 16"))
+    }
+
+    @Test func learnerKeepsTrainingWhenWorkersDieJoinAndTheLearnerRestarts() async throws {
+        let (dir, config, endpoints) = try Self.scratch("cluster")
+        let run = dir.appendingPathComponent("run").path
+        let learnerArgs = ["learner", "--config", config, "--steps", "10000000", "--run-dir", run] + endpoints
+        var learner = try ChildProcess(yendor: learnerArgs)
+        func worker(_ id: String) throws -> ChildProcess {
+            try ChildProcess(yendor: ["worker", "--config", config, "--id", id] + endpoints)
+        }
+        let a = try worker("worker-a"), b = try worker("worker-b")
+        defer { a.kill(); b.kill(); learner.kill() }
+        #expect(await learner.waitForStandardError(containing: "worker worker-a joined"), "\(learner.standardError.suffix(1500))")
+        #expect(await learner.waitForStandardError(containing: "worker worker-b joined"))
+        #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: 500))
+
+        // A worker dies without a word: the learner notices, and training goes on with the other.
+        a.kill()
+        #expect(await learner.waitForStandardError(containing: "worker worker-a timed out"))
+        let afterKill = Self.envSteps(URL(fileURLWithPath: run))
+        #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: afterKill + 300))
+        #expect(b.isRunning)
+
+        // A replacement joins late and gets the current weights.
+        let c = try worker("worker-c")
+        defer { c.kill() }
+        #expect(await learner.waitForStandardError(containing: "worker worker-c joined"))
+        #expect(await c.waitForStandardError(containing: "received weights, policy version"))
+
+        // The learner stops gracefully, writing a checkpoint, and a new learner resumes from it.
+        learner.signal(SIGTERM)
+        #expect(await learner.waitForExit(timeout: 60) == 0, "learner: \(learner.standardError.suffix(1500))")
+        let checkpoint = try JSONDecoder().decode(Checkpoints.State.self, from: Data(contentsOf:
+            URL(fileURLWithPath: run).appendingPathComponent("checkpoints").appendingPathComponent(
+                String(decoding: try Data(contentsOf: URL(fileURLWithPath: run).appendingPathComponent("checkpoints/latest")), as: UTF8.self))
+            .appendingPathComponent("state.json")))
+        #expect(checkpoint.envSteps > 0 && checkpoint.updates > 0)
+        #expect(b.isRunning && c.isRunning, "workers wait for the learner to return")
+        learner = try ChildProcess(yendor: learnerArgs)
+        #expect(await learner.waitForStandardError(containing: "resumed from ckpt-\(checkpoint.envSteps) at \(checkpoint.envSteps) env steps"),
+                "\(learner.standardError.suffix(1500))")
+        #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: Double(checkpoint.envSteps) + 300),
+                "training continues past the checkpoint with the reconnected workers")
+        let metrics = try MetricsLog.read(url: URL(fileURLWithPath: run).appendingPathComponent("metrics.jsonl"))
+        let updatesAfterRestart = metrics.last?["learner/updates"] ?? 0
+        #expect(updatesAfterRestart > Double(checkpoint.updates), "update counter continues from the checkpoint")
+        learner.signal(SIGTERM)
+        #expect(await learner.waitForExit(timeout: 60) == 0)
+    }
+
+    @Test func aWorkerWithAnotherObservationLayoutIsRefusedWithAClearError() async throws {
+        let (dir, config, endpoints) = try Self.scratch("layout")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path] + endpoints)
+        defer { learner.kill() }
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "odd-one", "--set", "env.crop_size=7"] + endpoints)
+        defer { worker.kill() }
+        let status = await worker.waitForExit(timeout: 60)
+        #expect(status == 3)
+        #expect(worker.standardError.contains("refused"))
+        #expect(worker.standardError.contains("observation layout mismatch"))
+        #expect(worker.standardError.contains("crop=7") && worker.standardError.contains("crop=9"))
+        #expect(learner.standardError.contains("refusing worker odd-one"))
+    }
+
+    @Test func badConfigurationIsRejectedBeforeAnythingStarts() async throws {
+        let p = try ChildProcess(yendor: ["train", "--set", "env.envs=0"])
+        #expect(await p.waitForExit(timeout: 30) != 0)
+        #expect(p.standardError.contains("env.envs") && p.standardError.contains("must be at least 1"))
+    }
+}

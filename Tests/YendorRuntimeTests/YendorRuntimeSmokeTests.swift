@@ -1,4 +1,0 @@
-import Testing
-@testable import YendorRuntime
-
-@Test func moduleLinks() { #expect(Bool(true)) }
