@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import YendorLearner
+import YendorReplay
 import YendorRollout
 import YendorWire
 import ZeroMQ
@@ -46,7 +47,13 @@ public final class LearnerService: Service, Sendable {
             try s.bind(t.weights)
         }
         logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)"])
-        let buffer = AsyncBoundedQueue<TrajectoryBatch>(capacity: c.replayCapacity)
+        var replayBuffer = try ReplayBuffer(configuration: c.replayConfiguration)
+        let replayFile = runDirectory.checkpoints.appendingPathComponent("replay.ckpt")
+        if c.replayCheckpoint, FileManager.default.fileExists(atPath: replayFile.path) {
+            replayBuffer = try ReplayBuffer.read(from: replayFile, configuration: c.replayConfiguration)
+            logger.info("replay buffer restored with \(replayBuffer.count) trajectories")
+        }
+        let buffer = ReplayStore(buffer: replayBuffer)
         let metrics = try MetricsLog(url: runDirectory.metrics)
 
         var reason = "shutdown"
@@ -57,12 +64,14 @@ public final class LearnerService: Service, Sendable {
                     group.addTask { try await self.trainLoop(buffer: buffer, pub: pub, status: status) }
                     group.addTask { await self.heartbeatLoop(pub: pub, status: status) }
                     group.addTask { await self.reportLoop(status: status, metrics: metrics, buffer: buffer) }
-                    // The train loop ends the role: budget reached, shutdown, or an error.
+                    // The train loop ends the role: budget reached, shutdown, or an error. Closing the
+                    // store wakes a receive loop waiting to insert; cancelling stops the others.
+                    defer { group.cancelAll() }
                     try await group.next()
-                    group.cancelAll()
+                    await buffer.close()
                 }
             } onGracefulShutdown: {
-                buffer.close()
+                Task { await buffer.close() }
             }
             if await status.envSteps >= c.totalSteps { reason = "finished" }
         } catch {
@@ -89,7 +98,7 @@ public final class LearnerService: Service, Sendable {
 
     // MARK: Receive
 
-    private func receiveLoop(pull: AsyncSocket, pub: AsyncSocket, buffer: AsyncBoundedQueue<TrajectoryBatch>,
+    private func receiveLoop(pull: AsyncSocket, pub: AsyncSocket, buffer: ReplayStore,
                              status: LearnerStatus) async {
         let limits = WireLimits(maxMessageBytes: configuration.transport.maxMessageMiB << 20)
         let layout = configuration.policyLayout
@@ -127,7 +136,12 @@ public final class LearnerService: Service, Sendable {
                 await status.received(batch, now: now)
                 // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
                 // makes workers wait too (backpressure, nothing dropped).
-                if !(await buffer.send(batch)) { return }
+                do {
+                    if !(try await buffer.insert(batch)) { return }
+                } catch {
+                    logger.error("\(error)")
+                    await status.drop("replay")
+                }
             default:
                 await status.drop("unexpected \(message.kind)")
             }
@@ -162,7 +176,7 @@ public final class LearnerService: Service, Sendable {
 
     // MARK: Train
 
-    private func trainLoop(buffer: AsyncBoundedQueue<TrajectoryBatch>, pub: AsyncSocket, status: LearnerStatus) async throws {
+    private func trainLoop(buffer: ReplayStore, pub: AsyncSocket, status: LearnerStatus) async throws {
         let c = configuration
         let learner = try APPOLearner(configuration: c.resolvedLearner, logger: logger)
         let checkpoints = Checkpoints(directory: runDirectory.checkpoints)
@@ -182,11 +196,12 @@ public final class LearnerService: Service, Sendable {
                                           updates: await status.updates, policyVersion: learner.policyVersion,
                                           modelSignature: c.modelSignature)
             try checkpoints.save(learner: learner, state: state)
+            if c.replayCheckpoint { try await buffer.write(to: runDirectory.checkpoints.appendingPathComponent("replay.ckpt")) }
             lastCheckpoint = Clock.now
         }
         while await status.envSteps < c.totalSteps {
-            guard let batch = await buffer.receive() else { break }
-            pending.append(batch)
+            guard let items = await buffer.sample(count: 1) else { break }
+            pending.append(contentsOf: items.map(\.batch))
             let samples = pending.reduce(0) { $0 + $1.steps * $1.envs }
             guard samples >= c.batchSize else { continue }
             let rollout = try RolloutBatchAssembler.assemble(pending, layout: c.policyLayout)
@@ -226,7 +241,7 @@ public final class LearnerService: Service, Sendable {
         }
     }
 
-    private func reportLoop(status: LearnerStatus, metrics: MetricsLog, buffer: AsyncBoundedQueue<TrajectoryBatch>) async {
+    private func reportLoop(status: LearnerStatus, metrics: MetricsLog, buffer: ReplayStore) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(configuration.logInterval))
             if Task.isCancelled { return }
@@ -236,7 +251,7 @@ public final class LearnerService: Service, Sendable {
 
     private let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
 
-    private func writeMetrics(status: LearnerStatus, metrics: MetricsLog, buffer: AsyncBoundedQueue<TrajectoryBatch>, interval: Double) async {
+    private func writeMetrics(status: LearnerStatus, metrics: MetricsLog, buffer: ReplayStore, interval: Double) async {
         let now = Clock.now
         let steps = await status.envSteps
         let (lastTime, lastSteps) = lastReport.withLock { $0 }
@@ -246,18 +261,23 @@ public final class LearnerService: Service, Sendable {
         let lag = await status.takeMeanLag()
         let workers = await status.membership.count
         let dropped = await status.dropped.values.reduce(0, +)
-        let values: [(String, Double)] = [
+        let episodes = Double(await status.episodes), meanReturn = await status.meanReturn
+        let successRate = await status.successRate, updates = Double(await status.updates)
+        let version = Double(await status.policyVersion), droppedLag = Double(await status.samplesDroppedForLag)
+        var values: [(String, Double)] = [
             ("time", now), ("env_steps", Double(steps)), ("rollout/sps", sps),
-            ("rollout/episodes", Double(await status.episodes)), ("rollout/mean_return", await status.meanReturn),
-            ("rollout/success_rate", await status.successRate), ("learner/updates", Double(await status.updates)),
-            ("learner/policy_version", Double(await status.policyVersion)), ("learner/policy_lag", lag),
+            ("rollout/episodes", episodes), ("rollout/mean_return", meanReturn),
+            ("rollout/success_rate", successRate), ("learner/updates", updates),
+            ("learner/policy_version", version), ("learner/policy_lag", lag),
+        ]
+        values += [
             ("learner/loss/policy", Double(s.policyLoss)), ("learner/loss/value", Double(s.valueLoss)),
             ("learner/entropy", Double(s.entropy)), ("learner/grad_norm", Double(s.gradientNorm)),
             ("learner/clip_fraction", Double(s.clipFraction)), ("learner/learning_rate", Double(s.learningRate)),
-            ("learner/mean_reward", Double(s.meanReward)), ("learner/samples_dropped_lag", Double(await status.samplesDroppedForLag)),
-            ("replay/queue_depth", Double(buffer.count)), ("transport/frames_dropped", Double(dropped)),
-            ("membership/workers", Double(workers)),
+            ("learner/mean_reward", Double(s.meanReward)), ("learner/samples_dropped_lag", droppedLag),
+            ("transport/frames_dropped", Double(dropped)), ("membership/workers", Double(workers)),
         ]
+        for m in (await buffer.statistics).metrics { values.append((m.name, m.value)) }
         metrics.write(values)
         progress.show(.init(steps: steps, budget: configuration.totalSteps, sps: sps, episodes: await status.episodes,
                             meanReturn: await status.meanReturn, successRate: await status.successRate,

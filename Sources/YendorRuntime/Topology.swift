@@ -28,18 +28,22 @@ public enum Topology {
         return (group(services: [learner], then: [], logger: logger), learner)
     }
 
-    /// One worker process connected to a learner.
+    /// One worker process connected to a learner (and, when `replayHost` is given, sending its
+    /// trajectories to a standalone replay role instead).
     public static func worker(configuration: TrainingConfiguration, workerID: String, learnerHost: String,
-                              context: Context, logger: Logger) -> ServiceGroup {
+                              replayHost: String? = nil, context: Context, logger: Logger) -> ServiceGroup {
         let t = configuration.transport
-        let worker = WorkerService(configuration: configuration, workerID: workerID,
-                                   trajectories: TransportConfiguration.connectAddress(t.trajectories, host: learnerHost),
+        let trajectories = replayHost.map { TransportConfiguration.connectAddress(t.replay, host: $0) }
+            ?? TransportConfiguration.connectAddress(t.trajectories, host: learnerHost)
+        let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories,
                                    weights: TransportConfiguration.connectAddress(t.weights, host: learnerHost),
                                    context: context, logger: logger.with(role: "worker"))
-        return ServiceGroup(configuration: .init(
-            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
-                             failureTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+        return single(worker, logger: logger)
+    }
+
+    /// A group of one service that ends the process when it returns.
+    public static func single(_ service: any Service, logger: Logger) -> ServiceGroup {
+        group(services: [service], then: [], logger: logger)
     }
 
     /// `leaders` end the group when they return (the learner at its budget); `followers` are

@@ -1,6 +1,7 @@
 import Dungeon
 import Foundation
 import YendorLearner
+import YendorReplay
 
 /// Everything a training run needs, with defaults that learn `staircase` on a laptop CPU in minutes.
 /// Every field has a dotted key (see `TrainingConfiguration.table`) usable in a YAML file and in
@@ -43,8 +44,20 @@ public struct TrainingConfiguration: Sendable {
     public var batchSize = 2048
     /// Updates between weight publications.
     public var publishInterval = 1
-    /// Trajectories the learner buffers before workers are slowed down (backpressure).
+    /// Trajectories the replay buffer holds before inserts wait (backpressure) or evict.
     public var replayCapacity = 2
+    /// When full: `block` (wait; nothing is lost) or `drop-oldest` (evict and count).
+    public var replayFullPolicy = "block"
+    /// `fifo` (APPO: each trajectory used once), `uniform`, or `prioritized`.
+    public var replaySampler = "fifo"
+    /// Times an item may be sampled before removal (fifo: 1).
+    public var replayMaxTimesSampled = 1
+    /// Samples per insert the rate limiter aims for (0 = no limit), as in Reverb.
+    public var replaySamplesPerInsert = 0.0
+    /// Prioritised replay exponents α and β.
+    public var replayAlpha = 0.6, replayBeta = 0.4
+    /// Save the buffer's contents with every checkpoint and restore them on resume.
+    public var replayCheckpoint = true
 
     // transport
     public var transport = TransportConfiguration()
@@ -95,6 +108,21 @@ public struct TrainingConfiguration: Sendable {
             + "buckets=\(p.captionBuckets) caption=\(p.captionFeatures) blstats=\(p.blstatsFeatures) glyphf=\(p.glyphFeatures)"
     }
 
+    /// The replay buffer's configuration from the `replay.*` fields.
+    public var replayConfiguration: ReplayBuffer.Configuration {
+        let sampler: ReplayBuffer.Sampler
+        switch replaySampler {
+        case "uniform": sampler = .uniform
+        case "prioritized": sampler = .prioritized(alpha: replayAlpha, beta: replayBeta)
+        default: sampler = .fifo
+        }
+        let limiter = replaySamplesPerInsert > 0
+            ? RateLimiter(samplesPerInsert: replaySamplesPerInsert, errorBuffer: max(1, replaySamplesPerInsert) * 2, minSizeToSample: 1)
+            : .unlimited
+        return ReplayBuffer.Configuration(capacity: replayCapacity, fullPolicy: ReplayBuffer.FullPolicy(rawValue: replayFullPolicy) ?? .block,
+                                          sampler: sampler, maxTimesSampled: replayMaxTimesSampled, rateLimiter: limiter, seed: seed)
+    }
+
     /// Checks every field up front, naming the first bad one.
     public func validate() throws {
         func check(_ ok: Bool, _ key: String, _ problem: String) throws {
@@ -112,7 +140,12 @@ public struct TrainingConfiguration: Sendable {
         try check(checkpointInterval > 0, "run.checkpoint_interval", "must be positive")
         try check(batchSize >= rolloutLength, "learner.batch_size", "must be at least env.rollout_length (\(rolloutLength))")
         try check(publishInterval >= 1, "learner.publish_interval", "must be at least 1")
+        try check(["fifo", "uniform", "prioritized"].contains(replaySampler), "replay.sampler", "must be fifo, uniform or prioritized")
+        try check(ReplayBuffer.FullPolicy(rawValue: replayFullPolicy) != nil, "replay.full_policy", "must be block or drop-oldest")
         try check(replayCapacity >= 1, "replay.capacity", "must be at least 1")
+        do { try replayConfiguration.validate() } catch {
+            throw ConfigurationError(field: "replay", problem: "\(error)")
+        }
         do { try resolvedLearner.validate() } catch {
             throw ConfigurationError(field: "learner", problem: "\(error)")
         }
@@ -166,9 +199,17 @@ public struct TrainingConfiguration: Sendable {
         t.add("model.glyph_features", \.learner.policy.glyphFeatures, "crop encoder output size")
         t.add("model.caption_buckets", \.learner.policy.captionBuckets, "hashed caption vocabulary")
         t.add("model.caption_features", \.learner.policy.captionFeatures, "caption encoder output size")
-        t.add("replay.capacity", \.replayCapacity, "trajectories buffered by the learner")
+        t.add("replay.capacity", \.replayCapacity, "trajectories buffered")
+        t.add("replay.full_policy", \.replayFullPolicy, "block or drop-oldest")
+        t.add("replay.sampler", \.replaySampler, "fifo, uniform or prioritized")
+        t.add("replay.max_times_sampled", \.replayMaxTimesSampled, "samples of one item before removal")
+        t.add("replay.samples_per_insert", \.replaySamplesPerInsert, "rate limiter target (0 = off)")
+        t.add("replay.alpha", \.replayAlpha, "prioritised replay alpha")
+        t.add("replay.beta", \.replayBeta, "prioritised replay beta")
+        t.add("replay.checkpoint", \.replayCheckpoint, "checkpoint the buffer contents")
         t.add("transport.trajectories", \.transport.trajectories, "learner PULL endpoint")
         t.add("transport.weights", \.transport.weights, "learner PUB endpoint")
+        t.add("transport.replay", \.transport.replay, "standalone replay PULL endpoint")
         t.add("transport.annotator_requests", \.transport.annotatorRequests, "annotator ROUTER endpoint")
         t.add("transport.annotator_labels", \.transport.annotatorLabels, "annotator PUB endpoint")
         t.add("transport.heartbeat_interval", \.transport.heartbeatInterval, "seconds between heartbeats")

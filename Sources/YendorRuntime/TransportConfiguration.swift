@@ -5,6 +5,8 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var trajectories: String = "tcp://0.0.0.0:5555"
     /// Learner's PUB socket for weights, learner heartbeats and refusals.
     public var weights: String = "tcp://0.0.0.0:5556"
+    /// Standalone replay role's PULL socket (`yendor replay`); workers send there instead of the learner.
+    public var replay: String = "tcp://0.0.0.0:5559"
     /// Annotator's ROUTER socket for requests.
     public var annotatorRequests: String = "tcp://0.0.0.0:5557"
     /// Annotator's PUB socket for labels as they arrive.
@@ -47,7 +49,7 @@ public struct TransportConfiguration: Sendable, Equatable {
     }
 
     public func validate() throws {
-        for (name, endpoint) in [("transport.trajectories", trajectories), ("transport.weights", weights),
+        for (name, endpoint) in [("transport.trajectories", trajectories), ("transport.weights", weights), ("transport.replay", replay),
                                  ("transport.annotator_requests", annotatorRequests), ("transport.annotator_labels", annotatorLabels)] {
             let ok = ["tcp://", "ipc://", "inproc://"].contains { endpoint.hasPrefix($0) }
             if !ok { throw ConfigurationError(field: name, problem: "'\(endpoint)' must start with tcp://, ipc:// or inproc://") }

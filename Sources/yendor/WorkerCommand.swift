@@ -15,6 +15,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Learner host (its configured ports are used); ignored for ipc:// and inproc:// endpoints.")
     var learner: String = "127.0.0.1"
 
+    @Option(help: "Send trajectories to a standalone replay role on this host instead of the learner.")
+    var replay: String?
+
     @Option(help: "Worker id (default: worker-HOSTNAME-PID).")
     var id: String?
 
@@ -25,7 +28,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let workerID = id ?? "worker-\(ProcessInfo.processInfo.hostName)-\(getpid())"
             let context = try Context()
             defer { context.terminate() }
-            let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, context: context, logger: logger)
+            let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay, context: context, logger: logger)
             try await group.run()
         }
     }

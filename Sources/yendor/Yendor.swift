@@ -16,6 +16,7 @@ struct Yendor: AsyncParsableCommand {
             TrainCommand.self,
             LearnerCommand.self,
             WorkerCommand.self,
+            ReplayCommand.self,
             ConfigCommand.self,
             PlayCommand.self,
             BenchCommand.self,

@@ -133,6 +133,22 @@ struct TrainingEndToEndTests {
         #expect(learner.standardError.contains("refusing worker odd-one"))
     }
 
+    @Test func aStandaloneReplayRoleFeedsTheLearnerAndSavesItsContents() async throws {
+        let (dir, config, endpoints) = try Self.scratch("replay")
+        let replayEndpoint = ["--set", "transport.replay=tcp://127.0.0.1:\(ChildProcess.freePort())"]
+        let run = dir.appendingPathComponent("run")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", run.path] + endpoints)
+        let replay = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", dir.appendingPathComponent("replay").path,
+                                               "--set", "replay.capacity=8"] + endpoints + replayEndpoint)
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "via-replay", "--replay", "127.0.0.1"] + endpoints + replayEndpoint)
+        defer { learner.kill(); replay.kill(); worker.kill() }
+        #expect(await learner.waitForStandardError(containing: "worker via-replay joined"), "Hello passes through the replay role")
+        #expect(await Self.waitForSteps(run, above: 300), "\(replay.standardError.suffix(1000))")
+        replay.signal(SIGTERM)
+        #expect(await replay.waitForExit(timeout: 30) == 0)
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("replay/replay.ckpt").path))
+    }
+
     @Test func badConfigurationIsRejectedBeforeAnythingStarts() async throws {
         let p = try ChildProcess(yendor: ["train", "--set", "env.envs=0"])
         #expect(await p.waitForExit(timeout: 30) != 0)

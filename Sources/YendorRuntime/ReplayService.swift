@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import YendorReplay
+import YendorWire
+import ZeroMQ
+
+/// The replay buffer as its own role (`yendor replay`), for off-policy reuse or to take buffering
+/// off the learner's node. Workers PUSH to it; it forwards membership messages unchanged and
+/// samples trajectories to the learner's PULL socket according to the sampler and rate limiter.
+/// Its contents are written to the run directory on shutdown and restored on start.
+public final class ReplayService: Service, Sendable {
+    let configuration: TrainingConfiguration
+    let learnerTrajectories: String
+    let context: Context
+    let runDirectory: RunDirectory
+    let logger: Logger
+
+    public init(configuration: TrainingConfiguration, learnerTrajectories: String, context: Context,
+                runDirectory: RunDirectory, logger: Logger) {
+        self.configuration = configuration
+        self.learnerTrajectories = learnerTrajectories
+        self.context = context
+        self.runDirectory = runDirectory
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let c = configuration, t = c.transport
+        let file = runDirectory.root.appendingPathComponent("replay.ckpt")
+        var initial = try ReplayBuffer(configuration: c.replayConfiguration)
+        if FileManager.default.fileExists(atPath: file.path) {
+            initial = try ReplayBuffer.read(from: file, configuration: c.replayConfiguration)
+            logger.info("replay buffer restored with \(initial.count) trajectories from \(file.path)")
+        }
+        let store = ReplayStore(buffer: initial)
+        let pull = try await AsyncSocket(context: context, type: .pull, name: "replay.in", inboxCapacity: t.queueCapacity) { s in
+            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)])
+            try s.bind(t.replay)
+        }
+        let push = try await AsyncSocket(context: context, type: .push, name: "replay.out", outboxCapacity: t.queueCapacity) { [learnerTrajectories] s in
+            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0),
+                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)])
+            try s.connect(learnerTrajectories)
+        }
+        logger.info("replay listening on \(t.replay), sampling to \(learnerTrajectories)")
+        let limits = WireLimits(maxMessageBytes: t.maxMessageMiB << 20)
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while let parts = await pull.receive(), let frame = parts.last {
+                        let kind = try? frame.withUnsafeBytes { try Envelope.kind(of: $0, limits: limits) }
+                        if kind == .trajectoryBatch,
+                           let batch = try? frame.withUnsafeBytes({ try TrajectoryBatch.decode($0, limits: limits) }) {
+                            do { if !(try await store.insert(batch)) { return } } catch { self.logger.error("\(error)") }
+                        } else if kind != nil {
+                            try? await push.send(frame.bytes)  // Hello, heartbeats, stats: straight through
+                        } else {
+                            self.logger.warning("dropped a malformed frame")
+                        }
+                    }
+                }
+                group.addTask {
+                    while let items = await store.sample(count: 1) {
+                        for item in items { try? await push.send(item.batch.encoded()) }
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            Task { await store.close() }
+        }
+        await store.close()
+        do {
+            try await store.write(to: file)
+            logger.info("replay buffer saved to \(file.path)")
+        } catch {
+            logger.error("could not save the replay buffer: \(error)")
+        }
+        await pull.close()
+        await push.close()
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import YendorReplay
+import YendorWire
+
+/// The replay buffer as an awaitable store shared by a role's loops. Inserts wait while the buffer
+/// refuses (full with the `block` policy, or held back by the samples-per-insert rate limiter);
+/// samples wait until the limiter allows them. That waiting is the backpressure that reaches the
+/// sockets and, through ZeroMQ's high-water marks, the workers.
+actor ReplayStore {
+    private var buffer: ReplayBuffer
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private(set) var closed = false
+
+    init(buffer: ReplayBuffer) { self.buffer = buffer }
+
+    var count: Int { buffer.count }
+    var statistics: ReplayStatistics { buffer.statistics }
+
+    /// Inserts, waiting while refused. False once the store is closed (the batch was not kept).
+    func insert(_ batch: TrajectoryBatch) async throws -> Bool {
+        while !closed && !Task.isCancelled {
+            switch try buffer.insert(batch) {
+            case .inserted, .insertedAfterEvicting:
+                wakeAll()
+                return true
+            case .refused(.largerThanCapacity):
+                throw ConfigurationError(field: "replay.capacity", problem: "a trajectory of \(batch.steps * batch.envs) steps is larger than the buffer")
+            case .refused:
+                await waitForChange()
+            }
+        }
+        return false
+    }
+
+    /// Samples `count` items, waiting until the buffer and rate limiter allow it; nil once closed.
+    func sample(count: Int) async -> [SampledItem]? {
+        while !closed && !Task.isCancelled {
+            if buffer.canSample(count: count) {
+                let items = buffer.sample(count: count)
+                if !items.isEmpty {
+                    wakeAll()
+                    return items
+                }
+            }
+            await waitForChange()
+        }
+        return nil
+    }
+
+    /// Wakes every waiter; they return nil/false. Buffered items stay (for the checkpoint).
+    func close() {
+        closed = true
+        wakeAll()
+    }
+
+    func write(to url: URL) throws { try buffer.write(to: url) }
+
+    /// Suspends until the next insert, sample or close. A cancelled task is woken at once.
+    private func waitForChange() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled { continuation.resume() } else { waiters.append(continuation) }
+            }
+        } onCancel: {
+            Task { await self.wakeAll() }
+        }
+    }
+
+    private func wakeAll() {
+        let w = waiters
+        waiters.removeAll()
+        for c in w { c.resume() }
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Dungeon
+import Foundation
+import YendorLearner
+import YendorNN
+import YendorRuntime
+
+/// End-to-end training throughput for the in-process and multi-process topologies, next to the bare
+/// env loop and the bare inference loop measured in the same run, so the framework's overhead shows
+/// as a ratio. The network's FLOPs per sample are printed next to every figure.
+struct BenchTrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "End-to-end env steps/s vs the bare env loop and the bare inference loop.")
+
+    @OptionGroup var options: RunOptions
+
+    @Option(help: "Env steps per end-to-end run.")
+    var benchSteps: UInt64 = 600_000
+
+    @Option(help: "Worker processes for the multi-process row.")
+    var workers: Int = 2
+
+    func run() async throws {
+        try await reportingErrors {
+            let c = try options.resolve(defaultRunDir: "runs/bench")
+            let policy = try PolicyNetwork(configuration: c.resolvedLearner.policy)
+            let flops = 2 * policy.multiplyAddsPerSample
+            print("task \(c.task); network \(policy.parameters.reduce(0) { $0 + $1.count }) parameters, "
+                  + String(format: "%.2f MFLOP per sample forward (~%.2f forward+backward)", Double(flops) / 1e6, 3 * Double(flops) / 1e6))
+            let envs = c.actors * c.envsPerActor
+            let bareEnv = try bareEnvLoop(c, envs: envs)
+            let bareInference = try bareInferenceLoop(c, policy: policy)
+            print(String(format: "bare env loop (%d envs, random actions, 1 core): %.0f steps/s", envs, bareEnv))
+            print(String(format: "bare inference loop (batch %d, 1 core):          %.0f samples/s", c.envsPerActor, bareInference))
+            let inProcess = try runTraining(extra: [])
+            print(String(format: "end-to-end in-process (learner + %d actors):       %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
+                         c.actors, inProcess, inProcess / bareEnv, inProcess / bareInference))
+            let multi = try runTraining(extra: ["--workers", "\(workers)"])
+            print(String(format: "end-to-end %d worker processes over ipc:             %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
+                         workers, multi, multi / bareEnv, multi / bareInference))
+            print(String(format: "vs Sample Factory 2.1.1 APPO on NetHack on this machine (930 env steps/s): %.1fx in-process, %.1fx multi-process",
+                         inProcess / 930, multi / 930))
+        }
+    }
+
+    private func bareEnvLoop(_ c: TrainingConfiguration, envs: Int) throws -> Double {
+        let env = try VectorEnv(task: c.task, count: envs, seed: 1, configuration: .init(layout: c.envLayout, writeFullMap: false))
+        var rng = SplitMix64(seed: 3)
+        var actions = [Int32](repeating: 0, count: envs)
+        let start = Date()
+        var steps = 0
+        while Date().timeIntervalSince(start) < 3 {
+            for i in 0..<envs { actions[i] = Int32(rng.below(Action.count)) }
+            try env.step(actions: actions)
+            steps += envs
+        }
+        return Double(steps) / Date().timeIntervalSince(start)
+    }
+
+    private func bareInferenceLoop(_ c: TrainingConfiguration, policy: PolicyNetwork) throws -> Double {
+        let env = try VectorEnv(task: c.task, count: c.envsPerActor, seed: 1, configuration: .init(layout: c.envLayout, writeFullMap: false))
+        var batch = ObservationBatch(count: c.envsPerActor, layout: c.policyLayout)
+        batch.glyphs = Array(env.crop)
+        batch.blstats = Array(env.blstats)
+        var output = PolicyOutput()
+        var rng = SeededGenerator(seed: 1)
+        let start = Date()
+        var samples = 0
+        while Date().timeIntervalSince(start) < 3 {
+            try policy.act(batch, into: &output, using: &rng)
+            samples += c.envsPerActor
+        }
+        return Double(samples) / Date().timeIntervalSince(start)
+    }
+
+    /// Runs `yendor train` in a child process and returns env steps/s over the steady part of the run
+    /// (from the first metrics record with progress to the last).
+    private func runTraining(extra: [String]) throws -> Double {
+        let dir = NSTemporaryDirectory() + "yendor-bench-train-\(getpid())-\(UUID().uuidString.prefix(6))"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var args = ["train", "--steps", "\(benchSteps)", "--run-dir", dir, "--set", "run.log_interval=2", "--log-level", "warning"]
+        if let config = options.config { args += ["--config", config] }
+        for o in options.overrides { args += ["--set", o] }
+        if let t = options.task { args += ["--task", t] }
+        if let e = options.envs { args += ["--envs", "\(e)"] }
+        if let a = options.actors { args += ["--actors", "\(a)"] }
+        p.arguments = args + extra
+        try p.run()
+        p.waitUntilExit()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let records = try MetricsLog.read(url: URL(fileURLWithPath: dir).appendingPathComponent("metrics.jsonl"))
+            .filter { ($0["env_steps"] ?? 0) > 0 }
+        guard let first = records.first, let last = records.last, let t0 = first["time"], let t1 = last["time"], t1 > t0 else {
+            throw ValidationError("the training run produced no metrics (exit \(p.terminationStatus))")
+        }
+        return (last["env_steps"]! - first["env_steps"]!) / (t1 - t0)
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import YendorRuntime
+import ZeroMQ
+
+/// `yendor replay`: the replay buffer as its own role between workers and the learner.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Run the replay buffer as its own role (workers: yendor worker --replay HOST).",
+        discussion: "Example: yendor replay --learner 10.0.0.5 --set replay.sampler=uniform --set replay.samples_per_insert=4")
+
+    @OptionGroup var options: RunOptions
+
+    @Option(help: "Learner host whose trajectory endpoint receives the samples.")
+    var learner: String = "127.0.0.1"
+
+    func run() async throws {
+        try await reportingErrors {
+            let c = try options.resolve(defaultRunDir: "runs/replay")
+            let logger = try options.makeLogger(label: "yendor")
+            let runDirectory = try RunDirectory(path: c.runDirectory)
+            let context = try Context()
+            defer { context.terminate() }
+            let service = ReplayService(configuration: c, learnerTrajectories: TransportConfiguration.connectAddress(c.transport.trajectories, host: learner),
+                                        context: context, runDirectory: runDirectory, logger: logger.with(role: "replay"))
+            try await Topology.single(service, logger: logger).run()
+        }
+    }
+}
