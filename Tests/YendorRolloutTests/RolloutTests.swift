@@ -1,0 +1,106 @@
+import Dungeon
+import Testing
+import YendorLearner
+import YendorNN
+import YendorWire
+@testable import YendorRollout
+
+@Suite("Rollouts")
+struct RolloutTests {
+    static func tinyPolicy() throws -> (PolicyNetwork, YendorLearner.ObservationLayout) {
+        var c = PolicyNetwork.Configuration()
+        c.observation.glyphVocabulary = Glyph.count
+        c.observation.blstatsCount = BLStat.count
+        c.actionCount = Action.count
+        c.convolutionChannels = [4]
+        c.glyphEmbeddingDimension = 4
+        c.glyphFeatures = 16
+        c.blstatsFeatures = 8
+        c.captionBuckets = 64
+        c.captionFeatures = 8
+        c.coreWidth = 16
+        c.coreLayers = 1
+        return (try PolicyNetwork(configuration: c), c.observation)
+    }
+
+    @Test func aRolloutIsAConsistentTimeMajorBatch() async throws {
+        let (net, layout) = try Self.tinyPolicy()
+        let batcher = InferenceBatcher(network: net, seed: 1)
+        let worker = try RolloutWorker(configuration: .init(task: "staircase", envs: 3, rolloutLength: 40, seed: 9, workerID: "w"),
+                                       batcher: batcher, policyLayout: layout)
+        var sawEpisodeEnd = false
+        for _ in 0..<30 {
+            let b = try await worker.rollout()
+            #expect(b.steps == 40 && b.envs == 3)
+            #expect(b.observation("crop")?.shape == [41, 3, 9, 9])
+            #expect(b.actions.allSatisfy { $0 >= 0 && Int($0) < Action.count })
+            #expect(b.behaviourLogProbs.allSatisfy { $0 <= 0 && $0.isFinite })
+            #expect(b.captionIndex.allSatisfy { Int($0) < b.captions.count })
+            #expect(b.episodes.count == b.dones.filter { $0 == 1 }.count)
+            // Where no episode ended, the step's caption is what the next observation shows.
+            let obsCaption = b.observation("caption_index")!.values(as: Int32.self)!
+            for i in 0..<b.steps * b.envs where b.dones[i] == 0 {
+                #expect(b.captionIndex[i] == obsCaption[i + b.envs])
+            }
+            if !b.episodes.isEmpty { sawEpisodeEnd = true }
+            // The encoded batch decodes to the same thing.
+            #expect(try TrajectoryBatch.decode(b.encoded()) == b)
+        }
+        #expect(sawEpisodeEnd, "random play over 3600 steps ends some staircase episodes (stairs or hunger)")
+    }
+
+    @Test func theAssemblerPlacesEnvsOfSeveralBatchesSideBySide() throws {
+        let (net, layout) = try Self.tinyPolicy()
+        _ = net
+        func batch(envs: Int, base: Int32) -> TrajectoryBatch {
+            let t = 2, rows = t + 1
+            return TrajectoryBatch(
+                workerID: "w", task: "staircase", policyVersion: 0, steps: t, envs: envs,
+                observations: [
+                    NamedArray(name: "crop", shape: [rows, envs, 9, 9], values: (0..<rows * envs * 81).map { Int16(($0 / 81) % 300) }),
+                    NamedArray(name: "blstats", shape: [rows, envs, 16], values: (0..<rows * envs * 16).map { Int32($0) + base }),
+                    NamedArray(name: "caption_index", shape: [rows, envs], values: (0..<rows * envs).map { Int32($0 % 2) }),
+                ],
+                actions: (0..<t * envs).map { Int32($0) + base }, behaviourLogProbs: [Float](repeating: -1, count: t * envs),
+                values: [Float](repeating: 0, count: t * envs), rewards: (0..<t * envs).map { Float($0) },
+                dones: [UInt8](repeating: 0, count: t * envs), truncated: [UInt8](repeating: 0, count: t * envs),
+                envIDs: (0..<envs).map(Int32.init), policyVersions: [Int32](repeating: 0, count: t * envs),
+                captions: ["", "You kill the newt!"], captionIndex: [Int32](repeating: 0, count: t * envs),
+                captionCount: [Int32](repeating: 1, count: t * envs), episodes: [])
+        }
+        let a = batch(envs: 2, base: 0), b = batch(envs: 3, base: 1000)
+        let r = try RolloutBatchAssembler.assemble([a, b], layout: layout)
+        #expect(r.timeSteps == 2 && r.envCount == 5)
+        // Step t, env e of the combined batch: first a's 2 envs, then b's 3.
+        #expect(r.actions == [0, 1, 1000, 1001, 1002, 2, 3, 1003, 1004, 1005])
+        #expect(r.extrinsicRewards == [0, 1, 0, 1, 2, 2, 3, 3, 4, 5])
+        // Observation row 1, env 3 = b's row 1, env 1 (its element index 4 → blstats start 4*16).
+        let k = 16
+        #expect(r.observations.blstats[(1 * 5 + 3) * k] == Int32(4 * 16) + 1000)
+        let captionRow = (2 * 5 + 1)  // row 2, env 1 of a: caption index (2*2+1) % 2 = 1
+        #expect(r.observations.captionLengths[captionRow] == Int32("You kill the newt!".utf8.count))
+        var mismatched = b
+        mismatched.observations[0] = NamedArray(name: "crop", shape: [3, 3, 7, 7], values: [Int16](repeating: 0, count: 3 * 3 * 49))
+        #expect(throws: RolloutBatchAssembler.Mismatch.self) { try RolloutBatchAssembler.assemble([a, mismatched], layout: layout) }
+    }
+
+    @Test func concurrentRequestsShareForwardPassesAndNewWeightsArriveBetweenThem() async throws {
+        let (net, layout) = try Self.tinyPolicy()
+        let weights = net.namedTensors()
+        let batcher = InferenceBatcher(network: net, seed: 3)
+        let obs = ObservationBatch(count: 256, layout: layout)  // a pass long enough for others to queue
+        await batcher.update(version: 7, tensors: weights)
+        let results = try await withThrowingTaskGroup(of: InferenceBatcher.Result.self) { group in
+            for _ in 0..<8 { group.addTask { try await batcher.act(obs) } }
+            var all: [InferenceBatcher.Result] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        #expect(results.count == 8 && results.allSatisfy { $0.actions.count == 256 && $0.values.count == 256 })
+        #expect(results.allSatisfy { $0.policyVersion == 7 })
+        let passes = await batcher.forwardPasses
+        #expect(passes < 8, "requests that arrive during a pass share the next one")
+        await batcher.update(version: 3, tensors: weights)  // older: ignored
+        #expect(try await batcher.act(obs).policyVersion == 7)
+    }
+}
