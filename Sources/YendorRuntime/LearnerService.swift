@@ -37,16 +37,20 @@ public final class LearnerService: Service, Sendable {
     public func run() async throws {
         let c = configuration, t = c.transport
         let status = LearnerStatus(heartbeatTimeout: t.heartbeatInterval * Double(t.heartbeatMisses))
+        let security = try t.serverSecurity()
+        let authenticator = try t.startAuthenticator(context: context)
         let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
                                          inboxCapacity: t.queueCapacity) { s in
-            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)])
+            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)] + security)
             try s.bind(t.trajectories)
         }
         let pub = try await AsyncSocket(context: context, type: .pub, name: "learner.weights") { s in
-            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 500)])
+            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 500)] + security)
             try s.bind(t.weights)
         }
-        logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)"])
+        logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)",
+                                                    "curve": "\(t.curveEnabled ? (authenticator != nil ? "on, allow-list" : "on") : "off")"])
+        defer { if let authenticator { Task { await authenticator.close() } } }
         var replayBuffer = try ReplayBuffer(configuration: c.replayConfiguration)
         let replayFile = runDirectory.checkpoints.appendingPathComponent("replay.ckpt")
         if c.replayCheckpoint, FileManager.default.fileExists(atPath: replayFile.path) {

@@ -34,14 +34,16 @@ public final class ReplayService: Service, Sendable {
             logger.info("replay buffer restored with \(initial.count) trajectories from \(file.path)")
         }
         let store = ReplayStore(buffer: initial)
+        let serverSecurity = try t.serverSecurity(), clientSecurity = try t.clientSecurity()
+        let authenticator = try t.startAuthenticator(context: context)
         let pull = try await AsyncSocket(context: context, type: .pull, name: "replay.in", inboxCapacity: t.queueCapacity) { s in
-            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)])
+            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)] + serverSecurity)
             try s.bind(t.replay)
         }
         let push = try await AsyncSocket(context: context, type: .push, name: "replay.out", outboxCapacity: t.queueCapacity) { [learnerTrajectories] s in
             try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)])
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
             try s.connect(learnerTrajectories)
         }
         logger.info("replay listening on \(t.replay), sampling to \(learnerTrajectories)")
@@ -81,5 +83,6 @@ public final class ReplayService: Service, Sendable {
         }
         await pull.close()
         await push.close()
+        await authenticator?.close()
     }
 }

@@ -1,3 +1,5 @@
+import ZeroMQ
+
 /// Where roles bind and connect. The same topology runs in one process (`inproc://`), across
 /// processes on one machine (`ipc://`) and across machines (`tcp://`).
 public struct TransportConfiguration: Sendable, Equatable {
@@ -46,6 +48,46 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// The address a peer connects to for an endpoint this node binds (`0.0.0.0` → `host`).
     public static func connectAddress(_ bind: String, host: String) -> String {
         bind.replacingOccurrences(of: "0.0.0.0", with: host).replacingOccurrences(of: "*", with: host)
+    }
+
+    /// Whether CURVE is on (a secret key file is configured).
+    public var curveEnabled: Bool { !curveSecretKeyFile.isEmpty }
+
+    /// Options for sockets this node binds: CURVE server with our secret key, or none.
+    public func serverSecurity() throws -> [SocketOption] {
+        guard curveEnabled else { return [] }
+        return [.curveServer(secretKey: try key(curveSecretKeyFile, "transport.curve_secret_key_file"))]
+    }
+
+    /// Options for sockets this node connects: CURVE client of `curve_server_key`, or none.
+    public func clientSecurity() throws -> [SocketOption] {
+        guard curveEnabled else { return [] }
+        let secret = try key(curveSecretKeyFile, "transport.curve_secret_key_file")
+        guard !curveServerKey.isEmpty else {
+            throw ConfigurationError(field: "transport.curve_server_key", problem: "CURVE is on (a secret key is set) but the server's public key is not")
+        }
+        let server = try key(curveServerKey, "transport.curve_server_key")
+        let pub: String
+        do { pub = try CurveKeyPair.publicKey(forSecret: secret) } catch {
+            throw ConfigurationError(field: "transport.curve_secret_key_file", problem: "\(error)")
+        }
+        return [.curveClient(serverKey: server, publicKey: pub, secretKey: secret)]
+    }
+
+    /// Starts the allow-list ZAP handler when `curve_allowed_clients` is set (servers only).
+    public func startAuthenticator(context: Context) throws -> CurveAuthenticator? {
+        guard curveEnabled, !curveAllowedClients.isEmpty else { return nil }
+        let keys: Set<String>
+        do { keys = try CurveAuthenticator.publicKeys(inDirectory: curveAllowedClients) } catch {
+            throw ConfigurationError(field: "transport.curve_allowed_clients", problem: "\(error)")
+        }
+        return try CurveAuthenticator(context: context, allowedPublicKeys: keys)
+    }
+
+    private func key(_ pathOrKey: String, _ field: String) throws -> String {
+        do { return try CurveKeyPair.readKey(from: pathOrKey) } catch {
+            throw ConfigurationError(field: field, problem: "\(error)")
+        }
     }
 
     public func validate() throws {

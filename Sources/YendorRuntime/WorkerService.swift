@@ -52,17 +52,18 @@ public final class WorkerService: Service, Sendable {
 
     public func run() async throws {
         let c = configuration, t = c.transport
+        let security = try t.clientSecurity()
         let push = try await AsyncSocket(context: context, type: .push, name: "worker.trajectories",
                                          outboxCapacity: t.queueCapacity) { [trajectories] s in
             try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0), .immediate(true),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)])
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
             try s.connect(trajectories)
         }
         let sub = try await AsyncSocket(context: context, type: .sub, name: "worker.weights") { [weights] s in
             try s.set([.subscribe([]), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)])
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
             try s.connect(weights)
         }
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)

@@ -149,6 +149,36 @@ struct TrainingEndToEndTests {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("replay/replay.ckpt").path))
     }
 
+    @Test func withCurveOnlyAllowedWorkersGetInOrOut() async throws {
+        let (dir, config, endpoints) = try Self.scratch("curve")
+        let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path
+        for name in ["learner", "worker-a", "intruder"] {
+            let gen = try ChildProcess(yendor: ["keys", "generate", "--directory", keys, name])
+            #expect(await gen.waitForExit(timeout: 30) == 0)
+        }
+        try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(keys)/worker-a.pub", toPath: "\(allowed)/worker-a.pub")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
+                                                "--set", "transport.curve_secret_key_file=\(keys)/learner.key",
+                                                "--set", "transport.curve_allowed_clients=\(allowed)"] + endpoints)
+        func worker(_ id: String, key: String?) throws -> ChildProcess {
+            let curve = key.map { ["--set", "transport.curve_secret_key_file=\(keys)/\($0).key",
+                                   "--set", "transport.curve_server_key=\(keys)/learner.pub"] } ?? []
+            return try ChildProcess(yendor: ["worker", "--config", config, "--id", id] + curve + endpoints)
+        }
+        let good = try worker("worker-a", key: "worker-a")
+        let intruder = try worker("intruder", key: "intruder")
+        let plain = try worker("plain", key: nil)
+        defer { learner.kill(); good.kill(); intruder.kill(); plain.kill() }
+        #expect(await learner.waitForStandardError(containing: "worker worker-a joined"), "\(learner.standardError.suffix(1500))")
+        #expect(await good.waitForStandardError(containing: "received weights"))
+        try await Task.sleep(for: .seconds(3))
+        #expect(!learner.standardError.contains("intruder"), "an unlisted key gets nothing in")
+        #expect(!learner.standardError.contains("plain"), "a peer without CURVE gets nothing in")
+        #expect(!intruder.standardError.contains("received weights"), "an unlisted key gets nothing out")
+        #expect(!plain.standardError.contains("received weights"))
+    }
+
     @Test func badConfigurationIsRejectedBeforeAnythingStarts() async throws {
         let p = try ChildProcess(yendor: ["train", "--set", "env.envs=0"])
         #expect(await p.waitForExit(timeout: 30) != 0)

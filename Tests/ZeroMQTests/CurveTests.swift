@@ -48,3 +48,37 @@ struct CurveTests {
         #expect(got.isEmpty)
     }
 }
+
+@Suite("ZAP allow-list")
+struct CurveAuthenticatorTests {
+    @Test func onlyAllowListedClientKeysGetThrough() async throws {
+        let context = try Context()
+        let serverKeys = try CurveKeyPair.generate(), friend = try CurveKeyPair.generate(), stranger = try CurveKeyPair.generate()
+        let zap = try CurveAuthenticator(context: context, allowedPublicKeys: [friend.publicKey])
+        let server = try Socket(context: context, type: .pull)
+        try server.set([.curveServer(secretKey: serverKeys.secretKey), .receiveTimeout(milliseconds: 20)])
+        try server.bind("tcp://127.0.0.1:*")
+        func attempt(_ keys: CurveKeyPair, tag: UInt8) throws -> Bool {
+            let client = try Socket(context: context, type: .push)
+            defer { client.close() }
+            try client.set([.linger(milliseconds: 0), .immediate(true),
+                            .curveClient(serverKey: serverKeys.publicKey, publicKey: keys.publicKey, secretKey: keys.secretKey)])
+            try client.connect(server.lastEndpoint)
+            let deadline = Date().addingTimeInterval(2)
+            while Date() < deadline {
+                _ = try client.send([tag], dontWait: true)
+                if let m = try? server.receive(), m[0].bytes == [tag] {
+                    #expect(m[0].property("User-Id") == keys.publicKey)
+                    return true
+                }
+            }
+            return false
+        }
+        #expect(try attempt(friend, tag: 1))
+        #expect(try !attempt(stranger, tag: 2))
+        #expect(zap.accepted.load(ordering: .relaxed) >= 1 && zap.refused.load(ordering: .relaxed) >= 1)
+        server.close()
+        await zap.close()
+        context.terminate()
+    }
+}
