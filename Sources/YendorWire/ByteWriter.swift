@@ -9,6 +9,13 @@ public struct ByteWriter: Sendable {
     /// Offset of the payload's first byte in `bytes` (the envelope header comes before it).
     let origin: Int
 
+    /// Hands the buffer over without a copy (the writer is empty afterwards).
+    mutating func takeBytes() -> [UInt8] {
+        let taken = bytes
+        bytes = []
+        return taken
+    }
+
     init(reservingCapacity capacity: Int, origin: Int) {
         bytes = []
         bytes.reserveCapacity(capacity)

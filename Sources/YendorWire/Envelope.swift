@@ -43,7 +43,7 @@ extension WirePayload {
     public func encoded() -> [UInt8] {
         var writer = ByteWriter(reservingCapacity: Envelope.headerSize + encodedSizeHint, origin: Envelope.headerSize)
         encode(into: &writer)
-        var bytes = writer.bytes
+        var bytes = writer.takeBytes()  // unique, so writing the header below does not copy
         Envelope.writeHeader(into: &bytes, kind: Self.kind)
         return bytes
     }

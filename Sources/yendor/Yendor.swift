@@ -33,6 +33,11 @@ struct Yendor: AsyncParsableCommand {
         sigemptyset(&signals)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        // Trajectories and weights are MiB-sized buffers made and freed at a high rate. glibc would
+        // mmap/munmap each one and pay a page fault per 4 KiB every time; keeping them on the heap
+        // (our queues are bounded, so the heap is too) doubled large-message throughput.
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 20)
+        _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
         do {
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {
@@ -45,3 +50,7 @@ struct Yendor: AsyncParsableCommand {
         }
     }
 }
+
+/// glibc's `mallopt` (malloc.h is not part of the Glibc module).
+@_silgen_name("mallopt")
+func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
