@@ -127,7 +127,9 @@ public final class WorkerService: Service, Sendable {
             switch message {
             case .policyUpdate(let update):
                 guard update.modelSignature == configuration.modelSignature else {
-                    throw Refused(reason: "weights are for model [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
+                    let layout = configuration.envLayout.fingerprint
+                    let what = update.modelSignature.contains(layout) ? "model mismatch" : "observation layout mismatch"
+                    throw Refused(reason: "\(what): the learner's weights are for [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
                 }
                 let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values(as: Float.self) ?? []) }
                 if !(await batcher.hasWeights) { logger.info("received weights, policy version \(update.version)") }
