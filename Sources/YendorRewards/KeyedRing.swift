@@ -19,9 +19,9 @@ struct KeyedRing<Item> {
     func contains(_ key: String) -> Bool { slotOf[key] != nil }
     func item(for key: String) -> Item? { slotOf[key].map { items[$0] } }
 
-    /// Inserts or replaces; returns the key evicted to make room, if any.
+    /// Inserts or replaces; returns the key and item evicted to make room, if any.
     @discardableResult
-    mutating func upsert(_ key: String, _ item: Item) -> String? {
+    mutating func upsert(_ key: String, _ item: Item) -> (key: String, item: Item)? {
         if let slot = slotOf[key] {
             items[slot] = item
             return nil
@@ -32,8 +32,8 @@ struct KeyedRing<Item> {
             items.append(item)
             return nil
         }
-        let evicted = keys[next]
-        slotOf[evicted] = nil
+        let evicted = (key: keys[next], item: items[next])
+        slotOf[evicted.key] = nil
         slotOf[key] = next
         keys[next] = key
         items[next] = item

@@ -70,6 +70,8 @@ public final class RankingRewardModel: RewardModel {
 
     /// A preference with both captions' features computed once.
     struct Pair {
+        /// The ordered pair's captions joined by NUL (see `key`).
+        var key: String
         var first: [Int32]
         var second: [Int32]
         var target: Float
@@ -81,8 +83,13 @@ public final class RankingRewardModel: RewardModel {
     let scorer: CaptionScorer
     private(set) var training: KeyedRing<Pair>
     private(set) var heldOut: KeyedRing<Pair>
-    /// How many kept pairs mention each caption (for `isLabeled`).
+    /// How many kept preferences mention each caption (for `isLabeled`).
     private var labeledCaptions: [String: Int] = [:]
+    /// How many kept preferences each ordered pair has (repeated labels are all kept:
+    /// for a noisy annotator they are evidence, as in a Bradley–Terry dataset).
+    private var labeledPairs: [String: Int] = [:]
+    /// Ring keys: preferences are stored under a sequence number, not deduplicated.
+    private var sequence = 0
     private(set) var normalizer = RunningMeanStd()
     private(set) var recent: RecentValues
     /// The reward threshold in normalised units (nil: no threshold yet).
@@ -141,28 +148,31 @@ public final class RankingRewardModel: RewardModel {
         preferencesReceived += 1
         let key = Self.key(preference.first, preference.second)
         if pending.remove(key) { answered += 1 }
-        let pair = Pair(first: scorer.featurizer.features(preference.first),
+        let pair = Pair(key: key, first: scorer.featurizer.features(preference.first),
                         second: scorer.featurizer.features(preference.second),
                         target: preference.outcome.target)
-        let isNew = !training.contains(key) && !heldOut.contains(key)
-        let evicted: String?
+        sequence += 1
+        let evicted: (key: String, item: Pair)?
         if isHeldOut(preference.first, preference.second) {
-            evicted = heldOut.upsert(key, pair)
+            evicted = heldOut.upsert(String(sequence), pair)
             accuracyIsStale = true
         } else {
-            evicted = training.upsert(key, pair)
+            evicted = training.upsert(String(sequence), pair)
         }
-        if isNew {
-            labeledCaptions[preference.first, default: 0] += 1
-            labeledCaptions[preference.second, default: 0] += 1
+        count(pair.key, by: 1)
+        if let evicted { count(evicted.item.key, by: -1) }
+    }
+
+    /// Adjusts the reference counts of a pair and its two captions.
+    private func count(_ key: String, by delta: Int) {
+        func adjust(_ table: inout [String: Int], _ k: String) {
+            let n = (table[k] ?? 0) + delta
+            table[k] = n > 0 ? n : nil
         }
-        if let evicted {
-            let (a, b) = Self.captions(ofKey: evicted)
-            for c in [a, b] {
-                let n = (labeledCaptions[c] ?? 1) - 1
-                labeledCaptions[c] = n > 0 ? n : nil
-            }
-        }
+        adjust(&labeledPairs, key)
+        let (a, b) = Self.captions(ofKey: key)
+        adjust(&labeledCaptions, a)
+        adjust(&labeledCaptions, b)
     }
 
     public func reward(for caption: String) -> Float {
@@ -186,7 +196,7 @@ public final class RankingRewardModel: RewardModel {
             attempts += 1
             guard let (a, b) = reservoir.samplePair(rng: &rng) else { break }
             let key = Self.key(a, b)
-            if pending.contains(key) || training.contains(key) || heldOut.contains(key) { continue }
+            if pending.contains(key) || labeledPairs[key] != nil { continue }
             pending.insert(key)
             queried += 1
             out.append(.rank(first: a, second: b))
@@ -306,8 +316,8 @@ public final class RankingRewardModel: RewardModel {
     public func saveState() -> RewardModelState {
         let d = Document(
             model: name,
-            trainingKeys: training.keys, trainingTargets: training.items.map(\.target), trainingNext: training.next,
-            heldOutKeys: heldOut.keys, heldOutTargets: heldOut.items.map(\.target), heldOutNext: heldOut.next,
+            trainingKeys: training.items.map(\.key), trainingTargets: training.items.map(\.target), trainingNext: training.next,
+            heldOutKeys: heldOut.items.map(\.key), heldOutTargets: heldOut.items.map(\.target), heldOutNext: heldOut.next,
             normalizer: normalizer, recentNext: recent.next, reservoir: reservoir.captions, reservoirSeen: reservoir.seen,
             adamStep: scorer.optimizer.step, rngState: rng.state, preferencesReceived: preferencesReceived,
             queried: queried, answered: answered, trainSteps: trainSteps)
@@ -325,12 +335,15 @@ public final class RankingRewardModel: RewardModel {
         func pairs(_ keys: [String], _ targets: [Float]) -> [Pair] {
             zip(keys, targets).map { key, target in
                 let (a, b) = Self.captions(ofKey: key)
-                return Pair(first: featurizer.features(a), second: featurizer.features(b), target: target)
+                return Pair(key: key, first: featurizer.features(a), second: featurizer.features(b), target: target)
             }
         }
-        let newTraining = try KeyedRing(capacity: configuration.maxPreferences, keys: d.trainingKeys,
+        // Ring keys are just distinct sequence numbers; the pair keys live in the items.
+        let trainingSlots = d.trainingKeys.indices.map { String($0 + 1) }
+        let heldOutSlots = d.heldOutKeys.indices.map { String(trainingSlots.count + $0 + 1) }
+        let newTraining = try KeyedRing(capacity: configuration.maxPreferences, keys: trainingSlots,
                                         items: pairs(d.trainingKeys, d.trainingTargets), next: d.trainingNext)
-        let newHeldOut = try KeyedRing(capacity: configuration.maxHeldOutPreferences, keys: d.heldOutKeys,
+        let newHeldOut = try KeyedRing(capacity: configuration.maxHeldOutPreferences, keys: heldOutSlots,
                                        items: pairs(d.heldOutKeys, d.heldOutTargets), next: d.heldOutNext)
         let newRecent = try RecentValues(capacity: configuration.recentRewardWindow,
                                          values: try state.tensor("rewards.ranking.recent").values, next: d.recentNext)
@@ -339,11 +352,9 @@ public final class RankingRewardModel: RewardModel {
         training = newTraining
         heldOut = newHeldOut
         labeledCaptions = [:]
-        for key in training.keys + heldOut.keys {
-            let (a, b) = Self.captions(ofKey: key)
-            labeledCaptions[a, default: 0] += 1
-            labeledCaptions[b, default: 0] += 1
-        }
+        labeledPairs = [:]
+        sequence = trainingSlots.count + heldOutSlots.count
+        for pair in training.items + heldOut.items { count(pair.key, by: 1) }
         normalizer = d.normalizer
         recent = newRecent
         updateThreshold()
