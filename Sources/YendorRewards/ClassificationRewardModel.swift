@@ -228,6 +228,7 @@ public final class ClassificationRewardModel: RewardModel {
         var rngState: UInt64
         var labelsReceived: Int
         var trainSteps: Int
+        var lastLoss: Float?
         var queried: Int
         var answered: Int
     }
@@ -237,7 +238,7 @@ public final class ClassificationRewardModel: RewardModel {
             model: name,
             trainingCaptions: training.keys, trainingTargets: training.items.map(\.target), trainingNext: training.next,
             heldOutCaptions: heldOut.keys, heldOutTargets: heldOut.items.map(\.target), heldOutNext: heldOut.next,
-            adamStep: scorer.optimizer.step, rngState: rng.state, labelsReceived: labelsReceived, trainSteps: trainSteps,
+            adamStep: scorer.optimizer.step, rngState: rng.state, labelsReceived: labelsReceived, trainSteps: trainSteps, lastLoss: lastLoss,
             queried: tracker.queried, answered: tracker.answered)
         return RewardModelState.encode(document, tensors: scorer.stateTensors())
     }
@@ -261,6 +262,7 @@ public final class ClassificationRewardModel: RewardModel {
         rng = SeededGenerator(seed: d.rngState)
         labelsReceived = d.labelsReceived
         trainSteps = d.trainSteps
+        lastLoss = d.lastLoss
         tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
         tracker.restore(queried: d.queried, answered: d.answered)
         cache.removeAll()

@@ -311,6 +311,7 @@ public final class RankingRewardModel: RewardModel {
         var queried: Int
         var answered: Int
         var trainSteps: Int
+        var lastLoss: Float?
     }
 
     public func saveState() -> RewardModelState {
@@ -320,7 +321,7 @@ public final class RankingRewardModel: RewardModel {
             heldOutKeys: heldOut.items.map(\.key), heldOutTargets: heldOut.items.map(\.target), heldOutNext: heldOut.next,
             normalizer: normalizer, recentNext: recent.next, reservoir: reservoir.captions, reservoirSeen: reservoir.seen,
             adamStep: scorer.optimizer.step, rngState: rng.state, preferencesReceived: preferencesReceived,
-            queried: queried, answered: answered, trainSteps: trainSteps)
+            queried: queried, answered: answered, trainSteps: trainSteps, lastLoss: lastLoss)
         let recentTensor = NamedTensor(name: "rewards.ranking.recent", shape: [recent.values.count], values: recent.values)
         return RewardModelState.encode(d, tensors: scorer.stateTensors() + [recentTensor])
     }
@@ -365,6 +366,7 @@ public final class RankingRewardModel: RewardModel {
         queried = d.queried
         answered = d.answered
         trainSteps = d.trainSteps
+        lastLoss = d.lastLoss
         rawCache.removeAll()
         accuracyIsStale = true
     }

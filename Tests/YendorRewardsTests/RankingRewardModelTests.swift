@@ -25,14 +25,15 @@ private func smallRanker(threshold: Float = 0.5, heldOutFraction: Float = 0, min
     return try RankingRewardModel(configuration: c)
 }
 
-/// Preferences drawn from Bradley–Terry with utilities = index, then 10% flipped.
-private func noisyPreferences(count: Int, seed: UInt64) -> [CaptionPreference] {
+/// Preferences drawn from Bradley–Terry with utilities = index (or the true order when
+/// `bradleyTerry` is false), then 10% flipped.
+private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = true) -> [CaptionPreference] {
     var rng = SeededGenerator(seed: seed)
     var out: [CaptionPreference] = []
     while out.count < count {
         let i = Int(rng.next() % 5), j = Int(rng.next() % 5)
         if i == j { continue }
-        let pFirst = 1 / (1 + exp(-Float(i - j)))
+        let pFirst: Float = bradleyTerry ? 1 / (1 + exp(-Float(i - j))) : (i > j ? 1 : 0)
         var firstWins = rng.nextUnitFloat() < pFirst
         if rng.nextUnitFloat() < 0.1 { firstWins.toggle() }
         out.append(CaptionPreference(first: ordered[i], second: ordered[j], outcome: firstWins ? .first : .second))
@@ -158,8 +159,19 @@ private func noisyPreferences(count: Int, seed: UInt64) -> [CaptionPreference] {
 }
 
 @Test func rankingReportsHeldOutPairwiseAccuracy() throws {
+    // Eight captions in true order, labels from that order with 10% flipped. A held-out
+    // pair is judged only through the other pairs its captions appear in (transitivity).
+    let captions = ["It's a wall.", "You hear some noises.", "You see a fountain.", "You open the door.",
+                    "You kill the newt!", "You find a key.", "You unlock the chest.", "There is a staircase down here."]
     let model = try smallRanker(heldOutFraction: 0.3)
-    for p in noisyPreferences(count: 300, seed: 21) { model.observe(preference: p) }
+    var rng = SeededGenerator(seed: 21)
+    for _ in 0..<600 {
+        let i = Int(rng.next() % 8), j = Int(rng.next() % 8)
+        if i == j { continue }
+        var firstWins = i > j
+        if rng.nextUnitFloat() < 0.1 { firstWins.toggle() }
+        model.observe(preference: CaptionPreference(first: captions[i], second: captions[j], outcome: firstWins ? .first : .second))
+    }
     #expect(model.heldOut.count > 0)
     model.trainStep(maxSteps: 200)
     let decided = model.heldOut.items.filter { $0.target != 0.5 }
@@ -170,6 +182,7 @@ private func noisyPreferences(count: Int, seed: UInt64) -> [CaptionPreference] {
     }
     let reported = try #require(model.metrics["rewards/ranking_accuracy"])
     #expect(reported == Double(correct) / Double(decided.count))
-    // Labels are 10% flipped and BT-noisy, so perfect agreement is not expected.
+    // Well above chance (½), not near 1: 10% of held-out labels are flipped, and a pair of
+    // neighbours whose direct comparisons are all held out is undetermined by the rest.
     #expect(reported > 0.6)
 }
