@@ -21,6 +21,7 @@ public final class RankingRewardModel: RewardModel {
         /// Pairs per optimiser step (sampled with replacement).
         public var batchSize = 64
         /// Training preferences kept (the most recent; the oldest is forgotten when full).
+        /// Repeated labels for the same pair are all kept: for a noisy annotator they are evidence.
         public var maxPreferences = 50_000
         /// Fraction of pairs (by a stable hash of the two captions) held out for accuracy
         /// and never trained on. 0 disables the held-out split.
@@ -36,7 +37,8 @@ public final class RankingRewardModel: RewardModel {
         public var thresholdQuantile: Float = 0.5
         /// Recent per-step normalised rewards the quantile is taken over.
         public var recentRewardWindow = 10_000
-        /// Captions kept in the reservoir that pairs are drawn from.
+        /// Distinct recent captions kept to draw pairs from; when full, a new caption
+        /// replaces a random one (`CaptionReservoir`).
         public var reservoirCapacity = 10_000
         /// Most pair queries awaiting an answer; when full, the oldest is forgotten.
         public var maxPendingQueries = 10_000

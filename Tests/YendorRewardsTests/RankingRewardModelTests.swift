@@ -186,3 +186,19 @@ private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = tru
     // neighbours whose direct comparisons are all held out is undetermined by the rest.
     #expect(reported > 0.6)
 }
+
+@Test func reservoirKeepsDistinctCaptionsWithinCapacity() throws {
+    var rng = SeededGenerator(seed: 1)
+    var reservoir = CaptionReservoir(capacity: 3)
+    for c in ["a", "b", "a", "c", "b"] { reservoir.add(c, rng: &rng) }
+    #expect(reservoir.captions == ["a", "b", "c"])
+    for i in 0..<50 { reservoir.add("caption \(i)", rng: &rng) }
+    #expect(reservoir.captions.count == 3)
+    #expect(Set(reservoir.captions).count == 3)
+    // Recent captions dominate: most of the last few are still there.
+    #expect(reservoir.captions.contains("caption 49"))
+    for _ in 0..<20 {
+        let (a, b) = try #require(reservoir.samplePair(rng: &rng))
+        #expect(a != b)
+    }
+}
