@@ -132,10 +132,11 @@ public final class RankingRewardModel: RewardModel {
         }
         guard isActive else { return }
         // Statistics weigh each caption by its number of steps, as per-step rewards would.
-        let raws = rawRewards(captions)
+        let scored = captions.indices.filter { steps[$0] > 0 && !CaptionQueryTracker.isBlank(captions[$0]) }
+        let raws = rawRewards(scored.map { captions[$0] })
         var stepRaws: [Float] = []
         stepRaws.reserveCapacity(captionIndex.count)
-        for (k, r) in raws.enumerated() where steps[k] > 0 && !CaptionQueryTracker.isBlank(captions[k]) {
+        for (k, r) in zip(scored, raws) {
             for _ in 0..<steps[k] { stepRaws.append(r) }
         }
         guard !stepRaws.isEmpty else { return }
