@@ -1,33 +1,36 @@
 /// A set that remembers insertion order and holds at most `capacity` elements; inserting
 /// into a full set evicts the oldest element (returned to the caller).
 ///
-/// Removal of an arbitrary element is O(1) (lazy: the order array keeps a tombstone that
+/// Removal of an arbitrary element is O(1) (lazy: the order array keeps a stale entry that
 /// is skipped and compacted away), so the structure suits "pending" lists where most
-/// entries are answered out of order.
+/// entries are answered out of order. Each insertion gets a sequence number, so an element
+/// removed and inserted again counts from its new insertion, not its old one.
 struct BoundedOrderedSet<Element: Hashable> {
     /// Largest number of live elements.
     let capacity: Int
-    private var order: [Element] = []
+    private var order: [(element: Element, sequence: Int)] = []
     private var head = 0
-    private(set) var members: Set<Element> = []
+    private var sequenceOf: [Element: Int] = [:]
+    private var nextSequence = 0
 
     init(capacity: Int) {
         precondition(capacity >= 1, "BoundedOrderedSet capacity must be >= 1")
         self.capacity = capacity
     }
 
-    var count: Int { members.count }
-    var isEmpty: Bool { members.isEmpty }
-    func contains(_ element: Element) -> Bool { members.contains(element) }
+    var count: Int { sequenceOf.count }
+    var isEmpty: Bool { sequenceOf.isEmpty }
+    func contains(_ element: Element) -> Bool { sequenceOf[element] != nil }
 
     /// Inserts `element` (no-op if present); returns the element evicted to make room.
     @discardableResult
     mutating func insert(_ element: Element) -> Element? {
-        guard !members.contains(element) else { return nil }
+        guard sequenceOf[element] == nil else { return nil }
         var evicted: Element?
-        if members.count >= capacity { evicted = popFirst() }
-        members.insert(element)
-        order.append(element)
+        if sequenceOf.count >= capacity { evicted = popFirst() }
+        nextSequence += 1
+        sequenceOf[element] = nextSequence
+        order.append((element, nextSequence))
         compactIfNeeded()
         return evicted
     }
@@ -35,7 +38,7 @@ struct BoundedOrderedSet<Element: Hashable> {
     /// Removes `element` if present; returns whether it was there.
     @discardableResult
     mutating func remove(_ element: Element) -> Bool {
-        guard members.remove(element) != nil else { return false }
+        guard sequenceOf.removeValue(forKey: element) != nil else { return false }
         compactIfNeeded()
         return true
     }
@@ -43,27 +46,29 @@ struct BoundedOrderedSet<Element: Hashable> {
     /// Removes and returns the oldest live element.
     mutating func popFirst() -> Element? {
         while head < order.count {
-            let e = order[head]
+            let entry = order[head]
             head += 1
-            if members.remove(e) != nil { compactIfNeeded(); return e }
+            if isLive(entry) {
+                sequenceOf[entry.element] = nil
+                compactIfNeeded()
+                return entry.element
+            }
         }
         return nil
     }
 
     /// Live elements, oldest first.
-    var elements: [Element] {
-        var seen = Set<Element>()
-        var out: [Element] = []
-        for e in order[head...] where members.contains(e) && seen.insert(e).inserted { out.append(e) }
-        return out
+    var elements: [Element] { order[head...].filter(isLive).map(\.element) }
+
+    private func isLive(_ entry: (element: Element, sequence: Int)) -> Bool {
+        sequenceOf[entry.element] == entry.sequence
     }
 
     /// Keeps the order array within a constant factor of the live count.
     private mutating func compactIfNeeded() {
         let stored = order.count - head
-        guard stored > 2 * max(members.count, 16) else { return }
-        var seen = Set<Element>()
-        order = order[head...].filter { members.contains($0) && seen.insert($0).inserted }
+        guard stored > 2 * max(sequenceOf.count, 16) else { return }
+        order = order[head...].filter(isLive)
         head = 0
     }
 }
