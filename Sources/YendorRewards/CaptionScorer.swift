@@ -60,8 +60,18 @@ final class CaptionScorer {
         zeroGradients()
     }
 
-    /// Weights and Adam moments as named tensors.
-    func stateTensors() -> [NamedTensor] { parameters.map(\.namedTensor) + optimizer.stateTensors() }
+    /// Weights and Adam moments as named tensors, all named "rewards.…" (Adam's own
+    /// "adam.m.<param>" names get the prefix too, so a shared checkpoint stays sorted by owner).
+    func stateTensors() -> [NamedTensor] {
+        parameters.map(\.namedTensor) + optimizer.stateTensors().map { t in
+            var t = t
+            t.name = Self.optimizerPrefix + t.name
+            return t
+        }
+    }
+
+    static let optimizerPrefix = "rewards."
+
 
     /// Restores `stateTensors()` output and the Adam step count.
     func loadState(_ tensors: [String: NamedTensor], adamStep: Int) throws {
@@ -70,8 +80,12 @@ final class CaptionScorer {
             guard t.shape == p.shape else { throw RewardError.badState("tensor \(p.name) has shape \(t.shape), expected \(p.shape)") }
             p.value = t.values
         }
+        var moments: [String: NamedTensor] = [:]
+        for (name, t) in tensors where name.hasPrefix(Self.optimizerPrefix + "adam.") {
+            moments[String(name.dropFirst(Self.optimizerPrefix.count))] = t
+        }
         do {
-            try optimizer.loadState(tensors, step: adamStep)
+            try optimizer.loadState(moments, step: adamStep)
         } catch {
             throw RewardError.badState("optimiser state: \(error)")
         }

@@ -31,6 +31,7 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
     }
     a.trainStep(maxSteps: 20)
     try roundTrip(a, into: b)
+    #expect(a.saveState().tensors.allSatisfy { $0.name.hasPrefix("rewards.") })
     for p in probes { #expect(a.reward(for: p) == b.reward(for: p)) }
     #expect(a.metrics == b.metrics)
     // Optimiser moments and the sampling generator resume too: training stays in lockstep.
