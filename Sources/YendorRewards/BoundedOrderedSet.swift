@@ -1,0 +1,74 @@
+/// A set that remembers insertion order and holds at most `capacity` elements; inserting
+/// into a full set evicts the oldest element (returned to the caller).
+///
+/// Removal of an arbitrary element is O(1) (lazy: the order array keeps a stale entry that
+/// is skipped and compacted away), so the structure suits "pending" lists where most
+/// entries are answered out of order. Each insertion gets a sequence number, so an element
+/// removed and inserted again counts from its new insertion, not its old one.
+struct BoundedOrderedSet<Element: Hashable> {
+    /// Largest number of live elements.
+    let capacity: Int
+    private var order: [(element: Element, sequence: Int)] = []
+    private var head = 0
+    private var sequenceOf: [Element: Int] = [:]
+    private var nextSequence = 0
+
+    init(capacity: Int) {
+        precondition(capacity >= 1, "BoundedOrderedSet capacity must be >= 1")
+        self.capacity = capacity
+    }
+
+    var count: Int { sequenceOf.count }
+    var isEmpty: Bool { sequenceOf.isEmpty }
+    func contains(_ element: Element) -> Bool { sequenceOf[element] != nil }
+
+    /// Inserts `element` (no-op if present); returns the element evicted to make room.
+    @discardableResult
+    mutating func insert(_ element: Element) -> Element? {
+        guard sequenceOf[element] == nil else { return nil }
+        var evicted: Element?
+        if sequenceOf.count >= capacity { evicted = popFirst() }
+        nextSequence += 1
+        sequenceOf[element] = nextSequence
+        order.append((element, nextSequence))
+        compactIfNeeded()
+        return evicted
+    }
+
+    /// Removes `element` if present; returns whether it was there.
+    @discardableResult
+    mutating func remove(_ element: Element) -> Bool {
+        guard sequenceOf.removeValue(forKey: element) != nil else { return false }
+        compactIfNeeded()
+        return true
+    }
+
+    /// Removes and returns the oldest live element.
+    mutating func popFirst() -> Element? {
+        while head < order.count {
+            let entry = order[head]
+            head += 1
+            if isLive(entry) {
+                sequenceOf[entry.element] = nil
+                compactIfNeeded()
+                return entry.element
+            }
+        }
+        return nil
+    }
+
+    /// Live elements, oldest first.
+    var elements: [Element] { order[head...].filter(isLive).map(\.element) }
+
+    private func isLive(_ entry: (element: Element, sequence: Int)) -> Bool {
+        sequenceOf[entry.element] == entry.sequence
+    }
+
+    /// Keeps the order array within a constant factor of the live count.
+    private mutating func compactIfNeeded() {
+        let stored = order.count - head
+        guard stored > 2 * max(sequenceOf.count, 16) else { return }
+        order = order[head...].filter(isLive)
+        head = 0
+    }
+}

@@ -1,0 +1,284 @@
+import YendorNN
+
+/// ONI-Classification: a text classifier trained online on the labels received so far,
+/// so captions the annotator never saw still get a reward.
+///
+/// Features: hashed word unigrams and bigrams (`CaptionFeaturizer`). Network: mean
+/// embedding → ReLU → logit (`CaptionScorer`), trained with binary cross-entropy and Adam
+/// on minibatches sampled uniformly from the most recent `maxLabels` labels. The reward of
+/// a caption is P(helpful), or 1/0 at `decisionThreshold` when `binarize` is set (ONI's
+/// choice). Labels whose caption hashes into the held-out fraction are kept aside to
+/// measure accuracy and are never trained on.
+public final class ClassificationRewardModel: RewardModel {
+    public struct Configuration: Sendable, Codable, Equatable {
+        /// Hash buckets for word and bigram features (including the bias bucket).
+        public var featureBuckets = 4096
+        /// Width of the hidden layer.
+        public var hiddenSize = 32
+        /// Adam learning rate.
+        public var learningRate: Float = 3e-3
+        /// Labels per optimiser step (sampled with replacement).
+        public var batchSize = 64
+        /// Training labels kept (the most recent; the oldest is forgotten when full).
+        public var maxLabels = 50_000
+        /// Fraction of captions (by a stable hash of the text) whose labels are held out
+        /// for accuracy and never trained on. 0 disables the held-out split.
+        public var heldOutFraction: Float = 0.1
+        /// Held-out labels kept (the most recent).
+        public var maxHeldOutLabels = 5_000
+        /// No training and zero reward until this many training labels have arrived.
+        public var minimumLabels = 10
+        /// Reward 1 when P(helpful) > `decisionThreshold`, else 0 (as ONI). When false,
+        /// the reward is P(helpful) itself.
+        public var binarize = true
+        /// Probability above which a caption counts as helpful (reward and accuracy).
+        public var decisionThreshold: Float = 0.5
+        /// Captions the annotator labeled use that label instead of the prediction.
+        public var useKnownLabels = false
+        /// Most unlabeled captions waiting to be queried (new ones dropped while full).
+        public var maxCandidates = 10_000
+        /// Most queries awaiting an answer; when full, the oldest is forgotten.
+        public var maxPendingQueries = 10_000
+        /// Most cached caption rewards; the cache is cleared when full or after training.
+        public var maxCachedRewards = 100_000
+        /// Seed for weight initialisation and minibatch sampling.
+        public var seed: UInt64 = 1
+
+        public init() {}
+
+        /// Throws naming the first field out of range.
+        public func validate() throws {
+            try RewardValidation.atLeast(featureBuckets, 2, "classification.featureBuckets")
+            try RewardValidation.positive(hiddenSize, "classification.hiddenSize")
+            try RewardValidation.positive(learningRate, "classification.learningRate")
+            try RewardValidation.positive(batchSize, "classification.batchSize")
+            try RewardValidation.positive(maxLabels, "classification.maxLabels")
+            try RewardValidation.fraction(heldOutFraction, "classification.heldOutFraction")
+            guard heldOutFraction < 1 else {
+                throw RewardError.invalidConfiguration(field: "classification.heldOutFraction", reason: "must be < 1 (nothing would be trained on), got \(heldOutFraction)")
+            }
+            try RewardValidation.positive(maxHeldOutLabels, "classification.maxHeldOutLabels")
+            try RewardValidation.positive(minimumLabels, "classification.minimumLabels")
+            try RewardValidation.fraction(decisionThreshold, "classification.decisionThreshold", open: true)
+            try RewardValidation.positive(maxCandidates, "classification.maxCandidates")
+            try RewardValidation.positive(maxPendingQueries, "classification.maxPendingQueries")
+            try RewardValidation.positive(maxCachedRewards, "classification.maxCachedRewards")
+        }
+    }
+
+    /// A label with its features computed once.
+    struct Example {
+        var target: Float
+        var features: [Int32]
+    }
+
+    public let configuration: Configuration
+    public var name: String { "classification" }
+
+    let scorer: CaptionScorer
+    private(set) var training: KeyedRing<Example>
+    private(set) var heldOut: KeyedRing<Example>
+    private var tracker: CaptionQueryTracker
+    private var rng: SeededGenerator
+    private var cache: [String: Float] = [:]
+    private var labelsReceived = 0
+    private var trainSteps = 0
+    private var lastLoss: Float?
+    private var cachedAccuracy: Double?
+    private var accuracyIsStale = true
+
+    public init(configuration: Configuration = Configuration()) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        scorer = CaptionScorer(prefix: "rewards.classification", buckets: configuration.featureBuckets,
+                               hiddenSize: configuration.hiddenSize, seed: configuration.seed)
+        training = KeyedRing(capacity: configuration.maxLabels)
+        heldOut = KeyedRing(capacity: configuration.maxHeldOutLabels)
+        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
+        rng = SeededGenerator(seed: configuration.seed ^ 0x5EED_C1A5)
+    }
+
+    public func observe(captions: [String], captionIndex: [Int32]) {
+        var used = [Bool](repeating: false, count: captions.count)
+        for i in captionIndex { used[Int(i)] = true }
+        var uncached: [String] = []
+        for (k, caption) in captions.enumerated() where used[k] {
+            tracker.noteSeen(caption, labeled: isLabeled(caption))
+            if cache[caption] == nil { uncached.append(caption) }
+        }
+        // One batched forward for the block's new captions instead of one per caption.
+        fillCache(uncached)
+    }
+
+    public func observe(label: CaptionLabel) {
+        labelsReceived += 1
+        tracker.noteLabeled(label.caption)
+        let example = Example(target: label.helpful ? 1 : 0, features: scorer.featurizer.features(label.caption))
+        if isHeldOut(label.caption) {
+            heldOut.upsert(label.caption, example)
+            accuracyIsStale = true
+        } else {
+            training.upsert(label.caption, example)
+        }
+        if configuration.useKnownLabels { cache.removeValue(forKey: label.caption) }
+    }
+
+    public func observe(preference: CaptionPreference) {}
+
+    public func reward(for caption: String) -> Float {
+        if let r = cache[caption] { return r }
+        fillCache([caption])
+        return cache[caption] ?? 0
+    }
+
+    /// P(helpful) predicted for `caption` (ignores `binarize`, `useKnownLabels` and the cache).
+    public func probability(of caption: String) -> Float {
+        PairwiseLoss.sigmoid(scorer.forward([scorer.featurizer.features(caption)])[0])
+    }
+
+    public func isLabeled(_ caption: String) -> Bool { training.contains(caption) || heldOut.contains(caption) }
+
+    public func captionsWanted(limit: Int) -> [RewardQuery] {
+        tracker.take(limit: limit, isLabeled: { isLabeled($0) }).map { .classify($0) }
+    }
+
+    @discardableResult
+    public func trainStep(maxSteps: Int) -> Int {
+        guard training.count >= configuration.minimumLabels, maxSteps > 0 else { return 0 }
+        let n = configuration.batchSize
+        var bags: [[Int32]] = []
+        var targets: [Float] = []
+        bags.reserveCapacity(n)
+        targets.reserveCapacity(n)
+        for _ in 0..<maxSteps {
+            bags.removeAll(keepingCapacity: true)
+            targets.removeAll(keepingCapacity: true)
+            for _ in 0..<n {
+                let e = training.items[Int(rng.next() % UInt64(training.count))]
+                bags.append(e.features)
+                targets.append(e.target)
+            }
+            let logits = scorer.forward(bags)
+            let (loss, gradient) = PairwiseLoss.binaryCrossEntropy(logits: logits, targets: targets)
+            scorer.backward(gradient)
+            scorer.step(learningRate: configuration.learningRate)
+            lastLoss = loss
+        }
+        trainSteps += maxSteps
+        cache.removeAll(keepingCapacity: true)
+        accuracyIsStale = true
+        return maxSteps
+    }
+
+    /// Fraction of held-out labels the classifier gets right at `decisionThreshold`
+    /// (nil with no held-out labels).
+    public var heldOutAccuracy: Double? {
+        guard heldOut.count > 0 else { return nil }
+        if !accuracyIsStale { return cachedAccuracy }
+        var correct = 0
+        let items = heldOut.items
+        var start = 0
+        while start < items.count {
+            let chunk = items[start..<min(start + 1024, items.count)]
+            let logits = scorer.forward(chunk.map(\.features))
+            for (logit, e) in zip(logits, chunk) where (PairwiseLoss.sigmoid(logit) > configuration.decisionThreshold) == (e.target > 0.5) {
+                correct += 1
+            }
+            start += chunk.count
+        }
+        cachedAccuracy = Double(correct) / Double(items.count)
+        accuracyIsStale = false
+        return cachedAccuracy
+    }
+
+    private func isHeldOut(_ caption: String) -> Bool {
+        configuration.heldOutFraction > 0 && StableHash.unit(caption) < Double(configuration.heldOutFraction)
+    }
+
+    private func fillCache(_ captions: [String]) {
+        guard !captions.isEmpty else { return }
+        if cache.count + captions.count > configuration.maxCachedRewards { cache.removeAll(keepingCapacity: true) }
+        guard training.count >= configuration.minimumLabels else {
+            for c in captions { cache[c] = knownReward(c) ?? 0 }
+            return
+        }
+        let logits = scorer.forward(captions.map { scorer.featurizer.features($0) })
+        for (c, logit) in zip(captions, logits) {
+            if CaptionQueryTracker.isBlank(c) { cache[c] = 0; continue }
+            if let known = knownReward(c) { cache[c] = known; continue }
+            let p = PairwiseLoss.sigmoid(logit)
+            cache[c] = configuration.binarize ? (p > configuration.decisionThreshold ? 1 : 0) : p
+        }
+    }
+
+    private func knownReward(_ caption: String) -> Float? {
+        guard configuration.useKnownLabels else { return nil }
+        return (training.item(for: caption) ?? heldOut.item(for: caption))?.target
+    }
+
+    private struct Document: Codable {
+        var model: String
+        var trainingCaptions: [String]
+        var trainingTargets: [Float]
+        var trainingNext: Int
+        var heldOutCaptions: [String]
+        var heldOutTargets: [Float]
+        var heldOutNext: Int
+        var adamStep: Int
+        var rngState: UInt64
+        var labelsReceived: Int
+        var trainSteps: Int
+        var lastLoss: Float?
+        var queried: Int
+        var answered: Int
+    }
+
+    public func saveState() -> RewardModelState {
+        let document = Document(
+            model: name,
+            trainingCaptions: training.keys, trainingTargets: training.items.map(\.target), trainingNext: training.next,
+            heldOutCaptions: heldOut.keys, heldOutTargets: heldOut.items.map(\.target), heldOutNext: heldOut.next,
+            adamStep: scorer.optimizer.step, rngState: rng.state, labelsReceived: labelsReceived, trainSteps: trainSteps, lastLoss: lastLoss,
+            queried: tracker.queried, answered: tracker.answered)
+        return RewardModelState.encode(document, tensors: scorer.stateTensors())
+    }
+
+    public func loadState(_ state: RewardModelState) throws {
+        let d = try state.decode(Document.self, model: name)
+        guard d.model == name else { throw RewardError.badState("state is for model '\(d.model)', not '\(name)'") }
+        guard d.trainingCaptions.count == d.trainingTargets.count, d.heldOutCaptions.count == d.heldOutTargets.count else {
+            throw RewardError.badState("classification state has mismatched caption and label counts")
+        }
+        let featurizer = scorer.featurizer
+        let newTraining = try KeyedRing(capacity: configuration.maxLabels, keys: d.trainingCaptions,
+                                        items: zip(d.trainingCaptions, d.trainingTargets).map { Example(target: $1, features: featurizer.features($0)) },
+                                        next: d.trainingNext)
+        let newHeldOut = try KeyedRing(capacity: configuration.maxHeldOutLabels, keys: d.heldOutCaptions,
+                                       items: zip(d.heldOutCaptions, d.heldOutTargets).map { Example(target: $1, features: featurizer.features($0)) },
+                                       next: d.heldOutNext)
+        try scorer.loadState(state.tensorsByName, adamStep: d.adamStep)
+        training = newTraining
+        heldOut = newHeldOut
+        rng = SeededGenerator(seed: d.rngState)
+        labelsReceived = d.labelsReceived
+        trainSteps = d.trainSteps
+        lastLoss = d.lastLoss
+        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
+        tracker.restore(queried: d.queried, answered: d.answered)
+        cache.removeAll()
+        accuracyIsStale = true
+    }
+
+    public var metrics: [String: Double] {
+        var m: [String: Double] = [
+            "rewards/labels": Double(labelsReceived),
+            "rewards/coverage": tracker.coverage,
+            "rewards/train_labels": Double(training.count),
+            "rewards/held_out_labels": Double(heldOut.count),
+            "rewards/train_steps": Double(trainSteps),
+        ]
+        if let a = heldOutAccuracy { m["rewards/classifier_accuracy"] = a }
+        if let l = lastLoss { m["rewards/train_loss"] = Double(l) }
+        return m
+    }
+}

@@ -1,0 +1,27 @@
+/// The `none` model: no intrinsic reward, no queries (extrinsic-only APPO).
+public final class NoRewardModel: RewardModel {
+    public var name: String { "none" }
+
+    public init() {}
+
+    public func observe(captions: [String], captionIndex: [Int32]) {}
+    public func observe(label: CaptionLabel) {}
+    public func observe(preference: CaptionPreference) {}
+    public func reward(for caption: String) -> Float { 0 }
+    public func isLabeled(_ caption: String) -> Bool { false }
+    public func captionsWanted(limit: Int) -> [RewardQuery] { [] }
+    public func trainStep(maxSteps: Int) -> Int { 0 }
+
+    public func saveState() -> RewardModelState {
+        RewardModelState.encode(["model": name], tensors: [])
+    }
+
+    public func loadState(_ state: RewardModelState) throws {
+        let document = try state.decode([String: String].self, model: name)
+        guard document["model"] == name else {
+            throw RewardError.badState("state is for model '\(document["model"] ?? "?")', not '\(name)'")
+        }
+    }
+
+    public var metrics: [String: Double] { ["rewards/labels": 0, "rewards/coverage": 0] }
+}

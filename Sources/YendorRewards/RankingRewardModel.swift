@@ -1,0 +1,392 @@
+import YendorNN
+
+/// ONI-Ranking (Motif-style): a Bradley–Terry reward model r(caption) trained online on
+/// pairwise preferences, normalised and thresholded.
+///
+/// Pairs to label are drawn from a reservoir of recent captions. The network (hashed
+/// features → mean embedding → ReLU → scalar, `CaptionScorer`) minimises the logistic loss
+/// on r(first) − r(second) with target 1, 0 or ½ (tie). The reward of a caption is
+/// n = (r − μ)/σ with μ, σ running statistics of the per-step raw rewards of observed
+/// experience, set to 0 unless n exceeds the `thresholdQuantile` quantile of the most
+/// recent normalised per-step rewards. Pairs whose (unordered) captions hash into the
+/// held-out fraction measure pairwise accuracy and are never trained on.
+public final class RankingRewardModel: RewardModel {
+    public struct Configuration: Sendable, Codable, Equatable {
+        /// Hash buckets for word and bigram features (including the bias bucket).
+        public var featureBuckets = 4096
+        /// Width of the hidden layer.
+        public var hiddenSize = 32
+        /// Adam learning rate.
+        public var learningRate: Float = 3e-3
+        /// Pairs per optimiser step (sampled with replacement).
+        public var batchSize = 64
+        /// Training preferences kept (the most recent; the oldest is forgotten when full).
+        /// Repeated labels for the same pair are all kept: for a noisy annotator they are evidence.
+        public var maxPreferences = 50_000
+        /// Fraction of pairs (by a stable hash of the two captions) held out for accuracy
+        /// and never trained on. 0 disables the held-out split.
+        public var heldOutFraction: Float = 0.1
+        /// Held-out preferences kept (the most recent).
+        public var maxHeldOutPreferences = 5_000
+        /// No training and zero reward until this many training preferences have arrived.
+        public var minimumPreferences = 20
+        /// Normalise rewards with running mean and standard deviation (ONI's `rew_norm`).
+        public var normalize = true
+        /// Normalised rewards at or below this quantile of the recent normalised rewards
+        /// become 0 (0 disables the threshold).
+        public var thresholdQuantile: Float = 0.5
+        /// Recent per-step normalised rewards the quantile is taken over.
+        public var recentRewardWindow = 10_000
+        /// Distinct recent captions kept to draw pairs from; when full, a new caption
+        /// replaces a random one (`CaptionReservoir`).
+        public var reservoirCapacity = 10_000
+        /// Most pair queries awaiting an answer; when full, the oldest is forgotten.
+        public var maxPendingQueries = 10_000
+        /// Most cached raw caption rewards; cleared when full or after training.
+        public var maxCachedRewards = 100_000
+        /// Seed for weight initialisation, sampling and pair drawing.
+        public var seed: UInt64 = 1
+
+        public init() {}
+
+        /// Throws naming the first field out of range.
+        public func validate() throws {
+            try RewardValidation.atLeast(featureBuckets, 2, "ranking.featureBuckets")
+            try RewardValidation.positive(hiddenSize, "ranking.hiddenSize")
+            try RewardValidation.positive(learningRate, "ranking.learningRate")
+            try RewardValidation.positive(batchSize, "ranking.batchSize")
+            try RewardValidation.positive(maxPreferences, "ranking.maxPreferences")
+            try RewardValidation.fraction(heldOutFraction, "ranking.heldOutFraction")
+            guard heldOutFraction < 1 else {
+                throw RewardError.invalidConfiguration(field: "ranking.heldOutFraction", reason: "must be < 1 (nothing would be trained on), got \(heldOutFraction)")
+            }
+            try RewardValidation.positive(maxHeldOutPreferences, "ranking.maxHeldOutPreferences")
+            try RewardValidation.positive(minimumPreferences, "ranking.minimumPreferences")
+            try RewardValidation.fraction(thresholdQuantile, "ranking.thresholdQuantile")
+            try RewardValidation.positive(recentRewardWindow, "ranking.recentRewardWindow")
+            try RewardValidation.positive(reservoirCapacity, "ranking.reservoirCapacity")
+            try RewardValidation.positive(maxPendingQueries, "ranking.maxPendingQueries")
+            try RewardValidation.positive(maxCachedRewards, "ranking.maxCachedRewards")
+        }
+    }
+
+    /// A preference with both captions' features computed once.
+    struct Pair {
+        /// The ordered pair's captions joined by NUL (see `key`).
+        var key: String
+        var first: [Int32]
+        var second: [Int32]
+        var target: Float
+    }
+
+    public let configuration: Configuration
+    public var name: String { "ranking" }
+
+    let scorer: CaptionScorer
+    private(set) var training: KeyedRing<Pair>
+    private(set) var heldOut: KeyedRing<Pair>
+    /// How many kept preferences mention each caption (for `isLabeled`).
+    private var labeledCaptions: [String: Int] = [:]
+    /// How many kept preferences each ordered pair has (repeated labels are all kept:
+    /// for a noisy annotator they are evidence, as in a Bradley–Terry dataset).
+    private var labeledPairs: [String: Int] = [:]
+    /// Ring keys: preferences are stored under a sequence number, not deduplicated.
+    private var sequence = 0
+    private(set) var normalizer = RunningMeanStd()
+    private(set) var recent: RecentValues
+    /// The reward threshold in normalised units (nil: no threshold yet).
+    private(set) var threshold: Float?
+    private var reservoir: CaptionReservoir
+    private var pending: BoundedOrderedSet<String>
+    private var rng: SeededGenerator
+    private var rawCache: [String: Float] = [:]
+    private var preferencesReceived = 0
+    private var queried = 0
+    private var answered = 0
+    private var trainSteps = 0
+    private var lastLoss: Float?
+    private var cachedAccuracy: Double?
+    private var accuracyIsStale = true
+
+    public init(configuration: Configuration = Configuration()) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        scorer = CaptionScorer(prefix: "rewards.ranking", buckets: configuration.featureBuckets,
+                               hiddenSize: configuration.hiddenSize, seed: configuration.seed)
+        training = KeyedRing(capacity: configuration.maxPreferences)
+        heldOut = KeyedRing(capacity: configuration.maxHeldOutPreferences)
+        recent = RecentValues(capacity: configuration.recentRewardWindow)
+        reservoir = CaptionReservoir(capacity: configuration.reservoirCapacity)
+        pending = BoundedOrderedSet(capacity: configuration.maxPendingQueries)
+        rng = SeededGenerator(seed: configuration.seed ^ 0x5EED_0A4C)
+    }
+
+    /// True once enough preferences arrived for the model to be trained and used.
+    var isActive: Bool { training.count >= configuration.minimumPreferences }
+
+    public func observe(captions: [String], captionIndex: [Int32]) {
+        var steps = [Int](repeating: 0, count: captions.count)
+        for i in captionIndex { steps[Int(i)] += 1 }
+        for (k, caption) in captions.enumerated() where steps[k] > 0 && !CaptionQueryTracker.isBlank(caption) {
+            reservoir.add(caption, rng: &rng)
+        }
+        guard isActive else { return }
+        // Statistics weigh each caption by its number of steps, as per-step rewards would.
+        let scored = captions.indices.filter { steps[$0] > 0 && !CaptionQueryTracker.isBlank(captions[$0]) }
+        let raws = rawRewards(scored.map { captions[$0] })
+        var stepRaws: [Float] = []
+        stepRaws.reserveCapacity(captionIndex.count)
+        for (k, r) in zip(scored, raws) {
+            for _ in 0..<steps[k] { stepRaws.append(r) }
+        }
+        guard !stepRaws.isEmpty else { return }
+        if configuration.normalize { normalizer.update(stepRaws) }
+        for r in stepRaws { recent.append(normalized(r)) }
+        updateThreshold()
+    }
+
+    public func observe(label: CaptionLabel) {}
+
+    public func observe(preference: CaptionPreference) {
+        preferencesReceived += 1
+        let key = Self.key(preference.first, preference.second)
+        if pending.remove(key) { answered += 1 }
+        let pair = Pair(key: key, first: scorer.featurizer.features(preference.first),
+                        second: scorer.featurizer.features(preference.second),
+                        target: preference.outcome.target)
+        sequence += 1
+        let evicted: (key: String, item: Pair)?
+        if isHeldOut(preference.first, preference.second) {
+            evicted = heldOut.upsert(String(sequence), pair)
+            accuracyIsStale = true
+        } else {
+            evicted = training.upsert(String(sequence), pair)
+        }
+        count(pair.key, by: 1)
+        if let evicted { count(evicted.item.key, by: -1) }
+    }
+
+    /// Adjusts the reference counts of a pair and its two captions.
+    private func count(_ key: String, by delta: Int) {
+        func adjust(_ table: inout [String: Int], _ k: String) {
+            let n = (table[k] ?? 0) + delta
+            table[k] = n > 0 ? n : nil
+        }
+        adjust(&labeledPairs, key)
+        let (a, b) = Self.captions(ofKey: key)
+        adjust(&labeledCaptions, a)
+        adjust(&labeledCaptions, b)
+    }
+
+    public func reward(for caption: String) -> Float {
+        guard isActive, !CaptionQueryTracker.isBlank(caption) else { return 0 }
+        let n = normalized(rawRewards([caption])[0])
+        if let threshold, n <= threshold { return 0 }
+        return n
+    }
+
+    /// The raw Bradley–Terry score r(caption), before normalisation and threshold.
+    public func score(of caption: String) -> Float {
+        scorer.forward([scorer.featurizer.features(caption)])[0]
+    }
+
+    public func isLabeled(_ caption: String) -> Bool { labeledCaptions[caption] != nil }
+
+    public func captionsWanted(limit: Int) -> [RewardQuery] {
+        var out: [RewardQuery] = []
+        var attempts = 0
+        while out.count < limit, attempts < 4 * limit {
+            attempts += 1
+            guard let (a, b) = reservoir.samplePair(rng: &rng) else { break }
+            let key = Self.key(a, b)
+            if pending.contains(key) || labeledPairs[key] != nil { continue }
+            pending.insert(key)
+            queried += 1
+            out.append(.rank(first: a, second: b))
+        }
+        return out
+    }
+
+    @discardableResult
+    public func trainStep(maxSteps: Int) -> Int {
+        guard isActive, maxSteps > 0 else { return 0 }
+        let n = configuration.batchSize
+        var bags: [[Int32]] = []
+        var targets: [Float] = []
+        for _ in 0..<maxSteps {
+            bags.removeAll(keepingCapacity: true)
+            targets.removeAll(keepingCapacity: true)
+            var seconds: [[Int32]] = []
+            for _ in 0..<n {
+                let p = training.items[Int(rng.next() % UInt64(training.count))]
+                bags.append(p.first)
+                seconds.append(p.second)
+                targets.append(p.target)
+            }
+            bags.append(contentsOf: seconds)
+            let (loss, gradient) = Self.lossAndGradient(scorer: scorer, bags: bags, targets: targets)
+            scorer.backward(gradient)
+            scorer.step(learningRate: configuration.learningRate)
+            lastLoss = loss
+        }
+        trainSteps += maxSteps
+        rawCache.removeAll(keepingCapacity: true)
+        accuracyIsStale = true
+        return maxSteps
+    }
+
+    /// Forward pass and Bradley–Terry loss for `bags` = [firsts…, seconds…]; returns the
+    /// loss and d(loss)/d(score) for every bag (seconds get the negated gradient).
+    static func lossAndGradient(scorer: CaptionScorer, bags: [[Int32]], targets: [Float]) -> (Float, [Float]) {
+        let scores = scorer.forward(bags)
+        let n = targets.count
+        let (loss, gFirst) = PairwiseLoss.bradleyTerry(first: Array(scores[0..<n]), second: Array(scores[n..<(2 * n)]), targets: targets)
+        return (loss, gFirst + gFirst.map { -$0 })
+    }
+
+    /// Fraction of held-out non-tie pairs ordered correctly by r (nil with none).
+    public var heldOutAccuracy: Double? {
+        if !accuracyIsStale { return cachedAccuracy }
+        let decided = heldOut.items.filter { $0.target != 0.5 }
+        guard !decided.isEmpty else { cachedAccuracy = nil; accuracyIsStale = false; return nil }
+        var correct = 0
+        var start = 0
+        while start < decided.count {
+            let chunk = decided[start..<min(start + 512, decided.count)]
+            let scores = scorer.forward(chunk.map(\.first) + chunk.map(\.second))
+            for (i, p) in chunk.enumerated() where (scores[i] > scores[chunk.count + i]) == (p.target > 0.5) {
+                correct += 1
+            }
+            start += chunk.count
+        }
+        cachedAccuracy = Double(correct) / Double(decided.count)
+        accuracyIsStale = false
+        return cachedAccuracy
+    }
+
+    private func normalized(_ raw: Float) -> Float {
+        configuration.normalize ? normalizer.normalize(raw) : raw
+    }
+
+    private func updateThreshold() {
+        threshold = configuration.thresholdQuantile > 0 ? recent.quantile(configuration.thresholdQuantile) : nil
+    }
+
+    /// Raw scores, from the cache or one batched forward for the missing ones.
+    private func rawRewards(_ captions: [String]) -> [Float] {
+        let missing = captions.filter { rawCache[$0] == nil }
+        if !missing.isEmpty {
+            if rawCache.count + missing.count > configuration.maxCachedRewards { rawCache.removeAll(keepingCapacity: true) }
+            let unique = Array(Set(missing))
+            let scores = scorer.forward(unique.map { scorer.featurizer.features($0) })
+            for (c, s) in zip(unique, scores) { rawCache[c] = s }
+        }
+        return captions.map { rawCache[$0] ?? 0 }
+    }
+
+    private func isHeldOut(_ a: String, _ b: String) -> Bool {
+        // Unordered, so (a, b) and (b, a) land in the same split.
+        configuration.heldOutFraction > 0 && StableHash.unit(a < b ? Self.key(a, b) : Self.key(b, a)) < Double(configuration.heldOutFraction)
+    }
+
+    static func key(_ first: String, _ second: String) -> String { first + "\u{0}" + second }
+
+    static func captions(ofKey key: String) -> (String, String) {
+        let parts = key.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+    }
+
+    private struct Document: Codable {
+        var model: String
+        var trainingKeys: [String]
+        var trainingTargets: [Float]
+        var trainingNext: Int
+        var heldOutKeys: [String]
+        var heldOutTargets: [Float]
+        var heldOutNext: Int
+        var normalizer: RunningMeanStd
+        var recentNext: Int
+        var reservoir: [String]
+        var reservoirSeen: UInt64
+        var adamStep: Int
+        var rngState: UInt64
+        var preferencesReceived: Int
+        var queried: Int
+        var answered: Int
+        var trainSteps: Int
+        var lastLoss: Float?
+    }
+
+    public func saveState() -> RewardModelState {
+        let d = Document(
+            model: name,
+            trainingKeys: training.items.map(\.key), trainingTargets: training.items.map(\.target), trainingNext: training.next,
+            heldOutKeys: heldOut.items.map(\.key), heldOutTargets: heldOut.items.map(\.target), heldOutNext: heldOut.next,
+            normalizer: normalizer, recentNext: recent.next, reservoir: reservoir.captions, reservoirSeen: reservoir.seen,
+            adamStep: scorer.optimizer.step, rngState: rng.state, preferencesReceived: preferencesReceived,
+            queried: queried, answered: answered, trainSteps: trainSteps, lastLoss: lastLoss)
+        let recentTensor = NamedTensor(name: "rewards.ranking.recent", shape: [recent.values.count], values: recent.values)
+        return RewardModelState.encode(d, tensors: scorer.stateTensors() + [recentTensor])
+    }
+
+    public func loadState(_ state: RewardModelState) throws {
+        let d = try state.decode(Document.self, model: name)
+        guard d.model == name else { throw RewardError.badState("state is for model '\(d.model)', not '\(name)'") }
+        guard d.trainingKeys.count == d.trainingTargets.count, d.heldOutKeys.count == d.heldOutTargets.count else {
+            throw RewardError.badState("ranking state has mismatched pair and target counts")
+        }
+        let featurizer = scorer.featurizer
+        func pairs(_ keys: [String], _ targets: [Float]) -> [Pair] {
+            zip(keys, targets).map { key, target in
+                let (a, b) = Self.captions(ofKey: key)
+                return Pair(key: key, first: featurizer.features(a), second: featurizer.features(b), target: target)
+            }
+        }
+        // Ring keys are just distinct sequence numbers; the pair keys live in the items.
+        let trainingSlots = d.trainingKeys.indices.map { String($0 + 1) }
+        let heldOutSlots = d.heldOutKeys.indices.map { String(trainingSlots.count + $0 + 1) }
+        let newTraining = try KeyedRing(capacity: configuration.maxPreferences, keys: trainingSlots,
+                                        items: pairs(d.trainingKeys, d.trainingTargets), next: d.trainingNext)
+        let newHeldOut = try KeyedRing(capacity: configuration.maxHeldOutPreferences, keys: heldOutSlots,
+                                       items: pairs(d.heldOutKeys, d.heldOutTargets), next: d.heldOutNext)
+        let newRecent = try RecentValues(capacity: configuration.recentRewardWindow,
+                                         values: try state.tensor("rewards.ranking.recent").values, next: d.recentNext)
+        let newReservoir = try CaptionReservoir(capacity: configuration.reservoirCapacity, captions: d.reservoir, seen: d.reservoirSeen)
+        try scorer.loadState(state.tensorsByName, adamStep: d.adamStep)
+        training = newTraining
+        heldOut = newHeldOut
+        labeledCaptions = [:]
+        labeledPairs = [:]
+        sequence = trainingSlots.count + heldOutSlots.count
+        for pair in training.items + heldOut.items { count(pair.key, by: 1) }
+        normalizer = d.normalizer
+        recent = newRecent
+        updateThreshold()
+        reservoir = newReservoir
+        pending = BoundedOrderedSet(capacity: configuration.maxPendingQueries)
+        rng = SeededGenerator(seed: d.rngState)
+        preferencesReceived = d.preferencesReceived
+        queried = d.queried
+        answered = d.answered
+        trainSteps = d.trainSteps
+        lastLoss = d.lastLoss
+        rawCache.removeAll()
+        accuracyIsStale = true
+    }
+
+    public var metrics: [String: Double] {
+        var m: [String: Double] = [
+            "rewards/labels": Double(preferencesReceived),
+            "rewards/coverage": queried == 0 ? 0 : Double(answered) / Double(queried),
+            "rewards/train_labels": Double(training.count),
+            "rewards/held_out_labels": Double(heldOut.count),
+            "rewards/train_steps": Double(trainSteps),
+            "rewards/normalizer_mean": normalizer.mean,
+            "rewards/normalizer_std": normalizer.variance.squareRoot(),
+        ]
+        if let t = threshold { m["rewards/threshold"] = Double(t) }
+        if let a = heldOutAccuracy { m["rewards/ranking_accuracy"] = a }
+        if let l = lastLoss { m["rewards/train_loss"] = Double(l) }
+        return m
+    }
+}

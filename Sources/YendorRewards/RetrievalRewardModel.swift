@@ -1,0 +1,111 @@
+/// ONI-Retrieval: a table caption → label. Helpful captions earn 1, everything else
+/// (not helpful, or not labeled yet) earns 0. No generalisation: a caption is rewarded
+/// only once the annotator has labeled that exact string.
+public final class RetrievalRewardModel: RewardModel {
+    public struct Configuration: Sendable, Codable, Equatable {
+        /// Most labels kept; when full, the oldest label is forgotten (and its caption
+        /// may be queried again).
+        public var maxLabels = 1_000_000
+        /// Most unlabeled captions waiting to be queried; new ones are dropped while
+        /// full (they are offered again the next time they are seen).
+        public var maxCandidates = 10_000
+        /// Most queries awaiting an answer; when full, the oldest is forgotten.
+        public var maxPendingQueries = 10_000
+
+        public init() {}
+
+        /// Throws naming the first field out of range.
+        public func validate() throws {
+            try RewardValidation.positive(maxLabels, "retrieval.maxLabels")
+            try RewardValidation.positive(maxCandidates, "retrieval.maxCandidates")
+            try RewardValidation.positive(maxPendingQueries, "retrieval.maxPendingQueries")
+        }
+    }
+
+    public let configuration: Configuration
+    public var name: String { "retrieval" }
+
+    private var labels: [String: Bool] = [:]
+    private var labelOrder: BoundedOrderedSet<String>
+    private var tracker: CaptionQueryTracker
+    private var labelsReceived = 0
+
+    public init(configuration: Configuration = Configuration()) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        labelOrder = BoundedOrderedSet(capacity: configuration.maxLabels)
+        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
+    }
+
+    public func observe(captions: [String], captionIndex: [Int32]) {
+        var used = [Bool](repeating: false, count: captions.count)
+        for i in captionIndex { used[Int(i)] = true }
+        for (k, caption) in captions.enumerated() where used[k] {
+            tracker.noteSeen(caption, labeled: labels[caption] != nil)
+        }
+    }
+
+    public func observe(label: CaptionLabel) {
+        labelsReceived += 1
+        tracker.noteLabeled(label.caption)
+        if labels[label.caption] == nil, let evicted = labelOrder.insert(label.caption) {
+            labels[evicted] = nil
+        }
+        labels[label.caption] = label.helpful
+    }
+
+    public func observe(preference: CaptionPreference) {}
+
+    public func reward(for caption: String) -> Float { labels[caption] == true ? 1 : 0 }
+
+    public func isLabeled(_ caption: String) -> Bool { labels[caption] != nil }
+
+    public func captionsWanted(limit: Int) -> [RewardQuery] {
+        tracker.take(limit: limit, isLabeled: { labels[$0] != nil }).map { .classify($0) }
+    }
+
+    public func trainStep(maxSteps: Int) -> Int { 0 }
+
+    private struct Document: Codable {
+        var model: String
+        var captions: [String]
+        var helpful: [Bool]
+        var labelsReceived: Int
+        var queried: Int
+        var answered: Int
+    }
+
+    public func saveState() -> RewardModelState {
+        let captions = labelOrder.elements
+        let document = Document(model: name, captions: captions, helpful: captions.map { labels[$0] ?? false },
+                                labelsReceived: labelsReceived, queried: tracker.queried, answered: tracker.answered)
+        return RewardModelState.encode(document, tensors: [])
+    }
+
+    public func loadState(_ state: RewardModelState) throws {
+        let document = try state.decode(Document.self, model: name)
+        guard document.model == name else { throw RewardError.badState("state is for model '\(document.model)', not '\(name)'") }
+        guard document.captions.count == document.helpful.count else {
+            throw RewardError.badState("retrieval state has \(document.captions.count) captions but \(document.helpful.count) labels")
+        }
+        labels = [:]
+        labelOrder = BoundedOrderedSet(capacity: configuration.maxLabels)
+        for (caption, helpful) in zip(document.captions, document.helpful) {
+            if labels[caption] == nil, let evicted = labelOrder.insert(caption) { labels[evicted] = nil }
+            labels[caption] = helpful
+        }
+        labelsReceived = document.labelsReceived
+        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
+        tracker.restore(queried: document.queried, answered: document.answered)
+    }
+
+    public var metrics: [String: Double] {
+        let helpful = labels.values.filter { $0 }.count
+        return [
+            "rewards/labels": Double(labelsReceived),
+            "rewards/labeled_captions": Double(labels.count),
+            "rewards/coverage": tracker.coverage,
+            "rewards/helpful_fraction": labels.isEmpty ? 0 : Double(helpful) / Double(labels.count),
+        ]
+    }
+}

@@ -1,0 +1,52 @@
+/// An intrinsic reward model distilled from annotator labels (ONI).
+///
+/// The caller (the learner service) drives it from one isolation domain, in this order:
+/// `observe(captions:captionIndex:)` for each block of experience (so the model knows
+/// which captions exist), `reward(for:)` per caption, `captionsWanted(limit:)` to build
+/// annotator requests, `observe(label:)` / `observe(preference:)` as answers arrive, and
+/// `trainStep(maxSteps:)` between batches. No method blocks or waits for labels.
+///
+/// Models are not thread-safe: keep one in an actor (or behind a lock) and call
+/// `trainStep` with a small `maxSteps` so a call never stalls the learner for long.
+public protocol RewardModel: AnyObject {
+    /// The registry name ("none", "retrieval", "classification", "ranking").
+    var name: String { get }
+
+    /// Records the captions of a block of experience: `captions` are distinct strings,
+    /// `captionIndex` points into them once per step. Feeds the query candidates, the
+    /// ranking reservoir and the ranking normaliser. Indices must be valid (checked by
+    /// `CaptionBlock.validate()`).
+    func observe(captions: [String], captionIndex: [Int32])
+
+    /// Absorbs a classification label (models that rank ignore it).
+    func observe(label: CaptionLabel)
+
+    /// Absorbs a pairwise preference (models that classify ignore it).
+    func observe(preference: CaptionPreference)
+
+    /// The intrinsic reward r_int of one caption, before count scaling. Cached per caption.
+    func reward(for caption: String) -> Float
+
+    /// True when the annotator has labeled this caption (directly or within a pair).
+    func isLabeled(_ caption: String) -> Bool
+
+    /// Up to `limit` new queries for the annotator. Each caption or pair is returned once
+    /// while it is pending; a query whose answer never comes is forgotten when the
+    /// bounded pending list overflows, and may then be asked again.
+    func captionsWanted(limit: Int) -> [RewardQuery]
+
+    /// Runs at most `maxSteps` optimiser steps on the labels received so far; returns
+    /// the number of steps taken (0 for table models or too few labels).
+    @discardableResult
+    func trainStep(maxSteps: Int) -> Int
+
+    /// Everything needed to resume: weights, labels, optimiser and normaliser state.
+    func saveState() -> RewardModelState
+
+    /// Restores state written by `saveState()` of a model with the same name and sizes.
+    func loadState(_ state: RewardModelState) throws
+
+    /// Current metrics, keyed "rewards/…" (see docs/rewards.md). Keys whose value is
+    /// undefined (e.g. accuracy with no held-out labels) are left out.
+    var metrics: [String: Double] { get }
+}

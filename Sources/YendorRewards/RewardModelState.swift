@@ -1,0 +1,50 @@
+import Foundation
+import YendorNN
+
+/// A reward model's saved state: named f32 tensors plus a small JSON document.
+///
+/// Tensor names start with "rewards." so they can share a checkpoint file with the
+/// learner's own tensors; `metadata` is JSON the model wrote and reads back.
+public struct RewardModelState: Sendable, Equatable {
+    /// Weights, optimiser moments and numeric buffers.
+    public var tensors: [NamedTensor]
+    /// JSON with the model name, labels, counters and generator states.
+    public var metadata: Data
+
+    public init(tensors: [NamedTensor], metadata: Data) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    /// The tensors by name, for loading.
+    var tensorsByName: [String: NamedTensor] {
+        Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    /// Encodes `document` as the metadata JSON.
+    static func encode<Document: Encodable>(_ document: Document, tensors: [NamedTensor]) -> RewardModelState {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Encoding plain Codable structs of strings and numbers cannot fail.
+        let data = (try? encoder.encode(document)) ?? Data()
+        return RewardModelState(tensors: tensors, metadata: data)
+    }
+
+    /// Decodes the metadata JSON, naming the model in the error.
+    func decode<Document: Decodable>(_ type: Document.Type, model: String) throws -> Document {
+        do {
+            return try JSONDecoder().decode(type, from: metadata)
+        } catch {
+            throw RewardError.badState("metadata is not a valid \(model) state: \(error)")
+        }
+    }
+
+    /// The tensor `name` with exactly `count` values.
+    func tensor(_ name: String, count: Int? = nil) throws -> NamedTensor {
+        guard let t = tensorsByName[name] else { throw RewardError.badState("missing tensor \(name)") }
+        if let count, t.values.count != count {
+            throw RewardError.badState("tensor \(name) has \(t.values.count) values, expected \(count)")
+        }
+        return t
+    }
+}

@@ -1,1 +1,0 @@
-// YendorRewards: see README.md's module map.

@@ -1,4 +1,0 @@
-import Testing
-@testable import YendorRewards
-
-@Test func moduleLinks() { #expect(Bool(true)) }
