@@ -10,6 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchTransportCommand.self,
             BenchEnvCommand.self,
             BenchLearnerCommand.self,
+            BenchAnnotatorCommand.self,
         ]
     )
 }

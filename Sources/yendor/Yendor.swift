@@ -13,6 +13,7 @@ struct Yendor: AsyncParsableCommand {
             TrainCommand.self,
             LearnerCommand.self,
             WorkerCommand.self,
+            AnnotatorCommand.self,
             ConfigCommand.self,
             PlayCommand.self,
             BenchCommand.self,
