@@ -174,7 +174,7 @@ public final class AnnotatorServer: Service, Sendable {
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Loop.self) { group in
-                group.addTask { await self.receiveLoop(router: router); return .receive }
+                group.addTask { await self.receiveLoop(router: router, pub: pub); return .receive }
                 group.addTask { await self.publishLoop(results, pub: pub); return .publish }
                 group.addTask { await self.periodicLoop(pub: pub); return .periodic }
                 // Runs until a shutdown is requested (or the service is cancelled).
@@ -200,7 +200,7 @@ public final class AnnotatorServer: Service, Sendable {
 
     // MARK: Requests
 
-    private func receiveLoop(router: AsyncSocket) async {
+    private func receiveLoop(router: AsyncSocket, pub: AsyncSocket) async {
         let limits = WireLimits(maxMessageBytes: configuration.maxMessageBytes)
         while let parts = await router.receive() {
             // [identity, (empty delimiter from REQ clients), payload]: everything before the
@@ -223,8 +223,10 @@ public final class AnnotatorServer: Service, Sendable {
             }
             switch message {
             case .annotationRequest(let request):
-                let reply = await answer(request)
+                let (reply, evicted) = await answer(request)
                 try? await router.send(address + [reply.encoded()])
+                // Whoever asked for the evicted items hears that they will get no label.
+                for notice in dropNotices(evicted) { try? await pub.send(notice.encoded()) }
             case .hello(let hello):
                 logger.debug("client said hello", metadata: ["id": "\(hello.id)", "role": "\(hello.role)"])
                 let mine = Hello(role: "annotator", id: configuration.id, capabilities: [
@@ -240,17 +242,18 @@ public final class AnnotatorServer: Service, Sendable {
         }
     }
 
-    /// Submits a request to the core and builds the direct reply.
-    func answer(_ request: AnnotationRequest) async -> AnnotationResult {
+    /// Submits a request to the core; returns the direct reply and the older pending requests
+    /// the core dropped to make room.
+    func answer(_ request: AnnotationRequest) async -> (reply: AnnotationResult, evicted: [LabelRequest]) {
         counters.withLock { $0.requests += 1 }
         var reply = AnnotationResult(requestID: request.requestID, goal: request.goal, mode: request.mode,
                                      labeler: annotator.identity.wireName, entries: [])
-        func refuse(_ why: String) -> AnnotationResult {
+        func refuse(_ why: String) -> (AnnotationResult, [LabelRequest]) {
             counters.withLock { $0.invalidRequests += 1 }
             reply.entries = request.items.prefix(configuration.maxItemsPerRequest).map {
                 .init(item: $0, outcome: .error(.invalidRequest, why))
             }
-            return reply
+            return (reply, [])
         }
         let goal: Goal
         do { goal = try Goal(wireText: request.goal) } catch { return refuse("\(error)") }
@@ -276,7 +279,20 @@ public final class AnnotatorServer: Service, Sendable {
             }
             return .init(item: item, outcome: accepted ? .pending : .error(.dropped, "annotator is shutting down"))
         }
-        return reply
+        return (reply, receipt.evicted)
+    }
+
+    /// `dropped` broadcasts for evicted requests, one message per goal and mode.
+    private func dropNotices(_ evicted: [LabelRequest]) -> [AnnotationResult] {
+        var groups: [String: AnnotationResult] = [:]
+        for request in evicted {
+            let (mode, item) = request.wireItem
+            let key = "\(mode.rawValue) \(request.goal.wireText)"
+            groups[key, default: AnnotationResult(requestID: 0, goal: request.goal.wireText, mode: mode,
+                                                  labeler: annotator.identity.wireName, entries: [])]
+                .entries.append(.init(item: item, outcome: .error(.dropped, "the annotator's queue was full; ask again")))
+        }
+        return Array(groups.values)
     }
 
     private func count(malformed kind: String) {

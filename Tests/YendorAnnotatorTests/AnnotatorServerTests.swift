@@ -10,7 +10,8 @@ import YendorTestSupport
 /// The role in this process (lexicon backend) over real tcp sockets: frames, replies, broadcasts.
 @Suite struct AnnotatorServerTests {
     /// Starts a server on fresh loopback ports, runs `body`, then stops it gracefully.
-    private func withServer(_ body: (AnnotatorServer, Context) async throws -> Void) async throws {
+    private func withServer(_ adjust: (inout AnnotatorServer.Configuration) -> Void = { _ in },
+                            _ body: (AnnotatorServer, Context) async throws -> Void) async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var c = AnnotatorServer.Configuration()
@@ -19,6 +20,7 @@ import YendorTestSupport
         c.storePath = directory.appendingPathComponent("labels.sqlite").path
         c.heartbeatInterval = .milliseconds(100)
         c.statusInterval = nil
+        adjust(&c)
         let context = try Context()
         defer { context.terminate() }
         let server = try AnnotatorServer(configuration: c, context: context, logger: testLogger)
@@ -95,7 +97,7 @@ import YendorTestSupport
 
     @Test func badRequestsAreAnsweredInvalidRequestNamingTheProblem() async throws {
         try await withServer { server, _ in
-            let empty = await server.answer(AnnotationRequest(requestID: 3, goal: " ", mode: .classification,
+            let (empty, _) = await server.answer(AnnotationRequest(requestID: 3, goal: " ", mode: .classification,
                                                               items: [.caption("You see a door.")]))
             guard case .error(.invalidRequest, let why) = empty.entries.first?.outcome else {
                 Issue.record("expected invalidRequest, got \(empty.entries)")
@@ -133,6 +135,78 @@ import YendorTestSupport
             }
             await client.close()
         }
+    }
+
+    @Test func requestsDroppedFromAFullQueueAreBroadcastAsDropped() async throws {
+        try await withServer({ c in
+            c.backend = .simulated(.init(latency: .milliseconds(500)), wrapping: .lexicon)
+            c.annotator.queueCapacity = 2
+            c.annotator.batchSize = 1
+            c.annotator.maxConcurrentBatches = 1
+        }) { server, context in
+            let client = try await client(for: server, context: context)
+            let captions = (1...5).map { "You hit the newt [queue-\($0)]." }
+            // One request per caption, in order: #1 goes to the labeler, #2 and #3 are evicted
+            // by #4 and #5.
+            for caption in captions {
+                try await client.request(goal: "combat", mode: .classification, items: [.caption(caption)])
+            }
+            var dropped: Set<String> = []
+            var labeled: Set<String> = []
+            for await result in client.results where result.requestID == 0 {
+                for entry in result.entries {
+                    guard case .caption(let caption) = entry.item else { continue }
+                    if case .error(.dropped, _) = entry.outcome { dropped.insert(caption) }
+                    if case .label = entry.outcome { labeled.insert(caption) }
+                }
+                if dropped.count + labeled.count == captions.count { break }
+            }
+            #expect(dropped == [captions[1], captions[2]])
+            #expect(labeled == [captions[0], captions[3], captions[4]])
+            #expect(await server.statistics().annotator.dropped == 2)
+            await client.close()
+        }
+    }
+
+    @Test func clientQueuesRequestsWhileTheAnnotatorIsDownAndCountsWhatItCannotSend() async throws {
+        let port = ChildProcessPorts.free(), labelsPort = ChildProcessPorts.free()
+        let context = try Context()
+        defer { context.terminate() }
+        var c = AnnotatorClient.Configuration()
+        c.requestsEndpoint = "tcp://127.0.0.1:\(port)"
+        c.labelsEndpoint = "tcp://127.0.0.1:\(labelsPort)"
+        c.outboxCapacity = 4
+        c.sendTimeout = .zero
+        let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
+        // Nobody listens: libzmq and the outbox take a bounded number, the rest are refused.
+        var accepted: Set<UInt64> = []
+        var refused = 0
+        for i in 0..<100 {
+            if let id = client.tryRequest(goal: "gold", mode: .classification, items: [.caption("You see \(i) gold pieces.")]) {
+                accepted.insert(id)
+            } else {
+                refused += 1
+            }
+        }
+        do {
+            try await client.request(goal: "gold", mode: .classification, items: [.caption("one more"), .caption("and another")])
+            Issue.record("request with a full outbox and no wait did not throw")
+        } catch is AnnotatorClient.Unsent {}
+        #expect(refused > 0 && !accepted.isEmpty)
+        #expect(client.statistics.unsentItems == refused + 2)
+        // The annotator comes up on that endpoint: every accepted request gets its reply.
+        try await withServer({ s in
+            s.requestsEndpoint = c.requestsEndpoint
+            s.labelsEndpoint = c.labelsEndpoint
+        }) { _, _ in
+            var answered: Set<UInt64> = []
+            for await result in client.results where result.requestID != 0 {
+                answered.insert(result.requestID)
+                if answered == accepted { break }
+            }
+            #expect(answered == accepted)
+        }
+        await client.close()
     }
 
     @Test func configurationErrorsNameTheField() {
