@@ -26,7 +26,7 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
     var clients: Int = 64
 
     @Option(name: .customLong("captions-per-client"), help: "New captions each client asks for in the label burst.")
-    var captionsPerClient: Int = 4
+    var captionsPerClient: Int = 8
 
     @Option(name: .customLong("requests-per-client"), help: "Requests each client sends in the throughput phase.")
     var requestsPerClient: Int = 50
@@ -47,6 +47,8 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
         var e2e: (p50: Double, p90: Double, p99: Double)
         var requestsPerSecond: Double
         var itemsPerSecond: Double
+        var dropped: Int
+        var cacheHits: Int
     }
 
     func run() async throws {
@@ -60,9 +62,9 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
             rows.append(try await measure(latencyMs: latency))
             let r = rows.last!
             AnnotatorCommand.say(String(format: "latency %5d ms: labels/s %7.1f (bound %6.1f, ratio %.2f)  e2e p50 %6.0f ms p90 %6.0f ms p99 %6.0f ms  "
-                         + "requests/s %7.0f (items/s %7.0f)",
+                         + "requests/s %7.0f (items/s %7.0f; %d items dropped from the full queue, %d store hits)",
                          r.latencyMs, r.labelsPerSecond, r.bound, r.labelsPerSecond / r.bound,
-                         r.e2e.p50 * 1000, r.e2e.p90 * 1000, r.e2e.p99 * 1000, r.requestsPerSecond, r.itemsPerSecond))
+                         r.e2e.p50 * 1000, r.e2e.p90 * 1000, r.e2e.p99 * 1000, r.requestsPerSecond, r.itemsPerSecond, r.dropped, r.cacheHits))
         }
         if rows.count >= 2 {
             let a = rows[0], b = rows[rows.count - 1]
@@ -146,7 +148,7 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
                         let items = (0..<itemsPerRequest).map { i -> AnnotationItem in
                             i % 2 == 0 ? .caption(known[i / 2 % known.count]) : .caption("You see here \(index)-\(r)-\(i) gold pieces.")
                         }
-                        outstanding.insert(try await client.request(goal: "gold", mode: .classification, items: items))
+                        outstanding.insert(try await client.request(goal: "combat", mode: .classification, items: items))
                     }
                     for await result in client.results where result.requestID != 0 {
                         outstanding.remove(result.requestID)
@@ -159,6 +161,7 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
         let throughputSeconds = (ContinuousClock.now - throughputStart).seconds
         let requests = Double(clients * requestsPerClient)
 
+        let statistics = await server.statistics().annotator
         for client in connected { await client.close() }
         server.stop()
         try await serverTask.value
@@ -167,7 +170,8 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
         }
         return Row(latencyMs: latencyMs, labelsPerSecond: labelsPerSecond, bound: bound,
                    e2e: (percentile(0.5), percentile(0.9), percentile(0.99)),
-                   requestsPerSecond: requests / throughputSeconds, itemsPerSecond: requests * Double(itemsPerRequest) / throughputSeconds)
+                   requestsPerSecond: requests / throughputSeconds, itemsPerSecond: requests * Double(itemsPerRequest) / throughputSeconds,
+                   dropped: statistics.dropped, cacheHits: statistics.cacheHits)
     }
 }
 
