@@ -157,4 +157,29 @@ import ZeroMQ
         second.process.signal(SIGTERM)
         #expect(await second.process.waitForExit(timeout: 20) == 0)
     }
+
+    @Test func sigtermFinishesTheBatchAtTheLLMStoresAndPublishesItThenExits() async throws {
+        let stub = try StubServer(script: [["delay": 0.5]])
+        defer { stub.stop() }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = directory.appendingPathComponent("labels.sqlite").path
+        let role = try await Role(stub: stub, store: store)
+        defer { role.process.kill() }
+        let context = try Context()
+        defer { context.terminate() }
+        let client = try await client(role, context: context)
+        let caption = "You descend the stairs [sigterm]."
+        try await client.request(goal: "stairs", mode: .classification, items: [.caption(caption)])
+        // The call is at the (slow) stub once the stub has counted it.
+        while try await stub.stats().calls == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        role.process.signal(SIGTERM)
+        let published = await collect(from: client) { Self.labels(in: $0, broadcastOnly: true)[caption] != nil }
+        #expect(Self.labels(in: published, broadcastOnly: true)[caption] == 1)
+        #expect(await role.process.waitForExit(timeout: 20) == 0)
+        await client.close()
+        // It was stored: the label store answers it without the LLM.
+        let labelStore = try LabelStore(path: store)
+        #expect(try labelStore.count() == 1)
+    }
 }

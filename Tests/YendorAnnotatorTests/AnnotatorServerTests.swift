@@ -209,6 +209,30 @@ import YendorTestSupport
         await client.close()
     }
 
+    @Test func aPythonSubscriberDecodesLabelBroadcasts() async throws {
+        try await withServer { server, context in
+            try await checkPythonSubscriber(server: server, context: context)
+        }
+    }
+
+    private func checkPythonSubscriber(server: AnnotatorServer, context: Context) async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/label_subscriber.py")
+        let python = try ChildProcess(executable: URL(fileURLWithPath: "/usr/bin/env"),
+                                      arguments: ["python3", script.path, server.configuration.labelsEndpoint, "2"])
+        let ready = await python.waitForLine(timeout: 20) { $0 == "ready" }
+        #expect(ready != nil)
+        let client = try await client(for: server, context: context)
+        try await client.request(goal: "combat", mode: .classification,
+                                 items: [.caption("You kill the jackal!"), .caption("You see a fountain.")])
+        let status = await python.waitForExit(timeout: 20)
+        python.kill()
+        #expect(status == 0)
+        let results = Set(python.lines.filter { $0.hasPrefix("result ") })
+        #expect(results == ["result 0 combat You_kill_the_jackal! 0 1", "result 0 combat You_see_a_fountain. 0 0"])
+        await client.close()
+    }
+
     @Test func configurationErrorsNameTheField() {
         var c = AnnotatorServer.Configuration()
         c.labelsEndpoint = "localhost:5558"
