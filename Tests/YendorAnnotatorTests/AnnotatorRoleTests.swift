@@ -151,6 +151,9 @@ import ZeroMQ
             #expect(entry.outcome == .label(1), "\(caption)")
         }
         #expect(Self.labels(in: after).count == captions.count)
+        // The client told the restart from the heartbeat sequence starting over (bounded wait).
+        for _ in 0..<500 where client.statistics.annotatorRestarts == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(client.statistics.annotatorRestarts == 1)
         let stats = try await stub.stats()
         for caption in published { #expect(asks(caption, stats) == 1, "\(caption) asked again") }
         await client.close()
