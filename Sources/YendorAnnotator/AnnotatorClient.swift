@@ -12,7 +12,7 @@ import ZeroMQ
 /// items as unsent and throws `Unsent`. `tryRequest` never waits at all. ZeroMQ reconnects on its
 /// own when the annotator comes back; requests it had queued but not answered are lost with the
 /// annotator's queue, so the client remembers items answered `.pending` (bounded) and sends them
-/// again when it sees the annotator restart (its heartbeat sequence starts over).
+/// again when it sees the annotator restart (the start time in its `Stats` changes).
 ///
 /// `results` yields every `AnnotationResult` the client receives: direct replies (request id as
 /// returned by `request`, entries may be `.pending`) and broadcasts (request id 0) of every label
@@ -109,7 +109,7 @@ public final class AnnotatorClient: Sendable {
         var nextRequestID: UInt64 = 1
         var pending: [PendingKey: UInt64] = [:]  // key -> insertion order
         var pendingOrder: [PendingKey] = []       // oldest first; may hold stale keys
-        var lastHeartbeat: UInt64?
+        var annotatorStartedAt: Double?
     }
 
     /// Connects both sockets (the annotator need not be up) and starts receiving.
@@ -223,8 +223,10 @@ public final class AnnotatorClient: Sendable {
                 if case .dropped = continuation.yield(result) {
                     state.withLock { $0.statistics.droppedResults += 1 }
                 }
-            case .heartbeat(let beat):
-                if heartbeat(beat) { await resendPending() }
+            case .heartbeat:
+                state.withLock { $0.statistics.heartbeats += 1 }
+            case .stats(let stats):
+                if restarted(stats) { await resendPending() }
             default:
                 break
             }
@@ -261,12 +263,12 @@ public final class AnnotatorClient: Sendable {
         }
     }
 
-    /// Records a heartbeat; true when it shows the annotator restarted.
-    private func heartbeat(_ beat: Heartbeat) -> Bool {
-        state.withLock { state in
-            state.statistics.heartbeats += 1
-            defer { state.lastHeartbeat = beat.sequence }
-            guard let last = state.lastHeartbeat, beat.sequence <= last else { return false }
+    /// True when the annotator's start time (in its `Stats`) changed: it restarted.
+    private func restarted(_ stats: Stats) -> Bool {
+        guard stats.role == "annotator", let startedAt = stats[AnnotatorServer.Statistics.startedAtMetric] else { return false }
+        return state.withLock { state in
+            defer { state.annotatorStartedAt = startedAt }
+            guard let last = state.annotatorStartedAt, last != startedAt else { return false }
             state.statistics.annotatorRestarts += 1
             return true
         }

@@ -89,6 +89,8 @@ public final class AnnotatorServer: Service, Sendable {
         public var malformed: [String: Int] = [:]
         /// Results broadcast on PUB.
         public var published = 0
+        /// When `run` started, seconds since the Unix epoch: tells clients that the role restarted.
+        public var startedAt = 0.0
 
         /// Metric name -> value, `annotator/...`.
         public var metrics: [String: Double] {
@@ -96,9 +98,13 @@ public final class AnnotatorServer: Service, Sendable {
             metrics["annotator/requests"] = Double(requests)
             metrics["annotator/invalid_requests"] = Double(invalidRequests)
             metrics["annotator/published"] = Double(published)
+            metrics[Self.startedAtMetric] = startedAt
             for (kind, count) in malformed { metrics["annotator/malformed/\(kind)"] = Double(count) }
             return metrics
         }
+
+        /// The metric carrying `startedAt`.
+        public static let startedAtMetric = "annotator/started_at_seconds"
 
         /// One line for a terminal.
         public var statusLine: String {
@@ -169,6 +175,7 @@ public final class AnnotatorServer: Service, Sendable {
         logger.info("annotator listening", metadata: [
             "requests": "\(c.requestsEndpoint)", "labels": "\(c.labelsEndpoint)",
             "labeler": "\(annotator.identity.wireName)", "store": "\(c.storePath)"])
+        counters.withLock { $0.startedAt = Date().timeIntervalSince1970 }
         onListening()
         let results = await annotator.results()
 
