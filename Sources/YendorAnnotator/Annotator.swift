@@ -55,8 +55,11 @@ public actor Annotator {
         public var queued = 0
         /// Requests that were already pending or in flight; their results arrive as well.
         public var duplicates = 0
-        /// Older pending requests dropped to make room (anyone's, not only this client's).
-        public var dropped = 0
+        /// Older pending requests dropped to make room (anyone's, not only this client's), oldest
+        /// first; the role tells its clients with a `dropped` broadcast.
+        public var evicted: [LabelRequest] = []
+        /// How many older pending requests were dropped.
+        public var dropped: Int { evicted.count }
     }
 
     /// The answer to a direct query.
@@ -127,7 +130,7 @@ public actor Annotator {
                     queued.remove(evicted)
                     attempts[evicted] = nil
                     counters.dropped += 1
-                    receipt.dropped += 1
+                    receipt.evicted.append(evicted)
                 }
                 queued.insert(request)
                 receipt.queued += 1

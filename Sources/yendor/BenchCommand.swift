@@ -11,6 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchEnvCommand.self,
             BenchLearnerCommand.self,
             BenchTrainCommand.self,
+            BenchAnnotatorCommand.self,
         ]
     )
 }

@@ -17,6 +17,7 @@ struct Yendor: AsyncParsableCommand {
             LearnerCommand.self,
             WorkerCommand.self,
             ReplayCommand.self,
+            AnnotatorCommand.self,
             ConfigCommand.self,
             PlayCommand.self,
             BenchCommand.self,

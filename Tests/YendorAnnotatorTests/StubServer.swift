@@ -12,6 +12,8 @@ final class StubServer: @unchecked Sendable {
         var max_active: Int
         var prompt_counts: [Int]
         var authorization: String?
+        /// Every prompt received, in order.
+        var prompts: [String]
     }
 
     private let process = Process()

@@ -18,7 +18,8 @@ The default text is "Answer: A" for ranking prompts (they contain "Caption B:") 
 The server exits when its stdin closes, so it never outlives the test process.
 
 Control endpoints: POST /control {"down": true|false} makes every completion call answer
-503 while down; GET /stats returns {"calls", "max_active", "prompt_counts", "authorization"}.
+503 while down; GET /stats returns {"calls", "max_active", "prompt_counts", "authorization", "prompts"} (every prompt
+text received, in order).
 """
 import json
 import os
@@ -30,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
 script = json.loads(sys.argv[1]) if len(sys.argv) > 1 else []
-state = {"calls": 0, "active": 0, "max_active": 0, "prompt_counts": [], "down": False, "authorization": None}
+state = {"calls": 0, "active": 0, "max_active": 0, "prompt_counts": [], "down": False, "authorization": None, "prompts": []}
 
 
 def default_answer(prompt):
@@ -65,7 +66,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/stats":
             with lock:
-                snapshot = {k: state[k] for k in ("calls", "max_active", "prompt_counts", "authorization")}
+                snapshot = {k: state[k] for k in ("calls", "max_active", "prompt_counts", "authorization", "prompts")}
             self.send_json(200, snapshot)
         else:
             self.send_json(404, {"error": "not found"})
@@ -88,6 +89,7 @@ class Handler(BaseHTTPRequestHandler):
             state["active"] += 1
             state["max_active"] = max(state["max_active"], state["active"])
             state["prompt_counts"].append(len(prompts))
+            state["prompts"].extend(prompts)
             state["authorization"] = self.headers.get("Authorization")
             step = script.pop(0) if script else {}
             down = state["down"]

@@ -1,0 +1,296 @@
+import Foundation
+import Logging
+import Synchronization
+import YendorWire
+import ZeroMQ
+
+/// A client of the `yendor annotator` role: a DEALER to its requests endpoint and a SUB to its
+/// labels endpoint. The learner uses it to ask for labels without ever waiting for them.
+///
+/// `request` never blocks for long: it queues into a bounded outbox and, if that stays full for
+/// `sendTimeout` (the annotator is down and libzmq's own queue is full too), gives up, counts the
+/// items as unsent and throws `Unsent`. `tryRequest` never waits at all. ZeroMQ reconnects on its
+/// own when the annotator comes back; requests it had queued but not answered are lost with the
+/// annotator's queue, so the client remembers items answered `.pending` (bounded) and sends them
+/// again when it sees the annotator restart (the start time in its `Stats` changes).
+///
+/// `results` yields every `AnnotationResult` the client receives: direct replies (request id as
+/// returned by `request`, entries may be `.pending`) and broadcasts (request id 0) of every label
+/// the annotator produces, for any client. It is buffered up to `resultBufferSize`; beyond that
+/// the oldest are dropped and counted.
+public final class AnnotatorClient: Sendable {
+    public struct Configuration: Sendable {
+        /// The annotator's ROUTER endpoint, e.g. `tcp://annotator-host:5557`.
+        public var requestsEndpoint = "tcp://127.0.0.1:5557"
+        /// The annotator's PUB endpoint, e.g. `tcp://annotator-host:5558`.
+        public var labelsEndpoint = "tcp://127.0.0.1:5558"
+        /// This client's id in its `Hello`.
+        public var id = "client-\(ProcessInfo.processInfo.processIdentifier)"
+        /// Requests buffered before `request` waits (libzmq queues up to the same number again).
+        public var outboxCapacity = 256
+        /// How long `request` waits for room in a full outbox before giving up.
+        public var sendTimeout: Duration = .seconds(1)
+        /// Results buffered in `results` before the oldest are dropped.
+        public var resultBufferSize = 4096
+        /// Items answered `.pending` remembered for resending after an annotator restart; beyond
+        /// this the oldest are forgotten (and counted).
+        public var pendingCapacity = 10_000
+        /// Largest frame accepted from the annotator, in bytes.
+        public var maxMessageBytes = 16 << 20
+        /// libzmq's reconnect interval while the annotator is unreachable.
+        public var reconnectInterval: Duration = .milliseconds(200)
+
+        public init() {}
+
+        /// Throws naming the first field that cannot work.
+        public func validate() throws(AnnotatorError) {
+            for (field, endpoint) in [("requestsEndpoint", requestsEndpoint), ("labelsEndpoint", labelsEndpoint)]
+            where !endpoint.contains("://") {
+                throw .invalidConfiguration(field: field, reason: "must be an endpoint like tcp://host:port, got '\(endpoint)'")
+            }
+            let positive = [("outboxCapacity", outboxCapacity), ("resultBufferSize", resultBufferSize),
+                            ("pendingCapacity", pendingCapacity), ("maxMessageBytes", maxMessageBytes)]
+            for (field, value) in positive where value < 1 {
+                throw .invalidConfiguration(field: field, reason: "must be >= 1, got \(value)")
+            }
+            if sendTimeout < .zero { throw .invalidConfiguration(field: "sendTimeout", reason: "must be >= 0") }
+            if reconnectInterval <= .zero { throw .invalidConfiguration(field: "reconnectInterval", reason: "must be > 0") }
+        }
+    }
+
+    /// The client's counters.
+    public struct Statistics: Sendable, Equatable {
+        /// Requests handed to the socket.
+        public var sent = 0
+        /// Items that could not be sent (outbox full past `sendTimeout`, or closed).
+        public var unsentItems = 0
+        /// Items sent again after an annotator restart.
+        public var resentItems = 0
+        /// Pending items forgotten because `pendingCapacity` was reached.
+        public var forgottenPending = 0
+        /// Results received (direct replies and broadcasts).
+        public var received = 0
+        /// Results dropped because `results` was not read fast enough.
+        public var droppedResults = 0
+        /// Frames from the annotator that did not decode.
+        public var malformed = 0
+        /// Heartbeats received from the annotator.
+        public var heartbeats = 0
+        /// Times the annotator was seen to restart.
+        public var annotatorRestarts = 0
+    }
+
+    /// Thrown by `request` when the items could not be queued; they are counted in `unsentItems`.
+    public struct Unsent: Error, CustomStringConvertible {
+        public let items: Int
+        public let reason: String
+        public var description: String { "annotation request not sent (\(items) items): \(reason)" }
+    }
+
+    /// Direct replies and broadcasts; single consumer.
+    public let results: AsyncStream<AnnotationResult>
+    public let configuration: Configuration
+    private let continuation: AsyncStream<AnnotationResult>.Continuation
+    private let dealer: AsyncSocket
+    private let sub: AsyncSocket
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let loops = Mutex<[Task<Void, Never>]>([])
+
+    /// Keyed by goal text, mode and item: the unanswered items to resend after a restart.
+    private struct PendingKey: Hashable {
+        var goal: String
+        var mode: AnnotationMode
+        var item: AnnotationItem
+    }
+
+    private struct State {
+        var statistics = Statistics()
+        var nextRequestID: UInt64 = 1
+        var pending: [PendingKey: UInt64] = [:]  // key -> insertion order
+        var pendingOrder: [PendingKey] = []       // oldest first; may hold stale keys
+        var annotatorStartedAt: Double?
+    }
+
+    /// Connects both sockets (the annotator need not be up) and starts receiving.
+    public init(configuration: Configuration, context: Context, logger: Logger) async throws {
+        try configuration.validate()
+        let c = configuration
+        let reconnect = Int(c.reconnectInterval.components.seconds * 1000 + c.reconnectInterval.components.attoseconds / 1_000_000_000_000_000)
+        dealer = try await AsyncSocket(context: context, type: .dealer, name: "annotator-client.requests",
+                                       inboxCapacity: 256, outboxCapacity: c.outboxCapacity) { s in
+            try s.set([.sendHighWaterMark(c.outboxCapacity), .receiveHighWaterMark(1024), .maxMessageSize(c.maxMessageBytes),
+                       .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 0)])
+            try s.connect(c.requestsEndpoint)
+        }
+        do {
+            sub = try await AsyncSocket(context: context, type: .sub, name: "annotator-client.labels", inboxCapacity: 1024) { s in
+                try s.set([.receiveHighWaterMark(c.resultBufferSize), .maxMessageSize(c.maxMessageBytes),
+                           .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 0), .subscribe([])])
+                try s.connect(c.labelsEndpoint)
+            }
+        } catch {
+            await dealer.close()
+            throw error
+        }
+        self.configuration = configuration
+        self.logger = logger
+        (results, continuation) = AsyncStream.makeStream(of: AnnotationResult.self,
+                                                         bufferingPolicy: .bufferingNewest(c.resultBufferSize))
+        _ = dealer.trySend([Hello(role: "client", id: c.id).encoded()])
+        let dealerLoop = Task { [self] in await receiveLoop(dealer) }
+        let subLoop = Task { [self] in await receiveLoop(sub) }
+        loops.withLock { $0 = [dealerLoop, subLoop] }
+    }
+
+    /// Asks for labels; returns the request id echoed in the direct reply. Waits at most
+    /// `sendTimeout` for room in the outbox, then throws `Unsent`.
+    @discardableResult
+    public func request(goal: String, mode: AnnotationMode, items: [AnnotationItem]) async throws -> UInt64 {
+        let (id, frame) = prepare(goal: goal, mode: mode, items: items)
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.sendTimeout
+        while !dealer.trySend([frame]) {
+            var waited = clock.now < deadline
+            if waited {
+                do { try await Task.sleep(for: .milliseconds(5)) } catch { waited = false }
+            }
+            if !waited {
+                state.withLock { $0.statistics.unsentItems += items.count }
+                throw Unsent(items: items.count, reason: "outbox full for \(configuration.sendTimeout): the annotator is unreachable or overloaded")
+            }
+        }
+        state.withLock { $0.statistics.sent += 1 }
+        return id
+    }
+
+    /// Asks for labels if the outbox has room now; nil (and the items counted unsent) otherwise.
+    @discardableResult
+    public func tryRequest(goal: String, mode: AnnotationMode, items: [AnnotationItem]) -> UInt64? {
+        let (id, frame) = prepare(goal: goal, mode: mode, items: items)
+        guard dealer.trySend([frame]) else {
+            state.withLock { $0.statistics.unsentItems += items.count }
+            return nil
+        }
+        state.withLock { $0.statistics.sent += 1 }
+        return id
+    }
+
+    /// The client's counters.
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Waits until a heartbeat from the annotator has arrived (so the SUB socket is connected and
+    /// no broadcast is missed from now on); false after `timeout`.
+    public func waitForAnnotator(timeout: Duration) async -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            if state.withLock({ $0.statistics.heartbeats > 0 }) { return true }
+            guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
+        }
+        return false
+    }
+
+    /// Closes both sockets and ends `results`. Idempotent.
+    public func close() async {
+        await dealer.close()
+        await sub.close()
+        for loop in loops.withLock({ $0 }) { await loop.value }
+        continuation.finish()
+    }
+
+    // MARK: Internals
+
+    private func prepare(goal: String, mode: AnnotationMode, items: [AnnotationItem]) -> (UInt64, [UInt8]) {
+        let id = state.withLock { state in
+            defer { state.nextRequestID += 1 }
+            return state.nextRequestID
+        }
+        return (id, AnnotationRequest(requestID: id, goal: goal, mode: mode, items: items).encoded())
+    }
+
+    private func receiveLoop(_ socket: AsyncSocket) async {
+        let limits = WireLimits(maxMessageBytes: configuration.maxMessageBytes)
+        while let parts = await socket.receive() {
+            guard let frame = parts.last,
+                  let message = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }) else {
+                state.withLock { $0.statistics.malformed += 1 }
+                continue
+            }
+            switch message {
+            case .annotationResult(let result):
+                track(result)
+                if case .dropped = continuation.yield(result) {
+                    state.withLock { $0.statistics.droppedResults += 1 }
+                }
+            case .heartbeat:
+                state.withLock { $0.statistics.heartbeats += 1 }
+            case .stats(let stats):
+                if restarted(stats) { await resendPending() }
+            default:
+                break
+            }
+        }
+    }
+
+    /// Remembers pending items and forgets answered ones.
+    private func track(_ result: AnnotationResult) {
+        state.withLock { state in
+            state.statistics.received += 1
+            for entry in result.entries {
+                let key = PendingKey(goal: result.goal, mode: result.mode, item: entry.item)
+                if case .pending = entry.outcome {
+                    guard state.pending[key] == nil else { continue }
+                    state.pending[key] = 0
+                    state.pendingOrder.append(key)
+                    if state.pending.count > configuration.pendingCapacity {
+                        while let oldest = state.pendingOrder.first {
+                            state.pendingOrder.removeFirst()
+                            if state.pending.removeValue(forKey: oldest) != nil {
+                                state.statistics.forgottenPending += 1
+                                break
+                            }
+                        }
+                    }
+                } else {
+                    state.pending[key] = nil
+                }
+            }
+            // Answered keys leave stale entries in the order list; compact it now and then.
+            if state.pendingOrder.count > 2 * max(state.pending.count, 64) {
+                state.pendingOrder.removeAll { state.pending[$0] == nil }
+            }
+        }
+    }
+
+    /// True when the annotator's start time (in its `Stats`) changed: it restarted.
+    private func restarted(_ stats: Stats) -> Bool {
+        guard stats.role == "annotator", let startedAt = stats[AnnotatorServer.Statistics.startedAtMetric] else { return false }
+        return state.withLock { state in
+            defer { state.annotatorStartedAt = startedAt }
+            guard let last = state.annotatorStartedAt, last != startedAt else { return false }
+            state.statistics.annotatorRestarts += 1
+            return true
+        }
+    }
+
+    /// Sends every remembered pending item again, grouped by goal and mode.
+    private func resendPending() async {
+        let groups = state.withLock { state -> [PendingKey: [AnnotationItem]] in
+            var groups: [PendingKey: [AnnotationItem]] = [:]
+            for key in state.pending.keys {
+                groups[PendingKey(goal: key.goal, mode: key.mode, item: .caption("")), default: []].append(key.item)
+            }
+            return groups
+        }
+        guard !groups.isEmpty else { return }
+        logger.info("annotator restarted; sending pending items again", metadata: ["items": "\(groups.values.map(\.count).reduce(0, +))"])
+        for (key, items) in groups {
+            for chunk in stride(from: 0, to: items.count, by: 256).map({ Array(items[$0..<min($0 + 256, items.count)]) }) {
+                if tryRequest(goal: key.goal, mode: key.mode, items: chunk) != nil {
+                    state.withLock { $0.statistics.resentItems += chunk.count }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import YendorWire
+import ZeroMQ
+
+/// The `yendor annotator` role: the `Annotator` core behind two ZeroMQ sockets.
+///
+/// - ROUTER (`requestsEndpoint`): any number of DEALER (or REQ) clients send `AnnotationRequest`s
+///   and `Hello`s. Each request gets one direct `AnnotationResult` with the same request id:
+///   stored labels at once, `.pending` for items queued (or already pending), `.error(.dropped)`
+///   while shutting down, `.error(.invalidRequest)` for a request that cannot be served.
+/// - PUB (`labelsEndpoint`): every new label as an `AnnotationResult` with request id 0, a
+///   `Heartbeat` every `heartbeatInterval`, a `Stats` message with the counters, and a `Goodbye`
+///   on shutdown.
+///
+/// Malformed frames are counted by kind and dropped. On graceful shutdown the role stops taking
+/// requests, lets in-flight labeler batches finish (their labels are stored and published), then
+/// closes its sockets.
+public final class AnnotatorServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Where the ROUTER binds for requests.
+        public var requestsEndpoint = "tcp://0.0.0.0:5557"
+        /// Where the PUB binds for label broadcasts, heartbeats and stats.
+        public var labelsEndpoint = "tcp://0.0.0.0:5558"
+        /// SQLite file of the label store (created if absent; shared across runs).
+        public var storePath = "annotator-labels.sqlite"
+        /// Which labeler answers: `lexicon` (default, a stand-in for an LLM), `openai`, `simulated`.
+        public var backend: LabelerBackend = .lexicon
+        /// The core's queue capacity, batch size, concurrency and retry limits.
+        public var annotator = Annotator.Configuration()
+        /// This peer's id in `Hello`, `Heartbeat`, `Stats` and `Goodbye`.
+        public var id = "annotator"
+        /// Time between heartbeats (and `Stats` messages) on PUB.
+        public var heartbeatInterval: Duration = .seconds(1)
+        /// Time between status lines handed to the status handler; nil for none.
+        public var statusInterval: Duration? = .seconds(10)
+        /// Items accepted in one request; larger requests are answered `invalidRequest`.
+        public var maxItemsPerRequest = 4096
+        /// Largest frame accepted, in bytes (libzmq drops the connection of a peer sending more).
+        public var maxMessageBytes = 16 << 20
+        /// Messages buffered per socket between libzmq and the role, and libzmq's high-water marks.
+        public var socketQueueCapacity = 1024
+
+        public init() {}
+
+        /// Throws naming the first field that cannot work.
+        public func validate() throws(AnnotatorError) {
+            for (field, endpoint) in [("requestsEndpoint", requestsEndpoint), ("labelsEndpoint", labelsEndpoint)] {
+                guard let scheme = endpoint.split(separator: ":").first,
+                      ["tcp", "ipc", "inproc"].contains(scheme), endpoint.contains("://") else {
+                    throw .invalidConfiguration(field: field, reason: "must be a tcp://, ipc:// or inproc:// endpoint, got '\(endpoint)'")
+                }
+            }
+            if requestsEndpoint == labelsEndpoint {
+                throw .invalidConfiguration(field: "labelsEndpoint", reason: "must differ from requestsEndpoint")
+            }
+            if storePath.isEmpty { throw .invalidConfiguration(field: "storePath", reason: "must not be empty") }
+            if id.isEmpty { throw .invalidConfiguration(field: "id", reason: "must not be empty") }
+            if heartbeatInterval <= .zero { throw .invalidConfiguration(field: "heartbeatInterval", reason: "must be > 0") }
+            if let statusInterval, statusInterval <= .zero {
+                throw .invalidConfiguration(field: "statusInterval", reason: "must be > 0 (or nil for none)")
+            }
+            let positive = [("maxItemsPerRequest", maxItemsPerRequest), ("maxMessageBytes", maxMessageBytes),
+                            ("socketQueueCapacity", socketQueueCapacity)]
+            for (field, value) in positive where value < 1 {
+                throw .invalidConfiguration(field: field, reason: "must be >= 1, got \(value)")
+            }
+            do { try annotator.validate() } catch {
+                if case .invalidConfiguration(let field, let reason) = error {
+                    throw .invalidConfiguration(field: "annotator.\(field)", reason: reason)
+                }
+                throw error
+            }
+        }
+    }
+
+    /// The role's counters on top of the core's.
+    public struct Statistics: Sendable, Equatable {
+        /// The core's counters and gauges.
+        public var annotator = AnnotatorStatistics()
+        /// Requests received (well-formed `AnnotationRequest`s).
+        public var requests = 0
+        /// Requests answered `invalidRequest`.
+        public var invalidRequests = 0
+        /// Frames dropped, by kind: wire error names (`bad_magic`, `truncated`, ...), `envelope`
+        /// (wrong frame count), `unexpected_<kind>` (a message the role does not take).
+        public var malformed: [String: Int] = [:]
+        /// Results broadcast on PUB.
+        public var published = 0
+        /// When `run` started, seconds since the Unix epoch: tells clients that the role restarted.
+        public var startedAt = 0.0
+
+        /// Metric name -> value, `annotator/...`.
+        public var metrics: [String: Double] {
+            var metrics = annotator.metrics
+            metrics["annotator/requests"] = Double(requests)
+            metrics["annotator/invalid_requests"] = Double(invalidRequests)
+            metrics["annotator/published"] = Double(published)
+            metrics[Self.startedAtMetric] = startedAt
+            for (kind, count) in malformed { metrics["annotator/malformed/\(kind)"] = Double(count) }
+            return metrics
+        }
+
+        /// The metric carrying `startedAt`.
+        public static let startedAtMetric = "annotator/started_at_seconds"
+
+        /// One line for a terminal.
+        public var statusLine: String {
+            annotator.statusLine + " requests \(requests) malformed \(malformed.values.reduce(0, +))"
+        }
+    }
+
+    public let configuration: Configuration
+    /// The core; exposed so an embedding process (e.g. `yendor train`) can also submit in-process.
+    public let annotator: Annotator
+    private let context: Context
+    private let logger: Logger
+    private let onListening: @Sendable () -> Void
+    private let onStatus: @Sendable (String) -> Void
+    private let counters = Mutex(Statistics())
+    private let stopRequested = AsyncBoundedQueue<Void>(capacity: 1)
+
+    /// Opens the store and builds the labeler; throws `AnnotatorError` naming a bad field.
+    /// - Parameters:
+    ///   - onListening: called once both sockets are bound.
+    ///   - onStatus: called with a status line every `statusInterval`.
+    public init(configuration: Configuration, context: Context, logger: Logger,
+                onListening: @escaping @Sendable () -> Void = {},
+                onStatus: @escaping @Sendable (String) -> Void = { _ in }) throws(AnnotatorError) {
+        try configuration.validate()
+        let labeler = try configuration.backend.makeLabeler(logger: logger)
+        let store = try LabelStore(path: configuration.storePath)
+        annotator = try Annotator(labeler: labeler, store: store, configuration: configuration.annotator, logger: logger)
+        self.configuration = configuration
+        self.context = context
+        self.logger = logger
+        self.onListening = onListening
+        self.onStatus = onStatus
+    }
+
+    /// The role's counters, with a fresh snapshot of the core's.
+    public func statistics() async -> Statistics {
+        let core = await annotator.statistics()
+        var snapshot = counters.withLock { $0 }
+        snapshot.annotator = core
+        return snapshot
+    }
+
+    /// Starts a graceful shutdown without a `ServiceGroup` (embedding, tests).
+    public func stop() { stopRequested.trySend(()) }
+
+    private enum Loop { case receive, publish, periodic }
+
+    public func run() async throws {
+        let c = configuration
+        let router = try await AsyncSocket(context: context, type: .router, name: "annotator.requests",
+                                           inboxCapacity: c.socketQueueCapacity, outboxCapacity: c.socketQueueCapacity) { s in
+            try s.set([.receiveHighWaterMark(c.socketQueueCapacity), .sendHighWaterMark(c.socketQueueCapacity),
+                       .maxMessageSize(c.maxMessageBytes), .linger(milliseconds: 0)])
+            try s.bind(c.requestsEndpoint)
+        }
+        let pub: AsyncSocket
+        do {
+            pub = try await AsyncSocket(context: context, type: .pub, name: "annotator.labels",
+                                        outboxCapacity: c.socketQueueCapacity) { s in
+                try s.set([.sendHighWaterMark(c.socketQueueCapacity), .linger(milliseconds: 500)])
+                try s.bind(c.labelsEndpoint)
+            }
+        } catch {
+            await router.close()
+            throw error
+        }
+        logger.info("annotator listening", metadata: [
+            "requests": "\(c.requestsEndpoint)", "labels": "\(c.labelsEndpoint)",
+            "labeler": "\(annotator.identity.wireName)", "store": "\(c.storePath)"])
+        counters.withLock { $0.startedAt = Date().timeIntervalSince1970 }
+        onListening()
+        let results = await annotator.results()
+
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Loop.self) { group in
+                group.addTask { await self.receiveLoop(router: router, pub: pub); return .receive }
+                group.addTask { await self.publishLoop(results, pub: pub); return .publish }
+                group.addTask { await self.periodicLoop(pub: pub); return .periodic }
+                // Runs until a shutdown is requested (or the service is cancelled).
+                _ = await stopRequested.receive()
+                logger.info("annotator stopping: finishing in-flight batches")
+                await annotator.shutdown()  // stores and publishes in-flight labels, ends `results`
+                await router.close()
+                var open: Set<Loop> = [.receive, .publish]
+                while !open.isEmpty, let done = await group.next() {
+                    open.remove(done)
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        try? await pub.send(Goodbye(id: c.id, reason: "shutdown").encoded())
+        try? await Task.sleep(for: .milliseconds(100))
+        await pub.close()
+        let final = await statistics()
+        logger.info("annotator stopped", metadata: ["status": "\(final.statusLine)"])
+    }
+
+    // MARK: Requests
+
+    private func receiveLoop(router: AsyncSocket, pub: AsyncSocket) async {
+        let limits = WireLimits(maxMessageBytes: configuration.maxMessageBytes)
+        while let parts = await router.receive() {
+            // [identity, (empty delimiter from REQ clients), payload]: everything before the
+            // payload is the return address, sent back as is.
+            guard parts.count >= 2, let frame = parts.last else {
+                count(malformed: "envelope")
+                continue
+            }
+            let address = parts.dropLast().map(\.bytes)
+            let message: WireMessage
+            do {
+                message = try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) }
+            } catch let error as WireError {
+                count(malformed: error.counterName)
+                logger.debug("dropped a malformed frame", metadata: ["error": "\(error)"])
+                continue
+            } catch {
+                count(malformed: "other")
+                continue
+            }
+            switch message {
+            case .annotationRequest(let request):
+                let (reply, evicted) = await answer(request)
+                try? await router.send(address + [reply.encoded()])
+                // Whoever asked for the evicted items hears that they will get no label.
+                for notice in dropNotices(evicted) { try? await pub.send(notice.encoded()) }
+            case .hello(let hello):
+                logger.debug("client said hello", metadata: ["id": "\(hello.id)", "role": "\(hello.role)"])
+                let mine = Hello(role: "annotator", id: configuration.id, capabilities: [
+                    ("labeler", annotator.identity.wireName),
+                    ("max_items", "\(configuration.maxItemsPerRequest)"),
+                ])
+                try? await router.send(address + [mine.encoded()])
+            case .heartbeat, .goodbye:
+                break
+            default:
+                count(malformed: "unexpected_\(message.kind)")
+            }
+        }
+    }
+
+    /// Submits a request to the core; returns the direct reply and the older pending requests
+    /// the core dropped to make room.
+    func answer(_ request: AnnotationRequest) async -> (reply: AnnotationResult, evicted: [LabelRequest]) {
+        counters.withLock { $0.requests += 1 }
+        var reply = AnnotationResult(requestID: request.requestID, goal: request.goal, mode: request.mode,
+                                     labeler: annotator.identity.wireName, entries: [])
+        func refuse(_ why: String) -> (AnnotationResult, [LabelRequest]) {
+            counters.withLock { $0.invalidRequests += 1 }
+            reply.entries = request.items.prefix(configuration.maxItemsPerRequest).map {
+                .init(item: $0, outcome: .error(.invalidRequest, why))
+            }
+            return (reply, [])
+        }
+        let goal: Goal
+        do { goal = try Goal(wireText: request.goal) } catch { return refuse("\(error)") }
+        guard request.items.count <= configuration.maxItemsPerRequest else {
+            return refuse("\(request.items.count) items, over the limit of \(configuration.maxItemsPerRequest)")
+        }
+        var labelRequests: [LabelRequest] = []
+        for item in request.items {
+            guard let labelRequest = LabelRequest(goal: goal, mode: request.mode, item: item) else {
+                return refuse("item \(item) does not match mode \(request.mode)")
+            }
+            labelRequests.append(labelRequest)
+        }
+        reply.goal = goal.wireText
+        let receipt = await annotator.submit(labelRequests)
+        var known: [LabelRequest: LabelResult] = [:]
+        for result in receipt.known { known[result.request] = result }
+        // The core accepts nothing once it is stopping: every item then is accounted for nowhere.
+        let accepted = receipt.known.count + receipt.queued + receipt.duplicates == labelRequests.count
+        reply.entries = zip(request.items, labelRequests).map { item, labelRequest in
+            if let result = known[labelRequest] {
+                return .init(item: item, outcome: result.outcome.wireOutcome(rawResponse: result.rawResponse))
+            }
+            return .init(item: item, outcome: accepted ? .pending : .error(.dropped, "annotator is shutting down"))
+        }
+        return (reply, receipt.evicted)
+    }
+
+    /// `dropped` broadcasts for evicted requests, one message per goal and mode.
+    private func dropNotices(_ evicted: [LabelRequest]) -> [AnnotationResult] {
+        var groups: [String: AnnotationResult] = [:]
+        for request in evicted {
+            let (mode, item) = request.wireItem
+            let key = "\(mode.rawValue) \(request.goal.wireText)"
+            groups[key, default: AnnotationResult(requestID: 0, goal: request.goal.wireText, mode: mode,
+                                                  labeler: annotator.identity.wireName, entries: [])]
+                .entries.append(.init(item: item, outcome: .error(.dropped, "the annotator's queue was full; ask again")))
+        }
+        return Array(groups.values)
+    }
+
+    private func count(malformed kind: String) {
+        counters.withLock { $0.malformed[kind, default: 0] += 1 }
+    }
+
+    // MARK: Broadcasts
+
+    private func publishLoop(_ results: AsyncStream<LabelResult>, pub: AsyncSocket) async {
+        for await result in results {
+            let message = result.wireResult(requestID: 0, labeler: annotator.identity)
+            try? await pub.send(message.encoded())
+            counters.withLock { $0.published += 1 }
+        }
+    }
+
+    private func periodicLoop(pub: AsyncSocket) async {
+        var sequence: UInt64 = 0
+        let clock = ContinuousClock()
+        var nextStatus = configuration.statusInterval.map { clock.now + $0 }
+        while !Task.isCancelled {
+            let now = Date().timeIntervalSince1970
+            let beat = Heartbeat(id: configuration.id, sequence: sequence, timeNanos: UInt64(now * 1e9), policyVersion: 0)
+            try? await pub.send(beat.encoded())
+            sequence += 1
+            let snapshot = await statistics()
+            let stats = Stats(id: configuration.id, role: "annotator", timeNanos: UInt64(now * 1e9),
+                              values: snapshot.metrics.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            try? await pub.send(stats.encoded())
+            if let due = nextStatus, clock.now >= due, let interval = configuration.statusInterval {
+                onStatus(snapshot.statusLine)
+                nextStatus = due + interval
+            }
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import YendorAnnotator
+import ZeroMQ
+
+/// `yendor annotator`: the annotator role (ROUTER for requests, PUB for labels) with a label store.
+struct AnnotatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "annotator",
+        abstract: "Run the annotator: labels captions with an LLM (or the built-in lexicon), stores and publishes them.",
+        discussion: """
+            Examples:
+              yendor annotator                                   (lexicon backend, a stand-in for an LLM)
+              yendor annotator --backend openai --llm-url http://127.0.0.1:8000/v1 --model llama-3-8b
+              yendor annotator --backend simulated --latency-ms 500 --failure-rate 0.05 --noise 0.1
+            Prints "annotator ready" on stdout once both sockets are bound, then a status line periodically.
+            """)
+
+    @Option(help: "Labeler: lexicon (default, a stand-in for an LLM), openai, simulated.")
+    var backend: String = "lexicon"
+
+    @Option(name: .customLong("llm-url"), help: "openai: API root including the version, e.g. http://HOST:PORT/v1. simulated: wrap this server instead of the lexicon.")
+    var llmURL: String?
+
+    @Option(help: "openai: model name as the server knows it.")
+    var model: String?
+
+    @Option(name: .customLong("api-key-env"), help: "openai: environment variable holding the API key (sent as a Bearer token).")
+    var apiKeyEnv: String?
+
+    @Option(name: .customLong("llm-endpoint"), help: "openai: chat (/chat/completions, one prompt per call) or completions (several prompts per call).")
+    var llmEndpoint: String = "chat"
+
+    @Option(name: .customLong("prompts-per-request"), help: "openai completions: prompts per HTTP request.")
+    var promptsPerRequest: Int = 8
+
+    @Option(name: .customLong("max-concurrent-requests"), help: "openai: HTTP requests in flight at once.")
+    var maxConcurrentRequests: Int = 4
+
+    @Option(name: .customLong("request-timeout-s"), help: "openai: per-request timeout, seconds.")
+    var requestTimeout: Double = 60
+
+    @Option(name: .customLong("max-retries"), help: "openai: retries per request on timeouts, 429 and 5xx.")
+    var maxRetries: Int = 4
+
+    @Option(help: "openai: prompt file (JSON, see docs/annotator.md) replacing the built-in prompts.")
+    var prompts: String?
+
+    @Option(name: .customLong("latency-ms"), help: "simulated: added latency per labeler call, milliseconds.")
+    var latencyMs: Int = 500
+
+    @Option(name: .customLong("failure-rate"), help: "simulated: fraction of items that fail (transiently), in [0, 1].")
+    var failureRate: Double = 0
+
+    @Option(help: "simulated: fraction of labels replaced by a wrong one, in [0, 1].")
+    var noise: Double = 0
+
+    @Option(help: "simulated: seed for failures and noise.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Label store (SQLite file, created if absent, shared across runs).")
+    var store: String = "annotator-labels.sqlite"
+
+    @Option(help: "ROUTER endpoint for requests.")
+    var requests: String = "tcp://0.0.0.0:5557"
+
+    @Option(help: "PUB endpoint for labels, heartbeats and stats.")
+    var labels: String = "tcp://0.0.0.0:5558"
+
+    @Option(name: .customLong("queue-capacity"), help: "Pending requests kept; when full the oldest are dropped.")
+    var queueCapacity: Int = 10_000
+
+    @Option(name: .customLong("batch-size"), help: "Items per labeler call.")
+    var batchSize: Int = 16
+
+    @Option(name: .customLong("max-concurrent-batches"), help: "Labeler calls in flight at once.")
+    var maxConcurrentBatches: Int = 4
+
+    @Option(help: "Peer id in Hello, Heartbeat, Stats and Goodbye messages.")
+    var id: String = "annotator"
+
+    @Option(name: .customLong("status-interval-s"), help: "Seconds between status lines on stdout (0: none).")
+    var statusInterval: Double = 10
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
+        }
+        LoggingBootstrap.once
+        var logger = Logger(label: "yendor")
+        logger.logLevel = level
+        logger[metadataKey: "role"] = "annotator"
+
+        var c = AnnotatorServer.Configuration()
+        c.requestsEndpoint = requests
+        c.labelsEndpoint = labels
+        c.storePath = store
+        c.backend = try makeBackend()
+        c.annotator.queueCapacity = queueCapacity
+        c.annotator.batchSize = batchSize
+        c.annotator.maxConcurrentBatches = maxConcurrentBatches
+        c.id = id
+        c.statusInterval = statusInterval > 0 ? .milliseconds(Int(statusInterval * 1000)) : nil
+
+        let context = try Context()
+        defer { context.terminate() }
+        let server: AnnotatorServer
+        do {
+            server = try AnnotatorServer(configuration: c, context: context, logger: logger, onListening: {
+                Self.say("annotator ready requests \(requests) labels \(labels)")
+            }, onStatus: { Self.say($0) })
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
+                             failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(120)
+        try await ServiceGroup(configuration: groupConfiguration).run()
+        Self.say((await server.statistics()).statusLine)
+    }
+
+    /// The labeler from the flags; errors name the flag.
+    private func makeBackend() throws -> LabelerBackend {
+        func openAI() throws -> OpenAILabeler.Configuration {
+            guard let llmURL, let url = URL(string: llmURL) else { throw ValidationError("--llm-url is required for --backend openai") }
+            guard let model, !model.isEmpty else { throw ValidationError("--model is required with --llm-url") }
+            var o = OpenAILabeler.Configuration(baseURL: url, model: model, apiKeyEnvironmentVariable: apiKeyEnv)
+            switch llmEndpoint {
+            case "chat": o.endpoint = .chatCompletions
+            case "completions": o.endpoint = .completions
+            default: throw ValidationError("--llm-endpoint: '\(llmEndpoint)' is not one of chat, completions")
+            }
+            o.promptsPerRequest = promptsPerRequest
+            o.maxConcurrentRequests = maxConcurrentRequests
+            o.requestTimeout = .milliseconds(Int(requestTimeout * 1000))
+            o.maxRetries = maxRetries
+            if let prompts {
+                do { o.prompts = try PromptSet.load(from: URL(fileURLWithPath: prompts)) } catch {
+                    throw ValidationError("--prompts: \(error)")
+                }
+            }
+            return o
+        }
+        switch backend {
+        case "lexicon":
+            return .lexicon
+        case "openai":
+            return .openai(try openAI())
+        case "simulated":
+            guard latencyMs >= 0 else { throw ValidationError("--latency-ms must be >= 0, got \(latencyMs)") }
+            let simulation = SimulatedLabeler.Configuration(latency: .milliseconds(latencyMs), failureRate: failureRate,
+                                                            labelNoise: noise, seed: seed)
+            return .simulated(simulation, wrapping: llmURL == nil ? .lexicon : .openai(try openAI()))
+        default:
+            throw ValidationError("--backend: '\(backend)' is not one of lexicon, openai, simulated")
+        }
+    }
+
+    /// A line on stdout, flushed at once (stdout is a pipe under Slurm and in tests).
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}

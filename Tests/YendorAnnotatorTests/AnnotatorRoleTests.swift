@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+import YendorTestSupport
+import YendorWire
+import ZeroMQ
+@testable import YendorAnnotator
+
+/// `yendor annotator` as a real child process with the openai backend against the Python stub.
+@Suite(.serialized) struct AnnotatorRoleTests {
+    /// A running `yendor annotator` on fresh loopback ports.
+    struct Role {
+        let process: ChildProcess
+        let requests: String
+        let labels: String
+
+        init(stub: StubServer, store: String, requests: String? = nil, labels: String? = nil, extra: [String] = []) async throws {
+            self.requests = requests ?? "tcp://127.0.0.1:\(ChildProcess.freePort())"
+            self.labels = labels ?? "tcp://127.0.0.1:\(ChildProcess.freePort())"
+            process = try ChildProcess(yendor: [
+                "annotator", "--backend", "openai", "--llm-url", stub.baseURL.absoluteString, "--model", "stub",
+                "--store", store, "--requests", self.requests, "--labels", self.labels,
+                "--status-interval-s", "0", "--log-level", "warning",
+            ] + extra)
+            guard await process.waitForLine(timeout: 30, { $0.hasPrefix("annotator ready") }) != nil else {
+                process.kill()
+                throw RoleError.didNotStart(process.standardError)
+            }
+        }
+    }
+
+    enum RoleError: Error { case didNotStart(String) }
+
+    private func client(_ role: Role, context: Context) async throws -> AnnotatorClient {
+        var c = AnnotatorClient.Configuration()
+        c.requestsEndpoint = role.requests
+        c.labelsEndpoint = role.labels
+        let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
+        #expect(await client.waitForAnnotator(timeout: .seconds(20)))
+        return client
+    }
+
+    /// Reads `client.results` until `done` holds for what was read; gives up after `limit` (a hang
+    /// guard, not a timing assertion) and returns what it has.
+    private func collect(from client: AnnotatorClient, limit: Duration = .seconds(30),
+                         until done: @escaping @Sendable ([AnnotationResult]) -> Bool) async -> [AnnotationResult] {
+        let read = Task {
+            var results: [AnnotationResult] = []
+            for await result in client.results {
+                results.append(result)
+                if done(results) { break }
+            }
+            return results
+        }
+        let guardTask = Task {
+            try? await Task.sleep(for: limit)
+            read.cancel()
+        }
+        let results = await read.value
+        guardTask.cancel()
+        return results
+    }
+
+    /// Caption -> label value in results.
+    private static func labels(in results: [AnnotationResult], broadcastOnly: Bool = false) -> [String: UInt8] {
+        var found: [String: UInt8] = [:]
+        for result in results where !broadcastOnly || result.requestID == 0 {
+            for entry in result.entries {
+                if case .caption(let caption) = entry.item, case .label(let value) = entry.outcome { found[caption] = value }
+            }
+        }
+        return found
+    }
+
+    private func labels(from client: AnnotatorClient, for captions: Set<String>) async -> [String: UInt8] {
+        let results = await collect(from: client) { captions.isSubset(of: Self.labels(in: $0).keys) }
+        return Self.labels(in: results).filter { captions.contains($0.key) }
+    }
+
+    /// How many prompts the stub received that mention the caption.
+    private func asks(_ caption: String, _ stats: StubServer.Stats) -> Int {
+        stats.prompts.filter { $0.contains(caption) }.count
+    }
+
+    @Test func concurrentIdenticalRequestsFromTwoClientsCostOneLLMCallPerCaption() async throws {
+        // Slow answers keep the first client's items pending while the second client asks.
+        let stub = try StubServer(script: Array(repeating: ["delay": 0.2], count: 12))
+        defer { stub.stop() }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let role = try await Role(stub: stub, store: directory.appendingPathComponent("labels.sqlite").path,
+                                  extra: ["--batch-size", "3", "--max-concurrent-batches", "2"])
+        defer { role.process.kill() }
+        let context = try Context()
+        defer { context.terminate() }
+        let a = try await client(role, context: context)
+        let b = try await client(role, context: context)
+        let captions = (1...6).map { "You kill the jackal [dedup-\($0)]!" }
+        let items = captions.map { AnnotationItem.caption($0) }
+        async let sentA = a.request(goal: "combat", mode: .classification, items: items)
+        async let sentB = b.request(goal: "combat", mode: .classification, items: items)
+        _ = try await (sentA, sentB)
+        async let labelsA = labels(from: a, for: Set(captions))
+        async let labelsB = labels(from: b, for: Set(captions))
+        let (gotA, gotB) = await (labelsA, labelsB)
+        #expect(gotA.count == captions.count)
+        #expect(gotB.count == captions.count)
+        #expect(gotA == gotB)
+        #expect(Set(gotA.values) == [1])  // the stub answers "helpful"
+        let stats = try await stub.stats()
+        for caption in captions { #expect(asks(caption, stats) == 1, "\(caption)") }
+        #expect(stats.calls == captions.count)
+        await a.close()
+        await b.close()
+        role.process.signal(SIGTERM)
+        #expect(await role.process.waitForExit(timeout: 20) == 0)
+    }
+
+    @Test func storeSurvivesSigkillMidBatchAndNoPublishedCaptionIsAskedTwice() async throws {
+        let stub = try StubServer(script: Array(repeating: ["delay": 0.3], count: 40))
+        defer { stub.stop() }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = directory.appendingPathComponent("labels.sqlite").path
+        let extra = ["--batch-size", "2", "--max-concurrent-batches", "1"]
+        let first = try await Role(stub: stub, store: store, extra: extra)
+        defer { first.process.kill() }
+        let context = try Context()
+        defer { context.terminate() }
+        let client = try await client(first, context: context)
+        let captions = (1...12).map { "You find a hidden passage [kill-\($0)]." }
+        try await client.request(goal: "score", mode: .classification, items: captions.map { .caption($0) })
+
+        // Wait for a few published labels, then kill -9 while the next batch is at the LLM.
+        let before = await collect(from: client) { Self.labels(in: $0, broadcastOnly: true).count >= 4 }
+        first.process.kill()
+        _ = await first.process.waitForExit(timeout: 10)
+        let published = Set(Self.labels(in: before, broadcastOnly: true).keys)
+        #expect(published.count >= 4 && published.count < captions.count)
+
+        // Restart on the same store and ports: the client reconnects and asks again.
+        let second = try await Role(stub: stub, store: store, requests: first.requests, labels: first.labels, extra: extra)
+        defer { second.process.kill() }
+        let requestID = try await client.request(goal: "score", mode: .classification, items: captions.map { .caption($0) })
+        let after = await collect(from: client) { results in
+            results.contains { $0.requestID == requestID } && Self.labels(in: results).count >= captions.count
+        }
+        // Every label published before the kill comes straight from the store.
+        let reply = try #require(after.first { $0.requestID == requestID })
+        for entry in reply.entries {
+            guard case .caption(let caption) = entry.item, published.contains(caption) else { continue }
+            #expect(entry.outcome == .label(1), "\(caption)")
+        }
+        #expect(Self.labels(in: after).count == captions.count)
+        // The client told the restart from the heartbeat sequence starting over (bounded wait).
+        for _ in 0..<500 where client.statistics.annotatorRestarts == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(client.statistics.annotatorRestarts == 1)
+        let stats = try await stub.stats()
+        for caption in published { #expect(asks(caption, stats) == 1, "\(caption) asked again") }
+        await client.close()
+        second.process.signal(SIGTERM)
+        #expect(await second.process.waitForExit(timeout: 20) == 0)
+    }
+
+    @Test func sigtermFinishesTheBatchAtTheLLMStoresAndPublishesItThenExits() async throws {
+        let stub = try StubServer(script: [["delay": 0.5]])
+        defer { stub.stop() }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = directory.appendingPathComponent("labels.sqlite").path
+        let role = try await Role(stub: stub, store: store)
+        defer { role.process.kill() }
+        let context = try Context()
+        defer { context.terminate() }
+        let client = try await client(role, context: context)
+        let caption = "You descend the stairs [sigterm]."
+        try await client.request(goal: "stairs", mode: .classification, items: [.caption(caption)])
+        // The call is at the (slow) stub once the stub has counted it.
+        while try await stub.stats().calls == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        role.process.signal(SIGTERM)
+        let published = await collect(from: client) { Self.labels(in: $0, broadcastOnly: true)[caption] != nil }
+        #expect(Self.labels(in: published, broadcastOnly: true)[caption] == 1)
+        #expect(await role.process.waitForExit(timeout: 20) == 0)
+        await client.close()
+        // It was stored: the label store answers it without the LLM.
+        let labelStore = try LabelStore(path: store)
+        #expect(try labelStore.count() == 1)
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+import YendorWire
+import ZeroMQ
+import YendorTestSupport
+@testable import YendorAnnotator
+
+/// The role in this process (lexicon backend) over real tcp sockets: frames, replies, broadcasts.
+@Suite struct AnnotatorServerTests {
+    /// Starts a server on fresh loopback ports, runs `body`, then stops it gracefully.
+    private func withServer(_ adjust: (inout AnnotatorServer.Configuration) -> Void = { _ in },
+                            _ body: (AnnotatorServer, Context) async throws -> Void) async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var c = AnnotatorServer.Configuration()
+        c.requestsEndpoint = "tcp://127.0.0.1:\(ChildProcessPorts.free())"
+        c.labelsEndpoint = "tcp://127.0.0.1:\(ChildProcessPorts.free())"
+        c.storePath = directory.appendingPathComponent("labels.sqlite").path
+        c.heartbeatInterval = .milliseconds(100)
+        c.statusInterval = nil
+        adjust(&c)
+        let context = try Context()
+        defer { context.terminate() }
+        let server = try AnnotatorServer(configuration: c, context: context, logger: testLogger)
+        let running = Task { try await server.run() }
+        do {
+            try await body(server, context)
+        } catch {
+            server.stop()
+            try? await running.value
+            throw error
+        }
+        server.stop()
+        try await running.value
+    }
+
+    private func client(for server: AnnotatorServer, context: Context) async throws -> AnnotatorClient {
+        var c = AnnotatorClient.Configuration()
+        c.requestsEndpoint = server.configuration.requestsEndpoint
+        c.labelsEndpoint = server.configuration.labelsEndpoint
+        let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
+        #expect(await client.waitForAnnotator(timeout: .seconds(10)))
+        return client
+    }
+
+    @Test func malformedFramesAreCountedByKindAndTheRoleKeepsAnswering() async throws {
+        try await withServer { server, context in
+            let dealer = try await AsyncSocket(context: context, type: .dealer, name: "test.dealer") { s in
+                try s.set(.linger(milliseconds: 0))
+                try s.connect(server.configuration.requestsEndpoint)
+            }
+            var corrupted = AnnotationRequest(requestID: 1, goal: "combat", mode: .classification,
+                                              items: [.caption("You hit the newt.")]).encoded()
+            corrupted[corrupted.count - 1] ^= 0xFF
+            var badMagic = corrupted
+            badMagic[0] = 0x00
+            try await dealer.send([1, 2, 3])                       // shorter than a header
+            try await dealer.send(badMagic)                        // not YNDR
+            try await dealer.send(corrupted)                       // payload does not match its CRC
+            try await dealer.send(Heartbeat(id: "x", sequence: 0, timeNanos: 0, policyVersion: 0).encoded())
+            try await dealer.send(AnnotationResult(requestID: 9, goal: "combat", mode: .classification,
+                                                   labeler: "x", entries: []).encoded())  // not for the ROUTER
+            let request = AnnotationRequest(requestID: 42, goal: "combat", mode: .classification,
+                                            items: [.caption("You kill the newt!")])
+            try await dealer.send(request.encoded())
+
+            let reply = try #require(await dealer.receive()?.last)
+            let result = try AnnotationResult.decode(reply.bytes)
+            #expect(result.requestID == 42)
+            #expect(result.entries.count == 1)
+            let malformed = await server.statistics().malformed
+            #expect(malformed["truncated"] == 1)
+            #expect(malformed["bad_magic"] == 1)
+            #expect(malformed["checksum"] == 1)
+            #expect(malformed.keys.contains { $0.hasPrefix("unexpected_") })
+            #expect(malformed.values.reduce(0, +) == 4)
+            await dealer.close()
+        }
+    }
+
+    @Test func helloIsAnsweredWithTheAnnotatorsHello() async throws {
+        try await withServer { server, context in
+            let dealer = try await AsyncSocket(context: context, type: .dealer, name: "test.dealer") { s in
+                try s.set(.linger(milliseconds: 0))
+                try s.connect(server.configuration.requestsEndpoint)
+            }
+            try await dealer.send(Hello(role: "client", id: "test").encoded())
+            let reply = try #require(await dealer.receive()?.last)
+            let hello = try Hello.decode(reply.bytes)
+            #expect(hello.role == "annotator")
+            #expect(hello.capability("labeler") == "lexicon/lexicon/\(LexiconLabeler.rulesVersion)")
+            await dealer.close()
+        }
+    }
+
+    @Test func badRequestsAreAnsweredInvalidRequestNamingTheProblem() async throws {
+        try await withServer { server, _ in
+            let (empty, _) = await server.answer(AnnotationRequest(requestID: 3, goal: " ", mode: .classification,
+                                                              items: [.caption("You see a door.")]))
+            guard case .error(.invalidRequest, let why) = empty.entries.first?.outcome else {
+                Issue.record("expected invalidRequest, got \(empty.entries)")
+                return
+            }
+            #expect(why.contains("goal"))
+            #expect(await server.statistics().invalidRequests == 1)
+        }
+    }
+
+    @Test func clientsSeeLabelsBroadcastOnPubAndStoredLabelsInDirectReplies() async throws {
+        try await withServer { server, context in
+            let client = try await client(for: server, context: context)
+            let captions = ["You kill the jackal!", "You see a fountain.", "You hit the newt."]
+            let first = try await client.request(goal: "combat", mode: .classification, items: captions.map { .caption($0) })
+            var broadcast: [String: AnnotationResult.Outcome] = [:]
+            var directReply: AnnotationResult?
+            for await result in client.results {
+                if result.requestID == first { directReply = result }
+                if result.requestID == 0, case .caption(let caption) = result.entries[0].item {
+                    broadcast[caption] = result.entries[0].outcome
+                }
+                if broadcast.count == captions.count && directReply != nil { break }
+            }
+            #expect(directReply?.entries.map(\.outcome) == [.pending, .pending, .pending])
+            for caption in captions {
+                let expected: UInt8 = LexiconLabeler.isHelpful(caption, goal: .combat) ? 1 : 0
+                #expect(broadcast[caption] == .label(expected), "\(caption)")
+            }
+            // Asked again: answered from the store at once, with the same labels.
+            let second = try await client.request(goal: "combat", mode: .classification, items: captions.map { .caption($0) })
+            for await result in client.results where result.requestID == second {
+                #expect(result.entries.map(\.outcome) == captions.map { broadcast[$0]! })
+                break
+            }
+            await client.close()
+        }
+    }
+
+    @Test func requestsDroppedFromAFullQueueAreBroadcastAsDropped() async throws {
+        try await withServer({ c in
+            c.backend = .simulated(.init(latency: .milliseconds(500)), wrapping: .lexicon)
+            c.annotator.queueCapacity = 2
+            c.annotator.batchSize = 1
+            c.annotator.maxConcurrentBatches = 1
+        }) { server, context in
+            let client = try await client(for: server, context: context)
+            let captions = (1...5).map { "You hit the newt [queue-\($0)]." }
+            // One request per caption, in order: #1 goes to the labeler, #2 and #3 are evicted
+            // by #4 and #5.
+            for caption in captions {
+                try await client.request(goal: "combat", mode: .classification, items: [.caption(caption)])
+            }
+            var dropped: Set<String> = []
+            var labeled: Set<String> = []
+            for await result in client.results where result.requestID == 0 {
+                for entry in result.entries {
+                    guard case .caption(let caption) = entry.item else { continue }
+                    if case .error(.dropped, _) = entry.outcome { dropped.insert(caption) }
+                    if case .label = entry.outcome { labeled.insert(caption) }
+                }
+                if dropped.count + labeled.count == captions.count { break }
+            }
+            #expect(dropped == [captions[1], captions[2]])
+            #expect(labeled == [captions[0], captions[3], captions[4]])
+            #expect(await server.statistics().annotator.dropped == 2)
+            await client.close()
+        }
+    }
+
+    @Test func clientQueuesRequestsWhileTheAnnotatorIsDownAndCountsWhatItCannotSend() async throws {
+        let port = ChildProcessPorts.free(), labelsPort = ChildProcessPorts.free()
+        let context = try Context()
+        defer { context.terminate() }
+        var c = AnnotatorClient.Configuration()
+        c.requestsEndpoint = "tcp://127.0.0.1:\(port)"
+        c.labelsEndpoint = "tcp://127.0.0.1:\(labelsPort)"
+        c.outboxCapacity = 4
+        c.sendTimeout = .zero
+        let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
+        // Nobody listens: libzmq and the outbox take a bounded number, the rest are refused.
+        var accepted: Set<UInt64> = []
+        var refused = 0
+        for i in 0..<100 {
+            if let id = client.tryRequest(goal: "gold", mode: .classification, items: [.caption("You see \(i) gold pieces.")]) {
+                accepted.insert(id)
+            } else {
+                refused += 1
+            }
+        }
+        do {
+            try await client.request(goal: "gold", mode: .classification, items: [.caption("one more"), .caption("and another")])
+            Issue.record("request with a full outbox and no wait did not throw")
+        } catch is AnnotatorClient.Unsent {}
+        #expect(refused > 0 && !accepted.isEmpty)
+        #expect(client.statistics.unsentItems == refused + 2)
+        // The annotator comes up on that endpoint: every accepted request gets its reply.
+        try await withServer({ s in
+            s.requestsEndpoint = c.requestsEndpoint
+            s.labelsEndpoint = c.labelsEndpoint
+        }) { _, _ in
+            var answered: Set<UInt64> = []
+            for await result in client.results where result.requestID != 0 {
+                answered.insert(result.requestID)
+                if answered == accepted { break }
+            }
+            #expect(answered == accepted)
+        }
+        await client.close()
+    }
+
+    @Test func aPythonSubscriberDecodesLabelBroadcasts() async throws {
+        try await withServer { server, context in
+            try await checkPythonSubscriber(server: server, context: context)
+        }
+    }
+
+    private func checkPythonSubscriber(server: AnnotatorServer, context: Context) async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/label_subscriber.py")
+        let python = try ChildProcess(executable: URL(fileURLWithPath: "/usr/bin/env"),
+                                      arguments: ["python3", script.path, server.configuration.labelsEndpoint, "2"])
+        let ready = await python.waitForLine(timeout: 20) { $0 == "ready" }
+        #expect(ready != nil)
+        let client = try await client(for: server, context: context)
+        try await client.request(goal: "combat", mode: .classification,
+                                 items: [.caption("You kill the jackal!"), .caption("You see a fountain.")])
+        let status = await python.waitForExit(timeout: 20)
+        python.kill()
+        #expect(status == 0)
+        let results = Set(python.lines.filter { $0.hasPrefix("result ") })
+        #expect(results == ["result 0 combat You_kill_the_jackal! 0 1", "result 0 combat You_see_a_fountain. 0 0"])
+        await client.close()
+    }
+
+    @Test func configurationErrorsNameTheField() {
+        var c = AnnotatorServer.Configuration()
+        c.labelsEndpoint = "localhost:5558"
+        #expect(throws: AnnotatorError.self) { try c.validate() }
+        do { try c.validate() } catch { #expect("\(error)".contains("labelsEndpoint")) }
+        c = AnnotatorServer.Configuration()
+        c.annotator.batchSize = 0
+        do { try c.validate(); Issue.record("batchSize 0 accepted") } catch {
+            #expect("\(error)".contains("annotator.batchSize"))
+        }
+    }
+}
+
+/// Free loopback ports for in-process servers.
+enum ChildProcessPorts {
+    static func free() -> Int { YendorTestSupport.ChildProcess.freePort() }
+}
