@@ -17,7 +17,8 @@ struct Checkpoints {
         var modelSignature: String
     }
 
-    func save(learner: APPOLearner, state: State) throws {
+    /// Writes a checkpoint; `extra` may add files to its directory before it becomes visible.
+    func save(learner: APPOLearner, state: State, extra: (URL) throws -> Void = { _ in }) throws {
         let name = "ckpt-\(state.envSteps)"
         let final = directory.appendingPathComponent(name)
         let temp = directory.appendingPathComponent(".\(name).tmp-\(getpid())")
@@ -27,6 +28,7 @@ struct Checkpoints {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(state).write(to: temp.appendingPathComponent("state.json"))
+        try extra(temp)
         try? FileManager.default.removeItem(at: final)
         try FileManager.default.moveItem(at: temp, to: final)
         try RunDirectory.writeAtomically(Data(name.utf8), to: directory.appendingPathComponent("latest"))
@@ -35,11 +37,16 @@ struct Checkpoints {
 
     /// The newest complete checkpoint, if any.
     func latest() -> (learner: URL, state: State)? {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent("latest")) else { return nil }
-        let dir = directory.appendingPathComponent(String(decoding: data, as: UTF8.self))
+        guard let dir = latestDirectory() else { return nil }
         guard let stateData = try? Data(contentsOf: dir.appendingPathComponent("state.json")),
               let state = try? JSONDecoder().decode(State.self, from: stateData) else { return nil }
         return (dir.appendingPathComponent("learner.ckpt"), state)
+    }
+
+    /// The directory of the newest complete checkpoint.
+    func latestDirectory() -> URL? {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("latest")) else { return nil }
+        return directory.appendingPathComponent(String(decoding: data, as: UTF8.self))
     }
 
     private func prune(keeping n: Int) {

@@ -4,6 +4,9 @@ import ServiceLifecycle
 import Synchronization
 import YendorLearner
 import YendorReplay
+import YendorRewards
+import YendorAnnotator
+import YendorNN
 import YendorRollout
 import YendorWire
 import ZeroMQ
@@ -59,13 +62,15 @@ public final class LearnerService: Service, Sendable {
         }
         let buffer = ReplayStore(buffer: replayBuffer)
         let metrics = try MetricsLog(url: runDirectory.metrics)
+        let bridge = c.rewards.model == "none" ? nil : LabelBridge(goal: c.resolvedGoal)
 
         var reason = "shutdown"
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await self.receiveLoop(pull: pull, pub: pub, buffer: buffer, status: status) }
-                    group.addTask { try await self.trainLoop(buffer: buffer, pub: pub, status: status) }
+                    group.addTask { try await self.trainLoop(buffer: buffer, pub: pub, status: status, labels: bridge) }
+                    if let bridge { group.addTask { try await self.labelLoop(bridge) } }
                     group.addTask { await self.heartbeatLoop(pub: pub, status: status) }
                     group.addTask { await self.reportLoop(status: status, metrics: metrics, buffer: buffer) }
                     // The train loop ends the role: budget reached, shutdown, or an error. Closing the
@@ -180,10 +185,17 @@ public final class LearnerService: Service, Sendable {
 
     // MARK: Train
 
-    private func trainLoop(buffer: ReplayStore, pub: AsyncSocket, status: LearnerStatus) async throws {
+    private func trainLoop(buffer: ReplayStore, pub: AsyncSocket, status: LearnerStatus, labels: LabelBridge?) async throws {
         let c = configuration
-        let learner = try APPOLearner(configuration: c.resolvedLearner, logger: logger)
+        let rewardModel = try RewardModelRegistry.makeModel(c.rewards)
+        let rewardSource = CaptionRewardSource(model: rewardModel, scaling: try CountScaledIntrinsicReward(configuration: c.rewards.countScaling))
+        let learner = try APPOLearner(configuration: c.resolvedLearner, intrinsicRewards: rewardSource, logger: logger)
         let checkpoints = Checkpoints(directory: runDirectory.checkpoints)
+        if let dir = checkpoints.latestDirectory(), FileManager.default.fileExists(atPath: dir.appendingPathComponent("rewards.ckpt").path) {
+            let (tensors, metadata) = try TensorFile.read(from: dir.appendingPathComponent("rewards.ckpt"))
+            try rewardModel.loadState(RewardModelState(tensors: tensors, metadata: metadata))
+            logger.info("reward model \(rewardModel.name) restored")
+        }
         if let (url, state) = checkpoints.latest() {
             guard state.modelSignature == c.modelSignature else {
                 throw ConfigurationError(field: "run.dir", problem: "the checkpoint in \(runDirectory.root.path) was written for a different model [\(state.modelSignature)]; use a new run directory")
@@ -199,7 +211,10 @@ public final class LearnerService: Service, Sendable {
             let state = Checkpoints.State(envSteps: await status.envSteps, episodes: await status.episodes,
                                           updates: await status.updates, policyVersion: learner.policyVersion,
                                           modelSignature: c.modelSignature)
-            try checkpoints.save(learner: learner, state: state)
+            try checkpoints.save(learner: learner, state: state) { dir in
+                let rewards = rewardModel.saveState()
+                try TensorFile.write(rewards.tensors, metadata: rewards.metadata, to: dir.appendingPathComponent("rewards.ckpt"))
+            }
             if c.replayCheckpoint { try await buffer.write(to: runDirectory.checkpoints.appendingPathComponent("replay.ckpt")) }
             lastCheckpoint = Clock.now
         }
@@ -210,8 +225,27 @@ public final class LearnerService: Service, Sendable {
             guard samples >= c.batchSize else { continue }
             let rollout = try RolloutBatchAssembler.assemble(pending, layout: c.policyLayout)
             let lag = rollout.policyVersions.reduce(0.0) { $0 + Double(learner.policyVersion - $1) } / Double(max(rollout.sampleCount, 1))
+            // ONI: the reward model sees the captions, scores them (r / N^β) for this update,
+            // asks for labels it lacks and absorbs labels that arrived — never waiting for them.
+            let block = CaptionBlocks.block(for: pending)
+            rewardModel.observe(captions: block.captions, captionIndex: block.captionIndex)
+            try rewardSource.stage(block)
             pending.removeAll(keepingCapacity: true)
             let stats = try learner.train(on: rollout)
+            if let labels {
+                var unsent = 0
+                for query in rewardModel.captionsWanted(limit: c.queriesPerUpdate) where !labels.queries.trySend(query) { unsent += 1 }
+                var received = 0
+                while let answer = labels.answers.tryReceive() {
+                    switch answer {
+                    case .label(let l): rewardModel.observe(label: l)
+                    case .preference(let p): rewardModel.observe(preference: p)
+                    }
+                    received += 1
+                }
+                rewardModel.trainStep(maxSteps: c.rewardTrainSteps)
+                await status.rewards(metrics: rewardSource.metrics, received: received, unsent: unsent, queueDepth: labels.queries.count)
+            }
             await status.trained(steps: rollout.sampleCount, lag: lag, stats: .init(
                 policyLoss: stats.policyLoss, valueLoss: stats.valueLoss, entropy: stats.entropy,
                 gradientNorm: stats.gradientNorm, clipFraction: stats.clipFraction, learningRate: stats.learningRate,
@@ -229,6 +263,39 @@ public final class LearnerService: Service, Sendable {
         let bytes = update.encoded()
         latestWeights.withLock { $0 = bytes }
         try await pub.send(bytes)
+    }
+
+    /// Connects the label bridge to the configured annotator until cancelled.
+    private func labelLoop(_ bridge: LabelBridge) async throws {
+        let c = configuration
+        if !c.rewardAnnotator.isEmpty {
+            var cc = AnnotatorClient.Configuration()
+            cc.requestsEndpoint = TransportConfiguration.connectAddress(c.transport.annotatorRequests, host: c.rewardAnnotator)
+            cc.labelsEndpoint = TransportConfiguration.connectAddress(c.transport.annotatorLabels, host: c.rewardAnnotator)
+            cc.id = "learner-\(getpid())"
+            let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger)
+            logger.info("asking the annotator at \(cc.requestsEndpoint) for labels (goal: \(bridge.goal))")
+            await bridge.run(remote: client, logger: logger)
+            await client.close()
+            return
+        }
+        let backend: LabelerBackend
+        switch c.rewardLabeler {
+        case "simulated":
+            backend = .simulated(.init(latency: .milliseconds(Int(c.simulatedLatency * 1000)), failureRate: c.simulatedFailureRate,
+                                       labelNoise: c.simulatedNoise, seed: c.seed), wrapping: .lexicon)
+        case "openai":
+            guard let url = URL(string: c.llmURL) else { throw ConfigurationError(field: "reward.llm_url", problem: "not a URL") }
+            backend = .openai(OpenAILabeler.Configuration(baseURL: url, model: c.llmModel))
+        default:
+            backend = .lexicon
+        }
+        let store = try LabelStore(path: runDirectory.root.appendingPathComponent("labels.sqlite").path)
+        let annotator = try Annotator(labeler: try backend.makeLabeler(logger: logger), store: store,
+                                      configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"))
+        logger.info("annotator in this process: \(c.rewardLabeler) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
+        await bridge.run(inProcess: annotator, logger: logger)
+        await annotator.shutdown()
     }
 
     // MARK: Heartbeats and reports
@@ -282,6 +349,7 @@ public final class LearnerService: Service, Sendable {
             ("transport/frames_dropped", Double(dropped)), ("membership/workers", Double(workers)),
         ]
         for m in (await buffer.statistics).metrics { values.append((m.name, m.value)) }
+        for (k, v) in (await status.rewardMetrics).sorted(by: { $0.key < $1.key }) { values.append((k, v)) }
         metrics.write(values)
         progress.show(.init(steps: steps, budget: configuration.totalSteps, sps: sps, episodes: await status.episodes,
                             meanReturn: await status.meanReturn, successRate: await status.successRate,

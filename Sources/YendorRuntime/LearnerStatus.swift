@@ -18,6 +18,18 @@ actor LearnerStatus {
     private var recentSuccesses: [Bool] = []
     private var lagSum = 0.0, lagCount = 0
     var lastStats = UpdateSummary()
+    /// The reward model's metrics and label traffic (`rewards/…`, `annotator/…`).
+    var rewardMetrics: [String: Double] = [:]
+    private var labelsReceived = 0, queriesUnsent = 0
+
+    func rewards(metrics: [String: Double], received: Int, unsent: Int, queueDepth: Int) {
+        labelsReceived += received
+        queriesUnsent += unsent
+        rewardMetrics = metrics
+        rewardMetrics["rewards/labels_received"] = Double(labelsReceived)
+        rewardMetrics["annotator/queries_unsent"] = Double(queriesUnsent)
+        rewardMetrics["annotator/queue_depth"] = Double(queueDepth)
+    }
 
     struct UpdateSummary: Sendable {
         var policyLoss: Float = 0, valueLoss: Float = 0, entropy: Float = 0, gradientNorm: Float = 0

@@ -2,6 +2,7 @@ import Dungeon
 import Foundation
 import YendorLearner
 import YendorReplay
+import YendorRewards
 
 /// Everything a training run needs, with defaults that learn `staircase` on a laptop CPU in minutes.
 /// Every field has a dotted key (see `TrainingConfiguration.table`) usable in a YAML file and in
@@ -59,12 +60,30 @@ public struct TrainingConfiguration: Sendable {
     /// Save the buffer's contents with every checkpoint and restore them on resume.
     public var replayCheckpoint = true
 
+    // intrinsic rewards (ONI)
+    /// Reward model (`none`, `retrieval`, `classification`, `ranking`) and its options; see docs/rewards.md.
+    public var rewards = RewardModelRegistry.Configuration()
+    /// Goal text sent to the annotator; `auto` derives it from the task.
+    public var rewardGoal = "auto"
+    /// Labeler of the in-process annotator: `lexicon` (rule-based stand-in for an LLM), `simulated`
+    /// (lexicon with LLM-like latency, failures and noise) or `openai` (`reward.llm_url`).
+    public var rewardLabeler = "lexicon"
+    /// Host of a remote `yendor annotator` (its configured ports); empty = annotator in this process.
+    public var rewardAnnotator = ""
+    /// Simulated labeler: seconds per call, failure rate and label-noise rate.
+    public var simulatedLatency = 0.5, simulatedFailureRate = 0.05, simulatedNoise = 0.1
+    /// OpenAI-compatible server for `reward.labeler=openai`, e.g. http://127.0.0.1:8000/v1, and model name.
+    public var llmURL = "", llmModel = ""
+    /// Label queries the learner may send per update (bounds annotator traffic).
+    public var queriesPerUpdate = 256
+    /// Reward-model optimiser steps per learner update (classification and ranking).
+    public var rewardTrainSteps = 4
+
     // transport
     public var transport = TransportConfiguration()
 
     public init() {
         learner.minibatchSize = 1024
-        learner.intrinsicCoefficient = 0
         // A light network sized for a 9×9 crop (~1.3 MFLOP per forward pass): the learner keeps up
         // with two cores of rollouts. `yendor bench train` prints its FLOPs next to every figure.
         learner.policy.convolutionChannels = [16, 16]
@@ -152,8 +171,17 @@ public struct TrainingConfiguration: Sendable {
         do { try envLayout.validate() } catch {
             throw ConfigurationError(field: "env.map_rows/env.map_columns", problem: "\(error)")
         }
+        do { try rewards.validate() } catch {
+            throw ConfigurationError(field: "reward", problem: "\(error)")
+        }
+        try check(["lexicon", "simulated", "openai"].contains(rewardLabeler), "reward.labeler", "must be lexicon, simulated or openai")
+        try check(rewardLabeler != "openai" || !llmURL.isEmpty, "reward.llm_url", "is required with reward.labeler=openai")
+        try check(queriesPerUpdate >= 0, "reward.queries_per_update", "must be at least 0")
         try transport.validate()
     }
+
+    /// The annotator goal for this run.
+    public var resolvedGoal: String { rewardGoal == "auto" ? LabelBridge.goal(forTask: task) : rewardGoal }
 
     /// Every configurable field by dotted key.
     public static let table: ConfigurationTable<TrainingConfiguration> = {
@@ -199,6 +227,18 @@ public struct TrainingConfiguration: Sendable {
         t.add("model.glyph_features", \.learner.policy.glyphFeatures, "crop encoder output size")
         t.add("model.caption_buckets", \.learner.policy.captionBuckets, "hashed caption vocabulary")
         t.add("model.caption_features", \.learner.policy.captionFeatures, "caption encoder output size")
+        t.add("reward.model", \.rewards.model, "none, retrieval, classification or ranking")
+        t.add("reward.count_exponent", \.rewards.countScaling.countExponent, "beta in r / N(caption)^beta")
+        t.add("reward.goal", \.rewardGoal, "annotator goal (auto: from the task)")
+        t.add("reward.labeler", \.rewardLabeler, "lexicon, simulated or openai (in-process annotator)")
+        t.add("reward.annotator", \.rewardAnnotator, "host of a remote yendor annotator (empty: in process)")
+        t.add("reward.simulated_latency", \.simulatedLatency, "simulated labeler: seconds per call")
+        t.add("reward.simulated_failure_rate", \.simulatedFailureRate, "simulated labeler: failure rate")
+        t.add("reward.simulated_noise", \.simulatedNoise, "simulated labeler: label noise rate")
+        t.add("reward.llm_url", \.llmURL, "OpenAI-compatible base URL for reward.labeler=openai")
+        t.add("reward.llm_model", \.llmModel, "model name for reward.labeler=openai")
+        t.add("reward.queries_per_update", \.queriesPerUpdate, "label queries per learner update")
+        t.add("reward.train_steps", \.rewardTrainSteps, "reward-model steps per learner update")
         t.add("replay.capacity", \.replayCapacity, "trajectories buffered")
         t.add("replay.full_policy", \.replayFullPolicy, "block or drop-oldest")
         t.add("replay.sampler", \.replaySampler, "fifo, uniform or prioritized")

@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import YendorAnnotator
+import YendorRewards
+import YendorWire
+import ZeroMQ
+
+/// Carries the reward model's label queries to an annotator and the labels back, without ever
+/// making training wait: queries and answers pass through bounded queues that the train loop only
+/// `trySend`s to and `tryReceive`s from (what does not fit is counted, not waited for).
+///
+/// The annotator is either in this process (an `Annotator` actor with the configured labeler and a
+/// SQLite label store in the run directory) or a remote `yendor annotator` reached with an
+/// `AnnotatorClient`. Either may be slow, down or restarted; training goes on with the labels it has.
+final class LabelBridge: Sendable {
+    let queries = AsyncBoundedQueue<RewardQuery>(capacity: 4096)
+    let answers = AsyncBoundedQueue<Answer>(capacity: 8192)
+    /// The goal sent with every query (`score`, `stairs`, or free text).
+    let goal: String
+
+    enum Answer: Sendable {
+        case label(CaptionLabel)
+        case preference(CaptionPreference)
+    }
+
+    init(goal: String) { self.goal = goal }
+
+    /// The annotator goal that fits a Dungeon task.
+    static func goal(forTask task: String) -> String {
+        if task == "score" { return "score" }
+        if task.hasPrefix("staircase") { return "stairs" }
+        if task == "keyroom" { return "find the key, unlock the locked door and go down the staircase" }
+        if task == "oracle" { return "go deeper into the dungeon and find the Oracle" }
+        return "score"
+    }
+
+    // MARK: Running against an annotator
+
+    /// Moves queries to an in-process annotator and its labels back until cancelled.
+    func run(inProcess annotator: Annotator, logger: Logger) async {
+        let goal: Goal
+        do { goal = try Goal(key: self.goal) } catch { goal = .custom(self.goal) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await result in await annotator.results() { self.deliver(result) }
+            }
+            group.addTask {
+                while let first = await self.queries.receive() {
+                    var batch = [first]
+                    while batch.count < 256, let q = self.queries.tryReceive() { batch.append(q) }
+                    let receipt = await annotator.submit(batch.map { q -> LabelRequest in
+                        switch q {
+                        case .classify(let c): return .classify(c, goal: goal)
+                        case .rank(let a, let b): return .rank(a, b, goal: goal)
+                        }
+                    })
+                    for known in receipt.known { self.deliver(known) }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Moves queries to a remote `yendor annotator` and its labels back until cancelled.
+    func run(remote client: AnnotatorClient, logger: Logger) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await result in client.results where result.goal == self.goal { self.deliver(result) }
+            }
+            group.addTask {
+                while let first = await self.queries.receive() {
+                    var batch = [first]
+                    while batch.count < 256, let q = self.queries.tryReceive() { batch.append(q) }
+                    let captions = batch.compactMap { if case .classify(let c) = $0 { return AnnotationItem.caption(c) } else { return nil } }
+                    let pairs = batch.compactMap { if case .rank(let a, let b) = $0 { return AnnotationItem.pair(a, b) } else { return nil } }
+                    // Never wait on a down annotator: the client counts what it could not send.
+                    if !captions.isEmpty { _ = client.tryRequest(goal: self.goal, mode: .classification, items: captions) }
+                    if !pairs.isEmpty { _ = client.tryRequest(goal: self.goal, mode: .ranking, items: pairs) }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func deliver(_ result: LabelResult) {
+        guard case .labeled(let label) = result.outcome else { return }
+        switch (result.request.task, label) {
+        case (.classify(let c), .helpful): answers.trySend(.label(CaptionLabel(caption: c, helpful: true)))
+        case (.classify(let c), .notHelpful): answers.trySend(.label(CaptionLabel(caption: c, helpful: false)))
+        case (.rank(let a, let b), .first): answers.trySend(.preference(.init(first: a, second: b, outcome: .first)))
+        case (.rank(let a, let b), .second): answers.trySend(.preference(.init(first: a, second: b, outcome: .second)))
+        case (.rank(let a, let b), .tie): answers.trySend(.preference(.init(first: a, second: b, outcome: .tie)))
+        default: break
+        }
+    }
+
+    private func deliver(_ result: AnnotationResult) {
+        for entry in result.entries {
+            guard case .label(let value) = entry.outcome else { continue }
+            switch entry.item {
+            case .caption(let c):
+                answers.trySend(.label(CaptionLabel(caption: c, helpful: value == 1)))
+            case .pair(let a, let b):
+                let outcome: CaptionPreference.Outcome = value == 0 ? .first : value == 1 ? .second : .tie
+                answers.trySend(.preference(.init(first: a, second: b, outcome: outcome)))
+            }
+        }
+    }
+}
+
+/// The captions of the batches behind one `RolloutBatch`, laid out like `RolloutBatchAssembler`
+/// lays out their envs (side by side, time-major), for the reward model.
+enum CaptionBlocks {
+    static func block(for batches: [TrajectoryBatch]) -> CaptionBlock {
+        guard let t = batches.first?.steps else { return CaptionBlock(captions: [], captionIndex: [], captionCount: []) }
+        let totalEnvs = batches.reduce(0) { $0 + $1.envs }
+        var captions: [String] = [], lookup: [String: Int32] = [:]
+        var index = [Int32](repeating: 0, count: t * totalEnvs), count = [Int32](repeating: 0, count: t * totalEnvs)
+        var offset = 0
+        for b in batches {
+            let remap = b.captions.map { c -> Int32 in
+                if let i = lookup[c] { return i }
+                let i = Int32(captions.count)
+                captions.append(c)
+                lookup[c] = i
+                return i
+            }
+            for step in 0..<t {
+                for e in 0..<b.envs {
+                    let s = step * b.envs + e, d = step * totalEnvs + offset + e
+                    index[d] = remap[Int(b.captionIndex[s])]
+                    count[d] = b.captionCount[s]
+                }
+            }
+            offset += b.envs
+        }
+        return CaptionBlock(captions: captions, captionIndex: index, captionCount: count)
+    }
+}
