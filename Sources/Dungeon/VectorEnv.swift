@@ -192,7 +192,7 @@ public final class VectorEnv {
             if outcome.terminal || truncated {
                 // Episode ends are rare, so building the final caption's String here costs little.
                 let lastCaption = games[i].caption
-                let lastCount = lastCaption.isEmpty ? 0 : captionCounters[i][games[i].captionHash, default: 0] + 1
+                let lastCount = captionCounters[i][games[i].captionHash, default: 0] + 1
                 finishedEpisodes.append(FinishedEpisode(
                     envIndex: i, task: task.name, episodeReturn: episodeReturns[i], length: episodeLengths[i],
                     success: outcome.success, truncated: truncated, seed: episodeSeeds[i],

@@ -229,7 +229,12 @@ public final class LearnerService: Service, Sendable {
             // asks for labels it lacks and absorbs labels that arrived — never waiting for them.
             let block = CaptionBlocks.block(for: pending)
             rewardModel.observe(captions: block.captions, captionIndex: block.captionIndex)
-            try rewardSource.stage(block)
+            do {
+                try rewardSource.stage(block)
+            } catch {
+                // A bad block costs this update its intrinsic rewards (counted), never the run.
+                logger.warning("no intrinsic rewards for this update: \(error)")
+            }
             pending.removeAll(keepingCapacity: true)
             let stats = try learner.train(on: rollout)
             if let labels {

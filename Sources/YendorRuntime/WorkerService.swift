@@ -29,7 +29,7 @@ public final class WorkerService: Service, Sendable {
     let context: Context
     let logger: Logger
     private let stopping = Atomic<Bool>(false)
-    private let learnerLastSeen = Mutex<Double>(0)
+    private let learnerLastSeen = Mutex<Double>(Clock.now)
     /// Trajectories sent so far (for tests and stats).
     public let batchesSent = Atomic<Int>(0)
 

@@ -179,6 +179,41 @@ struct TrainingEndToEndTests {
         #expect(!plain.standardError.contains("received weights"))
     }
 
+    @Test func trainingNeverStallsWhenTheAnnotatorStopsAndLabelsResumeWhenItReturns() async throws {
+        let (dir, config, endpoints) = try Self.scratch("annotator")
+        let requests = "tcp://127.0.0.1:\(ChildProcess.freePort())", labels = "tcp://127.0.0.1:\(ChildProcess.freePort())"
+        let store = dir.appendingPathComponent("labels.sqlite").path
+        let annotatorArgs = ["annotator", "--requests", requests, "--labels", labels, "--store", store, "--backend", "simulated",
+                             "--latency-ms", "50", "--failure-rate", "0", "--noise", "0"]
+        var annotator = try ChildProcess(yendor: annotatorArgs)
+        let run = dir.appendingPathComponent("run")
+        let rewardArgs = ["--set", "reward.model=retrieval", "--set", "reward.annotator=127.0.0.1",
+                          "--set", "transport.annotator_requests=\(requests)", "--set", "transport.annotator_labels=\(labels)"]
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", run.path] + endpoints + rewardArgs)
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "w"] + endpoints)
+        defer { annotator.kill(); learner.kill(); worker.kill() }
+        func labelsReceived() -> Double {
+            (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rewards/labels_received"] ?? 0
+        }
+        func wait(_ condition: () -> Bool, timeout: Double = 60) async -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline { if condition() { return true }; try? await Task.sleep(for: .milliseconds(200)) }
+            return false
+        }
+        #expect(await wait { labelsReceived() > 0 }, "labels arrive: \(learner.standardError.suffix(1500))")
+        annotator.kill()
+        _ = await annotator.waitForExit()
+        let before = Self.envSteps(run)
+        #expect(await Self.waitForSteps(run, above: before + 300), "training goes on without the annotator")
+        // Labels already on their way have been absorbed by now; new ones need the annotator back.
+        try await Task.sleep(for: .seconds(1))
+        let labelsBefore = labelsReceived()
+        try await Task.sleep(for: .seconds(1))
+        #expect(labelsReceived() == labelsBefore, "no labels while the annotator is down")
+        annotator = try ChildProcess(yendor: annotatorArgs)
+        #expect(await wait { labelsReceived() > labelsBefore }, "labels resume after the annotator returns")
+    }
+
     @Test func badConfigurationIsRejectedBeforeAnythingStarts() async throws {
         let p = try ChildProcess(yendor: ["train", "--set", "env.envs=0"])
         #expect(await p.waitForExit(timeout: 30) != 0)
