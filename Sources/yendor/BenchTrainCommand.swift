@@ -84,6 +84,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
         if let config = options.config { args += ["--config", config] }
         for o in options.overrides { args += ["--set", o] }
         if let t = options.task { args += ["--task", t] }
+        if let r = options.reward { args += ["--reward", r] }
         if let e = options.envs { args += ["--envs", "\(e)"] }
         if let a = options.actors { args += ["--actors", "\(a)"] }
         p.arguments = args + extra

@@ -21,6 +21,9 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("run-dir"), help: "Run directory (config, checkpoints, logs, metrics); reusing one resumes.")
     var runDir: String?
 
+    @Option(help: "Intrinsic reward model: none, retrieval, classification, ranking (ONI).")
+    var reward: String?
+
     @Option(help: "Run seed.")
     var seed: UInt64?
 
@@ -44,6 +47,7 @@ struct RunOptions: ParsableArguments {
         if let steps { c.totalSteps = steps }
         if let runDir { c.runDirectory = runDir }
         if let seed { c.seed = seed }
+        if let reward { c.rewards.model = reward }
         if let envs { c.envsPerActor = envs }
         if let actors { c.actors = actors }
         try c.validate()
