@@ -30,9 +30,9 @@ public struct TrajectoryBatch: WirePayload {
     public var values: [Float]
     /// Extrinsic (task) reward, [T, B].
     public var rewards: [Float]
-    /// 1 where the episode ended at this step (terminal), [T, B].
+    /// 1 where the episode ended at this step for any reason (goal, death or step limit), [T, B].
     public var dones: [UInt8]
-    /// 1 where the episode was cut by the step limit at this step, [T, B].
+    /// 1 where the step limit ended it (implies `dones`), [T, B].
     public var truncated: [UInt8]
     /// Worker-local env ids, [B].
     public var envIDs: [Int32]
