@@ -227,8 +227,8 @@ public final class LearnerService: Service, Sendable {
             let lag = rollout.policyVersions.reduce(0.0) { $0 + Double(learner.policyVersion - $1) } / Double(max(rollout.sampleCount, 1))
             // ONI: the reward model sees the captions, scores them (r / N^β) for this update,
             // asks for labels it lacks and absorbs labels that arrived — never waiting for them.
+            // (The reward source lets the model observe the block's captions when it scores them.)
             let block = CaptionBlocks.block(for: pending)
-            rewardModel.observe(captions: block.captions, captionIndex: block.captionIndex)
             do {
                 try rewardSource.stage(block)
             } catch {
