@@ -91,9 +91,11 @@ public final class CurveAuthenticator: Sendable {
 }
 
 extension CurveKeyPair {
-    /// A Z85 key from a key file (first line), or the text itself if it already is a key.
+    /// A Z85 key from a key file (first line), or the text itself if it is no file and is a key.
+    /// The file is checked first: a 40-character path can also be valid Z85 text.
     public static func readKey(from pathOrKey: String) throws -> String {
-        if pathOrKey.utf8.count == 40, (try? Z85.decode(pathOrKey)) != nil { return pathOrKey }
+        if !FileManager.default.fileExists(atPath: pathOrKey), pathOrKey.utf8.count == 40,
+           (try? Z85.decode(pathOrKey)) != nil { return pathOrKey }
         guard let text = try? String(contentsOfFile: pathOrKey, encoding: .utf8) else {
             throw ZMQError(code: ENOENT, operation: "read CURVE key \(pathOrKey)")
         }

@@ -82,3 +82,20 @@ struct CurveAuthenticatorTests {
         context.terminate()
     }
 }
+
+@Suite("Key files")
+struct KeyFileTests {
+    @Test func aKeyFileIsReadEvenWhenItsPathLooksLikeAKey() throws {
+        let key = try CurveKeyPair.generate().publicKey
+        // A 40-character path made only of Z85 characters.
+        let dir = "/tmp/yendor-keytest-\(UInt32.random(in: 100_000...999_999))"
+        let path = dir + "/" + String(repeating: "k", count: 40 - dir.count - 1)
+        #expect(path.utf8.count == 40 && (try? Z85.decode(path)) != nil)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try (key + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try CurveKeyPair.readKey(from: path) == key)
+        #expect(try CurveKeyPair.readKey(from: key) == key)
+        #expect(throws: ZMQError.self) { try CurveKeyPair.readKey(from: "/nonexistent/key.pub") }
+    }
+}
