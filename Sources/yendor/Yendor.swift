@@ -22,6 +22,7 @@ struct Yendor: AsyncParsableCommand {
             BenchCommand.self,
             KeysCommand.self,
             PeerCommand.self,
+            HealthCommand.self,
         ]
     )
 
