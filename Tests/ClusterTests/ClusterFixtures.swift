@@ -1,5 +1,10 @@
 import Foundation
+import Testing
 import YendorTestSupport
+
+/// Every cluster suite runs one test at a time: each starts several processes, and the machine
+/// (and CI) may have only two cores.
+@Suite(.serialized) enum ClusterSuite {}
 
 /// Shared pieces of the cluster tests: the repository's paths, a tiny training configuration,
 /// and running a script or `yendor` to completion.

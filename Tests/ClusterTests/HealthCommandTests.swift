@@ -3,7 +3,8 @@ import Testing
 import YendorTestSupport
 
 /// `yendor health` against real roles over real sockets.
-@Suite("yendor health", .serialized)
+extension ClusterSuite {
+@Suite("yendor health")
 struct HealthCommandTests {
     @Test func learnerHealthSucceedsOnceTheLearnerPublishesHeartbeats() async throws {
         let (dir, config) = try ClusterFixtures.scratch("health-up")
@@ -91,4 +92,5 @@ struct HealthCommandTests {
         #expect(health.status == 0, "\(health.errors)")
         #expect(health.output.contains("learner (seen from this worker)"))
     }
+}
 }

@@ -4,7 +4,8 @@ import YendorTestSupport
 import YendorRuntime
 
 /// cluster/local/start.sh and stop.sh: a learner and workers as separate processes on this machine.
-@Suite("cluster/local scripts", .serialized)
+extension ClusterSuite {
+@Suite("cluster/local scripts")
 struct LocalClusterTests {
     static func envSteps(_ run: URL) -> Double {
         (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0
@@ -55,4 +56,5 @@ struct LocalClusterTests {
         }
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path), "SIGTERM made the learner checkpoint")
     }
+}
 }

@@ -5,7 +5,8 @@ import YendorTestSupport
 /// Several "hosts" on one machine: network namespaces on a private bridge, real TCP, CURVE on.
 /// The scenario lives in cluster/tests/netns-cluster.sh (see its header); this test runs it,
 /// shows its output, and removes the namespaces whatever happened.
-@Suite("Multi-host cluster in network namespaces", .serialized)
+extension ClusterSuite {
+@Suite("Multi-host cluster in network namespaces")
 struct NamespaceClusterTests {
     @Test func trainingSurvivesALinkCutAndKeepsUnauthorisedPeersOut() async throws {
         let script = "cluster/tests/netns-cluster.sh"
@@ -20,4 +21,5 @@ struct NamespaceClusterTests {
         }
         #expect(result.status == 0, "netns-cluster.sh failed:\n\(result.output.suffix(4000))")
     }
+}
 }

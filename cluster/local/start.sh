@@ -46,6 +46,11 @@ if [ -n "${YENDOR:-}" ]; then :; elif command -v yendor >/dev/null; then YENDOR=
 command -v "$YENDOR" >/dev/null || { echo "start.sh: no yendor binary ($YENDOR); build it or set YENDOR" >&2; exit 2; }
 
 mkdir -p "$RUN_DIR/logs" "$RUN_DIR/pids"
+if [ "$DETACH" = 1 ]; then
+  # Detached roles must not hold our caller's descriptors (a pipe it reads to EOF, a terminal).
+  for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
+  exec </dev/null
+fi
 COMMON=(--set "transport.trajectories=tcp://127.0.0.1:$PORT" --set "transport.weights=tcp://127.0.0.1:$((PORT + 1))"
         --set "transport.annotator_requests=tcp://127.0.0.1:$((PORT + 2))" --set "transport.annotator_labels=tcp://127.0.0.1:$((PORT + 3))")
 [ -n "$CONFIG" ] && COMMON=(--config "$CONFIG" "${COMMON[@]}")

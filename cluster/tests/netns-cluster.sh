@@ -66,6 +66,7 @@ fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
 pass() { echo "ok: $*"; }
 # An exited child not yet reaped (a zombie) counts as stopped.
 alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+gone() { ! alive "$1"; }
 
 # --- network: bridge namespace + one veth pair per host ---
 ip -n "$NS_BRIDGE" link add br0 type bridge
@@ -161,11 +162,11 @@ W1_JOINS=$(log_count learner "worker w1 joined")
 # --- restore it: w1 reconnects by itself, rejoins and contributes ---
 ip -n "$NS_BRIDGE" link set v2 up
 wait_for 60 "w1 joins again after its link is restored" count_at_least learner "worker w1 joined" $((W1_JOINS + 1)) && pass "w1 rejoined after the link came back"
-W2_GONE=$(log_count learner "worker w2 \(left\|timed out\)")
 kill -TERM "$W2" 2>/dev/null  # from now on only w1 can move env_steps
-wait_for 30 "w2 leaves" count_at_least learner "worker w2 \(left\|timed out\)" $((W2_GONE + 1))
+wait_for 30 "w2 exits on SIGTERM" gone "$W2"
 AFTER=$(env_steps)
-wait_for 60 "env_steps grows past $AFTER + 300 with w1 alone" steps_above $((AFTER + 300)) && pass "w1 contributes again: $AFTER -> $(env_steps) with w2 stopped"
+# More than w2 could have left queued (its PUSH queue, the learner's receive queue, the buffer).
+wait_for 90 "env_steps grows past $AFTER + 1000 with w1 alone" steps_above $((AFTER + 1000)) && pass "w1 contributes again: $AFTER -> $(env_steps) with w2 stopped"
 
 # --- unauthorised peers: nothing in, nothing out ---
 if grep -q "intruder\|plain" "$WORK/learner.log"; then fail "the learner lists an unauthorised peer: $(grep "intruder\|plain" "$WORK/learner.log" | head -2)"; else pass "the learner never listed the intruder or the plain peer"; fi
