@@ -85,7 +85,8 @@ struct KubernetesManifestTests {
         func help(_ subcommand: String) async throws -> String? {
             if let cached = helpCache[subcommand] { return cached }
             let result = try await ClusterFixtures.yendor([subcommand, "--help"])
-            let text = result.status == 0 ? result.output : nil
+            // An unknown subcommand prints the top-level help, so look for the subcommand's own usage line.
+            let text = result.status == 0 && result.output.contains("USAGE: yendor \(subcommand)") ? result.output : nil
             helpCache[subcommand] = text
             return text
         }
