@@ -89,8 +89,8 @@ for _ in $(seq 1 60); do [ "$(sinfo -h -o %t | sort -u | tr -d '\n')" = "idle" ]
 [ "$(sinfo -h -o %t | sort -u | tr -d '\n')" = "idle" ] && pass "two idle Slurm nodes: $(sinfo -h -o '%N %t')" || { fail "nodes not idle: $(sinfo -h)"; exit 1; }
 
 # --- keys (CURVE on) and a tiny configuration ---
-for k in server worker; do "$YENDOR" keys generate --directory "$BASE/keys" "$k" >/dev/null; done
-mkdir -p "$BASE/keys/allowed" && cp "$BASE/keys/worker.pub" "$BASE/keys/allowed/"
+for k in server worker; do "$YENDOR" keys generate --directory "$BASE/curve-keys" "$k" >/dev/null; done
+mkdir -p "$BASE/curve-keys/allowed" && cp "$BASE/curve-keys/worker.pub" "$BASE/curve-keys/allowed/"
 cat >"$BASE/tiny.yaml" <<'YAML'
 env: {task: staircase, envs: 4, actors: 1, rollout_length: 16}
 learner: {batch_size: 64, minibatch_size: 64}
@@ -99,7 +99,7 @@ run: {log_interval: 1, checkpoint_interval: 5}
 transport: {heartbeat_interval: 0.5}
 YAML
 
-KEYS="$BASE/keys"
+KEYS="$BASE/curve-keys"
 [ "${CURVE:-1}" = 0 ] && KEYS=""   # CURVE=0: run the job without encryption
 job_state() { scontrol show job "$1" -o 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
 env_steps() { tail -n 1 "$1/metrics.jsonl" 2>/dev/null | sed -n 's/.*"env_steps": *\([0-9.e+]*\).*/\1/p' | awk '{printf "%d", $1}'; }
