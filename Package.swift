@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "YendorRewardsTests", dependencies: ["YendorRewards", "YendorNN", "YendorLearner"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
         .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,11 +15,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# Test harnesses that play a foreign peer (a pyzmq client, an OpenAI-compatible stub) use pyzmq and numpy.
-if ! python3 -c 'import zmq, numpy' 2>/dev/null; then
+# Test harnesses that play a foreign peer (a pyzmq client, an OpenAI-compatible stub) use pyzmq and numpy;
+# the Kubernetes manifest test validates offline with kubernetes-validate.
+if ! python3 -c 'import zmq, numpy, kubernetes_validate' 2>/dev/null; then
   if [ "$(id -u)" -ne 0 ] && [ -z "${VIRTUAL_ENV:-}" ]; then
-    echo "yendor: the tests need pyzmq and numpy: python3 -m pip install --user pyzmq numpy" >&2
+    echo "yendor: the tests need pyzmq, numpy and kubernetes-validate: python3 -m pip install --user pyzmq numpy kubernetes-validate" >&2
     exit 1
   fi
-  python3 -m pip install -q pyzmq numpy || python3 -m pip install -q --break-system-packages pyzmq numpy
+  python3 -m pip install -q pyzmq numpy kubernetes-validate || python3 -m pip install -q --break-system-packages pyzmq numpy kubernetes-validate
 fi

@@ -23,6 +23,7 @@ struct Yendor: AsyncParsableCommand {
             BenchCommand.self,
             KeysCommand.self,
             PeerCommand.self,
+            HealthCommand.self,
         ]
     )
 

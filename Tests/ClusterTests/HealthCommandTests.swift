@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import YendorTestSupport
+
+/// `yendor health` against real roles over real sockets.
+extension ClusterSuite {
+@Suite("yendor health")
+struct HealthCommandTests {
+    @Test func learnerHealthSucceedsOnceTheLearnerPublishesHeartbeats() async throws {
+        let (dir, config) = try ClusterFixtures.scratch("health-up")
+        let weights = ChildProcess.freePort()
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
+                                                "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                                "--set", "transport.weights=tcp://127.0.0.1:\(weights)"])
+        defer { learner.kill() }
+        #expect(await learner.waitForStandardError(containing: "learner listening"))
+        let health = try await ClusterFixtures.yendor(["health", "learner", "--endpoint", "tcp://127.0.0.1:\(weights)", "--timeout", "20"])
+        #expect(health.status == 0, "\(health.errors)")
+        #expect(health.output.contains("learner at tcp://127.0.0.1:\(weights) is up"))
+        #expect(health.output.contains("from learner"))
+    }
+
+    @Test func healthFailsWithAClearMessageWhenNothingAnswers() async throws {
+        let port = ChildProcess.freePort()
+        let health = try await ClusterFixtures.yendor(["health", "learner", "--endpoint", "tcp://127.0.0.1:\(port)", "--timeout", "0.5"])
+        #expect(health.status == 1)
+        #expect(health.errors.contains("no heartbeat from the learner at tcp://127.0.0.1:\(port) within 0.5 s"))
+    }
+
+    @Test func annotatorHealthListensOnTheConfiguredLabelsEndpointByDefault() async throws {
+        let port = ChildProcess.freePort()
+        let health = try await ClusterFixtures.yendor(["health", "annotator", "--timeout", "0.3",
+                                                       "--set", "transport.annotator_labels=tcp://0.0.0.0:\(port)"])
+        #expect(health.status == 1)
+        #expect(health.errors.contains("no heartbeat from the annotator at tcp://127.0.0.1:\(port)"), "\(health.errors)")
+    }
+
+    @Test func withCurveOnlyAnAllowedKeyHearsTheLearner() async throws {
+        let (dir, config) = try ClusterFixtures.scratch("health-curve")
+        let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path
+        for name in ["learner", "probe", "stranger"] {
+            #expect(try await ClusterFixtures.yendor(["keys", "generate", "--directory", keys, name]).status == 0)
+        }
+        try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(keys)/probe.pub", toPath: "\(allowed)/probe.pub")
+        let weights = ChildProcess.freePort()
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
+                                                "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                                "--set", "transport.weights=tcp://127.0.0.1:\(weights)",
+                                                "--set", "transport.curve_secret_key_file=\(keys)/learner.key",
+                                                "--set", "transport.curve_allowed_clients=\(allowed)"])
+        defer { learner.kill() }
+        #expect(await learner.waitForStandardError(containing: "learner listening"))
+        func probe(_ key: String?, timeout: String) async throws -> (status: Int32?, output: String, errors: String) {
+            let curve = key.map { ["--set", "transport.curve_secret_key_file=\(keys)/\($0).key",
+                                   "--set", "transport.curve_server_key=\(keys)/learner.pub"] } ?? []
+            return try await ClusterFixtures.yendor(["health", "learner", "--endpoint", "tcp://127.0.0.1:\(weights)", "--timeout", timeout] + curve)
+        }
+        let allowedProbe = try await probe("probe", timeout: "20")
+        #expect(allowedProbe.status == 0, "\(allowedProbe.errors)")
+        let stranger = try await probe("stranger", timeout: "1.5")
+        #expect(stranger.status == 1)
+        #expect(stranger.errors.contains("CURVE is on"))
+        #expect(try await probe(nil, timeout: "1.5").status == 1, "a probe without CURVE hears nothing")
+    }
+
+    @Test func workerHealthFailsWhenItsProcessIsGone() async throws {
+        let (dir, _) = try ClusterFixtures.scratch("health-pid")
+        let pidFile = dir.appendingPathComponent("worker.pid").path
+        // A process id that cannot exist (above the kernel's pid_max).
+        try "99999999\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        let gone = try await ClusterFixtures.yendor(["health", "worker", "--pid-file", pidFile, "--timeout", "0.3"])
+        #expect(gone.status == 1)
+        #expect(gone.errors.contains("worker process 99999999"), "\(gone.errors)")
+        try "not a pid".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        let garbage = try await ClusterFixtures.yendor(["health", "worker", "--pid-file", pidFile, "--timeout", "0.3"])
+        #expect(garbage.status == 1)
+        #expect(garbage.errors.contains("does not hold a process id"))
+    }
+
+    @Test func workerHealthPassesWhenItsProcessLivesAndTheLearnerIsReachable() async throws {
+        let (dir, config) = try ClusterFixtures.scratch("health-worker")
+        let weights = ChildProcess.freePort()
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
+                                                "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                                "--set", "transport.weights=tcp://127.0.0.1:\(weights)"])
+        defer { learner.kill() }
+        let pidFile = dir.appendingPathComponent("worker.pid").path
+        try "\(learner.pid)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)  // any live process will do
+        let health = try await ClusterFixtures.yendor(["health", "worker", "--pid-file", pidFile,
+                                                       "--endpoint", "tcp://127.0.0.1:\(weights)", "--timeout", "20"])
+        #expect(health.status == 0, "\(health.errors)")
+        #expect(health.output.contains("learner (seen from this worker)"))
+    }
+}
+}

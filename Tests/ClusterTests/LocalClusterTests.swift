@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import YendorTestSupport
+import YendorRuntime
+
+/// cluster/local/start.sh and stop.sh: a learner and workers as separate processes on this machine.
+extension ClusterSuite {
+@Suite("cluster/local scripts")
+struct LocalClusterTests {
+    static func envSteps(_ run: URL) -> Double {
+        (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0
+    }
+
+    /// Running and not a zombie (an exited child its parent has not reaped yet).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
+    }
+
+    /// Two free consecutive ports… approximately: start.sh uses P..P+3; a collision fails loudly.
+    static func portBase() -> Int { 20000 + Int(getpid() % 20000) }
+
+    @Test func startRunsLearnerAndWorkersToTheBudgetWithALogPerRole() async throws {
+        let (dir, config) = try ClusterFixtures.scratch("local-budget")
+        let run = dir.appendingPathComponent("run")
+        let result = try await ClusterFixtures.script("cluster/local/start.sh",
+            ["--run-dir", run.path, "--workers", "2", "--steps", "800", "--config", config, "--port-base", "\(Self.portBase())"], timeout: 300)
+        _ = try await ClusterFixtures.script("cluster/local/stop.sh", [run.path], timeout: 90)  // in case the first was killed
+        #expect(result.status == 0, "\(result.output.suffix(3000))")
+        #expect(Self.envSteps(run) >= 800)
+        for role in ["learner", "worker-1", "worker-2"] {
+            #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("logs/\(role).log").path), "no log for \(role)")
+        }
+        let learnerLog = try String(contentsOf: run.appendingPathComponent("logs/learner.log"), encoding: .utf8)
+        #expect(learnerLog.contains("worker local-1 joined") && learnerLog.contains("worker local-2 joined"))
+    }
+
+    @Test func stopEndsADetachedRunWithACheckpoint() async throws {
+        let (dir, config) = try ClusterFixtures.scratch("local-stop")
+        let run = dir.appendingPathComponent("run")
+        let start = try await ClusterFixtures.script("cluster/local/start.sh",
+            ["--run-dir", run.path, "--workers", "1", "--config", config, "--port-base", "\(Self.portBase() + 4)", "--detach"], timeout: 120)
+        #expect(start.status == 0, "\(start.output.suffix(3000))")
+        let pids = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("pids").path)
+            .compactMap { Int32((try? String(contentsOf: run.appendingPathComponent("pids/\($0)"), encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") }
+        #expect(pids.count == 2)
+        let deadline = Date().addingTimeInterval(90)
+        while Self.envSteps(run) < 200 && Date() < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        let stop = try await ClusterFixtures.script("cluster/local/stop.sh", [run.path], timeout: 90)
+        #expect(stop.status == 0)
+        #expect(Self.envSteps(run) >= 200, "training progressed while detached")
+        for pid in pids {
+            #expect(!Self.isAlive(pid), "process \(pid) still running after stop.sh")
+            if Self.isAlive(pid) { kill(pid, SIGKILL) }
+        }
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path), "SIGTERM made the learner checkpoint")
+    }
+}
+}
