@@ -53,17 +53,23 @@ public final class WorkerService: Service, Sendable {
     public func run() async throws {
         let c = configuration, t = c.transport
         let security = try t.clientSecurity()
+        // ZMTP heartbeats notice a dead link (a cut cable, a vanished node) within a few intervals,
+        // where TCP alone can take minutes; ZeroMQ then reconnects.
+        let interval = Int(t.heartbeatInterval * 1000)
+        let liveness: [SocketOption] = [.heartbeatInterval(milliseconds: interval),
+                                        .heartbeatTimeout(milliseconds: interval * t.heartbeatMisses),
+                                        .heartbeatTTL(milliseconds: interval * t.heartbeatMisses)]
         let push = try await AsyncSocket(context: context, type: .push, name: "worker.trajectories",
                                          outboxCapacity: t.queueCapacity) { [trajectories] s in
             try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0), .immediate(true),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + liveness + security)
             try s.connect(trajectories)
         }
         let sub = try await AsyncSocket(context: context, type: .sub, name: "worker.weights") { [weights] s in
             try s.set([.subscribe([]), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + liveness + security)
             try s.connect(weights)
         }
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
