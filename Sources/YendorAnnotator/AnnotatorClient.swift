@@ -37,6 +37,8 @@ public final class AnnotatorClient: Sendable {
         public var pendingCapacity = 10_000
         /// Largest frame accepted from the annotator, in bytes.
         public var maxMessageBytes = 16 << 20
+        /// Options added to both sockets, e.g. `.curveClient(…)` for an annotator with CURVE on.
+        public var security: [SocketOption] = []
         /// libzmq's reconnect interval while the annotator is unreachable.
         public var reconnectInterval: Duration = .milliseconds(200)
 
@@ -120,13 +122,13 @@ public final class AnnotatorClient: Sendable {
         dealer = try await AsyncSocket(context: context, type: .dealer, name: "annotator-client.requests",
                                        inboxCapacity: 256, outboxCapacity: c.outboxCapacity) { s in
             try s.set([.sendHighWaterMark(c.outboxCapacity), .receiveHighWaterMark(1024), .maxMessageSize(c.maxMessageBytes),
-                       .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 0)])
+                       .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 0)] + c.security)
             try s.connect(c.requestsEndpoint)
         }
         do {
             sub = try await AsyncSocket(context: context, type: .sub, name: "annotator-client.labels", inboxCapacity: 1024) { s in
                 try s.set([.receiveHighWaterMark(c.resultBufferSize), .maxMessageSize(c.maxMessageBytes),
-                           .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 0), .subscribe([])])
+                           .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 0), .subscribe([])] + c.security)
                 try s.connect(c.labelsEndpoint)
             }
         } catch {

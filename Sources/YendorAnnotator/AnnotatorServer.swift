@@ -42,6 +42,9 @@ public final class AnnotatorServer: Service, Sendable {
         public var maxMessageBytes = 16 << 20
         /// Messages buffered per socket between libzmq and the role, and libzmq's high-water marks.
         public var socketQueueCapacity = 1024
+        /// Options added to both sockets, e.g. `.curveServer(secretKey:)` to encrypt and authenticate
+        /// (pair it with a `CurveAuthenticator` in the same context for an allow-list).
+        public var security: [SocketOption] = []
 
         public init() {}
 
@@ -158,14 +161,14 @@ public final class AnnotatorServer: Service, Sendable {
         let router = try await AsyncSocket(context: context, type: .router, name: "annotator.requests",
                                            inboxCapacity: c.socketQueueCapacity, outboxCapacity: c.socketQueueCapacity) { s in
             try s.set([.receiveHighWaterMark(c.socketQueueCapacity), .sendHighWaterMark(c.socketQueueCapacity),
-                       .maxMessageSize(c.maxMessageBytes), .linger(milliseconds: 0)])
+                       .maxMessageSize(c.maxMessageBytes), .linger(milliseconds: 0)] + c.security)
             try s.bind(c.requestsEndpoint)
         }
         let pub: AsyncSocket
         do {
             pub = try await AsyncSocket(context: context, type: .pub, name: "annotator.labels",
                                         outboxCapacity: c.socketQueueCapacity) { s in
-                try s.set([.sendHighWaterMark(c.socketQueueCapacity), .linger(milliseconds: 500)])
+                try s.set([.sendHighWaterMark(c.socketQueueCapacity), .linger(milliseconds: 500)] + c.security)
                 try s.bind(c.labelsEndpoint)
             }
         } catch {

@@ -278,6 +278,7 @@ public final class LearnerService: Service, Sendable {
             cc.requestsEndpoint = TransportConfiguration.connectAddress(c.transport.annotatorRequests, host: c.rewardAnnotator)
             cc.labelsEndpoint = TransportConfiguration.connectAddress(c.transport.annotatorLabels, host: c.rewardAnnotator)
             cc.id = "learner-\(getpid())"
+            cc.security = try c.transport.clientSecurity(annotator: true)
             let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger)
             logger.info("asking the annotator at \(cc.requestsEndpoint) for labels (goal: \(bridge.goal))")
             await bridge.run(remote: client, logger: logger)

@@ -260,6 +260,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.max_message_mib", \.transport.maxMessageMiB, "largest accepted message")
         t.add("transport.curve_secret_key_file", \.transport.curveSecretKeyFile, "CURVE secret key file")
         t.add("transport.curve_server_key", \.transport.curveServerKey, "CURVE server public key")
+        t.add("transport.curve_annotator_key", \.transport.curveAnnotatorKey, "CURVE annotator public key")
         t.add("transport.curve_allowed_clients", \.transport.curveAllowedClients, "directory of allowed client keys")
         return t
     }()

@@ -30,6 +30,8 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var curveSecretKeyFile: String = ""
     /// CURVE: the server's public key (clients) — Z85 text or a path to a `.pub` file.
     public var curveServerKey: String = ""
+    /// CURVE: the annotator's public key (learners talking to a CURVE annotator) — Z85 text or a `.pub` path.
+    public var curveAnnotatorKey: String = ""
     /// CURVE: directory of `.pub` files of allowed clients (servers); empty = any client with the server key.
     public var curveAllowedClients: String = ""
 
@@ -59,14 +61,16 @@ public struct TransportConfiguration: Sendable, Equatable {
         return [.curveServer(secretKey: try key(curveSecretKeyFile, "transport.curve_secret_key_file"))]
     }
 
-    /// Options for sockets this node connects: CURVE client of `curve_server_key`, or none.
-    public func clientSecurity() throws -> [SocketOption] {
+    /// Options for sockets this node connects: CURVE client of `curve_server_key` (or, with
+    /// `annotator`, of `curve_annotator_key`), or none.
+    public func clientSecurity(annotator: Bool = false) throws -> [SocketOption] {
         guard curveEnabled else { return [] }
         let secret = try key(curveSecretKeyFile, "transport.curve_secret_key_file")
-        guard !curveServerKey.isEmpty else {
-            throw ConfigurationError(field: "transport.curve_server_key", problem: "CURVE is on (a secret key is set) but the server's public key is not")
+        let (serverKey, field) = annotator ? (curveAnnotatorKey, "transport.curve_annotator_key") : (curveServerKey, "transport.curve_server_key")
+        guard !serverKey.isEmpty else {
+            throw ConfigurationError(field: field, problem: "CURVE is on (a secret key is set) but the server's public key is not")
         }
-        let server = try key(curveServerKey, "transport.curve_server_key")
+        let server = try key(serverKey, field)
         let pub: String
         do { pub = try CurveKeyPair.publicKey(forSecret: secret) } catch {
             throw ConfigurationError(field: "transport.curve_secret_key_file", problem: "\(error)")

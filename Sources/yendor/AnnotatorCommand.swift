@@ -63,6 +63,12 @@ struct AnnotatorCommand: AsyncParsableCommand {
     @Option(help: "Label store (SQLite file, created if absent, shared across runs).")
     var store: String = "annotator-labels.sqlite"
 
+    @Option(name: .customLong("curve-secret-key-file"), help: "CURVE: this annotator's secret key file (yendor keys generate); turns encryption on.")
+    var curveSecretKeyFile: String?
+
+    @Option(name: .customLong("curve-allowed-clients"), help: "CURVE: directory of .pub files of the clients allowed in (default: any client with the server key).")
+    var curveAllowedClients: String?
+
     @Option(help: "ROUTER endpoint for requests.")
     var requests: String = "tcp://0.0.0.0:5557"
 
@@ -109,6 +115,18 @@ struct AnnotatorCommand: AsyncParsableCommand {
 
         let context = try Context()
         defer { context.terminate() }
+        var authenticator: CurveAuthenticator?
+        if let curveSecretKeyFile {
+            do {
+                c.security = [.curveServer(secretKey: try CurveKeyPair.readKey(from: curveSecretKeyFile))]
+                if let curveAllowedClients {
+                    authenticator = try CurveAuthenticator(context: context, allowedPublicKeys: try CurveAuthenticator.publicKeys(inDirectory: curveAllowedClients))
+                }
+            } catch {
+                throw ValidationError("--curve-secret-key-file/--curve-allowed-clients: \(error)")
+            }
+        }
+        defer { if let authenticator { Task { await authenticator.close() } } }
         let server: AnnotatorServer
         do {
             server = try AnnotatorServer(configuration: c, context: context, logger: logger, onListening: {

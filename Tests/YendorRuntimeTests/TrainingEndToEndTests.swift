@@ -214,6 +214,36 @@ struct TrainingEndToEndTests {
         #expect(await wait { labelsReceived() > labelsBefore }, "labels resume after the annotator returns")
     }
 
+    @Test func labelsFlowOverCurveBetweenLearnerAndAnnotator() async throws {
+        let (dir, config, endpoints) = try Self.scratch("curve-annotator")
+        let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path
+        for name in ["learner", "worker", "annotator"] {
+            #expect(await (try ChildProcess(yendor: ["keys", "generate", "--directory", keys, name])).waitForExit(timeout: 30) == 0)
+        }
+        try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
+        for name in ["learner", "worker"] { try FileManager.default.copyItem(atPath: "\(keys)/\(name).pub", toPath: "\(allowed)/\(name).pub") }
+        let requests = "tcp://127.0.0.1:\(ChildProcess.freePort())", labels = "tcp://127.0.0.1:\(ChildProcess.freePort())"
+        let annotator = try ChildProcess(yendor: ["annotator", "--requests", requests, "--labels", labels,
+                                                  "--store", dir.appendingPathComponent("labels.sqlite").path,
+                                                  "--curve-secret-key-file", "\(keys)/annotator.key", "--curve-allowed-clients", allowed])
+        let run = dir.appendingPathComponent("run")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", run.path,
+            "--set", "reward.model=retrieval", "--set", "reward.annotator=127.0.0.1",
+            "--set", "transport.annotator_requests=\(requests)", "--set", "transport.annotator_labels=\(labels)",
+            "--set", "transport.curve_secret_key_file=\(keys)/learner.key", "--set", "transport.curve_allowed_clients=\(allowed)",
+            "--set", "transport.curve_annotator_key=\(keys)/annotator.pub"] + endpoints)
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "w",
+            "--set", "transport.curve_secret_key_file=\(keys)/worker.key", "--set", "transport.curve_server_key=\(keys)/learner.pub"] + endpoints)
+        defer { annotator.kill(); learner.kill(); worker.kill() }
+        let deadline = Date().addingTimeInterval(60)
+        var received = 0.0
+        while Date() < deadline && received == 0 {
+            received = (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rewards/labels_received"] ?? 0
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(received > 0, "labels arrive over CURVE: \(learner.standardError.suffix(1200)) \(annotator.standardError.suffix(600))")
+    }
+
     @Test func badConfigurationIsRejectedBeforeAnythingStarts() async throws {
         let p = try ChildProcess(yendor: ["train", "--set", "env.envs=0"])
         #expect(await p.waitForExit(timeout: 30) != 0)
