@@ -16,7 +16,10 @@ out=runs/oni/$task
 mkdir -p "$out"
 run() {  # model labeler seed
   local dir="$out/$1-$2-s$3"
-  [ -f "$dir/metrics.jsonl" ] && grep -q "\"env_steps\": $steps" "$dir/metrics.jsonl" 2>/dev/null && return 0
+  # Skip runs that already reached the budget (rerunning the script only adds what is missing).
+  if [ -f "$dir/metrics.jsonl" ] && python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if r and r[-1]['env_steps']>=$steps else 1)" "$dir/metrics.jsonl"; then
+    return 0
+  fi
   rm -rf "$dir"
   "$bin" train --task "$task" --steps "$steps" --seed "$3" --run-dir "$dir" --log-level warning \
     --set reward.model="$1" --set reward.labeler="$2" --set run.log_interval=10

@@ -45,9 +45,7 @@ final class LabelBridge: Sendable {
                 for await result in await annotator.results() { self.deliver(result) }
             }
             group.addTask {
-                while let first = await self.queries.receive() {
-                    var batch = [first]
-                    while batch.count < 256, let q = self.queries.tryReceive() { batch.append(q) }
+                await self.forEachBatchOfQueries { batch in
                     let receipt = await annotator.submit(batch.map { q -> LabelRequest in
                         switch q {
                         case .classify(let c): return .classify(c, goal: goal)
@@ -69,9 +67,7 @@ final class LabelBridge: Sendable {
                 for await result in client.results where result.goal == self.goal { self.deliver(result) }
             }
             group.addTask {
-                while let first = await self.queries.receive() {
-                    var batch = [first]
-                    while batch.count < 256, let q = self.queries.tryReceive() { batch.append(q) }
+                await self.forEachBatchOfQueries { batch in
                     let captions = batch.compactMap { if case .classify(let c) = $0 { return AnnotationItem.caption(c) } else { return nil } }
                     let pairs = batch.compactMap { if case .rank(let a, let b) = $0 { return AnnotationItem.pair(a, b) } else { return nil } }
                     // Never wait on a down annotator: the client counts what it could not send.
@@ -81,6 +77,15 @@ final class LabelBridge: Sendable {
             }
             await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// Waits for queries and hands them on in batches of up to 256, until the queue closes.
+    private func forEachBatchOfQueries(_ send: ([RewardQuery]) async -> Void) async {
+        while let first = await queries.receive() {
+            var batch = [first]
+            while batch.count < 256, let q = queries.tryReceive() { batch.append(q) }
+            await send(batch)
         }
     }
 
