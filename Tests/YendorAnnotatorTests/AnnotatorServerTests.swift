@@ -181,12 +181,22 @@ import YendorTestSupport
         // Nobody listens: libzmq and the outbox take a bounded number, the rest are refused.
         var accepted: Set<UInt64> = []
         var refused = 0
-        for i in 0..<100 {
-            if let id = client.tryRequest(goal: "gold", mode: .classification, items: [.caption("You see \(i) gold pieces.")]) {
-                accepted.insert(id)
-            } else {
-                refused += 1
+        func fill(_ range: Range<Int>) {
+            for i in range {
+                if let id = client.tryRequest(goal: "gold", mode: .classification, items: [.caption("You see \(i) gold pieces.")]) {
+                    accepted.insert(id)
+                } else {
+                    refused += 1
+                }
             }
+        }
+        fill(0..<100)
+        // The socket thread takes one message off the outbox into its hand when it wakes up; once it
+        // has, nothing drains further (no peer), so refilling leaves the outbox truly full.
+        // Several rounds, so a slow machine (libzmq attaching its pipe late) cannot leave room behind.
+        for round in 1...5 {
+            try await Task.sleep(for: .milliseconds(100))
+            fill(100 * round..<100 * round + 10)
         }
         do {
             try await client.request(goal: "gold", mode: .classification, items: [.caption("one more"), .caption("and another")])
