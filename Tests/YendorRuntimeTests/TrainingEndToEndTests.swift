@@ -7,37 +7,9 @@ import YendorTestSupport
 /// keep them fast in a debug build.
 @Suite("Training end to end", .serialized)
 struct TrainingEndToEndTests {
-    static let tinyConfiguration = """
-        env:
-          task: staircase
-          envs: 4
-          actors: 1
-          rollout_length: 16
-        learner:
-          batch_size: 64
-          minibatch_size: 64
-        model:
-          core_width: 16
-          core_layers: 1
-          conv_channels: 4
-          glyph_embedding: 4
-          glyph_features: 16
-          blstats_features: 8
-          caption_buckets: 64
-          caption_features: 8
-        run:
-          log_interval: 0.5
-          checkpoint_interval: 1
-        transport:
-          heartbeat_interval: 0.2
-        """
-
     /// A fresh directory with the tiny configuration and tcp endpoints on free ports.
     static func scratch(_ name: String) throws -> (dir: URL, config: String, endpoints: [String]) {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-\(name)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let config = dir.appendingPathComponent("tiny.yaml").path
-        try tinyConfiguration.write(toFile: config, atomically: true, encoding: .utf8)
+        let (dir, config) = try TinyRun.scratch(name, checkpointInterval: 1)
         let endpoints = ["--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
                          "--set", "transport.weights=tcp://127.0.0.1:\(ChildProcess.freePort())"]
         return (dir, config, endpoints)
