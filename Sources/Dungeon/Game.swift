@@ -93,6 +93,7 @@ public struct Game: Sendable {
         placePet(kind: rng.oneIn(2) ? .kitten : .littleDog, hitPoints: rng.dice(2, 8))
         level.visited = true
         line.say(configuration.keyRoom ? .welcomeKeyRoom : .welcome)
+        markRoomEntered()
         updateVision()
     }
 
@@ -209,17 +210,13 @@ public struct Game: Sendable {
     /// Messages on stepping onto a square: objects, stairs, fountains, first entry into a room.
     private mutating func describeArrival() {
         let i = level.index(x, y)
-        let room = Int(level.roomOf[i])
-        if room >= 0 && level.tiles[i] != .doorway && !level.tiles[i].isDoor && room < 64 {
-            let bit = UInt64(1) << UInt64(room)
-            if level.roomsEntered & bit == 0 {
-                level.roomsEntered |= bit
-                if room == level.oracleRoom {
-                    line.say(.enterOracleRoom)
-                    line.say(.oracleCentaur)
-                } else if !level.rooms[room].lit {
-                    line.say(.enterDarkRoom)
-                }
+        if let room = markRoomEntered() {
+            if room == level.oracleRoom {
+                line.say(.enterOracleRoom)
+                line.say(.oracleCentaur)
+            } else {
+                // Every first entry is announced, so exploring leaves a trace in the captions.
+                line.say(level.rooms[room].lit ? .enterLitRoom : .enterDarkRoom)
             }
         }
         if level.topObject[i] >= 0 { describeObjects() }
@@ -229,6 +226,19 @@ public struct Game: Sendable {
         case .fountain: line.say(.fountainHere)
         default: break
         }
+    }
+
+    /// Marks the room under the player as entered; returns it when this is the first entry.
+    /// Doorways belong to no room, so standing in one enters nothing.
+    @discardableResult
+    private mutating func markRoomEntered() -> Int? {
+        let i = level.index(x, y)
+        let room = Int(level.roomOf[i])
+        guard room >= 0 && room < 64 && level.tiles[i] != .doorway && !level.tiles[i].isDoor else { return nil }
+        let bit = UInt64(1) << UInt64(room)
+        guard level.roomsEntered & bit == 0 else { return nil }
+        level.roomsEntered |= bit
+        return room
     }
 
     private mutating func describeObjects() {
@@ -423,6 +433,7 @@ public struct Game: Sendable {
         x = arrival % level.width
         y = arrival / level.width
         roomInView = -1
+        markRoomEntered()
         if depth > deepest { deepest = depth }
         if let pet {
             placePet(kind: pet.kind, hitPoints: pet.hitPoints)

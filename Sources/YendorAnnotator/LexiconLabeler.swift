@@ -1,3 +1,5 @@
+import Foundation
+
 /// A STAND-IN for an LLM: deterministic keyword rules over Dungeon's and NetHack's
 /// message-line captions, one rule set per goal.
 ///
@@ -5,12 +7,15 @@
 /// a labeler with known answers. It has no understanding of the game beyond its keyword
 /// lists; use the `openai` backend for real LLM feedback.
 ///
-/// Rules: a caption is helpful when it contains a positive phrase of the goal and no
-/// negative phrase (matching is case-insensitive on whole text). For ranking, each caption
-/// scores 1 if helpful and 0 otherwise; the higher score wins, equal scores tie.
+/// Rules: a caption is split into its sentences (the message line joins messages with two
+/// spaces, as NetHack's does). It is helpful when one sentence contains a positive phrase of
+/// the goal and no negative phrase; matching is case-insensitive. Judging sentence by sentence
+/// is what an LLM does with "There is a staircase down here.  The jackal bites!": the jackal
+/// does not undo finding the stairs. For ranking, each caption scores 1 if helpful and 0
+/// otherwise; the higher score wins, equal scores tie.
 public struct LexiconLabeler: Labeler {
     /// Part of the store key: bump when the phrase lists change.
-    public static let rulesVersion = "lexicon-rules-1"
+    public static let rulesVersion = "lexicon-rules-2"
 
     public let identity = LabelerIdentity(backend: "lexicon", model: "lexicon", promptVersion: LexiconLabeler.rulesVersion)
 
@@ -33,7 +38,13 @@ public struct LexiconLabeler: Labeler {
         ],
         "gold": ["gold piece", "gold pieces", "zorkmid", "you find some gold", "$ -"],
         "combat": ["you kill", "you destroy", "is killed", "you hit", "you bite", "you smite", "dies!"],
-        "stairs": ["staircase down", "stairs down", "you descend", "down the stairs", "you see a staircase", "there is a staircase down"],
+        // Finding the stairs is exploration: an LLM asked about this goal also rates opening a
+        // way forward (doors, hidden passages, a new room) as progress, not only the stairs.
+        "stairs": [
+            "staircase down", "stairs down", "you descend", "down the stairs", "you see a staircase",
+            "there is a staircase down", "never been this deep", "the door opens", "crashes open",
+            "shatters to pieces", "you unlock the door", "you find a hidden", "you enter",
+        ],
     ]
 
     /// Words too common to say anything about a custom goal.
@@ -55,9 +66,10 @@ public struct LexiconLabeler: Labeler {
 
     /// The deterministic verdict for one caption.
     public static func isHelpful(_ caption: String, goal: Goal) -> Bool {
-        let text = caption.lowercased()
-        if negative.contains(where: text.contains) { return false }
-        return phrases(for: goal).contains(where: text.contains)
+        let goalPhrases = phrases(for: goal)
+        return caption.lowercased().components(separatedBy: "  ").contains { sentence in
+            !negative.contains(where: sentence.contains) && goalPhrases.contains(where: sentence.contains)
+        }
     }
 
     /// The label for one request (always a label: the rules have no failure mode).

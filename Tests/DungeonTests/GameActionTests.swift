@@ -284,3 +284,20 @@ import Testing
     #expect(game.level.memory[game.level.index(20, 10)] == Glyph.bottomRightCorner)
     #expect(game.displayedGlyph(game.level.index(18, 9)) == Glyph.monsterBase + Int16(MonsterKind.newt.rawValue))
 }
+
+@Test func enteringARoomIsAnnouncedOnlyTheFirstTime() {
+    var game = makeArena()  // teleported in: the arena room has not been entered yet
+    game.step(.east)
+    #expect(game.caption.contains("You enter a lit room."))
+    game.step(.west)
+    #expect(!game.caption.contains("You enter"))
+}
+
+@Test func theRoomYouStartInIsNotAnnouncedAsEntered() {
+    for seed in UInt64(1)...20 {
+        let game = Game(seed: seed)
+        let room = Int(game.level.roomOf[game.level.index(game.x, game.y)])
+        #expect(room >= 0, "seed \(seed): the up staircase is inside a room")
+        #expect(game.level.roomsEntered & (UInt64(1) << UInt64(room)) != 0, "seed \(seed)")
+    }
+}
