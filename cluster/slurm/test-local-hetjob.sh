@@ -73,8 +73,11 @@ if grep -q "asking the annotator at tcp://127.0.0.1:$((PORT + 12)) for labels" "
 else
   fail "the learner did not ask the remote annotator: $(grep -i annotator "$RUN/logs/learner.log" | head -n 3)"
 fi
-LABELS=$(grep -o '"rewards/labels": *[0-9.e+]*' "$RUN/metrics.jsonl" 2>/dev/null | tail -n 1 | sed 's/.*: *//' | awk '{printf "%d", $1}')
-[ "${LABELS:-0}" -gt 0 ] && pass "labels reached the learner: rewards/labels = $LABELS in metrics.jsonl" || fail "no labels in metrics.jsonl (rewards/labels = ${LABELS:-absent})"
+LABELS=$(grep -o '"rewards/labels_received": *[0-9.e+]*' "$RUN/metrics.jsonl" 2>/dev/null | tail -n 1 | sed 's/.*: *//' | awk '{printf "%d", $1}')
+[ "${LABELS:-0}" -gt 0 ] && pass "labels reached the learner: rewards/labels_received = $LABELS in metrics.jsonl" || fail "no labels in metrics.jsonl (rewards/labels_received = ${LABELS:-absent})"
+LABELED=$(grep -o 'labeled [0-9]*' "$RUN/logs/annotator.log" 2>/dev/null | tail -n 1 | awk '{print $2}')
+[ "${LABELED:-0}" -gt 0 ] && pass "the annotator labeled $LABELED captions through the (stand-in) LLM server: $(grep -o 'labeled [0-9]* .*errors [0-9]*' "$RUN/logs/annotator.log" | tail -n 1)" ||
+  fail "the annotator labeled nothing: $(tail -n 5 "$RUN/logs/annotator.log")"
 if [ -s "$RUN/labels.sqlite" ]; then
   STORED=$(python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(sum(c.execute('select count(*) from ' + t).fetchone()[0] for (t,) in c.execute(\"select name from sqlite_master where type='table' and name not like 'sqlite_%' and name not like 'grdb_%'\")))" "$RUN/labels.sqlite" 2>/dev/null)
   pass "the annotator's label store exists: $RUN/labels.sqlite ($(stat -c %s "$RUN/labels.sqlite") bytes, ${STORED:-?} rows)"
@@ -107,14 +110,22 @@ JOB=$(submit "$RUN" 100000000 $((PORT + 20)))
 JOB="${JOB%%;*}"
 echo "submitted heterogeneous job $JOB (long budget) to test SIGUSR1 + requeue"
 for _ in $(seq 1 240); do [ "$(env_steps "$RUN")" -gt 500 ] 2>/dev/null && break; sleep 0.5; done
+SIGNALLED_AT=$(env_steps "$RUN")
 scancel --batch --signal=USR1 "$JOB"
+# The learner must stop by itself and write a checkpoint (not be killed by Slurm).
+for _ in $(seq 1 240); do grep -q "learner stopped" "$RUN/logs/learner.log" 2>/dev/null && break; sleep 0.5; done
+grep -q "learner stopped" "$RUN/logs/learner.log" &&
+  pass "after SIGUSR1 at ${SIGNALLED_AT:-?} env steps the learner stopped cleanly: $(grep -o 'learner stopped.*' "$RUN/logs/learner.log" | head -n 1)" ||
+  fail "the learner did not stop cleanly after SIGUSR1: $(tail -n 6 "$RUN/logs/learner.log")"
 # Slurm holds a requeued job for about two minutes (EligibleTime) before it starts again.
 for _ in $(seq 1 600); do grep -q "resumed from ckpt-" "$RUN/logs/learner.log" 2>/dev/null && break; sleep 0.5; done
-if grep -q "resumed from ckpt-" "$RUN/logs/learner.log"; then
-  pass "requeued job resumed: $(grep -o 'resumed from ckpt-[0-9]* at [0-9]* env steps' "$RUN/logs/learner.log" | head -n 1) (restart count $(scontrol show job "$JOB" -o | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p' | head -n 1))"
+RESUMED_AT=$(grep -o 'resumed from ckpt-[0-9]* at [0-9]* env steps' "$RUN/logs/learner.log" | head -n 1 | sed 's/.* at \([0-9]*\) env steps/\1/')
+if [ -n "$RESUMED_AT" ] && [ "$RESUMED_AT" -ge "${SIGNALLED_AT:-0}" ]; then
+  pass "requeued job resumed from the checkpoint written on SIGUSR1: $(grep -o 'resumed from ckpt-[0-9]* at [0-9]* env steps' "$RUN/logs/learner.log" | head -n 1) (restart count $(scontrol show job "$JOB" -o | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p' | head -n 1))"
 else
-  fail "the job did not resume after SIGUSR1: $(tail -n 15 "$BASE/job/slurm-$JOB.out")"
+  fail "the job did not resume from a checkpoint at >= ${SIGNALLED_AT:-?} env steps (resumed at ${RESUMED_AT:-none}): $(tail -n 15 "$BASE/job/slurm-$JOB.out")"
 fi
+echo "--- job output (requeued job) ---"; cat "$BASE/job/slurm-$JOB.out"; echo "---"
 touch "$RUN/no-requeue"
 scancel "$JOB"
 
