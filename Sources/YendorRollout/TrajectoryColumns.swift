@@ -37,7 +37,7 @@ struct TrajectoryColumns {
         crop = [Int16](repeating: 0, count: rows * layout.cropPerEnv)
         blstats = [Int32](repeating: 0, count: rows * layout.blstatsCount)
         glyphs = fullMap ? [Int16](repeating: 0, count: rows * layout.glyphsPerEnv) : []
-        coreStates = [Float](repeating: 0, count: rows * envs * coreStateSize)
+        coreStates = [Float](repeating: 0, count: rows * coreStateSize)
         observationCaption = [Int32](repeating: 0, count: rows)
         actions = [Int32](repeating: 0, count: n)
         logProbs = [Float](repeating: 0, count: n)
