@@ -351,3 +351,26 @@ public final class PolicyNetwork {
         for p in parameters { p.value = byName[p.name]!.values }
     }
 }
+
+extension PolicyNetwork.Configuration {
+    /// Decodes every field; `core` may be absent (checkpoints written before it existed
+    /// hold MLP-core networks).
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        observation = try c.decode(ObservationLayout.self, forKey: .observation)
+        actionCount = try c.decode(Int.self, forKey: .actionCount)
+        glyphEmbeddingDimension = try c.decode(Int.self, forKey: .glyphEmbeddingDimension)
+        convolutionChannels = try c.decode([Int].self, forKey: .convolutionChannels)
+        convolutionKernel = try c.decode(Int.self, forKey: .convolutionKernel)
+        glyphFeatures = try c.decode(Int.self, forKey: .glyphFeatures)
+        blstatsFeatures = try c.decode(Int.self, forKey: .blstatsFeatures)
+        captionBuckets = try c.decode(Int.self, forKey: .captionBuckets)
+        captionFeatures = try c.decode(Int.self, forKey: .captionFeatures)
+        coreWidth = try c.decode(Int.self, forKey: .coreWidth)
+        coreLayers = try c.decode(Int.self, forKey: .coreLayers)
+        coreLayerNorm = try c.decode(Bool.self, forKey: .coreLayerNorm)
+        core = try c.decodeIfPresent(PolicyCore.self, forKey: .core) ?? .mlp
+        seed = try c.decode(UInt64.self, forKey: .seed)
+    }
+}

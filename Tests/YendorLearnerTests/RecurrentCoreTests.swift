@@ -111,3 +111,14 @@ private func randomRecurrentBatch(seed: UInt64, stateSize: Int, timeSteps: Int =
     }
     #expect(try run() == run())
 }
+
+@Test func aPolicyConfigurationWithoutACoreFieldDecodesAsTheMLPCore() throws {
+    var gru = tinyPolicyConfiguration()
+    gru.core = .gru
+    let data = try JSONEncoder().encode(gru)
+    #expect(try JSONDecoder().decode(PolicyNetwork.Configuration.self, from: data) == gru)
+    var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    object["core"] = nil
+    let old = try JSONDecoder().decode(PolicyNetwork.Configuration.self, from: JSONSerialization.data(withJSONObject: object))
+    #expect(old == tinyPolicyConfiguration())
+}
