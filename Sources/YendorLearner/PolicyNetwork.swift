@@ -14,7 +14,8 @@ import YendorNN
 /// (see `CoreSequence`); without one, each row is its own one-step sequence from a zero
 /// state.
 /// Images are NHWC throughout, so the conv stack's output is read by the next linear
-/// layer as a flattened row per sample without copying.
+/// layer as a flattened row per sample without copying. Every ELU is fused into the
+/// layer before it (`activation: .elu`), saving a pass over memory per layer.
 public final class PolicyNetwork {
     /// Sizes of every part; stored in checkpoints so a mismatching load is rejected.
     public struct Configuration: Sendable, Codable, Equatable {
@@ -108,20 +109,17 @@ public final class PolicyNetwork {
         var channels = c.glyphEmbeddingDimension
         for (i, out) in c.convolutionChannels.enumerated() {
             trunk.append(Conv2D(name: "glyph.conv\(i)", height: crop, width: crop, inChannels: channels, outChannels: out,
-                                kernel: c.convolutionKernel, padding: c.convolutionKernel / 2, rng: &rng))
-            trunk.append(ELU())
+                                kernel: c.convolutionKernel, padding: c.convolutionKernel / 2, activation: .elu, rng: &rng))
             channels = out
         }
-        trunk.append(Linear(name: "glyph.linear", inFeatures: crop * crop * channels, outFeatures: c.glyphFeatures, rng: &rng))
-        trunk.append(ELU())
+        trunk.append(Linear(name: "glyph.linear", inFeatures: crop * crop * channels, outFeatures: c.glyphFeatures, activation: .elu, rng: &rng))
         glyphTrunk = trunk
-        blstatsTrunk = [Linear(name: "blstats.linear", inFeatures: max(c.observation.blstatsCount, 1), outFeatures: c.blstatsFeatures, rng: &rng), ELU()]
+        blstatsTrunk = [Linear(name: "blstats.linear", inFeatures: max(c.observation.blstatsCount, 1), outFeatures: c.blstatsFeatures, activation: .elu, rng: &rng)]
         captionBag = EmbeddingBag(name: "caption.bag", vocabulary: c.captionBuckets, dimension: c.captionFeatures, scale: 0.5, rng: &rng)
         var coreLayers: [Layer] = []
         var width = c.glyphFeatures + c.blstatsFeatures + c.captionFeatures
         for i in 0..<c.coreLayers {
-            coreLayers.append(Linear(name: "core.\(i)", inFeatures: width, outFeatures: c.coreWidth, rng: &rng))
-            coreLayers.append(ELU())
+            coreLayers.append(Linear(name: "core.\(i)", inFeatures: width, outFeatures: c.coreWidth, activation: .elu, rng: &rng))
             if i == 0 && c.coreLayerNorm { coreLayers.append(LayerNorm(name: "core.norm", features: c.coreWidth)) }
             width = c.coreWidth
         }
