@@ -106,16 +106,23 @@ public final class GRU {
                 hiddenWeight.value.withUnsafeBufferPointer { u in
                     BLAS.gemm(m: B, n: G, k: H, a: prev.baseAddress! + stepRows * H, lda: H, b: u.baseAddress!, ldb: G, beta: 1, c: ghStep, ldc: G)
                 }
-                for row in stepRows..<(stepRows + B) {
-                    let g = row * G
-                    for j in 0..<H {
-                        let k = row * H + j
-                        let zz = 1 / (1 + expf(-(gx[g + j] + gh[g + j])))
-                        let rr = 1 / (1 + expf(-(gx[g + H + j] + gh[g + H + j])))
-                        let nn = tanhf(gx[g + 2 * H + j] + rr * gh[g + 2 * H + j])
-                        z[k] = zz; r[k] = rr; n[k] = nn
-                        out[k] = (1 - zz) * nn + zz * prev[k]
+                // Gate activations through buffer pointers: no per-element exclusivity checks.
+                z.withUnsafeMutableBufferPointer { zp in
+                r.withUnsafeMutableBufferPointer { rp in
+                n.withUnsafeMutableBufferPointer { np in
+                    for row in stepRows..<(stepRows + B) {
+                        let g = row * G
+                        for j in 0..<H {
+                            let k = row * H + j
+                            let zz = 1 / (1 + expf(-(gx[g + j] + gh[g + j])))
+                            let rr = 1 / (1 + expf(-(gx[g + H + j] + gh[g + H + j])))
+                            let nn = tanhf(gx[g + 2 * H + j] + rr * gh[g + 2 * H + j])
+                            zp[k] = zz; rp[k] = rr; np[k] = nn
+                            out[k] = (1 - zz) * nn + zz * prev[k]
+                        }
                     }
+                }
+                }
                 }
             }
         }
@@ -142,21 +149,31 @@ public final class GRU {
         gradOutput.data.withUnsafeBufferPointer { dout in
             for t in stride(from: T - 1, through: 0, by: -1) {
                 let stepRows = t * B
-                for b in 0..<B {
-                    let row = stepRows + b, g = row * G
-                    for j in 0..<H {
-                        let k = row * H + j
-                        let dy = dout[k] + carry[b * H + j]
-                        let dn = dy * (1 - z[k])
-                        let dz = dy * (previous[k] - n[k])
-                        let dPreN = dn * (1 - n[k] * n[k])
-                        let dr = dPreN * gatesH[g + 2 * H + j]
-                        let dPreZ = dz * z[k] * (1 - z[k])
-                        let dPreR = dr * r[k] * (1 - r[k])
-                        dgx[g + j] = dPreZ; dgx[g + H + j] = dPreR; dgx[g + 2 * H + j] = dPreN
-                        dgh[g + j] = dPreZ; dgh[g + H + j] = dPreR; dgh[g + 2 * H + j] = dPreN * r[k]
-                        carry[b * H + j] = dy * z[k]  // direct path h → h'
+                z.withUnsafeBufferPointer { zp in
+                r.withUnsafeBufferPointer { rp in
+                n.withUnsafeBufferPointer { np in
+                previous.withUnsafeBufferPointer { pp in
+                gatesH.withUnsafeBufferPointer { gh in
+                    for b in 0..<B {
+                        let row = stepRows + b, g = row * G
+                        for j in 0..<H {
+                            let k = row * H + j
+                            let dy = dout[k] + carry[b * H + j]
+                            let dn = dy * (1 - zp[k])
+                            let dz = dy * (pp[k] - np[k])
+                            let dPreN = dn * (1 - np[k] * np[k])
+                            let dr = dPreN * gh[g + 2 * H + j]
+                            let dPreZ = dz * zp[k] * (1 - zp[k])
+                            let dPreR = dr * rp[k] * (1 - rp[k])
+                            dgx[g + j] = dPreZ; dgx[g + H + j] = dPreR; dgx[g + 2 * H + j] = dPreN
+                            dgh[g + j] = dPreZ; dgh[g + H + j] = dPreR; dgh[g + 2 * H + j] = dPreN * rp[k]
+                            carry[b * H + j] = dy * zp[k]  // direct path h → h'
+                        }
                     }
+                }
+                }
+                }
+                }
                 }
                 // d(state entering t) += dGatesH·Uᵀ, then nothing crosses an episode start.
                 hiddenWeight.value.withUnsafeBufferPointer { u in
