@@ -9,7 +9,8 @@ import YendorNN
 ///  2. reward r_t = ext_coef·extrinsic + int_coef·intrinsic (optionally scaled);
 ///  3. evaluate the current policy on every observation: V(x_t) and log π(a_t|x_t);
 ///  4. V-trace targets v_t and advantages A_t (IMPALA), computed once per call;
-///  5. for each epoch, for each shuffled minibatch of kept samples:
+///  5. for each epoch, for each shuffled minibatch of kept samples (of whole environments,
+///     all T steps, when the core is recurrent):
 ///     L = L^CLIP + c_v·L^VF − c_e·H, backward, skip if non-finite, clip the gradient
 ///     norm, Adam step at the scheduled learning rate;
 ///  6. bump the policy version.
@@ -17,6 +18,12 @@ import YendorNN
 /// The ratio in L^CLIP is π_θ/μ (current policy over the behaviour policy that acted), as
 /// in APPO; V-trace uses π at the start of the call. A plain class, no sockets: the
 /// learner service owns one and feeds it batches.
+///
+/// With a recurrent core (`policy.core = .gru`) the policy is unrolled over each
+/// environment's T steps from the core state the batch carries for its step 0, zeroing
+/// the state after every episode end, and the gradient flows back through time within
+/// the rollout only (truncated BPTT), as in Sample Factory. Lag-dropped steps still pass
+/// through the core (later steps need their state) but add nothing to the loss.
 public final class APPOLearner {
     /// Every hyperparameter of the learner; see docs/learner.md.
     public struct Configuration: Sendable, Codable, Equatable {
@@ -48,7 +55,8 @@ public final class APPOLearner {
         public var adam = Adam.Configuration()
         /// Global gradient-norm clip (0 disables).
         public var maxGradientNorm: Float = 4
-        /// Samples per minibatch (the whole batch if it has fewer kept samples).
+        /// Samples per minibatch (the whole batch if it has fewer kept samples). A recurrent
+        /// core takes whole environments instead: max(1, minibatchSize / T) of them.
         public var minibatchSize = 1024
         /// Passes over each batch.
         public var epochs = 1
@@ -118,6 +126,8 @@ public final class APPOLearner {
     private var valueTargets: [Float] = []
     private var advantages: [Float] = []
     private var kept: [Int] = []
+    private var isKept: [Bool] = []
+    private var envOrder: [Int] = []
     private var rows: [Int] = []
     private var minibatch: ObservationBatch
     private var logProbRow: [Float] = []
@@ -151,8 +161,16 @@ public final class APPOLearner {
         guard batch.observations.layout == c.policy.observation else {
             throw LearnerError.badBatch("observation layout \(batch.observations.layout) differs from the policy's \(c.policy.observation)")
         }
+        if policy.isRecurrent && batch.coreStates.count != B * policy.coreStateSize {
+            throw LearnerError.badBatch("coreStates has \(batch.coreStates.count) floats, expected B·\(policy.coreStateSize) = \(B * policy.coreStateSize) for the recurrent core")
+        }
         kept.removeAll(keepingCapacity: true)
-        for i in 0..<n where policyVersion - batch.policyVersions[i] <= c.maxPolicyLag { kept.append(i) }
+        isKept.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            let fresh = policyVersion - batch.policyVersions[i] <= c.maxPolicyLag
+            isKept.append(fresh)
+            if fresh { kept.append(i) }
+        }
         stats.samplesDroppedForLag = n - kept.count
         stats.samplesUsed = kept.count
         droppedForLagTotal += stats.samplesDroppedForLag
@@ -193,16 +211,33 @@ public final class APPOLearner {
             stats.meanValueTarget = kept.reduce(Float(0)) { $0 + valueTargets[$1] } / Float(kept.count)
         }
 
-        // 5. Epochs × shuffled minibatches of kept samples.
+        // 5. Epochs × shuffled minibatches: of kept samples, or of whole environments for
+        //    a recurrent core (back-propagation through time needs every step in order).
+        let recurrent = policy.isRecurrent
         let size = min(c.minibatchSize, max(kept.count, 1))
+        let envsPerMinibatch = max(1, c.minibatchSize / T)
         var clippedCount = 0, lossSamples = 0
         for _ in 0..<c.epochs {
-            shuffle(&kept)
+            if recurrent {
+                envOrder.removeAll(keepingCapacity: true)
+                envOrder.append(contentsOf: 0..<B)
+                shuffle(&envOrder)
+            } else {
+                shuffle(&kept)
+            }
             var start = 0
-            while start < kept.count {
-                let end = min(start + size, kept.count)
-                let terms = try minibatchLossAndGradient(batch, samples: kept[start..<end])
-                start = end
+            while start < (recurrent ? B : kept.count) {
+                let terms: LossTerms
+                if recurrent {
+                    let end = min(start + envsPerMinibatch, B)
+                    terms = try minibatchLossAndGradient(batch, envs: envOrder[start..<end])
+                    start = end
+                    if terms.count == 0 { continue }  // every step of these envs was too old
+                } else {
+                    let end = min(start + size, kept.count)
+                    terms = try minibatchLossAndGradient(batch, samples: kept[start..<end])
+                    start = end
+                }
                 let gradientNorm = GradientClipping.norm(policy.parameters)
                 guard terms.total.isFinite, gradientNorm.isFinite else {
                     policy.zeroGradients()
@@ -255,9 +290,46 @@ public final class APPOLearner {
     /// (means over the minibatch), and its gradient accumulated into the parameters.
     /// Needs `values`, `valueTargets`, `advantages` from steps 3–4 for this batch.
     func minibatchLossAndGradient(_ batch: RolloutBatch, samples: ArraySlice<Int>) throws -> LossTerms {
-        let c = configuration, a = c.policy.actionCount, m = samples.count
-        minibatch.gather(samples, from: batch.observations)
-        let (logits, predicted) = try policy.forward(minibatch)
+        try lossAndGradient(batch, rows: samples, sequence: nil)
+    }
+
+    /// The recurrent core's minibatch: all T steps of `envs`, time-major, unrolled from
+    /// each env's stored core state; the loss covers the steps not dropped for lag.
+    func minibatchLossAndGradient(_ batch: RolloutBatch, envs: ArraySlice<Int>) throws -> LossTerms {
+        let sequence = coreSequence(batch, envs: envs, steps: batch.timeSteps, rows: &rows)
+        return try lossAndGradient(batch, rows: rows[...], sequence: sequence)
+    }
+
+    /// Rows t·B + b for t < steps and b in `envs` (time-major, the order the core unrolls
+    /// in), with each env's stored initial state and an episode start after every done.
+    private func coreSequence(_ batch: RolloutBatch, envs: some Collection<Int>, steps: Int, rows: inout [Int]) -> CoreSequence {
+        let B = batch.envCount, H = policy.coreStateSize
+        rows.removeAll(keepingCapacity: true)
+        var starts: [UInt8] = []
+        starts.reserveCapacity(steps * envs.count)
+        for t in 0..<steps {
+            for b in envs {
+                rows.append(t * B + b)
+                let previous = (t - 1) * B + b
+                starts.append(t > 0 && (batch.dones[previous] != 0 || batch.truncated[previous] != 0) ? 1 : 0)
+            }
+        }
+        var initial: [Float] = []
+        initial.reserveCapacity(envs.count * H)
+        for b in envs { initial.append(contentsOf: batch.coreStates[(b * H)..<((b + 1) * H)]) }
+        return CoreSequence(timeSteps: steps, initialState: initial, episodeStarts: starts)
+    }
+
+    /// The loss and its gradient over the kept samples among `rows` (all of `rows` are
+    /// run through the network, in order).
+    private func lossAndGradient(_ batch: RolloutBatch, rows forwardRows: ArraySlice<Int>, sequence: CoreSequence?) throws -> LossTerms {
+        let c = configuration, a = c.policy.actionCount
+        let samples = forwardRows.filter { isKept[$0] }
+        let m = samples.count
+        var terms = LossTerms()
+        guard m > 0 else { return terms }
+        minibatch.gather(forwardRows, from: batch.observations)
+        let (logits, predicted) = try policy.forward(minibatch, sequence: sequence)
 
         // Advantage normalisation statistics over this minibatch (treated as constants).
         var mean: Float = 0, std: Float = 1
@@ -267,16 +339,17 @@ public final class APPOLearner {
             std = variance.squareRoot() + 1e-8
         }
 
-        var terms = LossTerms()
         terms.count = m
-        gradLogits.resize([m, a])
-        gradValues.resize([m])
+        gradLogits.resize([forwardRows.count, a])
+        gradValues.resize([forwardRows.count])
+        gradLogits.zero()
+        gradValues.zero()
         if logProbRow.count != a { logProbRow = [Float](repeating: 0, count: a) }
         let scale = 1 / Float(m)
         logits.data.withUnsafeBufferPointer { z in
             gradLogits.data.withUnsafeMutableBufferPointer { dz in
                 logProbRow.withUnsafeMutableBufferPointer { lp in
-                    for (k, i) in samples.enumerated() {
+                    for (k, i) in forwardRows.enumerated() where isKept[i] {
                         let row = dz.baseAddress! + k * a
                         LogSoftmax.apply(z.baseAddress! + k * a, lp.baseAddress!, rows: 1, features: a)
                         let action = Int(batch.actions[i])
@@ -313,21 +386,33 @@ public final class APPOLearner {
     }
 
     /// Step 3: values for all (T+1)·B observations and log π of the taken actions, in
-    /// minibatch-sized chunks (no gradient).
+    /// minibatch-sized chunks (no gradient). A recurrent core is unrolled over all T+1
+    /// rows of each env, so V(x_T) sees the state the rollout ended in.
     private func evaluate(_ batch: RolloutBatch) throws {
         let total = batch.observations.count, n = batch.sampleCount, a = configuration.policy.actionCount
         values.resize(to: total)
         targetLogProbs.resize(to: n)
         if logProbRow.count != a { logProbRow = [Float](repeating: 0, count: a) }
+        let T = batch.timeSteps, B = batch.envCount
+        let envsPerChunk = max(1, configuration.minibatchSize / (T + 1))
         var start = 0
-        while start < total {
-            let end = min(start + configuration.minibatchSize, total)
-            rows.removeAll(keepingCapacity: true)
-            rows.append(contentsOf: start..<end)
-            minibatch.gather(rows[...], from: batch.observations)
-            let (logits, v) = try policy.forward(minibatch)
-            for k in 0..<(end - start) {
-                let i = start + k
+        while start < (policy.isRecurrent ? B : total) {
+            let logits: Tensor, v: Tensor
+            if policy.isRecurrent {
+                let end = min(start + envsPerChunk, B)
+                let sequence = coreSequence(batch, envs: start..<end, steps: T + 1, rows: &rows)
+                minibatch.gather(rows[...], from: batch.observations)
+                (logits, v) = try policy.forward(minibatch, sequence: sequence)
+                start = end
+            } else {
+                let end = min(start + configuration.minibatchSize, total)
+                rows.removeAll(keepingCapacity: true)
+                rows.append(contentsOf: start..<end)
+                minibatch.gather(rows[...], from: batch.observations)
+                (logits, v) = try policy.forward(minibatch)
+                start = end
+            }
+            for (k, i) in rows.enumerated() {
                 values[i] = v.data[k]
                 guard i < n else { continue }
                 logits.data.withUnsafeBufferPointer { z in
@@ -337,7 +422,6 @@ public final class APPOLearner {
                 }
                 targetLogProbs[i] = logProbRow[Int(batch.actions[i])]
             }
-            start = end
         }
     }
 

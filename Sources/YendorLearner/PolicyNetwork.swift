@@ -1,16 +1,21 @@
 import Foundation
 import YendorNN
 
-/// The actor-critic network: observation encoders, an MLP core, a categorical policy
-/// head and a value head.
+/// The actor-critic network: observation encoders, an MLP core (optionally followed by
+/// a GRU), a categorical policy head and a value head.
 ///
 /// ```
 /// glyph crop ──embedding──conv3×3·ELU ×k──linear·ELU──┐
 /// blstats ──sign·log1p──linear·ELU───────────────────├─concat─linear·ELU─layernorm─(linear·ELU)×…─┬─policy logits
 /// caption ──hashed bag of words──embedding-bag(mean)─┘                                        └─value
 /// ```
+/// With `core = .gru` a GRU of width `coreWidth` sits between the core layers and the
+/// heads; its hidden state is the network's memory. Rows then form time-major sequences
+/// (see `CoreSequence`); without one, each row is its own one-step sequence from a zero
+/// state.
 /// Images are NHWC throughout, so the conv stack's output is read by the next linear
-/// layer as a flattened row per sample without copying.
+/// layer as a flattened row per sample without copying. Every ELU is fused into the
+/// layer before it (`activation: .elu`), saving a pass over memory per layer.
 public final class PolicyNetwork {
     /// Sizes of every part; stored in checkpoints so a mismatching load is rejected.
     public struct Configuration: Sendable, Codable, Equatable {
@@ -38,6 +43,8 @@ public final class PolicyNetwork {
         public var coreLayers = 2
         /// Layer norm after the first core layer (stabilises the mixed-scale concat).
         public var coreLayerNorm = true
+        /// `.mlp`, or `.gru` for a recurrent core of width `coreWidth` after the core layers.
+        public var core = PolicyCore.mlp
         /// Seed for weight initialisation.
         public var seed: UInt64 = 1
 
@@ -70,6 +77,7 @@ public final class PolicyNetwork {
     private let blstatsTrunk: [Layer]
     private let captionBag: EmbeddingBag
     private let core: [Layer]
+    private let recurrentCore: GRU?
     private let policyHead: Linear
     private let valueHead: Linear
     private let hasher: CaptionHasher
@@ -85,6 +93,8 @@ public final class PolicyNetwork {
     private let gradGlyph = Tensor(shape: [0])
     private let gradBlstats = Tensor(shape: [0])
     private let gradCaption = Tensor(shape: [0])
+    private var zeroStates: [Float] = []
+    private var noEpisodeStarts: [UInt8] = []
     private var logProbRow: [Float] = []
     private var batchSize = 0
 
@@ -99,30 +109,29 @@ public final class PolicyNetwork {
         var channels = c.glyphEmbeddingDimension
         for (i, out) in c.convolutionChannels.enumerated() {
             trunk.append(Conv2D(name: "glyph.conv\(i)", height: crop, width: crop, inChannels: channels, outChannels: out,
-                                kernel: c.convolutionKernel, padding: c.convolutionKernel / 2, rng: &rng))
-            trunk.append(ELU())
+                                kernel: c.convolutionKernel, padding: c.convolutionKernel / 2, activation: .elu, rng: &rng))
             channels = out
         }
-        trunk.append(Linear(name: "glyph.linear", inFeatures: crop * crop * channels, outFeatures: c.glyphFeatures, rng: &rng))
-        trunk.append(ELU())
+        trunk.append(Linear(name: "glyph.linear", inFeatures: crop * crop * channels, outFeatures: c.glyphFeatures, activation: .elu, rng: &rng))
         glyphTrunk = trunk
-        blstatsTrunk = [Linear(name: "blstats.linear", inFeatures: max(c.observation.blstatsCount, 1), outFeatures: c.blstatsFeatures, rng: &rng), ELU()]
+        blstatsTrunk = [Linear(name: "blstats.linear", inFeatures: max(c.observation.blstatsCount, 1), outFeatures: c.blstatsFeatures, activation: .elu, rng: &rng)]
         captionBag = EmbeddingBag(name: "caption.bag", vocabulary: c.captionBuckets, dimension: c.captionFeatures, scale: 0.5, rng: &rng)
         var coreLayers: [Layer] = []
         var width = c.glyphFeatures + c.blstatsFeatures + c.captionFeatures
         for i in 0..<c.coreLayers {
-            coreLayers.append(Linear(name: "core.\(i)", inFeatures: width, outFeatures: c.coreWidth, rng: &rng))
-            coreLayers.append(ELU())
+            coreLayers.append(Linear(name: "core.\(i)", inFeatures: width, outFeatures: c.coreWidth, activation: .elu, rng: &rng))
             if i == 0 && c.coreLayerNorm { coreLayers.append(LayerNorm(name: "core.norm", features: c.coreWidth)) }
             width = c.coreWidth
         }
         core = coreLayers
+        recurrentCore = c.core == .gru ? GRU(name: "core.gru", inFeatures: c.coreWidth, hiddenFeatures: c.coreWidth, rng: &rng) : nil
         // A small policy-head gain starts the policy near uniform (maximal entropy).
         policyHead = Linear(name: "policy", inFeatures: c.coreWidth, outFeatures: c.actionCount, gain: 0.01, rng: &rng)
         valueHead = Linear(name: "value", inFeatures: c.coreWidth, outFeatures: 1, rng: &rng)
         hasher = CaptionHasher(buckets: c.captionBuckets)
         parameters = glyphEmbedding.parameters + glyphTrunk.flatMap(\.parameters) + blstatsTrunk.flatMap(\.parameters)
-            + captionBag.parameters + core.flatMap(\.parameters) + policyHead.parameters + valueHead.parameters
+            + captionBag.parameters + core.flatMap(\.parameters) + (recurrentCore?.parameters ?? [])
+            + policyHead.parameters + valueHead.parameters
     }
 
     /// Multiply-adds of one sample's forward pass (backward costs about twice that).
@@ -132,19 +141,37 @@ public final class PolicyNetwork {
             if let l = layer as? Linear { total += l.multiplyAddsPerRow }
             if let c = layer as? Conv2D { total += c.multiplyAddsPerImage }
         }
-        return total
+        return total + (recurrentCore?.multiplyAddsPerRow ?? 0)
     }
+
+    /// Floats of recurrent state per sequence (0 for the MLP core).
+    public var coreStateSize: Int { recurrentCore == nil ? 0 : configuration.coreWidth }
+
+    /// Whether the core carries state across steps.
+    public var isRecurrent: Bool { recurrentCore != nil }
+
+    /// The recurrent core's state after every row of the last `forward`, [count,
+    /// coreStateSize] (network-owned; empty for the MLP core).
+    public private(set) var coreStates = Tensor(shape: [0])
 
     // MARK: Forward and backward
 
     /// Computes policy logits [count, actionCount] and values [count] (network-owned
-    /// tensors, valid until the next call). Throws on malformed observations.
-    public func forward(_ batch: ObservationBatch) throws -> (logits: Tensor, values: Tensor) {
+    /// tensors, valid until the next call). With a recurrent core, `sequence` says how
+    /// rows form sequences (nil: every row starts from a zero state). Throws on malformed
+    /// observations or a sequence that does not fit the batch.
+    public func forward(_ batch: ObservationBatch, sequence: CoreSequence? = nil) throws -> (logits: Tensor, values: Tensor) {
         guard batch.layout == configuration.observation else {
             throw LearnerError.badObservation("batch layout \(batch.layout) differs from the policy's \(configuration.observation)")
         }
         try batch.validate()
         let n = batch.count
+        if let s = sequence, recurrentCore != nil {
+            guard s.timeSteps >= 1, n % s.timeSteps == 0, s.initialState.count == n / s.timeSteps * coreStateSize,
+                  s.episodeStarts.count == n else {
+                throw LearnerError.badObservation("core sequence (T=\(s.timeSteps), \(s.initialState.count) state floats, \(s.episodeStarts.count) starts) does not fit \(n) rows with state size \(coreStateSize)")
+            }
+        }
         batchSize = n
         glyphIndices.removeAll(keepingCapacity: true)
         for g in batch.glyphs { glyphIndices.append(Int32(g)) }
@@ -177,7 +204,18 @@ public final class PolicyNetwork {
                 column += width
             }
         }
-        let hidden = run(core, concat)
+        var hidden = run(core, concat)
+        if let gru = recurrentCore {
+            if let s = sequence {
+                hidden = gru.forward(hidden, initialState: s.initialState, episodeStarts: s.episodeStarts, timeSteps: s.timeSteps)
+            } else {
+                zeroStates.resize(to: n * coreStateSize)
+                zeroStates.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                if noEpisodeStarts.count != n { noEpisodeStarts = [UInt8](repeating: 0, count: n) }
+                hidden = gru.forward(hidden, initialState: zeroStates, episodeStarts: noEpisodeStarts, timeSteps: 1)
+            }
+            coreStates = hidden
+        }
         let logits = policyHead.forward(hidden)
         let v = valueHead.forward(hidden)
         values.resize([n])
@@ -198,7 +236,10 @@ public final class PolicyNetwork {
                 fromValue.data.withUnsafeBufferPointer { b in for i in 0..<g.count { g[i] = a[i] + b[i] } }
             }
         }
-        let gradConcat = runBackward(core, gradCore)
+        // Through time over the whole sequence; the initial state's gradient is dropped
+        // (truncated BPTT at the rollout boundary).
+        let gradCoreLayers = recurrentCore.map { $0.backward(gradCore).input } ?? gradCore
+        let gradConcat = runBackward(core, gradCoreLayers)
         let widths = [configuration.glyphFeatures, configuration.blstatsFeatures, configuration.captionFeatures]
         let total = widths.reduce(0, +)
         var column = 0
@@ -237,8 +278,23 @@ public final class PolicyNetwork {
 
     /// Samples one action per observation from the categorical policy and writes actions,
     /// their log-probabilities and value estimates into `output` (storage is reused).
+    /// A recurrent core starts every row from a zero state; see the `coreState:` variant.
     public func act(_ batch: ObservationBatch, into output: inout PolicyOutput, using rng: inout SeededGenerator) throws {
-        let (logits, v) = try forward(batch)
+        var none: [Float] = []
+        try act(batch, coreState: &none, into: &output, using: &rng)
+    }
+
+    /// Like `act`, for one step of `batch.count` sequences: `coreState` [count,
+    /// coreStateSize] is the state entering this step and is replaced by the state after
+    /// it. For the MLP core it is ignored (pass an empty array).
+    public func act(_ batch: ObservationBatch, coreState: inout [Float], into output: inout PolicyOutput, using rng: inout SeededGenerator) throws {
+        var sequence: CoreSequence? = nil
+        if isRecurrent && !coreState.isEmpty {
+            if noEpisodeStarts.count != batch.count { noEpisodeStarts = [UInt8](repeating: 0, count: batch.count) }
+            sequence = CoreSequence(timeSteps: 1, initialState: coreState, episodeStarts: noEpisodeStarts)
+        }
+        let (logits, v) = try forward(batch, sequence: sequence)
+        if isRecurrent && !coreState.isEmpty { coreState = coreStates.data }
         let n = batch.count, a = configuration.actionCount
         output.actions.removeAll(keepingCapacity: true)
         output.logProbs.removeAll(keepingCapacity: true)
@@ -291,5 +347,28 @@ public final class PolicyNetwork {
             throw LearnerError.badCheckpoint("unknown tensors \(extra)")
         }
         for p in parameters { p.value = byName[p.name]!.values }
+    }
+}
+
+extension PolicyNetwork.Configuration {
+    /// Decodes every field; `core` may be absent (checkpoints written before it existed
+    /// hold MLP-core networks).
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        observation = try c.decode(ObservationLayout.self, forKey: .observation)
+        actionCount = try c.decode(Int.self, forKey: .actionCount)
+        glyphEmbeddingDimension = try c.decode(Int.self, forKey: .glyphEmbeddingDimension)
+        convolutionChannels = try c.decode([Int].self, forKey: .convolutionChannels)
+        convolutionKernel = try c.decode(Int.self, forKey: .convolutionKernel)
+        glyphFeatures = try c.decode(Int.self, forKey: .glyphFeatures)
+        blstatsFeatures = try c.decode(Int.self, forKey: .blstatsFeatures)
+        captionBuckets = try c.decode(Int.self, forKey: .captionBuckets)
+        captionFeatures = try c.decode(Int.self, forKey: .captionFeatures)
+        coreWidth = try c.decode(Int.self, forKey: .coreWidth)
+        coreLayers = try c.decode(Int.self, forKey: .coreLayers)
+        coreLayerNorm = try c.decode(Bool.self, forKey: .coreLayerNorm)
+        core = try c.decodeIfPresent(PolicyCore.self, forKey: .core) ?? .mlp
+        seed = try c.decode(UInt64.self, forKey: .seed)
     }
 }

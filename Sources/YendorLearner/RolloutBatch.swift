@@ -31,9 +31,12 @@ public struct RolloutBatch: Sendable {
     public var truncated: [UInt8]
     /// Version of the policy that chose each action, T·B.
     public var policyVersions: [Int64]
+    /// Recurrent core state entering step 0 of each environment, B·coreStateSize
+    /// (env-major); empty when the acting policy has no recurrent core.
+    public var coreStates: [Float]
 
-    /// A zero-filled batch of the given size.
-    public init(timeSteps: Int, envCount: Int, layout: ObservationLayout) {
+    /// A zero-filled batch of the given size (`coreStateSize` floats of state per env).
+    public init(timeSteps: Int, envCount: Int, layout: ObservationLayout, coreStateSize: Int = 0) {
         self.timeSteps = timeSteps
         self.envCount = envCount
         let n = timeSteps * envCount
@@ -45,6 +48,7 @@ public struct RolloutBatch: Sendable {
         dones = [UInt8](repeating: 0, count: n)
         truncated = [UInt8](repeating: 0, count: n)
         policyVersions = [Int64](repeating: 0, count: n)
+        coreStates = [Float](repeating: 0, count: envCount * coreStateSize)
     }
 
     /// Number of training samples (T·B).
@@ -70,6 +74,7 @@ public struct RolloutBatch: Sendable {
             throw LearnerError.badBatch("behaviourLogProbs[\(i)] = \(behaviourLogProbs[i]) is not a finite log-probability")
         }
         if let i = extrinsicRewards.firstIndex(where: { !$0.isFinite }) { throw LearnerError.badBatch("extrinsicRewards[\(i)] is not finite") }
+        if let i = coreStates.firstIndex(where: { !$0.isFinite }) { throw LearnerError.badBatch("coreStates[\(i)] is not finite") }
         try observations.validate()
     }
 }

@@ -21,6 +21,8 @@ public final class Conv2D: Layer {
     public let weight: Parameter
     /// Bias, shape [outChannels].
     public let bias: Parameter
+    /// Applied to the affine output in the same pass (`.elu` replaces a separate `ELU` layer).
+    public let activation: Activation
     public var parameters: [Parameter] { [weight, bias] }
 
     /// Output height.
@@ -34,10 +36,11 @@ public final class Conv2D: Layer {
     private let gradColumns = Tensor(shape: [0])
     private let output = Tensor(shape: [0])
     private let gradInput = Tensor(shape: [0])
+    private let gradPreActivation = Tensor(shape: [0])
 
     /// Creates the layer with uniform(±gain/√fanIn) weights and zero bias.
     public init(name: String, height: Int, width: Int, inChannels: Int, outChannels: Int,
-                kernel: Int, padding: Int, gain: Float = 1, rng: inout SeededGenerator) {
+                kernel: Int, padding: Int, gain: Float = 1, activation: Activation = .identity, rng: inout SeededGenerator) {
         precondition(kernel >= 1 && padding >= 0 && height + 2 * padding >= kernel && width + 2 * padding >= kernel,
                      "Conv2D \(name): kernel \(kernel) with padding \(padding) does not fit \(height)x\(width)")
         self.height = height
@@ -46,6 +49,7 @@ public final class Conv2D: Layer {
         self.outChannels = outChannels
         self.kernel = kernel
         self.padding = padding
+        self.activation = activation
         weight = Parameter(name: name + ".weight", shape: [kernel * kernel * inChannels, outChannels])
         bias = Parameter(name: name + ".bias", shape: [outChannels])
         weight.initializeUniform(bound: gain / Float(kernel * kernel * inChannels).squareRoot(), using: &rng)
@@ -76,12 +80,16 @@ public final class Conv2D: Layer {
                 }
             }
         }
+        if activation == .elu {
+            output.data.withUnsafeMutableBufferPointer { ELU.activate($0.baseAddress!, count: $0.count, alpha: 1) }
+        }
         return output
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         let rows = batch * outHeight * outWidth
         precondition(gradOutput.count == rows * outChannels, "Conv2D \(weight.name): gradient size mismatch")
+        let gradOutput = throughActivation(gradOutput)
         let n = outChannels
         gradColumns.resize([rows, patchSize])
         gradInput.resize([batch, height, width, inChannels])
@@ -112,26 +120,35 @@ public final class Conv2D: Layer {
         return gradInput
     }
 
-    /// Copies each output pixel's receptive field into one row (zeros outside the image).
+    /// The kernel columns kx whose input column ox + kx − padding lies inside the image:
+    /// in NHWC those taps of one kernel row are one contiguous run of the input.
+    @inline(__always)
+    private func validTaps(_ ox: Int) -> (lo: Int, hi: Int) {
+        let lo = min(max(0, padding - ox), kernel)
+        return (lo, max(lo, min(kernel, width + padding - ox)))
+    }
+
+    /// Copies each output pixel's receptive field into one row (zeros outside the image),
+    /// one contiguous copy per kernel row.
     private func imageToColumns(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
-        let c = inChannels
+        let c = inChannels, run = kernel * c
         var row = cols
         for b in 0..<batch {
             let image = x + b * height * width * c
             for oy in 0..<outHeight {
                 for ox in 0..<outWidth {
+                    let (lo, hi) = validTaps(ox)
                     var dst = row
                     for ky in 0..<kernel {
                         let iy = oy + ky - padding
-                        for kx in 0..<kernel {
-                            let ix = ox + kx - padding
-                            if iy >= 0 && iy < height && ix >= 0 && ix < width {
-                                dst.update(from: image + (iy * width + ix) * c, count: c)
-                            } else {
-                                dst.update(repeating: 0, count: c)
-                            }
-                            dst += c
+                        if iy < 0 || iy >= height || lo == hi {
+                            dst.update(repeating: 0, count: run)
+                        } else {
+                            if lo > 0 { dst.update(repeating: 0, count: lo * c) }
+                            (dst + lo * c).update(from: image + (iy * width + ox + lo - padding) * c, count: (hi - lo) * c)
+                            if hi < kernel { (dst + hi * c).update(repeating: 0, count: (kernel - hi) * c) }
                         }
+                        dst += run
                     }
                     row += patchSize
                 }
@@ -141,27 +158,40 @@ public final class Conv2D: Layer {
 
     /// Adds each row's gradient back onto the pixels it was copied from.
     private func columnsToImage(_ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        let c = inChannels
+        let c = inChannels, run = kernel * c
         var row = cols
         for b in 0..<batch {
             let image = dx + b * height * width * c
             for oy in 0..<outHeight {
                 for ox in 0..<outWidth {
+                    let (lo, hi) = validTaps(ox)
                     var src = row
                     for ky in 0..<kernel {
                         let iy = oy + ky - padding
-                        for kx in 0..<kernel {
-                            let ix = ox + kx - padding
-                            if iy >= 0 && iy < height && ix >= 0 && ix < width {
-                                let dst = image + (iy * width + ix) * c
-                                for ch in 0..<c { dst[ch] += src[ch] }
-                            }
-                            src += c
+                        if iy >= 0 && iy < height && lo < hi {
+                            let dst = image + (iy * width + ox + lo - padding) * c
+                            let from = src + lo * c
+                            for k in 0..<((hi - lo) * c) { dst[k] += from[k] }
                         }
+                        src += run
                     }
                     row += patchSize
                 }
             }
         }
+    }
+
+    /// The gradient with respect to the affine output: dy through the fused activation.
+    private func throughActivation(_ gradOutput: Tensor) -> Tensor {
+        guard activation == .elu else { return gradOutput }
+        gradPreActivation.resize(output.shape)
+        output.data.withUnsafeBufferPointer { y in
+            gradOutput.data.withUnsafeBufferPointer { dy in
+                gradPreActivation.data.withUnsafeMutableBufferPointer { d in
+                    ELU.gradient(output: y.baseAddress!, gradOutput: dy.baseAddress!, into: d.baseAddress!, count: y.count, alpha: 1)
+                }
+            }
+        }
+        return gradPreActivation
     }
 }

@@ -16,11 +16,10 @@ public final class ELU: Layer {
     public func forward(_ x: Tensor) -> Tensor {
         input = x
         output.resize(x.shape)
-        let a = alpha
         x.data.withUnsafeBufferPointer { xp in
             output.data.withUnsafeMutableBufferPointer { y in
-                // Branch-free so the loop vectorises; `ELU.exponential` avoids a libm call.
-                for i in 0..<xp.count { let v = xp[i]; let e = ELU.exponential(min(v, 0)); y[i] = v > 0 ? v : a * (e - 1) }
+                y.baseAddress!.update(from: xp.baseAddress!, count: xp.count)
+                ELU.activate(y.baseAddress!, count: y.count, alpha: alpha)
             }
         }
         return output
@@ -29,18 +28,32 @@ public final class ELU: Layer {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("ELU.backward before forward") }
         gradInput.resize(x.shape)
-        let a = alpha
-        // dy/dx = 1 above zero, y + α below (reuses the stored output instead of another exp).
-        x.data.withUnsafeBufferPointer { xp in
-            output.data.withUnsafeBufferPointer { y in
-                gradOutput.data.withUnsafeBufferPointer { dy in
-                    gradInput.data.withUnsafeMutableBufferPointer { dx in
-                        for i in 0..<xp.count { dx[i] = xp[i] > 0 ? dy[i] : dy[i] * (y[i] + a) }
-                    }
+        output.data.withUnsafeBufferPointer { y in
+            gradOutput.data.withUnsafeBufferPointer { dy in
+                gradInput.data.withUnsafeMutableBufferPointer { dx in
+                    ELU.gradient(output: y.baseAddress!, gradOutput: dy.baseAddress!, into: dx.baseAddress!, count: y.count, alpha: alpha)
                 }
             }
         }
         return gradInput
+    }
+
+    /// y ← ELU(y) in place (also used by layers that fuse the activation).
+    static func activate(_ y: UnsafeMutablePointer<Float>, count: Int, alpha a: Float) {
+        // Branch-free so the loop vectorises; `ELU.exponential` avoids a libm call.
+        for i in 0..<count { let v = y[i]; let e = ELU.exponential(min(v, 0)); y[i] = v > 0 ? v : a * (e - 1) }
+    }
+
+    /// dx = dy·ELU′, computed from the output y: the slope is 1 where y > 0 (exactly where
+    /// x > 0) and y + α elsewhere, so no second exponential and no need to keep x.
+    static func gradient(output y: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>,
+                         into dx: UnsafeMutablePointer<Float>, count: Int, alpha a: Float) {
+        // All loads are unconditional so the select vectorises (a load inside the branch
+        // would need masked loads, which the SSE2 baseline lacks).
+        for i in 0..<count {
+            let yv = y[i], g = dy[i]
+            dx[i] = yv > 0 ? g : g * (yv + a)
+        }
     }
 
     /// eˣ for x ≤ 0 (clamped at −87), accurate to ~2 ulp: x = n·ln2 + r with |r| ≤ ln2/2,

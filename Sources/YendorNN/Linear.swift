@@ -11,16 +11,22 @@ public final class Linear: Layer {
     public let weight: Parameter
     /// Bias, shape [outFeatures].
     public let bias: Parameter
+    /// Applied to the affine output in the same pass (`.elu` replaces a separate `ELU` layer).
+    public let activation: Activation
     public var parameters: [Parameter] { [weight, bias] }
 
     private var input: Tensor?
     private let output = Tensor(shape: [0])
     private let gradInput = Tensor(shape: [0])
+    private let gradPreActivation = Tensor(shape: [0])
 
-    /// Creates the layer with uniform(±gain/√inFeatures) weights and zero bias.
-    public init(name: String, inFeatures: Int, outFeatures: Int, gain: Float = 1, rng: inout SeededGenerator) {
+    /// Creates the layer with uniform(±gain/√inFeatures) weights and zero bias; `activation`
+    /// is applied to x·W + b in the same pass.
+    public init(name: String, inFeatures: Int, outFeatures: Int, gain: Float = 1,
+                activation: Activation = .identity, rng: inout SeededGenerator) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        self.activation = activation
         weight = Parameter(name: name + ".weight", shape: [inFeatures, outFeatures])
         bias = Parameter(name: name + ".bias", shape: [outFeatures])
         weight.initializeUniform(bound: gain / Float(inFeatures).squareRoot(), using: &rng)
@@ -46,6 +52,9 @@ public final class Linear: Layer {
                 }
             }
         }
+        if activation == .elu {
+            output.data.withUnsafeMutableBufferPointer { ELU.activate($0.baseAddress!, count: $0.count, alpha: 1) }
+        }
         return output
     }
 
@@ -53,6 +62,7 @@ public final class Linear: Layer {
         guard let x = input else { preconditionFailure("Linear.backward before forward") }
         let rows = x.count / inFeatures
         precondition(gradOutput.count == rows * outFeatures, "Linear \(weight.name): gradient size mismatch")
+        let gradOutput = throughActivation(gradOutput)
         let n = outFeatures
         gradInput.resize([rows, inFeatures])
         gradOutput.data.withUnsafeBufferPointer { dy in
@@ -79,5 +89,19 @@ public final class Linear: Layer {
             }
         }
         return gradInput
+    }
+
+    /// The gradient with respect to the affine output: dy through the fused activation.
+    private func throughActivation(_ gradOutput: Tensor) -> Tensor {
+        guard activation == .elu else { return gradOutput }
+        gradPreActivation.resize(output.shape)
+        output.data.withUnsafeBufferPointer { y in
+            gradOutput.data.withUnsafeBufferPointer { dy in
+                gradPreActivation.data.withUnsafeMutableBufferPointer { d in
+                    ELU.gradient(output: y.baseAddress!, gradOutput: dy.baseAddress!, into: d.baseAddress!, count: y.count, alpha: 1)
+                }
+            }
+        }
+        return gradPreActivation
     }
 }

@@ -11,6 +11,9 @@ import YendorNN
 ///
 /// New weights are swapped in between forward passes, never during one; each result carries the
 /// policy version that produced it.
+///
+/// With a recurrent policy each request also carries its envs' core state, and gets back the
+/// state after the step; the batcher keeps no per-env state of its own.
 public actor InferenceBatcher {
     /// What one request gets back.
     public struct Result: Sendable {
@@ -18,10 +21,13 @@ public actor InferenceBatcher {
         public var logProbs: [Float]
         public var values: [Float]
         public var policyVersion: Int64
+        /// Core state after this step, [count, coreStateSize] (empty for a non-recurrent policy).
+        public var coreState: [Float] = []
     }
 
     private struct Request {
         let observations: ObservationBatch
+        let coreState: [Float]
         let continuation: CheckedContinuation<Result, Error>
     }
 
@@ -35,8 +41,12 @@ public actor InferenceBatcher {
     public private(set) var forwardPasses = 0, samples = 0
 
     /// - Parameter seed: seeds action sampling, so a worker's actions are reproducible.
+    /// Floats of recurrent core state per env (0 for a non-recurrent policy).
+    public nonisolated let coreStateSize: Int
+
     public init(network: PolicyNetwork, seed: UInt64) {
         engine = Engine(network: network, seed: seed)
+        coreStateSize = network.coreStateSize
     }
 
     /// Queues new weights; they are loaded before the next forward pass. Older versions are ignored.
@@ -47,10 +57,14 @@ public actor InferenceBatcher {
     /// Whether any weights arrived yet (version 0 is the random initial policy).
     public var hasWeights: Bool { policyVersion > 0 || nextWeights != nil }
 
-    /// Samples actions for `observations`, batched with other actors' requests.
-    public func act(_ observations: ObservationBatch) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            pending.append(Request(observations: observations, continuation: continuation))
+    /// Samples actions for `observations`, batched with other actors' requests. A recurrent
+    /// policy needs `coreState` ([count, coreStateSize], the state entering this step).
+    public func act(_ observations: ObservationBatch, coreState: [Float] = []) async throws -> Result {
+        guard coreState.count == observations.count * coreStateSize else {
+            throw LearnerError.badObservation("core state has \(coreState.count) floats, expected \(observations.count) × \(coreStateSize)")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            pending.append(Request(observations: observations, coreState: coreState, continuation: continuation))
             if !running {
                 running = true
                 Task { await self.drain() }
@@ -66,15 +80,17 @@ public actor InferenceBatcher {
             nextWeights = nil
             let engine = self.engine
             let inputs = batch.map(\.observations)
+            let states = batch.map(\.coreState)
             // The forward pass runs off this actor so new requests can queue up meanwhile.
-            let outcome = await Task.detached { () -> Swift.Result<(PolicyOutput, Int64?), Error> in
+            let outcome = await Task.detached { () -> Swift.Result<(PolicyOutput, [Float], Int64?), Error> in
                 do {
                     var loaded: Int64? = nil
                     if let weights {
                         try engine.load(weights.tensors)
                         loaded = weights.version
                     }
-                    return .success((try engine.run(inputs), loaded))
+                    let (output, state) = try engine.run(inputs, coreStates: states)
+                    return .success((output, state, loaded))
                 } catch {
                     return .failure(error)
                 }
@@ -82,17 +98,19 @@ public actor InferenceBatcher {
             switch outcome {
             case .failure(let error):
                 for r in batch { r.continuation.resume(throwing: error) }
-            case .success(let (output, loaded)):
+            case .success(let (output, coreState, loaded)):
                 if let loaded { policyVersion = loaded }
                 forwardPasses += 1
                 var offset = 0
+                let h = coreStateSize
                 for r in batch {
                     let n = r.observations.count
                     r.continuation.resume(returning: Result(
                         actions: Array(output.actions[offset..<offset + n]),
                         logProbs: Array(output.logProbs[offset..<offset + n]),
                         values: Array(output.values[offset..<offset + n]),
-                        policyVersion: policyVersion))
+                        policyVersion: policyVersion,
+                        coreState: Array(coreState[offset * h..<(offset + n) * h])))
                     offset += n
                     samples += n
                 }
@@ -116,10 +134,11 @@ public actor InferenceBatcher {
 
         func load(_ tensors: [NamedTensor]) throws { try network.load(namedTensors: tensors) }
 
-        func run(_ inputs: [ObservationBatch]) throws -> PolicyOutput {
+        func run(_ inputs: [ObservationBatch], coreStates: [[Float]]) throws -> (PolicyOutput, coreState: [Float]) {
             if inputs.count == 1 {
-                try network.act(inputs[0], into: &output, using: &rng)
-                return output
+                var state = coreStates[0]
+                try network.act(inputs[0], coreState: &state, into: &output, using: &rng)
+                return (output, state)
             }
             let layout = inputs[0].layout
             var all = ObservationBatch(count: inputs.reduce(0) { $0 + $1.count }, layout: layout)
@@ -131,8 +150,9 @@ public actor InferenceBatcher {
                 all.captionLengths.replaceSubrange(l..<l + input.captionLengths.count, with: input.captionLengths)
                 g += input.glyphs.count; s += input.blstats.count; c += input.captionBytes.count; l += input.captionLengths.count
             }
-            try network.act(all, into: &output, using: &rng)
-            return output
+            var state = Array(coreStates.joined())
+            try network.act(all, coreState: &state, into: &output, using: &rng)
+            return (output, state)
         }
     }
 }

@@ -16,6 +16,11 @@ public enum RolloutBatchAssembler {
         try expect(b, "crop", .i16, [rows, b.envs, layout.cropSize, layout.cropSize])
         try expect(b, "blstats", .i32, [rows, b.envs, layout.blstatsCount])
         try expect(b, "caption_index", .i32, [rows, b.envs])
+        if let state = b.observation("core_state") {
+            guard state.dtype == .f32, state.shape.count == 3, state.shape[0] == rows, state.shape[1] == b.envs, state.shape[2] >= 1 else {
+                throw Mismatch(detail: "obs/core_state is \(state.dtype) \(state.shape), expected f32 [\(rows), \(b.envs), H]")
+            }
+        }
         if b.steps < 1 || b.envs < 1 { throw Mismatch(detail: "empty batch (T=\(b.steps), B=\(b.envs))") }
     }
 
@@ -27,7 +32,9 @@ public enum RolloutBatchAssembler {
     }
 
     /// Concatenates batches with equal T. `intrinsic` gives each batch's T·B intrinsic rewards
-    /// (time-major), or nil for zeros.
+    /// (time-major), or nil for zeros. Batches from a recurrent policy carry `obs/core_state`
+    /// [T+1, B, H]; its row 0 (the state entering the first step) becomes `coreStates`. Either
+    /// all batches carry it with the same H or none does.
     public static func assemble(_ batches: [TrajectoryBatch], layout: ObservationLayout,
                                 intrinsic: ((TrajectoryBatch) -> [Float])? = nil) throws -> RolloutBatch {
         guard let first = batches.first else { throw Mismatch(detail: "no batches") }
@@ -36,8 +43,12 @@ public enum RolloutBatchAssembler {
             try check(b, layout: layout)
             if b.steps != t { throw Mismatch(detail: "rollout lengths differ (\(b.steps) vs \(t))") }
         }
+        let stateSizes = Set(batches.map { $0.observation("core_state")?.shape[2] ?? 0 })
+        guard stateSizes.count == 1, let h = stateSizes.first else {
+            throw Mismatch(detail: "batches disagree on obs/core_state sizes \(stateSizes.sorted())")
+        }
         let totalEnvs = batches.reduce(0) { $0 + $1.envs }
-        var out = RolloutBatch(timeSteps: t, envCount: totalEnvs, layout: layout)
+        var out = RolloutBatch(timeSteps: t, envCount: totalEnvs, layout: layout, coreStateSize: h)
         let c = layout.cropSize * layout.cropSize, k = layout.blstatsCount, cap = layout.captionCapacity
         var envOffset = 0
         for b in batches {
@@ -46,6 +57,10 @@ public enum RolloutBatchAssembler {
             let captionIndex = b.observation("caption_index")!.values(as: Int32.self)!
             let captionBytes = b.captions.map { Array($0.utf8.prefix(cap)) }
             let reward = intrinsic?(b)
+            if h > 0 {
+                let state = b.observation("core_state")!.values(as: Float.self)!
+                out.coreStates.replaceSubrange(envOffset * h..<(envOffset + b.envs) * h, with: state[0..<b.envs * h])
+            }
             for row in 0...t {
                 for e in 0..<b.envs {
                     let src = row * b.envs + e, dst = row * totalEnvs + envOffset + e

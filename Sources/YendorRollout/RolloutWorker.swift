@@ -9,6 +9,11 @@ import YendorWire
 /// sampled actions step the `VectorEnv`, and everything the learner needs is written into
 /// preallocated columns. The finished rollout becomes one `TrajectoryBatch` (T steps × B envs,
 /// T+1 observation rows) tagged with the policy version of every step.
+///
+/// With a recurrent policy each env also carries a core state: zero at the start of every
+/// episode, advanced by each inference step, and kept across rollouts. The batch carries the
+/// state entering every observation row as `obs/core_state` [T+1, B, H]; the learner unrolls
+/// from row 0 (Sample Factory stores per-step states the same way).
 public actor RolloutWorker {
     public struct Configuration: Sendable {
         /// Task name from Dungeon's registry.
@@ -44,6 +49,8 @@ public actor RolloutWorker {
     private let policyLayout: YendorLearner.ObservationLayout
     private var current: ObservationBatch
     private var columns: TrajectoryColumns
+    /// Core state entering the next step, [B, H] (empty for a non-recurrent policy).
+    private var coreState: [Float]
     /// Env steps taken so far.
     public private(set) var steps = 0
 
@@ -55,25 +62,38 @@ public actor RolloutWorker {
                             configuration: .init(layout: configuration.layout, writeFullMap: configuration.sendFullMap))
         current = ObservationBatch(count: configuration.envs, layout: policyLayout)
         columns = TrajectoryColumns(steps: configuration.rolloutLength, envs: configuration.envs,
-                                    layout: configuration.layout, fullMap: configuration.sendFullMap)
+                                    layout: configuration.layout, fullMap: configuration.sendFullMap,
+                                    coreStateSize: batcher.coreStateSize)
+        coreState = [Float](repeating: 0, count: configuration.envs * batcher.coreStateSize)
     }
 
     /// Runs one rollout of T steps and returns it as a wire batch.
     public func rollout() async throws -> TrajectoryBatch {
         let t = configuration.rolloutLength, b = configuration.envs
         columns.beginRollout()
-        columns.recordObservation(row: 0, env: env)
+        columns.recordObservation(row: 0, env: env, coreState: coreState)
         var newestVersion: Int64 = 0
         for step in 0..<t {
             loadCurrentObservation()
-            let result = try await batcher.act(current)
+            let result = try await batcher.act(current, coreState: coreState)
             newestVersion = max(newestVersion, result.policyVersion)
             try result.actions.withUnsafeBufferPointer { try env.step(actions: $0) }
+            advanceCoreState(result.coreState)
             columns.recordStep(step, env: env, result: result)
-            columns.recordObservation(row: step + 1, env: env)
+            columns.recordObservation(row: step + 1, env: env, coreState: coreState)
             steps += b
         }
         return columns.batch(workerID: configuration.workerID, task: configuration.task, policyVersion: UInt64(max(newestVersion, 0)))
+    }
+
+    /// Takes the state after the step; envs whose episode just ended start the next from zero.
+    private func advanceCoreState(_ next: [Float]) {
+        guard batcher.coreStateSize > 0 else { return }
+        let h = batcher.coreStateSize
+        coreState = next
+        for e in 0..<configuration.envs where env.done[e] != 0 || env.truncated[e] != 0 {
+            for j in 0..<h { coreState[e * h + j] = 0 }
+        }
     }
 
     /// Copies the env's current observation into the policy's input layout.

@@ -7,10 +7,13 @@ struct TrajectoryColumns {
     let steps: Int, envs: Int
     let layout: Dungeon.ObservationLayout
     let fullMap: Bool
+    /// Floats of recurrent core state per env (0: no `core_state` array).
+    let coreStateSize: Int
 
     var crop: [Int16]
     var blstats: [Int32]
     var glyphs: [Int16]
+    var coreStates: [Float]
     var observationCaption: [Int32]
     var actions: [Int32]
     var logProbs: [Float]
@@ -24,15 +27,17 @@ struct TrajectoryColumns {
     var episodes: [EpisodeSummary] = []
     var captions = CaptionTable()
 
-    init(steps: Int, envs: Int, layout: Dungeon.ObservationLayout, fullMap: Bool) {
+    init(steps: Int, envs: Int, layout: Dungeon.ObservationLayout, fullMap: Bool, coreStateSize: Int = 0) {
         self.steps = steps
         self.envs = envs
         self.layout = layout
         self.fullMap = fullMap
+        self.coreStateSize = coreStateSize
         let rows = (steps + 1) * envs, n = steps * envs
         crop = [Int16](repeating: 0, count: rows * layout.cropPerEnv)
         blstats = [Int32](repeating: 0, count: rows * layout.blstatsCount)
         glyphs = fullMap ? [Int16](repeating: 0, count: rows * layout.glyphsPerEnv) : []
+        coreStates = [Float](repeating: 0, count: rows * coreStateSize)
         observationCaption = [Int32](repeating: 0, count: rows)
         actions = [Int32](repeating: 0, count: n)
         logProbs = [Float](repeating: 0, count: n)
@@ -50,8 +55,8 @@ struct TrajectoryColumns {
         episodes.removeAll(keepingCapacity: true)
     }
 
-    /// Copies the env's observation into row `row`.
-    mutating func recordObservation(row: Int, env: VectorEnv) {
+    /// Copies the env's observation, and the core state entering that row, into row `row`.
+    mutating func recordObservation(row: Int, env: VectorEnv, coreState: [Float] = []) {
         let c = layout.cropPerEnv, k = layout.blstatsCount
         crop.withUnsafeMutableBufferPointer { dst in
             UnsafeMutableBufferPointer(rebasing: dst[row * envs * c..<(row + 1) * envs * c]).update(fromContentsOf: env.crop)
@@ -66,6 +71,11 @@ struct TrajectoryColumns {
             }
         }
         for e in 0..<envs { observationCaption[row * envs + e] = captions.intern(env: env, index: e) }
+        if coreStateSize > 0 {
+            let width = envs * coreStateSize
+            precondition(coreState.count == width, "core state has \(coreState.count) floats, expected \(width)")
+            coreStates.replaceSubrange(row * width..<(row + 1) * width, with: coreState)
+        }
     }
 
     /// Records the policy's choice and the env's response for `step`.
@@ -100,6 +110,9 @@ struct TrajectoryColumns {
             NamedArray(name: "blstats", shape: [rows, envs, layout.blstatsCount], values: blstats),
             NamedArray(name: "caption_index", shape: [rows, envs], values: observationCaption),
         ]
+        if coreStateSize > 0 {
+            observations.append(NamedArray(name: "core_state", shape: [rows, envs, coreStateSize], values: coreStates))
+        }
         if fullMap {
             observations.append(NamedArray(name: "glyphs", shape: [rows, envs, layout.rows, layout.columns], values: glyphs))
         }

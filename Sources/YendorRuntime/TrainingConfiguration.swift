@@ -126,6 +126,7 @@ public struct TrainingConfiguration: Sendable {
         let p = resolvedLearner.policy
         return "policy-v1 \(envLayout.fingerprint) emb=\(p.glyphEmbeddingDimension) conv=\(p.convolutionChannels) "
             + "k=\(p.convolutionKernel) core=\(p.coreWidth)x\(p.coreLayers) ln=\(p.coreLayerNorm) "
+            + (p.core == .mlp ? "" : "recurrent=\(p.core.rawValue) ")
             + "buckets=\(p.captionBuckets) caption=\(p.captionFeatures) blstats=\(p.blstatsFeatures) glyphf=\(p.glyphFeatures)"
     }
 
@@ -223,6 +224,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("learner.blas_threads", \.learner.blasThreads, "OpenBLAS threads")
         t.add("model.core_width", \.learner.policy.coreWidth, "core MLP width")
         t.add("model.core_layers", \.learner.policy.coreLayers, "core MLP layers")
+        t.add("model.core", \.learner.policy.core, "mlp, or gru for a recurrent core after the MLP layers")
         t.add("model.glyph_embedding", \.learner.policy.glyphEmbeddingDimension, "glyph embedding size")
         t.add("model.conv_channels", \.learner.policy.convolutionChannels, "channels of each 3x3 conv over the crop")
         t.add("model.blstats_features", \.learner.policy.blstatsFeatures, "blstats encoder output size")
@@ -264,4 +266,10 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.curve_allowed_clients", \.transport.curveAllowedClients, "directory of allowed client keys")
         return t
     }()
+}
+
+extension PolicyCore: ConfigValue {
+    public init?(configText: String) { self.init(rawValue: configText) }
+    public var configText: String { rawValue }
+    public static var configTypeName: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
 }

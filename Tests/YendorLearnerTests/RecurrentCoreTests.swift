@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import YendorNN
+@testable import YendorLearner
+
+private func tinyRecurrentLearnerConfiguration() -> APPOLearner.Configuration {
+    var c = tinyLearnerConfiguration()
+    c.policy.core = .gru
+    c.policy.coreLayers = 1
+    return c
+}
+
+/// `randomBatch` plus a random core state per env and an episode end inside the rollout.
+private func randomRecurrentBatch(seed: UInt64, stateSize: Int, timeSteps: Int = 4, envCount: Int = 6) -> RolloutBatch {
+    var batch = randomBatch(timeSteps: timeSteps, envCount: envCount, seed: seed)
+    var rng = SeededGenerator(seed: seed + 100)
+    batch.coreStates = (0..<(envCount * stateSize)).map { _ in rng.nextUnitFloat() * 1.6 - 0.8 }
+    batch.dones[1 * envCount + 0] = 1  // env 0's episode ends at step 1; step 2 starts from zero
+    return batch
+}
+
+@Test func fullLossGradientWithTheGRUCoreMatchesFiniteDifferencesThroughAnEpisodeReset() throws {
+    var c = tinyRecurrentLearnerConfiguration()
+    c.valueClip = 0
+    c.entropyCoefficient = 0.1
+    c.ppoClip = 10  // keeps the surrogate smooth
+    let learner = try APPOLearner(configuration: c, logger: silentLogger())
+    let batch = randomRecurrentBatch(seed: 11, stateSize: learner.policy.coreStateSize)
+    // Targets and advantages for this batch come from a train call whose updates are undone.
+    let initial = learner.policy.namedTensors()
+    _ = try learner.train(on: batch)
+    try learner.policy.load(namedTensors: initial)
+    let envs = Array(0..<batch.envCount)[...]
+    learner.policy.zeroGradients()
+    _ = try learner.minibatchLossAndGradient(batch, envs: envs)
+    let gradients = learner.policy.parameters.map(\.gradient)
+    var rng = SeededGenerator(seed: 3)
+    var worst: Float = 0
+    var checkedRecurrent = false
+    for (parameter, analytic) in zip(learner.policy.parameters, gradients) {
+        for _ in 0..<3 {
+            let i = Int(rng.next() % UInt64(parameter.count))
+            let h: Float = 1e-2
+            func loss() throws -> Float {
+                let l = try learner.minibatchLossAndGradient(batch, envs: envs).total
+                learner.policy.zeroGradients()
+                return l
+            }
+            let saved = parameter.value[i]
+            parameter.value[i] = saved + h
+            let plus = try loss()
+            parameter.value[i] = saved - h
+            let minus = try loss()
+            parameter.value[i] = saved
+            let numeric = (plus - minus) / (2 * h)
+            let error = abs(numeric - analytic[i]) / max(0.05, abs(numeric))
+            if error > 0.05 { print("gradient mismatch \(parameter.name)[\(i)]: analytic \(analytic[i]) numeric \(numeric)") }
+            worst = max(worst, error)
+            if parameter.name.hasPrefix("core.gru") && analytic[i] != 0 { checkedRecurrent = true }
+        }
+    }
+    #expect(worst < 0.05)
+    #expect(checkedRecurrent, "the recurrent weights were part of the check")
+}
+
+@Test func actingStepByStepMatchesTheUnrolledForwardIncludingTheResetAtDone() throws {
+    let policy = try PolicyNetwork(configuration: { var c = tinyPolicyConfiguration(); c.core = .gru; return c }())
+    let T = 4, B = 3, H = policy.coreStateSize
+    let batch = randomBatch(timeSteps: T - 1, envCount: B, seed: 4)  // T·B observation rows
+    var rng = SeededGenerator(seed: 9)
+    let initial = (0..<(B * H)).map { _ in rng.nextUnitFloat() - 0.5 }
+    var starts = [UInt8](repeating: 0, count: T * B)
+    starts[2 * B + 1] = 1  // env 1 starts a new episode at step 2
+    let (_, unrolledValues) = try policy.forward(batch.observations, sequence: CoreSequence(timeSteps: T, initialState: initial, episodeStarts: starts))
+    let unrolled = unrolledValues.data
+
+    // What a rollout worker does: one step at a time, zeroing the state of an env whose episode ended.
+    var state = initial
+    var output = PolicyOutput()
+    var actRng = SeededGenerator(seed: 1)
+    for t in 0..<T {
+        for b in 0..<B where starts[t * B + b] != 0 {
+            for j in 0..<H { state[b * H + j] = 0 }
+        }
+        var step = ObservationBatch(count: B, layout: batch.observations.layout)
+        step.gather(Array((t * B)..<((t + 1) * B))[...], from: batch.observations)
+        try policy.act(step, coreState: &state, into: &output, using: &actRng)
+        for b in 0..<B { #expect(abs(output.values[b] - unrolled[t * B + b]) < 1e-5, "step \(t) env \(b)") }
+    }
+
+    // After the reset, env 1's values equal those of a fresh episode started at step 2.
+    var fresh = ObservationBatch(count: 2, layout: batch.observations.layout)
+    fresh.gather([2 * B + 1, 3 * B + 1][...], from: batch.observations)
+    let (_, freshValues) = try policy.forward(fresh, sequence: CoreSequence(timeSteps: 2, initialState: [Float](repeating: 0, count: H), episodeStarts: [0, 0]))
+    #expect(abs(freshValues.data[0] - unrolled[2 * B + 1]) < 1e-6 && abs(freshValues.data[1] - unrolled[3 * B + 1]) < 1e-6)
+}
+
+@Test func aRecurrentLearnerRejectsABatchWithoutCoreStatesByName() throws {
+    let learner = try APPOLearner(configuration: tinyRecurrentLearnerConfiguration(), logger: silentLogger())
+    #expect(throws: LearnerError.self) { try learner.train(on: randomBatch(seed: 1)) }
+    do { _ = try learner.train(on: randomBatch(seed: 1)) } catch {
+        #expect("\(error)".contains("coreStates"))
+    }
+}
+
+@Test func recurrentTrainingIsDeterministicWithOneThread() throws {
+    func run() throws -> [NamedTensor] {
+        let learner = try APPOLearner(configuration: tinyRecurrentLearnerConfiguration(), logger: silentLogger())
+        for seed in 1...3 { _ = try learner.train(on: randomRecurrentBatch(seed: UInt64(seed), stateSize: learner.policy.coreStateSize)) }
+        return learner.policy.namedTensors()
+    }
+    #expect(try run() == run())
+}
+
+@Test func aPolicyConfigurationWithoutACoreFieldDecodesAsTheMLPCore() throws {
+    var gru = tinyPolicyConfiguration()
+    gru.core = .gru
+    let data = try JSONEncoder().encode(gru)
+    #expect(try JSONDecoder().decode(PolicyNetwork.Configuration.self, from: data) == gru)
+    var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    object["core"] = nil
+    let old = try JSONDecoder().decode(PolicyNetwork.Configuration.self, from: JSONSerialization.data(withJSONObject: object))
+    #expect(old == tinyPolicyConfiguration())
+}
