@@ -7,7 +7,9 @@ import YendorNN
 /// `train(on:)` reads top to bottom:
 ///  1. validate the batch; mark samples older than `maxPolicyLag` versions as dropped;
 ///  2. reward r_t = ext_coef·extrinsic + int_coef·intrinsic (optionally scaled);
-///  3. evaluate the current policy on every observation: V(x_t) and log π(a_t|x_t);
+///  3. evaluate the current policy on every observation: V(x_t) and log π(a_t|x_t)
+///     (with one epoch and one minibatch covering the batch, this is also the update's
+///     forward pass, so the batch goes through the network once, as in Sample Factory);
 ///  4. V-trace targets v_t and advantages A_t (IMPALA), computed once per call;
 ///  5. for each epoch, for each shuffled minibatch of kept samples (of whole environments,
 ///     all T steps, when the core is recurrent):
@@ -126,6 +128,9 @@ public final class APPOLearner {
     private var valueTargets: [Float] = []
     private var advantages: [Float] = []
     private var kept: [Int] = []
+    /// Lets a single update reuse step 3's forward pass; tests turn it off to check that the
+    /// result is the same as with two passes.
+    var reuseEvaluationForward = true
     private var isKept: [Bool] = []
     private var envOrder: [Int] = []
     private var rows: [Int] = []
@@ -197,7 +202,10 @@ public final class APPOLearner {
         stats.meanReward = rewards.reduce(0, +) / Float(n)
 
         // 3. Current policy on every observation: V(x_t) for t ≤ T, log π(a_t|x_t) for t < T.
-        try evaluate(batch)
+        //    A single update (one epoch, one minibatch) reuses this forward pass in step 5:
+        //    the same weights, the same numbers, one pass through the network instead of two.
+        let singlePass = reuseEvaluationForward && c.epochs == 1 && c.minibatchSize >= n
+        let evaluated = try evaluate(batch, inOneChunk: singlePass)
         logRhos.removeAll(keepingCapacity: true)
         for i in 0..<n { logRhos.append(targetLogProbs[i] - batch.behaviourLogProbs[i]) }
 
@@ -228,7 +236,11 @@ public final class APPOLearner {
             var start = 0
             while start < (recurrent ? B : kept.count) {
                 let terms: LossTerms
-                if recurrent {
+                if singlePass {
+                    terms = try lossAndGradient(batch, rows: rows[...], sequence: nil, outputs: evaluated)
+                    start = recurrent ? B : kept.count
+                    if terms.count == 0 { continue }
+                } else if recurrent {
                     let end = min(start + envsPerMinibatch, B)
                     terms = try minibatchLossAndGradient(batch, envs: envOrder[start..<end])
                     start = end
@@ -321,15 +333,23 @@ public final class APPOLearner {
     }
 
     /// The loss and its gradient over the kept samples among `rows` (all of `rows` are
-    /// run through the network, in order).
-    private func lossAndGradient(_ batch: RolloutBatch, rows forwardRows: ArraySlice<Int>, sequence: CoreSequence?) throws -> LossTerms {
-        let c = configuration, a = c.policy.actionCount
-        let samples = forwardRows.filter { isKept[$0] }
+    /// run through the network, in order; rows past the last sample, the bootstrap
+    /// observations, get no gradient). `outputs`: the network's outputs for exactly these
+    /// rows from a forward pass just made (step 3), so none is made here.
+    private func lossAndGradient(_ batch: RolloutBatch, rows forwardRows: ArraySlice<Int>, sequence: CoreSequence?,
+                                 outputs: (logits: Tensor, values: Tensor)? = nil) throws -> LossTerms {
+        let c = configuration, a = c.policy.actionCount, n = batch.sampleCount
+        let samples = forwardRows.filter { $0 < n && isKept[$0] }
         let m = samples.count
         var terms = LossTerms()
         guard m > 0 else { return terms }
-        minibatch.gather(forwardRows, from: batch.observations)
-        let (logits, predicted) = try policy.forward(minibatch, sequence: sequence)
+        let logits: Tensor, predicted: Tensor
+        if let outputs {
+            (logits, predicted) = outputs
+        } else {
+            minibatch.gather(forwardRows, from: batch.observations)
+            (logits, predicted) = try policy.forward(minibatch, sequence: sequence)
+        }
 
         // Advantage normalisation statistics over this minibatch (treated as constants).
         var mean: Float = 0, std: Float = 1
@@ -349,7 +369,7 @@ public final class APPOLearner {
         logits.data.withUnsafeBufferPointer { z in
             gradLogits.data.withUnsafeMutableBufferPointer { dz in
                 logProbRow.withUnsafeMutableBufferPointer { lp in
-                    for (k, i) in forwardRows.enumerated() where isKept[i] {
+                    for (k, i) in forwardRows.enumerated() where i < n && isKept[i] {
                         let row = dz.baseAddress! + k * a
                         LogSoftmax.apply(z.baseAddress! + k * a, lp.baseAddress!, rows: 1, features: a)
                         let action = Int(batch.actions[i])
@@ -386,16 +406,21 @@ public final class APPOLearner {
     }
 
     /// Step 3: values for all (T+1)·B observations and log π of the taken actions, in
-    /// minibatch-sized chunks (no gradient). A recurrent core is unrolled over all T+1
-    /// rows of each env, so V(x_T) sees the state the rollout ended in.
-    private func evaluate(_ batch: RolloutBatch) throws {
+    /// minibatch-sized chunks, or in one chunk when `inOneChunk`. A recurrent core is
+    /// unrolled over all T+1 rows of each env, so V(x_T) sees the state the rollout ended
+    /// in. Returns the last chunk's outputs (its rows are left in `rows`): with one chunk,
+    /// the whole batch's forward pass, ready for `backward`.
+    @discardableResult
+    private func evaluate(_ batch: RolloutBatch, inOneChunk: Bool) throws -> (logits: Tensor, values: Tensor)? {
         let total = batch.observations.count, n = batch.sampleCount, a = configuration.policy.actionCount
         values.resize(to: total)
         targetLogProbs.resize(to: n)
         if logProbRow.count != a { logProbRow = [Float](repeating: 0, count: a) }
         let T = batch.timeSteps, B = batch.envCount
-        let envsPerChunk = max(1, configuration.minibatchSize / (T + 1))
+        let envsPerChunk = inOneChunk ? B : max(1, configuration.minibatchSize / (T + 1))
+        let rowsPerChunk = inOneChunk ? total : configuration.minibatchSize
         var start = 0
+        var last: (logits: Tensor, values: Tensor)?
         while start < (policy.isRecurrent ? B : total) {
             let logits: Tensor, v: Tensor
             if policy.isRecurrent {
@@ -405,7 +430,7 @@ public final class APPOLearner {
                 (logits, v) = try policy.forward(minibatch, sequence: sequence)
                 start = end
             } else {
-                let end = min(start + configuration.minibatchSize, total)
+                let end = min(start + rowsPerChunk, total)
                 rows.removeAll(keepingCapacity: true)
                 rows.append(contentsOf: start..<end)
                 minibatch.gather(rows[...], from: batch.observations)
@@ -422,7 +447,9 @@ public final class APPOLearner {
                 }
                 targetLogProbs[i] = logProbRow[Int(batch.actions[i])]
             }
+            last = (logits, v)
         }
+        return last
     }
 
     /// Fisher–Yates with the learner's own generator, so runs are reproducible and the
