@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Prints a Markdown table summarising Yendor run directories (one row per run).
+
+    python3 scripts/summarize_runs.py runs/oni/staircase-lvl3-small/*/
+
+Columns: env steps reached; success rate at the end and averaged over the last third of the run
+(`rollout/success_rate` is over the last 200 episodes); episodes; mean env steps/s; labels or
+preferences received by the reward model; intrinsic reward sparsity at the end.
+"""
+import json
+import os
+import sys
+
+
+def records(run):
+    out = []
+    with open(os.path.join(run, "metrics.jsonl")) as f:
+        for line in f:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+    return out
+
+
+def main(runs):
+    print("| run | env steps | success, last third | final success | episodes | mean SPS | labels received | intrinsic sparsity |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for run in runs:
+        rs = records(run)
+        if not rs:
+            continue
+        last = rs[-1]
+        steps = last.get("env_steps", 0)
+        tail = [r.get("rollout/success_rate", 0) or 0 for r in rs if r.get("env_steps", 0) >= steps * 2 / 3]
+        sps = [r["rollout/sps"] for r in rs if r.get("rollout/sps")]
+        labels = max((r.get("rewards/labels_received", 0) or 0) for r in rs)
+        sparsity = last.get("rewards/sparsity")
+        print("| {} | {:,} | {:.3f} | {:.3f} | {:,} | {:,.0f} | {:,} | {} |".format(
+            os.path.basename(os.path.normpath(run)), steps, sum(tail) / max(len(tail), 1),
+            last.get("rollout/success_rate", 0) or 0, last.get("rollout/episodes", 0),
+            sum(sps) / max(len(sps), 1), labels, "-" if sparsity is None else "{:.4f}".format(sparsity)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
