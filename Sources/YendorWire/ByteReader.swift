@@ -104,29 +104,64 @@ public struct ByteReader {
     }
 }
 
-/// An array record still inside the received buffer.
-struct ArrayView {
-    let name: String
-    let dtype: DType
-    let shape: [Int]
-    let data: UnsafeRawBufferPointer
+/// An array record still inside the received buffer: nothing is copied until asked.
+/// It points into the frame it was read from and is valid only while that frame is.
+public struct ArrayView {
+    /// The array's name as sent (observations in a `TrajectoryBatchView` have the `obs/` prefix removed).
+    public internal(set) var name: String
+    public let dtype: DType
+    public let shape: [Int]
+    /// The raw little-endian element bytes.
+    public let data: UnsafeRawBufferPointer
 
-    var count: Int { shape.reduce(1, *) }
+    /// Number of elements.
+    public var count: Int { data.count / dtype.size }
 
-    func copy() -> NamedArray { NamedArray(name: name, dtype: dtype, shape: shape, bytes: Array(data)) }
+    /// The elements as typed values without a copy; nil when `T` is not this array's dtype.
+    /// Views handed out by `TrajectoryBatchView.withView` are 8-byte aligned, so any dtype may be read.
+    public func elements<T: WireScalar>(as: T.Type) -> UnsafeBufferPointer<T>? {
+        guard dtype == T.dtype else { return nil }
+        return data.typed(as: T.self)
+    }
 
-    /// Copies the elements out, checking dtype and shape first.
-    func values<T: WireScalar>(as: T.Type, shape expected: [Int]) throws -> [T] {
+    /// An owned copy.
+    public func copy() -> NamedArray { NamedArray(name: name, dtype: dtype, shape: shape, bytes: Array(data)) }
+
+    /// Checks dtype, then shape, against what the message requires; returns the array unchanged.
+    func checked<T: WireScalar>(as: T.Type, shape expected: [Int]) throws -> ArrayView {
         guard dtype == T.dtype else {
             throw WireError.invalidShape(field: name, detail: "dtype \(dtype), expected \(T.dtype)")
         }
         guard shape == expected else {
             throw WireError.invalidShape(field: name, detail: "shape \(shape), expected \(expected)")
         }
-        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        return self
+    }
+
+    /// Copies the elements out, checking dtype and shape first.
+    func values<T: WireScalar>(as: T.Type, shape expected: [Int]) throws -> [T] {
+        try checked(as: T.self, shape: expected).ownedValues(as: T.self)
+    }
+
+    /// Copies the elements out; the dtype must already have been checked. Reads raw bytes, so the
+    /// source needs no alignment.
+    func ownedValues<T: WireScalar>(as: T.Type) -> [T] {
+        let n = count
+        return [T](unsafeUninitializedCapacity: n) { buffer, initialized in
             UnsafeMutableRawBufferPointer(buffer).copyMemory(from: data)
-            initialized = count
+            initialized = n
         }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// These bytes as `T` values. The caller guarantees alignment (checked here, as a trap, because
+    /// a misaligned typed pointer is undefined behaviour).
+    func typed<T>(as: T.Type) -> UnsafeBufferPointer<T> {
+        guard let base = baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
+        precondition(Int(bitPattern: base) % MemoryLayout<T>.alignment == 0, "misaligned wire array")
+        return UnsafeBufferPointer(start: base.bindMemory(to: T.self, capacity: count / MemoryLayout<T>.stride),
+                                   count: count / MemoryLayout<T>.stride)
     }
 }
 
