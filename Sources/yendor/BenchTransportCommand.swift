@@ -21,7 +21,7 @@ struct BenchTransportCommand: ParsableCommand {
         print("libzmq \(major).\(minor).\(patch); two processes on this machine; volume \(volumeMiB) MiB per row")
         try printCodecSpeed()
         print("")
-        print("transport  size      raw MB/s   batch MB/s   ratio   (batch: encode + send + receive + decode)")
+        print("transport  size      raw MB/s   batch MB/s   ratio   (batch: encode + send + receive + check + view)")
         for transport in ["tcp", "ipc"] {
             for kib in sizesKiB {
                 let size = kib * 1024
@@ -29,32 +29,47 @@ struct BenchTransportCommand: ParsableCommand {
                 let raw = try measure(transport: transport, size: size, count: count, batch: false)
                 let encoded = try measure(transport: transport, size: size, count: count, batch: true)
                 let line = transport.padding(toLength: 9, withPad: " ", startingAt: 0)
-                    + String(format: "  %4d KiB  %9.0f  %11.0f   %5.2f", kib, raw, encoded, encoded / raw)
+                    + String(format: "  %4d KiB  %9.0f  %11.0f   %5.2f", kib, raw.megabytesPerSecond,
+                             encoded.megabytesPerSecond, encoded.megabytesPerSecond / raw.megabytesPerSecond)
+                    + (encoded.misaligned > 0 ? "   (\(encoded.misaligned) frames at odd addresses, copied to align)" : "")
                 print(line)
             }
         }
     }
 
+    /// Single-thread codec speed: encode into a reused buffer, check-and-view decode (what the peer
+    /// does), and the copying decode into owned arrays, for comparison.
     private func printCodecSpeed() throws {
         for kib in sizesKiB {
-            let batch = TransportBenchmark.batch(targetBytes: kib * 1024)
+            var batch = TransportBenchmark.batch(targetBytes: kib * 1024)
             let bytes = batch.encoded()
             let reps = max(20, 512 * 1024 * 1024 / bytes.count)
-            var start = Date()
+            var frame: [UInt8] = []
             var sink = 0
-            for _ in 0..<reps { sink &+= batch.encoded().count }
+            var start = Date()
+            for i in 0..<reps {
+                TransportBenchmark.stamp(&batch, message: i)
+                batch.encode(into: &frame)
+                sink &+= frame.count
+            }
             let encodeSeconds = Date().timeIntervalSince(start)
             start = Date()
+            for _ in 0..<reps {
+                sink &+= try TrajectoryBatchView.withView(of: bytes) { TransportBenchmark.touch($0) }
+            }
+            let viewSeconds = Date().timeIntervalSince(start)
+            start = Date()
             for _ in 0..<reps { sink &+= try TrajectoryBatch.decode(bytes).steps }
-            let decodeSeconds = Date().timeIntervalSince(start)
+            let copySeconds = Date().timeIntervalSince(start)
             let gb = Double(bytes.count * reps) / 1e9
-            print(String(format: "codec %4d KiB batch (%d bytes): encode %.2f GB/s, decode %.2f GB/s (checksum %d)",
-                         kib, bytes.count, gb / encodeSeconds, gb / decodeSeconds, sink & 1))
+            print(String(format: "codec %4d KiB batch (%d bytes): encode %.2f GB/s, view decode %.2f GB/s, copying decode %.2f GB/s (checksum %d)",
+                         kib, bytes.count, gb / encodeSeconds, gb / viewSeconds, gb / copySeconds, sink & 1))
         }
     }
 
-    /// Starts a receiving peer process, sends from here, returns MB/s as the receiver measured it.
-    private func measure(transport: String, size: Int, count: Int, batch: Bool) throws -> Double {
+    /// Starts a receiving peer process, sends from here, returns MB/s as the receiver measured it and
+    /// how many frames it had to copy for alignment.
+    private func measure(transport: String, size: Int, count: Int, batch: Bool) throws -> (megabytesPerSecond: Double, misaligned: Int) {
         let endpoint = transport == "tcp"
             ? "tcp://127.0.0.1:\(TransportBenchmark.freePort())"
             : "ipc://\(NSTemporaryDirectory())yendor-bench-\(getpid()).sock"
@@ -73,8 +88,7 @@ struct BenchTransportCommand: ParsableCommand {
         try socket.set([.sendHighWaterMark(256), .linger(milliseconds: 30_000)])
         try socket.connect(endpoint)
         if batch {
-            let template = TransportBenchmark.batch(targetBytes: size)
-            for _ in 0..<count { try socket.send(template.encoded()) }
+            try TransportBenchmark.sendBatches(socket, size: size, count: count)
         } else {
             var frame = [UInt8](repeating: 7, count: size)
             for i in 0..<count {
@@ -85,12 +99,13 @@ struct BenchTransportCommand: ParsableCommand {
         guard let summary = readLine(reader) else { throw ValidationError("peer gave no result") }
         socket.close()
         peer.waitUntilExit()
-        // "received N messages B bytes in S s"
+        // "received N messages B bytes in S s misaligned M"
         let fields = summary.split(separator: " ")
-        guard fields.count >= 7, let bytes = Double(fields[3]), let seconds = Double(fields[6]) else {
+        guard fields.count >= 9, let bytes = Double(fields[3]), let seconds = Double(fields[6]),
+              let misaligned = Int(fields[8]) else {
             throw ValidationError("unexpected peer output: \(summary)")
         }
-        return bytes / seconds / 1e6
+        return (bytes / seconds / 1e6, misaligned)
     }
 
     private func readLine(_ handle: FileHandle) -> String? {
@@ -132,6 +147,32 @@ enum TransportBenchmark {
             captionIndex: (0..<n).map { _ in Int32(next() % 4) },
             captionCount: (0..<n).map { _ in Int32(1 + next() % 3) },
             episodes: [EpisodeSummary(env: 0, episodeReturn: 1, length: 300, success: true)])
+    }
+
+    /// Makes message `i` differ from the one before (so every frame is encoded from new contents, as a
+    /// worker's would be); the receiver checks `policyVersion == i`.
+    static func stamp(_ batch: inout TrajectoryBatch, message i: Int) {
+        batch.policyVersion = UInt64(i)
+        batch.actions[0] = Int32(i % 20)
+        batch.rewards[i % batch.rewards.count] += 1
+    }
+
+    /// Encodes a freshly stamped batch per message into one reused buffer and sends it.
+    static func sendBatches(_ socket: Socket, size: Int, count: Int) throws {
+        var batch = batch(targetBytes: size)
+        var frame: [UInt8] = []
+        for i in 0..<count {
+            stamp(&batch, message: i)
+            batch.encode(into: &frame)
+            try socket.send(frame)
+        }
+    }
+
+    /// Reads columns through the view so the receiver uses the data, not just the checks.
+    static func touch(_ batch: TrajectoryBatchView) -> Int {
+        var sum = batch.rewards.reduce(0, +)
+        sum += batch.values.reduce(0, +)
+        return Int(sum) &+ Int(batch.actions.reduce(0, &+)) &+ batch.captions.count
     }
 
     static func freePort() -> Int {
