@@ -37,9 +37,11 @@ public struct ByteReader {
         if n > limits.maxStringBytes { throw WireError.tooLarge(field: name, size: n, limit: limits.maxStringBytes) }
         try need(n, name)
         let slice = UnsafeRawBufferPointer(rebasing: base[offset..<offset + n])
-        guard let s = String(validating: slice.bindMemory(to: UInt8.self), as: UTF8.self) else {
-            throw WireError.invalidUTF8(field: name)
-        }
+        // Decoding repairs invalid UTF-8 with U+FFFD, so the input was valid exactly when the string's
+        // bytes equal it (cheaper here than the generic `String(validating:)`).
+        let bytes = slice.bindMemory(to: UInt8.self)
+        var s = String(decoding: bytes, as: UTF8.self)
+        guard s.withUTF8({ $0.elementsEqual(bytes) }) else { throw WireError.invalidUTF8(field: name) }
         offset += n
         return s
     }
@@ -174,6 +176,8 @@ struct ArrayTable {
         // Smallest possible record: empty name (4) + dtype/ndim/reserved (4).
         let n = try reader.readCount("array count", minimumItemBytes: 8)
         if n > reader.limits.maxArrays { throw WireError.tooLarge(field: "array count", size: n, limit: reader.limits.maxArrays) }
+        views.reserveCapacity(n)
+        order.reserveCapacity(n)
         for _ in 0..<n {
             let v = try reader.readArray()
             if views[v.name] != nil { throw WireError.duplicateField(v.name) }

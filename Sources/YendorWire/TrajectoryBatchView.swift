@@ -138,7 +138,11 @@ public struct TrajectoryBatchView {
         episodeReturnArray = try table.required("episode/return").checked(as: Float.self, shape: eShape)
         episodeLengthArray = try table.required("episode/length").checked(as: Int32.self, shape: eShape)
         episodeSuccessArray = try table.required("episode/success").checked(as: UInt8.self, shape: eShape)
-        if let unknown = table.order.first(where: { !$0.hasPrefix(TrajectoryBatch.obsPrefix) && !Self.knownArrays.contains($0) }) {
+        // Every array that is neither an observation nor one of those read above is unknown. Counting
+        // avoids a name lookup per array on the common path.
+        let knownFound = 14 + (logitsArray == nil ? 0 : 1)
+        if observations.count + knownFound != table.order.count,
+           let unknown = table.order.first(where: { !$0.hasPrefix(TrajectoryBatch.obsPrefix) && !Self.knownArrays.contains($0) }) {
             throw WireError.invalidValue(field: unknown, detail: "unknown array in TrajectoryBatch")
         }
         let n = try r.readCount("caption table count", minimumItemBytes: 4)
@@ -154,8 +158,13 @@ public struct TrajectoryBatchView {
                 throw WireError.invalidValue(field: "caption_index[\(i)]", detail: "\(index) outside the table of \(n) captions")
             }
         }
-        for (name, flags) in [("dones", donesArray.data), ("truncated", truncatedArray.data)] where flags.contains(where: { $0 > 1 }) {
-            throw WireError.invalidValue(field: name, detail: "flags must be 0 or 1")
-        }
+        try Self.checkFlags(donesArray)
+        try Self.checkFlags(truncatedArray)
+    }
+
+    private static func checkFlags(_ flags: ArrayView) throws {
+        var highBits: UInt8 = 0
+        for byte in flags.data { highBits |= byte & 0xFE }  // branch-free, so the loop vectorises
+        if highBits != 0 { throw WireError.invalidValue(field: flags.name, detail: "flags must be 0 or 1") }
     }
 }

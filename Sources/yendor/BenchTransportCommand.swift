@@ -16,22 +16,32 @@ struct BenchTransportCommand: ParsableCommand {
     @Option(name: .customLong("sizes-kib"), parsing: .upToNextOption, help: "Message sizes in KiB.")
     var sizesKiB: [Int] = [64, 1024]
 
+    @Option(help: "Runs per row (raw and batch alternate); the table shows medians.")
+    var repeats: Int = 5
+
     func run() throws {
         let (major, minor, patch) = Context.version
-        print("libzmq \(major).\(minor).\(patch); two processes on this machine; volume \(volumeMiB) MiB per row")
+        print("libzmq \(major).\(minor).\(patch); two processes on this machine; \(volumeMiB) MiB per run, median of \(repeats) runs per row")
         try printCodecSpeed()
         print("")
-        print("transport  size      raw MB/s   batch MB/s   ratio   (batch: encode + send + receive + check + view)")
+        print("transport  size      raw MB/s   batch MB/s   ratio   range (MB/s)  (batch: encode + send + receive + check + view)")
         for transport in ["tcp", "ipc"] {
             for kib in sizesKiB {
                 let size = kib * 1024
                 let count = max(50, volumeMiB * 1024 * 1024 / size)
-                let raw = try measure(transport: transport, size: size, count: count, batch: false)
-                let encoded = try measure(transport: transport, size: size, count: count, batch: true)
+                // Alternating runs share the machine's (background) load as fairly as possible.
+                var raw: [Double] = [], encoded: [Double] = [], misaligned = 0
+                for _ in 0..<max(1, repeats) {
+                    raw.append(try measure(transport: transport, size: size, count: count, batch: false).megabytesPerSecond)
+                    let run = try measure(transport: transport, size: size, count: count, batch: true)
+                    encoded.append(run.megabytesPerSecond)
+                    misaligned += run.misaligned
+                }
+                let (rawMedian, batchMedian) = (Self.median(raw), Self.median(encoded))
                 let line = transport.padding(toLength: 9, withPad: " ", startingAt: 0)
-                    + String(format: "  %4d KiB  %9.0f  %11.0f   %5.2f", kib, raw.megabytesPerSecond,
-                             encoded.megabytesPerSecond, encoded.megabytesPerSecond / raw.megabytesPerSecond)
-                    + (encoded.misaligned > 0 ? "   (\(encoded.misaligned) frames at odd addresses, copied to align)" : "")
+                    + String(format: "  %4d KiB  %9.0f  %11.0f   %5.2f   raw %4.0f–%4.0f, batch %4.0f–%4.0f", kib, rawMedian,
+                             batchMedian, batchMedian / rawMedian, raw.min()!, raw.max()!, encoded.min()!, encoded.max()!)
+                    + (misaligned > 0 ? "   (\(misaligned) frames at odd addresses, copied to align)" : "")
                 print(line)
             }
         }
@@ -101,11 +111,16 @@ struct BenchTransportCommand: ParsableCommand {
         peer.waitUntilExit()
         // "received N messages B bytes in S s misaligned M"
         let fields = summary.split(separator: " ")
-        guard fields.count >= 9, let bytes = Double(fields[3]), let seconds = Double(fields[6]),
-              let misaligned = Int(fields[8]) else {
+        guard fields.count >= 10, let bytes = Double(fields[3]), let seconds = Double(fields[6]),
+              let misaligned = Int(fields[9]) else {
             throw ValidationError("unexpected peer output: \(summary)")
         }
         return (bytes / seconds / 1e6, misaligned)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     private func readLine(_ handle: FileHandle) -> String? {
