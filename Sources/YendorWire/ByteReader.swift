@@ -167,27 +167,35 @@ extension UnsafeRawBufferPointer {
     }
 }
 
-/// Reads a list of arrays into a name-keyed table, rejecting duplicates.
+/// Reads a list of arrays in wire order, rejecting duplicate names. Lookups scan the list: a message
+/// carries a few dozen arrays, where a scan is cheaper than hashing every name; a longer table (up to
+/// `WireLimits.maxArrays`) gets a hash index so a forged message cannot make the checks quadratic.
 struct ArrayTable {
-    private(set) var views: [String: ArrayView] = [:]
-    private(set) var order: [String] = []
+    private(set) var arrays: [ArrayView] = []
+    private var index: [String: Int]?
+    static let longestScanned = 32
 
     init(_ reader: inout ByteReader) throws {
         // Smallest possible record: empty name (4) + dtype/ndim/reserved (4).
         let n = try reader.readCount("array count", minimumItemBytes: 8)
         if n > reader.limits.maxArrays { throw WireError.tooLarge(field: "array count", size: n, limit: reader.limits.maxArrays) }
-        views.reserveCapacity(n)
-        order.reserveCapacity(n)
+        arrays.reserveCapacity(n)
+        if n > Self.longestScanned { index = Dictionary(minimumCapacity: n) }
         for _ in 0..<n {
             let v = try reader.readArray()
-            if views[v.name] != nil { throw WireError.duplicateField(v.name) }
-            views[v.name] = v
-            order.append(v.name)
+            if self[v.name] != nil { throw WireError.duplicateField(v.name) }
+            index?[v.name] = arrays.count
+            arrays.append(v)
         }
     }
 
+    subscript(name: String) -> ArrayView? {
+        if let index { return index[name].map { arrays[$0] } }
+        return arrays.first { $0.name == name }
+    }
+
     func required(_ name: String) throws -> ArrayView {
-        guard let v = views[name] else { throw WireError.missingField(name) }
+        guard let v = self[name] else { throw WireError.missingField(name) }
         return v
     }
 }

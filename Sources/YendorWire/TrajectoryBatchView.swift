@@ -104,8 +104,8 @@ public struct TrajectoryBatchView {
         let table = try ArrayTable(&r)
         let tb = [steps, envs]
         var observations: [ArrayView] = []
-        for name in table.order where name.hasPrefix(TrajectoryBatch.obsPrefix) {
-            var v = table.views[name]!
+        for var v in table.arrays where v.name.hasPrefix(TrajectoryBatch.obsPrefix) {
+            let name = v.name
             guard v.shape.count >= 2, v.shape[0] == steps + 1, v.shape[1] == envs else {
                 throw WireError.invalidShape(field: name, detail: "shape \(v.shape), expected [\(steps + 1), \(envs), ...]")
             }
@@ -115,7 +115,7 @@ public struct TrajectoryBatchView {
         self.observations = observations
         actionsArray = try table.required("actions").checked(as: Int32.self, shape: tb)
         logProbsArray = try table.required("behaviour_logp").checked(as: Float.self, shape: tb)
-        if let logits = table.views["behaviour_logits"] {
+        if let logits = table["behaviour_logits"] {
             guard logits.shape.count == 3 else {
                 throw WireError.invalidShape(field: "behaviour_logits", detail: "shape \(logits.shape), expected [T, B, A]")
             }
@@ -141,8 +141,8 @@ public struct TrajectoryBatchView {
         // Every array that is neither an observation nor one of those read above is unknown. Counting
         // avoids a name lookup per array on the common path.
         let knownFound = 14 + (logitsArray == nil ? 0 : 1)
-        if observations.count + knownFound != table.order.count,
-           let unknown = table.order.first(where: { !$0.hasPrefix(TrajectoryBatch.obsPrefix) && !Self.knownArrays.contains($0) }) {
+        if observations.count + knownFound != table.arrays.count,
+           let unknown = table.arrays.lazy.map(\.name).first(where: { !$0.hasPrefix(TrajectoryBatch.obsPrefix) && !Self.knownArrays.contains($0) }) {
             throw WireError.invalidValue(field: unknown, detail: "unknown array in TrajectoryBatch")
         }
         let n = try r.readCount("caption table count", minimumItemBytes: 4)

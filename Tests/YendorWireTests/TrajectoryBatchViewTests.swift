@@ -251,6 +251,19 @@ struct TrajectoryBatchViewTests {
         expectSameOutcome(unknown)
     }
 
+    @Test func longArrayTablesAreIndexedAndStillRejectDuplicates() throws {
+        var rng = TestRNG(seed: 31)
+        var batch = rng.batch(steps: 2, envs: 2)
+        // Past `ArrayTable.longestScanned` arrays the table switches from scanning to a hash index.
+        batch.observations = (0..<ArrayTable.longestScanned).map {
+            NamedArray(name: "o\($0)", shape: [3, 2], values: (0..<6).map { UInt8($0) })
+        }
+        try TrajectoryBatchView.withView(of: batch.encoded()) { expectViewShows(batch, $0) }
+        batch.observations.append(NamedArray(name: "o7", shape: [3, 2], values: [UInt8](repeating: 1, count: 6)))
+        #expect(throws: WireError.duplicateField("obs/o7")) { try TrajectoryBatchView.withView(of: batch.encoded()) { _ in } }
+        expectSameOutcome(batch.encoded())
+    }
+
     @Test func nonZeroPaddingIsRejectedTheSameWay() {
         var rng = TestRNG(seed: 8)
         let bytes = rng.batch(steps: 1, envs: 1).encoded()
