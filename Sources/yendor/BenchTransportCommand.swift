@@ -24,23 +24,30 @@ struct BenchTransportCommand: ParsableCommand {
         print("libzmq \(major).\(minor).\(patch); two processes on this machine; \(volumeMiB) MiB per run, median of \(repeats) runs per row")
         try printCodecSpeed()
         print("")
-        print("transport  size      raw MB/s   batch MB/s   ratio   range (MB/s)  (batch: encode + send + receive + check + view)")
+        print("batch = encode + send + receive + check + view; CPU = CPU-seconds of both processes per GB moved")
+        print("transport  size      raw MB/s   batch MB/s   ratio   raw CPU  batch CPU  CPU ratio   range (MB/s)")
         for transport in ["tcp", "ipc"] {
             for kib in sizesKiB {
                 let size = kib * 1024
                 let count = max(50, volumeMiB * 1024 * 1024 / size)
                 // Alternating runs share the machine's (background) load as fairly as possible.
-                var raw: [Double] = [], encoded: [Double] = [], misaligned = 0
+                var raw: [Double] = [], encoded: [Double] = [], rawCPU: [Double] = [], batchCPU: [Double] = []
+                var misaligned = 0
                 for _ in 0..<max(1, repeats) {
-                    raw.append(try measure(transport: transport, size: size, count: count, batch: false).megabytesPerSecond)
+                    let rawRun = try measure(transport: transport, size: size, count: count, batch: false)
+                    raw.append(rawRun.megabytesPerSecond)
+                    rawCPU.append(rawRun.cpuSecondsPerGB)
                     let run = try measure(transport: transport, size: size, count: count, batch: true)
                     encoded.append(run.megabytesPerSecond)
+                    batchCPU.append(run.cpuSecondsPerGB)
                     misaligned += run.misaligned
                 }
                 let (rawMedian, batchMedian) = (Self.median(raw), Self.median(encoded))
+                let (rawCPUMedian, batchCPUMedian) = (Self.median(rawCPU), Self.median(batchCPU))
                 let line = transport.padding(toLength: 9, withPad: " ", startingAt: 0)
-                    + String(format: "  %4d KiB  %9.0f  %11.0f   %5.2f   raw %4.0f–%4.0f, batch %4.0f–%4.0f", kib, rawMedian,
-                             batchMedian, batchMedian / rawMedian, raw.min()!, raw.max()!, encoded.min()!, encoded.max()!)
+                    + String(format: "  %4d KiB  %9.0f  %11.0f   %5.2f   %8.2f  %8.2f     %5.2f   raw %4.0f–%4.0f, batch %4.0f–%4.0f",
+                             kib, rawMedian, batchMedian, batchMedian / rawMedian, rawCPUMedian, batchCPUMedian,
+                             rawCPUMedian / batchCPUMedian, raw.min()!, raw.max()!, encoded.min()!, encoded.max()!)
                     + (misaligned > 0 ? "   (\(misaligned) frames at odd addresses, copied to align)" : "")
                 print(line)
             }
@@ -77,9 +84,17 @@ struct BenchTransportCommand: ParsableCommand {
         }
     }
 
-    /// Starts a receiving peer process, sends from here, returns MB/s as the receiver measured it and
-    /// how many frames it had to copy for alignment.
-    private func measure(transport: String, size: Int, count: Int, batch: Bool) throws -> (megabytesPerSecond: Double, misaligned: Int) {
+    /// One run's result. CPU time (both processes, all threads) per GB moved does not depend on how
+    /// much of the machine other work takes, unlike MB/s.
+    struct Run {
+        var megabytesPerSecond: Double
+        var cpuSecondsPerGB: Double
+        var misaligned: Int
+    }
+
+    /// Starts a receiving peer process, sends from here, returns MB/s as the receiver measured it, the
+    /// CPU both processes spent, and how many frames the receiver had to copy for alignment.
+    private func measure(transport: String, size: Int, count: Int, batch: Bool) throws -> Run {
         let endpoint = transport == "tcp"
             ? "tcp://127.0.0.1:\(TransportBenchmark.freePort())"
             : "ipc://\(NSTemporaryDirectory())yendor-bench-\(getpid()).sock"
@@ -97,6 +112,7 @@ struct BenchTransportCommand: ParsableCommand {
         let socket = try Socket(context: context, type: .push)
         try socket.set([.sendHighWaterMark(256), .linger(milliseconds: 30_000)])
         try socket.connect(endpoint)
+        let cpuStart = TransportBenchmark.processCPUSeconds()  // this process: encoding thread + libzmq I/O thread
         if batch {
             try TransportBenchmark.sendBatches(socket, size: size, count: count)
         } else {
@@ -107,15 +123,17 @@ struct BenchTransportCommand: ParsableCommand {
             }
         }
         guard let summary = readLine(reader) else { throw ValidationError("peer gave no result") }
+        let senderCPU = TransportBenchmark.processCPUSeconds() - cpuStart
         socket.close()
         peer.waitUntilExit()
-        // "received N messages B bytes in S s misaligned M"
+        // "received N messages B bytes in S s misaligned M sum X cpu C"
         let fields = summary.split(separator: " ")
-        guard fields.count >= 10, let bytes = Double(fields[3]), let seconds = Double(fields[6]),
-              let misaligned = Int(fields[9]) else {
+        guard fields.count >= 14, let bytes = Double(fields[3]), let seconds = Double(fields[6]),
+              let misaligned = Int(fields[9]), let receiverCPU = Double(fields[13]) else {
             throw ValidationError("unexpected peer output: \(summary)")
         }
-        return (bytes / seconds / 1e6, misaligned)
+        return Run(megabytesPerSecond: bytes / seconds / 1e6, cpuSecondsPerGB: (senderCPU + receiverCPU) / (bytes / 1e9),
+                   misaligned: misaligned)
     }
 
     static func median(_ values: [Double]) -> Double {
@@ -162,6 +180,13 @@ enum TransportBenchmark {
             captionIndex: (0..<n).map { _ in Int32(next() % 4) },
             captionCount: (0..<n).map { _ in Int32(1 + next() % 3) },
             episodes: [EpisodeSummary(env: 0, episodeReturn: 1, length: 300, success: true)])
+    }
+
+    /// CPU time of this whole process (every thread) so far, in seconds.
+    static func processCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// Makes message `i` differ from the one before (so every frame is encoded from new contents, as a

@@ -134,9 +134,13 @@ struct PeerCommand: ParsableCommand {
         var misaligned = 0
         var sink = 0
         var start = Date()
+        var cpuStart = 0.0
         for i in 0..<count {
             let frame = try socket.receiveFrame()!
-            if i == 0 { start = Date() }  // the clock starts at the first message: connection setup excluded
+            if i == 0 {  // the clocks start at the first message: connection setup excluded
+                start = Date()
+                cpuStart = TransportBenchmark.processCPUSeconds()
+            }
             bytes += frame.count
             if decode {
                 // Full check (CRC + structure) in place, then read columns through the view.
@@ -152,7 +156,8 @@ struct PeerCommand: ParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        print("received \(count) messages \(bytes) bytes in \(seconds) s misaligned \(misaligned) sum \(sink & 0xFF)")
+        let cpu = TransportBenchmark.processCPUSeconds() - cpuStart
+        print("received \(count) messages \(bytes) bytes in \(seconds) s misaligned \(misaligned) sum \(sink & 0xFF) cpu \(cpu)")
     }
 
     private func push(_ context: Context) throws {
