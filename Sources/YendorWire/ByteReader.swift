@@ -37,10 +37,11 @@ public struct ByteReader {
         if n > limits.maxStringBytes { throw WireError.tooLarge(field: name, size: n, limit: limits.maxStringBytes) }
         try need(n, name)
         let slice = UnsafeRawBufferPointer(rebasing: base[offset..<offset + n])
-        // Decoding repairs invalid UTF-8 with U+FFFD, so the input was valid exactly when the string's
-        // bytes equal it (cheaper here than the generic `String(validating:)`).
+        // Building a String repairs invalid UTF-8 with U+FFFD, so the input was valid exactly when the
+        // string's bytes equal it. Cheaper than the generic `String(validating:)` and
+        // `String(decoding:)`, which look up conformances at run time on every call.
         let bytes = slice.bindMemory(to: UInt8.self)
-        var s = String(decoding: bytes, as: UTF8.self)
+        var s = String(unsafeUninitializedCapacity: n) { UnsafeMutableRawBufferPointer($0).copyBytes(from: bytes); return n }
         guard s.withUTF8({ $0.elementsEqual(bytes) }) else { throw WireError.invalidUTF8(field: name) }
         offset += n
         return s
