@@ -37,9 +37,12 @@ public struct ByteReader {
         if n > limits.maxStringBytes { throw WireError.tooLarge(field: name, size: n, limit: limits.maxStringBytes) }
         try need(n, name)
         let slice = UnsafeRawBufferPointer(rebasing: base[offset..<offset + n])
-        guard let s = String(validating: slice.bindMemory(to: UInt8.self), as: UTF8.self) else {
-            throw WireError.invalidUTF8(field: name)
-        }
+        // Building a String repairs invalid UTF-8 with U+FFFD, so the input was valid exactly when the
+        // string's bytes equal it. Cheaper than the generic `String(validating:)` and
+        // `String(decoding:)`, which look up conformances at run time on every call.
+        let bytes = slice.bindMemory(to: UInt8.self)
+        var s = String(unsafeUninitializedCapacity: n) { UnsafeMutableRawBufferPointer($0).copyBytes(from: bytes); return n }
+        guard s.withUTF8({ $0.elementsEqual(bytes) }) else { throw WireError.invalidUTF8(field: name) }
         offset += n
         return s
     }
@@ -104,51 +107,96 @@ public struct ByteReader {
     }
 }
 
-/// An array record still inside the received buffer.
-struct ArrayView {
-    let name: String
-    let dtype: DType
-    let shape: [Int]
-    let data: UnsafeRawBufferPointer
+/// An array record still inside the received buffer: nothing is copied until asked.
+/// It points into the frame it was read from and is valid only while that frame is.
+public struct ArrayView {
+    /// The array's name as sent (observations in a `TrajectoryBatchView` have the `obs/` prefix removed).
+    public internal(set) var name: String
+    public let dtype: DType
+    public let shape: [Int]
+    /// The raw little-endian element bytes.
+    public let data: UnsafeRawBufferPointer
 
-    var count: Int { shape.reduce(1, *) }
+    /// Number of elements.
+    public var count: Int { data.count / dtype.size }
 
-    func copy() -> NamedArray { NamedArray(name: name, dtype: dtype, shape: shape, bytes: Array(data)) }
+    /// The elements as typed values without a copy; nil when `T` is not this array's dtype.
+    /// Views handed out by `TrajectoryBatchView.withView` are 8-byte aligned, so any dtype may be read.
+    public func elements<T: WireScalar>(as: T.Type) -> UnsafeBufferPointer<T>? {
+        guard dtype == T.dtype else { return nil }
+        return data.typed(as: T.self)
+    }
 
-    /// Copies the elements out, checking dtype and shape first.
-    func values<T: WireScalar>(as: T.Type, shape expected: [Int]) throws -> [T] {
+    /// An owned copy.
+    public func copy() -> NamedArray { NamedArray(name: name, dtype: dtype, shape: shape, bytes: Array(data)) }
+
+    /// Checks dtype, then shape, against what the message requires; returns the array unchanged.
+    func checked<T: WireScalar>(as: T.Type, shape expected: [Int]) throws -> ArrayView {
         guard dtype == T.dtype else {
             throw WireError.invalidShape(field: name, detail: "dtype \(dtype), expected \(T.dtype)")
         }
         guard shape == expected else {
             throw WireError.invalidShape(field: name, detail: "shape \(shape), expected \(expected)")
         }
-        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        return self
+    }
+
+    /// Copies the elements out, checking dtype and shape first.
+    func values<T: WireScalar>(as: T.Type, shape expected: [Int]) throws -> [T] {
+        try checked(as: T.self, shape: expected).ownedValues(as: T.self)
+    }
+
+    /// Copies the elements out; the dtype must already have been checked. Reads raw bytes, so the
+    /// source needs no alignment.
+    func ownedValues<T: WireScalar>(as: T.Type) -> [T] {
+        let n = count
+        return [T](unsafeUninitializedCapacity: n) { buffer, initialized in
             UnsafeMutableRawBufferPointer(buffer).copyMemory(from: data)
-            initialized = count
+            initialized = n
         }
     }
 }
 
-/// Reads a list of arrays into a name-keyed table, rejecting duplicates.
+extension UnsafeRawBufferPointer {
+    /// These bytes as `T` values. The caller guarantees alignment (checked here, as a trap, because
+    /// a misaligned typed pointer is undefined behaviour).
+    func typed<T>(as: T.Type) -> UnsafeBufferPointer<T> {
+        guard let base = baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
+        precondition(Int(bitPattern: base) % MemoryLayout<T>.alignment == 0, "misaligned wire array")
+        return UnsafeBufferPointer(start: base.bindMemory(to: T.self, capacity: count / MemoryLayout<T>.stride),
+                                   count: count / MemoryLayout<T>.stride)
+    }
+}
+
+/// Reads a list of arrays in wire order, rejecting duplicate names. Lookups scan the list: a message
+/// carries a few dozen arrays, where a scan is cheaper than hashing every name; a longer table (up to
+/// `WireLimits.maxArrays`) gets a hash index so a forged message cannot make the checks quadratic.
 struct ArrayTable {
-    private(set) var views: [String: ArrayView] = [:]
-    private(set) var order: [String] = []
+    private(set) var arrays: [ArrayView] = []
+    private var index: [String: Int]?
+    static let longestScanned = 32
 
     init(_ reader: inout ByteReader) throws {
         // Smallest possible record: empty name (4) + dtype/ndim/reserved (4).
         let n = try reader.readCount("array count", minimumItemBytes: 8)
         if n > reader.limits.maxArrays { throw WireError.tooLarge(field: "array count", size: n, limit: reader.limits.maxArrays) }
+        arrays.reserveCapacity(n)
+        if n > Self.longestScanned { index = Dictionary(minimumCapacity: n) }
         for _ in 0..<n {
             let v = try reader.readArray()
-            if views[v.name] != nil { throw WireError.duplicateField(v.name) }
-            views[v.name] = v
-            order.append(v.name)
+            if self[v.name] != nil { throw WireError.duplicateField(v.name) }
+            index?[v.name] = arrays.count
+            arrays.append(v)
         }
     }
 
+    subscript(name: String) -> ArrayView? {
+        if let index { return index[name].map { arrays[$0] } }
+        return arrays.first { $0.name == name }
+    }
+
     func required(_ name: String) throws -> ArrayView {
-        guard let v = views[name] else { throw WireError.missingField(name) }
+        guard let v = self[name] else { throw WireError.missingField(name) }
         return v
     }
 }

@@ -23,6 +23,16 @@ public struct ByteWriter: Sendable {
         self.origin = origin
     }
 
+    /// Writes into `buffer`'s storage (emptied, capacity kept); `buffer` is left empty meanwhile so
+    /// the storage stays uniquely referenced and appends never copy it.
+    init(reusing buffer: inout [UInt8], origin: Int) {
+        bytes = []
+        swap(&bytes, &buffer)
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: repeatElement(0, count: origin))
+        self.origin = origin
+    }
+
     mutating func write<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }

@@ -48,6 +48,15 @@ extension WirePayload {
         return bytes
     }
 
+    /// Encodes the whole frame into `frame`, replacing its contents but keeping its capacity, so a
+    /// sender that reuses one buffer allocates nothing once it has grown to the message size.
+    public func encode(into frame: inout [UInt8]) {
+        var writer = ByteWriter(reusing: &frame, origin: Envelope.headerSize)
+        encode(into: &writer)
+        frame = writer.takeBytes()
+        Envelope.writeHeader(into: &frame, kind: Self.kind)
+    }
+
     /// Decodes a frame that must hold this kind of message.
     public static func decode(_ frame: UnsafeRawBufferPointer, limits: WireLimits = .default) throws -> Self {
         let (kind, payload) = try Envelope.open(frame, limits: limits)
@@ -92,8 +101,9 @@ public enum Envelope {
         guard frame.count >= headerSize else {
             throw WireError.truncated(field: "envelope header", needed: headerSize, available: frame.count)
         }
-        let m = Array(frame[0..<4])
-        guard m == magic else { throw WireError.badMagic(m) }
+        guard frame[0] == magic[0], frame[1] == magic[1], frame[2] == magic[2], frame[3] == magic[3] else {
+            throw WireError.badMagic(Array(frame[0..<4]))
+        }
         let v = UInt16(littleEndian: frame.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
         guard v == version else { throw WireError.unsupportedVersion(v) }
         let k = UInt16(littleEndian: frame.loadUnaligned(fromByteOffset: 6, as: UInt16.self))

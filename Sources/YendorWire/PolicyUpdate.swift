@@ -28,9 +28,8 @@ public struct PolicyUpdate: WirePayload {
         version = try r.read(UInt64.self, "version")
         modelSignature = try r.readString("model_signature")
         let table = try ArrayTable(&r)
-        tensors = try table.order.map { name in
-            let v = table.views[name]!
-            guard v.dtype == .f32 else { throw WireError.invalidShape(field: name, detail: "dtype \(v.dtype), expected f32") }
+        tensors = try table.arrays.map { v in
+            guard v.dtype == .f32 else { throw WireError.invalidShape(field: v.name, detail: "dtype \(v.dtype), expected f32") }
             return v.copy()
         }
     }

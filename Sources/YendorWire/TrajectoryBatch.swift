@@ -123,68 +123,36 @@ public struct TrajectoryBatch: WirePayload {
     }
 
     public init(from r: inout ByteReader) throws {
-        workerID = try r.readString("worker_id")
-        task = try r.readString("task")
-        policyVersion = try r.read(UInt64.self, "policy_version")
-        steps = Int(try r.read(UInt32.self, "steps"))
-        envs = Int(try r.read(UInt32.self, "envs"))
-        let table = try ArrayTable(&r)
-        let tb = [steps, envs]
-        observations = []
-        for name in table.order where name.hasPrefix(Self.obsPrefix) {
-            let v = table.views[name]!
-            guard v.shape.count >= 2, v.shape[0] == steps + 1, v.shape[1] == envs else {
-                throw WireError.invalidShape(field: name, detail: "shape \(v.shape), expected [\(steps + 1), \(envs), ...]")
-            }
-            var copy = v.copy()
-            copy.name = String(name.dropFirst(Self.obsPrefix.count))
-            observations.append(copy)
-        }
-        actions = try table.required("actions").values(as: Int32.self, shape: tb)
-        behaviourLogProbs = try table.required("behaviour_logp").values(as: Float.self, shape: tb)
-        if let logits = table.views["behaviour_logits"] {
-            guard logits.shape.count == 3 else {
-                throw WireError.invalidShape(field: "behaviour_logits", detail: "shape \(logits.shape), expected [T, B, A]")
-            }
-            actionCount = logits.shape[2]
-            behaviourLogits = try logits.values(as: Float.self, shape: tb + [actionCount])
-        } else {
-            actionCount = 0
-            behaviourLogits = []
-        }
-        values = try table.required("values").values(as: Float.self, shape: tb)
-        rewards = try table.required("rewards").values(as: Float.self, shape: tb)
-        dones = try table.required("dones").values(as: UInt8.self, shape: tb)
-        truncated = try table.required("truncated").values(as: UInt8.self, shape: tb)
-        envIDs = try table.required("env_ids").values(as: Int32.self, shape: [envs])
-        policyVersions = try table.required("policy_versions").values(as: Int32.self, shape: tb)
-        captionIndex = try table.required("caption_index").values(as: Int32.self, shape: tb)
-        captionCount = try table.required("caption_count").values(as: Int32.self, shape: tb)
-        let eCount = try table.required("episode/env").shape.first ?? -1
-        let eShape = [eCount]
-        let eEnv = try table.required("episode/env").values(as: Int32.self, shape: eShape)
-        let eReturn = try table.required("episode/return").values(as: Float.self, shape: eShape)
-        let eLength = try table.required("episode/length").values(as: Int32.self, shape: eShape)
-        let eSuccess = try table.required("episode/success").values(as: UInt8.self, shape: eShape)
-        episodes = (0..<max(eCount, 0)).map {
-            EpisodeSummary(env: eEnv[$0], episodeReturn: eReturn[$0], length: eLength[$0], success: eSuccess[$0] != 0)
-        }
-        let known: Set<String> = ["actions", "behaviour_logp", "behaviour_logits", "values", "rewards", "dones",
-                                  "truncated", "env_ids", "policy_versions", "caption_index", "caption_count",
-                                  "episode/env", "episode/return", "episode/length", "episode/success"]
-        if let unknown = table.order.first(where: { !$0.hasPrefix(Self.obsPrefix) && !known.contains($0) }) {
-            throw WireError.invalidValue(field: unknown, detail: "unknown array in TrajectoryBatch")
-        }
-        let n = try r.readCount("caption table count", minimumItemBytes: 4)
-        captions = []
-        captions.reserveCapacity(n)
-        for i in 0..<n { captions.append(try r.readString("caption[\(i)]")) }
-        for (i, index) in captionIndex.enumerated() where index < 0 || Int(index) >= n {
-            throw WireError.invalidValue(field: "caption_index[\(i)]", detail: "\(index) outside the table of \(n) captions")
-        }
-        for flag in [("dones", dones), ("truncated", truncated)] where flag.1.contains(where: { $0 > 1 }) {
-            throw WireError.invalidValue(field: flag.0, detail: "flags must be 0 or 1")
-        }
+        self.init(copying: try TrajectoryBatchView(reading: &r))
+    }
+
+    /// An owned copy of everything a view shows.
+    public init(copying view: TrajectoryBatchView) {
+        let episodeEnv = view.episodeEnvArray.ownedValues(as: Int32.self)
+        let episodeReturn = view.episodeReturnArray.ownedValues(as: Float.self)
+        let episodeLength = view.episodeLengthArray.ownedValues(as: Int32.self)
+        let episodeSuccess = view.episodeSuccessArray.ownedValues(as: UInt8.self)
+        self.init(
+            workerID: view.workerID, task: view.task, policyVersion: view.policyVersion,
+            steps: view.steps, envs: view.envs,
+            observations: view.observations.map { $0.copy() },
+            actions: view.actionsArray.ownedValues(as: Int32.self),
+            behaviourLogProbs: view.logProbsArray.ownedValues(as: Float.self),
+            behaviourLogits: view.logitsArray?.ownedValues(as: Float.self) ?? [],
+            actionCount: view.actionCount,
+            values: view.valuesArray.ownedValues(as: Float.self),
+            rewards: view.rewardsArray.ownedValues(as: Float.self),
+            dones: view.donesArray.ownedValues(as: UInt8.self),
+            truncated: view.truncatedArray.ownedValues(as: UInt8.self),
+            envIDs: view.envIDsArray.ownedValues(as: Int32.self),
+            policyVersions: view.policyVersionsArray.ownedValues(as: Int32.self),
+            captions: view.captions,
+            captionIndex: view.captionIndexArray.ownedValues(as: Int32.self),
+            captionCount: view.captionCountArray.ownedValues(as: Int32.self),
+            episodes: episodeEnv.indices.map {
+                EpisodeSummary(env: episodeEnv[$0], episodeReturn: episodeReturn[$0], length: episodeLength[$0],
+                               success: episodeSuccess[$0] != 0)
+            })
     }
 }
 

@@ -17,7 +17,8 @@ struct PeerCommand: ParsableCommand {
         case sub
         /// DEALER to --endpoint with --id; send --count requests and check every reply.
         case dealer
-        /// PULL --count messages from --endpoint (binding), decoding them when --decode; print a summary.
+        /// PULL --count messages from --endpoint (binding), checking and viewing them as TrajectoryBatches
+        /// when --decode (message i must carry policy version i); print a summary.
         case pull
         /// PUSH --count messages to --endpoint: raw frames of --size bytes, or encoded batches with --batch.
         case push
@@ -130,17 +131,33 @@ struct PeerCommand: ParsableCommand {
         print("ready \(socket.lastEndpoint)")
         fflush(nil)
         var bytes = 0
+        var misaligned = 0
+        var sink = 0
         var start = Date()
+        var cpuStart = 0.0
         for i in 0..<count {
-            let parts = try socket.receive()!
-            if i == 0 { start = Date() }  // the clock starts at the first message: connection setup excluded
-            bytes += parts[0].count
+            let frame = try socket.receiveFrame()!
+            if i == 0 {  // the clocks start at the first message: connection setup excluded
+                start = Date()
+                cpuStart = TransportBenchmark.processCPUSeconds()
+            }
+            bytes += frame.count
             if decode {
-                _ = try parts[0].withUnsafeBytes { try TrajectoryBatch.decode($0) }
+                // Full check (CRC + structure) in place, then read columns through the view.
+                sink &+= try frame.withUnsafeBytes { raw in
+                    if Int(bitPattern: raw.baseAddress) % 8 != 0 { misaligned += 1 }
+                    return try TrajectoryBatchView.withView(of: raw) { batch in
+                        guard batch.policyVersion == UInt64(i) else {
+                            throw ValidationError("message \(i) carries policy version \(batch.policyVersion)")
+                        }
+                        return TransportBenchmark.touch(batch)
+                    }
+                }
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        print("received \(count) messages \(bytes) bytes in \(seconds) s")
+        let cpu = TransportBenchmark.processCPUSeconds() - cpuStart
+        print("received \(count) messages \(bytes) bytes in \(seconds) s misaligned \(misaligned) sum \(sink & 0xFF) cpu \(cpu)")
     }
 
     private func push(_ context: Context) throws {
@@ -150,8 +167,7 @@ struct PeerCommand: ParsableCommand {
         try secure(socket)
         try socket.connect(endpoint)
         if batch {
-            let template = TransportBenchmark.batch(targetBytes: size)
-            for _ in 0..<count { try socket.send(template.encoded()) }
+            try TransportBenchmark.sendBatches(socket, size: size, count: count)
         } else {
             var frame = [UInt8](repeating: 7, count: size)
             for i in 0..<count {
