@@ -16,11 +16,13 @@ import ZeroMQ
 /// when the learner disappears: ZeroMQ reconnects with backoff, sends wait on the full outbox
 /// (backpressure), and rollouts resume when the learner is back.
 ///
-/// `Hello` and `Goodbye` travel on a second PUSH connection to the same learner endpoint (the control
+/// `Goodbye` travels alone on a second PUSH connection to the same learner endpoint (the control
 /// path). Under backpressure the trajectory outbox is full most of the time, so a `Goodbye` queued
 /// behind it would be dropped and the learner would time the worker out instead of seeing it leave.
-/// The learner's PULL socket reads its connections in turn, so the control connection is never stuck
-/// behind queued trajectories.
+/// The learner's PULL socket reads its connections in turn, so the Goodbye is not stuck behind queued
+/// trajectories. Nothing else uses that connection: libzmq (4.3.4) discards what is still in the
+/// kernel's socket buffer when a peer closes a connection the learner has stopped reading, so a
+/// Goodbye queued behind unread Hellos was lost in tests; alone, it is read at once.
 public final class WorkerService: Service, Sendable {
     /// Why a worker stopped on the learner's word.
     public struct Refused: Error, CustomStringConvertible {
@@ -38,8 +40,8 @@ public final class WorkerService: Service, Sendable {
     private let learnerLastSeen = Mutex<Double>(Clock.now)
     /// Trajectories sent so far (for tests and stats).
     public let batchesSent = Atomic<Int>(0)
-    /// Messages the control connection may hold for a learner that does not read (Hellos; a Goodbye).
-    static let controlQueueCapacity = 16
+    /// Messages the control connection may hold (it only ever carries one Goodbye).
+    static let controlQueueCapacity = 4
     /// How long the `Goodbye` may wait for room on the control connection, and then to reach the
     /// learner before the process exits (the control socket's linger), in milliseconds.
     static let goodbyeMilliseconds = 1000
@@ -80,9 +82,9 @@ public final class WorkerService: Service, Sendable {
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
             try s.connect(trajectories)
         }
-        // The control path: only ever used through `sendControl`, so messages leave in order and a
-        // full queue fails at once. `immediate` queues nothing for a learner that is not connected;
-        // the linger lets a Goodbye reach it after the socket is closed.
+        // The control path, used only through `sendControl` (a full queue fails at once). `immediate`
+        // queues nothing for a learner that is not connected; the linger lets the Goodbye reach it
+        // after the socket is closed.
         let control = try await AsyncSocket(context: context, type: .push, name: "worker.control", outboxCapacity: 1) { [trajectories] s in
             try s.set([.sendHighWaterMark(Self.controlQueueCapacity), .linger(milliseconds: Self.goodbyeMilliseconds), .immediate(true),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
@@ -112,7 +114,7 @@ public final class WorkerService: Service, Sendable {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.subscriberLoop(sub: sub, batcher: batcher) }
-                    group.addTask { await self.helloLoop(control: control, push: push) }
+                    group.addTask { await self.helloLoop(push: push, control: control) }
                     // Give the learner a moment to send current weights, so the first rollouts are not stale.
                     for _ in 0..<50 where !(await batcher.hasWeights) && !stopping.load(ordering: .relaxed) {
                         try await Task.sleep(for: .milliseconds(100))
@@ -200,7 +202,7 @@ public final class WorkerService: Service, Sendable {
         return false
     }
 
-    private func helloLoop(control: AsyncSocket, push: AsyncSocket) async {
+    private func helloLoop(push: AsyncSocket, control: AsyncSocket) async {
         let c = configuration
         let hello = Hello(role: "worker", id: workerID, capabilities: [
             ("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature), ("task", c.task),
@@ -208,17 +210,16 @@ public final class WorkerService: Service, Sendable {
         ]).encoded()
         let timeout = c.transport.heartbeatInterval * Double(c.transport.heartbeatMisses)
         var reportedSilence = false
-        // Backpressure is normal (rollouts are faster than training); a learner that takes nothing at
-        // all for a few intervals is worth one line, at most once a minute.
-        var fullTicks = 0, lastSent = 0, lastBackpressureNote = -Double.infinity
+        // Backpressure is normal (rollouts are often faster than training), so it is worth one line
+        // at most once a minute: the outbox was full at three heartbeats in a row.
+        var fullTicks = 0, lastBackpressureNote = -Double.infinity
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
-            // Never wait for room for a Hello: the next one comes in a second.
-            _ = await sendControl(hello, control: control)
-            let sent = batchesSent.load(ordering: .relaxed)
-            fullTicks = push.outboxDepth >= c.transport.queueCapacity && sent == lastSent ? fullTicks + 1 : 0
-            lastSent = sent
-            if fullTicks == 3 && Clock.now - lastBackpressureNote > 60 {
-                logger.notice("outbox full: the learner has taken no trajectory for \(3 * c.transport.heartbeatInterval) s; rollouts wait (backpressure)")
+            // Never wait for room for a Hello: the next one comes in a second, and under backpressure
+            // the trajectories themselves tell the learner this worker is alive.
+            push.trySend([hello])
+            fullTicks = push.outboxDepth >= c.transport.queueCapacity ? fullTicks + 1 : 0
+            if fullTicks >= 3 && Clock.now - lastBackpressureNote > 60 {
+                logger.notice("outbox full at 3 heartbeats in a row: the learner takes trajectories slower than they come; rollouts wait (backpressure)")
                 lastBackpressureNote = Clock.now
             }
             let silent = Clock.now - learnerLastSeen.withLock { $0 }
