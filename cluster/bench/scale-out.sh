@@ -7,9 +7,10 @@
 #   WORKER_COUNTS="1 2" LEARNER_CPUS=0 WORKER_CPUS=1 sudo cluster/bench/scale-out.sh --namespaces
 #
 # Environment: YENDOR (default .build/release/yendor), WORKER_COUNTS ("1 2 4"), SECONDS_PER_POINT (20),
-# WARMUP (8), CONFIG (a YAML file; default: a small network so the learner is not the only thing
-# measured), LEARNER_CPUS / WORKER_CPUS (taskset core lists, e.g. "0" or "2-7"; empty = no pinning;
-# every worker gets the same list, as workers on one host share that host's cores).
+# WARMUP (8), KEEP (set: keep the logs), CONFIG (a YAML file; default: a small network so the learner is not the only thing
+# measured), LEARNER_CPUS (a taskset core list, e.g. "0" or "0-1"; empty = no pinning) and
+# WORKER_CPUS (core lists separated by spaces, worker I gets the I-th, cycling: "1" pins every
+# worker to core 1, "2 3 4 5" gives each of four workers its own core).
 #
 # Each point: a fresh learner and N workers, WARMUP seconds discarded, then env steps counted from
 # the learner's metrics.jsonl over SECONDS_PER_POINT seconds. With --namespaces the learner runs in
@@ -32,6 +33,8 @@ MEASURE="${SECONDS_PER_POINT:-20}"
 WARMUP="${WARMUP:-8}"
 LEARNER_CPUS="${LEARNER_CPUS:-}"
 WORKER_CPUS="${WORKER_CPUS:-}"
+read -ra WORKER_CPU_LISTS <<<"$WORKER_CPUS"
+[ ${#WORKER_CPU_LISTS[@]} -gt 0 ] || WORKER_CPU_LISTS=("")
 WORK="$(mktemp -d /tmp/yendor-scale-XXXXXX)"
 CONFIG="${CONFIG:-$WORK/bench.yaml}"
 [ -f "$CONFIG" ] || cat >"$CONFIG" <<'YAML'
@@ -56,7 +59,7 @@ stop() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; for p in "
 finish() {
   stop
   [ "$NAMESPACES" = 1 ] && netns_destroy "$PREFIX" "${HOSTS[@]}"
-  rm -rf "$WORK"
+  if [ -n "${KEEP:-}" ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap finish EXIT
 trap 'exit 1' INT TERM
@@ -85,7 +88,7 @@ for n in $COUNTS; do
     >"$WORK/learner-$n.log" 2>&1 & PIDS+=($!)
   for i in $(seq 1 "$n"); do
     # shellcheck disable=SC2046
-    $(on "w$i" "$WORKER_CPUS") "$YENDOR" worker --config "$CONFIG" --id "bench-$i" "${reach[@]}" \
+    $(on "w$i" "${WORKER_CPU_LISTS[$(( (i - 1) % ${#WORKER_CPU_LISTS[@]} ))]}") "$YENDOR" worker --config "$CONFIG" --id "bench-$i" "${reach[@]}" \
       >"$WORK/worker-$n-$i.log" 2>&1 & PIDS+=($!)
   done
   sleep "$WARMUP"
