@@ -22,7 +22,9 @@ import ZeroMQ
 /// The learner's PULL socket reads its connections in turn, so the Goodbye is not stuck behind queued
 /// trajectories. Nothing else uses that connection: libzmq (4.3.4) discards what is still in the
 /// kernel's socket buffer when a peer closes a connection the learner has stopped reading, so a
-/// Goodbye queued behind unread Hellos was lost in tests; alone, it is read at once.
+/// Goodbye queued behind unread Hellos was lost in tests; alone, it is read at once. A second copy
+/// follows on the trajectory connection (see `run`), so a Hello still in flight there cannot leave
+/// the worker registered.
 public final class WorkerService: Service, Sendable {
     /// Why a worker stopped on the learner's word.
     public struct Refused: Error, CustomStringConvertible {
@@ -42,8 +44,8 @@ public final class WorkerService: Service, Sendable {
     public let batchesSent = Atomic<Int>(0)
     /// Messages the control connection may hold (it only ever carries one Goodbye).
     static let controlQueueCapacity = 4
-    /// How long the `Goodbye` may wait for room on the control connection, and then to reach the
-    /// learner before the process exits (the control socket's linger), in milliseconds.
+    /// How long each `Goodbye` may wait for room in libzmq's queue, and then to reach the learner
+    /// before the process exits (the PUSH sockets' linger at shutdown), in milliseconds.
     static let goodbyeMilliseconds = 1000
 
     public init(configuration: TrainingConfiguration, workerID: String, trajectories: String, weights: String,
@@ -82,7 +84,7 @@ public final class WorkerService: Service, Sendable {
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
             try s.connect(trajectories)
         }
-        // The control path, used only through `sendControl` (a full queue fails at once). `immediate`
+        // The control path, used only through `sendNow` (a full queue fails at once). `immediate`
         // queues nothing for a learner that is not connected; the linger lets the Goodbye reach it
         // after the socket is closed.
         let control = try await AsyncSocket(context: context, type: .push, name: "worker.control", outboxCapacity: 1) { [trajectories] s in
@@ -134,8 +136,13 @@ public final class WorkerService: Service, Sendable {
         }
         let unsent = push.outboxDepth
         let goodbye = Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown").encoded()
-        let said = await sayGoodbye(goodbye, control: control)
-        // Queued trajectories are dropped (linger 0): a stopping worker loses at most its in-flight work.
+        let said = await sayGoodbye(goodbye, on: control)
+        // Also on the trajectory connection, behind any Hello already handed to libzmq there: the
+        // learner reads its connections in turn, so such a Hello can reach it after the control
+        // Goodbye and register the worker again; this second Goodbye then removes it. Messages not
+        // yet handed to libzmq (queued trajectories) are dropped: at most in-flight work is lost.
+        try? await push.perform { s in try s.set(.linger(milliseconds: Self.goodbyeMilliseconds)) }
+        _ = await sayGoodbye(goodbye, on: push)
         await push.close()
         await control.close()
         await sub.close()
@@ -183,20 +190,20 @@ public final class WorkerService: Service, Sendable {
         }
     }
 
-    /// Hands one message to libzmq on the control socket's own thread; false when its queue is full
-    /// or no learner is connected (the message is dropped).
-    private func sendControl(_ message: [UInt8], control: AsyncSocket) async -> Bool {
+    /// Hands one message to libzmq on the socket's own thread, ahead of its outbox; false when
+    /// libzmq's queue is full or no learner is connected (the message is dropped).
+    private func sendNow(_ message: [UInt8], on socket: AsyncSocket) async -> Bool {
         let accepted = Atomic<Bool>(false)
-        try? await control.perform { s in accepted.store(try s.send(parts: [message], dontWait: true), ordering: .relaxed) }
+        try? await socket.perform { s in accepted.store(try s.send(parts: [message], dontWait: true), ordering: .relaxed) }
         return accepted.load(ordering: .relaxed)
     }
 
-    /// Sends the Goodbye, retrying for a bounded time while the control queue is full; once libzmq
+    /// Sends the Goodbye, retrying for a bounded time while libzmq's queue is full; once libzmq
     /// holds it, closing the socket (linger) and terminating the context deliver it.
-    private func sayGoodbye(_ goodbye: [UInt8], control: AsyncSocket) async -> Bool {
+    private func sayGoodbye(_ goodbye: [UInt8], on socket: AsyncSocket) async -> Bool {
         let deadline = Clock.now + Double(Self.goodbyeMilliseconds) / 1000
         repeat {
-            if await sendControl(goodbye, control: control) { return true }
+            if await sendNow(goodbye, on: socket) { return true }
             try? await Task.sleep(for: .milliseconds(50))
         } while Clock.now < deadline
         return false
