@@ -41,7 +41,8 @@ struct WorkerGoodbyeTests {
         }
         let deadline = Date().addingTimeInterval(180)
         while !settled() && Date() < deadline && learner.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(settled(), "\(learner.standardError.suffix(1500))")
-        #expect(!learner.standardError.contains("worker leaver timed out"), "\(learner.standardError.suffix(1500))")
+        let membership = learner.standardError.split(separator: "\n").filter { $0.contains("worker leaver") }.joined(separator: "\n")
+        #expect(settled(), "learner: \(membership)\nworker: \(worker.standardError.suffix(800))")
+        #expect(!learner.standardError.contains("worker leaver timed out"), "learner: \(membership)")
     }
 }
