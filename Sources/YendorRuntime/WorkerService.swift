@@ -16,15 +16,14 @@ import ZeroMQ
 /// when the learner disappears: ZeroMQ reconnects with backoff, sends wait on the full outbox
 /// (backpressure), and rollouts resume when the learner is back.
 ///
-/// `Goodbye` travels alone on a second PUSH connection to the same learner endpoint (the control
-/// path). Under backpressure the trajectory outbox is full most of the time, so a `Goodbye` queued
-/// behind it would be dropped and the learner would time the worker out instead of seeing it leave.
-/// The learner's PULL socket reads its connections in turn, so the Goodbye is not stuck behind queued
-/// trajectories. Nothing else uses that connection: libzmq (4.3.4) discards what is still in the
-/// kernel's socket buffer when a peer closes a connection the learner has stopped reading, so a
-/// Goodbye queued behind unread Hellos was lost in tests; alone, it is read at once. A second copy
-/// follows on the trajectory connection (see `run`), so a Hello still in flight there cannot leave
-/// the worker registered.
+/// `Hello` and `Goodbye` travel on a second PUSH connection to the same learner endpoint (the control
+/// path), so they stay in order and are never queued behind trajectories: under backpressure the
+/// trajectory outbox is full most of the time, and a `Goodbye` queued behind it would be dropped (the
+/// learner would time the worker out instead of seeing it leave). The learner's PULL socket reads its
+/// connections in turn. Hellos on it are sparse (two per heartbeat timeout; the trajectories themselves
+/// show the worker is alive): libzmq (4.3.4) discards what is still in the kernel's socket buffer
+/// when a peer closes a connection the learner has stopped reading, and a Goodbye behind seconds of
+/// Hellos sent every interval was lost that way in tests.
 public final class WorkerService: Service, Sendable {
     /// Why a worker stopped on the learner's word.
     public struct Refused: Error, CustomStringConvertible {
@@ -42,10 +41,10 @@ public final class WorkerService: Service, Sendable {
     private let learnerLastSeen = Mutex<Double>(Clock.now)
     /// Trajectories sent so far (for tests and stats).
     public let batchesSent = Atomic<Int>(0)
-    /// Messages the control connection may hold (it only ever carries one Goodbye).
+    /// Messages the control connection may hold for a learner that does not read them.
     static let controlQueueCapacity = 4
-    /// How long each `Goodbye` may wait for room in libzmq's queue, and then to reach the learner
-    /// before the process exits (the PUSH sockets' linger at shutdown), in milliseconds.
+    /// How long the `Goodbye` may wait for room in libzmq's queue, and then to reach the learner
+    /// before the process exits (the control socket's linger), in milliseconds.
     static let goodbyeMilliseconds = 1000
 
     public init(configuration: TrainingConfiguration, workerID: String, trajectories: String, weights: String,
@@ -137,12 +136,7 @@ public final class WorkerService: Service, Sendable {
         let unsent = push.outboxDepth
         let goodbye = Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown").encoded()
         let said = await sayGoodbye(goodbye, on: control)
-        // Also on the trajectory connection, behind any Hello already handed to libzmq there: the
-        // learner reads its connections in turn, so such a Hello can reach it after the control
-        // Goodbye and register the worker again; this second Goodbye then removes it. Messages not
-        // yet handed to libzmq (queued trajectories) are dropped: at most in-flight work is lost.
-        try? await push.perform { s in try s.set(.linger(milliseconds: Self.goodbyeMilliseconds)) }
-        _ = await sayGoodbye(goodbye, on: push)
+        // Queued trajectories are dropped (linger 0): a stopping worker loses at most its in-flight work.
         await push.close()
         await control.close()
         await sub.close()
@@ -190,8 +184,8 @@ public final class WorkerService: Service, Sendable {
         }
     }
 
-    /// Hands one message to libzmq on the socket's own thread, ahead of its outbox; false when
-    /// libzmq's queue is full or no learner is connected (the message is dropped).
+    /// Hands one message to libzmq on the socket's own thread; false when libzmq's queue is full or
+    /// no learner is connected (the message is dropped).
     private func sendNow(_ message: [UInt8], on socket: AsyncSocket) async -> Bool {
         let accepted = Atomic<Bool>(false)
         try? await socket.perform { s in accepted.store(try s.send(parts: [message], dontWait: true), ordering: .relaxed) }
@@ -220,10 +214,15 @@ public final class WorkerService: Service, Sendable {
         // Backpressure is normal (rollouts are often faster than training), so it is worth one line
         // at most once a minute: the outbox was full at three heartbeats in a row.
         var fullTicks = 0, lastBackpressureNote = -Double.infinity
+        // A Hello as soon as the control connection takes one (so the learner sends weights), then
+        // two per heartbeat timeout: enough to stay listed and to re-register with a restarted
+        // learner, few enough that a learner busy training never has many unread ones ahead of the
+        // Goodbye. A Hello that finds no connection or a full queue is retried at the next tick.
+        let helloEvery = max(1, c.transport.heartbeatMisses / 2)
+        var tick = 0, nextHello = 0
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
-            // Never wait for room for a Hello: the next one comes in a second, and under backpressure
-            // the trajectories themselves tell the learner this worker is alive.
-            push.trySend([hello])
+            if tick >= nextHello, await sendNow(hello, on: control) { nextHello = tick + helloEvery }
+            tick += 1
             fullTicks = push.outboxDepth >= c.transport.queueCapacity ? fullTicks + 1 : 0
             if fullTicks >= 3 && Clock.now - lastBackpressureNote > 60 {
                 logger.notice("outbox full at 3 heartbeats in a row: the learner takes trajectories slower than they come; rollouts wait (backpressure)")
