@@ -15,6 +15,15 @@ import ZeroMQ
 /// also re-registers it with a restarted learner), swaps in weights as they arrive, and keeps going
 /// when the learner disappears: ZeroMQ reconnects with backoff, sends wait on the full outbox
 /// (backpressure), and rollouts resume when the learner is back.
+///
+/// `Hello` and `Goodbye` travel on a second PUSH connection to the same learner endpoint (the control
+/// path), so they stay in order and are never queued behind trajectories: under backpressure the
+/// trajectory outbox is full most of the time, and a `Goodbye` queued behind it would be dropped (the
+/// learner would time the worker out instead of seeing it leave). The learner's PULL socket reads its
+/// connections in turn. Hellos on it are sparse (two per heartbeat timeout; the trajectories themselves
+/// show the worker is alive): libzmq (4.3.4) discards what is still in the kernel's socket buffer
+/// when a peer closes a connection the learner has stopped reading, and a Goodbye behind seconds of
+/// Hellos sent every interval was lost that way in tests.
 public final class WorkerService: Service, Sendable {
     /// Why a worker stopped on the learner's word.
     public struct Refused: Error, CustomStringConvertible {
@@ -32,6 +41,11 @@ public final class WorkerService: Service, Sendable {
     private let learnerLastSeen = Mutex<Double>(Clock.now)
     /// Trajectories sent so far (for tests and stats).
     public let batchesSent = Atomic<Int>(0)
+    /// Messages the control connection may hold for a learner that does not read them.
+    static let controlQueueCapacity = 4
+    /// How long the `Goodbye` may wait for room in libzmq's queue, and then to reach the learner
+    /// before the process exits (the control socket's linger), in milliseconds.
+    static let goodbyeMilliseconds = 1000
 
     public init(configuration: TrainingConfiguration, workerID: String, trajectories: String, weights: String,
                 context: Context, logger: Logger) {
@@ -53,8 +67,11 @@ public final class WorkerService: Service, Sendable {
     public func run() async throws {
         let c = configuration, t = c.transport
         let security = try t.clientSecurity()
-        // ZMTP heartbeats notice a dead link (a cut cable, a vanished node) within a few intervals,
-        // where TCP alone can take minutes; ZeroMQ then reconnects.
+        // ZMTP heartbeats on the weights socket notice a dead link (a cut cable, a vanished node)
+        // within a few intervals, where TCP alone can take minutes; ZeroMQ then reconnects. The PUSH
+        // sockets have none: libzmq 4.3.4 aborts the *learner* (`!_io_error`, stream_engine_base.cpp)
+        // when it decodes a PING from a connection that closed while the learner was not reading it,
+        // i.e. whenever a worker stops under backpressure. They are reconnected by `helloLoop` instead.
         let interval = Int(t.heartbeatInterval * 1000)
         let liveness: [SocketOption] = [.heartbeatInterval(milliseconds: interval),
                                         .heartbeatTimeout(milliseconds: interval * t.heartbeatMisses),
@@ -63,7 +80,16 @@ public final class WorkerService: Service, Sendable {
                                          outboxCapacity: t.queueCapacity) { [trajectories] s in
             try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0), .immediate(true),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + liveness + security)
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
+            try s.connect(trajectories)
+        }
+        // The control path, used only through `sendNow` (a full queue fails at once). `immediate`
+        // queues nothing for a learner that is not connected; the linger lets the Goodbye reach it
+        // after the socket is closed.
+        let control = try await AsyncSocket(context: context, type: .push, name: "worker.control", outboxCapacity: 1) { [trajectories] s in
+            try s.set([.sendHighWaterMark(Self.controlQueueCapacity), .linger(milliseconds: Self.goodbyeMilliseconds), .immediate(true),
+                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
             try s.connect(trajectories)
         }
         let sub = try await AsyncSocket(context: context, type: .sub, name: "worker.weights") { [weights] s in
@@ -89,7 +115,7 @@ public final class WorkerService: Service, Sendable {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.subscriberLoop(sub: sub, batcher: batcher) }
-                    group.addTask { await self.helloLoop(push: push, batcher: batcher) }
+                    group.addTask { await self.helloLoop(push: push, control: control) }
                     // Give the learner a moment to send current weights, so the first rollouts are not stale.
                     for _ in 0..<50 where !(await batcher.hasWeights) && !stopping.load(ordering: .relaxed) {
                         try await Task.sleep(for: .milliseconds(100))
@@ -107,11 +133,15 @@ public final class WorkerService: Service, Sendable {
         } catch {
             failure = error
         }
-        push.trySend([Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown").encoded()])
-        try? await Task.sleep(for: .milliseconds(50))
+        let unsent = push.outboxDepth
+        let goodbye = Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown").encoded()
+        let said = await sayGoodbye(goodbye, on: control)
+        // Queued trajectories are dropped (linger 0): a stopping worker loses at most its in-flight work.
         await push.close()
+        await control.close()
         await sub.close()
-        logger.info("worker \(workerID) stopped after \(batchesSent.load(ordering: .relaxed)) trajectories")
+        logger.info("worker \(workerID) stopped after \(batchesSent.load(ordering: .relaxed)) trajectories",
+                    metadata: ["unsent": "\(unsent)", "goodbye": "\(said ? "sent" : "not sent (learner unreachable)")"])
         if let failure { throw failure }
     }
 
@@ -154,7 +184,26 @@ public final class WorkerService: Service, Sendable {
         }
     }
 
-    private func helloLoop(push: AsyncSocket, batcher: InferenceBatcher) async {
+    /// Hands one message to libzmq on the socket's own thread; false when libzmq's queue is full or
+    /// no learner is connected (the message is dropped).
+    private func sendNow(_ message: [UInt8], on socket: AsyncSocket) async -> Bool {
+        let accepted = Atomic<Bool>(false)
+        try? await socket.perform { s in accepted.store(try s.send(parts: [message], dontWait: true), ordering: .relaxed) }
+        return accepted.load(ordering: .relaxed)
+    }
+
+    /// Sends the Goodbye, retrying for a bounded time while libzmq's queue is full; once libzmq
+    /// holds it, closing the socket (linger) and terminating the context deliver it.
+    private func sayGoodbye(_ goodbye: [UInt8], on socket: AsyncSocket) async -> Bool {
+        let deadline = Clock.now + Double(Self.goodbyeMilliseconds) / 1000
+        repeat {
+            if await sendNow(goodbye, on: socket) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        } while Clock.now < deadline
+        return false
+    }
+
+    private func helloLoop(push: AsyncSocket, control: AsyncSocket) async {
         let c = configuration
         let hello = Hello(role: "worker", id: workerID, capabilities: [
             ("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature), ("task", c.task),
@@ -162,13 +211,36 @@ public final class WorkerService: Service, Sendable {
         ]).encoded()
         let timeout = c.transport.heartbeatInterval * Double(c.transport.heartbeatMisses)
         var reportedSilence = false
+        // Backpressure is normal (rollouts are often faster than training), so it is worth one line
+        // at most once a minute: the outbox was full at three heartbeats in a row.
+        var fullTicks = 0, lastBackpressureNote = -Double.infinity
+        // A Hello as soon as the control connection takes one (so the learner sends weights), then
+        // two per heartbeat timeout: enough to stay listed and to re-register with a restarted
+        // learner, few enough that a learner busy training never has many unread ones ahead of the
+        // Goodbye. A Hello that finds no connection or a full queue is retried at the next tick.
+        let helloEvery = max(1, c.transport.heartbeatMisses / 2)
+        var tick = 0, nextHello = 0
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
-            // Never wait on a full outbox for a Hello: the next one comes in a second.
-            push.trySend([hello])
+            if tick >= nextHello, await sendNow(hello, on: control) { nextHello = tick + helloEvery }
+            tick += 1
+            fullTicks = push.outboxDepth >= c.transport.queueCapacity ? fullTicks + 1 : 0
+            if fullTicks >= 3 && Clock.now - lastBackpressureNote > 60 {
+                logger.notice("outbox full at 3 heartbeats in a row: the learner takes trajectories slower than they come; rollouts wait (backpressure)")
+                lastBackpressureNote = Clock.now
+            }
             let silent = Clock.now - learnerLastSeen.withLock { $0 }
             if silent > timeout && !reportedSilence {
                 logger.warning("no word from the learner at \(weights) for \(Int(silent)) s; retrying with backoff")
                 reportedSilence = true
+                // Without ZMTP heartbeats a PUSH connection to a vanished node would wait for TCP to
+                // give up (minutes); a fresh connection reaches the learner as soon as it is back.
+                // Trajectories queued for the old one are dropped (in-flight work).
+                for socket in [push, control] {
+                    try? await socket.perform { [trajectories] s in
+                        try s.disconnect(trajectories)
+                        try s.connect(trajectories)
+                    }
+                }
             } else if silent <= timeout && reportedSilence {
                 logger.info("learner is back")
                 reportedSilence = false

@@ -46,19 +46,45 @@ struct TrainCommand: AsyncParsableCommand {
         let (group, _) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
         let configFile = runDirectory.resolvedConfiguration.path
         try TrainingConfiguration.table.yaml(c).write(toFile: configFile, atomically: true, encoding: .utf8)
+        // Each worker logs to the run directory (logs/worker-I.log), so the parent's output stays the learner's.
         var children: [Process] = []
-        for i in 0..<workers {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            p.arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel]
-            try p.run()
-            children.append(p)
+        var failure: Error?
+        do {
+            for i in 0..<workers {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+                p.arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel]
+                let log = runDirectory.logs.appendingPathComponent("worker-\(i).log")
+                FileManager.default.createFile(atPath: log.path, contents: nil)
+                let handle = try FileHandle(forWritingTo: log)
+                handle.seekToEndOfFile()
+                p.standardOutput = handle
+                p.standardError = handle
+                try p.run()
+                children.append(p)
+            }
+            logger.info("started \(workers) worker processes; their logs are in \(runDirectory.logs.path)")
+            try await group.run()
+        } catch {
+            failure = error
         }
-        defer {
-            for p in children where p.isRunning { p.terminate() }
-            for p in children { p.waitUntilExit() }
+        await stop(children, logger: logger)
+        if let failure { throw failure }
+    }
+
+    /// SIGTERM to every worker still running (they say Goodbye and exit), then SIGKILL to any that
+    /// has not exited within `gracePeriod` seconds, so no worker outlives the run.
+    private func stop(_ children: [Process], gracePeriod: Double = 15, logger: Logging.Logger) async {
+        for p in children where p.isRunning { p.terminate() }
+        let deadline = Date().addingTimeInterval(gracePeriod)
+        while children.contains(where: \.isRunning) && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
         }
-        try await group.run()
+        for p in children where p.isRunning {
+            logger.warning("worker process \(p.processIdentifier) did not stop within \(Int(gracePeriod)) s; killing it")
+            kill(p.processIdentifier, SIGKILL)
+        }
+        while children.contains(where: \.isRunning) { try? await Task.sleep(for: .milliseconds(20)) }
     }
 }
 

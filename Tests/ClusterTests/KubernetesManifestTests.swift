@@ -26,6 +26,8 @@ struct KubernetesManifestTests {
         var args: [String]
         var ports: [String: Int]
         var probes: [[String]]
+        /// Paths the container gets from Secret volumes (mount directories and their files).
+        var secretFiles: [String]
     }
     struct ServicePort: Decodable {
         var name: String
@@ -64,6 +66,32 @@ struct KubernetesManifestTests {
 
     static func port(of endpoint: String?) -> Int? { endpoint?.split(separator: ":").last.flatMap { Int($0) } }
 
+    /// The CURVE settings in a command line, by configuration key (`transport.curve_secret_key_file`, …),
+    /// whether given as the annotator's own flags or as `--set KEY=VALUE`; also `reward.annotator`,
+    /// which makes the learner a client of the annotator.
+    static func curveSettings(_ arguments: [String]) -> [String: String] {
+        let flags = ["--curve-secret-key-file": "transport.curve_secret_key_file",
+                     "--curve-allowed-clients": "transport.curve_allowed_clients"]
+        var settings: [String: String] = [:]
+        var pairs: [(String, String)] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let parts = arguments[index].split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { pairs.append((parts[0], parts[1])) }
+            else if index + 1 < arguments.endIndex { pairs.append((parts[0], arguments[index + 1])); index += 1 }
+            index += 1
+        }
+        for (option, value) in pairs {
+            if let key = flags[option] { settings[key] = value; continue }
+            guard option == "--set" else { continue }
+            let keyValue = value.split(separator: "=", maxSplits: 1).map(String.init)
+            if keyValue.count == 2, keyValue[0].hasPrefix("transport.curve_") || keyValue[0] == "reward.annotator" {
+                settings[keyValue[0]] = keyValue[1]
+            }
+        }
+        return settings
+    }
+
     @Test func everyManifestIsValidAgainstTheKubernetesSchemas() async throws {
         guard let summary = try await Self.summary() else { return }
         #expect(summary.errors.isEmpty, "\(summary.errors.joined(separator: "\n"))")
@@ -71,6 +99,49 @@ struct KubernetesManifestTests {
         for kind in ["StatefulSet", "Deployment", "Service", "ConfigMap", "Secret", "PersistentVolumeClaim"] {
             #expect(kinds.contains(kind), "no \(kind) among the manifests")
         }
+    }
+
+    /// No data crosses the cluster network in clear: every role that binds a port runs as a CURVE
+    /// server with an allow-list, every client (workers, probes, the learner towards the annotator)
+    /// names the key of the server it connects to, and every key path is a file mounted from a Secret.
+    @Test func everyRoleAndProbeInTheManifestsUsesCURVE() async throws {
+        guard let summary = try await Self.summary() else { return }
+        var containersChecked = 0
+        for document in summary.documents {
+            for container in document.containers where container.command == ["yendor"] {
+                containersChecked += 1
+                let place = "\(document.file) \(document.kind)/\(document.name)"
+                let role = container.args.first ?? "?"
+                let settings = Self.curveSettings(Array(container.args.dropFirst()))
+                func requireFile(_ key: String, in settings: [String: String], _ subject: String) {
+                    guard let path = settings[key] else {
+                        Issue.record("\(subject): CURVE is incomplete, \(key) is not set")
+                        return
+                    }
+                    #expect(container.secretFiles.contains(path), "\(subject): \(key)=\(path) is not mounted from a Secret")
+                }
+                requireFile("transport.curve_secret_key_file", in: settings, place)
+                if !container.ports.isEmpty {
+                    requireFile("transport.curve_allowed_clients", in: settings, "\(place) (binds \(container.ports.keys.sorted()))")
+                }
+                if role == "worker" { requireFile("transport.curve_server_key", in: settings, place) }
+                if settings["reward.annotator"] != nil { requireFile("transport.curve_annotator_key", in: settings, place) }
+                for probe in container.probes {
+                    let probeSettings = Self.curveSettings(Array(probe.dropFirst(3)))
+                    requireFile("transport.curve_secret_key_file", in: probeSettings, "\(place) probe \(probe.prefix(3).joined(separator: " "))")
+                    requireFile("transport.curve_server_key", in: probeSettings, "\(place) probe \(probe.prefix(3).joined(separator: " "))")
+                }
+            }
+        }
+        #expect(containersChecked >= 3, "only \(containersChecked) yendor containers in the manifests")
+    }
+
+    @Test func curveSettingsAreReadFromFlagsAndSetOptions() {
+        let settings = Self.curveSettings(["--curve-secret-key-file=/k/server.key", "--curve-allowed-clients", "/allowed",
+                                           "--set=transport.curve_server_key=/k/server.pub", "--set", "reward.annotator=host",
+                                           "--set=run.total_steps=5"])
+        #expect(settings == ["transport.curve_secret_key_file": "/k/server.key", "transport.curve_allowed_clients": "/allowed",
+                             "transport.curve_server_key": "/k/server.pub", "reward.annotator": "host"])
     }
 
     @Test func portsProbesAndArgumentsMatchTheCLI() async throws {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Validates every manifest in this directory offline against the Kubernetes schemas
 (kubernetes-validate, strict: unknown fields are errors) and prints a JSON summary of what the
-manifests ask of the `yendor` CLI (container commands, args, ports, probe commands, Service ports),
+manifests ask of the `yendor` CLI (container commands, args, ports, probe commands, Service ports,
+files mounted from Secrets),
 for the test that checks them against the CLI.
 
 Usage: python3 cluster/kubernetes/validate.py [--kubernetes-version 1.30.0]
@@ -38,6 +39,19 @@ for path in sorted(glob.glob(os.path.join(here, "*.yaml"))):
             summary = {"file": os.path.basename(path), "kind": doc.get("kind"), "name": doc.get("metadata", {}).get("name")}
             spec = doc.get("spec", {})
             pod = spec.get("template", {}).get("spec", {})
+            # Files each container gets from Secret volumes (mountPath/item, and the mount
+            # directory itself), so the test can check that every CURVE path it is given exists.
+            secrets = {v["name"]: [i["path"] for i in v["secret"].get("items", [])]
+                       for v in pod.get("volumes", []) if "secret" in v}
+
+            def secret_files(container):
+                files = []
+                for mount in container.get("volumeMounts", []):
+                    if mount.get("name") in secrets:
+                        files.append(mount["mountPath"])
+                        files += [mount["mountPath"] + "/" + item for item in secrets[mount["name"]]]
+                return files
+
             summary["containers"] = [{
                 "name": c.get("name"),
                 "image": c.get("image"),
@@ -46,6 +60,7 @@ for path in sorted(glob.glob(os.path.join(here, "*.yaml"))):
                 "ports": {p.get("name", ""): p["containerPort"] for p in c.get("ports", [])},
                 "probes": [c[k]["exec"]["command"] for k in ("readinessProbe", "livenessProbe", "startupProbe")
                            if k in c and "exec" in c[k]],
+                "secretFiles": secret_files(c),
             } for c in pod.get("containers", [])]
             if doc.get("kind") == "Service":
                 summary["servicePorts"] = [{"name": p.get("name"), "port": p["port"], "targetPort": p.get("targetPort")}

@@ -31,31 +31,16 @@ YENDOR="${YENDOR:-${YENDOR_BINARY:-.build/debug/yendor}}"
 HOSTS=(learner w1 w2 intruder plain)
 NS_BRIDGE="$PREFIX-br"
 ns() { echo "$PREFIX-$1"; }
-
-cleanup() {
-  for h in "${HOSTS[@]}" br; do
-    local n="$PREFIX-$h"
-    ip netns list 2>/dev/null | grep -qw "^$n" || continue
-    # Every process in the namespace: ask politely, then make sure.
-    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
-  done
-  sleep 0.5
-  for h in "${HOSTS[@]}" br; do
-    local n="$PREFIX-$h"
-    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-    ip netns del "$n" 2>/dev/null
-  done
-  return 0
-}
+# shellcheck source=netns-lib.sh
+source "$(dirname "$0")/netns-lib.sh"
+cleanup() { netns_destroy "$PREFIX" "${HOSTS[@]}"; }
 
 if [ "$CLEANUP_ONLY" = 1 ]; then cleanup; exit 0; fi
 
 skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "network namespaces need root (running as uid $(id -u))"
-command -v ip >/dev/null || skip "iproute2's 'ip' is not installed"
+why=$(netns_check) || skip "$why"
 [ -x "$YENDOR" ] || { echo "FAIL: no yendor binary at $YENDOR"; exit 1; }
 YENDOR="$(cd "$(dirname "$YENDOR")" && pwd)/$(basename "$YENDOR")"
-ip netns add "$NS_BRIDGE" 2>/dev/null || skip "cannot create network namespaces here (ip netns add failed)"
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
@@ -68,20 +53,8 @@ pass() { echo "ok: $*"; }
 alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 gone() { ! alive "$1"; }
 
-# --- network: bridge namespace + one veth pair per host ---
-ip -n "$NS_BRIDGE" link add br0 type bridge
-ip -n "$NS_BRIDGE" link set br0 up
-i=1
-for h in "${HOSTS[@]}"; do
-  n=$(ns "$h")
-  ip netns add "$n"
-  ip -n "$NS_BRIDGE" link add "v$i" type veth peer name eth0 netns "$n"
-  ip -n "$NS_BRIDGE" link set "v$i" master br0 up
-  ip -n "$n" addr add "10.213.0.$i/24" dev eth0
-  ip -n "$n" link set eth0 up
-  ip -n "$n" link set lo up
-  i=$((i + 1))
-done
+# --- network: bridge namespace + one veth pair per host (v1 = learner, v2 = w1, …) ---
+why=$(netns_create "$PREFIX" 10.213.0 "${HOSTS[@]}") || skip "$why"
 LEARNER_IP=10.213.0.1
 pass "5 namespaces on bridge 10.213.0.0/24"
 
