@@ -42,8 +42,10 @@ public struct TrainingConfiguration: Sendable {
     // learner
     /// APPO hyperparameters and network sizes (see docs/learner.md).
     public var learner = APPOLearner.Configuration()
-    /// Samples (T·B summed over trajectories) per learner update.
-    public var batchSize = 2048
+    /// Samples (T·B summed over trajectories) per learner update. Equal to the minibatch size
+    /// by default: one epoch, one minibatch, so the batch goes through the network once
+    /// (`APPOLearner` reuses its evaluation pass for the update).
+    public var batchSize = 1024
     /// Updates between weight publications.
     public var publishInterval = 1
     /// Trajectories the replay buffer holds before inserts wait (backpressure) or evict.

@@ -52,9 +52,10 @@ struct BenchLearnerCommand: ParsableCommand {
                 print(row(t, "train", n, rate, gflops, gflops / peak))
             }
             for n in trainSizes {
-                // The whole APPO step: evaluation pass over T+1 rows, V-trace, one epoch.
+                // The whole APPO step: one epoch, one minibatch, so the evaluation pass over the
+                // T+1 rows is also the update's forward pass; backward runs over the same rows.
                 let rate = try appoRate(samples: n, config: config)
-                let gflops = rate * Double(macs) * 2 * (3 + Double(33) / 32) / 1e9
+                let gflops = rate * Double(macs) * 2 * 3 * Double(33) / 32 / 1e9
                 print(row(t, "appo-train", n, rate, gflops, gflops / peak))
             }
             for n in inferenceSizes {

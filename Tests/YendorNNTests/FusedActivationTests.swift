@@ -1,5 +1,6 @@
+import Foundation
 import Testing
-import YendorNN
+@testable import YendorNN
 
 private func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
     var rng = SeededGenerator(seed: seed)
@@ -36,4 +37,18 @@ private func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
     #expect(fused.forward(x).data == elu.forward(plain.forward(x)).data)
     #expect(fused.backward(dy).data == plain.backward(elu.backward(dy)).data)
     #expect(fused.weight.gradient == plain.weight.gradient && fused.bias.gradient == plain.bias.gradient)
+}
+
+@Test func eluExponentialMatchesLibmOverTheNegativeRange() {
+    var worst: Float = 0
+    var x: Float = -87
+    while x <= 0 {
+        let exact = expf(x)
+        worst = max(worst, abs(ELU.exponential(x) - exact) / exact)
+        x += 0.0137
+    }
+    for x: Float in [0, -0.5, -1e-7, -0.346_573_6, -0.346_573_7, -86.99] {
+        worst = max(worst, abs(ELU.exponential(x) - expf(x)) / expf(x))
+    }
+    #expect(worst < 4e-7, "largest relative error \(worst)")
 }
