@@ -17,8 +17,8 @@ struct LocalClusterTests {
         return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
     }
 
-    /// Two free consecutive ports… approximately: start.sh uses P..P+3; a collision fails loudly.
-    static func portBase() -> Int { 20000 + Int(getpid() % 20000) }
+    /// start.sh uses ports P..P+3.
+    static func portBase() -> Int { ChildProcess.freePortRange(count: 4) }
 
     @Test func startRunsLearnerAndWorkersToTheBudgetWithALogPerRole() async throws {
         let (dir, config) = try ClusterFixtures.scratch("local-budget")
@@ -39,7 +39,7 @@ struct LocalClusterTests {
         let (dir, config) = try ClusterFixtures.scratch("local-stop")
         let run = dir.appendingPathComponent("run")
         let start = try await ClusterFixtures.script("cluster/local/start.sh",
-            ["--run-dir", run.path, "--workers", "1", "--config", config, "--port-base", "\(Self.portBase() + 4)", "--detach"], timeout: 120)
+            ["--run-dir", run.path, "--workers", "1", "--config", config, "--port-base", "\(Self.portBase())", "--detach"], timeout: 120)
         #expect(start.status == 0, "\(start.output.suffix(3000))")
         let pids = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("pids").path)
             .compactMap { Int32((try? String(contentsOf: run.appendingPathComponent("pids/\($0)"), encoding: .utf8))?

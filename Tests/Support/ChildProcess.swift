@@ -116,6 +116,27 @@ public final class ChildProcess: @unchecked Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
+    /// The first of `count` consecutive TCP ports that were all free a moment ago on 127.0.0.1,
+    /// below Linux's ephemeral range (32768–60999) so that no outgoing connection of a test
+    /// running in parallel takes one of them in between.
+    public static func freePortRange(count: Int) -> Int {
+        func isFree(_ port: Int) -> Bool {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = UInt16(port).bigEndian
+            let len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            return withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0
+        }
+        var base = 20000 + Int.random(in: 0..<3000) * 4
+        while !(base..<(base + count)).allSatisfy(isFree) {
+            base = 20000 + Int.random(in: 0..<3000) * 4
+        }
+        return base
+    }
+
     /// A fresh ipc:// endpoint in the temporary directory.
     public static func ipcEndpoint(_ name: String) -> String {
         "ipc://\(NSTemporaryDirectory())yendor-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
