@@ -2,7 +2,7 @@ import Foundation
 
 /// A gated recurrent unit unrolled over T time steps of B independent sequences, with
 /// back-propagation through time. Same equations, parameter shapes and names as
-/// `GRUCell` (which is the one-step reference it is tested against):
+/// `GRUCell` (the one-step reference in the tests):
 ///
 ///   z = σ(x·W_z + h·U_z + b), r = σ(x·W_r + h·U_r + b),
 ///   n = tanh(x·W_n + b_n + r ⊙ (h·U_n + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h.

@@ -1,5 +1,5 @@
 import Testing
-import YendorNN
+@testable import YendorNN
 
 /// A GRU over T=3 steps of B=2 sequences; sequence 1 starts a new episode at step 2.
 private struct GRUFixture {

@@ -1,15 +1,15 @@
 import Foundation
+@testable import YendorNN
 
-/// One step of a gated recurrent unit (Cho et al. 2014), the building block of a
-/// recurrent core:
+/// The test reference for `GRU`: one step of a gated recurrent unit (Cho et al. 2014),
+/// written step by step so that `GRU`'s unrolled, batched version can be checked against it:
 ///
 ///   z = σ(x·W_z + h·U_z + b), r = σ(x·W_r + h·U_r + b),
 ///   n = tanh(x·W_n + b_n + r ⊙ (h·U_n + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h.
 ///
 /// The three gates share one [inFeatures, 3·hidden] input matrix and one
 /// [hidden, 3·hidden] recurrent matrix (gate order z, r, n), so a step is two sgemm calls.
-/// The cell caches one step: unrolling over T steps for back-propagation through time
-/// needs one cell state per step (not wired into the policy yet).
+/// The cell caches one step. It lives in the tests: the policy uses `GRU`.
 public final class GRUCell {
     /// Input width.
     public let inFeatures: Int
