@@ -8,4 +8,20 @@ public enum Activation: Sendable {
     case identity
     /// ELU with α = 1 (see `ELU`).
     case elu
+
+    /// The gradient with respect to the pre-activation, from the layer's activated `output`
+    /// and the gradient `gradOutput` with respect to it; written into `buffer`. The identity
+    /// passes `gradOutput` through untouched.
+    func gradient(output: Tensor, gradOutput: Tensor, buffer: Tensor) -> Tensor {
+        guard self == .elu else { return gradOutput }
+        buffer.resize(output.shape)
+        output.data.withUnsafeBufferPointer { y in
+            gradOutput.data.withUnsafeBufferPointer { dy in
+                buffer.data.withUnsafeMutableBufferPointer { d in
+                    ELU.gradient(output: y.baseAddress!, gradOutput: dy.baseAddress!, into: d.baseAddress!, count: y.count, alpha: 1)
+                }
+            }
+        }
+        return buffer
+    }
 }

@@ -89,7 +89,7 @@ public final class Conv2D: Layer {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         let rows = batch * outHeight * outWidth
         precondition(gradOutput.count == rows * outChannels, "Conv2D \(weight.name): gradient size mismatch")
-        let gradOutput = throughActivation(gradOutput)
+        let gradOutput = activation.gradient(output: output, gradOutput: gradOutput, buffer: gradPreActivation)
         let n = outChannels
         gradColumns.resize([rows, patchSize])
         gradInput.resize([batch, height, width, inChannels])
@@ -179,19 +179,5 @@ public final class Conv2D: Layer {
                 }
             }
         }
-    }
-
-    /// The gradient with respect to the affine output: dy through the fused activation.
-    private func throughActivation(_ gradOutput: Tensor) -> Tensor {
-        guard activation == .elu else { return gradOutput }
-        gradPreActivation.resize(output.shape)
-        output.data.withUnsafeBufferPointer { y in
-            gradOutput.data.withUnsafeBufferPointer { dy in
-                gradPreActivation.data.withUnsafeMutableBufferPointer { d in
-                    ELU.gradient(output: y.baseAddress!, gradOutput: dy.baseAddress!, into: d.baseAddress!, count: y.count, alpha: 1)
-                }
-            }
-        }
-        return gradPreActivation
     }
 }

@@ -62,7 +62,7 @@ public final class Linear: Layer {
         guard let x = input else { preconditionFailure("Linear.backward before forward") }
         let rows = x.count / inFeatures
         precondition(gradOutput.count == rows * outFeatures, "Linear \(weight.name): gradient size mismatch")
-        let gradOutput = throughActivation(gradOutput)
+        let gradOutput = activation.gradient(output: output, gradOutput: gradOutput, buffer: gradPreActivation)
         let n = outFeatures
         gradInput.resize([rows, inFeatures])
         gradOutput.data.withUnsafeBufferPointer { dy in
@@ -89,19 +89,5 @@ public final class Linear: Layer {
             }
         }
         return gradInput
-    }
-
-    /// The gradient with respect to the affine output: dy through the fused activation.
-    private func throughActivation(_ gradOutput: Tensor) -> Tensor {
-        guard activation == .elu else { return gradOutput }
-        gradPreActivation.resize(output.shape)
-        output.data.withUnsafeBufferPointer { y in
-            gradOutput.data.withUnsafeBufferPointer { dy in
-                gradPreActivation.data.withUnsafeMutableBufferPointer { d in
-                    ELU.gradient(output: y.baseAddress!, gradOutput: dy.baseAddress!, into: d.baseAddress!, count: y.count, alpha: 1)
-                }
-            }
-        }
-        return gradPreActivation
     }
 }
