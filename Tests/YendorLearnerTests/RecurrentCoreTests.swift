@@ -31,34 +31,10 @@ private func randomRecurrentBatch(seed: UInt64, stateSize: Int, timeSteps: Int =
     _ = try learner.train(on: batch)
     try learner.policy.load(namedTensors: initial)
     let envs = Array(0..<batch.envCount)[...]
-    learner.policy.zeroGradients()
-    _ = try learner.minibatchLossAndGradient(batch, envs: envs)
-    let gradients = learner.policy.parameters.map(\.gradient)
-    var rng = SeededGenerator(seed: 3)
-    var worst: Float = 0
-    var checkedRecurrent = false
-    for (parameter, analytic) in zip(learner.policy.parameters, gradients) {
-        for _ in 0..<3 {
-            let i = Int(rng.next() % UInt64(parameter.count))
-            let h: Float = 1e-2
-            func loss() throws -> Float {
-                let l = try learner.minibatchLossAndGradient(batch, envs: envs).total
-                learner.policy.zeroGradients()
-                return l
-            }
-            let saved = parameter.value[i]
-            parameter.value[i] = saved + h
-            let plus = try loss()
-            parameter.value[i] = saved - h
-            let minus = try loss()
-            parameter.value[i] = saved
-            let numeric = (plus - minus) / (2 * h)
-            let error = abs(numeric - analytic[i]) / max(0.05, abs(numeric))
-            if error > 0.05 { print("gradient mismatch \(parameter.name)[\(i)]: analytic \(analytic[i]) numeric \(numeric)") }
-            worst = max(worst, error)
-            if parameter.name.hasPrefix("core.gru") && analytic[i] != 0 { checkedRecurrent = true }
-        }
+    let (worst, checked) = try lossGradientCheck(learner.policy) {
+        try learner.minibatchLossAndGradient(batch, envs: envs).total
     }
+    let checkedRecurrent = checked.contains { $0.name.hasPrefix("core.gru") && $0.analytic != 0 }
     #expect(worst < 0.05)
     #expect(checkedRecurrent, "the recurrent weights were part of the check")
 }

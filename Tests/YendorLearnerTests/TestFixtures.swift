@@ -54,3 +54,39 @@ func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, layout: Ob
     }
     return batch
 }
+
+/// Checks the gradient `loss` accumulates into `policy`'s parameters against central finite
+/// differences at `samplesPerParameter` random entries of every parameter. Returns the worst
+/// relative error and the (parameter name, analytic value) pairs that were checked.
+func lossGradientCheck(_ policy: PolicyNetwork, samplesPerParameter: Int = 3, seed: UInt64 = 3,
+                       loss: () throws -> Float) throws -> (worst: Float, checked: [(name: String, analytic: Float)]) {
+    policy.zeroGradients()
+    _ = try loss()
+    let gradients = policy.parameters.map(\.gradient)  // the finite differences below clear them
+    var rng = SeededGenerator(seed: seed)
+    var worst: Float = 0
+    var checked: [(name: String, analytic: Float)] = []
+    for (parameter, analytic) in zip(policy.parameters, gradients) {
+        for _ in 0..<samplesPerParameter {
+            let i = Int(rng.next() % UInt64(parameter.count))
+            let h: Float = 1e-2
+            func value() throws -> Float {
+                let l = try loss()
+                policy.zeroGradients()
+                return l
+            }
+            let saved = parameter.value[i]
+            parameter.value[i] = saved + h
+            let plus = try value()
+            parameter.value[i] = saved - h
+            let minus = try value()
+            parameter.value[i] = saved
+            let numeric = (plus - minus) / (2 * h)
+            let error = abs(numeric - analytic[i]) / max(0.05, abs(numeric))
+            if error > 0.05 { print("gradient mismatch \(parameter.name)[\(i)]: analytic \(analytic[i]) numeric \(numeric)") }
+            worst = max(worst, error)
+            checked.append((parameter.name, analytic[i]))
+        }
+    }
+    return (worst, checked)
+}
