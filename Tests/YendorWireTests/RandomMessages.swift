@@ -87,3 +87,17 @@ struct TestRNG {
         ]
     }
 }
+
+/// An encoded `TrajectoryBatch` (4 steps, 3 envs, with logits) for corruption tests.
+func sampleBatchBytes() -> [UInt8] {
+    var rng = TestRNG(seed: 21)
+    return rng.batch(steps: 4, envs: 3, logits: true).encoded()
+}
+
+/// Rewrites the CRC so a deliberate payload change reaches the payload decoder.
+func resealed(_ bytes: [UInt8]) -> [UInt8] {
+    var b = bytes
+    let crc = CRC32C.checksum(Array(b[Envelope.headerSize...]))
+    b.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: 12, as: UInt32.self) }
+    return b
+}

@@ -55,17 +55,8 @@ struct TrajectoryBatchViewTests {
         #expect((0..<view.episodeCount).map(view.episode) == batch.episodes, sourceLocation: sourceLocation)
     }
 
-    var sample: [UInt8] {
-        var rng = TestRNG(seed: 21)
-        return rng.batch(steps: 4, envs: 3, logits: true).encoded()
-    }
+    var sample: [UInt8] { sampleBatchBytes() }
 
-    func resealed(_ bytes: [UInt8]) -> [UInt8] {
-        var b = bytes
-        let crc = CRC32C.checksum(Array(b[Envelope.headerSize...]))
-        b.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: 12, as: UInt32.self) }
-        return b
-    }
 
     func frame(_ build: (inout ByteWriter) -> Void) -> [UInt8] {
         var w = ByteWriter(reservingCapacity: 64, origin: Envelope.headerSize)

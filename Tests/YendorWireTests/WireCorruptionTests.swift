@@ -4,18 +4,8 @@ import Testing
 /// Every decode error case, produced on purpose. Decoding must throw the typed error, never crash.
 @Suite("Wire corruption")
 struct WireCorruptionTests {
-    var sample: [UInt8] {
-        var rng = TestRNG(seed: 21)
-        return rng.batch(steps: 4, envs: 3, logits: true).encoded()
-    }
+    var sample: [UInt8] { sampleBatchBytes() }
 
-    /// Rewrites the CRC so a deliberate payload change reaches the payload decoder.
-    func resealed(_ bytes: [UInt8]) -> [UInt8] {
-        var b = bytes
-        let crc = CRC32C.checksum(Array(b[Envelope.headerSize...]))
-        b.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: 12, as: UInt32.self) }
-        return b
-    }
 
     func payload(_ build: (inout ByteWriter) -> Void, kind: MessageKind) -> [UInt8] {
         var w = ByteWriter(reservingCapacity: 64, origin: Envelope.headerSize)
