@@ -44,9 +44,14 @@ import Testing
     }
 
     @Test func slowServerTimesOutThenSucceeds() async throws {
-        let server = try StubServer(script: [["delay": 3.0]])
+        let server = try StubServer(script: [["delay": 4.0]])
         defer { server.stop() }
-        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .milliseconds(500) }, logger: testLogger)
+        // A timeout of 1 s (not less) and 8 retries: under a parallel test load the stub's quick
+        // answers have taken over 0.5 s, so every retry timed out.
+        let labeler = try OpenAILabeler(configuration: configuration(server) {
+            $0.requestTimeout = .seconds(1)
+            $0.maxRetries = 8
+        }, logger: testLogger)
         let answers = await labeler.label(captions(1))
         #expect(answers.map(\.outcome) == [.labeled(.helpful)])
         // On a loaded machine a retry may time out too; what matters is timeouts, then success.
