@@ -39,7 +39,8 @@ public final class LearnerService: Service, Sendable {
 
     public func run() async throws {
         let c = configuration, t = c.transport
-        let status = LearnerStatus(heartbeatTimeout: t.heartbeatInterval * Double(t.heartbeatMisses))
+        let status = LearnerStatus(heartbeatTimeout: t.heartbeatInterval * Double(t.heartbeatMisses),
+                                   inboxCapacity: t.queueCapacity)
         let security = try t.serverSecurity()
         let authenticator = try t.startAuthenticator(context: context)
         let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
@@ -144,13 +145,18 @@ public final class LearnerService: Service, Sendable {
                 }
                 await status.received(batch, now: now)
                 // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
-                // makes workers wait too (backpressure, nothing dropped).
+                // makes workers wait too (backpressure, nothing dropped). No worker can be heard
+                // meanwhile, so membership stops counting silence until the batch is in.
+                await status.stopListening(now: now)
+                var open = true
                 do {
-                    if !(try await buffer.insert(batch)) { return }
+                    open = try await buffer.insert(batch)
                 } catch {
                     logger.error("\(error)")
                     await status.drop("replay")
                 }
+                await status.startListening(now: Clock.now)
+                if !open { return }
             default:
                 await status.drop("unexpected \(message.kind)")
             }

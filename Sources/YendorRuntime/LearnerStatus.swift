@@ -36,7 +36,9 @@ actor LearnerStatus {
         var clipFraction: Float = 0, learningRate: Float = 0, meanReward: Float = 0
     }
 
-    init(heartbeatTimeout: Double) { membership = Membership(timeout: heartbeatTimeout) }
+    init(heartbeatTimeout: Double, inboxCapacity: Int) {
+        membership = Membership(timeout: heartbeatTimeout, inboxCapacity: inboxCapacity)
+    }
 
     func drop(_ reason: String) { dropped[reason, default: 0] += 1 }
 
@@ -84,5 +86,7 @@ actor LearnerStatus {
     func goodbye(_ id: String) { membership.goodbye(id) }
     func seen(_ id: String, now: Double, policyVersion: UInt64) { membership.seen(id, now: now, policyVersion: policyVersion) }
     func prune(now: Double) -> [String] { membership.prune(now: now) }
+    func stopListening(now: Double) { membership.stopListening(now: now) }
+    func startListening(now: Double) { membership.startListening(now: now) }
     var liveWorkers: [String] { membership.members.keys.sorted() }
 }

@@ -2,58 +2,113 @@ import YendorWire
 
 /// Which workers are alive, from their `Hello`, `Heartbeat` and `Goodbye` messages. Workers may join
 /// and leave at any time; the learner never waits for a particular one.
+///
+/// Silence only counts while the learner could have heard the worker. The learner stops reading its
+/// socket while it waits for room in the replay buffer (backpressure), and a worker whose messages
+/// wait unread in the learner's own queue is not silent: its Goodbye, queued behind them, must count
+/// as leaving, not timing out, however long the updates take. So a member is gone after `timeout`
+/// seconds without a message, once the learner has also either
+/// - listened for `timeout` seconds (the listening clock, which stops during backpressure), or
+/// - read enough messages from others since that one from this worker, had there been one, would
+///   have come up: the learner's socket reads its connections in turn (two per worker, trajectories
+///   and control), then the messages pass through an inbox of `inboxCapacity`. Twice that many
+///   reads is the bar, for margin.
 public struct Membership: Sendable {
     public struct Member: Sendable, Equatable {
         public let id: String
         public var role: String
         public var capabilities: [String: String]
+        /// Wall-clock time of the Hello that made it a member.
         public var joined: Double
+        /// Wall-clock time of its last message.
         public var lastSeen: Double
         public var policyVersion: UInt64
         public var batches: Int
+        /// The listening clock and the count of messages read, at its last message.
+        var lastHeard: Double
+        var readsAtLastSeen: Int
     }
 
     /// Seconds of silence after which a member is considered gone.
     public let timeout: Double
+    /// Messages the learner's socket holds between libzmq and the receive loop.
+    public let inboxCapacity: Int
     public private(set) var members: [String: Member] = [:]
     /// Members that joined, left or timed out since the start (for metrics and tests).
     public private(set) var joins = 0, leaves = 0, timeouts = 0
+    /// Messages read from workers so far.
+    public private(set) var reads = 0
+    /// When the learner stopped listening (nil while it listens), and the total of earlier pauses.
+    private var pausedSince: Double?
+    private var pausedTotal = 0.0
 
-    public init(timeout: Double) { self.timeout = timeout }
+    public init(timeout: Double, inboxCapacity: Int) {
+        self.timeout = timeout
+        self.inboxCapacity = inboxCapacity
+    }
+
+    /// Seconds the learner has spent listening, at wall-clock time `now`.
+    func listeningTime(_ now: Double) -> Double { (pausedSince ?? now) - pausedTotal }
+
+    /// The learner stops reading its socket (backpressure): silence stops counting on the listening clock.
+    public mutating func stopListening(now: Double) {
+        if pausedSince == nil { pausedSince = now }
+    }
+
+    /// The learner reads its socket again.
+    public mutating func startListening(now: Double) {
+        guard let since = pausedSince else { return }
+        pausedTotal += max(now - since, 0)
+        pausedSince = nil
+    }
 
     /// Records a Hello. Returns true if the id is new (or had left), so the caller can send it weights.
     @discardableResult
     public mutating func hello(_ h: Hello, now: Double) -> Bool {
+        reads += 1
         let caps = Dictionary(h.capabilities.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b })
         if var m = members[h.id] {
-            m.lastSeen = now
             m.capabilities = caps
-            members[h.id] = m
+            members[h.id] = heard(m, now: now)
             return false
         }
-        members[h.id] = Member(id: h.id, role: h.role, capabilities: caps, joined: now, lastSeen: now, policyVersion: 0, batches: 0)
+        members[h.id] = Member(id: h.id, role: h.role, capabilities: caps, joined: now, lastSeen: now, policyVersion: 0,
+                               batches: 0, lastHeard: listeningTime(now), readsAtLastSeen: reads)
         joins += 1
         return true
     }
 
     /// Records any sign of life. Unknown ids are ignored (they must say Hello first).
     public mutating func seen(_ id: String, now: Double, policyVersion: UInt64? = nil, batch: Bool = false) {
+        reads += 1
         guard var m = members[id] else { return }
-        m.lastSeen = now
         if let policyVersion { m.policyVersion = policyVersion }
         if batch { m.batches += 1 }
-        members[id] = m
+        members[id] = heard(m, now: now)
+    }
+
+    private func heard(_ member: Member, now: Double) -> Member {
+        var m = member
+        m.lastSeen = now
+        m.lastHeard = listeningTime(now)
+        m.readsAtLastSeen = reads
+        return m
     }
 
     public func isMember(_ id: String) -> Bool { members[id] != nil }
 
     public mutating func goodbye(_ id: String) {
+        reads += 1
         if members.removeValue(forKey: id) != nil { leaves += 1 }
     }
 
-    /// Removes members silent for longer than `timeout`; returns their ids.
+    /// Removes the members that are gone (see the type's comment); returns their ids.
     public mutating func prune(now: Double) -> [String] {
-        let gone = members.values.filter { now - $0.lastSeen > timeout }.map(\.id)
+        let listened = listeningTime(now)
+        let readsBar = 2 * (inboxCapacity + 2 * members.count)
+        let gone = members.values.filter { m in
+            listened - m.lastHeard > timeout || (now - m.lastSeen > timeout && reads - m.readsAtLastSeen >= readsBar)
+        }.map(\.id)
         for id in gone { members.removeValue(forKey: id) }
         timeouts += gone.count
         return gone.sorted()

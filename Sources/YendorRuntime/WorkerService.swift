@@ -216,14 +216,22 @@ public final class WorkerService: Service, Sendable {
         var fullTicks = 0, lastBackpressureNote = -Double.infinity
         // A Hello as soon as the control connection takes one (so the learner sends weights), then
         // two per heartbeat timeout: enough to stay listed and to re-register with a restarted
-        // learner, few enough that a learner busy training never has many unread ones ahead of the
-        // Goodbye. A Hello that finds no connection or a full queue is retried at the next tick.
+        // learner. A Hello that finds no connection or a full queue is retried at the next tick.
+        // Under backpressure the queued trajectories already keep this worker listed, and the
+        // learner reads its two connections in turn, one message each: a Hello then waits until a
+        // trajectory has left since the last one, so Hellos never pile up ahead of the Goodbye
+        // however slowly the learner trains.
         let helloEvery = max(1, c.transport.heartbeatMisses / 2)
-        var tick = 0, nextHello = 0
+        var tick = 0, nextHello = 0, sentAtLastHello = -1
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
-            if tick >= nextHello, await sendNow(hello, on: control) { nextHello = tick + helloEvery }
+            let full = push.outboxDepth >= c.transport.queueCapacity
+            let sent = batchesSent.load(ordering: .relaxed)
+            if tick >= nextHello, !full || sent != sentAtLastHello, await sendNow(hello, on: control) {
+                nextHello = tick + helloEvery
+                sentAtLastHello = sent
+            }
             tick += 1
-            fullTicks = push.outboxDepth >= c.transport.queueCapacity ? fullTicks + 1 : 0
+            fullTicks = full ? fullTicks + 1 : 0
             if fullTicks >= 3 && Clock.now - lastBackpressureNote > 60 {
                 logger.notice("outbox full at 3 heartbeats in a row: the learner takes trajectories slower than they come; rollouts wait (backpressure)")
                 lastBackpressureNote = Clock.now

@@ -3,7 +3,8 @@ import Testing
 import YendorTestSupport
 
 /// A worker stopped while its trajectory outbox is full still says Goodbye: the learner records it
-/// as leaving, not as timing out.
+/// as leaving, not as timing out, even when each of the learner's updates outlasts the heartbeat
+/// timeout (silence is not counted while the learner is not reading).
 @Suite("Worker goodbye", .serialized)
 struct WorkerGoodbyeTests {
     @Test func aWorkerStoppedUnderBackpressureIsRecordedAsLeavingNotTimedOut() async throws {
@@ -11,21 +12,29 @@ struct WorkerGoodbyeTests {
         let run = dir.appendingPathComponent("run").path
         let endpoints = ["--set", "transport.trajectories=\(ChildProcess.ipcEndpoint("goodbye-trajectories"))",
                          "--set", "transport.weights=\(ChildProcess.ipcEndpoint("goodbye-weights"))"]
-        // 0.2 s heartbeats × 1000 misses: the learner would time the worker out only after 200 s, so
-        // a timeout can only mean a lost Goodbye, however slow the machine.
-        let patient = ["--set", "transport.heartbeat_misses=1000"]
-        // A learner far slower than its worker (100 passes over every batch): the worker's outbox
-        // stays full, as under real backpressure, while the learner keeps reading.
-        let slow = ["--set", "learner.epochs=100", "--set", "learner.minibatch_size=16"]
+        // Both roles time the other out after 0.2 s × 10 = 2 s, shorter than one of the learner's
+        // updates (300 passes over every batch; the test checks the premise below). The worker's
+        // outbox stays full, as under real backpressure, and the learner's buffer too.
+        let timeout = 2.0
+        let heartbeats = ["--set", "transport.heartbeat_misses=10"]
+        let slow = ["--set", "learner.epochs=300", "--set", "learner.minibatch_size=16"]
         let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", run]
-                                       + endpoints + patient + slow)
-        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "leaver"] + endpoints + patient)
+                                       + endpoints + heartbeats + slow)
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "leaver"] + endpoints + heartbeats)
         defer {
             worker.kill()
             learner.kill()
         }
         #expect(await learner.waitForStandardError(containing: "worker leaver joined", timeout: 120), "\(learner.standardError.suffix(1500))")
         #expect(await worker.waitForStandardError(containing: "outbox full", timeout: 120), "\(worker.standardError.suffix(1500))")
+        // The premise: updates take longer than the timeout (else this test would show nothing).
+        var perUpdate: Double?
+        let measuring = Date().addingTimeInterval(120)
+        while perUpdate == nil && Date() < measuring {
+            perUpdate = Self.secondsPerUpdate(metrics: URL(fileURLWithPath: run).appendingPathComponent("metrics.jsonl"), over: 2)
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect((perUpdate ?? 0) > timeout, "seconds per update: \(perUpdate.map { "\($0)" } ?? "not measured")")
 
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) != nil, "the worker did not stop on SIGTERM")
@@ -42,7 +51,19 @@ struct WorkerGoodbyeTests {
         let deadline = Date().addingTimeInterval(180)
         while !settled() && Date() < deadline && learner.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         let membership = learner.standardError.split(separator: "\n").filter { $0.contains("worker leaver") }.joined(separator: "\n")
-        #expect(settled(), "learner: \(membership)\nworker: \(worker.standardError.suffix(800))")
+        #expect(settled(), "learner: \(membership)\nworker: \(worker.standardError.suffix(2500))")
         #expect(!learner.standardError.contains("worker leaver timed out"), "learner: \(membership)")
+    }
+
+    /// Wall-clock seconds per update over the last `updates` updates in a metrics file, once it has them.
+    static func secondsPerUpdate(metrics: URL, over updates: Double) -> Double? {
+        guard let text = try? String(contentsOf: metrics, encoding: .utf8) else { return nil }
+        let rows = text.split(separator: "\n").compactMap { line -> (time: Double, updates: Double)? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let time = object["time"] as? Double, let count = object["learner/updates"] as? Double else { return nil }
+            return (time, count)
+        }
+        guard let last = rows.last, let first = rows.last(where: { $0.updates <= last.updates - updates }) else { return nil }
+        return (last.time - first.time) / (last.updates - first.updates)
     }
 }
