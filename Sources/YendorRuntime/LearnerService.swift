@@ -213,6 +213,7 @@ public final class LearnerService: Service, Sendable {
         try await publish(learner, pub: pub)
         var lastCheckpoint = Clock.now
         var pending: [TrajectoryBatch] = []
+        let maxPolicyLag = c.resolvedLearner.maxPolicyLag
         func save() async throws {
             let state = Checkpoints.State(envSteps: await status.envSteps, episodes: await status.episodes,
                                           updates: await status.updates, policyVersion: learner.policyVersion,
@@ -226,7 +227,18 @@ public final class LearnerService: Service, Sendable {
         }
         while await status.envSteps < c.totalSteps {
             guard let items = await buffer.sample(count: 1) else { break }
-            pending.append(contentsOf: items.map(\.batch))
+            for item in items {
+                // A trajectory whose newest step is already beyond the lag limit is dropped here,
+                // whole, before it costs an update. A learner behind its workers would otherwise
+                // spend updates on batches it mostly drops, each one advancing the policy version
+                // and making everything still queued staler: trained samples per second then fall
+                // as workers are added. Its steps count as taken in and as dropped for lag.
+                if learner.policyVersion - Int64(item.batch.policyVersion) > maxPolicyLag {
+                    await status.droppedStale(samples: item.batch.steps * item.batch.envs)
+                } else {
+                    pending.append(item.batch)
+                }
+            }
             let samples = pending.reduce(0) { $0 + $1.steps * $1.envs }
             guard samples >= c.batchSize else { continue }
             let rollout = try RolloutBatchAssembler.assemble(pending, layout: c.policyLayout)

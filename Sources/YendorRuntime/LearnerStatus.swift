@@ -66,6 +66,12 @@ actor LearnerStatus {
         samplesDroppedForLag += droppedForLag
     }
 
+    /// A whole trajectory dropped as too stale before training.
+    func droppedStale(samples: Int) {
+        envSteps += UInt64(samples)
+        samplesDroppedForLag += samples
+    }
+
     func restore(envSteps: UInt64, episodes: Int, updates: Int, version: Int64) {
         self.envSteps = envSteps
         self.episodes = episodes

@@ -5,6 +5,11 @@ import Synchronization
 ///
 /// `onReceive` runs after an element is taken and `onSend` after one is added, outside the lock: a
 /// socket thread uses them to wake itself.
+///
+/// Continuations are resumed only after the lock is released. Resuming one takes its task's status
+/// lock; cancelling a task holds that lock while its cancellation handler takes this queue's lock.
+/// Resuming under the lock deadlocked a worker on SIGTERM (a socket thread's `trySend` against the
+/// task group's `cancelAll`).
 public final class AsyncBoundedQueue<Element: Sendable>: Sendable {
     /// Thrown to senders and receivers once the queue is closed with an error.
     public struct Closed: Error, CustomStringConvertible {
@@ -40,13 +45,28 @@ public final class AsyncBoundedQueue<Element: Sendable>: Sendable {
             return e
         }
 
-        /// After a pop, the longest-waiting sender's element takes the free slot.
-        mutating func admitWaitingSender(capacity: Int) {
-            guard !senders.isEmpty, count < capacity else { return }
+        /// After a pop, the longest-waiting sender's element takes the free slot. Returns that
+        /// sender, for the caller to resume (with true) once the lock is released.
+        mutating func admitWaitingSender(capacity: Int) -> CheckedContinuation<Bool, Never>? {
+            guard !senders.isEmpty, count < capacity else { return nil }
             let s = senders.removeFirst()
             push(s.element, capacity: capacity)
-            s.waiter.continuation.resume(returning: true)
+            return s.waiter.continuation
         }
+
+        /// Hands the element to the longest-waiting receiver (returned, to be resumed outside the
+        /// lock) or buffers it. Returns nil, buffering nothing, when the queue is full.
+        mutating func deliver(_ element: Element, capacity: Int) -> Delivery? {
+            if !receivers.isEmpty { return .toReceiver(receivers.removeFirst().continuation) }
+            guard count < capacity else { return nil }
+            push(element, capacity: capacity)
+            return .buffered
+        }
+    }
+
+    private enum Delivery {
+        case toReceiver(CheckedContinuation<Element?, Never>)
+        case buffered
     }
 
     /// Maximum number of buffered elements.
@@ -78,20 +98,15 @@ public final class AsyncBoundedQueue<Element: Sendable>: Sendable {
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
         let added = await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-                let resume: Bool? = state.withLock { s in
-                    if s.closed || Task.isCancelled { return false }
-                    if !s.receivers.isEmpty {
-                        s.receivers.removeFirst().continuation.resume(returning: element)
-                        return true
-                    }
-                    if s.count < capacity {
-                        s.push(element, capacity: capacity)
-                        return true
-                    }
+                let outcome: (added: Bool, delivery: Delivery?)? = state.withLock { s in
+                    if s.closed || Task.isCancelled { return (false, nil) }
+                    if let delivery = s.deliver(element, capacity: capacity) { return (true, delivery) }
                     s.senders.append((Waiter(id: id, continuation: c), element))
                     return nil
                 }
-                if let resume { c.resume(returning: resume) }
+                guard let outcome else { return }
+                if case .toReceiver(let receiver) = outcome.delivery { receiver.resume(returning: element) }
+                c.resume(returning: outcome.added)
             }
         } onCancel: {
             let c = state.withLock { s -> CheckedContinuation<Bool, Never>? in
@@ -107,18 +122,12 @@ public final class AsyncBoundedQueue<Element: Sendable>: Sendable {
     /// Adds an element if there is room now. Returns false when full or closed.
     @discardableResult
     public func trySend(_ element: Element) -> Bool {
-        let added = state.withLock { s -> Bool in
-            if s.closed { return false }
-            if !s.receivers.isEmpty {
-                s.receivers.removeFirst().continuation.resume(returning: element)
-                return true
-            }
-            guard s.count < capacity else { return false }
-            s.push(element, capacity: capacity)
-            return true
+        let delivery = state.withLock { s -> Delivery? in
+            s.closed ? nil : s.deliver(element, capacity: capacity)
         }
-        if added { onSend?() }
-        return added
+        if case .toReceiver(let receiver) = delivery { receiver.resume(returning: element) }
+        if delivery != nil { onSend?() }
+        return delivery != nil
     }
 
     /// Takes the oldest element, waiting while the queue is empty. Returns nil once the queue is
@@ -128,16 +137,15 @@ public final class AsyncBoundedQueue<Element: Sendable>: Sendable {
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
         let element = await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Element?, Never>) in
-                let ready: Element?? = state.withLock { s in
-                    if let e = s.pop(capacity: capacity) {
-                        s.admitWaitingSender(capacity: capacity)
-                        return .some(e)
-                    }
-                    if s.closed || Task.isCancelled { return .some(nil) }
+                let ready: (element: Element?, sender: CheckedContinuation<Bool, Never>?)? = state.withLock { s in
+                    if let e = s.pop(capacity: capacity) { return (e, s.admitWaitingSender(capacity: capacity)) }
+                    if s.closed || Task.isCancelled { return (nil, nil) }
                     s.receivers.append(Waiter(id: id, continuation: c))
-                    return .none
+                    return nil
                 }
-                if let ready { c.resume(returning: ready) }
+                guard let ready else { return }
+                ready.sender?.resume(returning: true)
+                c.resume(returning: ready.element)
             }
         } onCancel: {
             let c = state.withLock { s -> CheckedContinuation<Element?, Never>? in
@@ -152,11 +160,11 @@ public final class AsyncBoundedQueue<Element: Sendable>: Sendable {
 
     /// Takes the oldest element if there is one.
     public func tryReceive() -> Element? {
-        let e = state.withLock { s -> Element? in
-            guard let e = s.pop(capacity: capacity) else { return nil }
-            s.admitWaitingSender(capacity: capacity)
-            return e
+        let (e, sender) = state.withLock { s -> (Element?, CheckedContinuation<Bool, Never>?) in
+            guard let e = s.pop(capacity: capacity) else { return (nil, nil) }
+            return (e, s.admitWaitingSender(capacity: capacity))
         }
+        sender?.resume(returning: true)
         if e != nil { onReceive?() }
         return e
     }
