@@ -8,7 +8,8 @@ public final class MetricsLog: @unchecked Sendable {
 
     public init(url: URL) throws {
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            // A failure here surfaces as FileHandle's error just below, with the path.
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         handle = try FileHandle(forWritingTo: url)
         handle.seekToEndOfFile()

@@ -26,8 +26,10 @@ struct KeysCommand: ParsableCommand {
             guard !FileManager.default.fileExists(atPath: secretURL.path) else {
                 throw ValidationError("\(secretURL.path) exists; refusing to overwrite a secret key")
             }
-            FileManager.default.createFile(atPath: secretURL.path, contents: Data((pair.secretKey + "\n").utf8),
-                                           attributes: [.posixPermissions: 0o600])
+            guard FileManager.default.createFile(atPath: secretURL.path, contents: Data((pair.secretKey + "\n").utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("cannot write the secret key to \(secretURL.path)")
+            }
             try Data((pair.publicKey + "\n").utf8).write(to: publicURL)
             print("wrote \(secretURL.path) (secret) and \(publicURL.path) (public: \(pair.publicKey))")
         }

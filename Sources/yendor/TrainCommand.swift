@@ -55,7 +55,7 @@ struct TrainCommand: AsyncParsableCommand {
                 p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
                 p.arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel]
                 let log = runDirectory.logs.appendingPathComponent("worker-\(i).log")
-                FileManager.default.createFile(atPath: log.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // FileHandle below reports a failure
                 let handle = try FileHandle(forWritingTo: log)
                 handle.seekToEndOfFile()
                 p.standardOutput = handle
