@@ -6,6 +6,7 @@
 #   sudo cluster/bench/scale-out.sh --namespaces     # learner and each worker in its own network namespace
 #   WORKER_COUNTS="1 2" LEARNER_CPUS=0 WORKER_CPUS=1 sudo cluster/bench/scale-out.sh --namespaces
 #   LEARNER_CPUS=0 WORKER_CPUS=1 WORKER_CPU_QUOTA=0.2 sudo cluster/bench/scale-out.sh --namespaces
+#   CURVE=1 ... cluster/bench/scale-out.sh --namespaces     # encrypted, every worker with its own allowed key
 #
 # Environment: YENDOR (default .build/release/yendor), WORKER_COUNTS ("1 2 4"), SECONDS_PER_POINT (20),
 # WARMUP (8), KEEP (set: keep the logs), CONFIG (a YAML file; default: a small network so the learner is not the only thing
@@ -14,7 +15,8 @@
 # worker to core 1, "2 3 4 5" gives each of four workers its own core) and WORKER_CPU_QUOTA (cores
 # each worker may use, e.g. 0.2: every worker gets a cgroup with that CPU quota, like a Kubernetes
 # pod with `limits.cpu: 200m`, so N workers are N equal small hosts even on a machine with few
-# cores; needs root and a writable cgroup cpu controller, v1 or v2).
+# cores; needs root and a writable cgroup cpu controller, v1 or v2) and CURVE (1: the learner is a
+# CURVE server with an allow-list, each worker a client with a key of its own, as in production).
 #
 # Each point: a fresh learner and N workers, WARMUP seconds discarded, then env steps counted from
 # the learner's metrics.jsonl over SECONDS_PER_POINT seconds. With --namespaces the learner runs in
@@ -41,6 +43,7 @@ WARMUP="${WARMUP:-8}"
 LEARNER_CPUS="${LEARNER_CPUS:-}"
 WORKER_CPUS="${WORKER_CPUS:-}"
 QUOTA="${WORKER_CPU_QUOTA:-}"
+CURVE="${CURVE:-0}"
 read -ra WORKER_CPU_LISTS <<<"$WORKER_CPUS"
 [ ${#WORKER_CPU_LISTS[@]} -gt 0 ] || WORKER_CPU_LISTS=("")
 WORK="$(mktemp -d /tmp/yendor-scale-XXXXXX)"
@@ -94,6 +97,20 @@ if [ -n "$QUOTA" ]; then
   chmod +x "$WORK/in-cgroup"
 fi
 
+# CURVE: a key pair for the learner and one per worker; the learner allows exactly the workers' keys.
+LEARNER_SECURITY=()
+if [ "$CURVE" = 1 ]; then
+  mkdir -p "$WORK/keys" "$WORK/allowed"
+  for k in learner $(seq -f "w%g" 1 "$MAX_WORKERS"); do
+    "$YENDOR" keys generate --directory "$WORK/keys" "$k" >/dev/null || { echo "scale-out: yendor keys generate $k failed" >&2; exit 1; }
+    [ "$k" = learner ] || cp "$WORK/keys/$k.pub" "$WORK/allowed/"
+  done
+  LEARNER_SECURITY=(--set "transport.curve_secret_key_file=$WORK/keys/learner.key" --set "transport.curve_allowed_clients=$WORK/allowed")
+fi
+worker_security() {
+  [ "$CURVE" = 1 ] && echo "--set transport.curve_secret_key_file=$WORK/keys/w$1.key --set transport.curve_server_key=$WORK/keys/learner.pub"
+}
+
 # metric RUN NAME: the latest value of a metric in the run's metrics.jsonl.
 metric() { tail -n 1 "$1/metrics.jsonl" 2>/dev/null | sed -n "s|.*\"$2\": *\([0-9.e+]*\).*|\1|p" | awk '{printf "%d", $1}'; }
 # on HOST CPUS [CGROUP]: the command prefix that runs a role on HOST (its namespace, if any) pinned
@@ -108,7 +125,7 @@ on() {
 }
 
 mode="processes on 127.0.0.1"; [ "$NAMESPACES" = 1 ] && mode="one network namespace per role, TCP over a bridge"
-echo "binary: $YENDOR ($(nproc) cores); $mode; learner cores: ${LEARNER_CPUS:-any}, worker cores: ${WORKER_CPUS:-any}, per-worker CPU quota: ${QUOTA:-none}"
+echo "binary: $YENDOR ($(nproc) cores); $mode; learner cores: ${LEARNER_CPUS:-any}, worker cores: ${WORKER_CPUS:-any}, per-worker CPU quota: ${QUOTA:-none}, CURVE: $([ "$CURVE" = 1 ] && echo on || echo off)"
 echo "$MEASURE s per point after $WARMUP s warm-up; load before: $(uptime | sed 's/.*load average/load average/')"
 printf "%-8s %12s %14s %10s %16s %12s\n" workers "env steps/s" "ideal (N x 1)" efficiency "dropped stale/s" "trained/s"
 BASE_RATE=""
@@ -119,11 +136,11 @@ for n in $COUNTS; do
   serve=(--set "transport.trajectories=tcp://$bind:$PORT" --set "transport.weights=tcp://$bind:$((PORT + 1))")
   reach=(--set "transport.trajectories=tcp://$learner_host:$PORT" --set "transport.weights=tcp://$learner_host:$((PORT + 1))")
   # shellcheck disable=SC2046
-  $(on learner "$LEARNER_CPUS") "$YENDOR" learner --config "$CONFIG" --run-dir "$run" --steps 1000000000 "${serve[@]}" \
+  $(on learner "$LEARNER_CPUS") "$YENDOR" learner --config "$CONFIG" --run-dir "$run" --steps 1000000000 "${serve[@]}" "${LEARNER_SECURITY[@]}" \
     >"$WORK/learner-$n.log" 2>&1 & PIDS+=($!)
   for i in $(seq 1 "$n"); do
     # shellcheck disable=SC2046
-    $(on "w$i" "${WORKER_CPU_LISTS[$(( (i - 1) % ${#WORKER_CPU_LISTS[@]} ))]}" "${CGROUPS[$((i - 1))]:-}") "$YENDOR" worker --config "$CONFIG" --id "bench-$i" "${reach[@]}" \
+    $(on "w$i" "${WORKER_CPU_LISTS[$(( (i - 1) % ${#WORKER_CPU_LISTS[@]} ))]}" "${CGROUPS[$((i - 1))]:-}") "$YENDOR" worker --config "$CONFIG" --id "bench-$i" "${reach[@]}" $(worker_security "$i") \
       >"$WORK/worker-$n-$i.log" 2>&1 & PIDS+=($!)
   done
   sleep "$WARMUP"
