@@ -59,15 +59,15 @@ struct TrajectoryColumns {
     mutating func recordObservation(row: Int, env: VectorEnv, coreState: [Float] = []) {
         let c = layout.cropPerEnv, k = layout.blstatsCount
         crop.withUnsafeMutableBufferPointer { dst in
-            UnsafeMutableBufferPointer(rebasing: dst[row * envs * c..<(row + 1) * envs * c]).update(fromContentsOf: env.crop)
+            _ = UnsafeMutableBufferPointer(rebasing: dst[row * envs * c..<(row + 1) * envs * c]).update(fromContentsOf: env.crop)
         }
         blstats.withUnsafeMutableBufferPointer { dst in
-            UnsafeMutableBufferPointer(rebasing: dst[row * envs * k..<(row + 1) * envs * k]).update(fromContentsOf: env.blstats)
+            _ = UnsafeMutableBufferPointer(rebasing: dst[row * envs * k..<(row + 1) * envs * k]).update(fromContentsOf: env.blstats)
         }
         if fullMap {
             let g = layout.glyphsPerEnv
             glyphs.withUnsafeMutableBufferPointer { dst in
-                UnsafeMutableBufferPointer(rebasing: dst[row * envs * g..<(row + 1) * envs * g]).update(fromContentsOf: env.glyphs)
+                _ = UnsafeMutableBufferPointer(rebasing: dst[row * envs * g..<(row + 1) * envs * g]).update(fromContentsOf: env.glyphs)
             }
         }
         for e in 0..<envs { observationCaption[row * envs + e] = captions.intern(env: env, index: e) }
