@@ -232,8 +232,9 @@ public final class LearnerService: Service, Sendable {
                 // whole, before it costs an update. A learner behind its workers would otherwise
                 // spend updates on batches it mostly drops, each one advancing the policy version
                 // and making everything still queued staler: trained samples per second then fall
-                // as workers are added. Its steps count as taken in and as dropped for lag.
-                if learner.policyVersion - Int64(item.batch.policyVersion) > maxPolicyLag {
+                // as workers are added. Its steps count as taken in and as dropped for lag; its
+                // captions are not shown to the reward model. Clamping: a version beyond Int64 is a bad peer's, not a reason to trap.
+                if learner.policyVersion - Int64(clamping: item.batch.policyVersion) > maxPolicyLag {
                     await status.droppedStale(samples: item.batch.steps * item.batch.envs)
                 } else {
                     pending.append(item.batch)

@@ -5,7 +5,8 @@ import YendorWire
 /// recent episodes. Metric names are namespaced (`rollout/…`, `learner/…`, `transport/…`).
 actor LearnerStatus {
     var membership: Membership
-    /// Env steps trained on (T·B of every batch used), the budget's unit.
+    /// Env steps the learner took in, the budget's unit: T·B of every batch trained on, including
+    /// samples dropped there as too stale, and of every trajectory dropped whole as too stale.
     var envSteps: UInt64 = 0
     var episodes = 0
     var updates = 0

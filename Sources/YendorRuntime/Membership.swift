@@ -11,8 +11,8 @@ import YendorWire
 /// - listened for `timeout` seconds (the listening clock, which stops during backpressure), or
 /// - read enough messages from others since that one from this worker, had there been one, would
 ///   have come up: the learner's socket reads its connections in turn (two per worker, trajectories
-///   and control), then the messages pass through an inbox of `inboxCapacity`. Twice that many
-///   reads is the bar, for margin.
+///   and control; workers not, or no longer, registered count too while they send), then the
+///   messages pass through an inbox of `inboxCapacity`. Twice that many reads is the bar, for margin.
 public struct Membership: Sendable {
     public struct Member: Sendable, Equatable {
         public let id: String
@@ -38,6 +38,8 @@ public struct Membership: Sendable {
     public private(set) var joins = 0, leaves = 0, timeouts = 0
     /// Messages read from workers so far.
     public private(set) var reads = 0
+    /// When each sender, registered or not, was last heard (wall clock), for the reads bar.
+    private var senders: [String: Double] = [:]
     /// When the learner stopped listening (nil while it listens), and the total of earlier pauses.
     private var pausedSince: Double?
     private var pausedTotal = 0.0
@@ -66,6 +68,7 @@ public struct Membership: Sendable {
     @discardableResult
     public mutating func hello(_ h: Hello, now: Double) -> Bool {
         reads += 1
+        senders[h.id] = now
         let caps = Dictionary(h.capabilities.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b })
         if var m = members[h.id] {
             m.capabilities = caps
@@ -81,6 +84,7 @@ public struct Membership: Sendable {
     /// Records any sign of life. Unknown ids are ignored (they must say Hello first).
     public mutating func seen(_ id: String, now: Double, policyVersion: UInt64? = nil, batch: Bool = false) {
         reads += 1
+        senders[id] = now
         guard var m = members[id] else { return }
         if let policyVersion { m.policyVersion = policyVersion }
         if batch { m.batches += 1 }
@@ -99,13 +103,16 @@ public struct Membership: Sendable {
 
     public mutating func goodbye(_ id: String) {
         reads += 1
+        senders[id] = nil
         if members.removeValue(forKey: id) != nil { leaves += 1 }
     }
 
     /// Removes the members that are gone (see the type's comment); returns their ids.
     public mutating func prune(now: Double) -> [String] {
         let listened = listeningTime(now)
-        let readsBar = 2 * (inboxCapacity + 2 * members.count)
+        senders = senders.filter { now - $0.value <= timeout }
+        let connections = members.keys.count + senders.keys.filter { members[$0] == nil }.count
+        let readsBar = 2 * (inboxCapacity + 2 * connections)
         let gone = members.values.filter { m in
             listened - m.lastHeard > timeout || (now - m.lastSeen > timeout && reads - m.readsAtLastSeen >= readsBar)
         }.map(\.id)

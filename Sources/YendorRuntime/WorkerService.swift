@@ -11,7 +11,7 @@ import ZeroMQ
 
 /// The worker role: rollout actors sharing one batched policy, connected to a learner.
 ///
-/// It PUSHes trajectories and SUBscribes to weights. It says `Hello` every heartbeat interval (which
+/// It PUSHes trajectories and SUBscribes to weights. It says `Hello` twice per heartbeat timeout (which
 /// also re-registers it with a restarted learner), swaps in weights as they arrive, and keeps going
 /// when the learner disappears: ZeroMQ reconnects with backoff, sends wait on the full outbox
 /// (backpressure), and rollouts resume when the learner is back.
@@ -20,8 +20,9 @@ import ZeroMQ
 /// path), so they stay in order and are never queued behind trajectories: under backpressure the
 /// trajectory outbox is full most of the time, and a `Goodbye` queued behind it would be dropped (the
 /// learner would time the worker out instead of seeing it leave). The learner's PULL socket reads its
-/// connections in turn. Hellos on it are sparse (two per heartbeat timeout; the trajectories themselves
-/// show the worker is alive): libzmq (4.3.4) discards what is still in the kernel's socket buffer
+/// connections in turn. Hellos on it are sparse (two per heartbeat timeout, and under backpressure
+/// none until a trajectory has left since the last; the trajectories themselves show the worker is
+/// alive): the learner reads one message per connection in turn, and libzmq (4.3.4) discards what is still in the kernel's socket buffer
 /// when a peer closes a connection the learner has stopped reading, and a Goodbye behind seconds of
 /// Hellos sent every interval was lost that way in tests.
 public final class WorkerService: Service, Sendable {

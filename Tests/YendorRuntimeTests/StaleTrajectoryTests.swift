@@ -36,7 +36,8 @@ struct StaleTrajectoryTests {
         // Every step taken in was either trained on in an update (64 per update) or dropped as
         // stale: the updates did not absorb the stale trajectories.
         #expect(dropped > 0, "no stale samples: \(latest)")
-        #expect(steps > updates * 64, "every trajectory cost an update: \(latest)")
+        // (+1: the metrics line reads the two counters at slightly different moments.)
+        #expect(steps > (updates + 1) * 64, "every trajectory cost an update: \(latest)")
         #expect(steps - updates * 64 <= dropped, "steps neither trained on nor dropped: \(latest)")
     }
 

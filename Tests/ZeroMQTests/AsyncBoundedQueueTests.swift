@@ -16,6 +16,8 @@ struct AsyncBoundedQueueTests {
             for _ in 0..<rounds {
                 let queue = AsyncBoundedQueue<Int>(capacity: 1)
                 let receiver = Task { await queue.receive() }
+                // Race only once the receiver waits: that is when trySend resumes it.
+                while queue.waiting.receivers == 0 { await Task.yield() }
                 let sender = Task.detached { _ = queue.trySend(1) }
                 receiver.cancel()
                 _ = await receiver.value
@@ -24,6 +26,7 @@ struct AsyncBoundedQueueTests {
                 let full = AsyncBoundedQueue<Int>(capacity: 1)
                 _ = full.trySend(0)
                 let waitingSender = Task { await full.send(1) }
+                while full.waiting.senders == 0 { await Task.yield() }
                 let taker = Task.detached { _ = full.tryReceive() }
                 waitingSender.cancel()
                 _ = await waitingSender.value

@@ -21,8 +21,8 @@
 # Each point: a fresh learner and N workers, WARMUP seconds discarded, then env steps counted from
 # the learner's metrics.jsonl over SECONDS_PER_POINT seconds. With --namespaces the learner runs in
 # one namespace and each worker in its own (cluster/tests/netns-lib.sh, the multi-host test's setup),
-# all over real TCP between the namespaces' addresses; needs root. Besides env steps trained per
-# second (every step the learner took in, the budget's unit), each point reports the samples per
+# all over real TCP between the namespaces' addresses; needs root. Besides env steps per second
+# (every step the learner took in, the budget's unit), each point reports the samples per
 # second it dropped as too stale (`learner/samples_dropped_lag`, beyond `learner.max_policy_lag`) and
 # the rest, trained on: a learner that cannot keep up falls behind and drops.
 set -uo pipefail
@@ -90,7 +90,7 @@ if [ -n "$QUOTA" ]; then
     CGROUPS+=("$dir")
     if [ -f "$dir/cpu.max" ]; then echo "$quota_us $period" >"$dir/cpu.max"
     else echo "$period" >"$dir/cpu.cfs_period_us" && echo "$quota_us" >"$dir/cpu.cfs_quota_us"; fi \
-      || { echo "scale-out: cannot set the CPU quota of $dir" >&2; exit 1; }
+      || { echo "scale-out: cannot set the CPU quota of $dir (cgroup v2: is the cpu controller enabled in /sys/fs/cgroup/cgroup.subtree_control?)" >&2; exit 1; }
   done
   # Moves itself into the cgroup, then becomes the command (so the quota applies from the first instruction).
   printf '#!/bin/sh\necho $$ >"$1/cgroup.procs" || exit 1\nshift\nexec "$@"\n' >"$WORK/in-cgroup"

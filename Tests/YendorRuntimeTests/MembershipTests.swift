@@ -1,0 +1,69 @@
+import Testing
+import YendorRuntime
+
+/// Which workers the learner counts as alive, with hand-set clocks.
+@Suite("Membership")
+struct MembershipTests {
+    @Test func membershipTracksJoinsLeavesAndTimeouts() {
+        var m = Membership(timeout: 2, inboxCapacity: 2)
+        let first = m.hello(.init(role: "worker", id: "a"), now: 0)
+        let again = m.hello(.init(role: "worker", id: "a"), now: 1)
+        let second = m.hello(.init(role: "worker", id: "b"), now: 1)
+        #expect(first && !again && second)
+        m.seen("b", now: 2.5)
+        let pruned = m.prune(now: 3.5)
+        #expect(pruned == ["a"])
+        m.goodbye("b")
+        #expect(m.count == 0 && m.joins == 2 && m.leaves == 1 && m.timeouts == 1)
+    }
+
+    @Test func membershipDoesNotCountSilenceWhileTheLearnerIsNotListening() {
+        var m = Membership(timeout: 2, inboxCapacity: 2)
+        m.hello(.init(role: "worker", id: "a"), now: 0)
+        m.hello(.init(role: "worker", id: "b"), now: 0)
+        // The learner waits for room in its buffer from t=1 to t=11: 10 s in which nobody can be heard.
+        m.stopListening(now: 1)
+        m.stopListening(now: 5)  // a second pause while paused changes nothing
+        #expect(m.prune(now: 10).isEmpty)
+        m.startListening(now: 11)
+        m.seen("b", now: 11.5)
+        // 1 s listened before the pause, 1.5 s after it: 2.5 s of silence for a; 0 for b.
+        #expect(m.prune(now: 12.5) == ["a"])
+        #expect(m.prune(now: 13.4).isEmpty)  // b: 1.9 s of listening since it was seen
+        #expect(m.prune(now: 13.6) == ["b"])
+        #expect(m.timeouts == 2)
+    }
+
+    @Test func aSilentMemberTimesOutWhileOthersKeepTheBackpressuredLearnerReading() {
+        var m = Membership(timeout: 2, inboxCapacity: 2)
+        m.hello(.init(role: "worker", id: "a"), now: 0)
+        m.hello(.init(role: "worker", id: "b"), now: 0)
+        // Backpressure all along: the listening clock never runs, but b's trajectories are read.
+        m.stopListening(now: 0)
+        // Many reads in the first second are not silence: a's own wall-clock silence is under 2 s.
+        for _ in 0..<20 { m.seen("b", now: 0.5) }
+        #expect(m.prune(now: 1).isEmpty)
+        // The bar is 2 × (inbox 2 + 2 connections × 2 members) = 12 reads since a's last message.
+        m.seen("a", now: 3)
+        for t in 4...14 { m.seen("b", now: Double(t)) }
+        #expect(m.prune(now: 14.5).isEmpty)  // 11 reads: a message from a could still be queued
+        m.seen("b", now: 15)
+        #expect(m.prune(now: 15.5) == ["a"])
+        #expect(m.count == 1 && m.timeouts == 1)
+    }
+
+    @Test func sendersNotYetRegisteredRaiseTheReadsBar() {
+        var m = Membership(timeout: 2, inboxCapacity: 2)
+        m.hello(.init(role: "worker", id: "a"), now: 0)
+        m.hello(.init(role: "worker", id: "b"), now: 0)
+        m.stopListening(now: 0)
+        // c sends trajectories without a Hello yet (say its Hello waits behind backpressure after a
+        // learner restart): the socket goes round its connections too, so the bar is
+        // 2 × (2 + 2 × 3 senders) = 16 reads since a's last message, not 12.
+        m.seen("a", now: 3)
+        for t in 4...15 { m.seen(t % 2 == 0 ? "b" : "c", now: Double(t)) }
+        #expect(m.prune(now: 15.5).isEmpty)  // 12 reads
+        for t in 16...19 { m.seen(t % 2 == 0 ? "b" : "c", now: Double(t)) }
+        #expect(m.prune(now: 19.5) == ["a"])  // 16 reads
+    }
+}
