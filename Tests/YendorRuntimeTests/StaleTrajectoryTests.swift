@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YendorRuntime
 import YendorTestSupport
 
 /// A learner behind its worker drops trajectories that are too stale to train on before they cost
@@ -28,7 +29,7 @@ struct StaleTrajectoryTests {
         let deadline = Date().addingTimeInterval(120)
         while (latest["learner/updates"] ?? 0) < 20 && Date() < deadline && learner.isRunning {
             try await Task.sleep(for: .milliseconds(250))
-            latest = Self.lastMetrics(run.appendingPathComponent("metrics.jsonl")) ?? latest
+            latest = (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last ?? latest
         }
         let steps = latest["env_steps"] ?? 0, updates = latest["learner/updates"] ?? 0
         let dropped = latest["learner/samples_dropped_lag"] ?? 0
@@ -39,13 +40,5 @@ struct StaleTrajectoryTests {
         // (+1: the metrics line reads the two counters at slightly different moments.)
         #expect(steps > (updates + 1) * 64, "every trajectory cost an update: \(latest)")
         #expect(steps - updates * 64 <= dropped, "steps neither trained on nor dropped: \(latest)")
-    }
-
-    /// The last complete line of a metrics file, as numbers.
-    static func lastMetrics(_ url: URL) -> [String: Double]? {
-        guard let text = try? String(contentsOf: url, encoding: .utf8),
-              let line = text.split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-        return object.compactMapValues { $0 as? Double }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YendorRuntime
 import YendorTestSupport
 
 /// A worker stopped while its trajectory outbox is full still says Goodbye: the learner records it
@@ -57,10 +58,9 @@ struct WorkerGoodbyeTests {
 
     /// Wall-clock seconds per update over the last `updates` updates in a metrics file, once it has them.
     static func secondsPerUpdate(metrics: URL, over updates: Double) -> Double? {
-        guard let text = try? String(contentsOf: metrics, encoding: .utf8) else { return nil }
-        let rows = text.split(separator: "\n").compactMap { line -> (time: Double, updates: Double)? in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let time = object["time"] as? Double, let count = object["learner/updates"] as? Double else { return nil }
+        guard let lines = try? MetricsLog.read(url: metrics) else { return nil }
+        let rows = lines.compactMap { line -> (time: Double, updates: Double)? in
+            guard let time = line["time"], let count = line["learner/updates"] else { return nil }
             return (time, count)
         }
         guard let last = rows.last, let first = rows.last(where: { $0.updates <= last.updates - updates }) else { return nil }
