@@ -25,11 +25,17 @@ let package = Package(
         .target(name: "CCRC32C"),
         .target(name: "YendorWire", dependencies: ["CCRC32C"]),
 
+        // Environments: the one observation spec and vector-environment protocol, Dungeon, and
+        // real NetHack hosted from NLE's library (CNetHack declares its C ABI).
+        .target(name: "YendorEnvironment"),
+        .target(name: "Dungeon", dependencies: ["YendorEnvironment"]),
+        .target(name: "CNetHack"),
+        .target(name: "NetHack", dependencies: ["CNetHack", "YendorEnvironment"]),
+
         // Algorithms: pure code, unit-testable with numbers.
-        .target(name: "Dungeon"),
         .target(name: "YendorNN", dependencies: ["CBLAS"]),
         .target(name: "YendorLearner", dependencies: [
-            "YendorNN", "YendorWire",
+            "YendorEnvironment", "YendorNN", "YendorWire",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "YendorReplay", dependencies: ["YendorWire"]),
@@ -40,22 +46,22 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
-        .target(name: "YendorRewards", dependencies: ["YendorNN", "YendorLearner"]),
+        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorLearner"]),
         .target(name: "YendorRollout", dependencies: [
-            "Dungeon", "YendorNN", "YendorLearner", "YendorWire", "ZeroMQ",
+            "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner", "YendorWire", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Roles as services, configuration, run directory, metrics.
         .target(name: "YendorRuntime", dependencies: [
-            "ZeroMQ", "YendorWire", "Dungeon", "YendorNN", "YendorLearner",
+            "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner",
             "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorRewards",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "yendor", dependencies: [
-            "YendorRuntime", "ZeroMQ", "YendorWire", "Dungeon", "YendorNN", "YendorLearner",
+            "YendorRuntime", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner",
             "YendorAnnotator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -66,15 +72,16 @@ let package = Package(
         .target(name: "YendorTestSupport", path: "Tests/Support"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorTestSupport"]),
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire"]),
-        .testTarget(name: "DungeonTests", dependencies: ["Dungeon"]),
+        .testTarget(name: "DungeonTests", dependencies: ["Dungeon", "YendorEnvironment"]),
+        .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorTestSupport"]),
         .testTarget(name: "YendorNNTests", dependencies: ["YendorNN"]),
-        .testTarget(name: "YendorLearnerTests", dependencies: ["YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
+        .testTarget(name: "YendorLearnerTests", dependencies: ["YendorEnvironment", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
         .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "YendorRolloutTests", dependencies: ["YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
-        .testTarget(name: "YendorRewardsTests", dependencies: ["YendorRewards", "YendorNN", "YendorLearner"]),
+        .testTarget(name: "YendorRolloutTests", dependencies: ["YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
+        .testTarget(name: "YendorRewardsTests", dependencies: ["YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
-        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
+        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),
     ],
     swiftLanguageModes: [.v6]

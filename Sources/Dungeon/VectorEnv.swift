@@ -1,26 +1,4 @@
-/// An episode that ended during the last `step`.
-public struct FinishedEpisode: Sendable, Equatable {
-    /// Which env of the vector it ran in.
-    public var envIndex: Int
-    public var task: String
-    /// Sum of rewards.
-    public var episodeReturn: Float
-    /// Steps taken.
-    public var length: Int
-    /// Whether the task's goal was met (always false for `score`).
-    public var success: Bool
-    /// Ended by the step limit rather than by the goal or death.
-    public var truncated: Bool
-    /// The seed that replays this episode (`Game(configuration:seed:)` plus the actions).
-    public var seed: UInt64
-    /// Deepest level reached and final in-game score, for logs.
-    public var deepest: Int
-    public var score: Int
-    /// The caption the final step produced (the env already shows the next episode's first one).
-    public var lastCaption: String = ""
-    /// How often `lastCaption` had occurred in the episode, counting the final step.
-    public var lastCaptionCount: Int32 = 0
-}
+import YendorEnvironment
 
 /// N games of one task stepped together, writing struct-of-arrays observation buffers.
 ///
@@ -39,17 +17,17 @@ public struct FinishedEpisode: Sendable, Equatable {
 /// report, so any single episode can be replayed alone.
 ///
 /// Not thread-safe: one owner at a time. `step` performs no heap allocation in the steady state.
-public final class VectorEnv {
+public final class VectorEnv: VectorEnvironment {
     /// Settings of a vector env.
     public struct Configuration: Sendable, Equatable {
-        /// Observation sizes (the map size is also the game's map size).
-        public var layout: ObservationLayout
+        /// Observation sizes (the map size is also the game's map size); `ObservationSpec.dungeon(…)`.
+        public var spec: ObservationSpec
         /// Write the full glyph map each step. False leaves `glyphs` untouched (zero) and is faster
         /// for crop-only policies.
         public var writeFullMap: Bool
 
-        public init(layout: ObservationLayout = ObservationLayout(), writeFullMap: Bool = true) {
-            self.layout = layout
+        public init(spec: ObservationSpec = .dungeon(), writeFullMap: Bool = true) {
+            self.spec = spec
             self.writeFullMap = writeFullMap
         }
     }
@@ -57,7 +35,8 @@ public final class VectorEnv {
     public let task: DungeonTask
     public let count: Int
     public let configuration: Configuration
-    public var layout: ObservationLayout { configuration.layout }
+    public var spec: ObservationSpec { configuration.spec }
+    public var taskName: String { task.name }
 
     private var games: [Game]
     private var seedStreams: [SplitMix64]
@@ -107,12 +86,12 @@ public final class VectorEnv {
     public init(task name: String, count: Int, seed: UInt64, configuration: Configuration = Configuration()) throws {
         let task = try TaskRegistry.task(named: name)
         guard count >= 1 else { throw DungeonError.invalidConfiguration("count must be at least 1, got \(count)") }
-        try configuration.layout.validate()
+        try configuration.spec.validateForDungeon()
         self.task = task
         self.count = count
         self.configuration = configuration
-        let layout = configuration.layout
-        let gameConfiguration = task.gameConfiguration(rows: layout.rows, columns: layout.columns,
+        let layout = configuration.spec
+        let gameConfiguration = task.gameConfiguration(rows: layout.mapRows, columns: layout.mapColumns,
                                                        captionBytes: layout.captionBytes)
         games = (0..<count).map { _ in Game(configuration: gameConfiguration, seed: 0) }
         seedStreams = (0..<count).map { SplitMix64(seed: SplitMix64.derive(seed, UInt64($0))) }
@@ -205,19 +184,8 @@ public final class VectorEnv {
         }
     }
 
-    /// Convenience for callers holding an array.
-    public func step(actions: [Int32]) throws {
-        try actions.withUnsafeBufferPointer { try step(actions: $0) }
-    }
-
     /// The game of env `i`, read-only (for renderers and tests).
     public func game(_ i: Int) -> Game { games[i] }
-
-    /// The caption of env `i` as a String (not for the hot path).
-    public func caption(_ i: Int) -> String {
-        let start = i * layout.captionBytes
-        return String(decoding: captions[start..<(start + Int(captionLength[i]))], as: UTF8.self)
-    }
 
     private func startEpisode(_ i: Int) {
         let seed = seedStreams[i].next()
@@ -232,7 +200,7 @@ public final class VectorEnv {
     }
 
     private func writeObservation(_ i: Int) {
-        let layout = configuration.layout
+        let layout = configuration.spec
         if configuration.writeFullMap {
             games[i].writeGlyphs(into: glyphStorage.baseAddress! + i * layout.glyphsPerEnv)
         }

@@ -1,3 +1,4 @@
+import YendorEnvironment
 /// Turns caption bytes into a hashed bag of words for an `EmbeddingBag`.
 ///
 /// Words are maximal runs of ASCII letters and digits, lower-cased; each word is hashed
@@ -19,7 +20,7 @@ public struct CaptionHasher: Sendable {
         indices.removeAll(keepingCapacity: true)
         offsets.removeAll(keepingCapacity: true)
         offsets.append(0)
-        let capacity = batch.layout.captionCapacity
+        let capacity = batch.layout.captionBytes
         batch.captionBytes.withUnsafeBufferPointer { bytes in
             for sample in 0..<batch.count {
                 let start = indices.count

@@ -1,5 +1,6 @@
 import Foundation
 import YendorNN
+import YendorEnvironment
 
 /// The actor-critic network: observation encoders, an MLP core (optionally followed by
 /// a GRU), a categorical policy head and a value head.
@@ -19,10 +20,14 @@ import YendorNN
 public final class PolicyNetwork {
     /// Sizes of every part; stored in checkpoints so a mismatching load is rejected.
     public struct Configuration: Sendable, Codable, Equatable {
-        /// Observation array sizes (the environment contract).
-        public var observation = ObservationLayout()
-        /// Number of discrete actions (policy head width).
-        public var actionCount = 20
+        /// The environment's observation spec: the encoders and the policy head are built from it.
+        public var observation = ObservationSpec(environment: "test", mapRows: 21, mapColumns: 79, cropSize: 9,
+                                                 glyphCount: 1024, blstatsCount: 16, captionBytes: 256, actionCount: 20)
+        /// Number of discrete actions (policy head width): the spec's.
+        public var actionCount: Int {
+            get { observation.actionCount }
+            set { observation.actionCount = newValue }
+        }
         /// Width of each glyph id's embedding (input channels of the first conv).
         public var glyphEmbeddingDimension = 16
         /// Output channels of each 3×3 conv layer over the crop (empty: MLP over embeddings).
@@ -54,9 +59,9 @@ public final class PolicyNetwork {
         public func validate() throws {
             func check(_ ok: Bool, _ field: String) throws { if !ok { throw LearnerError.badConfiguration(field) } }
             try check(observation.cropSize >= 1, "observation.cropSize must be >= 1")
-            try check(observation.glyphVocabulary >= 1 && observation.glyphVocabulary <= 32768, "observation.glyphVocabulary must be in 1...32768 (Int16 ids)")
+            try check(observation.glyphCount >= 1 && observation.glyphCount <= 32768, "observation.glyphCount must be in 1...32768 (Int16 ids)")
             try check(observation.blstatsCount >= 0, "observation.blstatsCount must be >= 0")
-            try check(observation.captionCapacity >= 0, "observation.captionCapacity must be >= 0")
+            try check(observation.captionBytes >= 0, "observation.captionBytes must be >= 0")
             try check(actionCount >= 2, "actionCount must be >= 2")
             try check(glyphEmbeddingDimension >= 1, "glyphEmbeddingDimension must be >= 1")
             try check(convolutionChannels.allSatisfy { $0 >= 1 }, "convolutionChannels must all be >= 1")
@@ -103,7 +108,7 @@ public final class PolicyNetwork {
         self.configuration = configuration
         let c = configuration, crop = c.observation.cropSize
         var rng = SeededGenerator(seed: c.seed)
-        glyphEmbedding = Embedding(name: "glyph.embedding", vocabulary: c.observation.glyphVocabulary,
+        glyphEmbedding = Embedding(name: "glyph.embedding", vocabulary: c.observation.glyphCount,
                                    dimension: c.glyphEmbeddingDimension, scale: 0.5, rng: &rng)
         var trunk: [Layer] = []
         var channels = c.glyphEmbeddingDimension
@@ -356,8 +361,7 @@ extension PolicyNetwork.Configuration {
     public init(from decoder: Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        observation = try c.decode(ObservationLayout.self, forKey: .observation)
-        actionCount = try c.decode(Int.self, forKey: .actionCount)
+        observation = try c.decode(ObservationSpec.self, forKey: .observation)
         glyphEmbeddingDimension = try c.decode(Int.self, forKey: .glyphEmbeddingDimension)
         convolutionChannels = try c.decode([Int].self, forKey: .convolutionChannels)
         convolutionKernel = try c.decode(Int.self, forKey: .convolutionKernel)

@@ -1,3 +1,4 @@
+import YendorEnvironment
 /// A time-major block of experience from B environments over T steps: what the learner
 /// trains on. The integrator converts the wire message into this struct.
 ///
@@ -36,7 +37,7 @@ public struct RolloutBatch: Sendable {
     public var coreStates: [Float]
 
     /// A zero-filled batch of the given size (`coreStateSize` floats of state per env).
-    public init(timeSteps: Int, envCount: Int, layout: ObservationLayout, coreStateSize: Int = 0) {
+    public init(timeSteps: Int, envCount: Int, layout: ObservationSpec, coreStateSize: Int = 0) {
         self.timeSteps = timeSteps
         self.envCount = envCount
         let n = timeSteps * envCount

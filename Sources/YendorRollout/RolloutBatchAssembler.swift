@@ -1,3 +1,4 @@
+import YendorEnvironment
 import YendorLearner
 import YendorWire
 
@@ -11,7 +12,7 @@ public enum RolloutBatchAssembler {
     }
 
     /// Checks one batch against the layout without converting it.
-    public static func check(_ b: TrajectoryBatch, layout: ObservationLayout) throws {
+    public static func check(_ b: TrajectoryBatch, layout: ObservationSpec) throws {
         let rows = b.steps + 1
         try expect(b, "crop", .i16, [rows, b.envs, layout.cropSize, layout.cropSize])
         try expect(b, "blstats", .i32, [rows, b.envs, layout.blstatsCount])
@@ -35,7 +36,7 @@ public enum RolloutBatchAssembler {
     /// (time-major), or nil for zeros. Batches from a recurrent policy carry `obs/core_state`
     /// [T+1, B, H]; its row 0 (the state entering the first step) becomes `coreStates`. Either
     /// all batches carry it with the same H or none does.
-    public static func assemble(_ batches: [TrajectoryBatch], layout: ObservationLayout,
+    public static func assemble(_ batches: [TrajectoryBatch], layout: ObservationSpec,
                                 intrinsic: ((TrajectoryBatch) -> [Float])? = nil) throws -> RolloutBatch {
         guard let first = batches.first else { throw Mismatch(detail: "no batches") }
         let t = first.steps
@@ -49,7 +50,7 @@ public enum RolloutBatchAssembler {
         }
         let totalEnvs = batches.reduce(0) { $0 + $1.envs }
         var out = RolloutBatch(timeSteps: t, envCount: totalEnvs, layout: layout, coreStateSize: h)
-        let c = layout.cropSize * layout.cropSize, k = layout.blstatsCount, cap = layout.captionCapacity
+        let c = layout.cropSize * layout.cropSize, k = layout.blstatsCount, cap = layout.captionBytes
         var envOffset = 0
         for b in batches {
             let crop = b.observation("crop")!.values(as: Int16.self)!

@@ -1,4 +1,5 @@
 import Dungeon
+import YendorEnvironment
 import Foundation
 import YendorLearner
 import YendorWire
@@ -16,37 +17,43 @@ import YendorWire
 /// from row 0 (Sample Factory stores per-step states the same way).
 public actor RolloutWorker {
     public struct Configuration: Sendable {
-        /// Task name from Dungeon's registry.
-        public var task: String
+        /// The environment to host (kind, task, spec).
+        public var environment: EnvironmentConfiguration
+        /// Task name (the environment's).
+        public var task: String { environment.task }
         /// Environments this actor steps (B).
         public var envs: Int
         /// Steps per trajectory (T).
         public var rolloutLength: Int
         /// Seed of this actor's envs (derived from the run seed by the caller).
         public var seed: UInt64
-        /// Also send the full 21×79 glyph map (`obs/glyphs`); the policy only needs the crop.
-        public var sendFullMap: Bool
+        /// Also send the full glyph map (`obs/glyphs`); the policy only needs the crop.
+        public var sendFullMap: Bool { environment.writeFullMap }
         /// Observation sizes.
-        public var layout: Dungeon.ObservationLayout
+        public var layout: ObservationSpec { environment.spec }
         /// Worker id written into each batch.
         public var workerID: String
 
-        public init(task: String, envs: Int, rolloutLength: Int, seed: UInt64, sendFullMap: Bool = false,
-                    layout: Dungeon.ObservationLayout = .init(), workerID: String) {
-            self.task = task
+        public init(environment: EnvironmentConfiguration, envs: Int, rolloutLength: Int, seed: UInt64, workerID: String) {
+            self.environment = environment
             self.envs = envs
             self.rolloutLength = rolloutLength
             self.seed = seed
-            self.sendFullMap = sendFullMap
-            self.layout = layout
             self.workerID = workerID
+        }
+
+        /// A Dungeon task with the given spec (the common case in tests and benchmarks).
+        public init(task: String, envs: Int, rolloutLength: Int, seed: UInt64, sendFullMap: Bool = false,
+                    layout: ObservationSpec = .dungeon(), workerID: String) {
+            self.init(environment: EnvironmentConfiguration(kind: .dungeon, task: task, spec: layout, writeFullMap: sendFullMap),
+                      envs: envs, rolloutLength: rolloutLength, seed: seed, workerID: workerID)
         }
     }
 
     public let configuration: Configuration
-    private let env: VectorEnv
+    private let env: any VectorEnvironment
     private let batcher: InferenceBatcher
-    private let policyLayout: YendorLearner.ObservationLayout
+    private let policyLayout: ObservationSpec
     private var current: ObservationBatch
     private var columns: TrajectoryColumns
     /// Core state entering the next step, [B, H] (empty for a non-recurrent policy).
@@ -54,12 +61,14 @@ public actor RolloutWorker {
     /// Env steps taken so far.
     public private(set) var steps = 0
 
-    public init(configuration: Configuration, batcher: InferenceBatcher, policyLayout: YendorLearner.ObservationLayout) throws {
+    public init(configuration: Configuration, batcher: InferenceBatcher, policyLayout: ObservationSpec) throws {
         self.configuration = configuration
         self.batcher = batcher
         self.policyLayout = policyLayout
-        env = try VectorEnv(task: configuration.task, count: configuration.envs, seed: configuration.seed,
-                            configuration: .init(layout: configuration.layout, writeFullMap: configuration.sendFullMap))
+        guard policyLayout == configuration.layout else {
+            throw RolloutError.specMismatch(environment: configuration.layout.fingerprint, policy: policyLayout.fingerprint)
+        }
+        env = try configuration.environment.make(count: configuration.envs, seed: configuration.seed)
         current = ObservationBatch(count: configuration.envs, layout: policyLayout)
         columns = TrajectoryColumns(steps: configuration.rolloutLength, envs: configuration.envs,
                                     layout: configuration.layout, fullMap: configuration.sendFullMap,
@@ -98,14 +107,12 @@ public actor RolloutWorker {
 
     /// Copies the env's current observation into the policy's input layout.
     private func loadCurrentObservation() {
-        let l = configuration.layout
         current.glyphs.withUnsafeMutableBufferPointer { dst in
             _ = dst.initialize(from: env.crop)
         }
         current.blstats.withUnsafeMutableBufferPointer { dst in
             _ = dst.initialize(from: env.blstats)
         }
-        precondition(policyLayout.captionCapacity == l.captionBytes, "caption capacity differs between env and policy")
         current.captionBytes.withUnsafeMutableBufferPointer { dst in
             _ = dst.initialize(from: env.captions)
         }

@@ -1,11 +1,11 @@
-import Dungeon
+import YendorEnvironment
 import YendorWire
 
 /// Preallocated columns for one rollout (T steps × B envs, T+1 observation rows) and the caption
 /// table, filled step by step without per-step allocation except for new caption strings.
 struct TrajectoryColumns {
     let steps: Int, envs: Int
-    let layout: Dungeon.ObservationLayout
+    let layout: ObservationSpec
     let fullMap: Bool
     /// Floats of recurrent core state per env (0: no `core_state` array).
     let coreStateSize: Int
@@ -27,7 +27,7 @@ struct TrajectoryColumns {
     var episodes: [EpisodeSummary] = []
     var captions = CaptionTable()
 
-    init(steps: Int, envs: Int, layout: Dungeon.ObservationLayout, fullMap: Bool, coreStateSize: Int = 0) {
+    init(steps: Int, envs: Int, layout: ObservationSpec, fullMap: Bool, coreStateSize: Int = 0) {
         self.steps = steps
         self.envs = envs
         self.layout = layout
@@ -56,7 +56,7 @@ struct TrajectoryColumns {
     }
 
     /// Copies the env's observation, and the core state entering that row, into row `row`.
-    mutating func recordObservation(row: Int, env: VectorEnv, coreState: [Float] = []) {
+    mutating func recordObservation(row: Int, env: any VectorEnvironment, coreState: [Float] = []) {
         let c = layout.cropPerEnv, k = layout.blstatsCount
         crop.withUnsafeMutableBufferPointer { dst in
             _ = UnsafeMutableBufferPointer(rebasing: dst[row * envs * c..<(row + 1) * envs * c]).update(fromContentsOf: env.crop)
@@ -79,7 +79,7 @@ struct TrajectoryColumns {
     }
 
     /// Records the policy's choice and the env's response for `step`.
-    mutating func recordStep(_ step: Int, env: VectorEnv, result: InferenceBatcher.Result) {
+    mutating func recordStep(_ step: Int, env: any VectorEnvironment, result: InferenceBatcher.Result) {
         let base = step * envs
         let version = Int32(clamping: result.policyVersion)
         for e in 0..<envs {
@@ -114,7 +114,7 @@ struct TrajectoryColumns {
             observations.append(NamedArray(name: "core_state", shape: [rows, envs, coreStateSize], values: coreStates))
         }
         if fullMap {
-            observations.append(NamedArray(name: "glyphs", shape: [rows, envs, layout.rows, layout.columns], values: glyphs))
+            observations.append(NamedArray(name: "glyphs", shape: [rows, envs, layout.mapRows, layout.mapColumns], values: glyphs))
         }
         return TrajectoryBatch(
             workerID: workerID, task: task, policyVersion: policyVersion, steps: steps, envs: envs,
@@ -146,10 +146,10 @@ struct CaptionTable {
     }
 
     /// The caption env `i` shows now; empty captions (most steps) cost no string.
-    mutating func intern(env: VectorEnv, index i: Int) -> Int32 {
+    mutating func intern(env: any VectorEnvironment, index i: Int) -> Int32 {
         let length = Int(env.captionLength[i])
         if length == 0 { return 0 }
-        let start = i * env.layout.captionBytes
+        let start = i * env.spec.captionBytes
         return intern(String(decoding: env.captions[start..<start + length], as: UTF8.self))
     }
 }

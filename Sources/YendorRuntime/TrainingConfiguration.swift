@@ -1,5 +1,8 @@
 import Dungeon
 import Foundation
+import NetHack
+import YendorEnvironment
+import YendorRollout
 import YendorLearner
 import YendorReplay
 import YendorRewards
@@ -22,8 +25,12 @@ public struct TrainingConfiguration: Sendable {
     public var checkpointInterval = 60.0
 
     // env
-    /// Dungeon task (`yendor play --help` lists them).
+    /// Environment family: `dungeon` (Yendor's own game, the default) or `nle` (real NetHack).
+    public var envKind = EnvironmentKind.dungeon
+    /// Task in that family (`yendor play --help` lists Dungeon's; docs/environments.md NLE's).
     public var task = "score"
+    /// NLE's `nle` package directory (empty: search `.venv`, see docs/environments.md).
+    public var nleDirectory = ""
     /// Environments per rollout actor.
     public var envsPerActor = 32
     /// Rollout actors per worker process (2 lets env stepping and inference alternate on 2 cores).
@@ -98,26 +105,27 @@ public struct TrainingConfiguration: Sendable {
         learner.policy.coreLayers = 2
     }
 
-    /// The observation layout rollouts produce.
-    public var envLayout: Dungeon.ObservationLayout {
-        Dungeon.ObservationLayout(rows: mapRows, columns: mapColumns, cropSize: cropSize)
+    /// The observation spec rollouts produce and the policy reads (one spec for both).
+    public var envLayout: ObservationSpec {
+        switch envKind {
+        case .dungeon: return .dungeon(rows: mapRows, columns: mapColumns, cropSize: cropSize)
+        case .nle: return .nle(cropSize: cropSize, actions: (try? NetHackTask.named(task))?.actions ?? .task)
+        }
     }
 
-    /// The layout the policy reads, derived from the env's so the two always agree.
-    public var policyLayout: YendorLearner.ObservationLayout {
-        var l = YendorLearner.ObservationLayout()
-        l.cropSize = cropSize
-        l.glyphVocabulary = Glyph.count
-        l.blstatsCount = BLStat.count
-        l.captionCapacity = envLayout.captionBytes
-        return l
+    /// The spec the policy reads: the environment's.
+    public var policyLayout: ObservationSpec { envLayout }
+
+    /// What rollout actors host.
+    public var environment: EnvironmentConfiguration {
+        EnvironmentConfiguration(kind: envKind, task: task, spec: envLayout, writeFullMap: sendFullMap,
+                                 nleDirectory: nleDirectory.isEmpty ? nil : nleDirectory)
     }
 
     /// Learner configuration with the layout, action count and seed filled in.
     public var resolvedLearner: APPOLearner.Configuration {
         var c = learner
         c.policy.observation = policyLayout
-        c.policy.actionCount = Action.count
         c.seed = seed
         c.policy.seed = seed
         return c
@@ -152,7 +160,12 @@ public struct TrainingConfiguration: Sendable {
         func check(_ ok: Bool, _ key: String, _ problem: String) throws {
             if !ok { throw ConfigurationError(field: key, problem: problem) }
         }
-        do { _ = try TaskRegistry.task(named: task) } catch {
+        do {
+            switch envKind {
+            case .dungeon: _ = try TaskRegistry.task(named: task)
+            case .nle: _ = try NetHackTask.named(task)
+            }
+        } catch {
             throw ConfigurationError(field: "env.task", problem: "\(error)")
         }
         try check(envsPerActor >= 1, "env.envs", "must be at least 1")
@@ -173,7 +186,7 @@ public struct TrainingConfiguration: Sendable {
         do { try resolvedLearner.validate() } catch {
             throw ConfigurationError(field: "learner", problem: "\(error)")
         }
-        do { try envLayout.validate() } catch {
+        do { if envKind == .dungeon { try envLayout.validateForDungeon() } } catch {
             throw ConfigurationError(field: "env.map_rows/env.map_columns", problem: "\(error)")
         }
         do { try rewards.validate() } catch {
@@ -196,7 +209,9 @@ public struct TrainingConfiguration: Sendable {
         t.add("run.total_steps", \.totalSteps, "env steps to train for")
         t.add("run.log_interval", \.logInterval, "seconds between metrics records")
         t.add("run.checkpoint_interval", \.checkpointInterval, "seconds between checkpoints")
-        t.add("env.task", \.task, "Dungeon task")
+        t.add("env.kind", \.envKind, "dungeon (built in) or nle (real NetHack)")
+        t.add("env.task", \.task, "task of the environment (score, staircase, ...)")
+        t.add("env.nle_dir", \.nleDirectory, "NLE's nle package directory (empty: find .venv)")
         t.add("env.envs", \.envsPerActor, "environments per rollout actor")
         t.add("env.actors", \.actors, "rollout actors per worker process")
         t.add("env.rollout_length", \.rolloutLength, "steps per trajectory")
@@ -271,6 +286,12 @@ public struct TrainingConfiguration: Sendable {
 }
 
 extension PolicyCore: ConfigValue {
+    public init?(configText: String) { self.init(rawValue: configText) }
+    public var configText: String { rawValue }
+    public static var configTypeName: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+extension EnvironmentKind: ConfigValue {
     public init?(configText: String) { self.init(rawValue: configText) }
     public var configText: String { rawValue }
     public static var configTypeName: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }

@@ -105,9 +105,9 @@ public final class WorkerService: Service, Sendable {
         var actors: [RolloutWorker] = []
         for a in 0..<c.actors {
             actors.append(try RolloutWorker(configuration: .init(
-                task: c.task, envs: c.envsPerActor, rolloutLength: c.rolloutLength,
-                seed: SplitMix64.derive(workerSeed, UInt64(a)), sendFullMap: c.sendFullMap,
-                layout: c.envLayout, workerID: workerID), batcher: batcher, policyLayout: c.policyLayout))
+                environment: c.environment, envs: c.envsPerActor, rolloutLength: c.rolloutLength,
+                seed: SplitMix64.derive(workerSeed, UInt64(a)), workerID: workerID),
+                batcher: batcher, policyLayout: c.policyLayout))
         }
         logger.info("worker \(workerID) connecting", metadata: ["trajectories": "\(trajectories)", "weights": "\(weights)",
                                                               "envs": "\(c.actors * c.envsPerActor)"])

@@ -5,8 +5,17 @@ import Foundation
 struct BenchEnvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "env",
-        abstract: "Measure Dungeon env steps per second (random actions, one core) and caption variety."
+        abstract: "Measure env steps per second (random actions, one core): Dungeon's, or NLE hosted by Yendor against the nle Python env."
     )
+
+    @Option(name: .long, help: "dungeon, or nle (Yendor-hosted NetHack against the nle Python env in the same run).")
+    var env: String = "dungeon"
+
+    @Option(name: .long, help: "With --env nle: the task (score, staircase, …) and alternating rounds.")
+    var task: String = "score"
+
+    @Option(name: .long, help: "With --env nle: alternating measurement rounds.")
+    var rounds: Int = 3
 
     @Option(name: .long, help: "Tasks to measure (comma-separated); default all.")
     var tasks: String?
@@ -24,10 +33,15 @@ struct BenchEnvCommand: ParsableCommand {
     var successEpisodes: Int = 0
 
     func run() throws {
+        if env == "nle" {
+            try NetHackEnvBench(task: task, steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds)).run()
+            return
+        }
+        guard env == "dungeon" else { throw ValidationError("--env: '\(env)' is not one of dungeon, nle") }
         let names = tasks?.split(separator: ",").map(String.init) ?? TaskRegistry.names
         for name in names { _ = try TaskRegistry.task(named: name) }
         print("Dungeon env benchmark: random actions, one core, \(steps) steps per row")
-        print(ObservationLayout().fingerprint)
+        print(ObservationSpec.dungeon().fingerprint)
         print("task                        envs  observations   steps/s   episodes")
         for name in names {
             for (count, fullMap) in [(1, true), (vector, true), (vector, false)] {
@@ -82,7 +96,7 @@ struct BenchEnvCommand: ParsableCommand {
         var actions = [Int32](repeating: 0, count: count)
         var rng = SplitMix64(seed: seed ^ 0xBE4C)
         var captionHashes = Set<UInt64>()
-        let captionBytes = env.layout.captionBytes
+        let captionBytes = env.spec.captionBytes
         let iterations = max(1, steps / count)
         var episodes = 0
         let start = DispatchTime.now().uptimeNanoseconds

@@ -2,6 +2,7 @@ import ArgumentParser
 import CBLAS
 import Foundation
 import Logging
+import YendorEnvironment
 import YendorLearner
 import YendorNN
 
@@ -116,10 +117,10 @@ struct BenchLearnerCommand: ParsableCommand {
         return rate * 2 * Double(n * n * n) / 1e9
     }
 
-    private func randomObservations(_ count: Int, _ layout: ObservationLayout) -> ObservationBatch {
+    private func randomObservations(_ count: Int, _ layout: ObservationSpec) -> ObservationBatch {
         var rng = SeededGenerator(seed: 3)
         var obs = ObservationBatch(count: count, layout: layout)
-        for i in 0..<obs.glyphs.count { obs.glyphs[i] = Int16(rng.next() % UInt64(layout.glyphVocabulary)) }
+        for i in 0..<obs.glyphs.count { obs.glyphs[i] = Int16(rng.next() % UInt64(layout.glyphCount)) }
         for i in 0..<obs.blstats.count { obs.blstats[i] = Int32(rng.next() % 100) }
         for i in 0..<count { obs.setCaption(["You kill the jackal!", "It's a wall.", "You see here 3 gold pieces."][i % 3], at: i) }
         return obs

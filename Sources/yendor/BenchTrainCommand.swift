@@ -45,7 +45,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
     }
 
     private func bareEnvLoop(_ c: TrainingConfiguration, envs: Int) throws -> Double {
-        let env = try VectorEnv(task: c.task, count: envs, seed: 1, configuration: .init(layout: c.envLayout, writeFullMap: false))
+        let env = try VectorEnv(task: c.task, count: envs, seed: 1, configuration: .init(spec: c.envLayout, writeFullMap: false))
         var rng = SplitMix64(seed: 3)
         var actions = [Int32](repeating: 0, count: envs)
         let start = Date()
@@ -59,7 +59,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
     }
 
     private func bareInferenceLoop(_ c: TrainingConfiguration, policy: PolicyNetwork) throws -> Double {
-        let env = try VectorEnv(task: c.task, count: c.envsPerActor, seed: 1, configuration: .init(layout: c.envLayout, writeFullMap: false))
+        let env = try VectorEnv(task: c.task, count: c.envsPerActor, seed: 1, configuration: .init(spec: c.envLayout, writeFullMap: false))
         var batch = ObservationBatch(count: c.envsPerActor, layout: c.policyLayout)
         batch.glyphs = Array(env.crop)
         batch.blstats = Array(env.blstats)

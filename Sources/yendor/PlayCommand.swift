@@ -17,7 +17,10 @@ struct PlayCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "Task name (\(TaskRegistry.names.joined(separator: ", "))).")
+    @Option(name: .long, help: "dungeon (Yendor's game) or nle (real NetHack: every NetHack key, Ctrl-] leaves).")
+    var env: String = "dungeon"
+
+    @Option(name: .long, help: "Task name (Dungeon: \(TaskRegistry.names.joined(separator: ", "))).")
     var task: String = "score"
 
     @Option(name: .long, help: "Episode seed.")
@@ -33,6 +36,13 @@ struct PlayCommand: ParsableCommand {
     var delay: Int = 150
 
     func run() throws {
+        switch env {
+        case "dungeon": break
+        case "nle":
+            try NetHackPlay(task: task, seed: seed).run()
+            return
+        default: throw ValidationError("--env: '\(env)' is not one of dungeon, nle")
+        }
         if let replay {
             let recording = try EpisodeRecording.read(from: URL(fileURLWithPath: replay))
             try recording.replay { game, step in
@@ -80,7 +90,7 @@ struct PlayCommand: ParsableCommand {
 }
 
 /// Puts the terminal in raw mode (keys without Enter, no echo) and restores it.
-private final class RawTerminal {
+final class RawTerminal {
     private var original = termios()
     private var active = false
 
@@ -100,6 +110,12 @@ private final class RawTerminal {
             if byte == 10 || byte == 13 { continue }
             return Character(UnicodeScalar(byte))
         }
+    }
+
+    /// The next raw byte (every key, Enter included); nil at end of input.
+    func readByte() -> UInt8? {
+        var byte: UInt8 = 0
+        return read(STDIN_FILENO, &byte, 1) == 1 ? byte : nil
     }
 
     func restore() {

@@ -12,7 +12,10 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Set any field: --set learner.learning_rate=0.001 (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(help: "Dungeon task, e.g. staircase, staircase-lvl3, keyroom, oracle, score.")
+    @Option(help: "Environment: dungeon (built in, the default) or nle (real NetHack, from `make deps`).")
+    var env: String?
+
+    @Option(help: "Task of the environment, e.g. score, staircase, staircase-lvl3, oracle (Dungeon also keyroom).")
     var task: String?
 
     @Option(help: "Env steps to train for.")
@@ -43,6 +46,7 @@ struct RunOptions: ParsableArguments {
         let table = TrainingConfiguration.table
         if let config { try table.apply(yamlFile: config, to: &c) }
         try table.apply(overrides: overrides, to: &c)
+        if let env { try table.set("env.kind", env, in: &c, source: "--env") }
         if let task { c.task = task }
         if let steps { c.totalSteps = steps }
         if let runDir { c.runDirectory = runDir }

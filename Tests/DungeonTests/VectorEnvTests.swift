@@ -4,7 +4,7 @@ import Testing
 @Test func unknownTaskAndBadInputAreRejected() throws {
     #expect(throws: DungeonError.self) { _ = try VectorEnv(task: "nope", count: 2, seed: 1) }
     #expect(throws: DungeonError.self) {
-        _ = try VectorEnv(task: "score", count: 1, seed: 1, configuration: .init(layout: ObservationLayout(cropSize: 8)))
+        _ = try VectorEnv(task: "score", count: 1, seed: 1, configuration: .init(spec: .dungeon(cropSize: 8)))
     }
     let env = try VectorEnv(task: "score", count: 2, seed: 1)
     #expect(throws: DungeonError.self) { try env.step(actions: [0]) }
@@ -12,7 +12,7 @@ import Testing
 }
 
 @Test func buffersHaveTheLayoutsSizes() throws {
-    let layout = ObservationLayout()
+    let layout = ObservationSpec.dungeon()
     let env = try VectorEnv(task: "staircase", count: 3, seed: 1)
     #expect(env.glyphs.count == 3 * 21 * 79)
     #expect(env.crop.count == 3 * 81)
@@ -20,8 +20,9 @@ import Testing
     #expect(env.captions.count == 3 * 256)
     #expect(env.captionLength.count == 3 && env.captionCount.count == 3)
     #expect(env.reward.count == 3 && env.done.count == 3 && env.truncated.count == 3)
-    #expect(layout.fingerprint.contains("map=21x79 crop=9 blstats=16 caption=256"))
-    #expect(layout != ObservationLayout(cropSize: 11))
+    #expect(layout.fingerprint.contains("env=dungeon map=21x79 crop=9 glyphs=\(Glyph.count) blstats=16 caption=256 actions=\(Action.count)"))
+    #expect(env.spec == layout)
+    #expect(layout != ObservationSpec.dungeon(cropSize: 11))
 }
 
 @Test func theSameRunSeedGivesTheSameBuffers() throws {

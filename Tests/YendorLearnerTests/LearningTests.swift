@@ -21,7 +21,7 @@ private struct TargetGlyphTask {
     }
 
     func write(into obs: inout ObservationBatch, row: Int, env: Int) {
-        let g = obs.layout.glyphsPerSample
+        let g = obs.layout.cropPerEnv
         for k in 0..<g { obs.glyphs[row * g + k] = targets[env] }
         obs.setCaption("target \(["alpha", "beta", "gamma", "delta"][Int(targets[env])])", at: row)
     }

@@ -27,7 +27,7 @@ private struct CueRecallTask {
 
     func write(into obs: inout ObservationBatch, row: Int, env: Int) {
         let glyph: Int16 = stepInEpisode[env] == 0 ? cues[env] : (isQuery(env: env) ? 3 : 0)
-        let g = obs.layout.glyphsPerSample
+        let g = obs.layout.cropPerEnv
         for k in 0..<g { obs.glyphs[row * g + k] = glyph }
     }
 

@@ -64,7 +64,7 @@ import YendorNN
 
 @Test func captionHasherGivesEqualBagsForEqualWordsAndReservesBucketZeroForEmpty() {
     var layout = tinyPolicyConfiguration().observation
-    layout.captionCapacity = 64
+    layout.captionBytes = 64
     var batch = ObservationBatch(count: 3, layout: layout)
     batch.setCaption("You kill the jackal!", at: 0)
     batch.setCaption("you KILL the  jackal", at: 1)

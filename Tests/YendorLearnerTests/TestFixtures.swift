@@ -1,3 +1,4 @@
+import YendorEnvironment
 import Logging
 import YendorNN
 @testable import YendorLearner
@@ -6,9 +7,9 @@ import YendorNN
 func tinyPolicyConfiguration(actions: Int = 4) -> PolicyNetwork.Configuration {
     var c = PolicyNetwork.Configuration()
     c.observation.cropSize = 3
-    c.observation.glyphVocabulary = 8
+    c.observation.glyphCount = 8
     c.observation.blstatsCount = 2
-    c.observation.captionCapacity = 16
+    c.observation.captionBytes = 16
     c.actionCount = actions
     c.glyphEmbeddingDimension = 4
     c.convolutionChannels = [4]
@@ -35,11 +36,11 @@ func silentLogger() -> Logger {
 }
 
 /// A deterministic pseudo-random batch (T×B) with varied observations and some episode ends.
-func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, layout: ObservationLayout = tinyPolicyConfiguration().observation,
+func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, layout: ObservationSpec = tinyPolicyConfiguration().observation,
                  actionCount: Int = 4, version: Int64 = 0) -> RolloutBatch {
     var rng = SeededGenerator(seed: seed)
     var batch = RolloutBatch(timeSteps: timeSteps, envCount: envCount, layout: layout)
-    for i in 0..<batch.observations.glyphs.count { batch.observations.glyphs[i] = Int16(rng.next() % UInt64(layout.glyphVocabulary)) }
+    for i in 0..<batch.observations.glyphs.count { batch.observations.glyphs[i] = Int16(rng.next() % UInt64(layout.glyphCount)) }
     for i in 0..<batch.observations.blstats.count { batch.observations.blstats[i] = Int32(rng.next() % 200) - 50 }
     let words = ["You kill the jackal!", "That door is closed.", "", "You see here a scroll"]
     for i in 0..<batch.observations.count { batch.observations.setCaption(words[Int(rng.next() % 4)], at: i) }

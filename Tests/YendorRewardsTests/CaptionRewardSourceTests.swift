@@ -6,7 +6,7 @@ import YendorLearner
     let model = try RetrievalRewardModel()
     model.observe(label: CaptionLabel(caption: "You find a key.", helpful: true))
     let source = CaptionRewardSource(model: model, scaling: try CountScaledIntrinsicReward())
-    let batch = RolloutBatch(timeSteps: 2, envCount: 2, layout: ObservationLayout())
+    let batch = RolloutBatch(timeSteps: 2, envCount: 2, layout: PolicyNetwork.Configuration().observation)
     try source.stage(CaptionBlock(captions: ["", "You find a key."], captionIndex: [1, 0, 1, 0], captionCount: [1, 1, 2, 1]))
     var rewards: [Float] = []
     source.intrinsicRewards(for: batch, into: &rewards)

@@ -7,7 +7,7 @@ import YendorWire
 
 @Suite("Rollouts with a recurrent policy")
 struct RecurrentRolloutTests {
-    static func tinyRecurrentPolicy(seed: UInt64 = 1) throws -> (PolicyNetwork, YendorLearner.ObservationLayout) {
+    static func tinyRecurrentPolicy(seed: UInt64 = 1) throws -> (PolicyNetwork, ObservationSpec) {
         let (mlp, _) = try RolloutTests.tinyPolicy()
         var c = mlp.configuration
         c.core = .gru

@@ -7,11 +7,9 @@ import YendorWire
 
 @Suite("Rollouts")
 struct RolloutTests {
-    static func tinyPolicy() throws -> (PolicyNetwork, YendorLearner.ObservationLayout) {
+    static func tinyPolicy() throws -> (PolicyNetwork, ObservationSpec) {
         var c = PolicyNetwork.Configuration()
-        c.observation.glyphVocabulary = Glyph.count
-        c.observation.blstatsCount = BLStat.count
-        c.actionCount = Action.count
+        c.observation = .dungeon()
         c.convolutionChannels = [4]
         c.glyphEmbeddingDimension = 4
         c.glyphFeatures = 16

@@ -1,4 +1,4 @@
-/// The random number generator used everywhere in the Dungeon: SplitMix64 (Steele, Lea and Flood).
+/// The seeded random number generator of the environments (Dungeon, NetHack seeds): SplitMix64 (Steele, Lea and Flood).
 ///
 /// It is tiny, fast and passes BigCrush, which is all a game needs. It also derives seeds:
 /// a run seed feeds one `SplitMix64` whose successive outputs are the per-env seeds, and each

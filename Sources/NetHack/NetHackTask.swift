@@ -1,0 +1,104 @@
+/// An NLE task: its action set, NetHack options, step limit, and how reward and success are
+/// judged — the semantics of `nle.env.tasks` (NLE 1.3.0), and ONI's deeper staircase tasks.
+public struct NetHackTask: Sendable, Equatable {
+    /// What the task rewards.
+    public enum Goal: Sendable, Equatable {
+        /// Change in score (`NetHackScore`).
+        case score
+        /// Stand on a down staircase: 1 and the episode ends (`NetHackStaircase`).
+        case staircase
+        /// The same with the pet next to the player (`NetHackStaircasePet`).
+        case staircaseWithPet
+        /// Stand next to the Oracle (`NetHackOracle`).
+        case oracle
+        /// Change in gold (`NetHackGold`; only gold is picked up automatically).
+        case gold
+        /// Rises in nutrition (`NetHackEat`).
+        case eat
+        /// Newly seen map cells per level (`NetHackScout`).
+        case scout
+        /// Reach dungeon depth N: 1 and the episode ends (ONI's `StaircaseLvlN`).
+        case depth(Int)
+    }
+
+    /// Yendor's name (`--task`).
+    public let name: String
+    /// The NLE environment id whose semantics it reproduces.
+    public let nleName: String
+    public let goal: Goal
+    public let actions: NetHackActionSet
+    /// Steps after which the episode is cut (truncated).
+    public let stepLimit: Int
+    /// The constant per-step penalty while game time stands still (menus, walls): NLE's −0.01.
+    public let frozenPenalty: Float
+    /// NetHack's option string.
+    public let options: String
+
+    /// The option string NLE's Python layer passes, with `pickupTypes` and NLE's default character.
+    static func nleOptions(pickupTypes: String = "$?!/", character: String = "mon-hum-neu-mal") -> String {
+        ["autopickup", "color", "disclose:+i +a +v +g +c +o", "mention_walls", "nobones", "nocmdassist", "nolegacy",
+         "nosparkle", "pickup_burden:unencumbered", "pickup_types:\(pickupTypes)", "runmode:teleport", "showexp",
+         "showscore", "time", "name:Agent-\(character)"].joined(separator: ",")
+    }
+
+    init(_ name: String, _ nleName: String, _ goal: Goal, actions: NetHackActionSet = .task, stepLimit: Int = 5000,
+         options: String = NetHackTask.nleOptions()) {
+        self.name = name
+        self.nleName = nleName
+        self.goal = goal
+        self.actions = actions
+        self.stepLimit = stepLimit
+        self.frozenPenalty = -0.01
+        self.options = options
+    }
+
+    /// Every task, by Yendor name.
+    public static let all: [NetHackTask] = [
+        NetHackTask("score", "NetHackScore-v0", .score),
+        NetHackTask("staircase", "NetHackStaircase-v0", .staircase),
+        NetHackTask("pet", "NetHackStaircasePet-v0", .staircaseWithPet),
+        NetHackTask("oracle", "NetHackOracle-v0", .oracle),
+        NetHackTask("gold", "NetHackGold-v0", .gold, options: nleOptions(pickupTypes: "$")),
+        NetHackTask("eat", "NetHackEat-v0", .eat),
+        NetHackTask("scout", "NetHackScout-v0", .scout),
+        NetHackTask("staircase-lvl3", "StaircaseLvl3 (ONI)", .depth(3)),
+        NetHackTask("staircase-lvl4", "StaircaseLvl4 (ONI)", .depth(4)),
+        NetHackTask("score-extended", "NetHackScore-v0, ONI's extended actions", .score, actions: .extended),
+        NetHackTask("staircase-lvl3-extended", "StaircaseLvl3 (ONI), extended actions", .depth(3), actions: .extended),
+        NetHackTask("staircase-lvl4-extended", "StaircaseLvl4 (ONI), extended actions", .depth(4), actions: .extended),
+    ]
+
+    /// The task called `name`; throws listing the known ones.
+    public static func named(_ name: String) throws -> NetHackTask {
+        guard let task = all.first(where: { $0.name == name }) else {
+            throw NetHackError.unknownTask(name, known: all.map(\.name))
+        }
+        return task
+    }
+
+    /// Whether the task is won in this state (only for tasks that end on success).
+    func isWon(glyphs: [Int16], blstats: [Int], internalState: [Int32]) -> Bool {
+        switch goal {
+        case .staircase: return internalState[4] != 0
+        case .staircaseWithPet:
+            return internalState[4] != 0 && neighbours(glyphs, blstats).contains {
+                $0 >= NetHackGlyph.petOffset && $0 < NetHackGlyph.petOffset + NetHackGlyph.monsterCount
+            }
+        case .oracle: return neighbours(glyphs, blstats).contains(Int16(NetHackGlyph.oracle))
+        case .depth(let n): return blstats[NetHackStat.depth] >= n
+        case .score, .gold, .eat, .scout: return false
+        }
+    }
+
+    /// The 3×3 glyphs around the player (clipped at the map's edge, as numpy slicing does).
+    private func neighbours(_ glyphs: [Int16], _ blstats: [Int]) -> [Int16] {
+        let x = blstats[NetHackStat.x], y = blstats[NetHackStat.y]
+        var out: [Int16] = []
+        // numpy's glyphs[y-1:y+2, x-1:x+2]: a negative start wraps, giving an empty slice.
+        guard y - 1 >= 0, x - 1 >= 0 else { return out }
+        for r in (y - 1)...(y + 1) where r < 21 {
+            for c in (x - 1)...(x + 1) where c < 79 { out.append(glyphs[r * 79 + c]) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,229 @@
+import YendorEnvironment
+
+extension ObservationSpec {
+    /// Real NetHack's spec: the 21×79 glyph map, a crop around the player, NLE's 27 statistics,
+    /// the 256-byte message line as the caption, and the task's action count.
+    public static func nle(cropSize: Int = 9, actions: NetHackActionSet = .task) -> ObservationSpec {
+        ObservationSpec(environment: "nle", mapRows: 21, mapColumns: 79, cropSize: cropSize,
+                        glyphCount: NetHackGlyph.count, blstatsCount: 27, captionBytes: 256,
+                        actionCount: actions.keys.count)
+    }
+}
+
+/// N games of real NetHack stepped together, with NLE's task semantics, writing the same
+/// struct-of-arrays buffers as Dungeon's `VectorEnv` (see `VectorEnvironment`).
+///
+/// Each step presses the action's key, then, as NLE's env layer does, presses space through
+/// `--More--`, escapes text prompts and declines yes/no questions other than those about eating,
+/// attacking, directions and praying; rewards and the end of the episode follow `NetHackTask`.
+/// Seeds come from `Seeding`; NetHack's moon phase and clock derive from the core seed, so a
+/// run is reproducible from its seed on any day.
+public final class NetHackVectorEnv: VectorEnvironment {
+    /// How each episode's NetHack seeds are chosen.
+    public enum Seeding: Sendable, Equatable {
+        /// Env i draws (core, display) pairs from a `SplitMix64` stream seeded with
+        /// `SplitMix64.derive(runSeed, i)`: the default, reproducible from the run seed.
+        case derived(runSeed: UInt64)
+        /// Episode k of env i uses core + k·count + i and display + k·count + i (for one env: the
+        /// `--episode-seeds increment` rule of scripts/nle_reference.py).
+        case sequential(core: UInt64, display: UInt64)
+    }
+
+    public let task: NetHackTask
+    public let count: Int
+    public let spec: ObservationSpec
+    public var taskName: String { task.name }
+    /// Write the full glyph map each step (false: only the crop).
+    public let writeFullMap: Bool
+
+    private var games: [NetHackGame]
+    private var episodes: [NetHackEpisode]
+    private var seedStreams: [SplitMix64]
+    private let seeding: Seeding
+    private var episodesStarted: [UInt64]
+    /// Seeds of the episode each env is playing.
+    public private(set) var episodeSeeds: [NetHackGame.Seeds]
+    public private(set) var finishedEpisodes: [FinishedEpisode] = []
+    private let keys: [Int32]
+
+    private let storage: EnvironmentBuffers
+
+    public var glyphs: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(storage.glyphs) }
+    public var crop: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(storage.crop) }
+    public var blstats: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(storage.blstats) }
+    public var captions: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(storage.captions) }
+    public var captionLength: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(storage.captionLength) }
+    public var captionCount: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(storage.captionCount) }
+    public var reward: UnsafeBufferPointer<Float> { UnsafeBufferPointer(storage.reward) }
+    public var done: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(storage.done) }
+    public var truncated: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(storage.truncated) }
+
+    /// Loads `count` private copies of the library and starts a game in each, seeded from `seed`.
+    public convenience init(task name: String, count: Int, seed: UInt64, library: NetHackLibrary, cropSize: Int = 9,
+                            writeFullMap: Bool = true, stepLimit: Int? = nil) throws {
+        try self.init(task: name, count: count, seeding: .derived(runSeed: seed), library: library, cropSize: cropSize,
+                      writeFullMap: writeFullMap, stepLimit: stepLimit)
+    }
+
+    /// Loads `count` private copies of the library and starts a game in each.
+    public init(task name: String, count: Int, seeding: Seeding, library: NetHackLibrary, cropSize: Int = 9,
+                writeFullMap: Bool = true, stepLimit: Int? = nil) throws {
+        var task = try NetHackTask.named(name)
+        if let stepLimit {
+            guard stepLimit >= 1 else { throw NetHackError.invalidConfiguration("stepLimit must be at least 1, got \(stepLimit)") }
+            task = task.withStepLimit(stepLimit)
+        }
+        guard count >= 1 else { throw NetHackError.invalidConfiguration("count must be at least 1, got \(count)") }
+        let spec = ObservationSpec.nle(cropSize: cropSize, actions: task.actions)
+        do { try spec.validate() } catch { throw NetHackError.invalidConfiguration("\(error)") }
+        self.task = task
+        self.count = count
+        self.spec = spec
+        self.writeFullMap = writeFullMap
+        keys = task.actions.keys
+        storage = EnvironmentBuffers(spec: spec, count: count)
+        games = try (0..<count).map { _ in try NetHackGame(library: library, options: task.options) }
+        episodes = [NetHackEpisode](repeating: NetHackEpisode(), count: count)
+        self.seeding = seeding
+        let runSeed: UInt64
+        if case .derived(let s) = seeding { runSeed = s } else { runSeed = 0 }
+        seedStreams = (0..<count).map { SplitMix64(seed: SplitMix64.derive(runSeed, UInt64($0))) }
+        episodesStarted = [UInt64](repeating: 0, count: count)
+        episodeSeeds = [NetHackGame.Seeds](repeating: .init(core: 0, display: 0), count: count)
+        try reset()
+    }
+
+    /// Starts a new episode in every env.
+    public func reset() throws {
+        finishedEpisodes.removeAll(keepingCapacity: true)
+        for i in 0..<count {
+            try startEpisode(i)
+            storage.reward[i] = 0
+            storage.done[i] = 0
+            storage.truncated[i] = 0
+        }
+    }
+
+    public func step(actions: UnsafeBufferPointer<Int32>) throws {
+        guard actions.count == count else {
+            throw NetHackError.invalidConfiguration("expected \(count) actions, got \(actions.count)")
+        }
+        for i in 0..<count where actions[i] < 0 || Int(actions[i]) >= keys.count {
+            throw NetHackError.invalidConfiguration("action \(actions[i]) for env \(i) is outside 0..<\(keys.count)")
+        }
+        finishedEpisodes.removeAll(keepingCapacity: true)
+        for i in 0..<count {
+            let outcome = episodes[i].step(game: games[i], key: keys[Int(actions[i])], task: task)
+            storage.reward[i] = outcome.reward
+            storage.done[i] = outcome.ended ? 1 : 0
+            storage.truncated[i] = outcome.truncated ? 1 : 0
+            if outcome.ended {
+                let game = games[i]
+                let lastCaption = game.messageText
+                let lastCount = episodes[i].countCaption(game.message, commit: false)
+                finishedEpisodes.append(FinishedEpisode(
+                    envIndex: i, task: task.name, episodeReturn: episodes[i].episodeReturn, length: episodes[i].length,
+                    success: outcome.won, truncated: outcome.truncated, seed: episodeSeeds[i].core,
+                    deepest: episodes[i].deepest, score: episodes[i].lastScore,
+                    lastCaption: lastCaption, lastCaptionCount: lastCount))
+                try startEpisode(i)
+            } else {
+                writeObservation(i)
+            }
+        }
+    }
+
+    /// The game of env `i` (for rendering and tests).
+    public func game(_ i: Int) -> NetHackGame { games[i] }
+
+    private func startEpisode(_ i: Int) throws {
+        let seeds: NetHackGame.Seeds
+        switch seeding {
+        case .derived:
+            seeds = NetHackGame.Seeds(core: seedStreams[i].next(), display: seedStreams[i].next())
+        case .sequential(let core, let display):
+            let offset = episodesStarted[i] &* UInt64(count) &+ UInt64(i)
+            seeds = NetHackGame.Seeds(core: core &+ offset, display: display &+ offset)
+        }
+        episodesStarted[i] += 1
+        episodeSeeds[i] = seeds
+        try episodes[i].start(game: games[i], seeds: seeds)
+        writeObservation(i)
+    }
+
+    private func writeObservation(_ i: Int) {
+        let game = games[i]
+        if writeFullMap {
+            let n = spec.glyphsPerEnv
+            game.glyphs.withUnsafeBufferPointer { src in
+                _ = UnsafeMutableBufferPointer(rebasing: storage.glyphs[i * n..<(i + 1) * n]).update(fromContentsOf: src)
+            }
+        }
+        writeCrop(i, game: game)
+        let k = spec.blstatsCount
+        for j in 0..<k { storage.blstats[i * k + j] = Int32(clamping: game.blstats[j]) }
+        let capacity = spec.captionBytes
+        var length = 0
+        while length < capacity && game.message[length] != 0 { length += 1 }
+        for j in 0..<capacity { storage.captions[i * capacity + j] = j < length ? game.message[j] : 0 }
+        storage.captionLength[i] = Int32(length)
+        storage.captionCount[i] = episodes[i].countCaption(game.message, commit: true)
+    }
+
+    /// The crop around the player; cells off the map read as stone (nothing known).
+    private func writeCrop(_ i: Int, game: NetHackGame) {
+        let size = spec.cropSize, half = size / 2
+        let x = game.blstats[NetHackStat.x], y = game.blstats[NetHackStat.y]
+        let base = i * size * size
+        for r in 0..<size {
+            let row = y - half + r
+            for c in 0..<size {
+                let column = x - half + c
+                let inside = row >= 0 && row < 21 && column >= 0 && column < 79
+                storage.crop[base + r * size + c] = inside ? game.glyphs[row * 79 + column] : Int16(NetHackGlyph.stone)
+            }
+        }
+    }
+}
+
+/// The env's output buffers, allocated once.
+final class EnvironmentBuffers {
+    let glyphs: UnsafeMutableBufferPointer<Int16>
+    let crop: UnsafeMutableBufferPointer<Int16>
+    let blstats: UnsafeMutableBufferPointer<Int32>
+    let captions: UnsafeMutableBufferPointer<UInt8>
+    let captionLength: UnsafeMutableBufferPointer<Int32>
+    let captionCount: UnsafeMutableBufferPointer<Int32>
+    let reward: UnsafeMutableBufferPointer<Float>
+    let done: UnsafeMutableBufferPointer<UInt8>
+    let truncated: UnsafeMutableBufferPointer<UInt8>
+
+    init(spec: ObservationSpec, count: Int) {
+        func allocate<T>(_ n: Int, _ zero: T) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: n)
+            buffer.initialize(repeating: zero)
+            return buffer
+        }
+        glyphs = allocate(count * spec.glyphsPerEnv, 0)
+        crop = allocate(count * spec.cropPerEnv, 0)
+        blstats = allocate(count * spec.blstatsCount, 0)
+        captions = allocate(count * spec.captionBytes, 0)
+        captionLength = allocate(count, 0)
+        captionCount = allocate(count, 0)
+        reward = allocate(count, 0)
+        done = allocate(count, 0)
+        truncated = allocate(count, 0)
+    }
+
+    deinit {
+        glyphs.deallocate(); crop.deallocate(); blstats.deallocate(); captions.deallocate()
+        captionLength.deallocate(); captionCount.deallocate(); reward.deallocate(); done.deallocate()
+        truncated.deallocate()
+    }
+}
+
+extension NetHackTask {
+    func withStepLimit(_ limit: Int) -> NetHackTask {
+        NetHackTask(name, nleName, goal, actions: actions, stepLimit: limit, options: options)
+    }
+}

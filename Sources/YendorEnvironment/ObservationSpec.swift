@@ -1,0 +1,85 @@
+/// What an environment observes and how it is acted on: the one contract between environments,
+/// rollout workers, the wire batch, the learner's admission check and the policy network.
+///
+/// Every environment (Dungeon, NetHack, …) declares one. Workers size their buffers from it, the
+/// learner admits only workers whose spec's `fingerprint` equals its own, and the policy network
+/// builds its encoders from it (glyph crop → embedding + conv, status vector → MLP, caption →
+/// hashed bag of words), so a new environment needs no change in the learner.
+public struct ObservationSpec: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// The environment's name (`dungeon`, `nle`); part of the fingerprint.
+    public var environment: String
+    /// Rows and columns of the full glyph map (`glyphs`).
+    public var mapRows: Int
+    public var mapColumns: Int
+    /// Side of the egocentric glyph crop around the player (odd; `crop`).
+    public var cropSize: Int
+    /// Glyph ids are in `0..<glyphCount` (the glyph embedding's vocabulary).
+    public var glyphCount: Int
+    /// Length of the status vector (`blstats`).
+    public var blstatsCount: Int
+    /// Capacity of the caption (the step's message text) in UTF-8 bytes.
+    public var captionBytes: Int
+    /// Number of discrete actions; actions are in `0..<actionCount`.
+    public var actionCount: Int
+
+    public init(environment: String, mapRows: Int, mapColumns: Int, cropSize: Int, glyphCount: Int,
+                blstatsCount: Int, captionBytes: Int, actionCount: Int) {
+        self.environment = environment
+        self.mapRows = mapRows
+        self.mapColumns = mapColumns
+        self.cropSize = cropSize
+        self.glyphCount = glyphCount
+        self.blstatsCount = blstatsCount
+        self.captionBytes = captionBytes
+        self.actionCount = actionCount
+    }
+
+    /// Glyphs per env in the full map.
+    public var glyphsPerEnv: Int { mapRows * mapColumns }
+    /// Glyphs per env in the crop.
+    public var cropPerEnv: Int { cropSize * cropSize }
+
+    /// The named per-env arrays an environment writes each step, in wire order.
+    public var arrays: [ArraySpec] {
+        [ArraySpec(name: "glyphs", element: .int16, shape: [mapRows, mapColumns], values: 0..<glyphCount),
+         ArraySpec(name: "crop", element: .int16, shape: [cropSize, cropSize], values: 0..<glyphCount),
+         ArraySpec(name: "blstats", element: .int32, shape: [blstatsCount], values: nil)]
+    }
+
+    /// Everything a peer must agree on, as one line (compared verbatim at admission).
+    public var fingerprint: String {
+        "obs-v2 env=\(environment) map=\(mapRows)x\(mapColumns) crop=\(cropSize) glyphs=\(glyphCount) "
+            + "blstats=\(blstatsCount) caption=\(captionBytes) actions=\(actionCount)"
+    }
+
+    public var description: String { fingerprint }
+
+    /// Throws naming the first field out of range.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw SpecError(message: message) } }
+        try check(!environment.isEmpty && !environment.contains(" "), "environment must be a non-empty word, got '\(environment)'")
+        try check(mapRows >= 1 && mapColumns >= 1 && mapRows * mapColumns <= 1 << 20, "map must be at least 1×1 and at most 2^20 cells, got \(mapRows)×\(mapColumns)")
+        try check(cropSize >= 1 && cropSize % 2 == 1 && cropSize <= 41, "cropSize must be odd and in 1...41, got \(cropSize)")
+        try check(glyphCount >= 1 && glyphCount <= Int(Int16.max) + 1, "glyphCount must be in 1...32768 (Int16 ids), got \(glyphCount)")
+        try check(blstatsCount >= 0 && blstatsCount <= 4096, "blstatsCount must be in 0...4096, got \(blstatsCount)")
+        try check(captionBytes >= 0 && captionBytes <= 65536, "captionBytes must be in 0...65536, got \(captionBytes)")
+        try check(actionCount >= 2 && actionCount <= 4096, "actionCount must be in 2...4096, got \(actionCount)")
+    }
+}
+
+/// One named per-env observation array.
+public struct ArraySpec: Sendable, Equatable {
+    public enum Element: String, Sendable { case int16 = "i16", int32 = "i32", uint8 = "u8", float32 = "f32" }
+    public var name: String
+    public var element: Element
+    /// Shape per env (the wire adds [T+1, B] in front).
+    public var shape: [Int]
+    /// The values ids may take, when bounded.
+    public var values: Range<Int>?
+}
+
+/// A spec field out of range.
+public struct SpecError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public var description: String { message }
+}

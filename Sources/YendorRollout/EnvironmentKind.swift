@@ -1,0 +1,64 @@
+import Dungeon
+import NetHack
+import YendorEnvironment
+
+/// Which environment family a worker hosts (`env.kind`).
+public enum EnvironmentKind: String, Sendable, CaseIterable, Codable {
+    /// Yendor's own NetHack-like game (the default and the quick start).
+    case dungeon
+    /// Real NetHack, NLE's library hosted inside the worker process.
+    case nle
+}
+
+/// What a rollout actor needs to make its environments.
+public struct EnvironmentConfiguration: Sendable, Equatable {
+    public var kind: EnvironmentKind
+    /// Task name in the kind's registry (`yendor play --help`, docs/environments.md).
+    public var task: String
+    /// The spec the envs must produce (the learner admits only this one).
+    public var spec: ObservationSpec
+    /// Also write the full glyph map (only needed when it is shipped).
+    public var writeFullMap: Bool
+    /// NLE's package directory; nil searches (see `NetHackLibrary.locate`).
+    public var nleDirectory: String?
+
+    public init(kind: EnvironmentKind = .dungeon, task: String, spec: ObservationSpec, writeFullMap: Bool = false,
+                nleDirectory: String? = nil) {
+        self.kind = kind
+        self.task = task
+        self.spec = spec
+        self.writeFullMap = writeFullMap
+        self.nleDirectory = nleDirectory
+    }
+
+    /// Makes `count` envs seeded from `seed`; throws when the task is unknown or the env's spec
+    /// differs from `spec` (naming both).
+    public func make(count: Int, seed: UInt64) throws -> any VectorEnvironment {
+        let env: any VectorEnvironment
+        switch kind {
+        case .dungeon:
+            env = try VectorEnv(task: task, count: count, seed: seed,
+                                configuration: .init(spec: spec, writeFullMap: writeFullMap))
+        case .nle:
+            let library = try NetHackLibrary.locate(explicit: nleDirectory)
+            env = try NetHackVectorEnv(task: task, count: count, seed: seed, library: library,
+                                       cropSize: spec.cropSize, writeFullMap: writeFullMap)
+        }
+        guard env.spec == spec else {
+            throw NetHackError.invalidConfiguration("environment spec [\(env.spec.fingerprint)] differs from the configured [\(spec.fingerprint)]")
+        }
+        return env
+    }
+}
+
+/// Why a rollout actor cannot start.
+public enum RolloutError: Error, CustomStringConvertible, Equatable {
+    case specMismatch(environment: String, policy: String)
+
+    public var description: String {
+        switch self {
+        case .specMismatch(let environment, let policy):
+            return "the environment's spec [\(environment)] differs from the policy's [\(policy)]"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import NetHack
+import YendorEnvironment
+
+/// `yendor bench env --env nle`: Yendor-hosted NetHack against the `nle` Python env, the same task,
+/// the same observations (glyphs, blstats, message), random actions, one core, measured in
+/// alternating rounds of the same run; prints both and their ratio.
+struct NetHackEnvBench {
+    let task: String
+    let steps: Int
+    let seed: UInt64
+    let rounds: Int
+
+    func run() throws {
+        let library = try NetHackLibrary.locate()
+        let python = library.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("bin/python")
+        let script = try Self.script("bench_nle_python.py")
+        print("NLE env benchmark: task \(task), random actions, one core, \(steps) steps per measurement, \(rounds) rounds")
+        print("observations: glyphs 21x79, blstats 27, message 256 (Yendor also writes the 9x9 crop)")
+        var yendor: [Double] = [], nle: [Double] = []
+        for round in 1...rounds {
+            let y = try measureYendor(library: library)
+            let p = try measurePython(python: python, script: script)
+            yendor.append(y)
+            nle.append(p)
+            print(String(format: "round %d: Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2f", round, y, p, y / p))
+        }
+        let y = median(yendor), p = median(nle)
+        print(String(format: "median:  Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2fx", y, p, y / p))
+    }
+
+    private func measureYendor(library: NetHackLibrary) throws -> Double {
+        let env = try NetHackVectorEnv(task: task, count: 1, seed: seed, library: library, writeFullMap: true)
+        var rng = SplitMix64(seed: seed ^ 0xBE4C)
+        var actions: [Int32] = [0]
+        let n = env.spec.actionCount
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<steps {
+            actions[0] = Int32(rng.below(n))
+            try env.step(actions: actions)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(steps) / seconds
+    }
+
+    private func measurePython(python: URL, script: URL) throws -> Double {
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [script.path, "--task", task, "--steps", "\(steps)", "--seed", "\(seed)"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let rate = json["steps_per_second"] as? Double else {
+            throw NetHackError.invalidConfiguration("\(script.path) failed (exit \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))")
+        }
+        return rate
+    }
+
+    /// A script of the repository's scripts/ folder, found from the working directory or the executable.
+    static func script(_ name: String) throws -> URL {
+        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 { candidates.append(dir); dir = dir.deletingLastPathComponent() }
+        for root in candidates {
+            let url = root.appendingPathComponent("scripts/\(name)")
+            if FileManager.default.fileExists(atPath: url.path) { return url }
+        }
+        throw NetHackError.invalidConfiguration("scripts/\(name) not found near \(FileManager.default.currentDirectoryPath); run from the repository")
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}

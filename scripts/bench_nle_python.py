@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Steps per second of the `nle` Python env under uniformly random actions, on one core.
+
+The Python side of `yendor bench env --env nle`, which runs it in the same session as Yendor's own
+host and prints the ratio. Prints one JSON line: {"task", "steps", "seconds", "steps_per_second",
+"episodes"}.
+
+    .venv/bin/python scripts/bench_nle_python.py --task score --steps 100000 --seed 1
+"""
+
+import argparse
+import json
+import random
+import time
+
+TASKS = {
+    "score": "NetHackScore", "staircase": "NetHackStaircase", "pet": "NetHackStaircasePet",
+    "oracle": "NetHackOracle", "gold": "NetHackGold", "eat": "NetHackEat", "scout": "NetHackScout",
+}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--task", default="score", choices=sorted(TASKS))
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    from nle.env import tasks
+    env = getattr(tasks, TASKS[args.task])(observation_keys=("glyphs", "blstats", "message"))
+    rng = random.Random(args.seed)
+    n = env.action_space.n
+    env.reset()
+    episodes = 0
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        _, _, terminated, truncated, _ = env.step(rng.randrange(n))
+        if terminated or truncated:
+            episodes += 1
+            env.reset()
+    seconds = time.perf_counter() - start
+    env.close()
+    print(json.dumps({"task": args.task, "steps": args.steps, "seconds": seconds,
+                      "steps_per_second": args.steps / seconds, "episodes": episodes}))
+
+
+if __name__ == "__main__":
+    main()
