@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "YendorRolloutTests", dependencies: ["YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
         .testTarget(name: "YendorRewardsTests", dependencies: ["YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
-        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
+        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "NetHack", "YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),
     ],
     swiftLanguageModes: [.v6]

@@ -19,12 +19,6 @@ public enum NetHackActionSet: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// Extra yes/no questions the env leaves to the agent with this set (besides eat, attack,
-    /// direction and pray).
-    var extraQuestionWords: [[UInt8]] {
-        self == .extended ? [Array("drink".utf8)] : []
-    }
-
     /// Enter (More), k l j h u n b y, K L J H U N B Y, < > ., ^D (kick), e (eat), s (search).
     private static let taskKeys: [Int32] = [13, 107, 108, 106, 104, 117, 110, 98, 121, 75, 76, 74, 72, 85, 78, 66, 89,
                                             60, 62, 46, 4, 101, 115]

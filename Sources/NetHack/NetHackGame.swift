@@ -31,7 +31,8 @@ public final class NetHackGame {
     /// NetHack's input state: [1] a yes/no question, [2] a line of text, [3] waiting for space (--More--).
     public private(set) var internalState: [Int32]
     public private(set) var programState: [Int32]
-    /// The 24×80 terminal, for rendering (`yendor play`).
+    /// The 24×80 terminal, for rendering (`yendor play`); written only when the game was made
+    /// with `terminal: true` (it costs time every step).
     public private(set) var terminalCharacters: [UInt8]
     public private(set) var terminalColors: [Int8]
     public private(set) var terminalCursor: [UInt8]
@@ -40,6 +41,7 @@ public final class NetHackGame {
 
     private let library: NetHackLibrary
     private let options: String
+    private let writesTerminal: Bool
     private let directory: String
     private var copyDescriptor: Int32 = -1
     private var copyPath = ""
@@ -50,9 +52,10 @@ public final class NetHackGame {
     private var settings: UnsafeMutablePointer<ynh_settings>
 
     /// Prepares a game (loaded on the first `reset`). `options` is NetHack's option string.
-    public init(library: NetHackLibrary, options: String) throws {
+    public init(library: NetHackLibrary, options: String, terminal: Bool = false) throws {
         self.library = library
         self.options = options
+        writesTerminal = terminal
         glyphs = [Int16](repeating: 0, count: Int(YNH_ROWS * YNH_COLUMNS))
         blstats = [Int](repeating: 0, count: Int(YNH_BLSTATS))
         message = [UInt8](repeating: 0, count: Int(YNH_MESSAGE_BYTES))
@@ -113,6 +116,11 @@ public final class NetHackGame {
         return isDone
     }
 
+    /// Replaces the message line the env shows (ONI keeps "You descend the stairs." visible).
+    func showMessage(_ bytes: [UInt8]) {
+        message = bytes
+    }
+
     /// NetHack is in a running game (false before it starts and after it ends, when the
     /// statistics read zero).
     public var inNormalGame: Bool { observation.in_normal_game != 0 }
@@ -148,9 +156,11 @@ public final class NetHackGame {
             observation.message = m.baseAddress
             observation.internal = i.baseAddress
             observation.program_state = p.baseAddress
-            observation.tty_chars = tc.baseAddress
-            observation.tty_colors = tk.baseAddress
-            observation.tty_cursor = cur.baseAddress
+            if writesTerminal {
+                observation.tty_chars = tc.baseAddress
+                observation.tty_colors = tk.baseAddress
+                observation.tty_cursor = cur.baseAddress
+            }
             let result = withUnsafeMutablePointer(to: &observation) { body($0) }
             // The pointers are only valid inside the closures; the game holds them only during a call.
             observation.glyphs = nil; observation.blstats = nil; observation.message = nil

@@ -1,5 +1,6 @@
 /// An NLE task: its action set, NetHack options, step limit, and how reward and success are
-/// judged — the semantics of `nle.env.tasks` (NLE 1.3.0), and ONI's deeper staircase tasks.
+/// judged — the semantics of `nle.env.tasks` (NLE 1.3.0), and of ONI's tasks
+/// (`rl_baseline/tasks_nle.py` of the ONI paper's code), which the paper's results use.
 public struct NetHackTask: Sendable, Equatable {
     /// What the task rewards.
     public enum Goal: Sendable, Equatable {
@@ -17,8 +18,22 @@ public struct NetHackTask: Sendable, Equatable {
         case eat
         /// Newly seen map cells per level (`NetHackScout`).
         case scout
-        /// Reach dungeon depth N: 1 and the episode ends (ONI's `StaircaseLvlN`).
-        case depth(Int)
+        /// Descend the stairs to level N of the current branch: 50 and the episode ends, no time
+        /// penalty (ONI's `NetHackStaircaseLvlN`).
+        case descend(level: Int)
+        /// Stand next to the Oracle: 50 and the episode ends, no time penalty (ONI's `NetHackOracle`).
+        case oracleFifty
+    }
+
+    /// Whose env layer the task follows.
+    public enum Style: String, Sendable, Equatable {
+        /// NLE 1.3.0's `nle.env.base.NLE`.
+        case nle
+        /// ONI's env: as NLE's, plus: at "What do you want to eat/drink" the NW key picks the first
+        /// item offered and any other key cancels; "You descend the stairs." stays visible across
+        /// --More--; with the extended actions, cast picks the first spell and a "You feel more
+        /// confident" message enhances the first skill.
+        case oni
     }
 
     /// Yendor's name (`--task`).
@@ -26,11 +41,12 @@ public struct NetHackTask: Sendable, Equatable {
     /// The NLE environment id whose semantics it reproduces.
     public let nleName: String
     public let goal: Goal
+    public let style: Style
     public let actions: NetHackActionSet
     /// Steps after which the episode is cut (truncated).
     public let stepLimit: Int
     /// The constant per-step penalty while game time stands still (menus, walls): NLE's −0.01.
-    public let frozenPenalty: Float
+    public let frozenPenalty: Double
     /// NetHack's option string.
     public let options: String
 
@@ -41,11 +57,12 @@ public struct NetHackTask: Sendable, Equatable {
          "showscore", "time", "name:Agent-\(character)"].joined(separator: ",")
     }
 
-    init(_ name: String, _ nleName: String, _ goal: Goal, actions: NetHackActionSet = .task, stepLimit: Int = 5000,
-         options: String = NetHackTask.nleOptions()) {
+    init(_ name: String, _ nleName: String, _ goal: Goal, style: Style = .nle, actions: NetHackActionSet = .task,
+         stepLimit: Int = 5000, options: String = NetHackTask.nleOptions()) {
         self.name = name
         self.nleName = nleName
         self.goal = goal
+        self.style = style
         self.actions = actions
         self.stepLimit = stepLimit
         self.frozenPenalty = -0.01
@@ -61,11 +78,14 @@ public struct NetHackTask: Sendable, Equatable {
         NetHackTask("gold", "NetHackGold-v0", .gold, options: nleOptions(pickupTypes: "$")),
         NetHackTask("eat", "NetHackEat-v0", .eat),
         NetHackTask("scout", "NetHackScout-v0", .scout),
-        NetHackTask("staircase-lvl3", "StaircaseLvl3 (ONI)", .depth(3)),
-        NetHackTask("staircase-lvl4", "StaircaseLvl4 (ONI)", .depth(4)),
-        NetHackTask("score-extended", "NetHackScore-v0, ONI's extended actions", .score, actions: .extended),
-        NetHackTask("staircase-lvl3-extended", "StaircaseLvl3 (ONI), extended actions", .depth(3), actions: .extended),
-        NetHackTask("staircase-lvl4-extended", "StaircaseLvl4 (ONI), extended actions", .depth(4), actions: .extended),
+        NetHackTask("staircase-lvl3", "ONI NetHackStaircaseLvl3-v1", .descend(level: 3), style: .oni),
+        NetHackTask("staircase-lvl4", "ONI NetHackStaircaseLvl4-v1", .descend(level: 4), style: .oni),
+        NetHackTask("score-extended", "ONI NetHackScoreExtendedActions-v1", .score, style: .oni, actions: .extended),
+        NetHackTask("oracle-extended", "ONI NetHackOracleExtendedActions-v1", .oracleFifty, style: .oni, actions: .extended),
+        NetHackTask("staircase-lvl3-extended", "ONI NetHackStaircaseLvl3ExtendedActions-v1", .descend(level: 3), style: .oni,
+                    actions: .extended),
+        NetHackTask("staircase-lvl4-extended", "ONI NetHackStaircaseLvl4ExtendedActions-v1", .descend(level: 4), style: .oni,
+                    actions: .extended),
     ]
 
     /// The task called `name`; throws listing the known ones.
@@ -77,17 +97,28 @@ public struct NetHackTask: Sendable, Equatable {
     }
 
     /// Whether the task is won in this state (only for tasks that end on success).
-    func isWon(glyphs: [Int16], blstats: [Int], internalState: [Int32]) -> Bool {
+    func isWon(glyphs: [Int16], blstats: [Int], internalState: [Int32], message: [UInt8] = []) -> Bool {
         switch goal {
         case .staircase: return internalState[4] != 0
         case .staircaseWithPet:
             return internalState[4] != 0 && neighbours(glyphs, blstats).contains {
                 $0 >= NetHackGlyph.petOffset && $0 < NetHackGlyph.petOffset + NetHackGlyph.monsterCount
             }
-        case .oracle: return neighbours(glyphs, blstats).contains(Int16(NetHackGlyph.oracle))
-        case .depth(let n): return blstats[NetHackStat.depth] >= n
+        case .oracle, .oracleFifty: return neighbours(glyphs, blstats).contains(Int16(NetHackGlyph.oracle))
+        case .descend(let level):
+            return blstats[NetHackStat.dungeonLevel] == level && NetHackTask.contains(message, Self.descended)
         case .score, .gold, .eat, .scout: return false
         }
+    }
+
+    static let descended = Array("You descend the stairs".utf8)
+
+    /// Substring search over a whole message buffer, as Python's `in` on the bytes does.
+    static func contains(_ message: [UInt8], _ word: [UInt8]) -> Bool {
+        let n = message.count
+        guard word.count <= n else { return false }
+        for start in 0...(n - word.count) where message[start..<start + word.count].elementsEqual(word) { return true }
+        return false
     }
 
     /// The 3×3 glyphs around the player (clipped at the map's edge, as numpy slicing does).

@@ -224,6 +224,6 @@ final class EnvironmentBuffers {
 
 extension NetHackTask {
     func withStepLimit(_ limit: Int) -> NetHackTask {
-        NetHackTask(name, nleName, goal, actions: actions, stepLimit: limit, options: options)
+        NetHackTask(name, nleName, goal, style: style, actions: actions, stepLimit: limit, options: options)
     }
 }

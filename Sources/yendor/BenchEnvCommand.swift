@@ -17,6 +17,12 @@ struct BenchEnvCommand: ParsableCommand {
     @Option(name: .long, help: "With --env nle: alternating measurement rounds.")
     var rounds: Int = 3
 
+    @Option(name: .long, help: "With --env nle: measure resident memory with this many games instead (and --resets).")
+    var memoryGames: Int = 0
+
+    @Option(name: .long, help: "With --memory-games: reset one game this many times and report memory growth.")
+    var resets: Int = 1000
+
     @Option(name: .long, help: "Tasks to measure (comma-separated); default all.")
     var tasks: String?
 
@@ -34,7 +40,8 @@ struct BenchEnvCommand: ParsableCommand {
 
     func run() throws {
         if env == "nle" {
-            try NetHackEnvBench(task: task, steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds)).run()
+            let bench = NetHackEnvBench(task: task, steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds))
+            if memoryGames > 0 { try bench.memory(games: memoryGames, resets: resets) } else { try bench.run() }
             return
         }
         guard env == "dungeon" else { throw ValidationError("--env: '\(env)' is not one of dungeon, nle") }

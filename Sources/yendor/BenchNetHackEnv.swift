@@ -30,6 +30,38 @@ struct NetHackEnvBench {
         print(String(format: "median:  Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2fx", y, p, y / p))
     }
 
+    /// Resident memory per hosted game, and whether resets (reloads of a game's library copy) leak.
+    func memory(games: Int, resets: Int) throws {
+        let library = try NetHackLibrary.locate()
+        let baseline = Self.residentMiB()
+        let env = try NetHackVectorEnv(task: task, count: games, seed: seed, library: library, writeFullMap: true)
+        var rng = SplitMix64(seed: seed)
+        var actions = [Int32](repeating: 0, count: games)
+        for _ in 0..<200 {
+            for i in 0..<games { actions[i] = Int32(rng.below(env.spec.actionCount)) }
+            try env.step(actions: actions)
+        }
+        let withGames = Self.residentMiB()
+        print(String(format: "memory: baseline %.1f MiB, with %d games after 200 steps %.1f MiB: %.2f MiB per game",
+                     baseline, games, withGames, (withGames - baseline) / Double(games)))
+        let game = try NetHackGame(library: library, options: NetHackTask.named(task).options)
+        try game.reset(seeds: .init(core: 1, display: 2))
+        let firstReset = Self.residentMiB()
+        for k in 0..<resets { try game.reset(seeds: .init(core: UInt64(k), display: 2)) }
+        let afterResets = Self.residentMiB()
+        print(String(format: "resets: one game reset %d times: %.1f MiB after the first, %.1f MiB after the last (growth %.1f MiB)",
+                     resets, firstReset, afterResets, afterResets - firstReset))
+        withExtendedLifetime(env) {}
+    }
+
+    /// VmRSS of this process, from /proc/self/status.
+    static func residentMiB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        let kib = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        return kib / 1024
+    }
+
     private func measureYendor(library: NetHackLibrary) throws -> Double {
         let env = try NetHackVectorEnv(task: task, count: 1, seed: seed, library: library, writeFullMap: true)
         var rng = SplitMix64(seed: seed ^ 0xBE4C)

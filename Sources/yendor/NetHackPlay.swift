@@ -10,7 +10,7 @@ struct NetHackPlay {
     func run() throws {
         let library = try NetHackLibrary.locate()
         let task = try NetHackTask.named(self.task)
-        let game = try NetHackGame(library: library, options: task.options)
+        let game = try NetHackGame(library: library, options: task.options, terminal: true)
         try game.reset(seeds: .init(core: seed, display: seed &+ 1))
         let terminal = RawTerminal()
         defer { terminal.restore() }
