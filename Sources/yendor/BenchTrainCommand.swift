@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dungeon
+import YendorEnvironment
 import Foundation
 import YendorLearner
 import YendorNN
@@ -39,19 +40,18 @@ struct BenchTrainCommand: AsyncParsableCommand {
             let multi = try runTraining(extra: ["--workers", "\(workers)"])
             print(String(format: "end-to-end %d worker processes over ipc:             %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
                          workers, multi, multi / bareEnv, multi / bareInference))
-            print(String(format: "vs Sample Factory 2.1.1 APPO on NetHack on this machine (930 env steps/s): %.1fx in-process, %.1fx multi-process",
-                         inProcess / 930, multi / 930))
+            print("for a comparison with Sample Factory on the same NLE task, measured in one run: scripts/bench-vs-sample-factory.sh")
         }
     }
 
     private func bareEnvLoop(_ c: TrainingConfiguration, envs: Int) throws -> Double {
-        let env = try VectorEnv(task: c.task, count: envs, seed: 1, configuration: .init(spec: c.envLayout, writeFullMap: false))
+        let env = try c.environment.make(count: envs, seed: 1)
         var rng = SplitMix64(seed: 3)
         var actions = [Int32](repeating: 0, count: envs)
         let start = Date()
         var steps = 0
         while Date().timeIntervalSince(start) < 3 {
-            for i in 0..<envs { actions[i] = Int32(rng.below(Action.count)) }
+            for i in 0..<envs { actions[i] = Int32(rng.below(env.spec.actionCount)) }
             try env.step(actions: actions)
             steps += envs
         }
@@ -59,7 +59,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
     }
 
     private func bareInferenceLoop(_ c: TrainingConfiguration, policy: PolicyNetwork) throws -> Double {
-        let env = try VectorEnv(task: c.task, count: c.envsPerActor, seed: 1, configuration: .init(spec: c.envLayout, writeFullMap: false))
+        let env = try c.environment.make(count: c.envsPerActor, seed: 1)
         var batch = ObservationBatch(count: c.envsPerActor, layout: c.policyLayout)
         batch.glyphs = Array(env.crop)
         batch.blstats = Array(env.blstats)
@@ -84,6 +84,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
         if let config = options.config { args += ["--config", config] }
         for o in options.overrides { args += ["--set", o] }
         if let t = options.task { args += ["--task", t] }
+        if let e = options.env { args += ["--env", e] }
         if let r = options.reward { args += ["--reward", r] }
         if let e = options.envs { args += ["--envs", "\(e)"] }
         if let a = options.actors { args += ["--actors", "\(a)"] }
