@@ -31,6 +31,10 @@ let package = Package(
         .target(name: "Dungeon", dependencies: ["YendorEnvironment"]),
         .target(name: "CNetHack"),
         .target(name: "NetHack", dependencies: ["CNetHack", "YendorEnvironment"]),
+        // Environments hosted by environment servers (Gymnasium envs over ZeroMQ, python/).
+        .target(name: "RemoteEnvironment", dependencies: [
+            "YendorEnvironment", "YendorWire", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // Algorithms: pure code, unit-testable with numbers.
         .target(name: "YendorNN", dependencies: ["CBLAS"]),
@@ -48,7 +52,7 @@ let package = Package(
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
         .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorLearner"]),
         .target(name: "YendorRollout", dependencies: [
-            "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner", "YendorWire", "ZeroMQ",
+            "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner", "YendorWire", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -61,7 +65,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "yendor", dependencies: [
-            "YendorRuntime", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner",
+            "YendorRuntime", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner",
             "YendorAnnotator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -74,6 +78,7 @@ let package = Package(
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire"]),
         .testTarget(name: "DungeonTests", dependencies: ["Dungeon", "YendorEnvironment"]),
         .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorTestSupport"]),
+        .testTarget(name: "RemoteEnvironmentTests", dependencies: ["RemoteEnvironment", "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
         .testTarget(name: "YendorNNTests", dependencies: ["YendorNN"]),
         .testTarget(name: "YendorLearnerTests", dependencies: ["YendorEnvironment", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
         .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport"],

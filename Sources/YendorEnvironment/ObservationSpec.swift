@@ -54,6 +54,24 @@ public struct ObservationSpec: Sendable, Codable, Equatable, CustomStringConvert
 
     public var description: String { fingerprint }
 
+    /// Parses a `fingerprint` back into a spec; nil when it is not one.
+    public init?(fingerprint: String) {
+        let words = fingerprint.split(separator: " ")
+        guard words.first == "obs-v2", words.count == 8 else { return nil }
+        var fields: [String: String] = [:]
+        for word in words.dropFirst() {
+            let kv = word.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { return nil }
+            fields[kv[0]] = kv[1]
+        }
+        let map = fields["map"]?.split(separator: "x").compactMap { Int($0) } ?? []
+        guard let environment = fields["env"], map.count == 2, let crop = fields["crop"].flatMap(Int.init),
+              let glyphs = fields["glyphs"].flatMap(Int.init), let blstats = fields["blstats"].flatMap(Int.init),
+              let caption = fields["caption"].flatMap(Int.init), let actions = fields["actions"].flatMap(Int.init) else { return nil }
+        self.init(environment: environment, mapRows: map[0], mapColumns: map[1], cropSize: crop, glyphCount: glyphs,
+                  blstatsCount: blstats, captionBytes: caption, actionCount: actions)
+    }
+
     /// Throws naming the first field out of range.
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw SpecError(message: message) } }

@@ -1,6 +1,9 @@
 import Dungeon
+import Logging
 import NetHack
+import RemoteEnvironment
 import YendorEnvironment
+import ZeroMQ
 
 /// Which environment family a worker hosts (`env.kind`).
 public enum EnvironmentKind: String, Sendable, CaseIterable, Codable {
@@ -8,6 +11,8 @@ public enum EnvironmentKind: String, Sendable, CaseIterable, Codable {
     case dungeon
     /// Real NetHack, NLE's library hosted inside the worker process.
     case nle
+    /// Environments hosted by environment servers (`yendor-env serve`, e.g. Gymnasium envs).
+    case server
 }
 
 /// What a rollout actor needs to make its environments.
@@ -21,6 +26,10 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
     public var writeFullMap: Bool
     /// NLE's package directory; nil searches (see `NetHackLibrary.locate`).
     public var nleDirectory: String?
+    /// Environment servers this actor steps (kind `server`).
+    public var servers: [String] = []
+    /// Seconds without a reply after which a server counts as gone.
+    public var serverTimeout: Double = 10
 
     public init(kind: EnvironmentKind = .dungeon, task: String, spec: ObservationSpec, writeFullMap: Bool = false,
                 nleDirectory: String? = nil) {
@@ -31,9 +40,10 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
         self.nleDirectory = nleDirectory
     }
 
-    /// Makes `count` envs seeded from `seed`; throws when the task is unknown or the env's spec
-    /// differs from `spec` (naming both).
-    public func make(count: Int, seed: UInt64) throws -> any VectorEnvironment {
+    /// Makes `count` envs seeded from `seed` (a server decides its own count); throws when the task
+    /// is unknown or the env's spec differs from `spec` (naming both). Servers need a ZeroMQ
+    /// context and a logger for their failures.
+    public func make(count: Int, seed: UInt64, context: Context? = nil, logger: Logger? = nil) throws -> any VectorEnvironment {
         let env: any VectorEnvironment
         switch kind {
         case .dungeon:
@@ -43,6 +53,12 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
             let library = try NetHackLibrary.locate(explicit: nleDirectory)
             env = try NetHackVectorEnv(task: task, count: count, seed: seed, library: library,
                                        cropSize: spec.cropSize, writeFullMap: writeFullMap)
+        case .server:
+            guard let context, let logger else {
+                throw RemoteEnvironmentError.serverUnavailable(endpoint: servers.joined(separator: ","), reason: "no ZeroMQ context given")
+            }
+            env = try RemoteVectorEnv(endpoints: servers, seed: seed, context: context, timeout: serverTimeout,
+                                      expected: spec, logger: logger)
         }
         guard env.spec == spec else {
             throw NetHackError.invalidConfiguration("environment spec [\(env.spec.fingerprint)] differs from the configured [\(spec.fingerprint)]")

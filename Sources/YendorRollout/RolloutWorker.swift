@@ -1,4 +1,6 @@
 import Dungeon
+import Logging
+import ZeroMQ
 import YendorEnvironment
 import Foundation
 import YendorLearner
@@ -61,24 +63,28 @@ public actor RolloutWorker {
     /// Env steps taken so far.
     public private(set) var steps = 0
 
-    public init(configuration: Configuration, batcher: InferenceBatcher, policyLayout: ObservationSpec) throws {
+    /// Envs come from `configuration.environment`; environment servers need `context` and `logger`.
+    public init(configuration: Configuration, batcher: InferenceBatcher, policyLayout: ObservationSpec,
+                context: Context? = nil, logger: Logger? = nil) throws {
         self.configuration = configuration
         self.batcher = batcher
         self.policyLayout = policyLayout
         guard policyLayout == configuration.layout else {
             throw RolloutError.specMismatch(environment: configuration.layout.fingerprint, policy: policyLayout.fingerprint)
         }
-        env = try configuration.environment.make(count: configuration.envs, seed: configuration.seed)
-        current = ObservationBatch(count: configuration.envs, layout: policyLayout)
-        columns = TrajectoryColumns(steps: configuration.rolloutLength, envs: configuration.envs,
+        let env = try configuration.environment.make(count: configuration.envs, seed: configuration.seed,
+                                                     context: context, logger: logger)
+        self.env = env
+        current = ObservationBatch(count: env.count, layout: policyLayout)
+        columns = TrajectoryColumns(steps: configuration.rolloutLength, envs: env.count,
                                     layout: configuration.layout, fullMap: configuration.sendFullMap,
                                     coreStateSize: batcher.coreStateSize)
-        coreState = [Float](repeating: 0, count: configuration.envs * batcher.coreStateSize)
+        coreState = [Float](repeating: 0, count: env.count * batcher.coreStateSize)
     }
 
     /// Runs one rollout of T steps and returns it as a wire batch.
     public func rollout() async throws -> TrajectoryBatch {
-        let t = configuration.rolloutLength, b = configuration.envs
+        let t = configuration.rolloutLength, b = env.count
         columns.beginRollout()
         columns.recordObservation(row: 0, env: env, coreState: coreState)
         var newestVersion: Int64 = 0
@@ -100,7 +106,7 @@ public actor RolloutWorker {
         guard batcher.coreStateSize > 0 else { return }
         let h = batcher.coreStateSize
         coreState = next
-        for e in 0..<configuration.envs where env.done[e] != 0 || env.truncated[e] != 0 {
+        for e in 0..<env.count where env.done[e] != 0 || env.truncated[e] != 0 {
             for j in 0..<h { coreState[e * h + j] = 0 }
         }
     }

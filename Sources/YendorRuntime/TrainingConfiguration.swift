@@ -31,6 +31,13 @@ public struct TrainingConfiguration: Sendable {
     public var task = "score"
     /// NLE's `nle` package directory (empty: search `.venv`, see docs/environments.md).
     public var nleDirectory = ""
+    /// Environment servers (`env.kind=server`), comma-separated endpoints, e.g.
+    /// `tcp://10.0.0.5:5600,tcp://10.0.0.5:5601`; the worker's actors share them out.
+    public var envServers = ""
+    /// The servers' observation spec fingerprint; empty: asked from the first server at start.
+    public var envServerSpec = ""
+    /// Seconds without a reply after which an env server counts as gone.
+    public var envServerTimeout = 10.0
     /// Environments per rollout actor.
     public var envsPerActor = 32
     /// Rollout actors per worker process (2 lets env stepping and inference alternate on 2 cores).
@@ -110,6 +117,10 @@ public struct TrainingConfiguration: Sendable {
         switch envKind {
         case .dungeon: return .dungeon(rows: mapRows, columns: mapColumns, cropSize: cropSize)
         case .nle: return .nle(cropSize: cropSize, actions: (try? NetHackTask.named(task))?.actions ?? .task)
+        case .server:
+            return ObservationSpec(fingerprint: envServerSpec)
+                ?? ObservationSpec(environment: "unknown", mapRows: 1, mapColumns: 1, cropSize: 1, glyphCount: 1,
+                                   blstatsCount: 0, captionBytes: 0, actionCount: 2)
         }
     }
 
@@ -118,8 +129,21 @@ public struct TrainingConfiguration: Sendable {
 
     /// What rollout actors host.
     public var environment: EnvironmentConfiguration {
-        EnvironmentConfiguration(kind: envKind, task: task, spec: envLayout, writeFullMap: sendFullMap,
-                                 nleDirectory: nleDirectory.isEmpty ? nil : nleDirectory)
+        var e = EnvironmentConfiguration(kind: envKind, task: task, spec: envLayout, writeFullMap: sendFullMap,
+                                         nleDirectory: nleDirectory.isEmpty ? nil : nleDirectory)
+        e.servers = serverEndpoints
+        e.serverTimeout = envServerTimeout
+        return e
+    }
+
+    /// `env.servers` as a list.
+    public var serverEndpoints: [String] {
+        envServers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// The env servers actor `a` of `actors` steps: every actors-th one, starting at `a`.
+    public func servers(forActor a: Int) -> [String] {
+        serverEndpoints.enumerated().filter { $0.offset % actors == a }.map(\.element)
     }
 
     /// Learner configuration with the layout, action count and seed filled in.
@@ -164,11 +188,18 @@ public struct TrainingConfiguration: Sendable {
             switch envKind {
             case .dungeon: _ = try TaskRegistry.task(named: task)
             case .nle: _ = try NetHackTask.named(task)
+            case .server: break
             }
         } catch {
             throw ConfigurationError(field: "env.task", problem: "\(error)")
         }
         try check(envsPerActor >= 1, "env.envs", "must be at least 1")
+        if envKind == .server {
+            try check(!serverEndpoints.isEmpty, "env.servers", "lists no env server (env.kind=server)")
+            try check(serverEndpoints.count >= actors, "env.servers", "has \(serverEndpoints.count) servers for \(actors) actors: each actor needs one")
+            try check(ObservationSpec(fingerprint: envServerSpec) != nil, "env.server_spec", "is not a spec fingerprint: '\(envServerSpec)'")
+            try check(envServerTimeout > 0, "env.server_timeout", "must be positive")
+        }
         try check(actors >= 1, "env.actors", "must be at least 1")
         try check(rolloutLength >= 1, "env.rollout_length", "must be at least 1")
         try check(cropSize >= 1 && cropSize % 2 == 1 && cropSize <= 21, "env.crop_size", "must be odd, 1...21")
@@ -209,9 +240,12 @@ public struct TrainingConfiguration: Sendable {
         t.add("run.total_steps", \.totalSteps, "env steps to train for")
         t.add("run.log_interval", \.logInterval, "seconds between metrics records")
         t.add("run.checkpoint_interval", \.checkpointInterval, "seconds between checkpoints")
-        t.add("env.kind", \.envKind, "dungeon (built in) or nle (real NetHack)")
+        t.add("env.kind", \.envKind, "dungeon (built in), nle (real NetHack) or server (env servers)")
         t.add("env.task", \.task, "task of the environment (score, staircase, ...)")
         t.add("env.nle_dir", \.nleDirectory, "NLE's nle package directory (empty: find .venv)")
+        t.add("env.servers", \.envServers, "env servers for env.kind=server (comma-separated endpoints)")
+        t.add("env.server_spec", \.envServerSpec, "the env servers' spec fingerprint (empty: ask the first server)")
+        t.add("env.server_timeout", \.envServerTimeout, "seconds without a reply before an env server counts as gone")
         t.add("env.envs", \.envsPerActor, "environments per rollout actor")
         t.add("env.actors", \.actors, "rollout actors per worker process")
         t.add("env.rollout_length", \.rolloutLength, "steps per trajectory")

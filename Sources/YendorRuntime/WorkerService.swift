@@ -104,10 +104,12 @@ public final class WorkerService: Service, Sendable {
         let batcher = InferenceBatcher(network: network, seed: workerSeed)
         var actors: [RolloutWorker] = []
         for a in 0..<c.actors {
+            var environment = c.environment
+            environment.servers = c.servers(forActor: a)
             actors.append(try RolloutWorker(configuration: .init(
-                environment: c.environment, envs: c.envsPerActor, rolloutLength: c.rolloutLength,
+                environment: environment, envs: c.envsPerActor, rolloutLength: c.rolloutLength,
                 seed: SplitMix64.derive(workerSeed, UInt64(a)), workerID: workerID),
-                batcher: batcher, policyLayout: c.policyLayout))
+                batcher: batcher, policyLayout: c.policyLayout, context: context, logger: logger))
         }
         logger.info("worker \(workerID) connecting", metadata: ["trajectories": "\(trajectories)", "weights": "\(weights)",
                                                               "envs": "\(c.actors * c.envsPerActor)"])

@@ -10,6 +10,12 @@ public enum MessageKind: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case policyUpdate = 17
     case annotationRequest = 32
     case annotationResult = 33
+    case envOpen = 48
+    case envSpec = 49
+    case envStep = 50
+    case envStepResult = 51
+    case envClose = 52
+    case envError = 53
 
     public var description: String {
         switch self {
@@ -21,6 +27,12 @@ public enum MessageKind: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .policyUpdate: return "PolicyUpdate"
         case .annotationRequest: return "AnnotationRequest"
         case .annotationResult: return "AnnotationResult"
+        case .envOpen: return "EnvOpen"
+        case .envSpec: return "EnvSpec"
+        case .envStep: return "EnvStep"
+        case .envStepResult: return "EnvStepResult"
+        case .envClose: return "EnvClose"
+        case .envError: return "EnvError"
         }
     }
 }

@@ -8,6 +8,12 @@ public enum WireMessage: Sendable, Equatable {
     case policyUpdate(PolicyUpdate)
     case annotationRequest(AnnotationRequest)
     case annotationResult(AnnotationResult)
+    case envOpen(EnvOpen)
+    case envSpec(EnvSpecMessage)
+    case envStep(EnvStep)
+    case envStepResult(EnvStepResult)
+    case envClose(EnvClose)
+    case envError(EnvError)
 
     public var kind: MessageKind {
         switch self {
@@ -19,6 +25,12 @@ public enum WireMessage: Sendable, Equatable {
         case .policyUpdate: return .policyUpdate
         case .annotationRequest: return .annotationRequest
         case .annotationResult: return .annotationResult
+        case .envOpen: return .envOpen
+        case .envSpec: return .envSpec
+        case .envStep: return .envStep
+        case .envStepResult: return .envStepResult
+        case .envClose: return .envClose
+        case .envError: return .envError
         }
     }
 
@@ -32,6 +44,12 @@ public enum WireMessage: Sendable, Equatable {
         case .policyUpdate(let m): return m.encoded()
         case .annotationRequest(let m): return m.encoded()
         case .annotationResult(let m): return m.encoded()
+        case .envOpen(let m): return m.encoded()
+        case .envSpec(let m): return m.encoded()
+        case .envStep(let m): return m.encoded()
+        case .envStepResult(let m): return m.encoded()
+        case .envClose(let m): return m.encoded()
+        case .envError(let m): return m.encoded()
         }
     }
 
@@ -48,6 +66,12 @@ public enum WireMessage: Sendable, Equatable {
         case .policyUpdate: message = .policyUpdate(try PolicyUpdate(from: &reader))
         case .annotationRequest: message = .annotationRequest(try AnnotationRequest(from: &reader))
         case .annotationResult: message = .annotationResult(try AnnotationResult(from: &reader))
+        case .envOpen: message = .envOpen(try EnvOpen(from: &reader))
+        case .envSpec: message = .envSpec(try EnvSpecMessage(from: &reader))
+        case .envStep: message = .envStep(try EnvStep(from: &reader))
+        case .envStepResult: message = .envStepResult(try EnvStepResult(from: &reader))
+        case .envClose: message = .envClose(try EnvClose(from: &reader))
+        case .envError: message = .envError(try EnvError(from: &reader))
         }
         try reader.finish()
         return message

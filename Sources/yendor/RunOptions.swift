@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RemoteEnvironment
 import YendorRuntime
 
 /// Options shared by `train`, `learner` and `worker`. Precedence: defaults < `--config` file <
@@ -12,8 +13,11 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Set any field: --set learner.learning_rate=0.001 (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(help: "Environment: dungeon (built in, the default) or nle (real NetHack, from `make deps`).")
+    @Option(help: "Environment: dungeon (built in, the default), nle (real NetHack, from `make deps`), or gym:ENV_ID (train only: Gymnasium envs on local env servers).")
     var env: String?
+
+    @Option(name: .customLong("env-server"), help: ArgumentHelp("An environment server to step (repeatable): tcp://HOST:PORT of `yendor-env serve`.", valueName: "endpoint"))
+    var envServers: [String] = []
 
     @Option(help: "Task of the environment, e.g. score, staircase, staircase-lvl3, oracle (Dungeon also keyroom).")
     var task: String?
@@ -46,7 +50,17 @@ struct RunOptions: ParsableArguments {
         let table = TrainingConfiguration.table
         if let config { try table.apply(yamlFile: config, to: &c) }
         try table.apply(overrides: overrides, to: &c)
-        if let env { try table.set("env.kind", env, in: &c, source: "--env") }
+        if let env, !env.hasPrefix("gym:") { try table.set("env.kind", env, in: &c, source: "--env") }
+        if !envServers.isEmpty {
+            c.envKind = .server
+            c.envServers = envServers.joined(separator: ",")
+        }
+        if c.envKind == .server && c.envServerSpec.isEmpty, let first = c.serverEndpoints.first {
+            // The learner builds its network from the spec, so it asks a server before anything starts.
+            let probe = try RemoteVectorEnv.probe(endpoint: first, timeout: c.envServerTimeout)
+            c.envServerSpec = probe.spec.fingerprint
+            if task == nil { c.task = probe.task }
+        }
         if let task { c.task = task }
         if let steps { c.totalSteps = steps }
         if let runDir { c.runDirectory = runDir }

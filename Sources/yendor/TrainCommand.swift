@@ -16,9 +16,28 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Run this many worker processes over ipc instead of an in-process worker.")
     var workers: Int = 0
 
+    @Option(name: .customLong("env-servers"), help: "With --env gym:ENV_ID: local env-server processes to start (one per rollout actor).")
+    var envServerCount: Int = 1
+
     func run() async throws {
         try await reportingErrors {
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+            var options = self.options
+            var servers: EnvServerProcesses?
+            defer { servers?.stop() }
+            if let env = options.env, env.hasPrefix("gym:") {
+                // Gymnasium envs: start the env servers first; the learner needs their spec.
+                let envID = String(env.dropFirst(4))
+                let runDir = options.runDir ?? "runs/\(envID)-\(stamp)"
+                options.runDir = runDir
+                let count = max(1, envServerCount)
+                servers = try EnvServerProcesses(envID: envID, count: count, envs: options.envs ?? 16, seed: options.seed ?? 1,
+                                                 socketDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("sockets").standardizedFileURL.path,
+                                                 logDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("logs"), timeout: 120)
+                options.envServers = servers!.endpoints
+                options.overrides += ["env.actors=\(count)"]
+                if options.task == nil { options.task = envID }
+            }
             var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)")
             if options.task != nil && options.runDir == nil { c.runDirectory = "runs/\(c.task)-\(stamp)" }
             let logger = try options.makeLogger(label: "yendor")

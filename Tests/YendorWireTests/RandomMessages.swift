@@ -84,6 +84,16 @@ struct TestRNG {
                                                          .init(item: .caption("??"), outcome: .error(.unparsable, "no label in answer"))])),
             .annotationResult(AnnotationResult(requestID: 0, goal: "gold", mode: .ranking, labeler: "x",
                                                entries: [.init(item: .pair("a", "b"), outcome: .label(2))])),
+            .envOpen(EnvOpen(sequence: next(), seed: next())),
+            .envSpec(EnvSpecMessage(sequence: next(), environment: "gym:MiniGrid-DoorKey-8x8-v0", task: "DoorKey", numEnvs: 2,
+                                    sizes: [7, 7, 7, 198, 1, 64, 7],
+                                    observations: [NamedArray(name: "glyphs", shape: [2, 7, 7], values: (0..<98).map { Int16($0) })])),
+            .envStep(EnvStep(sequence: next(), actions: [Int32(int(0...6)), Int32(int(0...6))])),
+            .envStepResult(EnvStepResult(sequence: next(), arrays: [NamedArray(name: "reward", shape: [2], values: [float(), float()])],
+                                         episodes: [EnvEpisode(env: 1, episodeReturn: float(), length: 40, success: true, truncated: false,
+                                                               lastCaption: caption(), error: "")])),
+            .envClose(EnvClose(sequence: next())),
+            .envError(EnvError(sequence: next(), message: "action 9 is outside 0..<7")),
         ]
     }
 }

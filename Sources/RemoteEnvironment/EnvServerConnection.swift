@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import YendorEnvironment
+import YendorWire
+import ZeroMQ
+
+/// One DEALER connection to an environment server (docs/wire-protocol.md, kinds 48–53): one request
+/// at a time, each answered within `timeout` or the server is considered gone.
+final class EnvServerConnection {
+    let endpoint: String
+    private let context: Context
+    private let timeout: Double
+    private let limits: WireLimits
+    private var socket: Socket?
+    private var sequence: UInt64 = 0
+    /// The sequence of the request awaiting its reply, if any.
+    private(set) var pending: UInt64?
+
+    init(endpoint: String, context: Context, timeout: Double, limits: WireLimits = .default) {
+        self.endpoint = endpoint
+        self.context = context
+        self.timeout = timeout
+        self.limits = limits
+    }
+
+    deinit { socket?.close() }
+
+    /// A fresh socket: a reply to a request sent on the old one can never arrive on this one.
+    func reconnect() throws {
+        socket?.close()
+        let s = try Socket(context: context, type: .dealer)
+        try s.set([.linger(milliseconds: 0), .maxMessageSize(limits.maxMessageBytes), .receiveHighWaterMark(4),
+                   .sendHighWaterMark(4), .reconnectInterval(milliseconds: 100), .reconnectIntervalMax(milliseconds: 1000)])
+        try s.connect(endpoint)
+        socket = s
+        pending = nil
+    }
+
+    /// Sends a request built for the next sequence number.
+    func send(_ make: (UInt64) -> [UInt8]) throws {
+        if socket == nil { try reconnect() }
+        sequence += 1
+        let frame = make(sequence)
+        guard try socket!.send(frame, dontWait: true) else {
+            throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "cannot queue a request")
+        }
+        pending = sequence
+    }
+
+    /// Waits for the reply to the pending request; replies to older requests are skipped.
+    func receive(until deadline: Date) throws -> WireMessage {
+        guard let socket, let expected = pending else {
+            throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "no request is pending")
+        }
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else {
+                throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "no reply within \(timeout) s")
+            }
+            if Task.isCancelled { throw CancellationError() }
+            var poller = Poller()
+            _ = poller.add(socket, .readable)
+            // Short polls so that a cancelled task (SIGTERM) is noticed within a fraction of a second.
+            guard try poller.poll(timeout: Int(min(left, 0.25) * 1000)) > 0, let parts = try socket.receive(dontWait: true),
+                  let frame = parts.last else { continue }
+            let message: WireMessage
+            do {
+                message = try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) }
+            } catch {
+                throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "undecodable reply: \(error)")
+            }
+            guard let seq = message.environmentSequence, seq == expected else { continue }
+            pending = nil
+            if case .envError(let e) = message {
+                throw RemoteEnvironmentError.serverError(endpoint: endpoint, message: e.message)
+            }
+            return message
+        }
+    }
+
+    /// Sends and waits, for requests made one at a time (open, close).
+    func request(_ make: (UInt64) -> [UInt8]) throws -> WireMessage {
+        try send(make)
+        return try receive(until: Date().addingTimeInterval(timeout))
+    }
+
+    var replyDeadline: Date { Date().addingTimeInterval(timeout) }
+}
+
+extension WireMessage {
+    /// The sequence number of an env-server message.
+    var environmentSequence: UInt64? {
+        switch self {
+        case .envSpec(let m): return m.sequence
+        case .envStepResult(let m): return m.sequence
+        case .envError(let m): return m.sequence
+        case .envOpen(let m): return m.sequence
+        case .envStep(let m): return m.sequence
+        case .envClose(let m): return m.sequence
+        default: return nil
+        }
+    }
+}
+
+/// Why a remote environment could not be stepped.
+public enum RemoteEnvironmentError: Error, CustomStringConvertible, Equatable {
+    case serverUnavailable(endpoint: String, reason: String)
+    case serverError(endpoint: String, message: String)
+    case protocolViolation(endpoint: String, detail: String)
+    case specMismatch(endpoint: String, got: String, expected: String)
+
+    public var description: String {
+        switch self {
+        case .serverUnavailable(let e, let r): return "env server \(e) unavailable: \(r)"
+        case .serverError(let e, let m): return "env server \(e) refused a request: \(m)"
+        case .protocolViolation(let e, let d): return "env server \(e) broke the protocol: \(d)"
+        case .specMismatch(let e, let got, let expected):
+            return "env server \(e) serves [\(got)], expected [\(expected)]"
+        }
+    }
+}

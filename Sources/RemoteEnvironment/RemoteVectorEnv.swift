@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import YendorEnvironment
+import YendorWire
+import ZeroMQ
+
+/// Environments hosted by one or more environment servers (e.g. Gymnasium envs served by
+/// `yendor-env serve`), stepped in batches over ZeroMQ, behind the same `VectorEnvironment`
+/// interface as Yendor's native envs.
+///
+/// A step sends every server its slice of the actions first and then collects the replies, so the
+/// servers step in parallel (one Python process per core). A server that does not answer within
+/// `timeout` is reported; the env reconnects to it, waiting until it is back (checking for
+/// cancellation), and the episodes it was running end as truncated on that step.
+public final class RemoteVectorEnv: VectorEnvironment {
+    public let spec: ObservationSpec
+    public let count: Int
+    public let taskName: String
+    public private(set) var finishedEpisodes: [FinishedEpisode] = []
+    /// Episodes cut because their server failed, since the start.
+    public private(set) var serverFailures = 0
+
+    private let servers: [EnvServerConnection]
+    /// First env index and env count of each server.
+    private let slices: [(start: Int, count: Int)]
+    private let seed: UInt64
+    private let logger: Logger
+    private var buffers: RemoteBuffers
+    private var captionCounts: [[Int: Int32]]
+    private var episodeSeeds: [UInt64]
+
+    public var glyphs: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(buffers.glyphs) }
+    public var crop: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(buffers.crop) }
+    public var blstats: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(buffers.blstats) }
+    public var captions: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(buffers.captions) }
+    public var captionLength: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(buffers.captionLength) }
+    public var captionCount: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(buffers.captionCount) }
+    public var reward: UnsafeBufferPointer<Float> { UnsafeBufferPointer(buffers.reward) }
+    public var done: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(buffers.done) }
+    public var truncated: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(buffers.truncated) }
+
+    /// Opens every server (each resets its envs, seeded from `seed` + the env's global index) and
+    /// checks they serve one spec; `expected`, when given, must match it (naming both).
+    public init(endpoints: [String], seed: UInt64, context: Context, timeout: Double = 10,
+                expected: ObservationSpec? = nil, logger: Logger) throws {
+        guard !endpoints.isEmpty else { throw RemoteEnvironmentError.serverUnavailable(endpoint: "-", reason: "no env server given") }
+        self.seed = seed
+        self.logger = logger
+        servers = endpoints.map { EnvServerConnection(endpoint: $0, context: context, timeout: timeout) }
+        var specs: [(EnvSpecMessage, ObservationSpec)] = []
+        var start = 0
+        var slices: [(Int, Int)] = []
+        for server in servers {
+            try server.reconnect()
+            let reply = try server.request { EnvOpen(sequence: $0, seed: seed &+ UInt64(start)).encoded() }
+            guard case .envSpec(let message) = reply else {
+                throw RemoteEnvironmentError.protocolViolation(endpoint: server.endpoint, detail: "expected EnvSpec, got \(reply.kind)")
+            }
+            let spec = try Self.spec(of: message, endpoint: server.endpoint)
+            if let first = specs.first?.1, first != spec {
+                throw RemoteEnvironmentError.specMismatch(endpoint: server.endpoint, got: spec.fingerprint, expected: first.fingerprint)
+            }
+            if let expected, expected != spec {
+                throw RemoteEnvironmentError.specMismatch(endpoint: server.endpoint, got: spec.fingerprint, expected: expected.fingerprint)
+            }
+            specs.append((message, spec))
+            slices.append((start, Int(message.numEnvs)))
+            start += Int(message.numEnvs)
+        }
+        spec = specs[0].1
+        taskName = specs[0].0.task
+        count = start
+        self.slices = slices
+        buffers = RemoteBuffers(spec: spec, count: start)
+        captionCounts = Array(repeating: [:], count: start)
+        episodeSeeds = (0..<start).map { seed &+ UInt64($0) }
+        for (i, (message, _)) in specs.enumerated() {
+            try buffers.store(message.observations, server: servers[i].endpoint, slice: slices[i], spec: spec, resetFlags: true)
+            for e in slices[i].0..<(slices[i].0 + slices[i].1) { countCaption(e, fresh: true) }
+        }
+    }
+
+    deinit {
+        for server in servers { _ = try? server.request { EnvClose(sequence: $0).encoded() } }
+    }
+
+    /// The spec an EnvSpec message declares.
+    static func spec(of m: EnvSpecMessage, endpoint: String) throws -> ObservationSpec {
+        let s = m.sizes.map(Int.init)
+        let spec = ObservationSpec(environment: m.environment.replacingOccurrences(of: " ", with: "_"), mapRows: s[0],
+                                   mapColumns: s[1], cropSize: s[2], glyphCount: s[3], blstatsCount: s[4],
+                                   captionBytes: s[5], actionCount: s[6])
+        do { try spec.validate() } catch {
+            throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "bad spec: \(error)")
+        }
+        guard m.numEnvs >= 1 else { throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "serves no env") }
+        return spec
+    }
+
+    /// Servers reset their envs only when opened; a reset here reopens every server.
+    public func reset() throws {
+        finishedEpisodes.removeAll(keepingCapacity: true)
+        for (i, server) in servers.enumerated() { try reopen(i, server: server) }
+    }
+
+    public func step(actions: UnsafeBufferPointer<Int32>) throws {
+        guard actions.count == count else {
+            throw RemoteEnvironmentError.protocolViolation(endpoint: "-", detail: "expected \(count) actions, got \(actions.count)")
+        }
+        finishedEpisodes.removeAll(keepingCapacity: true)
+        var failed: [Int] = []
+        for (i, server) in servers.enumerated() {
+            let slice = Array(actions[slices[i].start..<(slices[i].start + slices[i].count)])
+            do { try server.send { EnvStep(sequence: $0, actions: slice).encoded() } } catch { failed.append(i) }
+        }
+        for (i, server) in servers.enumerated() where !failed.contains(i) {
+            do {
+                let reply = try server.receive(until: server.replyDeadline)
+                guard case .envStepResult(let result) = reply else {
+                    throw RemoteEnvironmentError.protocolViolation(endpoint: server.endpoint, detail: "expected EnvStepResult, got \(reply.kind)")
+                }
+                try buffers.store(result.arrays, server: server.endpoint, slice: slices[i], spec: spec, resetFlags: false)
+                record(result.episodes, server: i)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.error("\(error)")
+                failed.append(i)
+            }
+        }
+        for i in failed { try recover(i) }
+    }
+
+    /// Counts N(caption) and collects the server's finished episodes.
+    private func record(_ episodes: [EnvEpisode], server i: Int) {
+        let (start, n) = slices[i]
+        var ended = Set<Int>()
+        for e in episodes where Int(e.env) < n {
+            let env = start + Int(e.env)
+            ended.insert(env)
+            if !e.error.isEmpty { logger.warning("env \(env) raised inside step: \(e.error)") }
+            let lastCount = captionCounts[env][Self.hash(e.lastCaption.utf8), default: 0] + 1
+            finishedEpisodes.append(FinishedEpisode(
+                envIndex: env, task: taskName, episodeReturn: e.episodeReturn, length: Int(e.length), success: e.success,
+                truncated: e.truncated, seed: episodeSeeds[env], deepest: 0, score: 0, lastCaption: e.lastCaption,
+                lastCaptionCount: lastCount))
+        }
+        for env in start..<(start + n) { countCaption(env, fresh: ended.contains(env) || buffers.done[env] != 0) }
+    }
+
+    /// A failed server: report, reconnect until it answers, and end its envs' episodes as truncated.
+    private func recover(_ i: Int) throws {
+        let server = servers[i]
+        serverFailures += 1
+        logger.error("env server \(server.endpoint) failed; reconnecting")
+        try reopen(i, server: server)
+        logger.notice("env server \(server.endpoint) is back")
+        let (start, n) = slices[i]
+        for env in start..<(start + n) {
+            buffers.reward[env] = 0
+            buffers.done[env] = 1
+            buffers.truncated[env] = 1
+        }
+    }
+
+    /// Opens server `i` again, retrying until it answers or the task is cancelled.
+    private func reopen(_ i: Int, server: EnvServerConnection) throws {
+        while true {
+            if Task.isCancelled { throw CancellationError() }
+            do {
+                try server.reconnect()
+                let reply = try server.request { EnvOpen(sequence: $0, seed: seed &+ UInt64(slices[i].start)).encoded() }
+                guard case .envSpec(let message) = reply else { continue }
+                let spec = try Self.spec(of: message, endpoint: server.endpoint)
+                guard spec == self.spec, Int(message.numEnvs) == slices[i].count else {
+                    throw RemoteEnvironmentError.specMismatch(endpoint: server.endpoint, got: "\(spec.fingerprint) envs=\(message.numEnvs)",
+                                                              expected: "\(self.spec.fingerprint) envs=\(slices[i].count)")
+                }
+                try buffers.store(message.observations, server: server.endpoint, slice: slices[i], spec: spec, resetFlags: true)
+                for env in slices[i].start..<(slices[i].start + slices[i].count) { countCaption(env, fresh: true) }
+                return
+            } catch let e as RemoteEnvironmentError {
+                if case .specMismatch = e { throw e }
+                logger.warning("\(e)")
+            }
+        }
+    }
+
+    private func countCaption(_ env: Int, fresh: Bool) {
+        if fresh { captionCounts[env].removeAll(keepingCapacity: true) }
+        let start = env * spec.captionBytes, length = Int(buffers.captionLength[env])
+        let key = Self.hash(UnsafeBufferPointer(rebasing: buffers.captions[start..<(start + length)]))
+        let seen = captionCounts[env][key, default: 0] + 1
+        captionCounts[env][key] = seen
+        buffers.captionCount[env] = seen
+    }
+
+    private static func hash<S: Sequence>(_ bytes: S) -> Int where S.Element == UInt8 {
+        var hasher = Hasher()
+        for b in bytes { hasher.combine(b) }
+        return hasher.finalize()
+    }
+}
+
+extension RemoteVectorEnv {
+    /// Asks the server at `endpoint` for its spec and task (it opens and closes its envs), waiting up
+    /// to `timeout` seconds for it to answer.
+    public static func probe(endpoint: String, timeout: Double = 10) throws -> (spec: ObservationSpec, task: String, envs: Int) {
+        let context = try Context()
+        defer { context.terminate() }
+        let connection = EnvServerConnection(endpoint: endpoint, context: context, timeout: timeout)
+        try connection.reconnect()
+        let reply = try connection.request { EnvOpen(sequence: $0, seed: 0).encoded() }
+        guard case .envSpec(let message) = reply else {
+            throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "expected EnvSpec, got \(reply.kind)")
+        }
+        _ = try? connection.request { EnvClose(sequence: $0).encoded() }
+        return (try spec(of: message, endpoint: endpoint), message.task, Int(message.numEnvs))
+    }
+}
