@@ -34,6 +34,8 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var curveAnnotatorKey: String = ""
     /// CURVE: directory of `.pub` files of allowed clients (servers); empty = any client with the server key.
     public var curveAllowedClients: String = ""
+    /// Rejected trajectories in a row after which the learner evicts a worker; 0 never evicts.
+    public var evictAfterBadBatches = 5
 
     public init() {}
 
@@ -104,5 +106,6 @@ public struct TransportConfiguration: Sendable, Equatable {
         if heartbeatMisses < 1 { throw ConfigurationError(field: "transport.heartbeat_misses", problem: "must be at least 1") }
         if queueCapacity < 1 { throw ConfigurationError(field: "transport.queue_capacity", problem: "must be at least 1") }
         if maxMessageMiB < 1 { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be at least 1") }
+        if evictAfterBadBatches < 0 { throw ConfigurationError(field: "transport.evict_after_bad_batches", problem: "must be at least 0 (0 never evicts)") }
     }
 }
