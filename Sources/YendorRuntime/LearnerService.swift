@@ -53,7 +53,8 @@ public final class LearnerService: Service, Sendable {
             try s.bind(t.weights)
         }
         logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)",
-                                                    "curve": "\(t.curveEnabled ? (authenticator != nil ? "on, allow-list" : "on") : "off")"])
+                                                    "curve": "\(t.curveMode)"])
+        if t.curveEnabled && authenticator == nil { logger.warning("\(TransportConfiguration.allowAnyWarning)") }
         logger.info("admitting workers with", metadata: ["trajectory": "\(c.trajectoryValidator.fingerprint)"])
         defer { if let authenticator { Task { await authenticator.close() } } }
         var replayBuffer = try ReplayBuffer(configuration: c.replayConfiguration)
