@@ -55,7 +55,9 @@ public final class LearnerService: Service, Sendable {
         logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)",
                                                     "curve": "\(t.curveMode)"])
         if t.curveEnabled && authenticator == nil { logger.warning("\(TransportConfiguration.allowAnyWarning)") }
-        logger.info("admitting workers with", metadata: ["trajectory": "\(c.trajectoryValidator.fingerprint)"])
+        // What a worker's Hello must carry, verbatim (docs/wire-protocol.md): one line each, so a
+        // worker written in another language can be configured from the learner's log.
+        for (key, value) in c.admissionFingerprints { logger.info("workers must say Hello with \(key): \(value)") }
         defer { if let authenticator { Task { await authenticator.close() } } }
         var replayBuffer = try ReplayBuffer(configuration: c.replayConfiguration)
         let replayFile = runDirectory.checkpoints.appendingPathComponent("replay.ckpt")
@@ -197,6 +199,7 @@ public final class LearnerService: Service, Sendable {
             return
         }
         if let seconds = await status.banRemaining(hello.id, now: now) {
+            await status.refused(hello.id)
             await refuse(hello.id, reason: "evicted for sending rejected trajectories; it may rejoin in \(Int(seconds.rounded(.up))) s",
                          pub: pub, now: now, status: status)
             return
@@ -431,7 +434,7 @@ public final class LearnerService: Service, Sendable {
             ("learner/clip_fraction", Double(s.clipFraction)), ("learner/learning_rate", Double(s.learningRate)),
             ("learner/mean_reward", Double(s.meanReward)), ("learner/samples_dropped_lag", droppedLag),
             ("transport/frames_dropped", Double(dropped)), ("membership/workers", Double(workers)),
-            ("membership/evictions", Double(await status.evictions)),
+            ("membership/evictions", Double(await status.evictions)), ("membership/hellos_refused", Double(await status.hellosRefused)),
         ]
         for (reason, count) in (await status.dropped).sorted(by: { $0.key < $1.key }) {
             values.append(("transport/frames_dropped/\(reason)", Double(count)))

@@ -68,8 +68,12 @@ actor LearnerStatus {
     /// Seconds `id` is still barred from joining after an eviction, or nil.
     func banRemaining(_ id: String, now: Double) -> Double? { strikes.banRemaining(id, now: now) }
 
+    /// Hellos refused (wrong protocol version or fingerprints, or an evicted worker), in total.
+    private(set) var hellosRefused = 0
+
     /// Removes a worker whose Hello was refused, so its trajectories are no longer admitted.
     func refused(_ id: String) {
+        hellosRefused += 1
         membership.evict(id)
         strikes.forget(id)
     }
