@@ -231,4 +231,44 @@ struct TrajectoryAdmissionTests {
             #expect(f.learner.isRunning)
         }
     }
+
+    /// docs/wire-protocol.md must be enough to write a worker: its complete Python worker (pyzmq +
+    /// numpy, no Yendor code), run as it stands in the document, is admitted, has nothing dropped and
+    /// is trained on until the learner's budget is reached.
+    @Test func aWorkerWrittenFromTheWireProtocolDocumentIsAdmittedAndTrainedOn() async throws {
+        let document = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../docs/wire-protocol.md").standardized, encoding: .utf8)
+        let section = try #require(document.range(of: "## A complete worker in Python"), "the document has no Python worker")
+        let rest = document[section.upperBound...]
+        let start = try #require(rest.range(of: "```python\n")), end = try #require(rest[start.upperBound...].range(of: "\n```"))
+        let (dir, config) = try TinyRun.scratch("admission-python", checkpointInterval: 60)
+        let script = dir.appendingPathComponent("worker.py")
+        try String(rest[start.upperBound..<end.lowerBound]).write(to: script, atomically: true, encoding: .utf8)
+
+        let run = dir.appendingPathComponent("run")
+        let trajectories = ChildProcess.freePort(), weights = ChildProcess.freePort()
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "1500", "--run-dir", run.path,
+                                                "--set", "transport.trajectories=tcp://127.0.0.1:\(trajectories)",
+                                                "--set", "transport.weights=tcp://127.0.0.1:\(weights)"])
+        defer { learner.kill() }
+        #expect(await learner.waitForStandardError(containing: "Hello with trajectory: "), "\(learner.standardError.suffix(1500))")
+        func expected(_ key: String) throws -> String {
+            let line = try #require(learner.standardError.split(separator: "\n").first { $0.contains("Hello with \(key): ") })
+            return String(line[line.range(of: "Hello with \(key): ")!.upperBound...])
+        }
+        let worker = try ChildProcess(executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [
+            "python3", script.path, "--learner", "127.0.0.1", "--trajectories-port", "\(trajectories)", "--weights-port", "\(weights)",
+            "--id", "py-doc", "--obs-layout", try expected("obs_layout"), "--model", try expected("model"),
+            "--trajectory", try expected("trajectory")])
+        defer { worker.kill() }
+        #expect(await learner.waitForStandardError(containing: "worker py-doc joined", timeout: 60),
+                "learner: \(learner.standardError.suffix(1500))\nworker: \(worker.standardError.suffix(1500))")
+        // The learner reaches its budget on the Python worker's trajectories alone and tells it so.
+        #expect(await learner.waitForExit(timeout: 300) == 0, "\(learner.standardError.suffix(1500))")
+        #expect(await worker.waitForExit(timeout: 60) == 0, "worker: \(worker.standardError.suffix(1500))")
+        let last = try #require(try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).last)
+        #expect((last["env_steps"] ?? 0) >= 1500, "\(last)")
+        #expect(last["transport/frames_dropped"] == 0, "\(last)")
+        #expect((last["rollout/episodes"] ?? 0) > 0, "\(last)")
+    }
 }
