@@ -158,7 +158,7 @@ struct TrajectoryAdmissionTests {
                         "\(bad.name): \(key) = \(f.metric(key)), expected \(expected[bad.reason]!)\n\(f.learner.standardError.suffix(1500))")
                 #expect(f.learner.isRunning, "\(bad.name) stopped the learner: \(f.learner.standardError.suffix(1500))")
             }
-            #expect(f.learner.standardError.contains("dropped a trajectory from bad-0: action_range: actions[3] = 99 is outside 0..<"),
+            #expect(await f.learner.waitForStandardError(containing: "dropped a trajectory from bad-0: action_range: actions[3] = 99 is outside 0..<", timeout: 60),
                     "\(f.learner.standardError.suffix(1500))")
 
             // The legitimate worker is still a member and the learner still makes updates from it.
@@ -177,7 +177,7 @@ struct TrajectoryAdmissionTests {
             // No Hello: a well-formed trajectory is dropped as not admitted.
             try await f.send(f.batch("stranger"))
             #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 1, timeout: 60), "\(f.learner.standardError.suffix(1500))")
-            #expect(f.learner.standardError.contains("dropped a trajectory from stranger, which has not said Hello"))
+            #expect(await f.learner.waitForStandardError(containing: "dropped a trajectory from stranger, which has not said Hello", timeout: 60))
 
             // A Hello without the trajectory fingerprint (an old or foreign worker) is refused, naming it.
             try await f.hello("old", overrides: ["trajectory": "trajectory-v1 steps=99"])
@@ -197,15 +197,17 @@ struct TrajectoryAdmissionTests {
             // and it is told so on the weights socket (sent again for every Hello, so none can be missed).
             try await f.send(f.batch("repeat"))
             #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 3, timeout: 60))
+            func told(_ prefix: String) -> Bool { f.goodbyes.withLock { $0.contains { $0.id == "repeat" && $0.reason.hasPrefix(prefix) } } }
             let deadline = Date().addingTimeInterval(60)
-            var told = false
-            while !told && Date() < deadline {
+            // (The Goodbye sent at the eviction itself is not awaited: a PUB socket may drop a message
+            // for a slow subscriber, and that one is sent once. The refusal is sent for every Hello.)
+            while !told("refused: evicted for sending") && Date() < deadline {
                 try await f.hello("repeat")
                 try await Task.sleep(for: .milliseconds(200))
-                told = f.goodbyes.withLock { $0.contains { $0.id == "repeat" && $0.reason.hasPrefix("refused: evicted") } }
             }
-            #expect(told, "goodbyes: \(f.goodbyes.withLock { $0 })")
-            #expect(f.learner.standardError.contains("refusing worker repeat: evicted for sending rejected trajectories"))
+            #expect(told("refused: evicted for sending rejected trajectories"), "goodbyes: \(f.goodbyes.withLock { $0 })")
+            #expect(await f.learner.waitForStandardError(containing: "refusing worker repeat: evicted for sending rejected trajectories", timeout: 60))
+            #expect(await f.waitFor("membership/hellos_refused", atLeast: 2, timeout: 60), "old and repeat")
 
             let updates = f.metric("learner/updates")
             #expect(await f.waitFor("learner/updates", atLeast: updates + 3), "no updates afterwards: \(f.learner.standardError.suffix(1500))")
