@@ -294,34 +294,70 @@ public struct TrajectoryValidator: Sendable, Equatable {
         if let (i, x) = bad { throw Rejection(.coreState, "obs/core_state[\(i)] = \(x) is not finite or exceeds ±\(limit)") }
     }
 
-    /// The first element of an integer array outside `range`, with its flat index.
+    /// The first element of an integer array outside `range`, with its flat index. A branch-free
+    /// min/max pass (it vectorises) comes first; only a bad array is searched for its first bad entry.
     static func firstOutside(_ range: ClosedRange<Int64>, in a: NamedArray) -> (index: Int, value: Int64)? {
         a.bytes.withUnsafeBytes { raw -> (Int, Int64)? in
             switch a.dtype {
-            case .u8:
-                for i in 0..<raw.count where !range.contains(Int64(raw[i])) { return (i, Int64(raw[i])) }
-            case .i16:
-                let lo = Int16(clamping: range.lowerBound), hi = Int16(clamping: range.upperBound)
-                let empty = range.upperBound < Int64(Int16.min) || range.lowerBound > Int64(Int16.max)
-                for i in 0..<raw.count / 2 {
-                    let v = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
-                    if empty || v < lo || v > hi { return (i, Int64(v)) }
-                }
-            case .i32:
-                let lo = Int32(clamping: range.lowerBound), hi = Int32(clamping: range.upperBound)
-                let empty = range.upperBound < Int64(Int32.min) || range.lowerBound > Int64(Int32.max)
-                for i in 0..<raw.count / 4 {
-                    let v = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
-                    if empty || v < lo || v > hi { return (i, Int64(v)) }
-                }
-            case .i64:
-                for i in 0..<raw.count / 8 {
-                    let v = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))
-                    if !range.contains(v) { return (i, v) }
-                }
-            case .f32:
-                return nil  // ranges apply to integer arrays
+            case .u8: return scan(raw, as: UInt8.self, range)
+            case .i16: return scanI16(raw, range)
+            case .i32: return scanI32(raw, range)
+            case .i64: return scan(raw, as: Int64.self, range)
+            case .f32: return nil  // ranges apply to integer arrays
             }
+        }
+    }
+
+    private static func scan<T: FixedWidthInteger>(_ raw: UnsafeRawBufferPointer, as: T.Type,
+                                                   _ range: ClosedRange<Int64>) -> (Int, Int64)? {
+        let count = raw.count / MemoryLayout<T>.size
+        guard count > 0, let base = raw.baseAddress else { return nil }
+        func check(_ values: UnsafeBufferPointer<T>) -> (Int, Int64)? {
+            var lo = T.max, hi = T.min
+            for v in values {
+                lo = Swift.min(lo, v)
+                hi = Swift.max(hi, v)
+            }
+            if range.contains(Int64(lo)) && range.contains(Int64(hi)) { return nil }
+            let i = values.firstIndex { !range.contains(Int64($0)) }!
+            return (i, Int64(values[i]))
+        }
+        // Little-endian hosts only (as the whole wire format assumes); aligned storage is read in place.
+        if Int(bitPattern: base) % MemoryLayout<T>.alignment == 0 {
+            return UnsafeRawBufferPointer(rebasing: raw[0..<count * MemoryLayout<T>.size]).withMemoryRebound(to: T.self, check)
+        }
+        let copy = (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) }
+        return copy.withUnsafeBufferPointer(check)
+    }
+
+    // The two common dtypes without generics, so debug builds (tests, `swift run`) check a crop
+    // about as fast as they decode it.
+    private static func scanI16(_ raw: UnsafeRawBufferPointer, _ range: ClosedRange<Int64>) -> (Int, Int64)? {
+        guard let base = raw.baseAddress, Int(bitPattern: base) % 2 == 0 else { return scan(raw, as: Int16.self, range) }
+        return UnsafeRawBufferPointer(rebasing: raw[0..<raw.count / 2 * 2]).withMemoryRebound(to: Int16.self) { values in
+            var lo = Int16.max, hi = Int16.min
+            for i in 0..<values.count {
+                let v = values[i]
+                lo = v < lo ? v : lo
+                hi = v > hi ? v : hi
+            }
+            if values.isEmpty || (range.contains(Int64(lo)) && range.contains(Int64(hi))) { return nil }
+            for i in 0..<values.count where !range.contains(Int64(values[i])) { return (i, Int64(values[i])) }
+            return nil
+        }
+    }
+
+    private static func scanI32(_ raw: UnsafeRawBufferPointer, _ range: ClosedRange<Int64>) -> (Int, Int64)? {
+        guard let base = raw.baseAddress, Int(bitPattern: base) % 4 == 0 else { return scan(raw, as: Int32.self, range) }
+        return UnsafeRawBufferPointer(rebasing: raw[0..<raw.count / 4 * 4]).withMemoryRebound(to: Int32.self) { values in
+            var lo = Int32.max, hi = Int32.min
+            for i in 0..<values.count {
+                let v = values[i]
+                lo = v < lo ? v : lo
+                hi = v > hi ? v : hi
+            }
+            if values.isEmpty || (range.contains(Int64(lo)) && range.contains(Int64(hi))) { return nil }
+            for i in 0..<values.count where !range.contains(Int64(values[i])) { return (i, Int64(values[i])) }
             return nil
         }
     }
