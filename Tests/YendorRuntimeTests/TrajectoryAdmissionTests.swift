@@ -83,17 +83,21 @@ struct TrajectoryAdmissionTests {
 
         /// A well-formed trajectory of the learner's sizes from worker `id` (2 envs, all-zero
         /// observations, the empty caption), changed by `edit`.
+        /// A well-formed trajectory of the learner's sizes from worker `id` (2 envs, every observation
+        /// array the learner's validator lists at the low end of its range, the empty caption),
+        /// changed by `edit`.
         func batch(_ id: String, _ edit: (inout TrajectoryBatch) -> Void = { _ in }) -> TrajectoryBatch {
-            let c = configuration, layout = c.policyLayout
-            let t = c.rolloutLength, b = 2, rows = t + 1, n = t * b
+            let c = configuration, validator = c.trajectoryValidator
+            let t = validator.rolloutLength, b = 2, rows = t + 1, n = t * b
+            var observations = validator.observations.map { spec in
+                var a = NamedArray(name: spec.name, dtype: spec.dtype, shape: [rows, b] + spec.shape,
+                                   bytes: [UInt8](repeating: 0, count: ([rows, b] + spec.shape).reduce(1, *) * spec.dtype.size))
+                if let low = spec.range?.lowerBound, low != 0 { Self.fill(&a, low) }
+                return a
+            }
+            observations.append(NamedArray(name: "caption_index", shape: [rows, b], values: [Int32](repeating: 0, count: rows * b)))
             var batch = TrajectoryBatch(
-                workerID: id, task: c.task, policyVersion: 0, steps: t, envs: b,
-                observations: [
-                    NamedArray(name: "crop", shape: [rows, b, layout.cropSize, layout.cropSize],
-                               values: [Int16](repeating: 0, count: rows * b * layout.glyphsPerSample)),
-                    NamedArray(name: "blstats", shape: [rows, b, layout.blstatsCount], values: [Int32](repeating: 0, count: rows * b * layout.blstatsCount)),
-                    NamedArray(name: "caption_index", shape: [rows, b], values: [Int32](repeating: 0, count: rows * b)),
-                ],
+                workerID: id, task: c.task, policyVersion: 0, steps: t, envs: b, observations: observations,
                 actions: [Int32](repeating: 0, count: n), behaviourLogProbs: [Float](repeating: -1, count: n),
                 values: [Float](repeating: 0, count: n), rewards: [Float](repeating: 0, count: n),
                 dones: [UInt8](repeating: 0, count: n), truncated: [UInt8](repeating: 0, count: n), envIDs: [0, 1],
@@ -102,6 +106,22 @@ struct TrajectoryAdmissionTests {
             edit(&batch)
             return batch
         }
+
+        /// Sets every element of an integer array to `value`.
+        static func fill(_ a: inout NamedArray, _ value: Int64) {
+            for i in 0..<a.count { set(&a, at: i, to: value) }
+        }
+
+        /// Sets element `index` of an integer array to `value` (truncated to its dtype).
+        static func set(_ a: inout NamedArray, at index: Int, to value: Int64) {
+            let size = a.dtype.size
+            withUnsafeBytes(of: value.littleEndian) { v in
+                for k in 0..<size { a.bytes[index * size + k] = v[k] }
+            }
+        }
+
+        /// The name of the observation array holding glyph ids (`obs/crop` for the Dungeon).
+        var glyphArray: String { configuration.trajectoryValidator.observations.first { $0.rangeReason == .glyphRange }!.name }
 
         func send(_ batch: TrajectoryBatch) async throws { try await push.send(batch.encoded()) }
 
@@ -120,11 +140,10 @@ struct TrajectoryAdmissionTests {
             return metric(key) >= value
         }
 
-        func setObservation<T: WireScalar>(_ b: inout TrajectoryBatch, _ name: String, at index: Int, to value: T) {
+        /// Sets element `index` of observation array `name` to `value`.
+        func setObservation(_ b: inout TrajectoryBatch, _ name: String, at index: Int, to value: Int64) {
             let i = b.observations.firstIndex { $0.name == name }!
-            var values = b.observations[i].values(as: T.self)!
-            values[index] = value
-            b.observations[i] = NamedArray(name: name, shape: b.observations[i].shape, values: values)
+            Self.set(&b.observations[i], at: index, to: value)
         }
     }
 
@@ -136,9 +155,9 @@ struct TrajectoryAdmissionTests {
         ("infinite reward", "reward", { b, _ in b.rewards[5] = .infinity }),
         ("NaN behaviour log-prob", "log_prob", { b, _ in b.behaviourLogProbs[1] = .nan }),
         ("positive behaviour log-prob", "log_prob", { b, _ in b.behaviourLogProbs[1] = 0.5 }),
-        ("glyph 30000", "glyph_range", { b, f in f.setObservation(&b, "crop", at: 40, to: Int16(30000)) }),
-        ("glyph -7", "glyph_range", { b, f in f.setObservation(&b, "crop", at: 0, to: Int16(-7)) }),
-        ("obs/caption_index outside the caption table", "caption_index", { b, f in f.setObservation(&b, "caption_index", at: 2, to: Int32(1)) }),
+        ("glyph 30000", "glyph_range", { b, f in f.setObservation(&b, f.glyphArray, at: 40, to: 30000) }),
+        ("glyph -7", "glyph_range", { b, f in f.setObservation(&b, f.glyphArray, at: 0, to: -7) }),
+        ("obs/caption_index outside the caption table", "caption_index", { b, f in f.setObservation(&b, "caption_index", at: 2, to: 1) }),
     ]
 
     @Test func eachBadValueIsDroppedAndCountedByReasonWhileALegitimateWorkerKeepsTraining() async throws {
