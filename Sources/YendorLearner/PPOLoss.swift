@@ -2,14 +2,25 @@ import Foundation
 
 /// Per-sample PPO loss terms (Schulman et al. 2017) and their derivatives.
 public enum PPOLoss {
+    /// Largest log π − log μ the clipped surrogate uses (see `clippedSurrogate`).
+    public static let maxLogRatio: Float = 20
+
     /// Clipped surrogate L^CLIP for one sample, as a loss to minimise:
     /// −min(r·A, clip(r, 1−ε, 1+ε)·A) with r = exp(log π − log μ).
     /// Returns the loss and d(loss)/d(log π). When the clipped branch is the minimum the
     /// gradient is zero (the ratio has moved far enough in the advantage's direction).
+    ///
+    /// The log-ratio is capped at `maxLogRatio` first. An honest behaviour policy is never that far
+    /// below the learner's (e^20 ≈ 5·10⁸), but a behaviour log-probability of, say, −10³⁰ (finite,
+    /// ≤ 0, so it passes admission) would make r infinite and, with A < 0, the loss infinite: an update
+    /// skipped, and a learner stopped after a few in a row. A capped sample adds a finite loss and no
+    /// gradient, and counts as clipped.
     public static func clippedSurrogate(logRatio: Float, advantage: Float, clip: Float) -> (loss: Float, gradLogProb: Float, clipped: Bool) {
-        let ratio = expf(logRatio)
+        let capped = !(logRatio <= maxLogRatio)
+        let ratio = expf(capped ? maxLogRatio : logRatio)
         let unclipped = ratio * advantage
         let clippedTerm = min(max(ratio, 1 - clip), 1 + clip) * advantage
+        if capped { return (-min(unclipped, clippedTerm), 0, true) }
         if unclipped <= clippedTerm {
             return (-unclipped, -unclipped, false)  // d(−r·A)/d log π = −r·A
         }

@@ -40,7 +40,7 @@ public final class LearnerService: Service, Sendable {
     public func run() async throws {
         let c = configuration, t = c.transport
         let status = LearnerStatus(heartbeatTimeout: t.heartbeatInterval * Double(t.heartbeatMisses),
-                                   inboxCapacity: t.queueCapacity)
+                                   inboxCapacity: t.queueCapacity, evictAfterBadBatches: t.evictAfterBadBatches)
         let security = try t.serverSecurity()
         let authenticator = try t.startAuthenticator(context: context)
         let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
@@ -53,7 +53,11 @@ public final class LearnerService: Service, Sendable {
             try s.bind(t.weights)
         }
         logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)",
-                                                    "curve": "\(t.curveEnabled ? (authenticator != nil ? "on, allow-list" : "on") : "off")"])
+                                                    "curve": "\(t.curveMode)"])
+        if t.curveEnabled && authenticator == nil { logger.warning("\(TransportConfiguration.allowAnyWarning)") }
+        // What a worker's Hello must carry, verbatim (docs/wire-protocol.md): one line each, so a
+        // worker written in another language can be configured from the learner's log.
+        for (key, value) in c.admissionFingerprints { logger.info("workers must say Hello with \(key): \(value)") }
         defer { if let authenticator { Task { await authenticator.close() } } }
         var replayBuffer = try ReplayBuffer(configuration: c.replayConfiguration)
         let replayFile = runDirectory.checkpoints.appendingPathComponent("replay.ckpt")
@@ -111,15 +115,17 @@ public final class LearnerService: Service, Sendable {
     private func receiveLoop(pull: AsyncSocket, pub: AsyncSocket, buffer: ReplayStore,
                              status: LearnerStatus) async {
         let limits = WireLimits(maxMessageBytes: configuration.transport.maxMessageMiB << 20)
-        let layout = configuration.policyLayout
+        let validator = configuration.trajectoryValidator
         while let parts = await pull.receive() {
             guard let frame = parts.last else { continue }
             let message: WireMessage
             do {
                 message = try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) }
             } catch let error as WireError {
-                await status.drop("decode: \(error.kindName)")
-                logger.warning("dropped a malformed frame: \(error)")
+                await status.drop("decode_\(error.kindName)")
+                if let suppressed = await status.shouldLog("decode_\(error.kindName)", now: Clock.now) {
+                    logger.warning("dropped a malformed frame: \(error)\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
+                }
                 continue
             } catch {
                 continue
@@ -136,13 +142,7 @@ public final class LearnerService: Service, Sendable {
             case .stats:
                 break
             case .trajectoryBatch(let batch):
-                do {
-                    try RolloutBatchAssembler.check(batch, layout: layout)
-                } catch {
-                    await status.drop("layout")
-                    await refuse(batch.workerID, reason: "\(error)", pub: pub)
-                    continue
-                }
+                guard await admit(batch, validator: validator, now: now, pub: pub, status: status) else { continue }
                 await status.received(batch, now: now)
                 // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
                 // makes workers wait too (backpressure, nothing dropped). No worker can be heard
@@ -158,23 +158,50 @@ public final class LearnerService: Service, Sendable {
                 await status.startListening(now: Clock.now)
                 if !open { return }
             default:
-                await status.drop("unexpected \(message.kind)")
+                await status.drop("unexpected_\(message.kind)")
             }
         }
     }
 
+    /// Whether a trajectory may be stored: its sender is an admitted member and it passes the
+    /// validator. A rejected one is counted by reason (`transport/frames_dropped/<reason>`) and
+    /// logged (rate-limited); a member whose trajectories keep failing is evicted and told so.
+    private func admit(_ batch: TrajectoryBatch, validator: TrajectoryValidator, now: Double, pub: AsyncSocket,
+                       status: LearnerStatus) async -> Bool {
+        let id = batch.workerID
+        guard await status.isMember(id) else {
+            await status.droppedUnadmitted(id, now: now)
+            if let suppressed = await status.shouldLog("not_admitted \(id)", now: now) {
+                logger.warning("dropped a trajectory from \(id), which has not said Hello and been admitted\(suppressed > 0 ? " (and \(suppressed) more, not logged)" : "")")
+            }
+            return false
+        }
+        do {
+            try validator.check(batch)
+            return true
+        } catch {
+            let reason = error.reason.rawValue
+            if await status.rejected(id, reason: reason, now: now) {
+                let limit = configuration.transport.evictAfterBadBatches
+                logger.error("evicting worker \(id): its last \(limit) trajectories were rejected (last: \(error))")
+                try? await pub.send(Goodbye(id: id, reason: "refused: evicted after \(limit) rejected trajectories in a row (last: \(error))").encoded())
+            } else if let suppressed = await status.shouldLog("\(reason) \(id)", now: now) {
+                logger.warning("dropped a trajectory from \(id): \(error)\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
+            }
+            return false
+        }
+    }
+
     private func handleHello(_ hello: Hello, now: Double, pub: AsyncSocket, status: LearnerStatus) async {
-        if hello.protocolVersion != Envelope.version {
-            await refuse(hello.id, reason: "protocol version \(hello.protocolVersion), learner speaks \(Envelope.version)", pub: pub)
+        if let problem = configuration.admissionProblem(hello) {
+            await status.refused(hello.id)
+            await refuse(hello.id, reason: problem, pub: pub, now: now, status: status)
             return
         }
-        let expected = configuration.envLayout.fingerprint
-        if let layout = hello.capability("obs_layout"), layout != expected {
-            await refuse(hello.id, reason: "observation layout mismatch: learner expects [\(expected)], worker has [\(layout)]", pub: pub)
-            return
-        }
-        if let model = hello.capability("model"), model != configuration.modelSignature {
-            await refuse(hello.id, reason: "model mismatch: learner has [\(configuration.modelSignature)], worker has [\(model)]", pub: pub)
+        if let seconds = await status.banRemaining(hello.id, now: now) {
+            await status.refused(hello.id)
+            await refuse(hello.id, reason: "evicted for sending rejected trajectories; it may rejoin in \(Int(seconds.rounded(.up))) s",
+                         pub: pub, now: now, status: status)
             return
         }
         if await status.hello(hello, now: now) {
@@ -184,8 +211,11 @@ public final class LearnerService: Service, Sendable {
         }
     }
 
-    private func refuse(_ worker: String, reason: String, pub: AsyncSocket) async {
-        logger.error("refusing worker \(worker): \(reason)")
+    /// Tells a worker it is refused (a Yendor worker stops on this); logged once per 10 s per worker.
+    private func refuse(_ worker: String, reason: String, pub: AsyncSocket, now: Double, status: LearnerStatus) async {
+        if let suppressed = await status.shouldLog("refused \(worker)", now: now) {
+            logger.error("refusing worker \(worker): \(reason)\(suppressed > 0 ? " (refused \(suppressed) more times, not logged)" : "")")
+        }
         try? await pub.send(Goodbye(id: worker, reason: "refused: \(reason)").encoded())
     }
 
@@ -214,6 +244,7 @@ public final class LearnerService: Service, Sendable {
         var lastCheckpoint = Clock.now
         var pending: [TrajectoryBatch] = []
         let maxPolicyLag = c.resolvedLearner.maxPolicyLag
+        let validator = c.trajectoryValidator
         func save() async throws {
             let state = Checkpoints.State(envSteps: await status.envSteps, episodes: await status.episodes,
                                           updates: await status.updates, policyVersion: learner.policyVersion,
@@ -228,6 +259,14 @@ public final class LearnerService: Service, Sendable {
         while await status.envSteps < c.totalSteps {
             guard let items = await buffer.sample(count: 1) else { break }
             for item in items {
+                // Checked again here, for trajectories restored from a replay checkpoint written with
+                // other settings (every received one was checked on the way in): nothing unchecked
+                // reaches the update.
+                do { try validator.check(item.batch) } catch {
+                    await status.drop(error.reason.rawValue)
+                    logger.warning("dropped a stored trajectory from \(item.batch.workerID): \(error)")
+                    continue
+                }
                 // A trajectory whose newest step is already beyond the lag limit is dropped here,
                 // whole, before it costs an update. A learner behind its workers would otherwise
                 // spend updates on batches it mostly drops, each one advancing the policy version
@@ -242,7 +281,16 @@ public final class LearnerService: Service, Sendable {
             }
             let samples = pending.reduce(0) { $0 + $1.steps * $1.envs }
             guard samples >= c.batchSize else { continue }
-            let rollout = try RolloutBatchAssembler.assemble(pending, layout: c.policyLayout)
+            let rollout: RolloutBatch
+            do {
+                rollout = try RolloutBatchAssembler.assemble(pending, layout: c.policyLayout)
+            } catch {
+                // Unreachable after validation; if it happens, these trajectories are lost, not the run.
+                await status.drop("assemble")
+                logger.error("dropped \(pending.count) trajectories that could not be assembled: \(error)")
+                pending.removeAll(keepingCapacity: true)
+                continue
+            }
             let lag = rollout.policyVersions.reduce(0.0) { $0 + Double(learner.policyVersion - $1) } / Double(max(rollout.sampleCount, 1))
             // ONI: the reward model sees the captions, scores them (r / N^β) for this update,
             // asks for labels it lacks and absorbs labels that arrived — never waiting for them.
@@ -255,7 +303,21 @@ public final class LearnerService: Service, Sendable {
                 logger.warning("no intrinsic rewards for this update: \(error)")
             }
             pending.removeAll(keepingCapacity: true)
-            let stats = try learner.train(on: rollout)
+            let stats: UpdateStats
+            do {
+                stats = try learner.train(on: rollout)
+            } catch let error as LearnerError {
+                // A batch the learner cannot use (unreachable after validation) costs this update;
+                // non-finite updates and weights still stop the run.
+                switch error {
+                case .badBatch, .badObservation:
+                    await status.drop("assemble")
+                    logger.error("skipped an update on a batch the learner rejected: \(error)")
+                    continue
+                default:
+                    throw error
+                }
+            }
             if let labels {
                 var unsent = 0
                 for query in rewardModel.captionsWanted(limit: c.queriesPerUpdate) where !labels.queries.trySend(query) { unsent += 1 }
@@ -372,7 +434,11 @@ public final class LearnerService: Service, Sendable {
             ("learner/clip_fraction", Double(s.clipFraction)), ("learner/learning_rate", Double(s.learningRate)),
             ("learner/mean_reward", Double(s.meanReward)), ("learner/samples_dropped_lag", droppedLag),
             ("transport/frames_dropped", Double(dropped)), ("membership/workers", Double(workers)),
+            ("membership/evictions", Double(await status.evictions)), ("membership/hellos_refused", Double(await status.hellosRefused)),
         ]
+        for (reason, count) in (await status.dropped).sorted(by: { $0.key < $1.key }) {
+            values.append(("transport/frames_dropped/\(reason)", Double(count)))
+        }
         for m in (await buffer.statistics).metrics { values.append((m.name, m.value)) }
         for (k, v) in (await status.rewardMetrics).sorted(by: { $0.key < $1.key }) { values.append((k, v)) }
         metrics.write(values)

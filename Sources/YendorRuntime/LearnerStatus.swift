@@ -12,8 +12,12 @@ actor LearnerStatus {
     var updates = 0
     var policyVersion: Int64 = 0
     var batchesReceived = 0
-    /// Frames dropped, by reason (`decode:<error kind>`, `layout`, `unknown kind`).
+    /// Frames dropped, by reason: `decode_<error kind>`, `not_admitted`, a `TrajectoryValidator.Reason`,
+    /// `unexpected_<kind>`, `replay` (exported as `transport/frames_dropped/<reason>`).
     var dropped: [String: Int] = [:]
+    /// Rejected trajectories in a row per worker, and evictions.
+    private var strikes: BadBatchStrikes
+    private var dropLog = DropLogThrottle()
     var samplesDroppedForLag = 0
     private var recentReturns: [Float] = []
     private var recentSuccesses: [Bool] = []
@@ -37,14 +41,53 @@ actor LearnerStatus {
         var clipFraction: Float = 0, learningRate: Float = 0, meanReward: Float = 0
     }
 
-    init(heartbeatTimeout: Double, inboxCapacity: Int) {
+    init(heartbeatTimeout: Double, inboxCapacity: Int, evictAfterBadBatches: Int = 0) {
         membership = Membership(timeout: heartbeatTimeout, inboxCapacity: inboxCapacity)
+        strikes = BadBatchStrikes(limit: evictAfterBadBatches)
     }
 
     func drop(_ reason: String) { dropped[reason, default: 0] += 1 }
 
+    /// A trajectory from a sender that is not an admitted member: counted as `not_admitted`; the read
+    /// still counts for membership's reads bar.
+    func droppedUnadmitted(_ id: String, now: Double) {
+        drop("not_admitted")
+        membership.seen(id, now: now)
+    }
+
+    /// A member's trajectory failed validation: counted by reason. Returns true when that was the
+    /// worker's last chance and it is now evicted (removed from membership and banned for a while).
+    func rejected(_ id: String, reason: String, now: Double) -> Bool {
+        drop(reason)
+        membership.seen(id, now: now)
+        guard strikes.strike(id, now: now) else { return false }
+        membership.evict(id)
+        return true
+    }
+
+    /// Seconds `id` is still barred from joining after an eviction, or nil.
+    func banRemaining(_ id: String, now: Double) -> Double? { strikes.banRemaining(id, now: now) }
+
+    /// Hellos refused (wrong protocol version or fingerprints, or an evicted worker), in total.
+    private(set) var hellosRefused = 0
+
+    /// Removes a worker whose Hello was refused, so its trajectories are no longer admitted.
+    func refused(_ id: String) {
+        hellosRefused += 1
+        membership.evict(id)
+        strikes.forget(id)
+    }
+
+    var evictions: Int { strikes.evictions }
+
+    /// Whether to log a drop with this key now; see `DropLogThrottle`.
+    func shouldLog(_ key: String, now: Double) -> Int? { dropLog.shouldLog(key, now: now) }
+
+    func isMember(_ id: String) -> Bool { membership.isMember(id) }
+
     func received(_ batch: TrajectoryBatch, now: Double) {
         batchesReceived += 1
+        strikes.clear(batch.workerID)
         membership.seen(batch.workerID, now: now, batch: true)
         for e in batch.episodes {
             episodes += 1
@@ -90,9 +133,16 @@ actor LearnerStatus {
     }
 
     func hello(_ h: Hello, now: Double) -> Bool { membership.hello(h, now: now) }
-    func goodbye(_ id: String) { membership.goodbye(id) }
+    func goodbye(_ id: String) {
+        membership.goodbye(id)
+        strikes.forget(id)
+    }
     func seen(_ id: String, now: Double, policyVersion: UInt64) { membership.seen(id, now: now, policyVersion: policyVersion) }
-    func prune(now: Double) -> [String] { membership.prune(now: now) }
+    func prune(now: Double) -> [String] {
+        let gone = membership.prune(now: now)
+        for id in gone { strikes.forget(id) }
+        return gone
+    }
     func stopListening(now: Double) { membership.stopListening(now: now) }
     func startListening(now: Double) { membership.startListening(now: now) }
     var liveWorkers: [String] { membership.members.keys.sorted() }

@@ -101,6 +101,12 @@ public struct Membership: Sendable {
 
     public func isMember(_ id: String) -> Bool { members[id] != nil }
 
+    /// Removes a member the learner no longer admits (its Hello was refused, or it sent bad
+    /// trajectories): not counted as leaving or timing out.
+    public mutating func evict(_ id: String) {
+        members.removeValue(forKey: id)
+    }
+
     public mutating func goodbye(_ id: String) {
         reads += 1
         senders[id] = nil

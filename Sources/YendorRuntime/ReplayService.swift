@@ -46,7 +46,8 @@ public final class ReplayService: Service, Sendable {
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
             try s.connect(learnerTrajectories)
         }
-        logger.info("replay listening on \(t.replay), sampling to \(learnerTrajectories)")
+        logger.info("replay listening on \(t.replay), sampling to \(learnerTrajectories)", metadata: ["curve": "\(t.curveMode)"])
+        if t.curveEnabled && authenticator == nil { logger.warning("\(TransportConfiguration.allowAnyWarning)") }
         let limits = WireLimits(maxMessageBytes: t.maxMessageMiB << 20)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in

@@ -315,6 +315,8 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.curve_server_key", \.transport.curveServerKey, "CURVE server public key")
         t.add("transport.curve_annotator_key", \.transport.curveAnnotatorKey, "CURVE annotator public key")
         t.add("transport.curve_allowed_clients", \.transport.curveAllowedClients, "directory of allowed client keys")
+        t.add("transport.curve_allow_any", \.transport.curveAllowAny, "CURVE without an allow-list: admit any client with the server key")
+        t.add("transport.evict_after_bad_batches", \.transport.evictAfterBadBatches, "rejected trajectories in a row that evict a worker (0 = never)")
         return t
     }()
 }

@@ -32,8 +32,14 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var curveServerKey: String = ""
     /// CURVE: the annotator's public key (learners talking to a CURVE annotator) — Z85 text or a `.pub` path.
     public var curveAnnotatorKey: String = ""
-    /// CURVE: directory of `.pub` files of allowed clients (servers); empty = any client with the server key.
+    /// CURVE: directory of `.pub` files of allowed clients (servers). Empty: a server refuses to start
+    /// unless `curveAllowAny` is set.
     public var curveAllowedClients: String = ""
+    /// CURVE without an allow-list: let in any client that has the server's public key (and warn).
+    /// Off by default: a server with CURVE on and no `curve_allowed_clients` refuses to start.
+    public var curveAllowAny = false
+    /// Rejected trajectories in a row after which the learner evicts a worker; 0 never evicts.
+    public var evictAfterBadBatches = 5
 
     public init() {}
 
@@ -78,8 +84,30 @@ public struct TransportConfiguration: Sendable, Equatable {
         return [.curveClient(serverKey: server, publicKey: pub, secretKey: secret)]
     }
 
-    /// Starts the allow-list ZAP handler when `curve_allowed_clients` is set (servers only).
+    /// Who may connect to a server with this configuration, for its start-up log line.
+    public var curveMode: String {
+        guard curveEnabled else { return "off" }
+        return curveAllowedClients.isEmpty ? "on, ANY client with the server's public key (curve_allow_any)" : "on, allow-list \(curveAllowedClients)"
+    }
+
+    /// The warning a server logs at start when CURVE lets in any client that has its public key.
+    public static let allowAnyWarning = "CURVE is on WITHOUT an allow-list (transport.curve_allow_any): any client that has this server's public key can connect, send trajectories and receive weights. The public key is not a secret; set transport.curve_allowed_clients=DIR to admit only the keys in DIR/*.pub"
+
+    /// Checks that a server may start with these CURVE settings: with CURVE on, either an allow-list
+    /// or an explicit `curve_allow_any`. (Secure by default: the server's public key is meant to be
+    /// handed out, so it must not be the only thing between a stranger and the learner.)
+    public func checkServerCurve() throws {
+        guard curveEnabled, curveAllowedClients.isEmpty, !curveAllowAny else { return }
+        throw ConfigurationError(field: "transport.curve_allowed_clients", problem:
+            "CURVE is on but no allow-list is set, so any client that has this server's public key could connect. "
+            + "Set transport.curve_allowed_clients=DIR (a directory of the clients' .pub files), or pass --curve-allow-any "
+            + "(transport.curve_allow_any=true) to accept any client with the public key")
+    }
+
+    /// Starts the allow-list ZAP handler when `curve_allowed_clients` is set (servers only). Throws
+    /// when CURVE is on without an allow-list and `curve_allow_any` is not set (`checkServerCurve`).
     public func startAuthenticator(context: Context) throws -> CurveAuthenticator? {
+        try checkServerCurve()
         guard curveEnabled, !curveAllowedClients.isEmpty else { return nil }
         let keys: Set<String>
         do { keys = try CurveAuthenticator.publicKeys(inDirectory: curveAllowedClients) } catch {
@@ -104,5 +132,6 @@ public struct TransportConfiguration: Sendable, Equatable {
         if heartbeatMisses < 1 { throw ConfigurationError(field: "transport.heartbeat_misses", problem: "must be at least 1") }
         if queueCapacity < 1 { throw ConfigurationError(field: "transport.queue_capacity", problem: "must be at least 1") }
         if maxMessageMiB < 1 { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be at least 1") }
+        if evictAfterBadBatches < 0 { throw ConfigurationError(field: "transport.evict_after_bad_batches", problem: "must be at least 0 (0 never evicts)") }
     }
 }

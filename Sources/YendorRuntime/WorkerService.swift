@@ -209,7 +209,8 @@ public final class WorkerService: Service, Sendable {
     private func helloLoop(push: AsyncSocket, control: AsyncSocket) async {
         let c = configuration
         let hello = Hello(role: "worker", id: workerID, capabilities: [
-            ("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature), ("task", c.task),
+            ("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature),
+            ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.task),
             ("envs", "\(c.actors * c.envsPerActor)"), ("pid", "\(getpid())"),
         ]).encoded()
         let timeout = c.transport.heartbeatInterval * Double(c.transport.heartbeatMisses)

@@ -66,8 +66,11 @@ struct AnnotatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("curve-secret-key-file"), help: "CURVE: this annotator's secret key file (yendor keys generate); turns encryption on.")
     var curveSecretKeyFile: String?
 
-    @Option(name: .customLong("curve-allowed-clients"), help: "CURVE: directory of .pub files of the clients allowed in (default: any client with the server key).")
+    @Option(name: .customLong("curve-allowed-clients"), help: "CURVE: directory of .pub files of the clients allowed in (required with CURVE unless --curve-allow-any).")
     var curveAllowedClients: String?
+
+    @Flag(name: .customLong("curve-allow-any"), help: "CURVE without an allow-list: admit any client that has the annotator's public key (it refuses to start otherwise).")
+    var curveAllowAny = false
 
     @Option(help: "ROUTER endpoint for requests.")
     var requests: String = "tcp://0.0.0.0:5557"
@@ -117,6 +120,13 @@ struct AnnotatorCommand: AsyncParsableCommand {
         defer { context.terminate() }
         var authenticator: CurveAuthenticator?
         if let curveSecretKeyFile {
+            guard curveAllowedClients != nil || curveAllowAny else {
+                throw ValidationError("--curve-secret-key-file without --curve-allowed-clients: any client that has this annotator's public key could connect. "
+                    + "Pass --curve-allowed-clients DIR (a directory of the clients' .pub files), or --curve-allow-any to accept any client with the public key")
+            }
+            if curveAllowedClients == nil {
+                logger.warning("CURVE is on WITHOUT an allow-list (--curve-allow-any): any client that has this annotator's public key can connect and ask for labels. The public key is not a secret; pass --curve-allowed-clients DIR to admit only the keys in DIR/*.pub")
+            }
             do {
                 c.security = [.curveServer(secretKey: try CurveKeyPair.readKey(from: curveSecretKeyFile))]
                 if let curveAllowedClients {

@@ -15,6 +15,7 @@ struct LearnerCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/learner")
+            try c.transport.checkServerCurve()  // before anything starts: a clear message, exit 64
             let logger = try options.makeLogger(label: "yendor")
             let runDirectory = try RunDirectory(path: c.runDirectory)
             try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)

@@ -43,6 +43,9 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @Flag(name: .customLong("curve-allow-any"), help: "CURVE without an allow-list: admit any client that has the server's public key (servers refuse to start otherwise; same as --set transport.curve_allow_any=true).")
+    var curveAllowAny = false
+
     /// The resolved configuration, validated; errors name the field.
     func resolve(defaultRunDir: String) throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
@@ -68,6 +71,7 @@ struct RunOptions: ParsableArguments {
         if let reward { c.rewards.model = reward }
         if let envs { c.envsPerActor = envs }
         if let actors { c.actors = actors }
+        if curveAllowAny { c.transport.curveAllowAny = true }
         try c.validate()
         return c
     }

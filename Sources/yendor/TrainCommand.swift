@@ -40,6 +40,7 @@ struct TrainCommand: AsyncParsableCommand {
             }
             var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)")
             if options.task != nil && options.runDir == nil { c.runDirectory = "runs/\(c.task)-\(stamp)" }
+            try c.transport.checkServerCurve()
             let logger = try options.makeLogger(label: "yendor")
             let runDirectory = try RunDirectory(path: c.runDirectory)
             try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)

@@ -64,3 +64,19 @@ import Testing
 }
 
 private extension Double { var float: Float { Float(self) } }
+
+/// A behaviour log-probability that passes admission but is absurdly small (−10³⁰) must not make
+/// the update non-finite: the surrogate caps the log-ratio.
+@Test func anAbsurdlySmallBehaviourLogProbCannotMakeTheUpdateNonFinite() throws {
+    let capped = PPOLoss.clippedSurrogate(logRatio: 1e30, advantage: -2, clip: 0.1)
+    #expect(capped.loss.isFinite && capped.gradLogProb == 0 && capped.clipped)
+    let c = tinyLearnerConfiguration()
+    let learner = try APPOLearner(configuration: c, logger: silentLogger())
+    for seed in 0..<UInt64(c.maxConsecutiveNonFinite + 2) {
+        var batch = randomBatch(seed: seed)
+        for i in 0..<batch.sampleCount where i % 2 == 0 { batch.behaviourLogProbs[i] = -1e30 }
+        let stats = try learner.train(on: batch)
+        #expect(stats.updatesSkippedNonFinite == 0)
+    }
+    #expect(learner.policy.parameters.allSatisfy { $0.value.allSatisfy(\.isFinite) })
+}
