@@ -1,3 +1,4 @@
+import YendorEnvironment
 import YendorWire
 
 /// The learner's admission check for one wire `TrajectoryBatch`: every shape and every value the
@@ -119,10 +120,10 @@ public struct TrajectoryValidator: Sendable, Equatable {
         ]
     }
 
-    /// The same validator for the learner's `ObservationLayout`.
-    public init(rolloutLength: Int, actionCount: Int, layout: ObservationLayout, coreStateSize: Int = 0) {
-        self.init(rolloutLength: rolloutLength, actionCount: actionCount, glyphVocabulary: layout.glyphVocabulary,
-                  cropSize: layout.cropSize, blstatsCount: layout.blstatsCount, captionCapacity: layout.captionCapacity,
+    /// The same validator for an environment's `ObservationSpec` (the policy's).
+    public init(rolloutLength: Int, actionCount: Int, layout: ObservationSpec, coreStateSize: Int = 0) {
+        self.init(rolloutLength: rolloutLength, actionCount: actionCount, glyphVocabulary: layout.glyphCount,
+                  cropSize: layout.cropSize, blstatsCount: layout.blstatsCount, captionCapacity: layout.captionBytes,
                   coreStateSize: coreStateSize)
     }
 

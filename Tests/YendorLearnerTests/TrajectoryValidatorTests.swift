@@ -16,7 +16,7 @@ struct TrajectoryValidatorTests {
     static func valid(steps: Int = steps, envs: Int = envs, coreState: Int = 0) -> TrajectoryBatch {
         let rows = steps + 1, n = steps * envs, c = layout.cropSize
         var observations = [
-            NamedArray(name: "crop", shape: [rows, envs, c, c], values: (0..<rows * envs * c * c).map { Int16($0 % layout.glyphVocabulary) }),
+            NamedArray(name: "crop", shape: [rows, envs, c, c], values: (0..<rows * envs * c * c).map { Int16($0 % layout.glyphCount) }),
             NamedArray(name: "blstats", shape: [rows, envs, layout.blstatsCount], values: (0..<rows * envs * layout.blstatsCount).map { Int32($0) - 5 }),
             NamedArray(name: "caption_index", shape: [rows, envs], values: (0..<rows * envs).map { Int32($0 % 2) }),
         ]
@@ -88,7 +88,7 @@ struct TrajectoryValidatorTests {
     }
 
     @Test func glyphIdsOutsideTheVocabularyAreRejected() {
-        for bad: Int16 in [30000, -7, Int16(Self.layout.glyphVocabulary)] {
+        for bad: Int16 in [30000, -7, Int16(Self.layout.glyphCount)] {
             var b = Self.valid()
             Self.setObservation(&b, "crop", at: 11, to: bad)
             #expect(Self.reason(b) == .glyphRange, "glyph \(bad)")
@@ -108,9 +108,9 @@ struct TrajectoryValidatorTests {
 
     @Test func captionsLongerThanTheCapacityAreRejected() {
         var b = Self.valid()
-        b.captions[1] = String(repeating: "x", count: Self.layout.captionCapacity + 1)
+        b.captions[1] = String(repeating: "x", count: Self.layout.captionBytes + 1)
         #expect(Self.reason(b) == .captionLength)
-        b.captions[1] = String(repeating: "é", count: Self.layout.captionCapacity / 2)  // exactly the capacity in bytes
+        b.captions[1] = String(repeating: "é", count: Self.layout.captionBytes / 2)  // exactly the capacity in bytes
         #expect(Self.reason(b) == nil)
     }
 
