@@ -234,8 +234,10 @@ final class SocketHTTPClient: HTTPClient {
                 if errno == EINTR { continue }
                 return .ready  // let the next call on the socket report the error
             }
-            if fds[1].revents != 0 { return .cancelled }
+            // Bytes that have arrived are read before a cancellation is obeyed: an answer the
+            // server has sent (and been paid for) is never thrown away.
             if fds[0].revents != 0 { return .ready }
+            if fds[1].revents != 0 { return .cancelled }
         }
     }
 

@@ -86,9 +86,18 @@ final class StubServer: @unchecked Sendable {
     }
 
     func setDown(_ down: Bool) async throws {
+        try await control(["down": down])
+    }
+
+    /// Replaces the rules (e.g. `[]`: every call answered normally from now on).
+    func setRules(_ rules: [[String: Any]]) async throws {
+        try await control(["rules": rules])
+    }
+
+    private func control(_ settings: [String: Any]) async throws {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/control")!)
         request.httpMethod = "POST"
-        request.httpBody = Data("{\"down\": \(down)}".utf8)
+        request.httpBody = try JSONSerialization.data(withJSONObject: settings)
         _ = try await URLSession.shared.data(for: request)
     }
 

@@ -37,7 +37,7 @@ request whose client went away); it is then counted in "answered" (paid for), ot
 "abandoned".
 
 Control endpoints: POST /control {"down": true|false} makes every completion call answer 503
-while down; GET /stats returns {"calls", "active", "max_active", "prompt_counts",
+while down, {"rules": [...]} replaces the rules; GET /stats returns {"calls", "active", "max_active", "prompt_counts",
 "authorization", "prompts" (every prompt received, in order), "answered" (the prompts of every
 complete 200 answer written, in order), "abandoned", "faults" (counts by fault)}.
 """
@@ -170,6 +170,8 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 if "down" in body:
                     state["down"] = bool(body["down"])
+                if "rules" in body:
+                    rules[:] = [dict(rule) for rule in body["rules"]]
             self.send_json(200, {"ok": True})
             return
         if self.path not in ("/v1/chat/completions", "/v1/completions"):
