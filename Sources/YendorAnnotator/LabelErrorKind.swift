@@ -2,13 +2,13 @@
 /// model's well-formed non-answer, counts against `Annotator.Configuration.maxAnswerAttempts`;
 /// `unlabelable` is final and stored.
 public enum LabelErrorKind: String, Hashable, Sendable, Codable, CaseIterable {
-    /// No response within the per-request timeout, after every retry.
+    /// The connect or the read timeout passed, after every retry.
     case timeout
     /// The server answered 429 after every retry.
     case rateLimited = "rate_limited"
     /// The server answered 5xx after every retry.
     case serverError = "server_error"
-    /// The connection failed (refused, reset, DNS) after every retry.
+    /// The connection failed (refused, reset, closed early, DNS) after every retry.
     case transport
     /// The server refused the request (4xx other than 429): usually a configuration mistake.
     case rejected

@@ -213,7 +213,8 @@ import Testing
         // #0 comes chunked; #1 runs over the read timeout once, then is answered.
         let answers = await labeler.label(captions(2))
         #expect(answers.map(\.outcome) == [.labeled(.helpful), .labeled(.helpful)])
-        #expect(labeler.statistics.failedAttempts == [.timeout: 1])
+        #expect(labeler.statistics.failedAttempts[.timeout, default: 0] >= 1)
+        #expect(try await server.stats().asks("#1!") >= 2)
         // A stalled request ends at once when its caller is cancelled.
         let patient = try OpenAILabeler(configuration: configuration(server) {
             $0.transport = transport
