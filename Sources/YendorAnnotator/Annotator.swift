@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// The annotator's core, without sockets: dedup, a bounded queue, batching to a labeler,
 /// the label store, and delivery of results to subscribers.
@@ -7,24 +8,39 @@ import Logging
 /// requests already pending are not queued twice, the rest wait in a bounded queue. When
 /// the queue is full the oldest pending request is dropped (newest requests are the most
 /// relevant to the current policy, as in ONI) and counted; labels already stored are never
-/// lost. Batches go to the labeler with bounded concurrency; every answer is written to the
-/// store before it is published to subscribers (`results()`), so a published label survives
-/// a crash. The role (`yendor annotator`) maps ROUTER requests to `submit`/`lookup` and
-/// publishes `results()` on PUB.
+/// lost. Batches go to the labeler with bounded concurrency; each answer is written to the
+/// store as soon as the labeler hands it over (not when its whole batch is done) and before it
+/// is published to subscribers (`results()`), so an answer received survives a crash and a
+/// slow item never holds the others. Items that failed are asked again after a delay
+/// (`retryBackoff`); only the model's well-formed non-answer, `maxAnswerAttempts` times,
+/// is ever stored as a final failure. The role (`yendor annotator`) maps ROUTER requests to
+/// `submit`/`lookup` and publishes `results()` on PUB.
 public actor Annotator {
     public struct Configuration: Sendable, Hashable {
-        /// Pending requests kept at most; when full, the oldest pending request is dropped.
+        /// Pending requests kept at most (waiting for the labeler, or for their retry delay);
+        /// when full, the oldest pending request is dropped (items waiting to be retried first).
         public var queueCapacity: Int = 10_000
         /// Requests per labeler call.
         public var batchSize: Int = 16
         /// Labeler calls in flight at once.
         public var maxConcurrentBatches: Int = 4
-        /// Times an item may get an unusable answer (no label, malformed JSON) before it is
-        /// stored as `unlabelable` and never asked again.
+        /// Times the model may give a well-formed answer without a label (`no_label`) before the
+        /// item is stored as `unlabelable` and never asked again. The attempts are spread over
+        /// time by `retryBackoff`. Transient failures (timeouts, 5xx, 429, resets, malformed
+        /// JSON) never count here.
         public var maxAnswerAttempts: Int = 3
         /// Times an item may fail transiently (timeouts, 5xx, ...) after the labeler's own
         /// retries before it is given up for now (not stored: a later submit asks again).
         public var maxTransientAttempts: Int = 10
+        /// Delay before an item that failed (no label, or a transient failure after the
+        /// labeler's own retries) is asked again: `initial * 2^(n-1)` after its n-th failure of
+        /// that sort, capped at `maximum`, times a random factor in `[1 - jitter, 1 + jitter]`.
+        public var retryBackoff = Backoff(initial: .seconds(5), maximum: .seconds(300), jitter: 0.5)
+        /// On `shutdown()`, how long labeler calls in flight may still run to deliver answers
+        /// already on their way; then they are cancelled. Answers received are stored either way;
+        /// items cancelled are not stored (nothing was received) and are asked again after a
+        /// restart.
+        public var shutdownGrace: Duration = .seconds(3)
         /// Results buffered per subscriber; a slow subscriber loses the oldest beyond this.
         public var subscriberBufferSize: Int = 4096
         /// Latencies kept for the percentiles.
@@ -44,6 +60,13 @@ public actor Annotator {
             for (field, value) in positive where value < 1 {
                 throw .invalidConfiguration(field: field, reason: "must be >= 1, got \(value)")
             }
+            if retryBackoff.initial < .zero || retryBackoff.maximum < retryBackoff.initial {
+                throw .invalidConfiguration(field: "retryBackoff", reason: "need 0 <= initial <= maximum")
+            }
+            if !(0...1).contains(retryBackoff.jitter) {
+                throw .invalidConfiguration(field: "retryBackoff.jitter", reason: "must be in [0, 1], got \(retryBackoff.jitter)")
+            }
+            if shutdownGrace < .zero { throw .invalidConfiguration(field: "shutdownGrace", reason: "must be >= 0") }
         }
     }
 
@@ -82,14 +105,21 @@ public actor Annotator {
     private let logger: Logger
 
     private var queue: RingBuffer<LabelRequest>
+    /// Items waiting for their retry delay, soonest due first; they count against
+    /// `queueCapacity` together with `queue`.
+    private var delayed: [(request: LabelRequest, due: ContinuousClock.Instant)] = []
+    /// Every request in `queue` or `delayed`.
     private var queued: Set<LabelRequest> = []
     private var inFlight: Set<LabelRequest> = []
-    /// Unusable answers and transient failures so far, for requests queued or in flight.
+    /// Unusable answers and transient failures so far, for requests pending or in flight.
     private var attempts: [LabelRequest: (answer: Int, transient: Int)] = [:]
     private var activeBatches = 0
     private var batchTasks: [Int: Task<Void, Never>] = [:]
     private var nextBatchID = 0
     private var stopping = false
+    private var wakeTask: Task<Void, Never>?
+    private var wakeAt: ContinuousClock.Instant?
+    private var random = SeededRandom(seed: 0xA770)
     private var subscribers: [Int: AsyncStream<LabelResult>.Continuation] = [:]
     private var nextSubscriberID = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -126,12 +156,10 @@ public actor Annotator {
                 counters.duplicates += 1
                 receipt.duplicates += 1
             } else {
-                if let evicted = queue.pushBack(request) {
-                    queued.remove(evicted)
-                    attempts[evicted] = nil
-                    counters.dropped += 1
+                if queue.count + delayed.count >= configuration.queueCapacity, let evicted = evictOldest() {
                     receipt.evicted.append(evicted)
                 }
+                _ = queue.pushBack(request)
                 queued.insert(request)
                 receipt.queued += 1
             }
@@ -150,6 +178,18 @@ public actor Annotator {
             if let known = stored[request] { return .known(known) }
             return queued.contains(request) || inFlight.contains(request) ? .pending : .unknown
         }
+    }
+
+    /// Drops the oldest pending request to make room: one waiting for its retry (the one due
+    /// last), else the front of the queue.
+    private func evictOldest() -> LabelRequest? {
+        let evicted = delayed.popLast()?.request ?? queue.popFront()
+        if let evicted {
+            queued.remove(evicted)
+            attempts[evicted] = nil
+            counters.dropped += 1
+        }
+        return evicted
     }
 
     /// A stream of every result produced by the labeler from now on (not store hits, which
@@ -174,7 +214,7 @@ public actor Annotator {
     /// Current counters and gauges.
     public func statistics() -> AnnotatorStatistics {
         var snapshot = counters
-        snapshot.queueDepth = queue.count
+        snapshot.queueDepth = queue.count + delayed.count
         snapshot.inFlight = inFlight.count
         snapshot.labelsPerSecond = rate.rate()
         let sorted = latencies.elements.sorted()
@@ -190,16 +230,35 @@ public actor Annotator {
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
-    /// Stops taking requests, lets in-flight batches finish and store their labels, then ends
-    /// every subscriber stream. Queued requests that never reached the labeler are discarded
-    /// (clients send them again after a restart).
+    /// Stops taking requests and discards queued ones that never reached the labeler (clients
+    /// send them again after a restart). Labeler calls in flight get `shutdownGrace` to deliver
+    /// their answers, then are cancelled; every answer received is stored (and published) before
+    /// this returns, and nothing cancelled is stored. Then every subscriber stream ends.
     public func shutdown() async {
         stopping = true
+        wakeTask?.cancel()
+        wakeTask = nil
         while let request = queue.popFront() {
             queued.remove(request)
             attempts[request] = nil
         }
-        for task in batchTasks.values { await task.value }
+        for item in delayed {
+            queued.remove(item.request)
+            attempts[item.request] = nil
+        }
+        delayed.removeAll()
+        let tasks = Array(batchTasks.values)
+        if !tasks.isEmpty {
+            logger.info("annotator stopping: waiting for labeler calls in flight", metadata: [
+                "items": "\(inFlight.count)", "grace_s": "\(configuration.shutdownGrace.seconds)"])
+            let grace = configuration.shutdownGrace
+            let cancelAfterGrace = Task {
+                do { try await Task.sleep(for: grace) } catch { return }
+                for task in tasks { task.cancel() }
+            }
+            for task in tasks { await task.value }
+            cancelAfterGrace.cancel()
+        }
         for continuation in subscribers.values { continuation.finish() }
         subscribers.removeAll()
         resumeIdleWaitersIfIdle()
@@ -207,7 +266,7 @@ public actor Annotator {
 
     // MARK: - Batches
 
-    private var isIdle: Bool { queue.isEmpty && activeBatches == 0 }
+    private var isIdle: Bool { queue.isEmpty && delayed.isEmpty && activeBatches == 0 }
 
     /// Starts labeler calls while there is work and a free slot.
     private func pump() {
@@ -223,58 +282,78 @@ public actor Annotator {
             nextBatchID += 1
             let labeler = self.labeler, items = batch
             batchTasks[id] = Task {
-                let answers = await labeler.label(items)
-                self.finish(batch: id, requests: items, answers: answers)
+                let answered = Mutex([Bool](repeating: false, count: items.count))
+                await labeler.label(items) { answers in
+                    let fresh = answered.withLock { answered in
+                        answers.filter { answer in
+                            guard answered.indices.contains(answer.index), !answered[answer.index] else { return false }
+                            answered[answer.index] = true
+                            return true
+                        }
+                    }
+                    await self.record(fresh.map { (items[$0.index], $0.answer) })
+                }
+                let missing = answered.withLock { answered in items.indices.filter { !answered[$0] }.map { items[$0] } }
+                self.finish(batch: id, missing: missing)
             }
         }
         resumeIdleWaitersIfIdle()
     }
 
-    private func finish(batch id: Int, requests: [LabelRequest], answers: [LabelerAnswer]) {
+    private func finish(batch id: Int, missing: [LabelRequest]) {
         batchTasks[id] = nil
         activeBatches -= 1
-        if answers.count != requests.count {
-            logger.error("labeler returned the wrong number of answers", metadata: ["expected": "\(requests.count)", "got": "\(answers.count)"])
+        if !missing.isEmpty {
+            logger.error("labeler returned no answer for some items", metadata: ["missing": "\(missing.count)"])
+            record(missing.map { ($0, LabelerAnswer(outcome: .failed(.malformedResponse), rawResponse: "no answer from labeler", latency: .zero)) })
         }
+        pump()
+    }
+
+    /// Handles answers as the labeler hands them over: stores final ones (one transaction),
+    /// publishes them, and schedules the others to be asked again.
+    private func record(_ answers: [(request: LabelRequest, answer: LabelerAnswer)]) {
         var toStore: [StoredLabel] = []
         var toPublish: [LabelResult] = []
-        var requeue: [LabelRequest] = []
-        for (index, request) in requests.enumerated() {
-            inFlight.remove(request)
-            let answer = index < answers.count ? answers[index]
-                : LabelerAnswer(outcome: .failed(.malformedResponse), rawResponse: "no answer from labeler", latency: .zero)
-            var tries = attempts[request] ?? (0, 0)
-            attempts[request] = nil
-            _ = latencies.pushBack(answer.latency.seconds)
+        for (request, answer) in answers {
+            guard inFlight.remove(request) != nil else { continue }
+            var tries = attempts.removeValue(forKey: request) ?? (0, 0)
             let key = LabelKey(labeler: identity, request: request)
+            func publish(_ outcome: LabelOutcome) {
+                toPublish.append(LabelResult(request: request, outcome: outcome, rawResponse: answer.rawResponse,
+                                             latency: answer.latency, source: .labeler))
+            }
             switch answer.outcome {
             case .labeled:
+                _ = latencies.pushBack(answer.latency.seconds)
                 toStore.append(StoredLabel(key: key, outcome: answer.outcome, rawResponse: answer.rawResponse,
                                            attempts: tries.answer + tries.transient + 1, latency: answer.latency))
-                toPublish.append(LabelResult(request: request, outcome: answer.outcome, rawResponse: answer.rawResponse,
-                                        latency: answer.latency, source: .labeler))
+                publish(answer.outcome)
             case .failed(let kind):
                 counters.errors[kind, default: 0] += 1
+                if kind == .cancelled { continue }  // nothing received: not stored, asked again after a restart
                 if kind.isAnswerError {
                     tries.answer += 1
+                    if tries.answer >= configuration.maxAnswerAttempts {
+                        // Final: stored so no run ever asks again.
+                        counters.errors[.unlabelable, default: 0] += 1
+                        let outcome = LabelOutcome.failed(.unlabelable)
+                        toStore.append(StoredLabel(key: key, outcome: outcome, rawResponse: answer.rawResponse,
+                                                   attempts: tries.answer + tries.transient, latency: answer.latency))
+                        publish(outcome)
+                    } else if !stopping {
+                        retryLater(request, tries: tries, failures: tries.answer)
+                    }
                 } else if kind.isTransient {
                     tries.transient += 1
-                }
-                if kind.isAnswerError && tries.answer >= configuration.maxAnswerAttempts {
-                    // Final: stored so no run ever asks again.
-                    counters.errors[.unlabelable, default: 0] += 1
-                    let outcome = LabelOutcome.failed(.unlabelable)
-                    toStore.append(StoredLabel(key: key, outcome: outcome, rawResponse: answer.rawResponse,
-                                               attempts: tries.answer + tries.transient, latency: answer.latency))
-                    toPublish.append(LabelResult(request: request, outcome: outcome, rawResponse: answer.rawResponse,
-                                            latency: answer.latency, source: .labeler))
-                } else if (kind.isAnswerError || kind.isTransient) && tries.transient < configuration.maxTransientAttempts && !stopping {
-                    attempts[request] = tries
-                    requeue.append(request)
+                    if stopping { continue }
+                    if tries.transient < configuration.maxTransientAttempts {
+                        retryLater(request, tries: tries, failures: tries.transient)
+                    } else {
+                        publish(answer.outcome)  // given up for now: not stored, a later submit asks again
+                    }
                 } else {
-                    // Given up for now (e.g. the server rejects the request): not stored.
-                    toPublish.append(LabelResult(request: request, outcome: answer.outcome, rawResponse: answer.rawResponse,
-                                            latency: answer.latency, source: .labeler))
+                    publish(answer.outcome)  // e.g. the server rejects the request: not stored
                 }
             }
         }
@@ -287,20 +366,60 @@ public actor Annotator {
         let labeledCount = toStore.count { $0.outcome.label != nil }
         counters.labeled += labeledCount
         rate.record(labeledCount)
-        // Retried items are older than anything queued: they go back at the front, and are the
-        // first dropped if the queue is full.
-        for request in requeue.reversed() {
-            if queue.pushFront(request) {
-                queued.insert(request)
-            } else {
-                attempts[request] = nil
-                counters.dropped += 1
-            }
-        }
         for result in toPublish {
             for continuation in subscribers.values { continuation.yield(result) }
         }
+        if !stopping { pump() }
+    }
+
+    /// Puts `request` aside until its retry delay has passed (the n-th failure of its sort
+    /// waits `retryBackoff.delay(retry: n - 1)`), then at the front of the queue.
+    private func retryLater(_ request: LabelRequest, tries: (answer: Int, transient: Int), failures: Int) {
+        let delay = configuration.retryBackoff.delay(retry: failures - 1, retryAfter: nil, unit: random.unit())
+        let due = ContinuousClock.now + delay
+        if queue.count + delayed.count >= configuration.queueCapacity {
+            // Full: the oldest pending request goes, and a retried item is among the oldest.
+            counters.dropped += 1
+            return
+        }
+        attempts[request] = tries
+        queued.insert(request)
+        var low = 0, high = delayed.count  // first index due later than `due`
+        while low < high {
+            let middle = (low + high) / 2
+            if delayed[middle].due > due { high = middle } else { low = middle + 1 }
+        }
+        delayed.insert((request, due), at: low)
+        scheduleWake()
+    }
+
+    private func scheduleWake() {
+        guard !stopping, let due = delayed.first?.due else { return }
+        if wakeTask != nil, let wakeAt, wakeAt <= due { return }
+        wakeTask?.cancel()
+        wakeAt = due
+        wakeTask = Task { [weak self] in
+            guard (try? await Task.sleep(until: due, clock: .continuous)) != nil else { return }
+            await self?.wake()
+        }
+    }
+
+    /// Moves items whose delay has passed to the front of the queue (they are older than
+    /// anything queued, so they are asked first and dropped first).
+    private func wake() {
+        wakeTask = nil
+        wakeAt = nil
+        guard !stopping else { return }
+        let now = ContinuousClock.now
+        let due = delayed.prefix { $0.due <= now }
+        delayed.removeFirst(due.count)
+        for item in due.reversed() where !queue.pushFront(item.request) {
+            queued.remove(item.request)
+            attempts[item.request] = nil
+            counters.dropped += 1
+        }
         pump()
+        scheduleWake()
     }
 
     // MARK: - Helpers

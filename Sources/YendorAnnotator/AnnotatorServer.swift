@@ -16,7 +16,8 @@ import ZeroMQ
 ///   on shutdown.
 ///
 /// Malformed frames are counted by kind and dropped. On graceful shutdown the role stops taking
-/// requests, lets in-flight labeler batches finish (their labels are stored and published), then
+/// requests, gives labeler calls in flight `annotator.shutdownGrace` to deliver their answers,
+/// cancels the rest (every answer received is stored and published; nothing cancelled is), then
 /// closes its sockets.
 public final class AnnotatorServer: Service, Sendable {
     public struct Configuration: Sendable {
@@ -129,11 +130,20 @@ public final class AnnotatorServer: Service, Sendable {
     /// - Parameters:
     ///   - onListening: called once both sockets are bound.
     ///   - onStatus: called with a status line every `statusInterval`.
-    public init(configuration: Configuration, context: Context, logger: Logger,
+    public convenience init(configuration: Configuration, context: Context, logger: Logger,
+                            onListening: @escaping @Sendable () -> Void = {},
+                            onStatus: @escaping @Sendable (String) -> Void = { _ in }) throws(AnnotatorError) {
+        try configuration.validate()
+        try self.init(configuration: configuration, labeler: configuration.backend.makeLabeler(logger: logger),
+                      context: context, logger: logger, onListening: onListening, onStatus: onStatus)
+    }
+
+    /// Runs the role with a labeler of your own instead of `configuration.backend` (a custom
+    /// backend, or a test double).
+    public init(configuration: Configuration, labeler: any Labeler, context: Context, logger: Logger,
                 onListening: @escaping @Sendable () -> Void = {},
                 onStatus: @escaping @Sendable (String) -> Void = { _ in }) throws(AnnotatorError) {
         try configuration.validate()
-        let labeler = try configuration.backend.makeLabeler(logger: logger)
         let store = try LabelStore(path: configuration.storePath)
         annotator = try Annotator(labeler: labeler, store: store, configuration: configuration.annotator, logger: logger)
         self.configuration = configuration
@@ -189,8 +199,10 @@ public final class AnnotatorServer: Service, Sendable {
                 group.addTask { await self.periodicLoop(pub: pub); return .periodic }
                 // Runs until a shutdown is requested (or the service is cancelled).
                 _ = await stopRequested.receive()
-                logger.info("annotator stopping: finishing in-flight batches")
-                await annotator.shutdown()  // stores and publishes in-flight labels, ends `results`
+                logger.info("annotator stopping", metadata: ["grace_s": "\(c.annotator.shutdownGrace.seconds)"])
+                // Stores and publishes the answers received, cancels what is still at the LLM after
+                // the grace, ends `results`.
+                await annotator.shutdown()
                 await router.close()
                 var open: Set<Loop> = [.receive, .publish]
                 while !open.isEmpty, let done = await group.next() {

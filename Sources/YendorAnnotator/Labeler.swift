@@ -1,4 +1,4 @@
-/// A source of labels. Batch in, one answer per item out, in the same order.
+/// A source of labels. Batch in, one answer per item out.
 ///
 /// Implementations never throw for per-item problems: each item gets a `LabelerAnswer`
 /// whose outcome is a label or an error kind. They must be safe to call concurrently.
@@ -8,4 +8,22 @@ public protocol Labeler: Sendable {
 
     /// Labels `requests`; the result has exactly `requests.count` answers, in order.
     func label(_ requests: [LabelRequest]) async -> [LabelerAnswer]
+
+    /// Labels `requests`, handing answers to `onAnswers` as soon as they are known (several at
+    /// a time or one by one, in any order, each index of `requests` exactly once), so that one
+    /// slow item does not hold the others. Returns after the last answer was handed over.
+    ///
+    /// On cancellation a labeler stops quickly: work in flight is abandoned and its items are
+    /// answered `.failed(.cancelled)`; answers already received are handed over first. The
+    /// default implementation calls `label(_:)` and hands over every answer at once.
+    func label(_ requests: [LabelRequest],
+               onAnswers: @escaping @Sendable ([(index: Int, answer: LabelerAnswer)]) async -> Void) async
+}
+
+extension Labeler {
+    public func label(_ requests: [LabelRequest],
+                      onAnswers: @escaping @Sendable ([(index: Int, answer: LabelerAnswer)]) async -> Void) async {
+        let answers = await label(requests)
+        await onAnswers(answers.enumerated().map { (index: $0.offset, answer: $0.element) })
+    }
 }

@@ -8,15 +8,23 @@ import Synchronization
 /// Labels through any server that speaks the OpenAI HTTP API: vLLM, llama.cpp's server,
 /// Ollama, FastChat, or a hosted API.
 ///
-/// HTTP client: Foundation's URLSession (FoundationNetworking on Linux), not AsyncHTTPClient.
-/// AsyncHTTPClient adds 22 packages and 3-7 minutes to a clean build on this 2-core machine;
-/// URLSession's async `data(for:)` already does JSON POSTs with keep-alive at about 1.3 ms per
-/// request on loopback, far below any LLM's latency.
+/// HTTP client: for `http://` (vLLM, llama.cpp, Ollama, FastChat on a cluster) our own small
+/// HTTP/1.1 client on POSIX sockets (`SocketHTTPClient`), one connection per request, with a
+/// connect and a read timeout on every system call; for `https://` (hosted APIs) Foundation's
+/// URLSession with the same deadlines enforced by a timer (`URLSessionHTTPClient`). Not
+/// AsyncHTTPClient: it adds 22 packages and 3-7 minutes to a clean build on the 2-core build
+/// machines. Not URLSession for plain http: on Linux it misses about one connection reset in
+/// four (the request waits for its whole timeout) and has no connect timeout.
 ///
 /// Per call: items go out as one request each (`chat/completions`) or several prompts per
-/// request (`completions`), at most `maxConcurrentRequests` at once across all callers.
-/// Timeouts, connection errors, 429 and 5xx are retried with exponential backoff and jitter,
-/// honouring Retry-After; a circuit breaker pauses calls while the server is down.
+/// request (`completions`), at most `maxConcurrentRequests` at once across all callers. Each
+/// request's answers are handed over as soon as it completes (`label(_:onAnswers:)`), so a
+/// slow or dead request holds only its own items. Transient failures (connect and read
+/// timeouts, refused or reset connections, 429, 5xx, malformed or truncated JSON) are retried
+/// with exponential backoff and jitter, honouring Retry-After; a connection that breaks is
+/// retried at once, once, on a fresh connection. A circuit breaker pauses calls while the
+/// server is down. A transient failure never becomes a final answer: after the retries the
+/// item is reported with its transient kind and the annotator asks again later.
 public final class OpenAILabeler: Labeler {
     public struct Configuration: Sendable {
         /// Which OpenAI endpoint to call.
@@ -36,28 +44,55 @@ public final class OpenAILabeler: Labeler {
         public var apiKeyEnvironmentVariable: String?
         /// Chat or plain completions.
         public var endpoint: Endpoint = .chatCompletions
-        /// Prompts per `completions` request (ignored for chat, which takes one).
+        /// Prompts per `completions` request (ignored for chat, which takes one). The prompts of
+        /// one request share its fate: a slow request holds all of them.
         public var promptsPerRequest: Int = 8
         /// Requests in flight at once, across all concurrent `label` calls.
         public var maxConcurrentRequests: Int = 4
-        /// Time allowed for one HTTP request with no answer before it counts as a timeout.
-        public var requestTimeout: Duration = .seconds(60)
-        /// Retries after the first attempt, for timeouts, connection errors, 429 and 5xx.
+        /// Connect timeout: time allowed to open the connection (TCP, and TLS for https) and
+        /// send the request. A server that does not accept in time is a `timeout`, retried.
+        public var connectTimeout: Duration = .seconds(5)
+        /// Read timeout: time allowed from the request sent until the whole response has
+        /// arrived. An OpenAI server sends nothing before the model has finished its answer, so
+        /// this bounds the model's time for one request: set it above your server's slowest
+        /// answer of `maxTokens` tokens. A request that runs over is abandoned (its connection
+        /// closed) and retried; no other item waits for it.
+        public var requestTimeout: Duration = .seconds(30)
+        /// Retries after the first attempt of a request, for transient failures (timeouts,
+        /// connection errors, 429, 5xx, malformed JSON). After them the items are reported with
+        /// the failure's kind, never stored; the annotator asks again later.
         public var maxRetries: Int = 4
-        /// Delay between retries when the server gives no Retry-After.
+        /// Delay between retries when the server gives no Retry-After: `initial * 2^n`, capped
+        /// at `maximum`, times a random factor in `[1 - jitter, 1 + jitter]`. The first retry
+        /// after a broken connection goes at once (on a fresh connection) instead.
         public var backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30), jitter: 0.25)
         /// Upper bound on an honoured Retry-After, so a bad header cannot stall us for hours.
         public var maxRetryAfter: Duration = .seconds(120)
         /// When to stop calling a server that is down, and how soon to probe it.
         public var circuitBreaker = CircuitBreaker.Configuration()
-        /// `max_tokens` per answer; room for a short reasoning plus the answer line.
-        public var maxTokens: Int = 64
+        /// Largest response body accepted, in bytes; a larger one is abandoned and retried as
+        /// malformed (memory stays bounded whatever the server sends).
+        public var maxResponseBytes: Int = 1 << 20
+        /// `max_tokens` per answer: room for a model that reasons before its answer line.
+        /// An answer cut off at this limit has no label (`no_label`), so keep it generous.
+        public var maxTokens: Int = 512
         /// Sampling temperature; 0 for the most repeatable labels.
         public var temperature: Double = 0
         /// The prompt texts; their version is part of the store key.
         public var prompts: PromptSet = .builtIn
         /// Seed for the backoff jitter.
         public var jitterSeed: UInt64 = 0x5EED
+        /// Which HTTP client sends the requests.
+        public var transport: Transport = .automatic
+
+        /// The HTTP client.
+        public enum Transport: String, Sendable, Hashable {
+            /// Our socket client for `http://`, URLSession for `https://`.
+            case automatic
+            /// URLSession for both. Over plain http it misses some connection resets until the
+            /// read timeout (FoundationNetworking on Linux); for comparison and debugging.
+            case urlSession
+        }
 
         public init(baseURL: URL, model: String, apiKeyEnvironmentVariable: String? = nil) {
             self.baseURL = baseURL
@@ -72,6 +107,7 @@ public final class OpenAILabeler: Labeler {
             if model.isEmpty { throw .invalidConfiguration(field: "model", reason: "must not be empty") }
             if promptsPerRequest < 1 { throw .invalidConfiguration(field: "promptsPerRequest", reason: "must be >= 1, got \(promptsPerRequest)") }
             if maxConcurrentRequests < 1 { throw .invalidConfiguration(field: "maxConcurrentRequests", reason: "must be >= 1, got \(maxConcurrentRequests)") }
+            if connectTimeout <= .zero { throw .invalidConfiguration(field: "connectTimeout", reason: "must be > 0") }
             if requestTimeout <= .zero { throw .invalidConfiguration(field: "requestTimeout", reason: "must be > 0") }
             if maxRetries < 0 { throw .invalidConfiguration(field: "maxRetries", reason: "must be >= 0, got \(maxRetries)") }
             if backoff.initial < .zero || backoff.maximum < backoff.initial {
@@ -81,6 +117,7 @@ public final class OpenAILabeler: Labeler {
             if maxRetryAfter < .zero { throw .invalidConfiguration(field: "maxRetryAfter", reason: "must be >= 0") }
             if circuitBreaker.failureThreshold < 1 { throw .invalidConfiguration(field: "circuitBreaker.failureThreshold", reason: "must be >= 1") }
             if circuitBreaker.cooldown <= .zero { throw .invalidConfiguration(field: "circuitBreaker.cooldown", reason: "must be > 0") }
+            if maxResponseBytes < 1024 { throw .invalidConfiguration(field: "maxResponseBytes", reason: "must be >= 1024, got \(maxResponseBytes)") }
             if maxTokens < 1 { throw .invalidConfiguration(field: "maxTokens", reason: "must be >= 1, got \(maxTokens)") }
             if !(0...2).contains(temperature) { throw .invalidConfiguration(field: "temperature", reason: "must be in [0, 2], got \(temperature)") }
             try prompts.validate()
@@ -93,10 +130,17 @@ public final class OpenAILabeler: Labeler {
         public var requests = 0
         /// Retries (requests after the first for the same items).
         public var retries = 0
-        /// Failed attempts by kind (timeouts, 429, 5xx, connection errors), retried or not.
+        /// Retries sent at once on a fresh connection after a broken one.
+        public var immediateRetries = 0
+        /// Failed attempts by kind (timeouts, 429, 5xx, connection errors, malformed JSON),
+        /// retried or not.
         public var failedAttempts: [LabelErrorKind: Int] = [:]
         /// Delays slept before retries, most recent last (at most 64 kept).
         public var retryDelays: [Duration] = []
+        /// Answers the server cut at `max_tokens` (`finish_reason` "length") without a label.
+        public var answersCutAtMaxTokens = 0
+        /// Requests abandoned because the caller was cancelled (e.g. the annotator stopping).
+        public var cancelledRequests = 0
     }
 
     public let identity: LabelerIdentity
@@ -104,7 +148,7 @@ public final class OpenAILabeler: Labeler {
     public let breaker: CircuitBreaker
     private let configuration: Configuration
     private let apiKey: String?
-    private let session: URLSession
+    private let http: any HTTPClient
     private let limit: ConcurrencyLimit
     private let logger: Logger
     private let sleep: @Sendable (Duration) async throws -> Void
@@ -112,7 +156,8 @@ public final class OpenAILabeler: Labeler {
 
     /// - Parameters:
     ///   - environment: where the API key variable is looked up (the process environment by default).
-    ///   - sleep: how retries wait; tests replace it to record delays instead of sleeping.
+    ///   - sleep: how retries wait; tests replace it to record delays instead of sleeping. It
+    ///     must throw when the task is cancelled.
     public init(
         configuration: Configuration, logger: Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -134,116 +179,129 @@ public final class OpenAILabeler: Labeler {
         breaker = CircuitBreaker(configuration: configuration.circuitBreaker)
         limit = ConcurrencyLimit(limit: configuration.maxConcurrentRequests)
         state = Mutex((SeededRandom(seed: configuration.jitterSeed), Statistics()))
-        let sessionConfiguration = URLSessionConfiguration.ephemeral
-        sessionConfiguration.httpMaximumConnectionsPerHost = configuration.maxConcurrentRequests
-        sessionConfiguration.timeoutIntervalForRequest = configuration.requestTimeout.seconds
-        session = URLSession(configuration: sessionConfiguration)
+        let timeouts = HTTPTimeouts(connect: configuration.connectTimeout, read: configuration.requestTimeout)
+        if configuration.transport == .automatic, configuration.baseURL.scheme?.lowercased() == "http" {
+            http = SocketHTTPClient(timeouts: timeouts, maxResponseBytes: configuration.maxResponseBytes)
+        } else {
+            http = URLSessionHTTPClient(timeouts: timeouts, maxConnections: configuration.maxConcurrentRequests,
+                                        maxResponseBytes: configuration.maxResponseBytes)
+        }
     }
-
-    deinit { session.invalidateAndCancel() }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
     public func label(_ requests: [LabelRequest]) async -> [LabelerAnswer] {
-        let chunkSize = configuration.endpoint == .completions ? configuration.promptsPerRequest : 1
-        let chunks = stride(from: 0, to: requests.count, by: chunkSize).map {
-            (start: $0, requests: Array(requests[$0..<min($0 + chunkSize, requests.count)]))
+        let collected = Mutex([LabelerAnswer?](repeating: nil, count: requests.count))
+        await label(requests) { answers in
+            collected.withLock { for (index, answer) in answers { $0[index] = answer } }
         }
-        var answers = [LabelerAnswer?](repeating: nil, count: requests.count)
-        await withTaskGroup(of: (Int, [LabelerAnswer]).self) { group in
-            for chunk in chunks {
+        return collected.withLock { answers in
+            answers.map { $0 ?? LabelerAnswer(outcome: .failed(.cancelled), rawResponse: "no answer", latency: .zero) }
+        }
+    }
+
+    /// Sends one request per item (chat) or per `promptsPerRequest` items (completions) and
+    /// hands each request's answers to `onAnswers` as soon as that request is done. When the
+    /// calling task is cancelled, requests in flight are cancelled at once and their items
+    /// answered `.failed(.cancelled)`; answers already received are delivered first.
+    public func label(_ requests: [LabelRequest],
+                      onAnswers: @escaping @Sendable ([(index: Int, answer: LabelerAnswer)]) async -> Void) async {
+        let chunkSize = configuration.endpoint == .completions ? configuration.promptsPerRequest : 1
+        await withTaskGroup(of: Void.self) { group in
+            for start in stride(from: 0, to: requests.count, by: chunkSize) {
+                let chunk = Array(requests[start..<min(start + chunkSize, requests.count)])
                 group.addTask {
                     await self.limit.acquire()
-                    let result = await self.send(chunk.requests)
+                    let answers = await self.send(chunk)
                     await self.limit.release()
-                    return (chunk.start, result)
+                    await onAnswers(answers.enumerated().map { (start + $0.offset, $0.element) })
                 }
             }
-            for await (start, result) in group {
-                for (offset, answer) in result.enumerated() { answers[start + offset] = answer }
-            }
         }
-        return answers.map { $0! }
     }
 
     // MARK: - One request with retries
 
-    private enum Attempt {
-        case response(status: Int, body: Data, retryAfter: Duration?)
-        case failure(LabelErrorKind, String)
+    /// A failed attempt: what to report if it is the last, and how to retry it.
+    private struct Failure {
+        var kind: LabelErrorKind
+        var message: String
+        var retryAfter: Duration? = nil
+        /// The connection broke (refused, reset, closed early): retry at once, fresh.
+        var connectionBroke = false
     }
 
     /// Sends one HTTP request for `requests` (one or several prompts), retrying transient
     /// failures, and returns one answer per request.
     private func send(_ requests: [LabelRequest]) async -> [LabelerAnswer] {
         let start = ContinuousClock.now
+        let url = configuration.baseURL.appendingPathComponent(configuration.endpoint.rawValue)
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
         let body = requestBody(for: requests)
         var retry = 0
+        var freshConnection = false
+        var retriedAtOnce = false
         while true {
-            do { try await breaker.acquire() } catch {
-                return failed(requests, .transport, "cancelled while the circuit breaker was open", since: start)
-            }
+            if Task.isCancelled { return cancelled(requests, since: start) }
+            do { try await breaker.acquire() } catch { return cancelled(requests, since: start) }
             state.withLock { $0.statistics.requests += 1 }
-            let attempt = await post(body)
-            let transient: (kind: LabelErrorKind, message: String, retryAfter: Duration?)
-            switch attempt {
+            let outcome = await http.post(url: url, headers: headers, body: body, freshConnection: freshConnection)
+            let failure: Failure
+            switch outcome {
+            case .cancelled:
+                return cancelled(requests, since: start)
             case .response(let status, let data, let retryAfter):
                 await breaker.record(serverAlive: status < 500)
-                let text = String(decoding: data, as: UTF8.self)
+                let text = String(decoding: data.prefix(500), as: UTF8.self)
                 switch status {
                 case 200..<300:
-                    return parse(data, for: requests, since: start)
+                    switch parse(data, for: requests, since: start) {
+                    case .success(let answers): return answers
+                    case .failure(let malformed): failure = Failure(kind: .malformedResponse, message: malformed.message)
+                    }
                 case 429:
-                    transient = (.rateLimited, "HTTP 429: \(text)", retryAfter)
+                    failure = Failure(kind: .rateLimited, message: "HTTP 429: \(text)", retryAfter: retryAfter.flatMap(Self.parseRetryAfter))
                 case 500...:
-                    transient = (.serverError, "HTTP \(status): \(text)", retryAfter)
+                    failure = Failure(kind: .serverError, message: "HTTP \(status): \(text)", retryAfter: retryAfter.flatMap(Self.parseRetryAfter))
                 default:
                     logger.error("LLM server refused the request", metadata: ["status": "\(status)", "body": "\(text.prefix(200))"])
                     return failed(requests, .rejected, "HTTP \(status): \(text)", since: start)
                 }
-            case .failure(let kind, let message):
+            case .connectionFailed(let message):
                 await breaker.record(serverAlive: false)
-                transient = (kind, message, nil)
+                failure = Failure(kind: .transport, message: message, connectionBroke: true)
+            case .timedOut(let phase, let after):
+                await breaker.record(serverAlive: false)
+                failure = Failure(kind: .timeout, message: "\(phase.rawValue) timeout after \(after.seconds) s")
+            case .tooLarge(let bytes):
+                await breaker.record(serverAlive: true)
+                failure = Failure(kind: .malformedResponse, message: "response body over \(configuration.maxResponseBytes) bytes (\(bytes) so far)")
             }
-            state.withLock { $0.statistics.failedAttempts[transient.kind, default: 0] += 1 }
-            guard retry < configuration.maxRetries, !Task.isCancelled else {
-                logger.warning("LLM request failed after retries", metadata: ["kind": "\(transient.kind.rawValue)", "retries": "\(retry)"])
-                return failed(requests, transient.kind, transient.message, since: start)
+            state.withLock { $0.statistics.failedAttempts[failure.kind, default: 0] += 1 }
+            guard retry < configuration.maxRetries else {
+                logger.warning("LLM request failed after retries", metadata: [
+                    "kind": "\(failure.kind.rawValue)", "retries": "\(retry)", "error": "\(failure.message.prefix(200))"])
+                return failed(requests, failure.kind, failure.message, since: start)
             }
-            let honoured = transient.retryAfter.map { min($0, configuration.maxRetryAfter) }
+            let atOnce = failure.connectionBroke && !retriedAtOnce
+            retriedAtOnce = retriedAtOnce || atOnce
+            freshConnection = failure.connectionBroke
+            let honoured = failure.retryAfter.map { min($0, configuration.maxRetryAfter) }
             let delay = state.withLock { state in
-                let delay = configuration.backoff.delay(retry: retry, retryAfter: honoured, unit: state.random.unit())
+                let delay = atOnce ? .zero : configuration.backoff.delay(retry: retry, retryAfter: honoured, unit: state.random.unit())
                 state.statistics.retries += 1
+                if atOnce { state.statistics.immediateRetries += 1 }
                 state.statistics.retryDelays.append(delay)
                 if state.statistics.retryDelays.count > 64 { state.statistics.retryDelays.removeFirst() }
                 return delay
             }
-            logger.debug("retrying LLM request", metadata: ["kind": "\(transient.kind.rawValue)", "delay_s": "\(delay.seconds)"])
-            do { try await sleep(delay) } catch {
-                return failed(requests, transient.kind, transient.message, since: start)
+            logger.debug("retrying LLM request", metadata: [
+                "kind": "\(failure.kind.rawValue)", "delay_s": "\(delay.seconds)", "error": "\(failure.message.prefix(200))"])
+            if delay > .zero {
+                do { try await sleep(delay) } catch { return cancelled(requests, since: start) }
             }
             retry += 1
-        }
-    }
-
-    private func post(_ body: Data) async -> Attempt {
-        var request = URLRequest(url: configuration.baseURL.appendingPathComponent(configuration.endpoint.rawValue))
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.timeoutInterval = configuration.requestTimeout.seconds
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
-        do {
-            let (data, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else {
-                return .failure(.transport, "not an HTTP response")
-            }
-            let retryAfter = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(Self.parseRetryAfter)
-            return .response(status: http.statusCode, body: data, retryAfter: retryAfter)
-        } catch let error as URLError where error.code == .timedOut {
-            return .failure(.timeout, "timed out after \(configuration.requestTimeout)")
-        } catch {
-            return .failure(.transport, "\(error)")
         }
     }
 
@@ -285,32 +343,46 @@ public final class OpenAILabeler: Labeler {
             var index: Int?
             var message: Message?
             var text: String?
+            var finish_reason: String?
         }
         var choices: [Choice]
     }
 
-    private func parse(_ data: Data, for requests: [LabelRequest], since start: ContinuousClock.Instant) -> [LabelerAnswer] {
-        let raw = String(decoding: data, as: UTF8.self)
+    private struct Malformed: Error { var message: String }
+
+    /// The answers in a 2xx body; a body that is not OpenAI JSON (bad or truncated) fails as a
+    /// whole and is retried. A choice missing for one prompt fails only that item (transient).
+    private func parse(_ data: Data, for requests: [LabelRequest], since start: ContinuousClock.Instant) -> Result<[LabelerAnswer], Malformed> {
         guard let response = try? JSONDecoder().decode(Response.self, from: data) else {
-            logger.warning("LLM server sent malformed JSON", metadata: ["body": "\(raw.prefix(200))"])
-            return failed(requests, .malformedResponse, raw, since: start)
+            let raw = String(decoding: data.prefix(500), as: UTF8.self)
+            logger.debug("LLM server sent malformed JSON", metadata: ["body": "\(raw.prefix(200))"])
+            return .failure(Malformed(message: "malformed JSON (\(data.count) bytes): \(raw)"))
         }
         let latency = ContinuousClock.now - start
-        return requests.enumerated().map { position, request in
+        return .success(requests.enumerated().map { position, request in
             let choice = response.choices.first { $0.index == position }
                 ?? (response.choices.indices.contains(position) && response.choices[position].index == nil ? response.choices[position] : nil)
-            guard let text = choice?.message?.content ?? choice?.text else {
-                return LabelerAnswer(outcome: .failed(.malformedResponse), rawResponse: raw, latency: latency)
+            guard let choice, let text = choice.message?.content ?? choice.text else {
+                return LabelerAnswer(outcome: .failed(.malformedResponse), rawResponse: "no choice \(position) in the response", latency: latency)
             }
             guard let label = LabelParser.label(text, for: request.task) else {
+                if choice.finish_reason == "length" {
+                    state.withLock { $0.statistics.answersCutAtMaxTokens += 1 }
+                    logger.debug("answer cut at max_tokens before its label", metadata: ["max_tokens": "\(configuration.maxTokens)"])
+                }
                 return LabelerAnswer(outcome: .failed(.noLabel), rawResponse: text, latency: latency)
             }
             return LabelerAnswer(outcome: .labeled(label), rawResponse: text, latency: latency)
-        }
+        })
     }
 
     private func failed(_ requests: [LabelRequest], _ kind: LabelErrorKind, _ message: String, since start: ContinuousClock.Instant) -> [LabelerAnswer] {
         let latency = ContinuousClock.now - start
         return requests.map { _ in LabelerAnswer(outcome: .failed(kind), rawResponse: message, latency: latency) }
+    }
+
+    private func cancelled(_ requests: [LabelRequest], since start: ContinuousClock.Instant) -> [LabelerAnswer] {
+        state.withLock { $0.statistics.cancelledRequests += 1 }
+        return failed(requests, .cancelled, "stopped before an answer arrived (not received, asked again later)", since: start)
     }
 }

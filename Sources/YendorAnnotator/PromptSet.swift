@@ -3,7 +3,9 @@ import Foundation
 /// The classification and ranking prompts, with one description per goal.
 ///
 /// Templates use the placeholders `{goal}`, `{caption}`, `{first}` and `{second}`. Every
-/// prompt asks for a final line `Answer: <label>` so `LabelParser` can read it strictly.
+/// prompt lets the model reason first and asks for the answer on its own last line,
+/// `Answer: <label>`, so `LabelParser` can read it strictly. Version 1 asked a model to "think
+/// briefly" within 64 tokens: reasoning models were cut off before their answer.
 /// `version` is part of every store key: change it whenever the wording changes, or old
 /// labels would be reused for a different question.
 public struct PromptSet: Hashable, Sendable, Codable {
@@ -29,7 +31,7 @@ public struct PromptSet: Hashable, Sendable, Codable {
 
     /// The prompts written for Yendor.
     public static let builtIn = PromptSet(
-        version: "yendor-prompts-1",
+        version: "yendor-prompts-2",
         classification: """
             You are judging events from a roguelike dungeon game (NetHack or a game like it). \
             The player character is controlled by a learning agent.
@@ -43,9 +45,9 @@ public struct PromptSet: Hashable, Sendable, Codable {
             should be encouraged to repeat? Routine messages, failures, and events unrelated to \
             the goal are not helpful.
 
-            Think briefly if you need to, then end with exactly one line, either
+            You may reason step by step first, briefly. Then give your answer on its own last \
+            line, exactly one of these two lines, with nothing after it:
             Answer: helpful
-            or
             Answer: not helpful
             """,
         ranking: """
@@ -60,7 +62,8 @@ public struct PromptSet: Hashable, Sendable, Codable {
             Which of the two messages shows more progress towards the goal? If they are \
             equally good or equally irrelevant, say tie.
 
-            Think briefly if you need to, then end with exactly one line, one of
+            You may reason step by step first, briefly. Then give your answer on its own last \
+            line, exactly one of these three lines, with nothing after it:
             Answer: A
             Answer: B
             Answer: tie

@@ -39,11 +39,17 @@ struct AnnotatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent-requests"), help: "openai: HTTP requests in flight at once.")
     var maxConcurrentRequests: Int = 4
 
-    @Option(name: .customLong("request-timeout-s"), help: "openai: per-request timeout, seconds.")
-    var requestTimeout: Double = 60
+    @Option(name: .customLong("connect-timeout-s"), help: "openai: connect timeout: time to open the connection and send the request, seconds.")
+    var connectTimeout: Double = 5
 
-    @Option(name: .customLong("max-retries"), help: "openai: retries per request on timeouts, 429 and 5xx.")
+    @Option(name: .customLong("request-timeout-s"), help: "openai: read timeout: time from the request sent to the whole answer (the model's generation included), seconds.")
+    var requestTimeout: Double = 30
+
+    @Option(name: .customLong("max-retries"), help: "openai: retries per request on timeouts, broken connections, 429, 5xx and malformed JSON.")
     var maxRetries: Int = 4
+
+    @Option(name: .customLong("max-tokens"), help: "openai: max_tokens per answer (room for reasoning before the answer line).")
+    var maxTokens: Int = 512
 
     @Option(help: "openai: prompt file (JSON, see docs/annotator.md) replacing the built-in prompts.")
     var prompts: String?
@@ -87,6 +93,15 @@ struct AnnotatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent-batches"), help: "Labeler calls in flight at once.")
     var maxConcurrentBatches: Int = 4
 
+    @Option(name: .customLong("max-answer-attempts"), help: "Answers without a label before an item is stored as unlabelable (transient failures never count).")
+    var maxAnswerAttempts: Int = 3
+
+    @Option(name: .customLong("retry-delay-s"), help: "Delay before an item that failed is asked again, seconds; doubles per failure, up to 300 s.")
+    var retryDelay: Double = 5
+
+    @Option(name: .customLong("shutdown-grace-s"), help: "On SIGTERM/SIGINT: time labeler calls in flight may still deliver their answers before they are cancelled, seconds.")
+    var shutdownGrace: Double = 3
+
     @Option(help: "Peer id in Hello, Heartbeat, Stats and Goodbye messages.")
     var id: String = "annotator"
 
@@ -113,8 +128,13 @@ struct AnnotatorCommand: AsyncParsableCommand {
         c.annotator.queueCapacity = queueCapacity
         c.annotator.batchSize = batchSize
         c.annotator.maxConcurrentBatches = maxConcurrentBatches
+        c.annotator.maxAnswerAttempts = maxAnswerAttempts
+        guard retryDelay >= 0, retryDelay <= 300 else { throw ValidationError("--retry-delay-s must be in [0, 300], got \(retryDelay)") }
+        c.annotator.retryBackoff.initial = Self.duration(retryDelay)
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace-s must be >= 0, got \(shutdownGrace)") }
+        c.annotator.shutdownGrace = Self.duration(shutdownGrace)
         c.id = id
-        c.statusInterval = statusInterval > 0 ? .milliseconds(Int(statusInterval * 1000)) : nil
+        c.statusInterval = statusInterval > 0 ? Self.duration(statusInterval) : nil
 
         let context = try Context()
         defer { context.terminate() }
@@ -149,7 +169,8 @@ struct AnnotatorCommand: AsyncParsableCommand {
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
                              failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(120)
+        // The role stops within the grace plus a few seconds; this is only a backstop.
+        groupConfiguration.maximumGracefulShutdownDuration = c.annotator.shutdownGrace + .seconds(30)
         try await ServiceGroup(configuration: groupConfiguration).run()
         Self.say((await server.statistics()).statusLine)
     }
@@ -167,8 +188,12 @@ struct AnnotatorCommand: AsyncParsableCommand {
             }
             o.promptsPerRequest = promptsPerRequest
             o.maxConcurrentRequests = maxConcurrentRequests
-            o.requestTimeout = .milliseconds(Int(requestTimeout * 1000))
+            guard connectTimeout > 0 else { throw ValidationError("--connect-timeout-s must be > 0, got \(connectTimeout)") }
+            guard requestTimeout > 0 else { throw ValidationError("--request-timeout-s must be > 0, got \(requestTimeout)") }
+            o.connectTimeout = Self.duration(connectTimeout)
+            o.requestTimeout = Self.duration(requestTimeout)
             o.maxRetries = maxRetries
+            o.maxTokens = maxTokens
             if let prompts {
                 do { o.prompts = try PromptSet.load(from: URL(fileURLWithPath: prompts)) } catch {
                     throw ValidationError("--prompts: \(error)")
@@ -190,6 +215,8 @@ struct AnnotatorCommand: AsyncParsableCommand {
             throw ValidationError("--backend: '\(backend)' is not one of lexicon, openai, simulated")
         }
     }
+
+    private static func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
 
     /// A line on stdout, flushed at once (stdout is a pipe under Slurm and in tests).
     static func say(_ line: String) {

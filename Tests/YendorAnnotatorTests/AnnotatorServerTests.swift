@@ -11,6 +11,7 @@ import YendorTestSupport
 @Suite struct AnnotatorServerTests {
     /// Starts a server on fresh loopback ports, runs `body`, then stops it gracefully.
     private func withServer(_ adjust: (inout AnnotatorServer.Configuration) -> Void = { _ in },
+                            labeler: (any Labeler)? = nil,
                             _ body: (AnnotatorServer, Context) async throws -> Void) async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -23,7 +24,8 @@ import YendorTestSupport
         adjust(&c)
         let context = try Context()
         defer { context.terminate() }
-        let server = try AnnotatorServer(configuration: c, context: context, logger: testLogger)
+        let server = try labeler.map { try AnnotatorServer(configuration: c, labeler: $0, context: context, logger: testLogger) }
+            ?? AnnotatorServer(configuration: c, context: context, logger: testLogger)
         let running = Task { try await server.run() }
         do {
             try await body(server, context)
@@ -138,31 +140,43 @@ import YendorTestSupport
     }
 
     @Test func requestsDroppedFromAFullQueueAreBroadcastAsDropped() async throws {
+        // The labeler holds its first batch at a gate until the test opens it, so the queue
+        // fills whatever the machine's load (it once assumed a 500 ms labeler was slow enough).
+        let gate = Gate()
+        let labeler = RecordingLabeler(gate: gate)
         try await withServer({ c in
-            c.backend = .simulated(.init(latency: .milliseconds(500)), wrapping: .lexicon)
             c.annotator.queueCapacity = 2
             c.annotator.batchSize = 1
             c.annotator.maxConcurrentBatches = 1
-        }) { server, context in
+        }, labeler: labeler) { server, context in
             let client = try await client(for: server, context: context)
             let captions = (1...5).map { "You hit the newt [queue-\($0)]." }
-            // One request per caption, in order: #1 goes to the labeler, #2 and #3 are evicted
-            // by #4 and #5.
-            for caption in captions {
+            // #1 goes to the labeler and waits there.
+            try await client.request(goal: "combat", mode: .classification, items: [.caption(captions[0])])
+            await gate.waitForArrivals(1)
+            // Then one request per caption, in order: #2 and #3 are queued, then evicted by #4 and #5.
+            for caption in captions[1...] {
                 try await client.request(goal: "combat", mode: .classification, items: [.caption(caption)])
             }
             var dropped: Set<String> = []
             var labeled: Set<String> = []
+            var opened = false
             for await result in client.results where result.requestID == 0 {
                 for entry in result.entries {
                     guard case .caption(let caption) = entry.item else { continue }
                     if case .error(.dropped, _) = entry.outcome { dropped.insert(caption) }
                     if case .label = entry.outcome { labeled.insert(caption) }
                 }
+                if dropped.count == 2, !opened {
+                    #expect(labeled.isEmpty)
+                    opened = true
+                    await gate.open()
+                }
                 if dropped.count + labeled.count == captions.count { break }
             }
             #expect(dropped == [captions[1], captions[2]])
             #expect(labeled == [captions[0], captions[3], captions[4]])
+            #expect(labeler.askedItems.count == 3)
             #expect(await server.statistics().annotator.dropped == 2)
             await client.close()
         }
@@ -178,30 +192,29 @@ import YendorTestSupport
         c.outboxCapacity = 4
         c.sendTimeout = .zero
         let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
-        // Nobody listens: libzmq and the outbox take a bounded number, the rest are refused.
+        // Nobody listens: the outbox and libzmq take a bounded number, then requests are refused.
+        // No waiting for the socket thread: whatever it drains, capacity is finite and nothing
+        // drains for good without a peer, so refusals must come.
         var accepted: Set<UInt64> = []
         var refused = 0
-        func fill(_ range: Range<Int>) {
-            for i in range {
-                if let id = client.tryRequest(goal: "gold", mode: .classification, items: [.caption("You see \(i) gold pieces.")]) {
-                    accepted.insert(id)
-                } else {
-                    refused += 1
-                }
+        for i in 0..<100_000 where refused == 0 {
+            if let id = client.tryRequest(goal: "gold", mode: .classification, items: [.caption("You see \(i) gold pieces.")]) {
+                accepted.insert(id)
+            } else {
+                refused += 1
             }
         }
-        fill(0..<100)
-        // The socket thread takes one message off the outbox into its hand when it wakes up; once it
-        // has, nothing drains further (no peer), so refilling leaves the outbox truly full.
-        // Several rounds, so a slow machine (libzmq attaching its pipe late) cannot leave room behind.
-        for round in 1...5 {
-            try await Task.sleep(for: .milliseconds(100))
-            fill(100 * round..<100 * round + 10)
+        // With no wait, `request` throws once the outbox is full; any it still gets in are sent.
+        var thrown = false
+        for i in 0..<100_000 where !thrown {
+            do {
+                accepted.insert(try await client.request(goal: "gold", mode: .classification,
+                                                         items: [.caption("one more \(i)"), .caption("and another \(i)")]))
+            } catch is AnnotatorClient.Unsent {
+                thrown = true
+            }
         }
-        do {
-            try await client.request(goal: "gold", mode: .classification, items: [.caption("one more"), .caption("and another")])
-            Issue.record("request with a full outbox and no wait did not throw")
-        } catch is AnnotatorClient.Unsent {}
+        #expect(thrown, "request with a full outbox and no wait did not throw")
         #expect(refused > 0 && !accepted.isEmpty)
         #expect(client.statistics.unsentItems == refused + 2)
         // The annotator comes up on that endpoint: every accepted request gets its reply.

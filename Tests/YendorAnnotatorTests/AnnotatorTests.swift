@@ -6,6 +6,8 @@ import Testing
     func makeAnnotator(_ labeler: any Labeler, store: LabelStore? = nil,
                        _ adjust: (inout Annotator.Configuration) -> Void = { _ in }) throws -> Annotator {
         var configuration = Annotator.Configuration()
+        // Retries come back within milliseconds here; tests about the delays set their own.
+        configuration.retryBackoff = Backoff(initial: .milliseconds(1), maximum: .milliseconds(5), jitter: 0.5)
         adjust(&configuration)
         return try Annotator(labeler: labeler, store: store ?? temporaryStore().0, configuration: configuration, logger: testLogger)
     }
@@ -160,6 +162,100 @@ import Testing
         await annotator.waitUntilIdle()
         #expect(labeler.callCount == 4)
         #expect(try store.count() == 0)
+    }
+
+    @Test func malformedAnswersAreAskedAgainButNeverStoredAsUnlabelable() async throws {
+        let (store, _) = try temporaryStore()
+        let labeler = ScriptedLabeler([.failed(.malformedResponse)])
+        let annotator = try makeAnnotator(labeler, store: store) {
+            $0.maxAnswerAttempts = 1
+            $0.maxTransientAttempts = 5
+        }
+        let stream = await annotator.results()
+        _ = await annotator.submit(captions(1))
+        await annotator.waitUntilIdle()
+        #expect(labeler.callCount == 5)
+        #expect(try store.count() == 0)
+        var iterator = stream.makeAsyncIterator()
+        #expect(await iterator.next()?.outcome == .failed(.malformedResponse))  // given up for now
+        let statistics = await annotator.statistics()
+        #expect(statistics.errors[.malformedResponse] == 5 && statistics.errors[.unlabelable] == nil)
+    }
+
+    @Test func answersWithoutALabelAreAskedAgainSpreadOverTimeThenStoredAsUnlabelable() async throws {
+        let (store, _) = try temporaryStore()
+        let labeler = ScriptedLabeler([.failed(.noLabel)])
+        let annotator = try makeAnnotator(labeler, store: store) {
+            $0.maxAnswerAttempts = 3
+            $0.retryBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1), jitter: 0)
+        }
+        _ = await annotator.submit(captions(1))
+        await annotator.waitUntilIdle()
+        let times = labeler.callTimes
+        #expect(times.count == 3)
+        // The second ask waited the initial delay, the third twice that: never a burst.
+        if times.count == 3 {
+            #expect(times[1] - times[0] >= .milliseconds(100))
+            #expect(times[2] - times[1] >= .milliseconds(200))
+        }
+        #expect(await annotator.lookup(captions(1)).first?.result?.outcome == .failed(.unlabelable))
+    }
+
+    @Test func itemsWaitingForTheirRetryArePendingAndDroppedFirstWhenTheQueueIsFull() async throws {
+        let labeler = ScriptedLabeler([.failed(.serverError), .labeled(.helpful)])
+        let annotator = try makeAnnotator(labeler) {
+            $0.queueCapacity = 2
+            $0.batchSize = 1
+            $0.maxConcurrentBatches = 1
+            $0.retryBackoff = Backoff(initial: .seconds(600), maximum: .seconds(600), jitter: 0)
+        }
+        let first = captions(1, prefix: "You hit the newt")
+        _ = await annotator.submit(first)
+        // The first call fails; the item then waits 10 minutes for its retry.
+        #expect(await eventually { await annotator.statistics().queueDepth == 1 })
+        #expect(await annotator.lookup(first) == [.pending])
+        let receipt = await annotator.submit(captions(2))
+        #expect(receipt.evicted == first)
+        #expect(await annotator.lookup(first) == [.unknown])
+        await annotator.waitUntilIdle()
+        #expect(labeler.callCount == 3)
+    }
+
+    @Test func shutdownStoresAnswersAlreadyReceivedAndCancelsTheRestAfterTheGrace() async throws {
+        let (store, _) = try temporaryStore()
+        let labeler = PartlyStuckLabeler()
+        let annotator = try makeAnnotator(labeler, store: store) {
+            $0.batchSize = 8
+            $0.shutdownGrace = .zero
+        }
+        let stream = await annotator.results()
+        let requests = captions(3) + captions(1, prefix: "You are stuck in the web")
+        _ = await annotator.submit(requests)
+        // The three answered items are stored while the stuck one holds the batch.
+        var iterator = stream.makeAsyncIterator()
+        for _ in 0..<3 { _ = await iterator.next() }
+        #expect(try store.count() == 3)
+        #expect(await annotator.statistics().inFlight == 1)
+        await annotator.shutdown()
+        #expect(await iterator.next() == nil)  // the cancelled item is not published
+        #expect(try store.count() == 3)
+        #expect(await annotator.statistics().errors[.cancelled] == 1)
+        #expect(await annotator.submit(requests).queued == 0)
+    }
+
+    @Test func shutdownLetsAnAnswerOnItsWayArriveWithinTheGrace() async throws {
+        let (store, _) = try temporaryStore()
+        let labeler = PartlyStuckLabeler()
+        let annotator = try makeAnnotator(labeler, store: store) { $0.shutdownGrace = .seconds(600) }
+        let stuck = captions(1, prefix: "You are stuck in the web")
+        _ = await annotator.submit(stuck)
+        await labeler.gate.waitForArrivals(1)
+        let stopping = Task { await annotator.shutdown() }
+        // Once the annotator ignores new work (an empty receipt) it is stopping; then the answer arrives.
+        #expect(await eventually { await annotator.submit(captions(1)) == Annotator.Receipt() })
+        await labeler.gate.open()
+        await stopping.value
+        #expect(try store.lookup([LabelKey(labeler: labeler.identity, request: stuck[0])]).first?.value.outcome == .labeled(.helpful))
     }
 
     @Test func labelsPersistAndAreNeverAskedAgainAfterRestart() async throws {

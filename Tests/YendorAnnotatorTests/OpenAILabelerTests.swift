@@ -8,6 +8,7 @@ import Testing
 @Suite struct OpenAILabelerTests {
     func configuration(_ server: StubServer, _ adjust: (inout OpenAILabeler.Configuration) -> Void = { _ in }) -> OpenAILabeler.Configuration {
         var configuration = OpenAILabeler.Configuration(baseURL: server.baseURL, model: "stub-model")
+        configuration.connectTimeout = .seconds(5)
         configuration.requestTimeout = .seconds(10)
         configuration.backoff = Backoff(initial: .milliseconds(5), maximum: .milliseconds(50), jitter: 0.2)
         adjust(&configuration)
@@ -105,13 +106,142 @@ import Testing
         #expect(try await server.stats().calls == 1)
     }
 
-    @Test func malformedJSONIsAnItemError() async throws {
-        let server = try StubServer(script: [["body": "{\"choices\": [oops"]])
+    @Test func malformedOrTruncatedJSONIsRetriedNeverAFinalAnswer() async throws {
+        let server = try StubServer(script: [["body": "{\"choices\": [oops"], ["body": "{\"choices\": [{\"index\": 0, \"mess"]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server), logger: testLogger)
         let answers = await labeler.label(captions(1))
-        #expect(answers.map(\.outcome) == [.failed(.malformedResponse)])
-        #expect(answers.first?.rawResponse == "{\"choices\": [oops")
+        #expect(answers.map(\.outcome) == [.labeled(.helpful)])
+        #expect(labeler.statistics.failedAttempts == [.malformedResponse: 2])
+        // Out of retries, it is reported as a transient failure (asked again later), not as
+        // the model's answer.
+        let once = try StubServer(script: [["body": "{\"choices\": [oops"]])
+        defer { once.stop() }
+        let impatient = try OpenAILabeler(configuration: configuration(once) { $0.maxRetries = 0 }, logger: testLogger)
+        let failed = await impatient.label(captions(1))
+        #expect(failed.map(\.outcome) == [.failed(.malformedResponse)])
+        #expect(LabelErrorKind.malformedResponse.isTransient && !LabelErrorKind.malformedResponse.isAnswerError)
+    }
+
+    @Test(arguments: ["reset", "drop", "truncate"])
+    func aBrokenConnectionIsRetriedAtOnceOnAFreshConnection(fault: String) async throws {
+        let server = try StubServer(behaviour: ["rules": [["match": "#1!", fault: true, "times": 1]]])
+        defer { server.stop() }
+        // A long read timeout: waiting for it, as the client once did after a reset, takes a minute.
+        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(60) }, logger: testLogger)
+        let answers = await labeler.label(captions(3))
+        #expect(answers.map(\.outcome) == Array(repeating: .labeled(.helpful), count: 3))
+        let statistics = labeler.statistics
+        #expect(statistics.failedAttempts == [.transport: 1])
+        #expect(statistics.immediateRetries == 1)
+        #expect(statistics.retryDelays == [.zero])
+        #expect(answers[1].latency < .seconds(20), "a generous bound, a third of the read timeout")
+        let stats = try await server.stats()
+        #expect(stats.faults[fault] == 1)
+        #expect(stats.asks("#1!") == 2)
+        for caption in ["#0!", "#1!", "#2!"] { #expect(stats.answers(caption) == 1, "\(caption)") }
+    }
+
+    @Test func aServerThatNeverAcceptsIsAConnectTimeoutNotAReadTimeout() async throws {
+        let server = try StubServer()
+        defer { server.stop() }
+        var c = configuration(server) {
+            $0.connectTimeout = .milliseconds(300)
+            $0.requestTimeout = .seconds(60)
+            $0.maxRetries = 1
+        }
+        c.baseURL = server.blackholeURL
+        let labeler = try OpenAILabeler(configuration: c, logger: testLogger)
+        let answers = await labeler.label(captions(1))
+        #expect(answers.map(\.outcome) == [.failed(.timeout)])
+        #expect(answers.first?.rawResponse.contains("connect timeout") == true)
+        #expect(labeler.statistics.failedAttempts == [.timeout: 2])
+        #expect((answers.first?.latency ?? .zero) < .seconds(30), "a generous bound, half the read timeout")
+    }
+
+    @Test func theConnectTimeoutDoesNotLimitTheModelsTimeToAnswer() async throws {
+        let server = try StubServer(script: [["delay": 3.0]])
+        defer { server.stop() }
+        let labeler = try OpenAILabeler(configuration: configuration(server) {
+            $0.connectTimeout = .seconds(1)
+            $0.requestTimeout = .seconds(60)
+        }, logger: testLogger)
+        let answers = await labeler.label(captions(1))
+        #expect(answers.map(\.outcome) == [.labeled(.helpful)])
+        #expect(labeler.statistics.retries == 0)
+    }
+
+    @Test func aStalledRequestHoldsOnlyItsOwnItemAndIsCancelledAtOnce() async throws {
+        let server = try StubServer(behaviour: ["rules": [["match": "#3!", "delay": 60, "times": 1]]])
+        defer { server.stop() }
+        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(120) }, logger: testLogger)
+        let (events, sink) = AsyncStream.makeStream(of: (index: Int, answer: LabelerAnswer).self)
+        let call = Task {
+            await labeler.label(captions(8)) { answers in for answer in answers { sink.yield(answer) } }
+            sink.finish()
+        }
+        var iterator = events.makeAsyncIterator()
+        var delivered: [Int] = []
+        while delivered.count < 7, let event = await iterator.next() {
+            #expect(event.answer.outcome == .labeled(.helpful))
+            delivered.append(event.index)
+        }
+        // Seven answers arrived while the stalled one is still at the server (a 60 s stall).
+        #expect(Set(delivered) == Set(0..<8).subtracting([3]))
+        #expect(try await server.stats().answers("#3!") == 0)
+        // Cancelling the call cancels the stalled request at once.
+        call.cancel()
+        let last = await iterator.next()
+        #expect(last?.index == 3)
+        #expect(last?.answer.outcome == .failed(.cancelled))
+        await call.value
+        #expect(labeler.statistics.cancelledRequests == 1)
+    }
+
+    @Test(arguments: [OpenAILabeler.Configuration.Transport.automatic, .urlSession])
+    func bothTransportsReadAnswersAndHonourTheReadTimeoutAndCancellation(transport: OpenAILabeler.Configuration.Transport) async throws {
+        let server = try StubServer(behaviour: ["rules": [
+            ["match": "jackal #0!", "chunked": true],
+            ["match": "#1!", "delay": 5.0, "times": 1],
+            ["match": "stalled", "delay": 60, "times": 1],
+        ]])
+        defer { server.stop() }
+        let labeler = try OpenAILabeler(configuration: configuration(server) {
+            $0.transport = transport
+            $0.requestTimeout = .seconds(1)
+        }, logger: testLogger)
+        // #0 comes chunked; #1 runs over the read timeout once, then is answered.
+        let answers = await labeler.label(captions(2))
+        #expect(answers.map(\.outcome) == [.labeled(.helpful), .labeled(.helpful)])
+        #expect(labeler.statistics.failedAttempts[.timeout, default: 0] >= 1)
+        #expect(try await server.stats().asks("#1!") >= 2)
+        // A stalled request ends at once when its caller is cancelled.
+        let patient = try OpenAILabeler(configuration: configuration(server) {
+            $0.transport = transport
+            $0.requestTimeout = .seconds(120)
+        }, logger: testLogger)
+        let call = Task { await patient.label(captions(1, prefix: "You are stalled")) }
+        #expect(try await eventually { try await server.stats().asks("stalled") == 1 })
+        call.cancel()
+        #expect(await call.value.map(\.outcome) == [.failed(.cancelled)])
+    }
+
+    @Test func rateLimitWithoutRetryAfterBacksOffExponentiallyWithJitter() async throws {
+        let server = try StubServer(script: [["status": 429], ["status": 429], ["status": 503]])
+        defer { server.stop() }
+        let slept = Mutex<[Duration]>([])
+        let labeler = try OpenAILabeler(configuration: configuration(server) {
+            $0.backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1), jitter: 0.5)
+        }, logger: testLogger, sleep: { duration in slept.withLock { $0.append(duration) } })
+        let answers = await labeler.label(captions(1))
+        #expect(answers.map(\.outcome) == [.labeled(.helpful)])
+        let delays = slept.withLock { $0 }
+        #expect(delays.count == 3)
+        for (delay, base) in zip(delays, [100, 200, 400]) {
+            #expect(delay >= .milliseconds(base / 2) && delay <= .milliseconds(base * 3 / 2), "\(delay) around \(base) ms")
+        }
+        #expect(Set(delays).count == 3)
+        #expect(labeler.statistics.failedAttempts == [.rateLimited: 2, .serverError: 1])
     }
 
     @Test func answerWithoutALabelIsANoLabelErrorNeverAGuess() async throws {
@@ -140,15 +270,14 @@ import Testing
         let server = try StubServer()
         defer { server.stop() }
         try await server.setDown(true)
+        // A cooldown far longer than a scheduling hiccup on a loaded machine, so no probe slips
+        // in between the breaker opening and the test looking at the server.
         let labeler = try OpenAILabeler(configuration: configuration(server) {
             $0.maxRetries = 8
-            $0.circuitBreaker = CircuitBreaker.Configuration(failureThreshold: 2, cooldown: .milliseconds(500))
+            $0.circuitBreaker = CircuitBreaker.Configuration(failureThreshold: 2, cooldown: .seconds(3))
         }, logger: testLogger)
         let call = Task { await labeler.label(captions(1)) }
-        // Wait (bounded) until two failures have opened the breaker.
-        for _ in 0..<500 where await labeler.breaker.openings == 0 {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        #expect(await eventually { await labeler.breaker.openings > 0 })
         #expect(await labeler.breaker.openings == 1)
         let callsWhileOpen = try await server.stats().calls
         try await server.setDown(false)
@@ -173,6 +302,57 @@ import Testing
         #expect(throws: AnnotatorError.invalidConfiguration(field: "maxConcurrentRequests", reason: "must be >= 1, got 0")) {
             try configuration.validate()
         }
+    }
+
+    @Test func answersAreStoredAsTheyArriveWhileAStalledItemIsAtTheServer() async throws {
+        let server = try StubServer(behaviour: ["rules": [["match": "#2!", "delay": 60, "times": 1]]])
+        defer { server.stop() }
+        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(120) }, logger: testLogger)
+        let (store, _) = try temporaryStore()
+        var c = Annotator.Configuration()
+        c.shutdownGrace = .zero
+        let annotator = try Annotator(labeler: labeler, store: store, configuration: c, logger: testLogger)
+        let stream = await annotator.results()
+        _ = await annotator.submit(captions(6))  // one batch
+        var iterator = stream.makeAsyncIterator()
+        for _ in 0..<5 { #expect(await iterator.next()?.outcome == .labeled(.helpful)) }
+        // Stored before published, while their batch still waits for the stalled item.
+        #expect(try store.count() == 5)
+        #expect(await annotator.statistics().inFlight == 1)
+        // Shutting down cancels the stalled request at once; nothing was received for it.
+        await annotator.shutdown()
+        #expect(await iterator.next() == nil)
+        #expect(try store.count() == 5)
+        #expect(await annotator.statistics().errors[.cancelled] == 1)
+        let stats = try await server.stats()
+        #expect(stats.answers("#2!") == 0)
+        #expect(stats.answered.count == 5)
+    }
+
+    @Test func underRandomFaultsEveryCaptionIsLabeledAndNoAnswerIsPaidForTwice() async throws {
+        let server = try StubServer(behaviour: ["random": [
+            "seed": 7, "reset": 0.1, "drop": 0.05, "truncate": 0.05, "bad_json": 0.05, "status_429": 0.05,
+            "status_500": 0.05, "latency": [0.0, 0.02],
+        ]])
+        defer { server.stop() }
+        let labeler = try OpenAILabeler(configuration: configuration(server) {
+            $0.maxRetries = 10
+            $0.circuitBreaker = CircuitBreaker.Configuration(failureThreshold: 1000, cooldown: .seconds(1))
+        }, logger: testLogger)
+        let (store, _) = try temporaryStore()
+        var c = Annotator.Configuration()
+        c.retryBackoff = Backoff(initial: .milliseconds(5), maximum: .milliseconds(20), jitter: 0.5)
+        let annotator = try Annotator(labeler: labeler, store: store, configuration: c, logger: testLogger)
+        let requests = captions(60, prefix: "You hit the newt")
+        _ = await annotator.submit(requests)
+        await annotator.waitUntilIdle()
+        let receipt = await annotator.submit(requests)
+        #expect(receipt.known.count == 60)
+        #expect(receipt.known.allSatisfy { $0.outcome == .labeled(.helpful) })
+        let stats = try await server.stats()
+        #expect(stats.faults.values.reduce(0, +) >= 10, "\(stats.faults)")
+        #expect(stats.answered.count == 60)
+        for index in 0..<60 { #expect(stats.answers("You hit the newt #\(index)!") == 1, "caption \(index)") }
     }
 
     @Test func annotatorOverTheHTTPBackendStoresAndPublishesLabels() async throws {

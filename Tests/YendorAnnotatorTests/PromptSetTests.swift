@@ -29,6 +29,25 @@ import Testing
         try PromptSet.builtIn.validate()
     }
 
+    @Test func builtInPromptsLetAModelReasonThenAnswerOnItsOwnLastLine() throws {
+        let prompts = PromptSet.builtIn
+        let classify = prompts.render(.classify("You kill the jackal!", goal: .combat))
+        let rank = prompts.render(.rank("You miss.", "You kill the newt!", goal: .combat))
+        for text in [classify, rank] {
+            #expect(text.contains("reason step by step"))
+            #expect(text.contains("on its own last line"))
+            #expect(!text.contains("briefly if you need to"))  // version 1, cut off at 64 tokens
+        }
+        // Every answer line the prompts show parses as its label.
+        #expect(LabelParser.classification("Answer: helpful") == .helpful)
+        #expect(LabelParser.classification("Answer: not helpful") == .notHelpful)
+        #expect(LabelParser.ranking("Answer: tie") == .tie)
+        #expect(prompts.version == "yendor-prompts-2")
+        // Room for a reasoning model to finish: a few hundred tokens, not 64.
+        let configuration = OpenAILabeler.Configuration(baseURL: URL(string: "http://127.0.0.1:1/v1")!, model: "m")
+        #expect(configuration.maxTokens >= 256)
+    }
+
     @Test func overrideFileReplacesTextAndKeepsTheRest() throws {
         let directory = try temporaryDirectory()
         let file = directory.appendingPathComponent("prompts.json")

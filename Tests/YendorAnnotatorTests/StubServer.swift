@@ -9,11 +9,24 @@ import FoundationNetworking
 final class StubServer: @unchecked Sendable {
     struct Stats: Decodable {
         var calls: Int
+        /// Requests the stub is handling right now (e.g. stalled ones).
+        var active: Int
         var max_active: Int
         var prompt_counts: [Int]
         var authorization: String?
         /// Every prompt received, in order.
         var prompts: [String]
+        /// The prompts of every complete 200 answer written to a connected client: paid for.
+        var answered: [String]
+        /// Prompts whose client had gone when their answer was ready (not sent).
+        var abandoned: [String]
+        /// Faults injected, by kind (`reset`, `drop`, `truncate`, `status_429`, `body`, ...).
+        var faults: [String: Int]
+
+        /// How many prompts mentioning `caption` were received.
+        func asks(_ caption: String) -> Int { prompts.count { $0.contains(caption) } }
+        /// How many answers for prompts mentioning `caption` were delivered (paid for).
+        func answers(_ caption: String) -> Int { answered.count { $0.contains(caption) } }
     }
 
     private let process = Process()
@@ -22,12 +35,20 @@ final class StubServer: @unchecked Sendable {
     private let lifeline = Pipe()
     private let stopped = Mutex(false)
     let port: Int
+    /// A port that listens but never accepts: connections to it never open.
+    let blackholePort: Int
 
     /// - Parameter script: one step per completion call (see the fixture's docstring).
-    init(script: [[String: Any]] = []) throws {
+    convenience init(script: [[String: Any]] = []) throws {
+        try self.init(behaviour: ["script": script])
+    }
+
+    /// - Parameter behaviour: `script`, `rules` (steps for prompts containing `match`) and
+    ///   `random` faults (see the fixture's docstring).
+    init(behaviour: [String: Any]) throws {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Fixtures/openai_stub.py")
-        let scriptJSON = String(decoding: try JSONSerialization.data(withJSONObject: script), as: UTF8.self)
+        let scriptJSON = String(decoding: try JSONSerialization.data(withJSONObject: behaviour), as: UTF8.self)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", fixture.path, scriptJSON]
         var environment = ProcessInfo.processInfo.environment
@@ -37,23 +58,27 @@ final class StubServer: @unchecked Sendable {
         process.standardOutput = output
         process.standardInput = lifeline
         try process.run()
-        // The first line is "PORT <n>"; read until it is complete.
+        // The first line is "PORT <n> BLACKHOLE <m>"; read until it is complete.
         var text = ""
         while !text.contains("\n") {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        guard let line = text.split(separator: "\n").first, line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
+        let words = text.split(separator: "\n").first?.split(separator: " ") ?? []
+        guard words.count == 4, words[0] == "PORT", words[2] == "BLACKHOLE", let port = Int(words[1]), let hole = Int(words[3]) else {
             process.terminate()
             throw StubError.noPort(text)
         }
         self.port = port
+        blackholePort = hole
     }
 
     enum StubError: Error { case noPort(String) }
 
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
+    /// An API root whose connections never open.
+    var blackholeURL: URL { URL(string: "http://127.0.0.1:\(blackholePort)/v1")! }
 
     func stats() async throws -> Stats {
         let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/stats")!)
@@ -61,9 +86,18 @@ final class StubServer: @unchecked Sendable {
     }
 
     func setDown(_ down: Bool) async throws {
+        try await control(["down": down])
+    }
+
+    /// Replaces the rules (e.g. `[]`: every call answered normally from now on).
+    func setRules(_ rules: [[String: Any]]) async throws {
+        try await control(["rules": rules])
+    }
+
+    private func control(_ settings: [String: Any]) async throws {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/control")!)
         request.httpMethod = "POST"
-        request.httpBody = Data("{\"down\": \(down)}".utf8)
+        request.httpBody = try JSONSerialization.data(withJSONObject: settings)
         _ = try await URLSession.shared.data(for: request)
     }
 
