@@ -58,7 +58,7 @@ let package = Package(
 
         // Roles as services, configuration, run directory, metrics.
         .target(name: "YendorRuntime", dependencies: [
-            "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner",
+            "CCRC32C", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner",
             "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorRewards",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

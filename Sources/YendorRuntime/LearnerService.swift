@@ -66,7 +66,8 @@ public final class LearnerService: Service, Sendable {
             logger.info("replay buffer restored with \(replayBuffer.count) trajectories")
         }
         let buffer = ReplayStore(buffer: replayBuffer)
-        let metrics = try MetricsLog(url: runDirectory.metrics)
+        let metrics = try MetricsLog(url: runDirectory.metrics,
+                                     tensorBoard: try TensorBoardLog(directory: runDirectory.root.appendingPathComponent("tensorboard")))
         let bridge = c.rewards.model == "none" ? nil : LabelBridge(goal: c.resolvedGoal)
 
         var reason = "shutdown"

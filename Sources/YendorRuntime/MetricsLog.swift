@@ -1,12 +1,15 @@
 import Foundation
 
 /// Appends one JSON object per line to the run's metrics file: `{"time": …, "step": …, "rollout/sps": …}`.
-/// Lines are flushed as they are written, so a killed run keeps everything it logged.
+/// Lines are flushed as they are written, so a killed run keeps everything it logged. With a
+/// `TensorBoardLog`, every record also becomes TensorBoard scalars at step `env_steps`.
 public final class MetricsLog: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
+    private let tensorBoard: TensorBoardLog?
 
-    public init(url: URL) throws {
+    public init(url: URL, tensorBoard: TensorBoardLog? = nil) throws {
+        self.tensorBoard = tensorBoard
         if !FileManager.default.fileExists(atPath: url.path) {
             // A failure here surfaces as FileHandle's error just below, with the path.
             _ = FileManager.default.createFile(atPath: url.path, contents: nil)
@@ -28,6 +31,12 @@ public final class MetricsLog: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         handle.write(Data(line.utf8))
+        if let tensorBoard {
+            let step = values.first { $0.0 == "env_steps" }?.1 ?? 0
+            let time = values.first { $0.0 == "time" }?.1 ?? Date().timeIntervalSince1970
+            tensorBoard.write(step: Int64(step), wallTime: time,
+                              scalars: values.filter { $0.0 != "time" && $0.0 != "env_steps" })
+        }
     }
 
     static func format(_ v: Double) -> String {

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import YendorTestSupport
+@testable import YendorRuntime
+
+@Suite struct TensorBoardLogTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let python = repository.appendingPathComponent(".venv/bin/python")
+
+    @Test func protocolBufferEncodingsMatchHandComputedBytes() {
+        var w = ProtoWriter()
+        w.varint(field: 2, 300)              // key 0x10, 300 = ac 02
+        w.string(field: 1, "ab")             // key 0x0a, length 2
+        w.float(field: 2, 1.0)               // key 0x15, 00 00 80 3f
+        #expect(w.bytes == [0x10, 0xac, 0x02, 0x0a, 0x02, 0x61, 0x62, 0x15, 0x00, 0x00, 0x80, 0x3f])
+        // TFRecord's mask of CRC-32C("123456789") = 0xE3069283: rotr 15, plus 0xa282ead8.
+        let crc: UInt32 = 0xE306_9283
+        #expect(TensorBoardLog.maskedCRC(Array("123456789".utf8)) == ((crc >> 15) | (crc << 17)) &+ 0xa282_ead8)
+    }
+
+    /// The real `tensorboard` package (in .venv) reads back what a metrics log wrote.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python.path), "needs .venv (make deps)"))
+    func tensorBoardReadsTheScalarsByEnvStep() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
+        let log = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"),
+                                 tensorBoard: try TensorBoardLog(directory: dir.appendingPathComponent("tensorboard")))
+        for k in 1...3 {
+            log.write([("time", 1_000 + Double(k)), ("env_steps", Double(k * 512)), ("rollout/sps", Double(k) * 100.5),
+                       ("learner/loss/policy", -0.25 * Double(k)), ("learner/nan", .nan)])
+        }
+        let reader = try ChildProcess(executable: Self.python, arguments: [
+            Self.repository.appendingPathComponent("scripts/read_tensorboard.py").path, dir.appendingPathComponent("tensorboard").path])
+        #expect(await reader.waitForExit(timeout: 120) == 0, "\(reader.standardError)")
+        let json = try #require(reader.lines.first { $0.hasPrefix("{") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [String: [[Double]]]])
+        let tags = try #require(object["tags"])
+        #expect(Set(tags.keys) == ["rollout/sps", "learner/loss/policy"], "non-finite values are skipped")
+        #expect(tags["rollout/sps"]! == [[512, 100.5], [1024, 201], [1536, 301.5]])
+        #expect(tags["learner/loss/policy"]!.map { $0[0] } == [512, 1024, 1536])
+        #expect(tags["learner/loss/policy"]!.map { $0[1] } == [-0.25, -0.5, -0.75])
+    }
+}
