@@ -243,12 +243,12 @@ import YendorTestSupport
             .appendingPathComponent("Fixtures/label_subscriber.py")
         let python = try ChildProcess(executable: URL(fileURLWithPath: "/usr/bin/env"),
                                       arguments: ["python3", script.path, server.configuration.labelsEndpoint, "2"])
-        let ready = await python.waitForLine(timeout: 20) { $0 == "ready" }
+        let ready = await python.waitForLine(timeout: 170) { $0 == "ready" }
         #expect(ready != nil)
         let client = try await client(for: server, context: context)
         try await client.request(goal: "combat", mode: .classification,
                                  items: [.caption("You kill the jackal!"), .caption("You see a fountain.")])
-        let status = await python.waitForExit(timeout: 20)
+        let status = await python.waitForExit(timeout: 170)
         python.kill()
         #expect(status == 0)
         let results = Set(python.lines.filter { $0.hasPrefix("result ") })
