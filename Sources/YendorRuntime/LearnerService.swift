@@ -78,7 +78,7 @@ public final class LearnerService: Service, Sendable {
                     group.addTask { try await self.trainLoop(buffer: buffer, pub: pub, status: status, labels: bridge) }
                     if let bridge { group.addTask { try await self.labelLoop(bridge) } }
                     group.addTask { await self.heartbeatLoop(pub: pub, status: status) }
-                    group.addTask { await self.reportLoop(status: status, metrics: metrics, buffer: buffer) }
+                    group.addTask { await self.reportLoop(status: status, metrics: metrics, buffer: buffer, pub: pub) }
                     // The train loop ends the role: budget reached, shutdown, or an error. Closing the
                     // store wakes a receive loop waiting to insert; cancelling stops the others.
                     defer { group.cancelAll() }
@@ -400,17 +400,30 @@ public final class LearnerService: Service, Sendable {
         }
     }
 
-    private func reportLoop(status: LearnerStatus, metrics: MetricsLog, buffer: ReplayStore) async {
+    /// Writes a metrics record every log interval and publishes it, with the membership, as a Stats
+    /// message on the weights socket: what `yendor status learner` shows, with no extra port.
+    private func reportLoop(status: LearnerStatus, metrics: MetricsLog, buffer: ReplayStore, pub: AsyncSocket) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(configuration.logInterval))
             if Task.isCancelled { return }
-            await writeMetrics(status: status, metrics: metrics, buffer: buffer, interval: configuration.logInterval)
+            var values = await writeMetrics(status: status, metrics: metrics, buffer: buffer, interval: configuration.logInterval)
+            values.append(("run/total_steps", Double(configuration.totalSteps)))
+            let now = Clock.now
+            for (id, m) in await status.membership.members.sorted(by: { $0.key < $1.key }) {
+                values += [("worker/\(id)/envs", Double(m.capabilities["envs"] ?? "") ?? 0),
+                           ("worker/\(id)/last_heard_s", max(0, now - m.lastSeen)),
+                           ("worker/\(id)/trajectories", Double(m.batches)),
+                           ("worker/\(id)/policy_version", Double(m.policyVersion))]
+            }
+            let stats = Stats(id: "learner", role: "learner", timeNanos: Clock.nanos, values: values)
+            try? await pub.send(stats.encoded())
         }
     }
 
     private let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
 
-    private func writeMetrics(status: LearnerStatus, metrics: MetricsLog, buffer: ReplayStore, interval: Double) async {
+    @discardableResult
+    private func writeMetrics(status: LearnerStatus, metrics: MetricsLog, buffer: ReplayStore, interval: Double) async -> [(String, Double)] {
         let now = Clock.now
         let steps = await status.envSteps
         let (lastTime, lastSteps) = lastReport.withLock { $0 }
@@ -446,6 +459,7 @@ public final class LearnerService: Service, Sendable {
         progress.show(.init(steps: steps, budget: configuration.totalSteps, sps: sps, episodes: await status.episodes,
                             meanReturn: await status.meanReturn, successRate: await status.successRate,
                             policyLag: lag, workers: workers))
+        return values
     }
 }
 

@@ -24,6 +24,7 @@ struct Yendor: AsyncParsableCommand {
             KeysCommand.self,
             PeerCommand.self,
             HealthCommand.self,
+            StatusCommand.self,
         ]
     )
 

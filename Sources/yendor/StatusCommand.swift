@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import YendorRuntime
+import YendorWire
+import ZeroMQ
+
+/// `yendor status learner|annotator`: what a running role publishes (its Stats messages on the PUB
+/// socket it already has), as a table: membership, SPS, policy lag, replay, labels, queues.
+/// On a terminal it refreshes with every Stats; otherwise (or with --once) it prints one and exits.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a running learner's or annotator's status (membership, SPS, lag, replay, labels, queue).",
+        discussion: """
+            Examples:
+              yendor status learner --endpoint tcp://10.0.0.5:5556
+              yendor status annotator --endpoint tcp://10.0.0.6:5558 --json
+            Without --endpoint the configured endpoint is used with 0.0.0.0 replaced by 127.0.0.1.
+            """)
+
+    enum Role: String, ExpressibleByArgument, CaseIterable { case learner, annotator }
+
+    @Argument(help: "Role to show: learner or annotator.")
+    var role: Role
+
+    @Option(help: "The role's PUB endpoint (learner: transport.weights, annotator: transport.annotator_labels).")
+    var endpoint: String?
+
+    @Flag(help: "Print the status as one JSON object per update.")
+    var json = false
+
+    @Flag(help: "Print one status and exit (the default when not on a terminal).")
+    var once = false
+
+    @Option(help: "Seconds to wait for the first status.")
+    var timeout: Double = 30
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        let c: TrainingConfiguration
+        do { c = try options.resolve(defaultRunDir: "runs/status") } catch let e as ConfigurationError {
+            throw ValidationError(e.description)
+        }
+        let configured = role == .annotator ? c.transport.annotatorLabels : c.transport.weights
+        let target = endpoint ?? TransportConfiguration.connectAddress(configured, host: "127.0.0.1")
+        let context = try Context()
+        defer { context.terminate() }
+        let socket = try Socket(context: context, type: .sub)
+        defer { socket.close() }
+        try socket.set(try c.transport.clientSecurity())
+        try socket.set([.subscribe([]), .linger(milliseconds: 0), .maxMessageSize(c.transport.maxMessageMiB << 20)])
+        try socket.connect(target)
+        let limits = WireLimits(maxMessageBytes: c.transport.maxMessageMiB << 20)
+        let refresh = !once && isatty(STDOUT_FILENO) == 1
+        var deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else {
+                FileHandle.standardError.write(Data("yendor status: no status from the \(role.rawValue) at \(target) within \(timeout) s\n".utf8))
+                throw ExitCode(1)
+            }
+            try socket.set(.receiveTimeout(milliseconds: max(1, Int(left * 1000))))
+            guard let parts = try? socket.receive(), let frame = parts.last,
+                  case .stats(let stats)? = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }),
+                  stats.role == role.rawValue else { continue }
+            let text = json ? Self.json(stats) : Self.table(stats, endpoint: target)
+            if refresh && !json { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+            print(text)
+            fflush(nil)
+            if !refresh { return }
+            deadline = Date().addingTimeInterval(timeout)
+        }
+    }
+
+    static func json(_ stats: Stats) -> String {
+        var object: [String: Any] = ["id": stats.id, "role": stats.role, "time": Double(stats.timeNanos) / 1e9]
+        var values: [String: Double] = [:]
+        for (k, v) in stats.values where v.isFinite { values[k] = v }
+        object["values"] = values
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A readable table of a Stats message: headline figures, then the workers.
+    static func table(_ stats: Stats, endpoint: String) -> String {
+        var v: [String: Double] = [:]
+        for (k, x) in stats.values { v[k] = x }
+        func f(_ key: String, _ format: String = "%.0f") -> String { v[key].map { String(format: format, $0) } ?? "-" }
+        var lines = ["\(stats.role) \(stats.id) at \(endpoint)"]
+        if stats.role == "learner" {
+            lines.append("env steps \(f("env_steps")) / \(f("run/total_steps"))   SPS \(f("rollout/sps"))   updates \(f("learner/updates"))   policy version \(f("learner/policy_version"))   lag \(f("learner/policy_lag", "%.2f"))")
+            lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))   success \(f("rollout/success_rate", "%.3f"))")
+            lines.append("replay \(f("replay/size")) items   frames dropped \(f("transport/frames_dropped"))   labels received \(f("rewards/labels_received"))   annotator queue \(f("rewards/annotator_queue_depth"))")
+            let ids = Set(v.keys.filter { $0.hasPrefix("worker/") }.compactMap { $0.split(separator: "/").dropFirst().first.map(String.init) }).sorted()
+            lines.append("workers: \(ids.count)")
+            lines.append("  " + "id".padding(toLength: 28, withPad: " ", startingAt: 0) + "   envs  trajectories  last heard  policy")
+            for id in ids {
+                func w(_ k: String, _ format: String = "%.0f") -> String { v["worker/\(id)/\(k)"].map { String(format: format, $0) } ?? "-" }
+                func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+                lines.append("  " + id.padding(toLength: 28, withPad: " ", startingAt: 0) + right(w("envs"), 7)
+                             + right(w("trajectories"), 14) + right(w("last_heard_s", "%.1f") + "s", 12) + right(w("policy_version"), 8))
+            }
+            for (k, x) in stats.values where k.hasPrefix("transport/frames_dropped/") { lines.append("  dropped \(k.dropFirst(25)): \(Int(x))") }
+        } else {
+            for (k, x) in stats.values.sorted(by: { $0.0 < $1.0 }) { lines.append("  \(k) = \(x == x.rounded() ? String(Int64(x)) : String(format: "%.3f", x))") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
