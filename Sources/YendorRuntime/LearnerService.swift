@@ -67,7 +67,8 @@ public final class LearnerService: Service, Sendable {
         }
         let buffer = ReplayStore(buffer: replayBuffer)
         let metrics = try MetricsLog(url: runDirectory.metrics,
-                                     tensorBoard: try TensorBoardLog(directory: runDirectory.root.appendingPathComponent("tensorboard")))
+                                     tensorBoard: try TensorBoardLog(directory: runDirectory.root.appendingPathComponent("tensorboard")),
+                                     recorder: MetricsRecorder(role: "learner"))
         let bridge = c.rewards.model == "none" ? nil : LabelBridge(goal: c.resolvedGoal)
 
         var reason = "shutdown"

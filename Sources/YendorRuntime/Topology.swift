@@ -17,7 +17,12 @@ public enum Topology {
                                      logger: logger.with(role: "learner"))
         let worker = WorkerService(configuration: c, workerID: "worker-local", trajectories: c.transport.trajectories,
                                    weights: c.transport.weights, context: context, logger: logger.with(role: "worker"))
-        return (group(services: [learner], then: [worker], logger: logger), learner)
+        return (group(services: [learner], then: metricsEndpoints(configuration, logger: logger) + [worker], logger: logger), learner)
+    }
+
+    /// The Prometheus endpoint when `run.prometheus_port` is set.
+    static func metricsEndpoints(_ c: TrainingConfiguration, logger: Logger) -> [any Service] {
+        c.prometheusPort > 0 ? [PrometheusEndpoint(port: c.prometheusPort, logger: logger.with(role: "metrics"))] : []
     }
 
     /// The learner alone, bound to the configured endpoints.
@@ -25,7 +30,7 @@ public enum Topology {
                                logger: Logger) -> (ServiceGroup, LearnerService) {
         let learner = LearnerService(configuration: configuration, context: context, runDirectory: runDirectory,
                                      logger: logger.with(role: "learner"))
-        return (group(services: [learner], then: [], logger: logger), learner)
+        return (group(services: [learner], then: metricsEndpoints(configuration, logger: logger), logger: logger), learner)
     }
 
     /// One worker process connected to a learner (and, when `replayHost` is given, sending its

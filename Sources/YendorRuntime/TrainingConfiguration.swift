@@ -23,6 +23,8 @@ public struct TrainingConfiguration: Sendable {
     public var logInterval = 5.0
     /// Seconds between checkpoints (one is also written on shutdown).
     public var checkpointInterval = 60.0
+    /// Port of the learner's Prometheus endpoint (`GET /metrics`); 0 = off.
+    public var prometheusPort = 0
 
     // env
     /// Environment family: `dungeon` (Yendor's own game, the default) or `nle` (real NetHack).
@@ -206,6 +208,7 @@ public struct TrainingConfiguration: Sendable {
         try check(totalSteps >= 1, "run.total_steps", "must be at least 1")
         try check(logInterval > 0, "run.log_interval", "must be positive")
         try check(checkpointInterval > 0, "run.checkpoint_interval", "must be positive")
+        try check(prometheusPort >= 0 && prometheusPort <= 65535, "run.prometheus_port", "must be in 0...65535")
         try check(batchSize >= rolloutLength, "learner.batch_size", "must be at least env.rollout_length (\(rolloutLength))")
         try check(publishInterval >= 1, "learner.publish_interval", "must be at least 1")
         try check(["fifo", "uniform", "prioritized"].contains(replaySampler), "replay.sampler", "must be fifo, uniform or prioritized")
@@ -240,6 +243,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("run.total_steps", \.totalSteps, "env steps to train for")
         t.add("run.log_interval", \.logInterval, "seconds between metrics records")
         t.add("run.checkpoint_interval", \.checkpointInterval, "seconds between checkpoints")
+        t.add("run.prometheus_port", \.prometheusPort, "learner's Prometheus /metrics port (0 = off)")
         t.add("env.kind", \.envKind, "dungeon (built in), nle (real NetHack) or server (env servers)")
         t.add("env.task", \.task, "task of the environment (score, staircase, ...)")
         t.add("env.nle_dir", \.nleDirectory, "NLE's nle package directory (empty: find .venv)")

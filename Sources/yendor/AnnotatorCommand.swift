@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import YendorAnnotator
+import YendorRuntime
 import ZeroMQ
 
 /// `yendor annotator`: the annotator role (ROUTER for requests, PUB for labels) with a label store.
@@ -108,6 +109,9 @@ struct AnnotatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("status-interval-s"), help: "Seconds between status lines on stdout (0: none).")
     var statusInterval: Double = 10
 
+    @Option(name: .customLong("prometheus-port"), help: "Serve Prometheus metrics on this port at /metrics (0: off).")
+    var prometheusPort: Int = 0
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -165,9 +169,19 @@ struct AnnotatorCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)]
+        if prometheusPort > 0 {
+            guard prometheusPort <= 65535 else { throw ValidationError("--prometheus-port must be in 1...65535, got \(prometheusPort)") }
+            let endpoint = PrometheusEndpoint(port: prometheusPort, logger: logger)
+            let recorder = PeriodicRecorder(role: "annotator", interval: 1) {
+                (await server.statistics()).metrics.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            }
+            services += [.init(service: recorder, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup),
+                         .init(service: endpoint, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup)]
+        }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
-                             failureTerminationBehavior: .gracefullyShutdownGroup)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // The role stops within the grace plus a few seconds; this is only a backstop.
         groupConfiguration.maximumGracefulShutdownDuration = c.annotator.shutdownGrace + .seconds(30)

@@ -1,0 +1,94 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import YendorTestSupport
+@testable import YendorRuntime
+
+@Suite("Prometheus endpoint", .serialized)
+struct PrometheusEndpointTests {
+    /// One scrape: sample name (with labels) → value; every line is checked for the text format.
+    static func scrape(_ url: URL) async throws -> (samples: [String: Double], types: [String: String]) {
+        let (data, response) = try await URLSession.shared.data(from: url)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain") == true)
+        var samples: [String: Double] = [:], types: [String: String] = [:]
+        let name = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eEinfNa]+$/
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ")
+                #expect(parts.count == 4 && types[String(parts[2])] == nil, "one TYPE per metric: \(line)")
+                types[String(parts[2])] = String(parts[3])
+                continue
+            }
+            if line.hasPrefix("#") { continue }
+            #expect(line.wholeMatch(of: name) != nil, "malformed sample line: \(line)")
+            let fields = line.split(separator: " ")
+            samples[String(fields[0])] = Double(fields[1])
+        }
+        return (samples, types)
+    }
+
+    static func wait(timeout: Double, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
+
+    @Test func aRunningLearnerIsScrapedTwiceWithWellFormedMetricsAndMonotonicCounters() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("prometheus")
+        let port = ChildProcess.freePort()
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir",
+                                                dir.appendingPathComponent("run").path, "--set", "run.prometheus_port=\(port)"] + endpoints)
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "scraped"] + endpoints)
+        defer { learner.kill(); worker.kill() }
+        let url = URL(string: "http://127.0.0.1:\(port)/metrics")!
+        var first: [String: Double] = [:]
+        #expect(await Self.wait(timeout: 120) {
+            first = (try? await Self.scrape(url).samples) ?? [:]
+            return (first["yendor_env_steps{role=\"learner\"}"] ?? 0) > 0
+        }, "\(learner.standardError.suffix(1500))")
+        let steps = first["yendor_env_steps{role=\"learner\"}"] ?? 0
+        var second: (samples: [String: Double], types: [String: String]) = ([:], [:])
+        #expect(await Self.wait(timeout: 120) {
+            second = (try? await Self.scrape(url)) ?? ([:], [:])
+            return (second.samples["yendor_env_steps{role=\"learner\"}"] ?? 0) > steps
+        })
+        #expect(second.types["yendor_env_steps"] == "counter" && second.types["yendor_learner_loss_policy"] == "gauge")
+        #expect(second.samples["yendor_membership_workers{role=\"learner\"}"] == 1)
+        for (sample, value) in first where second.types[String(sample.prefix { $0 != "{" })] == "counter" {
+            #expect((second.samples[sample] ?? -1) >= value, "counter \(sample) went down: \(value) → \(second.samples[sample] ?? -1)")
+        }
+    }
+
+    @Test func aRunningAnnotatorIsScraped() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prom-annotator-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let port = ChildProcess.freePort()
+        let annotator = try ChildProcess(yendor: ["annotator", "--requests", "tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                                  "--labels", "tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                                  "--store", dir.appendingPathComponent("labels.sqlite").path, "--prometheus-port", "\(port)"])
+        defer { annotator.kill() }
+        var samples: [String: Double] = [:]
+        #expect(await Self.wait(timeout: 120) {
+            samples = (try? await Self.scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!).samples) ?? [:]
+            return samples["yendor_annotator_queue_depth{role=\"annotator\"}"] != nil
+        }, "\(annotator.standardError.suffix(1500)) \(samples.keys.sorted())")
+        annotator.signal(SIGTERM)
+        #expect(await annotator.waitForExit(timeout: 60) == 0)
+    }
+
+    @Test func metricNamesAreUniqueAndNamespaced() {
+        let names = ["env_steps", "rollout/sps", "learner/loss/policy", "learner/loss/value", "transport/frames_dropped/action_range",
+                     "annotator/queue_depth", "replay/size"]
+        let sanitized = names.map(PrometheusEndpoint.sanitize)
+        #expect(Set(sanitized).count == names.count)
+        #expect(sanitized.allSatisfy { $0.hasPrefix("yendor_") && $0.wholeMatch(of: /[a-zA-Z_:][a-zA-Z0-9_:]*/) != nil })
+        #expect(PrometheusEndpoint.sanitize("learner/loss/policy") == "yendor_learner_loss_policy")
+        #expect(MetricsRecorder.isCumulative("transport/frames_dropped/shape") && !MetricsRecorder.isCumulative("rollout/sps"))
+    }
+}
