@@ -17,7 +17,7 @@ import YendorEnvironment
 /// report, so any single episode can be replayed alone.
 ///
 /// Not thread-safe: one owner at a time. `step` performs no heap allocation in the steady state.
-public final class VectorEnv: VectorEnvironment {
+public final class VectorEnv: BufferedVectorEnvironment {
     /// Settings of a vector env.
     public struct Configuration: Sendable, Equatable {
         /// Observation sizes (the map size is also the game's map size); `ObservationSpec.dungeon(…)`.
@@ -51,35 +51,11 @@ public final class VectorEnv: VectorEnvironment {
     /// Episodes that ended during the last `step` (capacity `count`, reused).
     public private(set) var finishedEpisodes: [FinishedEpisode]
 
-    private let glyphStorage: UnsafeMutableBufferPointer<Int16>
-    private let cropStorage: UnsafeMutableBufferPointer<Int16>
-    private let blstatStorage: UnsafeMutableBufferPointer<Int32>
-    private let captionStorage: UnsafeMutableBufferPointer<UInt8>
-    private let captionLengthStorage: UnsafeMutableBufferPointer<Int32>
-    private let captionCountStorage: UnsafeMutableBufferPointer<Int32>
-    private let rewardStorage: UnsafeMutableBufferPointer<Float>
-    private let doneStorage: UnsafeMutableBufferPointer<UInt8>
-    private let truncatedStorage: UnsafeMutableBufferPointer<UInt8>
-
-    /// Full maps, `[count * rows * columns]` glyph ids.
-    public var glyphs: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(glyphStorage) }
-    /// Egocentric crops, `[count * cropSize * cropSize]` glyph ids.
-    public var crop: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(cropStorage) }
-    /// Status vectors, `[count * BLStat.count]`, indexed by `BLStat`.
-    public var blstats: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(blstatStorage) }
-    /// Captions, `[count * captionBytes]` UTF-8 bytes, zero-padded.
-    public var captions: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(captionStorage) }
-    /// Caption lengths in bytes, `[count]` (0 = no message).
-    public var captionLength: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(captionLengthStorage) }
-    /// How many times this exact caption (empty included) has occurred in the env's current
-    /// episode, counting this one, `[count]`: the N(caption) of ONI's count-based reward.
-    public var captionCount: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(captionCountStorage) }
-    /// Reward of the last step, `[count]`.
-    public var reward: UnsafeBufferPointer<Float> { UnsafeBufferPointer(rewardStorage) }
-    /// 1 where the last step ended the episode (for any reason), `[count]`.
-    public var done: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(doneStorage) }
-    /// 1 where the last step ended the episode by the step limit, `[count]`.
-    public var truncated: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(truncatedStorage) }
+    /// The output buffers: `glyphs` [count·rows·columns], `crop` [count·crop²], `blstats`
+    /// [count·BLStat.count] (indexed by `BLStat`), `captions` [count·captionBytes] (UTF-8,
+    /// zero-padded), `captionLength`, `captionCount` (N(caption) for ONI), `reward`, `done` (any end)
+    /// and `truncated` (the step limit), each [count].
+    public let buffers: EnvironmentBuffers
 
     /// Creates `count` games of the named task; throws for an unknown task (listing the known
     /// ones) or invalid sizes. The envs start reset.
@@ -108,33 +84,8 @@ public final class VectorEnv: VectorEnvironment {
         finishedEpisodes = []
         finishedEpisodes.reserveCapacity(count)
 
-        func allocate<T>(_ n: Int, _ zero: T) -> UnsafeMutableBufferPointer<T> {
-            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: n)
-            buffer.initialize(repeating: zero)
-            return buffer
-        }
-        glyphStorage = allocate(count * layout.glyphsPerEnv, 0)
-        cropStorage = allocate(count * layout.cropPerEnv, 0)
-        blstatStorage = allocate(count * layout.blstatsCount, 0)
-        captionStorage = allocate(count * layout.captionBytes, 0)
-        captionLengthStorage = allocate(count, 0)
-        captionCountStorage = allocate(count, 0)
-        rewardStorage = allocate(count, 0)
-        doneStorage = allocate(count, 0)
-        truncatedStorage = allocate(count, 0)
+        buffers = EnvironmentBuffers(spec: layout, count: count)
         reset()
-    }
-
-    deinit {
-        glyphStorage.deallocate()
-        cropStorage.deallocate()
-        blstatStorage.deallocate()
-        captionStorage.deallocate()
-        captionLengthStorage.deallocate()
-        captionCountStorage.deallocate()
-        rewardStorage.deallocate()
-        doneStorage.deallocate()
-        truncatedStorage.deallocate()
     }
 
     /// Starts a new episode in every env (next seed of each env's stream) and writes first observations.
@@ -142,9 +93,9 @@ public final class VectorEnv: VectorEnvironment {
         finishedEpisodes.removeAll(keepingCapacity: true)
         for i in 0..<count {
             startEpisode(i)
-            rewardStorage[i] = 0
-            doneStorage[i] = 0
-            truncatedStorage[i] = 0
+            buffers.reward[i] = 0
+            buffers.done[i] = 0
+            buffers.truncated[i] = 0
         }
     }
 
@@ -164,10 +115,10 @@ public final class VectorEnv: VectorEnvironment {
             previousScores[i] = games[i].score
             succeeded[i] = outcome.success
             episodeReturns[i] += outcome.reward
-            rewardStorage[i] = outcome.reward
+            buffers.reward[i] = outcome.reward
             let truncated = !outcome.terminal && episodeLengths[i] >= task.stepLimit
-            doneStorage[i] = outcome.terminal || truncated ? 1 : 0
-            truncatedStorage[i] = truncated ? 1 : 0
+            buffers.done[i] = outcome.terminal || truncated ? 1 : 0
+            buffers.truncated[i] = truncated ? 1 : 0
             if outcome.terminal || truncated {
                 // Episode ends are rare, so building the final caption's String here costs little.
                 let lastCaption = games[i].caption
@@ -202,18 +153,18 @@ public final class VectorEnv: VectorEnvironment {
     private func writeObservation(_ i: Int) {
         let layout = configuration.spec
         if configuration.writeFullMap {
-            games[i].writeGlyphs(into: glyphStorage.baseAddress! + i * layout.glyphsPerEnv)
+            games[i].writeGlyphs(into: buffers.glyphs.baseAddress! + i * layout.glyphsPerEnv)
         }
-        games[i].writeCrop(into: cropStorage.baseAddress! + i * layout.cropPerEnv, size: layout.cropSize)
-        games[i].writeBlstats(into: blstatStorage.baseAddress! + i * layout.blstatsCount)
-        let captionStart = captionStorage.baseAddress! + i * layout.captionBytes
-        let previousLength = Int(captionLengthStorage[i])
+        games[i].writeCrop(into: buffers.crop.baseAddress! + i * layout.cropPerEnv, size: layout.cropSize)
+        games[i].writeBlstats(into: buffers.blstats.baseAddress! + i * layout.blstatsCount)
+        let captionStart = buffers.captions.baseAddress! + i * layout.captionBytes
+        let previousLength = Int(buffers.captionLength[i])
         let length = games[i].writeCaption(into: captionStart)
         if previousLength > length { (captionStart + length).update(repeating: 0, count: previousLength - length) }
-        captionLengthStorage[i] = Int32(length)
+        buffers.captionLength[i] = Int32(length)
         let hash = games[i].captionHash
         let seen = captionCounters[i][hash, default: 0] + 1
         captionCounters[i][hash] = seen
-        captionCountStorage[i] = seen
+        buffers.captionCount[i] = seen
     }
 }

@@ -18,7 +18,7 @@ extension ObservationSpec {
 /// attacking, directions and praying; rewards and the end of the episode follow `NetHackTask`.
 /// Seeds come from `Seeding`; NetHack's moon phase and clock derive from the core seed, so a
 /// run is reproducible from its seed on any day.
-public final class NetHackVectorEnv: VectorEnvironment {
+public final class NetHackVectorEnv: BufferedVectorEnvironment {
     /// How each episode's NetHack seeds are chosen.
     public enum Seeding: Sendable, Equatable {
         /// Env i draws (core, display) pairs from a `SplitMix64` stream seeded with
@@ -46,17 +46,8 @@ public final class NetHackVectorEnv: VectorEnvironment {
     public private(set) var finishedEpisodes: [FinishedEpisode] = []
     private let keys: [Int32]
 
-    private let storage: EnvironmentBuffers
-
-    public var glyphs: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(storage.glyphs) }
-    public var crop: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(storage.crop) }
-    public var blstats: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(storage.blstats) }
-    public var captions: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(storage.captions) }
-    public var captionLength: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(storage.captionLength) }
-    public var captionCount: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(storage.captionCount) }
-    public var reward: UnsafeBufferPointer<Float> { UnsafeBufferPointer(storage.reward) }
-    public var done: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(storage.done) }
-    public var truncated: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(storage.truncated) }
+    /// The output buffers (read through the `VectorEnvironment` accessors).
+    public let buffers: EnvironmentBuffers
 
     /// Loads `count` private copies of the library and starts a game in each, seeded from `seed`.
     public convenience init(task name: String, count: Int, seed: UInt64, library: NetHackLibrary, cropSize: Int = 9,
@@ -81,7 +72,7 @@ public final class NetHackVectorEnv: VectorEnvironment {
         self.spec = spec
         self.writeFullMap = writeFullMap
         keys = task.actions.keys
-        storage = EnvironmentBuffers(spec: spec, count: count)
+        buffers = EnvironmentBuffers(spec: spec, count: count)
         games = try (0..<count).map { _ in try NetHackGame(library: library, options: task.options) }
         episodes = [NetHackEpisode](repeating: NetHackEpisode(), count: count)
         self.seeding = seeding
@@ -98,9 +89,9 @@ public final class NetHackVectorEnv: VectorEnvironment {
         finishedEpisodes.removeAll(keepingCapacity: true)
         for i in 0..<count {
             try startEpisode(i)
-            storage.reward[i] = 0
-            storage.done[i] = 0
-            storage.truncated[i] = 0
+            buffers.reward[i] = 0
+            buffers.done[i] = 0
+            buffers.truncated[i] = 0
         }
     }
 
@@ -114,9 +105,9 @@ public final class NetHackVectorEnv: VectorEnvironment {
         finishedEpisodes.removeAll(keepingCapacity: true)
         for i in 0..<count {
             let outcome = episodes[i].step(game: games[i], key: keys[Int(actions[i])], task: task)
-            storage.reward[i] = outcome.reward
-            storage.done[i] = outcome.ended ? 1 : 0
-            storage.truncated[i] = outcome.truncated ? 1 : 0
+            buffers.reward[i] = outcome.reward
+            buffers.done[i] = outcome.ended ? 1 : 0
+            buffers.truncated[i] = outcome.truncated ? 1 : 0
             if outcome.ended {
                 let game = games[i]
                 let lastCaption = game.messageText
@@ -156,18 +147,18 @@ public final class NetHackVectorEnv: VectorEnvironment {
         if writeFullMap {
             let n = spec.glyphsPerEnv
             game.glyphs.withUnsafeBufferPointer { src in
-                _ = UnsafeMutableBufferPointer(rebasing: storage.glyphs[i * n..<(i + 1) * n]).update(fromContentsOf: src)
+                _ = UnsafeMutableBufferPointer(rebasing: buffers.glyphs[i * n..<(i + 1) * n]).update(fromContentsOf: src)
             }
         }
         writeCrop(i, game: game)
         let k = spec.blstatsCount
-        for j in 0..<k { storage.blstats[i * k + j] = Int32(clamping: game.blstats[j]) }
+        for j in 0..<k { buffers.blstats[i * k + j] = Int32(clamping: game.blstats[j]) }
         let capacity = spec.captionBytes
         var length = 0
         while length < capacity && game.message[length] != 0 { length += 1 }
-        for j in 0..<capacity { storage.captions[i * capacity + j] = j < length ? game.message[j] : 0 }
-        storage.captionLength[i] = Int32(length)
-        storage.captionCount[i] = episodes[i].countCaption(game.message, commit: true)
+        for j in 0..<capacity { buffers.captions[i * capacity + j] = j < length ? game.message[j] : 0 }
+        buffers.captionLength[i] = Int32(length)
+        buffers.captionCount[i] = episodes[i].countCaption(game.message, commit: true)
     }
 
     /// The crop around the player; cells off the map read as stone (nothing known).
@@ -180,45 +171,9 @@ public final class NetHackVectorEnv: VectorEnvironment {
             for c in 0..<size {
                 let column = x - half + c
                 let inside = row >= 0 && row < 21 && column >= 0 && column < 79
-                storage.crop[base + r * size + c] = inside ? game.glyphs[row * 79 + column] : Int16(NetHackGlyph.stone)
+                buffers.crop[base + r * size + c] = inside ? game.glyphs[row * 79 + column] : Int16(NetHackGlyph.stone)
             }
         }
-    }
-}
-
-/// The env's output buffers, allocated once.
-final class EnvironmentBuffers {
-    let glyphs: UnsafeMutableBufferPointer<Int16>
-    let crop: UnsafeMutableBufferPointer<Int16>
-    let blstats: UnsafeMutableBufferPointer<Int32>
-    let captions: UnsafeMutableBufferPointer<UInt8>
-    let captionLength: UnsafeMutableBufferPointer<Int32>
-    let captionCount: UnsafeMutableBufferPointer<Int32>
-    let reward: UnsafeMutableBufferPointer<Float>
-    let done: UnsafeMutableBufferPointer<UInt8>
-    let truncated: UnsafeMutableBufferPointer<UInt8>
-
-    init(spec: ObservationSpec, count: Int) {
-        func allocate<T>(_ n: Int, _ zero: T) -> UnsafeMutableBufferPointer<T> {
-            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: n)
-            buffer.initialize(repeating: zero)
-            return buffer
-        }
-        glyphs = allocate(count * spec.glyphsPerEnv, 0)
-        crop = allocate(count * spec.cropPerEnv, 0)
-        blstats = allocate(count * spec.blstatsCount, 0)
-        captions = allocate(count * spec.captionBytes, 0)
-        captionLength = allocate(count, 0)
-        captionCount = allocate(count, 0)
-        reward = allocate(count, 0)
-        done = allocate(count, 0)
-        truncated = allocate(count, 0)
-    }
-
-    deinit {
-        glyphs.deallocate(); crop.deallocate(); blstats.deallocate(); captions.deallocate()
-        captionLength.deallocate(); captionCount.deallocate(); reward.deallocate(); done.deallocate()
-        truncated.deallocate()
     }
 }
 

@@ -12,7 +12,7 @@ import ZeroMQ
 /// servers step in parallel (one Python process per core). A server that does not answer within
 /// `timeout` is reported; the env reconnects to it, waiting until it is back (checking for
 /// cancellation), and the episodes it was running end as truncated on that step.
-public final class RemoteVectorEnv: VectorEnvironment {
+public final class RemoteVectorEnv: BufferedVectorEnvironment {
     public let spec: ObservationSpec
     public let count: Int
     public let taskName: String
@@ -25,19 +25,10 @@ public final class RemoteVectorEnv: VectorEnvironment {
     private let slices: [(start: Int, count: Int)]
     private let seed: UInt64
     private let logger: Logger
-    private var buffers: RemoteBuffers
+    /// The output buffers (read through the `VectorEnvironment` accessors).
+    public let buffers: EnvironmentBuffers
     private var captionCounts: [[Int: Int32]]
     private var episodeSeeds: [UInt64]
-
-    public var glyphs: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(buffers.glyphs) }
-    public var crop: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(buffers.crop) }
-    public var blstats: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(buffers.blstats) }
-    public var captions: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(buffers.captions) }
-    public var captionLength: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(buffers.captionLength) }
-    public var captionCount: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(buffers.captionCount) }
-    public var reward: UnsafeBufferPointer<Float> { UnsafeBufferPointer(buffers.reward) }
-    public var done: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(buffers.done) }
-    public var truncated: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(buffers.truncated) }
 
     /// Opens every server (each resets its envs, seeded from `seed` + the env's global index) and
     /// checks they serve one spec; `expected`, when given, must match it (naming both).
@@ -71,7 +62,7 @@ public final class RemoteVectorEnv: VectorEnvironment {
         taskName = specs[0].0.task
         count = start
         self.slices = slices
-        buffers = RemoteBuffers(spec: spec, count: start)
+        buffers = EnvironmentBuffers(spec: spec, count: start)
         captionCounts = Array(repeating: [:], count: start)
         episodeSeeds = (0..<start).map { seed &+ UInt64($0) }
         for (i, (message, _)) in specs.enumerated() {

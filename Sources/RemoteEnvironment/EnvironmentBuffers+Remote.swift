@@ -1,46 +1,9 @@
 import YendorEnvironment
 import YendorWire
 
-/// The remote env's output buffers, filled from EnvSpec and EnvStepResult arrays after checking
-/// every shape and range (a server is a peer: its bad values are refused, never trained on).
-struct RemoteBuffers {
-    let glyphs: UnsafeMutableBufferPointer<Int16>
-    let crop: UnsafeMutableBufferPointer<Int16>
-    let blstats: UnsafeMutableBufferPointer<Int32>
-    let captions: UnsafeMutableBufferPointer<UInt8>
-    let captionLength: UnsafeMutableBufferPointer<Int32>
-    let captionCount: UnsafeMutableBufferPointer<Int32>
-    let reward: UnsafeMutableBufferPointer<Float>
-    let done: UnsafeMutableBufferPointer<UInt8>
-    let truncated: UnsafeMutableBufferPointer<UInt8>
-    private let storage: Storage
-
-    /// Frees the buffers with the last copy.
-    private final class Storage {
-        var free: [() -> Void] = []
-        deinit { for f in free { f() } }
-    }
-
-    init(spec: ObservationSpec, count: Int) {
-        let storage = Storage()
-        func allocate<T>(_ n: Int, _ zero: T) -> UnsafeMutableBufferPointer<T> {
-            let b = UnsafeMutableBufferPointer<T>.allocate(capacity: n)
-            b.initialize(repeating: zero)
-            storage.free.append { b.deallocate() }
-            return b
-        }
-        glyphs = allocate(count * spec.glyphsPerEnv, 0)
-        crop = allocate(count * spec.cropPerEnv, 0)
-        blstats = allocate(count * spec.blstatsCount, 0)
-        captions = allocate(count * spec.captionBytes, 0)
-        captionLength = allocate(count, 0)
-        captionCount = allocate(count, 0)
-        reward = allocate(count, 0)
-        done = allocate(count, 0)
-        truncated = allocate(count, 0)
-        self.storage = storage
-    }
-
+/// Filling a remote env's buffers from EnvSpec and EnvStepResult arrays, after checking every shape
+/// and range (a server is a peer: its bad values are refused, never trained on).
+extension EnvironmentBuffers {
     /// Copies one server's arrays into its slice; throws naming the first bad array.
     func store(_ arrays: [NamedArray], server: String, slice: (start: Int, count: Int), spec: ObservationSpec, resetFlags: Bool) throws {
         let n = slice.count
