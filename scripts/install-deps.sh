@@ -76,4 +76,39 @@ elif ! venv_ok; then
     venv_warn "no python3 (3.11-3.13) with venv and pip could install $req from binary wheels"
   fi
 fi
+
+# The env server package python/ (`yendor-env`, import yendor_env), editable, and what it is used and tested
+# with (python/requirements-env.txt: crc32c, minigrid, minihack, pytest), into the same .venv. Quick when
+# already there: a stamp holding both files, plus a check that yendor_env is this checkout's python/.
+if [ "${YENDOR_SKIP_NLE_VENV:-0}" != 1 ] && [ -x "$venv/bin/python" ]; then
+  envreq="$repo/python/requirements-env.txt"
+  envstamp="$venv/.yendor-env-requirements"
+  want="$(cat "$envreq" "$repo/python/pyproject.toml")"
+  env_ok() {
+    [ -f "$envstamp" ] && [ "$(cat "$envstamp")" = "$want" ] &&
+      "$venv/bin/python" - "$repo/python" <<'PY' 2>/dev/null
+import importlib.util as u, os, sys
+if not all(u.find_spec(m) for m in ("crc32c", "minigrid", "minihack", "pytest", "yendor_env")):
+    sys.exit(1)
+origin = os.path.realpath(u.find_spec("yendor_env").origin)
+sys.exit(0 if origin.startswith(os.path.realpath(sys.argv[1]) + os.sep) else 1)
+PY
+  }
+  if ! env_ok; then
+    echo "yendor: installing python/ (yendor-env, editable) and $envreq into $venv" >&2
+    if (cd "$repo" && "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$envreq" -e ./python >&2) &&
+       printf '%s' "$want" > "$envstamp" && env_ok; then
+      :
+    else
+      rm -f "$envstamp"
+      {
+        echo "############################################################################"
+        echo "yendor: WARNING: could not install python/ and $envreq into $venv"
+        echo "yendor:   The python/ tests and gym: environment servers will not run. Fix the cause"
+        echo "yendor:   and run 'make deps' again."
+        echo "############################################################################"
+      } >&2
+    fi
+  fi
+fi
 exit 0

@@ -1,0 +1,65 @@
+"""Small Gymnasium envs for the tests (registered on import, so `yendor-env serve --import helpers_env`
+can host them)."""
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+
+class GridEnv(gym.Env):
+    """An NLE-shaped toy: a random 3×5 glyph map (ids 0..9), blstats [x, y, t], a NUL-terminated
+    message. The episode terminates after `length` steps with reward 1; action 3 raises."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, length=4, raise_on=3, message_bytes=16):
+        self.length = length
+        self.raise_on = raise_on
+        self.observation_space = spaces.Dict({
+            "glyphs": spaces.Box(0, 9, (3, 5), np.int16),
+            "blstats": spaces.Box(-(2 ** 31), 2 ** 31 - 1, (3,), np.int64),
+            "message": spaces.Box(0, 255, (message_bytes,), np.uint8),
+        })
+        self.action_space = spaces.Discrete(4)
+        self.t = 0
+
+    def _obs(self, text):
+        msg = np.zeros(self.observation_space["message"].shape, np.uint8)
+        raw = text.encode()[: msg.size]
+        msg[: len(raw)] = np.frombuffer(raw, np.uint8)
+        return {"glyphs": self.np_random.integers(0, 10, (3, 5)).astype(np.int16),
+                "blstats": np.array([self.t % 5, self.t % 3, self.t], np.int64), "message": msg}
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._obs("hello"), {}
+
+    def step(self, action):
+        if action == self.raise_on:
+            raise RuntimeError(f"boom at t={self.t}")
+        self.t += 1
+        done = self.t >= self.length
+        return self._obs(f"step {self.t}"), (1.0 if done else 0.0), done, False, {}
+
+
+class RaiseOnAction(gym.Wrapper):
+    """Raises RuntimeError inside `step` when given `action`."""
+
+    def __init__(self, env, action):
+        super().__init__(env)
+        self.bad_action = action
+
+    def step(self, action):
+        if int(action) == self.bad_action:
+            raise RuntimeError(f"boom: action {action} is cursed")
+        return self.env.step(action)
+
+
+def make_raising_doorkey(**kwargs):
+    import minigrid  # noqa: F401 - registers MiniGrid's envs
+    return RaiseOnAction(gym.make("MiniGrid-DoorKey-5x5-v0", **kwargs), action=6)  # 6: MiniGrid's unused "done"
+
+
+if "YendorTest-Grid-v0" not in gym.registry:
+    gym.register("YendorTest-Grid-v0", entry_point=GridEnv)
+    gym.register("YendorTest-RaisingDoorKey-v0", entry_point=make_raising_doorkey)

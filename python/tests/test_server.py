@@ -1,0 +1,280 @@
+"""The environment server: protocol logic in process (EnvServer.handle), then a real `yendor-env serve`
+process with a real MiniGrid env stepped by a pyzmq client."""
+import os
+import signal
+import subprocess
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import helpers_env
+from yendor_env import wire
+from yendor_env.client import EnvClient, ServerError
+from yendor_env.server import EnvServer
+
+PEER = (b"worker-1",)
+
+
+def ask(server, message, peer=PEER):
+    return wire.decode(server.handle(wire.encode(message), peer), spec=server.spec, num_envs=server.num_envs)
+
+
+def step(server, actions, sequence=2, peer=PEER):
+    return ask(server, wire.EnvStep(sequence, np.asarray(actions, np.int32)), peer)
+
+
+@pytest.fixture
+def grid():
+    server = EnvServer(lambda: helpers_env.GridEnv(length=3), 3, log=lambda line: None)
+    yield server
+    server.close()
+
+
+# ---------------------------------------------------------------------------------------------- in process
+
+def test_open_replies_with_the_spec_and_first_observations(grid):
+    reply = ask(grid, wire.EnvOpen(7, 100))
+    assert isinstance(reply, wire.EnvSpec) and reply.sequence == 7 and reply.num_envs == 3
+    assert reply.environment == "gym:GridEnv" and reply.task == "GridEnv"
+    assert reply.spec.fingerprint == "obs-v2 env=gym:GridEnv map=3x5 crop=9 glyphs=10 blstats=3 caption=16 actions=4"
+    obs = reply.observations
+    assert obs["glyphs"].shape == (3, 3, 5) and obs["caption_length"].tolist() == [5, 5, 5]
+    assert bytes(obs["caption"][0][:5]) == b"hello"
+    # env i's first reset is seeded with 100 + i
+    for i in range(3):
+        env = helpers_env.GridEnv()
+        first, _ = env.reset(seed=100 + i)
+        assert np.array_equal(obs["glyphs"][i], first["glyphs"])
+
+
+def test_batched_step_auto_reset_and_episode_summaries(grid):
+    ask(grid, wire.EnvOpen(1, 0))
+    for t in (1, 2):
+        r = step(grid, [0, 1, 2], sequence=t + 1)
+        assert r.sequence == t + 1 and r.done.tolist() == [0, 0, 0] and not r.episodes
+        assert bytes(r.caption[0][:r.caption_length[0]]) == f"step {t}".encode()
+        assert r.blstats[:, 2].tolist() == [t, t, t]
+    r = step(grid, [0, 0, 0], sequence=4)
+    assert r.done.tolist() == [1, 1, 1] and r.truncated.tolist() == [0, 0, 0] and r.reward.tolist() == [1, 1, 1]
+    assert [(e.env, e.episode_return, e.length, e.success, e.truncated, e.last_caption, e.error) for e in r.episodes] == \
+        [(i, 1.0, 3, True, False, "step 3", "") for i in range(3)]
+    # auto-reset: the observation is already the next episode's first
+    assert r.blstats[:, 2].tolist() == [0, 0, 0]
+    assert all(bytes(r.caption[i][:r.caption_length[i]]) == b"hello" for i in range(3))
+    r = step(grid, [0, 0, 0], sequence=5)
+    assert r.done.tolist() == [0, 0, 0] and r.blstats[:, 2].tolist() == [1, 1, 1]
+
+
+def test_an_env_that_raises_ends_its_episode_truncated_and_the_others_go_on(grid):
+    ask(grid, wire.EnvOpen(1, 0))
+    step(grid, [0, 0, 0])
+    r = step(grid, [0, 3, 0])  # action 3 makes GridEnv raise
+    assert r.done.tolist() == [0, 1, 0] and r.truncated.tolist() == [0, 1, 0] and r.reward[1] == 0
+    (e,) = r.episodes
+    assert (e.env, e.length, e.success, e.truncated, e.last_caption) == (1, 2, False, True, "")
+    assert e.error == "RuntimeError: boom at t=1"
+    assert r.blstats[:, 2].tolist() == [2, 0, 2]  # env 1 was made anew and reset
+    r = step(grid, [0, 0, 0])
+    assert r.done.tolist() == [1, 0, 1] and r.blstats[1, 2] == 1
+    assert grid.counters["env_errors"] == 1
+
+
+def test_bad_requests_get_env_error_and_the_server_goes_on(grid):
+    def error(reply):
+        assert isinstance(reply, wire.EnvError), reply
+        return reply.message
+    assert "before EnvOpen" in error(step(grid, [0, 0, 0], sequence=5))
+    assert isinstance(ask(grid, wire.EnvOpen(6, 0)), wire.EnvSpec)
+    assert error(step(grid, [0, 0])) == "expected 3 actions, got 2"
+    assert error(step(grid, [0, 4, 0])) == "action 4 for env 1 is outside 0..<4"
+    reply = wire.decode(grid.handle(b"not a frame", PEER))
+    assert reply.sequence == 0 and error(reply).startswith("bad frame: truncated")
+    corrupt = bytearray(wire.encode(wire.EnvStep(41, np.zeros(3, np.int32))))
+    corrupt[-1] ^= 0xFF
+    reply = wire.decode(grid.handle(bytes(corrupt), PEER))
+    assert reply.sequence == 41 and "CRC32C mismatch" in error(reply)
+    assert "takes EnvOpen (48), EnvStep (50) and EnvClose (52); got EnvError" in \
+        error(ask(grid, wire.EnvError(3, "hi")))
+    # another connection may not step or close what this one opened ...
+    assert "did not open this server" in error(step(grid, [0, 0, 0], peer=(b"worker-2",)))
+    assert "did not open this server" in error(ask(grid, wire.EnvClose(9), peer=(b"worker-2",)))
+    # ... until it sends EnvOpen itself
+    assert isinstance(ask(grid, wire.EnvOpen(10, 0), peer=(b"worker-2",)), wire.EnvSpec)
+    assert isinstance(step(grid, [0, 0, 0], peer=(b"worker-2",)), wire.EnvStepResult)
+    assert "did not open this server" in error(step(grid, [0, 0, 0]))
+    assert grid.counters["bad_requests"] == 9
+
+
+def test_close_then_open_again(grid):
+    ask(grid, wire.EnvOpen(1, 5))
+    first = step(grid, [0, 0, 0]).glyphs.copy()
+    closed = ask(grid, wire.EnvClose(3))
+    assert isinstance(closed, wire.EnvStepResult) and closed.closed and closed.sequence == 3 and not closed.episodes
+    assert "before EnvOpen" in ask(grid, wire.EnvStep(4, np.zeros(3, np.int32))).message
+    ask(grid, wire.EnvOpen(5, 5))  # envs made anew, same seeds: same observations
+    assert np.array_equal(step(grid, [0, 0, 0]).glyphs, first)
+
+
+def test_seeds_reproduce_across_servers_and_reopens():
+    def trace(seed, server_seed=0):
+        server = EnvServer(lambda: helpers_env.GridEnv(length=2), 2, seed=server_seed, log=lambda line: None)
+        out = [ask(server, wire.EnvOpen(1, seed)).observations["glyphs"].copy()]
+        for t in range(5):  # crosses two auto-resets (unseeded: the env's RNG continues)
+            out.append(step(server, [t % 3, 1]).glyphs.copy())
+        server.close()
+        return np.stack(out)
+    a, b, c = trace(11), trace(11), trace(12)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert np.array_equal(trace(10, server_seed=1), a)  # serve(seed=…) is added to EnvOpen's seed
+
+
+def test_a_factory_with_another_spec_is_refused():
+    envs = iter([helpers_env.GridEnv(message_bytes=16), helpers_env.GridEnv(message_bytes=8)])
+    with pytest.raises(ValueError, match="env 1 has other spaces than env 0"):
+        EnvServer(lambda: next(envs), 2, log=lambda line: None)
+
+
+def test_minihack_captions_and_nethack_seeds_reproduce():
+    pytest.importorskip("minihack")
+
+    def run(seed):
+        server = EnvServer(lambda: gym.make("MiniHack-KeyRoom-S5-v0"), 2, log=lambda line: None)
+        spec = ask(server, wire.EnvOpen(1, seed))
+        frames = [spec.observations["glyphs"].copy()]
+        captions = [bytes(spec.observations["caption"][0][:spec.observations["caption_length"][0]])]
+        for t in range(8):
+            r = step(server, [t % 8, (t * 3) % 8])
+            frames.append(r.glyphs.copy())
+            captions.append(bytes(r.caption[1][:r.caption_length[1]]))
+        server.close()
+        return spec, np.stack(frames), captions
+    spec, a, captions = run(3)
+    assert spec.spec.fingerprint == "obs-v2 env=gym:MiniHack-KeyRoom-S5-v0 map=21x79 crop=9 glyphs=5976 blstats=27 caption=256 actions=10"
+    assert captions[0] and captions[0].decode("utf-8")  # the message line after NLE's reset
+    _, b, captions_b = run(3)
+    assert np.array_equal(a, b) and captions == captions_b
+    _, c, _ = run(4)
+    assert not np.array_equal(a[0], c[0])
+
+
+# ---------------------------------------------------------------------------------------------- a real process
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+PACKAGE = os.path.dirname(TESTS)
+
+
+def start_server(*args):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE, TESTS, os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-m", "yendor_env", "serve", "--bind", "tcp://127.0.0.1:*", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    line = proc.stdout.readline()
+    if "endpoint=" not in line:
+        proc.kill()
+        raise AssertionError(f"no ready line: {line!r}; stderr: {proc.stderr.read()}")
+    return proc, line.split("endpoint=", 1)[1].split()[0], line
+
+
+@pytest.fixture(scope="module")
+def minigrid_server():
+    pytest.importorskip("minigrid")
+    proc, endpoint, line = start_server("--env", "YendorTest-RaisingDoorKey-v0", "--import", "helpers_env",
+                                        "--num-envs", "4", "--env-arg", "max_steps=6", "--caption", "mission")
+    yield proc, endpoint, line
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_process_handshake_stepping_auto_reset_and_summaries(minigrid_server):
+    proc, endpoint, line = minigrid_server
+    fingerprint = "obs-v2 env=gym:YendorTest-RaisingDoorKey-v0 map=7x7 crop=7 glyphs=198 blstats=1 caption=256 actions=7"
+    assert line.strip().endswith("num_envs=4 fingerprint=" + fingerprint)
+    with EnvClient(endpoint, timeout=30) as client:
+        spec = client.open(seed=7)
+        assert spec.spec.fingerprint == fingerprint and spec.num_envs == 4 and spec.task == "YendorTest-RaisingDoorKey-v0"
+        mission = b"use the key to open the door and then get to the goal"
+        assert all(bytes(spec.observations["caption"][i][:spec.observations["caption_length"][i]]) == mission
+                   for i in range(4))
+        for t in range(5):  # turning left never ends DoorKey; max_steps=6 truncates at step 6
+            r = client.step([0, 0, 1, 1])
+            assert r.done.sum() == 0 and not r.episodes
+            assert r.blstats[:, 0].tolist() == ((spec.observations["blstats"][:, 0] + np.array([-1, -1, 1, 1]) * (t + 1)) % 4).tolist()
+        r = client.step([0, 0, 1, 1])
+        assert r.done.tolist() == [1] * 4 and r.truncated.tolist() == [1] * 4
+        assert [(e.env, e.length, e.truncated, e.success, e.last_caption, e.error) for e in r.episodes] == \
+            [(i, 6, True, False, mission.decode(), "") for i in range(4)]
+        # auto-reset: a fresh episode goes 5 more steps without ending
+        for t in range(5):
+            assert client.step([0, 1, 0, 1]).done.sum() == 0
+
+
+def test_process_env_that_raises_and_the_others_go_on(minigrid_server):
+    _, endpoint, _ = minigrid_server
+    with EnvClient(endpoint, timeout=30) as client:
+        client.open(seed=1)
+        client.step([0, 0, 0, 0])
+        r = client.step([0, 6, 0, 0])  # action 6 raises in this env
+        assert r.done.tolist() == [0, 1, 0, 0] and r.truncated.tolist() == [0, 1, 0, 0]
+        (e,) = r.episodes
+        assert e.env == 1 and e.length == 2 and e.truncated and e.error == "RuntimeError: boom: action 6 is cursed"
+        r = client.step([0, 0, 0, 0])
+        assert r.done.tolist() == [0, 0, 0, 0]
+        with pytest.raises(ServerError, match="action 7 for env 3 is outside 0..<7"):
+            client.step([0, 0, 0, 7])
+        assert client.step([0, 0, 0, 0]).done.tolist() == [0, 0, 0, 0]
+        assert client.step([0, 0, 0, 0]).done.tolist() == [0, 0, 0, 0]
+        r = client.step([0, 0, 0, 0])  # envs 0, 2, 3 reach max_steps=6; env 1 restarted two steps later
+        assert r.done.tolist() == [1, 0, 1, 1] and [e.length for e in r.episodes] == [6, 6, 6]
+
+
+def test_process_seeds_reproduce(minigrid_server):
+    _, endpoint, _ = minigrid_server
+    rng = np.random.default_rng(5)
+    actions = rng.integers(0, 6, (9, 4)).astype(np.int32)  # 0..5: never the raising 6
+
+    def trace(client, seed):
+        out = [client.open(seed=seed).observations["glyphs"].copy()]
+        for a in actions:  # crosses the auto-reset at step 6
+            r = client.step(a)
+            out.append(r.glyphs.copy())
+        return np.stack(out)
+    with EnvClient(endpoint, timeout=30) as client:
+        a, b, c = trace(client, 21), trace(client, 21), trace(client, 22)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_process_survives_garbage_and_refuses_a_second_worker(minigrid_server):
+    proc, endpoint, _ = minigrid_server
+    with EnvClient(endpoint, timeout=30) as owner, EnvClient(endpoint, timeout=30) as other:
+        owner.open(seed=0)
+        other.socket.send(b"\x00" * 100)
+        reply = wire.decode(other.socket.recv())
+        assert isinstance(reply, wire.EnvError) and "bad magic" in reply.message
+        with pytest.raises(ServerError, match="did not open this server"):
+            other.step([0, 0, 0, 0])
+        assert owner.step([0, 0, 0, 0]).done.sum() == 0
+        assert owner.close_envs().closed
+    assert proc.poll() is None
+
+
+def test_process_exits_cleanly_on_sigterm():
+    proc, endpoint, _ = start_server("--env", "YendorTest-Grid-v0", "--import", "helpers_env", "--num-envs", "2")
+    with EnvClient(endpoint, timeout=30) as client:
+        client.open(seed=0)
+        client.step([0, 0])
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert "stopped:" in proc.stderr.read()
+
+
+def test_cli_names_an_unsupported_space():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE, TESTS]))
+    pytest.importorskip("minigrid")
+    out = subprocess.run([sys.executable, "-m", "yendor_env", "spec", "--env", "MiniGrid-DoorKey-5x5-v0",
+                          "--caption", "message"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 2 and "caption 'message' needs an observation key 'message'" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "yendor_env", "spec", "--env", "MiniGrid-DoorKey-5x5-v0"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("obs-v2 env=gym:MiniGrid-DoorKey-5x5-v0 map=7x7 crop=7")

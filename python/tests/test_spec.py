@@ -1,0 +1,259 @@
+"""Spec inference (MiniGrid, MiniHack, synthetic envs), unsupported spaces, and captions."""
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+import helpers_env  # noqa: F401 - registers YendorTest-Grid-v0
+from yendor_env.spec import (NLE_STONE, ObservationSpec, SpecError, UnsupportedSpaceError, encode_caption, infer,
+                             infer_from_spaces, nle_message, truncate_utf8)
+
+
+class SpaceEnv(gym.Env):
+    """An env that is only its spaces (for inference)."""
+
+    def __init__(self, observation_space, action_space=spaces.Discrete(4)):
+        self.observation_space = observation_space
+        self.action_space = action_space
+
+
+# ---------------------------------------------------------------------------------------------- MiniGrid
+
+@pytest.fixture(scope="module")
+def doorkey():
+    pytest.importorskip("minigrid")
+    env = gym.make("MiniGrid-DoorKey-8x8-v0")
+    yield env
+    env.close()
+
+
+def test_minigrid_spec(doorkey):
+    c = infer(doorkey)
+    assert c.spec == ObservationSpec("gym:MiniGrid-DoorKey-8x8-v0", 7, 7, 7, 198, 1, 256, 7)
+    assert c.task == "MiniGrid-DoorKey-8x8-v0"
+    assert c.spec.fingerprint == ("obs-v2 env=gym:MiniGrid-DoorKey-8x8-v0 map=7x7 crop=7 glyphs=198 blstats=1 "
+                                  "caption=256 actions=7")
+
+
+def test_minigrid_observation(doorkey):
+    c = infer(doorkey)
+    obs, info = doorkey.reset(seed=3)
+    o = c(obs, info)
+    img = obs["image"].astype(np.int64)
+    expected = (img[:, :, 0] * 18 + img[:, :, 1] * 3 + img[:, :, 2]).T  # glyphs[y, x] = image[x, y]
+    assert o.glyphs.dtype == np.int16 and np.array_equal(o.glyphs, expected)
+    assert np.array_equal(o.crop, o.glyphs)  # the egocentric view is the crop
+    assert o.blstats.dtype == np.int32 and o.blstats.tolist() == [obs["direction"]]
+    assert o.caption == b""  # MiniGrid has no event messages
+    assert int(o.glyphs.max()) < 198
+    # the mission, only when asked
+    assert infer(doorkey, caption="mission")(obs, info).caption == obs["mission"].encode()
+    # or any function of (obs, info)
+    assert infer(doorkey, caption=lambda o_, i_: f"facing {o_['direction']}")(obs, info).caption == \
+        f"facing {obs['direction']}".encode()
+
+
+def test_minigrid_smaller_crop_is_cut_around_the_agent(doorkey):
+    c = infer(doorkey, crop_size=3)
+    assert c.spec.crop_size == 3 and c.spec.map_rows == 7
+    obs, info = doorkey.reset(seed=3)
+    o = c(obs, info)
+    # the agent sits at row 6 (bottom), column 3: the crop's bottom row is off the view (unseen = 0)
+    assert np.array_equal(o.crop[:2], o.glyphs[5:7, 2:5]) and (o.crop[2] == 0).all()
+
+
+# ---------------------------------------------------------------------------------------------- MiniHack / NLE
+
+@pytest.fixture(scope="module")
+def keyroom():
+    pytest.importorskip("minihack")
+    env = gym.make("MiniHack-KeyRoom-S5-v0")
+    yield env
+    env.close()
+
+
+def test_minihack_spec_and_observation(keyroom):
+    c = infer(keyroom)
+    assert c.spec == ObservationSpec("gym:MiniHack-KeyRoom-S5-v0", 21, 79, 9, 5976, 27, 256, keyroom.action_space.n)
+    obs, info = keyroom.reset(seed=1)
+    o = c(obs, info)
+    assert np.array_equal(o.glyphs, obs["glyphs"]) and o.glyphs.dtype == np.int16
+    assert np.array_equal(o.crop, obs["glyphs_crop"])  # the env's own crop
+    assert o.blstats.dtype == np.int32 and np.array_equal(o.blstats, obs["blstats"])
+    assert o.caption == bytes(obs["message"]).split(b"\0")[0] and o.caption
+    # the crop we cut around blstats x, y equals MiniHack's inside the map
+    mine = infer(keyroom, ignore=["glyphs_crop"])(obs, info)
+    assert np.array_equal(mine.crop, obs["glyphs_crop"])
+    # another crop size is cut from the map around (x, y), off-map cells stone
+    big = infer(keyroom, crop_size=11)
+    assert big.spec.crop_size == 11
+    x, y = int(obs["blstats"][0]), int(obs["blstats"][1])
+    assert np.array_equal(big(obs, info).crop[5], obs["glyphs"][y, x - 5:x + 6])
+
+
+def nle_like_space(with_crop=False):
+    d = {"glyphs": spaces.Box(0, 5976, (21, 79), np.int16),
+         "blstats": spaces.Box(-(2 ** 31), 2 ** 31 - 1, (27,), np.int64),
+         "message": spaces.Box(0, 255, (256,), np.uint8),
+         "chars": spaces.Box(0, 255, (21, 79), np.uint8), "tty_chars": spaces.Box(0, 255, (24, 80), np.uint8)}
+    if with_crop:
+        d["glyphs_crop"] = spaces.Box(0, 5976, (9, 9), np.int16)
+    return spaces.Dict(d)
+
+
+def test_nle_style_crop_from_blstats_with_stone_off_the_map():
+    c = infer_from_spaces(nle_like_space(), spaces.Discrete(23), environment="gym:NetHackScore-v0")
+    assert c.spec == ObservationSpec("gym:NetHackScore-v0", 21, 79, 9, 5976, 27, 256, 23)
+    glyphs = np.arange(21 * 79, dtype=np.int16).reshape(21, 79)
+    blstats = np.zeros(27, np.int64)
+    blstats[0], blstats[1] = 1, 20  # x = 1, y = 20: near the bottom-left corner
+    blstats[9] = 2 ** 40  # over i32: clamped, as Swift's Int32(clamping:)
+    obs = {"glyphs": glyphs, "blstats": blstats, "message": np.zeros(256, np.uint8),
+           "chars": np.zeros((21, 79), np.uint8), "tty_chars": np.zeros((24, 80), np.uint8)}
+    o = c(obs, {})
+    assert o.crop[4, 4] == glyphs[20, 1]
+    assert (o.crop[5:] == NLE_STONE).all() and (o.crop[:, :3] == NLE_STONE).all()
+    assert np.array_equal(o.crop[:5, 3:], glyphs[16:21, 0:6])
+    assert o.blstats[9] == 2 ** 31 - 1
+    with pytest.raises(SpecError):
+        infer_from_spaces(nle_like_space(), spaces.Discrete(23), crop_size=4)
+
+
+def test_nle_glyph_ids_out_of_range_are_refused():
+    c = infer_from_spaces(nle_like_space(), spaces.Discrete(23))
+    obs = {"glyphs": np.full((21, 79), 5976, np.int16), "blstats": np.zeros(27, np.int64),
+           "message": np.zeros(256, np.uint8)}
+    with pytest.raises(ValueError, match="5976 is outside 0..<5976"):
+        c(obs, {})
+
+
+# ---------------------------------------------------------------------------------------------- synthetic envs
+
+def test_synthetic_dict_env():
+    env = gym.make("YendorTest-Grid-v0")
+    c = infer(env)
+    assert c.spec == ObservationSpec("gym:YendorTest-Grid-v0", 3, 5, 9, 10, 3, 16, 4)
+    obs, info = env.reset(seed=0)
+    o = c(obs, info)
+    assert o.caption == b"hello" and np.array_equal(o.glyphs, obs["glyphs"])
+    assert o.crop.shape == (9, 9) and o.crop[4, 4] == obs["glyphs"][0, 0]  # around blstats x=0, y=0
+
+
+def test_plain_box_map_and_vector_and_discrete():
+    c = infer(SpaceEnv(spaces.Box(0, 99, (5, 5), np.int32)))
+    assert (c.spec.map_rows, c.spec.map_columns, c.spec.crop_size, c.spec.glyph_count, c.spec.blstats_count) == (5, 5, 5, 100, 0)
+    grid = np.arange(25, dtype=np.int32).reshape(5, 5)
+    o = c(grid, {})
+    assert np.array_equal(o.glyphs, grid) and np.array_equal(o.crop, grid) and o.caption == b""
+    c = infer(SpaceEnv(spaces.Box(0, 9, (4, 6), np.uint8)), crop_size=3)
+    o = c(np.arange(24, dtype=np.uint8).reshape(4, 6) % 10, {})
+    assert np.array_equal(o.crop, (np.arange(24).reshape(4, 6) % 10)[1:4, 2:5])  # around the centre (2, 3)
+    c = infer(SpaceEnv(spaces.Box(-5, 5, (3,), np.int64)))
+    assert (c.spec.map_rows, c.spec.crop_size, c.spec.glyph_count, c.spec.blstats_count) == (1, 1, 1, 3)
+    assert c(np.array([1, -2, 3]), {}).blstats.tolist() == [1, -2, 3]
+    c = infer(SpaceEnv(spaces.Discrete(16)))  # FrozenLake-like
+    assert c(7, {}).blstats.tolist() == [7]
+    c = infer(SpaceEnv(spaces.Dict({"map": spaces.Box(0, 3, (2, 2), np.int8), "hp": spaces.Discrete(5),
+                                    "pos": spaces.MultiDiscrete([4, 4])})))
+    assert c.spec.blstats_count == 3 and c.spec.glyph_count == 4
+    assert c({"map": np.ones((2, 2), np.int8), "hp": 3, "pos": np.array([1, 2])}, {}).blstats.tolist() == [3, 1, 2]
+
+
+def test_discrete_actions_with_a_start():
+    c = infer(SpaceEnv(spaces.Box(0, 9, (3, 3), np.int16), spaces.Discrete(3, start=-1)))
+    assert c.spec.action_count == 3 and c.action_offset == -1
+
+
+# ---------------------------------------------------------------------------------------------- unsupported
+
+def test_unsupported_spaces_name_the_key_and_the_space():
+    pixels = spaces.Dict({"glyphs": spaces.Box(0, 9, (3, 3), np.int16),
+                          "pixels": spaces.Box(0, 255, (64, 64, 3), np.uint8)})
+    with pytest.raises(UnsupportedSpaceError) as e:
+        infer(SpaceEnv(pixels))
+    assert str(e.value).startswith("observation key 'pixels': Box(0, 255, (64, 64, 3), uint8) is not supported: ")
+    assert "--ignore-key pixels" in str(e.value)
+    assert infer(SpaceEnv(pixels), ignore=["pixels"]).spec.map_rows == 3
+    with pytest.raises(UnsupportedSpaceError, match=r"observation key 'speed': Box\(.*float32\) is not supported: float"):
+        infer(SpaceEnv(spaces.Dict({"glyphs": spaces.Box(0, 9, (3, 3), np.int16),
+                                    "speed": spaces.Box(-1.0, 1.0, (2,), np.float32)})))
+    with pytest.raises(UnsupportedSpaceError, match=r"observation space: Box\(-1.0, 1.0, \(4,\), float32\) is not supported"):
+        infer(SpaceEnv(spaces.Box(-1.0, 1.0, (4,), np.float32)))  # CartPole-like
+    with pytest.raises(UnsupportedSpaceError, match=r"observation space: Box\(0, 255, \(64, 64, 3\), uint8\)"):
+        infer(SpaceEnv(spaces.Box(0, 255, (64, 64, 3), np.uint8)))
+    with pytest.raises(UnsupportedSpaceError, match="observation space: Tuple"):
+        infer(SpaceEnv(spaces.Tuple([spaces.Discrete(2), spaces.Discrete(3)])))
+    with pytest.raises(UnsupportedSpaceError, match="several 2-D integer Boxes"):
+        infer(SpaceEnv(spaces.Dict({"a": spaces.Box(0, 9, (3, 3), np.int16), "b": spaces.Box(0, 9, (3, 3), np.int16)})))
+    with pytest.raises(UnsupportedSpaceError, match="observation key 'note': Text"):
+        infer(SpaceEnv(spaces.Dict({"glyphs": spaces.Box(0, 9, (3, 3), np.int16), "note": spaces.Text(10)})))
+    with pytest.raises(UnsupportedSpaceError, match="glyph ids must be in 0...32767"):
+        infer(SpaceEnv(spaces.Box(-1, 9, (3, 3), np.int16)))
+    with pytest.raises(UnsupportedSpaceError, match=r"action space Box"):
+        infer(SpaceEnv(spaces.Box(0, 9, (3, 3), np.int16), spaces.Box(-1.0, 1.0, (2,), np.float32)))
+    with pytest.raises(UnsupportedSpaceError, match="2...4096 actions, the env has 1"):
+        infer(SpaceEnv(spaces.Box(0, 9, (3, 3), np.int16), spaces.Discrete(1)))
+    with pytest.raises(SpecError, match="caption 'message' needs an observation key 'message'"):
+        infer(SpaceEnv(spaces.Dict({"glyphs": spaces.Box(0, 9, (3, 3), np.int16)})), caption="message")
+    with pytest.raises(SpecError, match="the observation has no key 'nope'"):
+        infer(SpaceEnv(spaces.Dict({"glyphs": spaces.Box(0, 9, (3, 3), np.int16)})), ignore=["nope"])
+
+
+def test_minigrid_pixels_wrapper_is_refused():
+    pytest.importorskip("minigrid")
+    from minigrid.wrappers import RGBImgPartialObsWrapper
+    env = RGBImgPartialObsWrapper(gym.make("MiniGrid-DoorKey-5x5-v0"))
+    with pytest.raises(UnsupportedSpaceError, match="observation key 'image': Box\\(0, 255, \\(56, 56, 3\\), uint8\\)"):
+        infer(env)
+    env.close()
+
+
+# ---------------------------------------------------------------------------------------------- captions
+
+def test_nle_message_decoding():
+    msg = np.zeros(256, np.uint8)
+    text = b"You kill the jackal!"
+    msg[:len(text)] = np.frombuffer(text, np.uint8)
+    msg[len(text) + 3] = ord("x")  # garbage after the NUL is not part of the message
+    assert nle_message(msg) == "You kill the jackal!"
+    assert nle_message(np.zeros(256, np.uint8)) == ""
+    full = np.full(256, ord("a"), np.uint8)  # no NUL at all: the whole buffer
+    assert nle_message(full) == "a" * 256
+    bad = np.zeros(8, np.uint8)
+    bad[:3] = [0x41, 0xFF, 0x42]  # not UTF-8: replaced, never passed on
+    assert nle_message(bad) == "A\ufffdB"
+
+
+def test_caption_bytes_are_utf8_cut_at_a_character_boundary():
+    assert encode_caption("né", 3) == "né".encode()
+    assert encode_caption("né", 2) == b"n"  # é is two bytes: not split
+    assert encode_caption("日本語", 7) == "日本".encode()
+    assert encode_caption("a\0b", 10) == b"a"
+    assert encode_caption(None, 10) == b""
+    assert encode_caption(b"\xffok", 10) == "\ufffdok".encode()
+    assert truncate_utf8("€€".encode(), 4) == "€".encode()
+    # through a converter: the message key and a capacity smaller than the message
+    c = infer_from_spaces(nle_like_space(), spaces.Discrete(23), caption_bytes=4)
+    msg = np.zeros(256, np.uint8)
+    raw = "abcé!".encode()
+    msg[:len(raw)] = np.frombuffer(raw, np.uint8)
+    obs = {"glyphs": np.zeros((21, 79), np.int16), "blstats": np.zeros(27, np.int64), "message": msg}
+    assert c(obs, {}).caption == b"abc"
+
+
+def test_minigrid_fully_observed_crop_follows_the_agent():
+    pytest.importorskip("minigrid")
+    from minigrid.wrappers import FullyObsWrapper
+    env = FullyObsWrapper(gym.make("MiniGrid-DoorKey-8x8-v0"))
+    c = infer(env)
+    assert (c.spec.map_rows, c.spec.map_columns, c.spec.crop_size, c.spec.glyph_count) == (8, 8, 7, 198)
+    obs, info = env.reset(seed=2)
+    o = c(obs, info)
+    x, y = env.unwrapped.agent_pos
+    assert o.glyphs[y, x] == 10 * 18 + 0 * 3 + env.unwrapped.agent_dir  # the agent: red, state = direction
+    assert o.crop[3, 3] == o.glyphs[y, x]
+    bad = dict(obs, image=obs["image"].copy())
+    bad["image"][0, 0] = [3, 9, 0]  # color 9 does not exist
+    with pytest.raises(ValueError, match=r"cell \(x=0, y=0\) = \[3, 9, 0\] is not a MiniGrid"):
+        c(bad, info)
+    env.close()

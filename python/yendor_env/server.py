@@ -1,0 +1,442 @@
+"""The environment server: N Gymnasium environments stepped in batches for one Yendor worker.
+
+Protocol: docs/wire-protocol.md, "Environment server (48–53)". The server binds a ZeroMQ ROUTER; a
+worker connects a DEALER and sends one request at a time:
+
+- EnvOpen(seed) → every env is reset (env i's first reset with seed `seed + offset + i`, where `offset`
+  is `serve(seed=…)`, 0 by default; later resets are unseeded and continue the env's RNG) → EnvSpec
+  with the first observations. The connection that sent the last EnvOpen owns the server: EnvStep and
+  EnvClose from another connection get EnvError (two workers must never interleave steps of one env).
+- EnvStep(actions) → every env steps; where an episode ends the env is reset at once (auto-reset) and
+  the finished episode is reported with its return, length, success, truncation and last caption.
+  An env that raises inside `step` (or returns an observation that does not fit the spec, or a
+  non-finite reward) ends its episode as truncated with the exception text in `error`; it is closed,
+  made anew with the factory and reset, and the other envs go on.
+- EnvClose → the envs are closed; the reply is an EnvStepResult with no arrays. The next EnvOpen
+  makes them anew.
+- Anything else (a frame that does not decode, a wrong action count, an action out of range, a request
+  before EnvOpen, a message kind a server does not take) → EnvError; the server goes on.
+
+NetHack-based envs (NLE, MiniHack) ignore Gymnasium's reset seed for the game itself, so for them the
+server also seeds NetHack (core, display) before every reset from a per-env generator seeded like the
+env: seeds reproduce there too.
+"""
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import wire
+from .spec import Buffers, Converter, infer, truncate_utf8
+
+__all__ = ["EnvServer", "serve", "MAX_ERROR_BYTES"]
+
+#: Exception texts are cut to this many UTF-8 bytes.
+MAX_ERROR_BYTES = 4096
+#: Attempts to make and reset an env anew before the server gives up on it (and answers EnvError).
+RESET_ATTEMPTS = 3
+U64 = 1 << 64
+
+
+def _log_stderr(line: str):
+    print(f"yendor-env: {line}", file=sys.stderr, flush=True)
+
+
+def _error_text(e: BaseException) -> str:
+    text = f"{type(e).__name__}: {e}"
+    return truncate_utf8(text.encode("utf-8", "replace"), MAX_ERROR_BYTES).decode("utf-8", "replace")
+
+
+def _is_nethack(env) -> bool:
+    if "nle" not in sys.modules:
+        return False
+    try:
+        from nle.env.base import NLE
+    except Exception:  # pragma: no cover
+        return False
+    return isinstance(getattr(env, "unwrapped", env), NLE)
+
+
+def _success(terminated: bool, reward: float, info: Dict[str, Any]) -> bool:
+    """The env's own word when it gives one (info 'success' / 'is_success', NLE's end_status
+    TASK_SUCCESSFUL), else: terminated with a positive reward (MiniGrid's rule)."""
+    if isinstance(info, dict):
+        for key in ("success", "is_success"):
+            if key in info:
+                return bool(info[key])
+        status = info.get("end_status")
+        if status is not None:
+            return getattr(status, "name", "") == "TASK_SUCCESSFUL" or (isinstance(status, (int, np.integer)) and int(status) == 2)
+    return bool(terminated and reward > 0)
+
+
+class _Slot:
+    """One env and its running episode."""
+    __slots__ = ("env", "rng", "episode_return", "length", "nethack")
+
+    def __init__(self, env):
+        self.env = env
+        self.rng: Optional[np.random.Generator] = None
+        self.episode_return = 0.0
+        self.length = 0
+        self.nethack = _is_nethack(env)
+
+
+class EnvServer:
+    """The protocol logic without sockets: `handle(frame, peer)` returns the reply frame.
+
+    make_env: a zero-argument factory returning a `gymnasium.Env` (called N times, and again for an env
+      that raised or after EnvClose).
+    num_envs: N.
+    seed: added to EnvOpen's seed (default 0: env i's first reset uses EnvOpen.seed + i).
+    caption, crop_size, caption_bytes, environment, task, ignore: as `yendor_env.spec.infer`.
+    """
+
+    def __init__(self, make_env: Callable[[], Any], num_envs: int, *, seed: int = 0, caption=None,
+                 crop_size: Optional[int] = None, caption_bytes: Optional[int] = None,
+                 environment: Optional[str] = None, task: Optional[str] = None, ignore: Sequence[str] = (),
+                 limits: wire.Limits = wire.DEFAULT_LIMITS, log: Callable[[str], None] = _log_stderr):
+        if not 1 <= num_envs <= limits.max_items:
+            raise ValueError(f"num_envs must be in 1...{limits.max_items}, got {num_envs}")
+        self.make_env = make_env
+        self.num_envs = num_envs
+        self.seed_offset = int(seed) % U64
+        self.limits = limits
+        self.log = log
+        self._infer_args = dict(caption=caption, crop_size=crop_size, caption_bytes=caption_bytes,
+                                environment=environment, task=task, ignore=tuple(ignore))
+        first = make_env()
+        try:
+            self.converter: Converter = infer(first, **self._infer_args)
+        except Exception:
+            _close_quietly(first)
+            raise
+        self.spec = self.converter.spec
+        self.environment = self.spec.environment
+        self.task = self.converter.task
+        self._spaces = (first.observation_space, first.action_space)
+        self.slots: Optional[List[_Slot]] = None
+        self._envs_made: List[Any] = [first]
+        self._make_rest()
+        per_env = (2 * (self.spec.map_rows * self.spec.map_columns + self.spec.crop_size ** 2)
+                   + 4 * self.spec.blstats_count + self.spec.caption_bytes + 14
+                   + 22 + self.spec.caption_bytes + MAX_ERROR_BYTES)
+        if 4096 + per_env * num_envs > limits.max_message_bytes:
+            self.close()
+            raise ValueError(f"{num_envs} envs of {self.spec.fingerprint} make replies of up to "
+                             f"{4096 + per_env * num_envs} bytes, over the frame limit {limits.max_message_bytes}")
+        self.buffers = Buffers(self.spec, num_envs)
+        self.opened = False
+        self.owner: Optional[Tuple[bytes, ...]] = None
+        self.counters = dict(requests=0, steps=0, episodes=0, env_errors=0, bad_requests=0, opens=0)
+        self._errors_logged = 0
+        #: Seconds spent answering requests (stepping, converting, encoding): the server's busy time.
+        self.busy_seconds = 0.0
+
+    # -- env lifecycle
+
+    def _make_rest(self):
+        """Makes the envs up to N (the first may already exist) and checks every one has the same spaces."""
+        made = self._envs_made
+        try:
+            while len(made) < self.num_envs:
+                env = self.make_env()
+                made.append(env)
+                spaces = (env.observation_space, env.action_space)
+                if spaces != self._spaces:
+                    raise ValueError(f"env {len(made) - 1} has other spaces than env 0: {spaces[0]} / {spaces[1]} "
+                                     f"versus {self._spaces[0]} / {self._spaces[1]}")
+        except Exception:
+            for env in made:
+                _close_quietly(env)
+            self._envs_made = []
+            raise
+        self.slots = [_Slot(env) for env in made]
+        self._envs_made = []
+
+    def _remake(self, i: int):
+        slot = self.slots[i]
+        _close_quietly(slot.env)
+        env = self.make_env()
+        if (env.observation_space, env.action_space) != self._spaces:
+            _close_quietly(env)
+            raise ValueError(f"the factory made an env with other spaces: {env.observation_space} / {env.action_space}")
+        new = _Slot(env)
+        new.rng = slot.rng
+        self.slots[i] = new
+
+    def _reset(self, i: int, seed: Optional[int]):
+        """Resets env i and writes its first observation into row i."""
+        slot = self.slots[i]
+        if slot.nethack and slot.rng is not None:
+            core, disp = (int(v) for v in slot.rng.integers(0, 1 << 63, size=2))
+            slot.env.unwrapped.seed(core, disp, reseed=False)
+        obs, info = slot.env.reset(seed=seed) if seed is not None else slot.env.reset()
+        self.converter.write(obs, info, self.buffers, i)
+        slot.episode_return = 0.0
+        slot.length = 0
+
+    def _reset_or_remake(self, i: int, seed: Optional[int], why: str):
+        """Resets env i; if that raises, makes it anew (seeded from its generator) and tries again."""
+        last: Optional[BaseException] = None
+        for attempt in range(RESET_ATTEMPTS):
+            try:
+                if attempt > 0:
+                    self._remake(i)
+                    seed = int(self.slots[i].rng.integers(0, 1 << 63))
+                self._reset(i, seed)
+                return
+            except Exception as e:  # noqa: BLE001 - any env failure
+                last = e
+                self._log_env_error(i, f"reset ({why}, attempt {attempt + 1}/{RESET_ATTEMPTS})", e)
+        raise _ResetFailed(f"env {i} could not be reset ({why}): {_error_text(last)}")
+
+    def _log_env_error(self, i: int, where: str, e: BaseException):
+        self.counters["env_errors"] += 1
+        self._errors_logged += 1
+        if self._errors_logged <= 20:
+            self.log(f"env {i} raised in {where}: {_error_text(e)}\n"
+                     + "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip())
+        elif self._errors_logged == 21:
+            self.log("more env errors follow; logging only their first line from now on")
+        else:
+            self.log(f"env {i} raised in {where}: {_error_text(e)}".splitlines()[0])
+
+    def close(self):
+        """Closes every env."""
+        for slot in self.slots or []:
+            _close_quietly(slot.env)
+        for env in self._envs_made:
+            _close_quietly(env)
+        self.slots = None
+        self._envs_made = []
+        self.opened = False
+        self.owner = None
+
+    # -- requests
+
+    def handle(self, frame, peer: Tuple[bytes, ...] = ()) -> bytearray:
+        """One request frame in, one reply frame out. Never raises for bad input."""
+        self.counters["requests"] += 1
+        started = time.perf_counter()
+        try:
+            return self._handle(frame, peer)
+        finally:
+            self.busy_seconds += time.perf_counter() - started
+
+    def _handle(self, frame, peer) -> bytearray:
+        try:
+            msg = wire.decode(frame, limits=self.limits)
+        except wire.WireError as e:
+            return self._error(wire.peek_sequence(frame), f"bad frame: {e}")
+        try:
+            if isinstance(msg, wire.EnvOpen):
+                return self._open(msg, peer)
+            if isinstance(msg, wire.EnvStep):
+                return self._step(msg, peer)
+            if isinstance(msg, wire.EnvClose):
+                return self._close(msg, peer)
+            return self._error(msg.sequence, f"an environment server takes EnvOpen (48), EnvStep (50) and EnvClose "
+                                             f"(52); got {type(msg).__name__} ({int(msg.KIND)})")
+        except _ResetFailed as e:
+            self.opened = False
+            self.owner = None
+            return self._error(msg.sequence, f"{e}; send EnvOpen to start again")
+
+    def _error(self, sequence: int, message: str) -> bytearray:
+        self.counters["bad_requests"] += 1
+        text = truncate_utf8(message.encode("utf-8", "replace"), MAX_ERROR_BYTES).decode("utf-8", "replace")
+        return wire.encode(wire.EnvError(sequence, text))
+
+    def _open(self, msg: wire.EnvOpen, peer) -> bytearray:
+        if self.slots is None:  # after EnvClose: make them anew
+            try:
+                self._make_rest()
+            except Exception as e:  # noqa: BLE001
+                self.log(f"could not make the envs: {_error_text(e)}")
+                return self._error(msg.sequence, f"could not make the envs: {_error_text(e)}")
+        for i in range(self.num_envs):
+            env_seed = (msg.seed + self.seed_offset + i) % U64
+            self.slots[i].rng = np.random.default_rng(env_seed)
+            self._reset_or_remake(i, env_seed, "EnvOpen")
+        b = self.buffers
+        b.reward.fill(0)
+        b.done.fill(0)
+        b.truncated.fill(0)
+        self.opened = True
+        self.owner = tuple(peer)
+        self.counters["opens"] += 1
+        return wire.encode(wire.EnvSpec(msg.sequence, self.environment, self.task, self.num_envs, self.spec,
+                                        b.observations()))
+
+    def _check_owner(self, sequence: int, peer, what: str) -> Optional[bytearray]:
+        if not self.opened:
+            return self._error(sequence, f"{what} before EnvOpen: send EnvOpen first")
+        if tuple(peer) != self.owner:
+            return self._error(sequence, f"{what} from a connection that did not open this server (another worker "
+                                         f"sent the last EnvOpen, or this one reconnected): send EnvOpen to take it over")
+        return None
+
+    def _step(self, msg: wire.EnvStep, peer) -> bytearray:
+        refused = self._check_owner(msg.sequence, peer, "EnvStep")
+        if refused is not None:
+            return refused
+        actions = msg.actions
+        n, count = self.num_envs, self.spec.action_count
+        if actions.shape != (n,):
+            return self._error(msg.sequence, f"expected {n} actions, got {actions.shape[0]}")
+        bad = (actions < 0) | (actions >= count)
+        if bad.any():
+            i = int(np.argmax(bad))
+            return self._error(msg.sequence, f"action {int(actions[i])} for env {i} is outside 0..<{count}")
+        b = self.buffers
+        conv = self.converter
+        offset = conv.action_offset
+        episodes: List[wire.Episode] = []
+        for i in range(n):
+            slot = self.slots[i]
+            try:
+                obs, reward, terminated, truncated, info = slot.env.step(int(actions[i]) + offset)
+                reward = float(reward)
+                if not math.isfinite(reward):
+                    raise ValueError(f"the env returned a non-finite reward {reward}")
+                done = bool(terminated) or bool(truncated)
+                if done:
+                    last_caption = conv.caption(obs, info)
+                else:
+                    conv.write(obs, info, b, i)
+            except Exception as e:  # noqa: BLE001 - the env's failure ends its episode, not the server
+                self._log_env_error(i, "step", e)
+                slot.length += 1
+                episodes.append(wire.Episode(i, slot.episode_return, slot.length, False, True, "", _error_text(e)))
+                b.reward[i] = 0.0
+                b.done[i] = 1
+                b.truncated[i] = 1
+                self._remake_after_error(i)
+                continue
+            slot.episode_return += reward
+            slot.length += 1
+            b.reward[i] = reward
+            b.done[i] = done
+            cut = bool(truncated) and not bool(terminated)
+            b.truncated[i] = cut
+            if done:
+                episodes.append(wire.Episode(i, slot.episode_return, slot.length,
+                                             _success(bool(terminated), reward, info), cut,
+                                             last_caption.decode("utf-8"), ""))
+                self._reset_or_remake(i, None, "auto-reset")
+        self.counters["steps"] += n
+        self.counters["episodes"] += len(episodes)
+        return wire.encode(wire.EnvStepResult(msg.sequence, b.step_arrays(), episodes))
+
+    def _remake_after_error(self, i: int):
+        """After an env raised: make it anew and reset it, seeded from the env's generator."""
+        try:
+            self._remake(i)
+        except Exception as e:  # noqa: BLE001
+            self._log_env_error(i, "the factory (after a failed step)", e)
+        self._reset_or_remake(i, int(self.slots[i].rng.integers(0, 1 << 63)), "after a failed step")
+
+    def _close(self, msg: wire.EnvClose, peer) -> bytearray:
+        if self.opened:
+            refused = self._check_owner(msg.sequence, peer, "EnvClose")
+            if refused is not None:
+                return refused
+        for slot in self.slots or []:
+            _close_quietly(slot.env)
+        self.slots = None
+        self.opened = False
+        self.owner = None
+        return wire.encode(wire.EnvStepResult(msg.sequence))
+
+
+class _ResetFailed(Exception):
+    pass
+
+
+def _close_quietly(env):
+    try:
+        env.close()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: int = 0, caption=None,
+          crop_size: Optional[int] = None, caption_bytes: Optional[int] = None, environment: Optional[str] = None,
+          task: Optional[str] = None, ignore: Sequence[str] = (), limits: wire.Limits = wire.DEFAULT_LIMITS,
+          stop: Optional[threading.Event] = None, ready: Optional[Callable[[str, EnvServer], None]] = None,
+          handle_signals: bool = True, log: Callable[[str], None] = _log_stderr, poll_ms: int = 100) -> EnvServer:
+    """Hosts `num_envs` envs made by `make_env` on a ZeroMQ ROUTER bound at `endpoint` and answers
+    EnvOpen / EnvStep / EnvClose until SIGINT or SIGTERM (or `stop` is set); then closes the envs and the
+    socket and returns the server (its `counters`).
+
+    `endpoint` may use port `*` (e.g. `tcp://127.0.0.1:*`); `ready(endpoint, server)` is called with the
+    bound endpoint once the server answers. caption, crop_size, caption_bytes, environment, task, ignore:
+    as `yendor_env.spec.infer`; seed: added to every EnvOpen's seed."""
+    import zmq
+
+    server = EnvServer(make_env, num_envs, seed=seed, caption=caption, crop_size=crop_size,
+                       caption_bytes=caption_bytes, environment=environment, task=task, ignore=ignore,
+                       limits=limits, log=log)
+    stop = stop or threading.Event()
+    previous = {}
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        def on_signal(signum, frame):
+            if stop.is_set():  # a second signal: leave now
+                raise KeyboardInterrupt
+            stop.set()
+        for s in (signal.SIGINT, signal.SIGTERM):
+            previous[s] = signal.signal(s, on_signal)
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.ROUTER)
+    # Requests are small (EnvStep: N i32 actions); anything larger is refused by libzmq, which drops the peer.
+    sock.setsockopt(zmq.MAXMSGSIZE, max(1 << 20, 4 * num_envs + 4096))
+    sock.setsockopt(zmq.RCVHWM, 64)
+    sock.setsockopt(zmq.SNDHWM, 16)  # replies to a worker that stopped reading are dropped beyond this
+    sock.setsockopt(zmq.LINGER, 0)
+    try:
+        sock.bind(endpoint)
+        bound = sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        if ready is not None:
+            ready(bound, server)
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        while not stop.is_set():
+            try:
+                events = dict(poller.poll(poll_ms))
+            except zmq.ZMQError as e:
+                if e.errno == zmq.EINTR:
+                    continue
+                raise
+            if sock not in events:
+                continue
+            while not stop.is_set():
+                try:
+                    parts = sock.recv_multipart(flags=zmq.NOBLOCK, copy=False)
+                except zmq.Again:
+                    break
+                if len(parts) < 2:
+                    continue
+                routing = [p.bytes for p in parts[:-1]]
+                reply = server.handle(parts[-1].buffer, tuple(routing))
+                try:
+                    sock.send_multipart(routing + [reply], flags=zmq.NOBLOCK, copy=False)
+                except zmq.Again:
+                    log("a reply was dropped: the worker is not reading (send queue full)")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close(linger=0)
+        ctx.term()
+        server.close()
+        for s, h in previous.items():
+            signal.signal(s, h)
+        log(f"stopped: {server.counters}, busy {server.busy_seconds:.1f} s")
+    return server
