@@ -11,9 +11,10 @@ class GridEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, length=4, raise_on=3, message_bytes=16):
+    def __init__(self, length=4, raise_on=3, message_bytes=16, bad_glyph_at=None):
         self.length = length
         self.raise_on = raise_on
+        self.bad_glyph_at = bad_glyph_at  # at this t, a glyph id outside the space (a broken env)
         self.observation_space = spaces.Dict({
             "glyphs": spaces.Box(0, 9, (3, 5), np.int16),
             "blstats": spaces.Box(-(2 ** 31), 2 ** 31 - 1, (3,), np.int64),
@@ -26,7 +27,10 @@ class GridEnv(gym.Env):
         msg = np.zeros(self.observation_space["message"].shape, np.uint8)
         raw = text.encode()[: msg.size]
         msg[: len(raw)] = np.frombuffer(raw, np.uint8)
-        return {"glyphs": self.np_random.integers(0, 10, (3, 5)).astype(np.int16),
+        glyphs = self.np_random.integers(0, 10, (3, 5)).astype(np.int16)
+        if self.t == self.bad_glyph_at:
+            glyphs[1, 2] = 99
+        return {"glyphs": glyphs,
                 "blstats": np.array([self.t % 5, self.t % 3, self.t], np.int64), "message": msg}
 
     def reset(self, *, seed=None, options=None):

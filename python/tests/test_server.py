@@ -81,6 +81,25 @@ def test_an_env_that_raises_ends_its_episode_truncated_and_the_others_go_on(grid
     assert grid.counters["env_errors"] == 1
 
 
+def test_an_observation_that_does_not_fit_the_spec_ends_the_episode_like_an_error():
+    made = []
+
+    def make():
+        made.append(len(made))
+        return helpers_env.GridEnv(length=5, bad_glyph_at=2 if len(made) == 2 else None)  # env 1's first instance
+    server = EnvServer(make, 3, log=lambda line: None)
+    ask(server, wire.EnvOpen(1, 0))
+    assert not step(server, [0, 0, 0]).episodes
+    r = step(server, [0, 0, 0])  # env 1 yields glyph 99 of a 0..<10 space
+    assert r.done.tolist() == [0, 1, 0] and r.truncated.tolist() == [0, 1, 0]
+    (e,) = r.episodes
+    assert (e.env, e.length, e.truncated) == (1, 2, True)
+    assert e.error == "ValueError: glyphs 'glyphs': id 99 is outside 0..<10"
+    assert int(r.glyphs.max()) < 10 and r.blstats[:, 2].tolist() == [2, 0, 2]  # env 1 made anew and reset
+    assert len(made) == 4 and server.counters["env_errors"] == 1
+    server.close()
+
+
 def test_bad_requests_get_env_error_and_the_server_goes_on(grid):
     def error(reply):
         assert isinstance(reply, wire.EnvError), reply

@@ -257,3 +257,42 @@ def test_minigrid_fully_observed_crop_follows_the_agent():
     with pytest.raises(ValueError, match=r"cell \(x=0, y=0\) = \[3, 9, 0\] is not a MiniGrid"):
         c(bad, info)
     env.close()
+
+
+def test_batch_writes_equal_row_by_row_writes():
+    from yendor_env.spec import Buffers
+    cases = [(lambda: gym.make("YendorTest-Grid-v0"), {})]
+    try:
+        import minigrid  # noqa: F401
+        from minigrid.wrappers import FullyObsWrapper
+        cases += [(lambda: gym.make("MiniGrid-DoorKey-8x8-v0"), {}),
+                  (lambda: gym.make("MiniGrid-DoorKey-8x8-v0"), {"crop_size": 3, "caption": "mission"}),
+                  (lambda: FullyObsWrapper(gym.make("MiniGrid-DoorKey-8x8-v0")), {})]
+    except ImportError:
+        pass
+    try:
+        import minihack  # noqa: F401
+        cases += [(lambda: gym.make("MiniHack-KeyRoom-S5-v0"), {}),
+                  (lambda: gym.make("MiniHack-KeyRoom-S5-v0"), {"ignore": ["glyphs_crop"], "crop_size": 5})]
+    except ImportError:
+        pass
+    for make, options in cases:
+        envs = [make() for _ in range(3)]
+        c = infer(envs[0], **options)
+        pairs = [e.reset(seed=i) for i, e in enumerate(envs)]
+        pairs = [e.step(1)[::4] for e in envs]  # (obs, info) after one step
+        batch, rows = Buffers(c.spec, 3), Buffers(c.spec, 3)
+        assert c.write_batch([o for o, _ in pairs], [inf for _, inf in pairs], batch) == {}
+        for i, (o, inf) in enumerate(pairs):
+            c.write(o, inf, rows, i)
+        for name, a in rows.observations().items():
+            assert np.array_equal(a, batch.observations()[name]), (c.spec.environment, options, name)
+        # a row that does not fit is named, and the others are still written
+        bad = [dict(o) for o, _ in pairs]
+        key = c.plan["glyphs_key"]
+        bad[1][key] = np.full_like(np.asarray(bad[1][key]), 250 if c.plan["glyphs"] == "minigrid" else 32000)
+        failures = c.write_batch(bad, [inf for _, inf in pairs], batch)
+        assert list(failures) == [1] and isinstance(failures[1], ValueError)
+        assert np.array_equal(batch.glyphs[2], rows.glyphs[2])
+        for e in envs:
+            e.close()

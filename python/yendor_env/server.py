@@ -172,27 +172,30 @@ class EnvServer:
         new.rng = slot.rng
         self.slots[i] = new
 
-    def _reset(self, i: int, seed: Optional[int]):
-        """Resets env i and writes its first observation into row i."""
+    def _reset(self, i: int, seed: Optional[int], write: bool):
+        """Resets env i; writes its first observation into row i (`write`, checked against the spec) or
+        returns it for a batch write."""
         slot = self.slots[i]
         if slot.nethack and slot.rng is not None:
             core, disp = (int(v) for v in slot.rng.integers(0, 1 << 63, size=2))
             slot.env.unwrapped.seed(core, disp, reseed=False)
         obs, info = slot.env.reset(seed=seed) if seed is not None else slot.env.reset()
-        self.converter.write(obs, info, self.buffers, i)
+        if write:
+            self.converter.write(obs, info, self.buffers, i)
         slot.episode_return = 0.0
         slot.length = 0
+        return obs, info
 
-    def _reset_or_remake(self, i: int, seed: Optional[int], why: str):
-        """Resets env i; if that raises, makes it anew (seeded from its generator) and tries again."""
+    def _reset_or_remake(self, i: int, seed: Optional[int], why: str, *, write: bool = False, remake: bool = False):
+        """Resets env i (after making it anew when `remake`); if that raises, makes it anew (seeded from
+        its generator) and tries again, up to RESET_ATTEMPTS times. Returns the first observation."""
         last: Optional[BaseException] = None
         for attempt in range(RESET_ATTEMPTS):
             try:
-                if attempt > 0:
+                if remake or attempt > 0:
                     self._remake(i)
                     seed = int(self.slots[i].rng.integers(0, 1 << 63))
-                self._reset(i, seed)
-                return
+                return self._reset(i, seed, write)
             except Exception as e:  # noqa: BLE001 - any env failure
                 last = e
                 self._log_env_error(i, f"reset ({why}, attempt {attempt + 1}/{RESET_ATTEMPTS})", e)
@@ -262,10 +265,15 @@ class EnvServer:
             except Exception as e:  # noqa: BLE001
                 self.log(f"could not make the envs: {_error_text(e)}")
                 return self._error(msg.sequence, f"could not make the envs: {_error_text(e)}")
+        firsts = []
         for i in range(self.num_envs):
             env_seed = (msg.seed + self.seed_offset + i) % U64
             self.slots[i].rng = np.random.default_rng(env_seed)
-            self._reset_or_remake(i, env_seed, "EnvOpen")
+            firsts.append(self._reset_or_remake(i, env_seed, "EnvOpen"))
+        failures = self.converter.write_batch([o for o, _ in firsts], [inf for _, inf in firsts], self.buffers)
+        for i, e in failures.items():
+            self._log_env_error(i, "the first observation", e)
+            self._reset_or_remake(i, None, "its first observation did not fit the spec", write=True, remake=True)
         b = self.buffers
         b.reward.fill(0)
         b.done.fill(0)
@@ -299,50 +307,53 @@ class EnvServer:
         b = self.buffers
         conv = self.converter
         offset = conv.action_offset
-        episodes: List[wire.Episode] = []
-        for i in range(n):
-            slot = self.slots[i]
+        slots = self.slots
+        rewards, dones, truncs = [0.0] * n, [0] * n, [0] * n
+        observations: List[Any] = [None] * n
+        infos: List[Any] = [None] * n
+        episodes: Dict[int, wire.Episode] = {}
+        for i, action in enumerate(actions.tolist()):
+            slot = slots[i]
             try:
-                obs, reward, terminated, truncated, info = slot.env.step(int(actions[i]) + offset)
+                obs, reward, terminated, truncated, info = slot.env.step(action + offset)
                 reward = float(reward)
                 if not math.isfinite(reward):
                     raise ValueError(f"the env returned a non-finite reward {reward}")
                 done = bool(terminated) or bool(truncated)
                 if done:
                     last_caption = conv.caption(obs, info)
-                else:
-                    conv.write(obs, info, b, i)
             except Exception as e:  # noqa: BLE001 - the env's failure ends its episode, not the server
                 self._log_env_error(i, "step", e)
                 slot.length += 1
-                episodes.append(wire.Episode(i, slot.episode_return, slot.length, False, True, "", _error_text(e)))
-                b.reward[i] = 0.0
-                b.done[i] = 1
-                b.truncated[i] = 1
-                self._remake_after_error(i)
+                episodes[i] = wire.Episode(i, slot.episode_return, slot.length, False, True, "", _error_text(e))
+                dones[i] = truncs[i] = 1
+                observations[i], infos[i] = self._reset_or_remake(i, None, "after a failed step", remake=True)
                 continue
             slot.episode_return += reward
             slot.length += 1
-            b.reward[i] = reward
-            b.done[i] = done
-            cut = bool(truncated) and not bool(terminated)
-            b.truncated[i] = cut
+            rewards[i] = reward
             if done:
-                episodes.append(wire.Episode(i, slot.episode_return, slot.length,
-                                             _success(bool(terminated), reward, info), cut,
-                                             last_caption.decode("utf-8"), ""))
-                self._reset_or_remake(i, None, "auto-reset")
+                cut = bool(truncated) and not bool(terminated)
+                dones[i], truncs[i] = 1, int(cut)
+                episodes[i] = wire.Episode(i, slot.episode_return, slot.length, _success(bool(terminated), reward, info),
+                                           cut, last_caption.decode("utf-8"), "")
+                obs, info = self._reset_or_remake(i, None, "auto-reset")
+            observations[i], infos[i] = obs, info
+        failures = conv.write_batch(observations, infos, b)
+        for i, e in failures.items():  # an observation that does not fit the spec: as if the env had raised
+            self._log_env_error(i, "its observation", e)
+            if i not in episodes:
+                slot = slots[i]
+                episodes[i] = wire.Episode(i, slot.episode_return, slot.length, False, True, "", _error_text(e))
+                dones[i] = truncs[i] = 1
+            self._reset_or_remake(i, None, "its observation did not fit the spec", write=True, remake=True)
+        b.reward[...] = rewards
+        b.done[...] = dones
+        b.truncated[...] = truncs
         self.counters["steps"] += n
         self.counters["episodes"] += len(episodes)
-        return wire.encode(wire.EnvStepResult(msg.sequence, b.step_arrays(), episodes))
-
-    def _remake_after_error(self, i: int):
-        """After an env raised: make it anew and reset it, seeded from the env's generator."""
-        try:
-            self._remake(i)
-        except Exception as e:  # noqa: BLE001
-            self._log_env_error(i, "the factory (after a failed step)", e)
-        self._reset_or_remake(i, int(self.slots[i].rng.integers(0, 1 << 63)), "after a failed step")
+        ordered = [episodes[i] for i in sorted(episodes)]
+        return wire.encode(wire.EnvStepResult(msg.sequence, b.step_arrays(), ordered))
 
     def _close(self, msg: wire.EnvClose, peer) -> bytearray:
         if self.opened:

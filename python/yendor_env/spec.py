@@ -416,6 +416,74 @@ class Converter:
         buffers.caption_length[i] = n
         return cap
 
+    def write_batch(self, obs_list: Sequence[Any], info_list: Sequence[Any], buffers: Buffers) -> Dict[int, Exception]:
+        """Writes all N rows at once (env i's observation into row i): one numpy call per array for the
+        whole batch where the plan allows. Returns {row: exception} for the rows whose observation does
+        not fit the spec (found by falling back to `write` row by row when the batch check fails); the
+        other rows are written."""
+        try:
+            self._write_all(obs_list, info_list, buffers)
+            return {}
+        except Exception:  # noqa: BLE001 - find which rows, one by one
+            failures: Dict[int, Exception] = {}
+            for i, (obs, info) in enumerate(zip(obs_list, info_list)):
+                try:
+                    self.write(obs, info, buffers, i)
+                except Exception as e:  # noqa: BLE001
+                    failures[i] = e
+            return failures
+
+    def _write_all(self, obs_list, info_list, b: Buffers):
+        p = self.plan
+        spec = self.spec
+        n = len(obs_list)
+        if n != b.glyphs.shape[0]:
+            raise ValueError(f"{n} observations for {b.glyphs.shape[0]} rows")
+        # glyphs
+        if p["glyphs"] == "key":
+            key = p["glyphs_key"]
+            _stack_ids([o if key is None else o[key] for o in obs_list], b.glyphs, spec.glyph_count)
+        elif p["glyphs"] == "minigrid":
+            imgs = np.stack([o[p["glyphs_key"]] for o in obs_list])
+            if imgs.shape != (n, spec.map_columns, spec.map_rows, 3):
+                raise ValueError("image shape")
+            excess = imgs > _MINIGRID_MAX
+            if excess.any():  # agent cells (fully observed grids) carry their direction 0..3 as state
+                agent = (imgs[..., 0] == MINIGRID_AGENT) & (imgs[..., 2] <= 3)
+                excess[..., 2] &= ~agent
+                if excess.any():
+                    raise ValueError("not a MiniGrid encoding")
+            np.copyto(b.glyphs, (imgs.astype(np.int16) @ _MINIGRID_WEIGHTS).transpose(0, 2, 1))
+        # blstats
+        parts = p["blstats"]
+        if len(parts) == 1:
+            key = parts[0][0]
+            values = np.asarray([o if key is None else o[key] for o in obs_list])
+            values = values.reshape(n, -1)
+            if values.shape != b.blstats.shape:
+                raise ValueError("blstats shape")
+            np.copyto(b.blstats, values, casting="unsafe")
+            if values.dtype != np.int32 and (b.blstats != values).any():
+                np.copyto(b.blstats, np.clip(values, -(1 << 31), (1 << 31) - 1), casting="unsafe")
+        elif parts:
+            for i, o in enumerate(obs_list):
+                self._blstats(o, b.blstats[i])
+        # crop
+        kind = p["crop"]
+        if kind == "same":
+            np.copyto(b.crop, b.glyphs)
+        elif kind == "key":
+            _stack_ids([o[p["crop_key"]] for o in obs_list], b.crop, spec.glyph_count)
+        else:
+            for i, o in enumerate(obs_list):
+                self._crop(o, b.glyphs[i], b.blstats[i], b.crop[i])
+        # captions: one blob of N zero-padded rows
+        capacity = spec.caption_bytes
+        caps = [self.caption(o, inf) for o, inf in zip(obs_list, info_list)]
+        if capacity:
+            b.caption[...] = np.frombuffer(b"".join(c.ljust(capacity, b"\0") for c in caps), np.uint8).reshape(n, capacity)
+        b.caption_length[...] = [len(c) for c in caps]
+
     def observe(self, obs, info=None) -> Observation:
         """The observation in Yendor's form (fresh arrays)."""
         b = Buffers(self.spec, 1)
@@ -423,6 +491,22 @@ class Converter:
         return Observation(b.glyphs[0], b.crop[0], b.blstats[0], cap)
 
     __call__ = observe
+
+
+def _stack_ids(arrays: Sequence[Any], out: np.ndarray, glyph_count: int):
+    """Stacks per-env id maps into `out` (i16 [N, …]), refusing ids outside 0..<glyph_count."""
+    first = np.asarray(arrays[0])
+    if first.dtype == np.int16:
+        np.stack(arrays, out=out, casting="equiv")  # shapes and dtypes are checked by stack
+        if out.size and int(out.view(np.uint16).max()) >= glyph_count:  # negatives read as >= 32768
+            raise ValueError("glyph id out of range")
+    else:
+        values = np.stack(arrays)
+        if values.shape != out.shape:
+            raise ValueError("shape")
+        if values.size and (values.min() < 0 or values.max() >= glyph_count):
+            raise ValueError("glyph id out of range")
+        np.copyto(out, values, casting="unsafe")
 
 
 def crop_around(grid: np.ndarray, row: int, col: int, size: int, fill: int, out: np.ndarray):
