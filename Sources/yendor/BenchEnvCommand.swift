@@ -8,7 +8,7 @@ struct BenchEnvCommand: ParsableCommand {
         abstract: "Measure env steps per second (random actions, one core): Dungeon's, or NLE hosted by Yendor against the nle Python env."
     )
 
-    @Option(name: .long, help: "dungeon, or nle (Yendor-hosted NetHack against the nle Python env in the same run).")
+    @Option(name: .long, help: "dungeon; nle (Yendor-hosted NetHack against the nle Python env); or gym:ENV_ID (a yendor-env server stepped by Yendor against a plain Python loop), measured in the same run.")
     var env: String = "dungeon"
 
     @Option(name: .long, help: "With --env nle: the task (score, staircase, …) and alternating rounds.")
@@ -42,6 +42,11 @@ struct BenchEnvCommand: ParsableCommand {
         if env == "nle" {
             let bench = NetHackEnvBench(task: task, steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds))
             if memoryGames > 0 { try bench.memory(games: memoryGames, resets: resets) } else { try bench.run() }
+            return
+        }
+        if env.hasPrefix("gym:") {
+            try GymEnvBench(envID: String(env.dropFirst(4)), envs: min(vector, 256), steps: max(1, steps / max(1, vector)),
+                            rounds: max(1, rounds), seed: seed).run()
             return
         }
         guard env == "dungeon" else { throw ValidationError("--env: '\(env)' is not one of dungeon, nle") }
