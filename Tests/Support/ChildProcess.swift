@@ -48,7 +48,7 @@ public final class ChildProcess: @unchecked Sendable {
     public var isRunning: Bool { process.isRunning }
 
     /// Waits until a stdout line satisfies `predicate`, polling; nil on timeout or exit.
-    public func waitForLine(timeout: Double = 30, _ predicate: (String) -> Bool) async -> String? {
+    public func waitForLine(timeout: Double = 180, _ predicate: (String) -> Bool) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = lines.first(where: predicate) { return line }
@@ -62,7 +62,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits until stderr (where roles log) contains `text`; false on timeout or exit.
-    public func waitForStandardError(containing text: String, timeout: Double = 60) async -> Bool {
+    public func waitForStandardError(containing text: String, timeout: Double = 180) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if standardError.contains(text) { return true }
@@ -76,7 +76,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for exit; returns the status, or nil if it is still running after `timeout` seconds.
-    public func waitForExit(timeout: Double = 60) async -> Int32? {
+    public func waitForExit(timeout: Double = 180) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline { return nil }

@@ -202,7 +202,7 @@ import Testing
     func bothTransportsReadAnswersAndHonourTheReadTimeoutAndCancellation(transport: OpenAILabeler.Configuration.Transport) async throws {
         let server = try StubServer(behaviour: ["rules": [
             ["match": "jackal #0!", "chunked": true],
-            ["match": "#1!", "delay": 5.0, "times": 1],
+            ["match": "#1!", "delay": 60.0, "times": 1],  // far past the 1 s read timeout, even on a loaded machine
             ["match": "stalled", "delay": 60, "times": 1],
         ]])
         defer { server.stop() }

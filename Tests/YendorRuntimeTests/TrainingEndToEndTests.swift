@@ -20,7 +20,7 @@ struct TrainingEndToEndTests {
     }
 
     /// Polls the metrics file until env steps exceed `threshold`.
-    static func waitForSteps(_ run: URL, above threshold: Double, timeout: Double = 90) async -> Bool {
+    static func waitForSteps(_ run: URL, above threshold: Double, timeout: Double = 240) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if envSteps(run) > threshold { return true }
@@ -117,7 +117,7 @@ struct TrainingEndToEndTests {
         #expect(await learner.waitForStandardError(containing: "worker via-replay joined"), "Hello passes through the replay role")
         #expect(await Self.waitForSteps(run, above: 300), "\(replay.standardError.suffix(1000))")
         replay.signal(SIGTERM)
-        #expect(await replay.waitForExit(timeout: 30) == 0)
+        #expect(await replay.waitForExit(timeout: 180) == 0)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("replay/replay.ckpt").path))
     }
 
@@ -126,7 +126,7 @@ struct TrainingEndToEndTests {
         let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path
         for name in ["learner", "worker-a", "intruder"] {
             let gen = try ChildProcess(yendor: ["keys", "generate", "--directory", keys, name])
-            #expect(await gen.waitForExit(timeout: 30) == 0)
+            #expect(await gen.waitForExit(timeout: 180) == 0)
         }
         try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "\(keys)/worker-a.pub", toPath: "\(allowed)/worker-a.pub")
@@ -190,7 +190,7 @@ struct TrainingEndToEndTests {
         let (dir, config, endpoints) = try Self.scratch("curve-annotator")
         let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path
         for name in ["learner", "worker", "annotator"] {
-            #expect(await (try ChildProcess(yendor: ["keys", "generate", "--directory", keys, name])).waitForExit(timeout: 30) == 0)
+            #expect(await (try ChildProcess(yendor: ["keys", "generate", "--directory", keys, name])).waitForExit(timeout: 180) == 0)
         }
         try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
         for name in ["learner", "worker"] { try FileManager.default.copyItem(atPath: "\(keys)/\(name).pub", toPath: "\(allowed)/\(name).pub") }

@@ -37,9 +37,14 @@ struct AsyncBoundedQueueTests {
         // A deadlock would also stall every thread of the cooperative pool (2 here), so nothing
         // async could notice it: a plain thread ends the test process with a clear message instead.
         let finished = Atomic<Bool>(false)
+        // Stuck means no round finished for two minutes (a loaded machine is slow, not stuck).
         let watchdog = Thread {
-            let deadline = Date().addingTimeInterval(120)
-            while !finished.load(ordering: .relaxed) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            var seen = -1, lastProgress = Date()
+            while !finished.load(ordering: .relaxed) && Date().timeIntervalSince(lastProgress) < 120 {
+                let now = completed.load(ordering: .relaxed)
+                if now != seen { seen = now; lastProgress = Date() }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
             if !finished.load(ordering: .relaxed) {
                 FileHandle.standardError.write(Data("AsyncBoundedQueueTests: deadlock, stuck after \(completed.load(ordering: .relaxed)) of \(rounds) rounds\n".utf8))
                 exit(1)

@@ -53,7 +53,7 @@ struct CrossProcessTests {
         }
         #expect(received == Self.messageCount, "peer: \(peer.lines) \(peer.standardError)")
         try out.send(parts: [Array("all received".utf8)])
-        #expect(await peer.waitForExit(timeout: 20) == 0)
+        #expect(await peer.waitForExit(timeout: 180) == 0)
     }
 
     @Test func aLateSubscriberGetsLaterMessagesInOrder() async throws {
