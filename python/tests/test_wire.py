@@ -275,3 +275,17 @@ def test_step_result_episode_rules():
 def test_peek_sequence():
     assert wire.peek_sequence(wire.encode(wire.EnvStep(77, np.zeros(2, np.int32)))) == 77
     assert wire.peek_sequence(b"junk") == 0
+
+
+def test_step_result_frame_is_byte_identical_to_encode():
+    spec = SPEC
+    frame = wire.StepResultFrame(spec, 2, max_tail_bytes=4096)
+    source = canonical("env_step_result")
+    for name, a in source.arrays.items():
+        frame.arrays[name][...] = a
+    for sequence, episodes in ((7, []), (2, source.episodes), (9, source.episodes * 2)):
+        got = bytes(frame.finish(sequence, episodes))
+        assert got == bytes(wire.encode(wire.EnvStepResult(sequence, source.arrays, episodes)))
+    assert bytes(frame.finish(2, source.episodes)) == generate.from_hex(open(generate.HERE + "/env_step_result.hex").read())
+    with pytest.raises(ValueError, match="over the 16 reserved"):
+        wire.StepResultFrame(spec, 2, max_tail_bytes=16).finish(1, source.episodes)

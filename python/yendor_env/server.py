@@ -132,7 +132,11 @@ class EnvServer:
             self.close()
             raise ValueError(f"{num_envs} envs of {self.spec.fingerprint} make replies of up to "
                              f"{4096 + per_env * num_envs} bytes, over the frame limit {limits.max_message_bytes}")
-        self.buffers = Buffers(self.spec, num_envs)
+        # The reply frame is preallocated; the observation arrays are views into it, so the converter's
+        # writes are the encoding (only the episode summaries, header and CRC are added per step).
+        self.frame = wire.StepResultFrame(self.spec, num_envs, 4 + num_envs * (22 + self.spec.caption_bytes
+                                                                               + MAX_ERROR_BYTES + 16))
+        self.buffers = Buffers(self.spec, num_envs, arrays=self.frame.arrays)
         self.opened = False
         self.owner: Optional[Tuple[bytes, ...]] = None
         self.counters = dict(requests=0, steps=0, episodes=0, env_errors=0, bad_requests=0, opens=0)
@@ -225,7 +229,7 @@ class EnvServer:
 
     # -- requests
 
-    def handle(self, frame, peer: Tuple[bytes, ...] = ()) -> bytearray:
+    def handle(self, frame, peer: Tuple[bytes, ...] = ()) -> bytes:
         """One request frame in, one reply frame out. Never raises for bad input."""
         self.counters["requests"] += 1
         started = time.perf_counter()
@@ -353,7 +357,7 @@ class EnvServer:
         self.counters["steps"] += n
         self.counters["episodes"] += len(episodes)
         ordered = [episodes[i] for i in sorted(episodes)]
-        return wire.encode(wire.EnvStepResult(msg.sequence, b.step_arrays(), ordered))
+        return bytes(self.frame.finish(msg.sequence, ordered))
 
     def _close(self, msg: wire.EnvClose, peer) -> bytearray:
         if self.opened:

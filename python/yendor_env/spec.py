@@ -113,7 +113,14 @@ class Observation(NamedTuple):
 class Buffers:
     """The observation arrays of N envs, with leading dimension N (what EnvSpec/EnvStepResult carry)."""
 
-    def __init__(self, spec: ObservationSpec, n: int):
+    NAMES = ("glyphs", "crop", "blstats", "caption", "caption_length", "reward", "done", "truncated")
+
+    def __init__(self, spec: ObservationSpec, n: int, arrays: Optional[Dict[str, np.ndarray]] = None):
+        """Zeroed arrays, or `arrays` (e.g. views into a preallocated reply frame) used as they are."""
+        if arrays is not None:
+            for name in self.NAMES:
+                setattr(self, name, arrays[name])
+            return
         self.glyphs = np.zeros((n, spec.map_rows, spec.map_columns), np.int16)
         self.crop = np.zeros((n, spec.crop_size, spec.crop_size), np.int16)
         self.blstats = np.zeros((n, spec.blstats_count), np.int32)

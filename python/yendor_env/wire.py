@@ -25,7 +25,7 @@ __all__ = [
     "MAGIC", "VERSION", "HEADER_SIZE", "ENV_PROTOCOL", "Kind", "WireError", "Limits", "DTYPES",
     "EnvOpen", "EnvSpec", "EnvStep", "EnvStepResult", "EnvClose", "EnvError", "Episode",
     "OBSERVATION_ARRAYS", "STEP_RESULT_ARRAYS",
-    "encode", "decode", "peek_sequence", "crc32c", "crc32c_python",
+    "encode", "decode", "peek_sequence", "crc32c", "crc32c_python", "StepResultFrame",
 ]
 
 MAGIC = b"YNDR"
@@ -269,8 +269,10 @@ class _Writer:
         le = a.astype(DTYPES[code], copy=False)
         if not le.flags.c_contiguous:
             le = np.ascontiguousarray(le)
+        start = len(self.buf)
         if le.size:
             self.buf += memoryview(le).cast("B")
+        return start
 
     def arrays(self, items: Sequence[Tuple[str, np.ndarray]]):
         self.u32(len(items))
@@ -340,6 +342,59 @@ def encode(message: Message) -> bytearray:
     else:
         raise TypeError(f"not an environment-server message: {type(m).__name__}")
     return w.finish(m.KIND)
+
+
+class StepResultFrame:
+    """A preallocated EnvStepResult frame for a fixed spec and N: the eight arrays are numpy views into
+    the frame itself (`arrays`), so whoever fills them has already encoded them; `finish(sequence,
+    episodes)` appends the episodes, fills in the header and CRC and returns the frame (a memoryview of
+    the internal buffer, valid until the next `finish`; send it with a copy). Byte-identical to
+    `encode(EnvStepResult(sequence, arrays, episodes))`."""
+
+    def __init__(self, spec: ObservationSpec, num_envs: int, max_tail_bytes: int):
+        n = num_envs
+        shapes = {"glyphs": (n, spec.map_rows, spec.map_columns), "crop": (n, spec.crop_size, spec.crop_size),
+                  "blstats": (n, spec.blstats_count), "caption": (n, spec.caption_bytes), "caption_length": (n,),
+                  "reward": (n,), "done": (n,), "truncated": (n,)}
+        w = _Writer()
+        w.u64(0)
+        w.u32(len(STEP_RESULT_ARRAYS))
+        offsets = {}
+        for name in STEP_RESULT_ARRAYS:
+            offsets[name] = w.array(name, np.zeros(shapes[name], _ARRAY_DTYPES[name]))
+        self.fixed = len(w.buf)
+        self.max_tail = max_tail_bytes
+        self.buf = bytearray(self.fixed + max_tail_bytes)
+        self.buf[:self.fixed] = w.buf
+        self.arrays: Dict[str, np.ndarray] = {}
+        for name in STEP_RESULT_ARRAYS:
+            dt = _ARRAY_DTYPES[name]
+            count = int(np.prod(shapes[name]))
+            self.arrays[name] = np.frombuffer(self.buf, dt, count, offsets[name]).reshape(shapes[name])
+
+    def finish(self, sequence: int, episodes: Sequence[Episode]) -> memoryview:
+        t = _Writer()
+        t.buf = bytearray()
+        t.u32(len(episodes))
+        for e in episodes:
+            t.u32(e.env)
+            t.f32(e.episode_return)
+            t.u32(e.length)
+            t.u8(1 if e.success else 0)
+            t.u8(1 if e.truncated else 0)
+            t.string(e.last_caption)
+            t.string(e.error)
+        tail = t.buf
+        if len(tail) > self.max_tail:
+            raise ValueError(f"episode summaries of {len(tail)} bytes, over the {self.max_tail} reserved")
+        end = self.fixed + len(tail)
+        self.buf[self.fixed:end] = tail
+        _U64.pack_into(self.buf, HEADER_SIZE, sequence)
+        view = memoryview(self.buf)[:end]
+        payload = view[HEADER_SIZE:]
+        HEADER.pack_into(self.buf, 0, MAGIC, VERSION, int(Kind.ENV_STEP_RESULT), 0, crc32c(payload), len(payload))
+        payload.release()
+        return view
 
 
 # ---------------------------------------------------------------------------------------------- decoding
