@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import YendorEnvironment
 import YendorWire
 import ZeroMQ
@@ -13,10 +14,14 @@ final class EnvServerConnection {
     private let limits: WireLimits
     private var socket: Socket?
     private var sequence: UInt64 = 0
+    /// Set from another thread to stop a wait (the env steps off the cooperative pool, where
+    /// `Task.isCancelled` cannot be seen).
+    let stop: StopFlag
     /// The sequence of the request awaiting its reply, if any.
     private(set) var pending: UInt64?
 
-    init(endpoint: String, context: Context, timeout: Double, limits: WireLimits = .default) {
+    init(endpoint: String, context: Context, timeout: Double, limits: WireLimits = .default, stop: StopFlag = StopFlag()) {
+        self.stop = stop
         self.endpoint = endpoint
         self.context = context
         self.timeout = timeout
@@ -57,7 +62,7 @@ final class EnvServerConnection {
             guard left > 0 else {
                 throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "no reply within \(timeout) s")
             }
-            if Task.isCancelled { throw CancellationError() }
+            if Task.isCancelled || stop.isSet { throw CancellationError() }
             var poller = Poller()
             _ = poller.add(socket, .readable)
             // Short polls so that a cancelled task (SIGTERM) is noticed within a fraction of a second.
@@ -118,4 +123,12 @@ public enum RemoteEnvironmentError: Error, CustomStringConvertible, Equatable {
             return "env server \(e) serves [\(got)], expected [\(expected)]"
         }
     }
+}
+
+/// A one-way stop signal that any thread can raise.
+public final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func set() { flag.store(true, ordering: .relaxed) }
+    public var isSet: Bool { flag.load(ordering: .relaxed) }
 }

@@ -19,6 +19,8 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     public private(set) var finishedEpisodes: [FinishedEpisode] = []
     /// Episodes cut because their server failed, since the start.
     public private(set) var serverFailures = 0
+    /// Raise to end a step that waits for a server (e.g. on SIGTERM); the step throws CancellationError.
+    public let stop = StopFlag()
 
     private let servers: [EnvServerConnection]
     /// First env index and env count of each server.
@@ -37,7 +39,8 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         guard !endpoints.isEmpty else { throw RemoteEnvironmentError.serverUnavailable(endpoint: "-", reason: "no env server given") }
         self.seed = seed
         self.logger = logger
-        servers = endpoints.map { EnvServerConnection(endpoint: $0, context: context, timeout: timeout) }
+        let stop = self.stop
+        servers = endpoints.map { EnvServerConnection(endpoint: $0, context: context, timeout: timeout, stop: stop) }
         var specs: [(EnvSpecMessage, ObservationSpec)] = []
         var start = 0
         var slices: [(Int, Int)] = []
@@ -157,7 +160,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     /// Opens server `i` again, retrying until it answers or the task is cancelled.
     private func reopen(_ i: Int, server: EnvServerConnection) throws {
         while true {
-            if Task.isCancelled { throw CancellationError() }
+            if Task.isCancelled || stop.isSet { throw CancellationError() }
             do {
                 try server.reconnect()
                 let reply = try server.request { EnvOpen(sequence: $0, seed: seed &+ UInt64(slices[i].start)).encoded() }
@@ -208,4 +211,33 @@ extension RemoteVectorEnv {
         _ = try? connection.request { EnvClose(sequence: $0).encoded() }
         return (try spec(of: message, endpoint: endpoint), message.task, Int(message.numEnvs))
     }
+}
+
+extension RemoteVectorEnv {
+    /// Steps on `queue` instead of the calling thread, for callers on Swift's cooperative pool: a
+    /// slow or absent server then holds a thread of its own, never one of the pool's few. Cancelling
+    /// the calling task raises `stop`, which ends a wait for a server.
+    public static func step(_ box: UncheckedSendable<RemoteVectorEnv>, actions: [Int32], on queue: DispatchQueue) async throws {
+        let stop = box.value.stop
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                queue.async {
+                    do {
+                        try box.value.step(actions: actions)
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+            }
+        } onCancel: {
+            stop.set()
+        }
+    }
+}
+
+/// Hands a non-Sendable value to one other thread while its owner waits for that thread to finish.
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }

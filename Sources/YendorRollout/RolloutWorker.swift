@@ -1,4 +1,6 @@
 import Dungeon
+import Foundation
+import RemoteEnvironment
 import Logging
 import ZeroMQ
 import YendorEnvironment
@@ -60,6 +62,8 @@ public actor RolloutWorker {
     private var columns: TrajectoryColumns
     /// Core state entering the next step, [B, H] (empty for a non-recurrent policy).
     private var coreState: [Float]
+    /// Where remote envs step (see `RemoteVectorEnv.step(actions:on:)`).
+    private let stepQueue = DispatchQueue(label: "yendor.rollout.env-step")
     /// Env steps taken so far.
     public private(set) var steps = 0
 
@@ -92,7 +96,12 @@ public actor RolloutWorker {
             loadCurrentObservation()
             let result = try await batcher.act(current, coreState: coreState)
             newestVersion = max(newestVersion, result.policyVersion)
-            try result.actions.withUnsafeBufferPointer { try env.step(actions: $0) }
+            if let remote = env as? RemoteVectorEnv {
+                // An env server answers over the network: wait on a thread of this actor's own.
+                try await RemoteVectorEnv.step(UncheckedSendable(remote), actions: result.actions, on: stepQueue)
+            } else {
+                try result.actions.withUnsafeBufferPointer { try env.step(actions: $0) }
+            }
             advanceCoreState(result.coreState)
             columns.recordStep(step, env: env, result: result)
             columns.recordObservation(row: step + 1, env: env, coreState: coreState)

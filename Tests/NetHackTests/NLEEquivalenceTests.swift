@@ -69,8 +69,8 @@ struct NLEEquivalenceTests {
             NLEFixture.repository.appendingPathComponent("scripts/nle_reference.py").path, "--task", task,
             "--core-seed", "\(core)", "--disp-seed", "\(display)", "--max-episode-steps", "\(limit)",
             "--actions", actionsFile.path, "--out", out.path])
-        child.process.waitUntilExit()
-        #expect(child.process.terminationStatus == 0, "nle_reference.py failed: \(child.standardError)")
+        // Waiting without blocking a thread of the cooperative pool (other tests need them).
+        #expect(await child.waitForExit(timeout: 600) == 0, "nle_reference.py failed: \(child.standardError)")
         let data = try [UInt8](Data(contentsOf: out))
         var reader = TraceReader(bytes: data)
         #expect(Array(data[0..<8]) == Array("NLEREF01".utf8))

@@ -94,8 +94,7 @@ struct NetHackVectorEnvTests {
 struct NetHackMemoryTests {
     @Test func aThousandResetsLeakNothingAndGamesStaySmall() async throws {
         let child = try ChildProcess(yendor: ["bench", "env", "--env", "nle", "--memory-games", "16", "--resets", "1000"])
-        child.process.waitUntilExit()
-        #expect(child.process.terminationStatus == 0, "\(child.standardError)")
+        #expect(await child.waitForExit(timeout: 600) == 0, "\(child.standardError)")
         let lines = child.lines
         let perGame = try #require(lines.first { $0.hasPrefix("memory:") }.flatMap { Self.number(before: " MiB per game", in: $0) })
         let growth = try #require(lines.first { $0.hasPrefix("resets:") }.flatMap { Self.number(before: " MiB)", in: $0) })

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import RemoteEnvironment
 import Testing
 import YendorEnvironment
@@ -76,24 +77,38 @@ struct EnvServerTests {
     }
 
     @Test func aKilledServerIsReportedAndTheEnvReconnectsWhenItReturns() async throws {
-        var (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 2)
+        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 2)
+        defer { server.kill() }
         let context = try Context()
         defer { context.terminate() }
-        _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 120)
-        let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 2, logger: Self.logger)
-        try env.step(actions: [0, 0])
-        kill(server.pid, SIGKILL)
-        server.process.waitUntilExit()
-        // The step waits for the server; a new one takes its place once the old one is gone.
-        let restart = Task.detached { try Self.serve("YendorTest-Grid-v0", envs: 2, endpoint: endpoint) }
-        try env.step(actions: [0, 0])
-        (server, _) = try await restart.value
-        defer { server.kill() }
-        #expect(env.serverFailures == 1)
-        #expect(env.done[0] == 1 && env.truncated[0] == 1 && env.done[1] == 1, "the episodes the server was running were cut")
-        #expect(env.caption(0) == "hello", "the returned server's envs start afresh")
-        try env.step(actions: [0, 0])
-        #expect(env.done[0] == 0 && env.caption(0) == "step 1")
+        let reports = LogLines()
+        let logger = Logger(label: "env") { _ in reports }
+        // The env blocks on its socket, so it runs on a thread of its own; another thread brings a
+        // server back once the env has reported the failure.
+        let outcome = try await offPool { () -> (Int, [UInt8], [UInt8], String, String) in
+            _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 120)
+            let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 2, logger: logger)
+            try env.step(actions: [0, 0])
+            kill(server.pid, SIGKILL)
+            while server.isRunning { usleep(10_000) }
+            let restarted = Mutex<ChildProcess?>(nil)
+            let restarter = Thread {
+                reports.wait { $0.contains("failed; reconnecting") }
+                restarted.withLock { $0 = try? Self.serve("YendorTest-Grid-v0", envs: 2, endpoint: endpoint).0 }
+            }
+            restarter.start()
+            defer { restarted.withLock { $0?.kill() } }
+            try env.step(actions: [0, 0])  // times out, reports, and waits for the server to be back
+            let ended = [env.done[0], env.done[1]], cut = [env.truncated[0], env.truncated[1]]
+            let first = env.caption(0)
+            try env.step(actions: [0, 0])
+            return (env.serverFailures, ended, cut, first, env.caption(0))
+        }
+        #expect(outcome.0 == 1)
+        #expect(outcome.1 == [1, 1] && outcome.2 == [1, 1], "the episodes the server was running were cut")
+        #expect(outcome.3 == "hello", "the returned server's envs start afresh")
+        #expect(outcome.4 == "step 1")
+        #expect(reports.lines.contains { $0.contains("no reply within 2.0 s") }, "\(reports.lines)")
     }
 
     @Test func aServerWithAnotherSpecIsRefusedNamingBoth() throws {
@@ -110,5 +125,39 @@ struct EnvServerTests {
             let text = "\(error)"
             return text.contains(probe.spec.fingerprint) && text.contains(other.fingerprint)
         }
+    }
+}
+
+/// Log lines captured from a swift-log logger, with a blocking wait for one (for threads).
+final class LogLines: LogHandler, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var captured: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+             file: String, function: String, line: UInt) {
+        condition.lock()
+        captured.append("\(message)")
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var lines: [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        return captured
+    }
+
+    /// Blocks the calling thread until a line satisfies `predicate`.
+    func wait(_ predicate: (String) -> Bool) {
+        condition.lock()
+        while !captured.contains(where: predicate) { condition.wait() }
+        condition.unlock()
     }
 }
