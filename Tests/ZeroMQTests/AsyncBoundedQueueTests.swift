@@ -37,10 +37,11 @@ struct AsyncBoundedQueueTests {
         // A deadlock would also stall every thread of the cooperative pool (2 here), so nothing
         // async could notice it: a plain thread ends the test process with a clear message instead.
         let finished = Atomic<Bool>(false)
-        // Stuck means no round finished for two minutes (a loaded machine is slow, not stuck).
+        // Stuck means no round finished for five minutes (a loaded machine is slow, not stuck; other
+        // suites may keep both pool threads busy for a while).
         let watchdog = Thread {
             var seen = -1, lastProgress = Date()
-            while !finished.load(ordering: .relaxed) && Date().timeIntervalSince(lastProgress) < 120 {
+            while !finished.load(ordering: .relaxed) && Date().timeIntervalSince(lastProgress) < 300 {
                 let now = completed.load(ordering: .relaxed)
                 if now != seen { seen = now; lastProgress = Date() }
                 Thread.sleep(forTimeInterval: 0.1)
