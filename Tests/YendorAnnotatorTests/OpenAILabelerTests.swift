@@ -135,7 +135,6 @@ import Testing
         #expect(statistics.failedAttempts == [.transport: 1])
         #expect(statistics.immediateRetries == 1)
         #expect(statistics.retryDelays == [.zero])
-        #expect(answers[1].latency < .seconds(20), "a generous bound, a third of the read timeout")
         let stats = try await server.stats()
         #expect(stats.faults[fault] == 1)
         #expect(stats.asks("#1!") == 2)
@@ -156,7 +155,6 @@ import Testing
         #expect(answers.map(\.outcome) == [.failed(.timeout)])
         #expect(answers.first?.rawResponse.contains("connect timeout") == true)
         #expect(labeler.statistics.failedAttempts == [.timeout: 2])
-        #expect((answers.first?.latency ?? .zero) < .seconds(30), "a generous bound, half the read timeout")
     }
 
     @Test func theConnectTimeoutDoesNotLimitTheModelsTimeToAnswer() async throws {

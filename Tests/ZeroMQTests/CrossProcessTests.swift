@@ -29,8 +29,8 @@ struct CrossProcessTests {
         let peer = try ChildProcess(yendor: ["_peer", "echo", "--endpoint", outEndpoint,
                                              "--reply-endpoint", backEndpoint, "--count", "\(Self.messageCount)"])
         #expect(await peer.waitForLine { $0 == "ready" } != nil, "peer failed: \(peer.standardError)")
-        try out.set(.receiveTimeout(milliseconds: 20_000))
-        try back.set(.receiveTimeout(milliseconds: 20_000))
+        try out.set(.receiveTimeout(milliseconds: 120_000))
+        try back.set(.receiveTimeout(milliseconds: 120_000))
 
         // Send and receive from two threads so neither side's high-water mark can deadlock the other.
         let sender = Thread {
@@ -40,17 +40,21 @@ struct CrossProcessTests {
             }
         }
         sender.start()
-        var received = 0
-        for i in 0..<Self.messageCount {
-            guard let parts = try? back.receive() else { break }
-            let seq = parts[0].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-            let expected = (0..<(i % 97)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
-            guard parts.count == 3, seq == UInt64(i), parts[1].bytes == expected, parts[2].bytes == Array("end".utf8) else {
-                Issue.record("message \(i) arrived wrong: seq \(seq), \(parts.count) parts")
-                break
+        // Blocking receives run on a thread of their own, never on the cooperative pool.
+        let (received, wrong) = try await offPool { () -> (Int, String?) in
+            var received = 0
+            for i in 0..<Self.messageCount {
+                guard let parts = try? back.receive() else { break }
+                let seq = parts[0].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                let expected = (0..<(i % 97)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+                guard parts.count == 3, seq == UInt64(i), parts[1].bytes == expected, parts[2].bytes == Array("end".utf8) else {
+                    return (received, "message \(i) arrived wrong: seq \(seq), \(parts.count) parts")
+                }
+                received += 1
             }
-            received += 1
+            return (received, nil)
         }
+        #expect(wrong == nil)
         #expect(received == Self.messageCount, "peer: \(peer.lines) \(peer.standardError)")
         try out.send(parts: [Array("all received".utf8)])
         #expect(await peer.waitForExit(timeout: 180) == 0)
@@ -90,20 +94,24 @@ struct CrossProcessTests {
         defer { context.terminate() }
         let router = try Socket(context: context, type: .router)
         defer { router.close() }
-        try router.set([.routerMandatory(true), .receiveTimeout(milliseconds: 20_000)])
+        try router.set([.routerMandatory(true), .receiveTimeout(milliseconds: 120_000)])
         try router.bind("tcp://127.0.0.1:*")
         let clients = try ["client-A", "client-B"].map {
             try ChildProcess(yendor: ["_peer", "dealer", "--endpoint", router.lastEndpoint, "--id", $0, "--count", "500"])
         }
-        var seen: [String: Int] = [:]
-        for _ in 0..<1000 {
-            guard let parts = try router.receive() else { break }
-            let identity = String(decoding: parts[0].bytes, as: UTF8.self)
-            let request = String(decoding: parts[1].bytes, as: UTF8.self)
-            #expect(request.hasPrefix(identity + ":"))
-            seen[identity, default: 0] += 1
-            try router.send(parts: [parts[0].bytes, Array("reply to \(request)".utf8)])
+        let (seen, foreign) = try await offPool { () -> ([String: Int], Int) in
+            var seen: [String: Int] = [:], foreign = 0
+            for _ in 0..<1000 {
+                guard let parts = try router.receive() else { break }
+                let identity = String(decoding: parts[0].bytes, as: UTF8.self)
+                let request = String(decoding: parts[1].bytes, as: UTF8.self)
+                if !request.hasPrefix(identity + ":") { foreign += 1 }
+                seen[identity, default: 0] += 1
+                try router.send(parts: [parts[0].bytes, Array("reply to \(request)".utf8)])
+            }
+            return (seen, foreign)
         }
+        #expect(foreign == 0, "every request came from the identity it was routed with")
         #expect(seen == ["client-A": 500, "client-B": 500])
         for client in clients {
             #expect(await client.waitForExit(timeout: 60) == 0)

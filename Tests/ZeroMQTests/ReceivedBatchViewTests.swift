@@ -70,21 +70,27 @@ struct ReceivedBatchViewTests {
         defer { context.terminate() }
         let pull = try Socket(context: context, type: .pull)
         defer { pull.close() }
-        try pull.set(.receiveTimeout(milliseconds: 20_000))
+        try pull.set(.receiveTimeout(milliseconds: 120_000))
         try pull.bind("tcp://127.0.0.1:*")
         let count = 40
         let peer = try ChildProcess(yendor: ["_peer", "push", "--batch", "--endpoint", pull.lastEndpoint,
                                              "--size", "70000", "--count", "\(count)"],
                                     environment: ["SWIFT_BACKTRACE": "enable=no"])
-        for i in 0..<count {
-            let message = try #require(try pull.receiveFrame(), "peer: \(peer.standardError)")
-            let (version, copy) = try message.withUnsafeBytes { raw in
-                try TrajectoryBatchView.withView(of: raw) { ($0.policyVersion, TrajectoryBatch(copying: $0)) }
+        // Blocking receives run on a thread of their own, never on the cooperative pool.
+        let results = try await offPool { () -> [(UInt64, Bool)] in
+            try (0..<count).map { _ in
+                guard let message = try pull.receiveFrame() else { return (UInt64.max, false) }
+                let (version, copy) = try message.withUnsafeBytes { raw in
+                    try TrajectoryBatchView.withView(of: raw) { ($0.policyVersion, TrajectoryBatch(copying: $0)) }
+                }
+                return (version, try message.withUnsafeBytes { try TrajectoryBatch.decode($0) } == copy)
             }
-            // The peer stamps message i with policy version i.
-            #expect(version == UInt64(i))
-            #expect(try message.withUnsafeBytes { try TrajectoryBatch.decode($0) } == copy)
         }
-        #expect(await peer.waitForExit(timeout: 20) == 0)
+        // The peer stamps message i with policy version i.
+        let versions = results.map { $0.0 }, expected = (0..<UInt64(count)).map { $0 }
+        #expect(versions == expected, "peer: \(peer.standardError)")
+        let agree = results.allSatisfy { $0.1 }
+        #expect(agree, "the view and the copying decoder agree")
+        #expect(await peer.waitForExit(timeout: 180) == 0)
     }
 }
