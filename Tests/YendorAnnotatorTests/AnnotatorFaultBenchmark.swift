@@ -45,7 +45,7 @@ struct AnnotatorFaultBenchmark {
     /// 64 captions (four batches of 16) against a stub answering in 0.3-0.7 s that resets 10% of
     /// connections: seconds from the request to each label, and when each batch was complete.
     @Test func latencyWithTenPercentResets() async throws {
-        let stub = try StubServer(behaviour: ["random": ["seed": 14, "reset": 0.1, "latency": [0.3, 0.7]]])
+        let stub = try await StubServer.started(behaviour: ["random": ["seed": 14, "reset": 0.1, "latency": [0.3, 0.7]]])
         defer { stub.stop() }
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -92,7 +92,7 @@ struct AnnotatorFaultBenchmark {
     /// if still running 30 s later: how long the exit took and how many answers the stub sent
     /// (paid for) that the store does not have.
     @Test func sigtermWithAnswersInFlight() async throws {
-        let stub = try StubServer(behaviour: ["random": ["seed": 15, "reset": 0.1, "latency": [0.5, 1.5]]])
+        let stub = try await StubServer.started(behaviour: ["random": ["seed": 15, "reset": 0.1, "latency": [0.5, 1.5]]])
         defer { stub.stop() }
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

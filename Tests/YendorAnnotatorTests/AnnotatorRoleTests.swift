@@ -21,7 +21,7 @@ import ZeroMQ
                 "--store", store, "--requests", self.requests, "--labels", self.labels,
                 "--status-interval-s", "0", "--log-level", "warning",
             ] + extra)
-            guard await process.waitForLine(timeout: 30, { $0.hasPrefix("annotator ready") }) != nil else {
+            guard await process.waitForLine(timeout: 180, { $0.hasPrefix("annotator ready") }) != nil else {
                 process.kill()
                 throw RoleError.didNotStart(process.standardError)
             }
@@ -81,7 +81,7 @@ import ZeroMQ
 
     @Test func concurrentIdenticalRequestsFromTwoClientsCostOneLLMCallPerCaption() async throws {
         // Slow answers keep the first client's items pending while the second client asks.
-        let stub = try StubServer(script: Array(repeating: ["delay": 0.2], count: 12))
+        let stub = try await StubServer.started(script: Array(repeating: ["delay": 0.2], count: 12))
         defer { stub.stop() }
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -117,7 +117,7 @@ import ZeroMQ
         // Captions 5 to 12 stall at the LLM for a minute, so the kill is sure to find the third
         // batch there, however slowly the test runs; the restarted role gets prompt answers.
         let stalled = (5...12).map { ["match": "[kill-\($0)]", "delay": 60] as [String: Any] }
-        let stub = try StubServer(behaviour: ["rules": stalled])
+        let stub = try await StubServer.started(behaviour: ["rules": stalled])
         defer { stub.stop() }
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -167,7 +167,7 @@ import ZeroMQ
     @Test func sigtermStoresEveryAnswerReceivedAndDoesNotWaitForStalledRequests() async throws {
         // Two captions stall at the LLM for a minute, one in each batch; the twelve others are
         // answered at once. SIGTERM comes once the stub has sent (been paid for) those twelve.
-        let stub = try StubServer(behaviour: ["rules": [["match": "[stall-", "delay": 60]]])
+        let stub = try await StubServer.started(behaviour: ["rules": [["match": "[stall-", "delay": 60]]])
         defer { stub.stop() }
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -217,7 +217,7 @@ import ZeroMQ
     }
 
     @Test func sigtermFinishesTheBatchAtTheLLMStoresAndPublishesItThenExits() async throws {
-        let stub = try StubServer(script: [["delay": 0.5]])
+        let stub = try await StubServer.started(script: [["delay": 0.5]])
         defer { stub.stop() }
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

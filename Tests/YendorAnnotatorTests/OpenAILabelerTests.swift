@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func completionsEndpointSendsSeveralPromptsPerRequest() async throws {
-        let server = try StubServer()
+        let server = try await StubServer.started()
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server) {
             $0.endpoint = .completions
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func chatRequestsNeverExceedTheConcurrencyLimit() async throws {
-        let server = try StubServer(script: Array(repeating: ["delay": 0.15], count: 8))
+        let server = try await StubServer.started(script: Array(repeating: ["delay": 0.15], count: 8))
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server) { $0.maxConcurrentRequests = 2 }, logger: testLogger)
         // Two concurrent callers share the one limit.
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func slowServerTimesOutThenSucceeds() async throws {
-        let server = try StubServer(script: [["delay": 4.0]])
+        let server = try await StubServer.started(script: [["delay": 4.0]])
         defer { server.stop() }
         // A timeout of 1 s (not less) and 8 retries: under a parallel test load the stub's quick
         // answers have taken over 0.5 s, so every retry timed out.
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func timeoutsAfterEveryRetryAreReportedAsTimeout() async throws {
-        let server = try StubServer(script: [["delay": 3.0], ["delay": 3.0]])
+        let server = try await StubServer.started(script: [["delay": 3.0], ["delay": 3.0]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server) {
             $0.requestTimeout = .milliseconds(200)
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func serverErrorsAreRetried() async throws {
-        let server = try StubServer(script: [["status": 500], ["status": 503]])
+        let server = try await StubServer.started(script: [["status": 500], ["status": 503]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server), logger: testLogger)
         let answers = await labeler.label(captions(1))
@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func rateLimitIsRetriedAfterTheServersRetryAfter() async throws {
-        let server = try StubServer(script: [["status": 429, "retry_after": 7]])
+        let server = try await StubServer.started(script: [["status": 429, "retry_after": 7]])
         defer { server.stop() }
         let slept = Mutex<[Duration]>([])
         let labeler = try OpenAILabeler(configuration: configuration(server), logger: testLogger,
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func rejectedRequestsAreNotRetried() async throws {
-        let server = try StubServer(script: [["status": 404]])
+        let server = try await StubServer.started(script: [["status": 404]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server), logger: testLogger)
         let answers = await labeler.label(captions(1))
@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func malformedOrTruncatedJSONIsRetriedNeverAFinalAnswer() async throws {
-        let server = try StubServer(script: [["body": "{\"choices\": [oops"], ["body": "{\"choices\": [{\"index\": 0, \"mess"]])
+        let server = try await StubServer.started(script: [["body": "{\"choices\": [oops"], ["body": "{\"choices\": [{\"index\": 0, \"mess"]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server), logger: testLogger)
         let answers = await labeler.label(captions(1))
@@ -115,7 +115,7 @@ import Testing
         #expect(labeler.statistics.failedAttempts == [.malformedResponse: 2])
         // Out of retries, it is reported as a transient failure (asked again later), not as
         // the model's answer.
-        let once = try StubServer(script: [["body": "{\"choices\": [oops"]])
+        let once = try await StubServer.started(script: [["body": "{\"choices\": [oops"]])
         defer { once.stop() }
         let impatient = try OpenAILabeler(configuration: configuration(once) { $0.maxRetries = 0 }, logger: testLogger)
         let failed = await impatient.label(captions(1))
@@ -125,7 +125,7 @@ import Testing
 
     @Test(arguments: ["reset", "drop", "truncate"])
     func aBrokenConnectionIsRetriedAtOnceOnAFreshConnection(fault: String) async throws {
-        let server = try StubServer(behaviour: ["rules": [["match": "#1!", fault: true, "times": 1]]])
+        let server = try await StubServer.started(behaviour: ["rules": [["match": "#1!", fault: true, "times": 1]]])
         defer { server.stop() }
         // A long read timeout: waiting for it, as the client once did after a reset, takes a minute.
         let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(60) }, logger: testLogger)
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func aServerThatNeverAcceptsIsAConnectTimeoutNotAReadTimeout() async throws {
-        let server = try StubServer()
+        let server = try await StubServer.started()
         defer { server.stop() }
         var c = configuration(server) {
             $0.connectTimeout = .milliseconds(300)
@@ -158,7 +158,7 @@ import Testing
     }
 
     @Test func theConnectTimeoutDoesNotLimitTheModelsTimeToAnswer() async throws {
-        let server = try StubServer(script: [["delay": 3.0]])
+        let server = try await StubServer.started(script: [["delay": 3.0]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server) {
             $0.connectTimeout = .seconds(1)
@@ -170,7 +170,7 @@ import Testing
     }
 
     @Test func aStalledRequestHoldsOnlyItsOwnItemAndIsCancelledAtOnce() async throws {
-        let server = try StubServer(behaviour: ["rules": [["match": "#3!", "delay": 60, "times": 1]]])
+        let server = try await StubServer.started(behaviour: ["rules": [["match": "#3!", "delay": 60, "times": 1]]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(120) }, logger: testLogger)
         let (events, sink) = AsyncStream.makeStream(of: (index: Int, answer: LabelerAnswer).self)
@@ -198,7 +198,7 @@ import Testing
 
     @Test(arguments: [OpenAILabeler.Configuration.Transport.automatic, .urlSession])
     func bothTransportsReadAnswersAndHonourTheReadTimeoutAndCancellation(transport: OpenAILabeler.Configuration.Transport) async throws {
-        let server = try StubServer(behaviour: ["rules": [
+        let server = try await StubServer.started(behaviour: ["rules": [
             ["match": "jackal #0!", "chunked": true],
             ["match": "#1!", "delay": 60.0, "times": 1],  // far past the 1 s read timeout, even on a loaded machine
             ["match": "stalled", "delay": 60, "times": 1],
@@ -225,7 +225,7 @@ import Testing
     }
 
     @Test func rateLimitWithoutRetryAfterBacksOffExponentiallyWithJitter() async throws {
-        let server = try StubServer(script: [["status": 429], ["status": 429], ["status": 503]])
+        let server = try await StubServer.started(script: [["status": 429], ["status": 429], ["status": 503]])
         defer { server.stop() }
         let slept = Mutex<[Duration]>([])
         let labeler = try OpenAILabeler(configuration: configuration(server) {
@@ -243,7 +243,7 @@ import Testing
     }
 
     @Test func answerWithoutALabelIsANoLabelErrorNeverAGuess() async throws {
-        let server = try StubServer(script: [["content": "The jackal is probably relevant."]])
+        let server = try await StubServer.started(script: [["content": "The jackal is probably relevant."]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server), logger: testLogger)
         let answers = await labeler.label(captions(1))
@@ -252,7 +252,7 @@ import Testing
     }
 
     @Test func apiKeyComesFromTheNamedEnvironmentVariable() async throws {
-        let server = try StubServer()
+        let server = try await StubServer.started()
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server) { $0.apiKeyEnvironmentVariable = "YENDOR_TEST_KEY" },
                                         logger: testLogger, environment: ["YENDOR_TEST_KEY": "sk-test"])
@@ -265,7 +265,7 @@ import Testing
     }
 
     @Test func circuitBreakerOpensWhileTheServerIsDownAndClosesAfterAProbe() async throws {
-        let server = try StubServer()
+        let server = try await StubServer.started()
         defer { server.stop() }
         try await server.setDown(true)
         // A cooldown far longer than a scheduling hiccup on a loaded machine, so no probe slips
@@ -303,7 +303,7 @@ import Testing
     }
 
     @Test func answersAreStoredAsTheyArriveWhileAStalledItemIsAtTheServer() async throws {
-        let server = try StubServer(behaviour: ["rules": [["match": "#2!", "delay": 60, "times": 1]]])
+        let server = try await StubServer.started(behaviour: ["rules": [["match": "#2!", "delay": 60, "times": 1]]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(120) }, logger: testLogger)
         let (store, _) = try temporaryStore()
@@ -328,7 +328,7 @@ import Testing
     }
 
     @Test func underRandomFaultsEveryCaptionIsLabeledAndNoAnswerIsPaidForTwice() async throws {
-        let server = try StubServer(behaviour: ["random": [
+        let server = try await StubServer.started(behaviour: ["random": [
             "seed": 7, "reset": 0.1, "drop": 0.05, "truncate": 0.05, "bad_json": 0.05, "status_429": 0.05,
             "status_500": 0.05, "latency": [0.0, 0.02],
         ]])
@@ -354,7 +354,7 @@ import Testing
     }
 
     @Test func annotatorOverTheHTTPBackendStoresAndPublishesLabels() async throws {
-        let server = try StubServer()
+        let server = try await StubServer.started()
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server) { $0.endpoint = .completions }, logger: testLogger)
         let (store, _) = try temporaryStore()

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import YendorTestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -45,10 +46,24 @@ final class StubServer: @unchecked Sendable {
 
     /// - Parameter behaviour: `script`, `rules` (steps for prompts containing `match`) and
     ///   `random` faults (see the fixture's docstring).
-    init(behaviour: [String: Any]) throws {
+    convenience init(behaviour: [String: Any]) throws {
+        try self.init(behaviourJSON: String(decoding: try JSONSerialization.data(withJSONObject: behaviour), as: UTF8.self))
+    }
+
+    /// Starts a stub without holding a thread of the cooperative pool while Python starts (it
+    /// waits for the server's first line, which takes seconds on a loaded machine).
+    static func started(behaviour: [String: Any]) async throws -> StubServer {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: behaviour), as: UTF8.self)
+        return try await offPool { try StubServer(behaviourJSON: json) }
+    }
+
+    static func started(script: [[String: Any]] = []) async throws -> StubServer {
+        try await started(behaviour: ["script": script])
+    }
+
+    init(behaviourJSON scriptJSON: String) throws {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Fixtures/openai_stub.py")
-        let scriptJSON = String(decoding: try JSONSerialization.data(withJSONObject: behaviour), as: UTF8.self)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", fixture.path, scriptJSON]
         var environment = ProcessInfo.processInfo.environment
