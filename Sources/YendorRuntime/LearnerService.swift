@@ -140,7 +140,7 @@ public final class LearnerService: Service, Sendable {
                 await status.seen(h.id, now: now, policyVersion: h.policyVersion)
             case .goodbye(let g):
                 await status.goodbye(g.id)
-                logger.info("worker \(g.id) left: \(g.reason)")
+                logger.info("worker \(PeerID.loggable(g.id)) left: \(PeerID.escaped(g.reason))")
             case .stats:
                 break
             case .trajectoryBatch(let batch):
@@ -174,7 +174,7 @@ public final class LearnerService: Service, Sendable {
         guard await status.isMember(id) else {
             await status.droppedUnadmitted(id, now: now)
             if let suppressed = await status.shouldLog("not_admitted \(id)", now: now) {
-                logger.warning("dropped a trajectory from \(id), which has not said Hello and been admitted\(suppressed > 0 ? " (and \(suppressed) more, not logged)" : "")")
+                logger.warning("dropped a trajectory from \(PeerID.loggable(id)), which has not said Hello and been admitted\(suppressed > 0 ? " (and \(suppressed) more, not logged)" : "")")
             }
             return false
         }
@@ -195,7 +195,23 @@ public final class LearnerService: Service, Sendable {
     }
 
     private func handleHello(_ hello: Hello, now: Double, pub: AsyncSocket, status: LearnerStatus) async {
+        guard PeerID.isValid(hello.id) else {
+            // Not answered: a Goodbye is addressed by id, and `*` addresses every worker.
+            await status.refusedInvalidID()
+            if let suppressed = await status.shouldLog("peer_id \(PeerID.loggable(hello.id, limit: 80))", now: now) {
+                logger.warning("ignored a Hello with an invalid id \(PeerID.loggable(hello.id, limit: 80)): an id is 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @\(suppressed > 0 ? " (and \(suppressed) more, not logged)" : "")")
+            }
+            return
+        }
         if let problem = configuration.admissionProblem(hello) {
+            // A live member from another process (another `instance` tag) holds this id: refuse the
+            // claimant only, addressed by its tag, so a stray or hostile Hello cannot stop that worker.
+            let claimant = hello.capability("instance")
+            if let holder = await status.memberInstance(hello.id), holder != claimant {
+                await status.refusedClaimant()
+                await refuse(hello.id, addressee: "\(hello.id)#\(claimant ?? "-")", reason: problem, pub: pub, now: now, status: status)
+                return
+            }
             await status.refused(hello.id)
             await refuse(hello.id, reason: problem, pub: pub, now: now, status: status)
             return
@@ -207,18 +223,22 @@ public final class LearnerService: Service, Sendable {
             return
         }
         if await status.hello(hello, now: now) {
-            logger.info("worker \(hello.id) joined", metadata: ["envs": "\(hello.capability("envs") ?? "?")"])
+            logger.info("worker \(hello.id) joined", metadata: ["envs": "\(PeerID.escaped(hello.capability("envs") ?? "?", limit: 20))"])
             // A late joiner gets the current weights at once instead of waiting for the next update.
             if let weights = latestWeights.withLock({ $0 }) { try? await pub.send(weights) }
         }
     }
 
     /// Tells a worker it is refused (a Yendor worker stops on this); logged once per 10 s per worker.
-    private func refuse(_ worker: String, reason: String, pub: AsyncSocket, now: Double, status: LearnerStatus) async {
-        if let suppressed = await status.shouldLog("refused \(worker)", now: now) {
-            logger.error("refusing worker \(worker): \(reason)\(suppressed > 0 ? " (refused \(suppressed) more times, not logged)" : "")")
+    /// `addressee` is the Goodbye's id: the worker's id, or `id#instance` for one process of it.
+    private func refuse(_ worker: String, addressee: String? = nil, reason: String, pub: AsyncSocket, now: Double,
+                        status: LearnerStatus) async {
+        let addressee = addressee ?? worker
+        if let suppressed = await status.shouldLog("refused \(addressee)", now: now) {
+            let who = addressee == worker ? "worker \(worker)" : "a Hello claiming the id of live worker \(worker) from another process (\(PeerID.loggable(addressee, limit: 160)))"
+            logger.error("refusing \(who): \(PeerID.escaped(reason))\(suppressed > 0 ? " (refused \(suppressed) more times, not logged)" : "")")
         }
-        try? await pub.send(Goodbye(id: worker, reason: "refused: \(reason)").encoded())
+        try? await pub.send(Goodbye(id: addressee, reason: "refused: \(reason)").encoded())
     }
 
     // MARK: Train
@@ -243,7 +263,7 @@ public final class LearnerService: Service, Sendable {
             logger.info("resumed from \(url.deletingLastPathComponent().lastPathComponent) at \(state.envSteps) env steps, policy version \(learner.policyVersion)")
         }
         try await publish(learner, pub: pub)
-        var lastCheckpoint = Clock.now
+        var lastCheckpoint = Clock.now, lastResend = -Double.infinity
         var pending: [TrajectoryBatch] = []
         let maxPolicyLag = c.resolvedLearner.maxPolicyLag
         let validator = c.trajectoryValidator
@@ -277,6 +297,14 @@ public final class LearnerService: Service, Sendable {
                 // captions are not shown to the reward model. Clamping: a version beyond Int64 is a bad peer's, not a reason to trap.
                 if learner.policyVersion - Int64(clamping: item.batch.policyVersion) > maxPolicyLag {
                     await status.droppedStale(samples: item.batch.steps * item.batch.envs)
+                    // A worker this far behind missed weights (PUB drops them for a subscriber that
+                    // does not read, e.g. a paused process). With all its trajectories dropped, no
+                    // update comes to publish new ones, so send the current ones again, at most once a second.
+                    if Clock.now - lastResend >= 1, let weights = latestWeights.withLock({ $0 }) {
+                        lastResend = Clock.now
+                        try? await pub.send(weights)
+                        await status.resentWeights()
+                    }
                 } else {
                     pending.append(item.batch)
                 }
@@ -450,6 +478,7 @@ public final class LearnerService: Service, Sendable {
             ("learner/mean_reward", Double(s.meanReward)), ("learner/samples_dropped_lag", droppedLag),
             ("transport/frames_dropped", Double(dropped)), ("membership/workers", Double(workers)),
             ("membership/evictions", Double(await status.evictions)), ("membership/hellos_refused", Double(await status.hellosRefused)),
+            ("learner/weights_resent", Double(await status.weightsResent)),
         ]
         for (reason, count) in (await status.dropped).sorted(by: { $0.key < $1.key }) {
             values.append(("transport/frames_dropped/\(reason)", Double(count)))

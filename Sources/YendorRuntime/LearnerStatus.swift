@@ -71,6 +71,20 @@ actor LearnerStatus {
     /// Hellos refused (wrong protocol version or fingerprints, or an evicted worker), in total.
     private(set) var hellosRefused = 0
 
+    /// A Hello ignored for an id that breaks `PeerID`'s rule (counted as refused and as a dropped frame).
+    func refusedInvalidID() {
+        hellosRefused += 1
+        drop("peer_id")
+    }
+
+    /// A Hello refused that claimed the id of a live member from another process; the member stays.
+    func refusedClaimant() {
+        hellosRefused += 1
+    }
+
+    /// The `instance` tag of the live member `id`, if it is one and sent a tag.
+    func memberInstance(_ id: String) -> String? { membership.members[id]?.instance }
+
     /// Removes a worker whose Hello was refused, so its trajectories are no longer admitted.
     func refused(_ id: String) {
         hellosRefused += 1
@@ -115,6 +129,11 @@ actor LearnerStatus {
         envSteps += UInt64(samples)
         samplesDroppedForLag += samples
     }
+
+    /// Times the current weights were published again for workers whose trajectories were all too stale.
+    private(set) var weightsResent = 0
+
+    func resentWeights() { weightsResent += 1 }
 
     func restore(envSteps: UInt64, episodes: Int, updates: Int, version: Int64) {
         self.envSteps = envSteps

@@ -18,6 +18,9 @@ public struct Membership: Sendable {
         public let id: String
         public var role: String
         public var capabilities: [String: String]
+        /// The `instance` tag of the Hello that made it a member (nil if it sent none). Kept while
+        /// it is a member, whatever later Hellos claim, so another process cannot take its place.
+        public let instance: String?
         /// Wall-clock time of the Hello that made it a member.
         public var joined: Double
         /// Wall-clock time of its last message.
@@ -75,7 +78,7 @@ public struct Membership: Sendable {
             members[h.id] = heard(m, now: now)
             return false
         }
-        members[h.id] = Member(id: h.id, role: h.role, capabilities: caps, joined: now, lastSeen: now, policyVersion: 0,
+        members[h.id] = Member(id: h.id, role: h.role, capabilities: caps, instance: caps["instance"], joined: now, lastSeen: now, policyVersion: 0,
                                batches: 0, lastHeard: listeningTime(now), readsAtLastSeen: reads)
         joins += 1
         return true

@@ -21,7 +21,7 @@ public final class MetricsRecorder: Sendable {
     public static func isCumulative(_ name: String) -> Bool {
         let cumulative: Set<String> = ["env_steps", "learner/updates", "rollout/episodes", "membership/evictions",
                                        "membership/hellos_refused", "learner/samples_dropped_lag", "rewards/labels",
-                                       "rewards/labels_received"]
+                                       "rewards/labels_received", "learner/weights_resent"]
         return cumulative.contains(name) || name.hasPrefix("transport/frames_dropped")
     }
 

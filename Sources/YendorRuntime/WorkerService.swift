@@ -34,6 +34,10 @@ public final class WorkerService: Service, Sendable {
 
     public let configuration: TrainingConfiguration
     public let workerID: String
+    /// A random tag of this process, sent in its Hello (`instance`): a learner refusing a Hello
+    /// that claims the id of a live member from another process addresses the refusal to
+    /// `id#instance`, so only the claimant stops.
+    let instance = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     /// Endpoints to connect to (the learner's bind addresses with a reachable host).
     let trajectories: String, weights: String
     let context: Context
@@ -173,14 +177,14 @@ public final class WorkerService: Service, Sendable {
                 let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values(as: Float.self) ?? []) }
                 if !(await batcher.hasWeights) { logger.info("received weights, policy version \(update.version)") }
                 await batcher.update(version: Int64(update.version), tensors: tensors)
-            case .goodbye(let g) where g.id == workerID:
-                throw Refused(reason: g.reason)
+            case .goodbye(let g) where g.id == workerID || g.id == "\(workerID)#\(instance)":
+                throw Refused(reason: PeerID.escaped(g.reason))
             case .goodbye(let g) where g.id == "*" && g.reason == "finished":
                 logger.info("learner finished training; worker stopping")
                 stopping.store(true, ordering: .relaxed)
                 throw CancellationError()
             case .goodbye(let g) where g.id == "*":
-                logger.warning("learner went away (\(g.reason)); waiting for it to return")
+                logger.warning("learner went away (\(PeerID.escaped(g.reason, limit: 200))); waiting for it to return")
             default:
                 break
             }
@@ -211,7 +215,7 @@ public final class WorkerService: Service, Sendable {
         let hello = Hello(role: "worker", id: workerID, capabilities: [
             ("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature),
             ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.task),
-            ("envs", "\(c.actors * c.envsPerActor)"), ("pid", "\(getpid())"),
+            ("envs", "\(c.actors * c.envsPerActor)"), ("pid", "\(getpid())"), ("instance", instance),
         ]).encoded()
         let timeout = c.transport.heartbeatInterval * Double(c.transport.heartbeatMisses)
         var reportedSilence = false

@@ -109,12 +109,28 @@ public final class AsyncSocket: Sendable {
 
     /// Runs `body` on the socket's own thread (subscribe, connect, disconnect, read an option).
     public func perform(_ body: @escaping @Sendable (Socket) throws -> Void) async throws {
-        let result = AsyncBoundedQueue<Result<Void, Error>>(capacity: 1)
+        // The outcome, or the caller waiting for it: whichever comes first leaves its half here.
+        let outcome = Mutex<(result: Result<Void, Error>?, waiter: CheckedContinuation<Result<Void, Error>, Never>?)>((nil, nil))
         let command = Command(body: body, done: { error in
-            result.trySend(error.map { .failure($0) } ?? .success(()))
+            let result: Result<Void, Error> = error.map { .failure($0) } ?? .success(())
+            let waiter = outcome.withLock { s -> CheckedContinuation<Result<Void, Error>, Never>? in
+                if s.waiter == nil { s.result = result }
+                return s.waiter
+            }
+            waiter?.resume(returning: result)
         })
         guard await commands.send(command) else { throw closedError() }
-        try await result.receive()!.get()
+        // Not cancellable: the command is queued, and the socket's thread always calls `done` (it
+        // runs the command, or fails it on close), so a cancelled caller still learns the outcome
+        // (a worker's last Goodbye is sent from a cancelled task).
+        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<Void, Error>, Never>) in
+            let ready = outcome.withLock { s -> Result<Void, Error>? in
+                if s.result == nil { s.waiter = c }
+                return s.result
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+        try result.get()
     }
 
     /// Stops the thread, which closes the socket; waits until it has. Unsent messages are dropped after

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import YendorRuntime
+import YendorWire
 import ZeroMQ
 
 /// `yendor worker`: rollout actors connected to a learner. Start as many as you like, on any node.
@@ -18,18 +19,30 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Send trajectories to a standalone replay role on this host instead of the learner.")
     var replay: String?
 
-    @Option(help: "Worker id (default: worker-HOSTNAME-PID).")
+    @Option(help: "Worker id: 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @ (default: worker-HOSTNAME-PID).")
     var id: String?
 
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/worker")
             let logger = try options.makeLogger(label: "yendor")
-            let workerID = id ?? "worker-\(ProcessInfo.processInfo.hostName)-\(getpid())"
+            let workerID = id ?? Self.defaultID()
+            guard PeerID.isValid(workerID) else {
+                throw ValidationError("--id \(PeerID.loggable(workerID)): a worker id is 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @")
+            }
             let context = try Context()
             defer { context.terminate() }
             let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay, context: context, logger: logger)
             try await group.run()
         }
+    }
+
+    /// `worker-HOSTNAME-PID`, with characters an id may not hold replaced by `-` and the host name
+    /// shortened to fit.
+    static func defaultID() -> String {
+        let pid = "\(getpid())"
+        let room = PeerID.maxLength - "worker--".count - pid.count
+        let host = String(ProcessInfo.processInfo.hostName.map { PeerID.isValid(String($0)) ? $0 : "-" }.prefix(room))
+        return "worker-\(host)-\(pid)"
     }
 }

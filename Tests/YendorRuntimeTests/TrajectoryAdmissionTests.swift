@@ -13,7 +13,7 @@ import ZeroMQ
 struct TrajectoryAdmissionTests {
     /// A learner (tiny configuration), its legitimate worker `good`, and this test's own sockets.
     final class Fixture: Sendable {
-        let learner: ChildProcess, good: ChildProcess
+        let learner: ChildProcess, good: ChildProcess?
         let run: URL, config: String
         let endpoints: [String]
         let configuration: TrainingConfiguration
@@ -21,15 +21,20 @@ struct TrajectoryAdmissionTests {
         let push: AsyncSocket, sub: AsyncSocket
         /// Goodbyes the learner published, as (addressee, reason).
         let goodbyes = Mutex<[(id: String, reason: String)]>([])
+        /// The policy version of every weights message the learner published, in order.
+        let publishedVersions = Mutex<[UInt64]>([])
 
-        init(_ name: String) async throws {
+        /// A learner started with `learnerArguments` added, and the legitimate worker `good` unless
+        /// `goodWorker` is false.
+        init(_ name: String, goodWorker: Bool = true, learnerArguments: [String] = []) async throws {
             let (dir, config) = try TinyRun.scratch(name, checkpointInterval: 60)
             self.config = config
             run = dir.appendingPathComponent("run")
             let trajectories = ChildProcess.ipcEndpoint("\(name)-trajectories"), weights = ChildProcess.ipcEndpoint("\(name)-weights")
             endpoints = ["--set", "transport.trajectories=\(trajectories)", "--set", "transport.weights=\(weights)"]
-            learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", run.path] + endpoints)
-            good = try ChildProcess(yendor: ["worker", "--config", config, "--id", "good"] + endpoints)
+            learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", run.path]
+                                       + endpoints + learnerArguments)
+            good = goodWorker ? try ChildProcess(yendor: ["worker", "--config", config, "--id", "good"] + endpoints) : nil
             var c = TrainingConfiguration()
             try TrainingConfiguration.table.apply(yamlFile: config, to: &c)
             configuration = c
@@ -48,6 +53,7 @@ struct TrajectoryAdmissionTests {
                     guard let frame = parts.last, let message = try? frame.withUnsafeBytes({ try WireMessage.decode($0) }) else { continue }
                     switch message {
                     case .goodbye(let g): goodbyes.withLock { $0.append((g.id, g.reason)) }
+                    case .policyUpdate(let u): publishedVersions.withLock { $0.append(u.version) }
                     default: break
                     }
                 }
@@ -55,8 +61,9 @@ struct TrajectoryAdmissionTests {
         }
 
         /// Runs `body` with a fresh fixture and stops its processes and sockets afterwards.
-        static func with(_ name: String, _ body: (Fixture) async throws -> Void) async throws {
-            let f = try await Fixture(name)
+        static func with(_ name: String, goodWorker: Bool = true, learnerArguments: [String] = [],
+                         _ body: (Fixture) async throws -> Void) async throws {
+            let f = try await Fixture(name, goodWorker: goodWorker, learnerArguments: learnerArguments)
             do { try await body(f) } catch {
                 await f.stop()
                 throw error
@@ -65,7 +72,7 @@ struct TrajectoryAdmissionTests {
         }
 
         func stop() async {
-            good.kill()
+            good?.kill()
             learner.kill()
             await push.close()
             await sub.close()
@@ -73,11 +80,13 @@ struct TrajectoryAdmissionTests {
         }
 
         /// Says Hello as worker `id` with the capabilities the learner expects (or `overrides`).
-        func hello(_ id: String, overrides: [String: String] = [:]) async throws {
+        /// `instance`, if given, is sent as the Hello's `instance` tag.
+        func hello(_ id: String, overrides: [String: String] = [:], instance: String? = nil) async throws {
             let c = configuration
             var caps = [("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature),
                         ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.task), ("envs", "2")]
             caps = caps.map { ($0.0, overrides[$0.0] ?? $0.1) }
+            if let instance { caps.append(("instance", instance)) }
             try await push.send(Hello(role: "worker", id: id, capabilities: caps.map { (key: $0.0, value: $0.1) }).encoded())
         }
 

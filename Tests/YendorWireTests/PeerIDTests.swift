@@ -1,0 +1,27 @@
+import Testing
+import YendorWire
+
+@Suite("Peer ids")
+struct PeerIDTests {
+    @Test func idsFollowTheRuleAndNothingElseIsValid() {
+        for id in ["worker-nodeA-4711", "w", "a.b_c-d:e@f", String(repeating: "x", count: PeerID.maxLength)] {
+            #expect(PeerID.isValid(id), "\(id)")
+        }
+        for id in ["", "*", "a b", "a\nb", "é", "a/b", String(repeating: "x", count: PeerID.maxLength + 1)] {
+            #expect(!PeerID.isValid(id), "\(id)")
+        }
+    }
+
+    @Test func loggableTextHasNoLineBreaksOrEscapesAndIsCut() {
+        #expect(PeerID.loggable("worker-1") == "worker-1")
+        #expect(PeerID.loggable("*") == "\"*\"")
+        #expect(PeerID.loggable("a\nb\r\t\"\\") == "\"a\\nb\\r\\t\\\"\\\\\"")
+        #expect(PeerID.loggable("\u{1B}[31mred") == "\"\\u{1B}[31mred\"")
+        // A right-to-left override would reorder what a reader sees.
+        #expect(PeerID.loggable("a\u{202E}b") == "\"a\\u{202E}b\"")
+        #expect(PeerID.loggable("the café") == "\"the café\"")
+        #expect(PeerID.loggable("abcdef ", limit: 3) == "\"abc…\"")
+        // Free text is escaped the same way but not quoted.
+        #expect(PeerID.escaped("shutdown: bye\nFORGED line") == "shutdown: bye\\nFORGED line")
+    }
+}
