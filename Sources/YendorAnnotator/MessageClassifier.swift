@@ -85,6 +85,10 @@ public enum MessageClassifier {
         if deeper.contains(where: s.contains) { return .wentDeeper }
         let down = ["staircase down", "stairs down", "ladder down"]
         if down.contains(where: s.contains) && (s.hasPrefix("there is") || s.contains(" here")) { return .downStairsHere }
+        // A trap door or hole found or escaped is a way down right here: `>` jumps in.
+        let holes = ["a trap door", "a hole"]
+        let found = ["you find ", "you escape ", "there is "]
+        if found.contains(where: s.hasPrefix) && holes.contains(where: s.contains) && !s.contains("ceiling") { return .downStairsHere }
         return nil
     }
 

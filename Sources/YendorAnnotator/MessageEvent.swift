@@ -19,7 +19,8 @@ public enum MessageEvent: String, Hashable, Sendable, CaseIterable {
     case goldNearby = "gold_nearby"
     /// A potion, scroll, wand, ring, amulet, spellbook or gem went into your pack.
     case gainedValuable = "gained_valuable"
-    /// You stand on a staircase (or ladder) down.
+    /// A way down right here: a staircase or ladder down under you, a trap door or hole found
+    /// or escaped (NetHack lets you jump in with `>`).
     case downStairsHere = "down_stairs_here"
     /// You went deeper: down the stairs, through a trap door or a hole.
     case wentDeeper = "went_deeper"
