@@ -18,7 +18,7 @@ import Foundation
 /// (docs/annotator.md).
 public struct LexiconLabeler: Labeler {
     /// Part of the store key: bump when the rules change.
-    public static let rulesVersion = "lexicon-rules-3"
+    public static let rulesVersion = "lexicon-rules-4"
 
     public let identity = LabelerIdentity(backend: "lexicon", model: "lexicon", promptVersion: LexiconLabeler.rulesVersion)
 

@@ -57,11 +57,12 @@ public enum MessageClassifier {
     }
 
     /// Killing your pet or a peaceful (NetHack says "poor", your god thunders, you feel guilty),
-    /// and dying: they spoil the whole line.
+    /// hurting your pet (it yelps, yowls or whimpers) and dying: they spoil the whole line.
     static func badDeedOrDeath(_ s: String) -> MessageEvent? {
         if s.hasPrefix("you die") || s.contains(" you die") { return .death }
         let deeds = ["you kill the poor", "you destroy the poor", "you murderer", "rumble of distant thunder",
-                     "you feel guilty", "is angry with you", "you hear the shrieks of anguish"]
+                     "you feel guilty", "is angry with you", "you hear the shrieks of anguish",
+                     " yelps!", " yowls!", " whimpers"]
         return deeds.contains(where: s.contains) ? .badDeed : nil
     }
 
@@ -97,7 +98,7 @@ public enum MessageClassifier {
     static func opensAWay(_ s: String) -> Bool {
         let phrases = ["the door opens", "door crashes open", "it crashes open", "shatters to pieces", "you unlock",
                        "you succeed in picking the lock", "you succeed in forcing the lock", "you break open the lock",
-                       "you open the door", "you find a hidden door", "you find a hidden passage",
+                       "you open the door", "you find a hidden door", "you find a hidden passage", "you kick open a secret",
                        "you enter a lit room", "you enter a dark room"]
         return phrases.contains(where: s.contains)
     }
