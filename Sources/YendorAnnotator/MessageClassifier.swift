@@ -36,6 +36,8 @@ public enum MessageClassifier {
         if isPrompt(s) { return .neutral }
         if let e = stairs(s) { return e }
         if opensAWay(s) { return .openedWay }
+        // "a gold piece." is a pick-up line, not a monster called "a gold piece" doing something.
+        if isGold(s) { return .gainedGold }
         if isSomeoneElseActing(s) { return s.contains("your powerful strike") ? .hitMonster : .neutral }
         if let e = item(s) { return e }
         if let e = fight(s) { return e }
@@ -138,8 +140,6 @@ public enum MessageClassifier {
             if w.contains(where: valuableClasses.contains) && !what.contains("ring mail") { return .gainedValuable }
             return .neutral
         }
-        // Dungeon's (and ONI's example) bare pick-up line: "5 gold pieces."
-        if isGold(s) { return .gainedGold }
         return nil
     }
 
@@ -151,7 +151,8 @@ public enum MessageClassifier {
         return String(rest.dropFirst(3))
     }
 
-    /// "5 gold pieces.", "a gold piece", "3 gold pieces (in a vault)".
+    /// "5 gold pieces.", "a gold piece": also the bare pick-up line of Dungeon and of ONI's
+    /// prompt example.
     static func isGold(_ text: String) -> Bool {
         let w = text.split(separator: " ")
         guard w.count >= 3, w[0] == "a" || w[0].allSatisfy(\.isNumber) else { return false }
