@@ -1,22 +1,28 @@
 /// What the agent is trying to achieve; selects the prompt variant and the lexicon rules.
 ///
-/// The built-in goals mirror the ONI tasks (NetHack Score, Gold, combat, Staircase);
+/// The built-in goals mirror the ONI tasks (NetHack Score, Gold, combat, Staircase, Oracle);
 /// `custom` carries a free-text goal written by the experimenter.
 public enum Goal: Hashable, Sendable, CustomStringConvertible {
     case score
     case gold
     case combat
     case stairs
+    /// Reach the Oracle (NetHackOracle: she lives on dungeon level 5 to 9).
+    case oracle
     case custom(String)
 
+    /// The built-in goals, in the order reports list them.
+    public static let builtIn: [Goal] = [.score, .stairs, .gold, .combat, .oracle]
+
     /// Stable text form used in the label store and in JSON lines: `score`, `gold`, `combat`,
-    /// `stairs`, or `custom:<text>`.
+    /// `stairs`, `oracle`, or `custom:<text>`.
     public var key: String {
         switch self {
         case .score: "score"
         case .gold: "gold"
         case .combat: "combat"
         case .stairs: "stairs"
+        case .oracle: "oracle"
         case .custom(let text): "custom:" + text
         }
     }
@@ -30,9 +36,10 @@ public enum Goal: Hashable, Sendable, CustomStringConvertible {
         case "gold": self = .gold
         case "combat": self = .combat
         case "stairs": self = .stairs
+        case "oracle": self = .oracle
         default:
             guard key.hasPrefix("custom:") else {
-                throw .invalidInput("goal '\(key)' is not one of score, gold, combat, stairs, custom:<text>")
+                throw .invalidInput("goal '\(key)' is not one of score, gold, combat, stairs, oracle, custom:<text>")
             }
             let text = String(key.dropFirst("custom:".count))
             guard !text.allSatisfy(\.isWhitespace) else {

@@ -51,6 +51,14 @@ public enum LabelParser {
         }
     }
 
+    /// Parses the answer for `task` in the answer format its prompts asked for.
+    public static func label(_ text: String, for task: LabelTask, format: AnswerFormat) -> Label? {
+        switch format {
+        case .answerLine: label(text, for: task)
+        case .oniTags: ONIAnswerParser.label(text, for: task)
+        }
+    }
+
     private static func parse(_ text: String, _ match: (String) -> Label?) -> Label? {
         var body = Substring(text)
         if let end = body.range(of: "</think>", options: [.caseInsensitive, .backwards]) {

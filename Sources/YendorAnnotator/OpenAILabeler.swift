@@ -331,7 +331,7 @@ public final class OpenAILabeler: Labeler {
             body["messages"] = [["role": "user", "content": prompts[0]]]
         case .completions:
             // A plain completion model continues the text: end on the answer cue.
-            body["prompt"] = prompts.map { $0 + "\n\nAnswer:" }
+            body["prompt"] = prompts.map { $0 + configuration.prompts.answerFormat.completionCue }
         }
         // Only strings, numbers, arrays and dictionaries: serialisation cannot fail.
         return (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
@@ -365,7 +365,7 @@ public final class OpenAILabeler: Labeler {
             guard let choice, let text = choice.message?.content ?? choice.text else {
                 return LabelerAnswer(outcome: .failed(.malformedResponse), rawResponse: "no choice \(position) in the response", latency: latency)
             }
-            guard let label = LabelParser.label(text, for: request.task) else {
+            guard let label = LabelParser.label(text, for: request.task, format: configuration.prompts.answerFormat) else {
                 if choice.finish_reason == "length" {
                     state.withLock { $0.statistics.answersCutAtMaxTokens += 1 }
                     logger.debug("answer cut at max_tokens before its label", metadata: ["max_tokens": "\(configuration.maxTokens)"])

@@ -15,18 +15,30 @@ public struct PromptSet: Hashable, Sendable, Codable {
     public var classification: String
     /// Template for "which caption shows more progress?"; needs `{goal}`, `{first}`, `{second}`.
     public var ranking: String
-    /// Goal descriptions inserted at `{goal}`, keyed `score`, `gold`, `combat`, `stairs`.
+    /// Goal descriptions inserted at `{goal}`, keyed `score`, `gold`, `combat`, `stairs`, `oracle`.
     public var goals: [String: String]
     /// Description for `Goal.custom(text)`; `{text}` is replaced by the experimenter's text.
     public var customGoal: String
+    /// How the templates ask for the answer, hence how answers are parsed.
+    public var answerFormat: AnswerFormat
 
     public init(version: String, classification: String, ranking: String,
-                goals: [String: String], customGoal: String) {
+                goals: [String: String], customGoal: String, answerFormat: AnswerFormat = .answerLine) {
         self.version = version
         self.classification = classification
         self.ranking = ranking
         self.goals = goals
         self.customGoal = customGoal
+        self.answerFormat = answerFormat
+    }
+
+    /// The prompt sets selectable by name (`--prompt-set`): `yendor` (the default) and `oni`.
+    public static func named(_ name: String) -> PromptSet? {
+        switch name {
+        case "yendor", "builtin", "built-in": .builtIn
+        case "oni": .oni
+        default: nil
+        }
     }
 
     /// The prompts written for Yendor.
@@ -73,6 +85,7 @@ public struct PromptSet: Hashable, Sendable, Codable {
             "gold": "collect as much gold as possible.",
             "combat": "defeat monsters in melee or with ranged attacks while staying alive.",
             "stairs": "find the staircase down and descend to deeper dungeon levels.",
+            "oracle": "reach the Oracle, who lives on one of dungeon levels 5 to 9: go deeper and explore to find her.",
         ],
         customGoal: "{text}"
     )
@@ -91,6 +104,7 @@ public struct PromptSet: Hashable, Sendable, Codable {
             var ranking: String?
             var goals: [String: String]?
             var customGoal: String?
+            var answerFormat: AnswerFormat?
         }
         let override: Override
         do { override = try JSONDecoder().decode(Override.self, from: data) } catch {
@@ -105,7 +119,8 @@ public struct PromptSet: Hashable, Sendable, Codable {
             classification: override.classification ?? base.classification,
             ranking: override.ranking ?? base.ranking,
             goals: base.goals.merging(override.goals ?? [:]) { _, new in new },
-            customGoal: override.customGoal ?? base.customGoal)
+            customGoal: override.customGoal ?? base.customGoal,
+            answerFormat: override.answerFormat ?? base.answerFormat)
         try prompts.validate()
         return prompts
     }
@@ -121,7 +136,7 @@ public struct PromptSet: Hashable, Sendable, Codable {
         for placeholder in ["{goal}", "{first}", "{second}"] where !ranking.contains(placeholder) {
             throw .invalidConfiguration(field: "ranking", reason: "missing placeholder \(placeholder)")
         }
-        for goal in ["score", "gold", "combat", "stairs"] where goals[goal] == nil {
+        for goal in Goal.builtIn.map(\.key) where goals[goal] == nil {
             throw .invalidConfiguration(field: "goals.\(goal)", reason: "missing description")
         }
         if !customGoal.contains("{text}") {

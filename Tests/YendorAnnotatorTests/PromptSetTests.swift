@@ -3,7 +3,7 @@ import Testing
 @testable import YendorAnnotator
 
 @Suite struct PromptSetTests {
-    @Test(arguments: [Goal.score, .gold, .combat, .stairs, .custom("open every door you meet")])
+    @Test(arguments: [Goal.score, .gold, .combat, .stairs, .oracle, .custom("open every door you meet")])
     func everyGoalVariantRendersItsDescriptionAndTheCaption(goal: Goal) {
         let prompts = PromptSet.builtIn
         let text = prompts.render(.classify("You kill the jackal!", goal: goal))

@@ -1,0 +1,137 @@
+import Foundation
+
+/// Measures any labeler (the lexicon, an OpenAI-compatible server, the simulated backend)
+/// against an `EvaluationSet`: for every goal, precision and recall of its "helpful" verdicts,
+/// per distinct caption and weighted by how often each caption occurs in play.
+///
+/// Items without a label (the model's answer had none, or the server failed after its retries)
+/// are not counted in the confusion counts; they are reported as `unanswered`, by error kind,
+/// so a flaky server cannot pass for a cautious labeler.
+public enum LabelerEvaluation {
+    /// The result for one goal.
+    public struct GoalResult: Sendable, Equatable {
+        public var goal: Goal
+        public var distinct = ConfusionCounts()
+        public var weighted = ConfusionCounts()
+        /// Captions without a label, and their total count.
+        public var unanswered = 0
+        public var unansweredWeight = 0
+        /// Error kinds of the unanswered items.
+        public var errors: [String: Int] = [:]
+        /// Captions where the labeler and the hand label disagree, most frequent first.
+        public var disagreements: [Disagreement] = []
+
+        public init(goal: Goal) { self.goal = goal }
+    }
+
+    public struct Disagreement: Sendable, Equatable {
+        public var caption: String
+        public var count: Int
+        /// The hand label.
+        public var expected: Bool
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var labeler: LabelerIdentity
+        public var captions: Int
+        public var totalCount: Int
+        public var goals: [GoalResult]
+    }
+
+    /// Asks `labeler` to classify every caption of `set` for each of `goals` (all the set's
+    /// goals by default), `batchSize` requests per labeler call.
+    public static func run(_ labeler: any Labeler, on set: EvaluationSet, goals: [Goal]? = nil,
+                           batchSize: Int = 64) async throws(AnnotatorError) -> Report {
+        let chosen = goals ?? set.goals
+        var columns: [Int] = []
+        for goal in chosen {
+            guard let column = set.goals.firstIndex(of: goal) else {
+                throw .invalidInput("the evaluation set has no column for goal '\(goal.key)' (it has \(set.goals.map(\.key).joined(separator: ", ")))")
+            }
+            columns.append(column)
+        }
+        guard batchSize >= 1 else { throw .invalidConfiguration(field: "batchSize", reason: "must be >= 1, got \(batchSize)") }
+        var results: [GoalResult] = []
+        for (goal, column) in zip(chosen, columns) {
+            var result = GoalResult(goal: goal)
+            let requests = set.items.map { LabelRequest.classify($0.caption, goal: goal) }
+            var answers: [LabelerAnswer] = []
+            for start in stride(from: 0, to: requests.count, by: batchSize) {
+                answers += await labeler.label(Array(requests[start..<min(start + batchSize, requests.count)]))
+            }
+            for (item, answer) in zip(set.items, answers) {
+                let expected = item.helpful[column]
+                switch answer.outcome {
+                case .labeled(let label):
+                    let predicted = label == .helpful
+                    result.distinct.add(predicted: predicted, actual: expected)
+                    result.weighted.add(predicted: predicted, actual: expected, weight: item.count)
+                    if predicted != expected {
+                        result.disagreements.append(Disagreement(caption: item.caption, count: item.count, expected: expected))
+                    }
+                case .failed(let kind):
+                    result.unanswered += 1
+                    result.unansweredWeight += item.count
+                    result.errors[kind.rawValue, default: 0] += 1
+                }
+            }
+            result.disagreements.sort { ($0.count, $1.caption) > ($1.count, $0.caption) }
+            results.append(result)
+        }
+        return Report(labeler: labeler.identity, captions: set.items.count,
+                      totalCount: set.items.reduce(0) { $0 + $1.count }, goals: results)
+    }
+}
+
+extension LabelerEvaluation.Report {
+    /// A Markdown table, one row per goal: what `yendor annotator evaluate` prints.
+    public var table: String {
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
+        func counts(_ c: ConfusionCounts) -> String {
+            "\(c.truePositives) | \(c.falsePositives) | \(c.falseNegatives) | \(c.trueNegatives) | \(percent(c.precision)) | \(percent(c.recall))"
+        }
+        var lines = [
+            "labeler: \(labeler.backend) / \(labeler.model) / \(labeler.promptVersion); \(captions) captions, total count \(totalCount)",
+            "",
+            "| goal | TP | FP | FN | TN | precision | recall | TP (weighted) | FP (weighted) | FN (weighted) | TN (weighted) | precision (weighted) | recall (weighted) | unanswered |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for g in goals {
+            let errors = g.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            lines.append("| \(g.goal.key) | \(counts(g.distinct)) | \(counts(g.weighted)) | \(g.unanswered)\(errors.isEmpty ? "" : " (\(errors))") |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The disagreements per goal, up to `limit` each, most frequent first.
+    public func disagreements(limit: Int) -> String {
+        var lines: [String] = []
+        for g in goals where !g.disagreements.isEmpty {
+            lines.append("\(g.goal.key): \(g.disagreements.count) disagreements")
+            for d in g.disagreements.prefix(limit) {
+                lines.append("  \(d.expected ? "missed (FN)" : "wrong (FP) ")  \(d.count)\t\(d.caption)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The report as JSON: per goal, distinct and weighted counts with precision and recall
+    /// (null when undefined), unanswered items and their error kinds.
+    public func json() -> Data {
+        func counts(_ c: ConfusionCounts) -> [String: Any] {
+            ["tp": c.truePositives, "fp": c.falsePositives, "fn": c.falseNegatives, "tn": c.trueNegatives,
+             "precision": c.precision as Any? ?? NSNull(), "recall": c.recall as Any? ?? NSNull()]
+        }
+        let object: [String: Any] = [
+            "labeler": ["backend": labeler.backend, "model": labeler.model, "prompt_version": labeler.promptVersion],
+            "captions": captions,
+            "total_count": totalCount,
+            "goals": goals.map { g -> [String: Any] in
+                ["goal": g.goal.key, "distinct": counts(g.distinct), "weighted": counts(g.weighted),
+                 "unanswered": g.unanswered, "unanswered_weight": g.unansweredWeight, "errors": g.errors]
+            },
+        ]
+        // Only strings, numbers, null, arrays and dictionaries: serialisation cannot fail.
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+    }
+}

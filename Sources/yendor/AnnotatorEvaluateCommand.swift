@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Logging
+import YendorAnnotator
+
+/// `yendor annotator evaluate`: precision and recall of a labeler against hand labels.
+struct AnnotatorEvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure a labeler's precision and recall per goal on hand-labeled captions.",
+        discussion: """
+            Classifies every caption of the evaluation set for every goal with the chosen labeler \
+            and compares its verdicts with the hand labels. Prints, per goal, TP/FP/FN/TN with \
+            precision and recall, per distinct caption and weighted by each caption's count in \
+            play; items the labeler left without a label are counted apart (unanswered).
+
+            The set (default data/annotator-eval.tsv: real NetHack messages from NLE play, \
+            labeled by the rules in docs/annotator.md) is a TSV: count, one 1/0 column per goal, \
+            caption.
+
+            Examples:
+              yendor annotator evaluate                                   (the lexicon, a stand-in for an LLM)
+              yendor annotator evaluate --backend openai --llm-url http://127.0.0.1:8000/v1 --model llama-3-8b
+              yendor annotator evaluate --backend openai --llm-url ... --model ... --prompt-set oni
+              yendor annotator evaluate --goals score,gold --json
+            """)
+
+    @Option(name: .customLong("set"), help: "Evaluation set (TSV: count, one 1/0 column per goal, caption).")
+    var set: String = "data/annotator-eval.tsv"
+
+    @Option(help: "Comma-separated goals to evaluate (default: every goal column of the set).")
+    var goals: String?
+
+    @OptionGroup var labeler: LabelerOptions
+
+    @Option(name: .customLong("batch-size"), help: "Captions per labeler call.")
+    var batchSize: Int = 64
+
+    @Flag(help: "Print the report as JSON instead of a table.")
+    var json = false
+
+    @Option(name: .customLong("show-disagreements"), help: "After the table, list up to this many disagreeing captions per goal, most frequent first.")
+    var showDisagreements: Int = 0
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
+    var logLevel: String = "warning"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
+        }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
+        guard showDisagreements >= 0 else { throw ValidationError("--show-disagreements must be >= 0, got \(showDisagreements)") }
+        LoggingBootstrap.once
+        var logger = Logger(label: "yendor")
+        logger.logLevel = level
+        logger[metadataKey: "role"] = "evaluate"
+
+        let evaluationSet: EvaluationSet
+        do { evaluationSet = try EvaluationSet.load(from: URL(fileURLWithPath: set)) } catch {
+            throw ValidationError("--set: \(error)")
+        }
+        var chosen: [Goal]?
+        if let goals {
+            do { chosen = try goals.split(separator: ",").map { try Goal(key: String($0).trimmingCharacters(in: .whitespaces)) } } catch {
+                throw ValidationError("--goals: \(error)")
+            }
+        }
+        let labelerInstance: any Labeler
+        do { labelerInstance = try labeler.makeBackend().makeLabeler(logger: logger) } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let report: LabelerEvaluation.Report
+        do { report = try await LabelerEvaluation.run(labelerInstance, on: evaluationSet, goals: chosen, batchSize: batchSize) } catch {
+            throw ValidationError("\(error)")
+        }
+        if json {
+            AnnotatorCommand.say(String(decoding: report.json(), as: UTF8.self))
+        } else {
+            AnnotatorCommand.say(report.table)
+            if showDisagreements > 0 { AnnotatorCommand.say("\n" + report.disagreements(limit: showDisagreements)) }
+        }
+    }
+}
