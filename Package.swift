@@ -47,7 +47,7 @@ let package = Package(
         ]),
         .target(name: "YendorReplay", dependencies: ["YendorWire"]),
         .target(name: "YendorAnnotator", dependencies: [
-            "YendorWire", "ZeroMQ",
+            "YendorEnvironment", "YendorWire", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
