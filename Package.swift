@@ -92,7 +92,9 @@ let package = Package(
         .testTarget(name: "YendorRolloutTests", dependencies: ["YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
         .testTarget(name: "YendorRewardsTests", dependencies: ["YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
-        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "NetHack", "YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
+        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator",
+                                                          "YendorRewards", "ZeroMQ", "YendorWire", "YendorTestSupport",
+                                                          .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),
     ],
     swiftLanguageModes: [.v6]
