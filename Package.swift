@@ -47,7 +47,7 @@ let package = Package(
         ]),
         .target(name: "YendorReplay", dependencies: ["YendorWire"]),
         .target(name: "YendorAnnotator", dependencies: [
-            "YendorWire", "ZeroMQ",
+            "YendorEnvironment", "YendorWire", "ZeroMQ",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,7 +92,9 @@ let package = Package(
         .testTarget(name: "YendorRolloutTests", dependencies: ["YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
         .testTarget(name: "YendorRewardsTests", dependencies: ["YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
-        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "NetHack", "YendorRuntime", "ZeroMQ", "YendorWire", "YendorTestSupport"]),
+        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator",
+                                                          "YendorRewards", "ZeroMQ", "YendorWire", "YendorTestSupport",
+                                                          .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,10 @@
+import YendorEnvironment
+
 /// A task: which game to play, how it is rewarded, when it ends.
 public struct DungeonTask: Sendable, Equatable {
-    /// What the task rewards.
-    public enum Goal: Sendable, Equatable {
+    /// What the task rewards (the environment's own judgement; what an annotator is asked about
+    /// is `annotatorGoal`).
+    public enum Objective: Sendable, Equatable {
         /// Reward is the change in in-game score each step.
         case score
         /// +1 the first time the player arrives on this depth.
@@ -14,7 +17,9 @@ public struct DungeonTask: Sendable, Equatable {
     public let name: String
     /// One sentence for humans and for `--help`.
     public let description: String
-    public let goal: Goal
+    public let objective: Objective
+    /// The goal an annotator labels captions for when training on this task (`reward.goal=auto`).
+    public let annotatorGoal: Goal
     /// If true the episode goes on after the goal (reward still paid once); it ends only by death
     /// or the step limit. For reward-free or intrinsic-only training.
     public let continual: Bool
@@ -25,11 +30,12 @@ public struct DungeonTask: Sendable, Equatable {
     /// Depth of the Oracle's level.
     public let oracleDepth: Int
 
-    public init(name: String, description: String, goal: Goal, continual: Bool = false, stepLimit: Int,
-                keyRoom: Bool = false, oracleDepth: Int = 5) {
+    public init(name: String, description: String, objective: Objective, annotatorGoal: Goal, continual: Bool = false,
+                stepLimit: Int, keyRoom: Bool = false, oracleDepth: Int = 5) {
         self.name = name
         self.description = description
-        self.goal = goal
+        self.objective = objective
+        self.annotatorGoal = annotatorGoal
         self.continual = continual
         self.stepLimit = stepLimit
         self.keyRoom = keyRoom
@@ -46,7 +52,7 @@ public struct DungeonTask: Sendable, Equatable {
     public func evaluate(game: Game, previousScore: Int, alreadySucceeded: Bool) -> Outcome {
         var reward: Float = 0
         var reached = false
-        switch goal {
+        switch objective {
         case .score:
             reward = Float(game.score - previousScore)
         case .reachDepth(let target):
@@ -66,7 +72,7 @@ public struct DungeonTask: Sendable, Equatable {
     /// What one step meant for the task.
     public struct Outcome: Sendable, Equatable {
         public var reward: Float
-        /// The goal has been met in this episode (never true for `score`).
+        /// The objective has been met in this episode (never true for `score`).
         public var success: Bool
         /// The episode ended (goal or death); truncation is decided by the caller from the step count.
         public var terminal: Bool
@@ -77,27 +83,30 @@ public struct DungeonTask: Sendable, Equatable {
 public enum TaskRegistry {
     public static let all: [DungeonTask] = [
         DungeonTask(name: "score", description: "Maximise the in-game score: gold, experience and depth (like NLE's NetHackScore).",
-                    goal: .score, stepLimit: 5000),
+                    objective: .score, annotatorGoal: .score, stepLimit: 5000),
         DungeonTask(name: "staircase", description: "Find and descend the down staircase of level 1 (+1).",
-                    goal: .reachDepth(2), stepLimit: 1000),
+                    objective: .reachDepth(2), annotatorGoal: .stairs, stepLimit: 1000),
         DungeonTask(name: "staircase-lvl3", description: "Reach dungeon level 3 (+1).",
-                    goal: .reachDepth(3), stepLimit: 5000),
+                    objective: .reachDepth(3), annotatorGoal: .stairs, stepLimit: 5000),
         DungeonTask(name: "staircase-lvl4", description: "Reach dungeon level 4 (+1).",
-                    goal: .reachDepth(4), stepLimit: 5000),
+                    objective: .reachDepth(4), annotatorGoal: .stairs, stepLimit: 5000),
         DungeonTask(name: "oracle", description: "Find the Oracle on level 5 and stand next to her (+1).",
-                    goal: .besideOracle, stepLimit: 10000),
+                    objective: .besideOracle,
+                    annotatorGoal: .custom("go deeper into the dungeon and find the Oracle"), stepLimit: 10000),
         DungeonTask(name: "keyroom",
                     description: "Pick up the key, unlock the locked room that holds the down staircase, and descend it (+1).",
-                    goal: .reachDepth(2), stepLimit: 1000, keyRoom: true),
+                    objective: .reachDepth(2),
+                    annotatorGoal: .custom("find the key, unlock the locked door and go down the staircase"),
+                    stepLimit: 1000, keyRoom: true),
         DungeonTask(name: "staircase-continual",
                     description: "As staircase, but the episode goes on after descending (reward paid once).",
-                    goal: .reachDepth(2), continual: true, stepLimit: 5000),
+                    objective: .reachDepth(2), annotatorGoal: .stairs, continual: true, stepLimit: 5000),
         DungeonTask(name: "staircase-lvl3-continual",
                     description: "As staircase-lvl3, but the episode goes on after reaching level 3.",
-                    goal: .reachDepth(3), continual: true, stepLimit: 5000),
+                    objective: .reachDepth(3), annotatorGoal: .stairs, continual: true, stepLimit: 5000),
         DungeonTask(name: "staircase-lvl4-continual",
                     description: "As staircase-lvl4, but the episode goes on after reaching level 4.",
-                    goal: .reachDepth(4), continual: true, stepLimit: 5000),
+                    objective: .reachDepth(4), annotatorGoal: .stairs, continual: true, stepLimit: 5000),
     ]
 
     public static var names: [String] { all.map(\.name) }

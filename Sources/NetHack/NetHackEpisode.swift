@@ -164,7 +164,7 @@ struct NetHackEpisode {
         frozenSteps = time == before.time ? frozenSteps + 1 : 0
         let penalty = frozenSteps > 0 ? task.frozenPenalty : 0
         let inGame = game.inNormalGame
-        switch task.goal {
+        switch task.objective {
         case .score:
             return (inGame ? Double(game.blstats[NetHackStat.score] - before.score) : 0) + penalty
         case .staircase, .staircaseWithPet, .oracle:

@@ -1,9 +1,12 @@
+import YendorEnvironment
+
 /// An NLE task: its action set, NetHack options, step limit, and how reward and success are
 /// judged — the semantics of `nle.env.tasks` (NLE 1.3.0), and of ONI's tasks
 /// (`rl_baseline/tasks_nle.py` of the ONI paper's code), which the paper's results use.
 public struct NetHackTask: Sendable, Equatable {
-    /// What the task rewards.
-    public enum Goal: Sendable, Equatable {
+    /// What the task rewards (the environment's own judgement; what an annotator is asked about
+    /// is `annotatorGoal`).
+    public enum Objective: Sendable, Equatable {
         /// Change in score (`NetHackScore`).
         case score
         /// Stand on a down staircase: 1 and the episode ends (`NetHackStaircase`).
@@ -40,7 +43,9 @@ public struct NetHackTask: Sendable, Equatable {
     public let name: String
     /// The NLE environment id whose semantics it reproduces.
     public let nleName: String
-    public let goal: Goal
+    public let objective: Objective
+    /// The goal an annotator labels captions for when training on this task (`reward.goal=auto`).
+    public let annotatorGoal: Goal
     public let style: Style
     public let actions: NetHackActionSet
     /// Steps after which the episode is cut (truncated).
@@ -57,16 +62,30 @@ public struct NetHackTask: Sendable, Equatable {
          "showscore", "time", "name:Agent-\(character)"].joined(separator: ",")
     }
 
-    init(_ name: String, _ nleName: String, _ goal: Goal, style: Style = .nle, actions: NetHackActionSet = .task,
+    init(_ name: String, _ nleName: String, _ objective: Objective, annotatorGoal: Goal? = nil, style: Style = .nle, actions: NetHackActionSet = .task,
          stepLimit: Int = 5000, options: String = NetHackTask.nleOptions()) {
         self.name = name
         self.nleName = nleName
-        self.goal = goal
+        self.objective = objective
+        self.annotatorGoal = annotatorGoal ?? NetHackTask.defaultAnnotatorGoal(objective)
         self.style = style
         self.actions = actions
         self.stepLimit = stepLimit
         self.frozenPenalty = -0.01
         self.options = options
+    }
+
+    /// The annotator goal that fits an objective (ONI's goals for Score, Gold and the staircases).
+    static func defaultAnnotatorGoal(_ objective: Objective) -> Goal {
+        switch objective {
+        case .score: .score
+        case .gold: .gold
+        case .staircase, .descend: .stairs
+        case .staircaseWithPet: .custom("go down the staircase with your pet beside you")
+        case .oracle, .oracleFifty: .custom("go deeper into the dungeon and find the Oracle")
+        case .eat: .custom("find food and eat when hungry")
+        case .scout: .custom("explore as much of the dungeon as possible")
+        }
     }
 
     /// Every task, by Yendor name.
@@ -98,7 +117,7 @@ public struct NetHackTask: Sendable, Equatable {
 
     /// Whether the task is won in this state (only for tasks that end on success).
     func isWon(glyphs: [Int16], blstats: [Int], internalState: [Int32], message: [UInt8] = []) -> Bool {
-        switch goal {
+        switch objective {
         case .staircase: return internalState[4] != 0
         case .staircaseWithPet:
             return internalState[4] != 0 && neighbours(glyphs, blstats).contains {

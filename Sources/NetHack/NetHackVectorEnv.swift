@@ -179,6 +179,6 @@ public final class NetHackVectorEnv: BufferedVectorEnvironment {
 
 extension NetHackTask {
     func withStepLimit(_ limit: Int) -> NetHackTask {
-        NetHackTask(name, nleName, goal, style: style, actions: actions, stepLimit: limit, options: options)
+        NetHackTask(name, nleName, objective, annotatorGoal: annotatorGoal, style: style, actions: actions, stepLimit: limit, options: options)
     }
 }

@@ -1,21 +1,14 @@
 import YendorWire
+@_exported import enum YendorEnvironment.Goal
 
 /// Conversions between the wire's `AnnotationRequest`/`AnnotationResult` and the core's
-/// `LabelRequest`/`LabelResult`, shared by the role and the client.
+/// `LabelRequest`/`LabelResult`, shared by the role and the client. (`Goal` lives in
+/// `YendorEnvironment`, so that tasks can declare theirs; it is re-exported here.)
 extension Goal {
-    /// The wire's goal text: a built-in name (`score`, `gold`, `combat`, `stairs`), `custom:<text>`,
-    /// or any other text, taken as a custom goal.
-    public init(wireText text: String) throws(AnnotatorError) {
-        if text.allSatisfy(\.isWhitespace) { throw .invalidInput("goal is empty") }
-        if let goal = try? Goal(key: text) {
-            self = goal
-        } else {
-            self = .custom(text)
-        }
+    /// `init(key:)` with the annotator's error type.
+    static func parsed(key: String) throws(AnnotatorError) -> Goal {
+        do { return try Goal(key: key) } catch { throw .invalidInput(error.message) }
     }
-
-    /// The text the role puts in `AnnotationResult.goal`.
-    public var wireText: String { key }
 }
 
 extension LabelerIdentity {

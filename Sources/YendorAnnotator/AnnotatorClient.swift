@@ -99,9 +99,9 @@ public final class AnnotatorClient: Sendable {
     private let state = Mutex(State())
     private let loops = Mutex<[Task<Void, Never>]>([])
 
-    /// Keyed by goal text, mode and item: the unanswered items to resend after a restart.
+    /// Keyed by goal, mode and item: the unanswered items to resend after a restart.
     private struct PendingKey: Hashable {
-        var goal: String
+        var goal: Goal
         var mode: AnnotationMode
         var item: AnnotationItem
     }
@@ -112,6 +112,7 @@ public final class AnnotatorClient: Sendable {
         var pending: [PendingKey: UInt64] = [:]  // key -> insertion order
         var pendingOrder: [PendingKey] = []       // oldest first; may hold stale keys
         var annotatorStartedAt: Double?
+        var lastHeard: ContinuousClock.Instant?
     }
 
     /// Connects both sockets (the annotator need not be up) and starts receiving.
@@ -148,7 +149,7 @@ public final class AnnotatorClient: Sendable {
     /// Asks for labels; returns the request id echoed in the direct reply. Waits at most
     /// `sendTimeout` for room in the outbox, then throws `Unsent`.
     @discardableResult
-    public func request(goal: String, mode: AnnotationMode, items: [AnnotationItem]) async throws -> UInt64 {
+    public func request(goal: Goal, mode: AnnotationMode, items: [AnnotationItem]) async throws -> UInt64 {
         let (id, frame) = prepare(goal: goal, mode: mode, items: items)
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.sendTimeout
@@ -168,7 +169,7 @@ public final class AnnotatorClient: Sendable {
 
     /// Asks for labels if the outbox has room now; nil (and the items counted unsent) otherwise.
     @discardableResult
-    public func tryRequest(goal: String, mode: AnnotationMode, items: [AnnotationItem]) -> UInt64? {
+    public func tryRequest(goal: Goal, mode: AnnotationMode, items: [AnnotationItem]) -> UInt64? {
         let (id, frame) = prepare(goal: goal, mode: mode, items: items)
         guard dealer.trySend([frame]) else {
             state.withLock { $0.statistics.unsentItems += items.count }
@@ -180,6 +181,11 @@ public final class AnnotatorClient: Sendable {
 
     /// The client's counters.
     public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// When the last well-formed message (heartbeat, stats or result) came from the annotator;
+    /// nil if none has yet. The annotator heartbeats every second (`AnnotatorServer`), so a long
+    /// silence means it is down or unreachable.
+    public var lastHeardFromAnnotator: ContinuousClock.Instant? { state.withLock { $0.lastHeard } }
 
     /// Waits until a heartbeat from the annotator has arrived (so the SUB socket is connected and
     /// no broadcast is missed from now on); false after `timeout`.
@@ -203,12 +209,12 @@ public final class AnnotatorClient: Sendable {
 
     // MARK: Internals
 
-    private func prepare(goal: String, mode: AnnotationMode, items: [AnnotationItem]) -> (UInt64, [UInt8]) {
+    private func prepare(goal: Goal, mode: AnnotationMode, items: [AnnotationItem]) -> (UInt64, [UInt8]) {
         let id = state.withLock { state in
             defer { state.nextRequestID += 1 }
             return state.nextRequestID
         }
-        return (id, AnnotationRequest(requestID: id, goal: goal, mode: mode, items: items).encoded())
+        return (id, AnnotationRequest(requestID: id, goal: goal.wireText, mode: mode, items: items).encoded())
     }
 
     private func receiveLoop(_ socket: AsyncSocket) async {
@@ -219,6 +225,8 @@ public final class AnnotatorClient: Sendable {
                 state.withLock { $0.statistics.malformed += 1 }
                 continue
             }
+            let now = ContinuousClock.now
+            state.withLock { $0.lastHeard = now }
             switch message {
             case .annotationResult(let result):
                 track(result)
@@ -237,10 +245,12 @@ public final class AnnotatorClient: Sendable {
 
     /// Remembers pending items and forgets answered ones.
     private func track(_ result: AnnotationResult) {
+        let goal = try? Goal(wireText: result.goal)
         state.withLock { state in
             state.statistics.received += 1
+            guard let goal else { return }
             for entry in result.entries {
-                let key = PendingKey(goal: result.goal, mode: result.mode, item: entry.item)
+                let key = PendingKey(goal: goal, mode: result.mode, item: entry.item)
                 if case .pending = entry.outcome {
                     guard state.pending[key] == nil else { continue }
                     state.pending[key] = 0

@@ -190,7 +190,7 @@ public final class LabelStore: Sendable {
         }
         let identity = LabelerIdentity(backend: row["backend"], model: row["model"], promptVersion: row["prompt_version"])
         return StoredLabel(
-            key: LabelKey(labeler: identity, request: LabelRequest(goal: try Goal(key: row["goal"]), task: task)),
+            key: LabelKey(labeler: identity, request: LabelRequest(goal: try Goal.parsed(key: row["goal"]), task: task)),
             outcome: outcome, rawResponse: row["raw_response"], attempts: row["attempts"],
             latency: .microseconds(Int64((row["latency_seconds"] as Double) * 1_000_000)),
             createdAt: Date(timeIntervalSince1970: row["created_at"]),

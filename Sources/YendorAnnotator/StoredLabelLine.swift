@@ -64,7 +64,7 @@ struct StoredLabelLine: Codable {
         default:
             throw .invalidInput("exactly one of 'label' and 'error' (only 'unlabelable') must be set")
         }
-        let request = LabelRequest(goal: try Goal(key: goal), task: taskValue)
+        let request = LabelRequest(goal: try Goal.parsed(key: goal), task: taskValue)
         let key = LabelKey(labeler: LabelerIdentity(backend: backend, model: model, promptVersion: prompt_version), request: request)
         guard attempts >= 0, latency_seconds.isFinite, latency_seconds >= 0 else {
             throw .invalidInput("attempts and latency_seconds must be non-negative")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import YendorAnnotator
 import YendorRewards
 import YendorWire
@@ -15,34 +16,46 @@ import ZeroMQ
 final class LabelBridge: Sendable {
     let queries = AsyncBoundedQueue<RewardQuery>(capacity: 4096)
     let answers = AsyncBoundedQueue<Answer>(capacity: 8192)
-    /// The goal sent with every query (`score`, `stairs`, or free text).
-    let goal: String
+    /// The goal sent with every query; answers count only when they carry this goal (compared as
+    /// `Goal` values, whatever text form the annotator echoed).
+    let goal: Goal
+    /// What is known about a remote annotator's liveness; nil with an in-process annotator.
+    private let liveness = Mutex<AnnotatorLiveness?>(nil)
 
     enum Answer: Sendable {
         case label(CaptionLabel)
         case preference(CaptionPreference)
     }
 
-    init(goal: String) { self.goal = goal }
-
-    /// The annotator goal that fits a Dungeon task.
-    static func goal(forTask task: String) -> String {
-        if task == "score" { return "score" }
-        if task.hasPrefix("staircase") { return "stairs" }
-        if task == "keyroom" { return "find the key, unlock the locked door and go down the staircase" }
-        if task == "oracle" { return "go deeper into the dungeon and find the Oracle" }
-        return "score"
+    /// A remote annotator's liveness, as the learner's status shows it.
+    struct AnnotatorLiveness: Sendable, Equatable {
+        var reachable: Bool
+        /// Seconds since the annotator was last heard from (since the bridge started, if never).
+        var silentSeconds: Double
     }
+
+    init(goal: Goal) { self.goal = goal }
+
+    /// Status values for the learner's metrics and `yendor status learner`: `annotator/reachable`
+    /// (1 or 0) and `annotator/last_heard_s`; none with an in-process annotator.
+    var statusMetrics: [(String, Double)] {
+        guard let l = liveness.withLock({ $0 }) else { return [] }
+        return [("annotator/reachable", l.reachable ? 1 : 0), ("annotator/last_heard_s", l.silentSeconds)]
+    }
+
+    var annotatorLiveness: AnnotatorLiveness? { liveness.withLock { $0 } }
+
+    /// Whether an answer with the wire's goal text is for this bridge's goal.
+    func isForOurGoal(_ wireGoal: String) -> Bool { (try? Goal(wireText: wireGoal)) == goal }
 
     // MARK: Running against an annotator
 
     /// Moves queries to an in-process annotator and its labels back until cancelled.
     func run(inProcess annotator: Annotator, logger: Logger) async {
-        let goal: Goal
-        do { goal = try Goal(key: self.goal) } catch { goal = .custom(self.goal) }
+        let goal = self.goal
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await result in await annotator.results() { self.deliver(result) }
+                for await result in await annotator.results() where result.request.goal == goal { self.deliver(result) }
             }
             group.addTask {
                 await self.forEachBatchOfQueries { batch in
@@ -60,11 +73,15 @@ final class LabelBridge: Sendable {
         }
     }
 
-    /// Moves queries to a remote `yendor annotator` and its labels back until cancelled.
-    func run(remote client: AnnotatorClient, logger: Logger) async {
+    /// Moves queries to a remote `yendor annotator` and its labels back until cancelled, and
+    /// watches its liveness: after `timeout` seconds without a word from it (its heartbeats come
+    /// every second) it logs a warning, once per `timeout` while the silence lasts, and the status
+    /// says `annotator/reachable` 0; training goes on with the labels it has.
+    func run(remote client: AnnotatorClient, endpoint: String, timeout: Double, logger: Logger) async {
+        liveness.withLock { $0 = AnnotatorLiveness(reachable: true, silentSeconds: 0) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await result in client.results where result.goal == self.goal { self.deliver(result) }
+                for await result in client.results where self.isForOurGoal(result.goal) { self.deliver(result) }
             }
             group.addTask {
                 await self.forEachBatchOfQueries { batch in
@@ -75,8 +92,32 @@ final class LabelBridge: Sendable {
                     if !pairs.isEmpty { _ = client.tryRequest(goal: self.goal, mode: .ranking, items: pairs) }
                 }
             }
+            group.addTask { await self.watch(client, endpoint: endpoint, timeout: timeout, logger: logger) }
             await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// Updates `liveness` a few times per timeout and logs when the annotator goes silent or returns.
+    private func watch(_ client: AnnotatorClient, endpoint: String, timeout: Double, logger: Logger) async {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var lastWarning: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            let now = clock.now
+            let heard = client.lastHeardFromAnnotator
+            let silent = (now - (heard ?? started)).seconds
+            let reachable = silent <= timeout
+            liveness.withLock { $0 = AnnotatorLiveness(reachable: reachable, silentSeconds: silent) }
+            if !reachable, lastWarning.map({ (now - $0).seconds >= timeout }) ?? true {
+                let since = heard == nil ? "never heard from it" : "no reply for \(Int(silent.rounded())) s"
+                logger.warning("annotator unreachable at \(endpoint): \(since) (timeout \(timeout) s); training goes on without new labels")
+                lastWarning = now
+            } else if reachable, lastWarning != nil {
+                logger.notice("annotator reachable again at \(endpoint)")
+                lastWarning = nil
+            }
+            try? await Task.sleep(for: .seconds(min(1, timeout / 4)))
         }
     }
 
@@ -143,4 +184,9 @@ enum CaptionBlocks {
         }
         return CaptionBlock(captions: captions, captionIndex: index, captionCount: count)
     }
+}
+
+extension Duration {
+    /// This duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -28,9 +28,18 @@ public final class LearnerService: Service, Sendable {
     private let latestWeights = Mutex<[UInt8]?>(nil)
     /// Set once the budget is reached (the `train` command then stops the other roles).
     public let completion = AsyncBoundedQueue<UInt64>(capacity: 1)
+    /// Carries label queries to the annotator and labels back; nil without a reward model.
+    let bridge: LabelBridge?
+    /// Endpoints and CURVE settings for reaching a remote annotator (`reward.annotator`).
+    let annotatorTransport: TransportConfiguration
 
-    public init(configuration: TrainingConfiguration, context: Context, runDirectory: RunDirectory, logger: Logger) {
+    /// `annotatorTransport` defaults to the configuration's transport; `yendor train` passes the
+    /// configured one while the learner's own sockets are `inproc://`.
+    public init(configuration: TrainingConfiguration, context: Context, runDirectory: RunDirectory, logger: Logger,
+                annotatorTransport: TransportConfiguration? = nil) {
         self.configuration = configuration
+        self.annotatorTransport = annotatorTransport ?? configuration.transport
+        bridge = configuration.rewards.model == "none" ? nil : LabelBridge(goal: configuration.resolvedGoal)
         self.context = context
         self.runDirectory = runDirectory
         self.logger = logger
@@ -69,7 +78,7 @@ public final class LearnerService: Service, Sendable {
         let metrics = try MetricsLog(url: runDirectory.metrics,
                                      tensorBoard: try TensorBoardLog(directory: runDirectory.root.appendingPathComponent("tensorboard")),
                                      recorder: MetricsRecorder(role: "learner"))
-        let bridge = c.rewards.model == "none" ? nil : LabelBridge(goal: c.resolvedGoal)
+        let bridge = self.bridge
 
         var reason = "shutdown"
         do {
@@ -386,13 +395,14 @@ public final class LearnerService: Service, Sendable {
         let c = configuration
         if !c.rewardAnnotator.isEmpty {
             var cc = AnnotatorClient.Configuration()
-            cc.requestsEndpoint = TransportConfiguration.connectAddress(c.transport.annotatorRequests, host: c.rewardAnnotator)
-            cc.labelsEndpoint = TransportConfiguration.connectAddress(c.transport.annotatorLabels, host: c.rewardAnnotator)
+            let t = annotatorTransport
+            cc.requestsEndpoint = TransportConfiguration.connectAddress(t.annotatorRequests, host: c.rewardAnnotator)
+            cc.labelsEndpoint = TransportConfiguration.connectAddress(t.annotatorLabels, host: c.rewardAnnotator)
             cc.id = "learner-\(getpid())"
-            cc.security = try c.transport.clientSecurity(annotator: true)
+            cc.security = try t.clientSecurity(annotator: true)
             let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger)
             logger.info("asking the annotator at \(cc.requestsEndpoint) for labels (goal: \(bridge.goal))")
-            await bridge.run(remote: client, logger: logger)
+            await bridge.run(remote: client, endpoint: cc.requestsEndpoint, timeout: c.annotatorTimeout, logger: logger)
             await client.close()
             return
         }
@@ -485,6 +495,7 @@ public final class LearnerService: Service, Sendable {
         }
         for m in (await buffer.statistics).metrics { values.append((m.name, m.value)) }
         for (k, v) in (await status.rewardMetrics).sorted(by: { $0.key < $1.key }) { values.append((k, v)) }
+        values += bridge?.statusMetrics ?? []
         metrics.write(values)
         progress.show(.init(steps: steps, budget: configuration.totalSteps, sps: sps, episodes: await status.episodes,
                             meanReturn: await status.meanReturn, successRate: await status.successRate,

@@ -7,14 +7,18 @@ import ZeroMQ
 /// workers) and the service group stops them in reverse on SIGINT/SIGTERM or when the learner
 /// reaches its budget.
 public enum Topology {
-    /// Every role in this process over `inproc://` sockets: the quick start.
+    /// Every role in this process over `inproc://` sockets: the quick start. With
+    /// `reward.annotator` set, the annotator is the remote one, reached at its configured endpoints.
     public static func inProcess(configuration: TrainingConfiguration, runDirectory: RunDirectory,
                                  context: Context, logger: Logger) -> (ServiceGroup, LearnerService) {
         var c = configuration
         c.transport = TransportConfiguration.inProcess(run: "yendor-\(getpid())")
         c.transport.heartbeatInterval = configuration.transport.heartbeatInterval
+        c.transport.heartbeatMisses = configuration.transport.heartbeatMisses
+        // Only the learner–worker sockets are in this process: a remote annotator is reached at its
+        // configured endpoints, with the configured CURVE keys.
         let learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory,
-                                     logger: logger.with(role: "learner"))
+                                     logger: logger.with(role: "learner"), annotatorTransport: configuration.transport)
         let worker = WorkerService(configuration: c, workerID: "worker-local", trajectories: c.transport.trajectories,
                                    weights: c.transport.weights, context: context, logger: logger.with(role: "worker"))
         return (group(services: [learner], then: metricsEndpoints(configuration, logger: logger) + [worker], logger: logger), learner)

@@ -82,7 +82,8 @@ public struct TrainingConfiguration: Sendable {
     // intrinsic rewards (ONI)
     /// Reward model (`none`, `retrieval`, `classification`, `ranking`) and its options; see docs/rewards.md.
     public var rewards = RewardModelRegistry.Configuration()
-    /// Goal text sent to the annotator; `auto` derives it from the task.
+    /// The annotator goal (`score`, `gold`, `combat`, `stairs`, `custom:<text>` or free text); `auto`
+    /// takes the goal the task declares (`DungeonTask.annotatorGoal`, `NetHackTask.annotatorGoal`).
     public var rewardGoal = "auto"
     /// Labeler of the in-process annotator: `lexicon` (rule-based stand-in for an LLM), `simulated`
     /// (lexicon with LLM-like latency, failures and noise) or `openai` (`reward.llm_url`).
@@ -228,12 +229,28 @@ public struct TrainingConfiguration: Sendable {
         }
         try check(["lexicon", "simulated", "openai"].contains(rewardLabeler), "reward.labeler", "must be lexicon, simulated or openai")
         try check(rewardLabeler != "openai" || !llmURL.isEmpty, "reward.llm_url", "is required with reward.labeler=openai")
+        do { if rewardGoal != "auto" { _ = try Goal(wireText: rewardGoal) } } catch {
+            throw ConfigurationError(field: "reward.goal", problem: "\(error) (auto, score, gold, combat, stairs, custom:<text> or free text)")
+        }
         try check(queriesPerUpdate >= 0, "reward.queries_per_update", "must be at least 0")
         try transport.validate()
     }
 
-    /// The annotator goal for this run.
-    public var resolvedGoal: String { rewardGoal == "auto" ? LabelBridge.goal(forTask: task) : rewardGoal }
+    /// Seconds of silence after which a remote annotator counts as unreachable (logged and shown by
+    /// `yendor status learner`): the heartbeat timeout (`transport.heartbeat_interval` ×
+    /// `transport.heartbeat_misses`), and at least 5 s, five of the annotator's 1 s heartbeats.
+    public var annotatorTimeout: Double { max(transport.heartbeatInterval * Double(transport.heartbeatMisses), 5) }
+
+    /// The annotator goal for this run: `reward.goal`, or with `auto` the one the task declares
+    /// (`score` for environment servers, whose tasks Yendor does not know).
+    public var resolvedGoal: Goal {
+        guard rewardGoal == "auto" else { return (try? Goal(wireText: rewardGoal)) ?? .score }
+        switch envKind {
+        case .dungeon: return (try? TaskRegistry.task(named: task))?.annotatorGoal ?? .score
+        case .nle: return (try? NetHackTask.named(task))?.annotatorGoal ?? .score
+        case .server: return .score
+        }
+    }
 
     /// Every configurable field by dotted key.
     public static let table: ConfigurationTable<TrainingConfiguration> = {
@@ -288,7 +305,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("model.caption_features", \.learner.policy.captionFeatures, "caption encoder output size")
         t.add("reward.model", \.rewards.model, "none, retrieval, classification or ranking")
         t.add("reward.count_exponent", \.rewards.countScaling.countExponent, "beta in r / N(caption)^beta")
-        t.add("reward.goal", \.rewardGoal, "annotator goal (auto: from the task)")
+        t.add("reward.goal", \.rewardGoal, "annotator goal: auto (the task's), score, gold, combat, stairs, custom:<text>")
         t.add("reward.labeler", \.rewardLabeler, "lexicon, simulated or openai (in-process annotator)")
         t.add("reward.annotator", \.rewardAnnotator, "host of a remote yendor annotator (empty: in process)")
         t.add("reward.simulated_latency", \.simulatedLatency, "simulated labeler: seconds per call")

@@ -115,7 +115,7 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
                     var sentAt: [String: ContinuousClock.Instant] = [:]
                     for caption in captions {
                         sentAt[caption] = .now
-                        try await client.request(goal: "combat", mode: .classification, items: [.caption(caption)])
+                        try await client.request(goal: .combat, mode: .classification, items: [.caption(caption)])
                     }
                     var seconds: [Double] = []
                     for await result in client.results where result.requestID == 0 {
@@ -148,7 +148,7 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
                         let items = (0..<itemsPerRequest).map { i -> AnnotationItem in
                             i % 2 == 0 ? .caption(known[i / 2 % known.count]) : .caption("You see here \(index)-\(r)-\(i) gold pieces.")
                         }
-                        outstanding.insert(try await client.request(goal: "combat", mode: .classification, items: items))
+                        outstanding.insert(try await client.request(goal: .combat, mode: .classification, items: items))
                     }
                     for await result in client.results where result.requestID != 0 {
                         outstanding.remove(result.requestID)

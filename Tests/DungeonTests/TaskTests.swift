@@ -89,7 +89,7 @@ private func descend(_ game: inout Game) {
     var game = makeArena()
     game.nutrition = -200
     game.step(.wait)
-    for task in TaskRegistry.all where task.goal != .score {
+    for task in TaskRegistry.all where task.objective != .score {
         #expect(task.evaluate(game: game, previousScore: game.score, alreadySucceeded: false) == .init(reward: 0, success: false, terminal: true))
     }
 }

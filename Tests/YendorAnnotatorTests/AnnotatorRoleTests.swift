@@ -94,8 +94,8 @@ import ZeroMQ
         let b = try await client(role, context: context)
         let captions = (1...6).map { "You kill the jackal [dedup-\($0)]!" }
         let items = captions.map { AnnotationItem.caption($0) }
-        async let sentA = a.request(goal: "combat", mode: .classification, items: items)
-        async let sentB = b.request(goal: "combat", mode: .classification, items: items)
+        async let sentA = a.request(goal: .combat, mode: .classification, items: items)
+        async let sentB = b.request(goal: .combat, mode: .classification, items: items)
         _ = try await (sentA, sentB)
         async let labelsA = labels(from: a, for: Set(captions))
         async let labelsB = labels(from: b, for: Set(captions))
@@ -129,7 +129,7 @@ import ZeroMQ
         defer { context.terminate() }
         let client = try await client(first, context: context)
         let captions = (1...12).map { "You find a hidden passage [kill-\($0)]." }
-        try await client.request(goal: "score", mode: .classification, items: captions.map { .caption($0) })
+        try await client.request(goal: .score, mode: .classification, items: captions.map { .caption($0) })
 
         // Wait for the four prompt labels and for the stalled batch to reach the LLM, then kill -9.
         let before = await collect(from: client) { Self.labels(in: $0, broadcastOnly: true).count >= 4 }
@@ -143,7 +143,7 @@ import ZeroMQ
         try await stub.setRules([])
         let second = try await Role(stub: stub, store: store, requests: first.requests, labels: first.labels, extra: extra)
         defer { second.process.kill() }
-        let requestID = try await client.request(goal: "score", mode: .classification, items: captions.map { .caption($0) })
+        let requestID = try await client.request(goal: .score, mode: .classification, items: captions.map { .caption($0) })
         let after = await collect(from: client) { results in
             results.contains { $0.requestID == requestID } && Self.labels(in: results).count >= captions.count
         }
@@ -182,7 +182,7 @@ import ZeroMQ
         let fast = (1...12).map { "You read a scroll [fast-\($0)]." }
         let slow = ["You read a scroll [stall-1].", "You read a scroll [stall-2]."]
         let captions = [slow[0]] + fast[0..<6] + [slow[1]] + fast[6...]
-        try await client.request(goal: "score", mode: .classification, items: captions.map { .caption($0) })
+        try await client.request(goal: .score, mode: .classification, items: captions.map { .caption($0) })
         #expect(try await eventually {
             let stats = try await stub.stats()
             return stats.answered.count == fast.count && stats.asks("[stall-") == 2
@@ -202,7 +202,7 @@ import ZeroMQ
         try await stub.setRules([])
         let second = try await Role(stub: stub, store: store, requests: role.requests, labels: role.labels, extra: extra)
         defer { second.process.kill() }
-        let requestID = try await client.request(goal: "score", mode: .classification, items: captions.map { .caption($0) })
+        let requestID = try await client.request(goal: .score, mode: .classification, items: captions.map { .caption($0) })
         let after = await collect(from: client) { results in
             results.contains { $0.requestID == requestID } && Set(captions).isSubset(of: Self.labels(in: results).keys)
         }
@@ -230,7 +230,7 @@ import ZeroMQ
         defer { context.terminate() }
         let client = try await client(role, context: context)
         let caption = "You descend the stairs [sigterm]."
-        try await client.request(goal: "stairs", mode: .classification, items: [.caption(caption)])
+        try await client.request(goal: .stairs, mode: .classification, items: [.caption(caption)])
         // The call is at the (slow) stub once the stub has counted it.
         #expect(try await eventually { try await stub.stats().calls > 0 })
         role.process.signal(SIGTERM)

@@ -114,7 +114,7 @@ import YendorTestSupport
         try await withServer { server, context in
             let client = try await client(for: server, context: context)
             let captions = ["You kill the jackal!", "You see a fountain.", "You hit the newt."]
-            let first = try await client.request(goal: "combat", mode: .classification, items: captions.map { .caption($0) })
+            let first = try await client.request(goal: .combat, mode: .classification, items: captions.map { .caption($0) })
             var broadcast: [String: AnnotationResult.Outcome] = [:]
             var directReply: AnnotationResult?
             for await result in client.results {
@@ -130,7 +130,7 @@ import YendorTestSupport
                 #expect(broadcast[caption] == .label(expected), "\(caption)")
             }
             // Asked again: answered from the store at once, with the same labels.
-            let second = try await client.request(goal: "combat", mode: .classification, items: captions.map { .caption($0) })
+            let second = try await client.request(goal: .combat, mode: .classification, items: captions.map { .caption($0) })
             for await result in client.results where result.requestID == second {
                 #expect(result.entries.map(\.outcome) == captions.map { broadcast[$0]! })
                 break
@@ -152,11 +152,11 @@ import YendorTestSupport
             let client = try await client(for: server, context: context)
             let captions = (1...5).map { "You hit the newt [queue-\($0)]." }
             // #1 goes to the labeler and waits there.
-            try await client.request(goal: "combat", mode: .classification, items: [.caption(captions[0])])
+            try await client.request(goal: .combat, mode: .classification, items: [.caption(captions[0])])
             await gate.waitForArrivals(1)
             // Then one request per caption, in order: #2 and #3 are queued, then evicted by #4 and #5.
             for caption in captions[1...] {
-                try await client.request(goal: "combat", mode: .classification, items: [.caption(caption)])
+                try await client.request(goal: .combat, mode: .classification, items: [.caption(caption)])
             }
             var dropped: Set<String> = []
             var labeled: Set<String> = []
@@ -198,7 +198,7 @@ import YendorTestSupport
         var accepted: Set<UInt64> = []
         var refused = 0
         for i in 0..<100_000 where refused == 0 {
-            if let id = client.tryRequest(goal: "gold", mode: .classification, items: [.caption("You see \(i) gold pieces.")]) {
+            if let id = client.tryRequest(goal: .gold, mode: .classification, items: [.caption("You see \(i) gold pieces.")]) {
                 accepted.insert(id)
             } else {
                 refused += 1
@@ -208,7 +208,7 @@ import YendorTestSupport
         var thrown = false
         for i in 0..<100_000 where !thrown {
             do {
-                accepted.insert(try await client.request(goal: "gold", mode: .classification,
+                accepted.insert(try await client.request(goal: .gold, mode: .classification,
                                                          items: [.caption("one more \(i)"), .caption("and another \(i)")]))
             } catch is AnnotatorClient.Unsent {
                 thrown = true
@@ -246,7 +246,7 @@ import YendorTestSupport
         let ready = await python.waitForLine(timeout: 170) { $0 == "ready" }
         #expect(ready != nil)
         let client = try await client(for: server, context: context)
-        try await client.request(goal: "combat", mode: .classification,
+        try await client.request(goal: .combat, mode: .classification,
                                  items: [.caption("You kill the jackal!"), .caption("You see a fountain.")])
         let status = await python.waitForExit(timeout: 170)
         python.kill()

@@ -1,0 +1,158 @@
+import Dungeon
+import Foundation
+import Logging
+import NetHack
+import Synchronization
+import Testing
+import YendorAnnotator
+import YendorEnvironment
+import YendorRewards
+import YendorTestSupport
+import ZeroMQ
+@testable import YendorRuntime
+
+/// The learner's side of labelling: which goal it asks for, that answers for that goal reach the
+/// reward model whatever text form the goal travelled in, and what it says when the annotator is silent.
+@Suite("LabelBridge", .serialized)
+struct LabelBridgeTests {
+    @Test func everyDungeonAndNetHackTaskDeclaresTheGoalItsAnnotatorIsAskedFor() throws {
+        var c = TrainingConfiguration()
+        let expected: [String: Goal] = [
+            "score": .score, "staircase": .stairs, "staircase-lvl3": .stairs, "staircase-lvl4-continual": .stairs,
+            "keyroom": .custom("find the key, unlock the locked door and go down the staircase"),
+            "oracle": .custom("go deeper into the dungeon and find the Oracle"),
+        ]
+        for (task, goal) in expected {
+            c.task = task
+            #expect(c.resolvedGoal == goal, "\(task)")
+            #expect(try TaskRegistry.task(named: task).annotatorGoal == goal)
+        }
+        c.envKind = .nle
+        for (task, goal) in ["score": Goal.score, "gold": .gold, "staircase-lvl3": .stairs] {
+            c.task = task
+            #expect(c.resolvedGoal == goal, "nle \(task)")
+        }
+    }
+
+    @Test func anExplicitRewardGoalOverridesTheTasksAndAnEmptyOneIsRefusedNamingTheField() throws {
+        var c = TrainingConfiguration()
+        c.task = "keyroom"
+        c.rewardGoal = "combat"
+        #expect(c.resolvedGoal == .combat)
+        c.rewardGoal = "custom:pick up the key"
+        #expect(c.resolvedGoal == .custom("pick up the key"))
+        c.rewardGoal = "pick up the key"
+        #expect(c.resolvedGoal == .custom("pick up the key"))
+        c.rewardGoal = "  "
+        #expect(throws: ConfigurationError.self) { try c.validate() }
+        do { try c.validate() } catch let error as ConfigurationError { #expect(error.field == "reward.goal") }
+    }
+
+    @Test func aFreeTextGoalIsTheSameGoalWithOrWithoutItsCustomPrefix() throws {
+        let text = "find the key, unlock the locked door and go down the staircase"
+        #expect(try Goal(wireText: text) == Goal(wireText: "custom:" + text))
+        #expect(try Goal(wireText: "stairs") == .stairs)
+        let bridge = LabelBridge(goal: .custom(text))
+        #expect(bridge.isForOurGoal("custom:" + text), "the annotator echoes the normalised form")
+        #expect(bridge.isForOurGoal(text))
+        #expect(!bridge.isForOurGoal("stairs"))
+        #expect(!bridge.isForOurGoal("custom:another goal"))
+    }
+
+    /// Bug from issue 15: a remote annotator answers a free-text goal as `custom:<text>`; the
+    /// bridge used to compare that with the raw text and dropped every label.
+    @Test(arguments: [Goal.stairs, .custom("find the key, unlock the locked door and go down the staircase")])
+    func labelsFromAnAnnotatorProcessReachTheBridgeForBuiltInAndFreeTextGoals(goal: Goal) async throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-bridge-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let requests = ChildProcess.ipcEndpoint("bridge-requests"), labels = ChildProcess.ipcEndpoint("bridge-labels")
+        let annotator = try ChildProcess(yendor: ["annotator", "--requests", requests, "--labels", labels,
+                                                  "--store", dir.appendingPathComponent("labels.sqlite").path,
+                                                  "--status-interval-s", "0"])
+        defer { annotator.kill() }
+        #expect(await annotator.waitForLine(timeout: 180) { $0.hasPrefix("annotator ready") } != nil, "\(annotator.standardError)")
+        let context = try Context()
+        defer { context.terminate() }
+        var cc = AnnotatorClient.Configuration()
+        cc.requestsEndpoint = requests
+        cc.labelsEndpoint = labels
+        let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        #expect(await client.waitForAnnotator(timeout: .seconds(120)))
+        let bridge = LabelBridge(goal: goal)
+        let running = Task { await bridge.run(remote: client, endpoint: requests, timeout: 60, logger: Logger(label: "test")) }
+        let captions = ["You see here a key.  You go down the stairs.", "It's a wall."]
+        for caption in captions { #expect(bridge.queries.trySend(.classify(caption))) }
+        var received: [String: Bool] = [:]
+        let reading = Task {
+            var got: [String: Bool] = [:]
+            while got.count < captions.count, let answer = await bridge.answers.receive() {
+                if case .label(let label) = answer { got[label.caption] = label.helpful }
+            }
+            return got
+        }
+        let hangGuard = Task { try? await Task.sleep(for: .seconds(120)); _ = bridge.answers.close() }
+        received = await reading.value
+        hangGuard.cancel()
+        running.cancel()
+        await running.value
+        await client.close()
+        #expect(Set(received.keys) == Set(captions), "labels for \(goal) arrive; client: \(client.statistics)")
+        #expect(received[captions[0]] == true && received[captions[1]] == false, "\(received)")
+    }
+
+    @Test func aBridgeToAnAnnotatorThatNeverAnswersSaysSoInItsStatusAndLog() async throws {
+        let context = try Context()
+        defer { context.terminate() }
+        var cc = AnnotatorClient.Configuration()
+        cc.requestsEndpoint = ChildProcess.ipcEndpoint("nobody-requests")
+        cc.labelsEndpoint = ChildProcess.ipcEndpoint("nobody-labels")
+        let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let log = RecordingLog()
+        let bridge = LabelBridge(goal: .stairs)
+        let endpoint = cc.requestsEndpoint
+        let running = Task {
+            await bridge.run(remote: client, endpoint: endpoint, timeout: 0.5,
+                             logger: Logger(label: "test", factory: { _ in log }))
+        }
+        defer { running.cancel() }
+        let warned = await log.waitFor(timeout: 120) { $0.contains("annotator unreachable at \(cc.requestsEndpoint)") }
+        #expect(warned, "\(log.lines)")
+        let liveness = try #require(bridge.annotatorLiveness)
+        #expect(!liveness.reachable && liveness.silentSeconds > 0.5)
+        let metrics = Dictionary(uniqueKeysWithValues: bridge.statusMetrics)
+        #expect(metrics["annotator/reachable"] == 0)
+        #expect((metrics["annotator/last_heard_s"] ?? 0) > 0.5)
+        running.cancel()
+        await running.value
+        await client.close()
+        #expect(LabelBridge(goal: .stairs).statusMetrics.isEmpty, "an in-process annotator adds no liveness values")
+    }
+}
+
+/// A log handler that keeps the messages, for checking what a component said.
+final class RecordingLog: LogHandler, @unchecked Sendable {
+    private let store = Mutex<[String]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+             function: String, line: UInt) {
+        store.withLock { $0.append("\(level) \(message)") }
+    }
+
+    var lines: [String] { store.withLock { $0 } }
+
+    /// Polls until a line satisfies `predicate`; false after `timeout` seconds (a hang guard).
+    func waitFor(timeout: Double, _ predicate: (String) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if lines.contains(where: predicate) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+}
