@@ -76,20 +76,23 @@ struct RunOptions: ParsableArguments {
         return c
     }
 
-    func makeLogger(label: String) throws -> Logger {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
-        }
-        LoggingBootstrap.once
-        var logger = Logger(label: label)
-        logger.logLevel = level
-        return logger
-    }
+    func makeLogger(label: String) throws -> Logger { try LoggingBootstrap.logger(label: label, level: logLevel) }
 }
 
 /// swift-log's bootstrap may run once per process.
 enum LoggingBootstrap {
     static let once: Void = { LoggingSystem.bootstrap(StreamLogHandler.standardError) }()
+
+    /// A logger at the level named by a `--log-level` option, after bootstrapping swift-log.
+    static func logger(label: String, level name: String) throws -> Logger {
+        guard let level = Logger.Level(rawValue: name) else {
+            throw ValidationError("--log-level: '\(name)' is not one of trace, debug, info, notice, warning, error")
+        }
+        once
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
 }
 
 /// Turns configuration and refusal errors into a clear message and exit code instead of a trace.
