@@ -6,10 +6,20 @@ import YendorAnnotator
 import YendorRuntime
 import ZeroMQ
 
-/// `yendor annotator`: the annotator role (ROUTER for requests, PUB for labels) with a label store.
+/// `yendor annotator`: the annotator role, `serve` (the default), and `evaluate`. A group: options
+/// declared on a parent command would also capture the same names given after a subcommand.
 struct AnnotatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "annotator",
+        abstract: "Run the annotator (serve, the default) or evaluate a labeler.",
+        subcommands: [AnnotatorServeCommand.self, AnnotatorEvaluateCommand.self],
+        defaultSubcommand: AnnotatorServeCommand.self)
+}
+
+/// `yendor annotator [serve]`: the annotator role (ROUTER for requests, PUB for labels) with a label store.
+struct AnnotatorServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the annotator: labels captions with an LLM (or the built-in lexicon), stores and publishes them.",
         discussion: """
             Examples:
@@ -18,8 +28,7 @@ struct AnnotatorCommand: AsyncParsableCommand {
               yendor annotator --backend simulated --latency-ms 500 --failure-rate 0.05 --noise 0.1
               yendor annotator evaluate                          (precision and recall on hand-labeled NetHack messages)
             Prints "annotator ready" on stdout once both sockets are bound, then a status line periodically.
-            """,
-        subcommands: [AnnotatorEvaluateCommand.self])
+            """)
 
     @OptionGroup var labeler: LabelerOptions
 
@@ -72,12 +81,7 @@ struct AnnotatorCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
-        }
-        LoggingBootstrap.once
-        var logger = Logger(label: "yendor")
-        logger.logLevel = level
+        var logger = try LoggingBootstrap.logger(label: "yendor", level: logLevel)
         logger[metadataKey: "role"] = "annotator"
 
         var c = AnnotatorServer.Configuration()

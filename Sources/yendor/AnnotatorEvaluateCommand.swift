@@ -46,14 +46,9 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
     var logLevel: String = "warning"
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
-        }
+        var logger = try LoggingBootstrap.logger(label: "yendor", level: logLevel)
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         guard showDisagreements >= 0 else { throw ValidationError("--show-disagreements must be >= 0, got \(showDisagreements)") }
-        LoggingBootstrap.once
-        var logger = Logger(label: "yendor")
-        logger.logLevel = level
         logger[metadataKey: "role"] = "evaluate"
 
         let evaluationSet: EvaluationSet
@@ -77,10 +72,10 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         if json {
-            AnnotatorCommand.say(String(decoding: report.json(), as: UTF8.self))
+            AnnotatorServeCommand.say(String(decoding: report.json(), as: UTF8.self))
         } else {
-            AnnotatorCommand.say(report.table)
-            if showDisagreements > 0 { AnnotatorCommand.say("\n" + report.disagreements(limit: showDisagreements)) }
+            AnnotatorServeCommand.say(report.table)
+            if showDisagreements > 0 { AnnotatorServeCommand.say("\n" + report.disagreements(limit: showDisagreements)) }
         }
     }
 }

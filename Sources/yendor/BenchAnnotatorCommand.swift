@@ -55,13 +55,13 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
         guard clients >= 1, captionsPerClient >= 1, requestsPerClient >= 1, itemsPerRequest >= 2 else {
             throw ValidationError("--clients, --captions-per-client, --requests-per-client must be >= 1, --items-per-request >= 2")
         }
-        AnnotatorCommand.say("annotator role, simulated backend wrapping the lexicon; batch \(batchSize), \(maxConcurrentBatches) concurrent batches; "
+        AnnotatorServeCommand.say("annotator role, simulated backend wrapping the lexicon; batch \(batchSize), \(maxConcurrentBatches) concurrent batches; "
               + "\(clients) clients (DEALER + SUB each) over tcp loopback, one process")
         var rows: [Row] = []
         for latency in latenciesMs {
             rows.append(try await measure(latencyMs: latency))
             let r = rows.last!
-            AnnotatorCommand.say(String(format: "latency %5d ms: labels/s %7.1f (bound %6.1f, ratio %.2f)  e2e p50 %6.0f ms p90 %6.0f ms p99 %6.0f ms  "
+            AnnotatorServeCommand.say(String(format: "latency %5d ms: labels/s %7.1f (bound %6.1f, ratio %.2f)  e2e p50 %6.0f ms p90 %6.0f ms p99 %6.0f ms  "
                          + "requests/s %7.0f (items/s %7.0f; %d items dropped from the full queue, %d store hits)",
                          r.latencyMs, r.labelsPerSecond, r.bound, r.labelsPerSecond / r.bound,
                          r.e2e.p50 * 1000, r.e2e.p90 * 1000, r.e2e.p99 * 1000, r.requestsPerSecond, r.itemsPerSecond, r.dropped, r.cacheHits))
