@@ -157,7 +157,13 @@ struct KubernetesManifestTests {
             if let cached = helpCache[subcommand] { return cached }
             let result = try await ClusterFixtures.yendor([subcommand, "--help"])
             // An unknown subcommand prints the top-level help, so look for the subcommand's own usage line.
-            let text = result.status == 0 && result.output.contains("USAGE: yendor \(subcommand)") ? result.output : nil
+            var text = result.status == 0 && result.output.contains("USAGE: yendor \(subcommand)") ? result.output : nil
+            // A group with a default subcommand (`annotator` runs `serve`): the options are the default's.
+            if let group = text, let line = group.split(separator: "\n").first(where: { $0.hasSuffix("(default)") || $0.contains(" (default) ") }),
+               let name = line.split(separator: " ").first {
+                let inner = try await ClusterFixtures.yendor(subcommand.split(separator: " ").map(String.init) + [String(name), "--help"])
+                text = inner.status == 0 ? inner.output : nil
+            }
             helpCache[subcommand] = text
             return text
         }
