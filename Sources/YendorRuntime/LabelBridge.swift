@@ -185,8 +185,3 @@ enum CaptionBlocks {
         return CaptionBlock(captions: captions, captionIndex: index, captionCount: count)
     }
 }
-
-extension Duration {
-    /// This duration in seconds.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

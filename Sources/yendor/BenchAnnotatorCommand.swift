@@ -174,7 +174,3 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
                    dropped: statistics.dropped, cacheHits: statistics.cacheHits)
     }
 }
-
-private extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
