@@ -9,6 +9,7 @@ Run it with the project virtualenv that `make deps` makes:
 
     .venv/bin/python scripts/nle_reference.py --task score --core-seed 1 --disp-seed 2 \\
         --actions actions.txt --out trace.bin [--max-episode-steps N]
+    .venv/bin/python scripts/nle_reference.py --task challenge --print-actions [--out keys.txt]
 
 Options
   --task NAME            an NLE env id (NetHackScore-v0, NetHackStaircase-v0, NetHackStaircasePet-v0,
@@ -22,6 +23,10 @@ Options
                          are skipped.
   --out FILE             where the trace goes.
   --max-episode-steps N  the task's step limit (default: the task's own, 5000; challenge 1,000,000).
+  --no-progress-timeout N
+                         challenge only: NetHackChallenge's no_progress_timeout (default its own, 10,000).
+  --print-actions        write the task's action keys (NetHack key codes, one per line, in action-index
+                         order) to --out, or to stdout without --out, and exit; no other option is needed.
   --episode-seeds MODE   increment (default) or same; see "Seeds and resets".
   --no-fix-moon-phase    let NetHack read the wall clock (NLE's default); see "Seeds and resets".
 
@@ -143,14 +148,20 @@ def main(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--task", required=True)
-    parser.add_argument("--core-seed", type=int, required=True)
-    parser.add_argument("--disp-seed", type=int, required=True)
-    parser.add_argument("--actions", required=True)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--core-seed", type=int)
+    parser.add_argument("--disp-seed", type=int)
+    parser.add_argument("--actions")
+    parser.add_argument("--out")
     parser.add_argument("--max-episode-steps", type=int, default=None)
+    parser.add_argument("--no-progress-timeout", type=int, default=None)
+    parser.add_argument("--print-actions", action="store_true")
     parser.add_argument("--episode-seeds", choices=("increment", "same"), default="increment")
     parser.add_argument("--no-fix-moon-phase", action="store_true")
     args = parser.parse_args(argv)
+    if not args.print_actions:
+        missing = [o for o in ("core_seed", "disp_seed", "actions", "out") if getattr(args, o) is None]
+        if missing:
+            parser.error("missing " + ", ".join("--" + o.replace("_", "-") for o in missing))
 
     from nle.env import tasks  # imported late so that --help works without nle
 
@@ -159,7 +170,20 @@ def main(argv=None):
     kwargs["fix_moon_phase"] = not args.no_fix_moon_phase
     if args.max_episode_steps is not None:
         kwargs["max_episode_steps"] = args.max_episode_steps
+    if args.no_progress_timeout is not None:
+        if cls is not tasks.NetHackChallenge:
+            parser.error("--no-progress-timeout is NetHackChallenge's option")
+        kwargs["no_progress_timeout"] = args.no_progress_timeout
     env = cls(**kwargs)
+    if args.print_actions:
+        text = "".join("%d\n" % int(key) for key in env.actions)
+        if args.out:
+            with open(args.out, "w") as out:
+                out.write(text)
+        else:
+            sys.stdout.write(text)
+        env.close()
+        return
     actions = read_actions(args.actions, len(env.actions))
 
     mask = (1 << 64) - 1

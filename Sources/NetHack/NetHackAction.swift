@@ -9,6 +9,9 @@ public enum NetHackActionSet: String, Sendable, CaseIterable, Codable {
     case extended
     /// NLE's full set of useful commands (`nle.nethack.USEFUL_ACTIONS`, 86 keys).
     case full
+    /// NLE's whole keyboard (`nle.nethack.ACTIONS`, 121 keys; a few keys appear twice, as there),
+    /// which `NetHackChallenge` uses.
+    case keyboard
 
     /// The key for each action index.
     public var keys: [Int32] {
@@ -16,6 +19,7 @@ public enum NetHackActionSet: String, Sendable, CaseIterable, Codable {
         case .task: return Self.taskKeys
         case .extended: return Self.taskKeys + [90, 113, 240, 44, 112]  // Z q M-p , p
         case .full: return Self.fullKeys
+        case .keyboard: return Self.keyboardKeys
         }
     }
 
@@ -27,6 +31,15 @@ public enum NetHackActionSet: String, Sendable, CaseIterable, Codable {
         227, 99, 228, 100, 68, 101, 69, 229, 27, 70, 102, 230, 105, 73, 233, 234, 4, 58, 236, 237, 109, 77, 239, 111,
         112, 44, 240, 80, 113, 81, 114, 82, 210, 242, 103, 71, 115, 91, 61, 40, 94, 41, 33, 243, 120, 84, 65, 116, 212,
         244, 88, 245, 118, 87, 119, 247, 122, 43, 34, 36, 32,
+    ]
+    /// NLE's order: the 8 directions, the 8 long directions, < > ., Enter, every command (NLE's
+    /// `Command`, in its order), then the text characters + - space ' " 0–9 $.
+    private static let keyboardKeys: [Int32] = [
+        107, 108, 106, 104, 117, 110, 98, 121, 75, 76, 74, 72, 85, 78, 66, 89, 60, 62, 46, 13, 35, 191, 225, 193, 97,
+        24, 64, 67, 90, 227, 99, 195, 228, 100, 68, 101, 69, 229, 27, 70, 102, 230, 59, 86, 105, 73, 233, 234, 4, 92,
+        96, 58, 236, 237, 109, 77, 239, 111, 79, 15, 112, 44, 240, 80, 113, 241, 81, 114, 18, 82, 210, 242, 103, 71,
+        83, 115, 42, 34, 91, 36, 61, 43, 40, 94, 41, 33, 243, 120, 84, 65, 20, 116, 212, 95, 244, 88, 245, 246, 118,
+        87, 38, 47, 119, 247, 122, 43, 45, 32, 39, 34, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 36,
     ]
 }
 

@@ -16,8 +16,11 @@ struct NetHackEpisode {
     private(set) var episodeReturn: Float = 0
     private(set) var deepest = 1
     private(set) var lastScore = 0
-    /// Steps in a row in which game time did not advance (NLE's frozen steps).
+    /// Steps in a row in which game time did not advance (NLE's frozen steps; like NLE, not reset
+    /// between episodes).
     private var frozenSteps = 0
+    /// The same count for the no-progress limit, which starts afresh each episode.
+    private var stalledSteps = 0
     /// Scout: cells seen per (dungeon, level).
     private var explored: [Int: Int] = [:]
     /// Caption hash -> occurrences this episode.
@@ -43,6 +46,7 @@ struct NetHackEpisode {
         episodeReturn = 0
         deepest = max(1, game.blstats[NetHackStat.depth])
         lastScore = game.blstats[NetHackStat.score]
+        stalledSteps = 0
         explored.removeAll(keepingCapacity: true)
         captionCounts.removeAll(keepingCapacity: true)
         enhance = false
@@ -53,9 +57,13 @@ struct NetHackEpisode {
         let before = Snapshot(game)
         let key = task.style == .oni ? oniKey(actionKey, lastMessage: before.message, task: task) : actionKey
         var done = game.step(key: key)
-        done = performKnownSteps(game: game, done: done, task: task, key: key, exceptions: true)
+        // With all modes allowed the agent answers --More--, menus and prompts itself, until the game is over.
+        if !task.allowsAllModes || game.programState[0] == 1 {
+            done = performKnownSteps(game: game, done: done, task: task, key: key, exceptions: true)
+        }
         length += 1
-        let aborted = length >= task.stepLimit
+        stalledSteps = game.blstats[NetHackStat.time] == before.time ? stalledSteps + 1 : 0
+        let aborted = length >= task.stepLimit || task.noProgressLimit.map { stalledSteps >= $0 } ?? false
         // NLE checks the limit first, and a game that ended by itself counts as a death.
         let won = !done && !aborted
             && task.isWon(glyphs: game.glyphs, blstats: game.blstats, internalState: game.internalState, message: game.message)
@@ -107,7 +115,8 @@ struct NetHackEpisode {
     }
 
     /// Space through --More--, escape text prompts, decline yes/no questions except those the agent
-    /// answers (eat, attack, direction, pray; ONI also drink), as `_perform_known_steps`;
+    /// answers (eat, attack, direction, pray; ONI also drink; every one if the task allows all), as
+    /// `_perform_known_steps`;
     /// ONI's variant also keeps "You descend the stairs." visible, casts the first spell and enhances.
     private mutating func performKnownSteps(game: NetHackGame, done: Bool, task: NetHackTask, key: Int32, exceptions: Bool) -> Bool {
         var done = done, key = key
@@ -133,6 +142,7 @@ struct NetHackEpisode {
             }
             if game.internalState[1] != 0 {
                 if exceptions {
+                    if task.allowsAllQuestions { break }
                     let words = task.style == .oni ? Self.oniQuestionWords : Self.questionWords
                     if words.contains(where: { NetHackTask.contains(game.message, $0) }) { break }
                 }

@@ -49,21 +49,33 @@ public struct NetHackTask: Sendable, Equatable {
     public let style: Style
     public let actions: NetHackActionSet
     /// Steps after which the episode is cut (truncated).
-    public let stepLimit: Int
-    /// The constant per-step penalty while game time stands still (menus, walls): NLE's −0.01.
+    public internal(set) var stepLimit: Int
+    /// The constant per-step penalty while game time stands still (menus, walls): NLE's −0.01
+    /// (0 for `NetHackChallenge`).
     public let frozenPenalty: Double
+    /// Steps in a row without game time advancing after which the episode is cut; nil: never.
+    public internal(set) var noProgressLimit: Int?
+    /// NLE's `allow_all_yn_questions`: every yes/no question is left to the agent, not only those
+    /// about eating, attacking, directions and praying.
+    public let allowsAllQuestions: Bool
+    /// NLE's `allow_all_modes`: the env layer leaves --More--, menus and text prompts to the agent
+    /// (it still steps through them once the game is over).
+    public let allowsAllModes: Bool
     /// NetHack's option string.
     public let options: String
 
-    /// The option string NLE's Python layer passes, with `pickupTypes` and NLE's default character.
+    /// The option string NLE's Python layer passes, with `pickupTypes` and the character; "@" (a
+    /// random role) also randomises race, gender and alignment, as NLE's `Nethack` does.
     static func nleOptions(pickupTypes: String = "$?!/", character: String = "mon-hum-neu-mal") -> String {
-        ["autopickup", "color", "disclose:+i +a +v +g +c +o", "mention_walls", "nobones", "nocmdassist", "nolegacy",
-         "nosparkle", "pickup_burden:unencumbered", "pickup_types:\(pickupTypes)", "runmode:teleport", "showexp",
-         "showscore", "time", "name:Agent-\(character)"].joined(separator: ",")
+        let random = character == "@" ? ["race:random", "gender:random", "align:random"] : []
+        return (["autopickup", "color", "disclose:+i +a +v +g +c +o", "mention_walls", "nobones", "nocmdassist", "nolegacy",
+                 "nosparkle", "pickup_burden:unencumbered", "pickup_types:\(pickupTypes)", "runmode:teleport", "showexp",
+                 "showscore", "time", "name:Agent-\(character)"] + random).joined(separator: ",")
     }
 
     init(_ name: String, _ nleName: String, _ objective: Objective, annotatorGoal: Goal? = nil, style: Style = .nle, actions: NetHackActionSet = .task,
-         stepLimit: Int = 5000, options: String = NetHackTask.nleOptions()) {
+         stepLimit: Int = 5000, frozenPenalty: Double = -0.01, noProgressLimit: Int? = nil, allowsAllQuestions: Bool = false,
+         allowsAllModes: Bool = false, options: String = NetHackTask.nleOptions()) {
         self.name = name
         self.nleName = nleName
         self.objective = objective
@@ -71,7 +83,10 @@ public struct NetHackTask: Sendable, Equatable {
         self.style = style
         self.actions = actions
         self.stepLimit = stepLimit
-        self.frozenPenalty = -0.01
+        self.frozenPenalty = frozenPenalty
+        self.noProgressLimit = noProgressLimit
+        self.allowsAllQuestions = allowsAllQuestions
+        self.allowsAllModes = allowsAllModes
         self.options = options
     }
 
@@ -97,6 +112,12 @@ public struct NetHackTask: Sendable, Equatable {
         NetHackTask("gold", "NetHackGold-v0", .gold, options: nleOptions(pickupTypes: "$")),
         NetHackTask("eat", "NetHackEat-v0", .eat),
         NetHackTask("scout", "NetHackScout-v0", .scout),
+        // NetHackChallenge: a random character, the whole keyboard, every prompt left to the agent, no
+        // frozen-step penalty, 10^6 steps. NLE counts its no-progress timeout of 10,000 twice per step
+        // (truncation and end status both check it), so it ends the game after 5,000 frozen steps.
+        NetHackTask("challenge", "NetHackChallenge-v0", .score, actions: .keyboard, stepLimit: 1_000_000, frozenPenalty: 0,
+                    noProgressLimit: 5000, allowsAllQuestions: true, allowsAllModes: true,
+                    options: nleOptions(character: "@")),
         NetHackTask("staircase-lvl3", "ONI NetHackStaircaseLvl3-v1", .descend(level: 3), style: .oni),
         NetHackTask("staircase-lvl4", "ONI NetHackStaircaseLvl4-v1", .descend(level: 4), style: .oni),
         NetHackTask("score-extended", "ONI NetHackScoreExtendedActions-v1", .score, style: .oni, actions: .extended),

@@ -15,7 +15,7 @@ extension ObservationSpec {
 ///
 /// Each step presses the action's key, then, as NLE's env layer does, presses space through
 /// `--More--`, escapes text prompts and declines yes/no questions other than those about eating,
-/// attacking, directions and praying; rewards and the end of the episode follow `NetHackTask`.
+/// attacking, directions and praying (unless the task leaves all of them to the agent); rewards and the end of the episode follow `NetHackTask`.
 /// Seeds come from `Seeding`; NetHack's moon phase and clock derive from the core seed, so a
 /// run is reproducible from its seed on any day.
 public final class NetHackVectorEnv: BufferedVectorEnvironment {
@@ -57,13 +57,18 @@ public final class NetHackVectorEnv: BufferedVectorEnvironment {
     }
 
     /// Loads `count` private copies of the library and starts a game in each.
-    public init(task name: String, count: Int, seeding: Seeding, library: NetHackLibrary, cropSize: Int = 9,
-                writeFullMap: Bool = true, stepLimit: Int? = nil) throws {
+    public convenience init(task name: String, count: Int, seeding: Seeding, library: NetHackLibrary, cropSize: Int = 9,
+                            writeFullMap: Bool = true, stepLimit: Int? = nil) throws {
         var task = try NetHackTask.named(name)
         if let stepLimit {
             guard stepLimit >= 1 else { throw NetHackError.invalidConfiguration("stepLimit must be at least 1, got \(stepLimit)") }
             task = task.withStepLimit(stepLimit)
         }
+        try self.init(task: task, count: count, seeding: seeding, library: library, cropSize: cropSize, writeFullMap: writeFullMap)
+    }
+
+    /// The same for a task value (tests vary a task's limits).
+    init(task: NetHackTask, count: Int, seeding: Seeding, library: NetHackLibrary, cropSize: Int, writeFullMap: Bool) throws {
         guard count >= 1 else { throw NetHackError.invalidConfiguration("count must be at least 1, got \(count)") }
         let spec = ObservationSpec.nle(cropSize: cropSize, actions: task.actions)
         do { try spec.validate() } catch { throw NetHackError.invalidConfiguration("\(error)") }
@@ -179,6 +184,8 @@ public final class NetHackVectorEnv: BufferedVectorEnvironment {
 
 extension NetHackTask {
     func withStepLimit(_ limit: Int) -> NetHackTask {
-        NetHackTask(name, nleName, objective, annotatorGoal: annotatorGoal, style: style, actions: actions, stepLimit: limit, options: options)
+        var task = self
+        task.stepLimit = limit
+        return task
     }
 }

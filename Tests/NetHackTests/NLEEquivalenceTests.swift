@@ -1,7 +1,7 @@
 import Foundation
-import NetHack
 import Testing
 import YendorEnvironment
+@testable import NetHack
 import YendorTestSupport
 
 /// Yendor's host against the real `nle` package: the same seeds and actions must give the same
@@ -16,20 +16,56 @@ struct NLEEquivalenceTests {
         var reward: Float, done: Bool, observation: Observation
     }
 
-    @Test(arguments: ["score", "staircase", "gold", "eat", "scout", "oracle", "pet"])
+    static let nleTasks = ["score", "staircase", "gold", "eat", "scout", "oracle", "pet", "challenge"]
+
+    @Test(arguments: nleTasks)
     func yendorsHostMatchesTheNLEPackageStepByStep(task: String) async throws {
-        let steps = 1000, limit = 150
-        let core: UInt64 = 1000 + UInt64(task.utf8.count), display: UInt64 = 77
-        var rng = SplitMix64(seed: 5 + UInt64(task.utf8.count))
-        let actionCount = try NetHackTask.named(task).actions.keys.count
+        let limit = 150
+        try await compareWithNLE(task: NetHackTask.named(task).withStepLimit(limit), arguments: ["--max-episode-steps", "\(limit)"])
+    }
+
+    /// NetHackChallenge's no-progress timeout, shrunk so that random keys (many of which leave game
+    /// time standing) hit it: NLE's timeout of 10 steps is Yendor's limit of 5 (NLE counts twice a step).
+    @Test func challengesNoProgressTimeoutMatchesNLEs() async throws {
+        var task = try NetHackTask.named("challenge").withStepLimit(150)
+        task.noProgressLimit = 5
+        let stalled = try await compareWithNLE(task: task, arguments: ["--max-episode-steps", "150", "--no-progress-timeout", "10"])
+        #expect(stalled >= 3, "only \(stalled) episodes ended by the no-progress timeout")
+    }
+
+    /// Every NLE task's action keys, in order, are the ones the `nle` package's env uses.
+    @Test(arguments: nleTasks)
+    func actionKeysAreNLEs(task: String) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nle-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("keys.txt")
+        let child = try ChildProcess(executable: NLEFixture.python, arguments: [
+            NLEFixture.repository.appendingPathComponent("scripts/nle_reference.py").path, "--task", task,
+            "--print-actions", "--out", out.path])
+        #expect(await child.waitForExit(timeout: 120) == 0, "nle_reference.py failed: \(child.standardError)")
+        let keys = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map { Int32($0) }
+        #expect(try NetHackTask.named(task).actions.keys == keys)
+    }
+
+    /// Runs 1,000 random actions through Yendor's host and through scripts/nle_reference.py (given
+    /// `arguments` for the task's limits) and requires identical steps; returns how many episodes
+    /// ended before the step limit without the game ending by itself.
+    @discardableResult
+    func compareWithNLE(task: NetHackTask, arguments: [String]) async throws -> Int {
+        let steps = 1000, limit = task.stepLimit
+        let core: UInt64 = 1000 + UInt64(task.name.utf8.count), display: UInt64 = 77
+        var rng = SplitMix64(seed: 5 + UInt64(task.name.utf8.count))
+        let actionCount = task.actions.keys.count
         let actions = (0..<steps).map { _ in Int32(rng.below(actionCount)) }
-        let (initial, reference) = try await Self.referenceTrace(task: task, core: core, display: display, limit: limit, actions: actions)
+        let (initial, reference) = try await Self.referenceTrace(task: task.name, core: core, display: display, arguments: arguments,
+                                                                 actions: actions)
         #expect(reference.count == steps)
 
         let env = try NetHackVectorEnv(task: task, count: 1, seeding: .sequential(core: core, display: display),
-                                       library: try #require(NLEFixture.library), stepLimit: limit)
+                                       library: try #require(NLEFixture.library), cropSize: 9, writeFullMap: true)
         #expect(Self.observe(env) == initial, "reset observation differs")
-        var episodes = 0, lengthInEpisode = 0
+        var episodes = 0, lengthInEpisode = 0, cutEarly = 0
         for (i, action) in actions.enumerated() {
             try env.step(actions: [action])
             lengthInEpisode += 1
@@ -39,16 +75,20 @@ struct NLEEquivalenceTests {
             #expect((env.done[0] == 1) == want.done, "step \(i): done \(env.done[0]) vs NLE's \(want.done)")
             if got != want.observation {
                 Issue.record("step \(i) (episode \(episodes)): observation differs; message '\(env.game(0).messageText)' vs NLE's '\(String(decoding: want.observation.message.prefix { $0 != 0 }, as: UTF8.self))', blstats \(got.blstats) vs \(want.observation.blstats)")
-                return
+                return cutEarly
             }
             if env.done[0] == 1 {
-                // Cut by the limit exactly when NLE's step limit was reached and the game did not end by itself.
-                if env.truncated[0] == 1 { #expect(lengthInEpisode == limit) }
+                // Cut by the step limit exactly when it was reached; earlier only by the no-progress limit.
+                if env.truncated[0] == 1 && lengthInEpisode != limit {
+                    #expect(task.noProgressLimit != nil, "cut after \(lengthInEpisode) of \(limit) steps")
+                    cutEarly += 1
+                }
                 episodes += 1
                 lengthInEpisode = 0
             }
         }
         #expect(episodes >= 3, "only \(episodes) episodes in \(steps) steps: resets were not exercised")
+        return cutEarly
     }
 
     static func observe(_ env: NetHackVectorEnv) -> Observation {
@@ -58,7 +98,7 @@ struct NLEEquivalenceTests {
 
     /// Runs scripts/nle_reference.py and parses its trace; on a done step the observation kept is the
     /// reset one that follows (Yendor auto-resets).
-    static func referenceTrace(task: String, core: UInt64, display: UInt64, limit: Int, actions: [Int32]) async throws
+    static func referenceTrace(task: String, core: UInt64, display: UInt64, arguments: [String], actions: [Int32]) async throws
         -> (Observation, [Step]) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nle-ref-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -67,8 +107,8 @@ struct NLEEquivalenceTests {
         try actions.map(String.init).joined(separator: "\n").write(to: actionsFile, atomically: true, encoding: .utf8)
         let child = try ChildProcess(executable: NLEFixture.python, arguments: [
             NLEFixture.repository.appendingPathComponent("scripts/nle_reference.py").path, "--task", task,
-            "--core-seed", "\(core)", "--disp-seed", "\(display)", "--max-episode-steps", "\(limit)",
-            "--actions", actionsFile.path, "--out", out.path])
+            "--core-seed", "\(core)", "--disp-seed", "\(display)", "--actions", actionsFile.path, "--out", out.path]
+            + arguments)
         // Waiting without blocking a thread of the cooperative pool (other tests need them).
         #expect(await child.waitForExit(timeout: 600) == 0, "nle_reference.py failed: \(child.standardError)")
         let data = try [UInt8](Data(contentsOf: out))

@@ -68,4 +68,14 @@ import Testing
         #expect(try NetHackTask.named("score").options.contains("pickup_types:$?!/,"))
         #expect(throws: NetHackError.self) { try NetHackTask.named("nope") }
     }
+
+    @Test func challengeIsNLEsNetHackChallenge() throws {
+        let task = try NetHackTask.named("challenge")
+        #expect(task.nleName == "NetHackChallenge-v0" && task.objective == .score && task.annotatorGoal == .score)
+        #expect(task.actions == .keyboard && task.actions.keys.count == 121)
+        #expect(task.stepLimit == 1_000_000 && task.frozenPenalty == 0 && task.noProgressLimit == 5000)
+        #expect(task.allowsAllQuestions && task.allowsAllModes)
+        #expect(task.options.hasSuffix(",pickup_types:$?!/,runmode:teleport,showexp,showscore,time,name:Agent-@,race:random,gender:random,align:random"))
+        #expect(try !NetHackTask.named("score").allowsAllModes && NetHackTask.named("score").noProgressLimit == nil)
+    }
 }
