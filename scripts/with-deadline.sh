@@ -8,7 +8,8 @@ setsid "$@" &
 pid=$!
 # The command runs in its own process group; a SIGINT/SIGTERM to this script stops all of it.
 trap 'kill -TERM -- -$pid 2>/dev/null; wait $pid; exit 130' INT TERM
-( sleep "$limit"
+# The timer's sleep holds none of our output pipes, so nothing outlives the run holding them open.
+( sleep "$limit" </dev/null >/dev/null 2>&1
   if kill -0 "$pid" 2>/dev/null; then
     echo "with-deadline: '$*' still running after ${limit}s: stopping it; threads of its test processes follow" >&2
     for p in $(pgrep -g "$pid" -f 'xctest|PackageTests'); do
@@ -20,5 +21,5 @@ trap 'kill -TERM -- -$pid 2>/dev/null; wait $pid; exit 130' INT TERM
   fi ) &
 watchdog=$!
 wait "$pid"; status=$?
-kill "$watchdog" 2>/dev/null; pkill -P "$watchdog" sleep 2>/dev/null
+pkill -P "$watchdog" 2>/dev/null; kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
 exit "$status"
