@@ -51,9 +51,9 @@ struct WorkerGoodbyeTests {
             let leaves = log.components(separatedBy: "worker leaver left").count - 1
             return leaves >= 1 && leaves >= joins
         }
-        // The learner reads its control connection only between updates, and under a CPU hog one
-        // update of 1,500 passes can take minutes: the bound is generous, the wait ends on the event.
-        let deadline = Date().addingTimeInterval(900)
+        // Under a CPU hog this Goodbye was not processed even after 14 minutes (10 updates): a
+        // defect of the learner's reading order under load, left open; the bound stays short.
+        let deadline = Date().addingTimeInterval(180)
         while !settled() && Date() < deadline && learner.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         let membership = learner.standardError.split(separator: "\n").filter { $0.contains("worker leaver") }.joined(separator: "\n")
         #expect(settled(), "learner: \(membership)\nworker: \(worker.standardError.suffix(2500))")
