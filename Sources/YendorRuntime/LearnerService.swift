@@ -144,6 +144,7 @@ public final class LearnerService: Service, Sendable {
             let now = Clock.now
             switch message {
             case .hello(let hello):
+                logger.debug("received a Hello from \(PeerID.loggable(hello.id))")
                 await handleHello(hello, now: now, pub: pub, status: status)
             case .heartbeat(let h):
                 await status.seen(h.id, now: now, policyVersion: h.policyVersion)
@@ -167,6 +168,7 @@ public final class LearnerService: Service, Sendable {
                     await status.drop("replay")
                 }
                 await status.startListening(now: Clock.now)
+                logger.debug("stored a trajectory from \(batch.workerID)")
                 if !open { return }
             default:
                 await status.drop("unexpected_\(message.kind)")
@@ -488,6 +490,7 @@ public final class LearnerService: Service, Sendable {
             ("learner/mean_reward", Double(s.meanReward)), ("learner/samples_dropped_lag", droppedLag),
             ("transport/frames_dropped", Double(dropped)), ("membership/workers", Double(workers)),
             ("membership/evictions", Double(await status.evictions)), ("membership/hellos_refused", Double(await status.hellosRefused)),
+            ("membership/hellos_stale", Double(await status.staleHellos)),
             ("learner/weights_resent", Double(await status.weightsResent)),
         ]
         for (reason, count) in (await status.dropped).sorted(by: { $0.key < $1.key }) {

@@ -165,4 +165,6 @@ actor LearnerStatus {
     func stopListening(now: Double) { membership.stopListening(now: now) }
     func startListening(now: Double) { membership.startListening(now: now) }
     var liveWorkers: [String] { membership.members.keys.sorted() }
+    /// Hellos ignored because their process had already said Goodbye (`Membership.hello`).
+    var staleHellos: Int { membership.staleHellos }
 }

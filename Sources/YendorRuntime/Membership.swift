@@ -39,6 +39,14 @@ public struct Membership: Sendable {
     public private(set) var members: [String: Member] = [:]
     /// Members that joined, left or timed out since the start (for metrics and tests).
     public private(set) var joins = 0, leaves = 0, timeouts = 0
+    /// Hellos ignored because their process had already said Goodbye.
+    public private(set) var staleHellos = 0
+    /// The `instance` tag of each id's last process that said Goodbye: a worker says Goodbye on a
+    /// connection of its own, so Hellos it queued earlier on its control connection can arrive after
+    /// it. Bounded: the oldest entries go first.
+    private var departed: [String: String] = [:]
+    private var departedOrder: [String] = []
+    static let departedCapacity = 4096
     /// Messages read from workers so far.
     public private(set) var reads = 0
     /// When each sender, registered or not, was last heard (wall clock), for the reads bar.
@@ -71,8 +79,12 @@ public struct Membership: Sendable {
     @discardableResult
     public mutating func hello(_ h: Hello, now: Double) -> Bool {
         reads += 1
-        senders[h.id] = now
         let caps = Dictionary(h.capabilities.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b })
+        if let instance = caps["instance"], departed[h.id] == instance {
+            staleHellos += 1
+            return false
+        }
+        senders[h.id] = now
         if var m = members[h.id] {
             m.capabilities = caps
             members[h.id] = heard(m, now: now)
@@ -113,7 +125,12 @@ public struct Membership: Sendable {
     public mutating func goodbye(_ id: String) {
         reads += 1
         senders[id] = nil
-        if members.removeValue(forKey: id) != nil { leaves += 1 }
+        guard let member = members.removeValue(forKey: id) else { return }
+        leaves += 1
+        if let instance = member.instance {
+            if departed.updateValue(instance, forKey: id) == nil { departedOrder.append(id) }
+            if departedOrder.count > Self.departedCapacity { departed[departedOrder.removeFirst()] = nil }
+        }
     }
 
     /// Removes the members that are gone (see the type's comment); returns their ids.

@@ -20,7 +20,7 @@ public final class MetricsRecorder: Sendable {
     /// Whether `name` only ever grows while a role runs (exported as a counter).
     public static func isCumulative(_ name: String) -> Bool {
         let cumulative: Set<String> = ["env_steps", "learner/updates", "rollout/episodes", "membership/evictions",
-                                       "membership/hellos_refused", "learner/samples_dropped_lag", "rewards/labels",
+                                       "membership/hellos_refused", "membership/hellos_stale", "learner/samples_dropped_lag", "rewards/labels",
                                        "rewards/labels_received", "learner/weights_resent"]
         return cumulative.contains(name) || name.hasPrefix("transport/frames_dropped")
     }

@@ -16,15 +16,15 @@ import ZeroMQ
 /// when the learner disappears: ZeroMQ reconnects with backoff, sends wait on the full outbox
 /// (backpressure), and rollouts resume when the learner is back.
 ///
-/// `Hello` and `Goodbye` travel on a second PUSH connection to the same learner endpoint (the control
-/// path), so they stay in order and are never queued behind trajectories: under backpressure the
-/// trajectory outbox is full most of the time, and a `Goodbye` queued behind it would be dropped (the
-/// learner would time the worker out instead of seeing it leave). The learner's PULL socket reads its
-/// connections in turn. Hellos on it are sparse (two per heartbeat timeout, and under backpressure
-/// none until a trajectory has left since the last; the trajectories themselves show the worker is
-/// alive): the learner reads one message per connection in turn, and libzmq (4.3.4) discards what is still in the kernel's socket buffer
-/// when a peer closes a connection the learner has stopped reading, and a Goodbye behind seconds of
-/// Hellos sent every interval was lost that way in tests.
+/// `Hello`s travel on a second PUSH connection to the same learner endpoint (the control path), so
+/// they are never queued behind trajectories. The `Goodbye` goes on a fresh connection opened at
+/// shutdown: under backpressure the learner reads each connection only in its turn, one message per
+/// trajectory it takes, so anything queued on an old connection waits for updates; and libzmq (4.3.4)
+/// discards what is still in the kernel's socket buffer when a peer closes a connection whose queue
+/// in the learner is full (a Goodbye behind four Hellos was lost that way under a CPU hog). A fresh
+/// connection's queue in the learner is empty, so libzmq there reads the Goodbye at once, and keeps
+/// it after the worker has gone. The learner ignores Hellos from a process that has said Goodbye
+/// (older ones still queued on the control connection).
 public final class WorkerService: Service, Sendable {
     /// Why a worker stopped on the learner's word.
     public struct Refused: Error, CustomStringConvertible {
@@ -48,9 +48,9 @@ public final class WorkerService: Service, Sendable {
     public let batchesSent = Atomic<Int>(0)
     /// Messages the control connection may hold for a learner that does not read them.
     static let controlQueueCapacity = 4
-    /// How long the `Goodbye` may wait for room in libzmq's queue, and then to reach the learner
-    /// before the process exits (the control socket's linger), in milliseconds.
-    static let goodbyeMilliseconds = 1000
+    /// How long the `Goodbye` may wait for its connection to open, and then to reach the learner
+    /// before the process exits (its socket's linger), in milliseconds.
+    static let goodbyeMilliseconds = 1500
 
     public init(configuration: TrainingConfiguration, workerID: String, trajectories: String, weights: String,
                 context: Context, logger: Logger) {
@@ -89,10 +89,10 @@ public final class WorkerService: Service, Sendable {
             try s.connect(trajectories)
         }
         // The control path, used only through `sendNow` (a full queue fails at once). `immediate`
-        // queues nothing for a learner that is not connected; the linger lets the Goodbye reach it
-        // after the socket is closed.
+        // queues nothing for a learner that is not connected. Hellos left in it at shutdown are
+        // stale: no linger.
         let control = try await AsyncSocket(context: context, type: .push, name: "worker.control", outboxCapacity: 1) { [trajectories] s in
-            try s.set([.sendHighWaterMark(Self.controlQueueCapacity), .linger(milliseconds: Self.goodbyeMilliseconds), .immediate(true),
+            try s.set([.sendHighWaterMark(Self.controlQueueCapacity), .linger(milliseconds: 0), .immediate(true),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
             try s.connect(trajectories)
@@ -142,10 +142,10 @@ public final class WorkerService: Service, Sendable {
         }
         let unsent = push.outboxDepth
         let goodbye = Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown").encoded()
-        let said = await sayGoodbye(goodbye, on: control)
         // Queued trajectories are dropped (linger 0): a stopping worker loses at most its in-flight work.
         await push.close()
         await control.close()
+        let said = await sayGoodbye(goodbye, security: security)
         await sub.close()
         logger.info("worker \(workerID) stopped after \(batchesSent.load(ordering: .relaxed)) trajectories",
                     metadata: ["unsent": "\(unsent)", "goodbye": "\(said ? "sent" : "not sent (learner unreachable)")"])
@@ -199,15 +199,23 @@ public final class WorkerService: Service, Sendable {
         return accepted.load(ordering: .relaxed)
     }
 
-    /// Sends the Goodbye, retrying for a bounded time while libzmq's queue is full; once libzmq
-    /// holds it, closing the socket (linger) and terminating the context deliver it.
-    private func sayGoodbye(_ goodbye: [UInt8], on socket: AsyncSocket) async -> Bool {
+    /// Sends the Goodbye on a fresh connection (see the type's comment), retrying for a bounded time
+    /// until it is open and libzmq takes the message; closing the socket then lets it leave (linger).
+    private func sayGoodbye(_ goodbye: [UInt8], security: [SocketOption]) async -> Bool {
+        let t = configuration.transport
+        guard let socket = try? await AsyncSocket(context: context, type: .push, name: "worker.goodbye", outboxCapacity: 1, setup: { [trajectories] s in
+            try s.set([.sendHighWaterMark(1), .linger(milliseconds: Self.goodbyeMilliseconds), .immediate(true),
+                       .reconnectInterval(milliseconds: t.reconnectMilliseconds)] + security)
+            try s.connect(trajectories)
+        }) else { return false }
         let deadline = Clock.now + Double(Self.goodbyeMilliseconds) / 1000
+        var said = false
         repeat {
-            if await sendNow(goodbye, on: socket) { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        } while Clock.now < deadline
-        return false
+            said = await sendNow(goodbye, on: socket)
+            if !said { try? await Task.sleep(for: .milliseconds(20)) }
+        } while !said && Clock.now < deadline
+        await socket.close()
+        return said
     }
 
     private func helloLoop(push: AsyncSocket, control: AsyncSocket) async {

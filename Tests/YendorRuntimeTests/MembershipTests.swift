@@ -17,6 +17,25 @@ struct MembershipTests {
         #expect(m.count == 0 && m.joins == 2 && m.leaves == 1 && m.timeouts == 1)
     }
 
+    @Test func aHelloFromAProcessThatSaidGoodbyeIsIgnoredButANewProcessRejoins() {
+        var m = Membership(timeout: 2, inboxCapacity: 2)
+        let one: [(key: String, value: String)] = [("instance", "p1")], two: [(key: String, value: String)] = [("instance", "p2")]
+        let joined = m.hello(.init(role: "worker", id: "a", capabilities: one), now: 0)
+        m.goodbye("a")
+        // A Hello the process queued before its Goodbye, read after it: not a new member.
+        let stale = m.hello(.init(role: "worker", id: "a", capabilities: one), now: 1)
+        #expect(joined && !stale)
+        #expect(!m.isMember("a") && m.staleHellos == 1 && m.joins == 1 && m.leaves == 1)
+        // The same id from a restarted process joins again.
+        let restarted = m.hello(.init(role: "worker", id: "a", capabilities: two), now: 2)
+        #expect(restarted && m.isMember("a") && m.joins == 2)
+        // A process without an instance tag is never taken for a departed one.
+        m.hello(.init(role: "worker", id: "b"), now: 2)
+        m.goodbye("b")
+        let untagged = m.hello(.init(role: "worker", id: "b"), now: 3)
+        #expect(untagged)
+    }
+
     @Test func membershipDoesNotCountSilenceWhileTheLearnerIsNotListening() {
         var m = Membership(timeout: 2, inboxCapacity: 2)
         m.hello(.init(role: "worker", id: "a"), now: 0)
