@@ -92,7 +92,7 @@ public enum TaskRegistry {
                     objective: .reachDepth(4), annotatorGoal: .stairs, stepLimit: 5000),
         DungeonTask(name: "oracle", description: "Find the Oracle on level 5 and stand next to her (+1).",
                     objective: .besideOracle,
-                    annotatorGoal: .custom("go deeper into the dungeon and find the Oracle"), stepLimit: 10000),
+                    annotatorGoal: .oracle, stepLimit: 10000),
         DungeonTask(name: "keyroom",
                     description: "Pick up the key, unlock the locked room that holds the down staircase, and descend it (+1).",
                     objective: .reachDepth(2),

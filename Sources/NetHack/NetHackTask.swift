@@ -97,7 +97,7 @@ public struct NetHackTask: Sendable, Equatable {
         case .gold: .gold
         case .staircase, .descend: .stairs
         case .staircaseWithPet: .custom("go down the staircase with your pet beside you")
-        case .oracle, .oracleFifty: .custom("go deeper into the dungeon and find the Oracle")
+        case .oracle, .oracleFifty: .oracle
         case .eat: .custom("find food and eat when hungry")
         case .scout: .custom("explore as much of the dungeon as possible")
         }

@@ -20,7 +20,7 @@ struct LabelBridgeTests {
         let expected: [String: Goal] = [
             "score": .score, "staircase": .stairs, "staircase-lvl3": .stairs, "staircase-lvl4-continual": .stairs,
             "keyroom": .custom("find the key, unlock the locked door and go down the staircase"),
-            "oracle": .custom("go deeper into the dungeon and find the Oracle"),
+            "oracle": .oracle,
         ]
         for (task, goal) in expected {
             c.task = task
@@ -28,7 +28,7 @@ struct LabelBridgeTests {
             #expect(try TaskRegistry.task(named: task).annotatorGoal == goal)
         }
         c.envKind = .nle
-        for (task, goal) in ["score": Goal.score, "gold": .gold, "staircase-lvl3": .stairs] {
+        for (task, goal) in ["score": Goal.score, "gold": .gold, "staircase-lvl3": .stairs, "oracle": .oracle, "oracle-extended": .oracle] {
             c.task = task
             #expect(c.resolvedGoal == goal, "nle \(task)")
         }
