@@ -78,10 +78,10 @@ def test_minihack_spec_and_observation(keyroom):
     obs, info = keyroom.reset(seed=1)
     o = c(obs, info)
     assert np.array_equal(o.glyphs, obs["glyphs"]) and o.glyphs.dtype == np.int16
-    assert np.array_equal(o.crop, obs["glyphs_crop"])  # the env's own crop
+    # the crop is cut around blstats x, y, at the size of MiniHack's own, and equals it inside the map
+    assert np.array_equal(o.crop, obs["glyphs_crop"])
     assert o.blstats.dtype == np.int32 and np.array_equal(o.blstats, obs["blstats"])
     assert o.caption == bytes(obs["message"]).split(b"\0")[0] and o.caption
-    # the crop we cut around blstats x, y equals MiniHack's inside the map
     mine = infer(keyroom, ignore=["glyphs_crop"])(obs, info)
     assert np.array_equal(mine.crop, obs["glyphs_crop"])
     # another crop size is cut from the map around (x, y), off-map cells stone
@@ -117,6 +117,23 @@ def test_nle_style_crop_from_blstats_with_stone_off_the_map():
     assert o.blstats[9] == 2 ** 31 - 1
     with pytest.raises(SpecError):
         infer_from_spaces(nle_like_space(), spaces.Discrete(23), crop_size=4)
+
+
+def test_an_nle_style_env_with_its_own_crop_gets_stone_off_the_map_not_its_zero_padding():
+    # MiniHack pads `glyphs_crop` with 0 (a giant ant); Yendor cuts its own crop with stone instead.
+    c = infer_from_spaces(nle_like_space(with_crop=True), spaces.Discrete(23), environment="gym:MiniHack-Like-v0")
+    assert c.spec.crop_size == 9
+    glyphs = np.full((21, 79), 2371, np.int16)  # floor everywhere
+    blstats = np.zeros(27, np.int64)
+    blstats[0], blstats[1] = 0, 0  # the top-left corner: most of the crop is off the map
+    zero_padded = np.zeros((9, 9), np.int16)
+    zero_padded[4:, 4:] = 2371
+    obs = {"glyphs": glyphs, "blstats": blstats, "message": np.zeros(256, np.uint8), "glyphs_crop": zero_padded,
+           "chars": np.zeros((21, 79), np.uint8), "tty_chars": np.zeros((24, 80), np.uint8)}
+    o = c(obs, {})
+    assert (o.crop[4:, 4:] == 2371).all()
+    assert (o.crop[:4] == NLE_STONE).all() and (o.crop[:, :4] == NLE_STONE).all()
+    assert not (o.crop == 0).any()
 
 
 def test_nle_glyph_ids_out_of_range_are_refused():

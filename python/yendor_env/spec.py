@@ -10,8 +10,9 @@ spec and turns each Gymnasium observation into those arrays:
 
 - NLE / MiniHack (a Dict with `glyphs` 21×79): glyph ids as they are (`glyph_count` =
   nle.nethack.MAX_GLYPH, 5976, when the space's high says so, else high+1); `blstats` → i32; the caption
-  is the `message` bytes up to the first NUL; the crop is `glyphs_crop` when the env provides it at the
-  requested size, else cut around blstats x, y (indices 0, 1) with off-map cells = stone (2359).
+  is the `message` bytes up to the first NUL; the crop is cut around blstats x, y (indices 0, 1) with
+  off-map cells = stone (2359), as Yendor's native NLE crop, at the size of the env's `glyphs_crop`
+  (MiniHack's) unless another is asked for: MiniHack's own crop pads with glyph 0, a monster.
 - MiniGrid (a Dict with `image` (W, H, 3) of a MiniGridEnv): glyph id = object·18 + color·3 + state
   (`glyph_count` 198), transposed so that `glyphs[row=y, column=x]` (the agent sits at the bottom
   centre facing up); the crop is the same egocentric view; `blstats` = [direction]; no caption unless
@@ -662,11 +663,18 @@ def infer_from_spaces(observation_space, action_space, *, crop_size: Optional[in
                 and gc.shape[0] == gc.shape[1] and gc.shape[0] % 2 == 1 else None
             if gc is not None:
                 claimed.add("glyphs_crop")
-            if gc_size is not None and (crop_size is None or crop_size == gc_size):
+            nle_position = bool(plan["blstats"]) and plan["blstats"][0][0] == "blstats" and plan["blstats"][0][1] >= 2
+            if nle_style and nle_position:
+                # Cut around blstats x, y (NLE's blstats: x, y first) with stone off the map, as
+                # Yendor's native NLE crop does, rather than take MiniHack's `glyphs_crop`, which
+                # pads with 0: glyph 0 is a monster (giant ant). Same size as the env's own crop.
+                plan.update(crop="blstats", x_index=0, y_index=1)
+                natural_crop = gc_size
+            elif gc_size is not None and (crop_size is None or crop_size == gc_size):
                 plan.update(crop="key", crop_key="glyphs_crop")
                 natural_crop = gc_size
-            elif plan["blstats"] and plan["blstats"][0][0] == "blstats" and plan["blstats"][0][1] >= 2:
-                plan.update(crop="blstats", x_index=0, y_index=1)  # NLE's blstats: x, y first
+            elif nle_position:
+                plan.update(crop="blstats", x_index=0, y_index=1)
             elif rows == cols and rows % 2 == 1 and rows <= 41:
                 natural_crop = rows
         # caption
