@@ -5,7 +5,7 @@ import YendorEnvironment
 import YendorWire
 import ZeroMQ
 
-/// One DEALER connection to an environment server (docs/wire-protocol.md, kinds 48–53): one request
+/// One DEALER connection to an environment server (docs/wire-protocol.md, kinds 48–54): one request
 /// at a time, each answered within `timeout` or the server is considered gone.
 final class EnvServerConnection {
     let endpoint: String
@@ -102,6 +102,7 @@ extension WireMessage {
         case .envOpen(let m): return m.sequence
         case .envStep(let m): return m.sequence
         case .envClose(let m): return m.sequence
+        case .envDescribe(let m): return m.sequence
         default: return nil
         }
     }

@@ -197,18 +197,27 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
 }
 
 extension RemoteVectorEnv {
-    /// Asks the server at `endpoint` for its spec and task (it opens and closes its envs), waiting up
-    /// to `timeout` seconds for it to answer.
+    /// Asks the server at `endpoint` for its spec and task with EnvDescribe, which leaves its envs
+    /// as they are (a learner may ask while a worker steps them), waiting up to `timeout` seconds for
+    /// it to answer. A server that predates EnvDescribe answers EnvError; it is then opened and
+    /// closed (which resets its envs).
     public static func probe(endpoint: String, timeout: Double = 10) throws -> (spec: ObservationSpec, task: String, envs: Int) {
         let context = try Context()
         defer { context.terminate() }
         let connection = EnvServerConnection(endpoint: endpoint, context: context, timeout: timeout)
         try connection.reconnect()
-        let reply = try connection.request { EnvOpen(sequence: $0, seed: 0).encoded() }
+        let reply: WireMessage, opened: Bool
+        do {
+            reply = try connection.request { EnvDescribe(sequence: $0).encoded() }
+            opened = false
+        } catch RemoteEnvironmentError.serverError {
+            reply = try connection.request { EnvOpen(sequence: $0, seed: 0).encoded() }
+            opened = true
+        }
         guard case .envSpec(let message) = reply else {
             throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "expected EnvSpec, got \(reply.kind)")
         }
-        _ = try? connection.request { EnvClose(sequence: $0).encoded() }
+        if opened { _ = try? connection.request { EnvClose(sequence: $0).encoded() } }
         return (try spec(of: message, endpoint: endpoint), message.task, Int(message.numEnvs))
     }
 }

@@ -16,6 +16,7 @@ public enum MessageKind: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case envStepResult = 51
     case envClose = 52
     case envError = 53
+    case envDescribe = 54
 
     public var description: String {
         switch self {
@@ -33,6 +34,7 @@ public enum MessageKind: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .envStepResult: return "EnvStepResult"
         case .envClose: return "EnvClose"
         case .envError: return "EnvError"
+        case .envDescribe: return "EnvDescribe"
         }
     }
 }

@@ -1,4 +1,4 @@
-/// The environment-server protocol (kinds 48–53, docs/wire-protocol.md "Environment server"): a
+/// The environment-server protocol (kinds 48–54, docs/wire-protocol.md "Environment server"): a
 /// worker steps N environments hosted by another process (e.g. Gymnasium envs in `yendor-env`).
 
 /// Worker → server: reset every env (env i with `seed + i`) and describe them.
@@ -182,6 +182,17 @@ public struct EnvStepResult: WirePayload {
 /// Worker → server: close the envs (the server replies with an empty EnvStepResult).
 public struct EnvClose: WirePayload {
     public static let kind = MessageKind.envClose
+    public var sequence: UInt64
+    public init(sequence: UInt64) { self.sequence = sequence }
+    public func encode(into w: inout ByteWriter) { w.write(sequence) }
+    public init(from r: inout ByteReader) throws { sequence = try r.read(UInt64.self, "sequence") }
+}
+
+/// Anyone → server: describe the envs without touching them (no reset, no ownership); the server
+/// replies with an EnvSpec without observations. For a learner that asks a server's spec while a
+/// worker steps it.
+public struct EnvDescribe: WirePayload {
+    public static let kind = MessageKind.envDescribe
     public var sequence: UInt64
     public init(sequence: UInt64) { self.sequence = sequence }
     public func encode(into w: inout ByteWriter) { w.write(sequence) }

@@ -14,6 +14,7 @@ public enum WireMessage: Sendable, Equatable {
     case envStepResult(EnvStepResult)
     case envClose(EnvClose)
     case envError(EnvError)
+    case envDescribe(EnvDescribe)
 
     public var kind: MessageKind {
         switch self {
@@ -31,6 +32,7 @@ public enum WireMessage: Sendable, Equatable {
         case .envStepResult: return .envStepResult
         case .envClose: return .envClose
         case .envError: return .envError
+        case .envDescribe: return .envDescribe
         }
     }
 
@@ -50,6 +52,7 @@ public enum WireMessage: Sendable, Equatable {
         case .envStepResult(let m): return m.encoded()
         case .envClose(let m): return m.encoded()
         case .envError(let m): return m.encoded()
+        case .envDescribe(let m): return m.encoded()
         }
     }
 
@@ -72,6 +75,7 @@ public enum WireMessage: Sendable, Equatable {
         case .envStepResult: message = .envStepResult(try EnvStepResult(from: &reader))
         case .envClose: message = .envClose(try EnvClose(from: &reader))
         case .envError: message = .envError(try EnvError(from: &reader))
+        case .envDescribe: message = .envDescribe(try EnvDescribe(from: &reader))
         }
         try reader.finish()
         return message

@@ -12,6 +12,7 @@ import YendorWire
                 EnvEpisode(env: 1, episodeReturn: 1.5, length: 9, success: true, truncated: false, lastCaption: "You win.", error: "")])),
             .envClose(EnvClose(sequence: 3)),
             .envError(EnvError(sequence: 4, message: "no")),
+            .envDescribe(EnvDescribe(sequence: 5)),
         ]
         for m in messages { #expect(try WireMessage.decode(m.encoded()) == m) }
     }

@@ -49,6 +49,9 @@ import YendorWire
         #expect(EnvClose(sequence: 3).encoded() == (try Self.bytes("env_close.hex")))
         #expect(EnvStepResult(sequence: 3, arrays: [], episodes: []).encoded() == (try Self.bytes("env_close_result.hex")))
         #expect(EnvError(sequence: 4, message: "action 7 for env 0 is outside 0..<3").encoded() == (try Self.bytes("env_error.hex")))
+        #expect(EnvDescribe(sequence: 5).encoded() == (try Self.bytes("env_describe.hex")))
+        #expect(EnvSpecMessage(sequence: 5, environment: "gym:Test-v0", task: "test", numEnvs: 2, sizes: [2, 3, 1, 10, 2, 4, 3],
+                               observations: []).encoded() == (try Self.bytes("env_describe_spec.hex")))
     }
 
     @Test func thePythonPackagesFramesDecodeInSwift() throws {

@@ -61,6 +61,22 @@ struct EnvServerTests {
         #expect(mapsA == mapsB, "the same EnvOpen seed reproduces the same observations")
     }
 
+    @Test func askingTheSpecWhileAWorkerStepsTheServerDisturbsNothing() throws {
+        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 2)
+        defer { server.kill() }
+        let context = try Context()
+        defer { context.terminate() }
+        let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 60, logger: Self.logger)
+        try env.step(actions: [0, 0])
+        // A learner (re)starting asks the same server for its spec (EnvDescribe) between two steps.
+        let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 120)
+        #expect(probe.spec == env.spec && probe.envs == 2)
+        try env.step(actions: [0, 0])
+        // Neither reset nor taken over: the episodes go on, and the worker never had to reopen.
+        #expect(env.caption(0) == "step 2" && env.caption(1) == "step 2")
+        #expect(env.done[0] == 0 && env.serverFailures == 0)
+    }
+
     @Test func anEnvThatRaisesEndsThatEpisodeAsTruncatedAndTheOthersGoOn() throws {
         let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 2)
         defer { server.kill() }

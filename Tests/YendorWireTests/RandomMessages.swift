@@ -94,6 +94,7 @@ struct TestRNG {
                                                                lastCaption: caption(), error: "")])),
             .envClose(EnvClose(sequence: next())),
             .envError(EnvError(sequence: next(), message: "action 9 is outside 0..<7")),
+            .envDescribe(EnvDescribe(sequence: next())),
         ]
     }
 }

@@ -114,7 +114,7 @@ def test_bad_requests_get_env_error_and_the_server_goes_on(grid):
     corrupt[-1] ^= 0xFF
     reply = wire.decode(grid.handle(bytes(corrupt), PEER))
     assert reply.sequence == 41 and "CRC32C mismatch" in error(reply)
-    assert "takes EnvOpen (48), EnvStep (50) and EnvClose (52); got EnvError" in \
+    assert "takes EnvOpen (48), EnvStep (50), EnvClose (52) and EnvDescribe (54); got EnvError" in \
         error(ask(grid, wire.EnvError(3, "hi")))
     # another connection may not step or close what this one opened ...
     assert "did not open this server" in error(step(grid, [0, 0, 0], peer=(b"worker-2",)))
@@ -124,6 +124,20 @@ def test_bad_requests_get_env_error_and_the_server_goes_on(grid):
     assert isinstance(step(grid, [0, 0, 0], peer=(b"worker-2",)), wire.EnvStepResult)
     assert "did not open this server" in error(step(grid, [0, 0, 0]))
     assert grid.counters["bad_requests"] == 9
+
+
+def test_describe_leaves_the_envs_and_their_owner_alone(grid):
+    # before EnvOpen, from anyone
+    d = ask(grid, wire.EnvDescribe(1), peer=(b"learner",))
+    assert isinstance(d, wire.EnvSpec) and d.sequence == 1 and d.observations == {}
+    assert d.spec == grid.spec and d.num_envs == 3
+    ask(grid, wire.EnvOpen(2, 7))
+    assert step(grid, [0, 0, 0]).blstats[:, 2].tolist() == [1, 1, 1]
+    # a describe from another connection between two steps: no reset, and the owner keeps stepping
+    assert ask(grid, wire.EnvDescribe(3), peer=(b"learner",)).spec == grid.spec
+    after = step(grid, [0, 0, 0])
+    assert isinstance(after, wire.EnvStepResult) and after.blstats[:, 2].tolist() == [2, 2, 2]
+    assert grid.counters["describes"] == 2 and grid.counters["opens"] == 1
 
 
 def test_close_then_open_again(grid):

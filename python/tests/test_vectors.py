@@ -8,7 +8,8 @@ import pytest
 import generate
 from yendor_env import wire
 
-NAMES = ["env_open", "env_spec", "env_step", "env_step_result", "env_close", "env_close_result", "env_error"]
+NAMES = ["env_open", "env_spec", "env_step", "env_step_result", "env_close", "env_close_result", "env_error",
+         "env_describe", "env_describe_spec"]
 
 
 def read(name):
@@ -51,6 +52,8 @@ def test_vector_fields():
     assert result.done.tolist() == [0, 1] and result.truncated.tolist() == [0, 1]
     assert result.episodes == [wire.Episode(1, -1.5, 3, False, True, "ok", "RuntimeError: boom")]
     assert wire.decode(read("env_close_result")).closed
+    described = wire.decode(read("env_describe_spec"))
+    assert described.spec == generate.SPEC and described.num_envs == 2 and described.observations == {}
     step = wire.decode(read("env_step"))
     assert step.actions.dtype == np.int32 and step.actions.tolist() == [2, 0]
 

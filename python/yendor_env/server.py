@@ -1,6 +1,6 @@
 """The environment server: N Gymnasium environments stepped in batches for one Yendor worker.
 
-Protocol: docs/wire-protocol.md, "Environment server (48–53)". The server binds a ZeroMQ ROUTER; a
+Protocol: docs/wire-protocol.md, "Environment server (48–54)". The server binds a ZeroMQ ROUTER; a
 worker connects a DEALER and sends one request at a time:
 
 - EnvOpen(seed) → every env is reset (env i's first reset with seed `seed + offset + i`, where `offset`
@@ -14,6 +14,8 @@ worker connects a DEALER and sends one request at a time:
   made anew with the factory and reset, and the other envs go on.
 - EnvClose → the envs are closed; the reply is an EnvStepResult with no arrays. The next EnvOpen
   makes them anew.
+- EnvDescribe → EnvSpec without observations, from any connection, open or not: no reset, no change
+  of owner (a learner asks for the spec this way while a worker steps the envs).
 - Anything else (a frame that does not decode, a wrong action count, an action out of range, a request
   before EnvOpen, a message kind a server does not take) → EnvError; the server goes on.
 
@@ -139,7 +141,7 @@ class EnvServer:
         self.buffers = Buffers(self.spec, num_envs, arrays=self.frame.arrays)
         self.opened = False
         self.owner: Optional[Tuple[bytes, ...]] = None
-        self.counters = dict(requests=0, steps=0, episodes=0, env_errors=0, bad_requests=0, opens=0)
+        self.counters = dict(requests=0, steps=0, episodes=0, env_errors=0, bad_requests=0, opens=0, describes=0)
         self._errors_logged = 0
         #: Seconds spent answering requests (stepping, converting, encoding): the server's busy time.
         self.busy_seconds = 0.0
@@ -250,8 +252,10 @@ class EnvServer:
                 return self._step(msg, peer)
             if isinstance(msg, wire.EnvClose):
                 return self._close(msg, peer)
-            return self._error(msg.sequence, f"an environment server takes EnvOpen (48), EnvStep (50) and EnvClose "
-                                             f"(52); got {type(msg).__name__} ({int(msg.KIND)})")
+            if isinstance(msg, wire.EnvDescribe):
+                return self._describe(msg)
+            return self._error(msg.sequence, f"an environment server takes EnvOpen (48), EnvStep (50), EnvClose "
+                                             f"(52) and EnvDescribe (54); got {type(msg).__name__} ({int(msg.KIND)})")
         except _ResetFailed as e:
             self.opened = False
             self.owner = None
@@ -287,6 +291,11 @@ class EnvServer:
         self.counters["opens"] += 1
         return wire.encode(wire.EnvSpec(msg.sequence, self.environment, self.task, self.num_envs, self.spec,
                                         b.observations()))
+
+    def _describe(self, msg: wire.EnvDescribe) -> bytearray:
+        """The spec, without observations: no reset, no change of owner, whether or not the envs are open."""
+        self.counters["describes"] += 1
+        return wire.encode(wire.EnvSpec(msg.sequence, self.environment, self.task, self.num_envs, self.spec, {}))
 
     def _check_owner(self, sequence: int, peer, what: str) -> Optional[bytearray]:
         if not self.opened:

@@ -23,7 +23,7 @@ from .spec import ObservationSpec, SpecError
 
 __all__ = [
     "MAGIC", "VERSION", "HEADER_SIZE", "ENV_PROTOCOL", "Kind", "WireError", "Limits", "DTYPES",
-    "EnvOpen", "EnvSpec", "EnvStep", "EnvStepResult", "EnvClose", "EnvError", "Episode",
+    "EnvOpen", "EnvSpec", "EnvStep", "EnvStepResult", "EnvClose", "EnvError", "EnvDescribe", "Episode",
     "OBSERVATION_ARRAYS", "STEP_RESULT_ARRAYS",
     "encode", "decode", "peek_sequence", "crc32c", "crc32c_python", "StepResultFrame",
 ]
@@ -50,13 +50,14 @@ class Kind(enum.IntEnum):
     ENV_STEP_RESULT = 51
     ENV_CLOSE = 52
     ENV_ERROR = 53
+    ENV_DESCRIBE = 54
 
 
-_ENV_KINDS = frozenset(range(48, 54))
+_ENV_KINDS = frozenset(range(48, 55))
 _ALL_KINDS = frozenset(int(k) for k in Kind)
 KIND_NAMES = {1: "Hello", 2: "Heartbeat", 3: "Stats", 4: "Goodbye", 16: "TrajectoryBatch", 17: "PolicyUpdate",
               32: "AnnotationRequest", 33: "AnnotationResult", 48: "EnvOpen", 49: "EnvSpec", 50: "EnvStep",
-              51: "EnvStepResult", 52: "EnvClose", 53: "EnvError"}
+              51: "EnvStepResult", 52: "EnvClose", 53: "EnvError", 54: "EnvDescribe"}
 
 # dtype codes of the `array` encoding; all little-endian.
 DTYPES: Dict[int, np.dtype] = {1: np.dtype("u1"), 2: np.dtype("<i2"), 3: np.dtype("<i4"),
@@ -158,7 +159,8 @@ class EnvOpen:
 @dataclass
 class EnvSpec:
     """Kind 49, server → worker: the observation spec, N, and the first observations
-    (`observations` maps each name of OBSERVATION_ARRAYS to an array with leading dimension N)."""
+    (`observations` maps each name of OBSERVATION_ARRAYS to an array with leading dimension N; it is
+    empty in the reply to EnvDescribe)."""
     sequence: int
     environment: str
     task: str
@@ -218,6 +220,14 @@ class EnvClose:
 
 
 @dataclass
+class EnvDescribe:
+    """Kind 54, anyone → server: describe the envs without touching them (no reset, no ownership);
+    the reply is an EnvSpec without observations."""
+    sequence: int
+    KIND = Kind.ENV_DESCRIBE
+
+
+@dataclass
 class EnvError:
     """Kind 53, server → worker: the request could not be served; `message` says why."""
     sequence: int
@@ -225,7 +235,7 @@ class EnvError:
     KIND = Kind.ENV_ERROR
 
 
-Message = Union[EnvOpen, EnvSpec, EnvStep, EnvStepResult, EnvClose, EnvError]
+Message = Union[EnvOpen, EnvSpec, EnvStep, EnvStepResult, EnvClose, EnvError, EnvDescribe]
 
 # ---------------------------------------------------------------------------------------------- encoding
 
@@ -312,7 +322,10 @@ def encode(message: Message) -> bytearray:
         for v in (s.map_rows, s.map_columns, s.crop_size, s.glyph_count, s.blstats_count,
                   s.caption_bytes, s.action_count, m.reserved):
             w.u32(v)
-        w.arrays([(n, _typed(n, m.observations[n], _ARRAY_DTYPES[n])) for n in OBSERVATION_ARRAYS])
+        if m.observations:
+            w.arrays([(n, _typed(n, m.observations[n], _ARRAY_DTYPES[n])) for n in OBSERVATION_ARRAYS])
+        else:
+            w.u32(0)
     elif isinstance(m, EnvStep):
         w.u64(m.sequence)
         w.arrays([("actions", _typed("actions", m.actions, DTYPES[3]))])
@@ -334,7 +347,7 @@ def encode(message: Message) -> bytearray:
             w.u8(1 if e.truncated else 0)
             w.string(e.last_caption)
             w.string(e.error)
-    elif isinstance(m, EnvClose):
+    elif isinstance(m, (EnvClose, EnvDescribe)):
         w.u64(m.sequence)
     elif isinstance(m, EnvError):
         w.u64(m.sequence)
@@ -584,6 +597,8 @@ def decode(frame, *, limits: Limits = DEFAULT_LIMITS, spec: Optional[Observation
         msg = _decode_step_result(r, spec, num_envs)
     elif kind == Kind.ENV_CLOSE:
         msg = EnvClose(r.u64("sequence"))
+    elif kind == Kind.ENV_DESCRIBE:
+        msg = EnvDescribe(r.u64("sequence"))
     else:  # ENV_ERROR
         seq = r.u64("sequence")
         msg = EnvError(seq, r.string("message"))
@@ -635,8 +650,9 @@ def _decode_spec(r: _Reader) -> EnvSpec:
         raise WireError("value", "reserved: not zero")
     spec = _spec_from_fields(environment, fields)
     arrays = r.arrays()
-    _only(arrays, OBSERVATION_ARRAYS, "EnvSpec")
-    _check_observations(arrays, spec, n)
+    if arrays:  # none in the reply to EnvDescribe
+        _only(arrays, OBSERVATION_ARRAYS, "EnvSpec")
+        _check_observations(arrays, spec, n)
     return EnvSpec(seq, environment, task, n, spec, arrays)
 
 

@@ -47,6 +47,9 @@ def canonical():
         "env_close": wire.EnvClose(sequence=3),
         "env_close_result": wire.EnvStepResult(sequence=3),
         "env_error": wire.EnvError(sequence=4, message="action 7 for env 0 is outside 0..<3"),
+        "env_describe": wire.EnvDescribe(sequence=5),
+        "env_describe_spec": wire.EnvSpec(sequence=5, environment="gym:Test-v0", task="test", num_envs=2, spec=SPEC,
+                                          observations={}),
     }
 
 
