@@ -192,6 +192,26 @@ def test_minihack_captions_and_nethack_seeds_reproduce():
     assert not np.array_equal(a[0], c[0])
 
 
+def test_minihack_minigrid_backed_envs_open_step_and_their_seeds_reproduce():
+    # MultiRoom lays out its levels with a MiniGrid env whose old Gym `seed` Gymnasium's MiniGrid lacks:
+    # opening the server raised AttributeError in every env before the server seeded it another way.
+    pytest.importorskip("minihack")
+
+    def run(seed):
+        server = EnvServer(lambda: gym.make("MiniHack-MultiRoom-N2-v0"), 2, log=lambda line: None)
+        opened = ask(server, wire.EnvOpen(1, seed))
+        assert isinstance(opened, wire.EnvSpec), opened
+        frames = [opened.observations["glyphs"].copy()]
+        for t in range(45):  # past the 40-step limit: resets are crossed
+            frames.append(step(server, [t % 8, (t * 3) % 8]).glyphs.copy())
+        assert server.counters["env_errors"] == 0
+        server.close()
+        return np.stack(frames)
+    a, b, c = run(5), run(5), run(6)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a[0], c[0])
+
+
 # ---------------------------------------------------------------------------------------------- a real process
 
 TESTS = os.path.dirname(os.path.abspath(__file__))

@@ -56,6 +56,21 @@ def _error_text(e: BaseException) -> str:
     return truncate_utf8(text.encode("utf-8", "replace"), MAX_ERROR_BYTES).decode("utf-8", "replace")
 
 
+def _seed_nethack(env, core: int, disp: int):
+    """Seeds NetHack's RNGs for the next reset. MiniHack's MiniGrid-backed envs (MultiRoom, …) lay out
+    each level with a MiniGrid env, and their `seed` calls that env's old Gym `seed`, which Gymnasium's
+    MiniGrid no longer has: for them the MiniGrid env is seeded through its `reset(seed=…)` (their
+    level resets then continue its generator) and NetHack through NLE's own `seed`."""
+    u = env.unwrapped
+    minigrid = getattr(u, "minigrid_env", None)
+    if minigrid is not None and not hasattr(minigrid, "seed"):
+        from nle.env.base import NLE
+        minigrid.reset(seed=core % (1 << 32))
+        NLE.seed(u, core, disp, False)
+    else:
+        u.seed(core, disp, reseed=False)
+
+
 def _is_nethack(env) -> bool:
     if "nle" not in sys.modules:
         return False
@@ -184,7 +199,7 @@ class EnvServer:
         slot = self.slots[i]
         if slot.nethack and slot.rng is not None:
             core, disp = (int(v) for v in slot.rng.integers(0, 1 << 63, size=2))
-            slot.env.unwrapped.seed(core, disp, reseed=False)
+            _seed_nethack(slot.env, core, disp)
         obs, info = slot.env.reset(seed=seed) if seed is not None else slot.env.reset()
         if write:
             self.converter.write(obs, info, self.buffers, i)
