@@ -24,7 +24,8 @@ public enum Topology {
         return (group(services: [learner], then: metricsEndpoints(configuration, logger: logger) + [worker], logger: logger), learner)
     }
 
-    /// The Prometheus endpoint when `run.prometheus_port` is set.
+    /// The Prometheus endpoint when `run.prometheus_port` is set (the learner's or a worker's, whichever
+    /// process this is).
     static func metricsEndpoints(_ c: TrainingConfiguration, logger: Logger) -> [any Service] {
         c.prometheusPort > 0 ? [PrometheusEndpoint(port: c.prometheusPort, logger: logger.with(role: "metrics"))] : []
     }
@@ -47,7 +48,7 @@ public enum Topology {
         let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories,
                                    weights: TransportConfiguration.connectAddress(t.weights, host: learnerHost),
                                    context: context, logger: logger.with(role: "worker"))
-        return single(worker, logger: logger)
+        return group(services: [worker], then: metricsEndpoints(configuration, logger: logger), logger: logger)
     }
 
     /// A group of one service that ends the process when it returns.

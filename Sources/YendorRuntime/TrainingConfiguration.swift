@@ -23,7 +23,7 @@ public struct TrainingConfiguration: Sendable {
     public var logInterval = 5.0
     /// Seconds between checkpoints (one is also written on shutdown).
     public var checkpointInterval = 60.0
-    /// Port of the learner's Prometheus endpoint (`GET /metrics`); 0 = off.
+    /// Port of this process's Prometheus endpoint (`GET /metrics`: the learner's, or a worker's); 0 = off.
     public var prometheusPort = 0
 
     // env
@@ -260,7 +260,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("run.total_steps", \.totalSteps, "env steps to train for")
         t.add("run.log_interval", \.logInterval, "seconds between metrics records")
         t.add("run.checkpoint_interval", \.checkpointInterval, "seconds between checkpoints")
-        t.add("run.prometheus_port", \.prometheusPort, "learner's Prometheus /metrics port (0 = off)")
+        t.add("run.prometheus_port", \.prometheusPort, "Prometheus /metrics port of the learner or worker process (0 = off)")
         t.add("env.kind", \.envKind, "dungeon (built in), nle (real NetHack) or server (env servers)")
         t.add("env.task", \.task, "task of the environment (score, staircase, ...)")
         t.add("env.nle_dir", \.nleDirectory, "NLE's nle package directory (empty: find .venv)")

@@ -46,6 +46,8 @@ public final class WorkerService: Service, Sendable {
     private let learnerLastSeen = Mutex<Double>(Clock.now)
     /// Trajectories sent so far (for tests and stats).
     public let batchesSent = Atomic<Int>(0)
+    /// Env steps and finished episodes in the trajectories sent so far, and their latest policy version.
+    private let stepsSent = Atomic<Int>(0), episodesSent = Atomic<Int>(0), policyVersionSent = Atomic<Int>(0)
     /// Messages the control connection may hold for a learner that does not read them.
     static let controlQueueCapacity = 4
     /// How long the `Goodbye` may wait for its connection to open, and then to reach the learner
@@ -123,6 +125,7 @@ public final class WorkerService: Service, Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.subscriberLoop(sub: sub, batcher: batcher) }
                     group.addTask { await self.helloLoop(push: push, control: control) }
+                    group.addTask { await self.reportLoop(push: push) }
                     // Give the learner a moment to send current weights, so the first rollouts are not stale.
                     for _ in 0..<50 where !(await batcher.hasWeights) && !stopping.load(ordering: .relaxed) {
                         try await Task.sleep(for: .milliseconds(100))
@@ -157,8 +160,30 @@ public final class WorkerService: Service, Sendable {
             let batch = try await actor.rollout()
             try await push.send(batch.encoded())
             batchesSent.add(1, ordering: .relaxed)
+            stepsSent.add(batch.steps * batch.envs, ordering: .relaxed)
+            episodesSent.add(batch.episodes.count, ordering: .relaxed)
+            policyVersionSent.store(Int(clamping: batch.policyVersion), ordering: .relaxed)
         }
         throw CancellationError()
+    }
+
+    /// Records the worker's figures through swift-metrics every `run.log_interval` seconds (served
+    /// at `/metrics` with `run.prometheus_port`), labelled with the role and the worker id.
+    private func reportLoop(push: AsyncSocket) async {
+        let recorder = MetricsRecorder(role: "worker", dimensions: [("worker", workerID)])
+        var last = (time: Clock.now, steps: 0)
+        while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
+            try? await Task.sleep(for: .seconds(min(configuration.logInterval, 1)))
+            let now = Clock.now, steps = stepsSent.load(ordering: .relaxed)
+            recorder.record([
+                ("env_steps", Double(steps)), ("rollout/sps", Double(steps - last.steps) / max(now - last.time, 1e-9)),
+                ("rollout/episodes", Double(episodesSent.load(ordering: .relaxed))),
+                ("rollout/trajectories_sent", Double(batchesSent.load(ordering: .relaxed))),
+                ("rollout/outbox_depth", Double(push.outboxDepth)),
+                ("rollout/policy_version", Double(policyVersionSent.load(ordering: .relaxed))),
+            ])
+            last = (now, steps)
+        }
     }
 
     private func subscriberLoop(sub: AsyncSocket, batcher: InferenceBatcher) async throws {

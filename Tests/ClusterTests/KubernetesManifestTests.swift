@@ -121,8 +121,10 @@ struct KubernetesManifestTests {
                     #expect(container.secretFiles.contains(path), "\(subject): \(key)=\(path) is not mounted from a Secret")
                 }
                 requireFile("transport.curve_secret_key_file", in: settings, place)
-                if !container.ports.isEmpty {
-                    requireFile("transport.curve_allowed_clients", in: settings, "\(place) (binds \(container.ports.keys.sorted()))")
+                // The Prometheus port is plain HTTP (metrics only); every ZeroMQ port needs the allow-list.
+                let zeroMQPorts = container.ports.keys.filter { $0 != "metrics" }
+                if !zeroMQPorts.isEmpty {
+                    requireFile("transport.curve_allowed_clients", in: settings, "\(place) (binds \(zeroMQPorts.sorted()))")
                 }
                 if role == "worker" { requireFile("transport.curve_server_key", in: settings, place) }
                 if settings["reward.annotator"] != nil { requireFile("transport.curve_annotator_key", in: settings, place) }

@@ -65,6 +65,36 @@ struct PrometheusEndpointTests {
         }
     }
 
+    @Test func aRunningWorkerIsScrapedWithItsIdAndItsCountersGrow() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("prometheus-worker")
+        let port = ChildProcess.freePort()
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir",
+                                                dir.appendingPathComponent("run").path] + endpoints)
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "w7", "--set", "run.prometheus_port=\(port)"] + endpoints)
+        defer { learner.kill(); worker.kill() }
+        let url = URL(string: "http://127.0.0.1:\(port)/metrics")!
+        let steps = "yendor_env_steps{role=\"worker\",worker=\"w7\"}"
+        let sent = "yendor_rollout_trajectories_sent{role=\"worker\",worker=\"w7\"}"
+        var first: [String: Double] = [:]
+        #expect(await Self.wait(timeout: 120) {
+            first = (try? await Self.scrape(url).samples) ?? [:]
+            return (first[steps] ?? 0) > 0
+        }, "\(worker.standardError.suffix(1500)) \(first.keys.sorted())")
+        var second: (samples: [String: Double], types: [String: String]) = ([:], [:])
+        #expect(await Self.wait(timeout: 120) {
+            second = (try? await Self.scrape(url)) ?? ([:], [:])
+            return (second.samples[sent] ?? 0) > (first[sent] ?? 0)
+        })
+        #expect(second.types["yendor_env_steps"] == "counter" && second.types["yendor_rollout_outbox_depth"] == "gauge")
+        // Every trajectory is 16 steps × 4 envs (TinyRun): the counters agree, give or take the one
+        // trajectory sent between the two reads of a record.
+        let s = second.samples, trajectories = s[sent] ?? 0
+        #expect((s[steps] ?? -1) <= trajectories * 64 && (s[steps] ?? -1) >= (trajectories - 1) * 64, "\(s[steps] ?? -1) steps, \(trajectories) trajectories")
+        #expect(s["yendor_rollout_outbox_depth{role=\"worker\",worker=\"w7\"}"] != nil)
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit(timeout: 60) == 0)
+    }
+
     @Test func aRunningAnnotatorIsScraped() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prom-annotator-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
