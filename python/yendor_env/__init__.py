@@ -3,9 +3,10 @@
     from yendor_env import serve
     serve(lambda: gymnasium.make("MiniHack-KeyRoom-S5-v0"), num_envs=64, endpoint="tcp://*:5600")
 
-Modules: `wire` (the envelope and messages 48–53 of docs/wire-protocol.md), `spec` (observation spec
+Modules: `wire` (the envelope and messages 48–54 of docs/wire-protocol.md), `spec` (observation spec
 inference and the per-step converter), `server` (`serve`, `EnvServer`), `client` (`EnvClient`, a Python
-worker-side client for tests and benchmarks), `cli` (the `yendor-env` command).
+worker-side client for tests and benchmarks), `cli` (the `yendor-env` command), `plot` (`yendor-plot`:
+learning curves from run directories as SVG).
 """
 from .spec import ObservationSpec, UnsupportedSpaceError, SpecError, infer, nle_message
 from .wire import WireError

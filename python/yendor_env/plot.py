@@ -1,0 +1,108 @@
+"""Plots learning curves from Yendor run directories as an SVG (no third-party packages needed).
+
+    yendor-plot --metric rollout/success_rate --out docs/img/curve.svg \
+        "none=runs/a,runs/b" "retrieval=runs/c,runs/d"
+
+(`yendor-plot` is installed into .venv by `make deps`; `python3 scripts/plot_curves.py …` runs the
+same code without installing anything.) Any metric of `metrics.jsonl` works, against `env_steps` or
+another column (`--x time`).
+
+Each argument is LABEL=RUN_DIR[,RUN_DIR...]; runs with the same label are averaged (mean over seeds
+at each env-step, by linear interpolation) and drawn with a band from their min to their max.
+"""
+import argparse
+import json
+import os
+
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+
+
+def read(run, metric, x_key):
+    points = []
+    with open(os.path.join(run, "metrics.jsonl")) as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if rec.get(metric) is not None and rec.get(x_key) is not None:
+                points.append((float(rec[x_key]), float(rec[metric])))
+    return points
+
+
+def interpolate(points, x):
+    if not points:
+        return None
+    if x <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if x0 <= x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return points[-1][1]
+
+
+def main():
+    main_with(None)
+
+
+def main_with(argv):
+    """`main` with explicit arguments (None: the command line)."""
+    ap = argparse.ArgumentParser(prog="yendor-plot", description=__doc__.splitlines()[0])
+    ap.add_argument("series", nargs="+")
+    ap.add_argument("--metric", default="rollout/success_rate")
+    ap.add_argument("--x", default="env_steps")
+    ap.add_argument("--title", default="")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+
+    curves = []
+    for spec in args.series:
+        label, runs = spec.split("=", 1)
+        data = [read(r, args.metric, args.x) for r in runs.split(",")]
+        data = [d for d in data if d]
+        if not data:
+            continue
+        xmax = min(d[-1][0] for d in data)
+        xs = [xmax * i / 100 for i in range(101)]
+        ys = [[interpolate(d, x) for d in data] for x in xs]
+        curves.append((label, xs, [sum(v) / len(v) for v in ys], [min(v) for v in ys], [max(v) for v in ys], len(data)))
+    if not curves:
+        raise SystemExit(f"no data: no run has both {args.metric} and {args.x} in its metrics.jsonl")
+
+    W, H, L, R, T, B = 720, 420, 70, 170, 40, 50
+    xmax = max(c[1][-1] for c in curves) or 1
+    ymin = min(min(c[3]) for c in curves)
+    ymax = max(max(c[4]) for c in curves)
+    if ymax == ymin:
+        ymax = ymin + 1
+    sx = lambda x: L + (W - L - R) * x / xmax
+    sy = lambda y: H - B - (H - T - B) * (y - ymin) / (ymax - ymin)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{W}" height="{H}" fill="white"/>',
+           f'<text x="{W/2}" y="22" text-anchor="middle" font-size="15">{args.title or args.metric}</text>',
+           f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>',
+           f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="black"/>']
+    for i in range(6):
+        x = xmax * i / 5
+        out.append(f'<text x="{sx(x)}" y="{H-B+18}" text-anchor="middle">{x/1e6:.1f}M</text>')
+        y = ymin + (ymax - ymin) * i / 5
+        out.append(f'<text x="{L-6}" y="{sy(y)+4}" text-anchor="end">{y:.2f}</text>')
+        out.append(f'<line x1="{L}" y1="{sy(y)}" x2="{W-R}" y2="{sy(y)}" stroke="#ddd"/>')
+    out.append(f'<text x="{(L+W-R)/2}" y="{H-12}" text-anchor="middle">{args.x}</text>')
+    for k, (label, xs, mean, lo, hi, n) in enumerate(curves):
+        c = COLORS[k % len(COLORS)]
+        band = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, hi)) + " " + \
+               " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in reversed(list(zip(xs, lo))))
+        out.append(f'<polygon points="{band}" fill="{c}" fill-opacity="0.15" stroke="none"/>')
+        line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, mean))
+        out.append(f'<polyline points="{line}" fill="none" stroke="{c}" stroke-width="2"/>')
+        out.append(f'<text x="{W-R+10}" y="{T+20+18*k}" fill="{c}">{label} ({n} seed{"s" if n > 1 else ""})</text>')
+    out.append("</svg>")
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write("\n".join(out))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
