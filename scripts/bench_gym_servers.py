@@ -5,11 +5,10 @@ the same run: `yendor train --env gym:ID --env-servers K` for each K, the same t
 own count (`env_steps` in metrics.jsonl) over the run's second half, after start-up. Prints one line
 per run and the ratio.
 
-    python3 scripts/bench_gym_servers.py --binary .build/release/yendor --env MiniHack-KeyRoom-S5-v0 \\
+    .venv/bin/python scripts/bench_gym_servers.py --binary .build/release/yendor --env MiniHack-KeyRoom-S5-v0 \\
         --envs 64 --seconds 150
 """
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -17,17 +16,11 @@ import subprocess
 import tempfile
 import time
 
+from yendor_env.plot import read
+
 
 def steps_per_second(run_dir):
-    rows = []
-    with open(os.path.join(run_dir, "metrics.jsonl")) as f:
-        for line in f:
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if "time" in rec and "env_steps" in rec:
-                rows.append((float(rec["time"]), float(rec["env_steps"])))
+    rows = read(run_dir, "env_steps", "time")  # (time, env steps) per metrics record
     if len(rows) < 4:
         raise SystemExit(f"{run_dir}: too few metrics records ({len(rows)})")
     start, end = rows[len(rows) // 2], rows[-1]
