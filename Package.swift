@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // System libraries, found on the default include paths (installed by `make deps`).
@@ -51,6 +52,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
         .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorLearner"]),

@@ -43,7 +43,7 @@ public actor Annotator {
         public var shutdownGrace: Duration = .seconds(3)
         /// Results buffered per subscriber; a slow subscriber loses the oldest beyond this.
         public var subscriberBufferSize: Int = 4096
-        /// Latencies kept for the percentiles.
+        /// Latencies the percentiles cover, at least (see `LatencyWindow`).
         public var latencySampleCapacity: Int = 1024
         /// Window over which `labelsPerSecond` is computed, in whole seconds.
         public var rateWindowSeconds: Int = 10
@@ -125,7 +125,7 @@ public actor Annotator {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     private var counters = AnnotatorStatistics()
-    private var latencies: RingBuffer<Double>
+    private var latencies: LatencyWindow
     private var rate: RateMeter
 
     public init(labeler: any Labeler, store: LabelStore, configuration: Configuration, logger: Logger) throws(AnnotatorError) {
@@ -136,7 +136,7 @@ public actor Annotator {
         self.configuration = configuration
         self.logger = logger
         queue = RingBuffer(capacity: configuration.queueCapacity)
-        latencies = RingBuffer(capacity: configuration.latencySampleCapacity)
+        latencies = LatencyWindow(window: configuration.latencySampleCapacity)
         rate = RateMeter(windowSeconds: configuration.rateWindowSeconds)
     }
 
@@ -217,10 +217,9 @@ public actor Annotator {
         snapshot.queueDepth = queue.count + delayed.count
         snapshot.inFlight = inFlight.count
         snapshot.labelsPerSecond = rate.rate()
-        let sorted = latencies.elements.sorted()
-        snapshot.latencyP50 = Self.percentile(sorted, 0.50)
-        snapshot.latencyP90 = Self.percentile(sorted, 0.90)
-        snapshot.latencyP99 = Self.percentile(sorted, 0.99)
+        snapshot.latencyP50 = latencies.percentile(0.50)
+        snapshot.latencyP90 = latencies.percentile(0.90)
+        snapshot.latencyP99 = latencies.percentile(0.99)
         return snapshot
     }
 
@@ -325,7 +324,7 @@ public actor Annotator {
             }
             switch answer.outcome {
             case .labeled:
-                _ = latencies.pushBack(answer.latency.seconds)
+                latencies.record(seconds: answer.latency.seconds)
                 toStore.append(StoredLabel(key: key, outcome: answer.outcome, rawResponse: answer.rawResponse,
                                            attempts: tries.answer + tries.transient + 1, latency: answer.latency))
                 publish(answer.outcome)
@@ -449,12 +448,5 @@ public actor Annotator {
         let waiters = idleWaiters
         idleWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
-    }
-
-    /// Nearest-rank percentile of an ascending array; 0 when empty.
-    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-        guard !sorted.isEmpty else { return 0 }
-        let rank = Int((fraction * Double(sorted.count)).rounded(.up))
-        return sorted[min(max(rank, 1), sorted.count) - 1]
     }
 }

@@ -165,9 +165,9 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
         for client in connected { await client.close() }
         server.stop()
         try await serverTask.value
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, max(0, Int((p * Double(latencies.count)).rounded(.up)) - 1))]
-        }
+        var window = LatencyWindow(window: latencies.count)
+        for latency in latencies { window.record(seconds: latency) }
+        func percentile(_ p: Double) -> Double { window.percentile(p) }
         return Row(latencyMs: latencyMs, labelsPerSecond: labelsPerSecond, bound: bound,
                    e2e: (percentile(0.5), percentile(0.9), percentile(0.99)),
                    requestsPerSecond: requests / throughputSeconds, itemsPerSecond: requests * Double(itemsPerRequest) / throughputSeconds,

@@ -311,10 +311,20 @@ import Testing
         }
     }
 
-    @Test func percentilesUseNearestRank() {
-        let values = (1...100).map(Double.init)
-        #expect(Annotator.percentile(values, 0.5) == 50)
-        #expect(Annotator.percentile(values, 0.99) == 99)
-        #expect(Annotator.percentile([], 0.5) == 0)
+    @Test func latencyPercentilesComeFromTheRecentSamplesWithinAThousandth() {
+        var window = LatencyWindow(window: 100)
+        #expect(window.percentile(0.5) == 0)
+        // 1 ms … 100 ms: the 50th is 50 ms and the 99th 99 ms, to HdrHistogram's 3 significant digits.
+        for ms in 1...100 { window.record(seconds: Double(ms) / 1000) }
+        #expect(abs(window.percentile(0.5) - 0.050) <= 0.050 * 1e-3)
+        #expect(abs(window.percentile(0.99) - 0.099) <= 0.099 * 1e-3)
+        // Two windows later the old samples are gone: 100 s each now.
+        for _ in 0..<200 { window.record(seconds: 100) }
+        #expect(abs(window.percentile(0.01) - 100) <= 100 * 1e-3)
+        // Out-of-range values are clamped, not lost.
+        window.record(seconds: -1)
+        window.record(seconds: .infinity)
+        window.record(seconds: 1e9)
+        #expect(window.percentile(1.0) <= 3600 * 1.001)
     }
 }
