@@ -43,6 +43,8 @@ public final class WorkerService: Service, Sendable {
     let context: Context
     let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    /// Set when the learner announced the end of training (`Goodbye("*", "finished")`).
+    private let learnerFinished = Atomic<Bool>(false)
     private let learnerLastSeen = Mutex<Double>(Clock.now)
     /// Trajectories sent so far (for tests and stats).
     public let batchesSent = Atomic<Int>(0)
@@ -148,10 +150,13 @@ public final class WorkerService: Service, Sendable {
         // Queued trajectories are dropped (linger 0): a stopping worker loses at most its in-flight work.
         await push.close()
         await control.close()
-        let said = await sayGoodbye(goodbye, security: security)
+        // A learner that said it finished has closed its socket: a Goodbye would only wait.
+        let finished = learnerFinished.load(ordering: .relaxed)
+        let said = finished ? false : await sayGoodbye(goodbye, security: security)
         await sub.close()
+        let outcome = finished ? "not needed (the learner finished)" : said ? "sent" : "not sent (learner unreachable)"
         logger.info("worker \(workerID) stopped after \(batchesSent.load(ordering: .relaxed)) trajectories",
-                    metadata: ["unsent": "\(unsent)", "goodbye": "\(said ? "sent" : "not sent (learner unreachable)")"])
+                    metadata: ["unsent": "\(unsent)", "goodbye": "\(outcome)"])
         if let failure { throw failure }
     }
 
@@ -206,6 +211,7 @@ public final class WorkerService: Service, Sendable {
                 throw Refused(reason: PeerID.escaped(g.reason))
             case .goodbye(let g) where g.id == "*" && g.reason == "finished":
                 logger.info("learner finished training; worker stopping")
+                learnerFinished.store(true, ordering: .relaxed)
                 stopping.store(true, ordering: .relaxed)
                 throw CancellationError()
             case .goodbye(let g) where g.id == "*":
