@@ -40,7 +40,7 @@ struct KubernetesManifestTests {
         let p = try ChildProcess(executable: URL(fileURLWithPath: "/usr/bin/env"),
                                  arguments: ["python3", ClusterFixtures.repository.appendingPathComponent("cluster/kubernetes/validate.py").path])
         defer { p.kill() }
-        let status = await p.waitForExit(timeout: 120)
+        let status = await p.waitForExit(timeout: 600)
         let output = p.lines.joined(separator: "\n")
         if status == 77 {
             print("KubernetesManifestTests: skipped, \(output) — install it with scripts/install-deps.sh")

@@ -39,7 +39,7 @@ struct LocalClusterTests {
         let (dir, config) = try ClusterFixtures.scratch("local-stop")
         let run = dir.appendingPathComponent("run")
         let start = try await ClusterFixtures.script("cluster/local/start.sh",
-            ["--run-dir", run.path, "--workers", "1", "--config", config, "--port-base", "\(Self.portBase())", "--detach"], timeout: 120)
+            ["--run-dir", run.path, "--workers", "1", "--config", config, "--port-base", "\(Self.portBase())", "--detach"], timeout: 600)
         #expect(start.status == 0, "\(start.output.suffix(3000))")
         let pids = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("pids").path)
             .compactMap { Int32((try? String(contentsOf: run.appendingPathComponent("pids/\($0)"), encoding: .utf8))?

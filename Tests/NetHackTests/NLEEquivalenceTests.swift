@@ -43,7 +43,7 @@ struct NLEEquivalenceTests {
         let child = try ChildProcess(executable: NLEFixture.python, arguments: [
             NLEFixture.repository.appendingPathComponent("scripts/nle_reference.py").path, "--task", task,
             "--print-actions", "--out", out.path])
-        #expect(await child.waitForExit(timeout: 120) == 0, "nle_reference.py failed: \(child.standardError)")
+        #expect(await child.waitForExit(timeout: 600) == 0, "nle_reference.py failed: \(child.standardError)")
         let keys = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map { Int32($0) }
         #expect(try NetHackTask.named(task).actions.keys == keys)
     }

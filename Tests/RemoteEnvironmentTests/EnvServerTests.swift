@@ -37,7 +37,7 @@ struct EnvServerTests {
         defer { server.kill() }
         let context = try Context()
         defer { context.terminate() }
-        let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 120)
+        let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
         #expect(probe.envs == 3 && probe.spec.mapRows == 3 && probe.spec.mapColumns == 5 && probe.spec.actionCount == 4)
         func run() throws -> ([[Int16]], [FinishedEpisode]) {
             let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 11, context: context, timeout: 60, logger: Self.logger)
@@ -69,7 +69,7 @@ struct EnvServerTests {
         let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 60, logger: Self.logger)
         try env.step(actions: [0, 0])
         // A learner (re)starting asks the same server for its spec (EnvDescribe) between two steps.
-        let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 120)
+        let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
         #expect(probe.spec == env.spec && probe.envs == 2)
         try env.step(actions: [0, 0])
         // Neither reset nor taken over: the episodes go on, and the worker never had to reopen.
@@ -82,7 +82,7 @@ struct EnvServerTests {
         defer { server.kill() }
         let context = try Context()
         defer { context.terminate() }
-        _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 120)
+        _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
         let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 60, logger: Self.logger)
         try env.step(actions: [3, 0])  // action 3 raises in env 0
         #expect(env.done[0] == 1 && env.truncated[0] == 1 && env.done[1] == 0)
@@ -102,7 +102,7 @@ struct EnvServerTests {
         // The env blocks on its socket, so it runs on a thread of its own; another thread brings a
         // server back once the env has reported the failure.
         let outcome = try await offPool { () -> (Int, [UInt8], [UInt8], String, String) in
-            _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 120)
+            _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
             let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 2, logger: logger)
             try env.step(actions: [0, 0])
             kill(server.pid, SIGKILL)
@@ -132,7 +132,7 @@ struct EnvServerTests {
         defer { server.kill() }
         let context = try Context()
         defer { context.terminate() }
-        let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 120)
+        let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
         var other = probe.spec
         other.actionCount = 7
         #expect {

@@ -35,7 +35,7 @@ import ZeroMQ
         c.requestsEndpoint = role.requests
         c.labelsEndpoint = role.labels
         let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
-        #expect(await client.waitForAnnotator(timeout: .seconds(120)))
+        #expect(await client.waitForAnnotator(timeout: .seconds(600)))
         return client
     }
 

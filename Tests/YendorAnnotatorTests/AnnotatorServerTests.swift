@@ -43,7 +43,7 @@ import YendorTestSupport
         c.requestsEndpoint = server.configuration.requestsEndpoint
         c.labelsEndpoint = server.configuration.labelsEndpoint
         let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
-        #expect(await client.waitForAnnotator(timeout: .seconds(120)))
+        #expect(await client.waitForAnnotator(timeout: .seconds(600)))
         return client
     }
 

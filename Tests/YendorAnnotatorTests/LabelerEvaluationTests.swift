@@ -117,7 +117,7 @@ import YendorTestSupport
         let file = try temporaryDirectory().appendingPathComponent("set.tsv")
         try Data(Self.fixture.utf8).write(to: file)
         let process = try ChildProcess(yendor: ["annotator", "evaluate", "--set", file.path, "--json"])
-        #expect(await process.waitForExit(timeout: 120) == 0)
+        #expect(await process.waitForExit(timeout: 600) == 0)
         let text = process.lines.joined(separator: "\n")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(object["captions"] as? Int == 6)
@@ -140,7 +140,7 @@ import YendorTestSupport
         try Data(Self.fixture.utf8).write(to: file)
         let process = try ChildProcess(yendor: ["annotator", "evaluate", "--set", file.path, "--backend", "openai",
                                                 "--llm-url", "http://127.0.0.1:9/v1", "--model", "m", "--prompt-set", "motif"])
-        #expect(await process.waitForExit(timeout: 120) != 0)
+        #expect(await process.waitForExit(timeout: 600) != 0)
         #expect(process.standardError.contains("--prompt-set"))
     }
 }

@@ -77,7 +77,7 @@ struct LabelBridgeTests {
         cc.requestsEndpoint = requests
         cc.labelsEndpoint = labels
         let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        #expect(await client.waitForAnnotator(timeout: .seconds(120)))
+        #expect(await client.waitForAnnotator(timeout: .seconds(600)))
         let bridge = LabelBridge(goal: goal)
         let running = Task { await bridge.run(remote: client, endpoint: requests, timeout: 60, logger: Logger(label: "test")) }
         let captions = ["You see here a key.  You go down the stairs.", "It's a wall."]
@@ -115,7 +115,7 @@ struct LabelBridgeTests {
                              logger: Logger(label: "test", factory: { _ in log }))
         }
         defer { running.cancel() }
-        let warned = await log.waitFor(timeout: 120) { $0.contains("annotator unreachable at \(cc.requestsEndpoint)") }
+        let warned = await log.waitFor(timeout: 600) { $0.contains("annotator unreachable at \(cc.requestsEndpoint)") }
         #expect(warned, "\(log.lines)")
         let liveness = try #require(bridge.annotatorLiveness)
         #expect(!liveness.reachable && liveness.silentSeconds > 0.5)

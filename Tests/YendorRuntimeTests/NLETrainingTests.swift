@@ -29,7 +29,7 @@ struct NLETrainingTests {
         defer { learner.kill() }
         let dungeon = try ChildProcess(yendor: ["worker", "--config", config, "--id", "dungeon-one"] + endpoints)
         defer { dungeon.kill() }
-        #expect(await dungeon.waitForExit(timeout: 120) == 3, "\(dungeon.standardError.suffix(1500))")
+        #expect(await dungeon.waitForExit(timeout: 600) == 3, "\(dungeon.standardError.suffix(1500))")
         #expect(dungeon.standardError.contains("env=nle") && dungeon.standardError.contains("env=dungeon"),
                 "\(dungeon.standardError.suffix(1000))")
         let nle = try ChildProcess(yendor: ["worker", "--config", config, "--env", "nle", "--task", "staircase",

@@ -11,7 +11,7 @@ import YendorWire
 struct PeerIdentityTests {
     @Test func aHelloWithAnInvalidIdIsIgnoredWithoutAGoodbyeAndLoggedEscaped() async throws {
         try await TrajectoryAdmissionTests.Fixture.with("peer-invalid-id") { f in
-            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 120), "\(f.learner.standardError.suffix(1500))")
+            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             // `*` with a wrong fingerprint: answering it would address a refusal to every worker.
             try await f.hello("*", overrides: ["trajectory": "trajectory-v1 steps=99"])
             try await f.hello("evil\nFORGED worker admin joined")
@@ -32,7 +32,7 @@ struct PeerIdentityTests {
 
     @Test func aMismatchedHelloClaimingALiveWorkersIdRefusesOnlyTheClaimant() async throws {
         try await TrajectoryAdmissionTests.Fixture.with("peer-claimant") { f in
-            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 120), "\(f.learner.standardError.suffix(1500))")
+            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             try await f.hello("good", overrides: ["trajectory": "trajectory-v1 steps=99"], instance: "impostor")
             #expect(await f.learner.waitForStandardError(containing: "refusing a Hello claiming the id of live worker good from another process", timeout: 180),
                     "\(f.learner.standardError.suffix(1500))")
@@ -55,7 +55,7 @@ struct PeerIdentityTests {
         let (_, config) = try TinyRun.scratch("peer-worker-id", checkpointInterval: 60)
         let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "a*b"])
         defer { worker.kill() }
-        let status = await worker.waitForExit(timeout: 120)
+        let status = await worker.waitForExit(timeout: 600)
         #expect(status != 0 && status != nil)
         #expect(worker.standardError.contains("--id \"a*b\": a worker id is 1-\(PeerID.maxLength) characters"), "\(worker.standardError.suffix(1500))")
     }

@@ -48,13 +48,13 @@ struct PrometheusEndpointTests {
         defer { learner.kill(); worker.kill() }
         let url = URL(string: "http://127.0.0.1:\(port)/metrics")!
         var first: [String: Double] = [:]
-        #expect(await Self.wait(timeout: 120) {
+        #expect(await Self.wait(timeout: 600) {
             first = (try? await Self.scrape(url).samples) ?? [:]
             return (first["yendor_env_steps{role=\"learner\"}"] ?? 0) > 0
         }, "\(learner.standardError.suffix(1500))")
         let steps = first["yendor_env_steps{role=\"learner\"}"] ?? 0
         var second: (samples: [String: Double], types: [String: String]) = ([:], [:])
-        #expect(await Self.wait(timeout: 120) {
+        #expect(await Self.wait(timeout: 600) {
             second = (try? await Self.scrape(url)) ?? ([:], [:])
             return (second.samples["yendor_env_steps{role=\"learner\"}"] ?? 0) > steps
         })
@@ -76,12 +76,12 @@ struct PrometheusEndpointTests {
         let steps = "yendor_env_steps{role=\"worker\",worker=\"w7\"}"
         let sent = "yendor_rollout_trajectories_sent{role=\"worker\",worker=\"w7\"}"
         var first: [String: Double] = [:]
-        #expect(await Self.wait(timeout: 120) {
+        #expect(await Self.wait(timeout: 600) {
             first = (try? await Self.scrape(url).samples) ?? [:]
             return (first[steps] ?? 0) > 0
         }, "\(worker.standardError.suffix(1500)) \(first.keys.sorted())")
         var second: (samples: [String: Double], types: [String: String]) = ([:], [:])
-        #expect(await Self.wait(timeout: 120) {
+        #expect(await Self.wait(timeout: 600) {
             second = (try? await Self.scrape(url)) ?? ([:], [:])
             return (second.samples[sent] ?? 0) > (first[sent] ?? 0)
         })
@@ -104,7 +104,7 @@ struct PrometheusEndpointTests {
                                                   "--store", dir.appendingPathComponent("labels.sqlite").path, "--prometheus-port", "\(port)"])
         defer { annotator.kill() }
         var samples: [String: Double] = [:]
-        #expect(await Self.wait(timeout: 120) {
+        #expect(await Self.wait(timeout: 600) {
             samples = (try? await Self.scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!).samples) ?? [:]
             return samples["yendor_annotator_queue_depth{role=\"annotator\"}"] != nil
         }, "\(annotator.standardError.suffix(1500)) \(samples.keys.sorted())")

@@ -74,7 +74,7 @@ struct RemoteAnnotatorEndToEndTests {
         #expect(await Self.wait { Self.labelsReceived(run) > 0 },
                 "labels for \(task) arrive: \(train.standardError.suffix(1500)) \(annotator.process.standardError.suffix(600))")
         train.signal(SIGTERM)
-        #expect(await train.waitForExit(timeout: 120) == 0, "\(train.standardError.suffix(1500))")
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(1500))")
     }
 
     @Test func aLearnerWhoseAnnotatorNeverAnswersSaysSoInItsLogAndStatus() async throws {
@@ -91,14 +91,14 @@ struct RemoteAnnotatorEndToEndTests {
                 "\(learner.standardError.suffix(1500))")
         let weights = endpoints[3].replacingOccurrences(of: "transport.weights=", with: "")
         let status = try ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once", "--json"])
-        #expect(await status.waitForExit(timeout: 120) == 0, "\(status.standardError)")
+        #expect(await status.waitForExit(timeout: 600) == 0, "\(status.standardError)")
         let line = try #require(status.lines.first { $0.hasPrefix("{") })
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         let values = try #require(json["values"] as? [String: Double])
         #expect(values["annotator/reachable"] == 0, "\(values)")
         #expect((values["annotator/last_heard_s"] ?? 0) >= 5, "silent for at least the timeout: \(values)")
         let table = try ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once"])
-        #expect(await table.waitForExit(timeout: 120) == 0)
+        #expect(await table.waitForExit(timeout: 600) == 0)
         #expect(table.lines.contains { $0.hasPrefix("annotator: unreachable (no reply for ") }, "\(table.lines)")
     }
 }

@@ -25,7 +25,7 @@ struct StaleTrajectoryTests {
             worker.kill()
             learner.kill()
         }
-        #expect(await learner.waitForStandardError(containing: "worker eager joined", timeout: 120), "\(learner.standardError.suffix(1500))")
+        #expect(await learner.waitForStandardError(containing: "worker eager joined", timeout: 600), "\(learner.standardError.suffix(1500))")
         var latest: [String: Double] = [:]
         // Waits for the 20th update; the bound only catches a hung learner (with the CPU loaded by
         // other work 19 updates took 120 s).
@@ -59,7 +59,7 @@ struct StaleWorkerRecoveryTests {
             // The test says Hello with every trajectory, so the learner never times it out (a rejoin
             // would send it weights too); the metric `learner/weights_resent` counts resends only.
             try await f.hello("laggard")
-            #expect(await f.learner.waitForStandardError(containing: "worker laggard joined", timeout: 120), "\(f.learner.standardError.suffix(1500))")
+            #expect(await f.learner.waitForStandardError(containing: "worker laggard joined", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             // Version-0 trajectories until the first update (64 samples; 32 per trajectory).
             let deadline = Date().addingTimeInterval(180)
             while f.metric("learner/updates") < 1 && Date() < deadline && f.learner.isRunning {

@@ -13,15 +13,15 @@ struct StatusCommandTests {
         let b = try ChildProcess(yendor: ["worker", "--config", config, "--id", "status-b"] + endpoints)
         defer { learner.kill(); a.kill(); b.kill() }
         for id in ["status-a", "status-b"] {
-            #expect(await learner.waitForStandardError(containing: "worker \(id) joined", timeout: 120), "\(learner.standardError.suffix(1500))")
+            #expect(await learner.waitForStandardError(containing: "worker \(id) joined", timeout: 600), "\(learner.standardError.suffix(1500))")
         }
         let weights = endpoints[3].replacingOccurrences(of: "transport.weights=", with: "")
         // Until both workers have sent a trajectory, a status may list them with none yet: ask again.
         var json: [String: Any] = [:]
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = Date().addingTimeInterval(600)
         while Date() < deadline {
             let status = try ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once", "--json"])
-            #expect(await status.waitForExit(timeout: 120) == 0, "\(status.standardError)")
+            #expect(await status.waitForExit(timeout: 600) == 0, "\(status.standardError)")
             let line = try #require(status.lines.first { $0.hasPrefix("{") })
             json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let values = json["values"] as? [String: Double] ?? [:]
@@ -34,7 +34,7 @@ struct StatusCommandTests {
         #expect(values["worker/status-a/envs"] == 4)
         #expect((values["env_steps"] ?? 0) > 0)
         let table = try ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once"])
-        #expect(await table.waitForExit(timeout: 120) == 0)
+        #expect(await table.waitForExit(timeout: 600) == 0)
         let text = table.lines.joined(separator: "\n")
         #expect(text.contains("workers: 2") && text.contains("status-a") && text.contains("status-b"), "\(text)")
         #expect(text.contains("SPS"))

@@ -31,7 +31,7 @@ import YendorTestSupport
         }
         let reader = try ChildProcess(executable: Self.python, arguments: [
             Self.repository.appendingPathComponent("scripts/read_tensorboard.py").path, dir.appendingPathComponent("tensorboard").path])
-        #expect(await reader.waitForExit(timeout: 120) == 0, "\(reader.standardError)")
+        #expect(await reader.waitForExit(timeout: 600) == 0, "\(reader.standardError)")
         let json = try #require(reader.lines.first { $0.hasPrefix("{") })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [String: [[Double]]]])
         let tags = try #require(object["tags"])

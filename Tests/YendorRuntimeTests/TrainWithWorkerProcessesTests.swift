@@ -77,7 +77,7 @@ struct TrainWithWorkerProcessesTests {
             for pid in children where Self.isAlive(pid) { kill(pid, SIGKILL) }
         }
         for i in 0..<Self.workers {
-            #expect(await train.waitForStandardError(containing: "worker worker-\(i) joined", timeout: 120),
+            #expect(await train.waitForStandardError(containing: "worker worker-\(i) joined", timeout: 600),
                     "\(train.standardError.suffix(2000))")
         }
         children = Self.workerProcesses(of: train.pid)

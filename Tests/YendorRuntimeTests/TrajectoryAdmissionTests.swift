@@ -171,7 +171,7 @@ struct TrajectoryAdmissionTests {
 
     @Test func eachBadValueIsDroppedAndCountedByReasonWhileALegitimateWorkerKeepsTraining() async throws {
         try await Fixture.with("admission-values") { f in
-            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 120), "\(f.learner.standardError.suffix(1500))")
+            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             #expect(await f.waitFor("learner/updates", atLeast: 1), "the learner never trained: \(f.learner.standardError.suffix(1500))")
 
             var expected: [String: Double] = [:]
@@ -199,7 +199,7 @@ struct TrajectoryAdmissionTests {
 
     @Test func aPeerThatNeverSaidHelloIsDroppedAndAWorkerThatKeepsSendingBadTrajectoriesIsEvicted() async throws {
         try await Fixture.with("admission-membership") { f in
-            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 120), "\(f.learner.standardError.suffix(1500))")
+            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             #expect(await f.waitFor("learner/updates", atLeast: 1), "the learner never trained: \(f.learner.standardError.suffix(1500))")
 
             // No Hello: a well-formed trajectory is dropped as not admitted.
@@ -249,13 +249,13 @@ struct TrajectoryAdmissionTests {
             defer { short.kill() }
             let learnerSteps = f.configuration.rolloutLength
             let message = "rollout length differs: learner steps=\(learnerSteps), worker steps=8"
-            #expect(await f.learner.waitForStandardError(containing: "refusing worker short: \(message)", timeout: 120), "\(f.learner.standardError.suffix(1500))")
+            #expect(await f.learner.waitForStandardError(containing: "refusing worker short: \(message)", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             // The refused worker stops with the learner's reason and exit status 3.
             #expect(await short.waitForExit(timeout: 180) == 3, "\(short.standardError.suffix(1500))")
             #expect(short.standardError.contains(message), "\(short.standardError.suffix(1500))")
             #expect(!f.learner.standardError.contains("worker short joined"))
             // The learner trains on with the worker that matches.
-            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 120))
+            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 600))
             let updates = f.metric("learner/updates")
             #expect(await f.waitFor("learner/updates", atLeast: updates + 3), "\(f.learner.standardError.suffix(1500))")
             #expect(f.learner.isRunning)

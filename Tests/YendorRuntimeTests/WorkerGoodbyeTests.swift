@@ -28,8 +28,8 @@ struct WorkerGoodbyeTests {
             worker.kill()
             learner.kill()
         }
-        #expect(await learner.waitForStandardError(containing: "worker leaver joined", timeout: 120), "\(learner.standardError.suffix(1500))")
-        #expect(await worker.waitForStandardError(containing: "outbox full", timeout: 120), "\(worker.standardError.suffix(1500))")
+        #expect(await learner.waitForStandardError(containing: "worker leaver joined", timeout: 600), "\(learner.standardError.suffix(1500))")
+        #expect(await worker.waitForStandardError(containing: "outbox full", timeout: 600), "\(worker.standardError.suffix(1500))")
         // The premise: updates take longer than the timeout (else this test would show nothing).
         var perUpdate: Double?
         let measuring = Date().addingTimeInterval(600)

@@ -77,7 +77,7 @@ struct CrossProcessTests {
         let sub = try ChildProcess(yendor: ["_peer", "sub", "--endpoint", pub.lastEndpoint, "--count", "20"])
         #expect(await sub.waitForLine { $0 == "ready" } != nil)
         // Keep publishing until the subscription has propagated and 20 messages were received.
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = Date().addingTimeInterval(600)
         while sub.isRunning && Date() < deadline {
             try publish(1)
             try await Task.sleep(for: .milliseconds(5))
