@@ -170,9 +170,11 @@ import Testing
     }
 
     @Test func aStalledRequestHoldsOnlyItsOwnItemAndIsCancelledAtOnce() async throws {
-        let server = try await StubServer.started(behaviour: ["rules": [["match": "#3!", "delay": 60, "times": 1]]])
+        // An hour: the stall must outlast the test however slowly it runs (a 60 s one ended first
+        // under a CPU hog); it ends when the call is cancelled.
+        let server = try await StubServer.started(behaviour: ["rules": [["match": "#3!", "delay": 3600, "times": 1]]])
         defer { server.stop() }
-        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(120) }, logger: testLogger)
+        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(7200) }, logger: testLogger)
         let (events, sink) = AsyncStream.makeStream(of: (index: Int, answer: LabelerAnswer).self)
         let call = Task {
             await labeler.label(captions(8)) { answers in for answer in answers { sink.yield(answer) } }
@@ -184,7 +186,7 @@ import Testing
             #expect(event.answer.outcome == .labeled(.helpful))
             delivered.append(event.index)
         }
-        // Seven answers arrived while the stalled one is still at the server (a 60 s stall).
+        // Seven answers arrived while the stalled one is still at the server.
         #expect(Set(delivered) == Set(0..<8).subtracting([3]))
         #expect(try await server.stats().answers("#3!") == 0)
         // Cancelling the call cancels the stalled request at once.
@@ -201,7 +203,7 @@ import Testing
         let server = try await StubServer.started(behaviour: ["rules": [
             ["match": "jackal #0!", "chunked": true],
             ["match": "#1!", "delay": 60.0, "times": 1],  // far past the 1 s read timeout, even on a loaded machine
-            ["match": "stalled", "delay": 60, "times": 1],
+            ["match": "stalled", "delay": 3600, "times": 1],  // until cancelled
         ]])
         defer { server.stop() }
         let labeler = try OpenAILabeler(configuration: configuration(server) {
@@ -216,7 +218,7 @@ import Testing
         // A stalled request ends at once when its caller is cancelled.
         let patient = try OpenAILabeler(configuration: configuration(server) {
             $0.transport = transport
-            $0.requestTimeout = .seconds(120)
+            $0.requestTimeout = .seconds(7200)
         }, logger: testLogger)
         let call = Task { await patient.label(captions(1, prefix: "You are stalled")) }
         #expect(try await eventually { try await server.stats().asks("stalled") == 1 })
@@ -305,9 +307,10 @@ import Testing
     }
 
     @Test func answersAreStoredAsTheyArriveWhileAStalledItemIsAtTheServer() async throws {
-        let server = try await StubServer.started(behaviour: ["rules": [["match": "#2!", "delay": 60, "times": 1]]])
+        // Stalled until shutdown cancels it, however slowly the test runs.
+        let server = try await StubServer.started(behaviour: ["rules": [["match": "#2!", "delay": 3600, "times": 1]]])
         defer { server.stop() }
-        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(120) }, logger: testLogger)
+        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.requestTimeout = .seconds(7200) }, logger: testLogger)
         let (store, _) = try temporaryStore()
         var c = Annotator.Configuration()
         c.shutdownGrace = .zero
