@@ -21,7 +21,7 @@ import ZeroMQ
                 "--store", store, "--requests", self.requests, "--labels", self.labels,
                 "--status-interval-s", "0", "--log-level", "warning",
             ] + extra)
-            guard await process.waitForLine(timeout: 180, { $0.hasPrefix("annotator ready") }) != nil else {
+            guard await process.waitForLine(timeout: 600, { $0.hasPrefix("annotator ready") }) != nil else {
                 process.kill()
                 throw RoleError.didNotStart(process.standardError)
             }

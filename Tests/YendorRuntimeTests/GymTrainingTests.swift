@@ -46,9 +46,9 @@ struct GymTrainingTests {
         defer { learner.kill() }
         let worker = try ChildProcess(yendor: ["worker", "--config", config, "--env-server", endpoint, "--id", "gym-worker"] + endpoints)
         defer { worker.kill() }
-        #expect(await learner.waitForStandardError(containing: "worker gym-worker joined", timeout: 180),
+        #expect(await learner.waitForStandardError(containing: "worker gym-worker joined", timeout: 600),
                 "learner: \(learner.standardError.suffix(1000)) worker: \(worker.standardError.suffix(1000))")
-        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500, timeout: 180))
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500, timeout: 600))
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0)
     }

@@ -70,7 +70,7 @@ struct LabelBridgeTests {
                                                   "--store", dir.appendingPathComponent("labels.sqlite").path,
                                                   "--status-interval-s", "0"])
         defer { annotator.kill() }
-        #expect(await annotator.waitForLine(timeout: 180) { $0.hasPrefix("annotator ready") } != nil, "\(annotator.standardError)")
+        #expect(await annotator.waitForLine(timeout: 600) { $0.hasPrefix("annotator ready") } != nil, "\(annotator.standardError)")
         let context = try Context()
         defer { context.terminate() }
         var cc = AnnotatorClient.Configuration()

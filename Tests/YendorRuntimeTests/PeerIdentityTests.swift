@@ -15,8 +15,8 @@ struct PeerIdentityTests {
             // `*` with a wrong fingerprint: answering it would address a refusal to every worker.
             try await f.hello("*", overrides: ["trajectory": "trajectory-v1 steps=99"])
             try await f.hello("evil\nFORGED worker admin joined")
-            #expect(await f.waitFor("membership/hellos_refused", atLeast: 2, timeout: 180), "\(f.learner.standardError.suffix(1500))")
-            #expect(await f.waitFor("transport/frames_dropped/peer_id", atLeast: 2, timeout: 180))
+            #expect(await f.waitFor("membership/hellos_refused", atLeast: 2, timeout: 600), "\(f.learner.standardError.suffix(1500))")
+            #expect(await f.waitFor("transport/frames_dropped/peer_id", atLeast: 2, timeout: 600))
             #expect(await f.learner.waitForStandardError(containing: "ignored a Hello with an invalid id \"*\"", timeout: 60),
                     "\(f.learner.standardError.suffix(1500))")
             #expect(await f.learner.waitForStandardError(containing: "ignored a Hello with an invalid id \"evil\\nFORGED worker admin joined\"", timeout: 60),
@@ -34,7 +34,7 @@ struct PeerIdentityTests {
         try await TrajectoryAdmissionTests.Fixture.with("peer-claimant") { f in
             #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             try await f.hello("good", overrides: ["trajectory": "trajectory-v1 steps=99"], instance: "impostor")
-            #expect(await f.learner.waitForStandardError(containing: "refusing a Hello claiming the id of live worker good from another process", timeout: 180),
+            #expect(await f.learner.waitForStandardError(containing: "refusing a Hello claiming the id of live worker good from another process", timeout: 600),
                     "\(f.learner.standardError.suffix(1500))")
             // The refusal is addressed to the claimant's tag; `good` is still a member and trains on.
             let deadline = Date().addingTimeInterval(60)

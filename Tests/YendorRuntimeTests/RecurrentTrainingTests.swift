@@ -12,7 +12,7 @@ struct RecurrentTrainingTests {
         let run = dir.appendingPathComponent("run")
         for steps in ["1500", "2500"] {  // the second run resumes from the first's checkpoint
             let train = try ChildProcess(yendor: ["train", "--config", config, "--set", "model.core=gru", "--steps", steps, "--run-dir", run.path])
-            let status = await train.waitForExit(timeout: 240)
+            let status = await train.waitForExit(timeout: 600)
             #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
         }
         let metrics = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))

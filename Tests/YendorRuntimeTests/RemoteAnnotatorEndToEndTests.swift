@@ -24,7 +24,7 @@ struct RemoteAnnotatorEndToEndTests {
             labels = "tcp://127.0.0.1:\(ChildProcess.freePort())"
             process = try ChildProcess(yendor: ["annotator", "--requests", requests, "--labels", labels,
                                                 "--store", dir.appendingPathComponent("labels.sqlite").path, "--status-interval-s", "0"])
-            let ready = await process.waitForLine(timeout: 180) { $0.hasPrefix("annotator ready") }
+            let ready = await process.waitForLine(timeout: 600) { $0.hasPrefix("annotator ready") }
             #expect(ready != nil, "annotator did not start: \(process.standardError.suffix(1500))")
         }
     }
@@ -54,7 +54,7 @@ struct RemoteAnnotatorEndToEndTests {
                                                 "--run-dir", run.path] + endpoints + annotator.learnerSettings)
         let worker = try ChildProcess(yendor: ["worker", "--config", config, "--task", task, "--id", "w"] + endpoints)
         defer { annotator.process.kill(); learner.kill(); worker.kill() }
-        #expect(await learner.waitForStandardError(containing: "(goal: \(try Self.goalText(task)))", timeout: 180),
+        #expect(await learner.waitForStandardError(containing: "(goal: \(try Self.goalText(task)))", timeout: 600),
                 "\(learner.standardError.suffix(1500))")
         #expect(await Self.wait { Self.labelsReceived(run) > 0 },
                 "labels for \(task) arrive: \(learner.standardError.suffix(1500)) \(annotator.process.standardError.suffix(600))")
@@ -69,7 +69,7 @@ struct RemoteAnnotatorEndToEndTests {
         let train = try ChildProcess(yendor: ["train", "--config", config, "--task", task, "--steps", "100000000",
                                               "--run-dir", run.path] + annotator.learnerSettings)
         defer { annotator.process.kill(); train.kill() }
-        #expect(await train.waitForStandardError(containing: "asking the annotator at \(annotator.requests)", timeout: 180),
+        #expect(await train.waitForStandardError(containing: "asking the annotator at \(annotator.requests)", timeout: 600),
                 "the learner of `yendor train` asks the configured annotator, not an inproc:// one: \(train.standardError.suffix(1500))")
         #expect(await Self.wait { Self.labelsReceived(run) > 0 },
                 "labels for \(task) arrive: \(train.standardError.suffix(1500)) \(annotator.process.standardError.suffix(600))")
@@ -87,7 +87,7 @@ struct RemoteAnnotatorEndToEndTests {
                                                 "--set", "transport.annotator_requests=\(requests)",
                                                 "--set", "transport.annotator_labels=\(labels)"] + endpoints)
         defer { learner.kill() }
-        #expect(await learner.waitForStandardError(containing: "annotator unreachable at \(requests)", timeout: 180),
+        #expect(await learner.waitForStandardError(containing: "annotator unreachable at \(requests)", timeout: 600),
                 "\(learner.standardError.suffix(1500))")
         let weights = endpoints[3].replacingOccurrences(of: "transport.weights=", with: "")
         let status = try ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once", "--json"])

@@ -61,7 +61,7 @@ struct StaleWorkerRecoveryTests {
             try await f.hello("laggard")
             #expect(await f.learner.waitForStandardError(containing: "worker laggard joined", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             // Version-0 trajectories until the first update (64 samples; 32 per trajectory).
-            let deadline = Date().addingTimeInterval(180)
+            let deadline = Date().addingTimeInterval(600)
             while f.metric("learner/updates") < 1 && Date() < deadline && f.learner.isRunning {
                 try await f.hello("laggard")
                 try await f.send(f.batch("laggard"))
@@ -75,7 +75,7 @@ struct StaleWorkerRecoveryTests {
             // The worker ignores those weights and keeps sending version 0: every trajectory is too
             // stale, and the learner publishes version `version` again.
             var resent = false
-            let resendDeadline = Date().addingTimeInterval(180)
+            let resendDeadline = Date().addingTimeInterval(600)
             while !resent && Date() < resendDeadline && f.learner.isRunning {
                 try await f.hello("laggard")
                 try await f.send(f.batch("laggard"))
@@ -90,7 +90,7 @@ struct StaleWorkerRecoveryTests {
                 b.policyVersion = version
                 b.policyVersions = [Int32](repeating: Int32(version), count: b.policyVersions.count)
             }
-            let trainDeadline = Date().addingTimeInterval(180)
+            let trainDeadline = Date().addingTimeInterval(600)
             while f.metric("learner/updates") < 2 && Date() < trainDeadline && f.learner.isRunning {
                 try await f.hello("laggard")
                 try await f.send(f.batch("laggard", current))

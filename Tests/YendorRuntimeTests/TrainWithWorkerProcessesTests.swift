@@ -41,13 +41,13 @@ struct TrainWithWorkerProcessesTests {
         func steps() -> Double { (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0 }
         for i in 0..<Self.workers {
             // The learner registered each worker under its own id, and the worker got weights.
-            #expect(await train.waitForStandardError(containing: "worker worker-\(i) joined", timeout: 240),
+            #expect(await train.waitForStandardError(containing: "worker worker-\(i) joined", timeout: 600),
                     "\(train.standardError.suffix(2000))")
-            #expect(await Self.wait(timeout: 240) { log(i).contains("received weights") }, "worker-\(i).log: \(log(i).suffix(1500))")
+            #expect(await Self.wait(timeout: 600) { log(i).contains("received weights") }, "worker-\(i).log: \(log(i).suffix(1500))")
         }
         // With both running, training goes on for a while (about 30 trajectories).
         let start = steps()
-        #expect(await Self.wait(timeout: 240) { steps() >= start + 2000 })
+        #expect(await Self.wait(timeout: 600) { steps() >= start + 2000 })
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0, "train failed: \(train.standardError.suffix(2000))")
         for i in 0..<Self.workers {

@@ -33,7 +33,7 @@ struct TrainingEndToEndTests {
         let (dir, config, _) = try Self.scratch("inprocess")
         let run = dir.appendingPathComponent("run")
         let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "1500", "--run-dir", run.path])
-        let status = await train.waitForExit(timeout: 240)
+        let status = await train.waitForExit(timeout: 600)
         #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
         let metrics = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))
         #expect((metrics.last?["env_steps"] ?? 0) >= 1500)
@@ -117,7 +117,7 @@ struct TrainingEndToEndTests {
         #expect(await learner.waitForStandardError(containing: "worker via-replay joined"), "Hello passes through the replay role")
         #expect(await Self.waitForSteps(run, above: 300), "\(replay.standardError.suffix(1000))")
         replay.signal(SIGTERM)
-        #expect(await replay.waitForExit(timeout: 180) == 0)
+        #expect(await replay.waitForExit(timeout: 600) == 0)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("replay/replay.ckpt").path))
     }
 
@@ -126,7 +126,7 @@ struct TrainingEndToEndTests {
         let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path
         for name in ["learner", "worker-a", "intruder"] {
             let gen = try ChildProcess(yendor: ["keys", "generate", "--directory", keys, name])
-            #expect(await gen.waitForExit(timeout: 180) == 0)
+            #expect(await gen.waitForExit(timeout: 600) == 0)
         }
         try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "\(keys)/worker-a.pub", toPath: "\(allowed)/worker-a.pub")
@@ -190,7 +190,7 @@ struct TrainingEndToEndTests {
         let (dir, config, endpoints) = try Self.scratch("curve-annotator")
         let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path
         for name in ["learner", "worker", "annotator"] {
-            #expect(await (try ChildProcess(yendor: ["keys", "generate", "--directory", keys, name])).waitForExit(timeout: 180) == 0)
+            #expect(await (try ChildProcess(yendor: ["keys", "generate", "--directory", keys, name])).waitForExit(timeout: 600) == 0)
         }
         try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
         for name in ["learner", "worker"] { try FileManager.default.copyItem(atPath: "\(keys)/\(name).pub", toPath: "\(allowed)/\(name).pub") }

@@ -182,11 +182,11 @@ struct TrajectoryAdmissionTests {
                 try await f.send(f.batch(id) { bad.edit(&$0, f) })
                 expected[bad.reason, default: 0] += 1
                 let key = "transport/frames_dropped/\(bad.reason)"
-                #expect(await f.waitFor(key, atLeast: expected[bad.reason]!, timeout: 180),
+                #expect(await f.waitFor(key, atLeast: expected[bad.reason]!, timeout: 600),
                         "\(bad.name): \(key) = \(f.metric(key)), expected \(expected[bad.reason]!)\n\(f.learner.standardError.suffix(1500))")
                 #expect(f.learner.isRunning, "\(bad.name) stopped the learner: \(f.learner.standardError.suffix(1500))")
             }
-            #expect(await f.learner.waitForStandardError(containing: "dropped a trajectory from bad-0: action_range: actions[3] = 99 is outside 0..<", timeout: 180),
+            #expect(await f.learner.waitForStandardError(containing: "dropped a trajectory from bad-0: action_range: actions[3] = 99 is outside 0..<", timeout: 600),
                     "\(f.learner.standardError.suffix(1500))")
 
             // The legitimate worker is still a member and the learner still makes updates from it.
@@ -204,27 +204,27 @@ struct TrajectoryAdmissionTests {
 
             // No Hello: a well-formed trajectory is dropped as not admitted.
             try await f.send(f.batch("stranger"))
-            #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 1, timeout: 180), "\(f.learner.standardError.suffix(1500))")
-            #expect(await f.learner.waitForStandardError(containing: "dropped a trajectory from stranger, which has not said Hello", timeout: 180))
+            #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 1, timeout: 600), "\(f.learner.standardError.suffix(1500))")
+            #expect(await f.learner.waitForStandardError(containing: "dropped a trajectory from stranger, which has not said Hello", timeout: 600))
 
             // A Hello without the trajectory fingerprint (an old or foreign worker) is refused, naming it.
             try await f.hello("old", overrides: ["trajectory": "trajectory-v1 steps=99"])
-            #expect(await f.learner.waitForStandardError(containing: "refusing worker old: trajectory shape differs: learner steps=\(f.configuration.rolloutLength), worker steps=99", timeout: 180),
+            #expect(await f.learner.waitForStandardError(containing: "refusing worker old: trajectory shape differs: learner steps=\(f.configuration.rolloutLength), worker steps=99", timeout: 600),
                     "\(f.learner.standardError.suffix(1500))")
             try await f.send(f.batch("old"))
-            #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 2, timeout: 180))
+            #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 2, timeout: 600))
 
             // Five rejected trajectories in a row evict the worker, named in the log.
             let limit = f.configuration.transport.evictAfterBadBatches
             try await f.hello("repeat")
             for _ in 0..<limit { try await f.send(f.batch("repeat") { $0.actions[0] = 99 }) }
-            #expect(await f.learner.waitForStandardError(containing: "evicting worker repeat: its last \(limit) trajectories were rejected", timeout: 180),
+            #expect(await f.learner.waitForStandardError(containing: "evicting worker repeat: its last \(limit) trajectories were rejected", timeout: 600),
                     "\(f.learner.standardError.suffix(1500))")
-            #expect(await f.waitFor("membership/evictions", atLeast: 1, timeout: 180))
+            #expect(await f.waitFor("membership/evictions", atLeast: 1, timeout: 600))
             // Its next trajectory, well-formed or not, is not admitted; its Hellos are refused for a while,
             // and it is told so on the weights socket (sent again for every Hello, so none can be missed).
             try await f.send(f.batch("repeat"))
-            #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 3, timeout: 180))
+            #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 3, timeout: 600))
             func told(_ prefix: String) -> Bool { f.goodbyes.withLock { $0.contains { $0.id == "repeat" && $0.reason.hasPrefix(prefix) } } }
             let deadline = Date().addingTimeInterval(60)
             // (The Goodbye sent at the eviction itself is not awaited: a PUB socket may drop a message
@@ -234,8 +234,8 @@ struct TrajectoryAdmissionTests {
                 try await Task.sleep(for: .milliseconds(200))
             }
             #expect(told("refused: evicted for sending rejected trajectories"), "goodbyes: \(f.goodbyes.withLock { $0 })")
-            #expect(await f.learner.waitForStandardError(containing: "refusing worker repeat: evicted for sending rejected trajectories", timeout: 180))
-            #expect(await f.waitFor("membership/hellos_refused", atLeast: 2, timeout: 180), "old and repeat")
+            #expect(await f.learner.waitForStandardError(containing: "refusing worker repeat: evicted for sending rejected trajectories", timeout: 600))
+            #expect(await f.waitFor("membership/hellos_refused", atLeast: 2, timeout: 600), "old and repeat")
 
             let updates = f.metric("learner/updates")
             #expect(await f.waitFor("learner/updates", atLeast: updates + 3), "no updates afterwards: \(f.learner.standardError.suffix(1500))")
@@ -251,7 +251,7 @@ struct TrajectoryAdmissionTests {
             let message = "rollout length differs: learner steps=\(learnerSteps), worker steps=8"
             #expect(await f.learner.waitForStandardError(containing: "refusing worker short: \(message)", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             // The refused worker stops with the learner's reason and exit status 3.
-            #expect(await short.waitForExit(timeout: 180) == 3, "\(short.standardError.suffix(1500))")
+            #expect(await short.waitForExit(timeout: 600) == 3, "\(short.standardError.suffix(1500))")
             #expect(short.standardError.contains(message), "\(short.standardError.suffix(1500))")
             #expect(!f.learner.standardError.contains("worker short joined"))
             // The learner trains on with the worker that matches.
@@ -291,11 +291,11 @@ struct TrajectoryAdmissionTests {
             "--id", "py-doc", "--obs-layout", try expected("obs_layout"), "--model", try expected("model"),
             "--trajectory", try expected("trajectory")])
         defer { worker.kill() }
-        #expect(await learner.waitForStandardError(containing: "worker py-doc joined", timeout: 180),
+        #expect(await learner.waitForStandardError(containing: "worker py-doc joined", timeout: 600),
                 "learner: \(learner.standardError.suffix(1500))\nworker: \(worker.standardError.suffix(1500))")
         // The learner reaches its budget on the Python worker's trajectories alone and tells it so.
         #expect(await learner.waitForExit(timeout: 300) == 0, "\(learner.standardError.suffix(1500))")
-        #expect(await worker.waitForExit(timeout: 180) == 0, "worker: \(worker.standardError.suffix(1500))")
+        #expect(await worker.waitForExit(timeout: 600) == 0, "worker: \(worker.standardError.suffix(1500))")
         let last = try #require(try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).last)
         #expect((last["env_steps"] ?? 0) >= 1500, "\(last)")
         #expect(last["transport/frames_dropped"] == 0, "\(last)")

@@ -57,7 +57,7 @@ struct CrossProcessTests {
         #expect(wrong == nil)
         #expect(received == Self.messageCount, "peer: \(peer.lines) \(peer.standardError)")
         try out.send(parts: [Array("all received".utf8)])
-        #expect(await peer.waitForExit(timeout: 180) == 0)
+        #expect(await peer.waitForExit(timeout: 600) == 0)
     }
 
     @Test func aLateSubscriberGetsLaterMessagesInOrder() async throws {

@@ -39,7 +39,7 @@ struct PythonClientTests {
             let heartbeat = try frame[0].withUnsafeBytes { try Heartbeat.decode($0) }
             #expect(heartbeat == Heartbeat(id: "python-client", sequence: UInt64(i), timeNanos: 0, policyVersion: batch.policyVersion))
         }
-        #expect(await python.waitForExit(timeout: 180) == 0, "python: \(python.standardError)")
+        #expect(await python.waitForExit(timeout: 600) == 0, "python: \(python.standardError)")
         let summaries = python.lines.filter { $0.hasPrefix("{") }.map {
             try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
         }

@@ -91,6 +91,6 @@ struct ReceivedBatchViewTests {
         #expect(versions == expected, "peer: \(peer.standardError)")
         let agree = results.allSatisfy { $0.1 }
         #expect(agree, "the view and the copying decoder agree")
-        #expect(await peer.waitForExit(timeout: 180) == 0)
+        #expect(await peer.waitForExit(timeout: 600) == 0)
     }
 }
