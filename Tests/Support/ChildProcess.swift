@@ -10,6 +10,7 @@ public final class ChildProcess: @unchecked Sendable {
     private var partial = ""
 
     /// Starts `yendor` (built next to the test bundle) with arguments.
+    /// Waits default to 10 minutes: they only catch hangs, and a loaded CI machine is slow.
     public convenience init(yendor arguments: [String], environment: [String: String] = [:]) throws {
         try self.init(executable: ChildProcess.yendorBinary, arguments: arguments, environment: environment)
     }
@@ -48,7 +49,7 @@ public final class ChildProcess: @unchecked Sendable {
     public var isRunning: Bool { process.isRunning }
 
     /// Waits until a stdout line satisfies `predicate`, polling; nil on timeout or exit.
-    public func waitForLine(timeout: Double = 180, _ predicate: (String) -> Bool) async -> String? {
+    public func waitForLine(timeout: Double = 600, _ predicate: (String) -> Bool) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = lines.first(where: predicate) { return line }
@@ -62,7 +63,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits until stderr (where roles log) contains `text`; false on timeout or exit.
-    public func waitForStandardError(containing text: String, timeout: Double = 180) async -> Bool {
+    public func waitForStandardError(containing text: String, timeout: Double = 600) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if standardError.contains(text) { return true }
@@ -76,7 +77,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for exit; returns the status, or nil if it is still running after `timeout` seconds.
-    public func waitForExit(timeout: Double = 180) async -> Int32? {
+    public func waitForExit(timeout: Double = 600) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline { return nil }
@@ -103,22 +104,14 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// A TCP port that was free a moment ago on 127.0.0.1.
-    public static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    public static func freePort() -> Int { freePortRange(count: 1) }
 
-    /// The first of `count` consecutive TCP ports that were all free a moment ago on 127.0.0.1,
-    /// below Linux's ephemeral range (32768–60999) so that no outgoing connection of a test
-    /// running in parallel takes one of them in between.
+    /// The first of `count` consecutive TCP ports that were all free a moment ago on 127.0.0.1.
+    /// They lie below Linux's ephemeral range (32768–60999): a port the kernel picked for us
+    /// (bind to port 0) is also where it puts the local end of any test's outgoing connection,
+    /// and once a learner failed with EADDRINUSE because a worker of another test had
+    /// connected from the port it was given. Ports are handed out in turn from one counter,
+    /// so no two calls in this test process get the same port.
     public static func freePortRange(count: Int) -> Int {
         func isFree(_ port: Int) -> Bool {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -130,12 +123,18 @@ public final class ChildProcess: @unchecked Sendable {
             let len = socklen_t(MemoryLayout<sockaddr_in>.size)
             return withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0
         }
-        var base = 20000 + Int.random(in: 0..<3000) * 4
-        while !(base..<(base + count)).allSatisfy(isFree) {
-            base = 20000 + Int.random(in: 0..<3000) * 4
+        let low = 20000, span = 32768 - low
+        while true {
+            let offset = nextPort.wrappingAdd(count, ordering: .relaxed).oldValue % span
+            guard offset + count <= span else { continue }
+            let base = low + offset
+            if (base..<(base + count)).allSatisfy(isFree) { return base }
         }
-        return base
     }
+
+    /// Where `freePortRange` looks next; starts at a random place so that two test
+    /// processes rarely walk the same ports.
+    private static let nextPort = Atomic<Int>(Int.random(in: 0..<12000))
 
     /// A fresh ipc:// endpoint in the temporary directory.
     public static func ipcEndpoint(_ name: String) -> String {

@@ -48,7 +48,7 @@ struct GymTrainingTests {
         defer { worker.kill() }
         #expect(await learner.waitForStandardError(containing: "worker gym-worker joined", timeout: 600),
                 "learner: \(learner.standardError.suffix(1000)) worker: \(worker.standardError.suffix(1000))")
-        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500, timeout: 600))
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500, of: learner), "learner: \(learner.standardError.suffix(1000))")
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0)
     }

@@ -36,7 +36,7 @@ struct NLETrainingTests {
                                             "--id", "nethack-one"] + endpoints)
         defer { nle.kill() }
         #expect(await learner.waitForStandardError(containing: "worker nethack-one joined"), "\(nle.standardError.suffix(1500))")
-        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500))
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500, of: learner))
         nle.signal(SIGTERM)
         #expect(await nle.waitForExit(timeout: 60) == 0)
     }

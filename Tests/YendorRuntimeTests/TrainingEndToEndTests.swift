@@ -19,11 +19,14 @@ struct TrainingEndToEndTests {
         (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0
     }
 
-    /// Polls the metrics file until env steps exceed `threshold`.
-    static func waitForSteps(_ run: URL, above threshold: Double, timeout: Double = 240) async -> Bool {
+    /// Polls the metrics file until env steps exceed `threshold`; false on timeout, or as soon
+    /// as `writer` (the process writing the metrics) has exited without getting there.
+    static func waitForSteps(_ run: URL, above threshold: Double, of writer: ChildProcess? = nil,
+                             timeout: Double = 600) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if envSteps(run) > threshold { return true }
+            if let writer, !writer.isRunning { return envSteps(run) > threshold }
             try? await Task.sleep(for: .milliseconds(200))
         }
         return false
@@ -55,13 +58,13 @@ struct TrainingEndToEndTests {
         defer { a.kill(); b.kill(); learner.kill() }
         #expect(await learner.waitForStandardError(containing: "worker worker-a joined"), "\(learner.standardError.suffix(1500))")
         #expect(await learner.waitForStandardError(containing: "worker worker-b joined"))
-        #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: 500))
+        #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: 500, of: learner))
 
         // A worker dies without a word: the learner notices, and training goes on with the other.
         a.kill()
         #expect(await learner.waitForStandardError(containing: "worker worker-a timed out"))
         let afterKill = Self.envSteps(URL(fileURLWithPath: run))
-        #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: afterKill + 300))
+        #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: afterKill + 300, of: learner))
         #expect(b.isRunning)
 
         // A replacement joins late and gets the current weights.
@@ -82,7 +85,7 @@ struct TrainingEndToEndTests {
         learner = try ChildProcess(yendor: learnerArgs)
         #expect(await learner.waitForStandardError(containing: "resumed from ckpt-\(checkpoint.envSteps) at \(checkpoint.envSteps) env steps"),
                 "\(learner.standardError.suffix(1500))")
-        #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: Double(checkpoint.envSteps) + 300),
+        #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: Double(checkpoint.envSteps) + 300, of: learner),
                 "training continues past the checkpoint with the reconnected workers")
         let metrics = try MetricsLog.read(url: URL(fileURLWithPath: run).appendingPathComponent("metrics.jsonl"))
         let updatesAfterRestart = metrics.last?["learner/updates"] ?? 0
@@ -115,7 +118,7 @@ struct TrainingEndToEndTests {
         let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "via-replay", "--replay", "127.0.0.1"] + endpoints + replayEndpoint)
         defer { learner.kill(); replay.kill(); worker.kill() }
         #expect(await learner.waitForStandardError(containing: "worker via-replay joined"), "Hello passes through the replay role")
-        #expect(await Self.waitForSteps(run, above: 300), "\(replay.standardError.suffix(1000))")
+        #expect(await Self.waitForSteps(run, above: 300, of: learner), "\(replay.standardError.suffix(1000))")
         replay.signal(SIGTERM)
         #expect(await replay.waitForExit(timeout: 600) == 0)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("replay/replay.ckpt").path))
@@ -167,7 +170,7 @@ struct TrainingEndToEndTests {
         func labelsReceived() -> Double {
             (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rewards/labels_received"] ?? 0
         }
-        func wait(_ condition: () -> Bool, timeout: Double = 60) async -> Bool {
+        func wait(_ condition: () -> Bool, timeout: Double = 600) async -> Bool {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline { if condition() { return true }; try? await Task.sleep(for: .milliseconds(200)) }
             return false
@@ -176,7 +179,7 @@ struct TrainingEndToEndTests {
         annotator.kill()
         _ = await annotator.waitForExit()
         let before = Self.envSteps(run)
-        #expect(await Self.waitForSteps(run, above: before + 300), "training goes on without the annotator")
+        #expect(await Self.waitForSteps(run, above: before + 300, of: learner), "training goes on without the annotator")
         // Labels already on their way have been absorbed by now; new ones need the annotator back.
         try await Task.sleep(for: .seconds(1))
         let labelsBefore = labelsReceived()
