@@ -40,6 +40,13 @@ let package = Package(
             "YendorEnvironment", "YendorWire", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // A role's metrics: the swift-metrics backend its components record into, read by the
+        // metrics file, TensorBoard and status, forwarding to the process backend (Prometheus).
+        .target(name: "YendorMetrics", dependencies: [
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
+
         // Algorithms: pure code, unit-testable with numbers.
         .target(name: "YendorNN", dependencies: ["CBLAS"]),
         .target(name: "YendorLearner", dependencies: [
@@ -48,7 +55,8 @@ let package = Package(
         ]),
         .target(name: "YendorReplay", dependencies: ["YendorWire"]),
         .target(name: "YendorAnnotator", dependencies: [
-            "YendorEnvironment", "YendorWire", "ZeroMQ",
+            "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorMetrics",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -64,7 +72,7 @@ let package = Package(
         // Roles as services, configuration, run directory, metrics.
         .target(name: "YendorRuntime", dependencies: [
             "CCRC32C", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner",
-            "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorRewards",
+            "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorRewards", "YendorMetrics",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -73,7 +81,7 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "yendor", dependencies: [
-            "YendorRuntime", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner",
+            "YendorRuntime", "YendorMetrics", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner",
             "YendorAnnotator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -84,17 +92,21 @@ let package = Package(
         .target(name: "YendorTestSupport", path: "Tests/Support"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorTestSupport"]),
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire"]),
+        .testTarget(name: "YendorMetricsTests", dependencies: [
+            "YendorMetrics", .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
         .testTarget(name: "DungeonTests", dependencies: ["Dungeon", "YendorEnvironment"]),
         .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorTestSupport"]),
         .testTarget(name: "RemoteEnvironmentTests", dependencies: ["RemoteEnvironment", "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
         .testTarget(name: "YendorNNTests", dependencies: ["YendorNN"]),
         .testTarget(name: "YendorLearnerTests", dependencies: ["YendorEnvironment", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
-        .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport"],
+        .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport", "YendorMetrics"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "YendorRolloutTests", dependencies: ["YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
         .testTarget(name: "YendorRewardsTests", dependencies: ["YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
-        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator",
+        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator", "YendorMetrics",
                                                           "YendorRewards", "ZeroMQ", "YendorWire", "YendorTestSupport",
                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),

@@ -1,4 +1,5 @@
 import Logging
+import YendorMetrics
 import Synchronization
 
 /// The annotator's core, without sockets: dedup, a bounded queue, batching to a labeler,
@@ -104,13 +105,13 @@ public actor Annotator {
     private let configuration: Configuration
     private let logger: Logger
 
-    private var queue: RingBuffer<LabelRequest>
+    private var queue: RingBuffer<LabelRequest> { didSet { recordQueueDepth() } }
     /// Items waiting for their retry delay, soonest due first; they count against
     /// `queueCapacity` together with `queue`.
-    private var delayed: [(request: LabelRequest, due: ContinuousClock.Instant)] = []
+    private var delayed: [(request: LabelRequest, due: ContinuousClock.Instant)] = [] { didSet { recordQueueDepth() } }
     /// Every request in `queue` or `delayed`.
     private var queued: Set<LabelRequest> = []
-    private var inFlight: Set<LabelRequest> = []
+    private var inFlight: Set<LabelRequest> = [] { didSet { counters.inFlight.record(inFlight.count) } }
     /// Unusable answers and transient failures so far, for requests pending or in flight.
     private var attempts: [LabelRequest: (answer: Int, transient: Int)] = [:]
     private var activeBatches = 0
@@ -124,12 +125,18 @@ public actor Annotator {
     private var nextSubscriberID = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
-    private var counters = AnnotatorStatistics()
+    /// Where the annotator's counters and gauges are recorded (`annotator/…`); the role
+    /// (`AnnotatorServer`) records its own there too.
+    public nonisolated let metrics: MetricsRegistry
+    private let counters: AnnotatorMetrics
     private var latencies: LatencyWindow
     private var rate: RateMeter
 
-    public init(labeler: any Labeler, store: LabelStore, configuration: Configuration, logger: Logger) throws(AnnotatorError) {
+    public init(labeler: any Labeler, store: LabelStore, configuration: Configuration, logger: Logger,
+                metrics: MetricsRegistry = MetricsRegistry(role: "annotator")) throws(AnnotatorError) {
         try configuration.validate()
+        self.metrics = metrics
+        counters = AnnotatorMetrics(registry: metrics)
         self.labeler = labeler
         self.identity = labeler.identity
         self.store = store
@@ -145,15 +152,15 @@ public actor Annotator {
     /// Accepts requests: known labels come back in the receipt, the rest are queued (once).
     public func submit(_ requests: [LabelRequest]) -> Receipt {
         var receipt = Receipt()
-        counters.submitted += requests.count
+        counters.submitted.increment(by: requests.count)
         guard !stopping else { return receipt }
         let stored = storedLabels(for: requests)
         for request in requests {
             if let known = stored[request] {
-                counters.cacheHits += 1
+                counters.cacheHits.increment()
                 receipt.known.append(known)
             } else if queued.contains(request) || inFlight.contains(request) {
-                counters.duplicates += 1
+                counters.duplicates.increment()
                 receipt.duplicates += 1
             } else {
                 if queue.count + delayed.count >= configuration.queueCapacity, let evicted = evictOldest() {
@@ -187,7 +194,7 @@ public actor Annotator {
         if let evicted {
             queued.remove(evicted)
             attempts[evicted] = nil
-            counters.dropped += 1
+            counters.dropped.increment()
         }
         return evicted
     }
@@ -211,17 +218,13 @@ public actor Annotator {
         return stream
     }
 
-    /// Current counters and gauges.
-    public func statistics() -> AnnotatorStatistics {
-        var snapshot = counters
-        snapshot.queueDepth = queue.count + delayed.count
-        snapshot.inFlight = inFlight.count
-        snapshot.labelsPerSecond = rate.rate()
-        snapshot.latencyP50 = latencies.percentile(0.50)
-        snapshot.latencyP90 = latencies.percentile(0.90)
-        snapshot.latencyP99 = latencies.percentile(0.99)
-        return snapshot
+    /// Brings the labels-per-second gauge up to now (it falls while no label arrives, so it is
+    /// refreshed before the metrics are read; the other gauges change as their values do).
+    public func refreshRate() {
+        counters.labelsPerSecond.record(rate.rate())
     }
+
+    private func recordQueueDepth() { counters.queueDepth.record(queue.count + delayed.count) }
 
     /// Returns when nothing is queued or in flight.
     public func waitUntilIdle() async {
@@ -325,17 +328,20 @@ public actor Annotator {
             switch answer.outcome {
             case .labeled:
                 latencies.record(seconds: answer.latency.seconds)
+                counters.latencyP50.record(latencies.percentile(0.50))
+                counters.latencyP90.record(latencies.percentile(0.90))
+                counters.latencyP99.record(latencies.percentile(0.99))
                 toStore.append(StoredLabel(key: key, outcome: answer.outcome, rawResponse: answer.rawResponse,
                                            attempts: tries.answer + tries.transient + 1, latency: answer.latency))
                 publish(answer.outcome)
             case .failed(let kind):
-                counters.errors[kind, default: 0] += 1
+                counters.error(kind)
                 if kind == .cancelled { continue }  // nothing received: not stored, asked again after a restart
                 if kind.isAnswerError {
                     tries.answer += 1
                     if tries.answer >= configuration.maxAnswerAttempts {
                         // Final: stored so no run ever asks again.
-                        counters.errors[.unlabelable, default: 0] += 1
+                        counters.error(.unlabelable)
                         let outcome = LabelOutcome.failed(.unlabelable)
                         toStore.append(StoredLabel(key: key, outcome: outcome, rawResponse: answer.rawResponse,
                                                    attempts: tries.answer + tries.transient, latency: answer.latency))
@@ -359,12 +365,13 @@ public actor Annotator {
         do {
             try store.save(toStore)
         } catch {
-            counters.storeErrors += 1
+            counters.storeErrors.increment()
             logger.error("cannot store labels; publishing them anyway", metadata: ["error": "\(error)", "count": "\(toStore.count)"])
         }
         let labeledCount = toStore.count { $0.outcome.label != nil }
-        counters.labeled += labeledCount
+        counters.labeled.increment(by: labeledCount)
         rate.record(labeledCount)
+        counters.labelsPerSecond.record(rate.rate())
         for result in toPublish {
             for continuation in subscribers.values { continuation.yield(result) }
         }
@@ -378,7 +385,7 @@ public actor Annotator {
         let due = ContinuousClock.now + delay
         if queue.count + delayed.count >= configuration.queueCapacity {
             // Full: the oldest pending request goes, and a retried item is among the oldest.
-            counters.dropped += 1
+            counters.dropped.increment()
             return
         }
         attempts[request] = tries
@@ -415,7 +422,7 @@ public actor Annotator {
         for item in due.reversed() where !queue.pushFront(item.request) {
             queued.remove(item.request)
             attempts[item.request] = nil
-            counters.dropped += 1
+            counters.dropped.increment()
         }
         pump()
         scheduleWake()
@@ -427,7 +434,7 @@ public actor Annotator {
         let keys = requests.map { LabelKey(labeler: identity, request: $0) }
         let found: [LabelKey: StoredLabel]
         do { found = try store.lookup(keys) } catch {
-            counters.storeErrors += 1
+            counters.storeErrors.increment()
             logger.error("cannot read the label store", metadata: ["error": "\(error)"])
             return [:]
         }

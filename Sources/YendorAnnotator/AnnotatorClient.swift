@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import Synchronization
+import CoreMetrics
+import YendorMetrics
 import YendorWire
 import ZeroMQ
 
@@ -60,26 +62,39 @@ public final class AnnotatorClient: Sendable {
         }
     }
 
-    /// The client's counters.
-    public struct Statistics: Sendable, Equatable {
+    /// The client's counters (`annotator_client/…`), in the registry it was given.
+    struct Counters: Sendable {
         /// Requests handed to the socket.
-        public var sent = 0
+        let sent: Counter
         /// Items that could not be sent (outbox full past `sendTimeout`, or closed).
-        public var unsentItems = 0
+        let unsentItems: Counter
         /// Items sent again after an annotator restart.
-        public var resentItems = 0
+        let resentItems: Counter
         /// Pending items forgotten because `pendingCapacity` was reached.
-        public var forgottenPending = 0
+        let forgottenPending: Counter
         /// Results received (direct replies and broadcasts).
-        public var received = 0
+        let received: Counter
         /// Results dropped because `results` was not read fast enough.
-        public var droppedResults = 0
+        let droppedResults: Counter
         /// Frames from the annotator that did not decode.
-        public var malformed = 0
+        let malformed: Counter
         /// Heartbeats received from the annotator.
-        public var heartbeats = 0
+        let heartbeats: Counter
         /// Times the annotator was seen to restart.
-        public var annotatorRestarts = 0
+        let annotatorRestarts: Counter
+
+        init(registry: MetricsRegistry) {
+            func counter(_ name: String) -> Counter { Counter(label: "annotator_client/\(name)", factory: registry) }
+            sent = counter("sent")
+            unsentItems = counter("unsent_items")
+            resentItems = counter("resent_items")
+            forgottenPending = counter("forgotten_pending")
+            received = counter("received")
+            droppedResults = counter("dropped_results")
+            malformed = counter("malformed")
+            heartbeats = counter("heartbeats")
+            annotatorRestarts = counter("annotator_restarts")
+        }
     }
 
     /// Thrown by `request` when the items could not be queued; they are counted in `unsentItems`.
@@ -106,8 +121,12 @@ public final class AnnotatorClient: Sendable {
         var item: AnnotationItem
     }
 
+    /// Where the client's counters are recorded (`annotator_client/…`): the role's registry.
+    public let metrics: MetricsRegistry
+    private let counters: Counters
+
     private struct State {
-        var statistics = Statistics()
+        var heardHeartbeat = false
         var nextRequestID: UInt64 = 1
         var pending: [PendingKey: UInt64] = [:]  // key -> insertion order
         var pendingOrder: [PendingKey] = []       // oldest first; may hold stale keys
@@ -116,8 +135,11 @@ public final class AnnotatorClient: Sendable {
     }
 
     /// Connects both sockets (the annotator need not be up) and starts receiving.
-    public init(configuration: Configuration, context: Context, logger: Logger) async throws {
+    public init(configuration: Configuration, context: Context, logger: Logger,
+                metrics: MetricsRegistry = MetricsRegistry(role: "annotator_client")) async throws {
         try configuration.validate()
+        self.metrics = metrics
+        counters = Counters(registry: metrics)
         let c = configuration
         let reconnect = Int(c.reconnectInterval.components.seconds * 1000 + c.reconnectInterval.components.attoseconds / 1_000_000_000_000_000)
         dealer = try await AsyncSocket(context: context, type: .dealer, name: "annotator-client.requests",
@@ -159,11 +181,11 @@ public final class AnnotatorClient: Sendable {
                 do { try await Task.sleep(for: .milliseconds(5)) } catch { waited = false }
             }
             if !waited {
-                state.withLock { $0.statistics.unsentItems += items.count }
+                counters.unsentItems.increment(by: items.count)
                 throw Unsent(items: items.count, reason: "outbox full for \(configuration.sendTimeout): the annotator is unreachable or overloaded")
             }
         }
-        state.withLock { $0.statistics.sent += 1 }
+        counters.sent.increment()
         return id
     }
 
@@ -172,15 +194,12 @@ public final class AnnotatorClient: Sendable {
     public func tryRequest(goal: Goal, mode: AnnotationMode, items: [AnnotationItem]) -> UInt64? {
         let (id, frame) = prepare(goal: goal, mode: mode, items: items)
         guard dealer.trySend([frame]) else {
-            state.withLock { $0.statistics.unsentItems += items.count }
+            counters.unsentItems.increment(by: items.count)
             return nil
         }
-        state.withLock { $0.statistics.sent += 1 }
+        counters.sent.increment()
         return id
     }
-
-    /// The client's counters.
-    public var statistics: Statistics { state.withLock { $0.statistics } }
 
     /// When the last well-formed message (heartbeat, stats or result) came from the annotator;
     /// nil if none has yet. The annotator heartbeats every second (`AnnotatorServer`), so a long
@@ -193,7 +212,7 @@ public final class AnnotatorClient: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
-            if state.withLock({ $0.statistics.heartbeats > 0 }) { return true }
+            if state.withLock({ $0.heardHeartbeat }) { return true }
             guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
         }
         return false
@@ -222,7 +241,7 @@ public final class AnnotatorClient: Sendable {
         while let parts = await socket.receive() {
             guard let frame = parts.last,
                   let message = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }) else {
-                state.withLock { $0.statistics.malformed += 1 }
+                counters.malformed.increment()
                 continue
             }
             let now = ContinuousClock.now
@@ -231,10 +250,11 @@ public final class AnnotatorClient: Sendable {
             case .annotationResult(let result):
                 track(result)
                 if case .dropped = continuation.yield(result) {
-                    state.withLock { $0.statistics.droppedResults += 1 }
+                    counters.droppedResults.increment()
                 }
             case .heartbeat:
-                state.withLock { $0.statistics.heartbeats += 1 }
+                counters.heartbeats.increment()
+                state.withLock { $0.heardHeartbeat = true }
             case .stats(let stats):
                 if restarted(stats) { await resendPending() }
             default:
@@ -246,8 +266,10 @@ public final class AnnotatorClient: Sendable {
     /// Remembers pending items and forgets answered ones.
     private func track(_ result: AnnotationResult) {
         let goal = try? Goal(wireText: result.goal)
+        counters.received.increment()
+        var forgotten = 0
+        defer { counters.forgottenPending.increment(by: forgotten) }
         state.withLock { state in
-            state.statistics.received += 1
             guard let goal else { return }
             for entry in result.entries {
                 let key = PendingKey(goal: goal, mode: result.mode, item: entry.item)
@@ -259,7 +281,7 @@ public final class AnnotatorClient: Sendable {
                         while let oldest = state.pendingOrder.first {
                             state.pendingOrder.removeFirst()
                             if state.pending.removeValue(forKey: oldest) != nil {
-                                state.statistics.forgottenPending += 1
+                                forgotten += 1
                                 break
                             }
                         }
@@ -277,13 +299,14 @@ public final class AnnotatorClient: Sendable {
 
     /// True when the annotator's start time (in its `Stats`) changed: it restarted.
     private func restarted(_ stats: Stats) -> Bool {
-        guard stats.role == "annotator", let startedAt = stats[AnnotatorServer.Statistics.startedAtMetric] else { return false }
-        return state.withLock { state in
+        guard stats.role == "annotator", let startedAt = stats[AnnotatorServer.startedAtMetric] else { return false }
+        let restarted = state.withLock { state in
             defer { state.annotatorStartedAt = startedAt }
             guard let last = state.annotatorStartedAt, last != startedAt else { return false }
-            state.statistics.annotatorRestarts += 1
             return true
         }
+        if restarted { counters.annotatorRestarts.increment() }
+        return restarted
     }
 
     /// Sends every remembered pending item again, grouped by goal and mode.
@@ -300,7 +323,7 @@ public final class AnnotatorClient: Sendable {
         for (key, items) in groups {
             for chunk in stride(from: 0, to: items.count, by: 256).map({ Array(items[$0..<min($0 + 256, items.count)]) }) {
                 if tryRequest(goal: key.goal, mode: key.mode, items: chunk) != nil {
-                    state.withLock { $0.statistics.resentItems += chunk.count }
+                    counters.resentItems.increment(by: chunk.count)
                 }
             }
         }

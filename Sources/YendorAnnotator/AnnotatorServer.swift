@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import CoreMetrics
+import YendorMetrics
 import YendorWire
 import ZeroMQ
 
@@ -80,41 +82,9 @@ public final class AnnotatorServer: Service, Sendable {
         }
     }
 
-    /// The role's counters on top of the core's.
-    public struct Statistics: Sendable, Equatable {
-        /// The core's counters and gauges.
-        public var annotator = AnnotatorStatistics()
-        /// Requests received (well-formed `AnnotationRequest`s).
-        public var requests = 0
-        /// Requests answered `invalidRequest`.
-        public var invalidRequests = 0
-        /// Frames dropped, by kind: wire error names (`bad_magic`, `truncated`, ...), `envelope`
-        /// (wrong frame count), `unexpected_<kind>` (a message the role does not take).
-        public var malformed: [String: Int] = [:]
-        /// Results broadcast on PUB.
-        public var published = 0
-        /// When `run` started, seconds since the Unix epoch: tells clients that the role restarted.
-        public var startedAt = 0.0
-
-        /// Metric name -> value, `annotator/...`.
-        public var metrics: [String: Double] {
-            var metrics = annotator.metrics
-            metrics["annotator/requests"] = Double(requests)
-            metrics["annotator/invalid_requests"] = Double(invalidRequests)
-            metrics["annotator/published"] = Double(published)
-            metrics[Self.startedAtMetric] = startedAt
-            for (kind, count) in malformed { metrics["annotator/malformed/\(kind)"] = Double(count) }
-            return metrics
-        }
-
-        /// The metric carrying `startedAt`.
-        public static let startedAtMetric = "annotator/started_at_seconds"
-
-        /// One line for a terminal.
-        public var statusLine: String {
-            annotator.statusLine + " requests \(requests) malformed \(malformed.values.reduce(0, +))"
-        }
-    }
+    /// The metric carrying when `run` started, seconds since the Unix epoch: tells clients that
+    /// the role restarted.
+    public static let startedAtMetric = "annotator/started_at_seconds"
 
     public let configuration: Configuration
     /// The core; exposed so an embedding process (e.g. `yendor train`) can also submit in-process.
@@ -123,7 +93,13 @@ public final class AnnotatorServer: Service, Sendable {
     private let logger: Logger
     private let onListening: @Sendable () -> Void
     private let onStatus: @Sendable (String) -> Void
-    private let counters = Mutex(Statistics())
+    /// The role's metrics and the core's (`annotator/…`), published in `Stats` messages.
+    public var metrics: MetricsRegistry { annotator.metrics }
+    /// Well-formed `AnnotationRequest`s received, and those answered `invalidRequest`.
+    private let requests: Counter, invalidRequests: Counter
+    /// Results broadcast on PUB.
+    private let published: Counter
+    private let startedAt: Gauge
     private let stopRequested = AsyncBoundedQueue<Void>(capacity: 1)
 
     /// Opens the store and builds the labeler; throws `AnnotatorError` naming a bad field.
@@ -131,21 +107,28 @@ public final class AnnotatorServer: Service, Sendable {
     ///   - onListening: called once both sockets are bound.
     ///   - onStatus: called with a status line every `statusInterval`.
     public convenience init(configuration: Configuration, context: Context, logger: Logger,
+                            metrics: MetricsRegistry = MetricsRegistry(role: "annotator"),
                             onListening: @escaping @Sendable () -> Void = {},
                             onStatus: @escaping @Sendable (String) -> Void = { _ in }) throws(AnnotatorError) {
         try configuration.validate()
         try self.init(configuration: configuration, labeler: configuration.backend.makeLabeler(logger: logger),
-                      context: context, logger: logger, onListening: onListening, onStatus: onStatus)
+                      context: context, logger: logger, metrics: metrics, onListening: onListening, onStatus: onStatus)
     }
 
     /// Runs the role with a labeler of your own instead of `configuration.backend` (a custom
     /// backend, or a test double).
     public init(configuration: Configuration, labeler: any Labeler, context: Context, logger: Logger,
+                metrics: MetricsRegistry = MetricsRegistry(role: "annotator"),
                 onListening: @escaping @Sendable () -> Void = {},
                 onStatus: @escaping @Sendable (String) -> Void = { _ in }) throws(AnnotatorError) {
         try configuration.validate()
         let store = try LabelStore(path: configuration.storePath)
-        annotator = try Annotator(labeler: labeler, store: store, configuration: configuration.annotator, logger: logger)
+        annotator = try Annotator(labeler: labeler, store: store, configuration: configuration.annotator, logger: logger,
+                                  metrics: metrics)
+        requests = Counter(label: "annotator/requests", factory: metrics)
+        invalidRequests = Counter(label: "annotator/invalid_requests", factory: metrics)
+        published = Counter(label: "annotator/published", factory: metrics)
+        startedAt = Gauge(label: Self.startedAtMetric, factory: metrics)
         self.configuration = configuration
         self.context = context
         self.logger = logger
@@ -153,12 +136,16 @@ public final class AnnotatorServer: Service, Sendable {
         self.onStatus = onStatus
     }
 
-    /// The role's counters, with a fresh snapshot of the core's.
-    public func statistics() async -> Statistics {
-        let core = await annotator.statistics()
-        var snapshot = counters.withLock { $0 }
-        snapshot.annotator = core
-        return snapshot
+    /// The metrics as published in `Stats`, with the labels-per-second gauge brought up to now.
+    public func snapshot() async -> [(name: String, value: Double)] {
+        await annotator.refreshRate()
+        return metrics.snapshot()
+    }
+
+    /// One line for a terminal, with the labels-per-second gauge brought up to now.
+    public func statusLine() async -> String {
+        await annotator.refreshRate()
+        return AnnotatorMetrics.statusLine(metrics)
     }
 
     /// Starts a graceful shutdown without a `ServiceGroup` (embedding, tests).
@@ -188,7 +175,7 @@ public final class AnnotatorServer: Service, Sendable {
         logger.info("annotator listening", metadata: [
             "requests": "\(c.requestsEndpoint)", "labels": "\(c.labelsEndpoint)",
             "labeler": "\(annotator.identity.wireName)", "store": "\(c.storePath)"])
-        counters.withLock { $0.startedAt = Date().timeIntervalSince1970 }
+        startedAt.record(Date().timeIntervalSince1970)
         onListening()
         let results = await annotator.results()
 
@@ -216,8 +203,8 @@ public final class AnnotatorServer: Service, Sendable {
         try? await pub.send(Goodbye(id: c.id, reason: "shutdown").encoded())
         try? await Task.sleep(for: .milliseconds(100))
         await pub.close()
-        let final = await statistics()
-        logger.info("annotator stopped", metadata: ["status": "\(final.statusLine)"])
+        let final = await statusLine()
+        logger.info("annotator stopped", metadata: ["status": "\(final)"])
     }
 
     // MARK: Requests
@@ -267,11 +254,11 @@ public final class AnnotatorServer: Service, Sendable {
     /// Submits a request to the core; returns the direct reply and the older pending requests
     /// the core dropped to make room.
     func answer(_ request: AnnotationRequest) async -> (reply: AnnotationResult, evicted: [LabelRequest]) {
-        counters.withLock { $0.requests += 1 }
+        requests.increment()
         var reply = AnnotationResult(requestID: request.requestID, goal: request.goal, mode: request.mode,
                                      labeler: annotator.identity.wireName, entries: [])
         func refuse(_ why: String) -> (AnnotationResult, [LabelRequest]) {
-            counters.withLock { $0.invalidRequests += 1 }
+            invalidRequests.increment()
             reply.entries = request.items.prefix(configuration.maxItemsPerRequest).map {
                 .init(item: $0, outcome: .error(.invalidRequest, why))
             }
@@ -317,8 +304,10 @@ public final class AnnotatorServer: Service, Sendable {
         return Array(groups.values)
     }
 
+    /// A frame dropped, by kind: wire error names (`bad_magic`, `truncated`, ...), `envelope`
+    /// (wrong frame count), `unexpected_<kind>` (a message the role does not take).
     private func count(malformed kind: String) {
-        counters.withLock { $0.malformed[kind, default: 0] += 1 }
+        Counter(label: "annotator/malformed/\(kind)", factory: metrics).increment()
     }
 
     // MARK: Broadcasts
@@ -327,7 +316,7 @@ public final class AnnotatorServer: Service, Sendable {
         for await result in results {
             let message = result.wireResult(requestID: 0, labeler: annotator.identity)
             try? await pub.send(message.encoded())
-            counters.withLock { $0.published += 1 }
+            published.increment()
         }
     }
 
@@ -340,12 +329,11 @@ public final class AnnotatorServer: Service, Sendable {
             let beat = Heartbeat(id: configuration.id, sequence: sequence, timeNanos: UInt64(now * 1e9), policyVersion: 0)
             try? await pub.send(beat.encoded())
             sequence += 1
-            let snapshot = await statistics()
             let stats = Stats(id: configuration.id, role: "annotator", timeNanos: UInt64(now * 1e9),
-                              values: snapshot.metrics.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                              values: await snapshot().map { ($0.name, $0.value) })
             try? await pub.send(stats.encoded())
             if let due = nextStatus, clock.now >= due, let interval = configuration.statusInterval {
-                onStatus(snapshot.statusLine)
+                onStatus(AnnotatorMetrics.statusLine(metrics))
                 nextStatus = due + interval
             }
             try? await Task.sleep(for: configuration.heartbeatInterval)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import YendorMetrics
 import YendorLearner
 import YendorReplay
 import YendorRewards
@@ -32,12 +33,15 @@ public final class LearnerService: Service, Sendable {
     let bridge: LabelBridge?
     /// Endpoints and CURVE settings for reaching a remote annotator (`reward.annotator`).
     let annotatorTransport: TransportConfiguration
+    /// The role's metrics: what the metrics file, TensorBoard, `Stats` and `/metrics` show.
+    public let metrics: MetricsRegistry
 
     /// `annotatorTransport` defaults to the configuration's transport; `yendor train` passes the
     /// configured one while the learner's own sockets are `inproc://`.
     public init(configuration: TrainingConfiguration, context: Context, runDirectory: RunDirectory, logger: Logger,
-                annotatorTransport: TransportConfiguration? = nil) {
+                annotatorTransport: TransportConfiguration? = nil, metrics: MetricsRegistry = MetricsRegistry(role: "learner")) {
         self.configuration = configuration
+        self.metrics = metrics
         self.annotatorTransport = annotatorTransport ?? configuration.transport
         bridge = configuration.rewards.model == "none" ? nil : LabelBridge(goal: configuration.resolvedGoal)
         self.context = context
@@ -49,7 +53,8 @@ public final class LearnerService: Service, Sendable {
     public func run() async throws {
         let c = configuration, t = c.transport
         let status = LearnerStatus(heartbeatTimeout: t.heartbeatInterval * Double(t.heartbeatMisses),
-                                   inboxCapacity: t.queueCapacity, evictAfterBadBatches: t.evictAfterBadBatches)
+                                   inboxCapacity: t.queueCapacity, evictAfterBadBatches: t.evictAfterBadBatches,
+                                   metrics: LearnerMetrics(registry: metrics))
         let security = try t.serverSecurity()
         let authenticator = try t.startAuthenticator(context: context)
         let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
@@ -75,9 +80,8 @@ public final class LearnerService: Service, Sendable {
             logger.info("replay buffer restored with \(replayBuffer.count) trajectories")
         }
         let buffer = ReplayStore(buffer: replayBuffer)
-        let metrics = try MetricsLog(url: runDirectory.metrics,
-                                     tensorBoard: try TensorBoardLog(directory: runDirectory.root.appendingPathComponent("tensorboard")),
-                                     recorder: MetricsRecorder(role: "learner"))
+        let metricsLog = try MetricsLog(url: runDirectory.metrics,
+                                        tensorBoard: try TensorBoardLog(directory: runDirectory.root.appendingPathComponent("tensorboard")))
         let bridge = self.bridge
 
         var reason = "shutdown"
@@ -88,7 +92,7 @@ public final class LearnerService: Service, Sendable {
                     group.addTask { try await self.trainLoop(buffer: buffer, pub: pub, status: status, labels: bridge) }
                     if let bridge { group.addTask { try await self.labelLoop(bridge) } }
                     group.addTask { await self.heartbeatLoop(pub: pub, status: status) }
-                    group.addTask { await self.reportLoop(status: status, metrics: metrics, buffer: buffer, pub: pub) }
+                    group.addTask { await self.reportLoop(status: status, log: metricsLog, buffer: buffer, pub: pub) }
                     // The train loop ends the role: budget reached, shutdown, or an error. Closing the
                     // store wakes a receive loop waiting to insert; cancelling stops the others.
                     defer { group.cancelAll() }
@@ -105,7 +109,7 @@ public final class LearnerService: Service, Sendable {
             await shutdownSockets(pull: pull, pub: pub, reason: reason)
             throw error
         }
-        await writeMetrics(status: status, metrics: metrics, buffer: buffer, interval: 1)
+        await writeMetrics(status: status, log: metricsLog, buffer: buffer)
         progress.finish()
         await shutdownSockets(pull: pull, pub: pub, reason: reason)
         completion.trySend(await status.envSteps)
@@ -402,7 +406,7 @@ public final class LearnerService: Service, Sendable {
             cc.labelsEndpoint = TransportConfiguration.connectAddress(t.annotatorLabels, host: c.rewardAnnotator)
             cc.id = "learner-\(getpid())"
             cc.security = try t.clientSecurity(annotator: true)
-            let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger)
+            let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger, metrics: metrics)
             logger.info("asking the annotator at \(cc.requestsEndpoint) for labels (goal: \(bridge.goal))")
             await bridge.run(remote: client, endpoint: cc.requestsEndpoint, timeout: c.annotatorTimeout, logger: logger)
             await client.close()
@@ -421,7 +425,7 @@ public final class LearnerService: Service, Sendable {
         }
         let store = try LabelStore(path: runDirectory.root.appendingPathComponent("labels.sqlite").path)
         let annotator = try Annotator(labeler: try backend.makeLabeler(logger: logger), store: store,
-                                      configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"))
+                                      configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"), metrics: metrics)
         logger.info("annotator in this process: \(c.rewardLabeler) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
         await bridge.run(inProcess: annotator, logger: logger)
         await annotator.shutdown()
@@ -443,11 +447,11 @@ public final class LearnerService: Service, Sendable {
 
     /// Writes a metrics record every log interval and publishes it, with the membership, as a Stats
     /// message on the weights socket: what `yendor status learner` shows, with no extra port.
-    private func reportLoop(status: LearnerStatus, metrics: MetricsLog, buffer: ReplayStore, pub: AsyncSocket) async {
+    private func reportLoop(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, pub: AsyncSocket) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(configuration.logInterval))
             if Task.isCancelled { return }
-            var values = await writeMetrics(status: status, metrics: metrics, buffer: buffer, interval: configuration.logInterval)
+            var values = await writeMetrics(status: status, log: log, buffer: buffer)
             values.append(("run/total_steps", Double(configuration.totalSteps)))
             let now = Clock.now
             for (id, m) in await status.membership.members.sorted(by: { $0.key < $1.key }) {
@@ -463,46 +467,24 @@ public final class LearnerService: Service, Sendable {
 
     private let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
 
+    /// Writes one record of the role's metrics (and the progress line); returns it.
     @discardableResult
-    private func writeMetrics(status: LearnerStatus, metrics: MetricsLog, buffer: ReplayStore, interval: Double) async -> [(String, Double)] {
+    private func writeMetrics(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore) async -> [(String, Double)] {
         let now = Clock.now
         let steps = await status.envSteps
         let (lastTime, lastSteps) = lastReport.withLock { $0 }
         let sps = lastTime > 0 && now > lastTime ? Double(steps &- lastSteps) / (now - lastTime) : 0
         lastReport.withLock { $0 = (now, steps) }
-        let s = await status.lastStats
-        let lag = await status.takeMeanLag()
-        let workers = await status.membership.count
-        let dropped = await status.dropped.values.reduce(0, +)
-        let episodes = Double(await status.episodes), meanReturn = await status.meanReturn
-        let successRate = await status.successRate, updates = Double(await status.updates)
-        let version = Double(await status.policyVersion), droppedLag = Double(await status.samplesDroppedForLag)
-        var values: [(String, Double)] = [
-            ("time", now), ("env_steps", Double(steps)), ("rollout/sps", sps),
-            ("rollout/episodes", episodes), ("rollout/mean_return", meanReturn),
-            ("rollout/success_rate", successRate), ("learner/updates", updates),
-            ("learner/policy_version", version), ("learner/policy_lag", lag),
-        ]
-        values += [
-            ("learner/loss/policy", Double(s.policyLoss)), ("learner/loss/value", Double(s.valueLoss)),
-            ("learner/entropy", Double(s.entropy)), ("learner/grad_norm", Double(s.gradientNorm)),
-            ("learner/clip_fraction", Double(s.clipFraction)), ("learner/learning_rate", Double(s.learningRate)),
-            ("learner/mean_reward", Double(s.meanReward)), ("learner/samples_dropped_lag", droppedLag),
-            ("transport/frames_dropped", Double(dropped)), ("membership/workers", Double(workers)),
-            ("membership/evictions", Double(await status.evictions)), ("membership/hellos_refused", Double(await status.hellosRefused)),
-            ("membership/hellos_stale", Double(await status.staleHellos)),
-            ("learner/weights_resent", Double(await status.weightsResent)),
-        ]
-        for (reason, count) in (await status.dropped).sorted(by: { $0.key < $1.key }) {
-            values.append(("transport/frames_dropped/\(reason)", Double(count)))
-        }
-        for m in (await buffer.statistics).metrics { values.append((m.name, m.value)) }
-        for (k, v) in (await status.rewardMetrics).sorted(by: { $0.key < $1.key }) { values.append((k, v)) }
-        values += bridge?.statusMetrics ?? []
-        metrics.write(values)
+        let learnerMetrics = status.metrics
+        learnerMetrics.stepsPerSecond.record(sps)
+        learnerMetrics.workers.record(await status.membership.count)
+        learnerMetrics.set((await buffer.statistics).metrics.map { ($0.name, $0.value) })
+        learnerMetrics.set(bridge?.statusMetrics ?? [])
+        let values = [("time", now)] + metrics.snapshot().map { ($0.name, $0.value) }
+        log.write(values)
         progress.show(.init(steps: steps, budget: configuration.totalSteps, sps: sps, episodes: await status.episodes,
                             meanReturn: await status.meanReturn, successRate: await status.successRate,
-                            policyLag: lag, workers: workers))
+                            policyLag: metrics["learner/policy_lag"], workers: await status.membership.count))
         return values
     }
 }

@@ -2,17 +2,14 @@ import Foundation
 
 /// Appends one JSON object per line to the run's metrics file: `{"time": …, "step": …, "rollout/sps": …}`.
 /// Lines are flushed as they are written, so a killed run keeps everything it logged. With a
-/// `TensorBoardLog`, every record also becomes TensorBoard scalars at step `env_steps`; with a
-/// `MetricsRecorder`, swift-metrics counters and gauges (the Prometheus endpoint's).
+/// `TensorBoardLog`, every record also becomes TensorBoard scalars at step `env_steps`.
 public final class MetricsLog: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
     private let tensorBoard: TensorBoardLog?
-    private let recorder: MetricsRecorder?
 
-    public init(url: URL, tensorBoard: TensorBoardLog? = nil, recorder: MetricsRecorder? = nil) throws {
+    public init(url: URL, tensorBoard: TensorBoardLog? = nil) throws {
         self.tensorBoard = tensorBoard
-        self.recorder = recorder
         if !FileManager.default.fileExists(atPath: url.path) {
             // A failure here surfaces as FileHandle's error just below, with the path.
             _ = FileManager.default.createFile(atPath: url.path, contents: nil)
@@ -34,7 +31,6 @@ public final class MetricsLog: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         handle.write(Data(line.utf8))
-        recorder?.record(values)
         if let tensorBoard {
             let step = values.first { $0.0 == "env_steps" }?.1 ?? 0
             let time = values.first { $0.0 == "time" }?.1 ?? Date().timeIntervalSince1970

@@ -10,7 +10,7 @@ import Synchronization
 /// registry (`bootstrap()` makes swift-prometheus the metrics backend). A `Service`: it stops with
 /// the role.
 public struct PrometheusEndpoint: Service {
-    /// The registry every `MetricsRecorder` of this process records into, once bootstrapped.
+    /// The process backend every role's `MetricsRegistry` forwards to, once bootstrapped.
     public static let registry = PrometheusCollectorRegistry()
     private static let bootstrapped = Mutex(false)
 

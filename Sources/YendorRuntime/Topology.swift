@@ -11,6 +11,8 @@ public enum Topology {
     /// `reward.annotator` set, the annotator is the remote one, reached at its configured endpoints.
     public static func inProcess(configuration: TrainingConfiguration, runDirectory: RunDirectory,
                                  context: Context, logger: Logger) -> (ServiceGroup, LearnerService) {
+        // First: the endpoint bootstraps the metrics backend that the roles' metrics are made in.
+        let endpoints = metricsEndpoints(configuration, logger: logger)
         var c = configuration
         c.transport = TransportConfiguration.inProcess(run: "yendor-\(getpid())")
         c.transport.heartbeatInterval = configuration.transport.heartbeatInterval
@@ -21,11 +23,12 @@ public enum Topology {
                                      logger: logger.with(role: "learner"), annotatorTransport: configuration.transport)
         let worker = WorkerService(configuration: c, workerID: "worker-local", trajectories: c.transport.trajectories,
                                    weights: c.transport.weights, context: context, logger: logger.with(role: "worker"))
-        return (group(services: [learner], then: metricsEndpoints(configuration, logger: logger) + [worker], logger: logger), learner)
+        return (group(services: [learner], then: endpoints + [worker], logger: logger), learner)
     }
 
     /// The Prometheus endpoint when `run.prometheus_port` is set (the learner's or a worker's, whichever
-    /// process this is).
+    /// process this is). Made before the roles: it bootstraps the process's metrics backend, and a
+    /// role's metrics reach it only if made after.
     static func metricsEndpoints(_ c: TrainingConfiguration, logger: Logger) -> [any Service] {
         c.prometheusPort > 0 ? [PrometheusEndpoint(port: c.prometheusPort, logger: logger.with(role: "metrics"))] : []
     }
@@ -33,22 +36,24 @@ public enum Topology {
     /// The learner alone, bound to the configured endpoints.
     public static func learner(configuration: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
                                logger: Logger) -> (ServiceGroup, LearnerService) {
+        let endpoints = metricsEndpoints(configuration, logger: logger)
         let learner = LearnerService(configuration: configuration, context: context, runDirectory: runDirectory,
                                      logger: logger.with(role: "learner"))
-        return (group(services: [learner], then: metricsEndpoints(configuration, logger: logger), logger: logger), learner)
+        return (group(services: [learner], then: endpoints, logger: logger), learner)
     }
 
     /// One worker process connected to a learner (and, when `replayHost` is given, sending its
     /// trajectories to a standalone replay role instead).
     public static func worker(configuration: TrainingConfiguration, workerID: String, learnerHost: String,
                               replayHost: String? = nil, context: Context, logger: Logger) -> ServiceGroup {
+        let endpoints = metricsEndpoints(configuration, logger: logger)
         let t = configuration.transport
         let trajectories = replayHost.map { TransportConfiguration.connectAddress(t.replay, host: $0) }
             ?? TransportConfiguration.connectAddress(t.trajectories, host: learnerHost)
         let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories,
                                    weights: TransportConfiguration.connectAddress(t.weights, host: learnerHost),
                                    context: context, logger: logger.with(role: "worker"))
-        return group(services: [worker], then: metricsEndpoints(configuration, logger: logger), logger: logger)
+        return group(services: [worker], then: endpoints, logger: logger)
     }
 
     /// A group of one service that ends the process when it returns.

@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Metrics
+import YendorMetrics
 import YendorLearner
 import YendorNN
 import YendorRollout
@@ -46,10 +48,14 @@ public final class WorkerService: Service, Sendable {
     /// Set when the learner announced the end of training (`Goodbye("*", "finished")`).
     private let learnerFinished = Atomic<Bool>(false)
     private let learnerLastSeen = Mutex<Double>(Clock.now)
-    /// Trajectories sent so far (for tests and stats).
-    public let batchesSent = Atomic<Int>(0)
-    /// Env steps and finished episodes in the trajectories sent so far, and their latest policy version.
-    private let stepsSent = Atomic<Int>(0), episodesSent = Atomic<Int>(0), policyVersionSent = Atomic<Int>(0)
+    /// The role's metrics, labelled with the role and the worker id (served at `/metrics` with
+    /// `run.prometheus_port`): `env_steps`, `rollout/episodes`, `rollout/trajectories_sent`
+    /// (counters of what was sent), `rollout/sps`, `rollout/outbox_depth`, `rollout/policy_version`.
+    public let metrics: MetricsRegistry
+    private let stepsSent: Counter, episodesSent: Counter, trajectoriesSent: Counter
+    private let policyVersionSent: Gauge, stepsPerSecond: Gauge, outboxDepth: Gauge
+    /// Trajectories sent so far.
+    var batchesSent: Int { Int(metrics["rollout/trajectories_sent"]) }
     /// Messages the control connection may hold for a learner that does not read them.
     static let controlQueueCapacity = 4
     /// How long the `Goodbye` may wait for its connection to open, and then to reach the learner
@@ -57,9 +63,17 @@ public final class WorkerService: Service, Sendable {
     static let goodbyeMilliseconds = 1500
 
     public init(configuration: TrainingConfiguration, workerID: String, trajectories: String, weights: String,
-                context: Context, logger: Logger) {
+                context: Context, logger: Logger, metrics: MetricsRegistry? = nil) {
         self.configuration = configuration
         self.workerID = workerID
+        let metrics = metrics ?? MetricsRegistry(role: "worker", dimensions: [("worker", workerID)])
+        self.metrics = metrics
+        stepsSent = Counter(label: "env_steps", factory: metrics)
+        episodesSent = Counter(label: "rollout/episodes", factory: metrics)
+        trajectoriesSent = Counter(label: "rollout/trajectories_sent", factory: metrics)
+        policyVersionSent = Gauge(label: "rollout/policy_version", factory: metrics)
+        stepsPerSecond = Gauge(label: "rollout/sps", factory: metrics)
+        outboxDepth = Gauge(label: "rollout/outbox_depth", factory: metrics)
         self.trajectories = trajectories
         self.weights = weights
         self.context = context
@@ -155,7 +169,7 @@ public final class WorkerService: Service, Sendable {
         let said = finished ? false : await sayGoodbye(goodbye, security: security)
         await sub.close()
         let outcome = finished ? "not needed (the learner finished)" : said ? "sent" : "not sent (learner unreachable)"
-        logger.info("worker \(workerID) stopped after \(batchesSent.load(ordering: .relaxed)) trajectories",
+        logger.info("worker \(workerID) stopped after \(batchesSent) trajectories",
                     metadata: ["unsent": "\(unsent)", "goodbye": "\(outcome)"])
         if let failure { throw failure }
     }
@@ -164,29 +178,22 @@ public final class WorkerService: Service, Sendable {
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             let batch = try await actor.rollout()
             try await push.send(batch.encoded())
-            batchesSent.add(1, ordering: .relaxed)
-            stepsSent.add(batch.steps * batch.envs, ordering: .relaxed)
-            episodesSent.add(batch.episodes.count, ordering: .relaxed)
-            policyVersionSent.store(Int(clamping: batch.policyVersion), ordering: .relaxed)
+            trajectoriesSent.increment()
+            stepsSent.increment(by: batch.steps * batch.envs)
+            episodesSent.increment(by: batch.episodes.count)
+            policyVersionSent.record(Double(batch.policyVersion))
         }
         throw CancellationError()
     }
 
-    /// Records the worker's figures through swift-metrics every `run.log_interval` seconds (served
-    /// at `/metrics` with `run.prometheus_port`), labelled with the role and the worker id.
+    /// Sets the worker's rate and backpressure gauges every `run.log_interval` seconds (at most 1 s).
     private func reportLoop(push: AsyncSocket) async {
-        let recorder = MetricsRecorder(role: "worker", dimensions: [("worker", workerID)])
-        var last = (time: Clock.now, steps: 0)
+        var last = (time: Clock.now, steps: 0.0)
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
             try? await Task.sleep(for: .seconds(min(configuration.logInterval, 1)))
-            let now = Clock.now, steps = stepsSent.load(ordering: .relaxed)
-            recorder.record([
-                ("env_steps", Double(steps)), ("rollout/sps", Double(steps - last.steps) / max(now - last.time, 1e-9)),
-                ("rollout/episodes", Double(episodesSent.load(ordering: .relaxed))),
-                ("rollout/trajectories_sent", Double(batchesSent.load(ordering: .relaxed))),
-                ("rollout/outbox_depth", Double(push.outboxDepth)),
-                ("rollout/policy_version", Double(policyVersionSent.load(ordering: .relaxed))),
-            ])
+            let now = Clock.now, steps = metrics["env_steps"]
+            stepsPerSecond.record((steps - last.steps) / max(now - last.time, 1e-9))
+            outboxDepth.record(push.outboxDepth)
             last = (now, steps)
         }
     }
@@ -272,7 +279,7 @@ public final class WorkerService: Service, Sendable {
         var tick = 0, nextHello = 0, sentAtLastHello = -1
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
             let full = push.outboxDepth >= c.transport.queueCapacity
-            let sent = batchesSent.load(ordering: .relaxed)
+            let sent = batchesSent
             if tick >= nextHello, !full || sent != sentAtLastHello, await sendNow(hello, on: control) {
                 nextHello = tick + helloEvery
                 sentAtLastHello = sent

@@ -121,6 +121,12 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
             }
         }
         defer { if let authenticator { Task { await authenticator.close() } } }
+        // The endpoint comes first: it bootstraps the metrics backend the annotator's metrics are made in.
+        var endpoint: PrometheusEndpoint?
+        if prometheusPort > 0 {
+            guard prometheusPort <= 65535 else { throw ValidationError("--prometheus-port must be in 1...65535, got \(prometheusPort)") }
+            endpoint = PrometheusEndpoint(port: prometheusPort, logger: logger)
+        }
         let server: AnnotatorServer
         do {
             server = try AnnotatorServer(configuration: c, context: context, logger: logger, onListening: {
@@ -131,14 +137,8 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)]
-        if prometheusPort > 0 {
-            guard prometheusPort <= 65535 else { throw ValidationError("--prometheus-port must be in 1...65535, got \(prometheusPort)") }
-            let endpoint = PrometheusEndpoint(port: prometheusPort, logger: logger)
-            let recorder = PeriodicRecorder(role: "annotator", interval: 1) {
-                (await server.statistics()).metrics.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            }
-            services += [.init(service: recorder, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup),
-                         .init(service: endpoint, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup)]
+        if let endpoint {
+            services.append(.init(service: endpoint, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services,
@@ -146,7 +146,7 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
         // The role stops within the grace plus a few seconds; this is only a backstop.
         groupConfiguration.maximumGracefulShutdownDuration = c.annotator.shutdownGrace + .seconds(30)
         try await ServiceGroup(configuration: groupConfiguration).run()
-        Self.say((await server.statistics()).statusLine)
+        Self.say(await server.statusLine())
     }
 
     private static func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }

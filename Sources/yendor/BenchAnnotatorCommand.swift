@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 import YendorAnnotator
+import YendorMetrics
 import YendorWire
 import ZeroMQ
 
@@ -161,7 +162,7 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
         let throughputSeconds = (ContinuousClock.now - throughputStart).seconds
         let requests = Double(clients * requestsPerClient)
 
-        let statistics = await server.statistics().annotator
+        let metrics = server.metrics
         for client in connected { await client.close() }
         server.stop()
         try await serverTask.value
@@ -171,6 +172,6 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
         return Row(latencyMs: latencyMs, labelsPerSecond: labelsPerSecond, bound: bound,
                    e2e: (percentile(0.5), percentile(0.9), percentile(0.99)),
                    requestsPerSecond: requests / throughputSeconds, itemsPerSecond: requests * Double(itemsPerRequest) / throughputSeconds,
-                   dropped: statistics.dropped, cacheHits: statistics.cacheHits)
+                   dropped: Int(metrics["annotator/dropped"]), cacheHits: Int(metrics["annotator/cache_hits"]))
     }
 }

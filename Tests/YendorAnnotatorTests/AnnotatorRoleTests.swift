@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YendorMetrics
 import YendorTestSupport
 import YendorWire
 import ZeroMQ
@@ -155,7 +156,7 @@ import ZeroMQ
         }
         #expect(Self.labels(in: after).count == captions.count)
         // The client told the restart from the annotator's start time.
-        #expect(await eventually { client.statistics.annotatorRestarts == 1 })
+        #expect(await eventually { client.metrics["annotator_client/annotator_restarts"] == 1 })
         let stats = try await stub.stats()
         for caption in published { #expect(asks(caption, stats) == 1, "\(caption) asked again") }
         for caption in captions { #expect(stats.answers(caption) == 1, "\(caption) paid for twice") }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
+import YendorMetrics
 import YendorWire
 import ZeroMQ
 import YendorTestSupport
@@ -72,7 +73,8 @@ import YendorTestSupport
             let result = try AnnotationResult.decode(reply.bytes)
             #expect(result.requestID == 42)
             #expect(result.entries.count == 1)
-            let malformed = await server.statistics().malformed
+            let malformed = Dictionary(uniqueKeysWithValues: server.metrics.snapshot()
+                .filter { $0.name.hasPrefix("annotator/malformed/") }.map { (String($0.name.dropFirst(20)), $0.value) })
             #expect(malformed["truncated"] == 1)
             #expect(malformed["bad_magic"] == 1)
             #expect(malformed["checksum"] == 1)
@@ -106,7 +108,7 @@ import YendorTestSupport
                 return
             }
             #expect(why.contains("goal"))
-            #expect(await server.statistics().invalidRequests == 1)
+            #expect(server.metrics["annotator/invalid_requests"] == 1)
         }
     }
 
@@ -177,7 +179,7 @@ import YendorTestSupport
             #expect(dropped == [captions[1], captions[2]])
             #expect(labeled == [captions[0], captions[3], captions[4]])
             #expect(labeler.askedItems.count == 3)
-            #expect(await server.statistics().annotator.dropped == 2)
+            #expect(server.metrics["annotator/dropped"] == 2)
             await client.close()
         }
     }
@@ -216,7 +218,7 @@ import YendorTestSupport
         }
         #expect(thrown, "request with a full outbox and no wait did not throw")
         #expect(refused > 0 && !accepted.isEmpty)
-        #expect(client.statistics.unsentItems == refused + 2)
+        #expect(client.metrics["annotator_client/unsent_items"] == Double(refused + 2))
         // The annotator comes up on that endpoint: every accepted request gets its reply.
         try await withServer({ s in
             s.requestsEndpoint = c.requestsEndpoint

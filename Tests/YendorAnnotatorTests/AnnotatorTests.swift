@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YendorMetrics
 @testable import YendorAnnotator
 
 @Suite struct AnnotatorTests {
@@ -24,7 +25,7 @@ import Testing
         #expect(second.known.first?.source == .store)
         #expect(second.queued == 0)
         #expect(labeler.askedItems == [request])
-        #expect(await annotator.statistics().cacheHits == 1)
+        #expect(annotator.metrics["annotator/cache_hits"] == 1)
     }
 
     @Test func concurrentIdenticalRequestsFromTwoClientsAreLabeledOnce() async throws {
@@ -48,7 +49,7 @@ import Testing
             if published.count == 5 { break }
         }
         #expect(Set(published) == Set(requests))
-        #expect(await annotator.statistics().duplicates == 5)
+        #expect(annotator.metrics["annotator/duplicates"] == 5)
     }
 
     @Test func fullQueueDropsTheOldestPendingRequestsFirst() async throws {
@@ -64,8 +65,8 @@ import Testing
         var dropped = 0
         for request in requests[1...] { dropped += await annotator.submit([request]).dropped }
         #expect(dropped == 2)
-        let statistics = await annotator.statistics()
-        #expect(statistics.dropped == 2 && statistics.queueDepth == 3 && statistics.inFlight == 1)
+        let metrics = annotator.metrics
+        #expect(metrics["annotator/dropped"] == 2 && metrics["annotator/queue_depth"] == 3 && metrics["annotator/in_flight"] == 1)
         await gate.open()
         await annotator.waitUntilIdle()
         #expect(labeler.askedItems == [requests[0], requests[3], requests[4], requests[5]])
@@ -113,9 +114,9 @@ import Testing
             $0.maxConcurrentBatches = 2
         }
         _ = await annotator.submit(captions(6))
-        let statistics = await annotator.statistics()
-        #expect(statistics.inFlight == 2)
-        #expect(statistics.queueDepth == 4)
+        let metrics = annotator.metrics
+        #expect(metrics["annotator/in_flight"] == 2)
+        #expect(metrics["annotator/queue_depth"] == 4)
         await gate.open()
         await annotator.waitUntilIdle()
         #expect(labeler.askedItems.count == 6)
@@ -132,8 +133,8 @@ import Testing
         #expect(labeler.callCount == 3)
         var iterator = stream.makeAsyncIterator()
         #expect(await iterator.next()?.outcome == .failed(.unlabelable))
-        let statistics = await annotator.statistics()
-        #expect(statistics.errors[.noLabel] == 3 && statistics.errors[.unlabelable] == 1)
+        let metrics = annotator.metrics
+        #expect(metrics["annotator/errors/no_label"] == 3 && metrics["annotator/errors/unlabelable"] == 1)
         // A new annotator on the same store never asks again.
         let again = ScriptedLabeler([.labeled(.helpful)])
         let restarted = try makeAnnotator(again, store: store)
@@ -150,8 +151,8 @@ import Testing
         await annotator.waitUntilIdle()
         #expect(labeler.callCount == 3)
         #expect(await annotator.lookup([request]).first?.result?.outcome == .labeled(.helpful))
-        let statistics = await annotator.statistics()
-        #expect(statistics.errors[.serverError] == 1 && statistics.errors[.timeout] == 1 && statistics.labeled == 1)
+        let metrics = annotator.metrics
+        #expect(metrics["annotator/errors/server_error"] == 1 && metrics["annotator/errors/timeout"] == 1 && metrics["annotator/labeled"] == 1)
     }
 
     @Test func transientFailuresAreGivenUpAfterTheBoundWithoutStoring() async throws {
@@ -178,8 +179,8 @@ import Testing
         #expect(try store.count() == 0)
         var iterator = stream.makeAsyncIterator()
         #expect(await iterator.next()?.outcome == .failed(.malformedResponse))  // given up for now
-        let statistics = await annotator.statistics()
-        #expect(statistics.errors[.malformedResponse] == 5 && statistics.errors[.unlabelable] == nil)
+        let metrics = annotator.metrics
+        #expect(metrics["annotator/errors/malformed_response"] == 5 && metrics["annotator/errors/unlabelable"] == 0)
     }
 
     @Test func answersWithoutALabelAreAskedAgainSpreadOverTimeThenStoredAsUnlabelable() async throws {
@@ -212,7 +213,7 @@ import Testing
         let first = captions(1, prefix: "You hit the newt")
         _ = await annotator.submit(first)
         // The first call fails; the item then waits 10 minutes for its retry.
-        #expect(await eventually { await annotator.statistics().queueDepth == 1 })
+        #expect(await eventually { annotator.metrics["annotator/queue_depth"] == 1 })
         #expect(await annotator.lookup(first) == [.pending])
         let receipt = await annotator.submit(captions(2))
         #expect(receipt.evicted == first)
@@ -235,11 +236,11 @@ import Testing
         var iterator = stream.makeAsyncIterator()
         for _ in 0..<3 { _ = await iterator.next() }
         #expect(try store.count() == 3)
-        #expect(await annotator.statistics().inFlight == 1)
+        #expect(annotator.metrics["annotator/in_flight"] == 1)
         await annotator.shutdown()
         #expect(await iterator.next() == nil)  // the cancelled item is not published
         #expect(try store.count() == 3)
-        #expect(await annotator.statistics().errors[.cancelled] == 1)
+        #expect(annotator.metrics["annotator/errors/cancelled"] == 1)
         #expect(await annotator.submit(requests).queued == 0)
     }
 
@@ -296,11 +297,11 @@ import Testing
         let annotator = try makeAnnotator(LexiconLabeler())
         _ = await annotator.submit(captions(3))
         await annotator.waitUntilIdle()
-        let statistics = await annotator.statistics()
-        #expect(statistics.metrics["annotator/labeled"] == 3)
-        #expect(statistics.metrics["annotator/queue_depth"] == 0)
-        #expect(statistics.metrics.keys.allSatisfy { $0.hasPrefix("annotator/") })
-        #expect(statistics.statusLine.contains("labeled 3"))
+        let metrics = annotator.metrics
+        #expect(metrics["annotator/labeled"] == 3)
+        #expect(metrics.value("annotator/queue_depth") == 0)
+        #expect(metrics.labels.allSatisfy { $0.label.hasPrefix("annotator/") })
+        #expect(AnnotatorMetrics.statusLine(metrics).contains("labeled 3"))
     }
 
     @Test func invalidConfigurationNamesTheField() throws {

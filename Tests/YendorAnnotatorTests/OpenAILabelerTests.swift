@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import YendorMetrics
 @testable import YendorAnnotator
 
 /// These tests run the real HTTP client against the Python stand-in server
@@ -321,12 +322,12 @@ import Testing
         for _ in 0..<5 { #expect(await iterator.next()?.outcome == .labeled(.helpful)) }
         // Stored before published, while their batch still waits for the stalled item.
         #expect(try store.count() == 5)
-        #expect(await annotator.statistics().inFlight == 1)
+        #expect(annotator.metrics["annotator/in_flight"] == 1)
         // Shutting down cancels the stalled request at once; nothing was received for it.
         await annotator.shutdown()
         #expect(await iterator.next() == nil)
         #expect(try store.count() == 5)
-        #expect(await annotator.statistics().errors[.cancelled] == 1)
+        #expect(annotator.metrics["annotator/errors/cancelled"] == 1)
         let stats = try await server.stats()
         #expect(stats.answers("#2!") == 0)
         #expect(stats.answered.count == 5)

@@ -90,13 +90,13 @@ struct LabelBridgeTests {
             }
             return got
         }
-        let hangGuard = Task { try? await Task.sleep(for: .seconds(120)); _ = bridge.answers.close() }
+        let hangGuard = Task { try? await Task.sleep(for: .seconds(600)); _ = bridge.answers.close() }
         received = await reading.value
         hangGuard.cancel()
         running.cancel()
         await running.value
         await client.close()
-        #expect(Set(received.keys) == Set(captions), "labels for \(goal) arrive; client: \(client.statistics)")
+        #expect(Set(received.keys) == Set(captions), "labels for \(goal) arrive; client: \(client.metrics.snapshot())")
         #expect(received[captions[0]] == true && received[captions[1]] == false, "\(received)")
     }
 

@@ -4,6 +4,10 @@ import FoundationNetworking
 #endif
 import Testing
 import YendorTestSupport
+import YendorMetrics
+import YendorAnnotator
+import ZeroMQ
+import Logging
 @testable import YendorRuntime
 
 @Suite("Prometheus endpoint", .serialized)
@@ -112,13 +116,36 @@ struct PrometheusEndpointTests {
         #expect(await annotator.waitForExit(timeout: 60) == 0)
     }
 
-    @Test func metricNamesAreUniqueAndNamespaced() {
-        let names = ["env_steps", "rollout/sps", "learner/loss/policy", "learner/loss/value", "transport/frames_dropped/action_range",
-                     "annotator/queue_depth", "replay/size"]
-        let sanitized = names.map(PrometheusEndpoint.sanitize)
-        #expect(Set(sanitized).count == names.count)
-        #expect(sanitized.allSatisfy { $0.hasPrefix("yendor_") && $0.wholeMatch(of: /[a-zA-Z_:][a-zA-Z0-9_:]*/) != nil })
+    /// Over the registries of the three roles, as they are made at start: every name is namespaced,
+    /// its Prometheus name is its own, and a name two roles share (they may share a process and so
+    /// a Prometheus registry, which refuses one name as two types) is one kind in both.
+    @Test func metricNamesAreUniqueNamespacedAndOneKindAcrossRoles() throws {
+        let learner = MetricsRegistry(role: "learner", forwarding: .none)
+        _ = LearnerMetrics(registry: learner)
+        let context = try Context()
+        let worker = WorkerService(configuration: TrainingConfiguration(), workerID: "w", trajectories: "inproc://t", weights: "inproc://w",
+                                   context: context, logger: Logger(label: "test"),
+                                   metrics: MetricsRegistry(role: "worker", forwarding: .none)).metrics
+        var c = AnnotatorServer.Configuration()
+        c.storePath = NSTemporaryDirectory() + "yendor-metric-names-\(getpid()).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: c.storePath) }
+        let annotator = try AnnotatorServer(configuration: c, context: context, logger: Logger(label: "test"),
+                                            metrics: MetricsRegistry(role: "annotator", forwarding: .none)).metrics
+        var kinds: [String: MetricsRegistry.Kind] = [:]
+        var prometheusNames: [String: String] = [:]
+        for registry in [learner, worker, annotator] {
+            #expect(registry.labels.count >= 6)
+            for (label, kind) in registry.labels {
+                #expect(label == "env_steps" || label.wholeMatch(of: /[a-z_]+(\/[a-z0-9_]+)+/) != nil, "not namespaced: \(label)")
+                #expect(kinds[label, default: kind] == kind, "\(label) is a \(kind) here and a \(kinds[label]!) in another role")
+                kinds[label] = kind
+                let name = PrometheusEndpoint.sanitize(label)
+                #expect(prometheusNames[name, default: label] == label, "\(label) and \(prometheusNames[name]!) are both \(name)")
+                prometheusNames[name] = label
+                #expect(name.hasPrefix("yendor_") && name.wholeMatch(of: /[a-zA-Z_:][a-zA-Z0-9_:]*/) != nil)
+            }
+        }
+        #expect(kinds["env_steps"] == .counter && kinds["learner/loss/policy"] == .gauge && kinds["annotator/labeled"] == .counter)
         #expect(PrometheusEndpoint.sanitize("learner/loss/policy") == "yendor_learner_loss_policy")
-        #expect(MetricsRecorder.isCumulative("transport/frames_dropped/shape") && !MetricsRecorder.isCumulative("rollout/sps"))
     }
 }

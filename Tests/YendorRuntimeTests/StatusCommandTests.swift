@@ -16,7 +16,8 @@ struct StatusCommandTests {
             #expect(await learner.waitForStandardError(containing: "worker \(id) joined", timeout: 600), "\(learner.standardError.suffix(1500))")
         }
         let weights = endpoints[3].replacingOccurrences(of: "transport.weights=", with: "")
-        // Until both workers have sent a trajectory, a status may list them with none yet: ask again.
+        // Until both workers have sent a trajectory and the learner has trained on one, a status may
+        // list them with none yet, or show no env steps: ask again.
         var json: [String: Any] = [:]
         let deadline = Date().addingTimeInterval(600)
         while Date() < deadline {
@@ -25,7 +26,8 @@ struct StatusCommandTests {
             let line = try #require(status.lines.first { $0.hasPrefix("{") })
             json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let values = json["values"] as? [String: Double] ?? [:]
-            if (values["worker/status-a/trajectories"] ?? 0) > 0 && (values["worker/status-b/trajectories"] ?? 0) > 0 { break }
+            if (values["worker/status-a/trajectories"] ?? 0) > 0 && (values["worker/status-b/trajectories"] ?? 0) > 0
+                && (values["env_steps"] ?? 0) > 0 { break }
         }
         let values = try #require(json["values"] as? [String: Double])
         #expect(json["role"] as? String == "learner")

@@ -1,0 +1,70 @@
+import CoreMetrics
+import YendorMetrics
+
+/// The annotator's metrics (`annotator/…`), as swift-metrics handles in its `MetricsRegistry`:
+/// the core's (`Annotator`) and the role's (`AnnotatorServer`), all made at start so every name is
+/// in the first `Stats` message.
+struct AnnotatorMetrics: Sendable {
+    let registry: MetricsRegistry
+
+    /// Requests received by `submit`.
+    let submitted: Counter
+    /// Requests answered from the store at once.
+    let cacheHits: Counter
+    /// Requests already pending or in flight when they arrived again (not asked twice).
+    let duplicates: Counter
+    /// Pending requests evicted because the queue was full (the oldest go first).
+    let dropped: Counter
+    /// New labels from the labeler (stored).
+    let labeled: Counter
+    /// Label store read or write failures.
+    let storeErrors: Counter
+    /// Requests waiting for the labeler (queued or waiting for a retry).
+    let queueDepth: Gauge
+    /// Requests handed to the labeler and not answered yet.
+    let inFlight: Gauge
+    /// Labels per second over the last `Annotator.Configuration.rateWindowSeconds`.
+    let labelsPerSecond: Gauge
+    /// Labeler latency percentiles over the recent answers (`LatencyWindow`), in seconds.
+    let latencyP50: Gauge
+    let latencyP90: Gauge
+    let latencyP99: Gauge
+    /// Item errors by kind (each attempt counts once).
+    private let errors: [LabelErrorKind: Counter]
+
+    init(registry: MetricsRegistry) {
+        self.registry = registry
+        func counter(_ name: String) -> Counter { Counter(label: "annotator/\(name)", factory: registry) }
+        func gauge(_ name: String) -> Gauge { Gauge(label: "annotator/\(name)", factory: registry) }
+        submitted = counter("submitted")
+        cacheHits = counter("cache_hits")
+        duplicates = counter("duplicates")
+        dropped = counter("dropped")
+        labeled = counter("labeled")
+        storeErrors = counter("errors/store")
+        queueDepth = gauge("queue_depth")
+        inFlight = gauge("in_flight")
+        labelsPerSecond = gauge("labels_per_second")
+        latencyP50 = gauge("latency_p50_seconds")
+        latencyP90 = gauge("latency_p90_seconds")
+        latencyP99 = gauge("latency_p99_seconds")
+        errors = Dictionary(uniqueKeysWithValues: LabelErrorKind.allCases.map { ($0, counter("errors/\($0.rawValue)")) })
+    }
+
+    /// Counts one item error of `kind`.
+    func error(_ kind: LabelErrorKind) { errors[kind]?.increment() }
+
+    /// One line for a terminal, from the registry's current values.
+    static func statusLine(_ registry: MetricsRegistry) -> String {
+        func n(_ name: String) -> Int { Int(registry["annotator/\(name)"]) }
+        let errorCount = registry.snapshot().filter { $0.name.hasPrefix("annotator/errors/") && $0.name != "annotator/errors/store" }
+            .reduce(0) { $0 + Int($1.value) }
+        let malformed = registry.snapshot().filter { $0.name.hasPrefix("annotator/malformed/") }.reduce(0) { $0 + Int($1.value) }
+        return "annotator: queue \(n("queue_depth")) in-flight \(n("in_flight")) labeled \(n("labeled")) "
+            + "(\(tenths(registry["annotator/labels_per_second"]))/s) hits \(n("cache_hits")) dup \(n("duplicates")) "
+            + "dropped \(n("dropped")) errors \(errorCount) p50 \(tenths(registry["annotator/latency_p50_seconds"] * 1000))ms "
+            + "p99 \(tenths(registry["annotator/latency_p99_seconds"] * 1000))ms requests \(n("requests")) malformed \(malformed)"
+    }
+
+    private static func tenths(_ value: Double) -> String { "\((value * 10).rounded() / 10)" }
+}

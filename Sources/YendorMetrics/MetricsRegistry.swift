@@ -1,0 +1,236 @@
+import CoreMetrics
+import Histogram
+import Synchronization
+
+/// A role's metrics: the swift-metrics backend its components record into, and the one place the
+/// role's metrics file, TensorBoard log, `Stats` messages and status line read them from.
+///
+/// Components receive the registry (as they receive a `Logger`) and make their counters, gauges
+/// and timers with `factory: registry`; they keep no statistics of their own. Every handle is
+/// also made in `forwardingTo` (by default the process's `MetricsSystem` backend, which is
+/// swift-prometheus when the role serves `/metrics`, and a no-op otherwise) with the registry's
+/// dimensions added (`role`, and e.g. `worker`), so a Prometheus scrape sees the same values.
+///
+/// One label is one metric of one kind: a registry returns the existing handle for a label made
+/// again, and refuses (preconditions) a label made as another kind, so names stay unique.
+public final class MetricsRegistry: MetricsFactory, Sendable {
+    /// What a label records; each kind reads back as one number (timers as three percentiles).
+    public enum Kind: String, Sendable {
+        /// Only grows while the role runs (`Counter`, `FloatingPointCounter`).
+        case counter
+        /// The latest value set or recorded (`Gauge`, `Meter`, `Recorder`).
+        case gauge
+        /// Durations, read as `<label>_p50_seconds`, `_p90_` and `_p99_`, over all recorded.
+        case timer
+    }
+
+    /// Where handles are also made.
+    public enum Forwarding: Sendable {
+        /// The process's bootstrapped backend (`MetricsSystem.factory`), read when a handle is made,
+        /// so a backend bootstrapped after the registry was made still gets every later handle.
+        case processBackend
+        /// This backend.
+        case to(any MetricsFactory)
+        /// Nowhere: the registry only.
+        case none
+    }
+
+    /// The dimensions added to every handle forwarded, e.g. `[("role", "learner")]`.
+    public let dimensions: [(String, String)]
+    private let forwarding: Forwarding
+    private let entries = Mutex<[String: Entry]>([:])
+
+    /// - Parameters:
+    ///   - dimensions: added to every forwarded handle (the registry itself keys by label only:
+    ///     it holds one role's metrics).
+    ///   - forwarding: where handles are also made.
+    public init(dimensions: [(String, String)] = [], forwarding: Forwarding = .processBackend) {
+        self.dimensions = dimensions
+        self.forwarding = forwarding
+    }
+
+    /// A registry for `role`, with `role` as its first dimension.
+    public convenience init(role: String, dimensions: [(String, String)] = [], forwarding: Forwarding = .processBackend) {
+        self.init(dimensions: [("role", role)] + dimensions, forwarding: forwarding)
+    }
+
+    private var downstream: (any MetricsFactory)? {
+        switch forwarding {
+        case .processBackend: MetricsSystem.factory
+        case .to(let factory): factory
+        case .none: nil
+        }
+    }
+
+    // MARK: Reading
+
+    /// Every metric's current value, sorted by name; timers as their three percentiles in seconds.
+    public func snapshot() -> [(name: String, value: Double)] {
+        let all = entries.withLock { $0 }
+        var values: [(name: String, value: Double)] = []
+        for (label, entry) in all {
+            switch entry.kind {
+            case .counter, .gauge: values.append((label, entry.value))
+            case .timer:
+                for (suffix, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0)] {
+                    values.append(("\(label)_\(suffix)_seconds", entry.percentile(p)))
+                }
+            }
+        }
+        return values.sorted { $0.name < $1.name }
+    }
+
+    /// The current value of the counter or gauge `label`, or nil if nothing made it.
+    public func value(_ label: String) -> Double? {
+        entries.withLock { $0[label] }.map(\.value)
+    }
+
+    /// The current value of `label`, 0 if nothing made it (a counter that was never made never counted).
+    public subscript(_ label: String) -> Double { value(label) ?? 0 }
+
+    /// Labels and their kinds, sorted.
+    public var labels: [(label: String, kind: Kind)] {
+        entries.withLock { $0 }.map { ($0.key, $0.value.kind) }.sorted { $0.label < $1.label }
+    }
+
+    // MARK: MetricsFactory
+
+    public func makeCounter(label: String, dimensions: [(String, String)]) -> CounterHandler {
+        Handle(entry(label, .counter), downstream?.makeCounter(label: label, dimensions: self.dimensions + dimensions))
+    }
+
+    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> FloatingPointCounterHandler {
+        Handle(entry(label, .counter),
+               downstream?.makeFloatingPointCounter(label: label, dimensions: self.dimensions + dimensions))
+    }
+
+    public func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
+        Handle(entry(label, .gauge), downstream?.makeMeter(label: label, dimensions: self.dimensions + dimensions))
+    }
+
+    /// Recorders read back as their latest value, aggregating or not.
+    public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> RecorderHandler {
+        Handle(entry(label, .gauge),
+               downstream?.makeRecorder(label: label, dimensions: self.dimensions + dimensions, aggregate: aggregate))
+    }
+
+    public func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
+        Handle(entry(label, .timer), downstream?.makeTimer(label: label, dimensions: self.dimensions + dimensions))
+    }
+
+    // A registry's entries live as long as the role: destroying a handle keeps its last value.
+    public func destroyCounter(_ handler: CounterHandler) {}
+    public func destroyMeter(_ handler: MeterHandler) {}
+    public func destroyFloatingPointCounter(_ handler: FloatingPointCounterHandler) {}
+    public func destroyRecorder(_ handler: RecorderHandler) {}
+    public func destroyTimer(_ handler: TimerHandler) {}
+
+    private func entry(_ label: String, _ kind: Kind) -> Entry {
+        entries.withLock { entries in
+            if let existing = entries[label] {
+                precondition(existing.kind == kind, "metric \(label) made as a \(kind) but it is a \(existing.kind)")
+                return existing
+            }
+            let made = Entry(kind: kind)
+            entries[label] = made
+            return made
+        }
+    }
+}
+
+extension MetricsRegistry {
+    /// One metric's value (and, for a timer, its durations).
+    final class Entry: Sendable {
+        let kind: Kind
+        private let state = Mutex<State>(State())
+
+        private struct State {
+            var value = 0.0
+            var durations: Histogram<UInt64>?
+        }
+
+        /// Microseconds up to an hour, three significant digits (as the annotator's latency window).
+        private static let highestMicroseconds: UInt64 = 3_600_000_000
+
+        init(kind: Kind) { self.kind = kind }
+
+        var value: Double { state.withLock { $0.value } }
+
+        func add(_ amount: Double) { state.withLock { $0.value += amount } }
+        func set(_ value: Double) { state.withLock { $0.value = value } }
+
+        func record(nanoseconds: Int64) {
+            let micros = min(UInt64(max(nanoseconds, 0)) / 1000, Self.highestMicroseconds)
+            state.withLock { s in
+                if s.durations == nil {
+                    s.durations = Histogram(highestTrackableValue: Self.highestMicroseconds, numberOfSignificantValueDigits: .three)
+                }
+                _ = s.durations?.record(micros)
+                s.value = Double(micros) / 1e6
+            }
+        }
+
+        func percentile(_ p: Double) -> Double {
+            state.withLock { s in s.durations.map { Double($0.valueAtPercentile(p)) / 1e6 } ?? 0 }
+        }
+    }
+
+    /// Every kind of handle over one entry, forwarding to the downstream backend's handle if any.
+    final class Handle: CounterHandler, FloatingPointCounterHandler, MeterHandler, RecorderHandler, TimerHandler, Sendable {
+        let entry: Entry
+        let next: (any Sendable & AnyObject)?
+
+        init(_ entry: Entry, _ next: (any Sendable & AnyObject)?) {
+            self.entry = entry
+            self.next = next
+        }
+
+        func increment(by amount: Int64) {
+            entry.add(Double(amount))
+            (next as? CounterHandler)?.increment(by: amount)
+        }
+
+        // A floating-point counter's and a meter's increment share this signature.
+        func increment(by amount: Double) {
+            guard amount.isFinite else { return }
+            if entry.kind == .counter {
+                guard amount > 0 else { return }
+                entry.add(amount)
+                (next as? FloatingPointCounterHandler)?.increment(by: amount)
+            } else {
+                entry.add(amount)
+                (next as? MeterHandler)?.increment(by: amount)
+            }
+        }
+
+        func decrement(by amount: Double) {
+            entry.add(-amount)
+            (next as? MeterHandler)?.decrement(by: amount)
+        }
+
+        // Counters never go back: a reset only clears what the downstream backend shows.
+        func reset() {
+            (next as? CounterHandler)?.reset()
+            (next as? FloatingPointCounterHandler)?.reset()
+        }
+
+        func set(_ value: Int64) { set(Double(value)) }
+
+        func set(_ value: Double) {
+            entry.set(value)
+            (next as? MeterHandler)?.set(value)
+        }
+
+        func record(_ value: Int64) { record(Double(value)) }
+
+        func record(_ value: Double) {
+            entry.set(value)
+            (next as? RecorderHandler)?.record(value)
+        }
+
+        func recordNanoseconds(_ duration: Int64) {
+            entry.record(nanoseconds: duration)
+            (next as? TimerHandler)?.recordNanoseconds(duration)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Metrics
+import YendorMetrics
+
+/// The learner's metrics, as swift-metrics handles in the role's `MetricsRegistry`: what the
+/// metrics file, TensorBoard, `Stats` messages and `/metrics` show. Made once, at start, so every
+/// name is in the first record (a counter that never counted reads 0).
+struct LearnerMetrics: Sendable {
+    let registry: MetricsRegistry
+
+    /// Env steps taken in (the budget's unit), restored from a checkpoint at start.
+    let envSteps: Counter
+    /// Env steps per second between two records (set by the report loop).
+    let stepsPerSecond: Gauge
+    let episodes: Counter
+    /// Over the last 200 episodes received.
+    let meanReturn: Gauge
+    let successRate: Gauge
+    let updates: Counter
+    let policyVersion: Gauge
+    /// The last update's mean policy lag, in versions.
+    let policyLag: Gauge
+    // APPO's loss terms and diagnostics of the last update (`APPOLearner.UpdateStats`).
+    let policyLoss: Gauge
+    let valueLoss: Gauge
+    let entropy: Gauge
+    let gradientNorm: Gauge
+    let clipFraction: Gauge
+    let learningRate: Gauge
+    let meanReward: Gauge
+    /// Samples not trained on because they were beyond the lag limit.
+    let samplesDroppedForLag: Counter
+    /// Frames dropped, all reasons (each reason also has its own counter, see `dropped(_:)`).
+    let framesDropped: Counter
+    let workers: Gauge
+    let evictions: Counter
+    let hellosRefused: Counter
+    /// Hellos ignored because their process had already said Goodbye.
+    let hellosStale: Counter
+    /// Times the weights were published again for workers all of whose trajectories were too stale.
+    let weightsResent: Counter
+    /// Labels (and preferences) handed to the reward model.
+    let labelsReceived: Counter
+    /// Label queries not sent because the bridge's queue was full.
+    let queriesUnsent: Counter
+    /// Label queries waiting in the bridge.
+    let queryQueueDepth: Gauge
+
+    init(registry: MetricsRegistry) {
+        self.registry = registry
+        func counter(_ label: String) -> Counter { Counter(label: label, factory: registry) }
+        func gauge(_ label: String) -> Gauge { Gauge(label: label, factory: registry) }
+        envSteps = counter("env_steps")
+        stepsPerSecond = gauge("rollout/sps")
+        episodes = counter("rollout/episodes")
+        meanReturn = gauge("rollout/mean_return")
+        successRate = gauge("rollout/success_rate")
+        updates = counter("learner/updates")
+        policyVersion = gauge("learner/policy_version")
+        policyLag = gauge("learner/policy_lag")
+        policyLoss = gauge("learner/loss/policy")
+        valueLoss = gauge("learner/loss/value")
+        entropy = gauge("learner/entropy")
+        gradientNorm = gauge("learner/grad_norm")
+        clipFraction = gauge("learner/clip_fraction")
+        learningRate = gauge("learner/learning_rate")
+        meanReward = gauge("learner/mean_reward")
+        samplesDroppedForLag = counter("learner/samples_dropped_lag")
+        framesDropped = counter("transport/frames_dropped")
+        workers = gauge("membership/workers")
+        evictions = counter("membership/evictions")
+        hellosRefused = counter("membership/hellos_refused")
+        hellosStale = counter("membership/hellos_stale")
+        weightsResent = counter("learner/weights_resent")
+        labelsReceived = counter("rewards/labels_received")
+        queriesUnsent = counter("rewards/queries_unsent")
+        queryQueueDepth = gauge("rewards/query_queue_depth")
+    }
+
+    /// A frame dropped for `reason` (`decode_<error kind>`, `not_admitted`, a
+    /// `TrajectoryValidator.Reason`, `unexpected_<kind>`, `replay`, `assemble`, `peer_id`):
+    /// counted in `transport/frames_dropped` and `transport/frames_dropped/<reason>`.
+    func dropped(_ reason: String) {
+        framesDropped.increment()
+        Counter(label: "transport/frames_dropped/\(reason)", factory: registry).increment()
+    }
+
+    /// Sets gauges named by a component that reports a dictionary (the reward model, the label bridge).
+    func set(_ values: some Sequence<(String, Double)>) {
+        for (label, value) in values { Gauge(label: label, factory: registry).record(value) }
+    }
+}

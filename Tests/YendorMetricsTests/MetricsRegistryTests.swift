@@ -1,0 +1,75 @@
+import CoreMetrics
+import MetricsTestKit
+import Testing
+import YendorMetrics
+
+@Suite struct MetricsRegistryTests {
+    @Test func countersSumGaugesKeepTheLatestValueAndALabelMadeTwiceIsOneMetric() {
+        let registry = MetricsRegistry(forwarding: .none)
+        let frames = Counter(label: "transport/frames", factory: registry)
+        frames.increment(by: 3)
+        Counter(label: "transport/frames", factory: registry).increment()
+        FloatingPointCounter(label: "rewards/total", factory: registry).increment(by: 0.25)
+        FloatingPointCounter(label: "rewards/total", factory: registry).increment(by: 0.5)
+        let depth = Meter(label: "annotator/queue_depth", factory: registry)
+        depth.set(7)
+        depth.increment(by: 2)
+        depth.decrement(by: 4)
+        Gauge(label: "learner/loss/policy", factory: registry).record(1.5)
+        Gauge(label: "learner/loss/policy", factory: registry).record(-0.5)
+        #expect(registry["transport/frames"] == 4)
+        #expect(registry["rewards/total"] == 0.75)
+        #expect(registry["annotator/queue_depth"] == 5)
+        #expect(registry["learner/loss/policy"] == -0.5)
+        #expect(registry.value("never/made") == nil && registry["never/made"] == 0)
+        #expect(registry.snapshot().map(\.name) == ["annotator/queue_depth", "learner/loss/policy", "rewards/total", "transport/frames"])
+    }
+
+    @Test func aCounterNeverGoesDownAndIgnoresNonFiniteIncrements() {
+        let registry = MetricsRegistry(forwarding: .none)
+        let counter = FloatingPointCounter(label: "c", factory: registry)
+        counter.increment(by: 2)
+        counter.increment(by: -1.0)
+        counter.increment(by: Double.nan)
+        counter.increment(by: Double.infinity)
+        counter.reset()
+        #expect(registry["c"] == 2)
+    }
+
+    @Test func aTimerReadsAsItsPercentilesInSecondsWithinAThousandth() {
+        let registry = MetricsRegistry(forwarding: .none)
+        let timer = Timer(label: "annotator/latency", factory: registry)
+        for ms in 1...100 { timer.recordMilliseconds(ms) }
+        let values = Dictionary(uniqueKeysWithValues: registry.snapshot().map { ($0.name, $0.value) })
+        // Nearest rank over 1…100 ms: p50 = 50 ms, p90 = 90 ms, p99 = 99 ms.
+        for (name, expected) in [("annotator/latency_p50_seconds", 0.050), ("annotator/latency_p90_seconds", 0.090),
+                                 ("annotator/latency_p99_seconds", 0.099)] {
+            let value = values[name] ?? -1
+            #expect(abs(value - expected) <= expected * 0.001, "\(name) = \(value)")
+        }
+        #expect(registry.labels.map(\.kind) == [.timer])
+    }
+
+    @Test func everyHandleIsForwardedWithTheRegistrysDimensionsAdded() throws {
+        let backend = TestMetrics()
+        let registry = MetricsRegistry(role: "worker", dimensions: [("worker", "w-1")], forwarding: .to(backend))
+        Counter(label: "env_steps", factory: registry).increment(by: 64)
+        Gauge(label: "rollout/sps", factory: registry).record(1234)
+        Meter(label: "rollout/outbox_depth", factory: registry).set(3)
+        let dims = [("role", "worker"), ("worker", "w-1")]
+        #expect(try backend.expectCounter("env_steps", dims).lastValue == 64)
+        #expect(try backend.expectRecorder("rollout/sps", dims).lastValue == 1234)
+        #expect(try backend.expectMeter("rollout/outbox_depth", dims).lastValue == 3)
+        #expect(registry["env_steps"] == 64)
+    }
+
+    @Test func oneLabelIsOneKind() {
+        let registry = MetricsRegistry(forwarding: .none)
+        _ = Counter(label: "x", factory: registry)
+        _ = FloatingPointCounter(label: "x", factory: registry)  // a counter too: the same metric
+        _ = Gauge(label: "y", factory: registry)
+        _ = Meter(label: "y", factory: registry)  // a gauge too
+        #expect(registry.labels.map(\.label) == ["x", "y"])
+        #expect(registry.labels.map(\.kind) == [.counter, .gauge])
+    }
+}
