@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // System libraries, found on the default include paths (installed by `make deps`).
@@ -29,9 +30,12 @@ let package = Package(
         .target(name: "CCRC32C"),
         .target(name: "YendorWire", dependencies: ["CCRC32C"]),
 
+        // What every layer shares: the one seeded RNG (SplitMix64) and the one stable hash (FNV-1a).
+        .target(name: "YendorSupport"),
+
         // Environments: the one observation spec and vector-environment protocol, Dungeon, and
         // real NetHack hosted from NLE's library (CNetHack declares its C ABI).
-        .target(name: "YendorEnvironment"),
+        .target(name: "YendorEnvironment", dependencies: ["YendorSupport"]),
         .target(name: "Dungeon", dependencies: ["YendorEnvironment"]),
         .target(name: "CNetHack"),
         .target(name: "NetHack", dependencies: ["CNetHack", "YendorEnvironment"]),
@@ -48,31 +52,32 @@ let package = Package(
         ]),
 
         // Algorithms: pure code, unit-testable with numbers.
-        .target(name: "YendorNN", dependencies: ["CBLAS"]),
+        .target(name: "YendorNN", dependencies: ["CBLAS", "YendorSupport"]),
         .target(name: "YendorLearner", dependencies: [
-            "YendorEnvironment", "YendorNN", "YendorWire",
+            "YendorEnvironment", "YendorNN", "YendorWire", "YendorSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "YendorReplay", dependencies: ["YendorWire"]),
+        .target(name: "YendorReplay", dependencies: ["YendorWire", "YendorSupport"]),
         .target(name: "YendorAnnotator", dependencies: [
-            "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorMetrics",
+            "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorMetrics", "YendorSupport",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
-        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorLearner"]),
+        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorLearner", "YendorSupport"]),
         .target(name: "YendorRollout", dependencies: [
-            "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner", "YendorWire", "ZeroMQ",
+            "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner", "YendorWire", "ZeroMQ", "YendorSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Roles as services, configuration, run directory, metrics.
         .target(name: "YendorRuntime", dependencies: [
             "CCRC32C", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner",
-            "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorRewards", "YendorMetrics",
+            "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorRewards", "YendorMetrics", "YendorSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -81,7 +86,7 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "yendor", dependencies: [
-            "YendorRuntime", "YendorMetrics", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner",
+            "YendorRuntime", "YendorMetrics", "YendorSupport", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner",
             "YendorAnnotator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -91,7 +96,7 @@ let package = Package(
         // Spawning `yendor` processes from tests (a peer over real sockets).
         .target(name: "YendorTestSupport", path: "Tests/Support"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorTestSupport"]),
-        .testTarget(name: "YendorWireTests", dependencies: ["YendorWire"]),
+        .testTarget(name: "YendorWireTests", dependencies: ["YendorWire", "YendorSupport"]),
         .testTarget(name: "YendorMetricsTests", dependencies: [
             "YendorMetrics", .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -99,12 +104,12 @@ let package = Package(
         .testTarget(name: "DungeonTests", dependencies: ["Dungeon", "YendorEnvironment"]),
         .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorTestSupport"]),
         .testTarget(name: "RemoteEnvironmentTests", dependencies: ["RemoteEnvironment", "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
-        .testTarget(name: "YendorNNTests", dependencies: ["YendorNN"]),
-        .testTarget(name: "YendorLearnerTests", dependencies: ["YendorEnvironment", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
+        .testTarget(name: "YendorNNTests", dependencies: ["YendorNN", "YendorSupport"]),
+        .testTarget(name: "YendorLearnerTests", dependencies: ["YendorEnvironment", "YendorLearner", "YendorNN", "YendorWire", "Dungeon", "YendorSupport"]),
         .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport", "YendorMetrics"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "YendorRolloutTests", dependencies: ["YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon"]),
-        .testTarget(name: "YendorRewardsTests", dependencies: ["YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner"]),
+        .testTarget(name: "YendorRolloutTests", dependencies: ["YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon", "YendorSupport"]),
+        .testTarget(name: "YendorRewardsTests", dependencies: ["YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner", "YendorSupport"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
         .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator", "YendorMetrics",
                                                           "YendorRewards", "ZeroMQ", "YendorWire", "YendorTestSupport",

@@ -54,8 +54,8 @@ struct MessageLine {
 
     /// FNV-1a hash of the caption, used to count repeats of the same caption in an episode.
     var hash: UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for i in 0..<length { h = (h ^ UInt64(bytes[i])) &* 0x100_0000_01B3 }
+        var h = StableHash.offset
+        for i in 0..<length { h = StableHash.mix(h, bytes[i]) }
         return h
     }
 

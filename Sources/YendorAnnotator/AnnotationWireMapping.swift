@@ -63,27 +63,3 @@ extension LabelResult {
                                 entries: [.init(item: item, outcome: outcome.wireOutcome(rawResponse: rawResponse))])
     }
 }
-
-extension WireError {
-    /// A short stable name for counting malformed frames by kind.
-    var counterName: String {
-        switch self {
-        case .truncated: "truncated"
-        case .badMagic: "bad_magic"
-        case .unsupportedVersion: "version"
-        case .unknownKind: "unknown_kind"
-        case .unsupportedFlags: "flags"
-        case .checksumMismatch: "checksum"
-        case .lengthMismatch: "length"
-        case .tooLarge: "too_large"
-        case .invalidUTF8: "utf8"
-        case .unknownDType: "dtype"
-        case .invalidShape: "shape"
-        case .missingField: "missing_field"
-        case .duplicateField: "duplicate_field"
-        case .invalidValue: "invalid_value"
-        case .trailingBytes: "trailing_bytes"
-        case .wrongKind: "wrong_kind"
-        }
-    }
-}

@@ -1,6 +1,8 @@
+import DequeModule
 import Logging
 import YendorMetrics
 import Synchronization
+import YendorSupport
 
 /// The annotator's core, without sockets: dedup, a bounded queue, batching to a labeler,
 /// the label store, and delivery of results to subscribers.
@@ -105,7 +107,8 @@ public actor Annotator {
     private let configuration: Configuration
     private let logger: Logger
 
-    private var queue: RingBuffer<LabelRequest> { didSet { recordQueueDepth() } }
+    /// Requests waiting for the labeler, oldest first; with `delayed`, at most `queueCapacity`.
+    private var queue: Deque<LabelRequest> = [] { didSet { recordQueueDepth() } }
     /// Items waiting for their retry delay, soonest due first; they count against
     /// `queueCapacity` together with `queue`.
     private var delayed: [(request: LabelRequest, due: ContinuousClock.Instant)] = [] { didSet { recordQueueDepth() } }
@@ -120,7 +123,7 @@ public actor Annotator {
     private var stopping = false
     private var wakeTask: Task<Void, Never>?
     private var wakeAt: ContinuousClock.Instant?
-    private var random = SeededRandom(seed: 0xA770)
+    private var random = SplitMix64(seed: 0xA770)
     private var subscribers: [Int: AsyncStream<LabelResult>.Continuation] = [:]
     private var nextSubscriberID = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -142,9 +145,9 @@ public actor Annotator {
         self.store = store
         self.configuration = configuration
         self.logger = logger
-        queue = RingBuffer(capacity: configuration.queueCapacity)
         latencies = LatencyWindow(window: configuration.latencySampleCapacity)
         rate = RateMeter(windowSeconds: configuration.rateWindowSeconds)
+        queue.reserveCapacity(configuration.queueCapacity)
     }
 
     // MARK: - Clients
@@ -166,7 +169,7 @@ public actor Annotator {
                 if queue.count + delayed.count >= configuration.queueCapacity, let evicted = evictOldest() {
                     receipt.evicted.append(evicted)
                 }
-                _ = queue.pushBack(request)
+                queue.append(request)
                 queued.insert(request)
                 receipt.queued += 1
             }
@@ -190,7 +193,7 @@ public actor Annotator {
     /// Drops the oldest pending request to make room: one waiting for its retry (the one due
     /// last), else the front of the queue.
     private func evictOldest() -> LabelRequest? {
-        let evicted = delayed.popLast()?.request ?? queue.popFront()
+        let evicted = delayed.popLast()?.request ?? queue.popFirst()
         if let evicted {
             queued.remove(evicted)
             attempts[evicted] = nil
@@ -240,7 +243,7 @@ public actor Annotator {
         stopping = true
         wakeTask?.cancel()
         wakeTask = nil
-        while let request = queue.popFront() {
+        while let request = queue.popFirst() {
             queued.remove(request)
             attempts[request] = nil
         }
@@ -274,7 +277,7 @@ public actor Annotator {
     private func pump() {
         while !stopping, activeBatches < configuration.maxConcurrentBatches, !queue.isEmpty {
             var batch: [LabelRequest] = []
-            while batch.count < configuration.batchSize, let request = queue.popFront() {
+            while batch.count < configuration.batchSize, let request = queue.popFirst() {
                 queued.remove(request)
                 inFlight.insert(request)
                 batch.append(request)
@@ -419,10 +422,14 @@ public actor Annotator {
         let now = ContinuousClock.now
         let due = delayed.prefix { $0.due <= now }
         delayed.removeFirst(due.count)
-        for item in due.reversed() where !queue.pushFront(item.request) {
-            queued.remove(item.request)
-            attempts[item.request] = nil
-            counters.dropped.increment()
+        for item in due.reversed() {
+            if queue.count < configuration.queueCapacity {
+                queue.prepend(item.request)
+            } else {
+                queued.remove(item.request)
+                attempts[item.request] = nil
+                counters.dropped.increment()
+            }
         }
         pump()
         scheduleWake()

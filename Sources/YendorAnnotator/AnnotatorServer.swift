@@ -223,7 +223,7 @@ public final class AnnotatorServer: Service, Sendable {
             do {
                 message = try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) }
             } catch let error as WireError {
-                count(malformed: error.counterName)
+                count(malformed: error.kindName)
                 logger.debug("dropped a malformed frame", metadata: ["error": "\(error)"])
                 continue
             } catch {

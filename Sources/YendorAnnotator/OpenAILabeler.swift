@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Logging
 import Synchronization
+import YendorSupport
 
 /// Labels through any server that speaks the OpenAI HTTP API: vLLM, llama.cpp's server,
 /// Ollama, FastChat, or a hosted API.
@@ -152,7 +153,7 @@ public final class OpenAILabeler: Labeler {
     private let limit: ConcurrencyLimit
     private let logger: Logger
     private let sleep: @Sendable (Duration) async throws -> Void
-    private let state: Mutex<(random: SeededRandom, statistics: Statistics)>
+    private let state: Mutex<(random: SplitMix64, statistics: Statistics)>
 
     /// - Parameters:
     ///   - environment: where the API key variable is looked up (the process environment by default).
@@ -178,7 +179,7 @@ public final class OpenAILabeler: Labeler {
         identity = LabelerIdentity(backend: "openai", model: configuration.model, promptVersion: configuration.prompts.version)
         breaker = CircuitBreaker(configuration: configuration.circuitBreaker)
         limit = ConcurrencyLimit(limit: configuration.maxConcurrentRequests)
-        state = Mutex((SeededRandom(seed: configuration.jitterSeed), Statistics()))
+        state = Mutex((SplitMix64(seed: configuration.jitterSeed), Statistics()))
         let timeouts = HTTPTimeouts(connect: configuration.connectTimeout, read: configuration.requestTimeout)
         if configuration.transport == .automatic, configuration.baseURL.scheme?.lowercased() == "http" {
             http = SocketHTTPClient(timeouts: timeouts, maxResponseBytes: configuration.maxResponseBytes)

@@ -1,4 +1,5 @@
 import Synchronization
+import YendorSupport
 
 /// Wraps another labeler with latency, failures and label noise, for experiments and
 /// benchmarks (e.g. "what if the LLM took 2 s per call and were wrong 10% of the time?").
@@ -30,13 +31,13 @@ public final class SimulatedLabeler: Labeler {
     public let identity: LabelerIdentity
     private let inner: any Labeler
     private let configuration: Configuration
-    private let random: Mutex<SeededRandom>
+    private let random: Mutex<SplitMix64>
 
     public init(wrapping inner: any Labeler, configuration: Configuration) throws(AnnotatorError) {
         try configuration.validate()
         self.inner = inner
         self.configuration = configuration
-        self.random = Mutex(SeededRandom(seed: configuration.seed))
+        self.random = Mutex(SplitMix64(seed: configuration.seed))
         // A different backend name: noisy labels must never mix with the inner labeler's.
         identity = LabelerIdentity(
             backend: "simulated+" + inner.identity.backend, model: inner.identity.model,
@@ -63,7 +64,7 @@ public final class SimulatedLabeler: Labeler {
     }
 
     /// A label different from `label`, of the same task type.
-    static func wrong(_ label: Label, _ random: inout SeededRandom) -> Label {
+    static func wrong(_ label: Label, _ random: inout SplitMix64) -> Label {
         switch label {
         case .helpful: .notHelpful
         case .notHelpful: .helpful

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import YendorNN
+import YendorSupport
 
 /// Asynchronous PPO with V-trace correction (APPO): the learner's update step.
 ///
@@ -113,7 +114,7 @@ public final class APPOLearner {
     public private(set) var droppedForLagTotal = 0
 
     private let optimizer: Adam
-    private var rng: SeededGenerator
+    private var rng: SplitMix64
     private var rewardNormalizer = RewardNormalizer()
     private var consecutiveNonFinite = 0
     private let intrinsicRewardSource: any IntrinsicRewardSource
@@ -144,7 +145,7 @@ public final class APPOLearner {
         self.configuration = configuration
         policy = try PolicyNetwork(configuration: configuration.policy)
         optimizer = Adam(parameters: policy.parameters, configuration: configuration.adam)
-        rng = SeededGenerator(seed: configuration.seed)
+        rng = SplitMix64(seed: configuration.seed)
         intrinsicRewardSource = intrinsicRewards
         self.logger = logger
         minibatch = ObservationBatch(count: 0, layout: configuration.policy.observation)
@@ -520,7 +521,7 @@ public final class APPOLearner {
         }
         policyVersion = metadata.policyVersion
         updateStep = metadata.updateStep
-        rng = SeededGenerator(seed: rngState)
+        rng = SplitMix64(seed: rngState)
         rewardNormalizer = metadata.rewardNormalizer
         consecutiveNonFinite = metadata.consecutiveNonFinite
         skippedNonFiniteTotal = metadata.skippedNonFiniteTotal

@@ -1,6 +1,7 @@
 import Foundation
 import YendorNN
 import YendorEnvironment
+import YendorSupport
 
 /// The actor-critic network: observation encoders, an MLP core (optionally followed by
 /// a GRU), a categorical policy head and a value head.
@@ -107,7 +108,7 @@ public final class PolicyNetwork {
         try configuration.validate()
         self.configuration = configuration
         let c = configuration, crop = c.observation.cropSize
-        var rng = SeededGenerator(seed: c.seed)
+        var rng = SplitMix64(seed: c.seed)
         glyphEmbedding = Embedding(name: "glyph.embedding", vocabulary: c.observation.glyphCount,
                                    dimension: c.glyphEmbeddingDimension, scale: 0.5, rng: &rng)
         var trunk: [Layer] = []
@@ -284,7 +285,7 @@ public final class PolicyNetwork {
     /// Samples one action per observation from the categorical policy and writes actions,
     /// their log-probabilities and value estimates into `output` (storage is reused).
     /// A recurrent core starts every row from a zero state; see the `coreState:` variant.
-    public func act(_ batch: ObservationBatch, into output: inout PolicyOutput, using rng: inout SeededGenerator) throws {
+    public func act(_ batch: ObservationBatch, into output: inout PolicyOutput, using rng: inout SplitMix64) throws {
         var none: [Float] = []
         try act(batch, coreState: &none, into: &output, using: &rng)
     }
@@ -292,7 +293,7 @@ public final class PolicyNetwork {
     /// Like `act`, for one step of `batch.count` sequences: `coreState` [count,
     /// coreStateSize] is the state entering this step and is replaced by the state after
     /// it. For the MLP core it is ignored (pass an empty array).
-    public func act(_ batch: ObservationBatch, coreState: inout [Float], into output: inout PolicyOutput, using rng: inout SeededGenerator) throws {
+    public func act(_ batch: ObservationBatch, coreState: inout [Float], into output: inout PolicyOutput, using rng: inout SplitMix64) throws {
         var sequence: CoreSequence? = nil
         if isRecurrent && !coreState.isEmpty {
             if noEpisodeStarts.count != batch.count { noEpisodeStarts = [UInt8](repeating: 0, count: batch.count) }

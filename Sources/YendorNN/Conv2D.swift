@@ -1,3 +1,4 @@
+import YendorSupport
 /// 2-D convolution, stride 1, zero padding, over channels-last (NHWC) images.
 ///
 /// Implemented as im2col + one sgemm: each output pixel's receptive field
@@ -40,7 +41,7 @@ public final class Conv2D: Layer {
 
     /// Creates the layer with uniform(±gain/√fanIn) weights and zero bias.
     public init(name: String, height: Int, width: Int, inChannels: Int, outChannels: Int,
-                kernel: Int, padding: Int, gain: Float = 1, activation: Activation = .identity, rng: inout SeededGenerator) {
+                kernel: Int, padding: Int, gain: Float = 1, activation: Activation = .identity, rng: inout SplitMix64) {
         precondition(kernel >= 1 && padding >= 0 && height + 2 * padding >= kernel && width + 2 * padding >= kernel,
                      "Conv2D \(name): kernel \(kernel) with padding \(padding) does not fit \(height)x\(width)")
         self.height = height

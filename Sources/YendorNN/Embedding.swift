@@ -1,3 +1,4 @@
+import YendorSupport
 /// Lookup table: index i → row i of a [vocabulary, dimension] table.
 ///
 /// `forward` maps n indices to an [n, dimension] tensor; there is no input gradient
@@ -15,7 +16,7 @@ public final class Embedding {
     private let output = Tensor(shape: [0])
 
     /// Creates the table with uniform(±scale) entries.
-    public init(name: String, vocabulary: Int, dimension: Int, scale: Float = 1, rng: inout SeededGenerator) {
+    public init(name: String, vocabulary: Int, dimension: Int, scale: Float = 1, rng: inout SplitMix64) {
         self.vocabulary = vocabulary
         self.dimension = dimension
         table = Parameter(name: name + ".table", shape: [vocabulary, dimension])

@@ -1,3 +1,4 @@
+import YendorSupport
 /// Mean of embedding rows per bag: bag b covers `indices[offsets[b]..<offsets[b+1]]`.
 ///
 /// Used for hashed bag-of-words captions. An empty bag gives a zero vector.
@@ -15,7 +16,7 @@ public final class EmbeddingBag {
     private let output = Tensor(shape: [0])
 
     /// Creates the table with uniform(±scale) entries.
-    public init(name: String, vocabulary: Int, dimension: Int, scale: Float = 1, rng: inout SeededGenerator) {
+    public init(name: String, vocabulary: Int, dimension: Int, scale: Float = 1, rng: inout SplitMix64) {
         self.vocabulary = vocabulary
         self.dimension = dimension
         table = Parameter(name: name + ".table", shape: [vocabulary, dimension])

@@ -1,4 +1,5 @@
 import Foundation
+import YendorSupport
 
 /// A gated recurrent unit unrolled over T time steps of B independent sequences, with
 /// back-propagation through time. Same equations, parameter shapes and names as
@@ -43,7 +44,7 @@ public final class GRU {
 
     /// Creates the layer with the same initialisation as `GRUCell` (uniform ±1/√hidden
     /// weights, zero biases), drawing from `rng` in the same order.
-    public init(name: String, inFeatures: Int, hiddenFeatures: Int, rng: inout SeededGenerator) {
+    public init(name: String, inFeatures: Int, hiddenFeatures: Int, rng: inout SplitMix64) {
         self.inFeatures = inFeatures
         self.hiddenFeatures = hiddenFeatures
         inputWeight = Parameter(name: name + ".input_weight", shape: [inFeatures, 3 * hiddenFeatures])

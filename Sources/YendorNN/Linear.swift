@@ -1,3 +1,4 @@
+import YendorSupport
 /// Fully connected layer: y = x·W + b, with x of shape [rows, inFeatures].
 ///
 /// W is stored [inFeatures, outFeatures] so forward and both backward products are single
@@ -23,7 +24,7 @@ public final class Linear: Layer {
     /// Creates the layer with uniform(±gain/√inFeatures) weights and zero bias; `activation`
     /// is applied to x·W + b in the same pass.
     public init(name: String, inFeatures: Int, outFeatures: Int, gain: Float = 1,
-                activation: Activation = .identity, rng: inout SeededGenerator) {
+                activation: Activation = .identity, rng: inout SplitMix64) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.activation = activation

@@ -1,3 +1,4 @@
+import YendorSupport
 /// A trainable weight array with its accumulated gradient.
 ///
 /// Names are dotted paths ("core.0.weight") and are what checkpoints and weight
@@ -30,7 +31,7 @@ public final class Parameter {
     }
 
     /// Fills the values uniformly in [-bound, bound].
-    public func initializeUniform(bound: Float, using rng: inout SeededGenerator) {
+    public func initializeUniform(bound: Float, using rng: inout SplitMix64) {
         for i in 0..<value.count { value[i] = (rng.nextUnitFloat() * 2 - 1) * bound }
     }
 

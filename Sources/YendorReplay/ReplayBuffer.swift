@@ -1,5 +1,6 @@
 import Foundation
 import YendorWire
+import YendorSupport
 
 /// A bounded store of trajectory batches with FIFO, uniform or prioritized sampling and a
 /// samples-per-insert rate limiter, in the spirit of Reverb's tables.
@@ -163,7 +164,7 @@ public struct ReplayBuffer: Sendable {
         case .fifo:
             return (oldestIndex()!, 1, 1)
         case .uniform:
-            return (generator.index(below: items.count), 1 / Double(items.count), 1)
+            return (generator.below(items.count), 1 / Double(items.count), 1)
         case .prioritized(_, let beta):
             let tree = tree!
             let index = tree.leaf(atPrefix: generator.unit() * tree.total)

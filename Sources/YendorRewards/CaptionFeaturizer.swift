@@ -1,3 +1,4 @@
+import YendorSupport
 /// Turns a caption into hashed word unigram and bigram features for `CaptionScorer`.
 ///
 /// Tokenisation mirrors `CaptionHasher`: words are maximal runs of ASCII letters and

@@ -1,4 +1,5 @@
 import YendorNN
+import YendorSupport
 
 /// The distinct recent captions that ranking pairs are drawn from, at most `capacity`.
 ///
@@ -32,7 +33,7 @@ struct CaptionReservoir {
     }
 
     /// Offers one caption (a no-op if it is already kept).
-    mutating func add(_ caption: String, rng: inout SeededGenerator) {
+    mutating func add(_ caption: String, rng: inout SplitMix64) {
         guard slotOf[caption] == nil else { return }
         seen += 1
         if captions.count < capacity {
@@ -47,7 +48,7 @@ struct CaptionReservoir {
     }
 
     /// Two different captions drawn uniformly, in random order; nil with fewer than two.
-    func samplePair(rng: inout SeededGenerator) -> (String, String)? {
+    func samplePair(rng: inout SplitMix64) -> (String, String)? {
         guard captions.count >= 2 else { return nil }
         let i = Int(rng.next() % UInt64(captions.count))
         // A second index drawn from the other n−1 slots: uniform over ordered pairs.

@@ -1,4 +1,5 @@
 import YendorNN
+import YendorSupport
 
 /// A small text network: hashed caption features → mean embedding → ReLU → scalar.
 ///
@@ -18,7 +19,7 @@ final class CaptionScorer {
 
     /// `prefix` names the parameters (e.g. "rewards.classification").
     init(prefix: String, buckets: Int, hiddenSize: Int, seed: UInt64) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         featurizer = CaptionFeaturizer(buckets: buckets)
         // Small initial rows keep early outputs near 0 (p ≈ ½, r ≈ 0) before any label.
         embedding = EmbeddingBag(name: prefix + ".embedding", vocabulary: buckets, dimension: hiddenSize, scale: 0.1, rng: &rng)

@@ -1,4 +1,5 @@
 import YendorNN
+import YendorSupport
 
 /// ONI-Classification: a text classifier trained online on the labels received so far,
 /// so captions the annotator never saw still get a reward.
@@ -79,7 +80,7 @@ public final class ClassificationRewardModel: RewardModel {
     private(set) var training: KeyedRing<Example>
     private(set) var heldOut: KeyedRing<Example>
     private var tracker: CaptionQueryTracker
-    private var rng: SeededGenerator
+    private var rng: SplitMix64
     private var cache: [String: Float] = [:]
     private var labelsReceived = 0
     private var trainSteps = 0
@@ -95,7 +96,7 @@ public final class ClassificationRewardModel: RewardModel {
         training = KeyedRing(capacity: configuration.maxLabels)
         heldOut = KeyedRing(capacity: configuration.maxHeldOutLabels)
         tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
-        rng = SeededGenerator(seed: configuration.seed ^ 0x5EED_C1A5)
+        rng = SplitMix64(seed: configuration.seed ^ 0x5EED_C1A5)
     }
 
     public func observe(captions: [String], captionIndex: [Int32]) {
@@ -259,7 +260,7 @@ public final class ClassificationRewardModel: RewardModel {
         try scorer.loadState(state.tensorsByName, adamStep: d.adamStep)
         training = newTraining
         heldOut = newHeldOut
-        rng = SeededGenerator(seed: d.rngState)
+        rng = SplitMix64(seed: d.rngState)
         labelsReceived = d.labelsReceived
         trainSteps = d.trainSteps
         lastLoss = d.lastLoss

@@ -1,4 +1,5 @@
 import YendorNN
+import YendorSupport
 
 /// ONI-Ranking (Motif-style): a Bradley–Terry reward model r(caption) trained online on
 /// pairwise preferences, normalised and thresholded.
@@ -98,7 +99,7 @@ public final class RankingRewardModel: RewardModel {
     private(set) var threshold: Float?
     private var reservoir: CaptionReservoir
     private var pending: BoundedOrderedSet<String>
-    private var rng: SeededGenerator
+    private var rng: SplitMix64
     private var rawCache: [String: Float] = [:]
     private var preferencesReceived = 0
     private var queried = 0
@@ -118,7 +119,7 @@ public final class RankingRewardModel: RewardModel {
         recent = RecentValues(capacity: configuration.recentRewardWindow)
         reservoir = CaptionReservoir(capacity: configuration.reservoirCapacity)
         pending = BoundedOrderedSet(capacity: configuration.maxPendingQueries)
-        rng = SeededGenerator(seed: configuration.seed ^ 0x5EED_0A4C)
+        rng = SplitMix64(seed: configuration.seed ^ 0x5EED_0A4C)
     }
 
     /// True once enough preferences arrived for the model to be trained and used.
@@ -364,7 +365,7 @@ public final class RankingRewardModel: RewardModel {
         updateThreshold()
         reservoir = newReservoir
         pending = BoundedOrderedSet(capacity: configuration.maxPendingQueries)
-        rng = SeededGenerator(seed: d.rngState)
+        rng = SplitMix64(seed: d.rngState)
         preferencesReceived = d.preferencesReceived
         queried = d.queried
         answered = d.answered

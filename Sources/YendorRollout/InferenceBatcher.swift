@@ -1,6 +1,7 @@
 import Foundation
 import YendorLearner
 import YendorNN
+import YendorSupport
 
 /// Batched policy inference shared by the rollout actors of one process.
 ///
@@ -123,13 +124,13 @@ public actor InferenceBatcher {
     /// at a time, which is what makes the unchecked Sendable safe.
     final class Engine: @unchecked Sendable {
         let network: PolicyNetwork
-        var rng: SeededGenerator
+        var rng: SplitMix64
         var output = PolicyOutput()
         var combined: ObservationBatch?
 
         init(network: PolicyNetwork, seed: UInt64) {
             self.network = network
-            rng = SeededGenerator(seed: seed)
+            rng = SplitMix64(seed: seed)
         }
 
         func load(_ tensors: [NamedTensor]) throws { try network.load(namedTensors: tensors) }

@@ -488,27 +488,3 @@ public final class LearnerService: Service, Sendable {
         return values
     }
 }
-
-extension WireError {
-    /// A short stable name for counting errors by kind.
-    var kindName: String {
-        switch self {
-        case .truncated: return "truncated"
-        case .badMagic: return "bad_magic"
-        case .unsupportedVersion: return "version"
-        case .unknownKind: return "unknown_kind"
-        case .unsupportedFlags: return "flags"
-        case .checksumMismatch: return "checksum"
-        case .lengthMismatch: return "length"
-        case .tooLarge: return "too_large"
-        case .invalidUTF8: return "utf8"
-        case .unknownDType: return "dtype"
-        case .invalidShape: return "shape"
-        case .missingField: return "missing_field"
-        case .duplicateField: return "duplicate_field"
-        case .invalidValue: return "invalid_value"
-        case .trailingBytes: return "trailing_bytes"
-        case .wrongKind: return "wrong_kind"
-        }
-    }
-}

@@ -10,6 +10,7 @@ import YendorNN
 import YendorRollout
 import YendorWire
 import ZeroMQ
+import YendorSupport
 
 /// The worker role: rollout actors sharing one batched policy, connected to a learner.
 ///
@@ -80,12 +81,8 @@ public final class WorkerService: Service, Sendable {
         self.logger = logger
     }
 
-    /// A stable 64-bit hash (FNV-1a) of the worker id, so seeds do not depend on Swift's randomised hashing.
-    static func stableHash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    /// A stable 64-bit hash of the worker id, so seeds do not depend on Swift's randomised hashing.
+    static func stableHash(_ s: String) -> UInt64 { StableHash.of(s) }
 
     public func run() async throws {
         let c = configuration, t = c.transport

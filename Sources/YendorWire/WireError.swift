@@ -56,3 +56,28 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension WireError {
+    /// A short stable name of the error's kind, for counting dropped frames by kind
+    /// (`transport/frames_dropped/decode_<name>`, `annotator/malformed/<name>`).
+    public var kindName: String {
+        switch self {
+        case .truncated: "truncated"
+        case .badMagic: "bad_magic"
+        case .unsupportedVersion: "version"
+        case .unknownKind: "unknown_kind"
+        case .unsupportedFlags: "flags"
+        case .checksumMismatch: "checksum"
+        case .lengthMismatch: "length"
+        case .tooLarge: "too_large"
+        case .invalidUTF8: "utf8"
+        case .unknownDType: "dtype"
+        case .invalidShape: "shape"
+        case .missingField: "missing_field"
+        case .duplicateField: "duplicate_field"
+        case .invalidValue: "invalid_value"
+        case .trailingBytes: "trailing_bytes"
+        case .wrongKind: "wrong_kind"
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dungeon
 import Foundation
+import YendorSupport
 
 struct BenchEnvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -118,9 +119,9 @@ struct BenchEnvCommand: ParsableCommand {
             episodes += env.finishedEpisodes.count
             if countCaptions {
                 for i in 0..<count where env.captionLength[i] > 0 {
-                    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+                    var h = StableHash.offset
                     let base = i * captionBytes
-                    for k in 0..<Int(env.captionLength[i]) { h = (h ^ UInt64(env.captions[base + k])) &* 0x100_0000_01B3 }
+                    for k in 0..<Int(env.captionLength[i]) { h = StableHash.mix(h, env.captions[base + k]) }
                     captionHashes.insert(h)
                 }
             }

@@ -3,6 +3,7 @@ import Logging
 import RemoteEnvironment
 import YendorEnvironment
 import ZeroMQ
+import YendorSupport
 
 /// `yendor bench env --env gym:ID`: N Gymnasium envs stepped in a plain Python loop against the same
 /// envs in one `yendor-env serve` process stepped by Yendor's `RemoteVectorEnv` (what a worker

@@ -5,6 +5,7 @@ import Logging
 import YendorEnvironment
 import YendorLearner
 import YendorNN
+import YendorSupport
 
 /// `yendor bench learner`: training and inference throughput of the default policy, and
 /// the achieved GFLOP/s next to the cblas_sgemm peak measured in the same run.
@@ -101,7 +102,7 @@ struct BenchLearnerCommand: ParsableCommand {
     /// GFLOP/s of a square 1024 sgemm.
     private func sgemmPeak() -> Double {
         let n = 1024
-        var rng = SeededGenerator(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let a = (0..<(n * n)).map { _ in rng.nextUnitFloat() }
         let b = (0..<(n * n)).map { _ in rng.nextUnitFloat() }
         var c = [Float](repeating: 0, count: n * n)
@@ -118,7 +119,7 @@ struct BenchLearnerCommand: ParsableCommand {
     }
 
     private func randomObservations(_ count: Int, _ layout: ObservationSpec) -> ObservationBatch {
-        var rng = SeededGenerator(seed: 3)
+        var rng = SplitMix64(seed: 3)
         var obs = ObservationBatch(count: count, layout: layout)
         for i in 0..<obs.glyphs.count { obs.glyphs[i] = Int16(rng.next() % UInt64(layout.glyphCount)) }
         for i in 0..<obs.blstats.count { obs.blstats[i] = Int32(rng.next() % 100) }
@@ -131,7 +132,7 @@ struct BenchLearnerCommand: ParsableCommand {
         let policy = try PolicyNetwork(configuration: config)
         let adam = Adam(parameters: policy.parameters)
         let obs = randomObservations(batch, config.observation)
-        var rng = SeededGenerator(seed: 4)
+        var rng = SplitMix64(seed: 4)
         let gradLogits = Tensor(shape: [batch, config.actionCount], data: (0..<(batch * config.actionCount)).map { _ in (rng.nextUnitFloat() - 0.5) * 1e-3 })
         let gradValues = Tensor(shape: [batch], data: (0..<batch).map { _ in (rng.nextUnitFloat() - 0.5) * 1e-3 })
         return try callsPerSecond {
@@ -153,7 +154,7 @@ struct BenchLearnerCommand: ParsableCommand {
         let envs = max(samples / 32, 1)
         var batch = RolloutBatch(timeSteps: 32, envCount: envs, layout: config.observation)
         batch.observations = randomObservations((32 + 1) * envs, config.observation)
-        var rng = SeededGenerator(seed: 6)
+        var rng = SplitMix64(seed: 6)
         for i in 0..<batch.sampleCount {
             batch.actions[i] = Int32(rng.next() % UInt64(config.actionCount))
             batch.behaviourLogProbs[i] = -logf(Float(config.actionCount))
@@ -168,7 +169,7 @@ struct BenchLearnerCommand: ParsableCommand {
         let policy = try PolicyNetwork(configuration: config)
         let obs = randomObservations(batch, config.observation)
         var output = PolicyOutput()
-        var rng = SeededGenerator(seed: 5)
+        var rng = SplitMix64(seed: 5)
         return try callsPerSecond { try policy.act(obs, into: &output, using: &rng) } * Double(batch)
     }
 }

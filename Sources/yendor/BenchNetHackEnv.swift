@@ -1,6 +1,7 @@
 import Foundation
 import NetHack
 import YendorEnvironment
+import YendorSupport
 
 /// `yendor bench env --env nle`: Yendor-hosted NetHack against the `nle` Python env, the same task,
 /// the same observations (glyphs, blstats, message), random actions, one core, measured in

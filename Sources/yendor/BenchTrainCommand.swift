@@ -5,6 +5,7 @@ import Foundation
 import YendorLearner
 import YendorNN
 import YendorRuntime
+import YendorSupport
 
 /// End-to-end training throughput for the in-process and multi-process topologies, next to the bare
 /// env loop and the bare inference loop measured in the same run, so the framework's overhead shows
@@ -64,7 +65,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
         batch.glyphs = Array(env.crop)
         batch.blstats = Array(env.blstats)
         var output = PolicyOutput()
-        var rng = SeededGenerator(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let start = Date()
         var samples = 0
         while Date().timeIntervalSince(start) < 3 {

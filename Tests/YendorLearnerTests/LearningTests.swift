@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorLearner
+import YendorSupport
 
 /// A tiny synthetic task with a dense reward: every step shows a "target" glyph id
 /// g ∈ 0..<4 filling the crop (and named in the caption); action g earns reward 1, any
@@ -10,11 +11,11 @@ private struct TargetGlyphTask {
     let envCount: Int
     var targets: [Int16]
     var stepInEpisode: [Int]
-    var rng: SeededGenerator
+    var rng: SplitMix64
 
     init(envCount: Int, seed: UInt64) {
         self.envCount = envCount
-        rng = SeededGenerator(seed: seed)
+        rng = SplitMix64(seed: seed)
         targets = []
         stepInEpisode = [Int](repeating: 0, count: envCount)
         for _ in 0..<envCount { targets.append(Int16(rng.next() % 4)) }
@@ -45,7 +46,7 @@ private struct TargetGlyphTask {
     let learner = try APPOLearner(configuration: c, intrinsicRewards: ZeroIntrinsicRewardSource(), logger: silentLogger())
     let T = 8, B = 16
     var task = TargetGlyphTask(envCount: B, seed: 1)
-    var actRng = SeededGenerator(seed: 2)
+    var actRng = SplitMix64(seed: 2)
     var output = PolicyOutput()
     var current = ObservationBatch(count: B, layout: c.policy.observation)
     var lastMeanReward: Float = 0

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorLearner
+import YendorSupport
 
 /// A task only memory solves: an episode lasts 4 steps; step 0 shows a cue (glyph 1 or 2
 /// filling the crop), steps 1–2 a blank crop, step 3 a query glyph (3). The action at the
@@ -12,11 +13,11 @@ private struct CueRecallTask {
     let envCount: Int
     var cues: [Int16]
     var stepInEpisode: [Int]
-    var rng: SeededGenerator
+    var rng: SplitMix64
 
     init(envCount: Int, seed: UInt64) {
         self.envCount = envCount
-        rng = SeededGenerator(seed: seed)
+        rng = SplitMix64(seed: seed)
         cues = []
         // Envs out of phase, so episodes cross rollout boundaries at every offset.
         stepInEpisode = (0..<envCount).map { $0 % Self.episodeLength }
@@ -54,7 +55,7 @@ private func trainOnCueRecall(core: PolicyCore, rollouts: Int) throws -> Float {
     let learner = try APPOLearner(configuration: c, intrinsicRewards: ZeroIntrinsicRewardSource(), logger: silentLogger())
     let T = 6, B = 16, H = learner.policy.coreStateSize
     var task = CueRecallTask(envCount: B, seed: 1)
-    var actRng = SeededGenerator(seed: 2)
+    var actRng = SplitMix64(seed: 2)
     var output = PolicyOutput()
     var current = ObservationBatch(count: B, layout: c.policy.observation)
     var state = [Float](repeating: 0, count: B * H)

@@ -2,19 +2,20 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorLearner
+import YendorSupport
 
 @Test func actReturnsOneValidActionLogProbAndValuePerSample() throws {
     let policy = try PolicyNetwork(configuration: tinyPolicyConfiguration())
     let batch = randomBatch(seed: 1).observations
     var output = PolicyOutput()
-    var rng = SeededGenerator(seed: 5)
+    var rng = SplitMix64(seed: 5)
     try policy.act(batch, into: &output, using: &rng)
     #expect(output.actions.count == batch.count && output.logProbs.count == batch.count && output.values.count == batch.count)
     #expect(output.actions.allSatisfy { $0 >= 0 && $0 < 4 })
     #expect(output.logProbs.allSatisfy { $0 <= 0 && $0 > -10 })
     // Same seed, same samples.
     var again = PolicyOutput()
-    var rng2 = SeededGenerator(seed: 5)
+    var rng2 = SplitMix64(seed: 5)
     try policy.act(batch, into: &again, using: &rng2)
     #expect(again.actions == output.actions && again.logProbs == output.logProbs)
 }
@@ -26,7 +27,7 @@ import YendorNN
     head.value = [0, 0, 3, 0]  // p(2) = e³/(e³+3) ≈ 0.87
     let batch = ObservationBatch(count: 2000, layout: tinyPolicyConfiguration().observation)
     var output = PolicyOutput()
-    var rng = SeededGenerator(seed: 9)
+    var rng = SplitMix64(seed: 9)
     try policy.act(batch, into: &output, using: &rng)
     let share = Float(output.actions.filter { $0 == 2 }.count) / 2000
     #expect(abs(share - expf(3) / (expf(3) + 3)) < 0.04)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorLearner
+import YendorSupport
 
 private func tinyRecurrentLearnerConfiguration() -> APPOLearner.Configuration {
     var c = tinyLearnerConfiguration()
@@ -13,7 +14,7 @@ private func tinyRecurrentLearnerConfiguration() -> APPOLearner.Configuration {
 /// `randomBatch` plus a random core state per env and an episode end inside the rollout.
 private func randomRecurrentBatch(seed: UInt64, stateSize: Int, timeSteps: Int = 4, envCount: Int = 6) -> RolloutBatch {
     var batch = randomBatch(timeSteps: timeSteps, envCount: envCount, seed: seed)
-    var rng = SeededGenerator(seed: seed + 100)
+    var rng = SplitMix64(seed: seed + 100)
     batch.coreStates = (0..<(envCount * stateSize)).map { _ in rng.nextUnitFloat() * 1.6 - 0.8 }
     batch.dones[1 * envCount + 0] = 1  // env 0's episode ends at step 1; step 2 starts from zero
     return batch
@@ -43,7 +44,7 @@ private func randomRecurrentBatch(seed: UInt64, stateSize: Int, timeSteps: Int =
     let policy = try PolicyNetwork(configuration: { var c = tinyPolicyConfiguration(); c.core = .gru; return c }())
     let T = 4, B = 3, H = policy.coreStateSize
     let batch = randomBatch(timeSteps: T - 1, envCount: B, seed: 4)  // T·B observation rows
-    var rng = SeededGenerator(seed: 9)
+    var rng = SplitMix64(seed: 9)
     let initial = (0..<(B * H)).map { _ in rng.nextUnitFloat() - 0.5 }
     var starts = [UInt8](repeating: 0, count: T * B)
     starts[2 * B + 1] = 1  // env 1 starts a new episode at step 2
@@ -53,7 +54,7 @@ private func randomRecurrentBatch(seed: UInt64, stateSize: Int, timeSteps: Int =
     // What a rollout worker does: one step at a time, zeroing the state of an env whose episode ended.
     var state = initial
     var output = PolicyOutput()
-    var actRng = SeededGenerator(seed: 1)
+    var actRng = SplitMix64(seed: 1)
     for t in 0..<T {
         for b in 0..<B where starts[t * B + b] != 0 {
             for j in 0..<H { state[b * H + j] = 0 }

@@ -2,6 +2,7 @@ import YendorEnvironment
 import Logging
 import YendorNN
 @testable import YendorLearner
+import YendorSupport
 
 /// Small sizes so tests run in well under a second each in a debug build.
 func tinyPolicyConfiguration(actions: Int = 4) -> PolicyNetwork.Configuration {
@@ -38,7 +39,7 @@ func silentLogger() -> Logger {
 /// A deterministic pseudo-random batch (T×B) with varied observations and some episode ends.
 func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, layout: ObservationSpec = tinyPolicyConfiguration().observation,
                  actionCount: Int = 4, version: Int64 = 0) -> RolloutBatch {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     var batch = RolloutBatch(timeSteps: timeSteps, envCount: envCount, layout: layout)
     for i in 0..<batch.observations.glyphs.count { batch.observations.glyphs[i] = Int16(rng.next() % UInt64(layout.glyphCount)) }
     for i in 0..<batch.observations.blstats.count { batch.observations.blstats[i] = Int32(rng.next() % 200) - 50 }
@@ -64,7 +65,7 @@ func lossGradientCheck(_ policy: PolicyNetwork, samplesPerParameter: Int = 3, se
     policy.zeroGradients()
     _ = try loss()
     let gradients = policy.parameters.map(\.gradient)  // the finite differences below clear them
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     var worst: Float = 0
     var checked: [(name: String, analytic: Float)] = []
     for (parameter, analytic) in zip(policy.parameters, gradients) {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import YendorNN
+import YendorSupport
 
 /// The test reference for `GRU`: one step of a gated recurrent unit (Cho et al. 2014),
 /// written step by step so that `GRU`'s unrolled, batched version can be checked against it:
@@ -35,7 +36,7 @@ public final class GRUCell {
     private let gradInput = Tensor(shape: [0])
     private let gradHidden = Tensor(shape: [0])
 
-    public init(name: String, inFeatures: Int, hiddenFeatures: Int, rng: inout SeededGenerator) {
+    public init(name: String, inFeatures: Int, hiddenFeatures: Int, rng: inout SplitMix64) {
         self.inFeatures = inFeatures
         self.hiddenFeatures = hiddenFeatures
         inputWeight = Parameter(name: name + ".input_weight", shape: [inFeatures, 3 * hiddenFeatures])

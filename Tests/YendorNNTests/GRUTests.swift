@@ -1,5 +1,6 @@
 import Testing
 @testable import YendorNN
+import YendorSupport
 
 /// A GRU over T=3 steps of B=2 sequences; sequence 1 starts a new episode at step 2.
 private struct GRUFixture {
@@ -10,7 +11,7 @@ private struct GRUFixture {
     let starts: [UInt8]
 
     init(seed: UInt64 = 5) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         gru = GRU(name: "gru", inFeatures: inFeatures, hiddenFeatures: H, rng: &rng)
         for p in [gru.inputBias, gru.hiddenBias] { p.value = GradientCheck.randomValues(p.count, &rng, scale: 0.5) }
         x = Tensor(shape: [T * B, inFeatures], data: GradientCheck.randomValues(T * B * inFeatures, &rng))
@@ -25,7 +26,7 @@ private struct GRUFixture {
 
 @Test func gruUnrollMatchesTheOneStepCellWithTheStateZeroedAtEpisodeStarts() {
     let f = GRUFixture()
-    var rng = SeededGenerator(seed: 5)
+    var rng = SplitMix64(seed: 5)
     let cell = GRUCell(name: "gru", inFeatures: f.inFeatures, hiddenFeatures: f.H, rng: &rng)
     for (c, g) in zip(cell.parameters, f.gru.parameters) { c.value = g.value }
     let unrolled = f.forward().data
@@ -42,7 +43,7 @@ private struct GRUFixture {
 
 @Test func gruGradientThroughTimeMatchesFiniteDifferencesAcrossAnEpisodeReset() {
     var f = GRUFixture()
-    var rng = SeededGenerator(seed: 8)
+    var rng = SplitMix64(seed: 8)
     let probe = GradientCheck.randomValues(f.T * f.B * f.H, &rng)
     for p in f.gru.parameters { p.zeroGradient() }
     _ = f.forward()

@@ -1,4 +1,5 @@
 import YendorNN
+import YendorSupport
 
 /// Finite-difference gradient checking shared by the layer tests.
 ///
@@ -8,7 +9,7 @@ import YendorNN
 enum GradientCheck {
     static let step: Float = 1e-2
 
-    static func randomValues(_ count: Int, _ rng: inout SeededGenerator, scale: Float = 1) -> [Float] {
+    static func randomValues(_ count: Int, _ rng: inout SplitMix64, scale: Float = 1) -> [Float] {
         (0..<count).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale }
     }
 
@@ -20,7 +21,7 @@ enum GradientCheck {
 
     /// Largest |analytic − numeric| / max(1, |numeric|) over all inputs and parameters.
     static func maxError(layer: Layer, input: Tensor, seed: UInt64 = 7) -> Float {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let probe = randomValues(layer.forward(input).count, &rng)
         for p in layer.parameters { p.zeroGradient() }
         _ = layer.forward(input)

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 @testable import YendorNN
+import YendorSupport
 
 private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = false) -> Tensor {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     var values = GradientCheck.randomValues(shape.reduce(1, *), &rng)
     // Keep inputs away from kinks so finite differences do not straddle them.
     if avoidingZero { values = values.map { $0 >= 0 ? $0 + 0.1 : $0 - 0.1 } }
@@ -11,14 +12,14 @@ private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = fal
 }
 
 @Test func linearGradientsMatchFiniteDifferences() {
-    var rng = SeededGenerator(seed: 1)
+    var rng = SplitMix64(seed: 1)
     let layer = Linear(name: "l", inFeatures: 5, outFeatures: 4, rng: &rng)
     for i in 0..<4 { layer.bias.value[i] = Float(i) * 0.1 }
     #expect(GradientCheck.maxError(layer: layer, input: randomTensor([3, 5], seed: 2)) < 2e-3)
 }
 
 @Test func linearForwardComputesXTimesWPlusB() {
-    var rng = SeededGenerator(seed: 1)
+    var rng = SplitMix64(seed: 1)
     let layer = Linear(name: "l", inFeatures: 2, outFeatures: 2, rng: &rng)
     layer.weight.value = [1, 2, 3, 4]  // [in, out]
     layer.bias.value = [0.5, -0.5]
@@ -27,13 +28,13 @@ private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = fal
 }
 
 @Test func conv2DGradientsMatchFiniteDifferences() {
-    var rng = SeededGenerator(seed: 3)
+    var rng = SplitMix64(seed: 3)
     let layer = Conv2D(name: "c", height: 4, width: 3, inChannels: 2, outChannels: 3, kernel: 3, padding: 1, rng: &rng)
     #expect(GradientCheck.maxError(layer: layer, input: randomTensor([2, 4, 3, 2], seed: 4)) < 2e-3)
 }
 
 @Test func conv2DWithoutPaddingShrinksTheImage() {
-    var rng = SeededGenerator(seed: 3)
+    var rng = SplitMix64(seed: 3)
     let layer = Conv2D(name: "c", height: 4, width: 4, inChannels: 1, outChannels: 1, kernel: 3, padding: 0, rng: &rng)
     layer.weight.value = [Float](repeating: 1, count: 9)
     let y = layer.forward(Tensor(shape: [1, 4, 4, 1], data: (0..<16).map(Float.init)))
@@ -53,7 +54,7 @@ private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = fal
 
 @Test func layerNormGradientsMatchFiniteDifferences() {
     let layer = LayerNorm(name: "n", features: 6)
-    var rng = SeededGenerator(seed: 8)
+    var rng = SplitMix64(seed: 8)
     layer.gain.value = GradientCheck.randomValues(6, &rng)
     layer.bias.value = GradientCheck.randomValues(6, &rng)
     #expect(GradientCheck.maxError(layer: layer, input: randomTensor([3, 6], seed: 9)) < 5e-3)
@@ -71,7 +72,7 @@ private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = fal
 }
 
 @Test func embeddingGradientAccumulatesRepeatedIndices() throws {
-    var rng = SeededGenerator(seed: 11)
+    var rng = SplitMix64(seed: 11)
     let layer = Embedding(name: "e", vocabulary: 5, dimension: 2, rng: &rng)
     let y = try layer.forward([3, 1, 3])
     #expect(Array(y.data[0..<2]) == Array(layer.table.value[6..<8]))
@@ -82,13 +83,13 @@ private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = fal
 }
 
 @Test func embeddingRejectsOutOfRangeIndex() {
-    var rng = SeededGenerator(seed: 11)
+    var rng = SplitMix64(seed: 11)
     let layer = Embedding(name: "glyphs", vocabulary: 5, dimension: 2, rng: &rng)
     #expect(throws: NNError.indexOutOfRange(layer: "glyphs.table", index: 5, limit: 5)) { try layer.forward([0, 5]) }
 }
 
 @Test func embeddingBagAveragesAndGradientMatchesFiniteDifferences() throws {
-    var rng = SeededGenerator(seed: 12)
+    var rng = SplitMix64(seed: 12)
     let layer = EmbeddingBag(name: "b", vocabulary: 6, dimension: 3, rng: &rng)
     let indices: [Int32] = [0, 2, 2, 5, 1]
     let offsets: [Int32] = [0, 3, 3, 5]  // bags: {0,2,2}, {}, {5,1}
@@ -96,7 +97,7 @@ private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = fal
     let t = layer.table.value
     #expect(abs(y.data[0] - (t[0] + 2 * t[6]) / 3) < 1e-6)
     #expect(y.data[3..<6].allSatisfy { $0 == 0 })
-    var probeRng = SeededGenerator(seed: 13)
+    var probeRng = SplitMix64(seed: 13)
     let probe = GradientCheck.randomValues(9, &probeRng)
     layer.table.zeroGradient()
     layer.backward(Tensor(shape: [3, 3], data: probe))
@@ -113,7 +114,7 @@ private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = fal
 }
 
 @Test func gruCellGradientsMatchFiniteDifferences() {
-    var rng = SeededGenerator(seed: 14)
+    var rng = SplitMix64(seed: 14)
     let cell = GRUCell(name: "gru", inFeatures: 3, hiddenFeatures: 4, rng: &rng)
     for p in [cell.inputBias, cell.hiddenBias] { p.value = GradientCheck.randomValues(p.count, &rng, scale: 0.5) }
     let x = Tensor(shape: [2, 3], data: GradientCheck.randomValues(6, &rng))

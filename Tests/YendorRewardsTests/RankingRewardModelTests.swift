@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorRewards
+import YendorSupport
 
 /// Five captions in increasing order of true progress.
 private let ordered = [
@@ -28,7 +29,7 @@ private func smallRanker(threshold: Float = 0.5, heldOutFraction: Float = 0, min
 /// Preferences drawn from Bradley–Terry with utilities = index (or the true order when
 /// `bradleyTerry` is false), then 10% flipped.
 private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = true) -> [CaptionPreference] {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     var out: [CaptionPreference] = []
     while out.count < count {
         let i = Int(rng.next() % 5), j = Int(rng.next() % 5)
@@ -164,7 +165,7 @@ private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = tru
     let captions = ["It's a wall.", "You hear some noises.", "You see a fountain.", "You open the door.",
                     "You kill the newt!", "You find a key.", "You unlock the chest.", "There is a staircase down here."]
     let model = try smallRanker(heldOutFraction: 0.3)
-    var rng = SeededGenerator(seed: 21)
+    var rng = SplitMix64(seed: 21)
     for _ in 0..<600 {
         let i = Int(rng.next() % 8), j = Int(rng.next() % 8)
         if i == j { continue }
@@ -188,7 +189,7 @@ private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = tru
 }
 
 @Test func reservoirKeepsDistinctCaptionsWithinCapacity() throws {
-    var rng = SeededGenerator(seed: 1)
+    var rng = SplitMix64(seed: 1)
     var reservoir = CaptionReservoir(capacity: 3)
     for c in ["a", "b", "a", "c", "b"] { reservoir.add(c, rng: &rng) }
     #expect(reservoir.captions == ["a", "b", "c"])

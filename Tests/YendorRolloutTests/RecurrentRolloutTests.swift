@@ -4,6 +4,7 @@ import YendorLearner
 import YendorNN
 import YendorWire
 @testable import YendorRollout
+import YendorSupport
 
 @Suite("Rollouts with a recurrent policy")
 struct RecurrentRolloutTests {
@@ -60,7 +61,7 @@ struct RecurrentRolloutTests {
         let (reference, _) = try Self.tinyRecurrentPolicy()
         let h = net.coreStateSize, n = 5
         let batcher = InferenceBatcher(network: net, seed: 3)
-        var rng = SeededGenerator(seed: 4)
+        var rng = SplitMix64(seed: 4)
         let requests: [(ObservationBatch, [Float])] = (0..<6).map { _ in
             var obs = ObservationBatch(count: n, layout: layout)
             for i in 0..<obs.glyphs.count { obs.glyphs[i] = Int16(rng.next() % 50) }
@@ -73,7 +74,7 @@ struct RecurrentRolloutTests {
             return all
         }
         var output = PolicyOutput()
-        var sampling = SeededGenerator(seed: 1)
+        var sampling = SplitMix64(seed: 1)
         for (k, result) in results {
             var expected = requests[k].1
             try reference.act(requests[k].0, coreState: &expected, into: &output, using: &sampling)
