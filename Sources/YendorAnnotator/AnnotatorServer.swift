@@ -111,7 +111,7 @@ public final class AnnotatorServer: Service, Sendable {
                             onListening: @escaping @Sendable () -> Void = {},
                             onStatus: @escaping @Sendable (String) -> Void = { _ in }) throws(AnnotatorError) {
         try configuration.validate()
-        try self.init(configuration: configuration, labeler: configuration.backend.makeLabeler(logger: logger),
+        try self.init(configuration: configuration, labeler: configuration.backend.makeLabeler(logger: logger, metrics: metrics),
                       context: context, logger: logger, metrics: metrics, onListening: onListening, onStatus: onStatus)
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import YendorMetrics
 
 /// Which labeler to build, as chosen in the run configuration (`--backend`).
 public indirect enum LabelerBackend: Sendable {
@@ -9,15 +10,16 @@ public indirect enum LabelerBackend: Sendable {
     /// Another backend with added latency, failures and label noise.
     case simulated(SimulatedLabeler.Configuration, wrapping: LabelerBackend)
 
-    /// Builds the labeler; configuration errors name the offending field.
-    public func makeLabeler(logger: Logger) throws(AnnotatorError) -> any Labeler {
+    /// Builds the labeler; configuration errors name the offending field. A backend with counters
+    /// of its own (the OpenAI one's requests, retries, failures) records them in `metrics`.
+    public func makeLabeler(logger: Logger, metrics: MetricsRegistry = MetricsRegistry(role: "annotator")) throws(AnnotatorError) -> any Labeler {
         switch self {
         case .lexicon:
             return LexiconLabeler()
         case .openai(let configuration):
-            return try OpenAILabeler(configuration: configuration, logger: logger)
+            return try OpenAILabeler(configuration: configuration, logger: logger, metrics: metrics)
         case .simulated(let configuration, let inner):
-            return try SimulatedLabeler(wrapping: inner.makeLabeler(logger: logger), configuration: configuration)
+            return try SimulatedLabeler(wrapping: inner.makeLabeler(logger: logger, metrics: metrics), configuration: configuration)
         }
     }
 }

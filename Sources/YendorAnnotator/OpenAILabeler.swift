@@ -4,6 +4,8 @@ import FoundationNetworking
 #endif
 import Logging
 import Synchronization
+import CoreMetrics
+import YendorMetrics
 import YendorSupport
 
 /// Labels through any server that speaks the OpenAI HTTP API: vLLM, llama.cpp's server,
@@ -126,22 +128,35 @@ public final class OpenAILabeler: Labeler {
     }
 
     /// Counters since creation.
-    public struct Statistics: Sendable, Equatable {
+    /// The backend's counters (`annotator/llm/…`), in the registry it was given.
+    struct Counters: Sendable {
         /// HTTP requests sent, retries included.
-        public var requests = 0
+        let requests: Counter
         /// Retries (requests after the first for the same items).
-        public var retries = 0
+        let retries: Counter
         /// Retries sent at once on a fresh connection after a broken one.
-        public var immediateRetries = 0
-        /// Failed attempts by kind (timeouts, 429, 5xx, connection errors, malformed JSON),
-        /// retried or not.
-        public var failedAttempts: [LabelErrorKind: Int] = [:]
-        /// Delays slept before retries, most recent last (at most 64 kept).
-        public var retryDelays: [Duration] = []
+        let immediateRetries: Counter
+        /// Delays slept before retries.
+        let retryDelay: CoreMetrics.Timer
         /// Answers the server cut at `max_tokens` (`finish_reason` "length") without a label.
-        public var answersCutAtMaxTokens = 0
+        let answersCutAtMaxTokens: Counter
         /// Requests abandoned because the caller was cancelled (e.g. the annotator stopping).
-        public var cancelledRequests = 0
+        let cancelledRequests: Counter
+        /// Failed attempts by kind (timeouts, 429, 5xx, connection errors, malformed JSON), retried or not.
+        private let failedAttempts: [LabelErrorKind: Counter]
+
+        init(registry: MetricsRegistry) {
+            func counter(_ name: String) -> Counter { Counter(label: "annotator/llm/\(name)", factory: registry) }
+            requests = counter("requests")
+            retries = counter("retries")
+            immediateRetries = counter("immediate_retries")
+            retryDelay = CoreMetrics.Timer(label: "annotator/llm/retry_delay", factory: registry)
+            answersCutAtMaxTokens = counter("answers_cut_at_max_tokens")
+            cancelledRequests = counter("cancelled_requests")
+            failedAttempts = Dictionary(uniqueKeysWithValues: LabelErrorKind.allCases.map { ($0, counter("failed_attempts/\($0.rawValue)")) })
+        }
+
+        func failedAttempt(_ kind: LabelErrorKind) { failedAttempts[kind]?.increment() }
     }
 
     public let identity: LabelerIdentity
@@ -153,7 +168,11 @@ public final class OpenAILabeler: Labeler {
     private let limit: ConcurrencyLimit
     private let logger: Logger
     private let sleep: @Sendable (Duration) async throws -> Void
-    private let state: Mutex<(random: SplitMix64, statistics: Statistics)>
+    /// Retry jitter.
+    private let random: Mutex<SplitMix64>
+    /// Where the backend's counters are recorded (`annotator/llm/…`): the annotator's registry.
+    public let metrics: MetricsRegistry
+    private let counters: Counters
 
     /// - Parameters:
     ///   - environment: where the API key variable is looked up (the process environment by default).
@@ -161,6 +180,7 @@ public final class OpenAILabeler: Labeler {
     ///     must throw when the task is cancelled.
     public init(
         configuration: Configuration, logger: Logger,
+        metrics: MetricsRegistry = MetricsRegistry(role: "annotator"),
         environment: [String: String] = ProcessInfo.processInfo.environment,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) throws(AnnotatorError) {
@@ -179,7 +199,9 @@ public final class OpenAILabeler: Labeler {
         identity = LabelerIdentity(backend: "openai", model: configuration.model, promptVersion: configuration.prompts.version)
         breaker = CircuitBreaker(configuration: configuration.circuitBreaker)
         limit = ConcurrencyLimit(limit: configuration.maxConcurrentRequests)
-        state = Mutex((SplitMix64(seed: configuration.jitterSeed), Statistics()))
+        random = Mutex(SplitMix64(seed: configuration.jitterSeed))
+        self.metrics = metrics
+        counters = Counters(registry: metrics)
         let timeouts = HTTPTimeouts(connect: configuration.connectTimeout, read: configuration.requestTimeout)
         if configuration.transport == .automatic, configuration.baseURL.scheme?.lowercased() == "http" {
             http = SocketHTTPClient(timeouts: timeouts, maxResponseBytes: configuration.maxResponseBytes)
@@ -188,8 +210,6 @@ public final class OpenAILabeler: Labeler {
                                         maxResponseBytes: configuration.maxResponseBytes)
         }
     }
-
-    public var statistics: Statistics { state.withLock { $0.statistics } }
 
     public func label(_ requests: [LabelRequest]) async -> [LabelerAnswer] {
         let collected = Mutex([LabelerAnswer?](repeating: nil, count: requests.count))
@@ -246,7 +266,7 @@ public final class OpenAILabeler: Labeler {
         while true {
             if Task.isCancelled { return cancelled(requests, since: start) }
             do { try await breaker.acquire() } catch { return cancelled(requests, since: start) }
-            state.withLock { $0.statistics.requests += 1 }
+            counters.requests.increment()
             let outcome = await http.post(url: url, headers: headers, body: body, freshConnection: freshConnection)
             let failure: Failure
             switch outcome {
@@ -279,7 +299,7 @@ public final class OpenAILabeler: Labeler {
                 await breaker.record(serverAlive: true)
                 failure = Failure(kind: .malformedResponse, message: "response body over \(configuration.maxResponseBytes) bytes (\(bytes) so far)")
             }
-            state.withLock { $0.statistics.failedAttempts[failure.kind, default: 0] += 1 }
+            counters.failedAttempt(failure.kind)
             guard retry < configuration.maxRetries else {
                 logger.warning("LLM request failed after retries", metadata: [
                     "kind": "\(failure.kind.rawValue)", "retries": "\(retry)", "error": "\(failure.message.prefix(200))"])
@@ -289,14 +309,11 @@ public final class OpenAILabeler: Labeler {
             retriedAtOnce = retriedAtOnce || atOnce
             freshConnection = failure.connectionBroke
             let honoured = failure.retryAfter.map { min($0, configuration.maxRetryAfter) }
-            let delay = state.withLock { state in
-                let delay = atOnce ? .zero : configuration.backoff.delay(retry: retry, retryAfter: honoured, unit: state.random.unit())
-                state.statistics.retries += 1
-                if atOnce { state.statistics.immediateRetries += 1 }
-                state.statistics.retryDelays.append(delay)
-                if state.statistics.retryDelays.count > 64 { state.statistics.retryDelays.removeFirst() }
-                return delay
-            }
+            let delay = atOnce ? .zero
+                : configuration.backoff.delay(retry: retry, retryAfter: honoured, unit: random.withLock { $0.unit() })
+            counters.retries.increment()
+            if atOnce { counters.immediateRetries.increment() }
+            counters.retryDelay.recordNanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
             logger.debug("retrying LLM request", metadata: [
                 "kind": "\(failure.kind.rawValue)", "delay_s": "\(delay.seconds)", "error": "\(failure.message.prefix(200))"])
             if delay > .zero {
@@ -368,7 +385,7 @@ public final class OpenAILabeler: Labeler {
             }
             guard let label = LabelParser.label(text, for: request.task, format: configuration.prompts.answerFormat) else {
                 if choice.finish_reason == "length" {
-                    state.withLock { $0.statistics.answersCutAtMaxTokens += 1 }
+                    counters.answersCutAtMaxTokens.increment()
                     logger.debug("answer cut at max_tokens before its label", metadata: ["max_tokens": "\(configuration.maxTokens)"])
                 }
                 return LabelerAnswer(outcome: .failed(.noLabel), rawResponse: text, latency: latency)
@@ -383,7 +400,7 @@ public final class OpenAILabeler: Labeler {
     }
 
     private func cancelled(_ requests: [LabelRequest], since start: ContinuousClock.Instant) -> [LabelerAnswer] {
-        state.withLock { $0.statistics.cancelledRequests += 1 }
+        counters.cancelledRequests.increment()
         return failed(requests, .cancelled, "stopped before an answer arrived (not received, asked again later)", since: start)
     }
 }

@@ -424,7 +424,7 @@ public final class LearnerService: Service, Sendable {
             backend = .lexicon
         }
         let store = try LabelStore(path: runDirectory.root.appendingPathComponent("labels.sqlite").path)
-        let annotator = try Annotator(labeler: try backend.makeLabeler(logger: logger), store: store,
+        let annotator = try Annotator(labeler: try backend.makeLabeler(logger: logger, metrics: metrics), store: store,
                                       configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"), metrics: metrics)
         logger.info("annotator in this process: \(c.rewardLabeler) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
         await bridge.run(inProcess: annotator, logger: logger)
