@@ -3,7 +3,7 @@ import YendorLearner
 /// Adapts a `RewardModel` to the learner's `IntrinsicRewardSource`.
 ///
 /// `RolloutBatch` carries no captions, so the caller stages the batch's `CaptionBlock`
-/// right before `APPOLearner.update`; the learner then asks for the rewards. A batch with
+/// right before `APPOLearner.train(on:)`; the learner then asks for the rewards. A batch with
 /// no staged block, or one of the wrong size, gets zero intrinsic reward and is counted
 /// in `rewards/missing_blocks` (the protocol cannot throw, and training must go on).
 public final class CaptionRewardSource: IntrinsicRewardSource {

@@ -38,7 +38,7 @@ public actor InferenceBatcher {
     private var nextWeights: (version: Int64, tensors: [NamedTensor])?
     /// The version of the weights used by the latest forward pass.
     public private(set) var policyVersion: Int64 = 0
-    /// Forward passes and samples so far (for `rollout/inference_batch`).
+    /// Forward passes and samples so far (their ratio is the mean inference batch size; tests check it).
     public private(set) var forwardPasses = 0, samples = 0
 
     /// - Parameter seed: seeds action sampling, so a worker's actions are reproducible.

@@ -1,8 +1,10 @@
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 import YendorAnnotator
 import YendorRewards
+import YendorMetrics
 import YendorWire
 import ZeroMQ
 
@@ -34,7 +36,18 @@ final class LabelBridge: Sendable {
         var silentSeconds: Double
     }
 
-    init(goal: Goal) { self.goal = goal }
+    /// Answers that found `answers` full and were dropped (`rewards/answers_dropped`).
+    private let answersDropped: Counter
+
+    init(goal: Goal, metrics: MetricsRegistry = MetricsRegistry(role: "learner", forwarding: .none)) {
+        self.goal = goal
+        answersDropped = Counter(label: "rewards/answers_dropped", factory: metrics)
+    }
+
+    /// Hands an answer to the learner; one that finds the queue full is counted, never silent.
+    private func send(_ answer: Answer) {
+        if !answers.trySend(answer) { answersDropped.increment() }
+    }
 
     /// Status values for the learner's metrics and `yendor status learner`: `annotator/reachable`
     /// (1 or 0) and `annotator/last_heard_s`; none with an in-process annotator.
@@ -133,24 +146,24 @@ final class LabelBridge: Sendable {
     private func deliver(_ result: LabelResult) {
         guard case .labeled(let label) = result.outcome else { return }
         switch (result.request.task, label) {
-        case (.classify(let c), .helpful): answers.trySend(.label(CaptionLabel(caption: c, helpful: true)))
-        case (.classify(let c), .notHelpful): answers.trySend(.label(CaptionLabel(caption: c, helpful: false)))
-        case (.rank(let a, let b), .first): answers.trySend(.preference(.init(first: a, second: b, outcome: .first)))
-        case (.rank(let a, let b), .second): answers.trySend(.preference(.init(first: a, second: b, outcome: .second)))
-        case (.rank(let a, let b), .tie): answers.trySend(.preference(.init(first: a, second: b, outcome: .tie)))
+        case (.classify(let c), .helpful): send(.label(CaptionLabel(caption: c, helpful: true)))
+        case (.classify(let c), .notHelpful): send(.label(CaptionLabel(caption: c, helpful: false)))
+        case (.rank(let a, let b), .first): send(.preference(.init(first: a, second: b, outcome: .first)))
+        case (.rank(let a, let b), .second): send(.preference(.init(first: a, second: b, outcome: .second)))
+        case (.rank(let a, let b), .tie): send(.preference(.init(first: a, second: b, outcome: .tie)))
         default: break
         }
     }
 
-    private func deliver(_ result: AnnotationResult) {
+    func deliver(_ result: AnnotationResult) {
         for entry in result.entries {
             guard case .label(let value) = entry.outcome else { continue }
             switch entry.item {
             case .caption(let c):
-                answers.trySend(.label(CaptionLabel(caption: c, helpful: value == 1)))
+                send(.label(CaptionLabel(caption: c, helpful: value == 1)))
             case .pair(let a, let b):
                 let outcome: CaptionPreference.Outcome = value == 0 ? .first : value == 1 ? .second : .tie
-                answers.trySend(.preference(.init(first: a, second: b, outcome: outcome)))
+                send(.preference(.init(first: a, second: b, outcome: outcome)))
             }
         }
     }

@@ -43,7 +43,7 @@ public final class LearnerService: Service, Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.annotatorTransport = annotatorTransport ?? configuration.transport
-        bridge = configuration.rewards.model == "none" ? nil : LabelBridge(goal: configuration.resolvedGoal)
+        bridge = configuration.rewards.model == "none" ? nil : LabelBridge(goal: configuration.resolvedGoal, metrics: metrics)
         self.context = context
         self.runDirectory = runDirectory
         self.logger = logger
@@ -427,7 +427,18 @@ public final class LearnerService: Service, Sendable {
         let annotator = try Annotator(labeler: try backend.makeLabeler(logger: logger, metrics: metrics), store: store,
                                       configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"), metrics: metrics)
         logger.info("annotator in this process: \(c.rewardLabeler) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
-        await bridge.run(inProcess: annotator, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            // The labels-per-second gauge falls while no label arrives: bring it up to date
+            // once a second, as the annotator role does before each Stats.
+            group.addTask {
+                while !Task.isCancelled {
+                    await annotator.refreshRate()
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+            await bridge.run(inProcess: annotator, logger: logger)
+            group.cancelAll()
+        }
         await annotator.shutdown()
     }
 

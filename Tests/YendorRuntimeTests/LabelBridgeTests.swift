@@ -6,6 +6,8 @@ import Synchronization
 import Testing
 import YendorAnnotator
 import YendorEnvironment
+import YendorMetrics
+import YendorWire
 import YendorRewards
 import YendorTestSupport
 import ZeroMQ
@@ -154,5 +156,15 @@ final class RecordingLog: LogHandler, @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         return false
+    }
+
+    @Test func answersThatFindTheLearnersQueueFullAreCountedNotSilentlyLost() throws {
+        let metrics = MetricsRegistry(role: "learner", forwarding: .none)
+        let bridge = LabelBridge(goal: .stairs, metrics: metrics)
+        let room = bridge.answers.capacity
+        let entries = (0..<(room + 3)).map { AnnotationResult.Entry(item: .caption("caption \($0)"), outcome: .label(1)) }
+        bridge.deliver(AnnotationResult(requestID: 1, goal: Goal.stairs.wireText, mode: .classification, labeler: "test", entries: entries))
+        #expect(bridge.answers.count == room)
+        #expect(metrics["rewards/answers_dropped"] == 3)
     }
 }
