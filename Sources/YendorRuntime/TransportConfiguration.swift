@@ -3,7 +3,9 @@ import ZeroMQ
 /// Where roles bind and connect. The same topology runs in one process (`inproc://`), across
 /// processes on one machine (`ipc://`) and across machines (`tcp://`).
 public struct TransportConfiguration: Sendable, Equatable {
-    /// Learner's PULL socket for everything workers send (batches, Hello, heartbeats, stats).
+    /// Learner's PULL socket for everything workers send: trajectories, Hellos (which keep a worker
+    /// listed) and Goodbyes. Workers send no Heartbeat or Stats: a worker's own figures are at its
+    /// `/metrics` endpoint (`run.prometheus_port`).
     public var trajectories: String = "tcp://0.0.0.0:5555"
     /// Learner's PUB socket for weights, learner heartbeats and refusals.
     public var weights: String = "tcp://0.0.0.0:5556"
@@ -13,7 +15,8 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var annotatorRequests: String = "tcp://0.0.0.0:5557"
     /// Annotator's PUB socket for labels as they arrive.
     public var annotatorLabels: String = "tcp://0.0.0.0:5558"
-    /// Seconds between heartbeats, both ways.
+    /// Seconds between the learner's heartbeats (on its PUB); a worker sends a Hello every
+    /// `heartbeatMisses / 2` of them, and its trajectories count as being heard too.
     public var heartbeatInterval: Double = 1.0
     /// Heartbeats missed before a peer counts as gone.
     public var heartbeatMisses: Int = 5
