@@ -221,10 +221,14 @@ public actor Annotator {
         return stream
     }
 
-    /// Brings the labels-per-second gauge up to now (it falls while no label arrives, so it is
-    /// refreshed before the metrics are read; the other gauges change as their values do).
-    public func refreshRate() {
+    /// Brings the gauges that are computed, not counted, up to now: labels per second (which falls
+    /// while no label arrives) and the latency percentiles. Readers call it before they read
+    /// (the role before each `Stats`, the learner each second), so answers never pay for it.
+    public func refreshGauges() {
         counters.labelsPerSecond.record(rate.rate())
+        counters.latencyP50.record(latencies.percentile(0.50))
+        counters.latencyP90.record(latencies.percentile(0.90))
+        counters.latencyP99.record(latencies.percentile(0.99))
     }
 
     private func recordQueueDepth() { counters.queueDepth.record(queue.count + delayed.count) }
@@ -331,9 +335,6 @@ public actor Annotator {
             switch answer.outcome {
             case .labeled:
                 latencies.record(seconds: answer.latency.seconds)
-                counters.latencyP50.record(latencies.percentile(0.50))
-                counters.latencyP90.record(latencies.percentile(0.90))
-                counters.latencyP99.record(latencies.percentile(0.99))
                 toStore.append(StoredLabel(key: key, outcome: answer.outcome, rawResponse: answer.rawResponse,
                                            attempts: tries.answer + tries.transient + 1, latency: answer.latency))
                 publish(answer.outcome)
@@ -374,7 +375,6 @@ public actor Annotator {
         let labeledCount = toStore.count { $0.outcome.label != nil }
         counters.labeled.increment(by: labeledCount)
         rate.record(labeledCount)
-        counters.labelsPerSecond.record(rate.rate())
         for result in toPublish {
             for continuation in subscribers.values { continuation.yield(result) }
         }

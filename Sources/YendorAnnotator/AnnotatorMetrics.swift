@@ -56,10 +56,11 @@ struct AnnotatorMetrics: Sendable {
 
     /// One line for a terminal, from the registry's current values.
     static func statusLine(_ registry: MetricsRegistry) -> String {
+        let values = registry.snapshot()
         func n(_ name: String) -> Int { Int(registry["annotator/\(name)"]) }
-        let errorCount = registry.snapshot().filter { $0.name.hasPrefix("annotator/errors/") && $0.name != "annotator/errors/store" }
-            .reduce(0) { $0 + Int($1.value) }
-        let malformed = registry.snapshot().filter { $0.name.hasPrefix("annotator/malformed/") }.reduce(0) { $0 + Int($1.value) }
+        func sum(_ prefix: String) -> Int { values.filter { $0.name.hasPrefix(prefix) }.reduce(0) { $0 + Int($1.value) } }
+        let errorCount = sum("annotator/errors/") - n("errors/store")
+        let malformed = sum("annotator/malformed/")
         return "annotator: queue \(n("queue_depth")) in-flight \(n("in_flight")) labeled \(n("labeled")) "
             + "(\(tenths(registry["annotator/labels_per_second"]))/s) hits \(n("cache_hits")) dup \(n("duplicates")) "
             + "dropped \(n("dropped")) errors \(errorCount) p50 \(tenths(registry["annotator/latency_p50_seconds"] * 1000))ms "

@@ -136,15 +136,15 @@ public final class AnnotatorServer: Service, Sendable {
         self.onStatus = onStatus
     }
 
-    /// The metrics as published in `Stats`, with the labels-per-second gauge brought up to now.
+    /// The metrics as published in `Stats`, with the computed gauges brought up to now.
     public func snapshot() async -> [(name: String, value: Double)] {
-        await annotator.refreshRate()
+        await annotator.refreshGauges()
         return metrics.snapshot()
     }
 
-    /// One line for a terminal, with the labels-per-second gauge brought up to now.
+    /// One line for a terminal, with the computed gauges brought up to now.
     public func statusLine() async -> String {
-        await annotator.refreshRate()
+        await annotator.refreshGauges()
         return AnnotatorMetrics.statusLine(metrics)
     }
 

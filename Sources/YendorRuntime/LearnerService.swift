@@ -428,11 +428,11 @@ public final class LearnerService: Service, Sendable {
                                       configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"), metrics: metrics)
         logger.info("annotator in this process: \(c.rewardLabeler) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
         await withTaskGroup(of: Void.self) { group in
-            // The labels-per-second gauge falls while no label arrives: bring it up to date
-            // once a second, as the annotator role does before each Stats.
+            // Computed gauges (labels per second, latency percentiles): brought up to date once a
+            // second, as the annotator role does before each Stats.
             group.addTask {
                 while !Task.isCancelled {
-                    await annotator.refreshRate()
+                    await annotator.refreshGauges()
                     try? await Task.sleep(for: .seconds(1))
                 }
             }

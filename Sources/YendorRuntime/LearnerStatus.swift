@@ -25,7 +25,7 @@ actor LearnerStatus {
         metrics.labelsReceived.increment(by: received)
         metrics.queriesUnsent.increment(by: unsent)
         metrics.queryQueueDepth.record(queueDepth)
-        metrics.set(rewardMetrics.sorted { $0.key < $1.key })
+        metrics.set(rewardMetrics.map { ($0.key, $0.value) })
     }
 
     /// One update's summary (`APPOLearner.UpdateStats`), recorded as the learner's gauges.

@@ -81,9 +81,6 @@ public final class WorkerService: Service, Sendable {
         self.logger = logger
     }
 
-    /// A stable 64-bit hash of the worker id, so seeds do not depend on Swift's randomised hashing.
-    static func stableHash(_ s: String) -> UInt64 { StableHash.of(s) }
-
     public func run() async throws {
         let c = configuration, t = c.transport
         let security = try t.clientSecurity()
@@ -119,7 +116,8 @@ public final class WorkerService: Service, Sendable {
             try s.connect(weights)
         }
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
-        let workerSeed = SplitMix64.derive(c.seed, Self.stableHash(workerID))
+        // A stable hash of the id, so seeds do not depend on Swift's randomised hashing.
+        let workerSeed = SplitMix64.derive(c.seed, StableHash.of(workerID))
         let batcher = InferenceBatcher(network: network, seed: workerSeed)
         var actors: [RolloutWorker] = []
         for a in 0..<c.actors {
