@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "YendorRewardsTests", dependencies: ["YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner", "YendorSupport"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
         .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator", "YendorMetrics",
-                                                          "YendorRewards", "ZeroMQ", "YendorWire", "YendorTestSupport",
+                                                          "YendorRewards", "YendorReplay", "ZeroMQ", "YendorWire", "YendorTestSupport",
                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),
     ],

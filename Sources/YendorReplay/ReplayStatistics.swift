@@ -25,21 +25,5 @@ public struct ReplayStatistics: Sendable, Equatable {
 
     /// Samples per accepted insert so far; 0 before the first insert.
     public var samplesPerInsert: Double { inserted == 0 ? 0 : Double(sampled) / Double(inserted) }
-
-    /// Named values for the metrics file, in a fixed order.
-    public var metrics: [(name: String, value: Double)] {
-        [
-            ("replay/size", Double(size)),
-            ("replay/steps", Double(steps)),
-            ("replay/inserted", Double(inserted)),
-            ("replay/sampled", Double(sampled)),
-            ("replay/evicted", Double(evicted)),
-            ("replay/consumed", Double(consumed)),
-            ("replay/refused_full", Double(refusedFull)),
-            ("replay/refused_rate_limited", Double(refusedRateLimited)),
-            ("replay/refused_too_large", Double(refusedTooLarge)),
-            ("replay/refused_samples", Double(refusedSamples)),
-            ("replay/sample_per_insert", samplesPerInsert),
-        ]
-    }
 }
+

@@ -38,14 +38,14 @@ public final class CaptionRewardSource: IntrinsicRewardSource {
     }
 
     /// The model's metrics plus the last block's mean, sparsity and labeled-step fraction.
-    public var metrics: [String: Double] {
+    public var metrics: [RewardMetric: Double] {
         var m = model.metrics
         if let s = lastSummary {
-            m["rewards/mean"] = s.mean
-            m["rewards/sparsity"] = s.sparsity
-            m["rewards/labeled_step_fraction"] = s.labeledFraction
+            m[.mean] = s.mean
+            m[.sparsity] = s.sparsity
+            m[.labeledStepFraction] = s.labeledFraction
         }
-        m["rewards/missing_blocks"] = Double(missingBlocks)
+        m[.missingBlocks] = Double(missingBlocks)
         return m
     }
 }

@@ -270,16 +270,16 @@ public final class ClassificationRewardModel: RewardModel {
         accuracyIsStale = true
     }
 
-    public var metrics: [String: Double] {
-        var m: [String: Double] = [
-            "rewards/labels": Double(labelsReceived),
-            "rewards/coverage": tracker.coverage,
-            "rewards/train_labels": Double(training.count),
-            "rewards/held_out_labels": Double(heldOut.count),
-            "rewards/train_steps": Double(trainSteps),
+    public var metrics: [RewardMetric: Double] {
+        var m: [RewardMetric: Double] = [
+            .labels: Double(labelsReceived),
+            .coverage: tracker.coverage,
+            .trainLabels: Double(training.count),
+            .heldOutLabels: Double(heldOut.count),
+            .trainSteps: Double(trainSteps),
         ]
-        if let a = heldOutAccuracy { m["rewards/classifier_accuracy"] = a }
-        if let l = lastLoss { m["rewards/train_loss"] = Double(l) }
+        if let a = heldOutAccuracy { m[.classifierAccuracy] = a }
+        if let l = lastLoss { m[.trainLoss] = Double(l) }
         return m
     }
 }

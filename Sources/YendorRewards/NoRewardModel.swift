@@ -23,5 +23,5 @@ public final class NoRewardModel: RewardModel {
         }
     }
 
-    public var metrics: [String: Double] { ["rewards/labels": 0, "rewards/coverage": 0] }
+    public var metrics: [RewardMetric: Double] { [.labels: 0, .coverage: 0] }
 }

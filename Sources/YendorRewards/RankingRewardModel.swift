@@ -375,19 +375,19 @@ public final class RankingRewardModel: RewardModel {
         accuracyIsStale = true
     }
 
-    public var metrics: [String: Double] {
-        var m: [String: Double] = [
-            "rewards/labels": Double(preferencesReceived),
-            "rewards/coverage": queried == 0 ? 0 : Double(answered) / Double(queried),
-            "rewards/train_labels": Double(training.count),
-            "rewards/held_out_labels": Double(heldOut.count),
-            "rewards/train_steps": Double(trainSteps),
-            "rewards/normalizer_mean": normalizer.mean,
-            "rewards/normalizer_std": normalizer.variance.squareRoot(),
+    public var metrics: [RewardMetric: Double] {
+        var m: [RewardMetric: Double] = [
+            .labels: Double(preferencesReceived),
+            .coverage: queried == 0 ? 0 : Double(answered) / Double(queried),
+            .trainLabels: Double(training.count),
+            .heldOutLabels: Double(heldOut.count),
+            .trainSteps: Double(trainSteps),
+            .normalizerMean: normalizer.mean,
+            .normalizerStd: normalizer.variance.squareRoot(),
         ]
-        if let t = threshold { m["rewards/threshold"] = Double(t) }
-        if let a = heldOutAccuracy { m["rewards/ranking_accuracy"] = a }
-        if let l = lastLoss { m["rewards/train_loss"] = Double(l) }
+        if let t = threshold { m[.threshold] = Double(t) }
+        if let a = heldOutAccuracy { m[.rankingAccuracy] = a }
+        if let l = lastLoss { m[.trainLoss] = Double(l) }
         return m
     }
 }

@@ -99,13 +99,13 @@ public final class RetrievalRewardModel: RewardModel {
         tracker.restore(queried: document.queried, answered: document.answered)
     }
 
-    public var metrics: [String: Double] {
+    public var metrics: [RewardMetric: Double] {
         let helpful = labels.values.filter { $0 }.count
         return [
-            "rewards/labels": Double(labelsReceived),
-            "rewards/labeled_captions": Double(labels.count),
-            "rewards/coverage": tracker.coverage,
-            "rewards/helpful_fraction": labels.isEmpty ? 0 : Double(helpful) / Double(labels.count),
+            .labels: Double(labelsReceived),
+            .labeledCaptions: Double(labels.count),
+            .coverage: tracker.coverage,
+            .helpfulFraction: labels.isEmpty ? 0 : Double(helpful) / Double(labels.count),
         ]
     }
 }

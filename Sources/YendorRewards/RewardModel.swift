@@ -46,7 +46,7 @@ public protocol RewardModel: AnyObject {
     /// Restores state written by `saveState()` of a model with the same name and sizes.
     func loadState(_ state: RewardModelState) throws
 
-    /// Current metrics, keyed "rewards/…" (see docs/rewards.md). Keys whose value is
-    /// undefined (e.g. accuracy with no held-out labels) are left out.
-    var metrics: [String: Double] { get }
+    /// Current readings (docs/rewards.md has the table), computed from the model's state.
+    /// Readings that are undefined (e.g. accuracy with no held-out labels) are left out.
+    var metrics: [RewardMetric: Double] { get }
 }

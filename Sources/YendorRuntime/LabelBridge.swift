@@ -49,13 +49,8 @@ final class LabelBridge: Sendable {
         if !answers.trySend(answer) { answersDropped.increment() }
     }
 
-    /// Status values for the learner's metrics and `yendor status learner`: `annotator/reachable`
-    /// (1 or 0) and `annotator/last_heard_s`; none with an in-process annotator.
-    var statusMetrics: [(String, Double)] {
-        guard let l = liveness.withLock({ $0 }) else { return [] }
-        return [("annotator/reachable", l.reachable ? 1 : 0), ("annotator/last_heard_s", l.silentSeconds)]
-    }
-
+    /// The remote annotator's liveness as last seen (the learner records it, `LearnerMetrics.record`);
+    /// nil with an in-process annotator.
     var annotatorLiveness: AnnotatorLiveness? { liveness.withLock { $0 } }
 
     /// Whether an answer with the wire's goal text is for this bridge's goal.

@@ -1,5 +1,7 @@
 import Metrics
 import YendorMetrics
+import YendorReplay
+import YendorRewards
 
 /// The learner's metrics, as swift-metrics handles in the role's `MetricsRegistry`: what the
 /// metrics file, TensorBoard, `Stats` messages and `/metrics` show. Made once, at start, so every
@@ -44,6 +46,8 @@ struct LearnerMetrics: Sendable {
     let queriesUnsent: Counter
     /// Label queries waiting in the bridge.
     let queryQueueDepth: Gauge
+    /// The replay buffer's sizes and running totals (`replay/…`).
+    let replay: ReplayMetrics
 
     init(registry: MetricsRegistry) {
         self.registry = registry
@@ -74,6 +78,7 @@ struct LearnerMetrics: Sendable {
         labelsReceived = counter("rewards/labels_received")
         queriesUnsent = counter("rewards/queries_unsent")
         queryQueueDepth = gauge("rewards/query_queue_depth")
+        replay = ReplayMetrics(registry: registry)
     }
 
     /// A frame dropped for `reason` (`decode_<error kind>`, `not_admitted`, a
@@ -84,8 +89,23 @@ struct LearnerMetrics: Sendable {
         Counter(label: "transport/frames_dropped/\(reason)", factory: registry).increment()
     }
 
-    /// Sets gauges named by a component that reports a dictionary (the reward model, the label bridge).
-    func set(_ values: some Sequence<(String, Double)>) {
-        for (label, value) in values { Gauge(label: label, factory: registry).record(value) }
+    /// The reward source's readings, as gauges named by `RewardMetric`. A gauge is made on its
+    /// first reading (the registry keeps one per name), so readings a model never defines stay out.
+    func record(_ readings: [RewardMetric: Double]) {
+        for (metric, value) in readings { Gauge(label: metric.rawValue, factory: registry).record(value) }
+    }
+
+    /// A remote annotator's liveness as the bridge last saw it: `annotator/reachable` (1 or 0) and
+    /// `annotator/last_heard_s`. Made on the first reading: only learners with a remote annotator have them.
+    func record(_ liveness: LabelBridge.AnnotatorLiveness) {
+        Gauge(label: "annotator/reachable", factory: registry).record(liveness.reachable ? 1 : 0)
+        Gauge(label: "annotator/last_heard_s", factory: registry).record(liveness.silentSeconds)
+    }
+
+    /// The replay buffer's counts (`ReplayStatistics`, the buffer's own state, which the rate limiter
+    /// reads and checkpoints keep): sizes as gauges, the running totals as counters advanced by
+    /// what changed since the last reading.
+    func record(_ replay: ReplayStatistics) {
+        self.replay.record(replay)
     }
 }

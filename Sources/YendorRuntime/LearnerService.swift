@@ -489,8 +489,8 @@ public final class LearnerService: Service, Sendable {
         let learnerMetrics = status.metrics
         learnerMetrics.stepsPerSecond.record(sps)
         learnerMetrics.workers.record(await status.membership.count)
-        learnerMetrics.set((await buffer.statistics).metrics.map { ($0.name, $0.value) })
-        learnerMetrics.set(bridge?.statusMetrics ?? [])
+        learnerMetrics.record(await buffer.statistics)
+        if let liveness = bridge?.annotatorLiveness { learnerMetrics.record(liveness) }
         let values = [("time", now)] + metrics.snapshot().map { ($0.name, $0.value) }
         log.write(values)
         progress.show(.init(steps: steps, budget: configuration.totalSteps, sps: sps, episodes: await status.episodes,

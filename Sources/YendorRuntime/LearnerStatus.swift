@@ -1,4 +1,5 @@
 import Foundation
+import YendorRewards
 import YendorWire
 
 /// The learner's bookkeeping shared by its receive, train and heartbeat loops: membership, the
@@ -21,11 +22,11 @@ actor LearnerStatus {
     private var recentSuccesses: [Bool] = []
 
     /// Labels handed to the reward model and queries it could not send, after an update.
-    func rewards(metrics rewardMetrics: [String: Double], received: Int, unsent: Int, queueDepth: Int) {
+    func rewards(metrics rewardMetrics: [RewardMetric: Double], received: Int, unsent: Int, queueDepth: Int) {
         metrics.labelsReceived.increment(by: received)
         metrics.queriesUnsent.increment(by: unsent)
         metrics.queryQueueDepth.record(queueDepth)
-        metrics.set(rewardMetrics.map { ($0.key, $0.value) })
+        metrics.record(rewardMetrics)
     }
 
     /// One update's summary (`APPOLearner.UpdateStats`), recorded as the learner's gauges.

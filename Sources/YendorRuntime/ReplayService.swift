@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
+import YendorMetrics
 import YendorReplay
 import YendorWire
 import ZeroMQ
@@ -15,14 +17,21 @@ public final class ReplayService: Service, Sendable {
     let context: Context
     let runDirectory: RunDirectory
     let logger: Logger
+    /// The role's metrics (`replay/…`, and `transport/frames_dropped`), for its `/metrics` endpoint.
+    public let metrics: MetricsRegistry
+    private let replayMetrics: ReplayMetrics
+    private let framesDropped: Counter
 
     public init(configuration: TrainingConfiguration, learnerTrajectories: String, context: Context,
-                runDirectory: RunDirectory, logger: Logger) {
+                runDirectory: RunDirectory, logger: Logger, metrics: MetricsRegistry = MetricsRegistry(role: "replay")) {
         self.configuration = configuration
         self.learnerTrajectories = learnerTrajectories
         self.context = context
         self.runDirectory = runDirectory
         self.logger = logger
+        self.metrics = metrics
+        replayMetrics = ReplayMetrics(registry: metrics)
+        framesDropped = Counter(label: "transport/frames_dropped", factory: metrics)
     }
 
     public func run() async throws {
@@ -33,6 +42,7 @@ public final class ReplayService: Service, Sendable {
             initial = try ReplayBuffer.read(from: file, configuration: c.replayConfiguration)
             logger.info("replay buffer restored with \(initial.count) trajectories from \(file.path)")
         }
+        replayMetrics.record(initial.statistics)
         let store = ReplayStore(buffer: initial)
         let serverSecurity = try t.serverSecurity(), clientSecurity = try t.clientSecurity()
         let authenticator = try t.startAuthenticator(context: context)
@@ -57,15 +67,19 @@ public final class ReplayService: Service, Sendable {
                         if kind == .trajectoryBatch,
                            let batch = try? frame.withUnsafeBytes({ try TrajectoryBatch.decode($0, limits: limits) }) {
                             do { if !(try await store.insert(batch)) { return } } catch { self.logger.error("\(error)") }
+                            self.replayMetrics.record(await store.statistics)
                         } else if kind != nil {
-                            try? await push.send(frame.bytes)  // Hello, heartbeats, stats: straight through
+                            // Hello, heartbeats, stats, and trajectories that do not decode (the learner judges those)
+                            try? await push.send(frame.bytes)
                         } else {
+                            self.framesDropped.increment()
                             self.logger.warning("dropped a malformed frame")
                         }
                     }
                 }
                 group.addTask {
                     while let items = await store.sample(count: 1) {
+                        self.replayMetrics.record(await store.statistics)
                         for item in items { try? await push.send(item.batch.encoded()) }
                     }
                 }

@@ -56,9 +56,13 @@ public enum Topology {
         return group(services: [worker], then: endpoints, logger: logger)
     }
 
-    /// A group of one service that ends the process when it returns.
-    public static func single(_ service: any Service, logger: Logger) -> ServiceGroup {
-        group(services: [service], then: [], logger: logger)
+    /// The standalone replay role (`yendor replay`), sampling to the learner at `learnerTrajectories`.
+    public static func replay(configuration: TrainingConfiguration, learnerTrajectories: String, runDirectory: RunDirectory,
+                              context: Context, logger: Logger) -> ServiceGroup {
+        let endpoints = metricsEndpoints(configuration, logger: logger)
+        let replay = ReplayService(configuration: configuration, learnerTrajectories: learnerTrajectories, context: context,
+                                   runDirectory: runDirectory, logger: logger.with(role: "replay"))
+        return group(services: [replay], then: endpoints, logger: logger)
     }
 
     /// `leaders` end the group when they return (the learner at its budget); `followers` are

@@ -23,9 +23,9 @@ struct ReplayCommand: AsyncParsableCommand {
             let runDirectory = try RunDirectory(path: c.runDirectory)
             let context = try Context()
             defer { context.terminate() }
-            let service = ReplayService(configuration: c, learnerTrajectories: TransportConfiguration.connectAddress(c.transport.trajectories, host: learner),
-                                        context: context, runDirectory: runDirectory, logger: logger.with(role: "replay"))
-            try await Topology.single(service, logger: logger).run()
+            let learnerTrajectories = TransportConfiguration.connectAddress(c.transport.trajectories, host: learner)
+            try await Topology.replay(configuration: c, learnerTrajectories: learnerTrajectories, runDirectory: runDirectory,
+                                      context: context, logger: logger).run()
         }
     }
 }

@@ -92,17 +92,4 @@ import YendorWire
         #expect(buffer.keys.count == buffer.count)
         #expect(buffer.keys == buffer.keys.sorted())
     }
-
-    @Test func metricsCarryTheDocumentedNames() throws {
-        var buffer = try ReplayBuffer(configuration: .init(capacity: 2, fullPolicy: .dropOldest))
-        for i in 1...3 { _ = try buffer.insert(testBatch(i)) }
-        _ = buffer.sample(count: 1)
-        let metrics = Dictionary(uniqueKeysWithValues: buffer.statistics.metrics.map { ($0.name, $0.value) })
-        #expect(metrics["replay/size"] == 1)
-        #expect(metrics["replay/steps"] == 2)
-        #expect(metrics["replay/evicted"] == 1)
-        #expect(metrics["replay/inserted"] == 3)
-        #expect(metrics["replay/sampled"] == 1)
-        #expect(metrics["replay/sample_per_insert"] == 1.0 / 3.0)
-    }
 }

@@ -11,10 +11,10 @@ import YendorLearner
     var rewards: [Float] = []
     source.intrinsicRewards(for: batch, into: &rewards)
     #expect(rewards == [1, 0, 0.125, 0])
-    #expect(source.metrics["rewards/mean"] == 1.125 / 4)
-    #expect(source.metrics["rewards/sparsity"] == 0.5)
+    #expect(source.metrics[.mean] == 1.125 / 4)
+    #expect(source.metrics[.sparsity] == 0.5)
     // The staged block is used once; the next batch has none.
     source.intrinsicRewards(for: batch, into: &rewards)
     #expect(rewards == [0, 0, 0, 0])
-    #expect(source.metrics["rewards/missing_blocks"] == 1)
+    #expect(source.metrics[.missingBlocks] == 1)
 }

@@ -93,10 +93,10 @@ private let trainingLabels = [
     var correct = 0
     for caption in heldOut where (model.probability(of: caption) > 0.5) == caption.hasPrefix("You kill") { correct += 1 }
     let expected = Double(correct) / Double(heldOut.count)
-    let reported = try #require(model.metrics["rewards/classifier_accuracy"])
+    let reported = try #require(model.metrics[.classifierAccuracy])
     #expect(reported == expected)
     #expect(reported >= 0.8)
-    #expect(model.metrics["rewards/held_out_labels"] == Double(heldOut.count))
+    #expect(model.metrics[.heldOutLabels] == Double(heldOut.count))
 }
 
 @Test func classifierQueriesUnlabeledCaptionsOnly() throws {

@@ -155,7 +155,7 @@ private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = tru
     }
     guard case let .rank(a, b) = queries[0] else { return }
     model.observe(preference: CaptionPreference(first: a, second: b, outcome: .tie))
-    #expect(model.metrics["rewards/coverage"] == 1 / Double(queries.count))
+    #expect(model.metrics[.coverage] == 1 / Double(queries.count))
     #expect(model.isLabeled(a) && model.isLabeled(b))
 }
 
@@ -181,7 +181,7 @@ private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = tru
         let (a, b) = RankingRewardModel.captions(ofKey: pair.key)
         if (model.score(of: a) > model.score(of: b)) == (pair.target > 0.5) { correct += 1 }
     }
-    let reported = try #require(model.metrics["rewards/ranking_accuracy"])
+    let reported = try #require(model.metrics[.rankingAccuracy])
     #expect(reported == Double(correct) / Double(decided.count))
     // Well above chance (½), not near 1: 10% of held-out labels are flipped, and a pair of
     // neighbours whose direct comparisons are all held out is undetermined by the rest.

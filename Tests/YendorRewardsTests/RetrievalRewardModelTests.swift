@@ -17,8 +17,8 @@ import Testing
     model.observe(label: CaptionLabel(caption: "You find a key.", helpful: false))
     model.observe(label: CaptionLabel(caption: "You find a key.", helpful: true))
     #expect(model.reward(for: "You find a key.") == 1)
-    #expect(model.metrics["rewards/labels"] == 2)
-    #expect(model.metrics["rewards/labeled_captions"] == 1)
+    #expect(model.metrics[.labels] == 2)
+    #expect(model.metrics[.labeledCaptions] == 1)
 }
 
 @Test func retrievalAsksOnceForEachUnseenCaptionAndReportsCoverage() throws {
@@ -32,9 +32,9 @@ import Testing
     // Seen again while pending: not asked again.
     model.observe(captions: captions, captionIndex: [1, 3])
     #expect(model.captionsWanted(limit: 10).isEmpty)
-    #expect(model.metrics["rewards/coverage"] == 0)
+    #expect(model.metrics[.coverage] == 0)
     model.observe(label: CaptionLabel(caption: "You kill the newt!", helpful: true))
-    #expect(model.metrics["rewards/coverage"] == 0.5)
+    #expect(model.metrics[.coverage] == 0.5)
 }
 
 @Test func retrievalForgetsTheOldestLabelWhenFull() throws {

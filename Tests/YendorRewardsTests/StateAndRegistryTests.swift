@@ -18,7 +18,7 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
     a.observe(label: CaptionLabel(caption: "It's a wall.", helpful: false))
     try roundTrip(a, into: b)
     for c in probes + ["It's a wall."] { #expect(a.reward(for: c) == b.reward(for: c)) }
-    #expect(b.metrics["rewards/labels"] == 2)
+    #expect(b.metrics[.labels] == 2)
 }
 
 @Test func classificationStateRoundTripGivesIdenticalRewardsAndTraining() throws {

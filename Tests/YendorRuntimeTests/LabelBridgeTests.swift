@@ -121,13 +121,14 @@ struct LabelBridgeTests {
         #expect(warned, "\(log.lines)")
         let liveness = try #require(bridge.annotatorLiveness)
         #expect(!liveness.reachable && liveness.silentSeconds > 0.5)
-        let metrics = Dictionary(uniqueKeysWithValues: bridge.statusMetrics)
-        #expect(metrics["annotator/reachable"] == 0)
-        #expect((metrics["annotator/last_heard_s"] ?? 0) > 0.5)
+        let registry = MetricsRegistry(forwarding: .none)
+        LearnerMetrics(registry: registry).record(liveness)
+        #expect(registry["annotator/reachable"] == 0)
+        #expect(registry["annotator/last_heard_s"] > 0.5)
         running.cancel()
         await running.value
         await client.close()
-        #expect(LabelBridge(goal: .stairs).statusMetrics.isEmpty, "an in-process annotator adds no liveness values")
+        #expect(LabelBridge(goal: .stairs).annotatorLiveness == nil, "an in-process annotator has no liveness to report")
     }
 }
 

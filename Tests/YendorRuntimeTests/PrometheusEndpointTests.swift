@@ -116,7 +116,7 @@ struct PrometheusEndpointTests {
         #expect(await annotator.waitForExit(timeout: 60) == 0)
     }
 
-    /// Over the registries of the three roles, as they are made at start: every name is namespaced,
+    /// Over the registries of the four roles, as they are made at start: every name is namespaced,
     /// its Prometheus name is its own, and a name two roles share (they may share a process and so
     /// a Prometheus registry, which refuses one name as two types) is one kind in both.
     @Test func metricNamesAreUniqueNamespacedAndOneKindAcrossRoles() throws {
@@ -131,9 +131,12 @@ struct PrometheusEndpointTests {
         defer { try? FileManager.default.removeItem(atPath: c.storePath) }
         let annotator = try AnnotatorServer(configuration: c, context: context, logger: Logger(label: "test"),
                                             metrics: MetricsRegistry(role: "annotator", forwarding: .none)).metrics
+        let replay = ReplayService(configuration: TrainingConfiguration(), learnerTrajectories: "inproc://t", context: context,
+                                   runDirectory: try RunDirectory(path: NSTemporaryDirectory() + "yendor-metric-names-replay-\(getpid())"),
+                                   logger: Logger(label: "test"), metrics: MetricsRegistry(role: "replay", forwarding: .none)).metrics
         var kinds: [String: MetricsRegistry.Kind] = [:]
         var prometheusNames: [String: String] = [:]
-        for registry in [learner, worker, annotator] {
+        for registry in [learner, worker, annotator, replay] {
             #expect(registry.labels.count >= 6)
             for (label, kind) in registry.labels {
                 #expect(label == "env_steps" || label.wholeMatch(of: /[a-z_]+(\/[a-z0-9_]+)+/) != nil, "not namespaced: \(label)")
@@ -146,6 +149,7 @@ struct PrometheusEndpointTests {
             }
         }
         #expect(kinds["env_steps"] == .counter && kinds["learner/loss/policy"] == .gauge && kinds["annotator/labeled"] == .counter)
+        #expect(kinds["replay/inserted"] == .counter && kinds["replay/size"] == .gauge)
         #expect(PrometheusEndpoint.sanitize("learner/loss/policy") == "yendor_learner_loss_policy")
     }
 }

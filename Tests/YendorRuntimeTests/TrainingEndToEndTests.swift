@@ -112,13 +112,19 @@ struct TrainingEndToEndTests {
         let (dir, config, endpoints) = try Self.scratch("replay")
         let replayEndpoint = ["--set", "transport.replay=tcp://127.0.0.1:\(ChildProcess.freePort())"]
         let run = dir.appendingPathComponent("run")
+        let port = ChildProcess.freePort()
         let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", run.path] + endpoints)
         let replay = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", dir.appendingPathComponent("replay").path,
-                                               "--set", "replay.capacity=8"] + endpoints + replayEndpoint)
+                                               "--set", "replay.capacity=8", "--set", "run.prometheus_port=\(port)"] + endpoints + replayEndpoint)
         let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "via-replay", "--replay", "127.0.0.1"] + endpoints + replayEndpoint)
         defer { learner.kill(); replay.kill(); worker.kill() }
         #expect(await learner.waitForStandardError(containing: "worker via-replay joined"), "Hello passes through the replay role")
         #expect(await Self.waitForSteps(run, above: 300, of: learner), "\(replay.standardError.suffix(1000))")
+        // The role serves its own counters: what it took in and handed to the learner.
+        let scraped = try await PrometheusEndpointTests.scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        #expect(scraped.types["yendor_replay_inserted"] == "counter" && scraped.types["yendor_replay_size"] == "gauge")
+        #expect((scraped.samples["yendor_replay_inserted{role=\"replay\"}"] ?? 0) > 0, "\(scraped.samples.keys.sorted())")
+        #expect((scraped.samples["yendor_replay_sampled{role=\"replay\"}"] ?? 0) > 0)
         replay.signal(SIGTERM)
         #expect(await replay.waitForExit(timeout: 600) == 0)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("replay/replay.ckpt").path))

@@ -1,0 +1,48 @@
+import Testing
+import YendorMetrics
+import YendorReplay
+import YendorRewards
+@testable import YendorRuntime
+
+@Suite struct LearnerMetricsTests {
+    @Test func replayTotalsBecomeCountersThatAdvanceByWhatChanged() {
+        let registry = MetricsRegistry(forwarding: .none)
+        let metrics = LearnerMetrics(registry: registry)
+        // A buffer restored from a checkpoint: its first reading brings the restored totals.
+        var s = ReplayStatistics()
+        s.size = 4; s.steps = 64; s.inserted = 10; s.sampled = 5; s.evicted = 2; s.refusedFull = 1
+        metrics.record(s)
+        #expect(registry["replay/size"] == 4)
+        #expect(registry["replay/steps"] == 64)
+        #expect(registry["replay/inserted"] == 10)
+        #expect(registry["replay/sampled"] == 5)
+        #expect(registry["replay/evicted"] == 2)
+        #expect(registry["replay/refused_full"] == 1)
+        #expect(registry["replay/sample_per_insert"] == 0.5)
+        // Reading the same statistics again adds nothing; a later reading adds the difference.
+        metrics.record(s)
+        #expect(registry["replay/inserted"] == 10)
+        s.size = 3; s.inserted = 13; s.sampled = 9; s.consumed = 1
+        metrics.record(s)
+        #expect(registry["replay/size"] == 3)
+        #expect(registry["replay/inserted"] == 13)
+        #expect(registry["replay/sampled"] == 9)
+        #expect(registry["replay/consumed"] == 1)
+        #expect(registry["replay/evicted"] == 2)
+        let kinds = Dictionary(uniqueKeysWithValues: registry.labels.map { ($0.label, $0.kind) })
+        #expect(kinds["replay/inserted"] == .counter)
+        #expect(kinds["replay/size"] == .gauge)
+    }
+
+    @Test func rewardReadingsAreGaugesNamedByTheirMetricAndUndefinedOnesStayOut() {
+        let registry = MetricsRegistry(forwarding: .none)
+        let metrics = LearnerMetrics(registry: registry)
+        metrics.record([.coverage: 0.25, .labels: 7])
+        #expect(registry["rewards/coverage"] == 0.25)
+        #expect(registry["rewards/labels"] == 7)
+        #expect(registry.value(RewardMetric.rankingAccuracy.rawValue) == nil)
+        metrics.record([.coverage: 0.5])
+        #expect(registry["rewards/coverage"] == 0.5)
+        #expect(registry["rewards/labels"] == 7, "a gauge keeps its latest reading")
+    }
+}
