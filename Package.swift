@@ -26,11 +26,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
 
         // Transport and wire format.
-        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "YendorSupport"]),
         .target(name: "CCRC32C"),
         .target(name: "YendorWire", dependencies: ["CCRC32C"]),
 
-        // What every layer shares: the one seeded RNG (SplitMix64) and the one stable hash (FNV-1a).
+        // What every layer shares: the one seeded RNG (SplitMix64), the one stable hash (FNV-1a) and the
+        // bounded async queue (AsyncBoundedQueue) between threads and tasks.
         .target(name: "YendorSupport"),
 
         // Environments: the one observation spec and vector-environment protocol, Dungeon, and
@@ -53,31 +54,41 @@ let package = Package(
 
         // Algorithms: pure code, unit-testable with numbers.
         .target(name: "YendorNN", dependencies: ["CBLAS", "YendorSupport"]),
+        // The policy: the network with its spec-derived encoders and the observation batch it reads;
+        // used by rollouts (inference), the learner (training) and nothing of either.
+        .target(name: "YendorPolicy", dependencies: ["YendorEnvironment", "YendorNN", "YendorSupport"]),
         .target(name: "YendorLearner", dependencies: [
-            "YendorEnvironment", "YendorNN", "YendorWire", "YendorSupport",
+            "YendorEnvironment", "YendorNN", "YendorPolicy", "YendorWire", "YendorSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "YendorReplay", dependencies: ["YendorWire", "YendorSupport"]),
+        // The annotator's core: the queue, labelers (lexicon, OpenAI), the label store; no sockets.
         .target(name: "YendorAnnotator", dependencies: [
-            "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorMetrics", "YendorSupport",
+            "YendorEnvironment", "YendorWire", "YendorMetrics", "YendorSupport",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
+        // The annotator as a role over ZeroMQ (`yendor annotator`), and the client a learner uses.
+        .target(name: "YendorAnnotatorRole", dependencies: [
+            "YendorAnnotator", "YendorWire", "ZeroMQ", "YendorMetrics", "YendorSupport",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
-        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorLearner", "YendorSupport"]),
+        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorPolicy", "YendorLearner", "YendorSupport"]),
         .target(name: "YendorRollout", dependencies: [
-            "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner", "YendorWire", "ZeroMQ", "YendorSupport",
+            "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorWire", "ZeroMQ", "YendorSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Roles as services, configuration, run directory, metrics.
         .target(name: "YendorRuntime", dependencies: [
-            "CCRC32C", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorLearner",
-            "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorRewards", "YendorMetrics", "YendorSupport",
+            "CCRC32C", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorPolicy", "YendorLearner",
+            "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorMetrics", "YendorSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -86,8 +97,8 @@ let package = Package(
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "yendor", dependencies: [
-            "YendorRuntime", "YendorMetrics", "YendorSupport", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorLearner",
-            "YendorAnnotator",
+            "YendorRuntime", "YendorMetrics", "YendorSupport", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
+            "YendorAnnotator", "YendorAnnotatorRole",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,7 +106,8 @@ let package = Package(
 
         // Spawning `yendor` processes from tests (a peer over real sockets).
         .target(name: "YendorTestSupport", path: "Tests/Support"),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorTestSupport"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorSupport", "YendorTestSupport"]),
+        .testTarget(name: "YendorSupportTests", dependencies: ["YendorSupport"]),
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire", "YendorSupport"]),
         .testTarget(name: "YendorMetricsTests", dependencies: [
             "YendorMetrics", .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -105,13 +117,13 @@ let package = Package(
         .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorTestSupport"]),
         .testTarget(name: "RemoteEnvironmentTests", dependencies: ["RemoteEnvironment", "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
         .testTarget(name: "YendorNNTests", dependencies: ["YendorNN", "YendorSupport"]),
-        .testTarget(name: "YendorLearnerTests", dependencies: ["YendorEnvironment", "YendorLearner", "YendorNN", "YendorWire", "Dungeon", "YendorSupport"]),
-        .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorWire", "ZeroMQ", "YendorTestSupport", "YendorMetrics"],
+        .testTarget(name: "YendorLearnerTests", dependencies: ["YendorPolicy", "YendorEnvironment", "YendorLearner", "YendorNN", "YendorWire", "Dungeon", "YendorSupport"]),
+        .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorAnnotatorRole", "YendorWire", "ZeroMQ", "YendorTestSupport", "YendorMetrics"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "YendorRolloutTests", dependencies: ["YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon", "YendorSupport"]),
-        .testTarget(name: "YendorRewardsTests", dependencies: ["YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner", "YendorSupport"]),
+        .testTarget(name: "YendorRolloutTests", dependencies: ["YendorPolicy", "YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon", "YendorSupport"]),
+        .testTarget(name: "YendorRewardsTests", dependencies: ["YendorPolicy", "YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner", "YendorSupport"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
-        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator", "YendorMetrics",
+        .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorPolicy", "YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator", "YendorAnnotatorRole", "YendorMetrics",
                                                           "YendorRewards", "YendorReplay", "ZeroMQ", "YendorWire", "YendorTestSupport",
                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),

@@ -125,6 +125,8 @@ public actor Annotator {
     private var wakeAt: ContinuousClock.Instant?
     private var random = SplitMix64(seed: 0xA770)
     private var subscribers: [Int: AsyncStream<LabelResult>.Continuation] = [:]
+    /// Streams from `results()` still open (tests wait for a subscriber before they submit).
+    var subscriberCount: Int { subscribers.count }
     private var nextSubscriberID = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 

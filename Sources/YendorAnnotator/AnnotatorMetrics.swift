@@ -4,7 +4,7 @@ import YendorMetrics
 /// The annotator's metrics (`annotator/…`), as swift-metrics handles in its `MetricsRegistry`:
 /// the core's (`Annotator`) and the role's (`AnnotatorServer`), all made at start so every name is
 /// in the first `Stats` message.
-struct AnnotatorMetrics: Sendable {
+public struct AnnotatorMetrics: Sendable {
     let registry: MetricsRegistry
 
     /// Requests received by `submit`.
@@ -55,7 +55,7 @@ struct AnnotatorMetrics: Sendable {
     func error(_ kind: LabelErrorKind) { errors[kind]?.increment() }
 
     /// One line for a terminal, from the registry's current values.
-    static func statusLine(_ registry: MetricsRegistry) -> String {
+    public static func statusLine(_ registry: MetricsRegistry) -> String {
         let values = registry.snapshot()
         func n(_ name: String) -> Int { Int(registry["annotator/\(name)"]) }
         func sum(_ prefix: String) -> Int { values.filter { $0.name.hasPrefix(prefix) }.reduce(0) { $0 + Int($1.value) } }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import YendorNN
+import YendorPolicy
 import YendorSupport
 
 /// Asynchronous PPO with V-trace correction (APPO): the learner's update step.

@@ -1,4 +1,5 @@
 import YendorEnvironment
+import YendorPolicy
 /// A time-major block of experience from B environments over T steps: what the learner
 /// trains on. The integrator converts the wire message into this struct.
 ///

@@ -1,6 +1,6 @@
 import Foundation
-import YendorLearner
 import YendorNN
+import YendorPolicy
 import YendorSupport
 
 /// Batched policy inference shared by the rollout actors of one process.

@@ -2,10 +2,10 @@ import Dungeon
 import Foundation
 import RemoteEnvironment
 import Logging
+import YendorPolicy
 import ZeroMQ
 import YendorEnvironment
 import Foundation
-import YendorLearner
 import YendorWire
 
 /// A Swift actor that owns a slice of environments and turns them into trajectories.

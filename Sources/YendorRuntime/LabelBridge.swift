@@ -3,8 +3,10 @@ import Logging
 import Metrics
 import Synchronization
 import YendorAnnotator
+import YendorAnnotatorRole
 import YendorRewards
 import YendorMetrics
+import YendorSupport
 import YendorWire
 import ZeroMQ
 
@@ -53,67 +55,51 @@ final class LabelBridge: Sendable {
     /// nil with an in-process annotator.
     var annotatorLiveness: AnnotatorLiveness? { liveness.withLock { $0 } }
 
-    /// Whether an answer with the wire's goal text is for this bridge's goal.
-    func isForOurGoal(_ wireGoal: String) -> Bool { (try? Goal(wireText: wireGoal)) == goal }
 
     // MARK: Running against an annotator
 
-    /// Moves queries to an in-process annotator and its labels back until cancelled.
-    func run(inProcess annotator: Annotator, logger: Logger) async {
+    /// Moves queries to the annotator and its labels back until cancelled. For a remote annotator
+    /// (`connection.canGoSilent`) it also watches liveness: after `timeout` seconds without a word
+    /// from it (its heartbeats come every second) it logs a warning, once per `timeout` while the
+    /// silence lasts, and the status says `annotator/reachable` 0; training goes on with the labels
+    /// it has.
+    func run(_ connection: some AnnotatorConnection, timeout: Double, logger: Logger) async {
         let goal = self.goal
+        if connection.canGoSilent { liveness.withLock { $0 = AnnotatorLiveness(reachable: true, silentSeconds: 0) } }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await result in await annotator.results() where result.request.goal == goal { self.deliver(result) }
+                await connection.forEachAnswer { result in
+                    if result.request.goal == goal { self.deliver(result) }
+                }
             }
             group.addTask {
                 await self.forEachBatchOfQueries { batch in
-                    let receipt = await annotator.submit(batch.map { q -> LabelRequest in
+                    let known = await connection.ask(batch.map { q -> LabelRequest in
                         switch q {
                         case .classify(let c): return .classify(c, goal: goal)
                         case .rank(let a, let b): return .rank(a, b, goal: goal)
                         }
                     })
-                    for known in receipt.known { self.deliver(known) }
+                    for result in known { self.deliver(result) }
                 }
             }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
-    /// Moves queries to a remote `yendor annotator` and its labels back until cancelled, and
-    /// watches its liveness: after `timeout` seconds without a word from it (its heartbeats come
-    /// every second) it logs a warning, once per `timeout` while the silence lasts, and the status
-    /// says `annotator/reachable` 0; training goes on with the labels it has.
-    func run(remote client: AnnotatorClient, endpoint: String, timeout: Double, logger: Logger) async {
-        liveness.withLock { $0 = AnnotatorLiveness(reachable: true, silentSeconds: 0) }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await result in client.results where self.isForOurGoal(result.goal) { self.deliver(result) }
+            if connection.canGoSilent {
+                group.addTask { await self.watch(connection, timeout: timeout, logger: logger) }
             }
-            group.addTask {
-                await self.forEachBatchOfQueries { batch in
-                    let captions = batch.compactMap { if case .classify(let c) = $0 { return AnnotationItem.caption(c) } else { return nil } }
-                    let pairs = batch.compactMap { if case .rank(let a, let b) = $0 { return AnnotationItem.pair(a, b) } else { return nil } }
-                    // Never wait on a down annotator: the client counts what it could not send.
-                    if !captions.isEmpty { _ = client.tryRequest(goal: self.goal, mode: .classification, items: captions) }
-                    if !pairs.isEmpty { _ = client.tryRequest(goal: self.goal, mode: .ranking, items: pairs) }
-                }
-            }
-            group.addTask { await self.watch(client, endpoint: endpoint, timeout: timeout, logger: logger) }
             await group.next()
             group.cancelAll()
         }
     }
 
     /// Updates `liveness` a few times per timeout and logs when the annotator goes silent or returns.
-    private func watch(_ client: AnnotatorClient, endpoint: String, timeout: Double, logger: Logger) async {
+    private func watch(_ connection: some AnnotatorConnection, timeout: Double, logger: Logger) async {
+        let endpoint = connection.endpoint
         let clock = ContinuousClock()
         let started = clock.now
         var lastWarning: ContinuousClock.Instant?
         while !Task.isCancelled {
             let now = clock.now
-            let heard = client.lastHeardFromAnnotator
+            let heard = connection.lastHeard
             let silent = (now - (heard ?? started)).seconds
             let reachable = silent <= timeout
             liveness.withLock { $0 = AnnotatorLiveness(reachable: reachable, silentSeconds: silent) }
@@ -138,7 +124,7 @@ final class LabelBridge: Sendable {
         }
     }
 
-    private func deliver(_ result: LabelResult) {
+    func deliver(_ result: LabelResult) {
         guard case .labeled(let label) = result.outcome else { return }
         switch (result.request.task, label) {
         case (.classify(let c), .helpful): send(.label(CaptionLabel(caption: c, helpful: true)))
@@ -147,19 +133,6 @@ final class LabelBridge: Sendable {
         case (.rank(let a, let b), .second): send(.preference(.init(first: a, second: b, outcome: .second)))
         case (.rank(let a, let b), .tie): send(.preference(.init(first: a, second: b, outcome: .tie)))
         default: break
-        }
-    }
-
-    func deliver(_ result: AnnotationResult) {
-        for entry in result.entries {
-            guard case .label(let value) = entry.outcome else { continue }
-            switch entry.item {
-            case .caption(let c):
-                send(.label(CaptionLabel(caption: c, helpful: value == 1)))
-            case .pair(let a, let b):
-                let outcome: CaptionPreference.Outcome = value == 0 ? .first : value == 1 ? .second : .tie
-                send(.preference(.init(first: a, second: b, outcome: outcome)))
-            }
         }
     }
 }

@@ -2,13 +2,16 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import YendorAnnotatorRole
 import YendorMetrics
 import YendorLearner
+import YendorPolicy
 import YendorReplay
 import YendorRewards
 import YendorAnnotator
 import YendorNN
 import YendorRollout
+import YendorSupport
 import YendorWire
 import ZeroMQ
 
@@ -408,7 +411,7 @@ public final class LearnerService: Service, Sendable {
             cc.security = try t.clientSecurity(annotator: true)
             let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger, metrics: metrics)
             logger.info("asking the annotator at \(cc.requestsEndpoint) for labels (goal: \(bridge.goal))")
-            await bridge.run(remote: client, endpoint: cc.requestsEndpoint, timeout: c.annotatorTimeout, logger: logger)
+            await bridge.run(client, timeout: c.annotatorTimeout, logger: logger)
             await client.close()
             return
         }
@@ -436,7 +439,7 @@ public final class LearnerService: Service, Sendable {
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
-            await bridge.run(inProcess: annotator, logger: logger)
+            await bridge.run(InProcessAnnotatorConnection(annotator), timeout: c.annotatorTimeout, logger: logger)
             group.cancelAll()
         }
         await annotator.shutdown()

@@ -2,6 +2,7 @@ import Dungeon
 import Foundation
 import NetHack
 import YendorEnvironment
+import YendorPolicy
 import YendorRollout
 import YendorLearner
 import YendorReplay

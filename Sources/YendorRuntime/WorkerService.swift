@@ -7,6 +7,7 @@ import Metrics
 import YendorMetrics
 import YendorLearner
 import YendorNN
+import YendorPolicy
 import YendorRollout
 import YendorWire
 import ZeroMQ

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import YendorSupport
 #endif
 
 /// A socket for async code. A dedicated thread owns the libzmq socket and moves messages between it

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import YendorSupport
 
 /// A ZAP handler (ZeroMQ RFC 27) that admits CURVE clients whose public key is on an allow-list.
 /// Without one, any client that knows the server's public key may connect; with one, a peer without

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import YendorAnnotator
+import YendorAnnotatorRole
 import YendorRuntime
 import ZeroMQ
 

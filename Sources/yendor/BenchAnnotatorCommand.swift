@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 import YendorAnnotator
+import YendorAnnotatorRole
 import YendorMetrics
 import YendorWire
 import ZeroMQ

@@ -5,6 +5,7 @@ import Logging
 import YendorEnvironment
 import YendorLearner
 import YendorNN
+import YendorPolicy
 import YendorSupport
 
 /// `yendor bench learner`: training and inference throughput of the default policy, and

@@ -4,6 +4,7 @@ import YendorEnvironment
 import Foundation
 import YendorLearner
 import YendorNN
+import YendorPolicy
 import YendorRuntime
 import YendorSupport
 

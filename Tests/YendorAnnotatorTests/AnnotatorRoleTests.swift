@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import YendorAnnotatorRole
 import YendorMetrics
 import YendorTestSupport
 import YendorWire

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
+@testable import YendorAnnotatorRole
 import YendorMetrics
 import YendorWire
 import ZeroMQ

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorLearner
+import YendorPolicy
 
 @Test func fullLossGradientMatchesFiniteDifferences() throws {
     var c = tinyLearnerConfiguration()

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorLearner
+import YendorPolicy
 import YendorSupport
 
 /// A tiny synthetic task with a dense reward: every step shows a "target" glyph id

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorLearner
+import YendorPolicy
 import YendorSupport
 
 /// A task only memory solves: an episode lasts 4 steps; step 0 shows a cue (glyph 1 or 2

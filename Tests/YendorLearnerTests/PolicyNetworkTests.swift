@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorLearner
+import YendorPolicy
 import YendorSupport
 
 @Test func actReturnsOneValidActionLogProbAndValuePerSample() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorNN
 @testable import YendorLearner
+import YendorPolicy
 
 /// One epoch and one minibatch covering the batch: step 3's forward pass doubles as the
 /// update's. The update must be the one two separate passes give.

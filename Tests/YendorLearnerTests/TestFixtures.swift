@@ -2,6 +2,7 @@ import YendorEnvironment
 import Logging
 import YendorNN
 @testable import YendorLearner
+import YendorPolicy
 import YendorSupport
 
 /// Small sizes so tests run in well under a second each in a debug build.

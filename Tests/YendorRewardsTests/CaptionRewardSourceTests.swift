@@ -1,6 +1,7 @@
 import Testing
 import YendorLearner
 @testable import YendorRewards
+import YendorPolicy
 
 @Test func rewardSourceUsesTheStagedCaptionsAndZeroesBatchesWithout() throws {
     let model = try RetrievalRewardModel()

@@ -2,6 +2,7 @@ import Dungeon
 import Testing
 import YendorLearner
 import YendorNN
+import YendorPolicy
 import YendorWire
 @testable import YendorRollout
 

@@ -5,6 +5,7 @@ import NetHack
 import Synchronization
 import Testing
 import YendorAnnotator
+@testable import YendorAnnotatorRole
 import YendorEnvironment
 import YendorMetrics
 import YendorWire
@@ -54,11 +55,16 @@ struct LabelBridgeTests {
         let text = "find the key, unlock the locked door and go down the staircase"
         #expect(try Goal(wireText: text) == Goal(wireText: "custom:" + text))
         #expect(try Goal(wireText: "stairs") == .stairs)
-        let bridge = LabelBridge(goal: .custom(text))
-        #expect(bridge.isForOurGoal("custom:" + text), "the annotator echoes the normalised form")
-        #expect(bridge.isForOurGoal(text))
-        #expect(!bridge.isForOurGoal("stairs"))
-        #expect(!bridge.isForOurGoal("custom:another goal"))
+        // What the bridge compares: the goal of a remote answer, read from the wire.
+        func goalOfAnswer(_ wireGoal: String) -> Goal? {
+            AnnotationResult(requestID: 1, goal: wireGoal, mode: .classification, labeler: "test",
+                             entries: [.init(item: .caption("c"), outcome: .label(1))]).labeledResults.first?.request.goal
+        }
+        let goal = Goal.custom(text)
+        #expect(goalOfAnswer("custom:" + text) == goal, "the annotator echoes the normalised form")
+        #expect(goalOfAnswer(text) == goal)
+        #expect(goalOfAnswer("stairs") != goal)
+        #expect(goalOfAnswer("custom:another goal") != goal)
     }
 
     /// Bug from issue 15: a remote annotator answers a free-text goal as `custom:<text>`; the
@@ -81,7 +87,7 @@ struct LabelBridgeTests {
         let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         #expect(await client.waitForAnnotator(timeout: .seconds(600)))
         let bridge = LabelBridge(goal: goal)
-        let running = Task { await bridge.run(remote: client, endpoint: requests, timeout: 60, logger: Logger(label: "test")) }
+        let running = Task { await bridge.run(client, timeout: 60, logger: Logger(label: "test")) }
         let captions = ["You see here a key.  You go down the stairs.", "It's a wall."]
         for caption in captions { #expect(bridge.queries.trySend(.classify(caption))) }
         var received: [String: Bool] = [:]
@@ -111,9 +117,8 @@ struct LabelBridgeTests {
         let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let log = RecordingLog()
         let bridge = LabelBridge(goal: .stairs)
-        let endpoint = cc.requestsEndpoint
         let running = Task {
-            await bridge.run(remote: client, endpoint: endpoint, timeout: 0.5,
+            await bridge.run(client, timeout: 0.5,
                              logger: Logger(label: "test", factory: { _ in log }))
         }
         defer { running.cancel() }
@@ -164,7 +169,10 @@ final class RecordingLog: LogHandler, @unchecked Sendable {
         let bridge = LabelBridge(goal: .stairs, metrics: metrics)
         let room = bridge.answers.capacity
         let entries = (0..<(room + 3)).map { AnnotationResult.Entry(item: .caption("caption \($0)"), outcome: .label(1)) }
-        bridge.deliver(AnnotationResult(requestID: 1, goal: Goal.stairs.wireText, mode: .classification, labeler: "test", entries: entries))
+        for result in AnnotationResult(requestID: 1, goal: Goal.stairs.wireText, mode: .classification, labeler: "test",
+                                       entries: entries).labeledResults {
+            bridge.deliver(result)
+        }
         #expect(bridge.answers.count == room)
         #expect(metrics["rewards/answers_dropped"] == 3)
     }

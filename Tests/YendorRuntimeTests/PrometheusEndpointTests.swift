@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+@testable import YendorAnnotatorRole
 import YendorTestSupport
 import YendorMetrics
 import YendorAnnotator

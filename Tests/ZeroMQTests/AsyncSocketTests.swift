@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ZeroMQ
+import YendorSupport
 
 @Suite("Async bridge")
 struct AsyncSocketTests {

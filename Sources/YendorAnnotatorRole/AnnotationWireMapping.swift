@@ -1,16 +1,9 @@
+import YendorAnnotator
+import YendorEnvironment
 import YendorWire
-@_exported import enum YendorEnvironment.Goal
 
 /// Conversions between the wire's `AnnotationRequest`/`AnnotationResult` and the core's
-/// `LabelRequest`/`LabelResult`, shared by the role and the client. (`Goal` lives in
-/// `YendorEnvironment`, so that tasks can declare theirs; it is re-exported here.)
-extension Goal {
-    /// `init(key:)` with the annotator's error type.
-    static func parsed(key: String) throws(AnnotatorError) -> Goal {
-        do { return try Goal(key: key) } catch { throw .invalidInput(error.message) }
-    }
-}
-
+/// `LabelRequest`/`LabelResult`, shared by the role and the client.
 extension LabelerIdentity {
     /// `backend/model/prompt-version`, as in `AnnotationResult.labeler`.
     public var wireName: String { "\(backend)/\(model)/\(promptVersion)" }
@@ -24,6 +17,12 @@ extension LabelRequest {
         case (.ranking, .pair(let first, let second)): self = .rank(first, second, goal: goal)
         default: return nil
         }
+    }
+
+    /// What one wire request holds: items of one goal and one mode.
+    struct WireGroup: Hashable {
+        let goal: Goal
+        let mode: AnnotationMode
     }
 
     /// The wire's mode and item for this request.
@@ -61,5 +60,34 @@ extension LabelResult {
         let (mode, item) = request.wireItem
         return AnnotationResult(requestID: requestID, goal: request.goal.wireText, mode: mode, labeler: labeler.wireName,
                                 entries: [.init(item: item, outcome: outcome.wireOutcome(rawResponse: rawResponse))])
+    }
+}
+
+extension Label {
+    /// The label a wire code stands for in `mode` (`LabelOutcome.wireOutcome` writes them); nil for
+    /// a code the mode does not have.
+    init?(wireCode: UInt8, mode: AnnotationMode) {
+        switch (mode, wireCode) {
+        case (.classification, 1): self = .helpful
+        case (.classification, 0): self = .notHelpful
+        case (.ranking, 0): self = .first
+        case (.ranking, 1): self = .second
+        case (.ranking, 2): self = .tie
+        default: return nil
+        }
+    }
+}
+
+extension AnnotationResult {
+    /// The labeled entries of this message as the core's results (a remote annotator's answers, read
+    /// by `AnnotatorClient.forEachAnswer`). Pending and failed entries, entries whose item does not
+    /// fit the mode, and every entry of a message whose goal is not valid text are left out.
+    var labeledResults: [LabelResult] {
+        guard let goal = try? Goal(wireText: self.goal) else { return [] }
+        return entries.compactMap { entry in
+            guard case .label(let code) = entry.outcome, let label = Label(wireCode: code, mode: mode),
+                  let request = LabelRequest(goal: goal, mode: mode, item: entry.item) else { return nil }
+            return LabelResult(request: request, outcome: .labeled(label), rawResponse: "", latency: .zero, source: .labeler)
+        }
     }
 }

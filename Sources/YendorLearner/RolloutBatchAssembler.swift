@@ -1,5 +1,4 @@
 import YendorEnvironment
-import YendorLearner
 import YendorWire
 
 /// Turns wire `TrajectoryBatch`es (possibly from several workers) into one learner `RolloutBatch`,

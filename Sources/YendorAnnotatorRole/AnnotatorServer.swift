@@ -3,7 +3,9 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import CoreMetrics
+import YendorAnnotator
 import YendorMetrics
+import YendorSupport
 import YendorWire
 import ZeroMQ
 

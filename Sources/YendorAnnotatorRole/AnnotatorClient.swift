@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import CoreMetrics
+import YendorAnnotator
 import YendorMetrics
 import YendorWire
 import ZeroMQ

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import ZeroMQ
+@testable import YendorSupport
 
 @Suite("Bounded queue")
 struct AsyncBoundedQueueTests {

@@ -1,0 +1,9 @@
+// `Goal` lives in YendorEnvironment, so that tasks can declare theirs; the annotator's users get it here.
+@_exported import enum YendorEnvironment.Goal
+
+extension Goal {
+    /// `init(key:)` with the annotator's error type.
+    static func parsed(key: String) throws(AnnotatorError) -> Goal {
+        do { return try Goal(key: key) } catch { throw .invalidInput(error.message) }
+    }
+}

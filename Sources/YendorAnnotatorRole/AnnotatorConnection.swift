@@ -1,0 +1,63 @@
+import YendorAnnotator
+import YendorWire
+
+/// What a learner's label bridge talks to: the annotator in this process, or a `yendor annotator`
+/// over ZeroMQ (`AnnotatorClient`). Both speak the core's vocabulary, `LabelRequest` in and
+/// `LabelResult` out, so the bridge has one loop for either.
+public protocol AnnotatorConnection: Sendable {
+    /// Where the annotator is, for log lines.
+    var endpoint: String { get }
+    /// Hands `requests` over without waiting on an annotator that is down (what cannot be sent is
+    /// counted by the connection) and returns the answers known at once (the label store's).
+    func ask(_ requests: [LabelRequest]) async -> [LabelResult]
+    /// Calls `body` with every answer as it comes, whatever its goal, until the task is cancelled.
+    func forEachAnswer(_ body: @Sendable (LabelResult) -> Void) async
+    /// False for an annotator in this process, which cannot go silent; true for a remote one,
+    /// whose `lastHeard` the bridge watches.
+    var canGoSilent: Bool { get }
+    /// When the annotator was last heard from; nil when never (or in this process).
+    var lastHeard: ContinuousClock.Instant? { get }
+}
+
+/// The annotator in this process: requests go straight to its queue, no sockets.
+public struct InProcessAnnotatorConnection: AnnotatorConnection {
+    public let annotator: Annotator
+
+    public init(_ annotator: Annotator) { self.annotator = annotator }
+
+    public var endpoint: String { "in process" }
+    public var canGoSilent: Bool { false }
+    public var lastHeard: ContinuousClock.Instant? { nil }
+
+    public func ask(_ requests: [LabelRequest]) async -> [LabelResult] { await annotator.submit(requests).known }
+
+    public func forEachAnswer(_ body: @Sendable (LabelResult) -> Void) async {
+        for await result in await annotator.results() { body(result) }
+    }
+}
+
+extension AnnotatorClient: AnnotatorConnection {
+    public var endpoint: String { configuration.requestsEndpoint }
+    public var canGoSilent: Bool { true }
+    public var lastHeard: ContinuousClock.Instant? { lastHeardFromAnnotator }
+
+    /// One wire request per goal and mode, sent with `tryRequest`: never waits on a down annotator.
+    /// Answers all come later, through `forEachAnswer`.
+    public func ask(_ requests: [LabelRequest]) async -> [LabelResult] {
+        var groups: [LabelRequest.WireGroup: [AnnotationItem]] = [:], order: [LabelRequest.WireGroup] = []
+        for request in requests {
+            let (mode, item) = request.wireItem
+            let group = LabelRequest.WireGroup(goal: request.goal, mode: mode)
+            if groups[group] == nil { order.append(group) }
+            groups[group, default: []].append(item)
+        }
+        for group in order { _ = tryRequest(goal: group.goal, mode: group.mode, items: groups[group]!) }
+        return []
+    }
+
+    public func forEachAnswer(_ body: @Sendable (LabelResult) -> Void) async {
+        for await result in results {
+            for labeled in result.labeledResults { body(labeled) }
+        }
+    }
+}

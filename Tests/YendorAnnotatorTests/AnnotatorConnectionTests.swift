@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+import Testing
+import YendorWire
+@testable import YendorAnnotator
+@testable import YendorAnnotatorRole
+
+@Suite struct AnnotatorConnectionTests {
+    /// The wire's label codes are written by `LabelOutcome.wireOutcome` and read by
+    /// `AnnotationResult.labeledResults`, both in AnnotationWireMapping: every label survives the trip.
+    @Test func everyLabelCrossesTheWireAndBack() {
+        let cases: [(LabelRequest, Label)] = [
+            (.classify("You kill the jackal!", goal: .combat), .helpful),
+            (.classify("It's a wall.", goal: .combat), .notHelpful),
+            (.rank("a", "b", goal: .stairs), .first),
+            (.rank("a", "b", goal: .stairs), .second),
+            (.rank("a", "b", goal: .custom("find the key")), .tie),
+        ]
+        for (request, label) in cases {
+            let result = LabelResult(request: request, outcome: .labeled(label), rawResponse: "", latency: .zero, source: .labeler)
+            let wire = result.wireResult(requestID: 1, labeler: LabelerIdentity(backend: "test", model: "m", promptVersion: "1"))
+            let back = wire.labeledResults
+            #expect(back.map(\.request) == [request] && back.map(\.outcome) == [.labeled(label)], "\(request) \(label)")
+        }
+    }
+
+    @Test func codesAModeDoesNotHaveAndUnlabeledEntriesAreLeftOut() {
+        let entries: [AnnotationResult.Entry] = [
+            .init(item: .caption("two"), outcome: .label(2)),          // classification has 0 and 1 only
+            .init(item: .caption("pending"), outcome: .pending),
+            .init(item: .caption("failed"), outcome: .error(.backend, "down")),
+            .init(item: .pair("a", "b"), outcome: .label(1)),          // a pair in a classification message
+            .init(item: .caption("kept"), outcome: .label(1)),
+        ]
+        let results = AnnotationResult(requestID: 1, goal: "stairs", mode: .classification, labeler: "t", entries: entries).labeledResults
+        #expect(results.map(\.request) == [.classify("kept", goal: .stairs)])
+        #expect(AnnotationResult(requestID: 1, goal: " ", mode: .classification, labeler: "t",
+                                 entries: [.init(item: .caption("x"), outcome: .label(1))]).labeledResults.isEmpty)
+    }
+
+    @Test func anInProcessConnectionAnswersKnownLabelsAtOnceAndTheRestAsTheyCome() async throws {
+        let annotator = try Annotator(labeler: RecordingLabeler(), store: temporaryStore().0, configuration: .init(), logger: testLogger)
+        let connection = InProcessAnnotatorConnection(annotator)
+        #expect(!connection.canGoSilent && connection.lastHeard == nil)
+        let request = LabelRequest.classify("You kill the jackal!", goal: .combat)
+        let answers = Mutex<[LabelResult]>([])
+        let reading = Task { await connection.forEachAnswer { r in answers.withLock { $0.append(r) } } }
+        while await annotator.subscriberCount == 0 { await Task.yield() }
+        #expect(await connection.ask([request]).isEmpty, "nothing is known before the labeler answers")
+        await annotator.waitUntilIdle()
+        let known = await connection.ask([request])
+        #expect(known.map(\.outcome) == [.labeled(.helpful)] && known.first?.source == .store)
+        reading.cancel()
+        await annotator.shutdown()
+        await reading.value
+        #expect(answers.withLock { $0 }.map(\.request) == [request])
+    }
+}
