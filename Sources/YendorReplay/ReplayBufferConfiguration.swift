@@ -18,6 +18,20 @@ extension ReplayBuffer {
         /// weight (p_min / p_i)^beta (in probability terms), which is 1 for the least likely item
         /// (Schaul et al., prioritized experience replay).
         case prioritized(alpha: Double, beta: Double)
+
+        /// A sampler's name, as a run configures it (`replay.sampler`); the exponents come separately.
+        public enum Kind: String, Sendable, CaseIterable {
+            case fifo, uniform, prioritized
+        }
+
+        /// The sampler of this kind; `alpha` and `beta` are used by `prioritized` only.
+        public init(_ kind: Kind, alpha: Double, beta: Double) {
+            switch kind {
+            case .fifo: self = .fifo
+            case .uniform: self = .uniform
+            case .prioritized: self = .prioritized(alpha: alpha, beta: beta)
+            }
+        }
     }
 
     /// Everything that shapes a buffer. `validate()` checks it; the buffer's initializer calls it.

@@ -1,9 +1,21 @@
-/// Builds reward models by name: `none`, `retrieval`, `classification`, `ranking`.
+/// The reward models a run can name (`reward.model`, `--reward`).
+public enum RewardModelKind: String, Sendable, Codable, CaseIterable {
+    /// No intrinsic reward: extrinsic only.
+    case none
+    /// ONI-retrieval: a table of labeled captions.
+    case retrieval
+    /// ONI-classification: a classifier trained on labeled captions.
+    case classification
+    /// ONI-ranking: a reward trained on pairwise preferences.
+    case ranking
+}
+
+/// Builds reward models by kind: `none`, `retrieval`, `classification`, `ranking`.
 public enum RewardModelRegistry {
     /// Every model's options, so one configuration file can hold them all.
     public struct Configuration: Sendable, Codable, Equatable {
-        /// Which model to build (one of `RewardModelRegistry.names`).
-        public var model = "none"
+        /// Which model to build.
+        public var model = RewardModelKind.none
         /// Options of the `retrieval` model.
         public var retrieval = RetrievalRewardModel.Configuration()
         /// Options of the `classification` model.
@@ -15,39 +27,37 @@ public enum RewardModelRegistry {
 
         public init() {}
 
-        /// Checks the model name and the chosen model's options (plus the count scaling).
+        /// Checks the chosen model's options (plus the count scaling).
         public func validate() throws {
-            guard RewardModelRegistry.names.contains(model) else {
-                throw RewardError.unknownModel(name: model, known: RewardModelRegistry.names)
-            }
             switch model {
-            case "retrieval": try retrieval.validate()
-            case "classification": try classification.validate()
-            case "ranking": try ranking.validate()
-            default: break
+            case .retrieval: try retrieval.validate()
+            case .classification: try classification.validate()
+            case .ranking: try ranking.validate()
+            case .none: break
             }
             try countScaling.validate()
         }
     }
 
     /// The known model names.
-    public static let names = ["none", "retrieval", "classification", "ranking"]
+    public static let names = RewardModelKind.allCases.map(\.rawValue)
 
     /// The model `configuration.model` names, built from its options.
     public static func makeModel(_ configuration: Configuration) throws -> any RewardModel {
         try configuration.validate()
         switch configuration.model {
-        case "retrieval": return try RetrievalRewardModel(configuration: configuration.retrieval)
-        case "classification": return try ClassificationRewardModel(configuration: configuration.classification)
-        case "ranking": return try RankingRewardModel(configuration: configuration.ranking)
-        default: return NoRewardModel()
+        case .retrieval: return try RetrievalRewardModel(configuration: configuration.retrieval)
+        case .classification: return try ClassificationRewardModel(configuration: configuration.classification)
+        case .ranking: return try RankingRewardModel(configuration: configuration.ranking)
+        case .none: return NoRewardModel()
         }
     }
 
     /// Shorthand: the model called `name` with default options.
     public static func makeModel(named name: String) throws -> any RewardModel {
+        guard let kind = RewardModelKind(rawValue: name) else { throw RewardError.unknownModel(name: name, known: names) }
         var c = Configuration()
-        c.model = name
+        c.model = kind
         return try makeModel(c)
     }
 }

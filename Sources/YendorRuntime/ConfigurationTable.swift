@@ -133,6 +133,15 @@ public protocol ConfigValue: Sendable {
     static var configTypeName: String { get }
 }
 
+/// An enum field, written as its raw value; a wrong value's error lists the cases.
+public protocol ConfigEnum: ConfigValue, RawRepresentable, CaseIterable where RawValue == String {}
+
+extension ConfigEnum {
+    public init?(configText: String) { self.init(rawValue: configText) }
+    public var configText: String { rawValue }
+    public static var configTypeName: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
 extension Int: ConfigValue {
     public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
     public var configText: String { String(self) }

@@ -46,7 +46,7 @@ public final class LearnerService: Service, Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.annotatorTransport = annotatorTransport ?? configuration.transport
-        bridge = configuration.rewards.model == "none" ? nil : LabelBridge(goal: configuration.resolvedGoal, metrics: metrics)
+        bridge = configuration.rewards.model == .none ? nil : LabelBridge(goal: configuration.resolvedGoal, metrics: metrics)
         self.context = context
         self.runDirectory = runDirectory
         self.logger = logger
@@ -415,17 +415,14 @@ public final class LearnerService: Service, Sendable {
             await client.close()
             return
         }
-        let backend: LabelerBackend
-        switch c.rewardLabeler {
-        case "simulated":
-            backend = .simulated(.init(latency: .milliseconds(Int(c.simulatedLatency * 1000)), failureRate: c.simulatedFailureRate,
-                                       labelNoise: c.simulatedNoise, seed: c.seed), wrapping: .lexicon)
-        case "openai":
+        var openAI: OpenAILabeler.Configuration?
+        if !c.llmURL.isEmpty {
             guard let url = URL(string: c.llmURL) else { throw ConfigurationError(field: "reward.llm_url", problem: "not a URL") }
-            backend = .openai(OpenAILabeler.Configuration(baseURL: url, model: c.llmModel))
-        default:
-            backend = .lexicon
+            openAI = OpenAILabeler.Configuration(baseURL: url, model: c.llmModel)
         }
+        let simulation = SimulatedLabeler.Configuration(latency: .milliseconds(Int(c.simulatedLatency * 1000)), failureRate: c.simulatedFailureRate,
+                                                        labelNoise: c.simulatedNoise, seed: c.seed)
+        let backend = try LabelerBackend.named(c.rewardLabeler, openAI: openAI, simulation: simulation)
         let store = try LabelStore(path: runDirectory.root.appendingPathComponent("labels.sqlite").path)
         let annotator = try Annotator(labeler: try backend.makeLabeler(logger: logger, metrics: metrics), store: store,
                                       configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"), metrics: metrics)

@@ -1,6 +1,7 @@
 import Dungeon
 import Foundation
 import NetHack
+import YendorAnnotator
 import YendorEnvironment
 import YendorPolicy
 import YendorRollout
@@ -68,9 +69,9 @@ public struct TrainingConfiguration: Sendable {
     /// Trajectories the replay buffer holds before inserts wait (backpressure) or evict.
     public var replayCapacity = 2
     /// When full: `block` (wait; nothing is lost) or `drop-oldest` (evict and count).
-    public var replayFullPolicy = "block"
+    public var replayFullPolicy = ReplayBuffer.FullPolicy.block
     /// `fifo` (APPO: each trajectory used once), `uniform`, or `prioritized`.
-    public var replaySampler = "fifo"
+    public var replaySampler = ReplayBuffer.Sampler.Kind.fifo
     /// Times an item may be sampled before removal (fifo: 1).
     public var replayMaxTimesSampled = 1
     /// Samples per insert the rate limiter aims for (0 = no limit), as in Reverb.
@@ -87,8 +88,9 @@ public struct TrainingConfiguration: Sendable {
     /// takes the goal the task declares (`DungeonTask.annotatorGoal`, `NetHackTask.annotatorGoal`).
     public var rewardGoal = "auto"
     /// Labeler of the in-process annotator: `lexicon` (rule-based stand-in for an LLM), `simulated`
-    /// (lexicon with LLM-like latency, failures and noise) or `openai` (`reward.llm_url`).
-    public var rewardLabeler = "lexicon"
+    /// (LLM-like latency, failures and noise around the lexicon, or around `reward.llm_url` when
+    /// set) or `openai` (`reward.llm_url`). `LabelerBackend.named` maps it, as for `yendor annotator`.
+    public var rewardLabeler = LabelerKind.lexicon
     /// Host of a remote `yendor annotator` (its configured ports); empty = annotator in this process.
     public var rewardAnnotator = ""
     /// Simulated labeler: seconds per call, failure rate and label-noise rate.
@@ -105,7 +107,7 @@ public struct TrainingConfiguration: Sendable {
 
     public init() {
         learner.minibatchSize = 1024
-        rewards.model = "retrieval"
+        rewards.model = .retrieval
         // A light network sized for a 9×9 crop (~1.3 MFLOP per forward pass): the learner keeps up
         // with two cores of rollouts. `yendor bench train` prints its FLOPs next to every figure.
         learner.policy.convolutionChannels = [16, 16]
@@ -170,16 +172,11 @@ public struct TrainingConfiguration: Sendable {
 
     /// The replay buffer's configuration from the `replay.*` fields.
     public var replayConfiguration: ReplayBuffer.Configuration {
-        let sampler: ReplayBuffer.Sampler
-        switch replaySampler {
-        case "uniform": sampler = .uniform
-        case "prioritized": sampler = .prioritized(alpha: replayAlpha, beta: replayBeta)
-        default: sampler = .fifo
-        }
+        let sampler = ReplayBuffer.Sampler(replaySampler, alpha: replayAlpha, beta: replayBeta)
         let limiter = replaySamplesPerInsert > 0
             ? RateLimiter(samplesPerInsert: replaySamplesPerInsert, errorBuffer: max(1, replaySamplesPerInsert) * 2, minSizeToSample: 1)
             : .unlimited
-        return ReplayBuffer.Configuration(capacity: replayCapacity, fullPolicy: ReplayBuffer.FullPolicy(rawValue: replayFullPolicy) ?? .block,
+        return ReplayBuffer.Configuration(capacity: replayCapacity, fullPolicy: replayFullPolicy,
                                           sampler: sampler, maxTimesSampled: replayMaxTimesSampled, rateLimiter: limiter, seed: seed)
     }
 
@@ -213,8 +210,6 @@ public struct TrainingConfiguration: Sendable {
         try check(prometheusPort >= 0 && prometheusPort <= 65535, "run.prometheus_port", "must be in 0...65535")
         try check(batchSize >= rolloutLength, "learner.batch_size", "must be at least env.rollout_length (\(rolloutLength))")
         try check(publishInterval >= 1, "learner.publish_interval", "must be at least 1")
-        try check(["fifo", "uniform", "prioritized"].contains(replaySampler), "replay.sampler", "must be fifo, uniform or prioritized")
-        try check(ReplayBuffer.FullPolicy(rawValue: replayFullPolicy) != nil, "replay.full_policy", "must be block or drop-oldest")
         try check(replayCapacity >= 1, "replay.capacity", "must be at least 1")
         do { try replayConfiguration.validate() } catch {
             throw ConfigurationError(field: "replay", problem: "\(error)")
@@ -228,8 +223,7 @@ public struct TrainingConfiguration: Sendable {
         do { try rewards.validate() } catch {
             throw ConfigurationError(field: "reward", problem: "\(error)")
         }
-        try check(["lexicon", "simulated", "openai"].contains(rewardLabeler), "reward.labeler", "must be lexicon, simulated or openai")
-        try check(rewardLabeler != "openai" || !llmURL.isEmpty, "reward.llm_url", "is required with reward.labeler=openai")
+        try check(rewardLabeler != .openai || !llmURL.isEmpty, "reward.llm_url", "is required with reward.labeler=openai")
         do { if rewardGoal != "auto" { _ = try Goal(wireText: rewardGoal) } } catch {
             throw ConfigurationError(field: "reward.goal", problem: "\(error) (auto, score, gold, combat, stairs, custom:<text> or free text)")
         }
@@ -307,7 +301,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("reward.model", \.rewards.model, "none, retrieval, classification or ranking")
         t.add("reward.count_exponent", \.rewards.countScaling.countExponent, "beta in r / N(caption)^beta")
         t.add("reward.goal", \.rewardGoal, "annotator goal: auto (the task's), score, gold, combat, stairs, custom:<text>")
-        t.add("reward.labeler", \.rewardLabeler, "lexicon, simulated or openai (in-process annotator)")
+        t.add("reward.labeler", \.rewardLabeler, "lexicon, simulated or openai (in-process annotator; simulated wraps reward.llm_url when set)")
         t.add("reward.annotator", \.rewardAnnotator, "host of a remote yendor annotator (empty: in process)")
         t.add("reward.simulated_latency", \.simulatedLatency, "simulated labeler: seconds per call")
         t.add("reward.simulated_failure_rate", \.simulatedFailureRate, "simulated labeler: failure rate")
@@ -343,14 +337,9 @@ public struct TrainingConfiguration: Sendable {
     }()
 }
 
-extension PolicyCore: ConfigValue {
-    public init?(configText: String) { self.init(rawValue: configText) }
-    public var configText: String { rawValue }
-    public static var configTypeName: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
-}
-
-extension EnvironmentKind: ConfigValue {
-    public init?(configText: String) { self.init(rawValue: configText) }
-    public var configText: String { rawValue }
-    public static var configTypeName: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
-}
+extension PolicyCore: ConfigEnum {}
+extension EnvironmentKind: ConfigEnum {}
+extension ReplayBuffer.FullPolicy: ConfigEnum {}
+extension ReplayBuffer.Sampler.Kind: ConfigEnum {}
+extension RewardModelKind: ConfigEnum {}
+extension LabelerKind: ConfigEnum {}

@@ -6,7 +6,7 @@ import YendorAnnotator
 /// backend, and how to reach and prompt an OpenAI-compatible server.
 struct LabelerOptions: ParsableArguments {
     @Option(help: "Labeler: lexicon (default, a stand-in for an LLM), openai, simulated.")
-    var backend: String = "lexicon"
+    var backend: LabelerKind = .lexicon
 
     @Option(name: .customLong("llm-url"), help: "openai: API root including the version, e.g. http://HOST:PORT/v1. simulated: wrap this server instead of the lexicon.")
     var llmURL: String?
@@ -86,20 +86,14 @@ struct LabelerOptions: ParsableArguments {
             }
             return o
         }
-        switch backend {
-        case "lexicon":
-            return .lexicon
-        case "openai":
-            return .openai(try openAI())
-        case "simulated":
-            guard latencyMs >= 0 else { throw ValidationError("--latency-ms must be >= 0, got \(latencyMs)") }
-            let simulation = SimulatedLabeler.Configuration(latency: .milliseconds(latencyMs), failureRate: failureRate,
-                                                            labelNoise: noise, seed: seed)
-            return .simulated(simulation, wrapping: llmURL == nil ? .lexicon : .openai(try openAI()))
-        default:
-            throw ValidationError("--backend: '\(backend)' is not one of lexicon, openai, simulated")
-        }
+        guard latencyMs >= 0 else { throw ValidationError("--latency-ms must be >= 0, got \(latencyMs)") }
+        let simulation = SimulatedLabeler.Configuration(latency: .milliseconds(latencyMs), failureRate: failureRate,
+                                                        labelNoise: noise, seed: seed)
+        let server = backend == .openai || llmURL != nil ? try openAI() : nil
+        return try LabelerBackend.named(backend, openAI: server, simulation: simulation)
     }
 
     static func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
 }
+
+extension LabelerKind: ExpressibleByArgument {}

@@ -68,7 +68,7 @@ struct RunOptions: ParsableArguments {
         if let steps { c.totalSteps = steps }
         if let runDir { c.runDirectory = runDir }
         if let seed { c.seed = seed }
-        if let reward { c.rewards.model = reward }
+        if let reward { try table.set("reward.model", reward, in: &c, source: "--reward") }
         if let envs { c.envsPerActor = envs }
         if let actors { c.actors = actors }
         if curveAllowAny { c.transport.curveAllowAny = true }

@@ -83,13 +83,13 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
 
 @Test func invalidOptionsAreRejectedNamingTheField() {
     var c = RewardModelRegistry.Configuration()
-    c.model = "classification"
+    c.model = .classification
     c.classification.hiddenSize = 0
     #expect(throws: RewardError.invalidConfiguration(field: "classification.hiddenSize", reason: "must be >= 1, got 0")) {
         try RewardModelRegistry.makeModel(c)
     }
     c = RewardModelRegistry.Configuration()
-    c.model = "ranking"
+    c.model = .ranking
     c.ranking.thresholdQuantile = 1.5
     #expect(throws: RewardError.invalidConfiguration(field: "ranking.thresholdQuantile", reason: "must be in [0, 1], got 1.5")) {
         try RewardModelRegistry.makeModel(c)

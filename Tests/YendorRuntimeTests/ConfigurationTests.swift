@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YendorAnnotator
 @testable import YendorRuntime
 
 @Suite("Configuration")
@@ -41,6 +42,38 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError(field: "env", problem: "expected key=value", source: "--set")) {
             try table.apply(overrides: ["env"], to: &c)
         }
+    }
+
+    /// Enum fields are parsed once, where the configuration is read: a value outside the enum is
+    /// refused naming the field and listing the cases; a good one reads back as written.
+    @Test(arguments: [("replay.sampler", "prioritized", "fifo, uniform, prioritized"),
+                      ("replay.full_policy", "drop-oldest", "block, drop-oldest"),
+                      ("reward.model", "ranking", "none, retrieval, classification, ranking"),
+                      ("reward.labeler", "simulated", "lexicon, openai, simulated")])
+    func enumFieldsAcceptTheirCasesAndRefuseOthersListingThem(key: String, good: String, cases: String) throws {
+        var c = TrainingConfiguration()
+        do {
+            try table.apply(overrides: ["\(key)=motif"], to: &c)
+            Issue.record("\(key)=motif was accepted")
+        } catch let e as ConfigurationError {
+            #expect(e.field == key && e.problem.contains("one of \(cases)"), "\(e)")
+        }
+        try table.apply(overrides: ["\(key)=\(good)"], to: &c)
+        #expect(table.yaml(c).contains(good))
+        try c.validate()
+    }
+
+    @Test func theSimulatedLabelerWrapsTheConfiguredServerOrTheLexicon() throws {
+        let simulation = SimulatedLabeler.Configuration()
+        let server = OpenAILabeler.Configuration(baseURL: URL(string: "http://127.0.0.1:1/v1")!, model: "m")
+        guard case .simulated(_, .lexicon) = try LabelerBackend.named(.simulated, openAI: nil, simulation: simulation),
+              case .simulated(_, .openai) = try LabelerBackend.named(.simulated, openAI: server, simulation: simulation),
+              case .openai = try LabelerBackend.named(.openai, openAI: server, simulation: simulation),
+              case .lexicon = try LabelerBackend.named(.lexicon, openAI: server, simulation: simulation) else {
+            Issue.record("a labeler name maps to the wrong backend")
+            return
+        }
+        #expect(throws: AnnotatorError.self) { try LabelerBackend.named(.openai, openAI: nil, simulation: simulation) }
     }
 
     @Test func validationNamesTheFirstBadField() {
