@@ -118,7 +118,7 @@ public final class APPOLearner {
     private var rng: SplitMix64
     private var rewardNormalizer = RewardNormalizer()
     private var consecutiveNonFinite = 0
-    private let intrinsicRewardSource: any IntrinsicRewardSource
+    private let intrinsicRewardSource: (any IntrinsicRewardSource)?
     private let logger: Logger
 
     // Per-call buffers, reused across calls.
@@ -141,7 +141,7 @@ public final class APPOLearner {
     private let gradLogits = Tensor(shape: [0])
     private let gradValues = Tensor(shape: [0])
 
-    public init(configuration: Configuration, intrinsicRewards: any IntrinsicRewardSource = BatchIntrinsicRewardSource(), logger: Logger) throws {
+    public init(configuration: Configuration, intrinsicRewards: (any IntrinsicRewardSource)? = nil, logger: Logger) throws {
         try configuration.validate()
         self.configuration = configuration
         policy = try PolicyNetwork(configuration: configuration.policy)
@@ -158,6 +158,13 @@ public final class APPOLearner {
     /// Trains on one batch: several minibatch updates, then a new policy version.
     /// Throws on a malformed batch, or when `maxConsecutiveNonFinite` updates in a row
     /// had a non-finite loss or gradient.
+    /// The policy-lag rule, in one place: experience acted by policy `version` is too stale to train
+    /// on when the learner is more than `maxPolicyLag` versions ahead of it. The update masks such
+    /// samples; the learner service drops a whole trajectory whose newest step already breaks it.
+    public func isBeyondLagLimit(_ version: Int64) -> Bool {
+        policyVersion - version > configuration.maxPolicyLag
+    }
+
     public func train(on batch: RolloutBatch) throws -> UpdateStats {
         let c = configuration
         let T = batch.timeSteps, B = batch.envCount, n = T * B
@@ -174,7 +181,7 @@ public final class APPOLearner {
         kept.removeAll(keepingCapacity: true)
         isKept.removeAll(keepingCapacity: true)
         for i in 0..<n {
-            let fresh = policyVersion - batch.policyVersions[i] <= c.maxPolicyLag
+            let fresh = !isBeyondLagLimit(batch.policyVersions[i])
             isKept.append(fresh)
             if fresh { kept.append(i) }
         }
@@ -186,7 +193,11 @@ public final class APPOLearner {
         }
 
         // 2. Reward: r = ext_coef·extrinsic + int_coef·intrinsic, optionally scaled and clipped.
-        intrinsicRewardSource.intrinsicRewards(for: batch, into: &intrinsic)
+        if let intrinsicRewardSource {
+            intrinsicRewardSource.intrinsicRewards(for: batch, into: &intrinsic)
+        } else {
+            intrinsic = [Float](repeating: 0, count: n)
+        }
         guard intrinsic.count == n else { throw LearnerError.badBatch("intrinsic reward source returned \(intrinsic.count) values, expected \(n)") }
         rewards.removeAll(keepingCapacity: true)
         for i in 0..<n {

@@ -23,10 +23,9 @@ public struct RolloutBatch: Sendable {
     public var behaviourLogProbs: [Float]
     /// Environment reward for each step, T·B.
     public var extrinsicRewards: [Float]
-    /// Intrinsic reward for each step as delivered with the batch (may be all zero), T·B.
-    /// The learner reads intrinsic rewards through its `IntrinsicRewardSource`, which by
-    /// default returns this array.
-    public var intrinsicRewards: [Float]
+    /// Each step's caption (the game's message) and its count in the episode so far, T·B: what
+    /// the learner's `IntrinsicRewardSource` scores. Empty for a batch built without captions.
+    public var captions: CaptionBlock
     /// 1 where the episode ended at this step, T·B.
     public var dones: [UInt8]
     /// 1 where the episode ended by a time limit, T·B.
@@ -46,7 +45,7 @@ public struct RolloutBatch: Sendable {
         actions = [Int32](repeating: 0, count: n)
         behaviourLogProbs = [Float](repeating: 0, count: n)
         extrinsicRewards = [Float](repeating: 0, count: n)
-        intrinsicRewards = [Float](repeating: 0, count: n)
+        captions = .empty
         dones = [UInt8](repeating: 0, count: n)
         truncated = [UInt8](repeating: 0, count: n)
         policyVersions = [Int64](repeating: 0, count: n)
@@ -64,10 +63,13 @@ public struct RolloutBatch: Sendable {
             throw LearnerError.badBatch("observations has \(observations.count) rows, expected (T+1)·B = \((timeSteps + 1) * envCount)")
         }
         let sizes: [(String, Int)] = [("actions", actions.count), ("behaviourLogProbs", behaviourLogProbs.count),
-                                      ("extrinsicRewards", extrinsicRewards.count), ("intrinsicRewards", intrinsicRewards.count),
+                                      ("extrinsicRewards", extrinsicRewards.count),
                                       ("dones", dones.count), ("truncated", truncated.count), ("policyVersions", policyVersions.count)]
         for (name, count) in sizes where count != n {
             throw LearnerError.badBatch("\(name) has \(count) entries, expected T·B = \(n)")
+        }
+        guard captions.stepCount == 0 || (captions.stepCount == n && captions.captionCount.count == n) else {
+            throw LearnerError.badBatch("captions cover \(captions.stepCount) steps, expected 0 or T·B = \(n)")
         }
         if let i = actions.firstIndex(where: { $0 < 0 || Int($0) >= actionCount }) {
             throw LearnerError.badBatch("actions[\(i)] = \(actions[i]) is outside 0..<\(actionCount)")

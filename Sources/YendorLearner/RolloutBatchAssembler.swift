@@ -2,7 +2,9 @@ import YendorEnvironment
 import YendorWire
 
 /// Turns wire `TrajectoryBatch`es (possibly from several workers) into one learner `RolloutBatch`,
-/// placing each batch's envs side by side: envCount = ΣB, time-major rows.
+/// placing each batch's envs side by side: envCount = ΣB, time-major rows. The batch's caption
+/// block (one table of distinct captions, per step an index and a count) is laid out in the same
+/// walk, so the intrinsic reward reads the captions straight from the batch.
 public enum RolloutBatchAssembler {
     /// Why a trajectory cannot be trained on.
     public struct Mismatch: Error, CustomStringConvertible, Equatable {
@@ -31,12 +33,10 @@ public enum RolloutBatchAssembler {
         }
     }
 
-    /// Concatenates batches with equal T. `intrinsic` gives each batch's T·B intrinsic rewards
-    /// (time-major), or nil for zeros. Batches from a recurrent policy carry `obs/core_state`
+    /// Concatenates batches with equal T. Batches from a recurrent policy carry `obs/core_state`
     /// [T+1, B, H]; its row 0 (the state entering the first step) becomes `coreStates`. Either
     /// all batches carry it with the same H or none does.
-    public static func assemble(_ batches: [TrajectoryBatch], layout: ObservationSpec,
-                                intrinsic: ((TrajectoryBatch) -> [Float])? = nil) throws -> RolloutBatch {
+    public static func assemble(_ batches: [TrajectoryBatch], layout: ObservationSpec) throws -> RolloutBatch {
         guard let first = batches.first else { throw Mismatch(detail: "no batches") }
         let t = first.steps
         for b in batches {
@@ -51,12 +51,20 @@ public enum RolloutBatchAssembler {
         var out = RolloutBatch(timeSteps: t, envCount: totalEnvs, layout: layout, coreStateSize: h)
         let c = layout.cropSize * layout.cropSize, k = layout.blstatsCount, cap = layout.captionBytes
         var envOffset = 0
+        // The block's caption table: each distinct caption once, across all batches.
+        var table: [String] = [], tableIndex: [String: Int32] = [:]
+        var stepCaption = [Int32](repeating: 0, count: t * totalEnvs), stepCount = [Int32](repeating: 0, count: t * totalEnvs)
         for b in batches {
             let crop = b.observation("crop")!.values(as: Int16.self)!
             let stats = b.observation("blstats")!.values(as: Int32.self)!
             let captionIndex = b.observation("caption_index")!.values(as: Int32.self)!
             let captionBytes = b.captions.map { Array($0.utf8.prefix(cap)) }
-            let reward = intrinsic?(b)
+            let toTable = b.captions.map { caption -> Int32 in
+                if let i = tableIndex[caption] { return i }
+                table.append(caption)
+                tableIndex[caption] = Int32(table.count - 1)
+                return Int32(table.count - 1)
+            }
             if h > 0 {
                 let state = b.observation("core_state")!.values(as: Float.self)!
                 out.coreStates.replaceSubrange(envOffset * h..<(envOffset + b.envs) * h, with: state[0..<b.envs * h])
@@ -78,7 +86,14 @@ public enum RolloutBatchAssembler {
                         out.actions[d] = b.actions[s]
                         out.behaviourLogProbs[d] = b.behaviourLogProbs[s]
                         out.extrinsicRewards[d] = b.rewards[s]
-                        out.intrinsicRewards[d] = reward?[s] ?? 0
+                        // The step's caption and its count in the episode so far: the wire's T·B
+                        // `caption_index`/`caption_count` columns (the message the action produced).
+                        let stepIndex = Int(b.captionIndex[s])
+                        guard stepIndex >= 0, stepIndex < toTable.count else {
+                            throw Mismatch(detail: "caption_index \(stepIndex) outside the caption table")
+                        }
+                        stepCaption[d] = toTable[stepIndex]
+                        stepCount[d] = b.captionCount[s]
                         out.dones[d] = b.dones[s]
                         out.truncated[d] = b.truncated[s]
                         out.policyVersions[d] = Int64(b.policyVersions[s])
@@ -87,6 +102,7 @@ public enum RolloutBatchAssembler {
             }
             envOffset += b.envs
         }
+        out.captions = CaptionBlock(captions: table, captionIndex: stepCaption, captionCount: stepCount)
         return out
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import YendorLearner
 
 /// ONI's per-step intrinsic reward: r = r_int(caption) / N(caption)^β, where N counts the
 /// caption's occurrences in the episode so far (this step included), so a helpful event
@@ -68,5 +69,20 @@ public struct CountScaledIntrinsicReward: Sendable {
         }
         let steps = Double(max(n, 1))
         return Summary(mean: sum / steps, sparsity: Double(zeros) / steps, labeledFraction: Double(labeledSteps) / steps)
+    }
+}
+
+extension CaptionBlock {
+    /// Checks sizes, indices and counts; throws naming the first bad entry.
+    public func validate() throws {
+        guard captionCount.count == captionIndex.count else {
+            throw RewardError.badBlock("captionCount has \(captionCount.count) entries, captionIndex has \(captionIndex.count)")
+        }
+        if let i = captionIndex.firstIndex(where: { $0 < 0 || Int($0) >= captions.count }) {
+            throw RewardError.badBlock("captionIndex[\(i)] = \(captionIndex[i]) is outside 0..<\(captions.count)")
+        }
+        if let i = captionCount.firstIndex(where: { $0 < 1 }) {
+            throw RewardError.badBlock("captionCount[\(i)] = \(captionCount[i]) must be >= 1 (the count includes this step)")
+        }
     }
 }

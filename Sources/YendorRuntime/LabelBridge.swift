@@ -136,33 +136,3 @@ final class LabelBridge: Sendable {
         }
     }
 }
-
-/// The captions of the batches behind one `RolloutBatch`, laid out like `RolloutBatchAssembler`
-/// lays out their envs (side by side, time-major), for the reward model.
-enum CaptionBlocks {
-    static func block(for batches: [TrajectoryBatch]) -> CaptionBlock {
-        guard let t = batches.first?.steps else { return CaptionBlock(captions: [], captionIndex: [], captionCount: []) }
-        let totalEnvs = batches.reduce(0) { $0 + $1.envs }
-        var captions: [String] = [], lookup: [String: Int32] = [:]
-        var index = [Int32](repeating: 0, count: t * totalEnvs), count = [Int32](repeating: 0, count: t * totalEnvs)
-        var offset = 0
-        for b in batches {
-            let remap = b.captions.map { c -> Int32 in
-                if let i = lookup[c] { return i }
-                let i = Int32(captions.count)
-                captions.append(c)
-                lookup[c] = i
-                return i
-            }
-            for step in 0..<t {
-                for e in 0..<b.envs {
-                    let s = step * b.envs + e, d = step * totalEnvs + offset + e
-                    index[d] = remap[Int(b.captionIndex[s])]
-                    count[d] = b.captionCount[s]
-                }
-            }
-            offset += b.envs
-        }
-        return CaptionBlock(captions: captions, captionIndex: index, captionCount: count)
-    }
-}

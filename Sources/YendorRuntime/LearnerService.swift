@@ -283,7 +283,6 @@ public final class LearnerService: Service, Sendable {
         try await publish(learner, pub: pub)
         var lastCheckpoint = Clock.now, lastResend = -Double.infinity
         var pending: [TrajectoryBatch] = []
-        let maxPolicyLag = c.resolvedLearner.maxPolicyLag
         let validator = c.trajectoryValidator
         func save() async throws {
             let state = Checkpoints.State(envSteps: await status.envSteps, episodes: await status.episodes,
@@ -313,7 +312,7 @@ public final class LearnerService: Service, Sendable {
                 // and making everything still queued staler: trained samples per second then fall
                 // as workers are added. Its steps count as taken in and as dropped for lag; its
                 // captions are not shown to the reward model. Clamping: a version beyond Int64 is a bad peer's, not a reason to trap.
-                if learner.policyVersion - Int64(clamping: item.batch.policyVersion) > maxPolicyLag {
+                if learner.isBeyondLagLimit(Int64(clamping: item.batch.policyVersion)) {
                     await status.droppedStale(samples: item.batch.steps * item.batch.envs)
                     // A worker this far behind missed weights (PUB drops them for a subscriber that
                     // does not read, e.g. a paused process). With all its trajectories dropped, no
@@ -340,16 +339,9 @@ public final class LearnerService: Service, Sendable {
                 continue
             }
             let lag = rollout.policyVersions.reduce(0.0) { $0 + Double(learner.policyVersion - $1) } / Double(max(rollout.sampleCount, 1))
-            // ONI: the reward model sees the captions, scores them (r / N^β) for this update,
-            // asks for labels it lacks and absorbs labels that arrived — never waiting for them.
-            // (The reward source lets the model observe the block's captions when it scores them.)
-            let block = CaptionBlocks.block(for: pending)
-            do {
-                try rewardSource.stage(block)
-            } catch {
-                // A bad block costs this update its intrinsic rewards (counted), never the run.
-                logger.warning("no intrinsic rewards for this update: \(error)")
-            }
+            // ONI: the reward source scores the batch's captions (r / N^β) inside the update (the
+            // model observes them as it scores); after it, the model asks for labels it lacks and
+            // absorbs labels that arrived, never waiting for them.
             pending.removeAll(keepingCapacity: true)
             let stats: UpdateStats
             do {

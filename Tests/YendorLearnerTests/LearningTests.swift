@@ -44,7 +44,7 @@ private struct TargetGlyphTask {
     c.minibatchSize = 64
     c.epochs = 2
     c.entropyCoefficient = 0.003
-    let learner = try APPOLearner(configuration: c, intrinsicRewards: ZeroIntrinsicRewardSource(), logger: silentLogger())
+    let learner = try APPOLearner(configuration: c, logger: silentLogger())
     let T = 8, B = 16
     var task = TargetGlyphTask(envCount: B, seed: 1)
     var actRng = SplitMix64(seed: 2)

@@ -53,7 +53,7 @@ private func trainOnCueRecall(core: PolicyCore, rollouts: Int) throws -> Float {
     c.minibatchSize = 48
     c.epochs = 2
     c.entropyCoefficient = 0.003
-    let learner = try APPOLearner(configuration: c, intrinsicRewards: ZeroIntrinsicRewardSource(), logger: silentLogger())
+    let learner = try APPOLearner(configuration: c, logger: silentLogger())
     let T = 6, B = 16, H = learner.policy.coreStateSize
     var task = CueRecallTask(envCount: B, seed: 1)
     var actRng = SplitMix64(seed: 2)

@@ -50,7 +50,6 @@ func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, layout: Ob
         batch.actions[i] = Int32(rng.next() % UInt64(actionCount))
         batch.behaviourLogProbs[i] = -Float(actionCount).squareRoot() * 0.7 * rng.nextUnitFloat() - 0.5
         batch.extrinsicRewards[i] = rng.nextUnitFloat() * 2 - 1
-        batch.intrinsicRewards[i] = rng.nextUnitFloat()
         batch.dones[i] = rng.next() % 7 == 0 ? 1 : 0
         batch.truncated[i] = batch.dones[i] == 1 && rng.next() % 2 == 0 ? 1 : 0
         batch.policyVersions[i] = version

@@ -1,4 +1,5 @@
 import Testing
+import YendorLearner
 @testable import YendorRewards
 
 private func scaling(_ beta: Float) throws -> CountScaledIntrinsicReward {

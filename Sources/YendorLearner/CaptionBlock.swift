@@ -1,4 +1,4 @@
-/// The captions of a T·B block of experience, as the wire `TrajectoryBatch` carries them:
+/// The captions of a T·B block of experience (`RolloutBatch.captions`), as the wire `TrajectoryBatch` carries them:
 /// a table of distinct strings, per step an index into it and the caption's count in the
 /// episode so far (counting this step). Index `t·B + b` is step t of environment b.
 public struct CaptionBlock: Sendable, Equatable {
@@ -9,6 +9,9 @@ public struct CaptionBlock: Sendable, Equatable {
     /// N(caption): occurrences of that caption in the episode so far, counting this one, T·B.
     public var captionCount: [Int32]
 
+    /// No captions (a batch built without them: every step gets zero intrinsic reward).
+    public static let empty = CaptionBlock(captions: [], captionIndex: [], captionCount: [])
+
     public init(captions: [String], captionIndex: [Int32], captionCount: [Int32]) {
         self.captions = captions
         self.captionIndex = captionIndex
@@ -17,17 +20,4 @@ public struct CaptionBlock: Sendable, Equatable {
 
     /// Number of steps (T·B).
     public var stepCount: Int { captionIndex.count }
-
-    /// Checks sizes, indices and counts; throws naming the first bad entry.
-    public func validate() throws {
-        guard captionCount.count == captionIndex.count else {
-            throw RewardError.badBlock("captionCount has \(captionCount.count) entries, captionIndex has \(captionIndex.count)")
-        }
-        if let i = captionIndex.firstIndex(where: { $0 < 0 || Int($0) >= captions.count }) {
-            throw RewardError.badBlock("captionIndex[\(i)] = \(captionIndex[i]) is outside 0..<\(captions.count)")
-        }
-        if let i = captionCount.firstIndex(where: { $0 < 1 }) {
-            throw RewardError.badBlock("captionCount[\(i)] = \(captionCount[i]) must be >= 1 (the count includes this step)")
-        }
-    }
 }
