@@ -30,6 +30,10 @@ let package = Package(
         .target(name: "CCRC32C"),
         .target(name: "YendorWire", dependencies: ["CCRC32C"]),
 
+        // How roles talk, as protocols (`LearnerLink`, `WorkerLink`), and the in-process network that
+        // implements them with bounded queues; the ZeroMQ implementations live with the roles.
+        .target(name: "YendorTransport", dependencies: ["YendorWire", "YendorSupport"]),
+
         // What every layer shares: the one seeded RNG (SplitMix64), the one stable hash (FNV-1a) and the
         // bounded async queue (AsyncBoundedQueue) between threads and tasks.
         .target(name: "YendorSupport"),
@@ -88,7 +92,7 @@ let package = Package(
         // Roles as services, configuration, run directory, metrics.
         .target(name: "YendorRuntime", dependencies: [
             "CCRC32C", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "YendorNN", "YendorPolicy", "YendorLearner",
-            "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorMetrics", "YendorSupport",
+            "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorTransport", "YendorMetrics", "YendorSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),

@@ -12,6 +12,7 @@ import YendorAnnotator
 import YendorNN
 import YendorRollout
 import YendorSupport
+import YendorTransport
 import YendorWire
 import ZeroMQ
 
@@ -29,7 +30,9 @@ public final class LearnerService: Service, Sendable {
     let runDirectory: RunDirectory
     let logger: Logger
     let progress: ProgressLine
-    private let latestWeights = Mutex<[UInt8]?>(nil)
+    private let latestWeights = Mutex<WireMessage?>(nil)
+    /// Opens the learner's end of its link to the workers (ZeroMQ sockets, or an in-process network).
+    private let bindLink: @Sendable () async throws -> any LearnerLink
     /// Set once the budget is reached (the `train` command then stops the other roles).
     public let completion = AsyncBoundedQueue<UInt64>(capacity: 1)
     /// Carries label queries to the annotator and labels back; nil without a reward model.
@@ -41,9 +44,15 @@ public final class LearnerService: Service, Sendable {
 
     /// `annotatorTransport` defaults to the configuration's transport; `yendor train` passes the
     /// configured one while the learner's own sockets are `inproc://`.
+    /// `link` opens the learner's end of its link to the workers; nil: ZeroMQ sockets bound at the
+    /// configured endpoints (`ZeroMQLearnerLink`).
     public init(configuration: TrainingConfiguration, context: Context, runDirectory: RunDirectory, logger: Logger,
-                annotatorTransport: TransportConfiguration? = nil, metrics: MetricsRegistry = MetricsRegistry(role: "learner")) {
+                annotatorTransport: TransportConfiguration? = nil, metrics: MetricsRegistry = MetricsRegistry(role: "learner"),
+                link: (@Sendable () async throws -> any LearnerLink)? = nil) {
         self.configuration = configuration
+        bindLink = link ?? { [transport = configuration.transport] in
+            try await ZeroMQLearnerLink.bind(transport, context: context, logger: logger)
+        }
         self.metrics = metrics
         self.annotatorTransport = annotatorTransport ?? configuration.transport
         bridge = configuration.rewards.model == .none ? nil : LabelBridge(goal: configuration.resolvedGoal, metrics: metrics)
@@ -58,24 +67,10 @@ public final class LearnerService: Service, Sendable {
         let status = LearnerStatus(heartbeatTimeout: t.heartbeatInterval * Double(t.heartbeatMisses),
                                    inboxCapacity: t.queueCapacity, evictAfterBadBatches: t.evictAfterBadBatches,
                                    metrics: LearnerMetrics(registry: metrics))
-        let security = try t.serverSecurity()
-        let authenticator = try t.startAuthenticator(context: context)
-        let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
-                                         inboxCapacity: t.queueCapacity) { s in
-            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)] + security)
-            try s.bind(t.trajectories)
-        }
-        let pub = try await AsyncSocket(context: context, type: .pub, name: "learner.weights") { s in
-            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 500)] + security)
-            try s.bind(t.weights)
-        }
-        logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)",
-                                                    "curve": "\(t.curveMode)"])
-        if t.curveEnabled && authenticator == nil { logger.warning("\(TransportConfiguration.allowAnyWarning)") }
+        let link = try await bindLink()
         // What a worker's Hello must carry, verbatim (docs/wire-protocol.md): one line each, so a
         // worker written in another language can be configured from the learner's log.
         for (key, value) in c.admissionFingerprints { logger.info("workers must say Hello with \(key): \(value)") }
-        defer { if let authenticator { Task { await authenticator.close() } } }
         var replayBuffer = try ReplayBuffer(configuration: c.replayConfiguration)
         let replayFile = runDirectory.checkpoints.appendingPathComponent("replay.ckpt")
         if c.replayCheckpoint, FileManager.default.fileExists(atPath: replayFile.path) {
@@ -91,11 +86,11 @@ public final class LearnerService: Service, Sendable {
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await self.receiveLoop(pull: pull, pub: pub, buffer: buffer, status: status) }
-                    group.addTask { try await self.trainLoop(buffer: buffer, pub: pub, status: status, labels: bridge) }
+                    group.addTask { await self.receiveLoop(link: link, buffer: buffer, status: status) }
+                    group.addTask { try await self.trainLoop(buffer: buffer, link: link, status: status, labels: bridge) }
                     if let bridge { group.addTask { try await self.labelLoop(bridge) } }
-                    group.addTask { await self.heartbeatLoop(pub: pub, status: status) }
-                    group.addTask { await self.reportLoop(status: status, log: metricsLog, buffer: buffer, pub: pub) }
+                    group.addTask { await self.heartbeatLoop(link: link, status: status) }
+                    group.addTask { await self.reportLoop(status: status, log: metricsLog, buffer: buffer, link: link) }
                     // The train loop ends the role: budget reached, shutdown, or an error. Closing the
                     // store wakes a receive loop waiting to insert; cancelling stops the others.
                     defer { group.cancelAll() }
@@ -109,50 +104,38 @@ public final class LearnerService: Service, Sendable {
         } catch {
             logger.error("learner stopped: \(error)")
             reason = "error: \(error)"
-            await shutdownSockets(pull: pull, pub: pub, reason: reason)
+            await link.close(reason: reason)
             throw error
         }
         await writeMetrics(status: status, log: metricsLog, buffer: buffer)
         progress.finish()
-        await shutdownSockets(pull: pull, pub: pub, reason: reason)
+        await link.close(reason: reason)
         completion.trySend(await status.envSteps)
         let finalSteps = await status.envSteps
         logger.info("learner stopped (\(reason)) at \(finalSteps) env steps")
     }
 
-    private func shutdownSockets(pull: AsyncSocket, pub: AsyncSocket, reason: String) async {
-        // `*` addresses every worker: they stop (finished) or wait for a learner to return (shutdown).
-        try? await pub.send(Goodbye(id: "*", reason: reason).encoded())
-        try? await Task.sleep(for: .milliseconds(100))
-        await pull.close()
-        await pub.close()
-    }
-
     // MARK: Receive
 
-    private func receiveLoop(pull: AsyncSocket, pub: AsyncSocket, buffer: ReplayStore,
-                             status: LearnerStatus) async {
-        let limits = WireLimits(maxMessageBytes: configuration.transport.maxMessageMiB << 20)
+    private func receiveLoop(link: any LearnerLink, buffer: ReplayStore, status: LearnerStatus) async {
         let validator = configuration.trajectoryValidator
-        while let parts = await pull.receive() {
-            guard let frame = parts.last else { continue }
+        while let received = await link.receive() {
             let message: WireMessage
-            do {
-                message = try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) }
-            } catch let error as WireError {
+            switch received {
+            case .message(let m):
+                message = m
+            case .malformed(let error):
                 await status.drop("decode_\(error.kindName)")
                 if let suppressed = await status.shouldLog("decode_\(error.kindName)", now: Clock.now) {
                     logger.warning("dropped a malformed frame: \(error)\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
                 }
-                continue
-            } catch {
                 continue
             }
             let now = Clock.now
             switch message {
             case .hello(let hello):
                 logger.debug("received a Hello from \(PeerID.loggable(hello.id))")
-                await handleHello(hello, now: now, pub: pub, status: status)
+                await handleHello(hello, now: now, link: link, status: status)
             case .heartbeat(let h):
                 await status.seen(h.id, now: now, policyVersion: h.policyVersion)
             case .goodbye(let g):
@@ -161,7 +144,7 @@ public final class LearnerService: Service, Sendable {
             case .stats:
                 break
             case .trajectoryBatch(let batch):
-                guard await admit(batch, validator: validator, now: now, pub: pub, status: status) else { continue }
+                guard await admit(batch, validator: validator, now: now, link: link, status: status) else { continue }
                 await status.received(batch, now: now)
                 // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
                 // makes workers wait too (backpressure, nothing dropped). No worker can be heard
@@ -186,7 +169,7 @@ public final class LearnerService: Service, Sendable {
     /// Whether a trajectory may be stored: its sender is an admitted member and it passes the
     /// validator. A rejected one is counted by reason (`transport/frames_dropped/<reason>`) and
     /// logged (rate-limited); a member whose trajectories keep failing is evicted and told so.
-    private func admit(_ batch: TrajectoryBatch, validator: TrajectoryValidator, now: Double, pub: AsyncSocket,
+    private func admit(_ batch: TrajectoryBatch, validator: TrajectoryValidator, now: Double, link: any LearnerLink,
                        status: LearnerStatus) async -> Bool {
         let id = batch.workerID
         guard await status.isMember(id) else {
@@ -204,7 +187,7 @@ public final class LearnerService: Service, Sendable {
             if await status.rejected(id, reason: reason, now: now) {
                 let limit = configuration.transport.evictAfterBadBatches
                 logger.error("evicting worker \(id): its last \(limit) trajectories were rejected (last: \(error))")
-                try? await pub.send(Goodbye(id: id, reason: "refused: evicted after \(limit) rejected trajectories in a row (last: \(error))").encoded())
+                await link.publish(.goodbye(Goodbye(id: id, reason: "refused: evicted after \(limit) rejected trajectories in a row (last: \(error))")))
             } else if let suppressed = await status.shouldLog("\(reason) \(id)", now: now) {
                 logger.warning("dropped a trajectory from \(id): \(error)\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
             }
@@ -212,7 +195,7 @@ public final class LearnerService: Service, Sendable {
         }
     }
 
-    private func handleHello(_ hello: Hello, now: Double, pub: AsyncSocket, status: LearnerStatus) async {
+    private func handleHello(_ hello: Hello, now: Double, link: any LearnerLink, status: LearnerStatus) async {
         guard PeerID.isValid(hello.id) else {
             // Not answered: a Goodbye is addressed by id, and `*` addresses every worker.
             await status.refusedInvalidID()
@@ -227,41 +210,41 @@ public final class LearnerService: Service, Sendable {
             let claimant = hello.capability("instance")
             if let holder = await status.memberInstance(hello.id), holder != claimant {
                 await status.refusedClaimant()
-                await refuse(hello.id, addressee: "\(hello.id)#\(claimant ?? "-")", reason: problem, pub: pub, now: now, status: status)
+                await refuse(hello.id, addressee: "\(hello.id)#\(claimant ?? "-")", reason: problem, link: link, now: now, status: status)
                 return
             }
             await status.refused(hello.id)
-            await refuse(hello.id, reason: problem, pub: pub, now: now, status: status)
+            await refuse(hello.id, reason: problem, link: link, now: now, status: status)
             return
         }
         if let seconds = await status.banRemaining(hello.id, now: now) {
             await status.refused(hello.id)
             await refuse(hello.id, reason: "evicted for sending rejected trajectories; it may rejoin in \(Int(seconds.rounded(.up))) s",
-                         pub: pub, now: now, status: status)
+                         link: link, now: now, status: status)
             return
         }
         if await status.hello(hello, now: now) {
             logger.info("worker \(hello.id) joined", metadata: ["envs": "\(PeerID.escaped(hello.capability("envs") ?? "?", limit: 20))"])
             // A late joiner gets the current weights at once instead of waiting for the next update.
-            if let weights = latestWeights.withLock({ $0 }) { try? await pub.send(weights) }
+            if let weights = latestWeights.withLock({ $0 }) { await link.publish(weights) }
         }
     }
 
     /// Tells a worker it is refused (a Yendor worker stops on this); logged once per 10 s per worker.
     /// `addressee` is the Goodbye's id: the worker's id, or `id#instance` for one process of it.
-    private func refuse(_ worker: String, addressee: String? = nil, reason: String, pub: AsyncSocket, now: Double,
+    private func refuse(_ worker: String, addressee: String? = nil, reason: String, link: any LearnerLink, now: Double,
                         status: LearnerStatus) async {
         let addressee = addressee ?? worker
         if let suppressed = await status.shouldLog("refused \(addressee)", now: now) {
             let who = addressee == worker ? "worker \(worker)" : "a Hello claiming the id of live worker \(worker) from another process (\(PeerID.loggable(addressee, limit: 160)))"
             logger.error("refusing \(who): \(PeerID.escaped(reason))\(suppressed > 0 ? " (refused \(suppressed) more times, not logged)" : "")")
         }
-        try? await pub.send(Goodbye(id: addressee, reason: "refused: \(reason)").encoded())
+        await link.publish(.goodbye(Goodbye(id: addressee, reason: "refused: \(reason)")))
     }
 
     // MARK: Train
 
-    private func trainLoop(buffer: ReplayStore, pub: AsyncSocket, status: LearnerStatus, labels: LabelBridge?) async throws {
+    private func trainLoop(buffer: ReplayStore, link: any LearnerLink, status: LearnerStatus, labels: LabelBridge?) async throws {
         let c = configuration
         let rewardModel = try RewardModelRegistry.makeModel(c.rewards)
         let rewardSource = CaptionRewardSource(model: rewardModel, scaling: try CountScaledIntrinsicReward(configuration: c.rewards.countScaling))
@@ -280,7 +263,7 @@ public final class LearnerService: Service, Sendable {
             await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: learner.policyVersion)
             logger.info("resumed from \(url.deletingLastPathComponent().lastPathComponent) at \(state.envSteps) env steps, policy version \(learner.policyVersion)")
         }
-        try await publish(learner, pub: pub)
+        try await publish(learner, link: link)
         var lastCheckpoint = Clock.now, lastResend = -Double.infinity
         var pending: [TrajectoryBatch] = []
         let validator = c.trajectoryValidator
@@ -319,7 +302,7 @@ public final class LearnerService: Service, Sendable {
                     // update comes to publish new ones, so send the current ones again, at most once a second.
                     if Clock.now - lastResend >= 1, let weights = latestWeights.withLock({ $0 }) {
                         lastResend = Clock.now
-                        try? await pub.send(weights)
+                        await link.publish(weights)
                         await status.resentWeights()
                     }
                 } else {
@@ -376,19 +359,18 @@ public final class LearnerService: Service, Sendable {
                 policyLoss: stats.policyLoss, valueLoss: stats.valueLoss, entropy: stats.entropy,
                 gradientNorm: stats.gradientNorm, clipFraction: stats.clipFraction, learningRate: stats.learningRate,
                 meanReward: stats.meanReward), version: learner.policyVersion, droppedForLag: stats.samplesDroppedForLag)
-            if await status.updates % c.publishInterval == 0 { try await publish(learner, pub: pub) }
+            if await status.updates % c.publishInterval == 0 { try await publish(learner, link: link) }
             if Clock.now - lastCheckpoint >= c.checkpointInterval { try await save() }
         }
         try await save()
     }
 
-    private func publish(_ learner: APPOLearner, pub: AsyncSocket) async throws {
+    private func publish(_ learner: APPOLearner, link: any LearnerLink) async throws {
         let tensors = try learner.publishableWeights()
         let update = PolicyUpdate(version: UInt64(learner.policyVersion), modelSignature: configuration.modelSignature,
                                   tensors: tensors.map { NamedArray(name: $0.name, shape: $0.shape, values: $0.values) })
-        let bytes = update.encoded()
-        latestWeights.withLock { $0 = bytes }
-        try await pub.send(bytes)
+        latestWeights.withLock { $0 = .policyUpdate(update) }
+        await link.publish(.policyUpdate(update))
     }
 
     /// Connects the label bridge to the configured annotator until cancelled.
@@ -436,12 +418,12 @@ public final class LearnerService: Service, Sendable {
 
     // MARK: Heartbeats and reports
 
-    private func heartbeatLoop(pub: AsyncSocket, status: LearnerStatus) async {
+    private func heartbeatLoop(link: any LearnerLink, status: LearnerStatus) async {
         var sequence: UInt64 = 0
         while !Task.isCancelled {
             let beat = Heartbeat(id: "learner", sequence: sequence, timeNanos: Clock.nanos,
                                  policyVersion: UInt64(max(await status.policyVersion, 0)))
-            try? await pub.send(beat.encoded())
+            await link.publish(.heartbeat(beat))
             sequence += 1
             for gone in await status.prune(now: Clock.now) { logger.warning("worker \(gone) timed out") }
             try? await Task.sleep(for: .seconds(configuration.transport.heartbeatInterval))
@@ -450,7 +432,7 @@ public final class LearnerService: Service, Sendable {
 
     /// Writes a metrics record every log interval and publishes it, with the membership, as a Stats
     /// message on the weights socket: what `yendor status learner` shows, with no extra port.
-    private func reportLoop(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, pub: AsyncSocket) async {
+    private func reportLoop(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, link: any LearnerLink) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(configuration.logInterval))
             if Task.isCancelled { return }
@@ -464,7 +446,7 @@ public final class LearnerService: Service, Sendable {
                            ("worker/\(id)/policy_version", Double(m.policyVersion))]
             }
             let stats = Stats(id: "learner", role: "learner", timeNanos: Clock.nanos, values: values)
-            try? await pub.send(stats.encoded())
+            await link.publish(.stats(stats))
         }
     }
 

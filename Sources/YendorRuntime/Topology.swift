@@ -1,13 +1,15 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import YendorTransport
 import ZeroMQ
 
 /// Wires the roles together, in one place. Services start in dependency order (learner before
 /// workers) and the service group stops them in reverse on SIGINT/SIGTERM or when the learner
 /// reaches its budget.
 public enum Topology {
-    /// Every role in this process over `inproc://` sockets: the quick start. With
+    /// Every role in this process, linked by an `InMemoryNetwork` (or, with `transport.in_process=zeromq`,
+    /// by `inproc://` sockets): the quick start. With
     /// `reward.annotator` set, the annotator is the remote one, reached at its configured endpoints.
     public static func inProcess(configuration: TrainingConfiguration, runDirectory: RunDirectory,
                                  context: Context, logger: Logger) -> (ServiceGroup, LearnerService) {
@@ -19,10 +21,21 @@ public enum Topology {
         c.transport.heartbeatMisses = configuration.transport.heartbeatMisses
         // Only the learner–worker sockets are in this process: a remote annotator is reached at its
         // configured endpoints, with the configured CURVE keys.
-        let learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory,
+        let learner: LearnerService, worker: WorkerService
+        switch configuration.inProcessLink {
+        case .memory:
+            let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+            learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory,
+                                     logger: logger.with(role: "learner"), annotatorTransport: configuration.transport,
+                                     link: { network.learnerLink() })
+            worker = WorkerService(configuration: c, workerID: "worker-local", context: context, logger: logger.with(role: "worker"),
+                                   connect: { network.workerLink() })
+        case .zeromq:
+            learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory,
                                      logger: logger.with(role: "learner"), annotatorTransport: configuration.transport)
-        let worker = WorkerService(configuration: c, workerID: "worker-local", trajectories: c.transport.trajectories,
+            worker = WorkerService(configuration: c, workerID: "worker-local", trajectories: c.transport.trajectories,
                                    weights: c.transport.weights, context: context, logger: logger.with(role: "worker"))
+        }
         return (group(services: [learner], then: endpoints + [worker], logger: logger), learner)
     }
 

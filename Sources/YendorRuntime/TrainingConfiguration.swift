@@ -27,6 +27,10 @@ public struct TrainingConfiguration: Sendable {
     public var checkpointInterval = 60.0
     /// Port of this process's Prometheus endpoint (`GET /metrics`: the learner's, or a worker's); 0 = off.
     public var prometheusPort = 0
+    /// How `yendor train` connects the learner and the worker in its one process: `memory` (values
+    /// through bounded queues: no encoding, checksum or socket thread) or `zeromq` (`inproc://`
+    /// sockets with the full wire path, as between processes; for comparison and debugging).
+    public var inProcessLink = InProcessLink.memory
 
     // env
     /// Environment family: `dungeon` (Yendor's own game, the default) or `nle` (real NetHack).
@@ -333,10 +337,20 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.curve_allowed_clients", \.transport.curveAllowedClients, "directory of allowed client keys")
         t.add("transport.curve_allow_any", \.transport.curveAllowAny, "CURVE without an allow-list: admit any client with the server key")
         t.add("transport.evict_after_bad_batches", \.transport.evictAfterBadBatches, "rejected trajectories in a row that evict a worker (0 = never)")
+        t.add("transport.in_process", \.inProcessLink, "yendor train: learner and worker linked by memory (bounded queues) or zeromq (inproc:// sockets, full wire path)")
         return t
     }()
 }
 
+/// How the roles of one process are connected (`transport.in_process`).
+public enum InProcessLink: String, Sendable, CaseIterable {
+    /// `InMemoryNetwork`: bounded queues of values.
+    case memory
+    /// ZeroMQ `inproc://` sockets: the same encode, checksum, decode and socket threads as across processes.
+    case zeromq
+}
+
+extension InProcessLink: ConfigEnum {}
 extension PolicyCore: ConfigEnum {}
 extension EnvironmentKind: ConfigEnum {}
 extension ReplayBuffer.FullPolicy: ConfigEnum {}

@@ -10,7 +10,8 @@ import YendorSupport
 
 /// End-to-end training throughput for the in-process and multi-process topologies, next to the bare
 /// env loop and the bare inference loop measured in the same run, so the framework's overhead shows
-/// as a ratio. The network's FLOPs per sample are printed next to every figure.
+/// as a ratio; the in-process run once with the in-memory link and once over inproc:// sockets, so
+/// what the transport seam saves shows as a ratio too. The network's FLOPs per sample are printed.
 struct BenchTrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -36,9 +37,14 @@ struct BenchTrainCommand: AsyncParsableCommand {
             let bareInference = try bareInferenceLoop(c, policy: policy)
             print(String(format: "bare env loop (%d envs, random actions, 1 core): %.0f steps/s", envs, bareEnv))
             print(String(format: "bare inference loop (batch %d, 1 core):          %.0f samples/s", c.envsPerActor, bareInference))
-            let inProcess = try runTraining(extra: [])
+            let inProcess = try runTraining(extra: ["--set", "transport.in_process=memory"])
             print(String(format: "end-to-end in-process (learner + %d actors):       %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
                          c.actors, inProcess, inProcess / bareEnv, inProcess / bareInference))
+            // The same run with the learner and worker linked by inproc:// sockets (encode, CRC32C,
+            // decode and a thread per socket, as between processes) instead of in-memory queues.
+            let overSockets = try runTraining(extra: ["--set", "transport.in_process=zeromq"])
+            print(String(format: "  the same over inproc:// ZeroMQ sockets:          %.0f env steps/s  in-memory link / sockets = %.2fx",
+                         overSockets, inProcess / overSockets))
             let multi = try runTraining(extra: ["--workers", "\(workers)"])
             print(String(format: "end-to-end %d worker processes over ipc:             %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
                          workers, multi, multi / bareEnv, multi / bareInference))

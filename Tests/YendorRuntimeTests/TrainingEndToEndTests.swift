@@ -32,10 +32,14 @@ struct TrainingEndToEndTests {
         return false
     }
 
-    @Test func inProcessTrainingReachesItsBudgetAndRecordsTheRun() async throws {
-        let (dir, config, _) = try Self.scratch("inprocess")
+    /// With either link between the learner and the worker of the one process: the in-memory
+    /// network (the default) and inproc:// ZeroMQ sockets.
+    @Test(arguments: ["memory", "zeromq"])
+    func inProcessTrainingReachesItsBudgetAndRecordsTheRun(link: String) async throws {
+        let (dir, config, _) = try Self.scratch("inprocess-\(link)")
         let run = dir.appendingPathComponent("run")
-        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "1500", "--run-dir", run.path])
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "1500", "--run-dir", run.path,
+                                              "--set", "transport.in_process=\(link)"])
         let status = await train.waitForExit(timeout: 600)
         #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
         let metrics = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))

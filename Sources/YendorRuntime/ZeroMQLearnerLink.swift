@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import YendorTransport
+import YendorWire
+import ZeroMQ
+
+/// The learner's link across processes: trajectories and control messages arrive on a PULL socket
+/// bound at `transport.trajectories`; weights, heartbeats, stats and Goodbyes leave on a PUB socket
+/// bound at `transport.weights` (which `yendor status` also reads). CURVE, when configured, guards both.
+final class ZeroMQLearnerLink: LearnerLink {
+    private let pull: AsyncSocket, pub: AsyncSocket
+    private let authenticator: CurveAuthenticator?
+    private let limits: WireLimits
+
+    private init(pull: AsyncSocket, pub: AsyncSocket, authenticator: CurveAuthenticator?, limits: WireLimits) {
+        self.pull = pull
+        self.pub = pub
+        self.authenticator = authenticator
+        self.limits = limits
+    }
+
+    /// Binds both sockets; errors (an endpoint in use, bad CURVE keys) name the endpoint or field.
+    static func bind(_ t: TransportConfiguration, context: Context, logger: Logger) async throws -> ZeroMQLearnerLink {
+        let security = try t.serverSecurity()
+        let authenticator = try t.startAuthenticator(context: context)
+        do {
+            let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
+                                             inboxCapacity: t.queueCapacity) { s in
+                try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)] + security)
+                try s.bind(t.trajectories)
+            }
+            let pub = try await AsyncSocket(context: context, type: .pub, name: "learner.weights") { s in
+                try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 500)] + security)
+                try s.bind(t.weights)
+            }
+            logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)",
+                                                        "curve": "\(t.curveMode)"])
+            if t.curveEnabled && authenticator == nil { logger.warning("\(TransportConfiguration.allowAnyWarning)") }
+            return ZeroMQLearnerLink(pull: pull, pub: pub, authenticator: authenticator,
+                                     limits: WireLimits(maxMessageBytes: t.maxMessageMiB << 20))
+        } catch {
+            await authenticator?.close()
+            throw error
+        }
+    }
+
+    func receive() async -> Received? {
+        while let parts = await pull.receive() {
+            guard let frame = parts.last else { continue }
+            do {
+                return .message(try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) })
+            } catch let error as WireError {
+                return .malformed(error)
+            } catch {
+                continue
+            }
+        }
+        return nil
+    }
+
+    func publish(_ message: WireMessage) async {
+        try? await pub.send(message.encoded())
+    }
+
+    func close(reason: String) async {
+        // `*` addresses every worker: they stop (finished) or wait for a learner to return (shutdown).
+        await publish(.goodbye(Goodbye(id: "*", reason: reason)))
+        try? await Task.sleep(for: .milliseconds(100))
+        await pull.close()
+        await pub.close()
+        await authenticator?.close()
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Synchronization
+import YendorTransport
+import YendorWire
+import ZeroMQ
+
+/// A worker's link across processes. Trajectories leave on a PUSH socket; Hellos on a second PUSH
+/// connection to the same learner endpoint (the control path), so they never queue behind
+/// trajectories; weights and Goodbyes arrive on a SUB socket. The `Goodbye` goes on a fresh
+/// connection opened at shutdown: under backpressure the learner reads each connection only in its
+/// turn, one message per trajectory it takes, so anything queued on an old connection waits for
+/// updates; and libzmq (4.3.4) discards what is still in the kernel's socket buffer when a peer closes
+/// a connection whose queue in the learner is full (a Goodbye behind four Hellos was lost that way
+/// under a CPU hog). A fresh connection's queue in the learner is empty, so libzmq there reads the
+/// Goodbye at once, and keeps it after the worker has gone.
+final class ZeroMQWorkerLink: WorkerLink {
+    /// Messages the control connection may hold for a learner that does not read them.
+    static let controlQueueCapacity = 4
+    /// How long the `Goodbye` may wait for its connection to open, and then to reach the learner
+    /// before the process exits (its socket's linger), in milliseconds.
+    static let goodbyeMilliseconds = 1500
+
+    private let push: AsyncSocket, control: AsyncSocket, sub: AsyncSocket
+    private let trajectories: String
+    private let transport: TransportConfiguration
+    private let security: [SocketOption]
+    private let context: Context
+    private let limits: WireLimits
+
+    private init(push: AsyncSocket, control: AsyncSocket, sub: AsyncSocket, trajectories: String,
+                 transport: TransportConfiguration, security: [SocketOption], context: Context) {
+        self.push = push
+        self.control = control
+        self.sub = sub
+        self.trajectories = trajectories
+        self.transport = transport
+        self.security = security
+        self.context = context
+        limits = WireLimits(maxMessageBytes: transport.maxMessageMiB << 20)
+    }
+
+    /// Connects to a learner (or a replay role) taking trajectories at `trajectories` and publishing
+    /// weights at `weights`.
+    static func connect(_ t: TransportConfiguration, trajectories: String, weights: String, context: Context) async throws -> ZeroMQWorkerLink {
+        let security = try t.clientSecurity()
+        // ZMTP heartbeats on the weights socket notice a dead link (a cut cable, a vanished node)
+        // within a few intervals, where TCP alone can take minutes; ZeroMQ then reconnects. The PUSH
+        // sockets have none: libzmq 4.3.4 aborts the *learner* (`!_io_error`, stream_engine_base.cpp)
+        // when it decodes a PING from a connection that closed while the learner was not reading it,
+        // i.e. whenever a worker stops under backpressure. They are reconnected by `reconnect()` instead.
+        let interval = Int(t.heartbeatInterval * 1000)
+        let liveness: [SocketOption] = [.heartbeatInterval(milliseconds: interval),
+                                        .heartbeatTimeout(milliseconds: interval * t.heartbeatMisses),
+                                        .heartbeatTTL(milliseconds: interval * t.heartbeatMisses)]
+        let push = try await AsyncSocket(context: context, type: .push, name: "worker.trajectories",
+                                         outboxCapacity: t.queueCapacity) { s in
+            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0), .immediate(true),
+                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
+            try s.connect(trajectories)
+        }
+        // The control path, used only through `sendNow` (a full queue fails at once). `immediate`
+        // queues nothing for a learner that is not connected. Hellos left in it at shutdown are
+        // stale: no linger.
+        let control = try await AsyncSocket(context: context, type: .push, name: "worker.control", outboxCapacity: 1) { s in
+            try s.set([.sendHighWaterMark(Self.controlQueueCapacity), .linger(milliseconds: 0), .immediate(true),
+                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
+            try s.connect(trajectories)
+        }
+        let sub = try await AsyncSocket(context: context, type: .sub, name: "worker.weights") { s in
+            try s.set([.subscribe([]), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0),
+                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + liveness + security)
+            try s.connect(weights)
+        }
+        return ZeroMQWorkerLink(push: push, control: control, sub: sub, trajectories: trajectories,
+                                transport: t, security: security, context: context)
+    }
+
+    func send(_ batch: TrajectoryBatch) async throws { try await push.send(batch.encoded()) }
+
+    func trySendControl(_ message: WireMessage) async -> Bool { await Self.sendNow(message.encoded(), on: control) }
+
+    func receive() async -> Received? {
+        while let parts = await sub.receive() {
+            guard let frame = parts.last else { continue }
+            do {
+                return .message(try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) })
+            } catch let error as WireError {
+                return .malformed(error)
+            } catch {
+                continue
+            }
+        }
+        return nil
+    }
+
+    var outboxDepth: Int { push.outboxDepth }
+
+    func reconnect() async {
+        // Without ZMTP heartbeats a PUSH connection to a vanished node would wait for TCP to give up
+        // (minutes); a fresh connection reaches the learner as soon as it is back. Trajectories
+        // queued for the old one are dropped (in-flight work).
+        for socket in [push, control] {
+            try? await socket.perform { [trajectories] s in
+                try s.disconnect(trajectories)
+                try s.connect(trajectories)
+            }
+        }
+    }
+
+    func close(sayingGoodbye goodbye: Goodbye?) async -> Bool {
+        // Queued trajectories are dropped (linger 0): a stopping worker loses at most its in-flight work.
+        await push.close()
+        await control.close()
+        let said = if let goodbye { await sayGoodbye(goodbye.encoded()) } else { false }
+        await sub.close()
+        return said
+    }
+
+    /// Hands one message to libzmq on the socket's own thread; false when libzmq's queue is full or
+    /// no learner is connected (the message is dropped).
+    private static func sendNow(_ message: [UInt8], on socket: AsyncSocket) async -> Bool {
+        let accepted = Atomic<Bool>(false)
+        try? await socket.perform { s in accepted.store(try s.send(parts: [message], dontWait: true), ordering: .relaxed) }
+        return accepted.load(ordering: .relaxed)
+    }
+
+    /// Sends the Goodbye on a fresh connection (see the type's comment), retrying for a bounded time
+    /// until it is open and libzmq takes the message; closing the socket then lets it leave (linger).
+    private func sayGoodbye(_ goodbye: [UInt8]) async -> Bool {
+        let t = transport
+        guard let socket = try? await AsyncSocket(context: context, type: .push, name: "worker.goodbye", outboxCapacity: 1, setup: { [trajectories, security] s in
+            try s.set([.sendHighWaterMark(1), .linger(milliseconds: Self.goodbyeMilliseconds), .immediate(true),
+                       .reconnectInterval(milliseconds: t.reconnectMilliseconds)] + security)
+            try s.connect(trajectories)
+        }) else { return false }
+        let deadline = Clock.now + Double(Self.goodbyeMilliseconds) / 1000
+        var said = false
+        repeat {
+            said = await Self.sendNow(goodbye, on: socket)
+            if !said { try? await Task.sleep(for: .milliseconds(20)) }
+        } while !said && Clock.now < deadline
+        await socket.close()
+        return said
+    }
+}

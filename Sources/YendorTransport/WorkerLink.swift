@@ -1,0 +1,20 @@
+import YendorWire
+
+/// A worker's side of its connection to the learner: what `WorkerService` talks to.
+/// `ZeroMQWorkerLink` (YendorRuntime) carries it across processes; `InMemoryNetwork` in one process.
+public protocol WorkerLink: Sendable {
+    /// Sends a trajectory, waiting while the outbox is full (backpressure).
+    func send(_ batch: TrajectoryBatch) async throws
+    /// Sends a control message (a Hello) at once, on its own path so it never queues behind
+    /// trajectories; false when it cannot be taken now (no learner, or a full queue).
+    func trySendControl(_ message: WireMessage) async -> Bool
+    /// The next message from the learner (weights, Goodbyes, heartbeats); nil once closed.
+    func receive() async -> Received?
+    /// Trajectories waiting to leave.
+    var outboxDepth: Int { get }
+    /// Opens fresh connections to a learner that went silent; what was queued for the old ones is dropped.
+    func reconnect() async
+    /// Stops sending (queued trajectories are dropped: a stopping worker loses its in-flight work),
+    /// then says `goodbye` unless `say` is false; true when it was handed over.
+    func close(sayingGoodbye goodbye: Goodbye?) async -> Bool
+}

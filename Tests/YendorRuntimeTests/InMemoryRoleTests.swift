@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import Testing
+import YendorSupport
+import YendorTestSupport
+import YendorTransport
+import YendorWire
+import ZeroMQ
+@testable import YendorRuntime
+
+/// Role logic over an `InMemoryNetwork`: no sockets, no child processes; the other party is played
+/// by the test through its end of the network.
+@Suite("Roles over an in-memory network")
+struct InMemoryRoleTests {
+    static func configuration() throws -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        try TrainingConfiguration.table.apply(yaml: TinyRun.configuration(checkpointInterval: 600), source: "tiny", to: &c)
+        c.totalSteps = 100_000_000
+        return c
+    }
+
+    static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// The Hello a worker of configuration `c` says (as `WorkerService.helloLoop` builds it).
+    static func hello(_ c: TrainingConfiguration, id: String, model: String? = nil) -> Hello {
+        Hello(role: "worker", id: id, capabilities: [
+            ("obs_layout", c.envLayout.fingerprint), ("model", model ?? c.modelSignature),
+            ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.task), ("envs", "4"), ("pid", "1"), ("instance", "t"),
+        ])
+    }
+
+    /// Waits for the first message `match` accepts; nil if the link closes first.
+    static func next<T>(_ link: any WorkerLink, _ match: (WireMessage) -> T?) async -> T? {
+        while let received = await link.receive() {
+            if case .message(let m) = received, let found = match(m) { return found }
+        }
+        return nil
+    }
+
+    @Test func aLearnerRefusesAHelloForAnotherModelAndSendsAMatchingWorkerTheCurrentWeights() async throws {
+        let c = try Self.configuration()
+        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+        let dir = try RunDirectory(path: NSTemporaryDirectory() + "yendor-inmemory-\(UUID().uuidString.prefix(8))")
+        let learner = LearnerService(configuration: c, context: try Context(), runDirectory: dir, logger: Self.quiet,
+                                     link: { network.learnerLink() })
+        let worker = network.workerLink()
+        let running = Task { try await learner.run() }
+        defer { running.cancel() }
+
+        #expect(await worker.trySendControl(.hello(Self.hello(c, id: "stranger", model: "another model"))))
+        let refusal = await Self.next(worker) { if case .goodbye(let g) = $0, g.id == "stranger" { g } else { nil } }
+        #expect(refusal?.reason.contains("model mismatch") == true, "\(String(describing: refusal))")
+
+        #expect(await worker.trySendControl(.hello(Self.hello(c, id: "member"))))
+        let weights = await Self.next(worker) { if case .policyUpdate(let u) = $0 { u } else { nil } }
+        #expect(weights?.modelSignature == c.modelSignature)
+        let members = await Self.wait { await learner.metrics["membership/workers"] == 1 }
+        #expect(members, "the matching worker is admitted")
+    }
+
+    @Test func aWorkerStopsWithTheLearnersReasonWhenItIsRefused() async throws {
+        let c = try Self.configuration()
+        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+        let learner = network.learnerLink()
+        let worker = WorkerService(configuration: c, workerID: "w1", context: try Context(), logger: Self.quiet,
+                                   connect: { network.workerLink() })
+        let running = Task { try await worker.run() }
+        // The worker says Hello on its control path; the learner answers with a refusal by id.
+        var hello: Hello?
+        while hello == nil, let received = await learner.receive() {
+            if case .message(.hello(let h)) = received { hello = h }
+        }
+        #expect(hello?.id == "w1" && hello?.capability("model") == c.modelSignature)
+        await learner.publish(.goodbye(Goodbye(id: "w1", reason: "refused: evicted for a test")))
+        do {
+            try await running.value
+            Issue.record("the worker kept running")
+        } catch let refused as WorkerService.Refused {
+            #expect(refused.reason.contains("evicted for a test"))
+        }
+        // On its way out it said Goodbye, naming why.
+        var goodbye: Goodbye?
+        while goodbye == nil, let received = await learner.receive() {
+            if case .message(.goodbye(let g)) = received { goodbye = g }
+        }
+        #expect(goodbye?.id == "w1" && goodbye?.reason.contains("refused") == true, "\(String(describing: goodbye))")
+    }
+
+    @Test func aFullPublishQueueLosesItsOldestMessageNotTheNewest() async throws {
+        let network = InMemoryNetwork(capacity: 2, publishCapacity: 3)
+        let learner = network.learnerLink(), worker = network.workerLink()
+        for i in 0..<5 { await learner.publish(.heartbeat(Heartbeat(id: "learner", sequence: UInt64(i), timeNanos: 0, policyVersion: 0))) }
+        var sequences: [UInt64] = []
+        for _ in 0..<3 {
+            if case .message(.heartbeat(let h)) = await worker.receive() { sequences.append(h.sequence) }
+        }
+        #expect(sequences == [2, 3, 4])
+    }
+
+    /// Waits for `condition` (a hang guard of 10 minutes; the event ends the wait).
+    static func wait(_ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(600)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+}
