@@ -44,19 +44,7 @@ final class ZeroMQLearnerLink: LearnerLink {
         }
     }
 
-    func receive() async -> Received? {
-        while let parts = await pull.receive() {
-            guard let frame = parts.last else { continue }
-            do {
-                return .message(try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) })
-            } catch let error as WireError {
-                return .malformed(error)
-            } catch {
-                continue
-            }
-        }
-        return nil
-    }
+    func receive() async -> Received? { await pull.receiveMessage(limits: limits) }
 
     func publish(_ message: WireMessage) async {
         try? await pub.send(message.encoded())
@@ -69,5 +57,23 @@ final class ZeroMQLearnerLink: LearnerLink {
         await pull.close()
         await pub.close()
         await authenticator?.close()
+    }
+}
+
+extension AsyncSocket {
+    /// The next frame, decoded (a frame that does not decode is returned as `.malformed`, for the
+    /// role to count); nil once the socket is closed.
+    func receiveMessage(limits: WireLimits) async -> Received? {
+        while let parts = await receive() {
+            guard let frame = parts.last else { continue }
+            do {
+                return .message(try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) })
+            } catch let error as WireError {
+                return .malformed(error)
+            } catch {
+                continue
+            }
+        }
+        return nil
     }
 }

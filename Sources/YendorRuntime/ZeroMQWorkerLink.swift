@@ -82,19 +82,7 @@ final class ZeroMQWorkerLink: WorkerLink {
 
     func trySendControl(_ message: WireMessage) async -> Bool { await Self.sendNow(message.encoded(), on: control) }
 
-    func receive() async -> Received? {
-        while let parts = await sub.receive() {
-            guard let frame = parts.last else { continue }
-            do {
-                return .message(try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) })
-            } catch let error as WireError {
-                return .malformed(error)
-            } catch {
-                continue
-            }
-        }
-        return nil
-    }
+    func receive() async -> Received? { await sub.receiveMessage(limits: limits) }
 
     var outboxDepth: Int { push.outboxDepth }
 
