@@ -8,8 +8,8 @@ import ZeroMQ
 /// workers) and the service group stops them in reverse on SIGINT/SIGTERM or when the learner
 /// reaches its budget.
 public enum Topology {
-    /// Every role in this process, linked by an `InMemoryNetwork` (or, with `transport.in_process=zeromq`,
-    /// by `inproc://` sockets): the quick start. With
+    /// Every role in this process, linked by `inproc://` sockets (or, with `transport.in_process=memory`,
+    /// by an `InMemoryNetwork`): the quick start. With
     /// `reward.annotator` set, the annotator is the remote one, reached at its configured endpoints.
     public static func inProcess(configuration: TrainingConfiguration, runDirectory: RunDirectory,
                                  context: Context, logger: Logger) -> (ServiceGroup, LearnerService) {
@@ -24,7 +24,10 @@ public enum Topology {
         let learner: LearnerService, worker: WorkerService
         switch configuration.inProcessLink {
         case .memory:
-            let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+            // As many trajectories in flight as the socket path holds (the worker's outbox, libzmq's
+            // send and receive high-water marks, the learner's inbox: `queue_capacity` each), so
+            // rollouts overlap the learner's updates as much as they do across processes.
+            let network = InMemoryNetwork(capacity: 4 * c.transport.queueCapacity)
             learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory,
                                      logger: logger.with(role: "learner"), annotatorTransport: configuration.transport,
                                      link: { network.learnerLink() })

@@ -27,10 +27,11 @@ public struct TrainingConfiguration: Sendable {
     public var checkpointInterval = 60.0
     /// Port of this process's Prometheus endpoint (`GET /metrics`: the learner's, or a worker's); 0 = off.
     public var prometheusPort = 0
-    /// How `yendor train` connects the learner and the worker in its one process: `memory` (values
-    /// through bounded queues: no encoding, checksum or socket thread) or `zeromq` (`inproc://`
-    /// sockets with the full wire path, as between processes; for comparison and debugging).
-    public var inProcessLink = InProcessLink.memory
+    /// How `yendor train` connects the learner and the worker in its one process: `zeromq`
+    /// (`inproc://` sockets with the full wire path, as between processes; the default, because it
+    /// measured as fast or faster here, docs/benchmarks.md) or `memory` (values through bounded
+    /// queues: no encoding, checksum or socket thread).
+    public var inProcessLink = InProcessLink.zeromq
 
     // env
     /// Environment family: `dungeon` (Yendor's own game, the default) or `nle` (real NetHack).
@@ -337,7 +338,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.curve_allowed_clients", \.transport.curveAllowedClients, "directory of allowed client keys")
         t.add("transport.curve_allow_any", \.transport.curveAllowAny, "CURVE without an allow-list: admit any client with the server key")
         t.add("transport.evict_after_bad_batches", \.transport.evictAfterBadBatches, "rejected trajectories in a row that evict a worker (0 = never)")
-        t.add("transport.in_process", \.inProcessLink, "yendor train: learner and worker linked by memory (bounded queues) or zeromq (inproc:// sockets, full wire path)")
+        t.add("transport.in_process", \.inProcessLink, "yendor train: learner and worker linked by zeromq (inproc:// sockets, full wire path) or memory (bounded queues)")
         return t
     }()
 }

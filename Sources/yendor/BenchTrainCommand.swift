@@ -37,14 +37,15 @@ struct BenchTrainCommand: AsyncParsableCommand {
             let bareInference = try bareInferenceLoop(c, policy: policy)
             print(String(format: "bare env loop (%d envs, random actions, 1 core): %.0f steps/s", envs, bareEnv))
             print(String(format: "bare inference loop (batch %d, 1 core):          %.0f samples/s", c.envsPerActor, bareInference))
-            let inProcess = try runTraining(extra: ["--set", "transport.in_process=memory"])
+            let inProcess = try runTraining(extra: ["--set", "transport.in_process=zeromq"])
             print(String(format: "end-to-end in-process (learner + %d actors):       %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
                          c.actors, inProcess, inProcess / bareEnv, inProcess / bareInference))
-            // The same run with the learner and worker linked by inproc:// sockets (encode, CRC32C,
-            // decode and a thread per socket, as between processes) instead of in-memory queues.
-            let overSockets = try runTraining(extra: ["--set", "transport.in_process=zeromq"])
-            print(String(format: "  the same over inproc:// ZeroMQ sockets:          %.0f env steps/s  in-memory link / sockets = %.2fx",
-                         overSockets, inProcess / overSockets))
+            // The same run with the learner and worker linked by the in-memory network (values
+            // through bounded queues) instead of inproc:// sockets (encode, CRC32C, decode and a
+            // thread per socket, as between processes).
+            let inMemory = try runTraining(extra: ["--set", "transport.in_process=memory"])
+            print(String(format: "  the same with the in-memory link:                %.0f env steps/s  in-memory link / sockets = %.2fx",
+                         inMemory, inMemory / inProcess))
             let multi = try runTraining(extra: ["--workers", "\(workers)"])
             print(String(format: "end-to-end %d worker processes over ipc:             %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
                          workers, multi, multi / bareEnv, multi / bareInference))
