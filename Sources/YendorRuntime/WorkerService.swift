@@ -85,7 +85,6 @@ public final class WorkerService: Service, Sendable {
 
     public func run() async throws {
         let c = configuration
-        let link = try await connect()
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
         // A stable hash of the id, so seeds do not depend on Swift's randomised hashing.
         let workerSeed = SplitMix64.derive(c.seed, StableHash.of(workerID))
@@ -99,6 +98,8 @@ public final class WorkerService: Service, Sendable {
                 seed: SplitMix64.derive(workerSeed, UInt64(a)), workerID: workerID),
                 batcher: batcher, policyLayout: c.policyLayout, context: context, logger: logger))
         }
+        // Connected once the actors exist: a worker whose environments cannot be made opens nothing.
+        let link = try await connect()
         logger.info("worker \(workerID) connecting", metadata: ["weights": "\(weights)",
                                                               "envs": "\(c.actors * c.envsPerActor)"])
         var failure: Error?
