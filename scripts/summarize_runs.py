@@ -6,6 +6,11 @@
 Columns: env steps reached; success rate at the end and averaged over the last third of the run
 (`rollout/success_rate` is over the last 200 episodes); episodes; mean env steps/s; labels or
 preferences received by the reward model; intrinsic reward sparsity at the end.
+
+    python3 scripts/summarize_runs.py --metric rollout/mean_return runs/oni/nle-score/*/
+
+summarises another metric in place of the success rate (e.g. the mean return, for tasks such as
+NetHackScore that have no success).
 """
 import json
 import os
@@ -23,8 +28,9 @@ def records(run):
     return out
 
 
-def main(runs):
-    print("| run | env steps | success, last third | final success | episodes | mean SPS | labels received | intrinsic sparsity |")
+def main(runs, metric="rollout/success_rate"):
+    name = "success" if metric == "rollout/success_rate" else metric
+    print("| run | env steps | {0}, last third | final {0} | episodes | mean SPS | labels received | intrinsic sparsity |".format(name))
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for run in runs:
         rs = records(run)
@@ -32,15 +38,19 @@ def main(runs):
             continue
         last = rs[-1]
         steps = last.get("env_steps", 0)
-        tail = [r.get("rollout/success_rate", 0) or 0 for r in rs if r.get("env_steps", 0) >= steps * 2 / 3]
+        tail = [r.get(metric, 0) or 0 for r in rs if r.get("env_steps", 0) >= steps * 2 / 3]
         sps = [r["rollout/sps"] for r in rs if r.get("rollout/sps")]
         labels = max((r.get("rewards/labels_received", 0) or 0) for r in rs)
         sparsity = last.get("rewards/sparsity")
         print("| {} | {:,} | {:.3f} | {:.3f} | {:,} | {:,.0f} | {:,} | {} |".format(
             os.path.basename(os.path.normpath(run)), steps, sum(tail) / max(len(tail), 1),
-            last.get("rollout/success_rate", 0) or 0, last.get("rollout/episodes", 0),
+            last.get(metric, 0) or 0, last.get("rollout/episodes", 0),
             sum(sps) / max(len(sps), 1), labels, "-" if sparsity is None else "{:.4f}".format(sparsity)))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    args = sys.argv[1:]
+    if args[:1] == ["--metric"]:
+        main(args[2:], metric=args[1])
+    else:
+        main(args)
