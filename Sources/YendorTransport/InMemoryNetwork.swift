@@ -94,7 +94,14 @@ public final class InMemoryNetwork: Sendable {
         func reconnect() async {}
 
         func close(sayingGoodbye goodbye: Goodbye?) async -> Bool {
-            let said = if let goodbye { await trySendControl(.goodbye(goodbye)) } else { false }
+            // The Goodbye always gets in: a full control queue holds only stale Hellos, and the
+            // oldest makes room for it.
+            var said = false
+            if let goodbye, !network.control.isClosed {
+                InMemoryNetwork.deliver(.goodbye(goodbye), to: network.control)
+                _ = network.doorbell.trySend(())
+                said = true
+            }
             network.subscribers.withLock { _ = $0.removeValue(forKey: id) }
             _ = inbox.close()
             return said

@@ -45,7 +45,8 @@ import YendorWire
         let request = LabelRequest.classify("You kill the jackal!", goal: .combat)
         let answers = Mutex<[LabelResult]>([])
         let reading = Task { await connection.forEachAnswer { r in answers.withLock { $0.append(r) } } }
-        while await annotator.subscriberCount == 0 { await Task.yield() }
+        // Waits for the subscription (the event), polling without keeping a thread of the pool busy.
+        while await annotator.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(await connection.ask([request]).isEmpty, "nothing is known before the labeler answers")
         await annotator.waitUntilIdle()
         let known = await connection.ask([request])

@@ -29,12 +29,22 @@ struct InMemoryRoleTests {
         ])
     }
 
-    /// Waits for the first message `match` accepts; nil if the link closes first.
-    static func next<T>(_ link: any WorkerLink, _ match: (WireMessage) -> T?) async -> T? {
-        while let received = await link.receive() {
-            if case .message(let m) = received, let found = match(m) { return found }
+    /// Waits for the first message `match` accepts; nil if the link closes first or after a
+    /// 10-minute hang guard (the wait ends on the event).
+    static func next<T: Sendable>(_ receive: @escaping @Sendable () async -> Received?,
+                                  _ match: @escaping @Sendable (WireMessage) -> T?) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask {
+                while let received = await receive() {
+                    if case .message(let m) = received, let found = match(m) { return found }
+                }
+                return nil
+            }
+            group.addTask { try? await Task.sleep(for: .seconds(600)); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
-        return nil
     }
 
     @Test func aLearnerRefusesAHelloForAnotherModelAndSendsAMatchingWorkerTheCurrentWeights() async throws {
@@ -48,13 +58,13 @@ struct InMemoryRoleTests {
         defer { running.cancel() }
 
         #expect(await worker.trySendControl(.hello(Self.hello(c, id: "stranger", model: "another model"))))
-        let refusal = await Self.next(worker) { if case .goodbye(let g) = $0, g.id == "stranger" { g } else { nil } }
+        let refusal = await Self.next(worker.receive) { if case .goodbye(let g) = $0, g.id == "stranger" { g } else { nil } }
         #expect(refusal?.reason.contains("model mismatch") == true, "\(String(describing: refusal))")
 
         #expect(await worker.trySendControl(.hello(Self.hello(c, id: "member"))))
-        let weights = await Self.next(worker) { if case .policyUpdate(let u) = $0 { u } else { nil } }
+        let weights = await Self.next(worker.receive) { if case .policyUpdate(let u) = $0 { u } else { nil } }
         #expect(weights?.modelSignature == c.modelSignature)
-        let members = await Self.wait { await learner.metrics["membership/workers"] == 1 }
+        let members = await Self.wait { learner.metrics["membership/workers"] == 1 }
         #expect(members, "the matching worker is admitted")
     }
 
@@ -66,10 +76,7 @@ struct InMemoryRoleTests {
                                    connect: { network.workerLink() })
         let running = Task { try await worker.run() }
         // The worker says Hello on its control path; the learner answers with a refusal by id.
-        var hello: Hello?
-        while hello == nil, let received = await learner.receive() {
-            if case .message(.hello(let h)) = received { hello = h }
-        }
+        let hello = await Self.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
         #expect(hello?.id == "w1" && hello?.capability("model") == c.modelSignature)
         await learner.publish(.goodbye(Goodbye(id: "w1", reason: "refused: evicted for a test")))
         do {
@@ -78,11 +85,9 @@ struct InMemoryRoleTests {
         } catch let refused as WorkerService.Refused {
             #expect(refused.reason.contains("evicted for a test"))
         }
-        // On its way out it said Goodbye, naming why.
-        var goodbye: Goodbye?
-        while goodbye == nil, let received = await learner.receive() {
-            if case .message(.goodbye(let g)) = received { goodbye = g }
-        }
+        // On its way out it said Goodbye, naming why, even with its control queue full of the Hellos
+        // this learner never read.
+        let goodbye = await Self.next(learner.receive) { if case .goodbye(let g) = $0 { g } else { nil } }
         #expect(goodbye?.id == "w1" && goodbye?.reason.contains("refused") == true, "\(String(describing: goodbye))")
     }
 
@@ -95,6 +100,19 @@ struct InMemoryRoleTests {
             if case .message(.heartbeat(let h)) = await worker.receive() { sequences.append(h.sequence) }
         }
         #expect(sequences == [2, 3, 4])
+    }
+
+    @Test func aGoodbyeGetsThroughAControlQueueFullOfUnreadHellos() async throws {
+        let network = InMemoryNetwork(capacity: 2, controlCapacity: 4)
+        let learner = network.learnerLink(), worker = network.workerLink()
+        let hello = WireMessage.hello(Hello(role: "worker", id: "w", capabilities: []))
+        while await worker.trySendControl(hello) {}
+        #expect(await worker.close(sayingGoodbye: Goodbye(id: "w", reason: "shutdown")))
+        var kinds: [MessageKind] = []
+        for _ in 0..<4 {
+            if case .message(let m) = await learner.receive() { kinds.append(m.kind) }
+        }
+        #expect(kinds == [.hello, .hello, .hello, .goodbye], "the oldest Hello made room")
     }
 
     /// Waits for `condition` (a hang guard of 10 minutes; the event ends the wait).

@@ -5,8 +5,8 @@ Usage: label_subscriber.py <labels endpoint> <count>
 
 Prints "ready" after the first Heartbeat (the subscription is then live), then one line per
 AnnotationResult broadcast: "result <request_id> <goal> <caption> <status> <value>" for its first
-entry, decoded from the bytes as docs/wire-protocol.md specifies. Exits after <count> results or 180
-seconds (a bound for a loaded machine, not a wait), so it never outlives the test.
+entry, decoded from the bytes as docs/wire-protocol.md specifies. Exits after <count> results or 600
+seconds (a hang guard for a loaded machine, not a wait), so it never outlives the test.
 """
 import struct
 import sys
@@ -26,7 +26,7 @@ def read_string(frame, offset):
 
 def main():
     endpoint, count = sys.argv[1], int(sys.argv[2])
-    threading.Timer(180, lambda: os._exit(2)).start()
+    threading.Timer(600, lambda: os._exit(2)).start()
     socket = zmq.Context().socket(zmq.SUB)
     socket.setsockopt(zmq.SUBSCRIBE, b"")
     socket.connect(endpoint)
