@@ -68,29 +68,6 @@ struct InMemoryRoleTests {
         #expect(members, "the matching worker is admitted")
     }
 
-    @Test func aWorkerStopsWithTheLearnersReasonWhenItIsRefused() async throws {
-        let c = try Self.configuration()
-        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
-        let learner = network.learnerLink()
-        let worker = WorkerService(configuration: c, workerID: "w1", context: try Context(), logger: Self.quiet,
-                                   connect: { network.workerLink() })
-        let running = Task { try await worker.run() }
-        // The worker says Hello on its control path; the learner answers with a refusal by id.
-        let hello = await Self.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
-        #expect(hello?.id == "w1" && hello?.capability("model") == c.modelSignature)
-        await learner.publish(.goodbye(Goodbye(id: "w1", reason: "refused: evicted for a test")))
-        do {
-            try await running.value
-            Issue.record("the worker kept running")
-        } catch let refused as WorkerService.Refused {
-            #expect(refused.reason.contains("evicted for a test"))
-        }
-        // On its way out it said Goodbye, naming why, even with its control queue full of the Hellos
-        // this learner never read.
-        let goodbye = await Self.next(learner.receive) { if case .goodbye(let g) = $0 { g } else { nil } }
-        #expect(goodbye?.id == "w1" && goodbye?.reason.contains("refused") == true, "\(String(describing: goodbye))")
-    }
-
     @Test func aFullPublishQueueLosesItsOldestMessageNotTheNewest() async throws {
         let network = InMemoryNetwork(capacity: 2, publishCapacity: 3)
         let learner = network.learnerLink(), worker = network.workerLink()
