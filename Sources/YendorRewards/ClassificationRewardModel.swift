@@ -12,19 +12,10 @@ import YendorSupport
 /// measure accuracy and are never trained on.
 public final class ClassificationRewardModel: RewardModel {
     public struct Configuration: Sendable, Codable, Equatable {
-        /// Hash buckets for word and bigram features (including the bias bucket).
-        public var featureBuckets = 4096
-        /// Width of the hidden layer.
-        public var hiddenSize = 32
-        /// Adam learning rate.
-        public var learningRate: Float = 3e-3
-        /// Labels per optimiser step (sampled with replacement).
-        public var batchSize = 64
+        /// The scorer's size, training and held-out split.
+        public var scorer = ScorerTraining()
         /// Training labels kept (the most recent; the oldest is forgotten when full).
         public var maxLabels = 50_000
-        /// Fraction of captions (by a stable hash of the text) whose labels are held out
-        /// for accuracy and never trained on. 0 disables the held-out split.
-        public var heldOutFraction: Float = 0.1
         /// Held-out labels kept (the most recent).
         public var maxHeldOutLabels = 5_000
         /// No training and zero reward until this many training labels have arrived.
@@ -40,30 +31,18 @@ public final class ClassificationRewardModel: RewardModel {
         public var maxCandidates = 10_000
         /// Most queries awaiting an answer; when full, the oldest is forgotten.
         public var maxPendingQueries = 10_000
-        /// Most cached caption rewards; the cache is cleared when full or after training.
-        public var maxCachedRewards = 100_000
-        /// Seed for weight initialisation and minibatch sampling.
-        public var seed: UInt64 = 1
 
         public init() {}
 
         /// Throws naming the first field out of range.
         public func validate() throws {
-            try RewardValidation.atLeast(featureBuckets, 2, "classification.featureBuckets")
-            try RewardValidation.positive(hiddenSize, "classification.hiddenSize")
-            try RewardValidation.positive(learningRate, "classification.learningRate")
-            try RewardValidation.positive(batchSize, "classification.batchSize")
+            try scorer.validate(section: "classification")
             try RewardValidation.positive(maxLabels, "classification.maxLabels")
-            try RewardValidation.fraction(heldOutFraction, "classification.heldOutFraction")
-            guard heldOutFraction < 1 else {
-                throw RewardError.invalidConfiguration(field: "classification.heldOutFraction", reason: "must be < 1 (nothing would be trained on), got \(heldOutFraction)")
-            }
             try RewardValidation.positive(maxHeldOutLabels, "classification.maxHeldOutLabels")
             try RewardValidation.positive(minimumLabels, "classification.minimumLabels")
             try RewardValidation.fraction(decisionThreshold, "classification.decisionThreshold", open: true)
             try RewardValidation.positive(maxCandidates, "classification.maxCandidates")
             try RewardValidation.positive(maxPendingQueries, "classification.maxPendingQueries")
-            try RewardValidation.positive(maxCachedRewards, "classification.maxCachedRewards")
         }
     }
 
@@ -91,12 +70,11 @@ public final class ClassificationRewardModel: RewardModel {
     public init(configuration: Configuration = Configuration()) throws {
         try configuration.validate()
         self.configuration = configuration
-        scorer = CaptionScorer(prefix: "rewards.classification", buckets: configuration.featureBuckets,
-                               hiddenSize: configuration.hiddenSize, seed: configuration.seed)
+        scorer = configuration.scorer.makeScorer(prefix: "rewards.classification")
         training = KeyedRing(capacity: configuration.maxLabels)
         heldOut = KeyedRing(capacity: configuration.maxHeldOutLabels)
         tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
-        rng = SplitMix64(seed: configuration.seed ^ 0x5EED_C1A5)
+        rng = SplitMix64(seed: configuration.scorer.seed ^ 0x5EED_C1A5)
     }
 
     public func observe(captions: [String], captionIndex: [Int32]) {
@@ -115,7 +93,7 @@ public final class ClassificationRewardModel: RewardModel {
         labelsReceived += 1
         tracker.noteLabeled(label.caption)
         let example = Example(target: label.helpful ? 1 : 0, features: scorer.featurizer.features(label.caption))
-        if isHeldOut(label.caption) {
+        if configuration.scorer.holdsOut(label.caption) {
             heldOut.upsert(label.caption, example)
             accuracyIsStale = true
         } else {
@@ -146,7 +124,7 @@ public final class ClassificationRewardModel: RewardModel {
     @discardableResult
     public func trainStep(maxSteps: Int) -> Int {
         guard training.count >= configuration.minimumLabels, maxSteps > 0 else { return 0 }
-        let n = configuration.batchSize
+        let n = configuration.scorer.batchSize
         var bags: [[Int32]] = []
         var targets: [Float] = []
         bags.reserveCapacity(n)
@@ -162,7 +140,7 @@ public final class ClassificationRewardModel: RewardModel {
             let logits = scorer.forward(bags)
             let (loss, gradient) = PairwiseLoss.binaryCrossEntropy(logits: logits, targets: targets)
             scorer.backward(gradient)
-            scorer.step(learningRate: configuration.learningRate)
+            scorer.step(learningRate: configuration.scorer.learningRate)
             lastLoss = loss
         }
         trainSteps += maxSteps
@@ -192,13 +170,9 @@ public final class ClassificationRewardModel: RewardModel {
         return cachedAccuracy
     }
 
-    private func isHeldOut(_ caption: String) -> Bool {
-        configuration.heldOutFraction > 0 && StableHash.unit(caption) < Double(configuration.heldOutFraction)
-    }
-
     private func fillCache(_ captions: [String]) {
         guard !captions.isEmpty else { return }
-        if cache.count + captions.count > configuration.maxCachedRewards { cache.removeAll(keepingCapacity: true) }
+        if cache.count + captions.count > configuration.scorer.maxCachedRewards { cache.removeAll(keepingCapacity: true) }
         guard training.count >= configuration.minimumLabels else {
             for c in captions { cache[c] = knownReward(c) ?? 0 }
             return
@@ -246,7 +220,6 @@ public final class ClassificationRewardModel: RewardModel {
 
     public func loadState(_ state: RewardModelState) throws {
         let d = try state.decode(Document.self, model: name)
-        guard d.model == name else { throw RewardError.badState("state is for model '\(d.model)', not '\(name)'") }
         guard d.trainingCaptions.count == d.trainingTargets.count, d.heldOutCaptions.count == d.heldOutTargets.count else {
             throw RewardError.badState("classification state has mismatched caption and label counts")
         }

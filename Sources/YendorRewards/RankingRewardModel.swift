@@ -13,20 +13,11 @@ import YendorSupport
 /// held-out fraction measure pairwise accuracy and are never trained on.
 public final class RankingRewardModel: RewardModel {
     public struct Configuration: Sendable, Codable, Equatable {
-        /// Hash buckets for word and bigram features (including the bias bucket).
-        public var featureBuckets = 4096
-        /// Width of the hidden layer.
-        public var hiddenSize = 32
-        /// Adam learning rate.
-        public var learningRate: Float = 3e-3
-        /// Pairs per optimiser step (sampled with replacement).
-        public var batchSize = 64
+        /// The scorer's size, training and held-out split (pairs are held out by their unordered captions).
+        public var scorer = ScorerTraining()
         /// Training preferences kept (the most recent; the oldest is forgotten when full).
         /// Repeated labels for the same pair are all kept: for a noisy annotator they are evidence.
         public var maxPreferences = 50_000
-        /// Fraction of pairs (by a stable hash of the two captions) held out for accuracy
-        /// and never trained on. 0 disables the held-out split.
-        public var heldOutFraction: Float = 0.1
         /// Held-out preferences kept (the most recent).
         public var maxHeldOutPreferences = 5_000
         /// No training and zero reward until this many training preferences have arrived.
@@ -43,31 +34,19 @@ public final class RankingRewardModel: RewardModel {
         public var reservoirCapacity = 10_000
         /// Most pair queries awaiting an answer; when full, the oldest is forgotten.
         public var maxPendingQueries = 10_000
-        /// Most cached raw caption rewards; cleared when full or after training.
-        public var maxCachedRewards = 100_000
-        /// Seed for weight initialisation, sampling and pair drawing.
-        public var seed: UInt64 = 1
 
         public init() {}
 
         /// Throws naming the first field out of range.
         public func validate() throws {
-            try RewardValidation.atLeast(featureBuckets, 2, "ranking.featureBuckets")
-            try RewardValidation.positive(hiddenSize, "ranking.hiddenSize")
-            try RewardValidation.positive(learningRate, "ranking.learningRate")
-            try RewardValidation.positive(batchSize, "ranking.batchSize")
+            try scorer.validate(section: "ranking")
             try RewardValidation.positive(maxPreferences, "ranking.maxPreferences")
-            try RewardValidation.fraction(heldOutFraction, "ranking.heldOutFraction")
-            guard heldOutFraction < 1 else {
-                throw RewardError.invalidConfiguration(field: "ranking.heldOutFraction", reason: "must be < 1 (nothing would be trained on), got \(heldOutFraction)")
-            }
             try RewardValidation.positive(maxHeldOutPreferences, "ranking.maxHeldOutPreferences")
             try RewardValidation.positive(minimumPreferences, "ranking.minimumPreferences")
             try RewardValidation.fraction(thresholdQuantile, "ranking.thresholdQuantile")
             try RewardValidation.positive(recentRewardWindow, "ranking.recentRewardWindow")
             try RewardValidation.positive(reservoirCapacity, "ranking.reservoirCapacity")
             try RewardValidation.positive(maxPendingQueries, "ranking.maxPendingQueries")
-            try RewardValidation.positive(maxCachedRewards, "ranking.maxCachedRewards")
         }
     }
 
@@ -112,14 +91,13 @@ public final class RankingRewardModel: RewardModel {
     public init(configuration: Configuration = Configuration()) throws {
         try configuration.validate()
         self.configuration = configuration
-        scorer = CaptionScorer(prefix: "rewards.ranking", buckets: configuration.featureBuckets,
-                               hiddenSize: configuration.hiddenSize, seed: configuration.seed)
+        scorer = configuration.scorer.makeScorer(prefix: "rewards.ranking")
         training = KeyedRing(capacity: configuration.maxPreferences)
         heldOut = KeyedRing(capacity: configuration.maxHeldOutPreferences)
         recent = RecentValues(capacity: configuration.recentRewardWindow)
         reservoir = CaptionReservoir(capacity: configuration.reservoirCapacity)
         pending = BoundedOrderedSet(capacity: configuration.maxPendingQueries)
-        rng = SplitMix64(seed: configuration.seed ^ 0x5EED_0A4C)
+        rng = SplitMix64(seed: configuration.scorer.seed ^ 0x5EED_0A4C)
     }
 
     /// True once enough preferences arrived for the model to be trained and used.
@@ -211,7 +189,7 @@ public final class RankingRewardModel: RewardModel {
     @discardableResult
     public func trainStep(maxSteps: Int) -> Int {
         guard isActive, maxSteps > 0 else { return 0 }
-        let n = configuration.batchSize
+        let n = configuration.scorer.batchSize
         var bags: [[Int32]] = []
         var targets: [Float] = []
         for _ in 0..<maxSteps {
@@ -227,7 +205,7 @@ public final class RankingRewardModel: RewardModel {
             bags.append(contentsOf: seconds)
             let (loss, gradient) = Self.lossAndGradient(scorer: scorer, bags: bags, targets: targets)
             scorer.backward(gradient)
-            scorer.step(learningRate: configuration.learningRate)
+            scorer.step(learningRate: configuration.scorer.learningRate)
             lastLoss = loss
         }
         trainSteps += maxSteps
@@ -277,7 +255,7 @@ public final class RankingRewardModel: RewardModel {
     private func rawRewards(_ captions: [String]) -> [Float] {
         let missing = captions.filter { rawCache[$0] == nil }
         if !missing.isEmpty {
-            if rawCache.count + missing.count > configuration.maxCachedRewards { rawCache.removeAll(keepingCapacity: true) }
+            if rawCache.count + missing.count > configuration.scorer.maxCachedRewards { rawCache.removeAll(keepingCapacity: true) }
             let unique = Array(Set(missing))
             let scores = scorer.forward(unique.map { scorer.featurizer.features($0) })
             for (c, s) in zip(unique, scores) { rawCache[c] = s }
@@ -287,7 +265,7 @@ public final class RankingRewardModel: RewardModel {
 
     private func isHeldOut(_ a: String, _ b: String) -> Bool {
         // Unordered, so (a, b) and (b, a) land in the same split.
-        configuration.heldOutFraction > 0 && StableHash.unit(a < b ? Self.key(a, b) : Self.key(b, a)) < Double(configuration.heldOutFraction)
+        configuration.scorer.holdsOut(a < b ? Self.key(a, b) : Self.key(b, a))
     }
 
     static func key(_ first: String, _ second: String) -> String { first + "\u{0}" + second }
@@ -332,7 +310,6 @@ public final class RankingRewardModel: RewardModel {
 
     public func loadState(_ state: RewardModelState) throws {
         let d = try state.decode(Document.self, model: name)
-        guard d.model == name else { throw RewardError.badState("state is for model '\(d.model)', not '\(name)'") }
         guard d.trainingKeys.count == d.trainingTargets.count, d.heldOutKeys.count == d.heldOutTargets.count else {
             throw RewardError.badState("ranking state has mismatched pair and target counts")
         }

@@ -84,7 +84,6 @@ public final class RetrievalRewardModel: RewardModel {
 
     public func loadState(_ state: RewardModelState) throws {
         let document = try state.decode(Document.self, model: name)
-        guard document.model == name else { throw RewardError.badState("state is for model '\(document.model)', not '\(name)'") }
         guard document.captions.count == document.helpful.count else {
             throw RewardError.badState("retrieval state has \(document.captions.count) captions but \(document.helpful.count) labels")
         }

@@ -30,13 +30,20 @@ public struct RewardModelState: Sendable, Equatable {
         return RewardModelState(tensors: tensors, metadata: data)
     }
 
-    /// Decodes the metadata JSON, naming the model in the error.
+    /// The field every model's document starts with: which model wrote it.
+    private struct Header: Decodable { var model: String }
+
+    /// Decodes the metadata JSON of `model`'s state; a state another model wrote, or one that does
+    /// not decode, is an error naming the model.
     func decode<Document: Decodable>(_ type: Document.Type, model: String) throws -> Document {
-        do {
-            return try JSONDecoder().decode(type, from: metadata)
-        } catch {
-            throw RewardError.badState("metadata is not a valid \(model) state: \(error)")
+        func decoded<T: Decodable>(_ type: T.Type) throws -> T {
+            do { return try JSONDecoder().decode(type, from: metadata) } catch {
+                throw RewardError.badState("metadata is not a valid \(model) state: \(error)")
+            }
         }
+        let header = try decoded(Header.self)
+        guard header.model == model else { throw RewardError.badState("state is for model '\(header.model)', not '\(model)'") }
+        return try decoded(type)
     }
 
     /// The tensor `name` with exactly `count` values.

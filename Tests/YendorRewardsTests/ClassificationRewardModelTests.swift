@@ -3,14 +3,14 @@ import Testing
 
 private func smallClassifier(heldOutFraction: Float = 0, seed: UInt64 = 3) throws -> ClassificationRewardModel {
     var c = ClassificationRewardModel.Configuration()
-    c.featureBuckets = 1024
-    c.hiddenSize = 16
-    c.learningRate = 1e-2
-    c.batchSize = 16
+    c.scorer.featureBuckets = 1024
+    c.scorer.hiddenSize = 16
+    c.scorer.learningRate = 1e-2
+    c.scorer.batchSize = 16
     c.minimumLabels = 1
-    c.heldOutFraction = heldOutFraction
+    c.scorer.heldOutFraction = heldOutFraction
     c.binarize = false
-    c.seed = seed
+    c.scorer.seed = seed
     return try ClassificationRewardModel(configuration: c)
 }
 
@@ -56,8 +56,8 @@ private let trainingLabels = [
 
 @Test func classifierBinarizedRewardIsOneOrZeroAtTheThreshold() throws {
     var c = ClassificationRewardModel.Configuration()
-    c.featureBuckets = 1024; c.hiddenSize = 16; c.learningRate = 1e-2; c.batchSize = 16
-    c.minimumLabels = 1; c.heldOutFraction = 0; c.seed = 3
+    c.scorer.featureBuckets = 1024; c.scorer.hiddenSize = 16; c.scorer.learningRate = 1e-2; c.scorer.batchSize = 16
+    c.minimumLabels = 1; c.scorer.heldOutFraction = 0; c.scorer.seed = 3
     let model = try ClassificationRewardModel(configuration: c)
     for label in trainingLabels { model.observe(label: label) }
     model.trainStep(maxSteps: 200)
@@ -69,7 +69,7 @@ private let trainingLabels = [
 @Test func classifierGivesZeroRewardBeforeTheMinimumLabels() throws {
     var c = ClassificationRewardModel.Configuration()
     c.minimumLabels = 3
-    c.heldOutFraction = 0
+    c.scorer.heldOutFraction = 0
     let model = try ClassificationRewardModel(configuration: c)
     model.observe(label: trainingLabels[0])
     #expect(model.trainStep(maxSteps: 10) == 0)

@@ -15,14 +15,14 @@ private let ordered = [
 
 private func smallRanker(threshold: Float = 0.5, heldOutFraction: Float = 0, minimum: Int = 1) throws -> RankingRewardModel {
     var c = RankingRewardModel.Configuration()
-    c.featureBuckets = 1024
-    c.hiddenSize = 16
-    c.learningRate = 1e-2
-    c.batchSize = 32
+    c.scorer.featureBuckets = 1024
+    c.scorer.hiddenSize = 16
+    c.scorer.learningRate = 1e-2
+    c.scorer.batchSize = 32
     c.minimumPreferences = minimum
-    c.heldOutFraction = heldOutFraction
+    c.scorer.heldOutFraction = heldOutFraction
     c.thresholdQuantile = threshold
-    c.seed = 5
+    c.scorer.seed = 5
     return try RankingRewardModel(configuration: c)
 }
 

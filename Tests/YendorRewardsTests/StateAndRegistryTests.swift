@@ -23,7 +23,7 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
 
 @Test func classificationStateRoundTripGivesIdenticalRewardsAndTraining() throws {
     var c = ClassificationRewardModel.Configuration()
-    c.featureBuckets = 512; c.hiddenSize = 8; c.minimumLabels = 1; c.binarize = false; c.heldOutFraction = 0.3
+    c.scorer.featureBuckets = 512; c.scorer.hiddenSize = 8; c.minimumLabels = 1; c.binarize = false; c.scorer.heldOutFraction = 0.3
     let a = try ClassificationRewardModel(configuration: c), b = try ClassificationRewardModel(configuration: c)
     for (i, name) in ["jackal", "newt", "gnome", "orc", "bat", "fox"].enumerated() {
         a.observe(label: CaptionLabel(caption: "You kill the \(name)!", helpful: i % 3 != 0))
@@ -42,7 +42,7 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
 
 @Test func rankingStateRoundTripGivesIdenticalRewards() throws {
     var c = RankingRewardModel.Configuration()
-    c.featureBuckets = 512; c.hiddenSize = 8; c.minimumPreferences = 1; c.heldOutFraction = 0.3
+    c.scorer.featureBuckets = 512; c.scorer.hiddenSize = 8; c.minimumPreferences = 1; c.scorer.heldOutFraction = 0.3
     let a = try RankingRewardModel(configuration: c), b = try RankingRewardModel(configuration: c)
     let captions = ["It's a wall.", "You kill the newt!", "You find a key.", "You hear a door open."]
     for i in 0..<4 { for j in 0..<4 where i != j {
@@ -62,9 +62,12 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
 
 @Test func loadingAnotherModelsStateFails() throws {
     let retrieval = try RetrievalRewardModel()
-    #expect(throws: RewardError.self) { try retrieval.loadState(NoRewardModel().saveState()) }
+    #expect(throws: RewardError.badState("state is for model 'none', not 'retrieval'")) { try retrieval.loadState(NoRewardModel().saveState()) }
     let classifier = try ClassificationRewardModel()
-    #expect(throws: RewardError.self) { try classifier.loadState(retrieval.saveState()) }
+    #expect(throws: RewardError.badState("state is for model 'retrieval', not 'classification'")) { try classifier.loadState(retrieval.saveState()) }
+    #expect(throws: RewardError.badState("state is for model 'ranking', not 'none'")) { try NoRewardModel().loadState(try RankingRewardModel().saveState()) }
+    let garbage = RewardModelState(tensors: [], metadata: Data("{}".utf8))
+    #expect(throws: RewardError.self, "a document without a model name") { try classifier.loadState(garbage) }
 }
 
 @Test func registryBuildsEveryModelByName() throws {
@@ -84,8 +87,8 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
 @Test func invalidOptionsAreRejectedNamingTheField() {
     var c = RewardModelRegistry.Configuration()
     c.model = .classification
-    c.classification.hiddenSize = 0
-    #expect(throws: RewardError.invalidConfiguration(field: "classification.hiddenSize", reason: "must be >= 1, got 0")) {
+    c.classification.scorer.hiddenSize = 0
+    #expect(throws: RewardError.invalidConfiguration(field: "classification.scorer.hiddenSize", reason: "must be >= 1, got 0")) {
         try RewardModelRegistry.makeModel(c)
     }
     c = RewardModelRegistry.Configuration()
