@@ -32,6 +32,8 @@ public final class Conv2D: Layer {
     public var outWidth: Int { width + 2 * padding - kernel + 1 }
     private var patchSize: Int { kernel * kernel * inChannels }
 
+    /// The affine map over patches: im2col rows times the weight, plus the bias.
+    private var affine: AffineMap { AffineMap(weight: weight, bias: bias, activation: activation) }
     private var batch = 0
     private let columns = Tensor(shape: [0])
     private let gradColumns = Tensor(shape: [0])
@@ -69,51 +71,16 @@ public final class Conv2D: Layer {
         x.data.withUnsafeBufferPointer { xp in
             columns.data.withUnsafeMutableBufferPointer { cols in imageToColumns(xp.baseAddress!, cols.baseAddress!) }
         }
-        let n = outChannels
-        output.data.withUnsafeMutableBufferPointer { out in
-            bias.value.withUnsafeBufferPointer { b in
-                for r in 0..<rows { (out.baseAddress! + r * n).update(from: b.baseAddress!, count: n) }
-            }
-            columns.data.withUnsafeBufferPointer { cols in
-                weight.value.withUnsafeBufferPointer { w in
-                    BLAS.gemm(m: rows, n: n, k: patchSize, a: cols.baseAddress!, lda: patchSize,
-                              b: w.baseAddress!, ldb: n, beta: 1, c: out.baseAddress!, ldc: n)
-                }
-            }
-        }
-        if activation == .elu {
-            output.data.withUnsafeMutableBufferPointer { ELU.activate($0.baseAddress!, count: $0.count, alpha: 1) }
-        }
+        affine.forward(columns, rows: rows, into: output)
         return output
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         let rows = batch * outHeight * outWidth
         precondition(gradOutput.count == rows * outChannels, "Conv2D \(weight.name): gradient size mismatch")
-        let gradOutput = activation.gradient(output: output, gradOutput: gradOutput, buffer: gradPreActivation)
-        let n = outChannels
         gradColumns.resize([rows, patchSize])
         gradInput.resize([batch, height, width, inChannels])
-        gradOutput.data.withUnsafeBufferPointer { dy in
-            columns.data.withUnsafeBufferPointer { cols in
-                weight.gradient.withUnsafeMutableBufferPointer { dw in
-                    BLAS.gemm(transposeA: true, m: patchSize, n: n, k: rows, a: cols.baseAddress!, lda: patchSize,
-                              b: dy.baseAddress!, ldb: n, beta: 1, c: dw.baseAddress!, ldc: n)
-                }
-            }
-            bias.gradient.withUnsafeMutableBufferPointer { db in
-                for r in 0..<rows {
-                    let row = dy.baseAddress! + r * n
-                    for j in 0..<n { db[j] += row[j] }
-                }
-            }
-            weight.value.withUnsafeBufferPointer { w in
-                gradColumns.data.withUnsafeMutableBufferPointer { dc in
-                    BLAS.gemm(transposeB: true, m: rows, n: patchSize, k: n, a: dy.baseAddress!, lda: n,
-                              b: w.baseAddress!, ldb: n, beta: 0, c: dc.baseAddress!, ldc: patchSize)
-                }
-            }
-        }
+        affine.backward(gradOutput, input: columns, output: output, rows: rows, scratch: gradPreActivation, into: gradColumns)
         gradInput.zero()
         gradColumns.data.withUnsafeBufferPointer { dc in
             gradInput.data.withUnsafeMutableBufferPointer { dx in columnsToImage(dc.baseAddress!, dx.baseAddress!) }
