@@ -83,7 +83,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
-        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorPolicy", "YendorLearner", "YendorSupport"]),
+        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorPolicy", "YendorLearner", "YendorWire", "YendorSupport"]),
         .target(name: "YendorRollout", dependencies: [
             "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorWire", "ZeroMQ", "YendorSupport",
             .product(name: "Logging", package: "swift-log"),
@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorAnnotatorRole", "YendorWire", "ZeroMQ", "YendorTestSupport", "YendorMetrics"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "YendorRolloutTests", dependencies: ["YendorPolicy", "YendorEnvironment", "YendorRollout", "YendorLearner", "YendorNN", "YendorWire", "Dungeon", "YendorSupport"]),
-        .testTarget(name: "YendorRewardsTests", dependencies: ["YendorPolicy", "YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner", "YendorSupport"]),
+        .testTarget(name: "YendorRewardsTests", dependencies: ["YendorPolicy", "YendorEnvironment", "YendorRewards", "YendorNN", "YendorLearner", "YendorWire", "YendorSupport"]),
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
         .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorPolicy", "YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator", "YendorAnnotatorRole", "YendorMetrics",
                                                           "YendorRewards", "YendorReplay", "ZeroMQ", "YendorWire", "YendorTestSupport",

@@ -1,12 +1,3 @@
-/// What to ask about: one caption, or an ordered pair of captions.
-public enum LabelTask: Hashable, Sendable {
-    /// Is this caption helpful for the goal?
-    case classify(caption: String)
-    /// Which of the two captions shows more progress towards the goal? Order matters:
-    /// (a, b) and (b, a) are different keys, because LLMs have position bias.
-    case rank(first: String, second: String)
-}
-
 /// One labeling request as clients send it: a task and the goal it is judged against.
 public struct LabelRequest: Hashable, Sendable {
     public var goal: Goal

@@ -119,7 +119,7 @@ public final class AnnotatorClient: Sendable {
     private struct PendingKey: Hashable {
         var goal: Goal
         var mode: AnnotationMode
-        var item: AnnotationItem
+        var item: LabelTask
     }
 
     /// Where the client's counters are recorded (`annotator_client/…`): the role's registry.
@@ -172,7 +172,7 @@ public final class AnnotatorClient: Sendable {
     /// Asks for labels; returns the request id echoed in the direct reply. Waits at most
     /// `sendTimeout` for room in the outbox, then throws `Unsent`.
     @discardableResult
-    public func request(goal: Goal, mode: AnnotationMode, items: [AnnotationItem]) async throws -> UInt64 {
+    public func request(goal: Goal, mode: AnnotationMode, items: [LabelTask]) async throws -> UInt64 {
         let (id, frame) = prepare(goal: goal, mode: mode, items: items)
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.sendTimeout
@@ -192,7 +192,7 @@ public final class AnnotatorClient: Sendable {
 
     /// Asks for labels if the outbox has room now; nil (and the items counted unsent) otherwise.
     @discardableResult
-    public func tryRequest(goal: Goal, mode: AnnotationMode, items: [AnnotationItem]) -> UInt64? {
+    public func tryRequest(goal: Goal, mode: AnnotationMode, items: [LabelTask]) -> UInt64? {
         let (id, frame) = prepare(goal: goal, mode: mode, items: items)
         guard dealer.trySend([frame]) else {
             counters.unsentItems.increment(by: items.count)
@@ -229,7 +229,7 @@ public final class AnnotatorClient: Sendable {
 
     // MARK: Internals
 
-    private func prepare(goal: Goal, mode: AnnotationMode, items: [AnnotationItem]) -> (UInt64, [UInt8]) {
+    private func prepare(goal: Goal, mode: AnnotationMode, items: [LabelTask]) -> (UInt64, [UInt8]) {
         let id = state.withLock { state in
             defer { state.nextRequestID += 1 }
             return state.nextRequestID
@@ -312,10 +312,10 @@ public final class AnnotatorClient: Sendable {
 
     /// Sends every remembered pending item again, grouped by goal and mode.
     private func resendPending() async {
-        let groups = state.withLock { state -> [PendingKey: [AnnotationItem]] in
-            var groups: [PendingKey: [AnnotationItem]] = [:]
+        let groups = state.withLock { state -> [PendingKey: [LabelTask]] in
+            var groups: [PendingKey: [LabelTask]] = [:]
             for key in state.pending.keys {
-                groups[PendingKey(goal: key.goal, mode: key.mode, item: .caption("")), default: []].append(key.item)
+                groups[PendingKey(goal: key.goal, mode: key.mode, item: .classify(caption: "")), default: []].append(key.item)
             }
             return groups
         }

@@ -44,12 +44,11 @@ extension AnnotatorClient: AnnotatorConnection {
     /// One wire request per goal and mode, sent with `tryRequest`: never waits on a down annotator.
     /// Answers all come later, through `forEachAnswer`.
     public func ask(_ requests: [LabelRequest]) async -> [LabelResult] {
-        var groups: [LabelRequest.WireGroup: [AnnotationItem]] = [:], order: [LabelRequest.WireGroup] = []
+        var groups: [LabelRequest.WireGroup: [LabelTask]] = [:], order: [LabelRequest.WireGroup] = []
         for request in requests {
-            let (mode, item) = request.wireItem
-            let group = LabelRequest.WireGroup(goal: request.goal, mode: mode)
+            let group = LabelRequest.WireGroup(goal: request.goal, mode: request.task.mode)
             if groups[group] == nil { order.append(group) }
-            groups[group, default: []].append(item)
+            groups[group, default: []].append(request.task)
         }
         for group in order { _ = tryRequest(goal: group.goal, mode: group.mode, items: groups[group]!) }
         return []

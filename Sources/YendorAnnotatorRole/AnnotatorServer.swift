@@ -273,10 +273,8 @@ public final class AnnotatorServer: Service, Sendable {
         }
         var labelRequests: [LabelRequest] = []
         for item in request.items {
-            guard let labelRequest = LabelRequest(goal: goal, mode: request.mode, item: item) else {
-                return refuse("item \(item) does not match mode \(request.mode)")
-            }
-            labelRequests.append(labelRequest)
+            guard item.mode == request.mode else { return refuse("item \(item) does not match mode \(request.mode)") }
+            labelRequests.append(LabelRequest(goal: goal, task: item))
         }
         reply.goal = goal.wireText
         let receipt = await annotator.submit(labelRequests)
@@ -297,11 +295,11 @@ public final class AnnotatorServer: Service, Sendable {
     private func dropNotices(_ evicted: [LabelRequest]) -> [AnnotationResult] {
         var groups: [String: AnnotationResult] = [:]
         for request in evicted {
-            let (mode, item) = request.wireItem
+            let mode = request.task.mode
             let key = "\(mode.rawValue) \(request.goal.wireText)"
             groups[key, default: AnnotationResult(requestID: 0, goal: request.goal.wireText, mode: mode,
                                                   labeler: annotator.identity.wireName, entries: [])]
-                .entries.append(.init(item: item, outcome: .error(.dropped, "the annotator's queue was full; ask again")))
+                .entries.append(.init(item: request.task, outcome: .error(.dropped, "the annotator's queue was full; ask again")))
         }
         return Array(groups.values)
     }

@@ -1,3 +1,4 @@
+import YendorWire
 import YendorNN
 import YendorSupport
 
@@ -89,20 +90,19 @@ public final class ClassificationRewardModel: RewardModel {
         fillCache(uncached)
     }
 
-    public func observe(label: CaptionLabel) {
+    public func observe(_ answer: LabeledTask) {
+        guard let (caption, helpful) = answer.classification else { return }
         labelsReceived += 1
-        tracker.noteLabeled(label.caption)
-        let example = Example(target: label.helpful ? 1 : 0, features: scorer.featurizer.features(label.caption))
-        if configuration.scorer.holdsOut(label.caption) {
-            heldOut.upsert(label.caption, example)
+        tracker.noteLabeled(caption)
+        let example = Example(target: helpful ? 1 : 0, features: scorer.featurizer.features(caption))
+        if configuration.scorer.holdsOut(caption) {
+            heldOut.upsert(caption, example)
             accuracyIsStale = true
         } else {
-            training.upsert(label.caption, example)
+            training.upsert(caption, example)
         }
-        if configuration.useKnownLabels { cache.removeValue(forKey: label.caption) }
+        if configuration.useKnownLabels { cache.removeValue(forKey: caption) }
     }
-
-    public func observe(preference: CaptionPreference) {}
 
     public func reward(for caption: String) -> Float {
         if let r = cache[caption] { return r }
@@ -117,8 +117,8 @@ public final class ClassificationRewardModel: RewardModel {
 
     public func isLabeled(_ caption: String) -> Bool { training.contains(caption) || heldOut.contains(caption) }
 
-    public func captionsWanted(limit: Int) -> [RewardQuery] {
-        tracker.take(limit: limit, isLabeled: { isLabeled($0) }).map { .classify($0) }
+    public func captionsWanted(limit: Int) -> [LabelTask] {
+        tracker.take(limit: limit, isLabeled: { isLabeled($0) }).map { .classify(caption: $0) }
     }
 
     @discardableResult

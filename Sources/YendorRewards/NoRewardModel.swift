@@ -1,3 +1,4 @@
+import YendorWire
 /// The `none` model: no intrinsic reward, no queries (extrinsic-only APPO).
 public final class NoRewardModel: RewardModel {
     public var name: String { "none" }
@@ -5,11 +6,10 @@ public final class NoRewardModel: RewardModel {
     public init() {}
 
     public func observe(captions: [String], captionIndex: [Int32]) {}
-    public func observe(label: CaptionLabel) {}
-    public func observe(preference: CaptionPreference) {}
+    public func observe(_ answer: LabeledTask) {}
     public func reward(for caption: String) -> Float { 0 }
     public func isLabeled(_ caption: String) -> Bool { false }
-    public func captionsWanted(limit: Int) -> [RewardQuery] { [] }
+    public func captionsWanted(limit: Int) -> [LabelTask] { [] }
     public func trainStep(maxSteps: Int) -> Int { 0 }
 
     public func saveState() -> RewardModelState {

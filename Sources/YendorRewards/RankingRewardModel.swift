@@ -1,3 +1,4 @@
+import YendorWire
 import YendorNN
 import YendorSupport
 
@@ -124,18 +125,15 @@ public final class RankingRewardModel: RewardModel {
         updateThreshold()
     }
 
-    public func observe(label: CaptionLabel) {}
-
-    public func observe(preference: CaptionPreference) {
+    public func observe(_ answer: LabeledTask) {
+        guard let (first, second, target) = answer.preference else { return }
         preferencesReceived += 1
-        let key = Self.key(preference.first, preference.second)
+        let key = Self.key(first, second)
         if pending.remove(key) { answered += 1 }
-        let pair = Pair(key: key, first: scorer.featurizer.features(preference.first),
-                        second: scorer.featurizer.features(preference.second),
-                        target: preference.outcome.target)
+        let pair = Pair(key: key, first: scorer.featurizer.features(first), second: scorer.featurizer.features(second), target: target)
         sequence += 1
         let evicted: (key: String, item: Pair)?
-        if isHeldOut(preference.first, preference.second) {
+        if isHeldOut(first, second) {
             evicted = heldOut.upsert(String(sequence), pair)
             accuracyIsStale = true
         } else {
@@ -171,8 +169,8 @@ public final class RankingRewardModel: RewardModel {
 
     public func isLabeled(_ caption: String) -> Bool { labeledCaptions[caption] != nil }
 
-    public func captionsWanted(limit: Int) -> [RewardQuery] {
-        var out: [RewardQuery] = []
+    public func captionsWanted(limit: Int) -> [LabelTask] {
+        var out: [LabelTask] = []
         var attempts = 0
         while out.count < limit, attempts < 4 * limit {
             attempts += 1

@@ -1,3 +1,4 @@
+import YendorWire
 /// ONI-Retrieval: a table caption → label. Helpful captions earn 1, everything else
 /// (not helpful, or not labeled yet) earns 0. No generalisation: a caption is rewarded
 /// only once the annotator has labeled that exact string.
@@ -45,23 +46,22 @@ public final class RetrievalRewardModel: RewardModel {
         }
     }
 
-    public func observe(label: CaptionLabel) {
+    public func observe(_ answer: LabeledTask) {
+        guard let (caption, helpful) = answer.classification else { return }
         labelsReceived += 1
-        tracker.noteLabeled(label.caption)
-        if labels[label.caption] == nil, let evicted = labelOrder.insert(label.caption) {
+        tracker.noteLabeled(caption)
+        if labels[caption] == nil, let evicted = labelOrder.insert(caption) {
             labels[evicted] = nil
         }
-        labels[label.caption] = label.helpful
+        labels[caption] = helpful
     }
-
-    public func observe(preference: CaptionPreference) {}
 
     public func reward(for caption: String) -> Float { labels[caption] == true ? 1 : 0 }
 
     public func isLabeled(_ caption: String) -> Bool { labels[caption] != nil }
 
-    public func captionsWanted(limit: Int) -> [RewardQuery] {
-        tracker.take(limit: limit, isLabeled: { labels[$0] != nil }).map { .classify($0) }
+    public func captionsWanted(limit: Int) -> [LabelTask] {
+        tracker.take(limit: limit, isLabeled: { labels[$0] != nil }).map { .classify(caption: $0) }
     }
 
     public func trainStep(maxSteps: Int) -> Int { 0 }

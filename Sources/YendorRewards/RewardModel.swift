@@ -1,9 +1,10 @@
+import YendorWire
 /// An intrinsic reward model distilled from annotator labels (ONI).
 ///
 /// The caller (the learner service) drives it from one isolation domain, in this order:
 /// `observe(captions:captionIndex:)` for each block of experience (so the model knows
 /// which captions exist), `reward(for:)` per caption, `captionsWanted(limit:)` to build
-/// annotator requests, `observe(label:)` / `observe(preference:)` as answers arrive, and
+/// annotator requests, `observe(_:)` as answers arrive, and
 /// `trainStep(maxSteps:)` between batches. No method blocks or waits for labels.
 ///
 /// Models are not thread-safe: keep one in an actor (or behind a lock) and call
@@ -18,11 +19,9 @@ public protocol RewardModel: AnyObject {
     /// `CaptionBlock.validate()`).
     func observe(captions: [String], captionIndex: [Int32])
 
-    /// Absorbs a classification label (models that rank ignore it).
-    func observe(label: CaptionLabel)
-
-    /// Absorbs a pairwise preference (models that classify ignore it).
-    func observe(preference: CaptionPreference)
+    /// Absorbs an annotator's answer. A model ignores answers to questions it does not ask
+    /// (the classifying models ignore rankings, the ranking model classifications).
+    func observe(_ answer: LabeledTask)
 
     /// The intrinsic reward r_int of one caption, before count scaling. Cached per caption.
     func reward(for caption: String) -> Float
@@ -33,7 +32,7 @@ public protocol RewardModel: AnyObject {
     /// Up to `limit` new queries for the annotator. Each caption or pair is returned once
     /// while it is pending; a query whose answer never comes is forgotten when the
     /// bounded pending list overflows, and may then be asked again.
-    func captionsWanted(limit: Int) -> [RewardQuery]
+    func captionsWanted(limit: Int) -> [LabelTask]
 
     /// Runs at most `maxSteps` optimiser steps on the labels received so far; returns
     /// the number of steps taken (0 for table models or too few labels).

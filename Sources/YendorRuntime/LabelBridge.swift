@@ -18,18 +18,13 @@ import ZeroMQ
 /// SQLite label store in the run directory) or a remote `yendor annotator` reached with an
 /// `AnnotatorClient`. Either may be slow, down or restarted; training goes on with the labels it has.
 final class LabelBridge: Sendable {
-    let queries = AsyncBoundedQueue<RewardQuery>(capacity: 4096)
-    let answers = AsyncBoundedQueue<Answer>(capacity: 8192)
+    let queries = AsyncBoundedQueue<LabelTask>(capacity: 4096)
+    let answers = AsyncBoundedQueue<LabeledTask>(capacity: 8192)
     /// The goal sent with every query; answers count only when they carry this goal (compared as
     /// `Goal` values, whatever text form the annotator echoed).
     let goal: Goal
     /// What is known about a remote annotator's liveness; nil with an in-process annotator.
     private let liveness = Mutex<AnnotatorLiveness?>(nil)
-
-    enum Answer: Sendable {
-        case label(CaptionLabel)
-        case preference(CaptionPreference)
-    }
 
     /// A remote annotator's liveness, as the learner's status shows it.
     struct AnnotatorLiveness: Sendable, Equatable {
@@ -47,7 +42,7 @@ final class LabelBridge: Sendable {
     }
 
     /// Hands an answer to the learner; one that finds the queue full is counted, never silent.
-    private func send(_ answer: Answer) {
+    private func send(_ answer: LabeledTask) {
         if !answers.trySend(answer) { answersDropped.increment() }
     }
 
@@ -74,12 +69,7 @@ final class LabelBridge: Sendable {
             }
             group.addTask {
                 await self.forEachBatchOfQueries { batch in
-                    let known = await connection.ask(batch.map { q -> LabelRequest in
-                        switch q {
-                        case .classify(let c): return .classify(c, goal: goal)
-                        case .rank(let a, let b): return .rank(a, b, goal: goal)
-                        }
-                    })
+                    let known = await connection.ask(batch.map { LabelRequest(goal: goal, task: $0) })
                     for result in known { self.deliver(result) }
                 }
             }
@@ -116,7 +106,7 @@ final class LabelBridge: Sendable {
     }
 
     /// Waits for queries and hands them on in batches of up to 256, until the queue closes.
-    private func forEachBatchOfQueries(_ send: ([RewardQuery]) async -> Void) async {
+    private func forEachBatchOfQueries(_ send: ([LabelTask]) async -> Void) async {
         while let first = await queries.receive() {
             var batch = [first]
             while batch.count < 256, let q = queries.tryReceive() { batch.append(q) }
@@ -125,14 +115,7 @@ final class LabelBridge: Sendable {
     }
 
     func deliver(_ result: LabelResult) {
-        guard case .labeled(let label) = result.outcome else { return }
-        switch (result.request.task, label) {
-        case (.classify(let c), .helpful): send(.label(CaptionLabel(caption: c, helpful: true)))
-        case (.classify(let c), .notHelpful): send(.label(CaptionLabel(caption: c, helpful: false)))
-        case (.rank(let a, let b), .first): send(.preference(.init(first: a, second: b, outcome: .first)))
-        case (.rank(let a, let b), .second): send(.preference(.init(first: a, second: b, outcome: .second)))
-        case (.rank(let a, let b), .tie): send(.preference(.init(first: a, second: b, outcome: .tie)))
-        default: break
-        }
+        guard case .labeled(let label) = result.outcome, label.mode == result.request.task.mode else { return }
+        send(LabeledTask(task: result.request.task, label: label))
     }
 }

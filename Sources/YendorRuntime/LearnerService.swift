@@ -346,10 +346,7 @@ public final class LearnerService: Service, Sendable {
                 for query in rewardModel.captionsWanted(limit: c.queriesPerUpdate) where !labels.queries.trySend(query) { unsent += 1 }
                 var received = 0
                 while let answer = labels.answers.tryReceive() {
-                    switch answer {
-                    case .label(let l): rewardModel.observe(label: l)
-                    case .preference(let p): rewardModel.observe(preference: p)
-                    }
+                    rewardModel.observe(answer)
                     received += 1
                 }
                 rewardModel.trainStep(maxSteps: c.rewardTrainSteps)

@@ -1,11 +1,3 @@
-/// What an annotation is about: one caption to classify, or an ordered pair of captions to rank.
-public enum AnnotationItem: Sendable, Hashable {
-    /// Is this caption helpful for the goal?
-    case caption(String)
-    /// Which of the two captions shows more progress towards the goal?
-    case pair(String, String)
-}
-
 /// The two ways ONI asks an LLM about captions.
 public enum AnnotationMode: UInt8, Sendable, CaseIterable {
     case classification = 0
@@ -20,11 +12,11 @@ public struct AnnotationRequest: WirePayload {
     public var requestID: UInt64
     /// Goal name (`score`, `gold`, `combat`, `stairs`) or free text for a custom goal.
     public var goal: String
-    /// Classification items are `.caption`, ranking items are `.pair`; mixing is an error.
+    /// Classification items are `.classify`, ranking items are `.rank`; mixing is an error.
     public var mode: AnnotationMode
-    public var items: [AnnotationItem]
+    public var items: [LabelTask]
 
-    public init(requestID: UInt64, goal: String, mode: AnnotationMode, items: [AnnotationItem]) {
+    public init(requestID: UInt64, goal: String, mode: AnnotationMode, items: [LabelTask]) {
         self.requestID = requestID
         self.goal = goal
         self.mode = mode
@@ -48,7 +40,7 @@ public struct AnnotationRequest: WirePayload {
         let n = try r.readCount("item count", minimumItemBytes: 4)
         items = []
         items.reserveCapacity(n)
-        for i in 0..<n { items.append(try AnnotationItem.read(from: &r, mode: mode, index: i)) }
+        for i in 0..<n { items.append(try LabelTask.read(from: &r, mode: mode, index: i)) }
     }
 }
 
@@ -59,23 +51,5 @@ extension AnnotationMode {
             throw WireError.invalidValue(field: "mode", detail: "unknown annotation mode \(code)")
         }
         return mode
-    }
-}
-
-extension AnnotationItem {
-    func encode(into w: inout ByteWriter) {
-        switch self {
-        case .caption(let c): w.write(c)
-        case .pair(let a, let b):
-            w.write(a)
-            w.write(b)
-        }
-    }
-
-    static func read(from r: inout ByteReader, mode: AnnotationMode, index: Int) throws -> AnnotationItem {
-        switch mode {
-        case .classification: return .caption(try r.readString("item[\(index)]"))
-        case .ranking: return .pair(try r.readString("item[\(index)].first"), try r.readString("item[\(index)].second"))
-        }
     }
 }

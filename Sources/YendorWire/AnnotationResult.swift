@@ -13,8 +13,8 @@ public struct AnnotationResult: WirePayload {
 
     /// The outcome for one item.
     public enum Outcome: Sendable, Equatable {
-        /// Classification: 1 = helpful, 0 = not. Ranking: 0 = first, 1 = second, 2 = tie.
-        case label(UInt8)
+        /// The label (on the wire as `Label.wireCode`, a number per mode).
+        case label(Label)
         /// Queued; the label will be published when it arrives.
         case pending
         /// No label for this item, and why.
@@ -34,9 +34,9 @@ public struct AnnotationResult: WirePayload {
     }
 
     public struct Entry: Sendable, Equatable {
-        public var item: AnnotationItem
+        public var item: LabelTask
         public var outcome: Outcome
-        public init(item: AnnotationItem, outcome: Outcome) {
+        public init(item: LabelTask, outcome: Outcome) {
             self.item = item
             self.outcome = outcome
         }
@@ -63,7 +63,7 @@ public struct AnnotationResult: WirePayload {
             e.item.encode(into: &w)
             switch e.outcome {
             case .label(let l):
-                w.write(UInt8(0)); w.write(l); w.write("")
+                w.write(UInt8(0)); w.write(l.wireCode); w.write("")
             case .pending:
                 w.write(UInt8(1)); w.write(UInt8(0)); w.write("")
             case .error(let kind, let message):
@@ -81,18 +81,17 @@ public struct AnnotationResult: WirePayload {
         entries = []
         entries.reserveCapacity(n)
         for i in 0..<n {
-            let item = try AnnotationItem.read(from: &r, mode: mode, index: i)
+            let item = try LabelTask.read(from: &r, mode: mode, index: i)
             let status = try r.read(UInt8.self, "entry[\(i)].status")
             let value = try r.read(UInt8.self, "entry[\(i)].value")
             let message = try r.readString("entry[\(i)].message")
             let outcome: Outcome
             switch status {
             case 0:
-                let maxLabel: UInt8 = mode == .classification ? 1 : 2
-                guard value <= maxLabel else {
-                    throw WireError.invalidValue(field: "entry[\(i)].value", detail: "label \(value) out of range 0...\(maxLabel)")
+                guard let label = Label(wireCode: value, mode: mode) else {
+                    throw WireError.invalidValue(field: "entry[\(i)].value", detail: "label \(value) out of range 0...\(mode == .classification ? 1 : 2)")
                 }
-                outcome = .label(value)
+                outcome = .label(label)
             case 1: outcome = .pending
             case 2:
                 guard let kind = ErrorKind(rawValue: value) else {

@@ -117,12 +117,12 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
                     var sentAt: [String: ContinuousClock.Instant] = [:]
                     for caption in captions {
                         sentAt[caption] = .now
-                        try await client.request(goal: .combat, mode: .classification, items: [.caption(caption)])
+                        try await client.request(goal: .combat, mode: .classification, items: [.classify(caption: caption)])
                     }
                     var seconds: [Double] = []
                     for await result in client.results where result.requestID == 0 {
                         for entry in result.entries {
-                            guard case .caption(let caption) = entry.item, case .label = entry.outcome,
+                            guard case .classify(let caption) = entry.item, case .label = entry.outcome,
                                   waiting.remove(caption) != nil, let sent = sentAt[caption] else { continue }
                             seconds.append((ContinuousClock.now - sent).seconds)
                         }
@@ -147,8 +147,8 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
                 group.addTask {
                     var outstanding = Set<UInt64>()
                     for r in 0..<requestsPerClient {
-                        let items = (0..<itemsPerRequest).map { i -> AnnotationItem in
-                            i % 2 == 0 ? .caption(known[i / 2 % known.count]) : .caption("You see here \(index)-\(r)-\(i) gold pieces.")
+                        let items = (0..<itemsPerRequest).map { i -> LabelTask in
+                            i % 2 == 0 ? .classify(caption: known[i / 2 % known.count]) : .classify(caption: "You see here \(index)-\(r)-\(i) gold pieces.")
                         }
                         outstanding.insert(try await client.request(goal: .combat, mode: .classification, items: items))
                     }

@@ -24,18 +24,18 @@ import YendorWire
         }
     }
 
-    @Test func codesAModeDoesNotHaveAndUnlabeledEntriesAreLeftOut() {
+    @Test func labelsAndItemsOfAnotherModeAndUnlabeledEntriesAreLeftOut() {
         let entries: [AnnotationResult.Entry] = [
-            .init(item: .caption("two"), outcome: .label(2)),          // classification has 0 and 1 only
-            .init(item: .caption("pending"), outcome: .pending),
-            .init(item: .caption("failed"), outcome: .error(.backend, "down")),
-            .init(item: .pair("a", "b"), outcome: .label(1)),          // a pair in a classification message
-            .init(item: .caption("kept"), outcome: .label(1)),
+            .init(item: .classify(caption: "two"), outcome: .label(.tie)),  // a ranking label in a classification message
+            .init(item: .classify(caption: "pending"), outcome: .pending),
+            .init(item: .classify(caption: "failed"), outcome: .error(.backend, "down")),
+            .init(item: .rank(first: "a", second: "b"), outcome: .label(.second)),  // a pair in a classification message
+            .init(item: .classify(caption: "kept"), outcome: .label(.helpful)),
         ]
         let results = AnnotationResult(requestID: 1, goal: "stairs", mode: .classification, labeler: "t", entries: entries).labeledResults
         #expect(results.map(\.request) == [.classify("kept", goal: .stairs)])
         #expect(AnnotationResult(requestID: 1, goal: " ", mode: .classification, labeler: "t",
-                                 entries: [.init(item: .caption("x"), outcome: .label(1))]).labeledResults.isEmpty)
+                                 entries: [.init(item: .classify(caption: "x"), outcome: .label(.helpful))]).labeledResults.isEmpty)
     }
 
     @Test func anInProcessConnectionAnswersKnownLabelsAtOnceAndTheRestAsTheyCome() async throws {

@@ -57,12 +57,12 @@ struct AnnotatorFaultBenchmark {
         let client = try await client(requests, labels, context: context)
         let captions = (0..<64).map { "You kill the newt [bench-\($0)]!" }
         let start = ContinuousClock.now
-        try await client.request(goal: .combat, mode: .classification, items: captions.map { .caption($0) })
+        try await client.request(goal: .combat, mode: .classification, items: captions.map { .classify(caption: $0) })
         let reader = Task {
             var arrived: [String: Double] = [:]
             for await result in client.results where result.requestID == 0 {
                 for entry in result.entries {
-                    if case .caption(let caption) = entry.item, case .label = entry.outcome, arrived[caption] == nil {
+                    if case .classify(caption: let caption) = entry.item, case .label = entry.outcome, arrived[caption] == nil {
                         arrived[caption] = (ContinuousClock.now - start).seconds
                     }
                 }
@@ -104,7 +104,7 @@ struct AnnotatorFaultBenchmark {
         defer { context.terminate() }
         let client = try await client(requests, labels, context: context)
         let captions = (0..<400).map { "You see a fountain [term-\($0)]." }
-        try await client.request(goal: .score, mode: .classification, items: captions.map { .caption($0) })
+        try await client.request(goal: .score, mode: .classification, items: captions.map { .classify(caption: $0) })
         try await Task.sleep(for: .seconds(5))
         let signalled = ContinuousClock.now
         role.signal(SIGTERM)

@@ -63,17 +63,17 @@ import ZeroMQ
     }
 
     /// Caption -> label value in results.
-    private static func labels(in results: [AnnotationResult], broadcastOnly: Bool = false) -> [String: UInt8] {
-        var found: [String: UInt8] = [:]
+    private static func labels(in results: [AnnotationResult], broadcastOnly: Bool = false) -> [String: Label] {
+        var found: [String: Label] = [:]
         for result in results where !broadcastOnly || result.requestID == 0 {
             for entry in result.entries {
-                if case .caption(let caption) = entry.item, case .label(let value) = entry.outcome { found[caption] = value }
+                if case .classify(caption: let caption) = entry.item, case .label(let value) = entry.outcome { found[caption] = value }
             }
         }
         return found
     }
 
-    private func labels(from client: AnnotatorClient, for captions: Set<String>) async -> [String: UInt8] {
+    private func labels(from client: AnnotatorClient, for captions: Set<String>) async -> [String: Label] {
         let results = await collect(from: client) { captions.isSubset(of: Self.labels(in: $0).keys) }
         return Self.labels(in: results).filter { captions.contains($0.key) }
     }
@@ -95,7 +95,7 @@ import ZeroMQ
         let a = try await client(role, context: context)
         let b = try await client(role, context: context)
         let captions = (1...6).map { "You kill the jackal [dedup-\($0)]!" }
-        let items = captions.map { AnnotationItem.caption($0) }
+        let items = captions.map { LabelTask.classify(caption: $0) }
         async let sentA = a.request(goal: .combat, mode: .classification, items: items)
         async let sentB = b.request(goal: .combat, mode: .classification, items: items)
         _ = try await (sentA, sentB)
@@ -105,7 +105,7 @@ import ZeroMQ
         #expect(gotA.count == captions.count)
         #expect(gotB.count == captions.count)
         #expect(gotA == gotB)
-        #expect(Set(gotA.values) == [1])  // the stub answers "helpful"
+        #expect(Set(gotA.values) == [.helpful])  // the stub answers "helpful"
         let stats = try await stub.stats()
         for caption in captions { #expect(asks(caption, stats) == 1, "\(caption)") }
         #expect(stats.calls == captions.count)
@@ -131,7 +131,7 @@ import ZeroMQ
         defer { context.terminate() }
         let client = try await client(first, context: context)
         let captions = (1...12).map { "You find a hidden passage [kill-\($0)]." }
-        try await client.request(goal: .score, mode: .classification, items: captions.map { .caption($0) })
+        try await client.request(goal: .score, mode: .classification, items: captions.map { .classify(caption: $0) })
 
         // Wait for the four prompt labels and for the stalled batch to reach the LLM, then kill -9.
         let before = await collect(from: client) { Self.labels(in: $0, broadcastOnly: true).count >= 4 }
@@ -145,15 +145,15 @@ import ZeroMQ
         try await stub.setRules([])
         let second = try await Role(stub: stub, store: store, requests: first.requests, labels: first.labels, extra: extra)
         defer { second.process.kill() }
-        let requestID = try await client.request(goal: .score, mode: .classification, items: captions.map { .caption($0) })
+        let requestID = try await client.request(goal: .score, mode: .classification, items: captions.map { .classify(caption: $0) })
         let after = await collect(from: client) { results in
             results.contains { $0.requestID == requestID } && Self.labels(in: results).count >= captions.count
         }
         // Every label published before the kill comes straight from the store.
         let reply = try #require(after.first { $0.requestID == requestID })
         for entry in reply.entries {
-            guard case .caption(let caption) = entry.item, published.contains(caption) else { continue }
-            #expect(entry.outcome == .label(1), "\(caption)")
+            guard case .classify(caption: let caption) = entry.item, published.contains(caption) else { continue }
+            #expect(entry.outcome == .label(.helpful), "\(caption)")
         }
         #expect(Self.labels(in: after).count == captions.count)
         // The client told the restart from the annotator's start time.
@@ -184,7 +184,7 @@ import ZeroMQ
         let fast = (1...12).map { "You read a scroll [fast-\($0)]." }
         let slow = ["You read a scroll [stall-1].", "You read a scroll [stall-2]."]
         let captions = [slow[0]] + fast[0..<6] + [slow[1]] + fast[6...]
-        try await client.request(goal: .score, mode: .classification, items: captions.map { .caption($0) })
+        try await client.request(goal: .score, mode: .classification, items: captions.map { .classify(caption: $0) })
         #expect(try await eventually {
             let stats = try await stub.stats()
             return stats.answered.count == fast.count && stats.asks("[stall-") == 2
@@ -204,12 +204,12 @@ import ZeroMQ
         try await stub.setRules([])
         let second = try await Role(stub: stub, store: store, requests: role.requests, labels: role.labels, extra: extra)
         defer { second.process.kill() }
-        let requestID = try await client.request(goal: .score, mode: .classification, items: captions.map { .caption($0) })
+        let requestID = try await client.request(goal: .score, mode: .classification, items: captions.map { .classify(caption: $0) })
         let after = await collect(from: client) { results in
             results.contains { $0.requestID == requestID } && Set(captions).isSubset(of: Self.labels(in: results).keys)
         }
         let reply = try #require(after.first { $0.requestID == requestID })
-        #expect(reply.entries.filter { $0.outcome == .label(1) }.count == fast.count)
+        #expect(reply.entries.filter { $0.outcome == .label(.helpful) }.count == fast.count)
         let stats = try await stub.stats()
         for caption in captions { #expect(stats.answers(caption) == 1, "\(caption) paid for \(stats.answers(caption)) times") }
         for caption in slow { #expect(asks(caption, stats) == 2) }
@@ -232,12 +232,12 @@ import ZeroMQ
         defer { context.terminate() }
         let client = try await client(role, context: context)
         let caption = "You descend the stairs [sigterm]."
-        try await client.request(goal: .stairs, mode: .classification, items: [.caption(caption)])
+        try await client.request(goal: .stairs, mode: .classification, items: [.classify(caption: caption)])
         // The call is at the (slow) stub once the stub has counted it.
         #expect(try await eventually { try await stub.stats().calls > 0 })
         role.process.signal(SIGTERM)
         let published = await collect(from: client) { Self.labels(in: $0, broadcastOnly: true)[caption] != nil }
-        #expect(Self.labels(in: published, broadcastOnly: true)[caption] == 1)
+        #expect(Self.labels(in: published, broadcastOnly: true)[caption] == .helpful)
         #expect(await role.process.waitForExit(timeout: 20) == 0)
         await client.close()
         // It was stored: the label store answers it without the LLM.

@@ -56,7 +56,7 @@ import YendorTestSupport
                 try s.connect(server.configuration.requestsEndpoint)
             }
             var corrupted = AnnotationRequest(requestID: 1, goal: "combat", mode: .classification,
-                                              items: [.caption("You hit the newt.")]).encoded()
+                                              items: [.classify(caption: "You hit the newt.")]).encoded()
             corrupted[corrupted.count - 1] ^= 0xFF
             var badMagic = corrupted
             badMagic[0] = 0x00
@@ -67,7 +67,7 @@ import YendorTestSupport
             try await dealer.send(AnnotationResult(requestID: 9, goal: "combat", mode: .classification,
                                                    labeler: "x", entries: []).encoded())  // not for the ROUTER
             let request = AnnotationRequest(requestID: 42, goal: "combat", mode: .classification,
-                                            items: [.caption("You kill the newt!")])
+                                            items: [.classify(caption: "You kill the newt!")])
             try await dealer.send(request.encoded())
 
             let reply = try #require(await dealer.receive()?.last)
@@ -103,7 +103,7 @@ import YendorTestSupport
     @Test func badRequestsAreAnsweredInvalidRequestNamingTheProblem() async throws {
         try await withServer { server, _ in
             let (empty, _) = await server.answer(AnnotationRequest(requestID: 3, goal: " ", mode: .classification,
-                                                              items: [.caption("You see a door.")]))
+                                                              items: [.classify(caption: "You see a door.")]))
             guard case .error(.invalidRequest, let why) = empty.entries.first?.outcome else {
                 Issue.record("expected invalidRequest, got \(empty.entries)")
                 return
@@ -117,23 +117,23 @@ import YendorTestSupport
         try await withServer { server, context in
             let client = try await client(for: server, context: context)
             let captions = ["You kill the jackal!", "You see a fountain.", "You hit the newt."]
-            let first = try await client.request(goal: .combat, mode: .classification, items: captions.map { .caption($0) })
+            let first = try await client.request(goal: .combat, mode: .classification, items: captions.map { .classify(caption: $0) })
             var broadcast: [String: AnnotationResult.Outcome] = [:]
             var directReply: AnnotationResult?
             for await result in client.results {
                 if result.requestID == first { directReply = result }
-                if result.requestID == 0, case .caption(let caption) = result.entries[0].item {
+                if result.requestID == 0, case .classify(caption: let caption) = result.entries[0].item {
                     broadcast[caption] = result.entries[0].outcome
                 }
                 if broadcast.count == captions.count && directReply != nil { break }
             }
             #expect(directReply?.entries.map(\.outcome) == [.pending, .pending, .pending])
             for caption in captions {
-                let expected: UInt8 = LexiconLabeler.isHelpful(caption, goal: .combat) ? 1 : 0
+                let expected: Label = LexiconLabeler.isHelpful(caption, goal: .combat) ? .helpful : .notHelpful
                 #expect(broadcast[caption] == .label(expected), "\(caption)")
             }
             // Asked again: answered from the store at once, with the same labels.
-            let second = try await client.request(goal: .combat, mode: .classification, items: captions.map { .caption($0) })
+            let second = try await client.request(goal: .combat, mode: .classification, items: captions.map { .classify(caption: $0) })
             for await result in client.results where result.requestID == second {
                 #expect(result.entries.map(\.outcome) == captions.map { broadcast[$0]! })
                 break
@@ -155,18 +155,18 @@ import YendorTestSupport
             let client = try await client(for: server, context: context)
             let captions = (1...5).map { "You hit the newt [queue-\($0)]." }
             // #1 goes to the labeler and waits there.
-            try await client.request(goal: .combat, mode: .classification, items: [.caption(captions[0])])
+            try await client.request(goal: .combat, mode: .classification, items: [.classify(caption: captions[0])])
             await gate.waitForArrivals(1)
             // Then one request per caption, in order: #2 and #3 are queued, then evicted by #4 and #5.
             for caption in captions[1...] {
-                try await client.request(goal: .combat, mode: .classification, items: [.caption(caption)])
+                try await client.request(goal: .combat, mode: .classification, items: [.classify(caption: caption)])
             }
             var dropped: Set<String> = []
             var labeled: Set<String> = []
             var opened = false
             for await result in client.results where result.requestID == 0 {
                 for entry in result.entries {
-                    guard case .caption(let caption) = entry.item else { continue }
+                    guard case .classify(caption: let caption) = entry.item else { continue }
                     if case .error(.dropped, _) = entry.outcome { dropped.insert(caption) }
                     if case .label = entry.outcome { labeled.insert(caption) }
                 }
@@ -201,7 +201,7 @@ import YendorTestSupport
         var accepted: Set<UInt64> = []
         var refused = 0
         for i in 0..<100_000 where refused == 0 {
-            if let id = client.tryRequest(goal: .gold, mode: .classification, items: [.caption("You see \(i) gold pieces.")]) {
+            if let id = client.tryRequest(goal: .gold, mode: .classification, items: [.classify(caption: "You see \(i) gold pieces.")]) {
                 accepted.insert(id)
             } else {
                 refused += 1
@@ -212,7 +212,7 @@ import YendorTestSupport
         for i in 0..<100_000 where !thrown {
             do {
                 accepted.insert(try await client.request(goal: .gold, mode: .classification,
-                                                         items: [.caption("one more \(i)"), .caption("and another \(i)")]))
+                                                         items: [.classify(caption: "one more \(i)"), .classify(caption: "and another \(i)")]))
             } catch is AnnotatorClient.Unsent {
                 thrown = true
             }
@@ -252,7 +252,7 @@ import YendorTestSupport
         #expect(ready != nil)
         let client = try await client(for: server, context: context)
         try await client.request(goal: .combat, mode: .classification,
-                                 items: [.caption("You kill the jackal!"), .caption("You see a fountain.")])
+                                 items: [.classify(caption: "You kill the jackal!"), .classify(caption: "You see a fountain.")])
         let status = await python.waitForExit(timeout: 590)
         python.kill()
         #expect(status == 0)

@@ -1,11 +1,12 @@
 import Testing
+import YendorWire
 import YendorLearner
 @testable import YendorRewards
 import YendorPolicy
 
 @Test func rewardSourceScoresTheBatchsCaptionsAndZeroesBatchesWithout() throws {
     let model = try RetrievalRewardModel()
-    model.observe(label: CaptionLabel(caption: "You find a key.", helpful: true))
+    model.observe(.classified("You find a key.", helpful: true))
     let source = CaptionRewardSource(model: model, scaling: try CountScaledIntrinsicReward())
     var batch = RolloutBatch(timeSteps: 2, envCount: 2, layout: PolicyNetwork.Configuration().observation)
     batch.captions = CaptionBlock(captions: ["", "You find a key."], captionIndex: [1, 0, 1, 0], captionCount: [1, 1, 2, 1])

@@ -1,4 +1,5 @@
 import Testing
+import YendorWire
 @testable import YendorRewards
 
 private func smallClassifier(heldOutFraction: Float = 0, seed: UInt64 = 3) throws -> ClassificationRewardModel {
@@ -15,10 +16,10 @@ private func smallClassifier(heldOutFraction: Float = 0, seed: UInt64 = 3) throw
 }
 
 private let trainingLabels = [
-    CaptionLabel(caption: "You kill the jackal!", helpful: true),
-    CaptionLabel(caption: "You kill the newt!", helpful: true),
-    CaptionLabel(caption: "You hear bubbling water.", helpful: false),
-    CaptionLabel(caption: "It's a wall.", helpful: false),
+    LabeledTask.classified("You kill the jackal!", helpful: true),
+    LabeledTask.classified("You kill the newt!", helpful: true),
+    LabeledTask.classified("You hear bubbling water.", helpful: false),
+    LabeledTask.classified("It's a wall.", helpful: false),
 ]
 
 @Test func featuresNormaliseNumbersSoQuantitiesShareFeatures() {
@@ -33,10 +34,11 @@ private let trainingLabels = [
 
 @Test func classifierGeneralisesToAnUnseenParaphrase() throws {
     let model = try smallClassifier()
-    for label in trainingLabels { model.observe(label: label) }
+    for label in trainingLabels { model.observe(label) }
     #expect(model.trainStep(maxSteps: 200) == 200)
     for label in trainingLabels {
-        #expect((model.probability(of: label.caption) > 0.5) == label.helpful)
+        let (caption, helpful) = try #require(label.classification)
+        #expect((model.probability(of: caption) > 0.5) == helpful)
     }
     let killRat = model.probability(of: "You kill the rat!")
     let solidWall = model.probability(of: "It's a solid wall.")
@@ -48,7 +50,7 @@ private let trainingLabels = [
 @Test func classifierTrainingIsDeterministicForASeed() throws {
     let a = try smallClassifier(), b = try smallClassifier()
     for m in [a, b] {
-        for label in trainingLabels { m.observe(label: label) }
+        for label in trainingLabels { m.observe(label) }
         m.trainStep(maxSteps: 30)
     }
     #expect(a.probability(of: "You kill the rat!") == b.probability(of: "You kill the rat!"))
@@ -59,7 +61,7 @@ private let trainingLabels = [
     c.scorer.featureBuckets = 1024; c.scorer.hiddenSize = 16; c.scorer.learningRate = 1e-2; c.scorer.batchSize = 16
     c.minimumLabels = 1; c.scorer.heldOutFraction = 0; c.scorer.seed = 3
     let model = try ClassificationRewardModel(configuration: c)
-    for label in trainingLabels { model.observe(label: label) }
+    for label in trainingLabels { model.observe(label) }
     model.trainStep(maxSteps: 200)
     #expect(model.reward(for: "You kill the rat!") == 1)
     #expect(model.reward(for: "It's a solid wall.") == 0)
@@ -71,7 +73,7 @@ private let trainingLabels = [
     c.minimumLabels = 3
     c.scorer.heldOutFraction = 0
     let model = try ClassificationRewardModel(configuration: c)
-    model.observe(label: trainingLabels[0])
+    model.observe(trainingLabels[0])
     #expect(model.trainStep(maxSteps: 10) == 0)
     #expect(model.reward(for: "You kill the jackal!") == 0)
 }
@@ -81,8 +83,8 @@ private let trainingLabels = [
     let names = ["jackal", "newt", "rat", "lichen", "gnome", "kobold", "dwarf", "orc", "hobbit", "goblin",
                  "bat", "wolf", "fox", "coyote", "sewer rat", "grid bug", "acid blob", "yellow mold", "dingo", "imp"]
     for n in names {
-        model.observe(label: CaptionLabel(caption: "You kill the \(n)!", helpful: true))
-        model.observe(label: CaptionLabel(caption: "You hear the \(n) in the distance.", helpful: false))
+        model.observe(.classified("You kill the \(n)!", helpful: true))
+        model.observe(.classified("You hear the \(n) in the distance.", helpful: false))
     }
     let heldOut = model.heldOut.keys
     #expect(!heldOut.isEmpty)
@@ -101,7 +103,7 @@ private let trainingLabels = [
 
 @Test func classifierQueriesUnlabeledCaptionsOnly() throws {
     let model = try smallClassifier()
-    model.observe(label: trainingLabels[0])
+    model.observe(trainingLabels[0])
     model.observe(captions: ["You kill the jackal!", "You kill the rat!", " "], captionIndex: [0, 1, 2])
-    #expect(model.captionsWanted(limit: 5) == [.classify("You kill the rat!")])
+    #expect(model.captionsWanted(limit: 5) == [.classify(caption: "You kill the rat!")])
 }

@@ -1,4 +1,5 @@
 import Testing
+import YendorWire
 import YendorLearner
 @testable import YendorRewards
 
@@ -19,8 +20,8 @@ private func scaling(_ beta: Float) throws -> CountScaledIntrinsicReward {
 
 @Test func countScalingFillsEveryStepOfABlockFromTheModel() throws {
     let model = try RetrievalRewardModel()
-    model.observe(label: CaptionLabel(caption: "You kill the newt!", helpful: true))
-    model.observe(label: CaptionLabel(caption: "It's a wall.", helpful: false))
+    model.observe(.classified("You kill the newt!", helpful: true))
+    model.observe(.classified("It's a wall.", helpful: false))
     // T = 3, B = 2: the newt kill is seen once, then again (N = 2) in env 0.
     let block = CaptionBlock(captions: ["", "You kill the newt!", "It's a wall."],
                              captionIndex: [1, 0, 2, 2, 1, 0],

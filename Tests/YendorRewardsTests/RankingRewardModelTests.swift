@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YendorWire
 import YendorNN
 @testable import YendorRewards
 import YendorSupport
@@ -28,23 +29,23 @@ private func smallRanker(threshold: Float = 0.5, heldOutFraction: Float = 0, min
 
 /// Preferences drawn from Bradley–Terry with utilities = index (or the true order when
 /// `bradleyTerry` is false), then 10% flipped.
-private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = true) -> [CaptionPreference] {
+private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = true) -> [LabeledTask] {
     var rng = SplitMix64(seed: seed)
-    var out: [CaptionPreference] = []
+    var out: [LabeledTask] = []
     while out.count < count {
         let i = Int(rng.next() % 5), j = Int(rng.next() % 5)
         if i == j { continue }
         let pFirst: Float = bradleyTerry ? 1 / (1 + exp(-Float(i - j))) : (i > j ? 1 : 0)
         var firstWins = rng.nextUnitFloat() < pFirst
         if rng.nextUnitFloat() < 0.1 { firstWins.toggle() }
-        out.append(CaptionPreference(first: ordered[i], second: ordered[j], outcome: firstWins ? .first : .second))
+        out.append(LabeledTask.ranked(ordered[i], ordered[j], firstWins ? .first : .second))
     }
     return out
 }
 
 @Test func bradleyTerryRecoversAKnownOrderingFromNoisyPreferences() throws {
     let model = try smallRanker()
-    for p in noisyPreferences(count: 400, seed: 11) { model.observe(preference: p) }
+    for p in noisyPreferences(count: 400, seed: 11) { model.observe(p) }
     model.trainStep(maxSteps: 300)
     let scores = ordered.map { model.score(of: $0) }
     var concordant = 0, total = 0
@@ -124,7 +125,7 @@ private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = tru
 
 @Test func rankingRewardsAreNormalisedAndZeroAtOrBelowTheQuantile() throws {
     let model = try smallRanker(threshold: 0.5)
-    for p in noisyPreferences(count: 200, seed: 3) { model.observe(preference: p) }
+    for p in noisyPreferences(count: 200, seed: 3) { model.observe(p) }
     model.trainStep(maxSteps: 100)
     // Each caption once per block: the median of the five normalised scores is the threshold.
     model.observe(captions: ordered, captionIndex: [0, 1, 2, 3, 4])
@@ -154,7 +155,7 @@ private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = tru
         #expect(keys.insert(a + "|" + b).inserted)
     }
     guard case let .rank(a, b) = queries[0] else { return }
-    model.observe(preference: CaptionPreference(first: a, second: b, outcome: .tie))
+    model.observe(.ranked(a, b, .tie))
     #expect(model.metrics[.coverage] == 1 / Double(queries.count))
     #expect(model.isLabeled(a) && model.isLabeled(b))
 }
@@ -171,7 +172,7 @@ private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = tru
         if i == j { continue }
         var firstWins = i > j
         if rng.nextUnitFloat() < 0.1 { firstWins.toggle() }
-        model.observe(preference: CaptionPreference(first: captions[i], second: captions[j], outcome: firstWins ? .first : .second))
+        model.observe(.ranked(captions[i], captions[j], firstWins ? .first : .second))
     }
     #expect(model.heldOut.count > 0)
     model.trainStep(maxSteps: 200)

@@ -1,10 +1,11 @@
 import Testing
+import YendorWire
 @testable import YendorRewards
 
 @Test func retrievalRewardsHelpfulLabelsWithOneAndEverythingElseWithZero() throws {
     let model = try RetrievalRewardModel()
-    model.observe(label: CaptionLabel(caption: "You kill the newt!", helpful: true))
-    model.observe(label: CaptionLabel(caption: "It's a wall.", helpful: false))
+    model.observe(.classified("You kill the newt!", helpful: true))
+    model.observe(.classified("It's a wall.", helpful: false))
     #expect(model.reward(for: "You kill the newt!") == 1)
     #expect(model.reward(for: "It's a wall.") == 0)
     #expect(model.reward(for: "You kill the rat!") == 0)
@@ -14,8 +15,8 @@ import Testing
 
 @Test func retrievalLatestLabelForACaptionWins() throws {
     let model = try RetrievalRewardModel()
-    model.observe(label: CaptionLabel(caption: "You find a key.", helpful: false))
-    model.observe(label: CaptionLabel(caption: "You find a key.", helpful: true))
+    model.observe(.classified("You find a key.", helpful: false))
+    model.observe(.classified("You find a key.", helpful: true))
     #expect(model.reward(for: "You find a key.") == 1)
     #expect(model.metrics[.labels] == 2)
     #expect(model.metrics[.labeledCaptions] == 1)
@@ -24,16 +25,16 @@ import Testing
 @Test func retrievalAsksOnceForEachUnseenCaptionAndReportsCoverage() throws {
     let model = try RetrievalRewardModel()
     let captions = ["", "You kill the newt!", "It's a wall.", "You hear bubbling water."]
-    model.observe(label: CaptionLabel(caption: "It's a wall.", helpful: false))
+    model.observe(.classified("It's a wall.", helpful: false))
     model.observe(captions: captions, captionIndex: [0, 1, 2, 3, 1, 1])
     let first = model.captionsWanted(limit: 10)
     // Blank captions are never asked about; labeled ones neither.
-    #expect(first == [.classify("You kill the newt!"), .classify("You hear bubbling water.")])
+    #expect(first == [.classify(caption: "You kill the newt!"), .classify(caption: "You hear bubbling water.")])
     // Seen again while pending: not asked again.
     model.observe(captions: captions, captionIndex: [1, 3])
     #expect(model.captionsWanted(limit: 10).isEmpty)
     #expect(model.metrics[.coverage] == 0)
-    model.observe(label: CaptionLabel(caption: "You kill the newt!", helpful: true))
+    model.observe(.classified("You kill the newt!", helpful: true))
     #expect(model.metrics[.coverage] == 0.5)
 }
 
@@ -41,7 +42,7 @@ import Testing
     var c = RetrievalRewardModel.Configuration()
     c.maxLabels = 2
     let model = try RetrievalRewardModel(configuration: c)
-    for name in ["a", "b", "c"] { model.observe(label: CaptionLabel(caption: "You kill the \(name)!", helpful: true)) }
+    for name in ["a", "b", "c"] { model.observe(.classified("You kill the \(name)!", helpful: true)) }
     #expect(model.reward(for: "You kill the a!") == 0)
     #expect(model.reward(for: "You kill the b!") == 1)
     #expect(model.reward(for: "You kill the c!") == 1)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YendorWire
 import YendorNN
 @testable import YendorRewards
 
@@ -14,8 +15,8 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
 
 @Test func retrievalStateRoundTripGivesIdenticalRewards() throws {
     let a = try RetrievalRewardModel(), b = try RetrievalRewardModel()
-    a.observe(label: CaptionLabel(caption: "You kill the newt!", helpful: true))
-    a.observe(label: CaptionLabel(caption: "It's a wall.", helpful: false))
+    a.observe(.classified("You kill the newt!", helpful: true))
+    a.observe(.classified("It's a wall.", helpful: false))
     try roundTrip(a, into: b)
     for c in probes + ["It's a wall."] { #expect(a.reward(for: c) == b.reward(for: c)) }
     #expect(b.metrics[.labels] == 2)
@@ -26,8 +27,8 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
     c.scorer.featureBuckets = 512; c.scorer.hiddenSize = 8; c.minimumLabels = 1; c.binarize = false; c.scorer.heldOutFraction = 0.3
     let a = try ClassificationRewardModel(configuration: c), b = try ClassificationRewardModel(configuration: c)
     for (i, name) in ["jackal", "newt", "gnome", "orc", "bat", "fox"].enumerated() {
-        a.observe(label: CaptionLabel(caption: "You kill the \(name)!", helpful: i % 3 != 0))
-        a.observe(label: CaptionLabel(caption: "You hear a \(name).", helpful: false))
+        a.observe(.classified("You kill the \(name)!", helpful: i % 3 != 0))
+        a.observe(.classified("You hear a \(name).", helpful: false))
     }
     a.trainStep(maxSteps: 20)
     try roundTrip(a, into: b)
@@ -46,7 +47,7 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
     let a = try RankingRewardModel(configuration: c), b = try RankingRewardModel(configuration: c)
     let captions = ["It's a wall.", "You kill the newt!", "You find a key.", "You hear a door open."]
     for i in 0..<4 { for j in 0..<4 where i != j {
-        a.observe(preference: CaptionPreference(first: captions[i], second: captions[j], outcome: i > j ? .first : (i == 0 && j == 3 ? .tie : .second)))
+        a.observe(.ranked(captions[i], captions[j], i > j ? .first : (i == 0 && j == 3 ? .tie : .second)))
     } }
     a.trainStep(maxSteps: 20)
     a.observe(captions: captions, captionIndex: [0, 1, 2, 3, 1, 1])

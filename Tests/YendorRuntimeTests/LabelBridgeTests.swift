@@ -58,7 +58,7 @@ struct LabelBridgeTests {
         // What the bridge compares: the goal of a remote answer, read from the wire.
         func goalOfAnswer(_ wireGoal: String) -> Goal? {
             AnnotationResult(requestID: 1, goal: wireGoal, mode: .classification, labeler: "test",
-                             entries: [.init(item: .caption("c"), outcome: .label(1))]).labeledResults.first?.request.goal
+                             entries: [.init(item: .classify(caption: "c"), outcome: .label(.helpful))]).labeledResults.first?.request.goal
         }
         let goal = Goal.custom(text)
         #expect(goalOfAnswer("custom:" + text) == goal, "the annotator echoes the normalised form")
@@ -89,12 +89,12 @@ struct LabelBridgeTests {
         let bridge = LabelBridge(goal: goal)
         let running = Task { await bridge.run(client, timeout: 60, logger: Logger(label: "test")) }
         let captions = ["You see here a key.  You go down the stairs.", "It's a wall."]
-        for caption in captions { #expect(bridge.queries.trySend(.classify(caption))) }
+        for caption in captions { #expect(bridge.queries.trySend(.classify(caption: caption))) }
         var received: [String: Bool] = [:]
         let reading = Task {
             var got: [String: Bool] = [:]
             while got.count < captions.count, let answer = await bridge.answers.receive() {
-                if case .label(let label) = answer { got[label.caption] = label.helpful }
+                if let (caption, helpful) = answer.classification { got[caption] = helpful }
             }
             return got
         }
@@ -168,7 +168,7 @@ final class RecordingLog: LogHandler, @unchecked Sendable {
         let metrics = MetricsRegistry(role: "learner", forwarding: .none)
         let bridge = LabelBridge(goal: .stairs, metrics: metrics)
         let room = bridge.answers.capacity
-        let entries = (0..<(room + 3)).map { AnnotationResult.Entry(item: .caption("caption \($0)"), outcome: .label(1)) }
+        let entries = (0..<(room + 3)).map { AnnotationResult.Entry(item: .classify(caption: "caption \($0)"), outcome: .label(.helpful)) }
         for result in AnnotationResult(requestID: 1, goal: Goal.stairs.wireText, mode: .classification, labeler: "test",
                                        entries: entries).labeledResults {
             bridge.deliver(result)

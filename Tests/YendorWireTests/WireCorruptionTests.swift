@@ -173,7 +173,7 @@ struct WireCorruptionTests {
         #expect(throws: WireError.missingField("actions")) { try WireMessage.decode(missing) }
 
         let badLabel = AnnotationResult(requestID: 1, goal: "g", mode: .classification, labeler: "l",
-                                        entries: [.init(item: .caption("c"), outcome: .label(2))])
+                                        entries: [.init(item: .classify(caption: "c"), outcome: .label(.tie))])
         #expect(throws: WireError.invalidValue(field: "entry[0].value", detail: "label 2 out of range 0...1")) {
             try WireMessage.decode(badLabel.encoded())
         }
