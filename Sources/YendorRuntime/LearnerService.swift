@@ -386,18 +386,13 @@ public final class LearnerService: Service, Sendable {
             await client.close()
             return
         }
-        var openAI: OpenAILabeler.Configuration?
-        if !c.llmURL.isEmpty {
-            guard let url = URL(string: c.llmURL) else { throw ConfigurationError(field: "reward.llm_url", problem: "not a URL") }
-            openAI = OpenAILabeler.Configuration(baseURL: url, model: c.llmModel)
-        }
-        let simulation = SimulatedLabeler.Configuration(latency: .milliseconds(Int(c.simulatedLatency * 1000)), failureRate: c.simulatedFailureRate,
-                                                        labelNoise: c.simulatedNoise, seed: c.seed)
-        let backend = try LabelerBackend.named(c.rewardLabeler, openAI: openAI, simulation: simulation)
+        var choice = c.labeler
+        choice.seed = c.seed
+        let backend = try choice.backend()
         let store = try LabelStore(path: runDirectory.root.appendingPathComponent("labels.sqlite").path)
         let annotator = try Annotator(labeler: try backend.makeLabeler(logger: logger, metrics: metrics), store: store,
                                       configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"), metrics: metrics)
-        logger.info("annotator in this process: \(c.rewardLabeler) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
+        logger.info("annotator in this process: \(c.labeler.kind) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
         await withTaskGroup(of: Void.self) { group in
             // Computed gauges (labels per second, latency percentiles): brought up to date once a
             // second, as the annotator role does before each Stats.

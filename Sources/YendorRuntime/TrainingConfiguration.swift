@@ -92,16 +92,18 @@ public struct TrainingConfiguration: Sendable {
     /// The annotator goal (`score`, `gold`, `combat`, `stairs`, `custom:<text>` or free text); `auto`
     /// takes the goal the task declares (`DungeonTask.annotatorGoal`, `NetHackTask.annotatorGoal`).
     public var rewardGoal = "auto"
-    /// Labeler of the in-process annotator: `lexicon` (rule-based stand-in for an LLM), `simulated`
-    /// (LLM-like latency, failures and noise around the lexicon, or around `reward.llm_url` when
-    /// set) or `openai` (`reward.llm_url`). `LabelerBackend.named` maps it, as for `yendor annotator`.
-    public var rewardLabeler = LabelerKind.lexicon
+    /// Labeler of the in-process annotator (`reward.labeler`, `reward.llm_*`, `reward.simulated_*`):
+    /// `lexicon` (rule-based stand-in for an LLM), `simulated` (LLM-like latency, failures and noise
+    /// around the lexicon, or around `reward.llm_url` when set) or `openai` (`reward.llm_url`). The
+    /// same type `yendor annotator`'s flags fill; the seed is `run.seed`.
+    public var labeler: LabelerChoice = {
+        var c = LabelerChoice()
+        c.simulatedFailureRate = 0.05
+        c.simulatedNoise = 0.1
+        return c
+    }()
     /// Host of a remote `yendor annotator` (its configured ports); empty = annotator in this process.
     public var rewardAnnotator = ""
-    /// Simulated labeler: seconds per call, failure rate and label-noise rate.
-    public var simulatedLatency = 0.5, simulatedFailureRate = 0.05, simulatedNoise = 0.1
-    /// OpenAI-compatible server for `reward.labeler=openai`, e.g. http://127.0.0.1:8000/v1, and model name.
-    public var llmURL = "", llmModel = ""
     /// Label queries the learner may send per update (bounds annotator traffic).
     public var queriesPerUpdate = 256
     /// Reward-model optimiser steps per learner update (classification and ranking).
@@ -228,7 +230,10 @@ public struct TrainingConfiguration: Sendable {
         do { try rewards.validate() } catch {
             throw ConfigurationError(field: "reward", problem: "\(error)")
         }
-        try check(rewardLabeler != .openai || !llmURL.isEmpty, "reward.llm_url", "is required with reward.labeler=openai")
+        do { try labeler.validate() } catch {
+            guard case .invalidConfiguration(let field, let reason) = error else { throw ConfigurationError(field: "reward.labeler", problem: "\(error)") }
+            throw ConfigurationError(field: "reward.\(field)", problem: reason)
+        }
         do { if rewardGoal != "auto" { _ = try Goal(wireText: rewardGoal) } } catch {
             throw ConfigurationError(field: "reward.goal", problem: "\(error) (auto, score, gold, combat, stairs, custom:<text> or free text)")
         }
@@ -306,13 +311,23 @@ public struct TrainingConfiguration: Sendable {
         t.add("reward.model", \.rewards.model, "none, retrieval, classification or ranking")
         t.add("reward.count_exponent", \.rewards.countScaling.countExponent, "beta in r / N(caption)^beta")
         t.add("reward.goal", \.rewardGoal, "annotator goal: auto (the task's), score, gold, combat, stairs, custom:<text>")
-        t.add("reward.labeler", \.rewardLabeler, "lexicon, simulated or openai (in-process annotator; simulated wraps reward.llm_url when set)")
+        t.add("reward.labeler", \.labeler.kind, "lexicon, simulated or openai (in-process annotator; simulated wraps reward.llm_url when set)")
         t.add("reward.annotator", \.rewardAnnotator, "host of a remote yendor annotator (empty: in process)")
-        t.add("reward.simulated_latency", \.simulatedLatency, "simulated labeler: seconds per call")
-        t.add("reward.simulated_failure_rate", \.simulatedFailureRate, "simulated labeler: failure rate")
-        t.add("reward.simulated_noise", \.simulatedNoise, "simulated labeler: label noise rate")
-        t.add("reward.llm_url", \.llmURL, "OpenAI-compatible base URL for reward.labeler=openai")
-        t.add("reward.llm_model", \.llmModel, "model name for reward.labeler=openai")
+        t.add("reward.simulated_latency", \.labeler.simulatedLatencySeconds, "simulated labeler: seconds per call")
+        t.add("reward.simulated_failure_rate", \.labeler.simulatedFailureRate, "simulated labeler: failure rate")
+        t.add("reward.simulated_noise", \.labeler.simulatedNoise, "simulated labeler: label noise rate")
+        t.add("reward.llm_url", \.labeler.llmURL, "OpenAI-compatible API root for reward.labeler=openai, e.g. http://HOST:PORT/v1")
+        t.add("reward.llm_model", \.labeler.model, "model name for reward.labeler=openai")
+        t.add("reward.llm_api_key_env", \.labeler.apiKeyEnvironmentVariable, "environment variable holding the LLM server's API key")
+        t.add("reward.llm_endpoint", \.labeler.endpoint, "chat (one prompt per call) or completions (several)")
+        t.add("reward.llm_prompts_per_request", \.labeler.promptsPerRequest, "completions endpoint: prompts per HTTP request")
+        t.add("reward.llm_max_concurrent_requests", \.labeler.maxConcurrentRequests, "HTTP requests in flight at once")
+        t.add("reward.llm_connect_timeout_s", \.labeler.connectTimeoutSeconds, "seconds to connect and send a request")
+        t.add("reward.llm_request_timeout_s", \.labeler.requestTimeoutSeconds, "seconds from a request sent to its whole answer")
+        t.add("reward.llm_max_retries", \.labeler.maxRetries, "retries per request on timeouts, 429, 5xx, bad JSON")
+        t.add("reward.llm_max_tokens", \.labeler.maxTokens, "max_tokens per answer")
+        t.add("reward.llm_prompt_set", \.labeler.prompts, "built-in prompts: yendor or oni")
+        t.add("reward.llm_prompts", \.labeler.promptsFile, "prompt file (JSON, docs/annotator.md) replacing the built-in prompts")
         t.add("reward.queries_per_update", \.queriesPerUpdate, "label queries per learner update")
         t.add("reward.train_steps", \.rewardTrainSteps, "reward-model steps per learner update")
         t.add("replay.capacity", \.replayCapacity, "trajectories buffered")
@@ -358,3 +373,5 @@ extension ReplayBuffer.FullPolicy: ConfigEnum {}
 extension ReplayBuffer.Sampler.Kind: ConfigEnum {}
 extension RewardModelKind: ConfigEnum {}
 extension LabelerKind: ConfigEnum {}
+extension LabelerChoice.Endpoint: ConfigEnum {}
+extension LabelerChoice.Prompts: ConfigEnum {}

@@ -18,7 +18,7 @@ struct LabelerOptions: ParsableArguments {
     var apiKeyEnv: String?
 
     @Option(name: .customLong("llm-endpoint"), help: "openai: chat (/chat/completions, one prompt per call) or completions (several prompts per call).")
-    var llmEndpoint: String = "chat"
+    var llmEndpoint: LabelerChoice.Endpoint = .chat
 
     @Option(name: .customLong("prompts-per-request"), help: "openai completions: prompts per HTTP request.")
     var promptsPerRequest: Int = 8
@@ -39,7 +39,7 @@ struct LabelerOptions: ParsableArguments {
     var maxTokens: Int = 512
 
     @Option(name: .customLong("prompt-set"), help: "openai: built-in prompt set: yendor (default; answers 'Answer: helpful') or oni (ONI's format: <label>FOO</label> / BAR).")
-    var promptSet: String = "yendor"
+    var promptSet: LabelerChoice.Prompts = .yendor
 
     @Option(help: "openai: prompt file (JSON, see docs/annotator.md) replacing the built-in prompts.")
     var prompts: String?
@@ -56,44 +56,47 @@ struct LabelerOptions: ParsableArguments {
     @Option(help: "simulated: seed for failures and noise.")
     var seed: UInt64 = 1
 
-    /// The labeler from the flags; errors name the flag.
-    func makeBackend() throws -> LabelerBackend {
-        func openAI() throws -> OpenAILabeler.Configuration {
-            guard let llmURL, let url = URL(string: llmURL) else { throw ValidationError("--llm-url is required for --backend openai") }
-            guard let model, !model.isEmpty else { throw ValidationError("--model is required with --llm-url") }
-            var o = OpenAILabeler.Configuration(baseURL: url, model: model, apiKeyEnvironmentVariable: apiKeyEnv)
-            switch llmEndpoint {
-            case "chat": o.endpoint = .chatCompletions
-            case "completions": o.endpoint = .completions
-            default: throw ValidationError("--llm-endpoint: '\(llmEndpoint)' is not one of chat, completions")
-            }
-            o.promptsPerRequest = promptsPerRequest
-            o.maxConcurrentRequests = maxConcurrentRequests
-            guard connectTimeout > 0 else { throw ValidationError("--connect-timeout-s must be > 0, got \(connectTimeout)") }
-            guard requestTimeout > 0 else { throw ValidationError("--request-timeout-s must be > 0, got \(requestTimeout)") }
-            o.connectTimeout = Self.duration(connectTimeout)
-            o.requestTimeout = Self.duration(requestTimeout)
-            o.maxRetries = maxRetries
-            o.maxTokens = maxTokens
-            guard let named = PromptSet.named(promptSet) else {
-                throw ValidationError("--prompt-set: '\(promptSet)' is not one of yendor, oni")
-            }
-            o.prompts = named
-            if let prompts {
-                do { o.prompts = try PromptSet.load(from: URL(fileURLWithPath: prompts)) } catch {
-                    throw ValidationError("--prompts: \(error)")
-                }
-            }
-            return o
-        }
-        guard latencyMs >= 0 else { throw ValidationError("--latency-ms must be >= 0, got \(latencyMs)") }
-        let simulation = SimulatedLabeler.Configuration(latency: .milliseconds(latencyMs), failureRate: failureRate,
-                                                        labelNoise: noise, seed: seed)
-        let server = backend == .openai || llmURL != nil ? try openAI() : nil
-        return try LabelerBackend.named(backend, openAI: server, simulation: simulation)
+    /// The flags as a `LabelerChoice` (the same type a learner's `reward.*` keys fill).
+    var choice: LabelerChoice {
+        var c = LabelerChoice()
+        c.kind = backend
+        c.llmURL = llmURL ?? ""
+        c.model = model ?? ""
+        c.apiKeyEnvironmentVariable = apiKeyEnv ?? ""
+        c.endpoint = llmEndpoint
+        c.promptsPerRequest = promptsPerRequest
+        c.maxConcurrentRequests = maxConcurrentRequests
+        c.connectTimeoutSeconds = connectTimeout
+        c.requestTimeoutSeconds = requestTimeout
+        c.maxRetries = maxRetries
+        c.maxTokens = maxTokens
+        c.prompts = promptSet
+        c.promptsFile = prompts ?? ""
+        c.simulatedLatencySeconds = Double(latencyMs) / 1000
+        c.simulatedFailureRate = failureRate
+        c.simulatedNoise = noise
+        c.seed = seed
+        return c
     }
 
-    static func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+    /// The flag that sets each `LabelerChoice` field, for errors.
+    static let flags = [
+        "llm_url": "--llm-url", "llm_model": "--model", "llm_prompts_per_request": "--prompts-per-request",
+        "llm_max_concurrent_requests": "--max-concurrent-requests", "llm_connect_timeout_s": "--connect-timeout-s",
+        "llm_request_timeout_s": "--request-timeout-s", "llm_max_retries": "--max-retries", "llm_max_tokens": "--max-tokens",
+        "llm_prompts": "--prompts", "simulated_latency": "--latency-ms", "simulated_failure_rate": "--failure-rate",
+        "simulated_noise": "--noise",
+    ]
+
+    /// The labeler from the flags; errors name the flag.
+    func makeBackend() throws -> LabelerBackend {
+        do { return try choice.backend() } catch {
+            guard case .invalidConfiguration(let field, let reason) = error else { throw error }
+            throw ValidationError("\(Self.flags[field] ?? field) \(reason)")
+        }
+    }
 }
 
 extension LabelerKind: ExpressibleByArgument {}
+extension LabelerChoice.Endpoint: ExpressibleByArgument {}
+extension LabelerChoice.Prompts: ExpressibleByArgument {}

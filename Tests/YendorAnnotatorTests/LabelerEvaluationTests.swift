@@ -143,4 +143,12 @@ import YendorTestSupport
         #expect(await process.waitForExit(timeout: 600) != 0)
         #expect(process.standardError.contains("--prompt-set"))
     }
+
+    /// The flags fill the same `LabelerChoice` as a learner's `reward.*` keys; its errors come back
+    /// under the flag's name.
+    @Test func theAnnotatorRefusesAnOpenAIBackendWithoutAServerNamingTheFlag() async throws {
+        let process = try ChildProcess(yendor: ["annotator", "--backend", "openai", "--store", try temporaryDirectory().appendingPathComponent("l.sqlite").path])
+        #expect(await process.waitForExit(timeout: 600) != 0)
+        #expect(process.standardError.contains("--llm-url is required"), "\(process.standardError)")
+    }
 }

@@ -76,6 +76,30 @@ struct ConfigurationTests {
         #expect(throws: AnnotatorError.self) { try LabelerBackend.named(.openai, openAI: nil, simulation: simulation) }
     }
 
+    /// The in-process labeler reads the same `LabelerChoice` as `yendor annotator`'s flags: its
+    /// `reward.llm_*` and `reward.simulated_*` keys are checked by that type, and its errors name the key.
+    @Test func labelerKeysAreCheckedByTheAnnotatorsOwnChoiceNamingTheKey() throws {
+        func field(_ overrides: [String]) throws -> String? {
+            var c = TrainingConfiguration()
+            try table.apply(overrides: overrides, to: &c)
+            do { try c.validate(); return nil } catch let e as ConfigurationError { return e.field }
+        }
+        #expect(try field(["reward.labeler=openai"]) == "reward.llm_url")
+        #expect(try field(["reward.llm_url=http://127.0.0.1:8000/v1"]) == "reward.llm_model")
+        #expect(try field(["reward.llm_url=not a url", "reward.llm_model=m"]) == "reward.llm_url")
+        #expect(try field(["reward.labeler=simulated", "reward.simulated_noise=1.5"]) == "reward.simulated_noise")
+        #expect(try field(["reward.labeler=openai", "reward.llm_url=http://127.0.0.1:8000/v1", "reward.llm_model=m",
+                           "reward.llm_max_tokens=0"]) == "reward.llm_max_tokens")
+        var c = TrainingConfiguration()
+        try table.apply(overrides: ["reward.labeler=openai", "reward.llm_url=http://127.0.0.1:8000/v1", "reward.llm_model=m",
+                                    "reward.llm_endpoint=completions", "reward.llm_prompt_set=oni", "reward.llm_max_tokens=64"], to: &c)
+        try c.validate()
+        guard case .openai(let server) = try c.labeler.backend() else { Issue.record("not an openai backend"); return }
+        #expect(server.endpoint == .completions && server.maxTokens == 64 && server.model == "m")
+        #expect(server.prompts.version == PromptSet.oni.version)
+        #expect(TrainingConfiguration().labeler.simulatedNoise == 0.1, "yendor train's simulated labeler is noisy by default")
+    }
+
     @Test func validationNamesTheFirstBadField() {
         var c = TrainingConfiguration()
         c.envsPerActor = 0

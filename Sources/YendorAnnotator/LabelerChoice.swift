@@ -1,0 +1,111 @@
+import Foundation
+
+/// What a user chooses about the labeler, as plain values: its kind and the options of each kind.
+/// `yendor annotator` fills it from its flags, a learner's in-process annotator from its `reward.*`
+/// configuration keys; `backend()` checks it and builds the `LabelerBackend`, for both, in one place.
+/// Errors name the field by its key (`llm_url`, `simulated_noise`, ...), which each front end
+/// turns into its own spelling (`--llm-url`, `reward.simulated_noise`).
+public struct LabelerChoice: Sendable, Equatable {
+    /// Which chat API of an OpenAI-compatible server to call.
+    public enum Endpoint: String, Sendable, CaseIterable {
+        /// /chat/completions, one prompt per call.
+        case chat
+        /// /completions, several prompts per call.
+        case completions
+    }
+
+    /// The built-in prompt sets.
+    public enum Prompts: String, Sendable, CaseIterable {
+        /// Yendor's prompts (answers "Answer: helpful").
+        case yendor
+        /// ONI's format (<label>FOO</label> / BAR).
+        case oni
+    }
+
+    /// lexicon (a stand-in for an LLM), openai, or simulated.
+    public var kind = LabelerKind.lexicon
+    /// openai: API root including the version, e.g. http://HOST:PORT/v1. simulated: wrap this
+    /// server instead of the lexicon. Empty: none.
+    public var llmURL = ""
+    /// openai: model name as the server knows it.
+    public var model = ""
+    /// openai: environment variable holding the API key (sent as a Bearer token); empty: none.
+    public var apiKeyEnvironmentVariable = ""
+    /// openai: chat or completions.
+    public var endpoint = Endpoint.chat
+    /// openai completions: prompts per HTTP request.
+    public var promptsPerRequest = 8
+    /// openai: HTTP requests in flight at once.
+    public var maxConcurrentRequests = 4
+    /// openai: seconds to open the connection and send the request.
+    public var connectTimeoutSeconds = 5.0
+    /// openai: seconds from the request sent to the whole answer (the model's generation included).
+    public var requestTimeoutSeconds = 30.0
+    /// openai: retries per request on timeouts, broken connections, 429, 5xx and malformed JSON.
+    public var maxRetries = 4
+    /// openai: max_tokens per answer (room for reasoning before the answer line).
+    public var maxTokens = 512
+    /// openai: the built-in prompt set.
+    public var prompts = Prompts.yendor
+    /// openai: a prompt file (JSON, see docs/annotator.md) replacing the built-in prompts; empty: none.
+    public var promptsFile = ""
+    /// simulated: seconds of added latency per labeler call.
+    public var simulatedLatencySeconds = 0.5
+    /// simulated: fraction of items that fail (transiently), in [0, 1].
+    public var simulatedFailureRate = 0.0
+    /// simulated: fraction of labels replaced by a wrong one, in [0, 1].
+    public var simulatedNoise = 0.0
+    /// simulated: seed for failures and noise.
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    /// Checks every option (without reading the prompt file); errors name the field by its key.
+    public func validate() throws(AnnotatorError) {
+        func check(_ ok: Bool, _ field: String, _ reason: String) throws(AnnotatorError) {
+            if !ok { throw .invalidConfiguration(field: field, reason: reason) }
+        }
+        try check(kind != .openai || !llmURL.isEmpty, "llm_url", "is required for the openai labeler")
+        try check(llmURL.isEmpty || URL(string: llmURL)?.host != nil, "llm_url", "'\(llmURL)' is not a URL with a host")
+        try check(llmURL.isEmpty || !model.isEmpty, "llm_model", "is required with llm_url")
+        try check(promptsPerRequest >= 1, "llm_prompts_per_request", "must be >= 1, got \(promptsPerRequest)")
+        try check(maxConcurrentRequests >= 1, "llm_max_concurrent_requests", "must be >= 1, got \(maxConcurrentRequests)")
+        try check(connectTimeoutSeconds > 0, "llm_connect_timeout_s", "must be > 0, got \(connectTimeoutSeconds)")
+        try check(requestTimeoutSeconds > 0, "llm_request_timeout_s", "must be > 0, got \(requestTimeoutSeconds)")
+        try check(maxRetries >= 0, "llm_max_retries", "must be >= 0, got \(maxRetries)")
+        try check(maxTokens >= 1, "llm_max_tokens", "must be >= 1, got \(maxTokens)")
+        try check(simulatedLatencySeconds >= 0, "simulated_latency", "must be >= 0, got \(simulatedLatencySeconds)")
+        try check((0...1).contains(simulatedFailureRate), "simulated_failure_rate", "must be in [0, 1], got \(simulatedFailureRate)")
+        try check((0...1).contains(simulatedNoise), "simulated_noise", "must be in [0, 1], got \(simulatedNoise)")
+    }
+
+    /// The backend chosen: checked, with the prompt file read.
+    public func backend() throws(AnnotatorError) -> LabelerBackend {
+        try validate()
+        let simulation = SimulatedLabeler.Configuration(latency: Self.duration(simulatedLatencySeconds), failureRate: simulatedFailureRate,
+                                                        labelNoise: simulatedNoise, seed: seed)
+        return try LabelerBackend.named(kind, openAI: llmURL.isEmpty ? nil : try server(), simulation: simulation)
+    }
+
+    /// The OpenAI-compatible server's configuration (`llmURL` is set and valid).
+    private func server() throws(AnnotatorError) -> OpenAILabeler.Configuration {
+        var o = OpenAILabeler.Configuration(baseURL: URL(string: llmURL)!, model: model,
+                                            apiKeyEnvironmentVariable: apiKeyEnvironmentVariable.isEmpty ? nil : apiKeyEnvironmentVariable)
+        o.endpoint = endpoint == .chat ? .chatCompletions : .completions
+        o.promptsPerRequest = promptsPerRequest
+        o.maxConcurrentRequests = maxConcurrentRequests
+        o.connectTimeout = Self.duration(connectTimeoutSeconds)
+        o.requestTimeout = Self.duration(requestTimeoutSeconds)
+        o.maxRetries = maxRetries
+        o.maxTokens = maxTokens
+        o.prompts = prompts == .oni ? .oni : .builtIn
+        if !promptsFile.isEmpty {
+            do { o.prompts = try PromptSet.load(from: URL(fileURLWithPath: promptsFile)) } catch {
+                throw .invalidConfiguration(field: "llm_prompts", reason: "\(error)")
+            }
+        }
+        return o
+    }
+
+    static func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+}
