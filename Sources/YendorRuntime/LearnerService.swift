@@ -118,7 +118,7 @@ public final class LearnerService: Service, Sendable {
     // MARK: Receive
 
     private func receiveLoop(link: any LearnerLink, buffer: ReplayStore, status: LearnerStatus) async {
-        let validator = configuration.trajectoryValidator
+        let builder = configuration.trainingBatchBuilder
         while let received = await link.receive() {
             let message: WireMessage
             switch received {
@@ -144,7 +144,7 @@ public final class LearnerService: Service, Sendable {
             case .stats:
                 break
             case .trajectoryBatch(let batch):
-                guard await admit(batch, validator: validator, now: now, link: link, status: status) else { continue }
+                guard await admit(batch, builder: builder, now: now, link: link, status: status) else { continue }
                 await status.received(batch, now: now)
                 // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
                 // makes workers wait too (backpressure, nothing dropped). No worker can be heard
@@ -169,7 +169,7 @@ public final class LearnerService: Service, Sendable {
     /// Whether a trajectory may be stored: its sender is an admitted member and it passes the
     /// validator. A rejected one is counted by reason (`transport/frames_dropped/<reason>`) and
     /// logged (rate-limited); a member whose trajectories keep failing is evicted and told so.
-    private func admit(_ batch: TrajectoryBatch, validator: TrajectoryValidator, now: Double, link: any LearnerLink,
+    private func admit(_ batch: TrajectoryBatch, builder: TrainingBatchBuilder, now: Double, link: any LearnerLink,
                        status: LearnerStatus) async -> Bool {
         let id = batch.workerID
         guard await status.isMember(id) else {
@@ -180,7 +180,7 @@ public final class LearnerService: Service, Sendable {
             return false
         }
         do {
-            try validator.check(batch)
+            try builder.check(batch)
             return true
         } catch {
             let reason = error.reason.rawValue
@@ -265,8 +265,7 @@ public final class LearnerService: Service, Sendable {
         }
         try await publish(learner, link: link)
         var lastCheckpoint = Clock.now, lastResend = -Double.infinity
-        var pending: [TrajectoryBatch] = []
-        let validator = c.trajectoryValidator
+        var builder = c.trainingBatchBuilder
         func save() async throws {
             let state = Checkpoints.State(envSteps: await status.envSteps, episodes: await status.episodes,
                                           updates: await status.updates, policyVersion: learner.policyVersion,
@@ -281,14 +280,6 @@ public final class LearnerService: Service, Sendable {
         while await status.envSteps < c.totalSteps {
             guard let items = await buffer.sample(count: 1) else { break }
             for item in items {
-                // Checked again here, for trajectories restored from a replay checkpoint written with
-                // other settings (every received one was checked on the way in): nothing unchecked
-                // reaches the update.
-                do { try validator.check(item.batch) } catch {
-                    await status.drop(error.reason.rawValue)
-                    logger.warning("dropped a stored trajectory from \(item.batch.workerID): \(error)")
-                    continue
-                }
                 // A trajectory whose newest step is already beyond the lag limit is dropped here,
                 // whole, before it costs an update. A learner behind its workers would otherwise
                 // spend updates on batches it mostly drops, each one advancing the policy version
@@ -306,26 +297,30 @@ public final class LearnerService: Service, Sendable {
                         await status.resentWeights()
                     }
                 } else {
-                    pending.append(item.batch)
+                    // Checked again (`add`), for trajectories restored from a replay checkpoint written
+                    // with other settings: every received one was checked on the way in, and nothing
+                    // unchecked reaches the update.
+                    do { try builder.add(item.batch) } catch {
+                        await status.drop(error.reason.rawValue)
+                        logger.warning("dropped a stored trajectory from \(item.batch.workerID): \(error)")
+                    }
                 }
             }
-            let samples = pending.reduce(0) { $0 + $1.steps * $1.envs }
-            guard samples >= c.batchSize else { continue }
+            let held = builder.pending.count
             let rollout: RolloutBatch
             do {
-                rollout = try RolloutBatchAssembler.assemble(pending, layout: c.policyLayout)
+                guard let built = try builder.build() else { continue }
+                rollout = built
             } catch {
                 // Unreachable after validation; if it happens, these trajectories are lost, not the run.
                 await status.drop("assemble")
-                logger.error("dropped \(pending.count) trajectories that could not be assembled: \(error)")
-                pending.removeAll(keepingCapacity: true)
+                logger.error("dropped \(held) trajectories that could not be assembled: \(error)")
                 continue
             }
             let lag = rollout.policyVersions.reduce(0.0) { $0 + Double(learner.policyVersion - $1) } / Double(max(rollout.sampleCount, 1))
             // ONI: the reward source scores the batch's captions (r / N^β) inside the update (the
             // model observes them as it scores); after it, the model asks for labels it lacks and
             // absorbs labels that arrived, never waiting for them.
-            pending.removeAll(keepingCapacity: true)
             let stats: UpdateStats
             do {
                 stats = try learner.train(on: rollout)

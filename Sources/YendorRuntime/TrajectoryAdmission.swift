@@ -11,6 +11,12 @@ extension TrainingConfiguration {
                                    coreStateSize: p.core == .mlp ? 0 : p.coreWidth)
     }
 
+    /// The learner's one batch builder: this configuration's validator, the policy's layout and
+    /// `learner.batch_size`.
+    public var trainingBatchBuilder: TrainingBatchBuilder {
+        TrainingBatchBuilder(validator: trajectoryValidator, layout: policyLayout, batchSize: batchSize)
+    }
+
     /// The capabilities a worker's Hello must carry, each with the value this configuration expects.
     var admissionFingerprints: [(key: String, value: String)] {
         [("obs_layout", envLayout.fingerprint), ("model", modelSignature), ("trajectory", trajectoryValidator.fingerprint)]

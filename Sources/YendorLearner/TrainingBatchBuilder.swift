@@ -1,0 +1,48 @@
+import YendorEnvironment
+import YendorWire
+
+/// The one place wire trajectories become what the learner trains on. Each trajectory is checked
+/// (`TrajectoryValidator`: every shape and value the update reads, so no input stops the learner),
+/// held until the held ones make up a batch, and then laid out side by side with its caption block
+/// (`RolloutBatchAssembler`). The learner's receive loop checks with `check` as trajectories
+/// arrive; its train loop `add`s what it samples from replay (checked again: a replay checkpoint
+/// may have been written with other settings) and trains on what `build` returns.
+public struct TrainingBatchBuilder: Sendable {
+    /// What a trajectory must satisfy.
+    public let validator: TrajectoryValidator
+    /// The observation layout the policy reads.
+    public let layout: ObservationSpec
+    /// Samples (T·B) per training batch: `build` waits for at least this many.
+    public let batchSize: Int
+    /// Checked trajectories waiting for a batch, oldest first.
+    public private(set) var pending: [TrajectoryBatch] = []
+
+    public init(validator: TrajectoryValidator, layout: ObservationSpec, batchSize: Int) {
+        self.validator = validator
+        self.layout = layout
+        self.batchSize = batchSize
+    }
+
+    /// Throws the reason `batch` cannot be trained on (counted as `transport/frames_dropped/<reason>`).
+    public func check(_ batch: TrajectoryBatch) throws(TrajectoryValidator.Rejection) {
+        try validator.check(batch)
+    }
+
+    /// Checks `batch` and holds it for the next training batch.
+    public mutating func add(_ batch: TrajectoryBatch) throws(TrajectoryValidator.Rejection) {
+        try validator.check(batch)
+        pending.append(batch)
+    }
+
+    /// Samples held so far.
+    public var pendingSamples: Int { pending.reduce(0) { $0 + $1.steps * $1.envs } }
+
+    /// The held trajectories as one batch once they hold `batchSize` samples (nil before), with
+    /// its caption block; they are released either way once it is tried, so a batch that cannot be
+    /// assembled (unreachable after `check`) costs those trajectories, never the run.
+    public mutating func build() throws -> RolloutBatch? {
+        guard pendingSamples >= batchSize else { return nil }
+        defer { pending.removeAll(keepingCapacity: true) }
+        return try RolloutBatchAssembler.assemble(pending, layout: layout)
+    }
+}
