@@ -7,6 +7,8 @@
 # Environment:
 #   SETS     extra `--set key=value` overrides for every run, space-separated
 #            (e.g. "env.map_rows=11 env.map_columns=32 reward.count_exponent=1")
+#   ARGS     extra `yendor train` arguments for every run, space-separated
+#            (e.g. "--env gym:MiniHack-KeyRoom-S5-v0 --env-servers 2 --envs 32")
 #   MODELS   reward models to run (default "none retrieval classification ranking")
 #   SIMULATED=0  skip the retrieval run with the simulated LLM backend
 #   JOBS     runs at once (default 1; each run is one process using about one core)
@@ -26,6 +28,7 @@ tag=${TAG:-$task}
 jobs=${JOBS:-1}
 sets=()
 for kv in ${SETS:-}; do sets+=(--set "$kv"); done
+args=(${ARGS:-})
 bin=${YENDOR:-.build/release/yendor}
 [ -x "$bin" ] || swift build -c release --product yendor
 out=runs/oni/$tag
@@ -40,7 +43,7 @@ run() {  # model labeler seed
   rm -rf "$dir"
   SWIFT_BACKTRACE=enable=no "$bin" train --task "$task" --steps "$steps" --seed "$3" --run-dir "$dir" \
     --log-level warning --set reward.model="$1" --set reward.labeler="$2" --set run.log_interval=10 \
-    "${sets[@]}" > "$dir.log" 2>&1 || { echo "run $dir failed, see $dir.log" >&2; return 1; }
+    "${sets[@]}" "${args[@]}" > "$dir.log" 2>&1 || { echo "run $dir failed, see $dir.log" >&2; return 1; }
   echo "done: $dir"
 }
 
