@@ -1,7 +1,9 @@
 import Foundation
 
 /// A small network and short rollouts, so debug builds train visibly in seconds; shared by the
-/// end-to-end and cluster tests.
+/// end-to-end and cluster tests. Heartbeats every 0.2 s, and a peer counts as gone after 3 s of
+/// silence: a shorter timeout (1 s) dropped live workers on a loaded CI machine, where a debug
+/// build's process can go unscheduled for a second.
 public enum TinyRun {
     public static func configuration(checkpointInterval: Double) -> String {
         """
@@ -27,6 +29,7 @@ public enum TinyRun {
           checkpoint_interval: \(checkpointInterval)
         transport:
           heartbeat_interval: 0.2
+          heartbeat_misses: 15
         """
     }
 
