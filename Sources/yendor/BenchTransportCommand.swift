@@ -120,15 +120,7 @@ struct BenchTransportCommand: ParsableCommand {
         try socket.set([.sendHighWaterMark(256), .linger(milliseconds: 30_000)])
         try socket.connect(endpoint)
         let cpuStart = TransportBenchmark.processCPUSeconds()  // this process: encoding thread + libzmq I/O thread
-        if batch {
-            try TransportBenchmark.sendBatches(socket, size: size, count: count)
-        } else {
-            var frame = [UInt8](repeating: 7, count: size)
-            for i in 0..<count {
-                frame.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(i), as: UInt64.self) }
-                try socket.send(frame)
-            }
-        }
+        try TransportBenchmark.send(socket, size: size, count: count, batches: batch)
         guard let summary = readLine(reader) else { throw ValidationError("peer gave no result") }
         let senderCPU = TransportBenchmark.processCPUSeconds() - cpuStart
         socket.close()
@@ -204,13 +196,18 @@ enum TransportBenchmark {
         batch.rewards[i % batch.rewards.count] += 1
     }
 
-    /// Encodes a freshly stamped batch per message into one reused buffer and sends it.
-    static func sendBatches(_ socket: Socket, size: Int, count: Int) throws {
-        var batch = batch(targetBytes: size)
-        var frame: [UInt8] = []
+    /// Sends `count` messages of about `size` bytes: with `batches`, a freshly stamped trajectory per
+    /// message encoded into one reused buffer; otherwise raw frames numbered in their first 8 bytes.
+    static func send(_ socket: Socket, size: Int, count: Int, batches: Bool) throws {
+        var frame: [UInt8] = batches ? [] : [UInt8](repeating: 7, count: size)
+        var batch = batches ? batch(targetBytes: size) : nil
         for i in 0..<count {
-            stamp(&batch, message: i)
-            batch.encode(into: &frame)
+            if batch != nil {
+                stamp(&batch!, message: i)
+                batch!.encode(into: &frame)
+            } else {
+                frame.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(i), as: UInt64.self) }
+            }
             try socket.send(frame)
         }
     }

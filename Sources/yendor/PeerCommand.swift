@@ -166,15 +166,7 @@ struct PeerCommand: ParsableCommand {
         try socket.set([.sendHighWaterMark(256), .linger(milliseconds: 10_000)])
         try secure(socket)
         try socket.connect(endpoint)
-        if batch {
-            try TransportBenchmark.sendBatches(socket, size: size, count: count)
-        } else {
-            var frame = [UInt8](repeating: 7, count: size)
-            for i in 0..<count {
-                frame.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(i), as: UInt64.self) }
-                try socket.send(frame)
-            }
-        }
+        try TransportBenchmark.send(socket, size: size, count: count, batches: batch)
         print("sent \(count)")
     }
 }
