@@ -98,6 +98,7 @@ public final class WorkerService: Service, Sendable {
                 seed: SplitMix64.derive(workerSeed, UInt64(a)), workerID: workerID),
                 batcher: batcher, policyLayout: c.policyLayout, context: context, logger: logger))
         }
+        let rolloutActors = actors
         // Connected once the actors exist: a worker whose environments cannot be made opens nothing.
         let link = try await connect()
         logger.info("worker \(workerID) connecting", metadata: ["weights": "\(weights)",
@@ -109,12 +110,20 @@ public final class WorkerService: Service, Sendable {
                     group.addTask { try await self.subscriberLoop(link: link, batcher: batcher) }
                     group.addTask { await self.helloLoop(link: link) }
                     group.addTask { await self.reportLoop(link: link) }
-                    // Give the learner a moment to send current weights, so the first rollouts are not stale.
-                    for _ in 0..<50 where !(await batcher.hasWeights) && !stopping.load(ordering: .relaxed) {
-                        try await Task.sleep(for: .milliseconds(100))
-                    }
-                    for actor in actors {
-                        group.addTask { try await self.rolloutLoop(actor: actor, link: link) }
+                    group.addTask {
+                        // Give the learner a moment to send current weights, so the first rollouts are
+                        // not stale. A child of the group, so a refusal meanwhile (the subscriber
+                        // throws) cancels the wait and no rollout starts.
+                        for _ in 0..<50 where !(await batcher.hasWeights) && !self.stopping.load(ordering: .relaxed) {
+                            try await Task.sleep(for: .milliseconds(100))
+                        }
+                        try await withThrowingTaskGroup(of: Void.self) { rollouts in
+                            for actor in rolloutActors {
+                                rollouts.addTask { try await self.rolloutLoop(actor: actor, link: link) }
+                            }
+                            try await rollouts.next()
+                            rollouts.cancelAll()
+                        }
                     }
                     try await group.next()
                     group.cancelAll()
