@@ -98,7 +98,7 @@ public struct LabelerChoice: Sendable, Equatable {
         o.requestTimeout = Self.duration(requestTimeoutSeconds)
         o.maxRetries = maxRetries
         o.maxTokens = maxTokens
-        o.prompts = prompts == .oni ? .oni : .builtIn
+        o.prompts = PromptSet.named(prompts.rawValue) ?? .builtIn
         if !promptsFile.isEmpty {
             do { o.prompts = try PromptSet.load(from: URL(fileURLWithPath: promptsFile)) } catch {
                 throw .invalidConfiguration(field: "llm_prompts", reason: "\(error)")

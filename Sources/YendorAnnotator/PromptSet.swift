@@ -32,7 +32,8 @@ public struct PromptSet: Hashable, Sendable, Codable {
         self.answerFormat = answerFormat
     }
 
-    /// The prompt sets selectable by name (`--prompt-set`): `yendor` (the default) and `oni`.
+    /// The prompt sets selectable by name (`--prompt-set`, `reward.llm_prompt_set`, both read as a
+    /// `LabelerChoice.Prompts`): `yendor` (the default) and `oni`.
     public static func named(_ name: String) -> PromptSet? {
         switch name {
         case "yendor", "builtin", "built-in": .builtIn

@@ -3,6 +3,20 @@ import Testing
 @testable import YendorAnnotator
 
 @Suite struct PromptSetTests {
+    /// Every prompt set a user can choose (`--prompt-set`, `reward.llm_prompt_set`) exists, and the
+    /// choice reaches the OpenAI labeler's configuration.
+    @Test(arguments: LabelerChoice.Prompts.allCases)
+    func everySelectablePromptSetIsBuiltIn(prompts: LabelerChoice.Prompts) throws {
+        let set = try #require(PromptSet.named(prompts.rawValue))
+        var choice = LabelerChoice()
+        choice.kind = .openai
+        choice.llmURL = "http://127.0.0.1:9/v1"
+        choice.model = "m"
+        choice.prompts = prompts
+        guard case .openai(let server) = try choice.backend() else { Issue.record("not an openai backend"); return }
+        #expect(server.prompts.version == set.version)
+    }
+
     @Test(arguments: [Goal.score, .gold, .combat, .stairs, .oracle, .custom("open every door you meet")])
     func everyGoalVariantRendersItsDescriptionAndTheCaption(goal: Goal) {
         let prompts = PromptSet.builtIn
