@@ -115,13 +115,6 @@ public final class AnnotatorClient: Sendable {
     private let state = Mutex(State())
     private let loops = Mutex<[Task<Void, Never>]>([])
 
-    /// Keyed by goal, mode and item: the unanswered items to resend after a restart.
-    private struct PendingKey: Hashable {
-        var goal: Goal
-        var mode: AnnotationMode
-        var item: LabelTask
-    }
-
     /// Where the client's counters are recorded (`annotator_client/…`): the role's registry.
     public let metrics: MetricsRegistry
     private let counters: Counters
@@ -129,8 +122,9 @@ public final class AnnotatorClient: Sendable {
     private struct State {
         var heardHeartbeat = false
         var nextRequestID: UInt64 = 1
-        var pending: [PendingKey: UInt64] = [:]  // key -> insertion order
-        var pendingOrder: [PendingKey] = []       // oldest first; may hold stale keys
+        /// The unanswered requests (goal and task) to resend after a restart.
+        var pending: [LabelRequest: UInt64] = [:]  // key -> insertion order
+        var pendingOrder: [LabelRequest] = []       // oldest first; may hold stale keys
         var annotatorStartedAt: Double?
         var lastHeard: ContinuousClock.Instant?
     }
@@ -273,7 +267,7 @@ public final class AnnotatorClient: Sendable {
         state.withLock { state in
             guard let goal else { return }
             for entry in result.entries {
-                let key = PendingKey(goal: goal, mode: result.mode, item: entry.item)
+                let key = LabelRequest(goal: goal, task: entry.item)
                 if case .pending = entry.outcome {
                     guard state.pending[key] == nil else { continue }
                     state.pending[key] = 0
@@ -312,10 +306,10 @@ public final class AnnotatorClient: Sendable {
 
     /// Sends every remembered pending item again, grouped by goal and mode.
     private func resendPending() async {
-        let groups = state.withLock { state -> [PendingKey: [LabelTask]] in
-            var groups: [PendingKey: [LabelTask]] = [:]
+        let groups = state.withLock { state -> [LabelRequest.WireGroup: [LabelTask]] in
+            var groups: [LabelRequest.WireGroup: [LabelTask]] = [:]
             for key in state.pending.keys {
-                groups[PendingKey(goal: key.goal, mode: key.mode, item: .classify(caption: "")), default: []].append(key.item)
+                groups[LabelRequest.WireGroup(goal: key.goal, mode: key.task.mode), default: []].append(key.task)
             }
             return groups
         }

@@ -33,7 +33,7 @@ public final class Conv2D: Layer {
     private var patchSize: Int { kernel * kernel * inChannels }
 
     /// The affine map over patches: im2col rows times the weight, plus the bias.
-    private var affine: AffineMap { AffineMap(weight: weight, bias: bias, activation: activation) }
+    private let affine: AffineMap
     private var batch = 0
     private let columns = Tensor(shape: [0])
     private let gradColumns = Tensor(shape: [0])
@@ -56,6 +56,7 @@ public final class Conv2D: Layer {
         weight = Parameter(name: name + ".weight", shape: [kernel * kernel * inChannels, outChannels])
         bias = Parameter(name: name + ".bias", shape: [outChannels])
         weight.initializeUniform(bound: gain / Float(kernel * kernel * inChannels).squareRoot(), using: &rng)
+        affine = AffineMap(weight: weight, bias: bias, activation: activation)
     }
 
     /// Multiply-adds per image (for FLOP accounting).

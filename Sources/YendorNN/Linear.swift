@@ -15,7 +15,7 @@ public final class Linear: Layer {
     public let activation: Activation
     public var parameters: [Parameter] { [weight, bias] }
 
-    private var affine: AffineMap { AffineMap(weight: weight, bias: bias, activation: activation) }
+    private let affine: AffineMap
     private var input: Tensor?
     private let output = Tensor(shape: [0])
     private let gradInput = Tensor(shape: [0])
@@ -31,6 +31,7 @@ public final class Linear: Layer {
         weight = Parameter(name: name + ".weight", shape: [inFeatures, outFeatures])
         bias = Parameter(name: name + ".bias", shape: [outFeatures])
         weight.initializeUniform(bound: gain / Float(inFeatures).squareRoot(), using: &rng)
+        affine = AffineMap(weight: weight, bias: bias, activation: activation)
     }
 
     /// Multiply-adds per input row (for FLOP accounting).

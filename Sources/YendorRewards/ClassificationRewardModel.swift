@@ -1,6 +1,6 @@
-import YendorWire
 import YendorNN
 import YendorSupport
+import YendorWire
 
 /// ONI-Classification: a text classifier trained online on the labels received so far,
 /// so captions the annotator never saw still get a reward.

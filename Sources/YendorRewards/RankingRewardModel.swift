@@ -1,6 +1,6 @@
-import YendorWire
 import YendorNN
 import YendorSupport
+import YendorWire
 
 /// ONI-Ranking (Motif-style): a Bradley–Terry reward model r(caption) trained online on
 /// pairwise preferences, normalised and thresholded.
