@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""End-to-end training speed on a Gymnasium env with 1 and with 2 env-server processes, measured in
-the same run: `yendor train --env gym:ID --env-servers K` for each K, the same total number of envs
-(K servers × envs/K), each run stopped by SIGINT after `--seconds`. Env steps/s is the learner's
-own count (`env_steps` in metrics.jsonl) over the run's second half, after start-up. Prints one line
-per run and the ratio.
+"""End-to-end training speed on a Gymnasium env with 1 and with 2 env-server processes, each stepped
+whole (env.server_splits=1, one rollout actor per server) and in two slices (the default: two actors
+share each server), measured in the same run: `yendor train --env gym:ID --env-servers K` for each
+case, the same total number of envs (K servers × envs/K), each run stopped by SIGINT after
+`--seconds`. Env steps/s is the learner's own count (`env_steps` in metrics.jsonl) over the run's
+second half, after start-up. Prints one line per run and the ratios.
 
     .venv/bin/python scripts/bench_gym_servers.py --binary .build/release/yendor --env MiniHack-KeyRoom-S5-v0 \\
         --envs 64 --seconds 150
@@ -27,10 +28,13 @@ def steps_per_second(run_dir):
     return (end[1] - start[1]) / (end[0] - start[0]), end[1]
 
 
-def run(binary, env, servers, envs, seconds, root):
-    run_dir = os.path.join(root, f"servers-{servers}")
-    log = open(os.path.join(root, f"servers-{servers}.log"), "w")
+def run(binary, env, servers, splits, envs, seconds, root):
+    name = f"servers-{servers}-splits-{splits}"
+    run_dir = os.path.join(root, name)
+    log = open(os.path.join(root, f"{name}.log"), "w")
+    actors = servers if splits == 1 else max(servers, 2)
     cmd = [binary, "train", "--env", f"gym:{env}", "--env-servers", str(servers), "--envs", str(envs // servers),
+           "--actors", str(actors), "--set", f"env.server_splits={splits}",
            "--steps", "1000000000", "--seed", "1", "--run-dir", run_dir, "--set", "run.log_interval=5"]
     child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                              env=dict(os.environ, SWIFT_BACKTRACE="enable=no"))
@@ -38,8 +42,9 @@ def run(binary, env, servers, envs, seconds, root):
     child.send_signal(signal.SIGINT)
     child.wait(timeout=120)
     sps, total = steps_per_second(run_dir)
-    print(f"{servers} env server(s) x {envs // servers} envs: {sps:8.0f} env steps/s  ({total:.0f} steps in {seconds} s)",
-          flush=True)
+    how = "whole" if splits == 1 else f"in {splits} slices"
+    print(f"{servers} env server(s) x {envs // servers} envs, {how}, {actors} actor(s): {sps:8.0f} env steps/s  "
+          f"({total:.0f} steps in {seconds} s)", flush=True)
     return sps
 
 
@@ -53,9 +58,10 @@ def main():
     args = parser.parse_args()
     root = tempfile.mkdtemp(prefix="yendor-bench-gym-servers-")
     try:
-        one = run(args.binary, args.env, 1, args.envs, args.seconds, root)
-        two = run(args.binary, args.env, 2, args.envs, args.seconds, root)
-        print(f"2 servers / 1 server: {two / one:.2f}x")
+        sps = {(k, s): run(args.binary, args.env, k, s, args.envs, args.seconds, root) for k in (1, 2) for s in (1, 2)}
+        for k in (1, 2):
+            print(f"{k} server(s): in 2 slices / whole: {sps[k, 2] / sps[k, 1]:.2f}x")
+        print(f"2 servers / 1 server (whole): {sps[2, 1] / sps[1, 1]:.2f}x; (in 2 slices): {sps[2, 2] / sps[1, 2]:.2f}x")
     finally:
         if args.keep:
             print(f"runs kept in {root}")

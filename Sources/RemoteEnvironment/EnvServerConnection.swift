@@ -9,6 +9,8 @@ import ZeroMQ
 /// at a time, each answered within `timeout` or the server is considered gone.
 final class EnvServerConnection {
     let endpoint: String
+    /// How errors and logs name this connection (the endpoint, and the slice when it opens one).
+    let label: String
     private let context: Context
     private let timeout: Double
     private let limits: WireLimits
@@ -20,9 +22,11 @@ final class EnvServerConnection {
     /// The sequence of the request awaiting its reply, if any.
     private(set) var pending: UInt64?
 
-    init(endpoint: String, context: Context, timeout: Double, limits: WireLimits = .default, stop: StopFlag = StopFlag()) {
+    init(endpoint: String, label: String? = nil, context: Context, timeout: Double, limits: WireLimits = .default,
+         stop: StopFlag = StopFlag()) {
         self.stop = stop
         self.endpoint = endpoint
+        self.label = label ?? endpoint
         self.context = context
         self.timeout = timeout
         self.limits = limits
@@ -47,7 +51,7 @@ final class EnvServerConnection {
         sequence += 1
         let frame = make(sequence)
         guard try socket!.send(frame, dontWait: true) else {
-            throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "cannot queue a request")
+            throw RemoteEnvironmentError.serverUnavailable(endpoint: label, reason: "cannot queue a request")
         }
         pending = sequence
     }
@@ -55,12 +59,12 @@ final class EnvServerConnection {
     /// Waits for the reply to the pending request; replies to older requests are skipped.
     func receive(until deadline: Date) throws -> WireMessage {
         guard let socket, let expected = pending else {
-            throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "no request is pending")
+            throw RemoteEnvironmentError.protocolViolation(endpoint: label, detail: "no request is pending")
         }
         while true {
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else {
-                throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "no reply within \(timeout) s")
+                throw RemoteEnvironmentError.serverUnavailable(endpoint: label, reason: "no reply within \(timeout) s")
             }
             if Task.isCancelled || stop.isSet { throw CancellationError() }
             var poller = Poller()
@@ -72,12 +76,12 @@ final class EnvServerConnection {
             do {
                 message = try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) }
             } catch {
-                throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "undecodable reply: \(error)")
+                throw RemoteEnvironmentError.protocolViolation(endpoint: label, detail: "undecodable reply: \(error)")
             }
             guard let seq = message.environmentSequence, seq == expected else { continue }
             pending = nil
             if case .envError(let e) = message {
-                throw RemoteEnvironmentError.serverError(endpoint: endpoint, message: e.message)
+                throw RemoteEnvironmentError.serverError(endpoint: label, message: e.message)
             }
             return message
         }

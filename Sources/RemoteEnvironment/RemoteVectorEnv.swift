@@ -8,8 +8,9 @@ import ZeroMQ
 /// `yendor-env serve`), stepped in batches over ZeroMQ, behind the same `VectorEnvironment`
 /// interface as Yendor's native envs.
 ///
-/// A step sends every server its slice of the actions first and then collects the replies, so the
-/// servers step in parallel (one Python process per core). A server that does not answer within
+/// Each server may be stepped whole or in slices (`EnvServerSlice`), so that several vector envs
+/// share one server. A step sends every server its part of the actions first and then collects the
+/// replies, so the servers step in parallel (one Python process per core). A server that does not answer within
 /// `timeout` is reported; the env reconnects to it, waiting until it is back (checking for
 /// cancellation), and the episodes it was running end as truncated on that step.
 public final class RemoteVectorEnv: BufferedVectorEnvironment {
@@ -23,7 +24,9 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     public let stop = StopFlag()
 
     private let servers: [EnvServerConnection]
-    /// First env index and env count of each server.
+    /// What each connection opens: a whole server or a slice of one.
+    private let addresses: [EnvServerSlice]
+    /// First env index (here) and env count of each connection.
     private let slices: [(start: Int, count: Int)]
     private let seed: UInt64
     private let logger: Logger
@@ -32,30 +35,38 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     private var captionCounts: [[Int: Int32]]
     private var episodeSeeds: [UInt64]
 
-    /// Opens every server (each resets its envs, seeded from `seed` + the env's global index) and
-    /// checks they serve one spec; `expected`, when given, must match it (naming both).
-    public init(endpoints: [String], seed: UInt64, context: Context, timeout: Double = 10,
+    /// Opens whole servers; see `init(slices:…)`.
+    public convenience init(endpoints: [String], seed: UInt64, context: Context, timeout: Double = 10,
+                            expected: ObservationSpec? = nil, logger: Logger) throws {
+        try self.init(slices: endpoints.map { EnvServerSlice(endpoint: $0) }, seed: seed, context: context, timeout: timeout,
+                      expected: expected, logger: logger)
+    }
+
+    /// Opens every server or slice (each resets its envs, seeded from `seed` + the env's index here)
+    /// and checks they serve one spec; `expected`, when given, must match it (naming both).
+    public init(slices addresses: [EnvServerSlice], seed: UInt64, context: Context, timeout: Double = 10,
                 expected: ObservationSpec? = nil, logger: Logger) throws {
-        guard !endpoints.isEmpty else { throw RemoteEnvironmentError.serverUnavailable(endpoint: "-", reason: "no env server given") }
+        guard !addresses.isEmpty else { throw RemoteEnvironmentError.serverUnavailable(endpoint: "-", reason: "no env server given") }
         self.seed = seed
         self.logger = logger
+        self.addresses = addresses
         let stop = self.stop
-        servers = endpoints.map { EnvServerConnection(endpoint: $0, context: context, timeout: timeout, stop: stop) }
+        servers = addresses.map { EnvServerConnection(endpoint: $0.endpoint, label: $0.description, context: context, timeout: timeout, stop: stop) }
         var specs: [(EnvSpecMessage, ObservationSpec)] = []
         var start = 0
         var slices: [(Int, Int)] = []
-        for server in servers {
+        for (server, address) in zip(servers, addresses) {
             try server.reconnect()
-            let reply = try server.request { EnvOpen(sequence: $0, seed: seed &+ UInt64(start)).encoded() }
+            let reply = try server.request { Self.open(address, sequence: $0, seed: seed &+ UInt64(start)) }
             guard case .envSpec(let message) = reply else {
-                throw RemoteEnvironmentError.protocolViolation(endpoint: server.endpoint, detail: "expected EnvSpec, got \(reply.kind)")
+                throw RemoteEnvironmentError.protocolViolation(endpoint: server.label, detail: "expected EnvSpec, got \(reply.kind)")
             }
-            let spec = try Self.spec(of: message, endpoint: server.endpoint)
+            let spec = try Self.spec(of: message, endpoint: server.label)
             if let first = specs.first?.1, first != spec {
-                throw RemoteEnvironmentError.specMismatch(endpoint: server.endpoint, got: spec.fingerprint, expected: first.fingerprint)
+                throw RemoteEnvironmentError.specMismatch(endpoint: server.label, got: spec.fingerprint, expected: first.fingerprint)
             }
             if let expected, expected != spec {
-                throw RemoteEnvironmentError.specMismatch(endpoint: server.endpoint, got: spec.fingerprint, expected: expected.fingerprint)
+                throw RemoteEnvironmentError.specMismatch(endpoint: server.label, got: spec.fingerprint, expected: expected.fingerprint)
             }
             specs.append((message, spec))
             slices.append((start, Int(message.numEnvs)))
@@ -69,13 +80,17 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         captionCounts = Array(repeating: [:], count: start)
         episodeSeeds = (0..<start).map { seed &+ UInt64($0) }
         for (i, (message, _)) in specs.enumerated() {
-            try buffers.store(message.observations, server: servers[i].endpoint, slice: slices[i], spec: spec, resetFlags: true)
+            try buffers.store(message.observations, server: servers[i].label, slice: slices[i], spec: spec, resetFlags: true)
             for e in slices[i].0..<(slices[i].0 + slices[i].1) { countCaption(e, fresh: true) }
         }
     }
 
     deinit {
         for server in servers { _ = try? server.request { EnvClose(sequence: $0).encoded() } }
+    }
+
+    private static func open(_ a: EnvServerSlice, sequence: UInt64, seed: UInt64) -> [UInt8] {
+        EnvOpen(sequence: sequence, seed: seed, split: UInt32(a.split), splits: UInt32(a.splits)).encoded()
     }
 
     /// The spec an EnvSpec message declares.
@@ -111,9 +126,9 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
             do {
                 let reply = try server.receive(until: server.replyDeadline)
                 guard case .envStepResult(let result) = reply else {
-                    throw RemoteEnvironmentError.protocolViolation(endpoint: server.endpoint, detail: "expected EnvStepResult, got \(reply.kind)")
+                    throw RemoteEnvironmentError.protocolViolation(endpoint: server.label, detail: "expected EnvStepResult, got \(reply.kind)")
                 }
-                try buffers.store(result.arrays, server: server.endpoint, slice: slices[i], spec: spec, resetFlags: false)
+                try buffers.store(result.arrays, server: server.label, slice: slices[i], spec: spec, resetFlags: false)
                 record(result.episodes, server: i)
             } catch is CancellationError {
                 throw CancellationError()
@@ -146,9 +161,9 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     private func recover(_ i: Int) throws {
         let server = servers[i]
         serverFailures += 1
-        logger.error("env server \(server.endpoint) failed; reconnecting")
+        logger.error("env server \(server.label) failed; reconnecting")
         try reopen(i, server: server)
-        logger.notice("env server \(server.endpoint) is back")
+        logger.notice("env server \(server.label) is back")
         let (start, n) = slices[i]
         for env in start..<(start + n) {
             buffers.reward[env] = 0
@@ -163,14 +178,14 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
             if Task.isCancelled || stop.isSet { throw CancellationError() }
             do {
                 try server.reconnect()
-                let reply = try server.request { EnvOpen(sequence: $0, seed: seed &+ UInt64(slices[i].start)).encoded() }
+                let reply = try server.request { Self.open(addresses[i], sequence: $0, seed: seed &+ UInt64(slices[i].start)) }
                 guard case .envSpec(let message) = reply else { continue }
-                let spec = try Self.spec(of: message, endpoint: server.endpoint)
+                let spec = try Self.spec(of: message, endpoint: server.label)
                 guard spec == self.spec, Int(message.numEnvs) == slices[i].count else {
-                    throw RemoteEnvironmentError.specMismatch(endpoint: server.endpoint, got: "\(spec.fingerprint) envs=\(message.numEnvs)",
+                    throw RemoteEnvironmentError.specMismatch(endpoint: server.label, got: "\(spec.fingerprint) envs=\(message.numEnvs)",
                                                               expected: "\(self.spec.fingerprint) envs=\(slices[i].count)")
                 }
-                try buffers.store(message.observations, server: server.endpoint, slice: slices[i], spec: spec, resetFlags: true)
+                try buffers.store(message.observations, server: server.label, slice: slices[i], spec: spec, resetFlags: true)
                 for env in slices[i].start..<(slices[i].start + slices[i].count) { countCaption(env, fresh: true) }
                 return
             } catch let e as RemoteEnvironmentError {

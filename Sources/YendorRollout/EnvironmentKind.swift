@@ -26,8 +26,8 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
     public var writeFullMap: Bool
     /// NLE's package directory; nil searches (see `NetHackLibrary.locate`).
     public var nleDirectory: String?
-    /// Environment servers this actor steps (kind `server`).
-    public var servers: [String] = []
+    /// Environment servers, or slices of them, this actor steps (kind `server`).
+    public var servers: [EnvServerSlice] = []
     /// Seconds without a reply after which a server counts as gone.
     public var serverTimeout: Double = 10
 
@@ -55,9 +55,9 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
                                        cropSize: spec.cropSize, writeFullMap: writeFullMap)
         case .server:
             guard let context, let logger else {
-                throw RemoteEnvironmentError.serverUnavailable(endpoint: servers.joined(separator: ","), reason: "no ZeroMQ context given")
+                throw RemoteEnvironmentError.serverUnavailable(endpoint: servers.map(\.description).joined(separator: ","), reason: "no ZeroMQ context given")
             }
-            env = try RemoteVectorEnv(endpoints: servers, seed: seed, context: context, timeout: serverTimeout,
+            env = try RemoteVectorEnv(slices: servers, seed: seed, context: context, timeout: serverTimeout,
                                       expected: spec, logger: logger)
         }
         guard env.spec == spec else {

@@ -1,6 +1,7 @@
 import Dungeon
 import Foundation
 import NetHack
+import RemoteEnvironment
 import YendorAnnotator
 import YendorEnvironment
 import YendorPolicy
@@ -43,6 +44,10 @@ public struct TrainingConfiguration: Sendable {
     /// Environment servers (`env.kind=server`), comma-separated endpoints, e.g.
     /// `tcp://10.0.0.5:5600,tcp://10.0.0.5:5601`; the worker's actors share them out.
     public var envServers = ""
+    /// Slices each env server's envs are cut into, each stepped by its own connection: with 2, the
+    /// server steps one slice while the worker computes the other's actions (its Python process
+    /// never waits for the worker). 1 steps the whole server at once (needed for a 1-env server).
+    public var envServerSplits = 2
     /// The servers' observation spec fingerprint; empty: asked from the first server at start.
     public var envServerSpec = ""
     /// Seconds without a reply after which an env server counts as gone.
@@ -144,7 +149,7 @@ public struct TrainingConfiguration: Sendable {
     public var environment: EnvironmentConfiguration {
         var e = EnvironmentConfiguration(kind: envKind, task: task, spec: envLayout, writeFullMap: sendFullMap,
                                          nleDirectory: nleDirectory.isEmpty ? nil : nleDirectory)
-        e.servers = serverEndpoints
+        e.servers = serverEndpoints.map { EnvServerSlice(endpoint: $0) }
         e.serverTimeout = envServerTimeout
         return e
     }
@@ -154,9 +159,9 @@ public struct TrainingConfiguration: Sendable {
         envServers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    /// The env servers actor `a` of `actors` steps: every actors-th one, starting at `a`.
-    public func servers(forActor a: Int) -> [String] {
-        serverEndpoints.enumerated().filter { $0.offset % actors == a }.map(\.element)
+    /// The env-server slices actor `a` of `actors` steps (`EnvServerSlice.shares`).
+    public func servers(forActor a: Int) -> [EnvServerSlice] {
+        EnvServerSlice.shares(of: serverEndpoints, splits: envServerSplits, actors: actors)[a]
     }
 
     /// Learner configuration with the layout, action count and seed filled in.
@@ -204,7 +209,9 @@ public struct TrainingConfiguration: Sendable {
         try check(envsPerActor >= 1, "env.envs", "must be at least 1")
         if envKind == .server {
             try check(!serverEndpoints.isEmpty, "env.servers", "lists no env server (env.kind=server)")
-            try check(serverEndpoints.count >= actors, "env.servers", "has \(serverEndpoints.count) servers for \(actors) actors: each actor needs one")
+            try check(envServerSplits >= 1, "env.server_splits", "must be at least 1")
+            let slices = serverEndpoints.count * envServerSplits
+            try check(slices >= actors, "env.servers", "has \(serverEndpoints.count) server(s) × \(envServerSplits) split(s) = \(slices) slice(s) for \(actors) actors: each actor needs one (raise env.server_splits or lower env.actors)")
             try check(ObservationSpec(fingerprint: envServerSpec) != nil, "env.server_spec", "is not a spec fingerprint: '\(envServerSpec)'")
             try check(envServerTimeout > 0, "env.server_timeout", "must be positive")
         }
@@ -270,6 +277,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("env.task", \.task, "task of the environment (score, staircase, ...)")
         t.add("env.nle_dir", \.nleDirectory, "NLE's nle package directory (empty: find .venv)")
         t.add("env.servers", \.envServers, "env servers for env.kind=server (comma-separated endpoints)")
+        t.add("env.server_splits", \.envServerSplits, "slices each env server's envs are cut into, stepped by different actors (1: whole)")
         t.add("env.server_spec", \.envServerSpec, "the env servers' spec fingerprint (empty: ask the first server)")
         t.add("env.server_timeout", \.envServerTimeout, "seconds without a reply before an env server counts as gone")
         t.add("env.envs", \.envsPerActor, "environments per rollout actor")

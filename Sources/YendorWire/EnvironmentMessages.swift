@@ -4,27 +4,52 @@
 /// Worker → server: reset every env (env i with `seed + i`) and describe them.
 public struct EnvOpen: WirePayload {
     public static let kind = MessageKind.envOpen
+    /// The protocol of an EnvOpen for the whole server.
+    public static let wholeServer: UInt32 = 1
+    /// The protocol of an EnvOpen for one slice; it carries `split` and `splits`.
+    public static let slice: UInt32 = 2
+
     public var sequence: UInt64
     public var seed: UInt64
-    /// The env-server protocol version (1).
+    /// The env-server protocol version: 1 opens the whole server, 2 one slice.
     public var protocolVersion: UInt32
+    /// Which slice of `splits` equal slices of the server's envs to open (0 of 1: all of them).
+    public var split: UInt32
+    public var splits: UInt32
 
-    public init(sequence: UInt64, seed: UInt64, protocolVersion: UInt32 = 1) {
+    /// Opens the whole server (protocol 1), or slice `split` of `splits` (protocol 2) when `splits` > 1.
+    public init(sequence: UInt64, seed: UInt64, split: UInt32 = 0, splits: UInt32 = 1) {
         self.sequence = sequence
         self.seed = seed
-        self.protocolVersion = protocolVersion
+        protocolVersion = splits == 1 ? Self.wholeServer : Self.slice
+        self.split = split
+        self.splits = splits
     }
 
     public func encode(into w: inout ByteWriter) {
         w.write(sequence)
         w.write(seed)
         w.write(protocolVersion)
+        if protocolVersion == Self.slice {
+            w.write(split)
+            w.write(splits)
+        }
     }
 
     public init(from r: inout ByteReader) throws {
         sequence = try r.read(UInt64.self, "sequence")
         seed = try r.read(UInt64.self, "seed")
         protocolVersion = try r.read(UInt32.self, "protocol")
+        switch protocolVersion {
+        case Self.wholeServer:
+            (split, splits) = (0, 1)
+        case Self.slice:
+            split = try r.read(UInt32.self, "split")
+            splits = try r.read(UInt32.self, "splits")
+            guard split < splits else { throw WireError.invalidValue(field: "split", detail: "split \(split) of \(splits): needs split < splits") }
+        default:
+            throw WireError.invalidValue(field: "protocol", detail: "\(protocolVersion), expected 1 or 2")
+        }
     }
 }
 

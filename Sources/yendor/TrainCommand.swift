@@ -16,7 +16,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Run this many worker processes over ipc instead of an in-process worker.")
     var workers: Int = 0
 
-    @Option(name: .customLong("env-servers"), help: "With --env gym:ENV_ID: local env-server processes to start (one per rollout actor).")
+    @Option(name: .customLong("env-servers"), help: "With --env gym:ENV_ID: local env-server processes to start, each hosting --envs envs (default 16) in two slices stepped by different rollout actors.")
     var envServerCount: Int = 1
 
     func run() async throws {
@@ -35,7 +35,8 @@ struct TrainCommand: AsyncParsableCommand {
                                                  socketDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("sockets").standardizedFileURL.path,
                                                  logDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("logs"), timeout: 120)
                 options.envServers = servers!.endpoints
-                options.overrides += ["env.actors=\(count)"]
+                // At least two actors, so each server's two slices (env.server_splits) are stepped by different actors.
+                options.overrides.insert("env.actors=\(max(count, 2))", at: 0)
                 if options.task == nil { options.task = envID }
             }
             var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)")

@@ -31,6 +31,7 @@ import YendorWire
 
     @Test func swiftEncodesEveryEnvServerMessageAsThePythonPackageDoes() throws {
         #expect(EnvOpen(sequence: 1, seed: 42).encoded() == (try Self.bytes("env_open.hex")))
+        #expect(EnvOpen(sequence: 1, seed: 42, split: 1, splits: 2).encoded() == (try Self.bytes("env_open_split.hex")))
         #expect(EnvSpecMessage(sequence: 1, environment: "gym:Test-v0", task: "test", numEnvs: 2, sizes: [2, 3, 1, 10, 2, 4, 3],
                                observations: Self.specObservations).encoded() == (try Self.bytes("env_spec.hex")))
         #expect(EnvStep(sequence: 2, actions: [2, 0]).encoded() == (try Self.bytes("env_step.hex")))
@@ -55,6 +56,10 @@ import YendorWire
     }
 
     @Test func thePythonPackagesFramesDecodeInSwift() throws {
+        guard case .envOpen(let open) = try WireMessage.decode(try Self.bytes("env_open_split.hex")) else {
+            Issue.record("not an EnvOpen"); return
+        }
+        #expect(open.protocolVersion == 2 && open.split == 1 && open.splits == 2 && open.seed == 42)
         guard case .envStepResult(let r) = try WireMessage.decode(try Self.bytes("env_step_result.hex")) else {
             Issue.record("not an EnvStepResult"); return
         }

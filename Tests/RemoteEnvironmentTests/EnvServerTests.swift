@@ -77,6 +77,58 @@ struct EnvServerTests {
         #expect(env.done[0] == 0 && env.serverFailures == 0)
     }
 
+    @Test func twoEnvsSteppingSlicesOfOneServerConcurrentlyEachSeeWhatAWholeServerWouldShowThem() throws {
+        let (shared, sharedEndpoint) = try Self.serve("YendorTest-Grid-v0", envs: 4)
+        defer { shared.kill() }
+        let (reference, referenceEndpoint) = try Self.serve("YendorTest-Grid-v0", envs: 2)
+        defer { reference.kill() }
+        let context = try Context()
+        defer { context.terminate() }
+        _ = try RemoteVectorEnv.probe(endpoint: sharedEndpoint, timeout: 600)
+        _ = try RemoteVectorEnv.probe(endpoint: referenceEndpoint, timeout: 600)
+        // Each slice's env i is seeded like env i of a whole 2-env server opened with the same seed.
+        let slices = try (0..<2).map { k in
+            UncheckedSendable(try RemoteVectorEnv(slices: [EnvServerSlice(endpoint: sharedEndpoint, split: k, splits: 2)],
+                                                  seed: 20 + UInt64(k), context: context, timeout: 60, logger: Self.logger))
+        }
+        let actions: [[Int32]] = [[0, 1], [2, 0], [1, 1], [0, 2], [2, 2], [1, 0]]
+        @Sendable func trace(_ env: RemoteVectorEnv, steps: Int) throws -> [[Int16]] {
+            var maps = [Array(env.glyphs)]
+            for t in 0..<steps {
+                try env.step(actions: actions[t])
+                maps.append(Array(env.glyphs))
+            }
+            return maps
+        }
+        // Slice 1 of 2 steps 6 times while slice 2 steps 3 times, on two threads at once.
+        let traces = Mutex<[Int: [[Int16]]]>([:])
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            do {
+                let maps = try trace(slices[k].value, steps: k == 0 ? 6 : 3)
+                traces.withLock { $0[k] = maps }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        #expect(slices.map(\.value.count) == [2, 2])
+        for k in 0..<2 {
+            let whole = try RemoteVectorEnv(endpoints: [referenceEndpoint], seed: 20 + UInt64(k), context: context, timeout: 60,
+                                            logger: Self.logger)
+            let expected = try trace(whole, steps: k == 0 ? 6 : 3)
+            #expect(traces.withLock { $0[k] } == expected, "slice \(k + 1) of 2")
+        }
+        #expect(slices[0].value.caption(0) == "step 2" && slices[1].value.caption(0) == "step 3")
+        // A server cannot be cut into more slices than it has envs; the refusal names the slice.
+        #expect {
+            _ = try RemoteVectorEnv(slices: [EnvServerSlice(endpoint: referenceEndpoint, split: 0, splits: 3)], seed: 1,
+                                    context: context, timeout: 60, logger: Self.logger)
+        } throws: { error in
+            "\(error)".contains("slice 1 of 3") && "\(error)".contains("cannot open slice 0 of 3: this server hosts 2 envs")
+        }
+    }
+
     @Test func anEnvThatRaisesEndsThatEpisodeAsTruncatedAndTheOthersGoOn() throws {
         let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 2)
         defer { server.kill() }

@@ -100,6 +100,27 @@ struct ConfigurationTests {
         #expect(TrainingConfiguration().labeler.simulatedNoise == 0.1, "yendor train's simulated labeler is noisy by default")
     }
 
+    @Test func eachEnvServerIsSplitAcrossActorsAndTooFewSlicesAreRefused() throws {
+        var c = TrainingConfiguration()
+        try table.apply(overrides: ["env.kind=server", "env.servers=tcp://a:1,tcp://b:2", "env.actors=2",
+                                    "env.server_spec=\(c.envLayout.fingerprint)"], to: &c)
+        try c.validate()
+        // Two slices per server (the default): each actor steps one slice of every server, so every
+        // server has a slice to step while the other actor's reply is decoded.
+        #expect(c.servers(forActor: 0).map(\.description) == ["tcp://a:1 (slice 1 of 2)", "tcp://b:2 (slice 1 of 2)"])
+        #expect(c.servers(forActor: 1).map(\.description) == ["tcp://a:1 (slice 2 of 2)", "tcp://b:2 (slice 2 of 2)"])
+        try table.apply(overrides: ["env.server_splits=1", "env.actors=3"], to: &c)
+        do {
+            try c.validate()
+            Issue.record("3 actors on 2 whole servers were accepted")
+        } catch let e as ConfigurationError {
+            #expect(e.field == "env.servers" && e.problem.contains("2 slice(s) for 3 actors"), "\(e)")
+        }
+        try table.apply(overrides: ["env.server_splits=2"], to: &c)
+        try c.validate()
+        #expect((0..<3).map { c.servers(forActor: $0).count } == [2, 1, 1])
+    }
+
     @Test func validationNamesTheFirstBadField() {
         var c = TrainingConfiguration()
         c.envsPerActor = 0

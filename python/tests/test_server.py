@@ -117,12 +117,12 @@ def test_bad_requests_get_env_error_and_the_server_goes_on(grid):
     assert "takes EnvOpen (48), EnvStep (50), EnvClose (52) and EnvDescribe (54); got EnvError" in \
         error(ask(grid, wire.EnvError(3, "hi")))
     # another connection may not step or close what this one opened ...
-    assert "did not open this server" in error(step(grid, [0, 0, 0], peer=(b"worker-2",)))
-    assert "did not open this server" in error(ask(grid, wire.EnvClose(9), peer=(b"worker-2",)))
+    assert "did not open these envs" in error(step(grid, [0, 0, 0], peer=(b"worker-2",)))
+    assert "did not open these envs" in error(ask(grid, wire.EnvClose(9), peer=(b"worker-2",)))
     # ... until it sends EnvOpen itself
     assert isinstance(ask(grid, wire.EnvOpen(10, 0), peer=(b"worker-2",)), wire.EnvSpec)
     assert isinstance(step(grid, [0, 0, 0], peer=(b"worker-2",)), wire.EnvStepResult)
-    assert "did not open this server" in error(step(grid, [0, 0, 0]))
+    assert "did not open these envs" in error(step(grid, [0, 0, 0]))
     assert grid.counters["bad_requests"] == 9
 
 
@@ -148,6 +148,65 @@ def test_close_then_open_again(grid):
     assert "before EnvOpen" in ask(grid, wire.EnvStep(4, np.zeros(3, np.int32))).message
     ask(grid, wire.EnvOpen(5, 5))  # envs made anew, same seeds: same observations
     assert np.array_equal(step(grid, [0, 0, 0]).glyphs, first)
+
+
+def open_slice(server, split, splits, seed, peer, sequence=1):
+    message = wire.EnvOpen(sequence, seed, wire.ENV_PROTOCOL_SPLIT, split, splits)
+    return wire.decode(server.handle(wire.encode(message), peer), spec=server.spec)
+
+
+def step_slice(server, actions, peer, sequence=2):
+    frame = server.handle(wire.encode(wire.EnvStep(sequence, np.asarray(actions, np.int32))), peer)
+    return wire.decode(frame, spec=server.spec)
+
+
+def test_slices_are_opened_seeded_and_stepped_by_their_own_connections():
+    server = EnvServer(lambda: helpers_env.GridEnv(length=3), 5, log=lambda line: None)
+    a, b = (b"actor-a",), (b"actor-b",)
+    # 5 envs in 2 slices: envs 0..<2 and 2..<5; each slice's env i is seeded with its EnvOpen seed + i
+    first_a, first_b = open_slice(server, 0, 2, 100, a), open_slice(server, 1, 2, 200, b)
+    assert (first_a.num_envs, first_b.num_envs) == (2, 3)
+    for reply, seed in ((first_a, 100), (first_b, 200)):
+        for i in range(reply.num_envs):
+            expected, _ = helpers_env.GridEnv().reset(seed=seed + i)
+            assert np.array_equal(reply.observations["glyphs"][i], expected["glyphs"])
+    # the slices step independently: a twice, b once
+    step_slice(server, [0, 0], a)
+    assert step_slice(server, [0, 0], a, sequence=3).blstats[:, 2].tolist() == [2, 2]
+    assert step_slice(server, [1, 1, 1], b).blstats[:, 2].tolist() == [1, 1, 1]
+    assert step_slice(server, [0, 0, 0], a).message == "expected 2 actions, got 3"
+    # a third connection opening the whole server takes every env over
+    assert ask(server, wire.EnvOpen(4, 0), peer=(b"whole",)).num_envs == 5
+    assert "did not open these envs" in step_slice(server, [0, 0], a).message
+    assert "did not open these envs" in step_slice(server, [0, 0, 0], b).message
+    server.close()
+
+
+def test_closing_a_slice_leaves_the_others_stepping():
+    made = []
+
+    def make():
+        made.append(helpers_env.GridEnv(length=3))
+        return made[-1]
+    server = EnvServer(make, 4, log=lambda line: None)
+    a, b = (b"actor-a",), (b"actor-b",)
+    open_slice(server, 0, 2, 1, a)
+    open_slice(server, 1, 2, 1, b)
+    step_slice(server, [0, 0], b)
+    closed = wire.decode(server.handle(wire.encode(wire.EnvClose(3)), a))
+    assert closed.closed and len(made) == 4
+    assert step_slice(server, [0, 0], b).blstats[:, 2].tolist() == [2, 2]
+    assert "did not open these envs" in step_slice(server, [0, 0], a).message
+    # reopening a's slice makes its two envs anew; b's are untouched
+    assert open_slice(server, 0, 2, 1, a).num_envs == 2 and len(made) == 6
+    assert step_slice(server, [0, 0], b).done.tolist() == [1, 1]
+    server.close()
+
+
+def test_a_split_finer_than_the_server_is_refused(grid):
+    reply = open_slice(grid, 0, 4, 0, PEER)
+    assert isinstance(reply, wire.EnvError) and reply.message == "cannot open slice 0 of 4: this server hosts 3 envs"
+    assert not grid.opened
 
 
 def test_seeds_reproduce_across_servers_and_reopens():
@@ -305,7 +364,7 @@ def test_process_survives_garbage_and_refuses_a_second_worker(minigrid_server):
         other.socket.send(b"\x00" * 100)
         reply = wire.decode(other.socket.recv())
         assert isinstance(reply, wire.EnvError) and "bad magic" in reply.message
-        with pytest.raises(ServerError, match="did not open this server"):
+        with pytest.raises(ServerError, match="did not open these envs"):
             other.step([0, 0, 0, 0])
         assert owner.step([0, 0, 0, 0]).done.sum() == 0
         assert owner.close_envs().closed

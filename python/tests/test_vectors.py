@@ -8,7 +8,7 @@ import pytest
 import generate
 from yendor_env import wire
 
-NAMES = ["env_open", "env_spec", "env_step", "env_step_result", "env_close", "env_close_result", "env_error",
+NAMES = ["env_open", "env_open_split", "env_spec", "env_step", "env_step_result", "env_close", "env_close_result", "env_error",
          "env_describe", "env_describe_spec"]
 
 
@@ -54,6 +54,8 @@ def test_vector_fields():
     assert wire.decode(read("env_close_result")).closed
     described = wire.decode(read("env_describe_spec"))
     assert described.spec == generate.SPEC and described.num_envs == 2 and described.observations == {}
+    opened = wire.decode(read("env_open_split"))
+    assert (opened.protocol, opened.seed, opened.split, opened.splits) == (2, 42, 1, 2)
     step = wire.decode(read("env_step"))
     assert step.actions.dtype == np.int32 and step.actions.tolist() == [2, 0]
 

@@ -196,9 +196,16 @@ def test_env_step_array_rules():
     assert errors(ok, num_envs=3).kind == "shape"
 
 
-def test_env_open_protocol_must_be_1():
-    assert errors(frame_of(48, struct.pack("<QQI", 1, 2, 2))).kind == "value"
+def test_env_open_protocol_is_1_or_2_with_a_valid_split():
+    assert errors(frame_of(48, struct.pack("<QQI", 1, 2, 3))).kind == "value"
     assert wire.decode(frame_of(48, struct.pack("<QQI", 1, 2, 1))).seed == 2
+    # protocol 2 carries split and splits; protocol 1 must not
+    assert errors(frame_of(48, struct.pack("<QQI", 1, 2, 2))).kind == "truncated"
+    assert errors(frame_of(48, struct.pack("<QQIII", 1, 2, 1, 0, 1))).kind == "trailing"
+    opened = wire.decode(frame_of(48, struct.pack("<QQIII", 1, 2, 2, 3, 4)))
+    assert (opened.split, opened.splits) == (3, 4)
+    assert "split 4 of 4" in str(errors(frame_of(48, struct.pack("<QQIII", 1, 2, 2, 4, 4))))
+    assert errors(frame_of(48, struct.pack("<QQIII", 1, 2, 2, 0, 0))).kind == "value"
 
 
 def test_env_spec_rules():

@@ -61,9 +61,11 @@ class EnvClient:
                 raise ServerError(reply.message)
             return reply
 
-    def open(self, seed: int = 0) -> wire.EnvSpec:
+    def open(self, seed: int = 0, split: int = 0, splits: int = 1) -> wire.EnvSpec:
+        """Opens the whole server, or slice `split` of `splits` (protocol 2)."""
         self.spec = None
-        reply = self.request(wire.EnvOpen(0, seed))
+        protocol = wire.ENV_PROTOCOL if splits == 1 else wire.ENV_PROTOCOL_SPLIT
+        reply = self.request(wire.EnvOpen(0, seed, protocol, split, splits))
         if not isinstance(reply, wire.EnvSpec):
             raise ServerError(f"EnvOpen answered with {type(reply).__name__}")
         self.spec = reply

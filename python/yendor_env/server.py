@@ -1,19 +1,23 @@
 """The environment server: N Gymnasium environments stepped in batches for one Yendor worker.
 
 Protocol: docs/wire-protocol.md, "Environment server (48–54)". The server binds a ZeroMQ ROUTER; a
-worker connects a DEALER and sends one request at a time:
+worker connects a DEALER per slice it steps and sends one request at a time on each:
 
-- EnvOpen(seed) → every env is reset (env i's first reset with seed `seed + offset + i`, where `offset`
-  is `serve(seed=…)`, 0 by default; later resets are unseeded and continue the env's RNG) → EnvSpec
-  with the first observations. The connection that sent the last EnvOpen owns the server: EnvStep and
-  EnvClose from another connection get EnvError (two workers must never interleave steps of one env).
-- EnvStep(actions) → every env steps; where an episode ends the env is reset at once (auto-reset) and
+- EnvOpen(seed) → the envs of the opened slice are reset (the slice's env i first with seed
+  `seed + offset + i`, where `offset` is `serve(seed=…)`, 0 by default; later resets are unseeded and
+  continue the env's RNG) → EnvSpec with the first observations. Protocol 1 opens the whole server;
+  protocol 2 opens slice `split` of `splits` (several connections then step disjoint slices, so the
+  server steps one slice while the worker computes the next actions of another). The connection that
+  sent the last EnvOpen of a slice owns it: EnvStep and EnvClose from any other connection get EnvError
+  (two workers must never interleave steps of one env), and an EnvOpen that overlaps another
+  connection's slice takes those envs over.
+- EnvStep(actions) → the connection's slice steps; where an episode ends the env is reset at once (auto-reset) and
   the finished episode is reported with its return, length, success, truncation and last caption.
   An env that raises inside `step` (or returns an observation that does not fit the spec, or a
   non-finite reward) ends its episode as truncated with the exception text in `error`; it is closed,
   made anew with the factory and reset, and the other envs go on.
-- EnvClose → the envs are closed; the reply is an EnvStepResult with no arrays. The next EnvOpen
-  makes them anew.
+- EnvClose → the connection's slice (the whole server when none is open) is closed; the reply is an
+  EnvStepResult with no arrays. The next EnvOpen makes those envs anew.
 - EnvDescribe → EnvSpec without observations, from any connection, open or not: no reset, no change
   of owner (a learner asks for the spec this way while a worker steps the envs).
 - Anything else (a frame that does not decode, a wrong action count, an action out of range, a request
@@ -56,7 +60,7 @@ def _error_text(e: BaseException) -> str:
     return truncate_utf8(text.encode("utf-8", "replace"), MAX_ERROR_BYTES).decode("utf-8", "replace")
 
 
-def _seed_nethack(env, core: int, disp: int):
+def seed_nethack(env, core: int, disp: int):
     """Seeds NetHack's RNGs for the next reset. MiniHack's MiniGrid-backed envs (MultiRoom, …) lay out
     each level with a MiniGrid env, and their `seed` calls that env's old Gym `seed`, which Gymnasium's
     MiniGrid no longer has: for them the MiniGrid env is seeded through its `reset(seed=…)` (their
@@ -71,7 +75,7 @@ def _seed_nethack(env, core: int, disp: int):
         u.seed(core, disp, reseed=False)
 
 
-def _is_nethack(env) -> bool:
+def is_nethack(env) -> bool:
     if "nle" not in sys.modules:
         return False
     try:
@@ -103,7 +107,18 @@ class _Slot:
         self.rng: Optional[np.random.Generator] = None
         self.episode_return = 0.0
         self.length = 0
-        self.nethack = _is_nethack(env)
+        self.nethack = is_nethack(env)
+
+
+class _Session:
+    """The slice of envs one connection opened, with its preallocated reply frame."""
+    __slots__ = ("start", "count", "frame", "buffers")
+
+    def __init__(self, start: int, count: int, frame, buffers: Buffers):
+        self.start, self.count, self.frame, self.buffers = start, count, frame, buffers
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.start < end and start < self.start + self.count
 
 
 class EnvServer:
@@ -139,9 +154,16 @@ class EnvServer:
         self.environment = self.spec.environment
         self.task = self.converter.task
         self._spaces = (first.observation_space, first.action_space)
-        self.slots: Optional[List[_Slot]] = None
-        self._envs_made: List[Any] = [first]
-        self._make_rest()
+        #: The open slices, by the routing id of the connection that opened each.
+        self.sessions: Dict[Tuple[bytes, ...], _Session] = {}
+        self._frames: Dict[Tuple[int, int], Tuple[wire.StepResultFrame, Buffers]] = {}
+        # None where an env is not made (after EnvClose); made again by the next EnvOpen of its slice.
+        self.slots: List[Optional[_Slot]] = [_Slot(first)] + [None] * (num_envs - 1)
+        try:
+            self._make(range(num_envs))
+        except Exception:
+            self.close()
+            raise
         per_env = (2 * (self.spec.map_rows * self.spec.map_columns + self.spec.crop_size ** 2)
                    + 4 * self.spec.blstats_count + self.spec.caption_bytes + 14
                    + 22 + self.spec.caption_bytes + MAX_ERROR_BYTES)
@@ -149,38 +171,50 @@ class EnvServer:
             self.close()
             raise ValueError(f"{num_envs} envs of {self.spec.fingerprint} make replies of up to "
                              f"{4096 + per_env * num_envs} bytes, over the frame limit {limits.max_message_bytes}")
-        # The reply frame is preallocated; the observation arrays are views into it, so the converter's
-        # writes are the encoding (only the episode summaries, header and CRC are added per step).
-        self.frame = wire.StepResultFrame(self.spec, num_envs, 4 + num_envs * (22 + self.spec.caption_bytes
-                                                                               + MAX_ERROR_BYTES + 16))
-        self.buffers = Buffers(self.spec, num_envs, arrays=self.frame.arrays)
-        self.opened = False
-        self.owner: Optional[Tuple[bytes, ...]] = None
         self.counters = dict(requests=0, steps=0, episodes=0, env_errors=0, bad_requests=0, opens=0, describes=0)
         self._errors_logged = 0
         #: Seconds spent answering requests (stepping, converting, encoding): the server's busy time.
         self.busy_seconds = 0.0
 
+    @property
+    def opened(self) -> bool:
+        """Whether any slice is open."""
+        return bool(self.sessions)
+
+    def _session(self, start: int, count: int) -> _Session:
+        """A session over envs start ..< start+count, reusing the reply frame of an earlier one."""
+        key = (start, count)
+        if key not in self._frames:
+            # The reply frame is preallocated; the observation arrays are views into it, so the converter's
+            # writes are the encoding (only the episode summaries, header and CRC are added per step).
+            frame = wire.StepResultFrame(self.spec, count, 4 + count * (22 + self.spec.caption_bytes
+                                                                        + MAX_ERROR_BYTES + 16))
+            self._frames[key] = (frame, Buffers(self.spec, count, arrays=frame.arrays))
+        frame, buffers = self._frames[key]
+        return _Session(start, count, frame, buffers)
+
     # -- env lifecycle
 
-    def _make_rest(self):
-        """Makes the envs up to N (the first may already exist) and checks every one has the same spaces."""
-        made = self._envs_made
+    def _make(self, indices):
+        """Makes the envs at `indices` that are not made and checks each has env 0's spaces; on a failure
+        closes the ones this call made and raises."""
+        made = []
         try:
-            while len(made) < self.num_envs:
+            for i in indices:
+                if self.slots[i] is not None:
+                    continue
                 env = self.make_env()
-                made.append(env)
+                self.slots[i] = _Slot(env)
+                made.append(i)
                 spaces = (env.observation_space, env.action_space)
                 if spaces != self._spaces:
-                    raise ValueError(f"env {len(made) - 1} has other spaces than env 0: {spaces[0]} / {spaces[1]} "
+                    raise ValueError(f"env {i} has other spaces than env 0: {spaces[0]} / {spaces[1]} "
                                      f"versus {self._spaces[0]} / {self._spaces[1]}")
         except Exception:
-            for env in made:
-                _close_quietly(env)
-            self._envs_made = []
+            for i in made:
+                _close_quietly(self.slots[i].env)
+                self.slots[i] = None
             raise
-        self.slots = [_Slot(env) for env in made]
-        self._envs_made = []
 
     def _remake(self, i: int):
         slot = self.slots[i]
@@ -193,21 +227,22 @@ class EnvServer:
         new.rng = slot.rng
         self.slots[i] = new
 
-    def _reset(self, i: int, seed: Optional[int], write: bool):
-        """Resets env i; writes its first observation into row i (`write`, checked against the spec) or
-        returns it for a batch write."""
+    def _reset(self, i: int, seed: Optional[int], session: Optional[_Session]):
+        """Resets env i; writes its first observation into its row of `session` (checked against the spec)
+        or, without one, returns it for a batch write."""
         slot = self.slots[i]
         if slot.nethack and slot.rng is not None:
             core, disp = (int(v) for v in slot.rng.integers(0, 1 << 63, size=2))
-            _seed_nethack(slot.env, core, disp)
+            seed_nethack(slot.env, core, disp)
         obs, info = slot.env.reset(seed=seed) if seed is not None else slot.env.reset()
-        if write:
-            self.converter.write(obs, info, self.buffers, i)
+        if session is not None:
+            self.converter.write(obs, info, session.buffers, i - session.start)
         slot.episode_return = 0.0
         slot.length = 0
         return obs, info
 
-    def _reset_or_remake(self, i: int, seed: Optional[int], why: str, *, write: bool = False, remake: bool = False):
+    def _reset_or_remake(self, i: int, seed: Optional[int], why: str, *, session: Optional[_Session] = None,
+                         remake: bool = False):
         """Resets env i (after making it anew when `remake`); if that raises, makes it anew (seeded from
         its generator) and tries again, up to RESET_ATTEMPTS times. Returns the first observation."""
         last: Optional[BaseException] = None
@@ -216,7 +251,7 @@ class EnvServer:
                 if remake or attempt > 0:
                     self._remake(i)
                     seed = int(self.slots[i].rng.integers(0, 1 << 63))
-                return self._reset(i, seed, write)
+                return self._reset(i, seed, session)
             except Exception as e:  # noqa: BLE001 - any env failure
                 last = e
                 self._log_env_error(i, f"reset ({why}, attempt {attempt + 1}/{RESET_ATTEMPTS})", e)
@@ -235,14 +270,14 @@ class EnvServer:
 
     def close(self):
         """Closes every env."""
-        for slot in self.slots or []:
-            _close_quietly(slot.env)
-        for env in self._envs_made:
-            _close_quietly(env)
-        self.slots = None
-        self._envs_made = []
-        self.opened = False
-        self.owner = None
+        self._close_envs(range(len(self.slots)))
+        self.sessions.clear()
+
+    def _close_envs(self, indices):
+        for i in indices:
+            if self.slots[i] is not None:
+                _close_quietly(self.slots[i].env)
+                self.slots[i] = None
 
     # -- requests
 
@@ -272,8 +307,7 @@ class EnvServer:
             return self._error(msg.sequence, f"an environment server takes EnvOpen (48), EnvStep (50), EnvClose "
                                              f"(52) and EnvDescribe (54); got {type(msg).__name__} ({int(msg.KIND)})")
         except _ResetFailed as e:
-            self.opened = False
-            self.owner = None
+            self.sessions.pop(tuple(peer), None)
             return self._error(msg.sequence, f"{e}; send EnvOpen to start again")
 
     def _error(self, sequence: int, message: str) -> bytearray:
@@ -282,29 +316,37 @@ class EnvServer:
         return wire.encode(wire.EnvError(sequence, text))
 
     def _open(self, msg: wire.EnvOpen, peer) -> bytearray:
-        if self.slots is None:  # after EnvClose: make them anew
-            try:
-                self._make_rest()
-            except Exception as e:  # noqa: BLE001
-                self.log(f"could not make the envs: {_error_text(e)}")
-                return self._error(msg.sequence, f"could not make the envs: {_error_text(e)}")
+        n = self.num_envs
+        if msg.splits > n:
+            return self._error(msg.sequence, f"cannot open slice {msg.split} of {msg.splits}: this server hosts {n} envs")
+        start, end = n * msg.split // msg.splits, n * (msg.split + 1) // msg.splits
+        peer = tuple(peer)
+        # The connection's earlier slice ends, and so does any other connection's that overlaps this one.
+        for owner in [o for o, s in self.sessions.items() if o == peer or s.overlaps(start, end)]:
+            del self.sessions[owner]
+        try:
+            self._make(range(start, end))
+        except Exception as e:  # noqa: BLE001
+            self.log(f"could not make the envs: {_error_text(e)}")
+            return self._error(msg.sequence, f"could not make the envs: {_error_text(e)}")
+        session = self._session(start, end - start)
         firsts = []
-        for i in range(self.num_envs):
-            env_seed = (msg.seed + self.seed_offset + i) % U64
+        for i in range(start, end):
+            env_seed = (msg.seed + self.seed_offset + i - start) % U64
             self.slots[i].rng = np.random.default_rng(env_seed)
             firsts.append(self._reset_or_remake(i, env_seed, "EnvOpen"))
-        failures = self.converter.write_batch([o for o, _ in firsts], [inf for _, inf in firsts], self.buffers)
-        for i, e in failures.items():
-            self._log_env_error(i, "the first observation", e)
-            self._reset_or_remake(i, None, "its first observation did not fit the spec", write=True, remake=True)
-        b = self.buffers
+        b = session.buffers
+        failures = self.converter.write_batch([o for o, _ in firsts], [inf for _, inf in firsts], b)
+        for j, e in failures.items():
+            self._log_env_error(start + j, "the first observation", e)
+            self._reset_or_remake(start + j, None, "its first observation did not fit the spec", session=session,
+                                  remake=True)
         b.reward.fill(0)
         b.done.fill(0)
         b.truncated.fill(0)
-        self.opened = True
-        self.owner = tuple(peer)
+        self.sessions[peer] = session
         self.counters["opens"] += 1
-        return wire.encode(wire.EnvSpec(msg.sequence, self.environment, self.task, self.num_envs, self.spec,
+        return wire.encode(wire.EnvSpec(msg.sequence, self.environment, self.task, session.count, self.spec,
                                         b.observations()))
 
     def _describe(self, msg: wire.EnvDescribe) -> bytearray:
@@ -312,36 +354,40 @@ class EnvServer:
         self.counters["describes"] += 1
         return wire.encode(wire.EnvSpec(msg.sequence, self.environment, self.task, self.num_envs, self.spec, {}))
 
-    def _check_owner(self, sequence: int, peer, what: str) -> Optional[bytearray]:
-        if not self.opened:
-            return self._error(sequence, f"{what} before EnvOpen: send EnvOpen first")
-        if tuple(peer) != self.owner:
-            return self._error(sequence, f"{what} from a connection that did not open this server (another worker "
-                                         f"sent the last EnvOpen, or this one reconnected): send EnvOpen to take it over")
-        return None
+    def _session_of(self, sequence: int, peer, what: str):
+        """(the connection's open slice, None), or (None, the EnvError to reply)."""
+        session = self.sessions.get(tuple(peer))
+        if session is not None:
+            return session, None
+        if not self.sessions:
+            return None, self._error(sequence, f"{what} before EnvOpen: send EnvOpen first")
+        return None, self._error(sequence, f"{what} from a connection that did not open these envs (another worker "
+                                           f"sent the last EnvOpen of them, or this one reconnected): send EnvOpen "
+                                           f"to take them over")
 
     def _step(self, msg: wire.EnvStep, peer) -> bytearray:
-        refused = self._check_owner(msg.sequence, peer, "EnvStep")
+        session, refused = self._session_of(msg.sequence, peer, "EnvStep")
         if refused is not None:
             return refused
         actions = msg.actions
-        n, count = self.num_envs, self.spec.action_count
+        n, start, count = session.count, session.start, self.spec.action_count
         if actions.shape != (n,):
             return self._error(msg.sequence, f"expected {n} actions, got {actions.shape[0]}")
         bad = (actions < 0) | (actions >= count)
         if bad.any():
             i = int(np.argmax(bad))
             return self._error(msg.sequence, f"action {int(actions[i])} for env {i} is outside 0..<{count}")
-        b = self.buffers
+        b = session.buffers
         conv = self.converter
         offset = conv.action_offset
         slots = self.slots
         rewards, dones, truncs = [0.0] * n, [0] * n, [0] * n
         observations: List[Any] = [None] * n
         infos: List[Any] = [None] * n
+        # Keyed by the env's index in the slice (what the worker sees); slots by the server's index.
         episodes: Dict[int, wire.Episode] = {}
         for i, action in enumerate(actions.tolist()):
-            slot = slots[i]
+            slot = slots[start + i]
             try:
                 obs, reward, terminated, truncated, info = slot.env.step(action + offset)
                 reward = float(reward)
@@ -351,11 +397,11 @@ class EnvServer:
                 if done:
                     last_caption = conv.caption(obs, info)
             except Exception as e:  # noqa: BLE001 - the env's failure ends its episode, not the server
-                self._log_env_error(i, "step", e)
+                self._log_env_error(start + i, "step", e)
                 slot.length += 1
                 episodes[i] = wire.Episode(i, slot.episode_return, slot.length, False, True, "", _error_text(e))
                 dones[i] = truncs[i] = 1
-                observations[i], infos[i] = self._reset_or_remake(i, None, "after a failed step", remake=True)
+                observations[i], infos[i] = self._reset_or_remake(start + i, None, "after a failed step", remake=True)
                 continue
             slot.episode_return += reward
             slot.length += 1
@@ -365,34 +411,33 @@ class EnvServer:
                 dones[i], truncs[i] = 1, int(cut)
                 episodes[i] = wire.Episode(i, slot.episode_return, slot.length, _success(bool(terminated), reward, info),
                                            cut, last_caption.decode("utf-8"), "")
-                obs, info = self._reset_or_remake(i, None, "auto-reset")
+                obs, info = self._reset_or_remake(start + i, None, "auto-reset")
             observations[i], infos[i] = obs, info
         failures = conv.write_batch(observations, infos, b)
         for i, e in failures.items():  # an observation that does not fit the spec: as if the env had raised
-            self._log_env_error(i, "its observation", e)
+            self._log_env_error(start + i, "its observation", e)
             if i not in episodes:
-                slot = slots[i]
+                slot = slots[start + i]
                 episodes[i] = wire.Episode(i, slot.episode_return, slot.length, False, True, "", _error_text(e))
                 dones[i] = truncs[i] = 1
-            self._reset_or_remake(i, None, "its observation did not fit the spec", write=True, remake=True)
+            self._reset_or_remake(start + i, None, "its observation did not fit the spec", session=session, remake=True)
         b.reward[...] = rewards
         b.done[...] = dones
         b.truncated[...] = truncs
         self.counters["steps"] += n
         self.counters["episodes"] += len(episodes)
         ordered = [episodes[i] for i in sorted(episodes)]
-        return bytes(self.frame.finish(msg.sequence, ordered))
+        return bytes(session.frame.finish(msg.sequence, ordered))
 
     def _close(self, msg: wire.EnvClose, peer) -> bytearray:
-        if self.opened:
-            refused = self._check_owner(msg.sequence, peer, "EnvClose")
+        if self.sessions:
+            session, refused = self._session_of(msg.sequence, peer, "EnvClose")
             if refused is not None:
                 return refused
-        for slot in self.slots or []:
-            _close_quietly(slot.env)
-        self.slots = None
-        self.opened = False
-        self.owner = None
+            self._close_envs(range(session.start, session.start + session.count))
+            del self.sessions[tuple(peer)]
+        else:
+            self._close_envs(range(self.num_envs))
         return wire.encode(wire.EnvStepResult(msg.sequence))
 
 

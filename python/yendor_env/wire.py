@@ -22,7 +22,7 @@ import numpy as np
 from .spec import ObservationSpec, SpecError
 
 __all__ = [
-    "MAGIC", "VERSION", "HEADER_SIZE", "ENV_PROTOCOL", "Kind", "WireError", "Limits", "DTYPES",
+    "MAGIC", "VERSION", "HEADER_SIZE", "ENV_PROTOCOL", "ENV_PROTOCOL_SPLIT", "Kind", "WireError", "Limits", "DTYPES",
     "EnvOpen", "EnvSpec", "EnvStep", "EnvStepResult", "EnvClose", "EnvError", "EnvDescribe", "Episode",
     "OBSERVATION_ARRAYS", "STEP_RESULT_ARRAYS",
     "encode", "decode", "peek_sequence", "crc32c", "crc32c_python", "StepResultFrame",
@@ -32,7 +32,9 @@ MAGIC = b"YNDR"
 VERSION = 1
 HEADER = struct.Struct("<4sHHIIQ")  # magic, version, kind, flags, crc32c, payload length
 HEADER_SIZE = HEADER.size  # 24
-ENV_PROTOCOL = 1  # EnvOpen's `protocol` field
+ENV_PROTOCOL = 1  # EnvOpen's `protocol` field for a whole server
+ENV_PROTOCOL_SPLIT = 2  # EnvOpen's `protocol` field when it opens one slice (it then carries split, splits)
+ENV_PROTOCOLS = (ENV_PROTOCOL, ENV_PROTOCOL_SPLIT)
 
 
 class Kind(enum.IntEnum):
@@ -149,10 +151,14 @@ _ARRAY_NDIM = {"glyphs": 3, "crop": 3, "blstats": 2, "caption": 2, "caption_leng
 
 @dataclass
 class EnvOpen:
-    """Kind 48, worker → server: reset every env (env i with seed `seed + i`) and reply with EnvSpec."""
+    """Kind 48, worker → server: reset the envs of one slice (env i of the slice with seed `seed + i`)
+    and reply with EnvSpec. Protocol 1 opens the whole server; protocol 2 opens slice `split` of
+    `splits` equal slices (the server's envs N·split/splits ..< N·(split+1)/splits)."""
     sequence: int
     seed: int
     protocol: int = ENV_PROTOCOL
+    split: int = 0
+    splits: int = 1
     KIND = Kind.ENV_OPEN
 
 
@@ -313,6 +319,9 @@ def encode(message: Message) -> bytearray:
         w.u64(m.sequence)
         w.u64(m.seed)
         w.u32(m.protocol)
+        if m.protocol == ENV_PROTOCOL_SPLIT:
+            w.u32(m.split)
+            w.u32(m.splits)
     elif isinstance(m, EnvSpec):
         s = m.spec
         w.u64(m.sequence)
@@ -574,9 +583,15 @@ def decode(frame, *, limits: Limits = DEFAULT_LIMITS, spec: Optional[Observation
         seq = r.u64("sequence")
         seed = r.u64("seed")
         protocol = r.u32("protocol")
-        if protocol != ENV_PROTOCOL:
-            raise WireError("value", f"protocol: {protocol}, this server speaks {ENV_PROTOCOL}")
-        msg: Message = EnvOpen(seq, seed, protocol)
+        if protocol not in ENV_PROTOCOLS:
+            raise WireError("value", f"protocol: {protocol}, this server speaks {' and '.join(map(str, ENV_PROTOCOLS))}")
+        split, splits = 0, 1
+        if protocol == ENV_PROTOCOL_SPLIT:
+            split = r.u32("split")
+            splits = r.u32("splits")
+            if not 0 <= split < splits:
+                raise WireError("value", f"split {split} of {splits}: needs 0 <= split < splits")
+        msg: Message = EnvOpen(seq, seed, protocol, split, splits)
     elif kind == Kind.ENV_SPEC:
         msg = _decode_spec(r)
     elif kind == Kind.ENV_STEP:

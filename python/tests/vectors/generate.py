@@ -20,6 +20,7 @@ def canonical():
     """name -> message."""
     return {
         "env_open": wire.EnvOpen(sequence=1, seed=42, protocol=1),
+        "env_open_split": wire.EnvOpen(sequence=1, seed=42, protocol=2, split=1, splits=2),
         "env_spec": wire.EnvSpec(
             sequence=1, environment="gym:Test-v0", task="test", num_envs=2, spec=SPEC,
             observations={
