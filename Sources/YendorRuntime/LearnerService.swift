@@ -55,7 +55,7 @@ public final class LearnerService: Service, Sendable {
         }
         self.metrics = metrics
         self.annotatorTransport = annotatorTransport ?? configuration.transport
-        bridge = configuration.rewards.model == .none ? nil : LabelBridge(goal: configuration.resolvedGoal, metrics: metrics)
+        bridge = configuration.reward.models.model == .none ? nil : LabelBridge(goal: configuration.resolvedGoal, metrics: metrics)
         self.context = context
         self.runDirectory = runDirectory
         self.logger = logger
@@ -73,7 +73,7 @@ public final class LearnerService: Service, Sendable {
         for (key, value) in c.admissionFingerprints { logger.info("workers must say Hello with \(key): \(value)") }
         var replayBuffer = try ReplayBuffer(configuration: c.replayConfiguration)
         let replayFile = runDirectory.checkpoints.appendingPathComponent("replay.ckpt")
-        if c.replayCheckpoint, FileManager.default.fileExists(atPath: replayFile.path) {
+        if c.replay.checkpoint, FileManager.default.fileExists(atPath: replayFile.path) {
             replayBuffer = try ReplayBuffer.read(from: replayFile, configuration: c.replayConfiguration)
             logger.info("replay buffer restored with \(replayBuffer.count) trajectories")
         }
@@ -100,7 +100,7 @@ public final class LearnerService: Service, Sendable {
             } onGracefulShutdown: {
                 Task { await buffer.close() }
             }
-            if await status.envSteps >= c.totalSteps { reason = "finished" }
+            if await status.envSteps >= c.run.totalSteps { reason = "finished" }
         } catch {
             logger.error("learner stopped: \(error)")
             reason = "error: \(error)"
@@ -246,8 +246,8 @@ public final class LearnerService: Service, Sendable {
 
     private func trainLoop(buffer: ReplayStore, link: any LearnerLink, status: LearnerStatus, labels: LabelBridge?) async throws {
         let c = configuration
-        let rewardModel = try RewardModelRegistry.makeModel(c.rewards)
-        let rewardSource = CaptionRewardSource(model: rewardModel, scaling: try CountScaledIntrinsicReward(configuration: c.rewards.countScaling))
+        let rewardModel = try RewardModelRegistry.makeModel(c.reward.models)
+        let rewardSource = CaptionRewardSource(model: rewardModel, scaling: try CountScaledIntrinsicReward(configuration: c.reward.models.countScaling))
         let learner = try APPOLearner(configuration: c.resolvedLearner, intrinsicRewards: rewardSource, logger: logger)
         let checkpoints = Checkpoints(directory: runDirectory.checkpoints)
         if let dir = checkpoints.latestDirectory(), FileManager.default.fileExists(atPath: dir.appendingPathComponent("rewards.ckpt").path) {
@@ -274,10 +274,10 @@ public final class LearnerService: Service, Sendable {
                 let rewards = rewardModel.saveState()
                 try TensorFile.write(rewards.tensors, metadata: rewards.metadata, to: dir.appendingPathComponent("rewards.ckpt"))
             }
-            if c.replayCheckpoint { try await buffer.write(to: runDirectory.checkpoints.appendingPathComponent("replay.ckpt")) }
+            if c.replay.checkpoint { try await buffer.write(to: runDirectory.checkpoints.appendingPathComponent("replay.ckpt")) }
             lastCheckpoint = Clock.now
         }
-        while await status.envSteps < c.totalSteps {
+        while await status.envSteps < c.run.totalSteps {
             guard let items = await buffer.sample(count: 1) else { break }
             for item in items {
                 // A trajectory whose newest step is already beyond the lag limit is dropped here,
@@ -338,13 +338,13 @@ public final class LearnerService: Service, Sendable {
             }
             if let labels {
                 var unsent = 0
-                for query in rewardModel.captionsWanted(limit: c.queriesPerUpdate) where !labels.queries.trySend(query) { unsent += 1 }
+                for query in rewardModel.captionsWanted(limit: c.reward.queriesPerUpdate) where !labels.queries.trySend(query) { unsent += 1 }
                 var received = 0
                 while let answer = labels.answers.tryReceive() {
                     rewardModel.observe(answer)
                     received += 1
                 }
-                rewardModel.trainStep(maxSteps: c.rewardTrainSteps)
+                rewardModel.trainStep(maxSteps: c.reward.trainSteps)
                 await status.rewards(metrics: rewardSource.metrics, received: received, unsent: unsent, queueDepth: labels.queries.count)
             }
             await status.trained(steps: rollout.sampleCount, lag: lag, stats: .init(
@@ -352,7 +352,7 @@ public final class LearnerService: Service, Sendable {
                 gradientNorm: stats.gradientNorm, clipFraction: stats.clipFraction, learningRate: stats.learningRate,
                 meanReward: stats.meanReward), version: learner.policyVersion, droppedForLag: stats.samplesDroppedForLag)
             if await status.updates % c.publishInterval == 0 { try await publish(learner, link: link) }
-            if Clock.now - lastCheckpoint >= c.checkpointInterval { try await save() }
+            if Clock.now - lastCheckpoint >= c.run.checkpointInterval { try await save() }
         }
         try await save()
     }
@@ -368,11 +368,11 @@ public final class LearnerService: Service, Sendable {
     /// Connects the label bridge to the configured annotator until cancelled.
     private func labelLoop(_ bridge: LabelBridge) async throws {
         let c = configuration
-        if !c.rewardAnnotator.isEmpty {
+        if !c.reward.annotator.isEmpty {
             var cc = AnnotatorClient.Configuration()
             let t = annotatorTransport
-            cc.requestsEndpoint = TransportConfiguration.connectAddress(t.annotatorRequests, host: c.rewardAnnotator)
-            cc.labelsEndpoint = TransportConfiguration.connectAddress(t.annotatorLabels, host: c.rewardAnnotator)
+            cc.requestsEndpoint = TransportConfiguration.connectAddress(t.annotatorRequests, host: c.reward.annotator)
+            cc.labelsEndpoint = TransportConfiguration.connectAddress(t.annotatorLabels, host: c.reward.annotator)
             cc.id = "learner-\(getpid())"
             cc.security = try t.clientSecurity(annotator: true)
             let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger, metrics: metrics)
@@ -381,13 +381,13 @@ public final class LearnerService: Service, Sendable {
             await client.close()
             return
         }
-        var choice = c.labeler
-        choice.seed = c.seed
+        var choice = c.reward.labeler
+        choice.seed = c.run.seed
         let backend = try choice.backend()
         let store = try LabelStore(path: runDirectory.root.appendingPathComponent("labels.sqlite").path)
         let annotator = try Annotator(labeler: try backend.makeLabeler(logger: logger, metrics: metrics), store: store,
                                       configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"), metrics: metrics)
-        logger.info("annotator in this process: \(c.labeler.kind) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
+        logger.info("annotator in this process: \(c.reward.labeler.kind) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
         await withTaskGroup(of: Void.self) { group in
             // Computed gauges (labels per second, latency percentiles): brought up to date once a
             // second, as the annotator role does before each Stats.
@@ -421,10 +421,10 @@ public final class LearnerService: Service, Sendable {
     /// message on the weights socket: what `yendor status learner` shows, with no extra port.
     private func reportLoop(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, link: any LearnerLink) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(configuration.logInterval))
+            try? await Task.sleep(for: .seconds(configuration.run.logInterval))
             if Task.isCancelled { return }
             var values = await writeMetrics(status: status, log: log, buffer: buffer)
-            values.append(("run/total_steps", Double(configuration.totalSteps)))
+            values.append(("run/total_steps", Double(configuration.run.totalSteps)))
             let now = Clock.now
             for (id, m) in await status.membership.members.sorted(by: { $0.key < $1.key }) {
                 values += [("worker/\(id)/envs", Double(m.capabilities["envs"] ?? "") ?? 0),
@@ -454,7 +454,7 @@ public final class LearnerService: Service, Sendable {
         if let liveness = bridge?.annotatorLiveness { learnerMetrics.record(liveness) }
         let values = [("time", now)] + metrics.snapshot().map { ($0.name, $0.value) }
         log.write(values)
-        progress.show(.init(steps: steps, budget: configuration.totalSteps, sps: sps, episodes: await status.episodes,
+        progress.show(.init(steps: steps, budget: configuration.run.totalSteps, sps: sps, episodes: await status.episodes,
                             meanReturn: await status.meanReturn, successRate: await status.successRate,
                             policyLag: metrics["learner/policy_lag"], workers: await status.membership.count))
         return values

@@ -46,7 +46,7 @@ public enum Topology {
     /// process this is). Made before the roles: it bootstraps the process's metrics backend, and a
     /// role's metrics reach it only if made after.
     static func metricsEndpoints(_ c: TrainingConfiguration, logger: Logger) -> [any Service] {
-        c.prometheusPort > 0 ? [PrometheusEndpoint(port: c.prometheusPort, logger: logger.with(role: "metrics"))] : []
+        c.run.prometheusPort > 0 ? [PrometheusEndpoint(port: c.run.prometheusPort, logger: logger.with(role: "metrics"))] : []
     }
 
     /// The learner alone, bound to the configured endpoints.

@@ -7,7 +7,7 @@ extension TrainingConfiguration {
     /// must match to be admitted.
     public var trajectoryValidator: TrajectoryValidator {
         let p = resolvedLearner.policy
-        return TrajectoryValidator(rolloutLength: rolloutLength, actionCount: p.actionCount, layout: p.observation,
+        return TrajectoryValidator(rolloutLength: env.rolloutLength, actionCount: p.actionCount, layout: p.observation,
                                    coreStateSize: p.core == .mlp ? 0 : p.coreWidth)
     }
 

@@ -87,14 +87,14 @@ public final class WorkerService: Service, Sendable {
         let c = configuration
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
         // A stable hash of the id, so seeds do not depend on Swift's randomised hashing.
-        let workerSeed = SplitMix64.derive(c.seed, StableHash.of(workerID))
+        let workerSeed = SplitMix64.derive(c.run.seed, StableHash.of(workerID))
         let batcher = InferenceBatcher(network: network, seed: workerSeed)
         var actors: [RolloutWorker] = []
-        for a in 0..<c.actors {
+        for a in 0..<c.env.actors {
             var environment = c.environment
             environment.servers = c.servers(forActor: a)
             actors.append(try RolloutWorker(configuration: .init(
-                environment: environment, envs: c.envsPerActor, rolloutLength: c.rolloutLength,
+                environment: environment, envs: c.env.envsPerActor, rolloutLength: c.env.rolloutLength,
                 seed: SplitMix64.derive(workerSeed, UInt64(a)), workerID: workerID),
                 batcher: batcher, policyLayout: c.policyLayout, context: context, logger: logger))
         }
@@ -102,7 +102,7 @@ public final class WorkerService: Service, Sendable {
         // Connected once the actors exist: a worker whose environments cannot be made opens nothing.
         let link = try await connect()
         logger.info("worker \(workerID) connecting", metadata: ["weights": "\(weights)",
-                                                              "envs": "\(c.actors * c.envsPerActor)"])
+                                                              "envs": "\(c.env.actors * c.env.envsPerActor)"])
         var failure: Error?
         do {
             try await withGracefulShutdownHandler {
@@ -162,7 +162,7 @@ public final class WorkerService: Service, Sendable {
     private func reportLoop(link: any WorkerLink) async {
         var last = (time: Clock.now, steps: 0.0)
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
-            try? await Task.sleep(for: .seconds(min(configuration.logInterval, 1)))
+            try? await Task.sleep(for: .seconds(min(configuration.run.logInterval, 1)))
             let now = Clock.now, steps = metrics["env_steps"]
             stepsPerSecond.record((steps - last.steps) / max(now - last.time, 1e-9))
             outboxDepth.record(link.outboxDepth)
@@ -203,8 +203,8 @@ public final class WorkerService: Service, Sendable {
         let c = configuration
         let hello = Hello(role: "worker", id: workerID, capabilities: [
             ("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature),
-            ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.task),
-            ("envs", "\(c.actors * c.envsPerActor)"), ("pid", "\(getpid())"), ("instance", instance),
+            ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
+            ("envs", "\(c.env.actors * c.env.envsPerActor)"), ("pid", "\(getpid())"), ("instance", instance),
         ])
         let timeout = c.transport.heartbeatInterval * Double(c.transport.heartbeatMisses)
         var reportedSilence = false

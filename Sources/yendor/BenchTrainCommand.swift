@@ -30,16 +30,16 @@ struct BenchTrainCommand: AsyncParsableCommand {
             let c = try options.resolve(defaultRunDir: "runs/bench")
             let policy = try PolicyNetwork(configuration: c.resolvedLearner.policy)
             let flops = 2 * policy.multiplyAddsPerSample
-            print("task \(c.task); network \(policy.parameters.reduce(0) { $0 + $1.count }) parameters, "
+            print("task \(c.env.task); network \(policy.parameters.reduce(0) { $0 + $1.count }) parameters, "
                   + String(format: "%.2f MFLOP per sample forward (~%.2f forward+backward)", Double(flops) / 1e6, 3 * Double(flops) / 1e6))
-            let envs = c.actors * c.envsPerActor
+            let envs = c.env.actors * c.env.envsPerActor
             let bareEnv = try bareEnvLoop(c, envs: envs)
             let bareInference = try bareInferenceLoop(c, policy: policy)
             print(String(format: "bare env loop (%d envs, random actions, 1 core): %.0f steps/s", envs, bareEnv))
-            print(String(format: "bare inference loop (batch %d, 1 core):          %.0f samples/s", c.envsPerActor, bareInference))
+            print(String(format: "bare inference loop (batch %d, 1 core):          %.0f samples/s", c.env.envsPerActor, bareInference))
             let inProcess = try runTraining(extra: ["--set", "transport.in_process=zeromq"])
             print(String(format: "end-to-end in-process (learner + %d actors):       %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
-                         c.actors, inProcess, inProcess / bareEnv, inProcess / bareInference))
+                         c.env.actors, inProcess, inProcess / bareEnv, inProcess / bareInference))
             // The same run with the learner and worker linked by the in-memory network (values
             // through bounded queues) instead of inproc:// sockets (encode, CRC32C, decode and a
             // thread per socket, as between processes).
@@ -68,8 +68,8 @@ struct BenchTrainCommand: AsyncParsableCommand {
     }
 
     private func bareInferenceLoop(_ c: TrainingConfiguration, policy: PolicyNetwork) throws -> Double {
-        let env = try c.environment.make(count: c.envsPerActor, seed: 1)
-        var batch = ObservationBatch(count: c.envsPerActor, layout: c.policyLayout)
+        let env = try c.environment.make(count: c.env.envsPerActor, seed: 1)
+        var batch = ObservationBatch(count: c.env.envsPerActor, layout: c.policyLayout)
         batch.glyphs = Array(env.crop)
         batch.blstats = Array(env.blstats)
         var output = PolicyOutput()
@@ -78,7 +78,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
         var samples = 0
         while Date().timeIntervalSince(start) < 3 {
             try policy.act(batch, into: &output, using: &rng)
-            samples += c.envsPerActor
+            samples += c.env.envsPerActor
         }
         return Double(samples) / Date().timeIntervalSince(start)
     }

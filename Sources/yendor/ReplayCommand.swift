@@ -20,7 +20,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let c = try options.resolve(defaultRunDir: "runs/replay")
             try c.transport.checkServerCurve()  // before anything starts: a clear message, exit 64
             let logger = try options.makeLogger(label: "yendor")
-            let runDirectory = try RunDirectory(path: c.runDirectory)
+            let runDirectory = try RunDirectory(path: c.run.directory)
             let context = try Context()
             defer { context.terminate() }
             let learnerTrajectories = TransportConfiguration.connectAddress(c.transport.trajectories, host: learner)

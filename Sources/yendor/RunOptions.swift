@@ -49,28 +49,28 @@ struct RunOptions: ParsableArguments {
     /// The resolved configuration, validated; errors name the field.
     func resolve(defaultRunDir: String) throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
-        c.runDirectory = defaultRunDir
+        c.run.directory = defaultRunDir
         let table = TrainingConfiguration.table
         if let config { try table.apply(yamlFile: config, to: &c) }
         try table.apply(overrides: overrides, to: &c)
         if let env, !env.hasPrefix("gym:") { try table.set("env.kind", env, in: &c, source: "--env") }
         if !envServers.isEmpty {
-            c.envKind = .server
-            c.envServers = envServers.joined(separator: ",")
+            c.env.kind = .server
+            c.env.servers = envServers.joined(separator: ",")
         }
-        if c.envKind == .server && c.envServerSpec.isEmpty, let first = c.serverEndpoints.first {
+        if c.env.kind == .server && c.env.serverSpec.isEmpty, let first = c.env.serverEndpoints.first {
             // The learner builds its network from the spec, so it asks a server before anything starts.
-            let probe = try RemoteVectorEnv.probe(endpoint: first, timeout: c.envServerTimeout)
-            c.envServerSpec = probe.spec.fingerprint
-            if task == nil { c.task = probe.task }
+            let probe = try RemoteVectorEnv.probe(endpoint: first, timeout: c.env.serverTimeout)
+            c.env.serverSpec = probe.spec.fingerprint
+            if task == nil { c.env.task = probe.task }
         }
-        if let task { c.task = task }
-        if let steps { c.totalSteps = steps }
-        if let runDir { c.runDirectory = runDir }
-        if let seed { c.seed = seed }
+        if let task { c.env.task = task }
+        if let steps { c.run.totalSteps = steps }
+        if let runDir { c.run.directory = runDir }
+        if let seed { c.run.seed = seed }
         if let reward { try table.set("reward.model", reward, in: &c, source: "--reward") }
-        if let envs { c.envsPerActor = envs }
-        if let actors { c.actors = actors }
+        if let envs { c.env.envsPerActor = envs }
+        if let actors { c.env.actors = actors }
         if curveAllowAny { c.transport.curveAllowAny = true }
         try c.validate()
         return c

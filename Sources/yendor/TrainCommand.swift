@@ -40,12 +40,12 @@ struct TrainCommand: AsyncParsableCommand {
                 if options.task == nil { options.task = envID }
             }
             var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)")
-            if options.task != nil && options.runDir == nil { c.runDirectory = "runs/\(c.task)-\(stamp)" }
+            if options.task != nil && options.runDir == nil { c.run.directory = "runs/\(c.env.task)-\(stamp)" }
             try c.transport.checkServerCurve()
             let logger = try options.makeLogger(label: "yendor")
-            let runDirectory = try RunDirectory(path: c.runDirectory)
+            let runDirectory = try RunDirectory(path: c.run.directory)
             try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
-            logger.info("run directory \(runDirectory.root.path); task \(c.task); budget \(c.totalSteps) env steps")
+            logger.info("run directory \(runDirectory.root.path); task \(c.env.task); budget \(c.run.totalSteps) env steps")
             let context = try Context()
             defer { context.terminate() }
             if workers > 0 {

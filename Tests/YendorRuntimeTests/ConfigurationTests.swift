@@ -18,11 +18,11 @@ struct ConfigurationTests {
             model:
               conv_channels: [8, 8]
             """, source: "test.yaml", to: &c)
-        #expect(c.task == "keyroom" && c.envsPerActor == 8)
+        #expect(c.env.task == "keyroom" && c.env.envsPerActor == 8)
         #expect(c.learner.learningRate == 0.001)
         #expect(c.learner.policy.convolutionChannels == [8, 8])
         try table.apply(overrides: ["env.envs=16", "run.total_steps=1_000"], to: &c)
-        #expect(c.envsPerActor == 16 && c.totalSteps == 1000)
+        #expect(c.env.envsPerActor == 16 && c.run.totalSteps == 1000)
         try c.validate()
     }
 
@@ -94,10 +94,10 @@ struct ConfigurationTests {
         try table.apply(overrides: ["reward.labeler=openai", "reward.llm_url=http://127.0.0.1:8000/v1", "reward.llm_model=m",
                                     "reward.llm_endpoint=completions", "reward.llm_prompt_set=oni", "reward.llm_max_tokens=64"], to: &c)
         try c.validate()
-        guard case .openai(let server) = try c.labeler.backend() else { Issue.record("not an openai backend"); return }
+        guard case .openai(let server) = try c.reward.labeler.backend() else { Issue.record("not an openai backend"); return }
         #expect(server.endpoint == .completions && server.maxTokens == 64 && server.model == "m")
         #expect(server.prompts.version == PromptSet.oni.version)
-        #expect(TrainingConfiguration().labeler.simulatedNoise == 0.1, "yendor train's simulated labeler is noisy by default")
+        #expect(TrainingConfiguration().reward.labeler.simulatedNoise == 0.1, "yendor train's simulated labeler is noisy by default")
     }
 
     @Test func eachEnvServerIsSplitAcrossActorsAndTooFewSlicesAreRefused() throws {
@@ -123,10 +123,10 @@ struct ConfigurationTests {
 
     @Test func validationNamesTheFirstBadField() {
         var c = TrainingConfiguration()
-        c.envsPerActor = 0
+        c.env.envsPerActor = 0
         #expect(throws: ConfigurationError(field: "env.envs", problem: "must be at least 1")) { try c.validate() }
         c = TrainingConfiguration()
-        c.task = "nethack"
+        c.env.task = "nethack"
         #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == "env.task" }
         c = TrainingConfiguration()
         c.transport.trajectories = "http://x"
@@ -135,13 +135,13 @@ struct ConfigurationTests {
 
     @Test func resolvedYamlReadsBackToTheSameConfiguration() throws {
         var c = TrainingConfiguration()
-        c.task = "oracle"
+        c.env.task = "oracle"
         c.learner.entropyCoefficient = 0.02
         c.transport.weights = "tcp://0.0.0.0:6000"
         let yaml = table.yaml(c)
         var back = TrainingConfiguration()
         try table.apply(yaml: yaml, source: "resolved", to: &back)
         #expect(table.yaml(back) == yaml)
-        #expect(back.task == "oracle" && back.learner.entropyCoefficient == 0.02)
+        #expect(back.env.task == "oracle" && back.learner.entropyCoefficient == 0.02)
     }
 }

@@ -15,7 +15,7 @@ struct InMemoryRoleTests {
     static func configuration() throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
         try TrainingConfiguration.table.apply(yaml: TinyRun.configuration(checkpointInterval: 600), source: "tiny", to: &c)
-        c.totalSteps = 100_000_000
+        c.run.totalSteps = 100_000_000
         return c
     }
 
@@ -25,7 +25,7 @@ struct InMemoryRoleTests {
     static func hello(_ c: TrainingConfiguration, id: String, model: String? = nil) -> Hello {
         Hello(role: "worker", id: id, capabilities: [
             ("obs_layout", c.envLayout.fingerprint), ("model", model ?? c.modelSignature),
-            ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.task), ("envs", "4"), ("pid", "1"), ("instance", "t"),
+            ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task), ("envs", "4"), ("pid", "1"), ("instance", "t"),
         ])
     }
 

@@ -26,27 +26,27 @@ struct LabelBridgeTests {
             "oracle": .oracle,
         ]
         for (task, goal) in expected {
-            c.task = task
+            c.env.task = task
             #expect(c.resolvedGoal == goal, "\(task)")
             #expect(try TaskRegistry.task(named: task).annotatorGoal == goal)
         }
-        c.envKind = .nle
+        c.env.kind = .nle
         for (task, goal) in ["score": Goal.score, "gold": .gold, "staircase-lvl3": .stairs, "oracle": .oracle, "oracle-extended": .oracle] {
-            c.task = task
+            c.env.task = task
             #expect(c.resolvedGoal == goal, "nle \(task)")
         }
     }
 
     @Test func anExplicitRewardGoalOverridesTheTasksAndAnEmptyOneIsRefusedNamingTheField() throws {
         var c = TrainingConfiguration()
-        c.task = "keyroom"
-        c.rewardGoal = "combat"
+        c.env.task = "keyroom"
+        c.reward.goal = "combat"
         #expect(c.resolvedGoal == .combat)
-        c.rewardGoal = "custom:pick up the key"
+        c.reward.goal = "custom:pick up the key"
         #expect(c.resolvedGoal == .custom("pick up the key"))
-        c.rewardGoal = "pick up the key"
+        c.reward.goal = "pick up the key"
         #expect(c.resolvedGoal == .custom("pick up the key"))
-        c.rewardGoal = "  "
+        c.reward.goal = "  "
         #expect(throws: ConfigurationError.self) { try c.validate() }
         do { try c.validate() } catch let error as ConfigurationError { #expect(error.field == "reward.goal") }
     }

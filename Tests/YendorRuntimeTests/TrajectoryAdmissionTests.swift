@@ -84,7 +84,7 @@ struct TrajectoryAdmissionTests {
         func hello(_ id: String, overrides: [String: String] = [:], instance: String? = nil) async throws {
             let c = configuration
             var caps = [("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature),
-                        ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.task), ("envs", "2")]
+                        ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task), ("envs", "2")]
             caps = caps.map { ($0.0, overrides[$0.0] ?? $0.1) }
             if let instance { caps.append(("instance", instance)) }
             try await push.send(Hello(role: "worker", id: id, capabilities: caps.map { (key: $0.0, value: $0.1) }).encoded())
@@ -106,7 +106,7 @@ struct TrajectoryAdmissionTests {
             }
             observations.append(NamedArray(name: "caption_index", shape: [rows, b], values: [Int32](repeating: 0, count: rows * b)))
             var batch = TrajectoryBatch(
-                workerID: id, task: c.task, policyVersion: 0, steps: t, envs: b, observations: observations,
+                workerID: id, task: c.env.task, policyVersion: 0, steps: t, envs: b, observations: observations,
                 actions: [Int32](repeating: 0, count: n), behaviourLogProbs: [Float](repeating: -1, count: n),
                 values: [Float](repeating: 0, count: n), rewards: [Float](repeating: 0, count: n),
                 dones: [UInt8](repeating: 0, count: n), truncated: [UInt8](repeating: 0, count: n), envIDs: [0, 1],
@@ -209,7 +209,7 @@ struct TrajectoryAdmissionTests {
 
             // A Hello without the trajectory fingerprint (an old or foreign worker) is refused, naming it.
             try await f.hello("old", overrides: ["trajectory": "trajectory-v1 steps=99"])
-            #expect(await f.learner.waitForStandardError(containing: "refusing worker old: trajectory shape differs: learner steps=\(f.configuration.rolloutLength), worker steps=99", timeout: 600),
+            #expect(await f.learner.waitForStandardError(containing: "refusing worker old: trajectory shape differs: learner steps=\(f.configuration.env.rolloutLength), worker steps=99", timeout: 600),
                     "\(f.learner.standardError.suffix(1500))")
             try await f.send(f.batch("old"))
             #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 2, timeout: 600))
@@ -247,7 +247,7 @@ struct TrajectoryAdmissionTests {
         try await Fixture.with("admission-rollout") { f in
             let short = try ChildProcess(yendor: ["worker", "--config", f.config, "--id", "short", "--set", "env.rollout_length=8"] + f.endpoints)
             defer { short.kill() }
-            let learnerSteps = f.configuration.rolloutLength
+            let learnerSteps = f.configuration.env.rolloutLength
             let message = "rollout length differs: learner steps=\(learnerSteps), worker steps=8"
             #expect(await f.learner.waitForStandardError(containing: "refusing worker short: \(message)", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             // The refused worker stops with the learner's reason and exit status 3.
