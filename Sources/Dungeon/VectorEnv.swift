@@ -93,20 +93,13 @@ public final class VectorEnv: BufferedVectorEnvironment {
         finishedEpisodes.removeAll(keepingCapacity: true)
         for i in 0..<count {
             startEpisode(i)
-            buffers.reward[i] = 0
-            buffers.done[i] = 0
-            buffers.truncated[i] = 0
+            buffers.clearOutcome(i)
         }
     }
 
     /// Steps every env with its action (`Action` raw values), then writes observations.
     public func step(actions: UnsafeBufferPointer<Int32>) throws {
-        guard actions.count == count else {
-            throw DungeonError.invalidConfiguration("expected \(count) actions, got \(actions.count)")
-        }
-        for i in 0..<count where actions[i] < 0 || Int(actions[i]) >= Action.count {
-            throw DungeonError.invalidConfiguration("action \(actions[i]) for env \(i) is outside 0..<\(Action.count)")
-        }
+        if let problem = actionProblem(actions) { throw DungeonError.invalidConfiguration(problem) }
         finishedEpisodes.removeAll(keepingCapacity: true)
         for i in 0..<count {
             games[i].step(Action(rawValue: actions[i])!)

@@ -94,19 +94,12 @@ public final class NetHackVectorEnv: BufferedVectorEnvironment {
         finishedEpisodes.removeAll(keepingCapacity: true)
         for i in 0..<count {
             try startEpisode(i)
-            buffers.reward[i] = 0
-            buffers.done[i] = 0
-            buffers.truncated[i] = 0
+            buffers.clearOutcome(i)
         }
     }
 
     public func step(actions: UnsafeBufferPointer<Int32>) throws {
-        guard actions.count == count else {
-            throw NetHackError.invalidConfiguration("expected \(count) actions, got \(actions.count)")
-        }
-        for i in 0..<count where actions[i] < 0 || Int(actions[i]) >= keys.count {
-            throw NetHackError.invalidConfiguration("action \(actions[i]) for env \(i) is outside 0..<\(keys.count)")
-        }
+        if let problem = actionProblem(actions) { throw NetHackError.invalidConfiguration(problem) }
         finishedEpisodes.removeAll(keepingCapacity: true)
         for i in 0..<count {
             let outcome = episodes[i].step(game: games[i], key: keys[Int(actions[i])], task: task)

@@ -113,9 +113,8 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     }
 
     public func step(actions: UnsafeBufferPointer<Int32>) throws {
-        guard actions.count == count else {
-            throw RemoteEnvironmentError.protocolViolation(endpoint: "-", detail: "expected \(count) actions, got \(actions.count)")
-        }
+        // Checked here too, so that a bad action is the caller's error and never reaches a server.
+        if let problem = actionProblem(actions) { throw RemoteEnvironmentError.protocolViolation(endpoint: "-", detail: problem) }
         finishedEpisodes.removeAll(keepingCapacity: true)
         var failed: [Int] = []
         for (i, server) in servers.enumerated() {

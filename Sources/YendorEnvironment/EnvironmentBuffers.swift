@@ -30,6 +30,13 @@ public final class EnvironmentBuffers {
         truncated = allocate(count, 0)
     }
 
+    /// Env `i`'s reward and episode-end flags back to 0 (a fresh episode, before any step).
+    public func clearOutcome(_ i: Int) {
+        reward[i] = 0
+        done[i] = 0
+        truncated[i] = 0
+    }
+
     deinit {
         glyphs.deallocate(); crop.deallocate(); blstats.deallocate(); captions.deallocate()
         captionLength.deallocate(); captionCount.deallocate(); reward.deallocate(); done.deallocate()

@@ -48,6 +48,14 @@ extension VectorEnvironment {
         return String(decoding: captions[start..<(start + Int(captionLength[i]))], as: UTF8.self)
     }
 
+    /// Why `actions` cannot be stepped: not one per env, or an id outside `0..<spec.actionCount`;
+    /// nil when they can. Each env family throws it as its own error.
+    public func actionProblem(_ actions: UnsafeBufferPointer<Int32>) -> String? {
+        guard actions.count == count else { return "expected \(count) actions, got \(actions.count)" }
+        guard let i = actions.firstIndex(where: { $0 < 0 || Int($0) >= spec.actionCount }) else { return nil }
+        return "action \(actions[i]) for env \(i) is outside 0..<\(spec.actionCount)"
+    }
+
     /// Convenience for callers holding an array.
     public func step(actions: [Int32]) throws {
         try actions.withUnsafeBufferPointer { try step(actions: $0) }

@@ -7,8 +7,13 @@ import Testing
         _ = try VectorEnv(task: "score", count: 1, seed: 1, configuration: .init(spec: .dungeon(cropSize: 8)))
     }
     let env = try VectorEnv(task: "score", count: 2, seed: 1)
-    #expect(throws: DungeonError.self) { try env.step(actions: [0]) }
-    #expect(throws: DungeonError.self) { try env.step(actions: [0, Int32(Action.count)]) }
+    let before = Array(env.blstats)
+    #expect(throws: DungeonError.invalidConfiguration("expected 2 actions, got 1")) { try env.step(actions: [0]) }
+    #expect(throws: DungeonError.invalidConfiguration("action \(Action.count) for env 1 is outside 0..<\(Action.count)")) {
+        try env.step(actions: [0, Int32(Action.count)])
+    }
+    #expect(throws: DungeonError.invalidConfiguration("action -1 for env 0 is outside 0..<\(Action.count)")) { try env.step(actions: [-1, 0]) }
+    #expect(Array(env.blstats) == before, "a refused step steps no env")
 }
 
 @Test func buffersHaveTheLayoutsSizes() throws {

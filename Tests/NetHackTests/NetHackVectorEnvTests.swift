@@ -22,6 +22,15 @@ struct NetHackVectorEnvTests {
         #expect(env.spec == .nle(cropSize: 9))
     }
 
+    @Test func aStepWithTheWrongActionsIsRefusedNamingTheEnvAndStepsNoGame() throws {
+        let env = try NetHackVectorEnv(task: "score", count: 2, seed: 3, library: library)
+        let n = env.spec.actionCount
+        let before = Array(env.blstats)
+        #expect(throws: NetHackError.invalidConfiguration("expected 2 actions, got 3")) { try env.step(actions: [0, 0, 0]) }
+        #expect(throws: NetHackError.invalidConfiguration("action \(n) for env 0 is outside 0..<\(n)")) { try env.step(actions: [Int32(n), 0]) }
+        #expect(Array(env.blstats) == before, "a refused step steps no game")
+    }
+
     @Test func stepsThatDoNotAdvanceGameTimeCostNLEsPenalty() throws {
         let env = try NetHackVectorEnv(task: "staircase", count: 1, seed: 4, library: library)
         let more: Int32 = 0, wait: Int32 = 19
