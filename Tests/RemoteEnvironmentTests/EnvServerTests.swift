@@ -179,6 +179,52 @@ struct EnvServerTests {
         #expect(reports.lines.contains { $0.contains("no reply within 2.0 s") }, "\(reports.lines)")
     }
 
+    @Test func aKilledServerSteppedInTwoSlicesComesBackForBoth() async throws {
+        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 4)
+        defer { server.kill() }
+        let context = try Context()
+        defer { context.terminate() }
+        let reports = LogLines()
+        let logger = Logger(label: "env") { _ in reports }
+        typealias Outcome = (failures: Int, ended: [UInt8], cut: [UInt8], first: String, next: String)
+        let outcomes = try await offPool { () -> [Outcome] in
+            _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
+            let slices = try (0..<2).map { k in
+                UncheckedSendable(try RemoteVectorEnv(slices: [EnvServerSlice(endpoint: endpoint, split: k, splits: 2)], seed: 1,
+                                                      context: context, timeout: 2, logger: logger))
+            }
+            for slice in slices { try slice.value.step(actions: [0, 0]) }
+            kill(server.pid, SIGKILL)
+            while server.isRunning { usleep(10_000) }
+            // Back once both slices have reported the failure: each reopens its own slice.
+            let restarted = Mutex<ChildProcess?>(nil)
+            let restarter = Thread {
+                reports.wait { $0.contains("(slice 1 of 2) failed; reconnecting") }
+                reports.wait { $0.contains("(slice 2 of 2) failed; reconnecting") }
+                restarted.withLock { $0 = try? Self.serve("YendorTest-Grid-v0", envs: 4, endpoint: endpoint).0 }
+            }
+            restarter.start()
+            defer { restarted.withLock { $0?.kill() } }
+            let results = Mutex<[Int: Result<Outcome, Error>]>([:])
+            DispatchQueue.concurrentPerform(iterations: 2) { k in
+                let env = slices[k].value
+                let result = Result { () throws -> Outcome in
+                    try env.step(actions: [0, 0])  // times out, reports, and waits for the server to be back
+                    let ended = [env.done[0], env.done[1]], cut = [env.truncated[0], env.truncated[1]]
+                    let first = env.caption(0)
+                    try env.step(actions: [0, 0])
+                    return (env.serverFailures, ended, cut, first, env.caption(0))
+                }
+                results.withLock { $0[k] = result }
+            }
+            return try (0..<2).map { k in try results.withLock { $0[k]! }.get() }
+        }
+        for (k, outcome) in outcomes.enumerated() {
+            #expect(outcome.failures == 1 && outcome.ended == [1, 1] && outcome.cut == [1, 1], "slice \(k + 1)")
+            #expect(outcome.first == "hello" && outcome.next == "step 1", "slice \(k + 1) starts afresh")
+        }
+    }
+
     @Test func aServerWithAnotherSpecIsRefusedNamingBoth() throws {
         let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 1)
         defer { server.kill() }
