@@ -49,6 +49,8 @@ struct GymTrainingTests {
         #expect(await learner.waitForStandardError(containing: "worker gym-worker joined", timeout: 600),
                 "learner: \(learner.standardError.suffix(1000)) worker: \(worker.standardError.suffix(1000))")
         #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500, of: learner), "learner: \(learner.standardError.suffix(1000))")
+        // Intrinsic rewards are on (retrieval) and the goal is auto, which a server cannot fill in.
+        #expect(learner.standardError.contains("env servers declare no annotator goal"), "\(learner.standardError.prefix(3000))")
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0)
     }
