@@ -80,6 +80,7 @@ struct TestRNG {
             .annotationResult(AnnotationResult(requestID: 0, goal: "gold", mode: .ranking, labeler: "x",
                                                entries: [.init(item: .rank(first: "a", second: "b"), outcome: .label(.tie))])),
             .envOpen(EnvOpen(sequence: next(), seed: next())),
+            .envOpen(EnvOpen(sequence: next(), seed: next(), split: 2, splits: 3)),
             .envSpec(EnvSpecMessage(sequence: next(), environment: "gym:MiniGrid-DoorKey-8x8-v0", task: "DoorKey", numEnvs: 2,
                                     sizes: [7, 7, 7, 198, 1, 64, 7],
                                     observations: [NamedArray(name: "glyphs", shape: [2, 7, 7], values: (0..<98).map { Int16($0) })])),
