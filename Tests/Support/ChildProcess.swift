@@ -8,6 +8,8 @@ public final class ChildProcess: @unchecked Sendable {
     private let output = Mutex<[String]>([])
     private let errors = Mutex<String>("")
     private var partial = ""
+    /// Pipes (stdout, stderr) that reached end of file: all the child wrote has been collected.
+    private let pipesClosed = Mutex<Int>(0)
 
     /// Starts `yendor` (built next to the test bundle) with arguments.
     /// Waits default to 10 minutes: they only catch hangs, and a loaded CI machine is slow.
@@ -27,7 +29,14 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardError = err
         out.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
+            guard let self else { return }
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                if !self.partial.isEmpty { self.output.withLock { $0.append(self.partial) } }
+                self.partial = ""
+                self.pipesClosed.withLock { $0 += 1 }
+                return
+            }
             self.partial += String(decoding: data, as: UTF8.self)
             var lines = self.partial.components(separatedBy: "\n")
             self.partial = lines.removeLast()
@@ -35,7 +44,12 @@ public final class ChildProcess: @unchecked Sendable {
         }
         err.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
+            guard let self else { return }
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                self.pipesClosed.withLock { $0 += 1 }
+                return
+            }
             self.errors.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
@@ -54,7 +68,7 @@ public final class ChildProcess: @unchecked Sendable {
         while Date() < deadline {
             if let line = lines.first(where: predicate) { return line }
             if !process.isRunning {
-                try? await Task.sleep(for: .milliseconds(100))  // let the last output arrive
+                await outputCollected()
                 return lines.first(where: predicate)
             }
             try? await Task.sleep(for: .milliseconds(20))
@@ -68,7 +82,7 @@ public final class ChildProcess: @unchecked Sendable {
         while Date() < deadline {
             if standardError.contains(text) { return true }
             if !process.isRunning {
-                try? await Task.sleep(for: .milliseconds(100))
+                await outputCollected()
                 return standardError.contains(text)
             }
             try? await Task.sleep(for: .milliseconds(50))
@@ -83,8 +97,18 @@ public final class ChildProcess: @unchecked Sendable {
             if Date() > deadline { return nil }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        try? await Task.sleep(for: .milliseconds(50))
+        await outputCollected()
         return process.terminationStatus
+    }
+
+    /// After the child exited: waits until both pipes reached end of file, so everything it wrote is
+    /// in `lines` and `standardError`. A grandchild that inherited the pipes keeps them open; the
+    /// wait then gives up after `cap` seconds rather than outlive the test.
+    private func outputCollected(cap: Double = 30) async {
+        let deadline = Date().addingTimeInterval(cap)
+        while pipesClosed.withLock({ $0 }) < 2 && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     public func signal(_ sig: Int32) { if process.isRunning { Foundation.kill(process.processIdentifier, sig) } }
