@@ -156,7 +156,6 @@ class EnvServer:
         self._spaces = (first.observation_space, first.action_space)
         #: The open slices, by the routing id of the connection that opened each.
         self.sessions: Dict[Tuple[bytes, ...], _Session] = {}
-        self._frames: Dict[Tuple[int, int], Tuple[wire.StepResultFrame, Buffers]] = {}
         # None where an env is not made (after EnvClose); made again by the next EnvOpen of its slice.
         self.slots: List[Optional[_Slot]] = [_Slot(first)] + [None] * (num_envs - 1)
         try:
@@ -182,16 +181,11 @@ class EnvServer:
         return bool(self.sessions)
 
     def _session(self, start: int, count: int) -> _Session:
-        """A session over envs start ..< start+count, reusing the reply frame of an earlier one."""
-        key = (start, count)
-        if key not in self._frames:
-            # The reply frame is preallocated; the observation arrays are views into it, so the converter's
-            # writes are the encoding (only the episode summaries, header and CRC are added per step).
-            frame = wire.StepResultFrame(self.spec, count, 4 + count * (22 + self.spec.caption_bytes
-                                                                        + MAX_ERROR_BYTES + 16))
-            self._frames[key] = (frame, Buffers(self.spec, count, arrays=frame.arrays))
-        frame, buffers = self._frames[key]
-        return _Session(start, count, frame, buffers)
+        """A session over envs start ..< start+count. Its reply frame is allocated once, at EnvOpen; the
+        observation arrays are views into it, so the converter's writes are the encoding (only the
+        episode summaries, header and CRC are added per step)."""
+        frame = wire.StepResultFrame(self.spec, count, 4 + count * (22 + self.spec.caption_bytes + MAX_ERROR_BYTES + 16))
+        return _Session(start, count, frame, Buffers(self.spec, count, arrays=frame.arrays))
 
     # -- env lifecycle
 
