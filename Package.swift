@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "NetHack", dependencies: ["CNetHack", "YendorEnvironment"]),
         // Environments hosted by environment servers (Gymnasium envs over ZeroMQ, python/).
         .target(name: "RemoteEnvironment", dependencies: [
-            "YendorEnvironment", "YendorWire", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+            "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorSupport", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // A role's metrics: the swift-metrics backend its components record into, read by the

@@ -136,4 +136,15 @@ public final class StopFlag: Sendable {
     public init() {}
     public func set() { flag.store(true, ordering: .relaxed) }
     public var isSet: Bool { flag.load(ordering: .relaxed) }
+
+    /// Sleeps for `duration`, or throws `CancellationError` as soon as the flag is raised or the task
+    /// is cancelled (checked every 50 ms).
+    public func sleep(for duration: Duration) throws {
+        let clock = ContinuousClock(), end = clock.now + duration
+        while clock.now < end {
+            if isSet || Task.isCancelled { throw CancellationError() }
+            let left = end - clock.now
+            Thread.sleep(forTimeInterval: min(0.05, Double(left.components.seconds) + Double(left.components.attoseconds) * 1e-18))
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import YendorEnvironment
+import YendorSupport
 import YendorWire
 import ZeroMQ
 
@@ -20,6 +21,8 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     public private(set) var finishedEpisodes: [FinishedEpisode] = []
     /// Episodes cut because their server failed, since the start.
     public private(set) var serverFailures = 0
+    /// Attempts to reopen a failed server that failed in turn (no answer, or a refusal).
+    public private(set) var reopenFailures = 0
     /// Raise to end a step that waits for a server (e.g. on SIGTERM); the step throws CancellationError.
     public let stop = StopFlag()
 
@@ -171,14 +174,20 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         }
     }
 
-    /// Opens server `i` again, retrying until it answers or the task is cancelled.
+    /// Opens server `i` again, retrying until it answers or the task is cancelled. A failed attempt
+    /// (no server, or one that refuses the open, such as a server restarted with too few envs for
+    /// this slice) waits `reopenBackoff` before the next, so a refusing server is asked a few times a
+    /// minute instead of in a tight loop; each failure is counted and logged with its reason.
     private func reopen(_ i: Int, server: EnvServerConnection) throws {
+        var failures = 0
         while true {
             if Task.isCancelled || stop.isSet { throw CancellationError() }
             do {
                 try server.reconnect()
                 let reply = try server.request { Self.open(addresses[i], sequence: $0, seed: seed &+ UInt64(slices[i].start)) }
-                guard case .envSpec(let message) = reply else { continue }
+                guard case .envSpec(let message) = reply else {
+                    throw RemoteEnvironmentError.protocolViolation(endpoint: server.label, detail: "expected EnvSpec, got \(reply.kind)")
+                }
                 let spec = try Self.spec(of: message, endpoint: server.label)
                 guard spec == self.spec, Int(message.numEnvs) == slices[i].count else {
                     throw RemoteEnvironmentError.specMismatch(endpoint: server.label, got: "\(spec.fingerprint) envs=\(message.numEnvs)",
@@ -189,9 +198,20 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
                 return
             } catch let e as RemoteEnvironmentError {
                 if case .specMismatch = e { throw e }
-                logger.warning("\(e)")
+                let wait = Self.reopenBackoff.delay(retry: failures, retryAfter: nil, unit: Double.random(in: 0..<1))
+                failures += 1
+                reopenFailures += 1
+                logger.warning("\(e); trying again in \(Self.seconds(wait)) s (attempt \(failures) failed)")
+                try stop.sleep(for: wait)
             }
         }
+    }
+
+    /// The wait between attempts to reopen a failed server: 0.1 s, doubling up to 5 s, ±50%.
+    public static let reopenBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.5)
+
+    private static func seconds(_ d: Duration) -> String {
+        String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
     }
 
     private func countCaption(_ env: Int, fresh: Bool) {

@@ -11,3 +11,5 @@ extension Goal {
         do { return try Goal(key: key) } catch { throw .invalidInput(error.message) }
     }
 }
+// The annotator's retry waits are configured with the support module's `Backoff`.
+@_exported import struct YendorSupport.Backoff

@@ -225,6 +225,45 @@ struct EnvServerTests {
         }
     }
 
+    @Test func aServerRestartedTooSmallForItsSliceIsAskedAgainWithWaitsUntilAFitOneReturns() async throws {
+        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 4)
+        defer { server.kill() }
+        let context = try Context()
+        defer { context.terminate() }
+        let reports = LogLines()
+        let logger = Logger(label: "env") { _ in reports }
+        let outcome = try await offPool { () -> (failures: Int, refused: Int, first: String) in
+            _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
+            let env = try RemoteVectorEnv(slices: [EnvServerSlice(endpoint: endpoint, split: 1, splits: 2)], seed: 1,
+                                          context: context, timeout: 2, logger: logger)
+            try env.step(actions: [0, 0])
+            kill(server.pid, SIGKILL)
+            while server.isRunning { usleep(10_000) }
+            // First a server of 1 env, which refuses slice 2 of 2; once the env has been refused twice,
+            // a server of 4 envs again.
+            let restarted = Mutex<[ChildProcess]>([])
+            let restarter = Thread {
+                reports.wait { $0.contains("failed; reconnecting") }
+                guard let small = try? Self.serve("YendorTest-Grid-v0", envs: 1, endpoint: endpoint).0 else { return }
+                restarted.withLock { $0.append(small) }
+                reports.wait { $0.contains("(attempt 2 failed)") && $0.contains("this server hosts 1 envs") }
+                small.kill()
+                while small.isRunning { usleep(10_000) }
+                if let fit = try? Self.serve("YendorTest-Grid-v0", envs: 4, endpoint: endpoint).0 { restarted.withLock { $0.append(fit) } }
+            }
+            restarter.start()
+            defer { restarted.withLock { $0.forEach { $0.kill() } } }
+            try env.step(actions: [0, 0])  // fails, is refused, and comes back with the fit server
+            let first = env.caption(0)
+            let refused = reports.lines.filter { $0.contains("refused a request: cannot open slice 1 of 2: this server hosts 1 envs") }
+            return (env.serverFailures, refused.count, first)
+        }
+        #expect(outcome.failures == 1)
+        #expect(outcome.refused >= 2, "each refusal is logged with the server's reason")
+        #expect(outcome.first == "hello", "the fit server's envs start afresh")
+        #expect(reports.lines.contains { $0.contains("trying again in") })
+    }
+
     @Test func aServerWithAnotherSpecIsRefusedNamingBoth() throws {
         let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 1)
         defer { server.kill() }
@@ -239,6 +278,24 @@ struct EnvServerTests {
             let text = "\(error)"
             return text.contains(probe.spec.fingerprint) && text.contains(other.fingerprint)
         }
+    }
+}
+
+/// The waits between attempts to reopen a failed env server (no server needed).
+@Suite struct ReopenWaitTests {
+    @Test func aStopRaisedWhileWaitingToReopenEndsTheWaitAtOnce() throws {
+        let flag = StopFlag()
+        let raiser = Thread { flag.set() }
+        raiser.start()
+        // A wait of an hour that the flag ends: reaching the #expect at all is the check.
+        #expect(throws: CancellationError.self) { try flag.sleep(for: .seconds(3600)) }
+    }
+
+    @Test func reopenWaitsGrowFromATenthOfASecondToFiveSeconds() {
+        let delays = (0..<8).map { RemoteVectorEnv.reopenBackoff.delay(retry: $0, retryAfter: nil, unit: 0.5) }
+        #expect(delays.first == .milliseconds(100))
+        #expect(delays.last == .seconds(5))
+        #expect(zip(delays, delays.dropFirst()).allSatisfy { $0 <= $1 })
     }
 }
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import YendorAnnotator
+import YendorSupport
 
 @Suite struct BackoffTests {
     let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1), jitter: 0.5)
@@ -17,11 +17,5 @@ import Testing
 
     @Test func retryAfterReplacesTheComputedDelay() {
         #expect(backoff.delay(retry: 0, retryAfter: .seconds(7), unit: 0.9) == .seconds(7))
-    }
-
-    @Test func retryAfterHeaderParsesSecondsAndDates() {
-        #expect(OpenAILabeler.parseRetryAfter("3") == .seconds(3))
-        #expect(OpenAILabeler.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT") == .zero)  // in the past
-        #expect(OpenAILabeler.parseRetryAfter("soon") == nil)
     }
 }
