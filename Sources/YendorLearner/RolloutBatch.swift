@@ -10,7 +10,7 @@ import YendorPolicy
 /// observation row i+envCount already belongs to the next episode. `truncated[i] = 1`
 /// means it ended by a time limit rather than a terminal state (truncated implies done;
 /// a truncated flag without done is treated as done). See `VTrace` for how each is used.
-public struct RolloutBatch: Sendable {
+public struct RolloutBatch: Sendable, Equatable {
     /// Steps per environment (T).
     public var timeSteps: Int
     /// Number of environments (B).

@@ -1,8 +1,10 @@
 import YendorEnvironment
 import YendorWire
 
-/// Turns wire `TrajectoryBatch`es (possibly from several workers) into one learner `RolloutBatch`,
-/// placing each batch's envs side by side: envCount = ΣB, time-major rows. The batch's caption
+/// Turns received trajectories (possibly from several workers) into one learner `RolloutBatch`,
+/// placing each one's envs side by side: envCount = ΣB, time-major rows. Each is read in place
+/// through a `TrajectoryBatchView`, so this walk is the one copy between a received frame and the
+/// training batch. The batch's caption
 /// block (one table of distinct captions, per step an index and a count) is laid out in the same
 /// walk, so the intrinsic reward reads the captions straight from the batch.
 public enum RolloutBatchAssembler {
@@ -12,8 +14,8 @@ public enum RolloutBatchAssembler {
         public var description: String { "trajectory does not match the learner's observation layout: \(detail)" }
     }
 
-    /// Checks one batch against the layout without converting it.
-    public static func check(_ b: TrajectoryBatch, layout: ObservationSpec) throws {
+    /// Checks one trajectory against the layout without converting it.
+    public static func check(_ b: TrajectoryBatchView, layout: ObservationSpec) throws {
         let rows = b.steps + 1
         try expect(b, "crop", .i16, [rows, b.envs, layout.cropSize, layout.cropSize])
         try expect(b, "blstats", .i32, [rows, b.envs, layout.blstatsCount])
@@ -26,83 +28,112 @@ public enum RolloutBatchAssembler {
         if b.steps < 1 || b.envs < 1 { throw Mismatch(detail: "empty batch (T=\(b.steps), B=\(b.envs))") }
     }
 
-    private static func expect(_ b: TrajectoryBatch, _ name: String, _ dtype: DType, _ shape: [Int]) throws {
+    private static func expect(_ b: TrajectoryBatchView, _ name: String, _ dtype: DType, _ shape: [Int]) throws {
         guard let a = b.observation(name) else { throw Mismatch(detail: "missing obs/\(name)") }
         guard a.dtype == dtype, a.shape == shape else {
             throw Mismatch(detail: "obs/\(name) is \(a.dtype) \(a.shape), expected \(dtype) \(shape)")
         }
     }
 
-    /// Concatenates batches with equal T. Batches from a recurrent policy carry `obs/core_state`
-    /// [T+1, B, H]; its row 0 (the state entering the first step) becomes `coreStates`. Either
-    /// all batches carry it with the same H or none does.
+    /// `assemble` for values (tests, and batches made in this process).
     public static func assemble(_ batches: [TrajectoryBatch], layout: ObservationSpec) throws -> RolloutBatch {
-        guard let first = batches.first else { throw Mismatch(detail: "no batches") }
+        try assemble(batches.map { .value($0) }, layout: layout)
+    }
+
+    /// Concatenates trajectories with equal T. Those from a recurrent policy carry `obs/core_state`
+    /// [T+1, B, H]; its row 0 (the state entering the first step) becomes `coreStates`. Either
+    /// all carry it with the same H or none does.
+    public static func assemble(_ trajectories: [ReceivedTrajectory], layout: ObservationSpec) throws -> RolloutBatch {
+        guard let first = trajectories.first else { throw Mismatch(detail: "no batches") }
         let t = first.steps
-        for b in batches {
-            try check(b, layout: layout)
-            if b.steps != t { throw Mismatch(detail: "rollout lengths differ (\(b.steps) vs \(t))") }
+        var stateSizes = Set<Int>()
+        for item in trajectories {
+            if item.steps != t { throw Mismatch(detail: "rollout lengths differ (\(item.steps) vs \(t))") }
+            try item.withView { b in
+                try check(b, layout: layout)
+                stateSizes.insert(b.observation("core_state")?.shape[2] ?? 0)
+            }
         }
-        let stateSizes = Set(batches.map { $0.observation("core_state")?.shape[2] ?? 0 })
         guard stateSizes.count == 1, let h = stateSizes.first else {
             throw Mismatch(detail: "batches disagree on obs/core_state sizes \(stateSizes.sorted())")
         }
-        let totalEnvs = batches.reduce(0) { $0 + $1.envs }
+        let totalEnvs = trajectories.reduce(0) { $0 + $1.envs }
         var out = RolloutBatch(timeSteps: t, envCount: totalEnvs, layout: layout, coreStateSize: h)
-        let c = layout.cropSize * layout.cropSize, k = layout.blstatsCount, cap = layout.captionBytes
-        var envOffset = 0
-        // The block's caption table: each distinct caption once, across all batches.
-        var table: [String] = [], tableIndex: [String: Int32] = [:]
+        // The block's caption table: each distinct caption once, across all trajectories.
+        var table = CaptionTableBuilder()
         var stepCaption = [Int32](repeating: 0, count: t * totalEnvs), stepCount = [Int32](repeating: 0, count: t * totalEnvs)
-        for b in batches {
-            let crop = b.observation("crop")!.values(as: Int16.self)!
-            let stats = b.observation("blstats")!.values(as: Int32.self)!
-            let captionIndex = b.observation("caption_index")!.values(as: Int32.self)!
-            let captionBytes = b.captions.map { Array($0.utf8.prefix(cap)) }
-            let toTable = b.captions.map { caption -> Int32 in
-                if let i = tableIndex[caption] { return i }
-                table.append(caption)
-                tableIndex[caption] = Int32(table.count - 1)
-                return Int32(table.count - 1)
+        var envOffset = 0
+        for item in trajectories {
+            try item.withView { b in
+                try lay(b, at: envOffset, of: totalEnvs, h: h, layout: layout, into: &out, table: &table,
+                        stepCaption: &stepCaption, stepCount: &stepCount)
             }
-            if h > 0 {
-                let state = b.observation("core_state")!.values(as: Float.self)!
-                out.coreStates.replaceSubrange(envOffset * h..<(envOffset + b.envs) * h, with: state[0..<b.envs * h])
-            }
-            for row in 0...t {
-                for e in 0..<b.envs {
-                    let src = row * b.envs + e, dst = row * totalEnvs + envOffset + e
-                    out.observations.glyphs.replaceSubrange(dst * c..<(dst + 1) * c, with: crop[src * c..<(src + 1) * c])
-                    out.observations.blstats.replaceSubrange(dst * k..<(dst + 1) * k, with: stats[src * k..<(src + 1) * k])
-                    let index = Int(captionIndex[src])
-                    guard index >= 0, index < captionBytes.count else {
-                        throw Mismatch(detail: "obs/caption_index \(index) outside the caption table")
+            envOffset += item.envs
+        }
+        out.captions = CaptionBlock(captions: table.captions, captionIndex: stepCaption, captionCount: stepCount)
+        return out
+    }
+
+    /// Copies trajectory `b` into envs `envOffset..<envOffset + B` of `out`.
+    private static func lay(_ b: TrajectoryBatchView, at envOffset: Int, of totalEnvs: Int, h: Int, layout: ObservationSpec,
+                            into out: inout RolloutBatch, table: inout CaptionTableBuilder,
+                            stepCaption: inout [Int32], stepCount: inout [Int32]) throws {
+        let t = b.steps
+        let c = layout.cropSize * layout.cropSize, k = layout.blstatsCount, cap = layout.captionBytes
+        let crop = b.observation("crop")!.elements(as: Int16.self)!
+        let stats = b.observation("blstats")!.elements(as: Int32.self)!
+        let captionIndex = b.observation("caption_index")!.elements(as: Int32.self)!
+        let captionBytes = b.captions.map { Array($0.utf8.prefix(cap)) }
+        let toTable = b.captions.map { table.index(of: $0) }
+        if h > 0 {
+            let state = b.observation("core_state")!.elements(as: Float.self)!
+            out.coreStates.replaceSubrange(envOffset * h..<(envOffset + b.envs) * h, with: state[0..<b.envs * h])
+        }
+        let actions = b.actions, logProbs = b.behaviourLogProbs, rewards = b.rewards, dones = b.dones
+        let truncated = b.truncated, versions = b.policyVersions, stepIndex = b.captionIndex, stepCounts = b.captionCount
+        for row in 0...t {
+            for e in 0..<b.envs {
+                let src = row * b.envs + e, dst = row * totalEnvs + envOffset + e
+                out.observations.glyphs.replaceSubrange(dst * c..<(dst + 1) * c, with: crop[src * c..<(src + 1) * c])
+                out.observations.blstats.replaceSubrange(dst * k..<(dst + 1) * k, with: stats[src * k..<(src + 1) * k])
+                let index = Int(captionIndex[src])
+                guard index >= 0, index < captionBytes.count else {
+                    throw Mismatch(detail: "obs/caption_index \(index) outside the caption table")
+                }
+                let bytes = captionBytes[index]
+                out.observations.captionBytes.replaceSubrange(dst * cap..<dst * cap + bytes.count, with: bytes)
+                out.observations.captionLengths[dst] = Int32(bytes.count)
+                if row < t {
+                    let s = row * b.envs + e, d = row * totalEnvs + envOffset + e
+                    out.actions[d] = actions[s]
+                    out.behaviourLogProbs[d] = logProbs[s]
+                    out.extrinsicRewards[d] = rewards[s]
+                    // The step's caption and its count in the episode so far: the wire's T·B
+                    // `caption_index`/`caption_count` columns (the message the action produced).
+                    let step = Int(stepIndex[s])
+                    guard step >= 0, step < toTable.count else {
+                        throw Mismatch(detail: "caption_index \(step) outside the caption table")
                     }
-                    let bytes = captionBytes[index]
-                    out.observations.captionBytes.replaceSubrange(dst * cap..<dst * cap + bytes.count, with: bytes)
-                    out.observations.captionLengths[dst] = Int32(bytes.count)
-                    if row < t {
-                        let s = row * b.envs + e, d = row * totalEnvs + envOffset + e
-                        out.actions[d] = b.actions[s]
-                        out.behaviourLogProbs[d] = b.behaviourLogProbs[s]
-                        out.extrinsicRewards[d] = b.rewards[s]
-                        // The step's caption and its count in the episode so far: the wire's T·B
-                        // `caption_index`/`caption_count` columns (the message the action produced).
-                        let stepIndex = Int(b.captionIndex[s])
-                        guard stepIndex >= 0, stepIndex < toTable.count else {
-                            throw Mismatch(detail: "caption_index \(stepIndex) outside the caption table")
-                        }
-                        stepCaption[d] = toTable[stepIndex]
-                        stepCount[d] = b.captionCount[s]
-                        out.dones[d] = b.dones[s]
-                        out.truncated[d] = b.truncated[s]
-                        out.policyVersions[d] = Int64(b.policyVersions[s])
-                    }
+                    stepCaption[d] = toTable[step]
+                    stepCount[d] = stepCounts[s]
+                    out.dones[d] = dones[s]
+                    out.truncated[d] = truncated[s]
+                    out.policyVersions[d] = Int64(versions[s])
                 }
             }
-            envOffset += b.envs
         }
-        out.captions = CaptionBlock(captions: table, captionIndex: stepCaption, captionCount: stepCount)
-        return out
+    }
+}
+
+/// Distinct captions in first-seen order, each with its index.
+private struct CaptionTableBuilder {
+    private(set) var captions: [String] = []
+    private var index: [String: Int32] = [:]
+
+    mutating func index(of caption: String) -> Int32 {
+        if let i = index[caption] { return i }
+        captions.append(caption)
+        index[caption] = Int32(captions.count - 1)
+        return Int32(captions.count - 1)
     }
 }

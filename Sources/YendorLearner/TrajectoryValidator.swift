@@ -1,7 +1,8 @@
 import YendorEnvironment
 import YendorWire
 
-/// The learner's admission check for one wire `TrajectoryBatch`: every shape and every value the
+/// The learner's admission check for one trajectory (read through a `TrajectoryBatchView`, whether it
+/// arrived as a frame or as an in-process value): every shape and every value the
 /// learner reads, against the sizes it was configured with. A batch that passes can be assembled
 /// and trained on without trapping (no index out of range, no integer overflow) and without putting
 /// a NaN or infinity into the update; one that fails is rejected with a `Rejection` naming a stable
@@ -174,8 +175,25 @@ public struct TrajectoryValidator: Sendable, Equatable {
 
     // MARK: The check
 
-    /// Throws a `Rejection` for the first rule `batch` breaks; returns when the learner can train on it.
-    public func check(_ b: TrajectoryBatch) throws(Rejection) {
+    /// Throws a `Rejection` for the first rule `trajectory` breaks; returns when the learner can train on it.
+    public func check(_ trajectory: ReceivedTrajectory) throws(Rejection) {
+        var rejection: Rejection?
+        do {
+            try trajectory.withView { view in
+                do throws(Rejection) { try check(view) } catch { rejection = error }
+            }
+        } catch {
+            // Only a value's columns can disagree with its sizes (a frame was checked on arrival).
+            throw Rejection(.shape, "\(error)")
+        }
+        if let rejection { throw rejection }
+    }
+
+    /// `check` for a value (tests, and what an in-process worker hands over).
+    public func check(_ batch: TrajectoryBatch) throws(Rejection) { try check(.value(batch)) }
+
+    /// Throws a `Rejection` for the first rule `b` breaks; returns when the learner can train on it.
+    public func check(_ b: TrajectoryBatchView) throws(Rejection) {
         let t = b.steps, e = b.envs, rows = t + 1
         guard t == rolloutLength else {
             throw Rejection(.rolloutLength, "steps = \(t), the learner's rollout length is \(rolloutLength)")
@@ -197,7 +215,7 @@ public struct TrajectoryValidator: Sendable, Equatable {
         for spec in observations {
             let expected = [rows, e] + spec.shape
             guard let a = b.observation(spec.name) else { throw Rejection(.shape, "missing obs/\(spec.name) (\(spec.dtype) \(expected))") }
-            guard a.dtype == spec.dtype, a.shape == expected, a.bytes.count == expected.reduce(1, *) * spec.dtype.size else {
+            guard a.dtype == spec.dtype, a.shape == expected, a.data.count == expected.reduce(1, *) * spec.dtype.size else {
                 throw Rejection(.shape, "obs/\(spec.name) is \(a.dtype) \(a.shape), expected \(spec.dtype) \(expected)")
             }
             if let range = spec.range, let bad = Self.firstOutside(range, in: a) {
@@ -207,7 +225,7 @@ public struct TrajectoryValidator: Sendable, Equatable {
         guard let captionIndex = b.observation("caption_index") else {
             throw Rejection(.shape, "missing obs/caption_index (i32 [\(rows), \(e)])")
         }
-        guard captionIndex.dtype == .i32, captionIndex.shape == [rows, e], captionIndex.bytes.count == rows * e * 4 else {
+        guard captionIndex.dtype == .i32, captionIndex.shape == [rows, e], captionIndex.data.count == rows * e * 4 else {
             throw Rejection(.shape, "obs/caption_index is \(captionIndex.dtype) \(captionIndex.shape), expected i32 [\(rows), \(e)]")
         }
         let tableSize = Int64(b.captions.count)
@@ -266,14 +284,14 @@ public struct TrajectoryValidator: Sendable, Equatable {
         }
 
         // Episodes (metrics only, but a NaN return would poison the reported mean).
-        guard b.episodes.count <= n else { throw Rejection(.episode, "\(b.episodes.count) episodes in \(n) steps") }
-        if let i = b.episodes.firstIndex(where: { !$0.episodeReturn.isFinite || $0.length < 1 }) {
-            let ep = b.episodes[i]
+        guard b.episodeCount <= n else { throw Rejection(.episode, "\(b.episodeCount) episodes in \(n) steps") }
+        if let i = (0..<b.episodeCount).first(where: { !b.episode($0).episodeReturn.isFinite || b.episode($0).length < 1 }) {
+            let ep = b.episode(i)
             throw Rejection(.episode, "episode \(i): return \(ep.episodeReturn), length \(ep.length) (expected a finite return and length ≥ 1)")
         }
     }
 
-    private func checkCoreState(_ b: TrajectoryBatch, rows: Int) throws(Rejection) {
+    private func checkCoreState(_ b: TrajectoryBatchView, rows: Int) throws(Rejection) {
         let state = b.observation("core_state")
         guard coreStateSize > 0 else {
             if let state { throw Rejection(.coreState, "obs/core_state \(state.shape) sent to a feed-forward policy (core_state=0)") }
@@ -281,31 +299,29 @@ public struct TrajectoryValidator: Sendable, Equatable {
         }
         let expected = [rows, b.envs, coreStateSize]
         guard let state else { throw Rejection(.coreState, "missing obs/core_state (f32 \(expected)) for the recurrent policy") }
-        guard state.dtype == .f32, state.shape == expected, state.bytes.count == expected.reduce(1, *) * 4 else {
+        guard state.dtype == .f32, state.shape == expected, state.data.count == expected.reduce(1, *) * 4 else {
             throw Rejection(.coreState, "obs/core_state is \(state.dtype) \(state.shape), expected f32 \(expected)")
         }
         let limit = maxAbsCoreState
-        let bad: (Int, Float)? = state.bytes.withUnsafeBytes { raw in
-            for i in 0..<raw.count / 4 {
-                let x = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                if !(x.isFinite && abs(x) <= limit) { return (i, x) }
-            }
-            return nil
+        let raw = state.data
+        var bad: (Int, Float)?
+        for i in 0..<raw.count / 4 {
+            let x = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            if !(x.isFinite && abs(x) <= limit) { bad = (i, x); break }
         }
         if let (i, x) = bad { throw Rejection(.coreState, "obs/core_state[\(i)] = \(x) is not finite or exceeds ±\(limit)") }
     }
 
     /// The first element of an integer array outside `range`, with its flat index. A branch-free
     /// min/max pass (it vectorises) comes first; only a bad array is searched for its first bad entry.
-    static func firstOutside(_ range: ClosedRange<Int64>, in a: NamedArray) -> (index: Int, value: Int64)? {
-        a.bytes.withUnsafeBytes { raw -> (Int, Int64)? in
-            switch a.dtype {
-            case .u8: return scan(raw, as: UInt8.self, range)
-            case .i16: return scanI16(raw, range)
-            case .i32: return scanI32(raw, range)
-            case .i64: return scan(raw, as: Int64.self, range)
-            case .f32: return nil  // ranges apply to integer arrays
-            }
+    static func firstOutside(_ range: ClosedRange<Int64>, in a: ArrayView) -> (index: Int, value: Int64)? {
+        let raw = a.data
+        switch a.dtype {
+        case .u8: return scan(raw, as: UInt8.self, range)
+        case .i16: return scanI16(raw, range)
+        case .i32: return scanI32(raw, range)
+        case .i64: return scan(raw, as: Int64.self, range)
+        case .f32: return nil  // ranges apply to integer arrays
         }
     }
 

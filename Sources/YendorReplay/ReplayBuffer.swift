@@ -13,7 +13,7 @@ import YendorSupport
 public struct ReplayBuffer: Sendable {
     struct Item: Sendable, Equatable {
         var key: UInt64
-        var batch: TrajectoryBatch
+        var trajectory: ReceivedTrajectory
         var priority: Double
         var timesSampled: Int
         /// T × B of the batch, cached.
@@ -74,11 +74,16 @@ public struct ReplayBuffer: Sendable {
         return configuration.fullPolicy == .dropOldest || !isFull(adding: steps)
     }
 
-    /// Stores `batch`, or says why not. `priority` (finite, above zero) matters to the prioritized
-    /// sampler; nil means the largest priority seen so far. Throws only for an invalid priority.
+    /// `insert` for a value (tests, and batches made in this process).
     public mutating func insert(_ batch: TrajectoryBatch, priority: Double? = nil) throws -> InsertOutcome {
+        try insert(.value(batch), priority: priority)
+    }
+
+    /// Stores `trajectory`, or says why not. `priority` (finite, above zero) matters to the prioritized
+    /// sampler; nil means the largest priority seen so far. Throws only for an invalid priority.
+    public mutating func insert(_ trajectory: ReceivedTrajectory, priority: Double? = nil) throws -> InsertOutcome {
         if let p = priority, !(p.isFinite && p > 0) { throw ReplayError.invalidPriority(key: nil, value: p) }
-        let itemSteps = batch.steps * batch.envs
+        let itemSteps = trajectory.sampleCount
         if let cap = configuration.capacityInSteps, itemSteps > cap {
             statistics.refusedTooLarge += 1
             return .refused(.largerThanCapacity)
@@ -105,7 +110,7 @@ public struct ReplayBuffer: Sendable {
         nextKey += 1
         let p = priority ?? maxPriority
         maxPriority = max(maxPriority, p)
-        append(Item(key: key, batch: batch, priority: p, timesSampled: 0, steps: itemSteps))
+        append(Item(key: key, trajectory: trajectory, priority: p, timesSampled: 0, steps: itemSteps))
         order.append(key)
         statistics.inserted += 1
         return evicted == 0 ? .inserted(key: key) : .insertedAfterEvicting(key: key, evicted: evicted)
@@ -148,7 +153,7 @@ public struct ReplayBuffer: Sendable {
             timesSampledHeld += 1
             statistics.sampled += 1
             let item = items[index]
-            drawn.append(SampledItem(key: item.key, batch: item.batch, probability: probability,
+            drawn.append(SampledItem(key: item.key, trajectory: item.trajectory, probability: probability,
                                      importanceWeight: weight, timesSampled: item.timesSampled))
             if let m = configuration.maxTimesSampled, item.timesSampled >= m {
                 remove(at: index)

@@ -34,7 +34,7 @@ extension ReplayBuffer {
         }
         body.write(UInt64(items.count))
         for item in items {
-            let frame = item.batch.encoded()
+            let frame = item.trajectory.encoded()
             body.write(item.key)
             body.write(item.priority.bitPattern)
             body.write(UInt64(item.timesSampled))
@@ -160,17 +160,17 @@ extension ReplayBuffer {
                     throw corrupt("truncated: item \(i) (key \(key)) frame needs \(frameLength) bytes, \(r.remaining) left")
                 }
                 let frame = try r.bytes(Int(frameLength), "item \(i) frame")
-                let batch: TrajectoryBatch
+                let trajectory: TrajectoryFrame
                 do {
-                    batch = try frame.withUnsafeBytes { try TrajectoryBatch.decode($0, limits: limits) }
+                    trajectory = try TrajectoryFrame(checking: Array(frame), limits: limits)
                 } catch {
                     throw corrupt("item \(i) (key \(key)) batch does not decode: \(error)")
                 }
                 if let m = configuration.maxTimesSampled, timesSampled >= UInt64(m) {
                     throw incompatible("item \(i) (key \(key)) was sampled \(timesSampled) times, configuration.maxTimesSampled is \(m)")
                 }
-                buffer.append(Item(key: key, batch: batch, priority: priority, timesSampled: Int(timesSampled),
-                                   steps: batch.steps * batch.envs))
+                buffer.append(Item(key: key, trajectory: .frame(trajectory), priority: priority, timesSampled: Int(timesSampled),
+                                   steps: trajectory.steps * trajectory.envs))
             }
             guard r.remaining == 0 else { throw corrupt("\(r.remaining) unexpected bytes after the last item") }
             if let cap = configuration.capacityInSteps, buffer.steps > cap {

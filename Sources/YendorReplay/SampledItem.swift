@@ -4,8 +4,8 @@ import YendorWire
 public struct SampledItem: Sendable, Equatable {
     /// The item's key, for `updatePriorities`.
     public var key: UInt64
-    /// The stored trajectory batch.
-    public var batch: TrajectoryBatch
+    /// The stored trajectory.
+    public var trajectory: ReceivedTrajectory
     /// Probability this draw had of picking this item: 1 for FIFO, 1/size for uniform,
     /// p^alpha / Σ p^alpha for prioritized.
     public var probability: Double
@@ -15,9 +15,9 @@ public struct SampledItem: Sendable, Equatable {
     /// Times this item has been sampled, counting this draw.
     public var timesSampled: Int
 
-    public init(key: UInt64, batch: TrajectoryBatch, probability: Double, importanceWeight: Double, timesSampled: Int) {
+    public init(key: UInt64, trajectory: ReceivedTrajectory, probability: Double, importanceWeight: Double, timesSampled: Int) {
         self.key = key
-        self.batch = batch
+        self.trajectory = trajectory
         self.probability = probability
         self.importanceWeight = importanceWeight
         self.timesSampled = timesSampled

@@ -126,6 +126,9 @@ public final class LearnerService: Service, Sendable {
         while let received = await link.receive() {
             let message: WireMessage
             switch received {
+            case .trajectory(let trajectory):
+                guard await store(trajectory, builder: builder, link: link, buffer: buffer, status: status) else { return }
+                continue
             case .message(let m):
                 message = m
             case .malformed(let error):
@@ -148,34 +151,42 @@ public final class LearnerService: Service, Sendable {
             case .stats:
                 break
             case .trajectoryBatch(let batch):
-                guard await admit(batch, builder: builder, now: now, link: link, status: status) else { continue }
-                await status.received(batch, now: now)
-                // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
-                // makes workers wait too (backpressure, nothing dropped). No worker can be heard
-                // meanwhile, so membership stops counting silence until the batch is in.
-                await status.stopListening(now: now)
-                var open = true
-                do {
-                    open = try await buffer.insert(batch)
-                } catch {
-                    logger.error("\(error)")
-                    await status.drop("replay")
-                }
-                await status.startListening(now: Clock.now)
-                logger.debug("stored a trajectory from \(batch.workerID)")
-                if !open { return }
+                // Not sent this way by either link (they hand trajectories over as `.trajectory`).
+                guard await store(.value(batch), builder: builder, link: link, buffer: buffer, status: status) else { return }
             default:
                 await status.drop("unexpected_\(message.kind)")
             }
         }
     }
 
+    /// Admits and stores one trajectory; false once the replay buffer is closed.
+    private func store(_ trajectory: ReceivedTrajectory, builder: TrainingBatchBuilder, link: any LearnerLink,
+                       buffer: ReplayStore, status: LearnerStatus) async -> Bool {
+        let now = Clock.now
+        guard await admit(trajectory, builder: builder, now: now, link: link, status: status) else { return true }
+        await status.received(trajectory, now: now)
+        // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
+        // makes workers wait too (backpressure, nothing dropped). No worker can be heard
+        // meanwhile, so membership stops counting silence until the trajectory is in.
+        await status.stopListening(now: now)
+        var open = true
+        do {
+            open = try await buffer.insert(trajectory)
+        } catch {
+            logger.error("\(error)")
+            await status.drop("replay")
+        }
+        await status.startListening(now: Clock.now)
+        logger.debug("stored a trajectory from \(trajectory.workerID)")
+        return open
+    }
+
     /// Whether a trajectory may be stored: its sender is an admitted member and it passes the
     /// validator. A rejected one is counted by reason (`transport/frames_dropped/<reason>`) and
     /// logged (rate-limited); a member whose trajectories keep failing is evicted and told so.
-    private func admit(_ batch: TrajectoryBatch, builder: TrainingBatchBuilder, now: Double, link: any LearnerLink,
+    private func admit(_ trajectory: ReceivedTrajectory, builder: TrainingBatchBuilder, now: Double, link: any LearnerLink,
                        status: LearnerStatus) async -> Bool {
-        let id = batch.workerID
+        let id = trajectory.workerID
         guard await status.isMember(id) else {
             await status.droppedUnadmitted(id, now: now)
             if let suppressed = await status.shouldLog("not_admitted \(id)", now: now) {
@@ -184,7 +195,7 @@ public final class LearnerService: Service, Sendable {
             return false
         }
         do {
-            try builder.check(batch)
+            try builder.check(trajectory)
             return true
         } catch {
             let reason = error.reason.rawValue
@@ -290,8 +301,8 @@ public final class LearnerService: Service, Sendable {
                 // and making everything still queued staler: trained samples per second then fall
                 // as workers are added. Its steps count as taken in and as dropped for lag; its
                 // captions are not shown to the reward model. Clamping: a version beyond Int64 is a bad peer's, not a reason to trap.
-                if learner.isBeyondLagLimit(Int64(clamping: item.batch.policyVersion)) {
-                    await status.droppedStale(samples: item.batch.steps * item.batch.envs)
+                if learner.isBeyondLagLimit(Int64(clamping: item.trajectory.policyVersion)) {
+                    await status.droppedStale(samples: item.trajectory.sampleCount)
                     // A worker this far behind missed weights (PUB drops them for a subscriber that
                     // does not read, e.g. a paused process). With all its trajectories dropped, no
                     // update comes to publish new ones, so send the current ones again, at most once a second.
@@ -304,9 +315,9 @@ public final class LearnerService: Service, Sendable {
                     // Checked again (`add`), for trajectories restored from a replay checkpoint written
                     // with other settings: every received one was checked on the way in, and nothing
                     // unchecked reaches the update.
-                    do { try builder.add(item.batch) } catch {
+                    do { try builder.add(item.trajectory) } catch {
                         await status.drop(error.reason.rawValue)
-                        logger.warning("dropped a stored trajectory from \(item.batch.workerID): \(error)")
+                        logger.warning("dropped a stored trajectory from \(item.trajectory.workerID): \(error)")
                     }
                 }
             }

@@ -90,11 +90,12 @@ actor LearnerStatus {
 
     func isMember(_ id: String) -> Bool { membership.isMember(id) }
 
-    func received(_ batch: TrajectoryBatch, now: Double) {
-        strikes.clear(batch.workerID)
-        membership.seen(batch.workerID, now: now, batch: true)
-        guard !batch.episodes.isEmpty else { return }
-        for e in batch.episodes {
+    func received(_ trajectory: ReceivedTrajectory, now: Double) {
+        strikes.clear(trajectory.workerID)
+        membership.seen(trajectory.workerID, now: now, batch: true)
+        let episodes = trajectory.episodes
+        guard !episodes.isEmpty else { return }
+        for e in episodes {
             recentReturns.append(e.episodeReturn)
             recentSuccesses.append(e.success)
         }
@@ -102,8 +103,8 @@ actor LearnerStatus {
             recentReturns.removeFirst(recentReturns.count - 200)
             recentSuccesses.removeFirst(recentSuccesses.count - 200)
         }
-        episodes += batch.episodes.count
-        metrics.episodes.increment(by: batch.episodes.count)
+        self.episodes += episodes.count
+        metrics.episodes.increment(by: episodes.count)
         metrics.meanReturn.record(meanReturn)
         metrics.successRate.record(successRate)
     }

@@ -63,12 +63,12 @@ public final class ReplayService: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     while let parts = await pull.receive(), let frame = parts.last {
-                        let kind = try? frame.withUnsafeBytes { try Envelope.kind(of: $0, limits: limits) }
-                        if kind == .trajectoryBatch,
-                           let batch = try? frame.withUnsafeBytes({ try TrajectoryBatch.decode($0, limits: limits) }) {
-                            do { if !(try await store.insert(batch)) { return } } catch { self.logger.error("\(error)") }
+                        // A trajectory is kept in the message it arrived in, checked and read in place.
+                        if frame.withUnsafeBytes({ Envelope.claimedKind(of: $0) }) == .trajectoryBatch,
+                           let trajectory = try? TrajectoryFrame(checking: frame, limits: limits) {
+                            do { if !(try await store.insert(.frame(trajectory))) { return } } catch { self.logger.error("\(error)") }
                             self.replayMetrics.record(await store.statistics)
-                        } else if kind != nil {
+                        } else if (try? frame.withUnsafeBytes { try Envelope.kind(of: $0, limits: limits) }) != nil {
                             // Hello, heartbeats, stats, and trajectories that do not decode (the learner judges those)
                             try? await push.send(frame.bytes)
                         } else {
@@ -80,7 +80,7 @@ public final class ReplayService: Service, Sendable {
                 group.addTask {
                     while let items = await store.sample(count: 1) {
                         self.replayMetrics.record(await store.statistics)
-                        for item in items { try? await push.send(item.batch.encoded()) }
+                        for item in items { try? await push.send(item.trajectory.encoded()) }
                     }
                 }
                 await group.next()

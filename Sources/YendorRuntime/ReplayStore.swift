@@ -17,14 +17,14 @@ actor ReplayStore {
     var statistics: ReplayStatistics { buffer.statistics }
 
     /// Inserts, waiting while refused. False once the store is closed (the batch was not kept).
-    func insert(_ batch: TrajectoryBatch) async throws -> Bool {
+    func insert(_ trajectory: ReceivedTrajectory) async throws -> Bool {
         while !closed && !Task.isCancelled {
-            switch try buffer.insert(batch) {
+            switch try buffer.insert(trajectory) {
             case .inserted, .insertedAfterEvicting:
                 wakeAll()
                 return true
             case .refused(.largerThanCapacity):
-                throw ConfigurationError(field: "replay.capacity", problem: "a trajectory of \(batch.steps * batch.envs) steps is larger than the buffer")
+                throw ConfigurationError(field: "replay.capacity", problem: "a trajectory of \(trajectory.sampleCount) steps is larger than the buffer")
             case .refused:
                 await waitForChange()
             }

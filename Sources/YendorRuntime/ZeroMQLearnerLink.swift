@@ -4,6 +4,9 @@ import YendorTransport
 import YendorWire
 import ZeroMQ
 
+// A trajectory is kept in the ZeroMQ message it arrived in (`TrajectoryFrame`).
+extension Message: FrameBytes {}
+
 /// The learner's link across processes: trajectories and control messages arrive on a PULL socket
 /// bound at `transport.trajectories`; weights, heartbeats, stats and Goodbyes leave on a PUB socket
 /// bound at `transport.weights` (which `yendor status` also reads). CURVE, when configured, guards both.
@@ -61,12 +64,16 @@ final class ZeroMQLearnerLink: LearnerLink {
 }
 
 extension AsyncSocket {
-    /// The next frame, decoded (a frame that does not decode is returned as `.malformed`, for the
-    /// role to count); nil once the socket is closed.
+    /// The next frame, decoded, or for a trajectory checked and kept (a frame that does not decode is
+    /// returned as `.malformed`, for the role to count); nil once the socket is closed.
     func receiveMessage(limits: WireLimits) async -> Received? {
         while let parts = await receive() {
             guard let frame = parts.last else { continue }
             do {
+                // A trajectory is kept as the frame it came in, checked here and read in place later.
+                if frame.withUnsafeBytes({ Envelope.claimedKind(of: $0) }) == .trajectoryBatch {
+                    return .trajectory(.frame(try TrajectoryFrame(checking: frame, limits: limits)))
+                }
                 return .message(try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) })
             } catch let error as WireError {
                 return .malformed(error)

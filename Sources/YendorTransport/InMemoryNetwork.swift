@@ -12,7 +12,7 @@ import YendorWire
 /// the newest (the latest weights, the final Goodbye).
 public final class InMemoryNetwork: Sendable {
     /// Trajectories from the workers (the learner's inbox).
-    let trajectories: AsyncBoundedQueue<WireMessage>
+    let trajectories: AsyncBoundedQueue<TrajectoryBatch>
     /// Hellos and Goodbyes from the workers.
     let control: AsyncBoundedQueue<WireMessage>
     /// Rung after every send to either queue, so the learner can wait on both.
@@ -53,7 +53,8 @@ public final class InMemoryNetwork: Sendable {
 
         func receive() async -> Received? {
             while true {
-                if let m = network.control.tryReceive() ?? network.trajectories.tryReceive() { return .message(m) }
+                if let m = network.control.tryReceive() { return .message(m) }
+                if let batch = network.trajectories.tryReceive() { return .trajectory(.value(batch)) }
                 if network.trajectories.isClosed { return nil }
                 guard await network.doorbell.receive() != nil else { return nil }
             }
@@ -77,7 +78,7 @@ public final class InMemoryNetwork: Sendable {
         let inbox: AsyncBoundedQueue<WireMessage>
 
         func send(_ batch: TrajectoryBatch) async throws {
-            guard await network.trajectories.send(.trajectoryBatch(batch)) else { throw CancellationError() }
+            guard await network.trajectories.send(batch) else { throw CancellationError() }
             _ = network.doorbell.trySend(())
         }
 

@@ -139,6 +139,13 @@ public enum Envelope {
     public static func kind(of frame: UnsafeRawBufferPointer, limits: WireLimits = .default) throws -> MessageKind {
         try open(frame, limits: limits).0
     }
+
+    /// The kind a frame's header claims, checking nothing else (nil for a frame too short to say or
+    /// an unknown code): for choosing a decoder, which then checks everything.
+    public static func claimedKind(of frame: UnsafeRawBufferPointer) -> MessageKind? {
+        guard frame.count >= 8 else { return nil }
+        return MessageKind(rawValue: UInt16(frame[6]) | UInt16(frame[7]) << 8)
+    }
 }
 
 /// CRC-32C (Castagnoli) as the envelope uses it.

@@ -3,7 +3,9 @@
 /// a handful of small allocations (strings, shapes, one table), none proportional to the data.
 ///
 /// A view is valid only inside the closure `withView(of:limits:_:)` hands it to: its pointers die with
-/// the frame. Copy out what must outlive it (`TrajectoryBatch(copying:)` copies everything).
+/// the frame. Copy out what must outlive it (`TrajectoryBatch(copying:)` copies everything). A value
+/// made in this process is seen through the same type (`TrajectoryBatch.withView`), so the learner's
+/// checks and batch layout are written once for frames and values.
 ///
 ///     try message.withUnsafeBytes { frame in
 ///         try TrajectoryBatchView.withView(of: frame) { batch in learner.consume(batch.rewards) }

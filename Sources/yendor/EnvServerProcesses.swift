@@ -18,7 +18,7 @@ final class EnvServerProcesses {
             p.executableURL = executable
             p.arguments = ["serve", "--env", envID, "--num-envs", "\(envs)", "--bind", endpoint, "--seed", "\(seed &+ UInt64(k * envs))"]
             let log = logDirectory.appendingPathComponent("env-server-\(k).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             p.standardOutput = handle
             p.standardError = handle

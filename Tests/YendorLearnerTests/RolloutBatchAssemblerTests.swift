@@ -30,6 +30,8 @@ import YendorWire
         let b = Self.batch(envs: 3, layout: layout, table: ["You find a key.", "", "You kill the newt!"],
                            pick: { Int32(($0 + 1) % 3) }, count: { Int32(10 + $0) })
         let r = try RolloutBatchAssembler.assemble([a, b], layout: layout)
+        let frames = try [a, b].map { ReceivedTrajectory.frame(try TrajectoryFrame(checking: $0.encoded())) }
+        #expect(try RolloutBatchAssembler.assemble(frames, layout: layout) == r, "frames read in place lay out as their values do")
         let block = r.captions
         #expect(block.captions == ["", "You kill the newt!", "You find a key."], "each distinct caption once, in order of first use")
         #expect(block.stepCount == r.sampleCount)

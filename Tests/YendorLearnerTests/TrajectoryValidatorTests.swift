@@ -34,9 +34,20 @@ struct TrajectoryValidatorTests {
             episodes: [EpisodeSummary(env: 0, episodeReturn: 1.5, length: 12, success: true)])
     }
 
-    static func reason(_ batch: TrajectoryBatch, _ v: TrajectoryValidator = validator) -> TrajectoryValidator.Reason? {
-        do { try v.check(batch) } catch { return error.reason }
-        return nil
+    /// The validator's verdict on `batch`. The same trajectory arriving as a frame from another
+    /// process (read in place) must get the same verdict, whenever the wire layer lets the frame
+    /// through at all (it refuses some of these corruptions itself).
+    static func reason(_ batch: TrajectoryBatch, _ v: TrajectoryValidator = validator,
+                       sourceLocation: SourceLocation = #_sourceLocation) -> TrajectoryValidator.Reason? {
+        func verdict(_ t: ReceivedTrajectory) -> TrajectoryValidator.Reason? {
+            do { try v.check(t) } catch { return error.reason }
+            return nil
+        }
+        let asValue = verdict(.value(batch))
+        if let frame = try? TrajectoryFrame(checking: batch.encoded()) {
+            #expect(verdict(.frame(frame)) == asValue, "a frame and the value it encodes are judged alike", sourceLocation: sourceLocation)
+        }
+        return asValue
     }
 
     static func setObservation<T: WireScalar>(_ b: inout TrajectoryBatch, _ name: String, at index: Int, to value: T) {

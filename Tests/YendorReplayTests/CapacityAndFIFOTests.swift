@@ -8,7 +8,7 @@ import YendorWire
         for i in 1...5 { _ = try buffer.insert(testBatch(i)) }
         let first = buffer.sample(count: 2)
         #expect(first.map(\.key) == [1, 2])
-        #expect(first.map(\.batch.workerID) == ["w1", "w2"])
+        #expect(first.map(\.trajectory.workerID) == ["w1", "w2"])
         #expect(first.allSatisfy { $0.probability == 1 && $0.importanceWeight == 1 && $0.timesSampled == 1 })
         #expect(buffer.count == 3)
         #expect(buffer.keys == [3, 4, 5])
@@ -53,7 +53,7 @@ import YendorWire
         #expect(buffer.statistics.evicted == 2)
         #expect(buffer.statistics.inserted == 5)
         #expect(buffer.canInsert())
-        #expect(buffer.sample(count: 1).map(\.batch.workerID) == ["w3"])
+        #expect(buffer.sample(count: 1).map(\.trajectory.workerID) == ["w3"])
     }
 
     @Test func stepCapacityEvictsUntilTheBatchFitsAndRefusesOneThatNeverCould() throws {
