@@ -3,12 +3,14 @@ import YendorSupport
 ///
 /// Used for hashed bag-of-words captions. An empty bag gives a zero vector.
 public final class EmbeddingBag {
+    /// The rows the bags average: an `Embedding`'s table (made and initialised the same way).
+    private let rows: Embedding
     /// Number of rows (hash buckets).
-    public let vocabulary: Int
+    public var vocabulary: Int { rows.vocabulary }
     /// Width of each row.
-    public let dimension: Int
+    public var dimension: Int { rows.dimension }
     /// Table, shape [vocabulary, dimension].
-    public let table: Parameter
+    public var table: Parameter { rows.table }
     public var parameters: [Parameter] { [table] }
 
     private var indices: [Int32] = []
@@ -17,10 +19,7 @@ public final class EmbeddingBag {
 
     /// Creates the table with uniform(±scale) entries.
     public init(name: String, vocabulary: Int, dimension: Int, scale: Float = 1, rng: inout SplitMix64) {
-        self.vocabulary = vocabulary
-        self.dimension = dimension
-        table = Parameter(name: name + ".table", shape: [vocabulary, dimension])
-        table.initializeUniform(bound: scale, using: &rng)
+        rows = Embedding(name: name, vocabulary: vocabulary, dimension: dimension, scale: scale, rng: &rng)
     }
 
     /// Averages each bag's rows. `offsets` has bags+1 non-decreasing entries starting at 0
