@@ -60,7 +60,7 @@ public enum RolloutBatchAssembler {
         let totalEnvs = trajectories.reduce(0) { $0 + $1.envs }
         var out = RolloutBatch(timeSteps: t, envCount: totalEnvs, layout: layout, coreStateSize: h)
         // The block's caption table: each distinct caption once, across all trajectories.
-        var table = CaptionTableBuilder()
+        var table = CaptionTable()
         var stepCaption = [Int32](repeating: 0, count: t * totalEnvs), stepCount = [Int32](repeating: 0, count: t * totalEnvs)
         var envOffset = 0
         for item in trajectories {
@@ -70,13 +70,13 @@ public enum RolloutBatchAssembler {
             }
             envOffset += item.envs
         }
-        out.captions = CaptionBlock(captions: table.captions, captionIndex: stepCaption, captionCount: stepCount)
+        out.captions = CaptionBlock(captions: table.strings, captionIndex: stepCaption, captionCount: stepCount)
         return out
     }
 
     /// Copies trajectory `b` into envs `envOffset..<envOffset + B` of `out`.
     private static func lay(_ b: TrajectoryBatchView, at envOffset: Int, of totalEnvs: Int, h: Int, layout: ObservationSpec,
-                            into out: inout RolloutBatch, table: inout CaptionTableBuilder,
+                            into out: inout RolloutBatch, table: inout CaptionTable,
                             stepCaption: inout [Int32], stepCount: inout [Int32]) throws {
         let t = b.steps
         let c = layout.cropSize * layout.cropSize, k = layout.blstatsCount, cap = layout.captionBytes
@@ -84,7 +84,7 @@ public enum RolloutBatchAssembler {
         let stats = b.observation("blstats")!.elements(as: Int32.self)!
         let captionIndex = b.observation("caption_index")!.elements(as: Int32.self)!
         let captionBytes = b.captions.map { Array($0.utf8.prefix(cap)) }
-        let toTable = b.captions.map { table.index(of: $0) }
+        let toTable = b.captions.map { table.intern($0) }
         if h > 0 {
             let state = b.observation("core_state")!.elements(as: Float.self)!
             out.coreStates.replaceSubrange(envOffset * h..<(envOffset + b.envs) * h, with: state[0..<b.envs * h])
@@ -122,18 +122,5 @@ public enum RolloutBatchAssembler {
                 }
             }
         }
-    }
-}
-
-/// Distinct captions in first-seen order, each with its index.
-private struct CaptionTableBuilder {
-    private(set) var captions: [String] = []
-    private var index: [String: Int32] = [:]
-
-    mutating func index(of caption: String) -> Int32 {
-        if let i = index[caption] { return i }
-        captions.append(caption)
-        index[caption] = Int32(captions.count - 1)
-        return Int32(captions.count - 1)
     }
 }

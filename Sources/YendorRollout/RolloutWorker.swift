@@ -11,9 +11,9 @@ import YendorWire
 /// A Swift actor that owns a slice of environments and turns them into trajectories.
 ///
 /// Each rollout runs `rolloutLength` steps: observations go to the shared `InferenceBatcher`, the
-/// sampled actions step the `VectorEnv`, and everything the learner needs is written into
-/// preallocated columns. The finished rollout becomes one `TrajectoryBatch` (T steps × B envs,
-/// T+1 observation rows) tagged with the policy version of every step.
+/// sampled actions step the `VectorEnv`, and everything the learner needs is written straight into
+/// the columns of a `TrajectoryBatch` (`TrajectoryRecorder`; T steps × B envs, T+1 observation
+/// rows), tagged with the policy version of every step, which is sent as it is.
 ///
 /// With a recurrent policy each env also carries a core state: zero at the start of every
 /// episode, advanced by each inference step, and kept across rollouts. The batch carries the
@@ -59,7 +59,7 @@ public actor RolloutWorker {
     private let batcher: InferenceBatcher
     private let policyLayout: ObservationSpec
     private var current: ObservationBatch
-    private var columns: TrajectoryColumns
+    private var recorder: TrajectoryRecorder
     /// Core state entering the next step, [B, H] (empty for a non-recurrent policy).
     private var coreState: [Float]
     /// Where remote envs step (see `RemoteVectorEnv.step(actions:on:)`).
@@ -80,17 +80,16 @@ public actor RolloutWorker {
                                                      context: context, logger: logger)
         self.env = env
         current = ObservationBatch(count: env.count, layout: policyLayout)
-        columns = TrajectoryColumns(steps: configuration.rolloutLength, envs: env.count,
-                                    layout: configuration.layout, fullMap: configuration.sendFullMap,
-                                    coreStateSize: batcher.coreStateSize)
+        recorder = TrajectoryRecorder(steps: configuration.rolloutLength, envs: env.count,
+                                      layout: configuration.layout, fullMap: configuration.sendFullMap,
+                                      coreStateSize: batcher.coreStateSize)
         coreState = [Float](repeating: 0, count: env.count * batcher.coreStateSize)
     }
 
     /// Runs one rollout of T steps and returns it as a wire batch.
     public func rollout() async throws -> TrajectoryBatch {
         let t = configuration.rolloutLength, b = env.count
-        columns.beginRollout()
-        columns.recordObservation(row: 0, env: env, coreState: coreState)
+        recorder.recordObservation(row: 0, env: env, coreState: coreState)
         var newestVersion: Int64 = 0
         for step in 0..<t {
             loadCurrentObservation()
@@ -103,11 +102,11 @@ public actor RolloutWorker {
                 try result.actions.withUnsafeBufferPointer { try env.step(actions: $0) }
             }
             advanceCoreState(result.coreState)
-            columns.recordStep(step, env: env, result: result)
-            columns.recordObservation(row: step + 1, env: env, coreState: coreState)
+            recorder.recordStep(step, env: env, result: result)
+            recorder.recordObservation(row: step + 1, env: env, coreState: coreState)
             steps += b
         }
-        return columns.batch(workerID: configuration.workerID, task: configuration.task, policyVersion: UInt64(max(newestVersion, 0)))
+        return recorder.finish(workerID: configuration.workerID, task: configuration.task, policyVersion: UInt64(max(newestVersion, 0)))
     }
 
     /// Takes the state after the step; envs whose episode just ended start the next from zero.
