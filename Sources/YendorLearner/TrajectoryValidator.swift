@@ -177,6 +177,10 @@ public struct TrajectoryValidator: Sendable, Equatable {
 
     /// Throws a `Rejection` for the first rule `trajectory` breaks; returns when the learner can train on it.
     public func check(_ trajectory: ReceivedTrajectory) throws(Rejection) {
+        // First, as for a view: a value whose columns are also short is still reported by its length.
+        guard trajectory.steps == rolloutLength else {
+            throw Rejection(.rolloutLength, "steps = \(trajectory.steps), the learner's rollout length is \(rolloutLength)")
+        }
         var rejection: Rejection?
         do {
             try trajectory.withView { view in
@@ -184,6 +188,7 @@ public struct TrajectoryValidator: Sendable, Equatable {
             }
         } catch {
             // Only a value's columns can disagree with its sizes (a frame was checked on arrival).
+            if case WireError.invalidShape(let field, _) = error, field == "behaviour_logits" { throw Rejection(.logits, "\(error)") }
             throw Rejection(.shape, "\(error)")
         }
         if let rejection { throw rejection }

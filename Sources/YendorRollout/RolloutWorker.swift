@@ -89,6 +89,7 @@ public actor RolloutWorker {
     /// Runs one rollout of T steps and returns it as a wire batch.
     public func rollout() async throws -> TrajectoryBatch {
         let t = configuration.rolloutLength, b = env.count
+        recorder.begin()
         recorder.recordObservation(row: 0, env: env, coreState: coreState)
         var newestVersion: Int64 = 0
         for step in 0..<t {

@@ -53,6 +53,13 @@ struct TrajectoryRecorder {
             captionIndex: [Int32](repeating: 0, count: n), captionCount: [Int32](repeating: 0, count: n), episodes: [])
     }
 
+    /// Starts a rollout: forgets the episodes and captions of one that did not finish (a rollout
+    /// that threw), so they are never sent twice. Every column is written again by the rollout.
+    mutating func begin() {
+        batch.episodes.removeAll(keepingCapacity: true)
+        captions.reset(startingWith: [""])
+    }
+
     /// Copies the env's observation, and the core state entering that row, into row `row`.
     mutating func recordObservation(row: Int, env: any VectorEnvironment, coreState: [Float] = []) {
         copy(UnsafeRawBufferPointer(env.crop), into: Self.crop, row: row)

@@ -21,7 +21,11 @@ extension TrajectoryBatch {
         }
         try expect("actions", actions.count, tb)
         try expect("behaviour_logp", behaviourLogProbs.count, tb)
-        if actionCount > 0 { try expect("behaviour_logits", behaviourLogits.count, tb + [actionCount]) }
+        if actionCount > 0 {
+            try expect("behaviour_logits", behaviourLogits.count, tb + [actionCount])
+        } else if !behaviourLogits.isEmpty {
+            throw WireError.invalidShape(field: "behaviour_logits", detail: "\(behaviourLogits.count) values without an action count")
+        }
         try expect("values", values.count, tb)
         try expect("rewards", rewards.count, tb)
         try expect("dones", dones.count, tb)

@@ -111,7 +111,7 @@ public final class Socket: @unchecked Sendable {
     public func receiveFrame(dontWait: Bool = false) throws -> Message? {
         let message = Message()
         while true {
-            if zmq_msg_recv(&message.msg, handle, dontWait ? ZMQ_DONTWAIT : 0) >= 0 { return message }
+            if zmq_msg_recv(message.msg, handle, dontWait ? ZMQ_DONTWAIT : 0) >= 0 { return message }
             let e = zmq_errno()
             if e == EINTR { continue }
             if e == EAGAIN && dontWait { return nil }
@@ -120,7 +120,7 @@ public final class Socket: @unchecked Sendable {
     }
 
     /// Whether the frame just received has more parts after it.
-    public func hasMoreParts(after message: Message) -> Bool { zmq_msg_more(&message.msg) != 0 }
+    public func hasMoreParts(after message: Message) -> Bool { zmq_msg_more(message.msg) != 0 }
 
     /// Receives all parts of one message. With `dontWait`, nil when nothing is queued.
     public func receive(dontWait: Bool = false) throws -> [Message]? {

@@ -194,6 +194,22 @@ struct TrajectoryValidatorTests {
         #expect(Self.reason(b) == nil)
         b.behaviourLogits[3] = .nan
         #expect(Self.reason(b) == .logits)
+        var short = Self.valid()
+        short.actionCount = Self.actions
+        short.behaviourLogits = [Float](repeating: -1, count: 5)
+        #expect(Self.reason(short) == .logits, "logits of the wrong length")
+        // Logits without an action count: a value only (encoding would leave the logits out).
+        var unannounced = Self.valid()
+        unannounced.behaviourLogits = [Float](repeating: -1, count: Self.steps * Self.envs * Self.actions)
+        #expect(throws: TrajectoryValidator.Rejection(.logits, "behaviour_logits: \(Self.steps * Self.envs * Self.actions) values without an action count")) {
+            try Self.validator.check(unannounced)
+        }
+    }
+
+    @Test func aValueWithAnotherRolloutLengthIsReportedByItsLengthEvenWithShortColumns() {
+        var b = Self.valid(steps: 5)
+        b.rewards.removeLast()
+        #expect(Self.reason(b) == .rolloutLength)
     }
 
     @Test func everyReasonHasAStableSnakeCaseLabel() {
