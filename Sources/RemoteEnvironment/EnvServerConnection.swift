@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import YendorSupport
 import YendorEnvironment
 import YendorWire
 import ZeroMQ
@@ -143,8 +144,7 @@ public final class StopFlag: Sendable {
         let clock = ContinuousClock(), end = clock.now + duration
         while clock.now < end {
             if isSet || Task.isCancelled { throw CancellationError() }
-            let left = end - clock.now
-            Thread.sleep(forTimeInterval: min(0.05, Double(left.components.seconds) + Double(left.components.attoseconds) * 1e-18))
+            Thread.sleep(forTimeInterval: min(0.05, (end - clock.now).seconds))
         }
     }
 }

@@ -201,7 +201,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
                 let wait = Self.reopenBackoff.delay(retry: failures, retryAfter: nil, unit: Double.random(in: 0..<1))
                 failures += 1
                 reopenFailures += 1
-                logger.warning("\(e); trying again in \(Self.seconds(wait)) s (attempt \(failures) failed)")
+                logger.warning("\(e); trying again in \(String(format: "%.1f", wait.seconds)) s (attempt \(failures) failed)")
                 try stop.sleep(for: wait)
             }
         }
@@ -209,10 +209,6 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
 
     /// The wait between attempts to reopen a failed server: 0.1 s, doubling up to 5 s, ±50%.
     public static let reopenBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.5)
-
-    private static func seconds(_ d: Duration) -> String {
-        String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
-    }
 
     private func countCaption(_ env: Int, fresh: Bool) {
         if fresh { captionCounts[env].removeAll(keepingCapacity: true) }

@@ -54,6 +54,7 @@ public enum ReceivedTrajectory: Sendable, Equatable {
     public static func == (a: ReceivedTrajectory, b: ReceivedTrajectory) -> Bool {
         switch (a, b) {
         case (.value(let x), .value(let y)): x == y
+        case (.frame(let x), .frame(let y)): x == y
         default: a.encoded() == b.encoded()
         }
     }

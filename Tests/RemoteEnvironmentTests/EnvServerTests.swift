@@ -32,6 +32,19 @@ struct EnvServerTests {
 
     static let logger = Logger(label: "test")
 
+    /// A server of `envs` test envs, a context, and a logger whose lines a test can wait for (the
+    /// tests of a failing server wait for what the env reports).
+    static func servedWithLog(envs: Int) throws -> (server: ChildProcess, endpoint: String, context: Context, reports: LogLines, logger: Logger) {
+        let (server, endpoint) = try serve("YendorTest-Grid-v0", envs: envs)
+        let context: Context
+        do { context = try Context() } catch {
+            server.kill()
+            throw error
+        }
+        let reports = LogLines()
+        return (server, endpoint, context, reports, Logger(label: "env") { _ in reports })
+    }
+
     @Test func stepsAutoResetsSummarisesEpisodesAndReproducesItsSeeds() throws {
         let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 3)
         defer { server.kill() }
@@ -145,12 +158,9 @@ struct EnvServerTests {
     }
 
     @Test func aKilledServerIsReportedAndTheEnvReconnectsWhenItReturns() async throws {
-        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 2)
+        let (server, endpoint, context, reports, logger) = try Self.servedWithLog(envs: 2)
         defer { server.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        let reports = LogLines()
-        let logger = Logger(label: "env") { _ in reports }
         // The env blocks on its socket, so it runs on a thread of its own; another thread brings a
         // server back once the env has reported the failure.
         let outcome = try await offPool { () -> (Int, [UInt8], [UInt8], String, String) in
@@ -180,12 +190,9 @@ struct EnvServerTests {
     }
 
     @Test func aKilledServerSteppedInTwoSlicesComesBackForBoth() async throws {
-        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 4)
+        let (server, endpoint, context, reports, logger) = try Self.servedWithLog(envs: 4)
         defer { server.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        let reports = LogLines()
-        let logger = Logger(label: "env") { _ in reports }
         typealias Outcome = (failures: Int, ended: [UInt8], cut: [UInt8], first: String, next: String)
         let outcomes = try await offPool { () -> [Outcome] in
             _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
@@ -226,12 +233,9 @@ struct EnvServerTests {
     }
 
     @Test func aServerRestartedTooSmallForItsSliceIsAskedAgainWithWaitsUntilAFitOneReturns() async throws {
-        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 4)
+        let (server, endpoint, context, reports, logger) = try Self.servedWithLog(envs: 4)
         defer { server.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        let reports = LogLines()
-        let logger = Logger(label: "env") { _ in reports }
         let outcome = try await offPool { () -> (failures: Int, refused: Int, first: String) in
             _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
             let env = try RemoteVectorEnv(slices: [EnvServerSlice(endpoint: endpoint, split: 1, splits: 2)], seed: 1,
