@@ -1,6 +1,20 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Package products the targets use, named once.
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
+let flyingFox: Target.Dependency = .product(name: "FlyingFox", package: "FlyingFox")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+
 // Module map (see README.md): C shims -> transport/wire -> algorithms -> roles -> executable.
 let package = Package(
     name: "Yendor",
@@ -46,15 +60,12 @@ let package = Package(
         .target(name: "NetHack", dependencies: ["CNetHack", "YendorEnvironment"]),
         // Environments hosted by environment servers (Gymnasium envs over ZeroMQ, python/).
         .target(name: "RemoteEnvironment", dependencies: [
-            "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorSupport", .product(name: "Logging", package: "swift-log"),
+            "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorSupport", logging,
         ]),
 
         // A role's metrics: the swift-metrics backend its components record into, read by the
         // metrics file, TensorBoard and status, forwarding to the process backend (Prometheus).
-        .target(name: "YendorMetrics", dependencies: [
-            .product(name: "CoreMetrics", package: "swift-metrics"),
-            .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ]),
+        .target(name: "YendorMetrics", dependencies: [coreMetrics, histogram]),
 
         // Algorithms: pure code, unit-testable with numbers.
         .target(name: "YendorNN", dependencies: ["CBLAS", "YendorSupport"]),
@@ -62,61 +73,43 @@ let package = Package(
         // used by rollouts (inference), the learner (training) and nothing of either.
         .target(name: "YendorPolicy", dependencies: ["YendorEnvironment", "YendorNN", "YendorSupport"]),
         .target(name: "YendorLearner", dependencies: [
-            "YendorEnvironment", "YendorNN", "YendorPolicy", "YendorWire", "YendorSupport",
-            .product(name: "Logging", package: "swift-log"),
+            "YendorEnvironment", "YendorNN", "YendorPolicy", "YendorWire", "YendorSupport", logging,
         ]),
         .target(name: "YendorReplay", dependencies: ["YendorWire", "YendorSupport"]),
         // The annotator's core: the queue, labelers (lexicon, OpenAI), the label store; no sockets.
         .target(name: "YendorAnnotator", dependencies: [
             "YendorEnvironment", "YendorWire", "YendorMetrics", "YendorSupport",
-            .product(name: "CoreMetrics", package: "swift-metrics"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Histogram", package: "hdrhistogram-swift"),
-            .product(name: "DequeModule", package: "swift-collections"),
+            coreMetrics, logging, grdb, histogram, deque,
         ]),
         // The annotator as a role over ZeroMQ (`yendor annotator`), and the client a learner uses.
         .target(name: "YendorAnnotatorRole", dependencies: [
             "YendorAnnotator", "YendorWire", "ZeroMQ", "YendorMetrics", "YendorSupport",
-            .product(name: "CoreMetrics", package: "swift-metrics"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            coreMetrics, logging, serviceLifecycle,
         ]),
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
         .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorPolicy", "YendorLearner", "YendorWire", "YendorSupport"]),
         .target(name: "YendorRollout", dependencies: [
-            "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorWire", "ZeroMQ", "YendorSupport",
-            .product(name: "Logging", package: "swift-log"),
+            "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorWire", "ZeroMQ", "YendorSupport", logging,
         ]),
 
         // Roles as services, configuration, run directory, metrics.
         .target(name: "YendorRuntime", dependencies: [
             "CCRC32C", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
             "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorTransport", "YendorMetrics", "YendorSupport",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Yams", package: "Yams"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "FlyingFox", package: "FlyingFox"),
+            logging, serviceLifecycle, yams, metrics, prometheus, flyingFox,
         ]),
         .executableTarget(name: "yendor", dependencies: [
             "YendorRuntime", "YendorMetrics", "YendorSupport", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
             "YendorAnnotator", "YendorAnnotatorRole",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            argumentParser, logging, serviceLifecycle,
         ]),
 
         // Spawning `yendor` processes from tests (a peer over real sockets).
-        .target(name: "YendorTestSupport", path: "Tests/Support"),
+        .target(name: "YendorTestSupport", path: "Tests/Support", exclude: ["tiny.yaml"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorSupport", "YendorTestSupport"]),
         .testTarget(name: "YendorSupportTests", dependencies: ["YendorSupport"]),
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire", "YendorSupport"]),
-        .testTarget(name: "YendorMetricsTests", dependencies: [
-            "YendorMetrics", .product(name: "CoreMetrics", package: "swift-metrics"),
-            .product(name: "MetricsTestKit", package: "swift-metrics"),
-        ]),
+        .testTarget(name: "YendorMetricsTests", dependencies: ["YendorMetrics", coreMetrics, metricsTestKit]),
         .testTarget(name: "DungeonTests", dependencies: ["Dungeon", "YendorEnvironment"]),
         .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorTestSupport"]),
         .testTarget(name: "RemoteEnvironmentTests", dependencies: ["RemoteEnvironment", "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
@@ -129,7 +122,7 @@ let package = Package(
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire"]),
         .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorPolicy", "YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator", "YendorAnnotatorRole", "YendorMetrics",
                                                           "YendorRewards", "YendorReplay", "ZeroMQ", "YendorWire", "YendorTestSupport",
-                                                          .product(name: "Logging", package: "swift-log")]),
+                                                          logging]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),
     ],
     swiftLanguageModes: [.v6]

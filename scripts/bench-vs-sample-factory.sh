@@ -123,6 +123,18 @@ stop() {
 cpu_of() { ps -o times= -g "$1" | awk '{ s += $1 } END { print s + 0 }'; }
 load() { echo "$(date -u +%H:%M:%S) $(uptime | sed 's/.*load average/load average/')"; }
 busy() { ps -eo pcpu=,args= --sort=-pcpu | awk '$1 >= 5 { printf "    %5.1f%%  %s\n", $1, substr($0, index($0, $2), 100) }' | head -6; }
+# One measured run, the same for both contenders: starts the command after $1 (log) and $2 (grace, s),
+# lets it run for $budget s, stops it, prints its time and cores; sets run_start and run_stop (epoch s).
+timed_run() {
+  local log="$1" grace="$2" cpu; shift 2
+  run_start=$(date +%s.%N)
+  start "$log" "$@"
+  run_for "$budget" "$run_start" "$pid" "$log"
+  cpu=$(cpu_of "$pid")
+  run_stop=$(date +%s.%N)
+  stop "$pid" "$grace"
+  echo "   stopped after $(awk -v a="$run_start" -v b="$run_stop" -v c="$cpu" 'BEGIN { printf "%.0f s, having used %.0f CPU-s (%.2f cores on average)", b - a, c, c / (b - a) }'); load: $(load)"
+}
 
 echo "== Yendor vs Sample Factory, APPO on NetHackScore, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/Mem:/ { print $2 " GiB" }')"
@@ -138,16 +150,10 @@ sf_args=(--env nethack_score --experiment bench --train_dir "$out/sf" --restart_
 echo
 echo "-- Sample Factory: $(cat "$out/sf/model.json")"
 echo "   load: $(load)"
-t0=$(date +%s.%N)
-start "$out/sf/stdout.txt" env PYTHONWARNINGS=ignore "$sfpy" scripts/sf_nethack.py "${sf_args[@]}" --algo APPO --device cpu \
+timed_run "$out/sf/stdout.txt" 10 env PYTHONWARNINGS=ignore "$sfpy" scripts/sf_nethack.py "${sf_args[@]}" --algo APPO --device cpu \
   --num_workers "$workers" --num_envs_per_worker "$envs" --worker_num_splits 2 --use_rnn False "${sf_appo[@]}" \
   --save_every_sec 100000 --save_best_every_sec 100000 --experiment_summaries_interval 5
-run_for "$budget" "$t0" "$pid" "$out/sf/stdout.txt"
-cpu=$(cpu_of "$pid")
-sf_stop=$(date +%s.%N)
-sf_start=$t0
-stop "$pid" 10
-echo "   stopped after $(awk -v a="$t0" -v b="$sf_stop" -v c="$cpu" 'BEGIN { printf "%.0f s, having used %.0f CPU-s (%.2f cores on average)", b - a, c, c / (b - a) }'); load: $(load)"
+sf_start=$run_start sf_stop=$run_stop
 sleep 5
 
 # --- 3. Yendor -----------------------------------------------------------------------------------------
@@ -161,16 +167,10 @@ grep -m1 "MFLOP" "$out/yendor/describe.txt" >"$out/yendor/model.txt" || { echo "
 echo
 echo "-- Yendor: $(cat "$out/yendor/model.txt")"
 echo "   load: $(load)"
-t0=$(date +%s.%N)
-start "$out/yendor/stdout.txt" env SWIFT_BACKTRACE=enable=no "$yendor" train "${yendor_args[@]}" "${yendor_appo[@]}" \
+timed_run "$out/yendor/stdout.txt" 30 env SWIFT_BACKTRACE=enable=no "$yendor" train "${yendor_args[@]}" "${yendor_appo[@]}" \
   --actors "$workers" --envs "$envs" --steps 1000000000000 --run-dir "$out/yendor/run" \
   --set run.log_interval=2 --set run.checkpoint_interval=100000 --log-level warning
-run_for "$budget" "$t0" "$pid" "$out/yendor/stdout.txt"
-cpu=$(cpu_of "$pid")
-yendor_stop=$(date +%s.%N)
-yendor_start=$t0
-stop "$pid" 30
-echo "   stopped after $(awk -v a="$t0" -v b="$yendor_stop" -v c="$cpu" 'BEGIN { printf "%.0f s, having used %.0f CPU-s (%.2f cores on average)", b - a, c, c / (b - a) }'); load: $(load)"
+yendor_start=$run_start yendor_stop=$run_stop
 
 # --- 4. Figures ----------------------------------------------------------------------------------------
 echo

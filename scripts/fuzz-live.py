@@ -521,6 +521,23 @@ def envelope_mutation(r, kind, payload):
 # ---------------------------------------------------------------------------------------------------------
 # Processes and observation of the roles.
 
+def send_until(sock, parts, wait, while_full=None):
+    """Sends one message without blocking, retrying until `wait` seconds have passed: a role that stops
+    reading shows as False (backpressure the caller bounds) instead of hanging the fuzzer. `while_full`
+    runs between retries."""
+    deadline = time.time() + wait
+    while True:
+        try:
+            sock.send_multipart(parts, zmq.NOBLOCK)
+            return True
+        except zmq.Again:
+            if time.time() > deadline:
+                return False
+            if while_full is not None:
+                while_full()
+            sock.poll(50, zmq.POLLOUT)
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -1158,15 +1175,7 @@ class LearnerTarget:
             self.send_raw(self.hello_frame, wait=1.0)  # keeps the fuzzing worker admitted
 
     def send_raw(self, frame, wait):
-        deadline = time.time() + wait
-        while True:
-            try:
-                self.sock.send(frame, zmq.NOBLOCK)
-                return True
-            except zmq.Again:
-                if time.time() > deadline:
-                    return False
-                self.sock.poll(50, zmq.POLLOUT)
+        return send_until(self.sock, [frame], wait)
 
     def send(self, parts):
         return self.send_raw(parts, wait=0.25)
@@ -1348,20 +1357,12 @@ class AnnotatorTarget:
             self.drain_sub(budget=2000)
 
     def send(self, frame, wait=0.25):
-        deadline = time.time() + wait
         parts = [frame]
         if self._multipart_next:
             parts = self._multipart_next + [frame]
             self._multipart_next = None
-        while True:
-            try:
-                self.sock.send_multipart(parts, zmq.NOBLOCK)
-                return True
-            except zmq.Again:
-                if time.time() > deadline:
-                    return False
-                self.drain_replies()
-                self.sock.poll(50, zmq.POLLOUT)
+        # reads the replies while it waits, as housekeeping() does, so that they do not pile up unread
+        return send_until(self.sock, parts, wait, while_full=self.drain_replies)
 
     _multipart_next = None
 
@@ -1553,33 +1554,39 @@ class Run:
     def role(self, target):
         a = self.args
         print("== %s: starting" % target.name, flush=True)
-        target.start()
-        target.rss_baseline = (proc_status(target.proc.pid) or (0, 0))[0]
+        self.start(target)
         print("   pid %d, RSS %.0f MiB after warm-up" % (target.proc.pid, target.rss_baseline), flush=True)
         rng = random.Random("%d-%s" % (a.seed, target.name))
         for phase, n in split_frames(a.frames):
             if n <= 0:
                 continue
-            if not target.proc.alive():
-                if target.proc.proc is None:
-                    break
-                target.stop()
-                target.start()
-                target.rss_baseline = (proc_status(target.proc.pid) or (0, 0))[0]
+            if not self.revive(target):
+                break
             chunks = max(1, -(-n // a.check_every))
             for k in range(chunks):
                 m = n // chunks + (1 if k < n % chunks else 0)
-                if not target.proc.alive():
-                    if target.proc.proc is None:
-                        break
-                    target.stop()
-                    target.start()
-                    target.rss_baseline = (proc_status(target.proc.pid) or (0, 0))[0]
+                if not self.revive(target):
+                    break
                 self.phase(target, phase, m, rng, (k + 1, chunks))
         if target.proc.alive():
             print("== %s: stopping (SIGTERM)" % target.name, flush=True)
         target.stop()
         return target
+
+    def start(self, target):
+        target.start()
+        target.rss_baseline = (proc_status(target.proc.pid) or (0, 0))[0]  # RSS growth is measured from here
+
+    def revive(self, target):
+        """Starts afresh a role that died in an earlier chunk. False when it is dead and was attached to
+        (not ours to start): the role's run ends."""
+        if target.proc.alive():
+            return True
+        if target.proc.proc is None:
+            return False
+        target.stop()
+        self.start(target)
+        return True
 
     def total(self, role, phase=None):
         rs = [r for r in self.results if r["role"] == role and (phase is None or r["phase"] == phase)]

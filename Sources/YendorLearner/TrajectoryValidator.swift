@@ -323,8 +323,8 @@ public struct TrajectoryValidator: Sendable, Equatable {
         let raw = a.data
         switch a.dtype {
         case .u8: return scan(raw, as: UInt8.self, range)
-        case .i16: return scanI16(raw, range)
-        case .i32: return scanI32(raw, range)
+        case .i16: return scan(raw, as: Int16.self, range)
+        case .i32: return scan(raw, as: Int32.self, range)
         case .i64: return scan(raw, as: Int64.self, range)
         case .f32: return nil  // ranges apply to integer arrays
         }
@@ -350,37 +350,5 @@ public struct TrajectoryValidator: Sendable, Equatable {
         }
         let copy = (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) }
         return copy.withUnsafeBufferPointer(check)
-    }
-
-    // The two common dtypes without generics, so debug builds (tests, `swift run`) check a crop
-    // about as fast as they decode it.
-    private static func scanI16(_ raw: UnsafeRawBufferPointer, _ range: ClosedRange<Int64>) -> (Int, Int64)? {
-        guard let base = raw.baseAddress, Int(bitPattern: base) % 2 == 0 else { return scan(raw, as: Int16.self, range) }
-        return UnsafeRawBufferPointer(rebasing: raw[0..<raw.count / 2 * 2]).withMemoryRebound(to: Int16.self) { values in
-            var lo = Int16.max, hi = Int16.min
-            for i in 0..<values.count {
-                let v = values[i]
-                lo = v < lo ? v : lo
-                hi = v > hi ? v : hi
-            }
-            if values.isEmpty || (range.contains(Int64(lo)) && range.contains(Int64(hi))) { return nil }
-            for i in 0..<values.count where !range.contains(Int64(values[i])) { return (i, Int64(values[i])) }
-            return nil
-        }
-    }
-
-    private static func scanI32(_ raw: UnsafeRawBufferPointer, _ range: ClosedRange<Int64>) -> (Int, Int64)? {
-        guard let base = raw.baseAddress, Int(bitPattern: base) % 4 == 0 else { return scan(raw, as: Int32.self, range) }
-        return UnsafeRawBufferPointer(rebasing: raw[0..<raw.count / 4 * 4]).withMemoryRebound(to: Int32.self) { values in
-            var lo = Int32.max, hi = Int32.min
-            for i in 0..<values.count {
-                let v = values[i]
-                lo = v < lo ? v : lo
-                hi = v > hi ? v : hi
-            }
-            if values.isEmpty || (range.contains(Int64(lo)) && range.contains(Int64(hi))) { return nil }
-            for i in 0..<values.count where !range.contains(Int64(values[i])) { return (i, Int64(values[i])) }
-            return nil
-        }
     }
 }

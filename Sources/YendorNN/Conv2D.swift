@@ -97,56 +97,50 @@ public final class Conv2D: Layer {
         return (lo, max(lo, min(kernel, width + padding - ox)))
     }
 
-    /// Copies each output pixel's receptive field into one row (zeros outside the image),
-    /// one contiguous copy per kernel row.
-    private func imageToColumns(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
+    /// Visits each kernel row of each output pixel's receptive field, in the order of the columns
+    /// buffer: `column` is that kernel row's offset in the columns, `pixel` the offset in the input
+    /// batch of its first valid tap `lo` (nil when the row lies outside the image or has no valid
+    /// tap). Taps lo..<hi are inside the image: in NHWC one contiguous run.
+    @inline(__always)
+    private func forEachKernelRow(_ body: (_ column: Int, _ pixel: Int?, _ lo: Int, _ hi: Int) -> Void) {
         let c = inChannels, run = kernel * c
-        var row = cols
+        var column = 0
         for b in 0..<batch {
-            let image = x + b * height * width * c
+            let image = b * height * width * c
             for oy in 0..<outHeight {
                 for ox in 0..<outWidth {
                     let (lo, hi) = validTaps(ox)
-                    var dst = row
                     for ky in 0..<kernel {
                         let iy = oy + ky - padding
-                        if iy < 0 || iy >= height || lo == hi {
-                            dst.update(repeating: 0, count: run)
-                        } else {
-                            if lo > 0 { dst.update(repeating: 0, count: lo * c) }
-                            (dst + lo * c).update(from: image + (iy * width + ox + lo - padding) * c, count: (hi - lo) * c)
-                            if hi < kernel { (dst + hi * c).update(repeating: 0, count: (kernel - hi) * c) }
-                        }
-                        dst += run
+                        let inside = iy >= 0 && iy < height && lo < hi
+                        body(column + ky * run, inside ? image + (iy * width + ox + lo - padding) * c : nil, lo, hi)
                     }
-                    row += patchSize
+                    column += patchSize
                 }
             }
         }
     }
 
+    /// Copies each output pixel's receptive field into one row (zeros outside the image),
+    /// one contiguous copy per kernel row.
+    private func imageToColumns(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
+        let c = inChannels, run = kernel * c
+        forEachKernelRow { column, pixel, lo, hi in
+            let dst = cols + column
+            guard let pixel else { dst.update(repeating: 0, count: run); return }
+            if lo > 0 { dst.update(repeating: 0, count: lo * c) }
+            (dst + lo * c).update(from: x + pixel, count: (hi - lo) * c)
+            if hi < kernel { (dst + hi * c).update(repeating: 0, count: (kernel - hi) * c) }
+        }
+    }
+
     /// Adds each row's gradient back onto the pixels it was copied from.
     private func columnsToImage(_ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        let c = inChannels, run = kernel * c
-        var row = cols
-        for b in 0..<batch {
-            let image = dx + b * height * width * c
-            for oy in 0..<outHeight {
-                for ox in 0..<outWidth {
-                    let (lo, hi) = validTaps(ox)
-                    var src = row
-                    for ky in 0..<kernel {
-                        let iy = oy + ky - padding
-                        if iy >= 0 && iy < height && lo < hi {
-                            let dst = image + (iy * width + ox + lo - padding) * c
-                            let from = src + lo * c
-                            for k in 0..<((hi - lo) * c) { dst[k] += from[k] }
-                        }
-                        src += run
-                    }
-                    row += patchSize
-                }
-            }
+        let c = inChannels
+        forEachKernelRow { column, pixel, lo, hi in
+            guard let pixel else { return }
+            let dst = dx + pixel, from = cols + column + lo * c
+            for k in 0..<((hi - lo) * c) { dst[k] += from[k] }
         }
     }
 }

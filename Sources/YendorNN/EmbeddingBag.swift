@@ -44,19 +44,24 @@ public final class EmbeddingBag {
         let d = dimension
         output.data.withUnsafeMutableBufferPointer { out in
             table.value.withUnsafeBufferPointer { t in
-                for b in 0..<bags {
-                    let lo = Int(offsets[b]), hi = Int(offsets[b + 1])
-                    if hi == lo { continue }
-                    let scale = 1 / Float(hi - lo)
-                    let dst = out.baseAddress! + b * d
-                    for k in lo..<hi {
-                        let src = t.baseAddress! + Int(indices[k]) * d
-                        for j in 0..<d { dst[j] += src[j] * scale }
-                    }
+                forEachMember { bag, row, scale in
+                    let dst = out.baseAddress! + bag * d, src = t.baseAddress! + row * d
+                    for j in 0..<d { dst[j] += src[j] * scale }
                 }
             }
         }
         return output
+    }
+
+    /// Visits every member of every bag of the last `forward`: its bag, its table row, and the
+    /// bag's weight 1/size (the mean).
+    @inline(__always)
+    private func forEachMember(_ body: (_ bag: Int, _ row: Int, _ scale: Float) -> Void) {
+        for b in 0..<(offsets.count - 1) {
+            let lo = Int(offsets[b]), hi = Int(offsets[b + 1])
+            let scale = 1 / Float(max(hi - lo, 1))
+            for k in lo..<hi { body(b, Int(indices[k]), scale) }
+        }
     }
 
     /// Spreads each bag's output gradient (divided by the bag size) onto its rows.
@@ -66,15 +71,9 @@ public final class EmbeddingBag {
         let d = dimension
         gradOutput.data.withUnsafeBufferPointer { dy in
             table.gradient.withUnsafeMutableBufferPointer { g in
-                for b in 0..<bags {
-                    let lo = Int(offsets[b]), hi = Int(offsets[b + 1])
-                    if hi == lo { continue }
-                    let scale = 1 / Float(hi - lo)
-                    let src = dy.baseAddress! + b * d
-                    for k in lo..<hi {
-                        let dst = g.baseAddress! + Int(indices[k]) * d
-                        for j in 0..<d { dst[j] += src[j] * scale }
-                    }
+                forEachMember { bag, row, scale in
+                    let dst = g.baseAddress! + row * d, src = dy.baseAddress! + bag * d
+                    for j in 0..<d { dst[j] += src[j] * scale }
                 }
             }
         }

@@ -2,8 +2,8 @@ import Foundation
 import YendorSupport
 
 /// A gated recurrent unit unrolled over T time steps of B independent sequences, with
-/// back-propagation through time. Same equations, parameter shapes and names as
-/// `GRUCell` (the one-step reference in the tests):
+/// back-propagation through time. The tests check it against `gruReferenceStep`, the
+/// same equations computed element by element:
 ///
 ///   z = σ(x·W_z + h·U_z + b), r = σ(x·W_r + h·U_r + b),
 ///   n = tanh(x·W_n + b_n + r ⊙ (h·U_n + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h.
@@ -42,8 +42,8 @@ public final class GRU {
     private let gradInput = Tensor(shape: [0])
     private let gradInitial = Tensor(shape: [0])
 
-    /// Creates the layer with the same initialisation as `GRUCell` (uniform ±1/√hidden
-    /// weights, zero biases), drawing from `rng` in the same order.
+    /// Creates the layer with uniform ±1/√hidden weights (input, then recurrent, from `rng`)
+    /// and zero biases.
     public init(name: String, inFeatures: Int, hiddenFeatures: Int, rng: inout SplitMix64) {
         self.inFeatures = inFeatures
         self.hiddenFeatures = hiddenFeatures

@@ -73,12 +73,7 @@ extension WirePayload {
 
     /// Decodes a frame that must hold this kind of message.
     public static func decode(_ frame: UnsafeRawBufferPointer, limits: WireLimits = .default) throws -> Self {
-        let (kind, payload) = try Envelope.open(frame, limits: limits)
-        guard kind == Self.kind else { throw WireError.wrongKind(expected: Self.kind, actual: kind) }
-        var reader = ByteReader(payload, limits: limits)
-        let value = try Self(from: &reader)
-        try reader.finish()
-        return value
+        try Envelope.readPayload(of: frame, kind: Self.kind, limits: limits) { try Self(from: &$0) }
     }
 
     public static func decode(_ frame: [UInt8], limits: WireLimits = .default) throws -> Self {
@@ -108,6 +103,18 @@ public enum Envelope {
     }
 
     /// Checks the header and the checksum; returns the kind and the payload bytes.
+    /// Opens `frame`, which must hold a message of `kind`, and reads its whole payload with `body`
+    /// (trailing bytes are an error).
+    public static func readPayload<T>(of frame: UnsafeRawBufferPointer, kind expected: MessageKind, limits: WireLimits,
+                                      _ body: (inout ByteReader) throws -> T) throws -> T {
+        let (kind, payload) = try open(frame, limits: limits)
+        guard kind == expected else { throw WireError.wrongKind(expected: expected, actual: kind) }
+        var reader = ByteReader(payload, limits: limits)
+        let value = try body(&reader)
+        try reader.finish()
+        return value
+    }
+
     public static func open(_ frame: UnsafeRawBufferPointer, limits: WireLimits) throws -> (MessageKind, UnsafeRawBufferPointer) {
         if frame.count > limits.maxMessageBytes {
             throw WireError.tooLarge(field: "message", size: frame.count, limit: limits.maxMessageBytes)

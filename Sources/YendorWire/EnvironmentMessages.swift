@@ -205,23 +205,30 @@ public struct EnvStepResult: WirePayload {
 }
 
 /// Worker → server: close the envs (the server replies with an empty EnvStepResult).
-public struct EnvClose: WirePayload {
+public struct EnvClose: SequenceOnlyPayload {
     public static let kind = MessageKind.envClose
     public var sequence: UInt64
     public init(sequence: UInt64) { self.sequence = sequence }
-    public func encode(into w: inout ByteWriter) { w.write(sequence) }
-    public init(from r: inout ByteReader) throws { sequence = try r.read(UInt64.self, "sequence") }
 }
 
 /// Anyone → server: describe the envs without touching them (no reset, no ownership); the server
 /// replies with an EnvSpec without observations. For a learner that asks a server's spec while a
 /// worker steps it.
-public struct EnvDescribe: WirePayload {
+public struct EnvDescribe: SequenceOnlyPayload {
     public static let kind = MessageKind.envDescribe
     public var sequence: UInt64
     public init(sequence: UInt64) { self.sequence = sequence }
+}
+
+/// A request whose payload is its sequence number alone (`EnvClose`, `EnvDescribe`).
+public protocol SequenceOnlyPayload: WirePayload {
+    var sequence: UInt64 { get }
+    init(sequence: UInt64)
+}
+
+extension SequenceOnlyPayload {
     public func encode(into w: inout ByteWriter) { w.write(sequence) }
-    public init(from r: inout ByteReader) throws { sequence = try r.read(UInt64.self, "sequence") }
+    public init(from r: inout ByteReader) throws { self.init(sequence: try r.read(UInt64.self, "sequence")) }
 }
 
 /// Server → worker: the request could not be served.

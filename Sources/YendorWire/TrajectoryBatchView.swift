@@ -81,12 +81,7 @@ public struct TrajectoryBatchView {
     }
 
     private static func view(of frame: UnsafeRawBufferPointer, limits: WireLimits) throws -> TrajectoryBatchView {
-        let (kind, payload) = try Envelope.open(frame, limits: limits)
-        guard kind == TrajectoryBatch.kind else { throw WireError.wrongKind(expected: TrajectoryBatch.kind, actual: kind) }
-        var reader = ByteReader(payload, limits: limits)
-        let view = try TrajectoryBatchView(reading: &reader)
-        try reader.finish()
-        return view
+        try Envelope.readPayload(of: frame, kind: TrajectoryBatch.kind, limits: limits) { try TrajectoryBatchView(reading: &$0) }
     }
 
     static let knownArrays: Set<String> = [

@@ -96,13 +96,7 @@ struct NetHackEnvBench {
 
     /// A script of the repository's scripts/ folder, found from the working directory or the executable.
     static func script(_ name: String) throws -> URL {
-        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 { candidates.append(dir); dir = dir.deletingLastPathComponent() }
-        for root in candidates {
-            let url = root.appendingPathComponent("scripts/\(name)")
-            if FileManager.default.fileExists(atPath: url.path) { return url }
-        }
+        if let url = RepositoryFile.find("scripts/\(name)") { return url }
         throw NetHackError.invalidConfiguration("scripts/\(name) not found near \(FileManager.default.currentDirectoryPath); run from the repository")
     }
 

@@ -51,13 +51,7 @@ final class EnvServerProcesses {
 
     /// `.venv/bin/yendor-env` near the working directory or the `yendor` binary.
     static func locate() throws -> URL {
-        var roots = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 { roots.append(dir); dir = dir.deletingLastPathComponent() }
-        for root in roots {
-            let candidate = root.appendingPathComponent(".venv/bin/yendor-env")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
+        if let url = RepositoryFile.find(".venv/bin/yendor-env", accept: FileManager.default.isExecutableFile) { return url }
         throw RemoteEnvironmentError.serverUnavailable(endpoint: "yendor-env",
             reason: "`yendor-env` not found in .venv/bin (run `make deps`, or `pip install ./python` and start `yendor-env serve` yourself, then `yendor worker --env-server …`)")
     }

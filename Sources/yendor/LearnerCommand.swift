@@ -15,9 +15,7 @@ struct LearnerCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/learner")
-            try c.transport.checkServerCurve()  // before anything starts: a clear message, exit 64
-            let logger = try options.makeLogger(label: "yendor")
-            let runDirectory = try RunDirectory(path: c.run.directory)
+            let (logger, runDirectory) = try options.serverRoleStart(c)
             try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
             let context = try Context()
             defer { context.terminate() }

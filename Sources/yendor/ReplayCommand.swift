@@ -18,9 +18,7 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/replay")
-            try c.transport.checkServerCurve()  // before anything starts: a clear message, exit 64
-            let logger = try options.makeLogger(label: "yendor")
-            let runDirectory = try RunDirectory(path: c.run.directory)
+            let (logger, runDirectory) = try options.serverRoleStart(c)
             let context = try Context()
             defer { context.terminate() }
             let learnerTrajectories = TransportConfiguration.connectAddress(c.transport.trajectories, host: learner)

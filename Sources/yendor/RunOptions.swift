@@ -77,6 +77,14 @@ struct RunOptions: ParsableArguments {
     }
 
     func makeLogger(label: String) throws -> Logger { try LoggingBootstrap.logger(label: label, level: logLevel) }
+
+    /// What a role that binds sockets needs before it starts, for configuration `c`: its CURVE
+    /// settings checked first (a clear message and exit 64, not a half-started role), a logger and
+    /// the run directory.
+    func serverRoleStart(_ c: TrainingConfiguration) throws -> (logger: Logger, runDirectory: RunDirectory) {
+        try c.transport.checkServerCurve()
+        return (try makeLogger(label: "yendor"), try RunDirectory(path: c.run.directory))
+    }
 }
 
 /// swift-log's bootstrap may run once per process.

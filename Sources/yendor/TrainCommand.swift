@@ -41,9 +41,7 @@ struct TrainCommand: AsyncParsableCommand {
             }
             var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)")
             if options.task != nil && options.runDir == nil { c.run.directory = "runs/\(c.env.task)-\(stamp)" }
-            try c.transport.checkServerCurve()
-            let logger = try options.makeLogger(label: "yendor")
-            let runDirectory = try RunDirectory(path: c.run.directory)
+            let (logger, runDirectory) = try options.serverRoleStart(c)
             try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
             logger.info("run directory \(runDirectory.root.path); task \(c.env.task); budget \(c.run.totalSteps) env steps")
             let context = try Context()

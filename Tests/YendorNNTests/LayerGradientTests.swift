@@ -113,34 +113,6 @@ private func randomTensor(_ shape: [Int], seed: UInt64, avoidingZero: Bool = fal
     }
 }
 
-@Test func gruCellGradientsMatchFiniteDifferences() {
-    var rng = SplitMix64(seed: 14)
-    let cell = GRUCell(name: "gru", inFeatures: 3, hiddenFeatures: 4, rng: &rng)
-    for p in [cell.inputBias, cell.hiddenBias] { p.value = GradientCheck.randomValues(p.count, &rng, scale: 0.5) }
-    let x = Tensor(shape: [2, 3], data: GradientCheck.randomValues(6, &rng))
-    let h = Tensor(shape: [2, 4], data: GradientCheck.randomValues(8, &rng))
-    let probe = GradientCheck.randomValues(8, &rng)
-    _ = cell.forward(input: x, hidden: h)
-    let (dx, dh) = cell.backward(Tensor(shape: [2, 4], data: probe))
-    let analytic = [dx.data, dh.data] + cell.parameters.map(\.gradient)
-    var worst: Float = 0
-    func numeric(_ perturb: (Float) -> Void) -> Float {
-        let step = GradientCheck.step
-        perturb(step)
-        let plus = GradientCheck.loss(cell.forward(input: x, hidden: h), probe)
-        perturb(-2 * step)
-        let minus = GradientCheck.loss(cell.forward(input: x, hidden: h), probe)
-        perturb(step)
-        return Float((plus - minus) / Double(2 * step))
-    }
-    for i in 0..<x.count { worst = max(worst, abs(numeric { x.data[i] += $0 } - analytic[0][i])) }
-    for i in 0..<h.count { worst = max(worst, abs(numeric { h.data[i] += $0 } - analytic[1][i])) }
-    for (p, parameter) in cell.parameters.enumerated() {
-        for i in 0..<parameter.count { worst = max(worst, abs(numeric { parameter.value[i] += $0 } - analytic[2 + p][i])) }
-    }
-    #expect(worst < 2e-3)
-}
-
 @Test func eluMatchesTheLibmExponentialClosely() {
     let xs: [Float] = [-100, -87, -20, -5, -1, -0.5, -1e-3, -1e-7, 0, 1e-7, 0.5, 3]
     let y = ELU().forward(Tensor(shape: [xs.count], data: xs))

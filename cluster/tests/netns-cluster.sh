@@ -59,31 +59,8 @@ LEARNER_IP=10.213.0.1
 pass "5 namespaces on bridge 10.213.0.0/24"
 
 # --- keys and configuration ---
-cat > "$WORK/tiny.yaml" <<'YAML'
-env:
-  task: staircase
-  envs: 4
-  actors: 1
-  rollout_length: 16
-learner:
-  batch_size: 64
-  minibatch_size: 64
-model:
-  core_width: 16
-  core_layers: 1
-  conv_channels: 4
-  glyph_embedding: 4
-  glyph_features: 16
-  blstats_features: 8
-  caption_buckets: 64
-  caption_features: 8
-run:
-  log_interval: 0.5
-  checkpoint_interval: 5
-transport:
-  heartbeat_interval: 0.2
-  heartbeat_misses: 10
-YAML
+# The Swift tests' tiny configuration (its `run:` section is last).
+{ cat "$(dirname "$0")/../../Tests/Support/tiny.yaml"; echo "  checkpoint_interval: 5"; } > "$WORK/tiny.yaml"
 for k in learner w1 w2 intruder; do "$YENDOR" keys generate --directory "$WORK/keys" "$k" >/dev/null || { fail "keys generate $k"; exit 1; }; done
 mkdir -p "$WORK/allowed"
 cp "$WORK/keys/w1.pub" "$WORK/keys/w2.pub" "$WORK/keys/learner.pub" "$WORK/allowed/"

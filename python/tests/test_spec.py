@@ -17,14 +17,20 @@ class SpaceEnv(gym.Env):
         self.action_space = action_space
 
 
+def gym_env_fixture(name, package, env_id):
+    """A module-scoped fixture `name`: the env `env_id`, made once; its tests skip without `package`."""
+    @pytest.fixture(scope="module", name=name)
+    def fixture():
+        pytest.importorskip(package)
+        env = gym.make(env_id)
+        yield env
+        env.close()
+    return fixture
+
+
 # ---------------------------------------------------------------------------------------------- MiniGrid
 
-@pytest.fixture(scope="module")
-def doorkey():
-    pytest.importorskip("minigrid")
-    env = gym.make("MiniGrid-DoorKey-8x8-v0")
-    yield env
-    env.close()
+doorkey = gym_env_fixture("doorkey", "minigrid", "MiniGrid-DoorKey-8x8-v0")
 
 
 def test_minigrid_spec(doorkey):
@@ -64,12 +70,7 @@ def test_minigrid_smaller_crop_is_cut_around_the_agent(doorkey):
 
 # ---------------------------------------------------------------------------------------------- MiniHack / NLE
 
-@pytest.fixture(scope="module")
-def keyroom():
-    pytest.importorskip("minihack")
-    env = gym.make("MiniHack-KeyRoom-S5-v0")
-    yield env
-    env.close()
+keyroom = gym_env_fixture("keyroom", "minihack", "MiniHack-KeyRoom-S5-v0")
 
 
 def test_minihack_spec_and_observation(keyroom):

@@ -311,6 +311,20 @@ def _typed(name: str, value, dtype: np.dtype) -> np.ndarray:
     return value
 
 
+def _write_episodes(w: _Writer, episodes: Sequence[Episode]):
+    """EnvStepResult's episode summaries: shared by `encode` and `StepResultFrame`, which must stay
+    byte-identical."""
+    w.u32(len(episodes))
+    for e in episodes:
+        w.u32(e.env)
+        w.f32(e.episode_return)
+        w.u32(e.length)
+        w.u8(1 if e.success else 0)
+        w.u8(1 if e.truncated else 0)
+        w.string(e.last_caption)
+        w.string(e.error)
+
+
 def encode(message: Message) -> bytearray:
     """The frame (envelope + payload) of one environment-server message."""
     w = _Writer()
@@ -347,15 +361,7 @@ def encode(message: Message) -> bytearray:
             w.arrays([(n, _typed(n, m.arrays[n], _ARRAY_DTYPES[n])) for n in STEP_RESULT_ARRAYS])
         else:
             w.u32(0)
-        w.u32(len(m.episodes))
-        for e in m.episodes:
-            w.u32(e.env)
-            w.f32(e.episode_return)
-            w.u32(e.length)
-            w.u8(1 if e.success else 0)
-            w.u8(1 if e.truncated else 0)
-            w.string(e.last_caption)
-            w.string(e.error)
+        _write_episodes(w, m.episodes)
     elif isinstance(m, (EnvClose, EnvDescribe)):
         w.u64(m.sequence)
     elif isinstance(m, EnvError):
@@ -397,15 +403,7 @@ class StepResultFrame:
     def finish(self, sequence: int, episodes: Sequence[Episode]) -> memoryview:
         t = _Writer()
         t.buf = bytearray()
-        t.u32(len(episodes))
-        for e in episodes:
-            t.u32(e.env)
-            t.f32(e.episode_return)
-            t.u32(e.length)
-            t.u8(1 if e.success else 0)
-            t.u8(1 if e.truncated else 0)
-            t.string(e.last_caption)
-            t.string(e.error)
+        _write_episodes(t, episodes)
         tail = t.buf
         if len(tail) > self.max_tail:
             raise ValueError(f"episode summaries of {len(tail)} bytes, over the {self.max_tail} reserved")
