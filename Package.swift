@@ -1,19 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Package products the targets use, named once.
-let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+// Package products several targets use, named once.
 let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
-let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
-let flyingFox: Target.Dependency = .product(name: "FlyingFox", package: "FlyingFox")
-let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
-let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
-let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
-let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
-let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
 
 // Module map (see README.md): C shims -> transport/wire -> algorithms -> roles -> executable.
 let package = Package(
@@ -79,7 +71,8 @@ let package = Package(
         // The annotator's core: the queue, labelers (lexicon, OpenAI), the label store; no sockets.
         .target(name: "YendorAnnotator", dependencies: [
             "YendorEnvironment", "YendorWire", "YendorMetrics", "YendorSupport",
-            coreMetrics, logging, grdb, histogram, deque,
+            coreMetrics, logging, histogram,
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "DequeModule", package: "swift-collections"),
         ]),
         // The annotator as a role over ZeroMQ (`yendor annotator`), and the client a learner uses.
         .target(name: "YendorAnnotatorRole", dependencies: [
@@ -96,12 +89,16 @@ let package = Package(
         .target(name: "YendorRuntime", dependencies: [
             "CCRC32C", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
             "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorTransport", "YendorMetrics", "YendorSupport",
-            logging, serviceLifecycle, yams, metrics, prometheus, flyingFox,
+            logging, serviceLifecycle,
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "yendor", dependencies: [
             "YendorRuntime", "YendorMetrics", "YendorSupport", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
             "YendorAnnotator", "YendorAnnotatorRole",
-            argumentParser, logging, serviceLifecycle,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), logging, serviceLifecycle,
         ]),
 
         // Spawning `yendor` processes from tests (a peer over real sockets).
@@ -109,7 +106,7 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorSupport", "YendorTestSupport"]),
         .testTarget(name: "YendorSupportTests", dependencies: ["YendorSupport"]),
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire", "YendorSupport"]),
-        .testTarget(name: "YendorMetricsTests", dependencies: ["YendorMetrics", coreMetrics, metricsTestKit]),
+        .testTarget(name: "YendorMetricsTests", dependencies: ["YendorMetrics", coreMetrics, .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "DungeonTests", dependencies: ["Dungeon", "YendorEnvironment"]),
         .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorTestSupport"]),
         .testTarget(name: "RemoteEnvironmentTests", dependencies: ["RemoteEnvironment", "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorTestSupport"]),

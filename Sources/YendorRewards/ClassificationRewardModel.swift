@@ -57,25 +57,19 @@ public final class ClassificationRewardModel: RewardModel {
     public var name: String { "classification" }
 
     let scorer: CaptionScorer
-    private(set) var training: KeyedRing<Example>
-    private(set) var heldOut: KeyedRing<Example>
+    /// Labels kept by caption (training and held out) and the training loop.
+    private(set) var fit: ScorerFit<Example>
     private var tracker: CaptionQueryTracker
-    private var rng: SplitMix64
     private var cache: [String: Float] = [:]
     private var labelsReceived = 0
-    private var trainSteps = 0
-    private var lastLoss: Float?
-    private var cachedAccuracy: Double?
-    private var accuracyIsStale = true
 
     public init(configuration: Configuration = Configuration()) throws {
         try configuration.validate()
         self.configuration = configuration
         scorer = configuration.scorer.makeScorer(prefix: "rewards.classification")
-        training = KeyedRing(capacity: configuration.maxLabels)
-        heldOut = KeyedRing(capacity: configuration.maxHeldOutLabels)
+        fit = ScorerFit(trainingCapacity: configuration.maxLabels, heldOutCapacity: configuration.maxHeldOutLabels,
+                        seed: configuration.scorer.seed ^ 0x5EED_C1A5)
         tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
-        rng = SplitMix64(seed: configuration.scorer.seed ^ 0x5EED_C1A5)
     }
 
     public func observe(captions: [String], captionIndex: [Int32]) {
@@ -95,12 +89,7 @@ public final class ClassificationRewardModel: RewardModel {
         labelsReceived += 1
         tracker.noteLabeled(caption)
         let example = Example(target: helpful ? 1 : 0, features: scorer.featurizer.features(caption))
-        if configuration.scorer.holdsOut(caption) {
-            heldOut.upsert(caption, example)
-            accuracyIsStale = true
-        } else {
-            training.upsert(caption, example)
-        }
+        fit.insert(caption, example, heldOut: configuration.scorer.holdsOut(caption))
         if configuration.useKnownLabels { cache.removeValue(forKey: caption) }
     }
 
@@ -115,7 +104,7 @@ public final class ClassificationRewardModel: RewardModel {
         PairwiseLoss.sigmoid(scorer.forward([scorer.featurizer.features(caption)])[0])
     }
 
-    public func isLabeled(_ caption: String) -> Bool { training.contains(caption) || heldOut.contains(caption) }
+    public func isLabeled(_ caption: String) -> Bool { fit.training.contains(caption) || fit.heldOut.contains(caption) }
 
     public func captionsWanted(limit: Int) -> [LabelTask] {
         tracker.take(limit: limit, isLabeled: { isLabeled($0) }).map { .classify(caption: $0) }
@@ -123,57 +112,38 @@ public final class ClassificationRewardModel: RewardModel {
 
     @discardableResult
     public func trainStep(maxSteps: Int) -> Int {
-        guard training.count >= configuration.minimumLabels, maxSteps > 0 else { return 0 }
-        let n = configuration.scorer.batchSize
-        var bags: [[Int32]] = []
-        var targets: [Float] = []
-        bags.reserveCapacity(n)
-        targets.reserveCapacity(n)
-        for _ in 0..<maxSteps {
-            bags.removeAll(keepingCapacity: true)
-            targets.removeAll(keepingCapacity: true)
-            for _ in 0..<n {
-                let e = training.items[Int(rng.next() % UInt64(training.count))]
-                bags.append(e.features)
-                targets.append(e.target)
-            }
-            let logits = scorer.forward(bags)
-            let (loss, gradient) = PairwiseLoss.binaryCrossEntropy(logits: logits, targets: targets)
-            scorer.backward(gradient)
-            scorer.step(learningRate: configuration.scorer.learningRate)
-            lastLoss = loss
+        guard fit.training.count >= configuration.minimumLabels, maxSteps > 0 else { return 0 }
+        fit.train(scorer, steps: maxSteps, batchSize: configuration.scorer.batchSize,
+                  learningRate: configuration.scorer.learningRate) { [scorer] batch in
+            PairwiseLoss.binaryCrossEntropy(logits: scorer.forward(batch.map(\.features)), targets: batch.map(\.target))
         }
-        trainSteps += maxSteps
         cache.removeAll(keepingCapacity: true)
-        accuracyIsStale = true
         return maxSteps
     }
 
     /// Fraction of held-out labels the classifier gets right at `decisionThreshold`
     /// (nil with no held-out labels).
     public var heldOutAccuracy: Double? {
-        guard heldOut.count > 0 else { return nil }
-        if !accuracyIsStale { return cachedAccuracy }
-        var correct = 0
-        let items = heldOut.items
-        var start = 0
-        while start < items.count {
-            let chunk = items[start..<min(start + 1024, items.count)]
-            let logits = scorer.forward(chunk.map(\.features))
-            for (logit, e) in zip(logits, chunk) where (PairwiseLoss.sigmoid(logit) > configuration.decisionThreshold) == (e.target > 0.5) {
-                correct += 1
+        fit.accuracy { [scorer, configuration] items in
+            guard !items.isEmpty else { return nil }
+            var correct = 0
+            var start = 0
+            while start < items.count {
+                let chunk = items[start..<min(start + 1024, items.count)]
+                let logits = scorer.forward(chunk.map(\.features))
+                for (logit, e) in zip(logits, chunk) where (PairwiseLoss.sigmoid(logit) > configuration.decisionThreshold) == (e.target > 0.5) {
+                    correct += 1
+                }
+                start += chunk.count
             }
-            start += chunk.count
+            return Double(correct) / Double(items.count)
         }
-        cachedAccuracy = Double(correct) / Double(items.count)
-        accuracyIsStale = false
-        return cachedAccuracy
     }
 
     private func fillCache(_ captions: [String]) {
         guard !captions.isEmpty else { return }
         if cache.count + captions.count > configuration.scorer.maxCachedRewards { cache.removeAll(keepingCapacity: true) }
-        guard training.count >= configuration.minimumLabels else {
+        guard fit.training.count >= configuration.minimumLabels else {
             for c in captions { cache[c] = knownReward(c) ?? 0 }
             return
         }
@@ -188,7 +158,7 @@ public final class ClassificationRewardModel: RewardModel {
 
     private func knownReward(_ caption: String) -> Float? {
         guard configuration.useKnownLabels else { return nil }
-        return (training.item(for: caption) ?? heldOut.item(for: caption))?.target
+        return (fit.training.item(for: caption) ?? fit.heldOut.item(for: caption))?.target
     }
 
     private struct Document: Codable {
@@ -211,9 +181,9 @@ public final class ClassificationRewardModel: RewardModel {
     public func saveState() -> RewardModelState {
         let document = Document(
             model: name,
-            trainingCaptions: training.keys, trainingTargets: training.items.map(\.target), trainingNext: training.next,
-            heldOutCaptions: heldOut.keys, heldOutTargets: heldOut.items.map(\.target), heldOutNext: heldOut.next,
-            adamStep: scorer.optimizer.step, rngState: rng.state, labelsReceived: labelsReceived, trainSteps: trainSteps, lastLoss: lastLoss,
+            trainingCaptions: fit.training.keys, trainingTargets: fit.training.items.map(\.target), trainingNext: fit.training.next,
+            heldOutCaptions: fit.heldOut.keys, heldOutTargets: fit.heldOut.items.map(\.target), heldOutNext: fit.heldOut.next,
+            adamStep: scorer.optimizer.step, rngState: fit.rng.state, labelsReceived: labelsReceived, trainSteps: fit.trainSteps, lastLoss: fit.lastLoss,
             queried: tracker.queried, answered: tracker.answered)
         return RewardModelState.encode(document, tensors: scorer.stateTensors())
     }
@@ -231,28 +201,23 @@ public final class ClassificationRewardModel: RewardModel {
                                        items: zip(d.heldOutCaptions, d.heldOutTargets).map { Example(target: $1, features: featurizer.features($0)) },
                                        next: d.heldOutNext)
         try scorer.loadState(state.tensorsByName, adamStep: d.adamStep)
-        training = newTraining
-        heldOut = newHeldOut
-        rng = SplitMix64(seed: d.rngState)
+        fit.restore(training: newTraining, heldOut: newHeldOut, rngState: d.rngState, trainSteps: d.trainSteps, lastLoss: d.lastLoss)
         labelsReceived = d.labelsReceived
-        trainSteps = d.trainSteps
-        lastLoss = d.lastLoss
         tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
         tracker.restore(queried: d.queried, answered: d.answered)
         cache.removeAll()
-        accuracyIsStale = true
     }
 
     public var metrics: [RewardMetric: Double] {
         var m: [RewardMetric: Double] = [
             .labels: Double(labelsReceived),
             .coverage: tracker.coverage,
-            .trainLabels: Double(training.count),
-            .heldOutLabels: Double(heldOut.count),
-            .trainSteps: Double(trainSteps),
+            .trainLabels: Double(fit.training.count),
+            .heldOutLabels: Double(fit.heldOut.count),
+            .trainSteps: Double(fit.trainSteps),
         ]
         if let a = heldOutAccuracy { m[.classifierAccuracy] = a }
-        if let l = lastLoss { m[.trainLoss] = Double(l) }
+        if let l = fit.lastLoss { m[.trainLoss] = Double(l) }
         return m
     }
 }

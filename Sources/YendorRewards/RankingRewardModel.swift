@@ -64,8 +64,8 @@ public final class RankingRewardModel: RewardModel {
     public var name: String { "ranking" }
 
     let scorer: CaptionScorer
-    private(set) var training: KeyedRing<Pair>
-    private(set) var heldOut: KeyedRing<Pair>
+    /// Preferences kept (training and held out, under sequence numbers) and the training loop.
+    private(set) var fit: ScorerFit<Pair>
     /// How many kept preferences mention each caption (for `isLabeled`).
     private var labeledCaptions: [String: Int] = [:]
     /// How many kept preferences each ordered pair has (repeated labels are all kept:
@@ -79,36 +79,30 @@ public final class RankingRewardModel: RewardModel {
     private(set) var threshold: Float?
     private var reservoir: CaptionReservoir
     private var pending: BoundedOrderedSet<String>
-    private var rng: SplitMix64
     private var rawCache: [String: Float] = [:]
     private var preferencesReceived = 0
     private var queried = 0
     private var answered = 0
-    private var trainSteps = 0
-    private var lastLoss: Float?
-    private var cachedAccuracy: Double?
-    private var accuracyIsStale = true
 
     public init(configuration: Configuration = Configuration()) throws {
         try configuration.validate()
         self.configuration = configuration
         scorer = configuration.scorer.makeScorer(prefix: "rewards.ranking")
-        training = KeyedRing(capacity: configuration.maxPreferences)
-        heldOut = KeyedRing(capacity: configuration.maxHeldOutPreferences)
+        fit = ScorerFit(trainingCapacity: configuration.maxPreferences, heldOutCapacity: configuration.maxHeldOutPreferences,
+                        seed: configuration.scorer.seed ^ 0x5EED_0A4C)
         recent = RecentValues(capacity: configuration.recentRewardWindow)
         reservoir = CaptionReservoir(capacity: configuration.reservoirCapacity)
         pending = BoundedOrderedSet(capacity: configuration.maxPendingQueries)
-        rng = SplitMix64(seed: configuration.scorer.seed ^ 0x5EED_0A4C)
     }
 
     /// True once enough preferences arrived for the model to be trained and used.
-    var isActive: Bool { training.count >= configuration.minimumPreferences }
+    var isActive: Bool { fit.training.count >= configuration.minimumPreferences }
 
     public func observe(captions: [String], captionIndex: [Int32]) {
         var steps = [Int](repeating: 0, count: captions.count)
         for i in captionIndex { steps[Int(i)] += 1 }
         for (k, caption) in captions.enumerated() where steps[k] > 0 && !CaptionQueryTracker.isBlank(caption) {
-            reservoir.add(caption, rng: &rng)
+            reservoir.add(caption, rng: &fit.rng)
         }
         guard isActive else { return }
         // Statistics weigh each caption by its number of steps, as per-step rewards would.
@@ -132,13 +126,7 @@ public final class RankingRewardModel: RewardModel {
         if pending.remove(key) { answered += 1 }
         let pair = Pair(key: key, first: scorer.featurizer.features(first), second: scorer.featurizer.features(second), target: target)
         sequence += 1
-        let evicted: (key: String, item: Pair)?
-        if isHeldOut(first, second) {
-            evicted = heldOut.upsert(String(sequence), pair)
-            accuracyIsStale = true
-        } else {
-            evicted = training.upsert(String(sequence), pair)
-        }
+        let evicted = fit.insert(String(sequence), pair, heldOut: isHeldOut(first, second))
         count(pair.key, by: 1)
         if let evicted { count(evicted.item.key, by: -1) }
     }
@@ -174,7 +162,7 @@ public final class RankingRewardModel: RewardModel {
         var attempts = 0
         while out.count < limit, attempts < 4 * limit {
             attempts += 1
-            guard let (a, b) = reservoir.samplePair(rng: &rng) else { break }
+            guard let (a, b) = reservoir.samplePair(rng: &fit.rng) else { break }
             let key = Self.key(a, b)
             if pending.contains(key) || labeledPairs[key] != nil { continue }
             pending.insert(key)
@@ -187,28 +175,11 @@ public final class RankingRewardModel: RewardModel {
     @discardableResult
     public func trainStep(maxSteps: Int) -> Int {
         guard isActive, maxSteps > 0 else { return 0 }
-        let n = configuration.scorer.batchSize
-        var bags: [[Int32]] = []
-        var targets: [Float] = []
-        for _ in 0..<maxSteps {
-            bags.removeAll(keepingCapacity: true)
-            targets.removeAll(keepingCapacity: true)
-            var seconds: [[Int32]] = []
-            for _ in 0..<n {
-                let p = training.items[Int(rng.next() % UInt64(training.count))]
-                bags.append(p.first)
-                seconds.append(p.second)
-                targets.append(p.target)
-            }
-            bags.append(contentsOf: seconds)
-            let (loss, gradient) = Self.lossAndGradient(scorer: scorer, bags: bags, targets: targets)
-            scorer.backward(gradient)
-            scorer.step(learningRate: configuration.scorer.learningRate)
-            lastLoss = loss
+        fit.train(scorer, steps: maxSteps, batchSize: configuration.scorer.batchSize,
+                  learningRate: configuration.scorer.learningRate) { [scorer] batch in
+            Self.lossAndGradient(scorer: scorer, bags: batch.map(\.first) + batch.map(\.second), targets: batch.map(\.target))
         }
-        trainSteps += maxSteps
         rawCache.removeAll(keepingCapacity: true)
-        accuracyIsStale = true
         return maxSteps
     }
 
@@ -223,22 +194,21 @@ public final class RankingRewardModel: RewardModel {
 
     /// Fraction of held-out non-tie pairs ordered correctly by r (nil with none).
     public var heldOutAccuracy: Double? {
-        if !accuracyIsStale { return cachedAccuracy }
-        let decided = heldOut.items.filter { $0.target != 0.5 }
-        guard !decided.isEmpty else { cachedAccuracy = nil; accuracyIsStale = false; return nil }
-        var correct = 0
-        var start = 0
-        while start < decided.count {
-            let chunk = decided[start..<min(start + 512, decided.count)]
-            let scores = scorer.forward(chunk.map(\.first) + chunk.map(\.second))
-            for (i, p) in chunk.enumerated() where (scores[i] > scores[chunk.count + i]) == (p.target > 0.5) {
-                correct += 1
+        fit.accuracy { [scorer] items in
+            let decided = items.filter { $0.target != 0.5 }
+            guard !decided.isEmpty else { return nil }
+            var correct = 0
+            var start = 0
+            while start < decided.count {
+                let chunk = decided[start..<min(start + 512, decided.count)]
+                let scores = scorer.forward(chunk.map(\.first) + chunk.map(\.second))
+                for (i, p) in chunk.enumerated() where (scores[i] > scores[chunk.count + i]) == (p.target > 0.5) {
+                    correct += 1
+                }
+                start += chunk.count
             }
-            start += chunk.count
+            return Double(correct) / Double(decided.count)
         }
-        cachedAccuracy = Double(correct) / Double(decided.count)
-        accuracyIsStale = false
-        return cachedAccuracy
     }
 
     private func normalized(_ raw: Float) -> Float {
@@ -297,11 +267,11 @@ public final class RankingRewardModel: RewardModel {
     public func saveState() -> RewardModelState {
         let d = Document(
             model: name,
-            trainingKeys: training.items.map(\.key), trainingTargets: training.items.map(\.target), trainingNext: training.next,
-            heldOutKeys: heldOut.items.map(\.key), heldOutTargets: heldOut.items.map(\.target), heldOutNext: heldOut.next,
+            trainingKeys: fit.training.items.map(\.key), trainingTargets: fit.training.items.map(\.target), trainingNext: fit.training.next,
+            heldOutKeys: fit.heldOut.items.map(\.key), heldOutTargets: fit.heldOut.items.map(\.target), heldOutNext: fit.heldOut.next,
             normalizer: normalizer, recentNext: recent.next, reservoir: reservoir.captions, reservoirSeen: reservoir.seen,
-            adamStep: scorer.optimizer.step, rngState: rng.state, preferencesReceived: preferencesReceived,
-            queried: queried, answered: answered, trainSteps: trainSteps, lastLoss: lastLoss)
+            adamStep: scorer.optimizer.step, rngState: fit.rng.state, preferencesReceived: preferencesReceived,
+            queried: queried, answered: answered, trainSteps: fit.trainSteps, lastLoss: fit.lastLoss)
         let recentTensor = NamedTensor(name: "rewards.ranking.recent", shape: [recent.values.count], values: recent.values)
         return RewardModelState.encode(d, tensors: scorer.stateTensors() + [recentTensor])
     }
@@ -329,40 +299,35 @@ public final class RankingRewardModel: RewardModel {
                                          values: try state.tensor("rewards.ranking.recent").values, next: d.recentNext)
         let newReservoir = try CaptionReservoir(capacity: configuration.reservoirCapacity, captions: d.reservoir, seen: d.reservoirSeen)
         try scorer.loadState(state.tensorsByName, adamStep: d.adamStep)
-        training = newTraining
-        heldOut = newHeldOut
+        fit.restore(training: newTraining, heldOut: newHeldOut, rngState: d.rngState, trainSteps: d.trainSteps, lastLoss: d.lastLoss)
         labeledCaptions = [:]
         labeledPairs = [:]
         sequence = trainingSlots.count + heldOutSlots.count
-        for pair in training.items + heldOut.items { count(pair.key, by: 1) }
+        for pair in fit.training.items + fit.heldOut.items { count(pair.key, by: 1) }
         normalizer = d.normalizer
         recent = newRecent
         updateThreshold()
         reservoir = newReservoir
         pending = BoundedOrderedSet(capacity: configuration.maxPendingQueries)
-        rng = SplitMix64(seed: d.rngState)
         preferencesReceived = d.preferencesReceived
         queried = d.queried
         answered = d.answered
-        trainSteps = d.trainSteps
-        lastLoss = d.lastLoss
         rawCache.removeAll()
-        accuracyIsStale = true
     }
 
     public var metrics: [RewardMetric: Double] {
         var m: [RewardMetric: Double] = [
             .labels: Double(preferencesReceived),
             .coverage: queried == 0 ? 0 : Double(answered) / Double(queried),
-            .trainLabels: Double(training.count),
-            .heldOutLabels: Double(heldOut.count),
-            .trainSteps: Double(trainSteps),
+            .trainLabels: Double(fit.training.count),
+            .heldOutLabels: Double(fit.heldOut.count),
+            .trainSteps: Double(fit.trainSteps),
             .normalizerMean: normalizer.mean,
             .normalizerStd: normalizer.variance.squareRoot(),
         ]
         if let t = threshold { m[.threshold] = Double(t) }
         if let a = heldOutAccuracy { m[.rankingAccuracy] = a }
-        if let l = lastLoss { m[.trainLoss] = Double(l) }
+        if let l = fit.lastLoss { m[.trainLoss] = Double(l) }
         return m
     }
 }

@@ -17,6 +17,16 @@ enum ClusterFixtures {
         try TinyRun.scratch(name, checkpointInterval: 5)
     }
 
+    /// Starts a learner on the scratch run `dir` with its configuration, trajectories on a free
+    /// port, weights (where its heartbeats go out) on the returned one, then `extra` arguments.
+    static func learner(_ dir: URL, config: String, extra: [String] = []) throws -> (process: ChildProcess, weights: Int) {
+        let weights = ChildProcess.freePort()
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
+                                                "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                                "--set", "transport.weights=tcp://127.0.0.1:\(weights)"] + extra)
+        return (learner, weights)
+    }
+
     /// Runs `yendor` with arguments to completion (killed after `timeout` seconds).
     static func yendor(_ arguments: [String], timeout: Double = 60) async throws -> (status: Int32?, output: String, errors: String) {
         let p = try ChildProcess(yendor: arguments)

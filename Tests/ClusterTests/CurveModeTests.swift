@@ -42,11 +42,9 @@ struct CurveModeTests {
 
     @Test func withCurveAllowAnyAnyKeyHearsTheLearnerAndTheLearnerWarnsLoudly() async throws {
         let (dir, config, keys) = try await Self.keys("curve-any")
-        let weights = ChildProcess.freePort()
-        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
-                                                "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
-                                                "--set", "transport.weights=tcp://127.0.0.1:\(weights)",
-                                                "--set", "transport.curve_secret_key_file=\(keys)/server.key", "--curve-allow-any"])
+        let (learner, weights) = try ClusterFixtures.learner(dir, config: config, extra: [
+            "--set", "transport.curve_secret_key_file=\(keys)/server.key", "--curve-allow-any",
+        ])
         defer { learner.kill() }
         #expect(await learner.waitForStandardError(containing: "learner listening"), "\(learner.standardError.suffix(800))")
         #expect(learner.standardError.contains("CURVE is on WITHOUT an allow-list"), "\(learner.standardError.suffix(800))")

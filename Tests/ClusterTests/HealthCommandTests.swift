@@ -8,10 +8,7 @@ extension ClusterSuite {
 struct HealthCommandTests {
     @Test func learnerHealthSucceedsOnceTheLearnerPublishesHeartbeats() async throws {
         let (dir, config) = try ClusterFixtures.scratch("health-up")
-        let weights = ChildProcess.freePort()
-        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
-                                                "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
-                                                "--set", "transport.weights=tcp://127.0.0.1:\(weights)"])
+        let (learner, weights) = try ClusterFixtures.learner(dir, config: config)
         defer { learner.kill() }
         #expect(await learner.waitForStandardError(containing: "learner listening"))
         let health = try await ClusterFixtures.yendor(["health", "learner", "--endpoint", "tcp://127.0.0.1:\(weights)", "--timeout", "20"])
@@ -43,12 +40,9 @@ struct HealthCommandTests {
         }
         try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "\(keys)/probe.pub", toPath: "\(allowed)/probe.pub")
-        let weights = ChildProcess.freePort()
-        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
-                                                "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
-                                                "--set", "transport.weights=tcp://127.0.0.1:\(weights)",
-                                                "--set", "transport.curve_secret_key_file=\(keys)/learner.key",
-                                                "--set", "transport.curve_allowed_clients=\(allowed)"])
+        let (learner, weights) = try ClusterFixtures.learner(dir, config: config, extra: [
+            "--set", "transport.curve_secret_key_file=\(keys)/learner.key", "--set", "transport.curve_allowed_clients=\(allowed)",
+        ])
         defer { learner.kill() }
         #expect(await learner.waitForStandardError(containing: "learner listening"))
         func probe(_ key: String?, timeout: String) async throws -> (status: Int32?, output: String, errors: String) {
@@ -80,10 +74,7 @@ struct HealthCommandTests {
 
     @Test func workerHealthPassesWhenItsProcessLivesAndTheLearnerIsReachable() async throws {
         let (dir, config) = try ClusterFixtures.scratch("health-worker")
-        let weights = ChildProcess.freePort()
-        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
-                                                "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
-                                                "--set", "transport.weights=tcp://127.0.0.1:\(weights)"])
+        let (learner, weights) = try ClusterFixtures.learner(dir, config: config)
         defer { learner.kill() }
         let pidFile = dir.appendingPathComponent("worker.pid").path
         try "\(learner.pid)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)  // any live process will do

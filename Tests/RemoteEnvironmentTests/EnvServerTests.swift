@@ -45,12 +45,25 @@ struct EnvServerTests {
         return (server, endpoint, context, reports, Logger(label: "env") { _ in reports })
     }
 
+    /// A server of `envs` test envs, a context, and the server's answer to a probe: the probe
+    /// waits until the server is up, and tells its spec.
+    static func servedAndProbed(envs: Int) throws
+        -> (server: ChildProcess, endpoint: String, context: Context, probe: (spec: ObservationSpec, task: String, envs: Int))
+    {
+        let (server, endpoint) = try serve("YendorTest-Grid-v0", envs: envs)
+        do {
+            let context = try Context()
+            return (server, endpoint, context, try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600))
+        } catch {
+            server.kill()
+            throw error
+        }
+    }
+
     @Test func stepsAutoResetsSummarisesEpisodesAndReproducesItsSeeds() throws {
-        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 3)
+        let (server, endpoint, context, probe) = try Self.servedAndProbed(envs: 3)
         defer { server.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
         #expect(probe.envs == 3 && probe.spec.mapRows == 3 && probe.spec.mapColumns == 5 && probe.spec.actionCount == 4)
         func run() throws -> ([[Int16]], [FinishedEpisode]) {
             let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 11, context: context, timeout: 60, logger: Self.logger)
@@ -143,11 +156,9 @@ struct EnvServerTests {
     }
 
     @Test func anEnvThatRaisesEndsThatEpisodeAsTruncatedAndTheOthersGoOn() throws {
-        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 2)
+        let (server, endpoint, context, _) = try Self.servedAndProbed(envs: 2)
         defer { server.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
         let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 60, logger: Self.logger)
         try env.step(actions: [3, 0])  // action 3 raises in env 0
         #expect(env.done[0] == 1 && env.truncated[0] == 1 && env.done[1] == 0)
@@ -269,11 +280,9 @@ struct EnvServerTests {
     }
 
     @Test func aServerWithAnotherSpecIsRefusedNamingBoth() throws {
-        let (server, endpoint) = try Self.serve("YendorTest-Grid-v0", envs: 1)
+        let (server, endpoint, context, probe) = try Self.servedAndProbed(envs: 1)
         defer { server.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
         var other = probe.spec
         other.actionCount = 7
         #expect {

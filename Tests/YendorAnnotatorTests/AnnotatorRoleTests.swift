@@ -41,6 +41,16 @@ import ZeroMQ
         return client
     }
 
+    /// Starts a role and connects a client to it through a fresh context. The test kills the role
+    /// and terminates the context when it ends (both also happen when they are released).
+    private func startedRoleAndClient(stub: StubServer, store: String, extra: [String])
+        async throws -> (role: Role, context: Context, client: AnnotatorClient)
+    {
+        let role = try await Role(stub: stub, store: store, extra: extra)
+        let context = try Context()
+        return (role, context, try await client(role, context: context))
+    }
+
     /// Reads `client.results` until `done` holds for what was read; gives up after `limit` (a hang
     /// guard, not a timing assertion) and returns what it has.
     private func collect(from client: AnnotatorClient, limit: Duration = .seconds(30),
@@ -87,12 +97,10 @@ import ZeroMQ
         defer { stub.stop() }
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let role = try await Role(stub: stub, store: directory.appendingPathComponent("labels.sqlite").path,
-                                  extra: ["--batch-size", "3", "--max-concurrent-batches", "2"])
+        let (role, context, a) = try await startedRoleAndClient(stub: stub, store: directory.appendingPathComponent("labels.sqlite").path,
+                                                                extra: ["--batch-size", "3", "--max-concurrent-batches", "2"])
         defer { role.process.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        let a = try await client(role, context: context)
         let b = try await client(role, context: context)
         let captions = (1...6).map { "You kill the jackal [dedup-\($0)]!" }
         let items = captions.map { LabelTask.classify(caption: $0) }
@@ -125,11 +133,9 @@ import ZeroMQ
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = directory.appendingPathComponent("labels.sqlite").path
         let extra = ["--batch-size", "2", "--max-concurrent-batches", "1"]
-        let first = try await Role(stub: stub, store: store, extra: extra)
+        let (first, context, client) = try await startedRoleAndClient(stub: stub, store: store, extra: extra)
         defer { first.process.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        let client = try await client(first, context: context)
         let captions = (1...12).map { "You find a hidden passage [kill-\($0)]." }
         try await client.request(goal: .score, mode: .classification, items: captions.map { .classify(caption: $0) })
 
@@ -176,11 +182,9 @@ import ZeroMQ
         let store = directory.appendingPathComponent("labels.sqlite").path
         let extra = ["--batch-size", "7", "--max-concurrent-batches", "2", "--max-concurrent-requests", "8",
                      "--shutdown-grace-s", "1"]
-        let role = try await Role(stub: stub, store: store, extra: extra)
+        let (role, context, client) = try await startedRoleAndClient(stub: stub, store: store, extra: extra)
         defer { role.process.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        let client = try await client(role, context: context)
         let fast = (1...12).map { "You read a scroll [fast-\($0)]." }
         let slow = ["You read a scroll [stall-1].", "You read a scroll [stall-2]."]
         let captions = [slow[0]] + fast[0..<6] + [slow[1]] + fast[6...]
@@ -226,11 +230,9 @@ import ZeroMQ
         let store = directory.appendingPathComponent("labels.sqlite").path
         // A grace far longer than the call's half second: the answer arrives within it however
         // loaded the machine is.
-        let role = try await Role(stub: stub, store: store, extra: ["--shutdown-grace-s", "30"])
+        let (role, context, client) = try await startedRoleAndClient(stub: stub, store: store, extra: ["--shutdown-grace-s", "30"])
         defer { role.process.kill() }
-        let context = try Context()
         defer { context.terminate() }
-        let client = try await client(role, context: context)
         let caption = "You descend the stairs [sigterm]."
         try await client.request(goal: .stairs, mode: .classification, items: [.classify(caption: caption)])
         // The call is at the (slow) stub once the stub has counted it.

@@ -13,6 +13,20 @@ import YendorMetrics
         return try Annotator(labeler: labeler, store: store ?? temporaryStore().0, configuration: configuration, logger: testLogger)
     }
 
+    /// An annotator whose labeler holds every call until the test opens the gate, so requests
+    /// stay queued or in flight meanwhile; limits left nil keep the configuration's defaults.
+    func makeHeldAnnotator(store: LabelStore? = nil, queueCapacity: Int? = nil, batchSize: Int? = nil,
+                           maxConcurrentBatches: Int? = nil) throws -> (annotator: Annotator, labeler: RecordingLabeler, gate: Gate) {
+        let gate = Gate()
+        let labeler = RecordingLabeler(gate: gate)
+        let annotator = try makeAnnotator(labeler, store: store) {
+            if let queueCapacity { $0.queueCapacity = queueCapacity }
+            if let batchSize { $0.batchSize = batchSize }
+            if let maxConcurrentBatches { $0.maxConcurrentBatches = maxConcurrentBatches }
+        }
+        return (annotator, labeler, gate)
+    }
+
     @Test func knownLabelsAreAnsweredAtOnceFromTheStore() async throws {
         let labeler = RecordingLabeler()
         let annotator = try makeAnnotator(labeler)
@@ -29,9 +43,7 @@ import YendorMetrics
     }
 
     @Test func concurrentIdenticalRequestsFromTwoClientsAreLabeledOnce() async throws {
-        let gate = Gate()
-        let labeler = RecordingLabeler(gate: gate)
-        let annotator = try makeAnnotator(labeler)
+        let (annotator, labeler, gate) = try makeHeldAnnotator()
         let stream = await annotator.results()
         let requests = captions(5)
         async let receiptA = annotator.submit(requests)
@@ -53,13 +65,7 @@ import YendorMetrics
     }
 
     @Test func fullQueueDropsTheOldestPendingRequestsFirst() async throws {
-        let gate = Gate()
-        let labeler = RecordingLabeler(gate: gate)
-        let annotator = try makeAnnotator(labeler) {
-            $0.queueCapacity = 3
-            $0.batchSize = 1
-            $0.maxConcurrentBatches = 1
-        }
+        let (annotator, labeler, gate) = try makeHeldAnnotator(queueCapacity: 3, batchSize: 1, maxConcurrentBatches: 1)
         let requests = captions(6)
         _ = await annotator.submit([requests[0]])  // goes straight to the (blocked) labeler
         var dropped = 0
@@ -78,12 +84,7 @@ import YendorMetrics
         let warmup = try makeAnnotator(LexiconLabeler(), store: store)
         _ = await warmup.submit(labeled)
         await warmup.waitUntilIdle()
-        let gate = Gate()
-        let annotator = try makeAnnotator(RecordingLabeler(gate: gate), store: store) {
-            $0.queueCapacity = 1
-            $0.maxConcurrentBatches = 1
-            $0.batchSize = 1
-        }
+        let (annotator, _, gate) = try makeHeldAnnotator(store: store, queueCapacity: 1, batchSize: 1, maxConcurrentBatches: 1)
         _ = await annotator.submit(captions(10))  // overflows the queue many times
         let receipt = await annotator.submit(labeled)
         #expect(receipt.known.count == 2)
@@ -93,12 +94,7 @@ import YendorMetrics
     }
 
     @Test func batchesNeverExceedTheBatchSize() async throws {
-        let gate = Gate()
-        let labeler = RecordingLabeler(gate: gate)
-        let annotator = try makeAnnotator(labeler) {
-            $0.batchSize = 4
-            $0.maxConcurrentBatches = 1
-        }
+        let (annotator, labeler, gate) = try makeHeldAnnotator(batchSize: 4, maxConcurrentBatches: 1)
         _ = await annotator.submit([captions(1, prefix: "first")[0]])  // occupies the only slot
         _ = await annotator.submit(captions(10))
         await gate.open()
@@ -107,12 +103,7 @@ import YendorMetrics
     }
 
     @Test func labelerCallsInFlightAreBoundedByMaxConcurrentBatches() async throws {
-        let gate = Gate()
-        let labeler = RecordingLabeler(gate: gate)
-        let annotator = try makeAnnotator(labeler) {
-            $0.batchSize = 1
-            $0.maxConcurrentBatches = 2
-        }
+        let (annotator, labeler, gate) = try makeHeldAnnotator(batchSize: 1, maxConcurrentBatches: 2)
         _ = await annotator.submit(captions(6))
         let metrics = annotator.metrics
         #expect(metrics["annotator/in_flight"] == 2)
@@ -279,8 +270,7 @@ import YendorMetrics
     }
 
     @Test func lookupReportsKnownPendingAndUnknown() async throws {
-        let gate = Gate()
-        let annotator = try makeAnnotator(RecordingLabeler(gate: gate))
+        let (annotator, _, gate) = try makeHeldAnnotator()
         let pending = captions(1)[0], unknown = LabelRequest.classify("never sent", goal: .score)
         _ = await annotator.submit([pending])
         #expect(await annotator.lookup([pending, unknown]) == [.pending, .unknown])

@@ -16,6 +16,23 @@ import YendorMetrics
         return configuration
     }
 
+    /// A stub whose first calls each answer after `delays` seconds (later ones at once), and a
+    /// labeler that gives up on a request after `requestTimeout` and retries `maxRetries` times.
+    /// Stop the server at the end of the test.
+    func slowServerAndLabeler(delays: [Double], requestTimeout: Duration, maxRetries: Int) async throws -> (StubServer, OpenAILabeler) {
+        let server = try await StubServer.started(script: delays.map { ["delay": $0] })
+        do {
+            let labeler = try OpenAILabeler(configuration: configuration(server) {
+                $0.requestTimeout = requestTimeout
+                $0.maxRetries = maxRetries
+            }, logger: testLogger)
+            return (server, labeler)
+        } catch {
+            server.stop()
+            throw error
+        }
+    }
+
     @Test func completionsEndpointSendsSeveralPromptsPerRequest() async throws {
         let server = try await StubServer.started()
         defer { server.stop() }
@@ -46,14 +63,10 @@ import YendorMetrics
     }
 
     @Test func slowServerTimesOutThenSucceeds() async throws {
-        let server = try await StubServer.started(script: [["delay": 4.0]])
-        defer { server.stop() }
         // A timeout of 1 s (not less) and 8 retries: under a parallel test load the stub's quick
         // answers have taken over 0.5 s, so every retry timed out.
-        let labeler = try OpenAILabeler(configuration: configuration(server) {
-            $0.requestTimeout = .seconds(1)
-            $0.maxRetries = 8
-        }, logger: testLogger)
+        let (server, labeler) = try await slowServerAndLabeler(delays: [4.0], requestTimeout: .seconds(1), maxRetries: 8)
+        defer { server.stop() }
         let answers = await labeler.label(captions(1))
         #expect(answers.map(\.outcome) == [.labeled(.helpful)])
         // On a loaded machine a retry may time out too; what matters is timeouts, then success.
@@ -66,12 +79,8 @@ import YendorMetrics
     }
 
     @Test func timeoutsAfterEveryRetryAreReportedAsTimeout() async throws {
-        let server = try await StubServer.started(script: [["delay": 3.0], ["delay": 3.0]])
+        let (server, labeler) = try await slowServerAndLabeler(delays: [3.0, 3.0], requestTimeout: .milliseconds(200), maxRetries: 1)
         defer { server.stop() }
-        let labeler = try OpenAILabeler(configuration: configuration(server) {
-            $0.requestTimeout = .milliseconds(200)
-            $0.maxRetries = 1
-        }, logger: testLogger)
         let answers = await labeler.label(captions(1))
         #expect(answers.map(\.outcome) == [.failed(.timeout)])
     }

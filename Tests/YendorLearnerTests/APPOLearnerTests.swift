@@ -5,21 +5,8 @@ import YendorNN
 import YendorPolicy
 
 @Test func fullLossGradientMatchesFiniteDifferences() throws {
-    var c = tinyLearnerConfiguration()
-    c.valueClip = 0
-    c.entropyCoefficient = 0.1
-    // A wide clip keeps the surrogate smooth (its kinks are tested in PPOLossTests).
-    c.ppoClip = 10
-    let learner = try APPOLearner(configuration: c, logger: silentLogger())
-    let batch = randomBatch(seed: 11)
-    // Targets and advantages come from a train call whose updates are undone by reloading
-    // the weights.
-    let initial = learner.policy.namedTensors()
-    _ = try learner.train(on: batch)
-    try learner.policy.load(namedTensors: initial)
-    let samples = Array(0..<batch.sampleCount)[...]
-    let (worst, _) = try lossGradientCheck(learner.policy) {
-        try learner.minibatchLossAndGradient(batch, samples: samples).total
+    let (worst, _) = try fullLossGradientCheck(tinyLearnerConfiguration(), batch: { _ in randomBatch(seed: 11) }) { learner, batch in
+        try learner.minibatchLossAndGradient(batch, samples: Array(0..<batch.sampleCount)[...]).total
     }
     #expect(worst < 0.05)
 }

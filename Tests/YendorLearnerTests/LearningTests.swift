@@ -9,31 +9,24 @@ import YendorSupport
 /// g ∈ 0..<4 filling the crop (and named in the caption); action g earns reward 1, any
 /// other action 0. Episodes last 8 steps. A uniformly random policy earns 0.25 per step.
 private struct TargetGlyphTask {
-    let envCount: Int
-    var targets: [Int16]
-    var stepInEpisode: [Int]
-    var rng: SplitMix64
+    var envs: ToyEnvs
 
     init(envCount: Int, seed: UInt64) {
-        self.envCount = envCount
-        rng = SplitMix64(seed: seed)
-        targets = []
-        stepInEpisode = [Int](repeating: 0, count: envCount)
-        for _ in 0..<envCount { targets.append(Int16(rng.next() % 4)) }
+        envs = ToyEnvs(count: envCount, glyphs: 0..<4, seed: seed)
     }
 
     func write(into obs: inout ObservationBatch, row: Int, env: Int) {
-        let g = obs.layout.cropPerEnv
-        for k in 0..<g { obs.glyphs[row * g + k] = targets[env] }
-        obs.setCaption("target \(["alpha", "beta", "gamma", "delta"][Int(targets[env])])", at: row)
+        let target = envs.drawnGlyph[env]
+        ToyEnvs.fillCrop(&obs, row: row, with: target)
+        obs.setCaption("target \(["alpha", "beta", "gamma", "delta"][Int(target)])", at: row)
     }
 
     mutating func step(env: Int, action: Int32) -> (reward: Float, done: Bool) {
-        let reward: Float = Int16(action) == targets[env] ? 1 : 0
-        stepInEpisode[env] += 1
-        let done = stepInEpisode[env] == 8
-        if done { stepInEpisode[env] = 0 }
-        targets[env] = Int16(rng.next() % 4)
+        let reward: Float = Int16(action) == envs.drawnGlyph[env] ? 1 : 0
+        envs.stepInEpisode[env] += 1
+        let done = envs.stepInEpisode[env] == 8
+        if done { envs.stepInEpisode[env] = 0 }
+        envs.redraw(env: env)  // a new target every step
         return (reward, done)
     }
 }

@@ -11,33 +11,26 @@ import YendorSupport
 /// every other step earns 0. Without memory the best policy guesses: 0.5 at the query.
 private struct CueRecallTask {
     static let episodeLength = 4
-    let envCount: Int
-    var cues: [Int16]
-    var stepInEpisode: [Int]
-    var rng: SplitMix64
+    var envs: ToyEnvs
 
     init(envCount: Int, seed: UInt64) {
-        self.envCount = envCount
-        rng = SplitMix64(seed: seed)
-        cues = []
         // Envs out of phase, so episodes cross rollout boundaries at every offset.
-        stepInEpisode = (0..<envCount).map { $0 % Self.episodeLength }
-        for _ in 0..<envCount { cues.append(1 + Int16(rng.next() % 2)) }
+        envs = ToyEnvs(count: envCount, glyphs: 1..<3, seed: seed,
+                       stepInEpisode: (0..<envCount).map { $0 % Self.episodeLength })
     }
 
-    func isQuery(env: Int) -> Bool { stepInEpisode[env] == Self.episodeLength - 1 }
+    func isQuery(env: Int) -> Bool { envs.stepInEpisode[env] == Self.episodeLength - 1 }
 
     func write(into obs: inout ObservationBatch, row: Int, env: Int) {
-        let glyph: Int16 = stepInEpisode[env] == 0 ? cues[env] : (isQuery(env: env) ? 3 : 0)
-        let g = obs.layout.cropPerEnv
-        for k in 0..<g { obs.glyphs[row * g + k] = glyph }
+        let cue = envs.drawnGlyph[env]
+        ToyEnvs.fillCrop(&obs, row: row, with: envs.stepInEpisode[env] == 0 ? cue : (isQuery(env: env) ? 3 : 0))
     }
 
     mutating func step(env: Int, action: Int32) -> (reward: Float, done: Bool) {
-        let reward: Float = isQuery(env: env) && Int16(action) == cues[env] - 1 ? 1 : 0
+        let reward: Float = isQuery(env: env) && Int16(action) == envs.drawnGlyph[env] - 1 ? 1 : 0
         let done = isQuery(env: env)
-        stepInEpisode[env] = done ? 0 : stepInEpisode[env] + 1
-        if done { cues[env] = 1 + Int16(rng.next() % 2) }
+        envs.stepInEpisode[env] = done ? 0 : envs.stepInEpisode[env] + 1
+        if done { envs.redraw(env: env) }  // the next episode's cue
         return (reward, done)
     }
 }

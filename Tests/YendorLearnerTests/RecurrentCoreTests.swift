@@ -22,19 +22,10 @@ private func randomRecurrentBatch(seed: UInt64, stateSize: Int, timeSteps: Int =
 }
 
 @Test func fullLossGradientWithTheGRUCoreMatchesFiniteDifferencesThroughAnEpisodeReset() throws {
-    var c = tinyRecurrentLearnerConfiguration()
-    c.valueClip = 0
-    c.entropyCoefficient = 0.1
-    c.ppoClip = 10  // keeps the surrogate smooth
-    let learner = try APPOLearner(configuration: c, logger: silentLogger())
-    let batch = randomRecurrentBatch(seed: 11, stateSize: learner.policy.coreStateSize)
-    // Targets and advantages for this batch come from a train call whose updates are undone.
-    let initial = learner.policy.namedTensors()
-    _ = try learner.train(on: batch)
-    try learner.policy.load(namedTensors: initial)
-    let envs = Array(0..<batch.envCount)[...]
-    let (worst, checked) = try lossGradientCheck(learner.policy) {
-        try learner.minibatchLossAndGradient(batch, envs: envs).total
+    let (worst, checked) = try fullLossGradientCheck(tinyRecurrentLearnerConfiguration(), batch: {
+        randomRecurrentBatch(seed: 11, stateSize: $0.policy.coreStateSize)
+    }) { learner, batch in
+        try learner.minibatchLossAndGradient(batch, envs: Array(0..<batch.envCount)[...]).total
     }
     let checkedRecurrent = checked.contains { $0.name.hasPrefix("core.gru") && $0.analytic != 0 }
     #expect(worst < 0.05)

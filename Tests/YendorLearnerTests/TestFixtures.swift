@@ -37,6 +37,34 @@ func silentLogger() -> Logger {
     Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 }
 
+/// What the toy tasks of the learning tests share: per env, a glyph drawn at random from
+/// `glyphs` (the one to name, or the cue to recall) and the step within the current episode.
+struct ToyEnvs {
+    let glyphs: Range<Int16>
+    private(set) var drawnGlyph: [Int16]
+    var stepInEpisode: [Int]
+    private var rng: SplitMix64
+
+    /// `stepInEpisode` defaults to every env at the start of an episode.
+    init(count: Int, glyphs: Range<Int16>, seed: UInt64, stepInEpisode: [Int]? = nil) {
+        self.glyphs = glyphs
+        rng = SplitMix64(seed: seed)
+        self.stepInEpisode = stepInEpisode ?? [Int](repeating: 0, count: count)
+        drawnGlyph = [Int16](repeating: 0, count: count)
+        for env in 0..<count { redraw(env: env) }
+    }
+
+    mutating func redraw(env: Int) {
+        drawnGlyph[env] = glyphs.lowerBound + Int16(rng.next() % UInt64(glyphs.count))
+    }
+
+    /// Fills the crop of observation row `row` with `glyph`.
+    static func fillCrop(_ obs: inout ObservationBatch, row: Int, with glyph: Int16) {
+        let g = obs.layout.cropPerEnv
+        for k in 0..<g { obs.glyphs[row * g + k] = glyph }
+    }
+}
+
 /// A deterministic pseudo-random batch (T×B) with varied observations and some episode ends.
 func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, layout: ObservationSpec = tinyPolicyConfiguration().observation,
                  actionCount: Int = 4, version: Int64 = 0) -> RolloutBatch {
@@ -55,6 +83,24 @@ func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, layout: Ob
         batch.policyVersions[i] = version
     }
     return batch
+}
+
+/// Checks a learner's full loss gradient, `loss` of the learner and `makeBatch`'s batch,
+/// against finite differences (see `lossGradientCheck`). The targets and advantages come from a
+/// train call on the batch whose updates are undone by reloading the weights. No value clip and
+/// a wide PPO clip keep the loss smooth (the clip's kinks are tested in PPOLossTests).
+func fullLossGradientCheck(_ configuration: APPOLearner.Configuration, batch makeBatch: (APPOLearner) -> RolloutBatch,
+                           loss: (APPOLearner, RolloutBatch) throws -> Float) throws -> (worst: Float, checked: [(name: String, analytic: Float)]) {
+    var c = configuration
+    c.valueClip = 0
+    c.entropyCoefficient = 0.1
+    c.ppoClip = 10
+    let learner = try APPOLearner(configuration: c, logger: silentLogger())
+    let batch = makeBatch(learner)
+    let initial = learner.policy.namedTensors()
+    _ = try learner.train(on: batch)
+    try learner.policy.load(namedTensors: initial)
+    return try lossGradientCheck(learner.policy) { try loss(learner, batch) }
 }
 
 /// Checks the gradient `loss` accumulates into `policy`'s parameters against central finite

@@ -86,10 +86,10 @@ private let trainingLabels = [
         model.observe(.classified("You kill the \(n)!", helpful: true))
         model.observe(.classified("You hear the \(n) in the distance.", helpful: false))
     }
-    let heldOut = model.heldOut.keys
+    let heldOut = model.fit.heldOut.keys
     #expect(!heldOut.isEmpty)
-    #expect(model.training.count + heldOut.count == 2 * names.count)
-    #expect(heldOut.allSatisfy { !model.training.contains($0) })
+    #expect(model.fit.training.count + heldOut.count == 2 * names.count)
+    #expect(heldOut.allSatisfy { !model.fit.training.contains($0) })
     model.trainStep(maxSteps: 150)
     // The reported figure is the fraction of held-out captions on the right side of ½.
     var correct = 0

@@ -174,9 +174,9 @@ private func noisyPreferences(count: Int, seed: UInt64, bradleyTerry: Bool = tru
         if rng.nextUnitFloat() < 0.1 { firstWins.toggle() }
         model.observe(.ranked(captions[i], captions[j], firstWins ? .first : .second))
     }
-    #expect(model.heldOut.count > 0)
+    #expect(model.fit.heldOut.count > 0)
     model.trainStep(maxSteps: 200)
-    let decided = model.heldOut.items.filter { $0.target != 0.5 }
+    let decided = model.fit.heldOut.items.filter { $0.target != 0.5 }
     var correct = 0
     for pair in decided {
         let (a, b) = RankingRewardModel.captions(ofKey: pair.key)

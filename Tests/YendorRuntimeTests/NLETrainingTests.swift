@@ -14,11 +14,7 @@ struct NLETrainingTests {
                                               "--steps", "1500", "--run-dir", run.path])
         let status = await train.waitForExit(timeout: 300)
         #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
-        let metrics = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))
-        #expect((metrics.last?["env_steps"] ?? 0) >= 1500)
-        #expect(metrics.contains { ($0["learner/updates"] ?? 0) >= 1 })
-        let resolved = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
-        #expect(resolved.contains("kind: nle"))
+        try TrainingEndToEndTests.expectFinishedRun(run, reached: 1500, configurationContains: "kind: nle")
     }
 
     @Test func aWorkerProcessTrainsOnNetHackOverTCPAndADungeonWorkerIsRefusedNamingBothSpecs() async throws {

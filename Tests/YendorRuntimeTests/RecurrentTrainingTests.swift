@@ -15,10 +15,6 @@ struct RecurrentTrainingTests {
             let status = await train.waitForExit(timeout: 600)
             #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
         }
-        let metrics = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))
-        #expect((metrics.last?["env_steps"] ?? 0) >= 2500)
-        #expect(metrics.contains { ($0["learner/updates"] ?? 0) >= 1 })
-        let resolved = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
-        #expect(resolved.contains("core: gru"))
+        try TrainingEndToEndTests.expectFinishedRun(run, reached: 2500, configurationContains: "core: gru")
     }
 }

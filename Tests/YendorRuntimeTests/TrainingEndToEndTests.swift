@@ -19,6 +19,17 @@ struct TrainingEndToEndTests {
         (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0
     }
 
+    /// Checks what a finished run left in `run`: at least `steps` env steps and a learner update
+    /// in its metrics, and `text` in the resolved configuration it wrote.
+    static func expectFinishedRun(_ run: URL, reached steps: Double, configurationContains text: String,
+                                  sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let metrics = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))
+        #expect((metrics.last?["env_steps"] ?? 0) >= steps, sourceLocation: sourceLocation)
+        #expect(metrics.contains { ($0["learner/updates"] ?? 0) >= 1 }, sourceLocation: sourceLocation)
+        let resolved = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
+        #expect(resolved.contains(text), sourceLocation: sourceLocation)
+    }
+
     /// Polls the metrics file until env steps exceed `threshold`; false on timeout, or as soon
     /// as `writer` (the process writing the metrics) has exited without getting there.
     static func waitForSteps(_ run: URL, above threshold: Double, of writer: ChildProcess? = nil,
@@ -42,12 +53,8 @@ struct TrainingEndToEndTests {
                                               "--set", "transport.in_process=\(link)"])
         let status = await train.waitForExit(timeout: 600)
         #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
-        let metrics = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))
-        #expect((metrics.last?["env_steps"] ?? 0) >= 1500)
-        #expect(metrics.contains { ($0["learner/updates"] ?? 0) >= 1 })
+        try Self.expectFinishedRun(run, reached: 1500, configurationContains: "rollout_length: 16")
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path))
-        let resolved = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
-        #expect(resolved.contains("rollout_length: 16"))
     }
 
     @Test func learnerKeepsTrainingWhenWorkersDieJoinAndTheLearnerRestarts() async throws {

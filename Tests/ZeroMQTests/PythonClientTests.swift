@@ -14,10 +14,8 @@ struct PythonClientTests {
         let port = ChildProcess.freePort()
         let context = try Context()
         defer { context.terminate() }
-        let replies = try Socket(context: context, type: .pull)
+        let replies = try Socket.pullOnLoopback(context, receiveTimeout: 20_000)
         defer { replies.close() }
-        try replies.set(.receiveTimeout(milliseconds: 20_000))
-        try replies.bind("tcp://127.0.0.1:*")
         let python = try ChildProcess(executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [
             "python3", script.path, "pull", "--endpoint", "tcp://127.0.0.1:\(port)", "--count", "3",
             "--reply", replies.lastEndpoint])

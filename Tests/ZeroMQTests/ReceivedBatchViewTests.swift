@@ -68,10 +68,8 @@ struct ReceivedBatchViewTests {
     @Test func viewsOfFramesFromAnotherProcessAgreeWithTheCopyingDecoder() async throws {
         let context = try Context()
         defer { context.terminate() }
-        let pull = try Socket(context: context, type: .pull)
+        let pull = try Socket.pullOnLoopback(context, receiveTimeout: 120_000)
         defer { pull.close() }
-        try pull.set(.receiveTimeout(milliseconds: 120_000))
-        try pull.bind("tcp://127.0.0.1:*")
         let count = 40
         let peer = try ChildProcess(yendor: ["_peer", "push", "--batch", "--endpoint", pull.lastEndpoint,
                                              "--size", "70000", "--count", "\(count)"],
