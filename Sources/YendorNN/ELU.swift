@@ -26,16 +26,10 @@ public final class ELU: Layer {
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
-        guard let x = input else { preconditionFailure("ELU.backward before forward") }
-        gradInput.resize(x.shape)
-        output.data.withUnsafeBufferPointer { y in
-            gradOutput.data.withUnsafeBufferPointer { dy in
-                gradInput.data.withUnsafeMutableBufferPointer { dx in
-                    ELU.gradient(output: y.baseAddress!, gradOutput: dy.baseAddress!, into: dx.baseAddress!, count: y.count, alpha: alpha)
-                }
-            }
+        guard input != nil else { preconditionFailure("ELU.backward before forward") }
+        return output.activationGradient(gradOutput, into: gradInput) { [alpha] y, dy, dx, count in
+            ELU.gradient(output: y, gradOutput: dy, into: dx, count: count, alpha: alpha)
         }
-        return gradInput
     }
 
     /// y ← ELU(y) in place (also used by layers that fuse the activation).

@@ -44,10 +44,7 @@ public final class EmbeddingBag {
         let d = dimension
         output.data.withUnsafeMutableBufferPointer { out in
             table.value.withUnsafeBufferPointer { t in
-                forEachMember { bag, row, scale in
-                    let dst = out.baseAddress! + bag * d, src = t.baseAddress! + row * d
-                    for j in 0..<d { dst[j] += src[j] * scale }
-                }
+                forEachMember { bag, row, scale in Self.add(t.baseAddress! + row * d, scaledBy: scale, to: out.baseAddress! + bag * d, count: d) }
             }
         }
         return output
@@ -64,6 +61,12 @@ public final class EmbeddingBag {
         }
     }
 
+    /// dst += scale · src over `count` floats.
+    @inline(__always)
+    private static func add(_ src: UnsafePointer<Float>, scaledBy scale: Float, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0..<count { dst[j] += src[j] * scale }
+    }
+
     /// Spreads each bag's output gradient (divided by the bag size) onto its rows.
     public func backward(_ gradOutput: Tensor) {
         let bags = offsets.count - 1
@@ -71,10 +74,7 @@ public final class EmbeddingBag {
         let d = dimension
         gradOutput.data.withUnsafeBufferPointer { dy in
             table.gradient.withUnsafeMutableBufferPointer { g in
-                forEachMember { bag, row, scale in
-                    let dst = g.baseAddress! + row * d, src = dy.baseAddress! + bag * d
-                    for j in 0..<d { dst[j] += src[j] * scale }
-                }
+                forEachMember { bag, row, scale in Self.add(dy.baseAddress! + bag * d, scaledBy: scale, to: g.baseAddress! + row * d, count: d) }
             }
         }
     }

@@ -19,15 +19,10 @@ public final class ReLU: Layer {
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
-        guard let x = input else { preconditionFailure("ReLU.backward before forward") }
-        gradInput.resize(x.shape)
-        x.data.withUnsafeBufferPointer { xp in
-            gradOutput.data.withUnsafeBufferPointer { dy in
-                gradInput.data.withUnsafeMutableBufferPointer { dx in
-                    for i in 0..<xp.count { dx[i] = xp[i] > 0 ? dy[i] : 0 }
-                }
-            }
+        guard input != nil else { preconditionFailure("ReLU.backward before forward") }
+        // y > 0 exactly where x > 0.
+        return output.activationGradient(gradOutput, into: gradInput) { y, dy, dx, count in
+            for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
         }
-        return gradInput
     }
 }

@@ -35,3 +35,19 @@ public final class Tensor {
         data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 }
+
+extension Tensor {
+    /// The backward pass of an activation whose derivative is a function of its output (this
+    /// tensor, as its forward pass left it): resizes `gradInput` and fills it with
+    /// `body(y, dy, dx, count)`.
+    func activationGradient(_ gradOutput: Tensor, into gradInput: Tensor,
+                            _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        gradInput.resize(shape)
+        data.withUnsafeBufferPointer { y in
+            gradOutput.data.withUnsafeBufferPointer { dy in
+                gradInput.data.withUnsafeMutableBufferPointer { dx in body(y.baseAddress!, dy.baseAddress!, dx.baseAddress!, y.count) }
+            }
+        }
+        return gradInput
+    }
+}
