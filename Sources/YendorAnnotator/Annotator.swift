@@ -331,8 +331,8 @@ public actor Annotator {
             var tries = attempts.removeValue(forKey: request) ?? (0, 0)
             let key = LabelKey(labeler: identity, request: request)
             func publish(_ outcome: LabelOutcome) {
-                toPublish.append(LabelResult(request: request, outcome: outcome, rawResponse: answer.rawResponse,
-                                             latency: answer.latency, source: .labeler))
+                toPublish.append(LabelResult(request: request, answer: LabelerAnswer(outcome: outcome, rawResponse: answer.rawResponse,
+                                                                                     latency: answer.latency), source: .labeler))
             }
             switch answer.outcome {
             case .labeled:
@@ -449,8 +449,8 @@ public actor Annotator {
         }
         var results: [LabelRequest: LabelResult] = [:]
         for (key, stored) in found {
-            results[key.request] = LabelResult(request: key.request, outcome: stored.outcome, rawResponse: stored.rawResponse,
-                                          latency: stored.latency, source: .store)
+            results[key.request] = LabelResult(request: key.request, answer: LabelerAnswer(outcome: stored.outcome, rawResponse: stored.rawResponse,
+                                                                                           latency: stored.latency), source: .store)
         }
         return results
     }

@@ -1,5 +1,5 @@
 /// One answer as the annotator delivers it to clients (the role maps it to the wire's
-/// `AnnotationResult`).
+/// `AnnotationResult`): the labeler's answer to a request, and where it came from.
 public struct LabelResult: Sendable, Hashable {
     /// Where a result came from.
     public enum Source: String, Sendable, Hashable {
@@ -10,19 +10,16 @@ public struct LabelResult: Sendable, Hashable {
     }
 
     public var request: LabelRequest
-    /// A label, `.failed(.unlabelable)` (final), or another error kind (given up for now).
-    public var outcome: LabelOutcome
-    /// The model's text (or the error text) of the answering attempt.
-    public var rawResponse: String
-    /// Labeler latency of the answering attempt.
-    public var latency: Duration
+    /// A label, `.failed(.unlabelable)` (final), or another error kind (given up for now), with the
+    /// model's text and the latency of the answering attempt.
+    public var answer: LabelerAnswer
     public var source: Source
 
-    public init(request: LabelRequest, outcome: LabelOutcome, rawResponse: String, latency: Duration, source: Source) {
+    public init(request: LabelRequest, answer: LabelerAnswer, source: Source) {
         self.request = request
-        self.outcome = outcome
-        self.rawResponse = rawResponse
-        self.latency = latency
+        self.answer = answer
         self.source = source
     }
+
+    public var outcome: LabelOutcome { answer.outcome }
 }

@@ -34,7 +34,7 @@ extension LabelResult {
     /// This result as a one-entry `AnnotationResult`.
     func wireResult(requestID: UInt64, labeler: LabelerIdentity) -> AnnotationResult {
         AnnotationResult(requestID: requestID, goal: request.goal.wireText, mode: request.task.mode, labeler: labeler.wireName,
-                         entries: [.init(item: request.task, outcome: outcome.wireOutcome(rawResponse: rawResponse))])
+                         entries: [.init(item: request.task, outcome: outcome.wireOutcome(rawResponse: answer.rawResponse))])
     }
 }
 
@@ -47,8 +47,8 @@ extension AnnotationResult {
         guard let goal = try? Goal(wireText: self.goal) else { return [] }
         return entries.compactMap { entry in
             guard case .label(let label) = entry.outcome, entry.item.mode == mode, label.mode == mode else { return nil }
-            return LabelResult(request: LabelRequest(goal: goal, task: entry.item), outcome: .labeled(label),
-                               rawResponse: "", latency: .zero, source: .labeler)
+            return LabelResult(request: LabelRequest(goal: goal, task: entry.item),
+                               answer: LabelerAnswer(outcome: .labeled(label), rawResponse: "", latency: .zero), source: .labeler)
         }
     }
 }

@@ -284,7 +284,7 @@ public final class AnnotatorServer: Service, Sendable {
         let accepted = receipt.known.count + receipt.queued + receipt.duplicates == labelRequests.count
         reply.entries = zip(request.items, labelRequests).map { item, labelRequest in
             if let result = known[labelRequest] {
-                return .init(item: item, outcome: result.outcome.wireOutcome(rawResponse: result.rawResponse))
+                return .init(item: item, outcome: result.outcome.wireOutcome(rawResponse: result.answer.rawResponse))
             }
             return .init(item: item, outcome: accepted ? .pending : .error(.dropped, "annotator is shutting down"))
         }

@@ -17,7 +17,7 @@ import YendorWire
             (.rank("a", "b", goal: .custom("find the key")), .tie),
         ]
         for (request, label) in cases {
-            let result = LabelResult(request: request, outcome: .labeled(label), rawResponse: "", latency: .zero, source: .labeler)
+            let result = LabelResult(request: request, answer: LabelerAnswer(outcome: .labeled(label), rawResponse: "", latency: .zero), source: .labeler)
             let wire = result.wireResult(requestID: 1, labeler: LabelerIdentity(backend: "test", model: "m", promptVersion: "1"))
             let back = wire.labeledResults
             #expect(back.map(\.request) == [request] && back.map(\.outcome) == [.labeled(label)], "\(request) \(label)")
