@@ -330,6 +330,8 @@ public struct TrajectoryValidator: Sendable, Equatable {
         }
     }
 
+    // One generic scan for every integer dtype: release builds specialise it per type; debug builds
+    // (tests) run it unspecialised, which is slower but not what bounds a test.
     private static func scan<T: FixedWidthInteger>(_ raw: UnsafeRawBufferPointer, as: T.Type,
                                                    _ range: ClosedRange<Int64>) -> (Int, Int64)? {
         let count = raw.count / MemoryLayout<T>.size

@@ -102,7 +102,6 @@ public enum Envelope {
         }
     }
 
-    /// Checks the header and the checksum; returns the kind and the payload bytes.
     /// Opens `frame`, which must hold a message of `kind`, and reads its whole payload with `body`
     /// (trailing bytes are an error).
     public static func readPayload<T>(of frame: UnsafeRawBufferPointer, kind expected: MessageKind, limits: WireLimits,
@@ -115,6 +114,7 @@ public enum Envelope {
         return value
     }
 
+    /// Checks the header and the checksum; returns the kind and the payload bytes.
     public static func open(_ frame: UnsafeRawBufferPointer, limits: WireLimits) throws -> (MessageKind, UnsafeRawBufferPointer) {
         if frame.count > limits.maxMessageBytes {
             throw WireError.tooLarge(field: "message", size: frame.count, limit: limits.maxMessageBytes)

@@ -24,7 +24,7 @@ private struct GRUFixture {
     func forward() -> Tensor { gru.forward(x, initialState: initial, episodeStarts: starts, timeSteps: T) }
 }
 
-@Test func gruUnrollMatchesTheOneStepCellWithTheStateZeroedAtEpisodeStarts() {
+@Test func gruUnrollMatchesTheReferenceStepWithTheStateZeroedAtEpisodeStarts() {
     let f = GRUFixture()
     let unrolled = f.forward().data
     var h = f.initial
@@ -33,7 +33,8 @@ private struct GRUFixture {
             for j in 0..<f.H { h[b * f.H + j] = 0 }
         }
         h = gruReferenceStep(f.gru, x: Array(f.x.data[(t * f.B * f.inFeatures)..<((t + 1) * f.B * f.inFeatures)]), h: h)
-        for k in 0..<(f.B * f.H) { #expect(abs(unrolled[t * f.B * f.H + k] - h[k]) < 1e-6) }
+        // 1e-5: BLAS and the reference's plain loops sum in different orders (a few ulp per value).
+        for k in 0..<(f.B * f.H) { #expect(abs(unrolled[t * f.B * f.H + k] - h[k]) < 1e-5) }
     }
 }
 

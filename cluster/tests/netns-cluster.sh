@@ -60,7 +60,8 @@ pass "5 namespaces on bridge 10.213.0.0/24"
 
 # --- keys and configuration ---
 # The Swift tests' tiny configuration (its `run:` section is last).
-{ cat "$(dirname "$0")/../../Tests/Support/tiny.yaml"; echo "  checkpoint_interval: 5"; } > "$WORK/tiny.yaml"
+{ cat "$(dirname "$0")/../../Tests/Support/tiny.yaml" && echo "  checkpoint_interval: 5"; } > "$WORK/tiny.yaml" \
+  || { fail "cannot read Tests/Support/tiny.yaml"; exit 1; }
 for k in learner w1 w2 intruder; do "$YENDOR" keys generate --directory "$WORK/keys" "$k" >/dev/null || { fail "keys generate $k"; exit 1; }; done
 mkdir -p "$WORK/allowed"
 cp "$WORK/keys/w1.pub" "$WORK/keys/w2.pub" "$WORK/keys/learner.pub" "$WORK/allowed/"
