@@ -40,8 +40,8 @@ let package = Package(
         // implements them with bounded queues; the ZeroMQ implementations live with the roles.
         .target(name: "YendorTransport", dependencies: ["YendorWire", "YendorSupport"]),
 
-        // What every layer shares: the one seeded RNG (SplitMix64), the one stable hash (FNV-1a) and the
-        // bounded async queue (AsyncBoundedQueue) between threads and tasks.
+        // What every layer shares: the one seeded RNG (SplitMix64), the one stable hash (FNV-1a), the one
+        // quantile routine (Quantile) and the bounded async queue (AsyncBoundedQueue) between threads and tasks.
         .target(name: "YendorSupport"),
 
         // Environments: the one observation spec and vector-environment protocol, Dungeon, and

@@ -1,3 +1,5 @@
+import YendorSupport
+
 /// The most recent `capacity` values of a stream (a ring), and their quantiles.
 public struct RecentValues: Sendable, Equatable {
     /// Most values kept; older ones are overwritten.
@@ -33,17 +35,5 @@ public struct RecentValues: Sendable, Equatable {
 
     /// The q-quantile (0 ≤ q ≤ 1) with linear interpolation between order statistics:
     /// position q·(n−1) in the sorted values. Nil when empty.
-    public func quantile(_ q: Float) -> Float? {
-        Self.quantile(q, of: values)
-    }
-
-    static func quantile(_ q: Float, of values: [Float]) -> Float? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let position = Double(q) * Double(sorted.count - 1)
-        let lower = Int(position.rounded(.down))
-        let upper = min(lower + 1, sorted.count - 1)
-        let fraction = Float(position - Double(lower))
-        return sorted[lower] + fraction * (sorted[upper] - sorted[lower])
-    }
+    public func quantile(_ q: Float) -> Float? { Quantile.of(values, Double(q)) }
 }

@@ -54,10 +54,9 @@ struct GymEnvBench {
             sliced.append(s.rate)
             print(line("round \(round):", p, w, s))
         }
-        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
         // Each round's three figures are taken back to back, so the median of the per-round ratios
         // is less exposed to the machine's drift than the ratio of medians.
-        let wholeRatio = median(zip(whole, plain).map(/)), slicedRatio = median(zip(sliced, plain).map(/))
+        let wholeRatio = Quantile.median(zip(whole, plain).map(/)), slicedRatio = Quantile.median(zip(sliced, plain).map(/))
         print(String(format: "median of the per-round ratios: served whole %.2f (%+.0f%%), served in 2 slices %.2f (%+.0f%%)",
                      wholeRatio, (wholeRatio - 1) * 100, slicedRatio, (slicedRatio - 1) * 100))
     }

@@ -27,7 +27,7 @@ struct NetHackEnvBench {
             nle.append(p)
             print(String(format: "round %d: Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2f", round, y, p, y / p))
         }
-        let y = median(yendor), p = median(nle)
+        let y = Quantile.median(yendor), p = Quantile.median(nle)
         print(String(format: "median:  Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2fx", y, p, y / p))
     }
 
@@ -98,10 +98,5 @@ struct NetHackEnvBench {
     static func script(_ name: String) throws -> URL {
         if let url = RepositoryFile.find("scripts/\(name)") { return url }
         throw NetHackError.invalidConfiguration("scripts/\(name) not found near \(FileManager.default.currentDirectoryPath); run from the repository")
-    }
-
-    private func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import YendorSupport
 import YendorWire
 import ZeroMQ
 
@@ -42,8 +43,8 @@ struct BenchTransportCommand: ParsableCommand {
                     batchCPU.append(run.cpuSecondsPerGB)
                     misaligned += run.misaligned
                 }
-                let (rawMedian, batchMedian) = (Self.median(raw), Self.median(encoded))
-                let (rawCPUMedian, batchCPUMedian) = (Self.median(rawCPU), Self.median(batchCPU))
+                let (rawMedian, batchMedian) = (Quantile.median(raw), Quantile.median(encoded))
+                let (rawCPUMedian, batchCPUMedian) = (Quantile.median(rawCPU), Quantile.median(batchCPU))
                 let line = transport.padding(toLength: 9, withPad: " ", startingAt: 0)
                     + String(format: "  %4d KiB  %9.0f  %11.0f   %5.2f   %8.2f  %8.2f     %5.2f   raw %4.0f–%4.0f, batch %4.0f–%4.0f",
                              kib, rawMedian, batchMedian, batchMedian / rawMedian, rawCPUMedian, batchCPUMedian,
@@ -133,11 +134,6 @@ struct BenchTransportCommand: ParsableCommand {
         }
         return Run(megabytesPerSecond: bytes / seconds / 1e6, cpuSecondsPerGB: (senderCPU + receiverCPU) / (bytes / 1e9),
                    misaligned: misaligned)
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     private func readLine(_ handle: FileHandle) -> String? {
