@@ -3,6 +3,7 @@ import PackageDescription
 
 // Package products several targets use, named once.
 let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
 let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
@@ -71,8 +72,7 @@ let package = Package(
         // The annotator's core: the queue, labelers (lexicon, OpenAI), the label store; no sockets.
         .target(name: "YendorAnnotator", dependencies: [
             "YendorEnvironment", "YendorWire", "YendorMetrics", "YendorSupport",
-            coreMetrics, logging, histogram,
-            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "DequeModule", package: "swift-collections"),
+            coreMetrics, logging, histogram, deque, .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The annotator as a role over ZeroMQ (`yendor annotator`), and the client a learner uses.
         .target(name: "YendorAnnotatorRole", dependencies: [
@@ -80,7 +80,7 @@ let package = Package(
             coreMetrics, logging, serviceLifecycle,
         ]),
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
-        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorPolicy", "YendorLearner", "YendorWire", "YendorSupport"]),
+        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorPolicy", "YendorLearner", "YendorWire", "YendorSupport", deque]),
         .target(name: "YendorRollout", dependencies: [
             "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorWire", "ZeroMQ", "YendorSupport", logging,
         ]),

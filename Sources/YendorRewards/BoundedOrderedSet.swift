@@ -1,3 +1,5 @@
+import DequeModule
+
 /// A set that remembers insertion order and holds at most `capacity` elements; inserting
 /// into a full set evicts the oldest element (returned to the caller).
 ///
@@ -8,8 +10,8 @@
 struct BoundedOrderedSet<Element: Hashable> {
     /// Largest number of live elements.
     let capacity: Int
-    private var order: [(element: Element, sequence: Int)] = []
-    private var head = 0
+    /// Insertion order, oldest first, with stale entries of removed elements until compaction.
+    private var order: Deque<(element: Element, sequence: Int)> = []
     private var sequenceOf: [Element: Int] = [:]
     private var nextSequence = 0
 
@@ -45,9 +47,7 @@ struct BoundedOrderedSet<Element: Hashable> {
 
     /// Removes and returns the oldest live element.
     mutating func popFirst() -> Element? {
-        while head < order.count {
-            let entry = order[head]
-            head += 1
+        while let entry = order.popFirst() {
             if isLive(entry) {
                 sequenceOf[entry.element] = nil
                 compactIfNeeded()
@@ -58,7 +58,7 @@ struct BoundedOrderedSet<Element: Hashable> {
     }
 
     /// Live elements, oldest first.
-    var elements: [Element] { order[head...].filter(isLive).map(\.element) }
+    var elements: [Element] { order.filter(isLive).map(\.element) }
 
     private func isLive(_ entry: (element: Element, sequence: Int)) -> Bool {
         sequenceOf[entry.element] == entry.sequence
@@ -66,9 +66,7 @@ struct BoundedOrderedSet<Element: Hashable> {
 
     /// Keeps the order array within a constant factor of the live count.
     private mutating func compactIfNeeded() {
-        let stored = order.count - head
-        guard stored > 2 * max(sequenceOf.count, 16) else { return }
-        order = order[head...].filter(isLive)
-        head = 0
+        guard order.count > 2 * max(sequenceOf.count, 16) else { return }
+        order = Deque(order.filter(isLive))
     }
 }
