@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "YendorEnvironment", dependencies: ["YendorSupport"]),
         .target(name: "Dungeon", dependencies: ["YendorEnvironment"]),
         .target(name: "CNetHack"),
-        .target(name: "NetHack", dependencies: ["CNetHack", "YendorEnvironment"]),
+        .target(name: "NetHack", dependencies: ["CNetHack", "YendorEnvironment", "YendorSupport"]),
         // Environments hosted by environment servers (Gymnasium envs over ZeroMQ, python/).
         .target(name: "RemoteEnvironment", dependencies: [
             "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorSupport", logging,

@@ -1,4 +1,5 @@
 import Foundation
+import YendorSupport
 
 /// Where NLE's pinned library and game data live: the `nle` package directory of the project's
 /// virtualenv (`make deps` installs `nle==1.3.0` into `.venv`).
@@ -40,14 +41,8 @@ public struct NetHackLibrary: Sendable, Equatable {
         if let fromEnvironment = ProcessInfo.processInfo.environment[environmentVariable], !fromEnvironment.isEmpty {
             return try NetHackLibrary(directory: URL(fileURLWithPath: fromEnvironment))
         }
-        var roots = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            roots.append(dir)
-            dir = dir.deletingLastPathComponent()
-        }
         var looked: [String] = []
-        for root in roots {
+        for root in RepositoryFile.roots {
             let lib = root.appendingPathComponent(".venv/lib")
             looked.append(lib.path)
             guard let pythons = try? FileManager.default.contentsOfDirectory(atPath: lib.path) else { continue }

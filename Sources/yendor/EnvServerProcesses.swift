@@ -1,5 +1,6 @@
 import Foundation
 import RemoteEnvironment
+import YendorSupport
 
 /// `yendor train --env gym:ENV_ID`: K local `yendor-env serve` processes, started before the roles,
 /// each answering on an ipc socket in the run directory, and stopped with the run.

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Files of the repository `yendor` runs from (scripts/, the project's .venv and the NLE library
+/// in it), looked for in the working directory, then in the binary's folder and its parents
+/// (.build/<config>/yendor sits a few levels below the root).
+public enum RepositoryFile {
+    /// Where to look, in order.
+    public static var roots: [URL] {
+        var roots = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 { roots.append(dir); dir = dir.deletingLastPathComponent() }
+        return roots
+    }
+
+    /// The first `relativePath` under `roots` that `accept` takes (by default: it exists).
+    public static func find(_ relativePath: String,
+                            accept: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> URL? {
+        roots.lazy.map { $0.appendingPathComponent(relativePath) }.first { accept($0.path) }
+    }
+}
