@@ -3,7 +3,7 @@ import YendorSupport
 ///
 /// `forward` maps n indices to an [n, dimension] tensor; there is no input gradient
 /// (indices are not differentiable), only the table's.
-public final class Embedding {
+public final class Embedding: IndexLayer {
     /// Number of rows (valid indices are 0..<vocabulary).
     public let vocabulary: Int
     /// Width of each row.

@@ -13,3 +13,14 @@ public protocol Layer: AnyObject {
     /// Back-propagates `gradOutput`; returns the gradient with respect to the input.
     func backward(_ gradOutput: Tensor) -> Tensor
 }
+
+/// A layer whose input is a list of table indices (`Embedding`, `EmbeddingConv2D`): indices are
+/// not differentiable, so `backward` only adds parameter gradients.
+public protocol IndexLayer: AnyObject {
+    /// Trainable parameters.
+    var parameters: [Parameter] { get }
+    /// Computes the output for `indices`; throws if one is out of range.
+    func forward(_ indices: [Int32]) throws -> Tensor
+    /// Adds the parameter gradients for `gradOutput`, the gradient with respect to the last output.
+    func backward(_ gradOutput: Tensor)
+}

@@ -17,7 +17,9 @@ import YendorSupport
 /// state.
 /// Images are NHWC throughout, so the conv stack's output is read by the next linear
 /// layer as a flattened row per sample without copying. Every ELU is fused into the
-/// layer before it (`activation: .elu`), saving a pass over memory per layer.
+/// layer before it (`activation: .elu`), saving a pass over memory per layer. The embedding
+/// and the first conv run as one `EmbeddingConv2D`: a lookup per distinct glyph instead of a
+/// convolution over embedded cells.
 public final class PolicyNetwork {
     /// Sizes of every part; stored in checkpoints so a mismatching load is rejected.
     public struct Configuration: Sendable, Codable, Equatable {
@@ -78,7 +80,9 @@ public final class PolicyNetwork {
     /// All trainable parameters in a fixed order (names are unique).
     public let parameters: [Parameter]
 
-    private let glyphEmbedding: Embedding
+    /// The glyph embedding, fused with the first conv when there is one (`EmbeddingConv2D`).
+    private let glyphInput: IndexLayer
+    /// The glyph encoder's layers after `glyphInput`.
     private let glyphTrunk: [Layer]
     private let blstatsTrunk: [Layer]
     private let captionBag: EmbeddingBag
@@ -109,7 +113,7 @@ public final class PolicyNetwork {
         self.configuration = configuration
         let c = configuration, crop = c.observation.cropSize
         var rng = SplitMix64(seed: c.seed)
-        glyphEmbedding = Embedding(name: "glyph.embedding", vocabulary: c.observation.glyphCount,
+        let glyphEmbedding = Embedding(name: "glyph.embedding", vocabulary: c.observation.glyphCount,
                                    dimension: c.glyphEmbeddingDimension, scale: 0.5, rng: &rng)
         var trunk: [Layer] = []
         var channels = c.glyphEmbeddingDimension
@@ -119,6 +123,13 @@ public final class PolicyNetwork {
             channels = out
         }
         trunk.append(Linear(name: "glyph.linear", inFeatures: crop * crop * channels, outFeatures: c.glyphFeatures, activation: .elu, rng: &rng))
+        // The first conv reads the embedding directly: computed as one lookup, the same function.
+        if let first = trunk.first as? Conv2D {
+            glyphInput = EmbeddingConv2D(embedding: glyphEmbedding, convolution: first)
+            trunk.removeFirst()
+        } else {
+            glyphInput = glyphEmbedding
+        }
         glyphTrunk = trunk
         blstatsTrunk = [Linear(name: "blstats.linear", inFeatures: max(c.observation.blstatsCount, 1), outFeatures: c.blstatsFeatures, activation: .elu, rng: &rng)]
         captionBag = EmbeddingBag(name: "caption.bag", vocabulary: c.captionBuckets, dimension: c.captionFeatures, scale: 0.5, rng: &rng)
@@ -135,14 +146,15 @@ public final class PolicyNetwork {
         policyHead = Linear(name: "policy", inFeatures: c.coreWidth, outFeatures: c.actionCount, gain: 0.01, rng: &rng)
         valueHead = Linear(name: "value", inFeatures: c.coreWidth, outFeatures: 1, rng: &rng)
         hasher = CaptionHasher(buckets: c.captionBuckets)
-        parameters = glyphEmbedding.parameters + glyphTrunk.flatMap(\.parameters) + blstatsTrunk.flatMap(\.parameters)
+        parameters = glyphInput.parameters + glyphTrunk.flatMap(\.parameters) + blstatsTrunk.flatMap(\.parameters)
             + captionBag.parameters + core.flatMap(\.parameters) + (recurrentCore?.parameters ?? [])
             + policyHead.parameters + valueHead.parameters
     }
 
-    /// Multiply-adds of one sample's forward pass (backward costs about twice that).
+    /// Multiply-adds of one sample's forward pass as the layers are defined (backward costs about
+    /// twice that): the network's nominal size. The fused first conv performs far fewer.
     public var multiplyAddsPerSample: Int {
-        var total = 0
+        var total = (glyphInput as? EmbeddingConv2D)?.multiplyAddsPerImage ?? 0
         for layer in glyphTrunk + blstatsTrunk + core + [policyHead, valueHead] as [Layer] {
             if let l = layer as? Linear { total += l.multiplyAddsPerRow }
             if let c = layer as? Conv2D { total += c.multiplyAddsPerImage }
@@ -181,7 +193,7 @@ public final class PolicyNetwork {
         batchSize = n
         glyphIndices.removeAll(keepingCapacity: true)
         for g in batch.glyphs { glyphIndices.append(Int32(g)) }
-        let glyphFeatures = run(glyphTrunk, try glyphEmbedding.forward(glyphIndices))
+        let glyphFeatures = run(glyphTrunk, try glyphInput.forward(glyphIndices))
 
         // blstats vary over orders of magnitude (gold, turn counter); sign·log(1+|x|)
         // brings them to O(1) without statistics that would need checkpointing.
@@ -258,7 +270,7 @@ public final class PolicyNetwork {
             }
             column += width
         }
-        glyphEmbedding.backward(runBackward(glyphTrunk, gradGlyph))
+        glyphInput.backward(runBackward(glyphTrunk, gradGlyph))
         _ = runBackward(blstatsTrunk, gradBlstats)
         captionBag.backward(gradCaption)
     }

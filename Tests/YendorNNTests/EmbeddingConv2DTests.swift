@@ -1,0 +1,103 @@
+import Testing
+import YendorNN
+import YendorSupport
+
+/// The fused layer must be the function `Embedding` then `Conv2D` computes, with the same
+/// parameter gradients; the reference is the two layers run one after the other on shared
+/// parameters, and the gradients are also checked against finite differences.
+private struct FusedPair {
+    let embedding: Embedding
+    let convolution: Conv2D
+    let fused: EmbeddingConv2D
+    let ids: [Int32]
+
+    init(kernel: Int, padding: Int, activation: Activation, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        embedding = Embedding(name: "g", vocabulary: 7, dimension: 3, scale: 0.7, rng: &rng)
+        convolution = Conv2D(name: "c", height: 4, width: 5, inChannels: 3, outChannels: 2, kernel: kernel,
+                             padding: padding, activation: activation, rng: &rng)
+        convolution.bias.value = GradientCheck.randomValues(2, &rng)
+        fused = EmbeddingConv2D(embedding: embedding, convolution: convolution)
+        // Two images of 4×5 cells; ids repeat within and across images, id 0 and 6 (the range's ends) included.
+        ids = (0..<40).map { Int32(($0 * 5 + $0 / 7) % 7) }
+    }
+
+    /// The unfused computation on the same parameters.
+    func reference() throws -> Tensor {
+        convolution.forward(try embedding.forward(ids))
+    }
+}
+
+@Test(arguments: [(3, 1, Activation.elu), (3, 0, .identity), (1, 0, .elu), (3, 2, .identity)])
+func embeddingConvMatchesTheEmbeddingThenTheConvolution(kernel: Int, padding: Int, activation: Activation) throws {
+    let pair = FusedPair(kernel: kernel, padding: padding, activation: activation, seed: 21)
+    let fused = try pair.fused.forward(pair.ids).data
+    let reference = try pair.reference().data
+    #expect(fused.count == reference.count)
+    for i in 0..<reference.count { #expect(abs(fused[i] - reference[i]) <= 1e-5, "output \(i)") }
+}
+
+@Test(arguments: [(3, 1, Activation.elu), (3, 0, .identity), (3, 2, .elu)])
+func embeddingConvGradientsMatchTheUnfusedLayers(kernel: Int, padding: Int, activation: Activation) throws {
+    let pair = FusedPair(kernel: kernel, padding: padding, activation: activation, seed: 22)
+    var rng = SplitMix64(seed: 23)
+    let outputCount = try pair.reference().count
+    let probe = Tensor(shape: [outputCount], data: GradientCheck.randomValues(outputCount, &rng))
+    let parameters = pair.fused.parameters
+    #expect(parameters.map(\.name) == ["g.table", "c.weight", "c.bias"])
+
+    for p in parameters { p.zeroGradient() }
+    _ = try pair.reference()
+    pair.embedding.backward(pair.convolution.backward(probe))
+    let expected = parameters.map(\.gradient)
+
+    for p in parameters { p.zeroGradient() }
+    _ = try pair.fused.forward(pair.ids)
+    pair.fused.backward(probe)
+    for (p, want) in zip(parameters, expected) {
+        #expect(want.contains { $0 != 0 }, "\(p.name) has a gradient to compare")
+        for i in 0..<want.count { #expect(abs(p.gradient[i] - want[i]) <= 1e-5 * max(1, abs(want[i])), "\(p.name)[\(i)]") }
+    }
+}
+
+@Test func embeddingConvGradientsMatchFiniteDifferences() throws {
+    let pair = FusedPair(kernel: 3, padding: 1, activation: .elu, seed: 24)
+    var rng = SplitMix64(seed: 25)
+    let layer = pair.fused
+    let probe = GradientCheck.randomValues(try layer.forward(pair.ids).count, &rng)
+    for p in layer.parameters { p.zeroGradient() }
+    _ = try layer.forward(pair.ids)
+    layer.backward(Tensor(shape: [probe.count], data: probe))
+    for p in layer.parameters {
+        let analytic = p.gradient
+        for i in 0..<p.count {
+            let h = GradientCheck.step
+            p.value[i] += h
+            let plus = GradientCheck.loss(try layer.forward(pair.ids), probe)
+            p.value[i] -= 2 * h
+            let minus = GradientCheck.loss(try layer.forward(pair.ids), probe)
+            p.value[i] += h
+            let numeric = Float((plus - minus) / Double(2 * h))
+            #expect(abs(analytic[i] - numeric) / max(1, abs(numeric)) < 2e-3, "\(p.name)[\(i)]")
+        }
+    }
+}
+
+@Test func embeddingConvForgetsTheIdsOfThePreviousBatch() throws {
+    let pair = FusedPair(kernel: 3, padding: 1, activation: .elu, seed: 26)
+    _ = try pair.fused.forward(pair.ids)
+    // A second batch with other ids in other cells: stale slots from the first would misplace rows.
+    let second = pair.ids.reversed().map { ($0 + 3) % 7 }
+    let fused = try pair.fused.forward(second).data
+    let reference = pair.convolution.forward(try pair.embedding.forward(second)).data
+    for i in 0..<reference.count { #expect(abs(fused[i] - reference[i]) <= 1e-5, "output \(i)") }
+}
+
+@Test func embeddingConvRejectsAnOutOfRangeId() {
+    let pair = FusedPair(kernel: 3, padding: 1, activation: .elu, seed: 27)
+    var ids = pair.ids
+    ids[13] = 7
+    #expect(throws: NNError.indexOutOfRange(layer: "g.table", index: 7, limit: 7)) { try pair.fused.forward(ids) }
+    ids[13] = -1
+    #expect(throws: NNError.indexOutOfRange(layer: "g.table", index: -1, limit: 7)) { try pair.fused.forward(ids) }
+}
