@@ -4,11 +4,25 @@ import YendorNN
 @testable import YendorLearner
 import YendorPolicy
 
-@Test func fullLossGradientMatchesFiniteDifferences() throws {
-    let (worst, _) = try fullLossGradientCheck(tinyLearnerConfiguration(), batch: { _ in randomBatch(seed: 11) }) { learner, batch in
+/// Over the glyph encoder's shapes: no conv (the embedding feeds the linear layer), one conv (fused
+/// with the embedding into `EmbeddingConv2D`), and two (the fused one followed by a `Conv2D`).
+@Test(arguments: [[], [4], [4, 3]])
+func fullLossGradientMatchesFiniteDifferences(convolutionChannels: [Int]) throws {
+    var c = tinyLearnerConfiguration()
+    c.policy.convolutionChannels = convolutionChannels
+    let (worst, _) = try fullLossGradientCheck(c, batch: { _ in randomBatch(seed: 11) }) { learner, batch in
         try learner.minibatchLossAndGradient(batch, samples: Array(0..<batch.sampleCount)[...]).total
     }
     #expect(worst < 0.05)
+}
+
+@Test func theParametersKeepTheirNamesAndOrderWithTheFusedFirstConv() throws {
+    var c = tinyPolicyConfiguration()
+    c.convolutionChannels = [4, 3]
+    let names = try PolicyNetwork(configuration: c).parameters.map(\.name)
+    // Checkpoints and weight updates list the parameters in this order.
+    #expect(Array(names.prefix(7)) == ["glyph.embedding.table", "glyph.conv0.weight", "glyph.conv0.bias",
+                                       "glyph.conv1.weight", "glyph.conv1.bias", "glyph.linear.weight", "glyph.linear.bias"])
 }
 
 @Test func trainingUpdatesWeightsAndBumpsThePolicyVersion() throws {
