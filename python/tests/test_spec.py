@@ -5,8 +5,9 @@ import pytest
 from gymnasium import spaces
 
 import helpers_env  # noqa: F401 - registers YendorTest-Grid-v0
-from yendor_env.spec import (NLE_STONE, ObservationSpec, SpecError, UnsupportedSpaceError, encode_caption, infer,
-                             infer_from_spaces, nle_message, truncate_utf8)
+from yendor_env.captions import encode_caption, nle_message, truncate_utf8
+from yendor_env.inference import infer, infer_from_spaces
+from yendor_env.spec import NLE_STONE, ObservationSpec, SpecError, UnsupportedSpaceError
 
 
 class SpaceEnv(gym.Env):

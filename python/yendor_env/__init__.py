@@ -3,12 +3,16 @@
     from yendor_env import serve
     serve(lambda: gymnasium.make("MiniHack-KeyRoom-S5-v0"), num_envs=64, endpoint="tcp://*:5600")
 
-Modules: `wire` (the envelope and messages 48–54 of docs/wire-protocol.md), `spec` (observation spec
-inference and the per-step converter), `server` (`serve`, `EnvServer`), `client` (`EnvClient`, a Python
-worker-side client for tests and benchmarks), `cli` (the `yendor-env` command), `plot` (`yendor-plot`:
-learning curves from run directories as SVG).
+Modules: `wire` (the envelope and messages 48–54 of docs/wire-protocol.md; built from `wire_envelope`,
+`wire_messages`, `wire_encode`, `wire_decode` and `crc`), `spec` (the observation spec and its arrays),
+`inference` (a Gymnasium env's spec, `infer`), `converter` (the per-step converter), `captions` (caption
+bytes), `server` (`serve`, `EnvServer`), `client` (`EnvClient`, a Python worker-side client for tests and
+benchmarks), `cli` (the `yendor-env` command), `plot` (`yendor-plot`: learning curves from run directories
+as SVG).
 """
-from .spec import ObservationSpec, UnsupportedSpaceError, SpecError, infer, nle_message
+from .captions import nle_message
+from .inference import infer
+from .spec import ObservationSpec, UnsupportedSpaceError, SpecError
 from .wire import WireError
 
 __version__ = "0.1.0"

@@ -104,7 +104,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_spec(args) -> int:
-    from .spec import infer
+    from .inference import infer
     env = make_factory(args)()
     try:
         c = infer(env, caption=_caption(args.caption), crop_size=args.crop_size, caption_bytes=args.caption_bytes,

@@ -40,7 +40,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import wire
-from .spec import Buffers, Converter, infer, truncate_utf8
+from .captions import truncate_utf8
+from .converter import Converter
+from .inference import infer
+from .spec import Buffers
 
 __all__ = ["EnvServer", "serve", "MAX_ERROR_BYTES"]
 
@@ -128,7 +131,7 @@ class EnvServer:
       that raised or after EnvClose).
     num_envs: N.
     seed: added to EnvOpen's seed (default 0: env i's first reset uses EnvOpen.seed + i).
-    caption, crop_size, caption_bytes, environment, task, ignore: as `yendor_env.spec.infer`.
+    caption, crop_size, caption_bytes, environment, task, ignore: as `yendor_env.inference.infer`.
     """
 
     def __init__(self, make_env: Callable[[], Any], num_envs: int, *, seed: int = 0, caption=None,
@@ -457,7 +460,7 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
 
     `endpoint` may use port `*` (e.g. `tcp://127.0.0.1:*`); `ready(endpoint, server)` is called with the
     bound endpoint once the server answers. caption, crop_size, caption_bytes, environment, task, ignore:
-    as `yendor_env.spec.infer`; seed: added to every EnvOpen's seed."""
+    as `yendor_env.inference.infer`; seed: added to every EnvOpen's seed."""
     import zmq
 
     server = EnvServer(make_env, num_envs, seed=seed, caption=caption, crop_size=crop_size,
