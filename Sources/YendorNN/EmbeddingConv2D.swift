@@ -81,13 +81,25 @@ public final class EmbeddingConv2D: IndexLayer {
         output.data.withUnsafeMutableBufferPointer { out in
             let y = out.baseAddress!
             conv.bias.value.withUnsafeBufferPointer { b in
-                for pixel in 0..<(out.count / o) { (y + pixel * o).update(from: b.baseAddress!, count: o) }
-            }
-            products.data.withUnsafeBufferPointer { p in
-                let rowsOfProducts = p.baseAddress!
-                forEachTap { pixel, product in
-                    let dst = y + pixel * o, src = rowsOfProducts + product * o
-                    for j in 0..<o { dst[j] += src[j] }
+                products.data.withUnsafeBufferPointer { p in
+                    let bias = b.baseAddress!, rowsOfProducts = p.baseAddress!
+                    // Each pixel sums its taps' rows in registers, 8 channels at a time, and is written once.
+                    forEachPixel { pixel, tapRows in
+                        let dst = y + pixel * o
+                        var j = 0
+                        while j + Lanes.scalarCount <= o {
+                            var sum = Lanes.load(bias + j)
+                            for row in tapRows { sum += Lanes.load(rowsOfProducts + row * o + j) }
+                            sum.store(to: dst + j)
+                            j += Lanes.scalarCount
+                        }
+                        while j < o {
+                            var sum = bias[j]
+                            for row in tapRows { sum += rowsOfProducts[row * o + j] }
+                            dst[j] = sum
+                            j += 1
+                        }
+                    }
                 }
             }
             if conv.activation == .elu { ELU.activate(y, count: out.count, alpha: 1) }
@@ -113,9 +125,21 @@ public final class EmbeddingConv2D: IndexLayer {
             }
             gradProducts.data.withUnsafeMutableBufferPointer { gp in
                 let rowsOfGradients = gp.baseAddress!
-                forEachTap { pixel, product in
-                    let dst = rowsOfGradients + product * o, src = dy + pixel * o
-                    for j in 0..<o { dst[j] += src[j] }
+                forEachPixel { pixel, tapRows in
+                    let src = dy + pixel * o
+                    var j = 0
+                    while j + Lanes.scalarCount <= o {
+                        let g = Lanes.load(src + j)
+                        for row in tapRows {
+                            let dst = rowsOfGradients + row * o + j
+                            (Lanes.load(dst) + g).store(to: dst)
+                        }
+                        j += Lanes.scalarCount
+                    }
+                    while j < o {
+                        for row in tapRows { rowsOfGradients[row * o + j] += src[j] }
+                        j += 1
+                    }
                 }
             }
         }
@@ -168,30 +192,43 @@ public final class EmbeddingConv2D: IndexLayer {
         }
     }
 
-    /// Visits every tap inside the image of every output pixel: `pixel` is the output row,
-    /// `product` the row of `products` (slot · taps + tap) for the id under that tap.
+    /// Visits every output pixel with the rows of `products` (slot · taps + tap) of its taps that lie
+    /// inside the image, in tap order: `pixel` is the output row.
     @inline(__always)
-    private func forEachTap(_ body: (_ pixel: Int, _ product: Int) -> Void) {
+    private func forEachPixel(_ body: (_ pixel: Int, _ tapRows: UnsafeBufferPointer<Int>) -> Void) {
         let c = convolution, k = c.kernel, pad = c.padding, h = c.height, w = c.width, taps = taps
         cellSlots.withUnsafeBufferPointer { slots in
-            var pixel = 0
-            for b in 0..<batch {
-                let image = slots.baseAddress! + b * h * w
-                for oy in 0..<c.outHeight {
-                    for ox in 0..<c.outWidth {
-                        for ky in 0..<k {
-                            let iy = oy + ky - pad
-                            guard iy >= 0 && iy < h else { continue }
-                            for kx in 0..<k {
-                                let ix = ox + kx - pad
-                                guard ix >= 0 && ix < w else { continue }
-                                body(pixel, Int(image[iy * w + ix]) * taps + ky * k + kx)
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: taps) { rows in
+                var pixel = 0
+                for b in 0..<batch {
+                    let image = slots.baseAddress! + b * h * w
+                    for oy in 0..<c.outHeight {
+                        for ox in 0..<c.outWidth {
+                            var count = 0
+                            for ky in 0..<k {
+                                let iy = oy + ky - pad
+                                guard iy >= 0 && iy < h else { continue }
+                                for kx in 0..<k {
+                                    let ix = ox + kx - pad
+                                    guard ix >= 0 && ix < w else { continue }
+                                    rows[count] = Int(image[iy * w + ix]) * taps + ky * k + kx
+                                    count += 1
+                                }
                             }
+                            body(pixel, UnsafeBufferPointer(rebasing: rows[..<count]))
+                            pixel += 1
                         }
-                        pixel += 1
                     }
                 }
             }
         }
     }
+}
+
+/// Eight channels at a time (two SSE registers at Swift's baseline).
+private typealias Lanes = SIMD8<Float>
+
+private extension SIMD8<Float> {
+    static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    func store(to p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
 }

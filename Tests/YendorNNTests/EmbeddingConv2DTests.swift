@@ -11,12 +11,13 @@ private struct FusedPair {
     let fused: EmbeddingConv2D
     let ids: [Int32]
 
-    init(kernel: Int, padding: Int, activation: Activation, seed: UInt64) {
+    /// `outChannels` of 8 or more runs the 8-lane loops, the rest of them the one-lane tail.
+    init(kernel: Int, padding: Int, activation: Activation, outChannels: Int = 2, seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         embedding = Embedding(name: "g", vocabulary: 7, dimension: 3, scale: 0.7, rng: &rng)
-        convolution = Conv2D(name: "c", height: 4, width: 5, inChannels: 3, outChannels: 2, kernel: kernel,
+        convolution = Conv2D(name: "c", height: 4, width: 5, inChannels: 3, outChannels: outChannels, kernel: kernel,
                              padding: padding, activation: activation, rng: &rng)
-        convolution.bias.value = GradientCheck.randomValues(2, &rng)
+        convolution.bias.value = GradientCheck.randomValues(outChannels, &rng)
         fused = EmbeddingConv2D(embedding: embedding, convolution: convolution)
         // Two images of 4×5 cells; ids repeat within and across images, id 0 and 6 (the range's ends) included.
         ids = (0..<40).map { Int32(($0 * 5 + $0 / 7) % 7) }
@@ -28,18 +29,18 @@ private struct FusedPair {
     }
 }
 
-@Test(arguments: [(3, 1, Activation.elu), (3, 0, .identity), (1, 0, .elu), (3, 2, .identity)])
-func embeddingConvMatchesTheEmbeddingThenTheConvolution(kernel: Int, padding: Int, activation: Activation) throws {
-    let pair = FusedPair(kernel: kernel, padding: padding, activation: activation, seed: 21)
+@Test(arguments: [(3, 1, Activation.elu, 2), (3, 0, .identity, 2), (1, 0, .elu, 2), (3, 2, .identity, 2), (3, 1, .elu, 8), (3, 1, .elu, 19)])
+func embeddingConvMatchesTheEmbeddingThenTheConvolution(kernel: Int, padding: Int, activation: Activation, outChannels: Int) throws {
+    let pair = FusedPair(kernel: kernel, padding: padding, activation: activation, outChannels: outChannels, seed: 21)
     let fused = try pair.fused.forward(pair.ids).data
     let reference = try pair.reference().data
     #expect(fused.count == reference.count)
     for i in 0..<reference.count { #expect(abs(fused[i] - reference[i]) <= 1e-5, "output \(i)") }
 }
 
-@Test(arguments: [(3, 1, Activation.elu), (3, 0, .identity), (3, 2, .elu)])
-func embeddingConvGradientsMatchTheUnfusedLayers(kernel: Int, padding: Int, activation: Activation) throws {
-    let pair = FusedPair(kernel: kernel, padding: padding, activation: activation, seed: 22)
+@Test(arguments: [(3, 1, Activation.elu, 2), (3, 0, .identity, 2), (3, 2, .elu, 2), (3, 1, .elu, 8), (3, 1, .identity, 19)])
+func embeddingConvGradientsMatchTheUnfusedLayers(kernel: Int, padding: Int, activation: Activation, outChannels: Int) throws {
+    let pair = FusedPair(kernel: kernel, padding: padding, activation: activation, outChannels: outChannels, seed: 22)
     var rng = SplitMix64(seed: 23)
     let outputCount = try pair.reference().count
     let probe = Tensor(shape: [outputCount], data: GradientCheck.randomValues(outputCount, &rng))
@@ -60,8 +61,9 @@ func embeddingConvGradientsMatchTheUnfusedLayers(kernel: Int, padding: Int, acti
     }
 }
 
-@Test func embeddingConvGradientsMatchFiniteDifferences() throws {
-    let pair = FusedPair(kernel: 3, padding: 1, activation: .elu, seed: 24)
+@Test(arguments: [2, 11])
+func embeddingConvGradientsMatchFiniteDifferences(outChannels: Int) throws {
+    let pair = FusedPair(kernel: 3, padding: 1, activation: .elu, outChannels: outChannels, seed: 24)
     var rng = SplitMix64(seed: 25)
     let layer = pair.fused
     let probe = GradientCheck.randomValues(try layer.forward(pair.ids).count, &rng)
@@ -84,7 +86,7 @@ func embeddingConvGradientsMatchTheUnfusedLayers(kernel: Int, padding: Int, acti
 }
 
 @Test func embeddingConvForgetsTheIdsOfThePreviousBatch() throws {
-    let pair = FusedPair(kernel: 3, padding: 1, activation: .elu, seed: 26)
+    let pair = FusedPair(kernel: 3, padding: 1, activation: .elu, outChannels: 9, seed: 26)
     _ = try pair.fused.forward(pair.ids)
     // A second batch with other ids in other cells: stale slots from the first would misplace rows.
     let second = pair.ids.reversed().map { ($0 + 3) % 7 }
