@@ -16,6 +16,14 @@ func fullLossGradientMatchesFiniteDifferences(convolutionChannels: [Int]) throws
     #expect(worst < 0.05)
 }
 
+@Test func multiplyAddsPerSampleCountsEveryConvAndLinearLayerAsDefined() throws {
+    let c = tinyPolicyConfiguration()  // crop 3×3, embedding 4, one conv of 4, glyph 16, blstats 2→8, caption 8, core 16×2, 4 actions
+    let conv = 3 * 3 * (3 * 3 * 4) * 4       // output pixels × patch × channels, the fused first conv included
+    let glyph = (3 * 3 * 4) * 16, blstats = 2 * 8
+    let core = (16 + 8 + 8) * 16 + 16 * 16, heads = 16 * 4 + 16 * 1
+    #expect(try PolicyNetwork(configuration: c).multiplyAddsPerSample == conv + glyph + blstats + core + heads)
+}
+
 @Test func theParametersKeepTheirNamesAndOrderWithTheFusedFirstConv() throws {
     var c = tinyPolicyConfiguration()
     c.convolutionChannels = [4, 3]
