@@ -76,13 +76,7 @@ func embeddingConvGradientsMatchFiniteDifferences(outChannels: Int) throws {
     for p in layer.parameters {
         let analytic = p.gradient
         for i in 0..<p.count {
-            let h = GradientCheck.step
-            p.value[i] += h
-            let plus = GradientCheck.loss(try layer.forward(pair.ids), probe)
-            p.value[i] -= 2 * h
-            let minus = GradientCheck.loss(try layer.forward(pair.ids), probe)
-            p.value[i] += h
-            let numeric = Float((plus - minus) / Double(2 * h))
+            let numeric = try GradientCheck.numeric({ p.value[i] += $0 }, probe: probe) { try layer.forward(pair.ids) }
             #expect(abs(analytic[i] - numeric) / max(1, abs(numeric)) < 2e-3, "\(p.name)[\(i)]")
         }
     }

@@ -19,6 +19,17 @@ enum GradientCheck {
         return sum
     }
 
+    /// The central difference of L = Σ forward()·probe when `perturb` adds its argument to one value
+    /// (it is called with +step, −2·step and +step, so the value ends where it started).
+    static func numeric(_ perturb: (Float) -> Void, probe: [Float], forward: () throws -> Tensor) rethrows -> Float {
+        perturb(step)
+        let plus = loss(try forward(), probe)
+        perturb(-2 * step)
+        let minus = loss(try forward(), probe)
+        perturb(step)
+        return Float((plus - minus) / Double(2 * step))
+    }
+
     /// Largest |analytic − numeric| / max(1, |numeric|) over all inputs and parameters.
     static func maxError(layer: Layer, input: Tensor, seed: UInt64 = 7) -> Float {
         var rng = SplitMix64(seed: seed)
@@ -29,12 +40,7 @@ enum GradientCheck {
         let analyticInput = layer.backward(probeTensor).data
         var worst: Float = 0
         func numeric(_ perturb: (Float) -> Void) -> Float {
-            perturb(step)
-            let plus = loss(layer.forward(input), probe)
-            perturb(-2 * step)
-            let minus = loss(layer.forward(input), probe)
-            perturb(step)
-            return Float((plus - minus) / Double(2 * step))
+            GradientCheck.numeric(perturb, probe: probe) { layer.forward(input) }
         }
         for i in 0..<input.count {
             let n = numeric { input.data[i] += $0 }
