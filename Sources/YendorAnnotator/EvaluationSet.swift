@@ -15,21 +15,10 @@ public struct EvaluationSet: Sendable, Equatable {
         public var count: Int
         /// Hand verdicts, in the order of `EvaluationSet.goals`.
         public var helpful: [Bool]
-
-        public init(caption: String, count: Int, helpful: [Bool]) {
-            self.caption = caption
-            self.count = count
-            self.helpful = helpful
-        }
     }
 
     public var goals: [Goal]
     public var items: [Item]
-
-    public init(goals: [Goal], items: [Item]) {
-        self.goals = goals
-        self.items = items
-    }
 
     /// Reads a set from a file; errors name the file and line.
     public static func load(from url: URL) throws(AnnotatorError) -> EvaluationSet {

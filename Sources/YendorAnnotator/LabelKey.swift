@@ -2,9 +2,4 @@
 public struct LabelKey: Hashable, Sendable {
     public var labeler: LabelerIdentity
     public var request: LabelRequest
-
-    public init(labeler: LabelerIdentity, request: LabelRequest) {
-        self.labeler = labeler
-        self.request = request
-    }
 }

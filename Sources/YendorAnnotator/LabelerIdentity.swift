@@ -7,10 +7,4 @@ public struct LabelerIdentity: Hashable, Sendable, Codable {
     public var model: String
     /// `PromptSet.version` (or the lexicon's rule version).
     public var promptVersion: String
-
-    public init(backend: String, model: String, promptVersion: String) {
-        self.backend = backend
-        self.model = model
-        self.promptVersion = promptVersion
-    }
 }

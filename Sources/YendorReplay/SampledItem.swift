@@ -14,12 +14,4 @@ public struct SampledItem: Sendable, Equatable {
     public var importanceWeight: Double
     /// Times this item has been sampled, counting this draw.
     public var timesSampled: Int
-
-    public init(key: UInt64, trajectory: ReceivedTrajectory, probability: Double, importanceWeight: Double, timesSampled: Int) {
-        self.key = key
-        self.trajectory = trajectory
-        self.probability = probability
-        self.importanceWeight = importanceWeight
-        self.timesSampled = timesSampled
-    }
 }

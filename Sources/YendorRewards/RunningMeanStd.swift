@@ -12,13 +12,6 @@ public struct RunningMeanStd: Sendable, Equatable, Codable {
 
     public init() {}
 
-    /// Restores saved statistics.
-    public init(mean: Double, variance: Double, count: Double) {
-        self.mean = mean
-        self.variance = variance
-        self.count = count
-    }
-
     /// Merges a batch of values into the statistics.
     public mutating func update<S: Sequence>(_ values: S) where S.Element == Float {
         var n = 0.0, sum = 0.0, sumSquares = 0.0

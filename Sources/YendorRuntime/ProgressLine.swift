@@ -22,18 +22,6 @@ public struct ProgressLine: Sendable {
         public var successRate: Double
         public var policyLag: Double
         public var workers: Int
-
-        public init(steps: UInt64, budget: UInt64, sps: Double, episodes: Int, meanReturn: Double,
-                    successRate: Double, policyLag: Double, workers: Int) {
-            self.steps = steps
-            self.budget = budget
-            self.sps = sps
-            self.episodes = episodes
-            self.meanReturn = meanReturn
-            self.successRate = successRate
-            self.policyLag = policyLag
-            self.workers = workers
-        }
     }
 
     public func show(_ s: Snapshot) {

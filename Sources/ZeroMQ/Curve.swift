@@ -5,11 +5,6 @@ public struct CurveKeyPair: Sendable, Equatable, Codable {
     public let publicKey: String
     public let secretKey: String
 
-    public init(publicKey: String, secretKey: String) {
-        self.publicKey = publicKey
-        self.secretKey = secretKey
-    }
-
     /// A fresh random key pair (libzmq uses libsodium's RNG).
     public static func generate() throws -> CurveKeyPair {
         var pub = [CChar](repeating: 0, count: 41)
