@@ -29,18 +29,15 @@ public struct AnnotationRequest: WirePayload {
         w.write(requestID)
         w.write(goal)
         w.write(mode.rawValue)
-        w.write(UInt32(items.count))
-        for item in items { item.encode(into: &w) }
+        w.writeList(items) { w, item in item.encode(into: &w) }
     }
 
     public init(from r: inout ByteReader) throws {
         requestID = try r.read(UInt64.self, "request_id")
         goal = try r.readString("goal")
         mode = try AnnotationMode.read(from: &r)
-        let n = try r.readCount("item count", minimumItemBytes: 4)
-        items = []
-        items.reserveCapacity(n)
-        for i in 0..<n { items.append(try LabelTask.read(from: &r, mode: mode, index: i)) }
+        let mode = mode
+        items = try r.readList("item count", minimumItemBytes: 4) { r, i in try LabelTask.read(from: &r, mode: mode, index: i) }
     }
 }
 

@@ -58,8 +58,7 @@ public struct AnnotationResult: WirePayload {
         w.write(goal)
         w.write(mode.rawValue)
         w.write(labeler)
-        w.write(UInt32(entries.count))
-        for e in entries {
+        w.writeList(entries) { w, e in
             e.item.encode(into: &w)
             switch e.outcome {
             case .label(let l):
@@ -77,10 +76,8 @@ public struct AnnotationResult: WirePayload {
         goal = try r.readString("goal")
         mode = try AnnotationMode.read(from: &r)
         labeler = try r.readString("labeler")
-        let n = try r.readCount("entry count", minimumItemBytes: 10)
-        entries = []
-        entries.reserveCapacity(n)
-        for i in 0..<n {
+        let mode = mode
+        entries = try r.readList("entry count", minimumItemBytes: 10) { r, i in
             let item = try LabelTask.read(from: &r, mode: mode, index: i)
             let status = try r.read(UInt8.self, "entry[\(i)].status")
             let value = try r.read(UInt8.self, "entry[\(i)].value")
@@ -101,7 +98,7 @@ public struct AnnotationResult: WirePayload {
             default:
                 throw WireError.invalidValue(field: "entry[\(i)].status", detail: "unknown status \(status)")
             }
-            entries.append(Entry(item: item, outcome: outcome))
+            return Entry(item: item, outcome: outcome)
         }
     }
 }

@@ -58,6 +58,17 @@ public struct ByteReader {
         return n
     }
 
+    /// A list written by `ByteWriter.writeList`: its count checked as `readCount` does, then each
+    /// element as `element` reads it (given its index, for error messages).
+    mutating func readList<T>(_ field: String, minimumItemBytes: Int,
+                              _ element: (inout ByteReader, Int) throws -> T) throws -> [T] {
+        let n = try readCount(field, minimumItemBytes: minimumItemBytes)
+        var items: [T] = []
+        items.reserveCapacity(n)
+        for i in 0..<n { items.append(try element(&self, i)) }
+        return items
+    }
+
     mutating func skipPadding(_ field: String) throws {
         let misalignment = offset % 8
         guard misalignment != 0 else { return }

@@ -49,6 +49,12 @@ public struct ByteWriter: Sendable {
         }
     }
 
+    /// A list: u32 count, then each element as `element` writes it.
+    mutating func writeList<C: Collection>(_ items: C, _ element: (inout ByteWriter, C.Element) -> Void) {
+        write(UInt32(items.count))
+        for item in items { element(&self, item) }
+    }
+
     mutating func padToAlignment() {
         let misalignment = (bytes.count - origin) % 8
         if misalignment != 0 { bytes.append(contentsOf: repeatElement(0, count: 8 - misalignment)) }

@@ -86,8 +86,7 @@ public struct EnvSpecMessage: WirePayload {
         w.write(numEnvs)
         for s in sizes { w.write(s) }
         w.write(UInt32(0))
-        w.write(UInt32(observations.count))
-        for a in observations { w.writeArray(a) }
+        w.writeList(observations) { w, a in w.writeArray(a) }
     }
 
     public init(from r: inout ByteReader) throws {
@@ -172,10 +171,8 @@ public struct EnvStepResult: WirePayload {
 
     public func encode(into w: inout ByteWriter) {
         w.write(sequence)
-        w.write(UInt32(arrays.count))
-        for a in arrays { w.writeArray(a) }
-        w.write(UInt32(episodes.count))
-        for e in episodes {
+        w.writeList(arrays) { w, a in w.writeArray(a) }
+        w.writeList(episodes) { w, e in
             w.write(e.env)
             w.write(e.episodeReturn)
             w.write(e.length)
@@ -190,8 +187,7 @@ public struct EnvStepResult: WirePayload {
         sequence = try r.read(UInt64.self, "sequence")
         arrays = try ArrayTable(&r).arrays.map { $0.copy() }
         // Smallest episode: 4 + 4 + 4 + 1 + 1 + two empty strings (8).
-        let n = try r.readCount("episode count", minimumItemBytes: 22)
-        episodes = try (0..<n).map { _ in
+        episodes = try r.readList("episode count", minimumItemBytes: 22) { r, _ in
             let env = try r.read(UInt32.self, "episode env")
             let ret = try r.readFloat("episode return")
             let length = try r.read(UInt32.self, "episode length")

@@ -32,8 +32,7 @@ public struct Hello: WirePayload {
         w.write(role)
         w.write(id)
         w.write(protocolVersion)
-        w.write(UInt32(capabilities.count))
-        for c in capabilities {
+        w.writeList(capabilities) { w, c in
             w.write(c.key)
             w.write(c.value)
         }
@@ -43,10 +42,8 @@ public struct Hello: WirePayload {
         role = try r.readString("role")
         id = try r.readString("id")
         protocolVersion = try r.read(UInt16.self, "protocol_version")
-        let n = try r.readCount("capability count", minimumItemBytes: 8)
-        capabilities = []
-        for i in 0..<n {
-            capabilities.append((try r.readString("capability[\(i)].key"), try r.readString("capability[\(i)].value")))
+        capabilities = try r.readList("capability count", minimumItemBytes: 8) { r, i in
+            (try r.readString("capability[\(i)].key"), try r.readString("capability[\(i)].value"))
         }
     }
 }
@@ -142,8 +139,7 @@ public struct Stats: WirePayload {
         w.write(id)
         w.write(role)
         w.write(timeNanos)
-        w.write(UInt32(values.count))
-        for v in values {
+        w.writeList(values) { w, v in
             w.write(v.name)
             w.write(v.value)
         }
@@ -153,9 +149,8 @@ public struct Stats: WirePayload {
         id = try r.readString("id")
         role = try r.readString("role")
         timeNanos = try r.read(UInt64.self, "time_ns")
-        let n = try r.readCount("stats count", minimumItemBytes: 12)
-        values = []
-        values.reserveCapacity(n)
-        for i in 0..<n { values.append((try r.readString("stats[\(i)].name"), try r.readDouble("stats[\(i)].value"))) }
+        values = try r.readList("stats count", minimumItemBytes: 12) { r, i in
+            (try r.readString("stats[\(i)].name"), try r.readDouble("stats[\(i)].value"))
+        }
     }
 }

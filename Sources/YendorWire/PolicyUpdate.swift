@@ -20,8 +20,7 @@ public struct PolicyUpdate: WirePayload {
     public func encode(into w: inout ByteWriter) {
         w.write(version)
         w.write(modelSignature)
-        w.write(UInt32(tensors.count))
-        for t in tensors { w.writeArray(t) }
+        w.writeList(tensors) { w, t in w.writeArray(t) }
     }
 
     public init(from r: inout ByteReader) throws {

@@ -118,8 +118,7 @@ public struct TrajectoryBatch: WirePayload {
         w.writeArray(name: "episode/return", shape: e, values: episodes.map(\.episodeReturn))
         w.writeArray(name: "episode/length", shape: e, values: episodes.map(\.length))
         w.writeArray(name: "episode/success", shape: e, values: episodes.map { $0.success ? UInt8(1) : 0 })
-        w.write(UInt32(captions.count))
-        for c in captions { w.write(c) }
+        w.writeList(captions) { w, c in w.write(c) }
     }
 
     public init(from r: inout ByteReader) throws {

@@ -142,10 +142,8 @@ public struct TrajectoryBatchView {
            let unknown = table.arrays.lazy.map(\.name).first(where: { !$0.hasPrefix(TrajectoryBatch.obsPrefix) && !Self.knownArrays.contains($0) }) {
             throw WireError.invalidValue(field: unknown, detail: "unknown array in TrajectoryBatch")
         }
-        let n = try r.readCount("caption table count", minimumItemBytes: 4)
-        var captions: [String] = []
-        captions.reserveCapacity(n)
-        for i in 0..<n { captions.append(try r.readString("caption[\(i)]")) }
+        let captions = try r.readList("caption table count", minimumItemBytes: 4) { r, i in try r.readString("caption[\(i)]") }
+        let n = captions.count
         self.captions = captions
         // Raw loads: this runs before anyone has checked alignment.
         let indices = captionIndexArray.data
