@@ -78,11 +78,11 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("prometheus-port"), help: "Serve Prometheus metrics on this port at /metrics (0: off).")
     var prometheusPort: Int = 0
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: .logLevel)
+    var logLevel: Logger.Level = .info
 
     func run() async throws {
-        var logger = try LoggingBootstrap.logger(label: "yendor", level: logLevel)
+        var logger = LoggingBootstrap.logger(label: "yendor", level: logLevel)
         logger[metadataKey: "role"] = "annotator"
 
         var c = AnnotatorServer.Configuration()

@@ -42,11 +42,11 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
     @Option(name: .customLong("show-disagreements"), help: "After the table, list up to this many disagreeing captions per goal, most frequent first.")
     var showDisagreements: Int = 0
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
-    var logLevel: String = "warning"
+    @Option(name: .customLong("log-level"), help: .logLevel)
+    var logLevel: Logger.Level = .warning
 
     func run() async throws {
-        var logger = try LoggingBootstrap.logger(label: "yendor", level: logLevel)
+        var logger = LoggingBootstrap.logger(label: "yendor", level: logLevel)
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         guard showDisagreements >= 0 else { throw ValidationError("--show-disagreements must be >= 0, got \(showDisagreements)") }
         logger[metadataKey: "role"] = "evaluate"

@@ -40,8 +40,8 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Rollout actors per worker process.")
     var actors: Int?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: .logLevel)
+    var logLevel: Logger.Level = .info
 
     @Flag(name: .customLong("curve-allow-any"), help: "CURVE without an allow-list: admit any client that has the server's public key (servers refuse to start otherwise; same as --set transport.curve_allow_any=true).")
     var curveAllowAny = false
@@ -76,14 +76,14 @@ struct RunOptions: ParsableArguments {
         return c
     }
 
-    func makeLogger(label: String) throws -> Logger { try LoggingBootstrap.logger(label: label, level: logLevel) }
+    func makeLogger(label: String) -> Logger { LoggingBootstrap.logger(label: label, level: logLevel) }
 
     /// What a role that binds sockets needs before it starts, for configuration `c`: its CURVE
     /// settings checked first (a clear message and exit 64, not a half-started role), a logger and
     /// the run directory.
     func serverRoleStart(_ c: TrainingConfiguration) throws -> (logger: Logger, runDirectory: RunDirectory) {
         try c.transport.checkServerCurve()
-        return (try makeLogger(label: "yendor"), try RunDirectory(path: c.run.directory))
+        return (makeLogger(label: "yendor"), try RunDirectory(path: c.run.directory))
     }
 }
 
@@ -91,16 +91,21 @@ struct RunOptions: ParsableArguments {
 enum LoggingBootstrap {
     static let once: Void = { LoggingSystem.bootstrap(StreamLogHandler.standardError) }()
 
-    /// A logger at the level named by a `--log-level` option, after bootstrapping swift-log.
-    static func logger(label: String, level name: String) throws -> Logger {
-        guard let level = Logger.Level(rawValue: name) else {
-            throw ValidationError("--log-level: '\(name)' is not one of trace, debug, info, notice, warning, error")
-        }
+    /// A logger at a `--log-level` option's level, after bootstrapping swift-log.
+    static func logger(label: String, level: Logger.Level) -> Logger {
         once
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger
     }
+}
+
+/// `--log-level` takes swift-log's level names; argument-parser lists them in the help and refuses others.
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension ArgumentHelp {
+    /// The help of every command's `--log-level`.
+    static let logLevel = ArgumentHelp("The least severe level logged to stderr.")
 }
 
 /// Turns configuration and refusal errors into a clear message and exit code instead of a trace.

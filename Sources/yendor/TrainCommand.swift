@@ -72,7 +72,7 @@ struct TrainCommand: AsyncParsableCommand {
             for i in 0..<workers {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-                p.arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel]
+                p.arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel.rawValue]
                 let log = runDirectory.logs.appendingPathComponent("worker-\(i).log")
                 _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // FileHandle below reports a failure
                 let handle = try FileHandle(forWritingTo: log)

@@ -25,7 +25,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/worker")
-            let logger = try options.makeLogger(label: "yendor")
+            let logger = options.makeLogger(label: "yendor")
             let workerID = id ?? Self.defaultID()
             guard PeerID.isValid(workerID) else {
                 throw ValidationError("--id \(PeerID.loggable(workerID)): a worker id is 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @")
