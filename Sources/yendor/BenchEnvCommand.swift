@@ -10,7 +10,7 @@ struct BenchEnvCommand: ParsableCommand {
     )
 
     @Option(name: .long, help: "dungeon; nle (Yendor-hosted NetHack against the nle Python env); or gym:ENV_ID (a yendor-env server stepped by Yendor against a plain Python loop), measured in the same run.")
-    var env: String = "dungeon"
+    var env: EnvironmentChoice = .dungeon
 
     @Option(name: .long, help: "With --env nle: the task (score, staircase, …) and alternating rounds.")
     var task: String = "score"
@@ -40,17 +40,17 @@ struct BenchEnvCommand: ParsableCommand {
     var successEpisodes: Int = 0
 
     func run() throws {
-        if env == "nle" {
+        switch env {
+        case .dungeon: break
+        case .nle:
             let bench = NetHackEnvBench(task: task, steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds))
             if memoryGames > 0 { try bench.memory(games: memoryGames, resets: resets) } else { try bench.run() }
             return
-        }
-        if env.hasPrefix("gym:") {
-            try GymEnvBench(envID: String(env.dropFirst(4)), envs: min(vector, 256), steps: max(1, steps / max(1, vector)),
+        case .gym(let envID):
+            try GymEnvBench(envID: envID, envs: min(vector, 256), steps: max(1, steps / max(1, vector)),
                             rounds: max(1, rounds), seed: seed).run()
             return
         }
-        guard env == "dungeon" else { throw ValidationError("--env: '\(env)' is not one of dungeon, nle") }
         let names = tasks?.split(separator: ",").map(String.init) ?? TaskRegistry.names
         for name in names { _ = try TaskRegistry.task(named: name) }
         print("Dungeon env benchmark: random actions, one core, \(steps) steps per row")

@@ -93,7 +93,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
         if let config = options.config { args += ["--config", config] }
         for o in options.overrides { args += ["--set", o] }
         if let t = options.task { args += ["--task", t] }
-        if let e = options.env { args += ["--env", e] }
+        if let e = options.env { args += ["--env", e.description] }
         if let r = options.reward { args += ["--reward", r] }
         if let e = options.envs { args += ["--envs", "\(e)"] }
         if let a = options.actors { args += ["--actors", "\(a)"] }

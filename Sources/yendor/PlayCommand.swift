@@ -18,7 +18,7 @@ struct PlayCommand: ParsableCommand {
     )
 
     @Option(name: .long, help: "dungeon (Yendor's game) or nle (real NetHack: every NetHack key, Ctrl-] leaves).")
-    var env: String = "dungeon"
+    var env: EnvironmentChoice = .dungeon
 
     @Option(name: .long, help: "Task name (Dungeon: \(TaskRegistry.names.joined(separator: ", "))).")
     var task: String = "score"
@@ -37,11 +37,12 @@ struct PlayCommand: ParsableCommand {
 
     func run() throws {
         switch env {
-        case "dungeon": break
-        case "nle":
+        case .dungeon: break
+        case .nle:
             try NetHackPlay(task: task, seed: seed).run()
             return
-        default: throw ValidationError("--env: '\(env)' is not one of dungeon, nle")
+        case .gym:
+            throw ValidationError("--env \(env): yendor play hosts dungeon and nle; play a Gymnasium env with its own tools")
         }
         if let replay {
             let recording = try EpisodeRecording.read(from: URL(fileURLWithPath: replay))

@@ -14,7 +14,7 @@ struct RunOptions: ParsableArguments {
     var overrides: [String] = []
 
     @Option(help: "Environment: dungeon (built in, the default), nle (real NetHack, from `make deps`), or gym:ENV_ID (train only: Gymnasium envs on local env servers).")
-    var env: String?
+    var env: EnvironmentChoice?
 
     @Option(name: .customLong("env-server"), help: ArgumentHelp("An environment server to step (repeatable): tcp://HOST:PORT of `yendor-env serve`.", valueName: "endpoint"))
     var envServers: [String] = []
@@ -53,7 +53,8 @@ struct RunOptions: ParsableArguments {
         let table = TrainingConfiguration.table
         if let config { try table.apply(yamlFile: config, to: &c) }
         try table.apply(overrides: overrides, to: &c)
-        if let env, !env.hasPrefix("gym:") { try table.set("env.kind", env, in: &c, source: "--env") }
+        // gym:ENV_ID's servers arrive as --env-server endpoints (`yendor train` starts them).
+        if let env, env.kind != .server { c.env.kind = env.kind }
         if !envServers.isEmpty {
             c.env.kind = .server
             c.env.servers = envServers.joined(separator: ",")

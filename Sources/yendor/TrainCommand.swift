@@ -25,9 +25,8 @@ struct TrainCommand: AsyncParsableCommand {
             var options = self.options
             var servers: EnvServerProcesses?
             defer { servers?.stop() }
-            if let env = options.env, env.hasPrefix("gym:") {
+            if case .gym(let envID) = options.env {
                 // Gymnasium envs: start the env servers first; the learner needs their spec.
-                let envID = String(env.dropFirst(4))
                 let runDir = options.runDir ?? "runs/\(envID)-\(stamp)"
                 options.runDir = runDir
                 let count = max(1, envServerCount)
