@@ -97,7 +97,7 @@ let package = Package(
         ]),
         .executableTarget(name: "yendor", dependencies: [
             "YendorRuntime", "YendorMetrics", "YendorSupport", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
-            "YendorAnnotator", "YendorAnnotatorRole",
+            "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), logging, serviceLifecycle,
         ]),
 

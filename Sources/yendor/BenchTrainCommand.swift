@@ -94,7 +94,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
         for o in options.overrides { args += ["--set", o] }
         if let t = options.task { args += ["--task", t] }
         if let e = options.env { args += ["--env", e.description] }
-        if let r = options.reward { args += ["--reward", r] }
+        if let r = options.reward { args += ["--reward", r.rawValue] }
         if let e = options.envs { args += ["--envs", "\(e)"] }
         if let a = options.actors { args += ["--actors", "\(a)"] }
         p.arguments = args + extra

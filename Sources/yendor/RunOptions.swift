@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RemoteEnvironment
+import YendorRewards
 import YendorRuntime
 
 /// Options shared by `train`, `learner` and `worker`. Precedence: defaults < `--config` file <
@@ -28,8 +29,8 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("run-dir"), help: "Run directory (config, checkpoints, logs, metrics); reusing one resumes.")
     var runDir: String?
 
-    @Option(help: "Intrinsic reward model: none, retrieval, classification, ranking (ONI).")
-    var reward: String?
+    @Option(help: "Intrinsic reward model (ONI's retrieval, classification or ranking; none: extrinsic only).")
+    var reward: RewardModelKind?
 
     @Option(help: "Run seed.")
     var seed: UInt64?
@@ -69,7 +70,7 @@ struct RunOptions: ParsableArguments {
         if let steps { c.run.totalSteps = steps }
         if let runDir { c.run.directory = runDir }
         if let seed { c.run.seed = seed }
-        if let reward { try table.set("reward.model", reward, in: &c, source: "--reward") }
+        if let reward { c.reward.models.model = reward }
         if let envs { c.env.envsPerActor = envs }
         if let actors { c.env.actors = actors }
         if curveAllowAny { c.transport.curveAllowAny = true }
@@ -103,6 +104,7 @@ enum LoggingBootstrap {
 
 /// `--log-level` takes swift-log's level names; argument-parser lists them in the help and refuses others.
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension RewardModelKind: ExpressibleByArgument {}
 
 extension ArgumentHelp {
     /// The help of every command's `--log-level`.

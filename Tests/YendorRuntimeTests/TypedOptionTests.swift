@@ -1,7 +1,7 @@
 import Testing
 import YendorTestSupport
 
-/// `--log-level` and `--env` are typed options, parsed once for every command that takes them: a
+/// `--log-level`, `--env` and `--reward` are typed options, parsed once for every command that takes them: a
 /// value they do not know is refused before anything starts, and the message lists what they take.
 @Suite("Typed options")
 struct TypedOptionTests {
@@ -31,6 +31,15 @@ struct TypedOptionTests {
             for choice in ["dungeon", "nle", "gym:ENV_ID"] {
                 #expect(message.contains(choice), "\(choice) missing from: \(message.suffix(1500))")
             }
+        }
+    }
+
+    @Test(arguments: [["train"], ["learner"], ["bench", "train"]])
+    func anUnknownRewardModelIsRefusedListingTheModels(command: [String]) async throws {
+        let message = try await Self.refusal(command + ["--reward", "oni"])
+        #expect(message.contains("'oni' is invalid for '--reward"), "\(message.suffix(1500))")
+        for model in ["none", "retrieval", "classification", "ranking"] {
+            #expect(message.contains(model), "\(model) missing from: \(message.suffix(1500))")
         }
     }
 
