@@ -158,9 +158,6 @@ public struct TrainingConfiguration: Sendable {
             guard case .invalidConfiguration(let field, let reason) = error else { throw ConfigurationError(field: "reward.labeler", problem: "\(error)") }
             throw ConfigurationError(field: "reward.\(field)", problem: reason)
         }
-        do { if reward.goal != "auto" { _ = try Goal(wireText: reward.goal) } } catch {
-            throw ConfigurationError(field: "reward.goal", problem: "\(error) (auto, score, gold, combat, stairs, custom:<text> or free text)")
-        }
         try check(reward.queriesPerUpdate >= 0, "reward.queries_per_update", "must be at least 0")
         try transport.validate()
     }
@@ -173,7 +170,7 @@ public struct TrainingConfiguration: Sendable {
     /// The annotator goal for this run: `reward.goal`, or with `auto` the one the task declares
     /// (`score` for environment servers, whose tasks Yendor does not know).
     public var resolvedGoal: Goal {
-        guard reward.goal == "auto" else { return (try? Goal(wireText: reward.goal)) ?? .score }
+        if case .goal(let goal) = reward.goal { return goal }
         switch env.kind {
         case .dungeon: return (try? TaskRegistry.task(named: env.task))?.annotatorGoal ?? .score
         case .nle: return (try? NetHackTask.named(env.task))?.annotatorGoal ?? .score
@@ -235,7 +232,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("model.caption_features", \.learner.policy.captionFeatures, "caption encoder output size")
         t.add("reward.model", \.reward.models.model, "none, retrieval, classification or ranking")
         t.add("reward.count_exponent", \.reward.models.countScaling.countExponent, "beta in r / N(caption)^beta")
-        t.add("reward.goal", \.reward.goal, "annotator goal: auto (the task's), score, gold, combat, stairs, custom:<text>")
+        t.add("reward.goal", \.reward.goal, "annotator goal: auto (the task's), score, gold, combat, stairs, oracle, custom:<text>")
         t.add("reward.labeler", \.reward.labeler.kind, "lexicon, simulated or openai (in-process annotator; simulated wraps reward.llm_url when set)")
         t.add("reward.annotator", \.reward.annotator, "host of a remote yendor annotator (empty: in process)")
         t.add("reward.simulated_latency", \.reward.labeler.simulatedLatencySeconds, "simulated labeler: seconds per call")

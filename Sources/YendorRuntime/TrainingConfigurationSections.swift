@@ -90,9 +90,9 @@ extension TrainingConfiguration {
         /// Reward model (`none`, `retrieval`, `classification`, `ranking`) and every model's options;
         /// see docs/rewards.md.
         public var models = RewardModelRegistry.Configuration()
-        /// The annotator goal (`score`, `gold`, `combat`, `stairs`, `custom:<text>` or free text); `auto`
-        /// takes the goal the task declares (`DungeonTask.annotatorGoal`, `NetHackTask.annotatorGoal`).
-        public var goal = "auto"
+        /// The annotator goal (`score`, `gold`, `combat`, `stairs`, `oracle`, `custom:<text>` or free text);
+        /// `auto` takes the goal the task declares (`DungeonTask.annotatorGoal`, `NetHackTask.annotatorGoal`).
+        public var goal = GoalSetting.auto
         /// Labeler of the in-process annotator (`reward.labeler`, `reward.llm_*`, `reward.simulated_*`):
         /// `lexicon` (rule-based stand-in for an LLM), `simulated` (LLM-like latency, failures and noise
         /// around the lexicon, or around `reward.llm_url` when set) or `openai` (`reward.llm_url`). The

@@ -40,15 +40,21 @@ struct LabelBridgeTests {
     @Test func anExplicitRewardGoalOverridesTheTasksAndAnEmptyOneIsRefusedNamingTheField() throws {
         var c = TrainingConfiguration()
         c.env.task = "keyroom"
-        c.reward.goal = "combat"
+        let table = TrainingConfiguration.table
+        try table.set("reward.goal", "combat", in: &c, source: "--set")
         #expect(c.resolvedGoal == .combat)
-        c.reward.goal = "custom:pick up the key"
+        try table.set("reward.goal", "custom:pick up the key", in: &c, source: "--set")
         #expect(c.resolvedGoal == .custom("pick up the key"))
-        c.reward.goal = "pick up the key"
+        try table.set("reward.goal", "pick up the key", in: &c, source: "--set")
         #expect(c.resolvedGoal == .custom("pick up the key"))
-        c.reward.goal = "  "
-        #expect(throws: ConfigurationError.self) { try c.validate() }
-        do { try c.validate() } catch let error as ConfigurationError { #expect(error.field == "reward.goal") }
+        #expect(table.value("reward.goal", in: c) == "custom:pick up the key")
+        try table.set("reward.goal", "auto", in: &c, source: "--set")
+        #expect(c.resolvedGoal == .custom("find the key, unlock the locked door and go down the staircase"))
+        #expect(throws: ConfigurationError.self) { try table.set("reward.goal", "  ", in: &c, source: "--set") }
+        do { try table.set("reward.goal", "  ", in: &c, source: "--set") } catch let error as ConfigurationError {
+            #expect(error.field == "reward.goal")
+            #expect("\(error)".contains("auto, score, gold, combat, stairs, oracle, custom:<text> or free text"))
+        }
     }
 
     @Test func aFreeTextGoalIsTheSameGoalWithOrWithoutItsCustomPrefix() throws {
