@@ -41,19 +41,38 @@ public actor InferenceBatcher {
     /// Forward passes and samples so far (their ratio is the mean inference batch size; tests check it).
     public private(set) var forwardPasses = 0, samples = 0
 
-    /// - Parameter seed: seeds action sampling, so a worker's actions are reproducible.
     /// Floats of recurrent core state per env (0 for a non-recurrent policy).
     public nonisolated let coreStateSize: Int
+    /// Set when the learner's heartbeat shows a version below the one this worker acts with: the
+    /// learner went back, so its next weights are taken whatever their version.
+    private var learnerWentBack = false
 
+    /// - Parameter seed: seeds action sampling, so a worker's actions are reproducible.
     public init(network: PolicyNetwork, seed: UInt64) {
         engine = Engine(network: network, seed: seed)
         coreStateSize = network.coreStateSize
     }
 
-    /// Queues new weights; they are loaded before the next forward pass. Older versions are ignored.
+    /// Queues new weights; they are loaded before the next forward pass. An older version is ignored
+    /// (a resend that crossed a newer update), unless the learner went back (`learnerHas`).
     public func update(version: Int64, tensors: [NamedTensor]) {
-        if version > max(policyVersion, nextWeights?.version ?? -1) { nextWeights = (version, tensors) }
+        guard learnerWentBack || version > newestVersion else { return }
+        nextWeights = (version, tensors)
+        learnerWentBack = false
     }
+
+    /// The learner's heartbeat: `version` is its newest policy. Below the one this worker has, the
+    /// learner went back (restarted from an older checkpoint, or from scratch) and the weights here
+    /// belong to a run it no longer has: its next weights replace them whatever their version.
+    /// Returns true when this is news (for the worker's log).
+    public func learnerHas(version: Int64) -> Bool {
+        guard version < newestVersion, !learnerWentBack else { return false }
+        learnerWentBack = true
+        return true
+    }
+
+    /// The newest version this batcher acts with or has queued.
+    private var newestVersion: Int64 { max(policyVersion, nextWeights?.version ?? -1) }
 
     /// Whether any weights arrived yet (version 0 is the random initial policy).
     public var hasWeights: Bool { policyVersion > 0 || nextWeights != nil }

@@ -183,7 +183,12 @@ public final class WorkerService: Service, Sendable {
                 }
                 let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values(as: Float.self) ?? []) }
                 if !(await batcher.hasWeights) { logger.info("received weights, policy version \(update.version)") }
-                await batcher.update(version: Int64(update.version), tensors: tensors)
+                await batcher.update(version: Int64(clamping: update.version), tensors: tensors)
+            case .heartbeat(let h) where h.id == "learner":
+                if await batcher.learnerHas(version: Int64(clamping: h.policyVersion)) {
+                    let own = await batcher.policyVersion
+                    logger.warning("the learner is at policy version \(h.policyVersion), below this worker's \(own): it went back (restarted from an older checkpoint or from scratch); its next weights replace these")
+                }
             case .goodbye(let g) where g.id == workerID || g.id == "\(workerID)#\(instance)":
                 throw Refused(reason: PeerID.escaped(g.reason))
             case .goodbye(let g) where g.id == "*" && g.reason == "finished":

@@ -102,4 +102,23 @@ struct RolloutTests {
         await batcher.update(version: 3, tensors: weights)  // older: ignored
         #expect(try await batcher.act(obs).policyVersion == 7)
     }
+
+    @Test func olderWeightsAreIgnoredUnlessTheLearnerSaysItWentBack() async throws {
+        let (net, layout) = try Self.tinyPolicy()
+        let weights = net.namedTensors()
+        let batcher = InferenceBatcher(network: net, seed: 3)
+        let obs = ObservationBatch(count: 2, layout: layout)
+        await batcher.update(version: 7, tensors: weights)
+        #expect(try await batcher.act(obs).policyVersion == 7)
+        #expect(await batcher.learnerHas(version: 9) == false, "a learner ahead is no news")
+        #expect(await batcher.learnerHas(version: 7) == false)
+        await batcher.update(version: 3, tensors: weights)  // a resend that crossed version 7
+        #expect(try await batcher.act(obs).policyVersion == 7)
+        #expect(await batcher.learnerHas(version: 2) == true, "the learner went back")
+        #expect(await batcher.learnerHas(version: 2) == false, "said once")
+        await batcher.update(version: 2, tensors: weights)
+        #expect(try await batcher.act(obs).policyVersion == 2)
+        await batcher.update(version: 1, tensors: weights)  // older than the learner's own: ignored again
+        #expect(try await batcher.act(obs).policyVersion == 2)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import YendorPolicy
 import YendorSupport
 import YendorTestSupport
 import YendorTransport
@@ -71,6 +72,45 @@ struct InMemoryRoleTests {
             return learner.metrics["membership/workers"] == 1
         }
         #expect(members, "the matching worker is admitted")
+    }
+
+    /// A learner restarted from an older checkpoint (or from scratch) publishes versions below the
+    /// worker's: its heartbeat says so, and the worker acts with its weights instead of keeping the
+    /// ones of a run the learner no longer has until the learner's versions catch up.
+    @Test func aWorkerTakesTheWeightsOfALearnerThatWentBackToAnOlderVersion() async throws {
+        let c = try Self.configuration()
+        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+        let learner = network.learnerLink()
+        let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: Self.quiet) { network.workerLink() }
+        let running = Task { try await worker.run() }
+        defer { running.cancel() }
+        let tensors = try PolicyNetwork(configuration: c.resolvedLearner.policy).namedTensors()
+            .map { NamedArray(name: $0.name, shape: $0.shape, values: $0.values) }
+        func weights(_ version: UInt64) -> WireMessage {
+            .policyUpdate(PolicyUpdate(version: version, modelSignature: c.modelSignature, tensors: tensors))
+        }
+        /// Reads what the worker sends until a trajectory acted by `version` alone arrives.
+        func trajectory(actedBy version: UInt64) async -> Bool {
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    while let received = await learner.receive() {
+                        if case .trajectory(let t) = received, t.policyVersion == version { return true }
+                    }
+                    return false
+                }
+                group.addTask { try? await Task.sleep(for: .seconds(600)); return false }  // hang guard
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+        }
+        // The worker's Hello: it is subscribed, so what is published now reaches it.
+        _ = await Self.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
+        await learner.publish(weights(7))
+        #expect(await trajectory(actedBy: 7))
+        await learner.publish(.heartbeat(Heartbeat(id: "learner", sequence: 0, timeNanos: 0, policyVersion: 2)))
+        await learner.publish(weights(2))
+        #expect(await trajectory(actedBy: 2), "the worker acts with the weights of the learner that went back")
     }
 
     @Test func aFullPublishQueueLosesItsOldestMessageNotTheNewest() async throws {
