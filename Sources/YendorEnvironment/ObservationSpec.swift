@@ -39,11 +39,26 @@ public struct ObservationSpec: Sendable, Codable, Equatable, CustomStringConvert
     /// Glyphs per env in the crop.
     public var cropPerEnv: Int { cropSize * cropSize }
 
-    /// The named per-env arrays an environment writes each step, in wire order.
+    /// The named per-env arrays an environment writes each step, with element type, shape and value range.
     public var arrays: [ArraySpec] {
         [ArraySpec(name: "glyphs", element: .int16, shape: [mapRows, mapColumns], values: 0..<glyphCount),
          ArraySpec(name: "crop", element: .int16, shape: [cropSize, cropSize], values: 0..<glyphCount),
          ArraySpec(name: "blstats", element: .int32, shape: [blstatsCount], values: nil)]
+    }
+
+    /// A caption's bytes as text that fits `captionBytes`. Bytes that are not UTF-8 become U+FFFD,
+    /// three bytes each, so a caption near capacity could outgrow it (and the learner refuses a
+    /// trajectory whose caption does not fit): such a text is cut back on a character boundary.
+    public func captionText<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.utf8.count > captionBytes else { return text }
+        var fitting = String.UnicodeScalarView(), used = 0
+        for scalar in text.unicodeScalars {
+            used += UTF8.width(scalar)
+            if used > captionBytes { break }
+            fitting.append(scalar)
+        }
+        return String(fitting)
     }
 
     /// Everything a peer must agree on, as one line (compared verbatim at admission).

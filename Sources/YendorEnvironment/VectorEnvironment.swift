@@ -42,10 +42,10 @@ public protocol VectorEnvironment: AnyObject {
 }
 
 extension VectorEnvironment {
-    /// The caption of env `i` as a String (not for the hot path).
+    /// The caption of env `i` as text that fits the spec's capacity (`ObservationSpec.captionText`).
     public func caption(_ i: Int) -> String {
         let start = i * spec.captionBytes
-        return String(decoding: captions[start..<(start + Int(captionLength[i]))], as: UTF8.self)
+        return spec.captionText(captions[start..<(start + Int(captionLength[i]))])
     }
 
     /// Why `actions` cannot be stepped: not one per env, or an id outside `0..<spec.actionCount`;

@@ -125,9 +125,6 @@ struct TrajectoryRecorder {
 extension CaptionTable {
     /// The caption env `i` shows now; empty captions (most steps) cost no string (index 0 is "").
     mutating func intern(env: any VectorEnvironment, index i: Int) -> Int32 {
-        let length = Int(env.captionLength[i])
-        if length == 0 { return 0 }
-        let start = i * env.spec.captionBytes
-        return intern(String(decoding: env.captions[start..<start + length], as: UTF8.self))
+        env.captionLength[i] == 0 ? 0 : intern(env.caption(i))
     }
 }

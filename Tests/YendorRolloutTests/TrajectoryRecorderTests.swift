@@ -35,3 +35,18 @@ import YendorWire
         #expect(next.captions == [""])
     }
 }
+
+/// A caption is recorded as text; bytes that are not UTF-8 become U+FFFD (three bytes each), and
+/// the text is cut back on a character boundary so it still fits the spec's capacity, which the
+/// learner checks (a trajectory with a caption that does not fit is refused whole).
+@Test func captionBytesThatAreNotUTF8BecomeTextThatStillFitsTheCapacity() {
+    var spec = ObservationSpec.dungeon()
+    spec.captionBytes = 8
+    #expect(spec.captionText(Array("abcdefg".utf8) + [0x80]) == "abcdefg", "7 + 3 bytes would not fit 8")
+    #expect(spec.captionText(Array("héllo".utf8)) == "héllo", "valid text is kept whole")
+    #expect(spec.captionText([0x61, 0xFF, 0x62]) == "a\u{FFFD}b", "a replacement that fits is kept")
+    spec.captionBytes = 6
+    let cut = spec.captionText([0x61, 0xFF, 0xFF] + Array("é".utf8))
+    #expect(cut == "a\u{FFFD}", "1 + 3 + 3 + 2 bytes: cut after the first replacement, never inside a character")
+    #expect(cut.utf8.count <= spec.captionBytes)
+}
