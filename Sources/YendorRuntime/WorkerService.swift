@@ -226,7 +226,7 @@ public final class WorkerService: Service, Sendable {
         let helloEvery = max(1, c.transport.heartbeatMisses / 2)
         var tick = 0, nextHello = 0, sentAtLastHello = -1
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
-            let full = link.outboxDepth >= c.transport.queueCapacity
+            let full = link.outboxDepth >= link.outboxCapacity
             let sent = batchesSent
             if tick >= nextHello, !full || sent != sentAtLastHello, await link.trySendControl(.hello(hello)) {
                 nextHello = tick + helloEvery

@@ -85,6 +85,7 @@ final class ZeroMQWorkerLink: WorkerLink {
     func receive() async -> Received? { await sub.receiveMessage(limits: limits) }
 
     var outboxDepth: Int { push.outboxDepth }
+    var outboxCapacity: Int { push.outboxCapacity }
 
     func reconnect() async {
         // Without ZMTP heartbeats a PUSH connection to a vanished node would wait for TCP to give up

@@ -91,6 +91,8 @@ public final class InMemoryNetwork: Sendable {
         func receive() async -> Received? { await inbox.receive().map { .message($0) } }
 
         var outboxDepth: Int { network.trajectories.count }
+        /// The learner's inbox is the worker's outbox here: no socket lies between them.
+        var outboxCapacity: Int { network.trajectories.capacity }
 
         func reconnect() async {}
 

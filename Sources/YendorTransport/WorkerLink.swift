@@ -12,9 +12,11 @@ public protocol WorkerLink: Sendable {
     func receive() async -> Received?
     /// Trajectories waiting to leave.
     var outboxDepth: Int { get }
+    /// Trajectories the outbox holds before `send` waits (backpressure).
+    var outboxCapacity: Int { get }
     /// Opens fresh connections to a learner that went silent; what was queued for the old ones is dropped.
     func reconnect() async
     /// Stops sending (queued trajectories are dropped: a stopping worker loses its in-flight work),
-    /// then says `goodbye` unless `say` is false; true when it was handed over.
+    /// then says `goodbye` unless it is nil; true when it was handed over.
     func close(sayingGoodbye goodbye: Goodbye?) async -> Bool
 }

@@ -107,6 +107,8 @@ public final class AsyncSocket: Sendable {
     public var inboxDepth: Int { inbox.count }
     /// Messages waiting in the outbox.
     public var outboxDepth: Int { outbox.count }
+    /// Messages the outbox holds before `send` waits.
+    public var outboxCapacity: Int { outbox.capacity }
 
     /// Runs `body` on the socket's own thread (subscribe, connect, disconnect, read an option).
     public func perform(_ body: @escaping @Sendable (Socket) throws -> Void) async throws {

@@ -113,6 +113,19 @@ struct InMemoryRoleTests {
         #expect(await trajectory(actedBy: 2), "the worker acts with the weights of the learner that went back")
     }
 
+    /// The worker's backpressure note and Hello throttle compare the outbox with the link's own
+    /// capacity: in one process that is the learner's inbox (4 × `queue_capacity` in `yendor train`).
+    @Test func anInMemoryWorkerLinkIsFullAtTheLearnersInboxCapacity() async throws {
+        let network = InMemoryNetwork(capacity: 3)
+        let worker = network.workerLink()
+        #expect(worker.outboxCapacity == 3)
+        for sent in 1...3 {
+            try await worker.send(ZeroMQLearnerLinkTests.trajectory())
+            #expect(worker.outboxDepth == sent)
+        }
+        #expect(worker.outboxDepth >= worker.outboxCapacity, "full: the next send would wait")
+    }
+
     @Test func aFullPublishQueueLosesItsOldestMessageNotTheNewest() async throws {
         let network = InMemoryNetwork(capacity: 2, publishCapacity: 3)
         let learner = network.learnerLink(), worker = network.workerLink()
