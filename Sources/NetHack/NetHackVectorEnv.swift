@@ -161,15 +161,15 @@ public final class NetHackVectorEnv: BufferedVectorEnvironment {
 
     /// The crop around the player; cells off the map read as stone (nothing known).
     private func writeCrop(_ i: Int, game: NetHackGame) {
-        let size = spec.cropSize, half = size / 2
+        let size = spec.cropSize, half = size / 2, rows = spec.mapRows, columns = spec.mapColumns
         let x = game.blstats[NetHackStat.x], y = game.blstats[NetHackStat.y]
         let base = i * size * size
         for r in 0..<size {
             let row = y - half + r
             for c in 0..<size {
                 let column = x - half + c
-                let inside = row >= 0 && row < 21 && column >= 0 && column < 79
-                buffers.crop[base + r * size + c] = inside ? game.glyphs[row * 79 + column] : Int16(NetHackGlyph.stone)
+                let inside = row >= 0 && row < rows && column >= 0 && column < columns
+                buffers.crop[base + r * size + c] = inside ? game.glyphs[row * columns + column] : Int16(NetHackGlyph.stone)
             }
         }
     }

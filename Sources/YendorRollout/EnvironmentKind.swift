@@ -61,7 +61,7 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
                                       expected: spec, logger: logger)
         }
         guard env.spec == spec else {
-            throw NetHackError.invalidConfiguration("environment spec [\(env.spec.fingerprint)] differs from the configured [\(spec.fingerprint)]")
+            throw RolloutError.environmentSpecMismatch(made: env.spec.fingerprint, configured: spec.fingerprint)
         }
         return env
     }
@@ -69,12 +69,17 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
 
 /// Why a rollout actor cannot start.
 public enum RolloutError: Error, CustomStringConvertible, Equatable {
+    /// The configured environment's spec is not the one the policy was built for.
     case specMismatch(environment: String, policy: String)
+    /// The environments made declare another spec than the configured one.
+    case environmentSpecMismatch(made: String, configured: String)
 
     public var description: String {
         switch self {
         case .specMismatch(let environment, let policy):
             return "the environment's spec [\(environment)] differs from the policy's [\(policy)]"
+        case .environmentSpecMismatch(let made, let configured):
+            return "the environments made declare spec [\(made)], which differs from the configured [\(configured)]"
         }
     }
 }
