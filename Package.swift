@@ -43,7 +43,7 @@ let package = Package(
 
         // What every layer shares: the one seeded RNG (SplitMix64), the one stable hash (FNV-1a), the one
         // quantile routine (Quantile) and the bounded async queue (AsyncBoundedQueue) between threads and tasks.
-        .target(name: "YendorSupport"),
+        .target(name: "YendorSupport", dependencies: [deque]),
 
         // Environments: the one observation spec and vector-environment protocol, Dungeon, and
         // real NetHack hosted from NLE's library (CNetHack declares its C ABI).

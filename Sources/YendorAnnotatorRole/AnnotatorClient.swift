@@ -4,6 +4,7 @@ import Synchronization
 import CoreMetrics
 import YendorAnnotator
 import YendorMetrics
+import YendorSupport
 import YendorWire
 import ZeroMQ
 
@@ -112,7 +113,7 @@ public final class AnnotatorClient: Sendable {
     private let dealer: AsyncSocket
     private let sub: AsyncSocket
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let loops = Mutex<[Task<Void, Never>]>([])
 
     /// Where the client's counters are recorded (`annotator_client/…`): the role's registry.
@@ -122,9 +123,9 @@ public final class AnnotatorClient: Sendable {
     private struct State {
         var heardHeartbeat = false
         var nextRequestID: UInt64 = 1
-        /// The unanswered requests (goal and task) to resend after a restart.
-        var pending: [LabelRequest: UInt64] = [:]  // key -> insertion order
-        var pendingOrder: [LabelRequest] = []       // oldest first; may hold stale keys
+        /// The unanswered requests (goal and task) to resend after a restart, oldest first; the
+        /// oldest is forgotten beyond `pendingCapacity`.
+        var pending: BoundedOrderedSet<LabelRequest>
         var annotatorStartedAt: Double?
         var lastHeard: ContinuousClock.Instant?
     }
@@ -133,6 +134,7 @@ public final class AnnotatorClient: Sendable {
     public init(configuration: Configuration, context: Context, logger: Logger,
                 metrics: MetricsRegistry = MetricsRegistry(role: "annotator_client")) async throws {
         try configuration.validate()
+        state = Mutex(State(pending: BoundedOrderedSet(capacity: configuration.pendingCapacity)))
         self.metrics = metrics
         counters = Counters(registry: metrics)
         let c = configuration
@@ -269,25 +271,10 @@ public final class AnnotatorClient: Sendable {
             for entry in result.entries {
                 let key = LabelRequest(goal: goal, task: entry.item)
                 if case .pending = entry.outcome {
-                    guard state.pending[key] == nil else { continue }
-                    state.pending[key] = 0
-                    state.pendingOrder.append(key)
-                    if state.pending.count > configuration.pendingCapacity {
-                        while let oldest = state.pendingOrder.first {
-                            state.pendingOrder.removeFirst()
-                            if state.pending.removeValue(forKey: oldest) != nil {
-                                forgotten += 1
-                                break
-                            }
-                        }
-                    }
+                    if state.pending.insert(key) != nil { forgotten += 1 }
                 } else {
-                    state.pending[key] = nil
+                    state.pending.remove(key)
                 }
-            }
-            // Answered keys leave stale entries in the order list; compact it now and then.
-            if state.pendingOrder.count > 2 * max(state.pending.count, 64) {
-                state.pendingOrder.removeAll { state.pending[$0] == nil }
             }
         }
     }
@@ -308,7 +295,7 @@ public final class AnnotatorClient: Sendable {
     private func resendPending() async {
         let groups = state.withLock { state -> [LabelRequest.WireGroup: [LabelTask]] in
             var groups: [LabelRequest.WireGroup: [LabelTask]] = [:]
-            for key in state.pending.keys {
+            for key in state.pending.elements {
                 groups[LabelRequest.WireGroup(goal: key.goal, mode: key.task.mode), default: []].append(key.task)
             }
             return groups

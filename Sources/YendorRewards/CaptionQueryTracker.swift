@@ -1,3 +1,5 @@
+import YendorSupport
+
 /// Which captions to ask the annotator about, for the models that label single captions.
 ///
 /// Captions seen in experience but not yet labeled become candidates (bounded; new

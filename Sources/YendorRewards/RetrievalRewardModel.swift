@@ -1,3 +1,4 @@
+import YendorSupport
 import YendorWire
 /// ONI-Retrieval: a table caption → label. Helpful captions earn 1, everything else
 /// (not helpful, or not labeled yet) earns 0. No generalisation: a caption is rewarded

@@ -5,28 +5,29 @@ import DequeModule
 ///
 /// Removal of an arbitrary element is O(1) (lazy: the order array keeps a stale entry that
 /// is skipped and compacted away), so the structure suits "pending" lists where most
-/// entries are answered out of order. Each insertion gets a sequence number, so an element
+/// entries are answered out of order (the reward models' queried captions, the annotator client's
+/// pending items). Each insertion gets a sequence number, so an element
 /// removed and inserted again counts from its new insertion, not its old one.
-struct BoundedOrderedSet<Element: Hashable> {
+public struct BoundedOrderedSet<Element: Hashable> {
     /// Largest number of live elements.
-    let capacity: Int
+    public let capacity: Int
     /// Insertion order, oldest first, with stale entries of removed elements until compaction.
     private var order: Deque<(element: Element, sequence: Int)> = []
     private var sequenceOf: [Element: Int] = [:]
     private var nextSequence = 0
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         precondition(capacity >= 1, "BoundedOrderedSet capacity must be >= 1")
         self.capacity = capacity
     }
 
-    var count: Int { sequenceOf.count }
-    var isEmpty: Bool { sequenceOf.isEmpty }
-    func contains(_ element: Element) -> Bool { sequenceOf[element] != nil }
+    public var count: Int { sequenceOf.count }
+    public var isEmpty: Bool { sequenceOf.isEmpty }
+    public func contains(_ element: Element) -> Bool { sequenceOf[element] != nil }
 
     /// Inserts `element` (no-op if present); returns the element evicted to make room.
     @discardableResult
-    mutating func insert(_ element: Element) -> Element? {
+    public mutating func insert(_ element: Element) -> Element? {
         guard sequenceOf[element] == nil else { return nil }
         var evicted: Element?
         if sequenceOf.count >= capacity { evicted = popFirst() }
@@ -39,14 +40,14 @@ struct BoundedOrderedSet<Element: Hashable> {
 
     /// Removes `element` if present; returns whether it was there.
     @discardableResult
-    mutating func remove(_ element: Element) -> Bool {
+    public mutating func remove(_ element: Element) -> Bool {
         guard sequenceOf.removeValue(forKey: element) != nil else { return false }
         compactIfNeeded()
         return true
     }
 
     /// Removes and returns the oldest live element.
-    mutating func popFirst() -> Element? {
+    public mutating func popFirst() -> Element? {
         while let entry = order.popFirst() {
             if isLive(entry) {
                 sequenceOf[entry.element] = nil
@@ -58,7 +59,7 @@ struct BoundedOrderedSet<Element: Hashable> {
     }
 
     /// Live elements, oldest first.
-    var elements: [Element] { order.filter(isLive).map(\.element) }
+    public var elements: [Element] { order.filter(isLive).map(\.element) }
 
     private func isLive(_ entry: (element: Element, sequence: Int)) -> Bool {
         sequenceOf[entry.element] == entry.sequence
