@@ -155,9 +155,6 @@ public final class APPOLearner {
 
     // MARK: The update step
 
-    /// Trains on one batch: several minibatch updates, then a new policy version.
-    /// Throws on a malformed batch, or when `maxConsecutiveNonFinite` updates in a row
-    /// had a non-finite loss or gradient.
     /// The policy-lag rule, in one place: experience acted by policy `version` is too stale to train
     /// on when the learner is more than `maxPolicyLag` versions ahead of it. The update masks such
     /// samples; the learner service drops a whole trajectory whose newest step already breaks it.
@@ -165,6 +162,9 @@ public final class APPOLearner {
         policyVersion - version > configuration.maxPolicyLag
     }
 
+    /// Trains on one batch: several minibatch updates, then a new policy version.
+    /// Throws on a malformed batch, or when `maxConsecutiveNonFinite` updates in a row
+    /// had a non-finite loss or gradient.
     public func train(on batch: RolloutBatch) throws -> UpdateStats {
         let c = configuration
         let T = batch.timeSteps, B = batch.envCount, n = T * B

@@ -1,7 +1,7 @@
 import YendorEnvironment
 import YendorPolicy
 /// A time-major block of experience from B environments over T steps: what the learner
-/// trains on. The integrator converts the wire message into this struct.
+/// trains on. `RolloutBatchAssembler` lays received trajectories out into it.
 ///
 /// Index `t·envCount + b` addresses step t of environment b. Observations have T+1 rows
 /// per environment: row T is the observation after the last step, used only to bootstrap.
