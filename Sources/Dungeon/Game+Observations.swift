@@ -152,8 +152,9 @@ extension Game {
         return length
     }
 
-    /// FNV-1a hash of the current caption.
-    var captionHash: UInt64 { line.hash }
+    /// The current caption's key for `EpisodeCaptionCounts`: the message line's FNV-1a hash, kept
+    /// as the line is written, so counting costs no pass over the text.
+    var captionKey: Int { Int(truncatingIfNeeded: line.hash) }
 }
 
 extension MonsterKind {

@@ -47,7 +47,7 @@ public final class VectorEnv: BufferedVectorEnvironment {
     private var previousScores: [Int]
     private var succeeded: [Bool]
     /// Per env: caption hash -> occurrences in the current episode.
-    private var captionCounters: [[UInt64: Int32]]
+    private var captionCounts: [EpisodeCaptionCounts]
     /// Episodes that ended during the last `step` (capacity `count`, reused).
     public private(set) var finishedEpisodes: [FinishedEpisode]
 
@@ -76,11 +76,7 @@ public final class VectorEnv: BufferedVectorEnvironment {
         episodeLengths = [Int](repeating: 0, count: count)
         previousScores = [Int](repeating: 0, count: count)
         succeeded = [Bool](repeating: false, count: count)
-        captionCounters = (0..<count).map { _ in
-            var counter = [UInt64: Int32]()
-            counter.reserveCapacity(512)
-            return counter
-        }
+        captionCounts = [EpisodeCaptionCounts](repeating: EpisodeCaptionCounts(expectedCaptions: 512), count: count)
         finishedEpisodes = []
         finishedEpisodes.reserveCapacity(count)
 
@@ -115,12 +111,12 @@ public final class VectorEnv: BufferedVectorEnvironment {
             if outcome.terminal || truncated {
                 // Episode ends are rare, so building the final caption's String here costs little.
                 let lastCaption = games[i].caption
-                let lastCount = captionCounters[i][games[i].captionHash, default: 0] + 1
+                let lastCount = captionCounts[i].peek(games[i].captionKey)
                 finishedEpisodes.append(FinishedEpisode(
                     envIndex: i, task: task.name, episodeReturn: episodeReturns[i], length: episodeLengths[i],
                     success: outcome.success, truncated: truncated, seed: episodeSeeds[i],
                     deepest: games[i].deepest, score: games[i].score,
-                    lastCaption: lastCaption, lastCaptionCount: Int32(lastCount)))
+                    lastCaption: lastCaption, lastCaptionCount: lastCount))
                 startEpisode(i)
             } else {
                 writeObservation(i)
@@ -139,7 +135,7 @@ public final class VectorEnv: BufferedVectorEnvironment {
         episodeLengths[i] = 0
         previousScores[i] = games[i].score
         succeeded[i] = false
-        captionCounters[i].removeAll(keepingCapacity: true)
+        captionCounts[i].reset()
         writeObservation(i)
     }
 
@@ -155,9 +151,6 @@ public final class VectorEnv: BufferedVectorEnvironment {
         let length = games[i].writeCaption(into: captionStart)
         if previousLength > length { (captionStart + length).update(repeating: 0, count: previousLength - length) }
         buffers.captionLength[i] = Int32(length)
-        let hash = games[i].captionHash
-        let seen = captionCounters[i][hash, default: 0] + 1
-        captionCounters[i][hash] = seen
-        buffers.captionCount[i] = seen
+        buffers.captionCount[i] = captionCounts[i].count(games[i].captionKey)
     }
 }

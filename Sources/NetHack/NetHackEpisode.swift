@@ -1,3 +1,5 @@
+import YendorEnvironment
+
 /// One env's episode bookkeeping and the env layer's step: the key, then the known prompts, then
 /// the task's reward and end (NLE's `base.NLE.step`, or ONI's `NetHackExtendedActionEnv.step`).
 struct NetHackEpisode {
@@ -23,8 +25,8 @@ struct NetHackEpisode {
     private var stalledSteps = 0
     /// Scout: cells seen per (dungeon, level).
     private var explored: [Int: Int] = [:]
-    /// Caption hash -> occurrences this episode.
-    private var captionCounts: [Int: Int32] = [:]
+    /// N(caption) this episode.
+    private var captionCounts = EpisodeCaptionCounts()
     /// ONI: a skill may be enhanced ("You feel more confident in …").
     private var enhance = false
 
@@ -48,7 +50,7 @@ struct NetHackEpisode {
         lastScore = game.blstats[NetHackStat.score]
         stalledSteps = 0
         explored.removeAll(keepingCapacity: true)
-        captionCounts.removeAll(keepingCapacity: true)
+        captionCounts.reset()
         enhance = false
     }
 
@@ -83,12 +85,8 @@ struct NetHackEpisode {
 
     /// Counts `message` (NUL-terminated) in this episode; `commit: false` only looks.
     mutating func countCaption(_ message: [UInt8], commit: Bool) -> Int32 {
-        var hasher = Hasher()
-        for byte in message { if byte == 0 { break }; hasher.combine(byte) }
-        let key = hasher.finalize()
-        let seen = captionCounts[key, default: 0] + 1
-        if commit { captionCounts[key] = seen }
-        return seen
+        let key = EpisodeCaptionCounts.key(message.lazy.prefix { $0 != 0 })
+        return commit ? captionCounts.count(key) : captionCounts.peek(key)
     }
 
     // MARK: - The env layer

@@ -35,7 +35,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     private let logger: Logger
     /// The output buffers (read through the `VectorEnvironment` accessors).
     public let buffers: EnvironmentBuffers
-    private var captionCounts: [[Int: Int32]]
+    private var captionCounts: [EpisodeCaptionCounts]
     private var episodeSeeds: [UInt64]
 
     /// Opens whole servers; see `init(slices:…)`.
@@ -80,7 +80,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         count = start
         self.slices = slices
         buffers = EnvironmentBuffers(spec: spec, count: start)
-        captionCounts = Array(repeating: [:], count: start)
+        captionCounts = Array(repeating: EpisodeCaptionCounts(), count: start)
         episodeSeeds = (0..<start).map { seed &+ UInt64($0) }
         for (i, (message, _)) in specs.enumerated() {
             try buffers.store(message.observations, server: servers[i].label, slice: slices[i], spec: spec, resetFlags: true)
@@ -150,7 +150,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
             let env = start + Int(e.env)
             ended.insert(env)
             if !e.error.isEmpty { logger.warning("env \(env) raised inside step: \(e.error)") }
-            let lastCount = captionCounts[env][Self.hash(e.lastCaption.utf8), default: 0] + 1
+            let lastCount = captionCounts[env].peek(EpisodeCaptionCounts.key(e.lastCaption.utf8))
             finishedEpisodes.append(FinishedEpisode(
                 envIndex: env, task: taskName, episodeReturn: e.episodeReturn, length: Int(e.length), success: e.success,
                 truncated: e.truncated, seed: episodeSeeds[env], deepest: 0, score: 0, lastCaption: e.lastCaption,
@@ -211,18 +211,10 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     public static let reopenBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.5)
 
     private func countCaption(_ env: Int, fresh: Bool) {
-        if fresh { captionCounts[env].removeAll(keepingCapacity: true) }
+        if fresh { captionCounts[env].reset() }
         let start = env * spec.captionBytes, length = Int(buffers.captionLength[env])
-        let key = Self.hash(UnsafeBufferPointer(rebasing: buffers.captions[start..<(start + length)]))
-        let seen = captionCounts[env][key, default: 0] + 1
-        captionCounts[env][key] = seen
-        buffers.captionCount[env] = seen
-    }
-
-    private static func hash<S: Sequence>(_ bytes: S) -> Int where S.Element == UInt8 {
-        var hasher = Hasher()
-        for b in bytes { hasher.combine(b) }
-        return hasher.finalize()
+        let key = EpisodeCaptionCounts.key(UnsafeBufferPointer(rebasing: buffers.captions[start..<(start + length)]))
+        buffers.captionCount[env] = captionCounts[env].count(key)
     }
 }
 

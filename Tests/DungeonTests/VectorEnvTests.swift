@@ -122,3 +122,17 @@ import Testing
     #expect(game.caption == env.caption(0))
     #expect(Renderer.lines(of: game).count == 1 + 21 + 2)
 }
+
+@Test func episodeCaptionCountsCountRepeatsPeekWithoutCountingAndStartAfreshAtReset() {
+    var counts = EpisodeCaptionCounts()
+    let door = EpisodeCaptionCounts.key(Array("The door opens.".utf8))
+    let key = EpisodeCaptionCounts.key(Array("k - a skeleton key.".utf8))
+    #expect(door == EpisodeCaptionCounts.key("The door opens.".utf8), "the key depends on the bytes, not their container")
+    #expect(counts.count(door) == 1)
+    #expect(counts.count(door) == 2)
+    #expect(counts.count(key) == 1)
+    #expect(counts.peek(door) == 3, "what one more showing would make")
+    #expect(counts.count(door) == 3, "peeking counted nothing")
+    counts.reset()
+    #expect(counts.count(door) == 1)
+}
