@@ -362,10 +362,7 @@ public final class LearnerService: Service, Sendable {
                 rewardModel.trainStep(maxSteps: c.reward.trainSteps)
                 await status.rewards(metrics: rewardSource.metrics, received: received, unsent: unsent, queueDepth: labels.queries.count)
             }
-            await status.trained(steps: rollout.sampleCount, lag: lag, stats: .init(
-                policyLoss: stats.policyLoss, valueLoss: stats.valueLoss, entropy: stats.entropy,
-                gradientNorm: stats.gradientNorm, clipFraction: stats.clipFraction, learningRate: stats.learningRate,
-                meanReward: stats.meanReward), version: learner.policyVersion, droppedForLag: stats.samplesDroppedForLag)
+            await status.trained(steps: rollout.sampleCount, lag: lag, stats: stats)
             if await status.updates % c.publishInterval == 0 { try await publish(learner, link: link) }
             if Clock.now - lastCheckpoint >= c.run.checkpointInterval { try await save() }
         }

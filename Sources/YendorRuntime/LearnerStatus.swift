@@ -1,4 +1,5 @@
 import Foundation
+import YendorLearner
 import YendorRewards
 import YendorWire
 
@@ -27,12 +28,6 @@ actor LearnerStatus {
         metrics.queriesUnsent.increment(by: unsent)
         metrics.queryQueueDepth.record(queueDepth)
         metrics.record(rewardMetrics)
-    }
-
-    /// One update's summary (`APPOLearner.UpdateStats`), recorded as the learner's gauges.
-    struct UpdateSummary: Sendable {
-        var policyLoss: Float = 0, valueLoss: Float = 0, entropy: Float = 0, gradientNorm: Float = 0
-        var clipFraction: Float = 0, learningRate: Float = 0, meanReward: Float = 0
     }
 
     init(heartbeatTimeout: Double, inboxCapacity: Int, evictAfterBadBatches: Int = 0, metrics: LearnerMetrics) {
@@ -109,15 +104,16 @@ actor LearnerStatus {
         metrics.successRate.record(successRate)
     }
 
-    func trained(steps: Int, lag: Double, stats: UpdateSummary, version: Int64, droppedForLag: Int) {
+    /// One update of `steps` env steps, at mean policy lag `lag`: its figures become the learner's gauges.
+    func trained(steps: Int, lag: Double, stats: UpdateStats) {
         envSteps += UInt64(steps)
         updates += 1
-        policyVersion = version
+        policyVersion = stats.policyVersion
         metrics.envSteps.increment(by: steps)
         metrics.updates.increment()
-        metrics.policyVersion.record(version)
+        metrics.policyVersion.record(stats.policyVersion)
         metrics.policyLag.record(lag)
-        metrics.samplesDroppedForLag.increment(by: droppedForLag)
+        metrics.samplesDroppedForLag.increment(by: stats.samplesDroppedForLag)
         metrics.policyLoss.record(stats.policyLoss)
         metrics.valueLoss.record(stats.valueLoss)
         metrics.entropy.record(stats.entropy)
