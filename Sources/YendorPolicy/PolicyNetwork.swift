@@ -53,6 +53,8 @@ public final class PolicyNetwork {
         public var coreLayerNorm = true
         /// `.mlp`, or `.gru` for a recurrent core of width `coreWidth` after the core layers.
         public var core = PolicyCore.mlp
+        /// Floats of recurrent state per env the core carries between steps (0 for the MLP core).
+        public var coreStateSize: Int { core == .gru ? coreWidth : 0 }
         /// Seed for weight initialisation.
         public var seed: UInt64 = 1
 
@@ -163,7 +165,7 @@ public final class PolicyNetwork {
     }
 
     /// Floats of recurrent state per sequence (0 for the MLP core).
-    public var coreStateSize: Int { recurrentCore == nil ? 0 : configuration.coreWidth }
+    public var coreStateSize: Int { configuration.coreStateSize }
 
     /// Whether the core carries state across steps.
     public var isRecurrent: Bool { recurrentCore != nil }

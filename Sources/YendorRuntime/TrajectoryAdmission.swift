@@ -8,7 +8,7 @@ extension TrainingConfiguration {
     public var trajectoryValidator: TrajectoryValidator {
         let p = resolvedLearner.policy
         return TrajectoryValidator(rolloutLength: env.rolloutLength, actionCount: p.actionCount, layout: p.observation,
-                                   coreStateSize: p.core == .mlp ? 0 : p.coreWidth)
+                                   coreStateSize: p.coreStateSize)
     }
 
     /// The learner's one batch builder: this configuration's validator, the policy's layout and
