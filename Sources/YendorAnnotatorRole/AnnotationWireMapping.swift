@@ -14,6 +14,18 @@ extension LabelRequest {
     struct WireGroup: Hashable {
         let goal: Goal
         let mode: AnnotationMode
+
+        /// `requests` as wire requests' contents: their items by goal and mode, the groups in the
+        /// order each first appears (what the client sends, resends, and the server's drop notices).
+        static func grouping(_ requests: some Sequence<LabelRequest>) -> [(group: WireGroup, items: [LabelTask])] {
+            var items: [WireGroup: [LabelTask]] = [:], order: [WireGroup] = []
+            for request in requests {
+                let group = WireGroup(goal: request.goal, mode: request.task.mode)
+                if items[group] == nil { order.append(group) }
+                items[group, default: []].append(request.task)
+            }
+            return order.map { ($0, items[$0]!) }
+        }
     }
 }
 

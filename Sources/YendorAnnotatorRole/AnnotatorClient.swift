@@ -293,15 +293,9 @@ public final class AnnotatorClient: Sendable {
 
     /// Sends every remembered pending item again, grouped by goal and mode.
     private func resendPending() async {
-        let groups = state.withLock { state -> [LabelRequest.WireGroup: [LabelTask]] in
-            var groups: [LabelRequest.WireGroup: [LabelTask]] = [:]
-            for key in state.pending.elements {
-                groups[LabelRequest.WireGroup(goal: key.goal, mode: key.task.mode), default: []].append(key.task)
-            }
-            return groups
-        }
+        let groups = LabelRequest.WireGroup.grouping(state.withLock { $0.pending.elements })
         guard !groups.isEmpty else { return }
-        logger.info("annotator restarted; sending pending items again", metadata: ["items": "\(groups.values.map(\.count).reduce(0, +))"])
+        logger.info("annotator restarted; sending pending items again", metadata: ["items": "\(groups.map(\.items.count).reduce(0, +))"])
         for (key, items) in groups {
             for chunk in stride(from: 0, to: items.count, by: 256).map({ Array(items[$0..<min($0 + 256, items.count)]) }) {
                 if tryRequest(goal: key.goal, mode: key.mode, items: chunk) != nil {

@@ -44,13 +44,9 @@ extension AnnotatorClient: AnnotatorConnection {
     /// One wire request per goal and mode, sent with `tryRequest`: never waits on a down annotator.
     /// Answers all come later, through `forEachAnswer`.
     public func ask(_ requests: [LabelRequest]) async -> [LabelResult] {
-        var groups: [LabelRequest.WireGroup: [LabelTask]] = [:], order: [LabelRequest.WireGroup] = []
-        for request in requests {
-            let group = LabelRequest.WireGroup(goal: request.goal, mode: request.task.mode)
-            if groups[group] == nil { order.append(group) }
-            groups[group, default: []].append(request.task)
+        for (group, items) in LabelRequest.WireGroup.grouping(requests) {
+            _ = tryRequest(goal: group.goal, mode: group.mode, items: items)
         }
-        for group in order { _ = tryRequest(goal: group.goal, mode: group.mode, items: groups[group]!) }
         return []
     }
 

@@ -293,15 +293,10 @@ public final class AnnotatorServer: Service, Sendable {
 
     /// `dropped` broadcasts for evicted requests, one message per goal and mode.
     private func dropNotices(_ evicted: [LabelRequest]) -> [AnnotationResult] {
-        var groups: [String: AnnotationResult] = [:]
-        for request in evicted {
-            let mode = request.task.mode
-            let key = "\(mode.rawValue) \(request.goal.wireText)"
-            groups[key, default: AnnotationResult(requestID: 0, goal: request.goal.wireText, mode: mode,
-                                                  labeler: annotator.identity.wireName, entries: [])]
-                .entries.append(.init(item: request.task, outcome: .error(.dropped, "the annotator's queue was full; ask again")))
+        LabelRequest.WireGroup.grouping(evicted).map { group, items in
+            AnnotationResult(requestID: 0, goal: group.goal.wireText, mode: group.mode, labeler: annotator.identity.wireName,
+                             entries: items.map { .init(item: $0, outcome: .error(.dropped, "the annotator's queue was full; ask again")) })
         }
-        return Array(groups.values)
     }
 
     /// A frame dropped, by kind: wire error names (`bad_magic`, `truncated`, ...), `envelope`
