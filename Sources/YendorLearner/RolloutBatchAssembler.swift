@@ -94,7 +94,7 @@ public enum RolloutBatchAssembler {
         for row in 0...t {
             for e in 0..<b.envs {
                 let src = row * b.envs + e, dst = row * totalEnvs + envOffset + e
-                out.observations.glyphs.replaceSubrange(dst * c..<(dst + 1) * c, with: crop[src * c..<(src + 1) * c])
+                out.observations.crop.replaceSubrange(dst * c..<(dst + 1) * c, with: crop[src * c..<(src + 1) * c])
                 out.observations.blstats.replaceSubrange(dst * k..<(dst + 1) * k, with: stats[src * k..<(src + 1) * k])
                 let index = Int(captionIndex[src])
                 guard index >= 0, index < captionBytes.count else {

@@ -1,15 +1,15 @@
 import YendorEnvironment
 /// Observations for `count` samples as flat, sample-major arrays.
 ///
-/// For sample i: glyphs `[i·crop²..<(i+1)·crop²]` (row-major crop), blstats
+/// For sample i: crop `[i·crop²..<(i+1)·crop²]` (glyph ids of the row-major crop), blstats
 /// `[i·blstatsCount..<…]`, caption bytes `[i·captionBytes..<i·captionBytes + captionLengths[i]]`.
 public struct ObservationBatch: Sendable, Equatable {
     /// Sizes of each per-sample array.
     public let layout: ObservationSpec
     /// Number of samples.
     public private(set) var count: Int
-    /// Glyph ids, count × cropSize × cropSize.
-    public var glyphs: [Int16]
+    /// Glyph ids of the egocentric crop, count × cropSize × cropSize (the env's `crop`, the wire's `obs/crop`).
+    public var crop: [Int16]
     /// Raw bottom-line statistics, count × blstatsCount (the policy normalises them).
     public var blstats: [Int32]
     /// Caption UTF-8 bytes, count × captionBytes, zero padded.
@@ -21,7 +21,7 @@ public struct ObservationBatch: Sendable, Equatable {
     public init(count: Int, layout: ObservationSpec) {
         self.layout = layout
         self.count = count
-        glyphs = [Int16](repeating: 0, count: count * layout.cropPerEnv)
+        crop = [Int16](repeating: 0, count: count * layout.cropPerEnv)
         blstats = [Int32](repeating: 0, count: count * layout.blstatsCount)
         captionBytes = [UInt8](repeating: 0, count: count * layout.captionBytes)
         captionLengths = [Int32](repeating: 0, count: count)
@@ -38,15 +38,15 @@ public struct ObservationBatch: Sendable, Equatable {
     /// Checks array sizes and value ranges; throws naming the first bad field.
     public func validate() throws {
         let l = layout
-        guard glyphs.count == count * l.cropPerEnv else { throw LearnerError.badObservation("glyphs has \(glyphs.count) ids, expected \(count) × \(l.cropPerEnv)") }
+        guard crop.count == count * l.cropPerEnv else { throw LearnerError.badObservation("crop has \(crop.count) ids, expected \(count) × \(l.cropPerEnv)") }
         guard blstats.count == count * l.blstatsCount else { throw LearnerError.badObservation("blstats has \(blstats.count) values, expected \(count) × \(l.blstatsCount)") }
         guard captionBytes.count == count * l.captionBytes else { throw LearnerError.badObservation("captionBytes has \(captionBytes.count) bytes, expected \(count) × \(l.captionBytes)") }
         guard captionLengths.count == count else { throw LearnerError.badObservation("captionLengths has \(captionLengths.count) entries, expected \(count)") }
         if let bad = captionLengths.firstIndex(where: { $0 < 0 || Int($0) > l.captionBytes }) {
             throw LearnerError.badObservation("captionLengths[\(bad)] = \(captionLengths[bad]) is outside 0...\(l.captionBytes)")
         }
-        if let bad = glyphs.firstIndex(where: { $0 < 0 || Int($0) >= l.glyphCount }) {
-            throw LearnerError.badObservation("glyphs[\(bad)] = \(glyphs[bad]) is outside 0..<\(l.glyphCount)")
+        if let bad = crop.firstIndex(where: { $0 < 0 || Int($0) >= l.glyphCount }) {
+            throw LearnerError.badObservation("crop[\(bad)] = \(crop[bad]) is outside 0..<\(l.glyphCount)")
         }
     }
 
@@ -55,12 +55,12 @@ public struct ObservationBatch: Sendable, Equatable {
         precondition(source.layout == layout, "gather: layouts differ")
         let g = layout.cropPerEnv, s = layout.blstatsCount, c = layout.captionBytes
         count = rows.count
-        glyphs.removeAll(keepingCapacity: true)
+        crop.removeAll(keepingCapacity: true)
         blstats.removeAll(keepingCapacity: true)
         captionBytes.removeAll(keepingCapacity: true)
         captionLengths.removeAll(keepingCapacity: true)
         for r in rows {
-            glyphs.append(contentsOf: source.glyphs[(r * g)..<((r + 1) * g)])
+            crop.append(contentsOf: source.crop[(r * g)..<((r + 1) * g)])
             blstats.append(contentsOf: source.blstats[(r * s)..<((r + 1) * s)])
             captionBytes.append(contentsOf: source.captionBytes[(r * c)..<((r + 1) * c)])
             captionLengths.append(source.captionLengths[r])

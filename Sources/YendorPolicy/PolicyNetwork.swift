@@ -194,7 +194,7 @@ public final class PolicyNetwork {
         }
         batchSize = n
         glyphIndices.removeAll(keepingCapacity: true)
-        for g in batch.glyphs { glyphIndices.append(Int32(g)) }
+        for g in batch.crop { glyphIndices.append(Int32(g)) }
         let glyphFeatures = run(glyphTrunk, try glyphInput.forward(glyphIndices))
 
         // blstats vary over orders of magnitude (gold, turn counter); sign·log(1+|x|)

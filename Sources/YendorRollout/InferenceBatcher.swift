@@ -164,11 +164,11 @@ public actor InferenceBatcher {
             var all = ObservationBatch(count: inputs.reduce(0) { $0 + $1.count }, layout: layout)
             var g = 0, s = 0, c = 0, l = 0
             for input in inputs {
-                all.glyphs.replaceSubrange(g..<g + input.glyphs.count, with: input.glyphs)
+                all.crop.replaceSubrange(g..<g + input.crop.count, with: input.crop)
                 all.blstats.replaceSubrange(s..<s + input.blstats.count, with: input.blstats)
                 all.captionBytes.replaceSubrange(c..<c + input.captionBytes.count, with: input.captionBytes)
                 all.captionLengths.replaceSubrange(l..<l + input.captionLengths.count, with: input.captionLengths)
-                g += input.glyphs.count; s += input.blstats.count; c += input.captionBytes.count; l += input.captionLengths.count
+                g += input.crop.count; s += input.blstats.count; c += input.captionBytes.count; l += input.captionLengths.count
             }
             var state = Array(coreStates.joined())
             try network.act(all, coreState: &state, into: &output, using: &rng)

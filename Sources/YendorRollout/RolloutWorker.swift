@@ -122,7 +122,7 @@ public actor RolloutWorker {
 
     /// Copies the env's current observation into the policy's input layout.
     private func loadCurrentObservation() {
-        current.glyphs.withUnsafeMutableBufferPointer { dst in
+        current.crop.withUnsafeMutableBufferPointer { dst in
             _ = dst.initialize(from: env.crop)
         }
         current.blstats.withUnsafeMutableBufferPointer { dst in

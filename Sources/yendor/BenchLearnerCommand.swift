@@ -136,7 +136,7 @@ struct BenchLearnerCommand: ParsableCommand {
         while row < count {
             try env.step(actions: (0..<games).map { _ in Int32(rng.next() % UInt64(layout.actionCount)) })
             for g in 0..<min(games, count - row) {
-                for i in 0..<layout.cropPerEnv { obs.glyphs[row * layout.cropPerEnv + i] = env.crop[g * layout.cropPerEnv + i] }
+                for i in 0..<layout.cropPerEnv { obs.crop[row * layout.cropPerEnv + i] = env.crop[g * layout.cropPerEnv + i] }
                 for i in 0..<layout.blstatsCount { obs.blstats[row * layout.blstatsCount + i] = env.blstats[g * layout.blstatsCount + i] }
                 for i in 0..<layout.captionBytes { obs.captionBytes[row * layout.captionBytes + i] = env.captions[g * layout.captionBytes + i] }
                 obs.captionLengths[row] = env.captionLength[g]

@@ -70,7 +70,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
     private func bareInferenceLoop(_ c: TrainingConfiguration, policy: PolicyNetwork) throws -> Double {
         let env = try c.environment.make(count: c.env.envsPerActor, seed: 1)
         var batch = ObservationBatch(count: c.env.envsPerActor, layout: c.policyLayout)
-        batch.glyphs = Array(env.crop)
+        batch.crop = Array(env.crop)
         batch.blstats = Array(env.blstats)
         var output = PolicyOutput()
         var rng = SplitMix64(seed: 1)

@@ -60,8 +60,8 @@ import YendorSupport
 @Test func badObservationsAreRejectedByName() throws {
     let policy = try PolicyNetwork(configuration: tinyPolicyConfiguration())
     var obs = randomBatch(seed: 3).observations
-    obs.glyphs[5] = 8
-    #expect(throws: LearnerError.badObservation("glyphs[5] = 8 is outside 0..<8")) { try policy.forward(obs) }
+    obs.crop[5] = 8
+    #expect(throws: LearnerError.badObservation("crop[5] = 8 is outside 0..<8")) { try policy.forward(obs) }
 }
 
 @Test func captionHasherGivesEqualBagsForEqualWordsAndReservesBucketZeroForEmpty() {

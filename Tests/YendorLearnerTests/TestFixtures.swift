@@ -61,7 +61,7 @@ struct ToyEnvs {
     /// Fills the crop of observation row `row` with `glyph`.
     static func fillCrop(_ obs: inout ObservationBatch, row: Int, with glyph: Int16) {
         let g = obs.layout.cropPerEnv
-        for k in 0..<g { obs.glyphs[row * g + k] = glyph }
+        for k in 0..<g { obs.crop[row * g + k] = glyph }
     }
 }
 
@@ -70,7 +70,7 @@ func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, layout: Ob
                  actionCount: Int = 4, version: Int64 = 0) -> RolloutBatch {
     var rng = SplitMix64(seed: seed)
     var batch = RolloutBatch(timeSteps: timeSteps, envCount: envCount, layout: layout)
-    for i in 0..<batch.observations.glyphs.count { batch.observations.glyphs[i] = Int16(rng.next() % UInt64(layout.glyphCount)) }
+    for i in 0..<batch.observations.crop.count { batch.observations.crop[i] = Int16(rng.next() % UInt64(layout.glyphCount)) }
     for i in 0..<batch.observations.blstats.count { batch.observations.blstats[i] = Int32(rng.next() % 200) - 50 }
     let words = ["You kill the jackal!", "That door is closed.", "", "You see here a scroll"]
     for i in 0..<batch.observations.count { batch.observations.setCaption(words[Int(rng.next() % 4)], at: i) }

@@ -65,7 +65,7 @@ struct RecurrentRolloutTests {
         var rng = SplitMix64(seed: 4)
         let requests: [(ObservationBatch, [Float])] = (0..<6).map { _ in
             var obs = ObservationBatch(count: n, layout: layout)
-            for i in 0..<obs.glyphs.count { obs.glyphs[i] = Int16(rng.next() % 50) }
+            for i in 0..<obs.crop.count { obs.crop[i] = Int16(rng.next() % 50) }
             return (obs, (0..<(n * h)).map { _ in rng.nextUnitFloat() - 0.5 })
         }
         let results = try await withThrowingTaskGroup(of: (Int, InferenceBatcher.Result).self) { group in
