@@ -5,7 +5,7 @@
 /// 64-bit hashes over the few hundred captions of an episode that is vanishingly rare). An env
 /// that already hashes its captions (Dungeon's message line) passes its own key.
 public struct EpisodeCaptionCounts: Sendable {
-    private var seen: [Int: Int32] = [:]
+    @usableFromInline var seen: [Int: Int32] = [:]
 
     /// `expectedCaptions` reserves room, so a long episode does not rehash as it goes.
     public init(expectedCaptions: Int = 0) { seen.reserveCapacity(expectedCaptions) }
@@ -18,6 +18,7 @@ public struct EpisodeCaptionCounts: Sendable {
     }
 
     /// Counts one more showing of the caption keyed `key`; returns N including it.
+    @inlinable
     public mutating func count(_ key: Int) -> Int32 {
         let n = seen[key, default: 0] + 1
         seen[key] = n
@@ -26,6 +27,7 @@ public struct EpisodeCaptionCounts: Sendable {
 
     /// N the caption keyed `key` would have if shown once more, without counting it: an episode's
     /// last caption, read after the env has already moved on to the next episode.
+    @inlinable
     public func peek(_ key: Int) -> Int32 { seen[key, default: 0] + 1 }
 
     /// Forgets every count: a new episode starts.
