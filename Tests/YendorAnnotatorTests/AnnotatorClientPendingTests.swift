@@ -14,9 +14,7 @@ import ZeroMQ
     @Test func pendingItemsBeyondCapacityAreForgottenOldestFirstAndTheRestAreResentAfterARestart() async throws {
         let context = try Context()
         defer { context.terminate() }
-        var c = AnnotatorClient.Configuration()
-        c.requestsEndpoint = "tcp://127.0.0.1:\(ChildProcessPorts.free())"
-        c.labelsEndpoint = "tcp://127.0.0.1:\(ChildProcessPorts.free())"
+        var c = AnnotatorClient.Configuration.onFreeLoopbackPorts()
         c.pendingCapacity = 2
         let requests = c.requestsEndpoint, labels = c.labelsEndpoint
         let router = try await AsyncSocket(context: context, type: .router, name: "fake-annotator.requests") { try $0.bind(requests) }
@@ -69,9 +67,7 @@ import ZeroMQ
         #expect(resent.goal == "stairs")
         #expect(resent.items == [.classify(caption: captions[2])])
         // Counted once the request is handed over, which can be just after it arrived here.
-        let deadline = Date().addingTimeInterval(600)  // a hang guard; the count ends the wait
-        while client.metrics["annotator_client/resent_items"] < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(client.metrics["annotator_client/resent_items"] == 1)
+        #expect(await eventually(limit: .seconds(600)) { client.metrics["annotator_client/resent_items"] == 1 })
         await client.close()
         await router.close()
         await pub.close()

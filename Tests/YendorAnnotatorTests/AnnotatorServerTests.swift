@@ -186,12 +186,9 @@ import YendorTestSupport
     }
 
     @Test func clientQueuesRequestsWhileTheAnnotatorIsDownAndCountsWhatItCannotSend() async throws {
-        let port = ChildProcessPorts.free(), labelsPort = ChildProcessPorts.free()
         let context = try Context()
         defer { context.terminate() }
-        var c = AnnotatorClient.Configuration()
-        c.requestsEndpoint = "tcp://127.0.0.1:\(port)"
-        c.labelsEndpoint = "tcp://127.0.0.1:\(labelsPort)"
+        var c = AnnotatorClient.Configuration.onFreeLoopbackPorts()
         c.outboxCapacity = 4
         c.sendTimeout = .zero
         let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
