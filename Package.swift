@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "YendorTransport", dependencies: ["YendorWire", "YendorSupport"]),
 
         // What every layer shares: the one seeded RNG (SplitMix64), the one stable hash (FNV-1a), the one
-        // quantile routine (Quantile) and the bounded async queue (AsyncBoundedQueue) between threads and tasks.
+        // quantile routine (Quantile), the bounded async queue (AsyncBoundedQueue) between threads and tasks,
+        // and the insertion-ordered bounded set (BoundedOrderedSet, on swift-collections' Deque).
         .target(name: "YendorSupport", dependencies: [deque]),
 
         // Environments: the one observation spec and vector-environment protocol, Dungeon, and
@@ -80,7 +81,7 @@ let package = Package(
             coreMetrics, logging, serviceLifecycle,
         ]),
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
-        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorPolicy", "YendorLearner", "YendorWire", "YendorSupport", deque]),
+        .target(name: "YendorRewards", dependencies: ["YendorEnvironment", "YendorNN", "YendorPolicy", "YendorLearner", "YendorWire", "YendorSupport"]),
         .target(name: "YendorRollout", dependencies: [
             "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorWire", "ZeroMQ", "YendorSupport", logging,
         ]),
@@ -97,7 +98,7 @@ let package = Package(
         ]),
         .executableTarget(name: "yendor", dependencies: [
             "YendorRuntime", "YendorMetrics", "YendorSupport", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
-            "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards",
+            "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorRollout",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), logging, serviceLifecycle,
         ]),
 

@@ -14,6 +14,9 @@ import Glibc
 /// The game runs as a coroutine on its own stack inside `step`: use one game from one thread at a
 /// time (a `NetHackVectorEnv` is owned by one rollout actor).
 public final class NetHackGame {
+    /// The map's size, as NetHack (and the host, cnethack.h) lays it out: 21 rows of 79 columns.
+    public static let mapRows = Int(YNH_ROWS), mapColumns = Int(YNH_COLUMNS)
+
     /// Seeds of NetHack's RNGs for the next episode.
     public struct Seeds: Sendable, Equatable {
         /// The core RNG (game events) and the display RNG (hallucination and the like).
@@ -56,7 +59,7 @@ public final class NetHackGame {
         self.library = library
         self.options = options
         writesTerminal = terminal
-        glyphs = [Int16](repeating: 0, count: Int(YNH_ROWS * YNH_COLUMNS))
+        glyphs = [Int16](repeating: 0, count: Self.mapRows * Self.mapColumns)
         blstats = [Int](repeating: 0, count: Int(YNH_BLSTATS))
         message = [UInt8](repeating: 0, count: Int(YNH_MESSAGE_BYTES))
         internalState = [Int32](repeating: 0, count: Int(YNH_INTERNAL))

@@ -167,8 +167,9 @@ public struct NetHackTask: Sendable, Equatable {
         var out: [Int16] = []
         // numpy's glyphs[y-1:y+2, x-1:x+2]: a negative start wraps, giving an empty slice.
         guard y - 1 >= 0, x - 1 >= 0 else { return out }
-        for r in (y - 1)...(y + 1) where r < 21 {
-            for c in (x - 1)...(x + 1) where c < 79 { out.append(glyphs[r * 79 + c]) }
+        let rows = NetHackGame.mapRows, columns = NetHackGame.mapColumns
+        for r in (y - 1)...(y + 1) where r < rows {
+            for c in (x - 1)...(x + 1) where c < columns { out.append(glyphs[r * columns + c]) }
         }
         return out
     }

@@ -4,7 +4,7 @@ extension ObservationSpec {
     /// Real NetHack's spec: the 21×79 glyph map, a crop around the player, NLE's 27 statistics,
     /// the 256-byte message line as the caption, and the task's action count.
     public static func nle(cropSize: Int = 9, actions: NetHackActionSet = .task) -> ObservationSpec {
-        ObservationSpec(environment: "nle", mapRows: 21, mapColumns: 79, cropSize: cropSize,
+        ObservationSpec(environment: "nle", mapRows: NetHackGame.mapRows, mapColumns: NetHackGame.mapColumns, cropSize: cropSize,
                         glyphCount: NetHackGlyph.count, blstatsCount: 27, captionBytes: 256,
                         actionCount: actions.keys.count)
     }

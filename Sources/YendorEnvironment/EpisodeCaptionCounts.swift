@@ -11,6 +11,8 @@ public struct EpisodeCaptionCounts: Sendable {
     public init(expectedCaptions: Int = 0) { seen.reserveCapacity(expectedCaptions) }
 
     /// The key of a caption's bytes (process-local: Swift seeds its hasher per process).
+    /// Inlinable: NetHack and env servers call it for every env step, from other modules.
+    @inlinable
     public static func key<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Int {
         var hasher = Hasher()
         for byte in bytes { hasher.combine(byte) }

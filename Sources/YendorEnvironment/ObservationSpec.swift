@@ -49,9 +49,6 @@ public struct ObservationSpec: Sendable, Codable, Equatable, CustomStringConvert
     /// A caption's bytes as text that fits `captionBytes`. Bytes that are not UTF-8 become U+FFFD,
     /// three bytes each, so a caption near capacity could outgrow it (and the learner refuses a
     /// trajectory whose caption does not fit): such a text is cut back on a character boundary.
-    /// Inlinable, so a caller's byte collection gets a specialised decode (the recorder calls it for
-    /// every non-empty caption).
-    @inlinable
     public func captionText<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.utf8.count > captionBytes else { return text }

@@ -36,6 +36,8 @@ public actor InferenceBatcher {
     private var pending: [Request] = []
     private var running = false
     private var nextWeights: (version: Int64, tensors: [NamedTensor])?
+    /// The version of the weights the running forward pass is loading, if it is.
+    private var loadingVersion: Int64?
     /// The version of the weights used by the latest forward pass.
     public private(set) var policyVersion: Int64 = 0
     /// Forward passes and samples so far (their ratio is the mean inference batch size; tests check it).
@@ -64,15 +66,16 @@ public actor InferenceBatcher {
     /// The learner's heartbeat: `version` is its newest policy. Below the one this worker has, the
     /// learner went back (restarted from an older checkpoint, or from scratch) and the weights here
     /// belong to a run it no longer has: its next weights replace them whatever their version.
-    /// Returns true when this is news (for the worker's log).
-    public func learnerHas(version: Int64) -> Bool {
-        guard version < newestVersion, !learnerWentBack else { return false }
+    /// Returns the version this worker had when this is news (for the worker's log), else nil.
+    public func learnerHas(version: Int64) -> Int64? {
+        let own = newestVersion
+        guard version < own, !learnerWentBack else { return nil }
         learnerWentBack = true
-        return true
+        return own
     }
 
-    /// The newest version this batcher acts with or has queued.
-    private var newestVersion: Int64 { max(policyVersion, nextWeights?.version ?? -1) }
+    /// The newest version this batcher acts with, is loading, or has queued.
+    private var newestVersion: Int64 { max(policyVersion, loadingVersion ?? -1, nextWeights?.version ?? -1) }
 
     /// Whether any weights arrived yet (version 0 is the random initial policy).
     public var hasWeights: Bool { policyVersion > 0 || nextWeights != nil }
@@ -98,6 +101,7 @@ public actor InferenceBatcher {
             pending.removeAll(keepingCapacity: true)
             let weights = nextWeights
             nextWeights = nil
+            loadingVersion = weights?.version
             let engine = self.engine
             let inputs = batch.map(\.observations)
             let states = batch.map(\.coreState)
@@ -115,6 +119,7 @@ public actor InferenceBatcher {
                     return .failure(error)
                 }
             }.value
+            loadingVersion = nil
             switch outcome {
             case .failure(let error):
                 for r in batch { r.continuation.resume(throwing: error) }

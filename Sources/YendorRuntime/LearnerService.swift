@@ -67,6 +67,12 @@ public final class LearnerService: Service, Sendable {
         let status = LearnerStatus(heartbeatTimeout: t.heartbeatInterval * Double(t.heartbeatMisses),
                                    inboxCapacity: t.queueCapacity, evictAfterBadBatches: t.evictAfterBadBatches,
                                    metrics: LearnerMetrics(registry: metrics))
+        // The checkpoint's counters before any loop starts: the first heartbeat already says the
+        // policy version the learner resumes at (a worker reads a lower one as the learner having
+        // gone back). The train loop loads the weights and checks the model signature.
+        if let (_, state) = Checkpoints(directory: runDirectory.checkpoints).latest(), state.modelSignature == c.modelSignature {
+            await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: state.policyVersion)
+        }
         let link = try await bindLink()
         // What a worker's Hello must carry, verbatim (docs/wire-protocol.md): one line each, so a
         // worker written in another language can be configured from the learner's log.

@@ -185,8 +185,7 @@ public final class WorkerService: Service, Sendable {
                 if !(await batcher.hasWeights) { logger.info("received weights, policy version \(update.version)") }
                 await batcher.update(version: Int64(clamping: update.version), tensors: tensors)
             case .heartbeat(let h) where h.id == "learner":
-                if await batcher.learnerHas(version: Int64(clamping: h.policyVersion)) {
-                    let own = await batcher.policyVersion
+                if let own = await batcher.learnerHas(version: Int64(clamping: h.policyVersion)) {
                     logger.warning("the learner is at policy version \(h.policyVersion), below this worker's \(own): it went back (restarted from an older checkpoint or from scratch); its next weights replace these")
                 }
             case .goodbye(let g) where g.id == workerID || g.id == "\(workerID)#\(instance)":

@@ -17,7 +17,7 @@ struct PlayCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "dungeon (Yendor's game) or nle (real NetHack: every NetHack key, Ctrl-] leaves).")
+    @Option(name: .long, help: "dungeon (Yendor's game) or nle (real NetHack: every NetHack key, Ctrl-] leaves); gym:ENV_ID is for train and bench env.")
     var env: EnvironmentChoice = .dungeon
 
     @Option(name: .long, help: "Task name (Dungeon: \(TaskRegistry.names.joined(separator: ", "))).")

@@ -54,7 +54,11 @@ struct RunOptions: ParsableArguments {
         let table = TrainingConfiguration.table
         if let config { try table.apply(yamlFile: config, to: &c) }
         try table.apply(overrides: overrides, to: &c)
-        // gym:ENV_ID's servers arrive as --env-server endpoints (`yendor train` starts them).
+        // gym:ENV_ID's servers arrive as --env-server endpoints: `yendor train` starts them; for a
+        // worker or learner they are the user's, so there must be some.
+        if case .gym(let id) = env, envServers.isEmpty {
+            throw ValidationError("--env gym:\(id): only `yendor train` starts env servers; start `yendor-env serve --env \(id)` and pass its endpoint with --env-server")
+        }
         if let env, env.kind != .server { c.env.kind = env.kind }
         if !envServers.isEmpty {
             c.env.kind = .server

@@ -113,9 +113,9 @@ struct InMemoryRoleTests {
         #expect(await trajectory(actedBy: 2), "the worker acts with the weights of the learner that went back")
     }
 
-    /// The worker's backpressure note and Hello throttle compare the outbox with the link's own
-    /// capacity: in one process that is the learner's inbox (4 × `queue_capacity` in `yendor train`).
-    @Test func anInMemoryWorkerLinkIsFullAtTheLearnersInboxCapacity() async throws {
+    /// What the worker's backpressure note and Hello throttle compare the outbox with: the link's
+    /// own capacity, which in one process is the learner's inbox (4 × `queue_capacity` in `yendor train`).
+    @Test func anInMemoryWorkerLinksCapacityIsTheLearnersInbox() async throws {
         let network = InMemoryNetwork(capacity: 3)
         let worker = network.workerLink()
         #expect(worker.outboxCapacity == 3)

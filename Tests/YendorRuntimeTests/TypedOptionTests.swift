@@ -43,6 +43,13 @@ struct TypedOptionTests {
         }
     }
 
+    @Test(arguments: [["worker"], ["learner"]])
+    func aGymnasiumEnvironmentWithoutEnvServersIsRefusedSayingHowToServeIt(command: [String]) async throws {
+        let message = try await Self.refusal(command + ["--env", "gym:MiniGrid-DoorKey-5x5-v0"])
+        #expect(message.contains("--env gym:MiniGrid-DoorKey-5x5-v0: only `yendor train` starts env servers"), "\(message.suffix(1500))")
+        #expect(message.contains("--env-server"))
+    }
+
     @Test func playRefusesAGymnasiumEnvironmentSayingWhatItHosts() async throws {
         let message = try await Self.refusal(["play", "--env", "gym:MiniGrid-DoorKey-5x5-v0"])
         #expect(message.contains("--env gym:MiniGrid-DoorKey-5x5-v0: yendor play hosts dungeon and nle"), "\(message.suffix(1500))")
