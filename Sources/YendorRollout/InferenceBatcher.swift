@@ -1,4 +1,5 @@
 import Foundation
+import YendorEnvironment
 import YendorNN
 import YendorPolicy
 import YendorSupport
@@ -45,6 +46,8 @@ public actor InferenceBatcher {
 
     /// Floats of recurrent core state per env (0 for a non-recurrent policy).
     public nonisolated let coreStateSize: Int
+    /// The observations the policy reads.
+    public nonisolated let observationSpec: ObservationSpec
     /// Set when the learner's heartbeat shows a version below the one this worker acts with: the
     /// learner went back, so its next weights are taken whatever their version.
     private var learnerWentBack = false
@@ -53,6 +56,7 @@ public actor InferenceBatcher {
     public init(network: PolicyNetwork, seed: UInt64) {
         engine = Engine(network: network, seed: seed)
         coreStateSize = network.coreStateSize
+        observationSpec = network.configuration.observation
     }
 
     /// Queues new weights; they are loaded before the next forward pass. An older version is ignored

@@ -57,7 +57,6 @@ public actor RolloutWorker {
     public let configuration: Configuration
     private let env: any VectorEnvironment
     private let batcher: InferenceBatcher
-    private let policyLayout: ObservationSpec
     private var current: ObservationBatch
     private var recorder: TrajectoryRecorder
     /// Core state entering the next step, [B, H] (empty for a non-recurrent policy).
@@ -68,18 +67,18 @@ public actor RolloutWorker {
     public private(set) var steps = 0
 
     /// Envs come from `configuration.environment`; environment servers need `context` and `logger`.
-    public init(configuration: Configuration, batcher: InferenceBatcher, policyLayout: ObservationSpec,
+    public init(configuration: Configuration, batcher: InferenceBatcher,
                 context: Context? = nil, logger: Logger? = nil) throws {
         self.configuration = configuration
         self.batcher = batcher
-        self.policyLayout = policyLayout
-        guard policyLayout == configuration.layout else {
-            throw RolloutError.specMismatch(environment: configuration.layout.fingerprint, policy: policyLayout.fingerprint)
+        // The batcher's policy must read what the configured envs write.
+        guard batcher.observationSpec == configuration.layout else {
+            throw RolloutError.specMismatch(environment: configuration.layout.fingerprint, policy: batcher.observationSpec.fingerprint)
         }
         let env = try configuration.environment.make(count: configuration.envs, seed: configuration.seed,
                                                      context: context, logger: logger)
         self.env = env
-        current = ObservationBatch(count: env.count, layout: policyLayout)
+        current = ObservationBatch(count: env.count, layout: batcher.observationSpec)
         recorder = TrajectoryRecorder(steps: configuration.rolloutLength, envs: env.count,
                                       layout: configuration.layout, fullMap: configuration.sendFullMap,
                                       coreStateSize: batcher.coreStateSize)

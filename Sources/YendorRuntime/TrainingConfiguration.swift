@@ -53,7 +53,7 @@ public struct TrainingConfiguration: Sendable {
     }
 
     /// The observation spec rollouts produce and the policy reads (one spec for both).
-    public var envLayout: ObservationSpec {
+    public var observationSpec: ObservationSpec {
         switch env.kind {
         case .dungeon: return .dungeon(rows: env.mapRows, columns: env.mapColumns, cropSize: env.cropSize)
         case .nle: return .nle(cropSize: env.cropSize, actions: (try? NetHackTask.named(env.task))?.actions ?? .task)
@@ -64,12 +64,9 @@ public struct TrainingConfiguration: Sendable {
         }
     }
 
-    /// The spec the policy reads: the environment's.
-    public var policyLayout: ObservationSpec { envLayout }
-
     /// What rollout actors host.
     public var environment: EnvironmentConfiguration {
-        var e = EnvironmentConfiguration(kind: env.kind, task: env.task, spec: envLayout, writeFullMap: env.sendFullMap,
+        var e = EnvironmentConfiguration(kind: env.kind, task: env.task, spec: observationSpec, writeFullMap: env.sendFullMap,
                                          nleDirectory: env.nleDirectory.isEmpty ? nil : env.nleDirectory)
         e.servers = env.serverEndpoints.map { EnvServerSlice(endpoint: $0) }
         e.serverTimeout = env.serverTimeout
@@ -84,7 +81,7 @@ public struct TrainingConfiguration: Sendable {
     /// Learner configuration with the layout, action count and seed filled in.
     public var resolvedLearner: APPOLearner.Configuration {
         var c = learner
-        c.policy.observation = policyLayout
+        c.policy.observation = observationSpec
         c.seed = run.seed
         c.policy.seed = run.seed
         return c
@@ -93,7 +90,7 @@ public struct TrainingConfiguration: Sendable {
     /// Describes the network and observation layout; peers with a different one are refused.
     public var modelSignature: String {
         let p = resolvedLearner.policy
-        return "policy-v1 \(envLayout.fingerprint) emb=\(p.glyphEmbeddingDimension) conv=\(p.convolutionChannels) "
+        return "policy-v1 \(observationSpec.fingerprint) emb=\(p.glyphEmbeddingDimension) conv=\(p.convolutionChannels) "
             + "k=\(p.convolutionKernel) core=\(p.coreWidth)x\(p.coreLayers) ln=\(p.coreLayerNorm) "
             + (p.core == .mlp ? "" : "recurrent=\(p.core.rawValue) ")
             + "buckets=\(p.captionBuckets) caption=\(p.captionFeatures) blstats=\(p.blstatsFeatures) glyphf=\(p.glyphFeatures)"
@@ -148,7 +145,7 @@ public struct TrainingConfiguration: Sendable {
         do { try resolvedLearner.validate() } catch {
             throw ConfigurationError(field: "learner", problem: "\(error)")
         }
-        do { if env.kind == .dungeon { try envLayout.validateForDungeon() } } catch {
+        do { if env.kind == .dungeon { try observationSpec.validateForDungeon() } } catch {
             throw ConfigurationError(field: "env.map_rows/env.map_columns", problem: "\(error)")
         }
         do { try reward.models.validate() } catch {

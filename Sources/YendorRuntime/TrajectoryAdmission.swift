@@ -14,12 +14,12 @@ extension TrainingConfiguration {
     /// The learner's one batch builder: this configuration's validator, the policy's layout and
     /// `learner.batch_size`.
     public var trainingBatchBuilder: TrainingBatchBuilder {
-        TrainingBatchBuilder(validator: trajectoryValidator, layout: policyLayout, batchSize: batchSize)
+        TrainingBatchBuilder(validator: trajectoryValidator, layout: observationSpec, batchSize: batchSize)
     }
 
     /// The capabilities a worker's Hello must carry, each with the value this configuration expects.
     var admissionFingerprints: [(key: String, value: String)] {
-        [("obs_layout", envLayout.fingerprint), ("model", modelSignature), ("trajectory", trajectoryValidator.fingerprint)]
+        [("obs_layout", observationSpec.fingerprint), ("model", modelSignature), ("trajectory", trajectoryValidator.fingerprint)]
     }
 
     /// Why the learner refuses this Hello (nil: admit it): a different protocol version, or a

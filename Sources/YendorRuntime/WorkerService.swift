@@ -96,7 +96,7 @@ public final class WorkerService: Service, Sendable {
             actors.append(try RolloutWorker(configuration: .init(
                 environment: environment, envs: c.env.envsPerActor, rolloutLength: c.env.rolloutLength,
                 seed: SplitMix64.derive(workerSeed, UInt64(a)), workerID: workerID),
-                batcher: batcher, policyLayout: c.policyLayout, context: context, logger: logger))
+                batcher: batcher, context: context, logger: logger))
         }
         let rolloutActors = actors
         // Connected once the actors exist: a worker whose environments cannot be made opens nothing.
@@ -177,7 +177,7 @@ public final class WorkerService: Service, Sendable {
             switch message {
             case .policyUpdate(let update):
                 guard update.modelSignature == configuration.modelSignature else {
-                    let layout = configuration.envLayout.fingerprint
+                    let layout = configuration.observationSpec.fingerprint
                     let what = update.modelSignature.contains(layout) ? "model mismatch" : "observation layout mismatch"
                     throw Refused(reason: "\(what): the learner's weights are for [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
                 }
@@ -206,7 +206,7 @@ public final class WorkerService: Service, Sendable {
     private func helloLoop(link: any WorkerLink) async {
         let c = configuration
         let hello = Hello(role: "worker", id: workerID, capabilities: [
-            ("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature),
+            ("obs_layout", c.observationSpec.fingerprint), ("model", c.modelSignature),
             ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
             ("envs", "\(c.env.actors * c.env.envsPerActor)"), ("pid", "\(getpid())"), ("instance", instance),
         ])

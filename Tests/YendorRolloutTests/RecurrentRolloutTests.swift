@@ -22,7 +22,7 @@ struct RecurrentRolloutTests {
         let h = net.coreStateSize
         let batcher = InferenceBatcher(network: net, seed: 1)
         let worker = try RolloutWorker(configuration: .init(task: "staircase", envs: 3, rolloutLength: 40, seed: 9, workerID: "w"),
-                                       batcher: batcher, policyLayout: layout)
+                                       batcher: batcher)
         var previousLastRow: [Float]? = nil
         var sawReset = false
         for _ in 0..<60 {

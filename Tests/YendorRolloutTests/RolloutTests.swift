@@ -23,10 +23,10 @@ struct RolloutTests {
     }
 
     @Test func aRolloutIsAConsistentTimeMajorBatch() async throws {
-        let (net, layout) = try Self.tinyPolicy()
+        let (net, _) = try Self.tinyPolicy()
         let batcher = InferenceBatcher(network: net, seed: 1)
         let worker = try RolloutWorker(configuration: .init(task: "staircase", envs: 3, rolloutLength: 40, seed: 9, workerID: "w"),
-                                       batcher: batcher, policyLayout: layout)
+                                       batcher: batcher)
         var sawEpisodeEnd = false
         for _ in 0..<30 {
             let b = try await worker.rollout()
@@ -101,6 +101,16 @@ struct RolloutTests {
         #expect(passes < 8, "requests that arrive during a pass share the next one")
         await batcher.update(version: 3, tensors: weights)  // older: ignored
         #expect(try await batcher.act(obs).policyVersion == 7)
+    }
+
+    @Test func aWorkerWhosePolicyReadsAnotherSpecThanItsEnvsWriteIsRefusedNamingBoth() throws {
+        let (net, policySpec) = try Self.tinyPolicy()
+        let batcher = InferenceBatcher(network: net, seed: 1)
+        let envSpec = ObservationSpec.dungeon(cropSize: 11)
+        #expect(throws: RolloutError.specMismatch(environment: envSpec.fingerprint, policy: policySpec.fingerprint)) {
+            _ = try RolloutWorker(configuration: .init(task: "staircase", envs: 2, rolloutLength: 4, seed: 1, layout: envSpec, workerID: "w"),
+                                  batcher: batcher)
+        }
     }
 
     @Test func olderWeightsAreIgnoredUnlessTheLearnerSaysItWentBack() async throws {

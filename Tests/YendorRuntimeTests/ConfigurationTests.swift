@@ -103,7 +103,7 @@ struct ConfigurationTests {
     @Test func eachEnvServerIsSplitAcrossActorsAndTooFewSlicesAreRefused() throws {
         var c = TrainingConfiguration()
         try table.apply(overrides: ["env.kind=server", "env.servers=tcp://a:1,tcp://b:2", "env.actors=2",
-                                    "env.server_spec=\(c.envLayout.fingerprint)"], to: &c)
+                                    "env.server_spec=\(c.observationSpec.fingerprint)"], to: &c)
         try c.validate()
         // Two slices per server (the default): each actor steps one slice of every server, so every
         // server has a slice to step while the other actor's reply is decoded.

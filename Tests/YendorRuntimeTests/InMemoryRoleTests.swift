@@ -25,7 +25,7 @@ struct InMemoryRoleTests {
     /// The Hello a worker of configuration `c` says (as `WorkerService.helloLoop` builds it).
     static func hello(_ c: TrainingConfiguration, id: String, model: String? = nil) -> Hello {
         Hello(role: "worker", id: id, capabilities: [
-            ("obs_layout", c.envLayout.fingerprint), ("model", model ?? c.modelSignature),
+            ("obs_layout", c.observationSpec.fingerprint), ("model", model ?? c.modelSignature),
             ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task), ("envs", "4"), ("pid", "1"), ("instance", "t"),
         ])
     }

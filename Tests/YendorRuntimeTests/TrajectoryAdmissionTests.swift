@@ -83,7 +83,7 @@ struct TrajectoryAdmissionTests {
         /// `instance`, if given, is sent as the Hello's `instance` tag.
         func hello(_ id: String, overrides: [String: String] = [:], instance: String? = nil) async throws {
             let c = configuration
-            var caps = [("obs_layout", c.envLayout.fingerprint), ("model", c.modelSignature),
+            var caps = [("obs_layout", c.observationSpec.fingerprint), ("model", c.modelSignature),
                         ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task), ("envs", "2")]
             caps = caps.map { ($0.0, overrides[$0.0] ?? $0.1) }
             if let instance { caps.append(("instance", instance)) }
