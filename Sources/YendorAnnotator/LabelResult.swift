@@ -1,3 +1,5 @@
+import YendorWire
+
 /// One answer as the annotator delivers it to clients (the role maps it to the wire's
 /// `AnnotationResult`): the labeler's answer to a request, and where it came from.
 public struct LabelResult: Sendable, Hashable {
@@ -22,4 +24,11 @@ public struct LabelResult: Sendable, Hashable {
     }
 
     public var outcome: LabelOutcome { answer.outcome }
+
+    /// The task with its label, what reward models learn from; nil unless the outcome is a label of
+    /// the task's mode.
+    public var labeledTask: LabeledTask? {
+        guard case .labeled(let label) = outcome, label.mode == request.task.mode else { return nil }
+        return LabeledTask(task: request.task, label: label)
+    }
 }

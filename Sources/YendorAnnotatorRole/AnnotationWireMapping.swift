@@ -51,16 +51,15 @@ extension LabelResult {
 }
 
 extension AnnotationResult {
-    /// The labeled entries of this message as the core's results (a remote annotator's answers, read
-    /// by `AnnotatorClient.forEachAnswer`). Pending and failed entries, items or labels of another
-    /// mode than the message's (a decoded message has none; one built in memory may), and every
-    /// entry of a message whose goal is not valid text are left out.
-    var labeledResults: [LabelResult] {
-        guard let goal = try? Goal(wireText: self.goal) else { return [] }
-        return entries.compactMap { entry in
+    /// The goal this message answers and its labeled entries (a remote annotator's answers, read
+    /// by `AnnotatorClient.forEachAnswer`); nil when the goal is not valid text. Pending and failed
+    /// entries, and items or labels of another mode than the message's (a decoded message has none;
+    /// one built in memory may), are left out.
+    var labeledTasks: (goal: Goal, tasks: [LabeledTask])? {
+        guard let goal = try? Goal(wireText: self.goal) else { return nil }
+        return (goal, entries.compactMap { entry in
             guard case .label(let label) = entry.outcome, entry.item.mode == mode, label.mode == mode else { return nil }
-            return LabelResult(request: LabelRequest(goal: goal, task: entry.item),
-                               answer: LabelerAnswer(outcome: .labeled(label), rawResponse: "", latency: .zero), source: .labeler)
-        }
+            return LabeledTask(task: entry.item, label: label)
+        })
     }
 }

@@ -2,16 +2,17 @@ import YendorAnnotator
 import YendorWire
 
 /// What a learner's label bridge talks to: the annotator in this process, or a `yendor annotator`
-/// over ZeroMQ (`AnnotatorClient`). Both speak the core's vocabulary, `LabelRequest` in and
-/// `LabelResult` out, so the bridge has one loop for either.
+/// over ZeroMQ (`AnnotatorClient`). Both take `LabelRequest`s and give back labels as `LabeledTask`s
+/// with the goal they answer, so the bridge has one loop for either.
 public protocol AnnotatorConnection: Sendable {
     /// Where the annotator is, for log lines.
     var endpoint: String { get }
     /// Hands `requests` over without waiting on an annotator that is down (what cannot be sent is
     /// counted by the connection) and returns the answers known at once (the label store's).
     func ask(_ requests: [LabelRequest]) async -> [LabelResult]
-    /// Calls `body` with every answer as it comes, whatever its goal, until the task is cancelled.
-    func forEachAnswer(_ body: @Sendable (LabelResult) -> Void) async
+    /// Calls `body` with every label as it comes, and the goal it answers (whatever that is), until
+    /// the task is cancelled. Answers without a label (pending, failed) are left out.
+    func forEachAnswer(_ body: @Sendable (Goal, LabeledTask) -> Void) async
     /// False for an annotator in this process, which cannot go silent; true for a remote one,
     /// whose `lastHeard` the bridge watches.
     var canGoSilent: Bool { get }
@@ -31,8 +32,10 @@ public struct InProcessAnnotatorConnection: AnnotatorConnection {
 
     public func ask(_ requests: [LabelRequest]) async -> [LabelResult] { await annotator.submit(requests).known }
 
-    public func forEachAnswer(_ body: @Sendable (LabelResult) -> Void) async {
-        for await result in await annotator.results() { body(result) }
+    public func forEachAnswer(_ body: @Sendable (Goal, LabeledTask) -> Void) async {
+        for await result in await annotator.results() {
+            if let labeled = result.labeledTask { body(result.request.goal, labeled) }
+        }
     }
 }
 
@@ -50,9 +53,10 @@ extension AnnotatorClient: AnnotatorConnection {
         return []
     }
 
-    public func forEachAnswer(_ body: @Sendable (LabelResult) -> Void) async {
+    public func forEachAnswer(_ body: @Sendable (Goal, LabeledTask) -> Void) async {
         for await result in results {
-            for labeled in result.labeledResults { body(labeled) }
+            guard let (goal, tasks) = result.labeledTasks else { continue }
+            for labeled in tasks { body(goal, labeled) }
         }
     }
 }

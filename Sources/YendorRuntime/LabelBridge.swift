@@ -41,15 +41,9 @@ final class LabelBridge: Sendable {
         answersDropped = Counter(label: "rewards/answers_dropped", factory: metrics)
     }
 
-    /// Hands an answer to the learner; one that finds the queue full is counted, never silent.
-    private func send(_ answer: LabeledTask) {
-        if !answers.trySend(answer) { answersDropped.increment() }
-    }
-
     /// The remote annotator's liveness as last seen (the learner records it, `LearnerMetrics.record`);
     /// nil with an in-process annotator.
     var annotatorLiveness: AnnotatorLiveness? { liveness.withLock { $0 } }
-
 
     // MARK: Running against an annotator
 
@@ -63,14 +57,14 @@ final class LabelBridge: Sendable {
         if connection.canGoSilent { liveness.withLock { $0 = AnnotatorLiveness(reachable: true, silentSeconds: 0) } }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await connection.forEachAnswer { result in
-                    if result.request.goal == goal { self.deliver(result) }
+                await connection.forEachAnswer { answered, labeled in
+                    if answered == goal { self.deliver(labeled) }
                 }
             }
             group.addTask {
                 await self.forEachBatchOfQueries { batch in
                     let known = await connection.ask(batch.map { LabelRequest(goal: goal, task: $0) })
-                    for result in known { self.deliver(result) }
+                    for result in known { if let labeled = result.labeledTask { self.deliver(labeled) } }
                 }
             }
             if connection.canGoSilent {
@@ -114,8 +108,8 @@ final class LabelBridge: Sendable {
         }
     }
 
-    func deliver(_ result: LabelResult) {
-        guard case .labeled(let label) = result.outcome, label.mode == result.request.task.mode else { return }
-        send(LabeledTask(task: result.request.task, label: label))
+    /// Hands a label to the learner; one that finds the queue full is counted, never silent.
+    func deliver(_ labeled: LabeledTask) {
+        if !answers.trySend(labeled) { answersDropped.increment() }
     }
 }

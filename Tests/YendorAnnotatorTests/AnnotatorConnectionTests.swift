@@ -7,7 +7,7 @@ import YendorWire
 
 @Suite struct AnnotatorConnectionTests {
     /// The wire's label codes are written by `LabelOutcome.wireOutcome` and read by
-    /// `AnnotationResult.labeledResults`, both in AnnotationWireMapping: every label survives the trip.
+    /// `AnnotationResult.labeledTasks`, both in AnnotationWireMapping: every label survives the trip.
     @Test func everyLabelCrossesTheWireAndBack() {
         let cases: [(LabelRequest, Label)] = [
             (.classify("You kill the jackal!", goal: .combat), .helpful),
@@ -19,8 +19,9 @@ import YendorWire
         for (request, label) in cases {
             let result = LabelResult(request: request, answer: LabelerAnswer(outcome: .labeled(label), rawResponse: "", latency: .zero), source: .labeler)
             let wire = result.wireResult(requestID: 1, labeler: LabelerIdentity(backend: "test", model: "m", promptVersion: "1"))
-            let back = wire.labeledResults
-            #expect(back.map(\.request) == [request] && back.map(\.outcome) == [.labeled(label)], "\(request) \(label)")
+            let back = wire.labeledTasks
+            #expect(back?.goal == request.goal, "\(request) \(label)")
+            #expect(back?.tasks == [LabeledTask(task: request.task, label: label)], "\(request) \(label)")
         }
     }
 
@@ -32,10 +33,11 @@ import YendorWire
             .init(item: .rank(first: "a", second: "b"), outcome: .label(.second)),  // a pair in a classification message
             .init(item: .classify(caption: "kept"), outcome: .label(.helpful)),
         ]
-        let results = AnnotationResult(requestID: 1, goal: "stairs", mode: .classification, labeler: "t", entries: entries).labeledResults
-        #expect(results.map(\.request) == [.classify("kept", goal: .stairs)])
+        let results = AnnotationResult(requestID: 1, goal: "stairs", mode: .classification, labeler: "t", entries: entries).labeledTasks
+        #expect(results?.goal == .stairs)
+        #expect(results?.tasks.map(\.task) == [.classify(caption: "kept")])
         #expect(AnnotationResult(requestID: 1, goal: " ", mode: .classification, labeler: "t",
-                                 entries: [.init(item: .classify(caption: "x"), outcome: .label(.helpful))]).labeledResults.isEmpty)
+                                 entries: [.init(item: .classify(caption: "x"), outcome: .label(.helpful))]).labeledTasks == nil)
     }
 
     @Test func anInProcessConnectionAnswersKnownLabelsAtOnceAndTheRestAsTheyCome() async throws {
@@ -43,8 +45,10 @@ import YendorWire
         let connection = InProcessAnnotatorConnection(annotator)
         #expect(!connection.canGoSilent && connection.lastHeard == nil)
         let request = LabelRequest.classify("You kill the jackal!", goal: .combat)
-        let answers = Mutex<[LabelResult]>([])
-        let reading = Task { await connection.forEachAnswer { r in answers.withLock { $0.append(r) } } }
+        let answers = Mutex<[LabelRequest]>([])
+        let reading = Task {
+            await connection.forEachAnswer { goal, labeled in answers.withLock { $0.append(LabelRequest(goal: goal, task: labeled.task)) } }
+        }
         // Waits for the subscription (the event), polling without keeping a thread of the pool busy.
         while await annotator.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(await connection.ask([request]).isEmpty, "nothing is known before the labeler answers")
@@ -54,6 +58,6 @@ import YendorWire
         reading.cancel()
         await annotator.shutdown()
         await reading.value
-        #expect(answers.withLock { $0 }.map(\.request) == [request])
+        #expect(answers.withLock { $0 } == [request])
     }
 }

@@ -64,7 +64,7 @@ struct LabelBridgeTests {
         // What the bridge compares: the goal of a remote answer, read from the wire.
         func goalOfAnswer(_ wireGoal: String) -> Goal? {
             AnnotationResult(requestID: 1, goal: wireGoal, mode: .classification, labeler: "test",
-                             entries: [.init(item: .classify(caption: "c"), outcome: .label(.helpful))]).labeledResults.first?.request.goal
+                             entries: [.init(item: .classify(caption: "c"), outcome: .label(.helpful))]).labeledTasks?.goal
         }
         let goal = Goal.custom(text)
         #expect(goalOfAnswer("custom:" + text) == goal, "the annotator echoes the normalised form")
@@ -175,10 +175,9 @@ final class RecordingLog: LogHandler, @unchecked Sendable {
         let bridge = LabelBridge(goal: .stairs, metrics: metrics)
         let room = bridge.answers.capacity
         let entries = (0..<(room + 3)).map { AnnotationResult.Entry(item: .classify(caption: "caption \($0)"), outcome: .label(.helpful)) }
-        for result in AnnotationResult(requestID: 1, goal: Goal.stairs.wireText, mode: .classification, labeler: "test",
-                                       entries: entries).labeledResults {
-            bridge.deliver(result)
-        }
+        let answers = try #require(AnnotationResult(requestID: 1, goal: Goal.stairs.wireText, mode: .classification, labeler: "test",
+                                                    entries: entries).labeledTasks)
+        for labeled in answers.tasks { bridge.deliver(labeled) }
         #expect(bridge.answers.count == room)
         #expect(metrics["rewards/answers_dropped"] == 3)
     }
