@@ -11,8 +11,8 @@ import YendorWire
 /// A Swift actor that owns a slice of environments and turns them into trajectories.
 ///
 /// Each rollout runs `rolloutLength` steps: observations go to the shared `InferenceBatcher`, the
-/// sampled actions step the environments (`any VectorEnvironment`), and everything the learner needs is written straight into
-/// the columns of a `TrajectoryBatch` (`TrajectoryRecorder`; T steps × B envs, T+1 observation
+/// sampled actions step the environments (`any VectorEnvironment`), and everything the learner
+/// needs is written straight into the columns of a `TrajectoryBatch` (`TrajectoryRecorder`; T steps × B envs, T+1 observation
 /// rows), tagged with the policy version of every step, which is sent as it is.
 ///
 /// With a recurrent policy each env also carries a core state: zero at the start of every

@@ -69,7 +69,8 @@ public final class LearnerService: Service, Sendable {
                                    metrics: LearnerMetrics(registry: metrics))
         // The checkpoint's counters before any loop starts: the first heartbeat already says the
         // policy version the learner resumes at (a worker reads a lower one as the learner having
-        // gone back). The train loop loads the weights and checks the model signature.
+        // gone back). The train loop loads the weights from the same checkpoint and refuses one
+        // written for another model.
         if let (_, state) = Checkpoints(directory: runDirectory.checkpoints).latest(), state.modelSignature == c.modelSignature {
             await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: state.policyVersion)
         }
@@ -280,8 +281,7 @@ public final class LearnerService: Service, Sendable {
             guard state.modelSignature == c.modelSignature else {
                 throw ConfigurationError(field: "run.dir", problem: "the checkpoint in \(runDirectory.root.path) was written for a different model [\(state.modelSignature)]; use a new run directory")
             }
-            try learner.load(from: url)
-            await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: learner.policyVersion)
+            try learner.load(from: url)  // the status has its counters already (`run`)
             logger.info("resumed from \(url.deletingLastPathComponent().lastPathComponent) at \(state.envSteps) env steps, policy version \(learner.policyVersion)")
         }
         try await publish(learner, link: link)
