@@ -3,7 +3,7 @@
 ///
 /// A message that would overflow the buffer is dropped whole, as if behind NetHack's `--More--`.
 struct MessageLine {
-    /// Buffer capacity in bytes (the caption size of the observation layout).
+    /// Buffer capacity in bytes (the caption size of the observation spec).
     let capacity: Int
     private(set) var bytes: [UInt8]
     private(set) var length = 0

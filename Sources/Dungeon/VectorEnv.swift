@@ -66,9 +66,9 @@ public final class VectorEnv: BufferedVectorEnvironment {
         self.task = task
         self.count = count
         self.configuration = configuration
-        let layout = configuration.spec
-        let gameConfiguration = task.gameConfiguration(rows: layout.mapRows, columns: layout.mapColumns,
-                                                       captionBytes: layout.captionBytes)
+        let spec = configuration.spec
+        let gameConfiguration = task.gameConfiguration(rows: spec.mapRows, columns: spec.mapColumns,
+                                                       captionBytes: spec.captionBytes)
         games = (0..<count).map { _ in Game(configuration: gameConfiguration, seed: 0) }
         seedStreams = (0..<count).map { SplitMix64(seed: SplitMix64.derive(seed, UInt64($0))) }
         episodeSeeds = [UInt64](repeating: 0, count: count)
@@ -80,7 +80,7 @@ public final class VectorEnv: BufferedVectorEnvironment {
         finishedEpisodes = []
         finishedEpisodes.reserveCapacity(count)
 
-        buffers = EnvironmentBuffers(spec: layout, count: count)
+        buffers = EnvironmentBuffers(spec: spec, count: count)
         reset()
     }
 
@@ -140,13 +140,13 @@ public final class VectorEnv: BufferedVectorEnvironment {
     }
 
     private func writeObservation(_ i: Int) {
-        let layout = configuration.spec
+        let spec = configuration.spec
         if configuration.writeFullMap {
-            games[i].writeGlyphs(into: buffers.glyphs.baseAddress! + i * layout.glyphsPerEnv)
+            games[i].writeGlyphs(into: buffers.glyphs.baseAddress! + i * spec.glyphsPerEnv)
         }
-        games[i].writeCrop(into: buffers.crop.baseAddress! + i * layout.cropPerEnv, size: layout.cropSize)
-        games[i].writeBlstats(into: buffers.blstats.baseAddress! + i * layout.blstatsCount)
-        let captionStart = buffers.captions.baseAddress! + i * layout.captionBytes
+        games[i].writeCrop(into: buffers.crop.baseAddress! + i * spec.cropPerEnv, size: spec.cropSize)
+        games[i].writeBlstats(into: buffers.blstats.baseAddress! + i * spec.blstatsCount)
+        let captionStart = buffers.captions.baseAddress! + i * spec.captionBytes
         let previousLength = Int(buffers.captionLength[i])
         let length = games[i].writeCaption(into: captionStart)
         if previousLength > length { (captionStart + length).update(repeating: 0, count: previousLength - length) }

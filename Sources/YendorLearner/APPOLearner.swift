@@ -149,7 +149,7 @@ public final class APPOLearner {
         rng = SplitMix64(seed: configuration.seed)
         intrinsicRewardSource = intrinsicRewards
         self.logger = logger
-        minibatch = ObservationBatch(count: 0, layout: configuration.policy.observation)
+        minibatch = ObservationBatch(count: 0, spec: configuration.policy.observation)
         BLAS.setThreadCount(configuration.blasThreads)
     }
 
@@ -172,8 +172,8 @@ public final class APPOLearner {
 
         // 1. Validate; drop samples produced by a policy too many versions old.
         try batch.validate(actionCount: c.policy.actionCount)
-        guard batch.observations.layout == c.policy.observation else {
-            throw LearnerError.badBatch("observation layout \(batch.observations.layout) differs from the policy's \(c.policy.observation)")
+        guard batch.observations.spec == c.policy.observation else {
+            throw LearnerError.badBatch("observation spec \(batch.observations.spec) differs from the policy's \(c.policy.observation)")
         }
         if policy.isRecurrent && batch.coreStates.count != B * policy.coreStateSize {
             throw LearnerError.badBatch("coreStates has \(batch.coreStates.count) floats, expected B·\(policy.coreStateSize) = \(B * policy.coreStateSize) for the recurrent core")

@@ -37,11 +37,11 @@ public struct RolloutBatch: Sendable, Equatable {
     public var coreStates: [Float]
 
     /// A zero-filled batch of the given size (`coreStateSize` floats of state per env).
-    public init(timeSteps: Int, envCount: Int, layout: ObservationSpec, coreStateSize: Int = 0) {
+    public init(timeSteps: Int, envCount: Int, spec: ObservationSpec, coreStateSize: Int = 0) {
         self.timeSteps = timeSteps
         self.envCount = envCount
         let n = timeSteps * envCount
-        observations = ObservationBatch(count: (timeSteps + 1) * envCount, layout: layout)
+        observations = ObservationBatch(count: (timeSteps + 1) * envCount, spec: spec)
         actions = [Int32](repeating: 0, count: n)
         behaviourLogProbs = [Float](repeating: 0, count: n)
         extrinsicRewards = [Float](repeating: 0, count: n)

@@ -14,11 +14,11 @@ public enum RolloutBatchAssembler {
         public var description: String { "trajectory does not match the learner's observation layout: \(detail)" }
     }
 
-    /// Checks one trajectory against the layout without converting it.
-    public static func check(_ b: TrajectoryBatchView, layout: ObservationSpec) throws {
+    /// Checks one trajectory against the spec without converting it.
+    public static func check(_ b: TrajectoryBatchView, spec: ObservationSpec) throws {
         let rows = b.steps + 1
-        try expect(b, "crop", .i16, [rows, b.envs, layout.cropSize, layout.cropSize])
-        try expect(b, "blstats", .i32, [rows, b.envs, layout.blstatsCount])
+        try expect(b, "crop", .i16, [rows, b.envs, spec.cropSize, spec.cropSize])
+        try expect(b, "blstats", .i32, [rows, b.envs, spec.blstatsCount])
         try expect(b, "caption_index", .i32, [rows, b.envs])
         if let state = b.observation("core_state") {
             guard state.dtype == .f32, state.shape.count == 3, state.shape[0] == rows, state.shape[1] == b.envs, state.shape[2] >= 1 else {
@@ -36,21 +36,21 @@ public enum RolloutBatchAssembler {
     }
 
     /// `assemble` for values (tests, and batches made in this process).
-    public static func assemble(_ batches: [TrajectoryBatch], layout: ObservationSpec) throws -> RolloutBatch {
-        try assemble(batches.map { .value($0) }, layout: layout)
+    public static func assemble(_ batches: [TrajectoryBatch], spec: ObservationSpec) throws -> RolloutBatch {
+        try assemble(batches.map { .value($0) }, spec: spec)
     }
 
     /// Concatenates trajectories with equal T. Those from a recurrent policy carry `obs/core_state`
     /// [T+1, B, H]; its row 0 (the state entering the first step) becomes `coreStates`. Either
     /// all carry it with the same H or none does.
-    public static func assemble(_ trajectories: [ReceivedTrajectory], layout: ObservationSpec) throws -> RolloutBatch {
+    public static func assemble(_ trajectories: [ReceivedTrajectory], spec: ObservationSpec) throws -> RolloutBatch {
         guard let first = trajectories.first else { throw Mismatch(detail: "no batches") }
         let t = first.steps
         var stateSizes = Set<Int>()
         for item in trajectories {
             if item.steps != t { throw Mismatch(detail: "rollout lengths differ (\(item.steps) vs \(t))") }
             try item.withView { b in
-                try check(b, layout: layout)
+                try check(b, spec: spec)
                 stateSizes.insert(b.observation("core_state")?.shape[2] ?? 0)
             }
         }
@@ -58,14 +58,14 @@ public enum RolloutBatchAssembler {
             throw Mismatch(detail: "batches disagree on obs/core_state sizes \(stateSizes.sorted())")
         }
         let totalEnvs = trajectories.reduce(0) { $0 + $1.envs }
-        var out = RolloutBatch(timeSteps: t, envCount: totalEnvs, layout: layout, coreStateSize: h)
+        var out = RolloutBatch(timeSteps: t, envCount: totalEnvs, spec: spec, coreStateSize: h)
         // The block's caption table: each distinct caption once, across all trajectories.
         var table = CaptionTable()
         var stepCaption = [Int32](repeating: 0, count: t * totalEnvs), stepCount = [Int32](repeating: 0, count: t * totalEnvs)
         var envOffset = 0
         for item in trajectories {
             try item.withView { b in
-                try lay(b, at: envOffset, of: totalEnvs, h: h, layout: layout, into: &out, table: &table,
+                try lay(b, at: envOffset, of: totalEnvs, h: h, spec: spec, into: &out, table: &table,
                         stepCaption: &stepCaption, stepCount: &stepCount)
             }
             envOffset += item.envs
@@ -75,11 +75,11 @@ public enum RolloutBatchAssembler {
     }
 
     /// Copies trajectory `b` into envs `envOffset..<envOffset + B` of `out`.
-    private static func lay(_ b: TrajectoryBatchView, at envOffset: Int, of totalEnvs: Int, h: Int, layout: ObservationSpec,
+    private static func lay(_ b: TrajectoryBatchView, at envOffset: Int, of totalEnvs: Int, h: Int, spec: ObservationSpec,
                             into out: inout RolloutBatch, table: inout CaptionTable,
                             stepCaption: inout [Int32], stepCount: inout [Int32]) throws {
         let t = b.steps
-        let c = layout.cropSize * layout.cropSize, k = layout.blstatsCount, cap = layout.captionBytes
+        let c = spec.cropSize * spec.cropSize, k = spec.blstatsCount, cap = spec.captionBytes
         let crop = b.observation("crop")!.elements(as: Int16.self)!
         let stats = b.observation("blstats")!.elements(as: Int32.self)!
         let captionIndex = b.observation("caption_index")!.elements(as: Int32.self)!

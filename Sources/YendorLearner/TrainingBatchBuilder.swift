@@ -10,16 +10,16 @@ import YendorWire
 public struct TrainingBatchBuilder: Sendable {
     /// What a trajectory must satisfy.
     public let validator: TrajectoryValidator
-    /// The observation layout the policy reads.
-    public let layout: ObservationSpec
+    /// The observation spec the policy reads.
+    public let spec: ObservationSpec
     /// Samples (T·B) per training batch: `build` waits for at least this many.
     public let batchSize: Int
     /// Checked trajectories waiting for a batch, oldest first.
     public private(set) var pending: [ReceivedTrajectory] = []
 
-    public init(validator: TrajectoryValidator, layout: ObservationSpec, batchSize: Int) {
+    public init(validator: TrajectoryValidator, spec: ObservationSpec, batchSize: Int) {
         self.validator = validator
-        self.layout = layout
+        self.spec = spec
         self.batchSize = batchSize
     }
 
@@ -49,6 +49,6 @@ public struct TrainingBatchBuilder: Sendable {
     public mutating func build() throws -> RolloutBatch? {
         guard pendingSamples >= batchSize else { return nil }
         defer { pending.removeAll(keepingCapacity: true) }
-        return try RolloutBatchAssembler.assemble(pending, layout: layout)
+        return try RolloutBatchAssembler.assemble(pending, spec: spec)
     }
 }

@@ -122,9 +122,9 @@ public struct TrajectoryValidator: Sendable, Equatable {
     }
 
     /// The same validator for an environment's `ObservationSpec` (the policy's).
-    public init(rolloutLength: Int, actionCount: Int, layout: ObservationSpec, coreStateSize: Int = 0) {
-        self.init(rolloutLength: rolloutLength, actionCount: actionCount, glyphVocabulary: layout.glyphCount,
-                  cropSize: layout.cropSize, blstatsCount: layout.blstatsCount, captionCapacity: layout.captionBytes,
+    public init(rolloutLength: Int, actionCount: Int, spec: ObservationSpec, coreStateSize: Int = 0) {
+        self.init(rolloutLength: rolloutLength, actionCount: actionCount, glyphVocabulary: spec.glyphCount,
+                  cropSize: spec.cropSize, blstatsCount: spec.blstatsCount, captionCapacity: spec.captionBytes,
                   coreStateSize: coreStateSize)
     }
 

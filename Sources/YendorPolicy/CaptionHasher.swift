@@ -20,7 +20,7 @@ public struct CaptionHasher: Sendable {
         indices.removeAll(keepingCapacity: true)
         offsets.removeAll(keepingCapacity: true)
         offsets.append(0)
-        let capacity = batch.layout.captionBytes
+        let capacity = batch.spec.captionBytes
         batch.captionBytes.withUnsafeBufferPointer { bytes in
             for sample in 0..<batch.count {
                 let start = indices.count

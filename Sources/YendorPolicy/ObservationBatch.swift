@@ -5,7 +5,7 @@ import YendorEnvironment
 /// `[i·blstatsCount..<…]`, caption bytes `[i·captionBytes..<i·captionBytes + captionLengths[i]]`.
 public struct ObservationBatch: Sendable, Equatable {
     /// Sizes of each per-sample array.
-    public let layout: ObservationSpec
+    public let spec: ObservationSpec
     /// Number of samples.
     public private(set) var count: Int
     /// Glyph ids of the egocentric crop, count × cropSize × cropSize (the env's `crop`, the wire's `obs/crop`).
@@ -18,26 +18,26 @@ public struct ObservationBatch: Sendable, Equatable {
     public var captionLengths: [Int32]
 
     /// A zero-filled batch (empty captions, glyph id 0 everywhere).
-    public init(count: Int, layout: ObservationSpec) {
-        self.layout = layout
+    public init(count: Int, spec: ObservationSpec) {
+        self.spec = spec
         self.count = count
-        crop = [Int16](repeating: 0, count: count * layout.cropPerEnv)
-        blstats = [Int32](repeating: 0, count: count * layout.blstatsCount)
-        captionBytes = [UInt8](repeating: 0, count: count * layout.captionBytes)
+        crop = [Int16](repeating: 0, count: count * spec.cropPerEnv)
+        blstats = [Int32](repeating: 0, count: count * spec.blstatsCount)
+        captionBytes = [UInt8](repeating: 0, count: count * spec.captionBytes)
         captionLengths = [Int32](repeating: 0, count: count)
     }
 
     /// Sets sample `index`'s caption (truncated to captionBytes bytes).
     public mutating func setCaption(_ text: String, at index: Int) {
-        let bytes = Array(text.utf8.prefix(layout.captionBytes))
-        let base = index * layout.captionBytes
-        for i in 0..<layout.captionBytes { captionBytes[base + i] = i < bytes.count ? bytes[i] : 0 }
+        let bytes = Array(text.utf8.prefix(spec.captionBytes))
+        let base = index * spec.captionBytes
+        for i in 0..<spec.captionBytes { captionBytes[base + i] = i < bytes.count ? bytes[i] : 0 }
         captionLengths[index] = Int32(bytes.count)
     }
 
     /// Checks array sizes and value ranges; throws naming the first bad field.
     public func validate() throws {
-        let l = layout
+        let l = spec
         guard crop.count == count * l.cropPerEnv else { throw LearnerError.badObservation("crop has \(crop.count) ids, expected \(count) × \(l.cropPerEnv)") }
         guard blstats.count == count * l.blstatsCount else { throw LearnerError.badObservation("blstats has \(blstats.count) values, expected \(count) × \(l.blstatsCount)") }
         guard captionBytes.count == count * l.captionBytes else { throw LearnerError.badObservation("captionBytes has \(captionBytes.count) bytes, expected \(count) × \(l.captionBytes)") }
@@ -50,10 +50,10 @@ public struct ObservationBatch: Sendable, Equatable {
         }
     }
 
-    /// Makes this batch a copy of `rows` of `source` (same layout), reusing storage.
+    /// Makes this batch a copy of `rows` of `source` (same spec), reusing storage.
     public mutating func gather(_ rows: ArraySlice<Int>, from source: ObservationBatch) {
-        precondition(source.layout == layout, "gather: layouts differ")
-        let g = layout.cropPerEnv, s = layout.blstatsCount, c = layout.captionBytes
+        precondition(source.spec == spec, "gather: specs differ")
+        let g = spec.cropPerEnv, s = spec.blstatsCount, c = spec.captionBytes
         count = rows.count
         crop.removeAll(keepingCapacity: true)
         blstats.removeAll(keepingCapacity: true)

@@ -181,8 +181,8 @@ public final class PolicyNetwork {
     /// rows form sequences (nil: every row starts from a zero state). Throws on malformed
     /// observations or a sequence that does not fit the batch.
     public func forward(_ batch: ObservationBatch, sequence: CoreSequence? = nil) throws -> (logits: Tensor, values: Tensor) {
-        guard batch.layout == configuration.observation else {
-            throw LearnerError.badObservation("batch layout \(batch.layout) differs from the policy's \(configuration.observation)")
+        guard batch.spec == configuration.observation else {
+            throw LearnerError.badObservation("batch spec \(batch.spec) differs from the policy's \(configuration.observation)")
         }
         try batch.validate()
         let n = batch.count

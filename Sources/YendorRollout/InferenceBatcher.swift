@@ -169,8 +169,8 @@ public actor InferenceBatcher {
                 try network.act(inputs[0], coreState: &state, into: &output, using: &rng)
                 return (output, state)
             }
-            let layout = inputs[0].layout
-            var all = ObservationBatch(count: inputs.reduce(0) { $0 + $1.count }, layout: layout)
+            let spec = inputs[0].spec
+            var all = ObservationBatch(count: inputs.reduce(0) { $0 + $1.count }, spec: spec)
             var g = 0, s = 0, c = 0, l = 0
             for input in inputs {
                 all.crop.replaceSubrange(g..<g + input.crop.count, with: input.crop)

@@ -34,7 +34,7 @@ public actor RolloutWorker {
         /// Also send the full glyph map (`obs/glyphs`); the policy only needs the crop.
         public var sendFullMap: Bool { environment.writeFullMap }
         /// Observation sizes.
-        public var layout: ObservationSpec { environment.spec }
+        public var spec: ObservationSpec { environment.spec }
         /// Worker id written into each batch.
         public var workerID: String
 
@@ -48,8 +48,8 @@ public actor RolloutWorker {
 
         /// A Dungeon task with the given spec (the common case in tests and benchmarks).
         public init(task: String, envs: Int, rolloutLength: Int, seed: UInt64, sendFullMap: Bool = false,
-                    layout: ObservationSpec = .dungeon(), workerID: String) {
-            self.init(environment: EnvironmentConfiguration(kind: .dungeon, task: task, spec: layout, writeFullMap: sendFullMap),
+                    spec: ObservationSpec = .dungeon(), workerID: String) {
+            self.init(environment: EnvironmentConfiguration(kind: .dungeon, task: task, spec: spec, writeFullMap: sendFullMap),
                       envs: envs, rolloutLength: rolloutLength, seed: seed, workerID: workerID)
         }
     }
@@ -72,15 +72,15 @@ public actor RolloutWorker {
         self.configuration = configuration
         self.batcher = batcher
         // The batcher's policy must read what the configured envs write.
-        guard batcher.observationSpec == configuration.layout else {
-            throw RolloutError.specMismatch(environment: configuration.layout.fingerprint, policy: batcher.observationSpec.fingerprint)
+        guard batcher.observationSpec == configuration.spec else {
+            throw RolloutError.specMismatch(environment: configuration.spec.fingerprint, policy: batcher.observationSpec.fingerprint)
         }
         let env = try configuration.environment.make(count: configuration.envs, seed: configuration.seed,
                                                      context: context, logger: logger)
         self.env = env
-        current = ObservationBatch(count: env.count, layout: batcher.observationSpec)
+        current = ObservationBatch(count: env.count, spec: batcher.observationSpec)
         recorder = TrajectoryRecorder(steps: configuration.rolloutLength, envs: env.count,
-                                      layout: configuration.layout, fullMap: configuration.sendFullMap,
+                                      spec: configuration.spec, fullMap: configuration.sendFullMap,
                                       coreStateSize: batcher.coreStateSize)
         coreState = [Float](repeating: 0, count: env.count * batcher.coreStateSize)
     }
@@ -119,7 +119,7 @@ public actor RolloutWorker {
         }
     }
 
-    /// Copies the env's current observation into the policy's input layout.
+    /// Copies the env's current observation into the policy's input batch.
     private func loadCurrentObservation() {
         current.crop.withUnsafeMutableBufferPointer { dst in
             _ = dst.initialize(from: env.crop)

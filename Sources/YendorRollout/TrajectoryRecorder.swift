@@ -7,7 +7,7 @@ import YendorWire
 /// as it is. Every rollout gets fresh columns, since the previous batch travels on as a value.
 struct TrajectoryRecorder {
     let steps: Int, envs: Int
-    let layout: ObservationSpec
+    let spec: ObservationSpec
     /// Whether `obs/glyphs` (the whole map) is sent besides the crop.
     let fullMap: Bool
     /// Floats of recurrent core state per env (0: no `obs/core_state` array).
@@ -21,29 +21,29 @@ struct TrajectoryRecorder {
     private var coreStateArray: Int? { coreStateSize > 0 ? 3 : nil }
     private var glyphsArray: Int? { fullMap ? (coreStateSize > 0 ? 4 : 3) : nil }
 
-    init(steps: Int, envs: Int, layout: ObservationSpec, fullMap: Bool, coreStateSize: Int = 0) {
+    init(steps: Int, envs: Int, spec: ObservationSpec, fullMap: Bool, coreStateSize: Int = 0) {
         self.steps = steps
         self.envs = envs
-        self.layout = layout
+        self.spec = spec
         self.fullMap = fullMap
         self.coreStateSize = coreStateSize
-        batch = Self.emptyBatch(steps: steps, envs: envs, layout: layout, fullMap: fullMap, coreStateSize: coreStateSize)
+        batch = Self.emptyBatch(steps: steps, envs: envs, spec: spec, fullMap: fullMap, coreStateSize: coreStateSize)
     }
 
     /// Zeroed columns for one rollout: `obs/crop`, `obs/blstats`, `obs/caption_index`, then
     /// `obs/core_state` and `obs/glyphs` when recorded.
-    private static func emptyBatch(steps: Int, envs: Int, layout: ObservationSpec, fullMap: Bool, coreStateSize: Int) -> TrajectoryBatch {
+    private static func emptyBatch(steps: Int, envs: Int, spec: ObservationSpec, fullMap: Bool, coreStateSize: Int) -> TrajectoryBatch {
         let rows = steps + 1, n = steps * envs
         func zeros(_ name: String, _ dtype: DType, _ shape: [Int]) -> NamedArray {
             NamedArray(name: name, dtype: dtype, shape: shape, bytes: [UInt8](repeating: 0, count: shape.reduce(1, *) * dtype.size))
         }
         var observations = [
-            zeros("crop", .i16, [rows, envs, layout.cropSize, layout.cropSize]),
-            zeros("blstats", .i32, [rows, envs, layout.blstatsCount]),
+            zeros("crop", .i16, [rows, envs, spec.cropSize, spec.cropSize]),
+            zeros("blstats", .i32, [rows, envs, spec.blstatsCount]),
             zeros("caption_index", .i32, [rows, envs]),
         ]
         if coreStateSize > 0 { observations.append(zeros("core_state", .f32, [rows, envs, coreStateSize])) }
-        if fullMap { observations.append(zeros("glyphs", .i16, [rows, envs, layout.mapRows, layout.mapColumns])) }
+        if fullMap { observations.append(zeros("glyphs", .i16, [rows, envs, spec.mapRows, spec.mapColumns])) }
         return TrajectoryBatch(
             workerID: "", task: "", policyVersion: 0, steps: steps, envs: envs, observations: observations,
             actions: [Int32](repeating: 0, count: n), behaviourLogProbs: [Float](repeating: 0, count: n),
@@ -116,7 +116,7 @@ struct TrajectoryRecorder {
         finished.task = task
         finished.policyVersion = policyVersion
         finished.captions = captions.strings
-        batch = Self.emptyBatch(steps: steps, envs: envs, layout: layout, fullMap: fullMap, coreStateSize: coreStateSize)
+        batch = Self.emptyBatch(steps: steps, envs: envs, spec: spec, fullMap: fullMap, coreStateSize: coreStateSize)
         captions.reset(startingWith: [""])
         return finished
     }

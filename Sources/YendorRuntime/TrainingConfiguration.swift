@@ -78,7 +78,7 @@ public struct TrainingConfiguration: Sendable {
         EnvServerSlice.shares(of: env.serverEndpoints, splits: env.serverSplits, actors: env.actors)[a]
     }
 
-    /// Learner configuration with the layout, action count and seed filled in.
+    /// Learner configuration with the observation spec, action count and seed filled in.
     public var resolvedLearner: APPOLearner.Configuration {
         var c = learner
         c.policy.observation = observationSpec
@@ -87,7 +87,7 @@ public struct TrainingConfiguration: Sendable {
         return c
     }
 
-    /// Describes the network and observation layout; peers with a different one are refused.
+    /// Describes the network and observation spec; peers with a different one are refused.
     public var modelSignature: String {
         let p = resolvedLearner.policy
         return "policy-v1 \(observationSpec.fingerprint) emb=\(p.glyphEmbeddingDimension) conv=\(p.convolutionChannels) "

@@ -7,14 +7,14 @@ extension TrainingConfiguration {
     /// must match to be admitted.
     public var trajectoryValidator: TrajectoryValidator {
         let p = resolvedLearner.policy
-        return TrajectoryValidator(rolloutLength: env.rolloutLength, actionCount: p.actionCount, layout: p.observation,
+        return TrajectoryValidator(rolloutLength: env.rolloutLength, actionCount: p.actionCount, spec: p.observation,
                                    coreStateSize: p.coreStateSize)
     }
 
-    /// The learner's one batch builder: this configuration's validator, the policy's layout and
+    /// The learner's one batch builder: this configuration's validator, the policy's spec and
     /// `learner.batch_size`.
     public var trainingBatchBuilder: TrainingBatchBuilder {
-        TrainingBatchBuilder(validator: trajectoryValidator, layout: observationSpec, batchSize: batchSize)
+        TrainingBatchBuilder(validator: trajectoryValidator, spec: observationSpec, batchSize: batchSize)
     }
 
     /// The capabilities a worker's Hello must carry, each with the value this configuration expects.

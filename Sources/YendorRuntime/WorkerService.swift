@@ -177,8 +177,8 @@ public final class WorkerService: Service, Sendable {
             switch message {
             case .policyUpdate(let update):
                 guard update.modelSignature == configuration.modelSignature else {
-                    let layout = configuration.observationSpec.fingerprint
-                    let what = update.modelSignature.contains(layout) ? "model mismatch" : "observation layout mismatch"
+                    let spec = configuration.observationSpec.fingerprint
+                    let what = update.modelSignature.contains(spec) ? "model mismatch" : "observation layout mismatch"
                     throw Refused(reason: "\(what): the learner's weights are for [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
                 }
                 let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values(as: Float.self) ?? []) }

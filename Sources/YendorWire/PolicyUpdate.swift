@@ -4,7 +4,7 @@ public struct PolicyUpdate: WirePayload {
 
     /// Monotonic policy version; samples carry the version that produced them.
     public var version: UInt64
-    /// Describes the network's architecture and observation layout; workers refuse a mismatch.
+    /// Describes the network's architecture and observation spec; workers refuse a mismatch.
     public var modelSignature: String
     /// Parameters as named f32 arrays, e.g. `core.0.weight` with shape [256, 512].
     public var tensors: [NamedArray]

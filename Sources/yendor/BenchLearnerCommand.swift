@@ -127,18 +127,18 @@ struct BenchLearnerCommand: ParsableCommand {
     /// per game and step: glyph crops as training sees them. `EmbeddingConv2D`'s cost grows with
     /// the distinct glyphs of a batch; ids drawn uniformly over the vocabulary put far more of them
     /// in a small batch than played crops do (about 940 of 1,024 in 32 crops, against a few dozen).
-    private func playedObservations(_ count: Int, _ layout: ObservationSpec) throws -> ObservationBatch {
+    private func playedObservations(_ count: Int, _ spec: ObservationSpec) throws -> ObservationBatch {
         let games = 64
-        let env = try VectorEnv(task: "staircase", count: games, seed: 3, configuration: .init(spec: layout, writeFullMap: false))
+        let env = try VectorEnv(task: "staircase", count: games, seed: 3, configuration: .init(spec: spec, writeFullMap: false))
         var rng = SplitMix64(seed: 3)
-        var obs = ObservationBatch(count: count, layout: layout)
+        var obs = ObservationBatch(count: count, spec: spec)
         var row = 0
         while row < count {
-            try env.step(actions: (0..<games).map { _ in Int32(rng.next() % UInt64(layout.actionCount)) })
+            try env.step(actions: (0..<games).map { _ in Int32(rng.next() % UInt64(spec.actionCount)) })
             for g in 0..<min(games, count - row) {
-                for i in 0..<layout.cropPerEnv { obs.crop[row * layout.cropPerEnv + i] = env.crop[g * layout.cropPerEnv + i] }
-                for i in 0..<layout.blstatsCount { obs.blstats[row * layout.blstatsCount + i] = env.blstats[g * layout.blstatsCount + i] }
-                for i in 0..<layout.captionBytes { obs.captionBytes[row * layout.captionBytes + i] = env.captions[g * layout.captionBytes + i] }
+                for i in 0..<spec.cropPerEnv { obs.crop[row * spec.cropPerEnv + i] = env.crop[g * spec.cropPerEnv + i] }
+                for i in 0..<spec.blstatsCount { obs.blstats[row * spec.blstatsCount + i] = env.blstats[g * spec.blstatsCount + i] }
+                for i in 0..<spec.captionBytes { obs.captionBytes[row * spec.captionBytes + i] = env.captions[g * spec.captionBytes + i] }
                 obs.captionLengths[row] = env.captionLength[g]
                 row += 1
             }
@@ -171,7 +171,7 @@ struct BenchLearnerCommand: ParsableCommand {
         learnerConfig.blasThreads = BLAS.threadCount
         let learner = try APPOLearner(configuration: learnerConfig, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
         let envs = max(samples / 32, 1)
-        var batch = RolloutBatch(timeSteps: 32, envCount: envs, layout: config.observation)
+        var batch = RolloutBatch(timeSteps: 32, envCount: envs, spec: config.observation)
         batch.observations = try playedObservations((32 + 1) * envs, config.observation)
         var rng = SplitMix64(seed: 6)
         for i in 0..<batch.sampleCount {

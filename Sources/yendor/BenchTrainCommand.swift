@@ -69,7 +69,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
 
     private func bareInferenceLoop(_ c: TrainingConfiguration, policy: PolicyNetwork) throws -> Double {
         let env = try c.environment.make(count: c.env.envsPerActor, seed: 1)
-        var batch = ObservationBatch(count: c.env.envsPerActor, layout: c.observationSpec)
+        var batch = ObservationBatch(count: c.env.envsPerActor, spec: c.observationSpec)
         batch.crop = Array(env.crop)
         batch.blstats = Array(env.blstats)
         var output = PolicyOutput()

@@ -17,7 +17,7 @@ import Testing
 }
 
 @Test func buffersHaveTheLayoutsSizes() throws {
-    let layout = ObservationSpec.dungeon()
+    let spec = ObservationSpec.dungeon()
     let env = try VectorEnv(task: "staircase", count: 3, seed: 1)
     #expect(env.glyphs.count == 3 * 21 * 79)
     #expect(env.crop.count == 3 * 81)
@@ -25,9 +25,9 @@ import Testing
     #expect(env.captions.count == 3 * 256)
     #expect(env.captionLength.count == 3 && env.captionCount.count == 3)
     #expect(env.reward.count == 3 && env.done.count == 3 && env.truncated.count == 3)
-    #expect(layout.fingerprint.contains("env=dungeon map=21x79 crop=9 glyphs=\(Glyph.count) blstats=16 caption=256 actions=\(Action.count)"))
-    #expect(env.spec == layout)
-    #expect(layout != ObservationSpec.dungeon(cropSize: 11))
+    #expect(spec.fingerprint.contains("env=dungeon map=21x79 crop=9 glyphs=\(Glyph.count) blstats=16 caption=256 actions=\(Action.count)"))
+    #expect(env.spec == spec)
+    #expect(spec != ObservationSpec.dungeon(cropSize: 11))
 }
 
 @Test func theSameRunSeedGivesTheSameBuffers() throws {

@@ -42,10 +42,10 @@ private struct TargetGlyphTask {
     var task = TargetGlyphTask(envCount: B, seed: 1)
     var actRng = SplitMix64(seed: 2)
     var output = PolicyOutput()
-    var current = ObservationBatch(count: B, layout: c.policy.observation)
+    var current = ObservationBatch(count: B, spec: c.policy.observation)
     var lastMeanReward: Float = 0
     for _ in 0..<60 {
-        var batch = RolloutBatch(timeSteps: T, envCount: B, layout: c.policy.observation)
+        var batch = RolloutBatch(timeSteps: T, envCount: B, spec: c.policy.observation)
         for t in 0...T {
             for b in 0..<B {
                 task.write(into: &current, row: b, env: b)

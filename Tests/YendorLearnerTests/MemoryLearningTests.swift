@@ -51,11 +51,11 @@ private func trainOnCueRecall(core: PolicyCore, rollouts: Int) throws -> Float {
     var task = CueRecallTask(envCount: B, seed: 1)
     var actRng = SplitMix64(seed: 2)
     var output = PolicyOutput()
-    var current = ObservationBatch(count: B, layout: c.policy.observation)
+    var current = ObservationBatch(count: B, spec: c.policy.observation)
     var state = [Float](repeating: 0, count: B * H)
     var queryRewards: [Float] = []
     for rollout in 0..<rollouts {
-        var batch = RolloutBatch(timeSteps: T, envCount: B, layout: c.policy.observation, coreStateSize: H)
+        var batch = RolloutBatch(timeSteps: T, envCount: B, spec: c.policy.observation, coreStateSize: H)
         batch.coreStates = state
         for t in 0...T {
             for b in 0..<B {

@@ -26,7 +26,7 @@ import YendorSupport
     let policy = try PolicyNetwork(configuration: tinyPolicyConfiguration())
     let head = policy.parameters.first { $0.name == "policy.bias" }!
     head.value = [0, 0, 3, 0]  // p(2) = e³/(e³+3) ≈ 0.87
-    let batch = ObservationBatch(count: 2000, layout: tinyPolicyConfiguration().observation)
+    let batch = ObservationBatch(count: 2000, spec: tinyPolicyConfiguration().observation)
     var output = PolicyOutput()
     var rng = SplitMix64(seed: 9)
     try policy.act(batch, into: &output, using: &rng)
@@ -65,9 +65,9 @@ import YendorSupport
 }
 
 @Test func captionHasherGivesEqualBagsForEqualWordsAndReservesBucketZeroForEmpty() {
-    var layout = tinyPolicyConfiguration().observation
-    layout.captionBytes = 64
-    var batch = ObservationBatch(count: 3, layout: layout)
+    var spec = tinyPolicyConfiguration().observation
+    spec.captionBytes = 64
+    var batch = ObservationBatch(count: 3, spec: spec)
     batch.setCaption("You kill the jackal!", at: 0)
     batch.setCaption("you KILL the  jackal", at: 1)
     batch.setCaption("", at: 2)

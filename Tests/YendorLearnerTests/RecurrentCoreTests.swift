@@ -51,14 +51,14 @@ private func randomRecurrentBatch(seed: UInt64, stateSize: Int, timeSteps: Int =
         for b in 0..<B where starts[t * B + b] != 0 {
             for j in 0..<H { state[b * H + j] = 0 }
         }
-        var step = ObservationBatch(count: B, layout: batch.observations.layout)
+        var step = ObservationBatch(count: B, spec: batch.observations.spec)
         step.gather(Array((t * B)..<((t + 1) * B))[...], from: batch.observations)
         try policy.act(step, coreState: &state, into: &output, using: &actRng)
         for b in 0..<B { #expect(abs(output.values[b] - unrolled[t * B + b]) < 1e-5, "step \(t) env \(b)") }
     }
 
     // After the reset, env 1's values equal those of a fresh episode started at step 2.
-    var fresh = ObservationBatch(count: 2, layout: batch.observations.layout)
+    var fresh = ObservationBatch(count: 2, spec: batch.observations.spec)
     fresh.gather([2 * B + 1, 3 * B + 1][...], from: batch.observations)
     let (_, freshValues) = try policy.forward(fresh, sequence: CoreSequence(timeSteps: 2, initialState: [Float](repeating: 0, count: H), episodeStarts: [0, 0]))
     #expect(abs(freshValues.data[0] - unrolled[2 * B + 1]) < 1e-6 && abs(freshValues.data[1] - unrolled[3 * B + 1]) < 1e-6)

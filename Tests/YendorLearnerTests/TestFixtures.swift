@@ -60,17 +60,17 @@ struct ToyEnvs {
 
     /// Fills the crop of observation row `row` with `glyph`.
     static func fillCrop(_ obs: inout ObservationBatch, row: Int, with glyph: Int16) {
-        let g = obs.layout.cropPerEnv
+        let g = obs.spec.cropPerEnv
         for k in 0..<g { obs.crop[row * g + k] = glyph }
     }
 }
 
 /// A deterministic pseudo-random batch (T×B) with varied observations and some episode ends.
-func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, layout: ObservationSpec = tinyPolicyConfiguration().observation,
+func randomBatch(timeSteps: Int = 4, envCount: Int = 6, seed: UInt64, spec: ObservationSpec = tinyPolicyConfiguration().observation,
                  actionCount: Int = 4, version: Int64 = 0) -> RolloutBatch {
     var rng = SplitMix64(seed: seed)
-    var batch = RolloutBatch(timeSteps: timeSteps, envCount: envCount, layout: layout)
-    for i in 0..<batch.observations.crop.count { batch.observations.crop[i] = Int16(rng.next() % UInt64(layout.glyphCount)) }
+    var batch = RolloutBatch(timeSteps: timeSteps, envCount: envCount, spec: spec)
+    for i in 0..<batch.observations.crop.count { batch.observations.crop[i] = Int16(rng.next() % UInt64(spec.glyphCount)) }
     for i in 0..<batch.observations.blstats.count { batch.observations.blstats[i] = Int32(rng.next() % 200) - 50 }
     let words = ["You kill the jackal!", "That door is closed.", "", "You see here a scroll"]
     for i in 0..<batch.observations.count { batch.observations.setCaption(words[Int(rng.next() % 4)], at: i) }

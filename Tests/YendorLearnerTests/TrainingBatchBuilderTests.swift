@@ -5,13 +5,13 @@ import YendorWire
 
 @Suite struct TrainingBatchBuilderTests {
     static func builder(batchSize: Int) -> TrainingBatchBuilder {
-        let layout = tinyPolicyConfiguration().observation
-        return TrainingBatchBuilder(validator: TrajectoryValidator(rolloutLength: 2, actionCount: 4, layout: layout),
-                                    layout: layout, batchSize: batchSize)
+        let spec = tinyPolicyConfiguration().observation
+        return TrainingBatchBuilder(validator: TrajectoryValidator(rolloutLength: 2, actionCount: 4, spec: spec),
+                                    spec: spec, batchSize: batchSize)
     }
 
     static func trajectory(envs: Int) -> TrajectoryBatch {
-        RolloutBatchAssemblerTests.batch(envs: envs, layout: tinyPolicyConfiguration().observation, table: ["", "You find a key."],
+        RolloutBatchAssemblerTests.batch(envs: envs, spec: tinyPolicyConfiguration().observation, table: ["", "You find a key."],
                                          pick: { Int32($0 % 2) }, count: { _ in 1 })
     }
 

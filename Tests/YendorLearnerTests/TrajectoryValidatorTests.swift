@@ -9,15 +9,15 @@ import YendorWire
 @Suite("Trajectory validator")
 struct TrajectoryValidatorTests {
     static let steps = 4, envs = 3, actions = 4
-    static let layout = tinyPolicyConfiguration().observation  // crop 3, 8 glyphs, 2 blstats, 16-byte captions
-    static let validator = TrajectoryValidator(rolloutLength: steps, actionCount: actions, layout: layout)
+    static let spec = tinyPolicyConfiguration().observation  // crop 3, 8 glyphs, 2 blstats, 16-byte captions
+    static let validator = TrajectoryValidator(rolloutLength: steps, actionCount: actions, spec: spec)
 
     /// A well-formed batch of the validator's sizes.
     static func valid(steps: Int = steps, envs: Int = envs, coreState: Int = 0) -> TrajectoryBatch {
-        let rows = steps + 1, n = steps * envs, c = layout.cropSize
+        let rows = steps + 1, n = steps * envs, c = spec.cropSize
         var observations = [
-            NamedArray(name: "crop", shape: [rows, envs, c, c], values: (0..<rows * envs * c * c).map { Int16($0 % layout.glyphCount) }),
-            NamedArray(name: "blstats", shape: [rows, envs, layout.blstatsCount], values: (0..<rows * envs * layout.blstatsCount).map { Int32($0) - 5 }),
+            NamedArray(name: "crop", shape: [rows, envs, c, c], values: (0..<rows * envs * c * c).map { Int16($0 % spec.glyphCount) }),
+            NamedArray(name: "blstats", shape: [rows, envs, spec.blstatsCount], values: (0..<rows * envs * spec.blstatsCount).map { Int32($0) - 5 }),
             NamedArray(name: "caption_index", shape: [rows, envs], values: (0..<rows * envs).map { Int32($0 % 2) }),
         ]
         if coreState > 0 {
@@ -99,7 +99,7 @@ struct TrajectoryValidatorTests {
     }
 
     @Test func glyphIdsOutsideTheVocabularyAreRejected() {
-        for bad: Int16 in [30000, -7, Int16(Self.layout.glyphCount)] {
+        for bad: Int16 in [30000, -7, Int16(Self.spec.glyphCount)] {
             var b = Self.valid()
             Self.setObservation(&b, "crop", at: 11, to: bad)
             #expect(Self.reason(b) == .glyphRange, "glyph \(bad)")
@@ -119,9 +119,9 @@ struct TrajectoryValidatorTests {
 
     @Test func captionsLongerThanTheCapacityAreRejected() {
         var b = Self.valid()
-        b.captions[1] = String(repeating: "x", count: Self.layout.captionBytes + 1)
+        b.captions[1] = String(repeating: "x", count: Self.spec.captionBytes + 1)
         #expect(Self.reason(b) == .captionLength)
-        b.captions[1] = String(repeating: "é", count: Self.layout.captionBytes / 2)  // exactly the capacity in bytes
+        b.captions[1] = String(repeating: "é", count: Self.spec.captionBytes / 2)  // exactly the capacity in bytes
         #expect(Self.reason(b) == nil)
     }
 

@@ -8,7 +8,7 @@ import YendorPolicy
     let model = try RetrievalRewardModel()
     model.observe(.classified("You find a key.", helpful: true))
     let source = CaptionRewardSource(model: model, scaling: try CountScaledIntrinsicReward())
-    var batch = RolloutBatch(timeSteps: 2, envCount: 2, layout: PolicyNetwork.Configuration().observation)
+    var batch = RolloutBatch(timeSteps: 2, envCount: 2, spec: PolicyNetwork.Configuration().observation)
     batch.captions = CaptionBlock(captions: ["", "You find a key."], captionIndex: [1, 0, 1, 0], captionCount: [1, 1, 2, 1])
     var rewards: [Float] = []
     source.intrinsicRewards(for: batch, into: &rewards)

@@ -18,7 +18,7 @@ struct RecurrentRolloutTests {
     }
 
     @Test func everyRowCarriesTheCoreStateZeroAfterDoneAndContinuedAcrossRollouts() async throws {
-        let (net, layout) = try Self.tinyRecurrentPolicy()
+        let (net, spec) = try Self.tinyRecurrentPolicy()
         let h = net.coreStateSize
         let batcher = InferenceBatcher(network: net, seed: 1)
         let worker = try RolloutWorker(configuration: .init(task: "staircase", envs: 3, rolloutLength: 40, seed: 9, workerID: "w"),
@@ -51,20 +51,20 @@ struct RecurrentRolloutTests {
             // The state survives the wire and the assembler keeps row 0 for the learner.
             let decoded = try TrajectoryBatch.decode(b.encoded())
             #expect(decoded == b)
-            let assembled = try RolloutBatchAssembler.assemble([decoded, decoded], layout: layout)
+            let assembled = try RolloutBatchAssembler.assemble([decoded, decoded], spec: spec)
             #expect(assembled.coreStates == Array(state[0..<width]) + Array(state[0..<width]))
         }
         #expect(sawReset, "random play over 7200 steps ends some staircase episodes")
     }
 
     @Test func concurrentRequestsGetBackTheirOwnNextCoreState() async throws {
-        let (net, layout) = try Self.tinyRecurrentPolicy()
+        let (net, spec) = try Self.tinyRecurrentPolicy()
         let (reference, _) = try Self.tinyRecurrentPolicy()
         let h = net.coreStateSize, n = 5
         let batcher = InferenceBatcher(network: net, seed: 3)
         var rng = SplitMix64(seed: 4)
         let requests: [(ObservationBatch, [Float])] = (0..<6).map { _ in
-            var obs = ObservationBatch(count: n, layout: layout)
+            var obs = ObservationBatch(count: n, spec: spec)
             for i in 0..<obs.crop.count { obs.crop[i] = Int16(rng.next() % 50) }
             return (obs, (0..<(n * h)).map { _ in rng.nextUnitFloat() - 0.5 })
         }

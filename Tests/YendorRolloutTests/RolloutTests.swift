@@ -49,7 +49,7 @@ struct RolloutTests {
     }
 
     @Test func theAssemblerPlacesEnvsOfSeveralBatchesSideBySide() throws {
-        let (net, layout) = try Self.tinyPolicy()
+        let (net, spec) = try Self.tinyPolicy()
         _ = net
         func batch(envs: Int, base: Int32) -> TrajectoryBatch {
             let t = 2, rows = t + 1
@@ -68,7 +68,7 @@ struct RolloutTests {
                 captionCount: [Int32](repeating: 1, count: t * envs), episodes: [])
         }
         let a = batch(envs: 2, base: 0), b = batch(envs: 3, base: 1000)
-        let r = try RolloutBatchAssembler.assemble([a, b], layout: layout)
+        let r = try RolloutBatchAssembler.assemble([a, b], spec: spec)
         #expect(r.timeSteps == 2 && r.envCount == 5)
         // Step t, env e of the combined batch: first a's 2 envs, then b's 3.
         #expect(r.actions == [0, 1, 1000, 1001, 1002, 2, 3, 1003, 1004, 1005])
@@ -80,14 +80,14 @@ struct RolloutTests {
         #expect(r.observations.captionLengths[captionRow] == Int32("You kill the newt!".utf8.count))
         var mismatched = b
         mismatched.observations[0] = NamedArray(name: "crop", shape: [3, 3, 7, 7], values: [Int16](repeating: 0, count: 3 * 3 * 49))
-        #expect(throws: RolloutBatchAssembler.Mismatch.self) { try RolloutBatchAssembler.assemble([a, mismatched], layout: layout) }
+        #expect(throws: RolloutBatchAssembler.Mismatch.self) { try RolloutBatchAssembler.assemble([a, mismatched], spec: spec) }
     }
 
     @Test func concurrentRequestsShareForwardPassesAndNewWeightsArriveBetweenThem() async throws {
-        let (net, layout) = try Self.tinyPolicy()
+        let (net, spec) = try Self.tinyPolicy()
         let weights = net.namedTensors()
         let batcher = InferenceBatcher(network: net, seed: 3)
-        let obs = ObservationBatch(count: 256, layout: layout)  // a pass long enough for others to queue
+        let obs = ObservationBatch(count: 256, spec: spec)  // a pass long enough for others to queue
         await batcher.update(version: 7, tensors: weights)
         let results = try await withThrowingTaskGroup(of: InferenceBatcher.Result.self) { group in
             for _ in 0..<8 { group.addTask { try await batcher.act(obs) } }
@@ -108,16 +108,16 @@ struct RolloutTests {
         let batcher = InferenceBatcher(network: net, seed: 1)
         let envSpec = ObservationSpec.dungeon(cropSize: 11)
         #expect(throws: RolloutError.specMismatch(environment: envSpec.fingerprint, policy: policySpec.fingerprint)) {
-            _ = try RolloutWorker(configuration: .init(task: "staircase", envs: 2, rolloutLength: 4, seed: 1, layout: envSpec, workerID: "w"),
+            _ = try RolloutWorker(configuration: .init(task: "staircase", envs: 2, rolloutLength: 4, seed: 1, spec: envSpec, workerID: "w"),
                                   batcher: batcher)
         }
     }
 
     @Test func olderWeightsAreIgnoredUnlessTheLearnerSaysItWentBack() async throws {
-        let (net, layout) = try Self.tinyPolicy()
+        let (net, spec) = try Self.tinyPolicy()
         let weights = net.namedTensors()
         let batcher = InferenceBatcher(network: net, seed: 3)
-        let obs = ObservationBatch(count: 2, layout: layout)
+        let obs = ObservationBatch(count: 2, spec: spec)
         await batcher.update(version: 7, tensors: weights)
         #expect(try await batcher.act(obs).policyVersion == 7)
         #expect(await batcher.learnerHas(version: 9) == nil, "a learner ahead is no news")

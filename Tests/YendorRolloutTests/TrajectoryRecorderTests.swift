@@ -11,7 +11,7 @@ import YendorWire
     /// A recorder that has recorded steps of a Dungeon env until at least one episode ended.
     static func recorderWithAnEndedEpisode() throws -> TrajectoryRecorder {
         let env = try VectorEnv(task: "staircase", count: 3, seed: 4)
-        var recorder = TrajectoryRecorder(steps: 4, envs: 3, layout: env.spec, fullMap: false)
+        var recorder = TrajectoryRecorder(steps: 4, envs: 3, spec: env.spec, fullMap: false)
         recorder.recordObservation(row: 0, env: env)
         var rng = SplitMix64(seed: 2)
         while env.finishedEpisodes.isEmpty {
