@@ -106,8 +106,20 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
             throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "bad spec: \(error)")
         }
         guard m.numEnvs >= 1 else { throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "serves no env") }
+        guard m.numEnvs <= maxEnvsPerServer else {
+            throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "serves \(m.numEnvs) envs, over the limit \(maxEnvsPerServer)")
+        }
+        // Arrays that came with the message hold real bytes: buffers sized by a count they agree
+        // with are bounded by the message size.
+        if let odd = m.observations.first(where: { $0.shape.first != Int(m.numEnvs) }) {
+            throw RemoteEnvironmentError.protocolViolation(endpoint: endpoint, detail: "\(odd.name) has shape \(odd.shape) for \(m.numEnvs) envs")
+        }
         return spec
     }
+
+    /// Envs one server may declare: the worker's buffers are sized by the count before the server's
+    /// arrays can be checked against it.
+    public static let maxEnvsPerServer: UInt32 = 1 << 14
 
     /// Servers reset their envs only when opened; a reset here reopens every server.
     public func reset() throws {
@@ -131,6 +143,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
                     throw RemoteEnvironmentError.protocolViolation(endpoint: server.label, detail: "expected EnvStepResult, got \(reply.kind)")
                 }
                 try buffers.store(result.arrays, server: server.label, slice: slices[i], spec: spec, resetFlags: false)
+                try check(result.episodes, server: i)
                 record(result.episodes, server: i)
             } catch is CancellationError {
                 throw CancellationError()
@@ -142,18 +155,40 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         for i in failed { try recover(i) }
     }
 
-    /// Counts N(caption) and collects the server's finished episodes.
+    /// Checks a server's finished episodes against the step they end, before any is recorded: a
+    /// bad one is the server's protocol violation (the server is then reopened), never a value that
+    /// traps later or gets the worker's trajectory refused by the learner.
+    private func check(_ episodes: [EnvEpisode], server i: Int) throws {
+        let (start, n) = slices[i]
+        var reported = Set<UInt32>()
+        for e in episodes {
+            let problem: String? =
+                Int(e.env) >= n ? "env out of 0..<\(n)"
+                : !reported.insert(e.env).inserted ? "reported twice in one step"
+                : buffers.done[start + Int(e.env)] == 0 ? "its env's done flag is not set"
+                : !(1...UInt32(Int32.max)).contains(e.length) ? "length \(e.length), expected 1...\(Int32.max)"
+                : !e.episodeReturn.isFinite ? "return \(e.episodeReturn) is not finite"
+                : nil
+            if let problem {
+                throw RemoteEnvironmentError.protocolViolation(endpoint: servers[i].label, detail: "episode of env \(e.env): \(problem)")
+            }
+        }
+    }
+
+    /// Counts N(caption) and collects the server's finished episodes (checked by `check`).
     private func record(_ episodes: [EnvEpisode], server i: Int) {
         let (start, n) = slices[i]
         var ended = Set<Int>()
-        for e in episodes where Int(e.env) < n {
+        for e in episodes {
             let env = start + Int(e.env)
             ended.insert(env)
-            if !e.error.isEmpty { logger.warning("env \(env) raised inside step: \(e.error)") }
-            let lastCount = captionCounts[env].peek(EpisodeCaptionCounts.key(e.lastCaption.utf8))
+            if !e.error.isEmpty { logger.warning("env \(env) raised inside step: \(PeerID.escaped(e.error, limit: 500))") }
+            // Cut to the spec's caption size as the env's own captions are (the wire allows longer).
+            let caption = spec.captionText(e.lastCaption.utf8)
+            let lastCount = captionCounts[env].peek(EpisodeCaptionCounts.key(caption.utf8))
             finishedEpisodes.append(FinishedEpisode(
                 envIndex: env, task: taskName, episodeReturn: e.episodeReturn, length: Int(e.length), success: e.success,
-                truncated: e.truncated, seed: episodeSeeds[env], deepest: 0, score: 0, lastCaption: e.lastCaption,
+                truncated: e.truncated, seed: episodeSeeds[env], deepest: 0, score: 0, lastCaption: caption,
                 lastCaptionCount: lastCount))
         }
         for env in start..<(start + n) { countCaption(env, fresh: ended.contains(env) || buffers.done[env] != 0) }

@@ -161,7 +161,11 @@ struct HTTPResponseParser {
                     if trailer.isEmpty { return .complete(status: status, body: decoded, retryAfter: retryAfter) }
                 }
             }
-            if decoded.count + size > maxBodyBytes { return .tooLarge(bytes: decoded.count + size) }
+            // Compared without adding: a peer's size can be near Int.max.
+            if size > maxBodyBytes - decoded.count {
+                let (total, overflow) = decoded.count.addingReportingOverflow(size)
+                return .tooLarge(bytes: overflow ? .max : total)
+            }
             guard afterSize + size + 2 <= buffer.count else { return .needMore }
             guard buffer[afterSize + size] == 13, buffer[afterSize + size + 1] == 10 else { return .malformed("chunk not followed by CRLF") }
             decoded.append(contentsOf: buffer[afterSize..<(afterSize + size)])

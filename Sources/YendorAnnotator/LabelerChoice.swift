@@ -107,5 +107,5 @@ public struct LabelerChoice: Sendable, Equatable {
         return o
     }
 
-    static func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+    static func duration(_ seconds: Double) -> Duration { .seconds(clamping: seconds) }
 }

@@ -326,13 +326,13 @@ public final class OpenAILabeler: Labeler {
     /// Retry-After is either delay-seconds or an HTTP date (RFC 9110, section 10.2.3).
     static func parseRetryAfter(_ value: String) -> Duration? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+        if let seconds = Double(trimmed), seconds >= 0 { return .seconds(clamping: seconds) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: trimmed) else { return nil }
-        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
+        return .seconds(clamping: date.timeIntervalSinceNow)
     }
 
     // MARK: - Bodies and parsing

@@ -350,23 +350,35 @@ public final class PolicyNetwork {
     /// Replaces all weights; every parameter must be present with its exact shape, and
     /// no extra tensors are accepted. Nothing changes if this throws.
     public func load(namedTensors tensors: [NamedTensor]) throws {
+        let byName = try Self.check(tensors, against: parameterShapes)
+        for p in parameters { p.value = byName[p.name]!.values }
+    }
+
+    /// Each parameter's name and shape, in order: what `load` takes.
+    public var parameterShapes: [(name: String, shape: [Int])] { parameters.map { ($0.name, $0.shape) } }
+
+    /// Checks `tensors` as `load` does, without a network (a worker checks weights from the wire
+    /// before queueing them): each parameter once, its exact shape, finite values, nothing else.
+    /// Returns the tensors by name.
+    @discardableResult
+    public static func check(_ tensors: [NamedTensor], against shapes: [(name: String, shape: [Int])]) throws -> [String: NamedTensor] {
         var byName: [String: NamedTensor] = [:]
         for t in tensors {
             guard byName.updateValue(t, forKey: t.name) == nil else { throw LearnerError.badCheckpoint("tensor \(t.name) appears twice") }
         }
-        for p in parameters {
-            guard let t = byName[p.name] else { throw LearnerError.badCheckpoint("missing tensor \(p.name)") }
-            guard t.shape == p.shape, t.values.count == p.count else {
-                throw LearnerError.badCheckpoint("tensor \(p.name) has shape \(t.shape), expected \(p.shape)")
+        for (name, shape) in shapes {
+            guard let t = byName[name] else { throw LearnerError.badCheckpoint("missing tensor \(name)") }
+            guard t.shape == shape, t.values.count == shape.reduce(1, *) else {
+                throw LearnerError.badCheckpoint("tensor \(name) has shape \(t.shape), expected \(shape)")
             }
-            guard t.isFinite else { throw LearnerError.nonFiniteWeights(parameter: p.name) }
+            guard t.isFinite else { throw LearnerError.nonFiniteWeights(parameter: name) }
         }
-        guard byName.count == parameters.count else {
-            let known = Set(parameters.map(\.name))
+        guard byName.count == shapes.count else {
+            let known = Set(shapes.map(\.name))
             let extra = byName.keys.filter { !known.contains($0) }.sorted()
             throw LearnerError.badCheckpoint("unknown tensors \(extra)")
         }
-        for p in parameters { p.value = byName[p.name]!.values }
+        return byName
     }
 }
 

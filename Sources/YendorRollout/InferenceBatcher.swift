@@ -48,6 +48,8 @@ public actor InferenceBatcher {
     public nonisolated let coreStateSize: Int
     /// The observations the policy reads.
     public nonisolated let observationSpec: ObservationSpec
+    /// The network's parameters, for checking weights before they are queued.
+    private nonisolated let parameterShapes: [(name: String, shape: [Int])]
     /// Set when the learner's heartbeat shows a version below the one this worker acts with: the
     /// learner went back, so its next weights are taken whatever their version.
     private var learnerWentBack = false
@@ -57,12 +59,16 @@ public actor InferenceBatcher {
         engine = Engine(network: network, seed: seed)
         coreStateSize = network.coreStateSize
         observationSpec = network.configuration.observation
+        parameterShapes = network.parameterShapes
     }
 
     /// Queues new weights; they are loaded before the next forward pass. An older version is ignored
-    /// (a resend that crossed a newer update), unless the learner went back (`learnerHas`).
-    public func update(version: Int64, tensors: [NamedTensor]) {
+    /// (a resend that crossed a newer update), unless the learner went back (`learnerHas`). Weights
+    /// that would not load (a missing or misshapen tensor, a NaN) throw here and change nothing: the
+    /// actors act on with the weights they have.
+    public func update(version: Int64, tensors: [NamedTensor]) throws {
         guard learnerWentBack || version > newestVersion else { return }
+        try PolicyNetwork.check(tensors, against: parameterShapes)
         nextWeights = (version, tensors)
         learnerWentBack = false
     }

@@ -105,7 +105,7 @@ struct TrajectoryRecorder {
             batch.captionIndex[base + f.envIndex] = captions.intern(f.lastCaption)
             batch.captionCount[base + f.envIndex] = f.lastCaptionCount
             batch.episodes.append(EpisodeSummary(env: Int32(f.envIndex), episodeReturn: f.episodeReturn,
-                                                 length: Int32(f.length), success: f.success))
+                                                 length: Int32(clamping: f.length), success: f.success))
         }
     }
 

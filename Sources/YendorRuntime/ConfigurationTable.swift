@@ -154,16 +154,24 @@ extension UInt64: ConfigValue {
     public static var configTypeName: String { "a non-negative integer" }
 }
 
+// `nan` and `inf` parse as numbers but mean nothing as a setting (and trap where one becomes a
+// duration or a count), so they are refused here, for every field at once.
 extension Double: ConfigValue {
-    public init?(configText: String) { self.init(configText) }
+    public init?(configText: String) {
+        guard let value = Double(configText), value.isFinite else { return nil }
+        self = value
+    }
     public var configText: String { String(self) }
-    public static var configTypeName: String { "a number" }
+    public static var configTypeName: String { "a finite number" }
 }
 
 extension Float: ConfigValue {
-    public init?(configText: String) { self.init(configText) }
+    public init?(configText: String) {
+        guard let value = Float(configText), value.isFinite else { return nil }
+        self = value
+    }
     public var configText: String { String(self) }
-    public static var configTypeName: String { "a number" }
+    public static var configTypeName: String { "a finite number" }
 }
 
 extension Bool: ConfigValue {

@@ -64,7 +64,7 @@ public final class LearnerService: Service, Sendable {
 
     public func run() async throws {
         let c = configuration, t = c.transport
-        let status = LearnerStatus(heartbeatTimeout: t.heartbeatInterval * Double(t.heartbeatMisses),
+        let status = LearnerStatus(heartbeatTimeout: t.peerTimeout,
                                    inboxCapacity: t.queueCapacity, evictAfterBadBatches: t.evictAfterBadBatches,
                                    metrics: LearnerMetrics(registry: metrics))
         // The checkpoint's counters before any loop starts: the first heartbeat already says the
@@ -226,15 +226,19 @@ public final class LearnerService: Service, Sendable {
             }
             return
         }
+        // A live member from another process (another `instance` tag) holds this id: refuse the
+        // claimant only, addressed by its tag, so a stray or hostile Hello cannot stop that worker.
+        // A matching claimant is refused too: two processes under one id would be one member, and
+        // the first to leave would take the other's membership with it.
+        let claimant = hello.capability("instance")
+        if let holder = await status.memberInstance(hello.id), let claimant, holder != claimant {
+            let problem = configuration.admissionProblem(hello)
+                ?? "the id \(hello.id) is held by a live worker of another process; give each worker its own --id (the id is free again \(Int(configuration.transport.peerTimeout.rounded(.up))) s after that worker's last message)"
+            await status.refusedClaimant()
+            await refuse(hello.id, addressee: "\(hello.id)#\(claimant)", reason: problem, link: link, now: now, status: status)
+            return
+        }
         if let problem = configuration.admissionProblem(hello) {
-            // A live member from another process (another `instance` tag) holds this id: refuse the
-            // claimant only, addressed by its tag, so a stray or hostile Hello cannot stop that worker.
-            let claimant = hello.capability("instance")
-            if let holder = await status.memberInstance(hello.id), holder != claimant {
-                await status.refusedClaimant()
-                await refuse(hello.id, addressee: "\(hello.id)#\(claimant ?? "-")", reason: problem, link: link, now: now, status: status)
-                return
-            }
             await status.refused(hello.id)
             await refuse(hello.id, reason: problem, link: link, now: now, status: status)
             return
@@ -431,7 +435,7 @@ public final class LearnerService: Service, Sendable {
             await link.publish(.heartbeat(beat))
             sequence += 1
             for gone in await status.prune(now: Clock.now) { logger.warning("worker \(gone) timed out") }
-            try? await Task.sleep(for: .seconds(configuration.transport.heartbeatInterval))
+            try? await Task.sleep(for: .seconds(clamping: configuration.transport.heartbeatInterval))
         }
     }
 
@@ -439,7 +443,7 @@ public final class LearnerService: Service, Sendable {
     /// message on the weights socket: what `yendor status learner` shows, with no extra port.
     private func reportLoop(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, link: any LearnerLink) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(configuration.run.logInterval))
+            try? await Task.sleep(for: .seconds(clamping: configuration.run.logInterval))
             if Task.isCancelled { return }
             var values = await writeMetrics(status: status, log: log, buffer: buffer)
             values.append(("run/total_steps", Double(configuration.run.totalSteps)))

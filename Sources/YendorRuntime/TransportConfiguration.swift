@@ -20,6 +20,8 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var heartbeatInterval: Double = 1.0
     /// Heartbeats missed before a peer counts as gone.
     public var heartbeatMisses: Int = 5
+    /// Seconds of silence after which a peer counts as gone.
+    public var peerTimeout: Double { heartbeatInterval * Double(heartbeatMisses) }
     /// Messages queued per socket before senders wait (ZeroMQ high-water mark and Yendor's own queues).
     /// Small on purpose: every queued trajectory adds policy lag.
     public var queueCapacity: Int = 2
@@ -131,8 +133,8 @@ public struct TransportConfiguration: Sendable, Equatable {
             let ok = ["tcp://", "ipc://", "inproc://"].contains { endpoint.hasPrefix($0) }
             if !ok { throw ConfigurationError(field: name, problem: "'\(endpoint)' must start with tcp://, ipc:// or inproc://") }
         }
-        if heartbeatInterval <= 0 { throw ConfigurationError(field: "transport.heartbeat_interval", problem: "must be positive") }
-        if heartbeatMisses < 1 { throw ConfigurationError(field: "transport.heartbeat_misses", problem: "must be at least 1") }
+        if !(heartbeatInterval > 0 && heartbeatInterval <= 3600) { throw ConfigurationError(field: "transport.heartbeat_interval", problem: "must be in (0, 3600] seconds") }
+        if !(1...1000).contains(heartbeatMisses) { throw ConfigurationError(field: "transport.heartbeat_misses", problem: "must be in 1...1000") }
         if queueCapacity < 1 { throw ConfigurationError(field: "transport.queue_capacity", problem: "must be at least 1") }
         if maxMessageMiB < 1 { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be at least 1") }
         if evictAfterBadBatches < 0 { throw ConfigurationError(field: "transport.evict_after_bad_batches", problem: "must be at least 0 (0 never evicts)") }

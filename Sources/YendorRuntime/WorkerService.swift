@@ -47,9 +47,11 @@ public final class WorkerService: Service, Sendable {
     /// Set when the learner announced the end of training (`Goodbye("*", "finished")`).
     private let learnerFinished = Atomic<Bool>(false)
     private let learnerLastSeen = Mutex<Double>(Clock.now)
+    private let dropLog = Mutex(DropLogThrottle())
     /// The role's metrics, labelled with the role and the worker id (served at `/metrics` with
     /// `run.prometheus_port`): `env_steps`, `rollout/episodes`, `rollout/trajectories_sent`
-    /// (counters of what was sent), `rollout/sps`, `rollout/outbox_depth`, `rollout/policy_version`.
+    /// (counters of what was sent), `rollout/sps`, `rollout/outbox_depth`, `rollout/policy_version`,
+    /// and `transport/frames_dropped/<reason>` for what it refused from the learner's side.
     public let metrics: MetricsRegistry
     private let stepsSent: Counter, episodesSent: Counter, trajectoriesSent: Counter
     private let policyVersionSent: Gauge, stepsPerSecond: Gauge, outboxDepth: Gauge
@@ -137,13 +139,24 @@ public final class WorkerService: Service, Sendable {
         }
         let unsent = link.outboxDepth
         let goodbye = Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown")
-        // A learner that said it finished has closed its end: a Goodbye would only wait.
-        let finished = learnerFinished.load(ordering: .relaxed)
-        let said = await link.close(sayingGoodbye: finished ? nil : goodbye)
-        let outcome = finished ? "not needed (the learner finished)" : said ? "sent" : "not sent (learner unreachable)"
+        // A learner that said it finished has closed its end: a Goodbye would only wait. A refused
+        // worker is no member, and a Goodbye names only an id: from a claimant of a live worker's id,
+        // it would end that worker's membership.
+        let finished = learnerFinished.load(ordering: .relaxed), refused = failure is Refused
+        let said = await link.close(sayingGoodbye: finished || refused ? nil : goodbye)
+        let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
+            : said ? "sent" : "not sent (learner unreachable)"
         logger.info("worker \(workerID) stopped after \(batchesSent) trajectories",
                     metadata: ["unsent": "\(unsent)", "goodbye": "\(outcome)"])
         if let failure { throw failure }
+    }
+
+    /// Counts a refused frame (`transport/frames_dropped/<reason>`) and logs it, rate-limited per reason.
+    private func dropped(_ reason: String, _ what: String) {
+        Counter(label: "transport/frames_dropped/\(reason)", factory: metrics).increment()
+        if let suppressed = dropLog.withLock({ $0.shouldLog(reason, now: Clock.now) }) {
+            logger.warning("dropped \(what)\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
+        }
     }
 
     private func rolloutLoop(actor: RolloutWorker, link: any WorkerLink) async throws {
@@ -172,7 +185,16 @@ public final class WorkerService: Service, Sendable {
 
     private func subscriberLoop(link: any WorkerLink, batcher: InferenceBatcher) async throws {
         while let received = await link.receive() {
-            guard case .message(let message) = received else { continue }
+            let message: WireMessage
+            switch received {
+            case .message(let m): message = m
+            case .malformed(let error):
+                dropped("decode_\(error.kindName)", "a malformed frame from the weights endpoint: \(error)")
+                continue
+            case .trajectory:
+                dropped("unexpected_trajectory", "a trajectory from the weights endpoint")
+                continue
+            }
             learnerLastSeen.withLock { $0 = Clock.now }
             switch message {
             case .policyUpdate(let update):
@@ -182,8 +204,13 @@ public final class WorkerService: Service, Sendable {
                     throw Refused(reason: "\(what): the learner's weights are for [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
                 }
                 let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values(as: Float.self) ?? []) }
-                if !(await batcher.hasWeights) { logger.info("received weights, policy version \(update.version)") }
-                await batcher.update(version: Int64(clamping: update.version), tensors: tensors)
+                let first = !(await batcher.hasWeights)
+                do {
+                    try await batcher.update(version: Int64(clamping: update.version), tensors: tensors)
+                    if first { logger.info("received weights, policy version \(update.version)") }
+                } catch {
+                    dropped("bad_weights", "weights of policy version \(update.version) that do not load (\(error)); acting on with the weights this worker has")
+                }
             case .heartbeat(let h) where h.id == "learner":
                 if let own = await batcher.learnerHas(version: Int64(clamping: h.policyVersion)) {
                     logger.warning("the learner is at policy version \(h.policyVersion), below this worker's \(own): it went back (restarted from an older checkpoint or from scratch); its next weights replace these")
@@ -246,7 +273,7 @@ public final class WorkerService: Service, Sendable {
                 logger.info("learner is back")
                 reportedSilence = false
             }
-            try? await Task.sleep(for: .seconds(c.transport.heartbeatInterval))
+            try? await Task.sleep(for: .seconds(clamping: c.transport.heartbeatInterval))
         }
     }
 }

@@ -48,7 +48,7 @@ final class ZeroMQWorkerLink: WorkerLink {
         // sockets have none: libzmq 4.3.4 aborts the *learner* (`!_io_error`, stream_engine_base.cpp)
         // when it decodes a PING from a connection that closed while the learner was not reading it,
         // i.e. whenever a worker stops under backpressure. They are reconnected by `reconnect()` instead.
-        let interval = Int(t.heartbeatInterval * 1000)
+        let interval = Duration.milliseconds(clamping: t.heartbeatInterval)
         let liveness: [SocketOption] = [.heartbeatInterval(milliseconds: interval),
                                         .heartbeatTimeout(milliseconds: interval * t.heartbeatMisses),
                                         .heartbeatTTL(milliseconds: interval * t.heartbeatMisses)]

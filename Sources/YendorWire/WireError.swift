@@ -34,9 +34,13 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A message of another kind than the caller asked for.
     case wrongKind(expected: MessageKind, actual: MessageKind)
 
+    /// Field names and details can hold a peer's text (an array's name): shown escaped, so a
+    /// description never forges a log line.
+    static func shown(_ text: String) -> String { PeerID.escaped(text, limit: 500) }
+
     public var description: String {
         switch self {
-        case .truncated(let f, let n, let a): return "truncated: \(f) needs \(n) bytes, \(a) left"
+        case .truncated(let f, let n, let a): return "truncated: \(Self.shown(f)) needs \(n) bytes, \(a) left"
         case .badMagic(let m): return "bad magic \(m.map { String($0, radix: 16) }) (expected 59 4e 44 52, \"YNDR\")"
         case .unsupportedVersion(let v): return "unsupported protocol version \(v) (this build speaks \(Envelope.version))"
         case .unknownKind(let k): return "unknown message kind \(k)"
@@ -44,13 +48,13 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .checksumMismatch(let e, let a):
             return "CRC32C mismatch: header says 0x\(String(e, radix: 16)), payload has 0x\(String(a, radix: 16))"
         case .lengthMismatch(let d, let a): return "payload length \(d) declared, \(a) bytes present"
-        case .tooLarge(let f, let s, let l): return "\(f) is \(s), over the limit \(l)"
-        case .invalidUTF8(let f): return "\(f) is not valid UTF-8"
-        case .unknownDType(let f, let c): return "\(f): unknown dtype code \(c)"
-        case .invalidShape(let f, let d): return "\(f): \(d)"
-        case .missingField(let f): return "missing array \(f)"
-        case .duplicateField(let f): return "array \(f) appears twice"
-        case .invalidValue(let f, let d): return "\(f): \(d)"
+        case .tooLarge(let f, let s, let l): return "\(Self.shown(f)) is \(s), over the limit \(l)"
+        case .invalidUTF8(let f): return "\(Self.shown(f)) is not valid UTF-8"
+        case .unknownDType(let f, let c): return "\(Self.shown(f)): unknown dtype code \(c)"
+        case .invalidShape(let f, let d): return "\(Self.shown(f)): \(Self.shown(d))"
+        case .missingField(let f): return "missing array \(Self.shown(f))"
+        case .duplicateField(let f): return "array \(Self.shown(f)) appears twice"
+        case .invalidValue(let f, let d): return "\(Self.shown(f)): \(Self.shown(d))"
         case .trailingBytes(let n): return "\(n) bytes after the end of the message"
         case .wrongKind(let e, let a): return "expected a \(e) message, got \(a)"
         }

@@ -78,7 +78,10 @@ public final class AsyncSocket: Sendable {
         thread.name = "zmq.\(name)"
         thread.stackSize = 1 << 20
         thread.start()
-        switch await started.receive()! {
+        // Awaited in a task of its own, which a cancellation of the caller does not reach (a
+        // cancelled receive returns nil): the thread has made the socket either way, and a caller
+        // such as a worker saying Goodbye while it is being cancelled still gets it.
+        switch await Task(operation: { await started.receive() }).value! {
         case .success: break
         case .failure(let error): throw error
         }

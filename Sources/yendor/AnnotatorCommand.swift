@@ -150,7 +150,7 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
         Self.say(await server.statusLine())
     }
 
-    private static func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+    private static func duration(_ seconds: Double) -> Duration { .seconds(clamping: seconds) }
 
     /// A line on stdout, flushed at once (stdout is a pipe under Slurm and in tests).
     static func say(_ line: String) {

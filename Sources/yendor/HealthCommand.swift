@@ -106,7 +106,7 @@ struct HealthCommand: ParsableCommand {
         while true {
             let left = deadline.timeIntervalSinceNow
             if left <= 0 { return nil }
-            try socket.set(.receiveTimeout(milliseconds: max(1, Int(left * 1000))))
+            try socket.set(.receiveTimeout(milliseconds: max(1, Duration.milliseconds(clamping: left))))
             let parts: [Message]?
             do { parts = try socket.receive() } catch let e as ZMQError where e.code == EAGAIN { return nil }
             guard let frame = parts?.last else { continue }

@@ -60,7 +60,7 @@ struct StatusCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("yendor status: no status from the \(role.rawValue) at \(target) within \(timeout) s\n".utf8))
                 throw ExitCode(1)
             }
-            try socket.set(.receiveTimeout(milliseconds: max(1, Int(left * 1000))))
+            try socket.set(.receiveTimeout(milliseconds: max(1, Duration.milliseconds(clamping: left))))
             guard let parts = try? socket.receive(), let frame = parts.last,
                   case .stats(let stats)? = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }),
                   stats.role == role.rawValue else { continue }

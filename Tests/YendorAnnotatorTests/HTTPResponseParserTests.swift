@@ -60,6 +60,8 @@ import Testing
         #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", limit: 1024) == .tooLarge(bytes: 5000))
         #expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n", limit: 1024) == .tooLarge(bytes: 2048))
         #expect(parse("HTTP/1.1 200 OK\r\n\r\n" + String(repeating: "x", count: 2000), limit: 1024) == .tooLarge(bytes: 2000))
+        // A chunk size near Int.max once overflowed the running total (a trap).
+        #expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n7fffffffffffffff\r\n") == .tooLarge(bytes: .max))
         guard case .malformed = parse("HTTP/1.1 200 OK\r\nX: " + String(repeating: "y", count: 70_000)) else {
             Issue.record("an endless head was accepted")
             return

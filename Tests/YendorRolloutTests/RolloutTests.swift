@@ -88,7 +88,7 @@ struct RolloutTests {
         let weights = net.namedTensors()
         let batcher = InferenceBatcher(network: net, seed: 3)
         let obs = ObservationBatch(count: 256, spec: spec)  // a pass long enough for others to queue
-        await batcher.update(version: 7, tensors: weights)
+        try await batcher.update(version: 7, tensors: weights)
         let results = try await withThrowingTaskGroup(of: InferenceBatcher.Result.self) { group in
             for _ in 0..<8 { group.addTask { try await batcher.act(obs) } }
             var all: [InferenceBatcher.Result] = []
@@ -99,7 +99,7 @@ struct RolloutTests {
         #expect(results.allSatisfy { $0.policyVersion == 7 })
         let passes = await batcher.forwardPasses
         #expect(passes < 8, "requests that arrive during a pass share the next one")
-        await batcher.update(version: 3, tensors: weights)  // older: ignored
+        try await batcher.update(version: 3, tensors: weights)  // older: ignored
         #expect(try await batcher.act(obs).policyVersion == 7)
     }
 
@@ -118,17 +118,17 @@ struct RolloutTests {
         let weights = net.namedTensors()
         let batcher = InferenceBatcher(network: net, seed: 3)
         let obs = ObservationBatch(count: 2, spec: spec)
-        await batcher.update(version: 7, tensors: weights)
+        try await batcher.update(version: 7, tensors: weights)
         #expect(try await batcher.act(obs).policyVersion == 7)
         #expect(await batcher.learnerHas(version: 9) == nil, "a learner ahead is no news")
         #expect(await batcher.learnerHas(version: 7) == nil)
-        await batcher.update(version: 3, tensors: weights)  // a resend that crossed version 7
+        try await batcher.update(version: 3, tensors: weights)  // a resend that crossed version 7
         #expect(try await batcher.act(obs).policyVersion == 7)
         #expect(await batcher.learnerHas(version: 2) == 7, "the learner went back from the worker's 7")
         #expect(await batcher.learnerHas(version: 2) == nil, "said once")
-        await batcher.update(version: 2, tensors: weights)
+        try await batcher.update(version: 2, tensors: weights)
         #expect(try await batcher.act(obs).policyVersion == 2)
-        await batcher.update(version: 1, tensors: weights)  // older than the learner's own: ignored again
+        try await batcher.update(version: 1, tensors: weights)  // older than the learner's own: ignored again
         #expect(try await batcher.act(obs).policyVersion == 2)
     }
 }

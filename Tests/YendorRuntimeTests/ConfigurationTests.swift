@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorAnnotator
 @testable import YendorRuntime
+import YendorSupport
 
 @Suite("Configuration")
 struct ConfigurationTests {
@@ -42,6 +43,30 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError(field: "env", problem: "expected key=value", source: "--set")) {
             try table.apply(overrides: ["env"], to: &c)
         }
+    }
+
+    /// `nan` and `inf` parse as numbers but were let through every `> 0` check, and a heartbeat
+    /// interval of `inf` trapped the worker converting it to milliseconds.
+    @Test(arguments: ["transport.heartbeat_interval=inf", "run.log_interval=nan", "learner.learning_rate=-inf", "learner.int_coef=nan"])
+    func nonFiniteNumbersAreRefusedNamingTheField(_ setting: String) {
+        var c = TrainingConfiguration()
+        let field = String(setting.split(separator: "=")[0])
+        #expect { try table.apply(overrides: [setting], to: &c) } throws: { error in
+            guard let e = error as? ConfigurationError else { return false }
+            return e.field == field && e.problem.contains("a finite number")
+        }
+    }
+
+    @Test func heartbeatSettingsThatWouldOverflowTheirMillisecondsAreRefused() {
+        var c = TrainingConfiguration()
+        c.transport.heartbeatInterval = 1e300
+        #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == "transport.heartbeat_interval" }
+        c = TrainingConfiguration()
+        c.transport.heartbeatMisses = .max
+        #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == "transport.heartbeat_misses" }
+        #expect(Duration.milliseconds(clamping: .infinity) == Int(Int32.max))
+        #expect(Duration.milliseconds(clamping: .nan) == 0 && Duration.milliseconds(clamping: -3) == 0)
+        #expect(Duration.milliseconds(clamping: 1.2345) == 1235)
     }
 
     /// Enum fields are parsed once, where the configuration is read: a value outside the enum is

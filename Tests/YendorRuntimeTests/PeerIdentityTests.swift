@@ -51,6 +51,32 @@ struct PeerIdentityTests {
         }
     }
 
+    /// Two real `yendor worker` processes claim the live worker's id and are refused: one with another
+    /// rollout length, one with the same configuration. Before, each exited with a Goodbye that
+    /// named only the id, which ended the live worker's membership for the rest of the run.
+    @Test func aRefusedProcessClaimingALiveWorkersIdLeavesThatWorkerAMember() async throws {
+        try await TrajectoryAdmissionTests.Fixture.with("peer-claimant-process") { f in
+            #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 600), "\(f.learner.standardError.suffix(1500))")
+            for (name, extra) in [("another rollout length", ["--set", "env.rollout_length=8"]), ("the same configuration", [])] {
+                let claimant = try ChildProcess(yendor: ["worker", "--config", f.config, "--id", "good"] + f.endpoints + extra)
+                defer { claimant.kill() }
+                let status = await claimant.waitForExit(timeout: 600)
+                #expect(status != 0 && status != nil, "\(name): \(claimant.standardError.suffix(1500))")
+                #expect(claimant.standardError.contains("the learner refused this worker"), "\(name): \(claimant.standardError.suffix(1500))")
+                #expect(claimant.standardError.contains("not sent (refused: not a member)"), "\(name): \(claimant.standardError.suffix(1500))")
+            }
+            #expect(f.learner.standardError.contains("is held by a live worker of another process"), "\(f.learner.standardError.suffix(1500))")
+            // Long enough for the learner to have read anything the claimants sent, then `good` is
+            // still a member, has not left, and trains on.
+            let updates = f.metric("learner/updates")
+            #expect(await f.waitFor("learner/updates", atLeast: updates + 3), "\(f.learner.standardError.suffix(1500))")
+            #expect(!f.learner.standardError.contains("worker good left"), "\(f.learner.standardError.suffix(1500))")
+            #expect(f.metric("membership/hellos_stale") == 0)
+            #expect(f.metric("membership/workers") >= 1)
+            #expect(f.good?.isRunning == true, "the worker stopped: \(f.good?.standardError.suffix(1500) ?? "")")
+        }
+    }
+
     @Test func theWorkerCommandRejectsAnInvalidIdNamingTheRule() async throws {
         let (_, config) = try TinyRun.scratch("peer-worker-id", checkpointInterval: 60)
         let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "a*b"])

@@ -24,4 +24,15 @@ struct PeerIDTests {
         // Free text is escaped the same way but not quoted.
         #expect(PeerID.escaped("shutdown: bye\nFORGED line") == "shutdown: bye\\nFORGED line")
     }
+
+    /// A WireError names fields a peer chose (an array's name): its description must not carry
+    /// the line break that would forge a log line.
+    @Test func wireErrorsShowAPeersFieldNamesEscaped() {
+        let forged = "x\nFORGED worker admin joined"
+        for error in [WireError.missingField(forged), .duplicateField(forged), .unknownDType(field: forged, code: 9),
+                      .invalidShape(field: "obs", detail: forged), .invalidValue(field: forged, detail: "d")] {
+            #expect(!error.description.contains("\n") && error.description.contains("x\\nFORGED"), "\(error)")
+        }
+        #expect(WireError.missingField("obs/crop").description == "missing array obs/crop")
+    }
 }

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import YendorPolicy
+import YendorTransport
+import YendorWire
+import ZeroMQ
+@testable import YendorRuntime
+
+/// What reaches a worker from the weights endpoint is a peer's input: weights that do not load and
+/// frames that do not decode are dropped and counted, and the worker acts on with what it has.
+/// (Before, one PolicyUpdate with a NaN failed every pending forward pass and stopped the worker,
+/// and malformed frames were skipped without a trace.)
+@Suite("Worker weights intake")
+struct WorkerWeightsIntakeTests {
+    @Test func weightsThatDoNotLoadAreDroppedAndCountedAndTheWorkerActsOnWithItsOwn() async throws {
+        let c = try InMemoryRoleTests.configuration()
+        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+        let learner = network.learnerLink()
+        let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: InMemoryRoleTests.quiet) { network.workerLink() }
+        let running = Task { try await worker.run() }
+        defer { running.cancel() }
+        let tensors = try PolicyNetwork(configuration: c.resolvedLearner.policy).namedTensors()
+            .map { NamedArray(name: $0.name, shape: $0.shape, values: $0.values) }
+        func weights(_ version: UInt64, _ tensors: [NamedArray]) -> WireMessage {
+            .policyUpdate(PolicyUpdate(version: version, modelSignature: c.modelSignature, tensors: tensors))
+        }
+        /// Reads what the worker sends until a trajectory acted by `version` alone arrives.
+        func actedBy(_ version: UInt64) async -> Bool {
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    while let received = await learner.receive() {
+                        if case .trajectory(let t) = received, t.policyVersion == version { return true }
+                    }
+                    return false
+                }
+                group.addTask { try? await Task.sleep(for: .seconds(600)); return false }  // hang guard
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+        }
+        _ = await InMemoryRoleTests.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
+        await learner.publish(weights(7, tensors))
+        #expect(await actedBy(7))
+
+        var poisoned = tensors
+        poisoned[0] = NamedArray(name: tensors[0].name, shape: tensors[0].shape,
+                                 values: [Float](repeating: .nan, count: tensors[0].shape.reduce(1, *)))
+        await learner.publish(weights(9, poisoned))
+        await learner.publish(weights(10, Array(tensors.dropLast())))
+        #expect(await InMemoryRoleTests.wait { worker.metrics["transport/frames_dropped/bad_weights"] == 2 })
+        #expect(await actedBy(7), "the worker acts on with the weights it has")
+        await learner.publish(weights(11, tensors))
+        #expect(await actedBy(11), "and takes the next good weights")
+    }
+
+    @Test func aMalformedFrameOnTheWeightsEndpointIsDroppedAndCountedByKind() async throws {
+        let c = try InMemoryRoleTests.configuration()
+        let context = try Context()
+        let trajectories = "ipc://\(NSTemporaryDirectory())yendor-intake-t-\(UUID().uuidString.prefix(8))"
+        let weights = "ipc://\(NSTemporaryDirectory())yendor-intake-w-\(UUID().uuidString.prefix(8))"
+        let pull = try await AsyncSocket(context: context, type: .pull, name: "test.pull") { s in
+            try s.set(.linger(milliseconds: 0))
+            try s.bind(trajectories)
+        }
+        let pub = try await AsyncSocket(context: context, type: .pub, name: "test.pub") { s in
+            try s.set(.linger(milliseconds: 0))
+            try s.bind(weights)
+        }
+        let worker = WorkerService(configuration: c, workerID: "w", trajectories: trajectories, weights: weights,
+                                   context: context, logger: InMemoryRoleTests.quiet)
+        let running = Task { try await worker.run() }
+        defer {
+            running.cancel()
+            Task { await pull.close(); await pub.close() }
+        }
+        // A PUB drops what it sends before the subscriber has joined: send until one is counted.
+        let counted = await InMemoryRoleTests.wait {
+            try? await pub.send(Array(String(repeating: "not a Yendor frame; ", count: 5).utf8))
+            return worker.metrics["transport/frames_dropped/decode_bad_magic"] >= 1
+        }
+        #expect(counted)
+        #expect(worker.metrics["transport/frames_dropped/decode_bad_magic"] >= 1)
+    }
+}
