@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import YendorEnvironment
 import YendorSupport
 import YendorWire
@@ -19,10 +20,21 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     public let count: Int
     public let taskName: String
     public private(set) var finishedEpisodes: [FinishedEpisode] = []
-    /// Episodes cut because their server failed, since the start.
-    public private(set) var serverFailures = 0
+    /// Server failures since the start (no answer in time, an undecodable reply, a protocol
+    /// violation): each cut its server's episodes. Atomic, so a worker's metrics can read it while
+    /// a step runs on another thread.
+    public var serverFailures: Int { failureCounts.server.load(ordering: .relaxed) }
     /// Attempts to reopen a failed server that failed in turn (no answer, or a refusal).
-    public private(set) var reopenFailures = 0
+    public var reopenFailures: Int { failureCounts.reopen.load(ordering: .relaxed) }
+    private let failureCounts = FailureCounts()
+    private final class FailureCounts: Sendable {
+        let server = Atomic<Int>(0), reopen = Atomic<Int>(0)
+    }
+    /// Reads the failure counts from any thread (for the worker's metrics).
+    public var failureReader: @Sendable () -> (serverFailures: Int, reopenFailures: Int) {
+        let counts = failureCounts
+        return { (counts.server.load(ordering: .relaxed), counts.reopen.load(ordering: .relaxed)) }
+    }
     /// Raise to end a step that waits for a server (e.g. on SIGTERM); the step throws CancellationError.
     public let stop = StopFlag()
 
@@ -197,7 +209,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     /// A failed server: report, reconnect until it answers, and end its envs' episodes as truncated.
     private func recover(_ i: Int) throws {
         let server = servers[i]
-        serverFailures += 1
+        failureCounts.server.add(1, ordering: .relaxed)
         logger.error("env server \(server.label) failed; reconnecting")
         try reopen(i, server: server)
         logger.notice("env server \(server.label) is back")
@@ -235,7 +247,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
                 if case .specMismatch = e { throw e }
                 let wait = Self.reopenBackoff.delay(retry: failures, retryAfter: nil, unit: Double.random(in: 0..<1))
                 failures += 1
-                reopenFailures += 1
+                failureCounts.reopen.add(1, ordering: .relaxed)
                 logger.warning("\(e); trying again in \(String(format: "%.1f", wait.seconds)) s (attempt \(failures) failed)")
                 try stop.sleep(for: wait)
             }

@@ -117,6 +117,10 @@ public actor Annotator {
     private var inFlight: Set<LabelRequest> = [] { didSet { counters.inFlight.record(inFlight.count) } }
     /// Unusable answers and transient failures so far, for requests pending or in flight.
     private var attempts: [LabelRequest: (answer: Int, transient: Int)] = [:]
+    /// Requests dropped while waiting to be retried (the queue was full when their delay ended),
+    /// until `takeDropped()`: no receipt names them, so the role broadcasts them. At most
+    /// `queueCapacity` are kept.
+    private var untoldDrops: [LabelRequest] = []
     private var activeBatches = 0
     private var batchTasks: [Int: Task<Void, Never>] = [:]
     private var nextBatchID = 0
@@ -390,7 +394,7 @@ public actor Annotator {
         let due = ContinuousClock.now + delay
         if queue.count + delayed.count >= configuration.queueCapacity {
             // Full: the oldest pending request goes, and a retried item is among the oldest.
-            counters.dropped.increment()
+            dropUntold(request)
             return
         }
         attempts[request] = tries
@@ -430,11 +434,23 @@ public actor Annotator {
             } else {
                 queued.remove(item.request)
                 attempts[item.request] = nil
-                counters.dropped.increment()
+                dropUntold(item.request)
             }
         }
         pump()
         scheduleWake()
+    }
+
+    private func dropUntold(_ request: LabelRequest) {
+        counters.dropped.increment()
+        if untoldDrops.count < configuration.queueCapacity { untoldDrops.append(request) }
+    }
+
+    /// The requests dropped since the last call other than by `submit` (whose receipt names its
+    /// evictions): whoever asked gets no label for them unless they ask again.
+    public func takeDropped() -> [LabelRequest] {
+        defer { untoldDrops.removeAll() }
+        return untoldDrops
     }
 
     // MARK: - Helpers

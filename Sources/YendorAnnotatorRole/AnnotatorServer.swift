@@ -327,6 +327,9 @@ public final class AnnotatorServer: Service, Sendable {
             let stats = Stats(id: configuration.id, role: "annotator", timeNanos: UInt64(now * 1e9),
                               values: await snapshot().map { ($0.name, $0.value) })
             try? await pub.send(stats.encoded())
+            // Requests dropped while waiting for a retry: their askers hear it here, as they
+            // hear of the ones a full queue evicts when a request comes.
+            for notice in dropNotices(await annotator.takeDropped()) { try? await pub.send(notice.encoded()) }
             if let due = nextStatus, clock.now >= due, let interval = configuration.statusInterval {
                 onStatus(AnnotatorMetrics.statusLine(metrics))
                 nextStatus = due + interval

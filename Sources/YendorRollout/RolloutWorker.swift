@@ -65,6 +65,8 @@ public actor RolloutWorker {
     private let stepQueue = DispatchQueue(label: "yendor.rollout.env-step")
     /// Env steps taken so far.
     public private(set) var steps = 0
+    /// The env servers' failure counts (nil for envs hosted here), readable from any thread.
+    public nonisolated let envServerFailures: (@Sendable () -> (serverFailures: Int, reopenFailures: Int))?
 
     /// Envs come from `configuration.environment`; environment servers need `context` and `logger`.
     public init(configuration: Configuration, batcher: InferenceBatcher,
@@ -78,6 +80,7 @@ public actor RolloutWorker {
         let env = try configuration.environment.make(count: configuration.envs, seed: configuration.seed,
                                                      context: context, logger: logger)
         self.env = env
+        envServerFailures = (env as? RemoteVectorEnv)?.failureReader
         current = ObservationBatch(count: env.count, spec: batcher.observationSpec)
         recorder = TrajectoryRecorder(steps: configuration.rolloutLength, envs: env.count,
                                       spec: configuration.spec, fullMap: configuration.sendFullMap,

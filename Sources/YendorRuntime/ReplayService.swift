@@ -59,14 +59,15 @@ public final class ReplayService: Service, Sendable {
         logger.info("replay listening on \(t.replay), sampling to \(learnerTrajectories)", metadata: ["curve": "\(t.curveMode)"])
         if t.curveEnabled && authenticator == nil { logger.warning("\(TransportConfiguration.allowAnyWarning)") }
         let limits = WireLimits(maxMessageBytes: t.maxMessageMiB << 20)
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
+        let unsent = await withGracefulShutdownHandler {
+            // Each loop returns the sampled items it could not send.
+            await withTaskGroup(of: [SampledItem].self) { group in
                 group.addTask {
                     while let parts = await pull.receive(), let frame = parts.last {
                         // A trajectory is kept in the message it arrived in, checked and read in place.
                         if frame.withUnsafeBytes({ Envelope.claimedKind(of: $0) }) == .trajectoryBatch,
                            let trajectory = try? TrajectoryFrame(checking: frame, limits: limits) {
-                            do { if !(try await store.insert(.frame(trajectory))) { return } } catch { self.logger.error("\(error)") }
+                            do { if !(try await store.insert(.frame(trajectory))) { return [] } } catch { self.logger.error("\(error)") }
                             self.replayMetrics.record(await store.statistics)
                         } else if (try? frame.withUnsafeBytes { try Envelope.kind(of: $0, limits: limits) }) != nil {
                             // Hello, heartbeats, stats, and trajectories that do not decode (the learner judges those)
@@ -76,20 +77,33 @@ public final class ReplayService: Service, Sendable {
                             self.logger.warning("dropped a malformed frame")
                         }
                     }
+                    return []
                 }
                 group.addTask {
                     while let items = await store.sample(count: 1) {
                         self.replayMetrics.record(await store.statistics)
-                        for item in items { try? await push.send(item.trajectory.encoded()) }
+                        for (i, item) in items.enumerated() {
+                            // Fails once the role stops (the send is cancelled while the learner is away).
+                            do { try await push.send(item.trajectory.encoded()) } catch { return Array(items[i...]) }
+                        }
                     }
+                    return []
                 }
-                await group.next()
+                var unsent = await group.next() ?? []
                 group.cancelAll()
+                for await more in group { unsent += more }
+                return unsent
             }
         } onGracefulShutdown: {
-            Task { await store.close() }
+            // Both loops end: the sampler when the store closes, the receiver when its socket does
+            // (no frame may come to end its wait).
+            Task {
+                await store.close()
+                await pull.close()
+            }
         }
         await store.close()
+        await store.putBack(unsent)
         do {
             try await store.write(to: file)
             logger.info("replay buffer saved to \(file.path)")

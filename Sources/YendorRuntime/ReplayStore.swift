@@ -55,6 +55,12 @@ actor ReplayStore {
 
     func write(to url: URL) throws { try buffer.write(to: url) }
 
+    /// Puts back sampled items that were never sent (the role stopped first), so the checkpoint
+    /// keeps them; an item still in the buffer (sampled fewer times than its limit) stays once.
+    func putBack(_ items: [SampledItem]) {
+        for item in items where !buffer.contains(key: item.key) { _ = try? buffer.insert(item.trajectory) }
+    }
+
     /// Suspends until the next insert, sample or close. A cancelled task is woken at once.
     private func waitForChange() async {
         await withTaskCancellationHandler {

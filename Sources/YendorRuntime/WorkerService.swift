@@ -111,7 +111,7 @@ public final class WorkerService: Service, Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.subscriberLoop(link: link, batcher: batcher) }
                     group.addTask { await self.helloLoop(link: link) }
-                    group.addTask { await self.reportLoop(link: link) }
+                    group.addTask { await self.reportLoop(link: link, actors: rolloutActors) }
                     group.addTask {
                         // Give the learner a moment to send current weights, so the first rollouts are
                         // not stale. A child of the group, so a refusal meanwhile (the subscriber
@@ -171,14 +171,24 @@ public final class WorkerService: Service, Sendable {
         throw CancellationError()
     }
 
-    /// Sets the worker's rate and backpressure gauges every `run.log_interval` seconds (at most 1 s).
-    private func reportLoop(link: any WorkerLink) async {
+    /// Sets the worker's rate and backpressure gauges every `run.log_interval` seconds (at most 1 s),
+    /// and with env servers `rollout/env_server_failures` and `rollout/env_server_reopen_failures`
+    /// (totals since the start; each failure is also logged).
+    private func reportLoop(link: any WorkerLink, actors: [RolloutWorker]) async {
+        let serverCounts = actors.compactMap(\.envServerFailures)
+        let serverGauges = serverCounts.isEmpty ? nil : (failures: Gauge(label: "rollout/env_server_failures", factory: metrics),
+                                                        reopen: Gauge(label: "rollout/env_server_reopen_failures", factory: metrics))
         var last = (time: Clock.now, steps: 0.0)
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
             try? await Task.sleep(for: .seconds(min(configuration.run.logInterval, 1)))
             let now = Clock.now, steps = metrics["env_steps"]
             stepsPerSecond.record((steps - last.steps) / max(now - last.time, 1e-9))
             outboxDepth.record(link.outboxDepth)
+            if let serverGauges {
+                let counts = serverCounts.map { $0() }
+                serverGauges.failures.record(counts.reduce(0) { $0 + $1.serverFailures })
+                serverGauges.reopen.record(counts.reduce(0) { $0 + $1.reopenFailures })
+            }
             last = (now, steps)
         }
     }

@@ -78,6 +78,26 @@ import YendorMetrics
         #expect(labeler.askedItems == [requests[0], requests[3], requests[4], requests[5]])
     }
 
+    /// A request that failed for now waits for its retry outside the queue; if the queue is full
+    /// then, it is dropped, and `takeDropped` names it so the role can tell whoever asked.
+    @Test func aRetryDroppedByAFullQueueIsNamedByTakeDroppedOnce() async throws {
+        let gate = Gate()
+        let labeler = RecordingLabeler(ScriptedLabeler([.failed(.timeout), .labeled(.helpful)]), gate: gate)
+        let annotator = try makeAnnotator(labeler) {
+            $0.queueCapacity = 2
+            $0.batchSize = 1
+            $0.maxConcurrentBatches = 1
+        }
+        let requests = captions(3)
+        _ = await annotator.submit([requests[0]])  // at the (held) labeler; will time out
+        #expect(await annotator.submit(Array(requests[1...])).dropped == 0)  // fills the queue
+        await gate.open()
+        await annotator.waitUntilIdle()
+        #expect(await annotator.takeDropped() == [requests[0]])
+        #expect(await annotator.takeDropped().isEmpty)
+        #expect(annotator.metrics["annotator/dropped"] == 1)
+    }
+
     @Test func droppingNeverLosesStoredLabels() async throws {
         let (store, _) = try temporaryStore()
         let labeled = captions(2, prefix: "You hit the newt")

@@ -34,23 +34,41 @@ struct GymTrainingTests {
         }), "an env server outlived the run")
     }
 
+    /// Also: a server that dies is counted in the worker's metrics, and the worker goes on with it
+    /// once it is back.
     @Test func aWorkerSteppingAnEnvServerFeedsALearner() async throws {
         let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("gym-worker")
         let run = dir.appendingPathComponent("run")
         let endpoint = "tcp://127.0.0.1:\(ChildProcess.freePort())"
-        let server = try ChildProcess(executable: GymFixture.executable, arguments: [
-            "serve", "--env", "MiniGrid-DoorKey-5x5-v0", "--num-envs", "4", "--bind", endpoint])
+        let serve = ["serve", "--env", "MiniGrid-DoorKey-5x5-v0", "--num-envs", "4", "--bind", endpoint]
+        var server = try ChildProcess(executable: GymFixture.executable, arguments: serve)
         defer { server.kill() }
         let learner = try ChildProcess(yendor: ["learner", "--config", config, "--env-server", endpoint, "--steps", "100000000",
                                                 "--run-dir", run.path] + endpoints)
         defer { learner.kill() }
-        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--env-server", endpoint, "--id", "gym-worker"] + endpoints)
+        let port = ChildProcess.freePort()
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--env-server", endpoint, "--id", "gym-worker",
+                                               "--set", "run.prometheus_port=\(port)"] + endpoints)
         defer { worker.kill() }
         #expect(await learner.waitForStandardError(containing: "worker gym-worker joined", timeout: 600),
                 "learner: \(learner.standardError.suffix(1000)) worker: \(worker.standardError.suffix(1000))")
         #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500, of: learner), "learner: \(learner.standardError.suffix(1000))")
         // Intrinsic rewards are on (retrieval) and the goal is auto, which a server cannot fill in.
         #expect(learner.standardError.contains("env servers declare no annotator goal"), "\(learner.standardError.prefix(3000))")
+
+        server.kill()
+        _ = await server.waitForExit(timeout: 600)  // its port is free again
+        #expect(await worker.waitForStandardError(containing: "failed; reconnecting", timeout: 600), "\(worker.standardError.suffix(1500))")
+        server = try ChildProcess(executable: GymFixture.executable, arguments: serve)
+        #expect(await worker.waitForStandardError(containing: "is back", timeout: 600), "\(worker.standardError.suffix(1500))")
+        let failures = "yendor_rollout_env_server_failures{role=\"worker\",worker=\"gym-worker\"}"
+        var samples: [String: Double] = [:]
+        #expect(await PrometheusEndpointTests.wait(timeout: 600) {
+            samples = (try? await PrometheusEndpointTests.scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!).samples) ?? [:]
+            return (samples[failures] ?? 0) >= 1
+        }, "\(samples.keys.sorted())")
+        let steps = TrainingEndToEndTests.envSteps(run)
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: steps + 100, of: learner), "the worker trains on with the server back")
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0)
     }
