@@ -153,7 +153,7 @@ public final class LearnerService: Service, Sendable {
             case .heartbeat(let h):
                 await status.seen(h.id, now: now, policyVersion: h.policyVersion)
             case .goodbye(let g):
-                await status.goodbye(g.id)
+                await status.goodbye(g.id, now: now)
                 logger.info("worker \(PeerID.loggable(g.id)) left: \(PeerID.escaped(g.reason))")
             case .stats:
                 break
@@ -194,7 +194,12 @@ public final class LearnerService: Service, Sendable {
     private func admit(_ trajectory: ReceivedTrajectory, builder: TrainingBatchBuilder, now: Double, link: any LearnerLink,
                        status: LearnerStatus) async -> Bool {
         let id = trajectory.workerID
-        guard await status.isMember(id) else {
+        var admitted = await status.isMember(id)
+        if !admitted, let late = await status.lateAdmission(id, now: now) {
+            admitted = true
+            if late == .rejoined { logger.info("worker \(PeerID.loggable(id)) is heard again after timing out; it rejoins") }
+        }
+        guard admitted else {
             await status.droppedUnadmitted(id, now: now)
             if let suppressed = await status.shouldLog("not_admitted \(id)", now: now) {
                 logger.warning("dropped a trajectory from \(PeerID.loggable(id)), which has not said Hello and been admitted\(suppressed > 0 ? " (and \(suppressed) more, not logged)" : "")")
@@ -282,9 +287,7 @@ public final class LearnerService: Service, Sendable {
             logger.info("reward model \(rewardModel.name) restored")
         }
         if let (url, state) = checkpoints.latest() {
-            guard state.modelSignature == c.modelSignature else {
-                throw ConfigurationError(field: "run.dir", problem: "the checkpoint in \(runDirectory.root.path) was written for a different model [\(state.modelSignature)]; use a new run directory")
-            }
+            try runDirectory.checkResumable(by: c)
             try learner.load(from: url)  // the status has its counters already (`run`)
             logger.info("resumed from \(url.deletingLastPathComponent().lastPathComponent) at \(state.envSteps) env steps, policy version \(learner.policyVersion)")
         }

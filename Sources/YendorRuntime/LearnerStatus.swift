@@ -87,7 +87,8 @@ actor LearnerStatus {
 
     func received(_ trajectory: ReceivedTrajectory, now: Double) {
         strikes.clear(trajectory.workerID)
-        membership.seen(trajectory.workerID, now: now, batch: true)
+        // Workers send no heartbeats: their trajectories say which policy they act with.
+        membership.seen(trajectory.workerID, now: now, policyVersion: trajectory.policyVersion, batch: true)
         let episodes = trajectory.episodes
         guard !episodes.isEmpty else { return }
         for e in episodes {
@@ -153,10 +154,11 @@ actor LearnerStatus {
         defer { if membership.staleHellos > stale { metrics.hellosStale.increment() } }
         return membership.hello(h, now: now)
     }
-    func goodbye(_ id: String) {
-        membership.goodbye(id)
+    func goodbye(_ id: String, now: Double) {
+        membership.goodbye(id, now: now)
         strikes.forget(id)
     }
+    func lateAdmission(_ id: String, now: Double) -> Membership.LateAdmission? { membership.lateAdmission(id, now: now) }
     func seen(_ id: String, now: Double, policyVersion: UInt64) { membership.seen(id, now: now, policyVersion: policyVersion) }
     func prune(now: Double) -> [String] {
         let gone = membership.prune(now: now)

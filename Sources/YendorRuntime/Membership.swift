@@ -47,6 +47,14 @@ public struct Membership: Sendable {
     private var departed: [String: String] = [:]
     private var departedOrder: [String] = []
     static let departedCapacity = 4096
+    /// Members that timed out, kept so that one heard again rejoins on its next trajectory (it was
+    /// admitted, and a new process of it would say Hello first): a worker whose trajectories and
+    /// Hellos were held up (behind a replay role that was down, or a stalled process) loses nothing.
+    /// Bounded like `departed`.
+    private var timedOut: [String: Member] = [:]
+    /// When each id said Goodbye: its trajectories still on the way (a Goodbye travels on a
+    /// connection of its own and can overtake them) are taken for `timeout` seconds.
+    private var departedAt: [String: Double] = [:]
     /// Messages read from workers so far.
     public private(set) var reads = 0
     /// When each sender, registered or not, was last heard (wall clock), for the reads bar.
@@ -85,6 +93,7 @@ public struct Membership: Sendable {
             return false
         }
         senders[h.id] = now
+        timedOut[h.id] = nil
         if var m = members[h.id] {
             m.capabilities = caps
             members[h.id] = heard(m, now: now)
@@ -120,17 +129,45 @@ public struct Membership: Sendable {
     /// trajectories): not counted as leaving or timing out.
     public mutating func evict(_ id: String) {
         members.removeValue(forKey: id)
+        timedOut[id] = nil
+        departedAt[id] = nil
     }
 
-    public mutating func goodbye(_ id: String) {
+    public mutating func goodbye(_ id: String, now: Double) {
         reads += 1
         senders[id] = nil
+        timedOut[id] = nil
         guard let member = members.removeValue(forKey: id) else { return }
         leaves += 1
-        if let instance = member.instance {
-            if departed.updateValue(instance, forKey: id) == nil { departedOrder.append(id) }
-            if departedOrder.count > Self.departedCapacity { departed[departedOrder.removeFirst()] = nil }
+        departedAt[id] = now
+        if departed.updateValue(member.instance ?? "", forKey: id) == nil { departedOrder.append(id) }
+        if departedOrder.count > Self.departedCapacity {
+            let oldest = departedOrder.removeFirst()
+            departed[oldest] = nil
+            departedAt[oldest] = nil
         }
+    }
+
+    /// Why a trajectory from a sender that is not a member is still taken.
+    public enum LateAdmission: Sendable {
+        /// A member that timed out, heard again: it is a member again (counted as a join).
+        case rejoined
+        /// A member that said Goodbye less than `timeout` seconds ago: one of its last trajectories.
+        case leaving
+    }
+
+    /// Whether a trajectory from `id`, which is not a member, is still taken (nil: it is not).
+    public mutating func lateAdmission(_ id: String, now: Double) -> LateAdmission? {
+        if var m = timedOut.removeValue(forKey: id) {
+            m.lastSeen = now
+            m.lastHeard = listeningTime(now)
+            m.readsAtLastSeen = reads
+            members[id] = m
+            joins += 1
+            return .rejoined
+        }
+        if let left = departedAt[id], now - left <= timeout { return .leaving }
+        return nil
     }
 
     /// Removes the members that are gone (see the type's comment); returns their ids.
@@ -142,7 +179,12 @@ public struct Membership: Sendable {
         let gone = members.values.filter { m in
             listened - m.lastHeard > timeout || (now - m.lastSeen > timeout && reads - m.readsAtLastSeen >= readsBar)
         }.map(\.id)
-        for id in gone { members.removeValue(forKey: id) }
+        for id in gone {
+            timedOut[id] = members.removeValue(forKey: id)
+            if timedOut.count > Self.departedCapacity, let oldest = timedOut.values.min(by: { $0.lastSeen < $1.lastSeen }) {
+                timedOut[oldest.id] = nil
+            }
+        }
         timeouts += gone.count
         return gone.sorted()
     }

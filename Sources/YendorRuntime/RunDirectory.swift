@@ -21,6 +21,32 @@ public struct RunDirectory: Sendable {
     public var metrics: URL { root.appendingPathComponent("metrics.jsonl") }
     public var resolvedConfiguration: URL { root.appendingPathComponent("config.yaml") }
 
+    /// Takes the directory for this process until the returned lock is released or the process
+    /// ends, however it ends (an advisory `flock` on `.lock`, which the kernel lets go): two runs
+    /// writing one directory would interleave their metrics and mix their checkpoints. Throws
+    /// naming the process that holds it.
+    public func lock() throws -> RunLock {
+        let path = root.appendingPathComponent(".lock").path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ConfigurationError(field: "run.dir", problem: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            close(fd)
+            throw ConfigurationError(field: "run.dir", problem: "\(root.path) is in use by another run (pid \(holder.isEmpty ? "?" : holder)); use another run directory, or stop that run first")
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return RunLock(fd: fd)
+    }
+
+    /// Throws if the latest checkpoint here was written for another model than `c`'s, naming
+    /// both: resuming it would fail, and the run's config.yaml must not be replaced meanwhile.
+    public func checkResumable(by c: TrainingConfiguration) throws {
+        guard let (_, state) = Checkpoints(directory: checkpoints).latest(), state.modelSignature != c.modelSignature else { return }
+        throw ConfigurationError(field: "run.dir", problem: "the checkpoint in \(root.path) was written for a different model [\(state.modelSignature)], this run's is [\(c.modelSignature)]; use a new run directory")
+    }
+
     /// Writes a file atomically (temp file + rename), so a crash never leaves half a file.
     public static func writeAtomically(_ data: Data, to url: URL) throws {
         let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
@@ -30,4 +56,11 @@ public struct RunDirectory: Sendable {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }
     }
+}
+
+/// A run directory held by this process (`RunDirectory.lock()`); released when this is freed.
+public final class RunLock: Sendable {
+    private let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
 }

@@ -205,7 +205,14 @@ public final class WorkerService: Service, Sendable {
                 dropped("unexpected_trajectory", "a trajectory from the weights endpoint")
                 continue
             }
-            learnerLastSeen.withLock { $0 = Clock.now }
+            // Only the learner's own messages show it is there: a worker pointed at another role's
+            // port (an annotator's heartbeats) must still say the learner is silent.
+            let fromLearner = switch message {
+            case .policyUpdate, .goodbye: true
+            case .heartbeat(let h): h.id == "learner"
+            default: false
+            }
+            if fromLearner { learnerLastSeen.withLock { $0 = Clock.now } }
             switch message {
             case .policyUpdate(let update):
                 guard update.modelSignature == configuration.modelSignature else {

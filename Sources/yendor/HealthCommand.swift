@@ -62,11 +62,13 @@ struct HealthCommand: ParsableCommand {
             throw ValidationError(e.description)
         }
         let name = role == .worker ? "learner (seen from this worker)" : role.rawValue
-        if let beat = try awaitHeartbeat(from: target, security: security, maxMessageMiB: c.transport.maxMessageMiB) {
+        let (beat, others) = try awaitHeartbeat(from: target, security: security, maxMessageMiB: c.transport.maxMessageMiB)
+        if let beat {
             print("\(name) at \(target) is up: heartbeat \(beat.sequence) from \(beat.id), policy version \(beat.policyVersion)")
         } else {
             let curve = c.transport.curveEnabled ? "; CURVE is on: check the server key and that this key is allowed" : ""
-            FileHandle.standardError.write(Data("yendor health: no heartbeat from the \(name) at \(target) within \(timeout) s (is it running and reachable\(curve)?)\n".utf8))
+            let wrong = others.isEmpty ? "" : "; heard \(others.sorted().joined(separator: ", ")) there instead"
+            FileHandle.standardError.write(Data("yendor health: no heartbeat from the \(name) at \(target) within \(timeout) s (is it running and reachable\(curve)?)\(wrong)\n".utf8))
             throw ExitCode(1)
         }
     }
@@ -88,10 +90,11 @@ struct HealthCommand: ParsableCommand {
         }
     }
 
-    /// Subscribes to `endpoint` and returns the first heartbeat, or nil when none arrives in time.
-    /// Other messages (weights, labels) also prove the role is up but are skipped: the heartbeat
-    /// carries the id and version to print, and arrives every `transport.heartbeat_interval`.
-    private func awaitHeartbeat(from endpoint: String, security: [SocketOption], maxMessageMiB: Int) throws -> Heartbeat? {
+    /// Subscribes to `endpoint` and returns the first heartbeat of the role asked for, or nil when
+    /// none arrives in time, with the roles heard instead (a probe pointed at the wrong port must
+    /// fail). The learner's heartbeats carry the id `learner`; an annotator's carry its own id, so
+    /// one counts once the same sender's Stats said `annotator`. Other messages are skipped.
+    private func awaitHeartbeat(from endpoint: String, security: [SocketOption], maxMessageMiB: Int) throws -> (Heartbeat?, others: Set<String>) {
         let context = try Context()
         defer { context.terminate() }
         let socket = try Socket(context: context, type: .sub)
@@ -103,15 +106,24 @@ struct HealthCommand: ParsableCommand {
         }
         let limits = WireLimits(maxMessageBytes: maxMessageMiB << 20)
         let deadline = Date().addingTimeInterval(timeout)
+        var annotators = Set<String>(), others = Set<String>()
         while true {
             let left = deadline.timeIntervalSinceNow
-            if left <= 0 { return nil }
+            if left <= 0 { return (nil, others) }
             try socket.set(.receiveTimeout(milliseconds: max(1, Duration.milliseconds(clamping: left))))
             let parts: [Message]?
-            do { parts = try socket.receive() } catch let e as ZMQError where e.code == EAGAIN { return nil }
+            do { parts = try socket.receive() } catch let e as ZMQError where e.code == EAGAIN { return (nil, others) }
             guard let frame = parts?.last else { continue }
-            if case .heartbeat(let beat)? = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }) {
-                return beat
+            switch try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }) {
+            case .heartbeat(let beat)?:
+                let isLearner = beat.id == "learner"
+                if role == .annotator ? annotators.contains(beat.id) : isLearner { return (beat, others) }
+                if isLearner { others.insert("the learner") }
+            case .stats(let stats)? where stats.role == "annotator":
+                annotators.insert(stats.id)
+                if role != .annotator { others.insert("an annotator (\(PeerID.loggable(stats.id, limit: 40)))") }
+            default:
+                continue
             }
         }
     }

@@ -15,8 +15,8 @@ struct LearnerCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/learner")
-            let (logger, runDirectory) = try options.serverRoleStart(c)
-            try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
+            let (logger, runDirectory, lock) = try options.serverRoleStart(c)
+            defer { withExtendedLifetime(lock) {} }
             let context = try Context()
             defer { context.terminate() }
             let (group, _) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)

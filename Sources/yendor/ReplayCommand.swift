@@ -18,7 +18,8 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/replay")
-            let (logger, runDirectory) = try options.serverRoleStart(c)
+            let (logger, runDirectory, lock) = try options.serverRoleStart(c, learner: false)
+            defer { withExtendedLifetime(lock) {} }
             let context = try Context()
             defer { context.terminate() }
             let learnerTrajectories = TransportConfiguration.connectAddress(c.transport.trajectories, host: learner)

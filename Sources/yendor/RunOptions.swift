@@ -87,9 +87,28 @@ struct RunOptions: ParsableArguments {
     /// What a role that binds sockets needs before it starts, for configuration `c`: its CURVE
     /// settings checked first (a clear message and exit 64, not a half-started role), a logger and
     /// the run directory.
-    func serverRoleStart(_ c: TrainingConfiguration) throws -> (logger: Logger, runDirectory: RunDirectory) {
+    /// What a role that owns a run directory does before it starts: checks its CURVE keys and
+    /// takes the directory for this process (the lock lives as long as the returned value). A
+    /// learner's (train, learner) also refuses a checkpoint of another model, and only then writes
+    /// the resolved config.yaml.
+    func serverRoleStart(_ c: TrainingConfiguration, learner: Bool = true) throws -> (logger: Logger, runDirectory: RunDirectory, lock: RunLock) {
         try c.transport.checkServerCurve()
-        return (makeLogger(label: "yendor"), try RunDirectory(path: c.run.directory))
+        let runDirectory = try RunDirectory(path: c.run.directory)
+        let lock = try runDirectory.lock()
+        if learner {
+            try runDirectory.checkResumable(by: c)
+            try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
+        }
+        return (makeLogger(label: "yendor"), runDirectory, lock)
+    }
+
+    /// The run directory the config file and `--set run.dir` name, if they name one.
+    func configuredRunDir() throws -> String? {
+        let unset = TrainingConfiguration().run.directory
+        var c = TrainingConfiguration()
+        if let config { try TrainingConfiguration.table.apply(yamlFile: config, to: &c) }
+        try TrainingConfiguration.table.apply(overrides: overrides, to: &c)
+        return c.run.directory == unset ? nil : c.run.directory
     }
 }
 

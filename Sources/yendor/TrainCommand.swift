@@ -25,9 +25,11 @@ struct TrainCommand: AsyncParsableCommand {
             var options = self.options
             var servers: EnvServerProcesses?
             defer { servers?.stop() }
+            // --run-dir, else the config file's or --set's run.dir; else a name from the task.
+            let namedRunDir = try options.runDir ?? options.configuredRunDir()
             if case .gym(let envID) = options.env {
                 // Gymnasium envs: start the env servers first; the learner needs their spec.
-                let runDir = options.runDir ?? "runs/\(envID)-\(stamp)"
+                let runDir = namedRunDir ?? "runs/\(envID)-\(stamp)"
                 options.runDir = runDir
                 let count = max(1, envServerCount)
                 servers = try EnvServerProcesses(envID: envID, count: count, envs: options.envs ?? 16, seed: options.seed ?? 1,
@@ -39,9 +41,9 @@ struct TrainCommand: AsyncParsableCommand {
                 if options.task == nil { options.task = envID }
             }
             var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)")
-            if options.task != nil && options.runDir == nil { c.run.directory = "runs/\(c.env.task)-\(stamp)" }
-            let (logger, runDirectory) = try options.serverRoleStart(c)
-            try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
+            if options.task != nil && namedRunDir == nil { c.run.directory = "runs/\(c.env.task)-\(stamp)" }
+            let (logger, runDirectory, lock) = try options.serverRoleStart(c)
+            defer { withExtendedLifetime(lock) {} }
             logger.info("run directory \(runDirectory.root.path); task \(c.env.task); budget \(c.run.totalSteps) env steps")
             let context = try Context()
             defer { context.terminate() }

@@ -32,6 +32,23 @@ struct HealthCommandTests {
         #expect(health.errors.contains("no heartbeat from the annotator at tcp://127.0.0.1:\(port)"), "\(health.errors)")
     }
 
+    /// A probe pointed at another role's port must fail: before, any heartbeat passed, so
+    /// `health learner` on the annotator's labels port said the learner was up.
+    @Test func aProbeForOneRoleFailsOnAnotherRolesPort() async throws {
+        let (dir, _) = try ClusterFixtures.scratch("health-wrong-role")
+        let requests = ChildProcess.ipcEndpoint("health-requests"), labels = ChildProcess.ipcEndpoint("health-labels")
+        let annotator = try ChildProcess(yendor: ["annotator", "--requests", requests, "--labels", labels,
+                                                  "--store", dir.appendingPathComponent("labels.sqlite").path, "--status-interval-s", "0"])
+        defer { annotator.kill() }
+        #expect(await annotator.waitForLine(timeout: 600) { $0.hasPrefix("annotator ready") } != nil, "\(annotator.standardError)")
+        let up = try await ClusterFixtures.yendor(["health", "annotator", "--endpoint", labels, "--timeout", "600"])
+        #expect(up.status == 0, "\(up.errors)")
+        #expect(up.output.contains("annotator at \(labels) is up"), "\(up.output)")
+        let wrong = try await ClusterFixtures.yendor(["health", "learner", "--endpoint", labels, "--timeout", "3"])
+        #expect(wrong.status == 1, "\(wrong.output)")
+        #expect(wrong.errors.contains("no heartbeat from the learner at \(labels)"), "\(wrong.errors)")
+    }
+
     @Test func withCurveOnlyAnAllowedKeyHearsTheLearner() async throws {
         let (dir, config) = try ClusterFixtures.scratch("health-curve")
         let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path

@@ -13,13 +13,15 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `yendor` (built next to the test bundle) with arguments.
     /// Waits default to 10 minutes: they only catch hangs, and a loaded CI machine is slow.
-    public convenience init(yendor arguments: [String], environment: [String: String] = [:]) throws {
-        try self.init(executable: ChildProcess.yendorBinary, arguments: arguments, environment: environment)
+    /// `directory`, if given, is the child's working directory.
+    public convenience init(yendor arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws {
+        try self.init(executable: ChildProcess.yendorBinary, arguments: arguments, environment: environment, directory: directory)
     }
 
-    public init(executable: URL, arguments: [String], environment: [String: String] = [:]) throws {
+    public init(executable: URL, arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws {
         process.executableURL = executable
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"  // a crashing child must not hang in the backtracer
         for (k, v) in environment { env[k] = v }

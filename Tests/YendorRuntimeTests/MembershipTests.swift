@@ -13,7 +13,7 @@ struct MembershipTests {
         m.seen("b", now: 2.5)
         let pruned = m.prune(now: 3.5)
         #expect(pruned == ["a"])
-        m.goodbye("b")
+        m.goodbye("b", now: 0)
         #expect(m.count == 0 && m.joins == 2 && m.leaves == 1 && m.timeouts == 1)
     }
 
@@ -21,7 +21,7 @@ struct MembershipTests {
         var m = Membership(timeout: 2, inboxCapacity: 2)
         let one: [(key: String, value: String)] = [("instance", "p1")], two: [(key: String, value: String)] = [("instance", "p2")]
         let joined = m.hello(.init(role: "worker", id: "a", capabilities: one), now: 0)
-        m.goodbye("a")
+        m.goodbye("a", now: 0)
         // A Hello the process queued before its Goodbye, read after it: not a new member.
         let stale = m.hello(.init(role: "worker", id: "a", capabilities: one), now: 1)
         #expect(joined && !stale)
@@ -31,9 +31,28 @@ struct MembershipTests {
         #expect(restarted && m.isMember("a") && m.joins == 2)
         // A process without an instance tag is never taken for a departed one.
         m.hello(.init(role: "worker", id: "b"), now: 2)
-        m.goodbye("b")
+        m.goodbye("b", now: 0)
         let untagged = m.hello(.init(role: "worker", id: "b"), now: 3)
         #expect(untagged)
+    }
+
+    /// A member's trajectories can arrive after it timed out (held behind a replay role that was
+    /// down) or after its Goodbye (which travels on a connection of its own): they are taken, not
+    /// dropped as from a stranger; an evicted worker's are not.
+    @Test func aTimedOutMemberRejoinsOnItsNextTrajectoryAndOneThatLeftHasItsLastOnesTaken() {
+        var m = Membership(timeout: 2, inboxCapacity: 2)
+        m.hello(.init(role: "worker", id: "a"), now: 0)
+        m.hello(.init(role: "worker", id: "b"), now: 0)
+        #expect(m.prune(now: 3) == ["a", "b"])
+        #expect(m.lateAdmission("a", now: 10) == .rejoined)
+        #expect(m.isMember("a") && m.joins == 3)
+        m.goodbye("a", now: 11)
+        #expect(m.lateAdmission("a", now: 12) == .leaving)
+        #expect(!m.isMember("a"))
+        #expect(m.lateAdmission("a", now: 13.5) == nil, "only for a heartbeat timeout after the Goodbye")
+        #expect(m.lateAdmission("stranger", now: 1) == nil)
+        m.evict("b")
+        #expect(m.lateAdmission("b", now: 14) == nil)
     }
 
     @Test func membershipDoesNotCountSilenceWhileTheLearnerIsNotListening() {

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import YendorTestSupport
+@testable import YendorRuntime
+
+/// A run directory belongs to one run: it is where the user says (`--run-dir`, or `run.dir` in the
+/// config file or `--set`), a second process is refused while the first holds it (their metrics
+/// and checkpoints would interleave), and a refused resume leaves the run's record as it was.
+@Suite("Run directory ownership", .serialized)
+struct RunDirectoryOwnershipTests {
+    @Test func trainWritesWhereRunDirIsSetInTheConfigurationOrWithSet() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-set")
+        let run = dir.appendingPathComponent("chosen")
+        // `--task` used to replace any configured run.dir with runs/<task>-<time> here.
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--task", "staircase", "--steps", "300",
+                                              "--set", "run.dir=\(run.path)"], directory: dir)
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(2000))")
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("config.yaml").path))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs").path), "wrote under runs/ instead")
+    }
+
+    @Test func aSecondRunInAHeldDirectoryIsRefusedNamingTheHolder() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("rundir-lock")
+        let run = dir.appendingPathComponent("run")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", run.path] + endpoints)
+        defer { learner.kill() }
+        #expect(await learner.waitForStandardError(containing: "learner listening"), "\(learner.standardError.suffix(1500))")
+        let second = try ChildProcess(yendor: ["train", "--config", config, "--steps", "300", "--run-dir", run.path])
+        let status = await second.waitForExit(timeout: 600)
+        #expect(status != 0 && status != nil)
+        #expect(second.standardError.contains("is in use by another run (pid \(learner.process.processIdentifier))"), "\(second.standardError.suffix(1500))")
+        #expect(learner.isRunning)
+        // The lock goes with the process, however it ends.
+        learner.kill()
+        _ = await learner.waitForExit(timeout: 600)
+        let third = try ChildProcess(yendor: ["train", "--config", config, "--steps", "300", "--run-dir", run.path])
+        #expect(await third.waitForExit(timeout: 600) == 0, "\(third.standardError.suffix(2000))")
+    }
+
+    @Test func aResumeRefusedForAnotherModelLeavesTheRunsConfigurationAsItWas() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-refused")
+        let run = dir.appendingPathComponent("run")
+        let first = try ChildProcess(yendor: ["train", "--config", config, "--steps", "300", "--run-dir", run.path])
+        #expect(await first.waitForExit(timeout: 600) == 0, "\(first.standardError.suffix(2000))")
+        let before = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
+        let other = try ChildProcess(yendor: ["train", "--config", config, "--steps", "600", "--run-dir", run.path,
+                                              "--set", "model.core_width=24"])
+        let status = await other.waitForExit(timeout: 600)
+        #expect(status != 0 && status != nil)
+        #expect(other.standardError.contains("was written for a different model"), "\(other.standardError.suffix(1500))")
+        #expect(other.standardError.contains("this run's is ["), "names both models: \(other.standardError.suffix(1500))")
+        #expect(try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8) == before)
+    }
+}
