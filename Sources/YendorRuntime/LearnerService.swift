@@ -74,6 +74,9 @@ public final class LearnerService: Service, Sendable {
         if let (_, state) = Checkpoints(directory: runDirectory.checkpoints).latest(), state.modelSignature == c.modelSignature {
             await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: state.policyVersion)
         }
+        // The first record's SPS counts from here (and from the steps restored), not from zero.
+        let startSteps = await status.envSteps
+        lastReport.withLock { $0 = (Clock.now, startSteps) }
         let link = try await bindLink()
         // What a worker's Hello must carry, verbatim (docs/wire-protocol.md): one line each, so a
         // worker written in another language can be configured from the learner's log.
@@ -470,7 +473,7 @@ public final class LearnerService: Service, Sendable {
         let now = Clock.now
         let steps = await status.envSteps
         let (lastTime, lastSteps) = lastReport.withLock { $0 }
-        let sps = lastTime > 0 && now > lastTime ? Double(steps &- lastSteps) / (now - lastTime) : 0
+        let sps = now > lastTime ? Double(steps &- lastSteps) / (now - lastTime) : 0
         lastReport.withLock { $0 = (now, steps) }
         let learnerMetrics = status.metrics
         learnerMetrics.stepsPerSecond.record(sps)

@@ -25,18 +25,25 @@ public struct ProgressLine: Sendable {
     }
 
     public func show(_ s: Snapshot) {
-        let pct = s.budget > 0 ? Double(s.steps) / Double(s.budget) * 100 : 0
-        let eta = s.sps > 0 && s.budget > s.steps ? Double(s.budget - s.steps) / s.sps : 0
-        // String(format:) with %@ is unreliable on Linux: only numbers go through it.
-        let text = "steps \(ProgressLine.short(Double(s.steps)))/\(ProgressLine.short(Double(s.budget)))"
-            + String(format: " (%.0f%%)", pct) + "  \(ProgressLine.short(s.sps)) SPS  episodes \(s.episodes)"
-            + String(format: "  return %.2f  success %.0f%%  lag %.1f", s.meanReturn, s.successRate * 100, s.policyLag)
-            + "  workers \(s.workers)  ETA \(ProgressLine.duration(eta))"
+        let text = Self.line(s)
         if interactive {
             FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
         } else {
             logger.info("\(text)")
         }
+    }
+
+    /// The line `show` prints for `s`.
+    static func line(_ s: Snapshot) -> String {
+        let pct = s.budget > 0 ? Double(s.steps) / Double(s.budget) * 100 : 0
+        // No rate yet: no ETA either ("?", not 0m0s).
+        let eta = s.budget <= s.steps ? "0m0s" : s.sps > 0 ? ProgressLine.duration(Double(s.budget - s.steps) / s.sps) : "?"
+        // String(format:) with %@ is unreliable on Linux: only numbers go through it.
+        let text = "steps \(ProgressLine.short(Double(s.steps)))/\(ProgressLine.short(Double(s.budget)))"
+            + String(format: " (%.0f%%)", pct) + "  \(ProgressLine.short(s.sps)) SPS  episodes \(s.episodes)"
+            + String(format: "  return %.2f  success %.0f%%  lag %.1f", s.meanReturn, s.successRate * 100, s.policyLag)
+            + "  workers \(s.workers)  ETA \(eta)"
+        return text
     }
 
     /// Ends the live line so later output starts on a fresh line.
@@ -54,7 +61,7 @@ public struct ProgressLine: Sendable {
     }
 
     static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds)
+        let s = Int(min(seconds, 1e9))  // a tiny rate gives a huge ETA; Int(inf) would trap
         return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : "\(s / 60)m\(s % 60)s"
     }
 }

@@ -26,14 +26,17 @@ struct StatusCommandTests {
             let line = try #require(status.lines.first { $0.hasPrefix("{") })
             json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let values = json["values"] as? [String: Double] ?? [:]
+            // Workers send no heartbeats: the policy version a worker acts with comes from its
+            // trajectories (it stayed 0 before), once the learner has published an update.
             if (values["worker/status-a/trajectories"] ?? 0) > 0 && (values["worker/status-b/trajectories"] ?? 0) > 0
-                && (values["env_steps"] ?? 0) > 0 { break }
+                && (values["env_steps"] ?? 0) > 0 && (values["worker/status-a/policy_version"] ?? 0) > 0 { break }
         }
         let values = try #require(json["values"] as? [String: Double])
         #expect(json["role"] as? String == "learner")
         #expect(values["membership/workers"] == 2)
         #expect((values["worker/status-a/trajectories"] ?? 0) > 0 && (values["worker/status-b/trajectories"] ?? 0) > 0, "\(values)")
         #expect(values["worker/status-a/envs"] == 4)
+        #expect((values["worker/status-a/policy_version"] ?? 0) > 0, "\(values)")
         #expect((values["env_steps"] ?? 0) > 0)
         let table = try ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once"])
         #expect(await table.waitForExit(timeout: 600) == 0)

@@ -1,0 +1,18 @@
+import Testing
+@testable import YendorRuntime
+
+@Suite("Progress line")
+struct ProgressLineTests {
+    static func snapshot(steps: UInt64, budget: UInt64, sps: Double) -> ProgressLine.Snapshot {
+        .init(steps: steps, budget: budget, sps: sps, episodes: 3, meanReturn: 1.5, successRate: 0.25, policyLag: 2, workers: 1)
+    }
+
+    @Test func theETAComesFromTheRateAndIsUnknownWithoutOne() {
+        #expect(ProgressLine.line(Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000)).hasSuffix("ETA 1m0s"))
+        // Before the first rate (a start, a resume) the line said "ETA 0m0s".
+        #expect(ProgressLine.line(Self.snapshot(steps: 78_800, budget: 100_000, sps: 0)).hasSuffix("ETA ?"))
+        #expect(ProgressLine.line(Self.snapshot(steps: 100_000, budget: 100_000, sps: 0)).hasSuffix("ETA 0m0s"))
+        // A rate near zero gives a huge ETA, cut rather than a trap.
+        #expect(ProgressLine.line(Self.snapshot(steps: 1, budget: .max, sps: 1e-300)).contains("ETA "))
+    }
+}
