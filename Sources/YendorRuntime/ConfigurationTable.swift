@@ -8,6 +8,8 @@ public struct ConfigurationTable<Root>: Sendable {
     public struct Field: Sendable {
         public let key: String
         public let help: String
+        /// The Swift property the key sets (`learningRate`), which a component's own validation names.
+        let property: String
         let apply: @Sendable (inout Root, String) throws -> Void
         let read: @Sendable (Root) -> String
     }
@@ -17,7 +19,7 @@ public struct ConfigurationTable<Root>: Sendable {
     public init() {}
 
     public mutating func add<V: ConfigValue>(_ key: String, _ path: WritableKeyPath<Root, V> & Sendable, _ help: String) {
-        fields.append(Field(key: key, help: help, apply: { root, text in
+        fields.append(Field(key: key, help: help, property: Self.property(path), apply: { root, text in
             guard let v = V(configText: text) else {
                 throw ConfigurationError(field: key, problem: "'\(text)' is not \(V.configTypeName)")
             }
@@ -26,13 +28,38 @@ public struct ConfigurationTable<Root>: Sendable {
     }
 
     public mutating func add<V: ConfigValue>(_ key: String, _ path: WritableKeyPath<Root, V?> & Sendable, _ help: String) {
-        fields.append(Field(key: key, help: help, apply: { root, text in
+        fields.append(Field(key: key, help: help, property: Self.property(path), apply: { root, text in
             if text == "null" || text == "~" || text.isEmpty { root[keyPath: path] = nil; return }
             guard let v = V(configText: text) else {
                 throw ConfigurationError(field: key, problem: "'\(text)' is not \(V.configTypeName)")
             }
             root[keyPath: path] = v
         }, read: { $0[keyPath: path]?.configText ?? "null" }))
+    }
+
+    /// The last component of a key path's description (`\\Root.learner.learningRate` → `learningRate`).
+    private static func property(_ path: AnyKeyPath) -> String {
+        String(String(describing: path).split(separator: ".").last ?? "")
+    }
+
+    /// `message` with each Swift property name a field sets (a whole word, and set by one field
+    /// only) replaced by the field's key: components validate their own configuration and name
+    /// their properties; a user reads the keys. Also returns the first key named, if any.
+    public func withKeys(_ message: String) -> (text: String, firstKey: String?) {
+        var owners: [String: [String]] = [:]
+        for f in fields where !f.property.isEmpty { owners[f.property, default: []].append(f.key) }
+        var words: [(range: Range<String.Index>, key: String)] = []
+        var i = message.startIndex
+        while i < message.endIndex {
+            guard message[i].isLetter else { i = message.index(after: i); continue }
+            var j = i
+            while j < message.endIndex && (message[j].isLetter || message[j].isNumber) { j = message.index(after: j) }
+            if let keys = owners[String(message[i..<j])], keys.count == 1 { words.append((i..<j, keys[0])) }
+            i = j
+        }
+        var text = message
+        for w in words.reversed() { text.replaceSubrange(w.range, with: w.key) }
+        return (text, words.first?.key)
     }
 
     /// Sets one field from text; `source` names where the text came from.

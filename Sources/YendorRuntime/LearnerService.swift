@@ -259,6 +259,11 @@ public final class LearnerService: Service, Sendable {
         }
         if await status.hello(hello, now: now) {
             logger.info("worker \(hello.id) joined", metadata: ["envs": "\(PeerID.escaped(hello.capability("envs") ?? "?", limit: 20))"])
+            // Another task with the same spec trains the same network (it may be meant), but its
+            // returns mix into this run's and the intrinsic rewards keep this run's goal: say so.
+            if let task = hello.capability("task"), task != configuration.env.task {
+                logger.warning("worker \(hello.id) runs task \(PeerID.loggable(task, limit: 80)), not this run's \(configuration.env.task): its episodes count in this run's returns and success rate")
+            }
             // A late joiner gets the current weights at once instead of waiting for the next update.
             if let weights = latestWeights.withLock({ $0 }) { await link.publish(weights) }
         }

@@ -139,18 +139,18 @@ public struct TrainingConfiguration: Sendable {
         try check(batchSize >= env.rolloutLength, "learner.batch_size", "must be at least env.rollout_length (\(env.rolloutLength))")
         try check(publishInterval >= 1, "learner.publish_interval", "must be at least 1")
         try check(replay.capacity >= 1, "replay.capacity", "must be at least 1")
-        do { try replayConfiguration.validate() } catch {
-            throw ConfigurationError(field: "replay", problem: "\(error)")
+        // Components validate their own configurations, naming their Swift properties: the
+        // error names the keys that set them instead.
+        func keyed(_ section: String, _ error: Error) -> ConfigurationError {
+            let (text, key) = Self.table.withKeys("\(error)")
+            return ConfigurationError(field: key ?? section, problem: text)
         }
-        do { try resolvedLearner.validate() } catch {
-            throw ConfigurationError(field: "learner", problem: "\(error)")
-        }
+        do { try replayConfiguration.validate() } catch { throw keyed("replay", error) }
+        do { try resolvedLearner.validate() } catch { throw keyed("learner", error) }
         do { if env.kind == .dungeon { try observationSpec.validateForDungeon() } } catch {
             throw ConfigurationError(field: "env.map_rows/env.map_columns", problem: "\(error)")
         }
-        do { try reward.models.validate() } catch {
-            throw ConfigurationError(field: "reward", problem: "\(error)")
-        }
+        do { try reward.models.validate() } catch { throw keyed("reward", error) }
         do { try reward.labeler.validate() } catch {
             guard case .invalidConfiguration(let field, let reason) = error else { throw ConfigurationError(field: "reward.labeler", problem: "\(error)") }
             throw ConfigurationError(field: "reward.\(field)", problem: reason)

@@ -39,6 +39,13 @@ struct BenchEnvCommand: ParsableCommand {
     @Option(name: .long, help: "Also measure the random policy's success rate over this many episodes per task (0 = skip).")
     var successEpisodes: Int = 0
 
+    func validate() throws {
+        for (name, value, least) in [("--steps", steps, 1), ("--vector", vector, 1), ("--rounds", rounds, 1), ("--memory-games", memoryGames, 0),
+                                     ("--resets", resets, 0), ("--success-episodes", successEpisodes, 0)] where value < least {
+            throw ValidationError("\(name) must be at least \(least), got \(value)")
+        }
+    }
+
     func run() throws {
         switch env {
         case .dungeon: break

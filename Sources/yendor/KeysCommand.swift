@@ -17,6 +17,13 @@ struct KeysCommand: ParsableCommand {
         @Argument(help: "Base name of the key files, e.g. learner or worker-node3.")
         var name: String
 
+        func validate() throws {
+            // A name is a file's base name: a path would land the secret key somewhere unexpected.
+            guard !name.isEmpty, !name.contains("/"), name != ".", name != "..", !name.hasPrefix(".") else {
+                throw ValidationError("NAME '\(name)' must be a plain file name (no '/', not empty, not starting with '.'); choose the folder with --directory")
+            }
+        }
+
         func run() throws {
             let pair = try CurveKeyPair.generate()
             let dir = URL(fileURLWithPath: directory)

@@ -37,6 +37,10 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
+    }
+
     func run() throws {
         let c: TrainingConfiguration
         do { c = try options.resolve(defaultRunDir: "runs/status") } catch let e as ConfigurationError {

@@ -19,6 +19,11 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("env-servers"), help: "With --env gym:ENV_ID: local env-server processes to start, each hosting --envs envs (default 16) in two slices stepped by different rollout actors.")
     var envServerCount: Int = 1
 
+    func validate() throws {
+        guard workers >= 0 else { throw ValidationError("--workers must be 0 (in-process) or more, got \(workers)") }
+        guard envServerCount >= 1 else { throw ValidationError("--env-servers must be at least 1, got \(envServerCount)") }
+    }
+
     func run() async throws {
         try await reportingErrors {
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
@@ -31,7 +36,7 @@ struct TrainCommand: AsyncParsableCommand {
                 // Gymnasium envs: start the env servers first; the learner needs their spec.
                 let runDir = namedRunDir ?? "runs/\(envID)-\(stamp)"
                 options.runDir = runDir
-                let count = max(1, envServerCount)
+                let count = envServerCount
                 servers = try EnvServerProcesses(envID: envID, count: count, envs: options.envs ?? 16, seed: options.seed ?? 1,
                                                  socketDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("sockets").standardizedFileURL.path,
                                                  logDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("logs"), timeout: 120)

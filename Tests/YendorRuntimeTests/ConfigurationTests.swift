@@ -57,6 +57,21 @@ struct ConfigurationTests {
         }
     }
 
+    /// The learner, the network and the replay buffer validate their own configurations, naming
+    /// Swift properties (`coreWidth`); the user reads the keys they set (`model.core_width`).
+    @Test func aComponentsValidationErrorNamesTheConfigurationKeys() {
+        var c = TrainingConfiguration()
+        c.learner.policy.coreLayers = 0
+        #expect { try c.validate() } throws: { error in
+            guard let e = error as? ConfigurationError else { return false }
+            return e.field == "model.core_width" && e.problem.contains("model.core_width and model.core_layers must be >= 1")
+        }
+        c = TrainingConfiguration()
+        c.learner.epochs = 0
+        #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == "learner.epochs" }
+        #expect(table.withKeys("learningRate must be > 0, not learningRates").text == "learner.learning_rate must be > 0, not learningRates")
+    }
+
     @Test func heartbeatSettingsThatWouldOverflowTheirMillisecondsAreRefused() {
         var c = TrainingConfiguration()
         c.transport.heartbeatInterval = 1e300

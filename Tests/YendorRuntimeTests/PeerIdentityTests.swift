@@ -77,6 +77,16 @@ struct PeerIdentityTests {
         }
     }
 
+    /// A worker of another task with the same spec is admitted (it may be meant), with a warning:
+    /// before, nothing said that its returns mix into the run's.
+    @Test func aWorkerOfAnotherTaskIsAdmittedWithAWarningNamingBothTasks() async throws {
+        try await TrajectoryAdmissionTests.Fixture.with("peer-other-task", goodWorker: false) { f in
+            try await f.hello("elsewhere", overrides: ["task": "keyroom"], instance: "x")
+            #expect(await f.learner.waitForStandardError(containing: "worker elsewhere runs task keyroom, not this run's \(f.configuration.env.task)", timeout: 600),
+                    "\(f.learner.standardError.suffix(1500))")
+        }
+    }
+
     @Test func theWorkerCommandRejectsAnInvalidIdNamingTheRule() async throws {
         let (_, config) = try TinyRun.scratch("peer-worker-id", checkpointInterval: 60)
         let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "a*b"])

@@ -54,4 +54,21 @@ struct TypedOptionTests {
         let message = try await Self.refusal(["play", "--env", "gym:MiniGrid-DoorKey-5x5-v0"])
         #expect(message.contains("--env gym:MiniGrid-DoorKey-5x5-v0: yendor play hosts dungeon and nle"), "\(message.suffix(1500))")
     }
+
+    /// Counts and names the commands took without a word: `--workers -1` ran in process,
+    /// `--env-servers 0` became 1, `bench env --steps 0` printed a rate, and `keys generate` wrote an
+    /// absolute or empty NAME somewhere unexpected.
+    @Test(arguments: [
+        (["train", "--workers=-1"], "--workers must be 0 (in-process) or more"),
+        (["train", "--env-servers", "0"], "--env-servers must be at least 1"),
+        (["bench", "env", "--steps", "0"], "--steps must be at least 1"),
+        (["bench", "env", "--vector", "0"], "--vector must be at least 1"),
+        (["status", "learner", "--timeout", "0"], "--timeout must be positive"),
+        (["keys", "generate", "--directory", "/tmp", "/tmp/k"], "must be a plain file name"),
+        (["keys", "generate", "--directory", "/tmp", ""], "must be a plain file name"),
+    ])
+    func outOfRangeCountsAndPathNamesAreRefusedNamingTheOption(_ arguments: [String], _ expected: String) async throws {
+        let message = try await Self.refusal(arguments)
+        #expect(message.contains(expected), "\(message.suffix(1500))")
+    }
 }
