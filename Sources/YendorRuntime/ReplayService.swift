@@ -106,12 +106,14 @@ public final class ReplayService: Service, Sendable {
         await store.putBack(unsent)
         do {
             try await store.write(to: file)
-            logger.info("replay buffer saved to \(file.path)")
+            let kept = await store.count
+            logger.info("replay buffer saved to \(file.path) with \(kept) trajectories (\(unsent.count) sampled but not sent put back)")
         } catch {
             logger.error("could not save the replay buffer: \(error)")
         }
         await pull.close()
         await push.close()
         await authenticator?.close()
+        logger.info("replay stopped")
     }
 }

@@ -17,6 +17,11 @@ public enum Topology {
         let endpoints = metricsEndpoints(configuration, logger: logger)
         var c = configuration
         c.transport = TransportConfiguration.inProcess(run: "yendor-\(getpid())")
+        let defaults = TransportConfiguration()
+        if configuration.transport.trajectories != defaults.trajectories || configuration.transport.weights != defaults.weights {
+            // Said, not silently dropped: a user who set them expects something to listen there.
+            logger.notice("in one process the learner and its worker are linked in process: transport.trajectories and transport.weights are not bound (yendor train --workers N binds ipc:// sockets that yendor status can watch; run.prometheus_port serves the metrics)")
+        }
         c.transport.heartbeatInterval = configuration.transport.heartbeatInterval
         c.transport.heartbeatMisses = configuration.transport.heartbeatMisses
         // Only the learner–worker sockets are in this process: a remote annotator is reached at its
