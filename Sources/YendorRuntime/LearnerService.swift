@@ -387,6 +387,9 @@ public final class LearnerService: Service, Sendable {
             if await status.updates % c.publishInterval == 0 { try await publish(learner, link: link) }
             if Clock.now - lastCheckpoint >= c.run.checkpointInterval { try await save() }
         }
+        // Trajectories taken for a batch that was never built go back, so the replay checkpoint
+        // keeps them (sampled more than once, they are still in the buffer).
+        if c.replay.maxTimesSampled == 1 { await buffer.putBack(builder.pending) }
         try await save()
     }
 

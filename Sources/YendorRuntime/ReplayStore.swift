@@ -58,7 +58,13 @@ actor ReplayStore {
     /// Puts back sampled items that were never sent (the role stopped first), so the checkpoint
     /// keeps them; an item still in the buffer (sampled fewer times than its limit) stays once.
     func putBack(_ items: [SampledItem]) {
-        for item in items where !buffer.contains(key: item.key) { _ = try? buffer.insert(item.trajectory) }
+        putBack(items.filter { !buffer.contains(key: $0.key) }.map(\.trajectory))
+    }
+
+    /// Puts back trajectories taken out and not used (the learner's batch in the making when it
+    /// stopped), whether or not the store is closed.
+    func putBack(_ trajectories: [ReceivedTrajectory]) {
+        for t in trajectories { _ = try? buffer.insert(t) }
     }
 
     /// Suspends until the next insert, sample or close. A cancelled task is woken at once.

@@ -24,4 +24,14 @@ struct ReplayStoreTests {
         await store.putBack(sampled)
         #expect(await store.count == 1)
     }
+
+    /// The learner's batch in the making when it stops: taken out of the buffer, put back whole.
+    @Test func trajectoriesOfABatchNeverBuiltArePutBackAfterTheStoreCloses() async throws {
+        let store = ReplayStore(buffer: try ReplayBuffer(configuration: .init(capacity: 8, sampler: .fifo, maxTimesSampled: 1)))
+        for _ in 0..<2 { #expect(try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory()))) }
+        let taken = try #require(await store.sample(count: 2)).map(\.trajectory)
+        await store.close()
+        await store.putBack(taken)
+        #expect(await store.count == 2)
+    }
 }
