@@ -508,7 +508,7 @@ public final class APPOLearner {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try TensorFile.write(try publishableWeights() + optimizer.stateTensors(), metadata: try encoder.encode(metadata), to: url)
-        logger.info("checkpoint written to \(url.path) at policy version \(policyVersion)")
+        logger.debug("learner state written to \(url.path) at policy version \(policyVersion)")
     }
 
     /// Restores everything `save(to:)` wrote; training then continues exactly as if the

@@ -65,6 +65,8 @@ public actor RolloutWorker {
     private let stepQueue = DispatchQueue(label: "yendor.rollout.env-step")
     /// Env steps taken so far.
     public private(set) var steps = 0
+    /// Environments this actor steps (an env server decides its own count).
+    public nonisolated let envCount: Int
     /// The env servers' failure counts (nil for envs hosted here), readable from any thread.
     public nonisolated let envServerFailures: (@Sendable () -> (serverFailures: Int, reopenFailures: Int))?
 
@@ -81,6 +83,7 @@ public actor RolloutWorker {
                                                      context: context, logger: logger)
         self.env = env
         envServerFailures = (env as? RemoteVectorEnv)?.failureReader
+        envCount = env.count
         current = ObservationBatch(count: env.count, spec: batcher.observationSpec)
         recorder = TrajectoryRecorder(steps: configuration.rolloutLength, envs: env.count,
                                       spec: configuration.spec, fullMap: configuration.sendFullMap,

@@ -18,7 +18,9 @@ struct Checkpoints {
     }
 
     /// Writes a checkpoint; `extra` may add files to its directory before it becomes visible.
-    func save(learner: APPOLearner, state: State, extra: (URL) throws -> Void = { _ in }) throws {
+    /// Returns the checkpoint's directory.
+    @discardableResult
+    func save(learner: APPOLearner, state: State, extra: (URL) throws -> Void = { _ in }) throws -> URL {
         let name = "ckpt-\(state.envSteps)"
         let final = directory.appendingPathComponent(name)
         let temp = directory.appendingPathComponent(".\(name).tmp-\(getpid())")
@@ -33,6 +35,7 @@ struct Checkpoints {
         try FileManager.default.moveItem(at: temp, to: final)
         try RunDirectory.writeAtomically(Data(name.utf8), to: directory.appendingPathComponent("latest"))
         prune(keeping: 3)
+        return final
     }
 
     /// The newest complete checkpoint, if any.

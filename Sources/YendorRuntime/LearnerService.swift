@@ -306,10 +306,11 @@ public final class LearnerService: Service, Sendable {
             let state = Checkpoints.State(envSteps: await status.envSteps, episodes: await status.episodes,
                                           updates: await status.updates, policyVersion: learner.policyVersion,
                                           modelSignature: c.modelSignature)
-            try checkpoints.save(learner: learner, state: state) { dir in
+            let saved = try checkpoints.save(learner: learner, state: state) { dir in
                 let rewards = rewardModel.saveState()
                 try TensorFile.write(rewards.tensors, metadata: rewards.metadata, to: dir.appendingPathComponent("rewards.ckpt"))
             }
+            logger.info("checkpoint written to \(saved.path) at policy version \(learner.policyVersion)")
             if c.replay.checkpoint { try await buffer.write(to: runDirectory.checkpoints.appendingPathComponent("replay.ckpt")) }
             lastCheckpoint = Clock.now
         }

@@ -101,16 +101,18 @@ public final class WorkerService: Service, Sendable {
                 batcher: batcher, context: context, logger: logger))
         }
         let rolloutActors = actors
+        // What the actors host: env servers decide their own counts.
+        let envs = actors.reduce(0) { $0 + $1.envCount }
         // Connected once the actors exist: a worker whose environments cannot be made opens nothing.
         let link = try await connect()
         logger.info("worker \(workerID) connecting", metadata: ["weights": "\(weights)",
-                                                              "envs": "\(c.env.actors * c.env.envsPerActor)"])
+                                                              "envs": "\(envs)"])
         var failure: Error?
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.subscriberLoop(link: link, batcher: batcher) }
-                    group.addTask { await self.helloLoop(link: link) }
+                    group.addTask { await self.helloLoop(link: link, envs: envs) }
                     group.addTask { await self.reportLoop(link: link, actors: rolloutActors) }
                     group.addTask {
                         // Give the learner a moment to send current weights, so the first rollouts are
@@ -247,12 +249,12 @@ public final class WorkerService: Service, Sendable {
         }
     }
 
-    private func helloLoop(link: any WorkerLink) async {
+    private func helloLoop(link: any WorkerLink, envs: Int) async {
         let c = configuration
         let hello = Hello(role: "worker", id: workerID, capabilities: [
             ("obs_layout", c.observationSpec.fingerprint), ("model", c.modelSignature),
             ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
-            ("envs", "\(c.env.actors * c.env.envsPerActor)"), ("pid", "\(getpid())"), ("instance", instance),
+            ("envs", "\(envs)"), ("pid", "\(getpid())"), ("instance", instance),
         ])
         let timeout = c.transport.heartbeatInterval * Double(c.transport.heartbeatMisses)
         var reportedSilence = false

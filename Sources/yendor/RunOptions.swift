@@ -14,7 +14,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Set any field: --set learner.learning_rate=0.001 (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(help: "Environment: dungeon (built in, the default), nle (real NetHack, from `make deps`), or gym:ENV_ID (train only: Gymnasium envs on local env servers).")
+    @Option(help: "Environment: dungeon (built in, the default), nle (real NetHack, from `make deps`), or gym:ENV_ID (Gymnasium envs: train starts local env servers; learner and worker take --env-server).")
     var env: EnvironmentChoice?
 
     @Option(name: .customLong("env-server"), help: ArgumentHelp("An environment server to step (repeatable): tcp://HOST:PORT of `yendor-env serve`.", valueName: "endpoint"))
