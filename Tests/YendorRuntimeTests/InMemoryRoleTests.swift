@@ -84,26 +84,9 @@ struct InMemoryRoleTests {
         let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: Self.quiet) { network.workerLink() }
         let running = Task { try await worker.run() }
         defer { running.cancel() }
-        let tensors = try PolicyNetwork(configuration: c.resolvedLearner.policy).namedTensors()
-            .map { NamedArray(name: $0.name, shape: $0.shape, values: $0.values) }
-        func weights(_ version: UInt64) -> WireMessage {
-            .policyUpdate(PolicyUpdate(version: version, modelSignature: c.modelSignature, tensors: tensors))
-        }
-        /// Reads what the worker sends until a trajectory acted by `version` alone arrives.
-        func trajectory(actedBy version: UInt64) async -> Bool {
-            await withTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    while let received = await learner.receive() {
-                        if case .trajectory(let t) = received, t.policyVersion == version { return true }
-                    }
-                    return false
-                }
-                group.addTask { try? await Task.sleep(for: .seconds(600)); return false }  // hang guard
-                let first = await group.next() ?? false
-                group.cancelAll()
-                return first
-            }
-        }
+        let tensors = try Self.wireTensors(c)
+        func weights(_ version: UInt64) -> WireMessage { Self.weights(c, version, tensors) }
+        func trajectory(actedBy version: UInt64) async -> Bool { await Self.trajectory(actedBy: version, learner.receive) }
         // The worker's Hello: it is subscribed, so what is published now reaches it.
         _ = await Self.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
         await learner.publish(weights(7))
@@ -148,6 +131,34 @@ struct InMemoryRoleTests {
             if case .message(let m) = await learner.receive() { kinds.append(m.kind) }
         }
         #expect(kinds == [.hello, .hello, .hello, .goodbye], "the oldest Hello made room")
+    }
+
+    /// The tensors of a fresh network of `c`'s policy, as a PolicyUpdate carries them.
+    static func wireTensors(_ c: TrainingConfiguration) throws -> [NamedArray] {
+        try PolicyNetwork(configuration: c.resolvedLearner.policy).namedTensors()
+            .map { NamedArray(name: $0.name, shape: $0.shape, values: $0.values) }
+    }
+
+    /// Weights of `version` for `c`'s model.
+    static func weights(_ c: TrainingConfiguration, _ version: UInt64, _ tensors: [NamedArray]) -> WireMessage {
+        .policyUpdate(PolicyUpdate(version: version, modelSignature: c.modelSignature, tensors: tensors))
+    }
+
+    /// Reads what a worker sends until a trajectory acted by `version` alone arrives (false if the
+    /// link closes first, or after a 10-minute hang guard).
+    static func trajectory(actedBy version: UInt64, _ receive: @escaping @Sendable () async -> Received?) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                while let received = await receive() {
+                    if case .trajectory(let t) = received, t.policyVersion == version { return true }
+                }
+                return false
+            }
+            group.addTask { try? await Task.sleep(for: .seconds(600)); return false }  // hang guard
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
     }
 
     /// Waits for `condition` (a hang guard of 10 minutes; the event ends the wait).

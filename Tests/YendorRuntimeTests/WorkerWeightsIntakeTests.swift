@@ -19,26 +19,9 @@ struct WorkerWeightsIntakeTests {
         let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: InMemoryRoleTests.quiet) { network.workerLink() }
         let running = Task { try await worker.run() }
         defer { running.cancel() }
-        let tensors = try PolicyNetwork(configuration: c.resolvedLearner.policy).namedTensors()
-            .map { NamedArray(name: $0.name, shape: $0.shape, values: $0.values) }
-        func weights(_ version: UInt64, _ tensors: [NamedArray]) -> WireMessage {
-            .policyUpdate(PolicyUpdate(version: version, modelSignature: c.modelSignature, tensors: tensors))
-        }
-        /// Reads what the worker sends until a trajectory acted by `version` alone arrives.
-        func actedBy(_ version: UInt64) async -> Bool {
-            await withTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    while let received = await learner.receive() {
-                        if case .trajectory(let t) = received, t.policyVersion == version { return true }
-                    }
-                    return false
-                }
-                group.addTask { try? await Task.sleep(for: .seconds(600)); return false }  // hang guard
-                let first = await group.next() ?? false
-                group.cancelAll()
-                return first
-            }
-        }
+        let tensors = try InMemoryRoleTests.wireTensors(c)
+        func weights(_ version: UInt64, _ tensors: [NamedArray]) -> WireMessage { InMemoryRoleTests.weights(c, version, tensors) }
+        func actedBy(_ version: UInt64) async -> Bool { await InMemoryRoleTests.trajectory(actedBy: version, learner.receive) }
         _ = await InMemoryRoleTests.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
         await learner.publish(weights(7, tensors))
         #expect(await actedBy(7))
