@@ -162,7 +162,7 @@ public struct TrainingConfiguration: Sendable {
     /// Seconds of silence after which a remote annotator counts as unreachable (logged and shown by
     /// `yendor status learner`): the heartbeat timeout (`transport.heartbeat_interval` ×
     /// `transport.heartbeat_misses`), and at least 5 s, five of the annotator's 1 s heartbeats.
-    public var annotatorTimeout: Double { max(transport.heartbeatInterval * Double(transport.heartbeatMisses), 5) }
+    public var annotatorTimeout: Double { max(transport.peerTimeout, 5) }
 
     /// The annotator goal for this run: `reward.goal`, or with `auto` the one the task declares
     /// (`score` for environment servers, whose tasks Yendor does not know).

@@ -256,7 +256,7 @@ public final class WorkerService: Service, Sendable {
             ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
             ("envs", "\(envs)"), ("pid", "\(getpid())"), ("instance", instance),
         ])
-        let timeout = c.transport.heartbeatInterval * Double(c.transport.heartbeatMisses)
+        let timeout = c.transport.peerTimeout
         var reportedSilence = false
         // Backpressure is normal (rollouts are often faster than training), so it is worth one line
         // at most once a minute: the outbox was full at three heartbeats in a row.
