@@ -81,6 +81,7 @@ public final class LearnerService: Service, Sendable {
         // What a worker's Hello must carry, verbatim (docs/wire-protocol.md): one line each, so a
         // worker written in another language can be configured from the learner's log.
         for (key, value) in c.admissionFingerprints { logger.info("workers must say Hello with \(key): \(value)") }
+        if bridge != nil, let warning = c.goalWarning { logger.warning("\(warning)") }
         if bridge != nil && c.env.kind == .server && c.reward.goal == .auto {
             // Env servers declare no goal, and a generic one makes the annotator's labels less useful.
             logger.warning("env servers declare no annotator goal: the annotator judges captions for `score`; set reward.goal to the task's goal, e.g. --set 'reward.goal=custom:find the key and open the door'")

@@ -175,6 +175,13 @@ public struct TrainingConfiguration: Sendable {
         }
     }
 
+    /// A word for a goal that names no built-in one (`stiars`) is taken as free text, which is
+    /// likely a typo: said at the learner's start. A sentence is taken as meant.
+    public var goalWarning: String? {
+        guard case .goal(.custom(let text)) = reward.goal, !text.contains(" ") else { return nil }
+        return "reward.goal '\(text)' names no built-in goal (\(Goal.builtIn.map(\.description).joined(separator: ", "))): the annotator takes it as free text; write custom:<text> if that is meant"
+    }
+
     /// Every configurable field by dotted key.
     public static let table: ConfigurationTable<TrainingConfiguration> = {
         var t = ConfigurationTable<TrainingConfiguration>()

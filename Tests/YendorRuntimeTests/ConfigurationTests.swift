@@ -72,6 +72,17 @@ struct ConfigurationTests {
         #expect(table.withKeys("learningRate must be > 0, not learningRates").text == "learner.learning_rate must be > 0, not learningRates")
     }
 
+    /// A misspelt built-in goal became free text without a word.
+    @Test func aOneWordGoalThatIsNoBuiltInOneIsWarnedAboutAndASentenceIsNot() throws {
+        var c = TrainingConfiguration()
+        try table.apply(overrides: ["reward.goal=stiars"], to: &c)
+        #expect(c.goalWarning?.contains("reward.goal 'stiars' names no built-in goal") == true, "\(c.goalWarning ?? "nil")")
+        for goal in ["stairs", "custom:find the key and open the door", "find the key and open the door", "auto"] {
+            try table.apply(overrides: ["reward.goal=\(goal)"], to: &c)
+            #expect(c.goalWarning == nil, "\(goal)")
+        }
+    }
+
     @Test func heartbeatSettingsThatWouldOverflowTheirMillisecondsAreRefused() {
         var c = TrainingConfiguration()
         c.transport.heartbeatInterval = 1e300
