@@ -25,6 +25,9 @@ extension TrainingConfiguration {
     /// Why the learner refuses this Hello (nil: admit it): a different protocol version, or a
     /// missing or different `obs_layout`, `model` or `trajectory` capability. Names both values.
     func admissionProblem(_ hello: Hello) -> String? {
+        if hello.role != "worker" {
+            return "a Hello from a \(PeerID.loggable(hello.role, limit: 40)), not a worker: a learner admits workers"
+        }
         if hello.protocolVersion != Envelope.version {
             return "protocol version \(hello.protocolVersion), learner speaks \(Envelope.version)"
         }

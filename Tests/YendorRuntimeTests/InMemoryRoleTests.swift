@@ -62,6 +62,13 @@ struct InMemoryRoleTests {
         let refusal = await Self.next(worker.receive) { if case .goodbye(let g) = $0, g.id == "stranger" { g } else { nil } }
         #expect(refusal?.reason.contains("model mismatch") == true, "\(String(describing: refusal))")
 
+        // Another role's Hello (a misrouted annotator, a confused peer) is no worker's.
+        var annotator = Self.hello(c, id: "not-a-worker")
+        annotator.role = "annotator"
+        #expect(await worker.trySendControl(.hello(annotator)))
+        let notAWorker = await Self.next(worker.receive) { if case .goodbye(let g) = $0, g.id == "not-a-worker" { g } else { nil } }
+        #expect(notAWorker?.reason.contains("not a worker: a learner admits workers") == true, "\(String(describing: notAWorker))")
+
         #expect(await worker.trySendControl(.hello(Self.hello(c, id: "member"))))
         let weights = await Self.next(worker.receive) { if case .policyUpdate(let u) = $0 { u } else { nil } }
         #expect(weights?.modelSignature == c.modelSignature)
