@@ -85,11 +85,7 @@ struct InMemoryRoleTests {
     /// worker's: its heartbeat says so, and the worker acts with its weights instead of keeping the
     /// ones of a run the learner no longer has until the learner's versions catch up.
     @Test func aWorkerTakesTheWeightsOfALearnerThatWentBackToAnOlderVersion() async throws {
-        let c = try Self.configuration()
-        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
-        let learner = network.learnerLink()
-        let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: Self.quiet) { network.workerLink() }
-        let running = Task { try await worker.run() }
+        let (c, learner, _, running) = try Self.runningWorker()
         defer { running.cancel() }
         let tensors = try Self.wireTensors(c)
         func weights(_ version: UInt64) -> WireMessage { Self.weights(c, version, tensors) }
@@ -138,6 +134,15 @@ struct InMemoryRoleTests {
             if case .message(let m) = await learner.receive() { kinds.append(m.kind) }
         }
         #expect(kinds == [.hello, .hello, .hello, .goodbye], "the oldest Hello made room")
+    }
+
+    /// A worker `w` of the tiny configuration running over an in-memory network, with the network's
+    /// learner end for the test to play the learner; cancel `running` when done.
+    static func runningWorker() throws -> (c: TrainingConfiguration, learner: any LearnerLink, worker: WorkerService, running: Task<Void, Error>) {
+        let c = try configuration()
+        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+        let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: quiet) { network.workerLink() }
+        return (c, network.learnerLink(), worker, Task { try await worker.run() })
     }
 
     /// The tensors of a fresh network of `c`'s policy, as a PolicyUpdate carries them.

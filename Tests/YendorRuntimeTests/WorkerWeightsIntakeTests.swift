@@ -13,11 +13,7 @@ import ZeroMQ
 @Suite("Worker weights intake")
 struct WorkerWeightsIntakeTests {
     @Test func weightsThatDoNotLoadAreDroppedAndCountedAndTheWorkerActsOnWithItsOwn() async throws {
-        let c = try InMemoryRoleTests.configuration()
-        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
-        let learner = network.learnerLink()
-        let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: InMemoryRoleTests.quiet) { network.workerLink() }
-        let running = Task { try await worker.run() }
+        let (c, learner, worker, running) = try InMemoryRoleTests.runningWorker()
         defer { running.cancel() }
         let tensors = try InMemoryRoleTests.wireTensors(c)
         func weights(_ version: UInt64, _ tensors: [NamedArray]) -> WireMessage { InMemoryRoleTests.weights(c, version, tensors) }
