@@ -1,10 +1,11 @@
 import Foundation
 import YendorLearner
 
-/// Checkpoint layout in the run directory: `checkpoints/ckpt-<env steps>/{learner.ckpt,state.json}`
+/// Checkpoint layout in the run directory: `checkpoints/ckpt-<env steps>[.<n>]/{learner.ckpt,state.json}`
 /// and a `checkpoints/latest` file naming the newest complete one. The pointer is replaced
 /// atomically after the directory is complete, so a crash mid-write leaves the previous checkpoint
-/// in force. The three newest are kept.
+/// in force; a resume passes over checkpoints that do not read (saying so) to the newest that does.
+/// The three newest are kept.
 struct Checkpoints {
     let directory: URL
 
@@ -18,10 +19,17 @@ struct Checkpoints {
     }
 
     /// Writes a checkpoint; `extra` may add files to its directory before it becomes visible.
-    /// Returns the checkpoint's directory.
+    /// Returns the checkpoint's directory. A checkpoint at the same env-step count as an earlier one
+    /// (a learner stopped before its first update, or restarted at its budget) gets a name of its
+    /// own (`ckpt-<steps>.<n>`): the one `latest` names is never deleted before its successor is in
+    /// place.
     @discardableResult
     func save(learner: APPOLearner, state: State, extra: (URL) throws -> Void = { _ in }) throws -> URL {
-        let name = "ckpt-\(state.envSteps)"
+        var name = "ckpt-\(state.envSteps)", n = 0
+        while FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
+            n += 1
+            name = "ckpt-\(state.envSteps).\(n)"
+        }
         let final = directory.appendingPathComponent(name)
         let temp = directory.appendingPathComponent(".\(name).tmp-\(getpid())")
         try? FileManager.default.removeItem(at: temp)
@@ -31,30 +39,71 @@ struct Checkpoints {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(state).write(to: temp.appendingPathComponent("state.json"))
         try extra(temp)
-        try? FileManager.default.removeItem(at: final)
         try FileManager.default.moveItem(at: temp, to: final)
         try RunDirectory.writeAtomically(Data(name.utf8), to: directory.appendingPathComponent("latest"))
-        prune(keeping: 3)
+        prune(keeping: 3, current: name)
         return final
     }
 
-    /// The newest complete checkpoint, if any.
-    func latest() -> (learner: URL, state: State)? {
-        guard let dir = latestDirectory() else { return nil }
-        guard let stateData = try? Data(contentsOf: dir.appendingPathComponent("state.json")),
-              let state = try? JSONDecoder().decode(State.self, from: stateData) else { return nil }
-        return (dir.appendingPathComponent("learner.ckpt"), state)
+    /// A checkpoint to resume from.
+    struct Found {
+        let directory: URL
+        let state: State
+        var learner: URL { directory.appendingPathComponent("learner.ckpt") }
+        /// Newer checkpoints passed over because they did not read (named, for the log).
+        let skipped: [String]
     }
 
-    /// The directory of the newest complete checkpoint.
-    func latestDirectory() -> URL? {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent("latest")) else { return nil }
-        return directory.appendingPathComponent(String(decoding: data, as: UTF8.self))
+    /// The newest checkpoint that reads: the one `latest` names, else the newest other one (that
+    /// one is missing or unreadable after a crash or a disk error; `skipped` names what was passed
+    /// over). Nil for a run with no checkpoint. Throws when there are checkpoints and none reads:
+    /// starting afresh would silently lose the run.
+    func latest() throws -> Found? {
+        let named = (try? Data(contentsOf: directory.appendingPathComponent("latest"))).map { String(decoding: $0, as: UTF8.self) }
+        let others = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }
+        let candidates = (named.map { [$0] } ?? []) + others.filter { $0 != named }
+        var skipped: [String] = []
+        for name in candidates {
+            let dir = directory.appendingPathComponent(name)
+            if let data = try? Data(contentsOf: dir.appendingPathComponent("state.json")),
+               let state = try? JSONDecoder().decode(State.self, from: data),
+               FileManager.default.fileExists(atPath: dir.appendingPathComponent("learner.ckpt").path) {
+                return Found(directory: dir, state: state, skipped: skipped)
+            }
+            skipped.append(name)
+        }
+        guard skipped.isEmpty else {
+            throw ConfigurationError(field: "run.dir", problem: "no checkpoint in \(directory.path) reads (tried \(skipped.joined(separator: ", "))): move them away to start afresh, or restore one")
+        }
+        return nil
     }
 
-    private func prune(keeping n: Int) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
-        let steps = names.compactMap { $0.hasPrefix("ckpt-") ? UInt64($0.dropFirst(5)) : nil }.sorted()
-        for s in steps.dropLast(n) { try? FileManager.default.removeItem(at: directory.appendingPathComponent("ckpt-\(s)")) }
+    /// `ckpt-<steps>` and `ckpt-<steps>.<n>` directories, in no order.
+    private func checkpointNames() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { Self.order($0) != nil }
+    }
+
+    /// A checkpoint name's place in time: (env steps, n).
+    static func order(_ name: String) -> (UInt64, Int)? {
+        guard name.hasPrefix("ckpt-") else { return nil }
+        let parts = name.dropFirst(5).split(separator: ".", omittingEmptySubsequences: false)
+        guard let steps = parts.first.flatMap({ UInt64($0) }) else { return nil }
+        if parts.count == 1 { return (steps, 0) }
+        guard parts.count == 2, let n = Int(parts[1]) else { return nil }
+        return (steps, n)
+    }
+
+    /// Keeps the `n` newest checkpoints and `current` (the one just written: after a run that
+    /// restarted from scratch, older runs' names sort higher), and removes temporary directories
+    /// that failed saves left.
+    private func prune(keeping n: Int, current: String) {
+        let names = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }
+        for name in names.dropFirst(n) where name != current {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for temp in entries where temp.hasPrefix(".ckpt-") && temp.contains(".tmp-") {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(temp))
+        }
     }
 }

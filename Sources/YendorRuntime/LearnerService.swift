@@ -71,7 +71,13 @@ public final class LearnerService: Service, Sendable {
         // policy version the learner resumes at (a worker reads a lower one as the learner having
         // gone back). The train loop loads the weights from the same checkpoint and refuses one
         // written for another model.
-        if let (_, state) = Checkpoints(directory: runDirectory.checkpoints).latest(), state.modelSignature == c.modelSignature {
+        let resumeFrom = try Checkpoints(directory: runDirectory.checkpoints).latest()
+        if let found = resumeFrom {
+            try runDirectory.checkResumable(by: c)
+            if !found.skipped.isEmpty {
+                logger.warning("checkpoints \(found.skipped.joined(separator: ", ")) do not read (a crash or a disk error while writing?); resuming from \(found.directory.lastPathComponent)")
+            }
+            let state = found.state
             await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: state.policyVersion)
         }
         // The first record's SPS counts from here (and from the steps restored), not from zero.
@@ -290,15 +296,16 @@ public final class LearnerService: Service, Sendable {
         let rewardSource = CaptionRewardSource(model: rewardModel, scaling: try CountScaledIntrinsicReward(configuration: c.reward.models.countScaling))
         let learner = try APPOLearner(configuration: c.resolvedLearner, intrinsicRewards: rewardSource, logger: logger)
         let checkpoints = Checkpoints(directory: runDirectory.checkpoints)
-        if let dir = checkpoints.latestDirectory(), FileManager.default.fileExists(atPath: dir.appendingPathComponent("rewards.ckpt").path) {
+        let resumeFrom = try checkpoints.latest()
+        if let dir = resumeFrom?.directory, FileManager.default.fileExists(atPath: dir.appendingPathComponent("rewards.ckpt").path) {
             let (tensors, metadata) = try TensorFile.read(from: dir.appendingPathComponent("rewards.ckpt"))
             try rewardModel.loadState(RewardModelState(tensors: tensors, metadata: metadata))
             logger.info("reward model \(rewardModel.name) restored")
         }
-        if let (url, state) = checkpoints.latest() {
+        if let found = resumeFrom {
             try runDirectory.checkResumable(by: c)
-            try learner.load(from: url)  // the status has its counters already (`run`)
-            logger.info("resumed from \(url.deletingLastPathComponent().lastPathComponent) at \(state.envSteps) env steps, policy version \(learner.policyVersion)")
+            try learner.load(from: found.learner)  // the status has its counters already (`run`)
+            logger.info("resumed from \(found.directory.lastPathComponent) at \(found.state.envSteps) env steps, policy version \(learner.policyVersion)")
         }
         try await publish(learner, link: link)
         var lastCheckpoint = Clock.now, lastResend = -Double.infinity

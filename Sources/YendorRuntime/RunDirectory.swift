@@ -43,8 +43,8 @@ public struct RunDirectory: Sendable {
     /// Throws if the latest checkpoint here was written for another model than `c`'s, naming
     /// both: resuming it would fail, and the run's config.yaml must not be replaced meanwhile.
     public func checkResumable(by c: TrainingConfiguration) throws {
-        guard let (_, state) = Checkpoints(directory: checkpoints).latest(), state.modelSignature != c.modelSignature else { return }
-        throw ConfigurationError(field: "run.dir", problem: "the checkpoint in \(root.path) was written for a different model [\(state.modelSignature)], this run's is [\(c.modelSignature)]; use a new run directory")
+        guard let found = try Checkpoints(directory: checkpoints).latest(), found.state.modelSignature != c.modelSignature else { return }
+        throw ConfigurationError(field: "run.dir", problem: "the checkpoint in \(root.path) was written for a different model [\(found.state.modelSignature)], this run's is [\(c.modelSignature)]; use a new run directory")
     }
 
     /// Writes a file atomically (temp file + rename), so a crash never leaves half a file.

@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import Testing
+import YendorLearner
+@testable import YendorRuntime
+
+/// What a resume finds after a crash or a disk error: never a silent fresh start, and never a
+/// save that deletes the checkpoint `latest` names before its successor is in place.
+@Suite("Checkpoints")
+struct CheckpointsTests {
+    static func scratch() throws -> Checkpoints {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-ckpt-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return Checkpoints(directory: dir)
+    }
+
+    static func learner() throws -> APPOLearner {
+        let c = try InMemoryRoleTests.configuration()
+        return try APPOLearner(configuration: c.resolvedLearner, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    static func state(_ steps: UInt64) -> Checkpoints.State {
+        .init(envSteps: steps, episodes: 0, updates: 0, policyVersion: 0, modelSignature: "m")
+    }
+
+    @Test func aSaveAtTheSameStepCountKeepsTheEarlierOneUntilItsSuccessorIsIn() throws {
+        let checkpoints = try Self.scratch(), learner = try Self.learner()
+        let first = try checkpoints.save(learner: learner, state: Self.state(100))
+        let second = try checkpoints.save(learner: learner, state: Self.state(100))  // e.g. a restart at the budget
+        #expect(first.lastPathComponent == "ckpt-100" && second.lastPathComponent == "ckpt-100.1")
+        #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-100.1")
+        #expect(FileManager.default.fileExists(atPath: first.path), "kept: one of the three newest")
+    }
+
+    @Test func aMissingOrUnreadableLatestFallsBackToTheNewestThatReads() throws {
+        let checkpoints = try Self.scratch(), learner = try Self.learner()
+        try checkpoints.save(learner: learner, state: Self.state(100))
+        let newest = try checkpoints.save(learner: learner, state: Self.state(200))
+        try Data("{".utf8).write(to: newest.appendingPathComponent("state.json"))  // a torn write
+        let found = try #require(try checkpoints.latest())
+        #expect(found.directory.lastPathComponent == "ckpt-100" && found.state.envSteps == 100)
+        #expect(found.skipped == ["ckpt-200"])
+        // `latest` naming a directory that is gone (a crash between a delete and a move, before).
+        try Data("ckpt-400".utf8).write(to: checkpoints.directory.appendingPathComponent("latest"))
+        #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-100")
+    }
+
+    @Test func checkpointsThatAllFailToReadAreAnErrorNotAFreshStart() throws {
+        let checkpoints = try Self.scratch(), learner = try Self.learner()
+        let only = try checkpoints.save(learner: learner, state: Self.state(100))
+        try FileManager.default.removeItem(at: only.appendingPathComponent("learner.ckpt"))
+        #expect { try checkpoints.latest() } throws: { "\($0)".contains("no checkpoint in") && "\($0)".contains("ckpt-100") }
+        let empty = try Self.scratch()
+        #expect(try empty.latest() == nil, "a run with no checkpoint starts afresh")
+    }
+
+    /// After a run restarted from scratch in the same directory, the older run's checkpoints sort
+    /// higher: the one just written must survive the prune, and failed saves' leftovers go.
+    @Test func pruneKeepsTheCheckpointJustWrittenAndRemovesLeftoverTemporaries() throws {
+        let checkpoints = try Self.scratch(), learner = try Self.learner()
+        for steps: UInt64 in [300, 400, 500] { try checkpoints.save(learner: learner, state: Self.state(steps)) }
+        let leftover = checkpoints.directory.appendingPathComponent(".ckpt-600.tmp-1")
+        try FileManager.default.createDirectory(at: leftover, withIntermediateDirectories: true)
+        let fresh = try checkpoints.save(learner: learner, state: Self.state(10))
+        #expect(FileManager.default.fileExists(atPath: fresh.path))
+        #expect(try checkpoints.latest()?.state.envSteps == 10)
+        #expect(!FileManager.default.fileExists(atPath: leftover.path))
+    }
+}
