@@ -60,8 +60,10 @@ public enum TensorFile {
             let rank = try integer(1, "rank of \(name)")
             var shape: [Int] = []
             for _ in 0..<rank { shape.append(try integer(4, "shape of \(name)")) }
-            let elements = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-            guard elements <= (bytes.count - cursor) / 4 else {
+            // Checked: a corrupt shape's product can overflow (and a wrapped one look small).
+            var elements = 1, overflow = false
+            for d in shape where !overflow { (elements, overflow) = elements.multipliedReportingOverflow(by: d) }
+            guard !overflow, elements <= (bytes.count - cursor) / 4 else {
                 throw NNError.malformedTensorFile("tensor \(name) with shape \(shape) is larger than the remaining file")
             }
             let raw = try take(elements * 4, "values of \(name)")

@@ -498,7 +498,12 @@ public final class LearnerService: Service, Sendable {
         learnerMetrics.record(await buffer.statistics)
         if let liveness = bridge?.annotatorLiveness { learnerMetrics.record(liveness) }
         let values = [("time", now)] + metrics.snapshot().map { ($0.name, $0.value) }
-        log.write(values)
+        do { try log.write(values) } catch {
+            // A full disk costs records, not the run (checkpoints say so themselves when they fail).
+            if let suppressed = await status.shouldLog("metrics_write", now: now) {
+                logger.error("could not write the metrics record: \(error)\(suppressed > 0 ? " (\(suppressed) more failures, not logged)" : "")")
+            }
+        }
         progress.show(.init(steps: steps, budget: configuration.run.totalSteps, sps: sps, episodes: await status.episodes,
                             meanReturn: await status.meanReturn, successRate: await status.successRate,
                             policyLag: metrics["learner/policy_lag"], workers: await status.membership.count))

@@ -20,8 +20,9 @@ public final class MetricsLog: @unchecked Sendable {
 
     deinit { try? handle.close() }
 
-    /// Writes a record. Non-finite values are written as null (JSON has no NaN).
-    public func write(_ values: [(String, Double)]) {
+    /// Writes a record. Non-finite values are written as null (JSON has no NaN). Throws what the
+    /// file system says (a full disk): the caller logs it and trains on.
+    public func write(_ values: [(String, Double)]) throws {
         var line = "{"
         for (i, (key, value)) in values.enumerated() {
             if i > 0 { line += ", " }
@@ -30,12 +31,13 @@ public final class MetricsLog: @unchecked Sendable {
         line += "}\n"
         lock.lock()
         defer { lock.unlock() }
-        handle.write(Data(line.utf8))
+        // `write(contentsOf:)`: the older `write(_:)` traps on an I/O error.
+        try handle.write(contentsOf: Data(line.utf8))
         if let tensorBoard {
             let step = values.first { $0.0 == "env_steps" }?.1 ?? 0
             let time = values.first { $0.0 == "time" }?.1 ?? Date().timeIntervalSince1970
-            tensorBoard.write(step: Int64(step), wallTime: time,
-                              scalars: values.filter { $0.0 != "time" && $0.0 != "env_steps" })
+            try tensorBoard.write(step: Int64(exactly: step.rounded()) ?? 0, wallTime: time,
+                                  scalars: values.filter { $0.0 != "time" && $0.0 != "env_steps" })
         }
     }
 

@@ -26,13 +26,13 @@ public final class TensorBoardLog: @unchecked Sendable {
         var event = ProtoWriter()
         event.double(field: 1, wallTime)
         event.string(field: 3, "brain.Event:2")
-        append(record: event.bytes)
+        try append(record: event.bytes)
     }
 
     deinit { try? handle.close() }
 
     /// One event holding every finite value as a scalar at `step`.
-    public func write(step: Int64, wallTime: Double, scalars: [(String, Double)]) {
+    public func write(step: Int64, wallTime: Double, scalars: [(String, Double)]) throws {
         var summary = ProtoWriter()
         for (tag, value) in scalars where value.isFinite {
             var v = ProtoWriter()
@@ -44,10 +44,10 @@ public final class TensorBoardLog: @unchecked Sendable {
         event.double(field: 1, wallTime)
         event.varint(field: 2, UInt64(bitPattern: step))
         event.message(field: 5, summary.bytes)
-        append(record: event.bytes)
+        try append(record: event.bytes)
     }
 
-    private func append(record data: [UInt8]) {
+    private func append(record data: [UInt8]) throws {
         var out: [UInt8] = []
         out.reserveCapacity(data.count + 16)
         let length = withUnsafeBytes(of: UInt64(data.count).littleEndian) { Array($0) }
@@ -57,7 +57,7 @@ public final class TensorBoardLog: @unchecked Sendable {
         out += withUnsafeBytes(of: Self.maskedCRC(data).littleEndian) { Array($0) }
         lock.lock()
         defer { lock.unlock() }
-        handle.write(Data(out))
+        try handle.write(contentsOf: Data(out))  // the older `write(_:)` traps on an I/O error
     }
 
     /// TFRecord's masked CRC-32C: rotate right by 15 and add a constant.

@@ -43,6 +43,19 @@ import Testing
     #expect(throws: NNError.malformedTensorFile("bad magic (not a Yendor tensor file)")) { try TensorFile.decode(bad) }
 }
 
+/// A corrupt shape whose product wraps around (2^31 · 2^31 · 2 = 2^63) once passed the size check
+/// as a negative count and trapped reading the values.
+@Test func aTensorFileShapeWhoseSizeOverflowsIsRefusedNotATrap() {
+    var bytes = TensorFile.magic
+    bytes += [0, 0, 0, 0]  // metadata length
+    bytes += [1, 0, 0, 0]  // one tensor
+    bytes += [1, 0] + Array("w".utf8) + [3]  // its name, rank 3
+    for d: UInt32 in [0x8000_0000, 0x8000_0000, 2] { bytes += withUnsafeBytes(of: d.littleEndian) { Array($0) } }
+    #expect(throws: NNError.malformedTensorFile("tensor w with shape [2147483648, 2147483648, 2] is larger than the remaining file")) {
+        try TensorFile.decode(Data(bytes))
+    }
+}
+
 @Test func tensorFileWriteReplacesAtomically() throws {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-nn-\(UUID().uuidString).ckpt")
     defer { try? FileManager.default.removeItem(at: url) }

@@ -8,6 +8,15 @@ import YendorTestSupport
         .deletingLastPathComponent()
     static let python = repository.appendingPathComponent(".venv/bin/python")
 
+    /// `FileHandle.write(_:)` traps on an I/O error: a full disk stopped the learner at its next
+    /// metrics record. Now the write throws and the learner logs it.
+    @Test func aMetricsRecordOnAFullDiskThrowsInsteadOfStoppingTheProcess() throws {
+        let full = URL(fileURLWithPath: "/dev/full")
+        try #require(FileManager.default.fileExists(atPath: full.path))
+        let log = try MetricsLog(url: full)
+        #expect(throws: (any Error).self) { try log.write([("time", 1), ("env_steps", 2)]) }
+    }
+
     @Test func protocolBufferEncodingsMatchHandComputedBytes() {
         var w = ProtoWriter()
         w.varint(field: 2, 300)              // key 0x10, 300 = ac 02
@@ -26,7 +35,7 @@ import YendorTestSupport
         let log = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"),
                                  tensorBoard: try TensorBoardLog(directory: dir.appendingPathComponent("tensorboard")))
         for k in 1...3 {
-            log.write([("time", 1_000 + Double(k)), ("env_steps", Double(k * 512)), ("rollout/sps", Double(k) * 100.5),
+            try log.write([("time", 1_000 + Double(k)), ("env_steps", Double(k * 512)), ("rollout/sps", Double(k) * 100.5),
                        ("learner/loss/policy", -0.25 * Double(k)), ("learner/nan", .nan)])
         }
         let reader = try ChildProcess(executable: Self.python, arguments: [
