@@ -158,14 +158,27 @@ public struct PromptSet: Hashable, Sendable, Codable {
         let goal = describe(request.goal)
         switch request.task {
         case .classify(let caption):
-            return classification
-                .replacingOccurrences(of: "{goal}", with: goal)
-                .replacingOccurrences(of: "{caption}", with: caption)
+            return Self.fill(classification, ["goal": goal, "caption": caption])
         case .rank(let first, let second):
-            return ranking
-                .replacingOccurrences(of: "{goal}", with: goal)
-                .replacingOccurrences(of: "{first}", with: first)
-                .replacingOccurrences(of: "{second}", with: second)
+            return Self.fill(ranking, ["goal": goal, "first": first, "second": second])
         }
+    }
+
+    /// `template` with each `{name}` of `values` replaced in one pass: a caption or a goal that
+    /// holds `{second}` is inserted as it is, never expanded in turn (the model would be asked
+    /// another question than the one its label is stored for).
+    static func fill(_ template: String, _ values: [String: String]) -> String {
+        var out = "", rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            if let close = rest[open...].firstIndex(of: "}"), let value = values[String(rest[rest.index(after: open)..<close])] {
+                out += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out += "{"
+                rest = rest[rest.index(after: open)...]
+            }
+        }
+        return out + rest
     }
 }

@@ -25,7 +25,9 @@ public struct RewardModelState: Sendable, Equatable {
     static func encode<Document: Encodable>(_ document: Document, tensors: [NamedTensor]) -> RewardModelState {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain Codable structs of strings and numbers cannot fail.
+        // A diverged scorer's loss or normaliser can be NaN or infinite, which plain JSON refuses:
+        // written as strings, so the state still saves and loads (an empty document would not load).
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let data = (try? encoder.encode(document)) ?? Data()
         return RewardModelState(tensors: tensors, metadata: data)
     }
@@ -37,7 +39,9 @@ public struct RewardModelState: Sendable, Equatable {
     /// not decode, is an error naming the model.
     func decode<Document: Decodable>(_ type: Document.Type, model: String) throws -> Document {
         func decoded<T: Decodable>(_ type: T.Type) throws -> T {
-            do { return try JSONDecoder().decode(type, from: metadata) } catch {
+            let decoder = JSONDecoder()
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            do { return try decoder.decode(type, from: metadata) } catch {
                 throw RewardError.badState("metadata is not a valid \(model) state: \(error)")
             }
         }

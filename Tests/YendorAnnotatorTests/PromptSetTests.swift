@@ -39,6 +39,17 @@ import Testing
         if let a, let b { #expect(a.lowerBound < b.lowerBound) }
     }
 
+    /// Placeholders were replaced one after another, so a first caption holding `{second}` got the
+    /// second caption, and a custom goal holding `{caption}` got the caption.
+    @Test func captionsAndGoalsHoldingPlaceholdersAreInsertedAsTheyAre() {
+        let ranked = PromptSet.builtIn.render(.rank("a {second}", "b", goal: .custom("find {first}")))
+        #expect(ranked.contains("Caption A: \"a {second}\"") && ranked.contains("Caption B: \"b\""), "\(ranked)")
+        #expect(ranked.contains("find {first}"), "\(ranked)")
+        let classified = PromptSet.builtIn.render(.classify("You see {goal} here.", goal: .custom("say {caption}")))
+        #expect(classified.contains("You see {goal} here.") && classified.contains("say {caption}"), "\(classified)")
+        #expect(PromptSet.fill("{a}{b} {unknown} {", ["a": "1", "b": "{a}"]) == "1{a} {unknown} {")
+    }
+
     @Test func builtInPromptsValidate() throws {
         try PromptSet.builtIn.validate()
     }

@@ -99,3 +99,13 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
         try RewardModelRegistry.makeModel(c)
     }
 }
+
+/// A diverged scorer's loss or normaliser is NaN or infinite, which plain JSON refuses: the state
+/// was written with empty metadata, and every later resume failed.
+@Test func aStateHoldingNonFiniteNumbersSavesAndLoads() throws {
+    struct Document: Codable, Equatable { var model = "ranking"; var lastLoss: Float? = .nan; var mean = Double.infinity; var variance = -Double.infinity }
+    let state = RewardModelState.encode(Document(), tensors: [])
+    #expect(!state.metadata.isEmpty)
+    let back = try state.decode(Document.self, model: "ranking")
+    #expect(back.lastLoss?.isNaN == true && back.mean == .infinity && back.variance == -.infinity)
+}
