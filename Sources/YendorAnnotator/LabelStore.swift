@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import YendorSupport
 
 /// Persistent labels in SQLite (through GRDB), shared across runs.
 ///
@@ -192,7 +193,7 @@ public final class LabelStore: Sendable {
         return StoredLabel(
             key: LabelKey(labeler: identity, request: LabelRequest(goal: try Goal.parsed(key: row["goal"]), task: task)),
             outcome: outcome, rawResponse: row["raw_response"], attempts: row["attempts"],
-            latency: .microseconds(Int64((row["latency_seconds"] as Double) * 1_000_000)),
+            latency: .microseconds(clampingSeconds: row["latency_seconds"] as Double),
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }

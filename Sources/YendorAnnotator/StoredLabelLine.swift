@@ -1,4 +1,5 @@
 import Foundation
+import YendorSupport
 
 /// The JSON-lines form of a `StoredLabel`: flat, snake_case, readable from Python.
 ///
@@ -58,6 +59,8 @@ struct StoredLabelLine: Codable {
         switch (label, error) {
         case (let text?, nil):
             guard let value = Label(rawValue: text) else { throw .invalidInput("unknown label '\(text)'") }
+            // A ranking label on a classification (or the reverse) would be sent as another label.
+            guard value.mode == taskValue.mode else { throw .invalidInput("label '\(text)' does not answer a '\(task)' task") }
             outcome = .labeled(value)
         case (nil, LabelErrorKind.unlabelable.rawValue):
             outcome = .failed(.unlabelable)
@@ -66,11 +69,11 @@ struct StoredLabelLine: Codable {
         }
         let request = LabelRequest(goal: try Goal.parsed(key: goal), task: taskValue)
         let key = LabelKey(labeler: LabelerIdentity(backend: backend, model: model, promptVersion: prompt_version), request: request)
-        guard attempts >= 0, latency_seconds.isFinite, latency_seconds >= 0 else {
-            throw .invalidInput("attempts and latency_seconds must be non-negative")
+        guard attempts >= 0, latency_seconds.isFinite, latency_seconds >= 0, latency_seconds <= 1e6 else {
+            throw .invalidInput("attempts must be non-negative and latency_seconds in 0...1e6, got \(attempts) and \(latency_seconds)")
         }
         return StoredLabel(key: key, outcome: outcome, rawResponse: raw_response, attempts: attempts,
-                           latency: .microseconds(Int64(latency_seconds * 1_000_000)),
+                           latency: .microseconds(clampingSeconds: latency_seconds),
                            createdAt: Date(timeIntervalSince1970: created_at),
                            updatedAt: Date(timeIntervalSince1970: updated_at))
     }

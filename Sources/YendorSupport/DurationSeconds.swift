@@ -19,3 +19,12 @@ extension Duration {
         return Int(min((seconds * 1000).rounded(), Double(Int32.max)))
     }
 }
+
+extension Duration {
+    /// `seconds` to the microsecond, clamped to 0...1e9 s (NaN gives 0): for durations read back
+    /// from files a peer or a person may have written (a stored label's latency).
+    public static func microseconds(clampingSeconds seconds: Double) -> Duration {
+        guard seconds > 0 else { return .zero }
+        return .microseconds(Int64(min(seconds, 1e9) * 1_000_000))
+    }
+}

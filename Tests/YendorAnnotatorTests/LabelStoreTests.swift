@@ -73,4 +73,20 @@ import Testing
         }
         #expect(try fresh.count() == 0)
     }
+
+    /// A label of the other kind (`first` for a classification) was accepted and later sent as
+    /// another label (`not_helpful`); a huge latency trapped converting to microseconds.
+    @Test(arguments: [
+        (#""task":"classify","caption":"c","label":"first","latency_seconds":0"#, "label 'first' does not answer a 'classify' task"),
+        (#""task":"rank","first":"a","second":"b","label":"helpful","latency_seconds":0"#, "label 'helpful' does not answer a 'rank' task"),
+        (#""task":"classify","caption":"c","label":"helpful","latency_seconds":1e300"#, "latency_seconds in 0...1e6"),
+    ])
+    func importRefusesALabelOfTheOtherKindAndAHugeLatency(_ fields: String, _ expected: String) throws {
+        let (store, directory) = try temporaryStore()
+        let file = directory.appendingPathComponent("labels.jsonl")
+        let line = #"{"backend":"x","model":"m","prompt_version":"p","goal":"score","# + fields + #","raw_response":"","attempts":1,"created_at":0,"updated_at":0}"#
+        try (line + "\n").write(to: file, atomically: true, encoding: .utf8)
+        #expect { try store.importJSONLines(from: file) } throws: { "\($0)".contains(expected) }
+        #expect(try store.count() == 0)
+    }
 }
