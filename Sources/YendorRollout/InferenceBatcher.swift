@@ -66,9 +66,14 @@ public actor InferenceBatcher {
     /// (a resend that crossed a newer update), unless the learner went back (`learnerHas`). Weights
     /// that would not load (a missing or misshapen tensor, a NaN) throw here and change nothing: the
     /// actors act on with the weights they have.
-    public func update(version: Int64, tensors: [NamedTensor]) throws {
-        guard learnerWentBack || version > newestVersion else { return }
+    public nonisolated func update(version: Int64, tensors: [NamedTensor]) async throws {
+        // Checked before entering the actor: actors' requests for a forward pass do not wait for it.
         try PolicyNetwork.check(tensors, against: parameterShapes)
+        await queue(version: version, tensors: tensors)
+    }
+
+    private func queue(version: Int64, tensors: [NamedTensor]) {
+        guard learnerWentBack || version > newestVersion else { return }
         nextWeights = (version, tensors)
         learnerWentBack = false
     }

@@ -10,7 +10,7 @@ struct Checkpoints {
     let directory: URL
 
     /// Service counters saved next to the learner's own state.
-    struct State: Codable {
+    struct State: Codable, Sendable {
         var envSteps: UInt64
         var episodes: Int
         var updates: Int
@@ -46,7 +46,7 @@ struct Checkpoints {
     }
 
     /// A checkpoint to resume from.
-    struct Found {
+    struct Found: Sendable {
         let directory: URL
         let state: State
         var learner: URL { directory.appendingPathComponent("learner.ckpt") }

@@ -48,14 +48,9 @@ public struct ConfigurationTable<Root>: Sendable {
     public func withKeys(_ message: String) -> (text: String, firstKey: String?) {
         var owners: [String: [String]] = [:]
         for f in fields where !f.property.isEmpty { owners[f.property, default: []].append(f.key) }
-        var words: [(range: Range<String.Index>, key: String)] = []
-        var i = message.startIndex
-        while i < message.endIndex {
-            guard message[i].isLetter else { i = message.index(after: i); continue }
-            var j = i
-            while j < message.endIndex && (message[j].isLetter || message[j].isNumber) { j = message.index(after: j) }
-            if let keys = owners[String(message[i..<j])], keys.count == 1 { words.append((i..<j, keys[0])) }
-            i = j
+        let words = message.matches(of: /[A-Za-z][A-Za-z0-9]*/).compactMap { word -> (range: Range<String.Index>, key: String)? in
+            guard let keys = owners[String(word.output)], keys.count == 1 else { return nil }
+            return (word.range, keys[0])
         }
         var text = message
         for w in words.reversed() { text.replaceSubrange(w.range, with: w.key) }

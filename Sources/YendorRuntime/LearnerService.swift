@@ -69,11 +69,10 @@ public final class LearnerService: Service, Sendable {
                                    metrics: LearnerMetrics(registry: metrics))
         // The checkpoint's counters before any loop starts: the first heartbeat already says the
         // policy version the learner resumes at (a worker reads a lower one as the learner having
-        // gone back). The train loop loads the weights from the same checkpoint and refuses one
-        // written for another model.
-        let resumeFrom = try Checkpoints(directory: runDirectory.checkpoints).latest()
+        // gone back). The train loop loads the weights from the same checkpoint. One written for
+        // another model is refused here.
+        let resumeFrom = try runDirectory.resumePoint(for: c)
         if let found = resumeFrom {
-            try runDirectory.checkResumable(by: c)
             if !found.skipped.isEmpty {
                 logger.warning("checkpoints \(found.skipped.joined(separator: ", ")) do not read (a crash or a disk error while writing?); resuming from \(found.directory.lastPathComponent)")
             }
@@ -108,7 +107,7 @@ public final class LearnerService: Service, Sendable {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { await self.receiveLoop(link: link, buffer: buffer, status: status) }
-                    group.addTask { try await self.trainLoop(buffer: buffer, link: link, status: status, labels: bridge) }
+                    group.addTask { try await self.trainLoop(buffer: buffer, link: link, status: status, labels: bridge, resumeFrom: resumeFrom) }
                     if let bridge { group.addTask { try await self.labelLoop(bridge) } }
                     group.addTask { await self.heartbeatLoop(link: link, status: status) }
                     group.addTask { await self.reportLoop(status: status, log: metricsLog, buffer: buffer, link: link) }
@@ -290,20 +289,19 @@ public final class LearnerService: Service, Sendable {
 
     // MARK: Train
 
-    private func trainLoop(buffer: ReplayStore, link: any LearnerLink, status: LearnerStatus, labels: LabelBridge?) async throws {
+    private func trainLoop(buffer: ReplayStore, link: any LearnerLink, status: LearnerStatus, labels: LabelBridge?,
+                           resumeFrom: Checkpoints.Found?) async throws {
         let c = configuration
         let rewardModel = try RewardModelRegistry.makeModel(c.reward.models)
         let rewardSource = CaptionRewardSource(model: rewardModel, scaling: try CountScaledIntrinsicReward(configuration: c.reward.models.countScaling))
         let learner = try APPOLearner(configuration: c.resolvedLearner, intrinsicRewards: rewardSource, logger: logger)
         let checkpoints = Checkpoints(directory: runDirectory.checkpoints)
-        let resumeFrom = try checkpoints.latest()
         if let dir = resumeFrom?.directory, FileManager.default.fileExists(atPath: dir.appendingPathComponent("rewards.ckpt").path) {
             let (tensors, metadata) = try TensorFile.read(from: dir.appendingPathComponent("rewards.ckpt"))
             try rewardModel.loadState(RewardModelState(tensors: tensors, metadata: metadata))
             logger.info("reward model \(rewardModel.name) restored")
         }
         if let found = resumeFrom {
-            try runDirectory.checkResumable(by: c)
             try learner.load(from: found.learner)  // the status has its counters already (`run`)
             logger.info("resumed from \(found.directory.lastPathComponent) at \(found.state.envSteps) env steps, policy version \(learner.policyVersion)")
         }

@@ -41,10 +41,11 @@ public struct Membership: Sendable {
     public private(set) var joins = 0, leaves = 0, timeouts = 0
     /// Hellos ignored because their process had already said Goodbye.
     public private(set) var staleHellos = 0
-    /// The `instance` tag of each id's last process that said Goodbye: a worker says Goodbye on a
-    /// connection of its own, so Hellos it queued earlier on its control connection can arrive after
-    /// it. Bounded: the oldest entries go first.
-    private var departed: [String: String] = [:]
+    /// Each id's last process that said Goodbye, and when. A worker says Goodbye on a connection of
+    /// its own, so Hellos it queued earlier on its control connection can arrive after it (ignored:
+    /// `instance`, its tag, "" if it sent none), and so can its last trajectories (taken for
+    /// `timeout` seconds after `at`; nil once it was evicted). Bounded: the oldest entries go first.
+    private var departed: [String: (instance: String, at: Double?)] = [:]
     private var departedOrder: [String] = []
     static let departedCapacity = 4096
     /// Members that timed out, kept so that one heard again rejoins on its next trajectory (it was
@@ -52,9 +53,6 @@ public struct Membership: Sendable {
     /// Hellos were held up (behind a replay role that was down, or a stalled process) loses nothing.
     /// Bounded like `departed`.
     private var timedOut: [String: Member] = [:]
-    /// When each id said Goodbye: its trajectories still on the way (a Goodbye travels on a
-    /// connection of its own and can overtake them) are taken for `timeout` seconds.
-    private var departedAt: [String: Double] = [:]
     /// Messages read from workers so far.
     public private(set) var reads = 0
     /// When each sender, registered or not, was last heard (wall clock), for the reads bar.
@@ -88,7 +86,7 @@ public struct Membership: Sendable {
     public mutating func hello(_ h: Hello, now: Double) -> Bool {
         reads += 1
         let caps = Dictionary(h.capabilities.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b })
-        if let instance = caps["instance"], departed[h.id] == instance {
+        if let instance = caps["instance"], departed[h.id]?.instance == instance {
             staleHellos += 1
             return false
         }
@@ -130,7 +128,7 @@ public struct Membership: Sendable {
     public mutating func evict(_ id: String) {
         members.removeValue(forKey: id)
         timedOut[id] = nil
-        departedAt[id] = nil
+        departed[id]?.at = nil
     }
 
     public mutating func goodbye(_ id: String, now: Double) {
@@ -139,13 +137,8 @@ public struct Membership: Sendable {
         timedOut[id] = nil
         guard let member = members.removeValue(forKey: id) else { return }
         leaves += 1
-        departedAt[id] = now
-        if departed.updateValue(member.instance ?? "", forKey: id) == nil { departedOrder.append(id) }
-        if departedOrder.count > Self.departedCapacity {
-            let oldest = departedOrder.removeFirst()
-            departed[oldest] = nil
-            departedAt[oldest] = nil
-        }
+        if departed.updateValue((member.instance ?? "", now), forKey: id) == nil { departedOrder.append(id) }
+        if departedOrder.count > Self.departedCapacity { departed[departedOrder.removeFirst()] = nil }
     }
 
     /// Why a trajectory from a sender that is not a member is still taken.
@@ -166,7 +159,7 @@ public struct Membership: Sendable {
             joins += 1
             return .rejoined
         }
-        if let left = departedAt[id], now - left <= timeout { return .leaving }
+        if let left = departed[id]?.at, now - left <= timeout { return .leaving }
         return nil
     }
 

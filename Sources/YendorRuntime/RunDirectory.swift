@@ -42,9 +42,15 @@ public struct RunDirectory: Sendable {
 
     /// Throws if the latest checkpoint here was written for another model than `c`'s, naming
     /// both: resuming it would fail, and the run's config.yaml must not be replaced meanwhile.
-    public func checkResumable(by c: TrainingConfiguration) throws {
-        guard let found = try Checkpoints(directory: checkpoints).latest(), found.state.modelSignature != c.modelSignature else { return }
-        throw ConfigurationError(field: "run.dir", problem: "the checkpoint in \(root.path) was written for a different model [\(found.state.modelSignature)], this run's is [\(c.modelSignature)]; use a new run directory")
+    public func checkResumable(by c: TrainingConfiguration) throws { _ = try resumePoint(for: c) }
+
+    /// The checkpoint a learner of `c` resumes from (nil: none yet); throws as `checkResumable`.
+    func resumePoint(for c: TrainingConfiguration) throws -> Checkpoints.Found? {
+        guard let found = try Checkpoints(directory: checkpoints).latest() else { return nil }
+        guard found.state.modelSignature == c.modelSignature else {
+            throw ConfigurationError(field: "run.dir", problem: "the checkpoint in \(root.path) was written for a different model [\(found.state.modelSignature)], this run's is [\(c.modelSignature)]; use a new run directory")
+        }
+        return found
     }
 
     /// Writes a file atomically (temp file + rename), so a crash never leaves half a file.
