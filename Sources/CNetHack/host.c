@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -53,4 +55,20 @@ int ynh_settings_fill(ynh_settings *settings, const char *hackdir, const char *o
         settings->time_seed_is_set = fix_moon_phase;
     }
     return 0;
+}
+
+static const int ynh_game_signals[] = {SIGHUP, SIGXCPU};
+#define YNH_GAME_SIGNAL_COUNT (sizeof(ynh_game_signals) / sizeof(ynh_game_signals[0]))
+static struct sigaction ynh_inherited_actions[YNH_GAME_SIGNAL_COUNT];
+static pthread_once_t ynh_signals_once = PTHREAD_ONCE_INIT;
+
+static void ynh_signals_save(void) {
+    for (size_t i = 0; i < YNH_GAME_SIGNAL_COUNT; i++) sigaction(ynh_game_signals[i], NULL, &ynh_inherited_actions[i]);
+}
+
+void ynh_signals_remember(void) { pthread_once(&ynh_signals_once, ynh_signals_save); }
+
+void ynh_signals_restore(void) {
+    pthread_once(&ynh_signals_once, ynh_signals_save);
+    for (size_t i = 0; i < YNH_GAME_SIGNAL_COUNT; i++) sigaction(ynh_game_signals[i], &ynh_inherited_actions[i], NULL);
 }

@@ -93,6 +93,7 @@ public final class NetHackGame {
 
     /// Starts a new game with `seeds` (a fresh image of the library), writing its first observation.
     public func reset(seeds: Seeds?, fixMoonPhase: Bool = true) throws {
+        ynh_signals_remember()
         unload()
         guard let h = dlopen(copyPath, RTLD_LAZY | RTLD_LOCAL) else {
             throw NetHackError.loadFailed(String(cString: dlerror()))
@@ -116,6 +117,7 @@ public final class NetHackGame {
         observation.action = key
         _ = bindBuffers { obs in stepFunction(context, obs) }
         isDone = observation.done != 0
+        if isDone { ynh_signals_restore() }  // the game's end ignored SIGHUP and SIGXCPU
         return isDone
     }
 
@@ -137,6 +139,7 @@ public final class NetHackGame {
     private func unload() {
         if let context, let handle, let end = dlsym(handle, "nle_end") {
             unsafeBitCast(end, to: ynh_end_fn.self)(context)
+            ynh_signals_restore()  // ending a game that was still running ignores them too
         }
         context = nil
         stepFunction = nil

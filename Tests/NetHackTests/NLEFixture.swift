@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import NetHack
 
 /// Where the tests find NLE: the project's virtualenv that `make deps` makes.
@@ -24,3 +25,8 @@ enum NLEFixture {
 
     static var available: Bool { library != nil && FileManager.default.isExecutableFile(atPath: python.path) }
 }
+
+/// The suites that run NetHack games in this process, one test at a time. A game's end changes the
+/// process's signal dispositions until the host puts them back, so `NetHackSignalTests` can only
+/// check them while no other game runs.
+@Suite(.serialized) enum InProcessNetHackGames {}

@@ -6,8 +6,8 @@ import Testing
     func makeDirectory(version: String?, library: Bool = true, data: Bool = true) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fake-nle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("nethackdir"), withIntermediateDirectories: true)
-        if library { FileManager.default.createFile(atPath: dir.appendingPathComponent("libnethack.so").path, contents: Data()) }
-        if data { FileManager.default.createFile(atPath: dir.appendingPathComponent("nethackdir/nhdat").path, contents: Data()) }
+        if library { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("libnethack.so").path, contents: Data()) }
+        if data { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("nethackdir/nhdat").path, contents: Data()) }
         if let version { try "__version__ = \"\(version)\"".write(to: dir.appendingPathComponent("version.py"), atomically: true, encoding: .utf8) }
         return dir
     }

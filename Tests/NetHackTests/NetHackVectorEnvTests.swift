@@ -4,97 +4,99 @@ import Testing
 import YendorEnvironment
 import YendorTestSupport
 
-@Suite(.enabled(if: NLEFixture.available, "needs .venv with nle 1.3.0 (make deps)"))
-struct NetHackVectorEnvTests {
-    var library: NetHackLibrary { NLEFixture.library! }
+extension InProcessNetHackGames {
+    @Suite(.enabled(if: NLEFixture.available, "needs .venv with nle 1.3.0 (make deps)"))
+    struct NetHackVectorEnvTests {
+        var library: NetHackLibrary { NLEFixture.library! }
 
-    @Test func theStepLimitEndsTheEpisodeAsTruncatedAndTheNextOneStarts() throws {
-        let env = try NetHackVectorEnv(task: "score", count: 1, seed: 3, library: library, stepLimit: 5)
-        let wait: Int32 = 19  // '.' in the task set
-        for step in 1...5 {
-            try env.step(actions: [wait])
-            #expect(env.done[0] == (step == 5 ? 1 : 0))
-            #expect(env.truncated[0] == (step == 5 ? 1 : 0))
-        }
-        let finished = try #require(env.finishedEpisodes.first)
-        #expect(finished.length == 5 && finished.truncated && !finished.success)
-        #expect(env.blstats[NetHackStat.time] == 1, "the next episode starts at turn 1")
-        #expect(env.spec == .nle(cropSize: 9))
-    }
-
-    @Test func aStepWithTheWrongActionsIsRefusedNamingTheEnvAndStepsNoGame() throws {
-        let env = try NetHackVectorEnv(task: "score", count: 2, seed: 3, library: library)
-        let n = env.spec.actionCount
-        let before = Array(env.blstats)
-        #expect(throws: NetHackError.invalidConfiguration("expected 2 actions, got 3")) { try env.step(actions: [0, 0, 0]) }
-        #expect(throws: NetHackError.invalidConfiguration("action \(n) for env 0 is outside 0..<\(n)")) { try env.step(actions: [Int32(n), 0]) }
-        #expect(Array(env.blstats) == before, "a refused step steps no game")
-    }
-
-    @Test func stepsThatDoNotAdvanceGameTimeCostNLEsPenalty() throws {
-        let env = try NetHackVectorEnv(task: "staircase", count: 1, seed: 4, library: library)
-        let more: Int32 = 0, wait: Int32 = 19
-        try env.step(actions: [more])  // Enter with nothing to confirm: time stands still
-        #expect(env.reward[0] == -0.01)
-        try env.step(actions: [wait])  // waiting takes a turn
-        #expect(env.reward[0] == 0)
-    }
-
-    @Test func aQuestionAboutEatingIsLeftToTheAgentAndOthersAreDeclined() throws {
-        let env = try NetHackVectorEnv(task: "eat", count: 1, seed: 5, library: library)
-        try env.step(actions: [21])  // 'e'
-        let game = env.game(0)
-        #expect(game.messageText.contains("eat"), "message: \(game.messageText)")
-        #expect(game.internalState[1] != 0, "the eat prompt stays open for the agent")
-    }
-
-    @Test func theCropIsCentredOnThePlayerAndOffMapCellsReadAsStone() throws {
-        let env = try NetHackVectorEnv(task: "score", count: 2, seed: 6, library: library, cropSize: 9)
-        for i in 0..<2 {
-            let x = Int(env.blstats[i * 27 + NetHackStat.x]), y = Int(env.blstats[i * 27 + NetHackStat.y])
-            let centre = env.crop[i * 81 + 4 * 9 + 4]
-            #expect(centre == env.glyphs[i * 21 * 79 + y * 79 + x])
-            for r in 0..<9 where y - 4 + r < 0 || y - 4 + r >= 21 {
-                #expect(env.crop[i * 81 + r * 9] == Int16(NetHackGlyph.stone))
+        @Test func theStepLimitEndsTheEpisodeAsTruncatedAndTheNextOneStarts() throws {
+            let env = try NetHackVectorEnv(task: "score", count: 1, seed: 3, library: library, stepLimit: 5)
+            let wait: Int32 = 19  // '.' in the task set
+            for step in 1...5 {
+                try env.step(actions: [wait])
+                #expect(env.done[0] == (step == 5 ? 1 : 0))
+                #expect(env.truncated[0] == (step == 5 ? 1 : 0))
             }
+            let finished = try #require(env.finishedEpisodes.first)
+            #expect(finished.length == 5 && finished.truncated && !finished.success)
+            #expect(env.blstats[NetHackStat.time] == 1, "the next episode starts at turn 1")
+            #expect(env.spec == .nle(cropSize: 9))
         }
-        #expect(env.caption(0).hasPrefix("Hello Agent, welcome to NetHack!"))
-        #expect(env.captionCount[0] == 1)
-    }
 
-    /// Several actors step their own games at once; each game's trajectory equals a run alone.
-    @Test func manyGamesSteppedConcurrentlyByActorsStayIndependent() async throws {
-        actor Player {
-            let env: NetHackVectorEnv
-            init(seed: UInt64, library: NetHackLibrary) throws {
-                env = try NetHackVectorEnv(task: "score", count: 6, seed: seed, library: library, stepLimit: 200)
-            }
-            func play(steps: Int) throws -> [Float] {
-                var rng = SplitMix64(seed: 11)
-                var returns: [Float] = []
-                var actions = [Int32](repeating: 0, count: env.count)
-                for _ in 0..<steps {
-                    for i in 0..<env.count { actions[i] = Int32(rng.below(env.spec.actionCount)) }
-                    try env.step(actions: actions)
-                    returns.append(contentsOf: (0..<env.count).map { env.reward[$0] + Float(env.blstats[$0 * 27 + NetHackStat.score]) })
+        @Test func aStepWithTheWrongActionsIsRefusedNamingTheEnvAndStepsNoGame() throws {
+            let env = try NetHackVectorEnv(task: "score", count: 2, seed: 3, library: library)
+            let n = env.spec.actionCount
+            let before = Array(env.blstats)
+            #expect(throws: NetHackError.invalidConfiguration("expected 2 actions, got 3")) { try env.step(actions: [0, 0, 0]) }
+            #expect(throws: NetHackError.invalidConfiguration("action \(n) for env 0 is outside 0..<\(n)")) { try env.step(actions: [Int32(n), 0]) }
+            #expect(Array(env.blstats) == before, "a refused step steps no game")
+        }
+
+        @Test func stepsThatDoNotAdvanceGameTimeCostNLEsPenalty() throws {
+            let env = try NetHackVectorEnv(task: "staircase", count: 1, seed: 4, library: library)
+            let more: Int32 = 0, wait: Int32 = 19
+            try env.step(actions: [more])  // Enter with nothing to confirm: time stands still
+            #expect(env.reward[0] == -0.01)
+            try env.step(actions: [wait])  // waiting takes a turn
+            #expect(env.reward[0] == 0)
+        }
+
+        @Test func aQuestionAboutEatingIsLeftToTheAgentAndOthersAreDeclined() throws {
+            let env = try NetHackVectorEnv(task: "eat", count: 1, seed: 5, library: library)
+            try env.step(actions: [21])  // 'e'
+            let game = env.game(0)
+            #expect(game.messageText.contains("eat"), "message: \(game.messageText)")
+            #expect(game.internalState[1] != 0, "the eat prompt stays open for the agent")
+        }
+
+        @Test func theCropIsCentredOnThePlayerAndOffMapCellsReadAsStone() throws {
+            let env = try NetHackVectorEnv(task: "score", count: 2, seed: 6, library: library, cropSize: 9)
+            for i in 0..<2 {
+                let x = Int(env.blstats[i * 27 + NetHackStat.x]), y = Int(env.blstats[i * 27 + NetHackStat.y])
+                let centre = env.crop[i * 81 + 4 * 9 + 4]
+                #expect(centre == env.glyphs[i * 21 * 79 + y * 79 + x])
+                for r in 0..<9 where y - 4 + r < 0 || y - 4 + r >= 21 {
+                    #expect(env.crop[i * 81 + r * 9] == Int16(NetHackGlyph.stone))
                 }
-                return returns
             }
+            #expect(env.caption(0).hasPrefix("Hello Agent, welcome to NetHack!"))
+            #expect(env.captionCount[0] == 1)
         }
-        let library = self.library
-        let together = try await withThrowingTaskGroup(of: (UInt64, [Float]).self) { group in
-            for seed: UInt64 in 1...4 {
-                group.addTask { (seed, try await Player(seed: seed, library: library).play(steps: 300)) }
+
+        /// Several actors step their own games at once; each game's trajectory equals a run alone.
+        @Test func manyGamesSteppedConcurrentlyByActorsStayIndependent() async throws {
+            actor Player {
+                let env: NetHackVectorEnv
+                init(seed: UInt64, library: NetHackLibrary) throws {
+                    env = try NetHackVectorEnv(task: "score", count: 6, seed: seed, library: library, stepLimit: 200)
+                }
+                func play(steps: Int) throws -> [Float] {
+                    var rng = SplitMix64(seed: 11)
+                    var returns: [Float] = []
+                    var actions = [Int32](repeating: 0, count: env.count)
+                    for _ in 0..<steps {
+                        for i in 0..<env.count { actions[i] = Int32(rng.below(env.spec.actionCount)) }
+                        try env.step(actions: actions)
+                        returns.append(contentsOf: (0..<env.count).map { env.reward[$0] + Float(env.blstats[$0 * 27 + NetHackStat.score]) })
+                    }
+                    return returns
+                }
             }
-            var out: [UInt64: [Float]] = [:]
-            for try await (seed, r) in group { out[seed] = r }
-            return out
+            let library = self.library
+            let together = try await withThrowingTaskGroup(of: (UInt64, [Float]).self) { group in
+                for seed: UInt64 in 1...4 {
+                    group.addTask { (seed, try await Player(seed: seed, library: library).play(steps: 300)) }
+                }
+                var out: [UInt64: [Float]] = [:]
+                for try await (seed, r) in group { out[seed] = r }
+                return out
+            }
+            for seed: UInt64 in [1, 4] {
+                let alone = try await Player(seed: seed, library: library).play(steps: 300)
+                #expect(alone == together[seed], "seed \(seed): concurrent games interfered")
+            }
+            #expect(together[1] != together[2])
         }
-        for seed: UInt64 in [1, 4] {
-            let alone = try await Player(seed: seed, library: library).play(steps: 300)
-            #expect(alone == together[seed], "seed \(seed): concurrent games interfered")
-        }
-        #expect(together[1] != together[2])
     }
 }
 

@@ -84,4 +84,10 @@ int ynh_settings_fill(ynh_settings *settings, const char *hackdir, const char *o
 /// returns the file descriptor or -1 with errno set.
 int ynh_private_copy(const char *path, char *out_path, unsigned long out_capacity);
 
+/// Remembers, once per process (before the first game starts), how the process handles SIGHUP and
+/// SIGXCPU: a NetHack game sets them to be ignored when it ends (a terminal game must survive a
+/// dropped line while it writes its records). `ynh_signals_restore` puts them back as remembered.
+void ynh_signals_remember(void);
+void ynh_signals_restore(void);
+
 #endif
