@@ -21,24 +21,20 @@ KINDS = {1: "Hello", 2: "Heartbeat", 3: "Stats", 4: "Goodbye", 16: "TrajectoryBa
 DTYPES = {1: np.uint8, 2: np.int16, 3: np.int32, 4: np.float32, 5: np.int64}
 
 
-def _crc_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
+def _load_crc():
+    # The one CRC-32C of the Python side (python/yendor_env/crc.py: the `crc32c` package, else pure
+    # Python), loaded by path so that this client needs neither the package installed nor its deps.
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python", "yendor_env", "crc.py")
+    spec = importlib.util.spec_from_file_location("yendor_wire_crc", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-_TABLE = _crc_table()
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc = (crc >> 8) ^ _TABLE[(crc ^ b) & 0xFF]
-    return crc ^ 0xFFFFFFFF
+_CRC = _load_crc()
+crc32c = _CRC.crc32c
 
 
 class WireError(ValueError):

@@ -164,37 +164,29 @@ extension ConfigEnum {
     public static var configTypeName: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
-extension Int: ConfigValue {
+/// Integers accept `_` separators (`1_000_000`), as Swift and YAML do.
+extension ConfigValue where Self: FixedWidthInteger {
     public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
     public var configText: String { String(self) }
-    public static var configTypeName: String { "an integer" }
+    public static var configTypeName: String { isSigned ? "an integer" : "a non-negative integer" }
 }
 
-extension UInt64: ConfigValue {
-    public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
-    public var configText: String { String(self) }
-    public static var configTypeName: String { "a non-negative integer" }
-}
+extension Int: ConfigValue {}
+extension UInt64: ConfigValue {}
 
 // `nan` and `inf` parse as numbers but mean nothing as a setting (and trap where one becomes a
 // duration or a count), so they are refused here, for every field at once.
-extension Double: ConfigValue {
+extension ConfigValue where Self: BinaryFloatingPoint & LosslessStringConvertible {
     public init?(configText: String) {
-        guard let value = Double(configText), value.isFinite else { return nil }
+        guard let value = Self(configText), value.isFinite else { return nil }
         self = value
     }
-    public var configText: String { String(self) }
+    public var configText: String { description }
     public static var configTypeName: String { "a finite number" }
 }
 
-extension Float: ConfigValue {
-    public init?(configText: String) {
-        guard let value = Float(configText), value.isFinite else { return nil }
-        self = value
-    }
-    public var configText: String { String(self) }
-    public static var configTypeName: String { "a finite number" }
-}
+extension Double: ConfigValue {}
+extension Float: ConfigValue {}
 
 extension Bool: ConfigValue {
     public init?(configText: String) {

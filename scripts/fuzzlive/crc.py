@@ -1,12 +1,12 @@
 """CRC-32C for the live fuzzer: the `crc32c` package (hardware SSE4.2 / ARMv8 where available), else
-`google-crc32c`, else a table-driven fallback that limits the frame rate. Every mutated payload is resealed
-with it, and the reference client (scripts/yendor_wire.py, beside this package on sys.path) is given the
-same function to check the CRCs of captured frames."""
+`google-crc32c`, else the pure-Python one of python/yendor_env/crc.py, which limits the frame rate.
+Every mutated payload is resealed with it, and the reference client (scripts/yendor_wire.py, beside
+this package on sys.path) is given the same function to check the CRCs of captured frames."""
 import time
 
 import yendor_wire as yw  # the reference client: decode of captured frames, Stats, Hello
 
-CRC_IMPL = "table-driven Python fallback (slow: pip install crc32c)"
+CRC_IMPL = "pure-Python fallback of python/yendor_env/crc.py (slow: pip install crc32c)"
 try:
     import crc32c as _crc32c_pkg
 
@@ -23,14 +23,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
         CRC_IMPL = "google-crc32c package"
     except ImportError:
-        _T = yw._TABLE
-
-        def crc32c(data):
-            crc = 0xFFFFFFFF
-            t = _T
-            for b in bytes(data):
-                crc = (crc >> 8) ^ t[(crc ^ b) & 0xFF]
-            return crc ^ 0xFFFFFFFF
+        crc32c = yw._CRC.crc32c_python
 
 yw.crc32c = crc32c  # the reference decoder checks CRCs of captured frames with the fast one too
 assert crc32c(b"123456789") == 0xE3069283, "CRC-32C check value"
