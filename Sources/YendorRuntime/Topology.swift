@@ -16,14 +16,14 @@ public enum Topology {
         // First: the endpoint bootstraps the metrics backend that the roles' metrics are made in.
         let endpoints = metricsEndpoints(configuration, logger: logger)
         var c = configuration
-        c.transport = TransportConfiguration.inProcess(run: "yendor-\(getpid())")
+        // The settings stay (queue capacity, message limit, heartbeats, eviction); the endpoints
+        // become in-process ones. Before, every transport setting was reset to its default here.
+        c.transport = configuration.transport.linkedInProcess(run: "yendor-\(getpid())")
         let defaults = TransportConfiguration()
         if configuration.transport.trajectories != defaults.trajectories || configuration.transport.weights != defaults.weights {
             // Said, not silently dropped: a user who set them expects something to listen there.
             logger.notice("in one process the learner and its worker are linked in process: transport.trajectories and transport.weights are not bound (yendor train --workers N binds ipc:// sockets that yendor status can watch; run.prometheus_port serves the metrics)")
         }
-        c.transport.heartbeatInterval = configuration.transport.heartbeatInterval
-        c.transport.heartbeatMisses = configuration.transport.heartbeatMisses
         // Only the learner–worker sockets are in this process: a remote annotator is reached at its
         // configured endpoints, with the configured CURVE keys.
         let learner: LearnerService, worker: WorkerService

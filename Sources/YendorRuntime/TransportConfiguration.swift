@@ -48,13 +48,21 @@ public struct TransportConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// Endpoints for every role in one process.
-    public static func inProcess(run: String) -> TransportConfiguration {
-        var t = TransportConfiguration()
+    /// This configuration for every role in one process: its queues, limits, heartbeats and
+    /// eviction rule as set, with `inproc://` endpoints named after `run` and no CURVE (nothing
+    /// leaves the process).
+    public func linkedInProcess(run: String) -> TransportConfiguration {
+        var t = self
         t.trajectories = "inproc://\(run)-trajectories"
         t.weights = "inproc://\(run)-weights"
+        t.replay = "inproc://\(run)-replay"
         t.annotatorRequests = "inproc://\(run)-annotator-requests"
         t.annotatorLabels = "inproc://\(run)-annotator-labels"
+        t.curveSecretKeyFile = ""
+        t.curveServerKey = ""
+        t.curveAnnotatorKey = ""
+        t.curveAllowedClients = ""
+        t.curveAllowAny = false
         return t
     }
 

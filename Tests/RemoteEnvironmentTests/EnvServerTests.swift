@@ -324,10 +324,9 @@ final class LogLines: LogHandler, @unchecked Sendable {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         condition.lock()
-        captured.append("\(message)")
+        captured.append("\(event.message)")
         condition.broadcast()
         condition.unlock()
     }

@@ -153,9 +153,8 @@ final class RecordingLog: LogHandler, @unchecked Sendable {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-             function: String, line: UInt) {
-        store.withLock { $0.append("\(level) \(message)") }
+    func log(event: LogEvent) {
+        store.withLock { $0.append("\(event.level) \(event.message)") }
     }
 
     var lines: [String] { store.withLock { $0 } }
