@@ -17,7 +17,9 @@ final class EnvServerProcesses {
         for (k, endpoint) in endpoints.enumerated() {
             let p = Process()
             p.executableURL = executable
-            p.arguments = ["serve", "--env", envID, "--num-envs", "\(envs)", "--bind", endpoint, "--seed", "\(seed &+ UInt64(k * envs))"]
+            // --parent-pid: a server whose `yendor` is killed (not stopped) stops by itself.
+            p.arguments = ["serve", "--env", envID, "--num-envs", "\(envs)", "--bind", endpoint, "--seed", "\(seed &+ UInt64(k * envs))",
+                           "--parent-pid", "\(getpid())"]
             let log = logDirectory.appendingPathComponent("env-server-\(k).log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
@@ -26,13 +28,25 @@ final class EnvServerProcesses {
             try p.run()
             processes.append(p)
         }
+        // Asked once a second, so a server that exits (an env it cannot make, a space it refuses)
+        // fails the start at once instead of after `timeout`.
         for (k, endpoint) in endpoints.enumerated() {
-            do {
-                _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: timeout)
-            } catch {
-                stop()
-                let log = (try? String(contentsOf: logDirectory.appendingPathComponent("env-server-\(k).log"), encoding: .utf8)) ?? ""
-                throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "\(error); its log: \(log.suffix(1500))")
+            let deadline = Date().addingTimeInterval(timeout)
+            while true {
+                do {
+                    _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 1)
+                    break
+                } catch RemoteEnvironmentError.serverUnavailable {
+                    let process = processes[k], exited = !process.isRunning
+                    guard exited || Date() >= deadline else { continue }
+                    stop()
+                    let why = exited ? "it exited with status \(process.terminationStatus) before answering" : "no answer within \(Int(timeout)) s"
+                    let log = (try? String(contentsOf: logDirectory.appendingPathComponent("env-server-\(k).log"), encoding: .utf8)) ?? ""
+                    throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "\(why); its log: \(log.suffix(1500))")
+                } catch {
+                    stop()
+                    throw error
+                }
             }
         }
     }

@@ -16,12 +16,18 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Run this many worker processes over ipc instead of an in-process worker.")
     var workers: Int = 0
 
-    @Option(name: .customLong("env-servers"), help: "With --env gym:ENV_ID: local env-server processes to start, each hosting --envs envs (default 16) in two slices stepped by different rollout actors.")
-    var envServerCount: Int = 1
+    @Option(name: .customLong("env-servers"), help: "With --env gym:ENV_ID: local env-server processes to start, each hosting --envs envs (default 16) in two slices stepped by different rollout actors; with --workers N, at least N (each worker process steps servers of its own; default: 1, or N).")
+    var envServerCount: Int?
+
+    /// Env servers to start for `gym:` envs: as asked, else one per worker process (at least one).
+    var envServersToStart: Int { envServerCount ?? max(workers, 1) }
 
     func validate() throws {
         guard workers >= 0 else { throw ValidationError("--workers must be 0 (in-process) or more, got \(workers)") }
-        guard envServerCount >= 1 else { throw ValidationError("--env-servers must be at least 1, got \(envServerCount)") }
+        if let n = envServerCount, n < 1 { throw ValidationError("--env-servers must be at least 1, got \(n)") }
+        if case .gym = options.env, workers > envServersToStart {
+            throw ValidationError("--env-servers \(envServersToStart) is fewer than --workers \(workers): each worker process steps env servers of its own")
+        }
     }
 
     func run() async throws {
@@ -36,7 +42,7 @@ struct TrainCommand: AsyncParsableCommand {
                 // Gymnasium envs: start the env servers first; the learner needs their spec.
                 let runDir = namedRunDir ?? "runs/\(envID)-\(stamp)"
                 options.runDir = runDir
-                let count = envServerCount
+                let count = envServersToStart
                 servers = try EnvServerProcesses(envID: envID, count: count, envs: options.envs ?? 16, seed: options.seed ?? 1,
                                                  socketDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("sockets").standardizedFileURL.path,
                                                  logDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("logs"), timeout: 120)
@@ -72,6 +78,12 @@ struct TrainCommand: AsyncParsableCommand {
         let configFile = runDirectory.resolvedConfiguration.path
         try TrainingConfiguration.table.yaml(c).write(toFile: configFile, atomically: true, encoding: .utf8)
         // Each worker logs to the run directory (logs/worker-I.log), so the parent's output stays the learner's.
+        // An env server's envs are stepped by one worker process: two would take them from each other
+        // at every open. Worker i steps servers i, i + N, i + 2N, ...
+        let servers = c.env.kind == .server ? c.env.serverEndpoints : []
+        if !servers.isEmpty && servers.count < workers {
+            throw ValidationError("\(servers.count) env server(s) for \(workers) worker processes: each worker process steps env servers of its own")
+        }
         var children: [Process] = []
         var failure: Error?
         do {
@@ -79,6 +91,11 @@ struct TrainCommand: AsyncParsableCommand {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
                 p.arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel.rawValue]
+                if !servers.isEmpty {
+                    let own = stride(from: i, to: servers.count, by: workers).map { servers[$0] }
+                    p.arguments! += own.flatMap { ["--env-server", $0] }
+                    p.arguments! += ["--set", "env.actors=\(min(c.env.actors, own.count * c.env.serverSplits))"]
+                }
                 let log = runDirectory.logs.appendingPathComponent("worker-\(i).log")
                 _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // FileHandle below reports a failure
                 let handle = try FileHandle(forWritingTo: log)

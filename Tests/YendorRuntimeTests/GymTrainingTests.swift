@@ -34,6 +34,44 @@ struct GymTrainingTests {
         }), "an env server outlived the run")
     }
 
+    /// Each worker process steps servers of its own: two that shared them took each other's envs at
+    /// every open and trained on the cut pieces.
+    @Test func trainWithWorkerProcessesGivesEachWorkerItsOwnEnvServers() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("gym-workers")
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--env", "gym:MiniGrid-DoorKey-5x5-v0", "--workers", "2",
+                                              "--env-servers", "2", "--envs", "8", "--steps", "3000", "--run-dir", run.path])
+        defer { train.kill() }
+        #expect(await train.waitForExit(timeout: 300) == 0, "\(train.standardError.suffix(2000))")
+        for i in 0..<2 {
+            let joined = train.standardError.split(separator: "\n").first { $0.contains("worker worker-\(i) joined") }
+            #expect(joined?.contains("envs=8") == true, "worker-\(i): \(joined ?? "never joined")")
+            let log = (try? String(contentsOf: run.appendingPathComponent("logs/worker-\(i).log"), encoding: .utf8)) ?? ""
+            #expect(!log.contains("did not open these envs"), "\(log.suffix(1500))")
+        }
+        try TrainingEndToEndTests.expectFinishedRun(run, reached: 3000, configurationContains: "kind: server")
+    }
+
+    @Test func trainRefusesFewerEnvServersThanWorkerProcesses() async throws {
+        let train = try ChildProcess(yendor: ["train", "--env", "gym:MiniGrid-DoorKey-5x5-v0", "--workers", "3", "--env-servers", "2"])
+        defer { train.kill() }
+        #expect(await train.waitForExit(timeout: 60) != 0)
+        #expect(train.standardError.contains("--env-servers 2 is fewer than --workers 3"), "\(train.standardError.suffix(1500))")
+    }
+
+    /// A server that exits before it answers (here: an env id Gymnasium does not know) fails the
+    /// start with its own words, at once rather than after the 120 s start timeout.
+    @Test func trainSaysWhyAnEnvServerThatExitedAtTheStartDidSo() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("gym-bad-id")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--env", "gym:YendorNoSuchEnv-v0",
+                                              "--run-dir", dir.appendingPathComponent("run").path])
+        defer { train.kill() }
+        #expect(await train.waitForExit(timeout: 100) == 1, "\(train.standardError.suffix(1500))")
+        let said = train.standardError
+        #expect(said.contains("exited with status 2 before answering") && said.contains("YendorNoSuchEnv"), "\(said.suffix(1500))")
+        #expect(said.components(separatedBy: "unavailable:").count == 2, "the reason is said once: \(said.suffix(1500))")
+    }
+
     /// Also: a server that dies is counted in the worker's metrics, and the worker goes on with it
     /// once it is back.
     @Test func aWorkerSteppingAnEnvServerFeedsALearner() async throws {

@@ -81,6 +81,19 @@ def test_an_env_that_raises_ends_its_episode_truncated_and_the_others_go_on(grid
     assert grid.counters["env_errors"] == 1
 
 
+def test_a_reward_beyond_float32_ends_its_episode_like_a_non_finite_one():
+    # 1e39 is finite as a Python float but inf on the wire (float32): the worker would refuse the reply.
+    server = EnvServer(lambda: helpers_env.GridEnv(length=2, final_reward=1e39), 2, log=lambda line: None)
+    ask(server, wire.EnvOpen(1, 0))
+    step(server, [0, 0])
+    r = step(server, [0, 0])
+    assert r.done.tolist() == [1, 1] and r.truncated.tolist() == [1, 1] and np.isfinite(r.reward).all()
+    assert [e.error for e in r.episodes] == ["ValueError: the env returned a reward 1e+39 that is not a finite float32"] * 2
+    r = step(server, [0, 0])
+    assert r.done.tolist() == [0, 0] and not r.episodes
+    server.close()
+
+
 def test_an_observation_that_does_not_fit_the_spec_ends_the_episode_like_an_error():
     made = []
 
@@ -277,15 +290,43 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = os.path.dirname(TESTS)
 
 
-def start_server(*args):
+def start_server(*args, preexec_fn=None):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE, TESTS, os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.Popen([sys.executable, "-m", "yendor_env", "serve", "--bind", "tcp://127.0.0.1:*", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=preexec_fn)
     line = proc.stdout.readline()
     if "endpoint=" not in line:
         proc.kill()
         raise AssertionError(f"no ready line: {line!r}; stderr: {proc.stderr.read()}")
     return proc, line.split("endpoint=", 1)[1].split()[0], line
+
+
+def test_a_server_started_with_shutdown_signals_blocked_still_stops_on_sigterm():
+    # Swift Foundation's Process starts children with SIGINT and SIGTERM blocked; `yendor train` starts
+    # its env servers that way. Blocked, the server ignored SIGTERM and was killed 5 s later.
+    def block():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    proc, _, _ = start_server("--env", "YendorTest-Grid-v0", "--import", "helpers_env", "--num-envs", "2",
+                              preexec_fn=block)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        assert proc.wait(timeout=120) == 0  # a hang guard: the exit is the event
+    finally:
+        proc.kill()
+    assert "stopped:" in proc.stderr.read()
+
+
+def test_a_server_stops_when_the_process_that_started_it_is_gone():
+    # --parent-pid names the process that started the server; any other parent means it is gone (the
+    # server was re-parented): here a pid that is not the test's.
+    proc, _, _ = start_server("--env", "YendorTest-Grid-v0", "--import", "helpers_env", "--num-envs", "2",
+                              "--parent-pid", str(os.getpid() + 1_000_000))
+    try:
+        assert proc.wait(timeout=120) == 0
+    finally:
+        proc.kill()
+    err = proc.stderr.read()
+    assert "is gone; stopping" in err and "stopped:" in err
 
 
 @pytest.fixture(scope="module")

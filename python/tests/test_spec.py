@@ -178,6 +178,17 @@ def test_plain_box_map_and_vector_and_discrete():
     assert c({"map": np.ones((2, 2), np.int8), "hp": 3, "pos": np.array([1, 2])}, {}).blstats.tolist() == [3, 1, 2]
 
 
+def test_a_message_key_is_the_caption_and_not_part_of_the_status_vector():
+    space = spaces.Dict({"grid": spaces.Box(0, 9, (7, 7), np.int8), "hp": spaces.Discrete(5),
+                         "pos": spaces.MultiDiscrete([7, 7]), "message": spaces.Box(0, 255, (64,), np.uint8)})
+    c = infer(SpaceEnv(space))
+    assert c.spec.blstats_count == 3 and c.spec.caption_bytes == 64
+    message = np.zeros(64, np.uint8)
+    message[:5] = list(b"hello")
+    o = c({"grid": np.zeros((7, 7), np.int8), "hp": 4, "pos": np.array([2, 3]), "message": message}, {})
+    assert o.blstats.tolist() == [4, 2, 3] and o.caption == b"hello"
+
+
 def test_discrete_actions_with_a_start():
     c = infer(SpaceEnv(spaces.Box(0, 9, (3, 3), np.int16), spaces.Discrete(3, start=-1)))
     assert c.spec.action_count == 3 and c.action_offset == -1

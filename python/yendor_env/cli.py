@@ -96,7 +96,8 @@ def cmd_serve(args) -> int:
     import zmq
     try:
         serve(make, args.num_envs, args.bind, seed=args.seed, caption=_caption(args.caption), crop_size=args.crop_size,
-              caption_bytes=args.caption_bytes, task=args.task, ignore=args.ignore_key, ready=ready)
+              caption_bytes=args.caption_bytes, task=args.task, ignore=args.ignore_key, ready=ready,
+              parent_pid=args.parent_pid)
     except zmq.ZMQError as e:
         print(f"yendor-env: ZeroMQ: {e} (endpoint {args.bind})", file=sys.stderr)
         return 2
@@ -221,6 +222,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--num-envs", type=int, default=16)
     p.add_argument("--bind", default="tcp://*:5600", help="ZeroMQ endpoint (tcp://HOST:PORT, ipc://PATH; port * = any)")
     p.add_argument("--seed", type=int, default=0, help="added to the worker's EnvOpen seed (default 0)")
+    p.add_argument("--parent-pid", type=int, default=None, metavar="PID",
+                   help="stop when this process, the one that started the server, is gone (yendor train passes its own)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("spec", help="print the observation spec inferred for an env")
     _add_env_options(p)

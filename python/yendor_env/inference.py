@@ -245,7 +245,8 @@ def infer_from_spaces(observation_space, action_space, *, crop_size: Optional[in
         else:
             parts = []
             for k, s in items.items():  # gymnasium's Dict keeps its keys sorted
-                if k in claimed or (nle_style and k in NLE_DERIVED_KEYS):
+                # `message` is the caption's (or left out), never status: its bytes are text.
+                if k in claimed or k == "message" or (nle_style and k in NLE_DERIVED_KEYS):
                     continue
                 if _space_kind(s) == "status":
                     parts.append((k, _status_width(k, s)))

@@ -30,6 +30,7 @@ env: seeds reproduce there too.
 from __future__ import annotations
 
 import math
+import os
 import signal
 import sys
 import threading
@@ -52,6 +53,8 @@ MAX_ERROR_BYTES = 4096
 #: Attempts to make and reset an env anew before the server gives up on it (and answers EnvError).
 RESET_ATTEMPTS = 3
 U64 = 1 << 64
+#: The largest finite float32, the wire's type for rewards.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _log_stderr(line: str):
@@ -388,8 +391,9 @@ class EnvServer:
             try:
                 obs, reward, terminated, truncated, info = slot.env.step(action + offset)
                 reward = float(reward)
-                if not math.isfinite(reward):
-                    raise ValueError(f"the env returned a non-finite reward {reward}")
+                # The wire carries float32: a finite float64 beyond its range would arrive as inf.
+                if not math.isfinite(reward) or abs(reward) > FLOAT32_MAX:
+                    raise ValueError(f"the env returned a reward {reward} that is not a finite float32")
                 done = bool(terminated) or bool(truncated)
                 if done:
                     last_caption = conv.caption(obs, info)
@@ -453,16 +457,23 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
           crop_size: Optional[int] = None, caption_bytes: Optional[int] = None, environment: Optional[str] = None,
           task: Optional[str] = None, ignore: Sequence[str] = (), limits: wire.Limits = wire.DEFAULT_LIMITS,
           stop: Optional[threading.Event] = None, ready: Optional[Callable[[str, EnvServer], None]] = None,
-          handle_signals: bool = True, log: Callable[[str], None] = _log_stderr, poll_ms: int = 100) -> EnvServer:
+          handle_signals: bool = True, log: Callable[[str], None] = _log_stderr, poll_ms: int = 100,
+          parent_pid: Optional[int] = None) -> EnvServer:
     """Hosts `num_envs` envs made by `make_env` on a ZeroMQ ROUTER bound at `endpoint` and answers
     EnvOpen / EnvStep / EnvClose until SIGINT or SIGTERM (or `stop` is set); then closes the envs and the
     socket and returns the server (its `counters`).
 
     `endpoint` may use port `*` (e.g. `tcp://127.0.0.1:*`); `ready(endpoint, server)` is called with the
     bound endpoint once the server answers. caption, crop_size, caption_bytes, environment, task, ignore:
-    as `yendor_env.inference.infer`; seed: added to every EnvOpen's seed."""
+    as `yendor_env.inference.infer`; seed: added to every EnvOpen's seed. parent_pid: the process
+    that started this one (`yendor train`); the server stops when it is gone, so none outlives a run
+    whose parent was killed."""
     import zmq
 
+    if handle_signals and threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask"):
+        # A parent may start us with them blocked (Swift Foundation's Process does): SIGINT and
+        # SIGTERM must reach us, while the envs are made (default action) and while serving.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     server = EnvServer(make_env, num_envs, seed=seed, caption=caption, crop_size=crop_size,
                        caption_bytes=caption_bytes, environment=environment, task=task, ignore=ignore,
                        limits=limits, log=log)
@@ -490,6 +501,9 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
         while not stop.is_set():
+            if parent_pid is not None and os.getppid() != parent_pid:
+                log(f"the process that started this server (pid {parent_pid}) is gone; stopping")
+                break
             try:
                 events = dict(poller.poll(poll_ms))
             except zmq.ZMQError as e:
