@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 import YendorAnnotatorRole
@@ -474,6 +475,9 @@ public final class LearnerService: Service, Sendable {
                            ("worker/\(id)/last_heard_s", max(0, now - m.lastSeen)),
                            ("worker/\(id)/trajectories", Double(m.batches)),
                            ("worker/\(id)/policy_version", Double(m.policyVersion))]
+                if let failures = m.capabilities["env_server_failures"].flatMap(Double.init) {
+                    values.append(("worker/\(id)/env_server_failures", failures))
+                }
             }
             let stats = Stats(id: "learner", role: "learner", timeNanos: Clock.nanos, values: values)
             await link.publish(.stats(stats))
@@ -481,6 +485,16 @@ public final class LearnerService: Service, Sendable {
     }
 
     private let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
+
+    /// The env-server failures the workers' Hellos report, summed (`rollout/env_server_failures`,
+    /// `rollout/env_server_reopen_failures`); nothing while no worker steps env servers.
+    private func recordEnvServerFailures(status: LearnerStatus) async {
+        let members = await status.membership.members.values
+        for key in ["env_server_failures", "env_server_reopen_failures"] {
+            let counts = members.compactMap { $0.capabilities[key].flatMap(Double.init) }
+            if !counts.isEmpty { Gauge(label: "rollout/\(key)", factory: metrics).record(counts.reduce(0, +)) }
+        }
+    }
 
     /// Writes one record of the role's metrics (and the progress line); returns it.
     @discardableResult
@@ -495,6 +509,7 @@ public final class LearnerService: Service, Sendable {
         learnerMetrics.workers.record(await status.membership.count)
         learnerMetrics.record(await buffer.statistics)
         if let liveness = bridge?.annotatorLiveness { learnerMetrics.record(liveness) }
+        await recordEnvServerFailures(status: status)
         let values = [("time", now)] + metrics.snapshot().map { ($0.name, $0.value) }
         do { try log.write(values) } catch {
             // A full disk costs records, not the run (checkpoints say so themselves when they fail).

@@ -112,7 +112,7 @@ public final class WorkerService: Service, Sendable {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.subscriberLoop(link: link, batcher: batcher) }
-                    group.addTask { await self.helloLoop(link: link, envs: envs) }
+                    group.addTask { await self.helloLoop(link: link, envs: envs, actors: rolloutActors) }
                     group.addTask { await self.reportLoop(link: link, actors: rolloutActors) }
                     group.addTask {
                         // Give the learner a moment to send current weights, so the first rollouts are
@@ -249,13 +249,24 @@ public final class WorkerService: Service, Sendable {
         }
     }
 
-    private func helloLoop(link: any WorkerLink, envs: Int) async {
+    private func helloLoop(link: any WorkerLink, envs: Int, actors: [RolloutWorker]) async {
         let c = configuration
-        let hello = Hello(role: "worker", id: workerID, capabilities: [
-            ("obs_layout", c.observationSpec.fingerprint), ("model", c.modelSignature),
-            ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
-            ("envs", "\(envs)"), ("pid", "\(getpid())"), ("instance", instance),
-        ])
+        let serverCounts = actors.compactMap(\.envServerFailures)
+        // With env servers, each Hello also says how many failed so far, so the learner's metrics
+        // file, TensorBoard and `yendor status` show them, not only this worker's /metrics.
+        func hello() -> Hello {
+            var capabilities = [
+                ("obs_layout", c.observationSpec.fingerprint), ("model", c.modelSignature),
+                ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
+                ("envs", "\(envs)"), ("pid", "\(getpid())"), ("instance", instance),
+            ]
+            if !serverCounts.isEmpty {
+                let counts = serverCounts.map { $0() }
+                capabilities.append(("env_server_failures", "\(counts.reduce(0) { $0 + $1.serverFailures })"))
+                capabilities.append(("env_server_reopen_failures", "\(counts.reduce(0) { $0 + $1.reopenFailures })"))
+            }
+            return Hello(role: "worker", id: workerID, capabilities: capabilities)
+        }
         let timeout = c.transport.peerTimeout
         var reportedSilence = false
         // Backpressure is normal (rollouts are often faster than training), so it is worth one line
@@ -273,7 +284,7 @@ public final class WorkerService: Service, Sendable {
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
             let full = link.outboxDepth >= link.outboxCapacity
             let sent = batchesSent
-            if tick >= nextHello, !full || sent != sentAtLastHello, await link.trySendControl(.hello(hello)) {
+            if tick >= nextHello, !full || sent != sentAtLastHello, await link.trySendControl(.hello(hello())) {
                 nextHello = tick + helloEvery
                 sentAtLastHello = sent
             }

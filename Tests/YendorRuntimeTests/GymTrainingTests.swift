@@ -107,6 +107,11 @@ struct GymTrainingTests {
         }, "\(samples.keys.sorted())")
         let steps = TrainingEndToEndTests.envSteps(run)
         #expect(await TrainingEndToEndTests.waitForSteps(run, above: steps + 100, of: learner), "the worker trains on with the server back")
+        // The learner's metrics file has them too: the worker's Hellos carry its count.
+        let counted = await PrometheusEndpointTests.wait(timeout: 600) {
+            ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rollout/env_server_failures"] ?? 0) >= 1
+        }
+        #expect(counted, "\((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?.keys.sorted() ?? [])")
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0)
     }
