@@ -44,7 +44,7 @@ struct GymEnvBench {
                    + "served in 2 slices %6.0f (ratio %.2f, busy %3.0f%%)",
                    label, p, w.rate, w.rate / p, w.busy * 100, s.rate, s.rate / p, s.busy * 100)
         }
-        let pid = servers.processes[0].processIdentifier
+        let pid = servers.processIdentifiers[0]
         for round in 1...rounds {
             let p = try measurePlain(python: python, script: script, actions: actionsFile)
             let w = try measureServed(endpoint: servers.endpoints[0], server: pid, splits: 1, actions: actions, context: context, logger: logger)

@@ -56,6 +56,7 @@ struct TrainCommand: AsyncParsableCommand {
             let (logger, runDirectory, lock) = try options.serverRoleStart(c)
             defer { withExtendedLifetime(lock) {} }
             logger.info("run directory \(runDirectory.root.path); task \(c.env.task); budget \(c.run.totalSteps) env steps")
+            servers?.superviseRestarts(logger: logger)
             let context = try Context()
             defer { context.terminate() }
             if workers > 0 {

@@ -28,10 +28,7 @@ struct GymTrainingTests {
             #expect(!log.isEmpty || FileManager.default.fileExists(atPath: run.appendingPathComponent("logs/env-server-\(k).log").path))
         }
         // The servers stopped with the run: nothing answers on their sockets any more.
-        #expect(!(try FileManager.default.contentsOfDirectory(atPath: "/proc").contains { pid in
-            guard let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return String(decoding: cmd, as: UTF8.self).contains(run.path + "/sockets/env-server")
-        }), "an env server outlived the run")
+        #expect(Self.processes(containing: run.path + "/sockets/env-server").isEmpty, "an env server outlived the run")
     }
 
     /// Each worker process steps servers of its own: two that shared them took each other's envs at
@@ -57,6 +54,35 @@ struct GymTrainingTests {
         defer { train.kill() }
         #expect(await train.waitForExit(timeout: 60) != 0)
         #expect(train.standardError.contains("--env-servers 2 is fewer than --workers 3"), "\(train.standardError.suffix(1500))")
+    }
+
+    /// A server that dies during the run is started again, and the run goes on with it: before, the
+    /// actors stepping its slices waited for it for good, and the other servers with them.
+    @Test func trainStartsAgainAnEnvServerThatDiedAndTrainsOn() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("gym-restart")
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--env", "gym:MiniGrid-DoorKey-5x5-v0",
+                                              "--env-servers", "2", "--envs", "8", "--steps", "100000000", "--run-dir", run.path])
+        defer { train.kill() }
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500, of: train), "\(train.standardError.suffix(1500))")
+        let server = try #require(Self.processes(containing: run.path + "/sockets/env-server-1").first)
+        kill(server, SIGKILL)
+        #expect(await train.waitForStandardError(containing: "exited with status 9; starting it again", timeout: 600),
+                "\(train.standardError.suffix(1500))")
+        #expect(await train.waitForStandardError(containing: "is back", timeout: 600), "\(train.standardError.suffix(1500))")
+        let steps = TrainingEndToEndTests.envSteps(run)
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: steps + 500, of: train), "the run goes on")
+        train.signal(SIGTERM)
+        #expect(await train.waitForExit(timeout: 120) == 0, "\(train.standardError.suffix(1500))")
+        #expect(Self.processes(containing: run.path + "/sockets/env-server").isEmpty, "an env server outlived the run")
+    }
+
+    /// Processes whose command line contains `text`.
+    static func processes(containing text: String) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid in
+            guard let id = Int32(pid), let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            return String(decoding: cmd, as: UTF8.self).contains(text) ? id : nil
+        }
     }
 
     /// A server that exits before it answers (here: an env id Gymnasium does not know) fails the
