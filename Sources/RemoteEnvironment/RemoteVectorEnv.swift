@@ -49,6 +49,8 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     public let buffers: EnvironmentBuffers
     private var captionCounts: [EpisodeCaptionCounts]
     private var episodeSeeds: [UInt64]
+    /// Envs that raise can do so at every step: one line per server slice every 10 s, with a count.
+    private var envErrorLog = LogThrottle()
 
     /// Opens whole servers; see `init(slices:…)`.
     public convenience init(endpoints: [String], seed: UInt64, context: Context, timeout: Double = 10,
@@ -194,7 +196,11 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         for e in episodes {
             let env = start + Int(e.env)
             ended.insert(env)
-            if !e.error.isEmpty { logger.warning("env \(env) raised inside step: \(PeerID.escaped(e.error, limit: 500))") }
+            if !e.error.isEmpty, let suppressed = envErrorLog.shouldLog(servers[i].label, now: Date().timeIntervalSinceReferenceDate) {
+                // Env e.env of the slice (the server's own log counts from the server's first env).
+                let more = suppressed > 0 ? " (and \(suppressed) more env errors from it since the last line, not logged)" : ""
+                logger.warning("env \(e.env) of \(addresses[i]) raised: \(PeerID.escaped(e.error, limit: 500))\(more)")
+            }
             // Cut to the spec's caption size as the env's own captions are (the wire allows longer).
             let caption = spec.captionText(e.lastCaption.utf8)
             let lastCount = captionCounts[env].peek(EpisodeCaptionCounts.key(caption.utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import YendorSupport
 import YendorLearner
 import YendorRewards
 import YendorWire
@@ -17,7 +18,7 @@ actor LearnerStatus {
     var policyVersion: Int64 = 0
     /// Rejected trajectories in a row per worker, and evictions.
     private var strikes: BadBatchStrikes
-    private var dropLog = DropLogThrottle()
+    private var dropLog = LogThrottle()
     /// The last 200 episodes' returns and outcomes, for `rollout/mean_return` and `rollout/success_rate`.
     private var recentReturns: [Float] = []
     private var recentSuccesses: [Bool] = []
@@ -80,7 +81,7 @@ actor LearnerStatus {
         strikes.forget(id)
     }
 
-    /// Whether to log a drop with this key now; see `DropLogThrottle`.
+    /// Whether to log a drop with this key now; see `LogThrottle`.
     func shouldLog(_ key: String, now: Double) -> Int? { dropLog.shouldLog(key, now: now) }
 
     func isMember(_ id: String) -> Bool { membership.isMember(id) }

@@ -97,26 +97,3 @@ struct BadBatchStrikes: Sendable {
         return until - now
     }
 }
-
-/// Rate limit for the learner's log lines about dropped frames: the first drop for a key is logged,
-/// then at most one line per `interval` seconds with the number of drops not logged in between, so a
-/// flood of bad frames cannot flood the log.
-struct DropLogThrottle: Sendable {
-    let interval: Double
-    private var last: [String: (time: Double, suppressed: Int)] = [:]
-
-    init(interval: Double = 10) { self.interval = interval }
-
-    /// The number of drops suppressed since the last line for `key` (so the caller can say so), or nil
-    /// when this one is not to be logged.
-    mutating func shouldLog(_ key: String, now: Double) -> Int? {
-        if let entry = last[key], now - entry.time < interval {
-            last[key] = (entry.time, entry.suppressed + 1)
-            return nil
-        }
-        let suppressed = last[key]?.suppressed ?? 0
-        if last.count > 4096 { last.removeAll() }
-        last[key] = (now, 0)
-        return suppressed
-    }
-}

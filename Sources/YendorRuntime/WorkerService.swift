@@ -47,7 +47,7 @@ public final class WorkerService: Service, Sendable {
     /// Set when the learner announced the end of training (`Goodbye("*", "finished")`).
     private let learnerFinished = Atomic<Bool>(false)
     private let learnerLastSeen = Mutex<Double>(Clock.now)
-    private let dropLog = Mutex(DropLogThrottle())
+    private let dropLog = Mutex(LogThrottle())
     /// The role's metrics, labelled with the role and the worker id (served at `/metrics` with
     /// `run.prometheus_port`): `env_steps`, `rollout/episodes`, `rollout/trajectories_sent`
     /// (counters of what was sent), `rollout/sps`, `rollout/outbox_depth`, `rollout/policy_version`,

@@ -151,21 +151,26 @@ struct EnvServerTests {
             _ = try RemoteVectorEnv(slices: [EnvServerSlice(endpoint: referenceEndpoint, split: 0, splits: 3)], seed: 1,
                                     context: context, timeout: 60, logger: Self.logger)
         } throws: { error in
-            "\(error)".contains("slice 1 of 3") && "\(error)".contains("cannot open slice 0 of 3: this server hosts 2 envs")
+            "\(error)".contains("slice 1 of 3") && "\(error)".contains("cannot open slice 1 of 3: this server hosts 2 envs")
         }
     }
 
     @Test func anEnvThatRaisesEndsThatEpisodeAsTruncatedAndTheOthersGoOn() throws {
-        let (server, endpoint, context, _) = try Self.servedAndProbed(envs: 2)
+        let (server, endpoint, context, reports, logger) = try Self.servedWithLog(envs: 2)
         defer { server.kill() }
         defer { context.terminate() }
-        let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 60, logger: Self.logger)
+        _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
+        let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 60, logger: logger)
         try env.step(actions: [3, 0])  // action 3 raises in env 0
         #expect(env.done[0] == 1 && env.truncated[0] == 1 && env.done[1] == 0)
         let failed = try #require(env.finishedEpisodes.first)
         #expect(failed.envIndex == 0 && failed.truncated)
         try env.step(actions: [0, 0])
         #expect(env.done[0] == 0 && env.caption(1) == "step 2")
+        // An env that raises at every step is said once per server slice and 10 s, not once a step.
+        for _ in 0..<5 { try env.step(actions: [3, 3]) }
+        let said = reports.lines.filter { $0.contains("raised:") }
+        #expect(said.count == 1 && said[0].contains("env 0 of \(endpoint) raised: RuntimeError: boom"), "\(said)")
     }
 
     @Test func aKilledServerIsReportedAndTheEnvReconnectsWhenItReturns() async throws {
@@ -270,7 +275,7 @@ struct EnvServerTests {
             defer { restarted.withLock { $0.forEach { $0.kill() } } }
             try env.step(actions: [0, 0])  // fails, is refused, and comes back with the fit server
             let first = env.caption(0)
-            let refused = reports.lines.filter { $0.contains("refused a request: cannot open slice 1 of 2: this server hosts 1 envs") }
+            let refused = reports.lines.filter { $0.contains("refused a request: cannot open slice 2 of 2: this server hosts 1 envs") }
             return (env.serverFailures, refused.count, first)
         }
         #expect(outcome.failures == 1)

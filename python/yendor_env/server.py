@@ -318,7 +318,7 @@ class EnvServer:
     def _open(self, msg: wire.EnvOpen, peer) -> bytearray:
         n = self.num_envs
         if msg.splits > n:
-            return self._error(msg.sequence, f"cannot open slice {msg.split} of {msg.splits}: this server hosts {n} envs")
+            return self._error(msg.sequence, f"cannot open slice {msg.split + 1} of {msg.splits}: this server hosts {n} envs")
         start, end = n * msg.split // msg.splits, n * (msg.split + 1) // msg.splits
         peer = tuple(peer)
         # The connection's earlier slice ends, and so does any other connection's that overlaps this one.
