@@ -242,9 +242,13 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
                     throw RemoteEnvironmentError.protocolViolation(endpoint: server.label, detail: "expected EnvSpec, got \(reply.kind)")
                 }
                 let spec = try Self.spec(of: message, endpoint: server.label)
-                guard spec == self.spec, Int(message.numEnvs) == slices[i].count else {
-                    throw RemoteEnvironmentError.specMismatch(endpoint: server.label, got: "\(spec.fingerprint) envs=\(message.numEnvs)",
-                                                              expected: "\(self.spec.fingerprint) envs=\(slices[i].count)")
+                guard spec == self.spec else {
+                    throw RemoteEnvironmentError.specMismatch(endpoint: server.label, got: spec.fingerprint, expected: self.spec.fingerprint)
+                }
+                // Restarted with more envs: this worker's count is fixed, so it waits, as for too few.
+                guard Int(message.numEnvs) == slices[i].count else {
+                    throw RemoteEnvironmentError.serverUnavailable(endpoint: server.label, reason:
+                        "it came back with \(message.numEnvs) envs in this slice, where this worker steps \(slices[i].count): start it with as many envs as before")
                 }
                 try buffers.store(message.observations, server: server.label, slice: slices[i], spec: spec, resetFlags: true)
                 for env in slices[i].start..<(slices[i].start + slices[i].count) { countCaption(env, fresh: true) }

@@ -248,7 +248,11 @@ struct EnvServerTests {
         }
     }
 
-    @Test func aServerRestartedTooSmallForItsSliceIsAskedAgainWithWaitsUntilAFitOneReturns() async throws {
+    /// Too small a server refuses the slice; too large a one would change the worker's env count:
+    /// both are asked again, with waits, until a fit one returns (the larger one made the worker exit).
+    @Test(arguments: [(envs: 1, said: "refused a request: cannot open slice 2 of 2: this server hosts 1 envs"),
+                      (envs: 8, said: "came back with 4 envs in this slice, where this worker steps 2")])
+    func aServerRestartedWithAnotherEnvCountIsAskedAgainWithWaitsUntilAFitOneReturns(envs: Int, said: String) async throws {
         let (server, endpoint, context, reports, logger) = try Self.servedWithLog(envs: 4)
         defer { server.kill() }
         defer { context.terminate() }
@@ -259,14 +263,13 @@ struct EnvServerTests {
             try env.step(actions: [0, 0])
             kill(server.pid, SIGKILL)
             while server.isRunning { usleep(10_000) }
-            // First a server of 1 env, which refuses slice 2 of 2; once the env has been refused twice,
-            // a server of 4 envs again.
+            // First a server of `envs` envs; once the env has been turned down twice, a server of 4 envs again.
             let restarted = Mutex<[ChildProcess]>([])
             let restarter = Thread {
                 reports.wait { $0.contains("failed; reconnecting") }
-                guard let small = try? Self.serve("YendorTest-Grid-v0", envs: 1, endpoint: endpoint).0 else { return }
+                guard let small = try? Self.serve("YendorTest-Grid-v0", envs: envs, endpoint: endpoint).0 else { return }
                 restarted.withLock { $0.append(small) }
-                reports.wait { $0.contains("(attempt 2 failed)") && $0.contains("this server hosts 1 envs") }
+                reports.wait { $0.contains("(attempt 2 failed)") && $0.contains(said) }
                 small.kill()
                 while small.isRunning { usleep(10_000) }
                 if let fit = try? Self.serve("YendorTest-Grid-v0", envs: 4, endpoint: endpoint).0 { restarted.withLock { $0.append(fit) } }
@@ -275,11 +278,11 @@ struct EnvServerTests {
             defer { restarted.withLock { $0.forEach { $0.kill() } } }
             try env.step(actions: [0, 0])  // fails, is refused, and comes back with the fit server
             let first = env.caption(0)
-            let refused = reports.lines.filter { $0.contains("refused a request: cannot open slice 2 of 2: this server hosts 1 envs") }
+            let refused = reports.lines.filter { $0.contains(said) }
             return (env.serverFailures, refused.count, first)
         }
         #expect(outcome.failures == 1)
-        #expect(outcome.refused >= 2, "each refusal is logged with the server's reason")
+        #expect(outcome.refused >= 2, "each attempt is logged with the reason: \(reports.lines)")
         #expect(outcome.first == "hello", "the fit server's envs start afresh")
         #expect(reports.lines.contains { $0.contains("trying again in") })
     }
