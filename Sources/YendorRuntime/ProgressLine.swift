@@ -41,7 +41,9 @@ public struct ProgressLine: Sendable {
         // String(format:) with %@ is unreliable on Linux: only numbers go through it.
         let text = "steps \(ProgressLine.short(Double(s.steps)))/\(ProgressLine.short(Double(s.budget)))"
             + String(format: " (%.0f%%)", pct) + "  \(ProgressLine.short(s.sps)) SPS  episodes \(s.episodes)"
-            + String(format: "  return %.2f  success %.0f%%  lag %.1f", s.meanReturn, s.successRate * 100, s.policyLag)
+            // Before the first episode ends there is no return or success rate ("-", not 0).
+            + (s.episodes > 0 ? String(format: "  return %.2f  success %.0f%%", s.meanReturn, s.successRate * 100) : "  return -  success -")
+            + String(format: "  lag %.1f", s.policyLag)
             + "  workers \(s.workers)  ETA \(eta)"
         return text
     }

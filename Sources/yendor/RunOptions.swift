@@ -35,7 +35,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Run seed.")
     var seed: UInt64?
 
-    @Option(help: "Environments per rollout actor.")
+    @Option(help: "Environments per rollout actor; with `train --env gym:ENV_ID`, per env server (default 16).")
     var envs: Int?
 
     @Option(help: "Rollout actors per worker process.")
@@ -139,7 +139,9 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let e as ConfigurationError {
-        throw ValidationError(e.description)
+        // A setting's error names the setting: the command's usage after it only hides it.
+        FileHandle.standardError.write(Data("Error: \(e.description)\n".utf8))
+        throw ExitCode.validationFailure
     } catch let e as WorkerService.Refused {
         FileHandle.standardError.write(Data("yendor: \(e)\n".utf8))
         throw ExitCode(3)

@@ -15,4 +15,13 @@ struct ProgressLineTests {
         // A rate near zero gives a huge ETA, cut rather than a trap.
         #expect(ProgressLine.line(Self.snapshot(steps: 1, budget: .max, sps: 1e-300)).contains("ETA "))
     }
+
+    @Test func returnAndSuccessAreUnknownUntilAnEpisodeEnds() {
+        var s = Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000)
+        #expect(ProgressLine.line(s).contains("episodes 3  return 1.50  success 25%  lag 2.0"))
+        s.episodes = 0
+        s.meanReturn = 0
+        s.successRate = 0
+        #expect(ProgressLine.line(s).contains("episodes 0  return -  success -  lag 2.0"))
+    }
 }

@@ -94,6 +94,11 @@ def test_a_reward_beyond_float32_ends_its_episode_like_a_non_finite_one():
     server.close()
 
 
+def test_more_envs_than_a_worker_takes_are_refused_at_the_start():
+    with pytest.raises(ValueError, match=r"num_envs must be in 1\.\.\.16384, got 16385 \(a worker takes at most 16384"):
+        EnvServer(lambda: helpers_env.GridEnv(), 16385, log=lambda line: None)
+
+
 def test_an_observation_that_does_not_fit_the_spec_ends_the_episode_like_an_error():
     made = []
 

@@ -189,6 +189,15 @@ def test_a_message_key_is_the_caption_and_not_part_of_the_status_vector():
     assert o.blstats.tolist() == [4, 2, 3] and o.caption == b"hello"
 
 
+def test_boolean_boxes_are_maps_and_flags_of_zeros_and_ones():
+    space = spaces.Dict({"walls": spaces.Box(0, 1, (5, 5), np.bool_), "flags": spaces.Box(0, 1, (3,), np.bool_)})
+    c = infer(SpaceEnv(space))
+    assert (c.spec.map_rows, c.spec.map_columns, c.spec.glyph_count, c.spec.blstats_count) == (5, 5, 2, 3)
+    walls = np.eye(5, dtype=np.bool_)
+    o = c({"walls": walls, "flags": np.array([True, False, True])}, {})
+    assert np.array_equal(o.glyphs, walls.astype(np.int16)) and o.blstats.tolist() == [1, 0, 1]
+
+
 def test_discrete_actions_with_a_start():
     c = infer(SpaceEnv(spaces.Box(0, 9, (3, 3), np.int16), spaces.Discrete(3, start=-1)))
     assert c.spec.action_count == 3 and c.action_offset == -1

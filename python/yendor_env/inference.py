@@ -55,9 +55,14 @@ def _unsupported(key: Optional[str], space, why: str) -> UnsupportedSpaceError:
     return UnsupportedSpaceError(f"{where}: {_describe(space)} is not supported: {why}.{hint}")
 
 
+def _integral(dtype) -> bool:
+    """Integers, and booleans as 0 and 1 (a Box of flags)."""
+    return np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.bool_)
+
+
 def _is_int_box(space) -> bool:
     from gymnasium import spaces
-    return isinstance(space, spaces.Box) and np.issubdtype(space.dtype, np.integer)
+    return isinstance(space, spaces.Box) and _integral(space.dtype)
 
 
 def _glyph_bounds(key, space) -> Tuple[int, int]:
@@ -78,7 +83,7 @@ def _status_width(key, space) -> int:
             raise _unsupported(key, space, "only 1-D MultiDiscrete/MultiBinary spaces can join the status vector")
         return int(shape[0])
     if isinstance(space, spaces.Box):
-        if not np.issubdtype(space.dtype, np.integer):
+        if not _integral(space.dtype):
             raise _unsupported(key, space, "float vectors have no place in Yendor's spec (the status vector is i32)")
         if len(space.shape) == 0:
             return 1
@@ -91,7 +96,7 @@ def _space_kind(space) -> str:
     """'map' (2-D integer Box), 'status' (1-D integer / discrete), 'text', or 'other'."""
     from gymnasium import spaces
     if isinstance(space, spaces.Box):
-        if np.issubdtype(space.dtype, np.integer):
+        if _integral(space.dtype):
             if len(space.shape) == 2:
                 return "map"
             if len(space.shape) <= 1:
@@ -308,7 +313,7 @@ def infer_from_spaces(observation_space, action_space, *, crop_size: Optional[in
             if kind == "text":
                 raise _unsupported(k, s, "text is only the caption (caption='mission' reads 'mission'; "
                                          "a caption function can read any key)")
-            if isinstance(s, spaces.Box) and not np.issubdtype(s.dtype, np.integer):
+            if isinstance(s, spaces.Box) and not _integral(s.dtype):
                 raise _unsupported(k, s, "float arrays have no place in Yendor's spec (an integer glyph map, an "
                                          "i32 status vector and a text caption)")
             if isinstance(s, spaces.Box) and len(s.shape) >= 3:
@@ -336,7 +341,7 @@ def infer_from_spaces(observation_space, action_space, *, crop_size: Optional[in
             description = "the observation is the status vector"
         else:
             why = "float arrays have no place in Yendor's spec" if isinstance(observation_space, spaces.Box) \
-                and not np.issubdtype(observation_space.dtype, np.integer) else \
+                and not _integral(observation_space.dtype) else \
                 "Yendor observes a 2-D integer glyph map, a 1-D integer status vector, or a Dict of them"
             raise _unsupported(None, observation_space, why)
         if caption_mode in ("message", "mission"):

@@ -53,6 +53,8 @@ MAX_ERROR_BYTES = 4096
 #: Attempts to make and reset an env anew before the server gives up on it (and answers EnvError).
 RESET_ATTEMPTS = 3
 U64 = 1 << 64
+#: Envs per server a Yendor worker accepts (RemoteVectorEnv.maxEnvsPerServer).
+MAX_ENVS = 1 << 14
 #: The largest finite float32, the wire's type for rewards.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -141,8 +143,9 @@ class EnvServer:
                  crop_size: Optional[int] = None, caption_bytes: Optional[int] = None,
                  environment: Optional[str] = None, task: Optional[str] = None, ignore: Sequence[str] = (),
                  limits: wire.Limits = wire.DEFAULT_LIMITS, log: Callable[[str], None] = _log_stderr):
-        if not 1 <= num_envs <= limits.max_items:
-            raise ValueError(f"num_envs must be in 1...{limits.max_items}, got {num_envs}")
+        most = min(limits.max_items, MAX_ENVS)
+        if not 1 <= num_envs <= most:
+            raise ValueError(f"num_envs must be in 1...{most}, got {num_envs} (a worker takes at most {MAX_ENVS} per server)")
         self.make_env = make_env
         self.num_envs = num_envs
         self.seed_offset = int(seed) % U64
