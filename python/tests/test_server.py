@@ -99,6 +99,33 @@ def test_more_envs_than_a_worker_takes_are_refused_at_the_start():
         EnvServer(lambda: helpers_env.GridEnv(), 16385, log=lambda line: None)
 
 
+def test_an_env_whose_auto_reset_fails_waits_alone_and_starts_again_when_a_reset_works():
+    failing = [0]  # resets still to fail, across the remade envs
+
+    class FlakyReset(helpers_env.GridEnv):
+        def reset(self, *, seed=None, options=None):
+            if failing[0] > 0:
+                failing[0] -= 1
+                raise RuntimeError("no reset now")
+            return super().reset(seed=seed, options=options)
+    server = EnvServer(lambda: FlakyReset(length=2), 2, log=lambda line: None)
+    ask(server, wire.EnvOpen(1, 0))
+    step(server, [0, 0])
+    failing[0] = 3  # every attempt of env 0's auto-reset; env 1's then works
+    r = step(server, [0, 0])
+    assert isinstance(r, wire.EnvStepResult), r  # no EnvError for the whole slice
+    assert r.done.tolist() == [1, 1] and [(e.env, e.length, e.error) for e in r.episodes] == [(0, 2, ""), (1, 2, "")]
+    assert r.blstats[:, 2].tolist() == [2, 0]  # env 0 still shows its last observation
+    failing[0] = 3
+    r = step(server, [0, 0])  # env 0 tries again and fails: a one-step episode with the error
+    assert r.done.tolist() == [1, 0] and r.truncated.tolist() == [1, 0]
+    (e,) = r.episodes
+    assert (e.env, e.length, e.truncated) == (0, 1, True) and "could not be reset" in e.error
+    r = step(server, [0, 0])  # now it works: env 0 starts afresh, env 1 goes on
+    assert r.done.tolist() == [0, 1] and r.blstats[:, 2].tolist() == [0, 0]
+    server.close()
+
+
 def test_an_observation_that_does_not_fit_the_spec_ends_the_episode_like_an_error():
     made = []
 

@@ -108,10 +108,12 @@ def _success(terminated: bool, reward: float, info: Dict[str, Any]) -> bool:
 
 class _Slot:
     """One env and its running episode."""
-    __slots__ = ("env", "rng", "episode_return", "length", "nethack")
+    __slots__ = ("env", "rng", "episode_return", "length", "nethack", "pending_reset")
 
     def __init__(self, env):
         self.env = env
+        # (obs, info) of the episode that ended when its auto-reset failed: shown until a reset works.
+        self.pending_reset: Optional[Tuple[Any, Any]] = None
         self.rng: Optional[np.random.Generator] = None
         self.episode_return = 0.0
         self.length = 0
@@ -391,6 +393,19 @@ class EnvServer:
         episodes: Dict[int, wire.Episode] = {}
         for i, action in enumerate(actions.tolist()):
             slot = slots[start + i]
+            if slot.pending_reset is not None:
+                # Its reset failed when its last episode ended: try again (the action acts on nothing).
+                # Until one works, every step is a one-step episode that ends truncated, with the error.
+                shown = slot.pending_reset
+                try:
+                    observations[i], infos[i] = self._reset_or_remake(start + i, None, "again, after a failed auto-reset",
+                                                                      remake=True)
+                except _ResetFailed as e:
+                    slots[start + i].pending_reset = shown
+                    episodes[i] = wire.Episode(i, 0.0, 1, False, True, "", str(e))
+                    dones[i] = truncs[i] = 1
+                    observations[i], infos[i] = shown
+                continue
             try:
                 obs, reward, terminated, truncated, info = slot.env.step(action + offset)
                 reward = float(reward)
@@ -415,7 +430,11 @@ class EnvServer:
                 dones[i], truncs[i] = 1, int(cut)
                 episodes[i] = wire.Episode(i, slot.episode_return, slot.length, _success(bool(terminated), reward, info),
                                            cut, last_caption.decode("utf-8"), "")
-                obs, info = self._reset_or_remake(start + i, None, "auto-reset")
+                try:
+                    obs, info = self._reset_or_remake(start + i, None, "auto-reset")
+                except _ResetFailed:
+                    # Only this env waits: it shows its last observation and tries again next step.
+                    slots[start + i].pending_reset = (obs, info)
             observations[i], infos[i] = obs, info
         failures = conv.write_batch(observations, infos, b)
         for i, e in failures.items():  # an observation that does not fit the spec: as if the env had raised
