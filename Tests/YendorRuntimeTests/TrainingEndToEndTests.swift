@@ -87,14 +87,14 @@ struct TrainingEndToEndTests {
         // The learner stops gracefully, writing a checkpoint, and a new learner resumes from it.
         learner.signal(SIGTERM)
         #expect(await learner.waitForExit(timeout: 60) == 0, "learner: \(learner.standardError.suffix(1500))")
+        // Named by its step count, with a suffix when a save at the same count came before it.
+        let latest = String(decoding: try Data(contentsOf: URL(fileURLWithPath: run).appendingPathComponent("checkpoints/latest")), as: UTF8.self)
         let checkpoint = try JSONDecoder().decode(Checkpoints.State.self, from: Data(contentsOf:
-            URL(fileURLWithPath: run).appendingPathComponent("checkpoints").appendingPathComponent(
-                String(decoding: try Data(contentsOf: URL(fileURLWithPath: run).appendingPathComponent("checkpoints/latest")), as: UTF8.self))
-            .appendingPathComponent("state.json")))
+            URL(fileURLWithPath: run).appendingPathComponent("checkpoints").appendingPathComponent(latest).appendingPathComponent("state.json")))
         #expect(checkpoint.envSteps > 0 && checkpoint.updates > 0)
         #expect(b.isRunning && c.isRunning, "workers wait for the learner to return")
         learner = try ChildProcess(yendor: learnerArgs)
-        #expect(await learner.waitForStandardError(containing: "resumed from ckpt-\(checkpoint.envSteps) at \(checkpoint.envSteps) env steps"),
+        #expect(await learner.waitForStandardError(containing: "resumed from \(latest) at \(checkpoint.envSteps) env steps"),
                 "\(learner.standardError.suffix(1500))")
         #expect(await Self.waitForSteps(URL(fileURLWithPath: run), above: Double(checkpoint.envSteps) + 300, of: learner),
                 "training continues past the checkpoint with the reconnected workers")
