@@ -49,8 +49,8 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     public let buffers: EnvironmentBuffers
     private var captionCounts: [EpisodeCaptionCounts]
     private var episodeSeeds: [UInt64]
-    /// Envs that raise can do so at every step: one line per server slice every 10 s, with a count.
-    private var envErrorLog = LogThrottle()
+    /// Envs that raise can do so at every step: one line per server slice and interval, with a count.
+    private var envErrorLog: LogThrottle
 
     /// Opens whole servers; see `init(slices:…)`.
     public convenience init(endpoints: [String], seed: UInt64, context: Context, timeout: Double = 10,
@@ -61,11 +61,13 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
 
     /// Opens every server or slice (each resets its envs, seeded from `seed` + the env's index here)
     /// and checks they serve one spec; `expected`, when given, must match it (naming both).
+    /// `envErrorLogInterval`: seconds between log lines about envs that raise, per server slice.
     public init(slices addresses: [EnvServerSlice], seed: UInt64, context: Context, timeout: Double = 10,
-                expected: ObservationSpec? = nil, logger: Logger) throws {
+                expected: ObservationSpec? = nil, envErrorLogInterval: Double = 10, logger: Logger) throws {
         guard !addresses.isEmpty else { throw RemoteEnvironmentError.serverUnavailable(endpoint: "-", reason: "no env server given") }
         self.seed = seed
         self.logger = logger
+        envErrorLog = LogThrottle(interval: envErrorLogInterval)
         self.addresses = addresses
         let stop = self.stop
         servers = addresses.map { EnvServerConnection(endpoint: $0.endpoint, label: $0.description, context: context, timeout: timeout, stop: stop) }

@@ -177,19 +177,18 @@ public final class WorkerService: Service, Sendable {
     /// and with env servers `rollout/env_server_failures` and `rollout/env_server_reopen_failures`
     /// (totals since the start; each failure is also logged).
     private func reportLoop(link: any WorkerLink, actors: [RolloutWorker]) async {
-        let serverCounts = actors.compactMap(\.envServerFailures)
-        let serverGauges = serverCounts.isEmpty ? nil : (failures: Gauge(label: "rollout/env_server_failures", factory: metrics),
-                                                        reopen: Gauge(label: "rollout/env_server_reopen_failures", factory: metrics))
+        let serverGauges = Self.envServerFailures(actors) == nil ? nil
+            : (failures: Gauge(label: "rollout/env_server_failures", factory: metrics),
+               reopen: Gauge(label: "rollout/env_server_reopen_failures", factory: metrics))
         var last = (time: Clock.now, steps: 0.0)
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
             try? await Task.sleep(for: .seconds(min(configuration.run.logInterval, 1)))
             let now = Clock.now, steps = metrics["env_steps"]
             stepsPerSecond.record((steps - last.steps) / max(now - last.time, 1e-9))
             outboxDepth.record(link.outboxDepth)
-            if let serverGauges {
-                let counts = serverCounts.map { $0() }
-                serverGauges.failures.record(counts.reduce(0) { $0 + $1.serverFailures })
-                serverGauges.reopen.record(counts.reduce(0) { $0 + $1.reopenFailures })
+            if let serverGauges, let counts = Self.envServerFailures(actors) {
+                serverGauges.failures.record(counts.server)
+                serverGauges.reopen.record(counts.reopen)
             }
             last = (now, steps)
         }
@@ -249,9 +248,15 @@ public final class WorkerService: Service, Sendable {
         }
     }
 
+    /// The env-server failures of `actors` summed, nil when none steps env servers.
+    private static func envServerFailures(_ actors: [RolloutWorker]) -> (server: Int, reopen: Int)? {
+        let counts = actors.compactMap(\.envServerFailures).map { $0() }
+        guard !counts.isEmpty else { return nil }
+        return (counts.reduce(0) { $0 + $1.serverFailures }, counts.reduce(0) { $0 + $1.reopenFailures })
+    }
+
     private func helloLoop(link: any WorkerLink, envs: Int, actors: [RolloutWorker]) async {
         let c = configuration
-        let serverCounts = actors.compactMap(\.envServerFailures)
         // With env servers, each Hello also says how many failed so far, so the learner's metrics
         // file, TensorBoard and `yendor status` show them, not only this worker's /metrics.
         func hello() -> Hello {
@@ -260,10 +265,9 @@ public final class WorkerService: Service, Sendable {
                 ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
                 ("envs", "\(envs)"), ("pid", "\(getpid())"), ("instance", instance),
             ]
-            if !serverCounts.isEmpty {
-                let counts = serverCounts.map { $0() }
-                capabilities.append(("env_server_failures", "\(counts.reduce(0) { $0 + $1.serverFailures })"))
-                capabilities.append(("env_server_reopen_failures", "\(counts.reduce(0) { $0 + $1.reopenFailures })"))
+            if let counts = Self.envServerFailures(actors) {
+                capabilities.append(("env_server_failures", "\(counts.server)"))
+                capabilities.append(("env_server_reopen_failures", "\(counts.reopen)"))
             }
             return Hello(role: "worker", id: workerID, capabilities: capabilities)
         }

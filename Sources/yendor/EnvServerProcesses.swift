@@ -25,7 +25,8 @@ final class EnvServerProcesses: Sendable {
         var stopping = false
     }
 
-    /// A server that exits this soon after its start this many times in a row is not restarted again.
+    /// A server that exits this soon after its start this many times in a row is reported as an error
+    /// at each further exit (it is still started again, every 5 s: the workers wait for it).
     private static let quickExit = 10.0, quickExitLimit = 5
 
     /// Starts `count` servers of `envID`, `envs` envs each, and waits until each answers its handshake.
@@ -61,7 +62,7 @@ final class EnvServerProcesses: Sendable {
                     let process = state.withLock { $0.processes[k] }, exited = !process.isRunning
                     guard exited || Date() >= deadline else { continue }
                     stop()
-                    let why = exited ? "it exited with status \(process.terminationStatus) before answering" : "no answer within \(Int(timeout)) s"
+                    let why = exited ? "it \(Self.ending(process)) before answering" : "no answer within \(Int(timeout)) s"
                     let log = (try? String(contentsOf: logFiles[k], encoding: .utf8)) ?? ""
                     throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "\(why); its log: \(log.suffix(1500))")
                 } catch {
@@ -80,11 +81,11 @@ final class EnvServerProcesses: Sendable {
     /// From now on a server that exits is started again (saying so to `logger`); before, its exit
     /// fails the start. One that exited meanwhile is started now.
     func superviseRestarts(logger: Logger) {
-        let exited = state.withLock { s -> [Int] in
+        let exited = state.withLock { s -> [(Int, String)] in
             s.logger = logger
-            return s.processes.indices.filter { !s.processes[$0].isRunning }
+            return s.processes.indices.filter { !s.processes[$0].isRunning }.map { ($0, Self.ending(s.processes[$0])) }
         }
-        for k in exited { restart(k, status: state.withLock { $0.processes[k].terminationStatus }) }
+        for (k, ending) in exited { restart(k, ending: ending) }
     }
 
     /// Stops every server (SIGTERM, then SIGKILL after 5 s); none is restarted after this.
@@ -110,7 +111,7 @@ final class EnvServerProcesses: Sendable {
         handle.seekToEndOfFile()
         p.standardOutput = handle
         p.standardError = handle
-        p.terminationHandler = { [weak self] process in self?.restart(k, status: process.terminationStatus) }
+        p.terminationHandler = { [weak self] process in self?.restart(k, ending: Self.ending(process)) }
         try state.withLock { s in
             s.restarting.remove(k)
             guard !s.stopping else { return }
@@ -119,22 +120,26 @@ final class EnvServerProcesses: Sendable {
         }
     }
 
-    /// Server `k` exited with `status`: started again once supervised and not stopping, after a
-    /// delay that doubles while it keeps exiting soon after its start.
-    private func restart(_ k: Int, status: Int32) {
-        let decision = state.withLock { s -> (logger: Logger, delay: Double?)? in
+    /// "exited with status N" or "was killed by signal N".
+    private static func ending(_ p: Process) -> String {
+        p.terminationReason == .uncaughtSignal ? "was killed by signal \(p.terminationStatus)" : "exited with status \(p.terminationStatus)"
+    }
+
+    /// Server `k` ended (`ending`): started again once supervised and not stopping, after a delay
+    /// that doubles from 0.5 s to 5 s while it keeps exiting soon after its start.
+    private func restart(_ k: Int, ending: String) {
+        let decision = state.withLock { s -> (logger: Logger, delay: Double, quickExits: Int)? in
             guard let logger = s.logger, !s.stopping, k < s.processes.count, !s.processes[k].isRunning,
                   s.restarting.insert(k).inserted else { return nil }
             s.quickExits[k] = Date().timeIntervalSince(s.started[k]) < Self.quickExit ? s.quickExits[k] + 1 : 0
-            guard s.quickExits[k] <= Self.quickExitLimit else { return (logger, nil) }
-            return (logger, min(0.5 * Double(1 << max(0, s.quickExits[k] - 1)), 5))
+            return (logger, min(0.5 * Double(1 << min(max(0, s.quickExits[k] - 1), 4)), 5), s.quickExits[k])
         }
-        guard let (logger, delay) = decision else { return }
-        guard let delay else {
-            logger.error("env server \(k) (\(endpoints[k])) exited with status \(status) \(Self.quickExitLimit + 1) times in a row within \(Int(Self.quickExit)) s of its start; not starting it again: see \(logFiles[k].path)")
-            return
+        guard let (logger, delay, quickExits) = decision else { return }
+        if quickExits > Self.quickExitLimit {
+            logger.error("env server \(k) (\(endpoints[k])) \(ending), \(quickExits) times in a row within \(Int(Self.quickExit)) s of its start; starting it again in \(delay) s, but see \(logFiles[k].path)")
+        } else {
+            logger.warning("env server \(k) (\(endpoints[k])) \(ending); starting it again in \(delay) s (its log: \(logFiles[k].path))")
         }
-        logger.warning("env server \(k) (\(endpoints[k])) exited with status \(status); starting it again in \(delay) s (its log: \(logFiles[k].path))")
         DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
             guard let self else { return }
             do { try self.launch(k) } catch {

@@ -83,7 +83,7 @@ struct TrainCommand: AsyncParsableCommand {
         // at every open. Worker i steps servers i, i + N, i + 2N, ...
         let servers = c.env.kind == .server ? c.env.serverEndpoints : []
         if !servers.isEmpty && servers.count < workers {
-            throw ValidationError("\(servers.count) env server(s) for \(workers) worker processes: each worker process steps env servers of its own")
+            throw ConfigurationError(field: "env.servers", problem: "\(servers.count) env server(s) for \(workers) worker processes: each worker process steps env servers of its own")
         }
         var children: [Process] = []
         var failure: Error?

@@ -129,6 +129,26 @@ public final class ChildProcess: @unchecked Sendable {
         return URL(fileURLWithPath: ".build/debug/yendor")
     }
 
+    /// A process on this machine, from /proc: its id, its parent's and its arguments.
+    public struct Listed: Sendable {
+        public var pid: Int32
+        public var parent: Int32
+        public var arguments: [String]
+    }
+
+    /// The processes on this machine for which `include` holds (read from /proc).
+    public static func processes(where include: (Listed) -> Bool) -> [Int32] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+        return pids.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")"),
+                  let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            // stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return fields.count > 1 && include(Listed(pid: pid, parent: Int32(fields[1]) ?? 0, arguments: arguments))
+        }
+    }
+
     /// A TCP port that was free a moment ago on 127.0.0.1.
     public static func freePort() -> Int { freePortRange(count: 1) }
 

@@ -67,7 +67,7 @@ struct GymTrainingTests {
         #expect(await TrainingEndToEndTests.waitForSteps(run, above: 500, of: train), "\(train.standardError.suffix(1500))")
         let server = try #require(Self.processes(containing: run.path + "/sockets/env-server-1").first)
         kill(server, SIGKILL)
-        #expect(await train.waitForStandardError(containing: "exited with status 9; starting it again", timeout: 600),
+        #expect(await train.waitForStandardError(containing: "was killed by signal 9; starting it again", timeout: 600),
                 "\(train.standardError.suffix(1500))")
         #expect(await train.waitForStandardError(containing: "is back", timeout: 600), "\(train.standardError.suffix(1500))")
         let steps = TrainingEndToEndTests.envSteps(run)
@@ -79,10 +79,7 @@ struct GymTrainingTests {
 
     /// Processes whose command line contains `text`.
     static func processes(containing text: String) -> [Int32] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid in
-            guard let id = Int32(pid), let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
-            return String(decoding: cmd, as: UTF8.self).contains(text) ? id : nil
-        }
+        ChildProcess.processes { $0.arguments.joined(separator: " ").contains(text) }
     }
 
     /// A server that exits before it answers (here: an env id Gymnasium does not know) fails the

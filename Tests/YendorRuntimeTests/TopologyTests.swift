@@ -28,5 +28,6 @@ struct TopologyTests {
         #expect(t.heartbeatInterval == 0.25 && t.heartbeatMisses == 3)
         #expect(t.trajectories.hasPrefix("inproc://") && t.weights.hasPrefix("inproc://"))
         #expect(!t.curveEnabled)
+        #expect(learner.annotatorTransport.curveSecretKeyFile == "/keys/learner.key", "the remote annotator keeps its keys")
     }
 }

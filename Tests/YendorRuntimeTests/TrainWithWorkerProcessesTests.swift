@@ -11,15 +11,7 @@ struct TrainWithWorkerProcessesTests {
 
     /// Process ids of the `yendor worker` children of `parent`, from /proc.
     static func workerProcesses(of parent: Int32) -> [Int32] {
-        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
-        return pids.filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            // stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
-            let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-            let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return fields.count > 1 && Int32(fields[1]) == parent && arguments.dropFirst().first == "worker"
-        }
+        ChildProcess.processes { $0.parent == parent && $0.arguments.dropFirst().first == "worker" }
     }
 
     /// A process that has exited (gone, or a zombie waiting to be reaped) is not alive.

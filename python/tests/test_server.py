@@ -115,14 +115,37 @@ def test_an_env_whose_auto_reset_fails_waits_alone_and_starts_again_when_a_reset
     r = step(server, [0, 0])
     assert isinstance(r, wire.EnvStepResult), r  # no EnvError for the whole slice
     assert r.done.tolist() == [1, 1] and [(e.env, e.length, e.error) for e in r.episodes] == [(0, 2, ""), (1, 2, "")]
-    assert r.blstats[:, 2].tolist() == [2, 0]  # env 0 still shows its last observation
+    assert r.blstats[:, 2].tolist() == [2, 0]  # env 0 shows its last observation
     failing[0] = 3
-    r = step(server, [0, 0])  # env 0 tries again and fails: a one-step episode with the error
-    assert r.done.tolist() == [1, 0] and r.truncated.tolist() == [1, 0]
-    (e,) = r.episodes
-    assert (e.env, e.length, e.truncated) == (0, 1, True) and "could not be reset" in e.error
-    r = step(server, [0, 0])  # now it works: env 0 starts afresh, env 1 goes on
-    assert r.done.tolist() == [0, 1] and r.blstats[:, 2].tolist() == [0, 0]
+    r = step(server, [3, 0])  # env 0 tries again after 1 step and fails; its action (3 raises) acts on nothing
+    assert r.done.tolist() == [0, 0] and not r.episodes and r.blstats[:, 2].tolist() == [2, 1]
+    r = step(server, [0, 0])  # then it waits 2 steps before the next try
+    assert r.done.tolist() == [0, 1] and [e.env for e in r.episodes] == [1] and r.blstats[0, 2] == 2
+    r = step(server, [0, 0])  # the try works: env 0 starts afresh
+    assert r.done.tolist() == [0, 0] and r.blstats[:, 2].tolist() == [0, 1]
+    r = step(server, [0, 0])
+    assert r.blstats[:, 2].tolist() == [1, 0] and r.done.tolist() == [0, 1]  # env 1 ended and was reset
+    assert server.counters["env_errors"] == 6
+    server.close()
+
+
+def test_a_pending_reset_ends_when_the_slice_is_opened_again():
+    failing = [0]
+
+    class FlakyReset(helpers_env.GridEnv):
+        def reset(self, *, seed=None, options=None):
+            if failing[0] > 0:
+                failing[0] -= 1
+                raise RuntimeError("no reset now")
+            return super().reset(seed=seed, options=options)
+    server = EnvServer(lambda: FlakyReset(length=1), 1, log=lambda line: None)
+    ask(server, wire.EnvOpen(1, 0))
+    failing[0] = 3
+    assert step(server, [0]).done.tolist() == [1]  # its auto-reset failed: pending
+    opened = ask(server, wire.EnvOpen(2, 5))  # the open's reset works, and the env is an ordinary one again
+    assert isinstance(opened, wire.EnvSpec)
+    r = step(server, [0], sequence=3)
+    assert r.done.tolist() == [1] and r.episodes[0].length == 1  # its action acted: a 1-step episode
     server.close()
 
 

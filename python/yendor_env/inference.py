@@ -248,10 +248,12 @@ def infer_from_spaces(observation_space, action_space, *, crop_size: Optional[in
             plan["blstats"] = [("blstats", width)]
             claimed.add("blstats")
         else:
+            # NLE's `message` (1-D uint8) is text: the caption's, or left out, never status.
+            message_bytes = "message" in items and isinstance(items["message"], spaces.Box) \
+                and items["message"].dtype == np.uint8 and len(items["message"].shape) == 1
             parts = []
             for k, s in items.items():  # gymnasium's Dict keeps its keys sorted
-                # `message` is the caption's (or left out), never status: its bytes are text.
-                if k in claimed or k == "message" or (nle_style and k in NLE_DERIVED_KEYS):
+                if k in claimed or (k == "message" and message_bytes) or (nle_style and k in NLE_DERIVED_KEYS):
                     continue
                 if _space_kind(s) == "status":
                     parts.append((k, _status_width(k, s)))

@@ -108,12 +108,15 @@ def _success(terminated: bool, reward: float, info: Dict[str, Any]) -> bool:
 
 class _Slot:
     """One env and its running episode."""
-    __slots__ = ("env", "rng", "episode_return", "length", "nethack", "pending_reset")
+    __slots__ = ("env", "rng", "episode_return", "length", "nethack", "pending_reset", "retries", "waited")
 
     def __init__(self, env):
         self.env = env
-        # (obs, info) of the episode that ended when its auto-reset failed: shown until a reset works.
+        # (obs, info) of the episode that ended when its auto-reset failed: shown until a reset works,
+        # tried again after 1, 2, 4, ... 64 steps (`retries` failed so far, `waited` steps since the last).
         self.pending_reset: Optional[Tuple[Any, Any]] = None
+        self.retries = 0
+        self.waited = 0
         self.rng: Optional[np.random.Generator] = None
         self.episode_return = 0.0
         self.length = 0
@@ -223,11 +226,12 @@ class EnvServer:
 
     def _remake(self, i: int):
         slot = self.slots[i]
-        _close_quietly(slot.env)
+        # The new env first: if it cannot be made, the slot keeps its old env rather than a closed one.
         env = self.make_env()
         if (env.observation_space, env.action_space) != self._spaces:
             _close_quietly(env)
             raise ValueError(f"the factory made an env with other spaces: {env.observation_space} / {env.action_space}")
+        _close_quietly(slot.env)
         new = _Slot(env)
         new.rng = slot.rng
         self.slots[i] = new
@@ -244,6 +248,7 @@ class EnvServer:
             self.converter.write(obs, info, session.buffers, i - session.start)
         slot.episode_return = 0.0
         slot.length = 0
+        slot.pending_reset = None
         return obs, info
 
     def _reset_or_remake(self, i: int, seed: Optional[int], why: str, *, session: Optional[_Session] = None,
@@ -394,17 +399,18 @@ class EnvServer:
         for i, action in enumerate(actions.tolist()):
             slot = slots[start + i]
             if slot.pending_reset is not None:
-                # Its reset failed when its last episode ended: try again (the action acts on nothing).
-                # Until one works, every step is a one-step episode that ends truncated, with the error.
-                shown = slot.pending_reset
-                try:
-                    observations[i], infos[i] = self._reset_or_remake(start + i, None, "again, after a failed auto-reset",
-                                                                      remake=True)
-                except _ResetFailed as e:
-                    slots[start + i].pending_reset = shown
-                    episodes[i] = wire.Episode(i, 0.0, 1, False, True, "", str(e))
-                    dones[i] = truncs[i] = 1
-                    observations[i], infos[i] = shown
+                # Its reset failed when its last episode ended: it shows that episode's last observation
+                # and its actions act on nothing (no reward, no episode) until a reset works, tried again
+                # after 1, 2, 4, ... 64 steps (a reset can be costly, and the slice's other envs wait).
+                shown = observations[i], infos[i] = slot.pending_reset
+                slot.waited += 1
+                if slot.waited >= min(1 << slot.retries, 64):
+                    try:
+                        observations[i], infos[i] = self._reset_or_remake(start + i, None, "again, after a failed auto-reset",
+                                                                          remake=True)
+                    except _ResetFailed:
+                        remade = slots[start + i]
+                        remade.pending_reset, remade.retries, remade.waited = shown, slot.retries + 1, 0
                 continue
             try:
                 obs, reward, terminated, truncated, info = slot.env.step(action + offset)
@@ -441,7 +447,8 @@ class EnvServer:
             self._log_env_error(start + i, "its observation", e)
             if i not in episodes:
                 slot = slots[start + i]
-                episodes[i] = wire.Episode(i, slot.episode_return, slot.length, False, True, "", _error_text(e))
+                # At least one step: a reset that just worked may have given the observation that did not fit.
+                episodes[i] = wire.Episode(i, slot.episode_return, max(slot.length, 1), False, True, "", _error_text(e))
                 dones[i] = truncs[i] = 1
             self._reset_or_remake(start + i, None, "its observation did not fit the spec", session=session, remake=True)
         b.reward[...] = rewards
