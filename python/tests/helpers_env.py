@@ -65,6 +65,21 @@ def make_raising_doorkey(**kwargs):
     return RaiseOnAction(gym.make("MiniGrid-DoorKey-5x5-v0", **kwargs), action=6)  # 6: MiniGrid's unused "done"
 
 
+class FlakyResetEnv(GridEnv):
+    """A GridEnv whose resets raise while `failing[0]` > 0, counting down: the list is shared by the
+    envs one factory makes, as a server makes an env anew when a reset fails."""
+
+    def __init__(self, failing, **kwargs):
+        super().__init__(**kwargs)
+        self.failing = failing
+
+    def reset(self, *, seed=None, options=None):
+        if self.failing[0] > 0:
+            self.failing[0] -= 1
+            raise RuntimeError("no reset now")
+        return super().reset(seed=seed, options=options)
+
+
 if "YendorTest-Grid-v0" not in gym.registry:
     gym.register("YendorTest-Grid-v0", entry_point=GridEnv)
     gym.register("YendorTest-RaisingDoorKey-v0", entry_point=make_raising_doorkey)

@@ -101,14 +101,7 @@ def test_more_envs_than_a_worker_takes_are_refused_at_the_start():
 
 def test_an_env_whose_auto_reset_fails_waits_alone_and_starts_again_when_a_reset_works():
     failing = [0]  # resets still to fail, across the remade envs
-
-    class FlakyReset(helpers_env.GridEnv):
-        def reset(self, *, seed=None, options=None):
-            if failing[0] > 0:
-                failing[0] -= 1
-                raise RuntimeError("no reset now")
-            return super().reset(seed=seed, options=options)
-    server = EnvServer(lambda: FlakyReset(length=2), 2, log=lambda line: None)
+    server = EnvServer(lambda: helpers_env.FlakyResetEnv(failing, length=2), 2, log=lambda line: None)
     ask(server, wire.EnvOpen(1, 0))
     step(server, [0, 0])
     failing[0] = 3  # every attempt of env 0's auto-reset; env 1's then works
@@ -131,14 +124,7 @@ def test_an_env_whose_auto_reset_fails_waits_alone_and_starts_again_when_a_reset
 
 def test_a_pending_reset_ends_when_the_slice_is_opened_again():
     failing = [0]
-
-    class FlakyReset(helpers_env.GridEnv):
-        def reset(self, *, seed=None, options=None):
-            if failing[0] > 0:
-                failing[0] -= 1
-                raise RuntimeError("no reset now")
-            return super().reset(seed=seed, options=options)
-    server = EnvServer(lambda: FlakyReset(length=1), 1, log=lambda line: None)
+    server = EnvServer(lambda: helpers_env.FlakyResetEnv(failing, length=1), 1, log=lambda line: None)
     ask(server, wire.EnvOpen(1, 0))
     failing[0] = 3
     assert step(server, [0]).done.tolist() == [1]  # its auto-reset failed: pending
