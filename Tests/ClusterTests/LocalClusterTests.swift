@@ -35,6 +35,24 @@ struct LocalClusterTests {
         #expect(learnerLog.contains("worker local-1 joined") && learnerLog.contains("worker local-2 joined"))
     }
 
+    /// With --annotator the learner asks that annotator for its labels (it labeled in process before,
+    /// and the annotator got none), and arguments after -- no longer reach the annotator, which has
+    /// no --set (it exited at once).
+    @Test func startWithAnAnnotatorSendsTheLearnersLabelRequestsToIt() async throws {
+        let (dir, config) = try ClusterFixtures.scratch("local-annotator")
+        let run = dir.appendingPathComponent("run")
+        let result = try await ClusterFixtures.script("cluster/local/start.sh",
+            ["--run-dir", run.path, "--workers", "1", "--steps", "3000", "--config", config, "--port-base", "\(Self.portBase())",
+             "--annotator", "--", "--set", "transport.heartbeat_interval=0.25"], timeout: 300)
+        _ = try await ClusterFixtures.script("cluster/local/stop.sh", [run.path], timeout: 90)
+        #expect(result.status == 0, "\(result.output.suffix(3000))")
+        let learnerLog = try String(contentsOf: run.appendingPathComponent("logs/learner.log"), encoding: .utf8)
+        let annotatorLog = try String(contentsOf: run.appendingPathComponent("logs/annotator.log"), encoding: .utf8)
+        #expect(!learnerLog.contains("annotator in this process"), "\(learnerLog.prefix(3000))")
+        let received = (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rewards/labels_received"] ?? 0
+        #expect(received > 0, "learner: \(learnerLog.suffix(1500)) annotator: \(annotatorLog.suffix(1500))")
+    }
+
     @Test func stopEndsADetachedRunWithACheckpoint() async throws {
         let (dir, config) = try ClusterFixtures.scratch("local-stop")
         let run = dir.appendingPathComponent("run")

@@ -15,11 +15,13 @@
 #   --workers N           worker processes (default 2)
 #   --steps N             env-step budget passed to the learner
 #   --config FILE         YAML configuration for every role
-#   --annotator           also start `yendor annotator` (lexicon backend unless --annotator-args says otherwise)
+#   --annotator           also start `yendor annotator` (lexicon backend unless --annotator-args says otherwise);
+#                         the learner then asks it for labels (reward.annotator)
 #   --annotator-args "…"  extra annotator arguments, e.g. "--backend openai --llm-url http://127.0.0.1:8000/v1 --model NAME"
 #   --port-base P         learner uses P (trajectories) and P+1 (weights), annotator P+2/P+3 (default 5555)
 #   --detach              start and return; stop.sh RUN_DIR stops the run
-#   -- ARGS               anything after -- goes to every role (e.g. --set transport.heartbeat_interval=0.5)
+#   -- ARGS               anything after -- goes to the learner and the workers (e.g. --set transport.heartbeat_interval=0.5);
+#                         the annotator takes --annotator-args
 # The binary is $YENDOR, else `yendor` on PATH, else .build/release/yendor.
 set -euo pipefail
 
@@ -68,17 +70,25 @@ stop_all() {
   "$(dirname "$0")/stop.sh" "$RUN_DIR"
 }
 
+[ "$DETACH" = 1 ] || trap 'stop_all; exit 130' INT TERM
 LEARNER_ARGS=(learner --run-dir "$RUN_DIR" "${COMMON[@]}")
+if [ "$ANNOTATOR" = 1 ]; then
+  # The annotator first, so the learner finds it. Its store is the run's labels.sqlite, which a
+  # learner with a remote annotator does not open.
+  # shellcheck disable=SC2086  # ANNOTATOR_ARGS is a list of words on purpose
+  start_role annotator annotator --requests "tcp://127.0.0.1:$((PORT + 2))" --labels "tcp://127.0.0.1:$((PORT + 3))" \
+    --store "$RUN_DIR/labels.sqlite" $ANNOTATOR_ARGS
+  ANNOTATOR_PID=$!
+  for _ in $(seq 1 60); do
+    "$YENDOR" health annotator --endpoint "tcp://127.0.0.1:$((PORT + 3))" --timeout 2 >/dev/null 2>&1 && break
+    kill -0 "$ANNOTATOR_PID" 2>/dev/null || { echo "start.sh: the annotator exited; see $RUN_DIR/logs/annotator.log" >&2; tail -n 5 "$RUN_DIR/logs/annotator.log" >&2; stop_all; exit 1; }
+  done
+  # Without reward.annotator the learner would label in process and never ask this annotator.
+  LEARNER_ARGS+=(--set "reward.annotator=127.0.0.1")
+fi
 [ -n "$STEPS" ] && LEARNER_ARGS+=(--steps "$STEPS")
 start_role learner "${LEARNER_ARGS[@]}"
 LEARNER_PID=$!
-[ "$DETACH" = 1 ] || trap 'stop_all; exit 130' INT TERM
-
-if [ "$ANNOTATOR" = 1 ]; then
-  # shellcheck disable=SC2086  # ANNOTATOR_ARGS is a list of words on purpose
-  start_role annotator annotator --requests "tcp://127.0.0.1:$((PORT + 2))" --labels "tcp://127.0.0.1:$((PORT + 3))" \
-    --store "$RUN_DIR/labels.sqlite" $ANNOTATOR_ARGS "${EXTRA[@]}"
-fi
 
 # Workers start once the learner answers, so their first Hello is not lost in a reconnect loop.
 for _ in $(seq 1 60); do
