@@ -58,6 +58,15 @@ public struct LabelerChoice: Sendable, Equatable {
     /// simulated: seed for failures and noise.
     public var seed: UInt64 = 1
 
+    /// What labels, for a start-up log line: the lexicon says it is a stand-in; a server, where it is.
+    public var summary: String {
+        switch kind {
+        case .lexicon: return "the lexicon labeler (rule-based, a stand-in for an LLM)"
+        case .openai: return "the OpenAI-compatible server at \(llmURL), model \(model) (\(endpoint.rawValue), prompts \(prompts.rawValue))"
+        case .simulated: return llmURL.isEmpty ? "the simulated labeler over the lexicon" : "the simulated labeler over \(llmURL), model \(model)"
+        }
+    }
+
     public init() {}
 
     /// Checks every option (without reading the prompt file); errors name the field by its key.

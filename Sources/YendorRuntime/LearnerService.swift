@@ -431,7 +431,7 @@ public final class LearnerService: Service, Sendable {
         let store = try LabelStore(path: runDirectory.root.appendingPathComponent("labels.sqlite").path)
         let annotator = try Annotator(labeler: try backend.makeLabeler(logger: logger, metrics: metrics), store: store,
                                       configuration: Annotator.Configuration(), logger: logger.with(role: "annotator"), metrics: metrics)
-        logger.info("annotator in this process: \(c.reward.labeler.kind) labeler (the lexicon is a rule-based stand-in for an LLM), goal: \(bridge.goal)")
+        logger.info("annotator in this process: \(c.reward.labeler.summary), goal: \(bridge.goal)")
         await withTaskGroup(of: Void.self) { group in
             // Computed gauges (labels per second, latency percentiles): brought up to date once a
             // second, as the annotator role does before each Stats.

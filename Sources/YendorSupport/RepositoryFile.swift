@@ -9,7 +9,9 @@ public enum RepositoryFile {
         var roots = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
         var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 { roots.append(dir); dir = dir.deletingLastPathComponent() }
-        return roots
+        // Once each: near `/`, the parents repeat (and an error listing where it looked would too).
+        var seen = Set<String>()
+        return roots.filter { seen.insert($0.standardizedFileURL.path).inserted }
     }
 
     /// The first `relativePath` under `roots` that `accept` takes (by default: it exists).

@@ -9,7 +9,7 @@ import Glibc
 struct PlayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "play",
-        abstract: "Play a Dungeon task with NetHack keys (hjklyubn . s , > < o c K e q a P :), or replay a recorded episode.",
+        abstract: "Play a Dungeon task with NetHack keys (hjklyubn . s , > < o c K e q a P :), or replay a recorded episode; --env nle plays real NetHack.",
         discussion: """
             Door actions and kicks act on the square you last moved (or tried to move) towards.
             Q quits. With --record FILE the episode (task, seed, actions) is saved on quit or when it ends;
@@ -39,6 +39,10 @@ struct PlayCommand: ParsableCommand {
         switch env {
         case .dungeon: break
         case .nle:
+            // Recordings hold Dungeon actions and replay a Dungeon game: refused, not ignored.
+            if record != nil || replay != nil {
+                throw ValidationError("--record and --replay are for --env dungeon; yendor play --env nle plays NetHack live")
+            }
             try NetHackPlay(task: task, seed: seed).run()
             return
         case .gym:

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetHack
 import YendorRuntime
 import ZeroMQ
 
@@ -52,6 +53,14 @@ struct TrainCommand: AsyncParsableCommand {
                 if options.task == nil { options.task = envID }
             }
             var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)")
+            if c.env.kind == .nle {
+                // The games are hosted here (or by workers started here): a missing library is said
+                // before a run directory is made, not after its first checkpoint.
+                do { _ = try NetHackLibrary.locate(explicit: c.env.nleDirectory.isEmpty ? nil : c.env.nleDirectory) } catch {
+                    if c.env.nleDirectory.isEmpty { throw error }
+                    throw ConfigurationError(field: "env.nle_dir", problem: "\(error)")
+                }
+            }
             if options.task != nil && namedRunDir == nil { c.run.directory = "runs/\(c.env.task)-\(stamp)" }
             let (logger, runDirectory, lock) = try options.serverRoleStart(c)
             defer { withExtendedLifetime(lock) {} }

@@ -27,6 +27,17 @@ struct ConfigurationTests {
         try c.validate()
     }
 
+    /// The learner's start-up line names what labels in process: it said "openai labeler (the lexicon
+    /// is a rule-based stand-in for an LLM)" for a server, without its address or model.
+    @Test func theInProcessLabelerIsDescribedByWhatItIs() throws {
+        var c = TrainingConfiguration()
+        #expect(c.reward.labeler.summary.contains("stand-in for an LLM"))
+        try TrainingConfiguration.table.apply(overrides: ["reward.labeler=openai", "reward.llm_url=http://10.0.0.9:8000/v1",
+                                                          "reward.llm_model=qwen"], to: &c)
+        let summary = c.reward.labeler.summary
+        #expect(summary.contains("http://10.0.0.9:8000/v1") && summary.contains("model qwen") && !summary.contains("stand-in"), "\(summary)")
+    }
+
     @Test func unknownKeysAndBadValuesNameTheField() {
         var c = TrainingConfiguration()
         #expect(throws: ConfigurationError.self) { try table.apply(overrides: ["learner.learnin_rate=0.1"], to: &c) }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import YendorTestSupport
 
@@ -12,6 +13,22 @@ struct TypedOptionTests {
         let status = await process.waitForExit(timeout: 600)
         #expect(status != 0 && status != nil, "yendor \(arguments) exited with \(String(describing: status))")
         return process.standardError
+    }
+
+    /// A NetHack library that is not where env.nle_dir says is refused before the run directory is
+    /// made (before, the run wrote its configuration and a first checkpoint, then failed).
+    @Test func trainOnNetHackWithAMissingLibraryIsRefusedBeforeItMakesARunDirectory() async throws {
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("no-nle-\(UUID().uuidString.prefix(8))")
+        let message = try await Self.refusal(["train", "--env", "nle", "--steps", "1000", "--run-dir", run.path,
+                                              "--set", "env.nle_dir=/nonexistent-nle"])
+        #expect(message.contains("env.nle_dir") && message.contains("/nonexistent-nle/libnethack.so"), "\(message.suffix(1500))")
+        #expect(!FileManager.default.fileExists(atPath: run.path), "a run directory was made")
+    }
+
+    /// NetHack is played live: recordings are Dungeon's.
+    @Test func playOnNetHackRefusesRecordAndReplay() async throws {
+        let message = try await Self.refusal(["play", "--env", "nle", "--record", "/tmp/never-written.json"])
+        #expect(message.contains("--record and --replay are for --env dungeon"), "\(message.suffix(1500))")
     }
 
     @Test(arguments: [["worker"], ["annotator"], ["annotator", "evaluate"]])
