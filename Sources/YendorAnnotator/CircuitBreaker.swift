@@ -67,13 +67,24 @@ public actor CircuitBreaker {
         }
     }
 
-    /// Reports the outcome of a call that `acquire` let through. `serverAlive` is true for any
-    /// answer from the server, including 4xx and 429; false for timeouts, refusals and 5xx.
-    public func record(serverAlive: Bool) {
+    /// A change a call's outcome made, for the caller to log.
+    public enum Transition: Sendable, Equatable {
+        /// `failureThreshold` calls in a row failed: calls wait, one probe per `cooldown`.
+        case opened
+        /// A probe succeeded: calls flow again.
+        case closed
+    }
+
+    /// Reports the outcome of a call that `acquire` let through. `serverAlive` is true for an
+    /// answer a later call can do better than (2xx, 429, a malformed body); false for timeouts,
+    /// refusals, 5xx, and a 4xx other than 429 (a wrong model or key fails every call alike).
+    @discardableResult
+    public func record(serverAlive: Bool) -> Transition? {
         switch (phase, serverAlive) {
         case (.probing, true):
             phase = .closed(failures: 0)
             closings += 1
+            return .closed
         case (.probing, false):
             phase = .open(until: .now + configuration.cooldown)
         case (.closed, true):
@@ -82,11 +93,12 @@ public actor CircuitBreaker {
             if failures + 1 >= configuration.failureThreshold {
                 phase = .open(until: .now + configuration.cooldown)
                 openings += 1
-            } else {
-                phase = .closed(failures: failures + 1)
+                return .opened
             }
+            phase = .closed(failures: failures + 1)
         case (.open, _):
             break  // a call that started before the breaker opened; its news is stale
         }
+        return nil
     }
 }

@@ -170,6 +170,7 @@ public final class OpenAILabeler: Labeler {
     private let sleep: @Sendable (Duration) async throws -> Void
     /// Retry jitter.
     private let random: Mutex<SplitMix64>
+    private let refusalLog = Mutex(LogThrottle())
     /// Where the backend's counters are recorded (`annotator/llm/…`): the annotator's registry.
     public let metrics: MetricsRegistry
     private let counters: Counters
@@ -252,6 +253,19 @@ public final class OpenAILabeler: Labeler {
         var connectionBroke = false
     }
 
+    /// Reports a call's outcome to the breaker and logs when it opens or closes (while it is open,
+    /// one request per cooldown reaches the server and nothing else would say so).
+    private func recordOutcome(serverAlive: Bool, what: String) async {
+        switch await breaker.record(serverAlive: serverAlive) {
+        case .opened:
+            logger.error("LLM server at \(configuration.baseURL) failing (\(configuration.circuitBreaker.failureThreshold) requests in a row, the last: \(what.prefix(200))); asking it once every \(configuration.circuitBreaker.cooldown) until it answers")
+        case .closed:
+            logger.notice("LLM server at \(configuration.baseURL) answers again")
+        case nil:
+            break
+        }
+    }
+
     /// Sends one HTTP request for `requests` (one or several prompts), retrying transient
     /// failures, and returns one answer per request.
     private func send(_ requests: [LabelRequest]) async -> [LabelerAnswer] {
@@ -273,7 +287,7 @@ public final class OpenAILabeler: Labeler {
             case .cancelled:
                 return cancelled(requests, since: start)
             case .response(let status, let data, let retryAfter):
-                await breaker.record(serverAlive: status < 500)
+                await recordOutcome(serverAlive: status < 400 || status == 429, what: "HTTP \(status)")
                 let text = String(decoding: data.prefix(500), as: UTF8.self)
                 switch status {
                 case 200..<300:
@@ -286,17 +300,22 @@ public final class OpenAILabeler: Labeler {
                 case 500...:
                     failure = Failure(kind: .serverError, message: "HTTP \(status): \(text)", retryAfter: retryAfter.flatMap(Self.parseRetryAfter))
                 default:
-                    logger.error("LLM server refused the request", metadata: ["status": "\(status)", "body": "\(text.prefix(200))"])
+                    // Every request fails alike (a wrong model, a bad key): one line per status and 10 s.
+                    if let suppressed = refusalLog.withLock({ $0.shouldLog("\(status)", now: Date().timeIntervalSinceReferenceDate) }) {
+                        logger.error("LLM server refused the request", metadata: [
+                            "status": "\(status)", "body": "\(text.prefix(200))", "url": "\(url)", "model": "\(configuration.model)",
+                            "not_logged": "\(suppressed)"])
+                    }
                     return failed(requests, .rejected, "HTTP \(status): \(text)", since: start)
                 }
             case .connectionFailed(let message):
-                await breaker.record(serverAlive: false)
+                await recordOutcome(serverAlive: false, what: message)
                 failure = Failure(kind: .transport, message: message, connectionBroke: true)
             case .timedOut(let phase, let after):
-                await breaker.record(serverAlive: false)
+                await recordOutcome(serverAlive: false, what: "\(phase.rawValue) timeout")
                 failure = Failure(kind: .timeout, message: "\(phase.rawValue) timeout after \(after.seconds) s")
             case .tooLarge(let bytes):
-                await breaker.record(serverAlive: true)
+                await recordOutcome(serverAlive: true, what: "a response too large")
                 failure = Failure(kind: .malformedResponse, message: "response body over \(configuration.maxResponseBytes) bytes (\(bytes) so far)")
             }
             counters.failedAttempt(failure.kind)

@@ -115,6 +115,20 @@ import YendorMetrics
         #expect(try await server.stats().calls == 1)
     }
 
+    /// A server that refuses every request (a wrong model name: HTTP 400) opens the breaker like a
+    /// dead one, so the labeler asks once per cooldown instead of sending every caption there.
+    @Test func refusalsInARowOpenTheBreaker() async throws {
+        let server = try await StubServer.started(script: [["status": 400], ["status": 400]])
+        defer { server.stop() }
+        let labeler = try OpenAILabeler(configuration: configuration(server) {
+            $0.circuitBreaker = CircuitBreaker.Configuration(failureThreshold: 2, cooldown: .seconds(600))
+        }, logger: testLogger)
+        for _ in 0..<2 { #expect(await labeler.label(captions(1)).map(\.outcome) == [.failed(.rejected)]) }
+        #expect(await labeler.breaker.openings == 1)
+        #expect(await labeler.breaker.state == .open)
+        #expect(try await server.stats().calls == 2)
+    }
+
     @Test func malformedOrTruncatedJSONIsRetriedNeverAFinalAnswer() async throws {
         let server = try await StubServer.started(script: [["body": "{\"choices\": [oops"], ["body": "{\"choices\": [{\"index\": 0, \"mess"]])
         defer { server.stop() }
