@@ -36,12 +36,17 @@ public enum LabelerEvaluation {
         public var captions: Int
         public var totalCount: Int
         public var goals: [GoalResult]
+        /// Why the labeler was asked no more (its calls kept failing), if it was stopped.
+        public var stopped: String? = nil
     }
 
     /// Asks `labeler` to classify every caption of `set` for each of `goals` (all the set's
-    /// goals by default), `batchSize` requests per labeler call.
+    /// goals by default), `batchSize` requests per labeler call. After `stopAfterFailedBatches`
+    /// calls in a row with no answer at all (a server down or refusing), the rest is not asked
+    /// and counts as unanswered (`not_asked`): through retries and a circuit breaker, asking on
+    /// would take hours and say nothing more.
     public static func run(_ labeler: any Labeler, on set: EvaluationSet, goals: [Goal]? = nil,
-                           batchSize: Int = 64) async throws(AnnotatorError) -> Report {
+                           batchSize: Int = 64, stopAfterFailedBatches: Int = 3) async throws(AnnotatorError) -> Report {
         let chosen = goals ?? set.goals
         var columns: [Int] = []
         for goal in chosen {
@@ -52,12 +57,19 @@ public enum LabelerEvaluation {
         }
         guard batchSize >= 1 else { throw .invalidConfiguration(field: "batchSize", reason: "must be >= 1, got \(batchSize)") }
         var results: [GoalResult] = []
+        var failedInARow = 0, stopped: String?
         for (goal, column) in zip(chosen, columns) {
             var result = GoalResult(goal: goal)
             let requests = set.items.map { LabelRequest.classify($0.caption, goal: goal) }
             var answers: [LabelerAnswer] = []
-            for start in stride(from: 0, to: requests.count, by: batchSize) {
-                answers += await labeler.label(Array(requests[start..<min(start + batchSize, requests.count)]))
+            for start in stride(from: 0, to: requests.count, by: batchSize) where stopped == nil {
+                let batch = await labeler.label(Array(requests[start..<min(start + batchSize, requests.count)]))
+                answers += batch
+                let failures = batch.compactMap { if case .failed(let kind) = $0.outcome { kind } else { nil } }
+                failedInARow = failures.count == batch.count ? failedInARow + 1 : 0
+                if failedInARow >= stopAfterFailedBatches, let last = failures.last {
+                    stopped = "\(failedInARow) labeler calls in a row answered nothing (the last: \(last.rawValue)); the rest was not asked"
+                }
             }
             for (item, answer) in zip(set.items, answers) {
                 let expected = item.helpful[column]
@@ -75,11 +87,16 @@ public enum LabelerEvaluation {
                     result.errors[kind.rawValue, default: 0] += 1
                 }
             }
+            for item in set.items.dropFirst(answers.count) {  // not asked: the labeler was stopped
+                result.unanswered += 1
+                result.unansweredWeight += item.count
+                result.errors["not_asked", default: 0] += 1
+            }
             result.disagreements.sort { ($0.count, $1.caption) > ($1.count, $0.caption) }
             results.append(result)
         }
         return Report(labeler: labeler.identity, captions: set.items.count,
-                      totalCount: set.items.reduce(0) { $0 + $1.count }, goals: results)
+                      totalCount: set.items.reduce(0) { $0 + $1.count }, goals: results, stopped: stopped)
     }
 }
 
@@ -100,6 +117,7 @@ extension LabelerEvaluation.Report {
             let errors = g.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             lines.append("| \(g.goal.key) | \(counts(g.distinct)) | \(counts(g.weighted)) | \(g.unanswered)\(errors.isEmpty ? "" : " (\(errors))") |")
         }
+        if let stopped { lines += ["", "stopped: \(stopped)"] }
         return lines.joined(separator: "\n")
     }
 
@@ -122,7 +140,7 @@ extension LabelerEvaluation.Report {
             ["tp": c.truePositives, "fp": c.falsePositives, "fn": c.falseNegatives, "tn": c.trueNegatives,
              "precision": c.precision as Any? ?? NSNull(), "recall": c.recall as Any? ?? NSNull()]
         }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "labeler": ["backend": labeler.backend, "model": labeler.model, "prompt_version": labeler.promptVersion],
             "captions": captions,
             "total_count": totalCount,
@@ -131,6 +149,7 @@ extension LabelerEvaluation.Report {
                  "unanswered": g.unanswered, "unanswered_weight": g.unansweredWeight, "errors": g.errors]
             },
         ]
+        if let stopped { object["stopped"] = stopped }
         // Only strings, numbers, null, arrays and dictionaries: serialisation cannot fail.
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
     }

@@ -44,6 +44,19 @@ import YendorTestSupport
         #expect(score.unanswered == 0 && gold.unanswered == 0)
     }
 
+    /// A labeler that answers nothing (a server down or refusing) is asked no more after three
+    /// calls in a row: through retries and a circuit breaker, the whole set took hours.
+    @Test func aLabelerThatAnswersNothingIsStoppedAndTheRestCountedAsNotAsked() async throws {
+        let set = try EvaluationSet.parse(Self.fixture)
+        let failing = try SimulatedLabeler(wrapping: LexiconLabeler(), configuration: .init(failureRate: 1))
+        let report = try await LabelerEvaluation.run(failing, on: set, batchSize: 1)
+        let score = report.goals[0], gold = report.goals[1]
+        #expect(score.unanswered == 6 && gold.unanswered == 6)
+        #expect(score.errors == ["simulated_failure": 3, "not_asked": 3] && gold.errors == ["not_asked": 6])
+        #expect(report.stopped?.contains("3 labeler calls in a row answered nothing") == true, "\(String(describing: report.stopped))")
+        #expect(report.table.contains("stopped: 3 labeler calls"))
+    }
+
     @Test func aGoalSubsetIsEvaluatedAloneAndAMissingColumnIsAnError() async throws {
         let set = try EvaluationSet.parse(Self.fixture)
         let report = try await LabelerEvaluation.run(LexiconLabeler(), on: set, goals: [.gold])
