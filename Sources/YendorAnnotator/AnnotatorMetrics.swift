@@ -59,12 +59,16 @@ public struct AnnotatorMetrics: Sendable {
         let values = registry.snapshot()
         func n(_ name: String) -> Int { Int(registry["annotator/\(name)"]) }
         func sum(_ prefix: String) -> Int { values.filter { $0.name.hasPrefix(prefix) }.reduce(0) { $0 + Int($1.value) } }
-        let errorCount = sum("annotator/errors/") - n("errors/store")
+        // Items given up (cancelled ones are a stop, not an error) and, apart, LLM attempts that
+        // failed, retried or not: those show a failing server long before its items are given up.
+        let errorCount = sum("annotator/errors/") - n("errors/store") - n("errors/cancelled")
         let malformed = sum("annotator/malformed/")
+        let failedAttempts = sum("annotator/llm/failed_attempts/")
         return "annotator: queue \(n("queue_depth")) in-flight \(n("in_flight")) labeled \(n("labeled")) "
             + "(\(tenths(registry["annotator/labels_per_second"]))/s) hits \(n("cache_hits")) dup \(n("duplicates")) "
             + "dropped \(n("dropped")) errors \(errorCount) p50 \(tenths(registry["annotator/latency_p50_seconds"] * 1000))ms "
             + "p99 \(tenths(registry["annotator/latency_p99_seconds"] * 1000))ms requests \(n("requests")) malformed \(malformed)"
+            + (values.contains { $0.name.hasPrefix("annotator/llm/") } ? " llm failed attempts \(failedAttempts)" : "")
     }
 
     private static func tenths(_ value: Double) -> String { "\((value * 10).rounded() / 10)" }

@@ -129,6 +129,17 @@ import YendorMetrics
         #expect(try await server.stats().calls == 2)
     }
 
+    /// The annotator's status line shows failed attempts at the LLM as they happen: items are given
+    /// up only after every retry, so "errors" stayed 0 while a server answered 500 for minutes.
+    @Test func theStatusLineCountsFailedAttemptsAtTheLLM() async throws {
+        let server = try await StubServer.started(script: [["status": 500]])
+        defer { server.stop() }
+        let labeler = try OpenAILabeler(configuration: configuration(server), logger: testLogger, sleep: { _ in })
+        #expect(await labeler.label(captions(1)).map(\.outcome) == [.labeled(.helpful)])
+        let line = AnnotatorMetrics.statusLine(labeler.metrics)
+        #expect(line.contains("errors 0") && line.hasSuffix("llm failed attempts 1"), "\(line)")
+    }
+
     @Test func malformedOrTruncatedJSONIsRetriedNeverAFinalAnswer() async throws {
         let server = try await StubServer.started(script: [["body": "{\"choices\": [oops"], ["body": "{\"choices\": [{\"index\": 0, \"mess"]])
         defer { server.stop() }
