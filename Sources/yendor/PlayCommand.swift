@@ -71,7 +71,7 @@ struct PlayCommand: ParsableCommand {
                   terminator: "\r\n")
             if !ended.isEmpty { break }
             guard let key = terminal.readKey() else { break }
-            if key == "Q" { break }
+            if key == "Q" || key == "\u{03}" { break }  // Q, or ^C (a key in raw mode)
             let mapped: Character = key == "\u{04}" ? "K" : (key == "#" ? "P" : key)
             guard let action = Action(key: mapped) else { continue }
             game.step(action)
@@ -94,7 +94,8 @@ struct PlayCommand: ParsableCommand {
     }
 }
 
-/// Puts the terminal in raw mode (keys without Enter, no echo) and restores it.
+/// Puts the terminal in raw mode (keys without Enter, no echo, and ^C ^Z ^\\ as keys rather than
+/// signals, so no signal ends the process with the terminal left raw) and restores it.
 final class RawTerminal {
     private var original = termios()
     private var active = false
@@ -102,7 +103,7 @@ final class RawTerminal {
     init() {
         guard isatty(STDIN_FILENO) == 1, tcgetattr(STDIN_FILENO, &original) == 0 else { return }
         var raw = original
-        raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+        raw.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG)
         tcsetattr(STDIN_FILENO, TCSANOW, &raw)
         active = true
     }
