@@ -16,6 +16,7 @@ import time
 TASKS = {
     "score": "NetHackScore", "staircase": "NetHackStaircase", "pet": "NetHackStaircasePet",
     "oracle": "NetHackOracle", "gold": "NetHackGold", "eat": "NetHackEat", "scout": "NetHackScout",
+    "challenge": "NetHackChallenge",
 }
 
 
@@ -41,7 +42,7 @@ def main():
     seconds = time.perf_counter() - start
     env.close()
     print(json.dumps({"task": args.task, "steps": args.steps, "seconds": seconds,
-                      "steps_per_second": args.steps / seconds, "episodes": episodes}))
+                      "steps_per_second": args.steps / seconds if seconds > 0 else 0.0, "episodes": episodes}))
 
 
 if __name__ == "__main__":

@@ -50,6 +50,10 @@ struct BenchEnvCommand: ParsableCommand {
         switch env {
         case .dungeon: break
         case .nle:
+            // --tasks and --success-episodes are the Dungeon table's: refused, not ignored.
+            if tasks != nil || successEpisodes > 0 {
+                throw ValidationError("--tasks and --success-episodes are for --env dungeon; with --env nle, --task names the one task")
+            }
             let bench = NetHackEnvBench(task: task, steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds))
             if memoryGames > 0 { try bench.memory(games: memoryGames, resets: resets) } else { try bench.run() }
             return

@@ -19,6 +19,9 @@ struct NetHackEnvBench {
         let script = try Self.script("bench_nle_python.py")
         print("NLE env benchmark: task \(task), random actions, one core, \(steps) steps per measurement, \(rounds) rounds")
         print("observations: glyphs 21x79, blstats 27, message 256 (Yendor also writes the 9x9 crop)")
+        // The nle package's side first, for no steps: a task it lacks (ONI's level tasks, the
+        // extended action sets) is said before Yendor's side has run.
+        _ = try measurePython(python: python, script: script, steps: 0)
         var yendor: [Double] = [], nle: [Double] = []
         for round in 1...rounds {
             let y = try measureYendor(library: library)
@@ -77,19 +80,25 @@ struct NetHackEnvBench {
         return Double(steps) / seconds
     }
 
-    private func measurePython(python: URL, script: URL) throws -> Double {
+    private func measurePython(python: URL, script: URL, steps: Int? = nil) throws -> Double {
         let process = Process()
         process.executableURL = python
-        process.arguments = [script.path, "--task", task, "--steps", "\(steps)", "--seed", "\(seed)"]
+        process.arguments = [script.path, "--task", task, "--steps", "\(steps ?? self.steps)", "--seed", "\(seed)"]
         let out = Pipe()
         process.standardOutput = out
+        // Its error output goes to a file (a pipe read after stdout could fill and hang it).
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-bench-nle-\(getpid()).err")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errors) }
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let said = String(decoding: ((try? Data(contentsOf: errors)) ?? Data()).suffix(1500), as: UTF8.self)
         guard process.terminationStatus == 0,
-              let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let rate = json["steps_per_second"] as? Double else {
-            throw NetHackError.invalidConfiguration("\(script.path) failed (exit \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))")
+            throw NetHackError.invalidConfiguration("\(script.path) failed (exit \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))\(said)")
         }
         return rate
     }
