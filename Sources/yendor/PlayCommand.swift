@@ -94,7 +94,7 @@ struct PlayCommand: ParsableCommand {
     }
 }
 
-/// Puts the terminal in raw mode (keys without Enter, no echo, and ^C ^Z ^\\ as keys rather than
+/// Puts the terminal in raw mode (keys without Enter, no echo, and ^C ^Z ^\ as keys rather than
 /// signals, so no signal ends the process with the terminal left raw) and restores it.
 final class RawTerminal {
     private var original = termios()
