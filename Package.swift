@@ -103,7 +103,7 @@ let package = Package(
         ]),
 
         // Spawning `yendor` processes from tests (a peer over real sockets).
-        .target(name: "YendorTestSupport", path: "Tests/Support", exclude: ["tiny.yaml"]),
+        .target(name: "YendorTestSupport", dependencies: [logging], path: "Tests/Support", exclude: ["tiny.yaml"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorSupport", "YendorTestSupport"]),
         .testTarget(name: "YendorSupportTests", dependencies: ["YendorSupport"]),
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire", "YendorSupport"]),

@@ -322,36 +322,3 @@ struct EnvServerTests {
         #expect(zip(delays, delays.dropFirst()).allSatisfy { $0 <= $1 })
     }
 }
-
-/// Log lines captured from a swift-log logger, with a blocking wait for one (for threads).
-final class LogLines: LogHandler, @unchecked Sendable {
-    private let condition = NSCondition()
-    private var captured: [String] = []
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        condition.lock()
-        captured.append("\(event.message)")
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    var lines: [String] {
-        condition.lock()
-        defer { condition.unlock() }
-        return captured
-    }
-
-    /// Blocks the calling thread until `count` lines satisfy `predicate`.
-    func wait(count: Int = 1, _ predicate: (String) -> Bool) {
-        condition.lock()
-        while captured.filter(predicate).count < count { condition.wait() }
-        condition.unlock()
-    }
-}

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import YendorTestSupport
 import RemoteEnvironment
 import YendorEnvironment
 import YendorWire

@@ -121,7 +121,7 @@ struct LabelBridgeTests {
         cc.requestsEndpoint = ChildProcess.ipcEndpoint("nobody-requests")
         cc.labelsEndpoint = ChildProcess.ipcEndpoint("nobody-labels")
         let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let log = RecordingLog()
+        let log = LogLines()
         let bridge = LabelBridge(goal: .stairs)
         let running = Task {
             await bridge.run(client, timeout: 0.5,
@@ -140,44 +140,5 @@ struct LabelBridgeTests {
         await running.value
         await client.close()
         #expect(LabelBridge(goal: .stairs).annotatorLiveness == nil, "an in-process annotator has no liveness to report")
-    }
-}
-
-/// A log handler that keeps the messages, for checking what a component said.
-final class RecordingLog: LogHandler, @unchecked Sendable {
-    private let store = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        store.withLock { $0.append("\(event.level) \(event.message)") }
-    }
-
-    var lines: [String] { store.withLock { $0 } }
-
-    /// Polls until a line satisfies `predicate`; false after `timeout` seconds (a hang guard).
-    func waitFor(timeout: Double, _ predicate: (String) -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if lines.contains(where: predicate) { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return false
-    }
-
-    @Test func answersThatFindTheLearnersQueueFullAreCountedNotSilentlyLost() throws {
-        let metrics = MetricsRegistry(role: "learner", forwarding: .none)
-        let bridge = LabelBridge(goal: .stairs, metrics: metrics)
-        let room = bridge.answers.capacity
-        let entries = (0..<(room + 3)).map { AnnotationResult.Entry(item: .classify(caption: "caption \($0)"), outcome: .label(.helpful)) }
-        let answers = try #require(AnnotationResult(requestID: 1, goal: Goal.stairs.wireText, mode: .classification, labeler: "test",
-                                                    entries: entries).labeledTasks)
-        for labeled in answers.tasks { bridge.deliver(labeled) }
-        #expect(bridge.answers.count == room)
-        #expect(metrics["rewards/answers_dropped"] == 3)
     }
 }
