@@ -486,14 +486,19 @@ public final class LearnerService: Service, Sendable {
 
     private let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
 
-    /// The env-server failures the workers' Hellos report, summed (`rollout/env_server_failures`,
-    /// `rollout/env_server_reopen_failures`); nothing while no worker steps env servers.
+    private let envServerFailures = Mutex(EnvServerFailureTotals())
+
+    /// The env-server failures the workers' Hellos report, summed over the run
+    /// (`rollout/env_server_failures`, `rollout/env_server_reopen_failures`); nothing while no
+    /// worker steps env servers.
     private func recordEnvServerFailures(status: LearnerStatus) async {
         let members = await status.membership.members.values
-        for key in ["env_server_failures", "env_server_reopen_failures"] {
-            let counts = members.compactMap { $0.capabilities[key].flatMap(Double.init) }
-            if !counts.isEmpty { Gauge(label: "rollout/\(key)", factory: metrics).record(counts.reduce(0, +)) }
+        let reports = members.compactMap { m -> (worker: String, counts: [Double])? in
+            let counts = EnvServerFailureTotals.keys.compactMap { m.capabilities[$0].flatMap(Double.init) }
+            return counts.count == EnvServerFailureTotals.keys.count ? ("\(m.id)#\(m.instance ?? "")", counts) : nil
         }
+        guard let totals = envServerFailures.withLock({ $0.update(reports) }) else { return }
+        for (key, total) in zip(EnvServerFailureTotals.keys, totals) { Gauge(label: "rollout/\(key)", factory: metrics).record(total) }
     }
 
     /// Writes one record of the role's metrics (and the progress line); returns it.

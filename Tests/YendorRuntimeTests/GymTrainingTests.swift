@@ -137,5 +137,12 @@ struct GymTrainingTests {
         #expect(counted, "\((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?.keys.sorted() ?? [])")
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0)
+        // Once the worker has left, the run's total keeps its failures (it summed members only).
+        var last: [String: Double] = [:]
+        let keptAfterLeaving = await PrometheusEndpointTests.wait(timeout: 600) {
+            last = (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last ?? [:]
+            return last["membership/workers"] == 0
+        }
+        #expect(keptAfterLeaving && (last["rollout/env_server_failures"] ?? 0) >= 1, "\(last)")
     }
 }

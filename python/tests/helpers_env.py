@@ -11,9 +11,10 @@ class GridEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, length=4, raise_on=3, message_bytes=16, bad_glyph_at=None, final_reward=1.0):
+    def __init__(self, length=4, raise_on=3, message_bytes=16, bad_glyph_at=None, final_reward=1.0, step_reward=0.0):
         self.length = length
         self.final_reward = final_reward
+        self.step_reward = step_reward
         self.raise_on = raise_on
         self.bad_glyph_at = bad_glyph_at  # at this t, a glyph id outside the space (a broken env)
         self.observation_space = spaces.Dict({
@@ -44,7 +45,7 @@ class GridEnv(gym.Env):
             raise RuntimeError(f"boom at t={self.t}")
         self.t += 1
         done = self.t >= self.length
-        return self._obs(f"step {self.t}"), (self.final_reward if done else 0.0), done, False, {}
+        return self._obs(f"step {self.t}"), (self.final_reward if done else self.step_reward), done, False, {}
 
 
 class RaiseOnAction(gym.Wrapper):

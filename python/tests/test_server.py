@@ -94,6 +94,17 @@ def test_a_reward_beyond_float32_ends_its_episode_like_a_non_finite_one():
     server.close()
 
 
+def test_an_episode_whose_return_adds_up_beyond_float32_ends_there():
+    server = EnvServer(lambda: helpers_env.GridEnv(length=5, step_reward=2e38), 1, log=lambda line: None)
+    ask(server, wire.EnvOpen(1, 0))
+    assert not step(server, [0]).episodes  # 2e38 fits
+    r = step(server, [0])  # 4e38 would not
+    assert r.done.tolist() == [1] and np.isfinite(r.reward).all()
+    (e,) = r.episodes
+    assert e.truncated and "beyond float32" in e.error and np.isfinite(e.episode_return)
+    server.close()
+
+
 def test_more_envs_than_a_worker_takes_are_refused_at_the_start():
     with pytest.raises(ValueError, match=r"num_envs must be in 1\.\.\.16384, got 16385 \(a worker takes at most 16384"):
         EnvServer(lambda: helpers_env.GridEnv(), 16385, log=lambda line: None)

@@ -418,6 +418,8 @@ class EnvServer:
                 # The wire carries float32: a finite float64 beyond its range would arrive as inf.
                 if not math.isfinite(reward) or abs(reward) > FLOAT32_MAX:
                     raise ValueError(f"the env returned a reward {reward} that is not a finite float32")
+                if abs(slot.episode_return + reward) > FLOAT32_MAX:  # the summary's return is float32 too
+                    raise ValueError(f"the episode's return {slot.episode_return + reward} is beyond float32")
                 done = bool(terminated) or bool(truncated)
                 if done:
                     last_caption = conv.caption(obs, info)
