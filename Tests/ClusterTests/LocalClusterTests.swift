@@ -11,12 +11,6 @@ struct LocalClusterTests {
         (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0
     }
 
-    /// Running and not a zombie (an exited child its parent has not reaped yet).
-    static func isAlive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-        return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
-    }
-
     /// start.sh uses ports P..P+3.
     static func portBase() -> Int { ChildProcess.freePortRange(count: 4) }
 
@@ -69,8 +63,8 @@ struct LocalClusterTests {
         #expect(stop.status == 0)
         #expect(Self.envSteps(run) >= 200, "training progressed while detached")
         for pid in pids {
-            #expect(!Self.isAlive(pid), "process \(pid) still running after stop.sh")
-            if Self.isAlive(pid) { kill(pid, SIGKILL) }
+            #expect(!ChildProcess.isAlive(pid), "process \(pid) still running after stop.sh")
+            if ChildProcess.isAlive(pid) { kill(pid, SIGKILL) }
         }
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path), "SIGTERM made the learner checkpoint")
     }

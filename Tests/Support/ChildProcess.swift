@@ -140,13 +140,22 @@ public final class ChildProcess: @unchecked Sendable {
     public static func processes(where include: (Listed) -> Bool) -> [Int32] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
         return pids.filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")"),
-                  let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            // stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard let stat = stat(pid), let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
             let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return fields.count > 1 && include(Listed(pid: pid, parent: Int32(fields[1]) ?? 0, arguments: arguments))
+            return include(Listed(pid: pid, parent: stat.parent, arguments: arguments))
         }
+    }
+
+    /// Running and not a zombie (an exited child its parent has not reaped yet).
+    public static func isAlive(_ pid: Int32) -> Bool { stat(pid).map { $0.state != "Z" } ?? false }
+
+    /// A process's state letter and parent, from /proc/PID/stat: "pid (comm) state ppid …", where
+    /// comm may hold spaces and parentheses, so the fields are read after the last ')'.
+    private static func stat(_ pid: Int32) -> (state: Substring, parent: Int32)? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 1, let parent = Int32(fields[1]) else { return nil }
+        return (fields[0], parent)
     }
 
     /// A TCP port that was free a moment ago on 127.0.0.1.

@@ -14,13 +14,6 @@ struct TrainWithWorkerProcessesTests {
         ChildProcess.processes { $0.parent == parent && $0.arguments.dropFirst().first == "worker" }
     }
 
-    /// A process that has exited (gone, or a zombie waiting to be reaped) is not alive.
-    static func isAlive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(close, offsetBy: 2)] != "Z"
-    }
-
     /// Every worker process contributes. Waits for events, not for a budget that one fast worker
     /// could use up before a slow one (on a loaded machine) has sent anything.
     @Test func trainWithWorkerProcessesTrainsWithEveryWorkerContributing() async throws {
@@ -66,7 +59,7 @@ struct TrainWithWorkerProcessesTests {
         var children: [Int32] = []
         defer {
             train.kill()
-            for pid in children where Self.isAlive(pid) { kill(pid, SIGKILL) }
+            for pid in children where ChildProcess.isAlive(pid) { kill(pid, SIGKILL) }
         }
         for i in 0..<Self.workers {
             #expect(await train.waitForStandardError(containing: "worker worker-\(i) joined", timeout: 600),
@@ -78,7 +71,7 @@ struct TrainWithWorkerProcessesTests {
         train.signal(SIGTERM)
         let status = await train.waitForExit(timeout: 90)
         #expect(status == 0, "train after SIGTERM: \(train.standardError.suffix(2000))")
-        let orphans = children.filter(Self.isAlive)
+        let orphans = children.filter(ChildProcess.isAlive)
         #expect(orphans.isEmpty, "worker processes still running after train exited: \(orphans)")
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path))
     }
