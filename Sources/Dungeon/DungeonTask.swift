@@ -42,6 +42,12 @@ public struct DungeonTask: Sendable, Equatable {
         self.oracleDepth = oracleDepth
     }
 
+    /// Whether the task has a success condition (`score` has none: a success rate means nothing for it).
+    public var definesSuccess: Bool {
+        if case .score = objective { return false }
+        return true
+    }
+
     /// The game settings this task plays with, on a map of the given size.
     public func gameConfiguration(rows: Int = 21, columns: Int = 79, captionBytes: Int = 256) -> GameConfiguration {
         GameConfiguration(rows: rows, columns: columns, oracleDepth: oracleDepth, bottomDepth: max(12, oracleDepth + 2),

@@ -136,6 +136,15 @@ public struct NetHackTask: Sendable, Equatable {
         return task
     }
 
+    /// Whether the task has a success condition (an episode can be won); score-like tasks
+    /// (score, gold, eat, scout, challenge) have none, so a success rate means nothing for them.
+    public var definesSuccess: Bool {
+        switch objective {
+        case .staircase, .staircaseWithPet, .oracle, .oracleFifty, .descend: true
+        case .score, .gold, .eat, .scout: false
+        }
+    }
+
     /// Whether the task is won in this state (only for tasks that end on success).
     func isWon(glyphs: [Int16], blstats: [Int], internalState: [Int32], message: [UInt8] = []) -> Bool {
         switch objective {

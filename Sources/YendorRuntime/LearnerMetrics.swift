@@ -16,7 +16,9 @@ struct LearnerMetrics: Sendable {
     let episodes: Counter
     /// Over the last 200 episodes received.
     let meanReturn: Gauge
-    let successRate: Gauge
+    /// Over the last 200 episodes received; nil (no `rollout/success_rate` at all) for a task that
+    /// cannot be won, where it would read 0 forever.
+    let successRate: Gauge?
     let updates: Counter
     let policyVersion: Gauge
     /// The last update's mean policy lag, in versions.
@@ -49,7 +51,7 @@ struct LearnerMetrics: Sendable {
     /// The replay buffer's sizes and running totals (`replay/…`).
     let replay: ReplayMetrics
 
-    init(registry: MetricsRegistry) {
+    init(registry: MetricsRegistry, recordsSuccess: Bool = true) {
         self.registry = registry
         func counter(_ label: String) -> Counter { Counter(label: label, factory: registry) }
         func gauge(_ label: String) -> Gauge { Gauge(label: label, factory: registry) }
@@ -57,7 +59,7 @@ struct LearnerMetrics: Sendable {
         stepsPerSecond = gauge("rollout/sps")
         episodes = counter("rollout/episodes")
         meanReturn = gauge("rollout/mean_return")
-        successRate = gauge("rollout/success_rate")
+        successRate = recordsSuccess ? gauge("rollout/success_rate") : nil
         updates = counter("learner/updates")
         policyVersion = gauge("learner/policy_version")
         policyLag = gauge("learner/policy_lag")

@@ -67,7 +67,7 @@ public final class LearnerService: Service, Sendable {
         let c = configuration, t = c.transport
         let status = LearnerStatus(heartbeatTimeout: t.peerTimeout,
                                    inboxCapacity: t.queueCapacity, evictAfterBadBatches: t.evictAfterBadBatches,
-                                   metrics: LearnerMetrics(registry: metrics))
+                                   metrics: LearnerMetrics(registry: metrics, recordsSuccess: c.taskDefinesSuccess))
         // The checkpoint's counters before any loop starts: the first heartbeat already says the
         // policy version the learner resumes at (a worker reads a lower one as the learner having
         // gone back). The train loop loads the weights from the same checkpoint. One written for

@@ -103,7 +103,7 @@ actor LearnerStatus {
         self.episodes += episodes.count
         metrics.episodes.increment(by: episodes.count)
         metrics.meanReturn.record(meanReturn)
-        metrics.successRate.record(successRate)
+        if let successRate { metrics.successRate?.record(successRate) }
     }
 
     /// One update of `steps` env steps, at mean policy lag `lag`: its figures become the learner's gauges.
@@ -148,7 +148,11 @@ actor LearnerStatus {
     }
 
     var meanReturn: Double { recentReturns.isEmpty ? 0 : Double(recentReturns.reduce(0, +)) / Double(recentReturns.count) }
-    var successRate: Double { recentSuccesses.isEmpty ? 0 : Double(recentSuccesses.filter { $0 }.count) / Double(recentSuccesses.count) }
+    /// nil for a task that cannot be won (no success rate is recorded for it).
+    var successRate: Double? {
+        guard metrics.successRate != nil else { return nil }
+        return recentSuccesses.isEmpty ? 0 : Double(recentSuccesses.filter { $0 }.count) / Double(recentSuccesses.count)
+    }
 
     func hello(_ h: Hello, now: Double) -> Bool {
         let stale = membership.staleHellos

@@ -19,7 +19,8 @@ public struct ProgressLine: Sendable {
         public var sps: Double
         public var episodes: Int
         public var meanReturn: Double
-        public var successRate: Double
+        /// nil for a task that cannot be won: the line says nothing of success.
+        public var successRate: Double?
         public var policyLag: Double
         public var workers: Int
     }
@@ -42,7 +43,8 @@ public struct ProgressLine: Sendable {
         let text = "steps \(ProgressLine.short(Double(s.steps)))/\(ProgressLine.short(Double(s.budget)))"
             + String(format: " (%.0f%%)", pct) + "  \(ProgressLine.short(s.sps)) SPS  episodes \(s.episodes)"
             // Before the first episode ends there is no return or success rate ("-", not 0).
-            + (s.episodes > 0 ? String(format: "  return %.2f  success %.0f%%", s.meanReturn, s.successRate * 100) : "  return -  success -")
+            + (s.episodes > 0 ? String(format: "  return %.2f", s.meanReturn) : "  return -")
+            + (s.successRate.map { s.episodes > 0 ? String(format: "  success %.0f%%", $0 * 100) : "  success -" } ?? "")
             + String(format: "  lag %.1f", s.policyLag)
             + "  workers \(s.workers)  ETA \(eta)"
         return text

@@ -175,6 +175,17 @@ public struct TrainingConfiguration: Sendable {
         }
     }
 
+    /// Whether this run's task can be won, so that a success rate means something: false for
+    /// score-like tasks (Dungeon's and NLE's `score`, NLE's gold, eat, scout and challenge); true for
+    /// environment servers, whose episodes carry the env's own word on success.
+    public var taskDefinesSuccess: Bool {
+        switch env.kind {
+        case .dungeon: return (try? TaskRegistry.task(named: env.task))?.definesSuccess ?? true
+        case .nle: return (try? NetHackTask.named(env.task))?.definesSuccess ?? true
+        case .server: return true
+        }
+    }
+
     /// A word for a goal that names no built-in one (`stiars`) is taken as free text, which is
     /// likely a typo: said at the learner's start. A sentence is taken as meant.
     public var goalWarning: String? {

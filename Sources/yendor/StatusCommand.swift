@@ -94,7 +94,9 @@ struct StatusCommand: ParsableCommand {
         var lines = [stats.role == stats.id ? "\(stats.role) at \(endpoint)" : "\(stats.role) \(stats.id) at \(endpoint)"]
         if stats.role == "learner" {
             lines.append("env steps \(f("env_steps")) / \(f("run/total_steps"))   SPS \(f("rollout/sps"))   updates \(f("learner/updates"))   policy version \(f("learner/policy_version"))   lag \(f("learner/policy_lag", "%.2f"))")
-            lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))   success \(f("rollout/success_rate", "%.3f"))")
+            // No success rate for a task that cannot be won (`score`): the learner does not record one.
+            lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))"
+                         + (v["rollout/success_rate"] != nil ? "   success \(f("rollout/success_rate", "%.3f"))" : ""))
             lines.append("replay \(f("replay/size")) items   frames dropped \(f("transport/frames_dropped"))   labels received \(f("rewards/labels_received"))   label queries waiting \(f("rewards/query_queue_depth"))")
             if let reachable = v["annotator/reachable"] {  // only with a remote annotator (reward.annotator)
                 lines.append(reachable > 0 ? "annotator: reachable (last heard \(f("annotator/last_heard_s", "%.1f")) s ago)"

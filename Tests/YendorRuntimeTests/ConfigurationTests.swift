@@ -206,4 +206,22 @@ struct ConfigurationTests {
         #expect(table.yaml(back) == yaml)
         #expect(back.env.task == "oracle" && back.learner.entropyCoefficient == 0.02)
     }
+
+    @Test func onlyATaskThatCanBeWonHasASuccessRate() {
+        var c = TrainingConfiguration()
+        for (task, wins) in ["score": false, "staircase": true, "staircase-lvl3": true, "keyroom": true, "oracle": true] {
+            c.env.task = task
+            #expect(c.taskDefinesSuccess == wins, "dungeon \(task)")
+        }
+        c.env.kind = .nle
+        for (task, wins) in ["score": false, "gold": false, "eat": false, "scout": false, "challenge": false,
+                             "staircase": true, "pet": true, "oracle": true, "staircase-lvl3-extended": true] {
+            c.env.task = task
+            #expect(c.taskDefinesSuccess == wins, "nle \(task)")
+        }
+        // An env server's episodes carry the env's own word on success.
+        c.env.kind = .server
+        c.env.task = "score"
+        #expect(c.taskDefinesSuccess)
+    }
 }

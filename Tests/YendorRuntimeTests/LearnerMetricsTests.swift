@@ -45,4 +45,14 @@ import YendorRewards
         #expect(registry["rewards/coverage"] == 0.5)
         #expect(registry["rewards/labels"] == 7, "a gauge keeps its latest reading")
     }
+
+    @Test func aTaskThatCannotBeWonRecordsNoSuccessRate() {
+        let won = MetricsRegistry(forwarding: .none)
+        _ = LearnerMetrics(registry: won)
+        #expect(won.labels.contains { $0.label == "rollout/success_rate" })
+        let scored = MetricsRegistry(forwarding: .none)
+        _ = LearnerMetrics(registry: scored, recordsSuccess: false)
+        #expect(!scored.labels.contains { $0.label == "rollout/success_rate" })
+        #expect(scored.labels.contains { $0.label == "rollout/mean_return" })
+    }
 }

@@ -15,6 +15,11 @@ struct NLETrainingTests {
         let status = await train.waitForExit(timeout: 300)
         #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
         try TrainingEndToEndTests.expectFinishedRun(run, reached: 1500, configurationContains: "kind: nle")
+        // NetHackScore cannot be won: no success rate (it would read 0% forever).
+        let records = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))
+        #expect(records.allSatisfy { $0["rollout/success_rate"] == nil && $0["rollout/mean_return"] != nil })
+        #expect(train.standardError.contains(" return ") && !train.standardError.contains(" success "),
+                "\(train.standardError.suffix(1000))")
     }
 
     @Test func aWorkerProcessTrainsOnNetHackOverTCPAndADungeonWorkerIsRefusedNamingBothSpecs() async throws {

@@ -24,4 +24,12 @@ struct ProgressLineTests {
         s.successRate = 0
         #expect(ProgressLine.line(s).contains("episodes 0  return -  success -  lag 2.0"))
     }
+
+    @Test func aTaskThatCannotBeWonShowsNoSuccessRate() {
+        var s = Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000)
+        s.successRate = nil
+        #expect(ProgressLine.line(s).contains("episodes 3  return 1.50  lag 2.0"))
+        s.episodes = 0
+        #expect(ProgressLine.line(s).contains("episodes 0  return -  lag 2.0"))
+    }
 }

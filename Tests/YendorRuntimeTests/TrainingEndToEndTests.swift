@@ -55,6 +55,9 @@ struct TrainingEndToEndTests {
         #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
         try Self.expectFinishedRun(run, reached: 1500, configurationContains: "rollout_length: 16")
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path))
+        // The staircase can be won: every record and progress line has a success rate.
+        #expect(try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).allSatisfy { $0["rollout/success_rate"] != nil })
+        #expect(train.standardError.contains(" success "), "\(train.standardError.suffix(1000))")
     }
 
     @Test func learnerKeepsTrainingWhenWorkersDieJoinAndTheLearnerRestarts() async throws {
