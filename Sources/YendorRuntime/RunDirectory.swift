@@ -19,7 +19,12 @@ public struct RunDirectory: Sendable {
     public var checkpoints: URL { root.appendingPathComponent("checkpoints", isDirectory: true) }
     public var logs: URL { root.appendingPathComponent("logs", isDirectory: true) }
     public var metrics: URL { root.appendingPathComponent("metrics.jsonl") }
-    public var resolvedConfiguration: URL { root.appendingPathComponent("config.yaml") }
+    public var resolvedConfiguration: URL { Self.resolvedConfiguration(in: root.path) }
+
+    /// Where the run directory at `path` keeps its resolved configuration (`config.yaml`).
+    public static func resolvedConfiguration(in path: String) -> URL {
+        URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL.appendingPathComponent("config.yaml")
+    }
 
     /// Takes the directory for this process until the returned lock is released or the process
     /// ends, however it ends (an advisory `flock` on `.lock`, which the kernel lets go): two runs

@@ -10,7 +10,9 @@ struct ConfigCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let c = try options.resolve(defaultRunDir: "runs/default")
+            // With a run directory that holds a run: what a learner resuming it would train with.
+            let saved = try options.savedConfiguration(defaultRunDir: "runs/default")
+            let c = try options.resolve(defaultRunDir: "runs/default", base: saved?.configuration)
             print(TrainingConfiguration.table.yaml(c), terminator: "")
         }
     }

@@ -14,8 +14,10 @@ struct LearnerCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let c = try options.resolve(defaultRunDir: "runs/learner")
+            let saved = try options.savedConfiguration(defaultRunDir: "runs/learner")
+            let c = try options.resolve(defaultRunDir: "runs/learner", base: saved?.configuration)
             let (logger, runDirectory, lock) = try options.serverRoleStart(c)
+            if let saved { logger.notice("\(saved.summary(resolved: c))") }
             defer { withExtendedLifetime(lock) {} }
             let context = try Context()
             defer { context.terminate() }

@@ -47,10 +47,11 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .customLong("curve-allow-any"), help: "CURVE without an allow-list: admit any client that has the server's public key (servers refuse to start otherwise; same as --set transport.curve_allow_any=true).")
     var curveAllowAny = false
 
-    /// The resolved configuration, validated; errors name the field.
-    func resolve(defaultRunDir: String) throws -> TrainingConfiguration {
-        var c = TrainingConfiguration()
-        c.run.directory = defaultRunDir
+    /// The resolved configuration, validated; errors name the field. `base` (an earlier run's saved
+    /// configuration, `savedConfiguration`) takes the place of the defaults.
+    func resolve(defaultRunDir: String, base: TrainingConfiguration? = nil) throws -> TrainingConfiguration {
+        var c = base ?? TrainingConfiguration()
+        if base == nil { c.run.directory = defaultRunDir }
         let table = TrainingConfiguration.table
         if let config { try table.apply(yamlFile: config, to: &c) }
         try table.apply(overrides: overrides, to: &c)
@@ -80,6 +81,41 @@ struct RunOptions: ParsableArguments {
         if curveAllowAny { c.transport.curveAllowAny = true }
         try c.validate()
         return c
+    }
+
+    /// The configuration an earlier run saved in the run directory this command names (else
+    /// `defaultRunDir`), if there is one: a role that owns the directory (train, learner) resumes
+    /// that run, so its settings, not the defaults, are what this command's --config, --set and
+    /// flags change. Without it, a resume with fewer flags than the start silently trained another
+    /// task, budget or learning rate.
+    func savedConfiguration(defaultRunDir: String) throws -> SavedConfiguration? {
+        let directory = try runDir ?? configuredRunDir() ?? defaultRunDir
+        let file = RunDirectory.resolvedConfiguration(in: directory).path
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        var saved = TrainingConfiguration()
+        do {
+            try TrainingConfiguration.table.apply(yamlFile: file, to: &saved)
+        } catch let e as ConfigurationError {
+            throw ConfigurationError(field: e.field, problem: "\(e.problem) (in the configuration an earlier run saved; resume it with the Yendor that wrote it, or use a new run directory)", source: file)
+        }
+        return SavedConfiguration(file: file, configuration: saved)
+    }
+
+    /// An earlier run's configuration, from its run directory's config.yaml.
+    struct SavedConfiguration {
+        let file: String
+        let configuration: TrainingConfiguration
+
+        /// The line a resuming role logs: where the settings come from and what this command changed.
+        func summary(resolved c: TrainingConfiguration) -> String {
+            let table = TrainingConfiguration.table
+            let changes = table.fields.compactMap { f -> String? in
+                let before = table.value(f.key, in: configuration), after = table.value(f.key, in: c)
+                return before == after ? nil : "\(f.key) \(before ?? "-") -> \(after ?? "-")"
+            }
+            return "resuming with the configuration saved in \(file)"
+                + (changes.isEmpty ? "" : "; changed by this command: \(changes.joined(separator: ", "))")
+        }
     }
 
     func makeLogger(label: String) -> Logger { LoggingBootstrap.logger(label: label, level: logLevel) }

@@ -52,7 +52,9 @@ struct TrainCommand: AsyncParsableCommand {
                 options.overrides.insert("env.actors=\(max(count, 2))", at: 0)
                 if options.task == nil { options.task = envID }
             }
-            var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)")
+            // A named run directory that holds an earlier run resumes it, settings included.
+            let saved = try options.savedConfiguration(defaultRunDir: "runs/train-\(stamp)")
+            var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)", base: saved?.configuration)
             if c.env.kind == .nle {
                 // The games are hosted here (or by workers started here): a missing library is said
                 // before a run directory is made, not after its first checkpoint.
@@ -64,6 +66,7 @@ struct TrainCommand: AsyncParsableCommand {
             if options.task != nil && namedRunDir == nil { c.run.directory = "runs/\(c.env.task)-\(stamp)" }
             let (logger, runDirectory, lock) = try options.serverRoleStart(c)
             defer { withExtendedLifetime(lock) {} }
+            if let saved { logger.notice("\(saved.summary(resolved: c))") }
             logger.info("run directory \(runDirectory.root.path); task \(c.env.task); budget \(c.run.totalSteps) env steps")
             servers?.superviseRestarts(logger: logger)
             let context = try Context()

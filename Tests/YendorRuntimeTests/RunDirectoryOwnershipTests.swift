@@ -5,7 +5,8 @@ import YendorTestSupport
 
 /// A run directory belongs to one run: it is where the user says (`--run-dir`, or `run.dir` in the
 /// config file or `--set`), a second process is refused while the first holds it (their metrics
-/// and checkpoints would interleave), and a refused resume leaves the run's record as it was.
+/// and checkpoints would interleave), a resume continues with the run's own settings, and a refused
+/// resume leaves the run's record as it was.
 @Suite("Run directory ownership", .serialized)
 struct RunDirectoryOwnershipTests {
     @Test func trainWritesWhereRunDirIsSetInTheConfigurationOrWithSet() async throws {
@@ -50,5 +51,27 @@ struct RunDirectoryOwnershipTests {
         #expect(other.standardError.contains("was written for a different model"), "\(other.standardError.suffix(1500))")
         #expect(other.standardError.contains("this run's is ["), "names both models: \(other.standardError.suffix(1500))")
         #expect(try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8) == before)
+    }
+
+    @Test func aResumeWithoutTheStartsFlagsContinuesTheRunWithItsOwnSettings() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-resume")
+        let run = dir.appendingPathComponent("run")
+        let first = try ChildProcess(yendor: ["train", "--config", config, "--task", "keyroom", "--steps", "300",
+                                              "--set", "learner.learning_rate=0.001", "--run-dir", run.path])
+        #expect(await first.waitForExit(timeout: 600) == 0, "\(first.standardError.suffix(2000))")
+        // No --config and no --task: the tiny network, the task and the rate come from the run's
+        // config.yaml (with the defaults' network the checkpoint would be refused as another model's).
+        let shown = try ChildProcess(yendor: ["config", "--run-dir", run.path])
+        #expect(await shown.waitForExit(timeout: 600) == 0, "\(shown.standardError.suffix(2000))")
+        #expect(shown.lines.contains { $0.hasPrefix("  task: keyroom") } && shown.lines.contains { $0.hasPrefix("  learning_rate: 0.001") },
+                "\(shown.lines.prefix(40))")
+        let second = try ChildProcess(yendor: ["train", "--steps", "600", "--run-dir", run.path])
+        #expect(await second.waitForExit(timeout: 600) == 0, "\(second.standardError.suffix(2000))")
+        #expect(second.standardError.contains("resuming with the configuration saved in \(run.path)/config.yaml; changed by this command: run.total_steps 300 -> 600"),
+                "\(second.standardError.suffix(2000))")
+        #expect(second.standardError.contains("resumed from ckpt-"), "\(second.standardError.suffix(2000))")
+        let saved = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
+        #expect(saved.contains("  task: keyroom") && saved.contains("  learning_rate: 0.001") && saved.contains("  total_steps: 600"))
+        #expect(TrainingEndToEndTests.envSteps(run) >= 600)
     }
 }
