@@ -523,6 +523,7 @@ public final class LearnerService: Service, Sendable {
             }
         }
         progress.show(.init(steps: steps, budget: configuration.run.totalSteps, sps: sps, episodes: await status.episodes,
+                            recentEpisodes: await status.recentEpisodes,
                             meanReturn: await status.meanReturn, successRate: await status.successRate,
                             policyLag: metrics["learner/policy_lag"], workers: await status.membership.count))
         return values

@@ -147,6 +147,7 @@ actor LearnerStatus {
         policyVersion = version
     }
 
+    var recentEpisodes: Int { recentReturns.count }
     var meanReturn: Double { recentReturns.isEmpty ? 0 : Double(recentReturns.reduce(0, +)) / Double(recentReturns.count) }
     /// nil for a task that cannot be won (no success rate is recorded for it).
     var successRate: Double? {

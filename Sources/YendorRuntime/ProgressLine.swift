@@ -18,6 +18,9 @@ public struct ProgressLine: Sendable {
         public var budget: UInt64
         public var sps: Double
         public var episodes: Int
+        /// The episodes `meanReturn` and `successRate` are over (the last 200 this process received;
+        /// 0 after a resume until one ends, though `episodes` counts the run's).
+        public var recentEpisodes: Int
         public var meanReturn: Double
         /// nil for a task that cannot be won: the line says nothing of success.
         public var successRate: Double?
@@ -43,8 +46,8 @@ public struct ProgressLine: Sendable {
         let text = "steps \(ProgressLine.short(Double(s.steps)))/\(ProgressLine.short(Double(s.budget)))"
             + String(format: " (%.0f%%)", pct) + "  \(ProgressLine.short(s.sps)) SPS  episodes \(s.episodes)"
             // Before the first episode ends there is no return or success rate ("-", not 0).
-            + (s.episodes > 0 ? String(format: "  return %.2f", s.meanReturn) : "  return -")
-            + (s.successRate.map { s.episodes > 0 ? String(format: "  success %.0f%%", $0 * 100) : "  success -" } ?? "")
+            + (s.recentEpisodes > 0 ? String(format: "  return %.2f", s.meanReturn) : "  return -")
+            + (s.successRate.map { s.recentEpisodes > 0 ? String(format: "  success %.0f%%", $0 * 100) : "  success -" } ?? "")
             + String(format: "  lag %.1f", s.policyLag)
             + "  workers \(s.workers)  ETA \(eta)"
         return text

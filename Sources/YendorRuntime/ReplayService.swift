@@ -10,7 +10,9 @@ import ZeroMQ
 /// The replay buffer as its own role (`yendor replay`), for off-policy reuse or to take buffering
 /// off the learner's node. Workers PUSH to it; it forwards membership messages unchanged and
 /// samples trajectories to the learner's PULL socket according to the sampler and rate limiter.
-/// Its contents are written to the run directory on shutdown and restored on start.
+/// With `replay.checkpoint`, its contents are written to the run directory on shutdown and
+/// restored on start, once: the file is removed as it is read, so a crash after a restart does not
+/// bring the same trajectories back a second time (they would be trained on and counted twice).
 public final class ReplayService: Service, Sendable {
     let configuration: TrainingConfiguration
     let learnerTrajectories: String
@@ -38,8 +40,10 @@ public final class ReplayService: Service, Sendable {
         let c = configuration, t = c.transport
         let file = runDirectory.root.appendingPathComponent("replay.ckpt")
         var initial = try ReplayBuffer(configuration: c.replayConfiguration)
-        if FileManager.default.fileExists(atPath: file.path) {
+        if c.replay.checkpoint, FileManager.default.fileExists(atPath: file.path) {
             initial = try ReplayBuffer.read(from: file, configuration: c.replayConfiguration)
+            // The contents are this process's now; a graceful stop writes them again.
+            try FileManager.default.removeItem(at: file)
             logger.info("replay buffer restored with \(initial.count) trajectories from \(file.path)")
         }
         replayMetrics.record(initial.statistics)
@@ -104,12 +108,17 @@ public final class ReplayService: Service, Sendable {
         }
         await store.close()
         await store.putBack(unsent)
-        do {
-            try await store.write(to: file)
-            let kept = await store.count
-            logger.info("replay buffer saved to \(file.path) with \(kept) trajectories (\(unsent.count) sampled but not sent put back)")
-        } catch {
-            logger.error("could not save the replay buffer: \(error)")
+        if c.replay.checkpoint {
+            do {
+                try await store.write(to: file)
+                let kept = await store.count
+                logger.info("replay buffer saved to \(file.path) with \(kept) trajectories (\(unsent.count) sampled but not sent put back)")
+            } catch {
+                logger.error("could not save the replay buffer: \(error)")
+            }
+        } else {
+            let dropped = await store.count
+            logger.info("replay buffer not saved (replay.checkpoint is false): \(dropped) trajectories dropped")
         }
         await pull.close()
         await push.close()

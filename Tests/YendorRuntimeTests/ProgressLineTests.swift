@@ -4,7 +4,7 @@ import Testing
 @Suite("Progress line")
 struct ProgressLineTests {
     static func snapshot(steps: UInt64, budget: UInt64, sps: Double) -> ProgressLine.Snapshot {
-        .init(steps: steps, budget: budget, sps: sps, episodes: 3, meanReturn: 1.5, successRate: 0.25, policyLag: 2, workers: 1)
+        .init(steps: steps, budget: budget, sps: sps, episodes: 3, recentEpisodes: 3, meanReturn: 1.5, successRate: 0.25, policyLag: 2, workers: 1)
     }
 
     @Test func theETAComesFromTheRateAndIsUnknownWithoutOne() {
@@ -20,9 +20,13 @@ struct ProgressLineTests {
         var s = Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000)
         #expect(ProgressLine.line(s).contains("episodes 3  return 1.50  success 25%  lag 2.0"))
         s.episodes = 0
+        s.recentEpisodes = 0
         s.meanReturn = 0
         s.successRate = 0
         #expect(ProgressLine.line(s).contains("episodes 0  return -  success -  lag 2.0"))
+        // A resumed run counts the episodes before it, but none of them is in the window yet.
+        s.episodes = 344
+        #expect(ProgressLine.line(s).contains("episodes 344  return -  success -  lag 2.0"))
     }
 
     @Test func aTaskThatCannotBeWonShowsNoSuccessRate() {
@@ -30,6 +34,7 @@ struct ProgressLineTests {
         s.successRate = nil
         #expect(ProgressLine.line(s).contains("episodes 3  return 1.50  lag 2.0"))
         s.episodes = 0
+        s.recentEpisodes = 0
         #expect(ProgressLine.line(s).contains("episodes 0  return -  lag 2.0"))
     }
 }

@@ -151,7 +151,15 @@ struct TrainingEndToEndTests {
         #expect((scraped.samples["yendor_replay_sampled{role=\"replay\"}"] ?? 0) > 0)
         replay.signal(SIGTERM)
         #expect(await replay.waitForExit(timeout: 600) == 0)
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("replay/replay.ckpt").path))
+        let saved = dir.appendingPathComponent("replay/replay.ckpt").path
+        #expect(FileManager.default.fileExists(atPath: saved))
+        // Restored once: the file goes as it is read, so a crash after the restart cannot hand the
+        // learner the same trajectories again.
+        let again = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", dir.appendingPathComponent("replay").path,
+                                              "--set", "replay.capacity=8"] + endpoints + replayEndpoint)
+        defer { again.kill() }
+        #expect(await again.waitForStandardError(containing: "replay buffer restored with"), "\(again.standardError.suffix(1000))")
+        #expect(!FileManager.default.fileExists(atPath: saved))
     }
 
     @Test func withCurveOnlyAllowedWorkersGetInOrOut() async throws {
