@@ -103,7 +103,8 @@ struct TrainCommand: AsyncParsableCommand {
             for i in 0..<workers {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-                p.arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel.rawValue]
+                p.arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel.rawValue,
+                               "--parent-pid", "\(getpid())"]
                 if !servers.isEmpty {
                     let own = stride(from: i, to: servers.count, by: workers).map { servers[$0] }
                     p.arguments! += own.flatMap { ["--env-server", $0] }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import YendorRuntime
 import YendorWire
 import ZeroMQ
@@ -22,10 +23,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Worker id: 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @ (default: worker-HOSTNAME-PID).")
     var id: String?
 
+    @Option(name: .customLong("parent-pid"), help: .hidden)
+    var parentPID: Int32?
+
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/worker")
             let logger = options.makeLogger(label: "yendor")
+            let watch = parentPID.map { Self.stopWhenGone(parent: $0, logger: logger) }
+            defer { watch?.cancel() }
             let workerID = id ?? Self.defaultID()
             guard PeerID.isValid(workerID) else {
                 throw ValidationError("--id \(PeerID.loggable(workerID)): a worker id is 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @")
@@ -34,6 +40,23 @@ struct WorkerCommand: AsyncParsableCommand {
             defer { context.terminate() }
             let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay, context: context, logger: logger)
             try await group.run()
+        }
+    }
+
+    /// `yendor train --workers N` starts its workers with `--parent-pid`: a worker whose `train` was
+    /// killed (not stopped, which stops the workers itself) stops as on SIGTERM instead of retrying
+    /// the learner that went with it for ever. Polled: a parent-death signal follows the thread
+    /// that started the child, not the process.
+    static func stopWhenGone(parent: Int32, logger: Logger) -> Task<Void, Never> {
+        Task.detached {
+            while !Task.isCancelled {
+                if getppid() != parent {
+                    logger.notice("the yendor train that started this worker (pid \(parent)) is gone; stopping")
+                    kill(getpid(), SIGTERM)
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
         }
     }
 

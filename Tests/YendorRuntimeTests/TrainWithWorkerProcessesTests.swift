@@ -75,4 +75,25 @@ struct TrainWithWorkerProcessesTests {
         #expect(orphans.isEmpty, "worker processes still running after train exited: \(orphans)")
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path))
     }
+
+    @Test func workerProcessesStopByThemselvesWhenTrainIsKilled() async throws {
+        let (dir, config) = try TinyRun.scratch("train-workers-killed", checkpointInterval: 60)
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--workers", "1", "--steps", "100000000",
+                                              "--run-dir", run.path])
+        var children: [Int32] = []
+        defer {
+            train.kill()
+            for pid in children where ChildProcess.isAlive(pid) { kill(pid, SIGKILL) }
+        }
+        #expect(await train.waitForStandardError(containing: "worker worker-0 joined", timeout: 600), "\(train.standardError.suffix(2000))")
+        children = Self.workerProcesses(of: train.pid)
+        #expect(children.count == 1, "worker processes of \(train.pid): \(children)")
+        // SIGKILL: train cannot stop its workers; they used to retry the learner for ever.
+        train.kill()
+        _ = await train.waitForExit(timeout: 60)
+        #expect(await Self.wait(timeout: 600) { !children.contains(where: ChildProcess.isAlive) }, "still running: \(children)")
+        let log = (try? String(contentsOf: run.appendingPathComponent("logs/worker-0.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("that started this worker (pid \(train.pid)) is gone; stopping"), "\(log.suffix(1500))")
+    }
 }
