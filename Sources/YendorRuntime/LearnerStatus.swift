@@ -90,7 +90,8 @@ actor LearnerStatus {
         strikes.clear(trajectory.workerID)
         // Workers send no heartbeats: their trajectories say which policy they act with.
         membership.seen(trajectory.workerID, now: now, policyVersion: trajectory.policyVersion, batch: true)
-        let episodes = trajectory.episodes
+        // A replay role's reuse: its episodes were counted when it was first delivered.
+        let episodes = trajectory.redelivered ? [] : trajectory.episodes
         guard !episodes.isEmpty else { return }
         for e in episodes {
             recentReturns.append(e.episodeReturn)
@@ -106,12 +107,14 @@ actor LearnerStatus {
         if let successRate { metrics.successRate?.record(successRate) }
     }
 
-    /// One update of `steps` env steps, at mean policy lag `lag`: its figures become the learner's gauges.
-    func trained(steps: Int, lag: Double, stats: UpdateStats) {
-        envSteps += UInt64(steps)
+    /// One update at mean policy lag `lag`, on samples of which `newSteps` are env steps taken in
+    /// for the first time (a replay's reuse trains on samples again without counting them again):
+    /// its figures become the learner's gauges.
+    func trained(newSteps: Int, lag: Double, stats: UpdateStats) {
+        envSteps += UInt64(newSteps)
         updates += 1
         policyVersion = stats.policyVersion
-        metrics.envSteps.increment(by: steps)
+        metrics.envSteps.increment(by: newSteps)
         metrics.updates.increment()
         metrics.policyVersion.record(stats.policyVersion)
         metrics.policyLag.record(lag)
@@ -125,10 +128,11 @@ actor LearnerStatus {
         metrics.meanReward.record(stats.meanReward)
     }
 
-    /// A whole trajectory dropped as too stale before training.
-    func droppedStale(samples: Int) {
-        envSteps += UInt64(samples)
-        metrics.envSteps.increment(by: samples)
+    /// A whole trajectory of `samples` dropped as too stale before training; `newSteps` of them
+    /// (all, or none for a reuse) are env steps taken in for the first time.
+    func droppedStale(samples: Int, newSteps: Int) {
+        envSteps += UInt64(newSteps)
+        metrics.envSteps.increment(by: newSteps)
         metrics.samplesDroppedForLag.increment(by: samples)
     }
 

@@ -87,8 +87,11 @@ public final class ReplayService: Service, Sendable {
                     while let items = await store.sample(count: 1) {
                         self.replayMetrics.record(await store.statistics)
                         for (i, item) in items.enumerated() {
+                            var frame = item.trajectory.encoded()
+                            // A reuse is marked, so the learner counts its env steps and episodes once.
+                            if item.timesSampled > 1 { Envelope.insert(.redelivered, into: &frame) }
                             // Fails once the role stops (the send is cancelled while the learner is away).
-                            do { try await push.send(item.trajectory.encoded()) } catch { return Array(items[i...]) }
+                            do { try await push.send(frame) } catch { return Array(items[i...]) }
                         }
                     }
                     return []

@@ -130,7 +130,7 @@ public enum Envelope {
         let k = UInt16(littleEndian: frame.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
         guard let kind = MessageKind(rawValue: k) else { throw WireError.unknownKind(k) }
         let flags = UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard flags == 0 else { throw WireError.unsupportedFlags(flags) }
+        guard flags & ~Flags.allowed(for: kind).rawValue == 0 else { throw WireError.unsupportedFlags(flags) }
         let crc = UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
         let length = UInt64(littleEndian: frame.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
         guard length == UInt64(frame.count - headerSize) else {
@@ -145,6 +145,33 @@ public enum Envelope {
     /// The kind of a frame, after checking header and checksum, without decoding the payload.
     public static func kind(of frame: UnsafeRawBufferPointer, limits: WireLimits = .default) throws -> MessageKind {
         try open(frame, limits: limits).0
+    }
+
+    /// The header's flag bits. Any bit not defined for the message's kind is refused.
+    public struct Flags: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+        /// TrajectoryBatch only: a replay role delivers this trajectory again (a reuse); its env
+        /// steps and episodes were counted when it was first delivered.
+        public static let redelivered = Flags(rawValue: 1)
+
+        static func allowed(for kind: MessageKind) -> Flags { kind == .trajectoryBatch ? .redelivered : [] }
+    }
+
+    /// The flags of a frame whose header `open` has checked (none for a frame too short to have them).
+    public static func flags(of frame: UnsafeRawBufferPointer) -> Flags {
+        guard frame.count >= headerSize else { return [] }
+        return Flags(rawValue: UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+    }
+
+    /// Sets `flags` in a whole frame's header. The checksum covers the payload only, so nothing else changes.
+    public static func insert(_ flags: Flags, into frame: inout [UInt8]) {
+        guard frame.count >= headerSize else { return }
+        frame.withUnsafeMutableBytes { b in
+            let old = UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            b.storeBytes(of: (old | flags.rawValue).littleEndian, toByteOffset: 8, as: UInt32.self)
+        }
     }
 
     /// The kind a frame's header claims, checking nothing else (nil for a frame too short to say or

@@ -26,6 +26,11 @@ public enum ReceivedTrajectory: Sendable, Equatable {
     }
     /// Env steps it holds (T·B).
     public var sampleCount: Int { steps * envs }
+    /// Delivered again by a replay role (a reuse): its env steps and episodes were counted when it
+    /// was first delivered. A value (in-process) is never a re-delivery.
+    public var redelivered: Bool {
+        switch self { case .frame(let f): f.redelivered; case .value: false }
+    }
     /// Episodes that ended inside it.
     public var episodes: [EpisodeSummary] {
         switch self { case .frame(let f): f.episodes; case .value(let b): b.episodes }

@@ -14,6 +14,8 @@ public struct TrajectoryFrame: Sendable, Equatable {
     public let envs: Int
     /// Episodes that ended inside the trajectory (a handful; copied out for the learner's metrics).
     public let episodes: [EpisodeSummary]
+    /// A replay role's reuse of a trajectory it delivered before (`Envelope.Flags.redelivered`).
+    public let redelivered: Bool
     private let limits: WireLimits
 
     /// Checks `bytes` completely (everything `TrajectoryBatch.decode` checks) and keeps them.
@@ -24,6 +26,7 @@ public struct TrajectoryFrame: Sendable, Equatable {
             }
         }
         (workerID, task, policyVersion, steps, envs, episodes) = header
+        redelivered = storage.withUnsafeBytes { Envelope.flags(of: $0).contains(.redelivered) }
         self.storage = storage
         self.limits = limits
     }

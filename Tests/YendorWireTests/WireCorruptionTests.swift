@@ -34,17 +34,23 @@ struct WireCorruptionTests {
         }
     }
 
-    @Test func everySingleBitFlipIsDetected() {
+    @Test func everySingleBitFlipIsDetected() throws {
         let bytes = sample
         var decodedWrongly = 0
         for i in 0..<bytes.count {
             for bit in [0, 3, 7] {
                 var b = bytes
                 b[i] ^= UInt8(1 << bit)
+                // The one flip that decodes: the header's `redelivered` flag, outside the CRC, which
+                // changes how the learner counts the trajectory, never what it holds.
+                if i == 8 && bit == 0 { continue }
                 if (try? WireMessage.decode(b)) != nil { decodedWrongly += 1 }
             }
         }
         #expect(decodedWrongly == 0)
+        var flagged = bytes
+        flagged[8] ^= 1
+        #expect(try WireMessage.decode(flagged) == WireMessage.decode(bytes))
     }
 
     @Test func wrongMagicVersionKindAndFlagsAreNamed() {
@@ -58,8 +64,23 @@ struct WireCorruptionTests {
         b[6] = 99
         #expect(throws: WireError.unknownKind(99)) { try WireMessage.decode(b) }
         b = sample
-        b[8] = 1
-        #expect(throws: WireError.unsupportedFlags(1)) { try WireMessage.decode(b) }
+        b[8] = 2
+        #expect(throws: WireError.unsupportedFlags(2)) { try WireMessage.decode(b) }
+    }
+
+    @Test func onlyATrajectoryBatchMayBeMarkedRedeliveredAndTheMarkLeavesThePayloadValid() throws {
+        var b = sample
+        #expect(try !TrajectoryFrame(checking: b).redelivered)
+        Envelope.insert(.redelivered, into: &b)
+        #expect(b[8] == 1 && b[24...] == sample[24...])
+        let frame = try TrajectoryFrame(checking: b)
+        #expect(frame.redelivered)
+        #expect(try frame.withView { $0.workerID } == (try TrajectoryFrame(checking: sample)).workerID)
+        b[8] = 3
+        #expect(throws: WireError.unsupportedFlags(3)) { try WireMessage.decode(b) }
+        var hello = Hello(role: "worker", id: "w").encoded()
+        Envelope.insert(.redelivered, into: &hello)
+        #expect(throws: WireError.unsupportedFlags(1)) { try WireMessage.decode(hello) }
     }
 
     @Test func lengthAndChecksumMismatchesAreNamed() {

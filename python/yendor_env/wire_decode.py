@@ -10,9 +10,9 @@ import numpy as np
 
 from .crc import crc32c
 from .spec import ObservationSpec, SpecError
-from .wire_envelope import (DEFAULT_LIMITS, DTYPES, ENV_PROTOCOL_SPLIT, ENV_PROTOCOLS, HEADER, HEADER_SIZE,
-                            KIND_NAMES, MAGIC, VERSION, Kind, Limits, WireError, _ALL_KINDS, _CODES, _ENV_KINDS,
-                            _F32, _U8, _U16, _U32, _U64)
+from .wire_envelope import (ALLOWED_FLAGS, DEFAULT_LIMITS, DTYPES, ENV_PROTOCOL_SPLIT, ENV_PROTOCOLS, HEADER,
+                            HEADER_SIZE, KIND_NAMES, MAGIC, VERSION, Kind, Limits, WireError, _ALL_KINDS, _CODES,
+                            _ENV_KINDS, _F32, _U8, _U16, _U32, _U64)
 from .wire_messages import (OBSERVATION_ARRAYS, STEP_RESULT_ARRAYS, EnvClose, EnvDescribe, EnvError, EnvOpen,
                             EnvSpec, EnvStep, EnvStepResult, Episode, Message, _ARRAY_DTYPES, _ARRAY_NDIM)
 
@@ -132,7 +132,7 @@ def _header(frame: memoryview, limits: Limits) -> int:
         raise WireError("bad_version", f"unsupported protocol version {version} (this build speaks {VERSION})")
     if kind not in _ALL_KINDS:
         raise WireError("unknown_kind", f"unknown message kind {kind}")
-    if flags != 0:
+    if flags & ~ALLOWED_FLAGS.get(kind, 0):
         raise WireError("bad_flags", f"unsupported flags 0x{flags:x}")
     if length != len(frame) - HEADER_SIZE:
         raise WireError("length", f"payload length {length} declared, {len(frame) - HEADER_SIZE} bytes present")

@@ -42,6 +42,11 @@ class Kind(enum.IntEnum):
     ENV_DESCRIBE = 54
 
 
+# Header flag bits a kind may carry (docs/wire-protocol.md): bit 0, "redelivered", on a
+# TrajectoryBatch a replay role sends again; every other bit, and any bit on another kind, is refused.
+FLAG_REDELIVERED = 1
+ALLOWED_FLAGS = {int(Kind.TRAJECTORY_BATCH): FLAG_REDELIVERED}
+
 _ENV_KINDS = frozenset(range(48, 55))
 _ALL_KINDS = frozenset(int(k) for k in Kind)
 KIND_NAMES = {1: "Hello", 2: "Heartbeat", 3: "Stats", 4: "Goodbye", 16: "TrajectoryBatch", 17: "PolicyUpdate",

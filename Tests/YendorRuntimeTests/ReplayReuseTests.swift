@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import YendorTestSupport
+@testable import YendorRuntime
+
+/// A replay's reuse trains on samples again without counting them again: the budget (`env_steps`)
+/// counts the env steps the workers took, once, in the learner's own buffer and behind a
+/// `yendor replay` role (which marks what it sends again).
+@Suite("Replay reuse", .serialized)
+struct ReplayReuseTests {
+    /// Reuse: each trajectory is sampled up to four times, about four samples per insert (a full
+    /// buffer makes the workers wait, so nothing is evicted before its reuse).
+    static let reuse = ["--set", "replay.sampler=uniform", "--set", "replay.max_times_sampled=4",
+                        "--set", "replay.samples_per_insert=4", "--set", "replay.capacity=8",
+                        "--set", "replay.full_policy=block"]
+
+    static func last(_ run: URL) -> [String: Double] {
+        (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last ?? [:]
+    }
+
+    /// The worker's own count of what it sent, from its "stopped after N trajectories" line.
+    static func sent(_ log: String) -> Int? { log.firstMatch(of: /stopped after (\d+) trajectories/).flatMap { Int($0.1) } }
+
+    /// With the tiny configuration a trajectory is 16 steps of 4 envs, and an update trains on one.
+    static let stepsPerTrajectory = 64.0
+
+    static func expectCountedOnce(run: URL, sentTrajectories: Int?, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let record = last(run)
+        // Every sample the learner was handed: trained on, or dropped as too stale (a reused
+        // trajectory's later draws often are).
+        let steps = record["env_steps"] ?? 0
+        let trained = (record["learner/updates"] ?? 0) * stepsPerTrajectory + (record["learner/samples_dropped_lag"] ?? 0)
+        let sent = try #require(sentTrajectories, sourceLocation: sourceLocation)
+        #expect(steps > 0 && steps <= Double(sent) * stepsPerTrajectory, "env_steps \(steps), sent \(sent) trajectories",
+                sourceLocation: sourceLocation)
+        // Reuse happened: far more samples handed over than env steps counted (before, the two were equal).
+        #expect(trained >= 2 * steps, "handed \(trained) samples for \(steps) env steps", sourceLocation: sourceLocation)
+    }
+
+    @Test func theLearnersOwnBufferCountsAReusedTrajectoryOnce() async throws {
+        let (dir, config) = try TinyRun.scratch("reuse-inprocess", checkpointInterval: 60)
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "100000000", "--run-dir", run.path] + Self.reuse)
+        defer { train.kill() }
+        #expect(await TrainWithWorkerProcessesTests.wait(timeout: 600) { (Self.last(run)["learner/updates"] ?? 0) >= 40 },
+                "\(train.standardError.suffix(1500))")
+        train.signal(SIGTERM)
+        #expect(await train.waitForExit(timeout: 60) == 0, "\(train.standardError.suffix(1500))")
+        try Self.expectCountedOnce(run: run, sentTrajectories: Self.sent(train.standardError))
+    }
+
+    @Test func aReplayRolesRedeliveriesAreCountedOnce() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("reuse-role")
+        let replayEndpoint = ["--set", "transport.replay=tcp://127.0.0.1:\(ChildProcess.freePort())"]
+        let run = dir.appendingPathComponent("run")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", run.path] + endpoints)
+        let replay = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", dir.appendingPathComponent("replay").path]
+                                      + Self.reuse + endpoints + replayEndpoint)
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "reused", "--replay", "127.0.0.1"] + endpoints + replayEndpoint)
+        defer { learner.kill(); replay.kill(); worker.kill() }
+        #expect(await TrainWithWorkerProcessesTests.wait(timeout: 600) { (Self.last(run)["learner/updates"] ?? 0) >= 40 },
+                "\(learner.standardError.suffix(1000)) \(replay.standardError.suffix(1000))")
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit(timeout: 60) == 0, "\(worker.standardError.suffix(1500))")
+        learner.signal(SIGTERM)
+        #expect(await learner.waitForExit(timeout: 60) == 0, "\(learner.standardError.suffix(1500))")
+        try Self.expectCountedOnce(run: run, sentTrajectories: Self.sent(worker.standardError))
+    }
+}
