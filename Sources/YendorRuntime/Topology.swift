@@ -71,7 +71,7 @@ public enum Topology {
         let t = configuration.transport
         let trajectories = replayHost.map { TransportConfiguration.connectAddress(t.replay, host: $0) }
             ?? TransportConfiguration.connectAddress(t.trajectories, host: learnerHost)
-        let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories,
+        let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories, toReplay: replayHost != nil,
                                    weights: TransportConfiguration.connectAddress(t.weights, host: learnerHost),
                                    context: context, logger: logger.with(role: "worker"))
         return group(services: [worker], then: endpoints, logger: logger)

@@ -38,6 +38,8 @@ public final class WorkerService: Service, Sendable {
     let instance = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     /// Where the weights come from (for log lines).
     let weights: String
+    /// Who takes the trajectories, for log lines: the learner, or a replay role.
+    let receiver: String
     /// For environment servers (`env.kind=server`), which the rollout actors reach over ZeroMQ.
     let context: Context
     /// Opens the worker's end of its link to the learner.
@@ -59,16 +61,19 @@ public final class WorkerService: Service, Sendable {
     var batchesSent: Int { Int(metrics["rollout/trajectories_sent"]) }
     /// A worker connected over ZeroMQ to the learner (or a replay role) taking trajectories at
     /// `trajectories` and publishing weights at `weights`.
-    public convenience init(configuration: TrainingConfiguration, workerID: String, trajectories: String, weights: String,
-                            context: Context, logger: Logger, metrics: MetricsRegistry? = nil) {
-        self.init(configuration: configuration, workerID: workerID, weights: weights, context: context, logger: logger, metrics: metrics) {
+    public convenience init(configuration: TrainingConfiguration, workerID: String, trajectories: String, toReplay: Bool = false,
+                            weights: String, context: Context, logger: Logger, metrics: MetricsRegistry? = nil) {
+        self.init(configuration: configuration, workerID: workerID, weights: weights,
+                  receiver: toReplay ? "the replay role at \(trajectories)" : "the learner",
+                  context: context, logger: logger, metrics: metrics) {
             try await ZeroMQWorkerLink.connect(configuration.transport, trajectories: trajectories, weights: weights, context: context)
         }
     }
 
     /// A worker whose link to the learner `connect` opens (e.g. `InMemoryNetwork.workerLink`).
-    public init(configuration: TrainingConfiguration, workerID: String, weights: String = "in process", context: Context, logger: Logger,
-                metrics: MetricsRegistry? = nil, connect: @escaping @Sendable () async throws -> any WorkerLink) {
+    public init(configuration: TrainingConfiguration, workerID: String, weights: String = "in process", receiver: String = "the learner",
+                context: Context, logger: Logger, metrics: MetricsRegistry? = nil,
+                connect: @escaping @Sendable () async throws -> any WorkerLink) {
         self.configuration = configuration
         self.workerID = workerID
         let metrics = metrics ?? MetricsRegistry(role: "worker", dimensions: [("worker", workerID)])
@@ -80,6 +85,7 @@ public final class WorkerService: Service, Sendable {
         stepsPerSecond = Gauge(label: "rollout/sps", factory: metrics)
         outboxDepth = Gauge(label: "rollout/outbox_depth", factory: metrics)
         self.weights = weights
+        self.receiver = receiver
         self.context = context
         self.connect = connect
         self.logger = logger
@@ -147,7 +153,7 @@ public final class WorkerService: Service, Sendable {
         let finished = learnerFinished.load(ordering: .relaxed), refused = failure is Refused
         let said = await link.close(sayingGoodbye: finished || refused ? nil : goodbye)
         let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
-            : said ? "sent" : "not sent (learner unreachable)"
+            : said ? "sent" : "not sent (\(receiver) unreachable)"
         logger.info("worker \(workerID) stopped after \(batchesSent) trajectories",
                     metadata: ["unsent": "\(unsent)", "goodbye": "\(outcome)"])
         if let failure { throw failure }
@@ -294,11 +300,12 @@ public final class WorkerService: Service, Sendable {
             }
             tick += 1
             fullTicks = full ? fullTicks + 1 : 0
-            if fullTicks >= 3 && Clock.now - lastBackpressureNote > 60 {
-                logger.notice("outbox full at 3 heartbeats in a row: the learner takes trajectories slower than they come; rollouts wait (backpressure)")
+            let silent = Clock.now - learnerLastSeen.withLock { $0 }
+            // A silent learner is said below; a full outbox then says nothing more.
+            if fullTicks >= 3 && (silent <= timeout || receiver != "the learner") && Clock.now - lastBackpressureNote > 60 {
+                logger.notice("outbox full at 3 heartbeats in a row: \(receiver) takes trajectories slower than they come, or is down; rollouts wait (backpressure)")
                 lastBackpressureNote = Clock.now
             }
-            let silent = Clock.now - learnerLastSeen.withLock { $0 }
             if silent > timeout && !reportedSilence {
                 logger.warning("no word from the learner at \(weights) for \(Int(silent)) s; retrying with backoff")
                 reportedSilence = true

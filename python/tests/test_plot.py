@@ -61,3 +61,15 @@ def test_no_data_is_an_error_naming_the_metric(tmp_path):
         assert "learner/loss/policy" in str(e)
     else:
         raise AssertionError("no error")
+
+
+def test_a_resumed_run_is_read_as_the_timeline_it_resumed():
+    # Crashed at 3000 after a checkpoint at 2000: the resumed run's records replace the lost ones.
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "metrics.jsonl"), "w") as f:
+            for steps, value in [(0, 0.0), (1000, 0.1), (2000, 0.2), (3000, 0.9), (2000, 0.2), (2500, 0.3), (4000, 0.5)]:
+                f.write(json.dumps({"env_steps": steps, "rollout/success_rate": value}) + "\n")
+        assert plot.read(d, "rollout/success_rate", "env_steps") == [
+            (0.0, 0.0), (1000.0, 0.1), (2000.0, 0.2), (2000.0, 0.2), (2500.0, 0.3), (4000.0, 0.5)]
+        assert plot.interpolate(plot.read(d, "rollout/success_rate", "env_steps"), 3000) == 0.3 + 0.2 * 500 / 1500

@@ -26,7 +26,12 @@ def read(run, metric, x_key):
             except ValueError:
                 continue
             if rec.get(metric) is not None and rec.get(x_key) is not None:
-                points.append((float(rec[x_key]), float(rec[metric])))
+                x = float(rec[x_key])
+                # A resume from a checkpoint goes back in env steps: the points beyond it describe
+                # training lost with the crash, and the resumed run's points replace them.
+                while points and points[-1][0] > x:
+                    points.pop()
+                points.append((x, float(rec[metric])))
     return points
 
 
