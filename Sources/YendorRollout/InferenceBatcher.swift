@@ -73,9 +73,12 @@ public actor InferenceBatcher {
     }
 
     private func queue(version: Int64, tensors: [NamedTensor]) {
-        guard learnerWentBack || version > newestVersion else { return }
+        // The learner's first weights are taken whatever their version: a fresh learner's are
+        // version 0, this batcher's own start (ignored, the worker waited for weights that had come).
+        guard learnerWentBack || version > newestVersion || !weightsArrived else { return }
         nextWeights = (version, tensors)
         learnerWentBack = false
+        weightsArrived = true
     }
 
     /// The learner's heartbeat: `version` is its newest policy. Below the one this worker has, the
@@ -92,8 +95,9 @@ public actor InferenceBatcher {
     /// The newest version this batcher acts with, is loading, or has queued.
     private var newestVersion: Int64 { max(policyVersion, loadingVersion ?? -1, nextWeights?.version ?? -1) }
 
-    /// Whether any weights arrived yet (version 0 is the random initial policy).
-    public var hasWeights: Bool { policyVersion > 0 || nextWeights != nil }
+    /// Whether any weights arrived from the learner yet (a fresh learner's are version 0).
+    public var hasWeights: Bool { weightsArrived }
+    private var weightsArrived = false
 
     /// Samples actions for `observations`, batched with other actors' requests. A recurrent
     /// policy needs `coreState` ([count, coreStateSize], the state entering this step).

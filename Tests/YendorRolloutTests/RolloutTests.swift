@@ -131,4 +131,24 @@ struct RolloutTests {
         try await batcher.update(version: 1, tensors: weights)  // older than the learner's own: ignored again
         #expect(try await batcher.act(obs).policyVersion == 2)
     }
+
+    @Test func aFreshLearnersVersionZeroWeightsCountAsArrivedAndAreLoaded() async throws {
+        let (net, spec) = try Self.tinyPolicy()
+        // The learner's initial weights differ from this worker's own start (another seed).
+        let learners = net.namedTensors().map { t in
+            var t = t
+            t.values = t.values.map { $0 + 0.25 }
+            return t
+        }
+        let batcher = InferenceBatcher(network: net, seed: 3)
+        #expect(!(await batcher.hasWeights))
+        try await batcher.update(version: 0, tensors: learners)
+        #expect(await batcher.hasWeights, "a worker waited 5 s for weights that had come")
+        let obs = ObservationBatch(count: 2, spec: spec)
+        let acted = try await batcher.act(obs)
+        #expect(acted.policyVersion == 0)
+        // Loaded: the values are the learner's network's, not this worker's own start's.
+        let own = try await InferenceBatcher(network: try Self.tinyPolicy().0, seed: 3).act(obs)
+        #expect(acted.values != own.values)
+    }
 }
