@@ -27,7 +27,9 @@ public struct EpisodeRecording: Codable, Sendable, Equatable {
     }
 
     public static func read(from url: URL) throws -> EpisodeRecording {
-        let data = try Data(contentsOf: url)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw DungeonError.invalidRecording("\(url.path): no such file, or not readable")
+        }
         do {
             return try JSONDecoder().decode(EpisodeRecording.self, from: data)
         } catch {

@@ -41,10 +41,11 @@ public enum LabelerEvaluation {
     }
 
     /// Asks `labeler` to classify every caption of `set` for each of `goals` (all the set's
-    /// goals by default), `batchSize` requests per labeler call. After `stopAfterFailedBatches`
-    /// calls in a row with no answer at all (a server down or refusing), the rest is not asked
-    /// and counts as unanswered (`not_asked`): through retries and a circuit breaker, asking on
-    /// would take hours and say nothing more.
+    /// goals by default), `batchSize` requests per labeler call (one in the first call of a goal
+    /// and after a call that answered nothing). After `stopAfterFailedBatches` calls in a row with
+    /// no answer at all (a server down or refusing), the rest is not asked and counts as
+    /// unanswered (`not_asked`): through retries and a circuit breaker, asking on would take hours
+    /// and say nothing more.
     public static func run(_ labeler: any Labeler, on set: EvaluationSet, goals: [Goal]? = nil,
                            batchSize: Int = 64, stopAfterFailedBatches: Int = 3) async throws(AnnotatorError) -> Report {
         let chosen = goals ?? set.goals
@@ -62,8 +63,13 @@ public enum LabelerEvaluation {
             var result = GoalResult(goal: goal)
             let requests = set.items.map { LabelRequest.classify($0.caption, goal: goal) }
             var answers: [LabelerAnswer] = []
-            for start in stride(from: 0, to: requests.count, by: batchSize) where stopped == nil {
-                let batch = await labeler.label(Array(requests[start..<min(start + batchSize, requests.count)]))
+            while answers.count < requests.count && stopped == nil {
+                // One caption first, and again after a call that answered nothing: a server that is
+                // down costs three one-caption calls, not three whole batches (each of which, through
+                // retries and a circuit breaker that lets one request through every few seconds,
+                // took minutes).
+                let size = failedInARow > 0 || answers.isEmpty ? 1 : batchSize
+                let batch = await labeler.label(Array(requests[answers.count..<min(answers.count + size, requests.count)]))
                 answers += batch
                 let failures = batch.compactMap { if case .failed(let kind) = $0.outcome { kind } else { nil } }
                 failedInARow = failures.count == batch.count ? failedInARow + 1 : 0

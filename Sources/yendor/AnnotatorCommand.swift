@@ -124,8 +124,8 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
         defer { if let authenticator { Task { await authenticator.close() } } }
         // The endpoint comes first: it bootstraps the metrics backend the annotator's metrics are made in.
         var endpoint: PrometheusEndpoint?
-        if prometheusPort > 0 {
-            guard prometheusPort <= 65535 else { throw ValidationError("--prometheus-port must be in 1...65535, got \(prometheusPort)") }
+        if prometheusPort != 0 {
+            guard (1...65535).contains(prometheusPort) else { throw ValidationError("--prometheus-port must be in 1...65535 (0, the default, serves none), got \(prometheusPort)") }
             endpoint = PrometheusEndpoint(port: prometheusPort, logger: logger)
         }
         let server: AnnotatorServer

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import YendorAnnotator
+import YendorSupport
 
 /// `yendor annotator evaluate`: precision and recall of a labeler against hand labels.
 struct AnnotatorEvaluateCommand: AsyncParsableCommand {
@@ -25,8 +26,8 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
               yendor annotator evaluate --goals score,gold --json
             """)
 
-    @Option(name: .customLong("set"), help: "Evaluation set (TSV: count, one 1/0 column per goal, caption).")
-    var set: String = "data/annotator-eval.tsv"
+    @Option(name: .customLong("set"), help: "Evaluation set (TSV: count, one 1/0 column per goal, caption); default: the repository's data/annotator-eval.tsv.")
+    var set: String?
 
     @Option(help: "Comma-separated goals to evaluate (default: every goal column of the set).")
     var goals: String?
@@ -45,6 +46,8 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: .logLevel)
     var logLevel: Logger.Level = .warning
 
+    static let builtInSet = "data/annotator-eval.tsv"
+
     func run() async throws {
         var logger = LoggingBootstrap.logger(label: "yendor", level: logLevel)
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
@@ -52,7 +55,10 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
         logger[metadataKey: "role"] = "evaluate"
 
         let evaluationSet: EvaluationSet
-        do { evaluationSet = try EvaluationSet.load(from: URL(fileURLWithPath: set)) } catch {
+        // The built-in set is found from any working directory, as scripts/ and .venv are.
+        let file = set.map { URL(fileURLWithPath: $0) }
+            ?? RepositoryFile.find(Self.builtInSet) ?? URL(fileURLWithPath: Self.builtInSet)
+        do { evaluationSet = try EvaluationSet.load(from: file) } catch {
             throw ValidationError("--set: \(error)")
         }
         var chosen: [Goal]?

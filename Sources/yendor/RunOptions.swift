@@ -35,7 +35,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Run seed.")
     var seed: UInt64?
 
-    @Option(help: "Environments per rollout actor; with `train --env gym:ENV_ID`, per env server (default 16).")
+    @Option(help: "Environments per rollout actor (env.envs, default 32); with `train --env gym:ENV_ID`, per env server (default 16).")
     var envs: Int?
 
     @Option(help: "Rollout actors per worker process.")

@@ -25,6 +25,11 @@ struct TrainCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard workers >= 0 else { throw ValidationError("--workers must be 0 (in-process) or more, got \(workers)") }
+        // Processes on this machine only: a thousand on two cores is a typo, not a run.
+        let most = max(8, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        guard workers <= most else {
+            throw ValidationError("--workers \(workers): at most \(most) worker processes on this machine (4 per core); to scale further, start `yendor worker` processes on other nodes (docs/running.md)")
+        }
         if let n = envServerCount, n < 1 { throw ValidationError("--env-servers must be at least 1, got \(n)") }
         if case .gym = options.env, workers > envServersToStart {
             throw ValidationError("--env-servers \(envServersToStart) is fewer than --workers \(workers): each worker process steps env servers of its own")

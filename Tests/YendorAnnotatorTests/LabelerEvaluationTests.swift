@@ -57,6 +57,33 @@ import YendorTestSupport
         #expect(report.table.contains("stopped: 3 labeler calls"))
     }
 
+    /// Records the size of every call it passes on.
+    final class CallSizes: Labeler, @unchecked Sendable {
+        let inner: any Labeler
+        private let lock = NSLock()
+        private var recorded: [Int] = []
+        init(_ inner: any Labeler) { self.inner = inner }
+        var identity: LabelerIdentity { inner.identity }
+        var sizes: [Int] { lock.withLock { recorded } }
+        func label(_ requests: [LabelRequest]) async -> [LabelerAnswer] {
+            lock.withLock { recorded.append(requests.count) }
+            return await inner.label(requests)
+        }
+    }
+
+    /// A server that is down costs three one-caption calls, not three whole batches (minutes each
+    /// through retries and the circuit breaker); a working one is asked one caption, then batches.
+    @Test func aDeadLabelerIsProbedWithOneCaptionAtATime() async throws {
+        let set = try EvaluationSet.parse(Self.fixture)
+        let dead = CallSizes(try SimulatedLabeler(wrapping: LexiconLabeler(), configuration: .init(failureRate: 1)))
+        let report = try await LabelerEvaluation.run(dead, on: set, batchSize: 64)
+        #expect(dead.sizes == [1, 1, 1])
+        #expect(report.goals[0].errors == ["simulated_failure": 3, "not_asked": 3] && report.stopped != nil)
+        let working = CallSizes(LexiconLabeler())
+        _ = try await LabelerEvaluation.run(working, on: set, batchSize: 4)
+        #expect(working.sizes == [1, 4, 1, 1, 4, 1])
+    }
+
     @Test func aGoalSubsetIsEvaluatedAloneAndAMissingColumnIsAnError() async throws {
         let set = try EvaluationSet.parse(Self.fixture)
         let report = try await LabelerEvaluation.run(LexiconLabeler(), on: set, goals: [.gold])
@@ -146,6 +173,15 @@ import YendorTestSupport
         #expect(counts(1, "distinct") == [1, 1, 0, 4])
         #expect(counts(1, "weighted") == [10, 5, 0, 113])
         #expect((goals[1]["weighted"] as? [String: Any])?["precision"] as? Double == 10.0 / 15.0)
+    }
+
+    /// The built-in set is the repository's, found from any working directory.
+    @Test func theEvaluateCommandFindsTheBuiltInSetFromAnyDirectory() async throws {
+        let elsewhere = try temporaryDirectory()
+        let process = try ChildProcess(yendor: ["annotator", "evaluate", "--goals", "score", "--json"], directory: elsewhere)
+        #expect(await process.waitForExit(timeout: 600) == 0, "\(process.standardError.suffix(1500))")
+        let object = try JSONSerialization.jsonObject(with: Data(process.lines.joined(separator: "\n").utf8)) as? [String: Any]
+        #expect((object?["captions"] as? Int ?? 0) > 100)
     }
 
     @Test func theEvaluateCommandRejectsAnUnknownPromptSetNamingTheFlag() async throws {

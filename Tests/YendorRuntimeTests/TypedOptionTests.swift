@@ -31,6 +31,18 @@ struct TypedOptionTests {
         #expect(message.contains("--record and --replay are for --env dungeon"), "\(message.suffix(1500))")
     }
 
+    @Test func playRefusesAMissingRecordingNamingItWithoutAFoundationTrace() async throws {
+        let message = try await Self.refusal(["play", "--replay", "/nonexistent-recording.json"])
+        #expect(message.contains("/nonexistent-recording.json: no such file, or not readable") && !message.contains("NSCocoaErrorDomain"),
+                "\(message.suffix(1500))")
+    }
+
+    /// Worker processes on one machine: a thousand on two cores started hundreds before it fell over.
+    @Test func trainRefusesMoreWorkerProcessesThanTheMachineCanRun() async throws {
+        let message = try await Self.refusal(["train", "--workers", "1000", "--steps", "1000"])
+        #expect(message.contains("--workers 1000: at most") && message.contains("yendor worker"), "\(message.suffix(1500))")
+    }
+
     @Test(arguments: [["worker"], ["annotator"], ["annotator", "evaluate"]])
     func anUnknownLogLevelIsRefusedListingTheLevels(command: [String]) async throws {
         let message = try await Self.refusal(command + ["--log-level", "loud"])
