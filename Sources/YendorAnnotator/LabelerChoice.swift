@@ -76,7 +76,7 @@ public struct LabelerChoice: Sendable, Equatable {
         }
         try check(kind != .openai || !llmURL.isEmpty, "llm_url", "is required for the openai labeler")
         try check(llmURL.isEmpty || URL(string: llmURL)?.host != nil, "llm_url", "'\(llmURL)' is not a URL with a host")
-        try check(llmURL.isEmpty || !model.isEmpty, "llm_model", "is required with llm_url")
+        try check(llmURL.isEmpty || !model.isEmpty, "llm_model", "is required when the LLM server's URL is set")
         try check(promptsPerRequest >= 1, "llm_prompts_per_request", "must be >= 1, got \(promptsPerRequest)")
         try check(maxConcurrentRequests >= 1, "llm_max_concurrent_requests", "must be >= 1, got \(maxConcurrentRequests)")
         try check(connectTimeoutSeconds > 0, "llm_connect_timeout_s", "must be > 0, got \(connectTimeoutSeconds)")

@@ -91,6 +91,9 @@ public final class APPOLearner {
             try check(rhoBar > 0 && cBar > 0 && policyGradientRhoBar > 0, "rhoBar, cBar, policyGradientRhoBar must be > 0")
             try check(ppoClip > 0, "ppoClip must be > 0")
             try check(valueClip >= 0, "valueClip must be >= 0")
+            // Negative weights turn a loss term around (a value loss maximised, entropy punished).
+            try check(valueLossCoefficient >= 0 && valueLossCoefficient.isFinite, "valueLossCoefficient must be >= 0")
+            try check(entropyCoefficient >= 0 && entropyCoefficient.isFinite, "entropyCoefficient must be >= 0")
             try check(learningRate > 0, "learningRate must be > 0")
             try check(maxGradientNorm >= 0, "maxGradientNorm must be >= 0")
             try check(minibatchSize >= 1, "minibatchSize must be >= 1")

@@ -65,10 +65,12 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
     // MARK: Reading
 
     /// Every metric's current value, sorted by name; timers as their three percentiles in seconds.
+    /// A gauge never set and a timer that timed nothing are left out: they have no value yet, and a
+    /// 0 would read as one (a mean return of 0 at step 0). A counter that never counted is 0.
     public func snapshot() -> [(name: String, value: Double)] {
         let all = entries.withLock { $0 }
         var values: [(name: String, value: Double)] = []
-        for (label, entry) in all {
+        for (label, entry) in all where entry.kind == .counter || entry.hasValue {
             switch entry.kind {
             case .counter, .gauge: values.append((label, entry.value))
             case .timer:
@@ -146,6 +148,8 @@ extension MetricsRegistry {
 
         private struct State {
             var value = 0.0
+            /// Whether anything was ever recorded (set, added, timed).
+            var hasValue = false
             var durations: Histogram<UInt64>?
         }
 
@@ -155,9 +159,10 @@ extension MetricsRegistry {
         init(kind: Kind) { self.kind = kind }
 
         var value: Double { state.withLock { $0.value } }
+        var hasValue: Bool { state.withLock { $0.hasValue } }
 
-        func add(_ amount: Double) { state.withLock { $0.value += amount } }
-        func set(_ value: Double) { state.withLock { $0.value = value } }
+        func add(_ amount: Double) { state.withLock { $0.value += amount; $0.hasValue = true } }
+        func set(_ value: Double) { state.withLock { $0.value = value; $0.hasValue = true } }
 
         func record(nanoseconds: Int64) {
             let micros = min(UInt64(max(nanoseconds, 0)) / 1000, Self.highestMicroseconds)
@@ -167,6 +172,7 @@ extension MetricsRegistry {
                 }
                 _ = s.durations?.record(micros)
                 s.value = Double(micros) / 1e6
+                s.hasValue = true
             }
         }
 

@@ -150,7 +150,7 @@ struct RunOptions: ParsableArguments {
 
 /// swift-log's bootstrap may run once per process.
 enum LoggingBootstrap {
-    static let once: Void = { LoggingSystem.bootstrap(StreamLogHandler.standardError) }()
+    static let once: Void = { LoggingSystem.bootstrap { LiveLineLogHandler(inner: StreamLogHandler.standardError(label: $0)) } }()
 
     /// A logger at a `--log-level` option's level, after bootstrapping swift-log.
     static func logger(label: String, level: Logger.Level) -> Logger {

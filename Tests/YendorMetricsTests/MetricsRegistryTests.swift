@@ -25,6 +25,18 @@ import YendorMetrics
         #expect(registry.snapshot().map(\.name) == ["annotator/queue_depth", "learner/loss/policy", "rewards/total", "transport/frames"])
     }
 
+    /// A gauge or timer with nothing recorded has no value yet: a record leaves it out rather than
+    /// say 0 (the learner's first record said mean return 0 and learning rate 0 at step 0).
+    @Test func aGaugeOrTimerNeverRecordedIsLeftOutOfASnapshotAndACounterReadsZero() {
+        let registry = MetricsRegistry(forwarding: .none)
+        let meanReturn = Gauge(label: "rollout/mean_return", factory: registry)
+        _ = Timer(label: "annotator/latency", factory: registry)
+        _ = Counter(label: "rollout/episodes", factory: registry)
+        #expect(registry.snapshot().map(\.name) == ["rollout/episodes"])
+        meanReturn.record(0)
+        #expect(registry.snapshot().map(\.name) == ["rollout/episodes", "rollout/mean_return"])
+    }
+
     @Test func aCounterNeverGoesDownAndIgnoresNonFiniteIncrements() {
         let registry = MetricsRegistry(forwarding: .none)
         let counter = FloatingPointCounter(label: "c", factory: registry)

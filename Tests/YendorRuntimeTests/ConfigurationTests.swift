@@ -80,6 +80,13 @@ struct ConfigurationTests {
         c = TrainingConfiguration()
         c.learner.epochs = 0
         #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == "learner.epochs" }
+        // A negative weight turned its loss term around without a word.
+        for setting in ["learner.entropy_coef=-1", "learner.value_loss_coef=-0.5"] {
+            c = TrainingConfiguration()
+            try? table.apply(overrides: [setting], to: &c)
+            let key = String(setting.split(separator: "=")[0])
+            #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == key }
+        }
         #expect(table.withKeys("learningRate must be > 0, not learningRates").text == "learner.learning_rate must be > 0, not learningRates")
     }
 

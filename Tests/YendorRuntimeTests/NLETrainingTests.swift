@@ -17,7 +17,7 @@ struct NLETrainingTests {
         try TrainingEndToEndTests.expectFinishedRun(run, reached: 1500, configurationContains: "kind: nle")
         // NetHackScore cannot be won: no success rate (it would read 0% forever).
         let records = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl"))
-        #expect(records.allSatisfy { $0["rollout/success_rate"] == nil && $0["rollout/mean_return"] != nil })
+        #expect(!records.isEmpty && records.allSatisfy { $0["rollout/success_rate"] == nil })
         #expect(train.standardError.contains(" return ") && !train.standardError.contains(" success "),
                 "\(train.standardError.suffix(1000))")
     }

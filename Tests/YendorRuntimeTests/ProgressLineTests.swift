@@ -1,3 +1,5 @@
+import Logging
+import Synchronization
 import Testing
 @testable import YendorRuntime
 
@@ -36,5 +38,19 @@ struct ProgressLineTests {
         s.episodes = 0
         s.recentEpisodes = 0
         #expect(ProgressLine.line(s).contains("episodes 0  return -  lag 2.0"))
+    }
+
+    /// On a terminal, a log line is written with the live line cleared first and drawn again after
+    /// (it was written onto the end of the live line: "… ETA ?2026-12-05T15:53:50 info …").
+    @Test func aLogLineOnATerminalClearsTheLiveLineAndDrawsItAgain() {
+        let written = Mutex<[String]>([])
+        let capture: @Sendable (String) -> Void = { text in written.withLock { $0.append(text) } }
+        let line = ProgressLine(logger: Logger(label: "test"), interactive: true, output: capture)
+        line.show(Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000))
+        let live = ProgressLine.line(Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000))
+        ProgressLine.interleave(output: capture) { capture("a log line\n") }
+        line.finish()
+        ProgressLine.interleave(output: capture) { capture("after the run\n") }
+        #expect(written.withLock { $0 } == ["\r\u{1B}[2K" + live, "\r\u{1B}[2K", "a log line\n", "\r\u{1B}[2K" + live, "\n", "after the run\n"])
     }
 }
