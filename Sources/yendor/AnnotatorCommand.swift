@@ -133,6 +133,8 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
             server = try AnnotatorServer(configuration: c, context: context, logger: logger, onListening: {
                 Self.say("annotator ready requests \(requests) labels \(labels)")
             }, onStatus: { Self.say($0) })
+        } catch let AnnotatorError.invalidConfiguration(field, reason) {
+            throw ValidationError("\(Self.flags[field] ?? field) \(reason)")
         } catch {
             throw ValidationError("\(error)")
         }
@@ -149,6 +151,15 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
         try await ServiceGroup(configuration: groupConfiguration).run()
         Self.say(await server.statusLine())
     }
+
+    /// The flag that sets each field the server's and the annotator's validation name, for errors.
+    static let flags = [
+        "requestsEndpoint": "--requests", "labelsEndpoint": "--labels", "storePath": "--store", "id": "--id",
+        "statusInterval": "--status-interval-s", "annotator.queueCapacity": "--queue-capacity",
+        "annotator.batchSize": "--batch-size", "annotator.maxConcurrentBatches": "--max-concurrent-batches",
+        "annotator.maxAnswerAttempts": "--max-answer-attempts", "annotator.retryBackoff": "--retry-delay-s",
+        "annotator.shutdownGrace": "--shutdown-grace-s",
+    ]
 
     private static func duration(_ seconds: Double) -> Duration { .seconds(clamping: seconds) }
 

@@ -200,4 +200,14 @@ import YendorTestSupport
         #expect(await process.waitForExit(timeout: 600) != 0)
         #expect(process.standardError.contains("--llm-url is required"), "\(process.standardError)")
     }
+
+    /// The server's own validation names its Swift fields (`annotator.batchSize`); the user reads the flag.
+    @Test(arguments: [(["--batch-size", "0"], "--batch-size must be >= 1"), (["--requests", "nonsense"], "--requests must be"),
+                      (["--shutdown-grace-s", "1", "--queue-capacity", "0"], "--queue-capacity must be >= 1")])
+    func theAnnotatorNamesTheFlagOfAnInvalidSetting(arguments: [String], message: String) async throws {
+        let store = try temporaryDirectory().appendingPathComponent("l.sqlite").path
+        let process = try ChildProcess(yendor: ["annotator", "--store", store] + arguments)
+        #expect(await process.waitForExit(timeout: 600) != 0)
+        #expect(process.standardError.contains(message), "\(process.standardError)")
+    }
 }
