@@ -16,6 +16,10 @@ struct Checkpoints {
         var updates: Int
         var policyVersion: Int64
         var modelSignature: String
+        /// The learner's other counters (frames dropped, labels received, samples dropped for lag,
+        /// …), so that a resumed run's go on from them instead of from 0; nil in checkpoints
+        /// written before they were kept.
+        var counters: [String: Double]? = nil
     }
 
     /// Writes a checkpoint; `extra` may add files to its directory before it becomes visible.

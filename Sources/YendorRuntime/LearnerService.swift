@@ -79,6 +79,9 @@ public final class LearnerService: Service, Sendable {
             }
             let state = found.state
             await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: state.policyVersion)
+            for (label, value) in state.counters ?? [:] where value >= 1 && !Self.restoredElsewhere(label) {
+                Counter(label: label, factory: metrics).increment(by: Int64(value.rounded()))
+            }
         }
         // The first record's SPS counts from here (and from the steps restored), not from zero.
         let startSteps = await status.envSteps
@@ -310,9 +313,11 @@ public final class LearnerService: Service, Sendable {
         var lastCheckpoint = Clock.now, lastResend = -Double.infinity
         var builder = c.trainingBatchBuilder
         func save() async throws {
+            let counters = metrics.labels.filter { $0.kind == .counter && !Self.restoredElsewhere($0.label) }
             let state = Checkpoints.State(envSteps: await status.envSteps, episodes: await status.episodes,
                                           updates: await status.updates, policyVersion: learner.policyVersion,
-                                          modelSignature: c.modelSignature)
+                                          modelSignature: c.modelSignature,
+                                          counters: Dictionary(uniqueKeysWithValues: counters.map { ($0.label, metrics[$0.label]) }))
             let saved = try checkpoints.save(learner: learner, state: state) { dir in
                 let rewards = rewardModel.saveState()
                 try TensorFile.write(rewards.tensors, metadata: rewards.metadata, to: dir.appendingPathComponent("rewards.ckpt"))
@@ -493,6 +498,12 @@ public final class LearnerService: Service, Sendable {
     }
 
     private let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
+
+    /// Counters a checkpoint keeps in fields of their own (`Checkpoints.State`), and the replay
+    /// buffer's, whose totals come back with its contents; it keeps the others by name.
+    static func restoredElsewhere(_ label: String) -> Bool {
+        ["env_steps", "rollout/episodes", "learner/updates"].contains(label) || label.hasPrefix("replay/")
+    }
 
     private let envServerFailures = Mutex(EnvServerFailureTotals())
 

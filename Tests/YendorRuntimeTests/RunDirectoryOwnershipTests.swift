@@ -74,4 +74,24 @@ struct RunDirectoryOwnershipTests {
         #expect(saved.contains("  task: keyroom") && saved.contains("  learning_rate: 0.001") && saved.contains("  total_steps: 600"))
         #expect(TrainingEndToEndTests.envSteps(run) >= 600)
     }
+
+    /// The learner's counters go on from the checkpoint's: they went back to 0 on a resume (a
+    /// cumulative curve fell), while env_steps, episodes and updates went on.
+    @Test func aResumedRunsCountersGoOnFromTheCheckpoints() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-counters")
+        let run = dir.appendingPathComponent("run")
+        let first = try ChildProcess(yendor: ["train", "--config", config, "--steps", "600", "--run-dir", run.path])
+        #expect(await first.waitForExit(timeout: 600) == 0, "\(first.standardError.suffix(2000))")
+        let latest = String(decoding: try Data(contentsOf: run.appendingPathComponent("checkpoints/latest")), as: UTF8.self)
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("checkpoints/\(latest)/state.json"))) as? [String: Any]
+        let counters = try #require(state?["counters"] as? [String: Double], "\(String(describing: state))")
+        let kept = try #require(counters["rewards/labels_received"])
+        #expect(kept > 0, "\(counters)")
+        #expect(counters["env_steps"] == nil && counters["replay/inserted"] == nil)
+        let before = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).count
+        let second = try ChildProcess(yendor: ["train", "--steps", "1200", "--run-dir", run.path])
+        #expect(await second.waitForExit(timeout: 600) == 0, "\(second.standardError.suffix(2000))")
+        let resumed = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).dropFirst(before)
+        #expect(!resumed.isEmpty && resumed.allSatisfy { ($0["rewards/labels_received"] ?? 0) >= kept }, "\(resumed.map { $0["rewards/labels_received"] ?? -1 })")
+    }
 }
