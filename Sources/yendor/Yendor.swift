@@ -29,13 +29,18 @@ struct Yendor: AsyncParsableCommand {
     )
 
     /// Parses and runs the subcommand after making sure shutdown signals can reach us: a parent may
-    /// have started us with them blocked (Foundation's `Process` on Linux does), and every role must
-    /// stop gracefully on SIGINT/SIGTERM however it was launched.
+    /// have started us with them blocked (Foundation's `Process` on Linux does) or ignored, and every
+    /// role must stop gracefully on SIGINT/SIGTERM however it was launched.
     static func main() async {
         var signals = sigset_t()
         sigemptyset(&signals)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD] { sigaddset(&signals, s) }
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        // Nor ignored: a shell starts `yendor … &` with SIGINT ignored, and a signal that came before
+        // a role's service group took the signals over (~50 ms) was lost, as was every one sent to
+        // a command without a service group (bench, play).
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
         // Trajectories and weights are MiB-sized buffers made and freed at a high rate. glibc would
         // mmap/munmap each one and pay a page fault per 4 KiB every time; keeping them on the heap
         // (our queues are bounded, so the heap is too) doubled large-message throughput.
