@@ -51,7 +51,7 @@ struct HealthCommand: ParsableCommand {
 
     func run() throws {
         let c: TrainingConfiguration
-        do { c = try options.resolve(defaultRunDir: "runs/health") } catch let e as ConfigurationError {
+        do { c = try options.resolveForProbe(defaultRunDir: "runs/health") } catch let e as ConfigurationError {
             throw ValidationError(e.description)
         }
         if let pidFile { try checkProcess(pidFile: pidFile) }

@@ -8,10 +8,10 @@ import YendorRuntime
 /// Options shared by `train`, `learner` and `worker`. Precedence: defaults < `--config` file <
 /// `--set key=value` < dedicated flags. Every field can be set with `--set`; `yendor config` lists them.
 struct RunOptions: ParsableArguments {
-    @Option(help: "YAML configuration file (keys as listed by `yendor config`).")
+    @Option(help: .configFile)
     var config: String?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Set any field: --set learner.learning_rate=0.001 (repeatable).", valueName: "key=value"))
+    @Option(name: .customLong("set"), help: .setField)
     var overrides: [String] = []
 
     @Option(help: "Environment: dungeon (built in, the default), nle (real NetHack, from `make deps`), or gym:ENV_ID (Gymnasium envs: train starts local env servers; learner and worker take --env-server).")
@@ -89,22 +89,38 @@ struct RunOptions: ParsableArguments {
     /// flags change. Without it, a resume with fewer flags than the start silently trained another
     /// task, budget or learning rate.
     func savedConfiguration(defaultRunDir: String) throws -> SavedConfiguration? {
-        let directory = try runDir ?? configuredRunDir() ?? defaultRunDir
-        let file = RunDirectory.resolvedConfiguration(in: directory).path
-        guard FileManager.default.fileExists(atPath: file) else { return nil }
-        var saved = TrainingConfiguration()
-        do {
-            try TrainingConfiguration.table.apply(yamlFile: file, to: &saved)
-        } catch let e as ConfigurationError {
-            throw ConfigurationError(field: e.field, problem: "\(e.problem) (in the configuration an earlier run saved; resume it with the Yendor that wrote it, or use a new run directory)", source: file)
+        try SavedConfiguration.load(runDirectory: runDir ?? configuredRunDir() ?? defaultRunDir)
+    }
+
+    /// The configuration of a running role that health and status look at: with --run-dir, the
+    /// one that run saved (so its endpoints and keys, e.g. `train --workers N`'s ipc ones, need no
+    /// --endpoint), then what this command says. They take a role's own arguments (job scripts
+    /// pass the same ones) and use what names endpoints and keys.
+    func resolveForProbe(defaultRunDir: String) throws -> TrainingConfiguration {
+        guard let runDir else { return try resolve(defaultRunDir: defaultRunDir) }
+        guard let saved = try SavedConfiguration.load(runDirectory: runDir) else {
+            throw ConfigurationError(field: "run.dir", problem: "\(runDir) holds no config.yaml: not a run directory, or its role has not started")
         }
-        return SavedConfiguration(file: file, configuration: saved)
+        return try resolve(defaultRunDir: defaultRunDir, base: saved.configuration)
     }
 
     /// An earlier run's configuration, from its run directory's config.yaml.
     struct SavedConfiguration {
         let file: String
         let configuration: TrainingConfiguration
+
+        /// The configuration saved in the run directory at `path`; nil if it holds none.
+        static func load(runDirectory path: String) throws -> SavedConfiguration? {
+            let file = RunDirectory.resolvedConfiguration(in: path).path
+            guard FileManager.default.fileExists(atPath: file) else { return nil }
+            var saved = TrainingConfiguration()
+            do {
+                try TrainingConfiguration.table.apply(yamlFile: file, to: &saved)
+            } catch let e as ConfigurationError {
+                throw ConfigurationError(field: e.field, problem: "\(e.problem) (in the configuration an earlier run saved; resume it with the Yendor that wrote it, or use a new run directory)", source: file)
+            }
+            return SavedConfiguration(file: file, configuration: saved)
+        }
 
         /// The line a resuming role logs: where the settings come from and what this command changed.
         func summary(resolved c: TrainingConfiguration) -> String {
@@ -168,6 +184,10 @@ extension RewardModelKind: ExpressibleByArgument {}
 extension ArgumentHelp {
     /// The help of every command's `--log-level`.
     static let logLevel = ArgumentHelp("The least severe level logged to stderr.")
+    /// The help of every command's `--config`.
+    static let configFile = ArgumentHelp("YAML configuration file (keys as listed by `yendor config`).")
+    /// The help of every command's `--set`.
+    static let setField = ArgumentHelp("Set any field: --set learner.learning_rate=0.001 (repeatable).", valueName: "key=value")
 }
 
 /// Turns configuration and refusal errors into a clear message and exit code instead of a trace.

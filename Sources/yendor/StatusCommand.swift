@@ -43,7 +43,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let c: TrainingConfiguration
-        do { c = try options.resolve(defaultRunDir: "runs/status") } catch let e as ConfigurationError {
+        do { c = try options.resolveForProbe(defaultRunDir: "runs/status") } catch let e as ConfigurationError {
             throw ValidationError(e.description)
         }
         let configured = role == .annotator ? c.transport.annotatorLabels : c.transport.weights

@@ -30,6 +30,13 @@ struct TrainWithWorkerProcessesTests {
                     "\(train.standardError.suffix(2000))")
             #expect(await Self.wait(timeout: 600) { log(i).contains("received weights") }, "worker-\(i).log: \(log(i).suffix(1500))")
         }
+        // health and status find the run's ipc endpoints in its config.yaml, given the run directory.
+        let health = try ChildProcess(yendor: ["health", "learner", "--run-dir", run.path, "--timeout", "60"])
+        #expect(await health.waitForExit(timeout: 600) == 0, "\(health.standardError.suffix(1000))")
+        #expect(health.lines.contains { $0.contains("learner at ipc://") && $0.contains("is up") }, "\(health.lines)")
+        let status = try ChildProcess(yendor: ["status", "learner", "--run-dir", run.path, "--once"])
+        #expect(await status.waitForExit(timeout: 600) == 0, "\(status.standardError.suffix(1000))")
+        #expect(status.lines.first?.hasPrefix("learner at ipc://") == true, "\(status.lines)")
         // With both running, training goes on for a while (about 30 trajectories).
         let start = steps()
         #expect(await Self.wait(timeout: 600) { steps() >= start + 2000 })
