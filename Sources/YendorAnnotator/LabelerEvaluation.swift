@@ -69,7 +69,12 @@ public enum LabelerEvaluation {
                 // retries and a circuit breaker that lets one request through every few seconds,
                 // took minutes).
                 let size = failedInARow > 0 || answers.isEmpty ? 1 : batchSize
-                let batch = await labeler.label(Array(requests[answers.count..<min(answers.count + size, requests.count)]))
+                let asked = Array(requests[answers.count..<min(answers.count + size, requests.count)])
+                let batch = await labeler.label(asked)
+                guard batch.count == asked.count else {  // a labeler breaking its contract would loop here for ever
+                    stopped = "the labeler answered \(batch.count) of \(asked.count) captions in one call; the rest was not asked"
+                    break
+                }
                 answers += batch
                 let failures = batch.compactMap { if case .failed(let kind) = $0.outcome { kind } else { nil } }
                 failedInARow = failures.count == batch.count ? failedInARow + 1 : 0

@@ -5,7 +5,8 @@ import YendorRewards
 
 /// The learner's metrics, as swift-metrics handles in the role's `MetricsRegistry`: what the
 /// metrics file, TensorBoard, `Stats` messages and `/metrics` show. Made once, at start, so every
-/// name is in the first record (a counter that never counted reads 0).
+/// counter is in the first record (one that never counted reads 0); a gauge is in the records from
+/// its first value on (`MetricsRegistry.snapshot`), though `/metrics` shows it as 0 before.
 struct LearnerMetrics: Sendable {
     let registry: MetricsRegistry
 

@@ -79,7 +79,10 @@ public final class LearnerService: Service, Sendable {
             }
             let state = found.state
             await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: state.policyVersion)
-            for (label, value) in state.counters ?? [:] where value >= 1 && !Self.restoredElsewhere(label) {
+            // A label now of another kind (a checkpoint of another version) is passed over.
+            let kinds = Dictionary(uniqueKeysWithValues: metrics.labels.map { ($0.label, $0.kind) })
+            for (label, value) in state.counters ?? [:] where value >= 1 && !Self.restoredElsewhere(label)
+                && (kinds[label] ?? .counter) == .counter {
                 Counter(label: label, factory: metrics).increment(by: Int64(value.rounded()))
             }
         }
@@ -126,6 +129,7 @@ public final class LearnerService: Service, Sendable {
             }
             if await status.envSteps >= c.run.totalSteps { reason = "finished" }
         } catch {
+            progress.finish()  // the error and what follows on lines of their own
             logger.error("learner stopped: \(error)")
             reason = "error: \(error)"
             await link.close(reason: reason)
@@ -326,13 +330,9 @@ public final class LearnerService: Service, Sendable {
             if c.replay.checkpoint { try await buffer.write(to: runDirectory.checkpoints.appendingPathComponent("replay.ckpt")) }
             lastCheckpoint = Clock.now
         }
-        // Env steps taken in for the first time by the trajectories in the batch being built: the
-        // budget counts each once, however often a replay's reuse trains on it.
-        var newSteps = 0
         while await status.envSteps < c.run.totalSteps {
             guard let items = await buffer.sample(count: 1) else { break }
             for item in items {
-                let firstUse = item.timesSampled == 1 && !item.trajectory.redelivered
                 // A trajectory whose newest step is already beyond the lag limit is dropped here,
                 // whole, before it costs an update. A learner behind its workers would otherwise
                 // spend updates on batches it mostly drops, each one advancing the policy version
@@ -340,7 +340,7 @@ public final class LearnerService: Service, Sendable {
                 // as workers are added. Its steps count as taken in and as dropped for lag; its
                 // captions are not shown to the reward model. Clamping: a version beyond Int64 is a bad peer's, not a reason to trap.
                 if learner.isBeyondLagLimit(Int64(clamping: item.trajectory.policyVersion)) {
-                    await status.droppedStale(samples: item.trajectory.sampleCount, newSteps: firstUse ? item.trajectory.sampleCount : 0)
+                    await status.droppedStale(samples: item.trajectory.sampleCount)
                     // A worker this far behind missed weights (PUB drops them for a subscriber that
                     // does not read, e.g. a paused process). With all its trajectories dropped, no
                     // update comes to publish new ones, so send the current ones again, at most once a second.
@@ -353,10 +353,7 @@ public final class LearnerService: Service, Sendable {
                     // Checked again (`add`), for trajectories restored from a replay checkpoint written
                     // with other settings: every received one was checked on the way in, and nothing
                     // unchecked reaches the update.
-                    do {
-                        try builder.add(item.trajectory)
-                        if firstUse { newSteps += item.trajectory.sampleCount }
-                    } catch {
+                    do { try builder.add(item.trajectory) } catch {
                         await status.drop(error.reason.rawValue)
                         logger.warning("dropped a stored trajectory from \(item.trajectory.workerID): \(error)")
                     }
@@ -403,8 +400,7 @@ public final class LearnerService: Service, Sendable {
                 rewardModel.trainStep(maxSteps: c.reward.trainSteps)
                 await status.rewards(metrics: rewardSource.metrics, received: received, unsent: unsent, queueDepth: labels.queries.count)
             }
-            await status.trained(newSteps: newSteps, lag: lag, stats: stats)
-            newSteps = 0
+            await status.trained(lag: lag, stats: stats)
             if await status.updates % c.publishInterval == 0 { try await publish(learner, link: link) }
             if Clock.now - lastCheckpoint >= c.run.checkpointInterval { try await save() }
         }

@@ -10,8 +10,8 @@ import YendorWire
 actor LearnerStatus {
     var membership: Membership
     let metrics: LearnerMetrics
-    /// Env steps the learner took in, the budget's unit: T·B of every batch trained on, including
-    /// samples dropped there as too stale, and of every trajectory dropped whole as too stale.
+    /// Env steps the learner took in, the budget's unit: T·B of every trajectory admitted, once
+    /// (trained on, reused, or dropped later as too stale).
     var envSteps: UInt64 = 0
     var episodes = 0
     var updates = 0
@@ -90,8 +90,13 @@ actor LearnerStatus {
         strikes.clear(trajectory.workerID)
         // Workers send no heartbeats: their trajectories say which policy they act with.
         membership.seen(trajectory.workerID, now: now, policyVersion: trajectory.policyVersion, batch: true)
-        // A replay role's reuse: its episodes were counted when it was first delivered.
-        let episodes = trajectory.redelivered ? [] : trajectory.episodes
+        // The budget counts env steps as they are taken in, each once: a replay role's reuse
+        // (marked) was counted, episodes too, when it was first delivered; the learner's own
+        // buffer's reuse never comes through here.
+        guard !trajectory.redelivered else { return }
+        envSteps += UInt64(trajectory.sampleCount)
+        metrics.envSteps.increment(by: trajectory.sampleCount)
+        let episodes = trajectory.episodes
         guard !episodes.isEmpty else { return }
         for e in episodes {
             recentReturns.append(e.episodeReturn)
@@ -107,14 +112,10 @@ actor LearnerStatus {
         if let successRate { metrics.successRate?.record(successRate) }
     }
 
-    /// One update at mean policy lag `lag`, on samples of which `newSteps` are env steps taken in
-    /// for the first time (a replay's reuse trains on samples again without counting them again):
-    /// its figures become the learner's gauges.
-    func trained(newSteps: Int, lag: Double, stats: UpdateStats) {
-        envSteps += UInt64(newSteps)
+    /// One update at mean policy lag `lag`: its figures become the learner's gauges.
+    func trained(lag: Double, stats: UpdateStats) {
         updates += 1
         policyVersion = stats.policyVersion
-        metrics.envSteps.increment(by: newSteps)
         metrics.updates.increment()
         metrics.policyVersion.record(stats.policyVersion)
         metrics.policyLag.record(lag)
@@ -128,11 +129,9 @@ actor LearnerStatus {
         metrics.meanReward.record(stats.meanReward)
     }
 
-    /// A whole trajectory of `samples` dropped as too stale before training; `newSteps` of them
-    /// (all, or none for a reuse) are env steps taken in for the first time.
-    func droppedStale(samples: Int, newSteps: Int) {
-        envSteps += UInt64(newSteps)
-        metrics.envSteps.increment(by: newSteps)
+    /// A whole trajectory of `samples` dropped as too stale before training (its env steps were
+    /// counted when it was taken in).
+    func droppedStale(samples: Int) {
         metrics.samplesDroppedForLag.increment(by: samples)
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// Progress for humans: a live line redrawn in place when stderr is a terminal, plain periodic log
 /// lines otherwise (CI logs, Slurm output files).
@@ -8,30 +7,13 @@ public struct ProgressLine: Sendable {
     /// Whether stderr is a terminal.
     public let interactive: Bool
     private let logger: Logger
-    /// Where the live line goes (stderr).
-    private let output: @Sendable (String) -> Void
+    /// Where the live line is drawn (stderr's, which the log lines go around).
+    private let live: LiveLine
 
-    public init(logger: Logger, interactive: Bool = isatty(STDERR_FILENO) == 1,
-                output: @escaping @Sendable (String) -> Void = ProgressLine.standardError) {
+    public init(logger: Logger, interactive: Bool = isatty(STDERR_FILENO) == 1, live: LiveLine = .standardError) {
         self.logger = logger
         self.interactive = interactive
-        self.output = output
-    }
-
-    public static let standardError: @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
-
-    /// The live line on the terminal now, if any (one per process, as stderr is).
-    private static let drawn = Mutex<String?>(nil)
-    private static let clear = "\r\u{1B}[2K"
-
-    /// Runs `write` (a log line to stderr) with the live line cleared first and drawn again after:
-    /// log lines were written onto the end of the live line.
-    public static func interleave(output: @Sendable (String) -> Void = standardError, _ write: () -> Void) {
-        drawn.withLock { line in
-            if line != nil { output(clear) }
-            write()
-            if let line { output(clear + line) }
-        }
+        self.live = live
     }
 
     public struct Snapshot: Sendable {
@@ -52,10 +34,7 @@ public struct ProgressLine: Sendable {
     public func show(_ s: Snapshot) {
         let text = Self.line(s)
         if interactive {
-            Self.drawn.withLock { line in
-                line = text
-                output(Self.clear + text)
-            }
+            live.draw(text)
         } else {
             logger.info("\(text)")
         }
@@ -79,11 +58,7 @@ public struct ProgressLine: Sendable {
 
     /// Ends the live line so later output starts on a fresh line.
     public func finish() {
-        guard interactive else { return }
-        Self.drawn.withLock { line in
-            line = nil
-            output("\n")
-        }
+        if interactive { live.end() }
     }
 
     static func short(_ v: Double) -> String {

@@ -42,8 +42,6 @@ public final class ReplayService: Service, Sendable {
         var initial = try ReplayBuffer(configuration: c.replayConfiguration)
         if c.replay.checkpoint, FileManager.default.fileExists(atPath: file.path) {
             initial = try ReplayBuffer.read(from: file, configuration: c.replayConfiguration)
-            // The contents are this process's now; a graceful stop writes them again.
-            try FileManager.default.removeItem(at: file)
             logger.info("replay buffer restored with \(initial.count) trajectories from \(file.path)")
         }
         replayMetrics.record(initial.statistics)
@@ -60,6 +58,9 @@ public final class ReplayService: Service, Sendable {
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
             try s.connect(learnerTrajectories)
         }
+        // Started: the restored contents are this process's now (a graceful stop writes them again).
+        // Not before: a start that fails (a port in use, a key file missing) keeps the file.
+        if c.replay.checkpoint { try? FileManager.default.removeItem(at: file) }
         logger.info("replay listening on \(t.replay), sampling to \(learnerTrajectories)", metadata: ["curve": "\(t.curveMode)"])
         if t.curveEnabled && authenticator == nil { logger.warning("\(TransportConfiguration.allowAnyWarning)") }
         let limits = WireLimits(maxMessageBytes: t.maxMessageMiB << 20)

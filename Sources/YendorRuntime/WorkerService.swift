@@ -38,8 +38,10 @@ public final class WorkerService: Service, Sendable {
     let instance = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     /// Where the weights come from (for log lines).
     let weights: String
-    /// Who takes the trajectories, for log lines: the learner, or a replay role.
-    let receiver: String
+    /// The replay role taking the trajectories instead of the learner, if one does.
+    let replayEndpoint: String?
+    /// Who takes the trajectories, for log lines.
+    var receiver: String { replayEndpoint.map { "the replay role at \($0)" } ?? "the learner" }
     /// For environment servers (`env.kind=server`), which the rollout actors reach over ZeroMQ.
     let context: Context
     /// Opens the worker's end of its link to the learner.
@@ -64,14 +66,13 @@ public final class WorkerService: Service, Sendable {
     public convenience init(configuration: TrainingConfiguration, workerID: String, trajectories: String, toReplay: Bool = false,
                             weights: String, context: Context, logger: Logger, metrics: MetricsRegistry? = nil) {
         self.init(configuration: configuration, workerID: workerID, weights: weights,
-                  receiver: toReplay ? "the replay role at \(trajectories)" : "the learner",
-                  context: context, logger: logger, metrics: metrics) {
+                  replayEndpoint: toReplay ? trajectories : nil, context: context, logger: logger, metrics: metrics) {
             try await ZeroMQWorkerLink.connect(configuration.transport, trajectories: trajectories, weights: weights, context: context)
         }
     }
 
     /// A worker whose link to the learner `connect` opens (e.g. `InMemoryNetwork.workerLink`).
-    public init(configuration: TrainingConfiguration, workerID: String, weights: String = "in process", receiver: String = "the learner",
+    public init(configuration: TrainingConfiguration, workerID: String, weights: String = "in process", replayEndpoint: String? = nil,
                 context: Context, logger: Logger, metrics: MetricsRegistry? = nil,
                 connect: @escaping @Sendable () async throws -> any WorkerLink) {
         self.configuration = configuration
@@ -85,7 +86,7 @@ public final class WorkerService: Service, Sendable {
         stepsPerSecond = Gauge(label: "rollout/sps", factory: metrics)
         outboxDepth = Gauge(label: "rollout/outbox_depth", factory: metrics)
         self.weights = weights
-        self.receiver = receiver
+        self.replayEndpoint = replayEndpoint
         self.context = context
         self.connect = connect
         self.logger = logger
@@ -302,7 +303,7 @@ public final class WorkerService: Service, Sendable {
             fullTicks = full ? fullTicks + 1 : 0
             let silent = Clock.now - learnerLastSeen.withLock { $0 }
             // A silent learner is said below; a full outbox then says nothing more.
-            if fullTicks >= 3 && (silent <= timeout || receiver != "the learner") && Clock.now - lastBackpressureNote > 60 {
+            if fullTicks >= 3 && (silent <= timeout || replayEndpoint != nil) && Clock.now - lastBackpressureNote > 60 {
                 logger.notice("outbox full at 3 heartbeats in a row: \(receiver) takes trajectories slower than they come, or is down; rollouts wait (backpressure)")
                 lastBackpressureNote = Clock.now
             }

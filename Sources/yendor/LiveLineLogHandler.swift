@@ -2,7 +2,7 @@ import Logging
 import YendorRuntime
 
 /// Logs through another handler (stderr), clearing the progress line drawn in place on a terminal
-/// first and drawing it again after (`ProgressLine.interleave`).
+/// first and drawing it again after (`LiveLine.interleave`).
 struct LiveLineLogHandler: LogHandler {
     var inner: any LogHandler
 
@@ -24,6 +24,6 @@ struct LiveLineLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        ProgressLine.interleave { inner.log(event: event) }
+        LiveLine.standardError.interleave { inner.log(event: event) }
     }
 }

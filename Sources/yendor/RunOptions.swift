@@ -89,7 +89,22 @@ struct RunOptions: ParsableArguments {
     /// flags change. Without it, a resume with fewer flags than the start silently trained another
     /// task, budget or learning rate.
     func savedConfiguration(defaultRunDir: String) throws -> SavedConfiguration? {
-        try SavedConfiguration.load(runDirectory: runDir ?? configuredRunDir() ?? defaultRunDir)
+        let directory = try runDir ?? configuredRunDir() ?? defaultRunDir
+        // Only a run with a checkpoint is resumed: one that never got there starts afresh.
+        let latest = URL(fileURLWithPath: directory).appendingPathComponent("checkpoints/latest").path
+        guard FileManager.default.fileExists(atPath: latest),
+              var saved = try SavedConfiguration.load(runDirectory: directory) else { return nil }
+        // Where a role binds and connects belongs to the command that wrote the file (`train
+        // --workers N` writes ipc endpoints of its own), not to the run: this command's, or the defaults.
+        let defaults = TrainingConfiguration()
+        saved.configuration.transport.trajectories = defaults.transport.trajectories
+        saved.configuration.transport.weights = defaults.transport.weights
+        saved.configuration.transport.replay = defaults.transport.replay
+        saved.configuration.transport.annotatorRequests = defaults.transport.annotatorRequests
+        saved.configuration.transport.annotatorLabels = defaults.transport.annotatorLabels
+        saved.configuration.env.servers = defaults.env.servers
+        saved.configuration.env.serverSpec = defaults.env.serverSpec
+        return saved
     }
 
     /// The configuration of a running role that health and status look at: with --run-dir, the
@@ -107,7 +122,7 @@ struct RunOptions: ParsableArguments {
     /// An earlier run's configuration, from its run directory's config.yaml.
     struct SavedConfiguration {
         let file: String
-        let configuration: TrainingConfiguration
+        var configuration: TrainingConfiguration
 
         /// The configuration saved in the run directory at `path`; nil if it holds none.
         static func load(runDirectory path: String) throws -> SavedConfiguration? {

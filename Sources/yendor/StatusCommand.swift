@@ -94,7 +94,7 @@ struct StatusCommand: ParsableCommand {
         var lines = [stats.role == stats.id ? "\(stats.role) at \(endpoint)" : "\(stats.role) \(stats.id) at \(endpoint)"]
         if stats.role == "learner" {
             lines.append("env steps \(f("env_steps")) / \(f("run/total_steps"))   SPS \(f("rollout/sps"))   updates \(f("learner/updates"))   policy version \(f("learner/policy_version"))   lag \(f("learner/policy_lag", "%.2f"))")
-            // No success rate for a task that cannot be won (`score`): the learner does not record one.
+            // No success rate for a task that cannot be won (`score`), nor before the first episode ends.
             lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))"
                          + (v["rollout/success_rate"] != nil ? "   success \(f("rollout/success_rate", "%.3f"))" : ""))
             lines.append("replay \(f("replay/size")) items   frames dropped \(f("transport/frames_dropped"))   labels received \(f("rewards/labels_received"))   label queries waiting \(f("rewards/query_queue_depth"))")

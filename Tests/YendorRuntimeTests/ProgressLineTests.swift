@@ -45,12 +45,13 @@ struct ProgressLineTests {
     @Test func aLogLineOnATerminalClearsTheLiveLineAndDrawsItAgain() {
         let written = Mutex<[String]>([])
         let capture: @Sendable (String) -> Void = { text in written.withLock { $0.append(text) } }
-        let line = ProgressLine(logger: Logger(label: "test"), interactive: true, output: capture)
+        let terminal = LiveLine(output: capture)
+        let line = ProgressLine(logger: Logger(label: "test"), interactive: true, live: terminal)
         line.show(Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000))
         let live = ProgressLine.line(Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000))
-        ProgressLine.interleave(output: capture) { capture("a log line\n") }
+        terminal.interleave { capture("a log line\n") }
         line.finish()
-        ProgressLine.interleave(output: capture) { capture("after the run\n") }
+        terminal.interleave { capture("after the run\n") }
         #expect(written.withLock { $0 } == ["\r\u{1B}[2K" + live, "\r\u{1B}[2K", "a log line\n", "\r\u{1B}[2K" + live, "\n", "after the run\n"])
     }
 }

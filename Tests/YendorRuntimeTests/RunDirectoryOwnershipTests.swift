@@ -57,14 +57,24 @@ struct RunDirectoryOwnershipTests {
         let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-resume")
         let run = dir.appendingPathComponent("run")
         let first = try ChildProcess(yendor: ["train", "--config", config, "--task", "keyroom", "--steps", "300",
-                                              "--set", "learner.learning_rate=0.001", "--run-dir", run.path])
+                                              "--set", "learner.learning_rate=0.001", "--run-dir", run.path,
+                                              "--set", "transport.weights=tcp://127.0.0.1:1"])
         #expect(await first.waitForExit(timeout: 600) == 0, "\(first.standardError.suffix(2000))")
         // No --config and no --task: the tiny network, the task and the rate come from the run's
-        // config.yaml (with the defaults' network the checkpoint would be refused as another model's).
+        // config.yaml (with the defaults' network the checkpoint would be refused as another model's);
+        // where roles bind does not (it is the command's).
         let shown = try ChildProcess(yendor: ["config", "--run-dir", run.path])
         #expect(await shown.waitForExit(timeout: 600) == 0, "\(shown.standardError.suffix(2000))")
         #expect(shown.lines.contains { $0.hasPrefix("  task: keyroom") } && shown.lines.contains { $0.hasPrefix("  learning_rate: 0.001") },
                 "\(shown.lines.prefix(40))")
+        #expect(shown.lines.contains { $0.hasPrefix("  weights: \"tcp://0.0.0.0:5556\"") }, "\(shown.lines.filter { $0.contains("weights") })")
+        // A directory with a configuration but no checkpoint holds nothing to resume: the defaults.
+        let unstarted = dir.appendingPathComponent("unstarted")
+        try FileManager.default.createDirectory(at: unstarted, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: run.appendingPathComponent("config.yaml"), to: unstarted.appendingPathComponent("config.yaml"))
+        let fresh = try ChildProcess(yendor: ["config", "--run-dir", unstarted.path])
+        #expect(await fresh.waitForExit(timeout: 600) == 0, "\(fresh.standardError.suffix(2000))")
+        #expect(fresh.lines.contains { $0.hasPrefix("  task: score") }, "\(fresh.lines.prefix(40))")
         let second = try ChildProcess(yendor: ["train", "--steps", "600", "--run-dir", run.path])
         #expect(await second.waitForExit(timeout: 600) == 0, "\(second.standardError.suffix(2000))")
         #expect(second.standardError.contains("resuming with the configuration saved in \(run.path)/config.yaml; changed by this command: run.total_steps 300 -> 600"),

@@ -37,12 +37,14 @@ struct StaleTrajectoryTests {
         let steps = latest["env_steps"] ?? 0, updates = latest["learner/updates"] ?? 0
         let dropped = latest["learner/samples_dropped_lag"] ?? 0
         #expect(updates >= 20, "metrics: \(latest)\n\(learner.standardError.suffix(1500))")
-        // Every step taken in was either trained on in an update (64 per update) or dropped as
-        // stale: the updates did not absorb the stale trajectories.
+        // Every step taken in (counted as it is admitted) was trained on in an update (64 per
+        // update), dropped as stale, or is still waiting: in the replay buffer (capacity 2), in the
+        // hand of the train loop, or admitted and waiting for room; the updates did not absorb the
+        // stale trajectories.
         #expect(dropped > 0, "no stale samples: \(latest)")
-        // (+1: the metrics line reads the two counters at slightly different moments.)
+        // (+1: the metrics line reads the counters at slightly different moments.)
         #expect(steps > (updates + 1) * 64, "every trajectory cost an update: \(latest)")
-        #expect(steps - updates * 64 <= dropped, "steps neither trained on nor dropped: \(latest)")
+        #expect(steps - updates * 64 - dropped <= (2 + 2 + 1) * 64, "steps neither trained on, dropped nor waiting: \(latest)")
     }
 }
 

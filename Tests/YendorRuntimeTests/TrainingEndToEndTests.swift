@@ -155,12 +155,19 @@ struct TrainingEndToEndTests {
         #expect(await replay.waitForExit(timeout: 600) == 0)
         let saved = dir.appendingPathComponent("replay/replay.ckpt").path
         #expect(FileManager.default.fileExists(atPath: saved))
-        // Restored once: the file goes as it is read, so a crash after the restart cannot hand the
-        // learner the same trajectories again.
+        // A start that fails (its port is the learner's, in use) keeps the file.
+        let inUse = endpoints[1].replacingOccurrences(of: "transport.trajectories=", with: "")
+        let clash = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", dir.appendingPathComponent("replay").path,
+                                              "--set", "transport.replay=\(inUse)"] + endpoints)
+        #expect(await clash.waitForExit(timeout: 600) != 0, "\(clash.standardError.suffix(1000))")
+        #expect(FileManager.default.fileExists(atPath: saved), "\(clash.standardError.suffix(1000))")
+        // Restored once: the file goes once the role has started, so a crash after the restart
+        // cannot hand the learner the same trajectories again.
         let again = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", dir.appendingPathComponent("replay").path,
                                               "--set", "replay.capacity=8"] + endpoints + replayEndpoint)
         defer { again.kill() }
-        #expect(await again.waitForStandardError(containing: "replay buffer restored with"), "\(again.standardError.suffix(1000))")
+        #expect(await again.waitForStandardError(containing: "replay listening on"), "\(again.standardError.suffix(1000))")
+        #expect(again.standardError.contains("replay buffer restored with"))
         #expect(!FileManager.default.fileExists(atPath: saved))
     }
 
