@@ -17,17 +17,12 @@ struct TrainWithWorkerProcessesTests {
     /// Every worker process contributes. Waits for events, not for a budget that one fast worker
     /// could use up before a slow one (on a loaded machine) has sent anything.
     @Test func trainWithWorkerProcessesTrainsWithEveryWorkerContributing() async throws {
-        let (dir, config) = try TinyRun.scratch("train-workers", checkpointInterval: 60)
-        let run = dir.appendingPathComponent("run")
-        let train = try ChildProcess(yendor: ["train", "--config", config, "--workers", "\(Self.workers)", "--steps", "100000000",
-                                              "--run-dir", run.path])
-        defer { train.kill() }
+        // The learner registers each worker under its own id, and each worker gets weights.
+        let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers", workers: Self.workers)
+        defer { Self.kill(train, children) }
         func log(_ i: Int) -> String { (try? String(contentsOf: run.appendingPathComponent("logs/worker-\(i).log"), encoding: .utf8)) ?? "" }
         func steps() -> Double { (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0 }
         for i in 0..<Self.workers {
-            // The learner registered each worker under its own id, and the worker got weights.
-            #expect(await train.waitForStandardError(containing: "worker worker-\(i) joined", timeout: 600),
-                    "\(train.standardError.suffix(2000))")
             #expect(await Self.wait(timeout: 600) { log(i).contains("received weights") }, "worker-\(i).log: \(log(i).suffix(1500))")
         }
         // health and status find the run's ipc endpoints in its config.yaml, given the run directory.
@@ -58,22 +53,31 @@ struct TrainWithWorkerProcessesTests {
         return condition()
     }
 
-    @Test func sigtermMidRunStopsTheLearnerAndEveryWorkerProcess() async throws {
-        let (dir, config) = try TinyRun.scratch("train-workers-stop", checkpointInterval: 60)
+    /// `yendor train --workers N` on the tiny configuration once every worker has joined, and its
+    /// worker processes.
+    static func trainWithJoinedWorkers(_ name: String, workers: Int) async throws -> (train: ChildProcess, run: URL, children: [Int32]) {
+        let (dir, config) = try TinyRun.scratch(name, checkpointInterval: 60)
         let run = dir.appendingPathComponent("run")
-        let train = try ChildProcess(yendor: ["train", "--config", config, "--workers", "\(Self.workers)", "--steps", "100000000",
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--workers", "\(workers)", "--steps", "100000000",
                                               "--run-dir", run.path])
-        var children: [Int32] = []
-        defer {
-            train.kill()
-            for pid in children where ChildProcess.isAlive(pid) { kill(pid, SIGKILL) }
-        }
-        for i in 0..<Self.workers {
+        for i in 0..<workers {
             #expect(await train.waitForStandardError(containing: "worker worker-\(i) joined", timeout: 600),
                     "\(train.standardError.suffix(2000))")
         }
-        children = Self.workerProcesses(of: train.pid)
-        #expect(children.count == Self.workers, "worker processes of \(train.pid): \(children)")
+        let children = workerProcesses(of: train.pid)
+        #expect(children.count == workers, "worker processes of \(train.pid): \(children)")
+        return (train, run, children)
+    }
+
+    /// Kills `train` and whatever of its worker processes still runs (a failed test leaves none).
+    static func kill(_ train: ChildProcess, _ children: [Int32]) {
+        train.kill()
+        for pid in children where ChildProcess.isAlive(pid) { Foundation.kill(pid, SIGKILL) }
+    }
+
+    @Test func sigtermMidRunStopsTheLearnerAndEveryWorkerProcess() async throws {
+        let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers-stop", workers: Self.workers)
+        defer { Self.kill(train, children) }
 
         train.signal(SIGTERM)
         let status = await train.waitForExit(timeout: 90)
@@ -84,18 +88,8 @@ struct TrainWithWorkerProcessesTests {
     }
 
     @Test func workerProcessesStopByThemselvesWhenTrainIsKilled() async throws {
-        let (dir, config) = try TinyRun.scratch("train-workers-killed", checkpointInterval: 60)
-        let run = dir.appendingPathComponent("run")
-        let train = try ChildProcess(yendor: ["train", "--config", config, "--workers", "1", "--steps", "100000000",
-                                              "--run-dir", run.path])
-        var children: [Int32] = []
-        defer {
-            train.kill()
-            for pid in children where ChildProcess.isAlive(pid) { kill(pid, SIGKILL) }
-        }
-        #expect(await train.waitForStandardError(containing: "worker worker-0 joined", timeout: 600), "\(train.standardError.suffix(2000))")
-        children = Self.workerProcesses(of: train.pid)
-        #expect(children.count == 1, "worker processes of \(train.pid): \(children)")
+        let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers-killed", workers: 1)
+        defer { Self.kill(train, children) }
         // SIGKILL: train cannot stop its workers; they used to retry the learner for ever.
         train.kill()
         _ = await train.waitForExit(timeout: 60)
