@@ -82,7 +82,7 @@ struct StatusCommand: ParsableCommand {
         var values: [String: Double] = [:]
         for (k, v) in stats.values where v.isFinite { values[k] = v }
         object["values"] = values
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,13 +47,21 @@ struct Yendor: AsyncParsableCommand {
         // (our queues are bounded, so the heap is too) doubled large-message throughput.
         _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 20)
         _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
+        var command: any ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
-            var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {
                 try command.run()
             }
+        } catch let error as ValidationError {
+            // The subcommand's usage under its error, not the root's "yendor <subcommand>".
+            let usage = usageString(for: type(of: command))
+            let path = usage.prefix { $0 != "<" && $0 != "[" }.trimmingCharacters(in: .whitespaces)
+            let text = "Error: \(error.message)\nUsage: \(usage)\n  See '\(path) --help' for more information.\n"
+            _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+            exit(withError: ExitCode.validationFailure)
         } catch {
             exit(withError: error)
         }

@@ -209,5 +209,7 @@ import YendorTestSupport
         let process = try ChildProcess(yendor: ["annotator", "--store", store] + arguments)
         #expect(await process.waitForExit(timeout: 600) != 0)
         #expect(process.standardError.contains(message), "\(process.standardError)")
+        // Under it, the subcommand's usage (it was the root's "yendor <subcommand>").
+        #expect(process.standardError.contains("Usage: yendor annotator serve"), "\(process.standardError)")
     }
 }

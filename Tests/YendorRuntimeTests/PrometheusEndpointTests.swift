@@ -121,23 +121,11 @@ struct PrometheusEndpointTests {
     /// its Prometheus name is its own, and a name two roles share (they may share a process and so
     /// a Prometheus registry, which refuses one name as two types) is one kind in both.
     @Test func metricNamesAreUniqueNamespacedAndOneKindAcrossRoles() throws {
-        let learner = MetricsRegistry(role: "learner", forwarding: .none)
-        _ = LearnerMetrics(registry: learner)
-        let context = try Context()
-        let worker = WorkerService(configuration: TrainingConfiguration(), workerID: "w", trajectories: "inproc://t", weights: "inproc://w",
-                                   context: context, logger: Logger(label: "test"),
-                                   metrics: MetricsRegistry(role: "worker", forwarding: .none)).metrics
-        var c = AnnotatorServer.Configuration()
-        c.storePath = NSTemporaryDirectory() + "yendor-metric-names-\(getpid()).sqlite"
-        defer { try? FileManager.default.removeItem(atPath: c.storePath) }
-        let annotator = try AnnotatorServer(configuration: c, context: context, logger: Logger(label: "test"),
-                                            metrics: MetricsRegistry(role: "annotator", forwarding: .none)).metrics
-        let replay = ReplayService(configuration: TrainingConfiguration(), learnerTrajectories: "inproc://t", context: context,
-                                   runDirectory: try RunDirectory(path: NSTemporaryDirectory() + "yendor-metric-names-replay-\(getpid())"),
-                                   logger: Logger(label: "test"), metrics: MetricsRegistry(role: "replay", forwarding: .none)).metrics
+        let (registries, cleanUp) = try Self.roleRegistries()
+        defer { cleanUp() }
         var kinds: [String: MetricsRegistry.Kind] = [:]
         var prometheusNames: [String: String] = [:]
-        for registry in [learner, worker, annotator, replay] {
+        for registry in registries {
             #expect(registry.labels.count >= 6)
             for (label, kind) in registry.labels {
                 #expect(label == "env_steps" || label.wholeMatch(of: /[a-z_]+(\/[a-z0-9_]+)+/) != nil, "not namespaced: \(label)")
@@ -152,5 +140,40 @@ struct PrometheusEndpointTests {
         #expect(kinds["env_steps"] == .counter && kinds["learner/loss/policy"] == .gauge && kinds["annotator/labeled"] == .counter)
         #expect(kinds["replay/inserted"] == .counter && kinds["replay/size"] == .gauge)
         #expect(PrometheusEndpoint.sanitize("learner/loss/policy") == "yendor_learner_loss_policy")
+    }
+
+    /// Every metric the four roles make at start is in docs/running.md's reference table (as
+    /// `` `name` ``): a user reading a record or a dashboard can look each one up.
+    @Test func everyMetricARoleMakesIsInTheDocumentedReference() throws {
+        let (registries, cleanUp) = try Self.roleRegistries()
+        defer { cleanUp() }
+        let docs = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../docs/running.md").standardized, encoding: .utf8)
+        let reference = try #require(docs.range(of: "## Metrics reference").map { String(docs[$0.lowerBound...]) })
+        let missing = Set(registries.flatMap { $0.labels.map(\.label) }).filter { !reference.contains("`\($0)`") }.sorted()
+        #expect(missing.isEmpty, "not in docs/running.md's metrics reference: \(missing.joined(separator: ", "))")
+    }
+
+    /// The registries of the learner, a worker, the annotator and the replay role, as they are made
+    /// at start, and what removes their files.
+    static func roleRegistries() throws -> (registries: [MetricsRegistry], cleanUp: () -> Void) {
+        let learner = MetricsRegistry(role: "learner", forwarding: .none)
+        _ = LearnerMetrics(registry: learner)
+        let context = try Context()
+        let worker = WorkerService(configuration: TrainingConfiguration(), workerID: "w", trajectories: "inproc://t", weights: "inproc://w",
+                                   context: context, logger: Logger(label: "test"),
+                                   metrics: MetricsRegistry(role: "worker", forwarding: .none)).metrics
+        var c = AnnotatorServer.Configuration()
+        c.storePath = NSTemporaryDirectory() + "yendor-metric-names-\(getpid()).sqlite"
+        let annotator = try AnnotatorServer(configuration: c, context: context, logger: Logger(label: "test"),
+                                            metrics: MetricsRegistry(role: "annotator", forwarding: .none)).metrics
+        let replay = ReplayService(configuration: TrainingConfiguration(), learnerTrajectories: "inproc://t", context: context,
+                                   runDirectory: try RunDirectory(path: NSTemporaryDirectory() + "yendor-metric-names-replay-\(getpid())"),
+                                   logger: Logger(label: "test"), metrics: MetricsRegistry(role: "replay", forwarding: .none)).metrics
+        let store = c.storePath
+        return ([learner, worker, annotator, replay], {
+            context.terminate()
+            try? FileManager.default.removeItem(atPath: store)
+        })
     }
 }

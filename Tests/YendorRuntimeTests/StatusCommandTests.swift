@@ -24,6 +24,7 @@ struct StatusCommandTests {
             let status = try ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once", "--json"])
             #expect(await status.waitForExit(timeout: 600) == 0, "\(status.standardError)")
             let line = try #require(status.lines.first { $0.hasPrefix("{") })
+            #expect(!line.contains("\\/"), "slashes escaped: \(line.prefix(200))")
             json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let values = json["values"] as? [String: Double] ?? [:]
             // Workers send no heartbeats: the policy version a worker acts with comes from its
