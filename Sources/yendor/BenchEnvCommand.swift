@@ -12,8 +12,8 @@ struct BenchEnvCommand: ParsableCommand {
     @Option(name: .long, help: "dungeon; nle (Yendor-hosted NetHack against the nle Python env); or gym:ENV_ID (a yendor-env server stepped by Yendor against a plain Python loop), measured in the same run.")
     var env: EnvironmentChoice = .dungeon
 
-    @Option(name: .long, help: "With --env nle: the task (score, staircase, …) and alternating rounds.")
-    var task: String = "score"
+    @Option(name: .long, help: "With --env nle: the task (score, the default, staircase, …) and alternating rounds.")
+    var task: String?
 
     @Option(name: .long, help: "With --env nle: alternating measurement rounds.")
     var rounds: Int = 3
@@ -48,13 +48,17 @@ struct BenchEnvCommand: ParsableCommand {
 
     func run() throws {
         switch env {
-        case .dungeon: break
+        case .dungeon:
+            // NetHack's options on the Dungeon table: refused, not ignored.
+            if task != nil || memoryGames > 0 {
+                throw ValidationError("--task and --memory-games are for --env nle; the Dungeon table takes --tasks")
+            }
         case .nle:
             // --tasks and --success-episodes are the Dungeon table's: refused, not ignored.
             if tasks != nil || successEpisodes > 0 {
                 throw ValidationError("--tasks and --success-episodes are for --env dungeon; with --env nle, --task names the one task")
             }
-            let bench = NetHackEnvBench(task: task, steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds))
+            let bench = NetHackEnvBench(task: task ?? "score", steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds))
             if memoryGames > 0 { try bench.memory(games: memoryGames, resets: resets) } else { try bench.run() }
             return
         case .gym(let envID):

@@ -104,7 +104,9 @@ struct BenchTrainCommand: AsyncParsableCommand {
         let records = try MetricsLog.read(url: URL(fileURLWithPath: dir).appendingPathComponent("metrics.jsonl"))
             .filter { ($0["env_steps"] ?? 0) > 0 }
         guard let first = records.first, let last = records.last, let t0 = first["time"], let t1 = last["time"], t1 > t0 else {
-            throw ValidationError("the training run produced no metrics (exit \(p.terminationStatus))")
+            throw ValidationError(p.terminationStatus == 0 && !records.isEmpty
+                ? "the training run of \(benchSteps) env steps ended before a second metrics record (one every 2 s): give --bench-steps more"
+                : "the training run produced no metrics (exit \(p.terminationStatus))")
         }
         return (last["env_steps"]! - first["env_steps"]!) / (t1 - t0)
     }

@@ -31,6 +31,11 @@ struct TrainCommand: AsyncParsableCommand {
             throw ValidationError("--workers \(workers): at most \(most) worker processes on this machine (4 per core); to scale further, start `yendor worker` processes on other nodes (docs/running.md)")
         }
         if let n = envServerCount, n < 1 { throw ValidationError("--env-servers must be at least 1, got \(n)") }
+        if envServerCount != nil {
+            guard case .gym = options.env else {
+                throw ValidationError("--env-servers is for --env gym:ENV_ID (train starts env servers only for Gymnasium envs)")
+            }
+        }
         if case .gym = options.env, workers > envServersToStart {
             throw ValidationError("--env-servers \(envServersToStart) is fewer than --workers \(workers): each worker process steps env servers of its own")
         }

@@ -37,6 +37,14 @@ struct TypedOptionTests {
                 "\(message.suffix(1500))")
     }
 
+    /// Options for another environment are refused, not ignored.
+    @Test(arguments: [(["train", "--env-servers", "2"], "--env-servers is for --env gym:ENV_ID"),
+                      (["bench", "env", "--task", "staircase"], "--task and --memory-games are for --env nle")])
+    func anOptionForAnotherEnvironmentIsRefused(arguments: [String], message: String) async throws {
+        let text = try await Self.refusal(arguments)
+        #expect(text.contains(message), "\(text.suffix(1500))")
+    }
+
     /// Worker processes on one machine: a thousand on two cores started hundreds before it fell over.
     @Test func trainRefusesMoreWorkerProcessesThanTheMachineCanRun() async throws {
         let message = try await Self.refusal(["train", "--workers", "1000", "--steps", "1000"])
