@@ -136,7 +136,7 @@ extension LabelerEvaluation.Report {
     public func disagreements(limit: Int) -> String {
         var lines: [String] = []
         for g in goals where !g.disagreements.isEmpty {
-            lines.append("\(g.goal.key): \(g.disagreements.count) disagreements")
+            lines.append("\(g.goal.key): \(g.disagreements.count) disagreement\(g.disagreements.count == 1 ? "" : "s")")
             for d in g.disagreements.prefix(limit) {
                 lines.append("  \(d.expected ? "missed (FN)" : "wrong (FP) ")  \(d.count)\t\(d.caption)")
             }

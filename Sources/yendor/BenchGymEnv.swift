@@ -31,7 +31,7 @@ struct GymEnvBench {
         let context = try Context()
         defer { context.terminate() }
         let logger = Logger(label: "bench")
-        print("Gymnasium env benchmark: \(envID), \(envs) envs in one Python process, \(steps) batched steps per measurement, \(rounds) rounds")
+        print("Gymnasium env benchmark: \(envID), \(envs) envs in one Python process, \(steps) batched steps per measurement, \(rounds) round\(rounds == 1 ? "" : "s")")
         // Both sides play the same games: the same seeds and this one table of actions.
         let actionCount = try RemoteVectorEnv.probe(endpoint: servers.endpoints[0], timeout: 120).spec.actionCount
         var rng = SplitMix64(seed: seed ^ 0xBE4C)

@@ -17,7 +17,7 @@ struct NetHackEnvBench {
         let python = library.directory.deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("bin/python")
         let script = try Self.script("bench_nle_python.py")
-        print("NLE env benchmark: task \(task), random actions, one core, \(steps) steps per measurement, \(rounds) rounds")
+        print("NLE env benchmark: task \(task), random actions, one core, \(steps) steps per measurement, \(rounds) round\(rounds == 1 ? "" : "s")")
         print("observations: glyphs 21x79, blstats 27, message 256 (Yendor also writes the 9x9 crop)")
         // The nle package's side first, for no steps: a task it lacks (ONI's level tasks, the
         // extended action sets) is said before Yendor's side has run.

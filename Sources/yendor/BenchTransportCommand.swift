@@ -22,7 +22,7 @@ struct BenchTransportCommand: ParsableCommand {
 
     func run() throws {
         let (major, minor, patch) = Context.version
-        print("libzmq \(major).\(minor).\(patch); two processes on this machine; \(volumeMiB) MiB per run, median of \(repeats) runs per row")
+        print("libzmq \(major).\(minor).\(patch); two processes on this machine; \(volumeMiB) MiB per run, median of \(repeats) run\(repeats == 1 ? "" : "s") per row")
         try printCodecSpeed()
         print("")
         print("batch = encode + send + receive + check + view; CPU = CPU-seconds of both processes per GB moved")
