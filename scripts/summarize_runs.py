@@ -38,13 +38,16 @@ def main(runs, metric="rollout/success_rate"):
             continue
         last = rs[-1]
         steps = last.get("env_steps", 0)
-        tail = [r.get(metric, 0) or 0 for r in rs if r.get("env_steps", 0) >= steps * 2 / 3]
+        # A gauge is in the records from its first value on, and a task that cannot be won records
+        # no success rate at all: what is absent is shown as "-", not as 0.
+        tail = [r[metric] for r in rs if r.get(metric) is not None and r.get("env_steps", 0) >= steps * 2 / 3]
+        final = next((r[metric] for r in reversed(rs) if r.get(metric) is not None), None)
         sps = [r["rollout/sps"] for r in rs if r.get("rollout/sps")]
         labels = max((r.get("rewards/labels_received", 0) or 0) for r in rs)
-        sparsity = last.get("rewards/sparsity")
-        print("| {} | {:,} | {:.3f} | {:.3f} | {:,} | {:,.0f} | {:,} | {} |".format(
-            os.path.basename(os.path.normpath(run)), steps, sum(tail) / max(len(tail), 1),
-            last.get(metric, 0) or 0, last.get("rollout/episodes", 0),
+        sparsity = next((r["rewards/sparsity"] for r in reversed(rs) if r.get("rewards/sparsity") is not None), None)
+        print("| {} | {:,} | {} | {} | {:,} | {:,.0f} | {:,} | {} |".format(
+            os.path.basename(os.path.normpath(run)), steps, "{:.3f}".format(sum(tail) / len(tail)) if tail else "-",
+            "-" if final is None else "{:.3f}".format(final), last.get("rollout/episodes", 0),
             sum(sps) / max(len(sps), 1), labels, "-" if sparsity is None else "{:.4f}".format(sparsity)))
 
 

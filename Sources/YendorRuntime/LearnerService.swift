@@ -167,6 +167,12 @@ public final class LearnerService: Service, Sendable {
             case .hello(let hello):
                 logger.debug("received a Hello from \(PeerID.loggable(hello.id))")
                 await handleHello(hello, now: now, link: link, status: status)
+                // Trajectories that overtook a Hello that admitted its worker are taken in now.
+                let early = await status.isMember(hello.id) ? await status.takeAwaitingHello(hello.id) : []
+                if !early.isEmpty { logger.info("taking in \(early.count) trajector\(early.count == 1 ? "y" : "ies") from worker \(PeerID.loggable(hello.id)) that came before its Hello") }
+                for held in early {
+                    guard await store(held, builder: builder, link: link, buffer: buffer, status: status) else { return }
+                }
             case .heartbeat(let h):
                 await status.seen(h.id, now: now, policyVersion: h.policyVersion)
             case .goodbye(let g):
@@ -217,10 +223,10 @@ public final class LearnerService: Service, Sendable {
             if late == .rejoined { logger.info("worker \(PeerID.loggable(id)) is heard again after timing out; it rejoins") }
         }
         guard admitted else {
-            await status.droppedUnadmitted(id, now: now)
-            if let suppressed = await status.shouldLog("not_admitted \(id)", now: now) {
-                logger.warning("dropped a trajectory from \(PeerID.loggable(id)), which has not said Hello and been admitted\(suppressed > 0 ? " (and \(suppressed) more, not logged)" : "")")
-            }
+            // Perhaps ahead of its worker's first Hello: held for it, a few and a timeout at most.
+            let (held, expired) = PeerID.isValid(id) ? await status.holdForHello(trajectory, now: now) : (false, [])
+            if !held { await status.droppedUnadmitted(id, now: now) }
+            for dropped in expired + (held ? [] : [id]) { await logUnadmitted(dropped, now: now, status: status) }
             return false
         }
         do {
@@ -236,6 +242,13 @@ public final class LearnerService: Service, Sendable {
                 logger.warning("dropped a trajectory from \(id): \(error)\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
             }
             return false
+        }
+    }
+
+    /// Says that a trajectory from `id` was dropped unadmitted, at most once per 10 s per worker.
+    private func logUnadmitted(_ id: String, now: Double, status: LearnerStatus) async {
+        if let suppressed = await status.shouldLog("not_admitted \(id)", now: now) {
+            logger.warning("dropped a trajectory from \(PeerID.loggable(id)), which has not said Hello and been admitted\(suppressed > 0 ? " (and \(suppressed) more, not logged)" : "")")
         }
     }
 
@@ -466,6 +479,7 @@ public final class LearnerService: Service, Sendable {
             await link.publish(.heartbeat(beat))
             sequence += 1
             for gone in await status.prune(now: Clock.now) { logger.warning("worker \(gone) timed out") }
+            for id in await status.expireAwaitingHello(now: Clock.now) { await logUnadmitted(id, now: Clock.now, status: status) }
             try? await Task.sleep(for: .seconds(clamping: configuration.transport.heartbeatInterval))
         }
     }

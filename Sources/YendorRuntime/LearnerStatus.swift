@@ -31,7 +31,40 @@ actor LearnerStatus {
         metrics.record(rewardMetrics)
     }
 
+    /// Trajectories that came before their worker's first Hello: the two come on separate
+    /// connections, and a trajectory can overtake the Hello (a learner behind on reading takes
+    /// its connections in turn). Held a heartbeat timeout at most, a few at a time.
+    private var awaitingHello: [(trajectory: ReceivedTrajectory, at: Double)] = []
+    private static let awaitingHelloLimit = 4
+    private let heartbeatTimeout: Double
+
+    /// Holds `trajectory` until its worker's Hello (false: the hold is full). Returns also the
+    /// ids of held trajectories that waited too long: dropped now, counted as `not_admitted`.
+    func holdForHello(_ trajectory: ReceivedTrajectory, now: Double) -> (held: Bool, expired: [String]) {
+        let expired = expireAwaitingHello(now: now)
+        guard awaitingHello.count < Self.awaitingHelloLimit else { return (false, expired) }
+        awaitingHello.append((trajectory, now))
+        return (true, expired)
+    }
+
+    /// Drops, counted as `not_admitted`, the held trajectories that waited a heartbeat timeout
+    /// for their worker's Hello; returns their workers' ids.
+    func expireAwaitingHello(now: Double) -> [String] {
+        let expired = awaitingHello.filter { now - $0.at > heartbeatTimeout }.map(\.trajectory.workerID)
+        awaitingHello.removeAll { now - $0.at > heartbeatTimeout }
+        for id in expired { droppedUnadmitted(id, now: now) }
+        return expired
+    }
+
+    /// The held trajectories of `id`, taken out, oldest first (its Hello admitted it).
+    func takeAwaitingHello(_ id: String) -> [ReceivedTrajectory] {
+        let taken = awaitingHello.filter { $0.trajectory.workerID == id }.map(\.trajectory)
+        awaitingHello.removeAll { $0.trajectory.workerID == id }
+        return taken
+    }
+
     init(heartbeatTimeout: Double, inboxCapacity: Int, evictAfterBadBatches: Int = 0, metrics: LearnerMetrics) {
+        self.heartbeatTimeout = heartbeatTimeout
         membership = Membership(timeout: heartbeatTimeout, inboxCapacity: inboxCapacity)
         strikes = BadBatchStrikes(limit: evictAfterBadBatches)
         self.metrics = metrics

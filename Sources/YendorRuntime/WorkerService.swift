@@ -48,6 +48,8 @@ public final class WorkerService: Service, Sendable {
     private let connect: @Sendable () async throws -> any WorkerLink
     let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    /// Set once the first Hello has left: rollouts start after it.
+    private let firstHelloSent = Atomic<Bool>(false)
     /// Set when the learner announced the end of training (`Goodbye("*", "finished")`).
     private let learnerFinished = Atomic<Bool>(false)
     private let learnerLastSeen = Mutex<Double>(Clock.now)
@@ -125,7 +127,8 @@ public final class WorkerService: Service, Sendable {
                         // Give the learner a moment to send current weights, so the first rollouts are
                         // not stale. A child of the group, so a refusal meanwhile (the subscriber
                         // throws) cancels the wait and no rollout starts.
-                        for _ in 0..<50 where !(await batcher.hasWeights) && !self.stopping.load(ordering: .relaxed) {
+                        for _ in 0..<50 where !(await batcher.hasWeights && self.firstHelloSent.load(ordering: .relaxed))
+                            && !self.stopping.load(ordering: .relaxed) {
                             try await Task.sleep(for: .milliseconds(100))
                         }
                         try await withThrowingTaskGroup(of: Void.self) { rollouts in
@@ -291,7 +294,14 @@ public final class WorkerService: Service, Sendable {
         // trajectory has left since the last one, so Hellos never pile up ahead of the Goodbye
         // however slowly the learner trains.
         let helloEvery = max(1, c.transport.heartbeatMisses / 2)
-        var tick = 0, nextHello = 0, sentAtLastHello = -1
+        // The first Hello as soon as the control connection takes it (it may not be connected yet):
+        // rollouts wait for it, or their first trajectories reach the learner before it has
+        // admitted this worker and are dropped.
+        while !Task.isCancelled && !stopping.load(ordering: .relaxed), !(await link.trySendControl(.hello(hello()))) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        firstHelloSent.store(true, ordering: .relaxed)
+        var tick = 0, nextHello = helloEvery, sentAtLastHello = batchesSent
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
             let full = link.outboxDepth >= link.outboxCapacity
             let sent = batchesSent

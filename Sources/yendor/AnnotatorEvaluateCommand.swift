@@ -83,5 +83,7 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
             AnnotatorServeCommand.say(report.table)
             if showDisagreements > 0 { AnnotatorServeCommand.say("\n" + report.disagreements(limit: showDisagreements)) }
         }
+        // A labeler that was stopped answered nothing worth a score: a script must not read it as a result.
+        if report.stopped != nil { throw ExitCode(2) }
     }
 }

@@ -12,7 +12,7 @@ struct ConfigCommand: AsyncParsableCommand {
         try await reportingErrors {
             // With a run directory that holds a run: what a learner resuming it would train with.
             let saved = try options.savedConfiguration(defaultRunDir: "runs/default")
-            let c = try options.resolve(defaultRunDir: "runs/default", base: saved?.configuration)
+            let c = try options.resolve(defaultRunDir: "runs/default", base: saved?.base)
             print(TrainingConfiguration.table.yaml(c), terminator: "")
         }
     }

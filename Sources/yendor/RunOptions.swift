@@ -79,6 +79,9 @@ struct RunOptions: ParsableArguments {
         if let envs { c.env.envsPerActor = envs }
         if let actors { c.env.actors = actors }
         if curveAllowAny { c.transport.curveAllowAny = true }
+        if base != nil && c.env.kind == .server && c.env.serverEndpoints.isEmpty {
+            throw ConfigurationError(field: "env.servers", problem: "the run in \(c.run.directory) stepped env servers (task \(c.env.task)); resume it with them: `yendor train --env gym:\(c.env.task)`, or `--env-server URL`")
+        }
         try c.validate()
         return c
     }
@@ -97,13 +100,13 @@ struct RunOptions: ParsableArguments {
         // Where a role binds and connects belongs to the command that wrote the file (`train
         // --workers N` writes ipc endpoints of its own), not to the run: this command's, or the defaults.
         let defaults = TrainingConfiguration()
-        saved.configuration.transport.trajectories = defaults.transport.trajectories
-        saved.configuration.transport.weights = defaults.transport.weights
-        saved.configuration.transport.replay = defaults.transport.replay
-        saved.configuration.transport.annotatorRequests = defaults.transport.annotatorRequests
-        saved.configuration.transport.annotatorLabels = defaults.transport.annotatorLabels
-        saved.configuration.env.servers = defaults.env.servers
-        saved.configuration.env.serverSpec = defaults.env.serverSpec
+        saved.base.transport.trajectories = defaults.transport.trajectories
+        saved.base.transport.weights = defaults.transport.weights
+        saved.base.transport.replay = defaults.transport.replay
+        saved.base.transport.annotatorRequests = defaults.transport.annotatorRequests
+        saved.base.transport.annotatorLabels = defaults.transport.annotatorLabels
+        saved.base.env.servers = defaults.env.servers
+        saved.base.env.serverSpec = defaults.env.serverSpec
         return saved
     }
 
@@ -122,7 +125,10 @@ struct RunOptions: ParsableArguments {
     /// An earlier run's configuration, from its run directory's config.yaml.
     struct SavedConfiguration {
         let file: String
-        var configuration: TrainingConfiguration
+        /// As the file has it.
+        let configuration: TrainingConfiguration
+        /// What a command starts from: the file's, or (a resume) without where roles bind and connect.
+        var base: TrainingConfiguration
 
         /// The configuration saved in the run directory at `path`; nil if it holds none.
         static func load(runDirectory path: String) throws -> SavedConfiguration? {
@@ -134,7 +140,7 @@ struct RunOptions: ParsableArguments {
             } catch let e as ConfigurationError {
                 throw ConfigurationError(field: e.field, problem: "\(e.problem) (in the configuration an earlier run saved; resume it with the Yendor that wrote it, or use a new run directory)", source: file)
             }
-            return SavedConfiguration(file: file, configuration: saved)
+            return SavedConfiguration(file: file, configuration: saved, base: saved)
         }
 
         /// The line a resuming role logs: where the settings come from and what this command changed.

@@ -64,7 +64,7 @@ struct TrainCommand: AsyncParsableCommand {
             }
             // A named run directory that holds an earlier run resumes it, settings included.
             let saved = try options.savedConfiguration(defaultRunDir: "runs/train-\(stamp)")
-            var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)", base: saved?.configuration)
+            var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)", base: saved?.base)
             if c.env.kind == .nle {
                 // The games are hosted here (or by workers started here): a missing library is said
                 // before a run directory is made, not after its first checkpoint.

@@ -80,9 +80,26 @@ struct RunDirectoryOwnershipTests {
         #expect(second.standardError.contains("resuming with the configuration saved in \(run.path)/config.yaml; changed by this command: run.total_steps 300 -> 600"),
                 "\(second.standardError.suffix(2000))")
         #expect(second.standardError.contains("resumed from ckpt-"), "\(second.standardError.suffix(2000))")
+        // Where the run bound is not resumed, and the line says so against what the file had.
+        #expect(second.standardError.contains("transport.weights tcp://127.0.0.1:1 -> tcp://0.0.0.0:5556"), "\(second.standardError.suffix(2000))")
         let saved = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
         #expect(saved.contains("  task: keyroom") && saved.contains("  learning_rate: 0.001") && saved.contains("  total_steps: 600"))
         #expect(TrainingEndToEndTests.envSteps(run) >= 600)
+    }
+
+    /// A run that stepped env servers needs them again to resume: said with how, not as a bare
+    /// "lists no env server" (the servers' endpoints are not taken from the file).
+    @Test func resumingAnEnvServerRunWithoutItsServersSaysHow() async throws {
+        let (dir, _, _) = try TrainingEndToEndTests.scratch("rundir-gym")
+        let run = dir.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: run.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        try Data("ckpt-0".utf8).write(to: run.appendingPathComponent("checkpoints/latest"))
+        try Data("env:\n  kind: server\n  task: MiniGrid-DoorKey-5x5-v0\n  servers: \"ipc:///nonexistent/env-server-0\"\n".utf8)
+            .write(to: run.appendingPathComponent("config.yaml"))
+        let shown = try ChildProcess(yendor: ["config", "--run-dir", run.path])
+        #expect(await shown.waitForExit(timeout: 600) != 0)
+        #expect(shown.standardError.contains("stepped env servers (task MiniGrid-DoorKey-5x5-v0)")
+                && shown.standardError.contains("yendor train --env gym:MiniGrid-DoorKey-5x5-v0"), "\(shown.standardError)")
     }
 
     /// The learner's counters go on from the checkpoint's: they went back to 0 on a resume (a

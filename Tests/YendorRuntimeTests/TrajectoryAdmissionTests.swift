@@ -207,6 +207,14 @@ struct TrajectoryAdmissionTests {
             #expect(await f.waitFor("transport/frames_dropped/not_admitted", atLeast: 1, timeout: 600), "\(f.learner.standardError.suffix(1500))")
             #expect(await f.learner.waitForStandardError(containing: "dropped a trajectory from stranger, which has not said Hello", timeout: 600))
 
+            // A trajectory that overtakes its worker's first Hello (they come on two connections) is
+            // held for it and taken in when the Hello admits the worker, not dropped.
+            try await f.send(f.batch("early"))
+            try await f.hello("early")
+            #expect(await f.learner.waitForStandardError(containing: "taking in 1 trajectory from worker early that came before its Hello", timeout: 600),
+                    "\(f.learner.standardError.suffix(1500))")
+            #expect(!f.learner.standardError.contains("dropped a trajectory from early"))
+
             // A Hello without the trajectory fingerprint (an old or foreign worker) is refused, naming it.
             try await f.hello("old", overrides: ["trajectory": "trajectory-v1 steps=99"])
             #expect(await f.learner.waitForStandardError(containing: "refusing worker old: trajectory shape differs: learner steps=\(f.configuration.env.rolloutLength), worker steps=99", timeout: 600),
