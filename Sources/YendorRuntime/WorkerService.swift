@@ -226,6 +226,10 @@ public final class WorkerService: Service, Sendable {
             if fromLearner { learnerLastSeen.withLock { $0 = Clock.now } }
             switch message {
             case .policyUpdate(let update):
+                // Weights published before this worker's first Hello left are not for it yet: the
+                // learner sends its current ones when the Hello admits the worker, or refuses the
+                // Hello and says why in its log (a worker that refused weights first left no trace there).
+                guard firstHelloSent.load(ordering: .relaxed) else { continue }
                 guard update.modelSignature == configuration.modelSignature else {
                     let spec = configuration.observationSpec.fingerprint
                     let what = update.modelSignature.contains(spec) ? "model mismatch" : "observation layout mismatch"

@@ -74,6 +74,13 @@ struct TrainCommand: AsyncParsableCommand {
                 }
             }
             if options.task != nil && namedRunDir == nil { c.run.directory = "runs/\(c.env.task)-\(stamp)" }
+            // Worker processes reach the learner over ipc, in the run directory: written to config.yaml
+            // (the workers read it, `status --run-dir` too) and compared with a resumed run's.
+            if workers > 0 {
+                let sockets = URL(fileURLWithPath: c.run.directory, isDirectory: true).standardizedFileURL.appendingPathComponent("sockets").path
+                c.transport.trajectories = "ipc://\(sockets)/trajectories"
+                c.transport.weights = "ipc://\(sockets)/weights"
+            }
             let (logger, runDirectory, lock) = try options.serverRoleStart(c)
             defer { withExtendedLifetime(lock) {} }
             if let saved { logger.notice("\(saved.summary(resolved: c))") }
@@ -90,16 +97,11 @@ struct TrainCommand: AsyncParsableCommand {
         }
     }
 
-    private func runWithWorkerProcesses(_ base: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
+    private func runWithWorkerProcesses(_ c: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
                                         logger: Logging.Logger) async throws {
-        var c = base
-        let sockets = runDirectory.root.appendingPathComponent("sockets").path
-        try FileManager.default.createDirectory(atPath: sockets, withIntermediateDirectories: true)
-        c.transport.trajectories = "ipc://\(sockets)/trajectories"
-        c.transport.weights = "ipc://\(sockets)/weights"
+        try FileManager.default.createDirectory(at: runDirectory.root.appendingPathComponent("sockets"), withIntermediateDirectories: true)
         let (group, _) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
         let configFile = runDirectory.resolvedConfiguration.path
-        try TrainingConfiguration.table.yaml(c).write(toFile: configFile, atomically: true, encoding: .utf8)
         // Each worker logs to the run directory (logs/worker-I.log), so the parent's output stays the learner's.
         // An env server's envs are stepped by one worker process: two would take them from each other
         // at every open. Worker i steps servers i, i + N, i + 2N, ...

@@ -121,17 +121,10 @@ struct TrainingEndToEndTests {
         #expect(worker.standardError.contains("refused"))
         #expect(worker.standardError.contains("observation layout mismatch"))
         #expect(worker.standardError.contains("crop=7") && worker.standardError.contains("crop=9"))
-        // The learner refuses the worker's Hello, or, when its first weights reach the worker before
-        // that Hello is read, the worker refuses them and its Goodbye says why: either way the
-        // learner's log names the worker and the mismatch.
-        let refusedByLearner = "refusing worker odd-one", refusedByWorker = "worker odd-one left: the learner refused this worker: observation layout mismatch"
-        let deadline = Date().addingTimeInterval(60)
-        var said = false
-        while !said && Date() < deadline {
-            said = learner.standardError.contains(refusedByLearner) || learner.standardError.contains(refusedByWorker)
-            if !said { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(said, "\(learner.standardError.suffix(1500))")
+        // The learner's log names the worker and the mismatch: the worker's first Hello leaves before
+        // it takes any weights (it once refused the learner's start-up weights first and left no trace).
+        #expect(await learner.waitForStandardError(containing: "refusing worker odd-one", timeout: 600), "\(learner.standardError.suffix(1500))")
+        #expect(learner.standardError.contains("crop=7"), "\(learner.standardError.suffix(1500))")
     }
 
     @Test func aStandaloneReplayRoleFeedsTheLearnerAndSavesItsContents() async throws {
