@@ -16,6 +16,8 @@ import ZeroMQ
 public final class ReplayService: Service, Sendable {
     let configuration: TrainingConfiguration
     let learnerTrajectories: String
+    /// The learner's PUB endpoint, where it says it finished (`Goodbye("*", "finished")`); nil: not listened to.
+    let learnerWeights: String?
     let context: Context
     let runDirectory: RunDirectory
     let logger: Logger
@@ -24,10 +26,11 @@ public final class ReplayService: Service, Sendable {
     private let replayMetrics: ReplayMetrics
     private let framesDropped: Counter
 
-    public init(configuration: TrainingConfiguration, learnerTrajectories: String, context: Context,
+    public init(configuration: TrainingConfiguration, learnerTrajectories: String, learnerWeights: String? = nil, context: Context,
                 runDirectory: RunDirectory, logger: Logger, metrics: MetricsRegistry = MetricsRegistry(role: "replay")) {
         self.configuration = configuration
         self.learnerTrajectories = learnerTrajectories
+        self.learnerWeights = learnerWeights
         self.context = context
         self.runDirectory = runDirectory
         self.logger = logger
@@ -58,6 +61,19 @@ public final class ReplayService: Service, Sendable {
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
             try s.connect(learnerTrajectories)
         }
+        // Only the learner's Goodbyes (the envelope's magic, version and kind are the subscription):
+        // the weights it publishes are not for this role.
+        var goodbyes = Envelope.magic + [UInt8(Envelope.version & 0xFF), UInt8(Envelope.version >> 8)]
+        goodbyes += [UInt8(MessageKind.goodbye.rawValue & 0xFF), UInt8(MessageKind.goodbye.rawValue >> 8)]
+        var subscriber: AsyncSocket?
+        if let learnerWeights {
+            subscriber = try await AsyncSocket(context: context, type: .sub, name: "replay.learner") { [goodbyes] s in
+                try s.set([.subscribe(goodbyes), .linger(milliseconds: 0), .reconnectInterval(milliseconds: t.reconnectMilliseconds),
+                           .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
+                try s.connect(learnerWeights)
+            }
+        }
+        let finished = subscriber
         // Started: the restored contents are this process's now (a graceful stop writes them again).
         // Not before: a start that fails (a port in use, a key file missing) keeps the file.
         if c.replay.checkpoint { try? FileManager.default.removeItem(at: file) }
@@ -97,6 +113,20 @@ public final class ReplayService: Service, Sendable {
                     }
                     return []
                 }
+                if let finished {
+                    group.addTask {
+                        // The learner reached its budget: nothing more will be asked of this role.
+                        while let parts = await finished.receive(), let frame = parts.last {
+                            guard case .goodbye(let g)? = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }),
+                                  g.id == "*", g.reason == "finished" else { continue }
+                            self.logger.info("the learner finished training; replay stopping")
+                            await store.close()
+                            await pull.close()
+                            break
+                        }
+                        return []
+                    }
+                }
                 var unsent = await group.next() ?? []
                 group.cancelAll()
                 for await more in group { unsent += more }
@@ -108,6 +138,7 @@ public final class ReplayService: Service, Sendable {
             Task {
                 await store.close()
                 await pull.close()
+                await finished?.close()
             }
         }
         await store.close()
@@ -126,6 +157,7 @@ public final class ReplayService: Service, Sendable {
         }
         await pull.close()
         await push.close()
+        await finished?.close()
         await authenticator?.close()
         logger.info("replay stopped")
     }

@@ -78,10 +78,11 @@ public enum Topology {
     }
 
     /// The standalone replay role (`yendor replay`), sampling to the learner at `learnerTrajectories`.
-    public static func replay(configuration: TrainingConfiguration, learnerTrajectories: String, runDirectory: RunDirectory,
-                              context: Context, logger: Logger) -> ServiceGroup {
+    public static func replay(configuration: TrainingConfiguration, learnerTrajectories: String, learnerWeights: String? = nil,
+                              runDirectory: RunDirectory, context: Context, logger: Logger) -> ServiceGroup {
         let endpoints = metricsEndpoints(configuration, logger: logger)
-        let replay = ReplayService(configuration: configuration, learnerTrajectories: learnerTrajectories, context: context,
+        let replay = ReplayService(configuration: configuration, learnerTrajectories: learnerTrajectories,
+                                   learnerWeights: learnerWeights, context: context,
                                    runDirectory: runDirectory, logger: logger.with(role: "replay"))
         return group(services: [replay], then: endpoints, logger: logger)
     }

@@ -23,8 +23,10 @@ struct ReplayCommand: AsyncParsableCommand {
             let context = try Context()
             defer { context.terminate() }
             let learnerTrajectories = TransportConfiguration.connectAddress(c.transport.trajectories, host: learner)
-            try await Topology.replay(configuration: c, learnerTrajectories: learnerTrajectories, runDirectory: runDirectory,
-                                      context: context, logger: logger).run()
+            // Its PUB too: the role stops when the learner says it finished.
+            let learnerWeights = TransportConfiguration.connectAddress(c.transport.weights, host: learner)
+            try await Topology.replay(configuration: c, learnerTrajectories: learnerTrajectories, learnerWeights: learnerWeights,
+                                      runDirectory: runDirectory, context: context, logger: logger).run()
         }
     }
 }

@@ -164,6 +164,22 @@ struct TrainingEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: saved))
     }
 
+    /// At its budget the learner says it finished; the workers stop, and so does a replay role
+    /// between them (it idled for ever, keeping a job from ending).
+    @Test func aReplayRoleStopsWhenTheLearnerFinishes() async throws {
+        let (dir, config, endpoints) = try Self.scratch("replay-finish")
+        let replayEndpoint = ["--set", "transport.replay=tcp://127.0.0.1:\(ChildProcess.freePort())"]
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "600", "--run-dir", dir.appendingPathComponent("run").path] + endpoints)
+        let replay = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", dir.appendingPathComponent("replay").path] + endpoints + replayEndpoint)
+        #expect(await replay.waitForStandardError(containing: "replay listening on"), "\(replay.standardError.suffix(1000))")
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "to-the-end", "--replay", "127.0.0.1"] + endpoints + replayEndpoint)
+        defer { learner.kill(); replay.kill(); worker.kill() }
+        #expect(await learner.waitForExit(timeout: 600) == 0, "\(learner.standardError.suffix(1500))")
+        #expect(await replay.waitForExit(timeout: 600) == 0, "\(replay.standardError.suffix(1500))")
+        #expect(replay.standardError.contains("the learner finished training; replay stopping"), "\(replay.standardError.suffix(1500))")
+        #expect(await worker.waitForExit(timeout: 600) == 0, "\(worker.standardError.suffix(1500))")
+    }
+
     @Test func withCurveOnlyAllowedWorkersGetInOrOut() async throws {
         let (dir, config, endpoints) = try Self.scratch("curve")
         let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path
