@@ -11,8 +11,9 @@ import ZeroMQ
 /// off the learner's node. Workers PUSH to it; it forwards membership messages unchanged and
 /// samples trajectories to the learner's PULL socket according to the sampler and rate limiter.
 /// With `replay.checkpoint`, its contents are written to the run directory on shutdown and
-/// restored on start, once: the file is removed as it is read, so a crash after a restart does not
-/// bring the same trajectories back a second time (they would be trained on and counted twice).
+/// restored on start, once: the file is removed once the role has started, so a crash after a
+/// restart does not bring the same trajectories back a second time (they would be trained on and
+/// counted twice). It stops when the learner says it finished.
 public final class ReplayService: Service, Sendable {
     let configuration: TrainingConfiguration
     let learnerTrajectories: String
@@ -61,19 +62,18 @@ public final class ReplayService: Service, Sendable {
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
             try s.connect(learnerTrajectories)
         }
-        // Only the learner's Goodbyes (the envelope's magic, version and kind are the subscription):
-        // the weights it publishes are not for this role.
-        var goodbyes = Envelope.magic + [UInt8(Envelope.version & 0xFF), UInt8(Envelope.version >> 8)]
-        goodbyes += [UInt8(MessageKind.goodbye.rawValue & 0xFF), UInt8(MessageKind.goodbye.rawValue >> 8)]
-        var subscriber: AsyncSocket?
+        // Only the learner's Goodbyes: the weights it publishes are not for this role.
+        let finished: AsyncSocket?
         if let learnerWeights {
-            subscriber = try await AsyncSocket(context: context, type: .sub, name: "replay.learner") { [goodbyes] s in
-                try s.set([.subscribe(goodbyes), .linger(milliseconds: 0), .reconnectInterval(milliseconds: t.reconnectMilliseconds),
+            finished = try await AsyncSocket(context: context, type: .sub, name: "replay.learner") { s in
+                try s.set([.subscribe(Envelope.prefix(of: .goodbye)), .linger(milliseconds: 0),
+                           .reconnectInterval(milliseconds: t.reconnectMilliseconds),
                            .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
                 try s.connect(learnerWeights)
             }
+        } else {
+            finished = nil
         }
-        let finished = subscriber
         // Started: the restored contents are this process's now (a graceful stop writes them again).
         // Not before: a start that fails (a port in use, a key file missing) keeps the file.
         if c.replay.checkpoint { try? FileManager.default.removeItem(at: file) }

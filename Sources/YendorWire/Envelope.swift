@@ -174,6 +174,12 @@ public enum Envelope {
         }
     }
 
+    /// The first bytes of every frame of `kind` (magic, version, kind): a SUB socket that
+    /// subscribes to them receives only that kind.
+    public static func prefix(of kind: MessageKind) -> [UInt8] {
+        magic + [UInt8(version & 0xFF), UInt8(version >> 8), UInt8(kind.rawValue & 0xFF), UInt8(kind.rawValue >> 8)]
+    }
+
     /// The kind a frame's header claims, checking nothing else (nil for a frame too short to say or
     /// an unknown code): for choosing a decoder, which then checks everything.
     public static func claimedKind(of frame: UnsafeRawBufferPointer) -> MessageKind? {

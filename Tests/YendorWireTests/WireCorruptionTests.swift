@@ -68,6 +68,12 @@ struct WireCorruptionTests {
         #expect(throws: WireError.unsupportedFlags(2)) { try WireMessage.decode(b) }
     }
 
+    @Test func aKindsPrefixIsHowEveryFrameOfItBegins() {
+        let goodbye = Goodbye(id: "*", reason: "finished").encoded()
+        #expect(goodbye.starts(with: Envelope.prefix(of: .goodbye)))
+        #expect(!sample.starts(with: Envelope.prefix(of: .goodbye)) && sample.starts(with: Envelope.prefix(of: .trajectoryBatch)))
+    }
+
     @Test func onlyATrajectoryBatchMayBeMarkedRedeliveredAndTheMarkLeavesThePayloadValid() throws {
         var b = sample
         #expect(try !TrajectoryFrame(checking: b).redelivered)
