@@ -15,8 +15,12 @@
 #    process group is stopped after it.
 # 3. Yendor: `yendor train --env nle --task score --reward none`, 2 actors x ENVS envs in one process,
 #    the same network settings (MODEL_* below), the same SECONDS, then SIGTERM.
-# 4. Env steps/s of each run from its own progress records after WARMUP seconds (see
-#    scripts/bench_vs_sf_report.py), both parameter counts and FLOPs per sample, and the ratio.
+# 4. The machine's own limits, measured right after: the sgemm peak and Yendor's training and inference
+#    shares of it (`yendor bench learner`), and the hosted game's steps/s on one core (`yendor bench env
+#    --env nle`).
+# 5. Env steps/s of each run from its own progress records after WARMUP seconds (see
+#    scripts/bench_vs_sf_report.py), both parameter counts and FLOPs per sample, the ratio, and the
+#    ceiling the limits of step 4 set for this network (and what share of the sgemm peak 5x would need).
 #
 # Logs and run directories stay in runs/bench-vs-sf/<UTC time>/. Results: docs/benchmarks.md.
 # Environment: YENDOR (binary, default .build/release/yendor; this script does not build it).
@@ -172,10 +176,18 @@ timed_run "$out/yendor/stdout.txt" 30 env SWIFT_BACKTRACE=enable=no "$yendor" tr
   --set run.log_interval=2 --set run.checkpoint_interval=100000 --log-level warning
 yendor_start=$run_start yendor_stop=$run_stop
 
-# --- 4. Figures ----------------------------------------------------------------------------------------
+# --- 4. The machine's limits -----------------------------------------------------------------------------
+echo
+echo "-- this machine's limits: sgemm peak, and the hosted game alone; load: $(load)"
+"$yendor" bench learner --threads "$(nproc)" --train-batches 1024 --inference-batches 64 --seconds 2 >"$out/sgemm.txt" 2>&1 \
+  || { echo "bench: yendor bench learner failed:" >&2; cat "$out/sgemm.txt" >&2; exit 1; }
+"$yendor" bench env --env nle --task score --rounds 1 --steps 300000 >"$out/games.txt" 2>&1 \
+  || { echo "bench: yendor bench env failed:" >&2; cat "$out/games.txt" >&2; exit 1; }
+
+# --- 5. Figures ----------------------------------------------------------------------------------------
 echo
 python3 scripts/bench_vs_sf_report.py --sf-log "$out/sf/bench/sf_log.txt" --sf-model "$out/sf/model.json" --sf-start "$sf_start" --sf-stop "$sf_stop" \
   --yendor-metrics "$out/yendor/run/metrics.jsonl" --yendor-model "$out/yendor/model.txt" --yendor-start "$yendor_start" --yendor-stop "$yendor_stop" \
-  --warmup "$warmup" --json "$out/figures.json"
+  --sgemm "$out/sgemm.txt" --games "$out/games.txt" --warmup "$warmup" --json "$out/figures.json"
 echo "load after: $(load)"
 echo "logs: ${out#"$repo"/}"

@@ -6,6 +6,12 @@ lines, every 5 s; Yendor's metrics.jsonl `env_steps`, every 2 s), from the first
 --warmup seconds after the first record with any env steps, to the last record written before the
 run was stopped. rate = (steps_last - steps_first) / (time_last - time_first).
 
+With --sgemm and --games (outputs of `yendor bench learner` and `yendor bench env --env nle`, run on the
+same machine right after), it also prints the ceiling this machine sets for this network: the env
+steps/s of a framework that costs nothing but its matrix products (one forward pass to act on a step,
+forward and backward, three, to train on it) and the games, and what share of the sgemm peak the
+matrix products would need for 5x Sample Factory.
+
 Standard library only (runs with the system python3).
 """
 from __future__ import annotations
@@ -59,6 +65,62 @@ def steady_rate(records: list[dict], warmup: float, launch: float, stop: float, 
                 startup=moving[0]["time"] - launch, total=last["steps"])
 
 
+GOAL = 5.0  # issue 13: Yendor >= 5x Sample Factory
+SGEMM_ROW = re.compile(r"^\s*(\d+)\s+sgemm\s+\d+\s+-\s+([\d.]+)", re.M)
+EFFICIENCY_ROW = re.compile(r"^\s*\d+\s+(train|inference)\s+\d+\s+\d+\s+[\d.]+\s+(\d+)%", re.M)
+GAMES_ROW = re.compile(r"^median:\s+Yendor-hosted\s+(\d+) steps/s", re.M)
+
+
+def ceiling(flop_per_step: float, peak: float, game_rate: float, cores: int) -> float:
+    """Env steps/s when each step costs only its matrix products at `peak` FLOP/s (the whole machine)
+    and its game at `game_rate` steps/s per core, spread over `cores` cores."""
+    return 1.0 / (flop_per_step / peak + 1.0 / (game_rate * cores))
+
+
+def share_of_peak_needed(target: float, flop_per_step: float, peak: float, game_rate: float, cores: int) -> float:
+    """The share of `peak` the matrix products must reach for `target` env steps/s when nothing else
+    costs anything; above 1, the machine cannot do it at all."""
+    room = 1.0 / target - 1.0 / (game_rate * cores)
+    return float("inf") if room <= 0 else flop_per_step / peak / room
+
+
+def machine_limits(sgemm_text: str, games_text: str) -> dict:
+    """The sgemm peak (FLOP/s, most threads measured), its thread count, the training step's and
+    inference's measured share of it, and the hosted game's steps/s per core."""
+    peaks = [(int(t), float(g) * 1e9) for t, g in SGEMM_ROW.findall(sgemm_text)]
+    games = GAMES_ROW.search(games_text)
+    if not peaks or not games:
+        sys.exit("bench: cannot read the sgemm peak or the hosted games' rate (see sgemm.txt, games.txt)")
+    threads, peak = max(peaks)
+    shares = {what: int(pct) / 100 for what, pct in EFFICIENCY_ROW.findall(sgemm_text)}
+    return dict(threads=threads, peak=peak, game_rate=float(games.group(1)),
+                train_share=shares.get("train"), inference_share=shares.get("inference"))
+
+
+def print_ceiling(mflop_forward: float, sf_rate: float, limits: dict) -> dict:
+    flop = 4 * mflop_forward * 1e6  # act: 1 forward; train: forward + backward, 3
+    cores, peak, games = limits["threads"], limits["peak"], limits["game_rate"]
+    top = ceiling(flop, peak, games, cores)
+    need = share_of_peak_needed(GOAL * sf_rate, flop, peak, games, cores)
+    print(f"ceiling          of this machine for this network, for a framework that costs nothing but its matrix")
+    print(f"                 products ({flop / 1e6:.2f} MFLOP per env step: 1 forward to act, 3 to train) and its games:")
+    print(f"                 sgemm peak {peak / 1e9:.0f} GFLOP/s on {cores} threads, hosted games {games:,.0f} steps/s per core (both measured now)")
+    print(f"                 at 100% of the sgemm peak: {top:,.0f} env steps/s = {top / sf_rate:.2f}x Sample Factory")
+    out = dict(ceiling_sps=top, sgemm_peak_gflops=peak / 1e9, sgemm_threads=cores, game_rate_per_core=games,
+               share_of_peak_needed_for_goal=need)
+    t, i = limits["train_share"], limits["inference_share"]
+    if t and i:
+        # The training step's and inference's own shares of the peak (yendor bench learner, default policy).
+        real = 1.0 / (mflop_forward * 1e6 / (peak * i) + 3 * mflop_forward * 1e6 / (peak * t) + 1.0 / (games * cores))
+        print(f"                 at the shares of the peak Yendor's training step ({t:.0%}) and inference ({i:.0%}) reach on its default policy: "
+              f"{real:,.0f} env steps/s = {real / sf_rate:.2f}x")
+        out["ceiling_at_measured_shares_sps"] = real
+    print(f"                 {GOAL:.0f}x Sample Factory = {GOAL * sf_rate:,.0f} env steps/s needs the matrix products at "
+          + ("more than the whole machine can do" if need > 1 else f"{need:.0%} of the sgemm peak")
+          + " with nothing else costing anything")
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--sf-log", required=True)
@@ -70,6 +132,8 @@ def main() -> int:
     p.add_argument("--yendor-start", type=float, required=True)
     p.add_argument("--yendor-stop", type=float, required=True)
     p.add_argument("--warmup", type=float, default=20)
+    p.add_argument("--sgemm", help="output of `yendor bench learner` on this machine (for the ceiling)")
+    p.add_argument("--games", help="output of `yendor bench env --env nle` on this machine (for the ceiling)")
     p.add_argument("--json", help="also write the figures here")
     a = p.parse_args()
 
@@ -98,10 +162,13 @@ def main() -> int:
     print(f"Yendor           {y['rate']:8.0f} env steps/s  (over {y['window']:.0f} s after a {a.warmup:.0f} s warm-up; "
           f"first env steps {y['startup']:.0f} s after launch; {y['total']:,} env steps in all; "
           f"{y_dropped:,} of {y_collected:,} dropped as too stale in the window; policy lag {y['last']['lag']:.1f})")
-    print(f"ratio Yendor / Sample Factory: {ratio:.2f}x   (goal of issue 13: >= 5x)")
+    print(f"ratio Yendor / Sample Factory: {ratio:.2f}x   (goal of issue 13: >= {GOAL:.0f}x)")
+    limits = {}
+    if a.sgemm and a.games:
+        limits = print_ceiling(y_mflop, sf["rate"], machine_limits(open(a.sgemm).read(), open(a.games).read()))
     if a.json:
         with open(a.json, "w") as f:
-            json.dump(dict(sf_sps=sf["rate"], yendor_sps=y["rate"], ratio=ratio, sf_parameters=sf_model["parameters"],
+            json.dump(dict(**limits, sf_sps=sf["rate"], yendor_sps=y["rate"], ratio=ratio, sf_parameters=sf_model["parameters"],
                            sf_flops_forward=sf_model["flops_forward"], yendor_parameters=y_params,
                            yendor_mflop_forward=y_mflop, sf_window=sf["window"], yendor_window=y["window"],
                            sf_trained_in_window=sf_trained, sf_collected_in_window=sf_collected,

@@ -1,0 +1,49 @@
+"""scripts/bench_vs_sf_report.py: the ceiling a machine sets for a network, checked against hand-computed values."""
+import importlib.util
+import math
+import os
+
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "bench_vs_sf_report.py")
+
+
+def load():
+    spec = importlib.util.spec_from_file_location("bench_vs_sf_report", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_ceiling_adds_the_matrix_products_time_and_the_games_time_per_step():
+    r = load()
+    # 4 MFLOP at 200 GFLOP/s: 20 us; a game at 100K steps/s per core on 2 cores: 5 us; 25 us per step.
+    assert math.isclose(r.ceiling(4e6, 200e9, 100_000, 2), 40_000)
+
+
+def test_the_share_of_the_peak_needed_is_what_is_left_after_the_games():
+    r = load()
+    # 32,000 steps/s leaves 31.25 us per step; minus 5 us of games, 26.25 us for 20 us of work at peak.
+    assert math.isclose(r.share_of_peak_needed(32_000, 4e6, 200e9, 100_000, 2), 20 / 26.25)
+    # 50,000 steps/s leaves 20 - 5 = 15 us for 20 us of work: more than the peak.
+    assert r.share_of_peak_needed(50_000, 4e6, 200e9, 100_000, 2) > 1
+    # Games alone at 200K steps/s leave no time at all.
+    assert r.share_of_peak_needed(250_000, 4e6, 200e9, 100_000, 2) == math.inf
+
+
+def test_the_limits_are_read_from_the_benchmarks_own_output():
+    r = load()
+    sgemm = """yendor bench learner — default policy on the Dungeon's observations: 1116566 parameters, 3.91 MFLOP forward per sample
+OPENBLAS_CORETYPE=Haswell, cores: 2
+
+threads  measure      batch      samples/s    GFLOP/s  % of peak
+1        sgemm         1024              -      130.1          -
+2        sgemm         1024              -      256.2          -
+2        train         1024          11258      132.0        52%
+2        appo-train    1024          10907      131.9        51%
+2        inference       64          36937      144.3        56%
+"""
+    games = """NLE env benchmark: task score, random actions, one core, 300000 steps per measurement, 1 round
+round 1: Yendor-hosted   110853 steps/s   nle Python env    70852 steps/s   ratio 1.56
+median:  Yendor-hosted   110853 steps/s   nle Python env    70852 steps/s   ratio 1.56x
+"""
+    limits = r.machine_limits(sgemm, games)
+    assert limits == dict(threads=2, peak=256.2e9, game_rate=110853.0, train_share=0.52, inference_share=0.56)
