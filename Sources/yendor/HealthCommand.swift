@@ -24,6 +24,7 @@ struct HealthCommand: ParsableCommand {
               yendor health annotator --endpoint tcp://10.0.0.6:5558 --timeout 10
               yendor health worker --pid-file /run/yendor-worker.pid --endpoint tcp://10.0.0.5:5556
             Without --endpoint the configured endpoint is used with 0.0.0.0 replaced by 127.0.0.1.
+            \(RunOptions.probeDiscussion)
             """)
 
     enum Role: String, ExpressibleByArgument, CaseIterable {
@@ -42,7 +43,9 @@ struct HealthCommand: ParsableCommand {
     @Option(name: .customLong("pid-file"), help: "worker: file holding the worker's process id; the check fails if that process is gone.")
     var pidFile: String?
 
-    @OptionGroup var options: RunOptions
+    /// The probed role's own flags, accepted so that a job script can pass them unchanged; only what
+    /// locates the role (`--config`, `--set transport.…`, `--run-dir`) is used.
+    @OptionGroup(title: RunOptions.probeTitle) var options: RunOptions
 
     func validate() throws {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }

@@ -110,6 +110,11 @@ struct RunOptions: ParsableArguments {
         return saved
     }
 
+    /// The heading health and status put over these options in their help, and what it means: they
+    /// take the role's flags but use only those that locate it.
+    static let probeTitle = "Role options"
+    static let probeDiscussion = "ROLE OPTIONS are the probed role's own, accepted so that a job script can pass the role's command line unchanged; only --config, --set (transport endpoints and keys) and --run-dir are used, to find it."
+
     /// The configuration of a running role that health and status look at: with --run-dir, the
     /// one that run saved (so its endpoints and keys, e.g. `train --workers N`'s ipc ones, need no
     /// --endpoint), then what this command says. They take a role's own arguments (job scripts

@@ -16,6 +16,7 @@ struct StatusCommand: ParsableCommand {
               yendor status learner --endpoint tcp://10.0.0.5:5556
               yendor status annotator --endpoint tcp://10.0.0.6:5558 --json
             Without --endpoint the configured endpoint is used with 0.0.0.0 replaced by 127.0.0.1.
+            \(RunOptions.probeDiscussion)
             """)
 
     enum Role: String, ExpressibleByArgument, CaseIterable { case learner, annotator }
@@ -35,7 +36,9 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "Seconds to wait for the first status.")
     var timeout: Double = 30
 
-    @OptionGroup var options: RunOptions
+    /// The probed role's own flags, accepted so that a job script can pass them unchanged; only what
+    /// locates the role (`--config`, `--set transport.…`, `--run-dir`) is used.
+    @OptionGroup(title: RunOptions.probeTitle) var options: RunOptions
 
     func validate() throws {
         guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }

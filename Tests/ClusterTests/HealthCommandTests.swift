@@ -17,6 +17,22 @@ struct HealthCommandTests {
         #expect(health.output.contains("from learner"))
     }
 
+    /// health and status take a role's whole command line (job scripts pass it) but use only what
+    /// locates the role: their help puts the role's under a heading of their own, explained in the
+    /// discussion, instead of one list where --steps looked like something a probe uses.
+    @Test(arguments: ["health", "status"])
+    func aProbesHelpSetsTheRolesOwnOptionsApart(command: String) async throws {
+        let help = try await ClusterFixtures.yendor([command, "--help"])
+        #expect(help.status == 0, "\(help.errors)")
+        let text = help.output
+        #expect(text.contains("ROLE OPTIONS are the probed role's own"), "no explanation in:\n\(text)")
+        let roles = try #require(text.range(of: "\nROLE OPTIONS:\n"), "no heading in:\n\(text)")
+        let own = try #require(text.range(of: "\nOPTIONS:\n"))
+        let steps = try #require(text.range(of: "--steps <steps>")), timeout = try #require(text.range(of: "--timeout <timeout>"))
+        #expect(roles.upperBound <= steps.lowerBound && steps.upperBound <= own.lowerBound, "the role's --steps is not under ROLE OPTIONS")
+        #expect(own.upperBound <= timeout.lowerBound, "the probe's own --timeout is not under OPTIONS")
+    }
+
     @Test func healthFailsWithAClearMessageWhenNothingAnswers() async throws {
         let port = ChildProcess.freePort()
         let health = try await ClusterFixtures.yendor(["health", "learner", "--endpoint", "tcp://127.0.0.1:\(port)", "--timeout", "0.5"])
