@@ -106,18 +106,23 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
                downstream?.makeFloatingPointCounter(label: label, dimensions: self.dimensions + dimensions))
     }
 
+    // Gauges and timers are made downstream at their first value, not before: a backend shows a
+    // handle as 0 from the moment it exists (a scrape said success rate 0 for a task without one).
+
     public func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
-        Handle(entry(label, .gauge), downstream?.makeMeter(label: label, dimensions: self.dimensions + dimensions))
+        let all = self.dimensions + dimensions, next = downstream
+        return Handle(entry(label, .gauge)) { next?.makeMeter(label: label, dimensions: all) }
     }
 
     /// Recorders read back as their latest value, aggregating or not.
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> RecorderHandler {
-        Handle(entry(label, .gauge),
-               downstream?.makeRecorder(label: label, dimensions: self.dimensions + dimensions, aggregate: aggregate))
+        let all = self.dimensions + dimensions, next = downstream
+        return Handle(entry(label, .gauge)) { next?.makeRecorder(label: label, dimensions: all, aggregate: aggregate) }
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
-        Handle(entry(label, .timer), downstream?.makeTimer(label: label, dimensions: self.dimensions + dimensions))
+        let all = self.dimensions + dimensions, next = downstream
+        return Handle(entry(label, .timer)) { next?.makeTimer(label: label, dimensions: all) }
     }
 
     // A registry's entries live as long as the role: destroying a handle keeps its last value.
@@ -181,14 +186,30 @@ extension MetricsRegistry {
         }
     }
 
-    /// Every kind of handle over one entry, forwarding to the downstream backend's handle if any.
+    /// Every kind of handle over one entry, forwarding to the downstream backend's handle if any,
+    /// made when the handle is (counters) or at the first value (`later`: gauges and timers).
     final class Handle: CounterHandler, FloatingPointCounterHandler, MeterHandler, RecorderHandler, TimerHandler, Sendable {
+        typealias Downstream = (any Sendable & AnyObject)?
         let entry: Entry
-        let next: (any Sendable & AnyObject)?
+        private let downstream: Mutex<(made: Downstream, make: (@Sendable () -> Downstream)?)>
 
-        init(_ entry: Entry, _ next: (any Sendable & AnyObject)?) {
+        init(_ entry: Entry, _ next: Downstream) {
             self.entry = entry
-            self.next = next
+            self.downstream = Mutex((next, nil))
+        }
+
+        init(_ entry: Entry, later make: @escaping @Sendable () -> Downstream) {
+            self.entry = entry
+            self.downstream = Mutex((nil, make))
+        }
+
+        private var next: Downstream {
+            downstream.withLock { d in
+                if let make = d.make {
+                    d = (make(), nil)
+                }
+                return d.made
+            }
         }
 
         func increment(by amount: Int64) {

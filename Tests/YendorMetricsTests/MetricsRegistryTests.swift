@@ -75,6 +75,28 @@ import YendorMetrics
         #expect(registry["env_steps"] == 64)
     }
 
+    /// A backend shows a handle from the moment it is made, as 0 for a gauge: a Prometheus scrape of
+    /// a learner on a task without success said `rollout/success_rate` 0. Gauges and timers reach the
+    /// backend with their first value; counters at once (a counter that never counted is 0).
+    @Test func aGaugeOrTimerReachesTheBackendWithItsFirstValueOnly() throws {
+        let backend = TestMetrics()
+        let registry = MetricsRegistry(role: "learner", forwarding: .to(backend))
+        let success = Gauge(label: "rollout/success_rate", factory: registry)
+        let depth = Meter(label: "learner/queue_depth", factory: registry)
+        let update = Timer(label: "learner/update_seconds", factory: registry)
+        _ = Counter(label: "learner/updates", factory: registry)
+        #expect(backend.recorders.isEmpty && backend.meters.isEmpty && backend.timers.isEmpty)
+        #expect(try backend.expectCounter("learner/updates", [("role", "learner")]).totalValue == 0)
+        success.record(0.25)
+        depth.set(3)
+        update.recordNanoseconds(2_000_000)
+        success.record(0.5)
+        #expect(try backend.expectRecorder("rollout/success_rate", [("role", "learner")]).values == [0.25, 0.5])
+        #expect(try backend.expectMeter("learner/queue_depth", [("role", "learner")]).lastValue == 3)
+        #expect(try backend.expectTimer("learner/update_seconds", [("role", "learner")]).lastValue == 2_000_000)
+        #expect(backend.recorders.count == 1, "one backend handle per label, made once")
+    }
+
     @Test func oneLabelIsOneKind() {
         let registry = MetricsRegistry(forwarding: .none)
         _ = Counter(label: "x", factory: registry)
