@@ -48,6 +48,9 @@ public struct AnnotatorMetrics: Sendable {
         latencyP50 = gauge("latency_p50_seconds")
         latencyP90 = gauge("latency_p90_seconds")
         latencyP99 = gauge("latency_p99_seconds")
+        // Levels that are 0 at start have a value from the start (a never-set gauge reads as absent).
+        queueDepth.record(0)
+        inFlight.record(0)
         errors = Dictionary(uniqueKeysWithValues: LabelErrorKind.allCases.map { ($0, counter("errors/\($0.rawValue)")) })
     }
 

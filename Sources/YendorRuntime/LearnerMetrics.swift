@@ -82,6 +82,9 @@ struct LearnerMetrics: Sendable {
         queriesUnsent = counter("rewards/queries_unsent")
         queryQueueDepth = gauge("rewards/query_queue_depth")
         replay = ReplayMetrics(registry: registry)
+        // Levels that are 0 at start have a value from the start (a never-set gauge reads as absent).
+        workers.record(0)
+        queryQueueDepth.record(0)
     }
 
     /// A frame dropped for `reason` (`decode_<error kind>`, `not_admitted`, a

@@ -23,6 +23,9 @@ final class ReplayMetrics: Sendable {
         size = Gauge(label: "replay/size", factory: registry)
         steps = Gauge(label: "replay/steps", factory: registry)
         samplesPerInsert = Gauge(label: "replay/sample_per_insert", factory: registry)
+        // Levels, 0 at start (a never-set gauge reads as absent); the ratio has no value before a sample.
+        size.record(0)
+        steps.record(0)
         func total(_ name: String, _ count: @escaping @Sendable (ReplayStatistics) -> UInt64)
             -> (counter: Counter, count: @Sendable (ReplayStatistics) -> UInt64) {
             (Counter(label: "replay/" + name, factory: registry), count)

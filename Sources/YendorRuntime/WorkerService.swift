@@ -87,6 +87,7 @@ public final class WorkerService: Service, Sendable {
         policyVersionSent = Gauge(label: "rollout/policy_version", factory: metrics)
         stepsPerSecond = Gauge(label: "rollout/sps", factory: metrics)
         outboxDepth = Gauge(label: "rollout/outbox_depth", factory: metrics)
+        outboxDepth.record(0)  // a level, 0 at start (a never-set gauge reads as absent)
         self.weights = weights
         self.replayEndpoint = replayEndpoint
         self.context = context

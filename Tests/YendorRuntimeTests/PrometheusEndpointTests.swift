@@ -61,10 +61,11 @@ struct PrometheusEndpointTests {
         var second: (samples: [String: Double], types: [String: String]) = ([:], [:])
         #expect(await Self.wait(timeout: 600) {
             second = (try? await Self.scrape(url)) ?? ([:], [:])
+            // The membership gauge is set with each metrics record, which may come after the steps.
             return (second.samples["yendor_env_steps{role=\"learner\"}"] ?? 0) > steps
-        })
+                && second.samples["yendor_membership_workers{role=\"learner\"}"] == 1
+        }, "\(second.samples.filter { $0.key.contains("membership") })")
         #expect(second.types["yendor_env_steps"] == "counter" && second.types["yendor_learner_loss_policy"] == "gauge")
-        #expect(second.samples["yendor_membership_workers{role=\"learner\"}"] == 1)
         for (sample, value) in first where second.types[String(sample.prefix { $0 != "{" })] == "counter" {
             #expect((second.samples[sample] ?? -1) >= value, "counter \(sample) went down: \(value) → \(second.samples[sample] ?? -1)")
         }
