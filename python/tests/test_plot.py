@@ -73,3 +73,55 @@ def test_a_resumed_run_is_read_as_the_timeline_it_resumed():
         assert plot.read(d, "rollout/success_rate", "env_steps") == [
             (0.0, 0.0), (1000.0, 0.1), (2000.0, 0.2), (2000.0, 0.2), (2500.0, 0.3), (4000.0, 0.5)]
         assert plot.interpolate(plot.read(d, "rollout/success_rate", "env_steps"), 3000) == 0.3 + 0.2 * 500 / 1500
+
+
+def x_tick_labels(svg_text):
+    root = ET.fromstring(svg_text)
+    return [(float(e.get("x")), e.text) for e in root.iter() if e.get("class") == "x-tick"]
+
+
+def label_value(label):
+    scale = {"K": 1e3, "M": 1e6, "B": 1e9, " s": 1, " min": 60, " h": 3600}
+    for suffix, size in scale.items():
+        if label.endswith(suffix):
+            return float(label[: -len(suffix)]) * size
+    return float(label)
+
+
+def check_x_ticks(svg_text, xmax):
+    """Distinct labels, each the value at its position on the axis (x=70 is 0, x=550 is xmax)."""
+    ticks = x_tick_labels(svg_text)
+    labels = [label for _, label in ticks]
+    assert len(ticks) >= 3 and len(set(labels)) == len(labels), labels
+    for x, label in ticks:
+        assert abs(label_value(label) - (x - 70) / 480 * xmax) <= 1e-9 * xmax, (label, x)
+    return labels
+
+
+def test_x_tick_labels_are_distinct_and_read_as_their_values_at_any_scale(tmp_path):
+    for xmax, expected in [(300, ["0", "50", "100", "150", "200", "250", "300"]),
+                           (100_000, ["0", "20K", "40K", "60K", "80K", "100K"]),
+                           (3_000_000, ["0", "0.5M", "1.0M", "1.5M", "2.0M", "2.5M", "3.0M"])]:
+        a = run_dir(tmp_path, f"run{xmax}", [(0, 0.0), (xmax // 3, 0.5), (xmax, 1.0)])
+        out = tmp_path / f"{xmax}.svg"
+        plot.main_with(["--out", str(out), f"a={a}"])
+        assert check_x_ticks(out.read_text(), xmax) == expected
+
+
+def test_the_time_axis_counts_from_the_runs_start_in_time_units(tmp_path):
+    # `time` is Unix seconds: two seeds started a day apart, each running for two hours.
+    runs = []
+    for k, start in enumerate([1.7e9, 1.7e9 + 86400]):
+        d = tmp_path / f"seed{k}"
+        d.mkdir()
+        with open(d / "metrics.jsonl", "w") as f:
+            for minute in range(0, 121, 10):
+                f.write(json.dumps({"time": start + 60 * minute, "rollout/success_rate": minute / 120}) + "\n")
+        runs.append(str(d))
+    out = tmp_path / "time.svg"
+    plot.main_with(["--out", str(out), "--x", "time", f"a={','.join(runs)}"])
+    text = out.read_text()
+    assert check_x_ticks(text, 7200) == ["0", "20 min", "40 min", "60 min", "80 min", "100 min", "120 min"]
+    [line] = points(text, "polyline")
+    # the seeds line up: their mean climbs from 0 at the left edge (y=370) to 1 at the right (y=40)
+    assert line[0] == (70.0, 370.0) and line[-1] == (550.0, 40.0)

@@ -81,6 +81,33 @@ def test_an_env_that_raises_ends_its_episode_truncated_and_the_others_go_on(grid
     assert grid.counters["env_errors"] == 1
 
 
+def test_an_env_raising_on_every_step_logs_a_bounded_number_of_lines_and_counts_every_error():
+    now = [0.0]
+    lines = []
+    server = EnvServer(lambda: helpers_env.GridEnv(length=3), 2, log=lambda line: lines.append((now[0], line)),
+                       clock=lambda: now[0])
+    ask(server, wire.EnvOpen(1, 0))
+    for t in range(3000):  # 150 s of 2 envs raising on every step
+        now[0] = t * 0.05
+        step(server, [3, 3])
+    assert server.counters["env_errors"] == 6000
+    # The first 3 in full (the first with its traceback), then a summary at most every 10 s.
+    assert "Traceback" in lines[0][1] and "Traceback" not in lines[1][1]
+    assert all(" raised in step: RuntimeError: boom at t=0" in line for _, line in lines[:3])
+    summaries = lines[3:]
+    assert 3 + len(summaries) <= 3 + 150 / 10 + 1
+    assert all(b - a >= 10 for (a, _), (b, _) in zip(summaries, summaries[1:]))
+    # Once the errors stop, the last of them are summed up when their interval is over, or at close.
+    held = 6000 - 3 - sum(int(line.split(": ")[1].split()[0]) for _, line in summaries)
+    assert held > 0
+    now[0] += 10
+    step(server, [0, 0])
+    server.close()
+    summaries = lines[3:]
+    assert sum(int(line.split(": ")[1].split()[0]) for _, line in summaries) == 6000 - 3
+    assert all("(1 distinct); first: env " in line for _, line in summaries), summaries[-1]
+
+
 def test_a_reward_beyond_float32_ends_its_episode_like_a_non_finite_one():
     # 1e39 is finite as a Python float but inf on the wire (float32): the worker would refuse the reply.
     server = EnvServer(lambda: helpers_env.GridEnv(length=2, final_reward=1e39), 2, log=lambda line: None)

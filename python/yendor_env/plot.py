@@ -5,13 +5,14 @@
 
 (`yendor-plot` is installed into .venv by `make deps`; `python3 scripts/plot_curves.py …` runs the
 same code without installing anything.) Any metric of `metrics.jsonl` works, against `env_steps` or
-another column (`--x time`).
+another column (`--x time`: seconds since the run's first record, as `time` is a Unix time).
 
 Each argument is LABEL=RUN_DIR[,RUN_DIR...]; runs with the same label are averaged (mean over seeds
 at each env-step, by linear interpolation) and drawn with a band from their min to their max.
 """
 import argparse
 import json
+import math
 import os
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
@@ -19,6 +20,7 @@ COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
 def read(run, metric, x_key):
     points = []
+    start = None
     with open(os.path.join(run, "metrics.jsonl")) as f:
         for line in f:
             try:
@@ -27,6 +29,11 @@ def read(run, metric, x_key):
                 continue
             if rec.get(metric) is not None and rec.get(x_key) is not None:
                 x = float(rec[x_key])
+                if x_key == "time":
+                    # Unix seconds: from 0 to the run's start would squeeze the curve to the right edge,
+                    # and seeds started at different times would not line up.
+                    start = x if start is None else start
+                    x -= start
                 # A resume from a checkpoint goes back in env steps: the points beyond it describe
                 # training lost with the crash, and the resumed run's points replace them.
                 while points and points[-1][0] > x:
@@ -44,6 +51,28 @@ def interpolate(points, x):
         if x0 <= x <= x1:
             return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
     return points[-1][1]
+
+
+#: Units of the x tick labels, largest first: (size, suffix, the smallest axis that uses it).
+NUMBER_UNITS = [(1e9, "B", 1e9), (1e6, "M", 1e6), (1e3, "K", 1e4), (1, "", 0)]
+TIME_UNITS = [(3600, " h", 3 * 3600), (60, " min", 3 * 60), (1, " s", 0)]
+
+
+def nice_step(span, intervals=6):
+    """The smallest 1, 2 or 5 × 10^k that cuts `span` into at most `intervals` pieces."""
+    raw = span / intervals
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))
+
+
+def x_ticks(xmax, time=False):
+    """[(value, label)] at multiples of a nice step from 0 to xmax. The unit comes from the axis' length
+    and the decimals from the step, so consecutive labels always differ (100K steps: 0, 20K, …, 100K)."""
+    unit, suffix = next((u, s) for u, s, least in (TIME_UNITS if time else NUMBER_UNITS) if xmax >= least)
+    step = nice_step(xmax / unit) * unit
+    decimals = max(0, -math.floor(math.log10(step / unit) + 1e-9))
+    values = [i * step for i in range(int(xmax / step + 1e-9) + 1)]
+    return [(v, "0" if i == 0 else f"{v / unit:.{decimals}f}{suffix}") for i, v in enumerate(values)]
 
 
 def main():
@@ -75,7 +104,9 @@ def main_with(argv):
         raise SystemExit(f"no data: no run has both {args.metric} and {args.x} in its metrics.jsonl")
 
     W, H, L, R, T, B = 720, 420, 70, 170, 40, 50
-    xmax = max(c[1][-1] for c in curves) or 1
+    xmax = max(c[1][-1] for c in curves)
+    if not xmax > 0:  # one point per run, or a column never above 0: an axis of 1 rather than a division by 0
+        xmax = 1
     ymin = min(min(c[3]) for c in curves)
     ymax = max(max(c[4]) for c in curves)
     if ymax == ymin:
@@ -87,13 +118,14 @@ def main_with(argv):
            f'<text x="{W/2}" y="22" text-anchor="middle" font-size="15">{args.title or args.metric}</text>',
            f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>',
            f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="black"/>']
+    for x, label in x_ticks(xmax, time=args.x == "time"):
+        out.append(f'<text class="x-tick" x="{sx(x)}" y="{H-B+18}" text-anchor="middle">{label}</text>')
     for i in range(6):
-        x = xmax * i / 5
-        out.append(f'<text x="{sx(x)}" y="{H-B+18}" text-anchor="middle">{x/1e6:.1f}M</text>')
         y = ymin + (ymax - ymin) * i / 5
         out.append(f'<text x="{L-6}" y="{sy(y)+4}" text-anchor="end">{y:.2f}</text>')
         out.append(f'<line x1="{L}" y1="{sy(y)}" x2="{W-R}" y2="{sy(y)}" stroke="#ddd"/>')
-    out.append(f'<text x="{(L+W-R)/2}" y="{H-12}" text-anchor="middle">{args.x}</text>')
+    x_title = "time since the run's start" if args.x == "time" else args.x
+    out.append(f'<text x="{(L+W-R)/2}" y="{H-12}" text-anchor="middle">{x_title}</text>')
     for k, (label, xs, mean, lo, hi, n) in enumerate(curves):
         c = COLORS[k % len(COLORS)]
         band = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, hi)) + " " + \

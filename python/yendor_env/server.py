@@ -57,6 +57,11 @@ U64 = 1 << 64
 MAX_ENVS = 1 << 14
 #: The largest finite float32, the wire's type for rewards.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Occurrences of each distinct env error logged in full (the first with its traceback); later ones go
+#: into a summary line at most every ERROR_SUMMARY_SECONDS (an env that raises on every step would
+#: otherwise log a line per step).
+ERRORS_IN_FULL = 3
+ERROR_SUMMARY_SECONDS = 10.0
 
 
 def _log_stderr(line: str):
@@ -106,6 +111,59 @@ def _success(terminated: bool, reward: float, info: Dict[str, Any]) -> bool:
     return bool(terminated and reward > 0)
 
 
+def _raised_at(e: BaseException) -> Tuple[str, ...]:
+    """Where `e` was raised (file and line of its innermost frame), or its text when it has no traceback."""
+    tb = e.__traceback__
+    if tb is None:
+        return (_error_text(e),)
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return (tb.tb_frame.f_code.co_filename, str(tb.tb_lineno))
+
+
+class _ErrorLog:
+    """The env errors' log, rate-limited. Errors are the same when they have the same exception type and
+    were raised at the same place: their texts often differ only by a step count or a position."""
+
+    def __init__(self, log: Callable[[str], None], clock: Callable[[], float]):
+        self.log, self.clock = log, clock
+        self.logged: Dict[Tuple[str, ...], int] = {}
+        # The errors not logged in full since the last summary: how many, which, the first one and when.
+        self.held = 0
+        self.held_kinds: set = set()
+        self.held_first = ""
+        self.held_since = 0.0
+
+    def error(self, line: str, e: BaseException):
+        kind = (type(e).__qualname__,) + _raised_at(e)
+        n = self.logged.get(kind, 0)
+        if n < ERRORS_IN_FULL:
+            self.logged[kind] = n + 1
+            if n == 0:
+                line += "\n" + "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip()
+            if n + 1 == ERRORS_IN_FULL:
+                line += (f"\n(logged {ERRORS_IN_FULL} times: from now on it is only counted, in a line at most "
+                         f"every {ERROR_SUMMARY_SECONDS:g} s)")
+            self.log(line)
+            return
+        if not self.held:
+            self.held_first, self.held_since = line.splitlines()[0], self.clock()
+        self.held += 1
+        self.held_kinds.add(kind)
+        self.tick()
+
+    def tick(self):
+        """Logs the summary when the first error it counts is ERROR_SUMMARY_SECONDS old."""
+        if self.held and self.clock() - self.held_since >= ERROR_SUMMARY_SECONDS:
+            self.flush()
+
+    def flush(self):
+        if self.held:
+            self.log(f"env errors in the last {self.clock() - self.held_since:.1f} s, not logged above: {self.held} "
+                     f"({len(self.held_kinds)} distinct); first: {self.held_first}")
+            self.held, self.held_kinds = 0, set()
+
+
 class _Slot:
     """One env and its running episode."""
     __slots__ = ("env", "rng", "episode_return", "length", "nethack", "pending_reset", "retries", "waited")
@@ -142,12 +200,14 @@ class EnvServer:
     num_envs: N.
     seed: added to EnvOpen's seed (default 0: env i's first reset uses EnvOpen.seed + i).
     caption, crop_size, caption_bytes, environment, task, ignore: as `yendor_env.inference.infer`.
+    log: where log lines go; clock: seconds (monotonic) for the env errors' summaries (a test drives it).
     """
 
     def __init__(self, make_env: Callable[[], Any], num_envs: int, *, seed: int = 0, caption=None,
                  crop_size: Optional[int] = None, caption_bytes: Optional[int] = None,
                  environment: Optional[str] = None, task: Optional[str] = None, ignore: Sequence[str] = (),
-                 limits: wire.Limits = wire.DEFAULT_LIMITS, log: Callable[[str], None] = _log_stderr):
+                 limits: wire.Limits = wire.DEFAULT_LIMITS, log: Callable[[str], None] = _log_stderr,
+                 clock: Callable[[], float] = time.monotonic):
         most = min(limits.max_items, MAX_ENVS)
         if not 1 <= num_envs <= most:
             raise ValueError(f"num_envs must be in 1...{most}, got {num_envs} (a worker takes at most {MAX_ENVS} per server)")
@@ -156,6 +216,7 @@ class EnvServer:
         self.seed_offset = int(seed) % U64
         self.limits = limits
         self.log = log
+        self._error_log = _ErrorLog(log, clock)
         self._infer_args = dict(caption=caption, crop_size=crop_size, caption_bytes=caption_bytes,
                                 environment=environment, task=task, ignore=tuple(ignore))
         first = make_env()
@@ -185,7 +246,6 @@ class EnvServer:
             raise ValueError(f"{num_envs} envs of {self.spec.fingerprint} make replies of up to "
                              f"{4096 + per_env * num_envs} bytes, over the frame limit {limits.max_message_bytes}")
         self.counters = dict(requests=0, steps=0, episodes=0, env_errors=0, bad_requests=0, opens=0, describes=0)
-        self._errors_logged = 0
         #: Seconds spent answering requests (stepping, converting, encoding): the server's busy time.
         self.busy_seconds = 0.0
 
@@ -269,17 +329,11 @@ class EnvServer:
 
     def _log_env_error(self, i: int, where: str, e: BaseException):
         self.counters["env_errors"] += 1
-        self._errors_logged += 1
-        if self._errors_logged <= 20:
-            self.log(f"env {i} raised in {where}: {_error_text(e)}\n"
-                     + "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip())
-        elif self._errors_logged == 21:
-            self.log("more env errors follow; logging only their first line from now on")
-        else:
-            self.log(f"env {i} raised in {where}: {_error_text(e)}".splitlines()[0])
+        self._error_log.error(f"env {i} raised in {where}: {_error_text(e)}", e)
 
     def close(self):
-        """Closes every env."""
+        """Closes every env (and logs the env errors not logged yet)."""
+        self._error_log.flush()
         self._close_envs(range(len(self.slots)))
         self.sessions.clear()
 
@@ -299,6 +353,8 @@ class EnvServer:
             return self._handle(frame, peer)
         finally:
             self.busy_seconds += time.perf_counter() - started
+            # Errors that stopped coming are summed up too, once their interval is over.
+            self._error_log.tick()
 
     def _handle(self, frame, peer) -> bytearray:
         try:
