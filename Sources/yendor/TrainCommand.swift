@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NetHack
+import Synchronization
 import YendorRuntime
 import ZeroMQ
 
@@ -81,7 +82,7 @@ struct TrainCommand: AsyncParsableCommand {
                 c.transport.trajectories = "ipc://\(sockets)/trajectories"
                 c.transport.weights = "ipc://\(sockets)/weights"
             }
-            let (logger, runDirectory, lock) = try options.serverRoleStart(c)
+            let (logger, runDirectory, lock) = try options.serverRoleStart(c, listening: workers > 0)
             defer { withExtendedLifetime(lock) {} }
             if let saved { logger.notice("\(saved.summary(resolved: c))") }
             logger.info("run directory \(runDirectory.root.path); task \(c.env.task); budget \(c.run.totalSteps) env steps")
@@ -109,50 +110,40 @@ struct TrainCommand: AsyncParsableCommand {
         if !servers.isEmpty && servers.count < workers {
             throw ConfigurationError(field: "env.servers", problem: "\(servers.count) env server(s) for \(workers) worker processes: each worker process steps env servers of its own")
         }
-        var children: [Process] = []
-        var failure: Error?
-        do {
-            for i in 0..<workers {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-                p.arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel.rawValue,
-                               "--parent-pid", "\(getpid())"]
-                if !servers.isEmpty {
-                    let own = stride(from: i, to: servers.count, by: workers).map { servers[$0] }
-                    p.arguments! += own.flatMap { ["--env-server", $0] }
-                    p.arguments! += ["--set", "env.actors=\(min(c.env.actors, own.count * c.env.serverSplits))"]
-                }
-                let log = runDirectory.logs.appendingPathComponent("worker-\(i).log")
-                _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // FileHandle below reports a failure
-                let handle = try FileHandle(forWritingTo: log)
-                handle.seekToEndOfFile()
-                p.standardOutput = handle
-                p.standardError = handle
-                try p.run()
-                children.append(p)
+        // Worker processes don't serve the learner's Prometheus port (the port would be taken; the
+        // learner's /metrics has the run's figures, membership included).
+        let children = (0..<workers).map { i in
+            var arguments = ["worker", "--config", configFile, "--id", "worker-\(i)", "--log-level", options.logLevel.rawValue,
+                             "--parent-pid", "\(getpid())", "--set", "run.prometheus_port=0"]
+            if !servers.isEmpty {
+                let own = stride(from: i, to: servers.count, by: workers).map { servers[$0] }
+                arguments += own.flatMap { ["--env-server", $0] }
+                arguments += ["--set", "env.actors=\(min(c.env.actors, own.count * c.env.serverSplits))"]
             }
-            logger.info("started \(workers) worker processes; their logs are in \(runDirectory.logs.path)")
-            try await group.run()
-        } catch {
-            failure = error
+            return ProcessSupervisor.Child(name: "worker process worker-\(i)", arguments: arguments,
+                                           log: runDirectory.logs.appendingPathComponent("worker-\(i).log"))
         }
-        await stop(children, logger: logger)
-        if let failure { throw failure }
+        // A worker that exits is started again (it rejoins under its id); one that keeps exiting at
+        // its start (a port in use, a refused layout) ends the run with its log's last lines, rather
+        // than leave the learner waiting at 0 steps/s.
+        let supervisor = ProcessSupervisor(executable: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath(),
+                                           children: children, persistence: .giveUp(after: 5))
+        let gaveUp = Mutex<String?>(nil)
+        defer { supervisor.stop(gracePeriod: 15, logger: logger) }
+        try supervisor.start()
+        logger.info("started \(workers) worker processes; their logs are in \(runDirectory.logs.path)")
+        supervisor.supervise(logger: logger) { reason in
+            gaveUp.withLock { $0 = reason }
+            Task { await group.triggerGracefulShutdown() }
+        }
+        try await group.run()
+        if let reason = gaveUp.withLock({ $0 }) { throw WorkerProcessFailure(reason: reason) }
     }
 
-    /// SIGTERM to every worker still running (they say Goodbye and exit), then SIGKILL to any that
-    /// has not exited within `gracePeriod` seconds, so no worker outlives the run.
-    private func stop(_ children: [Process], gracePeriod: Double = 15, logger: Logging.Logger) async {
-        for p in children where p.isRunning { p.terminate() }
-        let deadline = Date().addingTimeInterval(gracePeriod)
-        while children.contains(where: \.isRunning) && Date() < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        for p in children where p.isRunning {
-            logger.warning("worker process \(p.processIdentifier) did not stop within \(Int(gracePeriod)) s; killing it")
-            kill(p.processIdentifier, SIGKILL)
-        }
-        while children.contains(where: \.isRunning) { try? await Task.sleep(for: .milliseconds(20)) }
+    /// A worker process `train --workers N` could not keep running.
+    struct WorkerProcessFailure: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "the run stopped: \(reason)" }
     }
 }
 

@@ -75,6 +75,27 @@ struct TrainWithWorkerProcessesTests {
         for pid in children where ChildProcess.isAlive(pid) { Foundation.kill(pid, SIGKILL) }
     }
 
+    /// A worker process that dies (SIGKILL: the OOM killer, a crash) is started again and rejoins;
+    /// before, the learner waited at 0 steps/s for ever with nothing in its log but the timeout.
+    @Test func aWorkerProcessThatDiesIsStartedAgainAndTrainingGoesOn() async throws {
+        let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers-restart", workers: 1)
+        defer { Self.kill(train, children + Self.workerProcesses(of: train.pid)) }
+        Foundation.kill(children[0], SIGKILL)
+        #expect(await train.waitForStandardError(containing: "worker process worker-0 was killed by signal 9; starting it again", timeout: 600),
+                "\(train.standardError.suffix(2000))")
+        var restarted: [Int32] = []
+        #expect(await Self.wait(timeout: 600) {
+            restarted = Self.workerProcesses(of: train.pid).filter { $0 != children[0] }
+            return !restarted.isEmpty
+        })
+        func steps() -> Double { (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0 }
+        let atRestart = steps()
+        #expect(await Self.wait(timeout: 600) { steps() >= atRestart + 2000 }, "\(train.standardError.suffix(2000))")
+        train.signal(SIGTERM)
+        #expect(await train.waitForExit(timeout: 60) == 0, "train failed: \(train.standardError.suffix(2000))")
+        #expect(restarted.allSatisfy { !ChildProcess.isAlive($0) })
+    }
+
     @Test func sigtermMidRunStopsTheLearnerAndEveryWorkerProcess() async throws {
         let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers-stop", workers: Self.workers)
         defer { Self.kill(train, children) }
