@@ -30,7 +30,11 @@ public struct RunDirectory: Sendable {
     /// ends, however it ends (an advisory `flock` on `.lock`, which the kernel lets go): two runs
     /// writing one directory would interleave their metrics and mix their checkpoints. Throws
     /// naming the process that holds it.
-    public func lock() throws -> RunLock {
+    ///
+    /// `listening`: false for a run whose roles share one process and bind no socket (one-process
+    /// `yendor train`); the lock file says so, so that `status`/`health --run-dir` can tell the user
+    /// rather than probe ports another run may be using.
+    public func lock(listening: Bool = true) throws -> RunLock {
         let path = root.appendingPathComponent(".lock").path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ConfigurationError(field: "run.dir", problem: "cannot open \(path): \(String(cString: strerror(errno)))") }
@@ -39,11 +43,22 @@ public struct RunDirectory: Sendable {
             close(fd)
             throw ConfigurationError(field: "run.dir", problem: "\(root.path) is in use by another run (pid \(holder.isEmpty ? "?" : holder)); use another run directory, or stop that run first")
         }
-        let pid = Array("\(getpid())\n".utf8)
+        let pid = Array("\(getpid())\(listening ? "" : " \(Self.inProcessMark)")\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         return RunLock(fd: fd)
     }
+
+    /// What `.lock` says of the process that holds (or last held) this directory: "PID", or
+    /// "PID in-process" for a run that binds no socket.
+    public var holder: (pid: Int32, listening: Bool)? {
+        guard let text = try? String(contentsOf: root.appendingPathComponent(".lock"), encoding: .utf8) else { return nil }
+        let words = text.split(whereSeparator: \.isWhitespace)
+        guard let pid = words.first.flatMap({ Int32($0) }) else { return nil }
+        return (pid, !words.dropFirst().contains(Substring(Self.inProcessMark)))
+    }
+
+    private static let inProcessMark = "in-process"
 
     /// Throws if the latest checkpoint here was written for another model than `c`'s, naming
     /// both: resuming it would fail, and the run's config.yaml must not be replaced meanwhile.

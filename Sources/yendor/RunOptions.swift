@@ -124,6 +124,11 @@ struct RunOptions: ParsableArguments {
         guard let saved = try SavedConfiguration.load(runDirectory: runDir) else {
             throw ConfigurationError(field: "run.dir", problem: "\(runDir) holds no config.yaml: not a run directory, or its role has not started")
         }
+        // A one-process run binds no socket: a probe of the configured ports would find nothing,
+        // or another run listening there.
+        if let holder = try RunDirectory(path: runDir).holder, !holder.listening, kill(holder.pid, 0) == 0 || errno == EPERM {
+            throw ConfigurationError(field: "run.dir", problem: "\(runDir) is a one-process `yendor train` (pid \(holder.pid)), which binds no socket to ask: watch \(runDir)/metrics.jsonl or TensorBoard (\(runDir)/tensorboard), or start the run with --set run.prometheus_port=PORT (or with --workers N, whose learner status and health can ask)")
+        }
         return try resolve(defaultRunDir: defaultRunDir, base: saved.configuration)
     }
 
@@ -162,17 +167,15 @@ struct RunOptions: ParsableArguments {
 
     func makeLogger(label: String) -> Logger { LoggingBootstrap.logger(label: label, level: logLevel) }
 
-    /// What a role that binds sockets needs before it starts, for configuration `c`: its CURVE
-    /// settings checked first (a clear message and exit 64, not a half-started role), a logger and
-    /// the run directory.
-    /// What a role that owns a run directory does before it starts: checks its CURVE keys and
-    /// takes the directory for this process (the lock lives as long as the returned value). A
-    /// learner's (train, learner) also refuses a checkpoint of another model, and only then writes
+    /// What a role that owns a run directory does before it starts: checks its CURVE keys (a clear
+    /// message and exit 64, not a half-started role) and takes the directory for this process (the
+    /// lock lives as long as the returned value; `listening` false for a run that binds no socket).
+    /// A learner's (train, learner) also refuses a checkpoint of another model, and only then writes
     /// the resolved config.yaml.
-    func serverRoleStart(_ c: TrainingConfiguration, learner: Bool = true) throws -> (logger: Logger, runDirectory: RunDirectory, lock: RunLock) {
+    func serverRoleStart(_ c: TrainingConfiguration, learner: Bool = true, listening: Bool = true) throws -> (logger: Logger, runDirectory: RunDirectory, lock: RunLock) {
         try c.transport.checkServerCurve()
         let runDirectory = try RunDirectory(path: c.run.directory)
-        let lock = try runDirectory.lock()
+        let lock = try runDirectory.lock(listening: listening)
         if learner {
             try runDirectory.checkResumable(by: c)
             try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)

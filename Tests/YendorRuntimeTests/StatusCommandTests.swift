@@ -45,4 +45,25 @@ struct StatusCommandTests {
         #expect(text.contains("workers: 2") && text.contains("status-a") && text.contains("status-b"), "\(text)")
         #expect(text.contains("SPS"))
     }
+
+    /// A one-process `yendor train` binds no socket: status and health given its run directory say
+    /// so and how to watch it, rather than wait on the default ports (where another run may answer).
+    @Test(arguments: [["status", "learner", "--once"], ["health", "learner"]])
+    func aProbeOfAOneProcessTrainSaysItBindsNoSocket(probe: [String]) async throws {
+        let (dir, config) = try TinyRun.scratch("status-in-process", checkpointInterval: 60)
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "100000000", "--run-dir", run.path])
+        defer { train.kill() }
+        #expect(await train.waitForStandardError(containing: "run directory", timeout: 600), "\(train.standardError.suffix(1500))")
+        let status = try ChildProcess(yendor: probe + ["--run-dir", run.path])
+        #expect(await status.waitForExit(timeout: 600) == 64)
+        #expect(status.standardError.contains("is a one-process `yendor train` (pid \(train.pid)), which binds no socket to ask"), "\(status.standardError)")
+        #expect(status.standardError.contains("run.prometheus_port"))
+        // Once that run has ended, its directory is probed as any other (a resume may bind sockets).
+        train.signal(SIGTERM)
+        #expect(await train.waitForExit(timeout: 60) == 0)
+        let after = try ChildProcess(yendor: probe + ["--run-dir", run.path, "--timeout", "0.2"])
+        #expect(await after.waitForExit(timeout: 600) == 1)
+        #expect(!after.standardError.contains("one-process"), "\(after.standardError)")
+    }
 }
