@@ -26,14 +26,17 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     public var serverFailures: Int { failureCounts.server.load(ordering: .relaxed) }
     /// Attempts to reopen a failed server that failed in turn (no answer, or a refusal).
     public var reopenFailures: Int { failureCounts.reopen.load(ordering: .relaxed) }
+    /// Episodes an env ended by raising (the server truncates them and says why); each is an
+    /// episode cut short, counted in the run's returns and success rate as it ended.
+    public var envErrors: Int { failureCounts.envErrors.load(ordering: .relaxed) }
     private let failureCounts = FailureCounts()
     private final class FailureCounts: Sendable {
-        let server = Atomic<Int>(0), reopen = Atomic<Int>(0)
+        let server = Atomic<Int>(0), reopen = Atomic<Int>(0), envErrors = Atomic<Int>(0)
     }
     /// Reads the failure counts from any thread (for the worker's metrics).
-    public var failureReader: @Sendable () -> (serverFailures: Int, reopenFailures: Int) {
+    public var failureReader: @Sendable () -> (serverFailures: Int, reopenFailures: Int, envErrors: Int) {
         let counts = failureCounts
-        return { (counts.server.load(ordering: .relaxed), counts.reopen.load(ordering: .relaxed)) }
+        return { (counts.server.load(ordering: .relaxed), counts.reopen.load(ordering: .relaxed), counts.envErrors.load(ordering: .relaxed)) }
     }
     /// Raise to end a step that waits for a server (e.g. on SIGTERM); the step throws CancellationError.
     public let stop = StopFlag()
@@ -198,6 +201,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         for e in episodes {
             let env = start + Int(e.env)
             ended.insert(env)
+            if !e.error.isEmpty { failureCounts.envErrors.add(1, ordering: .relaxed) }
             if !e.error.isEmpty, let suppressed = envErrorLog.shouldLog(servers[i].label, now: Date().timeIntervalSinceReferenceDate) {
                 // Env e.env of the slice (the server's own log counts from the server's first env).
                 let more = suppressed > 0 ? " (and \(suppressed) more env errors from it since the last line, not logged)" : ""

@@ -68,7 +68,7 @@ public actor RolloutWorker {
     /// Environments this actor steps (an env server decides its own count).
     public nonisolated let envCount: Int
     /// The env servers' failure counts (nil for envs hosted here), readable from any thread.
-    public nonisolated let envServerFailures: (@Sendable () -> (serverFailures: Int, reopenFailures: Int))?
+    public nonisolated let envServerFailures: (@Sendable () -> (serverFailures: Int, reopenFailures: Int, envErrors: Int))?
 
     /// Envs come from `configuration.environment`; environment servers need `context` and `logger`.
     public init(configuration: Configuration, batcher: InferenceBatcher,

@@ -518,13 +518,15 @@ public final class LearnerService: Service, Sendable {
     private let envServerFailures = Mutex(EnvServerFailureTotals())
 
     /// The env-server failures the workers' Hellos report, summed over the run
-    /// (`rollout/env_server_failures`, `rollout/env_server_reopen_failures`); nothing while no
-    /// worker steps env servers.
+    /// (`rollout/env_server_failures`, `rollout/env_server_reopen_failures`, `rollout/env_errors`);
+    /// nothing while no worker steps env servers.
     private func recordEnvServerFailures(status: LearnerStatus) async {
         let members = await status.membership.members.values
         let reports = members.compactMap { m -> (worker: String, counts: [Double])? in
-            let counts = EnvServerFailureTotals.keys.compactMap { m.capabilities[$0].flatMap(Double.init) }
-            return counts.count == EnvServerFailureTotals.keys.count ? ("\(m.id)#\(m.instance ?? "")", counts) : nil
+            // A worker that steps env servers reports the first; one of an earlier version, not the rest.
+            guard m.capabilities[EnvServerFailureTotals.keys[0]] != nil else { return nil }
+            let counts = EnvServerFailureTotals.keys.map { m.capabilities[$0].flatMap(Double.init) ?? 0 }
+            return ("\(m.id)#\(m.instance ?? "")", counts)
         }
         guard let totals = envServerFailures.withLock({ $0.update(reports) }) else { return }
         for (key, total) in zip(EnvServerFailureTotals.keys, totals) { Gauge(label: "rollout/\(key)", factory: metrics).record(total) }

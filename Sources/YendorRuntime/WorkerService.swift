@@ -185,12 +185,13 @@ public final class WorkerService: Service, Sendable {
     }
 
     /// Sets the worker's rate and backpressure gauges every `run.log_interval` seconds (at most 1 s),
-    /// and with env servers `rollout/env_server_failures` and `rollout/env_server_reopen_failures`
-    /// (totals since the start; each failure is also logged).
+    /// and with env servers `rollout/env_server_failures`, `rollout/env_server_reopen_failures` and
+    /// `rollout/env_errors` (totals since the start; each failure is also logged).
     private func reportLoop(link: any WorkerLink, actors: [RolloutWorker]) async {
         let serverGauges = Self.envServerFailures(actors) == nil ? nil
             : (failures: Gauge(label: "rollout/env_server_failures", factory: metrics),
-               reopen: Gauge(label: "rollout/env_server_reopen_failures", factory: metrics))
+               reopen: Gauge(label: "rollout/env_server_reopen_failures", factory: metrics),
+               envErrors: Gauge(label: "rollout/env_errors", factory: metrics))
         var last = (time: Clock.now, steps: 0.0)
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
             try? await Task.sleep(for: .seconds(min(configuration.run.logInterval, 1)))
@@ -200,6 +201,7 @@ public final class WorkerService: Service, Sendable {
             if let serverGauges, let counts = Self.envServerFailures(actors) {
                 serverGauges.failures.record(counts.server)
                 serverGauges.reopen.record(counts.reopen)
+                serverGauges.envErrors.record(counts.envErrors)
             }
             last = (now, steps)
         }
@@ -264,10 +266,11 @@ public final class WorkerService: Service, Sendable {
     }
 
     /// The env-server failures of `actors` summed, nil when none steps env servers.
-    private static func envServerFailures(_ actors: [RolloutWorker]) -> (server: Int, reopen: Int)? {
+    private static func envServerFailures(_ actors: [RolloutWorker]) -> (server: Int, reopen: Int, envErrors: Int)? {
         let counts = actors.compactMap(\.envServerFailures).map { $0() }
         guard !counts.isEmpty else { return nil }
-        return (counts.reduce(0) { $0 + $1.serverFailures }, counts.reduce(0) { $0 + $1.reopenFailures })
+        return (counts.reduce(0) { $0 + $1.serverFailures }, counts.reduce(0) { $0 + $1.reopenFailures },
+                counts.reduce(0) { $0 + $1.envErrors })
     }
 
     private func helloLoop(link: any WorkerLink, envs: Int, actors: [RolloutWorker]) async {
@@ -283,6 +286,7 @@ public final class WorkerService: Service, Sendable {
             if let counts = Self.envServerFailures(actors) {
                 capabilities.append(("env_server_failures", "\(counts.server)"))
                 capabilities.append(("env_server_reopen_failures", "\(counts.reopen)"))
+                capabilities.append(("env_errors", "\(counts.envErrors)"))
             }
             return Hello(role: "worker", id: workerID, capabilities: capabilities)
         }

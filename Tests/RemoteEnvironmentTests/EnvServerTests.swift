@@ -167,10 +167,12 @@ struct EnvServerTests {
         #expect(env.done[0] == 1 && env.truncated[0] == 1 && env.done[1] == 0)
         let failed = try #require(env.finishedEpisodes.first)
         #expect(failed.envIndex == 0 && failed.truncated)
+        #expect(env.envErrors == 1 && env.serverFailures == 0, "an env's error is counted, and is not the server's failure")
         try env.step(actions: [0, 0])
         #expect(env.done[0] == 0 && env.caption(1) == "step 2")
         // An env that raises at every step is said once per server slice and interval, not once a step.
         for _ in 0..<5 { try env.step(actions: [3, 3]) }
+        #expect(env.envErrors == 11 && env.failureReader().envErrors == 11, "every one is counted, logged or not")
         let said = reports.lines.filter { $0.contains("raised:") }
         #expect(said.count == 1 && said[0].contains("env 0 of \(endpoint) raised: RuntimeError: boom"), "\(said)")
     }

@@ -12,4 +12,11 @@ struct EnvServerFailureTotalsTests {
         #expect(totals.update([("b#2", [0, 0])]) == [7, 1], "b restarted: its old instance's 4 stay")
         #expect(totals.update([]) == [7, 1])
     }
+
+    @Test func envErrorsAreSummedWithTheFailures() {
+        #expect(EnvServerFailureTotals.keys == ["env_server_failures", "env_server_reopen_failures", "env_errors"])
+        var totals = EnvServerFailureTotals()
+        #expect(totals.update([("a#1", [1, 0, 40]), ("b#1", [0, 0, 2])]) == [1, 0, 42])
+        #expect(totals.update([("b#1", [0, 0, 5])]) == [1, 0, 45], "a left: its 40 stay")
+    }
 }
