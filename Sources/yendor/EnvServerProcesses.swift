@@ -12,8 +12,10 @@ final class EnvServerProcesses: Sendable {
     let endpoints: [String]
     private let supervisor: ProcessSupervisor
 
-    /// Starts `count` servers of `envID`, `envs` envs each, and waits until each answers its handshake.
-    init(envID: String, count: Int, envs: Int, seed: UInt64, socketDirectory: String, logDirectory: URL, timeout: Double) throws {
+    /// Starts `count` servers of `envID`, `envs` envs each (each also given `extraArguments`), and
+    /// waits until each answers its handshake.
+    init(envID: String, count: Int, envs: Int, seed: UInt64, extraArguments: [String] = [], socketDirectory: String, logDirectory: URL,
+         timeout: Double) throws {
         let executable = try Self.locate()
         try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
@@ -24,7 +26,7 @@ final class EnvServerProcesses: Sendable {
             ProcessSupervisor.Child(
                 name: "env server \(k) (\(endpoint))",
                 arguments: ["serve", "--env", envID, "--num-envs", "\(envs)", "--bind", endpoint, "--seed", "\(seed &+ UInt64(k * envs))",
-                            "--parent-pid", "\(getpid())"],
+                            "--parent-pid", "\(getpid())"] + extraArguments,
                 log: logDirectory.appendingPathComponent("env-server-\(k).log"))
         }
         for child in children { _ = FileManager.default.createFile(atPath: child.log.path, contents: nil) }

@@ -21,6 +21,10 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("env-servers"), help: "With --env gym:ENV_ID: local env-server processes to start, each hosting --envs envs (default 16) in two slices stepped by different rollout actors; with --workers N, at least N (each worker process steps servers of its own; default: 1, or N).")
     var envServerCount: Int?
 
+    @Option(name: .customLong("serve-arg"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("With --env gym:ENV_ID: an argument for every env server it starts (repeatable), as `yendor-env serve` takes it, e.g. --serve-arg=--caption=mission, --serve-arg=--import=my_envs, --serve-arg=--env-arg=size=8.", valueName: "arg"))
+    var serveArguments: [String] = []
+
     /// Env servers to start for `gym:` envs: as asked, else one per worker process (at least one).
     var envServersToStart: Int { envServerCount ?? max(workers, 1) }
 
@@ -32,10 +36,15 @@ struct TrainCommand: AsyncParsableCommand {
             throw ValidationError("--workers \(workers): at most \(most) worker processes on this machine (4 per core); to scale further, start `yendor worker` processes on other nodes (docs/running.md)")
         }
         if let n = envServerCount, n < 1 { throw ValidationError("--env-servers must be at least 1, got \(n)") }
-        if envServerCount != nil {
+        for (flag, given) in [("--env-servers", envServerCount != nil), ("--serve-arg", !serveArguments.isEmpty)] where given {
             guard case .gym = options.env else {
-                throw ValidationError("--env-servers is for --env gym:ENV_ID (train starts env servers only for Gymnasium envs)")
+                throw ValidationError("\(flag) is for --env gym:ENV_ID (train starts env servers only for Gymnasium envs)")
             }
+        }
+        // What train itself gives each server: one of these twice would leave argparse to pick.
+        let owned = ["--env", "--num-envs", "--bind", "--seed", "--parent-pid"]
+        if let clash = serveArguments.first(where: { a in owned.contains { a == $0 || a.hasPrefix($0 + "=") } }) {
+            throw ValidationError("--serve-arg \(clash): train sets \(owned.joined(separator: ", ")) itself (use --env gym:ENV_ID, --envs, --seed)")
         }
         if case .gym = options.env, workers > envServersToStart {
             throw ValidationError("--env-servers \(envServersToStart) is fewer than --workers \(workers): each worker process steps env servers of its own")
@@ -56,6 +65,7 @@ struct TrainCommand: AsyncParsableCommand {
                 options.runDir = runDir
                 let count = envServersToStart
                 servers = try EnvServerProcesses(envID: envID, count: count, envs: options.envs ?? 16, seed: options.seed ?? 1,
+                                                 extraArguments: serveArguments,
                                                  socketDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("sockets").standardizedFileURL.path,
                                                  logDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("logs"), timeout: 120)
                 options.envServers = servers!.endpoints

@@ -82,6 +82,28 @@ struct GymTrainingTests {
         ChildProcess.processes { $0.arguments.joined(separator: " ").contains(text) }
     }
 
+    /// `--serve-arg` reaches every server train starts (here the caption's source and size, which the
+    /// spec, and so the learner's network, follow); what train sets itself, or no gym env, is refused.
+    @Test func trainPassesServeArgumentsToItsEnvServers() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("gym-serve-args")
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--env", "gym:MiniGrid-Empty-5x5-v0", "--steps", "1",
+                                              "--serve-arg=--caption-bytes=48", "--serve-arg", "--caption", "--serve-arg", "mission",
+                                              "--run-dir", run.path])
+        defer { train.kill() }
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(1500))")
+        let log = (try? String(contentsOf: run.appendingPathComponent("logs/env-server-0.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("fingerprint=obs-v2 env=gym:MiniGrid-Empty-5x5-v0") && log.contains("caption=48"), "\(log.suffix(1000))")
+        #expect(train.standardError.contains("caption=48"), "the learner's spec: \(train.standardError.prefix(3000))")
+
+        for (arguments, said) in [(["--env", "gym:MiniGrid-Empty-5x5-v0", "--serve-arg=--seed=3"], "train sets --env, --num-envs, --bind, --seed, --parent-pid itself"),
+                                  (["--serve-arg=--caption=mission"], "--serve-arg is for --env gym:ENV_ID")] {
+            let refused = try ChildProcess(yendor: ["train", "--config", config] + arguments + ["--run-dir", dir.appendingPathComponent("refused").path])
+            #expect(await refused.waitForExit(timeout: 600) == 64)
+            #expect(refused.standardError.contains(said), "\(refused.standardError)")
+        }
+    }
+
     /// A server that exits before it answers (here: an env id Gymnasium does not know) fails the
     /// start with its own words, at once rather than after the 120 s start timeout.
     @Test func trainSaysWhyAnEnvServerThatExitedAtTheStartDidSo() async throws {

@@ -335,3 +335,15 @@ def test_batch_writes_equal_row_by_row_writes():
         assert np.array_equal(batch.glyphs[2], rows.glyphs[2])
         for e in envs:
             e.close()
+
+
+def test_an_unknown_env_id_says_how_to_import_the_module_that_registers_it(capsys):
+    from yendor_env.cli import main
+    assert main(["spec", "--env", "YendorNoSuchEnv-v0"]) == 2
+    err = capsys.readouterr().err
+    assert "NameNotFound" in err
+    assert "--env MODULE:YendorNoSuchEnv-v0 or --import MODULE" in err
+    assert "--env gym:MODULE:YendorNoSuchEnv-v0" in err
+    # Named with its module, the id is gymnasium's to import: no hint about importing it.
+    assert main(["spec", "--env", "helpers_env:YendorNoSuchEnv-v0"]) == 2
+    assert "needs that module imported" not in capsys.readouterr().err

@@ -247,6 +247,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         if os.environ.get("YENDOR_ENV_TRACEBACK"):
             raise
         print(f"yendor-env: {type(e).__name__}: {e}", file=sys.stderr)
+        if type(e).__name__ in ("NameNotFound", "NamespaceNotFound", "VersionNotFound") and ":" not in args.env:
+            # Gymnasium knows only the ids registered by what was imported.
+            print("yendor-env: an env registered by a module of your own needs that module imported: "
+                  f"--env MODULE:{args.env} or --import MODULE (with `yendor train`: --env gym:MODULE:{args.env}), "
+                  "the module on PYTHONPATH", file=sys.stderr)
         return 2
 
 
