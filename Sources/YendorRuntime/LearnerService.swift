@@ -420,6 +420,12 @@ public final class LearnerService: Service, Sendable {
         // Trajectories taken for a batch that was never built go back, so the replay checkpoint
         // keeps them (sampled more than once, they are still in the buffer).
         if c.replay.maxTimesSampled == 1 { await buffer.putBack(builder.pending) }
+        // A fresh run that took no step has nothing to resume: a checkpoint of it would only tie the
+        // run directory to this model (a start that failed, then was fixed, was refused its directory).
+        if resumeFrom == nil, await status.envSteps == 0, await status.updates == 0 {
+            logger.info("no checkpoint written: the run took no env step")
+            return
+        }
         try await save()
     }
 

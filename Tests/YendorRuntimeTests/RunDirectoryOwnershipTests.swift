@@ -53,6 +53,26 @@ struct RunDirectoryOwnershipTests {
         #expect(try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8) == before)
     }
 
+    /// A run that took no step (a start that failed, a learner stopped before any worker came)
+    /// writes no checkpoint: the directory was tied to a model that never trained, and the fixed
+    /// start was refused it as "another model".
+    @Test func aRunThatTookNoStepLeavesItsDirectoryFreeForAnotherModel() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("rundir-no-step")
+        let run = dir.appendingPathComponent("run")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", run.path] + endpoints)
+        defer { learner.kill() }
+        #expect(await learner.waitForStandardError(containing: "learner listening"), "\(learner.standardError.suffix(1500))")
+        learner.signal(SIGTERM)
+        #expect(await learner.waitForExit(timeout: 60) == 0, "\(learner.standardError.suffix(1500))")
+        #expect(learner.standardError.contains("no checkpoint written: the run took no env step"), "\(learner.standardError.suffix(1500))")
+        #expect(try Checkpoints(directory: run.appendingPathComponent("checkpoints")).latest() == nil)
+        let other = try ChildProcess(yendor: ["train", "--config", config, "--steps", "300", "--run-dir", run.path,
+                                              "--set", "model.core_width=24"])
+        #expect(await other.waitForExit(timeout: 600) == 0, "\(other.standardError.suffix(2000))")
+        // Once it has trained, the run is resumable: it leaves a checkpoint.
+        #expect(try Checkpoints(directory: run.appendingPathComponent("checkpoints")).latest() != nil)
+    }
+
     @Test func aResumeWithoutTheStartsFlagsContinuesTheRunWithItsOwnSettings() async throws {
         let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-resume")
         let run = dir.appendingPathComponent("run")
