@@ -297,7 +297,8 @@ def test_closing_a_slice_leaves_the_others_stepping():
 
 def test_a_split_finer_than_the_server_is_refused(grid):
     reply = open_slice(grid, 0, 4, 0, PEER)
-    assert isinstance(reply, wire.EnvError) and reply.message == "cannot open slice 1 of 4: this server hosts 3 envs"
+    assert isinstance(reply, wire.EnvError) and reply.message == ("cannot open slice 1 of 4: this server hosts 3 envs (a worker cuts each "
+        "server into env.server_splits slices: serve at least 4 envs, or set env.server_splits=3)")
     assert not grid.opened
 
 

@@ -384,7 +384,9 @@ class EnvServer:
     def _open(self, msg: wire.EnvOpen, peer) -> bytearray:
         n = self.num_envs
         if msg.splits > n:
-            return self._error(msg.sequence, f"cannot open slice {msg.split + 1} of {msg.splits}: this server hosts {n} envs")
+            return self._error(msg.sequence, f"cannot open slice {msg.split + 1} of {msg.splits}: this server hosts {n} envs "
+                                             f"(a worker cuts each server into env.server_splits slices: serve at least "
+                                             f"{msg.splits} envs, or set env.server_splits={n})")
         start, end = n * msg.split // msg.splits, n * (msg.split + 1) // msg.splits
         peer = tuple(peer)
         # The connection's earlier slice ends, and so does any other connection's that overlaps this one.
