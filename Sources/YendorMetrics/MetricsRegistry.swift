@@ -110,19 +110,22 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
     // handle as 0 from the moment it exists (a scrape said success rate 0 for a task without one).
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
-        let all = self.dimensions + dimensions, next = downstream
-        return Handle(entry(label, .gauge)) { next?.makeMeter(label: label, dimensions: all) }
+        let all = self.dimensions + dimensions
+        guard let next = downstream else { return Handle(entry(label, .gauge), nil) }
+        return Handle(entry(label, .gauge)) { next.makeMeter(label: label, dimensions: all) }
     }
 
     /// Recorders read back as their latest value, aggregating or not.
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> RecorderHandler {
-        let all = self.dimensions + dimensions, next = downstream
-        return Handle(entry(label, .gauge)) { next?.makeRecorder(label: label, dimensions: all, aggregate: aggregate) }
+        let all = self.dimensions + dimensions
+        guard let next = downstream else { return Handle(entry(label, .gauge), nil) }
+        return Handle(entry(label, .gauge)) { next.makeRecorder(label: label, dimensions: all, aggregate: aggregate) }
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
-        let all = self.dimensions + dimensions, next = downstream
-        return Handle(entry(label, .timer)) { next?.makeTimer(label: label, dimensions: all) }
+        let all = self.dimensions + dimensions
+        guard let next = downstream else { return Handle(entry(label, .timer), nil) }
+        return Handle(entry(label, .timer)) { next.makeTimer(label: label, dimensions: all) }
     }
 
     // A registry's entries live as long as the role: destroying a handle keeps its last value.
@@ -191,25 +194,33 @@ extension MetricsRegistry {
     final class Handle: CounterHandler, FloatingPointCounterHandler, MeterHandler, RecorderHandler, TimerHandler, Sendable {
         typealias Downstream = (any Sendable & AnyObject)?
         let entry: Entry
-        private let downstream: Mutex<(made: Downstream, make: (@Sendable () -> Downstream)?)>
+        private let made: Downstream
+        private let make: (@Sendable () -> Downstream)?
+        /// The handle `make` made, once a value came; read without a lock on every later record.
+        private let madeLater = AtomicLazyReference<Made>()
+        private final class Made: Sendable {
+            let next: Downstream
+            init(_ next: Downstream) { self.next = next }
+        }
 
         init(_ entry: Entry, _ next: Downstream) {
             self.entry = entry
-            self.downstream = Mutex((next, nil))
+            self.made = next
+            self.make = nil
         }
 
         init(_ entry: Entry, later make: @escaping @Sendable () -> Downstream) {
             self.entry = entry
-            self.downstream = Mutex((nil, make))
+            self.made = nil
+            self.make = make
         }
 
+        /// Two threads recording the first value at once may both call `make`: a backend returns
+        /// the same metric for the same label, and one of the two is kept.
         private var next: Downstream {
-            downstream.withLock { d in
-                if let make = d.make {
-                    d = (make(), nil)
-                }
-                return d.made
-            }
+            guard let make else { return made }
+            if let later = madeLater.load() { return later.next }
+            return madeLater.storeIfNil(Made(make())).next
         }
 
         func increment(by amount: Int64) {

@@ -5,7 +5,7 @@ import Synchronization
 /// Child processes a command starts and keeps running for the run, e.g. `yendor train`'s env servers
 /// (`yendor-env serve`) and worker processes (`yendor worker`). Each child's output is appended to a
 /// log of its own; once supervised, a child that exits is started again after a delay that doubles
-/// from 0.5 s to 5 s while it keeps exiting soon after its start; `stop()` ends them all.
+/// while it keeps exiting soon after its start; `stop()` ends them all.
 public final class ProcessSupervisor: Sendable {
     /// One child: what it is called in the log and how it is started.
     public struct Child: Sendable {
@@ -22,19 +22,36 @@ public final class ProcessSupervisor: Sendable {
         }
     }
 
-    /// What to do about a child that keeps exiting soon after its start.
+    /// Which exits are followed by a new start.
     public enum Persistence: Sendable {
-        /// Start it again every 5 s for ever (others wait for it: env servers), saying so as an error.
-        case forever
-        /// Give up after this many quick exits in a row: the run cannot go on without it.
-        case giveUp(after: Int)
+        /// Every exit, for as long as the run lasts (others wait for the child: env servers); after
+        /// five quick exits in a row each further one is logged as an error.
+        case always
+        /// A failure (a non-zero status, a signal, a start that failed), not a clean exit (status 0:
+        /// the child chose to stop, e.g. a worker told that the run has finished); after `giveUpAfter`
+        /// quick failures in a row the child is given up on (the run cannot go on without it).
+        case onFailure(giveUpAfter: Int)
+    }
+
+    /// What the supervisor did, in order (for a test, or a caller that reports them).
+    public enum Event: Sendable, Equatable {
+        /// Child `child` was started as process `pid`.
+        case started(child: Int, pid: Int32)
+        /// It ended (`ending`, e.g. "exited with status 3"); it is started again after `delay` seconds.
+        case restarting(child: Int, ending: String, delay: Double)
+        /// It ended and is not started again: a clean exit under `.onFailure`, or after `stop()`.
+        case ended(child: Int, ending: String)
+        /// It failed too often in a row soon after its start; not started again.
+        case gaveUp(child: Int, ending: String)
     }
 
     public let children: [Child]
     private let executable: URL
     private let persistence: Persistence
-    /// The delay before the first restart; it doubles while a child keeps exiting quickly, up to 5 s.
+    /// The delay before the first restart; it doubles while a child keeps exiting quickly, up to
+    /// `max(5, firstDelay)` seconds.
     private let firstDelay: Double
+    private let events: (@Sendable (Event) -> Void)?
     private let state: Mutex<State>
 
     private struct State {
@@ -44,6 +61,7 @@ public final class ProcessSupervisor: Sendable {
         var quickExits: [Int]
         /// Children with a start scheduled (an exit seen twice starts one process).
         var restarting: Set<Int> = []
+        var supervised = false
         var logger: Logger?
         var gaveUp: (@Sendable (String) -> Void)?
         var stopping = false
@@ -53,19 +71,26 @@ public final class ProcessSupervisor: Sendable {
     /// `quickExitWarnings` of them in a row each further one is said as an error.
     private static let quickExit = 10.0, quickExitWarnings = 5
 
-    public init(executable: URL, children: [Child], persistence: Persistence, firstDelay: Double = 0.5) {
+    /// - Parameters:
+    ///   - firstDelay: the first restart's delay (a worker's is the learner's peer timeout, so that
+    ///     the learner has let go of the dead process's id when the new one says Hello).
+    ///   - events: told of every start, restart, end and give-up, on the thread that saw it.
+    public init(executable: URL, children: [Child], persistence: Persistence, firstDelay: Double = 0.5,
+                events: (@Sendable (Event) -> Void)? = nil) {
         self.executable = executable
-        self.firstDelay = firstDelay
         self.children = children
         self.persistence = persistence
+        self.firstDelay = firstDelay
+        self.events = events
         state = Mutex(State(processes: Array(repeating: nil, count: children.count), started: Array(repeating: Date(), count: children.count),
                             quickExits: Array(repeating: 0, count: children.count)))
     }
 
     deinit { stop() }
 
-    /// Starts every child (their logs made if missing). Exits before `supervise` are not restarted.
+    /// Starts every child (their logs made if missing). Exits before `supervise` are handled then.
     public func start() throws {
+        precondition(state.withLock { $0.processes.allSatisfy { $0 == nil } }, "ProcessSupervisor.start() called twice")
         for child in children where !FileManager.default.fileExists(atPath: child.log.path) {
             _ = FileManager.default.createFile(atPath: child.log.path, contents: nil)  // FileHandle below reports a failure
         }
@@ -77,29 +102,27 @@ public final class ProcessSupervisor: Sendable {
         }
     }
 
-    /// Child `k`'s process as started last (nil before `start`).
+    /// Child `k`'s latest process (nil before `start`).
     public func process(_ k: Int) -> Process? { state.withLock { $0.processes[k] } }
 
-    /// The process ids of the children, in order (for measuring their CPU time).
+    /// The process ids of the children's latest processes, in order (for measuring their CPU time).
     public var processIdentifiers: [Int32] { state.withLock { $0.processes.compactMap { $0?.processIdentifier } } }
 
-    /// From now on a child that exits is started again, saying so to `logger`; one that exited
-    /// meanwhile is started now. With `.giveUp`, `gaveUp` is called once, with the reason, when a
-    /// child has exited too often in a row soon after its start; it is not started again.
+    /// From now on a child that exits is handled as `persistence` says, saying so to `logger`; one
+    /// that exited meanwhile is handled now. With `.onFailure`, `gaveUp` is called once, with the
+    /// reason, when a child is given up on.
     public func supervise(logger: Logger, gaveUp: (@Sendable (String) -> Void)? = nil) {
-        let exited = state.withLock { s -> [(Int, String)] in
+        let exited = state.withLock { s -> [(Int, Process)] in
+            s.supervised = true
             s.logger = logger
             s.gaveUp = gaveUp
-            return s.processes.indices.compactMap { k in
-                guard let p = s.processes[k], !p.isRunning else { return nil }
-                return (k, Self.ending(p))
-            }
+            return s.processes.indices.compactMap { k in s.processes[k].flatMap { $0.isRunning ? nil : (k, $0) } }
         }
-        for (k, ending) in exited { restart(k, ending: ending) }
+        for (k, p) in exited { handleExit(k, ending: Self.ending(p), status: Self.isClean(p) ? 0 : nil) }
     }
 
     /// Stops every child: SIGTERM, then SIGKILL to any still running after `gracePeriod` seconds.
-    /// None is started again after this.
+    /// None is started again after this. (Blocks its thread until they have exited.)
     public func stop(gracePeriod: Double = 5, logger: Logger? = nil) {
         let processes = state.withLock { s -> [Process] in
             s.stopping = true
@@ -122,12 +145,15 @@ public final class ProcessSupervisor: Sendable {
         p.terminationReason == .uncaughtSignal ? "was killed by signal \(p.terminationStatus)" : "exited with status \(p.terminationStatus)"
     }
 
+    /// Whether `p` exited with status 0 (by its own choice, not a signal).
+    private static func isClean(_ p: Process) -> Bool { p.terminationReason == .exit && p.terminationStatus == 0 }
+
     /// The last `characters` of child `k`'s log.
     public func logTail(_ k: Int, characters: Int = 1500) -> String {
         String(((try? String(contentsOf: children[k].log, encoding: .utf8)) ?? "").suffix(characters))
     }
 
-    /// Starts child `k`, its output appended to its log.
+    /// Starts child `k`, its output appended to its log (nothing after `stop()`).
     private func launch(_ k: Int) throws {
         let p = Process()
         p.executableURL = executable
@@ -136,37 +162,47 @@ public final class ProcessSupervisor: Sendable {
         handle.seekToEndOfFile()
         p.standardOutput = handle
         p.standardError = handle
-        p.terminationHandler = { [weak self] process in self?.restart(k, ending: Self.ending(process)) }
-        try state.withLock { s in
-            s.restarting.remove(k)
-            guard !s.stopping else { return }
+        p.terminationHandler = { [weak self] process in
+            self?.handleExit(k, ending: Self.ending(process), status: Self.isClean(process) ? 0 : nil)
+        }
+        let started = try state.withLock { s -> Bool in
+            guard !s.stopping else { return false }
             try p.run()
             s.processes[k] = p
             s.started[k] = Date()
+            return true
         }
+        if started { events?(.started(child: k, pid: p.processIdentifier)) }
     }
 
-    /// Child `k` ended (`ending`): started again once supervised and not stopping, or given up on.
-    private func restart(_ k: Int, ending: String) {
-        enum Decision { case restart(Logger, delay: Double, quickExits: Int), giveUp(Logger, (@Sendable (String) -> Void)?, quickExits: Int) }
+    /// Child `k` ended (`ending`; `status` 0 for a clean exit, else nil): started again, or not.
+    private func handleExit(_ k: Int, ending: String, status: Int32?) {
+        enum Decision { case restart(Logger, delay: Double, quickExits: Int), end(Logger?), giveUp(Logger, (@Sendable (String) -> Void)?, quickExits: Int) }
         let decision = state.withLock { s -> Decision? in
-            guard let logger = s.logger, !s.stopping, let p = s.processes[k], !p.isRunning,
-                  s.restarting.insert(k).inserted else { return nil }
+            guard s.supervised, s.restarting.insert(k).inserted else { return nil }
+            if s.stopping { return .end(nil) }
+            if case .onFailure = persistence, status == 0 { return .end(s.logger) }
             s.quickExits[k] = Date().timeIntervalSince(s.started[k]) < Self.quickExit ? s.quickExits[k] + 1 : 0
-            if case .giveUp(let limit) = persistence, s.quickExits[k] >= limit {
+            guard let logger = s.logger else { return nil }
+            if case .onFailure(let limit) = persistence, s.quickExits[k] >= limit {
                 s.stopping = true  // the run ends: nothing is started again
                 let gaveUp = s.gaveUp
                 s.gaveUp = nil
                 return .giveUp(logger, gaveUp, quickExits: s.quickExits[k])
             }
-            return .restart(logger, delay: min(firstDelay * Double(1 << min(max(0, s.quickExits[k] - 1), 4)), 5), quickExits: s.quickExits[k])
+            let delay = min(firstDelay * Double(1 << min(max(0, s.quickExits[k] - 1), 4)), max(5, firstDelay))
+            return .restart(logger, delay: delay, quickExits: s.quickExits[k])
         }
         let child = children[k]
         switch decision {
         case nil: return
+        case .end(let logger):
+            logger?.info("\(child.name) \(ending)")
+            events?(.ended(child: k, ending: ending))
         case .giveUp(let logger, let gaveUp, let quickExits):
             let reason = "\(child.name) \(ending), \(quickExits) times in a row within \(Int(Self.quickExit)) s of its start; its log (\(child.log.path)) ends:\n\(logTail(k))"
             logger.error("\(reason)")
+            events?(.gaveUp(child: k, ending: ending))
             gaveUp?(reason)
         case .restart(let logger, let delay, let quickExits):
             if quickExits > Self.quickExitWarnings {
@@ -174,10 +210,14 @@ public final class ProcessSupervisor: Sendable {
             } else {
                 logger.warning("\(child.name) \(ending); starting it again in \(delay) s (its log: \(child.log.path))")
             }
+            events?(.restarting(child: k, ending: ending, delay: delay))
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
                 guard let self else { return }
+                self.state.withLock { _ = $0.restarting.remove(k) }
                 do { try self.launch(k) } catch {
-                    logger.error("\(child.name) could not be started again: \(error)")
+                    // A start that fails is a quick failure like any other: tried again, or given up on.
+                    self.state.withLock { $0.started[k] = Date() }
+                    self.handleExit(k, ending: "could not be started (\(error))", status: nil)
                 }
             }
         }

@@ -60,6 +60,17 @@ public struct RunDirectory: Sendable {
 
     private static let inProcessMark = "in-process"
 
+    /// Whether a process holds this directory now (`.lock` is locked), asked without blocking: a
+    /// pid in `.lock` may be another process's by now.
+    public var isHeld: Bool {
+        let fd = open(root.appendingPathComponent(".lock").path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_SH | LOCK_NB) == 0 else { return errno == EWOULDBLOCK }
+        _ = flock(fd, LOCK_UN)
+        return false
+    }
+
     /// Throws if the latest checkpoint here was written for another model than `c`'s, naming
     /// both: resuming it would fail, and the run's config.yaml must not be replaced meanwhile.
     public func checkResumable(by c: TrainingConfiguration) throws { _ = try resumePoint(for: c) }

@@ -29,8 +29,7 @@ final class EnvServerProcesses: Sendable {
                             "--parent-pid", "\(getpid())"] + extraArguments,
                 log: logDirectory.appendingPathComponent("env-server-\(k).log"))
         }
-        for child in children { _ = FileManager.default.createFile(atPath: child.log.path, contents: nil) }
-        supervisor = ProcessSupervisor(executable: executable, children: children, persistence: .forever)
+        supervisor = ProcessSupervisor(executable: executable, children: children, persistence: .always)
         try supervisor.start()
         // Asked once a second, so a server that exits (an env it cannot make, a space it refuses)
         // fails the start at once instead of after `timeout`.

@@ -126,7 +126,8 @@ struct RunOptions: ParsableArguments {
         }
         // A one-process run binds no socket: a probe of the configured ports would find nothing,
         // or another run listening there.
-        if let holder = try RunDirectory(path: runDir).holder, !holder.listening, kill(holder.pid, 0) == 0 || errno == EPERM {
+        let directory = try RunDirectory(path: runDir)
+        if let holder = directory.holder, !holder.listening, directory.isHeld {
             throw ConfigurationError(field: "run.dir", problem: "\(runDir) is a one-process `yendor train` (pid \(holder.pid)), which binds no socket to ask: watch \(runDir)/metrics.jsonl or TensorBoard (\(runDir)/tensorboard), or start the run with --set run.prometheus_port=PORT (or with --workers N, whose learner status and health can ask)")
         }
         return try resolve(defaultRunDir: defaultRunDir, base: saved.configuration)

@@ -133,11 +133,13 @@ struct TrainCommand: AsyncParsableCommand {
             return ProcessSupervisor.Child(name: "worker process worker-\(i)", arguments: arguments,
                                            log: runDirectory.logs.appendingPathComponent("worker-\(i).log"))
         }
-        // A worker that exits is started again (it rejoins under its id); one that keeps exiting at
-        // its start (a port in use, a refused layout) ends the run with its log's last lines, rather
-        // than leave the learner waiting at 0 steps/s.
+        // A worker that fails is started again, once the learner has let go of its id (a peer
+        // timeout and a heartbeat later), and rejoins under it; one that keeps failing at its start
+        // (a refused layout, a bad setting) ends the run with its log's last lines, rather than
+        // leave the learner waiting at 0 steps/s. A worker that exits cleanly (the run finished) is done.
         let supervisor = ProcessSupervisor(executable: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath(),
-                                           children: children, persistence: .giveUp(after: 5))
+                                           children: children, persistence: .onFailure(giveUpAfter: 5),
+                                           firstDelay: c.transport.peerTimeout + c.transport.heartbeatInterval)
         let gaveUp = Mutex<String?>(nil)
         defer { supervisor.stop(gracePeriod: 15, logger: logger) }
         try supervisor.start()

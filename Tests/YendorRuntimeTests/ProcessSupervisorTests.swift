@@ -4,18 +4,30 @@ import Synchronization
 import Testing
 import YendorRuntime
 
-/// `ProcessSupervisor` with real child processes (/bin/sh).
+/// `ProcessSupervisor` with real child processes (/bin/sh), checked through its events.
 @Suite struct ProcessSupervisorTests {
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    static func scratch(_ name: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("supervisor-\(name)-\(UUID().uuidString.prefix(8))")
+    /// A supervisor of one `/bin/sh -c script` child named `name`, logging to a scratch file, with
+    /// restarts after 0.01 s (doubling), and the events it has told so far.
+    static func supervisor(_ name: String, script: String, persistence: ProcessSupervisor.Persistence) throws
+        -> (ProcessSupervisor, log: URL, events: @Sendable () -> [ProcessSupervisor.Event]) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("supervisor-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
+        let log = dir.appendingPathComponent("child.log")
+        let child = ProcessSupervisor.Child(name: name, arguments: ["-c", script], log: log)
+        let events = Mutex<[ProcessSupervisor.Event]>([])
+        let supervisor = ProcessSupervisor(executable: URL(fileURLWithPath: "/bin/sh"), children: [child], persistence: persistence,
+                                           firstDelay: 0.01) { event in events.withLock { $0.append(event) } }
+        return (supervisor, log, { events.withLock { $0 } })
     }
 
     static func lines(_ log: URL, _ text: String) -> Int {
         ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0 == text }.count
+    }
+
+    static func starts(_ events: [ProcessSupervisor.Event]) -> [Int32] {
+        events.compactMap { if case .started(_, let pid) = $0 { pid } else { nil } }
     }
 
     /// Polls `condition` every 20 ms until it holds; false after `timeout` seconds (a hang guard).
@@ -29,31 +41,28 @@ import YendorRuntime
     }
 
     @Test func aChildThatDiesIsStartedAgainWithItsLogAppendedToAndNotAfterStop() async throws {
-        let log = try Self.scratch("restart").appendingPathComponent("child.log")
-        let supervisor = ProcessSupervisor(executable: URL(fileURLWithPath: "/bin/sh"),
-                                           children: [.init(name: "sleeper", arguments: ["-c", "echo up; exec sleep 1000"], log: log)],
-                                           persistence: .giveUp(after: 3), firstDelay: 0.01)
+        let (supervisor, log, events) = try Self.supervisor("sleeper", script: "echo up; exec sleep 1000", persistence: .onFailure(giveUpAfter: 3))
         defer { supervisor.stop() }
         try supervisor.start()
         supervisor.supervise(logger: Self.quiet)
-        #expect(await Self.wait { Self.lines(log, "up") == 1 })
-        let first = try #require(supervisor.process(0))
-        kill(first.processIdentifier, SIGKILL)
-        #expect(await Self.wait { Self.lines(log, "up") == 2 }, "not started again")
+        #expect(await Self.wait { Self.starts(events()).count == 1 && Self.lines(log, "up") == 1 })
+        let first = Self.starts(events())[0]
+        kill(first, SIGKILL)
+        #expect(await Self.wait { Self.starts(events()).count == 2 && Self.lines(log, "up") == 2 }, "not started again: \(events())")
+        #expect(events().contains(.restarting(child: 0, ending: "was killed by signal 9", delay: 0.01)), "\(events())")
         let second = try #require(supervisor.process(0))
-        #expect(second.processIdentifier != first.processIdentifier && second.isRunning)
+        #expect(second.processIdentifier == Self.starts(events())[1] && second.processIdentifier != first)
         // SIGTERM, then SIGKILL after the grace period (a test runner's children may ignore SIGTERM).
         supervisor.stop(gracePeriod: 0.5)
         #expect(!second.isRunning && second.terminationReason == .uncaughtSignal)
-        // Stopping is not an exit to recover from: nothing is started after it.
-        #expect(supervisor.process(0)?.processIdentifier == second.processIdentifier && Self.lines(log, "up") == 2)
+        // The exit stop() caused is handled as the end, not a failure to recover from.
+        #expect(await Self.wait { events().contains { if case .ended = $0 { true } else { false } } }, "\(events())")
+        #expect(Self.starts(events()).count == 2, "\(events())")
     }
 
-    @Test func aChildThatKeepsExitingAtItsStartIsGivenUpOnWithItsLogsLastLines() async throws {
-        let log = try Self.scratch("give-up").appendingPathComponent("child.log")
-        let supervisor = ProcessSupervisor(executable: URL(fileURLWithPath: "/bin/sh"),
-                                           children: [.init(name: "worker process w", arguments: ["-c", "echo 'Bind(98): Address already in use'; exit 3"], log: log)],
-                                           persistence: .giveUp(after: 3), firstDelay: 0.01)
+    @Test func aChildThatKeepsFailingAtItsStartIsGivenUpOnWithItsLogsLastLines() async throws {
+        let (supervisor, log, events) = try Self.supervisor("worker process w", script: "echo 'Bind(98): Address already in use'; exit 3",
+                                                            persistence: .onFailure(giveUpAfter: 3))
         defer { supervisor.stop() }
         let reasons = Mutex<[String]>([])
         try supervisor.start()
@@ -63,21 +72,43 @@ import YendorRuntime
         #expect(reason.contains("worker process w exited with status 3, 3 times in a row"), "\(reason)")
         #expect(reason.contains("Bind(98): Address already in use"), "\(reason)")
         // Three starts (the first and two restarts), then none: given up means not started again.
-        let last = try #require(supervisor.process(0))
-        #expect(await Self.wait { !last.isRunning })
+        #expect(Self.starts(events()).count == 3 && events().last == .gaveUp(child: 0, ending: "exited with status 3"), "\(events())")
         #expect(Self.lines(log, "Bind(98): Address already in use") == 3)
-        #expect(supervisor.process(0)?.processIdentifier == last.processIdentifier && reasons.withLock { $0.count } == 1)
+        #expect(reasons.withLock { $0.count } == 1)
+    }
+
+    /// A worker that exits with status 0 was told the run has finished: it is done, not failed.
+    @Test func aCleanExitEndsAChildThatIsRestartedOnFailureOnly() async throws {
+        let (supervisor, log, events) = try Self.supervisor("worker process w", script: "echo finished; exit 0", persistence: .onFailure(giveUpAfter: 3))
+        defer { supervisor.stop() }
+        try supervisor.start()
+        supervisor.supervise(logger: Self.quiet) { reason in Issue.record("given up on a clean exit: \(reason)") }
+        #expect(await Self.wait { events().contains(.ended(child: 0, ending: "exited with status 0")) }, "\(events())")
+        #expect(Self.starts(events()).count == 1 && Self.lines(log, "finished") == 1, "\(events())")
     }
 
     @Test func aChildThatKeepsExitingIsStartedAgainForEverWhenOthersWaitForIt() async throws {
-        let log = try Self.scratch("forever").appendingPathComponent("child.log")
-        let supervisor = ProcessSupervisor(executable: URL(fileURLWithPath: "/bin/sh"),
-                                           children: [.init(name: "env server", arguments: ["-c", "echo start; exit 1"], log: log)],
-                                           persistence: .forever, firstDelay: 0.001)
+        let (supervisor, log, events) = try Self.supervisor("env server", script: "echo start; exit 0", persistence: .always)
         defer { supervisor.stop() }
         try supervisor.start()
-        supervisor.supervise(logger: Self.quiet) { _ in Issue.record("a .forever child was given up on") }
-        // Past the give-up count a .giveUp child would have reached.
-        #expect(await Self.wait { Self.lines(log, "start") >= 6 })
+        supervisor.supervise(logger: Self.quiet) { _ in Issue.record("an .always child was given up on") }
+        // Past the give-up count an .onFailure child would have reached, clean exits included.
+        #expect(await Self.wait { Self.starts(events()).count >= 6 && Self.lines(log, "start") >= 6 }, "\(events())")
+    }
+
+    /// A restart that cannot start the process (here its log's directory is gone) is a failure like
+    /// an exit: tried again, then given up on, instead of a child left dead without a word.
+    @Test func aRestartThatCannotStartTheChildIsAFailureLikeAnExit() async throws {
+        let (supervisor, log, events) = try Self.supervisor("worker process w", script: "exec sleep 1000", persistence: .onFailure(giveUpAfter: 3))
+        defer { supervisor.stop() }
+        let reasons = Mutex<[String]>([])
+        try supervisor.start()
+        supervisor.supervise(logger: Self.quiet) { reason in reasons.withLock { $0.append(reason) } }
+        #expect(await Self.wait { Self.starts(events()).count == 1 })
+        try FileManager.default.removeItem(at: log.deletingLastPathComponent())
+        kill(Self.starts(events())[0], SIGKILL)
+        #expect(await Self.wait { !reasons.withLock { $0 }.isEmpty }, "\(events())")
+        #expect(reasons.withLock { $0.first ?? "" }.contains("worker process w could not be started"), "\(reasons.withLock { $0 })")
+        #expect(Self.starts(events()).count == 1, "\(events())")
     }
 }

@@ -9,6 +9,15 @@ import YendorTestSupport
 /// resume leaves the run's record as it was.
 @Suite("Run directory ownership", .serialized)
 struct RunDirectoryOwnershipTests {
+    /// A `yendor learner` on the tiny configuration, with no budget to speak of, once it listens.
+    static func listeningLearner(_ name: String) async throws -> (config: String, run: URL, learner: ChildProcess) {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch(name)
+        let run = dir.appendingPathComponent("run")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", run.path] + endpoints)
+        #expect(await learner.waitForStandardError(containing: "learner listening"), "\(learner.standardError.suffix(1500))")
+        return (config, run, learner)
+    }
+
     @Test func trainWritesWhereRunDirIsSetInTheConfigurationOrWithSet() async throws {
         let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-set")
         let run = dir.appendingPathComponent("chosen")
@@ -21,11 +30,8 @@ struct RunDirectoryOwnershipTests {
     }
 
     @Test func aSecondRunInAHeldDirectoryIsRefusedNamingTheHolder() async throws {
-        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("rundir-lock")
-        let run = dir.appendingPathComponent("run")
-        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", run.path] + endpoints)
+        let (config, run, learner) = try await Self.listeningLearner("rundir-lock")
         defer { learner.kill() }
-        #expect(await learner.waitForStandardError(containing: "learner listening"), "\(learner.standardError.suffix(1500))")
         let second = try ChildProcess(yendor: ["train", "--config", config, "--steps", "300", "--run-dir", run.path])
         let status = await second.waitForExit(timeout: 600)
         #expect(status != 0 && status != nil)
@@ -57,11 +63,8 @@ struct RunDirectoryOwnershipTests {
     /// writes no checkpoint: the directory was tied to a model that never trained, and the fixed
     /// start was refused it as "another model".
     @Test func aRunThatTookNoStepLeavesItsDirectoryFreeForAnotherModel() async throws {
-        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("rundir-no-step")
-        let run = dir.appendingPathComponent("run")
-        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", run.path] + endpoints)
+        let (config, run, learner) = try await Self.listeningLearner("rundir-no-step")
         defer { learner.kill() }
-        #expect(await learner.waitForStandardError(containing: "learner listening"), "\(learner.standardError.suffix(1500))")
         learner.signal(SIGTERM)
         #expect(await learner.waitForExit(timeout: 60) == 0, "\(learner.standardError.suffix(1500))")
         #expect(learner.standardError.contains("no checkpoint written: the run took no env step"), "\(learner.standardError.suffix(1500))")

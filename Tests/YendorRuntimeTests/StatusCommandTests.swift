@@ -62,7 +62,8 @@ struct StatusCommandTests {
         // Once that run has ended, its directory is probed as any other (a resume may bind sockets).
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0)
-        let after = try ChildProcess(yendor: probe + ["--run-dir", run.path, "--timeout", "0.2"])
+        let after = try ChildProcess(yendor: probe + ["--run-dir", run.path, "--timeout", "0.2",
+                                                      "--endpoint", "tcp://127.0.0.1:\(ChildProcess.freePort())"])
         #expect(await after.waitForExit(timeout: 600) == 1)
         #expect(!after.standardError.contains("one-process"), "\(after.standardError)")
     }

@@ -99,7 +99,9 @@ struct TrainWithWorkerProcessesTests {
     @Test func sigtermMidRunStopsTheLearnerAndEveryWorkerProcess() async throws {
         let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers-stop", workers: Self.workers)
         defer { Self.kill(train, children) }
-
+        // Once it has taken steps, the run has something to keep: its final checkpoint (a run that
+        // took none writes none).
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 0, of: train), "\(train.standardError.suffix(2000))")
         train.signal(SIGTERM)
         let status = await train.waitForExit(timeout: 90)
         #expect(status == 0, "train after SIGTERM: \(train.standardError.suffix(2000))")

@@ -1,16 +1,11 @@
 """scripts/bench_vs_sf_report.py: the ceiling a machine sets for a network, checked against hand-computed values."""
-import importlib.util
 import math
-import os
 
-SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "bench_vs_sf_report.py")
+import repository_scripts
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("bench_vs_sf_report", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return repository_scripts.load("bench_vs_sf_report")
 
 
 def test_the_ceiling_adds_the_matrix_products_time_and_the_games_time_per_step():

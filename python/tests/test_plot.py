@@ -125,3 +125,19 @@ def test_the_time_axis_counts_from_the_runs_start_in_time_units(tmp_path):
     [line] = points(text, "polyline")
     # the seeds line up: their mean climbs from 0 at the left edge (y=370) to 1 at the right (y=40)
     assert line[0] == (70.0, 370.0) and line[-1] == (550.0, 40.0)
+
+
+def test_a_metric_first_recorded_late_starts_late_on_the_time_axis(tmp_path):
+    # The run starts at minute 0; its success rate is first recorded at minute 60 of 120.
+    d = tmp_path / "late"
+    d.mkdir()
+    with open(d / "metrics.jsonl", "w") as f:
+        for minute in range(0, 121, 10):
+            row = {"time": 1.7e9 + 60 * minute}
+            if minute >= 60:
+                row["rollout/success_rate"] = 0.5
+            f.write(json.dumps(row) + "\n")
+    out = tmp_path / "late.svg"
+    plot.main_with(["--out", str(out), "--x", "time", f"a={d}"])
+    # its last point is at minute 120 of the run, not at minute 60 of its own
+    assert check_x_ticks(out.read_text(), 7200)[-1] == "120 min"

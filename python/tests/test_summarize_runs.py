@@ -1,16 +1,11 @@
 """scripts/summarize_runs.py: the table of runs' final figures, with what a run did not record shown as "-"."""
-import importlib.util
 import json
-import os
 
-SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "summarize_runs.py")
+import repository_scripts
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("summarize_runs", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return repository_scripts.load("summarize_runs")
 
 
 def run_dir(tmp_path, name, rows):

@@ -217,7 +217,8 @@ def cmd_bench(args) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="yendor-env", description="Gymnasium environments served to Yendor's workers")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("serve", help="host N envs on a ZeroMQ ROUTER and answer one Yendor worker")
+    # No abbreviated options: `yendor train --serve-arg` refuses the ones train sets itself by name.
+    p = sub.add_parser("serve", help="host N envs on a ZeroMQ ROUTER and answer one Yendor worker", allow_abbrev=False)
     _add_env_options(p)
     p.add_argument("--num-envs", type=int, default=16)
     p.add_argument("--bind", default="tcp://*:5600", help="ZeroMQ endpoint (tcp://HOST:PORT, ipc://PATH; port * = any)")

@@ -27,12 +27,14 @@ def read(run, metric, x_key):
                 rec = json.loads(line)
             except ValueError:
                 continue
+            if x_key == "time" and start is None and rec.get("time") is not None:
+                # Unix seconds: from 0 to the run's start would squeeze the curve to the right edge,
+                # and seeds started at different times would not line up. The run's first record,
+                # not the metric's: a metric first set late starts late.
+                start = float(rec["time"])
             if rec.get(metric) is not None and rec.get(x_key) is not None:
                 x = float(rec[x_key])
                 if x_key == "time":
-                    # Unix seconds: from 0 to the run's start would squeeze the curve to the right edge,
-                    # and seeds started at different times would not line up.
-                    start = x if start is None else start
                     x -= start
                 # A resume from a checkpoint goes back in env steps: the points beyond it describe
                 # training lost with the crash, and the resumed run's points replace them.

@@ -35,7 +35,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -43,6 +42,7 @@ import numpy as np
 from . import wire
 from .captions import truncate_utf8
 from .converter import Converter
+from .error_log import ErrorLog
 from .inference import infer
 from .spec import Buffers
 
@@ -57,11 +57,6 @@ U64 = 1 << 64
 MAX_ENVS = 1 << 14
 #: The largest finite float32, the wire's type for rewards.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-#: Occurrences of each distinct env error logged in full (the first with its traceback); later ones go
-#: into a summary line at most every ERROR_SUMMARY_SECONDS (an env that raises on every step would
-#: otherwise log a line per step).
-ERRORS_IN_FULL = 3
-ERROR_SUMMARY_SECONDS = 10.0
 
 
 def _log_stderr(line: str):
@@ -109,59 +104,6 @@ def _success(terminated: bool, reward: float, info: Dict[str, Any]) -> bool:
         if status is not None:
             return getattr(status, "name", "") == "TASK_SUCCESSFUL" or (isinstance(status, (int, np.integer)) and int(status) == 2)
     return bool(terminated and reward > 0)
-
-
-def _raised_at(e: BaseException) -> Tuple[str, ...]:
-    """Where `e` was raised (file and line of its innermost frame), or its text when it has no traceback."""
-    tb = e.__traceback__
-    if tb is None:
-        return (_error_text(e),)
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    return (tb.tb_frame.f_code.co_filename, str(tb.tb_lineno))
-
-
-class _ErrorLog:
-    """The env errors' log, rate-limited. Errors are the same when they have the same exception type and
-    were raised at the same place: their texts often differ only by a step count or a position."""
-
-    def __init__(self, log: Callable[[str], None], clock: Callable[[], float]):
-        self.log, self.clock = log, clock
-        self.logged: Dict[Tuple[str, ...], int] = {}
-        # The errors not logged in full since the last summary: how many, which, the first one and when.
-        self.held = 0
-        self.held_kinds: set = set()
-        self.held_first = ""
-        self.held_since = 0.0
-
-    def error(self, line: str, e: BaseException):
-        kind = (type(e).__qualname__,) + _raised_at(e)
-        n = self.logged.get(kind, 0)
-        if n < ERRORS_IN_FULL:
-            self.logged[kind] = n + 1
-            if n == 0:
-                line += "\n" + "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip()
-            if n + 1 == ERRORS_IN_FULL:
-                line += (f"\n(logged {ERRORS_IN_FULL} times: from now on it is only counted, in a line at most "
-                         f"every {ERROR_SUMMARY_SECONDS:g} s)")
-            self.log(line)
-            return
-        if not self.held:
-            self.held_first, self.held_since = line.splitlines()[0], self.clock()
-        self.held += 1
-        self.held_kinds.add(kind)
-        self.tick()
-
-    def tick(self):
-        """Logs the summary when the first error it counts is ERROR_SUMMARY_SECONDS old."""
-        if self.held and self.clock() - self.held_since >= ERROR_SUMMARY_SECONDS:
-            self.flush()
-
-    def flush(self):
-        if self.held:
-            self.log(f"env errors in the last {self.clock() - self.held_since:.1f} s, not logged above: {self.held} "
-                     f"({len(self.held_kinds)} distinct); first: {self.held_first}")
-            self.held, self.held_kinds = 0, set()
 
 
 class _Slot:
@@ -216,7 +158,7 @@ class EnvServer:
         self.seed_offset = int(seed) % U64
         self.limits = limits
         self.log = log
-        self._error_log = _ErrorLog(log, clock)
+        self._error_log = ErrorLog(log, clock, _error_text)
         self._infer_args = dict(caption=caption, crop_size=crop_size, caption_bytes=caption_bytes,
                                 environment=environment, task=task, ignore=tuple(ignore))
         first = make_env()
