@@ -123,6 +123,11 @@ public actor Annotator {
     private var untoldDrops: [LabelRequest] = []
     private var activeBatches = 0
     private var batchTasks: [Int: Task<Void, Never>] = [:]
+    /// The latest answers' share without a label, so a model or prompt that mostly fails to
+    /// answer in the format is said in the log, not only counted: its items end `unlabelable`.
+    private var recentAnswers = (count: 0, noLabel: 0, example: "")
+    private var lastNoLabelWarning: ContinuousClock.Instant?
+    private static let noLabelWindow = 50
     private var nextBatchID = 0
     private var stopping = false
     private var wakeTask: Task<Void, Never>?
@@ -251,6 +256,7 @@ public actor Annotator {
     /// this returns, and nothing cancelled is stored. Then every subscriber stream ends.
     public func shutdown() async {
         stopping = true
+        labeler.stopSendingNewRequests()
         wakeTask?.cancel()
         wakeTask = nil
         while let request = queue.popFirst() {
@@ -315,6 +321,27 @@ public actor Annotator {
         resumeIdleWaitersIfIdle()
     }
 
+    /// Counts an answer towards the share without a label; warns (at most once a minute) when
+    /// half or more of the last `noLabelWindow` answers had none.
+    private func noteAnswer(_ answer: LabelerAnswer) {
+        switch answer.outcome {
+        case .labeled: recentAnswers.count += 1
+        case .failed(.noLabel):
+            recentAnswers.count += 1
+            recentAnswers.noLabel += 1
+            if recentAnswers.example.isEmpty { recentAnswers.example = String(answer.rawResponse.suffix(160)) }
+        case .failed: return
+        }
+        guard recentAnswers.count >= Self.noLabelWindow else { return }
+        let (count, noLabel, example) = recentAnswers
+        recentAnswers = (0, 0, "")
+        let now = ContinuousClock.now
+        guard noLabel * 2 >= count, lastNoLabelWarning.map({ now - $0 >= .seconds(60) }) ?? true else { return }
+        lastNoLabelWarning = now
+        logger.warning("\(noLabel) of the last \(count) answers carried no label: check the model and its prompt (`yendor annotator evaluate`); such items are asked \(configuration.maxAnswerAttempts) times, then stored unlabelable for this model and prompt version", metadata: [
+            "answer_end": "\(example)"])
+    }
+
     private func finish(batch id: Int, missing: [LabelRequest]) {
         batchTasks[id] = nil
         activeBatches -= 1
@@ -338,6 +365,7 @@ public actor Annotator {
                 toPublish.append(LabelResult(request: request, answer: LabelerAnswer(outcome: outcome, rawResponse: answer.rawResponse,
                                                                                      latency: answer.latency), source: .labeler))
             }
+            noteAnswer(answer)
             switch answer.outcome {
             case .labeled:
                 latencies.record(seconds: answer.latency.seconds)

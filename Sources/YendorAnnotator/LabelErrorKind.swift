@@ -17,6 +17,10 @@ public enum LabelErrorKind: String, Hashable, Sendable, Codable, CaseIterable {
     case malformedResponse = "malformed_response"
     /// The answer had no recognisable label.
     case noLabel = "no_label"
+    /// The server cut the answer at `max_tokens` before its label: a setting to fix (more
+    /// tokens), not the model's verdict on the item, so neither counted towards `unlabelable`
+    /// nor stored (asked again once the setting changes).
+    case cutOff = "cut_off"
     /// The simulated backend injected a failure.
     case simulatedFailure = "simulated_failure"
     /// The labeler was stopped (the annotator shutting down) before the answer arrived: nothing
@@ -29,7 +33,7 @@ public enum LabelErrorKind: String, Hashable, Sendable, Codable, CaseIterable {
     public var isTransient: Bool {
         switch self {
         case .timeout, .rateLimited, .serverError, .transport, .malformedResponse, .simulatedFailure, .cancelled: true
-        case .rejected, .noLabel, .unlabelable: false
+        case .rejected, .noLabel, .cutOff, .unlabelable: false
         }
     }
 

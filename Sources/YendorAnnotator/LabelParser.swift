@@ -12,8 +12,10 @@ import Foundation
 ///    parenthesised remark. If nothing follows it, the next non-empty line must be the label.
 /// 3. Otherwise the last non-empty line must itself be exactly a label (a model that ends on
 ///    the bare word).
-/// 4. Otherwise the first non-empty line must be exactly a label (completion models often
-///    answer only the word after a prompt ending in "Answer:", then ramble on).
+/// 4. Otherwise, for a completion model (`firstLineAnswers`), the first non-empty line must be
+///    exactly a label (completion models often answer only the word after a prompt ending in
+///    "Answer:", then ramble on). A chat answer's first line followed by more text is not its
+///    verdict ("No.", then "wait, actually it is helpful").
 /// Anything else is `nil`: "helpful or not helpful", "maybe", prose.
 ///
 /// Examples (classification): `Answer: helpful`, `**Answer:** not helpful`,
@@ -21,8 +23,8 @@ import Foundation
 /// `Answer: helpful (a kill is progress)`, `<think>…</think>\nAnswer: not helpful`.
 public enum LabelParser {
     /// Parses a classification answer: `helpful` / `not helpful` (also `yes` / `no`).
-    public static func classification(_ text: String) -> Label? {
-        parse(text) { word in
+    public static func classification(_ text: String, firstLineAnswers: Bool = true) -> Label? {
+        parse(text, firstLineAnswers: firstLineAnswers) { word in
             switch word {
             case "helpful", "yes", "yes helpful": .helpful
             case "not helpful", "not_helpful", "not-helpful", "unhelpful", "no", "no not helpful": .notHelpful
@@ -32,8 +34,8 @@ public enum LabelParser {
     }
 
     /// Parses a ranking answer: `A` / `B` / `tie` (also `first` / `second`).
-    public static func ranking(_ text: String) -> Label? {
-        parse(text) { word in
+    public static func ranking(_ text: String, firstLineAnswers: Bool = true) -> Label? {
+        parse(text, firstLineAnswers: firstLineAnswers) { word in
             switch word {
             case "a", "first", "caption a": .first
             case "b", "second", "caption b": .second
@@ -44,22 +46,22 @@ public enum LabelParser {
     }
 
     /// Parses the answer for `task`.
-    public static func label(_ text: String, for task: LabelTask) -> Label? {
+    public static func label(_ text: String, for task: LabelTask, firstLineAnswers: Bool = true) -> Label? {
         switch task {
-        case .classify: classification(text)
-        case .rank: ranking(text)
+        case .classify: classification(text, firstLineAnswers: firstLineAnswers)
+        case .rank: ranking(text, firstLineAnswers: firstLineAnswers)
         }
     }
 
     /// Parses the answer for `task` in the answer format its prompts asked for.
-    public static func label(_ text: String, for task: LabelTask, format: AnswerFormat) -> Label? {
+    public static func label(_ text: String, for task: LabelTask, format: AnswerFormat, firstLineAnswers: Bool = true) -> Label? {
         switch format {
-        case .answerLine: label(text, for: task)
+        case .answerLine: label(text, for: task, firstLineAnswers: firstLineAnswers)
         case .oniTags: ONIAnswerParser.label(text, for: task)
         }
     }
 
-    private static func parse(_ text: String, _ match: (String) -> Label?) -> Label? {
+    private static func parse(_ text: String, firstLineAnswers: Bool, _ match: (String) -> Label?) -> Label? {
         var body = Substring(text)
         if let end = body.range(of: "</think>", options: [.caseInsensitive, .backwards]) {
             body = body[end.upperBound...]
@@ -73,7 +75,7 @@ public enum LabelParser {
             return index + 1 < lines.count ? match(withoutRemark(lines[index + 1])) : nil
         }
         if let last = lines.last, let label = match(withoutRemark(last)) { return label }
-        guard let first = lines.first else { return nil }
+        guard firstLineAnswers, let first = lines.first else { return nil }
         return match(first)
     }
 

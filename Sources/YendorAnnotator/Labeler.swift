@@ -18,9 +18,16 @@ public protocol Labeler: Sendable {
     /// default implementation calls `label(_:)` and hands over every answer at once.
     func label(_ requests: [LabelRequest],
                onAnswers: @escaping @Sendable ([(index: Int, answer: LabelerAnswer)]) async -> Void) async
+
+    /// The annotator is stopping: requests already sent may still deliver, but none is sent
+    /// from now on (items waiting for a slot are answered `.failed(.cancelled)`: not paid for,
+    /// asked again after a restart). The default does nothing (a labeler with nothing to send).
+    func stopSendingNewRequests()
 }
 
 extension Labeler {
+    public func stopSendingNewRequests() {}
+
     public func label(_ requests: [LabelRequest],
                       onAnswers: @escaping @Sendable ([(index: Int, answer: LabelerAnswer)]) async -> Void) async {
         let answers = await label(requests)

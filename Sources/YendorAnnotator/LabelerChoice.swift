@@ -98,6 +98,11 @@ public struct LabelerChoice: Sendable, Equatable {
 
     /// The OpenAI-compatible server's configuration (`llmURL` is set and valid).
     private func server() throws(AnnotatorError) -> OpenAILabeler.Configuration {
+        // Said here, where the labeler is made, under the option's name: a process that does not
+        // label (a worker, `yendor config`, a learner with a remote annotator) needs no key.
+        if !apiKeyEnvironmentVariable.isEmpty, (ProcessInfo.processInfo.environment[apiKeyEnvironmentVariable] ?? "").isEmpty {
+            throw .invalidConfiguration(field: "llm_api_key_env", reason: "names the environment variable \(apiKeyEnvironmentVariable), which is not set in this process")
+        }
         var o = OpenAILabeler.Configuration(baseURL: URL(string: llmURL)!, model: model,
                                             apiKeyEnvironmentVariable: apiKeyEnvironmentVariable.isEmpty ? nil : apiKeyEnvironmentVariable)
         o.endpoint = endpoint == .chat ? .chatCompletions : .completions

@@ -171,6 +171,8 @@ public final class OpenAILabeler: Labeler {
     /// Retry jitter.
     private let random: Mutex<SplitMix64>
     private let refusalLog = Mutex(LogThrottle())
+    /// Set when the annotator stops: requests waiting for a slot are not sent.
+    private let sendingStopped = Atomic(false)
     /// Where the backend's counters are recorded (`annotator/llm/…`): the annotator's registry.
     public let metrics: MetricsRegistry
     private let counters: Counters
@@ -234,13 +236,17 @@ public final class OpenAILabeler: Labeler {
                 let chunk = Array(requests[start..<min(start + chunkSize, requests.count)])
                 group.addTask {
                     await self.limit.acquire()
-                    let answers = await self.send(chunk)
+                    // Stopping: what reached the server may deliver; nothing new is paid for.
+                    let answers = self.sendingStopped.load(ordering: .relaxed)
+                        ? self.cancelled(chunk, since: ContinuousClock.now) : await self.send(chunk)
                     await self.limit.release()
                     await onAnswers(answers.enumerated().map { (start + $0.offset, $0.element) })
                 }
             }
         }
     }
+
+    public func stopSendingNewRequests() { sendingStopped.store(true, ordering: .relaxed) }
 
     // MARK: - One request with retries
 
@@ -306,6 +312,7 @@ public final class OpenAILabeler: Labeler {
                             "status": "\(status)", "body": "\(text.prefix(200))", "url": "\(url)", "model": "\(configuration.model)",
                             "not_logged": "\(suppressed)"])
                     }
+                    counters.failedAttempt(.rejected)
                     return failed(requests, .rejected, "HTTP \(status): \(text)", since: start)
                 }
             case .connectionFailed(let message):
@@ -320,8 +327,12 @@ public final class OpenAILabeler: Labeler {
             }
             counters.failedAttempt(failure.kind)
             guard retry < configuration.maxRetries else {
-                logger.warning("LLM request failed after retries", metadata: [
-                    "kind": "\(failure.kind.rawValue)", "retries": "\(retry)", "error": "\(failure.message.prefix(200))"])
+                // Every request fails alike while the server does: one line per kind and 10 s.
+                if let suppressed = refusalLog.withLock({ $0.shouldLog("retries \(failure.kind.rawValue)", now: Date().timeIntervalSinceReferenceDate) }) {
+                    logger.warning("LLM request failed after retries", metadata: [
+                        "kind": "\(failure.kind.rawValue)", "retries": "\(retry)", "error": "\(failure.message.prefix(200))",
+                        "not_logged": "\(suppressed)"])
+                }
                 return failed(requests, failure.kind, failure.message, since: start)
             }
             let atOnce = failure.connectionBroke && !retriedAtOnce
@@ -402,10 +413,17 @@ public final class OpenAILabeler: Labeler {
             guard let choice, let text = choice.message?.content ?? choice.text else {
                 return LabelerAnswer(outcome: .failed(.malformedResponse), rawResponse: "no choice \(position) in the response", latency: latency)
             }
-            guard let label = LabelParser.label(text, for: request.task, format: configuration.prompts.answerFormat) else {
+            // A completion model may answer the bare word, then ramble on; a chat answer's first
+            // line followed by more text is not its verdict (the prompt asks for the last line).
+            guard let label = LabelParser.label(text, for: request.task, format: configuration.prompts.answerFormat,
+                                                firstLineAnswers: configuration.endpoint == .completions) else {
                 if choice.finish_reason == "length" {
                     counters.answersCutAtMaxTokens.increment()
-                    logger.debug("answer cut at max_tokens before its label", metadata: ["max_tokens": "\(configuration.maxTokens)"])
+                    if let suppressed = refusalLog.withLock({ $0.shouldLog("cut off", now: Date().timeIntervalSinceReferenceDate) }) {
+                        logger.warning("the LLM server cut answers at max_tokens before their label: raise it (--max-tokens, reward.llm_max_tokens); these items are not stored and are asked again", metadata: [
+                            "max_tokens": "\(configuration.maxTokens)", "answer_end": "\(text.suffix(120))", "not_logged": "\(suppressed)"])
+                    }
+                    return LabelerAnswer(outcome: .failed(.cutOff), rawResponse: text, latency: latency)
                 }
                 return LabelerAnswer(outcome: .failed(.noLabel), rawResponse: text, latency: latency)
             }

@@ -85,7 +85,7 @@ struct LabelerOptions: ParsableArguments {
         "llm_max_concurrent_requests": "--max-concurrent-requests", "llm_connect_timeout_s": "--connect-timeout-s",
         "llm_request_timeout_s": "--request-timeout-s", "llm_max_retries": "--max-retries", "llm_max_tokens": "--max-tokens",
         "llm_prompts": "--prompts", "simulated_latency": "--latency-ms", "simulated_failure_rate": "--failure-rate",
-        "simulated_noise": "--noise",
+        "simulated_noise": "--noise", "llm_api_key_env": "--api-key-env",
     ]
 
     /// The labeler from the flags; errors name the flag.

@@ -91,6 +91,22 @@ import ZeroMQ
     /// How many prompts the stub received that mention the caption.
     private func asks(_ caption: String, _ stats: StubServer.Stats) -> Int { stats.asks(caption) }
 
+    /// An API key variable that is not set is said before anything starts, under the option's
+    /// own name (it said `apiKeyEnvironmentVariable`, and `train` exited 1 after its worker started).
+    @Test(arguments: [
+        (["annotator", "--backend", "openai", "--llm-url", "http://127.0.0.1:9/v1", "--model", "m", "--api-key-env", "YENDOR_TEST_NO_SUCH_KEY"],
+         "--api-key-env names the environment variable YENDOR_TEST_NO_SUCH_KEY, which is not set"),
+        (["train", "--steps", "100", "--reward", "classification", "--set", "reward.labeler=openai", "--set", "reward.llm_url=http://127.0.0.1:9/v1",
+          "--set", "reward.llm_model=m", "--set", "reward.llm_api_key_env=YENDOR_TEST_NO_SUCH_KEY"],
+         "reward.llm_api_key_env (validation): names the environment variable YENDOR_TEST_NO_SUCH_KEY, which is not set"),
+    ])
+    func anAPIKeyVariableThatIsNotSetIsRefusedUnderItsOptionsName(arguments: [String], said: String) async throws {
+        let dir = try temporaryDirectory()
+        let process = try ChildProcess(yendor: arguments + (arguments[0] == "train" ? ["--run-dir", dir.appendingPathComponent("run").path] : []))
+        #expect(await process.waitForExit(timeout: 600) == 64, "\(process.standardError.suffix(1500))")
+        #expect(process.standardError.contains(said), "\(process.standardError.suffix(1500))")
+    }
+
     @Test func concurrentIdenticalRequestsFromTwoClientsCostOneLLMCallPerCaption() async throws {
         // Slow answers keep the first client's items pending while the second client asks.
         let stub = try await StubServer.started(script: Array(repeating: ["delay": 0.2], count: 12))

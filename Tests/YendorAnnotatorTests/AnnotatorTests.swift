@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import Testing
 import YendorMetrics
+import YendorTestSupport
 @testable import YendorAnnotator
 
 @Suite struct AnnotatorTests {
@@ -211,6 +213,19 @@ import YendorMetrics
             #expect(times[2] - times[1] >= .milliseconds(200))
         }
         #expect(await annotator.lookup(captions(1)).first?.result?.outcome == .failed(.unlabelable))
+    }
+
+    /// A model that mostly answers without the format is said in the log, not only counted: its
+    /// items end `unlabelable` for this model and prompt version, silently, before.
+    @Test func mostAnswersWithoutALabelAreSaidInTheLog() async throws {
+        let lines = LogLines()
+        let annotator = try Annotator(labeler: ScriptedLabeler([.failed(.noLabel)]), store: temporaryStore().0,
+                                      configuration: Annotator.Configuration(), logger: Logger(label: "test") { _ in lines })
+        _ = await annotator.submit(captions(50))
+        // The first answer to each of the 50 (their retries come later).
+        #expect(await lines.waitFor(timeout: 600) { $0.hasPrefix("warning") && $0.contains("50 of the last 50 answers carried no label") },
+                "\(lines.lines)")
+        await annotator.shutdown()
     }
 
     @Test func itemsWaitingForTheirRetryArePendingAndDroppedFirstWhenTheQueueIsFull() async throws {

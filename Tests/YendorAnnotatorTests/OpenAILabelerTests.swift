@@ -113,6 +113,7 @@ import YendorMetrics
         let answers = await labeler.label(captions(1))
         #expect(answers.map(\.outcome) == [.failed(.rejected)])
         #expect(try await server.stats().calls == 1)
+        #expect(labeler.count("failed_attempts/rejected") == 1, "a refused attempt is a failed attempt at the LLM")
     }
 
     /// A server that refuses every request (a wrong model name: HTTP 400) opens the breaker like a
@@ -284,6 +285,45 @@ import YendorMetrics
         let answers = await labeler.label(captions(1))
         #expect(answers.map(\.outcome) == [.failed(.noLabel)])
         #expect(answers.first?.rawResponse == "The jackal is probably relevant.")
+    }
+
+    /// An answer the server cut at max_tokens before its label is a setting to fix, not the
+    /// model's verdict: it must not end as `unlabelable` in the store (a raised max_tokens then
+    /// never asked again).
+    @Test func anAnswerCutAtMaxTokensBeforeItsLabelIsCutOffNotNoLabel() async throws {
+        let cut = #"{"choices": [{"index": 0, "message": {"content": "Let me think about whether the newt"}, "finish_reason": "length"}]}"#
+        let server = try await StubServer.started(script: [["body": cut]])
+        defer { server.stop() }
+        let labeler = try OpenAILabeler(configuration: configuration(server), logger: testLogger)
+        #expect(await labeler.label(captions(1)).map(\.outcome) == [.failed(.cutOff)])
+        #expect(labeler.count("answers_cut_at_max_tokens") == 1)
+        #expect(!LabelErrorKind.cutOff.isAnswerError && !LabelErrorKind.cutOff.isTransient)
+    }
+
+    /// A chat model that starts "No." and then changes its mind has given no verdict in the
+    /// format asked for (the last line); a completion model's first word is its answer.
+    @Test func aChatAnswersFirstLineIsNotItsVerdictButACompletionsIs() async throws {
+        let wavering = "No.\nWait, actually killing the newt is clear progress, so it is helpful."
+        for (endpoint, expected) in [(OpenAILabeler.Configuration.Endpoint.chatCompletions, LabelOutcome.failed(.noLabel)),
+                                     (.completions, .labeled(.notHelpful))] {
+            let server = try await StubServer.started(script: [["content": wavering]])
+            defer { server.stop() }
+            let labeler = try OpenAILabeler(configuration: configuration(server) { $0.endpoint = endpoint }, logger: testLogger)
+            #expect(await labeler.label(captions(1)).map(\.outcome) == [expected], "\(endpoint)")
+        }
+    }
+
+    /// Stopping: requests at the server may deliver, but none waiting for a slot is sent (they
+    /// were sent during the annotator's shutdown grace and their answers thrown away).
+    @Test func afterStopSendingNewRequestsNothingMoreIsSent() async throws {
+        let server = try await StubServer.started()
+        defer { server.stop() }
+        let labeler = try OpenAILabeler(configuration: configuration(server) { $0.maxConcurrentRequests = 1 }, logger: testLogger)
+        #expect(await labeler.label(captions(1)).map(\.outcome) == [.labeled(.helpful)])
+        labeler.stopSendingNewRequests()
+        let answers = await labeler.label(captions(3, prefix: "You hit the newt"))
+        #expect(answers.allSatisfy { $0.outcome == .failed(.cancelled) }, "\(answers.map(\.outcome))")
+        #expect(try await server.stats().calls == 1, "requests were sent after the stop")
     }
 
     @Test func apiKeyComesFromTheNamedEnvironmentVariable() async throws {
