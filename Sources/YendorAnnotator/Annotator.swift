@@ -128,6 +128,11 @@ public actor Annotator {
     private var recentAnswers = (count: 0, noLabel: 0, example: "")
     private var lastNoLabelWarning: ContinuousClock.Instant?
     private static let noLabelWindow = 50
+    /// Items whose answer the server cut at `max_tokens` before its label, answered so at once
+    /// for as long as this annotator runs (the setting changes only with a restart); never stored.
+    /// At most `queueCapacity`, oldest forgotten first.
+    private var cutOff: [LabelRequest: LabelResult] = [:]
+    private var cutOffOrder: Deque<LabelRequest> = []
     private var nextBatchID = 0
     private var stopping = false
     private var wakeTask: Task<Void, Never>?
@@ -170,7 +175,7 @@ public actor Annotator {
         guard !stopping else { return receipt }
         let stored = storedLabels(for: requests)
         for request in requests {
-            if let known = stored[request] {
+            if let known = stored[request] ?? cutOff[request] {
                 counters.cacheHits.increment()
                 receipt.known.append(known)
             } else if queued.contains(request) || inFlight.contains(request) {
@@ -196,7 +201,7 @@ public actor Annotator {
     public func lookup(_ requests: [LabelRequest]) -> [QueryAnswer] {
         let stored = storedLabels(for: requests)
         return requests.map { request in
-            if let known = stored[request] { return .known(known) }
+            if let known = stored[request] ?? cutOff[request] { return .known(known) }
             return queued.contains(request) || inFlight.contains(request) ? .pending : .unknown
         }
     }
@@ -321,6 +326,15 @@ public actor Annotator {
         resumeIdleWaitersIfIdle()
     }
 
+    /// Keeps a cut-off answer for later submits of the same item: asking again would cost as
+    /// much and be cut again, for as long as `max_tokens` stays what it is.
+    private func rememberCutOff(_ request: LabelRequest, _ answer: LabelerAnswer) {
+        if cutOff.updateValue(LabelResult(request: request, answer: answer, source: .store), forKey: request) == nil {
+            cutOffOrder.append(request)
+        }
+        while cutOffOrder.count > configuration.queueCapacity, let oldest = cutOffOrder.popFirst() { cutOff[oldest] = nil }
+    }
+
     /// Counts an answer towards the share without a label; warns (at most once a minute) when
     /// half or more of the last `noLabelWindow` answers had none.
     private func noteAnswer(_ answer: LabelerAnswer) {
@@ -397,6 +411,7 @@ public actor Annotator {
                     }
                 } else {
                     publish(answer.outcome)  // e.g. the server rejects the request: not stored
+                    if kind == .cutOff { rememberCutOff(request, answer) }
                 }
             }
         }

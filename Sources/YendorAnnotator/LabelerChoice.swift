@@ -93,7 +93,8 @@ public struct LabelerChoice: Sendable, Equatable {
         try validate()
         let simulation = SimulatedLabeler.Configuration(latency: Self.duration(simulatedLatencySeconds), failureRate: simulatedFailureRate,
                                                         labelNoise: simulatedNoise, seed: seed)
-        return try LabelerBackend.named(kind, openAI: llmURL.isEmpty ? nil : try server(), simulation: simulation)
+        // The lexicon asks no server: a URL or key variable left in its settings is not read.
+        return try LabelerBackend.named(kind, openAI: llmURL.isEmpty || kind == .lexicon ? nil : try server(), simulation: simulation)
     }
 
     /// The OpenAI-compatible server's configuration (`llmURL` is set and valid).

@@ -286,6 +286,9 @@ public final class OpenAILabeler: Labeler {
         while true {
             if Task.isCancelled { return cancelled(requests, since: start) }
             do { try await breaker.acquire() } catch { return cancelled(requests, since: start) }
+            // Stopping: an attempt not sent yet (a retry, one held by the breaker) would be paid
+            // for and its answer thrown away.
+            if sendingStopped.load(ordering: .relaxed) { return cancelled(requests, since: start) }
             counters.requests.increment()
             let outcome = await http.post(url: url, headers: headers, body: body, freshConnection: freshConnection)
             let failure: Failure

@@ -33,6 +33,9 @@ public final class SimulatedLabeler: Labeler {
     private let configuration: Configuration
     private let random: Mutex<SplitMix64>
 
+    /// The labeler it wraps (an LLM server, with `--llm-url`) sends nothing new either.
+    public func stopSendingNewRequests() { inner.stopSendingNewRequests() }
+
     public init(wrapping inner: any Labeler, configuration: Configuration) throws(AnnotatorError) {
         try configuration.validate()
         self.inner = inner

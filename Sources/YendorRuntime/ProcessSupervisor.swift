@@ -74,7 +74,8 @@ public final class ProcessSupervisor: Sendable {
     /// - Parameters:
     ///   - firstDelay: the first restart's delay (a worker's is the learner's peer timeout, so that
     ///     the learner has let go of the dead process's id when the new one says Hello).
-    ///   - events: told of every start, restart, end and give-up, on the thread that saw it.
+    ///   - events: told of every start, restart, end and give-up, in order, on the thread that saw
+    ///     it (a start while the supervisor's lock is held: it must not call the supervisor).
     public init(executable: URL, children: [Child], persistence: Persistence, firstDelay: Double = 0.5,
                 events: (@Sendable (Event) -> Void)? = nil) {
         self.executable = executable
@@ -118,7 +119,7 @@ public final class ProcessSupervisor: Sendable {
             s.gaveUp = gaveUp
             return s.processes.indices.compactMap { k in s.processes[k].flatMap { $0.isRunning ? nil : (k, $0) } }
         }
-        for (k, p) in exited { handleExit(k, ending: Self.ending(p), status: Self.isClean(p) ? 0 : nil) }
+        for (k, p) in exited { handleExit(k, of: p, ending: Self.ending(p), status: Self.isClean(p) ? 0 : nil) }
     }
 
     /// Stops every child: SIGTERM, then SIGKILL to any still running after `gracePeriod` seconds.
@@ -163,23 +164,25 @@ public final class ProcessSupervisor: Sendable {
         p.standardOutput = handle
         p.standardError = handle
         p.terminationHandler = { [weak self] process in
-            self?.handleExit(k, ending: Self.ending(process), status: Self.isClean(process) ? 0 : nil)
+            self?.handleExit(k, of: process, ending: Self.ending(process), status: Self.isClean(process) ? 0 : nil)
         }
-        let started = try state.withLock { s -> Bool in
-            guard !s.stopping else { return false }
+        try state.withLock { s in
+            guard !s.stopping else { return }
             try p.run()
             s.processes[k] = p
             s.started[k] = Date()
-            return true
+            // Told under the lock, so that it comes before this process's exit is handled.
+            events?(.started(child: k, pid: p.processIdentifier))
         }
-        if started { events?(.started(child: k, pid: p.processIdentifier)) }
     }
 
-    /// Child `k` ended (`ending`; `status` 0 for a clean exit, else nil): started again, or not.
-    private func handleExit(_ k: Int, ending: String, status: Int32?) {
+    /// Child `k`'s process `process` ended (`ending`; `status` 0 for a clean exit, else nil; no
+    /// process: a start that failed): started again, or not. An exit of a process that is no
+    /// longer the child's latest is passed over.
+    private func handleExit(_ k: Int, of process: Process?, ending: String, status: Int32?) {
         enum Decision { case restart(Logger, delay: Double, quickExits: Int), end(Logger?), giveUp(Logger, (@Sendable (String) -> Void)?, quickExits: Int) }
         let decision = state.withLock { s -> Decision? in
-            guard s.supervised, s.restarting.insert(k).inserted else { return nil }
+            guard s.supervised, process.map({ $0 === s.processes[k] }) ?? true, s.restarting.insert(k).inserted else { return nil }
             if s.stopping { return .end(nil) }
             if case .onFailure = persistence, status == 0 { return .end(s.logger) }
             s.quickExits[k] = Date().timeIntervalSince(s.started[k]) < Self.quickExit ? s.quickExits[k] + 1 : 0
@@ -217,7 +220,7 @@ public final class ProcessSupervisor: Sendable {
                 do { try self.launch(k) } catch {
                     // A start that fails is a quick failure like any other: tried again, or given up on.
                     self.state.withLock { $0.started[k] = Date() }
-                    self.handleExit(k, ending: "could not be started (\(error))", status: nil)
+                    self.handleExit(k, of: nil, ending: "could not be started (\(error))", status: nil)
                 }
             }
         }

@@ -228,6 +228,25 @@ import YendorTestSupport
         await annotator.shutdown()
     }
 
+    /// An answer cut at max_tokens is published, not stored, and not asked again while this
+    /// annotator runs: it would cost as much and be cut again (a restart with more tokens asks).
+    @Test func aCutOffItemIsAnsweredAtOnceAfterwardsNotStoredNorAskedAgain() async throws {
+        let (store, _) = try temporaryStore()
+        let labeler = ScriptedLabeler([.failed(.cutOff)])
+        let annotator = try makeAnnotator(labeler, store: store)
+        let stream = await annotator.results()
+        var iterator = stream.makeAsyncIterator()
+        _ = await annotator.submit(captions(1))
+        #expect(await iterator.next()?.outcome == .failed(.cutOff))
+        await annotator.waitUntilIdle()
+        #expect(try labeler.callCount == 1 && store.count() == 0)
+        let again = await annotator.submit(captions(1))
+        #expect(again.known.map(\.outcome) == [.failed(.cutOff)] && again.queued == 0)
+        #expect(labeler.callCount == 1, "asked again")
+        let restarted = try makeAnnotator(labeler, store: store)
+        #expect(await restarted.submit(captions(1)).queued == 1, "a new annotator asks again")
+    }
+
     @Test func itemsWaitingForTheirRetryArePendingAndDroppedFirstWhenTheQueueIsFull() async throws {
         let labeler = ScriptedLabeler([.failed(.serverError), .labeled(.helpful)])
         let annotator = try makeAnnotator(labeler) {

@@ -17,6 +17,23 @@ import Testing
         #expect(server.prompts.version == set.version)
     }
 
+    /// The API key variable is read only where a server is asked: the lexicon with a URL and key
+    /// variable left in its settings needs neither; the openai labeler is refused under the key.
+    @Test func anUnsetKeyVariableRefusesOnlyALabelerThatAsksAServer() throws {
+        var choice = LabelerChoice()
+        choice.llmURL = "http://127.0.0.1:9/v1"
+        choice.model = "m"
+        choice.apiKeyEnvironmentVariable = "YENDOR_TEST_NO_SUCH_KEY"
+        choice.kind = .lexicon
+        _ = try choice.backend()
+        for kind in [LabelerKind.openai, .simulated] {
+            choice.kind = kind
+            #expect(throws: AnnotatorError.invalidConfiguration(field: "llm_api_key_env", reason: "names the environment variable YENDOR_TEST_NO_SUCH_KEY, which is not set in this process")) {
+                try choice.backend()
+            }
+        }
+    }
+
     @Test(arguments: [Goal.score, .gold, .combat, .stairs, .oracle, .custom("open every door you meet")])
     func everyGoalVariantRendersItsDescriptionAndTheCaption(goal: Goal) {
         let prompts = PromptSet.builtIn
