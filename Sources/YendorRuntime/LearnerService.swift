@@ -415,7 +415,15 @@ public final class LearnerService: Service, Sendable {
             }
             await status.trained(lag: lag, stats: stats)
             if await status.updates % c.publishInterval == 0 { try await publish(learner, link: link) }
-            if Clock.now - lastCheckpoint >= c.run.checkpointInterval { try await save() }
+            if Clock.now - lastCheckpoint >= c.run.checkpointInterval {
+                do { try await save() } catch {
+                    // A full disk costs this checkpoint, not the run: the last complete one stays
+                    // the resume point, and the next interval tries again.
+                    Counter(label: "learner/checkpoint_failures", factory: metrics).increment()
+                    logger.error("checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); training goes on, the next attempt in \(Int(c.run.checkpointInterval)) s (a restart resumes from the last complete checkpoint)")
+                    lastCheckpoint = Clock.now
+                }
+            }
         }
         // Trajectories taken for a batch that was never built go back, so the replay checkpoint
         // keeps them (sampled more than once, they are still in the buffer).
@@ -426,7 +434,10 @@ public final class LearnerService: Service, Sendable {
             logger.info("no checkpoint written: the run took no env step")
             return
         }
-        try await save()
+        do { try await save() } catch {
+            logger.error("the final checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); a restart resumes from the last complete checkpoint")
+            throw error
+        }
     }
 
     private func publish(_ learner: APPOLearner, link: any LearnerLink) async throws {

@@ -54,8 +54,13 @@ public struct PrometheusEndpoint: Service {
             HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                          body: Data(PrometheusEndpoint.registry.emitToBuffer()))
         }
-        logger.info("Prometheus metrics on http://\(host):\(port)/metrics")
         let stopping = Mutex(false)
+        let said = Task { [logger, host, port] in
+            // Said once the port is bound, not before: a port in use ends the role instead.
+            try await server.waitUntilListening(timeout: 3600)
+            logger.info("Prometheus metrics on http://\(host):\(port)/metrics")
+        }
+        defer { said.cancel() }
         do {
             try await withGracefulShutdownHandler {
                 try await server.run()
@@ -65,6 +70,8 @@ public struct PrometheusEndpoint: Service {
             }
         } catch where stopping.withLock({ $0 }) || Task.isCancelled {
             // Stopping closes the listening socket under the accept loop: that error is the stop.
+        } catch {
+            throw ConfigurationError(field: "run.prometheus_port", problem: "cannot serve /metrics on \(host):\(port): \(error) (another process listens there?)")
         }
     }
 }

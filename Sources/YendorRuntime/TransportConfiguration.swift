@@ -146,5 +146,10 @@ public struct TransportConfiguration: Sendable, Equatable {
         if queueCapacity < 1 { throw ConfigurationError(field: "transport.queue_capacity", problem: "must be at least 1") }
         if maxMessageMiB < 1 { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be at least 1") }
         if evictAfterBadBatches < 0 { throw ConfigurationError(field: "transport.evict_after_bad_batches", problem: "must be at least 0 (0 never evicts)") }
+        // Half a CURVE setting would run in plaintext without a word: CURVE is on with the secret key.
+        for (name, key) in [("transport.curve_server_key", curveServerKey), ("transport.curve_annotator_key", curveAnnotatorKey),
+                            ("transport.curve_allowed_clients", curveAllowedClients)] where !key.isEmpty && !curveEnabled {
+            throw ConfigurationError(field: name, problem: "is set but transport.curve_secret_key_file is not: CURVE needs this node's own key pair too (yendor keys generate), or it would run in plaintext")
+        }
     }
 }

@@ -306,9 +306,21 @@ public final class WorkerService: Service, Sendable {
         // The first Hello as soon as the control connection takes it (it may not be connected yet):
         // rollouts wait for it, or their first trajectories reach the learner before it has
         // admitted this worker and are dropped.
+        // A connection that never comes (a wrong host or port, a CURVE key the learner refuses) is
+        // said once a peer timeout has passed, and said again if it comes later.
+        let waitingSince = Clock.now
+        var saidUnreachable = false
         while !Task.isCancelled && !stopping.load(ordering: .relaxed), !(await link.trySendControl(.hello(hello()))) {
+            if !saidUnreachable && Clock.now - waitingSince > timeout {
+                let curve = c.transport.curveEnabled
+                    ? " With CURVE on, the learner also refuses a key not on its allow-list, or a transport.curve_server_key that is not its own." : ""
+                let target = replayEndpoint == nil ? "\(receiver) at \(c.transport.trajectories)" : receiver
+                logger.warning("no connection to \(target) after \(Int(timeout)) s: is it running there (--learner, transport.trajectories)? Still trying.\(curve)")
+                saidUnreachable = true
+            }
             try? await Task.sleep(for: .milliseconds(20))
         }
+        if saidUnreachable { logger.info("connected to \(receiver)") }
         firstHelloSent.store(true, ordering: .relaxed)
         var tick = 0, nextHello = helloEvery, sentAtLastHello = batchesSent
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {

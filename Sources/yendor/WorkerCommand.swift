@@ -26,6 +26,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("parent-pid"), help: .hidden)
     var parentPID: Int32?
 
+    func validate() throws {
+        for (flag, host) in [("--learner", learner), ("--replay", replay ?? "")] where host.contains("://") {
+            throw ValidationError("\(flag) \(host): give the host only (e.g. 10.0.0.5), not an endpoint; its ports come from the configuration (transport.trajectories, transport.weights, transport.replay)")
+        }
+    }
+
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/worker")

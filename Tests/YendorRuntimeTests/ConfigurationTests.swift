@@ -101,6 +101,17 @@ struct ConfigurationTests {
         }
     }
 
+    /// Half a CURVE setting (the server's key or an allow-list without this node's own secret key)
+    /// ran in plaintext without a word.
+    @Test(arguments: ["transport.curve_server_key", "transport.curve_annotator_key", "transport.curve_allowed_clients"])
+    func aCurveSettingWithoutTheSecretKeyIsRefused(key: String) throws {
+        var c = TrainingConfiguration()
+        try TrainingConfiguration.table.set(key, "keys/server.pub", in: &c, source: "test")
+        #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == key }
+        try TrainingConfiguration.table.set("transport.curve_secret_key_file", "keys/worker.key", in: &c, source: "test")
+        try c.validate()
+    }
+
     @Test func heartbeatSettingsThatWouldOverflowTheirMillisecondsAreRefused() {
         var c = TrainingConfiguration()
         c.transport.heartbeatInterval = 1e300

@@ -71,6 +71,25 @@ struct PrometheusEndpointTests {
         }
     }
 
+    /// A metrics port another process holds ends the role naming the setting; it logged "metrics
+    /// on http://…" first, then a bare "SocketError. Bind(98)".
+    @Test func aPrometheusPortInUseIsRefusedNamingTheSetting() async throws {
+        let context = try Context()
+        defer { context.terminate() }
+        let holder = try Socket(context: context, type: .pull)
+        defer { holder.close() }
+        try holder.bind("tcp://0.0.0.0:*")
+        let port = try #require(holder.lastEndpoint.split(separator: ":").last.map(String.init))
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("prometheus-taken")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
+                                                "--set", "run.prometheus_port=\(port)"] + endpoints)
+        defer { learner.kill() }
+        #expect(await learner.waitForExit(timeout: 600) == 64, "\(learner.standardError.suffix(1500))")
+        #expect(learner.standardError.contains("run.prometheus_port") && learner.standardError.contains("cannot serve /metrics on 0.0.0.0:\(port)"),
+                "\(learner.standardError.suffix(1500))")
+        #expect(!learner.standardError.contains("Prometheus metrics on"), "said before the port was bound")
+    }
+
     @Test func aRunningWorkerIsScrapedWithItsIdAndItsCountersGrow() async throws {
         let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("prometheus-worker")
         let port = ChildProcess.freePort()

@@ -76,6 +76,28 @@ struct RunDirectoryOwnershipTests {
         #expect(try Checkpoints(directory: run.appendingPathComponent("checkpoints")).latest() != nil)
     }
 
+    /// A checkpoint that cannot be written (a full disk; here the checkpoints directory replaced
+    /// by a file) costs that checkpoint, not the run: it is logged and counted, and training goes
+    /// on. It stopped the learner with a raw Foundation error.
+    @Test func aCheckpointThatCannotBeWrittenIsSaidAndTrainingGoesOn() async throws {
+        let (dir, config) = try TinyRun.scratch("rundir-checkpoint-fails", checkpointInterval: 0.5)
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "100000000", "--run-dir", run.path])
+        defer { train.kill() }
+        #expect(await train.waitForStandardError(containing: "checkpoint written to", timeout: 600), "\(train.standardError.suffix(1500))")
+        let checkpoints = run.appendingPathComponent("checkpoints")
+        try FileManager.default.moveItem(at: checkpoints, to: run.appendingPathComponent("checkpoints-moved"))
+        try Data("not a directory".utf8).write(to: checkpoints)
+        #expect(await train.waitForStandardError(containing: "checkpoint to \(checkpoints.path) failed: ", timeout: 600), "\(train.standardError.suffix(1500))")
+        #expect(train.standardError.contains("training goes on"))
+        let steps = TrainingEndToEndTests.envSteps(run)
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: steps + 500, of: train), "training stopped: \(train.standardError.suffix(1500))")
+        #expect(train.isRunning)
+        #expect(await TrainWithWorkerProcessesTests.wait(timeout: 600) {
+            ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["learner/checkpoint_failures"] ?? 0) >= 1
+        }, "not counted")
+    }
+
     @Test func aResumeWithoutTheStartsFlagsContinuesTheRunWithItsOwnSettings() async throws {
         let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-resume")
         let run = dir.appendingPathComponent("run")

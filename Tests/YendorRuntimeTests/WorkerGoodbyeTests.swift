@@ -80,4 +80,25 @@ struct WorkerGoodbyeTests {
         guard let last = rows.last, let first = rows.last(where: { $0.updates <= last.updates - updates }) else { return nil }
         return (last.time - first.time) / (last.updates - first.updates)
     }
+
+    /// A worker whose learner is not where it was told (a wrong port; a CURVE key refused looks
+    /// the same) says so once a peer timeout has passed: it waited for ever after "connecting".
+    @Test func aWorkerThatCannotReachItsLearnerSaysSo() async throws {
+        let (_, config, endpoints) = try TrainingEndToEndTests.scratch("unreachable")
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "lost"] + endpoints)
+        defer { worker.kill() }
+        let trajectories = endpoints[1].replacingOccurrences(of: "transport.trajectories=", with: "")
+        #expect(await worker.waitForStandardError(containing: "no connection to the learner at \(trajectories) after", timeout: 600),
+                "\(worker.standardError.suffix(1500))")
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit(timeout: 60) == 0)
+    }
+
+    /// `--learner` takes a host: an endpoint there became `tcp://tcp://…:5555` and an EINVAL.
+    @Test func aWorkerGivenAnEndpointForItsLearnerHostIsRefusedSayingWhatItTakes() async throws {
+        let worker = try ChildProcess(yendor: ["worker", "--learner", "tcp://127.0.0.1:5555"])
+        defer { worker.kill() }
+        #expect(await worker.waitForExit(timeout: 600) == 64)
+        #expect(worker.standardError.contains("--learner tcp://127.0.0.1:5555: give the host only"), "\(worker.standardError)")
+    }
 }
