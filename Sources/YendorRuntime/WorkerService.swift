@@ -40,6 +40,8 @@ public final class WorkerService: Service, Sendable {
     let weights: String
     /// The replay role taking the trajectories instead of the learner, if one does.
     let replayEndpoint: String?
+    /// Where the trajectories (and Hellos) go, for log lines ("in process" with an in-process link).
+    let trajectoriesEndpoint: String
     /// Who takes the trajectories, for log lines.
     var receiver: String { replayEndpoint.map { "the replay role at \($0)" } ?? "the learner" }
     /// For environment servers (`env.kind=server`), which the rollout actors reach over ZeroMQ.
@@ -67,14 +69,15 @@ public final class WorkerService: Service, Sendable {
     /// `trajectories` and publishing weights at `weights`.
     public convenience init(configuration: TrainingConfiguration, workerID: String, trajectories: String, toReplay: Bool = false,
                             weights: String, context: Context, logger: Logger, metrics: MetricsRegistry? = nil) {
-        self.init(configuration: configuration, workerID: workerID, weights: weights,
+        self.init(configuration: configuration, workerID: workerID, weights: weights, trajectories: trajectories,
                   replayEndpoint: toReplay ? trajectories : nil, context: context, logger: logger, metrics: metrics) {
             try await ZeroMQWorkerLink.connect(configuration.transport, trajectories: trajectories, weights: weights, context: context)
         }
     }
 
     /// A worker whose link to the learner `connect` opens (e.g. `InMemoryNetwork.workerLink`).
-    public init(configuration: TrainingConfiguration, workerID: String, weights: String = "in process", replayEndpoint: String? = nil,
+    public init(configuration: TrainingConfiguration, workerID: String, weights: String = "in process", trajectories: String = "in process",
+                replayEndpoint: String? = nil,
                 context: Context, logger: Logger, metrics: MetricsRegistry? = nil,
                 connect: @escaping @Sendable () async throws -> any WorkerLink) {
         self.configuration = configuration
@@ -89,6 +92,7 @@ public final class WorkerService: Service, Sendable {
         outboxDepth = Gauge(label: "rollout/outbox_depth", factory: metrics)
         outboxDepth.record(0)  // a level, 0 at start (a never-set gauge reads as absent)
         self.weights = weights
+        self.trajectoriesEndpoint = trajectories
         self.replayEndpoint = replayEndpoint
         self.context = context
         self.connect = connect
@@ -314,7 +318,7 @@ public final class WorkerService: Service, Sendable {
             if !saidUnreachable && Clock.now - waitingSince > timeout {
                 let curve = c.transport.curveEnabled
                     ? " With CURVE on, the learner also refuses a key not on its allow-list, or a transport.curve_server_key that is not its own." : ""
-                let target = replayEndpoint == nil ? "\(receiver) at \(c.transport.trajectories)" : receiver
+                let target = replayEndpoint == nil ? "\(receiver) at \(trajectoriesEndpoint)" : receiver
                 logger.warning("no connection to \(target) after \(Int(timeout)) s: is it running there (--learner, transport.trajectories)? Still trying.\(curve)")
                 saidUnreachable = true
             }
