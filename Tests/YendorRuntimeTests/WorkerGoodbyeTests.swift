@@ -84,11 +84,14 @@ struct WorkerGoodbyeTests {
     /// A worker whose learner is not where it was told (a wrong port; a CURVE key refused looks
     /// the same) says so once a peer timeout has passed: it waited for ever after "connecting".
     @Test func aWorkerThatCannotReachItsLearnerSaysSo() async throws {
-        let (_, config, endpoints) = try TrainingEndToEndTests.scratch("unreachable")
-        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "lost"] + endpoints)
+        let (_, config) = try TinyRun.scratch("unreachable", checkpointInterval: 60)
+        let port = ChildProcess.freePort()
+        // As a cluster config says it: the learner's bind address, the host given by --learner.
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "lost", "--learner", "127.0.0.1",
+                                               "--set", "transport.trajectories=tcp://0.0.0.0:\(port)",
+                                               "--set", "transport.weights=tcp://0.0.0.0:\(ChildProcess.freePort())"])
         defer { worker.kill() }
-        let trajectories = endpoints[1].replacingOccurrences(of: "transport.trajectories=", with: "")
-        #expect(await worker.waitForStandardError(containing: "no connection to the learner at \(trajectories) after", timeout: 600),
+        #expect(await worker.waitForStandardError(containing: "no connection to the learner at tcp://127.0.0.1:\(port) after", timeout: 600),
                 "\(worker.standardError.suffix(1500))")
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0)
