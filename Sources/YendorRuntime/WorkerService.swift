@@ -52,6 +52,12 @@ public final class WorkerService: Service, Sendable {
     private let stopping = Atomic<Bool>(false)
     /// Set once the first Hello has left: rollouts start after it.
     private let firstHelloSent = Atomic<Bool>(false)
+    /// Set when the learner said it went away (a restart): trajectories wait until a Hello has
+    /// reached the learner that came back, or they arrive before it and are dropped (each socket
+    /// reconnects on its own backoff, the trajectories' often first).
+    private let awaitingReadmission = Atomic<Bool>(false)
+    /// When the learner said it went away: a Hello before it is heard again would reach the old one.
+    private let learnerGoneAt = Mutex(0.0)
     /// Set when the learner announced the end of training (`Goodbye("*", "finished")`).
     private let learnerFinished = Atomic<Bool>(false)
     private let learnerLastSeen = Mutex<Double>(Clock.now)
@@ -179,6 +185,9 @@ public final class WorkerService: Service, Sendable {
     private func rolloutLoop(actor: RolloutWorker, link: any WorkerLink) async throws {
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             let batch = try await actor.rollout()
+            while awaitingReadmission.load(ordering: .relaxed) && !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             try await link.send(batch)
             trajectoriesSent.increment()
             stepsSent.increment(by: batch.steps * batch.envs)
@@ -263,6 +272,12 @@ public final class WorkerService: Service, Sendable {
                 throw CancellationError()
             case .goodbye(let g) where g.id == "*":
                 logger.warning("learner went away (\(PeerID.escaped(g.reason, limit: 200))); waiting for it to return")
+                // Trajectories go to the learner only after a Hello to the one that returns; a
+                // replay role takes them meanwhile.
+                if replayEndpoint == nil {
+                    learnerGoneAt.withLock { $0 = Clock.now }
+                    awaitingReadmission.store(true, ordering: .relaxed)
+                }
             default:
                 break
             }
@@ -328,6 +343,18 @@ public final class WorkerService: Service, Sendable {
         firstHelloSent.store(true, ordering: .relaxed)
         var tick = 0, nextHello = helloEvery, sentAtLastHello = batchesSent
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
+            // After the learner went away: a Hello as soon as the control connection takes one,
+            // then the held trajectories go.
+            while awaitingReadmission.load(ordering: .relaxed) && !Task.isCancelled && !stopping.load(ordering: .relaxed) {
+                let back = learnerLastSeen.withLock { $0 } > learnerGoneAt.withLock { $0 }
+                if back, await link.trySendControl(.hello(hello())) {
+                    awaitingReadmission.store(false, ordering: .relaxed)
+                    logger.info("said Hello to the learner again; rollouts go on")
+                    nextHello = tick + helloEvery
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
             let full = link.outboxDepth >= link.outboxCapacity
             let sent = batchesSent
             if tick >= nextHello, !full || sent != sentAtLastHello, await link.trySendControl(.hello(hello())) {

@@ -106,6 +106,12 @@ struct TrainingEndToEndTests {
         let metrics = try MetricsLog.read(url: URL(fileURLWithPath: run).appendingPathComponent("metrics.jsonl"))
         let updatesAfterRestart = metrics.last?["learner/updates"] ?? 0
         #expect(updatesAfterRestart > Double(checkpoint.updates), "update counter continues from the checkpoint")
+        // The workers held their trajectories until their Hello reached the returned learner: none
+        // arrived before it and was dropped (hundreds were, each socket reconnecting on its own).
+        #expect(await b.waitForStandardError(containing: "said Hello to the learner again") && c.standardError.contains("said Hello to the learner again"),
+                "\(b.standardError.suffix(1000))")
+        let dropped = "transport/frames_dropped/not_admitted"
+        #expect((metrics.last?[dropped] ?? 0) == (checkpoint.counters?[dropped] ?? 0), "\(metrics.last?[dropped] ?? 0) dropped after the restart")
         learner.signal(SIGTERM)
         #expect(await learner.waitForExit(timeout: 60) == 0)
     }
