@@ -151,12 +151,22 @@ public struct TrainingConfiguration: Sendable {
             throw ConfigurationError(field: "env.map_rows/env.map_columns", problem: "\(error)")
         }
         do { try reward.models.validate() } catch { throw keyed("reward", error) }
-        do { try reward.labeler.validate() } catch {
-            guard case .invalidConfiguration(let field, let reason) = error else { throw ConfigurationError(field: "reward.labeler", problem: "\(error)") }
-            throw ConfigurationError(field: "reward.\(field)", problem: reason)
-        }
+        do { try reward.labeler.validate() } catch { throw Self.labelerError(error) }
         try check(reward.queriesPerUpdate >= 0, "reward.queries_per_update", "must be at least 0")
         try transport.validate()
+    }
+
+    /// For a learner that labels in this process: makes its labeler, so that what only making it
+    /// finds (an API key variable not set) is said at the start, under its key.
+    public func checkInProcessLabeler() throws {
+        guard reward.annotator.isEmpty, reward.models.model != .none else { return }
+        do { _ = try reward.labeler.backend() } catch { throw Self.labelerError(error) }
+    }
+
+    /// A labeler setting's error under its configuration key (`reward.llm_url`, ...).
+    private static func labelerError(_ error: AnnotatorError) -> ConfigurationError {
+        guard case .invalidConfiguration(let field, let reason) = error else { return ConfigurationError(field: "reward.labeler", problem: "\(error)") }
+        return ConfigurationError(field: "reward.\(field)", problem: reason)
     }
 
     /// Seconds of silence after which a remote annotator counts as unreachable (logged and shown by

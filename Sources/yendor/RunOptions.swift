@@ -178,14 +178,7 @@ struct RunOptions: ParsableArguments {
         let runDirectory = try RunDirectory(path: c.run.directory)
         let lock = try runDirectory.lock(listening: listening)
         if learner {
-            // A learner that labels in this process makes its labeler now: a bad LLM setting (an
-            // API key variable not set) is said before anything starts, under its key.
-            if c.reward.annotator.isEmpty, c.reward.models.model != .none {
-                do { _ = try c.reward.labeler.backend() } catch {
-                    guard case .invalidConfiguration(let field, let reason) = error else { throw error }
-                    throw ConfigurationError(field: "reward.\(field)", problem: reason)
-                }
-            }
+            try c.checkInProcessLabeler()
             try runDirectory.checkResumable(by: c)
             try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
         }
