@@ -53,13 +53,14 @@ public final class ReplayService: Service, Sendable {
         let serverSecurity = try t.serverSecurity(), clientSecurity = try t.clientSecurity()
         let authenticator = try t.startAuthenticator(context: context)
         let pull = try await AsyncSocket(context: context, type: .pull, name: "replay.in", inboxCapacity: t.queueCapacity) { s in
-            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)] + serverSecurity)
+            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
+                      + t.trajectoryReceiveBuffer + serverSecurity)
             try s.bind(t.replay)
         }
         let push = try await AsyncSocket(context: context, type: .push, name: "replay.out", outboxCapacity: t.queueCapacity) { [learnerTrajectories] s in
             try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + t.trajectorySendBuffer + clientSecurity)
             try s.connect(learnerTrajectories)
         }
         // Only the learner's Goodbyes: the weights it publishes are not for this role.

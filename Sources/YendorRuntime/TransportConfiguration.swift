@@ -25,6 +25,12 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// Messages queued per socket before senders wait (ZeroMQ high-water mark and Yendor's own queues).
     /// Small on purpose: every queued trajectory adds policy lag.
     public var queueCapacity: Int = 2
+    /// The kernel's buffer of each trajectory connection, in KiB, at both ends (the sender's SO_SNDBUF,
+    /// the receiver's SO_RCVBUF; Linux doubles it); 0 leaves it to the system's autotuning. High-water
+    /// marks count messages, not bytes: autotuned, these buffers held about 5 MB (some 18 default
+    /// trajectories) for two workers of a learner that trained slower than they sent, each trajectory
+    /// a version of policy lag (docs/benchmarks.md, "Socket buffers").
+    public var socketBufferKiB: Int = 128
     /// Largest message accepted, in MiB; larger frames are counted and dropped.
     public var maxMessageMiB: Int = 256
     /// First reconnect delay in milliseconds; doubles up to `reconnectMaxMilliseconds`.
@@ -45,6 +51,9 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var curveAllowAny = false
     /// Rejected trajectories in a row after which the learner evicts a worker; 0 never evicts.
     public var evictAfterBadBatches = 5
+
+    /// The largest `socketBufferKiB` (1 GiB), well within libzmq's 32-bit option.
+    public static let maxSocketBufferKiB = 1 << 20
 
     public init() {}
 
@@ -70,6 +79,12 @@ public struct TransportConfiguration: Sendable, Equatable {
     public static func connectAddress(_ bind: String, host: String) -> String {
         bind.replacingOccurrences(of: "0.0.0.0", with: host).replacingOccurrences(of: "*", with: host)
     }
+
+    /// The kernel buffer option of a socket that sends trajectories (none: the system's).
+    public var trajectorySendBuffer: [SocketOption] { socketBufferKiB > 0 ? [.sendBuffer(bytes: socketBufferKiB << 10)] : [] }
+
+    /// The kernel buffer option of a socket that receives trajectories (none: the system's).
+    public var trajectoryReceiveBuffer: [SocketOption] { socketBufferKiB > 0 ? [.receiveBuffer(bytes: socketBufferKiB << 10)] : [] }
 
     /// Whether CURVE is on (a secret key file is configured).
     public var curveEnabled: Bool { !curveSecretKeyFile.isEmpty }
@@ -144,6 +159,9 @@ public struct TransportConfiguration: Sendable, Equatable {
         if !(heartbeatInterval > 0 && heartbeatInterval <= 3600) { throw ConfigurationError(field: "transport.heartbeat_interval", problem: "must be in (0, 3600] seconds") }
         if !(1...1000).contains(heartbeatMisses) { throw ConfigurationError(field: "transport.heartbeat_misses", problem: "must be in 1...1000") }
         if queueCapacity < 1 { throw ConfigurationError(field: "transport.queue_capacity", problem: "must be at least 1") }
+        if !(0...Self.maxSocketBufferKiB).contains(socketBufferKiB) {
+            throw ConfigurationError(field: "transport.socket_buffer_kib", problem: "must be in 0...\(Self.maxSocketBufferKiB) (0: the system's autotuning)")
+        }
         if maxMessageMiB < 1 { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be at least 1") }
         if evictAfterBadBatches < 0 { throw ConfigurationError(field: "transport.evict_after_bad_batches", problem: "must be at least 0 (0 never evicts)") }
         // Half a CURVE setting would run in plaintext without a word: CURVE is on with the secret key.

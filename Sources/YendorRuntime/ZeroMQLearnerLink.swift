@@ -29,7 +29,8 @@ final class ZeroMQLearnerLink: LearnerLink {
         do {
             let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
                                              inboxCapacity: t.queueCapacity) { s in
-                try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)] + security)
+                try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
+                          + t.trajectoryReceiveBuffer + security)
                 try s.bind(t.trajectories)
             }
             let pub = try await AsyncSocket(context: context, type: .pub, name: "learner.weights") { s in

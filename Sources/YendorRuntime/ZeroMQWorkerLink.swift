@@ -56,7 +56,7 @@ final class ZeroMQWorkerLink: WorkerLink {
                                          outboxCapacity: t.queueCapacity) { s in
             try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0), .immediate(true),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
+                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + t.trajectorySendBuffer + security)
             try s.connect(trajectories)
         }
         // The control path, used only through `sendNow` (a full queue fails at once). `immediate`

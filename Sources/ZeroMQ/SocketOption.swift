@@ -6,6 +6,12 @@ public enum SocketOption: Sendable {
     case sendHighWaterMark(Int)
     /// Messages queued on receipt per peer before libzmq stops reading from it.
     case receiveHighWaterMark(Int)
+    /// The kernel's send buffer of each TCP connection (SO_SNDBUF), in bytes; Linux doubles it and
+    /// stops autotuning it. -1 keeps the system's. High-water marks count messages, not bytes: an
+    /// autotuned buffer may hold megabytes more.
+    case sendBuffer(bytes: Int)
+    /// The kernel's receive buffer of each TCP connection (SO_RCVBUF), in bytes, as `sendBuffer`.
+    case receiveBuffer(bytes: Int)
     /// How long `close` keeps unsent messages; 0 drops them at once, -1 waits forever (never used here).
     case linger(milliseconds: Int)
     /// The identity a ROUTER peer sees for this DEALER/REQ socket.
@@ -49,6 +55,8 @@ public enum SocketOption: Sendable {
         switch self {
         case .sendHighWaterMark(let v): try setInt(socket, ZMQ_SNDHWM, v, "ZMQ_SNDHWM")
         case .receiveHighWaterMark(let v): try setInt(socket, ZMQ_RCVHWM, v, "ZMQ_RCVHWM")
+        case .sendBuffer(let bytes): try setInt(socket, ZMQ_SNDBUF, bytes, "ZMQ_SNDBUF")
+        case .receiveBuffer(let bytes): try setInt(socket, ZMQ_RCVBUF, bytes, "ZMQ_RCVBUF")
         case .linger(let v): try setInt(socket, ZMQ_LINGER, v, "ZMQ_LINGER")
         case .routingID(let id): try setBytes(socket, ZMQ_ROUTING_ID, id, "ZMQ_ROUTING_ID")
         case .reconnectInterval(let v): try setInt(socket, ZMQ_RECONNECT_IVL, v, "ZMQ_RECONNECT_IVL")

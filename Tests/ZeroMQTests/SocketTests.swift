@@ -11,8 +11,11 @@ struct SocketTests {
         defer { socket.close() }
         try socket.set([.linger(milliseconds: 250), .sendHighWaterMark(17), .receiveHighWaterMark(19),
                         .heartbeatInterval(milliseconds: 1000), .heartbeatTimeout(milliseconds: 3000),
-                        .reconnectInterval(milliseconds: 100), .maxMessageSize(1 << 20)])
+                        .reconnectInterval(milliseconds: 100), .maxMessageSize(1 << 20),
+                        .sendBuffer(bytes: 96 << 10), .receiveBuffer(bytes: 80 << 10)])
         #expect(try socket.intOption(17) == 250)  // ZMQ_LINGER
+        #expect(try socket.intOption(11) == 96 << 10)  // ZMQ_SNDBUF
+        #expect(try socket.intOption(12) == 80 << 10)  // ZMQ_RCVBUF
         #expect(try socket.intOption(23) == 17)   // ZMQ_SNDHWM
         #expect(try socket.intOption(24) == 19)   // ZMQ_RCVHWM
         #expect(try socket.intOption(75) == 1000) // ZMQ_HEARTBEAT_IVL
