@@ -19,6 +19,19 @@ public enum PeerID {
         }
     }
 
+    /// A worker's id when none is given: `worker-HOST-PID-TAG`, the host name cut to fit and with
+    /// characters an id may not hold replaced by `-`, and TAG six random hex digits. Host and PID
+    /// alone repeat where a process starts with the same PID every time (PID 1 in a container): a
+    /// restarted container then claimed the id of its dead predecessor, which a learner holds for
+    /// a peer timeout, and was refused.
+    public static func defaultWorkerID(host: String, pid: Int32) -> String {
+        let tag = String(UInt32.random(in: 0..<(1 << 24)), radix: 16)
+        let tail = "-\(pid)-\(String(repeating: "0", count: 6 - tag.count))\(tag)"
+        let room = maxLength - "worker-".count - tail.count
+        let safeHost = String(host.map { isValid(String($0)) ? $0 : "-" }.prefix(room))
+        return "worker-\(safeHost)\(tail)"
+    }
+
     /// An id (or what a peer claims is one) as it may appear in a log line: as it is when valid,
     /// otherwise quoted and `escaped`.
     public static func loggable(_ id: String, limit: Int = 200) -> String {

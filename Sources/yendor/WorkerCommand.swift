@@ -20,7 +20,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Send trajectories to a standalone replay role on this host instead of the learner.")
     var replay: String?
 
-    @Option(help: "Worker id: 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @ (default: worker-HOSTNAME-PID).")
+    @Option(help: "Worker id: 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @ (default: worker-HOSTNAME-PID-RANDOM, new at every start).")
     var id: String?
 
     @Option(name: .customLong("parent-pid"), help: .hidden)
@@ -38,7 +38,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let logger = options.makeLogger(label: "yendor")
             let watch = parentPID.map { Self.stopWhenGone(parent: $0, logger: logger) }
             defer { watch?.cancel() }
-            let workerID = id ?? Self.defaultID()
+            let workerID = id ?? PeerID.defaultWorkerID(host: ProcessInfo.processInfo.hostName, pid: getpid())
             guard PeerID.isValid(workerID) else {
                 throw ValidationError("--id \(PeerID.loggable(workerID)): a worker id is 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @")
             }
@@ -64,14 +64,5 @@ struct WorkerCommand: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }
-    }
-
-    /// `worker-HOSTNAME-PID`, with characters an id may not hold replaced by `-` and the host name
-    /// shortened to fit.
-    static func defaultID() -> String {
-        let pid = "\(getpid())"
-        let room = PeerID.maxLength - "worker--".count - pid.count
-        let host = String(ProcessInfo.processInfo.hostName.map { PeerID.isValid(String($0)) ? $0 : "-" }.prefix(room))
-        return "worker-\(host)-\(pid)"
     }
 }

@@ -12,6 +12,17 @@ struct PeerIDTests {
         }
     }
 
+    /// A container's worker starts as PID 1 on every restart: its default id must not be the one its
+    /// dead predecessor held (a learner refuses that id until it times out).
+    @Test func aDefaultWorkerIDIsValidFitsAndIsNewAtEveryStartWithTheSamePID() {
+        let first = PeerID.defaultWorkerID(host: "pod-7f9c", pid: 1), second = PeerID.defaultWorkerID(host: "pod-7f9c", pid: 1)
+        #expect(first != second)
+        #expect(first.hasPrefix("worker-pod-7f9c-1-") && first.count == "worker-pod-7f9c-1-".count + 6, "\(first)")
+        let long = PeerID.defaultWorkerID(host: "a host/with odd é chars." + String(repeating: "h", count: 300), pid: 123_456)
+        #expect(PeerID.isValid(long) && long.count == PeerID.maxLength && long.hasPrefix("worker-a-host-with-odd---chars.hh"), "\(long)")
+        #expect(long.contains("-123456-"))
+    }
+
     @Test func loggableTextHasNoLineBreaksOrEscapesAndIsCut() {
         #expect(PeerID.loggable("worker-1") == "worker-1")
         #expect(PeerID.loggable("*") == "\"*\"")
