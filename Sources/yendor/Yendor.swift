@@ -18,6 +18,7 @@ struct Yendor: AsyncParsableCommand {
             LearnerCommand.self,
             WorkerCommand.self,
             ReplayCommand.self,
+            EvaluateCommand.self,
             AnnotatorCommand.self,
             ConfigCommand.self,
             PlayCommand.self,

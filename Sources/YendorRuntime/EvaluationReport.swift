@@ -1,0 +1,92 @@
+import Foundation
+
+/// The episodes `yendor evaluate` played and what they add up to; written as JSON with `--json`.
+public struct EvaluationReport: Codable, Sendable, Equatable {
+    /// One episode as it ended.
+    public struct Episode: Codable, Sendable, Equatable {
+        /// The env that played it (0..<envs over all rollout actors).
+        public var env: Int
+        /// Its place among that env's episodes (0 first).
+        public var index: Int
+        /// The environment's return (no intrinsic reward).
+        public var episodeReturn: Double
+        /// Steps taken.
+        public var length: Int
+        /// Whether the task's goal was reached.
+        public var success: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case env, index, length, success
+            case episodeReturn = "return"
+        }
+    }
+
+    public var task: String
+    /// Whether the task can be won (`score` cannot): without, no success rate is reported.
+    public var taskDefinesSuccess: Bool
+    /// The checkpoint directory the weights came from.
+    public var checkpoint: String
+    public var policyVersion: Int64
+    /// Env steps the run had taken when the checkpoint was written.
+    public var envSteps: UInt64
+    /// By env, then in the order each env ended them.
+    public var episodes: [Episode]
+
+    enum CodingKeys: String, CodingKey {
+        case task, checkpoint, episodes
+        case taskDefinesSuccess = "task_defines_success"
+        case policyVersion = "policy_version"
+        case envSteps = "env_steps"
+    }
+
+    /// The figures below, written next to the episodes (the success rate for a task that has one).
+    private enum SummaryKeys: String, CodingKey {
+        case meanReturn = "mean_return", returnStandardError = "return_standard_error"
+        case successRate = "success_rate", meanLength = "mean_length"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encode(taskDefinesSuccess, forKey: .taskDefinesSuccess)
+        try c.encode(checkpoint, forKey: .checkpoint)
+        try c.encode(policyVersion, forKey: .policyVersion)
+        try c.encode(envSteps, forKey: .envSteps)
+        try c.encode(episodes, forKey: .episodes)
+        var s = encoder.container(keyedBy: SummaryKeys.self)
+        try s.encode(meanReturn, forKey: .meanReturn)
+        try s.encode(returnStandardError, forKey: .returnStandardError)
+        if taskDefinesSuccess { try s.encode(successRate, forKey: .successRate) }
+        try s.encode(meanLength, forKey: .meanLength)
+    }
+
+    public var meanReturn: Double { mean(episodes.map(\.episodeReturn)) }
+
+    /// The standard error of `meanReturn` (sample standard deviation / √n); 0 below two episodes.
+    public var returnStandardError: Double {
+        let n = Double(episodes.count)
+        guard n > 1 else { return 0 }
+        let m = meanReturn
+        let variance = episodes.reduce(0) { $0 + ($1.episodeReturn - m) * ($1.episodeReturn - m) } / (n - 1)
+        return (variance / n).squareRoot()
+    }
+
+    public var successRate: Double { mean(episodes.map { $0.success ? 1 : 0 }) }
+
+    public var meanLength: Double { mean(episodes.map { Double($0.length) }) }
+
+    /// What `yendor evaluate` prints.
+    public var summary: String {
+        func f(_ x: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
+        let envs = Set(episodes.map(\.env)).count
+        return """
+        task \(task), policy version \(policyVersion) (\(envSteps) env steps), \(checkpoint)
+        episodes        \(episodes.count) (\(envs) envs)
+        return          \(f(meanReturn)) ± \(f(returnStandardError)) (mean ± standard error), min \(f(episodes.map(\.episodeReturn).min() ?? 0)), max \(f(episodes.map(\.episodeReturn).max() ?? 0))
+        success         \(taskDefinesSuccess ? "\(f(100 * successRate, 1))%" : "- (\(task) has no goal to reach)")
+        length          \(f(meanLength, 1)) steps (mean)
+        """
+    }
+
+    private func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+}

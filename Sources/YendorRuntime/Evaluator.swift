@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import YendorNN
+import YendorPolicy
+import YendorRollout
+import YendorSupport
+import YendorWire
+import ZeroMQ
+
+/// Plays a trained policy's episodes on fresh envs and reports their returns (`yendor evaluate`).
+///
+/// Every env plays the same number of episodes (the number asked for divided among the envs,
+/// rounded up): counting the first N episodes to end, from whichever env, would over-weight the
+/// short ones (early deaths). Actions are sampled from the policy, as in training; no intrinsic
+/// reward is involved: returns are the environment's own.
+public struct Evaluator: Sendable {
+    /// What to evaluate and how.
+    public struct Configuration: Sendable {
+        /// The run's configuration: environment, network, seed (`run.seed` seeds the envs and the
+        /// action sampling), `env.actors` × `env.envs` envs.
+        public var training: TrainingConfiguration
+        /// Episodes asked for; each env plays `ceil(episodes / envs)` of them.
+        public var episodes: Int
+
+        public init(training: TrainingConfiguration, episodes: Int) {
+            self.training = training
+            self.episodes = episodes
+        }
+    }
+
+    public let configuration: Configuration
+    private let context: Context
+    private let logger: Logger
+
+    public init(configuration: Configuration, context: Context, logger: Logger) {
+        self.configuration = configuration
+        self.context = context
+        self.logger = logger
+    }
+
+    /// The policy weights of a checkpoint and what the learner had done by then.
+    public struct Policy: Sendable {
+        /// The checkpoint's directory.
+        public let checkpoint: URL
+        public let policyVersion: Int64
+        public let envSteps: UInt64
+        /// The network's tensors (the optimiser's state left out).
+        public let tensors: [NamedTensor]
+    }
+
+    /// The newest checkpoint of the run in `runDirectory` (or the checkpoint directory
+    /// `checkpoint`), checked against `training`'s model: the network it builds must be the one
+    /// the checkpoint holds.
+    public static func policy(runDirectory: String, checkpoint: String? = nil, for training: TrainingConfiguration) throws -> Policy {
+        let found: Checkpoints.Found
+        if let checkpoint {
+            let directory = URL(fileURLWithPath: checkpoint)
+            guard let data = try? Data(contentsOf: directory.appendingPathComponent("state.json")),
+                  let state = try? JSONDecoder().decode(Checkpoints.State.self, from: data) else {
+                throw ConfigurationError(field: "checkpoint", problem: "\(checkpoint) is not a checkpoint directory (no readable state.json; they are the run's checkpoints/ckpt-<env steps>)")
+            }
+            found = Checkpoints.Found(directory: directory, state: state, skipped: [])
+        } else {
+            let directory = URL(fileURLWithPath: runDirectory).appendingPathComponent("checkpoints")
+            guard let latest = try Checkpoints(directory: directory).latest() else {
+                throw ConfigurationError(field: "run.dir", problem: "\(runDirectory) has no checkpoint yet (a run writes one every run.checkpoint_interval seconds and when it stops)")
+            }
+            found = latest
+        }
+        guard found.state.modelSignature == training.modelSignature else {
+            throw ConfigurationError(field: "model", problem: "the checkpoint \(found.directory.path) holds the model [\(found.state.modelSignature)], this configuration builds [\(training.modelSignature)]: evaluate with the run's own configuration (--run-dir, without --set model.* or another env)")
+        }
+        let tensors: [NamedTensor]
+        do { tensors = try TensorFile.read(from: found.learner).tensors.filter { !$0.name.hasPrefix("adam.") } } catch {
+            throw ConfigurationError(field: "checkpoint", problem: "\(found.learner.path) does not read: \(error)")
+        }
+        return Policy(checkpoint: found.directory, policyVersion: found.state.policyVersion, envSteps: found.state.envSteps, tensors: tensors)
+    }
+
+    /// Plays the episodes with `policy` and returns them, each env's in the order they ended.
+    public func run(_ policy: Policy) async throws -> EvaluationReport {
+        let c = configuration.training
+        let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
+        let batcher = InferenceBatcher(network: network, seed: SplitMix64.derive(c.run.seed, StableHash.of("evaluate")))
+        try await batcher.update(version: policy.policyVersion, tensors: policy.tensors)
+        var actors: [RolloutWorker] = []
+        for a in 0..<c.env.actors {
+            var environment = c.environment
+            environment.servers = c.servers(forActor: a)
+            actors.append(try RolloutWorker(configuration: .init(
+                environment: environment, envs: c.env.envsPerActor, rolloutLength: c.env.rolloutLength,
+                seed: SplitMix64.derive(c.run.seed, UInt64(a)), workerID: "evaluate"),
+                batcher: batcher, context: context, logger: logger))
+        }
+        let envs = actors.reduce(0) { $0 + $1.envCount }
+        let perEnv = (configuration.episodes + envs - 1) / envs
+        logger.info("evaluating policy version \(policy.policyVersion) (\(policy.checkpoint.lastPathComponent)) on \(c.env.task): \(perEnv) episode\(perEnv == 1 ? "" : "s") in each of \(envs) envs")
+        let episodes = try await withThrowingTaskGroup(of: [EvaluationReport.Episode].self) { group in
+            for (a, actor) in actors.enumerated() {
+                let first = actors[..<a].reduce(0) { $0 + $1.envCount }
+                group.addTask { try await Self.play(actor, perEnv: perEnv, firstEnv: first) }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, checkpoint: policy.checkpoint.path, policyVersion: policy.policyVersion,
+                                envSteps: policy.envSteps, episodes: episodes.sorted { ($0.env, $0.index) < ($1.env, $1.index) })
+    }
+
+    /// One actor's envs, each until it has ended `perEnv` episodes (later ones are not kept).
+    private static func play(_ actor: RolloutWorker, perEnv: Int, firstEnv: Int) async throws -> [EvaluationReport.Episode] {
+        var ended = [Int](repeating: 0, count: actor.envCount), kept: [EvaluationReport.Episode] = []
+        while ended.contains(where: { $0 < perEnv }) {
+            try Task.checkCancellation()
+            for e in try await actor.rollout().episodes where ended[Int(e.env)] < perEnv {
+                kept.append(.init(env: firstEnv + Int(e.env), index: ended[Int(e.env)], episodeReturn: Double(e.episodeReturn),
+                                  length: Int(e.length), success: e.success))
+                ended[Int(e.env)] += 1
+            }
+        }
+        return kept
+    }
+}

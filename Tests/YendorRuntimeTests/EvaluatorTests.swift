@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import Testing
+import YendorPolicy
+@testable import YendorRuntime
+import YendorTestSupport
+import ZeroMQ
+
+/// `yendor evaluate`: every env plays an equal share of the episodes, the figures are the
+/// episodes' own, and a checkpoint is only played by the network it holds.
+@Suite struct EvaluatorTests {
+    /// Six envs over two actors, seven episodes asked for: two from each env, numbered per env,
+    /// never more from an env whose short episodes end first.
+    @Test func everyEnvPlaysTheSameNumberOfEpisodes() async throws {
+        var c = TrainingConfiguration()
+        try TrainingConfiguration.table.apply(yaml: TinyRun.configuration(checkpointInterval: 600), source: "tiny", to: &c)
+        c.env.actors = 2
+        c.env.envsPerActor = 3
+        let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
+        let policy = Evaluator.Policy(checkpoint: URL(fileURLWithPath: "/runs/x/checkpoints/ckpt-9"), policyVersion: 7, envSteps: 9,
+                                      tensors: network.namedTensors())
+        let context = try Context()
+        defer { context.terminate() }
+        let report = try await Evaluator(configuration: .init(training: c, episodes: 7), context: context, logger: Logger(label: "test")).run(policy)
+        #expect(report.episodes.count == 12)
+        for env in 0..<6 {
+            #expect(report.episodes.filter { $0.env == env }.map(\.index) == [0, 1], "env \(env): \(report.episodes)")
+        }
+        #expect(report.policyVersion == 7 && report.envSteps == 9 && report.task == "staircase")
+        #expect(report.episodes.allSatisfy { $0.length >= 1 && $0.length <= 1000 }, "the staircase task ends an episode at 1,000 steps")
+    }
+
+    /// Mean, standard error (sample deviation / √n), success rate and length, worked by hand for
+    /// returns 1, 2 and 4: mean 7/3, sample variance 7/3, standard error √(7/9).
+    @Test func theSummaryIsTheEpisodesMeanStandardErrorAndSuccessRate() throws {
+        var report = EvaluationReport(task: "staircase", taskDefinesSuccess: true, checkpoint: "ckpt-1", policyVersion: 3, envSteps: 100, episodes: [
+            .init(env: 0, index: 0, episodeReturn: 1, length: 10, success: true),
+            .init(env: 1, index: 0, episodeReturn: 2, length: 20, success: false),
+            .init(env: 2, index: 0, episodeReturn: 4, length: 60, success: true),
+        ])
+        #expect(abs(report.meanReturn - 7.0 / 3) < 1e-12)
+        #expect(abs(report.returnStandardError - (7.0 / 9).squareRoot()) < 1e-12)
+        #expect(abs(report.successRate - 2.0 / 3) < 1e-12 && report.meanLength == 30)
+        #expect(report.summary.contains("2.33 ± 0.88") && report.summary.contains("66.7%"), "\(report.summary)")
+        let json = try JSONEncoder().encode(report)
+        let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        #expect((object["mean_return"] as? Double).map { abs($0 - 7.0 / 3) < 1e-12 } == true && object["policy_version"] as? Int == 3)
+        #expect(try JSONDecoder().decode(EvaluationReport.self, from: json) == report)
+        // A task that cannot be won (score) reports no success rate.
+        report.taskDefinesSuccess = false
+        #expect(!report.summary.contains("%") && report.summary.contains("no goal to reach"), "\(report.summary)")
+        #expect((try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any])?["success_rate"] == nil)
+    }
+
+    /// The command end to end on a run `yendor train` finished: the newest checkpoint's policy,
+    /// an equal share per env, the JSON file; another model, or a directory with no run, refused.
+    @Test func evaluateCommandPlaysTheNewestCheckpointOfARun() async throws {
+        let (dir, config) = try TinyRun.scratch("evaluate", checkpointInterval: 60)
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "1500", "--run-dir", run.path])
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(2000))")
+        let state = try JSONDecoder().decode(Checkpoints.State.self, from: Data(contentsOf: run.appendingPathComponent("checkpoints")
+            .appendingPathComponent(String(contentsOf: run.appendingPathComponent("checkpoints/latest"), encoding: .utf8))
+            .appendingPathComponent("state.json")))
+        let json = dir.appendingPathComponent("eval.json")
+        let evaluate = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "5", "--json", json.path])
+        #expect(await evaluate.waitForExit(timeout: 600) == 0, "\(evaluate.standardError.suffix(2000))")
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: json))
+        // tiny.yaml: 4 envs, so 2 episodes each.
+        #expect(report.episodes.count == 8 && report.policyVersion == state.policyVersion && report.envSteps == state.envSteps)
+        #expect(evaluate.lines.contains { $0.hasPrefix("episodes") && $0.contains("8 (4 envs)") }, "\(evaluate.lines)")
+
+        let other = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--set", "model.core_width=8"])
+        #expect(await other.waitForExit(timeout: 600) != 0)
+        #expect(other.standardError.contains("holds the model [") && other.standardError.contains("this configuration builds ["),
+                "\(other.standardError.suffix(2000))")
+        let empty = try ChildProcess(yendor: ["evaluate", "--run-dir", dir.appendingPathComponent("nothing").path])
+        #expect(await empty.waitForExit(timeout: 600) != 0)
+        #expect(empty.standardError.contains("holds no run with a checkpoint"), "\(empty.standardError.suffix(2000))")
+    }
+}
