@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import ServiceLifecycle
+import Synchronization
 import YendorNN
 import YendorPolicy
 import YendorRollout
@@ -12,8 +14,9 @@ import ZeroMQ
 /// Every env plays the same number of episodes (the number asked for divided among the envs,
 /// rounded up): counting the first N episodes to end, from whichever env, would over-weight the
 /// short ones (early deaths). Actions are sampled from the policy, as in training; no intrinsic
-/// reward is involved: returns are the environment's own.
-public struct Evaluator: Sendable {
+/// reward is involved: returns are the environment's own. A service: a graceful shutdown
+/// (SIGINT/SIGTERM) ends it with the episodes that had ended, reported as incomplete.
+public final class Evaluator: Service, Sendable {
     /// What to evaluate and how.
     public struct Configuration: Sendable {
         /// The run's configuration: environment, network, seed (`run.seed` seeds the envs and the
@@ -29,13 +32,24 @@ public struct Evaluator: Sendable {
     }
 
     public let configuration: Configuration
+    public let policy: Policy
     private let context: Context
     private let logger: Logger
+    private let result = Mutex<EvaluationReport?>(nil)
 
-    public init(configuration: Configuration, context: Context, logger: Logger) {
+    public init(configuration: Configuration, policy: Policy, context: Context, logger: Logger) {
         self.configuration = configuration
+        self.policy = policy
         self.context = context
         self.logger = logger
+    }
+
+    /// What `run()` played; nil before it ended.
+    public var report: EvaluationReport? { result.withLock { $0 } }
+
+    public func run() async throws {
+        let report = try await cancelWhenGracefulShutdown { try await self.play() }
+        result.withLock { $0 = report }
     }
 
     /// The policy weights of a checkpoint and what the learner had done by then.
@@ -77,8 +91,9 @@ public struct Evaluator: Sendable {
         return Policy(checkpoint: found.directory, policyVersion: found.state.policyVersion, envSteps: found.state.envSteps, tensors: tensors)
     }
 
-    /// Plays the episodes with `policy` and returns them, each env's in the order they ended.
-    public func run(_ policy: Policy) async throws -> EvaluationReport {
+    /// Plays the episodes and returns them, each env's in the order they ended. Cancelled, it
+    /// returns those that had ended (`complete` false).
+    public func play() async throws -> EvaluationReport {
         let c = configuration.training
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
         let batcher = InferenceBatcher(network: network, seed: SplitMix64.derive(c.run.seed, StableHash.of("evaluate")))
@@ -102,16 +117,18 @@ public struct Evaluator: Sendable {
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, checkpoint: policy.checkpoint.path, policyVersion: policy.policyVersion,
-                                envSteps: policy.envSteps, episodes: episodes.sorted { ($0.env, $0.index) < ($1.env, $1.index) })
+        return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, checkpoint: policy.checkpoint.path,
+                                policyVersion: policy.policyVersion, envSteps: policy.envSteps, complete: episodes.count == perEnv * envs,
+                                episodes: episodes.sorted { ($0.env, $0.index) < ($1.env, $1.index) })
     }
 
     /// One actor's envs, each until it has ended `perEnv` episodes (later ones are not kept).
     private static func play(_ actor: RolloutWorker, perEnv: Int, firstEnv: Int) async throws -> [EvaluationReport.Episode] {
         var ended = [Int](repeating: 0, count: actor.envCount), kept: [EvaluationReport.Episode] = []
-        while ended.contains(where: { $0 < perEnv }) {
-            try Task.checkCancellation()
-            for e in try await actor.rollout().episodes where ended[Int(e.env)] < perEnv {
+        while ended.contains(where: { $0 < perEnv }) && !Task.isCancelled {
+            let rollout: TrajectoryBatch
+            do { rollout = try await actor.rollout() } catch is CancellationError { break }
+            for e in rollout.episodes where ended[Int(e.env)] < perEnv {
                 kept.append(.init(env: firstEnv + Int(e.env), index: ended[Int(e.env)], episodeReturn: Double(e.episodeReturn),
                                   length: Int(e.length), success: e.success))
                 ended[Int(e.env)] += 1

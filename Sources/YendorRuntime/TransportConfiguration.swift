@@ -25,7 +25,7 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// Messages queued per socket before senders wait (ZeroMQ high-water mark and Yendor's own queues).
     /// Small on purpose: every queued trajectory adds policy lag.
     public var queueCapacity: Int = 2
-    /// The kernel's buffer of each trajectory connection, in KiB, at both ends (the sender's SO_SNDBUF,
+    /// The kernel's buffer of each TCP trajectory connection (libzmq sets none on `ipc://`), in KiB, at both ends (the sender's SO_SNDBUF,
     /// the receiver's SO_RCVBUF; Linux doubles it); 0 leaves it to the system's autotuning. High-water
     /// marks count messages, not bytes: autotuned, these buffers held about 5 MB (some 18 default
     /// trajectories) for two workers of a learner that trained slower than they sent, each trajectory

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 import YendorRuntime
 import ZeroMQ
 
@@ -15,7 +16,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         envs, rounded up), so short episodes (early deaths) are not over-counted. Actions are \
         sampled from the policy, as in training; returns are the environment's own (no intrinsic \
         reward). A run still training is not disturbed: evaluate only reads its checkpoint. A run \
-        on Gymnasium envs gets a local env server of its env (yendor-env), or use --env-server.
+        on Gymnasium envs gets a local env server of its env (yendor-env), or give --env-server. \
+        SIGINT/SIGTERM stop it with the episodes that had ended.
 
         Example: yendor evaluate --run-dir runs/default --episodes 200 --json eval.json
         """)
@@ -25,7 +27,7 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "Episodes to play (each env plays an equal share, rounded up).")
     var episodes: Int = 100
 
-    @Option(help: "A checkpoint directory (the run's checkpoints/ckpt-<env steps>) instead of the newest.")
+    @Option(help: "A checkpoint directory (a run's checkpoints/ckpt-<env steps>) instead of the run's newest; its run is --run-dir, else the directory that holds checkpoints/.")
     var checkpoint: String?
 
     @Option(help: "Also write the episodes and the summary to this JSON file.")
@@ -33,29 +35,39 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...1_000_000).contains(episodes) else { throw ValidationError("--episodes \(episodes): give 1 to 1,000,000") }
+        for (flag, given) in [("--steps", options.steps != nil), ("--reward", options.reward != nil)] where given {
+            throw ValidationError("\(flag) is for training; evaluate plays --episodes episodes with the environment's own rewards")
+        }
     }
 
     func run() async throws {
         try await reportingErrors {
             var options = self.options
-            let runDir = try options.runDir ?? options.configuredRunDir() ?? "runs/default"
+            let checkpointRun = checkpoint.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().deletingLastPathComponent().path }
+            let runDir = try options.runDir ?? checkpointRun ?? options.configuredRunDir() ?? "runs/default"
             options.runDir = runDir
             guard let saved = try options.savedConfiguration(defaultRunDir: runDir) else {
-                throw ValidationError("\(runDir) holds no run with a checkpoint: give the run directory of a `yendor train` or `yendor learner` run (--run-dir)")
+                let has = { FileManager.default.fileExists(atPath: URL(fileURLWithPath: runDir).appendingPathComponent($0).path) }
+                throw ValidationError(!has("checkpoints") ? "\(runDir) holds no checkpoints: give the run directory of a `yendor train` or `yendor learner` run (--run-dir)"
+                    : !has("config.yaml") ? "\(runDir) holds checkpoints but no config.yaml, the configuration its network is built from"
+                    : "\(runDir)/checkpoints has no `latest` yet: give one with --checkpoint \(runDir)/checkpoints/ckpt-<env steps>")
             }
             let logger = options.makeLogger(label: "yendor")
-            // A run on env servers: a local one of its env, unless the user names servers.
+            // A run on env servers: a local one of its env, unless the user names servers. Its envs are
+            // split between at most two actors (one for a single env).
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-evaluate-\(getpid())")
             var servers: EnvServerProcesses?
             defer {
                 servers?.stop()
-                if servers != nil { try? FileManager.default.removeItem(at: scratch) }
+                try? FileManager.default.removeItem(at: scratch)
             }
             if saved.base.env.kind == .server && options.envServers.isEmpty {
-                servers = try EnvServerProcesses(envID: saved.base.env.task, count: 1, envs: options.envs ?? min(episodes, 16),
-                                                 seed: options.seed ?? saved.base.run.seed, socketDirectory: scratch.path,
-                                                 logDirectory: scratch, timeout: 120)
+                let envs = options.envs ?? min(episodes, 16), splits = min(envs, 2)
+                servers = try EnvServerProcesses(envID: saved.base.env.task, count: 1, envs: envs, seed: options.seed ?? saved.base.run.seed,
+                                                 socketDirectory: scratch.path, logDirectory: scratch, timeout: 120)
+                servers!.superviseRestarts(logger: logger)
                 options.envServers = servers!.endpoints
+                options.overrides.insert(contentsOf: ["env.actors=\(splits)", "env.server_splits=\(splits)"], at: 0)
             }
             var c = try options.resolve(defaultRunDir: runDir, base: saved.base)
             // No more envs than episodes, unless asked for.
@@ -66,8 +78,11 @@ struct EvaluateCommand: AsyncParsableCommand {
             let policy = try Evaluator.policy(runDirectory: runDir, checkpoint: checkpoint, for: c)
             let context = try Context()
             defer { context.terminate() }
-            let evaluator = Evaluator(configuration: .init(training: c, episodes: episodes), context: context, logger: logger)
-            let report = try await evaluator.run(policy)
+            let evaluator = Evaluator(configuration: .init(training: c, episodes: episodes), policy: policy, context: context, logger: logger)
+            try await ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: [.init(service: evaluator, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)).run()
+            guard let report = evaluator.report else { return }
             print(report.summary)
             if let json {
                 let encoder = JSONEncoder()

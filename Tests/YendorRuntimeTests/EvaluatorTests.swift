@@ -21,8 +21,9 @@ import ZeroMQ
                                       tensors: network.namedTensors())
         let context = try Context()
         defer { context.terminate() }
-        let report = try await Evaluator(configuration: .init(training: c, episodes: 7), context: context, logger: Logger(label: "test")).run(policy)
-        #expect(report.episodes.count == 12)
+        let report = try await Evaluator(configuration: .init(training: c, episodes: 7), policy: policy, context: context,
+                                         logger: Logger(label: "test")).play()
+        #expect(report.episodes.count == 12 && report.complete)
         for env in 0..<6 {
             #expect(report.episodes.filter { $0.env == env }.map(\.index) == [0, 1], "env \(env): \(report.episodes)")
         }
@@ -33,7 +34,7 @@ import ZeroMQ
     /// Mean, standard error (sample deviation / √n), success rate and length, worked by hand for
     /// returns 1, 2 and 4: mean 7/3, sample variance 7/3, standard error √(7/9).
     @Test func theSummaryIsTheEpisodesMeanStandardErrorAndSuccessRate() throws {
-        var report = EvaluationReport(task: "staircase", taskDefinesSuccess: true, checkpoint: "ckpt-1", policyVersion: 3, envSteps: 100, episodes: [
+        var report = EvaluationReport(task: "staircase", taskDefinesSuccess: true, checkpoint: "ckpt-1", policyVersion: 3, envSteps: 100, complete: true, episodes: [
             .init(env: 0, index: 0, episodeReturn: 1, length: 10, success: true),
             .init(env: 1, index: 0, episodeReturn: 2, length: 20, success: false),
             .init(env: 2, index: 0, episodeReturn: 4, length: 60, success: true),
@@ -59,9 +60,9 @@ import ZeroMQ
         let run = dir.appendingPathComponent("run")
         let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "1500", "--run-dir", run.path])
         #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(2000))")
-        let state = try JSONDecoder().decode(Checkpoints.State.self, from: Data(contentsOf: run.appendingPathComponent("checkpoints")
-            .appendingPathComponent(String(contentsOf: run.appendingPathComponent("checkpoints/latest"), encoding: .utf8))
-            .appendingPathComponent("state.json")))
+        let newest = run.appendingPathComponent("checkpoints")
+            .appendingPathComponent(try String(contentsOf: run.appendingPathComponent("checkpoints/latest"), encoding: .utf8))
+        let state = try JSONDecoder().decode(Checkpoints.State.self, from: Data(contentsOf: newest.appendingPathComponent("state.json")))
         let json = dir.appendingPathComponent("eval.json")
         let evaluate = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "5", "--json", json.path])
         #expect(await evaluate.waitForExit(timeout: 600) == 0, "\(evaluate.standardError.suffix(2000))")
@@ -76,6 +77,14 @@ import ZeroMQ
                 "\(other.standardError.suffix(2000))")
         let empty = try ChildProcess(yendor: ["evaluate", "--run-dir", dir.appendingPathComponent("nothing").path])
         #expect(await empty.waitForExit(timeout: 600) != 0)
-        #expect(empty.standardError.contains("holds no run with a checkpoint"), "\(empty.standardError.suffix(2000))")
+        #expect(empty.standardError.contains("holds no checkpoints"), "\(empty.standardError.suffix(2000))")
+
+        // SIGINT ends a long evaluation with the episodes that had ended, said to be incomplete.
+        let long = try ChildProcess(yendor: ["evaluate", "--checkpoint", newest.path,
+                                             "--episodes", "1000000"], environment: ["SWIFT_BACKTRACE": "enable=no"])
+        #expect(await long.waitForStandardError(containing: "evaluating policy version \(state.policyVersion)", timeout: 600), "\(long.standardError.suffix(2000))")
+        long.signal(SIGINT)
+        #expect(await long.waitForExit(timeout: 600) == 0, "\(long.standardError.suffix(2000))")
+        #expect(long.lines.contains { $0.contains("stopped early") }, "\(long.lines)")
     }
 }

@@ -9,7 +9,8 @@
 #   WORKERS=4 ROUNDS=3 cluster/bench/socket-buffers.sh
 #
 # Environment: WORKERS (2), ROUNDS (2), SECONDS_PER_POINT (30), WARMUP (10), BASE (a YAML file both
-# runs start from; default: Yendor's defaults, so the learner trains the default network) and what
+# runs start from, without `run:` or `transport:` sections, which this script appends; default:
+# Yendor's defaults, so the learner trains the default network) and what
 # scale-out.sh reads (YENDOR, LEARNER_CPUS, WORKER_CPUS, ...).
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
