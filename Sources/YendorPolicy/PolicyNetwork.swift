@@ -296,18 +296,29 @@ public final class PolicyNetwork {
 
     // MARK: Acting
 
-    /// Samples one action per observation from the categorical policy and writes actions,
-    /// their log-probabilities and value estimates into `output` (storage is reused).
-    /// A recurrent core starts every row from a zero state; see the `coreState:` variant.
-    public func act(_ batch: ObservationBatch, into output: inout PolicyOutput, using rng: inout SplitMix64) throws {
+    /// How `act` picks each action.
+    public enum ActionSelection: Sendable {
+        /// Drawn from the policy's distribution: training, and evaluation of the policy as trained.
+        case sample
+        /// The most probable action (the first of equals); the random numbers are not used.
+        case greedy
+    }
+
+    /// Samples one action per observation from the categorical policy (or, `greedy`, takes the
+    /// most probable) and writes actions, their log-probabilities and value estimates into
+    /// `output` (storage is reused). A recurrent core starts every row from a zero state; see the
+    /// `coreState:` variant.
+    public func act(_ batch: ObservationBatch, into output: inout PolicyOutput, using rng: inout SplitMix64,
+                    selection: ActionSelection = .sample) throws {
         var none: [Float] = []
-        try act(batch, coreState: &none, into: &output, using: &rng)
+        try act(batch, coreState: &none, into: &output, using: &rng, selection: selection)
     }
 
     /// Like `act`, for one step of `batch.count` sequences: `coreState` [count,
     /// coreStateSize] is the state entering this step and is replaced by the state after
     /// it. For the MLP core it is ignored (pass an empty array).
-    public func act(_ batch: ObservationBatch, coreState: inout [Float], into output: inout PolicyOutput, using rng: inout SplitMix64) throws {
+    public func act(_ batch: ObservationBatch, coreState: inout [Float], into output: inout PolicyOutput, using rng: inout SplitMix64,
+                    selection: ActionSelection = .sample) throws {
         var sequence: CoreSequence? = nil
         if isRecurrent && !coreState.isEmpty {
             if noEpisodeStarts.count != batch.count { noEpisodeStarts = [UInt8](repeating: 0, count: batch.count) }
@@ -324,13 +335,19 @@ public final class PolicyNetwork {
             logProbRow.withUnsafeMutableBufferPointer { lp in
                 for r in 0..<n {
                     LogSoftmax.apply(z.baseAddress! + r * a, lp.baseAddress!, rows: 1, features: a)
-                    // Inverse-CDF sampling; the last action absorbs rounding error.
-                    let u = rng.nextUnitFloat()
-                    var cumulative: Float = 0
                     var chosen = a - 1
-                    for j in 0..<a {
-                        cumulative += expf(lp[j])
-                        if u < cumulative { chosen = j; break }
+                    switch selection {
+                    case .sample:
+                        // Inverse-CDF sampling; the last action absorbs rounding error.
+                        let u = rng.nextUnitFloat()
+                        var cumulative: Float = 0
+                        for j in 0..<a {
+                            cumulative += expf(lp[j])
+                            if u < cumulative { chosen = j; break }
+                        }
+                    case .greedy:
+                        chosen = 0
+                        for j in 1..<a where lp[j] > lp[chosen] { chosen = j }
                     }
                     output.actions.append(Int32(chosen))
                     output.logProbs.append(lp[chosen])

@@ -54,9 +54,11 @@ public actor InferenceBatcher {
     /// learner went back, so its next weights are taken whatever their version.
     private var learnerWentBack = false
 
-    /// - Parameter seed: seeds action sampling, so a worker's actions are reproducible.
-    public init(network: PolicyNetwork, seed: UInt64) {
-        engine = Engine(network: network, seed: seed)
+    /// - Parameters:
+    ///   - seed: seeds action sampling, so a worker's actions are reproducible.
+    ///   - selection: sampled actions (training), or the most probable (`yendor evaluate --greedy`).
+    public init(network: PolicyNetwork, seed: UInt64, selection: PolicyNetwork.ActionSelection = .sample) {
+        engine = Engine(network: network, seed: seed, selection: selection)
         coreStateSize = network.coreStateSize
         observationSpec = network.configuration.observation
         parameterShapes = network.parameterShapes
@@ -170,10 +172,12 @@ public actor InferenceBatcher {
         var rng: SplitMix64
         var output = PolicyOutput()
         var combined: ObservationBatch?
+        let selection: PolicyNetwork.ActionSelection
 
-        init(network: PolicyNetwork, seed: UInt64) {
+        init(network: PolicyNetwork, seed: UInt64, selection: PolicyNetwork.ActionSelection) {
             self.network = network
             rng = SplitMix64(seed: seed)
+            self.selection = selection
         }
 
         func load(_ tensors: [NamedTensor]) throws { try network.load(namedTensors: tensors) }
@@ -181,7 +185,7 @@ public actor InferenceBatcher {
         func run(_ inputs: [ObservationBatch], coreStates: [[Float]]) throws -> (PolicyOutput, coreState: [Float]) {
             if inputs.count == 1 {
                 var state = coreStates[0]
-                try network.act(inputs[0], coreState: &state, into: &output, using: &rng)
+                try network.act(inputs[0], coreState: &state, into: &output, using: &rng, selection: selection)
                 return (output, state)
             }
             let spec = inputs[0].spec
@@ -195,7 +199,7 @@ public actor InferenceBatcher {
                 g += input.crop.count; s += input.blstats.count; c += input.captionBytes.count; l += input.captionLengths.count
             }
             var state = Array(coreStates.joined())
-            try network.act(all, coreState: &state, into: &output, using: &rng)
+            try network.act(all, coreState: &state, into: &output, using: &rng, selection: selection)
             return (output, state)
         }
     }

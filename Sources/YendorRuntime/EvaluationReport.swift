@@ -29,13 +29,15 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public var policyVersion: Int64
     /// Env steps the run had taken when the checkpoint was written.
     public var envSteps: UInt64
+    /// Whether actions were the policy's most probable (`--greedy`) rather than sampled.
+    public var greedy: Bool
     /// False when the evaluation was stopped (SIGINT/SIGTERM) before every env had played its share.
     public var complete: Bool
     /// By env, then in the order each env ended them.
     public var episodes: [Episode]
 
     enum CodingKeys: String, CodingKey {
-        case task, checkpoint, episodes, complete
+        case task, checkpoint, episodes, complete, greedy
         case taskDefinesSuccess = "task_defines_success"
         case policyVersion = "policy_version"
         case envSteps = "env_steps"
@@ -54,6 +56,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         try c.encode(checkpoint, forKey: .checkpoint)
         try c.encode(policyVersion, forKey: .policyVersion)
         try c.encode(envSteps, forKey: .envSteps)
+        try c.encode(greedy, forKey: .greedy)
         try c.encode(complete, forKey: .complete)
         try c.encode(episodes, forKey: .episodes)
         var s = encoder.container(keyedBy: SummaryKeys.self)
@@ -84,6 +87,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         let envs = Set(episodes.map(\.env)).count
         return """
         task \(task), policy version \(policyVersion) (\(envSteps) env steps), \(checkpoint)
+        actions         \(greedy ? "greedy (the most probable)" : "sampled from the policy")
         episodes        \(episodes.count) (\(envs) envs)\(complete ? "" : "; stopped early: the envs did not all play their share")
         return          \(f(meanReturn)) ± \(f(returnStandardError)) (mean ± standard error), min \(f(episodes.map(\.episodeReturn).min() ?? 0)), max \(f(episodes.map(\.episodeReturn).max() ?? 0))
         success         \(taskDefinesSuccess ? "\(f(100 * successRate, 1))%" : "- (\(task) has no goal to reach)")

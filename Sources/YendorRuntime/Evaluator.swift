@@ -13,8 +13,10 @@ import ZeroMQ
 ///
 /// Every env plays the same number of episodes (the number asked for divided among the envs,
 /// rounded up): counting the first N episodes to end, from whichever env, would over-weight the
-/// short ones (early deaths). Actions are sampled from the policy, as in training; no intrinsic
-/// reward is involved: returns are the environment's own. A service: a graceful shutdown
+/// short ones (early deaths). Actions are sampled from the policy, as in training (or the most
+/// probable, `greedy`); no intrinsic
+/// reward is involved: returns are the environment's own. The same seed plays the same episodes
+/// (envs hosted here; env servers step as they are seeded). A service: a graceful shutdown
 /// (SIGINT/SIGTERM) ends it with the episodes that had ended, reported as incomplete.
 public final class Evaluator: Service, Sendable {
     /// What to evaluate and how.
@@ -24,10 +26,13 @@ public final class Evaluator: Service, Sendable {
         public var training: TrainingConfiguration
         /// Episodes asked for; each env plays `ceil(episodes / envs)` of them.
         public var episodes: Int
+        /// Sampled actions (the policy as trained) or the most probable.
+        public var selection: PolicyNetwork.ActionSelection
 
-        public init(training: TrainingConfiguration, episodes: Int) {
+        public init(training: TrainingConfiguration, episodes: Int, selection: PolicyNetwork.ActionSelection = .sample) {
             self.training = training
             self.episodes = episodes
+            self.selection = selection
         }
     }
 
@@ -95,16 +100,19 @@ public final class Evaluator: Service, Sendable {
     /// returns those that had ended (`complete` false).
     public func play() async throws -> EvaluationReport {
         let c = configuration.training
-        let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
-        let batcher = InferenceBatcher(network: network, seed: SplitMix64.derive(c.run.seed, StableHash.of("evaluate")))
-        try await batcher.update(version: policy.policyVersion, tensors: policy.tensors)
         var actors: [RolloutWorker] = []
         for a in 0..<c.env.actors {
+            // A batcher (and its random numbers) per actor: one shared by actors would batch their
+            // requests as they happen to come, and the same seed would not give the same episodes.
+            let seed = SplitMix64.derive(c.run.seed, UInt64(a))
+            let batcher = InferenceBatcher(network: try PolicyNetwork(configuration: c.resolvedLearner.policy),
+                                           seed: SplitMix64.derive(seed, StableHash.of("evaluate")), selection: configuration.selection)
+            try await batcher.update(version: policy.policyVersion, tensors: policy.tensors)
             var environment = c.environment
             environment.servers = c.servers(forActor: a)
             actors.append(try RolloutWorker(configuration: .init(
                 environment: environment, envs: c.env.envsPerActor, rolloutLength: c.env.rolloutLength,
-                seed: SplitMix64.derive(c.run.seed, UInt64(a)), workerID: "evaluate"),
+                seed: seed, workerID: "evaluate"),
                 batcher: batcher, context: context, logger: logger))
         }
         let envs = actors.reduce(0) { $0 + $1.envCount }
@@ -118,7 +126,7 @@ public final class Evaluator: Service, Sendable {
             return try await group.reduce(into: []) { $0 += $1 }
         }
         return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, checkpoint: policy.checkpoint.path,
-                                policyVersion: policy.policyVersion, envSteps: policy.envSteps, complete: episodes.count == perEnv * envs,
+                                policyVersion: policy.policyVersion, envSteps: policy.envSteps, greedy: configuration.selection == .greedy, complete: episodes.count == perEnv * envs,
                                 episodes: episodes.sorted { ($0.env, $0.index) < ($1.env, $1.index) })
     }
 

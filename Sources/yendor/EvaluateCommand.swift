@@ -14,7 +14,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         run saved; --task, --seed, --envs, --actors and --set change it, but the network must stay \
         the checkpoint's. Each env plays the same number of episodes (--episodes divided among the \
         envs, rounded up), so short episodes (early deaths) are not over-counted. Actions are \
-        sampled from the policy, as in training; returns are the environment's own (no intrinsic \
+        sampled from the policy, as in training (--greedy: the most probable); returns are the environment's own (no intrinsic \
         reward). A run still training is not disturbed: evaluate only reads its checkpoint. A run \
         on Gymnasium envs gets a local env server of its env (yendor-env), or give --env-server. \
         SIGINT/SIGTERM stop it with the episodes that had ended.
@@ -32,6 +32,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Option(help: "Also write the episodes and the summary to this JSON file.")
     var json: String?
+
+    @Flag(help: "Take the policy's most probable action at every step instead of sampling, as in training.")
+    var greedy = false
 
     func validate() throws {
         guard (1...1_000_000).contains(episodes) else { throw ValidationError("--episodes \(episodes): give 1 to 1,000,000") }
@@ -78,7 +81,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             let policy = try Evaluator.policy(runDirectory: runDir, checkpoint: checkpoint, for: c)
             let context = try Context()
             defer { context.terminate() }
-            let evaluator = Evaluator(configuration: .init(training: c, episodes: episodes), policy: policy, context: context, logger: logger)
+            let evaluator = Evaluator(configuration: .init(training: c, episodes: episodes, selection: greedy ? .greedy : .sample), policy: policy, context: context, logger: logger)
             try await ServiceGroup(configuration: ServiceGroupConfiguration(
                 services: [.init(service: evaluator, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)).run()

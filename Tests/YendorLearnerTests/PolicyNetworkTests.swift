@@ -34,6 +34,35 @@ import YendorSupport
     #expect(abs(share - expf(3) / (expf(3) + 3)) < 0.04)
 }
 
+/// `yendor evaluate --greedy`: each row's most probable action, by the logits worked out apart,
+/// whatever the random numbers.
+@Test func greedyActionsAreEachRowsMostProbableWhateverTheSeed() throws {
+    let policy = try PolicyNetwork(configuration: tinyPolicyConfiguration())
+    let batch = randomBatch(seed: 3).observations
+    let (logits, _) = try policy.forward(batch)
+    let a = tinyPolicyConfiguration().actionCount
+    var outputs: [PolicyOutput] = []
+    for seed: UInt64 in [1, 2] {
+        var output = PolicyOutput(), rng = SplitMix64(seed: seed)
+        try policy.act(batch, into: &output, using: &rng, selection: .greedy)
+        outputs.append(output)
+    }
+    #expect(outputs[0].actions == outputs[1].actions)
+    for r in 0..<batch.count {
+        let row = Array(logits.data[r * a..<(r + 1) * a])
+        let best = row.indices.max { row[$0] < row[$1] }!
+        #expect(outputs[0].actions[r] == Int32(best), "row \(r): \(row)")
+        let logSum = logf(row.map { expf($0 - row[best]) }.reduce(0, +)) + row[best]
+        #expect(abs(outputs[0].logProbs[r] - (row[best] - logSum)) < 1e-5)
+    }
+    // Sampling, by contrast, follows the seed: the two differ somewhere over the batch.
+    var sampled = PolicyOutput(), rng = SplitMix64(seed: 1)
+    try policy.act(batch, into: &sampled, using: &rng)
+    var other = PolicyOutput(), rng2 = SplitMix64(seed: 2)
+    try policy.act(batch, into: &other, using: &rng2)
+    #expect(sampled.actions != other.actions)
+}
+
 @Test func namedTensorsRoundTripIntoAFreshNetwork() throws {
     var other = tinyPolicyConfiguration()
     other.seed = 99

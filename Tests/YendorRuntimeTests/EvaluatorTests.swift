@@ -10,7 +10,7 @@ import ZeroMQ
 /// episodes' own, and a checkpoint is only played by the network it holds.
 @Suite struct EvaluatorTests {
     /// Six envs over two actors, seven episodes asked for: two from each env, numbered per env,
-    /// never more from an env whose short episodes end first.
+    /// never more from an env whose short episodes end first; played again, the same episodes.
     @Test func everyEnvPlaysTheSameNumberOfEpisodes() async throws {
         var c = TrainingConfiguration()
         try TrainingConfiguration.table.apply(yaml: TinyRun.configuration(checkpointInterval: 600), source: "tiny", to: &c)
@@ -29,12 +29,16 @@ import ZeroMQ
         }
         #expect(report.policyVersion == 7 && report.envSteps == 9 && report.task == "staircase")
         #expect(report.episodes.allSatisfy { $0.length >= 1 && $0.length <= 1000 }, "the staircase task ends an episode at 1,000 steps")
+        // The same seed, the same episodes (the actors do not share random numbers).
+        let again = try await Evaluator(configuration: .init(training: c, episodes: 7), policy: policy, context: context,
+                                        logger: Logger(label: "test")).play()
+        #expect(again.episodes == report.episodes)
     }
 
     /// Mean, standard error (sample deviation / √n), success rate and length, worked by hand for
     /// returns 1, 2 and 4: mean 7/3, sample variance 7/3, standard error √(7/9).
     @Test func theSummaryIsTheEpisodesMeanStandardErrorAndSuccessRate() throws {
-        var report = EvaluationReport(task: "staircase", taskDefinesSuccess: true, checkpoint: "ckpt-1", policyVersion: 3, envSteps: 100, complete: true, episodes: [
+        var report = EvaluationReport(task: "staircase", taskDefinesSuccess: true, checkpoint: "ckpt-1", policyVersion: 3, envSteps: 100, greedy: false, complete: true, episodes: [
             .init(env: 0, index: 0, episodeReturn: 1, length: 10, success: true),
             .init(env: 1, index: 0, episodeReturn: 2, length: 20, success: false),
             .init(env: 2, index: 0, episodeReturn: 4, length: 60, success: true),
