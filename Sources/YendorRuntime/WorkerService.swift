@@ -221,6 +221,7 @@ public final class WorkerService: Service, Sendable {
     }
 
     private func subscriberLoop(link: any WorkerLink, batcher: InferenceBatcher) async throws {
+        var lastBeat: UInt64?
         while let received = await link.receive() {
             let message: WireMessage
             switch received {
@@ -260,6 +261,15 @@ public final class WorkerService: Service, Sendable {
                     dropped("bad_weights", "weights of policy version \(update.version) that do not load (\(error)); acting on with the weights this worker has")
                 }
             case .heartbeat(let h) where h.id == "learner":
+                // A learner process counts its heartbeats from 0: one that counts again is a new
+                // process (killed and started again, no Goodbye), which has not admitted this worker.
+                // Trajectories wait for a Hello to it, which goes at once (it is heard).
+                if let last = lastBeat, h.sequence < last, replayEndpoint == nil, !awaitingReadmission.load(ordering: .relaxed) {
+                    logger.warning("the learner started again (its heartbeats count from \(h.sequence), after \(last)); saying Hello before more trajectories go")
+                    learnerGoneAt.withLock { $0 = 0 }
+                    awaitingReadmission.store(true, ordering: .relaxed)
+                }
+                lastBeat = h.sequence
                 if let own = await batcher.learnerHas(version: Int64(clamping: h.policyVersion)) {
                     logger.warning("the learner is at policy version \(h.policyVersion), below this worker's \(own): it went back (restarted from an older checkpoint or from scratch); its next weights replace these")
                 }

@@ -116,6 +116,34 @@ struct TrainingEndToEndTests {
         #expect(await learner.waitForExit(timeout: 60) == 0)
     }
 
+    /// A learner killed (no Goodbye) and started again: its worker sees the heartbeats count from 0
+    /// again and holds its trajectories until a Hello has gone to the new process, as after a
+    /// Goodbye (before, it went on sending, and the new learner dropped what came before the next
+    /// periodic Hello: 14-42 trajectories over two workers in three runs).
+    @Test func aWorkerSaysHelloAtOnceToALearnerStartedAgainAfterItWasKilled() async throws {
+        let (dir, config, endpoints) = try Self.scratch("learner-killed")
+        let run = dir.appendingPathComponent("run")
+        let learnerArgs = ["learner", "--config", config, "--steps", "10000000", "--run-dir", run.path] + endpoints
+        var learner = try ChildProcess(yendor: learnerArgs)
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "worker-k"] + endpoints)
+        defer { worker.kill(); learner.kill() }
+        #expect(await learner.waitForStandardError(containing: "worker worker-k joined"), "\(learner.standardError.suffix(1500))")
+        // 40 metrics records (one per 0.5 s) are some 100 heartbeats (one per 0.2 s): more than the
+        // next learner will have sent when the worker first hears it.
+        let deadline = Date().addingTimeInterval(600)
+        while ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.count ?? 0) < 40 && learner.isRunning && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        learner.kill()
+        _ = await learner.waitForExit(timeout: 60)
+        learner = try ChildProcess(yendor: learnerArgs)
+        #expect(await worker.waitForStandardError(containing: "the learner started again"), "\(worker.standardError.suffix(1500))")
+        #expect(await worker.waitForStandardError(containing: "said Hello to the learner again"), "\(worker.standardError.suffix(1500))")
+        #expect(await learner.waitForStandardError(containing: "worker worker-k joined"), "\(learner.standardError.suffix(1500))")
+        learner.signal(SIGTERM)
+        #expect(await learner.waitForExit(timeout: 60) == 0)
+    }
+
     @Test func aWorkerWithAnotherObservationLayoutIsRefusedWithAClearError() async throws {
         let (dir, config, endpoints) = try Self.scratch("layout")
         let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path] + endpoints)
