@@ -14,10 +14,10 @@ import ZeroMQ
 /// Every env plays the same number of episodes (the number asked for divided among the envs,
 /// rounded up): counting the first N episodes to end, from whichever env, would over-weight the
 /// short ones (early deaths). Actions are sampled from the policy, as in training (or the most
-/// probable, `greedy`); no intrinsic
-/// reward is involved: returns are the environment's own. The same seed plays the same episodes
-/// (envs hosted here; env servers step as they are seeded). A service: a graceful shutdown
-/// (SIGINT/SIGTERM) ends it with the episodes that had ended, reported as incomplete.
+/// probable, `greedy`); no intrinsic reward is involved: returns are the environment's own. The
+/// same seed plays the same episodes (envs hosted here; env servers step as they are seeded). A
+/// service: a graceful shutdown (SIGINT/SIGTERM) ends it with the episodes that had ended,
+/// reported as incomplete.
 public final class Evaluator: Service, Sendable {
     /// What to evaluate and how.
     public struct Configuration: Sendable {
@@ -126,7 +126,8 @@ public final class Evaluator: Service, Sendable {
             return try await group.reduce(into: []) { $0 += $1 }
         }
         return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, checkpoint: policy.checkpoint.path,
-                                policyVersion: policy.policyVersion, envSteps: policy.envSteps, greedy: configuration.selection == .greedy, complete: episodes.count == perEnv * envs,
+                                policyVersion: policy.policyVersion, envSteps: policy.envSteps, greedy: configuration.selection == .greedy,
+                                complete: episodes.count == perEnv * envs,
                                 episodes: episodes.sorted { ($0.env, $0.index) < ($1.env, $1.index) })
     }
 
