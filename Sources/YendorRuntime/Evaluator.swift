@@ -97,7 +97,7 @@ public final class Evaluator: Service, Sendable {
     }
 
     /// Plays the episodes and returns them, each env's in the order they ended. Cancelled, it
-    /// returns those that had ended (`complete` false).
+    /// returns the first `k` each env ended, `k` the fewest any env ended (`complete` false).
     public func play() async throws -> EvaluationReport {
         let c = configuration.training
         var actors: [RolloutWorker] = []
@@ -117,6 +117,7 @@ public final class Evaluator: Service, Sendable {
         }
         let envs = actors.reduce(0) { $0 + $1.envCount }
         let perEnv = (configuration.episodes + envs - 1) / envs
+        let start = Clock.now
         logger.info("evaluating policy version \(policy.policyVersion) (\(policy.checkpoint.lastPathComponent)) on \(c.env.task): \(perEnv) episode\(perEnv == 1 ? "" : "s") in each of \(envs) envs")
         let episodes = try await withThrowingTaskGroup(of: [EvaluationReport.Episode].self) { group in
             for (a, actor) in actors.enumerated() {
@@ -125,10 +126,21 @@ public final class Evaluator: Service, Sendable {
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, checkpoint: policy.checkpoint.path,
-                                policyVersion: policy.policyVersion, envSteps: policy.envSteps, greedy: configuration.selection == .greedy,
-                                complete: episodes.count == perEnv * envs,
-                                episodes: episodes.sorted { ($0.env, $0.index) < ($1.env, $1.index) })
+        let (kept, share) = Self.equalShare(of: episodes, envs: envs)
+        return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, runDirectory: c.run.directory,
+                                checkpoint: policy.checkpoint.path, policyVersion: policy.policyVersion, envSteps: policy.envSteps,
+                                seed: c.run.seed, envs: envs, greedy: configuration.selection == .greedy, complete: share == perEnv,
+                                leftOut: episodes.count - kept.count, seconds: Clock.now - start,
+                                episodes: kept.sorted { ($0.env, $0.index) < ($1.env, $1.index) })
+    }
+
+    /// The first `share` episodes of every env, `share` the fewest any of the `envs` ended: after a
+    /// stop, the mean over all that had ended would lean to the short episodes, which end first.
+    static func equalShare(of episodes: [EvaluationReport.Episode], envs: Int) -> (kept: [EvaluationReport.Episode], share: Int) {
+        var ended = [Int](repeating: 0, count: envs)
+        for e in episodes { ended[e.env] += 1 }
+        let share = ended.min() ?? 0
+        return (episodes.filter { $0.index < share }, share)
     }
 
     /// One actor's envs, each until it has ended `perEnv` episodes (later ones are not kept).

@@ -46,14 +46,27 @@ struct EvaluateCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             var options = self.options
+            let fm = FileManager.default
+            if let checkpoint, !fm.fileExists(atPath: URL(fileURLWithPath: checkpoint).appendingPathComponent("state.json").path) {
+                throw ValidationError("--checkpoint \(checkpoint) is not a checkpoint directory (one holds state.json and learner.ckpt: a run's checkpoints/ckpt-<env steps>)")
+            }
+            if let json { try Self.checkWritable(json) }
             let checkpointRun = checkpoint.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().deletingLastPathComponent().path }
             let runDir = try options.runDir ?? checkpointRun ?? options.configuredRunDir() ?? "runs/default"
             options.runDir = runDir
             guard let saved = try options.savedConfiguration(defaultRunDir: runDir) else {
-                let has = { FileManager.default.fileExists(atPath: URL(fileURLWithPath: runDir).appendingPathComponent($0).path) }
-                throw ValidationError(!has("checkpoints") ? "\(runDir) holds no checkpoints: give the run directory of a `yendor train` or `yendor learner` run (--run-dir)"
-                    : !has("config.yaml") ? "\(runDir) holds checkpoints but no config.yaml, the configuration its network is built from"
-                    : "\(runDir)/checkpoints has no `latest` yet: give one with --checkpoint \(runDir)/checkpoints/ckpt-<env steps>")
+                let has = { fm.fileExists(atPath: URL(fileURLWithPath: runDir).appendingPathComponent($0).path) }
+                throw ValidationError(!has("") ? "--run-dir \(runDir) does not exist"
+                    : !has("config.yaml") ? "\(runDir) holds no config.yaml: give the run directory of a `yendor train` or `yendor learner` run (--run-dir)"
+                    : checkpoint == nil ? "\(runDir) has no checkpoint yet (a run writes one every run.checkpoint_interval seconds and when it stops)"
+                    : "\(runDir) holds no checkpoints/latest, so not the run --checkpoint belongs to: give its --run-dir")
+            }
+            if saved.base.env.kind == .server {
+                // The servers say what they host: their env (the run's task) and their env count.
+                if options.task != nil { throw ValidationError("--task: \(runDir) ran on env servers, whose env is the task (\(saved.base.env.task))") }
+                if options.envs != nil && !options.envServers.isEmpty {
+                    throw ValidationError("--envs: env servers host the number they were started with (yendor-env serve --num-envs)")
+                }
             }
             let logger = options.makeLogger(label: "yendor")
             // A run on env servers: a local one of its env, unless the user names servers. Its envs are
@@ -90,8 +103,24 @@ struct EvaluateCommand: AsyncParsableCommand {
             if let json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+                do { try encoder.encode(report).write(to: URL(fileURLWithPath: json)) } catch {
+                    throw ValidationError("--json \(json): cannot write it: \(error.localizedDescription)")
+                }
             }
         }
+    }
+
+    /// Refuses, before any episode is played, a --json path whose directory is missing or not
+    /// writable, or that names a directory.
+    static func checkWritable(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--json \(path) is a directory; give a file name")
+        }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--json \(path): the directory \(parent) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: parent) else { throw ValidationError("--json \(path): \(parent) is not writable") }
     }
 }

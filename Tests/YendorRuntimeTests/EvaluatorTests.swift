@@ -38,7 +38,8 @@ import ZeroMQ
     /// Mean, standard error (sample deviation / √n), success rate and length, worked by hand for
     /// returns 1, 2 and 4: mean 7/3, sample variance 7/3, standard error √(7/9).
     @Test func theSummaryIsTheEpisodesMeanStandardErrorAndSuccessRate() throws {
-        var report = EvaluationReport(task: "staircase", taskDefinesSuccess: true, checkpoint: "ckpt-1", policyVersion: 3, envSteps: 100, greedy: false, complete: true, episodes: [
+        var report = EvaluationReport(task: "staircase", taskDefinesSuccess: true, runDirectory: "runs/x", checkpoint: "ckpt-1", policyVersion: 3,
+                                      envSteps: 100, seed: 4, envs: 3, greedy: false, complete: true, leftOut: 0, seconds: 1.5, episodes: [
             .init(env: 0, index: 0, episodeReturn: 1, length: 10, success: true),
             .init(env: 1, index: 0, episodeReturn: 2, length: 20, success: false),
             .init(env: 2, index: 0, episodeReturn: 4, length: 60, success: true),
@@ -46,7 +47,10 @@ import ZeroMQ
         #expect(abs(report.meanReturn - 7.0 / 3) < 1e-12)
         #expect(abs(report.returnStandardError - (7.0 / 9).squareRoot()) < 1e-12)
         #expect(abs(report.successRate - 2.0 / 3) < 1e-12 && report.meanLength == 30)
-        #expect(report.summary.contains("2.33 ± 0.88") && report.summary.contains("66.7%"), "\(report.summary)")
+        // Success: p = 2/3, standard error √(p(1−p)/n) = √(2/27) = 27.2%.
+        #expect(abs(report.successStandardError - (2.0 / 27).squareRoot()) < 1e-12)
+        #expect(report.summary.contains("2.333 ± 0.882") && report.summary.contains("66.7% ± 27.2%") && report.summary.contains("3 (3 envs, 1 each)"),
+                "\(report.summary)")
         let json = try JSONEncoder().encode(report)
         let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         #expect((object["mean_return"] as? Double).map { abs($0 - 7.0 / 3) < 1e-12 } == true && object["policy_version"] as? Int == 3)
@@ -55,6 +59,21 @@ import ZeroMQ
         report.taskDefinesSuccess = false
         #expect(!report.summary.contains("%") && report.summary.contains("no goal to reach"), "\(report.summary)")
         #expect((try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any])?["success_rate"] == nil)
+    }
+
+    /// Stopped early, every env counts as many episodes as the env that ended fewest, its first ones:
+    /// the episodes that end first are the short ones.
+    @Test func aStoppedEvaluationKeepsAnEqualShareOfEveryEnv() {
+        func episode(_ env: Int, _ index: Int, length: Int) -> EvaluationReport.Episode {
+            .init(env: env, index: index, episodeReturn: Double(length), length: length, success: false)
+        }
+        // Env 0 ended three short episodes while env 1 played one long one and env 2 two.
+        let ended = [episode(0, 0, length: 5), episode(0, 1, length: 6), episode(0, 2, length: 4),
+                     episode(1, 0, length: 90), episode(2, 0, length: 40), episode(2, 1, length: 7)]
+        let (kept, share) = Evaluator.equalShare(of: ended, envs: 3)
+        #expect(share == 1 && kept == [ended[0], ended[3], ended[4]])
+        // An env with no ended episode yet: none can be kept.
+        #expect(Evaluator.equalShare(of: ended, envs: 4).kept.isEmpty)
     }
 
     /// The command end to end on a run `yendor train` finished: the newest checkpoint's policy,
@@ -73,7 +92,7 @@ import ZeroMQ
         let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: json))
         // tiny.yaml: 4 envs, so 2 episodes each.
         #expect(report.episodes.count == 8 && report.policyVersion == state.policyVersion && report.envSteps == state.envSteps)
-        #expect(evaluate.lines.contains { $0.hasPrefix("episodes") && $0.contains("8 (4 envs)") }, "\(evaluate.lines)")
+        #expect(evaluate.lines.contains { $0.hasPrefix("episodes") && $0.contains("8 (4 envs, 2 each)") }, "\(evaluate.lines)")
 
         let other = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--set", "model.core_width=8"])
         #expect(await other.waitForExit(timeout: 600) != 0)
@@ -81,7 +100,15 @@ import ZeroMQ
                 "\(other.standardError.suffix(2000))")
         let empty = try ChildProcess(yendor: ["evaluate", "--run-dir", dir.appendingPathComponent("nothing").path])
         #expect(await empty.waitForExit(timeout: 600) != 0)
-        #expect(empty.standardError.contains("holds no checkpoints"), "\(empty.standardError.suffix(2000))")
+        #expect(empty.standardError.contains("does not exist"), "\(empty.standardError.suffix(2000))")
+        // Mistakes said before anything is played: a --json that cannot be written, a --checkpoint
+        // that is not one.
+        for (arguments, says) in [(["--json", dir.appendingPathComponent("no/such/dir/e.json").path], "does not exist"),
+                                  (["--checkpoint", config], "is not a checkpoint directory")] {
+            let refused = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path] + arguments)
+            #expect(await refused.waitForExit(timeout: 600) != 0)
+            #expect(refused.standardError.contains(says) && !refused.standardError.contains("evaluating policy"), "\(refused.standardError.suffix(2000))")
+        }
 
         // SIGINT ends a long evaluation with the episodes that had ended, said to be incomplete.
         let long = try ChildProcess(yendor: ["evaluate", "--checkpoint", newest.path,
