@@ -65,6 +65,9 @@ public actor RolloutWorker {
     private let stepQueue = DispatchQueue(label: "yendor.rollout.env-step")
     /// Env steps taken so far.
     public private(set) var steps = 0
+    /// The seeds of the episodes the last rollout ended, in the order of its `episodes` (what
+    /// replays a Dungeon episode with its actions; `yendor evaluate --record`).
+    public private(set) var episodeSeeds: [UInt64] = []
     /// Environments this actor steps (an env server decides its own count).
     public nonisolated let envCount: Int
     /// The env servers' failure counts (nil for envs hosted here), readable from any thread.
@@ -95,6 +98,7 @@ public actor RolloutWorker {
     public func rollout() async throws -> TrajectoryBatch {
         let t = configuration.rolloutLength, b = env.count
         recorder.begin()
+        episodeSeeds.removeAll(keepingCapacity: true)
         recorder.recordObservation(row: 0, env: env, coreState: coreState)
         var newestVersion: Int64 = 0
         for step in 0..<t {
@@ -109,6 +113,7 @@ public actor RolloutWorker {
             }
             advanceCoreState(result.coreState)
             recorder.recordStep(step, env: env, result: result)
+            for f in env.finishedEpisodes { episodeSeeds.append(f.seed) }
             recorder.recordObservation(row: step + 1, env: env, coreState: coreState)
             steps += b
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Dungeon
 import YendorNN
 import YendorPolicy
 import YendorRollout
@@ -28,11 +29,15 @@ public final class Evaluator: Service, Sendable {
         public var episodes: Int
         /// Sampled actions (the policy as trained) or the most probable.
         public var selection: PolicyNetwork.ActionSelection
+        /// A directory for each kept episode's recording (task, seed, actions: `yendor play
+        /// --replay`), `env-<env>-episode-<index>.json`; Dungeon only. Nil: none.
+        public var record: URL?
 
-        public init(training: TrainingConfiguration, episodes: Int, selection: PolicyNetwork.ActionSelection = .sample) {
+        public init(training: TrainingConfiguration, episodes: Int, selection: PolicyNetwork.ActionSelection = .sample, record: URL? = nil) {
             self.training = training
             self.episodes = episodes
             self.selection = selection
+            self.record = record
         }
     }
 
@@ -119,14 +124,23 @@ public final class Evaluator: Service, Sendable {
         let perEnv = (configuration.episodes + envs - 1) / envs
         let start = Clock.now
         logger.info("evaluating policy version \(policy.policyVersion) (\(policy.checkpoint.lastPathComponent)) on \(c.env.task): \(perEnv) episode\(perEnv == 1 ? "" : "s") in each of \(envs) envs")
-        let episodes = try await withThrowingTaskGroup(of: [EvaluationReport.Episode].self) { group in
+        let record = configuration.record != nil
+        let played = try await withThrowingTaskGroup(of: [Played].self) { group in
             for (a, actor) in actors.enumerated() {
                 let first = actors[..<a].reduce(0) { $0 + $1.envCount }
-                group.addTask { try await Self.play(actor, perEnv: perEnv, firstEnv: first) }
+                group.addTask { try await Self.play(actor, perEnv: perEnv, firstEnv: first, record: record) }
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
+        let episodes = played.map(\.episode)
         let (kept, share) = Self.equalShare(of: episodes, envs: envs)
+        if let directory = configuration.record {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for p in played where p.episode.index < share {
+                try EpisodeRecording(task: c.env.task, seed: p.seed, actions: p.actions, rows: c.env.mapRows, columns: c.env.mapColumns)
+                    .write(to: directory.appendingPathComponent("env-\(p.episode.env)-episode-\(p.episode.index).json"))
+            }
+        }
         return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, runDirectory: c.run.directory,
                                 checkpoint: policy.checkpoint.path, policyVersion: policy.policyVersion, envSteps: policy.envSteps,
                                 seed: c.run.seed, envs: envs, greedy: configuration.selection == .greedy, complete: share == perEnv,
@@ -143,18 +157,56 @@ public final class Evaluator: Service, Sendable {
         return (episodes.filter { $0.index < share }, share)
     }
 
-    /// One actor's envs, each until it has ended `perEnv` episodes (later ones are not kept).
-    private static func play(_ actor: RolloutWorker, perEnv: Int, firstEnv: Int) async throws -> [EvaluationReport.Episode] {
-        var ended = [Int](repeating: 0, count: actor.envCount), kept: [EvaluationReport.Episode] = []
+    /// An episode as it ended, with what replays it when recording (seed and actions).
+    private struct Played: Sendable {
+        var episode: EvaluationReport.Episode
+        var seed: UInt64 = 0
+        var actions: [Int32] = []
+    }
+
+    /// One actor's envs, each until it has ended `perEnv` episodes (later ones are not kept);
+    /// `record`: with each episode's seed and actions.
+    private static func play(_ actor: RolloutWorker, perEnv: Int, firstEnv: Int, record: Bool) async throws -> [Played] {
+        var ended = [Int](repeating: 0, count: actor.envCount), kept: [Played] = []
+        var running = [[Int32]](repeating: [], count: record ? actor.envCount : 0)
         while ended.contains(where: { $0 < perEnv }) && !Task.isCancelled {
             let rollout: TrajectoryBatch
             do { rollout = try await actor.rollout() } catch is CancellationError { break }
-            for e in rollout.episodes where ended[Int(e.env)] < perEnv {
-                kept.append(.init(env: firstEnv + Int(e.env), index: ended[Int(e.env)], episodeReturn: Double(e.episodeReturn),
-                                  length: Int(e.length), success: e.success))
+            // The actions of the episodes that ended, in the order of `rollout.episodes` (by step,
+            // then env), and their seeds.
+            var finished: [[Int32]] = [], seeds: [UInt64] = []
+            if record {
+                seeds = await actor.episodeSeeds
+                for t in 0..<rollout.steps {
+                    for e in 0..<rollout.envs {
+                        let i = t * rollout.envs + e
+                        running[e].append(rollout.actions[i])
+                        if rollout.dones[i] != 0 || rollout.truncated[i] != 0 {
+                            finished.append(running[e])
+                            running[e].removeAll()
+                        }
+                    }
+                }
+                guard finished.count == rollout.episodes.count, seeds.count == rollout.episodes.count else {
+                    throw EvaluationError.unrecordable("a rollout ended \(rollout.episodes.count) episodes, but \(finished.count) done flags and \(seeds.count) seeds")
+                }
+            }
+            for (k, e) in rollout.episodes.enumerated() where ended[Int(e.env)] < perEnv {
+                let episode = EvaluationReport.Episode(env: firstEnv + Int(e.env), index: ended[Int(e.env)], episodeReturn: Double(e.episodeReturn),
+                                                       length: Int(e.length), success: e.success)
+                kept.append(record ? Played(episode: episode, seed: seeds[k], actions: finished[k]) : Played(episode: episode))
                 ended[Int(e.env)] += 1
             }
         }
         return kept
+    }
+}
+
+/// Why an evaluation could not record its episodes.
+public enum EvaluationError: Error, CustomStringConvertible {
+    case unrecordable(String)
+
+    public var description: String {
+        switch self { case .unrecordable(let why): "cannot record the episodes: \(why)" }
     }
 }

@@ -17,6 +17,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         sampled from the policy, as in training (--greedy: the most probable); returns are the environment's own (no intrinsic \
         reward). A run still training is not disturbed: evaluate only reads its checkpoint. A run \
         on Gymnasium envs gets a local env server of its env (yendor-env), or give --env-server. \
+        --record DIR keeps Dungeon episodes to watch with `yendor play --replay`. \
         SIGINT/SIGTERM stop it with the episodes that had ended.
 
         Example: yendor evaluate --run-dir runs/default --episodes 200 --json eval.json
@@ -35,6 +36,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Flag(help: "Take the policy's most probable action at every step instead of sampling, as in training.")
     var greedy = false
+
+    @Option(help: ArgumentHelp("Dungeon: save every episode kept (task, seed, actions) in this directory, env-<env>-episode-<index>.json, to watch with `yendor play --replay FILE`.", valueName: "directory"))
+    var record: String?
 
     func validate() throws {
         guard (1...1_000_000).contains(episodes) else { throw ValidationError("--episodes \(episodes): give 1 to 1,000,000") }
@@ -86,6 +90,9 @@ struct EvaluateCommand: AsyncParsableCommand {
                 options.overrides.insert(contentsOf: ["env.actors=\(splits)", "env.server_splits=\(splits)"], at: 0)
             }
             var c = try options.resolve(defaultRunDir: runDir, base: saved.base)
+            if record != nil && c.env.kind != .dungeon {
+                throw ValidationError("--record saves Dungeon episodes for `yendor play --replay`; this run plays \(c.env.kind.rawValue)")
+            }
             // No more envs than episodes, unless asked for.
             if c.env.kind != .server && options.envs == nil && options.actors == nil && episodes < c.env.actors * c.env.envsPerActor {
                 c.env.actors = 1
@@ -94,7 +101,8 @@ struct EvaluateCommand: AsyncParsableCommand {
             let policy = try Evaluator.policy(runDirectory: runDir, checkpoint: checkpoint, for: c)
             let context = try Context()
             defer { context.terminate() }
-            let evaluator = Evaluator(configuration: .init(training: c, episodes: episodes, selection: greedy ? .greedy : .sample), policy: policy, context: context, logger: logger)
+            let evaluator = Evaluator(configuration: .init(training: c, episodes: episodes, selection: greedy ? .greedy : .sample,
+                                                            record: record.map { URL(fileURLWithPath: $0) }), policy: policy, context: context, logger: logger)
             try await ServiceGroup(configuration: ServiceGroupConfiguration(
                 services: [.init(service: evaluator, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)).run()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import Dungeon
 import YendorPolicy
 @testable import YendorRuntime
 import YendorTestSupport
@@ -33,6 +34,48 @@ import ZeroMQ
         let again = try await Evaluator(configuration: .init(training: c, episodes: 7), policy: policy, context: context,
                                         logger: Logger(label: "test")).play()
         #expect(again.episodes == report.episodes)
+    }
+
+    /// `--record`: every kept episode's recording replays it: the same length, return and success,
+    /// worked out again from the recorded seed and actions with the task's own rewards.
+    @Test func recordedEpisodesReplayToTheSameReturnLengthAndSuccess() async throws {
+        var c = TrainingConfiguration()
+        try TrainingConfiguration.table.apply(yaml: TinyRun.configuration(checkpointInterval: 600), source: "tiny", to: &c)
+        // Score: returns that are not all 0, and episodes that end by death before the step limit.
+        c.env.task = "score"
+        c.env.actors = 2
+        c.env.envsPerActor = 2
+        let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
+        let policy = Evaluator.Policy(checkpoint: URL(fileURLWithPath: "/runs/x/checkpoints/ckpt-1"), policyVersion: 1, envSteps: 1,
+                                      tensors: network.namedTensors())
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-record-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let context = try Context()
+        defer { context.terminate() }
+        let report = try await Evaluator(configuration: .init(training: c, episodes: 8, record: directory), policy: policy, context: context,
+                                         logger: Logger(label: "test")).play()
+        #expect(report.episodes.count == 8)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).count == 8)
+        let task = try TaskRegistry.task(named: c.env.task)
+        // Some end before the step limit (a death): their replays must end there too.
+        #expect(report.episodes.contains { $0.length < task.stepLimit } && report.episodes.contains { $0.episodeReturn != 0 }, "\(report.episodes)")
+        for episode in report.episodes {
+            let recording = try EpisodeRecording.read(from: directory.appendingPathComponent("env-\(episode.env)-episode-\(episode.index).json"))
+            var game = try recording.makeGame()
+            var total: Float = 0, succeeded = false, previous = game.score, terminal = false
+            for raw in recording.actions {
+                #expect(!terminal, "actions recorded after the episode ended")
+                game.step(try #require(Action(rawValue: raw)))
+                let outcome = task.evaluate(game: game, previousScore: previous, alreadySucceeded: succeeded)
+                previous = game.score
+                succeeded = outcome.success
+                total += outcome.reward
+                terminal = outcome.terminal
+            }
+            #expect(recording.actions.count == episode.length && Double(total) == episode.episodeReturn && succeeded == episode.success,
+                    "env \(episode.env) episode \(episode.index): replayed \(recording.actions.count) steps, return \(total), success \(succeeded); evaluated \(episode)")
+            #expect(terminal || episode.length == task.stepLimit)
+        }
     }
 
     /// Mean, standard error (sample deviation / √n), success rate and length, worked by hand for
