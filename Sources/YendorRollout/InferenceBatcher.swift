@@ -4,7 +4,8 @@ import YendorNN
 import YendorPolicy
 import YendorSupport
 
-/// Batched policy inference shared by the rollout actors of one process.
+/// Batched policy inference shared by the rollout actors of one worker process (`yendor evaluate`
+/// gives each actor its own, so that a seed replays the same episodes).
 ///
 /// Batching is greedy: when the network is idle a request runs at once with whatever else is
 /// waiting; requests that arrive during a forward pass form the next batch. With two actors this

@@ -124,23 +124,18 @@ public final class Evaluator: Service, Sendable {
         let perEnv = (configuration.episodes + envs - 1) / envs
         let start = Clock.now
         logger.info("evaluating policy version \(policy.policyVersion) (\(policy.checkpoint.lastPathComponent)) on \(c.env.task): \(perEnv) episode\(perEnv == 1 ? "" : "s") in each of \(envs) envs")
-        let record = configuration.record != nil
-        let played = try await withThrowingTaskGroup(of: [Played].self) { group in
+        if let directory = configuration.record { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        let recorder = configuration.record.map { Recorder(directory: $0, task: c.env.task, rows: c.env.mapRows, columns: c.env.mapColumns, logger: logger) }
+        let episodes = try await withThrowingTaskGroup(of: [EvaluationReport.Episode].self) { group in
             for (a, actor) in actors.enumerated() {
                 let first = actors[..<a].reduce(0) { $0 + $1.envCount }
-                group.addTask { try await Self.play(actor, perEnv: perEnv, firstEnv: first, record: record) }
+                group.addTask { try await Self.play(actor, perEnv: perEnv, firstEnv: first, recorder: recorder) }
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        let episodes = played.map(\.episode)
         let (kept, share) = Self.equalShare(of: episodes, envs: envs)
-        if let directory = configuration.record {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            for p in played where p.episode.index < share {
-                try EpisodeRecording(task: c.env.task, seed: p.seed, actions: p.actions, rows: c.env.mapRows, columns: c.env.mapColumns)
-                    .write(to: directory.appendingPathComponent("env-\(p.episode.env)-episode-\(p.episode.index).json"))
-            }
-        }
+        // Stopped early: the recordings of the episodes left out go too.
+        for e in episodes where e.index >= share { recorder?.remove(e) }
         return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, runDirectory: c.run.directory,
                                 checkpoint: policy.checkpoint.path, policyVersion: policy.policyVersion, envSteps: policy.envSteps,
                                 seed: c.run.seed, envs: envs, greedy: configuration.selection == .greedy, complete: share == perEnv,
@@ -157,25 +152,48 @@ public final class Evaluator: Service, Sendable {
         return (episodes.filter { $0.index < share }, share)
     }
 
-    /// An episode as it ended, with what replays it when recording (seed and actions).
-    private struct Played: Sendable {
-        var episode: EvaluationReport.Episode
-        var seed: UInt64 = 0
-        var actions: [Int32] = []
+    /// Writes each episode's recording as it ends (`--record`): task, seed and actions, which
+    /// replay a Dungeon episode. A write that fails is logged and ends the recording, not the
+    /// evaluation.
+    final class Recorder: Sendable {
+        let directory: URL, task: String, rows: Int, columns: Int
+        private let logger: Logger
+        private let failed = Atomic<Bool>(false)
+
+        init(directory: URL, task: String, rows: Int, columns: Int, logger: Logger) {
+            self.directory = directory
+            self.task = task
+            self.rows = rows
+            self.columns = columns
+            self.logger = logger
+        }
+
+        func file(_ e: EvaluationReport.Episode) -> URL { directory.appendingPathComponent("env-\(e.env)-episode-\(e.index).json") }
+
+        func write(_ e: EvaluationReport.Episode, seed: UInt64, actions: [Int32]) {
+            guard !failed.load(ordering: .relaxed) else { return }
+            do {
+                try EpisodeRecording(task: task, seed: seed, actions: actions, rows: rows, columns: columns).write(to: file(e))
+            } catch {
+                if !failed.exchange(true, ordering: .relaxed) { logger.error("recording stopped: \(file(e).path): \(error)") }
+            }
+        }
+
+        func remove(_ e: EvaluationReport.Episode) { try? FileManager.default.removeItem(at: file(e)) }
     }
 
-    /// One actor's envs, each until it has ended `perEnv` episodes (later ones are not kept);
-    /// `record`: with each episode's seed and actions.
-    private static func play(_ actor: RolloutWorker, perEnv: Int, firstEnv: Int, record: Bool) async throws -> [Played] {
-        var ended = [Int](repeating: 0, count: actor.envCount), kept: [Played] = []
-        var running = [[Int32]](repeating: [], count: record ? actor.envCount : 0)
+    /// One actor's envs, each until it has ended `perEnv` episodes (later ones are not kept), each
+    /// kept one recorded by `recorder` if any.
+    private static func play(_ actor: RolloutWorker, perEnv: Int, firstEnv: Int, recorder: Recorder?) async throws -> [EvaluationReport.Episode] {
+        var ended = [Int](repeating: 0, count: actor.envCount), kept: [EvaluationReport.Episode] = []
+        var running = [[Int32]](repeating: [], count: recorder == nil ? 0 : actor.envCount)
         while ended.contains(where: { $0 < perEnv }) && !Task.isCancelled {
             let rollout: TrajectoryBatch
             do { rollout = try await actor.rollout() } catch is CancellationError { break }
             // The actions of the episodes that ended, in the order of `rollout.episodes` (by step,
             // then env), and their seeds.
             var finished: [[Int32]] = [], seeds: [UInt64] = []
-            if record {
+            if recorder != nil {
                 seeds = await actor.episodeSeeds
                 for t in 0..<rollout.steps {
                     for e in 0..<rollout.envs {
@@ -194,7 +212,8 @@ public final class Evaluator: Service, Sendable {
             for (k, e) in rollout.episodes.enumerated() where ended[Int(e.env)] < perEnv {
                 let episode = EvaluationReport.Episode(env: firstEnv + Int(e.env), index: ended[Int(e.env)], episodeReturn: Double(e.episodeReturn),
                                                        length: Int(e.length), success: e.success)
-                kept.append(record ? Played(episode: episode, seed: seeds[k], actions: finished[k]) : Played(episode: episode))
+                if let recorder { recorder.write(episode, seed: seeds[k], actions: finished[k]) }
+                kept.append(episode)
                 ended[Int(e.env)] += 1
             }
         }

@@ -14,8 +14,9 @@ struct EvaluateCommand: AsyncParsableCommand {
         run saved; --task, --seed, --envs, --actors and --set change it, but the network must stay \
         the checkpoint's. Each env plays the same number of episodes (--episodes divided among the \
         envs, rounded up), so short episodes (early deaths) are not over-counted. Actions are \
-        sampled from the policy, as in training (--greedy: the most probable); returns are the environment's own (no intrinsic \
-        reward). A run still training is not disturbed: evaluate only reads its checkpoint. A run \
+        sampled from the policy, as in training (--greedy: the most probable); returns are the \
+        environment's own (no intrinsic reward). A run still training is not disturbed: evaluate \
+        only reads its checkpoint. A run \
         on Gymnasium envs gets a local env server of its env (yendor-env), or give --env-server. \
         --record DIR keeps Dungeon episodes to watch with `yendor play --replay`. \
         SIGINT/SIGTERM stop it with the episodes that had ended.
@@ -55,22 +56,32 @@ struct EvaluateCommand: AsyncParsableCommand {
                 throw ValidationError("--checkpoint \(checkpoint) is not a checkpoint directory (one holds state.json and learner.ckpt: a run's checkpoints/ckpt-<env steps>)")
             }
             if let json { try Self.checkWritable(json) }
+            if let record {
+                do { try fm.createDirectory(atPath: record, withIntermediateDirectories: true) } catch {
+                    throw ValidationError("--record \(record): cannot make the directory: \(error.localizedDescription)")
+                }
+                guard fm.isWritableFile(atPath: record) else { throw ValidationError("--record \(record) is not writable") }
+            }
             let checkpointRun = checkpoint.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().deletingLastPathComponent().path }
             let runDir = try options.runDir ?? checkpointRun ?? options.configuredRunDir() ?? "runs/default"
             options.runDir = runDir
-            guard let saved = try options.savedConfiguration(defaultRunDir: runDir) else {
+            guard let saved = try options.savedConfiguration(defaultRunDir: runDir, requiringCheckpoint: checkpoint == nil) else {
                 let has = { fm.fileExists(atPath: URL(fileURLWithPath: runDir).appendingPathComponent($0).path) }
                 throw ValidationError(!has("") ? "--run-dir \(runDir) does not exist"
                     : !has("config.yaml") ? "\(runDir) holds no config.yaml: give the run directory of a `yendor train` or `yendor learner` run (--run-dir)"
-                    : checkpoint == nil ? "\(runDir) has no checkpoint yet (a run writes one every run.checkpoint_interval seconds and when it stops)"
-                    : "\(runDir) holds no checkpoints/latest, so not the run --checkpoint belongs to: give its --run-dir")
+                    : "\(runDir) has no checkpoint yet (a run writes one every run.checkpoint_interval seconds and when it stops)")
             }
-            if saved.base.env.kind == .server {
-                // The servers say what they host: their env (the run's task) and their env count.
-                if options.task != nil { throw ValidationError("--task: \(runDir) ran on env servers, whose env is the task (\(saved.base.env.task))") }
-                if options.envs != nil && !options.envServers.isEmpty {
-                    throw ValidationError("--envs: env servers host the number they were started with (yendor-env serve --num-envs)")
-                }
+            // The servers say what they host: their env (a server run's task) and their env count.
+            if saved.base.env.kind == .server && options.task != nil {
+                throw ValidationError("--task: \(runDir) ran on env servers, whose env is the task (\(saved.base.env.task))")
+            }
+            if options.envs != nil && !options.envServers.isEmpty {
+                throw ValidationError("--envs: env servers host the number they were started with (yendor-env serve --num-envs)")
+            }
+            let kind = options.envServers.isEmpty ? options.env?.kind ?? saved.base.env.kind : .server
+            if record != nil && kind != .dungeon {
+                let what = kind == .server ? "Gymnasium envs (\(saved.base.env.task)) on env servers" : "real NetHack"
+                throw ValidationError("--record saves Dungeon episodes for `yendor play --replay`; this run plays \(what)")
             }
             let logger = options.makeLogger(label: "yendor")
             // A run on env servers: a local one of its env, unless the user names servers. Its envs are
@@ -90,9 +101,6 @@ struct EvaluateCommand: AsyncParsableCommand {
                 options.overrides.insert(contentsOf: ["env.actors=\(splits)", "env.server_splits=\(splits)"], at: 0)
             }
             var c = try options.resolve(defaultRunDir: runDir, base: saved.base)
-            if record != nil && c.env.kind != .dungeon {
-                throw ValidationError("--record saves Dungeon episodes for `yendor play --replay`; this run plays \(c.env.kind.rawValue)")
-            }
             // No more envs than episodes, unless asked for.
             if c.env.kind != .server && options.envs == nil && options.actors == nil && episodes < c.env.actors * c.env.envsPerActor {
                 c.env.actors = 1

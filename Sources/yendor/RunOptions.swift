@@ -91,11 +91,13 @@ struct RunOptions: ParsableArguments {
     /// that run, so its settings, not the defaults, are what this command's --config, --set and
     /// flags change. Without it, a resume with fewer flags than the start silently trained another
     /// task, budget or learning rate.
-    func savedConfiguration(defaultRunDir: String) throws -> SavedConfiguration? {
+    /// `requiringCheckpoint` false: the file's, whether or not the run has a `latest` checkpoint
+    /// (`evaluate --checkpoint` names one itself).
+    func savedConfiguration(defaultRunDir: String, requiringCheckpoint: Bool = true) throws -> SavedConfiguration? {
         let directory = try runDir ?? configuredRunDir() ?? defaultRunDir
         // Only a run with a checkpoint is resumed: one that never got there starts afresh.
         let latest = URL(fileURLWithPath: directory).appendingPathComponent("checkpoints/latest").path
-        guard FileManager.default.fileExists(atPath: latest),
+        guard !requiringCheckpoint || FileManager.default.fileExists(atPath: latest),
               var saved = try SavedConfiguration.load(runDirectory: directory) else { return nil }
         // Where a role binds and connects belongs to the command that wrote the file (`train
         // --workers N` writes ipc endpoints of its own), not to the run: this command's, or the defaults.
