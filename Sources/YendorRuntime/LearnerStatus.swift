@@ -31,35 +31,45 @@ actor LearnerStatus {
         metrics.record(rewardMetrics)
     }
 
-    /// Trajectories that came before their worker's first Hello: the two come on separate
-    /// connections, and a trajectory can overtake the Hello (a learner behind on reading takes
-    /// its connections in turn). Held a heartbeat timeout at most, a few at a time.
+    /// Trajectories that came before their worker's Hello: the two come on separate connections,
+    /// and a trajectory can overtake the Hello (a learner behind on reading takes its connections
+    /// in turn; a learner started again hears a worker's queued trajectories before its next
+    /// Hello). Held a heartbeat timeout at most, up to `awaitingHelloBytes` of frames (some 230
+    /// default trajectories) and `awaitingHelloCount` trajectories: with 4 at most, a learner killed
+    /// and started again dropped 6–42 of its two workers' trajectories.
     private var awaitingHello: [(trajectory: ReceivedTrajectory, at: Double)] = []
-    private static let awaitingHelloLimit = 4
+    private var heldBytes = 0
+    static let awaitingHelloBytes = 64 << 20, awaitingHelloCount = 256
     private let heartbeatTimeout: Double
 
     /// Holds `trajectory` until its worker's Hello (false: the hold is full). Returns also the
     /// ids of held trajectories that waited too long: dropped now, counted as `not_admitted`.
     func holdForHello(_ trajectory: ReceivedTrajectory, now: Double) -> (held: Bool, expired: [String]) {
         let expired = expireAwaitingHello(now: now)
-        guard awaitingHello.count < Self.awaitingHelloLimit else { return (false, expired) }
+        let bytes = trajectory.frameBytes
+        guard awaitingHello.count < Self.awaitingHelloCount, heldBytes + bytes <= Self.awaitingHelloBytes else { return (false, expired) }
         awaitingHello.append((trajectory, now))
+        heldBytes += bytes
         return (true, expired)
     }
 
     /// Drops, counted as `not_admitted`, the held trajectories that waited a heartbeat timeout
     /// for their worker's Hello; returns their workers' ids.
     func expireAwaitingHello(now: Double) -> [String] {
-        let expired = awaitingHello.filter { now - $0.at > heartbeatTimeout }.map(\.trajectory.workerID)
-        awaitingHello.removeAll { now - $0.at > heartbeatTimeout }
+        let expired = take { now - $0.at > heartbeatTimeout }.map(\.workerID)
         for id in expired { droppedUnadmitted(id, now: now) }
         return expired
     }
 
     /// The held trajectories of `id`, taken out, oldest first (its Hello admitted it).
-    func takeAwaitingHello(_ id: String) -> [ReceivedTrajectory] {
-        let taken = awaitingHello.filter { $0.trajectory.workerID == id }.map(\.trajectory)
-        awaitingHello.removeAll { $0.trajectory.workerID == id }
+    func takeAwaitingHello(_ id: String) -> [ReceivedTrajectory] { take { $0.trajectory.workerID == id } }
+
+    /// Removes and returns the held trajectories that `which` picks, oldest first.
+    private func take(_ which: ((trajectory: ReceivedTrajectory, at: Double)) -> Bool) -> [ReceivedTrajectory] {
+        let taken = awaitingHello.filter(which).map(\.trajectory)
+        guard !taken.isEmpty else { return [] }
+        awaitingHello.removeAll(where: which)
+        heldBytes -= taken.reduce(0) { $0 + $1.frameBytes }
         return taken
     }
 

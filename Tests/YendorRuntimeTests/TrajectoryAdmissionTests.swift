@@ -214,6 +214,12 @@ struct TrajectoryAdmissionTests {
             #expect(await f.learner.waitForStandardError(containing: "taking in 1 trajectory from worker early that came before its Hello", timeout: 600),
                     "\(f.learner.standardError.suffix(1500))")
             #expect(!f.learner.standardError.contains("dropped a trajectory from early"))
+            // A learner started again hears a worker's queued trajectories before that worker's next
+            // Hello: a dozen are held for it, not four with the rest dropped.
+            for _ in 0..<12 { try await f.send(f.batch("queued")) }
+            try await f.hello("queued")
+            #expect(await f.learner.waitForStandardError(containing: "taking in 12 trajectories from worker queued that came before its Hello", timeout: 600),
+                    "\(f.learner.standardError.suffix(1500))")
 
             // A Hello without the trajectory fingerprint (an old or foreign worker) is refused, naming it.
             try await f.hello("old", overrides: ["trajectory": "trajectory-v1 steps=99"])
