@@ -44,19 +44,23 @@ actor LearnerStatus {
 
     /// Holds `trajectory` until its worker's Hello (false: the hold is full). Returns also the
     /// ids of held trajectories that waited too long: dropped now, counted as `not_admitted`.
+    /// Held by the listening clock (`Membership.listeningTime`): while the learner does not read
+    /// its socket (backpressure), the Hellos behind are not late. A banned id's are not held.
     func holdForHello(_ trajectory: ReceivedTrajectory, now: Double) -> (held: Bool, expired: [String]) {
         let expired = expireAwaitingHello(now: now)
-        let bytes = trajectory.frameBytes
-        guard awaitingHello.count < Self.awaitingHelloCount, heldBytes + bytes <= Self.awaitingHelloBytes else { return (false, expired) }
-        awaitingHello.append((trajectory, now))
+        let bytes = trajectory.byteCount
+        guard awaitingHello.count < Self.awaitingHelloCount, heldBytes + bytes <= Self.awaitingHelloBytes,
+              banRemaining(trajectory.workerID, now: now) == nil else { return (false, expired) }
+        awaitingHello.append((trajectory, membership.listeningTime(now)))
         heldBytes += bytes
         return (true, expired)
     }
 
     /// Drops, counted as `not_admitted`, the held trajectories that waited a heartbeat timeout
-    /// for their worker's Hello; returns their workers' ids.
+    /// (listening) for their worker's Hello; returns their workers' ids.
     func expireAwaitingHello(now: Double) -> [String] {
-        let expired = take { now - $0.at > heartbeatTimeout }.map(\.workerID)
+        let listening = membership.listeningTime(now)
+        let expired = take { listening - $0.at > heartbeatTimeout }.map(\.workerID)
         for id in expired { droppedUnadmitted(id, now: now) }
         return expired
     }
@@ -69,7 +73,7 @@ actor LearnerStatus {
         let taken = awaitingHello.filter(which).map(\.trajectory)
         guard !taken.isEmpty else { return [] }
         awaitingHello.removeAll(where: which)
-        heldBytes -= taken.reduce(0) { $0 + $1.frameBytes }
+        heldBytes -= taken.reduce(0) { $0 + $1.byteCount }
         return taken
     }
 
@@ -122,6 +126,9 @@ actor LearnerStatus {
         metrics.hellosRefused.increment()
         membership.evict(id)
         strikes.forget(id)
+        // What it sent before the Hello is not for this learner either (nor for the same id
+        // admitted later with another configuration, where each would count as a strike).
+        for _ in take({ $0.trajectory.workerID == id }) { drop("not_admitted") }
     }
 
     /// Whether to log a drop with this key now; see `LogThrottle`.

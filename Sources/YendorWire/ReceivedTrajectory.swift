@@ -26,9 +26,9 @@ public enum ReceivedTrajectory: Sendable, Equatable {
     }
     /// Env steps it holds (T·B).
     public var sampleCount: Int { steps * envs }
-    /// The bytes of the frame it arrived in; 0 for a value, which was never encoded.
-    public var frameBytes: Int {
-        switch self { case .frame(let f): f.storage.withUnsafeBytes { $0.count }; case .value: 0 }
+    /// The bytes it holds: its frame's, or about what a value's encoding would take.
+    public var byteCount: Int {
+        switch self { case .frame(let f): f.storage.withUnsafeBytes { $0.count }; case .value(let b): b.encodedSizeHint }
     }
     /// Delivered again by a replay role (a reuse): its env steps and episodes were counted when it
     /// was first delivered. A value (in-process) is never a re-delivery.

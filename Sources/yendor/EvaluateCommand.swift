@@ -56,12 +56,6 @@ struct EvaluateCommand: AsyncParsableCommand {
                 throw ValidationError("--checkpoint \(checkpoint) is not a checkpoint directory (one holds state.json and learner.ckpt: a run's checkpoints/ckpt-<env steps>)")
             }
             if let json { try Self.checkWritable(json) }
-            if let record {
-                do { try fm.createDirectory(atPath: record, withIntermediateDirectories: true) } catch {
-                    throw ValidationError("--record \(record): cannot make the directory: \(error.localizedDescription)")
-                }
-                guard fm.isWritableFile(atPath: record) else { throw ValidationError("--record \(record) is not writable") }
-            }
             let checkpointRun = checkpoint.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().deletingLastPathComponent().path }
             let runDir = try options.runDir ?? checkpointRun ?? options.configuredRunDir() ?? "runs/default"
             options.runDir = runDir
@@ -101,12 +95,21 @@ struct EvaluateCommand: AsyncParsableCommand {
                 options.overrides.insert(contentsOf: ["env.actors=\(splits)", "env.server_splits=\(splits)"], at: 0)
             }
             var c = try options.resolve(defaultRunDir: runDir, base: saved.base)
+            if record != nil && c.env.kind != .dungeon {  // set by --config or --set env.kind
+                throw ValidationError("--record saves Dungeon episodes for `yendor play --replay`; this run plays \(c.env.kind.rawValue)")
+            }
             // No more envs than episodes, unless asked for.
             if c.env.kind != .server && options.envs == nil && options.actors == nil && episodes < c.env.actors * c.env.envsPerActor {
                 c.env.actors = 1
                 c.env.envsPerActor = episodes
             }
             let policy = try Evaluator.policy(runDirectory: runDir, checkpoint: checkpoint, for: c)
+            if let record {
+                do { try fm.createDirectory(atPath: record, withIntermediateDirectories: true) } catch {
+                    throw ValidationError("--record \(record): cannot make the directory: \(error.localizedDescription)")
+                }
+                guard fm.isWritableFile(atPath: record) else { throw ValidationError("--record \(record) is not writable") }
+            }
             let context = try Context()
             defer { context.terminate() }
             let evaluator = Evaluator(configuration: .init(training: c, episodes: episodes, selection: greedy ? .greedy : .sample,

@@ -220,6 +220,15 @@ struct TrajectoryAdmissionTests {
             try await f.hello("queued")
             #expect(await f.learner.waitForStandardError(containing: "taking in 12 trajectories from worker queued that came before its Hello", timeout: 600),
                     "\(f.learner.standardError.suffix(1500))")
+            // What a refused worker sent before its Hello goes with the refusal: the same id admitted
+            // next (with the right configuration) does not get it, where each would count as a strike.
+            for _ in 0..<3 { try await f.send(f.batch("refit")) }
+            try await f.hello("refit", overrides: ["trajectory": "trajectory-v1 steps=99"])
+            try await f.hello("refit")
+            #expect(await f.learner.waitForStandardError(containing: "worker refit joined", timeout: 600), "\(f.learner.standardError.suffix(1500))")
+            try await f.hello("marker")  // logged after anything the learner did on refit's Hello
+            #expect(await f.learner.waitForStandardError(containing: "worker marker joined", timeout: 600))
+            #expect(!f.learner.standardError.contains("from worker refit that came before its Hello"), "\(f.learner.standardError.suffix(1500))")
 
             // A Hello without the trajectory fingerprint (an old or foreign worker) is refused, naming it.
             try await f.hello("old", overrides: ["trajectory": "trajectory-v1 steps=99"])
