@@ -21,90 +21,86 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         }
     }
 
-    public var task: String
+    /// What the episodes add up to, worked out when the report is made.
+    public struct Figures: Codable, Sendable, Equatable {
+        public let meanReturn: Double
+        /// The standard error of `meanReturn` (sample standard deviation / √n); 0 below two episodes.
+        public let returnStandardError: Double
+        public let meanLength: Double
+        /// Nil for a task that cannot be won.
+        public let successRate: Double?
+        /// The standard error of `successRate`, √(p(1−p)/n).
+        public let successStandardError: Double?
+
+        init(_ episodes: [Episode], taskDefinesSuccess: Bool) {
+            func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+            let n = Double(episodes.count), m = mean(episodes.map(\.episodeReturn))
+            meanReturn = m
+            returnStandardError = n > 1 ? (episodes.reduce(0) { $0 + ($1.episodeReturn - m) * ($1.episodeReturn - m) } / (n - 1) / n).squareRoot() : 0
+            meanLength = mean(episodes.map { Double($0.length) })
+            let p = mean(episodes.map { $0.success ? 1 : 0 })
+            successRate = taskDefinesSuccess ? p : nil
+            successStandardError = taskDefinesSuccess ? (n > 0 ? (p * (1 - p) / n).squareRoot() : 0) : nil
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case meanReturn = "mean_return", returnStandardError = "return_standard_error", meanLength = "mean_length"
+            case successRate = "success_rate", successStandardError = "success_standard_error"
+        }
+    }
+
+    public let task: String
     /// Whether the task can be won (`score` cannot): without, no success rate is reported.
-    public var taskDefinesSuccess: Bool
+    public let taskDefinesSuccess: Bool
     /// The run directory and the checkpoint directory the weights came from.
-    public var runDirectory: String
-    public var checkpoint: String
-    public var policyVersion: Int64
+    public let runDirectory: String
+    public let checkpoint: String
+    public let policyVersion: Int64
     /// Env steps the run had taken when the checkpoint was written.
-    public var envSteps: UInt64
+    public let envSteps: UInt64
     /// `run.seed` of the evaluation: with the same configuration, the same episodes.
-    public var seed: UInt64
+    public let seed: UInt64
     /// Envs that played (over all rollout actors).
-    public var envs: Int
+    public let envs: Int
     /// Whether actions were the policy's most probable (`--greedy`) rather than sampled.
-    public var greedy: Bool
+    public let greedy: Bool
     /// False when the evaluation was stopped (SIGINT/SIGTERM) before every env had played its share.
-    public var complete: Bool
+    public let complete: Bool
     /// Stopped early: episodes that had ended beyond an equal share of every env, left out (they
     /// would over-count the short ones).
-    public var leftOut: Int
+    public let leftOut: Int
     /// Wall-clock seconds the episodes took.
-    public var seconds: Double
+    public let seconds: Double
     /// By env, then in the order each env ended them: an equal number from every env.
-    public var episodes: [Episode]
+    public let episodes: [Episode]
+    public let figures: Figures
+
+    public init(task: String, taskDefinesSuccess: Bool, runDirectory: String, checkpoint: String, policyVersion: Int64, envSteps: UInt64,
+                seed: UInt64, envs: Int, greedy: Bool, complete: Bool, leftOut: Int, seconds: Double, episodes: [Episode]) {
+        self.task = task
+        self.taskDefinesSuccess = taskDefinesSuccess
+        self.runDirectory = runDirectory
+        self.checkpoint = checkpoint
+        self.policyVersion = policyVersion
+        self.envSteps = envSteps
+        self.seed = seed
+        self.envs = envs
+        self.greedy = greedy
+        self.complete = complete
+        self.leftOut = leftOut
+        self.seconds = seconds
+        self.episodes = episodes
+        figures = Figures(episodes, taskDefinesSuccess: taskDefinesSuccess)
+    }
 
     enum CodingKeys: String, CodingKey {
-        case task, checkpoint, seed, envs, greedy, complete, seconds, episodes
+        case task, checkpoint, seed, envs, greedy, complete, seconds, episodes, figures
         case taskDefinesSuccess = "task_defines_success"
         case runDirectory = "run_dir"
         case policyVersion = "policy_version"
         case envSteps = "env_steps"
         case leftOut = "left_out"
     }
-
-    /// The figures below, written next to the episodes (the success rate for a task that has one).
-    private enum SummaryKeys: String, CodingKey {
-        case meanReturn = "mean_return", returnStandardError = "return_standard_error"
-        case successRate = "success_rate", successStandardError = "success_standard_error", meanLength = "mean_length"
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(task, forKey: .task)
-        try c.encode(taskDefinesSuccess, forKey: .taskDefinesSuccess)
-        try c.encode(runDirectory, forKey: .runDirectory)
-        try c.encode(checkpoint, forKey: .checkpoint)
-        try c.encode(policyVersion, forKey: .policyVersion)
-        try c.encode(envSteps, forKey: .envSteps)
-        try c.encode(seed, forKey: .seed)
-        try c.encode(envs, forKey: .envs)
-        try c.encode(greedy, forKey: .greedy)
-        try c.encode(complete, forKey: .complete)
-        try c.encode(leftOut, forKey: .leftOut)
-        try c.encode(seconds, forKey: .seconds)
-        try c.encode(episodes, forKey: .episodes)
-        var s = encoder.container(keyedBy: SummaryKeys.self)
-        try s.encode(meanReturn, forKey: .meanReturn)
-        try s.encode(returnStandardError, forKey: .returnStandardError)
-        if taskDefinesSuccess {
-            try s.encode(successRate, forKey: .successRate)
-            try s.encode(successStandardError, forKey: .successStandardError)
-        }
-        try s.encode(meanLength, forKey: .meanLength)
-    }
-
-    public var meanReturn: Double { mean(episodes.map(\.episodeReturn)) }
-
-    /// The standard error of `meanReturn` (sample standard deviation / √n); 0 below two episodes.
-    public var returnStandardError: Double {
-        let n = Double(episodes.count)
-        guard n > 1 else { return 0 }
-        let m = meanReturn
-        let variance = episodes.reduce(0) { $0 + ($1.episodeReturn - m) * ($1.episodeReturn - m) } / (n - 1)
-        return (variance / n).squareRoot()
-    }
-
-    public var successRate: Double { mean(episodes.map { $0.success ? 1 : 0 }) }
-
-    /// The standard error of `successRate`, √(p(1−p)/n); 0 without episodes.
-    public var successStandardError: Double {
-        episodes.isEmpty ? 0 : (successRate * (1 - successRate) / Double(episodes.count)).squareRoot()
-    }
-
-    public var meanLength: Double { mean(episodes.map { Double($0.length) }) }
 
     /// What `yendor evaluate` prints.
     public var summary: String {
@@ -114,18 +110,18 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 
                         stopped early: \(share) from each env\(leftOut > 0 ? "; \(leftOut) more that had ended are left out (an unequal share over-counts short episodes)" : "")
         """
-        let figures = episodes.isEmpty ? "no episode to show (stopped before every env had ended one)" : """
-        return          \(f(meanReturn)) ± \(f(returnStandardError)) (mean ± standard error), min \(f(episodes.map(\.episodeReturn).min() ?? 0)), max \(f(episodes.map(\.episodeReturn).max() ?? 0))
-        success         \(taskDefinesSuccess ? "\(f(100 * successRate, 1))% ± \(f(100 * successStandardError, 1))%" : "- (\(task) has no goal to reach)")
-        length          \(f(meanLength, 1)) steps (mean)
+        let g = figures
+        let success = g.successRate.map { "\(f(100 * $0, 1))% ± \(f(100 * (g.successStandardError ?? 0), 1))%" } ?? "- (\(task) has no goal to reach)"
+        let figureLines = episodes.isEmpty ? "no episode to show (stopped before every env had ended one)" : """
+        return          \(f(g.meanReturn)) ± \(f(g.returnStandardError)) (mean ± standard error), min \(f(episodes.map(\.episodeReturn).min() ?? 0)), max \(f(episodes.map(\.episodeReturn).max() ?? 0))
+        success         \(success)
+        length          \(f(g.meanLength, 1)) steps (mean)
         """
         return """
         task \(task), policy version \(policyVersion) (\(envSteps) env steps), \(checkpoint)
         actions         \(greedy ? "greedy (the most probable)" : "sampled from the policy"), seed \(seed)
         episodes        \(episodes.count) (\(envs) envs, \(share) each) in \(f(seconds, 1)) s\(stopped)
-        \(figures)
+        \(figureLines)
         """
     }
-
-    private func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
 }

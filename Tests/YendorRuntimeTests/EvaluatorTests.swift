@@ -81,27 +81,34 @@ import ZeroMQ
     /// Mean, standard error (sample deviation / √n), success rate and length, worked by hand for
     /// returns 1, 2 and 4: mean 7/3, sample variance 7/3, standard error √(7/9).
     @Test func theSummaryIsTheEpisodesMeanStandardErrorAndSuccessRate() throws {
-        var report = EvaluationReport(task: "staircase", taskDefinesSuccess: true, runDirectory: "runs/x", checkpoint: "ckpt-1", policyVersion: 3,
-                                      envSteps: 100, seed: 4, envs: 3, greedy: false, complete: true, leftOut: 0, seconds: 1.5, episodes: [
+        let episodes: [EvaluationReport.Episode] = [
             .init(env: 0, index: 0, episodeReturn: 1, length: 10, success: true),
             .init(env: 1, index: 0, episodeReturn: 2, length: 20, success: false),
             .init(env: 2, index: 0, episodeReturn: 4, length: 60, success: true),
-        ])
-        #expect(abs(report.meanReturn - 7.0 / 3) < 1e-12)
-        #expect(abs(report.returnStandardError - (7.0 / 9).squareRoot()) < 1e-12)
-        #expect(abs(report.successRate - 2.0 / 3) < 1e-12 && report.meanLength == 30)
+        ]
+        func report(winnable: Bool) -> EvaluationReport {
+            EvaluationReport(task: winnable ? "staircase" : "score", taskDefinesSuccess: winnable, runDirectory: "runs/x", checkpoint: "ckpt-1",
+                             policyVersion: 3, envSteps: 100, seed: 4, envs: 3, greedy: false, complete: true, leftOut: 0, seconds: 1.5,
+                             episodes: episodes)
+        }
+        let won = report(winnable: true), g = won.figures
+        #expect(abs(g.meanReturn - 7.0 / 3) < 1e-12)
+        #expect(abs(g.returnStandardError - (7.0 / 9).squareRoot()) < 1e-12)
+        #expect(g.successRate.map { abs($0 - 2.0 / 3) < 1e-12 } == true && g.meanLength == 30)
         // Success: p = 2/3, standard error √(p(1−p)/n) = √(2/27) = 27.2%.
-        #expect(abs(report.successStandardError - (2.0 / 27).squareRoot()) < 1e-12)
-        #expect(report.summary.contains("2.333 ± 0.882") && report.summary.contains("66.7% ± 27.2%") && report.summary.contains("3 (3 envs, 1 each)"),
-                "\(report.summary)")
-        let json = try JSONEncoder().encode(report)
+        #expect(g.successStandardError.map { abs($0 - (2.0 / 27).squareRoot()) < 1e-12 } == true)
+        #expect(won.summary.contains("2.333 ± 0.882") && won.summary.contains("66.7% ± 27.2%") && won.summary.contains("3 (3 envs, 1 each)"),
+                "\(won.summary)")
+        let json = try JSONEncoder().encode(won)
         let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
-        #expect((object["mean_return"] as? Double).map { abs($0 - 7.0 / 3) < 1e-12 } == true && object["policy_version"] as? Int == 3)
-        #expect(try JSONDecoder().decode(EvaluationReport.self, from: json) == report)
+        let figures = try #require(object["figures"] as? [String: Any])
+        #expect((figures["mean_return"] as? Double).map { abs($0 - 7.0 / 3) < 1e-12 } == true && object["policy_version"] as? Int == 3)
+        #expect(try JSONDecoder().decode(EvaluationReport.self, from: json) == won)
         // A task that cannot be won (score) reports no success rate.
-        report.taskDefinesSuccess = false
-        #expect(!report.summary.contains("%") && report.summary.contains("no goal to reach"), "\(report.summary)")
-        #expect((try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any])?["success_rate"] == nil)
+        let score = report(winnable: false)
+        #expect(!score.summary.contains("%") && score.summary.contains("no goal to reach"), "\(score.summary)")
+        let scoreFigures = try JSONSerialization.jsonObject(with: JSONEncoder().encode(score)) as? [String: Any]
+        #expect((scoreFigures?["figures"] as? [String: Any])?["success_rate"] == nil && (scoreFigures?["figures"] as? [String: Any])?["mean_return"] != nil)
     }
 
     /// Stopped early, every env counts as many episodes as the env that ended fewest, its first ones:
