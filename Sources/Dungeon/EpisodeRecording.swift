@@ -23,7 +23,7 @@ public struct EpisodeRecording: Codable, Sendable, Equatable {
     public func write(to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try encoder.encode(self).write(to: url)
+        try encoder.encode(self).write(to: url, options: .atomic)  // never half a recording
     }
 
     public static func read(from url: URL) throws -> EpisodeRecording {

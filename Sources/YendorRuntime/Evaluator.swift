@@ -159,6 +159,8 @@ public final class Evaluator: Service, Sendable {
         let directory: URL, task: String, rows: Int, columns: Int
         private let logger: Logger
         private let failed = Atomic<Bool>(false)
+        /// The files this recorder wrote: only those are removed (a reused directory keeps the rest).
+        private let written = Mutex<Set<URL>>([])
 
         init(directory: URL, task: String, rows: Int, columns: Int, logger: Logger) {
             self.directory = directory
@@ -174,12 +176,16 @@ public final class Evaluator: Service, Sendable {
             guard !failed.load(ordering: .relaxed) else { return }
             do {
                 try EpisodeRecording(task: task, seed: seed, actions: actions, rows: rows, columns: columns).write(to: file(e))
+                _ = written.withLock { $0.insert(file(e)) }
             } catch {
                 if !failed.exchange(true, ordering: .relaxed) { logger.error("recording stopped: \(file(e).path): \(error)") }
             }
         }
 
-        func remove(_ e: EvaluationReport.Episode) { try? FileManager.default.removeItem(at: file(e)) }
+        func remove(_ e: EvaluationReport.Episode) {
+            guard written.withLock({ $0.remove(file(e)) }) != nil else { return }
+            try? FileManager.default.removeItem(at: file(e))
+        }
     }
 
     /// One actor's envs, each until it has ended `perEnv` episodes (later ones are not kept), each
