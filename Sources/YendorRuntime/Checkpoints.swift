@@ -68,18 +68,21 @@ struct Checkpoints {
         let candidates = (named.map { [$0] } ?? []) + others.filter { $0 != named }
         var skipped: [String] = []
         for name in candidates {
-            let dir = directory.appendingPathComponent(name)
-            if let data = try? Data(contentsOf: dir.appendingPathComponent("state.json")),
-               let state = try? JSONDecoder().decode(State.self, from: data),
-               FileManager.default.fileExists(atPath: dir.appendingPathComponent("learner.ckpt").path) {
-                return Found(directory: dir, state: state, skipped: skipped)
-            }
+            if let found = Self.read(directory.appendingPathComponent(name), skipped: skipped) { return found }
             skipped.append(name)
         }
         guard skipped.isEmpty else {
             throw ConfigurationError(field: "run.dir", problem: "no checkpoint in \(directory.path) reads (tried \(skipped.joined(separator: ", "))): move them away to start afresh, or restore one")
         }
         return nil
+    }
+
+    /// The checkpoint in `dir` if it reads: a state.json that decodes and a learner.ckpt beside it.
+    static func read(_ dir: URL, skipped: [String] = []) -> Found? {
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent("state.json")),
+              let state = try? JSONDecoder().decode(State.self, from: data),
+              FileManager.default.fileExists(atPath: dir.appendingPathComponent("learner.ckpt").path) else { return nil }
+        return Found(directory: dir, state: state, skipped: skipped)
     }
 
     /// `ckpt-<steps>` and `ckpt-<steps>.<n>` directories, in no order.

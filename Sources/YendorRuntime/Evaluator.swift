@@ -78,12 +78,10 @@ public final class Evaluator: Service, Sendable {
     public static func policy(runDirectory: String, checkpoint: String? = nil, for training: TrainingConfiguration) throws -> Policy {
         let found: Checkpoints.Found
         if let checkpoint {
-            let directory = URL(fileURLWithPath: checkpoint)
-            guard let data = try? Data(contentsOf: directory.appendingPathComponent("state.json")),
-                  let state = try? JSONDecoder().decode(Checkpoints.State.self, from: data) else {
-                throw ConfigurationError(field: "checkpoint", problem: "\(checkpoint) is not a checkpoint directory (no readable state.json; they are the run's checkpoints/ckpt-<env steps>)")
+            guard let read = Checkpoints.read(URL(fileURLWithPath: checkpoint)) else {
+                throw ConfigurationError(field: "checkpoint", problem: "\(checkpoint) is not a checkpoint directory (no readable state.json and learner.ckpt; they are the run's checkpoints/ckpt-<env steps>)")
             }
-            found = Checkpoints.Found(directory: directory, state: state, skipped: [])
+            found = read
         } else {
             let directory = URL(fileURLWithPath: runDirectory).appendingPathComponent("checkpoints")
             guard let latest = try Checkpoints(directory: directory).latest() else {
