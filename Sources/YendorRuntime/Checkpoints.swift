@@ -5,9 +5,14 @@ import YendorLearner
 /// and a `checkpoints/latest` file naming the newest complete one. The pointer is replaced
 /// atomically after the directory is complete, so a crash mid-write leaves the previous checkpoint
 /// in force; a resume passes over checkpoints that do not read (saying so) to the newest that does.
-/// The three newest are kept.
+/// The `keep` newest are kept, and with `milestoneSteps` N the first checkpoint at or past every
+/// multiple of N env steps too (the points of a learning curve: `yendor evaluate --all-checkpoints`).
 struct Checkpoints {
     let directory: URL
+    /// How many of the newest checkpoints a save keeps (`run.keep_checkpoints`).
+    var keep = 3
+    /// Every N env steps, a checkpoint that is never removed (`run.milestone_steps`); 0: none.
+    var milestoneSteps: UInt64 = 0
 
     /// Service counters saved next to the learner's own state.
     struct State: Codable, Sendable {
@@ -45,7 +50,7 @@ struct Checkpoints {
         try extra(temp)
         try FileManager.default.moveItem(at: temp, to: final)
         try RunDirectory.writeAtomically(Data(name.utf8), to: directory.appendingPathComponent("latest"))
-        prune(keeping: 3, current: name)
+        prune(current: name)
         return final
     }
 
@@ -100,12 +105,33 @@ struct Checkpoints {
         return (steps, n)
     }
 
-    /// Keeps the `n` newest checkpoints and `current` (the one just written: after a run that
-    /// restarted from scratch, older runs' names sort higher), and removes temporary directories
-    /// that failed saves left.
-    private func prune(keeping n: Int, current: String) {
+    /// Every checkpoint that reads, oldest first.
+    func all() -> [Found] {
+        checkpointNames().sorted { Self.order($0)! < Self.order($1)! }.compactMap { Self.read(directory.appendingPathComponent($0)) }
+    }
+
+    /// The milestones among `names`: with `milestoneSteps` N, the first checkpoint (the fewest env
+    /// steps) in each span [kN, (k+1)N), k ≥ 1. Worked out from the names alone, so a resumed run
+    /// keeps the same ones.
+    func milestones(among names: [String]) -> Set<String> {
+        guard milestoneSteps > 0 else { return [] }
+        var first: [UInt64: (name: String, order: (UInt64, Int))] = [:]
+        for name in names {
+            let order = Self.order(name)!, span = order.0 / milestoneSteps
+            guard span >= 1 else { continue }
+            if let known = first[span], known.order <= order { continue }
+            first[span] = (name, order)
+        }
+        return Set(first.values.map(\.name))
+    }
+
+    /// Keeps the `keep` newest checkpoints, the milestones and `current` (the one just written:
+    /// after a run that restarted from scratch, older runs' names sort higher), and removes
+    /// temporary directories that failed saves left.
+    private func prune(current: String) {
         let names = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }
-        for name in names.dropFirst(n) where name != current {
+        let milestones = milestones(among: names)
+        for name in names.dropFirst(keep) where name != current && !milestones.contains(name) {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
         }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []

@@ -316,7 +316,7 @@ public final class LearnerService: Service, Sendable {
         let rewardModel = try RewardModelRegistry.makeModel(c.reward.models)
         let rewardSource = CaptionRewardSource(model: rewardModel, scaling: try CountScaledIntrinsicReward(configuration: c.reward.models.countScaling))
         let learner = try APPOLearner(configuration: c.resolvedLearner, intrinsicRewards: rewardSource, logger: logger)
-        let checkpoints = Checkpoints(directory: runDirectory.checkpoints)
+        let checkpoints = Checkpoints(directory: runDirectory.checkpoints, keep: c.run.keepCheckpoints, milestoneSteps: c.run.milestoneSteps)
         if let dir = resumeFrom?.directory, FileManager.default.fileExists(atPath: dir.appendingPathComponent("rewards.ckpt").path) {
             let (tensors, metadata) = try TensorFile.read(from: dir.appendingPathComponent("rewards.ckpt"))
             try rewardModel.loadState(RewardModelState(tensors: tensors, metadata: metadata))
@@ -328,10 +328,15 @@ public final class LearnerService: Service, Sendable {
         }
         try await publish(learner, link: link)
         var lastCheckpoint = Clock.now, lastResend = -Double.infinity
+        // `run.milestone_steps`: the milestone span (env steps / N) of the last checkpoint; crossing
+        // into the next one writes a checkpoint, whatever the interval says.
+        func span(_ steps: UInt64) -> UInt64 { c.run.milestoneSteps > 0 ? steps / c.run.milestoneSteps : 0 }
+        var lastSpan = span(await status.envSteps)
         var builder = c.trainingBatchBuilder
         func save() async throws {
             let counters = metrics.labels.filter { $0.kind == .counter && !Self.restoredElsewhere($0.label) }
-            let state = Checkpoints.State(envSteps: await status.envSteps, episodes: await status.episodes,
+            let steps = await status.envSteps
+            let state = Checkpoints.State(envSteps: steps, episodes: await status.episodes,
                                           updates: await status.updates, policyVersion: learner.policyVersion,
                                           modelSignature: c.modelSignature,
                                           counters: Dictionary(uniqueKeysWithValues: counters.map { ($0.label, metrics[$0.label]) }))
@@ -342,6 +347,7 @@ public final class LearnerService: Service, Sendable {
             logger.info("checkpoint written to \(saved.path) at policy version \(learner.policyVersion)")
             if c.replay.checkpoint { try await buffer.write(to: runDirectory.checkpoints.appendingPathComponent("replay.ckpt")) }
             lastCheckpoint = Clock.now
+            lastSpan = span(steps)
         }
         while await status.envSteps < c.run.totalSteps {
             guard let items = await buffer.sample(count: 1) else { break }
@@ -415,13 +421,16 @@ public final class LearnerService: Service, Sendable {
             }
             await status.trained(lag: lag, stats: stats)
             if await status.updates % c.publishInterval == 0 { try await publish(learner, link: link) }
-            if Clock.now - lastCheckpoint >= c.run.checkpointInterval {
+            // (At the budget the final checkpoint follows the loop: none here, or two at one step.)
+            let steps = await status.envSteps
+            if steps < c.run.totalSteps && (Clock.now - lastCheckpoint >= c.run.checkpointInterval || span(steps) > lastSpan) {
                 do { try await save() } catch {
                     // A full disk costs this checkpoint, not the run: the last complete one stays
                     // the resume point, and the next interval tries again.
                     Counter(label: "learner/checkpoint_failures", factory: metrics).increment()
                     logger.error("checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); training goes on, the next attempt in \(Int(c.run.checkpointInterval)) s (a restart resumes from the last complete checkpoint)")
                     lastCheckpoint = Clock.now
+                    lastSpan = span(steps)
                 }
             }
         }

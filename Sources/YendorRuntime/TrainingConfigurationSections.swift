@@ -20,6 +20,12 @@ extension TrainingConfiguration {
         public var logInterval = 5.0
         /// Seconds between checkpoints (one is also written on shutdown).
         public var checkpointInterval = 60.0
+        /// How many of the newest checkpoints are kept (older ones are removed as new ones land).
+        public var keepCheckpoints = 3
+        /// Env steps between milestone checkpoints, which are never removed: the first checkpoint
+        /// at or past every multiple (the points `yendor evaluate --all-checkpoints` draws a
+        /// learning curve from); 0 = none.
+        public var milestoneSteps: UInt64 = 0
         /// Port of this process's Prometheus endpoint (`GET /metrics`: the learner's, or a worker's); 0 = off.
         public var prometheusPort = 0
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import ServiceLifecycle
 import YendorRuntime
 import ZeroMQ
@@ -19,9 +20,13 @@ struct EvaluateCommand: AsyncParsableCommand {
         only reads its checkpoint. A run \
         on Gymnasium envs gets a local env server of its env (yendor-env), or give --env-server. \
         --record DIR keeps Dungeon episodes to watch with `yendor play --replay`. \
+        --all-checkpoints plays every checkpoint the run kept, oldest first, with the same seed: \
+        a learning curve (train with --set run.milestone_steps=N to keep one every N env steps); \
+        --tensorboard adds the figures to the run's TensorBoard curves. \
         SIGINT/SIGTERM stop it with the episodes that had ended.
 
-        Example: yendor evaluate --run-dir runs/default --episodes 200 --json eval.json
+        Examples: yendor evaluate --run-dir runs/default --episodes 200 --json eval.json
+                  yendor evaluate --run-dir runs/default --all-checkpoints --tensorboard
         """)
 
     @OptionGroup var options: RunOptions
@@ -41,8 +46,16 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Dungeon: save every episode kept (task, seed, actions) in this directory, env-<env>-episode-<index>.json, to watch with `yendor play --replay FILE`.", valueName: "directory"))
     var record: String?
 
+    @Flag(help: "Play every checkpoint the run kept, oldest first, with the same seed, and print a row for each (a learning curve); --json writes a list of reports.")
+    var allCheckpoints = false
+
+    @Flag(help: "Also write the figures to the run's TensorBoard directory (RUN/tensorboard), as evaluate/* scalars at the checkpoint's env steps.")
+    var tensorboard = false
+
     func validate() throws {
         guard (1...1_000_000).contains(episodes) else { throw ValidationError("--episodes \(episodes): give 1 to 1,000,000") }
+        if allCheckpoints && checkpoint != nil { throw ValidationError("--all-checkpoints plays every checkpoint of the run; --checkpoint names one") }
+        if allCheckpoints && record != nil { throw ValidationError("--record goes with one checkpoint at a time (--checkpoint DIR), not --all-checkpoints") }
         for (flag, given) in [("--steps", options.steps != nil), ("--reward", options.reward != nil)] where given {
             throw ValidationError("\(flag) is for training; evaluate plays --episodes episodes with the environment's own rewards")
         }
@@ -103,7 +116,9 @@ struct EvaluateCommand: AsyncParsableCommand {
                 c.env.actors = 1
                 c.env.envsPerActor = episodes
             }
-            let policy = try Evaluator.policy(runDirectory: runDir, checkpoint: checkpoint, for: c)
+            let curve = allCheckpoints ? LearningCurve.checkpoints(runDirectory: runDir) : []
+            // Checked before any episode is played: the newest checkpoint, or the first of the curve.
+            let policy = try Evaluator.policy(runDirectory: runDir, checkpoint: checkpoint ?? curve.first?.path, for: c)
             if let record {
                 do { try fm.createDirectory(atPath: record, withIntermediateDirectories: true) } catch {
                     throw ValidationError("--record \(record): cannot make the directory: \(error.localizedDescription)")
@@ -112,21 +127,44 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
             let context = try Context()
             defer { context.terminate() }
-            let evaluator = Evaluator(configuration: .init(training: c, episodes: episodes, selection: greedy ? .greedy : .sample,
-                                                            record: record.map { URL(fileURLWithPath: $0) }), policy: policy, context: context, logger: logger)
-            try await ServiceGroup(configuration: ServiceGroupConfiguration(
-                services: [.init(service: evaluator, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)).run()
-            guard let report = evaluator.report else { return }
-            print(report.summary)
-            if let json {
+            let evaluation = Evaluator.Configuration(training: c, episodes: episodes, selection: greedy ? .greedy : .sample,
+                                                     record: record.map { URL(fileURLWithPath: $0) })
+            let reports: [EvaluationReport]
+            if allCheckpoints {
+                let sequence = LearningCurve(evaluation: evaluation, checkpoints: curve, context: context, logger: logger)
+                try await Self.runUntilDoneOrSignalled(sequence, logger: logger)
+                reports = sequence.reports
+                print(LearningCurve.table(reports))
+            } else {
+                let evaluator = Evaluator(configuration: evaluation, policy: policy, context: context, logger: logger)
+                try await Self.runUntilDoneOrSignalled(evaluator, logger: logger)
+                reports = evaluator.report.map { [$0] } ?? []
+                if let report = reports.first { print(report.summary) }
+            }
+            if tensorboard, !reports.isEmpty {
+                let directory = URL(fileURLWithPath: runDir).appendingPathComponent("tensorboard")
+                do { print("TensorBoard: \(try LearningCurve.writeTensorBoard(reports, to: directory).path)") } catch {
+                    throw ValidationError("--tensorboard: cannot write to \(directory.path): \(error.localizedDescription)")
+                }
+            }
+            if let json, !reports.isEmpty {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                do { try encoder.encode(report).write(to: URL(fileURLWithPath: json)) } catch {
+                do {
+                    let data = allCheckpoints ? try encoder.encode(reports) : try encoder.encode(reports[0])
+                    try data.write(to: URL(fileURLWithPath: json))
+                } catch {
                     throw ValidationError("--json \(json): cannot write it: \(error.localizedDescription)")
                 }
             }
         }
+    }
+
+    /// Runs `service` until it ends or SIGINT/SIGTERM stops it gracefully.
+    private static func runUntilDoneOrSignalled(_ service: any Service, logger: Logger) async throws {
+        try await ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)).run()
     }
 
     /// Refuses, before any episode is played, a --json path whose directory is missing or not

@@ -67,3 +67,20 @@ struct CheckpointsTests {
         #expect(!FileManager.default.fileExists(atPath: leftover.path))
     }
 }
+
+extension CheckpointsTests {
+    /// `run.keep_checkpoints` newest are kept, and with `run.milestone_steps` the first checkpoint
+    /// in every span of that many env steps as well: the points of a learning curve.
+    @Test func aSaveKeepsTheNewestAndTheFirstCheckpointOfEveryMilestoneSpan() throws {
+        var checkpoints = try Self.scratch()
+        checkpoints.keep = 2
+        checkpoints.milestoneSteps = 250
+        let learner = try Self.learner()
+        for steps in stride(from: UInt64(100), through: 1000, by: 100) { try checkpoints.save(learner: learner, state: Self.state(steps)) }
+        // Spans [250, 500) → 300, [500, 750) → 500, [750, 1000) → 800, [1000, 1250) → 1000; newest two 900, 1000.
+        #expect(checkpoints.all().map(\.state.envSteps) == [300, 500, 800, 900, 1000])
+        checkpoints.milestoneSteps = 0
+        try checkpoints.save(learner: learner, state: Self.state(1100))
+        #expect(checkpoints.all().map(\.state.envSteps) == [1000, 1100], "without milestones, only the newest two")
+    }
+}

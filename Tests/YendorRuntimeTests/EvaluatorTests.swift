@@ -168,4 +168,55 @@ import ZeroMQ
         #expect(await long.waitForExit(timeout: 600) == 0, "\(long.standardError.suffix(2000))")
         #expect(long.lines.contains { $0.contains("stopped early") }, "\(long.lines)")
     }
+
+    /// `--all-checkpoints` plays every checkpoint the run kept (a milestone kept past
+    /// `run.keep_checkpoints` included), oldest first, each with the same episodes asked for;
+    /// `--tensorboard` puts the figures beside the training curves at each checkpoint's env steps.
+    @Test func evaluateAllCheckpointsDrawsALearningCurveIntoTensorBoard() async throws {
+        let (dir, config) = try TinyRun.scratch("curve", checkpointInterval: 600)
+        let run = dir.appendingPathComponent("run")
+        // Two runs of the same directory (the second resumes the first), one checkpoint kept as the
+        // newest, so the others stay only as milestones.
+        for steps in ["1000", "2000"] {
+            let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", steps, "--run-dir", run.path,
+                                                  "--set", "run.keep_checkpoints=1", "--set", "run.milestone_steps=500"])
+            #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(2000))")
+        }
+        let kept = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("checkpoints").path)
+            .filter { $0.hasPrefix("ckpt-") }.map { run.appendingPathComponent("checkpoints").appendingPathComponent($0) }
+        let steps = try kept.map { try JSONDecoder().decode(Checkpoints.State.self, from: Data(contentsOf: $0.appendingPathComponent("state.json"))).envSteps }.sorted()
+        // A checkpoint on crossing every 500 env steps (the interval is 600 s), one a span kept.
+        try #require(steps.count >= 3 && Set(steps.map { $0 / 500 }).count == steps.count, "\(steps)")
+        let json = dir.appendingPathComponent("curve.json")
+        let evaluate = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "4", "--all-checkpoints", "--tensorboard", "--json", json.path])
+        #expect(await evaluate.waitForExit(timeout: 600) == 0, "\(evaluate.standardError.suffix(2000))")
+        let reports = try JSONDecoder().decode([EvaluationReport].self, from: Data(contentsOf: json))
+        #expect(reports.map(\.envSteps) == steps && reports.allSatisfy { $0.complete && $0.episodes.count == 4 && $0.seed == reports[0].seed })
+        #expect(evaluate.lines.contains { $0.contains("\(steps.count) checkpoints, 4 episodes each") }, "\(evaluate.lines)")
+        for s in steps { #expect(evaluate.lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("\(s) ") }, "a row for \(s): \(evaluate.lines)") }
+        // Refused before anything is played.
+        let both = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--all-checkpoints", "--checkpoint", kept[0].path])
+        #expect(await both.waitForExit(timeout: 600) != 0)
+        #expect(both.standardError.contains("--checkpoint names one"), "\(both.standardError.suffix(2000))")
+
+        // SIGINT during the first checkpoint: its row, marked, and no other.
+        let long = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "1000000", "--all-checkpoints"],
+                                    environment: ["SWIFT_BACKTRACE": "enable=no"])
+        #expect(await long.waitForStandardError(containing: "evaluating policy", timeout: 600), "\(long.standardError.suffix(2000))")
+        long.signal(SIGINT)
+        #expect(await long.waitForExit(timeout: 600) == 0, "\(long.standardError.suffix(2000))")
+        #expect(long.lines.contains { $0.contains("1 checkpoint,") } && long.lines.contains { $0.contains("(stopped early:") }, "\(long.lines)")
+
+        let python = TensorBoardLogTests.python
+        guard FileManager.default.isExecutableFile(atPath: python.path) else { return }
+        let reader = try ChildProcess(executable: python, arguments: [
+            TensorBoardLogTests.repository.appendingPathComponent("scripts/read_tensorboard.py").path, run.appendingPathComponent("tensorboard").path])
+        #expect(await reader.waitForExit(timeout: 600) == 0, "\(reader.standardError)")
+        let line = try #require(reader.lines.first { $0.hasPrefix("{") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: [[Double]]]])
+        let curve = try #require(object["tags"]?["evaluate/return_mean"], "\(object["tags"]?.keys.sorted() ?? [])")
+        #expect(curve.map { UInt64($0[0]) } == steps)
+        #expect(zip(curve, reports).allSatisfy { abs($0[1] - $1.figures.meanReturn) <= 1e-6 * max(1, abs($1.figures.meanReturn)) })
+        #expect(object["tags"]?["learner/loss/policy"] != nil, "the training curves are still there")
+    }
 }
