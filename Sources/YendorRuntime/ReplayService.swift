@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 import YendorMetrics
 import YendorReplay
 import YendorWire
@@ -26,6 +27,8 @@ public final class ReplayService: Service, Sendable {
     public let metrics: MetricsRegistry
     private let replayMetrics: ReplayMetrics
     private let framesDropped: Counter
+    /// When the learner's PUB was last heard from (a heartbeat), to say a learner that is silent.
+    private let learnerLastHeard = Mutex<Double>(0)
 
     public init(configuration: TrainingConfiguration, learnerTrajectories: String, learnerWeights: String? = nil, context: Context,
                 runDirectory: RunDirectory, logger: Logger, metrics: MetricsRegistry = MetricsRegistry(role: "replay")) {
@@ -63,11 +66,11 @@ public final class ReplayService: Service, Sendable {
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + t.trajectorySendBuffer + clientSecurity)
             try s.connect(learnerTrajectories)
         }
-        // Only the learner's Goodbyes: the weights it publishes are not for this role.
+        // Only the learner's Goodbyes and heartbeats: the weights it publishes are not for this role.
         let finished: AsyncSocket?
         if let learnerWeights {
             finished = try await AsyncSocket(context: context, type: .sub, name: "replay.learner") { s in
-                try s.set([.subscribe(Envelope.prefix(of: .goodbye)), .linger(milliseconds: 0),
+                try s.set([.subscribe(Envelope.prefix(of: .goodbye)), .subscribe(Envelope.prefix(of: .heartbeat)), .linger(milliseconds: 0),
                            .reconnectInterval(milliseconds: t.reconnectMilliseconds),
                            .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
                 try s.connect(learnerWeights)
@@ -114,16 +117,40 @@ public final class ReplayService: Service, Sendable {
                     }
                     return []
                 }
-                if let finished {
+                if let finished, let learnerWeights {
+                    learnerLastHeard.withLock { $0 = Clock.now }
                     group.addTask {
-                        // The learner reached its budget: nothing more will be asked of this role.
                         while let parts = await finished.receive(), let frame = parts.last {
-                            guard case .goodbye(let g)? = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }),
-                                  g.id == "*", g.reason == "finished" else { continue }
-                            self.logger.info("the learner finished training; replay stopping")
-                            await store.close()
-                            await pull.close()
-                            break
+                            switch try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }) {
+                            case .heartbeat(let h)? where h.id == "learner":
+                                self.learnerLastHeard.withLock { $0 = Clock.now }
+                            case .goodbye(let g)? where g.id == "*" && g.reason == "finished":
+                                // The learner reached its budget: nothing more will be asked of this role.
+                                self.logger.info("the learner finished training; replay stopping")
+                                await store.close()
+                                await pull.close()
+                                return []
+                            default:
+                                continue
+                            }
+                        }
+                        return []
+                    }
+                    group.addTask {
+                        // A learner never heard (a wrong --learner, a port, a CURVE key) or gone is
+                        // said here: the workers only see this role's queue fill.
+                        var said = false
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .seconds(clamping: t.heartbeatInterval))
+                            let silent = Clock.now - self.learnerLastHeard.withLock { $0 }
+                            if silent > t.peerTimeout && !said {
+                                let held = await store.count
+                                self.logger.warning("no word from the learner at \(learnerWeights) for \(Int(silent)) s: is it running there (--learner, transport.weights, transport.trajectories)? \(held) trajectories wait here")
+                                said = true
+                            } else if silent <= t.peerTimeout && said {
+                                self.logger.info("the learner at \(learnerWeights) is heard again")
+                                said = false
+                            }
                         }
                         return []
                     }

@@ -140,6 +140,10 @@ public struct TrainingConfiguration: Sendable {
         try check(batchSize >= env.rolloutLength, "learner.batch_size", "must be at least env.rollout_length (\(env.rolloutLength))")
         try check(publishInterval >= 1, "learner.publish_interval", "must be at least 1")
         try check(replay.capacity >= 1, "replay.capacity", "must be at least 1")
+        // Each item goes after `max_times_sampled` draws, so no ratio above it can hold: the limiter
+        // would refuse inserts while the buffer empties, and the ratio fall to that number anyway.
+        try check(replay.samplesPerInsert <= Double(replay.maxTimesSampled), "replay.samples_per_insert",
+                  "is \(replay.samplesPerInsert), above replay.max_times_sampled (\(replay.maxTimesSampled)): an item goes after that many samples, so no more samples per insert can be drawn; raise replay.max_times_sampled to at least \(Int(replay.samplesPerInsert.rounded(.up)))")
         // Components validate their own configurations, naming their Swift properties: the
         // error names the keys that set them instead.
         func keyed(_ section: String, _ error: Error) -> ConfigurationError {

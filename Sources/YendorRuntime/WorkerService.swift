@@ -142,6 +142,9 @@ public final class WorkerService: Service, Sendable {
                             && !self.stopping.load(ordering: .relaxed) {
                             try await Task.sleep(for: .milliseconds(100))
                         }
+                        if !self.stopping.load(ordering: .relaxed), !(await batcher.hasWeights) {
+                            self.logger.notice("no weights from the learner after 5 s: rolling out with this worker's initial weights (policy version 0) until they come; the trajectories wait in the outbox while the learner is unreachable")
+                        }
                         try await withThrowingTaskGroup(of: Void.self) { rollouts in
                             for actor in rolloutActors {
                                 rollouts.addTask { try await self.rolloutLoop(actor: actor, link: link) }
@@ -349,6 +352,8 @@ public final class WorkerService: Service, Sendable {
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
+        // The loop also ends on a stop: only a Hello that went is a connection.
+        guard !Task.isCancelled && !stopping.load(ordering: .relaxed) else { return }
         if saidUnreachable { logger.info("connected to \(receiver)") }
         firstHelloSent.store(true, ordering: .relaxed)
         var tick = 0, nextHello = helloEvery, sentAtLastHello = batchesSent
@@ -376,7 +381,8 @@ public final class WorkerService: Service, Sendable {
             let silent = Clock.now - learnerLastSeen.withLock { $0 }
             // A silent learner is said below; a full outbox then says nothing more.
             if fullTicks >= 3 && (silent <= timeout || replayEndpoint != nil) && Clock.now - lastBackpressureNote > 60 {
-                logger.notice("outbox full at 3 heartbeats in a row: \(receiver) takes trajectories slower than they come, or is down; rollouts wait (backpressure)")
+                let behind = replayEndpoint == nil ? "" : " (or its learner is slow or unreachable: the replay role's log says which)"
+                logger.notice("outbox full at 3 heartbeats in a row: \(receiver) takes trajectories slower than they come, or is down\(behind); rollouts wait (backpressure)")
                 lastBackpressureNote = Clock.now
             }
             if silent > timeout && !reportedSilence {

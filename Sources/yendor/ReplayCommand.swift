@@ -8,7 +8,7 @@ struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Run the replay buffer as its own role (workers: yendor worker --replay HOST).",
-        discussion: "Example: yendor replay --learner 10.0.0.5 --set replay.sampler=uniform --set replay.samples_per_insert=4")
+        discussion: "Example (each trajectory trained on about 4 times): yendor replay --learner 10.0.0.5 --set replay.sampler=uniform --set replay.max_times_sampled=4 --set replay.samples_per_insert=4")
 
     @OptionGroup var options: RunOptions
 

@@ -213,6 +213,18 @@ struct ConfigurationTests {
         #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == "transport.trajectories" }
     }
 
+    /// An item goes after `replay.max_times_sampled` draws: a ratio above it cannot hold (it was
+    /// taken, and fell to 1 with hundreds of refused inserts, as `yendor replay --help` once showed).
+    @Test func aSamplesPerInsertRatioAboveMaxTimesSampledIsRefusedSayingWhatToRaise() throws {
+        var c = TrainingConfiguration()
+        c.replay.samplesPerInsert = 4
+        #expect { try c.validate() } throws: {
+            ($0 as? ConfigurationError)?.field == "replay.samples_per_insert" && "\($0)".contains("raise replay.max_times_sampled to at least 4")
+        }
+        c.replay.maxTimesSampled = 4
+        try c.validate()
+    }
+
     @Test func resolvedYamlReadsBackToTheSameConfiguration() throws {
         var c = TrainingConfiguration()
         c.env.task = "oracle"

@@ -66,4 +66,21 @@ struct ReplayReuseTests {
         #expect(await learner.waitForExit(timeout: 60) == 0, "\(learner.standardError.suffix(1500))")
         try Self.expectCountedOnce(run: run, sentTrajectories: Self.sent(worker.standardError))
     }
+
+    /// A replay role whose learner is not there (a wrong --learner, a port) said nothing, and the
+    /// workers behind it blamed the replay role's queue; now it says so, and says when it is heard.
+    @Test func aReplayRoleWhoseLearnerIsSilentSaysSoUntilItIsHeard() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("replay-silent")
+        let replay = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", dir.appendingPathComponent("replay").path] + endpoints
+                                      + ["--set", "transport.replay=tcp://127.0.0.1:\(ChildProcess.freePort())"])
+        defer { replay.kill() }
+        #expect(await replay.waitForStandardError(containing: "no word from the learner at", timeout: 600), "\(replay.standardError.suffix(1500))")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path] + endpoints)
+        defer { learner.kill() }
+        #expect(await replay.waitForStandardError(containing: "is heard again", timeout: 600), "\(replay.standardError.suffix(1500))")
+        replay.signal(SIGTERM)
+        #expect(await replay.waitForExit(timeout: 60) == 0, "\(replay.standardError.suffix(1500))")
+        learner.signal(SIGTERM)
+        #expect(await learner.waitForExit(timeout: 60) == 0, "\(learner.standardError.suffix(1500))")
+    }
 }

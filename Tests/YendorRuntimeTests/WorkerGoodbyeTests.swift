@@ -93,8 +93,12 @@ struct WorkerGoodbyeTests {
         defer { worker.kill() }
         #expect(await worker.waitForStandardError(containing: "no connection to the learner at tcp://127.0.0.1:\(port) after", timeout: 600),
                 "\(worker.standardError.suffix(1500))")
+        // It rolls out with its own initial weights, and says so; stopped, it does not claim a
+        // connection it never had (the wait for one ended on the stop).
+        #expect(await worker.waitForStandardError(containing: "no weights from the learner after 5 s", timeout: 600), "\(worker.standardError.suffix(1500))")
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0)
+        #expect(!worker.standardError.contains("connected to the learner"), "\(worker.standardError.suffix(1500))")
     }
 
     /// `--learner` takes a host: an endpoint there became `tcp://tcp://…:5555` and an EINVAL.
