@@ -58,7 +58,7 @@ public final class ReplayService: Service, Sendable {
         let pull = try await AsyncSocket(context: context, type: .pull, name: "replay.in", inboxCapacity: t.queueCapacity) { s in
             try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
                       + t.trajectoryReceiveBuffer + serverSecurity)
-            try s.bind(t.replay)
+            try s.bind(t.replay, setting: "transport.replay")
         }
         let push = try await AsyncSocket(context: context, type: .push, name: "replay.out", outboxCapacity: t.queueCapacity) { [learnerTrajectories] s in
             try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0),

@@ -31,11 +31,11 @@ final class ZeroMQLearnerLink: LearnerLink {
                                              inboxCapacity: t.queueCapacity) { s in
                 try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
                           + t.trajectoryReceiveBuffer + security)
-                try s.bind(t.trajectories)
+                try s.bind(t.trajectories, setting: "transport.trajectories")
             }
             let pub = try await AsyncSocket(context: context, type: .pub, name: "learner.weights") { s in
                 try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 500)] + security)
-                try s.bind(t.weights)
+                try s.bind(t.weights, setting: "transport.weights")
             }
             logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)",
                                                         "curve": "\(t.curveMode)"])
