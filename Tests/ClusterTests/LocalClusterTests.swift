@@ -50,8 +50,9 @@ struct LocalClusterTests {
     @Test func stopEndsADetachedRunWithACheckpoint() async throws {
         let (dir, config) = try ClusterFixtures.scratch("local-stop")
         let run = dir.appendingPathComponent("run")
+        let base = Self.portBase()
         let start = try await ClusterFixtures.script("cluster/local/start.sh",
-            ["--run-dir", run.path, "--workers", "1", "--config", config, "--port-base", "\(Self.portBase())", "--detach"], timeout: 600)
+            ["--run-dir", run.path, "--workers", "1", "--config", config, "--port-base", "\(base)", "--detach"], timeout: 600)
         #expect(start.status == 0, "\(start.output.suffix(3000))")
         let pids = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("pids").path)
             .compactMap { Int32((try? String(contentsOf: run.appendingPathComponent("pids/\($0)"), encoding: .utf8))?
@@ -59,6 +60,17 @@ struct LocalClusterTests {
         #expect(pids.count == 2)
         let deadline = Date().addingTimeInterval(90)
         while Self.envSteps(run) < 200 && Date() < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        // A second start on the running directory, or on its ports from another directory, is
+        // refused; it said "running" before, emptied the logs and overwrote the pid files, and
+        // stop.sh then stopped nothing.
+        let log = try String(contentsOf: run.appendingPathComponent("logs/learner.log"), encoding: .utf8)
+        let again = try await ClusterFixtures.script("cluster/local/start.sh",
+            ["--run-dir", run.path, "--workers", "1", "--config", config, "--port-base", "\(Self.portBase())", "--detach"], timeout: 600)
+        #expect(again.status != 0 && again.output.contains("is running already"), "\(again.output.suffix(3000))")
+        #expect(try String(contentsOf: run.appendingPathComponent("logs/learner.log"), encoding: .utf8).hasPrefix(log), "the log is kept")
+        let elsewhere = try await ClusterFixtures.script("cluster/local/start.sh",
+            ["--run-dir", dir.appendingPathComponent("other").path, "--workers", "1", "--config", config, "--port-base", "\(base)", "--detach"], timeout: 600)
+        #expect(elsewhere.status != 0 && elsewhere.output.contains("a learner already answers"), "\(elsewhere.output.suffix(3000))")
         let stop = try await ClusterFixtures.script("cluster/local/stop.sh", [run.path], timeout: 90)
         #expect(stop.status == 0)
         #expect(Self.envSteps(run) >= 200, "training progressed while detached")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a whole Yendor run on this machine: a learner, optionally an annotator, and N workers, each
-# its own process talking TCP on 127.0.0.1, with one log per role under RUN_DIR/logs/.
+# its own process talking TCP on 127.0.0.1, with one log per role under RUN_DIR/logs/ (appended to).
 #
 #   cluster/local/start.sh --run-dir runs/local --workers 4 --steps 2000000
 #   cluster/local/start.sh --run-dir runs/local --annotator --detach   # returns; stop with stop.sh
@@ -8,7 +8,8 @@
 #
 # In the foreground (the default) it waits for the learner to reach its budget and stops everything
 # on Ctrl-C/SIGTERM: SIGTERM to every role (the learner writes a checkpoint), then waits. Rerunning
-# with the same --run-dir resumes from its checkpoint.
+# with the same --run-dir resumes from its checkpoint; a run dir still running, or a learner of
+# another run on the same ports, is refused.
 #
 # Options:
 #   --run-dir DIR         run directory (default runs/local)
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
     --port-base) PORT="$2"; shift 2 ;;
     --detach) DETACH=1; shift ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "start.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +48,22 @@ done
 if [ -n "${YENDOR:-}" ]; then :; elif command -v yendor >/dev/null; then YENDOR=yendor; else YENDOR=.build/release/yendor; fi
 command -v "$YENDOR" >/dev/null || { echo "start.sh: no yendor binary ($YENDOR); build it or set YENDOR" >&2; exit 2; }
 
+# A run already going in this directory keeps its pid files and logs: a second start would lose
+# both (stop.sh then could not stop the first).
+for f in "$RUN_DIR"/pids/*.pid; do
+  [ -f "$f" ] || continue
+  pid=$(cat "$f")
+  if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q yendor; then
+    echo "start.sh: $RUN_DIR is running already ($(basename "$f" .pid), pid $pid); stop it with $(dirname "$0")/stop.sh $RUN_DIR, or give another --run-dir" >&2
+    exit 1
+  fi
+done
+# Nor may a learner of another run answer on these ports: the health probe below would take it for
+# this run's, and the workers would join it.
+if "$YENDOR" health learner --endpoint "tcp://127.0.0.1:$((PORT + 1))" --timeout 1 "${EXTRA[@]}" >/dev/null 2>&1; then
+  echo "start.sh: a learner already answers on 127.0.0.1:$((PORT + 1)) (another run?); give another --port-base" >&2
+  exit 1
+fi
 mkdir -p "$RUN_DIR/logs" "$RUN_DIR/pids"
 if [ "$DETACH" = 1 ]; then
   # Detached roles must not hold our caller's descriptors (a pipe it reads to EOF, a terminal).
@@ -60,7 +77,9 @@ COMMON+=("${EXTRA[@]}")
 
 start_role() {  # start_role NAME yendor-args…
   local name="$1"; shift
-  "$YENDOR" "$@" >"$RUN_DIR/logs/$name.log" 2>&1 &
+  # Appended: a resumed run's log goes on after the earlier one.
+  echo "--- start.sh $(date -u +%Y-%m-%dT%H:%M:%SZ): yendor $*" >>"$RUN_DIR/logs/$name.log"
+  "$YENDOR" "$@" >>"$RUN_DIR/logs/$name.log" 2>&1 &
   echo $! >"$RUN_DIR/pids/$name.pid"
   echo "started $name (pid $!), log $RUN_DIR/logs/$name.log"
 }
@@ -95,6 +114,7 @@ for _ in $(seq 1 60); do
   "$YENDOR" health learner --endpoint "tcp://127.0.0.1:$((PORT + 1))" --timeout 2 "${EXTRA[@]}" >/dev/null 2>&1 && break
   kill -0 "$LEARNER_PID" 2>/dev/null || { echo "start.sh: the learner exited; see $RUN_DIR/logs/learner.log" >&2; tail -n 5 "$RUN_DIR/logs/learner.log" >&2; stop_all; exit 1; }
 done
+kill -0 "$LEARNER_PID" 2>/dev/null || { echo "start.sh: the learner exited; see $RUN_DIR/logs/learner.log" >&2; tail -n 5 "$RUN_DIR/logs/learner.log" >&2; stop_all; exit 1; }
 for i in $(seq 1 "$WORKERS"); do
   start_role "worker-$i" worker --id "local-$i" --learner 127.0.0.1 "${COMMON[@]}"
 done
