@@ -7,7 +7,8 @@ import YendorSupport
 /// Keyed by backend, model, prompt version, goal and caption (or ordered caption pair), so a
 /// restarted annotator looks here first and never asks the LLM twice for the same thing.
 /// The database runs in WAL mode (GRDB's `DatabasePool`): readers never block the writer,
-/// and a write that returned is durable even if the process is killed right after.
+/// and a write that returned is durable even if the process is killed right after. Processes
+/// may share it: a writer waits (up to 30 s) for another's write to end.
 public final class LabelStore: Sendable {
     private let pool: DatabasePool
     /// The database file.
@@ -17,7 +18,12 @@ public final class LabelStore: Sendable {
     public init(path: String) throws(AnnotatorError) {
         self.path = path
         do {
-            pool = try DatabasePool(path: path)
+            // Several annotators may share one store (runs side by side, each with its own role):
+            // a write that finds another process's under way waits for it instead of failing
+            // with SQLITE_BUSY (which lost the labels of that batch: published, never stored).
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            pool = try DatabasePool(path: path, configuration: configuration)
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1-labels") { db in
                 // `first` holds the caption for classification; `second` is '' then.

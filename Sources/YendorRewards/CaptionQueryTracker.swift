@@ -5,23 +5,27 @@ import YendorSupport
 /// Captions seen in experience but not yet labeled become candidates (bounded; new
 /// candidates are dropped while the list is full, they come back when seen again).
 /// `take` moves candidates to the pending list (bounded; when full the oldest pending
-/// query is forgotten and may be asked again later). A label for a pending caption counts
-/// as an answer: coverage = answered / queried.
+/// query is forgotten and may be asked again later; one unanswered for `retryAfter` seconds
+/// too, `PendingQueries`). A label for a pending caption counts as an answer: coverage =
+/// answered / queried, a forgotten query counting as never asked.
 struct CaptionQueryTracker {
     private var candidates: BoundedOrderedSet<String>
-    private var pending: BoundedOrderedSet<String>
-    /// Distinct queries handed out so far.
+    private var pending: PendingQueries
+    /// Queries handed out so far (less those forgotten unanswered).
     private(set) var queried = 0
     /// Queries that got a label.
     private(set) var answered = 0
+    /// Queries forgotten unanswered after `retryAfter`, to be asked again.
+    var retried: Int { pending.forgotten }
 
-    init(maxCandidates: Int, maxPending: Int) {
+    init(maxCandidates: Int, maxPending: Int, retryAfter: Double, clock: @escaping @Sendable () -> Double = PendingQueries.monotonicSeconds) {
         candidates = BoundedOrderedSet(capacity: maxCandidates)
-        pending = BoundedOrderedSet(capacity: maxPending)
+        pending = PendingQueries(capacity: maxPending, retryAfter: retryAfter, clock: clock)
     }
 
     /// Notes a caption from experience; `labeled` says whether a label is already known.
     mutating func noteSeen(_ caption: String, labeled: Bool) {
+        queried -= pending.expire()
         guard !labeled, !Self.isBlank(caption), !pending.contains(caption), !candidates.contains(caption) else { return }
         guard candidates.count < candidates.capacity else { return }
         candidates.insert(caption)
@@ -29,6 +33,7 @@ struct CaptionQueryTracker {
 
     /// Up to `limit` captions to query, oldest candidates first; skips ones labeled since.
     mutating func take(limit: Int, isLabeled: (String) -> Bool) -> [String] {
+        queried -= pending.expire()
         var out: [String] = []
         while out.count < limit, let c = candidates.popFirst() {
             if isLabeled(c) || pending.contains(c) { continue }

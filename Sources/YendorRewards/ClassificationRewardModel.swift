@@ -32,6 +32,9 @@ public final class ClassificationRewardModel: RewardModel {
         public var maxCandidates = 10_000
         /// Most queries awaiting an answer; when full, the oldest is forgotten.
         public var maxPendingQueries = 10_000
+        /// Seconds a query may go unanswered before it is forgotten and asked again when seen
+        /// (an annotator may drop it without a word that reaches the model: `PendingQueries`).
+        public var queryRetrySeconds: Float = 60
 
         public init() {}
 
@@ -44,6 +47,7 @@ public final class ClassificationRewardModel: RewardModel {
             try RewardValidation.fraction(decisionThreshold, "classification.decisionThreshold", open: true)
             try RewardValidation.positive(maxCandidates, "classification.maxCandidates")
             try RewardValidation.positive(maxPendingQueries, "classification.maxPendingQueries")
+            try RewardValidation.positive(queryRetrySeconds, "classification.queryRetrySeconds")
         }
     }
 
@@ -69,7 +73,8 @@ public final class ClassificationRewardModel: RewardModel {
         scorer = configuration.scorer.makeScorer(prefix: "rewards.classification")
         fit = ScorerFit(trainingCapacity: configuration.maxLabels, heldOutCapacity: configuration.maxHeldOutLabels,
                         seed: configuration.scorer.seed ^ 0x5EED_C1A5)
-        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
+        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries,
+                                      retryAfter: Double(configuration.queryRetrySeconds))
     }
 
     public func observe(captions: [String], captionIndex: [Int32]) {
@@ -203,7 +208,8 @@ public final class ClassificationRewardModel: RewardModel {
         try scorer.loadState(state.tensorsByName, adamStep: d.adamStep)
         fit.restore(training: newTraining, heldOut: newHeldOut, rngState: d.rngState, trainSteps: d.trainSteps, lastLoss: d.lastLoss)
         labelsReceived = d.labelsReceived
-        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
+        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries,
+                                      retryAfter: Double(configuration.queryRetrySeconds))
         tracker.restore(queried: d.queried, answered: d.answered)
         cache.removeAll()
     }
@@ -212,6 +218,7 @@ public final class ClassificationRewardModel: RewardModel {
         var m: [RewardMetric: Double] = [
             .labels: Double(labelsReceived),
             .coverage: tracker.coverage,
+            .queriesRetried: Double(tracker.retried),
             .trainLabels: Double(fit.training.count),
             .heldOutLabels: Double(fit.heldOut.count),
             .trainSteps: Double(fit.trainSteps),

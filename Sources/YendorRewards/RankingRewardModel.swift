@@ -35,6 +35,9 @@ public final class RankingRewardModel: RewardModel {
         public var reservoirCapacity = 10_000
         /// Most pair queries awaiting an answer; when full, the oldest is forgotten.
         public var maxPendingQueries = 10_000
+        /// Seconds a query may go unanswered before it is forgotten and asked again when seen
+        /// (an annotator may drop it without a word that reaches the model: `PendingQueries`).
+        public var queryRetrySeconds: Float = 60
 
         public init() {}
 
@@ -48,6 +51,7 @@ public final class RankingRewardModel: RewardModel {
             try RewardValidation.positive(recentRewardWindow, "ranking.recentRewardWindow")
             try RewardValidation.positive(reservoirCapacity, "ranking.reservoirCapacity")
             try RewardValidation.positive(maxPendingQueries, "ranking.maxPendingQueries")
+            try RewardValidation.positive(queryRetrySeconds, "ranking.queryRetrySeconds")
         }
     }
 
@@ -78,7 +82,7 @@ public final class RankingRewardModel: RewardModel {
     /// The reward threshold in normalised units (nil: no threshold yet).
     private(set) var threshold: Float?
     private var reservoir: CaptionReservoir
-    private var pending: BoundedOrderedSet<String>
+    private var pending: PendingQueries
     private var rawCache: [String: Float] = [:]
     private var preferencesReceived = 0
     private var queried = 0
@@ -92,7 +96,7 @@ public final class RankingRewardModel: RewardModel {
                         seed: configuration.scorer.seed ^ 0x5EED_0A4C)
         recent = RecentValues(capacity: configuration.recentRewardWindow)
         reservoir = CaptionReservoir(capacity: configuration.reservoirCapacity)
-        pending = BoundedOrderedSet(capacity: configuration.maxPendingQueries)
+        pending = PendingQueries(capacity: configuration.maxPendingQueries, retryAfter: Double(configuration.queryRetrySeconds))
     }
 
     /// True once enough preferences arrived for the model to be trained and used.
@@ -158,6 +162,7 @@ public final class RankingRewardModel: RewardModel {
     public func isLabeled(_ caption: String) -> Bool { labeledCaptions[caption] != nil }
 
     public func captionsWanted(limit: Int) -> [LabelTask] {
+        queried -= pending.expire()
         var out: [LabelTask] = []
         var attempts = 0
         while out.count < limit, attempts < 4 * limit {
@@ -308,7 +313,7 @@ public final class RankingRewardModel: RewardModel {
         recent = newRecent
         updateThreshold()
         reservoir = newReservoir
-        pending = BoundedOrderedSet(capacity: configuration.maxPendingQueries)
+        pending = PendingQueries(capacity: configuration.maxPendingQueries, retryAfter: Double(configuration.queryRetrySeconds))
         preferencesReceived = d.preferencesReceived
         queried = d.queried
         answered = d.answered
@@ -319,6 +324,7 @@ public final class RankingRewardModel: RewardModel {
         var m: [RewardMetric: Double] = [
             .labels: Double(preferencesReceived),
             .coverage: queried == 0 ? 0 : Double(answered) / Double(queried),
+            .queriesRetried: Double(pending.forgotten),
             .trainLabels: Double(fit.training.count),
             .heldOutLabels: Double(fit.heldOut.count),
             .trainSteps: Double(fit.trainSteps),

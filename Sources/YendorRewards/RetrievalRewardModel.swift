@@ -13,6 +13,9 @@ public final class RetrievalRewardModel: RewardModel {
         public var maxCandidates = 10_000
         /// Most queries awaiting an answer; when full, the oldest is forgotten.
         public var maxPendingQueries = 10_000
+        /// Seconds a query may go unanswered before it is forgotten and asked again when seen
+        /// (an annotator may drop it without a word that reaches the model: `PendingQueries`).
+        public var queryRetrySeconds: Float = 60
 
         public init() {}
 
@@ -21,6 +24,7 @@ public final class RetrievalRewardModel: RewardModel {
             try RewardValidation.positive(maxLabels, "retrieval.maxLabels")
             try RewardValidation.positive(maxCandidates, "retrieval.maxCandidates")
             try RewardValidation.positive(maxPendingQueries, "retrieval.maxPendingQueries")
+            try RewardValidation.positive(queryRetrySeconds, "retrieval.queryRetrySeconds")
         }
     }
 
@@ -36,7 +40,8 @@ public final class RetrievalRewardModel: RewardModel {
         try configuration.validate()
         self.configuration = configuration
         labelOrder = BoundedOrderedSet(capacity: configuration.maxLabels)
-        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
+        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries,
+                                      retryAfter: Double(configuration.queryRetrySeconds))
     }
 
     public func observe(captions: [String], captionIndex: [Int32]) {
@@ -95,7 +100,8 @@ public final class RetrievalRewardModel: RewardModel {
             labels[caption] = helpful
         }
         labelsReceived = document.labelsReceived
-        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries)
+        tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries,
+                                      retryAfter: Double(configuration.queryRetrySeconds))
         tracker.restore(queried: document.queried, answered: document.answered)
     }
 
@@ -105,6 +111,7 @@ public final class RetrievalRewardModel: RewardModel {
             .labels: Double(labelsReceived),
             .labeledCaptions: Double(labels.count),
             .coverage: tracker.coverage,
+            .queriesRetried: Double(tracker.retried),
             .helpfulFraction: labels.isEmpty ? 0 : Double(helpful) / Double(labels.count),
         ]
     }

@@ -8,6 +8,8 @@ public enum RewardMetric: String, CaseIterable, Sendable {
     case labels = "rewards/labels"
     /// Fraction of queried captions (or pairs) that got an answer (all models).
     case coverage = "rewards/coverage"
+    /// Queries forgotten unanswered after their model's `queryRetrySeconds`, to be asked again (all models).
+    case queriesRetried = "rewards/queries_retried"
     /// Captions in the retrieval table.
     case labeledCaptions = "rewards/labeled_captions"
     /// Fraction of the retrieval table's captions that are helpful.

@@ -27,6 +27,16 @@ public enum RewardModelRegistry {
 
         public init() {}
 
+        /// Seconds a label query may go unanswered before it is asked again, for every model.
+        public var queryRetrySeconds: Float {
+            get { classification.queryRetrySeconds }
+            set {
+                retrieval.queryRetrySeconds = newValue
+                classification.queryRetrySeconds = newValue
+                ranking.queryRetrySeconds = newValue
+            }
+        }
+
         /// Checks the chosen model's options (plus the count scaling).
         public func validate() throws {
             switch model {

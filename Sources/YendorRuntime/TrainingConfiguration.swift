@@ -283,6 +283,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("reward.llm_prompt_set", \.reward.labeler.prompts, "built-in prompts: yendor or oni")
         t.add("reward.llm_prompts", \.reward.labeler.promptsFile, "prompt file (JSON, docs/annotator.md) replacing the built-in prompts")
         t.add("reward.queries_per_update", \.reward.queriesPerUpdate, "label queries per learner update")
+        t.add("reward.query_retry_s", \.reward.models.queryRetrySeconds, "seconds a label query may go unanswered before it is asked again")
         t.add("reward.train_steps", \.reward.trainSteps, "reward-model steps per learner update")
         t.add("replay.capacity", \.replay.capacity, "trajectories buffered")
         t.add("replay.full_policy", \.replay.fullPolicy, "block or drop-oldest")

@@ -58,6 +58,9 @@ public struct BoundedOrderedSet<Element: Hashable> {
         return nil
     }
 
+    /// The oldest live element, left in place.
+    public var first: Element? { order.first(where: isLive)?.element }
+
     /// Live elements, oldest first.
     public var elements: [Element] { order.filter(isLive).map(\.element) }
 

@@ -16,6 +16,26 @@ import Testing
         ]
     }
 
+    /// Two annotators on one store (two runs side by side): a write that met the other's failed
+    /// with SQLITE_BUSY and its batch was published but never stored; now it waits its turn.
+    @Test func twoStoresOnOneFileWritingAtOnceKeepEveryLabel() async throws {
+        let (first, _) = try temporaryStore()
+        let second = try LabelStore(path: first.path)
+        func batch(_ writer: Int, _ k: Int) -> [StoredLabel] {
+            (0..<20).map { i in
+                StoredLabel(key: LabelKey(labeler: identity, request: .classify("caption \(writer)-\(k)-\(i)", goal: .gold)),
+                            outcome: .labeled(.helpful), rawResponse: "Answer: helpful", attempts: 1, latency: .zero)
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (writer, store) in [first, second].enumerated() {
+                group.addTask { for k in 0..<100 { try store.save(batch(writer, k)) } }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try first.count() == 2 * 100 * 20)
+    }
+
     @Test func storeRunsInWALMode() throws {
         let (store, _) = try temporaryStore()
         #expect(try store.journalMode() == "wal")
