@@ -62,7 +62,7 @@ public final class AnnotatorServer: Service, Sendable {
                 }
             }
             if requestsEndpoint == labelsEndpoint {
-                throw .invalidConfiguration(field: "labelsEndpoint", reason: "must differ from requestsEndpoint")
+                throw .invalidConfiguration(field: "labelsEndpoint", reason: "must differ from the requests endpoint")
             }
             if storePath.isEmpty { throw .invalidConfiguration(field: "storePath", reason: "must not be empty") }
             if id.isEmpty { throw .invalidConfiguration(field: "id", reason: "must not be empty") }

@@ -81,6 +81,7 @@ final class LabelBridge: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         var lastWarning: ContinuousClock.Instant?
+        var everHeard = false
         while !Task.isCancelled {
             let now = clock.now
             let heard = connection.lastHeard
@@ -92,9 +93,11 @@ final class LabelBridge: Sendable {
                 logger.warning("annotator unreachable at \(endpoint): \(since) (timeout \(timeout) s); training goes on without new labels")
                 lastWarning = now
             } else if reachable, lastWarning != nil {
-                logger.notice("annotator reachable again at \(endpoint)")
+                logger.notice(everHeard || heard == nil ? "annotator reachable again at \(endpoint)"
+                              : "annotator reachable at \(endpoint) (first heard after \(Int((heard! - started).seconds.rounded())) s)")
                 lastWarning = nil
             }
+            if heard != nil && reachable { everHeard = true }
             try? await Task.sleep(for: .seconds(min(1, timeout / 4)))
         }
     }

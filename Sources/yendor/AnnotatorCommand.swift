@@ -148,10 +148,11 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         // The role stops within the grace plus a few seconds; this is only a backstop.
         groupConfiguration.maximumGracefulShutdownDuration = c.annotator.shutdownGrace + .seconds(30)
-        do { try await ServiceGroup(configuration: groupConfiguration).run() } catch let e as ZMQError where e.code == EADDRINUSE || e.code == EADDRNOTAVAIL {
+        do { try await ServiceGroup(configuration: groupConfiguration).run() } catch let e as ZMQError where [EADDRINUSE, EADDRNOTAVAIL, ENODEV].contains(e.code) {
             let (flag, endpoint) = e.operation == "bind(\(labels))" ? ("--labels", labels) : ("--requests", requests)
             throw ValidationError(e.code == EADDRINUSE
                 ? "\(flag) \(endpoint) is in use by another process (another annotator, or another program): stop it, or give \(flag) another port"
+                : e.code == ENODEV ? "\(flag) \(endpoint): a listening address is an IP address or an interface name (127.0.0.1, 0.0.0.0 for all), not a host name"
                 : "\(flag) \(endpoint): this host has no such address; bind to one of its own, or 0.0.0.0 for all")
         }
         Self.say(await server.statusLine())

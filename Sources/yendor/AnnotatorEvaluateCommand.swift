@@ -56,8 +56,10 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
 
         let evaluationSet: EvaluationSet
         // The built-in set is found from any working directory, as scripts/ and .venv are.
-        let file = set.map { URL(fileURLWithPath: $0) }
-            ?? RepositoryFile.find(Self.builtInSet) ?? URL(fileURLWithPath: Self.builtInSet)
+        guard let file = set.map({ URL(fileURLWithPath: $0) }) ?? RepositoryFile.find(Self.builtInSet) else {
+            let looked = RepositoryFile.roots.map(\.path).joined(separator: ", ")
+            throw ValidationError("the built-in evaluation set \(Self.builtInSet) is not under any of \(looked): run from the repository, set YENDOR_HOME to it, or give --set FILE")
+        }
         do { evaluationSet = try EvaluationSet.load(from: file) } catch {
             throw ValidationError("--set: \(error)")
         }

@@ -67,7 +67,9 @@ struct HealthCommand: ParsableCommand {
         let name = role == .worker ? "learner (seen from this worker)" : role.rawValue
         let (beat, others) = try awaitHeartbeat(from: target, security: security, maxMessageMiB: c.transport.maxMessageMiB)
         if let beat {
-            print("\(name) at \(target) is up: heartbeat \(beat.sequence) from \(beat.id), policy version \(beat.policyVersion)")
+            // An annotator's heartbeat carries no policy.
+            let version = role == .annotator ? "" : ", policy version \(beat.policyVersion)"
+            print("\(name) at \(target) is up: heartbeat \(beat.sequence) from \(beat.id)\(version)")
         } else {
             let curve = c.transport.curveEnabled ? "; CURVE is on: check the server key and that this key is allowed" : ""
             let wrong = others.isEmpty ? "" : "; heard \(others.sorted().joined(separator: ", ")) there instead"

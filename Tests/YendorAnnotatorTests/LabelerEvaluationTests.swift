@@ -184,6 +184,23 @@ import YendorTestSupport
         #expect((object?["captions"] as? Int ?? 0) > 100)
     }
 
+    /// A binary copied out of the repository (an install) found no built-in set, and the error
+    /// blamed --set, not given; now it says where it looked, and YENDOR_HOME names the repository.
+    @Test func aCopiedBinaryFindsTheBuiltInSetThroughYendorHomeAndSaysWhereItLookedWithout() async throws {
+        let elsewhere = try temporaryDirectory()
+        let copy = elsewhere.appendingPathComponent("yendor")
+        try FileManager.default.copyItem(at: ChildProcess.yendorBinary, to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let lost = try ChildProcess(executable: copy, arguments: ["annotator", "evaluate", "--goals", "score", "--json"], directory: elsewhere)
+        #expect(await lost.waitForExit(timeout: 600) == 64)
+        #expect(lost.standardError.contains("is not under any of") && lost.standardError.contains("YENDOR_HOME")
+                && !lost.standardError.contains("--set:"), "\(lost.standardError.suffix(1500))")
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let found = try ChildProcess(executable: copy, arguments: ["annotator", "evaluate", "--goals", "score", "--json"],
+                                     environment: ["YENDOR_HOME": repository.path], directory: elsewhere)
+        #expect(await found.waitForExit(timeout: 600) == 0, "\(found.standardError.suffix(1500))")
+    }
+
     @Test func theEvaluateCommandRejectsAnUnknownPromptSetNamingTheFlag() async throws {
         let file = try temporaryDirectory().appendingPathComponent("set.tsv")
         try Data(Self.fixture.utf8).write(to: file)

@@ -27,6 +27,17 @@ struct PortInUseTests {
                 "\(learner.standardError.suffix(1500))")
     }
 
+    /// libzmq binds to an address or an interface, not a host name: `localhost` was a bare ENODEV.
+    @Test func aLearnerToldToListenOnAHostNameSaysWhatAListeningAddressIs() async throws {
+        let (dir, config) = try TinyRun.scratch("bind-host-name", checkpointInterval: 60)
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
+                                                "--set", "transport.weights=tcp://localhost:\(ChildProcess.freePort())"])
+        defer { learner.kill() }
+        #expect(await learner.waitForExit(timeout: 600) == 64)
+        #expect(learner.standardError.contains("configuration error in transport.weights (bind)") && learner.standardError.contains("not a host name"),
+                "\(learner.standardError.suffix(1500))")
+    }
+
     @Test func anAnnotatorWhoseLabelsPortIsTakenNamesTheFlagAndExits64() async throws {
         let held = try Self.holding()
         defer { held.socket.close(); held.context.terminate() }
