@@ -114,6 +114,9 @@ public actor Annotator {
     private var delayed: [(request: LabelRequest, due: ContinuousClock.Instant)] = [] { didSet { recordQueueDepth() } }
     /// Every request in `queue` or `delayed`.
     private var queued: Set<LabelRequest> = []
+    /// The clients that asked for each request queued or in flight (entries of requests gone are
+    /// pruned lazily), so that a client that leaves takes its backlog with it (`withdraw`).
+    private var askers: [LabelRequest: Set<String>] = [:]
     private var inFlight: Set<LabelRequest> = [] { didSet { counters.inFlight.record(inFlight.count) } }
     /// Unusable answers and transient failures so far, for requests pending or in flight.
     private var attempts: [LabelRequest: (answer: Int, transient: Int)] = [:]
@@ -169,7 +172,9 @@ public actor Annotator {
     // MARK: - Clients
 
     /// Accepts requests: known labels come back in the receipt, the rest are queued (once).
-    public func submit(_ requests: [LabelRequest]) -> Receipt {
+    /// `client` names who asks (the role's clients; nil in process, whose requests are never
+    /// withdrawn).
+    public func submit(_ requests: [LabelRequest], client: String? = nil) -> Receipt {
         var receipt = Receipt()
         counters.submitted.increment(by: requests.count)
         guard !stopping else { return receipt }
@@ -178,6 +183,7 @@ public actor Annotator {
             if let known = stored[request] ?? cutOff[request] {
                 counters.cacheHits.increment()
                 receipt.known.append(known)
+                continue
             } else if queued.contains(request) || inFlight.contains(request) {
                 counters.duplicates.increment()
                 receipt.duplicates += 1
@@ -189,7 +195,9 @@ public actor Annotator {
                 queued.insert(request)
                 receipt.queued += 1
             }
+            askers[request, default: []].insert(client ?? "")
         }
+        if askers.count > 2 * (configuration.queueCapacity + inFlight.count) { pruneAskers() }
         if receipt.dropped > 0 {
             logger.debug("annotator queue full, dropped oldest", metadata: ["dropped": "\(receipt.dropped)"])
         }
@@ -204,6 +212,35 @@ public actor Annotator {
             if let known = stored[request] ?? cutOff[request] { return .known(known) }
             return queued.contains(request) || inFlight.contains(request) ? .pending : .unknown
         }
+    }
+
+    /// Takes the queued requests (not those at the labeler) that only `client` asked for out of
+    /// the queue: a client that left (a finished run's learner) would otherwise have the labeler
+    /// work through its backlog before anyone else's requests. Returns how many.
+    @discardableResult
+    public func withdraw(client: String) -> Int {
+        var gone: Set<LabelRequest> = []
+        for (request, clients) in askers where clients.contains(client) {
+            if clients.count == 1 && queued.contains(request) { gone.insert(request) }
+            askers[request]?.remove(client)
+        }
+        if !gone.isEmpty {
+            queue.removeAll { gone.contains($0) }
+            delayed.removeAll { gone.contains($0.request) }
+            for request in gone {
+                queued.remove(request)
+                attempts[request] = nil
+            }
+            counters.withdrawn.increment(by: gone.count)
+            resumeIdleWaitersIfIdle()
+        }
+        pruneAskers()
+        return gone.count
+    }
+
+    /// Forgets the askers of requests no longer queued or in flight, and empty entries.
+    private func pruneAskers() {
+        askers = askers.filter { !$0.value.isEmpty && (queued.contains($0.key) || inFlight.contains($0.key)) }
     }
 
     /// Drops the oldest pending request to make room: one waiting for its retry (the one due

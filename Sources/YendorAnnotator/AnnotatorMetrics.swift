@@ -15,6 +15,8 @@ public struct AnnotatorMetrics: Sendable {
     let duplicates: Counter
     /// Pending requests evicted because the queue was full (the oldest go first).
     let dropped: Counter
+    /// Queued requests withdrawn because every client that asked for them left (`withdraw`).
+    let withdrawn: Counter
     /// New labels from the labeler (stored).
     let labeled: Counter
     /// Label store read or write failures.
@@ -40,6 +42,7 @@ public struct AnnotatorMetrics: Sendable {
         cacheHits = counter("cache_hits")
         duplicates = counter("duplicates")
         dropped = counter("dropped")
+        withdrawn = counter("withdrawn")
         labeled = counter("labeled")
         storeErrors = counter("errors/store")
         queueDepth = gauge("queue_depth")

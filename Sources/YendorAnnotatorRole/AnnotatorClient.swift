@@ -142,7 +142,9 @@ public final class AnnotatorClient: Sendable {
         dealer = try await AsyncSocket(context: context, type: .dealer, name: "annotator-client.requests",
                                        inboxCapacity: 256, outboxCapacity: c.outboxCapacity) { s in
             try s.set([.sendHighWaterMark(c.outboxCapacity), .receiveHighWaterMark(1024), .maxMessageSize(c.maxMessageBytes),
-                       .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 0)] + c.security)
+                       // A short linger, so the Goodbye of `close` leaves; no longer, so a down annotator
+                       // does not hold up a stop.
+                       .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 500)] + c.security)
             try s.connect(c.requestsEndpoint)
         }
         do {
@@ -215,8 +217,13 @@ public final class AnnotatorClient: Sendable {
         return false
     }
 
-    /// Closes both sockets and ends `results`. Idempotent.
+    /// Says Goodbye (the annotator then drops the queued requests only this client wanted), closes
+    /// both sockets and ends `results`. Idempotent.
     public func close() async {
+        // Handed to libzmq on the socket's thread (the outbox is not sent once closing begins);
+        // the linger then lets it leave.
+        let goodbye = Goodbye(id: configuration.id, reason: "shutdown").encoded()
+        try? await dealer.perform { _ = try $0.send(parts: [goodbye], dontWait: true) }
         await dealer.close()
         await sub.close()
         for loop in loops.withLock({ $0 }) { await loop.value }

@@ -234,7 +234,7 @@ public final class AnnotatorServer: Service, Sendable {
             }
             switch message {
             case .annotationRequest(let request):
-                let (reply, evicted) = await answer(request)
+                let (reply, evicted) = await answer(request, client: Self.client(address))
                 try? await router.send(address + [reply.encoded()])
                 // Whoever asked for the evicted items hears that they will get no label.
                 for notice in dropNotices(evicted) { try? await pub.send(notice.encoded()) }
@@ -245,7 +245,12 @@ public final class AnnotatorServer: Service, Sendable {
                     ("max_items", "\(configuration.maxItemsPerRequest)"),
                 ])
                 try? await router.send(address + [mine.encoded()])
-            case .heartbeat, .goodbye:
+            case .goodbye(let goodbye):
+                // A client that leaves (a learner that finished or stops) takes the requests only it
+                // was waiting for out of the queue: the next run's are not kept behind them.
+                let withdrawn = await annotator.withdraw(client: Self.client(address))
+                if withdrawn > 0 { logger.info("client \(goodbye.id) left: \(withdrawn) queued requests only it asked for withdrawn") }
+            case .heartbeat:
                 break
             default:
                 count(malformed: "unexpected_\(message.kind)")
@@ -255,7 +260,7 @@ public final class AnnotatorServer: Service, Sendable {
 
     /// Submits a request to the core; returns the direct reply and the older pending requests
     /// the core dropped to make room.
-    func answer(_ request: AnnotationRequest) async -> (reply: AnnotationResult, evicted: [LabelRequest]) {
+    func answer(_ request: AnnotationRequest, client: String? = nil) async -> (reply: AnnotationResult, evicted: [LabelRequest]) {
         requests.increment()
         var reply = AnnotationResult(requestID: request.requestID, goal: request.goal, mode: request.mode,
                                      labeler: annotator.identity.wireName, entries: [])
@@ -277,7 +282,7 @@ public final class AnnotatorServer: Service, Sendable {
             labelRequests.append(LabelRequest(goal: goal, task: item))
         }
         reply.goal = goal.wireText
-        let receipt = await annotator.submit(labelRequests)
+        let receipt = await annotator.submit(labelRequests, client: client)
         var known: [LabelRequest: LabelResult] = [:]
         for result in receipt.known { known[result.request] = result }
         // The core accepts nothing once it is stopping: every item then is accounted for nowhere.
@@ -289,6 +294,12 @@ public final class AnnotatorServer: Service, Sendable {
             return .init(item: item, outcome: accepted ? .pending : .error(.dropped, "annotator is shutting down"))
         }
         return (reply, receipt.evicted)
+    }
+
+    /// A client's name for the core: its connection's return address (ROUTER identity), which is
+    /// this connection's alone, whatever id the client claims.
+    static func client(_ address: [[UInt8]]) -> String {
+        address.map { $0.map { String($0, radix: 16) }.joined(separator: ".") }.joined(separator: "/")
     }
 
     /// `dropped` broadcasts for evicted requests, one message per goal and mode.

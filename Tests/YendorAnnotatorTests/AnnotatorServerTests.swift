@@ -185,6 +185,42 @@ import YendorTestSupport
         }
     }
 
+    /// A client that closes (a learner that finished) says Goodbye, and the queued requests only it
+    /// asked for leave the queue: the labeler worked through a gone run's backlog before the next
+    /// run's requests, which got no label for the whole run.
+    @Test func aClientThatClosesTakesTheRequestsOnlyItAskedForOutOfTheQueue() async throws {
+        let gate = Gate()
+        let labeler = RecordingLabeler(gate: gate)
+        try await withServer({ c in
+            c.annotator.batchSize = 1
+            c.annotator.maxConcurrentBatches = 1
+        }, labeler: labeler) { server, context in
+            let old = try await client(for: server, context: context), new = try await client(for: server, context: context)
+            let captions = (0...4).map { LabelTask.classify(caption: "You hit the newt [leave-\($0)].") }
+            try await old.request(goal: .combat, mode: .classification, items: [captions[0]])
+            await gate.waitForArrivals(1)  // #0 at the labeler
+            try await old.request(goal: .combat, mode: .classification, items: Array(captions[1...3]))
+            try await new.request(goal: .combat, mode: .classification, items: [captions[3], captions[4]])
+            // Both requests answered (pending) before the Goodbye: the role has them queued.
+            var replies = 0
+            for await r in old.results where r.requestID != 0 { replies += 1; if replies == 2 { break } }
+            for await r in new.results where r.requestID != 0 { break }
+            await old.close()
+            let deadline = ContinuousClock.now + .seconds(600)
+            while server.metrics["annotator/withdrawn"] != 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(server.metrics["annotator/withdrawn"] == 2, "#1 and #2: only the old client wanted them")
+            await gate.open()
+            var labeled: Set<LabelTask> = []
+            for await result in new.results where result.requestID == 0 {
+                for entry in result.entries { if case .label = entry.outcome { labeled.insert(entry.item) } }
+                if labeled.count == 3 { break }
+            }
+            #expect(labeled == [captions[0], captions[3], captions[4]])
+            #expect(Set(labeler.askedItems.map(\.task)) == [captions[0], captions[3], captions[4]])
+            await new.close()
+        }
+    }
+
     @Test func clientQueuesRequestsWhileTheAnnotatorIsDownAndCountsWhatItCannotSend() async throws {
         let context = try Context()
         defer { context.terminate() }

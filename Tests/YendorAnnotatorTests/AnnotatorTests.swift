@@ -66,6 +66,23 @@ import YendorTestSupport
         #expect(annotator.metrics["annotator/duplicates"] == 5)
     }
 
+    /// A client that leaves (a finished run's learner) takes out of the queue the requests only it
+    /// asked for; those another client also wants, and those at the labeler, stay. Its backlog
+    /// kept the next run's requests waiting behind it before.
+    @Test func aClientThatLeavesWithdrawsTheQueuedRequestsOnlyItAskedFor() async throws {
+        let (annotator, labeler, gate) = try makeHeldAnnotator(batchSize: 1, maxConcurrentBatches: 1)
+        let requests = captions(6)
+        _ = await annotator.submit([requests[0]], client: "old")  // at the (blocked) labeler
+        _ = await annotator.submit(Array(requests[1...4]), client: "old")
+        _ = await annotator.submit([requests[4], requests[5]], client: "new")
+        #expect(await annotator.withdraw(client: "old") == 3)
+        #expect(annotator.metrics["annotator/withdrawn"] == 3 && annotator.metrics["annotator/queue_depth"] == 2)
+        #expect(await annotator.withdraw(client: "old") == 0, "once")
+        await gate.open()
+        await annotator.waitUntilIdle()
+        #expect(labeler.askedItems == [requests[0], requests[4], requests[5]])
+    }
+
     @Test func fullQueueDropsTheOldestPendingRequestsFirst() async throws {
         let (annotator, labeler, gate) = try makeHeldAnnotator(queueCapacity: 3, batchSize: 1, maxConcurrentBatches: 1)
         let requests = captions(6)
