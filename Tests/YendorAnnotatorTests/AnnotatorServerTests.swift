@@ -40,6 +40,18 @@ import YendorTestSupport
         try await running.value
     }
 
+    /// A server whose labeler takes one item at a time and holds it at a gate until the test opens it.
+    private func withHeldServer(queueCapacity: Int? = nil,
+                                _ body: (AnnotatorServer, Context, Gate, RecordingLabeler) async throws -> Void) async throws {
+        let gate = Gate()
+        let labeler = RecordingLabeler(gate: gate)
+        try await withServer({ c in
+            if let queueCapacity { c.annotator.queueCapacity = queueCapacity }
+            c.annotator.batchSize = 1
+            c.annotator.maxConcurrentBatches = 1
+        }, labeler: labeler) { server, context in try await body(server, context, gate, labeler) }
+    }
+
     private func client(for server: AnnotatorServer, context: Context) async throws -> AnnotatorClient {
         var c = AnnotatorClient.Configuration()
         c.requestsEndpoint = server.configuration.requestsEndpoint
@@ -145,13 +157,7 @@ import YendorTestSupport
     @Test func requestsDroppedFromAFullQueueAreBroadcastAsDropped() async throws {
         // The labeler holds its first batch at a gate until the test opens it, so the queue
         // fills whatever the machine's load (it once assumed a 500 ms labeler was slow enough).
-        let gate = Gate()
-        let labeler = RecordingLabeler(gate: gate)
-        try await withServer({ c in
-            c.annotator.queueCapacity = 2
-            c.annotator.batchSize = 1
-            c.annotator.maxConcurrentBatches = 1
-        }, labeler: labeler) { server, context in
+        try await withHeldServer(queueCapacity: 2) { server, context, gate, labeler in
             let client = try await client(for: server, context: context)
             let captions = (1...5).map { "You hit the newt [queue-\($0)]." }
             // #1 goes to the labeler and waits there.
@@ -189,12 +195,7 @@ import YendorTestSupport
     /// asked for leave the queue: the labeler worked through a gone run's backlog before the next
     /// run's requests, which got no label for the whole run.
     @Test func aClientThatClosesTakesTheRequestsOnlyItAskedForOutOfTheQueue() async throws {
-        let gate = Gate()
-        let labeler = RecordingLabeler(gate: gate)
-        try await withServer({ c in
-            c.annotator.batchSize = 1
-            c.annotator.maxConcurrentBatches = 1
-        }, labeler: labeler) { server, context in
+        try await withHeldServer { server, context, gate, labeler in
             let old = try await client(for: server, context: context), new = try await client(for: server, context: context)
             let captions = (0...4).map { LabelTask.classify(caption: "You hit the newt [leave-\($0)].") }
             try await old.request(goal: .combat, mode: .classification, items: [captions[0]])
