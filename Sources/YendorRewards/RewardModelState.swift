@@ -35,6 +35,9 @@ public struct RewardModelState: Sendable, Equatable {
     /// The field every model's document starts with: which model wrote it.
     private struct Header: Decodable { var model: String }
 
+    /// The name of the model that wrote this state; nil when the metadata does not say.
+    public var model: String? { try? JSONDecoder().decode(Header.self, from: metadata).model }
+
     /// Decodes the metadata JSON of `model`'s state; a state another model wrote, or one that does
     /// not decode, is an error naming the model.
     func decode<Document: Decodable>(_ type: Document.Type, model: String) throws -> Document {

@@ -1,5 +1,6 @@
 import Foundation
 import YendorLearner
+import YendorNN
 
 /// Checkpoint layout in the run directory: `checkpoints/ckpt-<env steps>[.<n>]/{learner.ckpt,state.json}`
 /// and a `checkpoints/latest` file naming the newest complete one. The pointer is replaced
@@ -25,6 +26,10 @@ struct Checkpoints {
         /// …), so that a resumed run's go on from them instead of from 0; nil in checkpoints
         /// written before they were kept.
         var counters: [String: Double]? = nil
+        /// The last 200 episodes' returns and outcomes (`rollout/mean_return`,
+        /// `rollout/success_rate`), so a resumed run's curves go on from them; nil in older checkpoints.
+        var recentReturns: [Float]? = nil
+        var recentSuccesses: [Bool]? = nil
     }
 
     /// Writes a checkpoint; `extra` may add files to its directory before it becomes visible.
@@ -82,11 +87,13 @@ struct Checkpoints {
         return nil
     }
 
-    /// The checkpoint in `dir` if it reads: a state.json that decodes and a learner.ckpt beside it.
+    /// The checkpoint in `dir` if it reads: a state.json that decodes and a learner.ckpt beside it
+    /// that reads whole (a truncated one, from a full disk, is passed over like a torn state.json,
+    /// not found when the learner loads it).
     static func read(_ dir: URL, skipped: [String] = []) -> Found? {
         guard let data = try? Data(contentsOf: dir.appendingPathComponent("state.json")),
               let state = try? JSONDecoder().decode(State.self, from: data),
-              FileManager.default.fileExists(atPath: dir.appendingPathComponent("learner.ckpt").path) else { return nil }
+              (try? TensorFile.read(from: dir.appendingPathComponent("learner.ckpt"))) != nil else { return nil }
         return Found(directory: dir, state: state, skipped: skipped)
     }
 
@@ -129,7 +136,12 @@ struct Checkpoints {
     /// after a run that restarted from scratch, older runs' names sort higher), and removes
     /// temporary directories that failed saves left.
     private func prune(current: String) {
-        let names = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }
+        // Only checkpoints whose state reads count: a directory that merely has the name (a torn
+        // write, something put there by hand) neither takes a slot nor is removed.
+        let names = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }.filter {
+            (try? Data(contentsOf: directory.appendingPathComponent($0).appendingPathComponent("state.json")))
+                .flatMap { try? JSONDecoder().decode(State.self, from: $0) } != nil
+        }
         let milestones = milestones(among: names)
         for name in names.dropFirst(keep) where name != current && !milestones.contains(name) {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))

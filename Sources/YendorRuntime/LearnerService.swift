@@ -75,10 +75,11 @@ public final class LearnerService: Service, Sendable {
         let resumeFrom = try runDirectory.resumePoint(for: c)
         if let found = resumeFrom {
             if !found.skipped.isEmpty {
-                logger.warning("checkpoints \(found.skipped.joined(separator: ", ")) do not read (a crash or a disk error while writing?); resuming from \(found.directory.lastPathComponent)")
+                logger.warning("\(found.skipped.count == 1 ? "checkpoint" : "checkpoints") \(found.skipped.joined(separator: ", ")) \(found.skipped.count == 1 ? "does" : "do") not read (a crash or a disk error while writing?); resuming from \(found.directory.lastPathComponent)")
             }
             let state = found.state
             await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: state.policyVersion)
+            if let returns = state.recentReturns, let successes = state.recentSuccesses { await status.restore(recent: (returns, successes)) }
             // A label now of another kind (a checkpoint of another version) is passed over.
             let kinds = Dictionary(uniqueKeysWithValues: metrics.labels.map { ($0.label, $0.kind) })
             for (label, value) in state.counters ?? [:] where value >= 1 && !Self.restoredElsewhere(label)
@@ -135,7 +136,9 @@ public final class LearnerService: Service, Sendable {
             await link.close(reason: reason)
             throw error
         }
-        await writeMetrics(status: status, log: metricsLog, buffer: buffer)
+        // The last record, unless the one before already holds this step (a second one there read as
+        // a fall of rollout/sps to 0).
+        if await status.envSteps != lastReport.withLock({ $0.steps }) { await writeMetrics(status: status, log: metricsLog, buffer: buffer) }
         progress.finish()
         await link.close(reason: reason)
         completion.trySend(await status.envSteps)
@@ -319,12 +322,22 @@ public final class LearnerService: Service, Sendable {
         let checkpoints = Checkpoints(directory: runDirectory.checkpoints, keep: c.run.keepCheckpoints, milestoneSteps: c.run.milestoneSteps)
         if let dir = resumeFrom?.directory, FileManager.default.fileExists(atPath: dir.appendingPathComponent("rewards.ckpt").path) {
             let (tensors, metadata) = try TensorFile.read(from: dir.appendingPathComponent("rewards.ckpt"))
-            try rewardModel.loadState(RewardModelState(tensors: tensors, metadata: metadata))
-            logger.info("reward model \(rewardModel.name) restored")
+            let state = RewardModelState(tensors: tensors, metadata: metadata)
+            // A resume that names another reward model (--reward) changes it, as it changes other
+            // settings: the new one starts untrained (its labels come back from the label store).
+            if let written = state.model, written != rewardModel.name {
+                logger.notice("the checkpoint's reward model is \(written), this run's \(rewardModel.name): \(rewardModel.name) starts untrained")
+            } else {
+                try rewardModel.loadState(state)
+                logger.info("reward model \(rewardModel.name) restored")
+            }
         }
         if let found = resumeFrom {
             try learner.load(from: found.learner)  // the status has its counters already (`run`)
             logger.info("resumed from \(found.directory.lastPathComponent) at \(found.state.envSteps) env steps, policy version \(learner.policyVersion)")
+            if found.state.envSteps >= c.run.totalSteps {
+                logger.notice("the run is at \(found.state.envSteps) env steps, its budget is \(c.run.totalSteps): nothing to train (give a larger --steps to go on)")
+            }
         }
         try await publish(learner, link: link)
         var lastCheckpoint = Clock.now, lastResend = -Double.infinity
@@ -339,7 +352,8 @@ public final class LearnerService: Service, Sendable {
             let state = Checkpoints.State(envSteps: steps, episodes: await status.episodes,
                                           updates: await status.updates, policyVersion: learner.policyVersion,
                                           modelSignature: c.modelSignature,
-                                          counters: Dictionary(uniqueKeysWithValues: counters.map { ($0.label, metrics[$0.label]) }))
+                                          counters: Dictionary(uniqueKeysWithValues: counters.map { ($0.label, metrics[$0.label]) }),
+                                          recentReturns: await status.recentWindow.returns, recentSuccesses: await status.recentWindow.successes)
             let saved = try checkpoints.save(learner: learner, state: state) { dir in
                 let rewards = rewardModel.saveState()
                 try TensorFile.write(rewards.tensors, metadata: rewards.metadata, to: dir.appendingPathComponent("rewards.ckpt"))
@@ -441,6 +455,12 @@ public final class LearnerService: Service, Sendable {
         // run directory to this model (a start that failed, then was fixed, was refused its directory).
         if resumeFrom == nil, await status.envSteps == 0, await status.updates == 0 {
             logger.info("no checkpoint written: the run took no env step")
+            return
+        }
+        // Nor a resumed run that did nothing since (started at its budget, or stopped at once): a
+        // copy of the checkpoint it started from would push the real ones out.
+        if let found = resumeFrom, await status.envSteps == found.state.envSteps, await status.updates == found.state.updates {
+            logger.info("no checkpoint written: nothing trained since \(found.directory.lastPathComponent)")
             return
         }
         do { try await save() } catch {

@@ -16,6 +16,7 @@ public final class LearningCurve: Service, Sendable {
     private let context: Context
     private let logger: Logger
     private let played = Mutex<[EvaluationReport]>([])
+    private let passedOver = Mutex<[String]>([])
 
     public init(evaluation: Evaluator.Configuration, checkpoints: [URL], context: Context, logger: Logger) {
         self.evaluation = evaluation
@@ -31,11 +32,21 @@ public final class LearningCurve: Service, Sendable {
 
     /// One report per checkpoint played, in order.
     public var reports: [EvaluationReport] { played.withLock { $0 } }
+    /// Checkpoints passed over because they no longer read (the run, still training, removed them
+    /// meanwhile; a disk error), by name.
+    public var skipped: [String] { passedOver.withLock { $0 } }
 
     public func run() async throws {
         for (k, checkpoint) in checkpoints.enumerated() where !Task.isShuttingDownGracefully {
             // Loaded one at a time: a run with many milestones need not hold every one's weights.
-            let policy = try Evaluator.policy(runDirectory: evaluation.training.run.directory, checkpoint: checkpoint.path, for: evaluation.training)
+            let policy: Evaluator.Policy
+            do {
+                policy = try Evaluator.policy(runDirectory: evaluation.training.run.directory, checkpoint: checkpoint.path, for: evaluation.training)
+            } catch {
+                logger.warning("checkpoint \(k + 1) of \(checkpoints.count), \(checkpoint.lastPathComponent), passed over: \(error)")
+                passedOver.withLock { $0.append(checkpoint.lastPathComponent) }
+                continue
+            }
             logger.info("checkpoint \(k + 1) of \(checkpoints.count): \(checkpoint.lastPathComponent)")
             let evaluator = Evaluator(configuration: evaluation, policy: policy, context: context, logger: logger)
             try await evaluator.run()
@@ -46,12 +57,15 @@ public final class LearningCurve: Service, Sendable {
 
     /// The curve as a table, a row per checkpoint: env steps, policy version, mean return ± its
     /// standard error, success rate ± its standard error, mean length.
-    public static func table(_ reports: [EvaluationReport]) -> String {
-        guard let first = reports.first else { return "no checkpoint evaluated" }
+    public func table() -> String {
+        let reports = reports, skipped = skipped
+        guard let first = reports.first else { return "no checkpoint evaluated" + (skipped.isEmpty ? "" : " (passed over: \(skipped.joined(separator: ", ")))") }
         func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
         func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
         let perCheckpoint = (reports.first { $0.complete } ?? first).episodes.count
-        var lines = ["task \(first.task), \(reports.count) checkpoint\(reports.count == 1 ? "" : "s"), \(perCheckpoint) episodes each, seed \(first.seed), actions \(first.greedy ? "greedy" : "sampled")",
+        let played = reports.count == checkpoints.count ? "\(reports.count)" : "\(reports.count) of \(checkpoints.count)"
+        let passed = skipped.isEmpty ? "" : " (passed over, unreadable: \(skipped.joined(separator: ", ")))"
+        var lines = ["task \(first.task), \(played) checkpoint\(checkpoints.count == 1 ? "" : "s")\(passed), \(perCheckpoint) episodes each, seed \(first.seed), actions \(first.greedy ? "greedy" : "sampled")",
                      pad("env steps", 12) + pad("version", 9) + pad("return", 20) + pad("success", 18) + pad("length", 10)]
         for r in reports {
             let g = r.figures

@@ -21,8 +21,8 @@ public struct ProgressLine: Sendable {
         public var budget: UInt64
         public var sps: Double
         public var episodes: Int
-        /// The episodes `meanReturn` and `successRate` are over (the last 200 this process received;
-        /// 0 after a resume until one ends, though `episodes` counts the run's).
+        /// The episodes `meanReturn` and `successRate` are over (the last 200 received; a resume
+        /// goes on from the window its checkpoint saved, 0 from an older checkpoint until one ends).
         public var recentEpisodes: Int
         public var meanReturn: Double
         /// nil for a task that cannot be won: the line says nothing of success.

@@ -134,7 +134,7 @@ struct EvaluateCommand: AsyncParsableCommand {
                 let sequence = LearningCurve(evaluation: evaluation, checkpoints: curve, context: context, logger: logger)
                 try await Self.runUntilDoneOrSignalled(sequence, logger: logger)
                 reports = sequence.reports
-                print(LearningCurve.table(reports))
+                print(sequence.table())
             } else {
                 let evaluator = Evaluator(configuration: evaluation, policy: policy, context: context, logger: logger)
                 try await Self.runUntilDoneOrSignalled(evaluator, logger: logger)

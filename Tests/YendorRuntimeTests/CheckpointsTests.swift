@@ -83,4 +83,31 @@ extension CheckpointsTests {
         try checkpoints.save(learner: learner, state: Self.state(1100))
         #expect(checkpoints.all().map(\.state.envSteps) == [1000, 1100], "without milestones, only the newest two")
     }
+
+    /// A truncated learner.ckpt (a full disk) is passed over like a torn state.json: the resume
+    /// died loading it, with two whole checkpoints behind it.
+    @Test func aTruncatedLearnerFileIsPassedOverForTheNewestThatReadsWhole() throws {
+        let checkpoints = try Self.scratch(), learner = try Self.learner()
+        try checkpoints.save(learner: learner, state: Self.state(100))
+        let newest = try checkpoints.save(learner: learner, state: Self.state(200))
+        let file = newest.appendingPathComponent("learner.ckpt")
+        let whole = try Data(contentsOf: file)
+        try whole.prefix(whole.count / 2).write(to: file)
+        let found = try #require(try checkpoints.latest())
+        #expect(found.state.envSteps == 100 && found.skipped == ["ckpt-200"])
+        #expect(checkpoints.all().map(\.state.envSteps) == [100])
+    }
+
+    /// A directory that only has a checkpoint's name (put there by hand, a torn copy) neither takes
+    /// one of the kept slots nor is removed: it took a slot for good, and real ones went.
+    @Test func aDirectoryWithACheckpointsNameButNoStateTakesNoSlot() throws {
+        var checkpoints = try Self.scratch()
+        checkpoints.keep = 2
+        let learner = try Self.learner()
+        let junk = checkpoints.directory.appendingPathComponent("ckpt-9999999")
+        try FileManager.default.createDirectory(at: junk, withIntermediateDirectories: true)
+        for steps: UInt64 in [100, 200, 300] { try checkpoints.save(learner: learner, state: Self.state(steps)) }
+        #expect(checkpoints.all().map(\.state.envSteps) == [200, 300])
+        #expect(FileManager.default.fileExists(atPath: junk.path))
+    }
 }

@@ -194,6 +194,22 @@ import ZeroMQ
         #expect(reports.map(\.envSteps) == steps && reports.allSatisfy { $0.complete && $0.episodes.count == 4 && $0.seed == reports[0].seed })
         #expect(evaluate.lines.contains { $0.contains("\(steps.count) checkpoints, 4 episodes each") }, "\(evaluate.lines)")
         for s in steps { #expect(evaluate.lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("\(s) ") }, "a row for \(s): \(evaluate.lines)") }
+        // A checkpoint gone by the time its turn comes (a run still training prunes it) is passed
+        // over, said in the table, and the others are played: one such stopped the whole curve.
+        var c = TrainingConfiguration()
+        try TrainingConfiguration.table.apply(yaml: TinyRun.configuration(checkpointInterval: 600), source: "tiny", to: &c)
+        c.run.directory = run.path
+        let sorted = kept.sorted { $0.lastPathComponent.count == $1.lastPathComponent.count ? $0.lastPathComponent < $1.lastPathComponent
+                                                                                             : $0.lastPathComponent.count < $1.lastPathComponent.count }
+        let context = try Context()
+        defer { context.terminate() }
+        let partial = LearningCurve(evaluation: .init(training: c, episodes: 4),
+                                  checkpoints: [sorted[0], run.appendingPathComponent("checkpoints/ckpt-1"), sorted[1]],
+                                  context: context, logger: Logger(label: "test"))
+        try await partial.run()
+        #expect(partial.reports.count == 2 && partial.skipped == ["ckpt-1"])
+        #expect(partial.table().contains("2 of 3 checkpoints (passed over, unreadable: ckpt-1)"), "\(partial.table())")
+
         // Refused before anything is played.
         let both = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--all-checkpoints", "--checkpoint", kept[0].path])
         #expect(await both.waitForExit(timeout: 600) != 0)
@@ -205,7 +221,7 @@ import ZeroMQ
         #expect(await long.waitForStandardError(containing: "evaluating policy", timeout: 600), "\(long.standardError.suffix(2000))")
         long.signal(SIGINT)
         #expect(await long.waitForExit(timeout: 600) == 0, "\(long.standardError.suffix(2000))")
-        #expect(long.lines.contains { $0.contains("1 checkpoint,") } && long.lines.contains { $0.contains("(stopped early:") }, "\(long.lines)")
+        #expect(long.lines.contains { $0.contains("1 of \(steps.count) checkpoints,") } && long.lines.contains { $0.contains("(stopped early:") }, "\(long.lines)")
 
         let python = TensorBoardLogTests.python
         guard FileManager.default.isExecutableFile(atPath: python.path) else { return }

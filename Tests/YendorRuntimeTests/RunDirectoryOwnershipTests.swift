@@ -166,4 +166,35 @@ struct RunDirectoryOwnershipTests {
         let resumed = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).dropFirst(before)
         #expect(!resumed.isEmpty && resumed.allSatisfy { ($0["rewards/labels_received"] ?? 0) >= kept }, "\(resumed.map { $0["rewards/labels_received"] ?? -1 })")
     }
+
+    /// Started again at its budget, a run trains nothing and writes nothing: each rerun wrote a copy
+    /// of its last checkpoint (pushing the real ones out) and a metrics record at the same step
+    /// with rollout/sps 0. A resume that names another reward model changes it (the new one starts
+    /// untrained); it was refused after config.yaml had been rewritten, and the run could not be
+    /// resumed again. The recent-episode window goes on from the checkpoint.
+    @Test func aRunStartedAgainAtItsBudgetWritesNothingAndAnotherRewardModelIsTaken() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-rerun")
+        let run = dir.appendingPathComponent("run")
+        let first = try ChildProcess(yendor: ["train", "--config", config, "--steps", "600", "--run-dir", run.path])
+        #expect(await first.waitForExit(timeout: 600) == 0, "\(first.standardError.suffix(2000))")
+        func checkpoints() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("checkpoints").path).filter { $0.hasPrefix("ckpt-") }.sorted()
+        }
+        let (kept, records) = (try checkpoints(), try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).count)
+        let latest = String(decoding: try Data(contentsOf: run.appendingPathComponent("checkpoints/latest")), as: UTF8.self)
+        let state = try JSONDecoder().decode(Checkpoints.State.self, from: Data(contentsOf: run.appendingPathComponent("checkpoints/\(latest)/state.json")))
+        #expect(state.recentReturns?.count == min(200, state.episodes) && state.recentSuccesses?.count == state.recentReturns?.count)
+
+        let again = try ChildProcess(yendor: ["train", "--run-dir", run.path])
+        #expect(await again.waitForExit(timeout: 600) == 0, "\(again.standardError.suffix(2000))")
+        #expect(again.standardError.contains("nothing to train"), "\(again.standardError.suffix(2000))")
+        #expect(try checkpoints() == kept && MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).count == records)
+
+        let other = try ChildProcess(yendor: ["train", "--run-dir", run.path, "--steps", "1200", "--reward", "classification"])
+        #expect(await other.waitForExit(timeout: 600) == 0, "\(other.standardError.suffix(2000))")
+        #expect(other.standardError.contains("classification starts untrained"), "\(other.standardError.suffix(2000))")
+        let plain = try ChildProcess(yendor: ["train", "--run-dir", run.path, "--steps", "1800"])
+        #expect(await plain.waitForExit(timeout: 600) == 0, "\(plain.standardError.suffix(2000))")
+        #expect(plain.standardError.contains("reward model classification restored"), "\(plain.standardError.suffix(2000))")
+    }
 }
