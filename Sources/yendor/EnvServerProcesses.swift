@@ -19,7 +19,9 @@ final class EnvServerProcesses: Sendable {
         let executable = try Self.locate()
         try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
-        let endpoints = (0..<count).map { "ipc://\(socketDirectory)/env-server-\($0)" }
+        // Named for this process too: a second `yendor train` on the same run directory (refused
+        // once it reaches the directory's lock, after this) must not take over the first's sockets.
+        let endpoints = (0..<count).map { "ipc://\(socketDirectory)/env-server-\($0).\(getpid())" }
         self.endpoints = endpoints
         // --parent-pid: a server whose `yendor` is killed (not stopped) stops by itself.
         let children = endpoints.enumerated().map { k, endpoint in
@@ -60,8 +62,12 @@ final class EnvServerProcesses: Sendable {
     /// fails the start. One that exited meanwhile is started now.
     func superviseRestarts(logger: Logger) { supervisor.supervise(logger: logger) }
 
-    /// Stops every server (SIGTERM, then SIGKILL after 5 s); none is restarted after this.
-    func stop() { supervisor.stop() }
+    /// Stops every server (SIGTERM, then SIGKILL after 5 s; none is restarted after this) and
+    /// removes a socket file one left.
+    func stop() {
+        supervisor.stop()
+        for endpoint in endpoints { try? FileManager.default.removeItem(atPath: String(endpoint.dropFirst("ipc://".count))) }
+    }
 
     /// `.venv/bin/yendor-env` near the working directory or the `yendor` binary, else `yendor-env`
     /// on PATH (a virtualenv of the user's own, made with `pip install ./python`).
@@ -73,6 +79,6 @@ final class EnvServerProcesses: Sendable {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
         throw RemoteEnvironmentError.serverUnavailable(endpoint: "yendor-env",
-            reason: "`yendor-env` is neither in .venv/bin (near here or the yendor binary) nor on PATH: run `make deps`, or `pip install ./python` into a virtualenv and activate it (or start `yendor-env serve` yourself, then `yendor worker --env-server …`)")
+            reason: "`yendor-env` is neither in .venv/bin (near here or the yendor binary, or under $YENDOR_HOME) nor on PATH: run `make deps`, set YENDOR_HOME to the repository for a binary copied out of it, or `pip install ./python` into a virtualenv and activate it (or start `yendor-env serve` yourself, then `yendor worker --env-server …`)")
     }
 }
