@@ -49,6 +49,29 @@ struct GymTrainingTests {
         try TrainingEndToEndTests.expectFinishedRun(run, reached: 3000, configurationContains: "kind: server")
     }
 
+    /// A second `train` on a run directory in use is refused at its lock, after its env servers
+    /// started: they took over the first run's sockets (the same names), which was left at 0 SPS at
+    /// its next reconnect. Now the sockets are named for their process, and the refused one's go.
+    @Test func aSecondTrainOnARunDirectoryInUseLeavesTheFirstRunsEnvServerSockets() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("gym-second")
+        let run = dir.appendingPathComponent("run")
+        let arguments = ["train", "--config", config, "--env", "gym:MiniGrid-DoorKey-5x5-v0", "--env-servers", "2", "--envs", "8",
+                         "--steps", "100000000", "--run-dir", run.path]
+        let first = try ChildProcess(yendor: arguments)
+        defer { first.kill() }
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 100, of: first), "\(first.standardError.suffix(1500))")
+        let sockets = run.appendingPathComponent("sockets")
+        let mine = Set((0..<2).map { "env-server-\($0).\(first.pid)" })
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: sockets.path)) == mine)
+        let second = try ChildProcess(yendor: arguments)
+        defer { second.kill() }
+        #expect(await second.waitForExit(timeout: 600) != 0)
+        #expect(second.standardError.contains("is in use by another run"), "\(second.standardError.suffix(1500))")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: sockets.path)) == mine, "the first run's, and only those")
+        first.signal(SIGTERM)
+        #expect(await first.waitForExit(timeout: 600) == 0, "\(first.standardError.suffix(1500))")
+    }
+
     @Test func trainRefusesFewerEnvServersThanWorkerProcesses() async throws {
         let train = try ChildProcess(yendor: ["train", "--env", "gym:MiniGrid-DoorKey-5x5-v0", "--workers", "3", "--env-servers", "2"])
         defer { train.kill() }
