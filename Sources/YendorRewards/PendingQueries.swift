@@ -49,7 +49,7 @@ struct PendingQueries {
     mutating func expire() -> Int {
         let now = clock()
         var n = 0
-        while let oldest = queries.first, let at = askedAt[oldest], now - at >= retryAfter {
+        while let oldest = queries.oldest(), let at = askedAt[oldest], now - at >= retryAfter {
             queries.remove(oldest)
             askedAt[oldest] = nil
             n += 1

@@ -58,8 +58,12 @@ public struct BoundedOrderedSet<Element: Hashable> {
         return nil
     }
 
-    /// The oldest live element, left in place.
-    public var first: Element? { order.first(where: isLive)?.element }
+    /// The oldest live element, left in place (stale entries ahead of it are dropped on the way, so
+    /// a caller that asks often pays for each once).
+    public mutating func oldest() -> Element? {
+        while let entry = order.first, !isLive(entry) { order.removeFirst() }
+        return order.first?.element
+    }
 
     /// Live elements, oldest first.
     public var elements: [Element] { order.filter(isLive).map(\.element) }

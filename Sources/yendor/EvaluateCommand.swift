@@ -141,7 +141,9 @@ struct EvaluateCommand: AsyncParsableCommand {
                 reports = evaluator.report.map { [$0] } ?? []
                 if let report = reports.first { print(report.summary) }
             }
-            if tensorboard, !reports.isEmpty {
+            if tensorboard && !reports.contains(where: { $0.complete && !$0.episodes.isEmpty }) {
+                print("TensorBoard: nothing written (no evaluation played to the end)")
+            } else if tensorboard {
                 let directory = URL(fileURLWithPath: runDir).appendingPathComponent("tensorboard")
                 do { print("TensorBoard: \(try LearningCurve.writeTensorBoard(reports, to: directory).path)") } catch {
                     throw ValidationError("--tensorboard: cannot write to \(directory.path): \(error.localizedDescription)")

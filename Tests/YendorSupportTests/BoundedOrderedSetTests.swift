@@ -16,3 +16,16 @@ import YendorSupport
     #expect(roomy.elements == ["p", "q", "r"])
     #expect(roomy.count == 3)
 }
+
+@Test func theOldestLiveElementPassesOverRemovedOnesAndStaysInTheSet() {
+    var set = BoundedOrderedSet<String>(capacity: 5)
+    for e in ["a", "b", "c"] { set.insert(e) }
+    set.remove("a")
+    set.remove("b")
+    #expect(set.oldest() == "c")
+    #expect(set.elements == ["c"] && set.count == 1)
+    set.remove("c")
+    #expect(set.oldest() == nil)
+    set.insert("b")  // inserted again: counts from now
+    #expect(set.oldest() == "b")
+}
