@@ -188,17 +188,18 @@ actor LearnerStatus {
     /// The current weights were published again for workers whose trajectories were all too stale.
     func resentWeights() { metrics.weightsResent.increment() }
 
-    /// The counts of the checkpoint the learner resumed from; the counters continue from them.
     /// The recent-episode window, saved with a checkpoint so that a resumed run's
     /// `rollout/mean_return` goes on from it instead of from a handful of episodes.
     var recentWindow: (returns: [Float], successes: [Bool]) { (recentReturns, recentSuccesses) }
 
+    /// The window a checkpoint saved (one whose two lists differ in length is not taken).
     func restore(recent: (returns: [Float], successes: [Bool])) {
         guard recent.returns.count == recent.successes.count else { return }
         recentReturns = Array(recent.returns.suffix(200))
         recentSuccesses = Array(recent.successes.suffix(200))
     }
 
+    /// The counts of the checkpoint the learner resumed from; the counters continue from them.
     func restore(envSteps: UInt64, episodes: Int, updates: Int, version: Int64) {
         if envSteps > self.envSteps { metrics.envSteps.increment(by: envSteps - self.envSteps) }
         metrics.episodes.increment(by: max(0, episodes - self.episodes))

@@ -9,7 +9,7 @@ import ZeroMQ
 /// --all-checkpoints`). A graceful shutdown stops it after the checkpoint being played (whose
 /// report says it is incomplete); the checkpoints not reached are not evaluated.
 public final class LearningCurve: Service, Sendable {
-    /// Each point's evaluation; `checkpoint` is ignored (the checkpoints are given).
+    /// Each point's evaluation, the same for every checkpoint (episodes, seed, action selection).
     public let evaluation: Evaluator.Configuration
     /// The checkpoint directories, in the order they are played.
     public let checkpoints: [URL]
