@@ -7,7 +7,7 @@ from gymnasium import spaces
 import helpers_env  # noqa: F401 - registers YendorTest-Grid-v0
 from yendor_env.captions import encode_caption, nle_message, truncate_utf8
 from yendor_env.inference import infer, infer_from_spaces
-from yendor_env.spec import NLE_STONE, ObservationSpec, SpecError, UnsupportedSpaceError
+from yendor_env.spec import NLE_STONE, Buffers, ObservationSpec, SpecError, UnsupportedSpaceError
 
 
 class SpaceEnv(gym.Env):
@@ -189,6 +189,23 @@ def test_a_message_key_is_the_caption_and_not_part_of_the_status_vector():
     assert o.blstats.tolist() == [4, 2, 3] and o.caption == b"hello"
 
 
+def test_fractional_or_non_finite_values_in_integer_observations_are_refused_not_truncated():
+    # An env whose space said integers returned floats mid-episode: 1.7 became 1 and NaN became 0
+    # (the status vector's NaN, -2147483648) without a word; now the row is refused like a wrong shape.
+    space = spaces.Dict({"grid": spaces.Box(0, 9, (3, 3), np.int8), "pos": spaces.MultiDiscrete([3, 3])})
+    c = infer(SpaceEnv(space))
+    good = {"grid": np.ones((3, 3)), "pos": np.array([1.0, 2.0])}  # whole floats are fine
+    assert c(good, {}).blstats.tolist() == [1, 2]
+    for obs, says in [({"grid": np.full((3, 3), 1.7), "pos": np.array([1, 2])}, "1.7 is not a whole number"),
+                      ({"grid": np.full((3, 3), np.nan), "pos": np.array([1, 2])}, "nan is not a finite number"),
+                      ({"grid": np.ones((3, 3), np.int8), "pos": np.array([np.nan, 2.0])}, "nan is not a finite number")]:
+        with pytest.raises(ValueError, match=says):
+            c(obs, {})
+        batch = Buffers(c.spec, 2)
+        failures = c.write_batch([good, obs], [{}, {}], batch)
+        assert list(failures) == [1] and says in str(failures[1])
+
+
 def test_boolean_boxes_are_maps_and_flags_of_zeros_and_ones():
     space = spaces.Dict({"walls": spaces.Box(0, 1, (5, 5), np.bool_), "flags": spaces.Box(0, 1, (3,), np.bool_)})
     c = infer(SpaceEnv(space))
@@ -299,7 +316,6 @@ def test_minigrid_fully_observed_crop_follows_the_agent():
 
 
 def test_batch_writes_equal_row_by_row_writes():
-    from yendor_env.spec import Buffers
     cases = [(lambda: gym.make("YendorTest-Grid-v0"), {})]
     try:
         import minigrid  # noqa: F401

@@ -64,6 +64,7 @@ class Converter:
         g = np.asarray(g)
         if g.shape != out.shape:
             raise ValueError(f"glyphs {p['glyphs_key']!r}: shape {g.shape}, expected {out.shape}")
+        _check_whole(g, f"glyphs {p['glyphs_key']!r}")
         if g.size:
             if g.dtype == np.int16:  # one pass: negative ids read as >= 32768
                 bad = int(g.view(np.uint16).max()) >= spec.glyph_count
@@ -85,6 +86,7 @@ class Converter:
             c = np.asarray(obs[p["crop_key"]])
             if c.shape != out.shape:
                 raise ValueError(f"crop {p['crop_key']!r}: shape {c.shape}, expected {out.shape}")
+            _check_whole(c, f"crop {p['crop_key']!r}")
             if c.size and (int(c.view(np.uint16).max()) >= self.spec.glyph_count if c.dtype == np.int16
                            else c.min() < 0 or c.max() >= self.spec.glyph_count):
                 raise ValueError(f"crop {p['crop_key']!r}: glyph id outside 0..<{self.spec.glyph_count}")
@@ -114,6 +116,7 @@ class Converter:
             v = np.asarray(v).reshape(-1)
             if v.shape != out.shape:
                 raise ValueError(f"blstats {key!r}: {v.size} values, expected {out.size}")
+            _check_whole(v, f"blstats {key!r}")
             np.copyto(out, v, casting="unsafe")
             if v.dtype != np.int32 and (out != v).any():  # it wrapped: clamp instead, as Swift's Int32(clamping:)
                 np.copyto(out, np.clip(v, -(1 << 31), (1 << 31) - 1), casting="unsafe")
@@ -123,6 +126,7 @@ class Converter:
             v = np.asarray(obs[key]).reshape(-1)
             if v.size != width:
                 raise ValueError(f"blstats part {key!r}: {v.size} values, expected {width}")
+            _check_whole(v, f"blstats part {key!r}")
             out[at:at + width] = np.clip(v, -(1 << 31), (1 << 31) - 1)
             at += width
 
@@ -201,6 +205,7 @@ class Converter:
             values = values.reshape(n, -1)
             if values.shape != b.blstats.shape:
                 raise ValueError("blstats shape")
+            _check_whole(values, "blstats")
             np.copyto(b.blstats, values, casting="unsafe")
             if values.dtype != np.int32 and (b.blstats != values).any():
                 np.copyto(b.blstats, np.clip(values, -(1 << 31), (1 << 31) - 1), casting="unsafe")
@@ -232,6 +237,18 @@ class Converter:
     __call__ = observe
 
 
+def _check_whole(values: np.ndarray, what: str):
+    """Refuses fractional, NaN or infinite values in an observation Yendor stores as integers (a
+    float array mid-episode from an env whose space said integers was truncated, NaN read as 0)."""
+    if values.dtype.kind in "fc" and values.size:
+        finite = np.isfinite(values)
+        if not finite.all():
+            raise ValueError(f"{what}: {values[~finite].flat[0]} is not a finite number")
+        whole = values == np.round(values)
+        if not whole.all():
+            raise ValueError(f"{what}: {values[~whole].flat[0]} is not a whole number")
+
+
 def _stack_ids(arrays: Sequence[Any], out: np.ndarray, glyph_count: int):
     """Stacks per-env id maps into `out` (i16 [N, …]), refusing ids outside 0..<glyph_count."""
     first = np.asarray(arrays[0])
@@ -243,6 +260,7 @@ def _stack_ids(arrays: Sequence[Any], out: np.ndarray, glyph_count: int):
         values = np.stack(arrays)
         if values.shape != out.shape:
             raise ValueError("shape")
+        _check_whole(values, "glyph ids")
         if values.size and (values.min() < 0 or values.max() >= glyph_count):
             raise ValueError("glyph id out of range")
         np.copyto(out, values, casting="unsafe")
