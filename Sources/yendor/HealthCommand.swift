@@ -54,8 +54,11 @@ struct HealthCommand: ParsableCommand {
 
     func run() throws {
         let c: TrainingConfiguration
-        do { c = try options.resolveForProbe(defaultRunDir: "runs/health") } catch let e as ConfigurationError {
+        do { c = try options.resolveForProbe(defaultRunDir: "runs/health", endpointGiven: endpoint != nil) } catch let e as ConfigurationError {
             throw ValidationError(e.description)
+        } catch let e as RunOptions.RoleNotRunning {
+            FileHandle.standardError.write(Data("yendor health: \(e)\n".utf8))
+            throw ExitCode(1)
         }
         if let pidFile { try checkProcess(pidFile: pidFile) }
         let configured = role == .annotator ? c.transport.annotatorLabels : c.transport.weights

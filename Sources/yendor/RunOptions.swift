@@ -121,7 +121,7 @@ struct RunOptions: ParsableArguments {
     /// one that run saved (so its endpoints and keys, e.g. `train --workers N`'s ipc ones, need no
     /// --endpoint), then what this command says. They take a role's own arguments (job scripts
     /// pass the same ones) and use what names endpoints and keys.
-    func resolveForProbe(defaultRunDir: String) throws -> TrainingConfiguration {
+    func resolveForProbe(defaultRunDir: String, endpointGiven: Bool = false) throws -> TrainingConfiguration {
         guard let runDir else { return try resolve(defaultRunDir: defaultRunDir) }
         guard let saved = try SavedConfiguration.load(runDirectory: runDir) else {
             throw ConfigurationError(field: "run.dir", problem: "\(runDir) holds no config.yaml: not a run directory, or its role has not started")
@@ -129,10 +129,26 @@ struct RunOptions: ParsableArguments {
         // A one-process run binds no socket: a probe of the configured ports would find nothing,
         // or another run listening there.
         let directory = try RunDirectory(path: runDir)
-        if let holder = directory.holder, !holder.listening, directory.isHeld {
-            throw ConfigurationError(field: "run.dir", problem: "\(runDir) is a one-process `yendor train` (pid \(holder.pid)), which binds no socket to ask: watch \(runDir)/metrics.jsonl or TensorBoard (\(runDir)/tensorboard), or start the run with --set run.prometheus_port=PORT (or with --workers N, whose learner status and health can ask)")
+        if let holder = directory.holder, !holder.listening {
+            // Stopped, it is down; probing the default ports would ask whatever else listens there
+            // (an --endpoint given is asked, as for any run).
+            guard directory.isHeld else {
+                if endpointGiven { return try resolve(defaultRunDir: defaultRunDir, base: saved.configuration) }
+                throw RoleNotRunning(runDirectory: runDir, pid: holder.pid)
+            }
+            let port = saved.configuration.run.prometheusPort
+            let watch = port > 0 ? "its metrics are served at http://127.0.0.1:\(port)/metrics (run.prometheus_port)"
+                : "start the run with --set run.prometheus_port=PORT (or with --workers N, whose learner status and health can ask)"
+            throw ConfigurationError(field: "run.dir", problem: "\(runDir) is a one-process `yendor train` (pid \(holder.pid)), which binds no socket to ask: watch \(runDir)/metrics.jsonl or TensorBoard (\(runDir)/tensorboard); \(watch)")
         }
         return try resolve(defaultRunDir: defaultRunDir, base: saved.configuration)
+    }
+
+    /// The run a probe was pointed at (--run-dir) is a one-process run that has stopped.
+    struct RoleNotRunning: Error, CustomStringConvertible {
+        let runDirectory: String
+        let pid: Int32
+        var description: String { "the one-process run in \(runDirectory) is not running (pid \(pid) held it); its last figures are in \(runDirectory)/metrics.jsonl" }
     }
 
     /// An earlier run's configuration, from its run directory's config.yaml.

@@ -46,8 +46,11 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let c: TrainingConfiguration
-        do { c = try options.resolveForProbe(defaultRunDir: "runs/status") } catch let e as ConfigurationError {
+        do { c = try options.resolveForProbe(defaultRunDir: "runs/status", endpointGiven: endpoint != nil) } catch let e as ConfigurationError {
             throw ValidationError(e.description)
+        } catch let e as RunOptions.RoleNotRunning {
+            FileHandle.standardError.write(Data("yendor status: \(e)\n".utf8))
+            throw ExitCode(1)
         }
         let configured = role == .annotator ? c.transport.annotatorLabels : c.transport.weights
         let target = endpoint ?? TransportConfiguration.connectAddress(configured, host: "127.0.0.1")

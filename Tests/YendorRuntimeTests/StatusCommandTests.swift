@@ -59,12 +59,32 @@ struct StatusCommandTests {
         #expect(await status.waitForExit(timeout: 600) == 64)
         #expect(status.standardError.contains("is a one-process `yendor train` (pid \(train.pid)), which binds no socket to ask"), "\(status.standardError)")
         #expect(status.standardError.contains("run.prometheus_port"))
-        // Once that run has ended, its directory is probed as any other (a resume may bind sockets).
+        // Once that run has ended it is down (exit 1), said so: the default ports it would have
+        // probed are another run's. An --endpoint given is asked, as for any run.
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0)
+        let down = try ChildProcess(yendor: probe + ["--run-dir", run.path])
+        #expect(await down.waitForExit(timeout: 600) == 1)
+        #expect(down.standardError.contains("the one-process run in \(run.path) is not running (pid \(train.pid) held it)"), "\(down.standardError)")
         let after = try ChildProcess(yendor: probe + ["--run-dir", run.path, "--timeout", "0.2",
                                                       "--endpoint", "tcp://127.0.0.1:\(ChildProcess.freePort())"])
         #expect(await after.waitForExit(timeout: 600) == 1)
         #expect(!after.standardError.contains("one-process"), "\(after.standardError)")
+    }
+
+    /// A one-process run serving /metrics: the probe says where, instead of asking for the setting
+    /// it was started with.
+    @Test func aProbeOfAOneProcessTrainServingMetricsSaysWhere() async throws {
+        let (dir, config) = try TinyRun.scratch("status-in-process-metrics", checkpointInterval: 60)
+        let run = dir.appendingPathComponent("run"), port = ChildProcess.freePort()
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "100000000", "--run-dir", run.path,
+                                              "--set", "run.prometheus_port=\(port)"])
+        defer { train.kill() }
+        #expect(await train.waitForStandardError(containing: "run directory", timeout: 600), "\(train.standardError.suffix(1500))")
+        let status = try ChildProcess(yendor: ["status", "learner", "--once", "--run-dir", run.path])
+        #expect(await status.waitForExit(timeout: 600) == 64)
+        #expect(status.standardError.contains("its metrics are served at http://127.0.0.1:\(port)/metrics"), "\(status.standardError)")
+        train.signal(SIGTERM)
+        #expect(await train.waitForExit(timeout: 60) == 0)
     }
 }
