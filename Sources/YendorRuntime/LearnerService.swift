@@ -73,6 +73,11 @@ public final class LearnerService: Service, Sendable {
         // gone back). The train loop loads the weights from the same checkpoint. One written for
         // another model is refused here.
         let resumeFrom = try runDirectory.resumePoint(for: c)
+        if resumeFrom == nil, let size = try? FileManager.default.attributesOfItem(atPath: runDirectory.metrics.path)[.size] as? Int, size > 0 {
+            // An earlier start that was stopped before its first checkpoint (a kill): said, since
+            // its records stay in the file and this run's counting from 0 follow them.
+            logger.notice("\(runDirectory.root.path) has records of an earlier start that wrote no checkpoint: this run starts afresh, and its records follow those in metrics.jsonl from env step 0")
+        }
         if let found = resumeFrom {
             if !found.skipped.isEmpty {
                 logger.warning("\(found.skipped.count == 1 ? "checkpoint" : "checkpoints") \(found.skipped.joined(separator: ", ")) \(found.skipped.count == 1 ? "does" : "do") not read (a crash or a disk error while writing?); resuming from \(found.directory.lastPathComponent)")

@@ -197,4 +197,23 @@ struct RunDirectoryOwnershipTests {
         #expect(await plain.waitForExit(timeout: 600) == 0, "\(plain.standardError.suffix(2000))")
         #expect(plain.standardError.contains("reward model classification restored"), "\(plain.standardError.suffix(2000))")
     }
+
+    /// A learner killed before its first checkpoint and started again starts afresh; it said
+    /// nothing, and its records counting from 0 followed the earlier ones in metrics.jsonl.
+    @Test func aLearnerStartedAgainAfterAKillBeforeItsFirstCheckpointSaysItStartsAfresh() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("rundir-afresh")
+        let run = dir.appendingPathComponent("run")
+        let first = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", run.path, "--set", "run.checkpoint_interval=600"] + endpoints)
+        defer { first.kill() }
+        #expect(await TrainWithWorkerProcessesTests.wait(timeout: 600) { ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.count ?? 0) >= 1 },
+                "\(first.standardError.suffix(1500))")
+        first.signal(SIGKILL)
+        _ = await first.waitForExit(timeout: 60)
+        let again = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", run.path, "--set", "run.checkpoint_interval=600"] + endpoints)
+        defer { again.kill() }
+        #expect(await again.waitForStandardError(containing: "has records of an earlier start that wrote no checkpoint", timeout: 600),
+                "\(again.standardError.suffix(1500))")
+        again.signal(SIGTERM)
+        #expect(await again.waitForExit(timeout: 60) == 0, "\(again.standardError.suffix(1500))")
+    }
 }
