@@ -42,6 +42,10 @@ public final class LearnerService: Service, Sendable {
     let annotatorTransport: TransportConfiguration
     /// The role's metrics: what the metrics file, TensorBoard, `Stats` and `/metrics` show.
     public let metrics: MetricsRegistry
+    /// When the last metrics record was written and at what env step (its SPS counts from there).
+    let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
+    /// The env-server failures the workers reported, summed over the run (`recordEnvServerFailures`).
+    let envServerFailures = Mutex(EnvServerFailureTotals())
 
     /// `annotatorTransport` defaults to the configuration's transport; `yendor train` passes the
     /// configured one while the learner's own sockets are `inproc://`.
@@ -254,7 +258,7 @@ public final class LearnerService: Service, Sendable {
     }
 
     /// Says that a trajectory from `id` was dropped unadmitted, at most once per 10 s per worker.
-    private func logUnadmitted(_ id: String, now: Double, status: LearnerStatus) async {
+    func logUnadmitted(_ id: String, now: Double, status: LearnerStatus) async {
         if let suppressed = await status.shouldLog("not_admitted \(id)", now: now) {
             logger.warning("dropped a trajectory from \(PeerID.loggable(id)), which has not said Hello and been admitted\(suppressed > 0 ? " (and \(suppressed) more, not logged)" : "")")
         }
@@ -518,96 +522,5 @@ public final class LearnerService: Service, Sendable {
             group.cancelAll()
         }
         await annotator.shutdown()
-    }
-
-    // MARK: Heartbeats and reports
-
-    private func heartbeatLoop(link: any LearnerLink, status: LearnerStatus) async {
-        var sequence: UInt64 = 0
-        while !Task.isCancelled {
-            let beat = Heartbeat(id: "learner", sequence: sequence, timeNanos: Clock.nanos,
-                                 policyVersion: UInt64(max(await status.policyVersion, 0)))
-            await link.publish(.heartbeat(beat))
-            sequence += 1
-            for gone in await status.prune(now: Clock.now) { logger.warning("worker \(gone) timed out") }
-            for id in await status.expireAwaitingHello(now: Clock.now) { await logUnadmitted(id, now: Clock.now, status: status) }
-            try? await Task.sleep(for: .seconds(clamping: configuration.transport.heartbeatInterval))
-        }
-    }
-
-    /// Writes a metrics record every log interval and publishes it, with the membership, as a Stats
-    /// message on the weights socket: what `yendor status learner` shows, with no extra port.
-    private func reportLoop(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, link: any LearnerLink) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(clamping: configuration.run.logInterval))
-            if Task.isCancelled { return }
-            var values = await writeMetrics(status: status, log: log, buffer: buffer)
-            values.append(("run/total_steps", Double(configuration.run.totalSteps)))
-            let now = Clock.now
-            for (id, m) in await status.membership.members.sorted(by: { $0.key < $1.key }) {
-                values += [("worker/\(id)/envs", Double(m.capabilities["envs"] ?? "") ?? 0),
-                           ("worker/\(id)/last_heard_s", max(0, now - m.lastSeen)),
-                           ("worker/\(id)/trajectories", Double(m.batches)),
-                           ("worker/\(id)/policy_version", Double(m.policyVersion))]
-                if let failures = m.capabilities["env_server_failures"].flatMap(Double.init) {
-                    values.append(("worker/\(id)/env_server_failures", failures))
-                }
-            }
-            let stats = Stats(id: "learner", role: "learner", timeNanos: Clock.nanos, values: values)
-            await link.publish(.stats(stats))
-        }
-    }
-
-    private let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
-
-    /// Counters a checkpoint keeps in fields of their own (`Checkpoints.State`), and the replay
-    /// buffer's, whose totals come back with its contents; it keeps the others by name.
-    static func restoredElsewhere(_ label: String) -> Bool {
-        ["env_steps", "rollout/episodes", "learner/updates"].contains(label) || label.hasPrefix("replay/")
-    }
-
-    private let envServerFailures = Mutex(EnvServerFailureTotals())
-
-    /// The env-server failures the workers' Hellos report, summed over the run
-    /// (`rollout/env_server_failures`, `rollout/env_server_reopen_failures`, `rollout/env_errors`);
-    /// nothing while no worker steps env servers.
-    private func recordEnvServerFailures(status: LearnerStatus) async {
-        let members = await status.membership.members.values
-        let reports = members.compactMap { m -> (worker: String, counts: [Double])? in
-            // A worker that steps env servers reports the first; one of an earlier version, not the rest.
-            guard m.capabilities[EnvServerFailureTotals.keys[0]] != nil else { return nil }
-            let counts = EnvServerFailureTotals.keys.map { m.capabilities[$0].flatMap(Double.init) ?? 0 }
-            return ("\(m.id)#\(m.instance ?? "")", counts)
-        }
-        guard let totals = envServerFailures.withLock({ $0.update(reports) }) else { return }
-        for (key, total) in zip(EnvServerFailureTotals.keys, totals) { Gauge(label: "rollout/\(key)", factory: metrics).record(total) }
-    }
-
-    /// Writes one record of the role's metrics (and the progress line); returns it.
-    @discardableResult
-    private func writeMetrics(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore) async -> [(String, Double)] {
-        let now = Clock.now
-        let steps = await status.envSteps
-        let (lastTime, lastSteps) = lastReport.withLock { $0 }
-        let sps = now > lastTime ? Double(steps &- lastSteps) / (now - lastTime) : 0
-        lastReport.withLock { $0 = (now, steps) }
-        let learnerMetrics = status.metrics
-        learnerMetrics.stepsPerSecond.record(sps)
-        learnerMetrics.workers.record(await status.membership.count)
-        learnerMetrics.record(await buffer.statistics)
-        if let liveness = bridge?.annotatorLiveness { learnerMetrics.record(liveness) }
-        await recordEnvServerFailures(status: status)
-        let values = [("time", now)] + metrics.snapshot().map { ($0.name, $0.value) }
-        do { try log.write(values) } catch {
-            // A full disk costs records, not the run (checkpoints say so themselves when they fail).
-            if let suppressed = await status.shouldLog("metrics_write", now: now) {
-                logger.error("could not write the metrics record: \(error)\(suppressed > 0 ? " (\(suppressed) more failures, not logged)" : "")")
-            }
-        }
-        progress.show(.init(steps: steps, budget: configuration.run.totalSteps, sps: sps, episodes: await status.episodes,
-                            recentEpisodes: await status.recentEpisodes,
-                            meanReturn: await status.meanReturn, successRate: await status.successRate,
-                            policyLag: metrics["learner/policy_lag"], workers: await status.membership.count))
-        return values
     }
 }
