@@ -91,10 +91,13 @@ struct Checkpoints {
     /// that reads whole (a truncated one, from a full disk, is passed over like a torn state.json,
     /// not found when the learner loads it).
     static func read(_ dir: URL, skipped: [String] = []) -> Found? {
-        guard let data = try? Data(contentsOf: dir.appendingPathComponent("state.json")),
-              let state = try? JSONDecoder().decode(State.self, from: data),
-              (try? TensorFile.read(from: dir.appendingPathComponent("learner.ckpt"))) != nil else { return nil }
+        guard let state = state(in: dir), (try? TensorFile.read(from: dir.appendingPathComponent("learner.ckpt"))) != nil else { return nil }
         return Found(directory: dir, state: state, skipped: skipped)
+    }
+
+    /// The state.json of the checkpoint in `dir`, if it decodes.
+    static func state(in dir: URL) -> State? {
+        (try? Data(contentsOf: dir.appendingPathComponent("state.json"))).flatMap { try? JSONDecoder().decode(State.self, from: $0) }
     }
 
     /// `ckpt-<steps>` and `ckpt-<steps>.<n>` directories, in no order.
@@ -139,8 +142,7 @@ struct Checkpoints {
         // Only checkpoints whose state reads count: a directory that merely has the name (a torn
         // write, something put there by hand) neither takes a slot nor is removed.
         let names = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }.filter {
-            (try? Data(contentsOf: directory.appendingPathComponent($0).appendingPathComponent("state.json")))
-                .flatMap { try? JSONDecoder().decode(State.self, from: $0) } != nil
+            Self.state(in: directory.appendingPathComponent($0)) != nil
         }
         let milestones = milestones(among: names)
         for name in names.dropFirst(keep) where name != current && !milestones.contains(name) {

@@ -357,12 +357,12 @@ public final class LearnerService: Service, Sendable {
         var builder = c.trainingBatchBuilder
         func save() async throws {
             let counters = metrics.labels.filter { $0.kind == .counter && !Self.restoredElsewhere($0.label) }
-            let steps = await status.envSteps
+            let steps = await status.envSteps, recent = await status.recentWindow
             let state = Checkpoints.State(envSteps: steps, episodes: await status.episodes,
                                           updates: await status.updates, policyVersion: learner.policyVersion,
                                           modelSignature: c.modelSignature,
                                           counters: Dictionary(uniqueKeysWithValues: counters.map { ($0.label, metrics[$0.label]) }),
-                                          recentReturns: await status.recentWindow.returns, recentSuccesses: await status.recentWindow.successes)
+                                          recentReturns: recent.returns, recentSuccesses: recent.successes)
             let saved = try checkpoints.save(learner: learner, state: state) { dir in
                 let rewards = rewardModel.saveState()
                 try TensorFile.write(rewards.tensors, metadata: rewards.metadata, to: dir.appendingPathComponent("rewards.ckpt"))

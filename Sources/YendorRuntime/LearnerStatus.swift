@@ -19,7 +19,9 @@ actor LearnerStatus {
     /// Rejected trajectories in a row per worker, and evictions.
     private var strikes: BadBatchStrikes
     private var dropLog = LogThrottle()
-    /// The last 200 episodes' returns and outcomes, for `rollout/mean_return` and `rollout/success_rate`.
+    /// How many of the latest episodes `rollout/mean_return` and `rollout/success_rate` are over.
+    static let recentWindowSize = 200
+    /// The last `recentWindowSize` episodes' returns and outcomes.
     private var recentReturns: [Float] = []
     private var recentSuccesses: [Bool] = []
 
@@ -152,9 +154,9 @@ actor LearnerStatus {
             recentReturns.append(e.episodeReturn)
             recentSuccesses.append(e.success)
         }
-        if recentReturns.count > 200 {
-            recentReturns.removeFirst(recentReturns.count - 200)
-            recentSuccesses.removeFirst(recentSuccesses.count - 200)
+        if recentReturns.count > Self.recentWindowSize {
+            recentReturns.removeFirst(recentReturns.count - Self.recentWindowSize)
+            recentSuccesses.removeFirst(recentSuccesses.count - Self.recentWindowSize)
         }
         self.episodes += episodes.count
         metrics.episodes.increment(by: episodes.count)
@@ -195,8 +197,8 @@ actor LearnerStatus {
     /// The window a checkpoint saved (one whose two lists differ in length is not taken).
     func restore(recent: (returns: [Float], successes: [Bool])) {
         guard recent.returns.count == recent.successes.count else { return }
-        recentReturns = Array(recent.returns.suffix(200))
-        recentSuccesses = Array(recent.successes.suffix(200))
+        recentReturns = Array(recent.returns.suffix(Self.recentWindowSize))
+        recentSuccesses = Array(recent.successes.suffix(Self.recentWindowSize))
     }
 
     /// The counts of the checkpoint the learner resumed from; the counters continue from them.
