@@ -14,6 +14,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "yendor", targets: ["yendor"]),
+        // For a Swift program that adds environments of its own: the command line to run and the
+        // environment protocol, spec and registry to implement (docs/environments.md).
+        .library(name: "YendorKit", targets: ["YendorCommandLine", "YendorEnvironment"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -96,11 +99,16 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
-        .executableTarget(name: "yendor", dependencies: [
+        // The command line (`Yendor`, its subcommands and options), a library so that a Swift program
+        // can register environments of its own and run it (Examples/Corridor).
+        .target(name: "YendorCommandLine", dependencies: [
             "YendorRuntime", "YendorMetrics", "YendorSupport", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
             "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorRollout",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), logging, serviceLifecycle,
         ]),
+        .executableTarget(name: "yendor", dependencies: ["YendorCommandLine"]),
+        // A third environment written in Swift, registered and trained with `yendor`'s commands.
+        .executableTarget(name: "yendor-corridor", dependencies: ["YendorCommandLine", "YendorEnvironment"], path: "Examples/Corridor"),
 
         // Spawning `yendor` processes from tests (a peer over real sockets).
         .target(name: "YendorTestSupport", dependencies: [logging], path: "Tests/Support", exclude: ["tiny.yaml"]),
@@ -122,6 +130,7 @@ let package = Package(
                                                           "YendorRewards", "YendorReplay", "ZeroMQ", "YendorWire", "YendorTestSupport",
                                                           logging]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["yendor-corridor", "YendorEnvironment", "YendorRuntime", "YendorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,9 @@ public enum EnvironmentKind: String, Sendable, CaseIterable, Codable {
     case nle
     /// Environments hosted by environment servers (`yendor-env serve`, e.g. Gymnasium envs).
     case server
+    /// An environment the Swift program running Yendor registered (`EnvironmentRegistry`); the task
+    /// is its name.
+    case swift
 }
 
 /// What a rollout actor needs to make its environments.
@@ -59,6 +62,8 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
             }
             env = try RemoteVectorEnv(slices: servers, seed: seed, context: context, timeout: serverTimeout,
                                       expected: spec, logger: logger)
+        case .swift:
+            env = try EnvironmentRegistry.environment(named: task).make(count, seed)
         }
         guard env.spec == spec else {
             throw RolloutError.environmentSpecMismatch(made: env.spec.fingerprint, configured: spec.fingerprint)

@@ -61,6 +61,11 @@ public struct TrainingConfiguration: Sendable {
             return ObservationSpec(fingerprint: env.serverSpec)
                 ?? ObservationSpec(environment: "unknown", mapRows: 1, mapColumns: 1, cropSize: 1, glyphCount: 1,
                                    blstatsCount: 0, captionBytes: 0, actionCount: 2)
+        case .swift:
+            // Validation says an unknown name; until then a placeholder keeps this total.
+            return (try? EnvironmentRegistry.environment(named: env.task))?.spec
+                ?? ObservationSpec(environment: "unknown", mapRows: 1, mapColumns: 1, cropSize: 1, glyphCount: 1,
+                                   blstatsCount: 0, captionBytes: 0, actionCount: 2)
         }
     }
 
@@ -116,6 +121,7 @@ public struct TrainingConfiguration: Sendable {
             case .dungeon: _ = try TaskRegistry.task(named: env.task)
             case .nle: _ = try NetHackTask.named(env.task)
             case .server: break
+            case .swift: _ = try EnvironmentRegistry.environment(named: env.task)
             }
         } catch {
             throw ConfigurationError(field: "env.task", problem: "\(error)")
@@ -187,6 +193,7 @@ public struct TrainingConfiguration: Sendable {
         case .dungeon: return (try? TaskRegistry.task(named: env.task))?.annotatorGoal ?? .score
         case .nle: return (try? NetHackTask.named(env.task))?.annotatorGoal ?? .score
         case .server: return .score
+        case .swift: return (try? EnvironmentRegistry.environment(named: env.task))?.goal ?? .score
         }
     }
 
@@ -198,6 +205,7 @@ public struct TrainingConfiguration: Sendable {
         case .dungeon: return (try? TaskRegistry.task(named: env.task))?.definesSuccess ?? true
         case .nle: return (try? NetHackTask.named(env.task))?.definesSuccess ?? true
         case .server: return true
+        case .swift: return (try? EnvironmentRegistry.environment(named: env.task))?.definesSuccess ?? true
         }
     }
 
@@ -219,7 +227,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("run.keep_checkpoints", \.run.keepCheckpoints, "newest checkpoints kept")
         t.add("run.milestone_steps", \.run.milestoneSteps, "env steps between milestone checkpoints, never removed (0 = none)")
         t.add("run.prometheus_port", \.run.prometheusPort, "Prometheus /metrics port of the learner or worker process (0 = off)")
-        t.add("env.kind", \.env.kind, "dungeon (built in), nle (real NetHack) or server (env servers)")
+        t.add("env.kind", \.env.kind, "dungeon (built in), nle (real NetHack), server (env servers) or swift (registered by the program running Yendor)")
         t.add("env.task", \.env.task, "task of the environment (score, staircase, ...)")
         t.add("env.nle_dir", \.env.nleDirectory, "NLE's nle package directory (empty: find .venv)")
         t.add("env.servers", \.env.servers, "env servers for env.kind=server (comma-separated endpoints)")

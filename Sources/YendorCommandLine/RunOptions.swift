@@ -14,7 +14,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: .setField)
     var overrides: [String] = []
 
-    @Option(help: "Environment: dungeon (built in, the default), nle (real NetHack, from `make deps`), or gym:ENV_ID (Gymnasium envs: train starts local env servers; learner and worker take --env-server).")
+    @Option(help: "Environment: dungeon (built in, the default), nle (real NetHack, from `make deps`), gym:ENV_ID (Gymnasium envs: train starts local env servers; learner and worker take --env-server), or swift:NAME (an environment registered in Swift by the program running Yendor, docs/environments.md).")
     var env: EnvironmentChoice?
 
     @Option(name: .customLong("env-server"), help: ArgumentHelp("An environment server to step (repeatable): tcp://HOST:PORT of `yendor-env serve`.", valueName: "endpoint"))
@@ -61,6 +61,10 @@ struct RunOptions: ParsableArguments {
             throw ValidationError("--env gym:\(id): only `yendor train` starts env servers; start `yendor-env serve --env \(id)` and pass its endpoint with --env-server")
         }
         if let env, env.kind != .server { c.env.kind = env.kind }
+        if case .swift(let name) = env {
+            if let task, task != name { throw ValidationError("--env swift:\(name) names the task; --task \(task) names another") }
+            c.env.task = name
+        }
         if !envServers.isEmpty {
             c.env.kind = .server
             c.env.servers = envServers.joined(separator: ",")

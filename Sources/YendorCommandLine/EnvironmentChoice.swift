@@ -10,24 +10,29 @@ enum EnvironmentChoice: ExpressibleByArgument, Equatable, CustomStringConvertibl
     case nle
     /// A Gymnasium env id (`gym:MiniGrid-DoorKey-5x5-v0`), played through `yendor-env serve`.
     case gym(String)
+    /// An environment the Swift program running Yendor registered (`swift:corridor`,
+    /// `EnvironmentRegistry`); the name is the task.
+    case swift(String)
 
     init?(argument: String) {
         switch argument {
         case "dungeon": self = .dungeon
         case "nle": self = .nle
         default:
-            guard argument.hasPrefix("gym:"), argument.count > 4 else { return nil }
-            self = .gym(String(argument.dropFirst(4)))
+            guard let (prefix, make) = [("gym:", Self.gym), ("swift:", Self.swift)].first(where: { argument.hasPrefix($0.0) }),
+                  argument.count > prefix.count else { return nil }
+            self = make(String(argument.dropFirst(prefix.count)))
         }
     }
 
-    static var allValueStrings: [String] { ["dungeon", "nle", "gym:ENV_ID"] }
+    static var allValueStrings: [String] { ["dungeon", "nle", "gym:ENV_ID", "swift:NAME"] }
 
     var description: String {
         switch self {
         case .dungeon: return "dungeon"
         case .nle: return "nle"
         case .gym(let id): return "gym:\(id)"
+        case .swift(let name): return "swift:\(name)"
         }
     }
 
@@ -39,6 +44,7 @@ enum EnvironmentChoice: ExpressibleByArgument, Equatable, CustomStringConvertibl
         case .dungeon: return .dungeon
         case .nle: return .nle
         case .gym: return .server
+        case .swift: return .swift
         }
     }
 }

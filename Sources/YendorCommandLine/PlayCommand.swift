@@ -45,8 +45,8 @@ struct PlayCommand: ParsableCommand {
             }
             try NetHackPlay(task: task, seed: seed).run()
             return
-        case .gym:
-            throw ValidationError("--env \(env): yendor play hosts dungeon and nle; play a Gymnasium env with its own tools")
+        case .gym, .swift:
+            throw ValidationError("--env \(env): yendor play hosts dungeon and nle; play this env with its own tools")
         }
         if let replay {
             let recording = try EpisodeRecording.read(from: URL(fileURLWithPath: replay))

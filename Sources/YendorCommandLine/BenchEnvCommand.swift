@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dungeon
 import Foundation
+import YendorEnvironment
 import YendorSupport
 
 struct BenchEnvCommand: ParsableCommand {
@@ -9,7 +10,7 @@ struct BenchEnvCommand: ParsableCommand {
         abstract: "Measure env steps per second (random actions, one core): Dungeon's, or NLE hosted by Yendor against the nle Python env."
     )
 
-    @Option(name: .long, help: "dungeon; nle (Yendor-hosted NetHack against the nle Python env); or gym:ENV_ID (a yendor-env server stepped by Yendor against a plain Python loop), measured in the same run.")
+    @Option(name: .long, help: "dungeon; nle (Yendor-hosted NetHack against the nle Python env); gym:ENV_ID (a yendor-env server stepped by Yendor against a plain Python loop), measured in the same run; or swift:NAME (a registered Swift env, one env and --vector envs).")
     var env: EnvironmentChoice = .dungeon
 
     @Option(name: .long, help: "With --env nle: the task (score, the default, staircase, …) and alternating rounds.")
@@ -65,6 +66,20 @@ struct BenchEnvCommand: ParsableCommand {
             try GymEnvBench(envID: envID, envs: min(vector, 256), steps: max(1, steps / max(1, vector)),
                             rounds: max(1, rounds), seed: seed).run()
             return
+        case .swift(let name):
+            // A registered Swift env: the same rows as a Dungeon task's, one env and a vector of them.
+            if task != nil || memoryGames > 0 || tasks != nil || successEpisodes > 0 {
+                throw ValidationError("--task, --tasks, --memory-games and --success-episodes are for --env dungeon and nle; swift:\(name) is one task")
+            }
+            let environment = try EnvironmentRegistry.environment(named: name)
+            print("Swift env benchmark: random actions, one core, \(steps) steps per row")
+            print(environment.spec.fingerprint)
+            print("task                        envs   steps/s   episodes")
+            for count in [1, vector] {
+                let result = try measure(try environment.make(count, seed), countCaptions: false)
+                print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%6d  %9.0f  %9d", count, result.stepsPerSecond, result.episodes))
+            }
+            return
         }
         let names = tasks?.split(separator: ",").map(String.init) ?? TaskRegistry.names
         for name in names { _ = try TaskRegistry.task(named: name) }
@@ -119,8 +134,13 @@ struct BenchEnvCommand: ParsableCommand {
     }
 
     private func measure(task: String, count: Int, fullMap: Bool, countCaptions: Bool) throws -> Result {
-        let env = try VectorEnv(task: task, count: count, seed: seed,
-                                configuration: VectorEnv.Configuration(writeFullMap: fullMap))
+        try measure(try VectorEnv(task: task, count: count, seed: seed, configuration: VectorEnv.Configuration(writeFullMap: fullMap)),
+                    countCaptions: countCaptions)
+    }
+
+    /// Steps `env` with uniformly random actions for `steps` env steps.
+    private func measure(_ env: any VectorEnvironment, countCaptions: Bool) throws -> Result {
+        let count = env.count
         var actions = [Int32](repeating: 0, count: count)
         var rng = SplitMix64(seed: seed ^ 0xBE4C)
         var captionHashes = Set<UInt64>()
@@ -129,7 +149,7 @@ struct BenchEnvCommand: ParsableCommand {
         var episodes = 0
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<iterations {
-            for i in 0..<count { actions[i] = Int32(rng.below(Action.count)) }
+            for i in 0..<count { actions[i] = Int32(rng.below(env.spec.actionCount)) }
             try actions.withUnsafeBufferPointer { try env.step(actions: $0) }
             episodes += env.finishedEpisodes.count
             if countCaptions {

@@ -4,9 +4,11 @@ import Foundation
 import Glibc
 #endif
 
-@main
-struct Yendor: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `yendor` command line: the one root command every subcommand hangs off. The `yendor`
+/// executable runs it; so does a Swift program that registers environments of its own first
+/// (`EnvironmentRegistry`, docs/environments.md).
+public struct Yendor: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "yendor",
         abstract: "Distributed APPO training with intrinsic rewards from LLM feedback.",
         discussion: """
@@ -30,10 +32,14 @@ struct Yendor: AsyncParsableCommand {
         ]
     )
 
+    public init() {}
+
     /// Parses and runs the subcommand after making sure shutdown signals can reach us: a parent may
     /// have started us with them blocked (Foundation's `Process` on Linux does) or ignored, and every
     /// role must stop gracefully on SIGINT/SIGTERM however it was launched.
-    static func main() async {
+    /// (Not named `main`: called from another module, `Yendor.main()` resolves to ArgumentParser's
+    /// synchronous one, which refuses an async root command.)
+    public static func runCommandLine() async {
         var signals = sigset_t()
         sigemptyset(&signals)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD] { sigaddset(&signals, s) }

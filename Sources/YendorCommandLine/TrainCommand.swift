@@ -73,6 +73,8 @@ struct TrainCommand: AsyncParsableCommand {
                 options.overrides.insert("env.actors=\(max(count, 2))", at: 0)
                 if options.task == nil { options.task = envID }
             }
+            // A Swift environment's name is its task (and names the run directory, as a task does).
+            if case .swift(let name) = options.env, options.task == nil { options.task = name }
             // A named run directory that holds an earlier run resumes it, settings included.
             let saved = try options.savedConfiguration(defaultRunDir: "runs/train-\(stamp)")
             var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)", base: saved?.base)

@@ -1,0 +1,3 @@
+import YendorCommandLine
+
+await Yendor.runCommandLine()
