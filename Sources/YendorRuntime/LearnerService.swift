@@ -115,8 +115,11 @@ public final class LearnerService: Service, Sendable {
             logger.info("replay buffer restored with \(replayBuffer.count) trajectories")
         }
         let buffer = ReplayStore(buffer: replayBuffer)
+        // The session starts just after the checkpoint's step: points up to it stand, later ones
+        // (training a crash lost) are replaced by this session's in TensorBoard.
         let metricsLog = try MetricsLog(url: runDirectory.metrics,
-                                        tensorBoard: try TensorBoardLog(directory: runDirectory.root.appendingPathComponent("tensorboard")))
+                                        tensorBoard: try TensorBoardLog(directory: runDirectory.root.appendingPathComponent("tensorboard"),
+                                                                        sessionStart: Int64(startSteps) + 1))
         let bridge = self.bridge
 
         var reason = "shutdown"

@@ -7,15 +7,20 @@ import Foundation
 /// The format: TFRecord framing (u64 length, masked CRC-32C of the length, the data, masked CRC-32C
 /// of the data) around `Event` protocol buffers: wall_time (1, double), step (2, int64),
 /// file_version (3, string, first record "brain.Event:2"), summary (5) of `Value`s with tag (1,
-/// string) and simple_value (2, float). Only these fields are written, by hand: no protobuf library.
+/// string) and simple_value (2, float), session_log (7) with status (1, enum; START = 1). Only these
+/// fields are written, by hand: no protobuf library.
 public final class TensorBoardLog: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
     /// The file written.
     public let url: URL
 
-    /// Creates `directory` and a new event file in it.
-    public init(directory: URL, wallTime: Double = Date().timeIntervalSince1970) throws {
+    /// Creates `directory` and a new event file in it. `sessionStart`: the env step a training
+    /// session starts from, written as a SessionLog START event. TensorBoard takes a second START
+    /// in a run's files as a restart and drops the earlier files' points at or after its step, so
+    /// a run resumed from an older checkpoint draws one timeline, not the lost steps beside the
+    /// new ones. (A log that only adds points, like `evaluate --tensorboard`'s, passes nil.)
+    public init(directory: URL, wallTime: Double = Date().timeIntervalSince1970, sessionStart: Int64? = nil) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
         url = directory.appendingPathComponent("events.out.tfevents.\(Int(wallTime)).\(host).\(getpid())")
@@ -27,6 +32,15 @@ public final class TensorBoardLog: @unchecked Sendable {
         event.double(field: 1, wallTime)
         event.string(field: 3, "brain.Event:2")
         try append(record: event.bytes)
+        if let sessionStart {
+            var sessionLog = ProtoWriter()
+            sessionLog.varint(field: 1, 1)  // SessionLog.START
+            var start = ProtoWriter()
+            start.double(field: 1, wallTime)
+            start.varint(field: 2, UInt64(bitPattern: sessionStart))
+            start.message(field: 7, sessionLog.bytes)
+            try append(record: start.bytes)
+        }
     }
 
     deinit { try? handle.close() }

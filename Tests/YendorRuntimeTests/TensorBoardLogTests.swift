@@ -49,4 +49,31 @@ import YendorTestSupport
         #expect(tags["learner/loss/policy"]!.map { $0[0] } == [512, 1024, 1536])
         #expect(tags["learner/loss/policy"]!.map { $0[1] } == [-0.25, -0.5, -0.75])
     }
+    /// A run killed after 1536 env steps and resumed from its checkpoint at 1024: TensorBoard's
+    /// reader shows one timeline, the resumed session's points after 1024 in place of the lost
+    /// ones (before, both: the curve stepped back). A killed run that never checkpointed starts
+    /// afresh: its points go.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python.path), "needs .venv (make deps)"))
+    func aResumedSessionReplacesThePointsAfterItsCheckpointInTensorBoard() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tb-resume-\(UUID().uuidString)")
+        let board = dir.appendingPathComponent("tensorboard")
+        func session(start: Int64, wallTime: Double, _ points: [(Int, Double)]) throws {
+            let log = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"),
+                                     tensorBoard: try TensorBoardLog(directory: board, wallTime: wallTime, sessionStart: start + 1))
+            for (step, value) in points { try log.write([("time", wallTime + Double(step)), ("env_steps", Double(step)), ("rollout/sps", value)]) }
+        }
+        func read() async throws -> [[Double]] {
+            let reader = try ChildProcess(executable: Self.python, arguments: [
+                Self.repository.appendingPathComponent("scripts/read_tensorboard.py").path, board.path])
+            #expect(await reader.waitForExit(timeout: 600) == 0, "\(reader.standardError)")
+            let json = try #require(reader.lines.first { $0.hasPrefix("{") })
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [String: [[Double]]]])
+            return object["tags"]?["rollout/sps"] ?? []
+        }
+        try session(start: 0, wallTime: 1_000_000, [(512, 1), (1024, 2), (1536, 3)])
+        try session(start: 1024, wallTime: 1_000_100, [(1536, 30), (2048, 40)])
+        #expect(try await read() == [[512, 1], [1024, 2], [1536, 30], [2048, 40]])
+        try session(start: 0, wallTime: 1_000_200, [(512, 500)])
+        #expect(try await read() == [[512, 500]])
+    }
 }
