@@ -197,6 +197,7 @@ struct RunOptions: ParsableArguments {
     /// the resolved config.yaml.
     func serverRoleStart(_ c: TrainingConfiguration, learner: Bool = true, listening: Bool = true) throws -> (logger: Logger, runDirectory: RunDirectory, lock: RunLock) {
         try c.transport.checkServerCurve()
+        try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort)
         let runDirectory = try RunDirectory(path: c.run.directory)
         let lock = try runDirectory.lock(listening: listening)
         if learner {

@@ -35,6 +35,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/worker")
+            try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort)
             let logger = options.makeLogger(label: "yendor")
             let watch = parentPID.map { Self.stopWhenGone(parent: $0, logger: logger) }
             defer { watch?.cancel() }

@@ -1,5 +1,8 @@
 import FlyingFox
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Metrics
 import Prometheus
@@ -45,6 +48,30 @@ public struct PrometheusEndpoint: Service {
         self.host = host
         self.logger = logger
         Self.bootstrap()
+    }
+
+    /// Refuses a port another process listens on before the role starts, so the error comes
+    /// before a run directory is made and records are written (the server binds it again when
+    /// it starts, where a process that took it meanwhile is still caught). `setting` names what
+    /// gave the port (`run.prometheus_port`, `--prometheus-port`).
+    public static func checkAvailable(port: Int, host: String = "0.0.0.0", setting: String = "run.prometheus_port") throws {
+        guard port > 0 else { return }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        // As the server will: a port left in TIME_WAIT by an earlier run is free; one listened on is not.
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
+        address.sin_addr.s_addr = inet_addr(host)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound != 0 else { return }
+        let reason = String(cString: strerror(errno))
+        throw ConfigurationError(field: setting, problem: "cannot serve /metrics on \(host):\(port): \(reason) (another process listens there?)")
     }
 
     public func run() async throws {

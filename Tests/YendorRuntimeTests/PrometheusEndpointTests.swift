@@ -72,8 +72,9 @@ struct PrometheusEndpointTests {
     }
 
     /// A metrics port another process holds ends the role naming the setting; it logged "metrics
-    /// on http://…" first, then a bare "SocketError. Bind(98)".
-    @Test func aPrometheusPortInUseIsRefusedNamingTheSetting() async throws {
+    /// on http://…" first, then a bare "SocketError. Bind(98)". It is found before the run
+    /// directory is made (it was found after the first records), and a worker's too.
+    @Test func aPrometheusPortInUseIsRefusedNamingTheSettingBeforeTheRunDirectoryIsMade() async throws {
         let context = try Context()
         defer { context.terminate() }
         let holder = try Socket(context: context, type: .pull)
@@ -88,6 +89,13 @@ struct PrometheusEndpointTests {
         #expect(learner.standardError.contains("run.prometheus_port") && learner.standardError.contains("cannot serve /metrics on 0.0.0.0:\(port)"),
                 "\(learner.standardError.suffix(1500))")
         #expect(!learner.standardError.contains("Prometheus metrics on"), "said before the port was bound")
+        #expect(learner.standardError.contains("Address already in use"), "\(learner.standardError.suffix(1500))")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run").path), "no run directory for a learner that did not start")
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--set", "run.prometheus_port=\(port)"] + endpoints)
+        defer { worker.kill() }
+        #expect(await worker.waitForExit(timeout: 600) == 64, "\(worker.standardError.suffix(1500))")
+        #expect(worker.standardError.contains("run.prometheus_port") && worker.standardError.contains("cannot serve /metrics on 0.0.0.0:\(port)"),
+                "\(worker.standardError.suffix(1500))")
     }
 
     @Test func aRunningWorkerIsScrapedWithItsIdAndItsCountersGrow() async throws {
