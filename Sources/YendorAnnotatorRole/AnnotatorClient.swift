@@ -45,6 +45,10 @@ public final class AnnotatorClient: Sendable {
         public var security: [SocketOption] = []
         /// libzmq's reconnect interval while the annotator is unreachable.
         public var reconnectInterval: Duration = .milliseconds(200)
+        /// Time between this client's heartbeats to the annotator, sent while it hears the
+        /// annotator: one that stops hearing them (this process was killed) withdraws the queued
+        /// requests only this client asked for (`AnnotatorServer.Configuration.clientTimeout`).
+        public var heartbeatInterval: Duration = .seconds(1)
 
         public init() {}
 
@@ -61,6 +65,7 @@ public final class AnnotatorClient: Sendable {
             }
             if sendTimeout < .zero { throw .invalidConfiguration(field: "sendTimeout", reason: "must be >= 0") }
             if reconnectInterval <= .zero { throw .invalidConfiguration(field: "reconnectInterval", reason: "must be > 0") }
+            if heartbeatInterval <= .zero { throw .invalidConfiguration(field: "heartbeatInterval", reason: "must be > 0") }
         }
     }
 
@@ -115,6 +120,7 @@ public final class AnnotatorClient: Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let loops = Mutex<[Task<Void, Never>]>([])
+    private let heartbeats = Mutex<Task<Void, Never>?>(nil)
 
     /// Where the client's counters are recorded (`annotator_client/…`): the role's registry.
     public let metrics: MetricsRegistry
@@ -165,6 +171,7 @@ public final class AnnotatorClient: Sendable {
         let dealerLoop = Task { [self] in await receiveLoop(dealer) }
         let subLoop = Task { [self] in await receiveLoop(sub) }
         loops.withLock { $0 = [dealerLoop, subLoop] }
+        heartbeats.withLock { $0 = Task { [self] in await heartbeatLoop() } }
     }
 
     /// Asks for labels; returns the request id echoed in the direct reply. Waits at most
@@ -222,6 +229,7 @@ public final class AnnotatorClient: Sendable {
     public func close() async {
         // Handed to libzmq on the socket's thread (the outbox is not sent once closing begins);
         // the linger then lets it leave.
+        heartbeats.withLock { $0?.cancel() }
         let goodbye = Goodbye(id: configuration.id, reason: "shutdown").encoded()
         try? await dealer.perform { _ = try $0.send(parts: [goodbye], dontWait: true) }
         await dealer.close()
@@ -231,6 +239,19 @@ public final class AnnotatorClient: Sendable {
     }
 
     // MARK: Internals
+
+    /// Heartbeats while the annotator is heard (within three of its own 1 s heartbeats): sent to
+    /// an annotator that is down, they would only fill the outbox that requests need.
+    private func heartbeatLoop() async {
+        var sequence: UInt64 = 0
+        while !Task.isCancelled {
+            if let heard = lastHeardFromAnnotator, ContinuousClock.now - heard < .seconds(3) {
+                let beat = Heartbeat(id: configuration.id, sequence: sequence, timeNanos: UInt64(Date().timeIntervalSince1970 * 1e9), policyVersion: 0)
+                if dealer.trySend([beat.encoded()]) { sequence += 1 }
+            }
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+        }
+    }
 
     private func prepare(goal: Goal, mode: AnnotationMode, items: [LabelTask]) -> (UInt64, [UInt8]) {
         let id = state.withLock { state in

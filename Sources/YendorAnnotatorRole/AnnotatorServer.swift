@@ -39,6 +39,11 @@ public final class AnnotatorServer: Service, Sendable {
         public var id = "annotator"
         /// Time between heartbeats (and `Stats` messages) on PUB.
         public var heartbeatInterval: Duration = .seconds(1)
+        /// A client that sent heartbeats (the learner's `AnnotatorClient` does) and then nothing
+        /// for this long has gone without a Goodbye (killed, its machine lost): the queued requests
+        /// only it asked for are withdrawn, as at a Goodbye, so the next run's are not kept behind
+        /// them. A client that comes back asks again.
+        public var clientTimeout: Duration = .seconds(30)
         /// Time between status lines handed to the status handler; nil for none.
         public var statusInterval: Duration? = .seconds(10)
         /// Items accepted in one request; larger requests are answered `invalidRequest`.
@@ -67,6 +72,7 @@ public final class AnnotatorServer: Service, Sendable {
             if storePath.isEmpty { throw .invalidConfiguration(field: "storePath", reason: "must not be empty") }
             if id.isEmpty { throw .invalidConfiguration(field: "id", reason: "must not be empty") }
             if heartbeatInterval <= .zero { throw .invalidConfiguration(field: "heartbeatInterval", reason: "must be > 0") }
+            if clientTimeout <= .zero { throw .invalidConfiguration(field: "clientTimeout", reason: "must be > 0") }
             if let statusInterval, statusInterval <= .zero {
                 throw .invalidConfiguration(field: "statusInterval", reason: "must be > 0 (or nil for none)")
             }
@@ -103,6 +109,9 @@ public final class AnnotatorServer: Service, Sendable {
     private let published: Counter
     private let startedAt: Gauge
     private let stopRequested = AsyncBoundedQueue<Void>(capacity: 1)
+    /// Clients that heartbeat, by connection (`client(_:)`): the id they claim and when they were
+    /// last heard. An entry goes at the client's Goodbye or after `clientTimeout` of silence.
+    let clients = Mutex<[String: (id: String, lastHeard: ContinuousClock.Instant)]>([:])
 
     /// Opens the store and builds the labeler; throws `AnnotatorError` naming a bad field.
     /// - Parameters:
@@ -234,6 +243,7 @@ public final class AnnotatorServer: Service, Sendable {
             }
             switch message {
             case .annotationRequest(let request):
+                clients.withLock { table in table[Self.client(address)]?.lastHeard = ContinuousClock.now }
                 let (reply, evicted) = await answer(request, client: Self.client(address))
                 try? await router.send(address + [reply.encoded()])
                 // Whoever asked for the evicted items hears that they will get no label.
@@ -248,10 +258,11 @@ public final class AnnotatorServer: Service, Sendable {
             case .goodbye(let goodbye):
                 // A client that leaves (a learner that finished or stops) takes the requests only it
                 // was waiting for out of the queue: the next run's are not kept behind them.
+                _ = clients.withLock { $0.removeValue(forKey: Self.client(address)) }
                 let withdrawn = await annotator.withdraw(client: Self.client(address))
                 if withdrawn > 0 { logger.info("client \(goodbye.id) left: \(withdrawn) queued requests only it asked for withdrawn") }
-            case .heartbeat:
-                break
+            case .heartbeat(let beat):
+                clients.withLock { $0[Self.client(address)] = (beat.id, ContinuousClock.now) }
             default:
                 count(malformed: "unexpected_\(message.kind)")
             }
@@ -294,6 +305,21 @@ public final class AnnotatorServer: Service, Sendable {
             return .init(item: item, outcome: accepted ? .pending : .error(.dropped, "annotator is shutting down"))
         }
         return (reply, receipt.evicted)
+    }
+
+    /// Withdraws the queued requests of clients that heartbeated and then went silent for
+    /// `clientTimeout` (they said no Goodbye: killed, or cut off).
+    private func withdrawForSilentClients() async {
+        let deadline = ContinuousClock.now - configuration.clientTimeout
+        let silent = clients.withLock { table in
+            let gone = table.filter { $0.value.lastHeard < deadline }
+            for client in gone.keys { table[client] = nil }
+            return gone
+        }
+        for (client, entry) in silent {
+            let withdrawn = await annotator.withdraw(client: client)
+            logger.notice("client \(PeerID.loggable(entry.id)) silent for \(configuration.clientTimeout.seconds) s without a Goodbye (killed?): \(withdrawn) queued requests only it asked for withdrawn")
+        }
     }
 
     /// A client's name for the core: its connection's return address (ROUTER identity), which is
@@ -341,6 +367,7 @@ public final class AnnotatorServer: Service, Sendable {
             // Requests dropped while waiting for a retry: their askers hear it here, as they
             // hear of the ones a full queue evicts when a request comes.
             for notice in dropNotices(await annotator.takeDropped()) { try? await pub.send(notice.encoded()) }
+            await withdrawForSilentClients()
             if let due = nextStatus, clock.now >= due, let interval = configuration.statusInterval {
                 onStatus(AnnotatorMetrics.statusLine(metrics))
                 nextStatus = due + interval

@@ -69,6 +69,9 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace-s"), help: "On SIGTERM/SIGINT: time labeler calls in flight may still deliver their answers before they are cancelled, seconds.")
     var shutdownGrace: Double = 3
 
+    @Option(name: .customLong("client-timeout-s"), help: "A client that sent heartbeats (a learner) and then nothing for this long has gone without a Goodbye (killed): the queued requests only it asked for are withdrawn, seconds.")
+    var clientTimeout: Double = 30
+
     @Option(help: "Peer id in Hello, Heartbeat, Stats and Goodbye messages.")
     var id: String = "annotator"
 
@@ -99,6 +102,8 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace-s must be >= 0, got \(shutdownGrace)") }
         c.annotator.shutdownGrace = Self.duration(shutdownGrace)
         c.id = id
+        guard clientTimeout > 0 else { throw ValidationError("--client-timeout-s must be > 0, got \(clientTimeout)") }
+        c.clientTimeout = Self.duration(clientTimeout)
         c.statusInterval = statusInterval > 0 ? Self.duration(statusInterval) : nil
 
         let context = try Context()

@@ -41,19 +41,21 @@ import YendorTestSupport
     }
 
     /// A server whose labeler takes one item at a time and holds it at a gate until the test opens it.
-    private func withHeldServer(queueCapacity: Int? = nil,
+    private func withHeldServer(queueCapacity: Int? = nil, clientTimeout: Duration? = nil,
                                 _ body: (AnnotatorServer, Context, Gate, RecordingLabeler) async throws -> Void) async throws {
         let gate = Gate()
         let labeler = RecordingLabeler(gate: gate)
         try await withServer({ c in
             if let queueCapacity { c.annotator.queueCapacity = queueCapacity }
+            if let clientTimeout { c.clientTimeout = clientTimeout }
             c.annotator.batchSize = 1
             c.annotator.maxConcurrentBatches = 1
         }, labeler: labeler) { server, context in try await body(server, context, gate, labeler) }
     }
 
-    private func client(for server: AnnotatorServer, context: Context) async throws -> AnnotatorClient {
+    private func client(for server: AnnotatorServer, context: Context, heartbeatInterval: Duration? = nil) async throws -> AnnotatorClient {
         var c = AnnotatorClient.Configuration()
+        if let heartbeatInterval { c.heartbeatInterval = heartbeatInterval }
         c.requestsEndpoint = server.configuration.requestsEndpoint
         c.labelsEndpoint = server.configuration.labelsEndpoint
         let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
@@ -219,6 +221,48 @@ import YendorTestSupport
             #expect(labeled == [captions[0], captions[3], captions[4]])
             #expect(Set(labeler.askedItems.map(\.task)) == [captions[0], captions[3], captions[4]])
             await new.close()
+        }
+    }
+
+    /// A client that heartbeated and then fell silent without a Goodbye (a learner SIGKILLed, its
+    /// node lost) has the queued requests only it asked for withdrawn after `clientTimeout`: they
+    /// stayed for the labeler to work through before the next run's. The learner's client
+    /// heartbeats, so it is tracked, and the requests it shares stay.
+    @Test func aClientThatHeartbeatedAndFellSilentHasTheRequestsOnlyItAskedForWithdrawn() async throws {
+        try await withHeldServer(clientTimeout: .seconds(3)) { server, context, gate, labeler in
+            let live = try await client(for: server, context: context, heartbeatInterval: .milliseconds(100))
+            let deadline = ContinuousClock.now + .seconds(600)
+            while !server.clients.withLock({ $0.values.contains { $0.id == live.configuration.id } }) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(server.clients.withLock { $0.values.contains { $0.id == live.configuration.id } }, "the client heartbeats")
+            let captions = (0...3).map { LabelTask.classify(caption: "You hit the newt [silent-\($0)].") }
+            try await live.request(goal: .combat, mode: .classification, items: [captions[0]])
+            await gate.waitForArrivals(1)  // #0 at the labeler; the rest queue behind it
+            let gone = try await AsyncSocket(context: context, type: .dealer, name: "test.gone") { s in
+                try s.set(.linger(milliseconds: 0))
+                try s.connect(server.configuration.requestsEndpoint)
+            }
+            defer { Task { await gone.close() } }
+            try await gone.send(Heartbeat(id: "gone-learner", sequence: 0, timeNanos: 0, policyVersion: 0).encoded())
+            try await gone.send(AnnotationRequest(requestID: 1, goal: Goal.combat.wireText, mode: .classification,
+                                                  items: [captions[1], captions[2]]).encoded())
+            _ = await gone.receive()  // answered: both queued
+            try await live.request(goal: .combat, mode: .classification, items: [captions[2], captions[3]])
+            for await r in live.results where r.requestID != 0 { if r.entries.contains(where: { $0.item == captions[3] }) { break } }
+            // Silent from here on: no Goodbye.
+            while server.metrics["annotator/withdrawn"] != 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(server.metrics["annotator/withdrawn"] == 1, "#1: only the silent client wanted it")
+            #expect(server.clients.withLock { $0.values.map(\.id) } == [live.configuration.id])
+            await gate.open()
+            var labeled: Set<LabelTask> = []
+            for await result in live.results where result.requestID == 0 {
+                for entry in result.entries { if case .label = entry.outcome { labeled.insert(entry.item) } }
+                if labeled.count == 3 { break }
+            }
+            #expect(labeled == [captions[0], captions[2], captions[3]])
+            #expect(Set(labeler.askedItems.map(\.task)) == [captions[0], captions[2], captions[3]])
+            await live.close()
         }
     }
 
