@@ -30,6 +30,10 @@ struct Checkpoints {
         /// `rollout/success_rate`), so a resumed run's curves go on from them; nil in older checkpoints.
         var recentReturns: [Float]? = nil
         var recentSuccesses: [Bool]? = nil
+        /// The annotator goal the reward model learned its labels for (`Goal.key`), so a resume
+        /// asking for another goal (another task) does not reward with the old goal's labels; nil
+        /// in older checkpoints.
+        var rewardGoal: String? = nil
     }
 
     /// Writes a checkpoint; `extra` may add files to its directory before it becomes visible.

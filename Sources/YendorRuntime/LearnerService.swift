@@ -339,6 +339,9 @@ public final class LearnerService: Service, Sendable {
             // settings: the new one starts untrained (its labels come back from the label store).
             if let written = state.model, written != rewardModel.name {
                 logger.notice("the checkpoint's reward model is \(written), this run's \(rewardModel.name): \(rewardModel.name) starts untrained")
+            } else if let goal = resumeFrom?.state.rewardGoal, goal != c.resolvedGoal.key {
+                // Its labels (and what it learned from them) judge captions for the old goal.
+                logger.notice("the checkpoint's reward model learned labels for goal \(goal), this run asks for \(c.resolvedGoal.key): \(rewardModel.name) starts untrained")
             } else {
                 try rewardModel.loadState(state)
                 logger.info("reward model \(rewardModel.name) restored")
@@ -365,7 +368,8 @@ public final class LearnerService: Service, Sendable {
                                           updates: await status.updates, policyVersion: learner.policyVersion,
                                           modelSignature: c.modelSignature,
                                           counters: Dictionary(uniqueKeysWithValues: counters.map { ($0.label, metrics[$0.label]) }),
-                                          recentReturns: recent.returns, recentSuccesses: recent.successes)
+                                          recentReturns: recent.returns, recentSuccesses: recent.successes,
+                                          rewardGoal: c.resolvedGoal.key)
             let saved = try checkpoints.save(learner: learner, state: state) { dir in
                 let rewards = rewardModel.saveState()
                 try TensorFile.write(rewards.tensors, metadata: rewards.metadata, to: dir.appendingPathComponent("rewards.ckpt"))

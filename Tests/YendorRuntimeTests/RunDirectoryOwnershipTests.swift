@@ -171,8 +171,10 @@ struct RunDirectoryOwnershipTests {
     /// of its last checkpoint (pushing the real ones out) and a metrics record at the same step
     /// with rollout/sps 0. A resume that names another reward model changes it (the new one starts
     /// untrained); it was refused after config.yaml had been rewritten, and the run could not be
-    /// resumed again. The recent-episode window goes on from the checkpoint.
-    @Test func aRunStartedAgainAtItsBudgetWritesNothingAndAnotherRewardModelIsTaken() async throws {
+    /// resumed again. The recent-episode window goes on from the checkpoint. A resume asking for
+    /// another goal (another task) starts the reward model untrained: it rewarded with the old
+    /// goal's labels, silently.
+    @Test func aRunStartedAgainAtItsBudgetWritesNothingAndAnotherRewardModelOrGoalIsTaken() async throws {
         let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-rerun")
         let run = dir.appendingPathComponent("run")
         let first = try ChildProcess(yendor: ["train", "--config", config, "--steps", "600", "--run-dir", run.path])
@@ -196,6 +198,10 @@ struct RunDirectoryOwnershipTests {
         let plain = try ChildProcess(yendor: ["train", "--run-dir", run.path, "--steps", "1800"])
         #expect(await plain.waitForExit(timeout: 600) == 0, "\(plain.standardError.suffix(2000))")
         #expect(plain.standardError.contains("reward model classification restored"), "\(plain.standardError.suffix(2000))")
+        // Another task asks for another goal: the labels the reward model holds judge the old one.
+        let task = try ChildProcess(yendor: ["train", "--run-dir", run.path, "--steps", "2400", "--task", "oracle"])
+        #expect(await task.waitForExit(timeout: 600) == 0, "\(task.standardError.suffix(2000))")
+        #expect(task.standardError.contains("learned labels for goal stairs, this run asks for oracle: classification starts untrained"), "\(task.standardError.suffix(2000))")
     }
 
     /// A learner killed before its first checkpoint and started again starts afresh; it said
