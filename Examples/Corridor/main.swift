@@ -5,6 +5,7 @@
 //     swift run yendor-corridor train --env swift:corridor --workers 2    # worker processes are this program too
 //
 // docs/environments.md, "A third environment, in Swift".
+import Foundation
 import YendorCommandLine
 import YendorEnvironment
 
@@ -14,6 +15,7 @@ do {
         Corridor(count: count, seed: seed)
     })
 } catch {
-    fatalError("\(error)")
+    FileHandle.standardError.write(Data("yendor-corridor: cannot register: \(error)\n".utf8))
+    exit(1)
 }
 await Yendor.runCommandLine()

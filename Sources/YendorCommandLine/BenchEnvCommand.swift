@@ -2,6 +2,7 @@ import ArgumentParser
 import Dungeon
 import Foundation
 import YendorEnvironment
+import YendorRollout
 import YendorSupport
 
 struct BenchEnvCommand: ParsableCommand {
@@ -37,7 +38,7 @@ struct BenchEnvCommand: ParsableCommand {
     @Option(name: .long, help: "Run seed.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Also measure the random policy's success rate over this many episodes per task (0 = skip).")
+    @Option(name: .long, help: "Dungeon and swift:NAME: also measure the random policy's success rate over this many episodes per task (0 = skip).")
     var successEpisodes: Int = 0
 
     func validate() throws {
@@ -67,17 +68,25 @@ struct BenchEnvCommand: ParsableCommand {
                             rounds: max(1, rounds), seed: seed).run()
             return
         case .swift(let name):
-            // A registered Swift env: the same rows as a Dungeon task's, one env and a vector of them.
-            if task != nil || memoryGames > 0 || tasks != nil || successEpisodes > 0 {
-                throw ValidationError("--task, --tasks, --memory-games and --success-episodes are for --env dungeon and nle; swift:\(name) is one task")
+            // A registered Swift env, made and checked as rollouts make it: the same rows as a
+            // Dungeon task's, one env and a vector of them.
+            if task != nil || memoryGames > 0 || tasks != nil {
+                throw ValidationError("--task, --tasks and --memory-games are for --env dungeon and nle; swift:\(name) is one task")
             }
-            let environment = try EnvironmentRegistry.environment(named: name)
-            print("Swift env benchmark: random actions, one core, \(steps) steps per row")
-            print(environment.spec.fingerprint)
+            let registered: SwiftEnvironment
+            do { registered = try EnvironmentRegistry.environment(named: name) } catch { throw ValidationError("--env swift:\(name): \(error)") }
+            let environment = EnvironmentConfiguration(kind: .swift, task: name, spec: registered.spec)
+            print("Swift env benchmark: random actions, one core, \(steps) steps per row (each step checked against the contract, as in rollouts)")
+            print(registered.spec.fingerprint)
             print("task                        envs   steps/s   episodes")
             for count in [1, vector] {
-                let result = try measure(try environment.make(count, seed), countCaptions: false)
+                let result = try measure(try environment.make(count: count, seed: seed), countCaptions: false)
                 print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%6d  %9.0f  %9d", count, result.stepsPerSecond, result.episodes))
+            }
+            if successEpisodes > 0 {
+                let (successes, meanLength) = try randomSuccess(try environment.make(count: min(64, successEpisodes), seed: seed &+ 7))
+                print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                      + "  random policy: \(successes)/\(successEpisodes) episodes succeeded, mean length " + String(format: "%.0f", meanLength))
             }
             return
         }
@@ -99,7 +108,8 @@ struct BenchEnvCommand: ParsableCommand {
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
                   + "  distinct captions in \(steps) steps: \(variety.distinctCaptions)")
             if successEpisodes > 0 {
-                let (successes, meanLength) = try randomSuccess(task: name)
+                let (successes, meanLength) = try randomSuccess(try VectorEnv(task: name, count: min(64, successEpisodes), seed: seed &+ 7,
+                                                                              configuration: VectorEnv.Configuration(writeFullMap: false)))
                 print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
                       + "  random policy: \(successes)/\(successEpisodes) episodes succeeded, mean length "
                       + String(format: "%.0f", meanLength))
@@ -108,15 +118,13 @@ struct BenchEnvCommand: ParsableCommand {
     }
 
     /// Successes of uniformly random actions over `successEpisodes` episodes, and the mean episode length.
-    private func randomSuccess(task: String) throws -> (Int, Double) {
-        let count = min(64, successEpisodes)
-        let env = try VectorEnv(task: task, count: count, seed: seed &+ 7,
-                                configuration: VectorEnv.Configuration(writeFullMap: false))
+    private func randomSuccess(_ env: any VectorEnvironment) throws -> (Int, Double) {
+        let count = env.count
         var actions = [Int32](repeating: 0, count: count)
         var rng = SplitMix64(seed: seed ^ 0x5EED)
         var episodes = 0, successes = 0, totalLength = 0
         while episodes < successEpisodes {
-            for i in 0..<count { actions[i] = Int32(rng.below(Action.count)) }
+            for i in 0..<count { actions[i] = Int32(rng.below(env.spec.actionCount)) }
             try env.step(actions: actions)
             for episode in env.finishedEpisodes where episodes < successEpisodes {
                 episodes += 1

@@ -88,7 +88,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
     private func runTraining(extra: [String]) throws -> Double {
         let dir = NSTemporaryDirectory() + "yendor-bench-train-\(getpid())-\(UUID().uuidString.prefix(6))"
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        p.executableURL = Executable.current
         var args = ["train", "--steps", "\(benchSteps)", "--run-dir", dir, "--set", "run.log_interval=2", "--log-level", "warning"]
         if let config = options.config { args += ["--config", config] }
         for o in options.overrides { args += ["--set", o] }

@@ -107,7 +107,7 @@ struct BenchTransportCommand: ParsableCommand {
             ? "tcp://127.0.0.1:\(TransportBenchmark.freePort())"
             : "ipc://\(NSTemporaryDirectory())yendor-bench-\(getpid()).sock"
         let peer = Process()
-        peer.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        peer.executableURL = Executable.current
         peer.arguments = ["_peer", "pull", "--endpoint", endpoint, "--count", "\(count)"] + (batch ? ["--decode"] : [])
         let pipe = Pipe()
         peer.standardOutput = pipe

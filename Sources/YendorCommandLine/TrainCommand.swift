@@ -3,6 +3,7 @@ import Foundation
 import NetHack
 import Synchronization
 import YendorRuntime
+import YendorSupport
 import ZeroMQ
 
 /// `yendor train`: the quick start. Every role in this process (in-process transport), or with
@@ -86,6 +87,13 @@ struct TrainCommand: AsyncParsableCommand {
                     throw ConfigurationError(field: "env.nle_dir", problem: "\(error)")
                 }
             }
+            if c.env.kind == .swift {
+                // Made once here: a `make` that throws or a spec other than the registered one is
+                // said at once, not after each worker process has failed five times.
+                do { _ = try c.environment.make(count: 1, seed: c.run.seed) } catch {
+                    throw ConfigurationError(field: "env.task", problem: "\(error)")
+                }
+            }
             if options.task != nil && namedRunDir == nil { c.run.directory = "runs/\(c.env.task)-\(stamp)" }
             // Worker processes reach the learner over ipc, in the run directory: written to config.yaml
             // (the workers read it, `status --run-dir` too) and compared with a resumed run's.
@@ -139,7 +147,7 @@ struct TrainCommand: AsyncParsableCommand {
         // timeout and a heartbeat later), and rejoins under it; one that keeps failing at its start
         // (a refused layout, a bad setting) ends the run with its log's last lines, rather than
         // leave the learner waiting at 0 steps/s. A worker that exits cleanly (the run finished) is done.
-        let supervisor = ProcessSupervisor(executable: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath(),
+        let supervisor = ProcessSupervisor(executable: Executable.current,
                                            children: children, persistence: .onFailure(giveUpAfter: 5),
                                            firstDelay: c.transport.peerTimeout + c.transport.heartbeatInterval)
         let gaveUp = Mutex<String?>(nil)

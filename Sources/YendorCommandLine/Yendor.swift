@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import YendorSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,9 @@ import Glibc
 /// (`EnvironmentRegistry`, docs/environments.md).
 public struct Yendor: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "yendor",
+        // The program's own name in usage lines and help: `yendor`, or the program that registered
+        // Swift environments and runs this command line.
+        commandName: Executable.current.lastPathComponent,
         abstract: "Distributed APPO training with intrinsic rewards from LLM feedback.",
         discussion: """
             Quick start: `yendor train` runs every role in one process with built-in defaults.

@@ -10,6 +10,7 @@ public enum EnvironmentRegistry {
     public struct RegistryError: Error, Equatable, CustomStringConvertible {
         public var message: String
         public var description: String { message }
+        public init(message: String) { self.message = message }
     }
 
     /// Adds `environment`; refuses a name already taken, a name that is not one word, and a spec

@@ -63,7 +63,15 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
             env = try RemoteVectorEnv(slices: servers, seed: seed, context: context, timeout: serverTimeout,
                                       expected: spec, logger: logger)
         case .swift:
-            env = try EnvironmentRegistry.environment(named: task).make(count, seed)
+            let registered = try EnvironmentRegistry.environment(named: task)
+            let made: any VectorEnvironment
+            do { made = try registered.make(count, seed) } catch {
+                throw RolloutError.environmentContract(name: task, problem: "make(\(count), seed) threw: \(error)")
+            }
+            guard made.spec == spec else {
+                throw RolloutError.environmentSpecMismatch(made: made.spec.fingerprint, configured: spec.fingerprint, registered: task)
+            }
+            env = try CheckedVectorEnvironment(made, name: task)
         }
         guard env.spec == spec else {
             throw RolloutError.environmentSpecMismatch(made: env.spec.fingerprint, configured: spec.fingerprint)
@@ -76,15 +84,25 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
 public enum RolloutError: Error, CustomStringConvertible, Equatable {
     /// The configured environment's spec is not the one the policy was built for.
     case specMismatch(environment: String, policy: String)
-    /// The environments made declare another spec than the configured one.
-    case environmentSpecMismatch(made: String, configured: String)
+    /// The environments made declare another spec than the configured one (for a Swift
+    /// environment, `registered` names it: the spec it was registered with).
+    case environmentSpecMismatch(made: String, configured: String, registered: String? = nil)
+    /// A Swift environment broke the `VectorEnvironment` contract (`CheckedVectorEnvironment`).
+    case environmentContract(name: String, problem: String)
 
     public var description: String {
         switch self {
         case .specMismatch(let environment, let policy):
             return "the environment's spec [\(environment)] differs from the policy's [\(policy)]"
-        case .environmentSpecMismatch(let made, let configured):
-            return "the environments made declare spec [\(made)], which differs from the configured [\(configured)]"
+        case .environmentSpecMismatch(let made, let configured, let registered):
+            // The fields that differ, first: the fingerprints are long and alike.
+            let differing = zip(made.split(separator: " "), configured.split(separator: " ")).filter { $0 != $1 }
+                .map { "\($0.0) where \($0.1) was expected" }.joined(separator: ", ")
+            let whose = registered.map { "Swift environment '\($0)' made envs that declare" } ?? "the environments made declare"
+            let against = registered == nil ? "the configured" : "the one it was registered with"
+            return "\(whose) \(differing.isEmpty ? "another spec" : differing): spec [\(made)], which differs from \(against) [\(configured)]"
+        case .environmentContract(let name, let problem):
+            return "Swift environment '\(name)' broke the VectorEnvironment contract: \(problem)"
         }
     }
 }

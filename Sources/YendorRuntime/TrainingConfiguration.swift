@@ -121,7 +121,10 @@ public struct TrainingConfiguration: Sendable {
             case .dungeon: _ = try TaskRegistry.task(named: env.task)
             case .nle: _ = try NetHackTask.named(env.task)
             case .server: break
-            case .swift: _ = try EnvironmentRegistry.environment(named: env.task)
+            case .swift:
+                do { _ = try EnvironmentRegistry.environment(named: env.task) } catch let error as EnvironmentRegistry.RegistryError {
+                    throw EnvironmentRegistry.RegistryError(message: "\(error.message) (env.kind swift runs the Swift environment env.task names: --env swift:NAME)")
+                }
             }
         } catch {
             throw ConfigurationError(field: "env.task", problem: "\(error)")

@@ -11,7 +11,7 @@ public enum RepositoryFile {
         if let home = ProcessInfo.processInfo.environment["YENDOR_HOME"], !home.isEmpty {
             roots.insert(URL(fileURLWithPath: home), at: 0)
         }
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        var dir = Executable.current.deletingLastPathComponent()
         for _ in 0..<6 { roots.append(dir); dir = dir.deletingLastPathComponent() }
         // Once each: near `/`, the parents repeat (and an error listing where it looked would too).
         var seen = Set<String>()

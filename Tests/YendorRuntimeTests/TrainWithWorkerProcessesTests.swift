@@ -120,4 +120,17 @@ struct TrainWithWorkerProcessesTests {
         let log = (try? String(contentsOf: run.appendingPathComponent("logs/worker-0.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("that started this worker (pid \(train.pid)) is gone; stopping"), "\(log.suffix(1500))")
     }
+    /// A program started through `$PATH` starts its worker processes: it looked for itself at its
+    /// first argument relative to the working directory and failed with "The file doesn't exist".
+    @Test func trainFoundThroughPATHStartsItsWorkerProcesses() async throws {
+        let (dir, config) = try TinyRun.scratch("train-workers-path", checkpointInterval: 60)
+        let binary = ChildProcess.yendorBinary.resolvingSymlinksInPath()
+        let path = binary.deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let train = try ChildProcess(executable: URL(fileURLWithPath: "/usr/bin/env"),
+                                     arguments: [binary.lastPathComponent, "train", "--config", config, "--workers", "1", "--steps", "300", "--run-dir", "run"],
+                                     environment: ["PATH": path], directory: dir)
+        defer { train.kill() }
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(2000))")
+        #expect(train.standardError.contains("worker worker-0 joined"), "\(train.standardError.suffix(2000))")
+    }
 }
