@@ -54,7 +54,7 @@ final class Corridor: BufferedVectorEnvironment {
                 (e.x, e.y) = (x, y)
                 caption = "You reach the exit!"
                 buffers.reward[i] = 1
-            } else if x <= 0 || y <= 0 || x >= Self.columns - 1 || y >= Self.rows - 1 {
+            } else if Self.isWall(x, y) {
                 if dx != 0 || dy != 0 { caption = "You bump into a wall." }
             } else {
                 (e.x, e.y) = (x, y)
@@ -79,6 +79,9 @@ final class Corridor: BufferedVectorEnvironment {
         }
     }
 
+    /// The room's border (the exit is a cell of it).
+    private static func isWall(_ x: Int, _ y: Int) -> Bool { x <= 0 || y <= 0 || x >= columns - 1 || y >= rows - 1 }
+
     private func startEpisode(_ i: Int) {
         let seed = seedStreams[i].next()
         var rng = SplitMix64(seed: seed)
@@ -92,7 +95,7 @@ final class Corridor: BufferedVectorEnvironment {
         func glyph(_ x: Int, _ y: Int) -> Glyph {
             if x == e.x && y == e.y { return .agent }
             if x == Self.columns - 1 && y == e.exitRow { return .exit }
-            return x <= 0 || y <= 0 || x >= Self.columns - 1 || y >= Self.rows - 1 ? .wall : .floor
+            return Self.isWall(x, y) ? .wall : .floor
         }
         let cells = Self.rows * Self.columns
         for y in 0..<Self.rows {
