@@ -77,8 +77,8 @@ public final class LearningCurve: Service, Sendable {
     }
 
     /// Writes each complete report's figures to a TensorBoard event file in `directory` at step =
-    /// the checkpoint's env steps, beside the training curves: `evaluate/return_mean`,
-    /// `evaluate/return_standard_error`, `evaluate/length_mean`, `evaluate/success_rate` (a task
+    /// the checkpoint's env steps, beside the training curves: `evaluate/mean_return`,
+    /// `evaluate/return_standard_error`, `evaluate/mean_length`, `evaluate/success_rate` (a task
     /// with a goal); `evaluate_greedy/…` for greedy actions. Returns the file written.
     @discardableResult
     public static func writeTensorBoard(_ reports: [EvaluationReport], to directory: URL) throws -> URL {
@@ -86,7 +86,7 @@ public final class LearningCurve: Service, Sendable {
         let now = Date().timeIntervalSince1970
         for r in reports where r.complete && !r.episodes.isEmpty {
             let prefix = r.greedy ? "evaluate_greedy/" : "evaluate/", g = r.figures
-            var scalars = [("return_mean", g.meanReturn), ("return_standard_error", g.returnStandardError), ("length_mean", g.meanLength)]
+            var scalars = [("mean_return", g.meanReturn), ("return_standard_error", g.returnStandardError), ("mean_length", g.meanLength)]
             if let p = g.successRate { scalars.append(("success_rate", p)) }
             try log.write(step: Int64(r.envSteps), wallTime: now, scalars: scalars.map { (prefix + $0.0, $0.1) })
         }

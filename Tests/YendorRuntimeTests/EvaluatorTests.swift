@@ -230,7 +230,7 @@ import ZeroMQ
         #expect(await reader.waitForExit(timeout: 600) == 0, "\(reader.standardError)")
         let line = try #require(reader.lines.first { $0.hasPrefix("{") })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: [[Double]]]])
-        let curve = try #require(object["tags"]?["evaluate/return_mean"], "\(object["tags"]?.keys.sorted() ?? [])")
+        let curve = try #require(object["tags"]?["evaluate/mean_return"], "\(object["tags"]?.keys.sorted() ?? [])")
         #expect(curve.map { UInt64($0[0]) } == steps)
         #expect(zip(curve, reports).allSatisfy { abs($0[1] - $1.figures.meanReturn) <= 1e-6 * max(1, abs($1.figures.meanReturn)) })
         #expect(object["tags"]?["learner/loss/policy"] != nil, "the training curves are still there")
