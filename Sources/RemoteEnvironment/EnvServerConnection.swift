@@ -16,6 +16,9 @@ final class EnvServerConnection {
     private let timeout: Double
     private let limits: WireLimits
     private var socket: Socket?
+    /// Reports the socket's disconnections: a server that exits (a crash, a kill) is noticed at
+    /// once instead of after `timeout` without a reply.
+    private var monitor: Socket?
     private var sequence: UInt64 = 0
     /// Set from another thread to stop a wait (the env steps off the cooperative pool, where
     /// `Task.isCancelled` cannot be seen).
@@ -33,17 +36,42 @@ final class EnvServerConnection {
         self.limits = limits
     }
 
-    deinit { socket?.close() }
+    deinit { closeSocket() }
+
+    /// Names of the monitors' inproc endpoints, unique in the process.
+    private static let monitors = Atomic<Int>(0)
 
     /// A fresh socket: a reply to a request sent on the old one can never arrive on this one.
     func reconnect() throws {
-        socket?.close()
+        closeSocket()
         let s = try Socket(context: context, type: .dealer)
         try s.set([.linger(milliseconds: 0), .maxMessageSize(limits.maxMessageBytes), .receiveHighWaterMark(4),
                    .sendHighWaterMark(4), .reconnectInterval(milliseconds: 100), .reconnectIntervalMax(milliseconds: 1000)])
+        let name = "inproc://yendor-env-server-monitor-\(Self.monitors.wrappingAdd(1, ordering: .relaxed).newValue)"
+        try s.monitor(name, events: .disconnected)
+        let m = try Socket(context: context, type: .pair)
+        try m.connect(name)
         try s.connect(endpoint)
         socket = s
+        monitor = m
         pending = nil
+    }
+
+    private func closeSocket() {
+        try? socket?.monitor(nil, events: [])
+        socket?.close()
+        monitor?.close()
+        socket = nil
+        monitor = nil
+    }
+
+    /// Whether the monitor has reported the connection closed since it was last asked.
+    private func disconnected() throws -> Bool {
+        var closed = false
+        while let monitor, let report = try monitor.receive(dontWait: true) {
+            if let first = report.first, Socket.monitorEvent(first)?.contains(.disconnected) == true { closed = true }
+        }
+        return closed
     }
 
     /// Sends a request built for the next sequence number.
@@ -70,9 +98,16 @@ final class EnvServerConnection {
             if Task.isCancelled || stop.isSet { throw CancellationError() }
             var poller = Poller()
             _ = poller.add(socket, .readable)
+            if let monitor { _ = poller.add(monitor, .readable) }
             // Short polls so that a cancelled task (SIGTERM) is noticed within a fraction of a second.
-            guard try poller.poll(timeout: Int(min(left, 0.25) * 1000)) > 0, let parts = try socket.receive(dontWait: true),
-                  let frame = parts.last else { continue }
+            guard try poller.poll(timeout: Int(min(left, 0.25) * 1000)) > 0 else { continue }
+            // A reply that came before the server went is still read.
+            guard let parts = try socket.receive(dontWait: true), let frame = parts.last else {
+                if try disconnected() {
+                    throw RemoteEnvironmentError.serverUnavailable(endpoint: label, reason: "the server closed the connection (it exited?)")
+                }
+                continue
+            }
             let message: WireMessage
             do {
                 message = try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) }

@@ -55,6 +55,30 @@ public final class Socket: @unchecked Sendable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    // MARK: Monitoring
+
+    /// What `monitor(_:events:)` reports.
+    public struct MonitorEvents: OptionSet, Sendable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        /// A connection (a session with a peer) closed: the peer exited, or the network cut it.
+        public static let disconnected = MonitorEvents(rawValue: ZMQ_EVENT_DISCONNECTED)
+    }
+
+    /// Reports `events` of this socket as messages on a PAIR socket that libzmq binds at
+    /// `endpoint` (`inproc://…`, connect a `.pair` socket to it); nil stops reporting (before close).
+    /// Each report is two frames: the event id (u16) and a u32 value, then the peer's endpoint.
+    public func monitor(_ endpoint: String?, events: MonitorEvents) throws {
+        if zmq_socket_monitor(handle, endpoint, events.rawValue) != 0 { throw ZMQError.last("zmq_socket_monitor") }
+    }
+
+    /// The event id of a monitor report's first frame (`monitor(_:events:)`).
+    public static func monitorEvent(_ frame: Message) -> MonitorEvents? {
+        frame.withUnsafeBytes { bytes in
+            bytes.count >= 6 ? MonitorEvents(rawValue: Int32(bytes.loadUnaligned(as: UInt16.self))) : nil
+        }
+    }
+
     // MARK: Options
 
     public func set(_ option: SocketOption) throws { try option.apply(to: handle) }

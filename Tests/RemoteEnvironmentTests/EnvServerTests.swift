@@ -177,15 +177,18 @@ struct EnvServerTests {
         #expect(said.count == 1 && said[0].contains("env 0 of \(endpoint) raised: RuntimeError: boom"), "\(said)")
     }
 
-    @Test func aKilledServerIsReportedAndTheEnvReconnectsWhenItReturns() async throws {
+    /// A killed server closes its connection: the env notices at once (it waited out the reply
+    /// timeout, 10 s by default, for each crash), reports, and waits for the server to be back.
+    @Test func aKilledServerIsReportedAtOnceAndTheEnvReconnectsWhenItReturns() async throws {
         let (server, endpoint, context, reports, logger) = try Self.servedWithLog(envs: 2)
         defer { server.kill() }
         defer { context.terminate() }
         // The env blocks on its socket, so it runs on a thread of its own; another thread brings a
-        // server back once the env has reported the failure.
+        // server back once the env has reported the failure. The reply timeout is the hang guard: the
+        // failure is seen from the closed connection, not from the silence.
         let outcome = try await offPool { () -> (Int, [UInt8], [UInt8], String, String) in
             _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
-            let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 2, logger: logger)
+            let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 600, logger: logger)
             try env.step(actions: [0, 0])
             kill(server.pid, SIGKILL)
             while server.isRunning { usleep(10_000) }
@@ -196,7 +199,7 @@ struct EnvServerTests {
             }
             restarter.start()
             defer { restarted.withLock { $0?.kill() } }
-            try env.step(actions: [0, 0])  // times out, reports, and waits for the server to be back
+            try env.step(actions: [0, 0])  // sees the connection closed, reports, and waits for the server to be back
             let ended = [env.done[0], env.done[1]], cut = [env.truncated[0], env.truncated[1]]
             let first = env.caption(0)
             try env.step(actions: [0, 0])
@@ -206,6 +209,30 @@ struct EnvServerTests {
         #expect(outcome.1 == [1, 1] && outcome.2 == [1, 1], "the episodes the server was running were cut")
         #expect(outcome.3 == "hello", "the returned server's envs start afresh")
         #expect(outcome.4 == "step 1")
+        #expect(reports.lines.contains { $0.contains("the server closed the connection") }, "\(reports.lines)")
+    }
+
+    /// A server that stops answering but keeps its connection (hung, or SIGSTOPped) is reported
+    /// after the reply timeout, and the env goes on once it answers again.
+    @Test func aServerThatStopsAnsweringIsReportedAfterItsTimeoutAndTheEnvGoesOnWhenItAnswersAgain() async throws {
+        let (server, endpoint, context, reports, logger) = try Self.servedWithLog(envs: 2)
+        defer { server.kill() }
+        defer { context.terminate() }
+        let failures = try await offPool { () -> Int in
+            _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
+            let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 2, logger: logger)
+            try env.step(actions: [0, 0])
+            kill(server.pid, SIGSTOP)
+            let resumer = Thread {
+                reports.wait { $0.contains("failed; reconnecting") }
+                kill(server.pid, SIGCONT)
+            }
+            resumer.start()
+            try env.step(actions: [0, 0])  // no reply: reported after 2 s; the reopen is answered once it runs again
+            try env.step(actions: [0, 0])
+            return env.serverFailures
+        }
+        #expect(failures == 1)
         #expect(reports.lines.contains { $0.contains("no reply within 2.0 s") }, "\(reports.lines)")
     }
 
@@ -236,7 +263,7 @@ struct EnvServerTests {
             DispatchQueue.concurrentPerform(iterations: 2) { k in
                 let env = slices[k].value
                 let result = Result { () throws -> Outcome in
-                    try env.step(actions: [0, 0])  // times out, reports, and waits for the server to be back
+                    try env.step(actions: [0, 0])  // sees the connection closed, reports, and waits for the server to be back
                     let ended = [env.done[0], env.done[1]], cut = [env.truncated[0], env.truncated[1]]
                     let first = env.caption(0)
                     try env.step(actions: [0, 0])
