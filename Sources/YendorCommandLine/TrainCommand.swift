@@ -121,7 +121,7 @@ struct TrainCommand: AsyncParsableCommand {
     private func runWithWorkerProcesses(_ c: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
                                         logger: Logging.Logger) async throws {
         try FileManager.default.createDirectory(at: runDirectory.root.appendingPathComponent("sockets"), withIntermediateDirectories: true)
-        let (group, _) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
+        let (group, learner) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
         let configFile = runDirectory.resolvedConfiguration.path
         // Each worker logs to the run directory (logs/worker-I.log), so the parent's output stays the learner's.
         // An env server's envs are stepped by one worker process: two would take them from each other
@@ -146,9 +146,9 @@ struct TrainCommand: AsyncParsableCommand {
         // A worker that fails is started again, once the learner has let go of its id (a peer
         // timeout and a heartbeat later), and rejoins under it; one that keeps failing at its start
         // (a refused layout, a bad setting) ends the run with its log's last lines, rather than
-        // leave the learner waiting at 0 steps/s. A worker that exits cleanly (the run finished) is done.
+        // leave the learner waiting at 0 steps/s. A worker that exits cleanly is done once the run has finished; before, it was stopped by hand (SIGTERM) and is started again.
         let supervisor = ProcessSupervisor(executable: Executable.current,
-                                           children: children, persistence: .onFailure(giveUpAfter: 5),
+                                           children: children, persistence: .onFailure(giveUpAfter: 5, runIsOver: { learner.hasFinished }),
                                            firstDelay: c.transport.peerTimeout + c.transport.heartbeatInterval)
         let gaveUp = Mutex<String?>(nil)
         defer { supervisor.stop(gracePeriod: 15, logger: logger) }

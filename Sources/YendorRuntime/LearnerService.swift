@@ -36,6 +36,10 @@ public final class LearnerService: Service, Sendable {
     private let bindLink: @Sendable () async throws -> any LearnerLink
     /// Set once the budget is reached (the `train` command then stops the other roles).
     public let completion = AsyncBoundedQueue<UInt64>(capacity: 1)
+    private let finished = Atomic<Bool>(false)
+    /// Whether the run reached its budget: set before the workers are told it has finished, so a
+    /// worker that stops cleanly before then was stopped by something else (`ProcessSupervisor`).
+    public var hasFinished: Bool { finished.load(ordering: .acquiring) }
     /// Carries label queries to the annotator and labels back; nil without a reward model.
     let bridge: LabelBridge?
     /// Endpoints and CURVE settings for reaching a remote annotator (`reward.annotator`).
@@ -140,7 +144,10 @@ public final class LearnerService: Service, Sendable {
             } onGracefulShutdown: {
                 Task { await buffer.close() }
             }
-            if await status.envSteps >= c.run.totalSteps { reason = "finished" }
+            if await status.envSteps >= c.run.totalSteps {
+                reason = "finished"
+                finished.store(true, ordering: .releasing)  // before the workers are told
+            }
         } catch {
             progress.finish()  // the error and what follows on lines of their own
             logger.error("learner stopped: \(error)")

@@ -27,10 +27,11 @@ public final class ProcessSupervisor: Sendable {
         /// Every exit, for as long as the run lasts (others wait for the child: env servers); after
         /// five quick exits in a row each further one is logged as an error.
         case always
-        /// A failure (a non-zero status, a signal, a start that failed), not a clean exit (status 0:
-        /// the child chose to stop, e.g. a worker told that the run has finished); after `giveUpAfter`
-        /// quick failures in a row the child is given up on (the run cannot go on without it).
-        case onFailure(giveUpAfter: Int)
+        /// A failure (a non-zero status, a signal, a start that failed), and a clean exit (status 0)
+        /// only while `runIsOver` says no: a worker stopped by hand (SIGTERM) while its learner
+        /// still trains is started again, one told that the run has finished is not. After
+        /// `giveUpAfter` quick exits in a row the child is given up on (the run cannot go on without it).
+        case onFailure(giveUpAfter: Int, runIsOver: @Sendable () -> Bool = { true })
     }
 
     /// What the supervisor did, in order (for a test, or a caller that reports them).
@@ -184,10 +185,10 @@ public final class ProcessSupervisor: Sendable {
         let decision = state.withLock { s -> Decision? in
             guard s.supervised, process.map({ $0 === s.processes[k] }) ?? true, s.restarting.insert(k).inserted else { return nil }
             if s.stopping { return .end(nil) }
-            if case .onFailure = persistence, status == 0 { return .end(s.logger) }
+            if case .onFailure(_, let runIsOver) = persistence, status == 0, runIsOver() { return .end(s.logger) }
             s.quickExits[k] = Date().timeIntervalSince(s.started[k]) < Self.quickExit ? s.quickExits[k] + 1 : 0
             guard let logger = s.logger else { return nil }
-            if case .onFailure(let limit) = persistence, s.quickExits[k] >= limit {
+            if case .onFailure(let limit, _) = persistence, s.quickExits[k] >= limit {
                 s.stopping = true  // the run ends: nothing is started again
                 let gaveUp = s.gaveUp
                 s.gaveUp = nil

@@ -10,16 +10,6 @@ struct CorridorProgramTests {
     /// Built next to `yendor`.
     static var binary: URL { ChildProcess.yendorBinary.deletingLastPathComponent().appendingPathComponent("yendor-corridor") }
 
-    /// Polls `condition` every 100 ms until it holds; false after `timeout` seconds.
-    static func wait(timeout: Double, _ condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return condition()
-    }
-
     /// Training with worker processes: `train --workers` starts the program itself again, so each
     /// worker knows the registered env; the learner built its network from the env's spec; the
     /// run resumes and evaluates in the same program.
@@ -35,7 +25,7 @@ struct CorridorProgramTests {
         #expect(train.standardError.contains("obs-v2 env=corridor map=7x15 crop=5 glyphs=4 blstats=3 caption=32 actions=5"))
         func last(_ key: String) -> Double { (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?[key] ?? 0 }
         // Episodes end (at the exit or the step limit) and are counted; then stop with a checkpoint.
-        #expect(await Self.wait(timeout: 600) { last("rollout/episodes") >= 10 }, "\(train.standardError.suffix(2000))")
+        #expect(await Poll.until(timeout: 600) { last("rollout/episodes") >= 10 }, "\(train.standardError.suffix(2000))")
         train.signal(SIGTERM)
         #expect(await train.waitForExit() == 0, "\(train.standardError.suffix(2000))")
         let saved = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)

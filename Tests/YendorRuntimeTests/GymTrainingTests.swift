@@ -169,14 +169,14 @@ struct GymTrainingTests {
         #expect(await worker.waitForStandardError(containing: "is back", timeout: 600), "\(worker.standardError.suffix(1500))")
         let failures = "yendor_rollout_env_server_failures{role=\"worker\",worker=\"gym-worker\"}"
         var samples: [String: Double] = [:]
-        #expect(await PrometheusEndpointTests.wait(timeout: 600) {
+        #expect(await Poll.until(timeout: 600) {
             samples = (try? await PrometheusEndpointTests.scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!).samples) ?? [:]
             return (samples[failures] ?? 0) >= 1
         }, "\(samples.keys.sorted())")
         let steps = TrainingEndToEndTests.envSteps(run)
         #expect(await TrainingEndToEndTests.waitForSteps(run, above: steps + 100, of: learner), "the worker trains on with the server back")
         // The learner's metrics file has them too: the worker's Hellos carry its count.
-        let counted = await PrometheusEndpointTests.wait(timeout: 600) {
+        let counted = await Poll.until(timeout: 600) {
             ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rollout/env_server_failures"] ?? 0) >= 1
         }
         #expect(counted, "\((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?.keys.sorted() ?? [])")
@@ -184,7 +184,7 @@ struct GymTrainingTests {
         #expect(await worker.waitForExit(timeout: 60) == 0)
         // Once the worker has left, the run's total keeps its failures (it summed members only).
         var last: [String: Double] = [:]
-        let keptAfterLeaving = await PrometheusEndpointTests.wait(timeout: 600) {
+        let keptAfterLeaving = await Poll.until(timeout: 600) {
             last = (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last ?? [:]
             return last["membership/workers"] == 0
         }

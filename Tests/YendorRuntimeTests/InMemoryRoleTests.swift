@@ -74,7 +74,7 @@ struct InMemoryRoleTests {
         #expect(weights?.modelSignature == c.modelSignature)
         // The gauge is written every log interval, and a member silent for a heartbeat timeout is
         // dropped: the test keeps saying Hello, as a live worker does, until the gauge shows it.
-        let members = await Self.wait {
+        let members = await Poll.until {
             _ = await worker.trySendControl(.hello(Self.hello(c, id: "member")))
             return learner.metrics["membership/workers"] == 1
         }
@@ -171,15 +171,5 @@ struct InMemoryRoleTests {
             group.cancelAll()
             return first
         }
-    }
-
-    /// Waits for `condition` (a hang guard of 10 minutes; the event ends the wait).
-    static func wait(_ condition: () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(600)
-        while Date() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return false
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 import YendorRuntime
+import YendorTestSupport
 
 /// `ProcessSupervisor` with real child processes (/bin/sh), checked through its events.
 @Suite struct ProcessSupervisorTests {
@@ -30,25 +31,15 @@ import YendorRuntime
         events.compactMap { if case .started(_, let pid) = $0 { pid } else { nil } }
     }
 
-    /// Polls `condition` every 20 ms until it holds; false after `timeout` seconds (a hang guard).
-    static func wait(timeout: Double = 120, _ condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     @Test func aChildThatDiesIsStartedAgainWithItsLogAppendedToAndNotAfterStop() async throws {
         let (supervisor, log, events) = try Self.supervisor("sleeper", script: "echo up; exec sleep 1000", persistence: .onFailure(giveUpAfter: 3))
         defer { supervisor.stop() }
         try supervisor.start()
         supervisor.supervise(logger: Self.quiet)
-        #expect(await Self.wait { Self.starts(events()).count == 1 && Self.lines(log, "up") == 1 })
+        #expect(await Poll.until { Self.starts(events()).count == 1 && Self.lines(log, "up") == 1 })
         let first = Self.starts(events())[0]
         kill(first, SIGKILL)
-        #expect(await Self.wait { Self.starts(events()).count == 2 && Self.lines(log, "up") == 2 }, "not started again: \(events())")
+        #expect(await Poll.until { Self.starts(events()).count == 2 && Self.lines(log, "up") == 2 }, "not started again: \(events())")
         #expect(events().contains(.restarting(child: 0, ending: "was killed by signal 9", delay: 0.01)), "\(events())")
         let second = try #require(supervisor.process(0))
         #expect(second.processIdentifier == Self.starts(events())[1] && second.processIdentifier != first)
@@ -56,7 +47,7 @@ import YendorRuntime
         supervisor.stop(gracePeriod: 0.5)
         #expect(!second.isRunning && second.terminationReason == .uncaughtSignal)
         // The exit stop() caused is handled as the end, not a failure to recover from.
-        #expect(await Self.wait { events().contains { if case .ended = $0 { true } else { false } } }, "\(events())")
+        #expect(await Poll.until { events().contains { if case .ended = $0 { true } else { false } } }, "\(events())")
         #expect(Self.starts(events()).count == 2, "\(events())")
     }
 
@@ -67,7 +58,7 @@ import YendorRuntime
         let reasons = Mutex<[String]>([])
         try supervisor.start()
         supervisor.supervise(logger: Self.quiet) { reason in reasons.withLock { $0.append(reason) } }
-        #expect(await Self.wait { !reasons.withLock { $0 }.isEmpty })
+        #expect(await Poll.until { !reasons.withLock { $0 }.isEmpty })
         let reason = try #require(reasons.withLock { $0.first })
         #expect(reason.contains("worker process w exited with status 3, 3 times in a row"), "\(reason)")
         #expect(reason.contains("Bind(98): Address already in use"), "\(reason)")
@@ -83,7 +74,7 @@ import YendorRuntime
         defer { supervisor.stop() }
         try supervisor.start()
         supervisor.supervise(logger: Self.quiet) { reason in Issue.record("given up on a clean exit: \(reason)") }
-        #expect(await Self.wait { events().contains(.ended(child: 0, ending: "exited with status 0")) }, "\(events())")
+        #expect(await Poll.until { events().contains(.ended(child: 0, ending: "exited with status 0")) }, "\(events())")
         #expect(Self.starts(events()).count == 1 && Self.lines(log, "finished") == 1, "\(events())")
     }
 
@@ -93,7 +84,7 @@ import YendorRuntime
         try supervisor.start()
         supervisor.supervise(logger: Self.quiet) { _ in Issue.record("an .always child was given up on") }
         // Past the give-up count an .onFailure child would have reached, clean exits included.
-        #expect(await Self.wait { Self.starts(events()).count >= 6 && Self.lines(log, "start") >= 6 }, "\(events())")
+        #expect(await Poll.until { Self.starts(events()).count >= 6 && Self.lines(log, "start") >= 6 }, "\(events())")
     }
 
     /// A restart that cannot start the process (here its log's directory is gone) is a failure like
@@ -104,10 +95,10 @@ import YendorRuntime
         let reasons = Mutex<[String]>([])
         try supervisor.start()
         supervisor.supervise(logger: Self.quiet) { reason in reasons.withLock { $0.append(reason) } }
-        #expect(await Self.wait { Self.starts(events()).count == 1 })
+        #expect(await Poll.until { Self.starts(events()).count == 1 })
         try FileManager.default.removeItem(at: log.deletingLastPathComponent())
         kill(Self.starts(events())[0], SIGKILL)
-        #expect(await Self.wait { !reasons.withLock { $0 }.isEmpty }, "\(events())")
+        #expect(await Poll.until { !reasons.withLock { $0 }.isEmpty }, "\(events())")
         #expect(reasons.withLock { $0.first ?? "" }.contains("worker process w could not be started"), "\(reasons.withLock { $0 })")
         #expect(Self.starts(events()).count == 1, "\(events())")
     }

@@ -35,15 +35,6 @@ struct PrometheusEndpointTests {
         return (samples, types)
     }
 
-    static func wait(timeout: Double, _ condition: () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return false
-    }
-
     @Test func aRunningLearnerIsScrapedTwiceWithWellFormedMetricsAndMonotonicCounters() async throws {
         let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("prometheus")
         let port = ChildProcess.freePort()
@@ -53,13 +44,13 @@ struct PrometheusEndpointTests {
         defer { learner.kill(); worker.kill() }
         let url = URL(string: "http://127.0.0.1:\(port)/metrics")!
         var first: [String: Double] = [:]
-        #expect(await Self.wait(timeout: 600) {
+        #expect(await Poll.until(timeout: 600) {
             first = (try? await Self.scrape(url).samples) ?? [:]
             return (first["yendor_env_steps{role=\"learner\"}"] ?? 0) > 0
         }, "\(learner.standardError.suffix(1500))")
         let steps = first["yendor_env_steps{role=\"learner\"}"] ?? 0
         var second: (samples: [String: Double], types: [String: String]) = ([:], [:])
-        #expect(await Self.wait(timeout: 600) {
+        #expect(await Poll.until(timeout: 600) {
             second = (try? await Self.scrape(url)) ?? ([:], [:])
             // The membership gauge is set with each metrics record, which may come after the steps.
             return (second.samples["yendor_env_steps{role=\"learner\"}"] ?? 0) > steps
@@ -109,12 +100,12 @@ struct PrometheusEndpointTests {
         let steps = "yendor_env_steps{role=\"worker\",worker=\"w7\"}"
         let sent = "yendor_rollout_trajectories_sent{role=\"worker\",worker=\"w7\"}"
         var first: [String: Double] = [:]
-        #expect(await Self.wait(timeout: 600) {
+        #expect(await Poll.until(timeout: 600) {
             first = (try? await Self.scrape(url).samples) ?? [:]
             return (first[steps] ?? 0) > 0
         }, "\(worker.standardError.suffix(1500)) \(first.keys.sorted())")
         var second: (samples: [String: Double], types: [String: String]) = ([:], [:])
-        #expect(await Self.wait(timeout: 600) {
+        #expect(await Poll.until(timeout: 600) {
             second = (try? await Self.scrape(url)) ?? ([:], [:])
             return (second.samples[sent] ?? 0) > (first[sent] ?? 0)
         })
@@ -137,7 +128,7 @@ struct PrometheusEndpointTests {
                                                   "--store", dir.appendingPathComponent("labels.sqlite").path, "--prometheus-port", "\(port)"])
         defer { annotator.kill() }
         var samples: [String: Double] = [:]
-        #expect(await Self.wait(timeout: 600) {
+        #expect(await Poll.until(timeout: 600) {
             samples = (try? await Self.scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!).samples) ?? [:]
             return samples["yendor_annotator_queue_depth{role=\"annotator\"}"] != nil
         }, "\(annotator.standardError.suffix(1500)) \(samples.keys.sorted())")

@@ -33,16 +33,6 @@ struct RemoteAnnotatorEndToEndTests {
         (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rewards/labels_received"] ?? 0
     }
 
-    /// Polls `condition` every 200 ms until it holds; false after `timeout` seconds (a hang guard).
-    static func wait(timeout: Double = 240, _ condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return false
-    }
-
     static func goalText(_ task: String) throws -> String { try TaskRegistry.task(named: task).annotatorGoal.key }
 
     @Test(arguments: ["staircase", "keyroom"])
@@ -56,7 +46,7 @@ struct RemoteAnnotatorEndToEndTests {
         defer { annotator.process.kill(); learner.kill(); worker.kill() }
         #expect(await learner.waitForStandardError(containing: "(goal: \(try Self.goalText(task)))", timeout: 600),
                 "\(learner.standardError.suffix(1500))")
-        #expect(await Self.wait { Self.labelsReceived(run) > 0 },
+        #expect(await Poll.until { Self.labelsReceived(run) > 0 },
                 "labels for \(task) arrive: \(learner.standardError.suffix(1500)) \(annotator.process.standardError.suffix(600))")
         #expect(!learner.standardError.contains("annotator unreachable"))
     }
@@ -71,7 +61,7 @@ struct RemoteAnnotatorEndToEndTests {
         defer { annotator.process.kill(); train.kill() }
         #expect(await train.waitForStandardError(containing: "asking the annotator at \(annotator.requests)", timeout: 600),
                 "the learner of `yendor train` asks the configured annotator, not an inproc:// one: \(train.standardError.suffix(1500))")
-        #expect(await Self.wait { Self.labelsReceived(run) > 0 },
+        #expect(await Poll.until { Self.labelsReceived(run) > 0 },
                 "labels for \(task) arrive: \(train.standardError.suffix(1500)) \(annotator.process.standardError.suffix(600))")
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(1500))")

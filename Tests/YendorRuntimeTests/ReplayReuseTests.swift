@@ -42,7 +42,7 @@ struct ReplayReuseTests {
         let run = dir.appendingPathComponent("run")
         let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "100000000", "--run-dir", run.path] + Self.reuse)
         defer { train.kill() }
-        #expect(await TrainWithWorkerProcessesTests.wait(timeout: 600) { (Self.last(run)["learner/updates"] ?? 0) >= 40 },
+        #expect(await Poll.until(timeout: 600) { (Self.last(run)["learner/updates"] ?? 0) >= 40 },
                 "\(train.standardError.suffix(1500))")
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0, "\(train.standardError.suffix(1500))")
@@ -58,7 +58,7 @@ struct ReplayReuseTests {
                                       + Self.reuse + endpoints + replayEndpoint)
         let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "reused", "--replay", "127.0.0.1"] + endpoints + replayEndpoint)
         defer { learner.kill(); replay.kill(); worker.kill() }
-        #expect(await TrainWithWorkerProcessesTests.wait(timeout: 600) { (Self.last(run)["learner/updates"] ?? 0) >= 40 },
+        #expect(await Poll.until(timeout: 600) { (Self.last(run)["learner/updates"] ?? 0) >= 40 },
                 "\(learner.standardError.suffix(1000)) \(replay.standardError.suffix(1000))")
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0, "\(worker.standardError.suffix(1500))")

@@ -93,7 +93,7 @@ struct RunDirectoryOwnershipTests {
         let steps = TrainingEndToEndTests.envSteps(run)
         #expect(await TrainingEndToEndTests.waitForSteps(run, above: steps + 500, of: train), "training stopped: \(train.standardError.suffix(1500))")
         #expect(train.isRunning)
-        #expect(await TrainWithWorkerProcessesTests.wait(timeout: 600) {
+        #expect(await Poll.until(timeout: 600) {
             ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["learner/checkpoint_failures"] ?? 0) >= 1
         }, "not counted")
     }
@@ -211,7 +211,7 @@ struct RunDirectoryOwnershipTests {
         let run = dir.appendingPathComponent("run")
         let first = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", run.path, "--set", "run.checkpoint_interval=600"] + endpoints)
         defer { first.kill() }
-        #expect(await TrainWithWorkerProcessesTests.wait(timeout: 600) { ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.count ?? 0) >= 1 },
+        #expect(await Poll.until(timeout: 600) { ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.count ?? 0) >= 1 },
                 "\(first.standardError.suffix(1500))")
         first.signal(SIGKILL)
         _ = await first.waitForExit(timeout: 60)

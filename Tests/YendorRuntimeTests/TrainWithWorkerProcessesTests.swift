@@ -23,7 +23,7 @@ struct TrainWithWorkerProcessesTests {
         func log(_ i: Int) -> String { (try? String(contentsOf: run.appendingPathComponent("logs/worker-\(i).log"), encoding: .utf8)) ?? "" }
         func steps() -> Double { (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0 }
         for i in 0..<Self.workers {
-            #expect(await Self.wait(timeout: 600) { log(i).contains("received weights") }, "worker-\(i).log: \(log(i).suffix(1500))")
+            #expect(await Poll.until(timeout: 600) { log(i).contains("received weights") }, "worker-\(i).log: \(log(i).suffix(1500))")
         }
         // health and status find the run's ipc endpoints in its config.yaml, given the run directory.
         let health = try ChildProcess(yendor: ["health", "learner", "--run-dir", run.path, "--timeout", "60"])
@@ -34,23 +34,13 @@ struct TrainWithWorkerProcessesTests {
         #expect(status.lines.first?.hasPrefix("learner at ipc://") == true, "\(status.lines)")
         // With both running, training goes on for a while (about 30 trajectories).
         let start = steps()
-        #expect(await Self.wait(timeout: 600) { steps() >= start + 2000 })
+        #expect(await Poll.until(timeout: 600) { steps() >= start + 2000 })
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0, "train failed: \(train.standardError.suffix(2000))")
         for i in 0..<Self.workers {
             let sent = log(i).firstMatch(of: /stopped after (\d+) trajectories/).flatMap { Int($0.1) } ?? 0
             #expect(sent > 0, "worker-\(i).log: \(log(i).suffix(1500))")
         }
-    }
-
-    /// Polls `condition` every 100 ms until it holds; false after `timeout` seconds.
-    static func wait(timeout: Double, _ condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return condition()
     }
 
     /// `yendor train --workers N` on the tiny configuration once every worker has joined, and its
@@ -84,13 +74,13 @@ struct TrainWithWorkerProcessesTests {
         #expect(await train.waitForStandardError(containing: "worker process worker-0 was killed by signal 9; starting it again", timeout: 600),
                 "\(train.standardError.suffix(2000))")
         var restarted: [Int32] = []
-        #expect(await Self.wait(timeout: 600) {
+        #expect(await Poll.until(timeout: 600) {
             restarted = Self.workerProcesses(of: train.pid).filter { $0 != children[0] }
             return !restarted.isEmpty
         })
         func steps() -> Double { (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["env_steps"] ?? 0 }
         let atRestart = steps()
-        #expect(await Self.wait(timeout: 600) { steps() >= atRestart + 2000 }, "\(train.standardError.suffix(2000))")
+        #expect(await Poll.until(timeout: 600) { steps() >= atRestart + 2000 }, "\(train.standardError.suffix(2000))")
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0, "train failed: \(train.standardError.suffix(2000))")
         #expect(restarted.allSatisfy { !ChildProcess.isAlive($0) })
@@ -116,7 +106,7 @@ struct TrainWithWorkerProcessesTests {
         // SIGKILL: train cannot stop its workers; they used to retry the learner for ever.
         train.kill()
         _ = await train.waitForExit(timeout: 60)
-        #expect(await Self.wait(timeout: 600) { !children.contains(where: ChildProcess.isAlive) }, "still running: \(children)")
+        #expect(await Poll.until(timeout: 600) { !children.contains(where: ChildProcess.isAlive) }, "still running: \(children)")
         let log = (try? String(contentsOf: run.appendingPathComponent("logs/worker-0.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("that started this worker (pid \(train.pid)) is gone; stopping"), "\(log.suffix(1500))")
     }
@@ -132,5 +122,21 @@ struct TrainWithWorkerProcessesTests {
         defer { train.kill() }
         #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(2000))")
         #expect(train.standardError.contains("worker worker-0 joined"), "\(train.standardError.suffix(2000))")
+    }
+    /// A worker process stopped by hand (SIGTERM: it exits cleanly) while the run goes on is
+    /// started again; it was taken as finished and the run went on with one worker fewer.
+    @Test func aWorkerProcessStoppedByHandWhileTheRunGoesOnIsStartedAgain() async throws {
+        let (train, _, children) = try await Self.trainWithJoinedWorkers("train-workers-sigterm", workers: 1)
+        defer { Self.kill(train, children) }
+        let first = try #require(children.first)
+        Foundation.kill(first, SIGTERM)
+        #expect(await train.waitForStandardError(containing: "worker process worker-0 exited with status 0; starting it again", timeout: 600),
+                "\(train.standardError.suffix(2000))")
+        #expect(await Poll.until { train.standardError.components(separatedBy: "worker worker-0 joined").count - 1 >= 2 },
+                "\(train.standardError.suffix(2000))")
+        let again = Self.workerProcesses(of: train.pid)
+        #expect(again.count == 1 && again.first != first, "\(again)")
+        train.signal(SIGTERM)
+        #expect(await train.waitForExit(timeout: 60) == 0, "\(train.standardError.suffix(2000))")
     }
 }

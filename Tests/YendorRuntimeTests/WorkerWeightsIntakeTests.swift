@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YendorTestSupport
 import YendorPolicy
 import YendorTransport
 import YendorWire
@@ -27,7 +28,7 @@ struct WorkerWeightsIntakeTests {
                                  values: [Float](repeating: .nan, count: tensors[0].shape.reduce(1, *)))
         await learner.publish(weights(9, poisoned))
         await learner.publish(weights(10, Array(tensors.dropLast())))
-        #expect(await InMemoryRoleTests.wait { worker.metrics["transport/frames_dropped/bad_weights"] == 2 })
+        #expect(await Poll.until { worker.metrics["transport/frames_dropped/bad_weights"] == 2 })
         #expect(await actedBy(7), "the worker acts on with the weights it has")
         await learner.publish(weights(11, tensors))
         #expect(await actedBy(11), "and takes the next good weights")
@@ -54,7 +55,7 @@ struct WorkerWeightsIntakeTests {
             Task { await pull.close(); await pub.close() }
         }
         // A PUB drops what it sends before the subscriber has joined: send until one is counted.
-        let counted = await InMemoryRoleTests.wait {
+        let counted = await Poll.until {
             try? await pub.send(Array(String(repeating: "not a Yendor frame; ", count: 5).utf8))
             return worker.metrics["transport/frames_dropped/decode_bad_magic"] >= 1
         }
