@@ -15,8 +15,8 @@ import ZeroMQ
 /// `sendTimeout` (the annotator is down and libzmq's own queue is full too), gives up, counts the
 /// items as unsent and throws `Unsent`. `tryRequest` never waits at all. ZeroMQ reconnects on its
 /// own when the annotator comes back; requests it had queued but not answered are lost with the
-/// annotator's queue, so the client remembers items answered `.pending` (bounded) and sends them
-/// again when it sees the annotator restart (the start time in its `Stats` changes).
+/// annotator's queue, so the client remembers the items it sent that are not answered yet (bounded)
+/// and sends them again when it sees the annotator restart (the start time in its `Stats` changes).
 ///
 /// `results` yields every `AnnotationResult` the client receives: direct replies (request id as
 /// returned by `request`, entries may be `.pending`) and broadcasts (request id 0) of every label
@@ -36,8 +36,8 @@ public final class AnnotatorClient: Sendable {
         public var sendTimeout: Duration = .seconds(1)
         /// Results buffered in `results` before the oldest are dropped.
         public var resultBufferSize = 4096
-        /// Items answered `.pending` remembered for resending after an annotator restart; beyond
-        /// this the oldest are forgotten (and counted).
+        /// Items sent and not answered yet, remembered for resending after an annotator restart;
+        /// beyond this the oldest are forgotten (and counted).
         public var pendingCapacity = 10_000
         /// Largest frame accepted from the annotator, in bytes.
         public var maxMessageBytes = 16 << 20
@@ -187,6 +187,7 @@ public final class AnnotatorClient: Sendable {
                 do { try await Task.sleep(for: .milliseconds(5)) } catch { waited = false }
             }
             if !waited {
+                forget(goal: goal, items: items)
                 counters.unsentItems.increment(by: items.count)
                 throw Unsent(items: items.count, reason: "outbox full for \(configuration.sendTimeout): the annotator is unreachable or overloaded")
             }
@@ -200,6 +201,7 @@ public final class AnnotatorClient: Sendable {
     public func tryRequest(goal: Goal, mode: AnnotationMode, items: [LabelTask]) -> UInt64? {
         let (id, frame) = prepare(goal: goal, mode: mode, items: items)
         guard dealer.trySend([frame]) else {
+            forget(goal: goal, items: items)
             counters.unsentItems.increment(by: items.count)
             return nil
         }
@@ -253,13 +255,27 @@ public final class AnnotatorClient: Sendable {
         }
     }
 
+    /// The request's id and frame; its items are remembered as pending from here, before the
+    /// send: the answer (a broadcast label) may come before the direct reply that says "pending",
+    /// and an item that reply added back was never forgotten (it was sent again at every restart).
     private func prepare(goal: Goal, mode: AnnotationMode, items: [LabelTask]) -> (UInt64, [UInt8]) {
+        var forgotten = 0
         let id = state.withLock { state in
+            for item in items where state.pending.insert(LabelRequest(goal: goal, task: item)) != nil { forgotten += 1 }
             defer { state.nextRequestID += 1 }
             return state.nextRequestID
         }
+        counters.forgottenPending.increment(by: forgotten)
         return (id, AnnotationRequest(requestID: id, goal: goal.wireText, mode: mode, items: items).encoded())
     }
+
+    /// Items that were not sent are not pending.
+    private func forget(goal: Goal, items: [LabelTask]) {
+        state.withLock { state in for item in items { state.pending.remove(LabelRequest(goal: goal, task: item)) } }
+    }
+
+    /// Items remembered as pending (sent, not yet answered).
+    var pendingCount: Int { state.withLock { $0.pending.count } }
 
     private func receiveLoop(_ socket: AsyncSocket) async {
         let limits = WireLimits(maxMessageBytes: configuration.maxMessageBytes)
@@ -288,21 +304,15 @@ public final class AnnotatorClient: Sendable {
         }
     }
 
-    /// Remembers pending items and forgets answered ones.
-    private func track(_ result: AnnotationResult) {
+    /// Forgets the pending items a result answers (a label, an error, a drop); "pending" changes nothing.
+    func track(_ result: AnnotationResult) {
         let goal = try? Goal(wireText: result.goal)
         counters.received.increment()
-        var forgotten = 0
-        defer { counters.forgottenPending.increment(by: forgotten) }
         state.withLock { state in
             guard let goal else { return }
             for entry in result.entries {
-                let key = LabelRequest(goal: goal, task: entry.item)
-                if case .pending = entry.outcome {
-                    if state.pending.insert(key) != nil { forgotten += 1 }
-                } else {
-                    state.pending.remove(key)
-                }
+                if case .pending = entry.outcome { continue }
+                state.pending.remove(LabelRequest(goal: goal, task: entry.item))
             }
         }
     }

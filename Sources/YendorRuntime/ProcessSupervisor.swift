@@ -161,6 +161,8 @@ public final class ProcessSupervisor: Sendable {
         p.executableURL = executable
         p.arguments = children[k].arguments
         let handle = try FileHandle(forWritingTo: children[k].log)
+        // The child has its own copy once started: this one was kept open, one per start.
+        defer { try? handle.close() }
         handle.seekToEndOfFile()
         p.standardOutput = handle
         p.standardError = handle
