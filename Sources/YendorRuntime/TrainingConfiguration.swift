@@ -296,6 +296,10 @@ public struct TrainingConfiguration: Sendable {
         t.add("reward.queries_per_update", \.reward.queriesPerUpdate, "label queries per learner update")
         t.add("reward.query_retry_s", \.reward.models.queryRetrySeconds, "seconds a label query may go unanswered before it is asked again")
         t.add("reward.train_steps", \.reward.trainSteps, "reward-model steps per learner update")
+        // What a long run's reward model holds grows with the captions it has seen, up to these.
+        t.add("reward.retrieval_max_labels", \.reward.models.retrieval.maxLabels, "retrieval: labels kept (the oldest forgotten beyond; memory and rewards.ckpt grow with them)")
+        t.add("reward.classification_max_labels", \.reward.models.classification.maxLabels, "classification: training labels kept (the most recent)")
+        t.add("reward.ranking_max_preferences", \.reward.models.ranking.maxPreferences, "ranking: training preferences kept (the most recent)")
         t.add("replay.capacity", \.replay.capacity, "trajectories buffered")
         t.add("replay.full_policy", \.replay.fullPolicy, "block or drop-oldest")
         t.add("replay.sampler", \.replay.sampler, "fifo, uniform or prioritized")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YendorAnnotator
 @testable import YendorRuntime
+import YendorRewards
 import YendorSupport
 
 @Suite("Configuration")
@@ -29,6 +30,18 @@ struct ConfigurationTests {
 
     /// The learner's start-up line names what labels in process: it said "openai labeler (the lexicon
     /// is a rule-based stand-in for an LLM)" for a server, without its address or model.
+    /// What a long run's reward model holds is bounded by these; they were reachable from Swift only.
+    @Test func theRewardModelsLabelCapsAreSettingsThatReachTheModels() throws {
+        var c = TrainingConfiguration()
+        try TrainingConfiguration.table.apply(overrides: ["reward.retrieval_max_labels=200000", "reward.classification_max_labels=7000",
+                                                         "reward.ranking_max_preferences=9000"], to: &c)
+        #expect(c.reward.models.retrieval.maxLabels == 200_000)
+        #expect(c.reward.models.classification.maxLabels == 7000)
+        #expect(c.reward.models.ranking.maxPreferences == 9000)
+        let model = try RetrievalRewardModel(configuration: c.reward.models.retrieval)
+        #expect(model.configuration.maxLabels == 200_000)
+    }
+
     @Test func theInProcessLabelerIsDescribedByWhatItIs() throws {
         var c = TrainingConfiguration()
         #expect(c.reward.labeler.summary.contains("stand-in for an LLM"))
