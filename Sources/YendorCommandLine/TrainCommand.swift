@@ -146,7 +146,8 @@ struct TrainCommand: AsyncParsableCommand {
         // A worker that fails is started again, once the learner has let go of its id (a peer
         // timeout and a heartbeat later), and rejoins under it; one that keeps failing at its start
         // (a refused layout, a bad setting) ends the run with its log's last lines, rather than
-        // leave the learner waiting at 0 steps/s. A worker that exits cleanly is done once the run has finished; before, it was stopped by hand (SIGTERM) and is started again.
+        // leave the learner waiting at 0 steps/s. A worker that exits cleanly is done once the run
+        // has finished; before that, it was stopped by hand (SIGTERM) and is started again.
         let supervisor = ProcessSupervisor(executable: Executable.current,
                                            children: children, persistence: .onFailure(giveUpAfter: 5, runIsOver: { learner.hasFinished }),
                                            firstDelay: c.transport.peerTimeout + c.transport.heartbeatInterval)

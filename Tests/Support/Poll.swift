@@ -6,12 +6,12 @@ import Foundation
 public enum Poll {
     /// Polls `condition` every `interval` until it holds; false after `timeout` seconds.
     public static func until(timeout: Double = 600, every interval: Duration = .milliseconds(100),
-                             _ condition: () async -> Bool) async -> Bool {
+                             _ condition: () async throws -> Bool) async rethrows -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if await condition() { return true }
+            if try await condition() { return true }
             try? await Task.sleep(for: interval)
         }
-        return await condition()
+        return try await condition()
     }
 }

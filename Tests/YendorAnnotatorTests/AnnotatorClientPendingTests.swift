@@ -67,7 +67,7 @@ import ZeroMQ
         #expect(resent.goal == "stairs")
         #expect(resent.items == [.classify(caption: captions[2])])
         // Counted once the request is handed over, which can be just after it arrived here.
-        #expect(await eventually(limit: .seconds(600)) { client.metrics["annotator_client/resent_items"] >= 1 })
+        #expect(await Poll.until { client.metrics["annotator_client/resent_items"] >= 1 })
         #expect(client.metrics["annotator_client/resent_items"] == 1)
         await client.close()
         await router.close()

@@ -157,7 +157,7 @@ import ZeroMQ
 
         // Wait for the four prompt labels and for the stalled batch to reach the LLM, then kill -9.
         let before = await collect(from: client) { Self.labels(in: $0, broadcastOnly: true).count >= 4 }
-        #expect(try await eventually { try await stub.stats().asks("[kill-5]") == 1 })
+        #expect(try await Poll.until { try await stub.stats().asks("[kill-5]") == 1 })
         first.process.kill()
         _ = await first.process.waitForExit(timeout: 10)
         let published = Set(Self.labels(in: before, broadcastOnly: true).keys)
@@ -179,7 +179,7 @@ import ZeroMQ
         }
         #expect(Self.labels(in: after).count == captions.count)
         // The client told the restart from the annotator's start time.
-        #expect(await eventually { client.metrics["annotator_client/annotator_restarts"] == 1 })
+        #expect(await Poll.until { client.metrics["annotator_client/annotator_restarts"] == 1 })
         let stats = try await stub.stats()
         for caption in published { #expect(asks(caption, stats) == 1, "\(caption) asked again") }
         for caption in captions { #expect(stats.answers(caption) == 1, "\(caption) paid for twice") }
@@ -205,7 +205,7 @@ import ZeroMQ
         let slow = ["You read a scroll [stall-1].", "You read a scroll [stall-2]."]
         let captions = [slow[0]] + fast[0..<6] + [slow[1]] + fast[6...]
         try await client.request(goal: .score, mode: .classification, items: captions.map { .classify(caption: $0) })
-        #expect(try await eventually {
+        #expect(try await Poll.until {
             let stats = try await stub.stats()
             return stats.answered.count == fast.count && stats.asks("[stall-") == 2
         })
@@ -252,7 +252,7 @@ import ZeroMQ
         let caption = "You descend the stairs [sigterm]."
         try await client.request(goal: .stairs, mode: .classification, items: [.classify(caption: caption)])
         // The call is at the (slow) stub once the stub has counted it.
-        #expect(try await eventually { try await stub.stats().calls > 0 })
+        #expect(try await Poll.until { try await stub.stats().calls > 0 })
         role.process.signal(SIGTERM)
         let published = await collect(from: client) { Self.labels(in: $0, broadcastOnly: true)[caption] != nil }
         #expect(Self.labels(in: published, broadcastOnly: true)[caption] == .helpful)

@@ -275,7 +275,7 @@ import YendorTestSupport
         let first = captions(1, prefix: "You hit the newt")
         _ = await annotator.submit(first)
         // The first call fails; the item then waits 10 minutes for its retry.
-        #expect(await eventually { annotator.metrics["annotator/queue_depth"] == 1 })
+        #expect(await Poll.until { annotator.metrics["annotator/queue_depth"] == 1 })
         #expect(await annotator.lookup(first) == [.pending])
         let receipt = await annotator.submit(captions(2))
         #expect(receipt.evicted == first)
@@ -315,7 +315,7 @@ import YendorTestSupport
         await labeler.gate.waitForArrivals(1)
         let stopping = Task { await annotator.shutdown() }
         // Once the annotator ignores new work (an empty receipt) it is stopping; then the answer arrives.
-        #expect(await eventually { await annotator.submit(captions(1)) == Annotator.Receipt() })
+        #expect(await Poll.until { await annotator.submit(captions(1)) == Annotator.Receipt() })
         await labeler.gate.open()
         await stopping.value
         #expect(try store.lookup([LabelKey(labeler: labeler.identity, request: stuck[0])]).first?.value.outcome == .labeled(.helpful))

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import YendorTestSupport
 import YendorMetrics
 @testable import YendorAnnotator
 
@@ -255,7 +256,7 @@ import YendorMetrics
             $0.requestTimeout = .seconds(7200)
         }, logger: testLogger)
         let call = Task { await patient.label(captions(1, prefix: "You are stalled")) }
-        #expect(try await eventually { try await server.stats().asks("stalled") == 1 })
+        #expect(try await Poll.until { try await server.stats().asks("stalled") == 1 })
         call.cancel()
         #expect(await call.value.map(\.outcome) == [.failed(.cancelled)])
     }
@@ -352,7 +353,7 @@ import YendorMetrics
         let call = Task { await labeler.label(captions(1)) }
         // Bounded generously: in a full suite run the breaker opened only after more than 60 s
         // (other tests held the pool and the stub); the wait ends on the event.
-        #expect(await eventually(limit: .seconds(600)) { await labeler.breaker.openings > 0 }, "\(labeler.metrics.snapshot())")
+        #expect(await Poll.until { await labeler.breaker.openings > 0 }, "\(labeler.metrics.snapshot())")
         #expect(await labeler.breaker.openings == 1)
         let callsWhileOpen = try await server.stats().calls
         try await server.setDown(false)

@@ -33,13 +33,3 @@ func captions(_ count: Int, prefix: String = "You kill the jackal") -> [LabelReq
     (0..<count).map { LabelRequest.classify("\(prefix) #\($0)!", goal: .combat) }
 }
 
-/// Waits for an event: polls `condition` until it holds; false only after `limit`, a guard
-/// against hanging, not a timing assumption (the condition is what the test waits for).
-func eventually(limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return try await condition()
-}
