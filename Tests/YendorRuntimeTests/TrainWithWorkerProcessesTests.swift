@@ -98,6 +98,9 @@ struct TrainWithWorkerProcessesTests {
         let orphans = children.filter(ChildProcess.isAlive)
         #expect(orphans.isEmpty, "worker processes still running after train exited: \(orphans)")
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path))
+        // The learner's ipc socket files go with it (they stayed, naming nothing).
+        let sockets = (try? FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("sockets").path)) ?? []
+        #expect(!sockets.contains("trajectories") && !sockets.contains("weights"), "\(sockets)")
     }
 
     @Test func workerProcessesStopByThemselvesWhenTrainIsKilled() async throws {
