@@ -230,6 +230,7 @@ public final class AnnotatorServer: Service, Sendable {
                 continue
             }
             let address = parts.dropLast().map(\.bytes)
+            let client = Self.client(address)
             let message: WireMessage
             do {
                 message = try frame.withUnsafeBytes { try WireMessage.decode($0, limits: limits) }
@@ -243,8 +244,8 @@ public final class AnnotatorServer: Service, Sendable {
             }
             switch message {
             case .annotationRequest(let request):
-                clients.withLock { table in table[Self.client(address)]?.lastHeard = ContinuousClock.now }
-                let (reply, evicted) = await answer(request, client: Self.client(address))
+                clients.withLock { table in table[client]?.lastHeard = ContinuousClock.now }
+                let (reply, evicted) = await answer(request, client: client)
                 try? await router.send(address + [reply.encoded()])
                 // Whoever asked for the evicted items hears that they will get no label.
                 for notice in dropNotices(evicted) { try? await pub.send(notice.encoded()) }
@@ -258,11 +259,11 @@ public final class AnnotatorServer: Service, Sendable {
             case .goodbye(let goodbye):
                 // A client that leaves (a learner that finished or stops) takes the requests only it
                 // was waiting for out of the queue: the next run's are not kept behind them.
-                _ = clients.withLock { $0.removeValue(forKey: Self.client(address)) }
-                let withdrawn = await annotator.withdraw(client: Self.client(address))
+                _ = clients.withLock { $0.removeValue(forKey: client) }
+                let withdrawn = await annotator.withdraw(client: client)
                 if withdrawn > 0 { logger.info("client \(goodbye.id) left: \(withdrawn) queued requests only it asked for withdrawn") }
             case .heartbeat(let beat):
-                clients.withLock { $0[Self.client(address)] = (beat.id, ContinuousClock.now) }
+                clients.withLock { $0[client] = (beat.id, ContinuousClock.now) }
             default:
                 count(malformed: "unexpected_\(message.kind)")
             }

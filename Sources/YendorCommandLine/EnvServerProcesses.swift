@@ -66,7 +66,7 @@ final class EnvServerProcesses: Sendable {
     /// removes a socket file one left.
     func stop() {
         supervisor.stop()
-        for endpoint in endpoints { try? FileManager.default.removeItem(atPath: String(endpoint.dropFirst("ipc://".count))) }
+        for endpoint in endpoints { TransportConfiguration.removeSocketFile(of: endpoint) }
     }
 
     /// `.venv/bin/yendor-env` near the working directory or the `yendor` binary, else `yendor-env`

@@ -121,12 +121,7 @@ struct TrainCommand: AsyncParsableCommand {
     private func runWithWorkerProcesses(_ c: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
                                         logger: Logging.Logger) async throws {
         try FileManager.default.createDirectory(at: runDirectory.root.appendingPathComponent("sockets"), withIntermediateDirectories: true)
-        defer {
-            // libzmq leaves the learner's ipc socket files behind, naming nothing once it has stopped.
-            for endpoint in [c.transport.trajectories, c.transport.weights] where endpoint.hasPrefix("ipc://") {
-                try? FileManager.default.removeItem(atPath: String(endpoint.dropFirst("ipc://".count)))
-            }
-        }
+        defer { for endpoint in [c.transport.trajectories, c.transport.weights] { TransportConfiguration.removeSocketFile(of: endpoint) } }
         let (group, learner) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
         let configFile = runDirectory.resolvedConfiguration.path
         // Each worker logs to the run directory (logs/worker-I.log), so the parent's output stays the learner's.

@@ -1,3 +1,4 @@
+import Foundation
 import ZeroMQ
 
 /// Where roles bind and connect. The same topology runs in one process (`inproc://`), across
@@ -73,6 +74,13 @@ public struct TransportConfiguration: Sendable, Equatable {
         t.curveAllowedClients = ""
         t.curveAllowAny = false
         return t
+    }
+
+    /// Removes the socket file an `ipc://` endpoint names (nothing else), once nothing listens
+    /// there: libzmq leaves it behind, and it names nothing.
+    public static func removeSocketFile(of endpoint: String) {
+        guard endpoint.hasPrefix("ipc://") else { return }
+        try? FileManager.default.removeItem(atPath: String(endpoint.dropFirst("ipc://".count)))
     }
 
     /// The address a peer connects to for an endpoint this node binds (`0.0.0.0` → `host`).
