@@ -252,9 +252,11 @@ import YendorTestSupport
             let captions = (0...3).map { LabelTask.classify(caption: "You hit the newt [silent-\($0)].") }
             try await ask(quiet, [captions[0]])
             await gate.waitForArrivals(1)  // #0 at the labeler; the rest queue behind it
-            try await gone.send(Heartbeat(id: "gone-learner", sequence: 0, timeNanos: 0, policyVersion: 0).encoded())
             try await ask(gone, [captions[1], captions[2]])
             try await ask(quiet, [captions[2], captions[3]])
+            // Its heartbeat last, once its requests are queued: however slow the machine, it is
+            // tracked from here, and its silence starts here.
+            try await gone.send(Heartbeat(id: "gone-learner", sequence: 0, timeNanos: 0, policyVersion: 0).encoded())
             // `gone` says nothing more, and no Goodbye.
             while server.metrics["annotator/withdrawn"] != 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             #expect(server.metrics["annotator/withdrawn"] == 1, "#1: only the silent client wanted it")

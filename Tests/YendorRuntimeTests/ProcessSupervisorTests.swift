@@ -45,10 +45,13 @@ import YendorTestSupport
         #expect(second.processIdentifier == Self.starts(events())[1] && second.processIdentifier != first)
         // The supervisor holds no descriptor of the log: one stayed open per start (a worker that
         // kept failing leaked one each time).
-        let held = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).filter {
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == log.path
+        // (Polled: the start is told just before its copy is closed.)
+        func held() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).filter {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == log.path
+            }
         }
-        #expect(held.isEmpty, "descriptors of \(log.path): \(held)")
+        #expect(await Poll.until { held().isEmpty }, "descriptors of \(log.path): \(held())")
         // SIGTERM, then SIGKILL after the grace period (a test runner's children may ignore SIGTERM).
         supervisor.stop(gracePeriod: 0.5)
         #expect(!second.isRunning && second.terminationReason == .uncaughtSignal)
