@@ -53,22 +53,17 @@ struct HealthCommand: ParsableCommand {
     }
 
     func run() throws {
-        let c: TrainingConfiguration
-        do { c = try options.resolveForProbe(defaultRunDir: "runs/health", endpointGiven: endpoint != nil) } catch let e as ConfigurationError {
+        let probe: RunOptions.ProbeTarget
+        do { probe = try options.probeTarget(annotator: role == .annotator, endpoint: endpoint, defaultRunDir: "runs/health") } catch let e as ConfigurationError {
             throw ValidationError(e.description)
         } catch let e as RunOptions.RoleNotRunning {
             FileHandle.standardError.write(Data("yendor health: \(e)\n".utf8))
             throw ExitCode(1)
         }
         if let pidFile { try checkProcess(pidFile: pidFile) }
-        let configured = role == .annotator ? c.transport.annotatorLabels : c.transport.weights
-        let target = endpoint ?? TransportConfiguration.connectAddress(configured, host: "127.0.0.1")
-        let security: [SocketOption]
-        do { security = try c.transport.clientSecurity() } catch let e as ConfigurationError {
-            throw ValidationError(e.description)
-        }
+        let c = probe.configuration, target = probe.endpoint
         let name = role == .worker ? "learner (seen from this worker)" : role.rawValue
-        let (beat, others) = try awaitHeartbeat(from: target, security: security, maxMessageMiB: c.transport.maxMessageMiB)
+        let (beat, others) = try awaitHeartbeat(from: target, security: probe.security, maxMessageMiB: c.transport.maxMessageMiB)
         if let beat {
             // An annotator's heartbeat carries no policy.
             let version = role == .annotator ? "" : ", policy version \(beat.policyVersion)"

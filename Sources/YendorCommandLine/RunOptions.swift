@@ -4,6 +4,7 @@ import Logging
 import RemoteEnvironment
 import YendorRewards
 import YendorRuntime
+import ZeroMQ
 
 /// Options shared by `train`, `learner` and `worker`. Precedence: defaults < `--config` file <
 /// `--set key=value` < dedicated flags. Every field can be set with `--set`; `yendor config` lists them.
@@ -121,31 +122,51 @@ struct RunOptions: ParsableArguments {
     static let probeTitle = "Role options"
     static let probeDiscussion = "ROLE OPTIONS are the probed role's own, accepted so that a job script can pass the role's command line unchanged; only --config, --set (transport endpoints and keys) and --run-dir are used, to find it."
 
-    /// The configuration of a running role that health and status look at: with --run-dir, the
-    /// one that run saved (so its endpoints and keys, e.g. `train --workers N`'s ipc ones, need no
-    /// --endpoint), then what this command says. They take a role's own arguments (job scripts
-    /// pass the same ones) and use what names endpoints and keys.
-    func resolveForProbe(defaultRunDir: String, endpointGiven: Bool = false) throws -> TrainingConfiguration {
-        guard let runDir else { return try resolve(defaultRunDir: defaultRunDir) }
+    /// Where health and status find the role they probe, and how they connect to it.
+    struct ProbeTarget {
+        /// The probed role's configuration (its run's, with --run-dir, then this command's flags).
+        let configuration: TrainingConfiguration
+        /// The PUB socket to subscribe to.
+        let endpoint: String
+        /// The CURVE client options for it, or none.
+        let security: [SocketOption]
+    }
+
+    /// The role health and status look at: the learner's PUB (`transport.weights`), or with
+    /// `annotator` the annotator's (`transport.annotator_labels`, on the `reward.annotator` host
+    /// when one is set); `endpoint`, when given, instead. With --run-dir, the configuration that
+    /// run saved comes first (so its endpoints and keys, e.g. `train --workers N`'s ipc ones, need
+    /// no --endpoint), then what this command says; a one-process `yendor train` is asked at its
+    /// run directory's status socket. They take a role's own arguments (job scripts pass the same
+    /// ones) and use what names endpoints and keys.
+    func probeTarget(annotator: Bool, endpoint: String?, defaultRunDir: String) throws -> ProbeTarget {
+        func target(_ c: TrainingConfiguration) throws -> ProbeTarget {
+            let host = annotator && !c.reward.annotator.isEmpty ? c.reward.annotator : "127.0.0.1"
+            let configured = annotator ? c.transport.annotatorLabels : c.transport.weights
+            // An annotator is probed with `curve_annotator_key` where that is set (a learner's
+            // configuration), else with `curve_server_key` (a probe's own flags, as job scripts give them).
+            let annotatorKey = annotator && !c.transport.curveAnnotatorKey.isEmpty
+            return ProbeTarget(configuration: c, endpoint: endpoint ?? TransportConfiguration.connectAddress(configured, host: host),
+                               security: try c.transport.clientSecurity(annotator: annotatorKey))
+        }
+        guard let runDir else { return try target(resolve(defaultRunDir: defaultRunDir)) }
         guard let saved = try SavedConfiguration.load(runDirectory: runDir) else {
             throw ConfigurationError(field: "run.dir", problem: "\(runDir) holds no config.yaml: not a run directory, or its role has not started")
         }
-        // A one-process run binds no socket: a probe of the configured ports would find nothing,
-        // or another run listening there.
+        let c = try resolve(defaultRunDir: defaultRunDir, base: saved.configuration)
         let directory = try RunDirectory(path: runDir)
-        if let holder = directory.holder, !holder.listening {
-            // Stopped, it is down; probing the default ports would ask whatever else listens there
-            // (an --endpoint given is asked, as for any run).
-            guard directory.isHeld else {
-                if endpointGiven { return try resolve(defaultRunDir: defaultRunDir, base: saved.configuration) }
-                throw RoleNotRunning(runDirectory: runDir, pid: holder.pid)
-            }
-            let port = saved.configuration.run.prometheusPort
-            let watch = port > 0 ? "its metrics are served at http://127.0.0.1:\(port)/metrics (run.prometheus_port)"
-                : "start the run with --set run.prometheus_port=PORT (or with --workers N, whose learner status and health can ask)"
-            throw ConfigurationError(field: "run.dir", problem: "\(runDir) is a one-process `yendor train` (pid \(holder.pid)), which binds no socket to ask: watch \(runDir)/metrics.jsonl or TensorBoard (\(runDir)/tensorboard); \(watch)")
+        guard endpoint == nil, let holder = directory.holder, !holder.listening else { return try target(c) }
+        // A one-process run binds none of the configured sockets: probing them would find nothing,
+        // or another run listening there. Stopped, it is down.
+        guard directory.isHeld else { throw RoleNotRunning(runDirectory: runDir, pid: holder.pid) }
+        guard annotator else {
+            // Its learner answers on the status socket, a file in the run directory (no CURVE).
+            return ProbeTarget(configuration: c, endpoint: directory.statusEndpoint, security: [])
         }
-        return try resolve(defaultRunDir: defaultRunDir, base: saved.configuration)
+        guard !c.reward.annotator.isEmpty else {
+            throw ConfigurationError(field: "run.dir", problem: "\(runDir) is a one-process `yendor train` (pid \(holder.pid)) whose labeler runs in its learner, with no socket of its own: `yendor status learner --run-dir \(runDir)` shows its labels")
+        }
+        return try target(c)
     }
 
     /// The run a probe was pointed at (--run-dir) is a one-process run that has stopped.
@@ -192,7 +213,7 @@ struct RunOptions: ParsableArguments {
 
     /// What a role that owns a run directory does before it starts: checks its CURVE keys (a clear
     /// message and exit 64, not a half-started role) and takes the directory for this process (the
-    /// lock lives as long as the returned value; `listening` false for a run that binds no socket).
+    /// lock lives as long as the returned value; `listening` false for a one-process run, which binds only its status socket).
     /// A learner's (train, learner) also refuses a checkpoint of another model, and only then writes
     /// the resolved config.yaml.
     func serverRoleStart(_ c: TrainingConfiguration, learner: Bool = true, listening: Bool = true) throws -> (logger: Logger, runDirectory: RunDirectory, lock: RunLock) {

@@ -14,6 +14,7 @@ struct StatusCommand: ParsableCommand {
         discussion: """
             Examples:
               yendor status learner --endpoint tcp://10.0.0.5:5556
+              yendor status learner --run-dir runs/my-run
               yendor status annotator --endpoint tcp://10.0.0.6:5558 --json
             Without --endpoint the configured endpoint is used with 0.0.0.0 replaced by 127.0.0.1.
             \(RunOptions.probeDiscussion)
@@ -45,20 +46,19 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        let c: TrainingConfiguration
-        do { c = try options.resolveForProbe(defaultRunDir: "runs/status", endpointGiven: endpoint != nil) } catch let e as ConfigurationError {
+        let probe: RunOptions.ProbeTarget
+        do { probe = try options.probeTarget(annotator: role == .annotator, endpoint: endpoint, defaultRunDir: "runs/status") } catch let e as ConfigurationError {
             throw ValidationError(e.description)
         } catch let e as RunOptions.RoleNotRunning {
             FileHandle.standardError.write(Data("yendor status: \(e)\n".utf8))
             throw ExitCode(1)
         }
-        let configured = role == .annotator ? c.transport.annotatorLabels : c.transport.weights
-        let target = endpoint ?? TransportConfiguration.connectAddress(configured, host: "127.0.0.1")
+        let c = probe.configuration, target = probe.endpoint
         let context = try Context()
         defer { context.terminate() }
         let socket = try Socket(context: context, type: .sub)
         defer { socket.close() }
-        try socket.set(try c.transport.clientSecurity())
+        try socket.set(probe.security)
         try socket.set([.subscribe([]), .linger(milliseconds: 0), .maxMessageSize(c.transport.maxMessageMiB << 20)])
         try socket.connect(target)
         let limits = WireLimits(maxMessageBytes: c.transport.maxMessageMiB << 20)

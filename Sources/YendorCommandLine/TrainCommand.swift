@@ -120,7 +120,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     private func runWithWorkerProcesses(_ c: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
                                         logger: Logging.Logger) async throws {
-        try FileManager.default.createDirectory(at: runDirectory.root.appendingPathComponent("sockets"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: runDirectory.sockets, withIntermediateDirectories: true)
         defer { for endpoint in [c.transport.trajectories, c.transport.weights] { TransportConfiguration.removeSocketFile(of: endpoint) } }
         let (group, learner) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
         let configFile = runDirectory.resolvedConfiguration.path

@@ -19,6 +19,11 @@ public struct RunDirectory: Sendable {
     public var checkpoints: URL { root.appendingPathComponent("checkpoints", isDirectory: true) }
     public var logs: URL { root.appendingPathComponent("logs", isDirectory: true) }
     public var metrics: URL { root.appendingPathComponent("metrics.jsonl") }
+    /// Unix sockets of the run's roles (`train --workers N`'s learner, its env servers, the status socket).
+    public var sockets: URL { root.appendingPathComponent("sockets", isDirectory: true) }
+    /// Where a one-process `yendor train` publishes its learner's heartbeats and Stats, for
+    /// `status`/`health --run-dir` (it binds no other socket).
+    public var statusEndpoint: String { "ipc://" + sockets.appendingPathComponent("status").path }
     public var resolvedConfiguration: URL { Self.resolvedConfiguration(in: root.path) }
 
     /// Where the run directory at `path` keeps its resolved configuration (`config.yaml`).
@@ -31,9 +36,9 @@ public struct RunDirectory: Sendable {
     /// writing one directory would interleave their metrics and mix their checkpoints. Throws
     /// naming the process that holds it.
     ///
-    /// `listening`: false for a run whose roles share one process and bind no socket (one-process
-    /// `yendor train`); the lock file says so, so that `status`/`health --run-dir` can tell the user
-    /// rather than probe ports another run may be using.
+    /// `listening`: false for a run whose roles share one process (one-process `yendor train`),
+    /// which binds only its status socket (`statusEndpoint`); the lock file says so, so that
+    /// `status`/`health --run-dir` ask there rather than at ports another run may be using.
     public func lock(listening: Bool = true) throws -> RunLock {
         let path = root.appendingPathComponent(".lock").path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
@@ -50,7 +55,7 @@ public struct RunDirectory: Sendable {
     }
 
     /// What `.lock` says of the process that holds (or last held) this directory: "PID", or
-    /// "PID in-process" for a run that binds no socket.
+    /// "PID in-process" for a run whose roles share one process.
     public var holder: (pid: Int32, listening: Bool)? {
         guard let text = try? String(contentsOf: root.appendingPathComponent(".lock"), encoding: .utf8) else { return nil }
         let words = text.split(whereSeparator: \.isWhitespace)

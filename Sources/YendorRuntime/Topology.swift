@@ -22,28 +22,31 @@ public enum Topology {
         let defaults = TransportConfiguration()
         if configuration.transport.trajectories != defaults.trajectories || configuration.transport.weights != defaults.weights {
             // Said, not silently dropped: a user who set them expects something to listen there.
-            logger.notice("in one process the learner and its worker are linked in process: transport.trajectories and transport.weights are not bound (yendor train --workers N binds ipc:// sockets that yendor status can watch; run.prometheus_port serves the metrics)")
+            logger.notice("in one process the learner and its worker are linked in process: transport.trajectories and transport.weights are not bound (yendor status/health --run-dir \(runDirectory.root.path) watch the run; run.prometheus_port serves the metrics)")
         }
         // Only the learner–worker sockets are in this process: a remote annotator is reached at its
         // configured endpoints, with the configured CURVE keys.
-        let learner: LearnerService, worker: WorkerService
+        let learnerLogger = logger.with(role: "learner"), worker: WorkerService
+        let link: @Sendable () async throws -> any LearnerLink
         switch configuration.inProcessLink {
         case .memory:
             // As many trajectories in flight as the socket path holds (the worker's outbox, libzmq's
             // send and receive high-water marks, the learner's inbox: `queue_capacity` each), so
             // rollouts overlap the learner's updates as much as they do across processes.
             let network = InMemoryNetwork(capacity: 4 * c.transport.queueCapacity)
-            learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory,
-                                     logger: logger.with(role: "learner"), annotatorTransport: configuration.transport,
-                                     link: { network.learnerLink() })
+            link = { network.learnerLink() }
             worker = WorkerService(configuration: c, workerID: "worker-local", context: context, logger: logger.with(role: "worker"),
                                    connect: { network.workerLink() })
         case .zeromq:
-            learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory,
-                                     logger: logger.with(role: "learner"), annotatorTransport: configuration.transport)
+            link = { [transport = c.transport] in try await ZeroMQLearnerLink.bind(transport, context: context, logger: learnerLogger) }
             worker = WorkerService(configuration: c, workerID: "worker-local", trajectories: c.transport.trajectories,
                                    weights: c.transport.weights, context: context, logger: logger.with(role: "worker"))
         }
+        // Either way the learner is watched through the run directory's status socket.
+        let learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory, logger: learnerLogger,
+                                     annotatorTransport: configuration.transport, link: {
+            await WatchedLearnerLink.wrapping(try await link(), runDirectory: runDirectory, context: context, logger: learnerLogger)
+        })
         return (group(services: [learner], then: endpoints + [worker], logger: logger), learner)
     }
 

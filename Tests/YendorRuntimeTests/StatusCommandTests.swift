@@ -46,23 +46,36 @@ struct StatusCommandTests {
         #expect(text.contains("SPS"))
     }
 
-    /// A one-process `yendor train` binds no socket: status and health given its run directory say
-    /// so and how to watch it, rather than wait on the default ports (where another run may answer).
-    @Test(arguments: [["status", "learner", "--once"], ["health", "learner"]])
-    func aProbeOfAOneProcessTrainSaysItBindsNoSocket(probe: [String]) async throws {
+    /// A one-process `yendor train` binds none of the configured sockets: status and health given
+    /// its run directory ask its learner at the run directory's status socket (not the default
+    /// ports, where another run may answer), and say its labeler has no socket of its own.
+    @Test(arguments: [["status", "learner", "--once", "--json"], ["health", "learner"]])
+    func aProbeOfAOneProcessTrainAsksItsStatusSocket(probe: [String]) async throws {
         let (dir, config) = try TinyRun.scratch("status-in-process", checkpointInterval: 60)
         let run = dir.appendingPathComponent("run")
+        let socket = run.appendingPathComponent("sockets/status").path
         let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "100000000", "--run-dir", run.path])
         defer { train.kill() }
         #expect(await train.waitForStandardError(containing: "run directory", timeout: 600), "\(train.standardError.suffix(1500))")
-        let status = try ChildProcess(yendor: probe + ["--run-dir", run.path])
-        #expect(await status.waitForExit(timeout: 600) == 64)
-        #expect(status.standardError.contains("is a one-process `yendor train` (pid \(train.pid)), which binds no socket to ask"), "\(status.standardError)")
-        #expect(status.standardError.contains("run.prometheus_port"))
-        // Once that run has ended it is down (exit 1), said so: the default ports it would have
-        // probed are another run's. An --endpoint given is asked, as for any run.
+        // Waits for the first Stats (status) or heartbeat (health), however late the run binds.
+        let live = try ChildProcess(yendor: probe + ["--run-dir", run.path, "--timeout", "600"])
+        #expect(await live.waitForExit(timeout: 600) == 0, "\(live.standardError)")
+        if probe[0] == "status" {
+            let line = try #require(live.lines.first { $0.hasPrefix("{") }, "\(live.lines)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(json["role"] as? String == "learner")
+            #expect((json["values"] as? [String: Double])?["run/total_steps"] == 100_000_000, "\(line.prefix(300))")
+        } else {
+            #expect(live.lines.contains { $0.contains("learner at ipc://\(socket) is up") }, "\(live.lines)")
+        }
+        let labeler = try ChildProcess(yendor: [probe[0], "annotator", "--run-dir", run.path])
+        #expect(await labeler.waitForExit(timeout: 600) == 64)
+        #expect(labeler.standardError.contains("is a one-process `yendor train` (pid \(train.pid)) whose labeler runs in its learner"), "\(labeler.standardError)")
+        // Once that run has ended it is down (exit 1), said so, and its socket file is gone. An
+        // --endpoint given is asked, as for any run.
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0)
+        #expect(!FileManager.default.fileExists(atPath: socket))
         let down = try ChildProcess(yendor: probe + ["--run-dir", run.path])
         #expect(await down.waitForExit(timeout: 600) == 1)
         #expect(down.standardError.contains("the one-process run in \(run.path) is not running (pid \(train.pid) held it)"), "\(down.standardError)")
@@ -70,21 +83,5 @@ struct StatusCommandTests {
                                                       "--endpoint", "tcp://127.0.0.1:\(ChildProcess.freePort())"])
         #expect(await after.waitForExit(timeout: 600) == 1)
         #expect(!after.standardError.contains("one-process"), "\(after.standardError)")
-    }
-
-    /// A one-process run serving /metrics: the probe says where, instead of asking for the setting
-    /// it was started with.
-    @Test func aProbeOfAOneProcessTrainServingMetricsSaysWhere() async throws {
-        let (dir, config) = try TinyRun.scratch("status-in-process-metrics", checkpointInterval: 60)
-        let run = dir.appendingPathComponent("run"), port = ChildProcess.freePort()
-        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "100000000", "--run-dir", run.path,
-                                              "--set", "run.prometheus_port=\(port)"])
-        defer { train.kill() }
-        #expect(await train.waitForStandardError(containing: "run directory", timeout: 600), "\(train.standardError.suffix(1500))")
-        let status = try ChildProcess(yendor: ["status", "learner", "--once", "--run-dir", run.path])
-        #expect(await status.waitForExit(timeout: 600) == 64)
-        #expect(status.standardError.contains("its metrics are served at http://127.0.0.1:\(port)/metrics"), "\(status.standardError)")
-        train.signal(SIGTERM)
-        #expect(await train.waitForExit(timeout: 60) == 0)
     }
 }
