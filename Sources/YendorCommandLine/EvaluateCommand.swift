@@ -22,7 +22,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         --record DIR keeps Dungeon episodes to watch with `yendor play --replay`. \
         --all-checkpoints plays every checkpoint the run kept, oldest first, with the same seed: \
         a learning curve (train with --set run.milestone_steps=N to keep one every N env steps); \
-        --tensorboard adds the figures to the run's TensorBoard curves. \
+        --tensorboard adds the figures to the run's TensorBoard directory, as a run of their own (RUN/tensorboard/evaluate; a checkpoint evaluated again replaces its points). \
         SIGINT/SIGTERM stop it with the episodes that had ended.
 
         Examples: yendor evaluate --run-dir runs/default --episodes 200 --json eval.json
@@ -49,7 +49,7 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Flag(help: "Play every checkpoint the run kept, oldest first, with the same seed, and print a row for each (a learning curve); --json writes a list of reports.")
     var allCheckpoints = false
 
-    @Flag(help: "Also write the figures to the run's TensorBoard directory (RUN/tensorboard), as evaluate/* scalars at the checkpoint's env steps.")
+    @Flag(help: "Also write the figures to RUN/tensorboard/evaluate, as evaluate/* scalars at the checkpoint's env steps (a checkpoint evaluated again replaces its points).")
     var tensorboard = false
 
     func validate() throws {

@@ -76,20 +76,25 @@ public final class LearningCurve: Service, Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// Writes each complete report's figures to a TensorBoard event file in `directory` at step =
-    /// the checkpoint's env steps, beside the training curves: `evaluate/mean_return`,
-    /// `evaluate/return_standard_error`, `evaluate/mean_length`, `evaluate/success_rate` (a task
-    /// with a goal); `evaluate_greedy/…` for greedy actions. Returns the file written.
+    /// Writes each complete report's figures as TensorBoard scalars at step = the checkpoint's env
+    /// steps: `evaluate/mean_return`, `evaluate/return_standard_error`, `evaluate/mean_length`,
+    /// `evaluate/success_rate` (a task with a goal); `evaluate_greedy/…` for greedy actions.
+    /// `directory` is the run's TensorBoard directory; the figures go to its `evaluate`
+    /// subdirectory, a TensorBoard run of their own, one file per checkpoint and action choice, so
+    /// that evaluating a checkpoint again replaces its points (a second file would draw them twice)
+    /// and the training curves' files are never read around a newer one. Returns that subdirectory.
     @discardableResult
     public static func writeTensorBoard(_ reports: [EvaluationReport], to directory: URL) throws -> URL {
-        let log = try TensorBoardLog(directory: directory)
+        let evaluations = directory.appendingPathComponent("evaluate", isDirectory: true)
         let now = Date().timeIntervalSince1970
         for r in reports where r.complete && !r.episodes.isEmpty {
-            let prefix = r.greedy ? "evaluate_greedy/" : "evaluate/", g = r.figures
+            let (prefix, name) = r.greedy ? ("evaluate_greedy/", "greedy") : ("evaluate/", "sampled")
+            let log = try TensorBoardLog(directory: evaluations, name: String(format: "%012llu", r.envSteps) + ".\(name)", wallTime: now)
+            let g = r.figures
             var scalars = [("mean_return", g.meanReturn), ("return_standard_error", g.returnStandardError), ("mean_length", g.meanLength)]
             if let p = g.successRate { scalars.append(("success_rate", p)) }
             try log.write(step: Int64(r.envSteps), wallTime: now, scalars: scalars.map { (prefix + $0.0, $0.1) })
         }
-        return log.url
+        return evaluations
     }
 }

@@ -20,10 +20,12 @@ public final class TensorBoardLog: @unchecked Sendable {
     /// in a run's files as a restart and drops the earlier files' points at or after its step, so
     /// a run resumed from an older checkpoint draws one timeline, not the lost steps beside the
     /// new ones. (A log that only adds points, like `evaluate --tensorboard`'s, passes nil.)
-    public init(directory: URL, wallTime: Double = Date().timeIntervalSince1970, sessionStart: Int64? = nil) throws {
+    /// `name`: the file's name after `events.out.tfevents.` (default: the wall time, host and
+    /// process id); a file of that name is replaced.
+    public init(directory: URL, name: String? = nil, wallTime: Double = Date().timeIntervalSince1970, sessionStart: Int64? = nil) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
-        url = directory.appendingPathComponent("events.out.tfevents.\(Int(wallTime)).\(host).\(getpid())")
+        url = directory.appendingPathComponent("events.out.tfevents." + (name ?? "\(Int(wallTime)).\(host).\(getpid())"))
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
         }

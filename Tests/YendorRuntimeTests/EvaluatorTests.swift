@@ -225,14 +225,34 @@ import ZeroMQ
 
         let python = TensorBoardLogTests.python
         guard FileManager.default.isExecutableFile(atPath: python.path) else { return }
-        let reader = try ChildProcess(executable: python, arguments: [
-            TensorBoardLogTests.repository.appendingPathComponent("scripts/read_tensorboard.py").path, run.appendingPathComponent("tensorboard").path])
-        #expect(await reader.waitForExit(timeout: 600) == 0, "\(reader.standardError)")
-        let line = try #require(reader.lines.first { $0.hasPrefix("{") })
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: [[Double]]]])
-        let curve = try #require(object["tags"]?["evaluate/mean_return"], "\(object["tags"]?.keys.sorted() ?? [])")
-        #expect(curve.map { UInt64($0[0]) } == steps)
-        #expect(zip(curve, reports).allSatisfy { abs($0[1] - $1.figures.meanReturn) <= 1e-6 * max(1, abs($1.figures.meanReturn)) })
-        #expect(object["tags"]?["learner/loss/policy"] != nil, "the training curves are still there")
+        func tags(_ directory: String) async throws -> [String: [[Double]]] {
+            let reader = try ChildProcess(executable: python, arguments: [
+                TensorBoardLogTests.repository.appendingPathComponent("scripts/read_tensorboard.py").path, run.appendingPathComponent(directory).path])
+            #expect(await reader.waitForExit(timeout: 600) == 0, "\(reader.standardError)")
+            let line = try #require(reader.lines.first { $0.hasPrefix("{") })
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String: [[Double]]]])
+            return object["tags"] ?? [:]
+        }
+        func curve() async throws -> [[Double]] {
+            let evaluate = try await tags("tensorboard/evaluate")
+            return try #require(evaluate["evaluate/mean_return"], "\(evaluate.keys.sorted())")
+        }
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-6 * max(1, abs(b)) }
+        let first = try await curve()
+        #expect(first.map { UInt64($0[0]) } == steps)
+        #expect(zip(first, reports).allSatisfy { close($0[1], $1.figures.meanReturn) })
+        // The newest checkpoint evaluated again (other episodes): its point is replaced, not drawn twice.
+        let again = dir.appendingPathComponent("again.json")
+        let second = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "3", "--tensorboard", "--json", again.path])
+        #expect(await second.waitForExit(timeout: 600) == 0, "\(second.standardError.suffix(2000))")
+        let newest = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: again))
+        try #require(newest.envSteps == steps.last)
+        let replaced = try await curve()
+        #expect(replaced.map { UInt64($0[0]) } == steps)
+        #expect(zip(replaced.dropLast(), reports).allSatisfy { close($0[1], $1.figures.meanReturn) })
+        #expect(close(try #require(replaced.last)[1], newest.figures.meanReturn))
+        // The training curves are a run of their own beside them.
+        let training = try await tags("tensorboard")
+        #expect(training["learner/loss/policy"] != nil && !training.keys.contains { $0.hasPrefix("evaluate") }, "\(training.keys.sorted())")
     }
 }
