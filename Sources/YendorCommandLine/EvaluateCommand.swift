@@ -102,6 +102,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             if saved.base.env.kind == .server && options.envServers.isEmpty {
                 let envs = options.envs ?? min(episodes, 16), splits = min(envs, 2)
                 servers = try EnvServerProcesses(envID: saved.base.env.task, count: 1, envs: envs, seed: options.seed ?? saved.base.run.seed,
+                                                 extraArguments: saved.base.env.serverArguments.list,
                                                  socketDirectory: scratch.path, logDirectory: scratch, timeout: 120)
                 servers!.superviseRestarts(logger: logger)
                 options.envServers = servers!.endpoints

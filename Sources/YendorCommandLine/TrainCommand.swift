@@ -23,7 +23,7 @@ struct TrainCommand: AsyncParsableCommand {
     var envServerCount: Int?
 
     @Option(name: .customLong("serve-arg"), parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("With --env gym:ENV_ID: an argument for every env server it starts (repeatable), as `yendor-env serve` takes it, e.g. --serve-arg=--caption=mission, --serve-arg=--import=my_envs, --serve-arg=--env-arg=size=8.", valueName: "arg"))
+            help: ArgumentHelp("With --env gym:ENV_ID: an argument for every env server it starts (repeatable), as `yendor-env serve` takes it, e.g. --serve-arg=--caption=mission, --serve-arg=--import=my_envs, --serve-arg=--env-arg=size=8. Saved with the run (env.server_arguments): a resume without --serve-arg, and evaluate, give its servers the same.", valueName: "arg"))
     var serveArguments: [String] = []
 
     /// Env servers to start for `gym:` envs: as asked, else one per worker process (at least one).
@@ -56,7 +56,7 @@ struct TrainCommand: AsyncParsableCommand {
         try await reportingErrors {
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             var options = self.options
-            var servers: EnvServerProcesses?
+            var servers: EnvServerProcesses?, serverArguments = self.serveArguments
             defer { servers?.stop() }
             // --run-dir, else the config file's or --set's run.dir; else a name from the task.
             let namedRunDir = try options.runDir ?? options.configuredRunDir()
@@ -65,8 +65,12 @@ struct TrainCommand: AsyncParsableCommand {
                 let runDir = namedRunDir ?? "runs/\(envID)-\(stamp)"
                 options.runDir = runDir
                 let count = envServersToStart
+                // A resumed run's servers get the arguments its first start gave them, unless others are given.
+                if serverArguments.isEmpty, let saved = try options.savedConfiguration(defaultRunDir: runDir) {
+                    serverArguments = saved.base.env.serverArguments.list
+                }
                 servers = try EnvServerProcesses(envID: envID, count: count, envs: options.envs ?? 16, seed: options.seed ?? 1,
-                                                 extraArguments: serveArguments,
+                                                 extraArguments: serverArguments,
                                                  socketDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("sockets").standardizedFileURL.path,
                                                  logDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("logs"), timeout: 120)
                 options.envServers = servers!.endpoints
@@ -79,6 +83,7 @@ struct TrainCommand: AsyncParsableCommand {
             // A named run directory that holds an earlier run resumes it, settings included.
             let saved = try options.savedConfiguration(defaultRunDir: "runs/train-\(stamp)")
             var c = try options.resolve(defaultRunDir: "runs/train-\(stamp)", base: saved?.base)
+            if servers != nil { c.env.serverArguments = CommandArguments(serverArguments) }
             if c.env.kind == .nle {
                 // The games are hosted here (or by workers started here): a missing library is said
                 // before a run directory is made, not after its first checkpoint.

@@ -206,6 +206,24 @@ extension String: ConfigValue {
     public static var configTypeName: String { "a string" }
 }
 
+/// A program's command-line arguments, written as a JSON array (`["--caption=mission",
+/// "--import=my_envs"]`); a YAML sequence of strings reads the same.
+public struct CommandArguments: ConfigValue, Equatable {
+    public var list: [String]
+
+    public init(_ list: [String] = []) { self.list = list }
+
+    public init?(configText: String) {
+        guard let list = (try? JSONSerialization.jsonObject(with: Data(configText.utf8))) as? [String] else { return nil }
+        self.list = list
+    }
+    public var configText: String {
+        let data = (try? JSONSerialization.data(withJSONObject: list, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+    public static var configTypeName: String { "a JSON list of strings" }
+}
+
 extension Int64: ConfigValue {
     public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
     public var configText: String { String(self) }

@@ -236,6 +236,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("env.servers", \.env.servers, "env servers for env.kind=server (comma-separated endpoints)")
         t.add("env.server_splits", \.env.serverSplits, "slices each env server's envs are cut into, stepped by different actors (1: whole)")
         t.add("env.server_spec", \.env.serverSpec, "the env servers' spec fingerprint (empty: ask the first server)")
+        t.add("env.server_arguments", \.env.serverArguments, "what train --env gym:ID gave the env servers it started (--serve-arg), which a resume and evaluate give theirs")
         t.add("env.server_timeout", \.env.serverTimeout, "seconds without a reply before an env server counts as gone")
         t.add("env.envs", \.env.envsPerActor, "environments per rollout actor (dungeon, nle; env servers host the number they were started with)")
         t.add("env.actors", \.env.actors, "rollout actors per worker process")

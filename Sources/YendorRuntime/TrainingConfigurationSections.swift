@@ -48,6 +48,10 @@ extension TrainingConfiguration {
         public var serverSplits = 2
         /// The servers' observation spec fingerprint; empty: asked from the first server at start.
         public var serverSpec = ""
+        /// What `yendor train --env gym:ID` gave every env server it started besides its own
+        /// arguments (`--serve-arg`), kept so that a resume and `yendor evaluate` start the same
+        /// env (an `--import`ed module, `--env-arg`s, the caption's source and size).
+        public var serverArguments = CommandArguments()
         /// Seconds without a reply after which an env server counts as gone.
         public var serverTimeout = 10.0
         /// Environments per rollout actor.

@@ -61,7 +61,8 @@ struct GymTrainingTests {
         defer { first.kill() }
         #expect(await TrainingEndToEndTests.waitForSteps(run, above: 100, of: first), "\(first.standardError.suffix(1500))")
         let sockets = run.appendingPathComponent("sockets")
-        let mine = Set((0..<2).map { "env-server-\($0).\(first.pid)" })
+        // Its env servers' and its learner's status socket.
+        let mine = Set((0..<2).map { "env-server-\($0).\(first.pid)" } + ["status"])
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: sockets.path)) == mine)
         let second = try ChildProcess(yendor: arguments)
         defer { second.kill() }
@@ -118,6 +119,13 @@ struct GymTrainingTests {
         let log = (try? String(contentsOf: run.appendingPathComponent("logs/env-server-0.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("fingerprint=obs-v2 env=gym:MiniGrid-Empty-5x5-v0") && log.contains("caption=48"), "\(log.suffix(1000))")
         #expect(train.standardError.contains("caption=48"), "the learner's spec: \(train.standardError.prefix(3000))")
+        // Saved with the run: evaluate's server, and a resume's without --serve-arg, get them too
+        // (without, their spec would not be the checkpoint's, which both refuse).
+        let evaluate = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "2"])
+        #expect(await evaluate.waitForExit(timeout: 600) == 0, "\(evaluate.standardError.suffix(1500))")
+        let resume = try ChildProcess(yendor: ["train", "--config", config, "--env", "gym:MiniGrid-Empty-5x5-v0", "--steps", "2", "--run-dir", run.path])
+        #expect(await resume.waitForExit(timeout: 600) == 0, "\(resume.standardError.suffix(1500))")
+        #expect(resume.standardError.contains("resuming") && resume.standardError.contains("caption=48"), "\(resume.standardError.prefix(3000))")
 
         for (arguments, said) in [(["--env", "gym:MiniGrid-Empty-5x5-v0", "--serve-arg=--seed=3"], "train sets --env, --num-envs, --bind, --seed, --parent-pid itself"),
                                   (["--serve-arg=--caption=mission"], "--serve-arg is for --env gym:ENV_ID")] {
