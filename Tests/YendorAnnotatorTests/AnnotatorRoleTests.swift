@@ -228,8 +228,13 @@ import ZeroMQ
         let after = await collect(from: client) { results in
             results.contains { $0.requestID == requestID } && Set(captions).isSubset(of: Self.labels(in: results).keys)
         }
+        // The stored answers come in the direct reply. The stalled ones may too: the client sends
+        // what it had pending again when it sees the restart, and that may be answered first.
         let reply = try #require(after.first { $0.requestID == requestID })
-        #expect(reply.entries.filter { $0.outcome == .label(.helpful) }.count == fast.count)
+        for entry in reply.entries {
+            guard case .classify(caption: let caption) = entry.item else { continue }
+            #expect(entry.outcome == .label(.helpful) || (slow.contains(caption) && entry.outcome == .pending), "\(caption): \(entry.outcome)")
+        }
         let stats = try await stub.stats()
         for caption in captions { #expect(stats.answers(caption) == 1, "\(caption) paid for \(stats.answers(caption)) times") }
         for caption in slow { #expect(asks(caption, stats) == 2) }
