@@ -1,12 +1,13 @@
 import Dungeon
 import Foundation
-import RemoteEnvironment
 import Logging
-import YendorPolicy
-import ZeroMQ
+import RemoteEnvironment
+import Synchronization
 import YendorEnvironment
-import Foundation
+import YendorPolicy
+import YendorSupport
 import YendorWire
+import ZeroMQ
 
 /// A Swift actor that owns a slice of environments and turns them into trajectories.
 ///
@@ -72,6 +73,13 @@ public actor RolloutWorker {
     public nonisolated let envCount: Int
     /// The env servers' failure counts (nil for envs hosted here), readable from any thread.
     public nonisolated let envServerFailures: (@Sendable () -> (serverFailures: Int, reopenFailures: Int, envErrors: Int))?
+    /// CPU time spent in the hosted envs' `step` so far, and the env steps it took: what the game
+    /// costs while training (its actions are the policy's, not random ones). Nil for env servers,
+    /// which step elsewhere. Readable from any thread.
+    public nonisolated var envStepCost: (cpuSeconds: Double, steps: Int)? {
+        envServerFailures != nil ? nil : envCost.withLock { (Double($0.nanos) / 1e9, $0.steps) }
+    }
+    private let envCost = Mutex<(nanos: UInt64, steps: Int)>((0, 0))
 
     /// Envs come from `configuration.environment`; environment servers need `context` and `logger`.
     public init(configuration: Configuration, batcher: InferenceBatcher,
@@ -109,7 +117,11 @@ public actor RolloutWorker {
                 // An env server answers over the network: wait on a thread of this actor's own.
                 try await RemoteVectorEnv.step(UncheckedSendable(remote), actions: result.actions, on: stepQueue)
             } else {
+                // Thread CPU time: the step runs on this thread, and other work shares the cores.
+                let start = ThreadCPUClock.nanos
                 try result.actions.withUnsafeBufferPointer { try env.step(actions: $0) }
+                let spent = ThreadCPUClock.nanos &- start
+                envCost.withLock { $0.nanos &+= spent; $0.steps += b }
             }
             advanceCoreState(result.coreState)
             recorder.recordStep(step, env: env, result: result)

@@ -68,6 +68,20 @@ extension LearnerService {
         for (key, total) in zip(EnvServerFailureTotals.keys, totals) { Gauge(label: "rollout/\(key)", factory: metrics).record(total) }
     }
 
+    /// `rollout/env_step_cpu_us`: the CPU microseconds the workers' hosted envs took per env step
+    /// since the last record (what the game costs under the policy's actions); kept when no worker
+    /// reported more, and never set while no worker hosts its envs.
+    func recordEnvStepCost(status: LearnerStatus) async {
+        let keys = EnvStepCost.keys
+        let reports = await status.membership.members.values.compactMap { m -> (worker: String, seconds: Double, steps: Double)? in
+            guard let seconds = m.capabilities[keys.seconds].flatMap(Double.init),
+                  let steps = m.capabilities[keys.steps].flatMap(Double.init) else { return nil }
+            return ("\(m.id)#\(m.instance ?? "")", seconds, steps)
+        }
+        guard let perStep = envStepCost.withLock({ $0.update(reports) }) else { return }
+        Gauge(label: "rollout/env_step_cpu_us", factory: metrics).record(perStep * 1e6)
+    }
+
     /// Writes one record of the role's metrics (and the progress line); returns it.
     @discardableResult
     func writeMetrics(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore) async -> [(String, Double)] {
@@ -82,6 +96,7 @@ extension LearnerService {
         learnerMetrics.record(await buffer.statistics)
         if let liveness = bridge?.annotatorLiveness { learnerMetrics.record(liveness) }
         await recordEnvServerFailures(status: status)
+        await recordEnvStepCost(status: status)
         let values = [("time", now)] + metrics.snapshot().map { ($0.name, $0.value) }
         do { try log.write(values) } catch {
             // A full disk costs records, not the run (checkpoints say so themselves when they fail).

@@ -50,6 +50,8 @@ public final class LearnerService: Service, Sendable {
     let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
     /// The env-server failures the workers reported, summed over the run (`recordEnvServerFailures`).
     let envServerFailures = Mutex(EnvServerFailureTotals())
+    /// The hosted envs' CPU time per step the workers reported (`recordEnvStepCost`).
+    let envStepCost = Mutex(EnvStepCost())
 
     /// `annotatorTransport` defaults to the configuration's transport; `yendor train` passes the
     /// configured one while the learner's own sockets are `inproc://`.

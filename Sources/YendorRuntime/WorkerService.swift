@@ -315,6 +315,12 @@ public final class WorkerService: Service, Sendable {
                 ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
                 ("envs", "\(envs)"), ("pid", "\(getpid())"), ("instance", instance),
             ]
+            let costs = actors.compactMap(\.envStepCost)
+            if !costs.isEmpty {
+                // What the hosted envs cost, for the learner's `rollout/env_step_cpu_us`.
+                capabilities.append((EnvStepCost.keys.seconds, String(format: "%.6f", costs.reduce(0) { $0 + $1.cpuSeconds })))
+                capabilities.append((EnvStepCost.keys.steps, "\(costs.reduce(0) { $0 + $1.steps })"))
+            }
             if let counts = Self.envServerFailures(actors) {
                 capabilities.append(("env_server_failures", "\(counts.server)"))
                 capabilities.append(("env_server_reopen_failures", "\(counts.reopen)"))

@@ -30,7 +30,8 @@ struct StatusCommandTests {
             // Workers send no heartbeats: the policy version a worker acts with comes from its
             // trajectories (it stayed 0 before), once the learner has published an update.
             if (values["worker/status-a/trajectories"] ?? 0) > 0 && (values["worker/status-b/trajectories"] ?? 0) > 0
-                && (values["env_steps"] ?? 0) > 0 && (values["worker/status-a/policy_version"] ?? 0) > 0 { break }
+                && (values["env_steps"] ?? 0) > 0 && (values["worker/status-a/policy_version"] ?? 0) > 0
+                && values["rollout/env_step_cpu_us"] != nil { break }
         }
         let values = try #require(json["values"] as? [String: Double])
         #expect(json["role"] as? String == "learner")
@@ -39,6 +40,8 @@ struct StatusCommandTests {
         #expect(values["worker/status-a/envs"] == 4)
         #expect((values["worker/status-a/policy_version"] ?? 0) > 0, "\(values)")
         #expect((values["env_steps"] ?? 0) > 0)
+        // What the workers' games cost per step, from the CPU time their Hellos report.
+        #expect((values["rollout/env_step_cpu_us"] ?? 0) > 0, "\(values)")
         let table = try ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once"])
         #expect(await table.waitForExit(timeout: 600) == 0)
         let text = table.lines.joined(separator: "\n")
