@@ -34,10 +34,10 @@ struct NetHackEnvBench {
         print(String(format: "median:  Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2fx", y, p, y / p))
     }
 
-    /// Resident memory per hosted game, and whether resets (reloads of a game's library copy) leak.
+    /// Memory per hosted game, and whether resets (reloads of a game's library copy) leak.
     func memory(games: Int, resets: Int) throws {
         let library = try NetHackLibrary.locate()
-        let baseline = Self.residentMiB()
+        let baseline = Self.memoryMiB()
         let env = try NetHackVectorEnv(task: task, count: games, seed: seed, library: library, writeFullMap: true)
         var rng = SplitMix64(seed: seed)
         var actions = [Int32](repeating: 0, count: games)
@@ -45,25 +45,37 @@ struct NetHackEnvBench {
             for i in 0..<games { actions[i] = Int32(rng.below(env.spec.actionCount)) }
             try env.step(actions: actions)
         }
-        let withGames = Self.residentMiB()
-        print(String(format: "memory: baseline %.1f MiB, with %d games after 200 steps %.1f MiB: %.2f MiB per game",
+        let withGames = Self.memoryMiB()
+        print(String(format: "memory: baseline %.1f MiB, with %d games after 200 steps %.1f MiB: %.2f MiB per game (resident pages, memory files whole)",
                      baseline, games, withGames, (withGames - baseline) / Double(games)))
         let game = try NetHackGame(library: library, options: NetHackTask.named(task).options)
         try game.reset(seeds: .init(core: 1, display: 2))
-        let firstReset = Self.residentMiB()
+        let firstReset = Self.memoryMiB()
         for k in 0..<resets { try game.reset(seeds: .init(core: UInt64(k), display: 2)) }
-        let afterResets = Self.residentMiB()
+        let afterResets = Self.memoryMiB()
         print(String(format: "resets: one game reset %d times: %.1f MiB after the first, %.1f MiB after the last (growth %.1f MiB)",
                      resets, firstReset, afterResets, afterResets - firstReset))
         withExtendedLifetime(env) {}
     }
 
-    /// VmRSS of this process, from /proc/self/status.
-    static func residentMiB() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-        let kib = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-        return kib / 1024
+    /// The memory this process holds, in MiB: its resident pages (VmRSS) less the memory files'
+    /// among them (RssShmem), plus every memory file it has open, whole. A game's library copy is
+    /// such a file, and most of it is not mapped (its code and constants are mapped from the one
+    /// shared image), so VmRSS alone would leave it out.
+    static func memoryMiB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        func kib(_ field: String) -> Double {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return 0 }
+            return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        var files = 0.0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            let path = "/proc/self/fd/\(name)"
+            guard (try? FileManager.default.destinationOfSymbolicLink(atPath: path))?.hasPrefix("/memfd:") == true else { continue }
+            var st = stat()
+            if stat(path, &st) == 0 { files += Double(st.st_size) / 1024 }
+        }
+        return (kib("VmRSS") - kib("RssShmem") + files) / 1024
     }
 
     private func measureYendor(library: NetHackLibrary) throws -> Double {
