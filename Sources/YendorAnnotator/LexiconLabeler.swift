@@ -11,14 +11,15 @@ import Foundation
 /// count that event as progress. The caption is helpful when one sentence helps and none is a
 /// death or a bad deed: "There is a staircase down here.  The jackal bites!" still shows the
 /// stairs. Custom goals: a sentence is helpful when it contains one of the goal text's own
-/// words and none of the generic failure phrases. For ranking, each caption scores 1 if
+/// words (a whole word, or the word with an -s, -es, -ed or -ing ending: "eating" for "eat",
+/// not "leather" or "great") and none of the generic failure phrases. For ranking, each caption scores 1 if
 /// helpful and 0 otherwise; the higher score wins, equal scores tie.
 ///
 /// Measured against hand labels on real NetHack messages: `yendor annotator evaluate`
 /// (docs/annotator.md).
 public struct LexiconLabeler: Labeler {
     /// Part of the store key: bump when the rules change.
-    public static let rulesVersion = "lexicon-rules-4"
+    public static let rulesVersion = "lexicon-rules-5"
 
     public let identity = LabelerIdentity(backend: "lexicon", model: "lexicon", promptVersion: LexiconLabeler.rulesVersion)
 
@@ -36,7 +37,13 @@ public struct LexiconLabeler: Labeler {
     static let stopWords: Set<String> = [
         "the", "and", "for", "with", "that", "this", "from", "into", "your", "you", "are",
         "many", "much", "more", "most", "some", "possible", "as", "get", "make", "find",
+        "when", "where", "what", "which", "while", "who", "how", "then", "than", "can", "will",
+        "all", "any", "not", "but", "its", "his", "her", "they", "them", "their", "there", "here",
+        "have", "has", "had", "was", "were", "been", "being", "one", "out", "about", "very",
     ]
+
+    /// Endings a sentence's word may add to a goal word and still count as it.
+    static let endings = ["s", "es", "ed", "d", "ing"]
 
     /// The words of a custom goal's text (3+ letters, minus common words).
     static func words(ofCustomGoal text: String) -> [String] {
@@ -46,12 +53,20 @@ public struct LexiconLabeler: Labeler {
             .filter { $0.count >= 3 && !stopWords.contains($0) }
     }
 
+    /// Whether a sentence's words hold `goalWord`, whole or with one of the `endings`.
+    static func mentions(_ goalWord: String, in sentenceWords: [Substring]) -> Bool {
+        sentenceWords.contains { word in
+            word.hasPrefix(goalWord) && (word.count == goalWord.count || endings.contains(String(word.dropFirst(goalWord.count))))
+        }
+    }
+
     /// The deterministic verdict for one caption.
     public static func isHelpful(_ caption: String, goal: Goal) -> Bool {
         if case .custom(let text) = goal {
             let goalWords = words(ofCustomGoal: text)
             return MessageClassifier.sentences(caption).contains { sentence in
-                !negative.contains(where: sentence.contains) && goalWords.contains(where: sentence.contains)
+                let sentenceWords = sentence.split { !$0.isLetter }
+                return !negative.contains(where: sentence.contains) && goalWords.contains { mentions($0, in: sentenceWords) }
             }
         }
         let events = MessageClassifier.events(in: caption)

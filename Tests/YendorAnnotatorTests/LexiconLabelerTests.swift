@@ -27,6 +27,15 @@ import Testing
         ("", .score, false),
         ("You find a hidden fountain.", .custom("drink from a fountain"), true),
         ("You kill the jackal!", .custom("drink from a fountain"), false),
+        // NLE's `eat` goal: its words count whole (or inflected), not inside other words.
+        ("You finish eating the food ration.", .custom("find food and eat when hungry"), true),
+        ("There is a newt corpse here; eat it? [ynq] (n)", .custom("find food and eat when hungry"), true),
+        ("You are beginning to feel hungry.", .custom("find food and eat when hungry"), true),
+        ("With great effort you move the boulder.", .custom("find food and eat when hungry"), false),
+        ("A board beneath you squeaks a B flat loudly.", .custom("find food and eat when hungry"), false),
+        ("You see here a leather armor.", .custom("find food and eat when hungry"), false),
+        ("Never use a wand of death.", .custom("find food and eat when hungry"), false),
+        ("When in a maze follow the right wall and you will never get lost.", .custom("find food and eat when hungry"), false),
     ]
 
     @Test(arguments: table.indices)
