@@ -27,8 +27,8 @@ struct WorkerCommand: AsyncParsableCommand {
     var parentPID: Int32?
 
     func validate() throws {
-        for (flag, host) in [("--learner", learner), ("--replay", replay ?? "")] where host.contains("://") {
-            throw ValidationError("\(flag) \(host): give the host only (e.g. 10.0.0.5), not an endpoint; its ports come from the configuration (transport.trajectories, transport.weights, transport.replay)")
+        for (flag, host, ports) in [("--learner", learner, "transport.trajectories, transport.weights"), ("--replay", replay ?? "", "transport.replay")] {
+            if let problem = TransportConfiguration.hostProblem(host, ports: ports) { throw ValidationError("\(flag): \(problem)") }
         }
     }
 

@@ -129,6 +129,9 @@ public struct TrainingConfiguration: Sendable {
         } catch {
             throw ConfigurationError(field: "env.task", problem: "\(error)")
         }
+        if let problem = TransportConfiguration.hostProblem(reward.annotator, ports: "transport.annotator_requests, transport.annotator_labels") {
+            throw ConfigurationError(field: "reward.annotator", problem: problem)
+        }
         try check(env.envsPerActor >= 1, "env.envs", "must be at least 1")
         if env.kind == .server {
             try check(!env.serverEndpoints.isEmpty, "env.servers", "lists no env server (env.kind=server)")

@@ -83,6 +83,17 @@ public struct TransportConfiguration: Sendable, Equatable {
         try? FileManager.default.removeItem(atPath: String(endpoint.dropFirst("ipc://".count)))
     }
 
+    /// What is wrong with `host` as a role's host (`--learner`, `--replay`, `reward.annotator`),
+    /// whose ports come from the endpoints `ports` names; nil when it is a host. An endpoint or a
+    /// `host:port` would make an address nothing listens at (`tcp://10.0.0.5:47010:5557`).
+    public static func hostProblem(_ host: String, ports: String) -> String? {
+        let guide = "give the host only (e.g. 10.0.0.5, or [::1] for an IPv6 address); its ports come from the configuration (\(ports))"
+        if host.contains("://") { return "'\(host)' is an endpoint: \(guide)" }
+        let outsideBrackets = host.hasPrefix("[") ? String(host.drop { $0 != "]" }.dropFirst()) : host
+        if outsideBrackets.contains(":") { return "'\(host)' names a port: \(guide)" }
+        return nil
+    }
+
     /// The address a peer connects to for an endpoint this node binds (`0.0.0.0` → `host`).
     public static func connectAddress(_ bind: String, host: String) -> String {
         bind.replacingOccurrences(of: "0.0.0.0", with: host).replacingOccurrences(of: "*", with: host)

@@ -101,11 +101,14 @@ struct WorkerGoodbyeTests {
         #expect(!worker.standardError.contains("connected to the learner"), "\(worker.standardError.suffix(1500))")
     }
 
-    /// `--learner` takes a host: an endpoint there became `tcp://tcp://…:5555` and an EINVAL.
-    @Test func aWorkerGivenAnEndpointForItsLearnerHostIsRefusedSayingWhatItTakes() async throws {
-        let worker = try ChildProcess(yendor: ["worker", "--learner", "tcp://127.0.0.1:5555"])
+    /// `--learner` takes a host: an endpoint there became `tcp://tcp://…:5555` and an EINVAL, a
+    /// `host:port` an address nothing listens at (`tcp://127.0.0.1:47001:5555`), tried for good.
+    @Test(arguments: [("tcp://127.0.0.1:5555", "is an endpoint"), ("127.0.0.1:47001", "names a port")])
+    func aWorkerGivenAnEndpointForItsLearnerHostIsRefusedSayingWhatItTakes(learner: String, said: String) async throws {
+        let worker = try ChildProcess(yendor: ["worker", "--learner", learner])
         defer { worker.kill() }
         #expect(await worker.waitForExit(timeout: 600) == 64)
-        #expect(worker.standardError.contains("--learner tcp://127.0.0.1:5555: give the host only"), "\(worker.standardError)")
+        #expect(worker.standardError.contains("--learner: '\(learner)' \(said): give the host only"), "\(worker.standardError)")
+        #expect(worker.standardError.contains("transport.trajectories, transport.weights"), "\(worker.standardError)")
     }
 }
