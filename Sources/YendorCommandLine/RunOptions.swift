@@ -155,10 +155,14 @@ struct RunOptions: ParsableArguments {
         }
         let c = try resolve(defaultRunDir: defaultRunDir, base: saved.configuration)
         let directory = try RunDirectory(path: runDir)
-        guard endpoint == nil, let holder = directory.holder, !holder.listening else { return try target(c) }
-        // A one-process run binds none of the configured sockets: probing them would find nothing,
-        // or another run listening there. Stopped, it is down.
-        guard directory.isHeld else { throw RoleNotRunning(runDirectory: runDir, pid: holder.pid) }
+        guard endpoint == nil, let holder = directory.holder else { return try target(c) }
+        // A run whose process has stopped is down, said at once: its learner's endpoints would be
+        // waited on for the whole timeout (or another run listening there would answer).
+        if !directory.isHeld && (!annotator || !holder.listening) {
+            throw RoleNotRunning(runDirectory: runDir, pid: holder.pid, inProcess: !holder.listening)
+        }
+        // A one-process run binds none of the configured sockets but its status socket.
+        guard !holder.listening else { return try target(c) }
         guard annotator else {
             // Its learner answers on the status socket, a file in the run directory (no CURVE).
             return ProbeTarget(configuration: c, endpoint: directory.statusEndpoint, security: [])
@@ -169,11 +173,13 @@ struct RunOptions: ParsableArguments {
         return try target(c)
     }
 
-    /// The run a probe was pointed at (--run-dir) is a one-process run that has stopped.
+    /// The run a probe was pointed at (--run-dir) has stopped.
     struct RoleNotRunning: Error, CustomStringConvertible {
         let runDirectory: String
         let pid: Int32
-        var description: String { "the one-process run in \(runDirectory) is not running (pid \(pid) held it); its last figures are in \(runDirectory)/metrics.jsonl" }
+        /// A one-process `yendor train`.
+        let inProcess: Bool
+        var description: String { "the \(inProcess ? "one-process run" : "run") in \(runDirectory) is not running (pid \(pid) held it); its last figures are in \(runDirectory)/metrics.jsonl" }
     }
 
     /// An earlier run's configuration, from its run directory's config.yaml.

@@ -41,6 +41,10 @@ struct TrainWithWorkerProcessesTests {
             let sent = log(i).firstMatch(of: /stopped after (\d+) trajectories/).flatMap { Int($0.1) } ?? 0
             #expect(sent > 0, "worker-\(i).log: \(log(i).suffix(1500))")
         }
+        // Stopped, the run is said down at once (its ipc endpoints were waited on for 30 s).
+        let down = try ChildProcess(yendor: ["status", "learner", "--run-dir", run.path, "--once", "--timeout", "600"])
+        #expect(await down.waitForExit(timeout: 600) == 1)
+        #expect(down.standardError.contains("the run in \(run.path) is not running (pid \(train.pid) held it)"), "\(down.standardError)")
     }
 
     /// `yendor train --workers N` on the tiny configuration once every worker has joined, and its
