@@ -72,7 +72,7 @@ public enum NetHackError: Error, CustomStringConvertible, Equatable {
         case .libraryMissing(let path):
             return "NetHack library file missing: \(path) (run `make deps` to install nle \(NetHackLibrary.pinnedVersion) into .venv)"
         case .libraryNotFound(let searched):
-            return "NLE \(NetHackLibrary.pinnedVersion) not found: set \(NetHackLibrary.environmentVariable) or env.nle_dir to the `nle` package directory, or run `make deps`; looked in \(searched.joined(separator: ", "))"
+            return "NLE \(NetHackLibrary.pinnedVersion) not found: set \(NetHackLibrary.environmentVariable) or env.nle_dir to the `nle` package directory, or YENDOR_HOME to the Yendor checkout whose `make deps` made .venv (a yendor binary copied elsewhere), or run `make deps`; looked in \(searched.joined(separator: ", "))"
         case .versionMismatch(let path, let found, let expected):
             return "NLE at \(path) is version \(found), Yendor hosts \(expected) only (run `make deps`)"
         case .loadFailed(let message): return "could not load NetHack: \(message)"

@@ -29,7 +29,7 @@ struct BenchEnvCommand: ParsableCommand {
     @Option(name: .long, help: "Tasks to measure (comma-separated); default all.")
     var tasks: String?
 
-    @Option(name: .long, help: "Steps per measurement.")
+    @Option(name: .long, help: "Steps per measurement (with --env nle at most 200,000: the nle Python env is measured as long).")
     var steps: Int = 1_000_000
 
     @Option(name: .long, help: "Envs in the vector runs.")
