@@ -20,7 +20,9 @@
 #    --env nle`).
 # 5. Env steps/s of each run from its own progress records after WARMUP seconds (see
 #    scripts/bench_vs_sf_report.py), both parameter counts and FLOPs per sample, the ratio, and the
-#    ceiling the limits of step 4 set for this network (and what share of the sgemm peak 5x would need).
+#    ceiling the limits of step 4 set for this network (and what share of the sgemm peak 5x would need),
+#    with the games at what they cost in Yendor's run (`rollout/env_step_cpu_us`: 64 games cost several
+#    times more per step than the one game `bench env` plays).
 #
 # Logs and run directories stay in runs/bench-vs-sf/<UTC time>/. Results: docs/benchmarks.md.
 # Environment: YENDOR (binary, default .build/release/yendor; this script does not build it).

@@ -47,7 +47,7 @@ def yendor_records(path: str) -> list[dict]:
             if line.strip():
                 r = json.loads(line)
                 out.append(dict(time=r["time"], steps=r["env_steps"], dropped=r.get("learner/samples_dropped_lag", 0),
-                                lag=r.get("learner/policy_lag", 0)))
+                                lag=r.get("learner/policy_lag", 0), game_us=r.get("rollout/env_step_cpu_us")))
     return out
 
 
@@ -97,17 +97,23 @@ def machine_limits(sgemm_text: str, games_text: str) -> dict:
                 train_share=shares.get("train"), inference_share=shares.get("inference"))
 
 
-def print_ceiling(mflop_forward: float, sf_rate: float, limits: dict) -> dict:
+def print_ceiling(mflop_forward: float, sf_rate: float, limits: dict, training_game_us: float | None) -> dict:
+    """The ceiling with the games at what they cost while Yendor trained (`rollout/env_step_cpu_us`,
+    its mean over the measured window) when the run reported it, else at `bench env`'s rate (one
+    game, random actions: a game step costs several times less alone than among 64)."""
     flop = 4 * mflop_forward * 1e6  # act: 1 forward; train: forward + backward, 3
-    cores, peak, games = limits["threads"], limits["peak"], limits["game_rate"]
+    cores, peak, alone = limits["threads"], limits["peak"], limits["game_rate"]
+    games = 1e6 / training_game_us if training_game_us else alone
     top = ceiling(flop, peak, games, cores)
     need = share_of_peak_needed(GOAL * sf_rate, flop, peak, games, cores)
     print(f"ceiling          of this machine for this network, for a framework that costs nothing but its matrix")
     print(f"                 products ({flop / 1e6:.2f} MFLOP per env step: 1 forward to act, 3 to train) and its games:")
-    print(f"                 sgemm peak {peak / 1e9:.0f} GFLOP/s on {cores} threads, hosted games {games:,.0f} steps/s per core (both measured now)")
+    where = (f"{games:,.0f} steps/s per core as Yendor's training ran them ({training_game_us:.0f} CPU us per step; "
+             f"one game alone, random actions: {alone:,.0f})") if training_game_us else f"{games:,.0f} steps/s per core"
+    print(f"                 sgemm peak {peak / 1e9:.0f} GFLOP/s on {cores} threads, hosted games {where} (all measured now)")
     print(f"                 at 100% of the sgemm peak: {top:,.0f} env steps/s = {top / sf_rate:.2f}x Sample Factory")
     out = dict(ceiling_sps=top, sgemm_peak_gflops=peak / 1e9, sgemm_threads=cores, game_rate_per_core=games,
-               share_of_peak_needed_for_goal=need)
+               game_rate_alone_per_core=alone, share_of_peak_needed_for_goal=need)
     t, i = limits["train_share"], limits["inference_share"]
     if t and i:
         # The training step's and inference's own shares of the peak (yendor bench learner, default policy).
@@ -165,7 +171,10 @@ def main() -> int:
     print(f"ratio Yendor / Sample Factory: {ratio:.2f}x   (goal of issue 13: >= {GOAL:.0f}x)")
     limits = {}
     if a.sgemm and a.games:
-        limits = print_ceiling(y_mflop, sf["rate"], machine_limits(open(a.sgemm).read(), open(a.games).read()))
+        window = [r["game_us"] for r in yendor_records(a.yendor_metrics)
+                  if r["game_us"] is not None and y["first"]["time"] <= r["time"] <= y["last"]["time"]]
+        limits = print_ceiling(y_mflop, sf["rate"], machine_limits(open(a.sgemm).read(), open(a.games).read()),
+                               sum(window) / len(window) if window else None)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(dict(**limits, sf_sps=sf["rate"], yendor_sps=y["rate"], ratio=ratio, sf_parameters=sf_model["parameters"],

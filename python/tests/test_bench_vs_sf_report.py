@@ -42,3 +42,14 @@ median:  Yendor-hosted   110853 steps/s   nle Python env    70852 steps/s   rati
 """
     limits = r.machine_limits(sgemm, games)
     assert limits == dict(threads=2, peak=256.2e9, game_rate=110853.0, train_share=0.52, inference_share=0.56)
+
+
+def test_the_ceiling_takes_the_games_at_what_they_cost_while_training_when_the_run_said():
+    r = load()
+    limits = dict(threads=2, peak=200e9, game_rate=400_000.0, train_share=None, inference_share=None)
+    # 1 MFLOP forward: 4 MFLOP per env step, 20 us at the peak; games at 10 us per step on 2 cores: 5 us.
+    out = r.print_ceiling(1.0, 8_000, limits, training_game_us=10.0)
+    assert math.isclose(out["ceiling_sps"], 40_000)
+    assert out["game_rate_per_core"] == 100_000 and out["game_rate_alone_per_core"] == 400_000
+    # Without the run's figure, bench env's single game: 1.25 us per step on 2 cores.
+    assert math.isclose(r.print_ceiling(1.0, 8_000, limits, training_game_us=None)["ceiling_sps"], 1 / 21.25e-6)
