@@ -102,7 +102,7 @@ struct StatusCommand: ParsableCommand {
             lines.append("env steps \(f("env_steps")) / \(f("run/total_steps"))   SPS \(f("rollout/sps"))   updates \(f("learner/updates"))   policy version \(f("learner/policy_version"))   lag \(f("learner/policy_lag", "%.2f"))")
             // No success rate for a task that cannot be won (`score`), nor before the first episode ends.
             lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))"
-                         + (v["rollout/success_rate"] != nil ? "   success \(f("rollout/success_rate", "%.3f"))" : ""))
+                         + (v["rollout/success_rate"].map { String(format: "   success %.1f%%", $0 * 100) } ?? ""))
             lines.append("replay \(f("replay/size")) items   frames dropped \(f("transport/frames_dropped"))   labels received \(f("rewards/labels_received"))   label queries waiting \(f("rewards/query_queue_depth"))")
             if let reachable = v["annotator/reachable"] {  // only with a remote annotator (reward.annotator)
                 lines.append(reachable > 0 ? "annotator: reachable (last heard \(f("annotator/last_heard_s", "%.1f")) s ago)"
@@ -123,8 +123,37 @@ struct StatusCommand: ParsableCommand {
             }
             for (k, x) in stats.values where k.hasPrefix("transport/frames_dropped/") { lines.append("  dropped \(k.dropFirst(25)): \(Int(x))") }
         } else {
-            for (k, x) in stats.values.sorted(by: { $0.0 < $1.0 }) { lines.append("  \(k) = \(x == x.rounded() ? String(Int64(x)) : String(format: "%.3f", x))") }
+            lines += annotatorLines(v)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// An annotator's Stats: its queue and throughput, latency, the errors there were, then every
+    /// other figure that is not 0 (all of them are in --json).
+    static func annotatorLines(_ v: [String: Double]) -> [String] {
+        var shown: Set<String> = ["annotator/started_at_seconds"]
+        func n(_ key: String) -> String {
+            shown.insert("annotator/\(key)")
+            return String(format: "%.0f", v["annotator/\(key)"] ?? 0)
+        }
+        func ms(_ key: String) -> String {
+            shown.insert("annotator/\(key)")
+            return v["annotator/\(key)"].map { String(format: "%.0f ms", $0 * 1000) } ?? "-"
+        }
+        shown.insert("annotator/labels_per_second")
+        let rate = String(format: "%.1f", v["annotator/labels_per_second"] ?? 0)
+        var lines = [
+            "queue \(n("queue_depth"))   in flight \(n("in_flight"))   labeled \(n("labeled")) (\(rate)/s)   from the store \(n("cache_hits"))   requests \(n("requests"))",
+            "submitted \(n("submitted"))   duplicates \(n("duplicates"))   dropped \(n("dropped"))   withdrawn \(n("withdrawn"))",
+            "latency p50 \(ms("latency_p50_seconds"))   p90 \(ms("latency_p90_seconds"))   p99 \(ms("latency_p99_seconds"))",
+        ]
+        let errors = v.filter { $0.key.hasPrefix("annotator/errors/") }
+        shown.formUnion(errors.keys)
+        let happened = errors.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key.dropFirst("annotator/errors/".count)) \(Int($0.value))" }
+        lines.append("errors: " + (happened.isEmpty ? "none" : happened.joined(separator: ", ")))
+        for (k, x) in v.sorted(by: { $0.key < $1.key }) where !shown.contains(k) && x != 0 {
+            lines.append("  \(k) = \(x == x.rounded() ? String(Int64(x)) : String(format: "%.3f", x))")
+        }
+        return lines
     }
 }

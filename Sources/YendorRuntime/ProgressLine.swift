@@ -50,7 +50,7 @@ public struct ProgressLine: Sendable {
             + String(format: " (%.0f%%)", pct) + "  \(ProgressLine.short(s.sps)) SPS  episodes \(s.episodes)"
             // Before the first episode ends there is no return or success rate ("-", not 0).
             + (s.recentEpisodes > 0 ? String(format: "  return %.2f", s.meanReturn) : "  return -")
-            + (s.successRate.map { s.recentEpisodes > 0 ? String(format: "  success %.0f%%", $0 * 100) : "  success -" } ?? "")
+            + (s.successRate.map { s.recentEpisodes > 0 ? String(format: "  success %.1f%%", $0 * 100) : "  success -" } ?? "")
             + String(format: "  lag %.1f", s.policyLag)
             + "  workers \(s.workers)  ETA \(eta)"
         return text

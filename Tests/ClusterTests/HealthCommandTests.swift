@@ -60,6 +60,11 @@ struct HealthCommandTests {
         let up = try await ClusterFixtures.yendor(["health", "annotator", "--endpoint", labels, "--timeout", "600"])
         #expect(up.status == 0, "\(up.errors)")
         #expect(up.output.contains("annotator at \(labels) is up"), "\(up.output)")
+        // Its status is a table (it was 28 raw counters): the queue, latency and errors by name.
+        let status = try await ClusterFixtures.yendor(["status", "annotator", "--endpoint", labels, "--once", "--timeout", "600"])
+        #expect(status.status == 0, "\(status.errors)")
+        #expect(status.output.contains("queue 0   in flight 0   labeled 0") && status.output.contains("latency p50")
+                && status.output.contains("errors: none") && !status.output.contains("started_at"), "\(status.output)")
         let wrong = try await ClusterFixtures.yendor(["health", "learner", "--endpoint", labels, "--timeout", "3"])
         #expect(wrong.status == 1, "\(wrong.output)")
         #expect(wrong.errors.contains("no heartbeat from the learner at \(labels)"), "\(wrong.errors)")

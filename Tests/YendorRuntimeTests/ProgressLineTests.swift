@@ -20,7 +20,10 @@ struct ProgressLineTests {
 
     @Test func returnAndSuccessAreUnknownUntilAnEpisodeEnds() {
         var s = Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000)
-        #expect(ProgressLine.line(s).contains("episodes 3  return 1.50  success 25%  lag 2.0"))
+        #expect(ProgressLine.line(s).contains("episodes 3  return 1.50  success 25.0%  lag 2.0"))
+        // One win in 200 episodes is not 0% (it was printed so, beside a return of 0.25).
+        s.successRate = 0.005
+        #expect(ProgressLine.line(s).contains("success 0.5%"))
         s.episodes = 0
         s.recentEpisodes = 0
         s.meanReturn = 0

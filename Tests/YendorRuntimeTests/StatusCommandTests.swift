@@ -47,6 +47,8 @@ struct StatusCommandTests {
         let text = table.lines.joined(separator: "\n")
         #expect(text.contains("workers: 2") && text.contains("status-a") && text.contains("status-b"), "\(text)")
         #expect(text.contains("SPS"))
+        // A success rate reads as the progress line's does, a percentage.
+        if values["rollout/success_rate"] != nil { #expect(text.contains(/success \d+\.\d%/), "\(text)") }
     }
 
     /// A one-process `yendor train` binds none of the configured sockets: status and health given
@@ -79,6 +81,7 @@ struct StatusCommandTests {
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0)
         #expect(!FileManager.default.fileExists(atPath: socket))
+        #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("sockets").path), "the emptied sockets/ is gone too")
         let down = try ChildProcess(yendor: probe + ["--run-dir", run.path])
         #expect(await down.waitForExit(timeout: 600) == 1)
         #expect(down.standardError.contains("the one-process run in \(run.path) is not running (pid \(train.pid) held it)"), "\(down.standardError)")
