@@ -90,7 +90,8 @@ public final class Evaluator: Service, Sendable {
             found = latest
         }
         guard found.state.modelSignature == training.modelSignature else {
-            throw ConfigurationError(field: "model", problem: "the checkpoint \(found.directory.path) holds the model [\(found.state.modelSignature)], this configuration builds [\(training.modelSignature)]: evaluate with the run's own configuration (--run-dir, without --set model.* or another env)")
+            let difference = TrainingConfiguration.modelDifference(checkpoint: found.state.modelSignature, configured: training.modelSignature)
+            throw ConfigurationError(field: "model", problem: "the checkpoint \(found.directory.path) holds another model than this configuration builds: \(difference). Evaluate with the run's own settings for those (checkpoint [\(found.state.modelSignature)], here [\(training.modelSignature)])")
         }
         let tensors: [NamedTensor]
         do { tensors = try TensorFile.read(from: found.learner).tensors.filter { !$0.name.hasPrefix("adam.") } } catch {
