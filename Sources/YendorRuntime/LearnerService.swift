@@ -110,6 +110,8 @@ public final class LearnerService: Service, Sendable {
         // worker written in another language can be configured from the learner's log.
         for (key, value) in c.admissionFingerprints { logger.info("workers must say Hello with \(key): \(value)") }
         if bridge != nil, let warning = c.goalWarning { logger.warning("\(warning)") }
+        // Said as the other reward models say their annotator and goal: the run's rewards are the env's alone.
+        if bridge == nil { logger.info("intrinsic rewards off (reward.model none): the env's own rewards only") }
         if bridge != nil && c.env.kind == .server && c.reward.goal == .auto {
             // Env servers declare no goal, and a generic one makes the annotator's labels less useful.
             logger.warning("env servers declare no annotator goal: the annotator judges captions for `score`; set reward.goal to the task's goal, e.g. --set 'reward.goal=custom:find the key and open the door'")

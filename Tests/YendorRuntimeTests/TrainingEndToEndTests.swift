@@ -315,6 +315,15 @@ struct TrainingEndToEndTests {
         #expect(p.standardError.contains("env.envs") && p.standardError.contains("must be at least 1"))
     }
 
+    /// A run without intrinsic rewards says so, as the others say their annotator and goal.
+    @Test func aRunWithoutIntrinsicRewardsSaysSo() async throws {
+        let (dir, config) = try TinyRun.scratch("reward-none", checkpointInterval: 60)
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "1", "--reward", "none",
+                                              "--run-dir", dir.appendingPathComponent("run").path])
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(1500))")
+        #expect(train.standardError.contains("intrinsic rewards off (reward.model none)"), "\(train.standardError.suffix(3000))")
+    }
+
     /// `reward.annotator` is a host: `host:port` trained to the end with no label (it asked
     /// `tcp://127.0.0.1:47010:5557`), an endpoint stopped the learner with a bare EINVAL.
     @Test(arguments: [("127.0.0.1:47010", "names a port"), ("tcp://127.0.0.1", "is an endpoint")])
