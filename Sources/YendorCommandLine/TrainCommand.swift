@@ -56,8 +56,12 @@ struct TrainCommand: AsyncParsableCommand {
         try await reportingErrors {
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             var options = self.options
-            var servers: EnvServerProcesses?, serverArguments = self.serveArguments
-            defer { servers?.stop() }
+            var servers: EnvServerProcesses?, serverArguments = self.serveArguments, runDirectoryMade: RunDirectory?
+            defer {
+                servers?.stop()
+                // Once every socket file is gone, so is the directory that held them (rmdir leaves one that is not empty).
+                if let runDirectoryMade { _ = rmdir(runDirectoryMade.sockets.path) }
+            }
             // --run-dir, else the config file's or --set's run.dir; else a name from the task.
             let namedRunDir = try options.runDir ?? options.configuredRunDir()
             if case .gym(let envID) = options.env {
@@ -108,6 +112,7 @@ struct TrainCommand: AsyncParsableCommand {
                 c.transport.weights = "ipc://\(sockets)/weights"
             }
             let (logger, runDirectory, lock) = try options.serverRoleStart(c, listening: workers > 0)
+            runDirectoryMade = runDirectory
             defer { withExtendedLifetime(lock) {} }
             if let saved { logger.notice("\(saved.summary(resolved: c))") }
             logger.info("run directory \(runDirectory.root.path); task \(c.env.task); budget \(c.run.totalSteps) env steps")
