@@ -52,12 +52,11 @@ static int ynh_image(const char *path, off_t *size) {
             return fd;
         }
     }
-    int fd = -1, e = 0;
+    int fd = -1, e = 0, source = -1;
     struct stat st;
-    int source = open(path, O_RDONLY | O_CLOEXEC);
     if (strlen(path) >= sizeof(ynh_images[0].path) || ynh_image_count == 8) {
         e = ENAMETOOLONG;
-    } else if (source < 0 || fstat(source, &st) != 0) {
+    } else if ((source = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(source, &st) != 0) {
         e = errno;
     } else if ((fd = ynh_memory_file(source, st.st_size, MFD_ALLOW_SEALING)) < 0) {
         e = errno;

@@ -74,8 +74,8 @@ public actor RolloutWorker {
     /// The env servers' failure counts (nil for envs hosted here), readable from any thread.
     public nonisolated let envServerFailures: (@Sendable () -> (serverFailures: Int, reopenFailures: Int, envErrors: Int))?
     /// CPU time spent in the hosted envs' `step` so far, and the env steps it took: what the game
-    /// costs while training (its actions are the policy's, not random ones). Nil for env servers,
-    /// which step elsewhere. Readable from any thread.
+    /// costs while training, among all of the worker's games. Nil for env servers, which step
+    /// elsewhere. Readable from any thread.
     public nonisolated var envStepCost: (cpuSeconds: Double, steps: Int)? {
         envServerFailures != nil ? nil : envCost.withLock { (Double($0.nanos) / 1e9, $0.steps) }
     }

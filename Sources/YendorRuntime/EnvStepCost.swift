@@ -1,8 +1,8 @@
 /// What the workers' hosted envs cost per env step while training: the CPU time their `step`
 /// took over the env steps taken since the last report, from the totals each worker process
 /// reports in its Hellos (`env_cpu_seconds`, `env_steps_stepped`: since that process started).
-/// The policy's actions, not random ones, decide what a game step costs (a trained agent's steps
-/// pass game time; many random ones do not), which `yendor bench env` cannot show.
+/// A game step costs more among a worker's many games than alone (their state competes for the
+/// caches), which `yendor bench env`'s single game cannot show.
 struct EnvStepCost: Sendable {
     /// The Hello capabilities: CPU seconds, env steps.
     static let keys = (seconds: "env_cpu_seconds", steps: "env_steps_stepped")

@@ -88,8 +88,8 @@ int ynh_private_copy(const char *path, char *out_path, unsigned long out_capacit
 /// Maps the read-only segments (code, constants) of the copy `handle` dlopened from the process's
 /// image of the library at `path` instead of the copy's own pages: the same bytes, so every game
 /// runs one set of physical pages of code. With 64 games that is 2.2 MB of code in the caches
-/// instead of 64 copies of it (NetHack's step cost ~3x more per game step at 64 games than at one
-/// before). Writable segments (globals, GOT) stay the copy's own. Returns 0, or -1 with errno
+/// instead of 64 copies of it (a game step cost 6x more among 64 games than alone before, 3x
+/// after: their globals still share the caches). Writable segments (globals, GOT) stay the copy's own. Returns 0, or -1 with errno
 /// set; after a failure the copy's mappings may be incomplete: dlclose it.
 int ynh_share_readonly_pages(void *handle, const char *path);
 
