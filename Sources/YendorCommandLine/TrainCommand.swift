@@ -154,14 +154,19 @@ struct TrainCommand: AsyncParsableCommand {
             return ProcessSupervisor.Child(name: "worker process worker-\(i)", arguments: arguments,
                                            log: runDirectory.logs.appendingPathComponent("worker-\(i).log"))
         }
-        // A worker that fails is started again, once the learner has let go of its id (a peer
-        // timeout and a heartbeat later), and rejoins under it; one that keeps failing at its start
-        // (a refused layout, a bad setting) ends the run with its log's last lines, rather than
-        // leave the learner waiting at 0 steps/s. A worker that exits cleanly is done once the run
-        // has finished; before that, it was stopped by hand (SIGTERM) and is started again.
+        // A worker that fails is started again and rejoins under its id, which the learner lets go
+        // of at once: a worker that could not say Goodbye (killed, crashed) has it said for it. One
+        // that keeps failing at its start (a refused layout, a bad setting) ends the run with its
+        // log's last lines, rather than leave the learner waiting at 0 steps/s. A worker that exits
+        // cleanly is done once the run has finished; before that, it was stopped by hand (SIGTERM)
+        // and is started again.
+        let departures = try await WorkerDepartureNotice(transport: c.transport, context: context)
         let supervisor = ProcessSupervisor(executable: Executable.current,
                                            children: children, persistence: .onFailure(giveUpAfter: 5, runIsOver: { learner.hasFinished }),
-                                           firstDelay: c.transport.peerTimeout + c.transport.heartbeatInterval)
+                                           firstDelay: c.transport.heartbeatInterval, events: { event in
+            guard case .restarting(let k, let ending, _) = event, !ProcessSupervisor.isClean(ending: ending) else { return }
+            departures.left("worker-\(k)", reason: "its process \(ending); train starts it again")
+        })
         let gaveUp = Mutex<String?>(nil)
         defer { supervisor.stop(gracePeriod: 15, logger: logger) }
         try supervisor.start()
@@ -171,6 +176,8 @@ struct TrainCommand: AsyncParsableCommand {
             Task { await group.triggerGracefulShutdown() }
         }
         try await group.run()
+        // Nothing restarts now (the supervisor stops its workers as this returns).
+        await departures.close()
         if let reason = gaveUp.withLock({ $0 }) { throw WorkerProcessFailure(reason: reason) }
     }
 

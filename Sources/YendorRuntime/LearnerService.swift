@@ -202,8 +202,10 @@ public final class LearnerService: Service, Sendable {
             case .heartbeat(let h):
                 await status.seen(h.id, now: now, policyVersion: h.policyVersion)
             case .goodbye(let g):
+                // Said of members only: a Goodbye for a worker never admitted (or gone) changes nothing.
+                let wasMember = await status.isMember(g.id)
                 await status.goodbye(g.id, now: now)
-                logger.info("worker \(PeerID.loggable(g.id)) left: \(PeerID.escaped(g.reason))")
+                if wasMember { logger.info("worker \(PeerID.loggable(g.id)) left: \(PeerID.escaped(g.reason))") }
             case .stats:
                 break
             case .trajectoryBatch(let batch):

@@ -73,8 +73,8 @@ public final class ProcessSupervisor: Sendable {
     private static let quickExit = 10.0, quickExitWarnings = 5
 
     /// - Parameters:
-    ///   - firstDelay: the first restart's delay (a worker's is the learner's peer timeout, so that
-    ///     the learner has let go of the dead process's id when the new one says Hello).
+    ///   - firstDelay: the first restart's delay (a worker's is a heartbeat interval: its learner has
+    ///     been told it left, `WorkerDepartureNotice`, and lets go of the id at once).
     ///   - events: told of every start, restart, end and give-up, in order, on the thread that saw
     ///     it (a start while the supervisor's lock is held: it must not call the supervisor).
     public init(executable: URL, children: [Child], persistence: Persistence, firstDelay: Double = 0.5,
@@ -146,6 +146,10 @@ public final class ProcessSupervisor: Sendable {
     public static func ending(_ p: Process) -> String {
         p.terminationReason == .uncaughtSignal ? "was killed by signal \(p.terminationStatus)" : "exited with status \(p.terminationStatus)"
     }
+
+    /// Whether an `ending` (`ending(_:)`'s words) is a clean exit: a worker that exits so has said
+    /// its own Goodbye.
+    public static func isClean(ending: String) -> Bool { ending == "exited with status 0" }
 
     /// Whether `p` exited with status 0 (by its own choice, not a signal).
     private static func isClean(_ p: Process) -> Bool { p.terminationReason == .exit && p.terminationStatus == 0 }
