@@ -12,8 +12,8 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    @Option(help: "Learner host whose trajectory endpoint receives the samples.")
-    var learner: String = "127.0.0.1"
+    @Option(help: "Learner host whose trajectory endpoint receives the samples (default: the endpoints as configured, 0.0.0.0 meaning 127.0.0.1).")
+    var learner: String?
 
     func run() async throws {
         try await reportingErrors {
@@ -22,9 +22,12 @@ struct ReplayCommand: AsyncParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             let context = try Context()
             defer { context.terminate() }
-            let learnerTrajectories = TransportConfiguration.connectAddress(c.transport.trajectories, host: learner)
+            func onLearner(_ endpoint: String) -> String {
+                learner.map { TransportConfiguration.endpoint(endpoint, onHost: $0) } ?? TransportConfiguration.connectAddress(endpoint, host: "127.0.0.1")
+            }
+            let learnerTrajectories = onLearner(c.transport.trajectories)
             // Its PUB too: the role stops when the learner says it finished.
-            let learnerWeights = TransportConfiguration.connectAddress(c.transport.weights, host: learner)
+            let learnerWeights = onLearner(c.transport.weights)
             try await Topology.replay(configuration: c, learnerTrajectories: learnerTrajectories, learnerWeights: learnerWeights,
                                       runDirectory: runDirectory, context: context, logger: logger).run()
         }

@@ -141,12 +141,12 @@ struct RunOptions: ParsableArguments {
     /// ones) and use what names endpoints and keys.
     func probeTarget(annotator: Bool, endpoint: String?, defaultRunDir: String) throws -> ProbeTarget {
         func target(_ c: TrainingConfiguration) throws -> ProbeTarget {
-            let host = annotator && !c.reward.annotator.isEmpty ? c.reward.annotator : "127.0.0.1"
             let configured = annotator ? c.transport.annotatorLabels : c.transport.weights
+            let named = annotator && !c.reward.annotator.isEmpty ? TransportConfiguration.endpoint(configured, onHost: c.reward.annotator) : nil
             // An annotator is probed with `curve_annotator_key` where that is set (a learner's
             // configuration), else with `curve_server_key` (a probe's own flags, as job scripts give them).
             let annotatorKey = annotator && !c.transport.curveAnnotatorKey.isEmpty
-            return ProbeTarget(configuration: c, endpoint: endpoint ?? TransportConfiguration.connectAddress(configured, host: host),
+            return ProbeTarget(configuration: c, endpoint: endpoint ?? named ?? TransportConfiguration.connectAddress(configured, host: "127.0.0.1"),
                                security: try c.transport.clientSecurity(annotator: annotatorKey))
         }
         guard let runDir else { return try target(resolve(defaultRunDir: defaultRunDir)) }

@@ -14,8 +14,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    @Option(help: "Learner host (its configured ports are used); ignored for ipc:// and inproc:// endpoints.")
-    var learner: String = "127.0.0.1"
+    @Option(help: "Learner host: the configured tcp:// endpoints' ports on this host (default: the endpoints as configured, 0.0.0.0 meaning 127.0.0.1); ignored for ipc:// and inproc:// endpoints.")
+    var learner: String?
 
     @Option(help: "Send trajectories to a standalone replay role on this host instead of the learner.")
     var replay: String?
@@ -27,7 +27,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var parentPID: Int32?
 
     func validate() throws {
-        for (flag, host, ports) in [("--learner", learner, "transport.trajectories, transport.weights"), ("--replay", replay ?? "", "transport.replay")] {
+        for (flag, host, ports) in [("--learner", learner ?? "", "transport.trajectories, transport.weights"), ("--replay", replay ?? "", "transport.replay")] {
             if let problem = TransportConfiguration.hostProblem(host, ports: ports) { throw ValidationError("\(flag): \(problem)") }
         }
     }

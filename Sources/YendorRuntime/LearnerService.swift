@@ -512,8 +512,8 @@ public final class LearnerService: Service, Sendable {
         if !c.reward.annotator.isEmpty {
             var cc = AnnotatorClient.Configuration()
             let t = annotatorTransport
-            cc.requestsEndpoint = TransportConfiguration.connectAddress(t.annotatorRequests, host: c.reward.annotator)
-            cc.labelsEndpoint = TransportConfiguration.connectAddress(t.annotatorLabels, host: c.reward.annotator)
+            cc.requestsEndpoint = TransportConfiguration.endpoint(t.annotatorRequests, onHost: c.reward.annotator)
+            cc.labelsEndpoint = TransportConfiguration.endpoint(t.annotatorLabels, onHost: c.reward.annotator)
             cc.id = "learner-\(getpid())"
             cc.security = try t.clientSecurity(annotator: true)
             let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger, metrics: metrics)

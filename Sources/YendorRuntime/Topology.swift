@@ -66,17 +66,19 @@ public enum Topology {
         return (group(services: [learner], then: endpoints, logger: logger), learner)
     }
 
-    /// One worker process connected to a learner (and, when `replayHost` is given, sending its
-    /// trajectories to a standalone replay role instead).
-    public static func worker(configuration: TrainingConfiguration, workerID: String, learnerHost: String,
+    /// One worker process connected to a learner on `learnerHost` (nil: where the endpoints say,
+    /// 0.0.0.0 meaning this host), and, when `replayHost` is given, sending its trajectories to a
+    /// standalone replay role there instead.
+    public static func worker(configuration: TrainingConfiguration, workerID: String, learnerHost: String?,
                               replayHost: String? = nil, context: Context, logger: Logger) -> ServiceGroup {
         let endpoints = metricsEndpoints(configuration, logger: logger)
         let t = configuration.transport
-        let trajectories = replayHost.map { TransportConfiguration.connectAddress(t.replay, host: $0) }
-            ?? TransportConfiguration.connectAddress(t.trajectories, host: learnerHost)
+        func onLearner(_ endpoint: String) -> String {
+            learnerHost.map { TransportConfiguration.endpoint(endpoint, onHost: $0) } ?? TransportConfiguration.connectAddress(endpoint, host: "127.0.0.1")
+        }
+        let trajectories = replayHost.map { TransportConfiguration.endpoint(t.replay, onHost: $0) } ?? onLearner(t.trajectories)
         let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories, toReplay: replayHost != nil,
-                                   weights: TransportConfiguration.connectAddress(t.weights, host: learnerHost),
-                                   context: context, logger: logger.with(role: "worker"))
+                                   weights: onLearner(t.weights), context: context, logger: logger.with(role: "worker"))
         return group(services: [worker], then: endpoints, logger: logger)
     }
 

@@ -89,9 +89,23 @@ public struct TransportConfiguration: Sendable, Equatable {
     public static func hostProblem(_ host: String, ports: String) -> String? {
         let guide = "give the host only (e.g. 10.0.0.5, or [::1] for an IPv6 address); its ports come from the configuration (\(ports))"
         if host.contains("://") { return "'\(host)' is an endpoint: \(guide)" }
+        if host.contains(where: { $0.isWhitespace || $0.isNewline || !$0.isASCII || $0 == "/" }) { return "'\(host)' is not a host name or address: \(guide)" }
         let outsideBrackets = host.hasPrefix("[") ? String(host.drop { $0 != "]" }.dropFirst()) : host
         if outsideBrackets.contains(":") { return "'\(host)' names a port: \(guide)" }
         return nil
+    }
+
+    /// The address a peer connects to, on `host`, for a tcp:// endpoint the other role binds:
+    /// its port on `host`, whatever host the endpoint names (`tcp://10.0.0.5:5555` on `10.0.0.7`
+    /// is `tcp://10.0.0.7:5555`). ipc:// and inproc:// endpoints are returned as they are. For a
+    /// host the user named (`--learner`, `reward.annotator`): before, a named host replaced only
+    /// `0.0.0.0` or `*`, so with an endpoint of a named interface it was silently not used.
+    public static func endpoint(_ configured: String, onHost host: String) -> String {
+        guard configured.hasPrefix("tcp://"), let colon = configured.lastIndex(of: ":"),
+              configured[configured.index(after: colon)...].allSatisfy(\.isNumber), colon > configured.index(configured.startIndex, offsetBy: 5) else {
+            return connectAddress(configured, host: host)
+        }
+        return "tcp://\(host):\(configured[configured.index(after: colon)...])"
     }
 
     /// The address a peer connects to for an endpoint this node binds (`0.0.0.0` → `host`).
