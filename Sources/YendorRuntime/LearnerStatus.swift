@@ -199,6 +199,11 @@ actor LearnerStatus {
         guard recent.returns.count == recent.successes.count else { return }
         recentReturns = Array(recent.returns.suffix(Self.recentWindowSize))
         recentSuccesses = Array(recent.successes.suffix(Self.recentWindowSize))
+        // The gauges too, at once: the progress line reads the window, the metrics file and
+        // Stats the gauges, which showed no return until the first new episode ended.
+        guard !recentReturns.isEmpty else { return }
+        metrics.meanReturn.record(meanReturn)
+        if let successRate { metrics.successRate?.record(successRate) }
     }
 
     /// The counts of the checkpoint the learner resumed from; the counters continue from them.

@@ -5,6 +5,17 @@ import YendorRewards
 @testable import YendorRuntime
 
 @Suite struct LearnerMetricsTests {
+    /// A resumed run's window of recent episodes sets the gauges at once: the progress line read
+    /// the window (return 51.23) while metrics.jsonl and status had no return until a new episode.
+    @Test func aRestoredEpisodeWindowSetsTheReturnAndSuccessGauges() async {
+        let registry = MetricsRegistry(forwarding: .none)
+        let status = LearnerStatus(heartbeatTimeout: 5, inboxCapacity: 4, metrics: LearnerMetrics(registry: registry, recordsSuccess: true))
+        #expect(!registry.snapshot().contains { $0.name == "rollout/mean_return" })
+        await status.restore(recent: (returns: [1, 2, 6], successes: [true, false, false]))
+        #expect(registry["rollout/mean_return"] == 3)
+        #expect(abs(registry["rollout/success_rate"] - 1.0 / 3) < 1e-12)
+    }
+
     @Test func replayTotalsBecomeCountersThatAdvanceByWhatChanged() {
         let registry = MetricsRegistry(forwarding: .none)
         let metrics = LearnerMetrics(registry: registry)
