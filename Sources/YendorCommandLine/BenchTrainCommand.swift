@@ -25,6 +25,12 @@ struct BenchTrainCommand: AsyncParsableCommand {
     @Option(help: "Worker processes for the multi-process row.")
     var workers: Int = 2
 
+    /// The training options it takes are passed to each run; these two would be ignored: refused.
+    func validate() throws {
+        if options.steps != nil { throw ValidationError("--steps: bench train runs each training for --bench-steps env steps") }
+        if options.runDir != nil { throw ValidationError("--run-dir: bench train runs each training in a temporary directory, removed after it") }
+    }
+
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/bench")
@@ -38,7 +44,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
             print(String(format: "bare env loop (%d envs, random actions, 1 core): %.0f steps/s", envs, bareEnv))
             print(String(format: "bare inference loop (batch %d, 1 core):          %.0f samples/s", c.env.envsPerActor, bareInference))
             let inProcess = try runTraining(extra: ["--set", "transport.in_process=zeromq"])
-            print(String(format: "end-to-end in-process (learner + %d actors):       %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
+            print(String(format: "end-to-end in-process (learner + %d actors):       %.0f env steps/s  = %.3g of bare env, %.3g of bare inference",
                          c.env.actors, inProcess, inProcess / bareEnv, inProcess / bareInference))
             // The same run with the learner and worker linked by the in-memory network (values
             // through bounded queues) instead of inproc:// sockets (encode, CRC32C, decode and a
@@ -47,7 +53,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
             print(String(format: "  the same with the in-memory link:                %.0f env steps/s  in-memory link / sockets = %.2fx",
                          inMemory, inMemory / inProcess))
             let multi = try runTraining(extra: ["--workers", "\(workers)"])
-            print(String(format: "end-to-end %d worker processes over ipc:             %.0f env steps/s  = %.2f of bare env, %.2f of bare inference",
+            print(String(format: "end-to-end %d worker processes over ipc:             %.0f env steps/s  = %.3g of bare env, %.3g of bare inference",
                          workers, multi, multi / bareEnv, multi / bareInference))
             print("for a comparison with Sample Factory on the same NLE task, measured in one run: scripts/bench-vs-sample-factory.sh")
         }
@@ -97,6 +103,8 @@ struct BenchTrainCommand: AsyncParsableCommand {
         if let r = options.reward { args += ["--reward", r.rawValue] }
         if let e = options.envs { args += ["--envs", "\(e)"] }
         if let a = options.actors { args += ["--actors", "\(a)"] }
+        if let s = options.seed { args += ["--seed", "\(s)"] }
+        for server in options.envServers { args += ["--env-server", server] }
         p.arguments = args + extra
         try p.run()
         p.waitUntilExit()

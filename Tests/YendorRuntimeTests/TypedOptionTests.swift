@@ -103,6 +103,9 @@ struct TypedOptionTests {
         (["status", "learner", "--timeout", "0"], "--timeout must be positive"),
         (["keys", "generate", "--directory", "/tmp", "/tmp/k"], "must be a plain file name"),
         (["keys", "generate", "--directory", "/tmp", ""], "must be a plain file name"),
+        // bench train's own runs: these were taken and ignored (trial I).
+        (["bench", "train", "--steps", "1000"], "--steps: bench train runs each training for --bench-steps"),
+        (["bench", "train", "--run-dir", "/tmp/never-made"], "--run-dir: bench train runs each training in a temporary directory"),
     ])
     func outOfRangeCountsAndPathNamesAreRefusedNamingTheOption(_ arguments: [String], _ expected: String) async throws {
         let message = try await Self.refusal(arguments)
