@@ -126,6 +126,9 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
                 throw ValidationError("--curve-secret-key-file/--curve-allowed-clients: \(error)")
             }
         }
+        // Said as the learner says it: with an allow-list, without one, or off look alike otherwise.
+        let publicKey = curveSecretKeyFile.flatMap { try? CurveKeyPair.readKey(from: $0) }.flatMap { try? CurveKeyPair.publicKey(forSecret: $0) }
+        logger.info("annotator CURVE: \(curveSecretKeyFile == nil ? "off" : (curveAllowedClients.map { "on, allow-list \($0)" } ?? "on, ANY client with the annotator's public key (--curve-allow-any)") + (publicKey.map { ", public key \($0)" } ?? ""))")
         defer { if let authenticator { Task { await authenticator.close() } } }
         // The endpoint comes first: it bootstraps the metrics backend the annotator's metrics are made in.
         var endpoint: PrometheusEndpoint?

@@ -146,8 +146,13 @@ struct RunOptions: ParsableArguments {
             // An annotator is probed with `curve_annotator_key` where that is set (a learner's
             // configuration), else with `curve_server_key` (a probe's own flags, as job scripts give them).
             let annotatorKey = annotator && !c.transport.curveAnnotatorKey.isEmpty
+            let security: [SocketOption]
+            do { security = try c.transport.clientSecurity(annotator: annotatorKey) } catch let e as ConfigurationError where e.field.hasPrefix("transport.curve_") && e.field.hasSuffix("_key") {
+                // A CURVE role's own configuration (--run-dir) holds its secret key, not a probe's.
+                throw ConfigurationError(field: e.field, problem: "\(e.problem): the \(annotator ? "annotator" : "learner") uses CURVE, so the probe needs a key pair on its allow-list and its public key: --set transport.curve_secret_key_file=PROBE.key --set transport.curve_server_key=SERVER.pub (docs/cluster.md)")
+            }
             return ProbeTarget(configuration: c, endpoint: endpoint ?? named ?? TransportConfiguration.connectAddress(configured, host: "127.0.0.1"),
-                               security: try c.transport.clientSecurity(annotator: annotatorKey))
+                               security: security)
         }
         guard let runDir else { return try target(resolve(defaultRunDir: defaultRunDir)) }
         guard let saved = try SavedConfiguration.load(runDirectory: runDir) else {

@@ -148,7 +148,10 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// Who may connect to a server with this configuration, for its start-up log line.
     public var curveMode: String {
         guard curveEnabled else { return "off" }
-        return curveAllowedClients.isEmpty ? "on, ANY client with the server's public key (curve_allow_any)" : "on, allow-list \(curveAllowedClients)"
+        // The server's own public key, for a client's curve_server_key (a mismatch shows in the logs).
+        let key = (try? CurveKeyPair.readKey(from: curveSecretKeyFile)).flatMap { try? CurveKeyPair.publicKey(forSecret: $0) }
+        return (curveAllowedClients.isEmpty ? "on, ANY client with the server's public key (curve_allow_any)" : "on, allow-list \(curveAllowedClients)")
+            + (key.map { ", public key \($0)" } ?? "")
     }
 
     /// The warning a server logs at start when CURVE lets in any client that has its public key.

@@ -84,10 +84,24 @@ public final class CurveAuthenticator: Sendable {
         return [version, requestID, Array(status.utf8), Array(text.utf8), Array(user.utf8), []]
     }
 
-    /// Reads every `*.pub` file in a directory (as written by `yendor keys generate`).
+    /// Reads every `*.pub` file in a directory (as written by `yendor keys generate`). A missing
+    /// directory, or one with no key, is refused: nobody could ever connect.
     public static func publicKeys(inDirectory path: String) throws -> Set<String> {
-        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".pub") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+              let all = try? FileManager.default.contentsOfDirectory(atPath: path) else {
+            throw AllowListError(description: "the allow-list \(path) is not a directory (it holds the allowed clients' .pub files, from yendor keys generate)")
+        }
+        let names = all.filter { $0.hasSuffix(".pub") }
+        guard !names.isEmpty else {
+            throw AllowListError(description: "the allow-list \(path) holds no .pub file: no client could connect (copy the clients' NAME.pub files from yendor keys generate into it)")
+        }
         return Set(try names.map { try CurveKeyPair.readKey(from: (path as NSString).appendingPathComponent($0)) })
+    }
+
+    /// An allow-list directory that cannot admit anyone.
+    public struct AllowListError: Error, CustomStringConvertible {
+        public let description: String
     }
 }
 

@@ -40,6 +40,24 @@ struct CurveModeTests {
         #expect(annotator.errors.contains("--curve-allowed-clients") && annotator.errors.contains("--curve-allow-any"), "\(annotator.errors.suffix(800))")
     }
 
+    /// An allow-list nobody is on (an empty or missing directory) is refused with words, not a
+    /// Foundation error dump; the empty one started a learner no worker could ever reach (trial I).
+    @Test func anAllowListThatAdmitsNobodyIsRefusedSayingWhy() async throws {
+        let (dir, config, keys) = try await Self.keys("curve-empty-list")
+        let empty = dir.appendingPathComponent("empty").path
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        for (list, said) in [(empty, "holds no .pub file: no client could connect"), (dir.appendingPathComponent("missing").path, "is not a directory")] {
+            let r = try await ClusterFixtures.yendor(["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
+                                                      "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                                      "--set", "transport.weights=tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                                      "--set", "transport.curve_secret_key_file=\(keys)/server.key",
+                                                      "--set", "transport.curve_allowed_clients=\(list)"], timeout: 60)
+            #expect(r.status != nil && r.status != 0, "started: \(r.errors.suffix(800))")
+            #expect(r.errors.contains("transport.curve_allowed_clients") && r.errors.contains(said) && !r.errors.contains("NSCocoaErrorDomain"),
+                    "\(r.errors.suffix(800))")
+        }
+    }
+
     @Test func withCurveAllowAnyAnyKeyHearsTheLearnerAndTheLearnerWarnsLoudly() async throws {
         let (dir, config, keys) = try await Self.keys("curve-any")
         let (learner, weights) = try ClusterFixtures.learner(dir, config: config, extra: [
@@ -49,6 +67,9 @@ struct CurveModeTests {
         #expect(await learner.waitForStandardError(containing: "learner listening"), "\(learner.standardError.suffix(800))")
         #expect(learner.standardError.contains("CURVE is on WITHOUT an allow-list"), "\(learner.standardError.suffix(800))")
         #expect(learner.standardError.contains("ANY client with the server's public key"))
+        // Its own public key too, what a client's curve_server_key must be.
+        let serverPublic = try String(contentsOfFile: "\(keys)/server.pub", encoding: .utf8).split(whereSeparator: \.isNewline).first.map(String.init) ?? "?"
+        #expect(learner.standardError.contains("public key \(serverPublic)"), "\(learner.standardError.suffix(1500))")
         // A key the learner has never seen, with the server's public key: it gets in.
         let stranger = try await ClusterFixtures.yendor([
             "health", "learner", "--endpoint", "tcp://127.0.0.1:\(weights)", "--timeout", "20",

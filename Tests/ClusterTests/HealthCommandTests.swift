@@ -90,6 +90,10 @@ struct HealthCommandTests {
         }
         let allowedProbe = try await probe("probe", timeout: "20")
         #expect(allowedProbe.status == 0, "\(allowedProbe.errors)")
+        // Given only the run directory, the probe has the learner's secret key and no server key:
+        // it says what a probe needs (it said only that the server's key was missing).
+        let bare = try await ClusterFixtures.yendor(["health", "learner", "--run-dir", dir.appendingPathComponent("run").path, "--timeout", "1"])
+        #expect(bare.status == 64 && bare.errors.contains("the learner uses CURVE, so the probe needs a key pair on its allow-list"), "\(bare.errors)")
         let stranger = try await probe("stranger", timeout: "1.5")
         #expect(stranger.status == 1)
         #expect(stranger.errors.contains("CURVE is on"))
