@@ -107,7 +107,10 @@ struct BenchEnvCommand: ParsableCommand {
             let variety = try measure(task: name, count: vector, fullMap: true, countCaptions: true)
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0)
                   + "  distinct captions in \(steps) steps: \(variety.distinctCaptions)")
-            if successEpisodes > 0 {
+            let definesSuccess = try TaskRegistry.task(named: name).definesSuccess
+            if successEpisodes > 0 && !definesSuccess {
+                print(name.padding(toLength: 26, withPad: " ", startingAt: 0) + "  random policy: \(name) has no goal to reach (no success rate)")
+            } else if successEpisodes > 0 {
                 let (successes, meanLength) = try randomSuccess(try VectorEnv(task: name, count: min(64, successEpisodes), seed: seed &+ 7,
                                                                               configuration: VectorEnv.Configuration(writeFullMap: false)))
                 print(name.padding(toLength: 26, withPad: " ", startingAt: 0)

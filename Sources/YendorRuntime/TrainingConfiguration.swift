@@ -279,7 +279,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("model.caption_features", \.learner.policy.captionFeatures, "caption encoder output size")
         t.add("reward.model", \.reward.models.model, "none, retrieval, classification or ranking")
         t.add("reward.count_exponent", \.reward.models.countScaling.countExponent, "beta in r / N(caption)^beta")
-        t.add("reward.goal", \.reward.goal, "annotator goal: auto (the task's), score, gold, combat, stairs, oracle, custom:<text>")
+        t.add("reward.goal", \.reward.goal, "annotator goal: auto (the task's), score, gold, combat, stairs, oracle, custom:<text> (other text is taken as custom:<text>)")
         t.add("reward.labeler", \.reward.labeler.kind, "lexicon, simulated or openai (in-process annotator; simulated wraps reward.llm_url when set)")
         t.add("reward.annotator", \.reward.annotator, "host of a remote yendor annotator (empty: in process)")
         t.add("reward.simulated_latency", \.reward.labeler.simulatedLatencySeconds, "simulated labeler: seconds per call")

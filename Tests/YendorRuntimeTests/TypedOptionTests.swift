@@ -37,6 +37,17 @@ struct TypedOptionTests {
                 "\(message.suffix(1500))")
     }
 
+    /// The random policy's success is measured for a task with a goal; one without says it has none
+    /// (it printed "0/4 episodes succeeded" for `score`).
+    @Test func benchEnvMeasuresSuccessOnlyForATaskWithAGoal() async throws {
+        let process = try ChildProcess(yendor: ["bench", "env", "--tasks", "score,staircase", "--steps", "2000", "--vector", "4", "--success-episodes", "4"])
+        defer { process.kill() }
+        #expect(await process.waitForExit(timeout: 600) == 0, "\(process.standardError.suffix(1500))")
+        let text = process.lines.joined(separator: "\n")
+        #expect(text.contains("random policy: score has no goal to reach") && !text.contains(/score\s+random policy: \d+\/4/), "\(text)")
+        #expect(text.contains(/staircase\s+random policy: \d+\/4 episodes succeeded/), "\(text)")
+    }
+
     /// Options for another environment are refused, not ignored.
     @Test(arguments: [(["train", "--env-servers", "2"], "--env-servers is for --env gym:ENV_ID"),
                       (["bench", "env", "--task", "staircase"], "--task and --memory-games are for --env nle")])
