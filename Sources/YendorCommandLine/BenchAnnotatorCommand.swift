@@ -21,8 +21,18 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
         commandName: "annotator",
         abstract: "Annotator role: labels/s, end-to-end latency and request throughput with the simulated backend.")
 
-    @Option(name: .customLong("latencies-ms"), parsing: .upToNextOption, help: "Simulated labeler latencies per call, ms.")
-    var latenciesMs: [Int] = [500, 2000]
+    @Option(name: .customLong("latencies-ms"), parsing: .upToNextOption, help: "Simulated labeler latencies per call, ms, space- or comma-separated (as bench learner's lists).")
+    var latencyList: [String] = ["500", "2000"]
+
+    /// `--latencies-ms` as numbers: `100 400` and `100,400` alike.
+    var latenciesMs: [Int] { latencyList.flatMap { $0.split(separator: ",") }.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        let items = latencyList.flatMap { $0.split(separator: ",") }
+        guard !items.isEmpty, items.allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 0 } ?? false }) else {
+            throw ValidationError("--latencies-ms takes whole milliseconds, 0 or more, space- or comma-separated (e.g. 500,2000), got \(latencyList.joined(separator: " "))")
+        }
+    }
 
     @Option(help: "Concurrent clients (each a DEALER + SUB pair).")
     var clients: Int = 64

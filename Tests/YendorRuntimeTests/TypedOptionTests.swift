@@ -117,6 +117,7 @@ struct TypedOptionTests {
         // bench train's own runs: these were taken and ignored (trial I).
         (["bench", "train", "--steps", "1000"], "--steps: bench train runs each training for --bench-steps"),
         (["bench", "train", "--run-dir", "/tmp/never-made"], "--run-dir: bench train runs each training in a temporary directory"),
+        (["bench", "annotator", "--latencies-ms", "100,x"], "--latencies-ms takes whole milliseconds, 0 or more, space- or comma-separated"),
     ])
     func outOfRangeCountsAndPathNamesAreRefusedNamingTheOption(_ arguments: [String], _ expected: String) async throws {
         let message = try await Self.refusal(arguments)
