@@ -116,7 +116,8 @@ def print_ceiling(mflop_forward: float, sf_rate: float, limits: dict, training_g
                game_rate_alone_per_core=alone, share_of_peak_needed_for_goal=need)
     t, i = limits["train_share"], limits["inference_share"]
     if t and i:
-        # The training step's and inference's own shares of the peak (yendor bench learner, default policy).
+        # The training step's and inference's own shares of the peak (yendor bench learner: the library's
+        # default policy, larger than the compared one, so its matrices fill the kernels better).
         real = 1.0 / (mflop_forward * 1e6 / (peak * i) + 3 * mflop_forward * 1e6 / (peak * t) + 1.0 / (games * cores))
         print(f"                 at the shares of the peak Yendor's training step ({t:.0%}) and inference ({i:.0%}) reach on its default policy: "
               f"{real:,.0f} env steps/s = {real / sf_rate:.2f}x")

@@ -9,8 +9,8 @@ import YendorNN
 import YendorPolicy
 import YendorSupport
 
-/// `yendor bench learner`: training and inference throughput of the default policy on the
-/// built-in Dungeon's observations, and the achieved GFLOP/s next to the cblas_sgemm peak
+/// `yendor bench learner`: training and inference throughput of the library's default policy
+/// (`PolicyNetwork.Configuration()`, larger than `train`'s default) on the built-in Dungeon's observations, and the achieved GFLOP/s next to the cblas_sgemm peak
 /// measured in the same run.
 ///
 /// A benchmark, not a test: it prints numbers and asserts nothing. Training is one
@@ -45,7 +45,7 @@ struct BenchLearnerCommand: ParsableCommand {
         let probe = try PolicyNetwork(configuration: config)
         let macs = probe.multiplyAddsPerSample
         let env = ProcessInfo.processInfo.environment
-        print("yendor bench learner — default policy on the Dungeon's observations: \(probe.parameters.reduce(0) { $0 + $1.count }) parameters, \(String(format: "%.2f", Double(macs) * 2 / 1e6)) MFLOP forward per sample")
+        print("yendor bench learner — the library's default policy (PolicyNetwork.Configuration, larger than train's: yendor bench train prints that one) on the Dungeon's observations: \(probe.parameters.reduce(0) { $0 + $1.count }) parameters, \(String(format: "%.2f", Double(macs) * 2 / 1e6)) MFLOP forward per sample")
         print("OPENBLAS_CORETYPE=\(env["OPENBLAS_CORETYPE"] ?? "(unset)"), cores: \(ProcessInfo.processInfo.activeProcessorCount)")
         print("")
         print("\(pad("threads", 8)) \(pad("measure", 10)) \(lpad("batch", 7)) \(lpad("samples/s", 14)) \(lpad("GFLOP/s", 10)) \(lpad("% of peak", 10))")
