@@ -120,7 +120,8 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
             do {
                 c.security = [.curveServer(secretKey: try CurveKeyPair.readKey(from: curveSecretKeyFile))]
                 if let curveAllowedClients {
-                    authenticator = try CurveAuthenticator(context: context, allowedPublicKeys: try CurveAuthenticator.publicKeys(inDirectory: curveAllowedClients))
+                    authenticator = try CurveAuthenticator(context: context, allowedPublicKeys: try CurveAuthenticator.publicKeys(inDirectory: curveAllowedClients),
+                                                           onRefused: TransportConfiguration.logRefusals(logger, allowList: curveAllowedClients))
                 }
             } catch {
                 throw ValidationError("--curve-secret-key-file/--curve-allowed-clients: \(error)")

@@ -1,4 +1,7 @@
 import Foundation
+import Logging
+import Synchronization
+import YendorSupport
 import ZeroMQ
 
 /// Where roles bind and connect. The same topology runs in one process (`inproc://`), across
@@ -170,14 +173,26 @@ public struct TransportConfiguration: Sendable, Equatable {
 
     /// Starts the allow-list ZAP handler when `curve_allowed_clients` is set (servers only). Throws
     /// when CURVE is on without an allow-list and `curve_allow_any` is not set (`checkServerCurve`).
-    public func startAuthenticator(context: Context) throws -> CurveAuthenticator? {
+    public func startAuthenticator(context: Context, logger: Logger) throws -> CurveAuthenticator? {
         try checkServerCurve()
         guard curveEnabled, !curveAllowedClients.isEmpty else { return nil }
         let keys: Set<String>
         do { keys = try CurveAuthenticator.publicKeys(inDirectory: curveAllowedClients) } catch {
             throw ConfigurationError(field: "transport.curve_allowed_clients", problem: "\(error)")
         }
-        return try CurveAuthenticator(context: context, allowedPublicKeys: keys)
+        return try CurveAuthenticator(context: context, allowedPublicKeys: keys,
+                                      onRefused: Self.logRefusals(logger, allowList: curveAllowedClients))
+    }
+
+    /// What a server logs of each CURVE handshake its allow-list refused, at most once a minute per
+    /// key: the refused client is told nothing, so this is where a key left off the list shows.
+    public static func logRefusals(_ logger: Logger, allowList: String) -> @Sendable (String, String) -> Void {
+        let throttle = Mutex(LogThrottle(interval: 60))
+        return { key, address in
+            guard let suppressed = throttle.withLock({ $0.shouldLog(key, now: Date().timeIntervalSince1970) }) else { return }
+            let more = suppressed > 0 ? " (and \(suppressed) more times, not logged)" : ""
+            logger.warning("refused a CURVE handshake from \(address.isEmpty ? "a client" : address): public key \(key) is not on the allow-list \(allowList) (copy its .pub there to admit it)\(more)")
+        }
     }
 
     private func key(_ pathOrKey: String, _ field: String) throws -> String {

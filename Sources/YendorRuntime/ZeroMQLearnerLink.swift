@@ -25,7 +25,7 @@ final class ZeroMQLearnerLink: LearnerLink {
     /// Binds both sockets; errors (an endpoint in use, bad CURVE keys) name the endpoint or field.
     static func bind(_ t: TransportConfiguration, context: Context, logger: Logger) async throws -> ZeroMQLearnerLink {
         let security = try t.serverSecurity()
-        let authenticator = try t.startAuthenticator(context: context)
+        let authenticator = try t.startAuthenticator(context: context, logger: logger)
         do {
             let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
                                              inboxCapacity: t.queueCapacity) { s in

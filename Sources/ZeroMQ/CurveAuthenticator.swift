@@ -14,8 +14,14 @@ public final class CurveAuthenticator: Sendable {
     private let done = AsyncBoundedQueue<Bool>(capacity: 1)
     /// Handshakes accepted and refused so far.
     public let accepted = Atomic<Int>(0), refused = Atomic<Int>(0)
+    /// Told of each refused handshake, on the handler's thread: the client's public key (Z85, or
+    /// what it offered instead) and address. A refused client learns nothing, so the server's log
+    /// is where an operator tells a revoked key from a role that is down.
+    private let onRefused: (@Sendable (_ key: String, _ address: String) -> Void)?
 
-    public init(context: Context, allowedPublicKeys: Set<String>) throws {
+    public init(context: Context, allowedPublicKeys: Set<String>,
+                onRefused: (@Sendable (_ key: String, _ address: String) -> Void)? = nil) throws {
+        self.onRefused = onRefused
         for key in allowedPublicKeys where (try? Z85.decode(key))?.count != 32 {
             throw ZMQError(code: EINVAL, operation: "CurveAuthenticator: '\(key)' is not a 40-character Z85 public key")
         }
@@ -68,7 +74,7 @@ public final class CurveAuthenticator: Sendable {
     func reply(to frames: [[UInt8]]) -> [[UInt8]] {
         guard frames.count >= 6 else { return [] }
         let version = frames[0], requestID = frames[1]
-        let mechanism = String(decoding: frames[5], as: UTF8.self)
+        let mechanism = String(decoding: frames[5], as: UTF8.self), address = String(decoding: frames[3], as: UTF8.self)
         var status = "400", text = "unknown client key", user = ""
         if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32, let key = try? Z85.encode(frames[6]) {
             if allowed.withLock({ $0.contains(key) }) {
@@ -76,10 +82,12 @@ public final class CurveAuthenticator: Sendable {
                 accepted.add(1, ordering: .relaxed)
             } else {
                 refused.add(1, ordering: .relaxed)
+                onRefused?(key, address)
             }
         } else {
             text = "CURVE required"
             refused.add(1, ordering: .relaxed)
+            onRefused?("(mechanism \(mechanism.prefix(20)))", address)
         }
         return [version, requestID, Array(status.utf8), Array(text.utf8), Array(user.utf8), []]
     }

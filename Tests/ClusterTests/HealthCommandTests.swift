@@ -97,6 +97,10 @@ struct HealthCommandTests {
         let stranger = try await probe("stranger", timeout: "1.5")
         #expect(stranger.status == 1)
         #expect(stranger.errors.contains("CURVE is on"))
+        // The learner says whom it refused (it said nothing: a revoked key looked like a learner down).
+        let strangerKey = try String(contentsOfFile: "\(keys)/stranger.pub", encoding: .utf8).split(whereSeparator: \.isNewline).first.map(String.init) ?? "?"
+        #expect(await learner.waitForStandardError(containing: "public key \(strangerKey) is not on the allow-list \(allowed)", timeout: 600),
+                "\(learner.standardError.suffix(1500))")
         #expect(try await probe(nil, timeout: "1.5").status == 1, "a probe without CURVE hears nothing")
     }
 
