@@ -80,7 +80,7 @@ final class LabelBridge: Sendable {
         let endpoint = connection.endpoint
         let clock = ContinuousClock()
         let started = clock.now
-        var lastWarning: ContinuousClock.Instant?
+        var lastWarning: ContinuousClock.Instant?, warnings = 0
         var everHeard = false
         while !Task.isCancelled {
             let now = clock.now
@@ -88,18 +88,27 @@ final class LabelBridge: Sendable {
             let silent = (now - (heard ?? started)).seconds
             let reachable = silent <= timeout
             liveness.withLock { $0 = AnnotatorLiveness(reachable: reachable, silentSeconds: silent) }
-            if !reachable, lastWarning.map({ (now - $0).seconds >= timeout }) ?? true {
+            if !reachable, lastWarning.map({ (now - $0).seconds >= Self.warningInterval(afterWarnings: warnings, timeout: timeout) }) ?? true {
                 let since = heard == nil ? "never heard from it" : "no reply for \(Int(silent.rounded())) s"
                 logger.warning("annotator unreachable at \(endpoint): \(since) (timeout \(timeout) s); training goes on without new labels")
                 lastWarning = now
+                warnings += 1
             } else if reachable, lastWarning != nil {
                 logger.notice(everHeard || heard == nil ? "annotator reachable again at \(endpoint)"
                               : "annotator reachable at \(endpoint) (first heard after \(Int((heard! - started).seconds.rounded())) s)")
                 lastWarning = nil
+                warnings = 0
             }
             if heard != nil && reachable { everHeard = true }
             try? await Task.sleep(for: .seconds(min(1, timeout / 4)))
         }
+    }
+
+    /// Seconds between "unreachable" warnings while the annotator stays silent: the timeout, then
+    /// doubling, at most 5 minutes (one every timeout was 720 lines an hour; `yendor status`
+    /// and `annotator/reachable` show it meanwhile).
+    static func warningInterval(afterWarnings n: Int, timeout: Double) -> Double {
+        min(timeout * Double(1 << min(max(0, n - 1), 20)), max(timeout, 300))
     }
 
     /// Waits for queries and hands them on in batches of up to 256, until the queue closes.

@@ -517,7 +517,9 @@ public final class LearnerService: Service, Sendable {
             cc.id = "learner-\(getpid())"
             cc.security = try t.clientSecurity(annotator: true)
             let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger, metrics: metrics)
-            logger.info("asking the annotator at \(cc.requestsEndpoint) for labels (goal: \(bridge.goal))")
+            // With CURVE, an annotator that never answers may be refusing this learner's key (it says so in its log).
+            let curve = t.curveEnabled ? "; CURVE on: the annotator's allow-list must hold this learner's public key" : ""
+            logger.info("asking the annotator at \(cc.requestsEndpoint) for labels (goal: \(bridge.goal))\(curve)")
             await bridge.run(client, timeout: c.annotatorTimeout, logger: logger)
             await client.close()
             return

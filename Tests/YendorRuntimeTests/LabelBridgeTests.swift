@@ -18,6 +18,13 @@ import ZeroMQ
 /// reward model whatever text form the goal travelled in, and what it says when the annotator is silent.
 @Suite("LabelBridge", .serialized)
 struct LabelBridgeTests {
+    /// "annotator unreachable" came once per timeout for as long as the annotator stayed away (720
+    /// lines an hour at 5 s); now the gaps double from the timeout up to 5 minutes.
+    @Test func unreachableWarningsComeLessOftenTheLongerTheAnnotatorIsAway() {
+        #expect((1...8).map { LabelBridge.warningInterval(afterWarnings: $0, timeout: 5) } == [5, 10, 20, 40, 80, 160, 300, 300])
+        #expect(LabelBridge.warningInterval(afterWarnings: 3, timeout: 600) == 600, "a timeout over 5 minutes is the gap")
+    }
+
     @Test func everyDungeonAndNetHackTaskDeclaresTheGoalItsAnnotatorIsAskedFor() throws {
         var c = TrainingConfiguration()
         let expected: [String: Goal] = [
