@@ -128,8 +128,7 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
             }
         }
         // Said as the learner says it: with an allow-list, without one, or off look alike otherwise.
-        let publicKey = curveSecretKeyFile.flatMap { try? CurveKeyPair.readKey(from: $0) }.flatMap { try? CurveKeyPair.publicKey(forSecret: $0) }
-        logger.info("annotator CURVE: \(curveSecretKeyFile == nil ? "off" : (curveAllowedClients.map { "on, allow-list \($0)" } ?? "on, ANY client with the annotator's public key (--curve-allow-any)") + (publicKey.map { ", public key \($0)" } ?? ""))")
+        logger.info("annotator CURVE: \(TransportConfiguration.curveMode(secretKeyFile: curveSecretKeyFile, allowList: curveAllowedClients, allowAny: "--curve-allow-any"))")
         defer { if let authenticator { Task { await authenticator.close() } } }
         // The endpoint comes first: it bootstraps the metrics backend the annotator's metrics are made in.
         var endpoint: PrometheusEndpoint?

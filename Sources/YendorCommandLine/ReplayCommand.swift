@@ -22,12 +22,9 @@ struct ReplayCommand: AsyncParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             let context = try Context()
             defer { context.terminate() }
-            func onLearner(_ endpoint: String) -> String {
-                learner.map { TransportConfiguration.endpoint(endpoint, onHost: $0) } ?? TransportConfiguration.connectAddress(endpoint, host: "127.0.0.1")
-            }
-            let learnerTrajectories = onLearner(c.transport.trajectories)
+            let learnerTrajectories = TransportConfiguration.endpoint(c.transport.trajectories, onHost: learner)
             // Its PUB too: the role stops when the learner says it finished.
-            let learnerWeights = onLearner(c.transport.weights)
+            let learnerWeights = TransportConfiguration.endpoint(c.transport.weights, onHost: learner)
             try await Topology.replay(configuration: c, learnerTrajectories: learnerTrajectories, learnerWeights: learnerWeights,
                                       runDirectory: runDirectory, context: context, logger: logger).run()
         }

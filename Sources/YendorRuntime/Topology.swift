@@ -73,12 +73,11 @@ public enum Topology {
                               replayHost: String? = nil, context: Context, logger: Logger) -> ServiceGroup {
         let endpoints = metricsEndpoints(configuration, logger: logger)
         let t = configuration.transport
-        func onLearner(_ endpoint: String) -> String {
-            learnerHost.map { TransportConfiguration.endpoint(endpoint, onHost: $0) } ?? TransportConfiguration.connectAddress(endpoint, host: "127.0.0.1")
-        }
-        let trajectories = replayHost.map { TransportConfiguration.endpoint(t.replay, onHost: $0) } ?? onLearner(t.trajectories)
+        let trajectories = replayHost.map { TransportConfiguration.endpoint(t.replay, onHost: $0) }
+            ?? TransportConfiguration.endpoint(t.trajectories, onHost: learnerHost)
         let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories, toReplay: replayHost != nil,
-                                   weights: onLearner(t.weights), context: context, logger: logger.with(role: "worker"))
+                                   weights: TransportConfiguration.endpoint(t.weights, onHost: learnerHost),
+                                   context: context, logger: logger.with(role: "worker"))
         return group(services: [worker], then: endpoints, logger: logger)
     }
 

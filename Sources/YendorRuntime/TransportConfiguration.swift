@@ -103,7 +103,9 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// is `tcp://10.0.0.7:5555`). ipc:// and inproc:// endpoints are returned as they are. For a
     /// host the user named (`--learner`, `reward.annotator`): before, a named host replaced only
     /// `0.0.0.0` or `*`, so with an endpoint of a named interface it was silently not used.
-    public static func endpoint(_ configured: String, onHost host: String) -> String {
+    /// With no host, the endpoint as configured (`0.0.0.0` meaning this host).
+    public static func endpoint(_ configured: String, onHost host: String?) -> String {
+        guard let host else { return connectAddress(configured, host: "127.0.0.1") }
         guard configured.hasPrefix("tcp://"), let colon = configured.lastIndex(of: ":"),
               configured[configured.index(after: colon)...].allSatisfy(\.isNumber), colon > configured.index(configured.startIndex, offsetBy: 5) else {
             return connectAddress(configured, host: host)
@@ -150,11 +152,16 @@ public struct TransportConfiguration: Sendable, Equatable {
 
     /// Who may connect to a server with this configuration, for its start-up log line.
     public var curveMode: String {
-        guard curveEnabled else { return "off" }
-        // The server's own public key, for a client's curve_server_key (a mismatch shows in the logs).
-        let key = (try? CurveKeyPair.readKey(from: curveSecretKeyFile)).flatMap { try? CurveKeyPair.publicKey(forSecret: $0) }
-        return (curveAllowedClients.isEmpty ? "on, ANY client with the server's public key (curve_allow_any)" : "on, allow-list \(curveAllowedClients)")
-            + (key.map { ", public key \($0)" } ?? "")
+        Self.curveMode(secretKeyFile: curveEnabled ? curveSecretKeyFile : nil, allowList: curveAllowedClients.isEmpty ? nil : curveAllowedClients,
+                       allowAny: "curve_allow_any")
+    }
+
+    /// A server's CURVE mode in words, with its own public key (what a client's curve_server_key
+    /// must hold, so a mismatch shows in the logs); `allowAny` names the setting that lets anyone in.
+    public static func curveMode(secretKeyFile: String?, allowList: String?, allowAny: String) -> String {
+        guard let secretKeyFile else { return "off" }
+        let key = (try? CurveKeyPair.readKey(from: secretKeyFile)).flatMap { try? CurveKeyPair.publicKey(forSecret: $0) }
+        return (allowList.map { "on, allow-list \($0)" } ?? "on, ANY client with the server's public key (\(allowAny))") + (key.map { ", public key \($0)" } ?? "")
     }
 
     /// The warning a server logs at start when CURVE lets in any client that has its public key.
