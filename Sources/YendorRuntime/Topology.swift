@@ -9,7 +9,8 @@ import ZeroMQ
 /// reaches its budget.
 public enum Topology {
     /// Every role in this process, linked by `inproc://` sockets (or, with `transport.in_process=memory`,
-    /// by an `InMemoryNetwork`): the quick start. With
+    /// by an `InMemoryNetwork`): the quick start. Its learner also answers `status`/`health --run-dir`
+    /// at the run directory's status socket (`WatchedLearnerLink`). With
     /// `reward.annotator` set, the annotator is the remote one, reached at its configured endpoints.
     public static func inProcess(configuration: TrainingConfiguration, runDirectory: RunDirectory,
                                  context: Context, logger: Logger) -> (ServiceGroup, LearnerService) {
