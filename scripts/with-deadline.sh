@@ -21,5 +21,6 @@ trap 'kill -TERM -- -$pid 2>/dev/null; wait $pid; exit 130' INT TERM
   fi ) &
 watchdog=$!
 wait "$pid"; status=$?
-pkill -P "$watchdog" 2>/dev/null; kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
+# SIGINT for the timer's sleep: bash reports a child killed by SIGTERM ("Terminated") on its stderr.
+pkill -INT -P "$watchdog" 2>/dev/null; kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
 exit "$status"
