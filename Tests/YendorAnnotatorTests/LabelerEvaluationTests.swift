@@ -189,7 +189,10 @@ import YendorTestSupport
     @Test func aCopiedBinaryFindsTheBuiltInSetThroughYendorHomeAndSaysWhereItLookedWithout() async throws {
         let elsewhere = try temporaryDirectory()
         let copy = elsewhere.appendingPathComponent("yendor")
-        try FileManager.default.copyItem(at: ChildProcess.yendorBinary, to: copy)
+        // Copied by a process of its own: a file this process writes can be held open for writing
+        // by a child another test forks meanwhile, and running it then fails with "Text file busy".
+        let cp = try ChildProcess(executable: URL(fileURLWithPath: "/bin/cp"), arguments: [ChildProcess.yendorBinary.path, copy.path])
+        #expect(await cp.waitForExit(timeout: 600) == 0, "\(cp.standardError)")
         defer { try? FileManager.default.removeItem(at: copy) }
         let lost = try ChildProcess(executable: copy, arguments: ["annotator", "evaluate", "--goals", "score", "--json"], directory: elsewhere)
         #expect(await lost.waitForExit(timeout: 600) == 64)
