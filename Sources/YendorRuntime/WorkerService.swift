@@ -350,10 +350,16 @@ public final class WorkerService: Service, Sendable {
         var saidUnreachable = false
         while !Task.isCancelled && !stopping.load(ordering: .relaxed), !(await link.trySendControl(.hello(hello()))) {
             if !saidUnreachable && Clock.now - waitingSince > timeout {
-                let curve = c.transport.curveEnabled
-                    ? " With CURVE on, the learner also refuses a key not on its allow-list, or a transport.curve_server_key that is not its own." : ""
                 let target = replayEndpoint == nil ? "\(receiver) at \(trajectoriesEndpoint)" : receiver
-                logger.warning("no connection to \(target) after \(Int(timeout)) s: is it running there (--learner, transport.trajectories)? Still trying.\(curve)")
+                if link.refusedByAuthentication {
+                    // The handshake reached it and was refused: not a role that is down.
+                    let key = (try? CurveKeyPair.readKey(from: c.transport.curveSecretKeyFile)).flatMap { try? CurveKeyPair.publicKey(forSecret: $0) }
+                    logger.error("\(target) refused this worker's CURVE key\(key.map { " (public key \($0))" } ?? ""): it is not on the allow-list there (transport.curve_allowed_clients); add its .pub file to it. Still trying.")
+                } else {
+                    let curve = c.transport.curveEnabled
+                        ? " With CURVE on, the learner also refuses a key not on its allow-list, or a transport.curve_server_key that is not its own." : ""
+                    logger.warning("no connection to \(target) after \(Int(timeout)) s: is it running there (--learner, transport.trajectories)? Still trying.\(curve)")
+                }
                 saidUnreachable = true
             }
             try? await Task.sleep(for: .milliseconds(20))

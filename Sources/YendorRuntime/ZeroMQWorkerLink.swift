@@ -21,17 +21,23 @@ final class ZeroMQWorkerLink: WorkerLink {
     static let goodbyeMilliseconds = 1500
 
     private let push: AsyncSocket, control: AsyncSocket, sub: AsyncSocket
+    /// With CURVE: the control socket's monitor, which alone hears that the learner refused this key.
+    private let authMonitor: AsyncSocket?
+    private let refused = Atomic<Bool>(false)
+    /// Names of the monitors' inproc endpoints, unique in the process.
+    private static let monitors = Atomic<Int>(0)
     private let trajectories: String
     private let transport: TransportConfiguration
     private let security: [SocketOption]
     private let context: Context
     private let limits: WireLimits
 
-    private init(push: AsyncSocket, control: AsyncSocket, sub: AsyncSocket, trajectories: String,
+    private init(push: AsyncSocket, control: AsyncSocket, sub: AsyncSocket, authMonitor: AsyncSocket?, trajectories: String,
                  transport: TransportConfiguration, security: [SocketOption], context: Context) {
         self.push = push
         self.control = control
         self.sub = sub
+        self.authMonitor = authMonitor
         self.trajectories = trajectories
         self.transport = transport
         self.security = security
@@ -62,11 +68,19 @@ final class ZeroMQWorkerLink: WorkerLink {
         // The control path, used only through `sendNow` (a full queue fails at once). `immediate`
         // queues nothing for a learner that is not connected. Hellos left in it at shutdown are
         // stale: no linger.
+        // With CURVE, a learner that refuses this key tells only the socket's monitor (each retry
+        // fails again, so a report missed before the monitor's reader connects comes again).
+        let monitorName = security.isEmpty ? nil : "inproc://yendor-worker-auth-\(Self.monitors.wrappingAdd(1, ordering: .relaxed).newValue)"
         let control = try await AsyncSocket(context: context, type: .push, name: "worker.control", outboxCapacity: 1) { s in
             try s.set([.sendHighWaterMark(Self.controlQueueCapacity), .linger(milliseconds: 0), .immediate(true),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
+            if let monitorName { try s.monitor(monitorName, events: .handshakeFailedAuth) }
             try s.connect(trajectories)
+        }
+        var authMonitor: AsyncSocket?
+        if let monitorName {
+            authMonitor = try await AsyncSocket(context: context, type: .pair, name: "worker.auth-monitor") { s in try s.connect(monitorName) }
         }
         let sub = try await AsyncSocket(context: context, type: .sub, name: "worker.weights") { s in
             try s.set([.subscribe([]), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0),
@@ -74,8 +88,21 @@ final class ZeroMQWorkerLink: WorkerLink {
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + liveness + security)
             try s.connect(weights)
         }
-        return ZeroMQWorkerLink(push: push, control: control, sub: sub, trajectories: trajectories,
-                                transport: t, security: security, context: context)
+        let link = ZeroMQWorkerLink(push: push, control: control, sub: sub, authMonitor: authMonitor, trajectories: trajectories,
+                                    transport: t, security: security, context: context)
+        if let authMonitor { Task { await link.watch(authMonitor) } }
+        return link
+    }
+
+    var refusedByAuthentication: Bool { refused.load(ordering: .relaxed) }
+
+    /// Notes a refused CURVE handshake reported by the control socket's monitor, until it closes.
+    private func watch(_ monitor: AsyncSocket) async {
+        while let report = await monitor.receive() {
+            if let first = report.first, Socket.monitorEvent(first)?.contains(.handshakeFailedAuth) == true {
+                refused.store(true, ordering: .relaxed)
+            }
+        }
     }
 
     func send(_ batch: TrajectoryBatch) async throws { try await push.send(batch.encoded()) }
@@ -102,7 +129,9 @@ final class ZeroMQWorkerLink: WorkerLink {
     func close(sayingGoodbye goodbye: Goodbye?) async -> Bool {
         // Queued trajectories are dropped (linger 0): a stopping worker loses at most its in-flight work.
         await push.close()
+        if authMonitor != nil { try? await control.perform { s in try s.monitor(nil, events: []) } }
         await control.close()
+        await authMonitor?.close()
         let said = if let goodbye { await sayGoodbye(goodbye.encoded()) } else { false }
         await sub.close()
         return said

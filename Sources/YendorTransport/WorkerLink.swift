@@ -19,4 +19,11 @@ public protocol WorkerLink: Sendable {
     /// Stops sending (queued trajectories are dropped: a stopping worker loses its in-flight work),
     /// then says `goodbye` unless it is nil; true when it was handed over.
     func close(sayingGoodbye goodbye: Goodbye?) async -> Bool
+    /// Whether the learner refused this worker's CURVE key (its allow-list lacks it): a refused
+    /// handshake is all a refused client learns, and it looks like a learner that is down otherwise.
+    var refusedByAuthentication: Bool { get }
+}
+
+extension WorkerLink {
+    public var refusedByAuthentication: Bool { false }
 }

@@ -63,6 +63,8 @@ public final class Socket: @unchecked Sendable {
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// A connection (a session with a peer) closed: the peer exited, or the network cut it.
         public static let disconnected = MonitorEvents(rawValue: ZMQ_EVENT_DISCONNECTED)
+        /// The server's ZAP handler refused this socket's CURVE key (it is not on the allow-list).
+        public static let handshakeFailedAuth = MonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
     }
 
     /// Reports `events` of this socket as messages on a PAIR socket that libzmq binds at

@@ -101,6 +101,16 @@ struct HealthCommandTests {
         let strangerKey = try String(contentsOfFile: "\(keys)/stranger.pub", encoding: .utf8).split(whereSeparator: \.isNewline).first.map(String.init) ?? "?"
         #expect(await learner.waitForStandardError(containing: "public key \(strangerKey) is not on the allow-list \(allowed)", timeout: 600),
                 "\(learner.standardError.suffix(1500))")
+        // A worker with that key is told by its own socket's monitor, and says so (it said only "no
+        // connection", as for a learner that is down).
+        let trajectories = try #require(learner.standardError.firstMatch(of: /trajectories=(tcp:\/\/[0-9.]+:[0-9]+)/).map { String($0.1) })
+        let intruder = try ChildProcess(yendor: ["worker", "--config", config, "--id", "intruder",
+                                                 "--set", "transport.trajectories=\(trajectories)", "--set", "transport.weights=tcp://127.0.0.1:\(weights)",
+                                                 "--set", "transport.curve_secret_key_file=\(keys)/stranger.key",
+                                                 "--set", "transport.curve_server_key=\(keys)/learner.pub"])
+        defer { intruder.kill() }
+        #expect(await intruder.waitForStandardError(containing: "refused this worker's CURVE key (public key \(strangerKey))", timeout: 600),
+                "\(intruder.standardError.suffix(1500))")
         #expect(try await probe(nil, timeout: "1.5").status == 1, "a probe without CURVE hears nothing")
     }
 
