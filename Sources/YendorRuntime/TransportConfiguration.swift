@@ -156,11 +156,16 @@ public struct TransportConfiguration: Sendable, Equatable {
                        allowAny: "curve_allow_any")
     }
 
+    /// The public key of the key pair whose secret key `file` holds; nil if it does not read.
+    public static func publicKey(ofSecretKeyFile file: String) -> String? {
+        (try? CurveKeyPair.readKey(from: file)).flatMap { try? CurveKeyPair.publicKey(forSecret: $0) }
+    }
+
     /// A server's CURVE mode in words, with its own public key (what a client's curve_server_key
     /// must hold, so a mismatch shows in the logs); `allowAny` names the setting that lets anyone in.
     public static func curveMode(secretKeyFile: String?, allowList: String?, allowAny: String) -> String {
         guard let secretKeyFile else { return "off" }
-        let key = (try? CurveKeyPair.readKey(from: secretKeyFile)).flatMap { try? CurveKeyPair.publicKey(forSecret: $0) }
+        let key = publicKey(ofSecretKeyFile: secretKeyFile)
         return (allowList.map { "on, allow-list \($0)" } ?? "on, ANY client with the server's public key (\(allowAny))") + (key.map { ", public key \($0)" } ?? "")
     }
 

@@ -353,7 +353,7 @@ public final class WorkerService: Service, Sendable {
                 let target = replayEndpoint == nil ? "\(receiver) at \(trajectoriesEndpoint)" : receiver
                 if link.refusedByAuthentication {
                     // The handshake reached it and was refused: not a role that is down.
-                    let key = (try? CurveKeyPair.readKey(from: c.transport.curveSecretKeyFile)).flatMap { try? CurveKeyPair.publicKey(forSecret: $0) }
+                    let key = TransportConfiguration.publicKey(ofSecretKeyFile: c.transport.curveSecretKeyFile)
                     logger.error("\(target) refused this worker's CURVE key\(key.map { " (public key \($0))" } ?? ""): it is not on the allow-list there (transport.curve_allowed_clients); add its .pub file to it. Still trying.")
                 } else {
                     let curve = c.transport.curveEnabled
