@@ -180,10 +180,10 @@ yendor_start=$run_start yendor_stop=$run_stop
 
 # --- 4. The machine's limits -----------------------------------------------------------------------------
 echo
-echo "-- this machine's limits: sgemm peak, and the hosted game alone; load: $(load)"
+echo "-- this machine's limits: sgemm peak, and the hosted games (one alone, $envs in turn); load: $(load)"
 "$yendor" bench learner --threads "$(nproc)" --train-batches 1024 --inference-batches 64 --seconds 2 >"$out/sgemm.txt" 2>&1 \
   || { echo "bench: yendor bench learner failed:" >&2; cat "$out/sgemm.txt" >&2; exit 1; }
-"$yendor" bench env --env nle --task score --rounds 1 --steps 200000 >"$out/games.txt" 2>&1 \
+"$yendor" bench env --env nle --task score --rounds 1 --steps 200000 --vector "$envs" >"$out/games.txt" 2>&1 \
   || { echo "bench: yendor bench env failed:" >&2; cat "$out/games.txt" >&2; exit 1; }
 
 # --- 5. Figures ----------------------------------------------------------------------------------------

@@ -68,7 +68,9 @@ def steady_rate(records: list[dict], warmup: float, launch: float, stop: float, 
 GOAL = 5.0  # issue 13: Yendor >= 5x Sample Factory
 SGEMM_ROW = re.compile(r"^\s*(\d+)\s+sgemm\s+\d+\s+-\s+([\d.]+)", re.M)
 EFFICIENCY_ROW = re.compile(r"^\s*\d+\s+(train|inference)\s+\d+\s+\d+\s+[\d.]+\s+(\d+)%", re.M)
+# The first median row is one game alone; a second, if there, the games stepped in turn.
 GAMES_ROW = re.compile(r"^median:\s+Yendor-hosted\s+(\d+) steps/s", re.M)
+IN_TURN_HEADER = re.compile(r"^(\d+) games, stepped in turn:", re.M)
 
 
 def ceiling(flop_per_step: float, peak: float, game_rate: float, cores: int) -> float:
@@ -88,12 +90,15 @@ def machine_limits(sgemm_text: str, games_text: str) -> dict:
     """The sgemm peak (FLOP/s, most threads measured), its thread count, the training step's and
     inference's measured share of it, and the hosted game's steps/s per core."""
     peaks = [(int(t), float(g) * 1e9) for t, g in SGEMM_ROW.findall(sgemm_text)]
-    games = GAMES_ROW.search(games_text)
+    games = [float(rate) for rate in GAMES_ROW.findall(games_text)]
     if not peaks or not games:
         sys.exit("bench: cannot read the sgemm peak or the hosted games' rate (see sgemm.txt, games.txt)")
     threads, peak = max(peaks)
     shares = {what: int(pct) / 100 for what, pct in EFFICIENCY_ROW.findall(sgemm_text)}
-    return dict(threads=threads, peak=peak, game_rate=float(games.group(1)),
+    in_turn = IN_TURN_HEADER.search(games_text)
+    return dict(threads=threads, peak=peak, game_rate=games[0],
+                games_in_turn=int(in_turn.group(1)) if in_turn and len(games) > 1 else None,
+                game_rate_in_turn=games[1] if in_turn and len(games) > 1 else None,
                 train_share=shares.get("train"), inference_share=shares.get("inference"))
 
 
@@ -108,12 +113,15 @@ def print_ceiling(mflop_forward: float, sf_rate: float, limits: dict, training_g
     need = share_of_peak_needed(GOAL * sf_rate, flop, peak, games, cores)
     print(f"ceiling          of this machine for this network, for a framework that costs nothing but its matrix")
     print(f"                 products ({flop / 1e6:.2f} MFLOP per env step: 1 forward to act, 3 to train) and its games:")
+    in_turn = limits.get("game_rate_in_turn")
+    others = f"one game alone, random actions: {alone:,.0f}" + (
+        f"; {limits['games_in_turn']} stepped in turn, no network: {in_turn:,.0f}" if in_turn else "")
     where = (f"{games:,.0f} steps/s per core as Yendor's training ran them ({training_game_us:.0f} CPU us per step; "
-             f"one game alone, random actions: {alone:,.0f})") if training_game_us else f"{games:,.0f} steps/s per core"
+             f"{others})") if training_game_us else f"{games:,.0f} steps/s per core"
     print(f"                 sgemm peak {peak / 1e9:.0f} GFLOP/s on {cores} threads, hosted games {where} (all measured now)")
     print(f"                 at 100% of the sgemm peak: {top:,.0f} env steps/s = {top / sf_rate:.2f}x Sample Factory")
     out = dict(ceiling_sps=top, sgemm_peak_gflops=peak / 1e9, sgemm_threads=cores, game_rate_per_core=games,
-               game_rate_alone_per_core=alone, share_of_peak_needed_for_goal=need)
+               game_rate_alone_per_core=alone, game_rate_in_turn_per_core=in_turn, share_of_peak_needed_for_goal=need)
     t, i = limits["train_share"], limits["inference_share"]
     if t and i:
         # The training step's and inference's own shares of the peak (yendor bench learner: the library's

@@ -32,7 +32,7 @@ struct BenchEnvCommand: ParsableCommand {
     @Option(name: .long, help: "Steps per measurement (with --env nle at most 200,000: the nle Python env is measured as long).")
     var steps: Int = 1_000_000
 
-    @Option(name: .long, help: "Envs in the vector runs.")
+    @Option(name: .long, help: "Envs in the vector runs (with --env nle: games stepped in turn, measured after one game).")
     var vector: Int = 64
 
     @Option(name: .long, help: "Run seed.")
@@ -60,7 +60,7 @@ struct BenchEnvCommand: ParsableCommand {
             if tasks != nil || successEpisodes > 0 {
                 throw ValidationError("--tasks and --success-episodes are for --env dungeon; with --env nle, --task names the one task")
             }
-            let bench = NetHackEnvBench(task: task ?? "score", steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds))
+            let bench = NetHackEnvBench(task: task ?? "score", steps: min(steps, 200_000), seed: seed, rounds: max(1, rounds), games: vector)
             if memoryGames > 0 { try bench.memory(games: memoryGames, resets: resets) } else { try bench.run() }
             return
         case .gym(let envID):

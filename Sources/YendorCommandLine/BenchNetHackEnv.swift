@@ -5,12 +5,16 @@ import YendorSupport
 
 /// `yendor bench env --env nle`: Yendor-hosted NetHack against the `nle` Python env, the same task,
 /// the same observations (glyphs, blstats, message), random actions, one core, measured in
-/// alternating rounds of the same run; prints both and their ratio.
+/// alternating rounds of the same run; prints both and their ratio, for one game and for `games`
+/// games stepped in turn, as a rollout actor steps its envs (each game's memory is then cold in
+/// the caches when its turn comes, which is most of what a game costs while training).
 struct NetHackEnvBench {
     let task: String
     let steps: Int
     let seed: UInt64
     let rounds: Int
+    /// Games stepped in turn in the second measurement (`--vector`).
+    let games: Int
 
     func run() throws {
         let library = try NetHackLibrary.locate()
@@ -22,16 +26,20 @@ struct NetHackEnvBench {
         // The nle package's side first, for no steps: a task it lacks (ONI's level tasks, the
         // extended action sets) is said before Yendor's side has run.
         _ = try measurePython(python: python, script: script, steps: 0)
-        var yendor: [Double] = [], nle: [Double] = []
-        for round in 1...rounds {
-            let y = try measureYendor(library: library)
-            let p = try measurePython(python: python, script: script)
-            yendor.append(y)
-            nle.append(p)
-            print(String(format: "round %d: Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2f", round, y, p, y / p))
+        for count in games > 1 ? [1, games] : [1] {
+            print("\(count) game\(count == 1 ? "" : "s")\(count == 1 ? "" : ", stepped in turn"):")
+            var yendor: [Double] = [], nle: [Double] = []
+            for round in 1...rounds {
+                let y = try measureYendor(library: library, games: count)
+                let p = try measurePython(python: python, script: script, games: count)
+                yendor.append(y)
+                nle.append(p)
+                print(String(format: "round %d: Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2f", round, y, p, y / p))
+            }
+            let y = Quantile.median(yendor), p = Quantile.median(nle)
+            print(String(format: "median:  Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2fx   (Yendor %.1f us per step)",
+                         y, p, y / p, 1e6 / y))
         }
-        let y = Quantile.median(yendor), p = Quantile.median(nle)
-        print(String(format: "median:  Yendor-hosted %8.0f steps/s   nle Python env %8.0f steps/s   ratio %.2fx", y, p, y / p))
     }
 
     /// Memory per hosted game, and whether resets (reloads of a game's library copy) leak.
@@ -78,24 +86,26 @@ struct NetHackEnvBench {
         return (kib("VmRSS") - kib("RssShmem") + files) / 1024
     }
 
-    private func measureYendor(library: NetHackLibrary) throws -> Double {
-        let env = try NetHackVectorEnv(task: task, count: 1, seed: seed, library: library, writeFullMap: true)
+    /// Steps/s of `games` hosted games stepped together (about `steps` env steps in all).
+    private func measureYendor(library: NetHackLibrary, games: Int) throws -> Double {
+        let env = try NetHackVectorEnv(task: task, count: games, seed: seed, library: library, writeFullMap: true)
         var rng = SplitMix64(seed: seed ^ 0xBE4C)
-        var actions: [Int32] = [0]
+        var actions = [Int32](repeating: 0, count: games)
         let n = env.spec.actionCount
+        let batches = max(1, steps / games)
         let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<steps {
-            actions[0] = Int32(rng.below(n))
+        for _ in 0..<batches {
+            for i in 0..<games { actions[i] = Int32(rng.below(n)) }
             try env.step(actions: actions)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return Double(steps) / seconds
+        return Double(batches * games) / seconds
     }
 
-    private func measurePython(python: URL, script: URL, steps: Int? = nil) throws -> Double {
+    private func measurePython(python: URL, script: URL, steps: Int? = nil, games: Int = 1) throws -> Double {
         let process = Process()
         process.executableURL = python
-        process.arguments = [script.path, "--task", task, "--steps", "\(steps ?? self.steps)", "--seed", "\(seed)"]
+        process.arguments = [script.path, "--task", task, "--steps", "\(steps ?? self.steps)", "--seed", "\(seed)", "--envs", "\(games)"]
         let out = Pipe()
         process.standardOutput = out
         // Its error output goes to a file (a pipe read after stdout could fill and hang it).

@@ -100,7 +100,8 @@ extension InProcessNetHackGames {
     }
 }
 
-/// Memory, measured in a child process so other tests' allocations do not count.
+/// `yendor bench env --env nle` in a child process: its speed rows, and memory (measured there so
+/// other tests' allocations do not count).
 @Suite(.enabled(if: NLEFixture.available, "needs .venv with nle 1.3.0 (make deps)"))
 struct NetHackMemoryTests {
     @Test func aThousandResetsLeakNothingAndGamesStaySmall() async throws {
@@ -111,6 +112,20 @@ struct NetHackMemoryTests {
         let growth = try #require(lines.first { $0.hasPrefix("resets:") }.flatMap { Self.number(before: " MiB)", in: $0) })
         #expect(perGame < 40, "\(lines)")
         #expect(growth < 16, "1000 resets grew RSS by \(growth) MiB: \(lines)")
+    }
+
+    @Test func theEnvBenchmarkMeasuresOneGameAndGamesSteppedInTurnOnBothSides() async throws {
+        let child = try ChildProcess(yendor: ["bench", "env", "--env", "nle", "--rounds", "1", "--steps", "600", "--vector", "3"])
+        #expect(await child.waitForExit(timeout: 600) == 0, "\(child.standardError)")
+        let lines = child.lines
+        // A header, then a median row with both sides' rates, for one game and for the three in turn.
+        for header in ["1 game:", "3 games, stepped in turn:"] {
+            let start = try #require(lines.firstIndex(of: header), "\(lines)")
+            let median = try #require(lines[start...].first { $0.hasPrefix("median:") }, "\(lines)")
+            let yendor = try #require(Self.number(before: " steps/s   nle", in: median), "\(median)")
+            let python = try #require(Self.number(before: " steps/s   ratio", in: median), "\(median)")
+            #expect(yendor > 0 && python > 0, "\(median)")
+        }
     }
 
     static func number(before suffix: String, in line: String) -> Double? {

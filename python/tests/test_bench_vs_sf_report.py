@@ -41,7 +41,19 @@ round 1: Yendor-hosted   110853 steps/s   nle Python env    70852 steps/s   rati
 median:  Yendor-hosted   110853 steps/s   nle Python env    70852 steps/s   ratio 1.56x
 """
     limits = r.machine_limits(sgemm, games)
-    assert limits == dict(threads=2, peak=256.2e9, game_rate=110853.0, train_share=0.52, inference_share=0.56)
+    assert limits == dict(threads=2, peak=256.2e9, game_rate=110853.0, games_in_turn=None, game_rate_in_turn=None,
+                          train_share=0.52, inference_share=0.56)
+    # With --vector: the second median row is the games stepped in turn; the first stays one game alone.
+    in_turn = """NLE env benchmark: task score, random actions, one core, 100000 steps per measurement, 1 round
+1 game:
+round 1: Yendor-hosted    91531 steps/s   nle Python env    64982 steps/s   ratio 1.41
+median:  Yendor-hosted    91531 steps/s   nle Python env    64982 steps/s   ratio 1.41x   (Yendor 10.9 us per step)
+32 games, stepped in turn:
+round 1: Yendor-hosted    42114 steps/s   nle Python env    27828 steps/s   ratio 1.51
+median:  Yendor-hosted    42114 steps/s   nle Python env    27828 steps/s   ratio 1.51x   (Yendor 23.7 us per step)
+"""
+    limits = r.machine_limits(sgemm, in_turn)
+    assert (limits["game_rate"], limits["games_in_turn"], limits["game_rate_in_turn"]) == (91531.0, 32, 42114.0)
 
 
 def test_the_ceiling_takes_the_games_at_what_they_cost_while_training_when_the_run_said():
@@ -53,3 +65,12 @@ def test_the_ceiling_takes_the_games_at_what_they_cost_while_training_when_the_r
     assert out["game_rate_per_core"] == 100_000 and out["game_rate_alone_per_core"] == 400_000
     # Without the run's figure, bench env's single game: 1.25 us per step on 2 cores.
     assert math.isclose(r.print_ceiling(1.0, 8_000, limits, training_game_us=None)["ceiling_sps"], 1 / 21.25e-6)
+
+
+def test_the_ceiling_line_names_the_games_stepped_in_turn_when_bench_env_measured_them(capsys):
+    r = load()
+    limits = dict(threads=2, peak=200e9, game_rate=400_000.0, games_in_turn=32, game_rate_in_turn=150_000.0,
+                  train_share=None, inference_share=None)
+    out = r.print_ceiling(1.0, 8_000, limits, training_game_us=10.0)
+    assert out["game_rate_in_turn_per_core"] == 150_000
+    assert "one game alone, random actions: 400,000; 32 stepped in turn, no network: 150,000" in capsys.readouterr().out
