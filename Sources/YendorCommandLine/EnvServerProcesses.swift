@@ -17,7 +17,7 @@ final class EnvServerProcesses: Sendable {
     init(envID: String, count: Int, envs: Int, seed: UInt64, extraArguments: [String] = [], socketDirectory: String, logDirectory: URL,
          timeout: Double) throws {
         let executable = try Self.locate()
-        try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         // Named for this process too: a second `yendor train` on the same run directory (refused
         // once it reaches the directory's lock, after this) must not take over the first's sockets.

@@ -75,7 +75,7 @@ struct TrainCommand: AsyncParsableCommand {
                 }
                 servers = try EnvServerProcesses(envID: envID, count: count, envs: options.envs ?? 16, seed: options.seed ?? 1,
                                                  extraArguments: serverArguments,
-                                                 socketDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("sockets").standardizedFileURL.path,
+                                                 socketDirectory: RunDirectory.sockets(ofRunAt: URL(fileURLWithPath: runDir, isDirectory: true).standardizedFileURL).path,
                                                  logDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("logs"), timeout: 120)
                 options.envServers = servers!.endpoints
                 // At least two actors, so each server's two slices (env.server_splits) are stepped by different actors.
@@ -107,7 +107,7 @@ struct TrainCommand: AsyncParsableCommand {
             // Worker processes reach the learner over ipc, in the run directory: written to config.yaml
             // (the workers read it, `status --run-dir` too) and compared with a resumed run's.
             if workers > 0 {
-                let sockets = URL(fileURLWithPath: c.run.directory, isDirectory: true).standardizedFileURL.appendingPathComponent("sockets").path
+                let sockets = RunDirectory.sockets(ofRunAt: URL(fileURLWithPath: c.run.directory, isDirectory: true).standardizedFileURL).path
                 c.transport.trajectories = "ipc://\(sockets)/trajectories"
                 c.transport.weights = "ipc://\(sockets)/weights"
             }
@@ -116,6 +116,9 @@ struct TrainCommand: AsyncParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             if let saved { logger.notice("\(saved.summary(resolved: c))") }
             logger.info("run directory \(runDirectory.root.path); task \(c.env.task); budget \(c.run.totalSteps) env steps")
+            if !runDirectory.sockets.path.hasPrefix(runDirectory.root.path + "/") {
+                logger.info("sockets in \(runDirectory.sockets.path): their paths in the run directory would be longer than a Unix socket holds")
+            }
             servers?.superviseRestarts(logger: logger)
             let context = try Context()
             defer { context.terminate() }
@@ -130,7 +133,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     private func runWithWorkerProcesses(_ c: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
                                         logger: Logging.Logger) async throws {
-        try FileManager.default.createDirectory(at: runDirectory.sockets, withIntermediateDirectories: true)
+        try runDirectory.makeSockets()
         defer { for endpoint in [c.transport.trajectories, c.transport.weights] { TransportConfiguration.removeSocketFile(of: endpoint) } }
         let (group, learner) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
         let configFile = runDirectory.resolvedConfiguration.path

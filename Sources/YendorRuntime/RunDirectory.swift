@@ -1,4 +1,5 @@
 import Foundation
+import YendorSupport
 
 /// A training run's directory: the resolved configuration, checkpoints, logs and the metrics file.
 /// Restarting a role with the same directory resumes from its latest checkpoint.
@@ -19,8 +20,31 @@ public struct RunDirectory: Sendable {
     public var checkpoints: URL { root.appendingPathComponent("checkpoints", isDirectory: true) }
     public var logs: URL { root.appendingPathComponent("logs", isDirectory: true) }
     public var metrics: URL { root.appendingPathComponent("metrics.jsonl") }
-    /// Unix sockets of the run's roles (`train --workers N`'s learner, its env servers, the status socket).
-    public var sockets: URL { root.appendingPathComponent("sockets", isDirectory: true) }
+    /// Unix sockets of the run's roles (`train --workers N`'s learner, its env servers, the status
+    /// socket): `sockets/` here, or elsewhere when paths here are too long (`sockets(ofRunAt:)`).
+    public var sockets: URL { Self.sockets(ofRunAt: root) }
+
+    /// Where the run at `root` (standardised) keeps its Unix sockets: `root/sockets`, unless a
+    /// socket there would have a path longer than a Unix socket's address holds (107 bytes; deep
+    /// cluster scratch paths reach that), then `/tmp/yendor-sockets-UID-HASH`, named after the run
+    /// directory's path, so every process of the run and `status --run-dir` work out the same one.
+    /// Not `$TMPDIR`: processes of one run may see different ones (Slurm sets one per job).
+    public static func sockets(ofRunAt root: URL) -> URL {
+        let inside = root.appendingPathComponent("sockets", isDirectory: true)
+        guard inside.path.utf8.count + longestSocketName > maxSocketPath else { return inside }
+        let tag = String(StableHash.of(root.path), radix: 16)
+        return URL(fileURLWithPath: "/tmp/yendor-sockets-\(getuid())-\(tag)", isDirectory: true)
+    }
+
+    /// Bytes of a socket's path a Unix socket address holds (`sun_path`, less its terminating zero).
+    static let maxSocketPath = 107
+    /// The longest "/name" a role binds in `sockets`: "/env-server-999.4194304" (server index, pid), with room.
+    static let longestSocketName = 24
+
+    /// Makes `sockets` (only this user may reach the sockets in it; they take no key).
+    public func makeSockets() throws {
+        try FileManager.default.createDirectory(at: sockets, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
     /// Where a one-process `yendor train` publishes its learner's heartbeats and Stats, for
     /// `status`/`health --run-dir` (it binds no other socket).
     public var statusEndpoint: String { "ipc://" + sockets.appendingPathComponent("status").path }

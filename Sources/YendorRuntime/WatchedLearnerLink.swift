@@ -25,7 +25,7 @@ final class WatchedLearnerLink: LearnerLink {
     static func wrapping(_ inner: any LearnerLink, runDirectory: RunDirectory, context: Context, logger: Logger) async -> any LearnerLink {
         let endpoint = runDirectory.statusEndpoint
         do {
-            try FileManager.default.createDirectory(at: runDirectory.sockets, withIntermediateDirectories: true)
+            try runDirectory.makeSockets()
             let watch = try await AsyncSocket(context: context, type: .pub, name: "learner.status") { s in
                 try s.set([.sendHighWaterMark(16), .linger(milliseconds: 0)])
                 try s.bind(endpoint)

@@ -26,7 +26,11 @@ public struct ZMQError: Error, CustomStringConvertible, Equatable, Sendable {
         ZMQError(code: zmq_errno(), operation: operation())
     }
 
-    public var description: String { "\(operation): \(name) (\(message))" }
+    public var description: String {
+        // libzmq says only "File name too long" for an ipc:// path its address cannot hold.
+        let hint = code == ENAMETOOLONG && operation.contains("ipc://") ? "; a Unix socket's path holds at most 107 bytes" : ""
+        return "\(operation): \(name) (\(message)\(hint))"
+    }
 
     /// True when the operation would have blocked (non-blocking send or receive).
     public var wouldBlock: Bool { code == EAGAIN }
@@ -53,6 +57,7 @@ public struct ZMQError: Error, CustomStringConvertible, Equatable, Sendable {
         case ENOTSUP: return "ENOTSUP"
         case EMFILE: return "EMFILE"
         case ECONNREFUSED: return "ECONNREFUSED"
+        case ENAMETOOLONG: return "ENAMETOOLONG"
         case 156_384_712 + 51: return "EFSM"
         case 156_384_712 + 52: return "ENOCOMPATPROTO"
         case ETERM_ZMQ: return "ETERM"

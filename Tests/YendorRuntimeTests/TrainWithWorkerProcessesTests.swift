@@ -113,6 +113,28 @@ struct TrainWithWorkerProcessesTests {
         #expect(!sockets.contains("trajectories") && !sockets.contains("weights"), "\(sockets)")
     }
 
+    /// A run directory so deep that its sockets' paths would not fit a Unix socket address (a
+    /// cluster's scratch path, say): they go to a short directory named after it, and status finds
+    /// them. Train failed with "connect(ipc://…): errno 36 (File name too long)".
+    @Test func aRunDirectoryTooDeepForUnixSocketsKeepsItsSocketsInAShortDirectory() async throws {
+        let (dir, config) = try TinyRun.scratch("train-workers-deep", checkpointInterval: 60)
+        let run = dir.appendingPathComponent(String(repeating: "d", count: 60)).appendingPathComponent(String(repeating: "e", count: 60))
+        let sockets = RunDirectory.sockets(ofRunAt: run.standardizedFileURL)
+        #expect(sockets.path.hasPrefix("/tmp/yendor-sockets-"), "\(sockets.path)")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--workers", "1", "--steps", "100000000", "--run-dir", run.path])
+        defer { Self.kill(train, Self.workerProcesses(of: train.pid)) }
+        #expect(await train.waitForStandardError(containing: "worker worker-0 joined", timeout: 600), "\(train.standardError.suffix(2000))")
+        #expect(train.standardError.contains("sockets in \(sockets.path): their paths in the run directory would be longer than a Unix socket holds"),
+                "\(train.standardError.suffix(2000))")
+        let status = try ChildProcess(yendor: ["status", "learner", "--run-dir", run.path, "--once"])
+        #expect(await status.waitForExit(timeout: 600) == 0, "\(status.standardError.suffix(1000))")
+        #expect(status.lines.first?.hasPrefix("learner at ipc://\(sockets.path)/weights") == true, "\(status.lines)")
+        train.signal(SIGTERM)
+        #expect(await train.waitForExit(timeout: 60) == 0, "train failed: \(train.standardError.suffix(2000))")
+        // Its sockets, and then their directory, go with it.
+        #expect(!FileManager.default.fileExists(atPath: sockets.path), "\((try? FileManager.default.contentsOfDirectory(atPath: sockets.path)) ?? [])")
+    }
+
     @Test func workerProcessesStopByThemselvesWhenTrainIsKilled() async throws {
         let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers-killed", workers: 1)
         defer { Self.kill(train, children) }
