@@ -17,7 +17,7 @@ import YendorSupport
 /// slow item never holds the others. Items that failed are asked again after a delay
 /// (`retryBackoff`); only the model's well-formed non-answer, `maxAnswerAttempts` times,
 /// is ever stored as a final failure. The role (`yendor annotator`) maps ROUTER requests to
-/// `submit`/`lookup` and publishes `results()` on PUB.
+/// `submit` and publishes `results()` on PUB; `lookup` only inspects (tests use it).
 public actor Annotator {
     public struct Configuration: Sendable, Hashable {
         /// Pending requests kept at most (waiting for the labeler, or for their retry delay);

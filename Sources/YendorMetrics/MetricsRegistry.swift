@@ -6,10 +6,11 @@ import Synchronization
 /// role's metrics file, TensorBoard log, `Stats` messages and status line read them from.
 ///
 /// Components receive the registry (as they receive a `Logger`) and make their counters, gauges
-/// and timers with `factory: registry`; they keep no statistics of their own. Every handle is
-/// also made in `forwardingTo` (by default the process's `MetricsSystem` backend, which is
-/// swift-prometheus when the role serves `/metrics`, and a no-op otherwise) with the registry's
-/// dimensions added (`role`, and e.g. `worker`), so a Prometheus scrape sees the same values.
+/// and timers with `factory: registry` and report their figures there (a few also keep a count
+/// they need themselves, such as totals a checkpoint carries). Every handle is also made in
+/// `forwarding` (by default the process's `MetricsSystem` backend, which is swift-prometheus when
+/// the role serves `/metrics`, and a no-op otherwise) with the registry's dimensions added
+/// (`role`, and e.g. `worker`), so a Prometheus scrape sees the same values.
 ///
 /// One label is one metric of one kind: a registry returns the existing handle for a label made
 /// again, and refuses (preconditions) a label made as another kind, so names stay unique.

@@ -17,12 +17,14 @@ import YendorTransport
 import YendorWire
 import ZeroMQ
 
-/// The learner role: binds the trajectory (PULL) and weights (PUB) sockets, buffers incoming
-/// trajectories with backpressure, trains APPO on them, publishes weights, tracks workers, writes
-/// metrics and checkpoints, and resumes from the run directory's latest checkpoint.
+/// The learner role: receives trajectories through its `LearnerLink` (the trajectory PULL and
+/// weights PUB sockets across processes, bounded queues in one process), buffers them with
+/// backpressure, trains APPO on them, publishes weights, tracks workers, writes metrics and
+/// checkpoints, and resumes from the run directory's latest checkpoint.
 ///
 /// Loops, each a child task: receive (decode, check, buffer), train (assemble, update, publish,
-/// checkpoint), heartbeat (learner heartbeats, membership), report (metrics file, progress line).
+/// checkpoint), heartbeat (learner heartbeats, membership), report (metrics file, progress line),
+/// label (the bridge to the annotator, `LabelBridge`).
 /// On graceful shutdown the buffer closes, the train loop finishes its update, a final checkpoint
 /// is written and workers are told with a `Goodbye`.
 public final class LearnerService: Service, Sendable {

@@ -11,7 +11,8 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// listed) and Goodbyes. Workers send no Heartbeat or Stats: a worker's own figures are at its
     /// `/metrics` endpoint (`run.prometheus_port`).
     public var trajectories: String = "tcp://0.0.0.0:5555"
-    /// Learner's PUB socket for weights, learner heartbeats and refusals.
+    /// Learner's PUB socket for weights, learner heartbeats, `Stats` (`yendor status`), refusals and
+    /// its last Goodbye.
     public var weights: String = "tcp://0.0.0.0:5556"
     /// Standalone replay role's PULL socket (`yendor replay`); workers send there instead of the learner.
     public var replay: String = "tcp://0.0.0.0:5559"

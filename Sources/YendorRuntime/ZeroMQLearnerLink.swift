@@ -79,7 +79,8 @@ extension AsyncSocket {
             } catch let error as WireError {
                 return .malformed(error)
             } catch {
-                continue
+                // The decoders throw only WireErrors; anything else is still a frame that did not decode, and counted.
+                return .malformed(.invalidValue(field: "frame", detail: "\(error)"))
             }
         }
         return nil

@@ -23,7 +23,8 @@ public final class InMemoryNetwork: Sendable {
     /// Messages a worker's queue holds before the oldest is dropped.
     let publishCapacity: Int
 
-    /// `capacity`: trajectories the learner's inbox holds (`transport.queue_capacity`).
+    /// `capacity`: trajectories the learner's inbox holds (`Topology` gives 4 × `transport.queue_capacity`:
+    /// here it stands for the PUSH and PULL queues and the sockets' inbox and outbox together).
     public init(capacity: Int, controlCapacity: Int = 16, publishCapacity: Int = 64) {
         trajectories = AsyncBoundedQueue(capacity: capacity)
         control = AsyncBoundedQueue(capacity: controlCapacity)

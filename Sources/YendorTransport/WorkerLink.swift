@@ -16,8 +16,9 @@ public protocol WorkerLink: Sendable {
     var outboxCapacity: Int { get }
     /// Opens fresh connections to a learner that went silent; what was queued for the old ones is dropped.
     func reconnect() async
-    /// Stops sending (queued trajectories are dropped: a stopping worker loses its in-flight work),
-    /// then says `goodbye` unless it is nil; true when it was handed over.
+    /// Stops sending, then says `goodbye` unless it is nil; true when it was handed over. Across
+    /// processes the trajectories still queued are dropped (a stopping worker loses its in-flight
+    /// work); in one process they stay in the learner's queue, which takes them as the worker's last.
     func close(sayingGoodbye goodbye: Goodbye?) async -> Bool
     /// Whether the learner refused this worker's CURVE key (its allow-list lacks it): a refused
     /// handshake is all a refused client learns, and it looks like a learner that is down otherwise.

@@ -1,13 +1,15 @@
 import CZeroMQ
 import Foundation
 import Synchronization
+import YendorSupport
 #if canImport(Glibc)
 import Glibc
-import YendorSupport
 #endif
 
 /// A socket for async code. A dedicated thread owns the libzmq socket and moves messages between it
-/// and two bounded queues, so no libzmq call ever blocks Swift's cooperative thread pool.
+/// and two bounded queues (inbox, outbox), so no libzmq call ever blocks Swift's cooperative thread
+/// pool. A third, small queue carries commands the thread runs on the socket (`perform`: options,
+/// connects, and sends that must not wait behind the outbox, such as a worker's Hello).
 ///
 /// - Sending suspends while the outbox is full; the outbox drains only as fast as libzmq accepts
 ///   messages (its high-water mark), so a slow peer slows the sender instead of growing memory.
@@ -27,7 +29,7 @@ public final class AsyncSocket: Sendable {
     private let inbox: AsyncBoundedQueue<Incoming>
     private let outbox: AsyncBoundedQueue<[[UInt8]]>
     private let commands: AsyncBoundedQueue<Command>
-    private let wake: EventFD
+    private let wake: WakePipe
     private let stopped = Atomic<Bool>(false)
     private let finished: AsyncBoundedQueue<ZMQError?>
     private let failure = Mutex<ZMQError?>(nil)
@@ -48,7 +50,7 @@ public final class AsyncSocket: Sendable {
     ) async throws {
         self.type = type
         self.name = name
-        let wake = try EventFD()
+        let wake = try WakePipe()
         self.wake = wake
         inbox = AsyncBoundedQueue(capacity: inboxCapacity, onReceive: { wake.signal() })
         outbox = AsyncBoundedQueue(capacity: outboxCapacity, onSend: { wake.signal() })
@@ -196,7 +198,7 @@ public final class AsyncSocket: Sendable {
 }
 
 /// A non-blocking self-pipe: other threads signal it to wake a socket thread blocked in `zmq_poll`.
-final class EventFD: Sendable {
+final class WakePipe: Sendable {
     /// The read end, polled by the socket thread.
     let fd: Int32
     private let writeEnd: Int32
