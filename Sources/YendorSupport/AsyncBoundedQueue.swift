@@ -90,8 +90,8 @@ public final class AsyncBoundedQueue<Element: Sendable>: Sendable {
 
     public var isClosed: Bool { state.withLock { $0.closed } }
 
-    /// Receivers and senders suspended now (for tests that race them).
-    var waiting: (receivers: Int, senders: Int) { state.withLock { ($0.receivers.count, $0.senders.count) } }
+    /// Receivers and senders suspended now (for tests that wait until one is).
+    public var waiting: (receivers: Int, senders: Int) { state.withLock { ($0.receivers.count, $0.senders.count) } }
 
     /// Adds an element, waiting while the queue is full. Returns false if the queue was closed
     /// (the element was not added). Cancellation also returns false.

@@ -114,6 +114,8 @@ public final class AsyncSocket: Sendable {
     public var outboxDepth: Int { outbox.count }
     /// Messages the outbox holds before `send` waits.
     public var outboxCapacity: Int { outbox.capacity }
+    /// Senders waiting for room in the outbox, and receivers waiting for a message, now.
+    public var waiting: (senders: Int, receivers: Int) { (outbox.waiting.senders, inbox.waiting.receivers) }
 
     /// Runs `body` on the socket's own thread (subscribe, connect, disconnect, read an option).
     public func perform(_ body: @escaping @Sendable (Socket) throws -> Void) async throws {

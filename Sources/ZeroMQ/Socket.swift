@@ -65,6 +65,12 @@ public final class Socket: @unchecked Sendable {
         public static let disconnected = MonitorEvents(rawValue: ZMQ_EVENT_DISCONNECTED)
         /// The server's ZAP handler refused this socket's CURVE key (it is not on the allow-list).
         public static let handshakeFailedAuth = MonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        /// A handshake broke the protocol: another security mechanism, or CURVE boxes that do not open (a wrong key).
+        public static let handshakeFailedProtocol = MonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        /// A handshake failed for another reason (libzmq gives none).
+        public static let handshakeFailedNoDetail = MonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+        /// Any failed handshake.
+        public static let handshakeFailed: MonitorEvents = [.handshakeFailedAuth, .handshakeFailedProtocol, .handshakeFailedNoDetail]
     }
 
     /// Reports `events` of this socket as messages on a PAIR socket that libzmq binds at

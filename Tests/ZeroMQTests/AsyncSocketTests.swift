@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ZeroMQ
 import YendorSupport
+import YendorTestSupport
 
 @Suite("Async bridge")
 struct AsyncSocketTests {
@@ -33,12 +34,17 @@ struct AsyncSocketTests {
             try $0.set([.sendHighWaterMark(1), .linger(milliseconds: 0)])
             try $0.bind("inproc://nobody")
         }
-        // One message may sit in the thread's hand, the rest in the outbox.
+        // The socket's thread takes one message into its hand (libzmq, with no peer, takes none),
+        // the rest wait in the outbox: fill both, so nothing can make room until a peer comes.
         var queued = 0
-        while push.trySend([[UInt8(queued)]]) { queued += 1 }
-        #expect(queued <= 6 && queued >= 4)
+        #expect(await Poll.until(timeout: 600) {
+            while push.trySend([[UInt8(queued)]]) { queued += 1 }
+            return queued >= 5
+        })
+        #expect(queued == 5)
         let blocked = Task { try await push.send([[99]]) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Once that sender waits, the outbox holds what it held: it did not grow.
+        #expect(await Poll.until(timeout: 600) { push.waiting.senders == 1 })
         #expect(push.outboxDepth == 4)
         // A receiver drains everything, then the waiting sender completes.
         let pull = try await AsyncSocket(context: context, type: .pull, name: "pull") { try $0.connect("inproc://nobody") }
@@ -55,7 +61,7 @@ struct AsyncSocketTests {
         let context = try Context()
         let pull = try await AsyncSocket(context: context, type: .pull, name: "idle") { try $0.bind("inproc://idle") }
         let waiter = Task { await pull.receive() }
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(await Poll.until(timeout: 600) { pull.waiting.receivers == 1 })
         await pull.close()
         #expect(await waiter.value == nil)
         await #expect(throws: ZMQError.self) { try await pull.send([[1]]) }
@@ -75,7 +81,7 @@ struct AsyncSocketTests {
         #expect(queue.trySend(1) && queue.trySend(2))
         #expect(!queue.trySend(3))
         let waiting = Task { await queue.send(3) }
-        try? await Task.sleep(for: .milliseconds(50))
+        #expect(await Poll.until(timeout: 600) { queue.waiting.senders == 1 })
         #expect(queue.tryReceive() == 1)
         #expect(await waiting.value)
         let left = queue.close()
@@ -87,7 +93,7 @@ struct AsyncSocketTests {
     @Test func cancellingAWaitingReceiverReturnsNil() async {
         let queue = AsyncBoundedQueue<Int>(capacity: 1)
         let waiter = Task { await queue.receive() }
-        try? await Task.sleep(for: .milliseconds(30))
+        #expect(await Poll.until(timeout: 600) { queue.waiting.receivers == 1 })
         waiter.cancel()
         #expect(await waiter.value == nil)
         #expect(queue.trySend(5))

@@ -119,7 +119,9 @@ struct CrossProcessTests {
         }
     }
 
-    @Test func closingAContextWhosePeerVanishedReturnsPromptly() async throws {
+    /// With a linger set, closing does not hang on messages queued for a peer that is gone (the
+    /// default linger, -1, would keep `terminate` waiting for ever).
+    @Test func closingAContextWhosePeerVanishedReturns() async throws {
         let context = try Context()
         let push = try Socket(context: context, type: .push)
         let back = try Socket(context: context, type: .pull)
@@ -139,6 +141,7 @@ struct CrossProcessTests {
         push.close()
         back.close()
         context.terminate()
-        #expect(Date().timeIntervalSince(start) < 5, "terminate must not hang on a vanished peer")
+        // Only a hang fails this: the bound is far above the 200 ms linger, for a loaded machine.
+        #expect(Date().timeIntervalSince(start) < 120, "terminate must not hang on a vanished peer")
     }
 }
