@@ -220,7 +220,8 @@ struct EnvServerTests {
         defer { context.terminate() }
         let failures = try await offPool { () -> Int in
             _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
-            let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 2, logger: logger)
+            // 10 s: long enough that no step of a loaded machine's server times out but the stopped one.
+            let env = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 10, logger: logger)
             try env.step(actions: [0, 0])
             kill(server.pid, SIGSTOP)
             let resumer = Thread {
@@ -228,12 +229,12 @@ struct EnvServerTests {
                 kill(server.pid, SIGCONT)
             }
             resumer.start()
-            try env.step(actions: [0, 0])  // no reply: reported after 2 s; the reopen is answered once it runs again
+            try env.step(actions: [0, 0])  // no reply: reported after 10 s; the reopen is answered once it runs again
             try env.step(actions: [0, 0])
             return env.serverFailures
         }
         #expect(failures == 1)
-        #expect(reports.lines.contains { $0.contains("no reply within 2.0 s") }, "\(reports.lines)")
+        #expect(reports.lines.contains { $0.contains("no reply within 10.0 s") }, "\(reports.lines)")
     }
 
     @Test func aKilledServerSteppedInTwoSlicesComesBackForBoth() async throws {
@@ -245,7 +246,7 @@ struct EnvServerTests {
             _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
             let slices = try (0..<2).map { k in
                 UncheckedSendable(try RemoteVectorEnv(slices: [EnvServerSlice(endpoint: endpoint, split: k, splits: 2)], seed: 1,
-                                                      context: context, timeout: 2, logger: logger))
+                                                      context: context, timeout: 60, logger: logger))
             }
             for slice in slices { try slice.value.step(actions: [0, 0]) }
             kill(server.pid, SIGKILL)
@@ -290,7 +291,7 @@ struct EnvServerTests {
         let outcome = try await offPool { () -> (failures: Int, refused: Int, first: String) in
             _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600)
             let env = try RemoteVectorEnv(slices: [EnvServerSlice(endpoint: endpoint, split: 1, splits: 2)], seed: 1,
-                                          context: context, timeout: 2, logger: logger)
+                                          context: context, timeout: 60, logger: logger)
             try env.step(actions: [0, 0])
             kill(server.pid, SIGKILL)
             while server.isRunning { usleep(10_000) }

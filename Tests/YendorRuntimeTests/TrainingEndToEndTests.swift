@@ -237,7 +237,10 @@ struct TrainingEndToEndTests {
         defer { learner.kill(); good.kill(); intruder.kill(); plain.kill() }
         #expect(await learner.waitForStandardError(containing: "worker worker-a joined"), "\(learner.standardError.suffix(1500))")
         #expect(await good.waitForStandardError(containing: "received weights"))
-        try await Task.sleep(for: .seconds(3))
+        // Both others are turned away, and say so: the intruder is told its key was refused; the
+        // worker without CURVE finds no connection for a peer timeout. Then nothing got through.
+        #expect(await intruder.waitForStandardError(containing: "refused this worker's CURVE key"), "\(intruder.standardError.suffix(1500))")
+        #expect(await plain.waitForStandardError(containing: "no connection to"), "\(plain.standardError.suffix(1500))")
         #expect(!learner.standardError.contains("intruder"), "an unlisted key gets nothing in")
         #expect(!learner.standardError.contains("plain"), "a peer without CURVE gets nothing in")
         #expect(!intruder.standardError.contains("received weights"), "an unlisted key gets nothing out")
@@ -270,10 +273,14 @@ struct TrainingEndToEndTests {
         _ = await annotator.waitForExit()
         let before = Self.envSteps(run)
         #expect(await Self.waitForSteps(run, above: before + 300, of: learner), "training goes on without the annotator")
-        // Labels already on their way have been absorbed by now; new ones need the annotator back.
-        try await Task.sleep(for: .seconds(1))
-        let labelsBefore = labelsReceived()
-        try await Task.sleep(for: .seconds(1))
+        // Labels already on their way are taken at the next update and counted in the next
+        // record; after that the count holds, over more records and more updates, until the
+        // annotator is back.
+        func records() -> Int { (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.count ?? 0 }
+        let recordsThen = records()
+        #expect(await wait { records() >= recordsThen + 2 })
+        let labelsBefore = labelsReceived(), stepsBefore = Self.envSteps(run)
+        #expect(await wait { records() >= recordsThen + 4 && Self.envSteps(run) > stepsBefore })
         #expect(labelsReceived() == labelsBefore, "no labels while the annotator is down")
         annotator = try ChildProcess(yendor: annotatorArgs)
         #expect(await wait { labelsReceived() > labelsBefore }, "labels resume after the annotator returns")
