@@ -26,7 +26,7 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
               yendor annotator evaluate --goals score,gold --json
             """)
 
-    @Option(name: .customLong("set"), help: "Evaluation set (TSV: count, one 1/0 column per goal, caption); default: the repository's data/annotator-eval.tsv.")
+    @Option(name: .customLong("set"), help: "Evaluation set (TSV: count, one 1/0 column per goal, caption); a relative path not found here is looked for in the repository, as the default, data/annotator-eval.tsv, is.")
     var set: String?
 
     @Option(help: "Comma-separated goals to evaluate (default: every goal column of the set).")
@@ -48,6 +48,14 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
 
     static let builtInSet = "data/annotator-eval.tsv"
 
+    /// The file `--set` names: a relative path not found here is looked for where the built-in set
+    /// is (the repository's data/annotator-eval-heldout.tsv, say, from any working directory).
+    static func evaluationFile(_ given: String) -> URL {
+        let url = URL(fileURLWithPath: given)
+        if given.hasPrefix("/") || FileManager.default.fileExists(atPath: url.path) { return url }
+        return RepositoryFile.find(given) ?? url
+    }
+
     func run() async throws {
         var logger = LoggingBootstrap.logger(label: "yendor", level: logLevel)
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
@@ -56,7 +64,7 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
 
         let evaluationSet: EvaluationSet
         // The built-in set is found from any working directory, as scripts/ and .venv are.
-        guard let file = set.map({ URL(fileURLWithPath: $0) }) ?? RepositoryFile.find(Self.builtInSet) else {
+        guard let file = set.map(Self.evaluationFile) ?? RepositoryFile.find(Self.builtInSet) else {
             let looked = RepositoryFile.roots.map(\.path).joined(separator: ", ")
             throw ValidationError("the built-in evaluation set \(Self.builtInSet) is not under any of \(looked): run from the repository, set YENDOR_HOME to it, or give --set FILE")
         }

@@ -8,12 +8,18 @@ struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Run the replay buffer as its own role (workers: yendor worker --replay HOST).",
-        discussion: "Example (each trajectory trained on about 4 times): yendor replay --learner 10.0.0.5 --set replay.sampler=uniform --set replay.max_times_sampled=4 --set replay.samples_per_insert=4")
+        discussion: "Example (each trajectory trained on about 4 times): yendor replay --learner 10.0.0.5 --set replay.sampler=uniform --set replay.max_times_sampled=4 --set replay.samples_per_insert=4, with the learner started with --set learner.max_policy_lag=200: a reused sample is trained on up to ~100 policy versions after it was collected, and at the default lag limit (20) most reuse is dropped as stale.")
 
     @OptionGroup var options: RunOptions
 
     @Option(help: "Learner host whose trajectory endpoint receives the samples (default: the endpoints as configured, 0.0.0.0 meaning 127.0.0.1).")
     var learner: String?
+
+    func validate() throws {
+        if let learner, let problem = TransportConfiguration.hostProblem(learner, ports: "transport.trajectories, transport.weights") {
+            throw ValidationError("--learner: \(problem)")
+        }
+    }
 
     func run() async throws {
         try await reportingErrors {

@@ -97,8 +97,9 @@ struct RunOptions: ParsableArguments {
     /// flags change. Without it, a resume with fewer flags than the start silently trained another
     /// task, budget or learning rate.
     /// `requiringCheckpoint` false: the file's, whether or not the run has a `latest` checkpoint
-    /// (`evaluate --checkpoint` names one itself).
-    func savedConfiguration(defaultRunDir: String, requiringCheckpoint: Bool = true) throws -> SavedConfiguration? {
+    /// (`evaluate --checkpoint` names one itself). `keepingEnvServers`: the env servers the run
+    /// stepped and their spec stay (`yendor config` shows them; a role starting gets its own).
+    func savedConfiguration(defaultRunDir: String, requiringCheckpoint: Bool = true, keepingEnvServers: Bool = false) throws -> SavedConfiguration? {
         let directory = try runDir ?? configuredRunDir() ?? defaultRunDir
         // Only a run with a checkpoint is resumed: one that never got there starts afresh.
         let latest = URL(fileURLWithPath: directory).appendingPathComponent("checkpoints/latest").path
@@ -112,8 +113,10 @@ struct RunOptions: ParsableArguments {
         saved.base.transport.replay = defaults.transport.replay
         saved.base.transport.annotatorRequests = defaults.transport.annotatorRequests
         saved.base.transport.annotatorLabels = defaults.transport.annotatorLabels
-        saved.base.env.servers = defaults.env.servers
-        saved.base.env.serverSpec = defaults.env.serverSpec
+        if !keepingEnvServers {
+            saved.base.env.servers = defaults.env.servers
+            saved.base.env.serverSpec = defaults.env.serverSpec
+        }
         return saved
     }
 
@@ -228,7 +231,8 @@ struct RunOptions: ParsableArguments {
     /// A learner's (train, learner) also refuses a checkpoint of another model, and only then writes
     /// the resolved config.yaml.
     func serverRoleStart(_ c: TrainingConfiguration, learner: Bool = true, listening: Bool = true) throws -> (logger: Logger, runDirectory: RunDirectory, lock: RunLock) {
-        try c.transport.checkServerCurve()
+        // A one-process run binds no socket that takes clients: its CURVE keys only reach an annotator.
+        if listening { try c.transport.checkServerCurve() }
         try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort)
         let runDirectory = try RunDirectory(path: c.run.directory)
         let lock = try runDirectory.lock(listening: listening)

@@ -126,6 +126,8 @@ public struct ConfigurationTable<Root>: Sendable {
     public func value(_ key: String, in root: Root) -> String? { fields.first { $0.key == key }?.read(root) }
 
     private func quoted(_ s: String) -> String {
+        // A JSON list of strings (`CommandArguments`) is a YAML flow sequence as it is.
+        if s.hasPrefix("["), s.hasSuffix("]"), CommandArguments(configText: s) != nil { return s }
         if s.isEmpty || s.contains(":") || s.contains("#") || s.hasPrefix(" ") || s.contains("\"") {
             return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }

@@ -21,6 +21,8 @@ struct LearnerMetrics: Sendable {
     /// cannot be won, where it would read 0 forever.
     let successRate: Gauge?
     let updates: Counter
+    /// `learner/checkpoint_failures`: periodic checkpoints that could not be written.
+    let checkpointFailures: Counter
     let policyVersion: Gauge
     /// The last update's mean policy lag, in versions.
     let policyLag: Gauge
@@ -62,6 +64,7 @@ struct LearnerMetrics: Sendable {
         meanReturn = gauge("rollout/mean_return")
         successRate = recordsSuccess ? gauge("rollout/success_rate") : nil
         updates = counter("learner/updates")
+        checkpointFailures = counter("learner/checkpoint_failures")
         policyVersion = gauge("learner/policy_version")
         policyLag = gauge("learner/policy_lag")
         policyLoss = gauge("learner/loss/policy")

@@ -472,7 +472,7 @@ public final class LearnerService: Service, Sendable {
                 do { try await save() } catch {
                     // A full disk costs this checkpoint, not the run: the last complete one stays
                     // the resume point, and the next interval tries again.
-                    Counter(label: "learner/checkpoint_failures", factory: metrics).increment()
+                    status.metrics.checkpointFailures.increment()
                     logger.error("checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); training goes on, the next attempt in \(Int(c.run.checkpointInterval)) s (a restart resumes from the last complete checkpoint)")
                     lastCheckpoint = Clock.now
                     lastSpan = span(steps)

@@ -65,9 +65,9 @@ public final class WorkerService: Service, Sendable {
     /// The role's metrics, labelled with the role and the worker id (served at `/metrics` with
     /// `run.prometheus_port`): `env_steps`, `rollout/episodes`, `rollout/trajectories_sent`
     /// (counters of what was sent), `rollout/sps`, `rollout/outbox_depth`, `rollout/policy_version`,
-    /// and `transport/frames_dropped/<reason>` for what it refused from the learner's side.
+    /// and `transport/frames_dropped` (and `…/<reason>`) for what it refused from the learner's side.
     public let metrics: MetricsRegistry
-    private let stepsSent: Counter, episodesSent: Counter, trajectoriesSent: Counter
+    private let stepsSent: Counter, episodesSent: Counter, trajectoriesSent: Counter, framesDropped: Counter
     private let policyVersionSent: Gauge, stepsPerSecond: Gauge, outboxDepth: Gauge
     /// Trajectories sent so far.
     var batchesSent: Int { Int(metrics["rollout/trajectories_sent"]) }
@@ -93,6 +93,7 @@ public final class WorkerService: Service, Sendable {
         stepsSent = Counter(label: "env_steps", factory: metrics)
         episodesSent = Counter(label: "rollout/episodes", factory: metrics)
         trajectoriesSent = Counter(label: "rollout/trajectories_sent", factory: metrics)
+        framesDropped = Counter(label: "transport/frames_dropped", factory: metrics)
         policyVersionSent = Gauge(label: "rollout/policy_version", factory: metrics)
         stepsPerSecond = Gauge(label: "rollout/sps", factory: metrics)
         outboxDepth = Gauge(label: "rollout/outbox_depth", factory: metrics)
@@ -177,8 +178,9 @@ public final class WorkerService: Service, Sendable {
         if let failure { throw failure }
     }
 
-    /// Counts a refused frame (`transport/frames_dropped/<reason>`) and logs it, rate-limited per reason.
+    /// Counts a refused frame (`transport/frames_dropped`, and by reason) and logs it, rate-limited per reason.
     private func dropped(_ reason: String, _ what: String) {
+        framesDropped.increment()
         Counter(label: "transport/frames_dropped/\(reason)", factory: metrics).increment()
         if let suppressed = dropLog.withLock({ $0.shouldLog(reason, now: Clock.now) }) {
             logger.warning("dropped \(what)\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
@@ -356,9 +358,11 @@ public final class WorkerService: Service, Sendable {
                     let key = TransportConfiguration.publicKey(ofSecretKeyFile: c.transport.curveSecretKeyFile)
                     logger.error("\(target) refused this worker's CURVE key\(key.map { " (public key \($0))" } ?? ""): it is not on the allow-list there (transport.curve_allowed_clients); add its .pub file to it. Still trying.")
                 } else {
+                    let who = replayEndpoint == nil ? "the learner" : "the replay role"
                     let curve = c.transport.curveEnabled
-                        ? " With CURVE on, the learner also refuses a key not on its allow-list, or a transport.curve_server_key that is not its own." : ""
-                    logger.warning("no connection to \(target) after \(Int(timeout)) s: is it running there (--learner, transport.trajectories)? Still trying.\(curve)")
+                        ? " With CURVE on, \(who) also refuses a key not on its allow-list, or a transport.curve_server_key that is not its own." : ""
+                    let settings = replayEndpoint == nil ? "--learner, transport.trajectories" : "--replay, transport.replay"
+                    logger.warning("no connection to \(target) after \(Int(timeout)) s: is it running there (\(settings))? Still trying.\(curve)")
                 }
                 saidUnreachable = true
             }

@@ -175,10 +175,13 @@ import YendorTestSupport
         #expect((goals[1]["weighted"] as? [String: Any])?["precision"] as? Double == 10.0 / 15.0)
     }
 
-    /// The built-in set is the repository's, found from any working directory.
-    @Test func theEvaluateCommandFindsTheBuiltInSetFromAnyDirectory() async throws {
+    /// The built-in set is the repository's, found from any working directory; so is the held-out
+    /// one, named by its path in the repository (it was looked for only in the working directory).
+    @Test(arguments: [nil, "data/annotator-eval-heldout.tsv"])
+    func theEvaluateCommandFindsTheRepositorysSetsFromAnyDirectory(set: String?) async throws {
         let elsewhere = try temporaryDirectory()
-        let process = try ChildProcess(yendor: ["annotator", "evaluate", "--goals", "score", "--json"], directory: elsewhere)
+        let process = try ChildProcess(yendor: ["annotator", "evaluate", "--goals", "score", "--json"] + (set.map { ["--set", $0] } ?? []),
+                                       directory: elsewhere)
         #expect(await process.waitForExit(timeout: 600) == 0, "\(process.standardError.suffix(1500))")
         let object = try JSONSerialization.jsonObject(with: Data(process.lines.joined(separator: "\n").utf8)) as? [String: Any]
         #expect((object?["captions"] as? Int ?? 0) > 100)

@@ -243,11 +243,15 @@ struct ConfigurationTests {
         c.env.task = "oracle"
         c.learner.entropyCoefficient = 0.02
         c.transport.weights = "tcp://0.0.0.0:6000"
+        c.env.serverArguments = CommandArguments(["--import=my_envs", "--caption=mission", "--env-arg=name=a \"b\": #1"])
         let yaml = table.yaml(c)
         var back = TrainingConfiguration()
         try table.apply(yaml: yaml, source: "resolved", to: &back)
         #expect(table.yaml(back) == yaml)
         #expect(back.env.task == "oracle" && back.learner.entropyCoefficient == 0.02)
+        #expect(back.env.serverArguments == c.env.serverArguments)
+        // Written as a YAML list, not a quoted string of JSON.
+        #expect(yaml.contains(#"  server_arguments: ["--import=my_envs","--caption=mission","--env-arg=name=a \"b\": #1"]"#), "\(yaml)")
     }
 
     @Test func onlyATaskThatCanBeWonHasASuccessRate() {

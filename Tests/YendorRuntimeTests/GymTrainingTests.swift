@@ -126,6 +126,11 @@ struct GymTrainingTests {
         let resume = try ChildProcess(yendor: ["train", "--config", config, "--env", "gym:MiniGrid-Empty-5x5-v0", "--steps", "2", "--run-dir", run.path])
         #expect(await resume.waitForExit(timeout: 600) == 0, "\(resume.standardError.suffix(1500))")
         #expect(resume.standardError.contains("resuming") && resume.standardError.contains("caption=48"), "\(resume.standardError.prefix(3000))")
+        // `yendor config --run-dir` shows what a resume would use (it asked for the env servers the run no longer has).
+        let shown = try ChildProcess(yendor: ["config", "--run-dir", run.path])
+        #expect(await shown.waitForExit(timeout: 600) == 0, "\(shown.standardError.suffix(1500))")
+        #expect(shown.lines.contains { $0.hasPrefix("  kind: server") } && shown.lines.contains { $0.hasPrefix("  task: MiniGrid-Empty-5x5-v0") }
+                && shown.lines.contains { $0.contains("server_arguments:") && $0.contains("--caption-bytes=48") }, "\(shown.lines.prefix(30))")
 
         for (arguments, said) in [(["--env", "gym:MiniGrid-Empty-5x5-v0", "--serve-arg=--seed=3"], "train sets --env, --num-envs, --bind, --seed, --parent-pid itself"),
                                   (["--serve-arg=--caption=mission"], "--serve-arg is for --env gym:ENV_ID")] {

@@ -57,6 +57,8 @@ struct PrometheusEndpointTests {
                 && second.samples["yendor_membership_workers{role=\"learner\"}"] == 1
         }, "\(second.samples.filter { $0.key.contains("membership") })")
         #expect(second.types["yendor_env_steps"] == "counter" && second.types["yendor_learner_loss_policy"] == "gauge")
+        // Counters are there from the start, at 0 until something happens (docs/running.md).
+        #expect(first["yendor_learner_checkpoint_failures{role=\"learner\"}"] == 0, "\(first.keys.sorted())")
         for (sample, value) in first where second.types[String(sample.prefix { $0 != "{" })] == "counter" {
             #expect((second.samples[sample] ?? -1) >= value, "counter \(sample) went down: \(value) → \(second.samples[sample] ?? -1)")
         }
@@ -115,6 +117,7 @@ struct PrometheusEndpointTests {
         let s = second.samples, trajectories = s[sent] ?? 0
         #expect((s[steps] ?? -1) <= trajectories * 64 && (s[steps] ?? -1) >= (trajectories - 1) * 64, "\(s[steps] ?? -1) steps, \(trajectories) trajectories")
         #expect(s["yendor_rollout_outbox_depth{role=\"worker\",worker=\"w7\"}"] != nil)
+        #expect(s["yendor_transport_frames_dropped{role=\"worker\",worker=\"w7\"}"] == 0, "\(s.keys.sorted())")
         worker.signal(SIGTERM)
         #expect(await worker.waitForExit(timeout: 60) == 0)
     }

@@ -286,7 +286,11 @@ struct TrainingEndToEndTests {
         #expect(await wait { labelsReceived() > labelsBefore }, "labels resume after the annotator returns")
     }
 
-    @Test func labelsFlowOverCurveBetweenLearnerAndAnnotator() async throws {
+    /// Over CURVE to the annotator: from a `yendor learner` (CURVE to its workers too, with its
+    /// allow-list), and from a one-process `yendor train`, which binds no socket that takes clients
+    /// and so needs no allow-list (it was refused: "CURVE is on but no allow-list is set").
+    @Test(arguments: ["learner", "train"])
+    func labelsFlowOverCurveBetweenLearnerAndAnnotator(role: String) async throws {
         let (dir, config, endpoints) = try Self.scratch("curve-annotator")
         let keys = dir.appendingPathComponent("keys").path, allowed = dir.appendingPathComponent("allowed").path
         for name in ["learner", "worker", "annotator"] {
@@ -299,20 +303,24 @@ struct TrainingEndToEndTests {
                                                   "--store", dir.appendingPathComponent("labels.sqlite").path,
                                                   "--curve-secret-key-file", "\(keys)/annotator.key", "--curve-allowed-clients", allowed])
         let run = dir.appendingPathComponent("run")
-        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", run.path,
-            "--set", "reward.model=retrieval", "--set", "reward.annotator=127.0.0.1",
-            "--set", "transport.annotator_requests=\(requests)", "--set", "transport.annotator_labels=\(labels)",
-            "--set", "transport.curve_secret_key_file=\(keys)/learner.key", "--set", "transport.curve_allowed_clients=\(allowed)",
-            "--set", "transport.curve_annotator_key=\(keys)/annotator.pub"] + endpoints)
-        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "w",
-            "--set", "transport.curve_secret_key_file=\(keys)/worker.key", "--set", "transport.curve_server_key=\(keys)/learner.pub"] + endpoints)
-        defer { annotator.kill(); learner.kill(); worker.kill() }
-        let deadline = Date().addingTimeInterval(60)
-        var received = 0.0
-        while Date() < deadline && received == 0 {
-            received = (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rewards/labels_received"] ?? 0
-            try await Task.sleep(for: .milliseconds(250))
+        let toAnnotator = ["--set", "reward.model=retrieval", "--set", "reward.annotator=127.0.0.1",
+                           "--set", "transport.annotator_requests=\(requests)", "--set", "transport.annotator_labels=\(labels)",
+                           "--set", "transport.curve_secret_key_file=\(keys)/learner.key", "--set", "transport.curve_annotator_key=\(keys)/annotator.pub"]
+        let learner: ChildProcess, worker: ChildProcess?
+        if role == "train" {
+            learner = try ChildProcess(yendor: ["train", "--config", config, "--run-dir", run.path, "--steps", "100000000"] + toAnnotator)
+            worker = nil
+        } else {
+            learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", run.path,
+                                                "--set", "transport.curve_allowed_clients=\(allowed)"] + toAnnotator + endpoints)
+            worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "w",
+                "--set", "transport.curve_secret_key_file=\(keys)/worker.key", "--set", "transport.curve_server_key=\(keys)/learner.pub"] + endpoints)
         }
+        defer { annotator.kill(); learner.kill(); worker?.kill() }
+        #expect(await Poll.until {
+            ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rewards/labels_received"] ?? 0) > 0 || !learner.isRunning
+        })
+        let received = (try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last?["rewards/labels_received"] ?? 0
         #expect(received > 0, "labels arrive over CURVE: \(learner.standardError.suffix(1200)) \(annotator.standardError.suffix(600))")
     }
 

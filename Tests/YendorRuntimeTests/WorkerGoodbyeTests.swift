@@ -93,6 +93,7 @@ struct WorkerGoodbyeTests {
         defer { worker.kill() }
         #expect(await worker.waitForStandardError(containing: "no connection to the learner at tcp://127.0.0.1:\(port) after", timeout: 600),
                 "\(worker.standardError.suffix(1500))")
+        #expect(worker.standardError.contains("is it running there (--learner, transport.trajectories)?"), "\(worker.standardError.suffix(1500))")
         // It rolls out with its own initial weights, and says so; stopped, it does not claim a
         // connection it never had (the wait for one ended on the stop).
         #expect(await worker.waitForStandardError(containing: "no weights from the learner after 5 s", timeout: 600), "\(worker.standardError.suffix(1500))")
@@ -101,11 +102,28 @@ struct WorkerGoodbyeTests {
         #expect(!worker.standardError.contains("connected to the learner"), "\(worker.standardError.suffix(1500))")
     }
 
+    /// The same for a worker sending to a replay role, naming the replay role's settings (it named
+    /// the learner's, which such a worker does not send to).
+    @Test func aWorkerThatCannotReachItsReplayRoleSaysSoNamingItsSettings() async throws {
+        let (_, config) = try TinyRun.scratch("unreachable-replay", checkpointInterval: 60)
+        let port = ChildProcess.freePort()
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "lost", "--replay", "127.0.0.1",
+                                               "--set", "transport.replay=tcp://0.0.0.0:\(port)",
+                                               "--set", "transport.trajectories=tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                               "--set", "transport.weights=tcp://127.0.0.1:\(ChildProcess.freePort())"])
+        defer { worker.kill() }
+        #expect(await worker.waitForStandardError(containing: "no connection to the replay role at tcp://127.0.0.1:\(port) after", timeout: 600),
+                "\(worker.standardError.suffix(1500))")
+        #expect(worker.standardError.contains("is it running there (--replay, transport.replay)?"), "\(worker.standardError.suffix(1500))")
+    }
+
     /// `--learner` takes a host: an endpoint there became `tcp://tcp://…:5555` and an EINVAL, a
-    /// `host:port` an address nothing listens at (`tcp://127.0.0.1:47001:5555`), tried for good.
-    @Test(arguments: [("tcp://127.0.0.1:5555", "is an endpoint"), ("127.0.0.1:47001", "names a port")])
-    func aWorkerGivenAnEndpointForItsLearnerHostIsRefusedSayingWhatItTakes(learner: String, said: String) async throws {
-        let worker = try ChildProcess(yendor: ["worker", "--learner", learner])
+    /// `host:port` an address nothing listens at (`tcp://127.0.0.1:47001:5555`), tried for good;
+    /// the replay role took both too (a space: "connect(tcp://a b:5555): EINVAL", no setting named).
+    @Test(arguments: [("worker", "tcp://127.0.0.1:5555", "is an endpoint"), ("worker", "127.0.0.1:47001", "names a port"),
+                      ("replay", "127.0.0.1:47001", "names a port"), ("replay", "a b", "is not a host name or address")])
+    func aRoleGivenAnEndpointForItsLearnerHostIsRefusedSayingWhatItTakes(role: String, learner: String, said: String) async throws {
+        let worker = try ChildProcess(yendor: [role, "--learner", learner])
         defer { worker.kill() }
         #expect(await worker.waitForExit(timeout: 600) == 64)
         #expect(worker.standardError.contains("--learner: '\(learner)' \(said): give the host only"), "\(worker.standardError)")
