@@ -64,16 +64,24 @@ struct StatusCommand: ParsableCommand {
         let limits = WireLimits(maxMessageBytes: c.transport.maxMessageMiB << 20)
         let refresh = !once && isatty(STDOUT_FILENO) == 1
         var deadline = Date().addingTimeInterval(timeout)
+        // Heartbeats come every second, Stats less often (a learner's with each metrics record): a
+        // role heard but whose status did not come in time is up, and is not said to be silent.
+        var heard = false
         while true {
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else {
-                FileHandle.standardError.write(Data("yendor status: no status from the \(role.rawValue) at \(target) within \(timeout) s\n".utf8))
+                let every = role == .learner ? "with each metrics record (run.log_interval)" : "every second"
+                let said = heard
+                    ? "the \(role.rawValue) at \(target) is up (its heartbeats came) but sent no status within \(timeout) s: it sends one \(every); give a longer --timeout"
+                    : "no status from the \(role.rawValue) at \(target) within \(timeout) s"
+                FileHandle.standardError.write(Data("yendor status: \(said)\n".utf8))
                 throw ExitCode(1)
             }
             try socket.set(.receiveTimeout(milliseconds: max(1, Duration.milliseconds(clamping: left))))
             guard let parts = try? socket.receive(), let frame = parts.last,
-                  case .stats(let stats)? = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }),
-                  stats.role == role.rawValue else { continue }
+                  let message = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }) else { continue }
+            if case .heartbeat = message { heard = true }
+            guard case .stats(let stats) = message, stats.role == role.rawValue else { continue }
             let text = json ? Self.json(stats) : Self.table(stats, endpoint: target)
             if refresh && !json { print("\u{1B}[H\u{1B}[2J", terminator: "") }
             print(text)

@@ -51,6 +51,22 @@ struct StatusCommandTests {
         if values["rollout/success_rate"] != nil { #expect(text.contains(/success \d+\.\d%/), "\(text)") }
     }
 
+    /// A learner that is up but sends its status less often than the probe waits is said to be up,
+    /// with how often it sends one; status said "no status from the learner", as for one that is down.
+    @Test func statusOfALearnerThatSendsNoStatusInTimeSaysItIsUpAndHowOftenItSendsOne() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("status-slow")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", dir.appendingPathComponent("run").path,
+                                                "--set", "run.log_interval=600"] + endpoints)
+        defer { learner.kill() }
+        #expect(await learner.waitForStandardError(containing: "learner listening"), "\(learner.standardError.suffix(1500))")
+        let weights = endpoints[3].replacingOccurrences(of: "transport.weights=", with: "")
+        // Heartbeats come every second; its first status, only after 600 s.
+        let status = try ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once", "--timeout", "20"])
+        #expect(await status.waitForExit(timeout: 600) == 1)
+        #expect(status.standardError.contains("the learner at \(weights) is up (its heartbeats came) but sent no status within 20.0 s: it sends one with each metrics record (run.log_interval); give a longer --timeout"),
+                "\(status.standardError)")
+    }
+
     /// A one-process `yendor train` binds none of the configured sockets: status and health given
     /// its run directory ask its learner at the run directory's status socket (not the default
     /// ports, where another run may answer), and say its labeler has no socket of its own.
