@@ -210,10 +210,12 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
             // Cut to the spec's caption size as the env's own captions are (the wire allows longer).
             let caption = spec.captionText(e.lastCaption.utf8)
             let lastCount = captionCounts[env].peek(EpisodeCaptionCounts.key(caption.utf8))
-            finishedEpisodes.append(FinishedEpisode(
+            var finished = FinishedEpisode(
                 envIndex: env, task: taskName, episodeReturn: e.episodeReturn, length: Int(e.length), success: e.success,
                 truncated: e.truncated, seed: episodeSeeds[env], deepest: 0, score: 0, lastCaption: caption,
-                lastCaptionCount: lastCount))
+                lastCaptionCount: lastCount)
+            finished.error = e.error
+            finishedEpisodes.append(finished)
         }
         for env in start..<(start + n) { countCaption(env, fresh: ended.contains(env) || buffers.done[env] != 0) }
     }

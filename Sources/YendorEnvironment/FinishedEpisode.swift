@@ -20,6 +20,8 @@ public struct FinishedEpisode: Sendable, Equatable {
     public var lastCaption: String = ""
     /// How often `lastCaption` had occurred in the episode, counting the final step.
     public var lastCaptionCount: Int32 = 0
+    /// What the env raised when it ended the episode that way (env servers), else empty.
+    public var error: String = ""
 
     public init(envIndex: Int, task: String, episodeReturn: Float, length: Int, success: Bool, truncated: Bool,
                 seed: UInt64, deepest: Int, score: Int, lastCaption: String = "", lastCaptionCount: Int32 = 0) {

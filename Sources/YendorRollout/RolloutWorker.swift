@@ -69,6 +69,8 @@ public actor RolloutWorker {
     /// The seeds of the episodes the last rollout ended, in the order of its `episodes` (what
     /// replays a Dungeon episode with its actions; `yendor evaluate --record`).
     public private(set) var episodeSeeds: [UInt64] = []
+    /// Which of those episodes the env ended by raising (env servers; `yendor evaluate` counts them).
+    public private(set) var episodeEndedByError: [Bool] = []
     /// Environments this actor steps (an env server decides its own count).
     public nonisolated let envCount: Int
     /// The env servers' failure counts (nil for envs hosted here), readable from any thread.
@@ -107,6 +109,7 @@ public actor RolloutWorker {
         let t = configuration.rolloutLength, b = env.count
         recorder.begin()
         episodeSeeds.removeAll(keepingCapacity: true)
+        episodeEndedByError.removeAll(keepingCapacity: true)
         recorder.recordObservation(row: 0, env: env, coreState: coreState)
         var newestVersion: Int64 = 0
         for step in 0..<t {
@@ -125,7 +128,10 @@ public actor RolloutWorker {
             }
             advanceCoreState(result.coreState)
             recorder.recordStep(step, env: env, result: result)
-            for f in env.finishedEpisodes { episodeSeeds.append(f.seed) }
+            for f in env.finishedEpisodes {
+                episodeSeeds.append(f.seed)
+                episodeEndedByError.append(!f.error.isEmpty)
+            }
             recorder.recordObservation(row: step + 1, env: env, coreState: coreState)
             steps += b
         }

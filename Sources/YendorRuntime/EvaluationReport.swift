@@ -14,10 +14,13 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         public var length: Int
         /// Whether the task's goal was reached.
         public var success: Bool
+        /// Ended by the env raising (env servers): truncated there, and counted as it ended.
+        public var endedByError = false
 
         enum CodingKeys: String, CodingKey {
             case env, index, length, success
             case episodeReturn = "return"
+            case endedByError = "ended_by_error"
         }
     }
 
@@ -71,12 +74,16 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     public let leftOut: Int
     /// Wall-clock seconds the episodes took.
     public let seconds: Double
+    /// Env servers only: failed requests to a server while evaluating; the episodes a failure cut
+    /// short are not in `episodes` (those an env ended by raising are, marked `endedByError`).
+    public let serverFailures: Int
     /// By env, then in the order each env ended them: an equal number from every env.
     public let episodes: [Episode]
     public let figures: Figures
 
     public init(task: String, taskDefinesSuccess: Bool, runDirectory: String, checkpoint: String, policyVersion: Int64, envSteps: UInt64,
-                seed: UInt64, envs: Int, greedy: Bool, complete: Bool, leftOut: Int, seconds: Double, episodes: [Episode]) {
+                seed: UInt64, envs: Int, greedy: Bool, complete: Bool, leftOut: Int, seconds: Double, episodes: [Episode],
+                serverFailures: Int = 0) {
         self.task = task
         self.taskDefinesSuccess = taskDefinesSuccess
         self.runDirectory = runDirectory
@@ -89,6 +96,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         self.complete = complete
         self.leftOut = leftOut
         self.seconds = seconds
+        self.serverFailures = serverFailures
         self.episodes = episodes
         figures = Figures(episodes, taskDefinesSuccess: taskDefinesSuccess)
     }
@@ -100,6 +108,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         case policyVersion = "policy_version"
         case envSteps = "env_steps"
         case leftOut = "left_out"
+        case serverFailures = "server_failures"
     }
 
     /// What `yendor evaluate` prints.
@@ -117,11 +126,16 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         success         \(success)
         length          \(f(g.meanLength, 1)) steps (mean)
         """
+        let errors = episodes.filter(\.endedByError).count
+        let faults = errors + serverFailures == 0 ? "" : """
+
+        env faults      \(errors) of these episodes ended by an env error (truncated there, and counted as they ended); \(serverFailures) env-server failure\(serverFailures == 1 ? "" : "s") (the episodes they cut short are not counted)
+        """
         return """
         task \(task), policy version \(policyVersion) (\(envSteps) env steps), \(checkpoint)
         actions         \(greedy ? "greedy (the most probable)" : "sampled from the policy"), seed \(seed)
         episodes        \(episodes.count) (\(envs) envs, \(share) each) in \(f(seconds, 1)) s\(stopped)
-        \(figureLines)
+        \(figureLines)\(faults)
         """
     }
 }

@@ -133,13 +133,15 @@ public final class Evaluator: Service, Sendable {
             return try await group.reduce(into: []) { $0 += $1 }
         }
         let (kept, share) = Self.equalShare(of: episodes, envs: envs)
+        let faults = actors.compactMap { $0.envServerFailures?() }
         // Stopped early: the recordings of the episodes left out go too.
         for e in episodes where e.index >= share { recorder?.remove(e) }
         return EvaluationReport(task: c.env.task, taskDefinesSuccess: c.taskDefinesSuccess, runDirectory: c.run.directory,
                                 checkpoint: policy.checkpoint.path, policyVersion: policy.policyVersion, envSteps: policy.envSteps,
                                 seed: c.run.seed, envs: envs, greedy: configuration.selection == .greedy, complete: share == perEnv,
                                 leftOut: episodes.count - kept.count, seconds: Clock.now - start,
-                                episodes: kept.sorted { ($0.env, $0.index) < ($1.env, $1.index) })
+                                episodes: kept.sorted { ($0.env, $0.index) < ($1.env, $1.index) },
+                                serverFailures: faults.reduce(0) { $0 + $1.serverFailures })
     }
 
     /// The first `share` episodes of every env, `share` the fewest any of the `envs` ended: after a
@@ -198,6 +200,7 @@ public final class Evaluator: Service, Sendable {
             // The actions of the episodes that ended, in the order of `rollout.episodes` (by step,
             // then env), and their seeds.
             var finished: [[Int32]] = [], seeds: [UInt64] = []
+            let endedByError = await actor.episodeEndedByError
             if recorder != nil {
                 seeds = await actor.episodeSeeds
                 for t in 0..<rollout.steps {
@@ -216,7 +219,8 @@ public final class Evaluator: Service, Sendable {
             }
             for (k, e) in rollout.episodes.enumerated() where ended[Int(e.env)] < perEnv {
                 let episode = EvaluationReport.Episode(env: firstEnv + Int(e.env), index: ended[Int(e.env)], episodeReturn: Double(e.episodeReturn),
-                                                       length: Int(e.length), success: e.success)
+                                                       length: Int(e.length), success: e.success,
+                                                       endedByError: endedByError.count == rollout.episodes.count && endedByError[k])
                 if let recorder { recorder.write(episode, seed: seeds[k], actions: finished[k]) }
                 kept.append(episode)
                 ended[Int(e.env)] += 1

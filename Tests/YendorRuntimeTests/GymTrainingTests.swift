@@ -140,6 +140,31 @@ struct GymTrainingTests {
         }
     }
 
+    /// Evaluate on env servers says how many of its episodes an env ended by raising (truncated
+    /// there, and counted as they ended), per episode in its JSON; it said nothing of them.
+    @Test func evaluateSaysWhichEpisodesAnEnvEndedByRaising() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("gym-evaluate-errors")
+        let run = dir.appendingPathComponent("run"), report = dir.appendingPathComponent("eval.json")
+        // The test envs of python/tests/helpers_env.py: an episode of 4 steps; action 3 of 4 raises.
+        let tests = ["PYTHONPATH": URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                        .deletingLastPathComponent().appendingPathComponent("python/tests").path]
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--env", "gym:helpers_env:YendorTest-Grid-v0", "--steps", "1",
+                                              "--run-dir", run.path], environment: tests)
+        defer { train.kill() }
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(1500))")
+        let evaluate = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "16", "--json", report.path], environment: tests)
+        defer { evaluate.kill() }
+        #expect(await evaluate.waitForExit(timeout: 600) == 0, "\(evaluate.standardError.suffix(1500))")
+        let read = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: report))
+        let errors = read.episodes.filter(\.endedByError)
+        // A policy barely trained picks action 3 in most 4-step episodes.
+        #expect(!errors.isEmpty && errors.count < read.episodes.count, "\(read.episodes)")
+        // Its reward (1) comes only at the end of a whole episode, which these never reached.
+        #expect(errors.allSatisfy { !$0.success && $0.episodeReturn == 0 }, "\(errors)")
+        #expect(evaluate.lines.contains("env faults      \(errors.count) of these episodes ended by an env error (truncated there, and counted as they ended); 0 env-server failures (the episodes they cut short are not counted)"),
+                "\(evaluate.lines)")
+    }
+
     /// A server that exits before it answers (here: an env id Gymnasium does not know) fails the
     /// start with its own words, at once rather than after the 120 s start timeout.
     @Test func trainSaysWhyAnEnvServerThatExitedAtTheStartDidSo() async throws {
