@@ -38,8 +38,9 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         let counts = failureCounts
         return { (counts.server.load(ordering: .relaxed), counts.reopen.load(ordering: .relaxed), counts.envErrors.load(ordering: .relaxed)) }
     }
-    /// Raise to end a step that waits for a server (e.g. on SIGTERM); the step throws CancellationError.
-    public let stop = StopFlag()
+    /// Raise to end a step (or the first opening) that waits for a server (e.g. on SIGTERM); it
+    /// throws CancellationError.
+    public let stop: StopFlag
 
     private let servers: [EnvServerConnection]
     /// What each connection opens: a whole server or a slice of one.
@@ -65,21 +66,23 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     /// Opens every server or slice (each resets its envs, seeded from `seed` + the env's index here)
     /// and checks they serve one spec; `expected`, when given, must match it (naming both).
     /// `envErrorLogInterval`: seconds between log lines about envs that raise, per server slice.
+    /// `waitingForServers`: a server that does not answer yet is waited for (`firstOpen`) until it
+    /// does or `stop` is raised, instead of being an error after `timeout`.
     public init(slices addresses: [EnvServerSlice], seed: UInt64, context: Context, timeout: Double = 10,
-                expected: ObservationSpec? = nil, envErrorLogInterval: Double = 10, logger: Logger) throws {
+                expected: ObservationSpec? = nil, envErrorLogInterval: Double = 10, waitingForServers: Bool = false,
+                stop: StopFlag = StopFlag(), logger: Logger) throws {
         guard !addresses.isEmpty else { throw RemoteEnvironmentError.serverUnavailable(endpoint: "-", reason: "no env server given") }
+        self.stop = stop
         self.seed = seed
         self.logger = logger
         envErrorLog = LogThrottle(interval: envErrorLogInterval)
         self.addresses = addresses
-        let stop = self.stop
         servers = addresses.map { EnvServerConnection(endpoint: $0.endpoint, label: $0.description, context: context, timeout: timeout, stop: stop) }
         var specs: [(EnvSpecMessage, ObservationSpec)] = []
         var start = 0
         var slices: [(Int, Int)] = []
         for (server, address) in zip(servers, addresses) {
-            try server.reconnect()
-            let reply = try server.request { Self.open(address, sequence: $0, seed: seed &+ UInt64(start)) }
+            let reply = try Self.firstOpen(server, address, seed: seed &+ UInt64(start), waiting: waitingForServers, stop: stop, logger: logger)
             guard case .envSpec(let message) = reply else {
                 throw RemoteEnvironmentError.protocolViolation(endpoint: server.label, detail: "expected EnvSpec, got \(reply.kind)")
             }
@@ -109,6 +112,30 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
 
     deinit {
         for server in servers { _ = try? server.request { EnvClose(sequence: $0).encoded() } }
+    }
+
+    /// Opens `server` for the first time. `waiting`: one that does not answer (not started yet: a
+    /// cluster starts workers and env servers together) is said once and asked again with
+    /// `reopenBackoff` until it answers or `stop` is raised; else its silence is an error. A server
+    /// that answers with a refusal is an error either way.
+    private static func firstOpen(_ server: EnvServerConnection, _ address: EnvServerSlice, seed: UInt64, waiting: Bool,
+                                  stop: StopFlag, logger: Logger) throws -> WireMessage {
+        var failures = 0
+        while true {
+            do {
+                try server.reconnect()
+                let reply = try server.request { Self.open(address, sequence: $0, seed: seed) }
+                if failures > 0 { logger.notice("env server \(server.label) answered") }
+                return reply
+            } catch RemoteEnvironmentError.serverUnavailable(_, let reason) where waiting {
+                if failures == 0 {
+                    logger.warning("env server \(server.label) does not answer (\(reason)): waiting for it; is it running there (--env-server, env.servers)?")
+                }
+                let wait = reopenBackoff.delay(retry: failures, retryAfter: nil, unit: Double.random(in: 0..<1))
+                failures += 1
+                try stop.sleep(for: wait)
+            }
+        }
     }
 
     private static func open(_ a: EnvServerSlice, sequence: UInt64, seed: UInt64) -> [UInt8] {
@@ -287,11 +314,11 @@ extension RemoteVectorEnv {
     /// Asks the server at `endpoint` for its spec and task with EnvDescribe, which leaves its envs
     /// as they are (a learner may ask while a worker steps them), waiting up to `timeout` seconds for
     /// it to answer. A server that predates EnvDescribe answers EnvError; it is then opened and
-    /// closed (which resets its envs).
-    public static func probe(endpoint: String, timeout: Double = 10) throws -> (spec: ObservationSpec, task: String, envs: Int) {
+    /// closed (which resets its envs). `stop` ends the wait (CancellationError).
+    public static func probe(endpoint: String, timeout: Double = 10, stop: StopFlag = StopFlag()) throws -> (spec: ObservationSpec, task: String, envs: Int) {
         let context = try Context()
         defer { context.terminate() }
-        let connection = EnvServerConnection(endpoint: endpoint, context: context, timeout: timeout)
+        let connection = EnvServerConnection(endpoint: endpoint, context: context, timeout: timeout, stop: stop)
         try connection.reconnect()
         let reply: WireMessage, opened: Bool
         do {

@@ -15,7 +15,7 @@ struct LearnerCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let saved = try options.savedConfiguration(defaultRunDir: "runs/learner")
-            let c = try options.resolve(defaultRunDir: "runs/learner", base: saved?.base)
+            let c = try options.resolve(defaultRunDir: "runs/learner", base: saved?.base, waitingForEnvServers: true)
             let (logger, runDirectory, lock) = try options.serverRoleStart(c)
             if let saved { logger.notice("\(saved.summary(resolved: c))") }
             defer { withExtendedLifetime(lock) {} }

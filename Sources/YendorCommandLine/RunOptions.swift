@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RemoteEnvironment
+import YendorEnvironment
 import YendorRewards
 import YendorRuntime
 import ZeroMQ
@@ -50,7 +51,7 @@ struct RunOptions: ParsableArguments {
 
     /// The resolved configuration, validated; errors name the field. `base` (an earlier run's saved
     /// configuration, `savedConfiguration`) takes the place of the defaults.
-    func resolve(defaultRunDir: String, base: TrainingConfiguration? = nil) throws -> TrainingConfiguration {
+    func resolve(defaultRunDir: String, base: TrainingConfiguration? = nil, waitingForEnvServers: Bool = false) throws -> TrainingConfiguration {
         var c = base ?? TrainingConfiguration()
         if base == nil { c.run.directory = defaultRunDir }
         let table = TrainingConfiguration.table
@@ -71,8 +72,10 @@ struct RunOptions: ParsableArguments {
             c.env.servers = envServers.joined(separator: ",")
         }
         if c.env.kind == .server && c.env.serverSpec.isEmpty, let first = c.env.serverEndpoints.first {
-            // The learner builds its network from the spec, so it asks a server before anything starts.
-            let probe = try RemoteVectorEnv.probe(endpoint: first, timeout: c.env.serverTimeout)
+            // The learner builds its network from the spec, so it asks a server before anything starts
+            // (a learner or worker waits for one not up yet: a cluster starts them together).
+            let probe = waitingForEnvServers ? try Self.waitForSpec(of: first, timeout: c.env.serverTimeout, logger: makeLogger(label: "yendor"))
+                : try RemoteVectorEnv.probe(endpoint: first, timeout: c.env.serverTimeout)
             c.env.serverSpec = probe.spec.fingerprint
             if task == nil { c.env.task = probe.task }
         }
@@ -244,6 +247,38 @@ struct RunOptions: ParsableArguments {
         return (makeLogger(label: "yendor"), runDirectory, lock)
     }
 
+    /// The spec of the env server at `endpoint`, asked again (with `RemoteVectorEnv.reopenBackoff`)
+    /// until it answers; said once when it does not. SIGINT/SIGTERM end the wait and the command
+    /// (exit 0: nothing has started yet).
+    static func waitForSpec(of endpoint: String, timeout: Double, logger: Logger) throws -> (spec: ObservationSpec, task: String, envs: Int) {
+        // A plain handler, not a dispatch source: libdispatch keeps its handler for a signal once
+        // installed, and the role's service group could then not take the signal over from SIG_DFL.
+        let stop = specWaitStop
+        for number in [SIGINT, SIGTERM] { signal(number) { _ in specWaitStop.set() } }
+        defer { for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) } }
+        var failures = 0
+        while true {
+            do {
+                let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: timeout, stop: stop)
+                if failures > 0 { logger.notice("env server \(endpoint) answered") }
+                return probe
+            } catch is CancellationError {
+                logger.info("stopped while waiting for env server \(endpoint)")
+                throw ExitCode.success
+            } catch RemoteEnvironmentError.serverUnavailable(_, let reason) {
+                if failures == 0 {
+                    logger.warning("env server \(endpoint) does not answer (\(reason)): waiting for it; is it running there (--env-server, env.servers)?")
+                }
+                let wait = RemoteVectorEnv.reopenBackoff.delay(retry: failures, retryAfter: nil, unit: Double.random(in: 0..<1))
+                failures += 1
+                do { try stop.sleep(for: wait) } catch {
+                    logger.info("stopped while waiting for env server \(endpoint)")
+                    throw ExitCode.success
+                }
+            }
+        }
+    }
+
     /// The run directory the config file and `--set run.dir` name, if they name one.
     func configuredRunDir() throws -> String? {
         let unset = TrainingConfiguration().run.directory
@@ -279,6 +314,9 @@ extension ArgumentHelp {
     /// The help of every command's `--set`.
     static let setField = ArgumentHelp("Set any field: --set learner.learning_rate=0.001 (repeatable).", valueName: "key=value")
 }
+
+/// Raised by SIGINT or SIGTERM while `RunOptions.waitForSpec` waits for an env server.
+private let specWaitStop = StopFlag()
 
 /// Turns configuration and refusal errors into a clear message and exit code instead of a trace.
 func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {

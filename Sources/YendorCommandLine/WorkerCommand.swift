@@ -34,7 +34,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let c = try options.resolve(defaultRunDir: "runs/worker")
+            let c = try options.resolve(defaultRunDir: "runs/worker", waitingForEnvServers: true)
             try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort)
             let logger = options.makeLogger(label: "yendor")
             let watch = parentPID.map { Self.stopWhenGone(parent: $0, logger: logger) }

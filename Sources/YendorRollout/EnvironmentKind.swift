@@ -33,6 +33,9 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
     public var servers: [EnvServerSlice] = []
     /// Seconds without a reply after which a server counts as gone.
     public var serverTimeout: Double = 10
+    /// Wait for a server that does not answer when the envs are made (a worker started before its
+    /// env servers) instead of failing after `serverTimeout`.
+    public var waitForServers = false
 
     public init(kind: EnvironmentKind = .dungeon, task: String, spec: ObservationSpec, writeFullMap: Bool = false,
                 nleDirectory: String? = nil) {
@@ -45,8 +48,9 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
 
     /// Makes `count` envs seeded from `seed` (a server decides its own count); throws when the task
     /// is unknown or the env's spec differs from `spec` (naming both). Servers need a ZeroMQ
-    /// context and a logger for their failures.
-    public func make(count: Int, seed: UInt64, context: Context? = nil, logger: Logger? = nil) throws -> any VectorEnvironment {
+    /// context and a logger for their failures; `stop` ends a wait for them (`waitForServers`).
+    public func make(count: Int, seed: UInt64, context: Context? = nil, logger: Logger? = nil,
+                     stop: StopFlag = StopFlag()) throws -> any VectorEnvironment {
         let env: any VectorEnvironment
         switch kind {
         case .dungeon:
@@ -61,7 +65,7 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
                 throw RemoteEnvironmentError.serverUnavailable(endpoint: servers.map(\.description).joined(separator: ","), reason: "no ZeroMQ context given")
             }
             env = try RemoteVectorEnv(slices: servers, seed: seed, context: context, timeout: serverTimeout,
-                                      expected: spec, logger: logger)
+                                      expected: spec, waitingForServers: waitForServers, stop: stop, logger: logger)
         case .swift:
             let registered = try EnvironmentRegistry.environment(named: task)
             let made: any VectorEnvironment

@@ -83,9 +83,10 @@ public actor RolloutWorker {
     }
     private let envCost = Mutex<(nanos: UInt64, steps: Int)>((0, 0))
 
-    /// Envs come from `configuration.environment`; environment servers need `context` and `logger`.
+    /// Envs come from `configuration.environment`; environment servers need `context` and `logger`
+    /// (`stop` ends a wait for them).
     public init(configuration: Configuration, batcher: InferenceBatcher,
-                context: Context? = nil, logger: Logger? = nil) throws {
+                context: Context? = nil, logger: Logger? = nil, stop: StopFlag = StopFlag()) throws {
         self.configuration = configuration
         self.batcher = batcher
         // The batcher's policy must read what the configured envs write.
@@ -93,7 +94,7 @@ public actor RolloutWorker {
             throw RolloutError.specMismatch(environment: configuration.spec.fingerprint, policy: batcher.observationSpec.fingerprint)
         }
         let env = try configuration.environment.make(count: configuration.envs, seed: configuration.seed,
-                                                     context: context, logger: logger)
+                                                     context: context, logger: logger, stop: stop)
         self.env = env
         envServerFailures = (env as? RemoteVectorEnv)?.failureReader
         envCount = env.count

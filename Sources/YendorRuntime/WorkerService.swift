@@ -13,6 +13,7 @@ import YendorWire
 import ZeroMQ
 import YendorSupport
 import YendorTransport
+import RemoteEnvironment
 
 /// The worker role: rollout actors sharing one batched policy, connected to a learner.
 ///
@@ -112,16 +113,31 @@ public final class WorkerService: Service, Sendable {
         // A stable hash of the id, so seeds do not depend on Swift's randomised hashing.
         let workerSeed = SplitMix64.derive(c.run.seed, StableHash.of(workerID))
         let batcher = InferenceBatcher(network: network, seed: workerSeed)
-        var actors: [RolloutWorker] = []
-        for a in 0..<c.env.actors {
-            var environment = c.environment
-            environment.servers = c.servers(forActor: a)
-            actors.append(try RolloutWorker(configuration: .init(
-                environment: environment, envs: c.env.envsPerActor, rolloutLength: c.env.rolloutLength,
-                seed: SplitMix64.derive(workerSeed, UInt64(a)), workerID: workerID),
-                batcher: batcher, context: context, logger: logger))
+        // Env servers not up yet are waited for (a cluster starts workers and their servers
+        // together): on a thread of its own, not the cooperative pool's, and a stop ends the wait.
+        let opening = StopFlag()
+        let made: [RolloutWorker]
+        do {
+            made = try await withGracefulShutdownHandler {
+                try await Self.offPool { [c, workerID, context, logger] in
+                    try (0..<c.env.actors).map { a in
+                        var environment = c.environment
+                        environment.servers = c.servers(forActor: a)
+                        environment.waitForServers = true
+                        return try RolloutWorker(configuration: .init(
+                            environment: environment, envs: c.env.envsPerActor, rolloutLength: c.env.rolloutLength,
+                            seed: SplitMix64.derive(workerSeed, UInt64(a)), workerID: workerID),
+                            batcher: batcher, context: context, logger: logger, stop: opening)
+                    }
+                }
+            } onGracefulShutdown: {
+                opening.set()
+            }
+        } catch is CancellationError {
+            logger.info("worker \(workerID) stopped while waiting for its env servers")
+            return
         }
-        let rolloutActors = actors
+        let actors = made, rolloutActors = made
         // What the actors host: env servers decide their own counts.
         let envs = actors.reduce(0) { $0 + $1.envCount }
         // Connected once the actors exist: a worker whose environments cannot be made opens nothing.
@@ -176,6 +192,13 @@ public final class WorkerService: Service, Sendable {
         logger.info("worker \(workerID) stopped after \(batchesSent) trajectories",
                     metadata: ["unsent": "\(unsent)", "goodbye": "\(outcome)"])
         if let failure { throw failure }
+    }
+
+    /// Runs `body` on a thread of its own, off Swift's cooperative pool (it may block, waiting).
+    private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 
     /// Counts a refused frame (`transport/frames_dropped`, and by reason) and logs it, rate-limited per reason.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import YendorTestSupport
+import RemoteEnvironment
 @testable import YendorRuntime
 
 enum GymFixture {
@@ -176,6 +177,40 @@ struct GymTrainingTests {
         let said = train.standardError
         #expect(said.contains("exited with status 2 before answering") && said.contains("YendorNoSuchEnv"), "\(said.suffix(1500))")
         #expect(said.components(separatedBy: "unavailable:").count == 2, "the reason is said once: \(said.suffix(1500))")
+    }
+
+    /// A worker started before its env server (a cluster starts them together) waits for it,
+    /// saying so, and goes on once it answers; it failed after 10 s ("unavailable: no reply").
+    /// Stopped while waiting, it stops at once, cleanly.
+    @Test func aWorkerStartedBeforeItsEnvServerWaitsForItAndStopsCleanlyWhileWaiting() async throws {
+        let (_, config, endpoints) = try TrainingEndToEndTests.scratch("gym-worker-first")
+        let endpoint = "tcp://127.0.0.1:\(ChildProcess.freePort())"
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--env-server", endpoint, "--id", "early"] + endpoints)
+        defer { worker.kill() }
+        #expect(await worker.waitForStandardError(containing: "env server \(endpoint) does not answer", timeout: 600),
+                "\(worker.standardError.suffix(1500))")
+        let server = try ChildProcess(executable: GymFixture.executable, arguments: ["serve", "--env", "MiniGrid-Empty-5x5-v0", "--num-envs", "4", "--bind", endpoint])
+        defer { server.kill() }
+        #expect(await worker.waitForStandardError(containing: "worker early connecting", timeout: 600), "\(worker.standardError.suffix(1500))")
+        #expect(worker.standardError.contains("env server \(endpoint) answered"), "\(worker.standardError.suffix(1500))")
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit(timeout: 120) == 0, "\(worker.standardError.suffix(1500))")
+        let spec = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600).spec.fingerprint
+
+        // Stopped while it waits for a server that never comes, exit 0, saying so: for its spec (it
+        // asks before anything starts), or, given the spec (as `train --workers N` gives it), for
+        // the envs of its rollout actors.
+        for (given, said) in [([String](), "stopped while waiting for env server"),
+                              (["--set", "env.server_spec=\(spec)"], "worker waiting stopped while waiting for its env servers")] {
+            let never = "tcp://127.0.0.1:\(ChildProcess.freePort())"
+            let waiting = try ChildProcess(yendor: ["worker", "--config", config, "--env-server", never, "--id", "waiting"] + given + endpoints)
+            defer { waiting.kill() }
+            #expect(await waiting.waitForStandardError(containing: "env server \(never)", timeout: 600), "\(waiting.standardError.suffix(1500))")
+            #expect(waiting.standardError.contains("does not answer"), "\(waiting.standardError.suffix(1500))")
+            waiting.signal(SIGTERM)
+            #expect(await waiting.waitForExit(timeout: 120) == 0, "\(waiting.standardError.suffix(1500))")
+            #expect(waiting.standardError.contains(said), "\(waiting.standardError.suffix(1500))")
+        }
     }
 
     /// Also: a server that dies is counted in the worker's metrics, and the worker goes on with it
