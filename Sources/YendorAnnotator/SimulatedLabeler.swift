@@ -48,7 +48,12 @@ public final class SimulatedLabeler: Labeler {
     }
 
     public func label(_ requests: [LabelRequest]) async -> [LabelerAnswer] {
-        if configuration.latency > .zero { try? await Task.sleep(for: configuration.latency) }
+        if configuration.latency > .zero {
+            // Cancelled while "at the LLM": nothing was received, as a real backend would answer.
+            do { try await Task.sleep(for: configuration.latency) } catch {
+                return requests.map { _ in LabelerAnswer(outcome: .failed(.cancelled), rawResponse: "no answer", latency: .zero) }
+            }
+        }
         let answers = await inner.label(requests)
         return random.withLock { random in
             answers.map { answer in

@@ -148,7 +148,7 @@ public final class LearnerService: Service, Sendable {
                     await buffer.close()
                 }
             } onGracefulShutdown: {
-                Task { await buffer.close() }
+                Task { await buffer.close(afterWaitingInserts: true) }
             }
             if await status.envSteps >= c.run.totalSteps {
                 reason = "finished"
@@ -224,7 +224,6 @@ public final class LearnerService: Service, Sendable {
                        buffer: ReplayStore, status: LearnerStatus) async -> Bool {
         let now = Clock.now
         guard await admit(trajectory, builder: builder, now: now, link: link, status: status) else { return true }
-        await status.received(trajectory, now: now)
         // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
         // makes workers wait too (backpressure, nothing dropped). No worker can be heard
         // meanwhile, so membership stops counting silence until the trajectory is in.
@@ -232,6 +231,9 @@ public final class LearnerService: Service, Sendable {
         var open = true
         do {
             open = try await buffer.insert(trajectory)
+            // Counted once stored (a shutdown that begins meanwhile still lets it in first): the
+            // budget and the checkpoint then agree.
+            if open { await status.received(trajectory, now: Clock.now) } else { await status.drop("shutting_down") }
         } catch {
             logger.error("\(error)")
             await status.drop("replay")

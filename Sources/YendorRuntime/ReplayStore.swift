@@ -10,14 +10,26 @@ actor ReplayStore {
     private var buffer: ReplayBuffer
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private(set) var closed = false
+    /// `close` was called: new inserts are refused; with `lettingInsertsIn`, the store closes only
+    /// once the inserts that wait are in (sampling goes on meanwhile to make room).
+    private var closing = false, lettingInsertsIn = false
+    private var insertsWaiting = 0
 
     init(buffer: ReplayBuffer) { self.buffer = buffer }
 
     var count: Int { buffer.count }
+    /// Inserts waiting for room now.
+    var waitingInserts: Int { insertsWaiting }
     var statistics: ReplayStatistics { buffer.statistics }
 
-    /// Inserts, waiting while refused. False once the store is closed (the batch was not kept).
+    /// Inserts, waiting while refused. False once the store is closing or closed (the batch was not kept).
     func insert(_ trajectory: ReceivedTrajectory) async throws -> Bool {
+        guard !closing && !closed else { return false }
+        insertsWaiting += 1
+        defer {
+            insertsWaiting -= 1
+            closeIfDone()
+        }
         while !closed && !Task.isCancelled {
             switch try buffer.insert(trajectory) {
             case .inserted, .insertedAfterEvicting:
@@ -48,7 +60,17 @@ actor ReplayStore {
     }
 
     /// Wakes every waiter; they return nil/false. Buffered items stay (for the checkpoint).
-    func close() {
+    /// `afterWaitingInserts`: an insert that waits gets in first, sampling going on to make room
+    /// (the learner's shutdown: the trajectory was received, and is then in the checkpoint).
+    func close(afterWaitingInserts: Bool = false) {
+        // A close that does not wait overrides one that did (the role ending for another reason).
+        lettingInsertsIn = afterWaitingInserts && (!closing || lettingInsertsIn)
+        closing = true
+        closeIfDone()
+    }
+
+    private func closeIfDone() {
+        guard closing, !closed, !lettingInsertsIn || insertsWaiting == 0 else { return }
         closed = true
         wakeAll()
     }

@@ -8,6 +8,17 @@ import Testing
         #expect(answers.allSatisfy { $0.outcome == .failed(.simulatedFailure) })
     }
 
+    /// Cancelled during its latency (the annotator's shutdown), nothing was "received": every item
+    /// is answered cancelled, which the annotator neither stores nor publishes. It slept through
+    /// the cancellation and labeled them.
+    @Test func cancelledDuringItsLatencyItAnswersEveryItemCancelled() async throws {
+        let labeler = try SimulatedLabeler(wrapping: LexiconLabeler(), configuration: .init(latency: .seconds(600)))
+        let call = Task { await labeler.label(captions(3)) }
+        call.cancel()
+        let answers = await call.value
+        #expect(answers.count == 3 && answers.allSatisfy { $0.outcome == .failed(.cancelled) }, "\(answers)")
+    }
+
     @Test func noiseOneFlipsEveryClassification() async throws {
         let labeler = try SimulatedLabeler(wrapping: LexiconLabeler(), configuration: .init(labelNoise: 1))
         let answers = await labeler.label(captions(5))  // the lexicon says helpful

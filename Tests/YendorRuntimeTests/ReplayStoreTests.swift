@@ -1,4 +1,5 @@
 import Testing
+import YendorTestSupport
 import YendorReplay
 import YendorWire
 @testable import YendorRuntime
@@ -22,6 +23,36 @@ struct ReplayStoreTests {
         #expect(try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())))
         let sampled = try #require(await store.sample(count: 1))  // sampled once of twice: still held
         await store.putBack(sampled)
+        #expect(await store.count == 1)
+    }
+
+    /// A learner stopping while a received trajectory waits for room keeps it: the store closes
+    /// only once it is in (sampling goes on to make room), so the final checkpoint holds it. It
+    /// was counted in the budget and lost: the resumed run stepped back a trajectory.
+    @Test func aCloseAfterWaitingInsertsLetsTheWaitingInsertInFirst() async throws {
+        let store = ReplayStore(buffer: try ReplayBuffer(configuration: .init(capacity: 1, sampler: .fifo, maxTimesSampled: 1)))
+        #expect(try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())))
+        let waiting = Task { try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())) }
+        #expect(await Poll.until { await store.waitingInserts == 1 })
+        await store.close(afterWaitingInserts: true)
+        #expect(try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())) == false, "a new insert is refused at once")
+        #expect(await store.sample(count: 1) != nil, "sampling goes on while an insert waits")
+        #expect(try await waiting.value, "the waiting insert got in")
+        #expect(await store.sample(count: 1) == nil, "then the store is closed")
+        #expect(await store.count == 1)
+    }
+
+    /// Closed at once (the replay role, or a learner ending for another reason), a waiting insert
+    /// is refused.
+    @Test func aCloseAtOnceRefusesTheWaitingInsert() async throws {
+        let store = ReplayStore(buffer: try ReplayBuffer(configuration: .init(capacity: 1, sampler: .fifo, maxTimesSampled: 1)))
+        #expect(try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())))
+        let waiting = Task { try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())) }
+        #expect(await Poll.until { await store.waitingInserts == 1 })
+        await store.close(afterWaitingInserts: true)
+        await store.close()
+        #expect(try await waiting.value == false)
+        #expect(await store.sample(count: 1) == nil)
         #expect(await store.count == 1)
     }
 
