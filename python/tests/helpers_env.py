@@ -81,6 +81,12 @@ class FlakyResetEnv(GridEnv):
         return super().reset(seed=seed, options=options)
 
 
+def interrupted_while_made(**kwargs):
+    """What SIGINT does to a server still making its envs: KeyboardInterrupt."""
+    raise KeyboardInterrupt
+
+
 if "YendorTest-Grid-v0" not in gym.registry:
     gym.register("YendorTest-Grid-v0", entry_point=GridEnv)
     gym.register("YendorTest-RaisingDoorKey-v0", entry_point=make_raising_doorkey)
+    gym.register("YendorTest-InterruptedWhileMade-v0", entry_point=interrupted_while_made)

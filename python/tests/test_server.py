@@ -511,3 +511,14 @@ def test_cli_names_an_unsupported_space():
     out = subprocess.run([sys.executable, "-m", "yendor_env", "spec", "--env", "MiniGrid-DoorKey-5x5-v0"],
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0 and out.stdout.startswith("obs-v2 env=gym:MiniGrid-DoorKey-5x5-v0 map=7x7 crop=7")
+
+
+def test_cli_stopped_by_sigint_while_making_its_envs_says_so_without_a_traceback():
+    # SIGINT before the server takes the signals over raises KeyboardInterrupt wherever the
+    # server is (here: in the env's constructor); it printed a traceback and exited 130.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PACKAGE, TESTS]))
+    out = subprocess.run([sys.executable, "-m", "yendor_env", "serve", "--env", "YendorTest-InterruptedWhileMade-v0",
+                          "--import", "helpers_env", "--num-envs", "1", "--bind", "tcp://127.0.0.1:*"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "yendor-env: stopped (SIGINT) before serving" in out.stderr and "Traceback" not in out.stderr, out.stderr

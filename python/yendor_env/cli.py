@@ -243,6 +243,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         GymError = ValueError
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        # SIGINT before the server takes the signals over (while the envs are made): a stop asked
+        # for, not an error, so no traceback.
+        print("yendor-env: stopped (SIGINT) before serving", file=sys.stderr)
+        return 0
     except (ValueError, ImportError, GymError) as e:
         # spec errors, unknown env ids, bad options: one clear line, no traceback
         if os.environ.get("YENDOR_ENV_TRACEBACK"):
