@@ -522,3 +522,14 @@ def test_cli_stopped_by_sigint_while_making_its_envs_says_so_without_a_traceback
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "yendor-env: stopped (SIGINT) before serving" in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_an_ipc_server_removes_its_socket_file_when_it_stops(tmp_path):
+    # libzmq leaves the file behind; a run's sockets/ directory kept those of servers long gone.
+    path = tmp_path / "env-server"
+    proc, endpoint, _ = start_server("--env", "YendorTest-Grid-v0", "--import", "helpers_env", "--num-envs", "1",
+                                     "--bind", f"ipc://{path}")
+    assert endpoint == f"ipc://{path}" and path.exists()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 0  # a hang guard: the exit is the event
+    assert not path.exists()

@@ -524,6 +524,7 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
     sock.setsockopt(zmq.RCVHWM, 64)
     sock.setsockopt(zmq.SNDHWM, 16)  # replies to a worker that stopped reading are dropped beyond this
     sock.setsockopt(zmq.LINGER, 0)
+    bound = None
     try:
         sock.bind(endpoint)
         bound = sock.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -564,5 +565,12 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
         server.close()
         for s, h in previous.items():
             signal.signal(s, h)
+        if bound and bound.startswith("ipc://"):
+            # libzmq leaves an ipc socket's file behind, naming nothing once this server is gone
+            # (however it stops: a signal, or the process that started it gone).
+            try:
+                os.unlink(bound[len("ipc://"):])
+            except OSError:
+                pass
         log(f"stopped: {server.counters}, busy {server.busy_seconds:.1f} s")
     return server
