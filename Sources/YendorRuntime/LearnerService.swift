@@ -233,7 +233,12 @@ public final class LearnerService: Service, Sendable {
             open = try await buffer.insert(trajectory)
             // Counted once stored (a shutdown that begins meanwhile still lets it in first): the
             // budget and the checkpoint then agree.
-            if open { await status.received(trajectory, now: Clock.now) } else { await status.drop("shutting_down") }
+            if open {
+                await status.received(trajectory, now: Clock.now)
+            } else if await status.envSteps < configuration.run.totalSteps {
+                // Not stored, the learner stopping before its budget (past it, nothing more is wanted).
+                await status.drop("shutting_down")
+            }
         } catch {
             logger.error("\(error)")
             await status.drop("replay")
