@@ -66,7 +66,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     /// Opens every server or slice (each resets its envs, seeded from `seed` + the env's index here)
     /// and checks they serve one spec; `expected`, when given, must match it (naming both).
     /// `envErrorLogInterval`: seconds between log lines about envs that raise, per server slice.
-    /// `waitingForServers`: a server that does not answer yet is waited for (`firstOpen`) until it
+    /// `waitingForServers`: a server that does not answer yet is waited for (`untilAnswered`) until it
     /// does or `stop` is raised, instead of being an error after `timeout`.
     public init(slices addresses: [EnvServerSlice], seed: UInt64, context: Context, timeout: Double = 10,
                 expected: ObservationSpec? = nil, envErrorLogInterval: Double = 10, waitingForServers: Bool = false,
@@ -82,7 +82,12 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         var start = 0
         var slices: [(Int, Int)] = []
         for (server, address) in zip(servers, addresses) {
-            let reply = try Self.firstOpen(server, address, seed: seed &+ UInt64(start), waiting: waitingForServers, stop: stop, logger: logger)
+            let firstSeed = seed &+ UInt64(start)
+            func openServer() throws -> WireMessage {
+                try server.reconnect()
+                return try server.request { Self.open(address, sequence: $0, seed: firstSeed) }
+            }
+            let reply = waitingForServers ? try Self.untilAnswered(server.label, stop: stop, logger: logger, openServer) : try openServer()
             guard case .envSpec(let message) = reply else {
                 throw RemoteEnvironmentError.protocolViolation(endpoint: server.label, detail: "expected EnvSpec, got \(reply.kind)")
             }
@@ -114,22 +119,20 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         for server in servers { _ = try? server.request { EnvClose(sequence: $0).encoded() } }
     }
 
-    /// Opens `server` for the first time. `waiting`: one that does not answer (not started yet: a
-    /// cluster starts workers and env servers together) is said once and asked again with
-    /// `reopenBackoff` until it answers or `stop` is raised; else its silence is an error. A server
-    /// that answers with a refusal is an error either way.
-    private static func firstOpen(_ server: EnvServerConnection, _ address: EnvServerSlice, seed: UInt64, waiting: Bool,
-                                  stop: StopFlag, logger: Logger) throws -> WireMessage {
+    /// `ask`'s answer from the env server `label` names, asked again while the server does not
+    /// answer (not started yet: a cluster starts workers, learners and env servers together): said
+    /// once, then asked with `reopenBackoff` until it answers or `stop` is raised (CancellationError).
+    /// A server that answers with a refusal is an error at once.
+    public static func untilAnswered<T>(_ label: String, stop: StopFlag, logger: Logger, _ ask: () throws -> T) throws -> T {
         var failures = 0
         while true {
             do {
-                try server.reconnect()
-                let reply = try server.request { Self.open(address, sequence: $0, seed: seed) }
-                if failures > 0 { logger.notice("env server \(server.label) answered") }
-                return reply
-            } catch RemoteEnvironmentError.serverUnavailable(_, let reason) where waiting {
+                let answer = try ask()
+                if failures > 0 { logger.notice("env server \(label) answered") }
+                return answer
+            } catch RemoteEnvironmentError.serverUnavailable(_, let reason) {
                 if failures == 0 {
-                    logger.warning("env server \(server.label) does not answer (\(reason)): waiting for it; is it running there (--env-server, env.servers)?")
+                    logger.warning("env server \(label) does not answer (\(reason)): waiting for it; is it running there (--env-server, env.servers)?")
                 }
                 let wait = reopenBackoff.delay(retry: failures, retryAfter: nil, unit: Double.random(in: 0..<1))
                 failures += 1

@@ -247,35 +247,22 @@ struct RunOptions: ParsableArguments {
         return (makeLogger(label: "yendor"), runDirectory, lock)
     }
 
-    /// The spec of the env server at `endpoint`, asked again (with `RemoteVectorEnv.reopenBackoff`)
-    /// until it answers; said once when it does not. SIGINT/SIGTERM end the wait and the command
-    /// (exit 0: nothing has started yet).
+    /// The spec of the env server at `endpoint`, asked until it answers
+    /// (`RemoteVectorEnv.untilAnswered`). SIGINT/SIGTERM end the wait and the command (exit 0:
+    /// nothing has started yet).
     static func waitForSpec(of endpoint: String, timeout: Double, logger: Logger) throws -> (spec: ObservationSpec, task: String, envs: Int) {
         // A plain handler, not a dispatch source: libdispatch keeps its handler for a signal once
         // installed, and the role's service group could then not take the signal over from SIG_DFL.
         let stop = specWaitStop
         for number in [SIGINT, SIGTERM] { signal(number) { _ in specWaitStop.set() } }
         defer { for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) } }
-        var failures = 0
-        while true {
-            do {
-                let probe = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: timeout, stop: stop)
-                if failures > 0 { logger.notice("env server \(endpoint) answered") }
-                return probe
-            } catch is CancellationError {
-                logger.info("stopped while waiting for env server \(endpoint)")
-                throw ExitCode.success
-            } catch RemoteEnvironmentError.serverUnavailable(_, let reason) {
-                if failures == 0 {
-                    logger.warning("env server \(endpoint) does not answer (\(reason)): waiting for it; is it running there (--env-server, env.servers)?")
-                }
-                let wait = RemoteVectorEnv.reopenBackoff.delay(retry: failures, retryAfter: nil, unit: Double.random(in: 0..<1))
-                failures += 1
-                do { try stop.sleep(for: wait) } catch {
-                    logger.info("stopped while waiting for env server \(endpoint)")
-                    throw ExitCode.success
-                }
+        do {
+            return try RemoteVectorEnv.untilAnswered(endpoint, stop: stop, logger: logger) {
+                try RemoteVectorEnv.probe(endpoint: endpoint, timeout: timeout, stop: stop)
             }
+        } catch is CancellationError {
+            logger.info("stopped while waiting for env server \(endpoint)")
+            throw ExitCode.success
         }
     }
 

@@ -30,10 +30,7 @@ struct ReplayStoreTests {
     /// only once it is in (sampling goes on to make room), so the final checkpoint holds it. It
     /// was counted in the budget and lost: the resumed run stepped back a trajectory.
     @Test func aCloseAfterWaitingInsertsLetsTheWaitingInsertInFirst() async throws {
-        let store = ReplayStore(buffer: try ReplayBuffer(configuration: .init(capacity: 1, sampler: .fifo, maxTimesSampled: 1)))
-        #expect(try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())))
-        let waiting = Task { try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())) }
-        #expect(await Poll.until { await store.waitingInserts == 1 })
+        let (store, waiting) = try await Self.fullStoreWithAWaitingInsert()
         await store.close(afterWaitingInserts: true)
         #expect(try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())) == false, "a new insert is refused at once")
         #expect(await store.sample(count: 1) != nil, "sampling goes on while an insert waits")
@@ -45,15 +42,21 @@ struct ReplayStoreTests {
     /// Closed at once (the replay role, or a learner ending for another reason), a waiting insert
     /// is refused.
     @Test func aCloseAtOnceRefusesTheWaitingInsert() async throws {
-        let store = ReplayStore(buffer: try ReplayBuffer(configuration: .init(capacity: 1, sampler: .fifo, maxTimesSampled: 1)))
-        #expect(try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())))
-        let waiting = Task { try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())) }
-        #expect(await Poll.until { await store.waitingInserts == 1 })
+        let (store, waiting) = try await Self.fullStoreWithAWaitingInsert()
         await store.close(afterWaitingInserts: true)
         await store.close()
         #expect(try await waiting.value == false)
         #expect(await store.sample(count: 1) == nil)
         #expect(await store.count == 1)
+    }
+
+    /// A store of one trajectory's room, holding one, and an insert waiting for room.
+    static func fullStoreWithAWaitingInsert() async throws -> (ReplayStore, Task<Bool, Error>) {
+        let store = ReplayStore(buffer: try ReplayBuffer(configuration: .init(capacity: 1, sampler: .fifo, maxTimesSampled: 1)))
+        #expect(try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())))
+        let waiting = Task { try await store.insert(.value(ZeroMQLearnerLinkTests.trajectory())) }
+        #expect(await Poll.until { await store.waitingInserts == 1 })
+        return (store, waiting)
     }
 
     /// The learner's batch in the making when it stops: taken out of the buffer, put back whole.
