@@ -116,9 +116,9 @@ public final class WorkerService: Service, Sendable {
         // Env servers not up yet are waited for (a cluster starts workers and their servers
         // together): on a thread of its own, not the cooperative pool's, and a stop ends the wait.
         let opening = StopFlag()
-        let made: [RolloutWorker]
+        let actors: [RolloutWorker]
         do {
-            made = try await withGracefulShutdownHandler {
+            actors = try await withGracefulShutdownHandler {
                 try await Self.offPool { [c, workerID, context, logger] in
                     try (0..<c.env.actors).map { a in
                         var environment = c.environment
@@ -137,7 +137,6 @@ public final class WorkerService: Service, Sendable {
             logger.info("worker \(workerID) stopped while waiting for its env servers")
             return
         }
-        let actors = made, rolloutActors = made
         // What the actors host: env servers decide their own counts.
         let envs = actors.reduce(0) { $0 + $1.envCount }
         // Connected once the actors exist: a worker whose environments cannot be made opens nothing.
@@ -149,8 +148,8 @@ public final class WorkerService: Service, Sendable {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.subscriberLoop(link: link, batcher: batcher) }
-                    group.addTask { await self.helloLoop(link: link, envs: envs, actors: rolloutActors) }
-                    group.addTask { await self.reportLoop(link: link, actors: rolloutActors) }
+                    group.addTask { await self.helloLoop(link: link, envs: envs, actors: actors) }
+                    group.addTask { await self.reportLoop(link: link, actors: actors) }
                     group.addTask {
                         // Give the learner a moment to send current weights, so the first rollouts are
                         // not stale. A child of the group, so a refusal meanwhile (the subscriber
@@ -163,7 +162,7 @@ public final class WorkerService: Service, Sendable {
                             self.logger.notice("no weights from the learner after 5 s: rolling out with this worker's initial weights (policy version 0) until they come; the trajectories wait in the outbox while the learner is unreachable")
                         }
                         try await withThrowingTaskGroup(of: Void.self) { rollouts in
-                            for actor in rolloutActors {
+                            for actor in actors {
                                 rollouts.addTask { try await self.rolloutLoop(actor: actor, link: link) }
                             }
                             try await rollouts.next()
