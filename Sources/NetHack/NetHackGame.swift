@@ -8,7 +8,7 @@ import Glibc
 ///
 /// NetHack keeps its whole state in globals, so every game loads its own copy of `libnethack.so`
 /// (an anonymous in-memory file; dlopen shares one image per file) and owns a private game
-/// directory (`nhdat` linked in, empty score files, a `save/` folder). A reset unloads and reloads
+/// directory (`GameDirectory`). A reset unloads and reloads
 /// that copy, which is what NLE does, so a new episode starts from a clean image and leaks nothing.
 /// The copy's code and constants are mapped from one image shared by every game
 /// (`ynh_share_readonly_pages`): only its writable pages are its own, so many games do not each
@@ -48,7 +48,7 @@ public final class NetHackGame {
     private let library: NetHackLibrary
     private let options: String
     private let writesTerminal: Bool
-    private let directory: String
+    private let directory: GameDirectory
     private var copyDescriptor: Int32 = -1
     private var copyPath = ""
     private var handle: UnsafeMutableRawPointer?
@@ -70,20 +70,16 @@ public final class NetHackGame {
         terminalCharacters = [UInt8](repeating: 0, count: 24 * 80)
         terminalColors = [Int8](repeating: 0, count: 24 * 80)
         terminalCursor = [UInt8](repeating: 0, count: 2)
+        directory = try GameDirectory(dataPath: library.dataPath)
         settings = .allocate(capacity: 1)
         settings.initialize(to: ynh_settings())
-        directory = try Self.makeGameDirectory(dataPath: library.dataPath)
-        do {
-            var path = [CChar](repeating: 0, count: 64)
-            copyDescriptor = ynh_private_copy(library.libraryPath, &path, UInt(path.count))
-            guard copyDescriptor >= 0 else {
-                throw NetHackError.loadFailed("copying \(library.libraryPath): \(String(cString: strerror(errno)))")
-            }
-            copyPath = String(decoding: path.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
-        } catch {
-            try? FileManager.default.removeItem(atPath: directory)
-            throw error
+        // Every property is set from here on, so a throw runs deinit, which releases them.
+        var path = [CChar](repeating: 0, count: 64)
+        copyDescriptor = ynh_private_copy(library.libraryPath, &path, UInt(path.count))
+        guard copyDescriptor >= 0 else {
+            throw NetHackError.loadFailed("copying \(library.libraryPath): \(String(cString: strerror(errno)))")
         }
+        copyPath = String(decoding: path.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
     }
 
     deinit {
@@ -91,7 +87,6 @@ public final class NetHackGame {
         if copyDescriptor >= 0 { close(copyDescriptor) }
         settings.deinitialize(count: 1)
         settings.deallocate()
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Starts a new game with `seeds` (a fresh image of the library), writing its first observation.
@@ -185,31 +180,8 @@ public final class NetHackGame {
     }
 
     private func fillSettings(seeds: Seeds?, fixMoonPhase: Bool) throws {
-        let filled = ynh_settings_fill(settings, directory, options, seeds != nil, UInt(seeds?.core ?? 0),
+        let filled = ynh_settings_fill(settings, directory.path, options, seeds != nil, UInt(seeds?.core ?? 0),
                                        UInt(seeds?.display ?? 0), fixMoonPhase)
         guard filled == 0 else { throw NetHackError.invalidConfiguration("NetHack options or game directory too long") }
-    }
-
-    /// A private HACKDIR as NLE lays it out: nhdat linked in, empty score files, a save folder.
-    private static func makeGameDirectory(dataPath: String) throws -> String {
-        var template = Array((NSTemporaryDirectory() + "yendor-nle-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw NetHackError.loadFailed("mkdtemp: \(String(cString: strerror(errno)))")
-        }
-        let dir = String(cString: made)
-        let fm = FileManager.default
-        do {
-            try fm.createSymbolicLink(atPath: dir + "/nhdat", withDestinationPath: dataPath)
-            for name in ["perm", "record", "logfile", "xlogfile"] {
-                guard fm.createFile(atPath: dir + "/" + name, contents: nil) else {
-                    throw NetHackError.loadFailed("cannot create \(dir)/\(name)")
-                }
-            }
-            try fm.createDirectory(atPath: dir + "/save", withIntermediateDirectories: false)
-        } catch {
-            try? fm.removeItem(atPath: dir)
-            throw error
-        }
-        return dir
     }
 }

@@ -41,4 +41,39 @@ struct NLETrainingTests {
         nle.signal(SIGTERM)
         #expect(await nle.waitForExit(timeout: 60) == 0)
     }
+
+    /// A process killed outright cannot remove its games' directories: the next process that makes
+    /// a game does, and a process stopped by a signal removes its own.
+    @Test func theGameDirectoriesOfAKilledProcessAreRemovedByTheNextProcessThatMakesAGame() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("nle-killed")
+        let temporary = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        func gameDirectories() -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []).filter { $0.hasPrefix("yendor-nle-") })
+        }
+        func train(_ name: String) throws -> (ChildProcess, URL) {
+            let run = dir.appendingPathComponent(name)
+            let process = try ChildProcess(yendor: ["train", "--config", config, "--env", "nle", "--task", "score",
+                                                    "--actors", "1", "--envs", "2", "--steps", "10000000", "--run-dir", run.path],
+                                           environment: ["TMPDIR": temporary.path + "/"])
+            return (process, run)
+        }
+        let (first, firstRun) = try train("first")
+        defer { first.kill() }
+        #expect(await TrainingEndToEndTests.waitForSteps(firstRun, above: 0, of: first), "\(first.standardError.suffix(1500))")
+        let abandoned = gameDirectories()
+        #expect(!abandoned.isEmpty)
+        first.kill()
+        _ = await first.waitForExit(timeout: 120)
+        #expect(gameDirectories() == abandoned)
+
+        let (second, secondRun) = try train("second")
+        defer { second.kill() }
+        #expect(await TrainingEndToEndTests.waitForSteps(secondRun, above: 0, of: second), "\(second.standardError.suffix(1500))")
+        let live = gameDirectories()
+        #expect(!live.isEmpty && live.isDisjoint(with: abandoned), "\(live) after \(abandoned)")
+        second.signal(SIGTERM)
+        #expect(await second.waitForExit(timeout: 300) == 0, "\(second.standardError.suffix(1500))")
+        #expect(gameDirectories().isEmpty)
+    }
 }

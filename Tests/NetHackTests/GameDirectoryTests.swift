@@ -1,0 +1,30 @@
+import Foundation
+@testable import NetHack
+import Testing
+
+/// A game's directory is locked while its game lives, so a sweep removes only those a dead process
+/// left behind.
+@Suite struct GameDirectoryTests {
+    @Test func aSweepRemovesOnlyUnlockedGameDirectoriesAndAReleasedGameRemovesItsOwn() throws {
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-gamedirs-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        var live: GameDirectory? = try GameDirectory(dataPath: "/nonexistent/nhdat", in: parent)
+        let livePath = try #require(live?.path)
+        #expect(FileManager.default.fileExists(atPath: livePath + "/save"))
+        // As a killed process leaves one: the lock file is there, nobody holds it.
+        let abandoned = parent + "/" + GameDirectory.prefix + "abandoned"
+        try FileManager.default.createDirectory(atPath: abandoned + "/save", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: abandoned + "/" + GameDirectory.lockName, contents: nil))
+        // Without a lock file it is not known to be a game's: left alone.
+        let foreign = parent + "/" + GameDirectory.prefix + "foreign"
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+
+        #expect(GameDirectory.removeAbandoned(in: parent) == [abandoned])
+        #expect(FileManager.default.fileExists(atPath: livePath) && FileManager.default.fileExists(atPath: foreign))
+        #expect(!FileManager.default.fileExists(atPath: abandoned))
+        live = nil
+        #expect(!FileManager.default.fileExists(atPath: livePath))
+        #expect(GameDirectory.removeAbandoned(in: parent).isEmpty)
+    }
+}
