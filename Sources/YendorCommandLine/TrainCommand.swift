@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import NetHack
-import Synchronization
+import ServiceLifecycle
 import YendorRuntime
 import YendorSupport
 import ZeroMQ
@@ -135,7 +135,6 @@ struct TrainCommand: AsyncParsableCommand {
                                         logger: Logging.Logger) async throws {
         try runDirectory.makeSockets()
         defer { for endpoint in [c.transport.trajectories, c.transport.weights] { TransportConfiguration.removeSocketFile(of: endpoint) } }
-        let (group, learner) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
         let configFile = runDirectory.resolvedConfiguration.path
         // Each worker logs to the run directory (logs/worker-I.log), so the parent's output stays the learner's.
         // An env server's envs are stepped by one worker process: two would take them from each other
@@ -157,37 +156,18 @@ struct TrainCommand: AsyncParsableCommand {
             return ProcessSupervisor.Child(name: "worker process worker-\(i)", arguments: arguments,
                                            log: runDirectory.logs.appendingPathComponent("worker-\(i).log"))
         }
-        // A worker that fails is started again and rejoins under its id, which the learner lets go
-        // of at once: a worker that could not say Goodbye (killed, crashed) has it said for it. One
-        // that keeps failing at its start (a refused layout, a bad setting) ends the run with its
-        // log's last lines, rather than leave the learner waiting at 0 steps/s. A worker that exits
-        // cleanly is done once the run has finished; before that, it was stopped by hand (SIGTERM)
-        // and is started again.
         let departures = try await WorkerDepartureNotice(transport: c.transport, context: context)
-        let supervisor = ProcessSupervisor(executable: Executable.current,
-                                           children: children, persistence: .onFailure(giveUpAfter: 5, runIsOver: { learner.hasFinished }),
-                                           firstDelay: c.transport.heartbeatInterval, events: { event in
-            guard case .restarting(let k, let ending, _) = event, !ProcessSupervisor.isClean(ending: ending) else { return }
-            departures.left("worker-\(k)", reason: "its process \(ending); train starts it again")
-        })
-        let gaveUp = Mutex<String?>(nil)
-        defer { supervisor.stop(gracePeriod: 15, logger: logger) }
-        try supervisor.start()
-        logger.info("started \(workers) worker processes; their logs are in \(runDirectory.logs.path)")
-        supervisor.supervise(logger: logger) { reason in
-            gaveUp.withLock { $0 = reason }
-            Task { await group.triggerGracefulShutdown() }
+        let (group, learner) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger) { learner in
+            [WorkerProcesses(children: children, firstRestartDelay: c.transport.heartbeatInterval, gracePeriod: 15,
+                             runIsOver: { learner.hasFinished }, departures: departures, logger: logger)]
         }
-        try await group.run()
-        // Nothing restarts now (the supervisor stops its workers as this returns).
+        do {
+            try await group.run()
+        } catch let error as ServiceGroupError where error.errorCode == .serviceFinishedUnexpectedly && learner.hasFinished {
+            // The learner reached its budget on the last trajectories of workers that were stopping.
+        }
+        // Nothing restarts now (the workers have stopped).
         await departures.close()
-        if let reason = gaveUp.withLock({ $0 }) { throw WorkerProcessFailure(reason: reason) }
-    }
-
-    /// A worker process `train --workers N` could not keep running.
-    struct WorkerProcessFailure: Error, CustomStringConvertible {
-        let reason: String
-        var description: String { "the run stopped: \(reason)" }
     }
 }
 

@@ -148,7 +148,10 @@ public final class LearnerService: Service, Sendable {
                     await buffer.close()
                 }
             } onGracefulShutdown: {
-                Task { await buffer.close(afterWaitingInserts: true) }
+                Task {
+                    await Self.takeInWhatIsQueued(link)
+                    await buffer.close(afterWaitingInserts: true)
+                }
             }
             if await status.envSteps >= c.run.totalSteps {
                 reason = "finished"
@@ -172,6 +175,19 @@ public final class LearnerService: Service, Sendable {
     }
 
     // MARK: Receive
+
+    /// A stopping learner first takes in what has reached it: the last trajectories its workers
+    /// sent as they stopped (`yendor train --workers` stops them first). It waits until nothing has
+    /// been queued for a moment (what is still on its way arrives within milliseconds), at most 2 s:
+    /// workers that go on sending do not hold the stop up.
+    private static func takeInWhatIsQueued(_ link: any LearnerLink) async {
+        let deadline = ContinuousClock.now + .seconds(2)
+        var quietPolls = 0
+        while quietPolls < 5 && ContinuousClock.now < deadline {
+            quietPolls = link.queuedMessages == 0 ? quietPolls + 1 : 0
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
 
     private func receiveLoop(link: any LearnerLink, buffer: ReplayStore, status: LearnerStatus) async {
         let builder = configuration.trainingBatchBuilder

@@ -58,20 +58,23 @@ public enum Topology {
         c.run.prometheusPort > 0 ? [PrometheusEndpoint(port: c.run.prometheusPort, logger: logger.with(role: "metrics"))] : []
     }
 
-    /// The learner alone, bound to the configured endpoints.
+    /// The learner, bound to the configured endpoints, and `stoppedFirst`'s services (the worker
+    /// processes `train` starts), which the group stops before the learner.
     public static func learner(configuration: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
-                               logger: Logger) -> (ServiceGroup, LearnerService) {
+                               logger: Logger, stoppedFirst: (LearnerService) -> [any Service] = { _ in [] }) -> (ServiceGroup, LearnerService) {
         let endpoints = metricsEndpoints(configuration, logger: logger)
         let learner = LearnerService(configuration: configuration, context: context, runDirectory: runDirectory,
                                      logger: logger.with(role: "learner"))
-        return (group(services: [learner], then: endpoints, logger: logger), learner)
+        return (group(services: [learner], then: endpoints + stoppedFirst(learner), logger: logger), learner)
     }
 
     /// One worker process connected to a learner on `learnerHost` (nil: where the endpoints say,
     /// 0.0.0.0 meaning this host), and, when `replayHost` is given, sending its trajectories to a
     /// standalone replay role there instead.
+    /// `interruptible: false` leaves SIGINT to the process (a worker `train` started ignores the
+    /// terminal's Ctrl-C, which reaches its whole process group: `train` stops it, in turn).
     public static func worker(configuration: TrainingConfiguration, workerID: String, learnerHost: String?,
-                              replayHost: String? = nil, context: Context, logger: Logger) -> ServiceGroup {
+                              replayHost: String? = nil, interruptible: Bool = true, context: Context, logger: Logger) -> ServiceGroup {
         let endpoints = metricsEndpoints(configuration, logger: logger)
         let t = configuration.transport
         let trajectories = replayHost.map { TransportConfiguration.endpoint(t.replay, onHost: $0) }
@@ -79,7 +82,7 @@ public enum Topology {
         let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories, toReplay: replayHost != nil,
                                    weights: TransportConfiguration.endpoint(t.weights, onHost: learnerHost),
                                    context: context, logger: logger.with(role: "worker"))
-        return group(services: [worker], then: endpoints, logger: logger)
+        return group(services: [worker], then: endpoints, logger: logger, interruptible: interruptible)
     }
 
     /// The standalone replay role (`yendor replay`), sampling to the learner at `learnerTrajectories`.
@@ -94,7 +97,8 @@ public enum Topology {
 
     /// `leaders` end the group when they return (the learner at its budget); `followers` are
     /// stopped then, in reverse order.
-    static func group(services leaders: [any Service], then followers: [any Service], logger: Logger) -> ServiceGroup {
+    static func group(services leaders: [any Service], then followers: [any Service], logger: Logger,
+                      interruptible: Bool = true) -> ServiceGroup {
         let configs = leaders.map {
             ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                                                            failureTerminationBehavior: .gracefullyShutdownGroup)
@@ -102,7 +106,7 @@ public enum Topology {
             ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore,
                                                            failureTerminationBehavior: .gracefullyShutdownGroup)
         }
-        var configuration = ServiceGroupConfiguration(services: configs, gracefulShutdownSignals: [.sigterm, .sigint],
+        var configuration = ServiceGroupConfiguration(services: configs, gracefulShutdownSignals: interruptible ? [.sigterm, .sigint] : [.sigterm],
                                                       cancellationSignals: [], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(30)
         return ServiceGroup(configuration: configuration)

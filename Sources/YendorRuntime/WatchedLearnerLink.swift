@@ -39,6 +39,8 @@ final class WatchedLearnerLink: LearnerLink {
 
     func receive() async -> Received? { await inner.receive() }
 
+    var queuedMessages: Int { inner.queuedMessages }
+
     func publish(_ message: WireMessage) async {
         await inner.publish(message)
         switch message {

@@ -107,6 +107,9 @@ public final class WorkerService: Service, Sendable {
         self.logger = logger
     }
 
+    /// How long a stopping worker waits for its queued trajectories to reach a learner that listens.
+    static let flushTime = Duration.seconds(3)
+
     public func run() async throws {
         let c = configuration
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
@@ -119,7 +122,7 @@ public final class WorkerService: Service, Sendable {
         let actors: [RolloutWorker]
         do {
             actors = try await withGracefulShutdownHandler {
-                try await Self.offPool { [c, workerID, context, logger] in
+                try await OwnThread.run { [c, workerID, context, logger] in
                     try (0..<c.env.actors).map { a in
                         var environment = c.environment
                         environment.servers = c.servers(forActor: a)
@@ -179,25 +182,21 @@ public final class WorkerService: Service, Sendable {
         } catch {
             failure = error
         }
-        let unsent = link.outboxDepth
         let goodbye = Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown")
         // A learner that said it finished has closed its end: a Goodbye would only wait. A refused
         // worker is no member, and a Goodbye names only an id: from a claimant of a live worker's id,
         // it would end that worker's membership.
         let finished = learnerFinished.load(ordering: .relaxed), refused = failure is Refused
-        let said = await link.close(sayingGoodbye: finished || refused ? nil : goodbye)
+        // The trajectories made so far are paid for: they get a moment to leave, if someone takes them.
+        let listening = !finished && !refused && (replayEndpoint != nil || !awaitingReadmission.load(ordering: .relaxed)
+            && Clock.now - learnerLastSeen.withLock({ $0 }) <= configuration.transport.peerTimeout)
+        let closing = await link.close(sayingGoodbye: finished || refused ? nil : goodbye,
+                                       flushingWithin: listening ? Self.flushTime : .zero)
         let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
-            : said ? "sent" : "not sent (\(receiver) unreachable)"
-        logger.info("worker \(workerID) stopped after \(batchesSent) trajectories",
-                    metadata: ["unsent": "\(unsent)", "goodbye": "\(outcome)"])
+            : closing.goodbyeSaid ? "sent" : "not sent (\(receiver) unreachable)"
+        logger.info("worker \(workerID) stopped after \(batchesSent - closing.unsent) trajectories",
+                    metadata: ["unsent": "\(closing.unsent)", "goodbye": "\(outcome)"])
         if let failure { throw failure }
-    }
-
-    /// Runs `body` on a thread of its own, off Swift's cooperative pool (it may block, waiting).
-    private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
     }
 
     /// Counts a refused frame (`transport/frames_dropped`, and by reason) and logs it, rate-limited per reason.

@@ -50,6 +50,8 @@ final class ZeroMQLearnerLink: LearnerLink {
 
     func receive() async -> Received? { await pull.receiveMessage(limits: limits) }
 
+    var queuedMessages: Int { pull.inboxDepth }
+
     func publish(_ message: WireMessage) async {
         try? await pub.send(message.encoded())
     }

@@ -126,15 +126,16 @@ final class ZeroMQWorkerLink: WorkerLink {
         }
     }
 
-    func close(sayingGoodbye goodbye: Goodbye?) async -> Bool {
-        // Queued trajectories are dropped (linger 0): a stopping worker loses at most its in-flight work.
-        await push.close()
+    func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> WorkerLinkClosing {
+        // The trajectories leave before the Goodbye is said: the learner still takes a worker's
+        // last ones after its Goodbye (Membership's `leaving`), but not from a worker it never heard.
+        let unsent = await push.close(flushingWithin: flush)
         if authMonitor != nil { try? await control.perform { s in try s.monitor(nil, events: []) } }
         await control.close()
         await authMonitor?.close()
         let said = if let goodbye { await sayGoodbye(goodbye.encoded()) } else { false }
         await sub.close()
-        return said
+        return WorkerLinkClosing(goodbyeSaid: said, unsent: unsent)
     }
 
     /// Hands one message to libzmq on the socket's own thread; false when libzmq's queue is full or

@@ -61,6 +61,8 @@ public final class InMemoryNetwork: Sendable {
             }
         }
 
+        var queuedMessages: Int { network.trajectories.count + network.control.count }
+
         func publish(_ message: WireMessage) async {
             for queue in network.subscribers.withLock({ Array($0.values) }) { InMemoryNetwork.deliver(message, to: queue) }
         }
@@ -97,7 +99,7 @@ public final class InMemoryNetwork: Sendable {
 
         func reconnect() async {}
 
-        func close(sayingGoodbye goodbye: Goodbye?) async -> Bool {
+        func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> WorkerLinkClosing {
             // The Goodbye always gets in: a full control queue holds only stale Hellos, and the
             // oldest makes room for it.
             var said = false
@@ -108,7 +110,7 @@ public final class InMemoryNetwork: Sendable {
             }
             network.subscribers.withLock { _ = $0.removeValue(forKey: id) }
             _ = inbox.close()
-            return said
+            return WorkerLinkClosing(goodbyeSaid: said, unsent: 0)
         }
     }
 }

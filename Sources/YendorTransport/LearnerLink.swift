@@ -10,6 +10,8 @@ public protocol LearnerLink: Sendable {
     /// To every worker: weights, heartbeats, stats, Goodbyes. Never waits on a worker that does not
     /// read: such a worker misses messages, as a ZeroMQ subscriber past its high-water mark does.
     func publish(_ message: WireMessage) async
+    /// Messages received and not yet taken by `receive` (a stopping learner takes them first).
+    var queuedMessages: Int { get }
     /// Says `Goodbye("*", reason)` to every worker and stops receiving.
     func close(reason: String) async
 }

@@ -31,6 +31,11 @@ public final class AsyncSocket: Sendable {
     private let commands: AsyncBoundedQueue<Command>
     private let wake: WakePipe
     private let stopped = Atomic<Bool>(false)
+    /// Set by `close(flushingWithin:)`: until when (monotonic nanoseconds) the stopping thread
+    /// still hands queued messages to libzmq; 0 when closing drops them.
+    private let flushUntil = Atomic<UInt64>(0)
+    /// Messages queued but not handed to libzmq when the thread stopped (dropped).
+    private let unsentAtClose = Atomic<Int>(0)
     private let finished: AsyncBoundedQueue<ZMQError?>
     private let failure = Mutex<ZMQError?>(nil)
 
@@ -73,7 +78,7 @@ public final class AsyncSocket: Sendable {
             socket.close()
             failure.withLock { $0 = error }
             inbox.close()
-            outbox.close()
+            unsentAtClose.add(outbox.close().count, ordering: .relaxed)
             for c in commands.close() { c.done(ZMQError(code: ZMQError.ETERM_ZMQ, operation: "socket closed")) }
             finished.trySend(error)
         }
@@ -150,6 +155,24 @@ public final class AsyncSocket: Sendable {
         if let e = await finished.receive() { finished.trySend(e) } else { finished.trySend(nil) }
     }
 
+    /// Closes like `close()`, but the thread first goes on handing what the outbox holds to libzmq
+    /// for up to `timeout`, and then gives the socket the rest of `timeout` as its linger, so libzmq
+    /// delivers what it took before the context's `terminate` returns. Returns the messages that
+    /// were still queued when the time was up (dropped): 0 when the peer took everything in time.
+    public func close(flushingWithin timeout: Duration) async -> Int {
+        let (seconds, attoseconds) = timeout.components
+        let nanos = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        _ = flushUntil.compareExchange(expected: 0, desired: Self.monotonicNanos() + nanos, ordering: .relaxed)
+        await close()
+        return unsentAtClose.load(ordering: .relaxed)
+    }
+
+    private static func monotonicNanos() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+    }
+
     /// Why the thread stopped on its own (e.g. the context was terminated), if it did.
     public var error: ZMQError? { failure.withLock { $0 } }
 
@@ -165,7 +188,15 @@ public final class AsyncSocket: Sendable {
         let wakeItem = poller.add(fileDescriptor: wake.fd, .readable)
         var pendingSend: [[UInt8]]? = nil
         do {
-            while !stopped.load(ordering: .acquiring) {
+            var timeout = 250
+            while true {
+                if stopped.load(ordering: .acquiring) {
+                    // Stopping: done, unless `close(flushingWithin:)` left time to hand the rest over.
+                    if pendingSend == nil { pendingSend = outbox.tryReceive() }
+                    let until = flushUntil.load(ordering: .relaxed), now = Self.monotonicNanos()
+                    guard pendingSend != nil, until > now else { break }
+                    timeout = min(250, Int((until - now) / 1_000_000) + 1)
+                }
                 while let command = commands.tryReceive() {
                     do { try command.body(socket); command.done(nil) } catch { command.done(error) }
                 }
@@ -175,7 +206,7 @@ public final class AsyncSocket: Sendable {
                 if pendingSend != nil { want.insert(.writable) }
                 poller.set(socketItem, want)
                 // The timeout is a safety net only; the eventfd wakes the loop for every queue change.
-                try poller.poll(timeout: 250)
+                try poller.poll(timeout: timeout)
                 if poller.ready(wakeItem).contains(.readable) { wake.drain() }
                 let ready = poller.ready(socketItem)
                 if ready.contains(.writable) {
@@ -190,6 +221,9 @@ public final class AsyncSocket: Sendable {
                     }
                 }
             }
+            if pendingSend != nil { unsentAtClose.add(1, ordering: .relaxed) }
+            let until = flushUntil.load(ordering: .relaxed), now = Self.monotonicNanos()
+            if until > now { try? socket.set(.linger(milliseconds: Int((until - now) / 1_000_000))) }
             return nil
         } catch let error as ZMQError {
             return error

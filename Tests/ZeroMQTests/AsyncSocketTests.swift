@@ -57,6 +57,52 @@ struct AsyncSocketTests {
         context.terminate()
     }
 
+    /// A PUSH over ipc holding 32 messages of 1 MiB for a peer that has read none of them yet
+    /// (its inbox and high-water marks hold one each; the kernel's buffers a few).
+    static func pushWithAFullOutbox(_ context: Context, _ name: String) async throws -> (push: AsyncSocket, pull: AsyncSocket, path: String) {
+        let endpoint = ChildProcess.ipcEndpoint(name)
+        let pull = try await AsyncSocket(context: context, type: .pull, name: "pull", inboxCapacity: 1) {
+            try $0.set([.receiveHighWaterMark(1), .linger(milliseconds: 0)])
+            try $0.bind(endpoint)
+        }
+        let push = try await AsyncSocket(context: context, type: .push, name: "push", outboxCapacity: 64) {
+            try $0.set([.sendHighWaterMark(1), .linger(milliseconds: 0)])
+            try $0.connect(endpoint)
+        }
+        for i in 0..<32 { try await push.send([[UInt8(i)] + [UInt8](repeating: 7, count: 1 << 20)]) }
+        return (push, pull, String(endpoint.dropFirst("ipc://".count)))
+    }
+
+    /// A stopping worker's last trajectories: given time, a closing socket hands everything its
+    /// outbox held to a peer that reads, in order (a plain `close` drops them).
+    @Test func closingWithTimeToFlushDeliversWhatTheOutboxHeld() async throws {
+        let context = try Context()
+        let (push, pull, path) = try await Self.pushWithAFullOutbox(context, "flush")
+        defer { unlink(path) }
+        #expect(push.outboxDepth > 0)
+        let reader = Task {
+            var first: [UInt8] = []
+            while first.count < 32, let message = await pull.receive() { first.append(message[0].bytes[0]) }
+            return first
+        }
+        #expect(await push.close(flushingWithin: .seconds(600)) == 0)
+        #expect(await reader.value == (0..<32).map(UInt8.init))
+        await pull.close()
+        context.terminate()
+    }
+
+    /// A peer that does not read does not hold a closing socket up: the time given is all it waits,
+    /// and it says how many messages it dropped.
+    @Test func closingWithTooLittleTimeToFlushSaysWhatItDropped() async throws {
+        let context = try Context()
+        let (push, pull, path) = try await Self.pushWithAFullOutbox(context, "flush-short")
+        defer { unlink(path) }
+        let unsent = await push.close(flushingWithin: .milliseconds(1))
+        #expect(unsent > 0 && unsent <= 32, "\(unsent)")
+        await pull.close()
+        context.terminate()
+    }
+
     @Test func closingWakesAPendingReceiverWithNil() async throws {
         let context = try Context()
         let pull = try await AsyncSocket(context: context, type: .pull, name: "idle") { try $0.bind("inproc://idle") }
