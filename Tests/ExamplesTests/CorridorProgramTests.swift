@@ -41,7 +41,7 @@ struct CorridorProgramTests {
 
     /// The `yendor` executable registers no Swift environment: it says what `swift:` is for.
     @Test func yendorItselfRefusesASwiftEnvironmentSayingItRegisteredNone() async throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-no-swift-env-\(UUID().uuidString.prefix(8))")
+        let dir = Scratch.root.appendingPathComponent("yendor-no-swift-env-\(UUID().uuidString.prefix(8))")
         let train = try ChildProcess(yendor: ["train", "--env", "swift:corridor", "--steps", "100", "--run-dir", dir.path])
         #expect(await train.waitForExit() == 64)
         #expect(train.standardError.contains("env.task") && train.standardError.contains("registered none"), "\(train.standardError)")

@@ -1,12 +1,13 @@
 import Foundation
 @testable import NetHack
 import Testing
+import YendorTestSupport
 
 /// A game's directory is locked while its game lives, so a sweep removes only those a dead process
 /// left behind.
 @Suite struct GameDirectoryTests {
     @Test func aSweepRemovesOnlyUnlockedGameDirectoriesAndAReleasedGameRemovesItsOwn() throws {
-        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-gamedirs-\(UUID().uuidString.prefix(8))").path
+        let parent = Scratch.root.appendingPathComponent("yendor-gamedirs-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: parent) }
         var live: GameDirectory? = try GameDirectory(dataPath: "/nonexistent/nhdat", in: parent)

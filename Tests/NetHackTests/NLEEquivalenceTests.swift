@@ -37,7 +37,7 @@ extension InProcessNetHackGames {
         /// Every NLE task's action keys, in order, are the ones the `nle` package's env uses.
         @Test(arguments: nleTasks)
         func actionKeysAreNLEs(task: String) async throws {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nle-keys-\(UUID().uuidString)")
+            let dir = Scratch.root.appendingPathComponent("nle-keys-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             let out = dir.appendingPathComponent("keys.txt")
@@ -101,7 +101,7 @@ extension InProcessNetHackGames {
         /// reset one that follows (Yendor auto-resets).
         static func referenceTrace(task: String, core: UInt64, display: UInt64, arguments: [String], actions: [Int32]) async throws
             -> (Observation, [Step]) {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nle-ref-\(UUID().uuidString)")
+            let dir = Scratch.root.appendingPathComponent("nle-ref-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             let actionsFile = dir.appendingPathComponent("actions.txt"), out = dir.appendingPathComponent("trace.bin")

@@ -1,10 +1,11 @@
 import Foundation
 import NetHack
 import Testing
+import YendorTestSupport
 
 @Suite struct NetHackLibraryTests {
     func makeDirectory(version: String?, library: Bool = true, data: Bool = true) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fake-nle-\(UUID().uuidString)")
+        let dir = Scratch.root.appendingPathComponent("fake-nle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("nethackdir"), withIntermediateDirectories: true)
         if library { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("libnethack.so").path, contents: Data()) }
         if data { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("nethackdir/nhdat").path, contents: Data()) }

@@ -23,7 +23,7 @@ struct EnvServerTests {
 
     /// A server of the test envs (python/tests/helpers_env.py) on a fresh ipc endpoint.
     static func serve(_ env: String, envs: Int, endpoint: String? = nil, extra: [String] = []) throws -> (ChildProcess, String) {
-        let endpoint = endpoint ?? "ipc://\(NSTemporaryDirectory())yendor-env-\(UUID().uuidString.prefix(8))"
+        let endpoint = endpoint ?? "ipc://\(Scratch.path)yendor-env-\(UUID().uuidString.prefix(8))"
         let child = try ChildProcess(executable: executable, arguments: [
             "serve", "--env", env, "--num-envs", "\(envs)", "--bind", endpoint, "--import", "helpers_env"] + extra,
             environment: ["PYTHONPATH": repository.appendingPathComponent("python/tests").path])

@@ -20,7 +20,7 @@ struct MisbehavingEnvServerTests {
     /// A ROUTER on a fresh ipc endpoint answering on a thread of its own: EnvOpen with an EnvSpec of
     /// `envs` envs (declared as `declaredEnvs`), EnvStep with every env done and `episodes`.
     final class FakeServer: Sendable {
-        let endpoint = "ipc://\(NSTemporaryDirectory())yendor-fake-env-\(UUID().uuidString.prefix(8))"
+        let endpoint = "ipc://\(Scratch.path)yendor-fake-env-\(UUID().uuidString.prefix(8))"
         let context: Context
         private let done = Atomic<Bool>(false)
         private let finished = DispatchSemaphore(value: 0)

@@ -193,6 +193,6 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// A fresh ipc:// endpoint in the temporary directory.
     public static func ipcEndpoint(_ name: String) -> String {
-        "ipc://\(NSTemporaryDirectory())yendor-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        "ipc://\(Scratch.path)yendor-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
     }
 }

@@ -14,7 +14,7 @@ public enum TinyRun {
 
     /// A fresh scratch directory holding `tiny.yaml`; returns the directory and the file's path.
     public static func scratch(_ name: String, checkpointInterval: Double) throws -> (dir: URL, config: String) {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-\(name)-\(UUID().uuidString.prefix(8))")
+        let dir = Scratch.root.appendingPathComponent("yendor-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let config = dir.appendingPathComponent("tiny.yaml").path
         try configuration(checkpointInterval: checkpointInterval).write(toFile: config, atomically: true, encoding: .utf8)

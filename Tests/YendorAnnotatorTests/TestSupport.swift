@@ -6,7 +6,7 @@ import YendorTestSupport
 
 /// A fresh directory under the system temp directory, for store files.
 func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-annotator-\(UUID().uuidString)")
+    let url = Scratch.root.appendingPathComponent("yendor-annotator-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

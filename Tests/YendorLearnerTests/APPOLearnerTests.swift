@@ -3,6 +3,7 @@ import Testing
 import YendorNN
 @testable import YendorLearner
 import YendorPolicy
+import YendorTestSupport
 
 /// Over the glyph encoder's shapes: no conv (the embedding feeds the linear layer), one conv (fused
 /// with the embedding into `EmbeddingConv2D`), and two (the fused one followed by a `Conv2D`).
@@ -102,7 +103,7 @@ struct BrokenIntrinsicRewardSource: IntrinsicRewardSource {
     _ = try learner.train(on: randomBatch(seed: 1))  // 2 good updates: step = 2
     learner.policy.parameters.first { $0.name == "value.bias" }!.value[0] = .nan
     #expect(throws: LearnerError.nonFiniteWeights(parameter: "value.bias")) { try learner.publishableWeights() }
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-nan-\(UUID().uuidString)")
+    let url = Scratch.root.appendingPathComponent("yendor-nan-\(UUID().uuidString)")
     #expect(throws: LearnerError.self) { try learner.save(to: url) }
     #expect(!FileManager.default.fileExists(atPath: url.path))
     let stats = try learner.train(on: randomBatch(seed: 2))  // 2 skipped, version unchanged
@@ -124,7 +125,7 @@ struct BrokenIntrinsicRewardSource: IntrinsicRewardSource {
 @Test func checkpointRoundTripResumesIdentically() throws {
     var c = tinyLearnerConfiguration()
     c.normalizeRewards = true
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-ckpt-\(UUID().uuidString)")
+    let url = Scratch.root.appendingPathComponent("yendor-ckpt-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: url) }
     let a = try APPOLearner(configuration: c, logger: silentLogger())
     _ = try a.train(on: randomBatch(seed: 1))
@@ -143,7 +144,7 @@ struct BrokenIntrinsicRewardSource: IntrinsicRewardSource {
 }
 
 @Test func checkpointWithADifferentPolicyShapeIsRejected() throws {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-ckpt-\(UUID().uuidString)")
+    let url = Scratch.root.appendingPathComponent("yendor-ckpt-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: url) }
     try APPOLearner(configuration: tinyLearnerConfiguration(), logger: silentLogger()).save(to: url)
     var c = tinyLearnerConfiguration()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import YendorNN
+import YendorTestSupport
 
 @Test func adamMatchesHandComputedSteps() {
     // Hand computation (lr 0.1, β₁ 0.9, β₂ 0.999, ε 1e-6), gradients 0.5 then −1:
@@ -57,7 +58,7 @@ import Testing
 }
 
 @Test func tensorFileWriteReplacesAtomically() throws {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-nn-\(UUID().uuidString).ckpt")
+    let url = Scratch.root.appendingPathComponent("yendor-nn-\(UUID().uuidString).ckpt")
     defer { try? FileManager.default.removeItem(at: url) }
     try TensorFile.write([NamedTensor(name: "a", shape: [1], values: [1])], metadata: Data(), to: url)
     try TensorFile.write([NamedTensor(name: "a", shape: [1], values: [2])], metadata: Data(), to: url)

@@ -2,11 +2,12 @@ import Foundation
 import Testing
 import YendorWire
 @testable import YendorReplay
+import YendorTestSupport
 
 @Suite struct CheckpointTests {
     /// A fresh directory per test, removed by the caller.
     func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-replay-\(UUID().uuidString)")
+        let url = Scratch.root.appendingPathComponent("yendor-replay-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

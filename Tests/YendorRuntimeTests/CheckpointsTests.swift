@@ -3,13 +3,14 @@ import Logging
 import Testing
 import YendorLearner
 @testable import YendorRuntime
+import YendorTestSupport
 
 /// What a resume finds after a crash or a disk error: never a silent fresh start, and never a
 /// save that deletes the checkpoint `latest` names before its successor is in place.
 @Suite("Checkpoints")
 struct CheckpointsTests {
     static func scratch() throws -> Checkpoints {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-ckpt-\(UUID().uuidString.prefix(8))")
+        let dir = Scratch.root.appendingPathComponent("yendor-ckpt-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return Checkpoints(directory: dir)
     }

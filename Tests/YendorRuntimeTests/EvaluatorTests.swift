@@ -48,7 +48,7 @@ import ZeroMQ
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
         let policy = Evaluator.Policy(checkpoint: URL(fileURLWithPath: "/runs/x/checkpoints/ckpt-1"), policyVersion: 1, envSteps: 1,
                                       tensors: network.namedTensors())
-        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-record-\(UUID().uuidString.prefix(8))")
+        let directory = Scratch.root.appendingPathComponent("yendor-record-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
         let context = try Context()
         defer { context.terminate() }

@@ -51,7 +51,7 @@ struct InMemoryRoleTests {
     @Test func aLearnerRefusesAHelloForAnotherModelAndSendsAMatchingWorkerTheCurrentWeights() async throws {
         let c = try Self.configuration()
         let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
-        let dir = try RunDirectory(path: NSTemporaryDirectory() + "yendor-inmemory-\(UUID().uuidString.prefix(8))")
+        let dir = try RunDirectory(path: Scratch.path + "yendor-inmemory-\(UUID().uuidString.prefix(8))")
         let learner = LearnerService(configuration: c, context: try Context(), runDirectory: dir, logger: Self.quiet,
                                      link: { network.learnerLink() })
         let worker = network.workerLink()

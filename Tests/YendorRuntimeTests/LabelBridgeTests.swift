@@ -84,7 +84,7 @@ struct LabelBridgeTests {
     /// bridge used to compare that with the raw text and dropped every label.
     @Test(arguments: [Goal.stairs, .custom("find the key, unlock the locked door and go down the staircase")])
     func labelsFromAnAnnotatorProcessReachTheBridgeForBuiltInAndFreeTextGoals(goal: Goal) async throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("yendor-bridge-\(UUID().uuidString.prefix(8))")
+        let dir = Scratch.root.appendingPathComponent("yendor-bridge-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let requests = ChildProcess.ipcEndpoint("bridge-requests"), labels = ChildProcess.ipcEndpoint("bridge-labels")
         let annotator = try ChildProcess(yendor: ["annotator", "--requests", requests, "--labels", labels,

@@ -41,7 +41,7 @@ struct PortInUseTests {
     @Test func anAnnotatorWhoseLabelsPortIsTakenNamesTheFlagAndExits64() async throws {
         let held = try Self.holding()
         defer { held.socket.close(); held.context.terminate() }
-        let store = NSTemporaryDirectory() + "yendor-port-in-use-\(UUID().uuidString.prefix(8)).sqlite"
+        let store = Scratch.path + "yendor-port-in-use-\(UUID().uuidString.prefix(8)).sqlite"
         defer { try? FileManager.default.removeItem(atPath: store) }
         let annotator = try ChildProcess(yendor: ["annotator", "--requests", "tcp://127.0.0.1:\(ChildProcess.freePort())",
                                                   "--labels", "tcp://127.0.0.1:\(held.port)", "--store", store])

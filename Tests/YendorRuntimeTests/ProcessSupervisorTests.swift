@@ -13,7 +13,7 @@ import YendorTestSupport
     /// restarts after 0.01 s (doubling), and the events it has told so far.
     static func supervisor(_ name: String, script: String, persistence: ProcessSupervisor.Persistence) throws
         -> (ProcessSupervisor, log: URL, events: @Sendable () -> [ProcessSupervisor.Event]) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("supervisor-\(UUID().uuidString.prefix(8))")
+        let dir = Scratch.root.appendingPathComponent("supervisor-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let log = dir.appendingPathComponent("child.log")
         let child = ProcessSupervisor.Child(name: name, arguments: ["-c", script], log: log)

@@ -123,7 +123,7 @@ struct PrometheusEndpointTests {
     }
 
     @Test func aRunningAnnotatorIsScraped() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prom-annotator-\(UUID().uuidString.prefix(8))")
+        let dir = Scratch.root.appendingPathComponent("prom-annotator-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let port = ChildProcess.freePort()
         let annotator = try ChildProcess(yendor: ["annotator", "--requests", "tcp://127.0.0.1:\(ChildProcess.freePort())",
@@ -186,11 +186,11 @@ struct PrometheusEndpointTests {
                                    context: context, logger: Logger(label: "test"),
                                    metrics: MetricsRegistry(role: "worker", forwarding: .none)).metrics
         var c = AnnotatorServer.Configuration()
-        c.storePath = NSTemporaryDirectory() + "yendor-metric-names-\(getpid()).sqlite"
+        c.storePath = Scratch.path + "yendor-metric-names-\(getpid()).sqlite"
         let annotator = try AnnotatorServer(configuration: c, context: context, logger: Logger(label: "test"),
                                             metrics: MetricsRegistry(role: "annotator", forwarding: .none)).metrics
         let replay = ReplayService(configuration: TrainingConfiguration(), learnerTrajectories: "inproc://t", context: context,
-                                   runDirectory: try RunDirectory(path: NSTemporaryDirectory() + "yendor-metric-names-replay-\(getpid())"),
+                                   runDirectory: try RunDirectory(path: Scratch.path + "yendor-metric-names-replay-\(getpid())"),
                                    logger: Logger(label: "test"), metrics: MetricsRegistry(role: "replay", forwarding: .none)).metrics
         let store = c.storePath
         return ([learner, worker, annotator, replay], {

@@ -31,7 +31,7 @@ import YendorTestSupport
     /// The real `tensorboard` package (in .venv) reads back what a metrics log wrote.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python.path), "needs .venv (make deps)"))
     func tensorBoardReadsTheScalarsByEnvStep() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tb-\(UUID().uuidString)")
+        let dir = Scratch.root.appendingPathComponent("tb-\(UUID().uuidString)")
         let log = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"),
                                  tensorBoard: try TensorBoardLog(directory: dir.appendingPathComponent("tensorboard")))
         for k in 1...3 {
@@ -55,7 +55,7 @@ import YendorTestSupport
     /// afresh: its points go.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python.path), "needs .venv (make deps)"))
     func aResumedSessionReplacesThePointsAfterItsCheckpointInTensorBoard() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tb-resume-\(UUID().uuidString)")
+        let dir = Scratch.root.appendingPathComponent("tb-resume-\(UUID().uuidString)")
         let board = dir.appendingPathComponent("tensorboard")
         func session(start: Int64, wallTime: Double, _ points: [(Int, Double)]) throws {
             let log = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"),

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZeroMQ
 @testable import YendorRuntime
+import YendorTestSupport
 
 /// `yendor train` in one process: the roles are linked in process, with the transport settings the
 /// user gave (they were all reset to their defaults, so `--set transport.queue_capacity=1` did nothing).
@@ -17,7 +18,7 @@ struct TopologyTests {
         c.transport.heartbeatInterval = 0.25
         c.transport.heartbeatMisses = 3
         c.transport.curveSecretKeyFile = "/keys/learner.key"  // for the remote annotator, not the in-process link
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("topology-\(UUID().uuidString.prefix(8))")
+        let dir = Scratch.root.appendingPathComponent("topology-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: dir) }
         let context = try Context()
         defer { context.terminate() }

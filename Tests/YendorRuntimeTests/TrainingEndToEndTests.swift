@@ -343,7 +343,7 @@ struct TrainingEndToEndTests {
     /// `tcp://127.0.0.1:47010:5557`), an endpoint stopped the learner with a bare EINVAL.
     @Test(arguments: [("127.0.0.1:47010", "names a port"), ("tcp://127.0.0.1", "is an endpoint")])
     func anAnnotatorHostWithAPortOrASchemeIsRefusedNamingTheSetting(host: String, said: String) async throws {
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-annotator-host-\(getpid())-\(host.count)")
+        let run = Scratch.root.appendingPathComponent("yendor-annotator-host-\(getpid())-\(host.count)")
         let p = try ChildProcess(yendor: ["train", "--set", "reward.annotator=\(host)", "--run-dir", run.path])
         #expect(await p.waitForExit(timeout: 600) == 64)
         #expect(p.standardError.contains("reward.annotator") && p.standardError.contains("'\(host)' \(said): give the host only"), "\(p.standardError)")

@@ -18,7 +18,7 @@ struct TypedOptionTests {
     /// A NetHack library that is not where env.nle_dir says is refused before the run directory is
     /// made (before, the run wrote its configuration and a first checkpoint, then failed).
     @Test func trainOnNetHackWithAMissingLibraryIsRefusedBeforeItMakesARunDirectory() async throws {
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("no-nle-\(UUID().uuidString.prefix(8))")
+        let run = Scratch.root.appendingPathComponent("no-nle-\(UUID().uuidString.prefix(8))")
         let message = try await Self.refusal(["train", "--env", "nle", "--steps", "1000", "--run-dir", run.path,
                                               "--set", "env.nle_dir=/nonexistent-nle"])
         #expect(message.contains("env.nle_dir") && message.contains("/nonexistent-nle/libnethack.so"), "\(message.suffix(1500))")

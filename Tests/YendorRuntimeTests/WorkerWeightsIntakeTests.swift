@@ -37,8 +37,8 @@ struct WorkerWeightsIntakeTests {
     @Test func aMalformedFrameOnTheWeightsEndpointIsDroppedAndCountedByKind() async throws {
         let c = try InMemoryRoleTests.configuration()
         let context = try Context()
-        let trajectories = "ipc://\(NSTemporaryDirectory())yendor-intake-t-\(UUID().uuidString.prefix(8))"
-        let weights = "ipc://\(NSTemporaryDirectory())yendor-intake-w-\(UUID().uuidString.prefix(8))"
+        let trajectories = "ipc://\(Scratch.path)yendor-intake-t-\(UUID().uuidString.prefix(8))"
+        let weights = "ipc://\(Scratch.path)yendor-intake-w-\(UUID().uuidString.prefix(8))"
         let pull = try await AsyncSocket(context: context, type: .pull, name: "test.pull") { s in
             try s.set(.linger(milliseconds: 0))
             try s.bind(trajectories)
