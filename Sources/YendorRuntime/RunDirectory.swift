@@ -75,7 +75,21 @@ public struct RunDirectory: Sendable {
         let pid = Array("\(getpid())\(listening ? "" : " \(Self.inProcessMark)")\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        removeTornWrites()
         return RunLock(fd: fd)
+    }
+
+    /// Removes what a process killed in the middle of a write left: the temporary files and
+    /// directories of atomic writes (`NAME.tmp-PID`, `.NAME.tmp-PID`) in the directory and in
+    /// `checkpoints/`. Only the holder of the lock writes here, so none is in use; a killed
+    /// learner's `replay.ckpt.tmp-PID` is as large as its replay buffer.
+    private func removeTornWrites() {
+        let fm = FileManager.default
+        for dir in [root, checkpoints] {
+            for name in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where name.firstMatch(of: /\.tmp-[0-9]+$/) != nil {
+                try? fm.removeItem(at: dir.appendingPathComponent(name))
+            }
+        }
     }
 
     /// What `.lock` says of the process that holds (or last held) this directory: "PID", or

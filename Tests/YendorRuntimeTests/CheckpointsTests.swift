@@ -24,6 +24,28 @@ struct CheckpointsTests {
         .init(envSteps: steps, episodes: 0, updates: 0, policyVersion: 0, modelSignature: "m")
     }
 
+    /// A learner killed while it wrote its replay buffer left `replay.ckpt.tmp-PID`, as large as the
+    /// buffer, through every later start and stop (trial N): the next process to take the
+    /// directory removes such leftovers, and nothing else.
+    @Test func takingARunDirectoryRemovesWhatWritesCutShortLeft() throws {
+        let run = try RunDirectory(path: Scratch.path + "yendor-torn-\(UUID().uuidString.prefix(8))")
+        let fm = FileManager.default
+        let torn = [run.checkpoints.appendingPathComponent("replay.ckpt.tmp-4242"),
+                    run.root.appendingPathComponent(".config.yaml.tmp-17"),
+                    run.checkpoints.appendingPathComponent(".ckpt-6400.tmp-4242/policy.tensors")]
+        let kept = [run.checkpoints.appendingPathComponent("replay.ckpt"), run.root.appendingPathComponent("notes.tmp-draft"),
+                    run.checkpoints.appendingPathComponent("ckpt-6400/policy.tensors")]
+        for file in torn + kept {
+            try fm.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            #expect(fm.createFile(atPath: file.path, contents: Data([1, 2, 3])))
+        }
+        let lock = try run.lock()
+        defer { withExtendedLifetime(lock) {} }
+        for file in torn { #expect(!fm.fileExists(atPath: file.path), "\(file.path)") }
+        #expect(!fm.fileExists(atPath: run.checkpoints.appendingPathComponent(".ckpt-6400.tmp-4242").path))
+        for file in kept { #expect(fm.fileExists(atPath: file.path), "\(file.path)") }
+    }
+
     @Test func aSaveAtTheSameStepCountKeepsTheEarlierOneUntilItsSuccessorIsIn() throws {
         let checkpoints = try Self.scratch(), learner = try Self.learner()
         let first = try checkpoints.save(learner: learner, state: Self.state(100))
