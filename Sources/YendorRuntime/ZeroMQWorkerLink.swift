@@ -126,7 +126,7 @@ final class ZeroMQWorkerLink: WorkerLink {
         }
     }
 
-    func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> WorkerLinkClosing {
+    func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> (goodbyeSaid: Bool, unsent: Int) {
         // The trajectories leave before the Goodbye is said: the learner still takes a worker's
         // last ones after its Goodbye (Membership's `leaving`), but not from a worker it never heard.
         let unsent = await push.close(flushingWithin: flush)
@@ -135,7 +135,7 @@ final class ZeroMQWorkerLink: WorkerLink {
         await authMonitor?.close()
         let said = if let goodbye { await sayGoodbye(goodbye.encoded()) } else { false }
         await sub.close()
-        return WorkerLinkClosing(goodbyeSaid: said, unsent: unsent)
+        return (said, unsent)
     }
 
     /// Hands one message to libzmq on the socket's own thread; false when libzmq's queue is full or

@@ -99,7 +99,7 @@ public final class InMemoryNetwork: Sendable {
 
         func reconnect() async {}
 
-        func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> WorkerLinkClosing {
+        func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> (goodbyeSaid: Bool, unsent: Int) {
             // The Goodbye always gets in: a full control queue holds only stale Hellos, and the
             // oldest makes room for it.
             var said = false
@@ -110,7 +110,7 @@ public final class InMemoryNetwork: Sendable {
             }
             network.subscribers.withLock { _ = $0.removeValue(forKey: id) }
             _ = inbox.close()
-            return WorkerLinkClosing(goodbyeSaid: said, unsent: 0)
+            return (said, 0)
         }
     }
 }

@@ -18,25 +18,13 @@ public protocol WorkerLink: Sendable {
     func reconnect() async
     /// Stops sending, then says `goodbye` unless it is nil. Across processes the trajectories still
     /// queued get up to `flush` to leave first (a worker stopping while its learner listens loses
-    /// none); those that have not left by then are dropped and counted in the answer. In one process
-    /// they stay in the learner's queue, which takes them as the worker's last.
-    func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> WorkerLinkClosing
+    /// none); those that have not left by then are dropped and counted in `unsent`. In one process
+    /// they stay in the learner's queue, which takes them as the worker's last. `goodbyeSaid`: the
+    /// Goodbye was handed over.
+    func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> (goodbyeSaid: Bool, unsent: Int)
     /// Whether the learner refused this worker's CURVE key (its allow-list lacks it): a refused
     /// handshake is all a refused client learns, and it looks like a learner that is down otherwise.
     var refusedByAuthentication: Bool { get }
-}
-
-/// What closing a `WorkerLink` did.
-public struct WorkerLinkClosing: Sendable, Equatable {
-    /// The Goodbye was handed over.
-    public var goodbyeSaid: Bool
-    /// Trajectories dropped because they had not left when the flush time was up.
-    public var unsent: Int
-
-    public init(goodbyeSaid: Bool, unsent: Int) {
-        self.goodbyeSaid = goodbyeSaid
-        self.unsent = unsent
-    }
 }
 
 extension WorkerLink {
