@@ -53,13 +53,7 @@ struct HealthCommand: ParsableCommand {
     }
 
     func run() throws {
-        let probe: RunOptions.ProbeTarget
-        do { probe = try options.probeTarget(annotator: role == .annotator, endpoint: endpoint, defaultRunDir: "runs/health") } catch let e as ConfigurationError {
-            throw ValidationError(e.description)
-        } catch let e as RunOptions.RoleNotRunning {
-            FileHandle.standardError.write(Data("yendor health: \(e)\n".utf8))
-            throw ExitCode(1)
-        }
+        let probe = try options.probeTargetOrExit(command: "health", annotator: role == .annotator, endpoint: endpoint)
         if let pidFile { try checkProcess(pidFile: pidFile) }
         let c = probe.configuration, target = probe.endpoint
         let name = role == .worker ? "learner (seen from this worker)" : role.rawValue

@@ -184,6 +184,19 @@ struct RunOptions: ParsableArguments {
         return try target(c)
     }
 
+    /// `probeTarget` as `yendor <command>` (health, status) reports it: a bad setting is a usage
+    /// error; a run that has stopped is said on stderr, and the command exits 1 (the role is down).
+    func probeTargetOrExit(command: String, annotator: Bool, endpoint: String?) throws -> ProbeTarget {
+        do {
+            return try probeTarget(annotator: annotator, endpoint: endpoint, defaultRunDir: "runs/\(command)")
+        } catch let e as ConfigurationError {
+            throw ValidationError(e.description)
+        } catch let e as RoleNotRunning {
+            FileHandle.standardError.write(Data("yendor \(command): \(e)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
     /// The run a probe was pointed at (--run-dir) has stopped.
     struct RoleNotRunning: Error, CustomStringConvertible {
         let runDirectory: String

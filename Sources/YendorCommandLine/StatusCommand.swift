@@ -46,13 +46,7 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        let probe: RunOptions.ProbeTarget
-        do { probe = try options.probeTarget(annotator: role == .annotator, endpoint: endpoint, defaultRunDir: "runs/status") } catch let e as ConfigurationError {
-            throw ValidationError(e.description)
-        } catch let e as RunOptions.RoleNotRunning {
-            FileHandle.standardError.write(Data("yendor status: \(e)\n".utf8))
-            throw ExitCode(1)
-        }
+        let probe = try options.probeTargetOrExit(command: "status", annotator: role == .annotator, endpoint: endpoint)
         let c = probe.configuration, target = probe.endpoint
         let context = try Context()
         defer { context.terminate() }
