@@ -188,8 +188,9 @@ public final class WorkerService: Service, Sendable {
         // it would end that worker's membership.
         let finished = learnerFinished.load(ordering: .relaxed), refused = failure is Refused
         // The trajectories made so far are paid for: they get a moment to leave, if someone takes them.
-        let listening = !finished && !refused && (replayEndpoint != nil || !awaitingReadmission.load(ordering: .relaxed)
-            && Clock.now - learnerLastSeen.withLock({ $0 }) <= configuration.transport.peerTimeout)
+        let learnerHeard = !awaitingReadmission.load(ordering: .relaxed)
+            && Clock.now - learnerLastSeen.withLock({ $0 }) <= configuration.transport.peerTimeout
+        let listening = !finished && !refused && (replayEndpoint != nil || learnerHeard)
         let closing = await link.close(sayingGoodbye: finished || refused ? nil : goodbye,
                                        flushingWithin: listening ? Self.flushTime : .zero)
         let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
