@@ -34,20 +34,15 @@ final class GameDirectory {
             throw error
         }
         path = dir
+        // Every property is set from here on, so a throw runs deinit, which removes the directory.
         let fm = FileManager.default
-        do {
-            try fm.createSymbolicLink(atPath: dir + "/nhdat", withDestinationPath: dataPath)
-            for name in ["perm", "record", "logfile", "xlogfile"] {
-                guard fm.createFile(atPath: dir + "/" + name, contents: nil) else {
-                    throw NetHackError.loadFailed("cannot create \(dir)/\(name)")
-                }
+        try fm.createSymbolicLink(atPath: dir + "/nhdat", withDestinationPath: dataPath)
+        for name in ["perm", "record", "logfile", "xlogfile"] {
+            guard fm.createFile(atPath: dir + "/" + name, contents: nil) else {
+                throw NetHackError.loadFailed("cannot create \(dir)/\(name)")
             }
-            try fm.createDirectory(atPath: dir + "/save", withIntermediateDirectories: false)
-        } catch {
-            try? fm.removeItem(atPath: dir)
-            close(lock)
-            throw error
         }
+        try fm.createDirectory(atPath: dir + "/save", withIntermediateDirectories: false)
     }
 
     deinit {
