@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(name: "yendor-corridor", dependencies: ["YendorCommandLine", "YendorEnvironment"], path: "Examples/Corridor"),
 
         // Spawning `yendor` processes from tests (a peer over real sockets).
-        .target(name: "YendorTestSupport", dependencies: [logging], path: "Tests/Support", exclude: ["tiny.yaml"]),
+        .target(name: "YendorTestSupport", dependencies: [logging, "YendorSupport"], path: "Tests/Support", exclude: ["tiny.yaml"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "YendorWire", "YendorSupport", "YendorTestSupport"]),
         .testTarget(name: "YendorSupportTests", dependencies: ["YendorSupport"]),
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire", "YendorSupport"]),

@@ -33,9 +33,6 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Started by `train`, which stops its workers before its learner: the terminal's Ctrl-C,
-        // which reaches every process of the group, is left to it.
-        if parentPID != nil { signal(SIGINT, SIG_IGN) }
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/worker", waitingForEnvServers: true)
             try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort)
@@ -48,8 +45,7 @@ struct WorkerCommand: AsyncParsableCommand {
             }
             let context = try Context()
             defer { context.terminate() }
-            let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay,
-                                        interruptible: parentPID == nil, context: context, logger: logger)
+            let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay, context: context, logger: logger)
             try await group.run()
         }
     }

@@ -54,7 +54,7 @@ extension ReplayBuffer {
 
     static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
         let path = url.path
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
         do {
             guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
                 throw ReplayError.checkpointIO(file: path, reason: "cannot create temporary file \(temporary)")

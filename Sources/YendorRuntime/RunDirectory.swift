@@ -80,13 +80,13 @@ public struct RunDirectory: Sendable {
     }
 
     /// Removes what a process killed in the middle of a write left: the temporary files and
-    /// directories of atomic writes (`NAME.tmp-PID`, `.NAME.tmp-PID`) in the directory and in
-    /// `checkpoints/`. Only the holder of the lock writes here, so none is in use; a killed
-    /// learner's `replay.ckpt.tmp-PID` is as large as its replay buffer.
+    /// directories of atomic writes (`.NAME.tmp-PID`, and `replay.ckpt.tmp-PID` as versions before
+    /// 2026-12-06 named it) in the directory and in `checkpoints/`. Only the holder of the lock
+    /// writes here, so none is in use; a killed learner's is as large as its replay buffer.
     private func removeTornWrites() {
         let fm = FileManager.default
         for dir in [root, checkpoints] {
-            for name in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where name.firstMatch(of: /\.tmp-[0-9]+$/) != nil {
+            for name in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where name.wholeMatch(of: /(\..+|replay\.ckpt)\.tmp-[0-9]+/) != nil {
                 try? fm.removeItem(at: dir.appendingPathComponent(name))
             }
         }

@@ -71,10 +71,8 @@ public enum Topology {
     /// One worker process connected to a learner on `learnerHost` (nil: where the endpoints say,
     /// 0.0.0.0 meaning this host), and, when `replayHost` is given, sending its trajectories to a
     /// standalone replay role there instead.
-    /// `interruptible: false` leaves SIGINT to the process (a worker `train` started ignores the
-    /// terminal's Ctrl-C, which reaches its whole process group: `train` stops it, in turn).
     public static func worker(configuration: TrainingConfiguration, workerID: String, learnerHost: String?,
-                              replayHost: String? = nil, interruptible: Bool = true, context: Context, logger: Logger) -> ServiceGroup {
+                              replayHost: String? = nil, context: Context, logger: Logger) -> ServiceGroup {
         let endpoints = metricsEndpoints(configuration, logger: logger)
         let t = configuration.transport
         let trajectories = replayHost.map { TransportConfiguration.endpoint(t.replay, onHost: $0) }
@@ -82,7 +80,7 @@ public enum Topology {
         let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories, toReplay: replayHost != nil,
                                    weights: TransportConfiguration.endpoint(t.weights, onHost: learnerHost),
                                    context: context, logger: logger.with(role: "worker"))
-        return group(services: [worker], then: endpoints, logger: logger, interruptible: interruptible)
+        return group(services: [worker], then: endpoints, logger: logger)
     }
 
     /// The standalone replay role (`yendor replay`), sampling to the learner at `learnerTrajectories`.
@@ -97,8 +95,7 @@ public enum Topology {
 
     /// `leaders` end the group when they return (the learner at its budget); `followers` are
     /// stopped then, in reverse order.
-    static func group(services leaders: [any Service], then followers: [any Service], logger: Logger,
-                      interruptible: Bool = true) -> ServiceGroup {
+    static func group(services leaders: [any Service], then followers: [any Service], logger: Logger) -> ServiceGroup {
         let configs = leaders.map {
             ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                                                            failureTerminationBehavior: .gracefullyShutdownGroup)
@@ -106,7 +103,7 @@ public enum Topology {
             ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore,
                                                            failureTerminationBehavior: .gracefullyShutdownGroup)
         }
-        var configuration = ServiceGroupConfiguration(services: configs, gracefulShutdownSignals: interruptible ? [.sigterm, .sigint] : [.sigterm],
+        var configuration = ServiceGroupConfiguration(services: configs, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       cancellationSignals: [], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(30)
         return ServiceGroup(configuration: configuration)

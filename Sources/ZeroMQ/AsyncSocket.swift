@@ -31,9 +31,10 @@ public final class AsyncSocket: Sendable {
     private let commands: AsyncBoundedQueue<Command>
     private let wake: WakePipe
     private let stopped = Atomic<Bool>(false)
-    /// Set by `close(flushingWithin:)`: until when (monotonic nanoseconds) the stopping thread
-    /// still hands queued messages to libzmq; 0 when closing drops them.
-    private let flushUntil = Atomic<UInt64>(0)
+    /// Set by `close(flushingWithin:givingUpAfter:)`: until when (monotonic nanoseconds) the
+    /// stopping thread still hands queued messages to libzmq (0 when closing drops them), and how
+    /// long it waits for the peer to take one before it takes the peer as gone.
+    private let flushUntil = Atomic<UInt64>(0), flushStall = Atomic<UInt64>(0)
     /// Messages queued but not handed to libzmq when the thread stopped (dropped).
     private let unsentAtClose = Atomic<Int>(0)
     private let finished: AsyncBoundedQueue<ZMQError?>
@@ -157,14 +158,19 @@ public final class AsyncSocket: Sendable {
 
     /// Closes like `close()`, but the thread first goes on handing what the outbox holds to libzmq
     /// for up to `timeout`, and then gives the socket the rest of `timeout` as its linger, so libzmq
-    /// delivers what it took before the context's `terminate` returns. Returns the messages that
-    /// were still queued when the time was up (dropped): 0 when the peer took everything in time.
-    public func close(flushingWithin timeout: Duration) async -> Int {
-        let (seconds, attoseconds) = timeout.components
-        let nanos = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
-        _ = flushUntil.compareExchange(expected: 0, desired: Self.monotonicNanos() + nanos, ordering: .relaxed)
+    /// delivers what it took before the context's `terminate` returns. A peer that takes nothing for
+    /// `stall` is taken as gone (a learner that died, one stopped): the rest is dropped at once.
+    /// Returns the messages that were still queued (dropped): 0 when the peer took everything.
+    public func close(flushingWithin timeout: Duration, givingUpAfter stall: Duration = .seconds(1)) async -> Int {
+        flushStall.store(Self.nanoseconds(stall), ordering: .relaxed)
+        _ = flushUntil.compareExchange(expected: 0, desired: Self.monotonicNanos() + Self.nanoseconds(timeout), ordering: .relaxed)
         await close()
         return unsentAtClose.load(ordering: .relaxed)
+    }
+
+    private static func nanoseconds(_ d: Duration) -> UInt64 {
+        let (seconds, attoseconds) = d.components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
     }
 
     private static func monotonicNanos() -> UInt64 {
@@ -189,13 +195,17 @@ public final class AsyncSocket: Sendable {
         var pendingSend: [[UInt8]]? = nil
         do {
             var timeout = 250
+            var lastHandedOver: UInt64?  // while stopping: when the peer last took a message
             while true {
                 if stopped.load(ordering: .acquiring) {
-                    // Stopping: done, unless `close(flushingWithin:)` left time to hand the rest over.
+                    // Stopping: done, unless `close(flushingWithin:)` left time to hand the rest over
+                    // and the peer still takes messages.
                     if pendingSend == nil { pendingSend = outbox.tryReceive() }
                     let until = flushUntil.load(ordering: .relaxed), now = Self.monotonicNanos()
-                    guard pendingSend != nil, until > now else { break }
-                    timeout = min(250, Int((until - now) / 1_000_000) + 1)
+                    let since = lastHandedOver ?? now
+                    lastHandedOver = since
+                    guard pendingSend != nil, until > now, now - since < flushStall.load(ordering: .relaxed) else { break }
+                    timeout = min(250, Int((min(until, since + flushStall.load(ordering: .relaxed)) - now) / 1_000_000) + 1)
                 }
                 while let command = commands.tryReceive() {
                     do { try command.body(socket); command.done(nil) } catch { command.done(error) }
@@ -213,6 +223,7 @@ public final class AsyncSocket: Sendable {
                     while let parts = pendingSend {
                         guard try socket.send(parts: parts, dontWait: true) else { break }
                         pendingSend = outbox.tryReceive()
+                        if lastHandedOver != nil { lastHandedOver = Self.monotonicNanos() }
                     }
                 }
                 if ready.contains(.readable) {
@@ -221,9 +232,11 @@ public final class AsyncSocket: Sendable {
                     }
                 }
             }
-            if pendingSend != nil { unsentAtClose.add(1, ordering: .relaxed) }
-            let until = flushUntil.load(ordering: .relaxed), now = Self.monotonicNanos()
-            if until > now { try? socket.set(.linger(milliseconds: Int((until - now) / 1_000_000))) }
+            if pendingSend != nil {
+                unsentAtClose.add(1, ordering: .relaxed)  // the peer is gone or too slow: no linger either
+            } else if case let until = flushUntil.load(ordering: .relaxed), until > Self.monotonicNanos() {
+                try? socket.set(.linger(milliseconds: Int((until - Self.monotonicNanos()) / 1_000_000)))
+            }
             return nil
         } catch let error as ZMQError {
             return error

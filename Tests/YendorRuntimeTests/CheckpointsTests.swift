@@ -31,9 +31,11 @@ struct CheckpointsTests {
         let run = try RunDirectory(path: Scratch.path + "yendor-torn-\(UUID().uuidString.prefix(8))")
         let fm = FileManager.default
         let torn = [run.checkpoints.appendingPathComponent("replay.ckpt.tmp-4242"),
+                    run.checkpoints.appendingPathComponent(".replay.ckpt.tmp-4242"),
                     run.root.appendingPathComponent(".config.yaml.tmp-17"),
                     run.checkpoints.appendingPathComponent(".ckpt-6400.tmp-4242/policy.tensors")]
         let kept = [run.checkpoints.appendingPathComponent("replay.ckpt"), run.root.appendingPathComponent("notes.tmp-draft"),
+                    run.root.appendingPathComponent("results-2026.tmp-2026"),
                     run.checkpoints.appendingPathComponent("ckpt-6400/policy.tensors")]
         for file in torn + kept {
             try fm.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)

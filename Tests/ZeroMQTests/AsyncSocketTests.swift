@@ -103,6 +103,22 @@ struct AsyncSocketTests {
         context.terminate()
     }
 
+    /// A peer that takes nothing for the stall time is taken as gone (a learner that died with the
+    /// `train` that started a worker): the close does not wait out the rest of its time.
+    @Test func closingGivesUpOnAPeerThatTakesNothing() async throws {
+        let context = try Context()
+        let (push, pull, path) = try await Self.pushWithAFullOutbox(context, "flush-stall")
+        defer { unlink(path) }
+        let unsent = AsyncBoundedQueue<Int>(capacity: 1)
+        Task { unsent.trySend(await push.close(flushingWithin: .seconds(3600), givingUpAfter: .milliseconds(100))) }
+        // A hang guard, far beyond the stall time: without it the close would wait an hour.
+        #expect(await Poll.until(timeout: 300) { unsent.count == 1 })
+        let dropped = unsent.tryReceive() ?? 0
+        #expect(dropped > 0, "\(dropped)")
+        await pull.close()
+        context.terminate()
+    }
+
     @Test func closingWakesAPendingReceiverWithNil() async throws {
         let context = try Context()
         let pull = try await AsyncSocket(context: context, type: .pull, name: "idle") { try $0.bind("inproc://idle") }
