@@ -161,7 +161,7 @@ public final class AsyncSocket: Sendable {
     /// delivers what it took before the context's `terminate` returns. A peer that takes nothing for
     /// `stall` is taken as gone (a learner that died, one stopped): the rest is dropped at once.
     /// Returns the messages that were still queued (dropped): 0 when the peer took everything.
-    public func close(flushingWithin timeout: Duration, givingUpAfter stall: Duration = .seconds(1)) async -> Int {
+    public func close(flushingWithin timeout: Duration, givingUpAfter stall: Duration = .seconds(2)) async -> Int {
         flushStall.store(Self.nanoseconds(stall), ordering: .relaxed)
         _ = flushUntil.compareExchange(expected: 0, desired: Self.monotonicNanos() + Self.nanoseconds(timeout), ordering: .relaxed)
         await close()
