@@ -45,7 +45,8 @@ struct WorkerCommand: AsyncParsableCommand {
             }
             let context = try Context()
             defer { context.terminate() }
-            let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay, context: context, logger: logger)
+            let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay,
+                                        parentLearner: parentPID, context: context, logger: logger)
             try await group.run()
         }
     }

@@ -71,14 +71,15 @@ public enum Topology {
     /// One worker process connected to a learner on `learnerHost` (nil: where the endpoints say,
     /// 0.0.0.0 meaning this host), and, when `replayHost` is given, sending its trajectories to a
     /// standalone replay role there instead.
+    /// `parentLearner`: the pid of the parent process when it runs the learner (`train --workers N`).
     public static func worker(configuration: TrainingConfiguration, workerID: String, learnerHost: String?,
-                              replayHost: String? = nil, context: Context, logger: Logger) -> ServiceGroup {
+                              replayHost: String? = nil, parentLearner: Int32? = nil, context: Context, logger: Logger) -> ServiceGroup {
         let endpoints = metricsEndpoints(configuration, logger: logger)
         let t = configuration.transport
         let trajectories = replayHost.map { TransportConfiguration.endpoint(t.replay, onHost: $0) }
             ?? TransportConfiguration.endpoint(t.trajectories, onHost: learnerHost)
         let worker = WorkerService(configuration: configuration, workerID: workerID, trajectories: trajectories, toReplay: replayHost != nil,
-                                   weights: TransportConfiguration.endpoint(t.weights, onHost: learnerHost),
+                                   weights: TransportConfiguration.endpoint(t.weights, onHost: learnerHost), parentLearner: parentLearner,
                                    context: context, logger: logger.with(role: "worker"))
         return group(services: [worker], then: endpoints, logger: logger)
     }

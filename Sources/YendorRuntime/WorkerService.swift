@@ -41,6 +41,8 @@ public final class WorkerService: Service, Sendable {
     let weights: String
     /// The replay role taking the trajectories instead of the learner, if one does.
     let replayEndpoint: String?
+    /// The pid of the parent process that runs the learner, when it does (`train --workers N`).
+    let parentLearner: Int32?
     /// Where the trajectories (and Hellos) go, for log lines ("in process" with an in-process link).
     let trajectoriesEndpoint: String
     /// Who takes the trajectories, for log lines.
@@ -74,20 +76,24 @@ public final class WorkerService: Service, Sendable {
     var batchesSent: Int { Int(metrics["rollout/trajectories_sent"]) }
     /// A worker connected over ZeroMQ to the learner (or a replay role) taking trajectories at
     /// `trajectories` and publishing weights at `weights`.
+    /// `parentLearner`: the worker's parent process runs its learner (`train --workers N` passes its
+    /// pid): once the parent is gone, a stopping worker does not wait for that learner to take its
+    /// last trajectories.
     public convenience init(configuration: TrainingConfiguration, workerID: String, trajectories: String, toReplay: Bool = false,
-                            weights: String, context: Context, logger: Logger, metrics: MetricsRegistry? = nil) {
+                            weights: String, parentLearner: Int32? = nil, context: Context, logger: Logger, metrics: MetricsRegistry? = nil) {
         self.init(configuration: configuration, workerID: workerID, weights: weights, trajectories: trajectories,
-                  replayEndpoint: toReplay ? trajectories : nil, context: context, logger: logger, metrics: metrics) {
+                  replayEndpoint: toReplay ? trajectories : nil, parentLearner: parentLearner, context: context, logger: logger, metrics: metrics) {
             try await ZeroMQWorkerLink.connect(configuration.transport, trajectories: trajectories, weights: weights, context: context)
         }
     }
 
     /// A worker whose link to the learner `connect` opens (e.g. `InMemoryNetwork.workerLink`).
     public init(configuration: TrainingConfiguration, workerID: String, weights: String = "in process", trajectories: String = "in process",
-                replayEndpoint: String? = nil,
+                replayEndpoint: String? = nil, parentLearner: Int32? = nil,
                 context: Context, logger: Logger, metrics: MetricsRegistry? = nil,
                 connect: @escaping @Sendable () async throws -> any WorkerLink) {
         self.configuration = configuration
+        self.parentLearner = parentLearner
         self.workerID = workerID
         let metrics = metrics ?? MetricsRegistry(role: "worker", dimensions: [("worker", workerID)])
         self.metrics = metrics
@@ -183,17 +189,19 @@ public final class WorkerService: Service, Sendable {
             failure = error
         }
         let goodbye = Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown")
-        // A learner that said it finished has closed its end: a Goodbye would only wait. A refused
-        // worker is no member, and a Goodbye names only an id: from a claimant of a live worker's id,
-        // it would end that worker's membership.
+        // A learner that said it finished has closed its end, and one in a parent process that is
+        // gone went with it: a Goodbye would only wait. A refused worker is no member, and a Goodbye
+        // names only an id: from a claimant of a live worker's id, it would end that worker's membership.
         let finished = learnerFinished.load(ordering: .relaxed), refused = failure is Refused
+        let parentGone = parentLearner.map { getppid() != $0 } ?? false
         // The trajectories made so far are paid for: they get a moment to leave, if someone takes them.
         let learnerHeard = !awaitingReadmission.load(ordering: .relaxed)
             && Clock.now - learnerLastSeen.withLock({ $0 }) <= configuration.transport.peerTimeout
-        let listening = !finished && !refused && (replayEndpoint != nil || learnerHeard)
-        let closing = await link.close(sayingGoodbye: finished || refused ? nil : goodbye,
+        let listening = !finished && !refused && !parentGone && (replayEndpoint != nil || learnerHeard)
+        let closing = await link.close(sayingGoodbye: finished || refused || parentGone ? nil : goodbye,
                                        flushingWithin: listening ? Self.flushTime : .zero)
         let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
+            : parentGone ? "not sent (the learner's process is gone)"
             : closing.goodbyeSaid ? "sent" : "not sent (\(receiver) unreachable)"
         logger.info("worker \(workerID) stopped after \(batchesSent - closing.unsent) trajectories",
                     metadata: ["unsent": "\(closing.unsent)", "goodbye": "\(outcome)"])

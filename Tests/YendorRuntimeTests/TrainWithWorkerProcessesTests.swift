@@ -150,6 +150,9 @@ struct TrainWithWorkerProcessesTests {
         #expect(await Poll.until(timeout: 600) { !children.contains(where: ChildProcess.isAlive) }, "still running: \(children)")
         let log = (try? String(contentsOf: run.appendingPathComponent("logs/worker-0.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("that started this worker (pid \(train.pid)) is gone; stopping"), "\(log.suffix(1500))")
+        // Its learner went with train: the worker neither waits for it to take its last
+        // trajectories nor tries to say Goodbye (that cost it 4.5 s more to stop).
+        #expect(log.contains("goodbye=not sent (the learner's process is gone)"), "\(log.suffix(1500))")
     }
     /// A program started through `$PATH` starts its worker processes: it looked for itself at its
     /// first argument relative to the working directory and failed with "The file doesn't exist".
