@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import YendorRuntime
 import YendorSupport
 import YendorWire
 import ZeroMQ
@@ -106,6 +107,8 @@ struct BenchTransportCommand: ParsableCommand {
         let endpoint = transport == "tcp"
             ? "tcp://127.0.0.1:\(TransportBenchmark.freePort())"
             : "ipc://\(NSTemporaryDirectory())yendor-bench-\(getpid()).sock"
+        // The peer binds; a bind over ipc leaves its socket file when the peer ends.
+        defer { TransportConfiguration.removeSocketFile(of: endpoint) }
         let peer = Process()
         peer.executableURL = Executable.current
         peer.arguments = ["_peer", "pull", "--endpoint", endpoint, "--count", "\(count)"] + (batch ? ["--decode"] : [])
