@@ -34,6 +34,8 @@ public final class LearnerService: Service, Sendable {
     let logger: Logger
     let progress: ProgressLine
     private let latestWeights = Mutex<WireMessage?>(nil)
+    /// When the weights were last published again for workers that lacked them.
+    private let lastResend = Mutex(-Double.infinity)
     /// Opens the learner's end of its link to the workers (ZeroMQ sockets, or an in-process network).
     private let bindLink: @Sendable () async throws -> any LearnerLink
     /// Set once the budget is reached (the `train` command then stops the other roles).
@@ -346,7 +348,22 @@ public final class LearnerService: Service, Sendable {
             }
             // A late joiner gets the current weights at once instead of waiting for the next update.
             if let weights = latestWeights.withLock({ $0 }) { await link.publish(weights) }
+        } else if hello.capability("weights") == "none" {
+            // A member that missed them (its weights socket connected after they went out).
+            await resendWeights(link: link, status: status)
         }
+    }
+
+    /// Publishes the current weights again for workers that lack them, at most once a second:
+    /// weights are megabytes, and no peer's messages may make the learner flood every worker.
+    private func resendWeights(link: any LearnerLink, status: LearnerStatus) async {
+        guard let weights = latestWeights.withLock({ $0 }), lastResend.withLock({ last in
+            guard Clock.now - last >= 1 else { return false }
+            last = Clock.now
+            return true
+        }) else { return }
+        await status.resentWeights()
+        await link.publish(weights)
     }
 
     /// Tells a worker it is refused (a Yendor worker stops on this); logged once per 10 s per worker.
@@ -393,7 +410,7 @@ public final class LearnerService: Service, Sendable {
             }
         }
         try await publish(learner, link: link)
-        var lastCheckpoint = Clock.now, lastResend = -Double.infinity
+        var lastCheckpoint = Clock.now
         // `run.milestone_steps`: the milestone span (env steps / N) of the last checkpoint; crossing
         // into the next one writes a checkpoint, whatever the interval says.
         func span(_ steps: UInt64) -> UInt64 { c.run.milestoneSteps > 0 ? steps / c.run.milestoneSteps : 0 }
@@ -431,11 +448,7 @@ public final class LearnerService: Service, Sendable {
                     // A worker this far behind missed weights (PUB drops them for a subscriber that
                     // does not read, e.g. a paused process). With all its trajectories dropped, no
                     // update comes to publish new ones, so send the current ones again, at most once a second.
-                    if Clock.now - lastResend >= 1, let weights = latestWeights.withLock({ $0 }) {
-                        lastResend = Clock.now
-                        await link.publish(weights)
-                        await status.resentWeights()
-                    }
+                    await resendWeights(link: link, status: status)
                 } else {
                     // Checked again (`add`), for trajectories restored from a replay checkpoint written
                     // with other settings: every received one was checked on the way in, and nothing

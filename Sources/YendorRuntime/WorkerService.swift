@@ -157,7 +157,7 @@ public final class WorkerService: Service, Sendable {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.subscriberLoop(link: link, batcher: batcher) }
-                    group.addTask { await self.helloLoop(link: link, envs: envs, actors: actors) }
+                    group.addTask { await self.helloLoop(link: link, envs: envs, actors: actors, batcher: batcher) }
                     group.addTask { await self.reportLoop(link: link, actors: actors) }
                     group.addTask {
                         // Give the learner a moment to send current weights, so the first rollouts are
@@ -337,11 +337,11 @@ public final class WorkerService: Service, Sendable {
                 counts.reduce(0) { $0 + $1.envErrors })
     }
 
-    private func helloLoop(link: any WorkerLink, envs: Int, actors: [RolloutWorker]) async {
+    private func helloLoop(link: any WorkerLink, envs: Int, actors: [RolloutWorker], batcher: InferenceBatcher) async {
         let c = configuration
         // With env servers, each Hello also says how many failed so far, so the learner's metrics
         // file, TensorBoard and `yendor status` show them, not only this worker's /metrics.
-        func hello() -> Hello {
+        func hello() async -> Hello {
             var capabilities = [
                 ("obs_layout", c.observationSpec.fingerprint), ("model", c.modelSignature),
                 ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
@@ -358,6 +358,9 @@ public final class WorkerService: Service, Sendable {
                 capabilities.append(("env_server_reopen_failures", "\(counts.reopen)"))
                 capabilities.append(("env_errors", "\(counts.envErrors)"))
             }
+            // The weights the learner published as this worker joined are lost when the weights
+            // socket had not connected yet (PUB drops them: a slow joiner); this asks again.
+            if !(await batcher.hasWeights) { capabilities.append(("weights", "none")) }
             return Hello(role: "worker", id: workerID, capabilities: capabilities)
         }
         let timeout = c.transport.peerTimeout
@@ -380,7 +383,7 @@ public final class WorkerService: Service, Sendable {
         // said once a peer timeout has passed, and said again if it comes later.
         let waitingSince = Clock.now
         var saidUnreachable = false
-        while !Task.isCancelled && !stopping.load(ordering: .relaxed), !(await link.trySendControl(.hello(hello()))) {
+        while !Task.isCancelled && !stopping.load(ordering: .relaxed), !(await link.trySendControl(.hello(await hello()))) {
             if !saidUnreachable && Clock.now - waitingSince > timeout {
                 let target = replayEndpoint == nil ? "\(receiver) at \(trajectoriesEndpoint)" : receiver
                 if link.refusedByAuthentication {
@@ -408,7 +411,7 @@ public final class WorkerService: Service, Sendable {
             // then the held trajectories go.
             while awaitingReadmission.load(ordering: .relaxed) && !Task.isCancelled && !stopping.load(ordering: .relaxed) {
                 let back = learnerLastSeen.withLock { $0 } > learnerGoneAt.withLock { $0 }
-                if back, await link.trySendControl(.hello(hello())) {
+                if back, await link.trySendControl(.hello(await hello())) {
                     awaitingReadmission.store(false, ordering: .relaxed)
                     logger.info("said Hello to the learner again; rollouts go on")
                     nextHello = tick + helloEvery
@@ -418,7 +421,7 @@ public final class WorkerService: Service, Sendable {
             }
             let full = link.outboxDepth >= link.outboxCapacity
             let sent = batchesSent
-            if tick >= nextHello, !full || sent != sentAtLastHello, await link.trySendControl(.hello(hello())) {
+            if tick >= nextHello, !full || sent != sentAtLastHello, await link.trySendControl(.hello(await hello())) {
                 nextHello = tick + helloEvery
                 sentAtLastHello = sent
             }

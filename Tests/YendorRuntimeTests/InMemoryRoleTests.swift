@@ -81,6 +81,45 @@ struct InMemoryRoleTests {
         #expect(members, "the matching worker is admitted")
     }
 
+    /// The weights a learner publishes as a worker joins miss it when its weights socket has not
+    /// connected yet (PUB drops them: a slow joiner; the worker then waited 5 s for them). Its next
+    /// Hello says it has none, and the learner sends them again.
+    @Test func aMemberWhoseHelloSaysItHasNoWeightsIsSentThemAgain() async throws {
+        let c = try Self.configuration()
+        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+        let dir = try RunDirectory(path: Scratch.path + "yendor-inmemory-\(UUID().uuidString.prefix(8))")
+        let learner = LearnerService(configuration: c, context: try Context(), runDirectory: dir, logger: Self.quiet,
+                                     link: { network.learnerLink() })
+        let worker = network.workerLink()
+        let running = Task { try await learner.run() }
+        defer { running.cancel() }
+        #expect(await worker.trySendControl(.hello(Self.hello(c, id: "member"))))
+        let first = await Self.next(worker.receive) { if case .policyUpdate(let u) = $0 { u } else { nil } }
+        #expect(first != nil)
+        var weightless = Self.hello(c, id: "member")
+        weightless.capabilities.append((key: "weights", value: "none"))
+        #expect(await worker.trySendControl(.hello(weightless)))
+        // No update ran (no trajectory came): weights now are the same ones, sent again.
+        let again = await Self.next(worker.receive) { if case .policyUpdate(let u) = $0 { u } else { nil } }
+        #expect(again != nil && again?.version == first?.version)
+        #expect(await Poll.until { learner.metrics["learner/weights_resent"] == 1 })
+    }
+
+    /// A worker's Hellos say `weights: none` until weights have come, and stop saying it then.
+    @Test func aWorkersHellosSayItHasNoWeightsUntilTheyCome() async throws {
+        let (c, learner, _, running) = try Self.runningWorker()
+        defer { running.cancel() }
+        func nextHello() async -> Hello? {
+            await Self.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
+        }
+        #expect(await nextHello()?.capability("weights") == "none")
+        await learner.publish(Self.weights(c, 1, try Self.wireTensors(c)))
+        // Hellos already on their way may still say it; a later one must not (100: a hang guard).
+        var hello = await nextHello(), seen = 1
+        while let h = hello, h.capability("weights") != nil, seen < 100 { hello = await nextHello(); seen += 1 }
+        #expect(hello != nil && hello?.capability("weights") == nil, "\(seen) Hellos")
+    }
+
     /// A learner restarted from an older checkpoint (or from scratch) publishes versions below the
     /// worker's: its heartbeat says so, and the worker acts with its weights instead of keeping the
     /// ones of a run the learner no longer has until the learner's versions catch up.
