@@ -49,13 +49,7 @@ struct InMemoryRoleTests {
     }
 
     @Test func aLearnerRefusesAHelloForAnotherModelAndSendsAMatchingWorkerTheCurrentWeights() async throws {
-        let c = try Self.configuration()
-        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
-        let dir = try RunDirectory(path: Scratch.path + "yendor-inmemory-\(UUID().uuidString.prefix(8))")
-        let learner = LearnerService(configuration: c, context: try Context(), runDirectory: dir, logger: Self.quiet,
-                                     link: { network.learnerLink() })
-        let worker = network.workerLink()
-        let running = Task { try await learner.run() }
+        let (c, learner, worker, running) = try Self.runningLearner()
         defer { running.cancel() }
 
         #expect(await worker.trySendControl(.hello(Self.hello(c, id: "stranger", model: "another model"))))
@@ -85,13 +79,7 @@ struct InMemoryRoleTests {
     /// connected yet (PUB drops them: a slow joiner; the worker then waited 5 s for them). Its next
     /// Hello says it has none, and the learner sends them again.
     @Test func aMemberWhoseHelloSaysItHasNoWeightsIsSentThemAgain() async throws {
-        let c = try Self.configuration()
-        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
-        let dir = try RunDirectory(path: Scratch.path + "yendor-inmemory-\(UUID().uuidString.prefix(8))")
-        let learner = LearnerService(configuration: c, context: try Context(), runDirectory: dir, logger: Self.quiet,
-                                     link: { network.learnerLink() })
-        let worker = network.workerLink()
-        let running = Task { try await learner.run() }
+        let (c, learner, worker, running) = try Self.runningLearner()
         defer { running.cancel() }
         #expect(await worker.trySendControl(.hello(Self.hello(c, id: "member"))))
         var weightless = Self.hello(c, id: "member")
@@ -179,6 +167,16 @@ struct InMemoryRoleTests {
 
     /// A worker `w` of the tiny configuration running over an in-memory network, with the network's
     /// learner end for the test to play the learner; cancel `running` when done.
+    /// A learner of the tiny configuration on an in-memory network, running, and a worker's end of it.
+    static func runningLearner() throws -> (c: TrainingConfiguration, learner: LearnerService, worker: any WorkerLink, running: Task<Void, Error>) {
+        let c = try configuration()
+        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+        let dir = try RunDirectory(path: Scratch.path + "yendor-inmemory-\(UUID().uuidString.prefix(8))")
+        let learner = LearnerService(configuration: c, context: try Context(), runDirectory: dir, logger: quiet,
+                                     link: { network.learnerLink() })
+        return (c, learner, network.workerLink(), Task { try await learner.run() })
+    }
+
     static func runningWorker() throws -> (c: TrainingConfiguration, learner: any LearnerLink, worker: WorkerService, running: Task<Void, Error>) {
         let c = try configuration()
         let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
