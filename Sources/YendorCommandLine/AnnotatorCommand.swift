@@ -18,7 +18,7 @@ struct AnnotatorCommand: AsyncParsableCommand {
 }
 
 /// `yendor annotator [serve]`: the annotator role (ROUTER for requests, PUB for labels) with a label store.
-struct AnnotatorServeCommand: AsyncParsableCommand {
+struct AnnotatorServeCommand: AsyncParsableCommand, RoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the annotator: labels captions with an LLM (or the built-in lexicon), stores and publishes them.",
@@ -152,11 +152,10 @@ struct AnnotatorServeCommand: AsyncParsableCommand {
             services.append(.init(service: endpoint, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+            services: services, logger: logger)
         // The role stops within the grace plus a few seconds; this is only a backstop.
         groupConfiguration.maximumGracefulShutdownDuration = c.annotator.shutdownGrace + .seconds(30)
-        do { try await ServiceGroup(configuration: groupConfiguration).run() } catch let e as ZMQError where [EADDRINUSE, EADDRNOTAVAIL, ENODEV].contains(e.code) {
+        do { try await ShutdownSignals.run(ServiceGroup(configuration: groupConfiguration)) } catch let e as ZMQError where [EADDRINUSE, EADDRNOTAVAIL, ENODEV].contains(e.code) {
             let (flag, endpoint) = e.operation == "bind(\(labels))" ? ("--labels", labels) : ("--requests", requests)
             throw ValidationError(e.code == EADDRINUSE
                 ? "\(flag) \(endpoint) is in use by another process (another annotator, or another program): stop it, or give \(flag) another port"

@@ -13,7 +13,8 @@ final class EnvServerProcesses: Sendable {
     private let supervisor: ProcessSupervisor
 
     /// Starts `count` servers of `envID`, `envs` envs each (each also given `extraArguments`), and
-    /// waits until each answers its handshake.
+    /// waits until each answers its handshake. SIGINT/SIGTERM (`ShutdownSignals`) end the wait: the
+    /// servers are stopped and `CancellationError` thrown.
     init(envID: String, count: Int, envs: Int, seed: UInt64, extraArguments: [String] = [], socketDirectory: String, logDirectory: URL,
          timeout: Double) throws {
         let executable = try Self.locate()
@@ -39,16 +40,16 @@ final class EnvServerProcesses: Sendable {
             let deadline = Date().addingTimeInterval(timeout)
             while true {
                 do {
-                    _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 1)
+                    _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 1, stop: ShutdownSignals.flag)
                     break
                 } catch RemoteEnvironmentError.serverUnavailable {
                     let process = supervisor.process(k), exited = process.map { !$0.isRunning } ?? true
                     guard exited || Date() >= deadline else { continue }
-                    supervisor.stop()
+                    stop()
                     let why = exited ? "it \(process.map(ProcessSupervisor.ending) ?? "did not start") before answering" : "no answer within \(Int(timeout)) s"
                     throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "\(why); its log: \(supervisor.logTail(k))")
                 } catch {
-                    supervisor.stop()
+                    stop()
                     throw error
                 }
             }

@@ -6,7 +6,7 @@ import YendorRuntime
 import ZeroMQ
 
 /// `yendor evaluate`: a trained policy's episodes on fresh envs, with their mean return and success.
-struct EvaluateCommand: AsyncParsableCommand {
+struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Play a trained policy's episodes and report their return and success rate.",
@@ -165,9 +165,8 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     /// Runs `service` until it ends or SIGINT/SIGTERM stops it gracefully.
     private static func runUntilDoneOrSignalled(_ service: any Service, logger: Logger) async throws {
-        try await ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)).run()
+        try await ShutdownSignals.run(ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger)))
     }
 
     /// Refuses, before any episode is played, a --json path whose directory is missing or not

@@ -4,7 +4,7 @@ import YendorRuntime
 import ZeroMQ
 
 /// `yendor learner`: the learner role, binding the trajectory and weight endpoints.
-struct LearnerCommand: AsyncParsableCommand {
+struct LearnerCommand: AsyncParsableCommand, RoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "learner",
         abstract: "Run the learner: receives trajectories, trains, publishes weights.",
@@ -22,7 +22,7 @@ struct LearnerCommand: AsyncParsableCommand {
             let context = try Context()
             defer { context.terminate() }
             let (group, _) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
-            try await group.run()
+            try await ShutdownSignals.run(group)
         }
     }
 }

@@ -4,7 +4,7 @@ import YendorRuntime
 import ZeroMQ
 
 /// `yendor replay`: the replay buffer as its own role between workers and the learner.
-struct ReplayCommand: AsyncParsableCommand {
+struct ReplayCommand: AsyncParsableCommand, RoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Run the replay buffer as its own role (workers: yendor worker --replay HOST).",
@@ -31,8 +31,8 @@ struct ReplayCommand: AsyncParsableCommand {
             let learnerTrajectories = TransportConfiguration.endpoint(c.transport.trajectories, onHost: learner)
             // Its PUB too: the role stops when the learner says it finished.
             let learnerWeights = TransportConfiguration.endpoint(c.transport.weights, onHost: learner)
-            try await Topology.replay(configuration: c, learnerTrajectories: learnerTrajectories, learnerWeights: learnerWeights,
-                                      runDirectory: runDirectory, context: context, logger: logger).run()
+            try await ShutdownSignals.run(Topology.replay(configuration: c, learnerTrajectories: learnerTrajectories, learnerWeights: learnerWeights,
+                                                          runDirectory: runDirectory, context: context, logger: logger))
         }
     }
 }

@@ -264,11 +264,7 @@ struct RunOptions: ParsableArguments {
     /// (`RemoteVectorEnv.untilAnswered`). SIGINT/SIGTERM end the wait and the command (exit 0:
     /// nothing has started yet).
     static func waitForSpec(of endpoint: String, timeout: Double, logger: Logger) throws -> (spec: ObservationSpec, task: String, envs: Int) {
-        // A plain handler, not a dispatch source: libdispatch keeps its handler for a signal once
-        // installed, and the role's service group could then not take the signal over from SIG_DFL.
-        let stop = specWaitStop
-        for number in [SIGINT, SIGTERM] { signal(number) { _ in specWaitStop.set() } }
-        defer { for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) } }
+        let stop = ShutdownSignals.flag
         do {
             return try RemoteVectorEnv.untilAnswered(endpoint, stop: stop, logger: logger) {
                 try RemoteVectorEnv.probe(endpoint: endpoint, timeout: timeout, stop: stop)
@@ -314,9 +310,6 @@ extension ArgumentHelp {
     /// The help of every command's `--set`.
     static let setField = ArgumentHelp("Set any field: --set learner.learning_rate=0.001 (repeatable).", valueName: "key=value")
 }
-
-/// Raised by SIGINT or SIGTERM while `RunOptions.waitForSpec` waits for an env server.
-private let specWaitStop = StopFlag()
 
 /// Turns configuration and refusal errors into a clear message and exit code instead of a trace.
 func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {

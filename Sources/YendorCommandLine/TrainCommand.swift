@@ -8,7 +8,7 @@ import ZeroMQ
 
 /// `yendor train`: the quick start. Every role in this process (in-process transport), or with
 /// `--workers N`, the learner here and N worker processes on this machine over ipc.
-struct TrainCommand: AsyncParsableCommand {
+struct TrainCommand: AsyncParsableCommand, RoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train with every role on this machine (the quick start).",
@@ -73,10 +73,15 @@ struct TrainCommand: AsyncParsableCommand {
                 if serverArguments.isEmpty, let saved = try options.savedConfiguration(defaultRunDir: runDir) {
                     serverArguments = saved.base.env.serverArguments.list
                 }
-                servers = try EnvServerProcesses(envID: envID, count: count, envs: options.envs ?? 16, seed: options.seed ?? 1,
-                                                 extraArguments: serverArguments,
-                                                 socketDirectory: RunDirectory.sockets(ofRunAt: URL(fileURLWithPath: runDir, isDirectory: true).standardizedFileURL).path,
-                                                 logDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("logs"), timeout: 120)
+                do {
+                    servers = try EnvServerProcesses(envID: envID, count: count, envs: options.envs ?? 16, seed: options.seed ?? 1,
+                                                     extraArguments: serverArguments,
+                                                     socketDirectory: RunDirectory.sockets(ofRunAt: URL(fileURLWithPath: runDir, isDirectory: true).standardizedFileURL).path,
+                                                     logDirectory: URL(fileURLWithPath: runDir).appendingPathComponent("logs"), timeout: 120)
+                } catch is CancellationError {
+                    options.makeLogger(label: "yendor").info("stopped while starting its env servers (they are stopped)")
+                    throw ExitCode.success
+                }
                 options.envServers = servers!.endpoints
                 // At least two actors, so each server's two slices (env.server_splits) are stepped by different actors.
                 options.overrides.insert("env.actors=\(max(count, 2))", at: 0)
@@ -126,7 +131,7 @@ struct TrainCommand: AsyncParsableCommand {
                 try await runWithWorkerProcesses(c, runDirectory: runDirectory, context: context, logger: logger)
             } else {
                 let (group, _) = Topology.inProcess(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
-                try await group.run()
+                try await ShutdownSignals.run(group)
             }
         }
     }
@@ -162,7 +167,7 @@ struct TrainCommand: AsyncParsableCommand {
                              runIsOver: { learner.hasFinished }, departures: departures, logger: logger)]
         }
         do {
-            try await group.run()
+            try await ShutdownSignals.run(group)
         } catch let error as ServiceGroupError where error.errorCode == .serviceFinishedUnexpectedly && learner.hasFinished {
             // The learner reached its budget on the last trajectories of workers that were stopping.
         }

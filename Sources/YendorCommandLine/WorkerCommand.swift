@@ -6,7 +6,7 @@ import YendorWire
 import ZeroMQ
 
 /// `yendor worker`: rollout actors connected to a learner. Start as many as you like, on any node.
-struct WorkerCommand: AsyncParsableCommand {
+struct WorkerCommand: AsyncParsableCommand, RoleCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run rollout workers connected to a learner.",
@@ -47,7 +47,7 @@ struct WorkerCommand: AsyncParsableCommand {
             defer { context.terminate() }
             let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay,
                                         parentLearner: parentPID, context: context, logger: logger)
-            try await group.run()
+            try await ShutdownSignals.run(group)
         }
     }
 

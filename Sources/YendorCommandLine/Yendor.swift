@@ -59,6 +59,7 @@ public struct Yendor: AsyncParsableCommand {
         _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
         var command: any ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
+        if command is any RoleCommand { ShutdownSignals.install() }
         do {
             if var async = command as? AsyncParsableCommand {
                 try await async.run()

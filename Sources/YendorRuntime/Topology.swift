@@ -5,8 +5,8 @@ import YendorTransport
 import ZeroMQ
 
 /// Wires the roles together, in one place. Services start in dependency order (learner before
-/// workers) and the service group stops them in reverse on SIGINT/SIGTERM or when the learner
-/// reaches its budget.
+/// workers) and the service group stops them in reverse on a graceful shutdown (the command's
+/// SIGINT/SIGTERM) or when the learner reaches its budget.
 public enum Topology {
     /// Every role in this process, linked by `inproc://` sockets (or, with `transport.in_process=memory`,
     /// by an `InMemoryNetwork`): the quick start. Its learner also answers `status`/`health --run-dir`
@@ -104,8 +104,8 @@ public enum Topology {
             ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore,
                                                            failureTerminationBehavior: .gracefullyShutdownGroup)
         }
-        var configuration = ServiceGroupConfiguration(services: configs, gracefulShutdownSignals: [.sigterm, .sigint],
-                                                      cancellationSignals: [], logger: logger)
+        // No signals of its own: the command's `ShutdownSignals` own SIGINT/SIGTERM from its start.
+        var configuration = ServiceGroupConfiguration(services: configs, logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(30)
         return ServiceGroup(configuration: configuration)
     }

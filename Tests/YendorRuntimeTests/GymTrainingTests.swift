@@ -102,6 +102,29 @@ struct GymTrainingTests {
         #expect(Self.processes(containing: run.path + "/sockets/env-server").isEmpty, "an env server outlived the run")
     }
 
+    /// Signalled while it waits for its env servers to answer (before its roles run), train stops
+    /// them and exits 0, saying so. It died by the signal's default action (143) and its servers
+    /// outlived it.
+    @Test func trainStoppedWhileItsEnvServersStartStopsThemAndExitsCleanly() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("gym-stopped-starting")
+        let run = dir.appendingPathComponent("run")
+        // A server that never answers: its --import blocks (python/tests/helpers_blocking_import.py).
+        let tests = ["PYTHONPATH": URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                        .deletingLastPathComponent().appendingPathComponent("python/tests").path]
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--env", "gym:MiniGrid-Empty-5x5-v0",
+                                              "--serve-arg=--import=helpers_blocking_import", "--run-dir", run.path], environment: tests)
+        defer { train.kill() }
+        // Once its server runs, train is waiting for it, and will be until it is stopped.
+        #expect(await Poll.until { !Self.processes(containing: run.path + "/sockets/env-server").isEmpty },
+                "\(train.standardError.suffix(1500))")
+        train.signal(SIGTERM)
+        #expect(await train.waitForExit(timeout: 120) == 0, "\(train.standardError.suffix(1500))")
+        #expect(train.standardError.contains("stopped while starting its env servers"), "\(train.standardError.suffix(1500))")
+        #expect(Self.processes(containing: run.path + "/sockets/env-server").isEmpty, "an env server outlived train")
+        let sockets = (try? FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("sockets").path)) ?? []
+        #expect(sockets.isEmpty, "\(sockets)")
+    }
+
     /// Processes whose command line contains `text`.
     static func processes(containing text: String) -> [Int32] {
         ChildProcess.processes { $0.arguments.joined(separator: " ").contains(text) }

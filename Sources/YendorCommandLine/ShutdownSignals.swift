@@ -1,0 +1,80 @@
+import Dispatch
+import Foundation
+import RemoteEnvironment
+import ServiceLifecycle
+import Synchronization
+
+/// A command that runs a role: SIGINT and SIGTERM stop it gracefully from its first moment
+/// (`ShutdownSignals`), not only once its service group runs.
+protocol RoleCommand {}
+
+/// SIGINT and SIGTERM in a role's process, caught from the start of the command for the life of the
+/// process. A service group takes signals over only once it runs; before that (the command reading
+/// its configuration, starting env servers, waiting for one's spec: up to seconds under load) a
+/// signal killed the process by its default action, leaving its env servers and socket files
+/// behind. Here a signal is remembered: it ends the waits of the set-up (`flag`), and the group,
+/// however early the signal came, starts and stops at once.
+enum ShutdownSignals {
+    /// Raised by the first SIGINT or SIGTERM; the waits before a role's group runs watch it.
+    static let flag = StopFlag()
+
+    private struct State {
+        var received = false
+        var groups: [ObjectIdentifier: ServiceGroup] = [:]
+    }
+    private static let state = Mutex(State())
+    /// The write end of the pipe through which the signal handler says a signal came, and the
+    /// source reading it. Written only by `install`, before the handler can run.
+    nonisolated(unsafe) private static var pipeWrite: Int32 = -1
+    nonisolated(unsafe) private static var source: (any DispatchSourceRead)?
+
+    /// Starts catching both signals (a role command, before it runs). Other commands keep the
+    /// default action, so Ctrl-C ends a benchmark at once.
+    static func install() {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { return }
+        _ = fcntl(ends[1], F_SETFL, O_NONBLOCK)
+        pipeWrite = ends[1]
+        _ = flag.isSet  // made now: the handler must not be the first to touch it
+        // A plain handler that only raises the flag and writes a byte (async-signal-safe), read
+        // off the handler by a dispatch source. Not a signal source: libdispatch installs its
+        // handler only when the source is resumed, and a signal that comes between the SIG_IGN it
+        // needs and then is lost.
+        let read = DispatchSource.makeReadSource(fileDescriptor: ends[0], queue: .global())
+        read.setEventHandler {
+            var bytes = [UInt8](repeating: 0, count: 64)
+            _ = Glibc.read(ends[0], &bytes, bytes.count)
+            received()
+        }
+        read.resume()
+        source = read
+        for number in [SIGINT, SIGTERM] {
+            signal(number) { _ in
+                ShutdownSignals.flag.set()
+                var byte: UInt8 = 1
+                _ = write(ShutdownSignals.pipeWrite, &byte, 1)
+            }
+        }
+    }
+
+    private static func received() {
+        let groups = state.withLock { state in
+            state.received = true
+            return Array(state.groups.values)
+        }
+        for group in groups { Task { await group.triggerGracefulShutdown() } }
+    }
+
+    /// Runs `group` until it ends; the first signal stops it gracefully, also one that came before
+    /// it started (the group then starts its services and stops them at once).
+    static func run(_ group: ServiceGroup) async throws {
+        let key = ObjectIdentifier(group)
+        let early = state.withLock { state in
+            state.groups[key] = group
+            return state.received
+        }
+        defer { _ = state.withLock { $0.groups.removeValue(forKey: key) } }
+        if early { await group.triggerGracefulShutdown() }
+        try await group.run()
+    }
+}
