@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "YendorWireTests", dependencies: ["YendorWire", "YendorSupport"]),
         .testTarget(name: "YendorMetricsTests", dependencies: ["YendorMetrics", coreMetrics, .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "DungeonTests", dependencies: ["Dungeon", "YendorEnvironment"]),
-        .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorTestSupport"]),
+        .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorSupport", "YendorTestSupport"]),
         .testTarget(name: "RemoteEnvironmentTests", dependencies: ["RemoteEnvironment", "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
         .testTarget(name: "YendorNNTests", dependencies: ["YendorNN", "YendorSupport", "YendorTestSupport"]),
         .testTarget(name: "YendorLearnerTests", dependencies: ["YendorPolicy", "YendorEnvironment", "YendorLearner", "YendorNN", "YendorWire", "Dungeon", "YendorSupport", "YendorTestSupport"]),

@@ -1,6 +1,7 @@
 import Foundation
 @testable import NetHack
 import Testing
+import YendorSupport
 import YendorTestSupport
 
 /// A game's directory is locked while its game lives, so a sweep removes only those a dead process
@@ -16,7 +17,7 @@ import YendorTestSupport
         // As a killed process leaves one: the lock file is there, nobody holds it.
         let abandoned = parent + "/" + GameDirectory.prefix + "abandoned"
         try FileManager.default.createDirectory(atPath: abandoned + "/save", withIntermediateDirectories: true)
-        #expect(FileManager.default.createFile(atPath: abandoned + "/" + GameDirectory.lockName, contents: nil))
+        #expect(FileManager.default.createFile(atPath: abandoned + "/" + LockedDirectory.lockName, contents: nil))
         // Without a lock file it is not known to be a game's: left alone.
         let foreign = parent + "/" + GameDirectory.prefix + "foreign"
         try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
