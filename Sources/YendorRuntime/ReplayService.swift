@@ -56,7 +56,7 @@ public final class ReplayService: Service, Sendable {
         let serverSecurity = try t.serverSecurity(), clientSecurity = try t.clientSecurity()
         let authenticator = try t.startAuthenticator(context: context, logger: logger)
         let pull = try await AsyncSocket(context: context, type: .pull, name: "replay.in", inboxCapacity: t.queueCapacity) { s in
-            try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
+            try s.set([.receiveHighWaterMark(t.trajectoryReceiveHighWaterMark), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
                       + t.trajectoryReceiveBuffer + serverSecurity)
             try s.bind(t.replay, setting: "transport.replay")
         }

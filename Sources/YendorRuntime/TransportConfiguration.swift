@@ -27,9 +27,16 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var heartbeatMisses: Int = 5
     /// Seconds of silence after which a peer counts as gone.
     public var peerTimeout: Double { heartbeatInterval * Double(heartbeatMisses) }
-    /// Messages queued per socket before senders wait (ZeroMQ high-water mark and Yendor's own queues).
-    /// Small on purpose: every queued trajectory adds policy lag.
-    public var queueCapacity: Int = 2
+    /// Trajectory messages queued per socket before senders wait (ZeroMQ high-water marks and
+    /// Yendor's own queues). Small on purpose: every queued trajectory adds policy lag. 1: with 2,
+    /// two workers on a learner that could not keep up queued so many that 12% of what they collected
+    /// arrived too stale and was dropped, for the same samples trained per second (docs/benchmarks.md,
+    /// "Queue capacity").
+    public var queueCapacity: Int = 1
+    /// The learner's PUB high-water mark per subscriber: a PolicyUpdate and the Heartbeat or
+    /// Goodbye published right after it, which a mark of 1 would drop before libzmq's I/O thread
+    /// has taken the first.
+    static let publishHighWaterMark = 2
     /// The kernel's buffer of each TCP trajectory connection (libzmq sets none on `ipc://`), in KiB, at both ends (the sender's SO_SNDBUF,
     /// the receiver's SO_RCVBUF; Linux doubles it); 0 leaves it to the system's autotuning. High-water
     /// marks count messages, not bytes: autotuned, these buffers held about 5 MB (some 18 default
@@ -124,6 +131,11 @@ public struct TransportConfiguration: Sendable, Equatable {
 
     /// The kernel buffer option of a socket that receives trajectories (none: the system's).
     public var trajectoryReceiveBuffer: [SocketOption] { socketBufferKiB > 0 ? [.receiveBuffer(bytes: socketBufferKiB << 10)] : [] }
+
+    /// The receive high-water mark of a socket that takes trajectories: `queueCapacity`, but at least
+    /// 2 under CURVE, where libzmq 4.3.4 let nothing through a mark of 1 (no CURVE worker ever
+    /// joined; its credential message likely holds the one place).
+    public var trajectoryReceiveHighWaterMark: Int { curveEnabled ? max(2, queueCapacity) : queueCapacity }
 
     /// Whether CURVE is on (a secret key file is configured).
     public var curveEnabled: Bool { !curveSecretKeyFile.isEmpty }

@@ -29,12 +29,12 @@ final class ZeroMQLearnerLink: LearnerLink {
         do {
             let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
                                              inboxCapacity: t.queueCapacity) { s in
-                try s.set([.receiveHighWaterMark(t.queueCapacity), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
+                try s.set([.receiveHighWaterMark(t.trajectoryReceiveHighWaterMark), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
                           + t.trajectoryReceiveBuffer + security)
                 try s.bind(t.trajectories, setting: "transport.trajectories")
             }
             let pub = try await AsyncSocket(context: context, type: .pub, name: "learner.weights") { s in
-                try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 500)] + security)
+                try s.set([.sendHighWaterMark(TransportConfiguration.publishHighWaterMark), .linger(milliseconds: 500)] + security)
                 try s.bind(t.weights, setting: "transport.weights")
             }
             logger.info("learner listening", metadata: ["trajectories": "\(t.trajectories)", "weights": "\(t.weights)",
