@@ -223,9 +223,11 @@ public final class LearnerService: Service, Sendable {
                 await status.seen(h.id, now: now, policyVersion: h.policyVersion)
             case .goodbye(let g):
                 // Said of members only: a Goodbye for a worker never admitted (or gone) changes nothing.
-                let wasMember = await status.isMember(g.id)
+                let wasMember = await status.isMember(g.id), instance = await status.memberInstance(g.id)
                 await status.goodbye(g.id, now: now)
                 if wasMember { logger.info("worker \(PeerID.loggable(g.id)) left: \(PeerID.escaped(g.reason))") }
+                // Said after what came before it was stored: its worker may close its connection now.
+                if let instance { await link.publish(.goodbye(.acknowledging(g.id, instance: instance))) }
             case .stats:
                 break
             case .trajectoryBatch(let batch):

@@ -198,10 +198,13 @@ public final class WorkerService: Service, Sendable {
         let learnerHeard = !awaitingReadmission.load(ordering: .relaxed)
             && Clock.now - learnerLastSeen.withLock({ $0 }) <= configuration.transport.peerTimeout
         let listening = !finished && !refused && !parentGone && (replayEndpoint != nil || learnerHeard)
+        // A learner answers the Goodbye once it has taken every trajectory before it (a replay role does not).
         let closing = await link.close(sayingGoodbye: finished || refused || parentGone ? nil : goodbye,
-                                       flushingWithin: listening ? Self.flushTime : .zero)
+                                       flushingWithin: listening ? Self.flushTime : .zero,
+                                       acknowledgedAs: replayEndpoint == nil ? "\(workerID)#\(instance)" : nil)
         let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
             : parentGone ? "not sent (the learner's process is gone)"
+            : closing.acknowledged ? "sent, acknowledged (the learner took every trajectory)"
             : closing.goodbyeSaid ? "sent" : "not sent (\(receiver) unreachable)"
         logger.info("worker \(workerID) stopped after \(batchesSent - closing.unsent) trajectories",
                     metadata: ["unsent": "\(closing.unsent)", "goodbye": "\(outcome)"])
@@ -308,6 +311,8 @@ public final class WorkerService: Service, Sendable {
                 if let own = await batcher.learnerHas(version: Int64(clamping: h.policyVersion)) {
                     logger.warning("the learner is at policy version \(h.policyVersion), below this worker's \(own): it went back (restarted from an older checkpoint or from scratch); its next weights replace these")
                 }
+            case .goodbye(let g) where g.reason == Goodbye.acknowledgement:
+                break  // of a Goodbye: this worker's is awaited only as it closes (`WorkerLink.close`)
             case .goodbye(let g) where g.id == workerID || g.id == "\(workerID)#\(instance)":
                 throw Refused(reason: PeerID.escaped(g.reason))
             case .goodbye(let g) where g.id == "*" && g.reason == "finished":

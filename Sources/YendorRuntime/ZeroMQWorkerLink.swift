@@ -6,8 +6,9 @@ import ZeroMQ
 
 /// A worker's link across processes. Trajectories leave on a PUSH socket; Hellos on a second PUSH
 /// connection to the same learner endpoint (the control path), so they never queue behind
-/// trajectories; weights and Goodbyes arrive on a SUB socket. The `Goodbye` goes on a fresh
-/// connection opened at shutdown: under backpressure the learner reads each connection only in its
+/// trajectories; weights and Goodbyes arrive on a SUB socket. A learner's worker first says its
+/// `Goodbye` behind its trajectories and waits for the learner's answer (`close`); without one, the
+/// `Goodbye` goes on a fresh connection opened at shutdown: under backpressure the learner reads each connection only in its
 /// turn, one message per trajectory it takes, so anything queued on an old connection waits for
 /// updates; and libzmq (4.3.4) discards what is still in the kernel's socket buffer when a peer closes
 /// a connection whose queue in the learner is full (a Goodbye behind four Hellos was lost that way
@@ -126,16 +127,51 @@ final class ZeroMQWorkerLink: WorkerLink {
         }
     }
 
-    func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> (goodbyeSaid: Bool, unsent: Int) {
+    func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration,
+               acknowledgedAs addressee: String?) async -> (goodbyeSaid: Bool, acknowledged: Bool, unsent: Int) {
+        let deadline = ContinuousClock.now + flush
+        var queued = false, acknowledged = false
+        if let goodbye, let addressee, flush > .zero {
+            // Behind the trajectories, on their connection: the learner takes it after them and
+            // answers, and only then does the connection close. libzmq (4.3.4) would otherwise drop
+            // what sits in the kernel's buffer of a connection the learner is not reading as it closes
+            // (one or two trajectories per worker under backpressure).
+            let encoded = goodbye.encoded()
+            queued = await Self.within(deadline) { [push] in (try? await push.send(encoded)) != nil }
+            if queued { acknowledged = await Self.within(deadline) { [sub, limits] in await Self.acknowledgement(addressee, on: sub, limits: limits) } }
+        }
         // The trajectories leave before the Goodbye is said: the learner still takes a worker's
         // last ones after its Goodbye (Membership's `leaving`), but not from a worker it never heard.
-        let unsent = await push.close(flushingWithin: flush)
+        var unsent = await push.close(flushingWithin: acknowledged ? .zero : max(.zero, deadline - .now))
+        if queued && unsent > 0 { unsent -= 1 }  // the Goodbye, the outbox's last message, stayed too
         if authMonitor != nil { try? await control.perform { s in try s.monitor(nil, events: []) } }
         await control.close()
         await authMonitor?.close()
-        let said = if let goodbye { await sayGoodbye(goodbye.encoded()) } else { false }
+        let said = if acknowledged { true } else if let goodbye { await sayGoodbye(goodbye.encoded()) } else { false }
         await sub.close()
-        return (said, unsent)
+        return (said, acknowledged, unsent)
+    }
+
+    /// Reads `sub` until the learner's acknowledgement of `addressee`'s Goodbye; false if the socket closes first.
+    private static func acknowledgement(_ addressee: String, on sub: AsyncSocket, limits: WireLimits) async -> Bool {
+        while let received = await sub.receiveMessage(limits: limits) {
+            if case .message(.goodbye(let g)) = received, g.id == addressee, g.reason == Goodbye.acknowledgement { return true }
+        }
+        return false
+    }
+
+    /// Whether `body` returned true before `deadline` (it is cancelled then, and its answer still counts).
+    private static func within(_ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async -> Bool) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await body() }
+            group.addTask { try? await Task.sleep(until: deadline); return false }
+            var done = false
+            for await answer in group {
+                done = done || answer
+                group.cancelAll()
+            }
+            return done
+        }
     }
 
     /// Hands one message to libzmq on the socket's own thread; false when libzmq's queue is full or

@@ -99,7 +99,8 @@ public final class InMemoryNetwork: Sendable {
 
         func reconnect() async {}
 
-        func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> (goodbyeSaid: Bool, unsent: Int) {
+        func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration,
+                   acknowledgedAs addressee: String?) async -> (goodbyeSaid: Bool, acknowledged: Bool, unsent: Int) {
             // The Goodbye always gets in: a full control queue holds only stale Hellos, and the
             // oldest makes room for it.
             var said = false
@@ -110,7 +111,8 @@ public final class InMemoryNetwork: Sendable {
             }
             network.subscribers.withLock { _ = $0.removeValue(forKey: id) }
             _ = inbox.close()
-            return (said, 0)
+            // Nothing to acknowledge: nothing queued here is lost.
+            return (said, false, 0)
         }
     }
 }

@@ -20,8 +20,11 @@ public protocol WorkerLink: Sendable {
     /// queued get up to `flush` to leave first (a worker stopping while its learner listens loses
     /// none); those that have not left by then are dropped and counted in `unsent`. In one process
     /// they stay in the learner's queue, which takes them as the worker's last. `goodbyeSaid`: the
-    /// Goodbye was handed over.
-    func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration) async -> (goodbyeSaid: Bool, unsent: Int)
+    /// Goodbye was handed over. With `acknowledgedAs` (this process's `id#instance`, when the
+    /// trajectories go to a learner, which answers Goodbyes), the Goodbye first goes behind them on
+    /// their connection, kept open until the learner's answer says it took them all (`acknowledged`).
+    func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration,
+               acknowledgedAs addressee: String?) async -> (goodbyeSaid: Bool, acknowledged: Bool, unsent: Int)
     /// Whether the learner refused this worker's CURVE key (its allow-list lacks it): a refused
     /// handshake is all a refused client learns, and it looks like a learner that is down otherwise.
     var refusedByAuthentication: Bool { get }

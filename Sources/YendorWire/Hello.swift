@@ -97,6 +97,16 @@ public struct Goodbye: WirePayload {
         self.reason = reason
     }
 
+    /// The reason of the learner's answer to a worker's Goodbye, addressed to `id#instance`: the
+    /// Goodbye, and so all that came before it on the same connection, has been taken in. Not a
+    /// refusal.
+    public static let acknowledgement = "left"
+
+    /// The learner's answer to a Goodbye from the worker process `id#instance`.
+    public static func acknowledging(_ id: String, instance: String) -> Goodbye {
+        Goodbye(id: "\(id)#\(instance)", reason: acknowledgement)
+    }
+
     public func encode(into w: inout ByteWriter) {
         w.write(id)
         w.write(reason)

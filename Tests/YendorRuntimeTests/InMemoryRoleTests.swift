@@ -157,7 +157,7 @@ struct InMemoryRoleTests {
         let learner = network.learnerLink(), worker = network.workerLink()
         let hello = WireMessage.hello(Hello(role: "worker", id: "w", capabilities: []))
         while await worker.trySendControl(hello) {}
-        #expect(await worker.close(sayingGoodbye: Goodbye(id: "w", reason: "shutdown"), flushingWithin: .zero).goodbyeSaid)
+        #expect(await worker.close(sayingGoodbye: Goodbye(id: "w", reason: "shutdown"), flushingWithin: .zero, acknowledgedAs: nil).goodbyeSaid)
         var kinds: [MessageKind] = []
         for _ in 0..<4 {
             if case .message(let m) = await learner.receive() { kinds.append(m.kind) }

@@ -51,7 +51,7 @@ import Glibc
         let sizes = Self.socketBufferSizes()
         #expect(sizes.contains { $0.send == 2 * 72 << 10 }, "\(sizes)")
         #expect(sizes.contains { $0.receive == 2 * 72 << 10 }, "\(sizes)")
-        _ = await worker.close(sayingGoodbye: nil, flushingWithin: .zero)
+        _ = await worker.close(sayingGoodbye: nil, flushingWithin: .zero, acknowledgedAs: nil)
         await learner.close(reason: "test over")
     }
 
