@@ -23,11 +23,15 @@ struct GymEnvBench {
         let executable = try EnvServerProcesses.locate()
         let python = executable.deletingLastPathComponent().appendingPathComponent("python")
         let script = try NetHackEnvBench.script("bench_gym_plain.py")
-        let dir = NSTemporaryDirectory() + "yendor-bench-gym-\(getpid())"
+        // Locked while this process lives: one killed leaves its sockets for the next benchmark to remove.
+        LockedDirectory.removeAbandoned(prefix: "yendor-bench-gym-", in: NSTemporaryDirectory())
+        let scratch = try LockedDirectory(prefix: "yendor-bench-gym-", in: NSTemporaryDirectory())
+        defer { withExtendedLifetime(scratch) {} }  // removed as it is released, after the servers stop
+        let dir = scratch.path
         // Seed offset 0: the EnvOpen seeds below alone decide the games, as in the plain loop.
         let servers = try EnvServerProcesses(envID: envID, count: 1, envs: envs, seed: 0, socketDirectory: dir,
                                              logDirectory: URL(fileURLWithPath: dir), timeout: 120)
-        defer { servers.stop(); try? FileManager.default.removeItem(atPath: dir) }
+        defer { servers.stop() }
         let context = try Context()
         defer { context.terminate() }
         let logger = Logger(label: "bench")

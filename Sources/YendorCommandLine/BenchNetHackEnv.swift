@@ -109,14 +109,16 @@ struct NetHackEnvBench {
         let out = Pipe()
         process.standardOutput = out
         // Its error output goes to a file (a pipe read after stdout could fill and hang it).
+        // Unlinked once open, so that nothing is left if this process is killed; the handles keep it.
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-bench-nle-\(getpid()).err")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errors) }
-        process.standardError = try FileHandle(forWritingTo: errors)
+        let errorWriter = try FileHandle(forWritingTo: errors), errorReader = try FileHandle(forReadingFrom: errors)
+        try? FileManager.default.removeItem(at: errors)
+        process.standardError = errorWriter
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let said = String(decoding: ((try? Data(contentsOf: errors)) ?? Data()).suffix(1500), as: UTF8.self)
+        let said = String(decoding: ((try? errorReader.readToEnd()) ?? Data()).suffix(1500), as: UTF8.self)
         guard process.terminationStatus == 0,
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let rate = json["steps_per_second"] as? Double else {

@@ -92,7 +92,12 @@ struct BenchTrainCommand: AsyncParsableCommand {
     /// Runs `yendor train` in a child process and returns env steps/s over the steady part of the run
     /// (from the first metrics record with progress to the last).
     private func runTraining(extra: [String]) throws -> Double {
-        let dir = NSTemporaryDirectory() + "yendor-bench-train-\(getpid())-\(UUID().uuidString.prefix(6))"
+        // Locked while this process lives: one killed (a benchmark stopped by Ctrl-C) leaves its
+        // run for the next benchmark to remove.
+        LockedDirectory.removeAbandoned(prefix: "yendor-bench-train-", in: NSTemporaryDirectory())
+        let scratch = try LockedDirectory(prefix: "yendor-bench-train-", in: NSTemporaryDirectory())
+        defer { withExtendedLifetime(scratch) {} }  // removed as it is released, after the run is read
+        let dir = scratch.path + "/run"
         let p = Process()
         p.executableURL = Executable.current
         var args = ["train", "--steps", "\(benchSteps)", "--run-dir", dir, "--set", "run.log_interval=2", "--log-level", "warning"]
@@ -108,7 +113,6 @@ struct BenchTrainCommand: AsyncParsableCommand {
         p.arguments = args + extra
         try p.run()
         p.waitUntilExit()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let records = try MetricsLog.read(url: URL(fileURLWithPath: dir).appendingPathComponent("metrics.jsonl"))
             .filter { ($0["env_steps"] ?? 0) > 0 }
         guard let first = records.first, let last = records.last, let t0 = first["time"], let t1 = last["time"], t1 > t0 else {
