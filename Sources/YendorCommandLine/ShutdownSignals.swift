@@ -18,11 +18,8 @@ enum ShutdownSignals {
     /// Raised by the first SIGINT or SIGTERM; the waits before a role's group runs watch it.
     static let flag = StopFlag()
 
-    private struct State {
-        var received = false
-        var groups: [ObjectIdentifier: ServiceGroup] = [:]
-    }
-    private static let state = Mutex(State())
+    /// The groups running now, which a signal stops.
+    private static let groups = Mutex<[ObjectIdentifier: ServiceGroup]>([:])
     /// The write end of the pipe through which the signal handler says a signal came, and the
     /// source reading it. Written only by `install`, before the handler can run.
     nonisolated(unsafe) private static var pipeWrite: Int32 = -1
@@ -60,22 +57,19 @@ enum ShutdownSignals {
     }
 
     private static func received() {
-        let groups = state.withLock { state in
-            state.received = true
-            return Array(state.groups.values)
-        }
-        for group in groups { Task { await group.triggerGracefulShutdown() } }
+        // Under the lock `run` registers with: a group registered after this saw the flag raised.
+        for group in groups.withLock({ Array($0.values) }) { Task { await group.triggerGracefulShutdown() } }
     }
 
     /// Runs `group` until it ends; the first signal stops it gracefully, also one that came before
     /// it started (the group then starts its services and stops them at once).
     static func run(_ group: ServiceGroup) async throws {
         let key = ObjectIdentifier(group)
-        let early = state.withLock { state in
-            state.groups[key] = group
-            return state.received
+        let early = groups.withLock { groups in
+            groups[key] = group
+            return flag.isSet
         }
-        defer { _ = state.withLock { $0.groups.removeValue(forKey: key) } }
+        defer { _ = groups.withLock { $0.removeValue(forKey: key) } }
         if early { await group.triggerGracefulShutdown() }
         try await group.run()
     }
