@@ -14,6 +14,11 @@ import Synchronization
 ///
 /// One label is one metric of one kind: a registry returns the existing handle for a label made
 /// again, and refuses (preconditions) a label made as another kind, so names stay unique.
+///
+/// A handle made with dimensions of its own (`Gauge(label:dimensions:factory:)`) is one series of a
+/// family, such as the learner's view of each worker: forwarded with those dimensions, read back
+/// with `value(_:dimensions:)`, left out of `snapshot()` (a record holds the role's own figures,
+/// one per label), and removed, here and downstream, when it is destroyed (a worker that left).
 public final class MetricsRegistry: MetricsFactory, Sendable {
     /// What a label records; each kind reads back as one number (timers as three percentiles).
     public enum Kind: String, Sendable {
@@ -39,7 +44,26 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
     /// The dimensions added to every handle forwarded, e.g. `[("role", "learner")]`.
     public let dimensions: [(String, String)]
     private let forwarding: Forwarding
-    private let entries = Mutex<[String: Entry]>([:])
+    private let state = Mutex(State())
+
+    private struct State {
+        /// Series of the same label are separate entries; the role's own metrics have no dimensions.
+        var entries: [Key: Entry] = [:]
+        var kinds: [String: Kind] = [:]
+    }
+
+    struct Key: Hashable {
+        let label: String
+        /// The handle's own dimensions' names and values, in the order given.
+        let names: [String]
+        let values: [String]
+        init(_ label: String, _ dimensions: [(String, String)] = []) {
+            self.label = label
+            self.names = dimensions.map(\.0)
+            self.values = dimensions.map(\.1)
+        }
+        var dimensions: [(String, String)] { Array(zip(names, values)) }
+    }
 
     /// - Parameters:
     ///   - dimensions: added to every forwarded handle (the registry itself keys by label only:
@@ -69,9 +93,10 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
     /// A gauge never set and a timer that timed nothing are left out: they have no value yet, and a
     /// 0 would read as one (a mean return of 0 at step 0). A counter that never counted is 0.
     public func snapshot() -> [(name: String, value: Double)] {
-        let all = entries.withLock { $0 }
+        let all = state.withLock { $0.entries }
         var values: [(name: String, value: Double)] = []
-        for (label, entry) in all where entry.kind == .counter || entry.hasValue {
+        for (key, entry) in all where key.names.isEmpty && (entry.kind == .counter || entry.hasValue) {
+            let label = key.label
             switch entry.kind {
             case .counter, .gauge: values.append((label, entry.value))
             case .timer:
@@ -85,25 +110,35 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
 
     /// The current value of the counter or gauge `label`, or nil if nothing made it.
     public func value(_ label: String) -> Double? {
-        entries.withLock { $0[label] }.map(\.value)
+        value(label, dimensions: [])
+    }
+
+    /// The current value of the series of `label` with these dimensions of its own, or nil if none.
+    public func value(_ label: String, dimensions: [(String, String)]) -> Double? {
+        state.withLock { $0.entries[Key(label, dimensions)] }.map(\.value)
     }
 
     /// The current value of `label`, 0 if nothing made it (a counter that was never made never counted).
     public subscript(_ label: String) -> Double { value(label) ?? 0 }
 
+    /// The dimensions of every series of `label` there is now (not the role's own metric of that label).
+    public func series(_ label: String) -> [[(String, String)]] {
+        state.withLock { $0.entries.keys }.filter { $0.label == label && !$0.names.isEmpty }.map(\.dimensions)
+    }
+
     /// Labels and their kinds, sorted.
     public var labels: [(label: String, kind: Kind)] {
-        entries.withLock { $0 }.map { ($0.key, $0.value.kind) }.sorted { $0.label < $1.label }
+        state.withLock { $0.kinds }.map { ($0.key, $0.value) }.sorted { $0.label < $1.label }
     }
 
     // MARK: MetricsFactory
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> CounterHandler {
-        Handle(entry(label, .counter), downstream?.makeCounter(label: label, dimensions: self.dimensions + dimensions))
+        Handle(entry(label, dimensions, .counter), downstream?.makeCounter(label: label, dimensions: self.dimensions + dimensions))
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> FloatingPointCounterHandler {
-        Handle(entry(label, .counter),
+        Handle(entry(label, dimensions, .counter),
                downstream?.makeFloatingPointCounter(label: label, dimensions: self.dimensions + dimensions))
     }
 
@@ -112,38 +147,59 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
         let all = self.dimensions + dimensions
-        guard let next = downstream else { return Handle(entry(label, .gauge), nil) }
-        return Handle(entry(label, .gauge)) { next.makeMeter(label: label, dimensions: all) }
+        guard let next = downstream else { return Handle(entry(label, dimensions, .gauge), nil) }
+        return Handle(entry(label, dimensions, .gauge)) { next.makeMeter(label: label, dimensions: all) }
     }
 
     /// Recorders read back as their latest value, aggregating or not.
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> RecorderHandler {
         let all = self.dimensions + dimensions
-        guard let next = downstream else { return Handle(entry(label, .gauge), nil) }
-        return Handle(entry(label, .gauge)) { next.makeRecorder(label: label, dimensions: all, aggregate: aggregate) }
+        guard let next = downstream else { return Handle(entry(label, dimensions, .gauge), nil) }
+        return Handle(entry(label, dimensions, .gauge)) { next.makeRecorder(label: label, dimensions: all, aggregate: aggregate) }
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
         let all = self.dimensions + dimensions
-        guard let next = downstream else { return Handle(entry(label, .timer), nil) }
-        return Handle(entry(label, .timer)) { next.makeTimer(label: label, dimensions: all) }
+        guard let next = downstream else { return Handle(entry(label, dimensions, .timer), nil) }
+        return Handle(entry(label, dimensions, .timer)) { next.makeTimer(label: label, dimensions: all) }
     }
 
-    // A registry's entries live as long as the role: destroying a handle keeps its last value.
-    public func destroyCounter(_ handler: CounterHandler) {}
-    public func destroyMeter(_ handler: MeterHandler) {}
-    public func destroyFloatingPointCounter(_ handler: FloatingPointCounterHandler) {}
-    public func destroyRecorder(_ handler: RecorderHandler) {}
-    public func destroyTimer(_ handler: TimerHandler) {}
+    // The role's own metrics live as long as the role: destroying their handles keeps the last
+    // value. A series (a handle with dimensions of its own) goes, here and downstream.
+    public func destroyCounter(_ handler: CounterHandler) {
+        destroy(handler) { ($0 as? CounterHandler).map { self.downstream?.destroyCounter($0) } }
+    }
+    public func destroyMeter(_ handler: MeterHandler) {
+        destroy(handler) { ($0 as? MeterHandler).map { self.downstream?.destroyMeter($0) } }
+    }
+    public func destroyFloatingPointCounter(_ handler: FloatingPointCounterHandler) {
+        destroy(handler) { ($0 as? FloatingPointCounterHandler).map { self.downstream?.destroyFloatingPointCounter($0) } }
+    }
+    public func destroyRecorder(_ handler: RecorderHandler) {
+        destroy(handler) { ($0 as? RecorderHandler).map { self.downstream?.destroyRecorder($0) } }
+    }
+    public func destroyTimer(_ handler: TimerHandler) {
+        destroy(handler) { ($0 as? TimerHandler).map { self.downstream?.destroyTimer($0) } }
+    }
 
-    private func entry(_ label: String, _ kind: Kind) -> Entry {
-        entries.withLock { entries in
-            if let existing = entries[label] {
-                precondition(existing.kind == kind, "metric \(label) made as a \(kind) but it is a \(existing.kind)")
-                return existing
+    private func destroy(_ handler: Any, downstream destroyNext: (any Sendable & AnyObject) -> Void) {
+        guard let handle = handler as? Handle, !handle.entry.key.names.isEmpty else { return }
+        state.withLock { state in
+            if state.entries[handle.entry.key] === handle.entry { state.entries[handle.entry.key] = nil }
+        }
+        if let next = handle.downstreamToDestroy { destroyNext(next) }
+    }
+
+    private func entry(_ label: String, _ dimensions: [(String, String)], _ kind: Kind) -> Entry {
+        let key = Key(label, dimensions)
+        return state.withLock { state in
+            if let existing = state.kinds[label] {
+                precondition(existing == kind, "metric \(label) made as a \(kind) but it is a \(existing)")
             }
-            let made = Entry(kind: kind)
-            entries[label] = made
+            state.kinds[label] = kind
+            if let existing = state.entries[key] { return existing }
+            let made = Entry(key: key, kind: kind)
+            state.entries[key] = made
             return made
         }
     }
@@ -152,6 +208,7 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
 extension MetricsRegistry {
     /// One metric's value (and, for a timer, its durations).
     final class Entry: Sendable {
+        let key: Key
         let kind: Kind
         private let state = Mutex<State>(State())
 
@@ -165,7 +222,10 @@ extension MetricsRegistry {
         /// Microseconds up to an hour, three significant digits (as the annotator's latency window).
         private static let highestMicroseconds: UInt64 = 3_600_000_000
 
-        init(kind: Kind) { self.kind = kind }
+        init(key: Key, kind: Kind) {
+            self.key = key
+            self.kind = kind
+        }
 
         var value: Double { state.withLock { $0.value } }
         var hasValue: Bool { state.withLock { $0.hasValue } }
@@ -214,6 +274,13 @@ extension MetricsRegistry {
             self.entry = entry
             self.made = nil
             self.make = make
+        }
+
+        /// What a destroy passes on: the downstream handle, asked for again if this handle never
+        /// recorded (a backend returns the existing metric for a label and dimensions made before).
+        var downstreamToDestroy: Downstream {
+            guard let make else { return made }
+            return madeLater.load()?.next ?? make()
         }
 
         /// Two threads recording the first value at once may both call `make`: a backend returns

@@ -111,6 +111,39 @@ struct LearnerMetrics: Sendable {
         Gauge(label: "annotator/last_heard_s", factory: registry).record(liveness.silentSeconds)
     }
 
+    /// Each member as the learner sees it, one series per worker (dimension `worker`):
+    /// `membership/worker_envs`, `…_trajectories`, `…_policy_version`, `…_last_heard_s` and, for one
+    /// that steps env servers, `…_env_server_failures`. A worker no longer a member loses its
+    /// series. Only `/metrics` shows these; `Stats` carry the same figures as `worker/<id>/<name>`.
+    func record(members: [Membership.Member], now: Double) {
+        let present = Set(members.map(\.id))
+        for name in Self.memberFigureNames {
+            let label = "membership/worker_\(name)"
+            for dimensions in registry.series(label) where !present.contains(dimensions.first { $0.0 == "worker" }?.1 ?? "") {
+                Gauge(label: label, dimensions: dimensions, factory: registry).destroy()
+            }
+        }
+        for m in members {
+            for (name, value) in Self.figures(of: m, now: now) {
+                Gauge(label: "membership/worker_\(name)", dimensions: [("worker", m.id)], factory: registry).record(value)
+            }
+        }
+    }
+
+    /// A member's figures by name (`memberFigureNames`).
+    static func figures(of m: Membership.Member, now: Double) -> [(name: String, value: Double)] {
+        var figures = [("envs", Double(m.capabilities["envs"] ?? "") ?? 0),
+                       ("last_heard_s", max(0, now - m.lastSeen)),
+                       ("trajectories", Double(m.batches)),
+                       ("policy_version", Double(m.policyVersion))]
+        if let failures = m.capabilities["env_server_failures"].flatMap(Double.init) {
+            figures.append(("env_server_failures", failures))
+        }
+        return figures
+    }
+
+    static let memberFigureNames = ["envs", "last_heard_s", "trajectories", "policy_version", "env_server_failures"]
+
     /// The replay buffer's counts (`ReplayStatistics`, the buffer's own state, which the rate limiter
     /// reads and checkpoints keep): sizes as gauges, the running totals as counters advanced by
     /// what changed since the last reading.

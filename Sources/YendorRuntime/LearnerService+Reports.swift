@@ -33,14 +33,10 @@ extension LearnerService {
             var values = await writeMetrics(status: status, log: log, buffer: buffer)
             values.append(("run/total_steps", Double(configuration.run.totalSteps)))
             let now = Clock.now
-            for (id, m) in await status.membership.members.sorted(by: { $0.key < $1.key }) {
-                values += [("worker/\(id)/envs", Double(m.capabilities["envs"] ?? "") ?? 0),
-                           ("worker/\(id)/last_heard_s", max(0, now - m.lastSeen)),
-                           ("worker/\(id)/trajectories", Double(m.batches)),
-                           ("worker/\(id)/policy_version", Double(m.policyVersion))]
-                if let failures = m.capabilities["env_server_failures"].flatMap(Double.init) {
-                    values.append(("worker/\(id)/env_server_failures", failures))
-                }
+            let members = await status.membership.members.values.sorted { $0.id < $1.id }
+            status.metrics.record(members: members, now: now)
+            for m in members {
+                values += LearnerMetrics.figures(of: m, now: now).map { ("worker/\(m.id)/\($0.name)", $0.value) }
             }
             let stats = Stats(id: "learner", role: "learner", timeNanos: Clock.nanos, values: values)
             await link.publish(.stats(stats))

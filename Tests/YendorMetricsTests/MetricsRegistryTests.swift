@@ -96,6 +96,33 @@ import YendorMetrics
         #expect(try backend.expectTimer("learner/update_seconds", [("role", "learner")]).lastValue == 2_000_000)
     }
 
+    /// The learner's view of each worker: one series per worker on `/metrics`, none in the role's
+    /// own record (which has one value per label), and gone, downstream too, once destroyed.
+    @Test func aSeriesWithDimensionsOfItsOwnIsForwardedReadBackAndRemovedWhenDestroyed() throws {
+        let backend = TestMetrics()
+        let registry = MetricsRegistry(role: "learner", forwarding: .to(backend))
+        Gauge(label: "membership/workers", factory: registry).record(2)
+        Gauge(label: "membership/worker_trajectories", dimensions: [("worker", "a")], factory: registry).record(5)
+        Gauge(label: "membership/worker_trajectories", dimensions: [("worker", "b")], factory: registry).record(7)
+        Gauge(label: "membership/worker_trajectories", dimensions: [("worker", "a")], factory: registry).record(6)
+        #expect(registry.snapshot().map(\.name) == ["membership/workers"])
+        #expect(registry.value("membership/worker_trajectories", dimensions: [("worker", "a")]) == 6)
+        #expect(registry.value("membership/worker_trajectories", dimensions: [("worker", "b")]) == 7)
+        #expect(registry.value("membership/worker_trajectories") == nil)
+        #expect(registry.series("membership/worker_trajectories").map { $0.map(\.1) }.sorted { $0[0] < $1[0] } == [["a"], ["b"]])
+        #expect(try backend.expectRecorder("membership/worker_trajectories", [("role", "learner"), ("worker", "a")]).values == [5, 6])
+        #expect(registry.labels.map(\.label) == ["membership/worker_trajectories", "membership/workers"])
+
+        Gauge(label: "membership/worker_trajectories", dimensions: [("worker", "a")], factory: registry).destroy()
+        #expect(registry.value("membership/worker_trajectories", dimensions: [("worker", "a")]) == nil)
+        #expect(registry.series("membership/worker_trajectories").map { $0.map(\.1) } == [["b"]])
+        #expect(throws: (any Error).self) { try backend.expectRecorder("membership/worker_trajectories", [("role", "learner"), ("worker", "a")]) }
+        #expect(try backend.expectRecorder("membership/worker_trajectories", [("role", "learner"), ("worker", "b")]).lastValue == 7)
+        // The role's own metrics outlive their handles.
+        Gauge(label: "membership/workers", factory: registry).destroy()
+        #expect(registry["membership/workers"] == 2)
+    }
+
     @Test func oneLabelIsOneKind() {
         let registry = MetricsRegistry(forwarding: .none)
         _ = Counter(label: "x", factory: registry)

@@ -62,6 +62,18 @@ struct PrometheusEndpointTests {
         for (sample, value) in first where second.types[String(sample.prefix { $0 != "{" })] == "counter" {
             #expect((second.samples[sample] ?? -1) >= value, "counter \(sample) went down: \(value) → \(second.samples[sample] ?? -1)")
         }
+        // The learner's view of each worker is a series of its own, which goes when the worker does.
+        let trajectories = "yendor_membership_worker_trajectories{role=\"learner\",worker=\"scraped\"}"
+        #expect(await Poll.until(timeout: 600) {
+            ((try? await Self.scrape(url).samples) ?? [:])[trajectories] ?? 0 > 0
+        })
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit() == 0)
+        var last: [String: Double] = [:]
+        #expect(await Poll.until(timeout: 600) {
+            last = (try? await Self.scrape(url).samples) ?? [:]
+            return last["yendor_membership_workers{role=\"learner\"}"] == 0 && !last.keys.contains { $0.hasPrefix("yendor_membership_worker_") }
+        }, "\(last.filter { $0.key.contains("membership") })")
     }
 
     /// A metrics port another process holds ends the role naming the setting; it logged "metrics
