@@ -259,7 +259,7 @@ public final class WorkerService: Service, Sendable {
     }
 
     private func subscriberLoop(link: any WorkerLink, batcher: InferenceBatcher) async throws {
-        var lastBeat: UInt64?
+        var lastBeat: (sequence: UInt64, time: Double)?
         while let received = await link.receive() {
             let message: WireMessage
             switch received {
@@ -302,12 +302,15 @@ public final class WorkerService: Service, Sendable {
                 // A learner process counts its heartbeats from 0: one that counts again is a new
                 // process (killed and started again, no Goodbye), which has not admitted this worker.
                 // Trajectories wait for a Hello to it, which goes at once (it is heard).
-                if let last = lastBeat, h.sequence < last, replayEndpoint == nil, !awaitingReadmission.load(ordering: .relaxed) {
-                    logger.warning("the learner started again (its heartbeats count from \(h.sequence), after \(last)); saying Hello before more trajectories go")
+                if let last = lastBeat, h.sequence < last.sequence, replayEndpoint == nil, !awaitingReadmission.load(ordering: .relaxed) {
+                    logger.warning("the learner started again (its heartbeats count from \(h.sequence), after \(last.sequence)); saying Hello before more trajectories go")
                     learnerGoneAt.withLock { $0 = 0 }
                     awaitingReadmission.store(true, ordering: .relaxed)
+                    // After a silence (a node that vanished) the old trajectory connection may be
+                    // half-open, waiting minutes for TCP; what it holds was for the process that is gone.
+                    if Clock.now - last.time > configuration.transport.peerTimeout { await link.reconnect(trajectories: true) }
                 }
-                lastBeat = h.sequence
+                lastBeat = (h.sequence, Clock.now)
                 if let own = await batcher.learnerHas(version: Int64(clamping: h.policyVersion)) {
                     logger.warning("the learner is at policy version \(h.policyVersion), below this worker's \(own): it went back (restarted from an older checkpoint or from scratch); its next weights replace these")
                 }
@@ -442,7 +445,9 @@ public final class WorkerService: Service, Sendable {
             if silent > timeout && !reportedSilence {
                 logger.warning("no word from the learner at \(weights) for \(Int(silent)) s; retrying with backoff")
                 reportedSilence = true
-                await link.reconnect()
+                // The trajectories already sent wait on their connection for a learner that is only
+                // paused; a new learner process gets a fresh one once it is heard (subscriberLoop).
+                await link.reconnect(trajectories: false)
             } else if silent <= timeout && reportedSilence {
                 logger.info("learner is back")
                 reportedSilence = false

@@ -115,11 +115,12 @@ final class ZeroMQWorkerLink: WorkerLink {
     var outboxDepth: Int { push.outboxDepth }
     var outboxCapacity: Int { push.outboxCapacity }
 
-    func reconnect() async {
+    func reconnect(trajectories reconnectTrajectories: Bool) async {
         // Without ZMTP heartbeats a PUSH connection to a vanished node would wait for TCP to give up
-        // (minutes); a fresh connection reaches the learner as soon as it is back. Trajectories
-        // queued for the old one are dropped (in-flight work).
-        for socket in [push, control] {
+        // (minutes); a fresh connection reaches the learner as soon as it is back. libzmq drops
+        // what was queued for the old one, so the trajectory connection is renewed only when asked:
+        // a learner that was merely silent (paused, starved of CPU) takes them on the old one.
+        for socket in reconnectTrajectories ? [push, control] : [control] {
             try? await socket.perform { [trajectories] s in
                 try s.disconnect(trajectories)
                 try s.connect(trajectories)

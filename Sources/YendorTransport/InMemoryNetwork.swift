@@ -97,7 +97,7 @@ public final class InMemoryNetwork: Sendable {
         /// The learner's inbox is the worker's outbox here: no socket lies between them.
         var outboxCapacity: Int { network.trajectories.capacity }
 
-        func reconnect() async {}
+        func reconnect(trajectories: Bool) async {}
 
         func close(sayingGoodbye goodbye: Goodbye?, flushingWithin flush: Duration,
                    acknowledgedAs addressee: String?) async -> (goodbyeSaid: Bool, acknowledged: Bool, unsent: Int) {

@@ -14,8 +14,10 @@ public protocol WorkerLink: Sendable {
     var outboxDepth: Int { get }
     /// Trajectories the outbox holds before `send` waits (backpressure).
     var outboxCapacity: Int { get }
-    /// Opens fresh connections to a learner that went silent; what was queued for the old ones is dropped.
-    func reconnect() async
+    /// Opens a fresh control connection (Hellos) to a learner that went silent and, with
+    /// `trajectories`, a fresh trajectory connection too, dropping what was queued for the old one:
+    /// only for a learner that came back as a new process, which cannot take them anyway.
+    func reconnect(trajectories: Bool) async
     /// Stops sending, then says `goodbye` unless it is nil. Across processes the trajectories still
     /// queued get up to `flush` to leave first (a worker stopping while its learner listens loses
     /// none); those that have not left by then are dropped and counted in `unsent`. In one process

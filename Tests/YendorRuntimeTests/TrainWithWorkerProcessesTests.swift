@@ -38,6 +38,37 @@ struct TrainWithWorkerProcessesTests {
         // With both running, training goes on for a while (about 30 trajectories).
         let start = steps()
         #expect(await Poll.until(timeout: 600) { steps() >= start + 2000 })
+        await Self.stopCountingEveryTrajectory(train, run: run, log: log)
+        // Stopped, the run is said down at once (its ipc endpoints were waited on for 30 s).
+        let down = try ChildProcess(yendor: ["status", "learner", "--run-dir", run.path, "--once", "--timeout", "600"])
+        #expect(await down.waitForExit(timeout: 600) == 1)
+        #expect(down.standardError.contains("the run in \(run.path) is not running (pid \(train.pid) held it)"), "\(down.standardError)")
+    }
+
+    /// A learner silent past the workers' peer timeout (paused here; a process starved of CPU or
+    /// swapping alike) loses none of the trajectories sent meanwhile: the workers renew only their
+    /// Hello connection, and the trajectories wait on theirs. Renewing that one too made libzmq drop
+    /// what it held, 4 trajectories per worker, while the Goodbye was still acknowledged (the suite
+    /// under load: the learner's count 512 steps short).
+    @Test func aLearnerSilentPastTheWorkersTimeoutLosesNoTrajectory() async throws {
+        let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers-pause", workers: Self.workers)
+        defer { train.signal(SIGCONT); Self.kill(train, children) }
+        func log(_ i: Int) -> String { (try? String(contentsOf: run.appendingPathComponent("logs/worker-\(i).log"), encoding: .utf8)) ?? "" }
+        #expect(await TrainingEndToEndTests.waitForSteps(run, above: 0, of: train), "\(train.standardError.suffix(2000))")
+        train.signal(SIGSTOP)
+        for i in 0..<Self.workers {
+            #expect(await Poll.until(timeout: 600) { log(i).contains("no word from the learner") }, "worker-\(i).log: \(log(i).suffix(1500))")
+        }
+        train.signal(SIGCONT)
+        for i in 0..<Self.workers {
+            #expect(await Poll.until(timeout: 600) { log(i).contains("learner is back") }, "worker-\(i).log: \(log(i).suffix(1500))")
+        }
+        await Self.stopCountingEveryTrajectory(train, run: run, log: log)
+    }
+
+    /// SIGTERM to `train`, then: each worker said Goodbye behind its last trajectories and the
+    /// learner answered once it had them all, and the learner took in exactly what the workers sent.
+    static func stopCountingEveryTrajectory(_ train: ChildProcess, run: URL, log: (Int) -> String) async {
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0, "train failed: \(train.standardError.suffix(2000))")
         var sentByAll = 0
@@ -54,11 +85,14 @@ struct TrainWithWorkerProcessesTests {
         // Every trajectory a worker says left was taken in: the learner's count is theirs (tiny.yaml:
         // 4 envs × 16 steps a trajectory).
         let taken = train.standardError.firstMatch(of: /learner stopped \(shutdown\) at (\d+) env steps/).flatMap { Int($0.1) }
-        #expect(taken == sentByAll * 4 * 16, "workers sent \(sentByAll) trajectories; learner: \(train.standardError.suffix(1500))")
-        // Stopped, the run is said down at once (its ipc endpoints were waited on for 30 s).
-        let down = try ChildProcess(yendor: ["status", "learner", "--run-dir", run.path, "--once", "--timeout", "600"])
-        #expect(await down.waitForExit(timeout: 600) == 1)
-        #expect(down.standardError.contains("the run in \(run.path) is not running (pid \(train.pid) held it)"), "\(down.standardError)")
+        let dropped = ((try? MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")))?.last ?? [:])
+            .filter { $0.key.hasPrefix("transport/frames_dropped") || $0.key.hasPrefix("replay/refused") || $0.key == "learner/samples_dropped_lag" }
+        let warnings = ([train.standardError] + (0..<Self.workers).map(log)).flatMap { $0.split(separator: "\n") }
+            .filter { line in ["warning", "error", "notice", "timed out"].contains { line.contains($0) } }
+        #expect(taken == sentByAll * 4 * 16, """
+            workers sent \(sentByAll) trajectories; learner's drops: \(dropped.sorted { $0.key < $1.key }); \
+            its warnings: \(warnings.suffix(20).joined(separator: "\n")); its log: \(train.standardError.suffix(1500))
+            """)
     }
 
     /// `yendor train --workers N` on the tiny configuration once every worker has joined, and its
