@@ -39,6 +39,8 @@ struct LearnerMetrics: Sendable {
     /// Frames dropped, all reasons (each reason also has its own counter, see `dropped(_:)`).
     let framesDropped: Counter
     let workers: Gauge
+    /// Workers that joined (again after leaving or timing out), said Goodbye, timed out.
+    let joins: Counter, leaves: Counter, timeouts: Counter
     let evictions: Counter
     let hellosRefused: Counter
     /// Hellos ignored because their process had already said Goodbye.
@@ -77,6 +79,9 @@ struct LearnerMetrics: Sendable {
         samplesDroppedForLag = counter("learner/samples_dropped_lag")
         framesDropped = counter("transport/frames_dropped")
         workers = gauge("membership/workers")
+        joins = counter("membership/joins")
+        leaves = counter("membership/leaves")
+        timeouts = counter("membership/timeouts")
         evictions = counter("membership/evictions")
         hellosRefused = counter("membership/hellos_refused")
         hellosStale = counter("membership/hellos_stale")

@@ -89,6 +89,7 @@ extension LearnerService {
         let learnerMetrics = status.metrics
         learnerMetrics.stepsPerSecond.record(sps)
         learnerMetrics.workers.record(await status.membership.count)
+        await status.recordMembershipTotals()
         learnerMetrics.record(await buffer.statistics)
         if let liveness = bridge?.annotatorLiveness { learnerMetrics.record(liveness) }
         await recordEnvServerFailures(status: status)

@@ -242,6 +242,16 @@ actor LearnerStatus {
         for id in gone { strikes.forget(id) }
         return gone
     }
+    /// Advances `membership/joins`, `…/leaves` and `…/timeouts` by what changed since the last call.
+    func recordMembershipTotals() {
+        let totals = (membership.joins, membership.leaves, membership.timeouts)
+        metrics.joins.increment(by: totals.0 - recordedTotals.joins)
+        metrics.leaves.increment(by: totals.1 - recordedTotals.leaves)
+        metrics.timeouts.increment(by: totals.2 - recordedTotals.timeouts)
+        recordedTotals = totals
+    }
+    private var recordedTotals = (joins: 0, leaves: 0, timeouts: 0)
+
     func stopListening(now: Double) { membership.stopListening(now: now) }
     func startListening(now: Double) { membership.startListening(now: now) }
     var liveWorkers: [String] { membership.members.keys.sorted() }

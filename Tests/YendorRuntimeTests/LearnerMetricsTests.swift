@@ -1,6 +1,8 @@
 import Testing
 import YendorMetrics
 import YendorReplay
+import YendorWire
+import Metrics
 import YendorRewards
 @testable import YendorRuntime
 
@@ -14,6 +16,30 @@ import YendorRewards
         await status.restore(recent: (returns: [1, 2, 6], successes: [true, false, false]))
         #expect(registry["rollout/mean_return"] == 3)
         #expect(abs(registry["rollout/success_rate"] - 1.0 / 3) < 1e-12)
+    }
+
+    /// Joins, leaves and timeouts reach the metrics as counters (they were only log lines), each
+    /// reading adding what changed since the last, on top of what a checkpoint restored.
+    @Test func joinsLeavesAndTimeoutsBecomeCountersThatAdvanceByWhatChanged() async {
+        let registry = MetricsRegistry(forwarding: .none)
+        let status = LearnerStatus(heartbeatTimeout: 5, inboxCapacity: 4, metrics: LearnerMetrics(registry: registry))
+        Counter(label: "membership/joins", factory: registry).increment(by: 10)  // as restored from a checkpoint
+        for id in ["a", "b", "c"] { _ = await status.hello(Hello(role: "worker", id: id), now: 0) }
+        await status.goodbye("a", now: 1)
+        await status.recordMembershipTotals()
+        #expect(registry["membership/joins"] == 13)
+        #expect(registry["membership/leaves"] == 1)
+        #expect(registry["membership/timeouts"] == 0)
+        await status.recordMembershipTotals()
+        #expect(registry["membership/joins"] == 13, "a second reading adds nothing")
+        // Silent past the timeout, on the wall clock and the listening clock alike.
+        let gone = await status.prune(now: 100)
+        #expect(gone.sorted() == ["b", "c"])
+        _ = await status.hello(Hello(role: "worker", id: "a"), now: 100)
+        await status.recordMembershipTotals()
+        #expect(registry["membership/timeouts"] == 2)
+        #expect(registry["membership/joins"] == 14)
+        #expect(registry["membership/leaves"] == 1)
     }
 
     @Test func replayTotalsBecomeCountersThatAdvanceByWhatChanged() {
