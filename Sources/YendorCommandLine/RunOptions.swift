@@ -320,7 +320,8 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         FileHandle.standardError.write(Data("Error: \(e.description)\n".utf8))
         throw ExitCode.validationFailure
     } catch let e as WorkerService.Refused {
-        FileHandle.standardError.write(Data("yendor: \(e)\n".utf8))
-        throw ExitCode(3)
+        // 75 is EX_TEMPFAIL (sysexits.h): a supervisor may start it again; 3 says not to, as is.
+        FileHandle.standardError.write(Data("yendor: \(e)\(e.passes ? " (exit status 75: try again)" : "")\n".utf8))
+        throw ExitCode(e.passes ? 75 : 3)
     }
 }

@@ -28,6 +28,9 @@ public final class WorkerService: Service, Sendable {
     /// Why a worker stopped on the learner's word.
     public struct Refused: Error, CustomStringConvertible {
         public let reason: String
+        /// Whether the refusal passes by itself (`Goodbye.idHeldRefusal`): the same command
+        /// succeeds once the id is free, where other refusals need another configuration.
+        public var passes: Bool { reason.hasPrefix(Goodbye.idHeldRefusal) }
         public var description: String { "the learner refused this worker: \(reason)" }
     }
 

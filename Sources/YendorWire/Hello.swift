@@ -102,6 +102,11 @@ public struct Goodbye: WirePayload {
     /// refusal.
     public static let acknowledgement = "left"
 
+    /// How the reason of a refusal that passes by itself begins: the id is held by a live member
+    /// from another process, and is free again a heartbeat timeout after that one's last message
+    /// (a crashed worker started again under its id). Other refusals stand until the worker changes.
+    public static let idHeldRefusal = "refused: the id is held by a live worker of another process"
+
     /// The learner's answer to a Goodbye from the worker process `id#instance`.
     public static func acknowledging(_ id: String, instance: String) -> Goodbye {
         Goodbye(id: "\(id)#\(instance)", reason: acknowledgement)
