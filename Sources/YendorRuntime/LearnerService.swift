@@ -214,8 +214,14 @@ public final class LearnerService: Service, Sendable {
                 logger.debug("received a Hello from \(PeerID.loggable(hello.id))")
                 await handleHello(hello, now: now, link: link, status: status)
                 // Trajectories that overtook a Hello that admitted its worker are taken in now.
-                let early = await status.isMember(hello.id) ? await status.takeAwaitingHello(hello.id) : []
+                let admitted = await status.isMember(hello.id)
+                let early = admitted ? await status.takeAwaitingHello(hello.id) : []
                 if !early.isEmpty { logger.info("taking in \(early.count) trajector\(early.count == 1 ? "y" : "ies") from worker \(PeerID.loggable(hello.id)) that came before its Hello") }
+                // The drop log says the first of a run of drops; its count is said once they end.
+                let unlogged = admitted ? await status.unloggedDrops("not_admitted \(hello.id)") : 0
+                if unlogged > 0 {
+                    logger.warning("dropped \(unlogged) more trajector\(unlogged == 1 ? "y" : "ies") from worker \(PeerID.loggable(hello.id)) before its Hello admitted it (not_admitted: the hold for Hellos was full, or they waited a heartbeat timeout)")
+                }
                 for held in early {
                     guard await store(held, builder: builder, link: link, buffer: buffer, status: status) else { return }
                 }

@@ -37,11 +37,14 @@ actor LearnerStatus {
     /// and a trajectory can overtake the Hello (a learner behind on reading takes its connections
     /// in turn; a learner started again hears a worker's queued trajectories before its next
     /// Hello). Held a heartbeat timeout at most, up to `awaitingHelloBytes` of frames (some 230
-    /// default trajectories) and `awaitingHelloCount` trajectories: with 4 at most, a learner killed
-    /// and started again dropped 6–42 of its two workers' trajectories.
+    /// default trajectories), `awaitingHelloPerWorker` trajectories of one worker and
+    /// `awaitingHelloCount` in all: with 4 at most, a learner killed and started again dropped 6–42
+    /// of its two workers' trajectories; with 256 in all, small trajectories (64 steps, 700 a second
+    /// per worker) of two workers 300–560, while one worker's could fill the hold for all.
     private var awaitingHello: [(trajectory: ReceivedTrajectory, at: Double)] = []
     private var heldBytes = 0
-    static let awaitingHelloBytes = 64 << 20, awaitingHelloCount = 256
+    private var heldPerWorker: [String: Int] = [:]
+    static let awaitingHelloBytes = 64 << 20, awaitingHelloPerWorker = 256, awaitingHelloCount = 4096
     private let heartbeatTimeout: Double
 
     /// Holds `trajectory` until its worker's Hello (false: the hold is full). Returns also the
@@ -50,11 +53,13 @@ actor LearnerStatus {
     /// its socket (backpressure), the Hellos behind are not late. A banned id's are not held.
     func holdForHello(_ trajectory: ReceivedTrajectory, now: Double) -> (held: Bool, expired: [String]) {
         let expired = expireAwaitingHello(now: now)
-        let bytes = trajectory.byteCount
+        let bytes = trajectory.byteCount, id = trajectory.workerID
         guard awaitingHello.count < Self.awaitingHelloCount, heldBytes + bytes <= Self.awaitingHelloBytes,
-              banRemaining(trajectory.workerID, now: now) == nil else { return (false, expired) }
+              heldPerWorker[id, default: 0] < Self.awaitingHelloPerWorker,
+              banRemaining(id, now: now) == nil else { return (false, expired) }
         awaitingHello.append((trajectory, membership.listeningTime(now)))
         heldBytes += bytes
+        heldPerWorker[id, default: 0] += 1
         return (true, expired)
     }
 
@@ -76,6 +81,10 @@ actor LearnerStatus {
         guard !taken.isEmpty else { return [] }
         awaitingHello.removeAll(where: which)
         heldBytes -= taken.reduce(0) { $0 + $1.byteCount }
+        for t in taken {
+            heldPerWorker[t.workerID, default: 0] -= 1
+            if heldPerWorker[t.workerID] == 0 { heldPerWorker[t.workerID] = nil }
+        }
         return taken
     }
 
@@ -135,6 +144,8 @@ actor LearnerStatus {
 
     /// Whether to log a drop with this key now; see `LogThrottle`.
     func shouldLog(_ key: String, now: Double) -> Int? { dropLog.shouldLog(key, now: now) }
+    /// The drops with this key not logged since the last one logged; see `LogThrottle.flush`.
+    func unloggedDrops(_ key: String) -> Int { dropLog.flush(key) }
 
     func isMember(_ id: String) -> Bool { membership.isMember(id) }
 

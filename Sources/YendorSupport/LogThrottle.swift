@@ -19,4 +19,10 @@ public struct LogThrottle: Sendable {
         last[key] = (now, 0)
         return suppressed
     }
+
+    /// The lines suppressed for `key` since the last one logged, and forgets the key, so that the
+    /// count can be said when what caused them ends (and the next line for it is logged at once).
+    public mutating func flush(_ key: String) -> Int {
+        last.removeValue(forKey: key)?.suppressed ?? 0
+    }
 }

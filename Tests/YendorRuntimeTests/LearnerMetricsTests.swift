@@ -42,6 +42,24 @@ import YendorRewards
         #expect(registry["membership/leaves"] == 1)
     }
 
+    /// The hold for Hellos is shared: one worker's trajectories (a learner started again hears up
+    /// to a heartbeat interval of them) may not fill it for the others.
+    @Test func oneWorkersTrajectoriesAwaitingItsHelloLeaveRoomForTheOthers() async {
+        let status = LearnerStatus(heartbeatTimeout: 5, inboxCapacity: 4, metrics: LearnerMetrics(registry: MetricsRegistry(forwarding: .none)))
+        func trajectory(_ id: String) -> ReceivedTrajectory {
+            var batch = ZeroMQLearnerLinkTests.trajectory()
+            batch.workerID = id
+            return .value(batch)
+        }
+        let cap = LearnerStatus.awaitingHelloPerWorker
+        for _ in 0..<cap { #expect(await status.holdForHello(trajectory("busy"), now: 0).held) }
+        #expect(await !status.holdForHello(trajectory("busy"), now: 0).held)
+        #expect(await status.holdForHello(trajectory("other"), now: 0).held)
+        #expect(await status.takeAwaitingHello("busy").count == cap)
+        #expect(await status.holdForHello(trajectory("busy"), now: 0).held, "room again once taken")
+        #expect(await status.takeAwaitingHello("other").count == 1)
+    }
+
     @Test func replayTotalsBecomeCountersThatAdvanceByWhatChanged() {
         let registry = MetricsRegistry(forwarding: .none)
         let metrics = LearnerMetrics(registry: registry)
