@@ -134,6 +134,8 @@ public final class AnnotatorClient: Sendable {
         var pending: BoundedOrderedSet<LabelRequest>
         var annotatorStartedAt: Double?
         var lastHeard: ContinuousClock.Instant?
+        /// The reason of the annotator's Goodbye, until it is heard again.
+        var goodbye: String?
     }
 
     /// Connects both sockets (the annotator need not be up) and starts receiving.
@@ -214,6 +216,10 @@ public final class AnnotatorClient: Sendable {
     /// silence means it is down or unreachable.
     public var lastHeardFromAnnotator: ContinuousClock.Instant? { state.withLock { $0.lastHeard } }
 
+    /// Why the annotator said it stopped (its Goodbye's reason, e.g. `shutdown`); nil once it is
+    /// heard again, and while it never said so.
+    public var annotatorGoodbye: String? { state.withLock { $0.goodbye } }
+
     /// Waits until a heartbeat from the annotator has arrived (so the SUB socket is connected and
     /// no broadcast is missed from now on); false after `timeout`.
     public func waitForAnnotator(timeout: Duration) async -> Bool {
@@ -286,7 +292,15 @@ public final class AnnotatorClient: Sendable {
                 continue
             }
             let now = ContinuousClock.now
-            state.withLock { $0.lastHeard = now }
+            if case .goodbye(let goodbye) = message {
+                // Said as it stops: not a reply, so it does not count as hearing it.
+                state.withLock { $0.goodbye = goodbye.reason }
+                continue
+            }
+            state.withLock {
+                $0.lastHeard = now
+                $0.goodbye = nil
+            }
             switch message {
             case .annotationResult(let result):
                 track(result)

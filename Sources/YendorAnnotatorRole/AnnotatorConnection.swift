@@ -18,6 +18,8 @@ public protocol AnnotatorConnection: Sendable {
     var canGoSilent: Bool { get }
     /// When the annotator was last heard from; nil when never (or in this process).
     var lastHeard: ContinuousClock.Instant? { get }
+    /// The reason the annotator gave as it stopped, until it is heard again; nil otherwise.
+    var goodbye: String? { get }
 }
 
 /// The annotator in this process: requests go straight to its queue, no sockets.
@@ -29,6 +31,7 @@ public struct InProcessAnnotatorConnection: AnnotatorConnection {
     public var endpoint: String { "in process" }
     public var canGoSilent: Bool { false }
     public var lastHeard: ContinuousClock.Instant? { nil }
+    public var goodbye: String? { nil }
 
     public func ask(_ requests: [LabelRequest]) async -> [LabelResult] { await annotator.submit(requests).known }
 
@@ -43,6 +46,7 @@ extension AnnotatorClient: AnnotatorConnection {
     public var endpoint: String { configuration.requestsEndpoint }
     public var canGoSilent: Bool { true }
     public var lastHeard: ContinuousClock.Instant? { lastHeardFromAnnotator }
+    public var goodbye: String? { annotatorGoodbye }
 
     /// One wire request per goal and mode, sent with `tryRequest`: never waits on a down annotator.
     /// Answers all come later, through `forEachAnswer`.

@@ -84,13 +84,18 @@ final class LabelBridge: Sendable {
         var everHeard = false
         while !Task.isCancelled {
             let now = clock.now
-            let heard = connection.lastHeard
+            let heard = connection.lastHeard, goodbye = connection.goodbye
             let silent = (now - (heard ?? started)).seconds
-            let reachable = silent <= timeout
+            // An annotator that said Goodbye is gone now: a stop, not a silence to wait out.
+            let reachable = silent <= timeout && goodbye == nil
             liveness.withLock { $0 = AnnotatorLiveness(reachable: reachable, silentSeconds: silent) }
             if !reachable, lastWarning.map({ (now - $0).seconds >= Self.warningInterval(afterWarnings: warnings, timeout: timeout) }) ?? true {
-                let since = heard == nil ? "never heard from it" : "no reply for \(Int(silent.rounded())) s"
-                logger.warning("annotator unreachable at \(endpoint): \(since) (timeout \(timeout) s); training goes on without new labels")
+                if let goodbye {
+                    logger.warning("annotator at \(endpoint) stopped (its Goodbye: \(PeerID.escaped(goodbye, limit: 200))); training goes on without new labels until it is back")
+                } else {
+                    let since = heard == nil ? "never heard from it" : "no reply for \(Int(silent.rounded())) s"
+                    logger.warning("annotator unreachable at \(endpoint): \(since) (timeout \(timeout) s); training goes on without new labels")
+                }
                 lastWarning = now
                 warnings += 1
             } else if reachable, lastWarning != nil {

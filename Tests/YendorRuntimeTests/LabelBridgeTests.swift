@@ -121,6 +121,37 @@ struct LabelBridgeTests {
         #expect(received[captions[0]] == true && received[captions[1]] == false, "\(received)")
     }
 
+    /// An annotator stopped with SIGTERM says Goodbye: the learner says it stopped at once, where it
+    /// said "no reply for 5 s" a timeout later, as after a crash.
+    @Test func aBridgeSaysAtOnceThatItsAnnotatorStoppedWhenItSaysGoodbye() async throws {
+        let dir = Scratch.root.appendingPathComponent("yendor-bridge-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let requests = ChildProcess.ipcEndpoint("bye-requests"), labels = ChildProcess.ipcEndpoint("bye-labels")
+        let annotator = try ChildProcess(yendor: ["annotator", "--requests", requests, "--labels", labels,
+                                                  "--store", dir.appendingPathComponent("labels.sqlite").path])
+        defer { annotator.kill() }
+        #expect(await annotator.waitForLine(timeout: 600) { $0.hasPrefix("annotator ready") } != nil, "\(annotator.standardError)")
+        let context = try Context()
+        defer { context.terminate() }
+        var cc = AnnotatorClient.Configuration()
+        cc.requestsEndpoint = requests
+        cc.labelsEndpoint = labels
+        let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        #expect(await client.waitForAnnotator(timeout: .seconds(600)))
+        let log = LogLines()
+        let bridge = LabelBridge(goal: .stairs)
+        // A timeout no test waits out: only the Goodbye can make it say so.
+        let running = Task { await bridge.run(client, timeout: 3600, logger: Logger(label: "test", factory: { _ in log })) }
+        annotator.signal(SIGTERM)
+        #expect(await annotator.waitForExit(timeout: 600) == 0)
+        #expect(await log.waitFor(timeout: 600) { $0.contains("annotator at \(requests) stopped (its Goodbye: shutdown)") }, "\(log.lines)")
+        #expect(bridge.annotatorLiveness?.reachable == false)
+        running.cancel()
+        await running.value
+        await client.close()
+    }
+
     @Test func aBridgeToAnAnnotatorThatNeverAnswersSaysSoInItsStatusAndLog() async throws {
         let context = try Context()
         defer { context.terminate() }
