@@ -59,8 +59,9 @@ public final class APPOLearner {
         public var adam = Adam.Configuration()
         /// Global gradient-norm clip (0 disables).
         public var maxGradientNorm: Float = 4
-        /// Samples per minibatch (the whole batch if it has fewer kept samples). A recurrent
-        /// core takes whole environments instead: max(1, minibatchSize / T) of them.
+        /// Samples per minibatch, near enough: the kept samples are cut into the nearest whole
+        /// number of minibatches of this size, at least one, of equal sizes (`minibatches(of:size:)`).
+        /// A recurrent core takes whole environments instead: max(1, minibatchSize / T) of them.
         public var minibatchSize = 1024
         /// Passes over each batch.
         public var epochs = 1
@@ -238,8 +239,8 @@ public final class APPOLearner {
         // 5. Epochs × shuffled minibatches: of kept samples, or of whole environments for
         //    a recurrent core (back-propagation through time needs every step in order).
         let recurrent = policy.isRecurrent
-        let size = min(c.minibatchSize, max(kept.count, 1))
-        let envsPerMinibatch = max(1, c.minibatchSize / T)
+        let count = recurrent ? B : kept.count
+        let minibatches = Self.minibatches(of: count, size: singlePass ? count : recurrent ? max(1, c.minibatchSize / T) : c.minibatchSize)
         var clippedCount = 0, lossSamples = 0
         for _ in 0..<c.epochs {
             if recurrent {
@@ -249,22 +250,16 @@ public final class APPOLearner {
             } else {
                 shuffle(&kept)
             }
-            var start = 0
-            while start < (recurrent ? B : kept.count) {
+            for range in minibatches {
                 let terms: LossTerms
                 if singlePass {
                     terms = try lossAndGradient(batch, rows: rows[...], sequence: nil, outputs: evaluated)
-                    start = recurrent ? B : kept.count
                     if terms.count == 0 { continue }
                 } else if recurrent {
-                    let end = min(start + envsPerMinibatch, B)
-                    terms = try minibatchLossAndGradient(batch, envs: envOrder[start..<end])
-                    start = end
+                    terms = try minibatchLossAndGradient(batch, envs: envOrder[range])
                     if terms.count == 0 { continue }  // every step of these envs was too old
                 } else {
-                    let end = min(start + size, kept.count)
-                    terms = try minibatchLossAndGradient(batch, samples: kept[start..<end])
-                    start = end
+                    terms = try minibatchLossAndGradient(batch, samples: kept[range])
                 }
                 let gradientNorm = GradientClipping.norm(policy.parameters)
                 guard terms.total.isFinite, gradientNorm.isFinite else {
@@ -306,6 +301,16 @@ public final class APPOLearner {
         if stats.updatesApplied > 0 { policyVersion += 1 }
         stats.policyVersion = policyVersion
         return stats
+    }
+
+    /// `count` items (samples, or environments for a recurrent core) cut into the nearest whole
+    /// number of minibatches to `count / size`, at least one, of sizes as equal as can be: a batch a
+    /// little over the size is one minibatch, not a full one and a few samples given a whole
+    /// optimiser step of their own (33 envs × 32 steps: 1,024 + 32).
+    static func minibatches(of count: Int, size: Int) -> [Range<Int>] {
+        guard count > 0 else { return [] }
+        let k = max(1, Int((Double(count) / Double(max(size, 1))).rounded()))
+        return (0..<k).map { i in (i * count / k)..<((i + 1) * count / k) }
     }
 
     /// Loss terms of one minibatch (means over its samples).

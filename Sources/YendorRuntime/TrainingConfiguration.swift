@@ -103,7 +103,8 @@ public struct TrainingConfiguration: Sendable {
 
     /// The replay buffer's configuration from the `replay.*` fields.
     public var replayConfiguration: ReplayBuffer.Configuration {
-        let sampler = ReplayBuffer.Sampler(replay.sampler, alpha: replay.alpha, beta: replay.beta)
+        // `validate` refuses `prioritized`: no exponents to configure.
+        let sampler = ReplayBuffer.Sampler(replay.sampler, alpha: 0, beta: 0)
         let limiter = replay.samplesPerInsert > 0
             ? RateLimiter(samplesPerInsert: replay.samplesPerInsert, errorBuffer: max(1, replay.samplesPerInsert) * 2, minSizeToSample: 1)
             : .unlimited
@@ -152,6 +153,10 @@ public struct TrainingConfiguration: Sendable {
         try check(batchSize >= env.rolloutLength, "learner.batch_size", "must be at least env.rollout_length (\(env.rolloutLength))")
         try check(publishInterval >= 1, "learner.publish_interval", "must be at least 1")
         try check(replay.capacity >= 1, "replay.capacity", "must be at least 1")
+        // The buffer can sample by priority, but no role computes priorities (the learner would
+        // have to send each trajectory's TD error back): it would silently sample as uniform does.
+        try check(replay.sampler != .prioritized, "replay.sampler",
+                  "prioritized is not offered in a run: nothing sets priorities (the learner computes none), so it would sample as uniform does; use uniform")
         // Each item goes after `max_times_sampled` draws, so no ratio above it can hold: the limiter
         // would refuse inserts while the buffer empties, and the ratio fall to that number anyway.
         try check(replay.samplesPerInsert <= Double(replay.maxTimesSampled), "replay.samples_per_insert",
@@ -306,11 +311,9 @@ public struct TrainingConfiguration: Sendable {
         t.add("reward.ranking_max_preferences", \.reward.models.ranking.maxPreferences, "ranking: training preferences kept (the most recent)")
         t.add("replay.capacity", \.replay.capacity, "trajectories buffered")
         t.add("replay.full_policy", \.replay.fullPolicy, "block or drop-oldest")
-        t.add("replay.sampler", \.replay.sampler, "fifo, uniform or prioritized")
+        t.add("replay.sampler", \.replay.sampler, "fifo or uniform (prioritized is refused: nothing in a run sets priorities)")
         t.add("replay.max_times_sampled", \.replay.maxTimesSampled, "samples of one item before removal")
         t.add("replay.samples_per_insert", \.replay.samplesPerInsert, "rate limiter target (0 = off)")
-        t.add("replay.alpha", \.replay.alpha, "prioritised replay alpha")
-        t.add("replay.beta", \.replay.beta, "prioritised replay beta")
         t.add("replay.checkpoint", \.replay.checkpoint, "checkpoint the buffer contents")
         t.add("transport.trajectories", \.transport.trajectories, "learner PULL endpoint")
         t.add("transport.weights", \.transport.weights, "learner PUB endpoint")

@@ -81,16 +81,12 @@ extension TrainingConfiguration {
         public var capacity = 2
         /// When full: `block` (wait; nothing is lost) or `drop-oldest` (evict and count).
         public var fullPolicy = ReplayBuffer.FullPolicy.block
-        /// `fifo` (APPO: each trajectory used once), `uniform`, or `prioritized`.
+        /// `fifo` (APPO: each trajectory used once) or `uniform`; `prioritized` is refused (`validate`).
         public var sampler = ReplayBuffer.Sampler.Kind.fifo
         /// Times an item may be sampled before removal (fifo: 1).
         public var maxTimesSampled = 1
         /// Samples per insert the rate limiter aims for (0 = no limit), as in Reverb.
         public var samplesPerInsert = 0.0
-        /// Prioritised replay exponent α.
-        public var alpha = 0.6
-        /// Prioritised replay exponent β.
-        public var beta = 0.4
         /// Save the buffer's contents with every checkpoint and restore them on resume.
         public var checkpoint = true
     }

@@ -39,7 +39,7 @@ func fullLossGradientMatchesFiniteDifferences(convolutionChannels: [Int]) throws
     let before = learner.policy.namedTensors()
     let stats = try learner.train(on: randomBatch(seed: 1))
     #expect(stats.policyVersion == 1 && learner.policyVersion == 1)
-    #expect(stats.updatesApplied == 4)  // 24 samples, minibatch 16 → 2 per epoch, 2 epochs
+    #expect(stats.updatesApplied == 4)  // 24 samples, minibatch 16 → 2 of 12 per epoch, 2 epochs
     #expect(stats.samplesUsed == 24 && stats.samplesDroppedForLag == 0)
     #expect(learner.policy.namedTensors() != before)
     #expect(stats.entropy > 0 && stats.totalLoss.isFinite)
@@ -163,4 +163,28 @@ struct BrokenIntrinsicRewardSource: IntrinsicRewardSource {
     }
     let first = try run(), second = try run()
     #expect(first.map { $0.values.map(\.bitPattern) } == second.map { $0.values.map(\.bitPattern) })
+}
+
+/// A batch a little over the minibatch size is one minibatch: 1,024 + 32 samples (33 envs) took a
+/// whole Adam step on 32 of them. Otherwise the nearest whole number of equal minibatches.
+@Test func minibatchesAreTheNearestWholeNumberOfEqualSizesAndCoverEveryItemOnce() throws {
+    #expect(APPOLearner.minibatches(of: 1056, size: 1024) == [0..<1056])
+    #expect(APPOLearner.minibatches(of: 24, size: 16) == [0..<12, 12..<24])
+    #expect(APPOLearner.minibatches(of: 2040, size: 1024) == [0..<1020, 1020..<2040])
+    #expect(APPOLearner.minibatches(of: 100, size: 1024) == [0..<100])
+    #expect(APPOLearner.minibatches(of: 0, size: 16).isEmpty)
+    for (count, size) in [(1, 1), (7, 3), (1000, 64), (33, 32), (65, 32)] {
+        let cuts = APPOLearner.minibatches(of: count, size: size)
+        #expect(cuts.first?.lowerBound == 0 && cuts.last?.upperBound == count)
+        #expect(zip(cuts, cuts.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        let sizes = cuts.map(\.count)
+        #expect(sizes.max()! - sizes.min()! <= 1, "\(count)/\(size): \(sizes)")
+        #expect(abs(Double(cuts.count) - Double(count) / Double(size)) <= 0.5, "\(count)/\(size): \(cuts.count) minibatches")
+    }
+    // Through an update: 26 samples at a minibatch size of 24 are one update an epoch.
+    var c = tinyLearnerConfiguration()
+    c.minibatchSize = 24
+    let learner = try APPOLearner(configuration: c, logger: silentLogger())
+    let stats = try learner.train(on: randomBatch(timeSteps: 2, envCount: 13, seed: 4))
+    #expect(stats.updatesApplied == 2 && stats.samplesUsed == 26)
 }

@@ -139,7 +139,7 @@ struct ConfigurationTests {
 
     /// Enum fields are parsed once, where the configuration is read: a value outside the enum is
     /// refused naming the field and listing the cases; a good one reads back as written.
-    @Test(arguments: [("replay.sampler", "prioritized", "fifo, uniform, prioritized"),
+    @Test(arguments: [("replay.sampler", "uniform", "fifo, uniform, prioritized"),
                       ("replay.full_policy", "drop-oldest", "block, drop-oldest"),
                       ("reward.model", "ranking", "none, retrieval, classification, ranking"),
                       ("reward.labeler", "simulated", "lexicon, openai, simulated")])
@@ -154,6 +154,17 @@ struct ConfigurationTests {
         try table.apply(overrides: ["\(key)=\(good)"], to: &c)
         #expect(table.yaml(c).contains(good))
         try c.validate()
+    }
+
+    /// The replay buffer's prioritized sampler would sample as uniform does in a run (nothing sets
+    /// priorities): refused, saying so, where it was accepted and did nothing.
+    @Test func aPrioritizedReplaySamplerIsRefusedSayingNothingSetsPriorities() throws {
+        var c = TrainingConfiguration()
+        try table.apply(overrides: ["replay.sampler=prioritized"], to: &c)
+        #expect(throws: ConfigurationError.self) { try c.validate() }
+        do { try c.validate() } catch let e as ConfigurationError {
+            #expect(e.field == "replay.sampler" && e.problem.contains("nothing sets priorities"), "\(e)")
+        }
     }
 
     @Test func theSimulatedLabelerWrapsTheConfiguredServerOrTheLexicon() throws {
