@@ -148,7 +148,9 @@ final class ZeroMQWorkerLink: WorkerLink {
         if authMonitor != nil { try? await control.perform { s in try s.monitor(nil, events: []) } }
         await control.close()
         await authMonitor?.close()
-        let said = if acknowledged { true } else if let goodbye { await sayGoodbye(goodbye.encoded()) } else { false }
+        // Unanswered, it goes again on a fresh connection; either one handed to libzmq is said (the
+        // learner may have taken the first and stopped before its answer reached this worker).
+        let said = if acknowledged { true } else if let goodbye { await sayGoodbye(goodbye.encoded()) || queued } else { false }
         await sub.close()
         return (said, acknowledged, unsent)
     }
