@@ -75,7 +75,8 @@ public final class AnnotatorClient: Sendable {
         let sent: Counter
         /// Items that could not be sent (outbox full past `sendTimeout`, or closed).
         let unsentItems: Counter
-        /// Items sent again after an annotator restart.
+        /// Items sent again after an annotator restart, and items sent once it was heard after
+        /// they had found the outbox full.
         let resentItems: Counter
         /// Pending items forgotten because `pendingCapacity` was reached.
         let forgottenPending: Counter
@@ -132,6 +133,10 @@ public final class AnnotatorClient: Sendable {
         /// The unanswered requests (goal and task) to resend after a restart, oldest first; the
         /// oldest is forgotten beyond `pendingCapacity`.
         var pending: BoundedOrderedSet<LabelRequest>
+        /// Items `tryRequest` could not send (the outbox full: the annotator away or slow), sent
+        /// when the annotator is next heard (`resendUnsent`); bounded like `pending`.
+        var unsent: BoundedOrderedSet<LabelRequest>
+        var resendingUnsent = false
         var annotatorStartedAt: Double?
         var lastHeard: ContinuousClock.Instant?
         /// The reason of the annotator's Goodbye, until it is heard again.
@@ -142,7 +147,8 @@ public final class AnnotatorClient: Sendable {
     public init(configuration: Configuration, context: Context, logger: Logger,
                 metrics: MetricsRegistry = MetricsRegistry(role: "annotator_client")) async throws {
         try configuration.validate()
-        state = Mutex(State(pending: BoundedOrderedSet(capacity: configuration.pendingCapacity)))
+        state = Mutex(State(pending: BoundedOrderedSet(capacity: configuration.pendingCapacity),
+                            unsent: BoundedOrderedSet(capacity: configuration.pendingCapacity)))
         self.metrics = metrics
         counters = Counters(registry: metrics)
         let c = configuration
@@ -203,7 +209,7 @@ public final class AnnotatorClient: Sendable {
     public func tryRequest(goal: Goal, mode: AnnotationMode, items: [LabelTask]) -> UInt64? {
         let (id, frame) = prepare(goal: goal, mode: mode, items: items)
         guard dealer.trySend([frame]) else {
-            forget(goal: goal, items: items)
+            setAside(goal: goal, items: items)
             counters.unsentItems.increment(by: items.count)
             return nil
         }
@@ -280,6 +286,19 @@ public final class AnnotatorClient: Sendable {
         state.withLock { state in for item in items { state.pending.remove(LabelRequest(goal: goal, task: item)) } }
     }
 
+    /// Items that were not sent wait to be sent when the annotator is heard (`resendUnsent`).
+    private func setAside(goal: Goal, items: [LabelTask]) {
+        var forgotten = 0
+        state.withLock { state in
+            for item in items {
+                let request = LabelRequest(goal: goal, task: item)
+                state.pending.remove(request)
+                if state.unsent.insert(request) != nil { forgotten += 1 }
+            }
+        }
+        counters.forgottenPending.increment(by: forgotten)
+    }
+
     /// Items remembered as pending (sent, not yet answered).
     var pendingCount: Int { state.withLock { $0.pending.count } }
 
@@ -310,6 +329,7 @@ public final class AnnotatorClient: Sendable {
             case .heartbeat:
                 counters.heartbeats.increment()
                 state.withLock { $0.heardHeartbeat = true }
+                resendUnsent()
             case .stats(let stats):
                 if restarted(stats) { await resendPending() }
             default:
@@ -342,6 +362,39 @@ public final class AnnotatorClient: Sendable {
         if restarted { counters.annotatorRestarts.increment() }
         return restarted
     }
+
+    /// Sends the items that could not be sent, now that the annotator is heard: they waited for
+    /// the reward model to ask again (`reward.query_retry_s`, a minute), long after an annotator
+    /// back from a short outage could have answered. What still finds the outbox full waits again.
+    private func resendUnsent() {
+        let items: [LabelRequest] = state.withLock { state in
+            guard !state.unsent.isEmpty, !state.resendingUnsent else { return [] }
+            state.resendingUnsent = true
+            var all: [LabelRequest] = []
+            while let next = state.unsent.popFirst() { all.append(next) }
+            return all
+        }
+        guard !items.isEmpty else { return }
+        var sent = 0
+        for (key, group) in LabelRequest.WireGroup.grouping(items) {
+            for chunk in stride(from: 0, to: group.count, by: 256).map({ Array(group[$0..<min($0 + 256, group.count)]) }) {
+                let (_, frame) = prepare(goal: key.goal, mode: key.mode, items: chunk)
+                if dealer.trySend([frame]) {
+                    counters.sent.increment()
+                    sent += chunk.count
+                } else {
+                    setAside(goal: key.goal, items: chunk)  // counted as unsent once, when it first was
+                }
+            }
+        }
+        state.withLock { $0.resendingUnsent = false }
+        guard sent > 0 else { return }
+        counters.resentItems.increment(by: sent)
+        logger.info("annotator heard; sent the items that could not be sent before", metadata: ["items": "\(sent)"])
+    }
+
+    /// Items set aside unsent, waiting for the annotator to be heard.
+    var unsentCount: Int { state.withLock { $0.unsent.count } }
 
     /// Sends every remembered pending item again, grouped by goal and mode.
     private func resendPending() async {

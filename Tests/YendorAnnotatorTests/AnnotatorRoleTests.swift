@@ -139,6 +139,48 @@ import ZeroMQ
         #expect(await role.process.waitForExit(timeout: 120) == 0)
     }
 
+    /// Items that found the client's outbox full while the annotator was down go out when it is
+    /// heard again; before, they waited for the reward model to ask again, a minute later (trial Q:
+    /// 440 questions of a 12 s outage).
+    @Test func itemsThatCouldNotBeSentGoOutWhenTheAnnotatorIsHeardAgain() async throws {
+        let stub = try await StubServer.started()
+        defer { stub.stop() }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = directory.appendingPathComponent("labels.sqlite").path
+        let first = try await Role(stub: stub, store: store)
+        defer { first.process.kill() }
+        let context = try Context()
+        defer { context.terminate() }
+        var c = AnnotatorClient.Configuration()
+        c.requestsEndpoint = first.requests
+        c.labelsEndpoint = first.labels
+        c.outboxCapacity = 1
+        let client = try await AnnotatorClient(configuration: c, context: context, logger: testLogger)
+        #expect(await client.waitForAnnotator(timeout: .seconds(600)))
+        first.process.kill()
+        _ = await first.process.waitForExit(timeout: 600)
+
+        // Asked one at a time until three find the outbox full (nothing drains it now).
+        var captions: [String] = [], unsent = 0
+        for i in 0..<10_000 where unsent < 3 {
+            let caption = "You hear a distant squeak [away-\(i)]."
+            captions.append(caption)
+            if client.tryRequest(goal: .score, mode: .classification, items: [.classify(caption: caption)]) == nil { unsent += 1 }
+        }
+        #expect(unsent == 3 && client.unsentCount == 3)
+        #expect(client.metrics["annotator_client/unsent_items"] == 3)
+
+        let second = try await Role(stub: stub, store: store, requests: first.requests, labels: first.labels)
+        defer { second.process.kill() }
+        let asked = Set(captions)
+        let found = await collect(from: client, limit: .seconds(600)) { asked.isSubset(of: Self.labels(in: $0).keys) }
+        #expect(asked.isSubset(of: Self.labels(in: found).keys), "labelled: \(Self.labels(in: found).keys.sorted())")
+        #expect(client.unsentCount == 0)
+        #expect(client.metrics["annotator_client/resent_items"] >= 3)
+        await client.close()
+    }
+
     @Test func storeSurvivesSigkillMidBatchAndNoPublishedCaptionIsAskedTwice() async throws {
         // Captions 5 to 12 stall at the LLM for a minute, so the kill is sure to find the third
         // batch there, however slowly the test runs; the restarted role gets prompt answers.
