@@ -66,8 +66,8 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
     }
 
     /// - Parameters:
-    ///   - dimensions: added to every forwarded handle (the registry itself keys by label only:
-    ///     it holds one role's metrics).
+    ///   - dimensions: added to every forwarded handle (the registry keys the role's own metrics
+    ///     by label only: it holds one role's metrics).
     ///   - forwarding: where handles are also made.
     public init(dimensions: [(String, String)] = [], forwarding: Forwarding = .processBackend) {
         self.dimensions = dimensions
