@@ -80,25 +80,32 @@ struct LabelBridgeTests {
         #expect(goalOfAnswer("custom:another goal") != goal)
     }
 
-    /// Bug from issue 15: a remote annotator answers a free-text goal as `custom:<text>`; the
-    /// bridge used to compare that with the raw text and dropped every label.
-    @Test(arguments: [Goal.stairs, .custom("find the key, unlock the locked door and go down the staircase")])
-    func labelsFromAnAnnotatorProcessReachTheBridgeForBuiltInAndFreeTextGoals(goal: Goal) async throws {
-        let dir = Scratch.root.appendingPathComponent("yendor-bridge-\(UUID().uuidString.prefix(8))")
+    /// A `yendor annotator` process on ipc endpoints of its own (its store in a scratch directory),
+    /// and a client that has heard it.
+    static func annotatorProcessAndClient(_ name: String) async throws
+        -> (process: ChildProcess, client: AnnotatorClient, context: Context, requests: String)
+    {
+        let dir = Scratch.root.appendingPathComponent("yendor-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let requests = ChildProcess.ipcEndpoint("bridge-requests"), labels = ChildProcess.ipcEndpoint("bridge-labels")
+        let requests = ChildProcess.ipcEndpoint("\(name)-requests"), labels = ChildProcess.ipcEndpoint("\(name)-labels")
         let annotator = try ChildProcess(yendor: ["annotator", "--requests", requests, "--labels", labels,
-                                                  "--store", dir.appendingPathComponent("labels.sqlite").path,
-                                                  "--status-interval-s", "0"])
-        defer { annotator.kill() }
+                                                  "--store", dir.appendingPathComponent("labels.sqlite").path])
         #expect(await annotator.waitForLine(timeout: 600) { $0.hasPrefix("annotator ready") } != nil, "\(annotator.standardError)")
         let context = try Context()
-        defer { context.terminate() }
         var cc = AnnotatorClient.Configuration()
         cc.requestsEndpoint = requests
         cc.labelsEndpoint = labels
         let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         #expect(await client.waitForAnnotator(timeout: .seconds(600)))
+        return (annotator, client, context, requests)
+    }
+
+    /// Bug from issue 15: a remote annotator answers a free-text goal as `custom:<text>`; the
+    /// bridge used to compare that with the raw text and dropped every label.
+    @Test(arguments: [Goal.stairs, .custom("find the key, unlock the locked door and go down the staircase")])
+    func labelsFromAnAnnotatorProcessReachTheBridgeForBuiltInAndFreeTextGoals(goal: Goal) async throws {
+        let (annotator, client, context, _) = try await Self.annotatorProcessAndClient("bridge")
+        defer { annotator.kill(); context.terminate() }
         let bridge = LabelBridge(goal: goal)
         let running = Task { await bridge.run(client, timeout: 60, logger: Logger(label: "test")) }
         let captions = ["You see here a key.  You go down the stairs.", "It's a wall."]
@@ -124,21 +131,8 @@ struct LabelBridgeTests {
     /// An annotator stopped with SIGTERM says Goodbye: the learner says it stopped at once, where it
     /// said "no reply for 5 s" a timeout later, as after a crash.
     @Test func aBridgeSaysAtOnceThatItsAnnotatorStoppedWhenItSaysGoodbye() async throws {
-        let dir = Scratch.root.appendingPathComponent("yendor-bridge-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let requests = ChildProcess.ipcEndpoint("bye-requests"), labels = ChildProcess.ipcEndpoint("bye-labels")
-        let annotator = try ChildProcess(yendor: ["annotator", "--requests", requests, "--labels", labels,
-                                                  "--store", dir.appendingPathComponent("labels.sqlite").path])
-        defer { annotator.kill() }
-        #expect(await annotator.waitForLine(timeout: 600) { $0.hasPrefix("annotator ready") } != nil, "\(annotator.standardError)")
-        let context = try Context()
-        defer { context.terminate() }
-        var cc = AnnotatorClient.Configuration()
-        cc.requestsEndpoint = requests
-        cc.labelsEndpoint = labels
-        let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        #expect(await client.waitForAnnotator(timeout: .seconds(600)))
+        let (annotator, client, context, requests) = try await Self.annotatorProcessAndClient("bye")
+        defer { annotator.kill(); context.terminate() }
         let log = LogLines()
         let bridge = LabelBridge(goal: .stairs)
         // A timeout no test waits out: only the Goodbye can make it say so.
