@@ -39,7 +39,9 @@ public final class WorkerService: Service, Sendable {
     /// A random tag of this process, sent in its Hello (`instance`): a learner refusing a Hello
     /// that claims the id of a live member from another process addresses the refusal to
     /// `id#instance`, so only the claimant stops.
-    let instance = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    let instance: String
+    /// A new random `instance` tag.
+    public static func newInstance() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 16) }
     /// Where the weights come from (for log lines).
     let weights: String
     /// The replay role taking the trajectories instead of the learner, if one does.
@@ -84,18 +86,22 @@ public final class WorkerService: Service, Sendable {
     /// last trajectories.
     public convenience init(configuration: TrainingConfiguration, workerID: String, trajectories: String, toReplay: Bool = false,
                             weights: String, parentLearner: Int32? = nil, context: Context, logger: Logger, metrics: MetricsRegistry? = nil) {
-        self.init(configuration: configuration, workerID: workerID, weights: weights, trajectories: trajectories,
+        let instance = Self.newInstance()
+        self.init(configuration: configuration, workerID: workerID, instance: instance, weights: weights, trajectories: trajectories,
                   replayEndpoint: toReplay ? trajectories : nil, parentLearner: parentLearner, context: context, logger: logger, metrics: metrics) {
-            try await ZeroMQWorkerLink.connect(configuration.transport, trajectories: trajectories, weights: weights, context: context)
+            try await ZeroMQWorkerLink.connect(configuration.transport, trajectories: trajectories, weights: weights,
+                                               addressee: "\(workerID)#\(instance)", context: context)
         }
     }
 
     /// A worker whose link to the learner `connect` opens (e.g. `InMemoryNetwork.workerLink`).
-    public init(configuration: TrainingConfiguration, workerID: String, weights: String = "in process", trajectories: String = "in process",
+    public init(configuration: TrainingConfiguration, workerID: String, instance: String = WorkerService.newInstance(),
+                weights: String = "in process", trajectories: String = "in process",
                 replayEndpoint: String? = nil, parentLearner: Int32? = nil,
                 context: Context, logger: Logger, metrics: MetricsRegistry? = nil,
                 connect: @escaping @Sendable () async throws -> any WorkerLink) {
         self.configuration = configuration
+        self.instance = instance
         self.parentLearner = parentLearner
         self.workerID = workerID
         let metrics = metrics ?? MetricsRegistry(role: "worker", dimensions: [("worker", workerID)])
@@ -317,7 +323,7 @@ public final class WorkerService: Service, Sendable {
                 if let own = await batcher.learnerHas(version: Int64(clamping: h.policyVersion)) {
                     logger.warning("the learner is at policy version \(h.policyVersion), below this worker's \(own): it went back (restarted from an older checkpoint or from scratch); its next weights replace these")
                 }
-            case .goodbye(let g) where g.reason == Goodbye.acknowledgement:
+            case .goodbye(let g) where g.isAcknowledgement:
                 break  // of a Goodbye: this worker's is awaited only as it closes (`WorkerLink.close`)
             case .goodbye(let g) where g.id == workerID || g.id == "\(workerID)#\(instance)":
                 throw Refused(reason: PeerID.escaped(g.reason))

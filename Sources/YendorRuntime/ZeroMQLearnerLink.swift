@@ -53,7 +53,12 @@ final class ZeroMQLearnerLink: LearnerLink {
     var queuedMessages: Int { pull.inboxDepth }
 
     func publish(_ message: WireMessage) async {
-        try? await pub.send(message.encoded())
+        // An acknowledgement goes behind its topic, to its addressee alone (`Goodbye.acknowledgementTopic`).
+        if case .goodbye(let g) = message, g.isAcknowledgement {
+            try? await pub.send([Goodbye.acknowledgementTopic(g.id), message.encoded()])
+        } else {
+            try? await pub.send(message.encoded())
+        }
     }
 
     func close(reason: String) async {

@@ -47,8 +47,10 @@ final class ZeroMQWorkerLink: WorkerLink {
     }
 
     /// Connects to a learner (or a replay role) taking trajectories at `trajectories` and publishing
-    /// weights at `weights`.
-    static func connect(_ t: TransportConfiguration, trajectories: String, weights: String, context: Context) async throws -> ZeroMQWorkerLink {
+    /// weights at `weights`; `addressee` (this process's `id#instance`) also hears the learner's
+    /// acknowledgement of its Goodbye, which is published to it alone.
+    static func connect(_ t: TransportConfiguration, trajectories: String, weights: String, addressee: String? = nil,
+                        context: Context) async throws -> ZeroMQWorkerLink {
         let security = try t.clientSecurity()
         // ZMTP heartbeats on the weights socket notice a dead link (a cut cable, a vanished node)
         // within a few intervals, where TCP alone can take minutes; ZeroMQ then reconnects. The PUSH
@@ -84,7 +86,9 @@ final class ZeroMQWorkerLink: WorkerLink {
             authMonitor = try await AsyncSocket(context: context, type: .pair, name: "worker.auth-monitor") { s in try s.connect(monitorName) }
         }
         let sub = try await AsyncSocket(context: context, type: .sub, name: "worker.weights") { s in
-            try s.set([.subscribe([]), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0),
+            // Every message (one frame, beginning with the envelope's magic) and this process's acknowledgement.
+            let topics = [Envelope.magic] + (addressee.map { [Goodbye.acknowledgementTopic($0)] } ?? [])
+            try s.set(topics.map { .subscribe($0) } + [.maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0),
                        .reconnectInterval(milliseconds: t.reconnectMilliseconds),
                        .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + liveness + security)
             try s.connect(weights)
@@ -158,7 +162,7 @@ final class ZeroMQWorkerLink: WorkerLink {
     /// Reads `sub` until the learner's acknowledgement of `addressee`'s Goodbye; false if the socket closes first.
     private static func acknowledgement(_ addressee: String, on sub: AsyncSocket, limits: WireLimits) async -> Bool {
         while let received = await sub.receiveMessage(limits: limits) {
-            if case .message(.goodbye(let g)) = received, g.id == addressee, g.reason == Goodbye.acknowledgement { return true }
+            if case .message(.goodbye(let g)) = received, g.id == addressee, g.isAcknowledgement { return true }
         }
         return false
     }

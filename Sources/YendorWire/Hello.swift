@@ -112,6 +112,16 @@ public struct Goodbye: WirePayload {
         Goodbye(id: "\(id)#\(instance)", reason: acknowledgement)
     }
 
+    /// The frame an acknowledgement is published behind on the learner's PUB socket, so that it
+    /// reaches only the SUB that subscribed to it (`ack:` and the addressee `id#instance`): every
+    /// subscriber of everything got every worker's, and with 32 workers stopping together the
+    /// learner's per-subscriber mark of 2 dropped a third of them (each worker then waited 3 s).
+    /// Every other message is one frame, which begins with `Envelope.magic`.
+    public static func acknowledgementTopic(_ addressee: String) -> [UInt8] { Array("ack:\(addressee)".utf8) }
+
+    /// Whether this is a learner's answer to a Goodbye (`acknowledging`).
+    public var isAcknowledgement: Bool { reason == Self.acknowledgement }
+
     public func encode(into w: inout ByteWriter) {
         w.write(id)
         w.write(reason)

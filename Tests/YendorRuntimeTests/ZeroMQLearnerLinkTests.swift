@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 @testable import YendorRuntime
 import YendorTestSupport
@@ -57,5 +58,65 @@ import ZeroMQ
         #expect(error.kindName == "checksum", "\(error)")
         await push.close()
         await link.close(reason: "test over")
+    }
+
+    /// The learner's answer to each worker's Goodbye reaches that worker alone. Every worker got
+    /// every answer before, and with 32 workers stopping together the learner's mark of 2 messages
+    /// per subscriber dropped a third of them (trial S: those workers waited 3 s for theirs).
+    @Test func eachAcknowledgementReachesItsAddresseeAlone() async throws {
+        var t = TransportConfiguration()
+        t.trajectories = ChildProcess.ipcEndpoint("ack-trajectories")
+        t.weights = ChildProcess.ipcEndpoint("ack-weights")
+        let context = try Context()
+        defer { context.terminate() }
+        let learner = try await ZeroMQLearnerLink.bind(t, context: context, logger: Logger(label: "test"))
+        let addressees = (0..<16).map { "w-\($0)#\(WorkerService.newInstance())" }
+        var workers: [ZeroMQWorkerLink] = []
+        for addressee in addressees {
+            workers.append(try await ZeroMQWorkerLink.connect(t, trajectories: t.trajectories, weights: t.weights, addressee: addressee, context: context))
+        }
+        func beat(_ sequence: UInt64) -> WireMessage { .heartbeat(Heartbeat(id: "learner", sequence: sequence, timeNanos: 0, policyVersion: 0)) }
+        // Heartbeats until every worker has heard one: its subscriptions have reached the learner.
+        final class Ready: Sendable { let count = Mutex(0) }
+        let ready = Ready()
+        let listening = Task { [workers] in
+            await withTaskGroup(of: Void.self) { group in
+                for worker in workers {
+                    group.addTask {
+                        while let received = await worker.receive() {
+                            if case .message(.heartbeat) = received { break }
+                        }
+                        ready.count.withLock { $0 += 1 }
+                    }
+                }
+            }
+        }
+        var sequence: UInt64 = 0
+        while ready.count.withLock({ $0 }) < workers.count {
+            await learner.publish(beat(sequence))
+            sequence += 1
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await listening.value
+        // Every answer at once, then a last heartbeat that each worker reads up to (a hang guard
+        // closes the workers, ending their reads, if one never comes).
+        for addressee in addressees { await learner.publish(.goodbye(.init(id: addressee, reason: Goodbye.acknowledgement))) }
+        let last = sequence + 1_000
+        await learner.publish(beat(last))
+        let hangGuard = Task { [workers] in
+            try await Task.sleep(for: .seconds(600))
+            for worker in workers { _ = await worker.close(sayingGoodbye: nil, flushingWithin: .zero, acknowledgedAs: nil) }
+        }
+        for (worker, addressee) in zip(workers, addressees) {
+            var answers: [String] = []
+            while let received = await worker.receive() {
+                if case .message(.goodbye(let g)) = received, g.isAcknowledgement { answers.append(g.id) }
+                if case .message(.heartbeat(let h)) = received, h.sequence == last { break }
+            }
+            #expect(answers == [addressee])
+        }
+        hangGuard.cancel()
+        for worker in workers { _ = await worker.close(sayingGoodbye: nil, flushingWithin: .zero, acknowledgedAs: nil) }
+        await learner.close(reason: "test over")
     }
 }
