@@ -163,7 +163,7 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
         }
         let departures = try await WorkerDepartureNotice(transport: c.transport, context: context)
         let (group, learner) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger) { learner in
-            [WorkerProcesses(children: children, firstRestartDelay: c.transport.heartbeatInterval, gracePeriod: 15,
+            [WorkerProcesses(children: children, firstRestartDelay: c.transport.heartbeatInterval, gracePeriod: c.transport.leaveTimeout + 5,
                              runIsOver: { learner.hasFinished }, departures: departures, logger: logger)]
         }
         do {

@@ -323,6 +323,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.heartbeat_interval", \.transport.heartbeatInterval, "seconds between heartbeats")
         t.add("transport.heartbeat_misses", \.transport.heartbeatMisses, "missed heartbeats before a peer is gone")
         t.add("transport.queue_capacity", \.transport.queueCapacity, "trajectory messages queued per socket")
+        t.add("transport.leave_timeout_s", \.transport.leaveTimeout, "seconds a stopping worker waits for the learner to take its last trajectories")
         t.add("transport.socket_buffer_kib", \.transport.socketBufferKiB, "kernel buffer of each TCP trajectory connection, KiB (0 = system's autotuning)")
         t.add("transport.max_message_mib", \.transport.maxMessageMiB, "largest accepted message")
         t.add("transport.curve_secret_key_file", \.transport.curveSecretKeyFile, "CURVE secret key file")

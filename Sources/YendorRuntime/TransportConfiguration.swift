@@ -33,6 +33,11 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// arrived too stale and was dropped, for the same samples trained per second (docs/benchmarks.md,
     /// "Queue capacity").
     public var queueCapacity: Int = 1
+    /// Seconds a stopping worker waits for a learner it hears to take its last trajectories (the
+    /// learner's answer to its Goodbye, queued behind them). What has not gone by then is lost
+    /// when the connection closes. 3 s lost trajectories of a learner slowed to about one update
+    /// a second (a loaded machine); `train --workers` gives its workers this plus 5 s to stop.
+    public var leaveTimeout: Double = 10
     /// The learner's PUB high-water mark per subscriber: a PolicyUpdate and the Heartbeat or
     /// Goodbye published right after it, which a mark of 1 would drop before libzmq's I/O thread
     /// has taken the first.
@@ -235,6 +240,7 @@ public struct TransportConfiguration: Sendable, Equatable {
         if !(heartbeatInterval > 0 && heartbeatInterval <= 3600) { throw ConfigurationError(field: "transport.heartbeat_interval", problem: "must be in (0, 3600] seconds") }
         if !(1...1000).contains(heartbeatMisses) { throw ConfigurationError(field: "transport.heartbeat_misses", problem: "must be in 1...1000") }
         if queueCapacity < 1 { throw ConfigurationError(field: "transport.queue_capacity", problem: "must be at least 1") }
+        if !(leaveTimeout >= 0 && leaveTimeout <= 3600) { throw ConfigurationError(field: "transport.leave_timeout_s", problem: "must be in [0, 3600] seconds") }
         if !(0...Self.maxSocketBufferKiB).contains(socketBufferKiB) {
             throw ConfigurationError(field: "transport.socket_buffer_kib", problem: "must be in 0...\(Self.maxSocketBufferKiB) (0: the system's autotuning)")
         }

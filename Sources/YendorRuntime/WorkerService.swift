@@ -122,8 +122,6 @@ public final class WorkerService: Service, Sendable {
         self.logger = logger
     }
 
-    /// How long a stopping worker waits for its queued trajectories to reach a learner that listens.
-    static let flushTime = Duration.seconds(3)
 
     public func run() async throws {
         let c = configuration
@@ -209,11 +207,12 @@ public final class WorkerService: Service, Sendable {
         let listening = !finished && !refused && !parentGone && (replayEndpoint != nil || learnerHeard)
         // A learner answers the Goodbye once it has taken every trajectory before it (a replay role does not).
         let closing = await link.close(sayingGoodbye: finished || refused || parentGone ? nil : goodbye,
-                                       flushingWithin: listening ? Self.flushTime : .zero,
+                                       flushingWithin: listening ? .seconds(clamping: configuration.transport.leaveTimeout) : .zero,
                                        acknowledgedAs: replayEndpoint == nil ? "\(workerID)#\(instance)" : nil)
         let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
             : parentGone ? "not sent (the learner's process is gone)"
             : closing.acknowledged ? "sent, acknowledged (the learner took every trajectory)"
+            : closing.goodbyeSaid && replayEndpoint == nil ? "sent, unanswered (trajectories still queued then may not have been taken; transport.leave_timeout_s)"
             : closing.goodbyeSaid ? "sent" : "not sent (\(receiver) unreachable)"
         logger.info("worker \(workerID) stopped after \(batchesSent - closing.unsent) trajectories",
                     metadata: ["unsent": "\(closing.unsent)", "goodbye": "\(outcome)"])

@@ -18,7 +18,7 @@ struct TrainWithWorkerProcessesTests {
     /// could use up before a slow one (on a loaded machine) has sent anything.
     @Test func trainWithWorkerProcessesTrainsWithEveryWorkerContributing() async throws {
         // The learner registers each worker under its own id, and each worker gets weights.
-        let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers", workers: Self.workers)
+        let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers", workers: Self.workers, extra: Self.waitForEveryTrajectory)
         defer { Self.kill(train, children) }
         // The terminal's Ctrl-C reaches train alone (Foundation starts each child in a process group
         // of its own), which stops its workers before its learner.
@@ -51,7 +51,7 @@ struct TrainWithWorkerProcessesTests {
     /// what it held, 4 trajectories per worker, while the Goodbye was still acknowledged (the suite
     /// under load: the learner's count 512 steps short).
     @Test func aLearnerSilentPastTheWorkersTimeoutLosesNoTrajectory() async throws {
-        let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers-pause", workers: Self.workers)
+        let (train, run, children) = try await Self.trainWithJoinedWorkers("train-workers-pause", workers: Self.workers, extra: Self.waitForEveryTrajectory)
         defer { train.signal(SIGCONT); Self.kill(train, children) }
         func log(_ i: Int) -> String { (try? String(contentsOf: run.appendingPathComponent("logs/worker-\(i).log"), encoding: .utf8)) ?? "" }
         #expect(await TrainingEndToEndTests.waitForSteps(run, above: 0, of: train), "\(train.standardError.suffix(2000))")
@@ -66,11 +66,16 @@ struct TrainWithWorkerProcessesTests {
         await Self.stopCountingEveryTrajectory(train, run: run, log: log)
     }
 
+    /// A stopping worker waits for the learner's answer as long as the learner takes a while: on a
+    /// loaded machine a debug learner can take several seconds for a worker's queued trajectories,
+    /// and the default 10 s would make the exact count below depend on the machine's speed.
+    static let waitForEveryTrajectory = ["--set", "transport.leave_timeout_s=600"]
+
     /// SIGTERM to `train`, then: each worker said Goodbye behind its last trajectories and the
     /// learner answered once it had them all, and the learner took in exactly what the workers sent.
     static func stopCountingEveryTrajectory(_ train: ChildProcess, run: URL, log: (Int) -> String) async {
         train.signal(SIGTERM)
-        #expect(await train.waitForExit(timeout: 60) == 0, "train failed: \(train.standardError.suffix(2000))")
+        #expect(await train.waitForExit(timeout: 600) == 0, "train failed: \(train.standardError.suffix(2000))")
         var sentByAll = 0
         for i in 0..<Self.workers {
             let sent = log(i).firstMatch(of: /stopped after (\d+) trajectories/).flatMap { Int($0.1) } ?? 0
@@ -97,11 +102,11 @@ struct TrainWithWorkerProcessesTests {
 
     /// `yendor train --workers N` on the tiny configuration once every worker has joined, and its
     /// worker processes.
-    static func trainWithJoinedWorkers(_ name: String, workers: Int) async throws -> (train: ChildProcess, run: URL, children: [Int32]) {
+    static func trainWithJoinedWorkers(_ name: String, workers: Int, extra: [String] = []) async throws -> (train: ChildProcess, run: URL, children: [Int32]) {
         let (dir, config) = try TinyRun.scratch(name, checkpointInterval: 60)
         let run = dir.appendingPathComponent("run")
         let train = try ChildProcess(yendor: ["train", "--config", config, "--workers", "\(workers)", "--steps", "100000000",
-                                              "--run-dir", run.path])
+                                              "--run-dir", run.path] + extra)
         for i in 0..<workers {
             #expect(await train.waitForStandardError(containing: "worker worker-\(i) joined", timeout: 600),
                     "\(train.standardError.suffix(2000))")
