@@ -101,7 +101,7 @@ struct StatusCommand: ParsableCommand {
         func f(_ key: String, _ format: String = "%.0f") -> String { v[key].map { String(format: format, $0) } ?? "-" }
         var lines = [stats.role == stats.id ? "\(stats.role) at \(endpoint)" : "\(stats.role) \(stats.id) at \(endpoint)"]
         if stats.role == "learner" {
-            lines.append("env steps \(f("env_steps")) / \(f("run/total_steps"))   SPS \(f("rollout/sps"))   updates \(f("learner/updates"))   policy version \(f("learner/policy_version"))   lag \(f("learner/policy_lag", "%.2f"))")
+            lines.append("env steps \(f("env_steps")) / \(f("run/total_steps"))   SPS \(f("rollout/sps"))   updates \(f("learner/updates"))   policy version \(f("learner/policy_version"))   lag \(f("learner/policy_lag", "%.2f"))   samples too stale \(f("learner/samples_dropped_lag"))")
             // No success rate for a task that cannot be won (`score`), nor before the first episode ends.
             lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))"
                          + (v["rollout/success_rate"].map { String(format: "   success %.1f%%", $0 * 100) } ?? ""))
@@ -110,17 +110,20 @@ struct StatusCommand: ParsableCommand {
                 lines.append(reachable > 0 ? "annotator: reachable (last heard \(f("annotator/last_heard_s", "%.1f")) s ago)"
                                            : "annotator: unreachable (no reply for \(f("annotator/last_heard_s", "%.0f")) s)")
             }
-            let ids = Set(v.keys.filter { $0.hasPrefix("worker/") }.compactMap { $0.split(separator: "/").dropFirst().first.map(String.init) }).sorted()
+            // w2 before w10.
+            let ids = Set(v.keys.filter { $0.hasPrefix("worker/") }.compactMap { $0.split(separator: "/").dropFirst().first.map(String.init) })
+                .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
             lines.append("workers: \(ids.count)")
             // Workers stepping env servers also say how many of the servers' requests failed.
             let servers = ids.contains { v["worker/\($0)/env_server_failures"] != nil }
-            lines.append("  " + "id".padding(toLength: 28, withPad: " ", startingAt: 0) + "   envs  trajectories  last heard  policy"
+            lines.append("  " + "id".padding(toLength: 28, withPad: " ", startingAt: 0) + "   envs  trajectories  too stale  last heard  policy"
                          + (servers ? "  env server failures" : ""))
             for id in ids {
                 func w(_ k: String, _ format: String = "%.0f") -> String { v["worker/\(id)/\(k)"].map { String(format: format, $0) } ?? "-" }
                 func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
                 lines.append("  " + id.padding(toLength: 28, withPad: " ", startingAt: 0) + right(w("envs"), 7)
-                             + right(w("trajectories"), 14) + right(w("last_heard_s", "%.1f") + "s", 12) + right(w("policy_version"), 8)
+                             + right(w("trajectories"), 14) + right(w("samples_dropped_lag"), 11)
+                             + right(w("last_heard_s", "%.1f") + "s", 12) + right(w("policy_version"), 8)
                              + (servers ? right(w("env_server_failures"), 21) : ""))
             }
             for (k, x) in stats.values where k.hasPrefix("transport/frames_dropped/") { lines.append("  dropped \(k.dropFirst(25)): \(Int(x))") }

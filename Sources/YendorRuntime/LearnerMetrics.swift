@@ -117,7 +117,7 @@ struct LearnerMetrics: Sendable {
     }
 
     /// Each member as the learner sees it, one series per worker (dimension `worker`):
-    /// `membership/worker_envs`, `…_trajectories`, `…_policy_version`, `…_last_heard_s` and, for one
+    /// `membership/worker_envs`, `…_trajectories`, `…_samples_dropped_lag`, `…_policy_version`, `…_last_heard_s` and, for one
     /// that steps env servers, `…_env_server_failures`. A worker no longer a member loses its
     /// series. Only `/metrics` shows these; `Stats` carry the same figures as `worker/<id>/<name>`.
     func record(members: [Membership.Member], now: Double) {
@@ -140,6 +140,7 @@ struct LearnerMetrics: Sendable {
         var figures = [("envs", Double(m.capabilities["envs"] ?? "") ?? 0),
                        ("last_heard_s", max(0, now - m.lastSeen)),
                        ("trajectories", Double(m.batches)),
+                       ("samples_dropped_lag", Double(m.staleSamples)),
                        ("policy_version", Double(m.policyVersion))]
         if let failures = m.capabilities["env_server_failures"].flatMap(Double.init) {
             figures.append(("env_server_failures", failures))
@@ -147,7 +148,7 @@ struct LearnerMetrics: Sendable {
         return figures
     }
 
-    static let memberFigureNames = ["envs", "last_heard_s", "trajectories", "policy_version", "env_server_failures"]
+    static let memberFigureNames = ["envs", "last_heard_s", "trajectories", "samples_dropped_lag", "policy_version", "env_server_failures"]
 
     /// The replay buffer's counts (`ReplayStatistics`, the buffer's own state, which the rate limiter
     /// reads and checkpoints keep): sizes as gauges, the running totals as counters advanced by

@@ -18,7 +18,9 @@ extension LearnerService {
                                  policyVersion: UInt64(max(await status.policyVersion, 0)))
             await link.publish(.heartbeat(beat))
             sequence += 1
-            for gone in await status.prune(now: Clock.now) { logger.warning("worker \(gone) timed out") }
+            for gone in await status.prune(now: Clock.now) {
+                logger.warning("worker \(gone.id) timed out (\(gone.taken) trajector\(gone.taken == 1 ? "y" : "ies") taken from it)")
+            }
             for id in await status.expireAwaitingHello(now: Clock.now) { await logUnadmitted(id, now: Clock.now, status: status) }
             try? await Task.sleep(for: .seconds(clamping: configuration.transport.heartbeatInterval))
         }
@@ -83,9 +85,13 @@ extension LearnerService {
     func writeMetrics(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore) async -> [(String, Double)] {
         let now = Clock.now
         let steps = await status.envSteps
-        let (lastTime, lastSteps) = lastReport.withLock { $0 }
+        let (lastTime, lastSteps, lastStale) = lastReport.withLock { $0 }
         let sps = now > lastTime ? Double(steps &- lastSteps) / (now - lastTime) : 0
-        lastReport.withLock { $0 = (now, steps) }
+        // The part of the samples taken in since the last line that was too stale to train on:
+        // SPS counts them, so SPS alone can rise while less is trained on (more workers, a slower learner).
+        let stale = metrics["learner/samples_dropped_lag"]
+        let staleShare = steps > lastSteps ? min(1, max(0, (stale - lastStale) / Double(steps - lastSteps))) : 0
+        lastReport.withLock { $0 = (now, steps, stale) }
         let learnerMetrics = status.metrics
         learnerMetrics.stepsPerSecond.record(sps)
         learnerMetrics.workers.record(await status.membership.count)
@@ -104,7 +110,7 @@ extension LearnerService {
         progress.show(.init(steps: steps, budget: configuration.run.totalSteps, sps: sps, episodes: await status.episodes,
                             recentEpisodes: await status.recentEpisodes,
                             meanReturn: await status.meanReturn, successRate: await status.successRate,
-                            policyLag: metrics["learner/policy_lag"], workers: await status.membership.count))
+                            policyLag: metrics["learner/policy_lag"], staleShare: staleShare, workers: await status.membership.count))
         return values
     }
 }

@@ -51,7 +51,7 @@ public final class LearnerService: Service, Sendable {
     /// The role's metrics: what the metrics file, TensorBoard, `Stats` and `/metrics` show.
     public let metrics: MetricsRegistry
     /// When the last metrics record was written and at what env step (its SPS counts from there).
-    let lastReport = Mutex<(time: Double, steps: UInt64)>((0, 0))
+    let lastReport = Mutex<(time: Double, steps: UInt64, stale: Double)>((0, 0, 0))
     /// The env-server failures the workers reported, summed over the run (`recordEnvServerFailures`).
     let envServerFailures = Mutex(EnvServerFailureTotals())
     /// The hosted envs' CPU time per step the workers reported (`recordEnvStepCost`).
@@ -108,7 +108,7 @@ public final class LearnerService: Service, Sendable {
         }
         // The first record's SPS counts from here (and from the steps restored), not from zero.
         let startSteps = await status.envSteps
-        lastReport.withLock { $0 = (Clock.now, startSteps) }
+        lastReport.withLock { $0 = (Clock.now, startSteps, metrics["learner/samples_dropped_lag"]) }
         let link = try await bindLink()
         // What a worker's Hello must carry, verbatim (docs/wire-protocol.md): one line each, so a
         // worker written in another language can be configured from the learner's log.
@@ -229,9 +229,10 @@ public final class LearnerService: Service, Sendable {
                 await status.seen(h.id, now: now, policyVersion: h.policyVersion)
             case .goodbye(let g):
                 // Said of members only: a Goodbye for a worker never admitted (or gone) changes nothing.
-                let wasMember = await status.isMember(g.id), instance = await status.memberInstance(g.id)
-                await status.goodbye(g.id, now: now)
-                if wasMember { logger.info("worker \(PeerID.loggable(g.id)) left: \(PeerID.escaped(g.reason))") }
+                let instance = await status.memberInstance(g.id)
+                if let taken = await status.goodbye(g.id, now: now) {
+                    logger.info("worker \(PeerID.loggable(g.id)) left: \(PeerID.escaped(g.reason)) (\(taken) trajector\(taken == 1 ? "y" : "ies") taken from it)")
+                }
                 // Said after what came before it was stored: its worker may close its connection now.
                 if let instance { await link.publish(.goodbye(.acknowledging(g.id, instance: instance))) }
             case .stats:
@@ -452,7 +453,7 @@ public final class LearnerService: Service, Sendable {
                 // as workers are added. Its steps count as taken in and as dropped for lag; its
                 // captions are not shown to the reward model. Clamping: a version beyond Int64 is a bad peer's, not a reason to trap.
                 if learner.isBeyondLagLimit(Int64(clamping: item.trajectory.policyVersion)) {
-                    await status.droppedStale(samples: item.trajectory.sampleCount)
+                    await status.droppedStale(samples: item.trajectory.sampleCount, worker: item.trajectory.workerID)
                     // A worker this far behind missed weights (PUB drops them for a subscriber that
                     // does not read, e.g. a paused process). With all its trajectories dropped, no
                     // update comes to publish new ones, so send the current ones again, at most once a second.

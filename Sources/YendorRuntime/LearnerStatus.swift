@@ -194,8 +194,9 @@ actor LearnerStatus {
 
     /// A whole trajectory of `samples` dropped as too stale before training (its env steps were
     /// counted when it was taken in).
-    func droppedStale(samples: Int) {
+    func droppedStale(samples: Int, worker: String) {
         metrics.samplesDroppedForLag.increment(by: samples)
+        membership.droppedStale(worker, samples: samples)
     }
 
     /// The current weights were published again for workers whose trajectories were all too stale.
@@ -242,16 +243,22 @@ actor LearnerStatus {
         defer { if membership.staleHellos > stale { metrics.hellosStale.increment() } }
         return membership.hello(h, now: now)
     }
-    func goodbye(_ id: String, now: Double) {
+    /// Records a member's Goodbye; returns the trajectories taken from it, nil if it was no member.
+    @discardableResult
+    func goodbye(_ id: String, now: Double) -> Int? {
+        let taken = membership.members[id]?.batches
         membership.goodbye(id, now: now)
         strikes.forget(id)
+        return taken
     }
     func lateAdmission(_ id: String, now: Double) -> Membership.LateAdmission? { membership.lateAdmission(id, now: now) }
     func seen(_ id: String, now: Double, policyVersion: UInt64) { membership.seen(id, now: now, policyVersion: policyVersion) }
-    func prune(now: Double) -> [String] {
+    /// Members silent past the timeout, removed, with the trajectories taken from each.
+    func prune(now: Double) -> [(id: String, taken: Int)] {
+        let before = membership.members
         let gone = membership.prune(now: now)
         for id in gone { strikes.forget(id) }
-        return gone
+        return gone.map { ($0, before[$0]?.batches ?? 0) }
     }
     /// Advances `membership/joins`, `…/leaves` and `…/timeouts` by what changed since the last call.
     func recordMembershipTotals() {

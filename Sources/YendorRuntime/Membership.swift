@@ -27,6 +27,10 @@ public struct Membership: Sendable {
         public var lastSeen: Double
         public var policyVersion: UInt64
         public var batches: Int
+        /// Samples of its trajectories dropped whole as too stale (`learner/samples_dropped_lag`):
+        /// a worker whose trajectories arrive staler than others' (few envs under backpressure,
+        /// a slow link) has few of its samples trained on, though it sends as many trajectories.
+        public var staleSamples = 0
         /// The listening clock and the count of messages read, at its last message.
         var lastHeard: Double
         var readsAtLastSeen: Int
@@ -183,4 +187,9 @@ public struct Membership: Sendable {
     }
 
     public var count: Int { members.count }
+
+    /// Counts `samples` of a member's trajectory dropped as too stale; nothing for a non-member.
+    public mutating func droppedStale(_ id: String, samples: Int) {
+        members[id]?.staleSamples += samples
+    }
 }

@@ -28,6 +28,8 @@ public struct ProgressLine: Sendable {
         /// nil for a task that cannot be won: the line says nothing of success.
         public var successRate: Double?
         public var policyLag: Double
+        /// The part of the samples taken in since the last line that was dropped as too stale.
+        public var staleShare: Double = 0
         public var workers: Int
     }
 
@@ -52,6 +54,8 @@ public struct ProgressLine: Sendable {
             + (s.recentEpisodes > 0 ? String(format: "  return %.2f", s.meanReturn) : "  return -")
             + (s.successRate.map { s.recentEpisodes > 0 ? String(format: "  success %.1f%%", $0 * 100) : "  success -" } ?? "")
             + String(format: "  lag %.1f", s.policyLag)
+            // Said only when it happens: SPS counts what is then not trained on.
+            + (s.staleShare >= 0.005 ? String(format: " (%.0f%% too stale)", s.staleShare * 100) : "")
             + "  workers \(s.workers)  ETA \(eta)"
         return text
     }

@@ -25,7 +25,8 @@ import YendorRewards
         let status = LearnerStatus(heartbeatTimeout: 5, inboxCapacity: 4, metrics: LearnerMetrics(registry: registry))
         Counter(label: "membership/joins", factory: registry).increment(by: 10)  // as restored from a checkpoint
         for id in ["a", "b", "c"] { _ = await status.hello(Hello(role: "worker", id: id), now: 0) }
-        await status.goodbye("a", now: 1)
+        #expect(await status.goodbye("a", now: 1) == 0, "a member: the trajectories taken from it")
+        #expect(await status.goodbye("nobody", now: 1) == nil)
         await status.recordMembershipTotals()
         #expect(registry["membership/joins"] == 13)
         #expect(registry["membership/leaves"] == 1)
@@ -34,7 +35,7 @@ import YendorRewards
         #expect(registry["membership/joins"] == 13, "a second reading adds nothing")
         // Silent past the timeout, on the wall clock and the listening clock alike.
         let gone = await status.prune(now: 100)
-        #expect(gone.sorted() == ["b", "c"])
+        #expect(gone.map(\.id).sorted() == ["b", "c"])
         _ = await status.hello(Hello(role: "worker", id: "a"), now: 100)
         await status.recordMembershipTotals()
         #expect(registry["membership/timeouts"] == 2)
@@ -58,6 +59,21 @@ import YendorRewards
         #expect(await status.takeAwaitingHello("busy").count == cap)
         #expect(await status.holdForHello(trajectory("busy"), now: 0).held, "room again once taken")
         #expect(await status.takeAwaitingHello("other").count == 1)
+    }
+
+    /// Samples dropped whole as too stale are counted for the run and for the worker that sent them.
+    @Test func samplesDroppedAsTooStaleAreCountedPerWorker() async {
+        let registry = MetricsRegistry(forwarding: .none)
+        let status = LearnerStatus(heartbeatTimeout: 5, inboxCapacity: 4, metrics: LearnerMetrics(registry: registry))
+        for id in ["big", "small"] { _ = await status.hello(Hello(role: "worker", id: id), now: 0) }
+        await status.droppedStale(samples: 64, worker: "small")
+        await status.droppedStale(samples: 64, worker: "small")
+        await status.droppedStale(samples: 64, worker: "gone")  // no member: the run's count only
+        #expect(registry["learner/samples_dropped_lag"] == 192)
+        let members = await status.membership.members
+        #expect(members["small"]?.staleSamples == 128 && members["big"]?.staleSamples == 0)
+        let figures = Dictionary(uniqueKeysWithValues: LearnerMetrics.figures(of: members["small"]!, now: 0).map { ($0.name, $0.value) })
+        #expect(figures["samples_dropped_lag"] == 128)
     }
 
     @Test func replayTotalsBecomeCountersThatAdvanceByWhatChanged() {

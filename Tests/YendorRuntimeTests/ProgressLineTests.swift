@@ -34,6 +34,17 @@ struct ProgressLineTests {
         #expect(ProgressLine.line(s).contains("episodes 344  return -  success -  lag 2.0"))
     }
 
+    /// SPS counts samples dropped as too stale: 32 workers on 2 cores took in more each second
+    /// while 96% of it was dropped (trial S), and the line showed only the rising SPS.
+    @Test func thePartOfTheSamplesTooStaleToTrainOnIsSaidOnlyWhenThereIsSome() {
+        var s = Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000)
+        #expect(!ProgressLine.line(s).contains("stale"))
+        s.staleShare = 0.004
+        #expect(!ProgressLine.line(s).contains("stale"))
+        s.staleShare = 0.966
+        #expect(ProgressLine.line(s).contains("lag 2.0 (97% too stale)  workers 1"))
+    }
+
     @Test func aTaskThatCannotBeWonShowsNoSuccessRate() {
         var s = Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000)
         s.successRate = nil

@@ -38,6 +38,9 @@ struct StatusCommandTests {
         #expect(values["membership/workers"] == 2)
         #expect((values["worker/status-a/trajectories"] ?? 0) > 0 && (values["worker/status-b/trajectories"] ?? 0) > 0, "\(values)")
         #expect(values["worker/status-a/envs"] == 4)
+        // Per worker, the samples of its trajectories dropped as too stale (trial S: small workers'
+        // trajectories arrived staler and were nearly all dropped, with nothing to show it).
+        #expect(values["worker/status-a/samples_dropped_lag"] != nil && values["learner/samples_dropped_lag"] != nil, "\(values)")
         #expect((values["worker/status-a/policy_version"] ?? 0) > 0, "\(values)")
         #expect((values["env_steps"] ?? 0) > 0)
         // What the workers' games cost per step, from the CPU time their Hellos report.
@@ -46,6 +49,7 @@ struct StatusCommandTests {
         #expect(await table.waitForExit(timeout: 600) == 0)
         let text = table.lines.joined(separator: "\n")
         #expect(text.contains("workers: 2") && text.contains("status-a") && text.contains("status-b"), "\(text)")
+        #expect(text.contains("samples too stale") && text.contains("too stale  last heard"), "\(text)")
         #expect(text.contains("SPS"))
         // A success rate reads as the progress line's does, a percentage.
         if values["rollout/success_rate"] != nil { #expect(text.contains(/success \d+\.\d%/), "\(text)") }
