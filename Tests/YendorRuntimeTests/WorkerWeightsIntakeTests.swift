@@ -34,6 +34,9 @@ struct WorkerWeightsIntakeTests {
         #expect(await actedBy(11), "and takes the next good weights")
     }
 
+    /// A frame that begins with the envelope's magic but does not decode (here its checksum) is
+    /// dropped and counted by kind. One that does not begin with it never reaches the worker: its
+    /// subscription is to the magic (and its own Goodbye's answer), filtered out at the publisher.
     @Test func aMalformedFrameOnTheWeightsEndpointIsDroppedAndCountedByKind() async throws {
         let c = try InMemoryRoleTests.configuration()
         let context = try Context()
@@ -55,11 +58,13 @@ struct WorkerWeightsIntakeTests {
             Task { await pull.close(); await pub.close() }
         }
         // A PUB drops what it sends before the subscriber has joined: send until one is counted.
-        let counted = await Poll.until {
-            try? await pub.send(Array(String(repeating: "not a Yendor frame; ", count: 5).utf8))
-            return worker.metrics["transport/frames_dropped/decode_bad_magic"] >= 1
+        var corrupt = Heartbeat(id: "learner", sequence: 1, timeNanos: 0, policyVersion: 0).encoded()
+        corrupt[corrupt.count - 1] ^= 0x40  // the payload no longer matches the envelope's CRC
+        let counted = await Poll.until { [corrupt] in
+            try? await pub.send(corrupt)
+            return worker.metrics["transport/frames_dropped/decode_checksum"] >= 1
         }
         #expect(counted)
-        #expect(worker.metrics["transport/frames_dropped/decode_bad_magic"] >= 1)
+        #expect(worker.metrics["transport/frames_dropped/decode_checksum"] >= 1)
     }
 }
