@@ -122,7 +122,6 @@ public final class WorkerService: Service, Sendable {
         self.logger = logger
     }
 
-
     public func run() async throws {
         let c = configuration
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)

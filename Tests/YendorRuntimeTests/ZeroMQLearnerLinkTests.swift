@@ -20,13 +20,18 @@ import ZeroMQ
             episodes: [EpisodeSummary(env: 0, episodeReturn: 1, length: 2, success: true)])
     }
 
-    @Test func aTrajectoryArrivesAsItsCheckedFrameAndOtherKindsDecode() async throws {
+    /// A learner's link bound on ipc endpoints of its own, in a fresh context the caller terminates.
+    static func boundLink(_ name: String) async throws -> (TransportConfiguration, Context, ZeroMQLearnerLink) {
         var t = TransportConfiguration()
-        t.trajectories = ChildProcess.ipcEndpoint("link-trajectories")
-        t.weights = ChildProcess.ipcEndpoint("link-weights")
+        t.trajectories = ChildProcess.ipcEndpoint("\(name)-trajectories")
+        t.weights = ChildProcess.ipcEndpoint("\(name)-weights")
         let context = try Context()
+        return (t, context, try await ZeroMQLearnerLink.bind(t, context: context, logger: Logger(label: "test")))
+    }
+
+    @Test func aTrajectoryArrivesAsItsCheckedFrameAndOtherKindsDecode() async throws {
+        let (t, context, link) = try await Self.boundLink("link")
         defer { context.terminate() }
-        let link = try await ZeroMQLearnerLink.bind(t, context: context, logger: Logger(label: "test"))
         let endpoint = t.trajectories
         let push = try await AsyncSocket(context: context, type: .push, name: "test.push") { s in
             try s.set([.linger(milliseconds: 0)])
@@ -64,12 +69,8 @@ import ZeroMQ
     /// every answer before, and with 32 workers stopping together the learner's mark of 2 messages
     /// per subscriber dropped a third of them (trial S: those workers waited 3 s for theirs).
     @Test func eachAcknowledgementReachesItsAddresseeAlone() async throws {
-        var t = TransportConfiguration()
-        t.trajectories = ChildProcess.ipcEndpoint("ack-trajectories")
-        t.weights = ChildProcess.ipcEndpoint("ack-weights")
-        let context = try Context()
+        let (t, context, learner) = try await Self.boundLink("ack")
         defer { context.terminate() }
-        let learner = try await ZeroMQLearnerLink.bind(t, context: context, logger: Logger(label: "test"))
         let addressees = (0..<16).map { "w-\($0)#\(WorkerService.newInstance())" }
         var workers: [ZeroMQWorkerLink] = []
         for addressee in addressees {
