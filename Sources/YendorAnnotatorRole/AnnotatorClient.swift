@@ -338,7 +338,8 @@ public final class AnnotatorClient: Sendable {
         }
     }
 
-    /// Forgets the pending items a result answers (a label, an error, a drop); "pending" changes nothing.
+    /// Forgets the items a result answers (a label, an error, a drop), pending or set aside unsent;
+    /// "pending" changes nothing.
     func track(_ result: AnnotationResult) {
         let goal = try? Goal(wireText: result.goal)
         counters.received.increment()
@@ -346,7 +347,11 @@ public final class AnnotatorClient: Sendable {
             guard let goal else { return }
             for entry in result.entries {
                 if case .pending = entry.outcome { continue }
-                state.pending.remove(LabelRequest(goal: goal, task: entry.item))
+                // Set aside unsent too: a resend after a restart that found the outbox full sets
+                // aside items whose first send may still be answered.
+                let request = LabelRequest(goal: goal, task: entry.item)
+                state.pending.remove(request)
+                state.unsent.remove(request)
             }
         }
     }
