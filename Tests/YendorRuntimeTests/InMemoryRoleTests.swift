@@ -73,6 +73,7 @@ struct InMemoryRoleTests {
             return learner.metrics["membership/workers"] == 1
         }
         #expect(members, "the matching worker is admitted")
+        await Self.stop(running)
     }
 
     /// The weights a learner publishes as a worker joins miss it when its weights socket has not
@@ -93,6 +94,7 @@ struct InMemoryRoleTests {
             return learner.metrics["learner/weights_resent"] >= 1
         })
         #expect(await Self.next(worker.receive) { if case .policyUpdate(let u) = $0 { u } else { nil } } != nil)
+        await Self.stop(running)
     }
 
     /// A worker's Hellos say `weights: none` until weights have come, and stop saying it then.
@@ -108,6 +110,7 @@ struct InMemoryRoleTests {
         var hello = await nextHello(), seen = 1
         while let h = hello, h.capability("weights") != nil, seen < 100 { hello = await nextHello(); seen += 1 }
         #expect(hello != nil && hello?.capability("weights") == nil, "\(seen) Hellos")
+        await Self.stop(running)
     }
 
     /// A learner restarted from an older checkpoint (or from scratch) publishes versions below the
@@ -126,6 +129,7 @@ struct InMemoryRoleTests {
         await learner.publish(.heartbeat(Heartbeat(id: "learner", sequence: 0, timeNanos: 0, policyVersion: 2)))
         await learner.publish(weights(2))
         #expect(await trajectory(actedBy: 2), "the worker acts with the weights of the learner that went back")
+        await Self.stop(running)
     }
 
     /// What the worker's backpressure note and Hello throttle compare the outbox with: the link's
@@ -168,6 +172,14 @@ struct InMemoryRoleTests {
     /// A worker `w` of the tiny configuration running over an in-memory network, with the network's
     /// learner end for the test to play the learner; cancel `running` when done.
     /// A learner of the tiny configuration on an in-memory network, running, and a worker's end of it.
+    /// Cancels a role started by `runningLearner` or `runningWorker` and waits for it to end: one
+    /// left running went on with OpenBLAS while other tests ran, and a filtered run's process
+    /// that exited in the middle of its forward pass died of SIGSEGV (1 run in 3).
+    static func stop(_ running: Task<Void, Error>) async {
+        running.cancel()
+        _ = await running.result
+    }
+
     static func runningLearner() throws -> (c: TrainingConfiguration, learner: LearnerService, worker: any WorkerLink, running: Task<Void, Error>) {
         let c = try configuration()
         let network = InMemoryNetwork(capacity: c.transport.queueCapacity)

@@ -32,6 +32,7 @@ struct WorkerWeightsIntakeTests {
         #expect(await actedBy(7), "the worker acts on with the weights it has")
         await learner.publish(weights(11, tensors))
         #expect(await actedBy(11), "and takes the next good weights")
+        await InMemoryRoleTests.stop(running)
     }
 
     /// A frame that begins with the envelope's magic but does not decode (here its checksum) is
@@ -66,5 +67,6 @@ struct WorkerWeightsIntakeTests {
         }
         #expect(counted)
         #expect(worker.metrics["transport/frames_dropped/decode_checksum"] >= 1)
+        await InMemoryRoleTests.stop(running)
     }
 }
