@@ -382,7 +382,7 @@ public final class AnnotatorClient: Sendable {
         guard !items.isEmpty else { return }
         var sent = 0
         for (key, group) in LabelRequest.WireGroup.grouping(items) {
-            for chunk in stride(from: 0, to: group.count, by: 256).map({ Array(group[$0..<min($0 + 256, group.count)]) }) {
+            for chunk in Self.resendChunks(group) {
                 let (_, frame) = prepare(goal: key.goal, mode: key.mode, items: chunk)
                 if dealer.trySend([frame]) {
                     counters.sent.increment()
@@ -398,6 +398,11 @@ public final class AnnotatorClient: Sendable {
         logger.info("annotator heard; sent the items that could not be sent before", metadata: ["items": "\(sent)"])
     }
 
+    /// `items` in requests of 256 at most, as they are sent again.
+    private static func resendChunks(_ items: [LabelTask]) -> [[LabelTask]] {
+        stride(from: 0, to: items.count, by: 256).map { Array(items[$0..<min($0 + 256, items.count)]) }
+    }
+
     /// Items set aside unsent, waiting for the annotator to be heard.
     var unsentCount: Int { state.withLock { $0.unsent.count } }
 
@@ -407,7 +412,7 @@ public final class AnnotatorClient: Sendable {
         guard !groups.isEmpty else { return }
         logger.info("annotator restarted; sending pending items again", metadata: ["items": "\(groups.map(\.items.count).reduce(0, +))"])
         for (key, items) in groups {
-            for chunk in stride(from: 0, to: items.count, by: 256).map({ Array(items[$0..<min($0 + 256, items.count)]) }) {
+            for chunk in Self.resendChunks(items) {
                 if tryRequest(goal: key.goal, mode: key.mode, items: chunk) != nil {
                     counters.resentItems.increment(by: chunk.count)
                 }

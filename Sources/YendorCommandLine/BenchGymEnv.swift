@@ -24,8 +24,7 @@ struct GymEnvBench {
         let python = executable.deletingLastPathComponent().appendingPathComponent("python")
         let script = try NetHackEnvBench.script("bench_gym_plain.py")
         // Locked while this process lives: one killed leaves its sockets for the next benchmark to remove.
-        LockedDirectory.removeAbandoned(prefix: "yendor-bench-gym-", in: NSTemporaryDirectory())
-        let scratch = try LockedDirectory(prefix: "yendor-bench-gym-", in: NSTemporaryDirectory())
+        let scratch = try LockedDirectory.fresh(prefix: "yendor-bench-gym-", in: NSTemporaryDirectory())
         defer { withExtendedLifetime(scratch) {} }  // removed as it is released, after the servers stop
         let dir = scratch.path
         // Seed offset 0: the EnvOpen seeds below alone decide the games, as in the plain loop.

@@ -94,8 +94,7 @@ struct BenchTrainCommand: AsyncParsableCommand {
     private func runTraining(extra: [String]) throws -> Double {
         // Locked while this process lives: one killed (a benchmark stopped by Ctrl-C) leaves its
         // run for the next benchmark to remove.
-        LockedDirectory.removeAbandoned(prefix: "yendor-bench-train-", in: NSTemporaryDirectory())
-        let scratch = try LockedDirectory(prefix: "yendor-bench-train-", in: NSTemporaryDirectory())
+        let scratch = try LockedDirectory.fresh(prefix: "yendor-bench-train-", in: NSTemporaryDirectory())
         defer { withExtendedLifetime(scratch) {} }  // removed as it is released, after the run is read
         let dir = scratch.path + "/run"
         let p = Process()

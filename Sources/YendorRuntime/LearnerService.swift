@@ -332,7 +332,7 @@ public final class LearnerService: Service, Sendable {
         let claimant = hello.capability("instance")
         if let holder = await status.memberInstance(hello.id), let claimant, holder != claimant {
             let problem = configuration.admissionProblem(hello)
-                ?? "\(Goodbye.idHeldRefusal.dropFirst("refused: ".count)) (\(hello.id)); give each worker its own --id (the id is free again \(Int(configuration.transport.peerTimeout.rounded(.up))) s after that worker's last message)"
+                ?? "\(Goodbye.idHeld) (\(hello.id)); give each worker its own --id (the id is free again \(Int(configuration.transport.peerTimeout.rounded(.up))) s after that worker's last message)"
             await status.refusedClaimant()
             await refuse(hello.id, addressee: "\(hello.id)#\(claimant)", reason: problem, link: link, now: now, status: status)
             return

@@ -40,6 +40,12 @@ public final class LockedDirectory: Sendable {
         lock = fd
     }
 
+    /// A fresh one, after removing those under the same prefix whose owner is gone.
+    public static func fresh(prefix: String, in parent: String) throws -> LockedDirectory {
+        removeAbandoned(prefix: prefix, in: parent)
+        return try LockedDirectory(prefix: prefix, in: parent)
+    }
+
     deinit {
         // Removed while still locked, so no other process's sweep races the removal.
         try? FileManager.default.removeItem(atPath: path)

@@ -105,7 +105,9 @@ public struct Goodbye: WirePayload {
     /// How the reason of a refusal that passes by itself begins: the id is held by a live member
     /// from another process, and is free again a heartbeat timeout after that one's last message
     /// (a crashed worker started again under its id). Other refusals stand until the worker changes.
-    public static let idHeldRefusal = "refused: the id is held by a live worker of another process"
+    public static let idHeldRefusal = "refused: " + idHeld
+    /// The learner's reason for that refusal, which it says `refused: ` before.
+    public static let idHeld = "the id is held by a live worker of another process"
 
     /// The learner's answer to a Goodbye from the worker process `id#instance`.
     public static func acknowledging(_ id: String, instance: String) -> Goodbye {

@@ -18,9 +18,8 @@ public enum Scratch {
     private static let prefix = "yendor-tests-"
     private static let made: LockedDirectory = {
         let parent = NSTemporaryDirectory()
-        LockedDirectory.removeAbandoned(prefix: prefix, in: parent)
         do {
-            let made = try LockedDirectory(prefix: prefix, in: parent)
+            let made = try LockedDirectory.fresh(prefix: prefix, in: parent)
             // A static is never released: removed (still locked) as the process exits.
             atexit { try? FileManager.default.removeItem(atPath: Scratch.made.path) }
             return made
