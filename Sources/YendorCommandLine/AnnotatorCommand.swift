@@ -81,6 +81,9 @@ struct AnnotatorServeCommand: AsyncParsableCommand, RoleCommand {
     @Option(name: .customLong("prometheus-port"), help: "Serve Prometheus metrics on this port at /metrics (0: off).")
     var prometheusPort: Int = 0
 
+    @Option(name: .customLong("prometheus-host"), help: "IPv4 address /metrics listens on (0.0.0.0: every interface; 127.0.0.1: this host only).")
+    var prometheusHost: String = "0.0.0.0"
+
     @Option(name: .customLong("log-level"), help: .logLevel)
     var logLevel: Logger.Level = .info
 
@@ -134,7 +137,8 @@ struct AnnotatorServeCommand: AsyncParsableCommand, RoleCommand {
         var endpoint: PrometheusEndpoint?
         if prometheusPort != 0 {
             guard (1...65535).contains(prometheusPort) else { throw ValidationError("--prometheus-port must be in 1...65535 (0, the default, serves none), got \(prometheusPort)") }
-            endpoint = PrometheusEndpoint(port: prometheusPort, logger: logger)
+            guard PrometheusEndpoint.isIPv4(prometheusHost) else { throw ValidationError("--prometheus-host must be an IPv4 address such as 0.0.0.0 or 127.0.0.1, got '\(prometheusHost)'") }
+            endpoint = PrometheusEndpoint(port: prometheusPort, host: prometheusHost, logger: logger)
         }
         let server: AnnotatorServer
         do {

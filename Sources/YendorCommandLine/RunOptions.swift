@@ -249,7 +249,7 @@ struct RunOptions: ParsableArguments {
     func serverRoleStart(_ c: TrainingConfiguration, learner: Bool = true, listening: Bool = true) throws -> (logger: Logger, runDirectory: RunDirectory, lock: RunLock) {
         // A one-process run binds no socket that takes clients: its CURVE keys only reach an annotator.
         if listening { try c.transport.checkServerCurve() }
-        try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort)
+        try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort, host: c.run.prometheusHost)
         let runDirectory = try RunDirectory(path: c.run.directory)
         let lock = try runDirectory.lock(listening: listening)
         if learner {

@@ -35,7 +35,7 @@ struct WorkerCommand: AsyncParsableCommand, RoleCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/worker", waitingForEnvServers: true)
-            try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort)
+            try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort, host: c.run.prometheusHost)
             let logger = options.makeLogger(label: "yendor")
             let watch = parentPID.map { Self.stopWhenGone(parent: $0, logger: logger) }
             defer { watch?.cancel() }

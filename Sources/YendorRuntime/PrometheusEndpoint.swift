@@ -38,6 +38,12 @@ public struct PrometheusEndpoint: Service {
         })
     }
 
+    /// Whether `host` is a dotted IPv4 address (what the endpoint can listen on).
+    public static func isIPv4(_ host: String) -> Bool {
+        var address = in_addr()
+        return inet_pton(AF_INET, host, &address) == 1
+    }
+
     let port: UInt16
     let host: String
     let logger: Logger
@@ -65,7 +71,9 @@ public struct PrometheusEndpoint: Service {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
-        address.sin_addr.s_addr = inet_addr(host)
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw ConfigurationError(field: setting, problem: "cannot serve /metrics on \(host):\(port): \(host) is not an IPv4 address")
+        }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

@@ -55,7 +55,7 @@ public enum Topology {
     /// process this is). Made before the roles: it bootstraps the process's metrics backend, and a
     /// role's metrics reach it only if made after.
     static func metricsEndpoints(_ c: TrainingConfiguration, logger: Logger) -> [any Service] {
-        c.run.prometheusPort > 0 ? [PrometheusEndpoint(port: c.run.prometheusPort, logger: logger.with(role: "metrics"))] : []
+        c.run.prometheusPort > 0 ? [PrometheusEndpoint(port: c.run.prometheusPort, host: c.run.prometheusHost, logger: logger.with(role: "metrics"))] : []
     }
 
     /// The learner, bound to the configured endpoints, and `stoppedFirst`'s services (the worker

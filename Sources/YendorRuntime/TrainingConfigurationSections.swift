@@ -28,6 +28,9 @@ extension TrainingConfiguration {
         public var milestoneSteps: UInt64 = 0
         /// Port of this process's Prometheus endpoint (`GET /metrics`: the learner's, or a worker's); 0 = off.
         public var prometheusPort = 0
+        /// IPv4 address the Prometheus endpoint listens on: 0.0.0.0 (every interface, for a scraper
+        /// on another machine) or one interface's, e.g. 127.0.0.1 to keep the metrics on this host.
+        public var prometheusHost = "0.0.0.0"
     }
 
     /// `env.*`: what the rollout actors host and how many.

@@ -103,6 +103,20 @@ struct ConfigurationTests {
         #expect(table.withKeys("learningRate must be > 0, not learningRates").text == "learner.learning_rate must be > 0, not learningRates")
     }
 
+    /// `/metrics` listened on every interface with no way to narrow it; a host name or a typo
+    /// would have reached the socket call as an address.
+    @Test(arguments: ["localhost", "127.0.0", "::1", "300.1.1.1", ""])
+    func aPrometheusHostThatIsNoIPv4AddressIsRefusedNamingTheField(_ host: String) throws {
+        var c = TrainingConfiguration()
+        try table.apply(overrides: ["run.prometheus_host=\(host)"], to: &c)
+        #expect { try c.validate() } throws: { error in
+            guard let e = error as? ConfigurationError else { return false }
+            return e.field == "run.prometheus_host" && e.problem.contains("IPv4 address")
+        }
+        try table.apply(overrides: ["run.prometheus_host=127.0.0.1"], to: &c)
+        try c.validate()
+    }
+
     /// A misspelt built-in goal became free text without a word.
     @Test func aOneWordGoalThatIsNoBuiltInOneIsWarnedAboutAndASentenceIsNot() throws {
         var c = TrainingConfiguration()
