@@ -58,6 +58,8 @@ public final class ProcessSupervisor: Sendable {
     private struct State {
         var processes: [Process?]
         var started: [Date]
+        /// Where each child's latest start began writing in its log (the log is appended to).
+        var logOffsets: [UInt64]
         /// Exits in a row within `quickExit` seconds of a start, per child.
         var quickExits: [Int]
         /// Children with a start scheduled (an exit seen twice starts one process).
@@ -85,7 +87,7 @@ public final class ProcessSupervisor: Sendable {
         self.firstDelay = firstDelay
         self.events = events
         state = Mutex(State(processes: Array(repeating: nil, count: children.count), started: Array(repeating: Date(), count: children.count),
-                            quickExits: Array(repeating: 0, count: children.count)))
+                            logOffsets: Array(repeating: 0, count: children.count), quickExits: Array(repeating: 0, count: children.count)))
     }
 
     deinit { stop() }
@@ -154,9 +156,13 @@ public final class ProcessSupervisor: Sendable {
     /// Whether `p` exited with status 0 (by its own choice, not a signal).
     private static func isClean(_ p: Process) -> Bool { p.terminationReason == .exit && p.terminationStatus == 0 }
 
-    /// The last `characters` of child `k`'s log.
+    /// The last `characters` of what child `k`'s latest process wrote to its log (all of the log's
+    /// tail if it wrote nothing): the same error from each of five failed starts said once.
     public func logTail(_ k: Int, characters: Int = 1500) -> String {
-        String(((try? String(contentsOf: children[k].log, encoding: .utf8)) ?? "").suffix(characters))
+        guard let data = try? Data(contentsOf: children[k].log) else { return "" }
+        let offset = Int(clamping: state.withLock { $0.logOffsets[k] })
+        let latest = offset < data.count ? data.suffix(from: data.startIndex + offset) : Data()
+        return String(String(decoding: latest.isEmpty ? data : latest, as: UTF8.self).suffix(characters))
     }
 
     /// Starts child `k`, its output appended to its log (nothing after `stop()`).
@@ -167,7 +173,7 @@ public final class ProcessSupervisor: Sendable {
         let handle = try FileHandle(forWritingTo: children[k].log)
         // The child has its own copy once started: this one was kept open, one per start.
         defer { try? handle.close() }
-        handle.seekToEndOfFile()
+        let offset = handle.seekToEndOfFile()
         p.standardOutput = handle
         p.standardError = handle
         p.terminationHandler = { [weak self] process in
@@ -178,6 +184,7 @@ public final class ProcessSupervisor: Sendable {
             try p.run()
             s.processes[k] = p
             s.started[k] = Date()
+            s.logOffsets[k] = offset
             // Told under the lock, so that it comes before this process's exit is handled.
             events?(.started(child: k, pid: p.processIdentifier))
         }

@@ -189,6 +189,35 @@ struct GymTrainingTests {
                 "\(evaluate.lines)")
     }
 
+    /// A worker process that keeps failing at its start (here: its env server serves another spec
+    /// than the run's) ends `train --workers N` with the worker's own words, said once, rather than
+    /// leave the learner waiting at 0 steps/s.
+    @Test func trainEndsWithTheWorkersOwnWordsWhenAWorkerProcessKeepsFailingAtItsStart() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("gym-given-up")
+        let run = dir.appendingPathComponent("run")
+        let endpoint = "tcp://127.0.0.1:\(ChildProcess.freePort())"
+        let server = try ChildProcess(executable: GymFixture.executable, arguments: ["serve", "--env", "MiniGrid-Empty-5x5-v0", "--num-envs", "4", "--bind", endpoint])
+        defer { server.kill() }
+        let served = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 600).spec.fingerprint
+        // The same spec but for one action more: a valid fingerprint the server does not serve.
+        let actions = try #require(served.firstMatch(of: /actions=(\d+)/).flatMap { Int($0.1) })
+        let other = served.replacingOccurrences(of: "actions=\(actions)", with: "actions=\(actions + 1)")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--workers", "1", "--set", "env.kind=server", "--set", "env.servers=\(endpoint)",
+                                              "--set", "env.server_spec=\(other)", "--steps", "100000000", "--run-dir", run.path])
+        defer { train.kill() }
+        #expect(await train.waitForExit(timeout: 600) == 1, "\(train.standardError.suffix(3000))")
+        let said = train.standardError
+        let verdict = try #require(said.range(of: "Error: the run stopped: worker process worker-0 exited with status 1, 5 times in a row"),
+                                   "\(said.suffix(3000))")
+        let words = said[verdict.upperBound...]
+        #expect(words.contains("serves [\(served)], expected [\(other)]"), "\(words)")
+        #expect(words.components(separatedBy: "serves [").count == 2, "the last start's words, once: \(words)")
+        #expect(said.contains("learner stopped (shutdown) at 0 env steps"), "\(said.suffix(3000))")
+        // Every start failed the same way, and its log keeps them all.
+        let log = try String(contentsOf: run.appendingPathComponent("logs/worker-0.log"), encoding: .utf8)
+        #expect(log.components(separatedBy: "serves [").count == 6, "\(log.suffix(3000))")
+    }
+
     /// A server that exits before it answers (here: an env id Gymnasium does not know) fails the
     /// start with its own words, at once rather than after the 120 s start timeout.
     @Test func trainSaysWhyAnEnvServerThatExitedAtTheStartDidSo() async throws {
