@@ -101,9 +101,15 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
             }
             if saved.base.env.kind == .server && options.envServers.isEmpty {
                 let envs = options.envs ?? min(episodes, 16), splits = min(envs, 2)
-                servers = try EnvServerProcesses(envID: saved.base.env.task, count: 1, envs: envs, seed: options.seed ?? saved.base.run.seed,
-                                                 extraArguments: saved.base.env.serverArguments.list,
-                                                 socketDirectory: scratch.path, logDirectory: scratch, timeout: 120)
+                do {
+                    servers = try EnvServerProcesses(envID: saved.base.env.task, count: 1, envs: envs, seed: options.seed ?? saved.base.run.seed,
+                                                     extraArguments: saved.base.env.serverArguments.list,
+                                                     socketDirectory: scratch.path, logDirectory: scratch, timeout: 120)
+                } catch is CancellationError {
+                    // SIGINT/SIGTERM while the server starts: a stop, as later, not an error.
+                    logger.info("stopped while starting its env server (it is stopped); nothing evaluated")
+                    return
+                }
                 servers!.superviseRestarts(logger: logger)
                 options.envServers = servers!.endpoints
                 options.overrides.insert(contentsOf: ["env.actors=\(splits)", "env.server_splits=\(splits)"], at: 0)
@@ -118,8 +124,19 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
                 c.env.envsPerActor = episodes
             }
             let curve = allCheckpoints ? LearningCurve.checkpoints(runDirectory: runDir) : []
-            // Checked before any episode is played: the newest checkpoint, or the first of the curve.
-            let policy = try Evaluator.policy(runDirectory: runDir, checkpoint: checkpoint ?? curve.first?.path, for: c)
+            // Checked before any episode is played: the newest checkpoint, or that the curve has one
+            // to play (it passes over, saying so, those that do not read or hold another model).
+            var policy: Evaluator.Policy?
+            var refusal: (any Error)?
+            for candidate in allCheckpoints ? curve.map({ $0.path as String? }) : [checkpoint] {
+                do { policy = try Evaluator.policy(runDirectory: runDir, checkpoint: candidate, for: c) } catch { refusal = refusal ?? error }
+                if policy != nil { break }
+            }
+            guard let policy else { throw refusal ?? ConfigurationError(field: "run.dir", problem: "\(runDir) has no checkpoint") }
+            if !allCheckpoints && !policy.passedOver.isEmpty {
+                let names = policy.passedOver.joined(separator: ", ")
+                logger.warning("the newest checkpoint\(policy.passedOver.count == 1 ? "" : "s") \(names) \(policy.passedOver.count == 1 ? "does" : "do") not read (a crash or a disk error while writing?): evaluating \(policy.checkpoint.lastPathComponent) instead")
+            }
             if let record {
                 do { try fm.createDirectory(atPath: record, withIntermediateDirectories: true) } catch {
                     throw ValidationError("--record \(record): cannot make the directory: \(error.localizedDescription)")
@@ -146,7 +163,7 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
                 print("TensorBoard: nothing written (no evaluation played to the end)")
             } else if tensorboard {
                 let directory = URL(fileURLWithPath: runDir).appendingPathComponent("tensorboard")
-                do { print("TensorBoard: \(try LearningCurve.writeTensorBoard(reports, to: directory).path)") } catch {
+                do { print("TensorBoard: \(try LearningCurve.writeTensorBoard(reports, runTask: saved.base.env.task, to: directory).path)") } catch {
                     throw ValidationError("--tensorboard: cannot write to \(directory.path): \(error.localizedDescription)")
                 }
             }

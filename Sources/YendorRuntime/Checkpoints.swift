@@ -119,10 +119,13 @@ struct Checkpoints {
         return (steps, n)
     }
 
-    /// Every checkpoint that reads, oldest first.
-    func all() -> [Found] {
-        checkpointNames().sorted { Self.order($0)! < Self.order($1)! }.compactMap { Self.read(directory.appendingPathComponent($0)) }
+    /// Every checkpoint directory (`ckpt-…`), oldest first, whether it reads or not.
+    func directories() -> [URL] {
+        checkpointNames().sorted { Self.order($0)! < Self.order($1)! }.map { directory.appendingPathComponent($0) }
     }
+
+    /// Every checkpoint that reads, oldest first.
+    func all() -> [Found] { directories().compactMap { Self.read($0) } }
 
     /// The milestones among `names`: with `milestoneSteps` N, the first checkpoint (the fewest env
     /// steps) in each span [kN, (k+1)N), k ≥ 1. Worked out from the names alone, so a resumed run

@@ -26,29 +26,41 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
 
     /// What the episodes add up to, worked out when the report is made.
     public struct Figures: Codable, Sendable, Equatable {
-        public let meanReturn: Double
-        /// The standard error of `meanReturn` (sample standard deviation / √n); 0 below two episodes.
-        public let returnStandardError: Double
-        public let meanLength: Double
-        /// Nil for a task that cannot be won.
+        /// Nil without an episode (written as null: a 0 read as a measurement would mislead).
+        public let meanReturn: Double?
+        /// The standard error of `meanReturn` (sample standard deviation / √n); nil below two
+        /// episodes, where it is undefined.
+        public let returnStandardError: Double?
+        public let meanLength: Double?
+        /// Nil for a task that cannot be won, or without an episode.
         public let successRate: Double?
         /// The standard error of `successRate`, √(p(1−p)/n).
         public let successStandardError: Double?
 
         init(_ episodes: [Episode], taskDefinesSuccess: Bool) {
-            func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
+            func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
             let n = Double(episodes.count), m = mean(episodes.map(\.episodeReturn))
             meanReturn = m
-            returnStandardError = n > 1 ? (episodes.reduce(0) { $0 + ($1.episodeReturn - m) * ($1.episodeReturn - m) } / (n - 1) / n).squareRoot() : 0
+            returnStandardError = m.flatMap { m in n > 1 ? (episodes.reduce(0) { $0 + ($1.episodeReturn - m) * ($1.episodeReturn - m) } / (n - 1) / n).squareRoot() : nil }
             meanLength = mean(episodes.map { Double($0.length) })
-            let p = mean(episodes.map { $0.success ? 1 : 0 })
-            successRate = taskDefinesSuccess ? p : nil
-            successStandardError = taskDefinesSuccess ? (n > 0 ? (p * (1 - p) / n).squareRoot() : 0) : nil
+            let p = taskDefinesSuccess ? mean(episodes.map { $0.success ? 1 : 0 }) : nil
+            successRate = p
+            successStandardError = p.map { ($0 * (1 - $0) / n).squareRoot() }
         }
 
         enum CodingKeys: String, CodingKey {
             case meanReturn = "mean_return", returnStandardError = "return_standard_error", meanLength = "mean_length"
             case successRate = "success_rate", successStandardError = "success_standard_error"
+        }
+
+        /// A figure that is undefined is written as null, not left out: every report has the same keys.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(meanReturn, forKey: .meanReturn)
+            try c.encode(returnStandardError, forKey: .returnStandardError)
+            try c.encode(meanLength, forKey: .meanLength)
+            try c.encode(successRate, forKey: .successRate)
+            try c.encode(successStandardError, forKey: .successStandardError)
         }
     }
 
@@ -121,10 +133,11 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         """
         let g = figures
         let success = g.successRate.map { "\(f(100 * $0, 1))% ± \(f(100 * (g.successStandardError ?? 0), 1))%" } ?? "- (\(task) has no goal to reach)"
+        let spread = g.returnStandardError.map { " ± \(f($0)) (mean ± standard error)" } ?? " (mean of one episode: no standard error)"
         let figureLines = episodes.isEmpty ? "no episode to show (stopped before every env had ended one)" : """
-        return          \(f(g.meanReturn)) ± \(f(g.returnStandardError)) (mean ± standard error), min \(f(episodes.map(\.episodeReturn).min() ?? 0)), max \(f(episodes.map(\.episodeReturn).max() ?? 0))
+        return          \(f(g.meanReturn ?? 0))\(spread), min \(f(episodes.map(\.episodeReturn).min() ?? 0)), max \(f(episodes.map(\.episodeReturn).max() ?? 0))
         success         \(success)
-        length          \(f(g.meanLength, 1)) steps (mean)
+        length          \(f(g.meanLength ?? 0, 1)) steps (mean)
         """
         let errors = episodes.filter(\.endedByError).count
         let faults = errors + serverFailures == 0 ? "" : """

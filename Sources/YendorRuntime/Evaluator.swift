@@ -70,6 +70,8 @@ public final class Evaluator: Service, Sendable {
         public let envSteps: UInt64
         /// The network's tensors (the optimiser's state left out).
         public let tensors: [NamedTensor]
+        /// Newer checkpoints passed over because they do not read (the run's newest asked for).
+        public var passedOver: [String] = []
     }
 
     /// The newest checkpoint of the run in `runDirectory` (or the checkpoint directory
@@ -78,8 +80,12 @@ public final class Evaluator: Service, Sendable {
     public static func policy(runDirectory: String, checkpoint: String? = nil, for training: TrainingConfiguration) throws -> Policy {
         let found: Checkpoints.Found
         if let checkpoint {
-            guard let read = Checkpoints.read(URL(fileURLWithPath: checkpoint)) else {
-                throw ConfigurationError(field: "checkpoint", problem: "\(checkpoint) is not a checkpoint directory (no readable state.json and learner.ckpt; they are the run's checkpoints/ckpt-<env steps>)")
+            let directory = URL(fileURLWithPath: checkpoint)
+            guard let read = Checkpoints.read(directory) else {
+                let both = ["state.json", "learner.ckpt"].allSatisfy { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
+                throw ConfigurationError(field: "checkpoint", problem: both
+                    ? "\(checkpoint) does not read: its state.json or learner.ckpt is torn (a crash or a full disk while it was written?)"
+                    : "\(checkpoint) is not a checkpoint directory (no readable state.json and learner.ckpt; they are the run's checkpoints/ckpt-<env steps>)")
             }
             found = read
         } else {
@@ -97,7 +103,8 @@ public final class Evaluator: Service, Sendable {
         do { tensors = try TensorFile.read(from: found.learner).tensors.filter { !$0.name.hasPrefix("adam.") } } catch {
             throw ConfigurationError(field: "checkpoint", problem: "\(found.learner.path) does not read: \(error)")
         }
-        return Policy(checkpoint: found.directory, policyVersion: found.state.policyVersion, envSteps: found.state.envSteps, tensors: tensors)
+        return Policy(checkpoint: found.directory, policyVersion: found.state.policyVersion, envSteps: found.state.envSteps, tensors: tensors,
+                      passedOver: found.skipped)
     }
 
     /// Plays the episodes and returns them, each env's in the order they ended. Cancelled, it

@@ -21,8 +21,9 @@ public final class MetricsLog: @unchecked Sendable {
     deinit { try? handle.close() }
 
     /// Writes a record. Non-finite values are written as null (JSON has no NaN). Throws what the
-    /// file system says (a full disk): the caller logs it and trains on.
-    public func write(_ values: [(String, Double)]) throws {
+    /// file system says (a full disk): the caller logs it and trains on. `tensorBoard` false keeps
+    /// a record out of TensorBoard (a marker for readers of this file).
+    public func write(_ values: [(String, Double)], tensorBoard toTensorBoard: Bool = true) throws {
         var line = "{"
         for (i, (key, value)) in values.enumerated() {
             if i > 0 { line += ", " }
@@ -33,7 +34,7 @@ public final class MetricsLog: @unchecked Sendable {
         defer { lock.unlock() }
         // `write(contentsOf:)`: the older `write(_:)` traps on an I/O error.
         try handle.write(contentsOf: Data(line.utf8))
-        if let tensorBoard {
+        if let tensorBoard, toTensorBoard {
             let step = values.first { $0.0 == "env_steps" }?.1 ?? 0
             let time = values.first { $0.0 == "time" }?.1 ?? Date().timeIntervalSince1970
             try tensorBoard.write(step: Int64(exactly: step.rounded()) ?? 0, wallTime: time,

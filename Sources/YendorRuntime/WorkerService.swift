@@ -203,7 +203,10 @@ public final class WorkerService: Service, Sendable {
         // The trajectories made so far are paid for: they get a moment to leave, if someone takes them.
         let learnerHeard = !awaitingReadmission.load(ordering: .relaxed)
             && Clock.now - learnerLastSeen.withLock({ $0 }) <= configuration.transport.peerTimeout
-        let listening = !finished && !refused && !parentGone && (replayEndpoint != nil || learnerHeard)
+        // With no trajectory made there is nothing to wait for (a learner that had finished before
+        // this worker connected never answers: `train` on a run at its budget waited 10 s).
+        let nothingMade = batchesSent == 0
+        let listening = !finished && !refused && !parentGone && !nothingMade && (replayEndpoint != nil || learnerHeard)
         // A learner answers the Goodbye once it has taken every trajectory before it (a replay role does not).
         let closing = await link.close(sayingGoodbye: finished || refused || parentGone ? nil : goodbye,
                                        flushingWithin: listening ? .seconds(clamping: configuration.transport.leaveTimeout) : .zero,
@@ -211,6 +214,7 @@ public final class WorkerService: Service, Sendable {
         let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
             : parentGone ? "not sent (the learner's process is gone)"
             : closing.acknowledged ? "sent, acknowledged (the learner took every trajectory)"
+            : closing.goodbyeSaid && nothingMade ? "sent (no trajectory made: nothing to wait for)"
             : closing.goodbyeSaid && replayEndpoint == nil ? "sent, unanswered (trajectories still queued then may not have been taken; transport.leave_timeout_s)"
             : closing.goodbyeSaid ? "sent" : "not sent (\(receiver) unreachable)"
         logger.info("worker \(workerID) stopped after \(batchesSent - closing.unsent) trajectories",

@@ -92,8 +92,8 @@ import ZeroMQ
                              episodes: episodes)
         }
         let won = report(winnable: true), g = won.figures
-        #expect(abs(g.meanReturn - 7.0 / 3) < 1e-12)
-        #expect(abs(g.returnStandardError - (7.0 / 9).squareRoot()) < 1e-12)
+        #expect(g.meanReturn.map { abs($0 - 7.0 / 3) < 1e-12 } == true)
+        #expect(g.returnStandardError.map { abs($0 - (7.0 / 9).squareRoot()) < 1e-12 } == true)
         #expect(g.successRate.map { abs($0 - 2.0 / 3) < 1e-12 } == true && g.meanLength == 30)
         // Success: p = 2/3, standard error √(p(1−p)/n) = √(2/27) = 27.2%.
         #expect(g.successStandardError.map { abs($0 - (2.0 / 27).squareRoot()) < 1e-12 } == true)
@@ -108,7 +108,33 @@ import ZeroMQ
         let score = report(winnable: false)
         #expect(!score.summary.contains("%") && score.summary.contains("no goal to reach"), "\(score.summary)")
         let scoreFigures = try JSONSerialization.jsonObject(with: JSONEncoder().encode(score)) as? [String: Any]
-        #expect((scoreFigures?["figures"] as? [String: Any])?["success_rate"] == nil && (scoreFigures?["figures"] as? [String: Any])?["mean_return"] != nil)
+        #expect((scoreFigures?["figures"] as? [String: Any])?["success_rate"] is NSNull && (scoreFigures?["figures"] as? [String: Any])?["mean_return"] is Double)
+    }
+
+    /// Figures that are undefined are nil (null in the JSON, "-" in the tables), not 0: with no
+    /// episode (a stop before every env ended one) every figure; with one, the standard error.
+    @Test func figuresWithNoEpisodeOrOneAreUndefinedNotZero() throws {
+        func report(_ episodes: [EvaluationReport.Episode]) -> EvaluationReport {
+            EvaluationReport(task: "staircase", taskDefinesSuccess: true, runDirectory: "runs/x", checkpoint: "ckpt-1", policyVersion: 3,
+                             envSteps: 100, seed: 4, envs: 1, greedy: false, complete: episodes.count == 1, leftOut: 0, seconds: 1, episodes: episodes)
+        }
+        let none = report([])
+        #expect(none.figures == .init([], taskDefinesSuccess: true))
+        #expect(none.figures.meanReturn == nil && none.figures.meanLength == nil && none.figures.returnStandardError == nil
+                && none.figures.successRate == nil && none.figures.successStandardError == nil)
+        let figures = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(none)) as? [String: Any])["figures"] as? [String: Any]
+        #expect(Set(figures?.keys.map { $0 } ?? []) == ["mean_return", "return_standard_error", "mean_length", "success_rate", "success_standard_error"]
+                && figures?.values.allSatisfy { $0 is NSNull } == true, "\(figures ?? [:])")
+        #expect(try JSONDecoder().decode(EvaluationReport.self, from: JSONEncoder().encode(none)) == none)
+        let one = report([.init(env: 0, index: 0, episodeReturn: 16, length: 40, success: true)])
+        #expect(one.figures.meanReturn == 16 && one.figures.returnStandardError == nil && one.figures.meanLength == 40 && one.figures.successRate == 1)
+        #expect(one.summary.contains("16.000 (mean of one episode: no standard error)"), "\(one.summary)")
+        let context = try Context()
+        defer { context.terminate() }
+        let curve = LearningCurve(evaluation: .init(training: TrainingConfiguration(), episodes: 1), checkpoints: [], context: context,
+                                  logger: Logger(label: "test"))
+        #expect(curve.row(none).contains("-  ") && !curve.row(none).contains("0.000"), "\(curve.row(none))")
+        #expect(curve.row(one).contains("16.000 ") && !curve.row(one).contains("16.000 ±"), "\(curve.row(one))")
     }
 
     /// Stopped early, every env counts as many episodes as the env that ended fewest, its first ones:
@@ -167,6 +193,49 @@ import ZeroMQ
         long.signal(SIGINT)
         #expect(await long.waitForExit(timeout: 600) == 0, "\(long.standardError.suffix(2000))")
         #expect(long.lines.contains { $0.contains("stopped early") }, "\(long.lines)")
+    }
+
+    /// A checkpoint that does not read (torn by a crash) or holds another model: evaluating the
+    /// newest passes over a torn one saying so (it took the next newest without a word), and a
+    /// curve names both kinds in its header and plays the rest (one such as the oldest refused the
+    /// whole curve). Another `--task` draws a TensorBoard curve of its own instead of replacing the
+    /// run's points.
+    @Test func checkpointsThatDoNotReadOrHoldAnotherModelArePassedOverAndSaid() async throws {
+        let (dir, config) = try TinyRun.scratch("evaluate-passed-over", checkpointInterval: 600)
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "1500", "--run-dir", run.path, "--set", "run.milestone_steps=500"])
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(2000))")
+        let checkpoints = run.appendingPathComponent("checkpoints")
+        let names = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).filter { $0.hasPrefix("ckpt-") }
+            .sorted { ($0.count, $0) < ($1.count, $1) }
+        try #require(names.count >= 3, "\(names)")
+        let (oldest, newest) = (names[0], names[names.count - 1])
+        try FileHandle(forWritingTo: checkpoints.appendingPathComponent("\(newest)/learner.ckpt")).truncate(atOffset: 1000)
+        let stateFile = checkpoints.appendingPathComponent("\(oldest)/state.json")
+        var state = try JSONDecoder().decode(Checkpoints.State.self, from: Data(contentsOf: stateFile))
+        state.modelSignature += " (another model)"
+        try JSONEncoder().encode(state).write(to: stateFile)
+
+        let json = dir.appendingPathComponent("newest.json")
+        let single = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "4", "--json", json.path, "--tensorboard"])
+        #expect(await single.waitForExit(timeout: 600) == 0, "\(single.standardError.suffix(2000))")
+        let used = names[names.count - 2]
+        #expect(single.standardError.contains("the newest checkpoint \(newest) does not read") && single.standardError.contains("evaluating \(used) instead"),
+                "\(single.standardError.suffix(2000))")
+        #expect(try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: json)).checkpoint.hasSuffix(used))
+
+        let curve = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "4", "--all-checkpoints"])
+        #expect(await curve.waitForExit(timeout: 600) == 0, "\(curve.standardError.suffix(2000))")
+        #expect(curve.lines.contains { $0.contains("\(names.count - 2) of \(names.count) checkpoints (passed over, unreadable: \(newest)) (passed over, another model: \(oldest))") },
+                "\(curve.lines)")
+        #expect(curve.lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(used.dropFirst(5) + " ") }, "\(curve.lines)")
+
+        // tiny.yaml's task is staircase; keyroom is another.
+        let keyroom = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "4", "--task", "keyroom", "--tensorboard"])
+        #expect(await keyroom.waitForExit(timeout: 600) == 0, "\(keyroom.standardError.suffix(2000))")
+        let files = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("tensorboard/evaluate").path).sorted()
+        let steps = String(format: "%012llu", try #require(UInt64(used.dropFirst(5))))
+        #expect(files == ["events.out.tfevents.\(steps).keyroom.sampled", "events.out.tfevents.\(steps).sampled"], "\(files)")
     }
 
     /// `--all-checkpoints` plays every checkpoint the run kept (a milestone kept past
@@ -240,7 +309,7 @@ import ZeroMQ
         func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-6 * max(1, abs(b)) }
         let first = try await curve()
         #expect(first.map { UInt64($0[0]) } == steps)
-        #expect(zip(first, reports).allSatisfy { close($0[1], $1.figures.meanReturn) })
+        #expect(zip(first, reports).allSatisfy { close($0[1], $1.figures.meanReturn ?? .nan) })
         // The newest checkpoint evaluated again (other episodes): its point is replaced, not drawn twice.
         let again = dir.appendingPathComponent("again.json")
         let second = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "3", "--tensorboard", "--json", again.path])
@@ -249,8 +318,8 @@ import ZeroMQ
         try #require(newest.envSteps == steps.last)
         let replaced = try await curve()
         #expect(replaced.map { UInt64($0[0]) } == steps)
-        #expect(zip(replaced.dropLast(), reports).allSatisfy { close($0[1], $1.figures.meanReturn) })
-        #expect(close(try #require(replaced.last)[1], newest.figures.meanReturn))
+        #expect(zip(replaced.dropLast(), reports).allSatisfy { close($0[1], $1.figures.meanReturn ?? .nan) })
+        #expect(close(try #require(replaced.last)[1], newest.figures.meanReturn ?? .nan))
         // The training curves are a run of their own beside them.
         let training = try await tags("tensorboard")
         #expect(training["learner/loss/policy"] != nil && !training.keys.contains { $0.hasPrefix("evaluate") }, "\(training.keys.sorted())")

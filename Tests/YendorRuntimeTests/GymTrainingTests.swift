@@ -125,6 +125,32 @@ struct GymTrainingTests {
         #expect(sockets.isEmpty, "\(sockets)")
     }
 
+    /// The same for `evaluate` on a gym run: stopped while its env server starts, it printed
+    /// `Error: CancellationError()` and exited 1.
+    @Test func evaluateStoppedWhileItsEnvServerStartsStopsItAndExitsCleanly() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("gym-evaluate-stopped-starting")
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--env", "gym:MiniGrid-Empty-5x5-v0", "--steps", "300", "--run-dir", run.path])
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(1500))")
+        // Its evaluation server gets the run's --serve-arg: here one that never answers.
+        let file = run.appendingPathComponent("config.yaml")
+        let saved = try String(contentsOf: file, encoding: .utf8)
+        try #require(saved.contains("server_arguments: []"), "\(saved)")
+        try saved.replacingOccurrences(of: "server_arguments: []", with: "server_arguments: [\"--import=helpers_blocking_import\"]")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let tests = ["PYTHONPATH": URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                        .deletingLastPathComponent().appendingPathComponent("python/tests").path]
+        let evaluate = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "4"], environment: tests)
+        defer { evaluate.kill() }
+        let scratch = "yendor-evaluate-\(evaluate.pid)"
+        #expect(await Poll.until { !Self.processes(containing: scratch).isEmpty }, "\(evaluate.standardError.suffix(1500))")
+        evaluate.signal(SIGTERM)
+        #expect(await evaluate.waitForExit(timeout: 120) == 0, "\(evaluate.standardError.suffix(1500))")
+        #expect(evaluate.standardError.contains("stopped while starting its env server") && !evaluate.standardError.contains("CancellationError"),
+                "\(evaluate.standardError.suffix(1500))")
+        #expect(Self.processes(containing: scratch).isEmpty, "an env server outlived evaluate")
+    }
+
     /// Processes whose command line contains `text`.
     static func processes(containing text: String) -> [Int32] {
         ChildProcess.processes { $0.arguments.joined(separator: " ").contains(text) }

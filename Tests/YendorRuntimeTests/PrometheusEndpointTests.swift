@@ -134,40 +134,28 @@ struct PrometheusEndpointTests {
         #expect(await worker.waitForExit(timeout: 60) == 0)
     }
 
-    @Test func aRunningAnnotatorIsScraped() async throws {
+    /// Scraped on every interface by default; with `--prometheus-host` on that interface only: on
+    /// 127.0.0.2 (loopback, like any 127/8 address on Linux) it answers there and 127.0.0.1 is refused.
+    @Test(arguments: [nil, "127.0.0.2"])
+    func aRunningAnnotatorIsScrapedOnTheHostGiven(_ host: String?) async throws {
         let dir = Scratch.root.appendingPathComponent("prom-annotator-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let port = ChildProcess.freePort()
         let annotator = try ChildProcess(yendor: ["annotator", "--requests", "tcp://127.0.0.1:\(ChildProcess.freePort())",
                                                   "--labels", "tcp://127.0.0.1:\(ChildProcess.freePort())",
-                                                  "--store", dir.appendingPathComponent("labels.sqlite").path, "--prometheus-port", "\(port)"])
+                                                  "--store", dir.appendingPathComponent("labels.sqlite").path, "--prometheus-port", "\(port)"]
+                                                  + (host.map { ["--prometheus-host", $0] } ?? []))
         defer { annotator.kill() }
         var samples: [String: Double] = [:]
         #expect(await Poll.until(timeout: 600) {
-            samples = (try? await Self.scrape(URL(string: "http://127.0.0.1:\(port)/metrics")!).samples) ?? [:]
+            samples = (try? await Self.scrape(URL(string: "http://\(host ?? "127.0.0.1"):\(port)/metrics")!).samples) ?? [:]
             return samples["yendor_annotator_queue_depth{role=\"annotator\"}"] != nil
         }, "\(annotator.standardError.suffix(1500)) \(samples.keys.sorted())")
-        annotator.signal(SIGTERM)
-        #expect(await annotator.waitForExit(timeout: 60) == 0)
-    }
-
-    /// With a host, `/metrics` listens on that interface only: on 127.0.0.2 (loopback, like any
-    /// 127/8 address on Linux) it answers there and a connection to 127.0.0.1 is refused.
-    @Test func anAnnotatorsMetricsListenOnlyOnTheHostGiven() async throws {
-        let dir = Scratch.root.appendingPathComponent("prom-host-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let port = ChildProcess.freePort()
-        let annotator = try ChildProcess(yendor: ["annotator", "--requests", "tcp://127.0.0.1:\(ChildProcess.freePort())",
-                                                  "--labels", "tcp://127.0.0.1:\(ChildProcess.freePort())",
-                                                  "--store", dir.appendingPathComponent("labels.sqlite").path,
-                                                  "--prometheus-port", "\(port)", "--prometheus-host", "127.0.0.2"])
-        defer { annotator.kill() }
-        #expect(await Poll.until(timeout: 600) {
-            ((try? await Self.scrape(URL(string: "http://127.0.0.2:\(port)/metrics")!).samples) ?? [:])["yendor_annotator_queue_depth{role=\"annotator\"}"] != nil
-        }, "\(annotator.standardError.suffix(1500))")
         // Logged once the port is bound, which may come just after the first scrape is answered.
-        #expect(await Poll.until(timeout: 600) { annotator.standardError.contains("Prometheus metrics on http://127.0.0.2:\(port)/metrics") })
-        await #expect(throws: (any Error).self) { _ = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!) }
+        #expect(await Poll.until(timeout: 600) { annotator.standardError.contains("Prometheus metrics on http://\(host ?? "0.0.0.0"):\(port)/metrics") })
+        if host != nil {
+            await #expect(throws: (any Error).self) { _ = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!) }
+        }
         annotator.signal(SIGTERM)
         #expect(await annotator.waitForExit(timeout: 60) == 0)
     }

@@ -105,6 +105,9 @@ struct TrainingEndToEndTests {
                 "training continues past the checkpoint with the reconnected workers")
         let metrics = try MetricsLog.read(url: URL(fileURLWithPath: run).appendingPathComponent("metrics.jsonl"))
         let updatesAfterRestart = metrics.last?["learner/updates"] ?? 0
+        // The resumed session's records start with a marker at the checkpoint's step (yendor-plot cuts there).
+        #expect(metrics.contains { $0["resumed_at_env_steps"] == Double(checkpoint.envSteps) && $0["env_steps"] == Double(checkpoint.envSteps) },
+                "\(metrics.filter { $0["resumed_at_env_steps"] != nil })")
         #expect(updatesAfterRestart > Double(checkpoint.updates), "update counter continues from the checkpoint")
         // The workers held their trajectories until their Hello reached the returned learner: none
         // arrived before it and was dropped (hundreds were, each socket reconnecting on its own).

@@ -75,6 +75,35 @@ def test_a_resumed_run_is_read_as_the_timeline_it_resumed():
         assert plot.interpolate(plot.read(d, "rollout/success_rate", "env_steps"), 3000) == 0.3 + 0.2 * 500 / 1500
 
 
+def test_a_resume_marker_drops_the_lost_records_that_lie_below_the_resumed_sessions_first():
+    # Checkpoint at 2000, lost records at 2100 and 2200, the resumed session's first record at 2600:
+    # without the learner's marker (resumed_at_env_steps) 2100 and 2200 stood, TensorBoard drops them.
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "metrics.jsonl"), "w") as f:
+            for rec in [{"env_steps": 1000, "m": 0.1}, {"env_steps": 2000, "m": 0.2}, {"env_steps": 2100, "m": 0.9},
+                        {"env_steps": 2200, "m": 0.9}, {"env_steps": 2000, "resumed_at_env_steps": 2000},
+                        {"env_steps": 2600, "m": 0.3}]:
+                f.write(json.dumps(rec) + "\n")
+        assert plot.read(d, "m", "env_steps") == [(1000.0, 0.1), (2000.0, 0.2), (2600.0, 0.3)]
+
+
+def test_labels_and_titles_are_escaped_and_bad_series_are_said_without_a_traceback(tmp_path, capsys):
+    a = run_dir(tmp_path, "a", [(0, 0.0), (1000, 1.0)])
+    out = tmp_path / "curve.svg"
+    plot.main_with(["--out", str(out), "--title", "return <score> & more", f"A&B <1>={a}"])
+    root = ET.fromstring(out.read_text())  # well-formed XML
+    texts = [e.text for e in root.iter() if e.text]
+    assert "return <score> & more" in texts and "A&B <1> (1 seed)" in texts
+    for bad, said in [("no-equals-sign", "a series is LABEL=RUN_DIR"), (f"x={tmp_path}/nope", "no metrics.jsonl in")]:
+        try:
+            plot.main_with(["--out", str(out), bad])
+            raise AssertionError("accepted " + bad)
+        except SystemExit as e:
+            assert e.code == 2
+        assert said in capsys.readouterr().err
+
+
 def x_tick_labels(svg_text):
     root = ET.fromstring(svg_text)
     return [(float(e.get("x")), e.text) for e in root.iter() if e.get("class") == "x-tick"]

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import os
+from xml.sax.saxutils import escape
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
@@ -32,6 +33,12 @@ def read(run, metric, x_key):
                 # and seeds started at different times would not line up. The run's first record,
                 # not the metric's: a metric first set late starts late.
                 start = float(rec["time"])
+            resumed = rec.get("resumed_at_env_steps")
+            if resumed is not None and x_key == "env_steps":
+                # The learner resumed from a checkpoint taken at this step: points beyond it describe
+                # training lost with the crash (its records may all lie below the resumed session's).
+                while points and points[-1][0] > float(resumed):
+                    points.pop()
             if rec.get(metric) is not None and rec.get(x_key) is not None:
                 x = float(rec[x_key])
                 if x_key == "time":
@@ -42,6 +49,18 @@ def read(run, metric, x_key):
                     points.pop()
                 points.append((x, float(rec[metric])))
     return points
+
+
+def columns_of(run):
+    """The metric names a run's metrics.jsonl has (for saying what there is when a metric is not)."""
+    names = set()
+    with open(os.path.join(run, "metrics.jsonl")) as f:
+        for line in f:
+            try:
+                names.update(json.loads(line).keys())
+            except ValueError:
+                continue
+    return names
 
 
 def interpolate(points, x):
@@ -84,26 +103,35 @@ def main():
 def main_with(argv):
     """`main` with explicit arguments (None: the command line)."""
     ap = argparse.ArgumentParser(prog="yendor-plot", description=__doc__.splitlines()[0])
-    ap.add_argument("series", nargs="+")
-    ap.add_argument("--metric", default="rollout/success_rate")
-    ap.add_argument("--x", default="env_steps")
-    ap.add_argument("--title", default="")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("series", nargs="+", help="LABEL=RUN_DIR[,RUN_DIR...]: one curve, the mean over its runs (seeds)")
+    ap.add_argument("--metric", default="rollout/success_rate",
+                    help="a metrics.jsonl column (default rollout/success_rate; score tasks have rollout/mean_return)")
+    ap.add_argument("--x", default="env_steps", help="x axis: env_steps (default), time, or another column")
+    ap.add_argument("--title", default="", help="title (default: the metric)")
+    ap.add_argument("--out", required=True, help="SVG file to write")
     args = ap.parse_args(argv)
 
     curves = []
     for spec in args.series:
-        label, runs = spec.split("=", 1)
+        label, sep, runs = spec.partition("=")
+        if not sep or not label or not runs:
+            ap.error(f"{spec!r}: a series is LABEL=RUN_DIR[,RUN_DIR...]")
+        missing = [r for r in runs.split(",") if not os.path.isfile(os.path.join(r, "metrics.jsonl"))]
+        if missing:
+            ap.error(f"{label}: no metrics.jsonl in {', '.join(missing)} (give yendor run directories)")
         data = [read(r, args.metric, args.x) for r in runs.split(",")]
         data = [d for d in data if d]
         if not data:
             continue
+        # Every run of a curve is drawn as far as the shortest goes (the mean needs them all).
         xmax = min(d[-1][0] for d in data)
         xs = [xmax * i / 100 for i in range(101)]
         ys = [[interpolate(d, x) for d in data] for x in xs]
         curves.append((label, xs, [sum(v) / len(v) for v in ys], [min(v) for v in ys], [max(v) for v in ys], len(data)))
     if not curves:
-        raise SystemExit(f"no data: no run has both {args.metric} and {args.x} in its metrics.jsonl")
+        columns = sorted({k for spec in args.series for r in spec.partition("=")[2].split(",") for k in columns_of(r)})
+        raise SystemExit(f"no data: no run has both {args.metric} and {args.x} in its metrics.jsonl "
+                         f"(its columns: {', '.join(c for c in columns if '/' in c) or 'none'})")
 
     W, H, L, R, T, B = 720, 420, 70, 170, 40, 50
     xmax = max(c[1][-1] for c in curves)
@@ -117,7 +145,7 @@ def main_with(argv):
     sy = lambda y: H - B - (H - T - B) * (y - ymin) / (ymax - ymin)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
            f'<rect width="{W}" height="{H}" fill="white"/>',
-           f'<text x="{W/2}" y="22" text-anchor="middle" font-size="15">{args.title or args.metric}</text>',
+           f'<text x="{W/2}" y="22" text-anchor="middle" font-size="15">{escape(args.title or args.metric)}</text>',
            f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>',
            f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="black"/>']
     for x, label in x_ticks(xmax, time=args.x == "time"):
@@ -127,7 +155,7 @@ def main_with(argv):
         out.append(f'<text x="{L-6}" y="{sy(y)+4}" text-anchor="end">{y:.2f}</text>')
         out.append(f'<line x1="{L}" y1="{sy(y)}" x2="{W-R}" y2="{sy(y)}" stroke="#ddd"/>')
     x_title = "time since the run's start" if args.x == "time" else args.x
-    out.append(f'<text x="{(L+W-R)/2}" y="{H-12}" text-anchor="middle">{x_title}</text>')
+    out.append(f'<text x="{(L+W-R)/2}" y="{H-12}" text-anchor="middle">{escape(x_title)}</text>')
     for k, (label, xs, mean, lo, hi, n) in enumerate(curves):
         c = COLORS[k % len(COLORS)]
         band = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, hi)) + " " + \
@@ -135,7 +163,7 @@ def main_with(argv):
         out.append(f'<polygon points="{band}" fill="{c}" fill-opacity="0.15" stroke="none"/>')
         line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, mean))
         out.append(f'<polyline points="{line}" fill="none" stroke="{c}" stroke-width="2"/>')
-        out.append(f'<text x="{W-R+10}" y="{T+20+18*k}" fill="{c}">{label} ({n} seed{"s" if n > 1 else ""})</text>')
+        out.append(f'<text x="{W-R+10}" y="{T+20+18*k}" fill="{c}">{escape(label)} ({n} seed{"s" if n > 1 else ""})</text>')
     out.append("</svg>")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
