@@ -74,7 +74,8 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
             options.runDir = runDir
             guard let saved = try options.savedConfiguration(defaultRunDir: runDir, requiringCheckpoint: checkpoint == nil) else {
                 let has = { fm.fileExists(atPath: URL(fileURLWithPath: runDir).appendingPathComponent($0).path) }
-                throw ValidationError(!has("") ? "--run-dir \(runDir) does not exist"
+                let named = try self.options.runDir ?? checkpointRun ?? self.options.configuredRunDir() != nil
+                throw ValidationError(!has("") ? (named ? "--run-dir \(runDir) does not exist" : "no --run-dir given, and the default, \(runDir), does not exist: give the run directory of a `yendor train` or `yendor learner` run")
                     : !has("config.yaml") ? "\(runDir) holds no config.yaml: give the run directory of a `yendor train` or `yendor learner` run (--run-dir)"
                     : "\(runDir) has no checkpoint yet (a run writes one every run.checkpoint_interval seconds and when it stops)")
             }
