@@ -104,6 +104,17 @@ def test_labels_and_titles_are_escaped_and_bad_series_are_said_without_a_traceba
         assert said in capsys.readouterr().err
 
 
+def test_a_curve_spans_what_all_its_runs_cover_and_says_when_it_is_cut(tmp_path, capsys):
+    a = run_dir(tmp_path, "a", [(200, 0.0), (1000, 1.0)])
+    b = run_dir(tmp_path, "b", [(100, 0.0), (2000, 1.0)])
+    out = tmp_path / "curve.svg"
+    plot.main_with(["--out", str(out), f"ab={a},{b}"])
+    [line] = points(out.read_text(), "polyline")
+    # x axis 0..1000 over pixels 70..550: the curve starts at 200 (no value before a's first record)
+    assert line[0][0] == 70 + 480 * 200 / 1000 and line[-1][0] == 550.0
+    assert "ab: drawn to env_steps 1000, where the shortest of its 2 runs ends (the longest goes to 2000)" in capsys.readouterr().out
+
+
 def x_tick_labels(svg_text):
     root = ET.fromstring(svg_text)
     return [(float(e.get("x")), e.text) for e in root.iter() if e.get("class") == "x-tick"]

@@ -123,9 +123,14 @@ def main_with(argv):
         data = [d for d in data if d]
         if not data:
             continue
-        # Every run of a curve is drawn as far as the shortest goes (the mean needs them all).
-        xmax = min(d[-1][0] for d in data)
-        xs = [xmax * i / 100 for i in range(101)]
+        # A curve spans what all its runs cover (the mean needs them all): from the latest first
+        # point, not from 0 (no value before any record), to the shortest run's end, said if cut.
+        xmin, xmax = max(d[0][0] for d in data), min(d[-1][0] for d in data)
+        xmin = min(xmin, xmax)
+        longest = max(d[-1][0] for d in data)
+        if longest > xmax:
+            print(f"{label}: drawn to {args.x} {xmax:g}, where the shortest of its {len(data)} runs ends (the longest goes to {longest:g})")
+        xs = [xmin + (xmax - xmin) * i / 100 for i in range(101)]
         ys = [[interpolate(d, x) for d in data] for x in xs]
         curves.append((label, xs, [sum(v) / len(v) for v in ys], [min(v) for v in ys], [max(v) for v in ys], len(data)))
     if not curves:
