@@ -34,7 +34,7 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
     @Option(help: "Episodes to play (each env plays an equal share, rounded up).")
     var episodes: Int = 100
 
-    @Option(help: "A checkpoint directory (a run's checkpoints/ckpt-<env steps>) instead of the run's newest; its run is --run-dir, else the directory that holds checkpoints/.")
+    @Option(help: "A checkpoint directory (a run's checkpoints/ckpt-<env steps>, or that name alone with --run-dir) instead of the run's newest; its run is --run-dir, else the directory that holds checkpoints/.")
     var checkpoint: String?
 
     @Option(help: "Also write the episodes and the summary to this JSON file.")
@@ -65,6 +65,12 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
         try await reportingErrors {
             var options = self.options
             let fm = FileManager.default
+            // A bare checkpoint name (ckpt-50176) is looked for in the run's checkpoints/ too.
+            var checkpoint = self.checkpoint
+            if let name = checkpoint, let runDir = options.runDir, !fm.fileExists(atPath: name),
+               fm.fileExists(atPath: URL(fileURLWithPath: runDir).appendingPathComponent("checkpoints/\(name)").path) {
+                checkpoint = URL(fileURLWithPath: runDir).appendingPathComponent("checkpoints/\(name)").path
+            }
             if let checkpoint, !fm.fileExists(atPath: URL(fileURLWithPath: checkpoint).appendingPathComponent("state.json").path) {
                 throw ValidationError("--checkpoint \(checkpoint) is not a checkpoint directory (one holds state.json and learner.ckpt: a run's checkpoints/ckpt-<env steps>)")
             }

@@ -223,6 +223,10 @@ import ZeroMQ
         #expect(single.standardError.contains("the newest checkpoint \(newest) does not read") && single.standardError.contains("evaluating \(used) instead"),
                 "\(single.standardError.suffix(2000))")
         #expect(try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: json)).checkpoint.hasSuffix(used))
+        // A checkpoint named alone is looked for in the run's checkpoints/ (it was taken as a path from here).
+        let named = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "4", "--checkpoint", names[1], "--json", json.path])
+        #expect(await named.waitForExit(timeout: 600) == 0, "\(named.standardError.suffix(2000))")
+        #expect(try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: json)).checkpoint.hasSuffix(names[1]))
 
         let curve = try ChildProcess(yendor: ["evaluate", "--run-dir", run.path, "--episodes", "4", "--all-checkpoints"])
         #expect(await curve.waitForExit(timeout: 600) == 0, "\(curve.standardError.suffix(2000))")
