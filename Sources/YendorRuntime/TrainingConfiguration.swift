@@ -133,7 +133,11 @@ public struct TrainingConfiguration: Sendable {
         if let problem = TransportConfiguration.hostProblem(reward.annotator, ports: "transport.annotator_requests, transport.annotator_labels") {
             throw ConfigurationError(field: "reward.annotator", problem: problem)
         }
+        // One rollout steps every env of an actor before a stop is seen: 10,000 Dungeon envs took
+        // 4 GB and ignored SIGTERM for seconds. More envs go with more actors (env.actors).
         try check(env.envsPerActor >= 1, "env.envs", "must be at least 1")
+        try check(env.envsPerActor <= Self.maxEnvsPerActor, "env.envs",
+                  "must be at most \(Self.maxEnvsPerActor) per rollout actor, got \(env.envsPerActor) (for more envs, raise env.actors)")
         if env.kind == .server {
             try check(!env.serverEndpoints.isEmpty, "env.servers", "lists no env server (env.kind=server)")
             try check(env.serverSplits >= 1, "env.server_splits", "must be at least 1")
@@ -228,6 +232,9 @@ public struct TrainingConfiguration: Sendable {
         return "reward.goal '\(text)' names no built-in goal (\(Goal.builtIn.map(\.description).joined(separator: ", "))): the annotator takes it as free text; write custom:<text> if that is meant"
     }
 
+    /// The most envs one rollout actor steps (`env.envs`).
+    public static let maxEnvsPerActor = 4096
+
     /// Every configurable field by dotted key.
     public static let table: ConfigurationTable<TrainingConfiguration> = {
         var t = ConfigurationTable<TrainingConfiguration>()
@@ -248,7 +255,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("env.server_spec", \.env.serverSpec, "the env servers' spec fingerprint (empty: ask the first server)")
         t.add("env.server_arguments", \.env.serverArguments, "what train --env gym:ID gave the env servers it started (--serve-arg), which a resume and evaluate give theirs")
         t.add("env.server_timeout", \.env.serverTimeout, "seconds without a reply before an env server counts as gone")
-        t.add("env.envs", \.env.envsPerActor, "environments per rollout actor (dungeon, nle; env servers host the number they were started with)")
+        t.add("env.envs", \.env.envsPerActor, "environments per rollout actor, at most 4096 (dungeon, nle; env servers host the number they were started with)")
         t.add("env.actors", \.env.actors, "rollout actors per worker process")
         t.add("env.rollout_length", \.env.rolloutLength, "steps per trajectory")
         t.add("env.crop_size", \.env.cropSize, "egocentric crop size (dungeon, nle; env servers send their own)")

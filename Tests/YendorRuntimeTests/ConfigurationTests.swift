@@ -117,6 +117,18 @@ struct ConfigurationTests {
         try c.validate()
     }
 
+    /// `--envs 100000` made one rollout so long that evaluate and train ignored SIGTERM for minutes.
+    @Test func envsPerActorAboveTheBoundAreRefusedSayingToUseMoreActors() throws {
+        var c = TrainingConfiguration()
+        try table.apply(overrides: ["env.envs=\(TrainingConfiguration.maxEnvsPerActor + 1)"], to: &c)
+        #expect { try c.validate() } throws: { error in
+            guard let e = error as? ConfigurationError else { return false }
+            return e.field == "env.envs" && e.problem.contains("raise env.actors")
+        }
+        try table.apply(overrides: ["env.envs=\(TrainingConfiguration.maxEnvsPerActor)"], to: &c)
+        try c.validate()
+    }
+
     /// A misspelt built-in goal became free text without a word.
     @Test func aOneWordGoalThatIsNoBuiltInOneIsWarnedAboutAndASentenceIsNot() throws {
         var c = TrainingConfiguration()
