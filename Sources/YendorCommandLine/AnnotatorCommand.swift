@@ -137,7 +137,9 @@ struct AnnotatorServeCommand: AsyncParsableCommand, RoleCommand {
         var endpoint: PrometheusEndpoint?
         if prometheusPort != 0 {
             guard (1...65535).contains(prometheusPort) else { throw ValidationError("--prometheus-port must be in 1...65535 (0, the default, serves none), got \(prometheusPort)") }
-            guard PrometheusEndpoint.isIPv4(prometheusHost) else { throw ValidationError("--prometheus-host must be an IPv4 address such as 0.0.0.0 or 127.0.0.1, got '\(prometheusHost)'") }
+            do {
+                try PrometheusEndpoint.checkAvailable(port: prometheusPort, host: prometheusHost, setting: "--prometheus-port", hostSetting: "--prometheus-host")
+            } catch let e as ConfigurationError { throw ValidationError("\(e.field) \(e.problem)") }
             endpoint = PrometheusEndpoint(port: prometheusPort, host: prometheusHost, logger: logger)
         }
         let server: AnnotatorServer

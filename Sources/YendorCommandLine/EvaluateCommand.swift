@@ -72,16 +72,20 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
                 checkpoint = URL(fileURLWithPath: runDir).appendingPathComponent("checkpoints/\(name)").path
             }
             if let checkpoint, !fm.fileExists(atPath: URL(fileURLWithPath: checkpoint).appendingPathComponent("state.json").path) {
-                throw ValidationError("--checkpoint \(checkpoint) is not a checkpoint directory (one holds state.json and learner.ckpt: a run's checkpoints/ckpt-<env steps>)")
+                throw ValidationError("--checkpoint \(checkpoint) is not a checkpoint directory (one holds state.json and learner.ckpt: a run's checkpoints/ckpt-<env steps>, or that name alone with --run-dir)")
             }
             if let json { try Self.checkWritable(json) }
             let checkpointRun = checkpoint.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().deletingLastPathComponent().path }
-            let runDir = try options.runDir ?? checkpointRun ?? options.configuredRunDir() ?? "runs/default"
+            // The run directory, and what named it (for the message if it is not there).
+            let configured = try options.configuredRunDir()
+            let (runDir, source): (String, String) = options.runDir.map { ($0, "--run-dir \($0)") }
+                ?? checkpointRun.map { ($0, "the checkpoint's run directory, \($0),") }
+                ?? configured.map { ($0, "run.dir \($0) (from --config/--set)") }
+                ?? ("runs/default", "no --run-dir given, and the default, runs/default,")
             options.runDir = runDir
             guard let saved = try options.savedConfiguration(defaultRunDir: runDir, requiringCheckpoint: checkpoint == nil) else {
                 let has = { fm.fileExists(atPath: URL(fileURLWithPath: runDir).appendingPathComponent($0).path) }
-                let named = try self.options.runDir ?? checkpointRun ?? self.options.configuredRunDir() != nil
-                throw ValidationError(!has("") ? (named ? "--run-dir \(runDir) does not exist" : "no --run-dir given, and the default, \(runDir), does not exist: give the run directory of a `yendor train` or `yendor learner` run")
+                throw ValidationError(!has("") ? "\(source) does not exist: give the run directory of a `yendor train` or `yendor learner` run"
                     : !has("config.yaml") ? "\(runDir) holds no config.yaml: give the run directory of a `yendor train` or `yendor learner` run (--run-dir)"
                     : "\(runDir) has no checkpoint yet (a run writes one every run.checkpoint_interval seconds and when it stops)")
             }

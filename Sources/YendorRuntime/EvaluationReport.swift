@@ -34,7 +34,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
         public let meanLength: Double?
         /// Nil for a task that cannot be won, or without an episode.
         public let successRate: Double?
-        /// The standard error of `successRate`, √(p(1−p)/n).
+        /// The standard error of `successRate`, √(p(1−p)/n); nil below two episodes.
         public let successStandardError: Double?
 
         init(_ episodes: [Episode], taskDefinesSuccess: Bool) {
@@ -45,13 +45,22 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
             meanLength = mean(episodes.map { Double($0.length) })
             let p = taskDefinesSuccess ? mean(episodes.map { $0.success ? 1 : 0 }) : nil
             successRate = p
-            successStandardError = p.map { ($0 * (1 - $0) / n).squareRoot() }
+            successStandardError = n > 1 ? p.map { ($0 * (1 - $0) / n).squareRoot() } : nil
         }
 
         enum CodingKeys: String, CodingKey {
             case meanReturn = "mean_return", returnStandardError = "return_standard_error", meanLength = "mean_length"
             case successRate = "success_rate", successStandardError = "success_standard_error"
         }
+
+        /// The mean return as printed, "± standard error" where there is one; nil without episodes.
+        public var returnText: String? { meanReturn.map { m in Self.format(m) + (returnStandardError.map { " ± \(Self.format($0))" } ?? "") } }
+        /// The success rate as printed, in percent, "± standard error" where there is one.
+        public var successText: String? {
+            successRate.map { p in "\(Self.format(100 * p, 1))%" + (successStandardError.map { " ± \(Self.format(100 * $0, 1))%" } ?? "") }
+        }
+
+        static func format(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
 
         /// A figure that is undefined is written as null, not left out: every report has the same keys.
         public func encode(to encoder: any Encoder) throws {
@@ -132,7 +141,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
                         stopped early: \(share) from each env\(leftOut > 0 ? "; \(leftOut) more that had ended are left out (an unequal share over-counts short episodes)" : "")
         """
         let g = figures
-        let success = g.successRate.map { "\(f(100 * $0, 1))% ± \(f(100 * (g.successStandardError ?? 0), 1))%" } ?? "- (\(task) has no goal to reach)"
+        let success = g.successText ?? "- (\(task) has no goal to reach)"
         let spread = g.returnStandardError.map { " ± \(f($0)) (mean ± standard error)" } ?? " (mean of one episode: no standard error)"
         let figureLines = episodes.isEmpty ? "no episode to show (stopped before every env had ended one)" : """
         return          \(f(g.meanReturn ?? 0))\(spread), min \(f(episodes.map(\.episodeReturn).min() ?? 0)), max \(f(episodes.map(\.episodeReturn).max() ?? 0))

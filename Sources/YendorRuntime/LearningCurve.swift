@@ -76,12 +76,9 @@ public final class LearningCurve: Service, Sendable {
     /// One checkpoint's row of `table()`; undefined figures (no episode, or one: no standard
     /// error) are "-", not 0.
     func row(_ r: EvaluationReport) -> String {
-        func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
         let g = r.figures
-        let success = g.successRate.map { "\(f(100 * $0, 1))% ± \(f(100 * (g.successStandardError ?? 0), 1))%" } ?? "-"
-        let ret = g.meanReturn.map { m in f(m) + (g.returnStandardError.map { " ± \(f($0))" } ?? "") } ?? "-"
-        return Self.pad("\(r.envSteps)", 12) + Self.pad("\(r.policyVersion)", 9) + Self.pad(ret, 20) + Self.pad(success, 18)
-            + Self.pad(g.meanLength.map { f($0, 1) } ?? "-", 10) + (r.complete ? "" : "  (stopped early: \(r.episodes.count) episodes)")
+        return Self.pad("\(r.envSteps)", 12) + Self.pad("\(r.policyVersion)", 9) + Self.pad(g.returnText ?? "-", 20) + Self.pad(g.successText ?? "-", 18)
+            + Self.pad(g.meanLength.map { EvaluationReport.Figures.format($0, 1) } ?? "-", 10) + (r.complete ? "" : "  (stopped early: \(r.episodes.count) episodes)")
     }
 
     private static func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }

@@ -58,9 +58,10 @@ public struct PrometheusEndpoint: Service {
 
     /// Refuses a port another process listens on before the role starts, so the error comes
     /// before a run directory is made and records are written (the server binds it again when
-    /// it starts, where a process that took it meanwhile is still caught). `setting` names what
-    /// gave the port (`run.prometheus_port`, `--prometheus-port`).
-    public static func checkAvailable(port: Int, host: String = "0.0.0.0", setting: String = "run.prometheus_port") throws {
+    /// it starts, where a process that took it meanwhile is still caught). `setting` and
+    /// `hostSetting` name what gave the port and the host (`run.prometheus_port`, `--prometheus-port`).
+    public static func checkAvailable(port: Int, host: String = "0.0.0.0", setting: String = "run.prometheus_port",
+                                      hostSetting: String = "run.prometheus_host") throws {
         guard port > 0 else { return }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return }
@@ -72,13 +73,16 @@ public struct PrometheusEndpoint: Service {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            throw ConfigurationError(field: setting, problem: "cannot serve /metrics on \(host):\(port): \(host) is not an IPv4 address")
+            throw ConfigurationError(field: hostSetting, problem: "cannot serve /metrics on \(host):\(port): \(host) is not an IPv4 address")
         }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound != 0 else { return }
-        let reason = String(cString: strerror(errno))
+        let (code, reason) = (errno, String(cString: strerror(errno)))
+        if code == EADDRNOTAVAIL {
+            throw ConfigurationError(field: hostSetting, problem: "cannot serve /metrics on \(host):\(port): \(reason) (no interface of this machine has \(host))")
+        }
         throw ConfigurationError(field: setting, problem: "cannot serve /metrics on \(host):\(port): \(reason) (another process listens there?)")
     }
 

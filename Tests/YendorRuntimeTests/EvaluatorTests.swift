@@ -127,14 +127,15 @@ import ZeroMQ
                 && figures?.values.allSatisfy { $0 is NSNull } == true, "\(figures ?? [:])")
         #expect(try JSONDecoder().decode(EvaluationReport.self, from: JSONEncoder().encode(none)) == none)
         let one = report([.init(env: 0, index: 0, episodeReturn: 16, length: 40, success: true)])
-        #expect(one.figures.meanReturn == 16 && one.figures.returnStandardError == nil && one.figures.meanLength == 40 && one.figures.successRate == 1)
+        #expect(one.figures.meanReturn == 16 && one.figures.returnStandardError == nil && one.figures.meanLength == 40 && one.figures.successRate == 1
+                && one.figures.successStandardError == nil)
         #expect(one.summary.contains("16.000 (mean of one episode: no standard error)"), "\(one.summary)")
         let context = try Context()
         defer { context.terminate() }
         let curve = LearningCurve(evaluation: .init(training: TrainingConfiguration(), episodes: 1), checkpoints: [], context: context,
                                   logger: Logger(label: "test"))
         #expect(curve.row(none).contains("-  ") && !curve.row(none).contains("0.000"), "\(curve.row(none))")
-        #expect(curve.row(one).contains("16.000 ") && !curve.row(one).contains("16.000 ±"), "\(curve.row(one))")
+        #expect(curve.row(one).contains("16.000 ") && curve.row(one).contains("100.0% ") && !curve.row(one).contains("±"), "\(curve.row(one))")
     }
 
     /// Stopped early, every env counts as many episodes as the env that ended fewest, its first ones:

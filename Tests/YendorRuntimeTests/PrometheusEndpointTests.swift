@@ -160,6 +160,15 @@ struct PrometheusEndpointTests {
         #expect(await annotator.waitForExit(timeout: 60) == 0)
     }
 
+    /// An IPv4 address no interface here has (192.0.2.1, a documentation address) is the host's
+    /// fault, not the port's: it was named as run.prometheus_port, "another process listens there?".
+    @Test func aHostThisMachineDoesNotHaveIsRefusedNamingTheHostSetting() {
+        #expect { try PrometheusEndpoint.checkAvailable(port: ChildProcess.freePort(), host: "192.0.2.1") } throws: { error in
+            guard let e = error as? ConfigurationError else { return false }
+            return e.field == "run.prometheus_host" && e.problem.contains("no interface of this machine has 192.0.2.1")
+        }
+    }
+
     /// Over the registries of the four roles, as they are made at start: every name is namespaced,
     /// its Prometheus name is its own, and a name two roles share (they may share a process and so
     /// a Prometheus registry, which refuses one name as two types) is one kind in both.

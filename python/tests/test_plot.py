@@ -113,6 +113,11 @@ def test_a_curve_spans_what_all_its_runs_cover_and_says_when_it_is_cut(tmp_path,
     # x axis 0..1000 over pixels 70..550: the curve starts at 200 (no value before a's first record)
     assert line[0][0] == 70 + 480 * 200 / 1000 and line[-1][0] == 550.0
     assert "ab: drawn to env_steps 1000, where the shortest of its 2 runs ends (the longest goes to 2000)" in capsys.readouterr().out
+    # Runs that do not overlap make no curve of their mean: said, and left out.
+    c = run_dir(tmp_path, "c", [(1500, 0.0), (3000, 1.0)])
+    plot.main_with(["--out", str(out), f"ab={a},{b}", f"ac={a},{c}"])
+    assert "ac: left out, its runs do not overlap in env_steps" in capsys.readouterr().out
+    assert "ac (" not in out.read_text() and "ab (2 seeds)" in out.read_text()
 
 
 def x_tick_labels(svg_text):

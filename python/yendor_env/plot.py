@@ -126,9 +126,12 @@ def main_with(argv):
         # A curve spans what all its runs cover (the mean needs them all): from the latest first
         # point, not from 0 (no value before any record), to the shortest run's end, said if cut.
         xmin, xmax = max(d[0][0] for d in data), min(d[-1][0] for d in data)
-        xmin = min(xmin, xmax)
+        if xmin > xmax:
+            print(f"{label}: left out, its runs do not overlap in {args.x} (one ends at {xmax:g} before another starts at {xmin:g}): "
+                  "give them labels of their own")
+            continue
         longest = max(d[-1][0] for d in data)
-        if longest > xmax:
+        if longest > 1.05 * xmax:  # seeds end a few records apart; a cut worth saying is larger
             print(f"{label}: drawn to {args.x} {xmax:g}, where the shortest of its {len(data)} runs ends (the longest goes to {longest:g})")
         xs = [xmin + (xmax - xmin) * i / 100 for i in range(101)]
         ys = [[interpolate(d, x) for d in data] for x in xs]
