@@ -156,13 +156,13 @@ public final class ProcessSupervisor: Sendable {
     /// Whether `p` exited with status 0 (by its own choice, not a signal).
     private static func isClean(_ p: Process) -> Bool { p.terminationReason == .exit && p.terminationStatus == 0 }
 
-    /// The last `characters` of what child `k`'s latest process wrote to its log (all of the log's
-    /// tail if it wrote nothing): the same error from each of five failed starts said once.
+    /// The last `characters` of what child `k`'s latest process wrote to its log: the same error
+    /// from each of five failed starts said once, and never an earlier run's words.
     public func logTail(_ k: Int, characters: Int = 1500) -> String {
         guard let data = try? Data(contentsOf: children[k].log) else { return "" }
         let offset = Int(clamping: state.withLock { $0.logOffsets[k] })
-        let latest = offset < data.count ? data.suffix(from: data.startIndex + offset) : Data()
-        return String(String(decoding: latest.isEmpty ? data : latest, as: UTF8.self).suffix(characters))
+        guard offset < data.count else { return "(its last start wrote nothing)" }
+        return String(String(decoding: data.suffix(from: data.startIndex + offset), as: UTF8.self).suffix(characters))
     }
 
     /// Starts child `k`, its output appended to its log (nothing after `stop()`).
