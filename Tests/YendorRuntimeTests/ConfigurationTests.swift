@@ -103,29 +103,24 @@ struct ConfigurationTests {
         #expect(table.withKeys("learningRate must be > 0, not learningRates").text == "learner.learning_rate must be > 0, not learningRates")
     }
 
-    /// `/metrics` listened on every interface with no way to narrow it; a host name or a typo
-    /// would have reached the socket call as an address.
-    @Test(arguments: ["localhost", "127.0.0", "::1", "300.1.1.1", ""])
-    func aPrometheusHostThatIsNoIPv4AddressIsRefusedNamingTheField(_ host: String) throws {
+    /// A setting out of its bounds is refused naming the field, and the bound passes: `/metrics`'s
+    /// host (it listened on every interface with no way to narrow it; a host name or a typo would
+    /// have reached the socket call), and `env.envs` (100,000 made one rollout so long that
+    /// evaluate and train ignored SIGTERM for minutes).
+    @Test(arguments: [("run.prometheus_host=localhost", "run.prometheus_host=127.0.0.1", "IPv4 address"),
+                      ("run.prometheus_host=127.0.0", "run.prometheus_host=0.0.0.0", "IPv4 address"),
+                      ("run.prometheus_host=::1", "run.prometheus_host=127.0.0.1", "IPv4 address"),
+                      ("run.prometheus_host=300.1.1.1", "run.prometheus_host=127.0.0.1", "IPv4 address"),
+                      ("run.prometheus_host=", "run.prometheus_host=127.0.0.1", "IPv4 address"),
+                      ("env.envs=\(TrainingConfiguration.maxEnvsPerActor + 1)", "env.envs=\(TrainingConfiguration.maxEnvsPerActor)", "raise env.actors")])
+    func aSettingOutOfItsBoundsIsRefusedNamingTheFieldAndTheBoundPasses(_ bad: String, _ good: String, _ says: String) throws {
         var c = TrainingConfiguration()
-        try table.apply(overrides: ["run.prometheus_host=\(host)"], to: &c)
+        try table.apply(overrides: [bad], to: &c)
         #expect { try c.validate() } throws: { error in
             guard let e = error as? ConfigurationError else { return false }
-            return e.field == "run.prometheus_host" && e.problem.contains("IPv4 address")
+            return e.field == String(bad.prefix { $0 != "=" }) && e.problem.contains(says)
         }
-        try table.apply(overrides: ["run.prometheus_host=127.0.0.1"], to: &c)
-        try c.validate()
-    }
-
-    /// `--envs 100000` made one rollout so long that evaluate and train ignored SIGTERM for minutes.
-    @Test func envsPerActorAboveTheBoundAreRefusedSayingToUseMoreActors() throws {
-        var c = TrainingConfiguration()
-        try table.apply(overrides: ["env.envs=\(TrainingConfiguration.maxEnvsPerActor + 1)"], to: &c)
-        #expect { try c.validate() } throws: { error in
-            guard let e = error as? ConfigurationError else { return false }
-            return e.field == "env.envs" && e.problem.contains("raise env.actors")
-        }
-        try table.apply(overrides: ["env.envs=\(TrainingConfiguration.maxEnvsPerActor)"], to: &c)
+        try table.apply(overrides: [good], to: &c)
         try c.validate()
     }
 
