@@ -67,9 +67,9 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
             let fm = FileManager.default
             // A bare checkpoint name (ckpt-50176) is looked for in the run's checkpoints/ too.
             var checkpoint = self.checkpoint
-            if let name = checkpoint, let runDir = options.runDir, !fm.fileExists(atPath: name),
-               fm.fileExists(atPath: URL(fileURLWithPath: runDir).appendingPathComponent("checkpoints/\(name)").path) {
-                checkpoint = URL(fileURLWithPath: runDir).appendingPathComponent("checkpoints/\(name)").path
+            if let name = checkpoint, let runDir = options.runDir, !fm.fileExists(atPath: name) {
+                let inRun = URL(fileURLWithPath: runDir).appendingPathComponent("checkpoints/\(name)").path
+                if fm.fileExists(atPath: inRun) { checkpoint = inRun }
             }
             if let checkpoint, !fm.fileExists(atPath: URL(fileURLWithPath: checkpoint).appendingPathComponent("state.json").path) {
                 throw ValidationError("--checkpoint \(checkpoint) is not a checkpoint directory (one holds state.json and learner.ckpt: a run's checkpoints/ckpt-<env steps>, or that name alone with --run-dir)")
@@ -144,10 +144,7 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
                 if policy != nil { break }
             }
             guard let policy else { throw refusal ?? ConfigurationError(field: "run.dir", problem: "\(runDir) has no checkpoint") }
-            if !allCheckpoints && !policy.passedOver.isEmpty {
-                let names = policy.passedOver.joined(separator: ", ")
-                logger.warning("the newest checkpoint\(policy.passedOver.count == 1 ? "" : "s") \(names) \(policy.passedOver.count == 1 ? "does" : "do") not read (a crash or a disk error while writing?): evaluating \(policy.checkpoint.lastPathComponent) instead")
-            }
+            if !allCheckpoints, let warning = policy.passedOverWarning { logger.warning("\(warning)") }
             if let record {
                 do { try fm.createDirectory(atPath: record, withIntermediateDirectories: true) } catch {
                     throw ValidationError("--record \(record): cannot make the directory: \(error.localizedDescription)")

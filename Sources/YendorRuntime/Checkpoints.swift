@@ -63,6 +63,11 @@ struct Checkpoints {
         return final
     }
 
+    /// "checkpoint(s) NAMES do(es) not read (…)", said of checkpoints passed over for an older one.
+    static func notReading(_ names: [String]) -> String {
+        "\(names.count == 1 ? "checkpoint" : "checkpoints") \(names.joined(separator: ", ")) \(names.count == 1 ? "does" : "do") not read (a crash or a disk error while writing?)"
+    }
+
     /// A checkpoint to resume from.
     struct Found: Sendable {
         let directory: URL

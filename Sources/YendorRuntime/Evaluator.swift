@@ -72,6 +72,10 @@ public final class Evaluator: Service, Sendable {
         public let tensors: [NamedTensor]
         /// Newer checkpoints passed over because they do not read (the run's newest asked for).
         public var passedOver: [String] = []
+        /// What to warn of when `passedOver` is not empty.
+        public var passedOverWarning: String? {
+            passedOver.isEmpty ? nil : "the newest \(Checkpoints.notReading(passedOver)): evaluating \(checkpoint.lastPathComponent) instead"
+        }
     }
 
     /// The newest checkpoint of the run in `runDirectory` (or the checkpoint directory

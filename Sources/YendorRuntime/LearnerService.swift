@@ -94,7 +94,7 @@ public final class LearnerService: Service, Sendable {
         }
         if let found = resumeFrom {
             if !found.skipped.isEmpty {
-                logger.warning("\(found.skipped.count == 1 ? "checkpoint" : "checkpoints") \(found.skipped.joined(separator: ", ")) \(found.skipped.count == 1 ? "does" : "do") not read (a crash or a disk error while writing?); resuming from \(found.directory.lastPathComponent)")
+                logger.warning("\(Checkpoints.notReading(found.skipped)); resuming from \(found.directory.lastPathComponent)")
             }
             let state = found.state
             await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: state.policyVersion)
