@@ -4,6 +4,36 @@ import Foundation
 ///
 /// Stored as one JSON object per file (`{"task":"staircase","seed":42,"actions":[0,3,...]}`).
 public struct EpisodeRecording: Codable, Sendable, Equatable {
+    /// The policy that chose the actions, as `yendor evaluate --record` writes it.
+    public struct Player: Codable, Sendable, Equatable {
+        /// The checkpoint's directory.
+        public var checkpoint: String
+        public var policyVersion: Int64
+        /// Env steps the run had trained for when the checkpoint was written.
+        public var envSteps: UInt64
+        /// How actions were chosen from the policy.
+        public var selection: Selection
+
+        public enum Selection: String, Codable, Sendable {
+            /// Drawn from the policy's distribution, as in training.
+            case sampled
+            /// The most probable action.
+            case greedy
+        }
+
+        public init(checkpoint: String, policyVersion: Int64, envSteps: UInt64, selection: Selection) {
+            self.checkpoint = checkpoint
+            self.policyVersion = policyVersion
+            self.envSteps = envSteps
+            self.selection = selection
+        }
+
+        /// One line for a replay's status: `ckpt-… (policy version V, N env steps, sampled)`.
+        public var summary: String {
+            "\(URL(fileURLWithPath: checkpoint).lastPathComponent) (policy version \(policyVersion), \(envSteps) env steps, \(selection.rawValue))"
+        }
+    }
+
     public var task: String
     public var seed: UInt64
     /// `Action` raw values in order.
@@ -11,13 +41,17 @@ public struct EpisodeRecording: Codable, Sendable, Equatable {
     /// Map size the episode was played on.
     public var rows: Int
     public var columns: Int
+    /// Who played it: nil for a game played by hand (`yendor play --record`), and in recordings
+    /// written before the field existed.
+    public var player: Player?
 
-    public init(task: String, seed: UInt64, actions: [Int32] = [], rows: Int = 21, columns: Int = 79) {
+    public init(task: String, seed: UInt64, actions: [Int32] = [], rows: Int = 21, columns: Int = 79, player: Player? = nil) {
         self.task = task
         self.seed = seed
         self.actions = actions
         self.rows = rows
         self.columns = columns
+        self.player = player
     }
 
     public func write(to url: URL) throws {

@@ -50,8 +50,9 @@ struct PlayCommand: ParsableCommand {
         }
         if let replay {
             let recording = try EpisodeRecording.read(from: URL(fileURLWithPath: replay))
+            let player = recording.player.map { ", played by \($0.summary)" } ?? ""
             try recording.replay { game, step in
-                print(Renderer.ansi(of: game) + "[replay \(recording.task) seed \(recording.seed) step \(step)/\(recording.actions.count)]")
+                print(Renderer.ansi(of: game) + "[replay \(recording.task) seed \(recording.seed) step \(step)/\(recording.actions.count)\(player)]")
                 usleep(useconds_t(max(0, delay) * 1000))
             }
             return

@@ -135,7 +135,11 @@ public final class Evaluator: Service, Sendable {
         let start = Clock.now
         logger.info("evaluating policy version \(policy.policyVersion) (\(policy.checkpoint.lastPathComponent)) on \(c.env.task): \(perEnv) episode\(perEnv == 1 ? "" : "s") in each of \(envs) envs")
         if let directory = configuration.record { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
-        let recorder = configuration.record.map { Recorder(directory: $0, task: c.env.task, rows: c.env.mapRows, columns: c.env.mapColumns, logger: logger) }
+        let player = EpisodeRecording.Player(checkpoint: policy.checkpoint.path, policyVersion: policy.policyVersion, envSteps: policy.envSteps,
+                                             selection: configuration.selection == .greedy ? .greedy : .sampled)
+        let recorder = configuration.record.map {
+            Recorder(directory: $0, task: c.env.task, rows: c.env.mapRows, columns: c.env.mapColumns, player: player, logger: logger)
+        }
         let episodes = try await withThrowingTaskGroup(of: [EvaluationReport.Episode].self) { group in
             for (a, actor) in actors.enumerated() {
                 let first = actors[..<a].reduce(0) { $0 + $1.envCount }
@@ -165,17 +169,18 @@ public final class Evaluator: Service, Sendable {
     }
 
     /// Writes each episode's recording as it ends (`--record`): task, seed and actions, which
-    /// replay a Dungeon episode. A write that fails is logged and ends the recording, not the
-    /// evaluation.
+    /// replay a Dungeon episode, and the checkpoint that played it. A write that fails is logged
+    /// and ends the recording, not the evaluation.
     final class Recorder: Sendable {
-        let directory: URL, task: String, rows: Int, columns: Int
+        let directory: URL, task: String, rows: Int, columns: Int, player: EpisodeRecording.Player
         private let logger: Logger
         private let failed = Atomic<Bool>(false)
         /// The files this recorder wrote: only those are removed (a reused directory keeps the rest).
         private let written = Mutex<Set<URL>>([])
 
-        init(directory: URL, task: String, rows: Int, columns: Int, logger: Logger) {
+        init(directory: URL, task: String, rows: Int, columns: Int, player: EpisodeRecording.Player, logger: Logger) {
             self.directory = directory
+            self.player = player
             self.task = task
             self.rows = rows
             self.columns = columns
@@ -187,7 +192,7 @@ public final class Evaluator: Service, Sendable {
         func write(_ e: EvaluationReport.Episode, seed: UInt64, actions: [Int32]) {
             guard !failed.load(ordering: .relaxed) else { return }
             do {
-                try EpisodeRecording(task: task, seed: seed, actions: actions, rows: rows, columns: columns).write(to: file(e))
+                try EpisodeRecording(task: task, seed: seed, actions: actions, rows: rows, columns: columns, player: player).write(to: file(e))
                 _ = written.withLock { $0.insert(file(e)) }
             } catch {
                 if !failed.exchange(true, ordering: .relaxed) { logger.error("recording stopped: \(file(e).path): \(error)") }

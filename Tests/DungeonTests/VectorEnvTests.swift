@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import Dungeon
 
 @Test func unknownTaskAndBadInputAreRejected() throws {
@@ -121,6 +122,20 @@ import Testing
     #expect(replayed == blstats)
     #expect(game.caption == env.caption(0))
     #expect(Renderer.lines(of: game).count == 1 + 21 + 2)
+}
+
+/// Recordings written by hand play, or before they said who played, have no player and still read;
+/// one written with a player reads back with it.
+@Test func aRecordingSaysWhichCheckpointPlayedItAndOlderOnesStillRead() throws {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("yendor-recording-\(UInt64.random(in: 0...UInt64.max)).json")
+    defer { try? FileManager.default.removeItem(at: file) }
+    try Data(#"{"task":"score","seed":4,"actions":[1,2],"rows":21,"columns":79}"#.utf8).write(to: file)
+    let old = try EpisodeRecording.read(from: file)
+    #expect(old.player == nil && old.actions == [1, 2])
+    let player = EpisodeRecording.Player(checkpoint: "/r/checkpoints/ckpt-000000002048", policyVersion: 9, envSteps: 2048, selection: .greedy)
+    try EpisodeRecording(task: "score", seed: 4, actions: [1, 2], player: player).write(to: file)
+    #expect(try EpisodeRecording.read(from: file).player == player)
+    #expect(player.summary == "ckpt-000000002048 (policy version 9, 2048 env steps, greedy)")
 }
 
 @Test func episodeCaptionCountsCountRepeatsPeekWithoutCountingAndStartAfreshAtReset() {

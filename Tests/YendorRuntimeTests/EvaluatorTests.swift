@@ -37,7 +37,8 @@ import ZeroMQ
     }
 
     /// `--record`: every kept episode's recording replays it: the same length, return and success,
-    /// worked out again from the recorded seed and actions with the task's own rewards.
+    /// worked out again from the recorded seed and actions with the task's own rewards; and it
+    /// says which checkpoint played it.
     @Test func recordedEpisodesReplayToTheSameReturnLengthAndSuccess() async throws {
         var c = TrainingConfiguration()
         try TrainingConfiguration.table.apply(yaml: TinyRun.configuration(checkpointInterval: 600), source: "tiny", to: &c)
@@ -46,7 +47,7 @@ import ZeroMQ
         c.env.actors = 2
         c.env.envsPerActor = 2
         let network = try PolicyNetwork(configuration: c.resolvedLearner.policy)
-        let policy = Evaluator.Policy(checkpoint: URL(fileURLWithPath: "/runs/x/checkpoints/ckpt-1"), policyVersion: 1, envSteps: 1,
+        let policy = Evaluator.Policy(checkpoint: URL(fileURLWithPath: "/runs/x/checkpoints/ckpt-5"), policyVersion: 3, envSteps: 5,
                                       tensors: network.namedTensors())
         let directory = Scratch.root.appendingPathComponent("yendor-record-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -61,6 +62,7 @@ import ZeroMQ
         #expect(report.episodes.contains { $0.length < task.stepLimit } && report.episodes.contains { $0.episodeReturn != 0 }, "\(report.episodes)")
         for episode in report.episodes {
             let recording = try EpisodeRecording.read(from: directory.appendingPathComponent("env-\(episode.env)-episode-\(episode.index).json"))
+            #expect(recording.player == .init(checkpoint: "/runs/x/checkpoints/ckpt-5", policyVersion: 3, envSteps: 5, selection: .sampled))
             var game = try recording.makeGame()
             var total: Float = 0, succeeded = false, previous = game.score, terminal = false
             for raw in recording.actions {
