@@ -79,9 +79,9 @@ struct Checkpoints {
 
     /// The newest checkpoint that reads: the one `latest` names, else the newest other one (that
     /// one is missing or unreadable after a crash or a disk error; `skipped` names what was passed
-    /// over). Nil for a run with no checkpoint. Throws when there are checkpoints and none reads:
-    /// starting afresh would silently lose the run.
-    func latest() throws -> Found? {
+    /// over). Nil for a run with no checkpoint. Throws when there are checkpoints and none reads
+    /// (starting afresh would silently lose the run), with `advice` on what to do.
+    func latest(advice: String = "move them away to start afresh, or restore one") throws -> Found? {
         let named = (try? Data(contentsOf: directory.appendingPathComponent("latest"))).map { String(decoding: $0, as: UTF8.self) }
         let others = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }
         let candidates = (named.map { [$0] } ?? []) + others.filter { $0 != named }
@@ -91,7 +91,7 @@ struct Checkpoints {
             skipped.append(name)
         }
         guard skipped.isEmpty else {
-            throw ConfigurationError(field: "run.dir", problem: "no checkpoint in \(directory.path) reads (tried \(skipped.joined(separator: ", "))): move them away to start afresh, or restore one")
+            throw ConfigurationError(field: "run.dir", problem: "no checkpoint in \(directory.path) reads (tried \(skipped.joined(separator: ", "))): \(advice)")
         }
         return nil
     }

@@ -94,7 +94,7 @@ public final class Evaluator: Service, Sendable {
             found = read
         } else {
             let directory = URL(fileURLWithPath: runDirectory).appendingPathComponent("checkpoints")
-            guard let latest = try Checkpoints(directory: directory).latest() else {
+            guard let latest = try Checkpoints(directory: directory).latest(advice: "nothing to evaluate; restore one from a copy") else {
                 throw ConfigurationError(field: "run.dir", problem: "\(runDirectory) has no checkpoint yet (a run writes one every run.checkpoint_interval seconds and when it stops)")
             }
             found = latest

@@ -74,7 +74,11 @@ struct CheckpointsTests {
         let checkpoints = try Self.scratch(), learner = try Self.learner()
         let only = try checkpoints.save(learner: learner, state: Self.state(100))
         try FileManager.default.removeItem(at: only.appendingPathComponent("learner.ckpt"))
-        #expect { try checkpoints.latest() } throws: { "\($0)".contains("no checkpoint in") && "\($0)".contains("ckpt-100") }
+        #expect { try checkpoints.latest() } throws: {
+            "\($0)".contains("no checkpoint in") && "\($0)".contains("ckpt-100") && "\($0)".contains("move them away to start afresh")
+        }
+        // Evaluate has no run to start afresh: its own advice replaces the resume's.
+        #expect { try checkpoints.latest(advice: "nothing to evaluate") } throws: { "\($0)".hasSuffix("ckpt-100): nothing to evaluate") }
         let empty = try Self.scratch()
         #expect(try empty.latest() == nil, "a run with no checkpoint starts afresh")
     }
