@@ -80,6 +80,15 @@ extension LearnerService {
         Gauge(label: "rollout/env_step_cpu_us", factory: metrics).record(perStep * 1e6)
     }
 
+    /// Marks in metrics.jsonl where a resumed session starts, at the checkpoint's step, for the
+    /// file's readers: yendor-plot drops the points beyond it, training the crash lost (TensorBoard
+    /// replaces them by itself).
+    func writeResumeMarker(log: MetricsLog, at steps: UInt64) {
+        do { try log.write([("time", Clock.now), ("env_steps", Double(steps)), ("resumed_at_env_steps", Double(steps))], tensorBoard: false) } catch {
+            logger.warning("\(log.url.path): the resume marker was not written (yendor-plot may keep points of training the crash lost): \(error)")
+        }
+    }
+
     /// Writes one record of the role's metrics (and the progress line); returns it.
     @discardableResult
     func writeMetrics(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore) async -> [(String, Double)] {

@@ -132,11 +132,8 @@ public final class LearnerService: Service, Sendable {
         let metricsLog = try MetricsLog(url: runDirectory.metrics,
                                         tensorBoard: try TensorBoardLog(directory: runDirectory.root.appendingPathComponent("tensorboard"),
                                                                         sessionStart: Int64(startSteps) + 1))
-        // The same for the file's readers (yendor-plot): a marker at the checkpoint's step (none
-        // for a run at its budget, which trains nothing and leaves the file as it was).
-        if resumeFrom != nil && startSteps < c.run.totalSteps {
-            try? metricsLog.write([("time", Clock.now), ("env_steps", Double(startSteps)), ("resumed_at_env_steps", Double(startSteps))], tensorBoard: false)
-        }
+        // None for a run at its budget, which trains nothing and leaves the file as it was.
+        if resumeFrom != nil && startSteps < c.run.totalSteps { writeResumeMarker(log: metricsLog, at: startSteps) }
         let bridge = self.bridge
 
         var reason = "shutdown"

@@ -4,11 +4,14 @@ import Foundation
 /// Lines are flushed as they are written, so a killed run keeps everything it logged. With a
 /// `TensorBoardLog`, every record also becomes TensorBoard scalars at step `env_steps`.
 public final class MetricsLog: @unchecked Sendable {
+    /// The file written.
+    public let url: URL
     private let handle: FileHandle
     private let lock = NSLock()
     private let tensorBoard: TensorBoardLog?
 
     public init(url: URL, tensorBoard: TensorBoardLog? = nil) throws {
+        self.url = url
         self.tensorBoard = tensorBoard
         if !FileManager.default.fileExists(atPath: url.path) {
             // A failure here surfaces as FileHandle's error just below, with the path.
