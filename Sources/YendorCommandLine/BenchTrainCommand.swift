@@ -99,7 +99,8 @@ struct BenchTrainCommand: AsyncParsableCommand {
         let dir = scratch.path + "/run"
         let p = Process()
         p.executableURL = Executable.current
-        var args = ["train", "--steps", "\(benchSteps)", "--run-dir", dir, "--set", "run.log_interval=2", "--log-level", "warning"]
+        var args = ["train", "--steps", "\(benchSteps)", "--run-dir", dir, "--set", "run.log_interval=2", "--log-level", "warning",
+                    "--parent-pid", "\(getpid())"]
         if let config = options.config { args += ["--config", config] }
         for o in options.overrides { args += ["--set", o] }
         if let t = options.task { args += ["--task", t] }

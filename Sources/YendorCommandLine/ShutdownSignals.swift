@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import RemoteEnvironment
 import ServiceLifecycle
 import Synchronization
@@ -59,6 +60,24 @@ enum ShutdownSignals {
     private static func received() {
         // Under the lock `run` registers with: a group registered after this saw the flag raised.
         for group in groups.withLock({ Array($0.values) }) { Task { await group.triggerGracefulShutdown() } }
+    }
+
+    /// A process started by another `yendor` with `--parent-pid` (the workers of `train --workers
+    /// N`, the training runs of `bench train`) whose starter was killed, not stopped (which stops
+    /// its children itself), stops as on SIGTERM instead of running on unwatched: a worker would
+    /// retry the learner that went with its starter for ever. `starter` names it in the log.
+    /// Polled: a parent-death signal follows the thread that started the child, not the process.
+    static func stopWhenGone(parent: Int32, starter: String, logger: Logger) -> Task<Void, Never> {
+        Task.detached {
+            while !Task.isCancelled {
+                if getppid() != parent {
+                    logger.notice("\(starter) (pid \(parent)) is gone; stopping")
+                    kill(getpid(), SIGTERM)
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 
     /// Runs `group` until it ends; the first signal stops it gracefully, also one that came before

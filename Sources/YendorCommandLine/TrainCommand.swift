@@ -26,6 +26,9 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
             help: ArgumentHelp("With --env gym:ENV_ID: an argument for every env server it starts (repeatable), as `yendor-env serve` takes it, e.g. --serve-arg=--caption=mission, --serve-arg=--import=my_envs, --serve-arg=--env-arg=size=8. Saved with the run (env.server_arguments): a resume without --serve-arg, and evaluate, give its servers the same.", valueName: "arg"))
     var serveArguments: [String] = []
 
+    @Option(name: .customLong("parent-pid"), help: .hidden)
+    var parentPID: Int32?
+
     /// Env servers to start for `gym:` envs: as asked, else one per worker process (at least one).
     var envServersToStart: Int { envServerCount ?? max(workers, 1) }
 
@@ -54,6 +57,9 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
 
     func run() async throws {
         try await reportingErrors {
+            // `bench train`'s runs: a benchmark killed leaves no training behind.
+            let watch = parentPID.map { ShutdownSignals.stopWhenGone(parent: $0, starter: "the yendor that started this training", logger: self.options.makeLogger(label: "yendor")) }
+            defer { watch?.cancel() }
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             var options = self.options
             var servers: EnvServerProcesses?, serverArguments = self.serveArguments, runDirectoryMade: RunDirectory?

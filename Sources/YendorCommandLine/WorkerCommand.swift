@@ -37,7 +37,7 @@ struct WorkerCommand: AsyncParsableCommand, RoleCommand {
             let c = try options.resolve(defaultRunDir: "runs/worker", waitingForEnvServers: true)
             try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort, host: c.run.prometheusHost)
             let logger = options.makeLogger(label: "yendor")
-            let watch = parentPID.map { Self.stopWhenGone(parent: $0, logger: logger) }
+            let watch = parentPID.map { ShutdownSignals.stopWhenGone(parent: $0, starter: "the yendor train that started this worker", logger: logger) }
             defer { watch?.cancel() }
             let workerID = id ?? PeerID.defaultWorkerID(host: ProcessInfo.processInfo.hostName, pid: getpid())
             guard PeerID.isValid(workerID) else {
@@ -48,23 +48,6 @@ struct WorkerCommand: AsyncParsableCommand, RoleCommand {
             let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay,
                                         parentLearner: parentPID, context: context, logger: logger)
             try await ShutdownSignals.run(group)
-        }
-    }
-
-    /// `yendor train --workers N` starts its workers with `--parent-pid`: a worker whose `train` was
-    /// killed (not stopped, which stops the workers itself) stops as on SIGTERM instead of retrying
-    /// the learner that went with it for ever. Polled: a parent-death signal follows the thread
-    /// that started the child, not the process.
-    static func stopWhenGone(parent: Int32, logger: Logger) -> Task<Void, Never> {
-        Task.detached {
-            while !Task.isCancelled {
-                if getppid() != parent {
-                    logger.notice("the yendor train that started this worker (pid \(parent)) is gone; stopping")
-                    kill(getpid(), SIGTERM)
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(500))
-            }
         }
     }
 }
