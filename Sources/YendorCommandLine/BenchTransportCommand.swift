@@ -111,7 +111,7 @@ struct BenchTransportCommand: ParsableCommand {
         defer { TransportConfiguration.removeSocketFile(of: endpoint) }
         let peer = Process()
         peer.executableURL = Executable.current
-        peer.arguments = ["_peer", "pull", "--endpoint", endpoint, "--count", "\(count)"] + (batch ? ["--decode"] : [])
+        peer.arguments = ["_peer", "pull", "--endpoint", endpoint, "--count", "\(count)", "--parent-pid", "\(getpid())"] + (batch ? ["--decode"] : [])
         let pipe = Pipe()
         peer.standardOutput = pipe
         try peer.run()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import YendorWire
 import ZeroMQ
 
@@ -51,7 +52,12 @@ struct PeerCommand: ParsableCommand {
     @Option(help: "CURVE server public key (client side).")
     var curveServerKey: String?
 
+    @Option(name: .customLong("parent-pid"), help: "Stop when this process, the benchmark that started the peer, is gone (a pull would wait for its sender for ever).")
+    var parentPID: Int32?
+
     func run() throws {
+        let watch = parentPID.map { ShutdownSignals.stopWhenGone(parent: $0, starter: "the yendor bench that started this peer", logger: Logger(label: "yendor-peer")) }
+        defer { watch?.cancel() }
         let context = try Context()
         defer { context.terminate() }
         switch mode {

@@ -201,21 +201,6 @@ struct TrainWithWorkerProcessesTests {
         // trajectories nor tries to say Goodbye (that cost it 4.5 s more to stop).
         #expect(log.contains("goodbye=not sent (the learner's process is gone)"), "\(log.suffix(1500))")
     }
-    /// `bench train` killed (or Ctrl-C, which reaches it alone: its training runs in a process
-    /// group of its own) left its `yendor train` running to the end of its budget.
-    @Test func aKilledBenchLeavesNoTrainingRunning() async throws {
-        let (_, config) = try TinyRun.scratch("bench-killed", checkpointInterval: 600)
-        let bench = try ChildProcess(yendor: ["bench", "train", "--config", config, "--bench-steps", "100000000"])
-        defer { bench.kill() }
-        func training() -> [Int32] { ChildProcess.processes { $0.parent == bench.pid && $0.arguments.dropFirst().first == "train" } }
-        #expect(await Poll.until(timeout: 600) { !training().isEmpty }, "\(bench.standardError.suffix(1500))")
-        let started = training()
-        defer { for pid in started where ChildProcess.isAlive(pid) { Foundation.kill(pid, SIGKILL) } }
-        bench.kill()
-        _ = await bench.waitForExit(timeout: 60)
-        #expect(await Poll.until(timeout: 600) { !started.contains(where: ChildProcess.isAlive) }, "still running: \(started)")
-    }
-
     /// A program started through `$PATH` starts its worker processes: it looked for itself at its
     /// first argument relative to the working directory and failed with "The file doesn't exist".
     @Test func trainFoundThroughPATHStartsItsWorkerProcesses() async throws {
