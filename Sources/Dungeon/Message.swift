@@ -11,8 +11,7 @@ enum Message: Int, CaseIterable {
     case stairsDownHere, stairsUpHere, fountainHere, seeNoObjects, seeHereOne, seeHereMany, seeHereGold,
          severalObjectsHere, brokenDoorHere, doorwayHere, corridorHere, floorHereLit, floorHereDark
     // Stairs.
-    case cannotGoDown, cannotGoUp, refuseToLeave, descend, ascend, petFollowsDown, petLeftBehind,
-         deepestYet, cannotGoDeeper
+    case cannotGoDown, cannotGoUp, refuseToLeave, descend, ascend, deepestYet, cannotGoDeeper
     // Doors.
     case doorOpens, doorAlreadyOpen, doorIsBroken, noDoorThere, doorCloses, doorAlreadyClosed,
          somethingInTheWay, cannotCloseBroken, noDoorToClose
@@ -22,7 +21,7 @@ enum Message: Int, CaseIterable {
     // Keys.
     case nothingToApply, unlockDoor, lockDoor, noLockThere, keyDoesNotFit, applyNoDoor
     // Picking up.
-    case nothingToPickUp, pickUpGold, pickUpOne, pickUpMany, cannotLiftCorpse, packFull
+    case nothingToPickUp, pickUpGold, pickUpOne, pickUpMany, cannotLiftCorpse
     // Eating.
     case nothingToEat, rationDelicious, rationBland, finishEating, appleCrisp, appleJuicy, carrotEyes,
          cookieFortune, fortune1, fortune2, fortune3, fortune4, fortune5, fortune6, fortune7, fortune8,
@@ -43,11 +42,9 @@ enum Message: Int, CaseIterable {
          monsterMissesWildly, monsterJustMisses, monsterWakes, monsterNotices, monsterTurnsToFlee,
          monsterPicksUpGold
     // Pet combat and pet life.
-    case petBites, petKills, petMisses, petIsKilled, sadFeeling, petEatsCorpse, petLooksHungry,
-         petGreets
+    case petBites, petKills, petMisses, petEatsCorpse, petGreets
     // Player condition.
-    case youDie, welcomeLevel, feelMoreExperienced, hungry, weak, faint, starve, regainConsciousness,
-         hpLow, feelHealthier
+    case youDie, welcomeLevel, hungry, weak, faint, starve, hpLow, feelHealthier
     // Prayer.
     case beginPraying, feelHopeful, feelMuchBetterPrayer, feelGodDispleased, godIsAngry, feelSmallFear,
          youFeelAHushedPresence
@@ -61,7 +58,7 @@ enum Message: Int, CaseIterable {
          hearFootstepsAbove, hearSlowDrip, hearRumble, hearMonsterGrowl, feelDraught, smellBread,
          hearCrackle, hearWhisper, feelWatched, hearHowling, hearSqueak, hearDistantClang
     // Miscellaneous.
-    case welcome, welcomeKeyRoom, timePasses, youRest, youAreStillAsleep, cannotMoveWhileAsleep, notEnoughRoom, somethingHere,
+    case welcome, welcomeKeyRoom, youAreStillAsleep,
          youBumpIntoMonster, youFeelLucky, youFeelClumsy, youStumble, youTrip, youNoticeCracks
 
     /// The template text.
@@ -96,8 +93,6 @@ enum Message: Int, CaseIterable {
         case .refuseToLeave: return "You decide not to leave the dungeon without the Amulet."
         case .descend: return "You climb down the stairs to level %n."
         case .ascend: return "You climb up the stairs to level %n."
-        case .petFollowsDown: return "Your %a follows you down the stairs."
-        case .petLeftBehind: return "You leave your %a behind."
         case .deepestYet: return "You have never been this deep before."
         case .cannotGoDeeper: return "The stairs are blocked by rubble."
         case .doorOpens: return "The door opens."
@@ -132,7 +127,6 @@ enum Message: Int, CaseIterable {
         case .pickUpOne: return "%l - %a."
         case .pickUpMany: return "%l - %n %a."
         case .cannotLiftCorpse: return "You cannot lift the %a corpse; it is too heavy."
-        case .packFull: return "Your knapsack cannot accommodate any more items."
         case .nothingToEat: return "You don't have anything to eat."
         case .rationDelicious: return "This food ration is delicious!"
         case .rationBland: return "This food ration is bland."
@@ -203,19 +197,14 @@ enum Message: Int, CaseIterable {
         case .petBites: return "Your %a bites the %b."
         case .petKills: return "Your %a kills the %b."
         case .petMisses: return "Your %a misses the %b."
-        case .petIsKilled: return "Your %a is killed!"
-        case .sadFeeling: return "You have a sad feeling for a moment, then it passes."
         case .petEatsCorpse: return "Your %a eats a %b corpse."
-        case .petLooksHungry: return "Your %a looks hungry."
         case .petGreets: return "Your %a wags happily."
         case .youDie: return "You die..."
         case .welcomeLevel: return "Welcome to experience level %n."
-        case .feelMoreExperienced: return "You feel more experienced."
         case .hungry: return "You are beginning to feel hungry."
         case .weak: return "You are beginning to feel weak."
         case .faint: return "You faint from lack of food."
         case .starve: return "You die from starvation."
-        case .regainConsciousness: return "You regain consciousness."
         case .hpLow: return "You are badly hurt; you have %n hit point%s left."
         case .feelHealthier: return "You feel healthier."
         case .beginPraying: return "You begin praying to Tyr."
@@ -265,12 +254,7 @@ enum Message: Int, CaseIterable {
         case .hearDistantClang: return "You hear a distant clang of metal."
         case .welcome: return "Hello Agent, welcome to the Dungeon!  You are a lawful dwarven Valkyrie."
         case .welcomeKeyRoom: return "Hello Agent, welcome to the Dungeon!  Somewhere a key waits for its door."
-        case .timePasses: return "Time passes."
-        case .youRest: return "You rest for a moment."
         case .youAreStillAsleep: return "You are still asleep."
-        case .cannotMoveWhileAsleep: return "You can't move; you are asleep."
-        case .notEnoughRoom: return "There is not enough room to move."
-        case .somethingHere: return "You feel something here."
         case .youBumpIntoMonster: return "You bump into the %a."
         case .youFeelLucky: return "You feel lucky."
         case .youFeelClumsy: return "You feel clumsy."

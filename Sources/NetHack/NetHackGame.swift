@@ -113,7 +113,7 @@ public final class NetHackGame {
         if isDone { throw NetHackError.gameOverAtStart }
     }
 
-    /// Presses `key` (an ASCII key code, see `NetHackAction`); returns whether the game ended.
+    /// Presses `key` (an ASCII key code, see `NetHackActionSet`); returns whether the game ended.
     @discardableResult
     public func step(key: Int32) -> Bool {
         guard let context, let stepFunction, !isDone else { return true }

@@ -37,9 +37,6 @@ struct HTTPResponseParser {
         self.maxHeadBytes = maxHeadBytes
     }
 
-    /// Bytes received so far that are not yet part of a complete response.
-    var pendingBytes: Int { buffer.count }
-
     /// Adds bytes from the connection.
     mutating func feed<Bytes: Collection>(_ bytes: Bytes) -> Progress where Bytes.Element == UInt8 {
         buffer.append(contentsOf: bytes)

@@ -7,9 +7,4 @@ public enum LabelOutcome: Hashable, Sendable {
         if case .labeled(let label) = self { return label }
         return nil
     }
-
-    public var errorKind: LabelErrorKind? {
-        if case .failed(let kind) = self { return kind }
-        return nil
-    }
 }

@@ -39,13 +39,6 @@ public struct ObservationSpec: Sendable, Codable, Equatable, CustomStringConvert
     /// Glyphs per env in the crop.
     public var cropPerEnv: Int { cropSize * cropSize }
 
-    /// The named per-env arrays an environment writes each step, with element type, shape and value range.
-    public var arrays: [ArraySpec] {
-        [ArraySpec(name: "glyphs", element: .int16, shape: [mapRows, mapColumns], values: 0..<glyphCount),
-         ArraySpec(name: "crop", element: .int16, shape: [cropSize, cropSize], values: 0..<glyphCount),
-         ArraySpec(name: "blstats", element: .int32, shape: [blstatsCount], values: nil)]
-    }
-
     /// A caption's bytes as text that fits `captionBytes`. Bytes that are not UTF-8 become U+FFFD,
     /// three bytes each, so a caption near capacity could outgrow it (and the learner refuses a
     /// trajectory whose caption does not fit): such a text is cut back on a character boundary.
@@ -98,17 +91,6 @@ public struct ObservationSpec: Sendable, Codable, Equatable, CustomStringConvert
         try check(captionBytes >= 0 && captionBytes <= 65536, "captionBytes must be in 0...65536, got \(captionBytes)")
         try check(actionCount >= 2 && actionCount <= 4096, "actionCount must be in 2...4096, got \(actionCount)")
     }
-}
-
-/// One named per-env observation array.
-public struct ArraySpec: Sendable, Equatable {
-    public enum Element: String, Sendable { case int16 = "i16", int32 = "i32", uint8 = "u8", float32 = "f32" }
-    public var name: String
-    public var element: Element
-    /// Shape per env (the wire adds [T+1, B] in front).
-    public var shape: [Int]
-    /// The values ids may take, when bounded.
-    public var values: Range<Int>?
 }
 
 /// A spec field out of range.

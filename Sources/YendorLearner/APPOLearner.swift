@@ -53,8 +53,10 @@ public final class APPOLearner {
         public var normalizeAdvantages = true
         /// Adam base learning rate.
         public var learningRate: Float = 3e-4
-        /// How the learning rate changes with optimiser steps.
+        /// How the learning rate moves over the run's budget (`budgetProgress`).
         public var learningRateSchedule = LearningRateSchedule.constant
+        /// The `linear` schedule's rate at the end of the budget, as a fraction of `learningRate`.
+        public var finalLearningRateFraction: Float = 0
         /// Adam β₁, β₂, ε.
         public var adam = Adam.Configuration()
         /// Global gradient-norm clip (0 disables).
@@ -96,6 +98,7 @@ public final class APPOLearner {
             try check(valueLossCoefficient >= 0 && valueLossCoefficient.isFinite, "valueLossCoefficient must be >= 0")
             try check(entropyCoefficient >= 0 && entropyCoefficient.isFinite, "entropyCoefficient must be >= 0")
             try check(learningRate > 0, "learningRate must be > 0")
+            try check(finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1, "finalLearningRateFraction must be in [0, 1]")
             try check(maxGradientNorm >= 0, "maxGradientNorm must be >= 0")
             try check(minibatchSize >= 1, "minibatchSize must be >= 1")
             try check(epochs >= 1, "epochs must be >= 1")
@@ -111,8 +114,11 @@ public final class APPOLearner {
     public let policy: PolicyNetwork
     /// Version of the current weights; samples carry the version that produced them.
     public private(set) var policyVersion: Int64 = 0
-    /// Optimiser steps applied so far (drives the learning-rate schedule).
+    /// Optimiser steps applied so far.
     public private(set) var updateStep = 0
+    /// The share of the run's env-step budget taken in, 0...1, which the learning-rate schedule
+    /// follows; the caller sets it before each `train(on:)`.
+    public var budgetProgress: Double = 0
     /// Minibatch updates skipped for non-finite loss/gradient, in total.
     public private(set) var skippedNonFiniteTotal = 0
     /// Samples dropped for policy lag, in total.
@@ -275,7 +281,7 @@ public final class APPOLearner {
                 }
                 consecutiveNonFinite = 0
                 if c.maxGradientNorm > 0 { GradientClipping.clip(policy.parameters, maxNorm: c.maxGradientNorm) }
-                let rate = c.learningRateSchedule.rate(base: c.learningRate, step: updateStep)
+                let rate = c.learningRateSchedule.rate(base: c.learningRate, finalFraction: c.finalLearningRateFraction, progress: budgetProgress)
                 optimizer.update(learningRate: rate)
                 policy.zeroGradients()
                 updateStep += 1

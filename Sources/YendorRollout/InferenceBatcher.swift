@@ -172,7 +172,6 @@ public actor InferenceBatcher {
         let network: PolicyNetwork
         var rng: SplitMix64
         var output = PolicyOutput()
-        var combined: ObservationBatch?
         let selection: PolicyNetwork.ActionSelection
 
         init(network: PolicyNetwork, seed: UInt64, selection: PolicyNetwork.ActionSelection) {

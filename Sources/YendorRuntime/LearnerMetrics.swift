@@ -32,6 +32,8 @@ struct LearnerMetrics: Sendable {
     let entropy: Gauge
     let gradientNorm: Gauge
     let clipFraction: Gauge
+    let importanceRatio: Gauge
+    let valueTarget: Gauge
     let learningRate: Gauge
     let meanReward: Gauge
     /// Samples not trained on because they were beyond the lag limit.
@@ -74,6 +76,8 @@ struct LearnerMetrics: Sendable {
         entropy = gauge("learner/entropy")
         gradientNorm = gauge("learner/grad_norm")
         clipFraction = gauge("learner/clip_fraction")
+        importanceRatio = gauge("learner/importance_ratio")
+        valueTarget = gauge("learner/value_target")
         learningRate = gauge("learner/learning_rate")
         meanReward = gauge("learner/mean_reward")
         samplesDroppedForLag = counter("learner/samples_dropped_lag")

@@ -486,6 +486,7 @@ public final class LearnerService: Service, Sendable {
             // model observes them as it scores); after it, the model asks for labels it lacks and
             // absorbs labels that arrived, never waiting for them.
             let stats: UpdateStats
+            learner.budgetProgress = Double(await status.envSteps) / Double(max(c.run.totalSteps, 1))
             do {
                 stats = try learner.train(on: rollout)
             } catch let error as LearnerError {

@@ -188,6 +188,8 @@ actor LearnerStatus {
         metrics.entropy.record(stats.entropy)
         metrics.gradientNorm.record(stats.gradientNorm)
         metrics.clipFraction.record(stats.clipFraction)
+        metrics.importanceRatio.record(stats.meanImportanceRatio)
+        metrics.valueTarget.record(stats.meanValueTarget)
         metrics.learningRate.record(stats.learningRate)
         metrics.meanReward.record(stats.meanReward)
     }
@@ -272,5 +274,4 @@ actor LearnerStatus {
 
     func stopListening(now: Double) { membership.stopListening(now: now) }
     func startListening(now: Double) { membership.startListening(now: now) }
-    var liveWorkers: [String] { membership.members.keys.sorted() }
 }

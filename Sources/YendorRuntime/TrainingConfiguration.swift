@@ -265,6 +265,8 @@ public struct TrainingConfiguration: Sendable {
         t.add("learner.batch_size", \.batchSize, "samples per update")
         t.add("learner.publish_interval", \.publishInterval, "updates between weight publications")
         t.add("learner.learning_rate", \.learner.learningRate, "Adam learning rate")
+        t.add("learner.learning_rate_schedule", \.learner.learningRateSchedule, "constant, or linear: from learning_rate at the start to learning_rate x learning_rate_final_fraction at run.total_steps")
+        t.add("learner.learning_rate_final_fraction", \.learner.finalLearningRateFraction, "linear schedule: the rate at the budget as a fraction of learning_rate (0...1)")
         t.add("learner.gamma", \.learner.gamma, "discount")
         t.add("learner.rho_bar", \.learner.rhoBar, "V-trace rho-bar")
         t.add("learner.c_bar", \.learner.cBar, "V-trace c-bar")
@@ -335,6 +337,8 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.leave_timeout_s", \.transport.leaveTimeout, "seconds a stopping worker waits for the learner to take its last trajectories")
         t.add("transport.socket_buffer_kib", \.transport.socketBufferKiB, "kernel buffer of each TCP trajectory connection, KiB (0 = system's autotuning)")
         t.add("transport.max_message_mib", \.transport.maxMessageMiB, "largest accepted message")
+        t.add("transport.reconnect_ms", \.transport.reconnectMilliseconds, "first wait before a lost connection is tried again, ms; doubles each try")
+        t.add("transport.reconnect_max_ms", \.transport.reconnectMaxMilliseconds, "longest wait between tries to reconnect, ms")
         t.add("transport.curve_secret_key_file", \.transport.curveSecretKeyFile, "CURVE secret key file")
         t.add("transport.curve_server_key", \.transport.curveServerKey, "CURVE server public key")
         t.add("transport.curve_annotator_key", \.transport.curveAnnotatorKey, "CURVE annotator public key")
@@ -356,6 +360,7 @@ public enum InProcessLink: String, Sendable, CaseIterable {
 
 extension InProcessLink: ConfigEnum {}
 extension PolicyCore: ConfigEnum {}
+extension LearningRateSchedule: ConfigEnum {}
 extension EnvironmentKind: ConfigEnum {}
 extension ReplayBuffer.FullPolicy: ConfigEnum {}
 extension ReplayBuffer.Sampler.Kind: ConfigEnum {}

@@ -35,8 +35,8 @@ extension TrainingConfiguration {
 
     /// `env.*`: what the rollout actors host and how many.
     public struct Environment: Sendable {
-        /// Environment family: `dungeon` (Yendor's own game, the default), `nle` (real NetHack) or
-        /// `server` (environment servers).
+        /// Environment family: `dungeon` (Yendor's own game, the default), `nle` (real NetHack),
+        /// `server` (environment servers) or `swift` (registered by the program running Yendor).
         public var kind = EnvironmentKind.dungeon
         /// Task in that family (`yendor play --help` lists Dungeon's; docs/environments.md NLE's).
         public var task = "score"

@@ -244,6 +244,11 @@ public struct TransportConfiguration: Sendable, Equatable {
         if !(0...Self.maxSocketBufferKiB).contains(socketBufferKiB) {
             throw ConfigurationError(field: "transport.socket_buffer_kib", problem: "must be in 0...\(Self.maxSocketBufferKiB) (0: the system's autotuning)")
         }
+        // libzmq takes milliseconds as an int; an hour between tries is already a node gone.
+        if !(1...3_600_000).contains(reconnectMilliseconds) { throw ConfigurationError(field: "transport.reconnect_ms", problem: "must be in 1...3600000") }
+        if !(reconnectMilliseconds...3_600_000).contains(reconnectMaxMilliseconds) {
+            throw ConfigurationError(field: "transport.reconnect_max_ms", problem: "must be in transport.reconnect_ms (\(reconnectMilliseconds))...3600000")
+        }
         if maxMessageMiB < 1 { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be at least 1") }
         if evictAfterBadBatches < 0 { throw ConfigurationError(field: "transport.evict_after_bad_batches", problem: "must be at least 0 (0 never evicts)") }
         // Half a CURVE setting would run in plaintext without a word: CURVE is on with the secret key.

@@ -11,12 +11,6 @@ import Synchronization
 /// Resuming under the lock deadlocked a worker on SIGTERM (a socket thread's `trySend` against the
 /// task group's `cancelAll`).
 public final class AsyncBoundedQueue<Element: Sendable>: Sendable {
-    /// Thrown to senders and receivers once the queue is closed with an error.
-    public struct Closed: Error, CustomStringConvertible {
-        public let reason: String
-        public var description: String { "queue closed: \(reason)" }
-    }
-
     private struct Waiter<C> {
         let id: UInt64
         let continuation: C

@@ -30,8 +30,6 @@ public enum SocketOption: Sendable {
     case maxMessageSize(Int)
     /// SUB: receive messages that start with this prefix (empty = everything).
     case subscribe([UInt8])
-    /// SUB: stop receiving that prefix.
-    case unsubscribe([UInt8])
     /// Blocking receive timeout; -1 blocks forever.
     case receiveTimeout(milliseconds: Int)
     /// Blocking send timeout; -1 blocks forever.
@@ -40,16 +38,12 @@ public enum SocketOption: Sendable {
     case immediate(Bool)
     /// ROUTER: fail with EHOSTUNREACH instead of silently dropping messages to unknown peers.
     case routerMandatory(Bool)
-    /// Time allowed for the ZMTP (and CURVE) handshake; 0 disables the limit.
-    case handshakeInterval(milliseconds: Int)
     /// Time allowed for a TCP connect before trying again; 0 uses the system's.
     case connectTimeout(milliseconds: Int)
     /// Act as a CURVE server with this secret key: clients must know the matching public key.
     case curveServer(secretKey: String)
     /// Act as a CURVE client of the server whose public key is given, with our own key pair.
     case curveClient(serverKey: String, publicKey: String, secretKey: String)
-    /// The ZAP domain requests from this socket carry; setting it turns on ZAP for NULL sockets.
-    case zapDomain(String)
 
     func apply(to socket: UnsafeMutableRawPointer) throws {
         switch self {
@@ -68,12 +62,10 @@ public enum SocketOption: Sendable {
             var value = Int64(v)
             try set(socket, ZMQ_MAXMSGSIZE, &value, MemoryLayout<Int64>.size, "ZMQ_MAXMSGSIZE")
         case .subscribe(let prefix): try setBytes(socket, ZMQ_SUBSCRIBE, prefix, "ZMQ_SUBSCRIBE")
-        case .unsubscribe(let prefix): try setBytes(socket, ZMQ_UNSUBSCRIBE, prefix, "ZMQ_UNSUBSCRIBE")
         case .receiveTimeout(let v): try setInt(socket, ZMQ_RCVTIMEO, v, "ZMQ_RCVTIMEO")
         case .sendTimeout(let v): try setInt(socket, ZMQ_SNDTIMEO, v, "ZMQ_SNDTIMEO")
         case .immediate(let on): try setInt(socket, ZMQ_IMMEDIATE, on ? 1 : 0, "ZMQ_IMMEDIATE")
         case .routerMandatory(let on): try setInt(socket, ZMQ_ROUTER_MANDATORY, on ? 1 : 0, "ZMQ_ROUTER_MANDATORY")
-        case .handshakeInterval(let v): try setInt(socket, ZMQ_HANDSHAKE_IVL, v, "ZMQ_HANDSHAKE_IVL")
         case .connectTimeout(let v): try setInt(socket, ZMQ_CONNECT_TIMEOUT, v, "ZMQ_CONNECT_TIMEOUT")
         case .curveServer(let secret):
             try setInt(socket, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER")
@@ -82,7 +74,6 @@ public enum SocketOption: Sendable {
             try setKey(socket, ZMQ_CURVE_SERVERKEY, server, "ZMQ_CURVE_SERVERKEY")
             try setKey(socket, ZMQ_CURVE_PUBLICKEY, pub, "ZMQ_CURVE_PUBLICKEY")
             try setKey(socket, ZMQ_CURVE_SECRETKEY, secret, "ZMQ_CURVE_SECRETKEY")
-        case .zapDomain(let domain): try setBytes(socket, ZMQ_ZAP_DOMAIN, Array(domain.utf8), "ZMQ_ZAP_DOMAIN")
         }
     }
 

@@ -2,7 +2,7 @@ import CZeroMQ
 
 /// The ZeroMQ socket types Yendor's roles use.
 public enum SocketType: Sendable, CaseIterable {
-    case push, pull, pub, sub, router, dealer, pair, req, rep
+    case push, pull, pub, sub, router, dealer, pair, rep
 
     var raw: Int32 {
         switch self {
@@ -13,7 +13,6 @@ public enum SocketType: Sendable, CaseIterable {
         case .router: return ZMQ_ROUTER
         case .dealer: return ZMQ_DEALER
         case .pair: return ZMQ_PAIR
-        case .req: return ZMQ_REQ
         case .rep: return ZMQ_REP
         }
     }

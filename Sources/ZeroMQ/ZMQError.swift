@@ -34,8 +34,6 @@ public struct ZMQError: Error, CustomStringConvertible, Equatable, Sendable {
 
     /// True when the operation would have blocked (non-blocking send or receive).
     public var wouldBlock: Bool { code == EAGAIN }
-    /// True when the context was shut down or terminated.
-    public var contextTerminated: Bool { code == ZMQError.ETERM_ZMQ }
 
     static let ETERM_ZMQ: Int32 = 156_384_712 + 53
 

@@ -47,12 +47,14 @@ import Testing
     #expect(grad.allSatisfy { abs($0) < 1e-6 })
 }
 
-@Test func learningRateScheduleDecaysLinearlyThenStaysFlat() {
-    let s = LearningRateSchedule.linearDecay(totalSteps: 100, finalFraction: 0.1)
-    #expect(s.rate(base: 1, step: 0) == 1)
-    #expect(abs(s.rate(base: 1, step: 50) - 0.55) < 1e-6)
-    #expect(abs(s.rate(base: 1, step: 500) - 0.1) < 1e-6)
-    #expect(LearningRateSchedule.constant.rate(base: 0.3, step: 7) == 0.3)
+/// Hand-computed: halfway to a final fraction of 0.1 is 1 − 0.5 · 0.9 = 0.55 of the base.
+@Test func learningRateScheduleDecaysLinearlyOverTheBudgetThenStaysFlat() {
+    let s = LearningRateSchedule.linear
+    #expect(s.rate(base: 1, finalFraction: 0.1, progress: 0) == 1)
+    #expect(abs(s.rate(base: 1, finalFraction: 0.1, progress: 0.5) - 0.55) < 1e-6)
+    #expect(abs(s.rate(base: 1, finalFraction: 0.1, progress: 1) - 0.1) < 1e-6)
+    #expect(abs(s.rate(base: 1, finalFraction: 0.1, progress: 5) - 0.1) < 1e-6, "a run past its budget (raised at a resume) stays at the end")
+    #expect(LearningRateSchedule.constant.rate(base: 0.3, finalFraction: 0, progress: 0.7) == 0.3)
 }
 
 @Test func rewardNormalizerDividesByRunningStandardDeviation() {

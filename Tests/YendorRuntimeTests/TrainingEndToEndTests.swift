@@ -44,13 +44,16 @@ struct TrainingEndToEndTests {
     }
 
     /// With either link between the learner and the worker of the one process: the in-memory
-    /// network (the default) and inproc:// ZeroMQ sockets.
+    /// network (the default) and inproc:// ZeroMQ sockets. With a linear learning-rate schedule,
+    /// which the recorded rate follows over the budget.
     @Test(arguments: ["memory", "zeromq"])
     func inProcessTrainingReachesItsBudgetAndRecordsTheRun(link: String) async throws {
         let (dir, config, _) = try Self.scratch("inprocess-\(link)")
         let run = dir.appendingPathComponent("run")
+        let base = 0.001
         let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "1500", "--run-dir", run.path,
-                                              "--set", "transport.in_process=\(link)"])
+                                              "--set", "transport.in_process=\(link)", "--set", "learner.learning_rate=\(base)",
+                                              "--set", "learner.learning_rate_schedule=linear"])
         let status = await train.waitForExit(timeout: 600)
         #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
         try Self.expectFinishedRun(run, reached: 1500, configurationContains: "rollout_length: 16")
@@ -60,6 +63,14 @@ struct TrainingEndToEndTests {
             ($0["rollout/episodes"] ?? 0) == 0 || $0["rollout/success_rate"] != nil
         })
         #expect(train.standardError.contains(" success "), "\(train.standardError.suffix(1000))")
+        // Each update's rate is base·(1 − its share of the budget), a share no larger than the
+        // record's: the rates fall, none below what the record's env steps allow, the last below base.
+        let rates = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).compactMap { record in
+            record["learner/learning_rate"].flatMap { rate in record["env_steps"].map { (rate: rate, steps: $0) } }
+        }.filter { $0.rate > 0 }
+        #expect(rates.count >= 2 && rates.last!.rate < base * 0.99, "\(rates)")
+        #expect(zip(rates, rates.dropFirst()).allSatisfy { $1.rate <= $0.rate }, "\(rates)")
+        #expect(rates.allSatisfy { $0.rate <= base * 1.0001 && $0.rate >= base * (1 - $0.steps / 1500) - 1e-9 }, "\(rates)")
     }
 
     @Test func learnerKeepsTrainingWhenWorkersDieJoinAndTheLearnerRestarts() async throws {
