@@ -7,13 +7,14 @@ import YendorAnnotatorRole
 import YendorRuntime
 import ZeroMQ
 
-/// `yendor annotator`: the annotator role, `serve` (the default), and `evaluate`. A group: options
-/// declared on a parent command would also capture the same names given after a subcommand.
+/// `yendor annotator`: the annotator role, `serve` (the default), `evaluate`, and `export` and
+/// `import` of a label store's rows. A group: options declared on a parent command would also
+/// capture the same names given after a subcommand.
 struct AnnotatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "annotator",
-        abstract: "Run the annotator (serve, the default) or evaluate a labeler.",
-        subcommands: [AnnotatorServeCommand.self, AnnotatorEvaluateCommand.self],
+        abstract: "Run the annotator (serve, the default), evaluate a labeler, or export and import a label store's labels.",
+        subcommands: [AnnotatorServeCommand.self, AnnotatorEvaluateCommand.self, AnnotatorExportCommand.self, AnnotatorImportCommand.self],
         defaultSubcommand: AnnotatorServeCommand.self)
 }
 
@@ -33,8 +34,7 @@ struct AnnotatorServeCommand: AsyncParsableCommand, RoleCommand {
 
     @OptionGroup var labeler: LabelerOptions
 
-    @Option(help: "Label store (SQLite file, created if absent, shared across runs).")
-    var store: String = "annotator-labels.sqlite"
+    @OptionGroup var labelStore: LabelStoreOption
 
     @Option(name: .customLong("curve-secret-key-file"), help: "CURVE: this annotator's secret key file (yendor keys generate); turns encryption on.")
     var curveSecretKeyFile: String?
@@ -94,7 +94,7 @@ struct AnnotatorServeCommand: AsyncParsableCommand, RoleCommand {
         var c = AnnotatorServer.Configuration()
         c.requestsEndpoint = requests
         c.labelsEndpoint = labels
-        c.storePath = store
+        c.storePath = labelStore.store
         c.backend = try labeler.makeBackend()
         c.annotator.queueCapacity = queueCapacity
         c.annotator.batchSize = batchSize

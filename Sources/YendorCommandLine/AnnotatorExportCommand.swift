@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import YendorAnnotator
+
+/// `yendor annotator export`: a label store's rows as JSON lines, to read, audit or share.
+struct AnnotatorExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write every label of a label store as JSON lines (one object per row, docs/annotator.md).",
+        discussion: """
+            Safe while an annotator serves from the store (SQLite in WAL mode: the export reads \
+            one consistent state).
+
+            Example:
+              yendor annotator export --store annotator-labels.sqlite labels.jsonl
+            """)
+
+    @OptionGroup var labelStore: LabelStoreOption
+
+    @Argument(help: "The JSON-lines file to write (replaced whole).")
+    var file: String
+
+    func run() throws {
+        // Opening a missing store would make an empty one and export nothing without a word.
+        guard FileManager.default.fileExists(atPath: labelStore.store) else {
+            throw ValidationError("--store \(labelStore.store): no label store there (an annotator makes it at its first start)")
+        }
+        let store = try LabelStore(path: labelStore.store)
+        let rows = try store.exportJSONLines(to: URL(fileURLWithPath: file))
+        print("exported \(rows) labels from \(labelStore.store) to \(file)")
+    }
+}
