@@ -15,18 +15,15 @@ struct AnnotatorExportCommand: ParsableCommand {
               yendor annotator export --store annotator-labels.sqlite labels.jsonl
             """)
 
-    @OptionGroup var labelStore: LabelStoreOption
-
-    @Argument(help: "The JSON-lines file to write (replaced whole).")
-    var file: String
+    @OptionGroup var options: LabelFileOptions
 
     func run() throws {
         // Opening a missing store would make an empty one and export nothing without a word.
-        guard FileManager.default.fileExists(atPath: labelStore.store) else {
-            throw ValidationError("--store \(labelStore.store): no label store there (an annotator makes it at its first start)")
+        guard FileManager.default.fileExists(atPath: options.store) else {
+            throw ValidationError("--store \(options.store): no label store there (an annotator makes it at its first start)")
         }
-        let store = try LabelStore(path: labelStore.store)
-        let rows = try store.exportJSONLines(to: URL(fileURLWithPath: file))
-        print("exported \(rows) labels from \(labelStore.store) to \(file)")
+        let store = try LabelStore(path: options.store)
+        let rows = try store.exportJSONLines(to: URL(fileURLWithPath: options.file))
+        print("exported \(rows) labels from \(options.store) to \(options.file)")
     }
 }

@@ -17,14 +17,11 @@ struct AnnotatorImportCommand: ParsableCommand {
               yendor annotator import --store annotator-labels.sqlite labels.jsonl
             """)
 
-    @OptionGroup var labelStore: LabelStoreOption
-
-    @Argument(help: "The JSON-lines file to read.")
-    var file: String
+    @OptionGroup var options: LabelFileOptions
 
     func run() throws {
-        let store = try LabelStore(path: labelStore.store)
-        let added = try store.importJSONLines(from: URL(fileURLWithPath: file))
-        print("imported \(added) labels into \(labelStore.store) (\(try store.count()) in all; rows it already had are kept as they were)")
+        let store = try LabelStore(path: options.store)
+        let added = try store.importJSONLines(from: URL(fileURLWithPath: options.file))
+        print("imported \(added) labels into \(options.store) (\(try store.count()) in all; rows it already had are kept as they were)")
     }
 }

@@ -5,3 +5,13 @@ struct LabelStoreOption: ParsableArguments {
     @Option(help: "Label store (SQLite file, created if absent, shared across runs).")
     var store: String = "annotator-labels.sqlite"
 }
+
+/// `--store` and the JSON-lines file of `annotator export` and `import`.
+struct LabelFileOptions: ParsableArguments {
+    @OptionGroup var labelStore: LabelStoreOption
+
+    @Argument(help: "The JSON-lines file (export replaces it whole).")
+    var file: String
+
+    var store: String { labelStore.store }
+}
