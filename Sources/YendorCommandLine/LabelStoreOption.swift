@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `--store`: the annotator's label store, for `annotator serve`, `export` and `import`.
 struct LabelStoreOption: ParsableArguments {
-    @Option(help: "Label store (SQLite file, created if absent, shared across runs).")
+    @Option(help: "Label store (SQLite file shared across runs; serve and import create it if absent).")
     var store: String = "annotator-labels.sqlite"
 }
 
