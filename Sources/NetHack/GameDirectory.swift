@@ -32,6 +32,14 @@ final class GameDirectory {
         try fm.createDirectory(atPath: dir + "/save", withIntermediateDirectories: false)
     }
 
+    /// Empties the files NetHack appends a line to at the end of every game (`logfile`,
+    /// `xlogfile`, read by nothing here): over a long run a game reset thousands of times grew them
+    /// by ~460 bytes an episode, in the temporary directory (often memory). `record`, the top-ten
+    /// list NetHack reads and rewrites, keeps itself bounded.
+    func clearGameLogs() {
+        for name in ["logfile", "xlogfile"] { _ = truncate(path + "/" + name, 0) }
+    }
+
     /// Removes the game directories in `parent` whose lock no living process holds; returns their paths.
     @discardableResult
     static func removeAbandoned(in parent: String) -> [String] { LockedDirectory.removeAbandoned(prefix: prefix, in: parent) }

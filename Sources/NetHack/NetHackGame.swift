@@ -49,6 +49,8 @@ public final class NetHackGame {
     private let options: String
     private let writesTerminal: Bool
     private let directory: GameDirectory
+    /// The game's HACKDIR (for tests).
+    var directoryPath: String { directory.path }
     private var copyDescriptor: Int32 = -1
     private var copyPath = ""
     private var handle: UnsafeMutableRawPointer?
@@ -93,6 +95,7 @@ public final class NetHackGame {
     public func reset(seeds: Seeds?, fixMoonPhase: Bool = true) throws {
         ynh_signals_remember()
         unload()
+        directory.clearGameLogs()
         guard let h = dlopen(copyPath, RTLD_LAZY | RTLD_LOCAL) else {
             throw NetHackError.loadFailed(String(cString: dlerror()))
         }

@@ -1,5 +1,5 @@
 import Foundation
-import NetHack
+@testable import NetHack
 import Testing
 
 /// The options NLE's Python layer passes (nle/nethack/nethack.py), with its default character.
@@ -39,7 +39,7 @@ extension InProcessNetHackGames {
             }
         }
 
-        @Test func startingPlayingToTheEndAndUnloadingAGameLeavesTheProcessSignalsAlone() throws {
+        @Test func startingPlayingToTheEndAndUnloadingAGameLeavesTheProcessSignalsAloneAndItsLogsEmpty() throws {
             let before = Self.dispositions()
             let library = try NetHackLibrary.locate()
             var game: NetHackGame? = try NetHackGame(library: library, options: nleOptions)
@@ -59,6 +59,13 @@ extension InProcessNetHackGames {
             }
             #expect(game?.isDone == true, "the quit did not end the game")
             #expect(Self.dispositions() == before, "after the game ended")
+            // The ended game's line in NetHack's logs goes at the next start: a worker's games are
+            // reset thousands of times, and the logs grew in the temporary directory by as much.
+            let logs = ["logfile", "xlogfile"].map { game!.directoryPath + "/" + $0 }
+            func sizes() -> [Int] { logs.map { ((try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? Int) ?? -1 } }
+            #expect(sizes().allSatisfy { $0 > 0 }, "the ended game wrote no log line: \(sizes())")
+            try game?.reset(seeds: .init(core: 3, display: 4))
+            #expect(sizes() == [0, 0])
             game = nil
             #expect(Self.dispositions() == before, "after the game was unloaded")
 
