@@ -32,6 +32,9 @@ public final class RetrievalRewardModel: RewardModel {
     public var name: String { "retrieval" }
 
     private var labels: [String: Bool] = [:]
+    /// The helpful ones among `labels`, kept as they change: counting them for the metrics after
+    /// every update cost a pass over up to a million labels.
+    private var helpfulCount = 0
     private var labelOrder: BoundedOrderedSet<String>
     private var tracker: CaptionQueryTracker
     private var labelsReceived = 0
@@ -56,10 +59,16 @@ public final class RetrievalRewardModel: RewardModel {
         guard let (caption, helpful) = answer.classification else { return }
         labelsReceived += 1
         tracker.noteLabeled(caption)
-        if labels[caption] == nil, let evicted = labelOrder.insert(caption) {
-            labels[evicted] = nil
+        set(caption, helpful: helpful)
+    }
+
+    /// Labels `caption`, forgetting the oldest label when full.
+    private func set(_ caption: String, helpful: Bool) {
+        if labels[caption] == nil, let evicted = labelOrder.insert(caption), let gone = labels.removeValue(forKey: evicted), gone {
+            helpfulCount -= 1
         }
-        labels[caption] = helpful
+        if labels.updateValue(helpful, forKey: caption) == true { helpfulCount -= 1 }
+        if helpful { helpfulCount += 1 }
     }
 
     public func reward(for caption: String) -> Float { labels[caption] == true ? 1 : 0 }
@@ -94,11 +103,9 @@ public final class RetrievalRewardModel: RewardModel {
             throw RewardError.badState("retrieval state has \(document.captions.count) captions but \(document.helpful.count) labels")
         }
         labels = [:]
+        helpfulCount = 0
         labelOrder = BoundedOrderedSet(capacity: configuration.maxLabels)
-        for (caption, helpful) in zip(document.captions, document.helpful) {
-            if labels[caption] == nil, let evicted = labelOrder.insert(caption) { labels[evicted] = nil }
-            labels[caption] = helpful
-        }
+        for (caption, helpful) in zip(document.captions, document.helpful) { set(caption, helpful: helpful) }
         labelsReceived = document.labelsReceived
         tracker = CaptionQueryTracker(maxCandidates: configuration.maxCandidates, maxPending: configuration.maxPendingQueries,
                                       retryAfter: Double(configuration.queryRetrySeconds))
@@ -106,13 +113,12 @@ public final class RetrievalRewardModel: RewardModel {
     }
 
     public var metrics: [RewardMetric: Double] {
-        let helpful = labels.values.filter { $0 }.count
-        return [
+        [
             .labels: Double(labelsReceived),
             .labeledCaptions: Double(labels.count),
             .coverage: tracker.coverage,
             .queriesRetried: Double(tracker.retried),
-            .helpfulFraction: labels.isEmpty ? 0 : Double(helpful) / Double(labels.count),
+            .helpfulFraction: labels.isEmpty ? 0 : Double(helpfulCount) / Double(labels.count),
         ]
     }
 }

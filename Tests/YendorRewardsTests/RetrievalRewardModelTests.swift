@@ -22,6 +22,26 @@ import YendorWire
     #expect(model.metrics[.labeledCaptions] == 1)
 }
 
+/// The helpful fraction, kept up to date label by label, is the table's through relabels, the
+/// oldest label forgotten when full, and a checkpoint restored: worked by hand for a table of two.
+@Test func retrievalHelpfulFractionFollowsRelabelsEvictionsAndARestore() throws {
+    var configuration = RetrievalRewardModel.Configuration()
+    configuration.maxLabels = 2
+    let model = try RetrievalRewardModel(configuration: configuration)
+    var fractions: [Double?] = []
+    for (caption, helpful) in [("a", true), ("b", false), ("a", false), ("c", true), ("c", true), ("d", true)] {
+        model.observe(.classified(caption, helpful: helpful))
+        fractions.append(model.metrics[.helpfulFraction])
+    }
+    // {a+} 1; {a+, b-} ½; {a-, b-} 0; c evicts a: {b-, c+} ½; c again ½; d evicts b: {c+, d+} 1.
+    #expect(fractions == [1, 0.5, 0, 0.5, 0.5, 1])
+    let restored = try RetrievalRewardModel(configuration: configuration)
+    try restored.loadState(model.saveState())
+    #expect(restored.metrics[.helpfulFraction] == 1 && restored.metrics[.labeledCaptions] == 2)
+    restored.observe(.classified("e", helpful: false))  // evicts c
+    #expect(restored.metrics[.helpfulFraction] == 0.5)
+}
+
 @Test func retrievalAsksOnceForEachUnseenCaptionAndReportsCoverage() throws {
     let model = try RetrievalRewardModel()
     let captions = ["", "You kill the newt!", "It's a wall.", "You hear bubbling water."]
