@@ -45,8 +45,9 @@ public struct ProgressLine: Sendable {
     /// The line `show` prints for `s`.
     static func line(_ s: Snapshot) -> String {
         let pct = s.budget > 0 ? Double(s.steps) / Double(s.budget) * 100 : 0
-        // No rate yet: no ETA either ("?", not 0m0s).
-        let eta = s.budget <= s.steps ? "0m0s" : s.sps > 0 ? ProgressLine.duration(Double(s.budget - s.steps) / s.sps) : "?"
+        // No rate yet, or no worker left to keep one up: no ETA either ("?", not 0m0s, nor the
+        // 5,510 h that the last workers' leaving made of the interval's rate).
+        let eta = s.budget <= s.steps ? "0m0s" : s.sps > 0 && s.workers > 0 ? ProgressLine.duration(Double(s.budget - s.steps) / s.sps) : "?"
         // String(format:) with %@ is unreliable on Linux: only numbers go through it.
         let text = "steps \(ProgressLine.short(Double(s.steps)))/\(ProgressLine.short(Double(s.budget)))"
             + String(format: " (%.0f%%)", pct) + "  \(ProgressLine.short(s.sps)) SPS  episodes \(s.episodes)"

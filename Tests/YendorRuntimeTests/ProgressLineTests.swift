@@ -5,15 +5,17 @@ import Testing
 
 @Suite("Progress line")
 struct ProgressLineTests {
-    static func snapshot(steps: UInt64, budget: UInt64, sps: Double) -> ProgressLine.Snapshot {
-        .init(steps: steps, budget: budget, sps: sps, episodes: 3, recentEpisodes: 3, meanReturn: 1.5, successRate: 0.25, policyLag: 2, workers: 1)
+    static func snapshot(steps: UInt64, budget: UInt64, sps: Double, workers: Int = 1) -> ProgressLine.Snapshot {
+        .init(steps: steps, budget: budget, sps: sps, episodes: 3, recentEpisodes: 3, meanReturn: 1.5, successRate: 0.25, policyLag: 2, workers: workers)
     }
 
-    @Test func theETAComesFromTheRateAndIsUnknownWithoutOne() {
+    @Test func theETAComesFromTheRateAndIsUnknownWithoutOneOrWithoutWorkers() {
         #expect(ProgressLine.line(Self.snapshot(steps: 40_000, budget: 100_000, sps: 1_000)).hasSuffix("ETA 1m0s"))
         // Before the first rate (a start, a resume) the line said "ETA 0m0s".
         #expect(ProgressLine.line(Self.snapshot(steps: 78_800, budget: 100_000, sps: 0)).hasSuffix("ETA ?"))
         #expect(ProgressLine.line(Self.snapshot(steps: 100_000, budget: 100_000, sps: 0)).hasSuffix("ETA 0m0s"))
+        // The interval's rate after the last worker left said "50 SPS … ETA 5510h".
+        #expect(ProgressLine.line(Self.snapshot(steps: 40_000, budget: 100_000, sps: 50, workers: 0)).hasSuffix("workers 0  ETA ?"))
         // A rate near zero gives a huge ETA, cut rather than a trap.
         #expect(ProgressLine.line(Self.snapshot(steps: 1, budget: .max, sps: 1e-300)).contains("ETA "))
     }
