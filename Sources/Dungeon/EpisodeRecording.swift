@@ -6,11 +6,9 @@ import Foundation
 public struct EpisodeRecording: Codable, Sendable, Equatable {
     /// The policy that chose the actions, as `yendor evaluate --record` writes it.
     public struct Player: Codable, Sendable, Equatable {
-        /// The checkpoint's directory.
-        public var checkpoint: String
-        public var policyVersion: Int64
-        /// Env steps the run had trained for when the checkpoint was written.
-        public var envSteps: UInt64
+        /// The checkpoint's directory, its policy version, and the env steps the run had trained
+        /// for when it was written.
+        public var checkpoint: String, policyVersion: Int64, envSteps: UInt64
         /// How actions were chosen from the policy.
         public var selection: Selection
 
