@@ -15,6 +15,10 @@ import YendorSupport
     for i in 0..<100 { roomy.insert("x\(i)"); roomy.remove("x\(i)") }
     #expect(roomy.elements == ["p", "q", "r"])
     #expect(roomy.count == 3)
+    // Only evictions, no stale entry: the order as it stands.
+    var evicting = BoundedOrderedSet<String>(capacity: 2)
+    for e in ["a", "b", "c"] { evicting.insert(e) }
+    #expect(evicting.elements == ["b", "c"])
 }
 
 @Test func theOldestLiveElementPassesOverRemovedOnesAndStaysInTheSet() {
