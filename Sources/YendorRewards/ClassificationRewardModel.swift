@@ -166,7 +166,7 @@ public final class ClassificationRewardModel: RewardModel {
         return (fit.training.item(for: caption) ?? fit.heldOut.item(for: caption))?.target
     }
 
-    private struct Document: Codable {
+    private struct Document: Codable, Sendable {
         var model: String
         var trainingCaptions: [String]
         var trainingTargets: [Float]
@@ -183,14 +183,16 @@ public final class ClassificationRewardModel: RewardModel {
         var answered: Int
     }
 
-    public func saveState() -> RewardModelState {
+    /// The document and weights copied now; the JSON encoding left to `state()`.
+    public func snapshot() -> RewardModelSnapshot {
         let document = Document(
             model: name,
             trainingCaptions: fit.training.keys, trainingTargets: fit.training.items.map(\.target), trainingNext: fit.training.next,
             heldOutCaptions: fit.heldOut.keys, heldOutTargets: fit.heldOut.items.map(\.target), heldOutNext: fit.heldOut.next,
             adamStep: scorer.optimizer.step, rngState: fit.rng.state, labelsReceived: labelsReceived, trainSteps: fit.trainSteps, lastLoss: fit.lastLoss,
             queried: tracker.queried, answered: tracker.answered)
-        return RewardModelState.encode(document, tensors: scorer.stateTensors())
+        let tensors = scorer.stateTensors()
+        return RewardModelSnapshot { RewardModelState.encode(document, tensors: tensors) }
     }
 
     public func loadState(_ state: RewardModelState) throws {

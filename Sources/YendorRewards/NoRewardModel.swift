@@ -12,8 +12,9 @@ public final class NoRewardModel: RewardModel {
     public func captionsWanted(limit: Int) -> [LabelTask] { [] }
     public func trainStep(maxSteps: Int) -> Int { 0 }
 
-    public func saveState() -> RewardModelState {
-        RewardModelState.encode(["model": name], tensors: [])
+    public func snapshot() -> RewardModelSnapshot {
+        let name = name
+        return RewardModelSnapshot { RewardModelState.encode(["model": name], tensors: []) }
     }
 
     public func loadState(_ state: RewardModelState) throws {

@@ -248,7 +248,7 @@ public final class RankingRewardModel: RewardModel {
         return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
     }
 
-    private struct Document: Codable {
+    private struct Document: Codable, Sendable {
         var model: String
         var trainingKeys: [String]
         var trainingTargets: [Float]
@@ -269,7 +269,8 @@ public final class RankingRewardModel: RewardModel {
         var lastLoss: Float?
     }
 
-    public func saveState() -> RewardModelState {
+    /// The document and weights copied now; the JSON encoding left to `state()`.
+    public func snapshot() -> RewardModelSnapshot {
         let d = Document(
             model: name,
             trainingKeys: fit.training.items.map(\.key), trainingTargets: fit.training.items.map(\.target), trainingNext: fit.training.next,
@@ -278,7 +279,8 @@ public final class RankingRewardModel: RewardModel {
             adamStep: scorer.optimizer.step, rngState: fit.rng.state, preferencesReceived: preferencesReceived,
             queried: queried, answered: answered, trainSteps: fit.trainSteps, lastLoss: fit.lastLoss)
         let recentTensor = NamedTensor(name: "rewards.ranking.recent", shape: [recent.values.count], values: recent.values)
-        return RewardModelState.encode(d, tensors: scorer.stateTensors() + [recentTensor])
+        let tensors = scorer.stateTensors() + [recentTensor]
+        return RewardModelSnapshot { RewardModelState.encode(d, tensors: tensors) }
     }
 
     public func loadState(_ state: RewardModelState) throws {

@@ -81,7 +81,7 @@ public final class RetrievalRewardModel: RewardModel {
 
     public func trainStep(maxSteps: Int) -> Int { 0 }
 
-    private struct Document: Codable {
+    private struct Document: Codable, Sendable {
         var model: String
         var captions: [String]
         var helpful: [Bool]
@@ -90,11 +90,17 @@ public final class RetrievalRewardModel: RewardModel {
         var answered: Int
     }
 
-    public func saveState() -> RewardModelState {
-        let captions = labelOrder.elements
-        let document = Document(model: name, captions: captions, helpful: captions.map { labels[$0] ?? false },
-                                labelsReceived: labelsReceived, queried: tracker.queried, answered: tracker.answered)
-        return RewardModelState.encode(document, tensors: [])
+    /// Copies of the table (shared until the next label changes it, which then pays one copy)
+    /// with the work of listing and encoding a million labels left to `state()`.
+    public func snapshot() -> RewardModelSnapshot {
+        let name = name, order = labelOrder, labels = labels
+        let counters = (received: labelsReceived, queried: tracker.queried, answered: tracker.answered)
+        return RewardModelSnapshot {
+            let captions = order.elements
+            let document = Document(model: name, captions: captions, helpful: captions.map { labels[$0] ?? false },
+                                    labelsReceived: counters.received, queried: counters.queried, answered: counters.answered)
+            return RewardModelState.encode(document, tensors: [])
+        }
     }
 
     public func loadState(_ state: RewardModelState) throws {

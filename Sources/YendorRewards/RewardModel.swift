@@ -39,8 +39,9 @@ public protocol RewardModel: AnyObject {
     @discardableResult
     func trainStep(maxSteps: Int) -> Int
 
-    /// Everything needed to resume: weights, labels, optimiser and normaliser state.
-    func saveState() -> RewardModelState
+    /// Everything needed to resume (weights, labels, optimiser and normaliser state) as it is now,
+    /// to be encoded later, anywhere: what the model learns meanwhile is not in it.
+    func snapshot() -> RewardModelSnapshot
 
     /// Restores state written by `saveState()` of a model with the same name and sizes.
     func loadState(_ state: RewardModelState) throws
@@ -48,4 +49,9 @@ public protocol RewardModel: AnyObject {
     /// Current readings (docs/rewards.md has the table), computed from the model's state.
     /// Readings that are undefined (e.g. accuracy with no held-out labels) are left out.
     var metrics: [RewardMetric: Double] { get }
+}
+
+extension RewardModel {
+    /// Everything needed to resume, encoded now (`snapshot().state()`).
+    public func saveState() -> RewardModelState { snapshot().state() }
 }

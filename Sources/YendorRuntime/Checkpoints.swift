@@ -8,7 +8,7 @@ import YendorNN
 /// in force; a resume passes over checkpoints that do not read (saying so) to the newest that does.
 /// The `keep` newest are kept, and with `milestoneSteps` N the first checkpoint at or past every
 /// multiple of N env steps too (the points of a learning curve: `yendor evaluate --all-checkpoints`).
-struct Checkpoints {
+struct Checkpoints: Sendable {
     let directory: URL
     /// How many of the newest checkpoints a save keeps (`run.keep_checkpoints`).
     var keep = 3
@@ -36,19 +36,31 @@ struct Checkpoints {
         var rewardGoal: String? = nil
     }
 
+    /// A checkpoint whose learner and state files are written, not yet visible (`commit`).
+    struct Staged: Sendable {
+        let name: String
+        let temp: URL
+    }
+
     /// Writes a checkpoint; `extra` may add files to its directory before it becomes visible.
-    /// Returns the checkpoint's directory. A checkpoint at the same env-step count as an earlier one
-    /// (a learner stopped before its first update, or restarted at its budget) gets a name of its
-    /// own (`ckpt-<steps>.<n>`): the one `latest` names is never deleted before its successor is in
-    /// place.
+    /// Returns the checkpoint's directory.
     @discardableResult
     func save(learner: APPOLearner, state: State, extra: (URL) throws -> Void = { _ in }) throws -> URL {
+        try commit(stage(learner: learner, state: state), extra: extra)
+    }
+
+    /// Writes the learner's weights and `state` into a directory that is not yet a checkpoint:
+    /// `commit` finishes it. Apart so the learner, which changes with its next update, is written
+    /// on the train loop, and the slow rest (the reward model's state) on a thread of its own. A
+    /// checkpoint at the same env-step count as an earlier one (a learner stopped before its first
+    /// update, or restarted at its budget) gets a name of its own (`ckpt-<steps>.<n>`): the one
+    /// `latest` names is never deleted before its successor is in place. One staged at a time.
+    func stage(learner: APPOLearner, state: State) throws -> Staged {
         var name = "ckpt-\(state.envSteps)", n = 0
         while FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
             n += 1
             name = "ckpt-\(state.envSteps).\(n)"
         }
-        let final = directory.appendingPathComponent(name)
         let temp = directory.appendingPathComponent(".\(name).tmp-\(getpid())")
         try? FileManager.default.removeItem(at: temp)
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
@@ -56,10 +68,18 @@ struct Checkpoints {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(state).write(to: temp.appendingPathComponent("state.json"))
-        try extra(temp)
-        try FileManager.default.moveItem(at: temp, to: final)
-        try RunDirectory.writeAtomically(Data(name.utf8), to: directory.appendingPathComponent("latest"))
-        prune(current: name)
+        return Staged(name: name, temp: temp)
+    }
+
+    /// Lets `extra` add files to a staged checkpoint, then makes it the latest (and prunes);
+    /// returns its directory.
+    @discardableResult
+    func commit(_ staged: Staged, extra: (URL) throws -> Void = { _ in }) throws -> URL {
+        try extra(staged.temp)
+        let final = directory.appendingPathComponent(staged.name)
+        try FileManager.default.moveItem(at: staged.temp, to: final)
+        try RunDirectory.writeAtomically(Data(staged.name.utf8), to: directory.appendingPathComponent("latest"))
+        prune(current: staged.name)
         return final
     }
 

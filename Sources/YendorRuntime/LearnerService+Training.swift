@@ -56,7 +56,11 @@ extension LearnerService {
         func span(_ steps: UInt64) -> UInt64 { c.run.milestoneSteps > 0 ? steps / c.run.milestoneSteps : 0 }
         var lastSpan = span(await status.envSteps)
         var builder = c.trainingBatchBuilder
-        func save() async throws {
+        /// Writes a checkpoint and returns the task that finishes it. The learner's weights and the
+        /// run's counters are written here; the reward model's state (taken here, encoded there: a
+        /// million retrieval labels take ~2 s) and the replay buffer on a thread of their own while
+        /// training goes on. The checkpoint becomes the latest when that task is done.
+        func save() async throws -> Task<Void, any Error> {
             let counters = metrics.labels.filter { $0.kind == .counter && !Self.restoredElsewhere($0.label) }
             let steps = await status.envSteps, recent = await status.recentWindow
             let state = Checkpoints.State(envSteps: steps, episodes: await status.episodes,
@@ -65,97 +69,121 @@ extension LearnerService {
                                           counters: Dictionary(uniqueKeysWithValues: counters.map { ($0.label, metrics[$0.label]) }),
                                           recentReturns: recent.returns, recentSuccesses: recent.successes,
                                           rewardGoal: c.resolvedGoal.key)
-            let saved = try checkpoints.save(learner: learner, state: state) { dir in
-                let rewards = rewardModel.saveState()
-                try TensorFile.write(rewards.tensors, metadata: rewards.metadata, to: dir.appendingPathComponent("rewards.ckpt"))
-            }
-            logger.info("checkpoint written to \(saved.path) at policy version \(learner.policyVersion)")
-            if c.replay.checkpoint { try await buffer.write(to: runDirectory.checkpoints.appendingPathComponent("replay.ckpt")) }
+            let staged = try checkpoints.stage(learner: learner, state: state)
+            let rewards = rewardModel.snapshot(), version = learner.policyVersion
             lastCheckpoint = Clock.now
             lastSpan = span(steps)
+            return Task { [logger, runDirectory, writesReplay = c.replay.checkpoint] in
+                let saved = try await OwnThread.run {
+                    try checkpoints.commit(staged) { dir in
+                        let state = rewards.state()
+                        try TensorFile.write(state.tensors, metadata: state.metadata, to: dir.appendingPathComponent("rewards.ckpt"))
+                    }
+                }
+                logger.info("checkpoint written to \(saved.path) at policy version \(version)")
+                if writesReplay { try await buffer.write(to: runDirectory.checkpoints.appendingPathComponent("replay.ckpt")) }
+            }
         }
-        while await status.envSteps < c.run.totalSteps {
-            guard let items = await buffer.sample(count: 1) else { break }
-            for item in items {
-                // A trajectory whose newest step is already beyond the lag limit is dropped here,
-                // whole, before it costs an update. A learner behind its workers would otherwise
-                // spend updates on batches it mostly drops, each one advancing the policy version
-                // and making everything still queued staler: trained samples per second then fall
-                // as workers are added. Its steps count as taken in and as dropped for lag; its
-                // captions are not shown to the reward model. Clamping: a version beyond Int64 is a bad peer's, not a reason to trap.
-                if learner.isBeyondLagLimit(Int64(clamping: item.trajectory.policyVersion)) {
-                    await status.droppedStale(samples: item.trajectory.sampleCount, worker: item.trajectory.workerID)
-                    // A worker this far behind missed weights (PUB drops them for a subscriber that
-                    // does not read, e.g. a paused process). With all its trajectories dropped, no
-                    // update comes to publish new ones, so send the current ones again, at most once a second.
-                    await resendWeights(link: link, status: status)
-                } else {
-                    // Checked again (`add`), for trajectories restored from a replay checkpoint written
-                    // with other settings: every received one was checked on the way in, and nothing
-                    // unchecked reaches the update.
-                    do { try builder.add(item.trajectory) } catch {
-                        await status.drop(error.reason.rawValue)
-                        logger.warning("dropped a stored trajectory from \(item.trajectory.workerID): \(error)")
+        /// The checkpoint being finished (`save`): the next one, and the end of the loop, wait for it.
+        var writing: Task<Void, any Error>?
+        func checkpointFailed(_ error: any Error) {
+            // A full disk costs this checkpoint, not the run: the last complete one stays the resume point.
+            status.metrics.checkpointFailures.increment()
+            logger.error("checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); training goes on, the next attempt in \(Int(c.run.checkpointInterval)) s (a restart resumes from the last complete checkpoint)")
+        }
+        func finishWriting() async {
+            guard let task = writing else { return }
+            writing = nil
+            do { try await task.value } catch { checkpointFailed(error) }
+        }
+        /// Sample, assemble, update, ask for labels, publish, checkpoint, until the budget or the end of input.
+        func train() async throws {
+            while await status.envSteps < c.run.totalSteps {
+                guard let items = await buffer.sample(count: 1) else { break }
+                for item in items {
+                    // A trajectory whose newest step is already beyond the lag limit is dropped here,
+                    // whole, before it costs an update. A learner behind its workers would otherwise
+                    // spend updates on batches it mostly drops, each one advancing the policy version
+                    // and making everything still queued staler: trained samples per second then fall
+                    // as workers are added. Its steps count as taken in and as dropped for lag; its
+                    // captions are not shown to the reward model. Clamping: a version beyond Int64 is a bad peer's, not a reason to trap.
+                    if learner.isBeyondLagLimit(Int64(clamping: item.trajectory.policyVersion)) {
+                        await status.droppedStale(samples: item.trajectory.sampleCount, worker: item.trajectory.workerID)
+                        // A worker this far behind missed weights (PUB drops them for a subscriber that
+                        // does not read, e.g. a paused process). With all its trajectories dropped, no
+                        // update comes to publish new ones, so send the current ones again, at most once a second.
+                        await resendWeights(link: link, status: status)
+                    } else {
+                        // Checked again (`add`), for trajectories restored from a replay checkpoint written
+                        // with other settings: every received one was checked on the way in, and nothing
+                        // unchecked reaches the update.
+                        do { try builder.add(item.trajectory) } catch {
+                            await status.drop(error.reason.rawValue)
+                            logger.warning("dropped a stored trajectory from \(item.trajectory.workerID): \(error)")
+                        }
+                    }
+                }
+                let held = builder.pending.count
+                let rollout: RolloutBatch
+                do {
+                    guard let built = try builder.build() else { continue }
+                    rollout = built
+                } catch {
+                    // Unreachable after validation; if it happens, these trajectories are lost, not the run.
+                    await status.drop("assemble")
+                    logger.error("dropped \(held) trajectories that could not be assembled: \(error)")
+                    continue
+                }
+                let lag = rollout.policyVersions.reduce(0.0) { $0 + Double(learner.policyVersion - $1) } / Double(max(rollout.sampleCount, 1))
+                // ONI: the reward source scores the batch's captions (r / N^β) inside the update (the
+                // model observes them as it scores); after it, the model asks for labels it lacks and
+                // absorbs labels that arrived, never waiting for them.
+                let stats: UpdateStats
+                learner.budgetProgress = Double(await status.envSteps) / Double(max(c.run.totalSteps, 1))
+                do {
+                    stats = try learner.train(on: rollout)
+                } catch let error as LearnerError {
+                    // A batch the learner cannot use (unreachable after validation) costs this update;
+                    // non-finite updates and weights still stop the run.
+                    switch error {
+                    case .badBatch, .badObservation:
+                        await status.drop("assemble")
+                        logger.error("skipped an update on a batch the learner rejected: \(error)")
+                        continue
+                    default:
+                        throw error
+                    }
+                }
+                if let labels {
+                    var unsent = 0
+                    for query in rewardModel.captionsWanted(limit: c.reward.queriesPerUpdate) where !labels.queries.trySend(query) { unsent += 1 }
+                    var received = 0
+                    while let answer = labels.answers.tryReceive() {
+                        rewardModel.observe(answer)
+                        received += 1
+                    }
+                    rewardModel.trainStep(maxSteps: c.reward.trainSteps)
+                    await status.rewards(metrics: rewardSource.metrics, received: received, unsent: unsent, queueDepth: labels.queries.count)
+                }
+                await status.trained(lag: lag, stats: stats)
+                if await status.updates % c.publishInterval == 0 { try await publish(learner, link: link) }
+                // (At the budget the final checkpoint follows the loop: none here, or two at one step.)
+                let steps = await status.envSteps
+                if steps < c.run.totalSteps && (Clock.now - lastCheckpoint >= c.run.checkpointInterval || span(steps) > lastSpan) {
+                    await finishWriting()
+                    do { writing = try await save() } catch {
+                        checkpointFailed(error)
+                        lastCheckpoint = Clock.now
+                        lastSpan = span(steps)
                     }
                 }
             }
-            let held = builder.pending.count
-            let rollout: RolloutBatch
-            do {
-                guard let built = try builder.build() else { continue }
-                rollout = built
-            } catch {
-                // Unreachable after validation; if it happens, these trajectories are lost, not the run.
-                await status.drop("assemble")
-                logger.error("dropped \(held) trajectories that could not be assembled: \(error)")
-                continue
-            }
-            let lag = rollout.policyVersions.reduce(0.0) { $0 + Double(learner.policyVersion - $1) } / Double(max(rollout.sampleCount, 1))
-            // ONI: the reward source scores the batch's captions (r / N^β) inside the update (the
-            // model observes them as it scores); after it, the model asks for labels it lacks and
-            // absorbs labels that arrived, never waiting for them.
-            let stats: UpdateStats
-            learner.budgetProgress = Double(await status.envSteps) / Double(max(c.run.totalSteps, 1))
-            do {
-                stats = try learner.train(on: rollout)
-            } catch let error as LearnerError {
-                // A batch the learner cannot use (unreachable after validation) costs this update;
-                // non-finite updates and weights still stop the run.
-                switch error {
-                case .badBatch, .badObservation:
-                    await status.drop("assemble")
-                    logger.error("skipped an update on a batch the learner rejected: \(error)")
-                    continue
-                default:
-                    throw error
-                }
-            }
-            if let labels {
-                var unsent = 0
-                for query in rewardModel.captionsWanted(limit: c.reward.queriesPerUpdate) where !labels.queries.trySend(query) { unsent += 1 }
-                var received = 0
-                while let answer = labels.answers.tryReceive() {
-                    rewardModel.observe(answer)
-                    received += 1
-                }
-                rewardModel.trainStep(maxSteps: c.reward.trainSteps)
-                await status.rewards(metrics: rewardSource.metrics, received: received, unsent: unsent, queueDepth: labels.queries.count)
-            }
-            await status.trained(lag: lag, stats: stats)
-            if await status.updates % c.publishInterval == 0 { try await publish(learner, link: link) }
-            // (At the budget the final checkpoint follows the loop: none here, or two at one step.)
-            let steps = await status.envSteps
-            if steps < c.run.totalSteps && (Clock.now - lastCheckpoint >= c.run.checkpointInterval || span(steps) > lastSpan) {
-                do { try await save() } catch {
-                    // A full disk costs this checkpoint, not the run: the last complete one stays
-                    // the resume point, and the next interval tries again.
-                    status.metrics.checkpointFailures.increment()
-                    logger.error("checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); training goes on, the next attempt in \(Int(c.run.checkpointInterval)) s (a restart resumes from the last complete checkpoint)")
-                    lastCheckpoint = Clock.now
-                    lastSpan = span(steps)
-                }
-            }
         }
+        do { try await train() } catch {
+            await finishWriting()
+            throw error
+        }
+        await finishWriting()
         // Trajectories taken for a batch that was never built go back, so the replay checkpoint
         // keeps them (sampled more than once, they are still in the buffer).
         if c.replay.maxTimesSampled == 1 { await buffer.putBack(builder.pending) }
@@ -171,7 +199,7 @@ extension LearnerService {
             logger.info("no checkpoint written: nothing trained since \(found.directory.lastPathComponent)")
             return
         }
-        do { try await save() } catch {
+        do { try await save().value } catch {
             logger.error("the final checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); a restart resumes from the last complete checkpoint")
             throw error
         }

@@ -82,3 +82,5 @@ public struct BoundedOrderedSet<Element: Hashable> {
         order = Deque(order.filter(isLive))
     }
 }
+
+extension BoundedOrderedSet: Sendable where Element: Sendable {}

@@ -109,3 +109,31 @@ private let probes = ["You kill the rat!", "It's a solid wall.", "You find a key
     let back = try state.decode(Document.self, model: "ranking")
     #expect(back.lastLoss?.isNaN == true && back.mean == .infinity && back.variance == -.infinity)
 }
+
+/// A checkpoint encodes the reward model's snapshot on a thread of its own while training goes on:
+/// nothing a model learns after the snapshot may reach it.
+@Test func aSnapshotHoldsTheStateAsItWasWhenTaken() throws {
+    var cc = ClassificationRewardModel.Configuration()
+    cc.scorer.featureBuckets = 512; cc.scorer.hiddenSize = 8; cc.minimumLabels = 1
+    var rc = RankingRewardModel.Configuration()
+    rc.scorer.featureBuckets = 512; rc.scorer.hiddenSize = 8; rc.minimumPreferences = 1
+    let models: [any RewardModel] = [try RetrievalRewardModel(), try ClassificationRewardModel(configuration: cc),
+                                     try RankingRewardModel(configuration: rc), NoRewardModel()]
+    let captions = ["You kill the newt!", "It's a wall.", "You find a key.", "You hear a door open."]
+    for model in models {
+        func teach(_ round: Int) {
+            for (i, caption) in captions.enumerated() {
+                model.observe(.classified("\(caption) \(round)", helpful: i % 2 == 0))
+                model.observe(.ranked("\(caption) \(round)", captions[(i + 1) % 4], i % 2 == 0 ? .first : .second))
+            }
+            model.observe(captions: captions, captionIndex: [0, 1, 2, 3, 2])
+            model.trainStep(maxSteps: 5)
+        }
+        teach(0)
+        let then = model.saveState()
+        let snapshot = model.snapshot()
+        teach(1)
+        #expect(snapshot.state() == then, "\(model.name)")
+        if model.name != "none" { #expect(model.saveState() != then, "\(model.name) learned nothing after the snapshot: the check shows nothing") }
+    }
+}

@@ -57,6 +57,21 @@ struct CheckpointsTests {
         #expect(FileManager.default.fileExists(atPath: first.path), "kept: one of the three newest")
     }
 
+    /// The learner writes a checkpoint's slow part on a thread of its own while training goes on:
+    /// until that is done, the checkpoint is not one a resume finds.
+    @Test func aStagedCheckpointIsNotTheLatestUntilItIsCommitted() throws {
+        let checkpoints = try Self.scratch(), learner = try Self.learner()
+        try checkpoints.save(learner: learner, state: Self.state(100))
+        let staged = try checkpoints.stage(learner: learner, state: Self.state(200))
+        #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-100")
+        #expect(checkpoints.all().map(\.directory.lastPathComponent) == ["ckpt-100"])
+        let second = try checkpoints.commit(staged) { dir in try Data("rewards".utf8).write(to: dir.appendingPathComponent("rewards.ckpt")) }
+        #expect(second.lastPathComponent == "ckpt-200")
+        #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-200")
+        #expect(FileManager.default.fileExists(atPath: second.appendingPathComponent("rewards.ckpt").path))
+        #expect(!FileManager.default.fileExists(atPath: staged.temp.path))
+    }
+
     @Test func aMissingOrUnreadableLatestFallsBackToTheNewestThatReads() throws {
         let checkpoints = try Self.scratch(), learner = try Self.learner()
         try checkpoints.save(learner: learner, state: Self.state(100))
