@@ -89,7 +89,7 @@ extension LearnerService {
         func checkpointFailed(_ error: any Error) {
             // A full disk costs this checkpoint, not the run: the last complete one stays the resume point.
             status.metrics.checkpointFailures.increment()
-            logger.error("checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); training goes on, the next attempt in \(Int(c.run.checkpointInterval)) s (a restart resumes from the last complete checkpoint)")
+            logger.error("checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); training goes on, and the next checkpoint tries again (a restart resumes from the last complete one)")
         }
         func finishWriting() async {
             guard let task = writing else { return }

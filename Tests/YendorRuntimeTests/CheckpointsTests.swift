@@ -72,6 +72,21 @@ struct CheckpointsTests {
         #expect(!FileManager.default.fileExists(atPath: staged.temp.path))
     }
 
+    /// A checkpoint whose slow part fails (a full disk while the reward model's state is written)
+    /// leaves the one before it the latest, and the next save removes what it left.
+    @Test func aCommitThatFailsLeavesThePreviousCheckpointTheLatest() throws {
+        struct DiskFull: Error {}
+        let checkpoints = try Self.scratch(), learner = try Self.learner()
+        try checkpoints.save(learner: learner, state: Self.state(100))
+        let staged = try checkpoints.stage(learner: learner, state: Self.state(200))
+        #expect(throws: DiskFull.self) { try checkpoints.commit(staged) { _ in throw DiskFull() } }
+        #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-100")
+        try checkpoints.save(learner: learner, state: Self.state(300))
+        #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-300")
+        #expect(!FileManager.default.fileExists(atPath: staged.temp.path))
+        #expect(checkpoints.all().map(\.directory.lastPathComponent) == ["ckpt-100", "ckpt-300"])
+    }
+
     @Test func aMissingOrUnreadableLatestFallsBackToTheNewestThatReads() throws {
         let checkpoints = try Self.scratch(), learner = try Self.learner()
         try checkpoints.save(learner: learner, state: Self.state(100))
