@@ -7,8 +7,9 @@ import YendorSupport
 /// Keyed by backend, model, prompt version, goal and caption (or ordered caption pair), so a
 /// restarted annotator looks here first and never asks the LLM twice for the same thing.
 /// The database runs in WAL mode (GRDB's `DatabasePool`): readers never block the writer,
-/// and a write that returned is durable even if the process is killed right after. Processes
-/// may share it: a writer waits (up to 30 s) for another's write to end.
+/// and a write that returned is durable even if the process is killed right after, or the
+/// machine loses power (`synchronous = FULL`: labels are paid for; the sync costs one per labeler
+/// batch). Processes may share it: a writer waits (up to 30 s) for another's write to end.
 public final class LabelStore: Sendable {
     private let pool: DatabasePool
     /// The database file.
@@ -48,6 +49,8 @@ public final class LabelStore: Sendable {
                     """)
             }
             try migrator.migrate(pool)
+            // GRDB sets NORMAL with WAL, which may lose the last transactions to a power cut.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw .store("cannot open \(path): \(error)")
         }
@@ -56,6 +59,11 @@ public final class LabelStore: Sendable {
     /// SQLite's journal mode; `wal` for this store.
     public func journalMode() throws(AnnotatorError) -> String {
         try run { try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" } }
+    }
+
+    /// SQLite's `synchronous` setting of the connection that writes (2: FULL, for this store).
+    public func synchronousMode() throws(AnnotatorError) -> Int {
+        try run { try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
     }
 
     /// Rows in the store.

@@ -97,6 +97,18 @@ import YendorTestSupport
         #expect(labeler.askedItems == [requests[0], requests[3], requests[4], requests[5]])
     }
 
+    /// Who asked for a request is kept while it is queued or in flight, and forgotten as it is
+    /// answered or dropped: kept for a late sweep, it was most of the role's memory (trial W).
+    @Test func whoAskedIsForgottenOnceARequestIsAnsweredOrDropped() async throws {
+        let (annotator, _, gate) = try makeHeldAnnotator(queueCapacity: 4, batchSize: 2, maxConcurrentBatches: 1)
+        let receipt = await annotator.submit(captions(10), client: "learner-1")
+        #expect(receipt.dropped == 6)
+        #expect(await annotator.askerCount == 4, "2 in flight and 2 queued; the 6 dropped are forgotten")
+        await gate.open()
+        await annotator.waitUntilIdle()
+        #expect(await annotator.askerCount == 0)
+    }
+
     /// A request that failed for now waits for its retry outside the queue; if the queue is full
     /// then, it is dropped, and `takeDropped` names it so the role can tell whoever asked.
     @Test func aRetryDroppedByAFullQueueIsNamedByTakeDroppedOnce() async throws {

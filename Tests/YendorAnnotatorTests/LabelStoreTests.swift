@@ -36,9 +36,10 @@ import Testing
         #expect(try first.count() == 2 * 100 * 20)
     }
 
-    @Test func storeRunsInWALMode() throws {
+    @Test func storeRunsInWALModeAndSyncsEveryTransaction() throws {
         let (store, _) = try temporaryStore()
         #expect(try store.journalMode() == "wal")
+        #expect(try store.synchronousMode() == 2, "FULL: a label written survives a power cut")
     }
 
     @Test func savedLabelsAreFoundAfterReopening() throws {
