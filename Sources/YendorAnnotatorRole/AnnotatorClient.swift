@@ -45,6 +45,9 @@ public final class AnnotatorClient: Sendable {
         public var security: [SocketOption] = []
         /// libzmq's reconnect interval while the annotator is unreachable.
         public var reconnectInterval: Duration = .milliseconds(200)
+        /// Longest wait for a TCP connection to the annotator to open before it is tried again
+        /// (without it, an attempt made during a network cut waits out the kernel's SYN retries).
+        public var connectTimeout: Duration = .seconds(3)
         /// Time between this client's heartbeats to the annotator, sent while it hears the
         /// annotator: one that stops hearing them (this process was killed) withdraws the queued
         /// requests only this client asked for (`AnnotatorServer.Configuration.clientTimeout`).
@@ -65,6 +68,7 @@ public final class AnnotatorClient: Sendable {
             }
             if sendTimeout < .zero { throw .invalidConfiguration(field: "sendTimeout", reason: "must be >= 0") }
             if reconnectInterval <= .zero { throw .invalidConfiguration(field: "reconnectInterval", reason: "must be > 0") }
+            if connectTimeout < .milliseconds(1) { throw .invalidConfiguration(field: "connectTimeout", reason: "must be >= 1 ms") }
             if heartbeatInterval <= .zero { throw .invalidConfiguration(field: "heartbeatInterval", reason: "must be > 0") }
         }
     }
@@ -152,19 +156,21 @@ public final class AnnotatorClient: Sendable {
         self.metrics = metrics
         counters = Counters(registry: metrics)
         let c = configuration
-        let reconnect = Int(c.reconnectInterval.components.seconds * 1000 + c.reconnectInterval.components.attoseconds / 1_000_000_000_000_000)
+        func milliseconds(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
+        let reconnection: [SocketOption] = [.reconnectInterval(milliseconds: milliseconds(c.reconnectInterval)),
+                                            .connectTimeout(milliseconds: milliseconds(c.connectTimeout))]
         dealer = try await AsyncSocket(context: context, type: .dealer, name: "annotator-client.requests",
                                        inboxCapacity: 256, outboxCapacity: c.outboxCapacity) { s in
             try s.set([.sendHighWaterMark(c.outboxCapacity), .receiveHighWaterMark(1024), .maxMessageSize(c.maxMessageBytes),
                        // A short linger, so the Goodbye of `close` leaves; no longer, so a down annotator
                        // does not hold up a stop.
-                       .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 500)] + c.security)
+                       .linger(milliseconds: 500)] + reconnection + c.security)
             try s.connect(c.requestsEndpoint)
         }
         do {
             sub = try await AsyncSocket(context: context, type: .sub, name: "annotator-client.labels", inboxCapacity: 1024) { s in
                 try s.set([.receiveHighWaterMark(c.resultBufferSize), .maxMessageSize(c.maxMessageBytes),
-                           .reconnectInterval(milliseconds: reconnect), .linger(milliseconds: 0), .subscribe([])] + c.security)
+                           .linger(milliseconds: 0), .subscribe([])] + reconnection + c.security)
                 try s.connect(c.labelsEndpoint)
             }
         } catch {

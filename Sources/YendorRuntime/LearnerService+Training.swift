@@ -222,6 +222,7 @@ extension LearnerService {
             cc.requestsEndpoint = TransportConfiguration.endpoint(t.annotatorRequests, onHost: c.reward.annotator)
             cc.labelsEndpoint = TransportConfiguration.endpoint(t.annotatorLabels, onHost: c.reward.annotator)
             cc.id = "learner-\(getpid())"
+            cc.connectTimeout = .milliseconds(t.connectTimeoutMilliseconds)
             cc.security = try t.clientSecurity(annotator: true)
             let client = try await AnnotatorClient(configuration: cc, context: context, logger: logger, metrics: metrics)
             // With CURVE, an annotator that never answers may be refusing this learner's key (it says so in its log).

@@ -61,18 +61,14 @@ public final class ReplayService: Service, Sendable {
             try s.bind(t.replay, setting: "transport.replay")
         }
         let push = try await AsyncSocket(context: context, type: .push, name: "replay.out", outboxCapacity: t.queueCapacity) { [learnerTrajectories] s in
-            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0),
-                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + t.trajectorySendBuffer + clientSecurity)
+            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0)] + t.reconnection + t.trajectorySendBuffer + clientSecurity)
             try s.connect(learnerTrajectories)
         }
         // Only the learner's Goodbyes and heartbeats: the weights it publishes are not for this role.
         let finished: AsyncSocket?
         if let learnerWeights {
             finished = try await AsyncSocket(context: context, type: .sub, name: "replay.learner") { s in
-                try s.set([.subscribe(Envelope.prefix(of: .goodbye)), .subscribe(Envelope.prefix(of: .heartbeat)), .linger(milliseconds: 0),
-                           .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                           .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + clientSecurity)
+                try s.set([.subscribe(Envelope.prefix(of: .goodbye)), .subscribe(Envelope.prefix(of: .heartbeat)), .linger(milliseconds: 0)] + t.reconnection + clientSecurity)
                 try s.connect(learnerWeights)
             }
         } else {

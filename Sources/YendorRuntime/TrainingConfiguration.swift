@@ -339,6 +339,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.max_message_mib", \.transport.maxMessageMiB, "largest accepted message")
         t.add("transport.reconnect_ms", \.transport.reconnectMilliseconds, "first wait before a lost connection is tried again, ms; doubles each try")
         t.add("transport.reconnect_max_ms", \.transport.reconnectMaxMilliseconds, "longest wait between tries to reconnect, ms")
+        t.add("transport.connect_timeout_ms", \.transport.connectTimeoutMilliseconds, "longest wait for a TCP connection to open before it is tried again, ms (a healed network cut is noticed within this plus the reconnect wait)")
         t.add("transport.curve_secret_key_file", \.transport.curveSecretKeyFile, "CURVE secret key file")
         t.add("transport.curve_server_key", \.transport.curveServerKey, "CURVE server public key")
         t.add("transport.curve_annotator_key", \.transport.curveAnnotatorKey, "CURVE annotator public key")

@@ -54,6 +54,16 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var reconnectMilliseconds: Int = 100
     /// Upper bound of the reconnect backoff in milliseconds.
     public var reconnectMaxMilliseconds: Int = 5000
+    /// Longest wait for a TCP connection to open, in milliseconds, before it is given up and tried
+    /// again. Without it an attempt made during a network cut waited out the kernel's SYN retries:
+    /// workers came back 30 s after a 90 s partition healed, their weights 50 s after (trial X).
+    public var connectTimeoutMilliseconds: Int = 3000
+
+    /// How a connecting socket tries again: the reconnect backoff and the connect timeout.
+    public var reconnection: [SocketOption] {
+        [.reconnectInterval(milliseconds: reconnectMilliseconds), .reconnectIntervalMax(milliseconds: reconnectMaxMilliseconds),
+         .connectTimeout(milliseconds: connectTimeoutMilliseconds)]
+    }
     /// CURVE: path of this node's secret key file (`yendor keys generate`); empty = no encryption.
     public var curveSecretKeyFile: String = ""
     /// CURVE: the server's public key (clients) — Z85 text or a path to a `.pub` file.
@@ -246,6 +256,7 @@ public struct TransportConfiguration: Sendable, Equatable {
         }
         // libzmq takes milliseconds as an int; an hour between tries is already a node gone.
         if !(1...3_600_000).contains(reconnectMilliseconds) { throw ConfigurationError(field: "transport.reconnect_ms", problem: "must be in 1...3600000") }
+        if !(1...3_600_000).contains(connectTimeoutMilliseconds) { throw ConfigurationError(field: "transport.connect_timeout_ms", problem: "must be in 1...3600000") }
         if !(reconnectMilliseconds...3_600_000).contains(reconnectMaxMilliseconds) {
             throw ConfigurationError(field: "transport.reconnect_max_ms", problem: "must be in transport.reconnect_ms (\(reconnectMilliseconds))...3600000")
         }

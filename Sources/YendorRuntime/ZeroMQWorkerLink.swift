@@ -63,9 +63,7 @@ final class ZeroMQWorkerLink: WorkerLink {
                                         .heartbeatTTL(milliseconds: interval * t.heartbeatMisses)]
         let push = try await AsyncSocket(context: context, type: .push, name: "worker.trajectories",
                                          outboxCapacity: t.queueCapacity) { s in
-            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0), .immediate(true),
-                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + t.trajectorySendBuffer + security)
+            try s.set([.sendHighWaterMark(t.queueCapacity), .linger(milliseconds: 0), .immediate(true)] + t.reconnection + t.trajectorySendBuffer + security)
             try s.connect(trajectories)
         }
         // The control path, used only through `sendNow` (a full queue fails at once). `immediate`
@@ -75,9 +73,7 @@ final class ZeroMQWorkerLink: WorkerLink {
         // fails again, so a report missed before the monitor's reader connects comes again).
         let monitorName = security.isEmpty ? nil : "inproc://yendor-worker-auth-\(Self.monitors.wrappingAdd(1, ordering: .relaxed).newValue)"
         let control = try await AsyncSocket(context: context, type: .push, name: "worker.control", outboxCapacity: 1) { s in
-            try s.set([.sendHighWaterMark(Self.controlQueueCapacity), .linger(milliseconds: 0), .immediate(true),
-                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + security)
+            try s.set([.sendHighWaterMark(Self.controlQueueCapacity), .linger(milliseconds: 0), .immediate(true)] + t.reconnection + security)
             if let monitorName { try s.monitor(monitorName, events: .handshakeFailedAuth) }
             try s.connect(trajectories)
         }
@@ -88,9 +84,7 @@ final class ZeroMQWorkerLink: WorkerLink {
         let sub = try await AsyncSocket(context: context, type: .sub, name: "worker.weights") { s in
             // Every message (one frame, beginning with the envelope's magic) and this process's acknowledgement.
             let topics = [Envelope.magic] + (addressee.map { [Goodbye.acknowledgementTopic($0)] } ?? [])
-            try s.set(topics.map { .subscribe($0) } + [.maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0),
-                       .reconnectInterval(milliseconds: t.reconnectMilliseconds),
-                       .reconnectIntervalMax(milliseconds: t.reconnectMaxMilliseconds)] + liveness + security)
+            try s.set(topics.map { .subscribe($0) } + [.maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)] + t.reconnection + liveness + security)
             try s.connect(weights)
         }
         let link = ZeroMQWorkerLink(push: push, control: control, sub: sub, authMonitor: authMonitor, trajectories: trajectories,
@@ -194,8 +188,7 @@ final class ZeroMQWorkerLink: WorkerLink {
     private func sayGoodbye(_ goodbye: [UInt8]) async -> Bool {
         let t = transport
         guard let socket = try? await AsyncSocket(context: context, type: .push, name: "worker.goodbye", outboxCapacity: 1, setup: { [trajectories, security] s in
-            try s.set([.sendHighWaterMark(1), .linger(milliseconds: Self.goodbyeMilliseconds), .immediate(true),
-                       .reconnectInterval(milliseconds: t.reconnectMilliseconds)] + security)
+            try s.set([.sendHighWaterMark(1), .linger(milliseconds: Self.goodbyeMilliseconds), .immediate(true)] + t.reconnection + security)
             try s.connect(trajectories)
         }) else { return false }
         let deadline = Clock.now + Double(Self.goodbyeMilliseconds) / 1000

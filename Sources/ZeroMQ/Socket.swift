@@ -63,6 +63,8 @@ public final class Socket: @unchecked Sendable {
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// A connection (a session with a peer) closed: the peer exited, or the network cut it.
         public static let disconnected = MonitorEvents(rawValue: ZMQ_EVENT_DISCONNECTED)
+        /// A connection attempt failed or timed out (`connectTimeout`) and another is scheduled.
+        public static let connectRetried = MonitorEvents(rawValue: ZMQ_EVENT_CONNECT_RETRIED)
         /// The server's ZAP handler refused this socket's CURVE key (it is not on the allow-list).
         public static let handshakeFailedAuth = MonitorEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
         /// A handshake broke the protocol: another security mechanism, or CURVE boxes that do not open (a wrong key).

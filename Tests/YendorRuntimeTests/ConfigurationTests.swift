@@ -112,7 +112,8 @@ struct ConfigurationTests {
                       ("env.envs=\(TrainingConfiguration.maxEnvsPerActor + 1)", "env.envs=\(TrainingConfiguration.maxEnvsPerActor)", "raise env.actors"),
                       ("learner.learning_rate_final_fraction=1.5", "learner.learning_rate_final_fraction=1", "must be in [0, 1]"),
                       ("transport.reconnect_ms=0", "transport.reconnect_ms=1", "must be in 1...3600000"),
-                      ("transport.reconnect_max_ms=50", "transport.reconnect_max_ms=100", "must be in transport.reconnect_ms (100)")])
+                      ("transport.reconnect_max_ms=50", "transport.reconnect_max_ms=100", "must be in transport.reconnect_ms (100)"),
+                      ("transport.connect_timeout_ms=0", "transport.connect_timeout_ms=1", "must be in 1...3600000")])
     func aSettingOutOfItsBoundsIsRefusedNamingTheFieldAndTheBoundPasses(_ bad: String, _ good: String, _ says: String) throws {
         var c = TrainingConfiguration()
         try table.apply(overrides: [bad], to: &c)
