@@ -29,6 +29,7 @@ extension LearnerService {
     /// Writes a metrics record every log interval and publishes it, with the membership, as a Stats
     /// message on the weights socket: what `yendor status learner` shows, with no extra port.
     func reportLoop(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, link: any LearnerLink) async {
+        var staleWatch = StaleWorkerWatch()
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(clamping: configuration.run.logInterval))
             if Task.isCancelled { return }
@@ -37,6 +38,9 @@ extension LearnerService {
             let now = Clock.now
             let members = await status.membership.members.values.sorted { $0.id < $1.id }
             status.metrics.record(members: members, now: now)
+            for w in staleWatch.look(at: members, now: now) ?? [] {
+                logger.warning("worker \(PeerID.loggable(w.id)): \(w.stale) of its \(w.trajectories) trajectories in the last \(Int(StaleWorkerWatch.window)) s were dropped as too stale (more than learner.max_policy_lag, \(configuration.learner.maxPolicyLag), versions behind): little of what it collects is trained on. A slow link (its weights come late) or fewer envs than the other workers (docs/running.md, \"Backpressure, not loss\")")
+            }
             for m in members {
                 values += LearnerMetrics.figures(of: m, now: now).map { ("worker/\(m.id)/\($0.name)", $0.value) }
             }

@@ -31,6 +31,8 @@ public struct Membership: Sendable {
         /// a worker whose trajectories arrive staler than others' (few envs under backpressure,
         /// a slow link) has few of its samples trained on, though it sends as many trajectories.
         public var staleSamples = 0
+        /// Its trajectories dropped whole as too stale, of `batches`.
+        public var staleTrajectories = 0
         /// The listening clock and the count of messages read, at its last message.
         var lastHeard: Double
         var readsAtLastSeen: Int
@@ -191,5 +193,6 @@ public struct Membership: Sendable {
     /// Counts `samples` of a member's trajectory dropped as too stale; nothing for a non-member.
     public mutating func droppedStale(_ id: String, samples: Int) {
         members[id]?.staleSamples += samples
+        members[id]?.staleTrajectories += 1
     }
 }

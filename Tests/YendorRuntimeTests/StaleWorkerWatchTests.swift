@@ -1,0 +1,27 @@
+import Testing
+@testable import YendorRuntime
+
+/// Which workers the learner names in its log as adding almost nothing: most of their trajectories
+/// in the last minute dropped as too stale (trial X: behind a slow link, 99% of one worker's).
+@Suite("Stale worker watch")
+struct StaleWorkerWatchTests {
+    @Test func aWorkerMostOfWhoseTrajectoriesWereTooStaleInAWindowIsNamedOnceAtItsEnd() {
+        var members = Membership(timeout: 1000, inboxCapacity: 2)
+        var watch = StaleWorkerWatch()
+        for id in ["near", "far", "quiet"] { _ = members.hello(.init(role: "worker", id: id), now: 0) }
+        #expect(watch.look(at: Array(members.members.values), now: 0) == nil, "the first look starts a window")
+        // near: 20 trajectories, 2 stale; far: 10, 9 stale; quiet: 4, all stale (too few to judge).
+        for (id, sent, stale) in [("near", 20, 2), ("far", 10, 9), ("quiet", 4, 4)] {
+            for _ in 0..<sent { members.seen(id, now: 1, batch: true) }
+            for _ in 0..<stale { members.droppedStale(id, samples: 64) }
+        }
+        #expect(watch.look(at: Array(members.members.values), now: 59) == nil, "not before the window ends")
+        let named = watch.look(at: Array(members.members.values), now: 60)
+        #expect(named?.map(\.id) == ["far"])
+        #expect(named?.first?.trajectories == 10 && named?.first?.stale == 9)
+        // The next window counts from here: far is fresh now, near is stale.
+        for _ in 0..<10 { members.seen("far", now: 61, batch: true) }
+        for _ in 0..<10 { members.seen("near", now: 61, batch: true); members.droppedStale("near", samples: 64) }
+        #expect(watch.look(at: Array(members.members.values), now: 120)?.map(\.id) == ["near"])
+    }
+}
