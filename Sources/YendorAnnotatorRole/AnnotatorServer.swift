@@ -319,7 +319,7 @@ public final class AnnotatorServer: Service, Sendable {
         }
         for (client, entry) in silent {
             let withdrawn = await annotator.withdraw(client: client)
-            logger.notice("client \(PeerID.loggable(entry.id)) silent for \(configuration.clientTimeout.seconds) s without a Goodbye (killed?): \(withdrawn) queued requests only it asked for withdrawn")
+            logger.notice("client \(PeerID.loggable(entry.id)) silent for \(configuration.clientTimeout.seconds) s without a Goodbye (killed, or cut off by the network): \(withdrawn) queued requests only it asked for withdrawn")
         }
     }
 

@@ -97,11 +97,20 @@ public struct Membership: Sendable {
             return false
         }
         senders[h.id] = now
-        timedOut[h.id] = nil
+        let timedOutMember = timedOut.removeValue(forKey: h.id)
         if var m = members[h.id] {
             m.capabilities = caps
             members[h.id] = heard(m, now: now)
             return false
+        }
+        // The same process back after it timed out (a network cut that healed) keeps its counts,
+        // whether its Hello or a trajectory (`lateAdmission`) comes first: they went back to 0 when
+        // the Hello did (trial X).
+        if var m = timedOutMember, m.instance == caps["instance"] {
+            m.capabilities = caps
+            members[h.id] = heard(m, now: now)
+            joins += 1
+            return true
         }
         members[h.id] = Member(id: h.id, role: h.role, capabilities: caps, instance: caps["instance"], joined: now, lastSeen: now, policyVersion: 0,
                                batches: 0, lastHeard: listeningTime(now), readsAtLastSeen: reads)

@@ -17,6 +17,26 @@ struct MembershipTests {
         #expect(m.count == 0 && m.joins == 2 && m.leaves == 1 && m.timeouts == 1)
     }
 
+    /// A worker timed out by a network cut comes back with its counts, whether its Hello or a
+    /// trajectory is read first; another process under its id starts from nothing.
+    @Test func aMemberThatTimedOutKeepsItsCountsWhenItsProcessSaysHelloAgain() {
+        var m = Membership(timeout: 2, inboxCapacity: 2)
+        let one: [(key: String, value: String)] = [("instance", "p1")], two: [(key: String, value: String)] = [("instance", "p2")]
+        _ = m.hello(.init(role: "worker", id: "a", capabilities: one), now: 0)
+        for _ in 0..<5 { m.seen("a", now: 1, batch: true) }
+        m.droppedStale("a", samples: 64)
+        let first = m.prune(now: 10)
+        let back = m.hello(.init(role: "worker", id: "a", capabilities: one), now: 11)
+        #expect(first == ["a"])
+        #expect(back, "a member again: it gets weights")
+        #expect(m.members["a"]?.batches == 5 && m.members["a"]?.staleSamples == 64 && m.members["a"]?.staleTrajectories == 1)
+        #expect(m.joins == 2 && m.timeouts == 1)
+        let second = m.prune(now: 20)
+        let other = m.hello(.init(role: "worker", id: "a", capabilities: two), now: 21)
+        #expect(second == ["a"] && other)
+        #expect(m.members["a"]?.batches == 0 && m.members["a"]?.instance == "p2", "another process starts afresh")
+    }
+
     @Test func aHelloFromAProcessThatSaidGoodbyeIsIgnoredButANewProcessRejoins() {
         var m = Membership(timeout: 2, inboxCapacity: 2)
         let one: [(key: String, value: String)] = [("instance", "p1")], two: [(key: String, value: String)] = [("instance", "p2")]
