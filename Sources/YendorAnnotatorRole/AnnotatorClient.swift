@@ -156,9 +156,8 @@ public final class AnnotatorClient: Sendable {
         self.metrics = metrics
         counters = Counters(registry: metrics)
         let c = configuration
-        func milliseconds(_ d: Duration) -> Int { Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000) }
-        let reconnection: [SocketOption] = [.reconnectInterval(milliseconds: milliseconds(c.reconnectInterval)),
-                                            .connectTimeout(milliseconds: milliseconds(c.connectTimeout))]
+        let reconnection: [SocketOption] = [.reconnectInterval(milliseconds: Duration.milliseconds(clamping: c.reconnectInterval.seconds)),
+                                            .connectTimeout(milliseconds: Duration.milliseconds(clamping: c.connectTimeout.seconds))]
         dealer = try await AsyncSocket(context: context, type: .dealer, name: "annotator-client.requests",
                                        inboxCapacity: 256, outboxCapacity: c.outboxCapacity) { s in
             try s.set([.sendHighWaterMark(c.outboxCapacity), .receiveHighWaterMark(1024), .maxMessageSize(c.maxMessageBytes),
