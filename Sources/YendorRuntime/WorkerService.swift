@@ -73,9 +73,10 @@ public final class WorkerService: Service, Sendable {
     /// The role's metrics, labelled with the role and the worker id (served at `/metrics` with
     /// `run.prometheus_port`): `env_steps`, `rollout/episodes`, `rollout/trajectories_sent`
     /// (counters of what was sent), `rollout/sps`, `rollout/outbox_depth`, `rollout/policy_version`,
-    /// and `transport/frames_dropped` (and `…/<reason>`) for what it refused from the learner's side.
+    /// `transport/frames_dropped` (and `…/<reason>`) for what it refused from the learner's side, and
+    /// `transport/trajectory_connections_renewed` (after a partition, `renewStaleConnection`).
     public let metrics: MetricsRegistry
-    private let stepsSent: Counter, episodesSent: Counter, trajectoriesSent: Counter, framesDropped: Counter
+    private let stepsSent: Counter, episodesSent: Counter, trajectoriesSent: Counter, framesDropped: Counter, connectionsRenewed: Counter
     private let policyVersionSent: Gauge, stepsPerSecond: Gauge, outboxDepth: Gauge
     /// Trajectories sent so far.
     var batchesSent: Int { Int(metrics["rollout/trajectories_sent"]) }
@@ -110,6 +111,7 @@ public final class WorkerService: Service, Sendable {
         episodesSent = Counter(label: "rollout/episodes", factory: metrics)
         trajectoriesSent = Counter(label: "rollout/trajectories_sent", factory: metrics)
         framesDropped = Counter(label: "transport/frames_dropped", factory: metrics)
+        connectionsRenewed = Counter(label: "transport/trajectory_connections_renewed", factory: metrics)
         policyVersionSent = Gauge(label: "rollout/policy_version", factory: metrics)
         stepsPerSecond = Gauge(label: "rollout/sps", factory: metrics)
         outboxDepth = Gauge(label: "rollout/outbox_depth", factory: metrics)
@@ -271,6 +273,7 @@ public final class WorkerService: Service, Sendable {
 
     private func subscriberLoop(link: any WorkerLink, batcher: InferenceBatcher) async throws {
         var lastBeat: (sequence: UInt64, time: Double)?
+        var lastFromLearner: Double?
         while let received = await link.receive() {
             let message: WireMessage
             switch received {
@@ -289,7 +292,14 @@ public final class WorkerService: Service, Sendable {
             case .heartbeat(let h): h.id == "learner"
             default: false
             }
-            if fromLearner { learnerLastSeen.withLock { $0 = Clock.now } }
+            if fromLearner {
+                let now = Clock.now
+                if let heard = lastFromLearner, now - heard > configuration.transport.peerTimeout {
+                    await renewStaleConnection(after: now - heard, learnerAt: Self.learnerVersion(in: message), link: link, batcher: batcher)
+                }
+                lastFromLearner = now
+                learnerLastSeen.withLock { $0 = now }
+            }
             switch message {
             case .policyUpdate(let update):
                 // Weights published before this worker's first Hello left are not for it yet: the
@@ -348,6 +358,36 @@ public final class WorkerService: Service, Sendable {
         }
     }
 
+    /// The learner's policy version that `message` tells, if it tells one.
+    static func learnerVersion(in message: WireMessage) -> Int64? {
+        switch message {
+        case .policyUpdate(let u): Int64(clamping: u.version)
+        case .heartbeat(let h): Int64(clamping: h.policyVersion)
+        default: nil
+        }
+    }
+
+    /// The first word from the learner after `silence` (longer than the peer timeout: a partition,
+    /// a paused learner). What waits on the old trajectory connection after a partition leaves
+    /// only at TCP's next retransmission, up to minutes after the link is back, and rollouts wait
+    /// behind it. When the learner has meanwhile moved more than `learner.max_policy_lag` versions
+    /// past the weights this worker acts with, it would drop all of that as stale: a fresh
+    /// connection then loses nothing it would train on. A learner that did not move (paused,
+    /// starved of CPU, or with no other worker) takes them on the old connection.
+    private func renewStaleConnection(after silence: Double, learnerAt version: Int64?, link: any WorkerLink,
+                                      batcher: InferenceBatcher) async {
+        guard replayEndpoint == nil, let version, !awaitingReadmission.load(ordering: .relaxed) else { return }
+        let own = await batcher.policyVersion, lag = configuration.learner.maxPolicyLag
+        guard version - own > lag else { return }
+        logger.notice("""
+            the learner is heard again after \(Int(silence)) s, at policy version \(version): more than learner.max_policy_lag \
+            (\(lag)) past this worker's \(own), so the trajectories still queued for it would be dropped as stale. \
+            Sending on a fresh connection instead of waiting for the old one to retransmit
+            """)
+        connectionsRenewed.increment()
+        await link.reconnect(trajectories: true)
+    }
+
     /// The env-server failures of `actors` summed, nil when none steps env servers.
     private static func envServerFailures(_ actors: [RolloutWorker]) -> (server: Int, reopen: Int, envErrors: Int)? {
         let counts = actors.compactMap(\.envServerFailures).map { $0() }
@@ -388,13 +428,8 @@ public final class WorkerService: Service, Sendable {
         // at most once a minute: the outbox was full at three heartbeats in a row.
         var fullTicks = 0, lastBackpressureNote = -Double.infinity
         // A Hello as soon as the control connection takes one (so the learner sends weights), then
-        // two per heartbeat timeout: enough to stay listed and to re-register with a restarted
-        // learner. A Hello that finds no connection or a full queue is retried at the next tick.
-        // Under backpressure the queued trajectories already keep this worker listed, and the
-        // learner reads its two connections in turn, one message each: a Hello then waits until a
-        // trajectory has left since the last one, so Hellos never pile up ahead of the Goodbye
-        // however slowly the learner trains.
-        let helloEvery = max(1, c.transport.heartbeatMisses / 2)
+        // as `HelloSchedule` says. A Hello that finds no connection or a full queue is retried at
+        // the next tick.
         // The first Hello as soon as the control connection takes it (it may not be connected yet):
         // rollouts wait for it, or their first trajectories reach the learner before it has
         // admitted this worker and are dropped.
@@ -424,7 +459,7 @@ public final class WorkerService: Service, Sendable {
         guard !Task.isCancelled && !stopping.load(ordering: .relaxed) else { return }
         if saidUnreachable { logger.info("connected to \(receiver)") }
         firstHelloSent.store(true, ordering: .relaxed)
-        var tick = 0, nextHello = helloEvery, sentAtLastHello = batchesSent
+        var schedule = HelloSchedule(every: c.transport.heartbeatMisses / 2, sent: batchesSent)
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
             // After the learner went away: a Hello as soon as the control connection takes one,
             // then the held trajectories go.
@@ -433,35 +468,35 @@ public final class WorkerService: Service, Sendable {
                 if back, await link.trySendControl(.hello(await hello())) {
                     awaitingReadmission.store(false, ordering: .relaxed)
                     logger.info("said Hello to the learner again; rollouts go on")
-                    nextHello = tick + helloEvery
+                    schedule.readmitted()
                     break
                 }
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            let full = link.outboxDepth >= link.outboxCapacity
-            let sent = batchesSent
-            if tick >= nextHello, !full || sent != sentAtLastHello, await link.trySendControl(.hello(await hello())) {
-                nextHello = tick + helloEvery
-                sentAtLastHello = sent
-            }
-            tick += 1
-            fullTicks = full ? fullTicks + 1 : 0
             let silent = Clock.now - learnerLastSeen.withLock { $0 }
-            // A silent learner is said below; a full outbox then says nothing more.
-            if fullTicks >= 3 && (silent <= timeout || replayEndpoint != nil) && Clock.now - lastBackpressureNote > 60 {
-                let behind = replayEndpoint == nil ? "" : " (or its learner is slow or unreachable: the replay role's log says which)"
-                logger.notice("outbox full at 3 heartbeats in a row: \(receiver) takes trajectories slower than they come, or is down\(behind); rollouts wait (backpressure)")
-                lastBackpressureNote = Clock.now
-            }
             if silent > timeout && !reportedSilence {
                 logger.warning("no word from the learner at \(weights) for \(Int(silent)) s; retrying with backoff")
                 reportedSilence = true
                 // The trajectories already sent wait on their connection for a learner that is only
-                // paused; a new learner process gets a fresh one once it is heard (subscriberLoop).
+                // paused; subscriberLoop renews it for one that cannot take them.
                 await link.reconnect(trajectories: false)
             } else if silent <= timeout && reportedSilence {
                 logger.info("learner is back")
                 reportedSilence = false
+                schedule.learnerCameBack()
+            }
+            let full = link.outboxDepth >= link.outboxCapacity
+            let sent = batchesSent
+            if schedule.wantsHello(outboxFull: full, sent: sent), await link.trySendControl(.hello(await hello())) {
+                schedule.said(sent: sent)
+            }
+            schedule.advance()
+            fullTicks = full ? fullTicks + 1 : 0
+            // A silent learner is said above; a full outbox then says nothing more.
+            if fullTicks >= 3 && (silent <= timeout || replayEndpoint != nil) && Clock.now - lastBackpressureNote > 60 {
+                let behind = replayEndpoint == nil ? "" : " (or its learner is slow or unreachable: the replay role's log says which)"
+                logger.notice("outbox full at 3 heartbeats in a row: \(receiver) takes trajectories slower than they come, or is down\(behind); rollouts wait (backpressure)")
+                lastBackpressureNote = Clock.now
             }
             try? await Task.sleep(for: .seconds(clamping: c.transport.heartbeatInterval))
         }

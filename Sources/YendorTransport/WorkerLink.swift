@@ -16,7 +16,8 @@ public protocol WorkerLink: Sendable {
     var outboxCapacity: Int { get }
     /// Opens a fresh control connection (Hellos) to a learner that went silent and, with
     /// `trajectories`, a fresh trajectory connection too, dropping what was queued for the old one:
-    /// only for a learner that came back as a new process, which cannot take them anyway.
+    /// only when the learner cannot take them anyway (it came back as a new process, or moved
+    /// on past `learner.max_policy_lag` while it was unreachable).
     func reconnect(trajectories: Bool) async
     /// Stops sending, then says `goodbye` unless it is nil. Across processes the trajectories still
     /// queued get up to `flush` to leave first (a worker stopping while its learner listens loses

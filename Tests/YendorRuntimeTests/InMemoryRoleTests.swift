@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import YendorPolicy
 import YendorSupport
@@ -132,6 +133,61 @@ struct InMemoryRoleTests {
         await Self.stop(running)
     }
 
+    /// After a silence past its peer timeout (a partition), a worker renews its trajectory
+    /// connection only when the learner it hears again has moved more than `learner.max_policy_lag`
+    /// versions past the weights it acts with, so that what waits on the old connection (for TCP's
+    /// retransmission, minutes after a long cut) would be dropped as stale anyway. A learner that
+    /// moved no further than that takes them on the old connection.
+    @Test func aWorkerRenewsItsTrajectoryConnectionAfterASilenceOnlyWhenTheLearnerMovedPastTheLag() async throws {
+        var c = try Self.configuration()
+        c.transport.heartbeatInterval = 0.05
+        c.transport.heartbeatMisses = 2
+        let lag = UInt64(c.learner.maxPolicyLag)
+        let log = LogLines()
+        let (_, learner, worker, running) = try Self.runningWorker(c, logger: Logger(label: "test") { _ in log })
+        defer { running.cancel() }
+        let tensors = try Self.wireTensors(c)
+        func count(_ text: String) -> Int { log.lines.filter { $0.contains(text) }.count }
+        func renewed() -> Double { worker.metrics["transport/trajectory_connections_renewed"] }
+        let sequence = Mutex<UInt64>(0)
+        func heartbeat(_ version: UInt64) async {
+            let next = sequence.withLock { $0 += 1; return $0 }
+            await learner.publish(.heartbeat(Heartbeat(id: "learner", sequence: next, timeNanos: 0, policyVersion: version)))
+        }
+        // Plays a learner heard at `version` until the worker has no silence outstanding, then
+        // silent until the worker says so (waits for its log lines, with a hang guard).
+        func goSilent(at version: UInt64) async -> Bool {
+            var rounds = 0
+            while count("no word from the learner") > count("learner is back") && rounds < 30_000 {
+                await heartbeat(version)
+                try? await Task.sleep(for: .milliseconds(20))
+                rounds += 1
+            }
+            let before = count("no word from the learner")
+            return await log.waitFor(timeout: 600) { _ in count("no word from the learner") > before }
+        }
+        _ = await Self.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
+        await learner.publish(Self.weights(c, 1, tensors))
+        #expect(await Self.trajectory(actedBy: 1, learner.receive))
+
+        // Back exactly max_policy_lag versions on: the queued trajectories still count.
+        #expect(await goSilent(at: 1))
+        await heartbeat(1 + lag)
+        await learner.publish(Self.weights(c, 1 + lag, tensors))
+        #expect(await Self.trajectory(actedBy: 1 + lag, learner.receive), "the heartbeat before these weights was read")
+        #expect(renewed() == 0, "\(log.lines.suffix(10))")
+
+        // One version further: they would be dropped, and a fresh connection replaces the old one.
+        #expect(await goSilent(at: 1 + lag))
+        await heartbeat(2 + 2 * lag)
+        #expect(await log.waitFor(timeout: 600) { $0.contains("more than learner.max_policy_lag (\(lag)) past this worker's \(1 + lag)") },
+                "\(log.lines.suffix(10))")
+        await learner.publish(Self.weights(c, 2 + 2 * lag, tensors))
+        #expect(await Self.trajectory(actedBy: 2 + 2 * lag, learner.receive))
+        #expect(renewed() == 1, "once per silence: \(log.lines.suffix(10))")
+        await Self.stop(running)
+    }
+
     /// What the worker's backpressure note and Hello throttle compare the outbox with: the link's
     /// own capacity, which in one process is the learner's inbox (4 × `queue_capacity` in `yendor train`).
     @Test func anInMemoryWorkerLinksCapacityIsTheLearnersInbox() async throws {
@@ -189,10 +245,11 @@ struct InMemoryRoleTests {
         return (c, learner, network.workerLink(), Task { try await learner.run() })
     }
 
-    static func runningWorker() throws -> (c: TrainingConfiguration, learner: any LearnerLink, worker: WorkerService, running: Task<Void, Error>) {
-        let c = try configuration()
+    static func runningWorker(_ configured: TrainingConfiguration? = nil, logger: Logger = quiet) throws
+        -> (c: TrainingConfiguration, learner: any LearnerLink, worker: WorkerService, running: Task<Void, Error>) {
+        let c = try configured ?? configuration()
         let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
-        let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: quiet) { network.workerLink() }
+        let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: logger) { network.workerLink() }
         return (c, network.learnerLink(), worker, Task { try await worker.run() })
     }
 

@@ -8,7 +8,8 @@
 #   plain     10.213.0.5   a worker without CURVE at all
 #
 # Checks: training progresses over TCP with CURVE; cutting w1's link makes the learner time it out
-# while training goes on, and restoring it makes w1 rejoin and contribute again; the intruder and
+# while training goes on, and restoring it makes w1 rejoin and contribute again (its trajectories,
+# too stale by then, go on a fresh connection rather than wait for TCP's retransmission); the intruder and
 # the plain peer never get in (the learner never lists them) nor out (no weights, no heartbeats).
 #
 # Usage: netns-cluster.sh [--prefix P] [--work DIR]      run the test (exit 0 pass, 1 fail, 77 skip)
@@ -87,15 +88,18 @@ log_count() { grep -c -- "$2" "$WORK/$1.log" 2>/dev/null || true; }
 count_at_least() { [ "$(log_count "$1" "$2")" -ge "$3" ]; }
 
 # --- learner with CURVE and the allow-list ---
-run_in LEARNER learner "$WORK/learner.log" learner --config "$WORK/tiny.yaml" --run-dir "$WORK/run" --steps 100000000 \
+# A small policy lag, so that training with w2 alone while w1 is cut off (300 env steps: about 5
+# updates of one trajectory each) leaves what w1 still holds too stale to train on.
+LAG=(--set learner.max_policy_lag=2)
+run_in LEARNER learner "$WORK/learner.log" learner --config "$WORK/tiny.yaml" --run-dir "$WORK/run" --steps 100000000 "${LAG[@]}" \
   --set "transport.curve_secret_key_file=$WORK/keys/learner.key" --set "transport.curve_allowed_clients=$WORK/allowed"
 health_from() {  # health_from HOST KEY
   ip netns exec "$(ns "$1")" "$YENDOR" health learner --endpoint "tcp://$LEARNER_IP:5556" --timeout 3 $(client "$2") >>"$WORK/health.log" 2>&1
 }
 wait_for 60 "yendor health learner from w1's namespace" health_from w1 w1 && pass "learner answers 'yendor health' across namespaces with CURVE"
 
-run_in W1 w1 "$WORK/w1.log" worker --config "$WORK/tiny.yaml" --learner "$LEARNER_IP" --id w1 $(client w1)
-run_in W2 w2 "$WORK/w2.log" worker --config "$WORK/tiny.yaml" --learner "$LEARNER_IP" --id w2 $(client w2)
+run_in W1 w1 "$WORK/w1.log" worker --config "$WORK/tiny.yaml" --learner "$LEARNER_IP" --id w1 "${LAG[@]}" $(client w1)
+run_in W2 w2 "$WORK/w2.log" worker --config "$WORK/tiny.yaml" --learner "$LEARNER_IP" --id w2 "${LAG[@]}" $(client w2)
 run_in INTRUDER intruder "$WORK/intruder.log" worker --config "$WORK/tiny.yaml" --learner "$LEARNER_IP" --id intruder $(client intruder)
 run_in PLAIN plain "$WORK/plain.log" worker --config "$WORK/tiny.yaml" --learner "$LEARNER_IP" --id plain
 
@@ -116,6 +120,8 @@ W1_JOINS=$(log_count learner "$W1_BACK")
 # --- restore it: w1 reconnects by itself, rejoins and contributes ---
 ip -n "$NS_BRIDGE" link set v2 up
 wait_for 60 "w1 joins again after its link is restored" count_at_least learner "$W1_BACK" $((W1_JOINS + 1)) && pass "w1 rejoined after the link came back"
+wait_for 60 "w1 renews its trajectory connection" count_at_least w1 "Sending on a fresh connection" 1 &&
+  pass "w1 sent on a fresh connection: $(grep -o 'heard again after [0-9]* s, at policy version [0-9]*' "$WORK/w1.log" | head -1)"
 kill -TERM "$W2" 2>/dev/null  # from now on only w1 can move env_steps
 wait_for 30 "w2 exits on SIGTERM" gone "$W2"
 AFTER=$(env_steps)
