@@ -326,7 +326,7 @@ public struct TrajectoryValidator: Sendable, Equatable {
         case .i16: return scan(raw, as: Int16.self, range)
         case .i32: return scan(raw, as: Int32.self, range)
         case .i64: return scan(raw, as: Int64.self, range)
-        case .f32: return nil  // ranges apply to integer arrays
+        case .f32, .f16: return nil  // ranges apply to integer arrays
         }
     }
 

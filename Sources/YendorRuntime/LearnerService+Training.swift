@@ -207,8 +207,11 @@ extension LearnerService {
 
     func publish(_ learner: APPOLearner, link: any LearnerLink) async throws {
         let tensors = try learner.publishableWeights()
-        let update = PolicyUpdate(version: UInt64(learner.policyVersion), modelSignature: configuration.modelSignature,
-                                  tensors: tensors.map { NamedArray(name: $0.name, shape: $0.shape, values: $0.values) })
+        let half = configuration.transport.weightsPrecision == .f16
+        let update = PolicyUpdate(version: UInt64(learner.policyVersion), modelSignature: configuration.modelSignature, tensors: tensors.map {
+            (half ? NamedArray.halfPrecision(name: $0.name, shape: $0.shape, values: $0.values) : nil)
+                ?? NamedArray(name: $0.name, shape: $0.shape, values: $0.values)
+        })
         latestWeights.withLock { $0 = .policyUpdate(update) }
         await link.publish(.policyUpdate(update))
     }

@@ -336,6 +336,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.queue_capacity", \.transport.queueCapacity, "trajectory messages queued per socket")
         t.add("transport.leave_timeout_s", \.transport.leaveTimeout, "seconds a stopping worker waits for the learner to take its last trajectories")
         t.add("transport.socket_buffer_kib", \.transport.socketBufferKiB, "kernel buffer of each TCP trajectory connection, KiB (0 = system's autotuning)")
+        t.add("transport.weights_precision", \.transport.weightsPrecision, "f32 or f16: precision of the weights published to workers (f16 sends half the bytes)")
         t.add("transport.max_message_mib", \.transport.maxMessageMiB, "largest accepted message")
         t.add("transport.reconnect_ms", \.transport.reconnectMilliseconds, "first wait before a lost connection is tried again, ms; doubles each try")
         t.add("transport.reconnect_max_ms", \.transport.reconnectMaxMilliseconds, "longest wait between tries to reconnect, ms")

@@ -48,6 +48,11 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// trajectories) for two workers of a learner that trained slower than they sent, each trajectory
     /// a version of policy lag (docs/benchmarks.md, "Socket buffers").
     public var socketBufferKiB: Int = 128
+    /// The precision of the weights the learner publishes. `f16` halves what every update sends to
+    /// every worker (for a slow or shared link, or many workers); workers act with the rounded
+    /// weights (V-trace corrects with the probabilities they acted with), and the learner trains
+    /// and checkpoints in f32. A tensor with a value beyond f16's range goes as f32.
+    public var weightsPrecision: WeightsPrecision = .f32
     /// Largest message accepted, in MiB; larger frames are counted and dropped.
     public var maxMessageMiB: Int = 256
     /// First reconnect delay in milliseconds; doubles up to `reconnectMaxMilliseconds`.
@@ -268,4 +273,12 @@ public struct TransportConfiguration: Sendable, Equatable {
             throw ConfigurationError(field: name, problem: "is set but transport.curve_secret_key_file is not: CURVE needs this node's own key pair too (yendor keys generate), or it would run in plaintext")
         }
     }
+}
+
+/// The precision of published weights (`transport.weights_precision`), named as the wire's dtypes.
+public enum WeightsPrecision: String, Sendable, CaseIterable, ConfigEnum {
+    /// Single precision: the learner's own weights, as they are.
+    case f32
+    /// Half precision, rounded to nearest: half the bytes.
+    case f16
 }

@@ -311,7 +311,7 @@ public final class WorkerService: Service, Sendable {
                     let what = update.modelSignature.contains(spec) ? "model mismatch" : "observation layout mismatch"
                     throw Refused(reason: "\(what): the learner's weights are for [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
                 }
-                let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values(as: Float.self) ?? []) }
+                let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.floats() ?? []) }
                 let first = !(await batcher.hasWeights)
                 do {
                     try await batcher.update(version: Int64(clamping: update.version), tensors: tensors)

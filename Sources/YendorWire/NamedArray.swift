@@ -36,4 +36,22 @@ public struct NamedArray: Sendable, Equatable {
             initialized = count
         }
     }
+
+    /// The elements as `Float`: an `f32` array's as they are, an `f16` array's widened (exactly);
+    /// nil for other dtypes.
+    public func floats() -> [Float]? {
+        switch dtype {
+        case .f32: values(as: Float.self)
+        case .f16: values(as: Float16.self)?.map(Float.init)
+        default: nil
+        }
+    }
+
+    /// `values` rounded to the nearest half-precision value, or nil when one is beyond its range
+    /// (±65,504) or not finite, which rounding would turn into another value or an infinity.
+    public static func halfPrecision(name: String, shape: [Int], values: [Float]) -> NamedArray? {
+        let half = values.map(Float16.init)
+        guard half.allSatisfy(\.isFinite) else { return nil }
+        return NamedArray(name: name, shape: shape, values: half)
+    }
 }

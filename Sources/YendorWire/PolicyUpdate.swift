@@ -6,7 +6,8 @@ public struct PolicyUpdate: WirePayload {
     public var version: UInt64
     /// Describes the network's architecture and observation spec; workers refuse a mismatch.
     public var modelSignature: String
-    /// Parameters as named f32 arrays, e.g. `core.0.weight` with shape [256, 512].
+    /// Parameters as named f32 arrays, e.g. `core.0.weight` with shape [256, 512], or f16 ones
+    /// (`transport.weights_precision`: half the bytes on the wire); `NamedArray.floats()` reads either.
     public var tensors: [NamedArray]
 
     public init(version: UInt64, modelSignature: String, tensors: [NamedArray]) {
@@ -28,7 +29,7 @@ public struct PolicyUpdate: WirePayload {
         modelSignature = try r.readString("model_signature")
         let table = try ArrayTable(&r)
         tensors = try table.arrays.map { v in
-            guard v.dtype == .f32 else { throw WireError.invalidShape(field: v.name, detail: "dtype \(v.dtype), expected f32") }
+            guard v.dtype == .f32 || v.dtype == .f16 else { throw WireError.invalidShape(field: v.name, detail: "dtype \(v.dtype), expected f32 or f16") }
             return v.copy()
         }
     }

@@ -77,6 +77,31 @@ struct InMemoryRoleTests {
         await Self.stop(running)
     }
 
+    /// With `transport.weights_precision: f16` the learner publishes every tensor at half
+    /// precision, and a worker acts with such weights.
+    @Test func halfPrecisionWeightsArePublishedAndActedWith() async throws {
+        var half = try Self.configuration()
+        half.transport.weightsPrecision = .f16
+        let (c, _, worker, running) = try Self.runningLearner(half)
+        defer { running.cancel() }
+        #expect(await worker.trySendControl(.hello(Self.hello(c, id: "member"))))
+        let update = try #require(await Self.next(worker.receive) { if case .policyUpdate(let u) = $0 { u } else { nil } })
+        #expect(!update.tensors.isEmpty && update.tensors.allSatisfy { $0.dtype == .f16 }, "\(update.tensors.map(\.dtype))")
+        let widened = PolicyUpdate(version: update.version, modelSignature: update.modelSignature,
+                                   tensors: update.tensors.map { NamedArray(name: $0.name, shape: $0.shape, values: $0.floats() ?? []) })
+        let (halfBytes, singleBytes) = (update.encoded().count, widened.encoded().count)
+        #expect(Double(halfBytes) < 0.55 * Double(singleBytes), "\(halfBytes) bytes against \(singleBytes) in f32")
+        await Self.stop(running)
+
+        let (wc, learner, _, acting) = try Self.runningWorker()
+        defer { acting.cancel() }
+        _ = await Self.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
+        let tensors = try Self.wireTensors(wc).map { try #require(NamedArray.halfPrecision(name: $0.name, shape: $0.shape, values: $0.values(as: Float.self) ?? [])) }
+        await learner.publish(.policyUpdate(PolicyUpdate(version: 5, modelSignature: wc.modelSignature, tensors: tensors)))
+        #expect(await Self.trajectory(actedBy: 5, learner.receive), "the worker acts with half-precision weights")
+        await Self.stop(acting)
+    }
+
     /// The weights a learner publishes as a worker joins miss it when its weights socket has not
     /// connected yet (PUB drops them: a slow joiner; the worker then waited 5 s for them). Its next
     /// Hello says it has none, and the learner sends them again.
@@ -236,8 +261,9 @@ struct InMemoryRoleTests {
         _ = await running.result
     }
 
-    static func runningLearner() throws -> (c: TrainingConfiguration, learner: LearnerService, worker: any WorkerLink, running: Task<Void, Error>) {
-        let c = try configuration()
+    static func runningLearner(_ configured: TrainingConfiguration? = nil) throws
+        -> (c: TrainingConfiguration, learner: LearnerService, worker: any WorkerLink, running: Task<Void, Error>) {
+        let c = try configured ?? configuration()
         let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
         let dir = try RunDirectory(path: Scratch.path + "yendor-inmemory-\(UUID().uuidString.prefix(8))")
         let learner = LearnerService(configuration: c, context: try Context(), runDirectory: dir, logger: quiet,

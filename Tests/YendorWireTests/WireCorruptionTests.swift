@@ -156,7 +156,7 @@ struct WireCorruptionTests {
         #expect(throws: WireError.unknownDType(field: "w", code: 77)) { try WireMessage.decode(badDType) }
 
         let wrongDType = PolicyUpdate(version: 1, modelSignature: "s", tensors: [NamedArray(name: "w", shape: [2], values: [Int32(1), 2])])
-        #expect(throws: WireError.invalidShape(field: "w", detail: "dtype i32, expected f32")) {
+        #expect(throws: WireError.invalidShape(field: "w", detail: "dtype i32, expected f32 or f16")) {
             try WireMessage.decode(wrongDType.encoded())
         }
 

@@ -55,7 +55,7 @@ KIND_NAMES = {1: "Hello", 2: "Heartbeat", 3: "Stats", 4: "Goodbye", 16: "Traject
 
 # dtype codes of the `array` encoding; all little-endian.
 DTYPES: Dict[int, np.dtype] = {1: np.dtype("u1"), 2: np.dtype("<i2"), 3: np.dtype("<i4"),
-                               4: np.dtype("<f4"), 5: np.dtype("<i8")}
+                               4: np.dtype("<f4"), 5: np.dtype("<i8"), 6: np.dtype("<f2")}
 _CODES: Dict[str, int] = {dt.str.lstrip("<>|="): code for code, dt in DTYPES.items()}
 
 
@@ -64,7 +64,7 @@ def _code(dtype: np.dtype) -> int:
     try:
         return _CODES[key]
     except KeyError:
-        raise ValueError(f"dtype {np.dtype(dtype)} has no wire code (u8, i16, i32, f32, i64)") from None
+        raise ValueError(f"dtype {np.dtype(dtype)} has no wire code (u8, i16, i32, f32, i64, f16)") from None
 
 
 class WireError(ValueError):
