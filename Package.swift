@@ -76,7 +76,8 @@ let package = Package(
         // The annotator's core: the queue, labelers (lexicon, OpenAI), the label store; no sockets.
         .target(name: "YendorAnnotator", dependencies: [
             "YendorEnvironment", "YendorWire", "YendorMetrics", "YendorSupport",
-            coreMetrics, logging, histogram, deque, .product(name: "GRDB", package: "GRDB.swift"),
+            coreMetrics, logging, histogram, deque, .product(name: "OrderedCollections", package: "swift-collections"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The annotator as a role over ZeroMQ (`yendor annotator`), and the client a learner uses.
         .target(name: "YendorAnnotatorRole", dependencies: [

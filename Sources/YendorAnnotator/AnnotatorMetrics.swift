@@ -17,10 +17,14 @@ public struct AnnotatorMetrics: Sendable {
     let dropped: Counter
     /// Queued requests withdrawn because every client that asked for them left (`withdraw`).
     let withdrawn: Counter
-    /// New labels from the labeler (stored).
+    /// New labels from the labeler (stored, or waiting in memory for the store: `unstored`).
     let labeled: Counter
     /// Label store read or write failures.
     let storeErrors: Counter
+    /// Labels waiting in memory for a store that refused them (a full disk).
+    let unstored: Gauge
+    /// Labels received that never reached the store: beyond `unstoredCapacity`, or still refused at shutdown.
+    let lost: Counter
     /// Requests waiting for the labeler (queued or waiting for a retry).
     let queueDepth: Gauge
     /// Requests handed to the labeler and not answered yet.
@@ -45,6 +49,8 @@ public struct AnnotatorMetrics: Sendable {
         withdrawn = counter("withdrawn")
         labeled = counter("labeled")
         storeErrors = counter("errors/store")
+        unstored = gauge("unstored")
+        lost = counter("labels_lost")
         queueDepth = gauge("queue_depth")
         inFlight = gauge("in_flight")
         labelsPerSecond = gauge("labels_per_second")
@@ -54,6 +60,7 @@ public struct AnnotatorMetrics: Sendable {
         // Levels that are 0 at start have a value from the start (a never-set gauge reads as absent).
         queueDepth.record(0)
         inFlight.record(0)
+        unstored.record(0)
         errors = Dictionary(uniqueKeysWithValues: LabelErrorKind.allCases.map { ($0, counter("errors/\($0.rawValue)")) })
     }
 
@@ -75,6 +82,8 @@ public struct AnnotatorMetrics: Sendable {
             + "dropped \(n("dropped")) errors \(errorCount) p50 \(tenths(registry["annotator/latency_p50_seconds"] * 1000))ms "
             + "p99 \(tenths(registry["annotator/latency_p99_seconds"] * 1000))ms requests \(n("requests")) malformed \(malformed)"
             + (values.contains { $0.name.hasPrefix("annotator/llm/") } ? " llm failed attempts \(failedAttempts)" : "")
+            // Said once the store has failed: labels then wait in memory, or are lost.
+            + (n("errors/store") > 0 ? " store errors \(n("errors/store")) unstored \(n("unstored")) lost \(n("labels_lost"))" : "")
     }
 
     private static func tenths(_ value: Double) -> String { "\((value * 10).rounded() / 10)" }

@@ -66,6 +66,18 @@ public final class LabelStore: Sendable {
         try run { try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
     }
 
+    /// Caps the database at `pages` pages (SQLite's `max_page_count` on the writing connection): a
+    /// save that needs more fails with `SQLITE_FULL`, "database or disk is full", as on a full disk.
+    /// For tests of a store that fills up; `nil` lifts the cap.
+    func limitSize(toPages pages: Int?) throws(AnnotatorError) {
+        try run { try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages ?? 4_294_967_294)") } }
+    }
+
+    /// Pages the database file has now (SQLite's `page_count`).
+    func pageCount() throws(AnnotatorError) -> Int {
+        try run { try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 } }
+    }
+
     /// Rows in the store.
     public func count() throws(AnnotatorError) -> Int {
         try run { try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM label") ?? 0 } }
