@@ -35,8 +35,7 @@ public final class MetricsLog: @unchecked Sendable {
         line += "}\n"
         lock.lock()
         defer { lock.unlock() }
-        // `write(contentsOf:)`: the older `write(_:)` traps on an I/O error.
-        try handle.write(contentsOf: Data(line.utf8))
+        try handle.appendWhole(Data(line.utf8))
         if let tensorBoard, toTensorBoard {
             let step = values.first { $0.0 == "env_steps" }?.1 ?? 0
             let time = values.first { $0.0 == "time" }?.1 ?? Date().timeIntervalSince1970

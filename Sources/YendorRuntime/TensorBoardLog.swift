@@ -73,7 +73,7 @@ public final class TensorBoardLog: @unchecked Sendable {
         out += withUnsafeBytes(of: Self.maskedCRC(data).littleEndian) { Array($0) }
         lock.lock()
         defer { lock.unlock() }
-        try handle.write(contentsOf: Data(out))  // the older `write(_:)` traps on an I/O error
+        try handle.appendWhole(Data(out))
     }
 
     /// TFRecord's masked CRC-32C: rotate right by 15 and add a constant.
