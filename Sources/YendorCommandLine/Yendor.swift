@@ -57,6 +57,7 @@ public struct Yendor: AsyncParsableCommand {
         // (our queues are bounded, so the heap is too) doubled large-message throughput.
         _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 20)
         _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
+        OpenFileLimit.raise()
         var command: any ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         if command is any RoleCommand { ShutdownSignals.install() }
