@@ -78,7 +78,12 @@ struct Checkpoints: Sendable {
         try extra(staged.temp)
         let final = directory.appendingPathComponent(staged.name)
         try FileManager.default.moveItem(at: staged.temp, to: final)
-        try RunDirectory.writeAtomically(Data(staged.name.utf8), to: directory.appendingPathComponent("latest"))
+        do {
+            try RunDirectory.writeAtomically(Data(staged.name.utf8), to: directory.appendingPathComponent("latest"))
+        } catch {
+            // Complete all the same, and a resume finds it (`latest()` takes the newest that reads).
+            throw ConfigurationError(field: "run.dir", problem: "\(staged.name) is complete, but checkpoints/latest could not be made to name it (\(error.localizedDescription)); a resume takes it anyway, as the newest checkpoint that reads")
+        }
         prune(current: staged.name)
         return final
     }
@@ -99,12 +104,18 @@ struct Checkpoints: Sendable {
 
     /// The newest checkpoint that reads: the one `latest` names, else the newest other one (that
     /// one is missing or unreadable after a crash or a disk error; `skipped` names what was passed
-    /// over). Nil for a run with no checkpoint. Throws when there are checkpoints and none reads
-    /// (starting afresh would silently lose the run), with `advice` on what to do.
+    /// over). Ones written after the one `latest` names come first: complete, but a full disk
+    /// failed the write of `latest` itself (trial Y: the resume went back 13K steps). Nil for a run
+    /// with no checkpoint. Throws when there are checkpoints and none reads (starting afresh would
+    /// silently lose the run), with `advice` on what to do.
     func latest(advice: String = "move them away to start afresh, or restore one") throws -> Found? {
         let named = (try? Data(contentsOf: directory.appendingPathComponent("latest"))).map { String(decoding: $0, as: UTF8.self) }
-        let others = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }
-        let candidates = (named.map { [$0] } ?? []) + others.filter { $0 != named }
+        let others = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }.filter { $0 != named }
+        // By when they were written, not by their steps: a run started afresh in the same
+        // directory writes checkpoints with fewer steps than the older run's.
+        let namedAt = named.flatMap { writtenAt($0) }
+        let later = namedAt.map { at in others.filter { (writtenAt($0) ?? .distantPast) > at } } ?? []
+        let candidates = later + (named.map { [$0] } ?? []) + others.filter { !later.contains($0) }
         var skipped: [String] = []
         for name in candidates {
             if let found = Self.read(directory.appendingPathComponent(name), skipped: skipped) { return found }
@@ -122,6 +133,12 @@ struct Checkpoints: Sendable {
     static func read(_ dir: URL, skipped: [String] = []) -> Found? {
         guard let state = state(in: dir), (try? TensorFile.read(from: dir.appendingPathComponent("learner.ckpt"))) != nil else { return nil }
         return Found(directory: dir, state: state, skipped: skipped)
+    }
+
+    /// When checkpoint `name`'s state.json was written; nil if it has none.
+    private func writtenAt(_ name: String) -> Date? {
+        let path = directory.appendingPathComponent(name).appendingPathComponent("state.json").path
+        return (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
     /// The state.json of the checkpoint in `dir`, if it decodes.

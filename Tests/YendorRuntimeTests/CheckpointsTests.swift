@@ -87,6 +87,32 @@ struct CheckpointsTests {
         #expect(checkpoints.all().map(\.directory.lastPathComponent) == ["ckpt-100", "ckpt-300"])
     }
 
+    /// A full disk can fail the write of `latest` after the checkpoint it would name is complete:
+    /// the commit says so, and a resume takes that checkpoint (before, it went back to the one
+    /// `latest` still named, 13K steps earlier in trial Y). Written before the one `latest` names
+    /// (an older run's, in a directory where a run started afresh), a checkpoint is not taken.
+    @Test func aCompleteCheckpointThatLatestDoesNotNameIsResumedFromWhenItIsNewer() throws {
+        let checkpoints = try Self.scratch(), learner = try Self.learner()
+        let fm = FileManager.default
+        let first = try checkpoints.save(learner: learner, state: Self.state(100))
+        let staged = try checkpoints.stage(learner: learner, state: Self.state(200))
+        // `latest` cannot be replaced: a directory with something in it stands there.
+        let pointer = checkpoints.directory.appendingPathComponent("latest")
+        try fm.removeItem(at: pointer)
+        try fm.createDirectory(at: pointer.appendingPathComponent("x"), withIntermediateDirectories: true)
+        #expect { try checkpoints.commit(staged) } throws: { "\($0)".contains("ckpt-200 is complete, but checkpoints/latest could not be made to name it") }
+        try fm.removeItem(at: pointer)
+        try Data("ckpt-100".utf8).write(to: pointer)  // what it still named
+        let second = checkpoints.directory.appendingPathComponent("ckpt-200")
+        let now = Date()
+        try fm.setAttributes([.modificationDate: now - 60], ofItemAtPath: first.appendingPathComponent("state.json").path)
+        try fm.setAttributes([.modificationDate: now], ofItemAtPath: second.appendingPathComponent("state.json").path)
+        #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-200")
+        // Written earlier than the named one, a checkpoint with more steps is an older run's.
+        try fm.setAttributes([.modificationDate: now - 120], ofItemAtPath: second.appendingPathComponent("state.json").path)
+        #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-100")
+    }
+
     @Test func aMissingOrUnreadableLatestFallsBackToTheNewestThatReads() throws {
         let checkpoints = try Self.scratch(), learner = try Self.learner()
         try checkpoints.save(learner: learner, state: Self.state(100))
