@@ -145,6 +145,7 @@ struct LearnerMetrics: Sendable {
                        ("last_heard_s", max(0, now - m.lastSeen)),
                        ("trajectories", Double(m.batches)),
                        ("samples_dropped_lag", Double(m.staleSamples)),
+                       ("trajectories_ahead", Double(m.aheadTrajectories)),
                        ("policy_version", Double(m.policyVersion))]
         if let failures = m.capabilities["env_server_failures"].flatMap(Double.init) {
             figures.append(("env_server_failures", failures))
@@ -152,7 +153,8 @@ struct LearnerMetrics: Sendable {
         return figures
     }
 
-    static let memberFigureNames = ["envs", "last_heard_s", "trajectories", "samples_dropped_lag", "policy_version", "env_server_failures"]
+    static let memberFigureNames = ["envs", "last_heard_s", "trajectories", "samples_dropped_lag", "trajectories_ahead", "policy_version",
+                                    "env_server_failures"]
 
     /// The replay buffer's counts (`ReplayStatistics`, the buffer's own state, which the rate limiter
     /// reads and checkpoints keep): sizes as gauges, the running totals as counters advanced by

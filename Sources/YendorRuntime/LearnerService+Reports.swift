@@ -39,7 +39,13 @@ extension LearnerService {
             let members = await status.membership.members.values.sorted { $0.id < $1.id }
             status.metrics.record(members: members, now: now)
             for w in staleWatch.look(at: members, now: now) ?? [] {
-                logger.warning("worker \(PeerID.loggable(w.id)): \(w.stale) of its \(w.trajectories) trajectories in the last \(Int(StaleWorkerWatch.window)) s were dropped as too stale (more than learner.max_policy_lag, \(configuration.learner.maxPolicyLag), versions behind): little of what it collects is trained on. A slow link (its weights come late) or fewer envs than the other workers (docs/running.md, \"Backpressure, not loss\")")
+                let window = Int(StaleWorkerWatch.window)
+                if w.mostlyAhead {
+                    logger.warning("worker \(PeerID.loggable(w.id)): \(w.ahead) of its \(w.trajectories) trajectories in the last \(window) s were acted with policy versions newer than this learner's: its weights come from another learner. Its transport.weights (or --learner) likely reaches another run's learner while its trajectories come here: give it both of this run's endpoints (docs/running.md, \"Two runs on one machine\")")
+                }
+                if w.mostlyStale {
+                    logger.warning("worker \(PeerID.loggable(w.id)): \(w.stale) of its \(w.trajectories) trajectories in the last \(window) s were dropped as too stale (more than learner.max_policy_lag, \(configuration.learner.maxPolicyLag), versions behind): little of what it collects is trained on. A slow link (its weights come late), fewer envs than the other workers (docs/running.md, \"Backpressure, not loss\"), or weights from another learner")
+                }
             }
             for m in members {
                 values += LearnerMetrics.figures(of: m, now: now).map { ("worker/\(m.id)/\($0.name)", $0.value) }

@@ -114,6 +114,9 @@ extension LearnerService {
                         // update comes to publish new ones, so send the current ones again, at most once a second.
                         await resendWeights(link: link, status: status)
                     } else {
+                        if Int64(clamping: item.trajectory.policyVersion) > learner.policyVersion {
+                            await status.actedAhead(worker: item.trajectory.workerID)
+                        }
                         // Checked again (`add`), for trajectories restored from a replay checkpoint written
                         // with other settings: every received one was checked on the way in, and nothing
                         // unchecked reaches the update.

@@ -201,6 +201,9 @@ actor LearnerStatus {
         membership.droppedStale(worker, samples: samples)
     }
 
+    /// A trajectory acted with a policy version newer than the learner's.
+    func actedAhead(worker: String) { membership.actedAhead(worker) }
+
     /// The current weights were published again for workers whose trajectories were all too stale.
     func resentWeights() { metrics.weightsResent.increment() }
 

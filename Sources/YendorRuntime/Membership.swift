@@ -33,6 +33,9 @@ public struct Membership: Sendable {
         public var staleSamples = 0
         /// Its trajectories dropped whole as too stale, of `batches`.
         public var staleTrajectories = 0
+        /// Its trajectories acted with a policy version newer than the learner's: weights from
+        /// another learner (its weights endpoint reaches another run's), or from before a restart.
+        public var aheadTrajectories = 0
         /// The listening clock and the count of messages read, at its last message.
         var lastHeard: Double
         var readsAtLastSeen: Int
@@ -198,6 +201,11 @@ public struct Membership: Sendable {
     }
 
     public var count: Int { members.count }
+
+    /// Counts a member's trajectory acted with a policy version newer than the learner's.
+    public mutating func actedAhead(_ id: String) {
+        members[id]?.aheadTrajectories += 1
+    }
 
     /// Counts `samples` of a member's trajectory dropped as too stale; nothing for a non-member.
     public mutating func droppedStale(_ id: String, samples: Int) {

@@ -24,4 +24,21 @@ struct StaleWorkerWatchTests {
         for _ in 0..<10 { members.seen("near", now: 61, batch: true); members.droppedStale("near", samples: 64) }
         #expect(watch.look(at: Array(members.members.values), now: 120)?.map(\.id) == ["near"])
     }
+
+    /// A worker whose weights come from another learner acts with versions this one never had
+    /// (trial Z: its weights endpoint reached another run's learner); half of its trajectories in
+    /// a window or more name it, and a few at a learner's restart from an older checkpoint do not.
+    @Test func aWorkerActingMostlyAheadOfTheLearnersVersionIsNamed() {
+        var members = Membership(timeout: 1000, inboxCapacity: 2)
+        var watch = StaleWorkerWatch()
+        for id in ["elsewhere", "restarted"] { _ = members.hello(.init(role: "worker", id: id), now: 0) }
+        _ = watch.look(at: Array(members.members.values), now: 0)
+        for (id, sent, ahead) in [("elsewhere", 12, 12), ("restarted", 12, 3)] {
+            for _ in 0..<sent { members.seen(id, now: 1, batch: true) }
+            for _ in 0..<ahead { members.actedAhead(id) }
+        }
+        let named = watch.look(at: Array(members.members.values), now: 60)
+        #expect(named == [.init(id: "elsewhere", trajectories: 12, stale: 0, ahead: 12)])
+        #expect(named?.first?.mostlyAhead == true && named?.first?.mostlyStale == false)
+    }
 }

@@ -23,6 +23,8 @@ struct TrajectoryAdmissionTests {
         let goodbyes = Mutex<[(id: String, reason: String)]>([])
         /// The policy version of every weights message the learner published, in order.
         let publishedVersions = Mutex<[UInt64]>([])
+        /// The values of the learner's latest Stats message.
+        let stats = Mutex<[String: Double]>([:])
 
         /// A learner started with `learnerArguments` added, and the legitimate worker `good` unless
         /// `goodWorker` is false.
@@ -54,6 +56,7 @@ struct TrajectoryAdmissionTests {
                     switch message {
                     case .goodbye(let g): goodbyes.withLock { $0.append((g.id, g.reason)) }
                     case .policyUpdate(let u): publishedVersions.withLock { $0.append(u.version) }
+                    case .stats(let s): stats.withLock { $0 = Dictionary(s.values, uniquingKeysWith: { $1 }) }
                     default: break
                     }
                 }
@@ -263,6 +266,26 @@ struct TrajectoryAdmissionTests {
             let updates = f.metric("learner/updates")
             #expect(await f.waitFor("learner/updates", atLeast: updates + 3), "no updates afterwards: \(f.learner.standardError.suffix(1500))")
             #expect(f.metric("membership/workers") >= 1)
+        }
+    }
+
+    /// A worker whose weights come from another learner (its weights endpoint reaches another
+    /// run's) sends trajectories acted with versions this learner never had: counted per worker
+    /// (`worker/<id>/trajectories_ahead`, which the learner's log names after a minute).
+    @Test func trajectoriesActedWithAVersionAheadOfTheLearnersAreCountedForTheirWorker() async throws {
+        try await Fixture.with("admission-ahead", goodWorker: false) { f in
+            #expect(await f.learner.waitForStandardError(containing: "learner listening", timeout: 600))
+            try await f.hello("elsewhere")
+            let ahead = f.batch("elsewhere") { b in
+                b.policyVersion = 1_000_000
+                b.policyVersions = [Int32](repeating: 1_000_000, count: b.policyVersions.count)
+            }
+            let sent = await Poll.until(timeout: 600) {
+                try? await f.send(ahead)
+                return f.stats.withLock { $0["worker/elsewhere/trajectories_ahead"] ?? 0 } >= 1
+            }
+            #expect(sent, "\(f.learner.standardError.suffix(1500))")
+            #expect(f.stats.withLock { $0["worker/elsewhere/samples_dropped_lag"] } == 0)
         }
     }
 
