@@ -5,8 +5,9 @@
 /// a worker's two connections in turn, one message each: a Hello then waits until a trajectory has
 /// left since the last one, so Hellos never pile up ahead of the Goodbye however slowly the learner
 /// trains. After a silence the learner has timed the worker out, and what is queued may wait on a
-/// connection that TCP retransmits only much later: the first Hello then goes at once, however full
-/// the outbox.
+/// connection that TCP retransmits only much later: a Hello then goes at once, however full the
+/// outbox, and the next ones on schedule until a trajectory has left (with one Hello alone, the
+/// learner timed the worker out again 6 s after it rejoined, trial X3).
 struct HelloSchedule {
     /// Ticks between Hellos.
     let every: Int
@@ -14,6 +15,8 @@ struct HelloSchedule {
     /// Trajectories sent when the last Hello was said.
     private var sentAtLastHello: Int
     private var dueNow = false
+    /// Trajectories sent when the learner was heard again after a silence.
+    private var sentAtReturn: Int?
 
     init(every: Int, sent: Int) {
         self.every = max(1, every)
@@ -23,7 +26,7 @@ struct HelloSchedule {
 
     /// Whether a Hello should go at this tick, with the outbox `full` and `sent` trajectories sent so far.
     func wantsHello(outboxFull full: Bool, sent: Int) -> Bool {
-        dueNow || (tick >= next && (!full || sent != sentAtLastHello))
+        dueNow || (tick >= next && (!full || sent != sentAtLastHello || sent == sentAtReturn))
     }
 
     /// A Hello went.
@@ -33,8 +36,12 @@ struct HelloSchedule {
         dueNow = false
     }
 
-    /// The learner is heard again after a silence longer than the peer timeout: a Hello is due now.
-    mutating func learnerCameBack() { dueNow = true }
+    /// The learner is heard again after a silence longer than the peer timeout, with `sent`
+    /// trajectories sent so far: a Hello is due now, and more on schedule until one more has left.
+    mutating func learnerCameBack(sent: Int) {
+        dueNow = true
+        sentAtReturn = sent
+    }
 
     /// A Hello re-admitted this worker to a learner that came back as a new process.
     mutating func readmitted() { next = tick + every }

@@ -483,7 +483,7 @@ public final class WorkerService: Service, Sendable {
             } else if silent <= timeout && reportedSilence {
                 logger.info("learner is back")
                 reportedSilence = false
-                schedule.learnerCameBack()
+                schedule.learnerCameBack(sent: batchesSent)
             }
             let full = link.outboxDepth >= link.outboxCapacity
             let sent = batchesSent
