@@ -167,13 +167,18 @@ public final class ReplayService: Service, Sendable {
         }
         await store.close()
         await store.putBack(unsent)
+        // A buffer that could not be saved is lost: the process then exits non-zero (it exited 0
+        // after losing 64 trajectories to a full disk, trial Y), after closing its sockets.
+        var notSaved: (any Error)?
         if c.replay.checkpoint {
             do {
                 try await store.write(to: file)
                 let kept = await store.count
                 logger.info("replay buffer saved to \(file.path) with \(kept) trajectories (\(unsent.count) sampled but not sent put back)")
             } catch {
-                logger.error("could not save the replay buffer: \(error)")
+                let lost = await store.count
+                logger.error("could not save the replay buffer: \(error); its \(lost) trajectories are lost")
+                notSaved = ConfigurationError(field: "run.dir", problem: "the replay buffer (\(lost) trajectories) could not be saved to \(file.path): \(error)")
             }
         } else {
             let dropped = await store.count
@@ -184,5 +189,6 @@ public final class ReplayService: Service, Sendable {
         await finished?.close()
         await authenticator?.close()
         logger.info("replay stopped")
+        if let notSaved { throw notSaved }
     }
 }
