@@ -106,6 +106,12 @@ struct StatusCommand: ParsableCommand {
             lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))"
                          + (v["rollout/success_rate"].map { String(format: "   success %.1f%%", $0 * 100) } ?? ""))
             lines.append("replay \(f("replay/size")) items   frames dropped \(f("transport/frames_dropped"))   labels received \(f("rewards/labels_received"))   label queries waiting \(f("rewards/query_queue_depth"))")
+            // What failed, once something has (each is logged by the learner; a full disk, trial Y).
+            let failures = [("checkpoint failures", "learner/checkpoint_failures"), ("label store errors", "annotator/errors/store"),
+                            ("labels lost", "annotator/labels_lost")].compactMap { name, key in
+                (v[key] ?? 0) > 0 ? "\(name) \(f(key))" : nil
+            }
+            if !failures.isEmpty { lines.append("failed: " + failures.joined(separator: "   ") + "   (the learner's log says why)") }
             if let reachable = v["annotator/reachable"] {  // only with a remote annotator (reward.annotator)
                 lines.append(reachable > 0 ? "annotator: reachable (last heard \(f("annotator/last_heard_s", "%.1f")) s ago)"
                                            : "annotator: unreachable (no reply for \(f("annotator/last_heard_s", "%.0f")) s)")

@@ -55,6 +55,36 @@ struct StatusCommandTests {
         if values["rollout/success_rate"] != nil { #expect(text.contains(/success \d+\.\d%/), "\(text)") }
     }
 
+    /// A learner whose checkpoints fail (its run directory on a disk that filled up) says so in
+    /// the status table, not only in --json and its log (trial Y).
+    @Test(.enabled(if: TensorBoardLogTests.canMountTmpfs, "needs root (a tmpfs)"))
+    func statusOfALearnerWhoseCheckpointsFailSaysSo() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("status-full-disk")
+        let disk = dir.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        try #require(TensorBoardLogTests.run("/bin/mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", disk.path]))
+        defer { TensorBoardLogTests.run("/bin/umount", [disk.path]) }
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", disk.appendingPathComponent("run").path,
+                                                "--set", "run.checkpoint_interval=0.5"] + endpoints)
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "full-disk"] + endpoints)
+        defer { learner.kill(); worker.kill() }
+        #expect(await learner.waitForStandardError(containing: "checkpoint written", timeout: 600), "\(learner.standardError.suffix(1500))")
+        let filler = disk.appendingPathComponent("filler").path
+        try #require(FileManager.default.createFile(atPath: filler, contents: nil))
+        let handle = try #require(FileHandle(forWritingAtPath: filler))
+        while (try? handle.write(contentsOf: Data(count: 1 << 16))) != nil {}
+        try handle.close()
+        // The next checkpoint fails; the status says so once its next Stats message comes.
+        let weights = endpoints[3].replacingOccurrences(of: "transport.weights=", with: "")
+        var text = ""
+        #expect(await Poll.until(timeout: 600) {
+            guard let status = try? ChildProcess(yendor: ["status", "learner", "--endpoint", weights, "--once"]) else { return false }
+            _ = await status.waitForExit(timeout: 600)
+            text = status.lines.joined(separator: "\n")
+            return text.contains("failed: checkpoint failures")
+        }, "\(text)\n\(learner.standardError.suffix(1500))")
+    }
+
     /// A learner that is up but sends its status less often than the probe waits is said to be up,
     /// with how often it sends one; status said "no status from the learner", as for one that is down.
     @Test func statusOfALearnerThatSendsNoStatusInTimeSaysItIsUpAndHowOftenItSendsOne() async throws {
