@@ -32,6 +32,25 @@ final class GameDirectory {
         try fm.createDirectory(atPath: dir + "/save", withIntermediateDirectories: false)
     }
 
+    /// Free space below which a game does not start: NetHack writes a level file (tens of KiB) at
+    /// every level change, and calls abort(), ending the whole process without a word, when it
+    /// cannot (trial Y: a full temporary directory killed workers, and a one-process `train`, with
+    /// SIGABRT). A clear error at the next reset instead.
+    static let minimumFreeBytes: UInt64 = 16 << 20
+
+    /// Throws when the file system holding this directory has less than `minimum` bytes free.
+    func checkFreeSpace(minimum: UInt64 = GameDirectory.minimumFreeBytes) throws {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return }
+        let free = UInt64(s.f_bavail) * UInt64(s.f_frsize)
+        guard free < minimum else { return }
+        throw NetHackError.loadFailed("""
+            only \(free >> 10) KiB free where NetHack writes its level files (\((path as NSString).deletingLastPathComponent), \
+            the temporary directory), below \(minimum >> 20) MiB: NetHack aborts its process when a write fails there. \
+            Free space there, or point TMPDIR at a larger file system
+            """)
+    }
+
     /// Empties the files NetHack appends a line to at the end of every game (`logfile`,
     /// `xlogfile`, read by nothing here): over a long run a game reset thousands of times grew them
     /// by ~460 bytes an episode, in the temporary directory (often memory). `record`, the top-ten

@@ -96,6 +96,7 @@ public final class NetHackGame {
         ynh_signals_remember()
         unload()
         directory.clearGameLogs()
+        try directory.checkFreeSpace()
         guard let h = dlopen(copyPath, RTLD_LAZY | RTLD_LOCAL) else {
             throw NetHackError.loadFailed(String(cString: dlerror()))
         }

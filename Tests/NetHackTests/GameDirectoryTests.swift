@@ -7,6 +7,17 @@ import YendorTestSupport
 /// A game's directory is locked while its game lives, so a sweep removes only those a dead process
 /// left behind.
 @Suite struct GameDirectoryTests {
+    /// NetHack aborts its whole process when it cannot write a level file: a reset refuses, with
+    /// a message naming the place and the free space, when less than the minimum is free there.
+    @Test func aGameDoesNotStartWithTooLittleSpaceForItsLevelFiles() throws {
+        let directory = try GameDirectory(dataPath: "/nonexistent/nhdat", in: Scratch.root.path)
+        #expect(throws: Never.self) { try directory.checkFreeSpace(minimum: 0) }
+        #expect { try directory.checkFreeSpace(minimum: .max) } throws: { error in
+            let text = "\(error)"
+            return text.contains("KiB free where NetHack writes its level files (\(Scratch.root.path)") && text.contains("point TMPDIR")
+        }
+    }
+
     @Test func aSweepRemovesOnlyUnlockedGameDirectoriesAndAReleasedGameRemovesItsOwn() throws {
         let parent = Scratch.root.appendingPathComponent("yendor-gamedirs-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
