@@ -51,7 +51,7 @@ public actor Annotator {
         /// Window over which `labelsPerSecond` is computed, in whole seconds.
         public var rateWindowSeconds: Int = 10
         /// Labels kept in memory while the label store refuses them (a full disk), written when it
-        /// takes them again (`UnstoredLabels`); beyond this the oldest are lost, counted in
+        /// takes them again (`BufferedLabelStore`); beyond this the oldest are lost, counted in
         /// `annotator/labels_lost`. A stored label is ~0.3 KiB plus its raw answer.
         public var unstoredCapacity: Int = 100_000
         /// Seconds between attempts to store the labels waiting in memory when no new answer comes.

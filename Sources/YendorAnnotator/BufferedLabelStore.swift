@@ -25,9 +25,6 @@ struct BufferedLabelStore {
         self.logger = logger
     }
 
-    /// Labels waiting in memory for the store.
-    var waitingCount: Int { waiting.count }
-
     /// Saves what waits and then `new`, in one transaction. On failure everything waits, the oldest
     /// beyond `capacity` dropped. Returns whether nothing waits any more.
     mutating func save(_ new: [StoredLabel]) -> Bool {

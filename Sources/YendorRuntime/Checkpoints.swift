@@ -82,10 +82,18 @@ struct Checkpoints: Sendable {
             try RunDirectory.writeAtomically(Data(staged.name.utf8), to: directory.appendingPathComponent("latest"))
         } catch {
             // Complete all the same, and a resume finds it (`latest()` takes the newest that reads).
-            throw ConfigurationError(field: "run.dir", problem: "\(staged.name) is complete, but checkpoints/latest could not be made to name it (\(error.localizedDescription)); a resume takes it anyway, as the newest checkpoint that reads")
+            throw LatestNotUpdated(name: staged.name, reason: error.localizedDescription)
         }
         prune(current: staged.name)
         return final
+    }
+
+    /// A checkpoint complete in its directory that `latest` could not be made to name (a full disk).
+    struct LatestNotUpdated: LocalizedError {
+        let name: String, reason: String
+        var errorDescription: String? {
+            "\(name) is complete, but checkpoints/latest could not be made to name it (\(reason)); a resume takes it anyway, as the newest checkpoint that reads"
+        }
     }
 
     /// "checkpoint(s) NAMES do(es) not read (…)", said of checkpoints passed over for an older one.
@@ -104,17 +112,19 @@ struct Checkpoints: Sendable {
 
     /// The newest checkpoint that reads: the one `latest` names, else the newest other one (that
     /// one is missing or unreadable after a crash or a disk error; `skipped` names what was passed
-    /// over). Ones written after the one `latest` names come first: complete, but a full disk
-    /// failed the write of `latest` itself (trial Y: the resume went back 13K steps). Nil for a run
+    /// over). Ones further on and written after the one `latest` names come first: complete, but a
+    /// full disk failed the write of `latest` itself (trial Y: the resume went back 13K steps). Nil for a run
     /// with no checkpoint. Throws when there are checkpoints and none reads (starting afresh would
     /// silently lose the run), with `advice` on what to do.
     func latest(advice: String = "move them away to start afresh, or restore one") throws -> Found? {
         let named = (try? Data(contentsOf: directory.appendingPathComponent("latest"))).map { String(decoding: $0, as: UTF8.self) }
         let others = checkpointNames().sorted { Self.order($0)! > Self.order($1)! }.filter { $0 != named }
-        // By when they were written, not by their steps: a run started afresh in the same
-        // directory writes checkpoints with fewer steps than the older run's.
-        let namedAt = named.flatMap { writtenAt($0) }
-        let later = namedAt.map { at in others.filter { (writtenAt($0) ?? .distantPast) > at } } ?? []
+        // Further on and written later: a run started afresh in the same directory writes
+        // checkpoints with fewer steps than the older run's, written before.
+        let namedAt = named.flatMap { writtenAt($0) }, namedOrder = named.flatMap { Self.order($0) }
+        let later = namedAt.map { at in
+            others.filter { name in namedOrder.map { Self.order(name)! > $0 } ?? false && (writtenAt(name) ?? .distantPast) > at }
+        } ?? []
         let candidates = later + (named.map { [$0] } ?? []) + others.filter { !later.contains($0) }
         var skipped: [String] = []
         for name in candidates {

@@ -178,7 +178,7 @@ public final class ReplayService: Service, Sendable {
             } catch {
                 let lost = await store.count
                 logger.error("could not save the replay buffer: \(error); its \(lost) trajectories are lost")
-                notSaved = ConfigurationError(field: "run.dir", problem: "the replay buffer (\(lost) trajectories) could not be saved to \(file.path): \(error)")
+                notSaved = error
             }
         } else {
             let dropped = await store.count

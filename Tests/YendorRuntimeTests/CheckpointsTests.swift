@@ -100,7 +100,9 @@ struct CheckpointsTests {
         let pointer = checkpoints.directory.appendingPathComponent("latest")
         try fm.removeItem(at: pointer)
         try fm.createDirectory(at: pointer.appendingPathComponent("x"), withIntermediateDirectories: true)
-        #expect { try checkpoints.commit(staged) } throws: { "\($0)".contains("ckpt-200 is complete, but checkpoints/latest could not be made to name it") }
+        #expect { try checkpoints.commit(staged) } throws: {
+            $0.localizedDescription.contains("ckpt-200 is complete, but checkpoints/latest could not be made to name it")  // as the learner logs it
+        }
         try fm.removeItem(at: pointer)
         try Data("ckpt-100".utf8).write(to: pointer)  // what it still named
         let second = checkpoints.directory.appendingPathComponent("ckpt-200")
@@ -111,6 +113,10 @@ struct CheckpointsTests {
         // Written earlier than the named one, a checkpoint with more steps is an older run's.
         try fm.setAttributes([.modificationDate: now - 120], ofItemAtPath: second.appendingPathComponent("state.json").path)
         #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-100")
+        // Written later with fewer steps (a file of an older checkpoint rewritten), neither.
+        try fm.setAttributes([.modificationDate: now], ofItemAtPath: first.appendingPathComponent("state.json").path)
+        try Data("ckpt-200".utf8).write(to: pointer)
+        #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-200")
     }
 
     @Test func aMissingOrUnreadableLatestFallsBackToTheNewestThatReads() throws {

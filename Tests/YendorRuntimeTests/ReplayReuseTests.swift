@@ -70,22 +70,16 @@ struct ReplayReuseTests {
     /// A replay role that cannot save its buffer as it stops (a full disk) loses it: it says how
     /// many trajectories, and exits non-zero (it exited 0, trial Y), so a supervisor or job script
     /// sees the loss.
-    @Test(.enabled(if: TensorBoardLogTests.canMountTmpfs, "needs root (a tmpfs)"))
+    @Test(.enabled(if: SmallDisk.available, "needs root (a tmpfs)"))
     func aReplayRoleThatCannotSaveItsBufferExitsNonZero() async throws {
-        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("replay-full-disk")
-        let disk = dir.appendingPathComponent("disk")
-        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
-        try #require(TensorBoardLogTests.run("/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", disk.path]))
-        defer { TensorBoardLogTests.run("/bin/umount", [disk.path]) }
-        let replay = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", disk.appendingPathComponent("replay").path] + endpoints
+        let (_, config, endpoints) = try TrainingEndToEndTests.scratch("replay-full-disk")
+        let disk = try SmallDisk(size: "256k")
+        defer { disk.unmount() }
+        let replay = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", disk.url.appendingPathComponent("replay").path] + endpoints
                                       + ["--set", "transport.replay=tcp://127.0.0.1:\(ChildProcess.freePort())"])
         defer { replay.kill() }
         #expect(await replay.waitForStandardError(containing: "replay listening", timeout: 600), "\(replay.standardError.suffix(1500))")
-        let filler = FileManager.default.createFile(atPath: disk.appendingPathComponent("filler").path, contents: nil)
-        try #require(filler)
-        let handle = try FileHandle(forWritingTo: disk.appendingPathComponent("filler"))
-        while (try? handle.write(contentsOf: Data(count: 4096))) != nil {}
-        try handle.close()
+        try disk.fill()
         replay.signal(SIGTERM)
         let status = await replay.waitForExit(timeout: 600)
         #expect(status != nil && status != 0, "\(replay.standardError.suffix(1500))")

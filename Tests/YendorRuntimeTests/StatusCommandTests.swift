@@ -57,23 +57,17 @@ struct StatusCommandTests {
 
     /// A learner whose checkpoints fail (its run directory on a disk that filled up) says so in
     /// the status table, not only in --json and its log (trial Y).
-    @Test(.enabled(if: TensorBoardLogTests.canMountTmpfs, "needs root (a tmpfs)"))
+    @Test(.enabled(if: SmallDisk.available, "needs root (a tmpfs)"))
     func statusOfALearnerWhoseCheckpointsFailSaysSo() async throws {
-        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("status-full-disk")
-        let disk = dir.appendingPathComponent("disk")
-        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
-        try #require(TensorBoardLogTests.run("/bin/mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", disk.path]))
-        defer { TensorBoardLogTests.run("/bin/umount", [disk.path]) }
-        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", disk.appendingPathComponent("run").path,
+        let (_, config, endpoints) = try TrainingEndToEndTests.scratch("status-full-disk")
+        let disk = try SmallDisk(size: "16m")
+        defer { disk.unmount() }
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--steps", "100000000", "--run-dir", disk.url.appendingPathComponent("run").path,
                                                 "--set", "run.checkpoint_interval=0.5"] + endpoints)
         let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "full-disk"] + endpoints)
         defer { learner.kill(); worker.kill() }
         #expect(await learner.waitForStandardError(containing: "checkpoint written", timeout: 600), "\(learner.standardError.suffix(1500))")
-        let filler = disk.appendingPathComponent("filler").path
-        try #require(FileManager.default.createFile(atPath: filler, contents: nil))
-        let handle = try #require(FileHandle(forWritingAtPath: filler))
-        while (try? handle.write(contentsOf: Data(count: 1 << 16))) != nil {}
-        try handle.close()
+        try disk.fill()
         // The next checkpoint fails; the status says so once its next Stats message comes.
         let weights = endpoints[3].replacingOccurrences(of: "transport.weights=", with: "")
         var text = ""

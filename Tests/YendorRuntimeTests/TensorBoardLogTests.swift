@@ -49,36 +49,15 @@ import YendorTestSupport
         #expect(tags["learner/loss/policy"]!.map { $0[0] } == [512, 1024, 1536])
         #expect(tags["learner/loss/policy"]!.map { $0[1] } == [-0.25, -0.5, -0.75])
     }
-    /// Whether this process may mount a tmpfs (root, outside a locked-down container).
-    static let canMountTmpfs: Bool = {
-        guard getuid() == 0 else { return false }
-        let probe = Scratch.root.appendingPathComponent("tmpfs-probe-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: probe, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: probe) }
-        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe.path]) else { return false }
-        return run("/bin/umount", [probe.path])
-    }()
-
-    @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
-
     /// A disk that fills up in the middle of a record (trial Y, a tmpfs): what fits is written and
     /// then the write fails. Before, that fragment stayed, the next record was glued to it, and
     /// TensorBoard's reader stopped at it for good. Now a failed record is cut back: once there is
     /// space again every line is JSON and TensorBoard reads on to the last record.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python.path) && canMountTmpfs, "needs .venv and root (a tmpfs)"))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python.path) && SmallDisk.available, "needs .venv and root (a tmpfs)"))
     func aDiskThatFillsUpMidRecordLeavesNoTornRecord() async throws {
-        let dir = Scratch.root.appendingPathComponent("tb-full-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try #require(Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir.path]))
-        defer { Self.run("/bin/umount", [dir.path]); try? FileManager.default.removeItem(at: dir) }
+        let disk = try SmallDisk(size: "256k", name: "tb-full")
+        defer { disk.unmount() }
+        let dir = disk.url
         let board = dir.appendingPathComponent("tensorboard")
         let log = try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"), tensorBoard: try TensorBoardLog(directory: board))
         func record(_ k: Int) throws {
@@ -86,17 +65,12 @@ import YendorTestSupport
                            ("learner/loss/policy", -0.25 * Double(k)), ("learner/loss/value", 0.5 * Double(k))])
         }
         for k in 1...3 { try record(k) }
-        // Fill the disk: what is left is the free tail of each file's last page.
-        let filler = dir.appendingPathComponent("filler")
-        FileManager.default.createFile(atPath: filler.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: filler)
-        while (try? handle.write(contentsOf: Data(count: 4096))) != nil {}
-        try handle.close()
+        try disk.fill()
         // Records written into the tails until they fail partway (the long lines cross pages).
         var failed = 0
         for k in 4...60 where (try? record(k)) == nil { failed += 1 }
         #expect(failed > 0, "the disk was full")
-        try FileManager.default.removeItem(at: filler)
+        try disk.free()
         for k in 61...63 { try record(k) }
 
         let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
