@@ -150,7 +150,9 @@ struct AnnotatorServeCommand: AsyncParsableCommand, RoleCommand {
         } catch let AnnotatorError.invalidConfiguration(field, reason) {
             throw ValidationError("\(Self.flags[field] ?? field) \(reason)")
         } catch {
-            throw ValidationError("\(error)")
+            // The machine's, not the command line's (a store on a full or read-only disk): said
+            // without the usage, exit status 1 (it was 64 with the usage, trial Y).
+            throw error
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)]

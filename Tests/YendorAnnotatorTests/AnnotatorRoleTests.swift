@@ -107,6 +107,18 @@ import ZeroMQ
         #expect(process.standardError.contains(said), "\(process.standardError.suffix(1500))")
     }
 
+    /// A label store that cannot be opened (a full or read-only disk; here a path under a file) is
+    /// the machine's problem, not the command line's: said without the usage, exit status 1 (it
+    /// was 64 with the usage, as for a mistyped option; trial Y).
+    @Test func aStoreThatCannotBeOpenedIsSaidWithoutTheUsageAndExitStatus1() async throws {
+        let process = try ChildProcess(yendor: ["annotator", "--store", "/dev/null/labels.sqlite",
+                                                "--requests", "tcp://127.0.0.1:\(ChildProcess.freePort())",
+                                                "--labels", "tcp://127.0.0.1:\(ChildProcess.freePort())"])
+        #expect(await process.waitForExit(timeout: 600) == 1, "\(process.standardError.suffix(1500))")
+        #expect(process.standardError.contains("label store: cannot open /dev/null/labels.sqlite"), "\(process.standardError.suffix(1500))")
+        #expect(!process.standardError.contains("Usage:"), "\(process.standardError.suffix(1500))")
+    }
+
     @Test func concurrentIdenticalRequestsFromTwoClientsCostOneLLMCallPerCaption() async throws {
         // Slow answers keep the first client's items pending while the second client asks.
         let stub = try await StubServer.started(script: Array(repeating: ["delay": 0.2], count: 12))
