@@ -101,6 +101,14 @@ public struct TrainingConfiguration: Sendable {
             + "buckets=\(p.captionBuckets) caption=\(p.captionFeatures) blstats=\(p.blstatsFeatures) glyphf=\(p.glyphFeatures)"
     }
 
+    /// What differs between two model signatures, part by part ("conv=4 core=64x2" against
+    /// "conv=8 core=64x1"): a refusal that printed both whole signatures (~250 characters each) left
+    /// the reader to find the difference (trial Z).
+    public static func signatureDifference(_ ours: String, _ theirs: String) -> (ours: String, theirs: String) {
+        let a = ours.split(separator: " "), b = theirs.split(separator: " ")
+        return (a.filter { !b.contains($0) }.joined(separator: " "), b.filter { !a.contains($0) }.joined(separator: " "))
+    }
+
     /// The replay buffer's configuration from the `replay.*` fields.
     public var replayConfiguration: ReplayBuffer.Configuration {
         // `validate` refuses `prioritized`: no exponents to configure.

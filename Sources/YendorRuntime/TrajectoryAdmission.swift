@@ -38,7 +38,9 @@ extension TrainingConfiguration {
             guard value != expected else { continue }
             switch key {
             case "obs_layout": return "observation layout mismatch: learner expects [\(expected)], worker has [\(value)]"
-            case "model": return "model mismatch: learner has [\(expected)], worker has [\(value)]"
+            case "model":
+                let (learner, worker) = TrainingConfiguration.signatureDifference(expected, value)
+                return "model mismatch (learner \(learner), worker \(worker)): learner has [\(expected)], worker has [\(value)]"
             default: return trajectoryValidator.mismatch(workerFingerprint: value) ?? "\(key) mismatch: learner [\(expected)], worker [\(value)]"
             }
         }

@@ -309,7 +309,8 @@ public final class WorkerService: Service, Sendable {
                 guard update.modelSignature == configuration.modelSignature else {
                     let spec = configuration.observationSpec.fingerprint
                     let what = update.modelSignature.contains(spec) ? "model mismatch" : "observation layout mismatch"
-                    throw Refused(reason: "\(what): the learner's weights are for [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
+                    let (learner, worker) = TrainingConfiguration.signatureDifference(update.modelSignature, configuration.modelSignature)
+                    throw Refused(reason: "\(what) (learner \(learner), this worker \(worker)): the learner's weights are for [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
                 }
                 let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.floats() ?? []) }
                 let first = !(await batcher.hasWeights)

@@ -9,6 +9,16 @@ import YendorSupport
 struct ConfigurationTests {
     let table = TrainingConfiguration.table
 
+    /// A model mismatch names the parts that differ, not only both whole signatures.
+    @Test func twoModelSignaturesDifferInTheirDifferingPartsOnly() throws {
+        var a = TrainingConfiguration(), b = TrainingConfiguration()
+        try TrainingConfiguration.table.apply(yaml: "model:\n  conv_channels: 4\n", source: "a", to: &a)
+        try TrainingConfiguration.table.apply(yaml: "model:\n  conv_channels: 8\n", source: "b", to: &b)
+        let d = TrainingConfiguration.signatureDifference(a.modelSignature, b.modelSignature)
+        #expect(d.ours == "conv=[4]" && d.theirs == "conv=[8]", "\(d)")
+        #expect(TrainingConfiguration.signatureDifference(a.modelSignature, a.modelSignature) == ("", ""))
+    }
+
     @Test func yamlThenOverridesApplyInOrder() throws {
         var c = TrainingConfiguration()
         try table.apply(yaml: """

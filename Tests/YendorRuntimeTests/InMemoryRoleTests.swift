@@ -56,6 +56,9 @@ struct InMemoryRoleTests {
         #expect(await worker.trySendControl(.hello(Self.hello(c, id: "stranger", model: "another model"))))
         let refusal = await Self.next(worker.receive) { if case .goodbye(let g) = $0, g.id == "stranger" { g } else { nil } }
         #expect(refusal?.reason.contains("model mismatch") == true, "\(String(describing: refusal))")
+        // The parts that differ come first: the whole signatures are long.
+        let differing = TrainingConfiguration.signatureDifference(c.modelSignature, "another model")
+        #expect(refusal?.reason.contains("model mismatch (learner \(differing.ours), worker another model)") == true, "\(String(describing: refusal))")
 
         // Another role's Hello (a misrouted annotator, a confused peer) is no worker's.
         var annotator = Self.hello(c, id: "not-a-worker")
