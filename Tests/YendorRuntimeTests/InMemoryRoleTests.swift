@@ -206,13 +206,15 @@ struct InMemoryRoleTests {
         #expect(renewed() == 0, "\(log.lines.suffix(10))")
 
         // One version further: they would be dropped, and a fresh connection replaces the old one.
+        // The first word after the silence is the new weights themselves: with them the worker is
+        // no longer behind, so a later silence (a loaded machine can make one before the next
+        // trajectory) renews nothing more.
         #expect(await goSilent(at: 1 + lag))
-        await heartbeat(2 + 2 * lag)
+        await learner.publish(Self.weights(c, 2 + 2 * lag, tensors))
         #expect(await log.waitFor(timeout: 600) { $0.contains("more than learner.max_policy_lag (\(lag)) past this worker's \(1 + lag)") },
                 "\(log.lines.suffix(10))")
-        await learner.publish(Self.weights(c, 2 + 2 * lag, tensors))
         #expect(await Self.trajectory(actedBy: 2 + 2 * lag, learner.receive))
-        #expect(renewed() == 1, "once per silence: \(log.lines.suffix(10))")
+        #expect(renewed() == 1, "\(log.lines.suffix(10))")
         await Self.stop(running)
     }
 
