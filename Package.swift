@@ -48,6 +48,9 @@ let package = Package(
         // quantile routine (Quantile), the bounded async queue (AsyncBoundedQueue) between threads and tasks,
         // and the insertion-ordered bounded set (BoundedOrderedSet, on swift-collections' Deque).
         .target(name: "YendorSupport", dependencies: [deque]),
+        // Which Yendor this is: the release and the commit built (stamped by BuildVersionPlugin).
+        .target(name: "YendorVersion", plugins: ["BuildVersionPlugin"]),
+        .plugin(name: "BuildVersionPlugin", capability: .buildTool(), path: "Sources/BuildVersionPlugin"),
 
         // Environments: the one observation spec and vector-environment protocol, Dungeon, and
         // real NetHack hosted from NLE's library (CNetHack declares its C ABI).
@@ -81,7 +84,7 @@ let package = Package(
         ]),
         // The annotator as a role over ZeroMQ (`yendor annotator`), and the client a learner uses.
         .target(name: "YendorAnnotatorRole", dependencies: [
-            "YendorAnnotator", "YendorWire", "ZeroMQ", "YendorMetrics", "YendorSupport",
+            "YendorAnnotator", "YendorWire", "ZeroMQ", "YendorMetrics", "YendorSupport", "YendorVersion",
             coreMetrics, logging, serviceLifecycle,
         ]),
         // ONI's intrinsic reward models (retrieval, classification, ranking), pure and testable.
@@ -94,7 +97,7 @@ let package = Package(
         .target(name: "YendorRuntime", dependencies: [
             "CCRC32C", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
             "YendorReplay", "YendorRollout", "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorTransport", "YendorMetrics", "YendorSupport",
-            logging, serviceLifecycle,
+            "YendorVersion", logging, serviceLifecycle,
             .product(name: "Yams", package: "Yams"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -104,7 +107,7 @@ let package = Package(
         // can register environments of its own and run it (Examples/Corridor).
         .target(name: "YendorCommandLine", dependencies: [
             "YendorRuntime", "YendorMetrics", "YendorSupport", "ZeroMQ", "YendorWire", "YendorEnvironment", "Dungeon", "NetHack", "RemoteEnvironment", "YendorNN", "YendorPolicy", "YendorLearner",
-            "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorRollout",
+            "YendorAnnotator", "YendorAnnotatorRole", "YendorRewards", "YendorRollout", "YendorVersion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), logging, serviceLifecycle,
         ]),
         .executableTarget(name: "yendor", dependencies: ["YendorCommandLine"]),
@@ -129,7 +132,7 @@ let package = Package(
         .testTarget(name: "YendorReplayTests", dependencies: ["YendorReplay", "YendorWire", "YendorTestSupport"]),
         .testTarget(name: "YendorRuntimeTests", dependencies: ["YendorPolicy", "YendorEnvironment", "Dungeon", "NetHack", "YendorRuntime", "YendorAnnotator", "YendorAnnotatorRole", "YendorMetrics",
                                                           "YendorRewards", "YendorReplay", "ZeroMQ", "YendorWire", "YendorTestSupport",
-                                                          logging]),
+                                                          "YendorVersion", logging]),
         .testTarget(name: "ClusterTests", dependencies: ["YendorTestSupport", "YendorRuntime"]),
         .testTarget(name: "ExamplesTests", dependencies: ["yendor-corridor", "YendorEnvironment", "YendorRuntime", "YendorTestSupport"]),
     ],

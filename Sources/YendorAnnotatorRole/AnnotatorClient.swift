@@ -5,6 +5,7 @@ import CoreMetrics
 import YendorAnnotator
 import YendorMetrics
 import YendorSupport
+import YendorVersion
 import YendorWire
 import ZeroMQ
 
@@ -180,7 +181,7 @@ public final class AnnotatorClient: Sendable {
         self.logger = logger
         (results, continuation) = AsyncStream.makeStream(of: AnnotationResult.self,
                                                          bufferingPolicy: .bufferingNewest(c.resultBufferSize))
-        _ = dealer.trySend([Hello(role: "client", id: c.id).encoded()])
+        _ = dealer.trySend([Hello(role: "client", id: c.id, capabilities: [(YendorVersion.capability, YendorVersion.description)]).encoded()])
         let dealerLoop = Task { [self] in await receiveLoop(dealer) }
         let subLoop = Task { [self] in await receiveLoop(sub) }
         loops.withLock { $0 = [dealerLoop, subLoop] }

@@ -6,6 +6,7 @@ import CoreMetrics
 import YendorAnnotator
 import YendorMetrics
 import YendorSupport
+import YendorVersion
 import YendorWire
 import ZeroMQ
 
@@ -250,8 +251,10 @@ public final class AnnotatorServer: Service, Sendable {
                 // Whoever asked for the evicted items hears that they will get no label.
                 for notice in dropNotices(evicted) { try? await pub.send(notice.encoded()) }
             case .hello(let hello):
-                logger.debug("client said hello", metadata: ["id": "\(hello.id)", "role": "\(hello.role)"])
+                logger.debug("client said hello", metadata: ["id": "\(hello.id)", "role": "\(hello.role)",
+                                                             "version": "\(hello.capability(YendorVersion.capability) ?? "?")"])
                 let mine = Hello(role: "annotator", id: configuration.id, capabilities: [
+                    (YendorVersion.capability, YendorVersion.description),
                     ("labeler", annotator.identity.wireName),
                     ("max_items", "\(configuration.maxItemsPerRequest)"),
                 ])

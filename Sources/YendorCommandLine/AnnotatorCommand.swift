@@ -90,6 +90,7 @@ struct AnnotatorServeCommand: AsyncParsableCommand, RoleCommand {
     func run() async throws {
         var logger = LoggingBootstrap.logger(label: "yendor", level: logLevel)
         logger[metadataKey: "role"] = "annotator"
+        logger.info("\(Yendor.version)")
 
         var c = AnnotatorServer.Configuration()
         c.requestsEndpoint = requests

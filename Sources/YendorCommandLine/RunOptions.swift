@@ -257,7 +257,9 @@ struct RunOptions: ParsableArguments {
             try runDirectory.checkResumable(by: c)
             try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
         }
-        return (makeLogger(label: "yendor"), runDirectory, lock)
+        let logger = makeLogger(label: "yendor")
+        logger.info("\(Yendor.version)")
+        return (logger, runDirectory, lock)
     }
 
     /// The spec of the env server at `endpoint`, asked until it answers

@@ -63,16 +63,26 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             var options = self.options
             var servers: EnvServerProcesses?, serverArguments = self.serveArguments, runDirectoryMade: RunDirectory?
+            // An unnamed run's new directory, made as soon as its name is known.
+            var claimed: String?
             defer {
                 servers?.stop()
                 // Once every socket file is gone, so is the directory that held them (rmdir leaves one that is not empty).
                 if let runDirectoryMade { _ = rmdir(runDirectoryMade.sockets.path) }
+                // A run refused before it started leaves no empty directory behind.
+                if runDirectoryMade == nil, let claimed { _ = rmdir(claimed) }
             }
-            // --run-dir, else the config file's or --set's run.dir; else a name from the task.
+            func claim(_ name: String) throws -> String {
+                if let claimed { return claimed }
+                let path = try RunDirectory.claimNew("runs/\(name)-\(stamp)")
+                claimed = path
+                return path
+            }
+            // --run-dir, else the config file's or --set's run.dir; else a new one named after the task.
             let namedRunDir = try options.runDir ?? options.configuredRunDir()
             if case .gym(let envID) = options.env {
                 // Gymnasium envs: start the env servers first; the learner needs their spec.
-                let runDir = namedRunDir ?? "runs/\(envID)-\(stamp)"
+                let runDir = try namedRunDir ?? claim(envID)
                 options.runDir = runDir
                 let count = envServersToStart
                 // A resumed run's servers get the arguments its first start gave them, unless others are given.
@@ -114,7 +124,7 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
                     throw ConfigurationError(field: "env.task", problem: "\(error)")
                 }
             }
-            if options.task != nil && namedRunDir == nil { c.run.directory = "runs/\(c.env.task)-\(stamp)" }
+            if namedRunDir == nil { c.run.directory = try claim(options.task != nil ? c.env.task : "train") }
             // Worker processes reach the learner over ipc, in the run directory: written to config.yaml
             // (the workers read it, `status --run-dir` too) and compared with a resumed run's.
             if workers > 0 {

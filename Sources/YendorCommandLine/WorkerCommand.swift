@@ -43,6 +43,7 @@ struct WorkerCommand: AsyncParsableCommand, RoleCommand {
             guard PeerID.isValid(workerID) else {
                 throw ValidationError("--id \(PeerID.loggable(workerID)): a worker id is 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @")
             }
+            logger.info("\(Yendor.version)")
             let context = try Context()
             defer { context.terminate() }
             let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay,

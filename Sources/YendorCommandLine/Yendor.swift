@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import YendorSupport
+import YendorVersion
+import YendorWire
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,6 +20,7 @@ public struct Yendor: AsyncParsableCommand {
             Quick start: `yendor train` runs every role in one process with built-in defaults.
             Per node: `yendor learner`, `yendor worker`, `yendor annotator` run one role each.
             """,
+        version: Yendor.version,
         subcommands: [
             TrainCommand.self,
             LearnerCommand.self,
@@ -36,6 +39,9 @@ public struct Yendor: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// What `--version` prints, and each role's first log line: "yendor 0.1.0 (commit …), wire protocol 1".
+    static let version = "yendor \(YendorVersion.description), wire protocol \(Envelope.version)"
 
     /// Parses and runs the subcommand after making sure shutdown signals can reach us: a parent may
     /// have started us with them blocked (Foundation's `Process` on Linux does) or ignored, and every

@@ -17,6 +17,26 @@ public struct RunDirectory: Sendable {
         }
     }
 
+    /// A new directory named `base`, or `base-2`, `base-3`, … when that name is taken: made here
+    /// (mkdir fails on a name that exists), so runs started in the same second, a sweep's, never
+    /// share one (the second was refused as "in use by another run", trial Z). Returns its path.
+    public static func claimNew(_ base: String) throws -> String {
+        let parent = URL(fileURLWithPath: base).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigurationError(field: "run.dir", problem: "cannot create \(parent.path): \(error.localizedDescription)")
+        }
+        for n in 1...1000 {
+            let path = n == 1 ? base : "\(base)-\(n)"
+            if mkdir(path, 0o755) == 0 { return path }
+            guard errno == EEXIST else {
+                throw ConfigurationError(field: "run.dir", problem: "cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        throw ConfigurationError(field: "run.dir", problem: "\(base) and 999 names after it are taken; name a run directory with --run-dir")
+    }
+
     public var checkpoints: URL { root.appendingPathComponent("checkpoints", isDirectory: true) }
     public var logs: URL { root.appendingPathComponent("logs", isDirectory: true) }
     public var metrics: URL { root.appendingPathComponent("metrics.jsonl") }

@@ -9,6 +9,7 @@ import YendorLearner
 import YendorNN
 import YendorPolicy
 import YendorRollout
+import YendorVersion
 import YendorWire
 import ZeroMQ
 import YendorSupport
@@ -410,6 +411,7 @@ public final class WorkerService: Service, Sendable {
                 ("obs_layout", c.observationSpec.fingerprint), ("model", c.modelSignature),
                 ("trajectory", c.trajectoryValidator.fingerprint), ("task", c.env.task),
                 ("envs", "\(envs)"), ("pid", "\(getpid())"), ("instance", instance),
+                (YendorVersion.capability, YendorVersion.description),
             ]
             let costs = actors.compactMap(\.envStepCost)
             if !costs.isEmpty {

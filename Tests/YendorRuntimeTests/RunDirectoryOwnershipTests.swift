@@ -230,4 +230,31 @@ struct RunDirectoryOwnershipTests {
         again.signal(SIGTERM)
         #expect(await again.waitForExit(timeout: 60) == 0, "\(again.standardError.suffix(1500))")
     }
+
+    /// Runs given no directory are named after their task and start time, to the second: a sweep
+    /// started in one second used to give its runs one name, and all but the first were refused.
+    @Test func runsClaimingOneNameAtOnceGetADirectoryEach() async throws {
+        let base = Scratch.root.appendingPathComponent("yendor-claim-\(UUID().uuidString.prefix(8))/runs/task-stamp").path
+        let paths = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<6 { group.addTask { try RunDirectory.claimNew(base) } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(paths) == Set([base] + (2...6).map { "\(base)-\($0)" }))
+        #expect(paths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+    }
+
+    @Test func aTrainGivenNoRunDirectoryTakesTheNextNameWhenItsOwnIsTaken() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-taken")
+        // Every name the run could take from its start time, for the next ten minutes, is taken.
+        let format = ISO8601DateFormatter()
+        let now = Date()
+        let taken = (-5...600).map { dir.appendingPathComponent("runs/staircase-" + format.string(from: now.addingTimeInterval(Double($0))).replacingOccurrences(of: ":", with: "")) }
+        for url in taken { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--task", "staircase", "--steps", "300"], directory: dir)
+        #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(2000))")
+        let made = taken.map { URL(fileURLWithPath: $0.path + "-2") }.filter { FileManager.default.fileExists(atPath: $0.path) }
+        #expect(made.count == 1, "\(train.standardError.suffix(2000))")
+        if let run = made.first { try TrainingEndToEndTests.expectFinishedRun(run, reached: 300, configurationContains: "task: staircase") }
+        #expect(taken.allSatisfy { ((try? FileManager.default.contentsOfDirectory(atPath: $0.path)) ?? ["?"]).isEmpty }, "a taken directory was written")
+    }
 }
