@@ -70,21 +70,26 @@ public final class ProcessSupervisor: Sendable {
         var stopping = false
     }
 
-    /// A child that exits this soon after its start counts as a quick exit; after
+    /// A child that exits within `quickExit` seconds of its start counts as a quick exit; after
     /// `quickExitWarnings` of them in a row each further one is said as an error.
-    private static let quickExit = 10.0, quickExitWarnings = 5
+    private let quickExit: Double
+    private static let quickExitWarnings = 5
 
     /// - Parameters:
     ///   - firstDelay: the first restart's delay (a worker's is a heartbeat interval: its learner has
     ///     been told it left, `WorkerDepartureNotice`, and lets go of the id at once).
+    ///   - quickExit: an exit this many seconds or fewer after its start counts as quick (10: a
+    ///     process that fails at its start; a test gives more, so that a loaded machine's slow start
+    ///     still counts as one).
     ///   - events: told of every start, restart, end and give-up, in order, on the thread that saw
     ///     it (a start while the supervisor's lock is held: it must not call the supervisor).
     public init(executable: URL, children: [Child], persistence: Persistence, firstDelay: Double = 0.5,
-                events: (@Sendable (Event) -> Void)? = nil) {
+                quickExit: Double = 10, events: (@Sendable (Event) -> Void)? = nil) {
         self.executable = executable
         self.children = children
         self.persistence = persistence
         self.firstDelay = firstDelay
+        self.quickExit = quickExit
         self.events = events
         state = Mutex(State(processes: Array(repeating: nil, count: children.count), started: Array(repeating: Date(), count: children.count),
                             logOffsets: Array(repeating: 0, count: children.count), quickExits: Array(repeating: 0, count: children.count)))
@@ -199,7 +204,7 @@ public final class ProcessSupervisor: Sendable {
             guard s.supervised, process.map({ $0 === s.processes[k] }) ?? true, s.restarting.insert(k).inserted else { return nil }
             if s.stopping { return .end(nil) }
             if case .onFailure(_, let runIsOver) = persistence, status == 0, runIsOver() { return .end(s.logger) }
-            s.quickExits[k] = Date().timeIntervalSince(s.started[k]) < Self.quickExit ? s.quickExits[k] + 1 : 0
+            s.quickExits[k] = Date().timeIntervalSince(s.started[k]) < quickExit ? s.quickExits[k] + 1 : 0
             guard let logger = s.logger else { return nil }
             if case .onFailure(let limit, _) = persistence, s.quickExits[k] >= limit {
                 s.stopping = true  // the run ends: nothing is started again
@@ -217,13 +222,13 @@ public final class ProcessSupervisor: Sendable {
             logger?.info("\(child.name) \(ending)")
             events?(.ended(child: k, ending: ending))
         case .giveUp(let logger, let gaveUp, let quickExits):
-            let reason = "\(child.name) \(ending), \(quickExits) times in a row within \(Int(Self.quickExit)) s of its start; its log (\(child.log.path)) ends:\n\(logTail(k))"
+            let reason = "\(child.name) \(ending), \(quickExits) times in a row within \(Int(quickExit)) s of its start; its log (\(child.log.path)) ends:\n\(logTail(k))"
             logger.error("\(reason)")
             events?(.gaveUp(child: k, ending: ending))
             gaveUp?(reason)
         case .restart(let logger, let delay, let quickExits):
             if quickExits > Self.quickExitWarnings {
-                logger.error("\(child.name) \(ending), \(quickExits) times in a row within \(Int(Self.quickExit)) s of its start; starting it again in \(delay) s, but see \(child.log.path)")
+                logger.error("\(child.name) \(ending), \(quickExits) times in a row within \(Int(quickExit)) s of its start; starting it again in \(delay) s, but see \(child.log.path)")
             } else {
                 logger.warning("\(child.name) \(ending); starting it again in \(delay) s (its log: \(child.log.path))")
             }

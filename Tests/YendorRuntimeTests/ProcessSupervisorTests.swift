@@ -10,7 +10,9 @@ import YendorTestSupport
     static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// A supervisor of one `/bin/sh -c script` child named `name`, logging to a scratch file, with
-    /// restarts after 0.01 s (doubling), and the events it has told so far.
+    /// restarts after 0.01 s (doubling), and the events it has told so far. Every exit counts as
+    /// quick (within an hour of its start): a shell on a loaded machine took over 10 s, the
+    /// default, to start and exit, and its failures in a row were counted from 0 again.
     static func supervisor(_ name: String, script: String, persistence: ProcessSupervisor.Persistence) throws
         -> (ProcessSupervisor, log: URL, events: @Sendable () -> [ProcessSupervisor.Event]) {
         let dir = Scratch.root.appendingPathComponent("supervisor-\(UUID().uuidString.prefix(8))")
@@ -19,7 +21,7 @@ import YendorTestSupport
         let child = ProcessSupervisor.Child(name: name, arguments: ["-c", script], log: log)
         let events = Mutex<[ProcessSupervisor.Event]>([])
         let supervisor = ProcessSupervisor(executable: URL(fileURLWithPath: "/bin/sh"), children: [child], persistence: persistence,
-                                           firstDelay: 0.01) { event in events.withLock { $0.append(event) } }
+                                           firstDelay: 0.01, quickExit: 3600) { event in events.withLock { $0.append(event) } }
         return (supervisor, log, { events.withLock { $0 } })
     }
 
