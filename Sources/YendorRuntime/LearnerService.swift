@@ -355,7 +355,7 @@ public final class LearnerService: Service, Sendable {
             // The version tells binaries apart in a rolling upgrade (all speak one wire protocol).
             logger.info("worker \(hello.id) joined", metadata: [
                 "envs": "\(PeerID.escaped(hello.capability("envs") ?? "?", limit: 20))",
-                "version": "\(PeerID.escaped(hello.capability(YendorVersion.capability) ?? "before 0.1.0", limit: 80))"])
+                "version": "\(PeerID.escaped(hello.capability(YendorVersion.capability) ?? "not said (a foreign worker, or a Yendor before 2026-12-07)", limit: 80))"])
             // Another task with the same spec trains the same network (it may be meant), but its
             // returns mix into this run's and the intrinsic rewards keep this run's goal: say so.
             if let task = hello.capability("task"), task != configuration.env.task {
