@@ -255,7 +255,14 @@ struct RunOptions: ParsableArguments {
         if learner {
             try c.checkInProcessLabeler()
             try runDirectory.checkResumable(by: c)
-            try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
+            do {
+                try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
+            } catch {
+                throw RunDirectory.Unwritable(runDirectory.resolvedConfiguration.path, error)
+            }
+        } else {
+            // The replay role writes only at its stop: a disk that cannot take its buffer then is said now.
+            try runDirectory.checkWritable()
         }
         let logger = makeLogger(label: "yendor")
         logger.info("\(Yendor.version)")
@@ -321,6 +328,10 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         // A setting's error names the setting: the command's usage after it only hides it.
         FileHandle.standardError.write(Data("Error: \(e.description)\n".utf8))
         throw ExitCode.validationFailure
+    } catch let e as RunDirectory.Unwritable {
+        // The machine's, not a setting's (a full or read-only disk, no descriptors left).
+        FileHandle.standardError.write(Data("Error: \(e)\n".utf8))
+        throw ExitCode.failure
     } catch let e as WorkerService.Refused {
         // 75 is EX_TEMPFAIL (sysexits.h): a supervisor may start it again; 3 says not to, as is.
         FileHandle.standardError.write(Data("yendor: \(e)\(e.passes ? " (exit status 75: try again)" : "")\n".utf8))

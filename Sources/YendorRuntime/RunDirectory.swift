@@ -12,7 +12,7 @@ public struct RunDirectory: Sendable {
             do {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             } catch {
-                throw ConfigurationError(field: "run.dir", problem: "cannot create \(dir.path): \(error.localizedDescription)")
+                throw Unwritable(dir.path, error)
             }
         }
     }
@@ -25,14 +25,12 @@ public struct RunDirectory: Sendable {
         do {
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         } catch {
-            throw ConfigurationError(field: "run.dir", problem: "cannot create \(parent.path): \(error.localizedDescription)")
+            throw Unwritable(parent.path, error)
         }
         for n in 1...1000 {
             let path = n == 1 ? base : "\(base)-\(n)"
             if mkdir(path, 0o755) == 0 { return path }
-            guard errno == EEXIST else {
-                throw ConfigurationError(field: "run.dir", problem: "cannot create \(path): \(String(cString: strerror(errno)))")
-            }
+            guard errno == EEXIST else { throw Unwritable(path, errno: errno) }
         }
         throw ConfigurationError(field: "run.dir", problem: "\(base) and 999 names after it are taken; name a run directory with --run-dir")
     }
@@ -86,7 +84,7 @@ public struct RunDirectory: Sendable {
     public func lock(listening: Bool = true) throws -> RunLock {
         let path = root.appendingPathComponent(".lock").path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ConfigurationError(field: "run.dir", problem: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw Unwritable(path, errno: errno) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             close(fd)
