@@ -29,7 +29,7 @@ extension LearnerService {
     /// Writes a metrics record every log interval and publishes it, with the membership, as a Stats
     /// message on the weights socket: what `yendor status learner` shows, with no extra port.
     func reportLoop(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, link: any LearnerLink) async {
-        var staleWatch = StaleWorkerWatch()
+        var lagWatch = PolicyLagWatch()
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(clamping: configuration.run.logInterval))
             if Task.isCancelled { return }
@@ -38,8 +38,8 @@ extension LearnerService {
             let now = Clock.now
             let members = await status.membership.members.values.sorted { $0.id < $1.id }
             status.metrics.record(members: members, now: now)
-            for w in staleWatch.look(at: members, now: now) ?? [] {
-                let window = Int(StaleWorkerWatch.window)
+            for w in lagWatch.look(at: members, now: now) ?? [] {
+                let window = Int(PolicyLagWatch.window)
                 if w.mostlyAhead {
                     logger.warning("worker \(PeerID.loggable(w.id)): \(w.ahead) of its \(w.trajectories) trajectories in the last \(window) s were acted with policy versions newer than this learner's: its weights come from another learner. Its transport.weights (or --learner) likely reaches another run's learner while its trajectories come here: give it both of this run's endpoints (docs/running.md, \"Two runs on one machine\")")
                 }

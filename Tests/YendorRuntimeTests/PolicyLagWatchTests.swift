@@ -3,11 +3,11 @@ import Testing
 
 /// Which workers the learner names in its log as adding almost nothing: most of their trajectories
 /// in the last minute dropped as too stale (trial X: behind a slow link, 99% of one worker's).
-@Suite("Stale worker watch")
-struct StaleWorkerWatchTests {
+@Suite("Policy lag watch")
+struct PolicyLagWatchTests {
     @Test func aWorkerMostOfWhoseTrajectoriesWereTooStaleInAWindowIsNamedOnceAtItsEnd() {
         var members = Membership(timeout: 1000, inboxCapacity: 2)
-        var watch = StaleWorkerWatch()
+        var watch = PolicyLagWatch()
         for id in ["near", "far", "quiet"] { _ = members.hello(.init(role: "worker", id: id), now: 0) }
         #expect(watch.look(at: Array(members.members.values), now: 0) == nil, "the first look starts a window")
         // near: 20 trajectories, 2 stale; far: 10, 9 stale; quiet: 4, all stale (too few to judge).
@@ -30,7 +30,7 @@ struct StaleWorkerWatchTests {
     /// a window or more name it, and a few at a learner's restart from an older checkpoint do not.
     @Test func aWorkerActingMostlyAheadOfTheLearnersVersionIsNamed() {
         var members = Membership(timeout: 1000, inboxCapacity: 2)
-        var watch = StaleWorkerWatch()
+        var watch = PolicyLagWatch()
         for id in ["elsewhere", "restarted"] { _ = members.hello(.init(role: "worker", id: id), now: 0) }
         _ = watch.look(at: Array(members.members.values), now: 0)
         for (id, sent, ahead) in [("elsewhere", 12, 12), ("restarted", 12, 3)] {

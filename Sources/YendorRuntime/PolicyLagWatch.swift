@@ -1,11 +1,11 @@
-/// Finds the workers most of whose trajectories the learner dropped as too stale over the last
-/// minute: such a worker spends its cores and its link and adds almost nothing, and only a per-worker
+/// Watches each worker's policy lag, both ways. Finds the workers most of whose trajectories the
+/// learner dropped as too stale over the last minute: such a worker spends its cores and its link and adds almost nothing, and only a per-worker
 /// counter said so (trial X: behind a 10 Mbit link, 99% of one worker's samples were dropped while
 /// the learner's SPS, which counts them, went up). And those most of whose trajectories were acted
 /// with versions newer than the learner's: their weights come from another learner (trial Z: a
 /// worker whose weights endpoint reached another run's learner trained this one with that one's
 /// policy, and nothing said so).
-struct StaleWorkerWatch {
+struct PolicyLagWatch {
     /// A worker is named when at least this share of its trajectories in a window was dropped.
     static let share = 0.5
     /// Seconds a window lasts.
@@ -20,8 +20,8 @@ struct StaleWorkerWatch {
         /// Its trajectories in the window, and how many of them were dropped as too stale, and
         /// acted with versions newer than the learner's.
         let trajectories: Int, stale: Int, ahead: Int
-        var mostlyStale: Bool { Double(stale) >= StaleWorkerWatch.share * Double(trajectories) }
-        var mostlyAhead: Bool { Double(ahead) >= StaleWorkerWatch.share * Double(trajectories) }
+        var mostlyStale: Bool { Double(stale) >= PolicyLagWatch.share * Double(trajectories) }
+        var mostlyAhead: Bool { Double(ahead) >= PolicyLagWatch.share * Double(trajectories) }
     }
 
     /// Each member's (trajectories, stale ones, ahead ones) when the window began.
