@@ -1,10 +1,10 @@
 /// Watches each worker's policy lag, both ways. Finds the workers most of whose trajectories the
 /// learner dropped as too stale over the last minute: such a worker spends its cores and its link
-/// and adds almost nothing, and only a per-worker counter said so (trial X: behind a 10 Mbit link, 99% of one worker's samples were dropped while
-/// the learner's SPS, which counts them, went up). And those most of whose trajectories were acted
-/// with versions newer than the learner's: their weights come from another learner (trial Z: a
-/// worker whose weights endpoint reached another run's learner trained this one with that one's
-/// policy, and nothing said so).
+/// and adds almost nothing, and only a per-worker counter said so (trial X: behind a 10 Mbit link,
+/// 99% of one worker's samples were dropped while the learner's SPS, which counts them, went up).
+/// And those most of whose trajectories were acted with versions newer than the learner's: their
+/// weights come from another learner (trial Z: a worker whose weights endpoint reached another
+/// run's learner trained this one with that one's policy, and nothing said so).
 struct PolicyLagWatch {
     /// A worker is named when at least this share of its trajectories in a window was dropped.
     static let share = 0.5
