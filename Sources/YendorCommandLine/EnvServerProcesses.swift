@@ -47,7 +47,7 @@ final class EnvServerProcesses: Sendable {
                     guard exited || Date() >= deadline else { continue }
                     stop()
                     let why = exited ? "it \(process.map(ProcessSupervisor.ending) ?? "did not start") before answering" : "no answer within \(Int(timeout)) s"
-                    throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "\(why); its log: \(supervisor.logTail(k))")
+                    throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "\(why); its log (\(supervisor.children[k].log.path)) ends:\n\(supervisor.logTail(k))")
                 } catch {
                     stop()
                     throw error

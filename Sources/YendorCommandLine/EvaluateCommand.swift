@@ -11,8 +11,8 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
         commandName: "evaluate",
         abstract: "Play a trained policy's episodes and report their return and success rate.",
         discussion: """
-        Takes the newest checkpoint of --run-dir (or --checkpoint DIR) and the configuration that \
-        run saved; --task, --seed, --envs, --actors and --set change it, but the network must stay \
+        Takes the newest checkpoint of --run-dir (or --checkpoint DIR; given neither, of the run \
+        under runs/ that checkpointed last) and the configuration that run saved; --task, --seed, --envs, --actors and --set change it, but the network must stay \
         the checkpoint's. Each env plays the same number of episodes (--episodes divided among the \
         envs, rounded up), so short episodes (early deaths) are not over-counted. Actions are \
         sampled from the policy, as in training (--greedy: the most probable); returns are the \
@@ -25,8 +25,8 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
         --tensorboard adds the figures to the run's TensorBoard directory, as a run of their own (RUN/tensorboard/evaluate; a checkpoint evaluated again replaces its points). \
         SIGINT/SIGTERM stop it with the episodes that had ended.
 
-        Examples: yendor evaluate --run-dir runs/default --episodes 200 --json eval.json
-                  yendor evaluate --run-dir runs/default --all-checkpoints --tensorboard
+        Examples: yendor evaluate --episodes 200 --json eval.json   (the newest run under runs/)
+                  yendor evaluate --run-dir runs/exp1 --all-checkpoints --tensorboard
         """)
 
     @OptionGroup var options: RunOptions
@@ -78,10 +78,14 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
             let checkpointRun = checkpoint.map { URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().deletingLastPathComponent().path }
             // The run directory, and what named it (for the message if it is not there).
             let configured = try options.configuredRunDir()
-            let (runDir, source): (String, String) = options.runDir.map { ($0, "--run-dir \($0)") }
+            let named: (String, String)? = options.runDir.map { ($0, "--run-dir \($0)") }
                 ?? checkpointRun.map { ($0, "the checkpoint's run directory, \($0),") }
                 ?? configured.map { ($0, "run.dir \($0) (from --config/--set)") }
-                ?? ("runs/default", "no --run-dir given, and the default, runs/default,")
+            // None named: the run trained last here (`train` names its directory runs/<task>-<start time>).
+            guard let (runDir, source) = named ?? RunDirectory.newestWithCheckpoint(under: "runs").map({ ($0, "the newest run under runs/, \($0),") }) else {
+                throw ValidationError("no --run-dir given, and runs/ holds no run with a checkpoint: give the run directory of a `yendor train` or `yendor learner` run")
+            }
+            if named == nil { FileHandle.standardError.write(Data("evaluating \(runDir), the newest run under runs/ (--run-dir names another)\n".utf8)) }
             options.runDir = runDir
             guard let saved = try options.savedConfiguration(defaultRunDir: runDir, requiringCheckpoint: checkpoint == nil) else {
                 let has = { fm.fileExists(atPath: URL(fileURLWithPath: runDir).appendingPathComponent($0).path) }

@@ -124,7 +124,7 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
                     throw ConfigurationError(field: "env.task", problem: "\(error)")
                 }
             }
-            if namedRunDir == nil { c.run.directory = try claim(options.task != nil ? c.env.task : "train") }
+            if namedRunDir == nil { c.run.directory = try claim(c.env.task) }
             // Worker processes reach the learner over ipc, in the run directory: written to config.yaml
             // (the workers read it, `status --run-dir` too) and compared with a resumed run's.
             if workers > 0 {

@@ -14,7 +14,7 @@ public struct Yendor: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         // The program's own name in usage lines and help: `yendor`, or the program that registered
         // Swift environments and runs this command line.
-        commandName: Executable.current.lastPathComponent,
+        commandName: Executable.name,
         abstract: "Distributed APPO training with intrinsic rewards from LLM feedback.",
         discussion: """
             Quick start: `yendor train` runs every role in one process with built-in defaults.

@@ -35,6 +35,20 @@ public struct RunDirectory: Sendable {
         throw ConfigurationError(field: "run.dir", problem: "\(base) and 999 names after it are taken; name a run directory with --run-dir")
     }
 
+    /// The run directory under `parent` whose latest checkpoint was written last; nil when none
+    /// there has one. For a command given no run directory (`evaluate` after a `train` that named
+    /// its own, runs/<task>-<start time>).
+    public static func newestWithCheckpoint(under parent: String) -> String? {
+        let files = FileManager.default
+        let runs = (try? files.contentsOfDirectory(atPath: parent)) ?? []
+        return runs.compactMap { name -> (path: String, written: Date)? in
+            let path = parent.hasSuffix("/") ? parent + name : "\(parent)/\(name)"  // as relative as `parent`
+            let latest = "\(path)/checkpoints/latest"
+            guard let written = (try? files.attributesOfItem(atPath: latest))?[.modificationDate] as? Date else { return nil }
+            return (path, written)
+        }.max { $0.written < $1.written }?.path
+    }
+
     public var checkpoints: URL { root.appendingPathComponent("checkpoints", isDirectory: true) }
     public var logs: URL { root.appendingPathComponent("logs", isDirectory: true) }
     public var metrics: URL { root.appendingPathComponent("metrics.jsonl") }

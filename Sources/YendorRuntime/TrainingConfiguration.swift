@@ -246,7 +246,7 @@ public struct TrainingConfiguration: Sendable {
     /// Every configurable field by dotted key.
     public static let table: ConfigurationTable<TrainingConfiguration> = {
         var t = ConfigurationTable<TrainingConfiguration>()
-        t.add("run.dir", \.run.directory, "run directory")
+        t.add("run.dir", \.run.directory, "run directory (when none is named: train makes runs/<task>-<start time>, learner and replay use runs/learner and runs/replay, evaluate takes the newest run under runs/)")
         t.add("run.seed", \.run.seed, "run seed")
         t.add("run.total_steps", \.run.totalSteps, "env steps to train for")
         t.add("run.log_interval", \.run.logInterval, "seconds between metrics records")

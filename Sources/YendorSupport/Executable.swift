@@ -11,4 +11,11 @@ public enum Executable {
         }
         return URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
     }
+
+    /// The name the program was started by, for usage lines and help: a symlink's (`yendor` linked
+    /// to a versioned binary says `yendor`), else the file's.
+    public static var name: String {
+        let typed = URL(fileURLWithPath: CommandLine.arguments.first ?? "").lastPathComponent
+        return typed.isEmpty || typed == "/" ? current.lastPathComponent : typed
+    }
 }

@@ -198,6 +198,31 @@ import ZeroMQ
         #expect(long.lines.contains { $0.contains("stopped early") }, "\(long.lines)")
     }
 
+    /// `train` given no run directory names one after its task and start time, so `evaluate`
+    /// given none takes the run under runs/ that checkpointed last (it looked in runs/default,
+    /// which no command writes, trial V5), and says which.
+    @Test func evaluateGivenNoRunDirectoryTakesTheRunThatCheckpointedLast() async throws {
+        let (dir, config) = try TinyRun.scratch("evaluate-newest", checkpointInterval: 60)
+        let none = try ChildProcess(yendor: ["evaluate", "--episodes", "4"], directory: dir)
+        #expect(await none.waitForExit(timeout: 600) == 64, "\(none.standardError.suffix(2000))")
+        #expect(none.standardError.contains("no --run-dir given, and runs/ holds no run with a checkpoint"), "\(none.standardError.suffix(2000))")
+        for seed in ["1", "2"] {
+            let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "300", "--seed", seed], directory: dir)
+            #expect(await train.waitForExit(timeout: 600) == 0, "\(train.standardError.suffix(2000))")
+        }
+        // Both named after the task (the config's, no --task given).
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)
+        #expect(runs.count == 2 && runs.allSatisfy { $0.hasPrefix("staircase-") }, "\(runs)")
+        let last = try #require(RunDirectory.newestWithCheckpoint(under: dir.appendingPathComponent("runs").path))
+        let saved = try String(contentsOf: URL(fileURLWithPath: last).appendingPathComponent("config.yaml"), encoding: .utf8)
+        let seedLine = saved.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("seed:") } ?? ""
+        #expect(seedLine.contains("seed: 2"), "the newest is the second run: \(saved.prefix(300))")
+        let evaluate = try ChildProcess(yendor: ["evaluate", "--episodes", "4"], directory: dir)
+        #expect(await evaluate.waitForExit(timeout: 600) == 0, "\(evaluate.standardError.suffix(2000))")
+        #expect(evaluate.standardError.contains("evaluating runs/\(URL(fileURLWithPath: last).lastPathComponent), the newest run under runs/"),
+                "\(evaluate.standardError.suffix(2000))")
+    }
+
     /// A checkpoint that does not read (torn by a crash) or holds another model: evaluating the
     /// newest passes over a torn one saying so (it took the next newest without a word), and a
     /// curve names both kinds in its header and plays the rest (one such as the oldest refused the

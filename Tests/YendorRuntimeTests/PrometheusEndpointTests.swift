@@ -52,9 +52,11 @@ struct PrometheusEndpointTests {
         var second: (samples: [String: Double], types: [String: String]) = ([:], [:])
         #expect(await Poll.until(timeout: 600) {
             second = (try? await Self.scrape(url)) ?? ([:], [:])
-            // The membership gauge is set with each metrics record, which may come after the steps.
+            // The membership gauge is set with each metrics record, which may come after the steps;
+            // the losses with the first update, which may come after both (a loaded machine).
             return (second.samples["yendor_env_steps{role=\"learner\"}"] ?? 0) > steps
                 && second.samples["yendor_membership_workers{role=\"learner\"}"] == 1
+                && (second.samples["yendor_learner_updates{role=\"learner\"}"] ?? 0) >= 1
         }, "\(second.samples.filter { $0.key.contains("membership") })")
         #expect(second.types["yendor_env_steps"] == "counter" && second.types["yendor_learner_loss_policy"] == "gauge")
         // Counters are there from the start, at 0 until something happens (docs/running.md).
@@ -194,15 +196,18 @@ struct PrometheusEndpointTests {
         #expect(PrometheusEndpoint.sanitize("learner/loss/policy") == "yendor_learner_loss_policy")
     }
 
-    /// Every metric the four roles make at start is in docs/running.md's reference table (as
-    /// `` `name` ``): a user reading a record or a dashboard can look each one up.
+    /// Every metric the four roles make at start, and the learner's per-worker series, is in
+    /// docs/running.md's reference table (as `` `name` ``): a user reading a record or a dashboard
+    /// can look each one up (`membership/worker_trajectories_ahead` was missing, trial V5).
     @Test func everyMetricARoleMakesIsInTheDocumentedReference() throws {
         let (registries, cleanUp) = try Self.roleRegistries()
         defer { cleanUp() }
         let docs = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../docs/running.md").standardized, encoding: .utf8)
         let reference = try #require(docs.range(of: "## Metrics reference").map { String(docs[$0.lowerBound...]) })
-        let missing = Set(registries.flatMap { $0.labels.map(\.label) }).filter { !reference.contains("`\($0)`") }.sorted()
+        // With the per-worker series a learner makes once workers join (none have at start).
+        let perWorker = LearnerMetrics.memberFigureNames.map { "membership/worker_\($0)" }
+        let missing = Set(registries.flatMap { $0.labels.map(\.label) } + perWorker).filter { !reference.contains("`\($0)`") }.sorted()
         #expect(missing.isEmpty, "not in docs/running.md's metrics reference: \(missing.joined(separator: ", "))")
     }
 

@@ -19,14 +19,12 @@ struct SignalDispositionTests {
         let process = try ChildProcess(executable: URL(fileURLWithPath: "/bin/sh"), arguments: [
             "-c", "trap '' INT; exec \"$0\" bench env --tasks score --steps 100000000", ChildProcess.yendorBinary.path])
         defer { process.kill() }
-        // Once `yendor` runs (after exec), it must no longer ignore SIGINT.
-        let deadline = Date().addingTimeInterval(120)
-        var running = false
-        while Date() < deadline && process.isRunning {
+        // Once `yendor` runs (after exec), it must no longer ignore SIGINT. (Polled with a last look
+        // after the timeout: a test task starved on a loaded machine past its deadline never looked.)
+        let running = await Poll.until(every: .milliseconds(5)) {
             let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.pid)/exe")) ?? ""
-            if exe.hasSuffix("/yendor"), Self.ignores(process.pid, SIGINT) == false { running = true; break }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+            return !process.isRunning || (exe.hasSuffix("/yendor") && Self.ignores(process.pid, SIGINT) == false)
+        } && process.isRunning
         #expect(running, "yendor still ignores SIGINT: \(String(describing: Self.ignores(process.pid, SIGINT)))")
         process.signal(SIGINT)
         #expect(await process.waitForExit(timeout: 120) != nil, "yendor did not stop on SIGINT")
