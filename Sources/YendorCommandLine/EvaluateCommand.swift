@@ -12,8 +12,8 @@ struct EvaluateCommand: AsyncParsableCommand, RoleCommand {
         abstract: "Play a trained policy's episodes and report their return and success rate.",
         discussion: """
         Takes the newest checkpoint of --run-dir (or --checkpoint DIR; given neither, of the run \
-        under runs/ that checkpointed last) and the configuration that run saved; --task, --seed, --envs, --actors and --set change it, but the network must stay \
-        the checkpoint's. Each env plays the same number of episodes (--episodes divided among the \
+        under runs/ that checkpointed last) and the configuration that run saved; --task, --seed, \
+        --envs, --actors and --set change it, but the network must stay the checkpoint's. Each env plays the same number of episodes (--episodes divided among the \
         envs, rounded up), so short episodes (early deaths) are not over-counted. Actions are \
         sampled from the policy, as in training (--greedy: the most probable); returns are the \
         environment's own (no intrinsic reward). A run still training is not disturbed: evaluate \
