@@ -69,12 +69,17 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
                 servers?.stop()
                 // Once every socket file is gone, so is the directory that held them (rmdir leaves one that is not empty).
                 if let runDirectoryMade { _ = rmdir(runDirectoryMade.sockets.path) }
-                // A run refused before it started leaves no empty directory behind.
-                if runDirectoryMade == nil, let claimed { _ = rmdir(claimed) }
+                // A run refused before it started leaves no directory behind: what its start made
+                // (checkpoints/, logs/, .lock), empty; rmdir leaves anything more.
+                if runDirectoryMade == nil, let claimed {
+                    _ = unlink("\(claimed)/.lock")
+                    for made in ["checkpoints", "logs", ""] { _ = rmdir("\(claimed)/\(made)") }
+                }
             }
             func claim(_ name: String) throws -> String {
                 if let claimed { return claimed }
-                let path = try RunDirectory.claimNew("runs/\(name)-\(stamp)")
+                // One level under runs/, where `evaluate` looks: a namespaced gym id (ALE/Pong-v5) is not a path.
+                let path = try RunDirectory.claimNew("runs/\(name.replacingOccurrences(of: "/", with: "_"))-\(stamp)")
                 claimed = path
                 return path
             }

@@ -40,7 +40,7 @@ public struct Yendor: AsyncParsableCommand {
 
     public init() {}
 
-    /// What `--version` prints, and each role's first log line: "yendor 0.1.0 (commit …), wire protocol 1".
+    /// What `--version` prints, and what each role logs as it starts: "yendor 0.1.0 (commit …), wire protocol 1".
     static let version = "yendor \(YendorVersion.description), wire protocol \(Envelope.version)"
 
     /// Parses and runs the subcommand after making sure shutdown signals can reach us: a parent may

@@ -1,4 +1,4 @@
-/// Which Yendor this is: said by `yendor --version`, in each role's first log line, and in a
+/// Which Yendor this is: said by `yendor --version`, in each role's log as it starts, and in a
 /// worker's and an annotator's Hello, so that the learner's log names what each peer runs (a
 /// rolling upgrade mixes binaries that speak the same wire protocol).
 public enum YendorVersion {

@@ -257,4 +257,29 @@ struct RunDirectoryOwnershipTests {
         if let run = made.first { try TrainingEndToEndTests.expectFinishedRun(run, reached: 300, configurationContains: "task: staircase") }
         #expect(taken.allSatisfy { ((try? FileManager.default.contentsOfDirectory(atPath: $0.path)) ?? ["?"]).isEmpty }, "a taken directory was written")
     }
+
+    /// A run directory the file system will not make is the machine's problem, not a setting's:
+    /// said with the path and the kernel's reason, exit status 1 (it was "configuration error in
+    /// run.dir", exit 64). Runs as any user (/proc takes no new directory); the full-disk cases are
+    /// in RoleStartOnAFullDiskTests (root).
+    @Test func aRunDirectoryTheFileSystemWillNotMakeIsSaidWithTheKernelsReason() async throws {
+        let (_, config, endpoints) = try TrainingEndToEndTests.scratch("rundir-unmakeable")
+        let learner = try ChildProcess(yendor: ["learner", "--config", config, "--run-dir", "/proc/yendor-none/run"] + endpoints)
+        defer { learner.kill() }
+        #expect(await learner.waitForExit(timeout: 600) == 1, "\(learner.standardError.suffix(1500))")
+        #expect(learner.standardError.contains("Error: cannot write /proc/yendor-none"), "\(learner.standardError.suffix(1500))")
+        #expect(!learner.standardError.contains("configuration error"), "\(learner.standardError.suffix(1500))")
+    }
+
+    /// A train refused after it claimed and took its new directory (here: an in-process labeler
+    /// with no URL, found once the directory is locked) leaves nothing under runs/.
+    @Test func aTrainRefusedAtItsStartLeavesNoRunDirectoryBehind() async throws {
+        let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-refused-start")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--task", "staircase", "--steps", "300",
+                                              "--set", "reward.labeler=openai"], directory: dir)
+        #expect(await train.waitForExit(timeout: 600) == 64, "\(train.standardError.suffix(1500))")
+        #expect(train.standardError.contains("reward."), "names the setting: \(train.standardError.suffix(1500))")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)) ?? []
+        #expect(left.isEmpty, "left under runs/: \(left)")
+    }
 }

@@ -4,7 +4,7 @@ import YendorTestSupport
 import YendorVersion
 import YendorWire
 
-/// Which Yendor a process runs is said by `--version`, in each role's first log line, and, for a
+/// Which Yendor a process runs is said by `--version`, in each role's log as it starts, and, for a
 /// worker, in the learner's log as it joins: binaries of a rolling upgrade all speak one wire
 /// protocol, so nothing else tells them apart (trial Z).
 @Suite("Which Yendor a process runs")
@@ -49,7 +49,7 @@ struct VersionTests {
         #expect(await learner.waitForStandardError(containing: "worker versioned joined", timeout: 600), "\(learner.standardError.suffix(1500))")
         let joined = learner.standardError.split(separator: "\n").first { $0.contains("worker versioned joined") } ?? ""
         #expect(joined.contains("version=\(YendorVersion.description)"), "\(joined)")
-        // Each role's log starts by saying which Yendor it is.
+        // Each role's log says, as it starts, which Yendor it is.
         #expect(learner.standardError.contains(Self.line))
         #expect(worker.standardError.contains(Self.line), "\(worker.standardError.prefix(1500))")
     }
