@@ -116,12 +116,17 @@ public final class LabelStore: Sendable {
     /// Writes every row as one JSON object per line; returns the number of lines.
     @discardableResult
     public func exportJSONLines(to url: URL) throws(AnnotatorError) -> Int {
-        let rows: [StoredLabel] = try run {
-            try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM label ORDER BY created_at, backend, model, prompt_version, goal, task, first, second")
-                    .map(Self.stored(from:))
-            }
-        }
+        try Self.writeJSONLines(try run { try pool.read(Self.allRows) }, to: url)
+    }
+
+    /// Every row, oldest first.
+    static func allRows(_ db: Database) throws -> [StoredLabel] {
+        try Row.fetchAll(db, sql: "SELECT * FROM label ORDER BY created_at, backend, model, prompt_version, goal, task, first, second")
+            .map(Self.stored(from:))
+    }
+
+    /// Writes `rows` as one JSON object per line (atomically); returns the number of lines.
+    static func writeJSONLines(_ rows: [StoredLabel], to url: URL) throws(AnnotatorError) -> Int {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = Data()

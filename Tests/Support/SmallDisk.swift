@@ -33,6 +33,13 @@ public final class SmallDisk: Sendable {
         try handle.close()
     }
 
+    /// Makes it read-only (as a snapshot or a dataset share is); no file may be open for writing.
+    public func remountReadOnly() throws {
+        guard Self.run("/bin/mount", ["-o", "remount,ro", url.path]) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
+        }
+    }
+
     /// Frees what `fill` took.
     public func free() throws { try FileManager.default.removeItem(at: url.appendingPathComponent("filler")) }
 

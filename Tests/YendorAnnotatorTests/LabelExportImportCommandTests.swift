@@ -44,4 +44,24 @@ import YendorTestSupport
         #expect(missing.standardError.contains("no label store there"), "\(missing.standardError)")
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("none.sqlite").path), "export made no store")
     }
+
+    /// A store on read-only media exports every label: opening it as the annotator does failed
+    /// there (SQLite makes the write-ahead log's index beside a WAL-mode store, trial Y).
+    @Test(.enabled(if: SmallDisk.available, "needs root (a tmpfs)"))
+    func aStoreOnAReadOnlyFileSystemExportsEveryLabel() async throws {
+        let disk = try SmallDisk(size: "4m")
+        defer { disk.unmount() }
+        let path = disk.url.appendingPathComponent("labels.sqlite").path
+        let labels = ["You kill the newt!", "You find a hidden door.", "The door opens."].map {
+            StoredLabel(key: LabelKey(labeler: identity, request: .classify($0, goal: .combat)),
+                        outcome: .labeled(.helpful), rawResponse: "Answer: helpful", attempts: 1, latency: .milliseconds(5))
+        }
+        do { try LabelStore(path: path).save(labels) }  // closed again: nothing open for writing at the remount
+        try disk.remountReadOnly()
+        let file = Scratch.root.appendingPathComponent("readonly-export-\(UUID().uuidString.prefix(8)).jsonl")
+        let export = try ChildProcess(yendor: ["annotator", "export", "--store", path, file.path])
+        #expect(await export.waitForExit(timeout: 600) == 0, "\(export.standardError)")
+        #expect(export.lines.last?.hasPrefix("exported 3 labels") == true, "\(export.lines)")
+        #expect(try String(contentsOf: file, encoding: .utf8).split(separator: "\n").count == 3)
+    }
 }
