@@ -69,12 +69,8 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
                 servers?.stop()
                 // Once every socket file is gone, so is the directory that held them (rmdir leaves one that is not empty).
                 if let runDirectoryMade { _ = rmdir(runDirectoryMade.sockets.path) }
-                // A run refused before it started leaves no directory behind: what its start made
-                // (checkpoints/, logs/, .lock), empty; rmdir leaves anything more.
-                if runDirectoryMade == nil, let claimed {
-                    _ = unlink("\(claimed)/.lock")
-                    for made in ["checkpoints", "logs", ""] { _ = rmdir("\(claimed)/\(made)") }
-                }
+                // A run refused before it started leaves no directory behind.
+                if runDirectoryMade == nil, let claimed { RunDirectory.removeUnstarted(claimed) }
             }
             func claim(_ name: String) throws -> String {
                 if let claimed { return claimed }

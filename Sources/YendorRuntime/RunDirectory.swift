@@ -7,7 +7,7 @@ public struct RunDirectory: Sendable {
     public let root: URL
 
     public init(path: String) throws {
-        root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+        self.init(unmade: path)
         for dir in [root, checkpoints, logs] {
             do {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -35,6 +35,15 @@ public struct RunDirectory: Sendable {
         throw ConfigurationError(field: "run.dir", problem: "\(base) and 999 names after it are taken; name a run directory with --run-dir")
     }
 
+    /// Removes the directory at `path` if it holds only what making it and locking it left (empty
+    /// `checkpoints/` and `logs/`, `.lock`): a claimed run refused before it started. rmdir leaves
+    /// anything more (an env server's log a refusal points to).
+    public static func removeUnstarted(_ path: String) {
+        let run = RunDirectory(unmade: path)
+        _ = unlink(run.lockFile.path)
+        for dir in [run.checkpoints, run.logs, run.root] { _ = rmdir(dir.path) }
+    }
+
     /// The run directory under `parent` whose latest checkpoint was written last; nil when none
     /// there has one. For a command given no run directory (`evaluate` after a `train` that named
     /// its own, runs/<task>-<start time>).
@@ -49,7 +58,14 @@ public struct RunDirectory: Sendable {
         }.max { $0.written < $1.written }?.path
     }
 
+    /// The directory at `path`, made or not.
+    private init(unmade path: String) {
+        root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+    }
+
     public var checkpoints: URL { root.appendingPathComponent("checkpoints", isDirectory: true) }
+    /// What `lock` holds, naming the holder's pid.
+    var lockFile: URL { root.appendingPathComponent(".lock") }
     public var logs: URL { root.appendingPathComponent("logs", isDirectory: true) }
     public var metrics: URL { root.appendingPathComponent("metrics.jsonl") }
     /// Unix sockets of the run's roles (`train --workers N`'s learner, its env servers, the status
@@ -96,7 +112,7 @@ public struct RunDirectory: Sendable {
     /// which binds only its status socket (`statusEndpoint`); the lock file says so, so that
     /// `status`/`health --run-dir` ask there rather than at ports another run may be using.
     public func lock(listening: Bool = true) throws -> RunLock {
-        let path = root.appendingPathComponent(".lock").path
+        let path = lockFile.path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Unwritable(path, errno: errno) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -127,7 +143,7 @@ public struct RunDirectory: Sendable {
     /// What `.lock` says of the process that holds (or last held) this directory: "PID", or
     /// "PID in-process" for a run whose roles share one process.
     public var holder: (pid: Int32, listening: Bool)? {
-        guard let text = try? String(contentsOf: root.appendingPathComponent(".lock"), encoding: .utf8) else { return nil }
+        guard let text = try? String(contentsOf: lockFile, encoding: .utf8) else { return nil }
         let words = text.split(whereSeparator: \.isWhitespace)
         guard let pid = words.first.flatMap({ Int32($0) }) else { return nil }
         return (pid, !words.dropFirst().contains(Substring(Self.inProcessMark)))
@@ -138,7 +154,7 @@ public struct RunDirectory: Sendable {
     /// Whether a process holds this directory now (`.lock` is locked), asked without blocking: a
     /// pid in `.lock` may be another process's by now.
     public var isHeld: Bool {
-        let fd = open(root.appendingPathComponent(".lock").path, O_RDONLY | O_CLOEXEC)
+        let fd = open(lockFile.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         guard flock(fd, LOCK_SH | LOCK_NB) == 0 else { return errno == EWOULDBLOCK }
