@@ -55,7 +55,7 @@ let package = Package(
         // Environments: the one observation spec and vector-environment protocol, Dungeon, and
         // real NetHack hosted from NLE's library (CNetHack declares its C ABI).
         .target(name: "YendorEnvironment", dependencies: ["YendorSupport"]),
-        .target(name: "Dungeon", dependencies: ["YendorEnvironment"]),
+        .target(name: "Dungeon", dependencies: ["YendorEnvironment", "YendorSupport"]),
         .target(name: "CNetHack"),
         .target(name: "NetHack", dependencies: ["CNetHack", "YendorEnvironment", "YendorSupport"]),
         // Environments hosted by environment servers (Gymnasium envs over ZeroMQ, python/).
@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "YendorMetricsTests", dependencies: ["YendorMetrics", coreMetrics, .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "DungeonTests", dependencies: ["Dungeon", "YendorEnvironment"]),
         .testTarget(name: "NetHackTests", dependencies: ["NetHack", "YendorEnvironment", "YendorSupport", "YendorTestSupport"]),
-        .testTarget(name: "RemoteEnvironmentTests", dependencies: ["RemoteEnvironment", "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorTestSupport"]),
+        .testTarget(name: "RemoteEnvironmentTests", dependencies: ["RemoteEnvironment", "YendorEnvironment", "YendorWire", "ZeroMQ", "YendorSupport", "YendorTestSupport"]),
         .testTarget(name: "YendorNNTests", dependencies: ["YendorNN", "YendorSupport", "YendorTestSupport"]),
         .testTarget(name: "YendorLearnerTests", dependencies: ["YendorPolicy", "YendorEnvironment", "YendorLearner", "YendorNN", "YendorWire", "Dungeon", "YendorSupport", "YendorTestSupport"]),
         .testTarget(name: "YendorAnnotatorTests", dependencies: ["YendorAnnotator", "YendorAnnotatorRole", "YendorWire", "ZeroMQ", "YendorTestSupport", "YendorMetrics"],

@@ -1,4 +1,5 @@
 import Foundation
+import YendorSupport
 
 /// A recorded episode: the task, the episode seed and the actions, enough to replay it exactly.
 ///
@@ -64,6 +65,8 @@ public struct EpisodeRecording: Codable, Sendable, Equatable {
         }
         do {
             return try JSONDecoder().decode(EpisodeRecording.self, from: data)
+        } catch let error as DecodingError {
+            throw DungeonError.invalidRecording("\(url.path) is not an episode recording: \(error.summary)")
         } catch {
             throw DungeonError.invalidRecording("\(url.path): \(error)")
         }

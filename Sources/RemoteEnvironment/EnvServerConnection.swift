@@ -165,21 +165,3 @@ public enum RemoteEnvironmentError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
-
-/// A one-way stop signal that any thread can raise.
-public final class StopFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    public init() {}
-    public func set() { flag.store(true, ordering: .relaxed) }
-    public var isSet: Bool { flag.load(ordering: .relaxed) }
-
-    /// Sleeps for `duration`, or throws `CancellationError` as soon as the flag is raised or the task
-    /// is cancelled (checked every 50 ms).
-    public func sleep(for duration: Duration) throws {
-        let clock = ContinuousClock(), end = clock.now + duration
-        while clock.now < end {
-            if isSet || Task.isCancelled { throw CancellationError() }
-            Thread.sleep(forTimeInterval: min(0.05, (end - clock.now).seconds))
-        }
-    }
-}

@@ -160,6 +160,8 @@ public final class LabelStore: Sendable {
                 labels.append(try decoder.decode(StoredLabelLine.self, from: Data(line)).stored())
             } catch let error as AnnotatorError {
                 throw .invalidInput("\(url.lastPathComponent) line \(index + 1): \(error)")
+            } catch let error as DecodingError {
+                throw .invalidInput("\(url.lastPathComponent) line \(index + 1): not a label object: \(error.summary)")
             } catch {
                 throw .invalidInput("\(url.lastPathComponent) line \(index + 1): not a label object: \(error)")
             }

@@ -82,6 +82,12 @@ public final class AnnotatorServer: Service, Sendable {
             for (field, value) in positive where value < 1 {
                 throw .invalidConfiguration(field: field, reason: "must be >= 1, got \(value)")
             }
+            // Buffers are sized by these: past any use they would take all memory, or trap.
+            let bounded = [("maxItemsPerRequest", maxItemsPerRequest, 1 << 20), ("maxMessageBytes", maxMessageBytes, 4 << 30),
+                           ("socketQueueCapacity", socketQueueCapacity, 1 << 20)]
+            for (field, value, most) in bounded where value > most {
+                throw .invalidConfiguration(field: field, reason: "must be <= \(most), got \(value)")
+            }
             do { try annotator.validate() } catch {
                 if case .invalidConfiguration(let field, let reason) = error {
                     throw .invalidConfiguration(field: "annotator.\(field)", reason: reason)

@@ -58,7 +58,7 @@ struct AnnotatorEvaluateCommand: AsyncParsableCommand {
 
     func run() async throws {
         var logger = LoggingBootstrap.logger(label: "yendor", level: logLevel)
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
+        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be in 1...4096, got \(batchSize)") }
         guard showDisagreements >= 0 else { throw ValidationError("--show-disagreements must be >= 0, got \(showDisagreements)") }
         logger[metadataKey: "role"] = "evaluate"
 

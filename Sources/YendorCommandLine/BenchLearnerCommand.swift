@@ -36,6 +36,10 @@ struct BenchLearnerCommand: ParsableCommand {
     @Option(help: "Seconds to spend on each measurement (after one warm-up call).")
     var seconds = 2.0
 
+    func validate() throws {
+        guard seconds.isFinite, seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600], got \(seconds)") }
+    }
+
     mutating func run() throws {
         let threadCounts = try parseList(threads, "threads")
         let trainSizes = try parseList(trainBatches, "train-batches")
@@ -84,8 +88,8 @@ struct BenchLearnerCommand: ParsableCommand {
 
     private func parseList(_ text: String, _ name: String) throws -> [Int] {
         let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-            throw ValidationError("--\(name) must be a comma-separated list of positive integers, got '\(text)'")
+        guard !values.isEmpty, values.allSatisfy({ (1...(1 << 20)).contains($0 ?? 0) }) else {
+            throw ValidationError("--\(name) must be a comma-separated list of integers in 1...1048576, got '\(text)'")
         }
         return values.map { $0! }
     }

@@ -21,6 +21,14 @@ struct BenchTransportCommand: ParsableCommand {
     @Option(help: "Runs per row (raw and batch alternate); the table shows medians.")
     var repeats: Int = 5
 
+    func validate() throws {
+        guard (1...(1 << 20)).contains(volumeMiB) else { throw ValidationError("--volume-mib must be in 1...1048576, got \(volumeMiB)") }
+        guard !sizesKiB.isEmpty, sizesKiB.allSatisfy({ (1...(1 << 20)).contains($0) }) else {
+            throw ValidationError("--sizes-kib must list sizes in 1...1048576, got \(sizesKiB)")
+        }
+        guard (1...1000).contains(repeats) else { throw ValidationError("--repeats must be in 1...1000, got \(repeats)") }
+    }
+
     func run() throws {
         let (major, minor, patch) = Context.version
         print("libzmq \(major).\(minor).\(patch); two processes on this machine; \(volumeMiB) MiB per run, median of \(repeats) run\(repeats == 1 ? "" : "s") per row")

@@ -48,7 +48,7 @@ struct HealthCommand: ParsableCommand {
     @OptionGroup(title: RunOptions.probeTitle) var options: RunOptions
 
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
+        guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be in (0, 86400] seconds, got \(timeout)") }
         if pidFile != nil && role != .worker { throw ValidationError("--pid-file applies to `health worker` only") }
     }
 

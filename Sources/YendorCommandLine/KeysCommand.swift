@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import YendorRuntime
 import ZeroMQ
 
 /// `yendor keys generate`: CURVE key pairs for encrypting and authenticating traffic between nodes.
@@ -27,7 +28,9 @@ struct KeysCommand: ParsableCommand {
         func run() throws {
             let pair = try CurveKeyPair.generate()
             let dir = URL(fileURLWithPath: directory)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                throw RunDirectory.Unwritable(directory, error)
+            }
             let secretURL = dir.appendingPathComponent("\(name).key")
             let publicURL = dir.appendingPathComponent("\(name).pub")
             guard !FileManager.default.fileExists(atPath: secretURL.path) else {

@@ -21,7 +21,8 @@ struct LearnerCommand: AsyncParsableCommand, RoleCommand {
             defer { withExtendedLifetime(lock) {} }
             let context = try Context()
             defer { context.terminate() }
-            let (group, _) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
+            let (group, _) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger,
+                                              stop: ShutdownSignals.flag)
             try await ShutdownSignals.run(group)
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dungeon
 import Foundation
+import YendorRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -89,7 +90,7 @@ struct PlayCommand: ParsableCommand {
         }
         terminal.restore()
         if let record {
-            try recording.write(to: URL(fileURLWithPath: record))
+            do { try recording.write(to: URL(fileURLWithPath: record)) } catch { throw RunDirectory.Unwritable(record, error) }
             print("Recorded \(recording.actions.count) actions to \(record)")
         }
     }

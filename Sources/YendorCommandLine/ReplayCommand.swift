@@ -16,6 +16,7 @@ struct ReplayCommand: AsyncParsableCommand, RoleCommand {
     var learner: String?
 
     func validate() throws {
+        if learner?.isEmpty == true { throw ValidationError("--learner is empty: give a host, or leave the flag out to use the configured endpoints") }
         if let learner, let problem = TransportConfiguration.hostProblem(learner, ports: "transport.trajectories, transport.weights") {
             throw ValidationError("--learner: \(problem)")
         }

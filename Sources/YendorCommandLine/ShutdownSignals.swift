@@ -4,6 +4,7 @@ import Logging
 import RemoteEnvironment
 import ServiceLifecycle
 import Synchronization
+import YendorSupport
 
 /// A command that runs a role: SIGINT and SIGTERM stop it gracefully from its first moment
 /// (`ShutdownSignals`), not only once its service group runs.

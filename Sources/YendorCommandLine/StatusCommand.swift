@@ -42,7 +42,7 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup(title: RunOptions.probeTitle) var options: RunOptions
 
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
+        guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be in (0, 86400] seconds, got \(timeout)") }
     }
 
     func run() throws {

@@ -147,7 +147,8 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
             if workers > 0 {
                 try await runWithWorkerProcesses(c, runDirectory: runDirectory, context: context, logger: logger)
             } else {
-                let (group, _) = Topology.inProcess(configuration: c, runDirectory: runDirectory, context: context, logger: logger)
+                let (group, _) = Topology.inProcess(configuration: c, runDirectory: runDirectory, context: context, logger: logger,
+                                                   stop: ShutdownSignals.flag)
                 try await ShutdownSignals.run(group)
             }
         }
@@ -179,7 +180,8 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
                                            log: runDirectory.logs.appendingPathComponent("worker-\(i).log"))
         }
         let departures = try await WorkerDepartureNotice(transport: c.transport, context: context)
-        let (group, learner) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger) { learner in
+        let (group, learner) = Topology.learner(configuration: c, runDirectory: runDirectory, context: context, logger: logger,
+                                                  stop: ShutdownSignals.flag) { learner in
             [WorkerProcesses(children: children, firstRestartDelay: c.transport.heartbeatInterval, gracePeriod: c.transport.leaveTimeout + 5,
                              runIsOver: { learner.hasFinished }, departures: departures, logger: logger)]
         }

@@ -27,7 +27,10 @@ struct WorkerCommand: AsyncParsableCommand, RoleCommand {
     var parentPID: Int32?
 
     func validate() throws {
-        for (flag, host, ports) in [("--learner", learner ?? "", "transport.trajectories, transport.weights"), ("--replay", replay ?? "", "transport.replay")] {
+        for (flag, host, ports) in [("--learner", learner, "transport.trajectories, transport.weights"), ("--replay", replay, "transport.replay")] {
+            guard let host else { continue }
+            // Given empty, it connected to tcp://:PORT and retried for ever.
+            if host.isEmpty { throw ValidationError("\(flag) is empty: give a host, or leave the flag out to use the configured endpoints (\(ports))") }
             if let problem = TransportConfiguration.hostProblem(host, ports: ports) { throw ValidationError("\(flag): \(problem)") }
         }
     }

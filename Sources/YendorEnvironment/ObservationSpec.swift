@@ -84,7 +84,8 @@ public struct ObservationSpec: Sendable, Codable, Equatable, CustomStringConvert
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw SpecError(message: message) } }
         try check(!environment.isEmpty && !environment.contains(" "), "environment must be a non-empty word, got '\(environment)'")
-        try check(mapRows >= 1 && mapColumns >= 1 && mapRows * mapColumns <= 1 << 20, "map must be at least 1×1 and at most 2^20 cells, got \(mapRows)×\(mapColumns)")
+        // Each side first: the product of two huge ones overflows.
+        try check((1...(1 << 20)).contains(mapRows) && (1...(1 << 20)).contains(mapColumns) && mapRows * mapColumns <= 1 << 20, "map must be at least 1×1 and at most 2^20 cells, got \(mapRows)×\(mapColumns)")
         try check(cropSize >= 1 && cropSize % 2 == 1 && cropSize <= 41, "cropSize must be odd and in 1...41, got \(cropSize)")
         try check(glyphCount >= 1 && glyphCount <= Int(Int16.max) + 1, "glyphCount must be in 1...32768 (Int16 ids), got \(glyphCount)")
         try check(blstatsCount >= 0 && blstatsCount <= 4096, "blstatsCount must be in 0...4096, got \(blstatsCount)")

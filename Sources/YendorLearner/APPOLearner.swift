@@ -18,6 +18,8 @@ import YendorSupport
 ///     L = L^CLIP + c_v·L^VF − c_e·H, backward, skip if non-finite, clip the gradient
 ///     norm, Adam step at the scheduled learning rate;
 ///  6. bump the policy version.
+/// Publishing (`publishableWeights`) checks the new policy's outputs on a few of the batch's
+/// observations first: a policy that diverged is never sent to the workers.
 ///
 /// The ratio in L^CLIP is π_θ/μ (current policy over the behaviour policy that acted), as
 /// in APPO; V-trace uses π at the start of the call. A plain class, no sockets: the
@@ -101,10 +103,10 @@ public final class APPOLearner {
             try check(finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1, "finalLearningRateFraction must be in [0, 1]")
             try check(maxGradientNorm >= 0, "maxGradientNorm must be >= 0")
             try check(minibatchSize >= 1, "minibatchSize must be >= 1")
-            try check(epochs >= 1, "epochs must be >= 1")
+            try check(epochs >= 1 && epochs <= 10_000, "epochs must be in 1...10000")
             try check(maxPolicyLag >= 0, "maxPolicyLag must be >= 0")
             try check(maxConsecutiveNonFinite >= 1, "maxConsecutiveNonFinite must be >= 1")
-            try check(blasThreads >= 1, "blasThreads must be >= 1")
+            try check(blasThreads >= 1 && blasThreads <= 256, "blasThreads must be in 1...256")
         }
     }
 
@@ -130,6 +132,13 @@ public final class APPOLearner {
     private var consecutiveNonFinite = 0
     private let intrinsicRewardSource: (any IntrinsicRewardSource)?
     private let logger: Logger
+    /// Raised by a stopping role: an update ends after the minibatch in progress.
+    private let stop: StopFlag
+    /// A few observations of the last batch, and a copy of the network to run them through before
+    /// weights are published (its own buffers, so the learner's keep their batch size).
+    private var probe: ObservationBatch
+    private var probeNetwork: PolicyNetwork?
+    static let probeRows = 16
 
     // Per-call buffers, reused across calls.
     private var rewards: [Float] = []
@@ -151,7 +160,7 @@ public final class APPOLearner {
     private let gradLogits = Tensor(shape: [0])
     private let gradValues = Tensor(shape: [0])
 
-    public init(configuration: Configuration, intrinsicRewards: (any IntrinsicRewardSource)? = nil, logger: Logger) throws {
+    public init(configuration: Configuration, intrinsicRewards: (any IntrinsicRewardSource)? = nil, stop: StopFlag = StopFlag(), logger: Logger) throws {
         try configuration.validate()
         self.configuration = configuration
         policy = try PolicyNetwork(configuration: configuration.policy)
@@ -160,6 +169,8 @@ public final class APPOLearner {
         intrinsicRewardSource = intrinsicRewards
         self.logger = logger
         minibatch = ObservationBatch(count: 0, spec: configuration.policy.observation)
+        probe = ObservationBatch(count: 0, spec: configuration.policy.observation)
+        self.stop = stop
         BLAS.setThreadCount(configuration.blasThreads)
     }
 
@@ -248,7 +259,7 @@ public final class APPOLearner {
         let count = recurrent ? B : kept.count
         let minibatches = Self.minibatches(of: count, size: singlePass ? count : recurrent ? max(1, c.minibatchSize / T) : c.minibatchSize)
         var clippedCount = 0, lossSamples = 0
-        for _ in 0..<c.epochs {
+        epochs: for _ in 0..<c.epochs {
             if recurrent {
                 envOrder.removeAll(keepingCapacity: true)
                 envOrder.append(contentsOf: 0..<B)
@@ -294,6 +305,8 @@ public final class APPOLearner {
                 stats.totalLoss += terms.total * Float(terms.count)
                 clippedCount += terms.clippedCount
                 lossSamples += terms.count
+                // A stopping role does not wait for the rest of a long update.
+                if stop.isSet { break epochs }
             }
         }
         if lossSamples > 0 {
@@ -303,8 +316,14 @@ public final class APPOLearner {
             stats.gradientNorm /= Float(stats.updatesApplied)
         }
 
-        // 6. New weights, new version.
-        if stats.updatesApplied > 0 { policyVersion += 1 }
+        // 6. New weights, new version; a few observations kept to check them before publication.
+        if stats.updatesApplied > 0 {
+            policyVersion += 1
+            rows.removeAll(keepingCapacity: true)
+            let total = batch.observations.count, count = min(total, Self.probeRows)
+            for k in 0..<count { rows.append(k * total / count) }
+            probe.gather(rows[...], from: batch.observations)
+        }
         stats.policyVersion = policyVersion
         return stats
     }
@@ -491,10 +510,21 @@ public final class APPOLearner {
 
     // MARK: Publication and checkpoints
 
-    /// The current weights for a `PolicyUpdate`; throws rather than publish a non-finite weight.
+    /// The current weights for a `PolicyUpdate`; throws rather than publish a non-finite weight,
+    /// or finite weights whose outputs are not: weights blown up by a learning rate far too high
+    /// give infinite logits, and every trajectory acted with them would be refused (a recurrent
+    /// core is checked from a zero state).
     public func publishableWeights() throws -> [NamedTensor] {
         let tensors = policy.namedTensors()
         if let bad = tensors.first(where: { !$0.isFinite }) { throw LearnerError.nonFiniteWeights(parameter: bad.name) }
+        if probe.count > 0 {
+            if probeNetwork == nil { probeNetwork = try PolicyNetwork(configuration: configuration.policy) }
+            try probeNetwork!.load(namedTensors: tensors)
+            let (logits, values) = try probeNetwork!.forward(probe)
+            if !(logits.data.allSatisfy(\.isFinite) && values.data.allSatisfy(\.isFinite)) {
+                throw LearnerError.policyDiverged(step: updateStep, learningRate: configuration.learningRate)
+            }
+        }
         return tensors
     }
 

@@ -74,6 +74,17 @@ public final class PolicyNetwork {
             try check(glyphFeatures >= 1 && blstatsFeatures >= 1 && captionFeatures >= 1, "glyphFeatures, blstatsFeatures, captionFeatures must be >= 1")
             try check(captionBuckets >= 2, "captionBuckets must be >= 2")
             try check(coreWidth >= 1 && coreLayers >= 1, "coreWidth and coreLayers must be >= 1")
+            // Sizes far past any use (a typo, a pasted number) would overflow or exhaust memory.
+            let widths = [("glyphEmbeddingDimension", glyphEmbeddingDimension), ("glyphFeatures", glyphFeatures), ("blstatsFeatures", blstatsFeatures),
+                          ("captionFeatures", captionFeatures), ("coreWidth", coreWidth)] + convolutionChannels.map { ("convolutionChannels", $0) }
+            for (name, width) in widths { try check(width <= 65_536, "\(name) must be <= 65536, got \(width)") }
+            try check(coreLayers <= 64, "coreLayers must be <= 64, got \(coreLayers)")
+            try check(convolutionChannels.count <= 16, "convolutionChannels must list at most 16 layers")
+            try check(convolutionKernel <= 2 * observation.cropSize + 1, "convolutionKernel must be <= 2·cropSize + 1, got \(convolutionKernel)")
+            try check(captionBuckets <= 1 << 24, "captionBuckets must be <= 16777216, got \(captionBuckets)")
+            let count = parameterCount
+            try check(count.map { $0 <= Self.maxParameterCount } ?? false,
+                      "the network would have \(count.map(String.init) ?? "more than Int.max") parameters, more than \(Self.maxParameterCount) (1 GiB of floats per copy): lower coreWidth, coreLayers, convolutionChannels, glyphFeatures or captionBuckets")
         }
     }
 

@@ -131,7 +131,9 @@ public struct ReplayBuffer: Sendable {
         guard configuration.rateLimiter.canSample(count: count, inserted: statistics.inserted,
                                                   sampled: statistics.sampled, size: items.count) else { return false }
         if let m = configuration.maxTimesSampled {
-            return items.count * m - timesSampledHeld >= count
+            // A huge maxTimesSampled would overflow the product: then there are draws enough.
+            let (draws, overflow) = items.count.multipliedReportingOverflow(by: m)
+            return overflow || draws - timesSampledHeld >= count
         }
         return true
     }

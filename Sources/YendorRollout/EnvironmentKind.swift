@@ -3,6 +3,7 @@ import Logging
 import NetHack
 import RemoteEnvironment
 import YendorEnvironment
+import YendorSupport
 import ZeroMQ
 
 /// Which environment family a worker hosts (`env.kind`).

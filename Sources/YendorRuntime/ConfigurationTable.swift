@@ -87,7 +87,9 @@ public struct ConfigurationTable<Root>: Sendable {
         do {
             node = try Yams.load(yaml: text)
         } catch {
-            throw ConfigurationError(field: source, problem: "not valid YAML: \(error)", source: source)
+            // The parser's context can quote the whole document (11.8 MB for a 10 MB file, trial C7).
+            let text = "\(error)"
+            throw ConfigurationError(field: source, problem: "not valid YAML: \(text.count > 1000 ? text.prefix(1000) + "… (cut)" : text)", source: source)
         }
         guard let node else { return }
         guard let mapping = node as? [String: Any] else {

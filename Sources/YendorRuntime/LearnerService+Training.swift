@@ -25,7 +25,7 @@ extension LearnerService {
         let c = configuration
         let rewardModel = try RewardModelRegistry.makeModel(c.reward.models)
         let rewardSource = CaptionRewardSource(model: rewardModel, scaling: try CountScaledIntrinsicReward(configuration: c.reward.models.countScaling))
-        let learner = try APPOLearner(configuration: c.resolvedLearner, intrinsicRewards: rewardSource, logger: logger)
+        let learner = try APPOLearner(configuration: c.resolvedLearner, intrinsicRewards: rewardSource, stop: updateStop, logger: logger)
         let checkpoints = Checkpoints(directory: runDirectory.checkpoints, keep: c.run.keepCheckpoints, milestoneSteps: c.run.milestoneSteps)
         if let dir = resumeFrom?.directory, FileManager.default.fileExists(atPath: dir.appendingPathComponent("rewards.ckpt").path) {
             let (tensors, metadata) = try TensorFile.read(from: dir.appendingPathComponent("rewards.ckpt"))

@@ -57,15 +57,21 @@ public final class LearnerService: Service, Sendable {
     let envServerFailures = Mutex(EnvServerFailureTotals())
     /// The hosted envs' CPU time per step the workers reported (`recordEnvStepCost`).
     let envStepCost = Mutex(EnvStepCost())
+    /// Raised when the role is asked to stop: an update in progress ends after its current
+    /// minibatch (one of many epochs or minibatches can take seconds), keeping what it applied.
+    let updateStop: StopFlag
 
     /// `annotatorTransport` defaults to the configuration's transport; `yendor train` passes the
     /// configured one while the learner's own sockets are `inproc://`.
     /// `link` opens the learner's end of its link to the workers; nil: ZeroMQ sockets bound at the
-    /// configured endpoints (`ZeroMQLearnerLink`).
+    /// configured endpoints (`ZeroMQLearnerLink`). `stop`, raised, ends an update in progress (the
+    /// role raises it at its graceful shutdown; a command passes its signal flag, so the update also
+    /// ends while roles stopped before the learner stop).
     public init(configuration: TrainingConfiguration, context: Context, runDirectory: RunDirectory, logger: Logger,
                 annotatorTransport: TransportConfiguration? = nil, metrics: MetricsRegistry = MetricsRegistry(role: "learner"),
-                link: (@Sendable () async throws -> any LearnerLink)? = nil) {
+                stop: StopFlag = StopFlag(), link: (@Sendable () async throws -> any LearnerLink)? = nil) {
         self.configuration = configuration
+        updateStop = stop
         bindLink = link ?? { [transport = configuration.transport] in
             try await ZeroMQLearnerLink.bind(transport, context: context, logger: logger)
         }
@@ -153,6 +159,7 @@ public final class LearnerService: Service, Sendable {
                     await buffer.close()
                 }
             } onGracefulShutdown: {
+                self.updateStop.set()
                 Task {
                     await Self.takeInWhatIsQueued(link)
                     await buffer.close(afterWaitingInserts: true)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import YendorSupport
 import YendorTransport
 import ZeroMQ
 
@@ -12,8 +13,9 @@ public enum Topology {
     /// by an `InMemoryNetwork`): the quick start. Its learner also answers `status`/`health --run-dir`
     /// at the run directory's status socket (`WatchedLearnerLink`). With
     /// `reward.annotator` set, the annotator is the remote one, reached at its configured endpoints.
+    /// `stop` (the command's signal flag) ends the learner's update in progress (`LearnerService`).
     public static func inProcess(configuration: TrainingConfiguration, runDirectory: RunDirectory,
-                                 context: Context, logger: Logger) -> (ServiceGroup, LearnerService) {
+                                 context: Context, logger: Logger, stop: StopFlag = StopFlag()) -> (ServiceGroup, LearnerService) {
         // First: the endpoint bootstraps the metrics backend that the roles' metrics are made in.
         let endpoints = metricsEndpoints(configuration, logger: logger)
         var c = configuration
@@ -45,7 +47,7 @@ public enum Topology {
         }
         // Either way the learner is watched through the run directory's status socket.
         let learner = LearnerService(configuration: c, context: context, runDirectory: runDirectory, logger: learnerLogger,
-                                     annotatorTransport: configuration.transport, link: {
+                                     annotatorTransport: configuration.transport, stop: stop, link: {
             await WatchedLearnerLink.wrapping(try await link(), runDirectory: runDirectory, context: context, logger: learnerLogger)
         })
         return (group(services: [learner], then: endpoints + [worker], logger: logger), learner)
@@ -61,10 +63,11 @@ public enum Topology {
     /// The learner, bound to the configured endpoints, and `stoppedFirst`'s services (the worker
     /// processes `train` starts), which the group stops before the learner.
     public static func learner(configuration: TrainingConfiguration, runDirectory: RunDirectory, context: Context,
-                               logger: Logger, stoppedFirst: (LearnerService) -> [any Service] = { _ in [] }) -> (ServiceGroup, LearnerService) {
+                               logger: Logger, stop: StopFlag = StopFlag(),
+                               stoppedFirst: (LearnerService) -> [any Service] = { _ in [] }) -> (ServiceGroup, LearnerService) {
         let endpoints = metricsEndpoints(configuration, logger: logger)
         let learner = LearnerService(configuration: configuration, context: context, runDirectory: runDirectory,
-                                     logger: logger.with(role: "learner"))
+                                     logger: logger.with(role: "learner"), stop: stop)
         return (group(services: [learner], then: endpoints + stoppedFirst(learner), logger: logger), learner)
     }
 

@@ -122,8 +122,10 @@ public struct TrainingConfiguration: Sendable {
 
     /// Checks every field up front, naming the first bad one.
     public func validate() throws {
-        func check(_ ok: Bool, _ key: String, _ problem: String) throws {
-            if !ok { throw ConfigurationError(field: key, problem: problem) }
+        // The problem is said only when the check fails: some are built from the very values the
+        // check refuses (a number too large for Int traps).
+        func check(_ ok: Bool, _ key: String, _ problem: @autoclosure () -> String) throws {
+            if !ok { throw ConfigurationError(field: key, problem: problem()) }
         }
         do {
             switch env.kind {
@@ -154,7 +156,8 @@ public struct TrainingConfiguration: Sendable {
             try check(ObservationSpec(fingerprint: env.serverSpec) != nil, "env.server_spec", "is not a spec fingerprint: '\(env.serverSpec)'")
             try check(env.serverTimeout > 0, "env.server_timeout", "must be positive")
         }
-        try check(env.actors >= 1, "env.actors", "must be at least 1")
+        try check(env.actors >= 1 && env.actors <= Self.maxActors, "env.actors",
+                  "must be in 1...\(Self.maxActors), got \(env.actors) (each actor steps its envs on one thread at a time: more actors than cores only add memory)")
         try check(env.rolloutLength >= 1, "env.rollout_length", "must be at least 1")
         try check(env.cropSize >= 1 && env.cropSize % 2 == 1 && env.cropSize <= 21, "env.crop_size", "must be odd, 1...21")
         try check(run.totalSteps >= 1, "run.total_steps", "must be at least 1")
@@ -164,6 +167,7 @@ public struct TrainingConfiguration: Sendable {
         try check(run.prometheusPort >= 0 && run.prometheusPort <= 65535, "run.prometheus_port", "must be in 0...65535")
         try check(PrometheusEndpoint.isIPv4(run.prometheusHost), "run.prometheus_host", "must be an IPv4 address such as 0.0.0.0 (every interface) or 127.0.0.1, got '\(run.prometheusHost)'")
         try check(batchSize >= env.rolloutLength, "learner.batch_size", "must be at least env.rollout_length (\(env.rolloutLength))")
+        try check(batchSize <= Self.maxBatchSize, "learner.batch_size", "must be at most \(Self.maxBatchSize) samples, got \(batchSize)")
         try check(publishInterval >= 1, "learner.publish_interval", "must be at least 1")
         try check(replay.capacity >= 1, "replay.capacity", "must be at least 1")
         // The buffer can sample by priority, but no role computes priorities (the learner would
@@ -172,8 +176,10 @@ public struct TrainingConfiguration: Sendable {
                   "prioritized is not offered in a run: nothing sets priorities (the learner computes none), so it would sample as uniform does; use uniform")
         // Each item goes after `max_times_sampled` draws, so no ratio above it can hold: the limiter
         // would refuse inserts while the buffer empties, and the ratio fall to that number anyway.
+        try check(replay.samplesPerInsert.isFinite && replay.samplesPerInsert >= 0, "replay.samples_per_insert",
+                  "must be 0 (off) or a positive number, got \(replay.samplesPerInsert)")
         try check(replay.samplesPerInsert <= Double(replay.maxTimesSampled), "replay.samples_per_insert",
-                  "is \(replay.samplesPerInsert), above replay.max_times_sampled (\(replay.maxTimesSampled)): an item goes after that many samples, so no more samples per insert can be drawn; raise replay.max_times_sampled to at least \(Int(replay.samplesPerInsert.rounded(.up)))")
+                  "is \(replay.samplesPerInsert), above replay.max_times_sampled (\(replay.maxTimesSampled)): an item goes after that many samples, so no more samples per insert can be drawn; raise replay.max_times_sampled to at least \(replay.samplesPerInsert < 1e15 ? String(Int(replay.samplesPerInsert.rounded(.up))) : "\(replay.samplesPerInsert)")")
         // Components validate their own configurations, naming their Swift properties: the
         // error names the keys that set them instead.
         func keyed(_ section: String, _ error: Error) -> ConfigurationError {
@@ -188,6 +194,7 @@ public struct TrainingConfiguration: Sendable {
         do { try reward.models.validate() } catch { throw keyed("reward", error) }
         do { try reward.labeler.validate() } catch { throw Self.labelerError(error) }
         try check(reward.queriesPerUpdate >= 0, "reward.queries_per_update", "must be at least 0")
+        try check(reward.trainSteps >= 0, "reward.train_steps", "must be at least 0")
         try transport.validate()
     }
 
@@ -242,6 +249,10 @@ public struct TrainingConfiguration: Sendable {
 
     /// The most envs one rollout actor steps (`env.envs`).
     public static let maxEnvsPerActor = 4096
+    /// The most rollout actors per process (`env.actors`): 65,536 took 14 GB before their first step.
+    public static let maxActors = 1024
+    /// The most samples per update (`learner.batch_size`), 2^20.
+    public static let maxBatchSize = 1 << 20
 
     /// Every configurable field by dotted key.
     public static let table: ConfigurationTable<TrainingConfiguration> = {
@@ -264,13 +275,13 @@ public struct TrainingConfiguration: Sendable {
         t.add("env.server_arguments", \.env.serverArguments, "what train --env gym:ID gave the env servers it started (--serve-arg), which a resume and evaluate give theirs")
         t.add("env.server_timeout", \.env.serverTimeout, "seconds without a reply before an env server counts as gone")
         t.add("env.envs", \.env.envsPerActor, "environments per rollout actor, at most 4096 (dungeon, nle; env servers host the number they were started with)")
-        t.add("env.actors", \.env.actors, "rollout actors per worker process")
+        t.add("env.actors", \.env.actors, "rollout actors per worker process, at most 1024")
         t.add("env.rollout_length", \.env.rolloutLength, "steps per trajectory")
         t.add("env.crop_size", \.env.cropSize, "egocentric crop size (dungeon, nle; env servers send their own)")
         t.add("env.map_rows", \.env.mapRows, "map rows (dungeon)")
         t.add("env.map_columns", \.env.mapColumns, "map columns (dungeon)")
         t.add("env.send_full_map", \.env.sendFullMap, "ship the full glyph map too")
-        t.add("learner.batch_size", \.batchSize, "samples per update")
+        t.add("learner.batch_size", \.batchSize, "samples per update, at most 1048576")
         t.add("learner.publish_interval", \.publishInterval, "updates between weight publications")
         t.add("learner.learning_rate", \.learner.learningRate, "Adam learning rate")
         t.add("learner.learning_rate_schedule", \.learner.learningRateSchedule, "constant, or linear: from learning_rate at the start to learning_rate x learning_rate_final_fraction at run.total_steps")
@@ -285,14 +296,14 @@ public struct TrainingConfiguration: Sendable {
         t.add("learner.normalize_advantages", \.learner.normalizeAdvantages, "normalise advantages per minibatch")
         t.add("learner.max_grad_norm", \.learner.maxGradientNorm, "gradient norm clip (0 = off)")
         t.add("learner.minibatch_size", \.learner.minibatchSize, "samples per minibatch")
-        t.add("learner.epochs", \.learner.epochs, "passes over each batch")
+        t.add("learner.epochs", \.learner.epochs, "passes over each batch, 1...10000")
         t.add("learner.max_policy_lag", \.learner.maxPolicyLag, "drop samples more versions behind than this")
         t.add("learner.ext_coef", \.learner.extrinsicCoefficient, "extrinsic reward weight")
         t.add("learner.int_coef", \.learner.intrinsicCoefficient, "intrinsic reward weight")
         t.add("learner.normalize_rewards", \.learner.normalizeRewards, "divide rewards by running std")
         t.add("learner.reward_clip", \.learner.rewardClip, "clip scaled rewards (0 = off)")
-        t.add("learner.blas_threads", \.learner.blasThreads, "OpenBLAS threads")
-        t.add("model.core_width", \.learner.policy.coreWidth, "core MLP width")
+        t.add("learner.blas_threads", \.learner.blasThreads, "OpenBLAS threads, 1...256")
+        t.add("model.core_width", \.learner.policy.coreWidth, "core MLP width (every width at most 65536, the network at most 2^28 parameters)")
         t.add("model.core_layers", \.learner.policy.coreLayers, "core MLP layers")
         t.add("model.core", \.learner.policy.core, "mlp, or gru for a recurrent core after the MLP layers")
         t.add("model.glyph_embedding", \.learner.policy.glyphEmbeddingDimension, "glyph embedding size")
@@ -341,11 +352,11 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.annotator_labels", \.transport.annotatorLabels, "annotator PUB endpoint")
         t.add("transport.heartbeat_interval", \.transport.heartbeatInterval, "seconds between heartbeats")
         t.add("transport.heartbeat_misses", \.transport.heartbeatMisses, "missed heartbeats before a peer is gone")
-        t.add("transport.queue_capacity", \.transport.queueCapacity, "trajectory messages queued per socket")
+        t.add("transport.queue_capacity", \.transport.queueCapacity, "trajectory messages queued per socket, 1...1024")
         t.add("transport.leave_timeout_s", \.transport.leaveTimeout, "seconds a stopping worker waits for the learner to take its last trajectories")
         t.add("transport.socket_buffer_kib", \.transport.socketBufferKiB, "kernel buffer of each TCP trajectory connection, KiB (0 = system's autotuning)")
         t.add("transport.weights_precision", \.transport.weightsPrecision, "f32 or f16: precision of the weights published to workers (f16 sends half the bytes)")
-        t.add("transport.max_message_mib", \.transport.maxMessageMiB, "largest accepted message")
+        t.add("transport.max_message_mib", \.transport.maxMessageMiB, "largest accepted message, MiB, 1...4096")
         t.add("transport.reconnect_ms", \.transport.reconnectMilliseconds, "first wait before a lost connection is tried again, ms; doubles each try")
         t.add("transport.reconnect_max_ms", \.transport.reconnectMaxMilliseconds, "longest wait between tries to reconnect, ms")
         t.add("transport.connect_timeout_ms", \.transport.connectTimeoutMilliseconds, "longest wait for a TCP connection to open before it is tried again, ms (a healed network cut is noticed within this plus the reconnect wait)")

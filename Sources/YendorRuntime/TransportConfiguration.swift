@@ -86,6 +86,8 @@ public struct TransportConfiguration: Sendable, Equatable {
 
     /// The largest `socketBufferKiB` (1 GiB), well within libzmq's 32-bit option.
     public static let maxSocketBufferKiB = 1 << 20
+    /// The most messages a trajectory queue holds (`queue_capacity`): queues are small on purpose.
+    public static let maxQueueCapacity = 1024
 
     public init() {}
 
@@ -251,10 +253,20 @@ public struct TransportConfiguration: Sendable, Equatable {
                                  ("transport.annotator_requests", annotatorRequests), ("transport.annotator_labels", annotatorLabels)] {
             let ok = ["tcp://", "ipc://", "inproc://"].contains { endpoint.hasPrefix($0) }
             if !ok { throw ConfigurationError(field: name, problem: "'\(endpoint)' must start with tcp://, ipc:// or inproc://") }
+            // libzmq keeps the port's low 16 bits: tcp://host:99999 listened on 34463.
+            if endpoint.hasPrefix("tcp://"), let colon = endpoint.lastIndex(of: ":"), colon > endpoint.index(endpoint.startIndex, offsetBy: 5) {
+                let port = endpoint[endpoint.index(after: colon)...]
+                if port != "*" && !(Int(port).map { (1...65_535).contains($0) } ?? false) {
+                    throw ConfigurationError(field: name, problem: "'\(endpoint)' needs a port in 1...65535 (or * to bind any)")
+                }
+            }
         }
         if !(heartbeatInterval > 0 && heartbeatInterval <= 3600) { throw ConfigurationError(field: "transport.heartbeat_interval", problem: "must be in (0, 3600] seconds") }
         if !(1...1000).contains(heartbeatMisses) { throw ConfigurationError(field: "transport.heartbeat_misses", problem: "must be in 1...1000") }
-        if queueCapacity < 1 { throw ConfigurationError(field: "transport.queue_capacity", problem: "must be at least 1") }
+        // Each queued message may be a trajectory of megabytes, and libzmq takes the count as an int.
+        if !(1...Self.maxQueueCapacity).contains(queueCapacity) {
+            throw ConfigurationError(field: "transport.queue_capacity", problem: "must be in 1...\(Self.maxQueueCapacity), got \(queueCapacity)")
+        }
         if !(leaveTimeout >= 0 && leaveTimeout <= 3600) { throw ConfigurationError(field: "transport.leave_timeout_s", problem: "must be in [0, 3600] seconds") }
         if !(0...Self.maxSocketBufferKiB).contains(socketBufferKiB) {
             throw ConfigurationError(field: "transport.socket_buffer_kib", problem: "must be in 0...\(Self.maxSocketBufferKiB) (0: the system's autotuning)")
@@ -265,7 +277,8 @@ public struct TransportConfiguration: Sendable, Equatable {
         if !(reconnectMilliseconds...3_600_000).contains(reconnectMaxMilliseconds) {
             throw ConfigurationError(field: "transport.reconnect_max_ms", problem: "must be in transport.reconnect_ms (\(reconnectMilliseconds))...3600000")
         }
-        if maxMessageMiB < 1 { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be at least 1") }
+        // In bytes (MiB << 20) the limit must stay a positive Int.
+        if !(1...4096).contains(maxMessageMiB) { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be in 1...4096, got \(maxMessageMiB)") }
         if evictAfterBadBatches < 0 { throw ConfigurationError(field: "transport.evict_after_bad_batches", problem: "must be at least 0 (0 never evicts)") }
         // Half a CURVE setting would run in plaintext without a word: CURVE is on with the secret key.
         for (name, key) in [("transport.curve_server_key", curveServerKey), ("transport.curve_annotator_key", curveAnnotatorKey),

@@ -4,6 +4,7 @@ import Synchronization
 import RemoteEnvironment
 import Testing
 import YendorEnvironment
+import YendorSupport
 import YendorTestSupport
 import ZeroMQ
 

@@ -3,6 +3,7 @@ import Testing
 import YendorNN
 @testable import YendorLearner
 import YendorPolicy
+import YendorSupport
 import YendorTestSupport
 
 /// Over the glyph encoder's shapes: no conv (the embedding feeds the linear layer), one conv (fused
@@ -110,6 +111,40 @@ struct BrokenIntrinsicRewardSource: IntrinsicRewardSource {
     #expect(stats.updatesSkippedNonFinite == 2 && stats.updatesApplied == 0 && learner.policyVersion == 1)
     #expect(throws: LearnerError.tooManyNonFiniteUpdates(step: 2, consecutive: 3)) { try learner.train(on: randomBatch(seed: 3)) }
     #expect(learner.skippedNonFiniteTotal == 3)
+}
+
+/// Trial C7: at a learning rate of 1e19 the first update left finite weights whose logits were
+/// not; the workers acted with them, every trajectory was refused for its NaN log-probabilities and
+/// the worker evicted. Such weights are now refused where they would leave the learner.
+@Test func weightsWhoseOutputsAreNotFiniteAreNeitherPublishedNorCheckpointed() throws {
+    let learner = try APPOLearner(configuration: tinyLearnerConfiguration(), logger: silentLogger())
+    _ = try learner.train(on: randomBatch(seed: 1))
+    #expect(try learner.publishableWeights().count == learner.policy.parameters.count)
+    // Finite, but the policy head's products overflow.
+    let head = learner.policy.parameters.first { $0.name == "policy.weight" }!
+    head.value = head.value.map { $0 >= 0 ? 3e38 : -3e38 }
+    #expect(learner.policy.namedTensors().allSatisfy { $0.isFinite })
+    #expect { try learner.publishableWeights() } throws: { error in
+        guard case .policyDiverged(let step, let rate)? = error as? LearnerError else { return false }
+        return step == learner.updateStep && rate == 1e-3 && "\(error)".contains("learning rate")
+    }
+    let url = Scratch.root.appendingPathComponent("yendor-diverged-\(UUID().uuidString)")
+    #expect(throws: LearnerError.self) { try learner.save(to: url) }
+    #expect(!FileManager.default.fileExists(atPath: url.path))
+}
+
+/// A stopping role does not wait out an update of many epochs: the stop ends it after the
+/// minibatch in progress, keeping what was applied (a new policy version).
+@Test func aStopEndsAnUpdateAfterTheMinibatchInProgress() throws {
+    var c = tinyLearnerConfiguration()
+    c.epochs = 100
+    let stop = StopFlag()
+    let learner = try APPOLearner(configuration: c, stop: stop, logger: silentLogger())
+    let full = try learner.train(on: randomBatch(seed: 1))
+    #expect(full.updatesApplied == 100 * APPOLearner.minibatches(of: 24, size: 16).count)  // 4 steps × 6 envs
+    stop.set()
+    let cut = try learner.train(on: randomBatch(seed: 2))
+    #expect(cut.updatesApplied == 1 && learner.policyVersion == 2)
 }
 
 @Test func malformedBatchIsRejectedByName() throws {

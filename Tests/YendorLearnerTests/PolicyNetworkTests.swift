@@ -112,3 +112,30 @@ import YendorSupport
     c.actionCount = 1
     #expect(throws: LearnerError.badConfiguration("actionCount must be >= 2")) { try PolicyNetwork(configuration: c) }
 }
+
+/// The size limit counts parameters from the configuration without building the network: the
+/// count must be the built network's, whatever the core, convolutions and layer norm.
+@Test func theParameterCountFromTheConfigurationIsTheBuiltNetworks() throws {
+    var configurations = [tinyPolicyConfiguration(), PolicyNetwork.Configuration()]
+    var gru = tinyPolicyConfiguration(); gru.core = .gru; configurations.append(gru)
+    var plain = tinyPolicyConfiguration(); plain.convolutionChannels = []; plain.coreLayerNorm = false; configurations.append(plain)
+    var deep = tinyPolicyConfiguration(); deep.convolutionChannels = [3, 5, 2]; deep.convolutionKernel = 1; deep.coreLayers = 4; configurations.append(deep)
+    for c in configurations {
+        let built = try PolicyNetwork(configuration: c).parameters.reduce(0) { $0 + $1.value.count }
+        #expect(c.parameterCount == built)
+    }
+}
+
+/// Trial C7: `model.core_width` of 2^31 aborted the learner allocating 1.6 TB, and Int.max widths
+/// trapped in arithmetic; such networks are refused, naming the field, before anything is allocated.
+@Test func aNetworkPastTheSizeLimitIsRefusedBeforeAnythingIsAllocated() {
+    var wide = PolicyNetwork.Configuration(); wide.coreWidth = 1 << 31
+    var deep = PolicyNetwork.Configuration(); deep.coreLayers = .max
+    var huge = PolicyNetwork.Configuration(); huge.convolutionChannels = [.max, .max]
+    var big = PolicyNetwork.Configuration(); big.coreWidth = 20_000  // every width allowed, the product not
+    for c in [wide, deep, huge, big] {
+        #expect(throws: LearnerError.self) { try PolicyNetwork(configuration: c) }
+    }
+    #expect(huge.parameterCount == nil)
+    #expect(big.parameterCount.map { $0 > PolicyNetwork.Configuration.maxParameterCount } == true)
+}

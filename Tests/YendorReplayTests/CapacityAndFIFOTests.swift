@@ -30,6 +30,16 @@ import YendorWire
         #expect(buffer.count == 0)
     }
 
+    /// Trial C7: `replay.max_times_sampled` of Int.max trapped the learner at its first sample
+    /// (items × max overflowed); so many draws per item are simply always there.
+    @Test func aHugeMaxTimesSampledLeavesDrawsEnoughInsteadOfOverflowing() throws {
+        var buffer = try ReplayBuffer(configuration: .init(capacity: 8, sampler: .uniform, maxTimesSampled: .max))
+        for i in 1...3 { _ = try buffer.insert(testBatch(i)) }
+        #expect(buffer.canSample(count: 5))
+        #expect(buffer.sample(count: 5).count == 5)
+        #expect(buffer.count == 3)
+    }
+
     @Test func blockPolicyRefusesWhenFullAndAcceptsAgainAfterConsumption() throws {
         var buffer = try ReplayBuffer(configuration: .init(capacity: 3, fullPolicy: .block))
         let outcomes = try (1...4).map { try buffer.insert(testBatch($0)) }

@@ -269,6 +269,39 @@ struct ConfigurationTests {
         #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == "transport.trajectories" }
     }
 
+    /// Trial C7: values past any use (a pasted number, digits typed twice) trapped, aborted or
+    /// took all memory once the role started (`env.actors=65536`: 14 GB, deaf to SIGINT); each is
+    /// refused before anything starts, naming its key.
+    @Test(arguments: [
+        ("env.actors", "9223372036854775807"), ("env.actors", "65536"), ("env.map_rows", "9223372036854775807"),
+        ("learner.blas_threads", "2147483648"), ("learner.epochs", "9223372036854775807"), ("learner.batch_size", "9223372036854775807"),
+        ("model.core_width", "2147483648"), ("model.core_width", "20000"), ("model.core_layers", "9223372036854775807"),
+        ("model.glyph_embedding", "9223372036854775807"), ("model.conv_channels", "16,9223372036854775807"),
+        ("model.caption_buckets", "9223372036854775807"), ("model.caption_features", "9223372036854775807"),
+        ("replay.samples_per_insert", "1e300"), ("replay.samples_per_insert", "-1"),
+        ("transport.queue_capacity", "9223372036854775807"), ("transport.max_message_mib", "9223372036854775807"),
+    ])
+    func sizesPastAnyUseAreRefusedNamingTheirKey(_ key: String, _ value: String) throws {
+        var c = TrainingConfiguration()
+        try table.apply(overrides: ["\(key)=\(value)"], to: &c)
+        #expect { try c.validate() } throws: { error in
+            guard let e = error as? ConfigurationError else { return false }
+            return e.field.contains(key)
+        }
+    }
+
+    /// Trial C7: libzmq keeps a port's low 16 bits, so `tcp://127.0.0.1:99999` listened on 34463.
+    @Test(arguments: ["tcp://127.0.0.1:99999", "tcp://127.0.0.1:0", "tcp://127.0.0.1:port", "tcp://127.0.0.1:"])
+    func aTcpEndpointWithoutAPortInRangeIsRefused(_ endpoint: String) throws {
+        var c = TrainingConfiguration()
+        try table.apply(overrides: ["transport.trajectories=\(endpoint)"], to: &c)
+        #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == "transport.trajectories" && "\($0)".contains("1...65535") }
+        for fine in ["tcp://*:5555", "tcp://[::1]:5555", "tcp://10.0.0.5:65535"] {
+            c.transport.trajectories = fine
+            try c.validate()
+        }
+    }
+
     /// An item goes after `replay.max_times_sampled` draws: a ratio above it cannot hold (it was
     /// taken, and fell to 1 with hundreds of refused inserts, as `yendor replay --help` once showed).
     @Test func aSamplesPerInsertRatioAboveMaxTimesSampledIsRefusedSayingWhatToRaise() throws {

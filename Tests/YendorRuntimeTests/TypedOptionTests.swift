@@ -111,7 +111,15 @@ struct TypedOptionTests {
         (["train", "--env-servers", "0"], "--env-servers must be at least 1"),
         (["bench", "env", "--steps", "0"], "--steps must be at least 1"),
         (["bench", "env", "--vector", "0"], "--vector must be at least 1"),
-        (["status", "learner", "--timeout", "0"], "--timeout must be positive"),
+        (["status", "learner", "--timeout", "0"], "--timeout must be in (0, 86400] seconds"),
+        // Trial C7: these trapped, took all memory, waited for ever or retried an empty host for ever.
+        (["health", "learner", "--timeout", "inf"], "--timeout must be in (0, 86400] seconds"),
+        (["worker", "--learner", ""], "--learner is empty: give a host"),
+        (["replay", "--learner", ""], "--learner is empty: give a host"),
+        (["bench", "transport", "--sizes-kib", "0"], "--sizes-kib must list sizes in 1...1048576"),
+        (["bench", "learner", "--train-batches", "9223372036854775807"], "--train-batches must be a comma-separated list of integers in 1...1048576"),
+        (["bench", "learner", "--seconds", "nan"], "--seconds must be in (0, 3600]"),
+        (["annotator", "evaluate", "--batch-size", "9223372036854775807"], "--batch-size must be in 1...4096"),
         (["keys", "generate", "--directory", "/tmp", "/tmp/k"], "must be a plain file name"),
         (["keys", "generate", "--directory", "/tmp", ""], "must be a plain file name"),
         // bench train's own runs: these were taken and ignored (trial I).
