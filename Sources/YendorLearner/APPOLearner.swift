@@ -93,7 +93,9 @@ public final class APPOLearner {
             func check(_ ok: Bool, _ field: String) throws { if !ok { throw LearnerError.badConfiguration(field) } }
             try policy.validate()
             try check(gamma >= 0 && gamma <= 1, "gamma must be in [0, 1]")
-            try check(rhoBar > 0 && cBar > 0 && policyGradientRhoBar > 0, "rhoBar, cBar, policyGradientRhoBar must be > 0")
+            try check(rhoBar > 0, "rhoBar must be > 0")
+            try check(cBar > 0, "cBar must be > 0")
+            try check(policyGradientRhoBar > 0, "policyGradientRhoBar must be > 0")
             try check(ppoClip > 0, "ppoClip must be > 0")
             try check(valueClip >= 0, "valueClip must be >= 0")
             // Negative weights turn a loss term around (a value loss maximised, entropy punished).

@@ -8,7 +8,8 @@ public struct ConfigurationTable<Root>: Sendable {
     public struct Field: Sendable {
         public let key: String
         public let help: String
-        /// The Swift property the key sets (`learningRate`), which a component's own validation names.
+        /// The Swift property path the key sets below the root (`learner.learningRate`), whose last
+        /// components a component's own validation names; empty for a computed property.
         let property: String
         let apply: @Sendable (inout Root, String) throws -> Void
         let read: @Sendable (Root) -> String
@@ -18,8 +19,9 @@ public struct ConfigurationTable<Root>: Sendable {
 
     public init() {}
 
-    public mutating func add<V: ConfigValue>(_ key: String, _ path: WritableKeyPath<Root, V> & Sendable, _ help: String) {
-        fields.append(Field(key: key, help: help, property: Self.property(path), apply: { root, text in
+    /// `property` names a computed property's path, which Swift cannot describe.
+    public mutating func add<V: ConfigValue>(_ key: String, _ path: WritableKeyPath<Root, V> & Sendable, _ help: String, property: String? = nil) {
+        fields.append(Field(key: key, help: help, property: property ?? Self.property(path), apply: { root, text in
             guard let v = V(configText: text) else {
                 throw ConfigurationError(field: key, problem: "'\(text)' is not \(V.configTypeName)")
             }
@@ -37,20 +39,32 @@ public struct ConfigurationTable<Root>: Sendable {
         }, read: { $0[keyPath: path]?.configText ?? "null" }))
     }
 
-    /// The last component of a key path's description (`\\Root.learner.learningRate` → `learningRate`).
+    /// A key path's description below the root (`\\Root.learner.learningRate` → `learner.learningRate`);
+    /// empty for a computed property, which Swift describes as `<computed 0x… (Float)>`.
     private static func property(_ path: AnyKeyPath) -> String {
-        String(String(describing: path).split(separator: ".").last ?? "")
+        let components = String(describing: path).split(separator: ".").dropFirst()
+        return components.contains { $0.contains("<") } ? "" : components.joined(separator: ".")
     }
 
-    /// `message` with each Swift property name a field sets (a whole word, and set by one field
-    /// only) replaced by the field's key: components validate their own configuration and name
-    /// their properties; a user reads the keys. Also returns the first key named, if any.
-    public func withKeys(_ message: String) -> (text: String, firstKey: String?) {
+    /// `message` with each Swift property a field sets replaced by the field's key: components
+    /// validate their own configuration and name their properties (`coreWidth`, or with the struct
+    /// it is in, `retrieval.maxLabels`); a user reads the keys. A dotted word is replaced whole when
+    /// its longest trailing part that one field's property path ends with names it. `sections`
+    /// limits the fields to keys under those sections (a replay error's `capacity` is
+    /// `replay.capacity`, not another section's). Also returns the first key named, if any.
+    public func withKeys(_ message: String, sections: [String]? = nil) -> (text: String, firstKey: String?) {
         var owners: [String: [String]] = [:]
-        for f in fields where !f.property.isEmpty { owners[f.property, default: []].append(f.key) }
-        let words = message.matches(of: /[A-Za-z][A-Za-z0-9]*/).compactMap { word -> (range: Range<String.Index>, key: String)? in
-            guard let keys = owners[String(word.output)], keys.count == 1 else { return nil }
-            return (word.range, keys[0])
+        for f in fields where !f.property.isEmpty {
+            if let sections, !sections.contains(where: { f.key.hasPrefix($0 + ".") }) { continue }
+            let components = f.property.split(separator: ".")
+            for start in components.indices { owners[components[start...].joined(separator: "."), default: []].append(f.key) }
+        }
+        let words = message.matches(of: /[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)*/).compactMap { word -> (range: Range<String.Index>, key: String)? in
+            let components = word.output.split(separator: ".")
+            for start in components.indices {
+                if let keys = owners[components[start...].joined(separator: ".")] { return keys.count == 1 ? (word.range, keys[0]) : nil }
+            }
+            return nil
         }
         var text = message
         for w in words.reversed() { text.replaceSubrange(w.range, with: w.key) }

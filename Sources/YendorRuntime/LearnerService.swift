@@ -121,6 +121,7 @@ public final class LearnerService: Service, Sendable {
         // worker written in another language can be configured from the learner's log.
         for (key, value) in c.admissionFingerprints { logger.info("workers must say Hello with \(key): \(value)") }
         if bridge != nil, let warning = c.goalWarning { logger.warning("\(warning)") }
+        if let warning = c.budgetWarning(stepsTaken: startSteps) { logger.warning("\(warning)") }
         // Said as the other reward models say their annotator and goal: the run's rewards are the env's alone.
         if bridge == nil { logger.info("intrinsic rewards off (reward.model none): the env's own rewards only") }
         if bridge != nil && c.env.kind == .server && c.reward.goal == .auto {

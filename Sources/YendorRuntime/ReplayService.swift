@@ -57,7 +57,7 @@ public final class ReplayService: Service, Sendable {
         let authenticator = try t.startAuthenticator(context: context, logger: logger)
         let pull = try await AsyncSocket(context: context, type: .pull, name: "replay.in", inboxCapacity: t.queueCapacity) { s in
             try s.set([.receiveHighWaterMark(t.trajectoryReceiveHighWaterMark), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
-                      + t.trajectoryReceiveBuffer + serverSecurity)
+                      + t.trajectoryReceiveOptions + serverSecurity)
             try s.bind(t.replay, setting: "transport.replay")
         }
         let push = try await AsyncSocket(context: context, type: .push, name: "replay.out", outboxCapacity: t.queueCapacity) { [learnerTrajectories] s in

@@ -176,18 +176,19 @@ public struct TrainingConfiguration: Sendable {
                   "prioritized is not offered in a run: nothing sets priorities (the learner computes none), so it would sample as uniform does; use uniform")
         // Each item goes after `max_times_sampled` draws, so no ratio above it can hold: the limiter
         // would refuse inserts while the buffer empties, and the ratio fall to that number anyway.
+        try check(replay.maxTimesSampled >= 1, "replay.max_times_sampled", "must be at least 1, got \(replay.maxTimesSampled)")
         try check(replay.samplesPerInsert.isFinite && replay.samplesPerInsert >= 0, "replay.samples_per_insert",
                   "must be 0 (off) or a positive number, got \(replay.samplesPerInsert)")
         try check(replay.samplesPerInsert <= Double(replay.maxTimesSampled), "replay.samples_per_insert",
                   "is \(replay.samplesPerInsert), above replay.max_times_sampled (\(replay.maxTimesSampled)): an item goes after that many samples, so no more samples per insert can be drawn; raise replay.max_times_sampled to at least \(replay.samplesPerInsert < 1e15 ? String(Int(replay.samplesPerInsert.rounded(.up))) : "\(replay.samplesPerInsert)")")
         // Components validate their own configurations, naming their Swift properties: the
         // error names the keys that set them instead.
-        func keyed(_ section: String, _ error: Error) -> ConfigurationError {
-            let (text, key) = Self.table.withKeys("\(error)")
+        func keyed(_ section: String, _ error: Error, also: [String] = []) -> ConfigurationError {
+            let (text, key) = Self.table.withKeys("\(error)", sections: [section] + also)
             return ConfigurationError(field: key ?? section, problem: text)
         }
         do { try replayConfiguration.validate() } catch { throw keyed("replay", error) }
-        do { try resolvedLearner.validate() } catch { throw keyed("learner", error) }
+        do { try resolvedLearner.validate() } catch { throw keyed("learner", error, also: ["model"]) }
         do { if env.kind == .dungeon { try observationSpec.validateForDungeon() } } catch {
             throw ConfigurationError(field: "env.map_rows/env.map_columns", problem: "\(error)")
         }
@@ -238,6 +239,15 @@ public struct TrainingConfiguration: Sendable {
         case .server: return true
         case .swift: return (try? EnvironmentRegistry.environment(named: env.task))?.definesSuccess ?? true
         }
+    }
+
+    /// Said at a learner's start when what is left of the budget cannot fill one batch: the run
+    /// would end without an update (trial C7: `--steps 20000 --set learner.batch_size=65536` exited
+    /// 0, "finished", with 0 updates). A sample is trained on `replay.max_times_sampled` times at most.
+    public func budgetWarning(stepsTaken: UInt64) -> String? {
+        let left = run.totalSteps > stepsTaken ? run.totalSteps - stepsTaken : 0
+        guard left > 0, Double(batchSize) > Double(left) * Double(max(replay.maxTimesSampled, 1)) else { return nil }
+        return "learner.batch_size (\(batchSize) samples) is more than the \(left) env steps left of run.total_steps (\(run.totalSteps)) can fill: the run will end before its first update"
     }
 
     /// A word for a goal that names no built-in one (`stiars`) is taken as free text, which is
@@ -333,7 +343,8 @@ public struct TrainingConfiguration: Sendable {
         t.add("reward.llm_prompt_set", \.reward.labeler.prompts, "built-in prompts: yendor or oni")
         t.add("reward.llm_prompts", \.reward.labeler.promptsFile, "prompt file (JSON, docs/annotator.md) replacing the built-in prompts")
         t.add("reward.queries_per_update", \.reward.queriesPerUpdate, "label queries per learner update")
-        t.add("reward.query_retry_s", \.reward.models.queryRetrySeconds, "seconds a label query may go unanswered before it is asked again")
+        t.add("reward.query_retry_s", \.reward.models.queryRetrySeconds, "seconds a label query may go unanswered before it is asked again",
+              property: "reward.models.queryRetrySeconds")
         t.add("reward.train_steps", \.reward.trainSteps, "reward-model steps per learner update")
         // What a long run's reward model holds grows with the captions it has seen, up to these.
         t.add("reward.retrieval_max_labels", \.reward.models.retrieval.maxLabels, "retrieval: labels kept (the oldest forgotten beyond; memory and rewards.ckpt grow with them)")
@@ -354,6 +365,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("transport.heartbeat_misses", \.transport.heartbeatMisses, "missed heartbeats before a peer is gone")
         t.add("transport.queue_capacity", \.transport.queueCapacity, "trajectory messages queued per socket, 1...1024")
         t.add("transport.leave_timeout_s", \.transport.leaveTimeout, "seconds a stopping worker waits for the learner to take its last trajectories")
+        t.add("transport.keepalive_s", \.transport.keepaliveSeconds, "seconds a TCP trajectory connection may be silent before the receiver probes the peer; a vanished node's connection closes about 1.75x this later (0 = off)")
         t.add("transport.socket_buffer_kib", \.transport.socketBufferKiB, "kernel buffer of each TCP trajectory connection, KiB (0 = system's autotuning)")
         t.add("transport.weights_precision", \.transport.weightsPrecision, "f32 or f16: precision of the weights published to workers (f16 sends half the bytes)")
         t.add("transport.max_message_mib", \.transport.maxMessageMiB, "largest accepted message, MiB, 1...4096")

@@ -59,6 +59,10 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var reconnectMilliseconds: Int = 100
     /// Upper bound of the reconnect backoff in milliseconds.
     public var reconnectMaxMilliseconds: Int = 5000
+    /// Seconds a TCP trajectory connection may be silent before the receiving side's kernel probes
+    /// the peer (3 probes, a quarter of this apart: a vanished node's connection closes after about
+    /// 1.75× this); 0 leaves keepalive off.
+    public var keepaliveSeconds: Int = 60
     /// Longest wait for a TCP connection to open, in milliseconds, before it is given up and tried
     /// again. Without it an attempt made during a network cut waited out the kernel's SYN retries:
     /// workers came back 30 s after a 90 s partition healed, their weights 50 s after (trial X).
@@ -151,8 +155,14 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// The kernel buffer option of a socket that sends trajectories (none: the system's).
     public var trajectorySendBuffer: [SocketOption] { socketBufferKiB > 0 ? [.sendBuffer(bytes: socketBufferKiB << 10)] : [] }
 
-    /// The kernel buffer option of a socket that receives trajectories (none: the system's).
-    public var trajectoryReceiveBuffer: [SocketOption] { socketBufferKiB > 0 ? [.receiveBuffer(bytes: socketBufferKiB << 10)] : [] }
+    /// The kernel options of a socket that receives trajectories: its buffer (none: the system's),
+    /// and keepalive. The learner never sends on these connections and they carry no ZMTP heartbeat
+    /// (see ZeroMQWorkerLink), so without keepalive a vanished node's stayed open for good (trial C8:
+    /// held 20 minutes, until the process was killed). A frozen process's kernel still answers probes.
+    public var trajectoryReceiveOptions: [SocketOption] {
+        (socketBufferKiB > 0 ? [.receiveBuffer(bytes: socketBufferKiB << 10)] : [])
+            + (keepaliveSeconds > 0 ? [.tcpKeepalive(idleSeconds: keepaliveSeconds, intervalSeconds: max(1, keepaliveSeconds / 4), count: 3)] : [])
+    }
 
     /// The receive high-water mark of a socket that takes trajectories: `queueCapacity`, but at least
     /// 2 under CURVE, where libzmq 4.3.4 let nothing through a mark of 1 (no CURVE worker ever
@@ -278,6 +288,7 @@ public struct TransportConfiguration: Sendable, Equatable {
             throw ConfigurationError(field: "transport.reconnect_max_ms", problem: "must be in transport.reconnect_ms (\(reconnectMilliseconds))...3600000")
         }
         // In bytes (MiB << 20) the limit must stay a positive Int.
+        if !(0...86_400).contains(keepaliveSeconds) { throw ConfigurationError(field: "transport.keepalive_s", problem: "must be in 0...86400 (0: off), got \(keepaliveSeconds)") }
         if !(1...4096).contains(maxMessageMiB) { throw ConfigurationError(field: "transport.max_message_mib", problem: "must be in 1...4096, got \(maxMessageMiB)") }
         if evictAfterBadBatches < 0 { throw ConfigurationError(field: "transport.evict_after_bad_batches", problem: "must be at least 0 (0 never evicts)") }
         // Half a CURVE setting would run in plaintext without a word: CURVE is on with the secret key.

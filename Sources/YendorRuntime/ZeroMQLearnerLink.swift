@@ -30,7 +30,7 @@ final class ZeroMQLearnerLink: LearnerLink {
             let pull = try await AsyncSocket(context: context, type: .pull, name: "learner.trajectories",
                                              inboxCapacity: t.queueCapacity) { s in
                 try s.set([.receiveHighWaterMark(t.trajectoryReceiveHighWaterMark), .maxMessageSize(t.maxMessageMiB << 20), .linger(milliseconds: 0)]
-                          + t.trajectoryReceiveBuffer + security)
+                          + t.trajectoryReceiveOptions + security)
                 try s.bind(t.trajectories, setting: "transport.trajectories")
             }
             let pub = try await AsyncSocket(context: context, type: .pub, name: "learner.weights") { s in

@@ -40,6 +40,9 @@ public enum SocketOption: Sendable {
     case routerMandatory(Bool)
     /// Time allowed for a TCP connect before trying again; 0 uses the system's.
     case connectTimeout(milliseconds: Int)
+    /// Kernel TCP keepalive: after `idleSeconds` of silence the peer is probed every
+    /// `intervalSeconds`, and the connection closed after `count` unanswered probes.
+    case tcpKeepalive(idleSeconds: Int, intervalSeconds: Int, count: Int)
     /// Act as a CURVE server with this secret key: clients must know the matching public key.
     case curveServer(secretKey: String)
     /// Act as a CURVE client of the server whose public key is given, with our own key pair.
@@ -67,6 +70,11 @@ public enum SocketOption: Sendable {
         case .immediate(let on): try setInt(socket, ZMQ_IMMEDIATE, on ? 1 : 0, "ZMQ_IMMEDIATE")
         case .routerMandatory(let on): try setInt(socket, ZMQ_ROUTER_MANDATORY, on ? 1 : 0, "ZMQ_ROUTER_MANDATORY")
         case .connectTimeout(let v): try setInt(socket, ZMQ_CONNECT_TIMEOUT, v, "ZMQ_CONNECT_TIMEOUT")
+        case .tcpKeepalive(let idle, let interval, let count):
+            try setInt(socket, ZMQ_TCP_KEEPALIVE, 1, "ZMQ_TCP_KEEPALIVE")
+            try setInt(socket, ZMQ_TCP_KEEPALIVE_IDLE, idle, "ZMQ_TCP_KEEPALIVE_IDLE")
+            try setInt(socket, ZMQ_TCP_KEEPALIVE_INTVL, interval, "ZMQ_TCP_KEEPALIVE_INTVL")
+            try setInt(socket, ZMQ_TCP_KEEPALIVE_CNT, count, "ZMQ_TCP_KEEPALIVE_CNT")
         case .curveServer(let secret):
             try setInt(socket, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER")
             try setKey(socket, ZMQ_CURVE_SECRETKEY, secret, "ZMQ_CURVE_SECRETKEY")

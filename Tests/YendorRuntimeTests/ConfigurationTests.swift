@@ -93,7 +93,7 @@ struct ConfigurationTests {
 
     /// The learner, the network and the replay buffer validate their own configurations, naming
     /// Swift properties (`coreWidth`); the user reads the keys they set (`model.core_width`).
-    @Test func aComponentsValidationErrorNamesTheConfigurationKeys() {
+    @Test func aComponentsValidationErrorNamesTheConfigurationKeys() throws {
         var c = TrainingConfiguration()
         c.learner.policy.coreLayers = 0
         #expect { try c.validate() } throws: { error in
@@ -111,6 +111,20 @@ struct ConfigurationTests {
             #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == key }
         }
         #expect(table.withKeys("learningRate must be > 0, not learningRates").text == "learner.learning_rate must be > 0, not learningRates")
+        // Trial C7: these named another key (`transport.replay`, `learner.rho_bar`,
+        // `replay.samples_per_insert`) or a Swift property (`retrieval.queryRetrySeconds`).
+        for settings in [["replay.capacity=2147483648"], ["replay.max_times_sampled=-1"], ["learner.c_bar=0"],
+                         ["reward.model=retrieval", "reward.retrieval_max_labels=0"],
+                         ["reward.model=classification", "reward.classification_max_labels=0"],
+                         ["reward.model=retrieval", "reward.query_retry_s=0"]] {
+            c = TrainingConfiguration()
+            try table.apply(overrides: settings, to: &c)
+            let key = String(settings.last!.split(separator: "=")[0])
+            #expect { try c.validate() } throws: { error in
+                guard let e = error as? ConfigurationError else { return false }
+                return e.field == key && !["Seconds", "maxLabels", "rhoBar", "transport.replay", "samples_per_insert"].contains { e.problem.contains($0) }
+            }
+        }
     }
 
     /// A setting out of its bounds is refused naming the field, and the bound passes: `/metrics`'s
@@ -300,6 +314,21 @@ struct ConfigurationTests {
             c.transport.trajectories = fine
             try c.validate()
         }
+    }
+
+    /// Trial C7: a budget below one batch ended "finished" with 0 updates and no word.
+    @Test func aBudgetThatCannotFillOneBatchIsWarnedAbout() {
+        var c = TrainingConfiguration()
+        c.batchSize = 65_536
+        c.run.totalSteps = 20_000
+        #expect(c.budgetWarning(stepsTaken: 0)?.contains("the run will end before its first update") == true)
+        #expect(c.budgetWarning(stepsTaken: 20_000) == nil)  // nothing left to train: nothing to say
+        c.replay.maxTimesSampled = 4  // 80,000 samples from 20,000 steps
+        #expect(c.budgetWarning(stepsTaken: 0) == nil)
+        c.replay.maxTimesSampled = 1
+        c.batchSize = 1024
+        #expect(c.budgetWarning(stepsTaken: 0) == nil)
+        #expect(c.budgetWarning(stepsTaken: 19_500) != nil)  // a resume with 500 steps left
     }
 
     /// An item goes after `replay.max_times_sampled` draws: a ratio above it cannot hold (it was

@@ -16,14 +16,15 @@ import Glibc
     @Test func theSocketBufferIsBoundedByDefaultAndZeroLeavesItToTheSystem() throws {
         var c = TrainingConfiguration()
         guard case .sendBuffer(let sent)? = c.transport.trajectorySendBuffer.first,
-              case .receiveBuffer(let received)? = c.transport.trajectoryReceiveBuffer.first else {
+              case .receiveBuffer(let received)? = c.transport.trajectoryReceiveOptions.first else {
             Issue.record("no buffer options by default")
             return
         }
         #expect(sent == 128 << 10 && received == 128 << 10)
         try TrainingConfiguration.table.set("transport.socket_buffer_kib", "0", in: &c, source: "test")
         try c.validate()
-        #expect(c.transport.trajectorySendBuffer.isEmpty && c.transport.trajectoryReceiveBuffer.isEmpty)
+        #expect(c.transport.trajectorySendBuffer.isEmpty)
+        #expect(!c.transport.trajectoryReceiveOptions.contains { if case .receiveBuffer = $0 { true } else { false } })
         for bad in ["-1", "\(TransportConfiguration.maxSocketBufferKiB + 1)"] {
             try TrainingConfiguration.table.set("transport.socket_buffer_kib", bad, in: &c, source: "test")
             #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == "transport.socket_buffer_kib" }
@@ -53,6 +54,54 @@ import Glibc
         #expect(sizes.contains { $0.receive == 2 * 72 << 10 }, "\(sizes)")
         _ = await worker.close(sayingGoodbye: nil, flushingWithin: .zero, acknowledgedAs: nil)
         await learner.close(reason: "test over")
+    }
+
+    /// Trial C8: the learner never sends on a trajectory connection and it carries no ZMTP
+    /// heartbeat, so the connections of a node that vanished stayed open for good. The learner's
+    /// end of a real TCP trajectory connection now has kernel keepalive with the configured idle
+    /// time (3 probes a quarter of it apart); `transport.keepalive_s` 0 leaves it off.
+    @Test func theLearnersTrajectoryConnectionsProbeAPeerThatFellSilent() async throws {
+        var t = TransportConfiguration()
+        let port = ChildProcess.freePortRange(count: 2)
+        t.trajectories = "tcp://127.0.0.1:\(port)"
+        t.weights = "tcp://127.0.0.1:\(port + 1)"
+        t.keepaliveSeconds = 7  // no system default
+        let context = try Context()
+        defer { context.terminate() }
+        let learner = try await ZeroMQLearnerLink.bind(t, context: context, logger: Logger(label: "test"))
+        let worker = try await ZeroMQWorkerLink.connect(t, trajectories: t.trajectories, weights: t.weights, context: context)
+        try await worker.send(ZeroMQLearnerLinkTests.trajectory())
+        guard case .trajectory? = await learner.receive() else {
+            Issue.record("expected the trajectory")
+            return
+        }
+        let probing = Self.keepaliveSettings()
+        #expect(probing.contains { $0.idle == 7 && $0.interval == 1 && $0.count == 3 }, "\(probing)")
+        _ = await worker.close(sayingGoodbye: nil, flushingWithin: .zero, acknowledgedAs: nil)
+        await learner.close(reason: "test over")
+        var off = TransportConfiguration()
+        off.keepaliveSeconds = 0
+        #expect(!off.trajectoryReceiveOptions.contains { if case .tcpKeepalive = $0 { true } else { false } })
+    }
+
+    /// Keepalive idle time, probe interval and probe count of every TCP socket this process has
+    /// open with SO_KEEPALIVE on.
+    static func keepaliveSettings() -> [(idle: Int, interval: Int, count: Int)] {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.compactMap { name -> (idle: Int, interval: Int, count: Int)? in
+            guard let fd = Int32(name),
+                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
+                  target.hasPrefix("socket:") else { return nil }
+            func option(_ level: Int32, _ which: Int32) -> Int? {
+                var value: Int32 = 0
+                var size = socklen_t(MemoryLayout<Int32>.size)
+                return getsockopt(fd, level, which, &value, &size) == 0 ? Int(value) : nil
+            }
+            let tcp = Int32(IPPROTO_TCP)
+            guard option(SOL_SOCKET, SO_KEEPALIVE) == 1, let idle = option(tcp, TCP_KEEPIDLE),
+                  let interval = option(tcp, TCP_KEEPINTVL), let count = option(tcp, TCP_KEEPCNT) else { return nil }
+            return (idle, interval, count)
+        }
     }
 
     /// SO_SNDBUF and SO_RCVBUF of every socket this process has open.

@@ -91,7 +91,10 @@ count_at_least() { [ "$(log_count "$1" "$2")" -ge "$3" ]; }
 # A small policy lag, so that training with w2 alone while w1 is cut off (300 env steps: about 5
 # updates of one trajectory each) leaves what w1 still holds too stale to train on.
 LAG=(--set learner.max_policy_lag=2)
+# Keepalive after 2 s of silence (3 probes 1 s apart), so the cut below shows w1's trajectory
+# connections closed within seconds rather than the default's ~2 minutes.
 run_in LEARNER learner "$WORK/learner.log" learner --config "$WORK/tiny.yaml" --run-dir "$WORK/run" --steps 100000000 "${LAG[@]}" \
+  --set transport.keepalive_s=2 \
   --set "transport.curve_secret_key_file=$WORK/keys/learner.key" --set "transport.curve_allowed_clients=$WORK/allowed"
 health_from() {  # health_from HOST KEY
   ip netns exec "$(ns "$1")" "$YENDOR" health learner --endpoint "tcp://$LEARNER_IP:5556" --timeout 3 $(client "$2") >>"$WORK/health.log" 2>&1
@@ -108,8 +111,16 @@ wait_for 60 "worker w2 joined" count_at_least learner "worker w2 joined" 1 && pa
 wait_for 90 "env_steps > 500" steps_above 500 && pass "training progresses: env_steps $(env_steps)"
 
 # --- cut w1's link, see the learner time it out and training go on with w2 ---
+w1_trajectory_connections() { ip netns exec "$(ns learner)" ss -Htn state established "( sport = :5555 and dst 10.213.0.2 )" | grep -c . ; }
+w1_trajectory_connections_closed() { [ "$(w1_trajectory_connections)" = 0 ]; }
+W1_HELD=$(w1_trajectory_connections)
+[ "$W1_HELD" -ge 1 ] || fail "the learner holds no trajectory connection of w1 before the cut"
 ip -n "$NS_BRIDGE" link set v2 down
 wait_for 30 "learner times out w1 after its link is cut" count_at_least learner "worker w1 timed out" 1 && pass "w1 timed out after its link went down"
+# Nothing is sent to w1 on its trajectory connections, so only keepalive finds it gone (trial C8:
+# a vanished node's connections stayed open for good).
+wait_for 30 "the learner closes w1's trajectory connections" w1_trajectory_connections_closed &&
+  pass "the learner closed w1's trajectory connections ($W1_HELD before the cut) while its link was down (keepalive)"
 CUT=$(env_steps)
 wait_for 60 "env_steps grows past $CUT + 300 with w1 cut off" steps_above $((CUT + 300)) && pass "training continued with w2 alone: $CUT -> $(env_steps)"
 # Back, w1 is admitted by its Hello ("joined") or, when a trajectory reaches the learner first (the two
