@@ -35,25 +35,15 @@ import Glibc
     /// this process holds a TCP socket whose send buffer and one whose receive buffer are the
     /// configured size (Linux reports twice the value set).
     @Test func aWorkerAndALearnerSetTheirTrajectoryConnectionsKernelBuffers() async throws {
-        var t = TransportConfiguration()
-        let port = ChildProcess.freePortRange(count: 2)
-        t.trajectories = "tcp://127.0.0.1:\(port)"
-        t.weights = "tcp://127.0.0.1:\(port + 1)"
+        var t = Self.loopback()
         t.socketBufferKiB = 72  // a size no autotuned buffer starts at
-        let context = try Context()
-        defer { context.terminate() }
-        let learner = try await ZeroMQLearnerLink.bind(t, context: context, logger: Logger(label: "test"))
-        let worker = try await ZeroMQWorkerLink.connect(t, trajectories: t.trajectories, weights: t.weights, context: context)
-        try await worker.send(ZeroMQLearnerLinkTests.trajectory())
-        guard case .trajectory? = await learner.receive() else {
-            Issue.record("expected the trajectory")
-            return
+        try await Self.withOneTrajectoryAcross(t) {
+            let sizes = Self.sockets().compactMap { fd in
+                Self.option(fd, SOL_SOCKET, SO_SNDBUF).flatMap { send in Self.option(fd, SOL_SOCKET, SO_RCVBUF).map { (send: send, receive: $0) } }
+            }
+            #expect(sizes.contains { $0.send == 2 * 72 << 10 }, "\(sizes)")
+            #expect(sizes.contains { $0.receive == 2 * 72 << 10 }, "\(sizes)")
         }
-        let sizes = Self.socketBufferSizes()
-        #expect(sizes.contains { $0.send == 2 * 72 << 10 }, "\(sizes)")
-        #expect(sizes.contains { $0.receive == 2 * 72 << 10 }, "\(sizes)")
-        _ = await worker.close(sayingGoodbye: nil, flushingWithin: .zero, acknowledgedAs: nil)
-        await learner.close(reason: "test over")
     }
 
     /// Trial C8: the learner never sends on a trajectory connection and it carries no ZMTP
@@ -61,63 +51,56 @@ import Glibc
     /// end of a real TCP trajectory connection now has kernel keepalive with the configured idle
     /// time (3 probes a quarter of it apart); `transport.keepalive_s` 0 leaves it off.
     @Test func theLearnersTrajectoryConnectionsProbeAPeerThatFellSilent() async throws {
-        var t = TransportConfiguration()
-        let port = ChildProcess.freePortRange(count: 2)
-        t.trajectories = "tcp://127.0.0.1:\(port)"
-        t.weights = "tcp://127.0.0.1:\(port + 1)"
+        var t = Self.loopback()
         t.keepaliveSeconds = 7  // no system default
-        let context = try Context()
-        defer { context.terminate() }
-        let learner = try await ZeroMQLearnerLink.bind(t, context: context, logger: Logger(label: "test"))
-        let worker = try await ZeroMQWorkerLink.connect(t, trajectories: t.trajectories, weights: t.weights, context: context)
-        try await worker.send(ZeroMQLearnerLinkTests.trajectory())
-        guard case .trajectory? = await learner.receive() else {
-            Issue.record("expected the trajectory")
-            return
+        try await Self.withOneTrajectoryAcross(t) {
+            let tcp = Int32(IPPROTO_TCP)
+            let probing = Self.sockets().filter { Self.option($0, SOL_SOCKET, SO_KEEPALIVE) == 1 }.map {
+                [Self.option($0, tcp, TCP_KEEPIDLE), Self.option($0, tcp, TCP_KEEPINTVL), Self.option($0, tcp, TCP_KEEPCNT)]
+            }
+            #expect(probing.contains([7, 1, 3]), "\(probing)")
         }
-        let probing = Self.keepaliveSettings()
-        #expect(probing.contains { $0.idle == 7 && $0.interval == 1 && $0.count == 3 }, "\(probing)")
-        _ = await worker.close(sayingGoodbye: nil, flushingWithin: .zero, acknowledgedAs: nil)
-        await learner.close(reason: "test over")
         var off = TransportConfiguration()
         off.keepaliveSeconds = 0
         #expect(!off.trajectoryReceiveOptions.contains { if case .tcpKeepalive = $0 { true } else { false } })
     }
 
-    /// Keepalive idle time, probe interval and probe count of every TCP socket this process has
-    /// open with SO_KEEPALIVE on.
-    static func keepaliveSettings() -> [(idle: Int, interval: Int, count: Int)] {
+    /// Transport settings for a learner and a worker on 127.0.0.1, on free ports.
+    static func loopback() -> TransportConfiguration {
+        var t = TransportConfiguration()
+        let port = ChildProcess.freePortRange(count: 2)
+        t.trajectories = "tcp://127.0.0.1:\(port)"
+        t.weights = "tcp://127.0.0.1:\(port + 1)"
+        return t
+    }
+
+    /// Binds a learner's link and connects a worker's, sends one trajectory across, and runs
+    /// `check` while both ends of the connection are open.
+    static func withOneTrajectoryAcross(_ t: TransportConfiguration, _ check: () -> Void) async throws {
+        let context = try Context()
+        defer { context.terminate() }
+        let learner = try await ZeroMQLearnerLink.bind(t, context: context, logger: Logger(label: "test"))
+        let worker = try await ZeroMQWorkerLink.connect(t, trajectories: t.trajectories, weights: t.weights, context: context)
+        try await worker.send(ZeroMQLearnerLinkTests.trajectory())
+        if case .trajectory? = await learner.receive() { check() } else { Issue.record("expected the trajectory") }
+        _ = await worker.close(sayingGoodbye: nil, flushingWithin: .zero, acknowledgedAs: nil)
+        await learner.close(reason: "test over")
+    }
+
+    /// The file descriptors of this process that are sockets.
+    static func sockets() -> [Int32] {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return fds.compactMap { name -> (idle: Int, interval: Int, count: Int)? in
-            guard let fd = Int32(name),
-                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
+        return fds.compactMap { name in
+            guard let fd = Int32(name), let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
                   target.hasPrefix("socket:") else { return nil }
-            func option(_ level: Int32, _ which: Int32) -> Int? {
-                var value: Int32 = 0
-                var size = socklen_t(MemoryLayout<Int32>.size)
-                return getsockopt(fd, level, which, &value, &size) == 0 ? Int(value) : nil
-            }
-            let tcp = Int32(IPPROTO_TCP)
-            guard option(SOL_SOCKET, SO_KEEPALIVE) == 1, let idle = option(tcp, TCP_KEEPIDLE),
-                  let interval = option(tcp, TCP_KEEPINTVL), let count = option(tcp, TCP_KEEPCNT) else { return nil }
-            return (idle, interval, count)
+            return fd
         }
     }
 
-    /// SO_SNDBUF and SO_RCVBUF of every socket this process has open.
-    static func socketBufferSizes() -> [(send: Int, receive: Int)] {
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return fds.compactMap { name -> (send: Int, receive: Int)? in
-            guard let fd = Int32(name),
-                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
-                  target.hasPrefix("socket:") else { return nil }
-            func option(_ which: Int32) -> Int? {
-                var value: Int32 = 0
-                var size = socklen_t(MemoryLayout<Int32>.size)
-                return getsockopt(fd, SOL_SOCKET, which, &value, &size) == 0 ? Int(value) : nil
-            }
-            guard let send = option(SO_SNDBUF), let receive = option(SO_RCVBUF) else { return nil }
-            return (send, receive)
-        }
+    /// An integer socket option, nil when the socket has none of that kind.
+    static func option(_ fd: Int32, _ level: Int32, _ name: Int32) -> Int? {
+        var value: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, level, name, &value, &size) == 0 ? Int(value) : nil
     }
 }
