@@ -64,14 +64,14 @@ public final class LearnerService: Service, Sendable {
     /// `annotatorTransport` defaults to the configuration's transport; `yendor train` passes the
     /// configured one while the learner's own sockets are `inproc://`.
     /// `link` opens the learner's end of its link to the workers; nil: ZeroMQ sockets bound at the
-    /// configured endpoints (`ZeroMQLearnerLink`). `stop`, raised, ends an update in progress (the
-    /// role raises it at its graceful shutdown; a command passes its signal flag, so the update also
-    /// ends while roles stopped before the learner stop).
+    /// configured endpoints (`ZeroMQLearnerLink`). `stop` (a command's signal flag), raised, ends an
+    /// update in progress while roles stopped before the learner stop; the role's own graceful
+    /// shutdown ends it too, without raising `stop`.
     public init(configuration: TrainingConfiguration, context: Context, runDirectory: RunDirectory, logger: Logger,
                 annotatorTransport: TransportConfiguration? = nil, metrics: MetricsRegistry = MetricsRegistry(role: "learner"),
                 stop: StopFlag = StopFlag(), link: (@Sendable () async throws -> any LearnerLink)? = nil) {
         self.configuration = configuration
-        updateStop = stop
+        updateStop = StopFlag(following: stop)
         bindLink = link ?? { [transport = configuration.transport] in
             try await ZeroMQLearnerLink.bind(transport, context: context, logger: logger)
         }

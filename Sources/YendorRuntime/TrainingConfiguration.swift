@@ -174,13 +174,6 @@ public struct TrainingConfiguration: Sendable {
         // have to send each trajectory's TD error back): it would silently sample as uniform does.
         try check(replay.sampler != .prioritized, "replay.sampler",
                   "prioritized is not offered in a run: nothing sets priorities (the learner computes none), so it would sample as uniform does; use uniform")
-        // Each item goes after `max_times_sampled` draws, so no ratio above it can hold: the limiter
-        // would refuse inserts while the buffer empties, and the ratio fall to that number anyway.
-        try check(replay.maxTimesSampled >= 1, "replay.max_times_sampled", "must be at least 1, got \(replay.maxTimesSampled)")
-        try check(replay.samplesPerInsert.isFinite && replay.samplesPerInsert >= 0, "replay.samples_per_insert",
-                  "must be 0 (off) or a positive number, got \(replay.samplesPerInsert)")
-        try check(replay.samplesPerInsert <= Double(replay.maxTimesSampled), "replay.samples_per_insert",
-                  "is \(replay.samplesPerInsert), above replay.max_times_sampled (\(replay.maxTimesSampled)): an item goes after that many samples, so no more samples per insert can be drawn; raise replay.max_times_sampled to at least \(replay.samplesPerInsert < 1e15 ? String(Int(replay.samplesPerInsert.rounded(.up))) : "\(replay.samplesPerInsert)")")
         // Components validate their own configurations, naming their Swift properties: the
         // error names the keys that set them instead.
         func keyed(_ section: String, _ error: Error, also: [String] = []) -> ConfigurationError {
@@ -188,6 +181,13 @@ public struct TrainingConfiguration: Sendable {
             return ConfigurationError(field: key ?? section, problem: text)
         }
         do { try replayConfiguration.validate() } catch { throw keyed("replay", error) }
+        // After the buffer's own checks, which refuse a max_times_sampled below 1 under its key.
+        try check(replay.samplesPerInsert.isFinite && replay.samplesPerInsert >= 0, "replay.samples_per_insert",
+                  "must be 0 (off) or a positive number, got \(replay.samplesPerInsert)")
+        // Each item goes after `max_times_sampled` draws, so no ratio above it can hold: the limiter
+        // would refuse inserts while the buffer empties, and the ratio fall to that number anyway.
+        try check(replay.samplesPerInsert <= Double(replay.maxTimesSampled), "replay.samples_per_insert",
+                  "is \(replay.samplesPerInsert), above replay.max_times_sampled (\(replay.maxTimesSampled)): an item goes after that many samples, so no more samples per insert can be drawn; raise replay.max_times_sampled to at least \(replay.samplesPerInsert < 1e15 ? String(Int(replay.samplesPerInsert.rounded(.up))) : "\(replay.samplesPerInsert)")")
         do { try resolvedLearner.validate() } catch { throw keyed("learner", error, also: ["model"]) }
         do { if env.kind == .dungeon { try observationSpec.validateForDungeon() } } catch {
             throw ConfigurationError(field: "env.map_rows/env.map_columns", problem: "\(error)")

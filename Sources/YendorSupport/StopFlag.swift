@@ -1,12 +1,15 @@
 import Foundation
 import Synchronization
 
-/// A one-way stop signal that any thread can raise.
+/// A one-way stop signal that any thread can raise; one made `following` another is also raised
+/// when that one is, without raising it.
 public final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
-    public init() {}
+    private let parent: StopFlag?
+    public init() { parent = nil }
+    public init(following parent: StopFlag) { self.parent = parent }
     public func set() { flag.store(true, ordering: .relaxed) }
-    public var isSet: Bool { flag.load(ordering: .relaxed) }
+    public var isSet: Bool { flag.load(ordering: .relaxed) || parent?.isSet == true }
 
     /// Sleeps for `duration`, or throws `CancellationError` as soon as the flag is raised or the task
     /// is cancelled (checked every 50 ms).
