@@ -32,6 +32,13 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
         guard !items.isEmpty, items.allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 0 } ?? false }) else {
             throw ValidationError("--latencies-ms takes whole milliseconds, 0 or more, space- or comma-separated (e.g. 500,2000), got \(latencyList.joined(separator: " "))")
         }
+        // Each client is a DEALER and a SUB socket (two descriptors and two threads' worth of queues).
+        for (flag, value, range) in [("--clients", clients, 1...1024), ("--captions-per-client", captionsPerClient, 1...100_000),
+                                     ("--requests-per-client", requestsPerClient, 1...100_000), ("--items-per-request", itemsPerRequest, 2...4096),
+                                     ("--batch-size", batchSize, 1...4096), ("--max-concurrent-batches", maxConcurrentBatches, 1...1024)]
+            where !range.contains(value) {
+            throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
     }
 
     @Option(help: "Concurrent clients (each a DEALER + SUB pair).")
@@ -64,9 +71,6 @@ struct BenchAnnotatorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard clients >= 1, captionsPerClient >= 1, requestsPerClient >= 1, itemsPerRequest >= 2 else {
-            throw ValidationError("--clients, --captions-per-client, --requests-per-client must be >= 1, --items-per-request >= 2")
-        }
         AnnotatorServeCommand.say("annotator role, simulated backend wrapping the lexicon; batch \(batchSize), \(maxConcurrentBatches) concurrent batches; "
               + "\(clients) clients (DEALER + SUB each) over tcp loopback, one process")
         var rows: [Row] = []

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dungeon
 import Foundation
+import NetHack
 import YendorEnvironment
 import YendorRollout
 import YendorSupport
@@ -46,6 +47,12 @@ struct BenchEnvCommand: ParsableCommand {
                                      ("--resets", resets, 0), ("--success-episodes", successEpisodes, 0)] where value < least {
             throw ValidationError("\(name) must be at least \(least), got \(value)")
         }
+        for name in tasks?.split(separator: ",").map(String.init) ?? [] {
+            do { _ = try TaskRegistry.task(named: name) } catch { throw ValidationError("--tasks: \(error)") }
+        }
+        if let task, case .nle = env {
+            do { _ = try NetHackTask.named(task) } catch { throw ValidationError("--task: \(error)") }
+        }
     }
 
     func run() throws {
@@ -64,6 +71,9 @@ struct BenchEnvCommand: ParsableCommand {
             if memoryGames > 0 { try bench.memory(games: memoryGames, resets: resets) } else { try bench.run() }
             return
         case .gym(let envID):
+            if task != nil || tasks != nil || memoryGames > 0 || successEpisodes > 0 {
+                throw ValidationError("--task, --tasks, --memory-games and --success-episodes are for --env dungeon and nle; gym:\(envID) is one env")
+            }
             try GymEnvBench(envID: envID, envs: min(vector, 256), steps: max(1, steps / max(1, vector)),
                             rounds: max(1, rounds), seed: seed).run()
             return
@@ -91,7 +101,6 @@ struct BenchEnvCommand: ParsableCommand {
             return
         }
         let names = tasks?.split(separator: ",").map(String.init) ?? TaskRegistry.names
-        for name in names { _ = try TaskRegistry.task(named: name) }
         print("Dungeon env benchmark: random actions, one core, \(steps) steps per row")
         print(ObservationSpec.dungeon().fingerprint)
         print("task                        envs  observations   steps/s   episodes")

@@ -29,6 +29,11 @@ struct BenchTrainCommand: AsyncParsableCommand {
     func validate() throws {
         if options.steps != nil { throw ValidationError("--steps: bench train runs each training for --bench-steps env steps") }
         if options.runDir != nil { throw ValidationError("--run-dir: bench train runs each training in a temporary directory, removed after it") }
+        // Said before the bare loops run, not by the first training run after them (trial C7).
+        if benchSteps < 1 { throw ValidationError("--bench-steps must be at least 1, got \(benchSteps)") }
+        guard (1...TrainCommand.mostWorkerProcesses).contains(workers) else {
+            throw ValidationError("--workers must be in 1...\(TrainCommand.mostWorkerProcesses) (worker processes on this machine), got \(workers)")
+        }
     }
 
     func run() async throws {

@@ -77,7 +77,7 @@ struct HealthCommand: ParsableCommand {
             throw ExitCode(1)
         }
         guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
-            FileHandle.standardError.write(Data("yendor health: pid file \(pidFile) does not hold a process id: '\(text.prefix(40))'\n".utf8))
+            FileHandle.standardError.write(Data("yendor health: pid file \(pidFile) does not hold a process id: \(String(reflecting: String(text.prefix(40))))\n".utf8))
             throw ExitCode(1)
         }
         // Signal 0 checks existence; EPERM still means the process exists.

@@ -16,6 +16,7 @@ struct LearnerCommand: AsyncParsableCommand, RoleCommand {
         try await reportingErrors {
             let saved = try options.savedConfiguration(defaultRunDir: "runs/learner")
             let c = try options.resolve(defaultRunDir: "runs/learner", base: saved?.base, waitingForEnvServers: true)
+            try c.transport.validateAcrossProcesses()
             let (logger, runDirectory, lock) = try options.serverRoleStart(c)
             if let saved { logger.notice("\(saved.summary(resolved: c))") }
             defer { withExtendedLifetime(lock) {} }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dungeon
 import Foundation
+import NetHack
 import YendorRuntime
 #if canImport(Glibc)
 import Glibc
@@ -36,6 +37,20 @@ struct PlayCommand: ParsableCommand {
     @Option(name: .long, help: "Milliseconds between replayed steps.")
     var delay: Int = 150
 
+    /// An unknown task is a usage error, said before the terminal is taken over.
+    func validate() throws {
+        if delay < 0 { throw ValidationError("--delay must be 0 or more milliseconds, got \(delay)") }
+        do {
+            switch env {
+            case .dungeon where replay == nil: _ = try TaskRegistry.task(named: task)
+            case .nle: _ = try NetHackTask.named(task)
+            default: break
+            }
+        } catch {
+            throw ValidationError("--task: \(error)")
+        }
+    }
+
     func run() throws {
         switch env {
         case .dungeon: break
@@ -54,7 +69,7 @@ struct PlayCommand: ParsableCommand {
             let player = recording.player.map { ", played by \($0.summary)" } ?? ""
             try recording.replay { game, step in
                 print(Renderer.ansi(of: game) + "[replay \(recording.task) seed \(recording.seed) step \(step)/\(recording.actions.count)\(player)]")
-                usleep(useconds_t(max(0, delay) * 1000))
+                usleep(useconds_t(min(delay, 60_000) * 1000))
             }
             return
         }

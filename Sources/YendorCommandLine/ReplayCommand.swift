@@ -25,6 +25,7 @@ struct ReplayCommand: AsyncParsableCommand, RoleCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/replay")
+            try c.transport.validateAcrossProcesses()
             let (logger, runDirectory, lock) = try options.serverRoleStart(c, learner: false)
             defer { withExtendedLifetime(lock) {} }
             let context = try Context()

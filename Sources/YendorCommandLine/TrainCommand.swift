@@ -32,10 +32,13 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
     /// Env servers to start for `gym:` envs: as asked, else one per worker process (at least one).
     var envServersToStart: Int { envServerCount ?? max(workers, 1) }
 
+    /// Worker processes `--workers` may start, on this machine only: a thousand on two cores is a
+    /// typo, not a run.
+    static var mostWorkerProcesses: Int { max(8, 4 * ProcessInfo.processInfo.activeProcessorCount) }
+
     func validate() throws {
         guard workers >= 0 else { throw ValidationError("--workers must be 0 (in-process) or more, got \(workers)") }
-        // Processes on this machine only: a thousand on two cores is a typo, not a run.
-        let most = max(8, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        let most = Self.mostWorkerProcesses
         guard workers <= most else {
             throw ValidationError("--workers \(workers): at most \(most) worker processes on this machine (4 per core); to scale further, start `yendor worker` processes on other nodes (docs/running.md)")
         }

@@ -38,6 +38,7 @@ struct WorkerCommand: AsyncParsableCommand, RoleCommand {
     func run() async throws {
         try await reportingErrors {
             let c = try options.resolve(defaultRunDir: "runs/worker", waitingForEnvServers: true)
+            try c.transport.validateAcrossProcesses()
             try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort, host: c.run.prometheusHost)
             let logger = options.makeLogger(label: "yendor")
             let watch = parentPID.map { ShutdownSignals.stopWhenGone(parent: $0, starter: "the yendor train that started this worker", logger: logger) }

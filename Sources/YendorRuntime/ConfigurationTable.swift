@@ -115,8 +115,19 @@ public struct ConfigurationTable<Root>: Sendable {
     }
 
     public func apply(yamlFile path: String, to root: inout Root) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationError(field: path, problem: "cannot read the configuration file", source: path)
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        let data: Data
+        do {
+            guard exists, !isDirectory.boolValue else { throw CocoaError(.fileReadNoSuchFile) }
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            // Foundation's own text for a directory is "NSCocoaErrorDomain error 256".
+            let reason = !exists ? "there is no such file" : isDirectory.boolValue ? "it is a directory" : (error as NSError).localizedDescription
+            throw ConfigurationError(field: path, problem: "cannot read the configuration file: \(reason)", source: path)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(field: path, problem: "the configuration file is not UTF-8 text (a YAML file is)", source: path)
         }
         try apply(yaml: text, source: path, to: &root)
     }

@@ -8,9 +8,11 @@ public enum GoalSetting: Sendable, Equatable, ConfigValue {
     case goal(Goal)
 
     public init?(configText: String) {
-        if configText == "auto" {
+        // " auto" became the free-text goal " auto", with no warning (trial C7).
+        let text = configText.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text == "auto" {
             self = .auto
-        } else if let goal = try? Goal(wireText: configText) {
+        } else if let goal = try? Goal(wireText: text) {
             self = .goal(goal)
         } else {
             return nil

@@ -258,9 +258,24 @@ public struct TransportConfiguration: Sendable, Equatable {
         }
     }
 
+    /// Every endpoint with its configuration key.
+    private var namedEndpoints: [(key: String, endpoint: String)] {
+        [("transport.trajectories", trajectories), ("transport.weights", weights), ("transport.replay", replay),
+         ("transport.annotator_requests", annotatorRequests), ("transport.annotator_labels", annotatorLabels)]
+    }
+
+    /// For a role started on its own (`yendor learner`, `worker`, `replay`): its peers are other
+    /// processes, which an `inproc://` endpoint never reaches (a learner listening there waited for
+    /// ever with no warning, trial C7). Only `yendor train` links roles in one process.
+    public func validateAcrossProcesses() throws {
+        if let (key, endpoint) = namedEndpoints.first(where: { $0.endpoint.hasPrefix("inproc://") }) {
+            throw ConfigurationError(field: key, problem: "'\(endpoint)' reaches only this process, and a role started on its own talks to other processes: "
+                                     + "use tcp:// (across machines) or ipc:// (this machine); `yendor train` links its roles in one process itself")
+        }
+    }
+
     public func validate() throws {
-        for (name, endpoint) in [("transport.trajectories", trajectories), ("transport.weights", weights), ("transport.replay", replay),
-                                 ("transport.annotator_requests", annotatorRequests), ("transport.annotator_labels", annotatorLabels)] {
+        for (name, endpoint) in namedEndpoints {
             let ok = ["tcp://", "ipc://", "inproc://"].contains { endpoint.hasPrefix($0) }
             if !ok { throw ConfigurationError(field: name, problem: "'\(endpoint)' must start with tcp://, ipc:// or inproc://") }
             // libzmq keeps the port's low 16 bits: tcp://host:99999 listened on 34463.

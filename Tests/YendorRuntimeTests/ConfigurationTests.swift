@@ -4,6 +4,7 @@ import YendorAnnotator
 @testable import YendorRuntime
 import YendorRewards
 import YendorSupport
+import YendorTestSupport
 
 @Suite("Configuration")
 struct ConfigurationTests {
@@ -158,6 +159,31 @@ struct ConfigurationTests {
             try table.apply(overrides: ["reward.goal=\(goal)"], to: &c)
             #expect(c.goalWarning == nil, "\(goal)")
         }
+    }
+
+    /// A file that is there but not UTF-8 was "cannot read the configuration file", like a missing one.
+    @Test func aConfigurationFileThatIsNotUTF8IsToldApartFromOneThatCannotBeRead() throws {
+        let file = Scratch.root.appendingPathComponent("latin1-\(UUID().uuidString.prefix(8)).yaml")
+        try Data([0x65, 0x6E, 0x76, 0x3A, 0x20, 0xE9, 0xFF, 0x0A]).write(to: file)  // "env: \xE9\xFF"
+        var c = TrainingConfiguration()
+        #expect { try table.apply(yamlFile: file.path, to: &c) } throws: {
+            ($0 as? ConfigurationError)?.problem.contains("not UTF-8") == true
+        }
+        #expect { try table.apply(yamlFile: file.path + ".missing", to: &c) } throws: {
+            guard let e = $0 as? ConfigurationError else { return false }
+            return e.problem.hasPrefix("cannot read the configuration file: ") && !e.problem.contains("UTF-8")
+        }
+    }
+
+    /// " auto" was the free-text goal " auto", without the warning a one-word goal gets (trial C7).
+    @Test func aGoalsSurroundingWhitespaceIsNotPartOfIt() throws {
+        var c = TrainingConfiguration()
+        try table.apply(overrides: ["reward.goal= auto"], to: &c)
+        #expect(c.reward.goal == .auto)
+        try table.apply(overrides: ["reward.goal=stairs "], to: &c)
+        #expect(c.reward.goal == .goal(.stairs))
+        try table.apply(overrides: ["reward.goal= find the key "], to: &c)
+        #expect(c.reward.goal == .goal(.custom("find the key")))
     }
 
     /// Half a CURVE setting (the server's key or an allow-list without this node's own secret key)

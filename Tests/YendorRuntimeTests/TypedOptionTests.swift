@@ -131,4 +131,34 @@ struct TypedOptionTests {
         let message = try await Self.refusal(arguments)
         #expect(message.contains(expected), "\(message.suffix(1500))")
     }
+
+    /// Usage errors that exited 1, or were said only after minutes of work (bench train's first
+    /// training run after its bare loops), or not at all (a standalone role on inproc://, which no
+    /// other process reaches): each is refused before anything runs, exit status 64, naming its
+    /// flag or key (trial C7).
+    @Test(arguments: [
+        (["bench", "train", "--bench-steps", "0"], "--bench-steps must be at least 1"),
+        (["bench", "train", "--workers", "0"], "--workers must be in 1..."),
+        (["bench", "annotator", "--batch-size", "0"], "--batch-size must be in 1...4096, got 0"),
+        (["bench", "annotator", "--clients", "9223372036854775807"], "--clients must be in 1...1024"),
+        (["play", "--task", "bogus"], "--task: unknown task 'bogus'"),
+        (["play", "--env", "nle", "--task", "bogus"], "--task: unknown NLE task 'bogus'"),
+        (["play", "--delay=-1"], "--delay must be 0 or more"),
+        (["bench", "env", "--tasks", "score,bogus"], "--tasks: unknown task 'bogus'"),
+        (["bench", "env", "--env", "nle", "--task", "bogus"], "--task: unknown NLE task 'bogus'"),
+        (["learner", "--set", "transport.trajectories=inproc://x"], "transport.trajectories"),
+        (["worker", "--set", "transport.weights=inproc://w"], "transport.weights"),
+        (["replay", "--set", "transport.replay=inproc://r"], "transport.replay"),
+    ])
+    func usageErrorsAreRefusedBeforeAnythingRunsWithExitStatus64(_ arguments: [String], _ expected: String) async throws {
+        // In a scratch directory: the roles' default run directories are relative.
+        let process = try ChildProcess(yendor: arguments, directory: Scratch.root)
+        defer { process.kill() }
+        let status = await process.waitForExit(timeout: 600)
+        #expect(status == 64, "yendor \(arguments) exited with \(String(describing: status)): \(process.standardError.suffix(1500))")
+        #expect(process.standardError.contains(expected), "\(process.standardError.suffix(1500))")
+        if expected.hasPrefix("transport.") {
+            #expect(process.standardError.contains("reaches only this process"), "\(process.standardError.suffix(1500))")
+        }
+    }
 }
