@@ -44,7 +44,7 @@ final class GameDirectory {
         guard statvfs(path, &s) == 0 else { return }
         let free = UInt64(s.f_bavail) * UInt64(s.f_frsize)
         guard free < minimum else { return }
-        throw NetHackError.loadFailed("""
+        throw NetHackError.spaceShort("""
             only \(free >> 10) KiB free where NetHack writes its level files (\((path as NSString).deletingLastPathComponent), \
             the temporary directory), below \(minimum >> 20) MiB: NetHack aborts its process when a write fails there. \
             Free space there, or point TMPDIR at a larger file system

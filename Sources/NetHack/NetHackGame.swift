@@ -117,6 +117,10 @@ public final class NetHackGame {
         if isDone { throw NetHackError.gameOverAtStart }
     }
 
+    /// Throws, naming the place and the space left, when the file system of this game's directory
+    /// (the temporary directory) has less than `minimum` bytes free.
+    func checkFreeSpace(minimum: UInt64) throws { try directory.checkFreeSpace(minimum: minimum) }
+
     /// Presses `key` (an ASCII key code, see `NetHackActionSet`); returns whether the game ended.
     @discardableResult
     public func step(key: Int32) -> Bool {

@@ -63,6 +63,8 @@ public enum NetHackError: Error, CustomStringConvertible, Equatable {
     case libraryNotFound(searched: [String])
     case versionMismatch(path: String, found: String, expected: String)
     case loadFailed(String)
+    /// Too little free space where the games write their level files (NetHack would abort).
+    case spaceShort(String)
     case gameOverAtStart
     case unknownTask(String, known: [String])
     case invalidConfiguration(String)
@@ -76,6 +78,7 @@ public enum NetHackError: Error, CustomStringConvertible, Equatable {
         case .versionMismatch(let path, let found, let expected):
             return "NLE at \(path) is version \(found), Yendor hosts \(expected) only (run `make deps`)"
         case .loadFailed(let message): return "could not load NetHack: \(message)"
+        case .spaceShort(let message): return "NetHack cannot go on: \(message)"
         case .gameOverAtStart: return "NetHack ended right after starting"
         case .unknownTask(let name, let known): return "unknown NLE task '\(name)'; known: \(known.joined(separator: ", "))"
         case .invalidConfiguration(let message): return message

@@ -49,6 +49,14 @@ public final class NetHackVectorEnv: BufferedVectorEnvironment {
     /// The output buffers (read through the `VectorEnvironment` accessors).
     public let buffers: EnvironmentBuffers
 
+    /// Free space the games' directory must keep while they play: NetHack aborts the process when
+    /// it cannot write a level file, so below this the step throws, saying so, instead (a game does
+    /// not start below it either). Tests raise it.
+    var minimumFreeBytes = GameDirectory.minimumFreeBytes
+    /// Vector steps between checks of that space (one `statvfs`, about once a second at training rates).
+    static let spaceCheckInterval = 256
+    private var stepsUntilSpaceCheck = 0
+
     /// Loads `count` private copies of the library and starts a game in each, seeded from `seed`.
     public convenience init(task name: String, count: Int, seed: UInt64, library: NetHackLibrary, cropSize: Int = 9,
                             writeFullMap: Bool = true, stepLimit: Int? = nil) throws {
@@ -100,6 +108,12 @@ public final class NetHackVectorEnv: BufferedVectorEnvironment {
 
     public func step(actions: UnsafeBufferPointer<Int32>) throws {
         if let problem = actionProblem(actions) { throw NetHackError.invalidConfiguration(problem) }
+        // Before any game moves: a disk filling mid-episode aborted the process without a word (trial Y).
+        stepsUntilSpaceCheck -= 1
+        if stepsUntilSpaceCheck <= 0 {
+            stepsUntilSpaceCheck = Self.spaceCheckInterval
+            try games[0].checkFreeSpace(minimum: minimumFreeBytes)
+        }
         finishedEpisodes.removeAll(keepingCapacity: true)
         for i in 0..<count {
             let outcome = episodes[i].step(game: games[i], key: keys[Int(actions[i])], task: task)

@@ -1,5 +1,5 @@
 import Foundation
-import NetHack
+@testable import NetHack
 import Testing
 import YendorEnvironment
 import YendorTestSupport
@@ -30,6 +30,29 @@ extension InProcessNetHackGames {
             #expect(throws: NetHackError.invalidConfiguration("expected 2 actions, got 3")) { try env.step(actions: [0, 0, 0]) }
             #expect(throws: NetHackError.invalidConfiguration("action \(n) for env 0 is outside 0..<\(n)")) { try env.step(actions: [Int32(n), 0]) }
             #expect(Array(env.blstats) == before, "a refused step steps no game")
+        }
+
+        /// A disk that fills while the games play aborted the process at NetHack's next level file,
+        /// without a word (trial Y): within `spaceCheckInterval` steps a step throws instead, naming
+        /// the place and the space left, before any game moves.
+        @Test func aStepThrowsBeforeAnyGameMovesOnceTheGamesDirectoryRunsShortOfSpace() throws {
+            let env = try NetHackVectorEnv(task: "score", count: 2, seed: 3, library: library)
+            let wait: Int32 = 19
+            try env.step(actions: [wait, wait])
+            env.minimumFreeBytes = .max
+            var thrown: (any Error)?
+            var stepped = 0
+            while thrown == nil && stepped <= NetHackVectorEnv.spaceCheckInterval {
+                let before = (Array(env.blstats), Array(env.glyphs))
+                do { try env.step(actions: [wait, wait]); stepped += 1 } catch {
+                    thrown = error
+                    #expect(Array(env.blstats) == before.0 && Array(env.glyphs) == before.1, "a refused step steps no game")
+                }
+            }
+            let error = try #require(thrown, "no step threw in \(stepped) steps")
+            #expect("\(error)".contains("KiB free where NetHack writes its level files") && "\(error)".contains("point TMPDIR"), "\(error)")
+            env.minimumFreeBytes = 0
+            try env.step(actions: [wait, wait])
         }
 
         @Test func stepsThatDoNotAdvanceGameTimeCostNLEsPenalty() throws {
