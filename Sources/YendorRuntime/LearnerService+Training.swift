@@ -61,6 +61,9 @@ extension LearnerService {
         /// million retrieval labels take ~2 s) and the replay buffer on a thread of their own while
         /// training goes on. The checkpoint becomes the latest when that task is done.
         func save() async throws -> Task<Void, any Error> {
+            // Membership's counters are advanced at each metrics record: a checkpoint taken between
+            // two (a final one right after workers left) kept older totals, and a resume lost the rest.
+            await status.recordMembershipTotals()
             let counters = metrics.labels.filter { $0.kind == .counter && !Self.restoredElsewhere($0.label) }
             let steps = await status.envSteps, recent = await status.recentWindow
             let state = Checkpoints.State(envSteps: steps, episodes: await status.episodes,

@@ -162,6 +162,10 @@ struct RunDirectoryOwnershipTests {
         let kept = try #require(counters["rewards/labels_received"])
         #expect(kept > 0, "\(counters)")
         #expect(counters["env_steps"] == nil && counters["replay/inserted"] == nil)
+        // The worker joins before the first env step; a run this short takes its final checkpoint
+        // before its first metrics record, where membership counters were advanced: the checkpoint
+        // had 0, and a resume lost the join (trial D1: `membership/leaves` 2 -> 0).
+        #expect(counters["membership/joins"] == 1, "\(counters)")
         let before = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).count
         let second = try ChildProcess(yendor: ["train", "--steps", "1200", "--run-dir", run.path])
         #expect(await second.waitForExit(timeout: 600) == 0, "\(second.standardError.suffix(2000))")
