@@ -49,9 +49,9 @@ final class LabelBridge: Sendable {
 
     /// Moves queries to the annotator and its labels back until cancelled. For a remote annotator
     /// (`connection.canGoSilent`) it also watches liveness: after `timeout` seconds without a word
-    /// from it (its heartbeats come every second) it logs a warning, once per `timeout` while the
-    /// silence lasts, and the status says `annotator/reachable` 0; training goes on with the labels
-    /// it has.
+    /// from it (its heartbeats come every second), or at once when it says Goodbye, it logs a
+    /// warning, and reminders while that lasts (`warningInterval`), and the status says
+    /// `annotator/reachable` 0; training goes on with the labels it has.
     func run(_ connection: some AnnotatorConnection, timeout: Double, logger: Logger) async {
         let goal = self.goal
         if connection.canGoSilent { liveness.withLock { $0 = AnnotatorLiveness(reachable: true, silentSeconds: 0) } }
@@ -90,7 +90,10 @@ final class LabelBridge: Sendable {
             let reachable = silent <= timeout && goodbye == nil
             liveness.withLock { $0 = AnnotatorLiveness(reachable: reachable, silentSeconds: silent) }
             if !reachable, lastWarning.map({ (now - $0).seconds >= Self.warningInterval(afterWarnings: warnings, timeout: timeout) }) ?? true {
-                if let goodbye {
+                if goodbye != nil, warnings > 0 {
+                    // A reminder, not another stop (trial D1 read three lines as three).
+                    logger.warning("annotator at \(endpoint) still stopped, \(Int(silent.rounded())) s since it was last heard; training goes on without new labels")
+                } else if let goodbye {
                     logger.warning("annotator at \(endpoint) stopped (its Goodbye: \(PeerID.escaped(goodbye, limit: 200))); training goes on without new labels until it is back")
                 } else {
                     let since = heard == nil ? "never heard from it" : "no reply for \(Int(silent.rounded())) s"

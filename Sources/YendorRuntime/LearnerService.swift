@@ -343,7 +343,7 @@ public final class LearnerService: Service, Sendable {
         let claimant = hello.capability("instance")
         if let holder = await status.memberInstance(hello.id), let claimant, holder != claimant {
             let problem = configuration.admissionProblem(hello)
-                ?? "\(Goodbye.idHeld) (\(hello.id)); give each worker its own --id (the id is free again \(Int(configuration.transport.peerTimeout.rounded(.up))) s after that worker's last message)"
+                ?? "\(Goodbye.idHeld) (\(hello.id)); give each worker its own --id (the id is free again once that worker has been silent for \(Int(configuration.transport.peerTimeout.rounded(.up))) s of the learner's listening time: that long or more after its last message)"
             await status.refusedClaimant()
             await refuse(hello.id, addressee: "\(hello.id)#\(claimant)", reason: problem, link: link, now: now, status: status)
             return

@@ -146,6 +146,23 @@ struct LabelBridgeTests {
         await client.close()
     }
 
+    /// While it stays stopped the learner reminds, on the unreachable warnings' schedule, in words
+    /// of its own: the same "stopped" line again read as another stop (trial D1).
+    @Test func aStoppedAnnotatorIsSaidOnceAndThenRemindedOf() async throws {
+        let (annotator, client, context, requests) = try await Self.annotatorProcessAndClient("bye-again")
+        defer { annotator.kill(); context.terminate() }
+        let log = LogLines()
+        let bridge = LabelBridge(goal: .stairs)
+        let running = Task { await bridge.run(client, timeout: 1, logger: Logger(label: "test", factory: { _ in log })) }
+        annotator.signal(SIGTERM)
+        #expect(await annotator.waitForExit(timeout: 600) == 0)
+        #expect(await log.waitFor(timeout: 600) { $0.contains("annotator at \(requests) still stopped, ") }, "\(log.lines)")
+        running.cancel()
+        await running.value
+        await client.close()
+        #expect(log.lines.filter { $0.contains("stopped (its Goodbye: shutdown)") }.count == 1, "\(log.lines)")
+    }
+
     @Test func aBridgeToAnAnnotatorThatNeverAnswersSaysSoInItsStatusAndLog() async throws {
         let context = try Context()
         defer { context.terminate() }
