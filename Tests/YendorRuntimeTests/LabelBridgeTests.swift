@@ -128,38 +128,41 @@ struct LabelBridgeTests {
         #expect(received[captions[0]] == true && received[captions[1]] == false, "\(received)")
     }
 
-    /// An annotator stopped with SIGTERM says Goodbye: the learner says it stopped at once, where it
-    /// said "no reply for 5 s" a timeout later, as after a crash.
-    @Test func aBridgeSaysAtOnceThatItsAnnotatorStoppedWhenItSaysGoodbye() async throws {
-        let (annotator, client, context, requests) = try await Self.annotatorProcessAndClient("bye")
+    /// Runs a bridge with `timeout` to an annotator process, stops the process with SIGTERM and
+    /// waits until the bridge logs a line containing `awaited(requests endpoint)`; returns its log,
+    /// whether that line came, and whether the bridge then took the annotator as reachable.
+    static func bridgeLog(stopping name: String, timeout: Double, awaiting awaited: (String) -> String) async throws
+        -> (log: LogLines, logged: Bool, reachable: Bool?) {
+        let (annotator, client, context, requests) = try await annotatorProcessAndClient(name)
         defer { annotator.kill(); context.terminate() }
         let log = LogLines()
         let bridge = LabelBridge(goal: .stairs)
-        // A timeout no test waits out: only the Goodbye can make it say so.
-        let running = Task { await bridge.run(client, timeout: 3600, logger: Logger(label: "test", factory: { _ in log })) }
+        let running = Task { await bridge.run(client, timeout: timeout, logger: Logger(label: "test", factory: { _ in log })) }
         annotator.signal(SIGTERM)
         #expect(await annotator.waitForExit(timeout: 600) == 0)
-        #expect(await log.waitFor(timeout: 600) { $0.contains("annotator at \(requests) stopped (its Goodbye: shutdown)") }, "\(log.lines)")
-        #expect(bridge.annotatorLiveness?.reachable == false)
+        let line = awaited(requests)
+        let logged = await log.waitFor(timeout: 600) { $0.contains(line) }
+        let reachable = bridge.annotatorLiveness?.reachable
         running.cancel()
         await running.value
         await client.close()
+        return (log, logged, reachable)
+    }
+
+    /// An annotator stopped with SIGTERM says Goodbye: the learner says it stopped at once, where it
+    /// said "no reply for 5 s" a timeout later, as after a crash.
+    @Test func aBridgeSaysAtOnceThatItsAnnotatorStoppedWhenItSaysGoodbye() async throws {
+        // A timeout no test waits out: only the Goodbye can make it say so.
+        let (log, logged, reachable) = try await Self.bridgeLog(stopping: "bye", timeout: 3600) { "annotator at \($0) stopped (its Goodbye: shutdown)" }
+        #expect(logged, "\(log.lines)")
+        #expect(reachable == false)
     }
 
     /// While it stays stopped the learner reminds, on the unreachable warnings' schedule, in words
     /// of its own: the same "stopped" line again read as another stop (trial D1).
     @Test func aStoppedAnnotatorIsSaidOnceAndThenRemindedOf() async throws {
-        let (annotator, client, context, requests) = try await Self.annotatorProcessAndClient("bye-again")
-        defer { annotator.kill(); context.terminate() }
-        let log = LogLines()
-        let bridge = LabelBridge(goal: .stairs)
-        let running = Task { await bridge.run(client, timeout: 1, logger: Logger(label: "test", factory: { _ in log })) }
-        annotator.signal(SIGTERM)
-        #expect(await annotator.waitForExit(timeout: 600) == 0)
-        #expect(await log.waitFor(timeout: 600) { $0.contains("annotator at \(requests) still stopped, ") }, "\(log.lines)")
-        running.cancel()
-        await running.value
-        await client.close()
+        let (log, logged, _) = try await Self.bridgeLog(stopping: "bye-again", timeout: 1) { "annotator at \($0) still stopped, " }
+        #expect(logged, "\(log.lines)")
         #expect(log.lines.filter { $0.contains("stopped (its Goodbye: shutdown)") }.count == 1, "\(log.lines)")
     }
 
