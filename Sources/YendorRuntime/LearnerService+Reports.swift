@@ -18,6 +18,12 @@ extension LearnerService {
                                  policyVersion: UInt64(max(await status.policyVersion, 0)))
             await link.publish(.heartbeat(beat))
             sequence += 1
+            // Each Goodbye's acknowledgement again, for a peer timeout after it: PUB drops what a
+            // subscriber cannot take at that moment (one reconnecting after this learner was silent),
+            // and a worker whose only answer was lost waited out its leave timeout (CI, 2026-12-07).
+            for (id, instance) in await status.recentlyDeparted(now: Clock.now) {
+                await link.publish(.goodbye(.acknowledging(id, instance: instance)))
+            }
             for gone in await status.prune(now: Clock.now) {
                 logger.warning("worker \(gone.id) timed out (\(gone.taken) trajector\(gone.taken == 1 ? "y" : "ies") taken from it)")
             }

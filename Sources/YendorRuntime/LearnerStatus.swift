@@ -257,6 +257,7 @@ actor LearnerStatus {
         return taken
     }
     func lateAdmission(_ id: String, now: Double) -> Membership.LateAdmission? { membership.lateAdmission(id, now: now) }
+    func recentlyDeparted(now: Double) -> [(id: String, instance: String)] { membership.recentlyDeparted(now: now) }
     func seen(_ id: String, now: Double, policyVersion: UInt64) { membership.seen(id, now: now, policyVersion: policyVersion) }
     /// Members silent past the timeout, removed, with the trajectories taken from each.
     func prune(now: Double) -> [(id: String, taken: Int)] {

@@ -159,6 +159,15 @@ public struct Membership: Sendable {
         if departedOrder.count > Self.departedCapacity { departed[departedOrder.removeFirst()] = nil }
     }
 
+    /// Members that said Goodbye in the last `timeout` seconds, with their instance tags: the
+    /// learner repeats its acknowledgement to them meanwhile (see `LearnerService.heartbeatLoop`).
+    public func recentlyDeparted(now: Double) -> [(id: String, instance: String)] {
+        departed.compactMap { id, left in
+            guard let at = left.at, now - at <= timeout, !left.instance.isEmpty else { return nil }
+            return (id, left.instance)
+        }.sorted { $0.id < $1.id }
+    }
+
     /// Why a trajectory from a sender that is not a member is still taken.
     public enum LateAdmission: Sendable {
         /// A member that timed out, heard again: it is a member again (counted as a join).

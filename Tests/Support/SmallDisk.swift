@@ -40,8 +40,18 @@ public final class SmallDisk: Sendable {
         }
     }
 
-    /// Frees what `fill` took.
-    public func free() throws { try FileManager.default.removeItem(at: url.appendingPathComponent("filler")) }
+    /// Frees what `fill` took. Truncated before it is removed: an unlinked file's pages stay taken
+    /// while any descriptor of it is open, and a process another test spawns while the filler is
+    /// open holds a copy until that child execs (under load, perhaps long enough for the next write
+    /// to fail with ENOSPC: the likely cause of one in CI on 2026-12-07); a truncation frees them at once.
+    public func free() throws {
+        let filler = url.appendingPathComponent("filler")
+        guard truncate(filler.path, 0) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: filler.path,
+                                                           NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)])
+        }
+        try FileManager.default.removeItem(at: filler)
+    }
 
     /// Unmounts it (lazily: a process the test killed may still hold a file there for a moment)
     /// and removes its directory.

@@ -242,6 +242,33 @@ struct InMemoryRoleTests {
         #expect(sequences == [2, 3, 4])
     }
 
+    /// A Goodbye's acknowledgement is published again at the heartbeats after it: the one published
+    /// as the Goodbye was taken is lost when the worker's subscriber is reconnecting just then (after
+    /// a silence of the learner), and that worker waited out its leave timeout (CI, 2026-12-07).
+    @Test func aGoodbyesAcknowledgementIsPublishedAgainAtTheFollowingHeartbeats() async throws {
+        let (c, _, worker, running) = try Self.runningLearner()
+        defer { running.cancel() }
+        #expect(await worker.trySendControl(.hello(Self.hello(c, id: "leaver"))))
+        #expect(await Self.next(worker.receive) { if case .policyUpdate = $0 { true } else { nil } } == true, "admitted: weights")
+        #expect(await worker.trySendControl(.goodbye(Goodbye(id: "leaver", reason: "shutdown"))))
+        // Four acknowledgements to this process (its instance tag), with heartbeats between them (the
+        // first two may come together: the Goodbye's own and its heartbeat turn's).
+        let counts = Mutex((acknowledgements: 0, heartbeatsBetween: 0))
+        let seen = await Self.next(worker.receive) { message -> Bool? in
+            counts.withLock { n in
+                switch message {
+                case .goodbye(let g) where g.isAcknowledgement && g.id == "leaver#t": n.acknowledgements += 1
+                case .heartbeat where n.acknowledgements > 0: n.heartbeatsBetween += 1
+                default: break
+                }
+                return n.acknowledgements == 4 ? true : nil
+            }
+        }
+        let n = counts.withLock { $0 }
+        #expect(seen == true && n.heartbeatsBetween >= 2, "acknowledgements \(n.acknowledgements), heartbeats between \(n.heartbeatsBetween)")
+        await Self.stop(running)
+    }
+
     @Test func aGoodbyeGetsThroughAControlQueueFullOfUnreadHellos() async throws {
         let network = InMemoryNetwork(capacity: 2, controlCapacity: 4)
         let learner = network.learnerLink(), worker = network.workerLink()

@@ -75,6 +75,25 @@ struct MembershipTests {
         #expect(m.lateAdmission("b", now: 14) == nil)
     }
 
+    /// The learner repeats a Goodbye's acknowledgement to the process that said it for a timeout
+    /// after it; not to a member without an instance tag (its acknowledgement has no addressee) nor
+    /// to one evicted since.
+    @Test func aDepartureIsRecentForATimeoutAndOnlyForAProcessWithAnInstanceTag() {
+        var m = Membership(timeout: 2, inboxCapacity: 2)
+        for (id, tag) in [("a", "p1"), ("b", "p2"), ("c", "p3")] {
+            _ = m.hello(.init(role: "worker", id: id, capabilities: [("instance", tag)]), now: 0)
+        }
+        _ = m.hello(.init(role: "worker", id: "untagged"), now: 0)
+        m.goodbye("a", now: 10)
+        m.goodbye("b", now: 11)
+        m.goodbye("c", now: 11)
+        m.goodbye("untagged", now: 11)
+        m.evict("c")
+        #expect(m.recentlyDeparted(now: 12).map { "\($0.id)#\($0.instance)" } == ["a#p1", "b#p2"])
+        #expect(m.recentlyDeparted(now: 12.5).map(\.id) == ["b"])
+        #expect(m.recentlyDeparted(now: 13.5).isEmpty)
+    }
+
     @Test func membershipDoesNotCountSilenceWhileTheLearnerIsNotListening() {
         var m = Membership(timeout: 2, inboxCapacity: 2)
         m.hello(.init(role: "worker", id: "a"), now: 0)

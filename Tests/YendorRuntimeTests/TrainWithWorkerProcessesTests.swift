@@ -85,7 +85,8 @@ struct TrainWithWorkerProcessesTests {
             // its last trajectories, and the learner answered once it had them all (before, the
             // learner went first and both were lost; then libzmq dropped one or two per worker
             // under backpressure as the connection closed).
-            #expect(log(i).contains("goodbye=sent, acknowledged") && log(i).contains("unsent=0"), "worker-\(i).log: \(log(i).suffix(1500))")
+            #expect(log(i).contains("goodbye=sent, acknowledged") && log(i).contains("unsent=0"),
+                    "worker-\(i).log: \(log(i).suffix(1500)); the learner's log but its progress lines: \(Self.withoutProgress(train.standardError).suffix(40).joined(separator: "\n"))")
         }
         // Every trajectory a worker says left was taken in: the learner's count is theirs (tiny.yaml:
         // 4 envs × 16 steps a trajectory).
@@ -98,6 +99,11 @@ struct TrainWithWorkerProcessesTests {
             workers sent \(sentByAll) trajectories; learner's drops: \(dropped.sorted { $0.key < $1.key }); \
             its warnings: \(warnings.suffix(20).joined(separator: "\n")); its log: \(train.standardError.suffix(1500))
             """)
+    }
+
+    /// A log's lines but the learner's progress lines (one a second, they hide the rest).
+    static func withoutProgress(_ log: String) -> [Substring] {
+        log.split(separator: "\n").filter { !($0.contains(" SPS ") && $0.contains("ETA")) }
     }
 
     /// `yendor train --workers N` on the tiny configuration once every worker has joined, and its
