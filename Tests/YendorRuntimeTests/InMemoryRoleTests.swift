@@ -246,7 +246,11 @@ struct InMemoryRoleTests {
     /// as the Goodbye was taken is lost when the worker's subscriber is reconnecting just then (after
     /// a silence of the learner), and that worker waited out its leave timeout (CI, 2026-12-07).
     @Test func aGoodbyesAcknowledgementIsPublishedAgainAtTheFollowingHeartbeats() async throws {
-        let (c, _, worker, running) = try Self.runningLearner()
+        // Repeated for a peer timeout of 200 s (0.2 s × 1000): the tiny configuration's 3 s passed
+        // before this test's reader ran at all in the loaded suite (a publish queue keeps the newest).
+        var configured = try Self.configuration()
+        configured.transport.heartbeatMisses = 1000
+        let (c, _, worker, running) = try Self.runningLearner(configured)
         defer { running.cancel() }
         #expect(await worker.trySendControl(.hello(Self.hello(c, id: "leaver"))))
         #expect(await Self.next(worker.receive) { if case .policyUpdate = $0 { true } else { nil } } == true, "admitted: weights")
