@@ -1,8 +1,8 @@
 /// N environments of one task stepped together into caller-readable struct-of-arrays buffers.
 ///
-/// Dungeon's `VectorEnv` and NetHack's `NetHackVectorEnv` implement it; a third environment
-/// implements it and declares its `ObservationSpec`, and rollout workers, the wire and the learner
-/// need no change.
+/// Dungeon's `VectorEnv`, NetHack's `NetHackVectorEnv`, env servers' `RemoteVectorEnv` and the
+/// environments a program registers (`EnvironmentRegistry`) implement it; a new one declares its
+/// `ObservationSpec`, and rollout workers, the wire and the learner need no change.
 ///
 /// Buffers are owned by the env and valid until the next `step` or `reset`. Per env `i`:
 /// `glyphs[i*rows*columns ..< …]`, `crop[i*crop² ..< …]`, `blstats[i*blstatsCount ..< …]`,
