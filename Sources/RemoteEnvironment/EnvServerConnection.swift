@@ -86,12 +86,12 @@ final class EnvServerConnection {
     }
 
     /// Waits for the reply to the pending request; replies to older requests are skipped.
-    func receive(until deadline: Date) throws -> WireMessage {
+    func receive(until deadline: ContinuousClock.Instant) throws -> WireMessage {
         guard let socket, let expected = pending else {
             throw RemoteEnvironmentError.protocolViolation(endpoint: label, detail: "no request is pending")
         }
         while true {
-            let left = deadline.timeIntervalSinceNow
+            let left = (deadline - .now).seconds
             guard left > 0 else {
                 throw RemoteEnvironmentError.serverUnavailable(endpoint: label, reason: "no reply within \(timeout) s")
             }
@@ -126,10 +126,11 @@ final class EnvServerConnection {
     /// Sends and waits, for requests made one at a time (open, close).
     func request(_ make: (UInt64) -> [UInt8]) throws -> WireMessage {
         try send(make)
-        return try receive(until: Date().addingTimeInterval(timeout))
+        return try receive(until: replyDeadline)
     }
 
-    var replyDeadline: Date { Date().addingTimeInterval(timeout) }
+    /// Monotonic, so that a step of the wall clock neither stretches nor cuts short the wait for a reply.
+    var replyDeadline: ContinuousClock.Instant { .now + .seconds(clamping: timeout) }
 }
 
 extension WireMessage {

@@ -232,7 +232,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
             let env = start + Int(e.env)
             ended.insert(env)
             if !e.error.isEmpty { failureCounts.envErrors.add(1, ordering: .relaxed) }
-            if !e.error.isEmpty, let suppressed = envErrorLog.shouldLog(servers[i].label, now: Date().timeIntervalSinceReferenceDate) {
+            if !e.error.isEmpty, let suppressed = envErrorLog.shouldLog(servers[i].label, now: MonotonicClock.seconds) {
                 // Env e.env of the slice (the server's own log counts from the server's first env).
                 let more = suppressed > 0 ? " (and \(suppressed) more env errors from it since the last line, not logged)" : ""
                 logger.warning("env \(e.env) of \(addresses[i]) raised: \(PeerID.escaped(e.error, limit: 500))\(more)")

@@ -311,7 +311,7 @@ public final class OpenAILabeler: Labeler {
                     failure = Failure(kind: .serverError, message: "HTTP \(status): \(text)", retryAfter: retryAfter.flatMap(Self.parseRetryAfter))
                 default:
                     // Every request fails alike (a wrong model, a bad key): one line per status and 10 s.
-                    if let suppressed = logThrottle.withLock({ $0.shouldLog("\(status)", now: Date().timeIntervalSinceReferenceDate) }) {
+                    if let suppressed = logThrottle.withLock({ $0.shouldLog("\(status)", now: MonotonicClock.seconds) }) {
                         logger.error("LLM server refused the request", metadata: [
                             "status": "\(status)", "body": "\(text.prefix(200))", "url": "\(url)", "model": "\(configuration.model)",
                             "not_logged": "\(suppressed)"])
@@ -332,7 +332,7 @@ public final class OpenAILabeler: Labeler {
             counters.failedAttempt(failure.kind)
             guard retry < configuration.maxRetries else {
                 // Every request fails alike while the server does: one line per kind and 10 s.
-                if let suppressed = logThrottle.withLock({ $0.shouldLog("retries \(failure.kind.rawValue)", now: Date().timeIntervalSinceReferenceDate) }) {
+                if let suppressed = logThrottle.withLock({ $0.shouldLog("retries \(failure.kind.rawValue)", now: MonotonicClock.seconds) }) {
                     logger.warning("LLM request failed after retries", metadata: [
                         "kind": "\(failure.kind.rawValue)", "retries": "\(retry)", "error": "\(failure.message.prefix(200))",
                         "not_logged": "\(suppressed)"])
@@ -423,7 +423,7 @@ public final class OpenAILabeler: Labeler {
                                                 firstLineAnswers: configuration.endpoint == .completions) else {
                 if choice.finish_reason == "length" {
                     counters.answersCutAtMaxTokens.increment()
-                    if let suppressed = logThrottle.withLock({ $0.shouldLog("cut off", now: Date().timeIntervalSinceReferenceDate) }) {
+                    if let suppressed = logThrottle.withLock({ $0.shouldLog("cut off", now: MonotonicClock.seconds) }) {
                         logger.warning("the LLM server cut answers at max_tokens before their label: raise it (--max-tokens, reward.llm_max_tokens); these items are not stored and are asked again", metadata: [
                             "max_tokens": "\(configuration.maxTokens)", "answer_end": "\(text.suffix(120))", "not_logged": "\(suppressed)"])
                     }

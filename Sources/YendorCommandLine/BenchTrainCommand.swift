@@ -68,14 +68,14 @@ struct BenchTrainCommand: AsyncParsableCommand {
         let env = try c.environment.make(count: envs, seed: 1)
         var rng = SplitMix64(seed: 3)
         var actions = [Int32](repeating: 0, count: envs)
-        let start = Date()
+        let start = ContinuousClock.now
         var steps = 0
-        while Date().timeIntervalSince(start) < 3 {
+        while ContinuousClock.now - start < .seconds(3) {
             for i in 0..<envs { actions[i] = Int32(rng.below(env.spec.actionCount)) }
             try env.step(actions: actions)
             steps += envs
         }
-        return Double(steps) / Date().timeIntervalSince(start)
+        return Double(steps) / (ContinuousClock.now - start).seconds
     }
 
     private func bareInferenceLoop(_ c: TrainingConfiguration, policy: PolicyNetwork) throws -> Double {
@@ -85,13 +85,13 @@ struct BenchTrainCommand: AsyncParsableCommand {
         batch.blstats = Array(env.blstats)
         var output = PolicyOutput()
         var rng = SplitMix64(seed: 1)
-        let start = Date()
+        let start = ContinuousClock.now
         var samples = 0
-        while Date().timeIntervalSince(start) < 3 {
+        while ContinuousClock.now - start < .seconds(3) {
             try policy.act(batch, into: &output, using: &rng)
             samples += c.env.envsPerActor
         }
-        return Double(samples) / Date().timeIntervalSince(start)
+        return Double(samples) / (ContinuousClock.now - start).seconds
     }
 
     /// Runs `yendor train` in a child process and returns env steps/s over the steady part of the run

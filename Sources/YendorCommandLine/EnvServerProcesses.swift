@@ -37,14 +37,14 @@ final class EnvServerProcesses: Sendable {
         // Asked once a second, so a server that exits (an env it cannot make, a space it refuses)
         // fails the start at once instead of after `timeout`.
         for (k, endpoint) in endpoints.enumerated() {
-            let deadline = Date().addingTimeInterval(timeout)
+            let deadline = ContinuousClock.now + .seconds(clamping: timeout)
             while true {
                 do {
                     _ = try RemoteVectorEnv.probe(endpoint: endpoint, timeout: 1, stop: ShutdownSignals.flag)
                     break
                 } catch RemoteEnvironmentError.serverUnavailable {
                     let process = supervisor.process(k), exited = process.map { !$0.isRunning } ?? true
-                    guard exited || Date() >= deadline else { continue }
+                    guard exited || ContinuousClock.now >= deadline else { continue }
                     stop()
                     let why = exited ? "it \(process.map(ProcessSupervisor.ending) ?? "did not start") before answering" : "no answer within \(Int(timeout)) s"
                     throw RemoteEnvironmentError.serverUnavailable(endpoint: endpoint, reason: "\(why); its log (\(supervisor.children[k].log.path)) ends:\n\(supervisor.logTail(k))")

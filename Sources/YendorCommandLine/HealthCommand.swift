@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import YendorRuntime
+import YendorSupport
 import YendorWire
 import ZeroMQ
 
@@ -102,10 +103,10 @@ struct HealthCommand: ParsableCommand {
             throw ValidationError("--endpoint '\(endpoint)': \(error)")
         }
         let limits = WireLimits(maxMessageBytes: maxMessageMiB << 20)
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = ContinuousClock.now + .seconds(clamping: timeout)
         var annotators = Set<String>(), others = Set<String>()
         while true {
-            let left = deadline.timeIntervalSinceNow
+            let left = (deadline - .now).seconds
             if left <= 0 { return (nil, others) }
             try socket.set(.receiveTimeout(milliseconds: max(1, Duration.milliseconds(clamping: left))))
             let parts: [Message]?

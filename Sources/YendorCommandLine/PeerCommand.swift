@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import YendorSupport
 import YendorWire
 import ZeroMQ
 
@@ -139,12 +140,12 @@ struct PeerCommand: ParsableCommand {
         var bytes = 0
         var misaligned = 0
         var sink = 0
-        var start = Date()
+        var start = ContinuousClock.now
         var cpuStart = 0.0
         for i in 0..<count {
             let frame = try socket.receiveFrame()!
             if i == 0 {  // the clocks start at the first message: connection setup excluded
-                start = Date()
+                start = .now
                 cpuStart = TransportBenchmark.processCPUSeconds()
             }
             bytes += frame.count
@@ -161,7 +162,7 @@ struct PeerCommand: ParsableCommand {
                 }
             }
         }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = (ContinuousClock.now - start).seconds
         let cpu = TransportBenchmark.processCPUSeconds() - cpuStart
         print("received \(count) messages \(bytes) bytes in \(seconds) s misaligned \(misaligned) sum \(sink & 0xFF) cpu \(cpu)")
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import YendorRuntime
+import YendorSupport
 import YendorWire
 import ZeroMQ
 
@@ -57,12 +58,12 @@ struct StatusCommand: ParsableCommand {
         try socket.connect(target)
         let limits = WireLimits(maxMessageBytes: c.transport.maxMessageMiB << 20)
         let refresh = !once && isatty(STDOUT_FILENO) == 1
-        var deadline = Date().addingTimeInterval(timeout)
+        var deadline = ContinuousClock.now + .seconds(clamping: timeout)
         // Heartbeats come every second, Stats less often (a learner's with each metrics record): a
         // role heard but whose status did not come in time is up, and is not said to be silent.
         var heard = false
         while true {
-            let left = deadline.timeIntervalSinceNow
+            let left = (deadline - .now).seconds
             guard left > 0 else {
                 let every = role == .learner ? "with each metrics record (run.log_interval)" : "every second"
                 let said = heard
@@ -81,7 +82,7 @@ struct StatusCommand: ParsableCommand {
             print(text)
             fflush(nil)
             if !refresh { return }
-            deadline = Date().addingTimeInterval(timeout)
+            deadline = .now + .seconds(clamping: timeout)
         }
     }
 

@@ -14,7 +14,7 @@ extension LearnerService {
     func heartbeatLoop(link: any LearnerLink, status: LearnerStatus) async {
         var sequence: UInt64 = 0
         while !Task.isCancelled {
-            let beat = Heartbeat(id: "learner", sequence: sequence, timeNanos: Clock.nanos,
+            let beat = Heartbeat(id: "learner", sequence: sequence, timeNanos: Clock.wallNanos,
                                  policyVersion: UInt64(max(await status.policyVersion, 0)))
             await link.publish(.heartbeat(beat))
             sequence += 1
@@ -56,7 +56,7 @@ extension LearnerService {
             for m in members {
                 values += LearnerMetrics.figures(of: m, now: now).map { ("worker/\(m.id)/\($0.name)", $0.value) }
             }
-            let stats = Stats(id: "learner", role: "learner", timeNanos: Clock.nanos, values: values)
+            let stats = Stats(id: "learner", role: "learner", timeNanos: Clock.wallNanos, values: values)
             await link.publish(.stats(stats))
         }
     }
@@ -100,7 +100,7 @@ extension LearnerService {
     /// file's readers: yendor-plot drops the points beyond it, training the crash lost (TensorBoard
     /// replaces them by itself).
     func writeResumeMarker(log: MetricsLog, at steps: UInt64) {
-        do { try log.write([("time", Clock.now), ("env_steps", Double(steps)), ("resumed_at_env_steps", Double(steps))], tensorBoard: false) } catch {
+        do { try log.write([("time", Clock.wallTime), ("env_steps", Double(steps)), ("resumed_at_env_steps", Double(steps))], tensorBoard: false) } catch {
             logger.warning("\(log.url.path): the resume marker was not written (yendor-plot may keep points of training the crash lost): \(error)")
         }
     }
@@ -125,7 +125,7 @@ extension LearnerService {
         if let liveness = bridge?.annotatorLiveness { learnerMetrics.record(liveness) }
         await recordEnvServerFailures(status: status)
         await recordEnvStepCost(status: status)
-        let values = [("time", now)] + metrics.snapshot().map { ($0.name, $0.value) }
+        let values = [("time", Clock.wallTime)] + metrics.snapshot().map { ($0.name, $0.value) }
         do { try log.write(values) } catch {
             // A full disk costs records, not the run (checkpoints say so themselves when they fail).
             if let suppressed = await status.shouldLog("metrics_write", now: now) {

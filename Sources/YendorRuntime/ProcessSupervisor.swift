@@ -57,7 +57,7 @@ public final class ProcessSupervisor: Sendable {
 
     private struct State {
         var processes: [Process?]
-        var started: [Date]
+        var started: [Double]  // `Clock.now`
         /// Where each child's latest start began writing in its log (the log is appended to).
         var logOffsets: [UInt64]
         /// Exits in a row within `quickExit` seconds of a start, per child.
@@ -91,7 +91,7 @@ public final class ProcessSupervisor: Sendable {
         self.firstDelay = firstDelay
         self.quickExit = quickExit
         self.events = events
-        state = Mutex(State(processes: Array(repeating: nil, count: children.count), started: Array(repeating: Date(), count: children.count),
+        state = Mutex(State(processes: Array(repeating: nil, count: children.count), started: Array(repeating: Clock.now, count: children.count),
                             logOffsets: Array(repeating: 0, count: children.count), quickExits: Array(repeating: 0, count: children.count)))
     }
 
@@ -138,9 +138,9 @@ public final class ProcessSupervisor: Sendable {
             return s.processes.compactMap { $0 }
         }
         for p in processes where p.isRunning { p.terminate() }
-        let deadline = Date().addingTimeInterval(gracePeriod)
+        let deadline = Clock.now + gracePeriod
         for p in processes {
-            while p.isRunning && Date() < deadline { usleep(20_000) }
+            while p.isRunning && Clock.now < deadline { usleep(20_000) }
             if p.isRunning {
                 logger?.warning("process \(p.processIdentifier) did not stop within \(Int(gracePeriod)) s; killing it")
                 kill(p.processIdentifier, SIGKILL)
@@ -188,7 +188,7 @@ public final class ProcessSupervisor: Sendable {
             guard !s.stopping else { return }
             try p.run()
             s.processes[k] = p
-            s.started[k] = Date()
+            s.started[k] = Clock.now
             s.logOffsets[k] = offset
             // Told under the lock, so that it comes before this process's exit is handled.
             events?(.started(child: k, pid: p.processIdentifier))
@@ -204,7 +204,7 @@ public final class ProcessSupervisor: Sendable {
             guard s.supervised, process.map({ $0 === s.processes[k] }) ?? true, s.restarting.insert(k).inserted else { return nil }
             if s.stopping { return .end(nil) }
             if case .onFailure(_, let runIsOver) = persistence, status == 0, runIsOver() { return .end(s.logger) }
-            s.quickExits[k] = Date().timeIntervalSince(s.started[k]) < quickExit ? s.quickExits[k] + 1 : 0
+            s.quickExits[k] = Clock.now - s.started[k] < quickExit ? s.quickExits[k] + 1 : 0
             guard let logger = s.logger else { return nil }
             if case .onFailure(let limit, _) = persistence, s.quickExits[k] >= limit {
                 s.stopping = true  // the run ends: nothing is started again
@@ -238,7 +238,7 @@ public final class ProcessSupervisor: Sendable {
                 self.state.withLock { _ = $0.restarting.remove(k) }
                 do { try self.launch(k) } catch {
                     // A start that fails is a quick failure like any other: tried again, or given up on.
-                    self.state.withLock { $0.started[k] = Date() }
+                    self.state.withLock { $0.started[k] = Clock.now }
                     self.handleExit(k, of: nil, ending: "could not be started (\(error))", status: nil)
                 }
             }

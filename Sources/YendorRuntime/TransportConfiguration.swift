@@ -246,7 +246,7 @@ public struct TransportConfiguration: Sendable, Equatable {
     public static func logRefusals(_ logger: Logger, allowList: String) -> @Sendable (String, String) -> Void {
         let throttle = Mutex(LogThrottle(interval: 60))
         return { key, address in
-            guard let suppressed = throttle.withLock({ $0.shouldLog(key, now: Date().timeIntervalSince1970) }) else { return }
+            guard let suppressed = throttle.withLock({ $0.shouldLog(key, now: Clock.now) }) else { return }
             let more = suppressed > 0 ? " (and \(suppressed) more times, not logged)" : ""
             logger.warning("refused a CURVE handshake from \(address.isEmpty ? "a client" : address): public key \(key) is not on the allow-list \(allowList) (copy its .pub there to admit it)\(more)")
         }

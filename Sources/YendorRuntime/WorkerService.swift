@@ -70,6 +70,10 @@ public final class WorkerService: Service, Sendable {
     /// Set when the learner announced the end of training (`Goodbye("*", "finished")`).
     private let learnerFinished = Atomic<Bool>(false)
     private let learnerLastSeen = Mutex<Double>(Clock.now)
+    /// Rollouts finished and not (yet) handed to the link: at a stop, the last ones may still wait
+    /// for room in the outbox, and what the deadline cuts off is counted as unsent.
+    private let rolloutsWaiting = Atomic<Int>(0)
+    private let handingOver = Atomic<Bool>(false)
     private let dropLog = Mutex(LogThrottle())
     /// The role's metrics, labelled with the role and the worker id (served at `/metrics` with
     /// `run.prometheus_port`): `env_steps`, `rollout/episodes`, `rollout/trajectories_sent`
@@ -81,6 +85,10 @@ public final class WorkerService: Service, Sendable {
     private let policyVersionSent: Gauge, stepsPerSecond: Gauge, outboxDepth: Gauge
     /// Trajectories sent so far.
     var batchesSent: Int { Int(metrics["rollout/trajectories_sent"]) }
+    /// Trajectories made and waiting for room in the outbox.
+    var trajectoriesAwaitingRoom: Int { rolloutsWaiting.load(ordering: .relaxed) }
+    /// Whether a stopping worker waits for its last trajectories to enter the outbox.
+    var isHandingOver: Bool { handingOver.load(ordering: .relaxed) }
     /// A worker connected over ZeroMQ to the learner (or a replay role) taking trajectories at
     /// `trajectories` and publishing weights at `weights`.
     /// `parentLearner`: the worker's parent process runs its learner (`train --workers N` passes its
@@ -162,12 +170,14 @@ public final class WorkerService: Service, Sendable {
         logger.info("worker \(workerID) connecting", metadata: ["weights": "\(weights)",
                                                               "envs": "\(envs)"])
         var failure: Error?
+        // Set at a stop: the last rollouts' hand-over and the outbox's flush share one leave timeout.
+        let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
         do {
             try await withGracefulShutdownHandler {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await self.subscriberLoop(link: link, batcher: batcher) }
-                    group.addTask { await self.helloLoop(link: link, envs: envs, actors: actors, batcher: batcher) }
-                    group.addTask { await self.reportLoop(link: link, actors: actors) }
+                try await withThrowingTaskGroup(of: Loop.self) { group in
+                    group.addTask { try await self.subscriberLoop(link: link, batcher: batcher); return .other }
+                    group.addTask { await self.helloLoop(link: link, envs: envs, actors: actors, batcher: batcher); return .other }
+                    group.addTask { await self.reportLoop(link: link, actors: actors); return .other }
                     group.addTask {
                         // Give the learner a moment to send current weights, so the first rollouts are
                         // not stale. A child of the group, so a refusal meanwhile (the subscriber
@@ -179,15 +189,27 @@ public final class WorkerService: Service, Sendable {
                         if !self.stopping.load(ordering: .relaxed), !(await batcher.hasWeights) {
                             self.logger.notice("no weights from the learner after 5 s: rolling out with this worker's initial weights (policy version 0) until they come; the trajectories wait in the outbox while the learner is unreachable")
                         }
+                        // Each actor's loop ends at a stop once its last trajectory is handed over; the
+                        // first failure ends them all.
                         try await withThrowingTaskGroup(of: Void.self) { rollouts in
                             for actor in actors {
                                 rollouts.addTask { try await self.rolloutLoop(actor: actor, link: link) }
                             }
-                            try await rollouts.next()
-                            rollouts.cancelAll()
+                            while try await rollouts.next() != nil {}
                         }
+                        return .rollouts
                     }
-                    try await group.next()
+                    var ended = try await group.next()
+                    // A stop ends the hello and report loops at once, the rollout loops after their
+                    // current rollout: its trajectory is paid for, and gets the leave timeout to enter
+                    // the outbox (under backpressure it waits for room) before the rest is cancelled.
+                    if ended != .rollouts && self.stopping.load(ordering: .relaxed) {
+                        let deadline = ContinuousClock.now + (self.mayWaitToLeave ? .seconds(clamping: self.configuration.transport.leaveTimeout) : .zero)
+                        leaveDeadline.withLock { $0 = deadline }
+                        self.handingOver.store(true, ordering: .relaxed)
+                        group.addTask { try? await Task.sleep(until: deadline); return .deadline }
+                        while ended != .rollouts && ended != .deadline { ended = try await group.next() }
+                    }
                     group.cancelAll()
                 }
             } onGracefulShutdown: {
@@ -203,20 +225,21 @@ public final class WorkerService: Service, Sendable {
         // names only an id: from a claimant of a live worker's id, it would end that worker's membership.
         let finished = learnerFinished.load(ordering: .relaxed), refused = failure is Refused
         let parentGone = parentLearner.map { getppid() != $0 } ?? false
-        // The trajectories made so far are paid for: they get a moment to leave, if someone takes them.
-        let learnerHeard = !awaitingReadmission.load(ordering: .relaxed)
-            && Clock.now - learnerLastSeen.withLock({ $0 }) <= configuration.transport.peerTimeout
         // With no trajectory made there is nothing to wait for (a learner that had finished before
         // this worker connected never answers: `train` on a run at its budget waited 10 s).
         let nothingMade = batchesSent == 0
-        let listening = !finished && !refused && !parentGone && !nothingMade && (replayEndpoint != nil || learnerHeard)
+        let listening = !finished && !refused && !nothingMade && mayWaitToLeave
+        let flush = leaveDeadline.withLock { $0 }.map { max(.zero, $0 - .now) } ?? .seconds(clamping: configuration.transport.leaveTimeout)
         // A learner answers the Goodbye once it has taken every trajectory before it (a replay role does not).
         let closing = await link.close(sayingGoodbye: finished || refused || parentGone ? nil : goodbye,
-                                       flushingWithin: listening ? .seconds(clamping: configuration.transport.leaveTimeout) : .zero,
+                                       flushingWithin: listening ? flush : .zero,
                                        acknowledgedAs: replayEndpoint == nil ? "\(workerID)#\(instance)" : nil)
+        // Rollouts that finished but never entered the outbox (the deadline above cut them off) are unsent too.
+        let cutOff = rolloutsWaiting.load(ordering: .relaxed)
         let renewed = Int(metrics["transport/trajectory_connections_renewed"])
         let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
             : parentGone ? "not sent (the learner's process is gone)"
+            : closing.acknowledged && cutOff > 0 ? "sent, acknowledged (the learner took every trajectory handed over; \(cutOff) made as the worker stopped found no room in the outbox within transport.leave_timeout_s)"
             : closing.acknowledged && renewed == 0 ? "sent, acknowledged (the learner took every trajectory)"
             // What waited on a replaced connection (a few trajectories each, too stale to train on)
             // may never have reached the learner (trial X4: 2 and 8 of ~2,500).
@@ -225,8 +248,20 @@ public final class WorkerService: Service, Sendable {
             : closing.goodbyeSaid && replayEndpoint == nil ? "sent, unanswered (trajectories still queued then may not have been taken; transport.leave_timeout_s)"
             : closing.goodbyeSaid ? "sent" : "not sent (\(receiver) unreachable)"
         logger.info("worker \(workerID) stopped after \(batchesSent - closing.unsent) trajectories",
-                    metadata: ["unsent": "\(closing.unsent)", "goodbye": "\(outcome)"])
+                    metadata: ["unsent": "\(closing.unsent + cutOff)", "goodbye": "\(outcome)"])
         if let failure { throw failure }
+    }
+
+    /// The loops of `run`'s task group, as far as its end is concerned.
+    private enum Loop { case rollouts, deadline, other }
+
+    /// Whether a stopping worker's trajectories get the leave timeout to leave: they are paid for,
+    /// and someone takes them (a replay role, or a learner heard within the heartbeat timeout whose
+    /// process, for a worker of `train --workers N`, is still there).
+    private var mayWaitToLeave: Bool {
+        if let parentLearner, getppid() != parentLearner { return false }
+        return replayEndpoint != nil || (!awaitingReadmission.load(ordering: .relaxed)
+            && Clock.now - learnerLastSeen.withLock({ $0 }) <= configuration.transport.peerTimeout)
     }
 
     /// Counts a refused frame (`transport/frames_dropped`, and by reason) and logs it, rate-limited per reason.
@@ -241,16 +276,17 @@ public final class WorkerService: Service, Sendable {
     private func rolloutLoop(actor: RolloutWorker, link: any WorkerLink) async throws {
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             let batch = try await actor.rollout()
+            rolloutsWaiting.add(1, ordering: .relaxed)
             while awaitingReadmission.load(ordering: .relaxed) && !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                 try await Task.sleep(for: .milliseconds(20))
             }
             try await link.send(batch)
+            rolloutsWaiting.subtract(1, ordering: .relaxed)
             trajectoriesSent.increment()
             stepsSent.increment(by: batch.steps * batch.envs)
             episodesSent.increment(by: batch.episodes.count)
             policyVersionSent.record(Double(batch.policyVersion))
         }
-        throw CancellationError()
     }
 
     /// Sets the worker's rate and backpressure gauges every `run.log_interval` seconds (at most 1 s),

@@ -8,6 +8,7 @@ import YendorTestSupport
 import YendorTransport
 import YendorWire
 import ZeroMQ
+import ServiceLifecycleTestKit
 @testable import YendorRuntime
 
 /// Role logic over an `InMemoryNetwork`: no sockets, no child processes; the other party is played
@@ -271,6 +272,38 @@ struct InMemoryRoleTests {
         let n = counts.withLock { $0 }
         #expect(seen == true && n.heartbeatsBetween >= 2, "acknowledgements \(n.acknowledgements), heartbeats between \(n.heartbeatsBetween)")
         await Self.stop(running)
+    }
+
+    /// A stop ends the worker's hello and report loops at once; the trajectory an actor made and is
+    /// waiting to hand over (the outbox full: backpressure) is paid for. It was dropped with them,
+    /// counted nowhere; now it gets the leave timeout to enter the outbox.
+    @Test func aStoppingWorkerHandsOverTheTrajectoryWaitingForRoomInItsOutbox() async throws {
+        var c = try Self.configuration()
+        c.transport.leaveTimeout = 600  // the hand-over waits for this test's reads, however loaded the machine
+        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+        let learner = network.learnerLink()
+        let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: Self.quiet) { network.workerLink() }
+        let ended = StopFlag()  // set when the worker's run returns
+        try await testGracefulShutdown { trigger in
+            let running = Task { defer { ended.set() }; try await worker.run() }
+            defer { running.cancel() }
+            #expect(await Self.next(learner.receive) { if case .hello = $0 { true } else { nil } } == true, "a Hello")
+            await learner.publish(Self.weights(c, 0, try Self.wireTensors(c)))
+            // Nothing read: the outbox fills and the actor's next trajectory waits for room.
+            #expect(await Poll.until { worker.trajectoriesAwaitingRoom == 1 }, "sent \(worker.batchesSent)")
+            let sentBefore = worker.batchesSent
+            trigger.triggerGracefulShutdown()
+            // Before the fix the worker ended here, its last trajectory dropped.
+            #expect(await Poll.until { worker.isHandingOver || ended.isSet })
+            var trajectories = 0
+            while !(ended.isSet && learner.queuedMessages == 0) {
+                if learner.queuedMessages == 0 { try await Task.sleep(for: .milliseconds(10)); continue }
+                if case .trajectory = await learner.receive() { trajectories += 1 }
+            }
+            _ = await running.result
+            #expect(trajectories == sentBefore + 1 && worker.batchesSent == trajectories && worker.trajectoriesAwaitingRoom == 0,
+                    "read \(trajectories), sent before the stop \(sentBefore), in all \(worker.batchesSent)")
+        }
     }
 
     @Test func aGoodbyeGetsThroughAControlQueueFullOfUnreadHellos() async throws {
