@@ -21,9 +21,9 @@ public struct Membership: Sendable {
         /// The `instance` tag of the Hello that made it a member (nil if it sent none). Kept while
         /// it is a member, whatever later Hellos claim, so another process cannot take its place.
         public let instance: String?
-        /// Wall-clock time of the Hello that made it a member.
+        /// When the Hello that made it a member came (`Clock.now`, monotonic, as every time here).
         public var joined: Double
-        /// Wall-clock time of its last message.
+        /// When its last message came.
         public var lastSeen: Double
         public var policyVersion: UInt64
         public var batches: Int
@@ -64,7 +64,7 @@ public struct Membership: Sendable {
     private var timedOut: [String: Member] = [:]
     /// Messages read from workers so far.
     public private(set) var reads = 0
-    /// When each sender, registered or not, was last heard (wall clock), for the reads bar.
+    /// When each sender, registered or not, was last heard, for the reads bar.
     private var senders: [String: Double] = [:]
     /// When the learner stopped listening (nil while it listens), and the total of earlier pauses.
     private var pausedSince: Double?
@@ -75,7 +75,7 @@ public struct Membership: Sendable {
         self.inboxCapacity = inboxCapacity
     }
 
-    /// Seconds the learner has spent listening, at wall-clock time `now`.
+    /// Seconds the learner has spent listening, at time `now`.
     func listeningTime(_ now: Double) -> Double { (pausedSince ?? now) - pausedTotal }
 
     /// The learner stops reading its socket (backpressure): silence stops counting on the listening clock.
