@@ -280,6 +280,9 @@ struct InMemoryRoleTests {
     @Test func aStoppingWorkerHandsOverTheTrajectoryWaitingForRoomInItsOutbox() async throws {
         var c = try Self.configuration()
         c.transport.leaveTimeout = 600  // the hand-over waits for this test's reads, however loaded the machine
+        // The learner this test plays sends no heartbeats: a worker waits to hand over only to a learner
+        // heard within the peer timeout, here 200 s (0.2 s × 1000) from its start, however loaded the machine.
+        c.transport.heartbeatMisses = 1000
         let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
         let learner = network.learnerLink()
         let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: Self.quiet) { network.workerLink() }
@@ -289,8 +292,10 @@ struct InMemoryRoleTests {
             defer { running.cancel() }
             #expect(await Self.next(learner.receive) { if case .hello = $0 { true } else { nil } } == true, "a Hello")
             await learner.publish(Self.weights(c, 0, try Self.wireTensors(c)))
-            // Nothing read: the outbox fills and the actor's next trajectory waits for room.
-            #expect(await Poll.until { worker.trajectoriesAwaitingRoom == 1 }, "sent \(worker.batchesSent)")
+            // Nothing read: the outbox (the network's trajectory queue, of the queue capacity) fills and
+            // the actor's next trajectory waits for room, a state nothing changes until the test reads.
+            #expect(await Poll.until { worker.batchesSent == c.transport.queueCapacity && worker.trajectoriesAwaitingRoom == 1 },
+                    "sent \(worker.batchesSent), waiting \(worker.trajectoriesAwaitingRoom)")
             let sentBefore = worker.batchesSent
             trigger.triggerGracefulShutdown()
             // Before the fix the worker ended here, its last trajectory dropped.
