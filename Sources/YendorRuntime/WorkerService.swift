@@ -73,7 +73,8 @@ public final class WorkerService: Service, Sendable {
     /// Rollouts finished and not (yet) handed to the link: at a stop, the last ones may still wait
     /// for room in the outbox, and what the deadline cuts off is counted as unsent.
     private let rolloutsWaiting = Atomic<Int>(0)
-    private let handingOver = Atomic<Bool>(false)
+    /// Set at a stop: the last rollouts' hand-over and the outbox's flush share this one leave timeout.
+    private let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let dropLog = Mutex(LogThrottle())
     /// The role's metrics, labelled with the role and the worker id (served at `/metrics` with
     /// `run.prometheus_port`): `env_steps`, `rollout/episodes`, `rollout/trajectories_sent`
@@ -88,7 +89,7 @@ public final class WorkerService: Service, Sendable {
     /// Trajectories made and waiting for room in the outbox.
     var trajectoriesAwaitingRoom: Int { rolloutsWaiting.load(ordering: .relaxed) }
     /// Whether a stopping worker waits for its last trajectories to enter the outbox.
-    var isHandingOver: Bool { handingOver.load(ordering: .relaxed) }
+    var isHandingOver: Bool { leaveDeadline.withLock { $0 != nil } }
     /// A worker connected over ZeroMQ to the learner (or a replay role) taking trajectories at
     /// `trajectories` and publishing weights at `weights`.
     /// `parentLearner`: the worker's parent process runs its learner (`train --workers N` passes its
@@ -170,8 +171,6 @@ public final class WorkerService: Service, Sendable {
         logger.info("worker \(workerID) connecting", metadata: ["weights": "\(weights)",
                                                               "envs": "\(envs)"])
         var failure: Error?
-        // Set at a stop: the last rollouts' hand-over and the outbox's flush share one leave timeout.
-        let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Loop.self) { group in
@@ -205,8 +204,7 @@ public final class WorkerService: Service, Sendable {
                     // the outbox (under backpressure it waits for room) before the rest is cancelled.
                     if ended != .rollouts && self.stopping.load(ordering: .relaxed) {
                         let deadline = ContinuousClock.now + (self.mayWaitToLeave ? .seconds(clamping: self.configuration.transport.leaveTimeout) : .zero)
-                        leaveDeadline.withLock { $0 = deadline }
-                        self.handingOver.store(true, ordering: .relaxed)
+                        self.leaveDeadline.withLock { $0 = deadline }
                         group.addTask { try? await Task.sleep(until: deadline); return .deadline }
                         while ended != .rollouts && ended != .deadline { ended = try await group.next() }
                     }
