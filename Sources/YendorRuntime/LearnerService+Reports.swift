@@ -32,6 +32,31 @@ extension LearnerService {
         }
     }
 
+    /// Tells the workers the run has finished, and again at each heartbeat, until every member has
+    /// left (a worker answers with its Goodbye; a silent one is pruned as usual) or a peer timeout
+    /// has passed. Said once, it was lost by a subscriber reconnecting just then (PUB drops what it
+    /// cannot deliver), and that worker waited for a learner to return, for ever.
+    func sayFinished(link: any LearnerLink, status: LearnerStatus) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(clamping: configuration.transport.peerTimeout)
+        var nextWord = clock.now
+        while !Task.isCancelled && !updateStop.isSet {
+            let members = await status.memberIDs
+            if members.isEmpty { return }
+            if clock.now >= deadline {
+                // A worker behind a replay role says Goodbye to it, and the replay stops as it hears this.
+                let named = members.prefix(8).map { PeerID.loggable($0) }.joined(separator: ", ")
+                logger.info("\(members.count) worker(s) had not said they left a peer timeout after the run finished: \(named)")
+                return
+            }
+            if clock.now >= nextWord {
+                await link.publish(.goodbye(Goodbye(id: "*", reason: "finished")))
+                nextWord = clock.now + .seconds(clamping: configuration.transport.heartbeatInterval)
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Writes a metrics record every log interval and publishes it, with the membership, as a Stats
     /// message on the weights socket: what `yendor status learner` shows, with no extra port.
     func reportLoop(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, link: any LearnerLink) async {

@@ -157,7 +157,12 @@ public final class LearnerService: Service, Sendable {
                     // store wakes a receive loop waiting to insert; cancelling stops the others.
                     defer { group.cancelAll() }
                     try await group.next()
+                    // Past the budget the receive loop goes on, taking nothing more, to hear the
+                    // workers leave while they are told (closing the store wakes an insert waiting).
+                    let atBudget = await status.envSteps >= c.run.totalSteps
+                    if atBudget { self.finished.store(true, ordering: .releasing) }  // before the workers are told
                     await buffer.close()
+                    if atBudget { await self.sayFinished(link: link, status: status) }
                 }
             } onGracefulShutdown: {
                 self.updateStop.set()
@@ -166,10 +171,7 @@ public final class LearnerService: Service, Sendable {
                     await buffer.close(afterWaitingInserts: true)
                 }
             }
-            if await status.envSteps >= c.run.totalSteps {
-                reason = "finished"
-                finished.store(true, ordering: .releasing)  // before the workers are told
-            }
+            if hasFinished { reason = "finished" }
         } catch {
             progress.finish()  // the error and what follows on lines of their own
             logger.error("learner stopped: \(error)")
@@ -257,9 +259,11 @@ public final class LearnerService: Service, Sendable {
         }
     }
 
-    /// Admits and stores one trajectory; false once the replay buffer is closed.
+    /// Admits and stores one trajectory; false once the replay buffer is closed before the budget
+    /// is reached (past it nothing more is taken, and the loop goes on for the workers' Goodbyes).
     private func store(_ trajectory: ReceivedTrajectory, builder: TrainingBatchBuilder, link: any LearnerLink,
                        buffer: ReplayStore, status: LearnerStatus) async -> Bool {
+        if hasFinished { return true }
         let now = Clock.now
         guard await admit(trajectory, builder: builder, now: now, link: link, status: status) else { return true }
         // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then
@@ -283,7 +287,7 @@ public final class LearnerService: Service, Sendable {
         }
         await status.startListening(now: Clock.now)
         logger.debug("stored a trajectory from \(trajectory.workerID)")
-        return open
+        return open || hasFinished
     }
 
     /// Whether a trajectory may be stored: its sender is an admitted member and it passes the

@@ -148,6 +148,8 @@ actor LearnerStatus {
     func unloggedDrops(_ key: String) -> Int { dropLog.flush(key) }
 
     func isMember(_ id: String) -> Bool { membership.isMember(id) }
+    /// The ids of the live members, sorted.
+    var memberIDs: [String] { membership.members.keys.sorted() }
 
     func received(_ trajectory: ReceivedTrajectory, now: Double) {
         strikes.clear(trajectory.workerID)

@@ -217,11 +217,12 @@ public final class WorkerService: Service, Sendable {
         } catch {
             failure = error
         }
-        let goodbye = Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? "shutdown")
-        // A learner that said it finished has closed its end, and one in a parent process that is
-        // gone went with it: a Goodbye would only wait. A refused worker is no member, and a Goodbye
-        // names only an id: from a claimant of a live worker's id, it would end that worker's membership.
         let finished = learnerFinished.load(ordering: .relaxed), refused = failure is Refused
+        // To a learner that said it finished, the Goodbye says it was heard (it stops telling this
+        // worker) and waits for nothing. One in a parent process that is gone went with it. A refused
+        // worker is no member, and a Goodbye names only an id: from a claimant of a live worker's id,
+        // it would end that worker's membership.
+        let goodbye = Goodbye(id: workerID, reason: failure.map { "\($0)" } ?? (finished ? "finished" : "shutdown"))
         let parentGone = parentLearner.map { getppid() != $0 } ?? false
         // With no trajectory made there is nothing to wait for (a learner that had finished before
         // this worker connected never answers: `train` on a run at its budget waited 10 s).
@@ -229,13 +230,14 @@ public final class WorkerService: Service, Sendable {
         let listening = !finished && !refused && !nothingMade && mayWaitToLeave
         let flush = leaveDeadline.withLock { $0 }.map { max(.zero, $0 - .now) } ?? .seconds(clamping: configuration.transport.leaveTimeout)
         // A learner answers the Goodbye once it has taken every trajectory before it (a replay role does not).
-        let closing = await link.close(sayingGoodbye: finished || refused || parentGone ? nil : goodbye,
+        let closing = await link.close(sayingGoodbye: refused || parentGone ? nil : goodbye,
                                        flushingWithin: listening ? flush : .zero,
                                        acknowledgedAs: replayEndpoint == nil ? "\(workerID)#\(instance)" : nil)
         // Rollouts that finished but never entered the outbox (the deadline above cut them off) are unsent too.
         let cutOff = rolloutsWaiting.load(ordering: .relaxed)
         let renewed = Int(metrics["transport/trajectory_connections_renewed"])
-        let outcome = finished ? "not needed (the learner finished)" : refused ? "not sent (refused: not a member)"
+        let outcome = finished ? (closing.goodbyeSaid ? "sent (the learner finished)" : "not sent (the learner finished and had closed)")
+            : refused ? "not sent (refused: not a member)"
             : parentGone ? "not sent (the learner's process is gone)"
             : closing.acknowledged && cutOff > 0 ? "sent, acknowledged (the learner took every trajectory handed over; \(cutOff) made as the worker stopped found no room in the outbox within transport.leave_timeout_s)"
             : closing.acknowledged && renewed == 0 ? "sent, acknowledged (the learner took every trajectory)"

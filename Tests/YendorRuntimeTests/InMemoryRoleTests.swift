@@ -311,6 +311,47 @@ struct InMemoryRoleTests {
         }
     }
 
+    /// Said once, a learner's "finished" was lost by a worker whose subscriber was reconnecting just
+    /// then, and that worker waited for a learner to return, for ever. Now the learner says it again at
+    /// its heartbeats until every member has left; a worker that hears it answers with its Goodbye.
+    @Test func aFinishedLearnerTellsItsWorkersAgainUntilEveryOneHasLeft() async throws {
+        var c = try Self.configuration()
+        c.run.totalSteps = 2 * 4 * 16  // two of the tiny configuration's trajectories
+        // A peer timeout of 200 s (0.2 s × 1000): the silent member below neither times out nor
+        // outlasts the learner's telling, however loaded the machine.
+        c.transport.heartbeatMisses = 1000
+        let network = InMemoryNetwork(capacity: c.transport.queueCapacity)
+        let log = LogLines()
+        let dir = try RunDirectory(path: Scratch.path + "yendor-inmemory-\(UUID().uuidString.prefix(8))")
+        let learner = LearnerService(configuration: c, context: try Context(), runDirectory: dir,
+                                     logger: Logger(label: "test") { _ in log }, link: { network.learnerLink() })
+        let learnerEnded = StopFlag()
+        let learning = Task { defer { learnerEnded.set() }; try await learner.run() }
+        defer { learning.cancel() }
+        // A member the test plays, which hears "finished" and says nothing: as a worker that missed it would be.
+        let member = network.workerLink()
+        #expect(await member.trySendControl(.hello(Self.hello(c, id: "m"))))
+        #expect(await Self.next(member.receive) { if case .policyUpdate = $0 { true } else { nil } } == true, "admitted: weights")
+        // A worker that makes the budget's trajectories, hears "finished", stops and says Goodbye.
+        let worker = WorkerService(configuration: c, workerID: "w", context: try Context(), logger: Self.quiet) { network.workerLink() }
+        let working = Task { try await worker.run() }
+        defer { working.cancel() }
+        let words = Mutex(0)
+        let thirdWord = await Self.next(member.receive) { message -> Bool? in
+            guard case .goodbye(let g) = message, g.id == "*", g.reason == "finished" else { return nil }
+            return words.withLock { $0 += 1; return $0 == 3 } ? true : nil
+        }
+        #expect(thirdWord == true, "said \(words.withLock { $0 }) time(s)")
+        _ = await working.result
+        #expect(await Poll.until { log.lines.contains { $0.contains("worker w left: finished") } }, "\(log.lines.suffix(10))")
+        // The silent member is still told: the learner has not stopped.
+        #expect(!learnerEnded.isSet)
+        #expect(await member.trySendControl(.goodbye(Goodbye(id: "m", reason: "finished"))))
+        _ = await learning.result
+        #expect(log.lines.contains { $0.contains("learner stopped (finished)") }, "\(log.lines.suffix(10))")
+        #expect(!log.lines.contains { $0.contains("had not said they left") }, "it stopped when the last member left, not at its deadline")
+    }
+
     @Test func aGoodbyeGetsThroughAControlQueueFullOfUnreadHellos() async throws {
         let network = InMemoryNetwork(capacity: 2, controlCapacity: 4)
         let learner = network.learnerLink(), worker = network.workerLink()

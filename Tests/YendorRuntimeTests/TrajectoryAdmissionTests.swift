@@ -342,6 +342,8 @@ struct TrajectoryAdmissionTests {
         // The learner reaches its budget on the Python worker's trajectories alone and tells it so.
         #expect(await learner.waitForExit(timeout: 300) == 0, "\(learner.standardError.suffix(1500))")
         #expect(await worker.waitForExit(timeout: 600) == 0, "worker: \(worker.standardError.suffix(1500))")
+        // It answered the learner's "finished", which the learner says until every member has.
+        #expect(learner.standardError.contains("worker py-doc left: finished"), "\(learner.standardError.suffix(1500))")
         let last = try #require(try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).last)
         #expect((last["env_steps"] ?? 0) >= 1500, "\(last)")
         #expect(last["transport/frames_dropped"] == 0, "\(last)")
