@@ -32,21 +32,20 @@ extension LearnerService {
         }
     }
 
-    /// Tells the workers the run has finished, and again at each heartbeat, until every member has
-    /// left (a worker answers with its Goodbye; a silent one is pruned as usual) or a peer timeout
-    /// has passed. Said once, it was lost by a subscriber reconnecting just then (PUB drops what it
-    /// cannot deliver), and that worker waited for a learner to return, for ever.
+    /// Tells the workers the run has finished, and again at each heartbeat, until every worker has
+    /// left (a worker answers with its Goodbye) or a peer timeout has passed. Said once, it was lost by
+    /// a subscriber reconnecting just then (PUB drops what it cannot deliver), and that worker waited
+    /// for a learner to return, for ever; so was it by one that had timed out (a stalled process).
     func sayFinished(link: any LearnerLink, status: LearnerStatus) async {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(clamping: configuration.transport.peerTimeout)
         var nextWord = clock.now
         while !Task.isCancelled && !updateStop.isSet {
-            let members = await status.memberIDs
+            let members = await status.workersNotLeft
             if members.isEmpty { return }
             if clock.now >= deadline {
-                // A worker behind a replay role says Goodbye to it, and the replay stops as it hears this.
                 let named = members.prefix(8).map { PeerID.loggable($0) }.joined(separator: ", ")
-                logger.info("\(members.count) worker(s) had not said they left a peer timeout after the run finished: \(named)")
+                logger.info("told \(members.count) worker(s) for a peer timeout that the run finished, with no Goodbye in answer: \(named)")
                 return
             }
             if clock.now >= nextWord {

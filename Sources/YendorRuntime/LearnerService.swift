@@ -97,7 +97,9 @@ public final class LearnerService: Service, Sendable {
         if resumeFrom == nil, let size = try? FileManager.default.attributesOfItem(atPath: runDirectory.metrics.path)[.size] as? Int, size > 0 {
             // An earlier start that was stopped before its first checkpoint (a kill): said, since
             // its records stay in the file and this run's counting from 0 follow them.
-            logger.notice("\(runDirectory.root.path) has records of an earlier start that wrote no checkpoint: this run starts afresh, and its records follow those in metrics.jsonl from env step 0")
+            // Its settings are not resumed either (only a checkpoint's are): a restart without the
+            // first command's options got the defaults with no word (trial T).
+            logger.notice("\(runDirectory.root.path) has records of an earlier start that wrote no checkpoint: this run starts afresh, with this command's settings (not those in the config.yaml that start wrote, which they replace), and its records follow those in metrics.jsonl from env step 0")
         }
         if let found = resumeFrom {
             if !found.skipped.isEmpty {
@@ -263,7 +265,9 @@ public final class LearnerService: Service, Sendable {
     /// is reached (past it nothing more is taken, and the loop goes on for the workers' Goodbyes).
     private func store(_ trajectory: ReceivedTrajectory, builder: TrainingBatchBuilder, link: any LearnerLink,
                        buffer: ReplayStore, status: LearnerStatus) async -> Bool {
+        // Past the budget nothing more is taken: the final checkpoint holds what was counted.
         if hasFinished { return true }
+        if await status.envSteps >= configuration.run.totalSteps { return true }
         let now = Clock.now
         guard await admit(trajectory, builder: builder, now: now, link: link, status: status) else { return true }
         // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then

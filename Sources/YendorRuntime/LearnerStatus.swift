@@ -148,8 +148,9 @@ actor LearnerStatus {
     func unloggedDrops(_ key: String) -> Int { dropLog.flush(key) }
 
     func isMember(_ id: String) -> Bool { membership.isMember(id) }
-    /// The ids of the live members, sorted.
-    var memberIDs: [String] { membership.members.keys.sorted() }
+    /// The workers that have not left: the live members and those that timed out without a Goodbye
+    /// and have not been heard since (a stalled one may come back), sorted.
+    var workersNotLeft: [String] { (membership.members.keys.sorted() + membership.timedOutIDs) }
 
     func received(_ trajectory: ReceivedTrajectory, now: Double) {
         strikes.clear(trajectory.workerID)

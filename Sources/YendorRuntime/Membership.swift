@@ -210,6 +210,8 @@ public struct Membership: Sendable {
     }
 
     public var count: Int { members.count }
+    /// The workers that timed out and have not been heard since (nor said Goodbye), sorted.
+    public var timedOutIDs: [String] { timedOut.keys.sorted() }
 
     /// Counts a member's trajectory acted with a policy version newer than the learner's.
     public mutating func actedAhead(_ id: String) {

@@ -14,7 +14,8 @@ import ZeroMQ
 /// With `replay.checkpoint`, its contents are written to the run directory on shutdown and
 /// restored on start, once: the file is removed once the role has started, so a crash after a
 /// restart does not bring the same trajectories back a second time (they would be trained on and
-/// counted twice). It stops when the learner says it finished.
+/// counted twice). It stops when the learner says it finished, once the workers' Goodbyes in answer
+/// have gone through (the learner says it until it has them all, then falls silent).
 public final class ReplayService: Service, Sendable {
     let configuration: TrainingConfiguration
     let learnerTrajectories: String
@@ -29,6 +30,9 @@ public final class ReplayService: Service, Sendable {
     private let framesDropped: Counter
     /// When the learner's PUB was last heard from (a heartbeat), to say a learner that is silent.
     private let learnerLastHeard = Mutex<Double>(0)
+    /// When the learner said it finished: sampling stops, and the workers' Goodbyes in answer still
+    /// go through until the learner falls silent (it has closed) or a peer timeout has passed.
+    private let learnerFinishedAt = Mutex<Double?>(nil)
 
     public init(configuration: TrainingConfiguration, learnerTrajectories: String, learnerWeights: String? = nil, context: Context,
                 runDirectory: RunDirectory, logger: Logger, metrics: MetricsRegistry = MetricsRegistry(role: "replay")) {
@@ -81,14 +85,21 @@ public final class ReplayService: Service, Sendable {
         if t.curveEnabled && authenticator == nil { logger.warning("\(TransportConfiguration.allowAnyWarning)") }
         let limits = WireLimits(maxMessageBytes: t.maxMessageMiB << 20)
         let unsent = await withGracefulShutdownHandler {
-            // Each loop returns the sampled items it could not send.
-            await withTaskGroup(of: [SampledItem].self) { group in
+            // Each loop returns the sampled items it could not send; the sampler says it is the one.
+            await withTaskGroup(of: (sampler: Bool, unsent: [SampledItem]).self) { group in
                 group.addTask {
                     while let parts = await pull.receive(), let frame = parts.last {
                         // A trajectory is kept in the message it arrived in, checked and read in place.
                         if frame.withUnsafeBytes({ Envelope.claimedKind(of: $0) }) == .trajectoryBatch,
                            let trajectory = try? TrajectoryFrame(checking: frame, limits: limits) {
-                            do { if !(try await store.insert(.frame(trajectory))) { return [] } } catch { self.logger.error("\(error)") }
+                            // Past the learner's budget nothing more is wanted; its Goodbyes still go.
+                            if self.learnerFinishedAt.withLock({ $0 }) != nil { continue }
+                            do {
+                                if !(try await store.insert(.frame(trajectory))) {
+                                    if self.learnerFinishedAt.withLock({ $0 }) != nil { continue }
+                                    return (false, [])
+                                }
+                            } catch { self.logger.error("\(error)") }
                             self.replayMetrics.record(await store.statistics)
                         } else if (try? frame.withUnsafeBytes { try Envelope.kind(of: $0, limits: limits) }) != nil {
                             // Hello, heartbeats, stats, and trajectories that do not decode (the learner judges those)
@@ -98,7 +109,7 @@ public final class ReplayService: Service, Sendable {
                             self.logger.warning("dropped a malformed frame")
                         }
                     }
-                    return []
+                    return (false, [])
                 }
                 group.addTask {
                     while let items = await store.sample(count: 1) {
@@ -108,10 +119,10 @@ public final class ReplayService: Service, Sendable {
                             // A reuse is marked, so the learner counts its env steps and episodes once.
                             if item.timesSampled > 1 { Envelope.insert(.redelivered, into: &frame) }
                             // Fails once the role stops (the send is cancelled while the learner is away).
-                            do { try await push.send(frame) } catch { return Array(items[i...]) }
+                            do { try await push.send(frame) } catch { return (true, Array(items[i...])) }
                         }
                     }
-                    return []
+                    return (true, [])
                 }
                 if let finished, let learnerWeights {
                     learnerLastHeard.withLock { $0 = Clock.now }
@@ -122,15 +133,21 @@ public final class ReplayService: Service, Sendable {
                                 self.learnerLastHeard.withLock { $0 = Clock.now }
                             case .goodbye(let g)? where g.id == "*" && g.reason == "finished":
                                 // The learner reached its budget: nothing more will be asked of this role.
+                                // It says so until its workers answer, and their Goodbyes come through here.
+                                self.learnerLastHeard.withLock { $0 = Clock.now }
+                                let first = self.learnerFinishedAt.withLock { at -> Bool in
+                                    guard at == nil else { return false }
+                                    at = Clock.now
+                                    return true
+                                }
+                                guard first else { continue }
                                 self.logger.info("the learner finished training; replay stopping")
                                 await store.close()
-                                await pull.close()
-                                return []
                             default:
                                 continue
                             }
                         }
-                        return []
+                        return (false, [])
                     }
                     group.addTask {
                         // A learner never heard (a wrong --learner, a port, a CURVE key) or gone is
@@ -139,6 +156,12 @@ public final class ReplayService: Service, Sendable {
                         while !Task.isCancelled {
                             try? await Task.sleep(for: .seconds(clamping: t.heartbeatInterval))
                             let silent = Clock.now - self.learnerLastHeard.withLock { $0 }
+                            // A finished learner that fell silent has its workers' Goodbyes and has closed.
+                            if let at = self.learnerFinishedAt.withLock({ $0 }),
+                               silent > 2 * t.heartbeatInterval || Clock.now - at > t.peerTimeout + 2 * t.heartbeatInterval {
+                                await pull.close()
+                                return (false, [])
+                            }
                             if silent > t.peerTimeout && !said {
                                 let held = await store.count
                                 self.logger.warning("no word from the learner at \(learnerWeights) for \(Int(silent)) s: is it running there (--learner, transport.weights, transport.trajectories)? \(held) trajectories wait here")
@@ -148,12 +171,18 @@ public final class ReplayService: Service, Sendable {
                                 said = false
                             }
                         }
-                        return []
+                        return (false, [])
                     }
                 }
-                var unsent = await group.next() ?? []
+                // The first loop to end ends the role, but the sampler once the learner finished: the
+                // receiver goes on for the workers' Goodbyes until the watch above closes it.
+                var unsent: [SampledItem] = []
+                while let ended = await group.next() {
+                    unsent += ended.unsent
+                    if !(ended.sampler && self.learnerFinishedAt.withLock({ $0 }) != nil) { break }
+                }
                 group.cancelAll()
-                for await more in group { unsent += more }
+                for await more in group { unsent += more.unsent }
                 return unsent
             }
         } onGracefulShutdown: {

@@ -109,6 +109,13 @@ public struct TrainingConfiguration: Sendable {
         return (a.filter { !b.contains($0) }.joined(separator: " "), b.filter { !a.contains($0) }.joined(separator: " "))
     }
 
+    /// The difference as a refusal says it: "learner crop=9, worker crop=7"; a side that only lacks
+    /// the other's parts is said so ("learner without recurrent=gru, worker recurrent=gru"), not as blank.
+    public static func mismatchSaid(learner: String, worker: String, workerCalled: String = "worker") -> String {
+        let (l, w) = signatureDifference(learner, worker)
+        return "learner \(l.isEmpty ? "without \(w)" : l), \(workerCalled) \(w.isEmpty ? "without \(l)" : w)"
+    }
+
     /// The replay buffer's configuration from the `replay.*` fields.
     public var replayConfiguration: ReplayBuffer.Configuration {
         // `validate` refuses `prioritized`: no exponents to configure.

@@ -37,10 +37,12 @@ extension TrainingConfiguration {
             }
             guard value != expected else { continue }
             switch key {
-            case "obs_layout": return "observation layout mismatch: learner expects [\(expected)], worker has [\(value)]"
+            case "obs_layout":
+                let differing = TrainingConfiguration.mismatchSaid(learner: expected, worker: value)
+                return "observation layout mismatch (\(differing)): learner expects [\(expected)], worker has [\(value)]"
             case "model":
-                let (learner, worker) = TrainingConfiguration.signatureDifference(expected, value)
-                return "model mismatch (learner \(learner), worker \(worker)): learner has [\(expected)], worker has [\(value)]"
+                let differing = TrainingConfiguration.mismatchSaid(learner: expected, worker: value)
+                return "model mismatch (\(differing)): learner has [\(expected)], worker has [\(value)]"
             default: return trajectoryValidator.mismatch(workerFingerprint: value) ?? "\(key) mismatch: learner [\(expected)], worker [\(value)]"
             }
         }

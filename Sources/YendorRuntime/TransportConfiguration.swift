@@ -274,6 +274,15 @@ public struct TransportConfiguration: Sendable, Equatable {
         }
     }
 
+    /// Where an endpoint listens, for telling two apart: a TCP port (whatever the address: 0.0.0.0
+    /// takes the port on every one), an ipc:// path or inproc:// name; nil for `*` (any port).
+    static func listeningPlace(_ endpoint: String) -> String? {
+        guard endpoint.hasPrefix("tcp://") else { return endpoint }
+        guard let colon = endpoint.lastIndex(of: ":") else { return nil }
+        let port = endpoint[endpoint.index(after: colon)...]
+        return port == "*" ? nil : "port \(port)"
+    }
+
     public func validate() throws {
         for (name, endpoint) in namedEndpoints {
             let ok = ["tcp://", "ipc://", "inproc://"].contains { endpoint.hasPrefix($0) }
@@ -284,6 +293,14 @@ public struct TransportConfiguration: Sendable, Equatable {
                 if port != "*" && !(Int(port).map { (1...65_535).contains($0) } ?? false) {
                     throw ConfigurationError(field: name, problem: "'\(endpoint)' needs a port in 1...65535 (or * to bind any)")
                 }
+            }
+        }
+        // One role listens on both of a pair: on one port its second bind failed as "in use by another
+        // process" (trial T).
+        for (a, b) in [(("transport.trajectories", trajectories), ("transport.weights", weights)),
+                       (("transport.annotator_requests", annotatorRequests), ("transport.annotator_labels", annotatorLabels))] {
+            if let place = Self.listeningPlace(a.1), place == Self.listeningPlace(b.1) {
+                throw ConfigurationError(field: b.0, problem: "'\(b.1)' is on \(place), as \(a.0) ('\(a.1)') is: one role listens on both, so each needs its own")
             }
         }
         if !(heartbeatInterval > 0 && heartbeatInterval <= 3600) { throw ConfigurationError(field: "transport.heartbeat_interval", problem: "must be in (0, 3600] seconds") }

@@ -236,7 +236,7 @@ public final class WorkerService: Service, Sendable {
         // Rollouts that finished but never entered the outbox (the deadline above cut them off) are unsent too.
         let cutOff = rolloutsWaiting.load(ordering: .relaxed)
         let renewed = Int(metrics["transport/trajectory_connections_renewed"])
-        let outcome = finished ? (closing.goodbyeSaid ? "sent (the learner finished)" : "not sent (the learner finished and had closed)")
+        let outcome = finished ? (closing.goodbyeSaid ? "sent (the learner finished)" : "not sent (the learner finished; \(receiver) had closed)")
             : refused ? "not sent (refused: not a member)"
             : parentGone ? "not sent (the learner's process is gone)"
             : closing.acknowledged && cutOff > 0 ? "sent, acknowledged (the learner took every trajectory handed over; \(cutOff) made as the worker stopped found no room in the outbox within transport.leave_timeout_s)"
@@ -350,8 +350,9 @@ public final class WorkerService: Service, Sendable {
                 guard update.modelSignature == configuration.modelSignature else {
                     let spec = configuration.observationSpec.fingerprint
                     let what = update.modelSignature.contains(spec) ? "model mismatch" : "observation layout mismatch"
-                    let (learner, worker) = TrainingConfiguration.signatureDifference(update.modelSignature, configuration.modelSignature)
-                    throw Refused(reason: "\(what) (learner \(learner), this worker \(worker)): the learner's weights are for [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
+                    let differing = TrainingConfiguration.mismatchSaid(learner: update.modelSignature, worker: configuration.modelSignature,
+                                                                       workerCalled: "this worker")
+                    throw Refused(reason: "\(what) (\(differing)): the learner's weights are for [\(update.modelSignature)], this worker runs [\(configuration.modelSignature)]")
                 }
                 let tensors = update.tensors.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.floats() ?? []) }
                 let first = !(await batcher.hasWeights)
@@ -466,7 +467,6 @@ public final class WorkerService: Service, Sendable {
             return Hello(role: "worker", id: workerID, capabilities: capabilities)
         }
         let timeout = c.transport.peerTimeout
-        var reportedSilence = false
         // Backpressure is normal (rollouts are often faster than training), so it is worth one line
         // at most once a minute: the outbox was full at three heartbeats in a row.
         var fullTicks = 0, lastBackpressureNote = -Double.infinity
@@ -502,6 +502,7 @@ public final class WorkerService: Service, Sendable {
         guard !Task.isCancelled && !stopping.load(ordering: .relaxed) else { return }
         if saidUnreachable { logger.info("connected to \(receiver)") }
         firstHelloSent.store(true, ordering: .relaxed)
+        var silence = LearnerSilence(timeout: timeout, connectedAt: Clock.now)
         var schedule = HelloSchedule(every: c.transport.heartbeatMisses / 2, sent: batchesSent)
         while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
             // After the learner went away: a Hello as soon as the control connection takes one,
@@ -516,17 +517,18 @@ public final class WorkerService: Service, Sendable {
                 }
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            let silent = Clock.now - learnerLastSeen.withLock { $0 }
-            if silent > timeout && !reportedSilence {
-                logger.warning("no word from the learner at \(weights) for \(Int(silent)) s; retrying with backoff")
-                reportedSilence = true
+            let now = Clock.now, lastHeard = learnerLastSeen.withLock { $0 }
+            switch silence.check(now: now, lastHeard: lastHeard) {
+            case .wentSilent(let seconds)?:
+                logger.warning("no word from the learner at \(weights) for \(Int(seconds)) s; retrying with backoff")
                 // The trajectories already sent wait on their connection for a learner that is only
                 // paused; subscriberLoop renews it for one that cannot take them.
                 await link.reconnect(trajectories: false)
-            } else if silent <= timeout && reportedSilence {
+            case .cameBack?:
                 logger.info("learner is back")
-                reportedSilence = false
                 schedule.learnerCameBack(sent: batchesSent)
+            case nil:
+                break
             }
             let full = link.outboxDepth >= link.outboxCapacity
             let sent = batchesSent
@@ -536,7 +538,7 @@ public final class WorkerService: Service, Sendable {
             schedule.advance()
             fullTicks = full ? fullTicks + 1 : 0
             // A silent learner is said above; a full outbox then says nothing more.
-            if fullTicks >= 3 && (silent <= timeout || replayEndpoint != nil) && Clock.now - lastBackpressureNote > 60 {
+            if fullTicks >= 3 && (silence.isHeard(now: now, lastHeard: lastHeard) || replayEndpoint != nil) && Clock.now - lastBackpressureNote > 60 {
                 let behind = replayEndpoint == nil ? "" : " (or its learner is slow or unreachable: the replay role's log says which)"
                 logger.notice("outbox full at 3 heartbeats in a row: \(receiver) takes trajectories slower than they come, or is down\(behind); rollouts wait (backpressure)")
                 lastBackpressureNote = Clock.now

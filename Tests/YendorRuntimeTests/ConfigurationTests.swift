@@ -20,6 +20,19 @@ struct ConfigurationTests {
         #expect(TrainingConfiguration.signatureDifference(a.modelSignature, a.modelSignature) == ("", ""))
     }
 
+    /// A side that only lacks the other's parts (an MLP core has no `recurrent=` part) is said so:
+    /// the refusal read "(learner , worker recurrent=gru)" (trial T).
+    @Test func aMismatchSaysWhatASideLacksRatherThanNothing() throws {
+        var mlp = TrainingConfiguration(), gru = TrainingConfiguration()
+        try TrainingConfiguration.table.apply(yaml: "model:\n  core: gru\n", source: "gru", to: &gru)
+        #expect(TrainingConfiguration.mismatchSaid(learner: mlp.modelSignature, worker: gru.modelSignature)
+                == "learner without recurrent=gru, worker recurrent=gru")
+        #expect(TrainingConfiguration.mismatchSaid(learner: gru.modelSignature, worker: mlp.modelSignature, workerCalled: "this worker")
+                == "learner recurrent=gru, this worker without recurrent=gru")
+        try TrainingConfiguration.table.apply(yaml: "model:\n  conv_channels: 8\n", source: "mlp", to: &mlp)
+        #expect(TrainingConfiguration.mismatchSaid(learner: mlp.modelSignature, worker: gru.modelSignature).hasPrefix("learner conv=[8], worker conv="))
+    }
+
     @Test func yamlThenOverridesApplyInOrder() throws {
         var c = TrainingConfiguration()
         try table.apply(yaml: """
@@ -340,6 +353,21 @@ struct ConfigurationTests {
             c.transport.trajectories = fine
             try c.validate()
         }
+    }
+
+    /// One role listens on both endpoints of a pair: on one port the second bind was said to be "in
+    /// use by another process" (trial T). Any address of a port is that port.
+    @Test(arguments: [("transport.weights", "tcp://127.0.0.1:5555", "transport.trajectories"),
+                      ("transport.annotator_labels", "tcp://0.0.0.0:5557", "transport.annotator_requests"),
+                      ("transport.weights", "ipc:///tmp/yendor-t", "transport.trajectories=ipc:///tmp/yendor-t")])
+    func twoEndpointsOfOneRoleOnOnePlaceAreRefusedNamingBoth(_ key: String, _ endpoint: String, _ other: String) throws {
+        var c = TrainingConfiguration()
+        let sameAs = other.split(separator: "=").first.map(String.init) ?? other
+        try table.apply(overrides: ["\(key)=\(endpoint)"] + (other.contains("=") ? [other] : []), to: &c)
+        #expect { try c.validate() } throws: { ($0 as? ConfigurationError)?.field == key && "\($0)".contains(sameAs) }
+        c.transport.weights = "tcp://*:5560"
+        c.transport.annotatorLabels = "tcp://0.0.0.0:5558"
+        try c.validate()
     }
 
     /// Trial C7: a budget below one batch ended "finished" with 0 updates and no word.

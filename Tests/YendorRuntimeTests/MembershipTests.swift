@@ -37,6 +37,20 @@ struct MembershipTests {
         #expect(m.members["a"]?.batches == 0 && m.members["a"]?.instance == "p2", "another process starts afresh")
     }
 
+    /// A worker that timed out has not left: a finished learner tells it until it is heard (a stalled
+    /// process told nothing waited for ever, trial T). Its Goodbye, or its return, ends that.
+    @Test func aWorkerThatTimedOutIsKnownAsSuchUntilItSaysGoodbyeOrComesBack() {
+        var m = Membership(timeout: 2, inboxCapacity: 2)
+        for id in ["a", "b", "c"] { _ = m.hello(.init(role: "worker", id: id), now: 0) }
+        m.seen("c", now: 2.5)
+        #expect(m.prune(now: 3.5) == ["a", "b"])
+        #expect(m.timedOutIDs == ["a", "b"] && m.count == 1)
+        m.goodbye("a", now: 4)
+        #expect(m.timedOutIDs == ["b"], "its Goodbye: it left")
+        _ = m.lateAdmission("b", now: 5)
+        #expect(m.timedOutIDs == [] && m.isMember("b"), "its trajectory: a member again")
+    }
+
     @Test func aHelloFromAProcessThatSaidGoodbyeIsIgnoredButANewProcessRejoins() {
         var m = Membership(timeout: 2, inboxCapacity: 2)
         let one: [(key: String, value: String)] = [("instance", "p1")], two: [(key: String, value: String)] = [("instance", "p2")]

@@ -167,8 +167,8 @@ struct TrainingEndToEndTests {
         let status = await worker.waitForExit(timeout: 60)
         #expect(status == 3)
         #expect(worker.standardError.contains("refused"))
-        #expect(worker.standardError.contains("observation layout mismatch"))
-        #expect(worker.standardError.contains("crop=7") && worker.standardError.contains("crop=9"))
+        // The parts that differ come first, as docs/running.md quotes it: the layouts are long.
+        #expect(worker.standardError.contains("observation layout mismatch (learner crop=9, worker crop=7)"), "\(worker.standardError.suffix(1500))")
         // The learner's log names the worker and the mismatch: the worker's first Hello leaves before
         // it takes any weights (it once refused the learner's start-up weights first and left no trace).
         #expect(await learner.waitForStandardError(containing: "refusing worker odd-one", timeout: 600), "\(learner.standardError.suffix(1500))")
@@ -226,6 +226,11 @@ struct TrainingEndToEndTests {
         #expect(await replay.waitForExit(timeout: 600) == 0, "\(replay.standardError.suffix(1500))")
         #expect(replay.standardError.contains("the learner finished training; replay stopping"), "\(replay.standardError.suffix(1500))")
         #expect(await worker.waitForExit(timeout: 600) == 0, "\(worker.standardError.suffix(1500))")
+        // The worker's answer went through the replay role, which waits for it before it stops: the
+        // learner stopped telling once it came (it waited a peer timeout for it, trial T).
+        #expect(worker.standardError.contains("goodbye=sent (the learner finished)"), "\(worker.standardError.suffix(1500))")
+        #expect(learner.standardError.contains("worker to-the-end left: finished") && !learner.standardError.contains("with no Goodbye in answer"),
+                "\(learner.standardError.suffix(1500))")
     }
 
     @Test func withCurveOnlyAllowedWorkersGetInOrOut() async throws {
