@@ -48,6 +48,12 @@ struct WorkerCommand: AsyncParsableCommand, RoleCommand {
                 throw ValidationError("--id \(PeerID.loggable(workerID)): a worker id is 1-\(PeerID.maxLength) characters from A-Z a-z 0-9 . _ - : @")
             }
             logger.info("\(Yendor.version)")
+            // Options of the shared group that are the learner's: taken silently, they read as set (trial T).
+            let learners = [("--run-dir", options.runDir != nil), ("--steps", options.steps != nil), ("--reward", options.reward != nil)]
+                .filter(\.1).map(\.0)
+            if !learners.isEmpty {
+                logger.warning("ignoring \(learners.joined(separator: ", ")): the learner's, not a worker's (a worker has no run directory, budget or reward model)")
+            }
             let context = try Context()
             defer { context.terminate() }
             let group = Topology.worker(configuration: c, workerID: workerID, learnerHost: learner, replayHost: replay,

@@ -74,6 +74,11 @@ public struct ConfigurationTable<Root>: Sendable {
     /// Sets one field from text; `source` names where the text came from.
     public func set(_ key: String, _ text: String, in root: inout Root, source: String) throws {
         guard let field = fields.first(where: { $0.key == key }) else {
+            // `learner: 5`: a value where a section belongs (it was said to be an unknown key, trial T).
+            let inSection = fields.map(\.key).filter { $0.hasPrefix(key + ".") }
+            if !inSection.isEmpty {
+                throw ConfigurationError(field: key, problem: "is a section, not a value: set its fields (\(inSection.joined(separator: ", ")))", source: source)
+            }
             let close = fields.map(\.key).filter { $0.hasPrefix(key.split(separator: ".").first.map(String.init) ?? "") }
             let hint = close.isEmpty ? "" : " (fields in that section: \(close.joined(separator: ", ")))"
             throw ConfigurationError(field: key, problem: "unknown configuration key\(hint)", source: source)
@@ -193,9 +198,19 @@ extension ConfigEnum {
     public static var configTypeName: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
-/// Integers accept `_` separators (`1_000_000`), as Swift and YAML do.
+/// Integers accept `_` separators (`1_000_000`), as Swift and YAML do, and a whole number written
+/// with an exponent (`1e9`, which YAML reads as a float: it was refused as '1000000000.0', trial T).
 extension ConfigValue where Self: FixedWidthInteger {
-    public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
+    public init?(configText: String) {
+        let text = configText.replacingOccurrences(of: "_", with: "")
+        if let value = Self(text) {
+            self = value
+        } else if let number = Double(text), number.isFinite, number == number.rounded(), let value = Self(exactly: number) {
+            self = value
+        } else {
+            return nil
+        }
+    }
     public var configText: String { String(self) }
     public static var configTypeName: String { isSigned ? "an integer" : "a non-negative integer" }
 }

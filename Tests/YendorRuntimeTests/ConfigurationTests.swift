@@ -370,6 +370,28 @@ struct ConfigurationTests {
         try c.validate()
     }
 
+    /// A whole number written with an exponent is one: YAML reads `1e9` as a float, and
+    /// `total_steps: 1e9` was refused as "'1000000000.0' is not a non-negative integer" (trial T).
+    @Test func aWholeNumberWithAnExponentSetsAnIntegerField() throws {
+        var c = TrainingConfiguration()
+        try table.apply(yaml: "run:\n  total_steps: 1e9\nenv:\n  envs: 1_024\n", source: "exp", to: &c)
+        #expect(c.run.totalSteps == 1_000_000_000 && c.env.envsPerActor == 1024)
+        try table.apply(overrides: ["run.total_steps=2.5e6"], to: &c)
+        #expect(c.run.totalSteps == 2_500_000)
+        for bad in ["1.5", "1e30", "-1e3", "nan"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try table.apply(overrides: ["run.total_steps=\(bad)"], to: &c) }
+        }
+    }
+
+    /// A value where a section belongs is said to be that, not an unknown key (trial T).
+    @Test func aValueWhereASectionBelongsIsSaidToBeOne() {
+        var c = TrainingConfiguration()
+        #expect { try table.apply(yaml: "learner: 5\n", source: "bad.yaml", to: &c) } throws: { error in
+            guard let e = error as? ConfigurationError else { return false }
+            return e.field == "learner" && "\(e)".contains("is a section, not a value") && "\(e)".contains("learner.batch_size")
+        }
+    }
+
     /// Trial C7: a budget below one batch ended "finished" with 0 updates and no word.
     @Test func aBudgetThatCannotFillOneBatchIsWarnedAbout() {
         var c = TrainingConfiguration()

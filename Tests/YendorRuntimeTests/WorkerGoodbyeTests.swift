@@ -94,10 +94,12 @@ struct WorkerGoodbyeTests {
         let (_, config) = try TinyRun.scratch("unreachable", checkpointInterval: 60)
         let port = ChildProcess.freePort()
         // As a cluster config says it: the learner's bind address, the host given by --learner.
-        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "lost", "--learner", "127.0.0.1",
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "lost", "--learner", "127.0.0.1", "--steps", "5",
                                                "--set", "transport.trajectories=tcp://0.0.0.0:\(port)",
                                                "--set", "transport.weights=tcp://0.0.0.0:\(ChildProcess.freePort())"])
         defer { worker.kill() }
+        // A learner's option given to a worker is said to be ignored, not taken silently (trial T).
+        #expect(await worker.waitForStandardError(containing: "ignoring --steps: the learner's, not a worker's", timeout: 600), "\(worker.standardError.suffix(1500))")
         #expect(await worker.waitForStandardError(containing: "no connection to the learner at tcp://127.0.0.1:\(port) after", timeout: 600),
                 "\(worker.standardError.suffix(1500))")
         #expect(worker.standardError.contains("is it running there (--learner, transport.trajectories)?"), "\(worker.standardError.suffix(1500))")
