@@ -265,8 +265,12 @@ public final class LearnerService: Service, Sendable {
     /// is reached (past it nothing more is taken, and the loop goes on for the workers' Goodbyes).
     private func store(_ trajectory: ReceivedTrajectory, builder: TrainingBatchBuilder, link: any LearnerLink,
                        buffer: ReplayStore, status: LearnerStatus) async -> Bool {
-        // Past the budget nothing more is taken: the final checkpoint holds what was counted.
-        if hasFinished { return true }
+        // Past the budget nothing more is taken: the final checkpoint holds what was counted. The
+        // loop then takes what workers still send without waiting on anything: it lets others run.
+        if hasFinished {
+            await Task.yield()
+            return true
+        }
         if await status.envSteps >= configuration.run.totalSteps { return true }
         let now = Clock.now
         guard await admit(trajectory, builder: builder, now: now, link: link, status: status) else { return true }

@@ -156,9 +156,10 @@ public final class ReplayService: Service, Sendable {
                         while !Task.isCancelled {
                             try? await Task.sleep(for: .seconds(clamping: t.heartbeatInterval))
                             let silent = Clock.now - self.learnerLastHeard.withLock { $0 }
-                            // A finished learner that fell silent has its workers' Goodbyes and has closed.
+                            // A finished learner that fell silent has its workers' Goodbyes and has closed
+                            // (half a peer timeout: a loaded learner can miss a heartbeat or two).
                             if let at = self.learnerFinishedAt.withLock({ $0 }),
-                               silent > 2 * t.heartbeatInterval || Clock.now - at > t.peerTimeout + 2 * t.heartbeatInterval {
+                               silent > t.peerTimeout / 2 || Clock.now - at > t.peerTimeout + 2 * t.heartbeatInterval {
                                 await pull.close()
                                 return (false, [])
                             }

@@ -11,8 +11,9 @@ struct AsyncBoundedQueueTests {
     /// races must all finish.
     @Test func aThreadSendingWhileTheWaitingReceiverIsCancelledNeverDeadlocks() async {
         let rounds = 20_000
-        let completed = Atomic<Int>(0)
+        let completed = Atomic<Int>(0), started = Atomic<Bool>(false)
         let stress = Task.detached {
+            started.store(true, ordering: .relaxed)
             for _ in 0..<rounds {
                 let queue = AsyncBoundedQueue<Int>(capacity: 1)
                 let receiver = Task { await queue.receive() }
@@ -37,13 +38,15 @@ struct AsyncBoundedQueueTests {
         // A deadlock would also stall every thread of the cooperative pool (2 here), so nothing
         // async could notice it: a plain thread ends the test process with a clear message instead.
         let finished = Atomic<Bool>(false)
-        // Stuck means no round finished for five minutes (a loaded machine is slow, not stuck; other
-        // suites may keep both pool threads busy for a while).
+        // Stuck means no round finished for fifteen minutes once the stress began (a loaded machine is
+        // slow, not stuck: other suites' synchronous work, finite differences and NLE games in a debug
+        // build, can hold both pool threads for minutes; in CI on 2026-12-07 no test at all finished
+        // between 156 s and the 300 s this window was then, and not one round had finished).
         let watchdog = Thread {
             var seen = -1, lastProgress = Date()
-            while !finished.load(ordering: .relaxed) && Date().timeIntervalSince(lastProgress) < 300 {
+            while !finished.load(ordering: .relaxed) && Date().timeIntervalSince(lastProgress) < 900 {
                 let now = completed.load(ordering: .relaxed)
-                if now != seen { seen = now; lastProgress = Date() }
+                if now != seen || !started.load(ordering: .relaxed) { seen = now; lastProgress = Date() }
                 Thread.sleep(forTimeInterval: 0.1)
             }
             if !finished.load(ordering: .relaxed) {
