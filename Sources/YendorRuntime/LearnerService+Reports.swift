@@ -37,20 +37,19 @@ extension LearnerService {
     /// a subscriber reconnecting just then (PUB drops what it cannot deliver), and that worker waited
     /// for a learner to return, for ever; so was it by one that had timed out (a stalled process).
     func sayFinished(link: any LearnerLink, status: LearnerStatus) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(clamping: configuration.transport.peerTimeout)
-        var nextWord = clock.now
+        let deadline = Clock.now + configuration.transport.peerTimeout
+        var nextWord = Clock.now
         while !Task.isCancelled && !updateStop.isSet {
             let members = await status.workersNotLeft
             if members.isEmpty { return }
-            if clock.now >= deadline {
+            if Clock.now >= deadline {
                 let named = members.prefix(8).map { PeerID.loggable($0) }.joined(separator: ", ")
                 logger.info("told \(members.count) worker(s) for a peer timeout that the run finished, with no Goodbye in answer: \(named)")
                 return
             }
-            if clock.now >= nextWord {
+            if Clock.now >= nextWord {
                 await link.publish(.goodbye(Goodbye(id: "*", reason: "finished")))
-                nextWord = clock.now + .seconds(clamping: configuration.transport.heartbeatInterval)
+                nextWord = Clock.now + configuration.transport.heartbeatInterval
             }
             try? await Task.sleep(for: .milliseconds(20))
         }

@@ -1,12 +1,13 @@
-/// Whether a worker's learner has gone silent, for the worker's log: silence counts from the later
-/// of the last word heard from the learner and the worker's first Hello. A learner started after its
+/// Whether the learner has gone silent, for a worker's or a replay role's log: silence counts from the
+/// later of the last word heard from the learner and the start of listening (a worker's first Hello,
+/// a replay role's start), and each change is said once. A learner started after its
 /// worker was not silent before it: counted from the worker's start, the worker said "no word from
 /// the learner" as it connected, renewed the connection that had just carried its first Hello, and
 /// then said "learner is back" of a learner it had never heard (trial T).
 struct LearnerSilence {
     /// Seconds of silence after which the learner counts as gone (`transport.peerTimeout`).
     let timeout: Double
-    /// When the worker's first Hello went.
+    /// When listening began (a worker's first Hello, a replay role's start).
     let connectedAt: Double
     /// Whether the silence has been said (and the learner not heard since).
     private(set) var isSaid = false

@@ -152,24 +152,26 @@ public final class ReplayService: Service, Sendable {
                     group.addTask {
                         // A learner never heard (a wrong --learner, a port, a CURVE key) or gone is
                         // said here: the workers only see this role's queue fill.
-                        var said = false
+                        var silence = LearnerSilence(timeout: t.peerTimeout, connectedAt: Clock.now)
                         while !Task.isCancelled {
                             try? await Task.sleep(for: .seconds(clamping: t.heartbeatInterval))
-                            let silent = Clock.now - self.learnerLastHeard.withLock { $0 }
+                            let now = Clock.now, lastHeard = self.learnerLastHeard.withLock { $0 }
+                            let silent = now - lastHeard
                             // A finished learner that fell silent has its workers' Goodbyes and has closed
                             // (half a peer timeout: a loaded learner can miss a heartbeat or two).
                             if let at = self.learnerFinishedAt.withLock({ $0 }),
-                               silent > t.peerTimeout / 2 || Clock.now - at > t.peerTimeout + 2 * t.heartbeatInterval {
+                               silent > t.peerTimeout / 2 || now - at > t.peerTimeout + 2 * t.heartbeatInterval {
                                 await pull.close()
                                 return (false, [])
                             }
-                            if silent > t.peerTimeout && !said {
+                            switch silence.check(now: now, lastHeard: lastHeard) {
+                            case .wentSilent(let seconds)?:
                                 let held = await store.count
-                                self.logger.warning("no word from the learner at \(learnerWeights) for \(Int(silent)) s: is it running there (--learner, transport.weights, transport.trajectories)? \(held) trajectories wait here")
-                                said = true
-                            } else if silent <= t.peerTimeout && said {
+                                self.logger.warning("no word from the learner at \(learnerWeights) for \(Int(seconds)) s: is it running there (--learner, transport.weights, transport.trajectories)? \(held) trajectories wait here")
+                            case .cameBack?:
                                 self.logger.info("the learner at \(learnerWeights) is heard again")
-                                said = false
+                            case nil:
+                                break
                             }
                         }
                         return (false, [])

@@ -140,11 +140,18 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// With no host, the endpoint as configured (`0.0.0.0` meaning this host).
     public static func endpoint(_ configured: String, onHost host: String?) -> String {
         guard let host else { return connectAddress(configured, host: "127.0.0.1") }
-        guard configured.hasPrefix("tcp://"), let colon = configured.lastIndex(of: ":"),
-              configured[configured.index(after: colon)...].allSatisfy(\.isNumber), colon > configured.index(configured.startIndex, offsetBy: 5) else {
+        guard let port = tcpPort(of: configured), port.allSatisfy(\.isNumber) else {
             return connectAddress(configured, host: host)
         }
-        return "tcp://\(host):\(configured[configured.index(after: colon)...])"
+        return "tcp://\(host):\(port)"
+    }
+
+    /// The text after a tcp:// endpoint's last colon (its port, or `*`); nil for another scheme or
+    /// an endpoint with no colon after its scheme's.
+    static func tcpPort(of endpoint: String) -> Substring? {
+        guard endpoint.hasPrefix("tcp://"), let colon = endpoint.lastIndex(of: ":"),
+              colon > endpoint.index(endpoint.startIndex, offsetBy: 5) else { return nil }
+        return endpoint[endpoint.index(after: colon)...]
     }
 
     /// The address a peer connects to for an endpoint this node binds (`0.0.0.0` → `host`).
@@ -278,9 +285,8 @@ public struct TransportConfiguration: Sendable, Equatable {
     /// takes the port on every one), an ipc:// path or inproc:// name; nil for `*` (any port).
     static func listeningPlace(_ endpoint: String) -> String? {
         guard endpoint.hasPrefix("tcp://") else { return endpoint }
-        guard let colon = endpoint.lastIndex(of: ":") else { return nil }
-        let port = endpoint[endpoint.index(after: colon)...]
-        return port == "*" ? nil : "port \(port)"
+        guard let port = tcpPort(of: endpoint), port != "*" else { return nil }
+        return "port \(port)"
     }
 
     public func validate() throws {
@@ -288,8 +294,7 @@ public struct TransportConfiguration: Sendable, Equatable {
             let ok = ["tcp://", "ipc://", "inproc://"].contains { endpoint.hasPrefix($0) }
             if !ok { throw ConfigurationError(field: name, problem: "'\(endpoint)' must start with tcp://, ipc:// or inproc://") }
             // libzmq keeps the port's low 16 bits: tcp://host:99999 listened on 34463.
-            if endpoint.hasPrefix("tcp://"), let colon = endpoint.lastIndex(of: ":"), colon > endpoint.index(endpoint.startIndex, offsetBy: 5) {
-                let port = endpoint[endpoint.index(after: colon)...]
+            if let port = Self.tcpPort(of: endpoint) {
                 if port != "*" && !(Int(port).map { (1...65_535).contains($0) } ?? false) {
                     throw ConfigurationError(field: name, problem: "'\(endpoint)' needs a port in 1...65535 (or * to bind any)")
                 }
