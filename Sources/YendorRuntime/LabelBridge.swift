@@ -97,7 +97,11 @@ final class LabelBridge: Sendable {
                     logger.warning("annotator at \(endpoint) stopped (its Goodbye: \(PeerID.escaped(goodbye, limit: 200))); training goes on without new labels until it is back")
                 } else {
                     let since = heard == nil ? "never heard from it" : "no reply for \(Int(silent.rounded())) s"
-                    logger.warning("annotator unreachable at \(endpoint): \(since) (timeout \(timeout) s); training goes on without new labels")
+                    var unresolved = ""
+                    if let host = EndpointHost(endpoint: endpoint), let failure = await host.resolutionFailure() {
+                        unresolved = "; its host \(host.name) does not resolve (\(failure)): check reward.annotator"
+                    }
+                    logger.warning("annotator unreachable at \(endpoint): \(since) (timeout \(timeout) s)\(unresolved); training goes on without new labels")
                 }
                 lastWarning = now
                 warnings += 1

@@ -492,7 +492,11 @@ public final class WorkerService: Service, Sendable {
                     let curve = c.transport.curveEnabled
                         ? " With CURVE on, \(who) also refuses a key not on its allow-list, or a transport.curve_server_key that is not its own." : ""
                     let settings = replayEndpoint == nil ? "--learner, transport.trajectories" : "--replay, transport.replay"
-                    logger.warning("no connection to \(target) after \(Int(timeout)) s: is it running there (\(settings))? Still trying.\(curve)")
+                    if let host = EndpointHost(endpoint: replayEndpoint ?? trajectoriesEndpoint), let failure = await host.resolutionFailure() {
+                        logger.warning("no connection to \(target) after \(Int(timeout)) s: its host \(host.name) does not resolve (\(failure)); check \(settings). Still trying.")
+                    } else {
+                        logger.warning("no connection to \(target) after \(Int(timeout)) s: is it running there (\(settings))? Still trying.\(curve)")
+                    }
                 }
                 saidUnreachable = true
             }

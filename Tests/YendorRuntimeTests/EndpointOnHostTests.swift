@@ -26,4 +26,25 @@ struct EndpointOnHostTests {
         let problem = TransportConfiguration.hostProblem(host, ports: "transport.trajectories")
         #expect(problem.map { p in said.map { p.contains($0) } ?? false } ?? (said == nil), "\(problem ?? "nil")")
     }
+
+    @Test(arguments: [
+        ("tcp://10.0.0.5:5555", "10.0.0.5"), ("tcp://learner.cluster:5556", "learner.cluster"),
+        ("tcp://[fd00::7]:5557", "fd00::7"),
+        // libzmq's source;destination form: the peer is the destination.
+        ("tcp://10.0.0.9;learner.cluster:5555", "learner.cluster"),
+        ("tcp://*:5555", nil), ("ipc:///tmp/run/sockets/weights", nil), ("inproc://yendor-1-weights", nil),
+    ] as [(String, String?)])
+    func theHostOfAnEndpointIsTheNameAPeerIsLookedUpBy(endpoint: String, host: String?) {
+        #expect(EndpointHost(endpoint: endpoint)?.name == host)
+    }
+
+    @Test func aHostThatDoesNotResolveIsToldFromOneThatDoes() async throws {
+        for address in ["tcp://127.0.0.1:5555", "tcp://[::1]:5555"] {
+            let host = try #require(EndpointHost(endpoint: address))
+            #expect(await host.resolutionFailure() == nil, "\(address)")
+        }
+        // RFC 6761: a .invalid name never resolves, with a DNS server or without one.
+        let unknown = try #require(EndpointHost(endpoint: "tcp://no-such-learner.invalid:5555"))
+        #expect(await unknown.resolutionFailure() != nil)
+    }
 }

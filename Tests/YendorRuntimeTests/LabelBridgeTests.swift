@@ -166,12 +166,16 @@ struct LabelBridgeTests {
         #expect(log.lines.filter { $0.contains("stopped (its Goodbye: shutdown)") }.count == 1, "\(log.lines)")
     }
 
-    @Test func aBridgeToAnAnnotatorThatNeverAnswersSaysSoInItsStatusAndLog() async throws {
+    /// Also when the annotator's host is a name that does not resolve, which the warning says:
+    /// libzmq retries such a name quietly, so it read as an annotator that is down.
+    @Test(arguments: [true, false])
+    func aBridgeToAnAnnotatorThatNeverAnswersSaysSoInItsStatusAndLog(hostResolves: Bool) async throws {
         let context = try Context()
         defer { context.terminate() }
         var cc = AnnotatorClient.Configuration()
-        cc.requestsEndpoint = ChildProcess.ipcEndpoint("nobody-requests")
-        cc.labelsEndpoint = ChildProcess.ipcEndpoint("nobody-labels")
+        // RFC 6761: a .invalid name never resolves, with a DNS server or without one.
+        cc.requestsEndpoint = hostResolves ? ChildProcess.ipcEndpoint("nobody-requests") : "tcp://no-such-annotator.invalid:\(ChildProcess.freePort())"
+        cc.labelsEndpoint = hostResolves ? ChildProcess.ipcEndpoint("nobody-labels") : "tcp://no-such-annotator.invalid:\(ChildProcess.freePort())"
         let client = try await AnnotatorClient(configuration: cc, context: context, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let log = LogLines()
         let bridge = LabelBridge(goal: .stairs)
@@ -182,6 +186,8 @@ struct LabelBridgeTests {
         defer { running.cancel() }
         let warned = await log.waitFor(timeout: 600) { $0.contains("annotator unreachable at \(cc.requestsEndpoint)") }
         #expect(warned, "\(log.lines)")
+        let said = log.lines.filter { $0.contains("its host no-such-annotator.invalid does not resolve (") }
+        #expect(said.isEmpty == hostResolves, "\(log.lines)")
         let liveness = try #require(bridge.annotatorLiveness)
         #expect(!liveness.reachable && liveness.silentSeconds > 0.5)
         let registry = MetricsRegistry(forwarding: .none)

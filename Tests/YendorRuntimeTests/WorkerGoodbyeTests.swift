@@ -111,6 +111,21 @@ struct WorkerGoodbyeTests {
         #expect(!worker.standardError.contains("connected to the learner"), "\(worker.standardError.suffix(1500))")
     }
 
+    /// A `--learner` host that does not resolve is said as such: libzmq retries the name quietly,
+    /// and the worker asked whether the learner was running there (trial T).
+    @Test func aWorkerWhoseLearnerHostDoesNotResolveSaysSo() async throws {
+        let (_, config) = try TinyRun.scratch("unresolved", checkpointInterval: 60)
+        // RFC 6761: a .invalid name never resolves, with a DNS server or without one.
+        let worker = try ChildProcess(yendor: ["worker", "--config", config, "--id", "lost", "--learner", "no-such-learner.invalid"])
+        defer { worker.kill() }
+        #expect(await worker.waitForStandardError(containing: "its host no-such-learner.invalid does not resolve (", timeout: 600),
+                "\(worker.standardError.suffix(1500))")
+        #expect(worker.standardError.contains("no connection to the learner at tcp://no-such-learner.invalid:"), "\(worker.standardError.suffix(1500))")
+        #expect(!worker.standardError.contains("is it running there"), "\(worker.standardError.suffix(1500))")
+        worker.signal(SIGTERM)
+        #expect(await worker.waitForExit(timeout: 60) == 0)
+    }
+
     /// The same for a worker sending to a replay role, naming the replay role's settings (it named
     /// the learner's, which such a worker does not send to).
     @Test func aWorkerThatCannotReachItsReplayRoleSaysSoNamingItsSettings() async throws {
