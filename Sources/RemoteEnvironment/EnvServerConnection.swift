@@ -25,6 +25,9 @@ final class EnvServerConnection {
     let stop: StopFlag
     /// The sequence of the request awaiting its reply, if any.
     private(set) var pending: UInt64?
+    /// What an env server's EnvError says when another connection has opened the envs of the one
+    /// that asked (python/yendor_env/server.py, `_session_of`; its tests keep the words).
+    static let takenOverSign = "from a connection that did not open these envs"
 
     init(endpoint: String, label: String? = nil, context: Context, timeout: Double, limits: WireLimits = .default,
          stop: StopFlag = StopFlag()) {
@@ -93,7 +96,10 @@ final class EnvServerConnection {
         while true {
             let left = (deadline - .now).seconds
             guard left > 0 else {
-                throw RemoteEnvironmentError.serverUnavailable(endpoint: label, reason: "no reply within \(timeout) s")
+                // A slow env (every env of the request stepped in turn) looks the same as a hung
+                // one: the setting is named (trial G waited on an env slower than 10 s a step).
+                throw RemoteEnvironmentError.serverUnavailable(endpoint: label, reason:
+                    "no reply within \(timeout) s (env.server_timeout): hung, gone, or its envs take longer than that for one step of all of them; if they are that slow, raise env.server_timeout")
             }
             if Task.isCancelled || stop.isSet { throw CancellationError() }
             var poller = Poller()
@@ -155,6 +161,8 @@ public enum RemoteEnvironmentError: Error, CustomStringConvertible, Equatable {
     case serverError(endpoint: String, message: String)
     case protocolViolation(endpoint: String, detail: String)
     case specMismatch(endpoint: String, got: String, expected: String)
+    /// Another connection opened this one's envs again, `steps` steps after this one took them back.
+    case takenOver(endpoint: String, steps: Int)
 
     public var description: String {
         switch self {
@@ -163,6 +171,10 @@ public enum RemoteEnvironmentError: Error, CustomStringConvertible, Equatable {
         case .protocolViolation(let e, let d): return "env server \(e) broke the protocol: \(d)"
         case .specMismatch(let e, let got, let expected):
             return "env server \(e) serves [\(got)], expected [\(expected)]"
+        case .takenOver(let e, let steps):
+            return "env server \(e): another worker opened this worker's envs there again, \(steps) steps after this one took them back: "
+                + "two workers are stepping the same env server (each takes the envs from the other, cutting every episode short); "
+                + "give each worker servers of its own (--env-server); this worker stops"
         }
     }
 }

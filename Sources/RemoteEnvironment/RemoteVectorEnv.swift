@@ -55,6 +55,12 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
     private var episodeSeeds: [UInt64]
     /// Envs that raise can do so at every step: one line per server slice and interval, with a count.
     private var envErrorLog: LogThrottle
+    /// Per connection, the steps it answered since its envs were last taken over by another
+    /// connection's EnvOpen; nil when that has not happened lately (`takeoverQuietSteps`).
+    private var stepsSinceTakeover: [Int?]
+    /// Two takeovers of one connection's envs within this many of its steps are two workers given
+    /// the same server, not one renewed connection (which libzmq's monitor makes rare anyway).
+    static let takeoverQuietSteps = 1_000
 
     /// Opens whole servers; see `init(slices:…)`.
     public convenience init(endpoints: [String], seed: UInt64, context: Context, timeout: Double = 10,
@@ -109,6 +115,7 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
         buffers = EnvironmentBuffers(spec: spec, count: start)
         captionCounts = Array(repeating: EpisodeCaptionCounts(), count: start)
         episodeSeeds = (0..<start).map { seed &+ UInt64($0) }
+        stepsSinceTakeover = Array(repeating: nil, count: slices.count)
         for (i, (message, _)) in specs.enumerated() {
             try buffers.store(message.observations, server: servers[i].label, slice: slices[i], spec: spec, resetFlags: true)
             for e in slices[i].0..<(slices[i].0 + slices[i].1) { countCaption(e, fresh: true) }
@@ -194,8 +201,20 @@ public final class RemoteVectorEnv: BufferedVectorEnvironment {
                 try buffers.store(result.arrays, server: server.label, slice: slices[i], spec: spec, resetFlags: false)
                 try check(result.episodes, server: i)
                 record(result.episodes, server: i)
+                stepsSinceTakeover[i] = stepsSinceTakeover[i].map { $0 + 1 }.flatMap { $0 < Self.takeoverQuietSteps ? $0 : nil }
             } catch is CancellationError {
                 throw CancellationError()
+            } catch RemoteEnvironmentError.serverError(_, let message) where message.contains(EnvServerConnection.takenOverSign) {
+                // Another connection opened these envs: taken back once (a renewed connection of
+                // this worker's looks the same), but a second time soon after is another worker
+                // stepping the same server, and taking them back again would go on for ever, each
+                // open cutting the other's episodes short (trial G: 130 times in 20 s).
+                if let steps = stepsSinceTakeover[i] {
+                    throw RemoteEnvironmentError.takenOver(endpoint: server.label, steps: steps)
+                }
+                logger.error("env server \(server.label): another connection opened this worker's envs there (another worker given the same env server, or this worker's connection renewed); taking them back once")
+                stepsSinceTakeover[i] = 0
+                failed.append(i)
             } catch {
                 logger.error("\(error)")
                 failed.append(i)

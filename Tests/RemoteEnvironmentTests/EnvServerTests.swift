@@ -104,6 +104,26 @@ struct EnvServerTests {
         #expect(env.done[0] == 0 && env.serverFailures == 0)
     }
 
+    /// Two workers given the same server take its envs from each other: each takes them back once,
+    /// and the one that loses them again soon after stops, saying why; the other keeps them (trial
+    /// G: they took them back and forth 130 times in 20 s, training on episodes cut short).
+    @Test func twoEnvsOpeningTheSameEnvsEndWithOneStoppingAndSayingWhy() throws {
+        let (server, endpoint, context, reports, logger) = try Self.servedWithLog(envs: 2)
+        defer { server.kill() }
+        defer { context.terminate() }
+        let a = try RemoteVectorEnv(endpoints: [endpoint], seed: 1, context: context, timeout: 600, logger: logger)
+        try a.step(actions: [0, 0])
+        let b = try RemoteVectorEnv(endpoints: [endpoint], seed: 2, context: context, timeout: 600, logger: logger)
+        try a.step(actions: [0, 0])  // taken over by b's open: a takes them back, once
+        #expect(reports.lines.filter { $0.contains("another connection opened this worker's envs there") }.count == 1, "\(reports.lines)")
+        #expect(a.truncated[0] == 1 && a.truncated[1] == 1, "the episodes the open cut short end as truncated")
+        try b.step(actions: [0, 0])  // b takes them back, once
+        #expect(throws: RemoteEnvironmentError.takenOver(endpoint: endpoint, steps: 0)) { try a.step(actions: [0, 0]) }
+        #expect(RemoteEnvironmentError.takenOver(endpoint: endpoint, steps: 0).description.contains("give each worker servers of its own (--env-server)"))
+        for _ in 0..<3 { try b.step(actions: [0, 0]) }
+        #expect(b.serverFailures == 1 && b.done[0] == 0, "b keeps them: nobody opens them again")
+    }
+
     @Test func twoEnvsSteppingSlicesOfOneServerConcurrentlyEachSeeWhatAWholeServerWouldShowThem() throws {
         let (shared, sharedEndpoint) = try Self.serve("YendorTest-Grid-v0", envs: 4)
         defer { shared.kill() }

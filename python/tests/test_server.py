@@ -208,8 +208,9 @@ def test_bad_requests_get_env_error_and_the_server_goes_on(grid):
     assert reply.sequence == 41 and "CRC32C mismatch" in error(reply)
     assert "takes EnvOpen (48), EnvStep (50), EnvClose (52) and EnvDescribe (54); got EnvError" in \
         error(ask(grid, wire.EnvError(3, "hi")))
-    # another connection may not step or close what this one opened ...
-    assert "did not open these envs" in error(step(grid, [0, 0, 0], peer=(b"worker-2",)))
+    # another connection may not step or close what this one opened ... (Yendor's worker knows a
+    # takeover by these words: EnvServerConnection.takenOverSign)
+    assert "from a connection that did not open these envs" in error(step(grid, [0, 0, 0], peer=(b"worker-2",)))
     assert "did not open these envs" in error(ask(grid, wire.EnvClose(9), peer=(b"worker-2",)))
     # ... until it sends EnvOpen itself
     assert isinstance(ask(grid, wire.EnvOpen(10, 0), peer=(b"worker-2",)), wire.EnvSpec)
