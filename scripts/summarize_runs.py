@@ -12,9 +12,9 @@ preferences received by the reward model; intrinsic reward sparsity at the end.
 summarises another metric in place of the success rate (e.g. the mean return, for tasks such as
 NetHackScore that have no success).
 """
+import argparse
 import json
 import os
-import sys
 
 
 def records(run):
@@ -42,7 +42,9 @@ def main(runs, metric="rollout/success_rate"):
         # no success rate at all: what is absent is shown as "-", not as 0.
         tail = [r[metric] for r in rs if r.get(metric) is not None and r.get("env_steps", 0) >= steps * 2 / 3]
         final = next((r[metric] for r in reversed(rs) if r.get(metric) is not None), None)
-        sps = [r["rollout/sps"] for r in rs if r.get("rollout/sps")]
+        # Every record's rate, 0s included: an interval with no trajectory in it is one where
+        # nothing was collected (skipping them overstated the mean by 40%, trial W).
+        sps = [r["rollout/sps"] for r in rs if r.get("rollout/sps") is not None]
         labels = max((r.get("rewards/labels_received", 0) or 0) for r in rs)
         sparsity = next((r["rewards/sparsity"] for r in reversed(rs) if r.get("rewards/sparsity") is not None), None)
         print("| {} | {:,} | {} | {} | {:,} | {:,.0f} | {:,} | {} |".format(
@@ -52,8 +54,9 @@ def main(runs, metric="rollout/success_rate"):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if args[:1] == ["--metric"]:
-        main(args[2:], metric=args[1])
-    else:
-        main(args)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--metric", default="rollout/success_rate",
+                        help="the metric summarised (default rollout/success_rate; e.g. rollout/mean_return)")
+    parser.add_argument("runs", nargs="+", help="run directories (each with a metrics.jsonl)")
+    arguments = parser.parse_args()
+    main(arguments.runs, metric=arguments.metric)

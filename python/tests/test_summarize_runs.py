@@ -29,3 +29,11 @@ def test_a_run_without_a_success_rate_shows_a_dash_and_a_gauge_is_read_where_it_
     lines = capsys.readouterr().out.splitlines()
     assert lines[2] == "| score | 600 | - | - | 3 | 100 | 0 | 0.5000 |"
     assert lines[3] == "| stairs | 600 | 0.400 | 0.400 | 9 | 0 | 0 | - |"
+
+
+def test_the_mean_rate_counts_the_intervals_that_collected_nothing(tmp_path, capsys):
+    # A learner's first update or a full queue: records with 0 env steps/s are part of the run's rate.
+    run = run_dir(tmp_path, "slow", [{"env_steps": 0, "rollout/sps": 0}, {"env_steps": 1024, "rollout/sps": 1024},
+                                     {"env_steps": 1024, "rollout/sps": 0}, {"env_steps": 2048, "rollout/sps": 512}])
+    load().main([run])
+    assert capsys.readouterr().out.splitlines()[2].split(" | ")[5] == "384"
