@@ -144,6 +144,9 @@ public final class OpenAILabeler: Labeler {
         let cancelledRequests: Counter
         /// Failed attempts by kind (timeouts, 429, 5xx, connection errors, malformed JSON), retried or not.
         private let failedAttempts: [LabelErrorKind: Counter]
+        /// 1 while the server counts as failing (the circuit breaker is open: one call per cooldown
+        /// goes), 0 otherwise: what to alert on, and what `yendor status` says.
+        let failing: Gauge
 
         init(registry: MetricsRegistry) {
             func counter(_ name: String) -> Counter { Counter(label: "annotator/llm/\(name)", factory: registry) }
@@ -154,6 +157,8 @@ public final class OpenAILabeler: Labeler {
             answersCutAtMaxTokens = counter("answers_cut_at_max_tokens")
             cancelledRequests = counter("cancelled_requests")
             failedAttempts = Dictionary(uniqueKeysWithValues: LabelErrorKind.allCases.map { ($0, counter("failed_attempts/\($0.rawValue)")) })
+            failing = Gauge(label: "annotator/llm/failing", factory: registry)
+            failing.record(0)
         }
 
         func failedAttempt(_ kind: LabelErrorKind) { failedAttempts[kind]?.increment() }
@@ -265,8 +270,10 @@ public final class OpenAILabeler: Labeler {
     private func recordOutcome(serverAlive: Bool, what: String) async {
         switch await breaker.record(serverAlive: serverAlive) {
         case .opened:
+            counters.failing.record(1)
             logger.error("LLM server at \(configuration.baseURL) failing (\(configuration.circuitBreaker.failureThreshold) requests in a row, the last: \(what.prefix(200))); asking it once every \(configuration.circuitBreaker.cooldown) until it answers")
         case .closed:
+            counters.failing.record(0)
             logger.notice("LLM server at \(configuration.baseURL) answers again")
         case nil:
             break

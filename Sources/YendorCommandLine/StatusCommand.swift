@@ -7,7 +7,8 @@ import ZeroMQ
 
 /// `yendor status learner|annotator`: what a running role publishes (its Stats messages on the PUB
 /// socket it already has), as a table: membership, SPS, policy lag, replay, labels, queues.
-/// On a terminal it refreshes with every Stats; otherwise (or with --once) it prints one and exits.
+/// On a terminal (or with --watch) it prints every Stats and says when the role falls silent;
+/// otherwise (or with --once) it prints one and exits.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
@@ -35,6 +36,9 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print one status and exit (the default when not on a terminal).")
     var once = false
 
+    @Flag(help: "Print every status as it comes, also when not on a terminal (into a log, or with --json into a pipe).")
+    var watch = false
+
     @Option(help: "Seconds to wait for the first status.")
     var timeout: Double = 30
 
@@ -44,6 +48,7 @@ struct StatusCommand: ParsableCommand {
 
     func validate() throws {
         guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be in (0, 86400] seconds, got \(timeout)") }
+        guard !(once && watch) else { throw ValidationError("--once and --watch: choose one") }
     }
 
     func run() throws {
@@ -57,31 +62,53 @@ struct StatusCommand: ParsableCommand {
         try socket.set([.subscribe([]), .linger(milliseconds: 0), .maxMessageSize(c.transport.maxMessageMiB << 20)])
         try socket.connect(target)
         let limits = WireLimits(maxMessageBytes: c.transport.maxMessageMiB << 20)
-        let refresh = !once && isatty(STDOUT_FILENO) == 1
+        let onTerminal = isatty(STDOUT_FILENO) == 1
+        let keepGoing = watch || (!once && onTerminal)
         var deadline = ContinuousClock.now + .seconds(clamping: timeout)
         // Heartbeats come every second, Stats less often (a learner's with each metrics record): a
-        // role heard but whose status did not come in time is up, and is not said to be silent.
-        var heard = false
+        // role whose heartbeats still come but whose status did not in time is up, and is not
+        // said to be silent. One whose heartbeats stopped has stopped, hung or gone out of reach
+        // (this said "up" of a role killed after its first status: trial W).
+        var lastHeartbeat: ContinuousClock.Instant?
+        var lastWord = ContinuousClock.now, lastStatus: ContinuousClock.Instant?
+        var saidSilent = false
+        let silence = max(c.transport.peerTimeout, 2)
         while true {
-            let left = (deadline - .now).seconds
+            let now = ContinuousClock.now
+            let left = (deadline - now).seconds
             guard left > 0 else {
                 let every = role == .learner ? "with each metrics record (run.log_interval)" : "every second"
-                let said = heard
+                let heartbeatsCome = lastHeartbeat.map { (now - $0).seconds <= silence } ?? false
+                let said = heartbeatsCome
                     ? "the \(role.rawValue) at \(target) is up (its heartbeats came) but sent no status within \(timeout) s: it sends one \(every); give a longer --timeout"
-                    : "no status from the \(role.rawValue) at \(target) within \(timeout) s"
+                    : lastStatus.map { "the \(role.rawValue) at \(target) has sent nothing for \(Int((now - lastWord).seconds)) s (its last status \(Int((now - $0).seconds)) s ago): it has stopped, hung or gone out of reach" }
+                    ?? "no status from the \(role.rawValue) at \(target) within \(timeout) s"
                 FileHandle.standardError.write(Data("yendor status: \(said)\n".utf8))
                 throw ExitCode(1)
             }
-            try socket.set(.receiveTimeout(milliseconds: max(1, Duration.milliseconds(clamping: left))))
+            // Watching: a role that falls silent is said at once below its last figures, which
+            // stay on the screen until then as if they were current.
+            if keepGoing, lastStatus != nil, !saidSilent, (now - lastWord).seconds > silence {
+                let said = "no word from the \(role.rawValue) for \(Int((now - lastWord).seconds)) s: stopped, hung or out of reach? (the figures above are its last)"
+                print(json ? #"{"role":"\#(role.rawValue)","silent_seconds":\#(Int((now - lastWord).seconds))}"# : "\n\(said)")
+                fflush(nil)
+                saidSilent = true
+            }
+            let wait = keepGoing && lastStatus != nil ? min(left, 1) : left
+            try socket.set(.receiveTimeout(milliseconds: max(1, Duration.milliseconds(clamping: wait))))
             guard let parts = try? socket.receive(), let frame = parts.last,
                   let message = try? frame.withUnsafeBytes({ try WireMessage.decode($0, limits: limits) }) else { continue }
-            if case .heartbeat = message { heard = true }
+            lastWord = .now
+            if saidSilent, !json { print("(heard from the \(role.rawValue) again)") }
+            saidSilent = false
+            if case .heartbeat = message { lastHeartbeat = .now }
             guard case .stats(let stats) = message, stats.role == role.rawValue else { continue }
             let text = json ? Self.json(stats) : Self.table(stats, endpoint: target)
-            if refresh && !json { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+            if keepGoing && onTerminal && !json { print("\u{1B}[H\u{1B}[2J", terminator: "") }
             print(text)
             fflush(nil)
-            if !refresh { return }
+            if !keepGoing { return }
+            lastStatus = .now
             deadline = .now + .seconds(clamping: timeout)
         }
     }
@@ -104,7 +131,7 @@ struct StatusCommand: ParsableCommand {
         if stats.role == "learner" {
             lines.append("env steps \(f("env_steps")) / \(f("run/total_steps"))   SPS \(f("rollout/sps"))   updates \(f("learner/updates"))   policy version \(f("learner/policy_version"))   lag \(f("learner/policy_lag", "%.2f"))   samples too stale \(f("learner/samples_dropped_lag"))")
             // No success rate for a task that cannot be won (`score`), nor before the first episode ends.
-            lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))"
+            lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))   mean length \(f("rollout/mean_length", "%.1f"))"
                          + (v["rollout/success_rate"].map { String(format: "   success %.1f%%", $0 * 100) } ?? ""))
             lines.append("replay \(f("replay/size")) items   frames dropped \(f("transport/frames_dropped"))   labels received \(f("rewards/labels_received"))   label queries waiting \(f("rewards/query_queue_depth"))")
             // What failed, once something has (each is logged by the learner; a full disk, trial Y).
@@ -113,6 +140,12 @@ struct StatusCommand: ParsableCommand {
                 (v[key] ?? 0) > 0 ? "\(name) \(f(key))" : nil
             }
             if !failures.isEmpty { lines.append("failed: " + failures.joined(separator: "   ") + "   (the learner's log says why)") }
+            // A labeler in the learner's process: its queue, errors and LLM server, as `status
+            // annotator` shows a remote one's (the learner's own query queue said nothing of them).
+            if v["annotator/queue_depth"] != nil {
+                lines.append("annotator in this process:")
+                lines += annotatorLines(v.filter { $0.key.hasPrefix("annotator/") }).map { "  " + $0 }
+            }
             if let reachable = v["annotator/reachable"] {  // only with a remote annotator (reward.annotator)
                 lines.append(reachable > 0 ? "annotator: reachable (last heard \(f("annotator/last_heard_s", "%.1f")) s ago)"
                                            : "annotator: unreachable (no reply for \(f("annotator/last_heard_s", "%.0f")) s)")
@@ -120,7 +153,9 @@ struct StatusCommand: ParsableCommand {
             // w2 before w10.
             let ids = Set(v.keys.filter { $0.hasPrefix("worker/") }.compactMap { $0.split(separator: "/").dropFirst().first.map(String.init) })
                 .sorted { $0.compare($1, options: .numeric) == .orderedAscending }
-            lines.append("workers: \(ids.count)")
+            // A worker that timed out or left is gone from the table: the counts say it happened
+            // (the learner's log names them).
+            lines.append("workers: \(ids.count)   joins \(f("membership/joins"))   left \(f("membership/leaves"))   timed out \(f("membership/timeouts"))")
             // Workers stepping env servers also say how many of the servers' requests failed.
             let servers = ids.contains { v["worker/\($0)/env_server_failures"] != nil }
             lines.append("  " + "id".padding(toLength: 28, withPad: " ", startingAt: 0) + "   envs  trajectories  too stale  last heard  policy"
@@ -154,11 +189,20 @@ struct StatusCommand: ParsableCommand {
         }
         shown.insert("annotator/labels_per_second")
         let rate = String(format: "%.1f", v["annotator/labels_per_second"] ?? 0)
+        // Latencies of answers that came: none yet reads "-", not 0 ms.
+        var latency = "latency p50 \(ms("latency_p50_seconds"))   p90 \(ms("latency_p90_seconds"))   p99 \(ms("latency_p99_seconds"))"
+        if (v["annotator/labeled"] ?? 0) == 0 { latency = "latency -   (no answer yet)" }
         var lines = [
             "queue \(n("queue_depth"))   in flight \(n("in_flight"))   labeled \(n("labeled")) (\(rate)/s)   from the store \(n("cache_hits"))   requests \(n("requests"))",
             "submitted \(n("submitted"))   duplicates \(n("duplicates"))   dropped \(n("dropped"))   withdrawn \(n("withdrawn"))",
-            "latency p50 \(ms("latency_p50_seconds"))   p90 \(ms("latency_p90_seconds"))   p99 \(ms("latency_p99_seconds"))",
+            latency,
         ]
+        if let failing = v["annotator/llm/failing"] {
+            shown.insert("annotator/llm/failing")
+            // Items wait (in flight, queued) while the breaker holds calls back: the latencies above
+            // are those of the last answers, from before.
+            if failing > 0 { lines.append("LLM server: FAILING (every call fails; asked once per cooldown until it answers; the log says why)") }
+        }
         let errors = v.filter { $0.key.hasPrefix("annotator/errors/") }
         shown.formUnion(errors.keys)
         let happened = errors.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key.dropFirst("annotator/errors/".count)) \(Int($0.value))" }

@@ -78,7 +78,7 @@ public actor InferenceBatcher {
     private func queue(version: Int64, tensors: [NamedTensor]) {
         // The learner's first weights are taken whatever their version: a fresh learner's are
         // version 0, this batcher's own start (ignored, the worker waited for weights that had come).
-        guard learnerWentBack || version > newestVersion || !weightsArrived else { return }
+        guard learnerWentBack || version > ownVersion || !weightsArrived else { return }
         nextWeights = (version, tensors)
         learnerWentBack = false
         weightsArrived = true
@@ -89,14 +89,17 @@ public actor InferenceBatcher {
     /// belong to a run it no longer has: its next weights replace them whatever their version.
     /// Returns the version this worker had when this is news (for the worker's log), else nil.
     public func learnerHas(version: Int64) -> Int64? {
-        let own = newestVersion
+        let own = ownVersion
         guard version < own, !learnerWentBack else { return nil }
         learnerWentBack = true
         return own
     }
 
-    /// The newest version this batcher acts with, is loading, or has queued.
-    private var newestVersion: Int64 { max(policyVersion, loadingVersion ?? -1, nextWeights?.version ?? -1) }
+    /// This batcher's own version: the weights taken last, queued, loading or acted with. Those
+    /// taken are always newer, except the learner's first after it went back, which replace the
+    /// older run's that actors may still act with until they load them (the largest version here
+    /// said the learner went back again at each of its versions until then).
+    private var ownVersion: Int64 { nextWeights?.version ?? loadingVersion ?? policyVersion }
 
     /// Whether any weights arrived from the learner yet (a fresh learner's are version 0).
     public var hasWeights: Bool { weightsArrived }

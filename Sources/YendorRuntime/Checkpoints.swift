@@ -30,6 +30,8 @@ struct Checkpoints: Sendable {
         /// `rollout/success_rate`), so a resumed run's curves go on from them; nil in older checkpoints.
         var recentReturns: [Float]? = nil
         var recentSuccesses: [Bool]? = nil
+        /// Their lengths (`rollout/mean_length`); nil in older checkpoints.
+        var recentLengths: [Int32]? = nil
         /// The annotator goal the reward model learned its labels for (`Goal.key`), so a resume
         /// asking for another goal (another task) does not reward with the old goal's labels; nil
         /// in older checkpoints.

@@ -17,6 +17,9 @@ struct LearnerMetrics: Sendable {
     let episodes: Counter
     /// Over the last 200 episodes received.
     let meanReturn: Gauge
+    /// Env steps per episode over the last 200 episodes received: dying early or running into the
+    /// step limit, while the return alone cannot tell.
+    let meanLength: Gauge
     /// Over the last 200 episodes received; nil (no `rollout/success_rate` at all) for a task that
     /// cannot be won, where it would read 0 forever.
     let successRate: Gauge?
@@ -49,6 +52,9 @@ struct LearnerMetrics: Sendable {
     let hellosStale: Counter
     /// Times the weights were published again for workers all of whose trajectories were too stale.
     let weightsResent: Counter
+    /// Trajectories that came once the budget was reached, not taken (workers send until they hear
+    /// the learner has finished).
+    let afterBudget: Counter
     /// Labels (and preferences) handed to the reward model.
     let labelsReceived: Counter
     /// Label queries not sent because the bridge's queue was full.
@@ -66,6 +72,7 @@ struct LearnerMetrics: Sendable {
         stepsPerSecond = gauge("rollout/sps")
         episodes = counter("rollout/episodes")
         meanReturn = gauge("rollout/mean_return")
+        meanLength = gauge("rollout/mean_length")
         successRate = recordsSuccess ? gauge("rollout/success_rate") : nil
         updates = counter("learner/updates")
         checkpointFailures = counter("learner/checkpoint_failures")
@@ -90,6 +97,7 @@ struct LearnerMetrics: Sendable {
         hellosRefused = counter("membership/hellos_refused")
         hellosStale = counter("membership/hellos_stale")
         weightsResent = counter("learner/weights_resent")
+        afterBudget = counter("learner/trajectories_after_budget")
         labelsReceived = counter("rewards/labels_received")
         queriesUnsent = counter("rewards/queries_unsent")
         queryQueueDepth = gauge("rewards/query_queue_depth")

@@ -70,7 +70,7 @@ extension LearnerService {
                                           updates: await status.updates, policyVersion: learner.policyVersion,
                                           modelSignature: c.modelSignature,
                                           counters: Dictionary(uniqueKeysWithValues: counters.map { ($0.label, metrics[$0.label]) }),
-                                          recentReturns: recent.returns, recentSuccesses: recent.successes,
+                                          recentReturns: recent.returns, recentSuccesses: recent.successes, recentLengths: recent.lengths,
                                           rewardGoal: c.resolvedGoal.key)
             let staged = try checkpoints.stage(learner: learner, state: state)
             let rewards = rewardModel.snapshot(), version = learner.policyVersion

@@ -107,7 +107,7 @@ public final class LearnerService: Service, Sendable {
             }
             let state = found.state
             await status.restore(envSteps: state.envSteps, episodes: state.episodes, updates: state.updates, version: state.policyVersion)
-            if let returns = state.recentReturns, let successes = state.recentSuccesses { await status.restore(recent: (returns, successes)) }
+            if let returns = state.recentReturns, let successes = state.recentSuccesses { await status.restore(recent: (returns, successes, state.recentLengths)) }
             // A label now of another kind (a checkpoint of another version) is passed over.
             let kinds = Dictionary(uniqueKeysWithValues: metrics.labels.map { ($0.label, $0.kind) })
             for (label, value) in state.counters ?? [:] where value >= 1 && !Self.restoredElsewhere(label)
@@ -187,8 +187,10 @@ public final class LearnerService: Service, Sendable {
         progress.finish()
         await link.close(reason: reason)
         completion.trySend(await status.envSteps)
-        let finalSteps = await status.envSteps
-        logger.info("learner stopped (\(reason)) at \(finalSteps) env steps")
+        let finalSteps = await status.envSteps, afterBudget = await status.trajectoriesAfterBudget
+        // Workers' own counts include what they sent before hearing that the run had finished.
+        let notTaken = afterBudget > 0 ? " (\(afterBudget) trajectories that came after the budget were not taken)" : ""
+        logger.info("learner stopped (\(reason)) at \(finalSteps) env steps\(notTaken)")
     }
 
     // MARK: Receive
@@ -268,10 +270,14 @@ public final class LearnerService: Service, Sendable {
         // Past the budget nothing more is taken: the final checkpoint holds what was counted. The
         // loop then takes what workers still send without waiting on anything: it lets others run.
         if hasFinished {
+            await status.cameAfterBudget()
             await Task.yield()
             return true
         }
-        if await status.envSteps >= configuration.run.totalSteps { return true }
+        if await status.envSteps >= configuration.run.totalSteps {
+            await status.cameAfterBudget()
+            return true
+        }
         let now = Clock.now
         guard await admit(trajectory, builder: builder, now: now, link: link, status: status) else { return true }
         // Full buffer: wait, which stops reading the socket; ZeroMQ's high-water mark then

@@ -21,9 +21,11 @@ actor LearnerStatus {
     private var dropLog = LogThrottle()
     /// How many of the latest episodes `rollout/mean_return` and `rollout/success_rate` are over.
     static let recentWindowSize = 200
-    /// The last `recentWindowSize` episodes' returns and outcomes.
+    /// The last `recentWindowSize` episodes' returns, outcomes and lengths (fewer lengths after a
+    /// resume from a checkpoint written before they were kept).
     private var recentReturns: [Float] = []
     private var recentSuccesses: [Bool] = []
+    private var recentLengths: [Int32] = []
 
     /// Labels handed to the reward model and queries it could not send, after an update.
     func rewards(metrics rewardMetrics: [RewardMetric: Double], received: Int, unsent: Int, queueDepth: Int) {
@@ -167,15 +169,21 @@ actor LearnerStatus {
         for e in episodes {
             recentReturns.append(e.episodeReturn)
             recentSuccesses.append(e.success)
+            recentLengths.append(e.length)
         }
-        if recentReturns.count > Self.recentWindowSize {
-            recentReturns.removeFirst(recentReturns.count - Self.recentWindowSize)
-            recentSuccesses.removeFirst(recentSuccesses.count - Self.recentWindowSize)
-        }
+        recentReturns = recentReturns.suffix(Self.recentWindowSize)
+        recentSuccesses = recentSuccesses.suffix(Self.recentWindowSize)
+        recentLengths = recentLengths.suffix(Self.recentWindowSize)
         self.episodes += episodes.count
         metrics.episodes.increment(by: episodes.count)
+        recordEpisodeGauges()
+    }
+
+    /// The recent window's gauges: mean return, success rate, mean length.
+    private func recordEpisodeGauges() {
         metrics.meanReturn.record(meanReturn)
         if let successRate { metrics.successRate?.record(successRate) }
+        if !recentLengths.isEmpty { metrics.meanLength.record(Double(recentLengths.reduce(0) { $0 + Int($1) }) / Double(recentLengths.count)) }
     }
 
     /// One update at mean policy lag `lag`: its figures become the learner's gauges.
@@ -210,20 +218,28 @@ actor LearnerStatus {
     /// The current weights were published again for workers whose trajectories were all too stale.
     func resentWeights() { metrics.weightsResent.increment() }
 
+    /// A trajectory that came once the budget was reached, not taken.
+    func cameAfterBudget() {
+        metrics.afterBudget.increment()
+        trajectoriesAfterBudget += 1
+    }
+    private(set) var trajectoriesAfterBudget = 0
+
     /// The recent-episode window, saved with a checkpoint so that a resumed run's
     /// `rollout/mean_return` goes on from it instead of from a handful of episodes.
-    var recentWindow: (returns: [Float], successes: [Bool]) { (recentReturns, recentSuccesses) }
+    var recentWindow: (returns: [Float], successes: [Bool], lengths: [Int32]) { (recentReturns, recentSuccesses, recentLengths) }
 
-    /// The window a checkpoint saved (one whose two lists differ in length is not taken).
-    func restore(recent: (returns: [Float], successes: [Bool])) {
+    /// The window a checkpoint saved (one whose returns and outcomes differ in number is not
+    /// taken; lengths are nil in checkpoints written before they were kept).
+    func restore(recent: (returns: [Float], successes: [Bool], lengths: [Int32]?)) {
         guard recent.returns.count == recent.successes.count else { return }
         recentReturns = Array(recent.returns.suffix(Self.recentWindowSize))
         recentSuccesses = Array(recent.successes.suffix(Self.recentWindowSize))
+        recentLengths = Array((recent.lengths ?? []).suffix(Self.recentWindowSize))
         // The gauges too, at once: the progress line reads the window, the metrics file and
         // Stats the gauges, which showed no return until the first new episode ended.
         guard !recentReturns.isEmpty else { return }
-        metrics.meanReturn.record(meanReturn)
-        if let successRate { metrics.successRate?.record(successRate) }
+        recordEpisodeGauges()
     }
 
     /// The counts of the checkpoint the learner resumed from; the counters continue from them.

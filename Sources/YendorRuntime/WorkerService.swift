@@ -524,7 +524,11 @@ public final class WorkerService: Service, Sendable {
             let now = Clock.now, lastHeard = learnerLastSeen.withLock { $0 }
             switch silence.check(now: now, lastHeard: lastHeard) {
             case .wentSilent(let seconds)?:
-                logger.warning("no word from the learner at \(weights) for \(Int(seconds)) s; retrying with backoff")
+                // In one process there is no network to retry: a learner silent there is busy or
+                // starved of CPU (trial W read the network wording as a fault).
+                logger.warning(weights.hasPrefix("inproc://")
+                               ? "no word from the learner in this process for \(Int(seconds)) s (busy, or the machine is loaded); waiting"
+                               : "no word from the learner at \(weights) for \(Int(seconds)) s; retrying with backoff")
                 // The trajectories already sent wait on their connection for a learner that is only
                 // paused; subscriberLoop renews it for one that cannot take them.
                 await link.reconnect(trajectories: false)

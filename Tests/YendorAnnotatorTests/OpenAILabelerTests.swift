@@ -128,6 +128,7 @@ import YendorMetrics
         for _ in 0..<2 { #expect(await labeler.label(captions(1)).map(\.outcome) == [.failed(.rejected)]) }
         #expect(await labeler.breaker.openings == 1)
         #expect(await labeler.breaker.state == .open)
+        #expect(labeler.metrics["annotator/llm/failing"] == 1, "the gauge to alert on, and what `yendor status` says")
         #expect(try await server.stats().calls == 2)
     }
 
@@ -361,6 +362,7 @@ import YendorMetrics
         #expect(answers.map(\.outcome) == [.labeled(.helpful)])
         #expect(await labeler.breaker.state == .closed)
         #expect(await labeler.breaker.closings == 1)
+        #expect(labeler.metrics["annotator/llm/failing"] == 0)
         // While open, calls waited for the cooldown instead of using up the retries (without
         // the breaker, 9 attempts 5 ms apart would all have reached the server by now): the 2
         // that opened it, then one probe per cooldown, each failed probe opening it again, and

@@ -346,10 +346,18 @@ struct InMemoryRoleTests {
         #expect(await Poll.until { log.lines.contains { $0.contains("worker w left: finished") } }, "\(log.lines.suffix(10))")
         // The silent member is still told: the learner has not stopped.
         #expect(!learnerEnded.isSet)
+        // What a member sends past the budget is not taken, and is counted (it went uncounted:
+        // trial W found workers' and the learner's totals apart by 8–10 with nothing saying why).
+        let counted = learner.metrics["learner/trajectories_after_budget"]
+        var late = ZeroMQLearnerLinkTests.trajectory()
+        late.workerID = "m"
+        try await member.send(late)
+        #expect(await Poll.until { learner.metrics["learner/trajectories_after_budget"] >= counted + 1 })
         #expect(await member.trySendControl(.goodbye(Goodbye(id: "m", reason: "finished"))))
         _ = await learning.result
         let final = log.lines.lazy.compactMap { $0.firstMatch(of: /learner stopped \(finished\) at (\d+) env steps/).map { String($0.1) } }.first
         #expect(final != nil, "\(log.lines.suffix(10))")
+        #expect(log.lines.contains { $0.contains("trajectories that came after the budget were not taken)") }, "\(log.lines.suffix(10))")
         #expect(!log.lines.contains { $0.contains("with no Goodbye in answer") }, "it stopped when the last member left, not at its deadline")
         // The final checkpoint holds every step counted: past the budget nothing is taken (one taken
         // while the checkpoint was written went into neither it nor replay.ckpt, trial T).

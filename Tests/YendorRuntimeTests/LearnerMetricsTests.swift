@@ -14,9 +14,26 @@ import YendorLearner
         let registry = MetricsRegistry(forwarding: .none)
         let status = LearnerStatus(heartbeatTimeout: 5, inboxCapacity: 4, metrics: LearnerMetrics(registry: registry, recordsSuccess: true))
         #expect(!registry.snapshot().contains { $0.name == "rollout/mean_return" })
-        await status.restore(recent: (returns: [1, 2, 6], successes: [true, false, false]))
+        await status.restore(recent: (returns: [1, 2, 6], successes: [true, false, false], lengths: [10, 20, 60]))
         #expect(registry["rollout/mean_return"] == 3)
         #expect(abs(registry["rollout/success_rate"] - 1.0 / 3) < 1e-12)
+        #expect(registry["rollout/mean_length"] == 30)
+    }
+
+    /// The mean episode length is over the same window as the return, and an older checkpoint
+    /// without lengths leaves it unset until episodes arrive (not 0, which reads as a fact).
+    @Test func theMeanEpisodeLengthIsOverTheRecentEpisodesReceived() async {
+        let registry = MetricsRegistry(forwarding: .none)
+        let status = LearnerStatus(heartbeatTimeout: 5, inboxCapacity: 4, metrics: LearnerMetrics(registry: registry))
+        await status.restore(recent: (returns: [1, 2], successes: [false, false], lengths: nil))
+        #expect(registry["rollout/mean_return"] == 1.5)
+        #expect(!registry.snapshot().contains { $0.name == "rollout/mean_length" })
+        var batch = ZeroMQLearnerLinkTests.trajectory()
+        batch.episodes = [EpisodeSummary(env: 0, episodeReturn: 4, length: 7, success: false),
+                          EpisodeSummary(env: 1, episodeReturn: 0, length: 12, success: false)]
+        await status.received(.value(batch), now: 0)
+        #expect(registry["rollout/mean_return"] == 7.0 / 4)
+        #expect(registry["rollout/mean_length"] == 9.5)
     }
 
     /// Joins, leaves and timeouts reach the metrics as counters (they were only log lines), each

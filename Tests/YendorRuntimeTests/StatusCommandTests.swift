@@ -95,6 +95,28 @@ struct StatusCommandTests {
                 "\(status.standardError)")
     }
 
+    /// Watching (`--watch`, or a terminal), a learner that falls silent is said to be so below its
+    /// last figures, and heard again when it comes back: the last table stayed on the screen as if
+    /// current, and at the deadline status said the learner was "up" (trial W).
+    @Test func aWatchedLearnerThatFallsSilentIsSaidToBeSoAndHeardAgain() async throws {
+        let (dir, config) = try TinyRun.scratch("status-silent", checkpointInterval: 60)
+        let run = dir.appendingPathComponent("run")
+        let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "100000000", "--run-dir", run.path])
+        defer { train.signal(SIGCONT); train.kill() }
+        #expect(await train.waitForStandardError(containing: "run directory", timeout: 600), "\(train.standardError.suffix(1500))")
+        let watch = try ChildProcess(yendor: ["status", "learner", "--run-dir", run.path, "--watch", "--timeout", "600"])
+        defer { watch.kill() }
+        #expect(await watch.waitForLine { $0.hasPrefix("env steps ") } != nil, "\(watch.standardError)")
+        train.signal(SIGSTOP)
+        let silent = await watch.waitForLine { $0.hasPrefix("no word from the learner for ") }
+        #expect(silent?.hasSuffix("stopped, hung or out of reach? (the figures above are its last)") == true, "\(watch.lines.suffix(20))")
+        train.signal(SIGCONT)
+        #expect(await watch.waitForLine { $0 == "(heard from the learner again)" } != nil, "\(watch.lines.suffix(20))")
+        #expect(!watch.standardError.contains("is up"), "\(watch.standardError)")
+        train.signal(SIGTERM)
+        #expect(await train.waitForExit(timeout: 60) == 0)
+    }
+
     /// A one-process `yendor train` binds none of the configured sockets: status and health given
     /// its run directory ask its learner at the run directory's status socket (not the default
     /// ports, where another run may answer), and say its labeler has no socket of its own.
