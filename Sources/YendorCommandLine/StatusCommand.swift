@@ -132,7 +132,10 @@ struct StatusCommand: ParsableCommand {
             lines.append("env steps \(f("env_steps")) / \(f("run/total_steps"))   SPS \(f("rollout/sps"))   updates \(f("learner/updates"))   policy version \(f("learner/policy_version"))   lag \(f("learner/policy_lag", "%.2f"))   samples too stale \(f("learner/samples_dropped_lag"))")
             // No success rate for a task that cannot be won (`score`), nor before the first episode ends.
             lines.append("episodes \(f("rollout/episodes"))   mean return \(f("rollout/mean_return", "%.2f"))   mean length \(f("rollout/mean_length", "%.1f"))"
-                         + (v["rollout/success_rate"].map { String(format: "   success %.1f%%", $0 * 100) } ?? ""))
+                         + (v["rollout/success_rate"].map { String(format: "   success %.1f%%", $0 * 100) } ?? "")
+                         // Episodes an env ended by raising or by a bad observation (env servers): they
+                         // count in the return, and were only in --json (trial G).
+                         + ((v["rollout/env_errors"] ?? 0) > 0 ? "   ended by env errors \(f("rollout/env_errors"))" : ""))
             lines.append("replay \(f("replay/size")) items   frames dropped \(f("transport/frames_dropped"))   labels received \(f("rewards/labels_received"))   label queries waiting \(f("rewards/query_queue_depth"))")
             // What failed, once something has (each is logged by the learner; a full disk, trial Y).
             let failures = [("checkpoint failures", "learner/checkpoint_failures"), ("label store errors", "annotator/errors/store"),

@@ -251,9 +251,14 @@ public struct TrainingConfiguration: Sendable {
     /// Said at a learner's start when what is left of the budget cannot fill one batch: the run
     /// would end without an update (trial C7: `--steps 20000 --set learner.batch_size=65536` exited
     /// 0, "finished", with 0 updates). A sample is trained on `replay.max_times_sampled` times at most.
+    /// Trajectories are taken whole until the budget is reached, so the last goes past it: what is
+    /// left counts in this configuration's trajectories (trial G was told "no update" of a 1,000-step
+    /// run of 1,024-step trajectories, which made one).
     public func budgetWarning(stepsTaken: UInt64) -> String? {
         let left = run.totalSteps > stepsTaken ? run.totalSteps - stepsTaken : 0
-        guard left > 0, Double(batchSize) > Double(left) * Double(max(replay.maxTimesSampled, 1)) else { return nil }
+        let trajectory = UInt64(max(1, env.rolloutLength * env.envsPerActor))
+        let taken = (left + trajectory - 1) / trajectory * trajectory
+        guard left > 0, Double(batchSize) > Double(taken) * Double(max(replay.maxTimesSampled, 1)) else { return nil }
         return "learner.batch_size (\(batchSize) samples) is more than the \(left) env steps left of run.total_steps (\(run.totalSteps)) can fill: the run will end before its first update"
     }
 

@@ -404,7 +404,10 @@ struct ConfigurationTests {
         c.replay.maxTimesSampled = 1
         c.batchSize = 1024
         #expect(c.budgetWarning(stepsTaken: 0) == nil)
-        #expect(c.budgetWarning(stepsTaken: 19_500) != nil)  // a resume with 500 steps left
+        // A resume with 500 steps left: one trajectory of 32 × 32 steps, taken whole, fills the batch.
+        #expect(c.budgetWarning(stepsTaken: 19_500) == nil, "trajectories are taken whole (trial G)")
+        c.env.envsPerActor = 4  // trajectories of 128 steps: 512 are taken
+        #expect(c.budgetWarning(stepsTaken: 19_500) != nil)
     }
 
     /// An item goes after `replay.max_times_sampled` draws: a ratio above it cannot hold (it was

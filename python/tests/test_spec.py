@@ -189,6 +189,20 @@ def test_a_message_key_is_the_caption_and_not_part_of_the_status_vector():
     assert o.blstats.tolist() == [4, 2, 3] and o.caption == b"hello"
 
 
+def test_a_text_message_is_the_caption_too():
+    # A custom env writes its message as spaces.Text: it was left out, and --caption message said
+    # the key was missing while listing it (trial G).
+    space = spaces.Dict({"grid": spaces.Box(0, 9, (7, 7), np.int8), "message": spaces.Text(64)})
+    for caption in (None, "message"):
+        c = infer(SpaceEnv(space), caption=caption)
+        assert c.description.endswith("caption: text")
+        o = c({"grid": np.zeros((7, 7), np.int8), "message": "You pick up the key."}, {})
+        assert o.caption == b"You pick up the key."
+    other = spaces.Dict({"grid": spaces.Box(0, 9, (7, 7), np.int8), "message": spaces.Box(0, 9, (4,), np.int32)})
+    with pytest.raises(SpecError, match=r"needs 'message' as uint8 bytes .* or text \(gymnasium.spaces.Text\); it is Box"):
+        infer(SpaceEnv(other), caption="message")
+
+
 def test_fractional_or_non_finite_values_in_integer_observations_are_refused_not_truncated():
     # An env whose space said integers returned floats mid-episode: 1.7 became 1 and NaN became 0
     # (the status vector's NaN, -2147483648) without a word; now the row is refused like a wrong shape.

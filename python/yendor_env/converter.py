@@ -138,7 +138,7 @@ class Converter:
             return _message_bytes(obs[p["caption_key"]], capacity)
         if p["caption"] == "none":
             return b""
-        if p["caption"] == "mission":
+        if p["caption"] in ("mission", "text"):
             return encode_caption(obs[p["caption_key"]], capacity)
         return encode_caption(self.caption_function(obs, info), capacity)
 

@@ -290,9 +290,16 @@ def infer_from_spaces(observation_space, action_space, *, crop_size: Optional[in
                 plan.update(caption="message", caption_key="message")
                 if caption_bytes is None:
                     caption_bytes = int(items["message"].shape[0])
+            elif "message" in items and _space_kind(items["message"]) == "text":
+                # A custom env's message as text (spaces.Text): its string is the caption, as
+                # MiniGrid's mission can be (it was left out without a word: trial G).
+                plan.update(caption="text", caption_key="message")
             elif caption_mode == "message":
-                raise SpecError("caption 'message' needs an observation key 'message' (uint8 bytes, as NLE's); "
-                                f"the observation has {', '.join(items) or 'no keys'}")
+                if "message" in items:
+                    raise SpecError(f"caption 'message' needs 'message' as uint8 bytes (a 1-D uint8 Box, as NLE's) or "
+                                    f"text (gymnasium.spaces.Text); it is {items['message']}")
+                raise SpecError("caption 'message' needs an observation key 'message' (uint8 bytes, as NLE's, or "
+                                f"text); the observation has {', '.join(items) or 'no keys'}")
         elif caption_mode == "mission":
             if "mission" not in items:
                 raise SpecError("caption 'mission' needs an observation key 'mission' (MiniGrid's Dict observation); "

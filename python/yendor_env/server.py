@@ -267,7 +267,8 @@ class EnvServer:
             except Exception as e:  # noqa: BLE001 - any env failure
                 last = e
                 self._log_env_error(i, f"reset ({why}, attempt {attempt + 1}/{RESET_ATTEMPTS})", e)
-        raise _ResetFailed(f"env {i} could not be reset ({why}): {_error_text(last)}")
+        raise _ResetFailed(f"env {i} could not be reset ({why}; {RESET_ATTEMPTS} attempts, each with the env made anew "
+                           f"and another seed): {_error_text(last)}")
 
     def _log_env_error(self, i: int, where: str, e: BaseException):
         self.counters["env_errors"] += 1
@@ -316,7 +317,8 @@ class EnvServer:
                                              f"(52) and EnvDescribe (54); got {type(msg).__name__} ({int(msg.KIND)})")
         except _ResetFailed as e:
             self.sessions.pop(tuple(peer), None)
-            return self._error(msg.sequence, f"{e}; send EnvOpen to start again")
+            # Said to a user in Yendor's log: what happened to the envs, not what the protocol allows.
+            return self._error(msg.sequence, f"{e}; this connection's envs are closed until it opens them again")
 
     def _error(self, sequence: int, message: str) -> bytearray:
         self.counters["bad_requests"] += 1
