@@ -70,7 +70,7 @@ struct StatusCommand: ParsableCommand {
         // said to be silent. One whose heartbeats stopped has stopped, hung or gone out of reach
         // (this said "up" of a role killed after its first status: trial W).
         var lastHeartbeat: ContinuousClock.Instant?
-        var lastWord = ContinuousClock.now, lastStatus: ContinuousClock.Instant?
+        var lastWord = ContinuousClock.now, lastStatus: ContinuousClock.Instant?, lastID = role.rawValue
         var saidSilent = false
         let silence = max(c.transport.peerTimeout, 2)
         while true {
@@ -90,7 +90,7 @@ struct StatusCommand: ParsableCommand {
             // stay on the screen until then as if they were current.
             if keepGoing, lastStatus != nil, !saidSilent, (now - lastWord).seconds > silence {
                 let said = "no word from the \(role.rawValue) for \(Int((now - lastWord).seconds)) s: stopped, hung or out of reach? (the figures above are its last)"
-                print(json ? #"{"role":"\#(role.rawValue)","silent_seconds":\#(Int((now - lastWord).seconds))}"# : "\n\(said)")
+                print(json ? Self.silenceJSON(id: lastID, role: role.rawValue, seconds: Int((now - lastWord).seconds)) : "\n\(said)")
                 fflush(nil)
                 saidSilent = true
             }
@@ -104,6 +104,7 @@ struct StatusCommand: ParsableCommand {
             if case .heartbeat = message { lastHeartbeat = .now }
             guard case .stats(let stats) = message, stats.role == role.rawValue else { continue }
             let text = json ? Self.json(stats) : Self.table(stats, endpoint: target)
+            lastID = stats.id
             if keepGoing && onTerminal && !json { print("\u{1B}[H\u{1B}[2J", terminator: "") }
             print(text)
             fflush(nil)
@@ -111,6 +112,13 @@ struct StatusCommand: ParsableCommand {
             lastStatus = .now
             deadline = .now + .seconds(clamping: timeout)
         }
+    }
+
+    /// A silence in the JSON stream: the keys of a status line, with `silent_seconds` for `values`.
+    static func silenceJSON(id: String, role: String, seconds: Int) -> String {
+        let object: [String: Any] = ["id": id, "role": role, "time": Date().timeIntervalSince1970, "silent_seconds": seconds]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func json(_ stats: Stats) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,20 +27,55 @@ struct EndpointHost: Sendable, Equatable {
         name = String(host)
     }
 
-    /// Why `name` does not resolve, in the system resolver's words; nil when it resolves. The
-    /// lookup runs on a thread of its own: a resolver can take seconds to give up, and a blocked
-    /// thread of the cooperative pool stops other tasks.
+    /// Why `name` does not resolve, in the system resolver's words; nil when it resolves, or when
+    /// the task is cancelled first. The lookup runs on a thread of its own: a resolver can take
+    /// tens of seconds to give up, and a blocked thread of the cooperative pool stops other tasks;
+    /// a stopping role does not wait for it.
     func resolutionFailure() async -> String? {
-        let name = name
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: Self.lookUp(name)) }
+        let name = name, waiting = Waiting()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if waiting.hold(continuation) {
+                    Thread.detachNewThread { waiting.resume(Self.lookUp(name)) }
+                }
+            }
+        } onCancel: {
+            waiting.cancel()
+        }
+    }
+
+    /// The continuation of one lookup, resumed once: by the lookup's thread or by a cancellation.
+    private final class Waiting: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<String?, Never>?, cancelled: Bool)>((nil, false))
+
+        /// Holds `continuation` for the lookup; false (and resumed with nil) when already cancelled.
+        func hold(_ continuation: CheckedContinuation<String?, Never>) -> Bool {
+            let cancelled = state.withLock { s in
+                if !s.cancelled { s.continuation = continuation }
+                return s.cancelled
+            }
+            if cancelled { continuation.resume(returning: nil) }
+            return !cancelled
+        }
+
+        func resume(_ failure: String?) { state.withLock { $0.continuation.take() }?.resume(returning: failure) }
+
+        func cancel() {
+            state.withLock { s in
+                s.cancelled = true
+                return s.continuation.take()
+            }?.resume(returning: nil)
         }
     }
 
     private static func lookUp(_ name: String) -> String? {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
+        #if canImport(Glibc)
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        #else
+        hints.ai_socktype = SOCK_STREAM
+        #endif
         var found: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(name, nil, &hints, &found)
         if let found { freeaddrinfo(found) }

@@ -256,7 +256,8 @@ public struct TrainingConfiguration: Sendable {
     /// run of 1,024-step trajectories, which made one).
     public func budgetWarning(stepsTaken: UInt64) -> String? {
         let left = run.totalSteps > stepsTaken ? run.totalSteps - stepsTaken : 0
-        let trajectory = UInt64(max(1, env.rolloutLength * env.envsPerActor))
+        // Env servers decide their env counts: then only the rollout length is known to divide them.
+        let trajectory = UInt64(max(1, env.rolloutLength * (env.kind == .server ? 1 : env.envsPerActor)))
         let taken = (left + trajectory - 1) / trajectory * trajectory
         guard left > 0, Double(batchSize) > Double(taken) * Double(max(replay.maxTimesSampled, 1)) else { return nil }
         return "learner.batch_size (\(batchSize) samples) is more than the \(left) env steps left of run.total_steps (\(run.totalSteps)) can fill: the run will end before its first update"

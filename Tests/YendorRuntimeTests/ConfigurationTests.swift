@@ -408,6 +408,9 @@ struct ConfigurationTests {
         #expect(c.budgetWarning(stepsTaken: 19_500) == nil, "trajectories are taken whole (trial G)")
         c.env.envsPerActor = 4  // trajectories of 128 steps: 512 are taken
         #expect(c.budgetWarning(stepsTaken: 19_500) != nil)
+        c.env.envsPerActor = 32
+        c.env.kind = .server  // env servers decide how many envs a trajectory has: not counted on
+        #expect(c.budgetWarning(stepsTaken: 19_500) != nil)
     }
 
     /// An item goes after `replay.max_times_sampled` draws: a ratio above it cannot hold (it was

@@ -46,5 +46,11 @@ struct EndpointOnHostTests {
         // RFC 6761: a .invalid name never resolves, with a DNS server or without one.
         let unknown = try #require(EndpointHost(endpoint: "tcp://no-such-learner.invalid:5555"))
         #expect(await unknown.resolutionFailure() != nil)
+        // A stopping role does not wait for a slow resolver: cancelled, the lookup says nothing.
+        let cancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await unknown.resolutionFailure()
+        }
+        #expect(await cancelled.value == nil)
     }
 }

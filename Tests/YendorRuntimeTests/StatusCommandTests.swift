@@ -96,23 +96,40 @@ struct StatusCommandTests {
     }
 
     /// Watching (`--watch`, or a terminal), a learner that falls silent is said to be so below its
-    /// last figures, and heard again when it comes back: the last table stayed on the screen as if
-    /// current, and at the deadline status said the learner was "up" (trial W).
-    @Test func aWatchedLearnerThatFallsSilentIsSaidToBeSoAndHeardAgain() async throws {
+    /// last figures, heard again when it comes back, and said to have stopped when it stays silent
+    /// past --timeout: the last table stayed on the screen as if current, and at the deadline
+    /// status said the learner was "up" (trial W). The table shows the in-process labeler, the
+    /// mean episode length and the membership counts.
+    @Test func aWatchedLearnerThatFallsSilentIsSaidToBeSoHeardAgainAndThenToHaveStopped() async throws {
         let (dir, config) = try TinyRun.scratch("status-silent", checkpointInterval: 60)
         let run = dir.appendingPathComponent("run")
         let train = try ChildProcess(yendor: ["train", "--config", config, "--steps", "100000000", "--run-dir", run.path])
         defer { train.signal(SIGCONT); train.kill() }
         #expect(await train.waitForStandardError(containing: "run directory", timeout: 600), "\(train.standardError.suffix(1500))")
-        let watch = try ChildProcess(yendor: ["status", "learner", "--run-dir", run.path, "--watch", "--timeout", "600"])
+        // The deadline counts from the last status (every 0.5 s here), so only a stop reaches it.
+        let watch = try ChildProcess(yendor: ["status", "learner", "--run-dir", run.path, "--watch", "--timeout", "45"])
         defer { watch.kill() }
-        #expect(await watch.waitForLine { $0.hasPrefix("env steps ") } != nil, "\(watch.standardError)")
+        #expect(await watch.waitForLine { $0.hasPrefix("  worker-local ") } != nil, "\(watch.standardError)")
+        let table = watch.lines
+        #expect(table.contains("annotator in this process:") && table.contains { $0.hasPrefix("workers: 1   joins 1   left 0   timed out 0") }
+                && table.contains { $0.hasPrefix("episodes ") && $0.contains("mean length ") }, "\(table)")
+        func said(after count: Int, _ predicate: @escaping (String) -> Bool) async -> String? {
+            guard await Poll.until({ watch.lines.dropFirst(count).contains(where: predicate) || !watch.isRunning }) else { return nil }
+            return watch.lines.dropFirst(count).first(where: predicate)
+        }
         train.signal(SIGSTOP)
-        let silent = await watch.waitForLine { $0.hasPrefix("no word from the learner for ") }
+        let stopped = watch.lines.count
+        let silent = await said(after: stopped) { $0.hasPrefix("no word from the learner for ") }
         #expect(silent?.hasSuffix("stopped, hung or out of reach? (the figures above are its last)") == true, "\(watch.lines.suffix(20))")
         train.signal(SIGCONT)
-        #expect(await watch.waitForLine { $0 == "(heard from the learner again)" } != nil, "\(watch.lines.suffix(20))")
+        let resumed = watch.lines.count
+        #expect(await said(after: resumed) { $0 == "(heard from the learner again)" } != nil, "\(watch.lines.suffix(20))")
+        train.signal(SIGSTOP)
+        #expect(await watch.waitForExit(timeout: 600) == 1)
+        #expect(watch.standardError.contains("has sent nothing for") && watch.standardError.contains("it has stopped, hung or gone out of reach"),
+                "\(watch.standardError)")
         #expect(!watch.standardError.contains("is up"), "\(watch.standardError)")
+        train.signal(SIGCONT)
         train.signal(SIGTERM)
         #expect(await train.waitForExit(timeout: 60) == 0)
     }

@@ -208,15 +208,23 @@ def test_bad_requests_get_env_error_and_the_server_goes_on(grid):
     assert reply.sequence == 41 and "CRC32C mismatch" in error(reply)
     assert "takes EnvOpen (48), EnvStep (50), EnvClose (52) and EnvDescribe (54); got EnvError" in \
         error(ask(grid, wire.EnvError(3, "hi")))
-    # another connection may not step or close what this one opened ... (Yendor's worker knows a
-    # takeover by these words: EnvServerConnection.takenOverSign)
-    assert "from a connection that did not open these envs" in error(step(grid, [0, 0, 0], peer=(b"worker-2",)))
-    assert "did not open these envs" in error(ask(grid, wire.EnvClose(9), peer=(b"worker-2",)))
-    # ... until it sends EnvOpen itself
+    # another connection may not step or close what this one opened: it has not opened any (as
+    # one that stepped this server before a restart) ...
+    assert "EnvStep before EnvOpen on this connection" in error(step(grid, [0, 0, 0], peer=(b"worker-2",)))
+    assert "EnvClose before EnvOpen on this connection" in error(ask(grid, wire.EnvClose(9), peer=(b"worker-2",)))
+    # ... until it sends EnvOpen itself; then the connection whose envs it took is told so, in the
+    # words Yendor's worker knows a takeover by (EnvServerConnection.takenOverSign), and only it:
+    # a worker stops at a second takeover, so a restart must not read as one.
     assert isinstance(ask(grid, wire.EnvOpen(10, 0), peer=(b"worker-2",)), wire.EnvSpec)
     assert isinstance(step(grid, [0, 0, 0], peer=(b"worker-2",)), wire.EnvStepResult)
-    assert "did not open these envs" in error(step(grid, [0, 0, 0]))
-    assert grid.counters["bad_requests"] == 9
+    assert "from a connection that did not open these envs" in error(step(grid, [0, 0, 0]))
+    assert "before EnvOpen on this connection" in error(step(grid, [0, 0, 0], peer=(b"worker-3",)))
+    # Opening again, it is no longer a displaced connection.
+    assert isinstance(ask(grid, wire.EnvOpen(11, 0)), wire.EnvSpec)
+    assert "from a connection that did not open these envs" in error(step(grid, [0, 0, 0], peer=(b"worker-2",)))
+    assert isinstance(ask(grid, wire.EnvOpen(12, 0), peer=(b"worker-2",)), wire.EnvSpec)
+    assert "before EnvOpen on this connection" not in error(step(grid, [0, 0, 0]))
+    assert grid.counters["bad_requests"] == 12
 
 
 def test_describe_leaves_the_envs_and_their_owner_alone(grid):
@@ -289,7 +297,7 @@ def test_closing_a_slice_leaves_the_others_stepping():
     closed = wire.decode(server.handle(wire.encode(wire.EnvClose(3)), a))
     assert closed.closed and len(made) == 4
     assert step_slice(server, [0, 0], b).blstats[:, 2].tolist() == [2, 2]
-    assert "did not open these envs" in step_slice(server, [0, 0], a).message
+    assert "EnvStep before EnvOpen on this connection" in step_slice(server, [0, 0], a).message  # closed, not taken
     # reopening a's slice makes its two envs anew; b's are untouched
     assert open_slice(server, 0, 2, 1, a).num_envs == 2 and len(made) == 6
     assert step_slice(server, [0, 0], b).done.tolist() == [1, 1]
@@ -486,7 +494,7 @@ def test_process_survives_garbage_and_refuses_a_second_worker(minigrid_server):
         other.socket.send(b"\x00" * 100)
         reply = wire.decode(other.socket.recv())
         assert isinstance(reply, wire.EnvError) and "bad magic" in reply.message
-        with pytest.raises(ServerError, match="did not open these envs"):
+        with pytest.raises(ServerError, match="EnvStep before EnvOpen on this connection"):
             other.step([0, 0, 0, 0])
         assert owner.step([0, 0, 0, 0]).done.sum() == 0
         assert owner.close_envs().closed

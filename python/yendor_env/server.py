@@ -35,6 +35,7 @@ import signal
 import sys
 import threading
 import time
+from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -55,6 +56,8 @@ RESET_ATTEMPTS = 3
 U64 = 1 << 64
 #: Envs per server a Yendor worker accepts (RemoteVectorEnv.maxEnvsPerServer).
 MAX_ENVS = 1 << 14
+#: Connections remembered as having had their envs taken over by another's EnvOpen.
+MAX_DISPLACED = 1024
 #: The largest finite float32, the wire's type for rewards.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -173,6 +176,11 @@ class EnvServer:
         self._spaces = (first.observation_space, first.action_space)
         #: The open slices, by the routing id of the connection that opened each.
         self.sessions: Dict[Tuple[bytes, ...], _Session] = {}
+        #: Connections whose slice another connection's EnvOpen took (the newest MAX_DISPLACED): only
+        #: they are told their envs were taken over. Any other connection without a slice (one that
+        #: stepped a server since restarted) is told to open first: Yendor's worker stops at a second
+        #: takeover, so a restart must not read as one.
+        self.displaced: "OrderedDict[Tuple[bytes, ...], None]" = OrderedDict()
         # None where an env is not made (after EnvClose); made again by the next EnvOpen of its slice.
         self.slots: List[Optional[_Slot]] = [_Slot(first)] + [None] * (num_envs - 1)
         try:
@@ -267,8 +275,8 @@ class EnvServer:
             except Exception as e:  # noqa: BLE001 - any env failure
                 last = e
                 self._log_env_error(i, f"reset ({why}, attempt {attempt + 1}/{RESET_ATTEMPTS})", e)
-        raise _ResetFailed(f"env {i} could not be reset ({why}; {RESET_ATTEMPTS} attempts, each with the env made anew "
-                           f"and another seed): {_error_text(last)}")
+        raise _ResetFailed(f"env {i} could not be reset ({why}; {RESET_ATTEMPTS} attempts, the later ones with the env "
+                           f"made anew and another seed): {_error_text(last)}")
 
     def _log_env_error(self, i: int, where: str, e: BaseException):
         self.counters["env_errors"] += 1
@@ -336,6 +344,11 @@ class EnvServer:
         # The connection's earlier slice ends, and so does any other connection's that overlaps this one.
         for owner in [o for o, s in self.sessions.items() if o == peer or s.overlaps(start, end)]:
             del self.sessions[owner]
+            if owner != peer:
+                self.displaced[owner] = None
+                while len(self.displaced) > MAX_DISPLACED:
+                    self.displaced.popitem(last=False)
+        self.displaced.pop(peer, None)
         try:
             self._make(range(start, end))
         except Exception as e:  # noqa: BLE001
@@ -371,11 +384,11 @@ class EnvServer:
         session = self.sessions.get(tuple(peer))
         if session is not None:
             return session, None
-        if not self.sessions:
-            return None, self._error(sequence, f"{what} before EnvOpen: send EnvOpen first")
-        return None, self._error(sequence, f"{what} from a connection that did not open these envs (another worker "
-                                           f"sent the last EnvOpen of them, or this one reconnected): send EnvOpen "
-                                           f"to take them over")
+        if tuple(peer) not in self.displaced:
+            return None, self._error(sequence, f"{what} before EnvOpen on this connection (a new connection, or the "
+                                               f"server restarted since it opened its envs): send EnvOpen first")
+        return None, self._error(sequence, f"{what} from a connection that did not open these envs (another "
+                                           f"connection sent the last EnvOpen of them): send EnvOpen to take them over")
 
     def _step(self, msg: wire.EnvStep, peer) -> bytearray:
         session, refused = self._session_of(msg.sequence, peer, "EnvStep")
