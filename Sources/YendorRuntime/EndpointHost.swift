@@ -69,13 +69,9 @@ struct EndpointHost: Sendable, Equatable {
     }
 
     private static func lookUp(_ name: String) -> String? {
+        // Any family and socket type: the question is only whether the name has an address.
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
-        #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
         var found: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(name, nil, &hints, &found)
         if let found { freeaddrinfo(found) }
