@@ -199,9 +199,10 @@ public final class WorkerService: Service, Sendable {
                         return .rollouts
                     }
                     var ended = try await group.next()
-                    // A stop ends the hello and report loops at once, the rollout loops after their
-                    // current rollout: its trajectory is paid for, and gets the leave timeout to enter
-                    // the outbox (under backpressure it waits for room) before the rest is cancelled.
+                    // A stop ends the report loop at once, the rollout loops after their current
+                    // rollout (the hello loop goes on until then, keeping the membership): its
+                    // trajectory is paid for, and gets the leave timeout to enter the outbox (under
+                    // backpressure it waits for room) before the rest is cancelled.
                     if ended != .rollouts && self.stopping.load(ordering: .relaxed) {
                         let deadline = ContinuousClock.now + (self.mayWaitToLeave ? .seconds(clamping: self.configuration.transport.leaveTimeout) : .zero)
                         self.leaveDeadline.withLock { $0 = deadline }
@@ -508,7 +509,10 @@ public final class WorkerService: Service, Sendable {
         firstHelloSent.store(true, ordering: .relaxed)
         var silence = LearnerSilence(timeout: timeout, connectedAt: Clock.now)
         var schedule = HelloSchedule(every: c.transport.heartbeatMisses / 2, sent: batchesSent)
-        while !Task.isCancelled && !stopping.load(ordering: .relaxed) {
+        // A stopping worker goes on saying Hello while its last rollouts finish (`run` cancels this
+        // loop before its Goodbye): with envs slower than a peer timeout per rollout, its learner
+        // timed it out as it stopped (trial G).
+        while !Task.isCancelled {
             // After the learner went away: a Hello as soon as the control connection takes one,
             // then the held trajectories go.
             while awaitingReadmission.load(ordering: .relaxed) && !Task.isCancelled && !stopping.load(ordering: .relaxed) {

@@ -5,8 +5,9 @@ import RemoteEnvironment
 @testable import YendorRuntime
 
 enum GymFixture {
-    static let executable = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".venv/bin/yendor-env")
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let executable = repository.appendingPathComponent(".venv/bin/yendor-env")
     static var available: Bool { FileManager.default.isExecutableFile(atPath: executable.path) }
 }
 

@@ -1,5 +1,8 @@
 """Small Gymnasium envs for the tests (registered on import, so `yendor-env serve --import helpers_env`
 can host them)."""
+import os
+import time
+
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
@@ -81,6 +84,26 @@ class FlakyResetEnv(GridEnv):
         return super().reset(seed=seed, options=options)
 
 
+class GatedGridEnv(GridEnv):
+    """A GridEnv whose steps after the first `free_steps` wait until the file `gate` exists: an env
+    slower than any timeout, for as long as a test says (it creates the file to let them through).
+    A step that waits creates `gate`.held first, so the test knows the wait has begun."""
+
+    def __init__(self, gate, free_steps, **kwargs):
+        super().__init__(**kwargs)
+        self.gate = gate
+        self.free_steps = free_steps
+        self.steps = 0
+
+    def step(self, action):
+        self.steps += 1
+        if self.steps > self.free_steps and not os.path.exists(self.gate):
+            open(self.gate + ".held", "w").close()
+            while not os.path.exists(self.gate):
+                time.sleep(0.005)
+        return super().step(action)
+
+
 def interrupted_while_made(**kwargs):
     """What SIGINT does to a server still making its envs: KeyboardInterrupt."""
     raise KeyboardInterrupt
@@ -90,3 +113,4 @@ if "YendorTest-Grid-v0" not in gym.registry:
     gym.register("YendorTest-Grid-v0", entry_point=GridEnv)
     gym.register("YendorTest-RaisingDoorKey-v0", entry_point=make_raising_doorkey)
     gym.register("YendorTest-InterruptedWhileMade-v0", entry_point=interrupted_while_made)
+    gym.register("YendorTest-Gated-v0", entry_point=GatedGridEnv)
