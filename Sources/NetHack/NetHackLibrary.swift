@@ -39,7 +39,11 @@ public struct NetHackLibrary: Sendable, Equatable {
     public static func locate(explicit: String? = nil) throws -> NetHackLibrary {
         if let explicit, !explicit.isEmpty { return try NetHackLibrary(directory: URL(fileURLWithPath: explicit)) }
         if let fromEnvironment = ProcessInfo.processInfo.environment[environmentVariable], !fromEnvironment.isEmpty {
-            return try NetHackLibrary(directory: URL(fileURLWithPath: fromEnvironment))
+            // It wins over .venv, so `make deps` would not help: the error names the variable (trial N).
+            do { return try NetHackLibrary(directory: URL(fileURLWithPath: fromEnvironment)) } catch let error as NetHackError {
+                let problem = if case .libraryMissing(let path) = error { "\(path) does not exist" } else { "\(error)" }
+                throw NetHackError.invalidConfiguration("\(environmentVariable)=\(fromEnvironment) in this process's environment names no NLE \(pinnedVersion) (\(problem)): point it at the `nle` package directory (…/site-packages/nle) or unset it to use .venv's")
+            }
         }
         var looked: [String] = []
         for root in RepositoryFile.roots {

@@ -67,6 +67,14 @@ public struct LabelerChoice: Sendable, Equatable {
         }
     }
 
+    /// The fields set for an LLM server that the lexicon labeler does not ask (it would take them
+    /// silently, trial N), by key without prefix.
+    public var unusedLLMFields: [String] {
+        guard kind == .lexicon else { return [] }
+        return [("llm_url", !llmURL.isEmpty), ("llm_model", !model.isEmpty), ("llm_api_key_env", !apiKeyEnvironmentVariable.isEmpty)]
+            .filter(\.1).map(\.0)
+    }
+
     public init() {}
 
     /// Checks every option (without reading the prompt file); errors name the field by its key.

@@ -250,10 +250,11 @@ struct RunOptions: ParsableArguments {
         // A one-process run binds no socket that takes clients: its CURVE keys only reach an annotator.
         if listening { try c.transport.checkServerCurve() }
         try PrometheusEndpoint.checkAvailable(port: c.run.prometheusPort, host: c.run.prometheusHost)
+        // Refused before the run directory is made (trial N: an unset API key variable left one behind).
+        if learner { try c.checkInProcessLabeler() }
         let runDirectory = try RunDirectory(path: c.run.directory)
         let lock = try runDirectory.lock(listening: listening)
         if learner {
-            try c.checkInProcessLabeler()
             try runDirectory.checkResumable(by: c)
             do {
                 try TrainingConfiguration.table.yaml(c).write(to: runDirectory.resolvedConfiguration, atomically: true, encoding: .utf8)
@@ -266,6 +267,11 @@ struct RunOptions: ParsableArguments {
         }
         let logger = makeLogger(label: "yendor")
         logger.info("\(Yendor.version)")
+        if learner {
+            // The env first: a task name alone (staircase-lvl3) is Dungeon's and NetHack's (trial N
+            // trained Dungeon for a forgotten --env nle, and the log said only "task staircase-lvl3").
+            logger.info("run directory \(runDirectory.root.path); env \(c.env.kind.rawValue); task \(c.env.task); budget \(c.run.totalSteps) env steps")
+        }
         return (logger, runDirectory, lock)
     }
 

@@ -140,7 +140,6 @@ struct TrainCommand: AsyncParsableCommand, RoleCommand {
             runDirectoryMade = runDirectory
             defer { withExtendedLifetime(lock) {} }
             if let saved { logger.notice("\(saved.summary(resolved: c))") }
-            logger.info("run directory \(runDirectory.root.path); task \(c.env.task); budget \(c.run.totalSteps) env steps")
             if !runDirectory.sockets.path.hasPrefix(runDirectory.root.path + "/") {
                 logger.info("sockets in \(runDirectory.sockets.path): their paths in the run directory would be longer than a Unix socket holds")
             }

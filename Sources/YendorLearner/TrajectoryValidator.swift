@@ -147,7 +147,7 @@ public struct TrajectoryValidator: Sendable, Equatable {
 
     /// Compares a worker's fingerprint with this one. Nil when they agree; otherwise a sentence naming
     /// every field that differs with both values, e.g.
-    /// `rollout length differs: learner steps=32, worker steps=16`.
+    /// `rollout length differs (env.rollout_length): learner steps=32, worker steps=16`.
     public func mismatch(workerFingerprint other: String) -> String? {
         let mine = fingerprint
         if other == mine { return nil }
@@ -169,7 +169,7 @@ public struct TrajectoryValidator: Sendable, Equatable {
             differences.append("worker \(key)\(value.isEmpty ? "" : "=\(value)"), learner has no \(key)")
         }
         if differences.isEmpty { differences.append("learner [\(mine)], worker [\(other)]") }
-        let what = differences.count == 1 && differences[0].hasPrefix("learner steps=") ? "rollout length differs" : "trajectory shape differs"
+        let what = differences.count == 1 && differences[0].hasPrefix("learner steps=") ? "rollout length differs (env.rollout_length)" : "trajectory shape differs"
         return "\(what): \(differences.joined(separator: "; "))"
     }
 

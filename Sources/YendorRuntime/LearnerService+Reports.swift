@@ -130,16 +130,18 @@ extension LearnerService {
 
     /// Writes one record of the role's metrics (and the progress line); returns it.
     @discardableResult
-    func writeMetrics(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore) async -> [(String, Double)] {
+    /// The `final` record of a run keeps the last rate if no step came since the record before.
+    func writeMetrics(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, final: Bool = false) async -> [(String, Double)] {
         let now = Clock.now
         let steps = await status.envSteps
-        let (lastTime, lastSteps, lastStale) = lastReport.withLock { $0 }
-        let sps = now > lastTime ? Double(steps &- lastSteps) / (now - lastTime) : 0
+        let (lastTime, lastSteps, lastStale, _) = lastReport.withLock { $0 }
+        let keepsRate = final && steps == lastSteps
+        let sps = keepsRate ? metrics["rollout/sps"] : now > lastTime ? Double(steps &- lastSteps) / (now - lastTime) : 0
         // The part of the samples taken in since the last line that was too stale to train on:
         // SPS counts them, so SPS alone can rise while less is trained on (more workers, a slower learner).
         let stale = metrics["learner/samples_dropped_lag"]
         let staleShare = steps > lastSteps ? min(1, max(0, (stale - lastStale) / Double(steps - lastSteps))) : 0
-        lastReport.withLock { $0 = (now, steps, stale) }
+        lastReport.withLock { $0 = (keepsRate ? lastTime : now, steps, stale, metrics["learner/updates"]) }
         let learnerMetrics = status.metrics
         learnerMetrics.stepsPerSecond.record(sps)
         learnerMetrics.workers.record(await status.membership.count)

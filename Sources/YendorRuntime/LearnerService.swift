@@ -52,7 +52,7 @@ public final class LearnerService: Service, Sendable {
     /// The role's metrics: what the metrics file, TensorBoard, `Stats` and `/metrics` show.
     public let metrics: MetricsRegistry
     /// When the last metrics record was written and at what env step (its SPS counts from there).
-    let lastReport = Mutex<(time: Double, steps: UInt64, stale: Double)>((0, 0, 0))
+    let lastReport = Mutex<(time: Double, steps: UInt64, stale: Double, updates: Double)>((0, 0, 0, 0))
     /// The env-server failures the workers reported, summed over the run (`recordEnvServerFailures`).
     let envServerFailures = Mutex(EnvServerFailureTotals())
     /// The hosted envs' CPU time per step the workers reported (`recordEnvStepCost`).
@@ -117,12 +117,13 @@ public final class LearnerService: Service, Sendable {
         }
         // The first record's SPS counts from here (and from the steps restored), not from zero.
         let startSteps = await status.envSteps
-        lastReport.withLock { $0 = (Clock.now, startSteps, metrics["learner/samples_dropped_lag"]) }
+        lastReport.withLock { $0 = (Clock.now, startSteps, metrics["learner/samples_dropped_lag"], metrics["learner/updates"]) }
         let link = try await bindLink()
         // What a worker's Hello must carry, verbatim (docs/wire-protocol.md): one line each, so a
         // worker written in another language can be configured from the learner's log.
         for (key, value) in c.admissionFingerprints { logger.info("workers must say Hello with \(key): \(value)") }
         if bridge != nil, let warning = c.goalWarning { logger.warning("\(warning)") }
+        if bridge != nil, let warning = c.labelerWarning { logger.warning("\(warning)") }
         if let warning = c.budgetWarning(stepsTaken: startSteps) { logger.warning("\(warning)") }
         // Said as the other reward models say their annotator and goal: the run's rewards are the env's alone.
         if bridge == nil { logger.info("intrinsic rewards off (reward.model none): the env's own rewards only") }
@@ -181,11 +182,17 @@ public final class LearnerService: Service, Sendable {
             await link.close(reason: reason)
             throw error
         }
-        // The last record, unless the one before already holds this step (a second one there read as
-        // a fall of rollout/sps to 0).
-        if await status.envSteps != lastReport.withLock({ $0.steps }) { await writeMetrics(status: status, log: metricsLog, buffer: buffer) }
-        progress.finish()
+        // The last record, unless the one before already holds this step and update. At the budget
+        // the steps stop while the last update and checkpoint run: that record keeps the rate before
+        // (a fall of rollout/sps to 0 read as a stall), and the curves end at the checkpoint's version.
+        // After the link's close, which takes in what was still queued (its count of trajectories
+        // after the budget is the last line's).
         await link.close(reason: reason)
+        let last = lastReport.withLock { $0 }
+        if await status.envSteps != last.steps || metrics["learner/updates"] != last.updates {
+            _ = await writeMetrics(status: status, log: metricsLog, buffer: buffer, final: true)
+        }
+        progress.finish()
         completion.trySend(await status.envSteps)
         let finalSteps = await status.envSteps, afterBudget = await status.trajectoriesAfterBudget
         // Workers' own counts include what they sent before hearing that the run had finished.

@@ -270,6 +270,14 @@ public struct TrainingConfiguration: Sendable {
         return "reward.goal '\(text)' names no built-in goal (\(Goal.builtIn.map(\.description).joined(separator: ", "))): the annotator takes it as free text; write custom:<text> if that is meant"
     }
 
+    /// LLM settings given to an in-process lexicon labeler, which asks no server: said at the
+    /// learner's start (trial N set reward.llm_url and trained on the lexicon's labels unawares).
+    public var labelerWarning: String? {
+        let unused = reward.labeler.unusedLLMFields
+        guard reward.annotator.isEmpty, reward.models.model != .none, !unused.isEmpty else { return nil }
+        return "\(unused.map { "reward.\($0)" }.joined(separator: ", ")) set, but reward.labeler is lexicon: no LLM server is asked (set reward.labeler=openai to label with it)"
+    }
+
     /// The most envs one rollout actor steps (`env.envs`).
     public static let maxEnvsPerActor = 4096
     /// The most rollout actors per process (`env.actors`): 65,536 took 14 GB before their first step.

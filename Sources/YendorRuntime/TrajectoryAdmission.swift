@@ -36,13 +36,16 @@ extension TrainingConfiguration {
                 return "the Hello lacks the \(key) capability; the learner expects [\(expected)]"
             }
             guard value != expected else { continue }
+            // The tasks too, when they differ: "actions=23 vs 28" is staircase-lvl3 against its
+            // extended twin, which the researcher has to work out (trial N).
+            let tasks = hello.capability("task").flatMap { $0 == env.task ? nil : "; learner task \(env.task), worker task \(PeerID.loggable($0, limit: 80))" } ?? ""
             switch key {
             case "obs_layout":
                 let differing = TrainingConfiguration.mismatchSaid(learner: expected, worker: value)
-                return "observation layout mismatch (\(differing)): learner expects [\(expected)], worker has [\(value)]"
+                return "observation layout mismatch (\(differing)\(tasks)): learner expects [\(expected)], worker has [\(value)]"
             case "model":
                 let differing = TrainingConfiguration.mismatchSaid(learner: expected, worker: value)
-                return "model mismatch (\(differing)): learner has [\(expected)], worker has [\(value)]"
+                return "model mismatch (\(differing)\(tasks)): learner has [\(expected)], worker has [\(value)]"
             default: return trajectoryValidator.mismatch(workerFingerprint: value) ?? "\(key) mismatch: learner [\(expected)], worker [\(value)]"
             }
         }

@@ -32,7 +32,8 @@ public final class WorkerService: Service, Sendable {
         /// Whether the refusal passes by itself (`Goodbye.idHeldRefusal`): the same command
         /// succeeds once the id is free, where other refusals need another configuration.
         public var passes: Bool { reason.hasPrefix(Goodbye.idHeldRefusal) }
-        public var description: String { "the learner refused this worker: \(reason)" }
+        /// The learner's Goodbye says "refused: why"; said once.
+        public var description: String { "the learner refused this worker: \(reason.hasPrefix("refused: ") ? String(reason.dropFirst(9)) : reason)" }
     }
 
     public let configuration: TrainingConfiguration

@@ -151,6 +151,17 @@ struct NetHackMemoryTests {
         }
     }
 
+    /// ONI's tasks are not in the nle package: Yendor's side alone, and the tasks that compare
+    /// (trial N: the Python script's usage error ended the benchmark).
+    @Test func anONITaskIsMeasuredOnYendorsSideAloneSayingWhy() async throws {
+        let child = try ChildProcess(yendor: ["bench", "env", "--env", "nle", "--task", "staircase-lvl3-extended", "--rounds", "1", "--steps", "300"])
+        #expect(await child.waitForExit(timeout: 600) == 0, "\(child.standardError)")
+        let lines = child.lines
+        #expect(lines.contains { $0.contains("has no task staircase-lvl3-extended") && $0.contains("score, staircase") }, "\(lines)")
+        let median = try #require(lines.first { $0.hasPrefix("median:") }, "\(lines)")
+        #expect((Self.number(before: " steps/s", in: median) ?? 0) > 0 && !median.contains("nle"), "\(median)")
+    }
+
     static func number(before suffix: String, in line: String) -> Double? {
         guard let end = line.range(of: suffix)?.lowerBound else { return nil }
         let head = line[..<end]

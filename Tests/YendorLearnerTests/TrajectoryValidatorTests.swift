@@ -224,7 +224,7 @@ struct TrajectoryValidatorTests {
         #expect(v.mismatch(workerFingerprint: v.fingerprint) == nil)
         var short = v
         short.rolloutLength = 16
-        #expect(v.mismatch(workerFingerprint: short.fingerprint) == "rollout length differs: learner steps=4, worker steps=16")
+        #expect(v.mismatch(workerFingerprint: short.fingerprint) == "rollout length differs (env.rollout_length): learner steps=4, worker steps=16")
         var other = short
         other.captionCapacity = 32
         let both = v.mismatch(workerFingerprint: other.fingerprint) ?? ""

@@ -174,6 +174,21 @@ struct ConfigurationTests {
         }
     }
 
+    /// LLM settings with the lexicon labeler were taken without a word (trial N); with the openai
+    /// labeler, a remote annotator or no reward model there is nothing to say.
+    @Test func llmSettingsGivenToTheLexiconLabelerAreWarnedAbout() throws {
+        var c = TrainingConfiguration()
+        #expect(c.labelerWarning == nil)
+        try table.apply(overrides: ["reward.llm_url=http://127.0.0.1:9/v1", "reward.llm_model=m"], to: &c)
+        #expect(c.labelerWarning == "reward.llm_url, reward.llm_model set, but reward.labeler is lexicon: no LLM server is asked (set reward.labeler=openai to label with it)",
+                "\(c.labelerWarning ?? "nil")")
+        for other in ["reward.labeler=openai", "reward.annotator=127.0.0.1", "reward.model=none"] {
+            var d = c
+            try table.apply(overrides: [other], to: &d)
+            #expect(d.labelerWarning == nil, "\(other)")
+        }
+    }
+
     /// A file that is there but not UTF-8 was "cannot read the configuration file", like a missing one.
     @Test func aConfigurationFileThatIsNotUTF8IsToldApartFromOneThatCannotBeRead() throws {
         let file = Scratch.root.appendingPathComponent("latin1-\(UUID().uuidString.prefix(8)).yaml")

@@ -58,6 +58,8 @@ struct TrainingEndToEndTests {
         #expect(status == 0, "train failed: \(train.standardError.suffix(2000))")
         try Self.expectFinishedRun(run, reached: 1500, configurationContains: "rollout_length: 16")
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoints/latest").path))
+        // The start line names the env: a task name alone is Dungeon's and NetHack's (trial N).
+        #expect(train.standardError.contains("; env dungeon; task staircase; budget 1500 env steps"), "\(train.standardError.prefix(1500))")
         // The staircase can be won: a success rate once an episode has ended, and in every progress line.
         #expect(try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).allSatisfy {
             ($0["rollout/episodes"] ?? 0) == 0 || $0["rollout/success_rate"] != nil
@@ -65,12 +67,25 @@ struct TrainingEndToEndTests {
         #expect(train.standardError.contains(" success "), "\(train.standardError.suffix(1000))")
         // Each update's rate is base·(1 − its share of the budget), a share no larger than the
         // record's: the rates fall, none below what the record's env steps allow, the last below base.
-        let rates = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).compactMap { record in
-            record["learner/learning_rate"].flatMap { rate in record["env_steps"].map { (rate: rate, steps: $0) } }
-        }.filter { $0.rate > 0 }
-        #expect(rates.count >= 2 && rates.last!.rate < base * 0.99, "\(rates)")
+        // Records after the first update (a fast run has one before the last, which is at the budget).
+        let rates = try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).filter { ($0["learner/updates"] ?? 0) >= 1 }
+            .compactMap { record in record["learner/learning_rate"].flatMap { rate in record["env_steps"].map { (rate: rate, steps: $0) } } }
+        #expect(rates.count >= 1 && rates.last!.rate < base * 0.99, "\(rates)")
         #expect(zip(rates, rates.dropFirst()).allSatisfy { $1.rate <= $0.rate }, "\(rates)")
         #expect(rates.allSatisfy { $0.rate <= base * 1.0001 && $0.rate >= base * (1 - $0.steps / 1500) - 1e-9 }, "\(rates)")
+        // The last record is the final checkpoint's: the last update ran after the steps stopped at
+        // the budget (trial N: the record before it, one version short, stood as the last), and it
+        // counts the trajectories the learner's last line says came after the budget.
+        let latest = String(decoding: try Data(contentsOf: run.appendingPathComponent("checkpoints/latest")), as: UTF8.self)
+        let state = try JSONDecoder().decode(Checkpoints.State.self, from: Data(contentsOf:
+            run.appendingPathComponent("checkpoints").appendingPathComponent(latest).appendingPathComponent("state.json")))
+        let last = try #require(try MetricsLog.read(url: run.appendingPathComponent("metrics.jsonl")).last)
+        #expect(last["learner/updates"] == Double(state.updates) && last["learner/policy_version"] == Double(state.policyVersion),
+                "last record \(last["learner/updates"] ?? -1) updates, version \(last["learner/policy_version"] ?? -1); checkpoint \(state.updates), \(state.policyVersion)")
+        let afterBudget = Int(last["learner/trajectories_after_budget"] ?? 0)
+        #expect(afterBudget == 0 ? !train.standardError.contains("came after the budget")
+                : train.standardError.contains("(\(afterBudget) trajectories that came after the budget were not taken)"),
+                "\(afterBudget) in the last record; \(train.standardError.suffix(600))")
     }
 
     @Test func learnerKeepsTrainingWhenWorkersDieJoinAndTheLearnerRestarts() async throws {
@@ -367,6 +382,19 @@ struct TrainingEndToEndTests {
         #expect(await p.waitForExit(timeout: 600) == 64)
         #expect(p.standardError.contains("reward.annotator") && p.standardError.contains("'\(host)' \(said): give the host only"), "\(p.standardError)")
         #expect(p.standardError.contains("transport.annotator_requests, transport.annotator_labels"))
+        #expect(!FileManager.default.fileExists(atPath: run.path), "refused before the run directory is made")
+    }
+
+    /// The in-process labeler's settings are refused before the run directory is made (trial N: an
+    /// API key variable not set left .lock, checkpoints/ and logs/ behind).
+    @Test func anUnsetAPIKeyVariableIsRefusedBeforeTheRunDirectoryIsMade() async throws {
+        let run = Scratch.root.appendingPathComponent("yendor-api-key-\(UUID().uuidString.prefix(8))")
+        let p = try ChildProcess(yendor: ["train", "--steps", "100", "--run-dir", run.path, "--set", "reward.labeler=openai",
+                                          "--set", "reward.llm_url=http://127.0.0.1:9/v1", "--set", "reward.llm_model=m",
+                                          "--set", "reward.llm_api_key_env=YENDOR_TEST_NO_SUCH_VARIABLE"])
+        #expect(await p.waitForExit(timeout: 600) == 64)
+        #expect(p.standardError.contains("reward.llm_api_key_env") && p.standardError.contains("YENDOR_TEST_NO_SUCH_VARIABLE, which is not set"),
+                "\(p.standardError)")
         #expect(!FileManager.default.fileExists(atPath: run.path), "refused before the run directory is made")
     }
 }

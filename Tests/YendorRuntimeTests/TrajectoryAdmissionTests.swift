@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-import YendorRuntime
+@testable import YendorRuntime
 import YendorTestSupport
 import YendorWire
 import ZeroMQ
@@ -294,11 +294,11 @@ struct TrajectoryAdmissionTests {
             let short = try ChildProcess(yendor: ["worker", "--config", f.config, "--id", "short", "--set", "env.rollout_length=8"] + f.endpoints)
             defer { short.kill() }
             let learnerSteps = f.configuration.env.rolloutLength
-            let message = "rollout length differs: learner steps=\(learnerSteps), worker steps=8"
+            let message = "rollout length differs (env.rollout_length): learner steps=\(learnerSteps), worker steps=8"
             #expect(await f.learner.waitForStandardError(containing: "refusing worker short: \(message)", timeout: 600), "\(f.learner.standardError.suffix(1500))")
             // The refused worker stops with the learner's reason and exit status 3.
             #expect(await short.waitForExit(timeout: 600) == 3, "\(short.standardError.suffix(1500))")
-            #expect(short.standardError.contains(message), "\(short.standardError.suffix(1500))")
+            #expect(short.standardError.contains("the learner refused this worker: \(message)"), "\(short.standardError.suffix(1500))")
             #expect(!f.learner.standardError.contains("worker short joined"))
             // The learner trains on with the worker that matches.
             #expect(await f.learner.waitForStandardError(containing: "worker good joined", timeout: 600))
@@ -306,6 +306,21 @@ struct TrajectoryAdmissionTests {
             #expect(await f.waitFor("learner/updates", atLeast: updates + 3), "\(f.learner.standardError.suffix(1500))")
             #expect(f.learner.isRunning)
         }
+    }
+
+    /// A refusal names the tasks when they differ: the layouts of staircase-lvl3 and its extended
+    /// twin differ only in "actions=23 vs 28" (trial N).
+    @Test func aRefusalOfAnotherLayoutNamesBothTasks() throws {
+        let c = try InMemoryRoleTests.configuration()
+        var other = c
+        try TrainingConfiguration.table.apply(overrides: ["env.crop_size=7", "env.task=keyroom"], to: &other)
+        let problem = try #require(c.admissionProblem(InMemoryRoleTests.hello(other, id: "w")))
+        #expect(problem.hasPrefix("observation layout mismatch (learner crop=9, worker crop=7; learner task \(c.env.task), worker task keyroom)"), "\(problem)")
+        // The same task: no word of it.
+        var sameTask = c
+        try TrainingConfiguration.table.apply(overrides: ["env.crop_size=7"], to: &sameTask)
+        let same = try #require(c.admissionProblem(InMemoryRoleTests.hello(sameTask, id: "w")))
+        #expect(same.hasPrefix("observation layout mismatch (learner crop=9, worker crop=7):") && !same.contains("learner task"), "\(same)")
     }
 
     /// docs/wire-protocol.md must be enough to write a worker: its complete Python worker (pyzmq +

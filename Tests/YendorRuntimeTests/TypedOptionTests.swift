@@ -25,6 +25,19 @@ struct TypedOptionTests {
         #expect(!FileManager.default.fileExists(atPath: run.path), "a run directory was made")
     }
 
+    /// YENDOR_NLE_DIR wins over .venv: its error names it (trial N: "run `make deps`", which would
+    /// not have helped), and no run directory is made.
+    @Test func aWrongNLEDirectoryInTheEnvironmentIsNamedWithTheFix() async throws {
+        let run = Scratch.root.appendingPathComponent("bad-nle-dir-\(UUID().uuidString.prefix(8))")
+        let process = try ChildProcess(yendor: ["train", "--env", "nle", "--steps", "100", "--run-dir", run.path],
+                                       environment: ["YENDOR_NLE_DIR": "/nonexistent-nle-dir"])
+        #expect(await process.waitForExit(timeout: 600) != 0)
+        let message = process.standardError
+        #expect(message.contains("YENDOR_NLE_DIR=/nonexistent-nle-dir") && message.contains("/nonexistent-nle-dir/libnethack.so does not exist")
+                && message.contains("unset it") && !message.contains("make deps"), "\(message.suffix(1500))")
+        #expect(!FileManager.default.fileExists(atPath: run.path), "a run directory was made")
+    }
+
     /// NetHack is played live: recordings are Dungeon's.
     @Test func playOnNetHackRefusesRecordAndReplay() async throws {
         let message = try await Self.refusal(["play", "--env", "nle", "--record", "/tmp/never-written.json"])
