@@ -141,7 +141,7 @@ struct AnnotatorServeCommand: AsyncParsableCommand, RoleCommand {
             do {
                 try PrometheusEndpoint.checkAvailable(port: prometheusPort, host: prometheusHost, setting: "--prometheus-port", hostSetting: "--prometheus-host")
             } catch let e as ConfigurationError { throw ValidationError("\(e.field) \(e.problem)") }
-            endpoint = PrometheusEndpoint(port: prometheusPort, host: prometheusHost, logger: logger)
+            endpoint = PrometheusEndpoint(port: prometheusPort, host: prometheusHost, setting: "--prometheus-port", logger: logger)
         }
         let server: AnnotatorServer
         do {

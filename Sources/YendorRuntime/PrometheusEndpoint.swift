@@ -1,4 +1,3 @@
-import FlyingFox
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -8,6 +7,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import Synchronization
+import YendorSupport
 
 /// Serves `GET /metrics` in Prometheus' text exposition format from the process's swift-metrics
 /// registry (`bootstrap()` makes swift-prometheus the metrics backend). A `Service`: it stops with
@@ -46,12 +46,15 @@ public struct PrometheusEndpoint: Service {
 
     let port: UInt16
     let host: String
+    /// What gave the port, for a bind error (`run.prometheus_port`, `--prometheus-port`).
+    let setting: String
     let logger: Logger
 
     /// Listens on `host:port` (0.0.0.0 for scraping from other machines).
-    public init(port: Int, host: String = "0.0.0.0", logger: Logger) {
+    public init(port: Int, host: String = "0.0.0.0", setting: String = "run.prometheus_port", logger: Logger) {
         self.port = UInt16(clamping: port)
         self.host = host
+        self.setting = setting
         self.logger = logger
         Self.bootstrap()
     }
@@ -87,30 +90,23 @@ public struct PrometheusEndpoint: Service {
     }
 
     public func run() async throws {
-        // FlyingFox's own connection log is noise here; the role logs the endpoint once.
-        let server = HTTPServer(address: try .inet(ip4: host, port: port), logger: .disabled)
-        await server.appendRoute("GET /metrics") { _ in
-            HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                         body: Data(PrometheusEndpoint.registry.emitToBuffer()))
-        }
-        let stopping = Mutex(false)
-        let said = Task { [logger, host, port] in
-            // Said once the port is bound, not before: a port in use ends the role instead.
-            try await server.waitUntilListening(timeout: 3600)
-            logger.info("Prometheus metrics on http://\(host):\(port)/metrics")
-        }
-        defer { said.cancel() }
+        let server: MetricsHTTPServer
         do {
-            try await withGracefulShutdownHandler {
-                try await server.run()
-            } onGracefulShutdown: {
-                stopping.withLock { $0 = true }
-                Task { await server.stop(timeout: 1) }
+            server = try MetricsHTTPServer(host: host, port: port, logger: logger) { Array(PrometheusEndpoint.registry.emitToBuffer()) }
+        } catch let failure as MetricsHTTPServer.BindFailure {
+            // Only the bind is a setting's fault; once listening, nothing a peer does ends the role.
+            throw ConfigurationError(field: setting, problem: "cannot serve /metrics on \(host):\(port): \(failure.reason) (another process listens there?)")
+        }
+        logger.info("Prometheus metrics on http://\(host):\(port)/metrics")
+        let stop = StopFlag()
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await OwnThread.run { server.serve(until: stop) }
+            } onCancel: {
+                stop.set()
             }
-        } catch where stopping.withLock({ $0 }) || Task.isCancelled {
-            // Stopping closes the listening socket under the accept loop: that error is the stop.
-        } catch {
-            throw ConfigurationError(field: "run.prometheus_port", problem: "cannot serve /metrics on \(host):\(port): \(error) (another process listens there?)")
+        } onGracefulShutdown: {
+            stop.set()
         }
     }
 }

@@ -1,0 +1,103 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Testing
+import YendorSupport
+import YendorTestSupport
+@testable import YendorRuntime
+
+/// The /metrics server: any peer can reach it, so what connections hold is bounded and nothing a
+/// peer does ends the role (trial C: idle connections took every descriptor of a learner, which
+/// then stopped with "configuration error in run.prometheus_port").
+@Suite("The /metrics server")
+struct MetricsHTTPServerTests {
+    /// `count` TCP connections to 127.0.0.1:`port` that send nothing (closed by the caller);
+    /// `waiting: false` returns at once, the kernel connecting them while the server has no room.
+    static func idleConnections(_ count: Int, to port: UInt16, waiting: Bool = true) -> [Int32] {
+        (0..<count).compactMap { _ in
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | (waiting ? 0 : Int32(SOCK_NONBLOCK.rawValue)), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(port.bigEndian)
+            inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if connected == 0 || (!waiting && errno == EINPROGRESS) { return fd }
+            close(fd)
+            return nil
+        }
+    }
+
+    /// The status line and body of one request `raw` sent on a connection of its own.
+    static func exchange(_ raw: String, port: UInt16) async throws -> (status: String, body: String) {
+        try await offPool {
+            let fd = try #require(Self.idleConnections(1, to: port).first)
+            defer { close(fd) }
+            let bytes = Array(raw.utf8)
+            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            var answer: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { break }
+                answer += chunk[..<n]
+            }
+            let text = String(decoding: answer, as: UTF8.self)
+            let status = text.components(separatedBy: "\r\n").first ?? ""
+            let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+            return (status, body)
+        }
+    }
+
+    @Test func idleConnectionsBeyondTheLimitWaitTheirTurnAndAScrapeIsStillAnswered() async throws {
+        let limits = MetricsHTTPServer.Limits(connections: 2, requestSeconds: 0.2, requestBytes: 512)
+        let server = try MetricsHTTPServer(host: "127.0.0.1", port: 0, limits: limits, logger: Logger(label: "test")) { Array("m 1\n".utf8) }
+        let stop = StopFlag()
+        let serving = Task { try await OwnThread.run { server.serve(until: stop) } }
+        defer { stop.set() }
+        let idle = Self.idleConnections(20, to: server.port)
+        defer { idle.forEach { close($0) } }
+        #expect(idle.count == 20)
+        // Served once the idle ones ahead of it have timed out, two at a time.
+        let scrape = try await Self.exchange("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", port: server.port)
+        #expect(scrape.status == "HTTP/1.1 200 OK" && scrape.body == "m 1\n", "\(scrape)")
+        #expect(try await Self.exchange("GET /other HTTP/1.1\r\n\r\n", port: server.port).status == "HTTP/1.1 404 Not Found")
+        #expect(try await Self.exchange("POST /metrics HTTP/1.1\r\n\r\n", port: server.port).status == "HTTP/1.1 405 Method Not Allowed")
+        let long = "GET /metrics HTTP/1.1\r\nX: " + String(repeating: "a", count: 600) + "\r\n\r\n"
+        #expect(try await Self.exchange(long, port: server.port).status == "HTTP/1.1 431 Request Header Fields Too Large")
+        stop.set()
+        try await serving.value
+    }
+
+    /// A role with few descriptors flooded with idle connections to its /metrics port stays up and
+    /// is still scraped (it stopped with exit status 64 once accept failed with EMFILE).
+    @Test func anAnnotatorFloodedWithIdleConnectionsToItsMetricsPortStaysUp() async throws {
+        let dir = Scratch.root.appendingPathComponent("metrics-flood-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let port = ChildProcess.freePort()
+        let command = [ChildProcess.yendorBinary.path, "annotator", "--requests", "tcp://127.0.0.1:\(ChildProcess.freePort())",
+                       "--labels", "tcp://127.0.0.1:\(ChildProcess.freePort())", "--store", dir.appendingPathComponent("labels.sqlite").path,
+                       "--prometheus-port", "\(port)", "--prometheus-host", "127.0.0.1"].map { "'\($0)'" }.joined(separator: " ")
+        let annotator = try ChildProcess(executable: URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", "ulimit -n 256 && exec \(command)"])
+        defer { annotator.kill() }
+        #expect(await annotator.waitForStandardError(containing: "Prometheus metrics on http://127.0.0.1:\(port)/metrics", timeout: 600),
+                "\(annotator.standardError.suffix(1500))")
+        // More than its descriptors: it takes as many as it serves at once, and closes them when
+        // they have sent nothing for 10 s (the flood took every descriptor, then ended the role).
+        let idle = Self.idleConnections(600, to: UInt16(port), waiting: false)
+        #expect(idle.count == 600)
+        #expect(await annotator.waitForStandardError(containing: "to /metrics that sent no request within 10.0 s", timeout: 600),
+                "\(annotator.standardError.suffix(1500))")
+        idle.forEach { close($0) }
+        let scrape = try await Self.exchange("GET /metrics HTTP/1.1\r\n\r\n", port: UInt16(port))
+        #expect(scrape.status == "HTTP/1.1 200 OK" && scrape.body.contains("yendor_annotator_queue_depth"), "\(scrape.status)")
+        #expect(annotator.isRunning, "\(annotator.standardError.suffix(1500))")
+        annotator.signal(SIGTERM)
+        #expect(await annotator.waitForExit(timeout: 600) == 0, "\(annotator.standardError.suffix(1500))")
+    }
+}
