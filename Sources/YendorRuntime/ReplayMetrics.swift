@@ -16,8 +16,8 @@ final class ReplayMetrics: Sendable {
     private let samplesPerInsert: Gauge
     /// Running totals, each with the `ReplayStatistics` field it follows.
     private let totals: [(counter: Counter, count: @Sendable (ReplayStatistics) -> UInt64)]
-    /// The statistics of the previous reading (the counters' baseline).
-    private let previous = Mutex(ReplayStatistics())
+    /// The totals counted so far, in the order of `totals` (the counters' baseline).
+    private let counted: Mutex<[UInt64]>
 
     init(registry: MetricsRegistry) {
         size = Gauge(label: "replay/size", factory: registry)
@@ -40,16 +40,25 @@ final class ReplayMetrics: Sendable {
             total("refused_too_large") { $0.refusedTooLarge },
             total("refused_samples") { $0.refusedSamples },
         ]
+        counted = Mutex([UInt64](repeating: 0, count: totals.count))
     }
 
-    /// Records `statistics`. The first reading after a restore adds the restored totals.
+    /// Records `statistics`. The first reading after a restore adds the restored totals. A reading
+    /// older than one recorded already (a total below what was counted) changes nothing: two loops
+    /// of the replay role read and record in either order, and the older one's difference was
+    /// counted again (trial C: `replay/sampled` 2841 against the buffer's 2836).
     func record(_ statistics: ReplayStatistics) {
-        size.record(statistics.size)
-        steps.record(statistics.steps)
-        samplesPerInsert.record(statistics.samplesPerInsert)
-        let before = previous.withLock { p in defer { p = statistics }; return p }
-        for (counter, count) in totals where count(statistics) > count(before) {
-            counter.increment(by: Int64(clamping: count(statistics) - count(before)))
+        let now = totals.map { $0.count(statistics) }
+        // Under the lock, so the gauges too are left at the newest reading.
+        counted.withLock { counted in
+            guard zip(now, counted).allSatisfy({ $0 >= $1 }) else { return }
+            size.record(statistics.size)
+            steps.record(statistics.steps)
+            samplesPerInsert.record(statistics.samplesPerInsert)
+            for (k, total) in totals.enumerated() where now[k] > counted[k] {
+                total.counter.increment(by: Int64(clamping: now[k] - counted[k]))
+            }
+            counted = now
         }
     }
 }

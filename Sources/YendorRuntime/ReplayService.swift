@@ -5,6 +5,7 @@ import ServiceLifecycle
 import Synchronization
 import YendorMetrics
 import YendorReplay
+import YendorSupport
 import YendorWire
 import ZeroMQ
 
@@ -28,6 +29,8 @@ public final class ReplayService: Service, Sendable {
     public let metrics: MetricsRegistry
     private let replayMetrics: ReplayMetrics
     private let framesDropped: Counter
+    /// Rate limit for the lines about malformed frames, which a peer can send at any rate.
+    private let dropLog = Mutex(LogThrottle())
     /// When the learner's PUB was last heard from (a heartbeat), to say a learner that is silent.
     private let learnerLastHeard = Mutex<Double>(0)
     /// When the learner said it finished: sampling stops, and the workers' Goodbyes in answer still
@@ -105,8 +108,17 @@ public final class ReplayService: Service, Sendable {
                             // Hello, heartbeats, stats, and trajectories that do not decode (the learner judges those)
                             try? await push.send(frame.bytes)
                         } else {
+                            // Rate-limited and by reason, as the learner's: a peer sending garbage at
+                            // any rate must not flood the log (trial C: a line per frame).
+                            let error = frame.withUnsafeBytes { bytes -> WireError? in
+                                do { _ = try Envelope.kind(of: bytes, limits: limits); return nil } catch { return error as? WireError }
+                            }
+                            let reason = "decode_\(error?.kindName ?? "unknown")"
                             self.framesDropped.increment()
-                            self.logger.warning("dropped a malformed frame")
+                            Counter(label: "transport/frames_dropped/\(reason)", factory: self.metrics).increment()
+                            if let suppressed = self.dropLog.withLock({ $0.shouldLog(reason, now: Clock.now) }) {
+                                self.logger.warning("dropped a malformed frame: \(error.map { "\($0)" } ?? "unreadable")\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
+                            }
                         }
                     }
                     return (false, [])

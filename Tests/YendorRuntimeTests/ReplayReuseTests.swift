@@ -1,6 +1,10 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import YendorTestSupport
+import ZeroMQ
 @testable import YendorRuntime
 
 /// A replay's reuse trains on samples again without counting them again: the budget (`env_steps`)
@@ -102,5 +106,33 @@ struct ReplayReuseTests {
         #expect(await replay.waitForExit(timeout: 60) == 0, "\(replay.standardError.suffix(1500))")
         learner.signal(SIGTERM)
         #expect(await learner.waitForExit(timeout: 60) == 0, "\(learner.standardError.suffix(1500))")
+    }
+
+    /// Garbage sent to a replay role is counted by reason and said in a rate-limited line naming
+    /// the decode error (trial C: a reason-less line per frame, 20,000 for 20,000 frames).
+    @Test func aReplayRoleCountsGarbageByReasonAndSaysSoOnce() async throws {
+        let (dir, config, endpoints) = try TrainingEndToEndTests.scratch("replay-garbage")
+        let port = ChildProcess.freePort(), input = "tcp://127.0.0.1:\(ChildProcess.freePort())"
+        let replay = try ChildProcess(yendor: ["replay", "--config", config, "--run-dir", dir.appendingPathComponent("replay").path] + endpoints
+                                      + ["--set", "transport.replay=\(input)", "--set", "run.prometheus_port=\(port)", "--set", "run.prometheus_host=127.0.0.1"])
+        defer { replay.kill() }
+        #expect(await replay.waitForStandardError(containing: "Prometheus metrics on", timeout: 600), "\(replay.standardError.suffix(1500))")
+        let context = try Context()
+        defer { context.terminate() }
+        let push = try Socket(context: context, type: .push)
+        defer { push.close() }
+        try push.connect(input)
+        for k in 0..<200 { _ = try push.send(Array("garbage \(k)".utf8)) }
+        let url = URL(string: "http://127.0.0.1:\(port)/metrics")!
+        var samples: [String: Double] = [:]
+        #expect(await Poll.until(timeout: 600) {
+            samples = (try? await PrometheusEndpointTests.scrape(url).samples) ?? [:]
+            return samples["yendor_transport_frames_dropped{role=\"replay\"}"] == 200
+        }, "\(samples.filter { $0.key.contains("dropped") })")
+        #expect(samples.contains { $0.key.hasPrefix("yendor_transport_frames_dropped_decode_") && $0.value == 200 }, "\(samples.filter { $0.key.contains("dropped") })")
+        let lines = replay.standardError.split(separator: "\n").filter { $0.contains("dropped a malformed frame: ") }
+        #expect(lines.count >= 1 && lines.count < 10, "\(lines.count) lines: \(lines.prefix(3))")
+        replay.signal(SIGTERM)
+        #expect(await replay.waitForExit(timeout: 60) == 0, "\(replay.standardError.suffix(1500))")
     }
 }
