@@ -95,6 +95,9 @@ public actor InferenceBatcher {
         return own
     }
 
+    /// Whether `version` is below the weights this worker has (what `learnerHas` would act on).
+    public func isAhead(of version: Int64) -> Bool { version < ownVersion }
+
     /// This batcher's own version: the weights taken last, queued, loading or acted with. Those
     /// taken are always newer, except the learner's first after it went back, which replace the
     /// older run's that actors may still act with until they load them (the largest version here

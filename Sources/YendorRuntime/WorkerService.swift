@@ -315,7 +315,7 @@ public final class WorkerService: Service, Sendable {
     }
 
     private func subscriberLoop(link: any WorkerLink, batcher: InferenceBatcher) async throws {
-        var lastBeat: (sequence: UInt64, time: Double)?
+        var lastBeat: (sequence: UInt64, time: Double)?, lastBeatBehind = false
         var lastFromLearner: Double?
         while let received = await link.receive() {
             let message: WireMessage
@@ -377,9 +377,14 @@ public final class WorkerService: Service, Sendable {
                     if Clock.now - last.time > configuration.transport.peerTimeout { await link.reconnect(trajectories: true) }
                 }
                 lastBeat = (h.sequence, Clock.now)
-                if let own = await batcher.learnerHas(version: Int64(clamping: h.policyVersion)) {
+                // Two heartbeats in a row below this worker's weights: one alone is weights that
+                // overtook it (the learner read its version, then published newer weights before
+                // the heartbeat went; trial C took it for a learner that went back).
+                let version = Int64(clamping: h.policyVersion), behind = await batcher.isAhead(of: version)
+                if behind && lastBeatBehind, let own = await batcher.learnerHas(version: version) {
                     logger.warning("the learner is at policy version \(h.policyVersion), below this worker's \(own): it went back (restarted from an older checkpoint or from scratch); its next weights replace these")
                 }
+                lastBeatBehind = behind
             case .goodbye(let g) where g.isAcknowledgement:
                 break  // of a Goodbye: this worker's is awaited only as it closes (`WorkerLink.close`)
             case .goodbye(let g) where g.id == workerID || g.id == "\(workerID)#\(instance)":

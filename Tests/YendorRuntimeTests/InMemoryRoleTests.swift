@@ -156,9 +156,49 @@ struct InMemoryRoleTests {
         _ = await Self.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
         await learner.publish(weights(7))
         #expect(await trajectory(actedBy: 7))
+        // Two heartbeats in a row: one alone is weights that overtook it (the test below).
         await learner.publish(.heartbeat(Heartbeat(id: "learner", sequence: 0, timeNanos: 0, policyVersion: 2)))
+        await learner.publish(.heartbeat(Heartbeat(id: "learner", sequence: 1, timeNanos: 0, policyVersion: 2)))
         await learner.publish(weights(2))
         #expect(await trajectory(actedBy: 2), "the worker acts with the weights of the learner that went back")
+        await Self.stop(running)
+    }
+
+    /// A heartbeat that newer weights overtook (the learner read its version, then published the
+    /// weights before the heartbeat went) is no learner that went back: trial C's workers said it
+    /// went back during normal running, and took the next weights whatever their version.
+    @Test func aHeartbeatOvertakenByNewerWeightsIsNoLearnerThatWentBack() async throws {
+        let log = LogLines()
+        let (c, learner, _, running) = try Self.runningWorker(logger: Logger(label: "worker") { _ in log })
+        defer { running.cancel() }
+        let tensors = try Self.wireTensors(c)
+        _ = await Self.next(learner.receive) { if case .hello(let h) = $0 { h } else { nil } }
+        await learner.publish(Self.weights(c, 7, tensors))
+        #expect(await Self.trajectory(actedBy: 7, learner.receive))
+        await learner.publish(.heartbeat(Heartbeat(id: "learner", sequence: 0, timeNanos: 0, policyVersion: 6)))
+        await learner.publish(.heartbeat(Heartbeat(id: "learner", sequence: 1, timeNanos: 0, policyVersion: 7)))
+        // Older weights (from another learner, or late) are still ignored; the next ones are taken.
+        await learner.publish(Self.weights(c, 5, tensors))
+        await learner.publish(Self.weights(c, 8, tensors))
+        let receive = learner.receive
+        let versions = await withTaskGroup(of: [UInt64]?.self) { group in
+            group.addTask {
+                var versions: [UInt64] = []
+                while let received = await receive() {
+                    guard case .trajectory(let t) = received else { continue }
+                    versions.append(t.policyVersion)
+                    if t.policyVersion == 8 { return versions }
+                }
+                return nil
+            }
+            group.addTask { try? await Task.sleep(for: .seconds(600)); return nil }  // hang guard
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        // The heartbeats came before the weights acted with: said by now if they were taken as news.
+        #expect(versions != nil && versions?.contains(5) == false, "versions acted with: \(versions ?? [])")
+        #expect(!log.lines.contains { $0.contains("went back") }, "\(log.lines.filter { $0.contains("went back") })")
         await Self.stop(running)
     }
 
