@@ -154,7 +154,7 @@ extension LearnerService {
         do { try log.write(values) } catch {
             // A full disk costs records, not the run (checkpoints say so themselves when they fail).
             if let suppressed = await status.shouldLog("metrics_write", now: now) {
-                logger.error("could not write the metrics record: \(error)\(suppressed > 0 ? " (\(suppressed) more failures, not logged)" : "")")
+                logger.error("could not write the metrics record: \(RunDirectory.Unwritable.reason(error))\(suppressed > 0 ? " (\(suppressed) more failures, not logged)" : "")")
             }
         }
         progress.show(.init(steps: steps, budget: configuration.run.totalSteps, sps: sps, episodes: await status.episodes,

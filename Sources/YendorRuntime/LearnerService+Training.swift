@@ -92,7 +92,7 @@ extension LearnerService {
         func checkpointFailed(_ error: any Error) {
             // A full disk costs this checkpoint, not the run: the last complete one stays the resume point.
             status.metrics.checkpointFailures.increment()
-            logger.error("checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); training goes on, and the next checkpoint tries again (a restart resumes from the last complete one)")
+            logger.error("checkpoint to \(runDirectory.checkpoints.path) failed: \(RunDirectory.Unwritable.reason(error)); training goes on, and the next checkpoint tries again (a restart resumes from the last complete one)")
         }
         func finishWriting() async {
             guard let task = writing else { return }
@@ -206,7 +206,7 @@ extension LearnerService {
             return
         }
         do { try await save().value } catch {
-            logger.error("the final checkpoint to \(runDirectory.checkpoints.path) failed: \(error.localizedDescription); a restart resumes from the last complete checkpoint")
+            logger.error("the final checkpoint to \(runDirectory.checkpoints.path) failed: \(RunDirectory.Unwritable.reason(error)); a restart resumes from the last complete checkpoint")
             throw error
         }
     }
