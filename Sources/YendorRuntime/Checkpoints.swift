@@ -65,11 +65,18 @@ struct Checkpoints: Sendable {
         }
         let temp = directory.appendingPathComponent(".\(name).tmp-\(getpid())")
         try? FileManager.default.removeItem(at: temp)
-        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
-        try learner.save(to: temp.appendingPathComponent("learner.ckpt"))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(state).write(to: temp.appendingPathComponent("state.json"))
+        // A failed save takes its partial files with it: on a full disk they ate the space freed
+        // for the next attempt (trial C).
+        do {
+            try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
+            try learner.save(to: temp.appendingPathComponent("learner.ckpt"))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(state).write(to: temp.appendingPathComponent("state.json"))
+        } catch {
+            try? FileManager.default.removeItem(at: temp)
+            throw error
+        }
         return Staged(name: name, temp: temp)
     }
 
@@ -77,9 +84,14 @@ struct Checkpoints: Sendable {
     /// returns its directory.
     @discardableResult
     func commit(_ staged: Staged, extra: (URL) throws -> Void = { _ in }) throws -> URL {
-        try extra(staged.temp)
         let final = directory.appendingPathComponent(staged.name)
-        try FileManager.default.moveItem(at: staged.temp, to: final)
+        do {
+            try extra(staged.temp)
+            try FileManager.default.moveItem(at: staged.temp, to: final)
+        } catch {
+            try? FileManager.default.removeItem(at: staged.temp)
+            throw error
+        }
         do {
             try RunDirectory.writeAtomically(Data(staged.name.utf8), to: directory.appendingPathComponent("latest"))
         } catch {

@@ -81,6 +81,9 @@ struct CheckpointsTests {
         let staged = try checkpoints.stage(learner: learner, state: Self.state(200))
         #expect(throws: DiskFull.self) { try checkpoints.commit(staged) { _ in throw DiskFull() } }
         #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-100")
+        // Its partial files go with it, not at the next success: on a full disk they ate what was
+        // freed for the next attempt (trial C).
+        #expect(!FileManager.default.fileExists(atPath: staged.temp.path))
         try checkpoints.save(learner: learner, state: Self.state(300))
         #expect(try checkpoints.latest()?.directory.lastPathComponent == "ckpt-300")
         #expect(!FileManager.default.fileExists(atPath: staged.temp.path))
