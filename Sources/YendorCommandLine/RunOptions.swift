@@ -114,8 +114,12 @@ struct RunOptions: ParsableArguments {
         saved.base.transport.trajectories = defaults.transport.trajectories
         saved.base.transport.weights = defaults.transport.weights
         saved.base.transport.replay = defaults.transport.replay
-        saved.base.transport.annotatorRequests = defaults.transport.annotatorRequests
-        saved.base.transport.annotatorLabels = defaults.transport.annotatorLabels
+        // A remote annotator's endpoints stay with its host (reward.annotator, which stays): together
+        // they name one peer (trial N: the saved host with the default port asked another annotator).
+        if saved.base.reward.annotator.isEmpty {
+            saved.base.transport.annotatorRequests = defaults.transport.annotatorRequests
+            saved.base.transport.annotatorLabels = defaults.transport.annotatorLabels
+        }
         if !keepingEnvServers {
             saved.base.env.servers = defaults.env.servers
             saved.base.env.serverSpec = defaults.env.serverSpec

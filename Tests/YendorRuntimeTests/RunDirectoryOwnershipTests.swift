@@ -103,9 +103,13 @@ struct RunDirectoryOwnershipTests {
     @Test func aResumeWithoutTheStartsFlagsContinuesTheRunWithItsOwnSettings() async throws {
         let (dir, config, _) = try TrainingEndToEndTests.scratch("rundir-resume")
         let run = dir.appendingPathComponent("run")
+        // A remote annotator (none answers: training goes on without labels) on ports of its own.
+        let requests = ChildProcess.freePort(), labels = ChildProcess.freePort()
         let first = try ChildProcess(yendor: ["train", "--config", config, "--task", "keyroom", "--steps", "300",
                                               "--set", "learner.learning_rate=0.001", "--run-dir", run.path,
-                                              "--set", "transport.weights=tcp://127.0.0.1:1"])
+                                              "--set", "transport.weights=tcp://127.0.0.1:1", "--set", "reward.annotator=127.0.0.1",
+                                              "--set", "transport.annotator_requests=tcp://0.0.0.0:\(requests)",
+                                              "--set", "transport.annotator_labels=tcp://0.0.0.0:\(labels)"])
         #expect(await first.waitForExit(timeout: 600) == 0, "\(first.standardError.suffix(2000))")
         // No --config and no --task: the tiny network, the task and the rate come from the run's
         // config.yaml (with the defaults' network the checkpoint would be refused as another model's);
@@ -115,6 +119,10 @@ struct RunDirectoryOwnershipTests {
         #expect(shown.lines.contains { $0.hasPrefix("  task: keyroom") } && shown.lines.contains { $0.hasPrefix("  learning_rate: 0.001") },
                 "\(shown.lines.prefix(40))")
         #expect(shown.lines.contains { $0.hasPrefix("  weights: \"tcp://0.0.0.0:5556\"") }, "\(shown.lines.filter { $0.contains("weights") })")
+        // The remote annotator's endpoints stay with its host, which stays (trial N: the saved host
+        // with the default port).
+        #expect(shown.lines.contains { $0.hasPrefix("  annotator_requests: \"tcp://0.0.0.0:\(requests)\"") },
+                "\(shown.lines.filter { $0.contains("annotator") })")
         // A directory with a configuration but no checkpoint holds nothing to resume: the defaults.
         let unstarted = dir.appendingPathComponent("unstarted")
         try FileManager.default.createDirectory(at: unstarted, withIntermediateDirectories: true)
@@ -129,6 +137,7 @@ struct RunDirectoryOwnershipTests {
         #expect(second.standardError.contains("resumed from ckpt-"), "\(second.standardError.suffix(2000))")
         // Where the run bound is not resumed, and the line says so against what the file had.
         #expect(second.standardError.contains("transport.weights tcp://127.0.0.1:1 -> tcp://0.0.0.0:5556"), "\(second.standardError.suffix(2000))")
+        #expect(second.standardError.contains("asking the annotator at tcp://127.0.0.1:\(requests) for labels"), "\(second.standardError.suffix(2000))")
         let saved = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
         #expect(saved.contains("  task: keyroom") && saved.contains("  learning_rate: 0.001") && saved.contains("  total_steps: 600"))
         #expect(TrainingEndToEndTests.envSteps(run) >= 600)
