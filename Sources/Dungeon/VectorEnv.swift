@@ -25,10 +25,13 @@ public final class VectorEnv: BufferedVectorEnvironment {
         /// Write the full glyph map each step. False leaves `glyphs` untouched (zero) and is faster
         /// for crop-only policies.
         public var writeFullMap: Bool
+        /// Steps after which an episode is cut (truncated); nil: the task's own `stepLimit`.
+        public var stepLimit: Int?
 
-        public init(spec: ObservationSpec = .dungeon(), writeFullMap: Bool = true) {
+        public init(spec: ObservationSpec = .dungeon(), writeFullMap: Bool = true, stepLimit: Int? = nil) {
             self.spec = spec
             self.writeFullMap = writeFullMap
+            self.stepLimit = stepLimit
         }
     }
 
@@ -105,7 +108,7 @@ public final class VectorEnv: BufferedVectorEnvironment {
             succeeded[i] = outcome.success
             episodeReturns[i] += outcome.reward
             buffers.reward[i] = outcome.reward
-            let truncated = !outcome.terminal && episodeLengths[i] >= task.stepLimit
+            let truncated = !outcome.terminal && episodeLengths[i] >= (configuration.stepLimit ?? task.stepLimit)
             buffers.done[i] = outcome.terminal || truncated ? 1 : 0
             buffers.truncated[i] = truncated ? 1 : 0
             if outcome.terminal || truncated {

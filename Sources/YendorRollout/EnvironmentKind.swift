@@ -30,6 +30,8 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
     public var writeFullMap: Bool
     /// NLE's package directory; nil searches (see `NetHackLibrary.locate`).
     public var nleDirectory: String?
+    /// Steps after which an episode is cut (kinds `dungeon` and `nle`); nil: the task's own limit.
+    public var stepLimit: Int?
     /// Environment servers, or slices of them, this actor steps (kind `server`).
     public var servers: [EnvServerSlice] = []
     /// Seconds without a reply after which a server counts as gone.
@@ -56,11 +58,11 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
         switch kind {
         case .dungeon:
             env = try VectorEnv(task: task, count: count, seed: seed,
-                                configuration: .init(spec: spec, writeFullMap: writeFullMap))
+                                configuration: .init(spec: spec, writeFullMap: writeFullMap, stepLimit: stepLimit))
         case .nle:
             let library = try NetHackLibrary.locate(explicit: nleDirectory)
             env = try NetHackVectorEnv(task: task, count: count, seed: seed, library: library,
-                                       cropSize: spec.cropSize, writeFullMap: writeFullMap)
+                                       cropSize: spec.cropSize, writeFullMap: writeFullMap, stepLimit: stepLimit)
         case .server:
             guard let context, let logger else {
                 throw RemoteEnvironmentError.serverUnavailable(endpoint: servers.map(\.description).joined(separator: ","), reason: "no ZeroMQ context given")

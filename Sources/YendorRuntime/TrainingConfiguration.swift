@@ -75,6 +75,7 @@ public struct TrainingConfiguration: Sendable {
                                          nleDirectory: env.nleDirectory.isEmpty ? nil : env.nleDirectory)
         e.servers = env.serverEndpoints.map { EnvServerSlice(endpoint: $0) }
         e.serverTimeout = env.serverTimeout
+        e.stepLimit = env.maxEpisodeSteps > 0 ? env.maxEpisodeSteps : nil
         return e
     }
 
@@ -166,6 +167,9 @@ public struct TrainingConfiguration: Sendable {
         try check(env.actors >= 1 && env.actors <= Self.maxActors, "env.actors",
                   "must be in 1...\(Self.maxActors), got \(env.actors) (each actor steps its envs on one thread at a time: more actors than cores only add memory)")
         try check(env.rolloutLength >= 1, "env.rollout_length", "must be at least 1")
+        try check(env.maxEpisodeSteps >= 0, "env.max_episode_steps", "must be 0 (the task's own limit) or more")
+        try check(env.maxEpisodeSteps == 0 || env.kind == .dungeon || env.kind == .nle, "env.max_episode_steps",
+                  "applies to dungeon and nle; \(env.kind == .server ? "an env server's env ends its episodes itself (a Gymnasium env: --serve-arg=--env-arg=max_episode_steps=N)" : "a Swift env ends its episodes itself")")
         try check(env.cropSize >= 1 && env.cropSize % 2 == 1 && env.cropSize <= 21, "env.crop_size", "must be odd, 1...21")
         try check(run.totalSteps >= 1, "run.total_steps", "must be at least 1")
         try check(run.logInterval > 0, "run.log_interval", "must be positive")
@@ -308,6 +312,7 @@ public struct TrainingConfiguration: Sendable {
         t.add("env.envs", \.env.envsPerActor, "environments per rollout actor, at most 4096 (dungeon, nle; env servers host the number they were started with)")
         t.add("env.actors", \.env.actors, "rollout actors per worker process, at most 1024")
         t.add("env.rollout_length", \.env.rolloutLength, "steps per trajectory")
+        t.add("env.max_episode_steps", \.env.maxEpisodeSteps, "steps after which an episode is cut, truncated (0: the task's own limit; dungeon, nle)")
         t.add("env.crop_size", \.env.cropSize, "egocentric crop size (dungeon, nle; env servers send their own)")
         t.add("env.map_rows", \.env.mapRows, "map rows (dungeon)")
         t.add("env.map_columns", \.env.mapColumns, "map columns (dungeon)")

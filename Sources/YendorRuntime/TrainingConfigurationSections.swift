@@ -63,6 +63,10 @@ extension TrainingConfiguration {
         public var actors = 2
         /// Steps per trajectory (T).
         public var rolloutLength = 32
+        /// Steps after which an episode is cut, as truncated (NLE's `max_episode_steps`); 0: the
+        /// task's own limit (NLE's 5,000, `challenge`'s 10^6; each Dungeon task's). Dungeon and NLE:
+        /// an env server's env ends its episodes itself.
+        public var maxEpisodeSteps = 0
         /// Egocentric crop size (odd).
         public var cropSize = 9
         /// Map rows (NetHack's 21; smaller maps make tasks easier and faster).
