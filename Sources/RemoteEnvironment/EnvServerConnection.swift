@@ -94,19 +94,22 @@ final class EnvServerConnection {
             throw RemoteEnvironmentError.protocolViolation(endpoint: label, detail: "no request is pending")
         }
         while true {
-            let left = (deadline - .now).seconds
-            guard left > 0 else {
-                // A slow env (every env of the request stepped in turn) looks the same as a hung
-                // one: the setting is named (trial G waited on an env slower than 10 s a step).
-                throw RemoteEnvironmentError.serverUnavailable(endpoint: label, reason:
-                    "no reply within \(timeout) s (env.server_timeout): hung, gone, or its envs take longer than that for one step of all of them; if they are that slow, raise env.server_timeout")
-            }
+            // Past the deadline, one last look without waiting: a worker that was not running (a
+            // SIGSTOP, a loaded machine) finds the reply that came meanwhile, and blamed the server
+            // that sent it (trial C).
+            let left = (deadline - .now).seconds, expired = left <= 0
             if Task.isCancelled || stop.isSet { throw CancellationError() }
             var poller = Poller()
             _ = poller.add(socket, .readable)
             if let monitor { _ = poller.add(monitor, .readable) }
             // Short polls so that a cancelled task (SIGTERM) is noticed within a fraction of a second.
-            guard try poller.poll(timeout: Int(min(left, 0.25) * 1000)) > 0 else { continue }
+            guard try poller.poll(timeout: expired ? 0 : Int(min(left, 0.25) * 1000)) > 0 else {
+                guard expired else { continue }
+                // A slow env (every env of the request stepped in turn) looks the same as a hung
+                // one: the setting is named (trial G waited on an env slower than 10 s a step).
+                throw RemoteEnvironmentError.serverUnavailable(endpoint: label, reason:
+                    "no reply within \(timeout) s (env.server_timeout): hung, gone, or its envs take longer than that for one step of all of them; if they are that slow, raise env.server_timeout")
+            }
             // A reply that came before the server went is still read.
             guard let parts = try socket.receive(dontWait: true), let frame = parts.last else {
                 if try disconnected() {
