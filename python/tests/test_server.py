@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import gymnasium as gym
 import numpy as np
@@ -509,6 +510,27 @@ def test_process_exits_cleanly_on_sigterm():
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
     assert "stopped:" in proc.stderr.read()
+
+
+def test_a_stop_signal_does_not_wait_for_a_step_that_hangs(tmp_path):
+    # An env whose step waits for a file that never comes: SIGTERM waited for it (trial C: 40 s, for
+    # ever here); the step gets the grace period, then the server leaves, saying so.
+    gate = str(tmp_path / "gate")
+    proc, endpoint, _ = start_server("--env", "YendorTest-Gated-v0", "--import", "helpers_env", "--num-envs", "1",
+                                     "--env-arg", f"gate={gate}", "--env-arg", "free_steps=0")
+    try:
+        with EnvClient(endpoint, timeout=30) as client:
+            client.open(seed=0)
+            client.socket.send(wire.encode(wire.EnvStep(client.sequence + 1, np.zeros(1, np.int32))))
+            while not os.path.exists(gate + ".held"):  # the step is under way (a hang guard below)
+                assert proc.poll() is None
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=120) == 0  # a hang guard: the exit is the event
+    finally:
+        proc.kill()
+    err = proc.stderr.read()
+    assert "did not return within 5 s of the stop signal" in err and "stopped:" in err, err
 
 
 def test_cli_names_an_unsupported_space():

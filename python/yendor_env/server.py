@@ -499,6 +499,9 @@ def _close_quietly(env):
         pass
 
 
+# Seconds an env call under way gets after SIGINT or SIGTERM before the server leaves without it.
+STOP_GRACE_S = 5.0
+
 def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: int = 0, caption=None,
           crop_size: Optional[int] = None, caption_bytes: Optional[int] = None, environment: Optional[str] = None,
           task: Optional[str] = None, ignore: Sequence[str] = (), limits: wire.Limits = wire.DEFAULT_LIMITS,
@@ -530,8 +533,16 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
             if stop.is_set():  # a second signal: leave now
                 raise KeyboardInterrupt
             stop.set()
+            # An env call under way that hangs in the env's code held the stop for as long as it
+            # took (trial C: 40 s): it gets a grace period, then the server leaves without it.
+            signal.setitimer(signal.ITIMER_REAL, STOP_GRACE_S)
+
+        def on_alarm(signum, frame):
+            log(f"an env call did not return within {STOP_GRACE_S:g} s of the stop signal; leaving without it")
+            raise KeyboardInterrupt
         for s in (signal.SIGINT, signal.SIGTERM):
             previous[s] = signal.signal(s, on_signal)
+        previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, on_alarm)
     ctx = zmq.Context()
     sock = ctx.socket(zmq.ROUTER)
     # Requests are small (EnvStep: N i32 actions); anything larger is refused by libzmq, which drops the peer.
@@ -575,6 +586,8 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
     except KeyboardInterrupt:
         pass
     finally:
+        if previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)  # the loop ended within the grace: no alarm
         sock.close(linger=0)
         ctx.term()
         server.close()
