@@ -22,7 +22,7 @@ struct PlayCommand: ParsableCommand {
     @Option(name: .long, help: "dungeon (Yendor's game) or nle (real NetHack: every NetHack key, Ctrl-] leaves); gym:ENV_ID is for train and bench env.")
     var env: EnvironmentChoice = .dungeon
 
-    @Option(name: .long, help: "Task name (Dungeon: \(TaskRegistry.names.joined(separator: ", "))).")
+    @Option(name: .long, help: "Task name (Dungeon: \(TaskRegistry.names.joined(separator: ", ")); NLE: \(NetHackTask.all.map(\.name).joined(separator: ", "))).")
     var task: String = "score"
 
     @Option(name: .long, help: "Episode seed.")
