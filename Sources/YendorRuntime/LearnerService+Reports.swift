@@ -130,18 +130,20 @@ extension LearnerService {
 
     /// Writes one record of the role's metrics (and the progress line); returns it.
     @discardableResult
-    /// The `final` record of a run keeps the last rate if no step came since the record before.
+    /// A record with no step since the one before keeps its rate when it is the `final` one or the
+    /// budget is reached: the steps stop while the last update, checkpoint and goodbyes run, and a
+    /// fall of rollout/sps to 0 there read as a stall.
     func writeMetrics(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, final: Bool = false) async -> [(String, Double)] {
         let now = Clock.now
         let steps = await status.envSteps
-        let (lastTime, lastSteps, lastStale, _) = lastReport.withLock { $0 }
-        let keepsRate = final && steps == lastSteps
+        let (lastTime, lastSteps, lastStale) = lastReport.withLock { $0 }
+        let keepsRate = (final || steps >= configuration.run.totalSteps) && steps == lastSteps
         let sps = keepsRate ? metrics["rollout/sps"] : now > lastTime ? Double(steps &- lastSteps) / (now - lastTime) : 0
         // The part of the samples taken in since the last line that was too stale to train on:
         // SPS counts them, so SPS alone can rise while less is trained on (more workers, a slower learner).
         let stale = metrics["learner/samples_dropped_lag"]
         let staleShare = steps > lastSteps ? min(1, max(0, (stale - lastStale) / Double(steps - lastSteps))) : 0
-        lastReport.withLock { $0 = (keepsRate ? lastTime : now, steps, stale, metrics["learner/updates"]) }
+        lastReport.withLock { $0 = (keepsRate ? lastTime : now, steps, stale) }
         let learnerMetrics = status.metrics
         learnerMetrics.stepsPerSecond.record(sps)
         learnerMetrics.workers.record(await status.membership.count)

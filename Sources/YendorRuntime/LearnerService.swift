@@ -52,7 +52,7 @@ public final class LearnerService: Service, Sendable {
     /// The role's metrics: what the metrics file, TensorBoard, `Stats` and `/metrics` show.
     public let metrics: MetricsRegistry
     /// When the last metrics record was written and at what env step (its SPS counts from there).
-    let lastReport = Mutex<(time: Double, steps: UInt64, stale: Double, updates: Double)>((0, 0, 0, 0))
+    let lastReport = Mutex<(time: Double, steps: UInt64, stale: Double)>((0, 0, 0))
     /// The env-server failures the workers reported, summed over the run (`recordEnvServerFailures`).
     let envServerFailures = Mutex(EnvServerFailureTotals())
     /// The hosted envs' CPU time per step the workers reported (`recordEnvStepCost`).
@@ -117,7 +117,7 @@ public final class LearnerService: Service, Sendable {
         }
         // The first record's SPS counts from here (and from the steps restored), not from zero.
         let startSteps = await status.envSteps
-        lastReport.withLock { $0 = (Clock.now, startSteps, metrics["learner/samples_dropped_lag"], metrics["learner/updates"]) }
+        lastReport.withLock { $0 = (Clock.now, startSteps, metrics["learner/samples_dropped_lag"]) }
         let link = try await bindLink()
         // What a worker's Hello must carry, verbatim (docs/wire-protocol.md): one line each, so a
         // worker written in another language can be configured from the learner's log.
@@ -182,16 +182,10 @@ public final class LearnerService: Service, Sendable {
             await link.close(reason: reason)
             throw error
         }
-        // The last record, unless the one before already holds this step and update. At the budget
-        // the steps stop while the last update and checkpoint run: that record keeps the rate before
-        // (a fall of rollout/sps to 0 read as a stall), and the curves end at the checkpoint's version.
-        // After the link's close, which takes in what was still queued (its count of trajectories
-        // after the budget is the last line's).
+        // The last record, always: the run's final figures (the checkpoint's version, the
+        // trajectories that came after the budget; trial N's curves ended a version short).
+        _ = await writeMetrics(status: status, log: metricsLog, buffer: buffer, final: true)
         await link.close(reason: reason)
-        let last = lastReport.withLock { $0 }
-        if await status.envSteps != last.steps || metrics["learner/updates"] != last.updates {
-            _ = await writeMetrics(status: status, log: metricsLog, buffer: buffer, final: true)
-        }
         progress.finish()
         completion.trySend(await status.envSteps)
         let finalSteps = await status.envSteps, afterBudget = await status.trajectoriesAfterBudget

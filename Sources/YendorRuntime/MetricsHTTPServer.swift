@@ -6,23 +6,25 @@ import Logging
 import YendorSupport
 
 /// The HTTP side of `PrometheusEndpoint`: answers `GET /metrics` on a thread of its own, one
-/// response per connection, which it then closes (`Connection: close`, as Prometheus' scrapes
-/// expect nothing more). Any peer that reaches the port can connect, so what connections can hold
-/// is bounded: at most `Limits.connections` open at once (more wait in the kernel's backlog), each
-/// given `Limits.requestSeconds` and `Limits.requestBytes` for its request; an accept that fails
-/// (the process out of descriptors) is logged and retried, never the end of the role. Trial C:
-/// 20,000 idle connections took every descriptor of a learner, whose checkpoints then failed,
-/// until the accept error stopped it.
+/// response per connection, which it then closes (`Connection: close`; Prometheus' scrapes expect
+/// nothing more). Any peer that reaches the port can connect, so what connections hold is bounded
+/// and no peer can hold the thread: at most `Limits.connections` are open at once, and one more
+/// closes the oldest that has sent no request (a scrape sends its request with its connection, so
+/// idle ones cannot crowd it out); each has `Limits.requestSeconds` and `Limits.requestBytes` for
+/// its request and `Limits.sendSeconds` to take the whole response, sent without blocking; an
+/// accept that fails (the process out of descriptors) is logged and retried, never the end of the
+/// role. Trial C: 20,000 idle connections took every descriptor of a learner, whose checkpoints
+/// then failed, until the accept error stopped it.
 final class MetricsHTTPServer: Sendable {
     struct Limits: Sendable {
-        /// Connections served at once.
+        /// Connections open at once.
         var connections = 32
         /// Seconds a connection has to send its request.
         var requestSeconds = 10.0
         /// The most bytes of a request (line and headers).
         var requestBytes = 8192
-        /// Seconds to wait for a slow reader to take the response.
-        var sendSeconds = 5.0
+        /// Seconds a connection has to take the whole response.
+        var sendSeconds = 10.0
     }
 
     /// Why the port could not be listened on: the kernel's reason and its errno.
@@ -74,51 +76,73 @@ final class MetricsHTTPServer: Sendable {
         return UInt16(bigEndian: address.sin_port)
     }
 
-    /// A connection waiting for its request.
+    /// A connection: reading its request, then writing its response.
     private struct Client {
         let fd: Int32
-        let deadline: Double
+        var deadline: Double
         var request: [UInt8] = []
+        /// The response and how much of it has gone; nil while the request is read.
+        var response: (bytes: [UInt8], sent: Int)?
+    }
+
+    /// Connections closed unanswered since they were last said, by why.
+    private struct Closed {
+        var timedOut = 0, evicted = 0
+        var isEmpty: Bool { timedOut == 0 && evicted == 0 }
     }
 
     /// Serves until `stop` is set (checked every 100 ms); blocks the calling thread.
     func serve(until stop: StopFlag) {
         var clients: [Client] = []
         var throttle = LogThrottle(interval: 60)
-        var acceptPausedUntil = 0.0, timedOut = 0
-        defer { for c in clients { close(c.fd) } }
+        var acceptPausedUntil = 0.0, closed = Closed()
+        defer {
+            for c in clients { close(c.fd) }
+            say(closed)
+        }
         while !stop.isSet {
             var now = MonotonicClock.seconds
-            let accepting = clients.count < limits.connections && now >= acceptPausedUntil
-            var polled = clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            let accepting = now >= acceptPausedUntil
+            var polled = clients.map { pollfd(fd: $0.fd, events: Int16($0.response == nil ? POLLIN : POLLOUT), revents: 0) }
             if accepting { polled.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
             _ = poll(&polled, nfds_t(polled.count), 100)
             now = MonotonicClock.seconds
             var open: [Client] = []
             for (k, var client) in clients.enumerated() {
-                if polled[k].revents != 0, !read(into: &client) { continue }
-                if let end = Self.headerEnd(client.request) {
-                    respond(to: client.fd, request: client.request[..<end])
-                } else if client.request.count >= limits.requestBytes {
-                    send(Self.response(431, "Request Header Fields Too Large", body: []), to: client.fd)
-                } else if now >= client.deadline {
-                    close(client.fd)
-                    timedOut += 1
-                } else {
-                    open.append(client)
+                let ready = polled[k].revents != 0
+                if client.response == nil {
+                    if ready, !read(into: &client) { continue }
+                    if let end = Self.headerEnd(client.request) {
+                        client.response = (respond(to: client.request[..<end]), 0)
+                        client.deadline = now + limits.sendSeconds
+                    } else if client.request.count >= limits.requestBytes {
+                        client.response = (Self.response(431, "Request Header Fields Too Large", body: []), 0)
+                        client.deadline = now + limits.sendSeconds
+                    }
                 }
+                if client.response != nil, ready || client.response?.sent == 0, !write(&client) { continue }
+                if now >= client.deadline {
+                    close(client.fd)
+                    closed.timedOut += 1
+                    continue
+                }
+                open.append(client)
             }
             clients = open
-            if timedOut > 0, throttle.shouldLog("timeout", now: now) != nil {
-                logger.notice("closed \(timedOut) connection\(timedOut == 1 ? "" : "s") to /metrics that sent no request within \(limits.requestSeconds) s")
-                timedOut = 0
+            if !closed.isEmpty, throttle.shouldLog("closed", now: now) != nil {
+                say(closed)
+                closed = Closed()
             }
             guard accepting, polled.last?.revents ?? 0 != 0 else { continue }
-            while clients.count < limits.connections {
-                let fd = accept(listener, nil, nil)
+            // Every waiting connection is taken; past the cap the oldest still without a request goes.
+            while true {
+                let fd = Self.acceptConnection(listener)
                 if fd >= 0 {
-                    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-                    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                    if clients.count >= limits.connections {
+                        let oldest = clients.firstIndex { $0.response == nil } ?? 0
+                        close(clients.remove(at: oldest).fd)
+                        closed.evicted += 1
+                    }
                     clients.append(Client(fd: fd, deadline: now + limits.requestSeconds))
                     continue
                 }
@@ -136,6 +160,28 @@ final class MetricsHTTPServer: Sendable {
         }
     }
 
+    private func say(_ closed: Closed) {
+        guard !closed.isEmpty else { return }
+        let why = [closed.timedOut > 0 ? "\(closed.timedOut) that sent no request or took no answer in time" : nil,
+                   closed.evicted > 0 ? "\(closed.evicted) still without a request when \(limits.connections) were open" : nil]
+        logger.notice("closed connections to /metrics unanswered: \(why.compactMap { $0 }.joined(separator: ", "))")
+    }
+
+    /// `accept4` with non-blocking and close-on-exec set at once (a process spawned meanwhile does
+    /// not inherit the connection), looked up because Glibc's module map leaves it out.
+    private typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
+    private static let accept4: Accept4? = dlsym(nil, "accept4").map { unsafeBitCast($0, to: Accept4.self) }
+
+    private static func acceptConnection(_ listener: Int32) -> Int32 {
+        if let accept4 { return accept4(listener, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)) }
+        let fd = accept(listener, nil, nil)
+        if fd >= 0 {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        return fd
+    }
+
     /// Reads what the client sent; false once it closed or failed (its descriptor closed).
     private func read(into client: inout Client) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 2048)
@@ -150,41 +196,39 @@ final class MetricsHTTPServer: Sendable {
         return false
     }
 
-    /// The index just past the blank line that ends a request's headers.
+    /// Sends what the socket takes now; false once the response is sent or the client failed (its
+    /// descriptor closed).
+    private func write(_ client: inout Client) -> Bool {
+        guard let (bytes, sent) = client.response else { return true }
+        let n = bytes[sent...].withUnsafeBytes { send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n > 0 { client.response = (bytes, sent + n) }
+        if n > 0 && sent + n < bytes.count { return true }
+        if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { return true }
+        close(client.fd)
+        return false
+    }
+
+    /// The index just past the blank line that ends a request's headers (CRLF, or bare LF).
     static func headerEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for i in 3..<bytes.count where bytes[i] == 10 && bytes[i - 1] == 13 && bytes[i - 2] == 10 && bytes[i - 3] == 13 { return i + 1 }
+        guard bytes.count >= 2 else { return nil }
+        for i in 1..<bytes.count where bytes[i] == 10 {
+            if bytes[i - 1] == 10 || (i >= 3 && bytes[i - 1] == 13 && bytes[i - 2] == 10 && bytes[i - 3] == 13) { return i + 1 }
+        }
         return nil
     }
 
-    private func respond(to fd: Int32, request: ArraySlice<UInt8>) {
-        let line = String(decoding: request.prefix { $0 != 13 }, as: UTF8.self).split(separator: " ")
+    private func respond(to request: ArraySlice<UInt8>) -> [UInt8] {
+        let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self).split(separator: " ")
         let path = line.count > 1 ? line[1].split(separator: "?", maxSplits: 1).first.map(String.init) ?? "" : ""
-        let response = switch (line.first, path) {
+        return switch (line.first, path) {
         case ("GET"?, "/metrics"): Self.response(200, "OK", body: body())
         case ("GET"?, _): Self.response(404, "Not Found", body: Array("only /metrics is served here\n".utf8))
         default: Self.response(405, "Method Not Allowed", body: [])
         }
-        send(response, to: fd)
     }
 
     static func response(_ status: Int, _ reason: String, body: [UInt8]) -> [UInt8] {
         Array(("HTTP/1.1 \(status) \(reason)\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
                + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n").utf8) + body
-    }
-
-    /// Sends `bytes` and closes: blocking, for at most `sendSeconds` (a reader that takes nothing
-    /// holds this thread no longer).
-    private func send(_ bytes: [UInt8], to fd: Int32) {
-        defer { close(fd) }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        var limit = timeval(tv_sec: Int(limits.sendSeconds), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            sent += n
-        }
     }
 }

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+import faulthandler
 import signal
 import sys
 import threading
@@ -527,6 +528,7 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
                        caption_bytes=caption_bytes, environment=environment, task=task, ignore=ignore,
                        limits=limits, log=log)
     stop = stop or threading.Event()
+    overran = threading.Event()  # the grace after a stop signal passed with an env call under way
     previous = {}
     if handle_signals and threading.current_thread() is threading.main_thread():
         def on_signal(signum, frame):
@@ -534,15 +536,19 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
                 raise KeyboardInterrupt
             stop.set()
             # An env call under way that hangs in the env's code held the stop for as long as it
-            # took (trial C: 40 s): it gets a grace period, then the server leaves without it.
+            # took (trial C: 40 s): it gets a grace period, then the server leaves without it. The
+            # alarm is the stop's alone from here (an env's own alarms before were its business);
+            # what still holds the stop after that (an env's close hung in C code, which no Python
+            # handler interrupts) ends the process with a traceback of where.
+            previous.setdefault(signal.SIGALRM, signal.signal(signal.SIGALRM, on_alarm))
             signal.setitimer(signal.ITIMER_REAL, STOP_GRACE_S)
+            faulthandler.dump_traceback_later(STOP_GRACE_S + 5, exit=True)
 
         def on_alarm(signum, frame):
-            log(f"an env call did not return within {STOP_GRACE_S:g} s of the stop signal; leaving without it")
+            overran.set()
             raise KeyboardInterrupt
         for s in (signal.SIGINT, signal.SIGTERM):
             previous[s] = signal.signal(s, on_signal)
-        previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, on_alarm)
     ctx = zmq.Context()
     sock = ctx.socket(zmq.ROUTER)
     # Requests are small (EnvStep: N i32 actions); anything larger is refused by libzmq, which drops the peer.
@@ -586,11 +592,15 @@ def serve(make_env: Callable[[], Any], num_envs: int, endpoint: str, *, seed: in
     except KeyboardInterrupt:
         pass
     finally:
-        if previous:
-            signal.setitimer(signal.ITIMER_REAL, 0)  # the loop ended within the grace: no alarm
+        if signal.SIGALRM in previous:
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)  # an alarm now would cut this short
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if overran.is_set():
+            log(f"an env call did not return within {STOP_GRACE_S:g} s of the stop signal; leaving without it")
         sock.close(linger=0)
         ctx.term()
         server.close()
+        faulthandler.cancel_dump_traceback_later()
         for s, h in previous.items():
             signal.signal(s, h)
         if bound and bound.startswith("ipc://"):
