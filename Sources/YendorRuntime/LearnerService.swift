@@ -182,9 +182,12 @@ public final class LearnerService: Service, Sendable {
             await link.close(reason: reason)
             throw error
         }
-        // The last record, always: the run's final figures (the checkpoint's version, the
-        // trajectories that came after the budget; trial N's curves ended a version short).
-        _ = await writeMetrics(status: status, log: metricsLog, buffer: buffer, final: true)
+        // The last record: the run's final figures (the checkpoint's version, the trajectories that
+        // came after the budget; trial N's curves ended a version short). None for a run started at
+        // its budget, which trains nothing and leaves the file as it was.
+        if !(resumeFrom != nil && startSteps >= c.run.totalSteps) {
+            _ = await writeMetrics(status: status, log: metricsLog, buffer: buffer, final: true)
+        }
         await link.close(reason: reason)
         progress.finish()
         completion.trySend(await status.envSteps)

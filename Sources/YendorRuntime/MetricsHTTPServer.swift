@@ -9,8 +9,8 @@ import YendorSupport
 /// response per connection, which it then closes (`Connection: close`; Prometheus' scrapes expect
 /// nothing more). Any peer that reaches the port can connect, so what connections hold is bounded
 /// and no peer can hold the thread: at most `Limits.connections` are open at once, and one more
-/// closes the oldest that has sent no request (a scrape sends its request with its connection, so
-/// idle ones cannot crowd it out); each has `Limits.requestSeconds` and `Limits.requestBytes` for
+/// closes the oldest that has sent no request for `Limits.idleSeconds` (a scrape sends its request
+/// with its connection, so idle ones cannot crowd it out for long); each has `Limits.requestSeconds` and `Limits.requestBytes` for
 /// its request and `Limits.sendSeconds` to take the whole response, sent without blocking; an
 /// accept that fails (the process out of descriptors) is logged and retried, never the end of the
 /// role. Trial C: 20,000 idle connections took every descriptor of a learner, whose checkpoints
@@ -19,6 +19,8 @@ final class MetricsHTTPServer: Sendable {
     struct Limits: Sendable {
         /// Connections open at once.
         var connections = 32
+        /// Seconds without a request after which a connection makes way for a new one (at the cap).
+        var idleSeconds = 1.0
         /// Seconds a connection has to send its request.
         var requestSeconds = 10.0
         /// The most bytes of a request (line and headers).
@@ -79,6 +81,7 @@ final class MetricsHTTPServer: Sendable {
     /// A connection: reading its request, then writing its response.
     private struct Client {
         let fd: Int32
+        let accepted: Double
         var deadline: Double
         var request: [UInt8] = []
         /// The response and how much of it has gone; nil while the request is read.
@@ -100,9 +103,16 @@ final class MetricsHTTPServer: Sendable {
             for c in clients { close(c.fd) }
             say(closed)
         }
+        // At the cap, the oldest connection still without a request once it has had `idleSeconds`.
+        func evictable(_ now: Double) -> Int? {
+            guard let oldest = clients.firstIndex(where: { $0.response == nil }), now - clients[oldest].accepted >= limits.idleSeconds else { return nil }
+            return oldest
+        }
         while !stop.isSet {
             var now = MonotonicClock.seconds
-            let accepting = now >= acceptPausedUntil
+            // Full with none to close: new connections wait in the backlog (the listener, ready,
+            // would wake every poll at once).
+            let accepting = now >= acceptPausedUntil && (clients.count < limits.connections || evictable(now) != nil)
             var polled = clients.map { pollfd(fd: $0.fd, events: Int16($0.response == nil ? POLLIN : POLLOUT), revents: 0) }
             if accepting { polled.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
             _ = poll(&polled, nfds_t(polled.count), 100)
@@ -134,16 +144,15 @@ final class MetricsHTTPServer: Sendable {
                 closed = Closed()
             }
             guard accepting, polled.last?.revents ?? 0 != 0 else { continue }
-            // Every waiting connection is taken; past the cap the oldest still without a request goes.
-            while true {
+            // Waiting connections are taken while there is room or an idle one to close for them.
+            while clients.count < limits.connections || evictable(now) != nil {
                 let fd = Self.acceptConnection(listener)
                 if fd >= 0 {
-                    if clients.count >= limits.connections {
-                        let oldest = clients.firstIndex { $0.response == nil } ?? 0
+                    if clients.count >= limits.connections, let oldest = evictable(now) {
                         close(clients.remove(at: oldest).fd)
                         closed.evicted += 1
                     }
-                    clients.append(Client(fd: fd, deadline: now + limits.requestSeconds))
+                    clients.append(Client(fd: fd, accepted: now, deadline: now + limits.requestSeconds))
                     continue
                 }
                 let code = errno
@@ -163,7 +172,7 @@ final class MetricsHTTPServer: Sendable {
     private func say(_ closed: Closed) {
         guard !closed.isEmpty else { return }
         let why = [closed.timedOut > 0 ? "\(closed.timedOut) that sent no request or took no answer in time" : nil,
-                   closed.evicted > 0 ? "\(closed.evicted) still without a request when \(limits.connections) were open" : nil]
+                   closed.evicted > 0 ? "\(closed.evicted) without a request for \(limits.idleSeconds) s when \(limits.connections) were open" : nil]
         logger.notice("closed connections to /metrics unanswered: \(why.compactMap { $0 }.joined(separator: ", "))")
     }
 
