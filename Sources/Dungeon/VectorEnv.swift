@@ -65,6 +65,7 @@ public final class VectorEnv: BufferedVectorEnvironment {
     public init(task name: String, count: Int, seed: UInt64, configuration: Configuration = Configuration()) throws {
         let task = try TaskRegistry.task(named: name)
         guard count >= 1 else { throw DungeonError.invalidConfiguration("count must be at least 1, got \(count)") }
+        if let limit = configuration.stepLimit, limit < 1 { throw DungeonError.invalidConfiguration("stepLimit must be at least 1, got \(limit)") }
         try configuration.spec.validateForDungeon()
         self.task = task
         self.count = count

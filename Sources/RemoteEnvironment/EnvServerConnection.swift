@@ -95,8 +95,8 @@ final class EnvServerConnection {
         }
         while true {
             // Past the deadline, one last look without waiting: a worker that was not running (a
-            // SIGSTOP, a loaded machine) finds the reply that came meanwhile, and blamed the server
-            // that sent it (trial C).
+            // SIGSTOP, a loaded machine) finds the reply that came meanwhile (trial C: it counted
+            // the server that had answered as failed).
             let left = (deadline - .now).seconds, expired = left <= 0
             if Task.isCancelled || stop.isSet { throw CancellationError() }
             var poller = Poller()

@@ -128,11 +128,11 @@ extension LearnerService {
         }
     }
 
-    /// Writes one record of the role's metrics (and the progress line); returns it.
+    /// Writes one record of the role's metrics (and the progress line); returns it. A record with no
+    /// step since the one before keeps its rate when it is the `final` one or the budget is reached:
+    /// the steps stop while the last update, checkpoint and goodbyes run, and a fall of rollout/sps
+    /// to 0 there read as a stall.
     @discardableResult
-    /// A record with no step since the one before keeps its rate when it is the `final` one or the
-    /// budget is reached: the steps stop while the last update, checkpoint and goodbyes run, and a
-    /// fall of rollout/sps to 0 there read as a stall.
     func writeMetrics(status: LearnerStatus, log: MetricsLog, buffer: ReplayStore, final: Bool = false) async -> [(String, Double)] {
         let now = Clock.now
         let steps = await status.envSteps
