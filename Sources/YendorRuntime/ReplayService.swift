@@ -104,21 +104,20 @@ public final class ReplayService: Service, Sendable {
                                 }
                             } catch { self.logger.error("\(error)") }
                             self.replayMetrics.record(await store.statistics)
-                        } else if (try? frame.withUnsafeBytes { try Envelope.kind(of: $0, limits: limits) }) != nil {
-                            // Hello, heartbeats, stats, and trajectories that do not decode (the learner judges those)
-                            try? await push.send(frame.bytes)
-                        } else {
+                        } else if let error = frame.withUnsafeBytes({ bytes -> (any Error)? in
+                            do { _ = try Envelope.kind(of: bytes, limits: limits); return nil } catch { return error }
+                        }) {
                             // Rate-limited and by reason, as the learner's: a peer sending garbage at
                             // any rate must not flood the log (trial C: a line per frame).
-                            let error = frame.withUnsafeBytes { bytes -> WireError? in
-                                do { _ = try Envelope.kind(of: bytes, limits: limits); return nil } catch { return error as? WireError }
-                            }
-                            let reason = "decode_\(error?.kindName ?? "unknown")"
+                            let reason = "decode_\((error as? WireError)?.kindName ?? "unknown")"
                             self.framesDropped.increment()
                             Counter(label: "transport/frames_dropped/\(reason)", factory: self.metrics).increment()
                             if let suppressed = self.dropLog.withLock({ $0.shouldLog(reason, now: Clock.now) }) {
-                                self.logger.warning("dropped a malformed frame: \(error.map { "\($0)" } ?? "unreadable")\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
+                                self.logger.warning("dropped a malformed frame: \(error)\(suppressed > 0 ? " (and \(suppressed) more like it, not logged)" : "")")
                             }
+                        } else {
+                            // Hello, heartbeats, stats, and trajectories that do not decode (the learner judges those)
+                            try? await push.send(frame.bytes)
                         }
                     }
                     return (false, [])
